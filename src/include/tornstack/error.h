@@ -1,0 +1,69 @@
+/*
+ * error.h — the unwinder's error and reason codes.
+ *
+ * Every fallible function returns 0 or one of these negative codes; results
+ * travel through out-parameters.  The same codes double as the reason a walk
+ * was cut short (uw_thread.truncated): a walk that hit the frame bound says
+ * UW_ERR_LIMIT_FRAMES, one that met a cycle says UW_ERR_CYCLE.  Each code has
+ * a sentence (uw_strerror) for people and a stable short name (uw_errname)
+ * for JSON output and scripts.  errno is never part of the API.
+ */
+#ifndef TORNSTACK_ERROR_H
+#define TORNSTACK_ERROR_H
+
+#define UW_ERRORS(X)                                                           \
+    X(UW_ERR_NOMEM, -1, "nomem", "out of memory")                              \
+    X(UW_ERR_INVALID_ARG, -2, "invalid_arg", "invalid argument")               \
+    X(UW_ERR_READ_FAULT, -3, "read_fault",                                     \
+      "target address is not mapped (garbage or freed pointer)")               \
+    X(UW_ERR_READ_SHORT, -4, "read_short", "read of target memory came back short") \
+    X(UW_ERR_NO_PROCESS, -5, "no_process", "no such process")                  \
+    X(UW_ERR_PERMISSION, -6, "permission", "permission denied reading the process") \
+    X(UW_ERR_NOT_PYTHON, -7, "not_python",                                     \
+      "not a Python process (no _PyRuntime found)")                            \
+    X(UW_ERR_UNSUPPORTED_VERSION, -8, "unsupported_version",                   \
+      "unsupported Python version (3.11, 3.12 and 3.13 are supported)")        \
+    X(UW_ERR_DEBUG_OFFSETS, -9, "debug_offsets_mismatch",                      \
+      "the target's _Py_DebugOffsets disagree with the layout table")          \
+    X(UW_ERR_ELF_MALFORMED, -10, "elf_malformed", "malformed ELF file")        \
+    X(UW_ERR_ELF_NOT_FOUND, -11, "elf_not_found", "ELF symbol or section not found") \
+    X(UW_ERR_IO, -12, "io", "input/output error")                              \
+    X(UW_ERR_BAD_LAYOUT, -13, "bad_layout", "layout table is inconsistent")    \
+    X(UW_ERR_LINETABLE, -14, "linetable_malformed", "malformed location table") \
+    X(UW_ERR_STRING, -15, "string_malformed", "malformed string object")       \
+    X(UW_ERR_BAD_CODE, -16, "bad_code_object",                                 \
+      "frame points at something that is not a code object")                  \
+    X(UW_ERR_BAD_FRAME, -17, "bad_frame", "frame has an impossible owner")     \
+    X(UW_ERR_CYCLE, -18, "cycle", "cycle in a chain of target pointers")       \
+    X(UW_ERR_LIMIT_FRAMES, -19, "frame_limit", "frame chain longer than UW_LIMIT_FRAMES") \
+    X(UW_ERR_LIMIT_THREADS, -20, "thread_limit", "more threads than UW_LIMIT_THREADS") \
+    X(UW_ERR_LIMIT_INTERPRETERS, -21, "interpreter_limit",                     \
+      "more interpreters than UW_LIMIT_INTERPRETERS")                          \
+    X(UW_ERR_LIMIT_CHUNKS, -22, "chunk_limit", "more data-stack chunks than UW_LIMIT_CHUNKS") \
+    X(UW_ERR_LIMIT_CHUNK_SIZE, -23, "chunk_size",                              \
+      "data-stack chunk size outside its bounds")                              \
+    X(UW_ERR_LIMIT_STRING, -24, "string_limit",                                \
+      "string longer than UW_LIMIT_STRING_CHARS (truncated)")                  \
+    X(UW_ERR_LIMIT_LINETABLE, -25, "linetable_limit",                          \
+      "location table longer than UW_LIMIT_LINETABLE_BYTES")                   \
+    X(UW_ERR_DEPTH, -26, "depth", "stopped at the requested maximum depth")    \
+    X(UW_ERR_READ_BUDGET, -27, "read_budget", "read budget of the sample exhausted") \
+    X(UW_ERR_MAPS, -28, "maps_malformed", "malformed /proc/PID/maps line")     \
+    X(UW_ERR_BAD_THREAD, -29, "bad_thread", "thread state is inconsistent")    \
+    X(UW_ERR_FORMAT, -30, "format", "malformed input file")
+
+enum uw_error {
+    UW_OK = 0,
+#define UW_ERR_ENUM(name, value, tag, text) name = value,
+    UW_ERRORS(UW_ERR_ENUM)
+#undef UW_ERR_ENUM
+    UW_ERR_MIN_ = -31
+};
+
+/* A sentence describing code (0 gives "success"). Never NULL. */
+const char *uw_strerror(int code);
+
+/* A short stable identifier ("frame_limit"); "ok" for 0, "unknown" else. */
+const char *uw_errname(int code);
+
+#endif /* TORNSTACK_ERROR_H */

@@ -1,0 +1,137 @@
+/*
+ * layout.h — byte offsets and sizes of the CPython structures the unwinder
+ * reads, one table per supported minor version (x86-64, release GIL build).
+ *
+ * The tables are not written by hand: tools/layoutgen.c is compiled against
+ * the real headers of one CPython version (Py_BUILD_CORE, internal headers)
+ * and prints the initialiser that src/layouts/layout_py3XX.inc holds.  The
+ * ctest "layouts" regenerates them from every installed interpreter and fails
+ * on any difference, so a table can never drift from the headers silently.
+ *
+ * A field that does not exist in a version is UW_ABSENT.  Every offset is
+ * small and non-negative otherwise; uw_layout_check() asserts that on load.
+ */
+#ifndef TORNSTACK_LAYOUT_H
+#define TORNSTACK_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UW_ABSENT (-1)
+
+/* One entry of CPython 3.13's _Py_DebugOffsets block: where it sits in the
+ * block and the value the headers we were generated from put there. */
+typedef struct uw_debug_field {
+    const char *name; /* e.g. "thread_state.current_frame" */
+    uint32_t at;      /* byte offset inside _Py_DebugOffsets */
+    uint64_t expect;  /* value in a build matching this table */
+} uw_debug_field;
+
+typedef struct uw_layout {
+    int py_minor; /* 11, 12, 13 */
+
+    /* _PyRuntimeState */
+    int32_t runtime_size;
+    int32_t runtime_interpreters_head;
+    int32_t runtime_interpreters_main;
+
+    /* PyInterpreterState */
+    int32_t interp_size;
+    int32_t interp_next;
+    int32_t interp_id;
+    int32_t interp_threads_head;
+    int32_t interp_modules; /* sys.modules dict (3.12+: imports.modules) */
+    int32_t interp_sysdict;
+
+    /* PyThreadState (3.11/3.12 reach the frame through a _PyCFrame) */
+    int32_t tstate_size;
+    int32_t tstate_prev;
+    int32_t tstate_next;
+    int32_t tstate_interp;
+    int32_t tstate_cframe;        /* UW_ABSENT in 3.13 */
+    int32_t cframe_current_frame; /* UW_ABSENT in 3.13 */
+    int32_t tstate_current_frame; /* UW_ABSENT in 3.11/3.12 */
+    int32_t tstate_thread_id;
+    int32_t tstate_native_thread_id;
+    int32_t tstate_dict;
+    int32_t tstate_datastack_chunk;
+    int32_t tstate_datastack_top;
+    int32_t tstate_datastack_limit;
+
+    /* _PyStackChunk */
+    int32_t chunk_previous;
+    int32_t chunk_size;
+    int32_t chunk_top;
+    int32_t chunk_data;
+
+    /* _PyInterpreterFrame */
+    int32_t frame_size; /* sizeof, without localsplus */
+    int32_t frame_code; /* f_code (3.11/3.12) or f_executable (3.13) */
+    int32_t frame_previous;
+    int32_t frame_func;
+    int32_t frame_globals;
+    int32_t frame_instr; /* prev_instr (3.11/3.12) or instr_ptr (3.13) */
+    int32_t frame_stacktop;
+    int32_t frame_owner;
+    int32_t frame_localsplus;
+    int32_t owner_thread;
+    int32_t owner_generator;
+    int32_t owner_frame_object;
+    int32_t owner_cstack; /* UW_ABSENT in 3.11 */
+    /* 1 when the instruction pointer names the instruction last started
+     * (3.11/3.12 prev_instr), 0 when it names the one executing (3.13). */
+    int32_t instr_is_prev;
+
+    /* PyObject / PyTypeObject */
+    int32_t object_type;
+    int32_t type_name;
+    int32_t type_flags;
+
+    /* PyCodeObject */
+    int32_t code_size; /* sizeof, without bytecode */
+    int32_t code_flags;
+    int32_t code_firstlineno;
+    int32_t code_filename;
+    int32_t code_name;
+    int32_t code_qualname;
+    int32_t code_linetable;
+    int32_t code_firsttraceable;
+    int32_t code_adaptive;
+
+    /* Unicode and bytes */
+    int32_t unicode_length;
+    int32_t unicode_state;
+    int32_t unicode_ascii_data;   /* sizeof(PyASCIIObject) */
+    int32_t unicode_compact_data; /* sizeof(PyCompactUnicodeObject) */
+    int32_t unicode_kind_mask;    /* bits of the state word, measured */
+    int32_t unicode_kind_shift;
+    int32_t unicode_compact_mask;
+    int32_t unicode_ascii_mask;
+    int32_t bytes_size;
+    int32_t bytes_data;
+
+    /* Generators and coroutines (same offsets for PyCoroObject) */
+    int32_t gen_frame_state;
+    int32_t gen_iframe;
+    int32_t gen_qualname;
+    int32_t state_created;
+    int32_t state_suspended;
+    int32_t state_suspended_yield_from; /* UW_ABSENT before 3.13 */
+    int32_t state_executing;
+    int32_t state_completed;
+    int32_t state_cleared;
+
+    /* _Py_DebugOffsets (3.13): size of the block and what it must hold */
+    int32_t debug_offsets_size;
+    const uw_debug_field *debug_fields;
+    size_t n_debug_fields;
+} uw_layout;
+
+/* The table for a minor version, or NULL when unsupported. */
+const uw_layout *uw_layout_for_minor(int py_minor);
+
+/* Sanity of a table: offsets in range, fields present that the walk needs.
+ * Returns 0 or a negative uw error code. */
+int uw_layout_check(const uw_layout *layout);
+
+#endif /* TORNSTACK_LAYOUT_H */

@@ -1,0 +1,44 @@
+/*
+ * limits.h — every bound the unwinder puts on data it reads from a target.
+ *
+ * Target memory is untrusted: a garbage pointer can make any chain look
+ * endless and any length field look huge.  Each loop over target data stops
+ * at one of these named bounds and reports its own error code (error.h), so
+ * a cut-short walk says why.  Unit tests exercise each at limit-1, limit and
+ * limit+1 (tests/unit/test_limits.c).
+ */
+#ifndef TORNSTACK_LIMITS_H
+#define TORNSTACK_LIMITS_H
+
+/* Frames visited per thread, hidden ones (shims, entry frames) included.
+ * Peers walk 1024 (CPython 3.14), 1536 (CPython main) to 4096; 2048 covers
+ * the default recursion limit (1000) with room for shims.  UW_ERR_LIMIT_FRAMES. */
+#define UW_LIMIT_FRAMES 2048
+
+/* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
+#define UW_LIMIT_THREADS 4096
+
+/* Interpreters per runtime.  UW_ERR_LIMIT_INTERPRETERS. */
+#define UW_LIMIT_INTERPRETERS 256
+
+/* Data-stack chunks per thread (CPython's own reader: 4096).  UW_ERR_LIMIT_CHUNKS. */
+#define UW_LIMIT_CHUNKS 4096
+
+/* Size of one data-stack chunk: CPython allocates 16 KiB and doubles for
+ * big frames; its reader refuses more than 16 MiB.  UW_ERR_LIMIT_CHUNK_SIZE. */
+#define UW_DATA_STACK_CHUNK_SIZE (16 * 1024)
+#define UW_LIMIT_CHUNK_BYTES (16 * 1024 * 1024)
+
+/* Code points kept of a name or file name; longer ones are cut and the frame
+ * says so (UW_FRAME_NAME_TRUNCATED).  CPython's reader caps at 1024 too. */
+#define UW_LIMIT_STRING_CHARS 1024
+
+/* Bytes of one location table.  CPython's own reader stops at 65536
+ * entries; an entry takes 1 to about 20 bytes, and real functions stay far
+ * below 512 KiB.  UW_ERR_LIMIT_LINETABLE. */
+#define UW_LIMIT_LINETABLE_BYTES (512 * 1024)
+
+/* Code objects remembered by the cache before it is emptied and refilled. */
+#define UW_CODE_CACHE_SLOTS 4096
+
+#endif /* TORNSTACK_LIMITS_H */

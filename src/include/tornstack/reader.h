@@ -1,0 +1,64 @@
+/*
+ * reader.h — the one door to target memory.
+ *
+ * Every read of another process's memory, anywhere in src/, goes through a
+ * uw_reader: a live process (reader_proc.c, process_vm_readv), the model's
+ * simulated address space (model/), or a test double.  Two operations: a
+ * single read and a vectored read of many (address, length) pieces, which a
+ * backend may serve in one system call.  The reader counts calls (backend
+ * requests, i.e. syscalls for a live process) and bytes for the benchmarks,
+ * and can enforce a read budget so a garbage target cannot make a sample
+ * read without end.
+ *
+ * Contract: a read either fills dst completely and returns 0, or returns a
+ * negative code (UW_ERR_READ_FAULT, UW_ERR_READ_SHORT, UW_ERR_NO_PROCESS,
+ * ...); dst is then unspecified.  Callers handle every failure; nothing
+ * crashes on an unmapped or short target address.
+ */
+#ifndef TORNSTACK_READER_H
+#define TORNSTACK_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One piece of a vectored read; status is set by uw_readv. */
+typedef struct uw_iov {
+    uint64_t addr;
+    void *dst;
+    size_t len;
+    int status; /* 0 when filled, else a negative code */
+} uw_iov;
+
+typedef struct uw_reader_ops {
+    /* Required. Fill dst[0..len) from addr or fail. */
+    int (*read)(void *ctx, uint64_t addr, void *dst, size_t len);
+    /* Optional. Fill each piece, setting its status; return how many backend
+     * requests were made through *calls.  NULL: uw_readv loops over read. */
+    int (*readv)(void *ctx, uw_iov *iov, size_t n, uint64_t *calls);
+} uw_reader_ops;
+
+typedef struct uw_reader {
+    const uw_reader_ops *ops;
+    void *ctx;
+    /* Counters, never reset by the reader itself. */
+    uint64_t calls; /* backend requests (syscalls for a live process) */
+    uint64_t bytes; /* bytes requested */
+    uint64_t faults;
+    /* Optional budget (0 = none): once calls or bytes would pass it, reads
+     * fail with UW_ERR_READ_BUDGET. */
+    uint64_t budget_calls;
+    uint64_t budget_bytes;
+} uw_reader;
+
+void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx);
+
+int uw_read(uw_reader *r, uint64_t addr, void *dst, size_t len);
+
+/* Read n pieces; returns 0 when all were filled, else the first piece's
+ * error (every piece's status says which ones were). */
+int uw_readv(uw_reader *r, uw_iov *iov, size_t n);
+
+/* Convenience: one little-endian 64-bit word. */
+int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out);
+
+#endif /* TORNSTACK_READER_H */

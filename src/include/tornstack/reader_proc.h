@@ -1,0 +1,20 @@
+/*
+ * reader_proc.h — uw_reader backend for a live process (process_vm_readv).
+ */
+#ifndef TORNSTACK_READER_PROC_H
+#define TORNSTACK_READER_PROC_H
+
+#include <sys/types.h>
+
+#include "tornstack/reader.h"
+
+typedef struct uw_proc {
+    pid_t pid;
+} uw_proc;
+
+/* Bind r to process pid.  Checks that the process exists and that its
+ * memory can be read (UW_ERR_NO_PROCESS, UW_ERR_PERMISSION).  p must outlive
+ * r. */
+int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r);
+
+#endif /* TORNSTACK_READER_PROC_H */

@@ -1,0 +1,118 @@
+/*
+ * reader.c — counting, budgets and the vectored-read fallback shared by all
+ * reader backends.
+ */
+#include "tornstack/reader.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+
+void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx)
+{
+    assert(r != NULL && ops != NULL && ops->read != NULL);
+    memset(r, 0, sizeof *r);
+    r->ops = ops;
+    r->ctx = ctx;
+}
+
+/* Would a request of `calls` backend calls and `bytes` bytes pass the
+ * budget?  Bytes are counted before the call so that an over-long length
+ * read from garbage memory is refused before it is attempted. */
+static int uw_reader_charge(uw_reader *r, uint64_t calls, uint64_t bytes)
+{
+    if (r->budget_calls != 0 && r->calls + calls > r->budget_calls)
+        return UW_ERR_READ_BUDGET;
+    if (r->budget_bytes != 0 && r->bytes + bytes > r->budget_bytes)
+        return UW_ERR_READ_BUDGET;
+    r->calls += calls;
+    r->bytes += bytes;
+    return 0;
+}
+
+int uw_read(uw_reader *r, uint64_t addr, void *dst, size_t len)
+{
+    int rc;
+
+    assert(r != NULL && r->ops != NULL);
+    if (len == 0)
+        return 0;
+    if (dst == NULL)
+        return UW_ERR_INVALID_ARG;
+    rc = uw_reader_charge(r, 1, len);
+    if (rc != 0)
+        return rc;
+    rc = r->ops->read(r->ctx, addr, dst, len);
+    if (rc != 0)
+        r->faults++;
+    return rc;
+}
+
+int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
+{
+    uint64_t total = 0, calls = 0;
+    int first = 0;
+    size_t i;
+    int rc;
+
+    assert(r != NULL && r->ops != NULL);
+    if (n == 0)
+        return 0;
+    if (iov == NULL)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; i < n; i++)
+        total += iov[i].len;
+    if (r->ops->readv == NULL) {
+        /* One backend request per piece. */
+        rc = uw_reader_charge(r, 0, total);
+        if (rc != 0) {
+            for (i = 0; i < n; i++)
+                iov[i].status = rc;
+            return rc;
+        }
+        for (i = 0; i < n; i++) {
+            if (r->budget_calls != 0 && r->calls + 1 > r->budget_calls) {
+                iov[i].status = UW_ERR_READ_BUDGET;
+            } else {
+                r->calls++;
+                iov[i].status = iov[i].len == 0
+                                    ? 0
+                                    : r->ops->read(r->ctx, iov[i].addr, iov[i].dst,
+                                                   iov[i].len);
+            }
+            if (iov[i].status != 0) {
+                r->faults++;
+                if (first == 0)
+                    first = iov[i].status;
+            }
+        }
+        return first;
+    }
+    rc = uw_reader_charge(r, 0, total);
+    if (rc != 0) {
+        for (i = 0; i < n; i++)
+            iov[i].status = rc;
+        return rc;
+    }
+    rc = r->ops->readv(r->ctx, iov, n, &calls);
+    r->calls += calls;
+    for (i = 0; i < n; i++) {
+        if (iov[i].status != 0) {
+            r->faults++;
+            if (first == 0)
+                first = iov[i].status;
+        }
+    }
+    return first != 0 ? first : rc;
+}
+
+int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out)
+{
+    uint8_t b[8];
+    int rc = uw_read(r, addr, b, sizeof b);
+    if (rc != 0)
+        return rc;
+    memcpy(out, b, sizeof b); /* x86-64 only: host order is target order */
+    return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * sample.c — growth of the sample's thread and frame arrays.  Capacity is
+ * kept between samples, so a steady-state sample allocates nothing.
+ */
+#include "tornstack/sample.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+
+void uw_sample_init(uw_sample *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void uw_sample_free(uw_sample *s)
+{
+    if (s == NULL)
+        return;
+    free(s->threads);
+    free(s->frames);
+    memset(s, 0, sizeof *s);
+}
+
+void uw_sample_reset(uw_sample *s)
+{
+    s->n_threads = 0;
+    s->n_frames = 0;
+    s->truncated = 0;
+    s->calls = 0;
+    s->bytes = 0;
+}
+
+int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out)
+{
+    if (s->n_threads == s->cap_threads) {
+        size_t cap = s->cap_threads ? 2 * s->cap_threads : 8;
+        uw_thread_sample *t = realloc(s->threads, cap * sizeof *t);
+        if (t == NULL)
+            return UW_ERR_NOMEM;
+        s->threads = t;
+        s->cap_threads = cap;
+    }
+    *out = &s->threads[s->n_threads++];
+    memset(*out, 0, sizeof **out);
+    (*out)->first_frame = s->n_frames;
+    return 0;
+}
+
+int uw_sample_add_frame(uw_sample *s, const uw_frame *f)
+{
+    if (s->n_frames == s->cap_frames) {
+        size_t cap = s->cap_frames ? 2 * s->cap_frames : 256;
+        uw_frame *n = realloc(s->frames, cap * sizeof *n);
+        if (n == NULL)
+            return UW_ERR_NOMEM;
+        s->frames = n;
+        s->cap_frames = cap;
+    }
+    s->frames[s->n_frames++] = *f;
+    return 0;
+}

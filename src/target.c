@@ -1,0 +1,287 @@
+/*
+ * target.c — find _PyRuntime, the version and the layout of a live process.
+ *
+ * Steps (each failure is a distinct code plus a sentence in `why`):
+ *   1. /proc/PID/maps: every mapping at file offset 0 whose file name
+ *      contains "python" is a candidate object (bounded: UW_TARGET_OBJECTS).
+ *   2. Each candidate file is mapped read-only here and parsed as ELF
+ *      (bounded parser, elf.c).  The load bias is the mapping start minus
+ *      the page-aligned vaddr of its first PT_LOAD.
+ *   3. _PyRuntime: the dynamic/static symbol, else the .PyRuntime section.
+ *      Py_Version (3.11+) decides the layout; PyCode_Type lets the walk
+ *      check that a frame's code really is a code object.
+ *   4. A candidate whose runtime reads as uninitialised (no interpreter) is
+ *      passed over in favour of a later one: after `import ctypes` some
+ *      builds have libpython mapped twice and the copy is empty.
+ *   5. 3.13: the _Py_DebugOffsets block must match the table.
+ */
+#define _GNU_SOURCE
+#include "tornstack/target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tornstack/debug_offsets.h"
+#include "tornstack/elf.h"
+#include "tornstack/error.h"
+
+/* Candidate objects examined per process. */
+#define UW_TARGET_OBJECTS 16
+/* Lines of /proc/PID/maps read (a big process has a few thousand). */
+#define UW_TARGET_MAPS_LINES 65536
+
+void uw_version_string(uint64_t hex, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u.%u", (unsigned)((hex >> 24) & 0xff),
+             (unsigned)((hex >> 16) & 0xff), (unsigned)((hex >> 8) & 0xff));
+}
+
+int uw_maps_parse_line(const char *line, uw_mapping *out)
+{
+    unsigned long long start, end, off;
+    char perms[5];
+    int n = 0, consumed = 0;
+    const char *p;
+    size_t len;
+
+    if (line == NULL || out == NULL)
+        return UW_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    n = sscanf(line, "%llx-%llx %4s %llx %*s %*s%n", &start, &end, perms, &off, &consumed);
+    if (n != 4 || consumed <= 0 || end < start)
+        return UW_ERR_MAPS;
+    out->start = start;
+    out->end = end;
+    out->offset = off;
+    memcpy(out->perms, perms, sizeof perms);
+    p = line + consumed;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    len = strcspn(p, "\n");
+    if (len >= sizeof out->path)
+        return UW_ERR_MAPS;
+    memcpy(out->path, p, len);
+    out->path[len] = '\0';
+    /* A replaced file shows as "path (deleted)"; the name is still useful
+     * through /proc/PID/root only if the file exists, so keep it as is. */
+    return 0;
+}
+
+static int uw_basename_has_python(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b != NULL ? b + 1 : path;
+    return strstr(b, "python") != NULL;
+}
+
+typedef struct uw_candidate {
+    uint64_t start;
+    char path[UW_TARGET_PATH_MAX];
+} uw_candidate;
+
+static int uw_target_candidates(int pid, uw_candidate *c, size_t cap, size_t *n,
+                                char *why, size_t whylen)
+{
+    char path[64], line[UW_TARGET_PATH_MAX + 128];
+    FILE *f;
+    size_t lines = 0;
+
+    *n = 0;
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    f = fopen(path, "re");
+    if (f == NULL) {
+        int e = errno;
+        snprintf(why, whylen, "cannot open %s: %s", path, strerror(e));
+        return e == ENOENT || e == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_PERMISSION;
+    }
+    while (fgets(line, sizeof line, f) != NULL && lines++ < UW_TARGET_MAPS_LINES) {
+        uw_mapping m;
+        size_t i;
+        int dup = 0;
+        if (uw_maps_parse_line(line, &m) != 0 || m.offset != 0 || m.path[0] != '/')
+            continue;
+        if (!uw_basename_has_python(m.path))
+            continue;
+        for (i = 0; i < *n; i++)
+            dup |= c[i].start == m.start;
+        if (dup || *n >= cap)
+            continue;
+        c[*n].start = m.start;
+        memcpy(c[*n].path, m.path, sizeof m.path);
+        (*n)++;
+    }
+    fclose(f);
+    return 0;
+}
+
+typedef struct uw_mapped_file {
+    uint8_t *buf;
+    size_t len;
+} uw_mapped_file;
+
+static int uw_map_file(int pid, const char *path, uw_mapped_file *out)
+{
+    char alt[UW_TARGET_PATH_MAX + 32];
+    struct stat st;
+    void *p;
+    int fd;
+
+    /* Through the target's root first: right even across mount namespaces. */
+    snprintf(alt, sizeof alt, "/proc/%d/root%s", pid, path);
+    fd = open(alt, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return UW_ERR_IO;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+        close(fd);
+        return UW_ERR_IO;
+    }
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return UW_ERR_IO;
+    out->buf = p;
+    out->len = (size_t)st.st_size;
+    return 0;
+}
+
+static void uw_unmap_file(uw_mapped_file *m)
+{
+    if (m->buf != NULL)
+        munmap(m->buf, m->len);
+    m->buf = NULL;
+}
+
+/* Examine one candidate object.  Returns 0 with out filled, or an error. */
+static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out,
+                         char *why, size_t whylen)
+{
+    uw_mapped_file mf = {NULL, 0};
+    uw_elf elf;
+    uint64_t vaddr, foff, sym, size, bias, version = 0, head = 0;
+    char vs[16];
+    int rc, has_version;
+
+    rc = uw_map_file(pid, c->path, &mf);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read %s", c->path);
+        return UW_ERR_NOT_PYTHON;
+    }
+    rc = uw_elf_open(&elf, mf.buf, mf.len);
+    if (rc == 0)
+        rc = uw_elf_first_load(&elf, &vaddr, &foff);
+    if (rc != 0) {
+        snprintf(why, whylen, "%s is not a usable ELF object", c->path);
+        uw_unmap_file(&mf);
+        return UW_ERR_NOT_PYTHON;
+    }
+    bias = c->start - vaddr;
+    if (uw_elf_find_symbol(&elf, "_PyRuntime", &sym, NULL) != 0 &&
+        uw_elf_find_section(&elf, ".PyRuntime", &sym, &size) != 0) {
+        snprintf(why, whylen, "%s has no _PyRuntime", c->path);
+        uw_unmap_file(&mf);
+        return UW_ERR_NOT_PYTHON;
+    }
+    memset(out, 0, sizeof *out);
+    out->pid = pid;
+    out->runtime_addr = bias + sym;
+    has_version = uw_elf_find_symbol(&elf, "Py_Version", &sym, NULL) == 0;
+    if (has_version)
+        has_version = uw_read_u64(r, bias + sym, &version) == 0;
+    if (uw_elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
+        out->code_type = bias + sym;
+    snprintf(out->object_path, sizeof out->object_path, "%s", c->path);
+    uw_unmap_file(&mf);
+
+    if (!has_version) {
+        snprintf(why, whylen,
+                 "%s: Python older than 3.11 (no Py_Version); tornstack supports 3.11, 3.12, 3.13",
+                 c->path);
+        return UW_ERR_UNSUPPORTED_VERSION;
+    }
+    out->py_version = version;
+    uw_version_string(version, vs, sizeof vs);
+    out->layout = (version >> 24) == 3 ? uw_layout_for_minor((int)((version >> 16) & 0xff)) : NULL;
+    if (out->layout == NULL) {
+        snprintf(why, whylen, "Python %s is not supported (tornstack supports 3.11, 3.12, 3.13)",
+                 vs);
+        return UW_ERR_UNSUPPORTED_VERSION;
+    }
+    rc = uw_read_u64(r, out->runtime_addr + (uint64_t)out->layout->runtime_interpreters_head,
+                     &head);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
+                 (unsigned long long)out->runtime_addr, uw_strerror(rc));
+        return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
+    }
+    if (head == 0) {
+        snprintf(why, whylen, "Python %s runtime in %s has no interpreter (not initialised)", vs,
+                 c->path);
+        return UW_ERR_NOT_PYTHON;
+    }
+    if (out->layout->debug_offsets_size > 0) {
+        uint8_t blk[1024];
+        char detail[256];
+        size_t n = (size_t)out->layout->debug_offsets_size;
+        if (n > sizeof blk)
+            return UW_ERR_BAD_LAYOUT;
+        rc = uw_read(r, out->runtime_addr, blk, n);
+        if (rc != 0) {
+            snprintf(why, whylen, "cannot read _Py_DebugOffsets: %s", uw_strerror(rc));
+            return rc;
+        }
+        rc = uw_debug_offsets_check(out->layout, version, blk, n, detail, sizeof detail);
+        if (rc != 0) {
+            snprintf(why, whylen, "Python %s: debug offsets mismatch: %s", vs, detail);
+            return UW_ERR_DEBUG_OFFSETS;
+        }
+    }
+    return 0;
+}
+
+int uw_target_find(uw_reader *r, int pid, uw_target *out, char *why, size_t whylen)
+{
+    uw_candidate cand[UW_TARGET_OBJECTS];
+    char dummy[8];
+    size_t n = 0, i;
+    int rc, worst = UW_ERR_NOT_PYTHON;
+
+    if (why == NULL || whylen == 0) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    why[0] = '\0';
+    if (r == NULL || out == NULL || pid <= 0)
+        return UW_ERR_INVALID_ARG;
+    rc = uw_target_candidates(pid, cand, UW_TARGET_OBJECTS, &n, why, whylen);
+    if (rc != 0)
+        return rc;
+    if (n == 0) {
+        snprintf(why, whylen, "pid %d maps no python executable or libpython", pid);
+        return UW_ERR_NOT_PYTHON;
+    }
+    /* Prefer the most specific failure across candidates: a version or
+     * debug-offset refusal says more than "no _PyRuntime here". */
+    for (i = 0; i < n; i++) {
+        char w[512];
+        rc = uw_target_try(r, pid, &cand[i], out, w, sizeof w);
+        if (rc == 0)
+            return 0;
+        if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
+            snprintf(why, whylen, "%s", w);
+            return rc;
+        }
+        if (worst == UW_ERR_NOT_PYTHON || rc == UW_ERR_DEBUG_OFFSETS) {
+            if (rc != UW_ERR_NOT_PYTHON || why[0] == '\0')
+                snprintf(why, whylen, "%s", w);
+            worst = rc;
+        }
+    }
+    return worst;
+}

@@ -1,0 +1,277 @@
+/*
+ * layoutgen — print the uw_layout table of the CPython whose headers this
+ * file is compiled against.
+ *
+ *   cc -I "$(python3.X -c 'import sysconfig;print(sysconfig.get_paths()["include"])')" \
+ *      tools/layoutgen.c -o layoutgen && ./layoutgen > src/layouts/layout_py3X.inc
+ *
+ * Every number below is offsetof()/sizeof() of the real structure or the
+ * value of the real enum constant; the unicode state masks are measured by
+ * setting each bitfield in a zeroed object and looking at the word.  Nothing
+ * here is typed in by hand, which is the point: the committed tables in
+ * src/layouts/ are this program's output, and tests/layouts/check-layouts.sh
+ * fails when they differ from what the installed headers say.
+ *
+ * Only the minor version is printed (patch releases of one minor share the
+ * ABI), so pyenv 3.11.7 and Debian's 3.11.2 must produce the same text.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include "internal/pycore_code.h"
+#include "internal/pycore_frame.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_runtime.h"
+#if PY_VERSION_HEX >= 0x030d0000
+#include "internal/pycore_tstate.h"
+#endif
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030b0000 || PY_VERSION_HEX >= 0x030e0000
+#error "layoutgen supports CPython 3.11, 3.12 and 3.13"
+#endif
+
+#define MINOR ((PY_VERSION_HEX >> 16) & 0xff)
+
+static void field(const char *name, long value)
+{
+    printf("    .%s = %ld,\n", name, value);
+}
+
+#define OFF(name, type, member) field(name, (long)offsetof(type, member))
+#define SIZE(name, type) field(name, (long)sizeof(type))
+#define ABSENT(name) printf("    .%s = UW_ABSENT,\n", name)
+
+static unsigned int state_word(const PyASCIIObject *o)
+{
+    unsigned int w;
+    memcpy(&w, (const char *)o + offsetof(PyASCIIObject, state), sizeof w);
+    return w;
+}
+
+static int lowest_bit(unsigned int m)
+{
+    int s = 0;
+    while (m != 0 && (m & 1u) == 0) {
+        m >>= 1;
+        s++;
+    }
+    return s;
+}
+
+#if MINOR >= 13
+#define DBG(path, value)                                                       \
+    printf("    {\"%s\", %lu, %lu},\n", #path,                                   \
+           (unsigned long)offsetof(_Py_DebugOffsets, path),                    \
+           (unsigned long)(value))
+
+static void debug_fields(void)
+{
+    printf("static const uw_debug_field uw_debug_fields_py3%d[] = {\n", MINOR);
+    DBG(runtime_state.size, sizeof(_PyRuntimeState));
+    DBG(runtime_state.finalizing, offsetof(_PyRuntimeState, _finalizing));
+    DBG(runtime_state.interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
+    DBG(interpreter_state.size, sizeof(PyInterpreterState));
+    DBG(interpreter_state.id, offsetof(PyInterpreterState, id));
+    DBG(interpreter_state.next, offsetof(PyInterpreterState, next));
+    DBG(interpreter_state.threads_head, offsetof(PyInterpreterState, threads.head));
+    DBG(interpreter_state.gc, offsetof(PyInterpreterState, gc));
+    DBG(interpreter_state.imports_modules, offsetof(PyInterpreterState, imports.modules));
+    DBG(interpreter_state.sysdict, offsetof(PyInterpreterState, sysdict));
+    DBG(interpreter_state.builtins, offsetof(PyInterpreterState, builtins));
+    DBG(interpreter_state.ceval_gil, offsetof(PyInterpreterState, ceval.gil));
+    DBG(interpreter_state.gil_runtime_state, offsetof(PyInterpreterState, _gil));
+    DBG(thread_state.size, sizeof(PyThreadState));
+    DBG(thread_state.prev, offsetof(PyThreadState, prev));
+    DBG(thread_state.next, offsetof(PyThreadState, next));
+    DBG(thread_state.interp, offsetof(PyThreadState, interp));
+    DBG(thread_state.current_frame, offsetof(PyThreadState, current_frame));
+    DBG(thread_state.thread_id, offsetof(PyThreadState, thread_id));
+    DBG(thread_state.native_thread_id, offsetof(PyThreadState, native_thread_id));
+    DBG(thread_state.datastack_chunk, offsetof(PyThreadState, datastack_chunk));
+    DBG(thread_state.status, offsetof(PyThreadState, _status));
+    DBG(interpreter_frame.size, sizeof(_PyInterpreterFrame));
+    DBG(interpreter_frame.previous, offsetof(_PyInterpreterFrame, previous));
+    DBG(interpreter_frame.executable, offsetof(_PyInterpreterFrame, f_executable));
+    DBG(interpreter_frame.instr_ptr, offsetof(_PyInterpreterFrame, instr_ptr));
+    DBG(interpreter_frame.localsplus, offsetof(_PyInterpreterFrame, localsplus));
+    DBG(interpreter_frame.owner, offsetof(_PyInterpreterFrame, owner));
+    DBG(code_object.size, sizeof(PyCodeObject));
+    DBG(code_object.filename, offsetof(PyCodeObject, co_filename));
+    DBG(code_object.name, offsetof(PyCodeObject, co_name));
+    DBG(code_object.qualname, offsetof(PyCodeObject, co_qualname));
+    DBG(code_object.linetable, offsetof(PyCodeObject, co_linetable));
+    DBG(code_object.firstlineno, offsetof(PyCodeObject, co_firstlineno));
+    DBG(code_object.argcount, offsetof(PyCodeObject, co_argcount));
+    DBG(code_object.localsplusnames, offsetof(PyCodeObject, co_localsplusnames));
+    DBG(code_object.localspluskinds, offsetof(PyCodeObject, co_localspluskinds));
+    DBG(code_object.co_code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
+    DBG(pyobject.size, sizeof(PyObject));
+    DBG(pyobject.ob_type, offsetof(PyObject, ob_type));
+    DBG(type_object.size, sizeof(PyTypeObject));
+    DBG(type_object.tp_name, offsetof(PyTypeObject, tp_name));
+    DBG(type_object.tp_flags, offsetof(PyTypeObject, tp_flags));
+    DBG(tuple_object.size, sizeof(PyTupleObject));
+    DBG(tuple_object.ob_item, offsetof(PyTupleObject, ob_item));
+    DBG(list_object.ob_item, offsetof(PyListObject, ob_item));
+    DBG(dict_object.size, sizeof(PyDictObject));
+    DBG(dict_object.ma_keys, offsetof(PyDictObject, ma_keys));
+    DBG(dict_object.ma_values, offsetof(PyDictObject, ma_values));
+    DBG(long_object.size, sizeof(PyLongObject));
+    DBG(long_object.lv_tag, offsetof(PyLongObject, long_value.lv_tag));
+    DBG(long_object.ob_digit, offsetof(PyLongObject, long_value.ob_digit));
+    DBG(bytes_object.size, sizeof(PyBytesObject));
+    DBG(bytes_object.ob_size, offsetof(PyBytesObject, ob_base.ob_size));
+    DBG(bytes_object.ob_sval, offsetof(PyBytesObject, ob_sval));
+    DBG(unicode_object.size, sizeof(PyUnicodeObject));
+    DBG(unicode_object.state, offsetof(PyUnicodeObject, _base._base.state));
+    DBG(unicode_object.length, offsetof(PyUnicodeObject, _base._base.length));
+    DBG(unicode_object.asciiobject_size, sizeof(PyASCIIObject));
+    printf("};\n\n");
+}
+#endif
+
+int main(void)
+{
+    PyASCIIObject u;
+
+    printf("/* Generated by tools/layoutgen.c from the CPython 3.%d headers "
+           "(x86-64).\n * Do not edit: regenerate as docs/layouts.md says; "
+           "ctest \"layouts\" compares. */\n\n",
+           MINOR);
+#if MINOR >= 13
+    debug_fields();
+#endif
+    printf("static const uw_layout uw_layout_py3%d = {\n", MINOR);
+    field("py_minor", MINOR);
+
+    SIZE("runtime_size", _PyRuntimeState);
+    OFF("runtime_interpreters_head", _PyRuntimeState, interpreters.head);
+    OFF("runtime_interpreters_main", _PyRuntimeState, interpreters.main);
+
+    SIZE("interp_size", PyInterpreterState);
+    OFF("interp_next", PyInterpreterState, next);
+    OFF("interp_id", PyInterpreterState, id);
+    OFF("interp_threads_head", PyInterpreterState, threads.head);
+#if MINOR >= 12
+    OFF("interp_modules", PyInterpreterState, imports.modules);
+#else
+    OFF("interp_modules", PyInterpreterState, modules);
+#endif
+    OFF("interp_sysdict", PyInterpreterState, sysdict);
+
+    SIZE("tstate_size", PyThreadState);
+    OFF("tstate_prev", PyThreadState, prev);
+    OFF("tstate_next", PyThreadState, next);
+    OFF("tstate_interp", PyThreadState, interp);
+#if MINOR <= 12
+    OFF("tstate_cframe", PyThreadState, cframe);
+    OFF("cframe_current_frame", _PyCFrame, current_frame);
+    ABSENT("tstate_current_frame");
+#else
+    ABSENT("tstate_cframe");
+    ABSENT("cframe_current_frame");
+    OFF("tstate_current_frame", PyThreadState, current_frame);
+#endif
+    OFF("tstate_thread_id", PyThreadState, thread_id);
+    OFF("tstate_native_thread_id", PyThreadState, native_thread_id);
+    OFF("tstate_dict", PyThreadState, dict);
+    OFF("tstate_datastack_chunk", PyThreadState, datastack_chunk);
+    OFF("tstate_datastack_top", PyThreadState, datastack_top);
+    OFF("tstate_datastack_limit", PyThreadState, datastack_limit);
+
+    OFF("chunk_previous", _PyStackChunk, previous);
+    OFF("chunk_size", _PyStackChunk, size);
+    OFF("chunk_top", _PyStackChunk, top);
+    OFF("chunk_data", _PyStackChunk, data);
+
+    SIZE("frame_size", _PyInterpreterFrame);
+#if MINOR >= 13
+    OFF("frame_code", _PyInterpreterFrame, f_executable);
+    OFF("frame_func", _PyInterpreterFrame, f_funcobj);
+    OFF("frame_instr", _PyInterpreterFrame, instr_ptr);
+#elif MINOR == 12
+    OFF("frame_code", _PyInterpreterFrame, f_code);
+    OFF("frame_func", _PyInterpreterFrame, f_funcobj);
+    OFF("frame_instr", _PyInterpreterFrame, prev_instr);
+#else
+    OFF("frame_code", _PyInterpreterFrame, f_code);
+    OFF("frame_func", _PyInterpreterFrame, f_func);
+    OFF("frame_instr", _PyInterpreterFrame, prev_instr);
+#endif
+    OFF("frame_previous", _PyInterpreterFrame, previous);
+    OFF("frame_globals", _PyInterpreterFrame, f_globals);
+    OFF("frame_stacktop", _PyInterpreterFrame, stacktop);
+    OFF("frame_owner", _PyInterpreterFrame, owner);
+    OFF("frame_localsplus", _PyInterpreterFrame, localsplus);
+    field("owner_thread", FRAME_OWNED_BY_THREAD);
+    field("owner_generator", FRAME_OWNED_BY_GENERATOR);
+    field("owner_frame_object", FRAME_OWNED_BY_FRAME_OBJECT);
+#if MINOR >= 12
+    field("owner_cstack", FRAME_OWNED_BY_CSTACK);
+#else
+    ABSENT("owner_cstack");
+#endif
+    field("instr_is_prev", MINOR <= 12);
+
+    OFF("object_type", PyObject, ob_type);
+    OFF("type_name", PyTypeObject, tp_name);
+    OFF("type_flags", PyTypeObject, tp_flags);
+
+    SIZE("code_size", PyCodeObject);
+    OFF("code_flags", PyCodeObject, co_flags);
+    OFF("code_firstlineno", PyCodeObject, co_firstlineno);
+    OFF("code_filename", PyCodeObject, co_filename);
+    OFF("code_name", PyCodeObject, co_name);
+    OFF("code_qualname", PyCodeObject, co_qualname);
+    OFF("code_linetable", PyCodeObject, co_linetable);
+    OFF("code_firsttraceable", PyCodeObject, _co_firsttraceable);
+    OFF("code_adaptive", PyCodeObject, co_code_adaptive);
+
+    OFF("unicode_length", PyASCIIObject, length);
+    OFF("unicode_state", PyASCIIObject, state);
+    SIZE("unicode_ascii_data", PyASCIIObject);
+    SIZE("unicode_compact_data", PyCompactUnicodeObject);
+    memset(&u, 0, sizeof u);
+    u.state.kind = 7;
+    field("unicode_kind_mask", (long)state_word(&u));
+    field("unicode_kind_shift", lowest_bit(state_word(&u)));
+    memset(&u, 0, sizeof u);
+    u.state.compact = 1;
+    field("unicode_compact_mask", (long)state_word(&u));
+    memset(&u, 0, sizeof u);
+    u.state.ascii = 1;
+    field("unicode_ascii_mask", (long)state_word(&u));
+    OFF("bytes_size", PyBytesObject, ob_base.ob_size);
+    OFF("bytes_data", PyBytesObject, ob_sval);
+
+    OFF("gen_frame_state", PyGenObject, gi_frame_state);
+    OFF("gen_iframe", PyGenObject, gi_iframe);
+    OFF("gen_qualname", PyGenObject, gi_qualname);
+    field("state_created", FRAME_CREATED);
+    field("state_suspended", FRAME_SUSPENDED);
+#if MINOR >= 13
+    field("state_suspended_yield_from", FRAME_SUSPENDED_YIELD_FROM);
+#else
+    ABSENT("state_suspended_yield_from");
+#endif
+    field("state_executing", FRAME_EXECUTING);
+    field("state_completed", FRAME_COMPLETED);
+    field("state_cleared", FRAME_CLEARED);
+
+#if MINOR >= 13
+    SIZE("debug_offsets_size", _Py_DebugOffsets);
+    printf("    .debug_fields = uw_debug_fields_py3%d,\n", MINOR);
+    printf("    .n_debug_fields = sizeof uw_debug_fields_py3%d / "
+           "sizeof uw_debug_fields_py3%d[0],\n",
+           MINOR, MINOR);
+#else
+    ABSENT("debug_offsets_size");
+    printf("    .debug_fields = NULL,\n");
+    printf("    .n_debug_fields = 0,\n");
+#endif
+    printf("};\n");
+    return 0;
+}
