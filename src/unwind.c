@@ -31,18 +31,42 @@
 /* Largest thread state / frame we copy (3.11 PyThreadState is 360 bytes). */
 #define UW_TSTATE_BUF 1024
 #define UW_FRAME_BUF 128
+/* Chunk copies kept per thread walk; older frames are read one by one. */
+#define UW_CHUNK_COPIES 8
+
+/* Speculative prefetch: what a thread's walk read outside its current
+ * chunk last time (C-stack entry frames, generator frames, older chunks,
+ * code objects) is read again, by address, in the same vectored call as
+ * the thread's chunk.  A stale address costs one failed piece; a frame or
+ * code object at the same address is fresh data read in this sample, so
+ * correctness never depends on the guess. */
+#define UW_PF_THREADS 64
+#define UW_PF_FRAMES 32
+#define UW_PF_CODES 256
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
     size_t len;
     uint8_t *buf;
     size_t cap;
+    uint64_t pf_addr; /* prefetched into buf this walk, 0 if not */
+    size_t pf_len;
+    int pf_ok;
 } uw_chunk_copy;
 
 typedef struct uw_frame_rec {
     uint64_t addr, code, ip;
     int owner;
 } uw_frame_rec;
+
+typedef struct uw_prefetch {
+    uint64_t tstate;
+    uint32_t n_frames, n_codes, n_chunks;
+    uint64_t frames[UW_PF_FRAMES];
+    uint64_t codes[UW_PF_CODES];
+    uint64_t chunks[UW_CHUNK_COPIES];
+    uint64_t chunk_len[UW_CHUNK_COPIES];
+} uw_prefetch;
 
 struct uw_unwinder {
     uw_reader *r;
@@ -52,18 +76,37 @@ struct uw_unwinder {
     uint32_t max_depth;
 
     /* Chunk copies of the thread being walked; buffers kept across walks. */
-    uw_chunk_copy chunks[8];
-    size_t n_chunks;       /* valid copies, at most 8 kept */
-    uint64_t next_chunk;   /* older chunk not yet copied, 0 if none */
-    size_t chunks_seen;    /* chunks visited this thread (bound) */
-    uint8_t *spill;        /* one extra chunk beyond the 8 kept ones */
+    uw_chunk_copy chunks[UW_CHUNK_COPIES];
+    size_t n_chunks;     /* valid copies */
+    uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
+    size_t chunks_seen;  /* chunks visited this thread (bound) */
+
+    /* Prefetch memory per thread, and this walk's prefetched pieces. */
+    uw_prefetch pf[UW_PF_THREADS];
+    size_t pf_next;          /* round-robin replacement */
+    uw_prefetch *pf_cur;     /* entry of the thread being walked */
+    uw_prefetch pf_new;      /* what this walk reads out of chunk */
+    uint64_t pf_frame_addr[UW_PF_FRAMES];
+    int pf_frame_ok[UW_PF_FRAMES];
+    uint8_t pf_frame_buf[UW_PF_FRAMES][UW_FRAME_BUF];
+    size_t pf_n_frames;
+    uint64_t pf_code_addr[UW_PF_CODES];
+    int pf_code_ok[UW_PF_CODES];
+    size_t pf_n_codes;
+
+    /* Speculative roots: last sample's first interpreter and thread. */
+    uint64_t last_interp, last_tstate;
 
     uw_frame_rec recs[UW_LIMIT_FRAMES];
-    /* Code resolution scratch. */
+    /* Code resolution scratch; the first UW_PF_CODES slots of code_buf
+     * hold prefetched code objects. */
     uint64_t batch_addr[UW_LIMIT_FRAMES];
     uw_iov batch_iov[UW_LIMIT_FRAMES];
-    uint8_t *batch_buf;
+    uint8_t *code_buf;
+    uw_iov walk_iov[3 + UW_CHUNK_COPIES + UW_PF_FRAMES + UW_PF_CODES];
     uint8_t tstate[UW_TSTATE_BUF];
+    uint8_t tstate_next[UW_TSTATE_BUF];
+    int tstate_next_ok;
 };
 
 static uint64_t uw_u64(const uint8_t *p)
@@ -92,9 +135,9 @@ int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out)
     u->r = r;
     u->t = *t;
     u->l = t->layout;
-    u->batch_buf = malloc((size_t)UW_LIMIT_FRAMES * (size_t)u->l->code_size);
-    if (u->batch_buf == NULL || uw_code_cache_init(&u->cache) != 0) {
-        free(u->batch_buf);
+    u->code_buf = malloc((size_t)(UW_PF_CODES + UW_LIMIT_FRAMES) * (size_t)u->l->code_size);
+    if (u->code_buf == NULL || uw_code_cache_init(&u->cache) != 0) {
+        free(u->code_buf);
         free(u);
         return UW_ERR_NOMEM;
     }
@@ -109,10 +152,9 @@ void uw_unwinder_free(uw_unwinder *u)
     if (u == NULL)
         return;
     uw_code_cache_free(&u->cache);
-    for (i = 0; i < sizeof u->chunks / sizeof u->chunks[0]; i++)
+    for (i = 0; i < UW_CHUNK_COPIES; i++)
         free(u->chunks[i].buf);
-    free(u->spill);
-    free(u->batch_buf);
+    free(u->code_buf);
     free(u);
 }
 
@@ -139,6 +181,22 @@ static int uw_chunk_reserve(uw_chunk_copy *c, size_t len)
     return 0;
 }
 
+/* Forget this walk's chunk copies and prefetched pieces. */
+static void uw_walk_reset(uw_unwinder *u)
+{
+    size_t i;
+
+    u->n_chunks = 0;
+    u->next_chunk = 0;
+    u->chunks_seen = 0;
+    for (i = 0; i < UW_CHUNK_COPIES; i++)
+        u->chunks[i].pf_ok = 0;
+    u->pf_n_frames = 0;
+    u->pf_n_codes = 0;
+    u->pf_cur = NULL;
+    memset(&u->pf_new, 0, sizeof u->pf_new);
+}
+
 /* Copy the next older chunk.  Returns 0 when one was added, 1 when there is
  * none left, or an error (the chain of chunks is then abandoned). */
 static int uw_chunk_pull(uw_unwinder *u)
@@ -154,51 +212,67 @@ static int uw_chunk_pull(uw_unwinder *u)
         u->next_chunk = 0;
         return UW_ERR_LIMIT_CHUNKS;
     }
-    if (u->n_chunks == sizeof u->chunks / sizeof u->chunks[0]) {
+    if (u->n_chunks == UW_CHUNK_COPIES) {
         /* Keep the newest copies; older frames beyond them are read one by
-         * one.  Deep recursions (>8 chunks) stay correct, only slower. */
+         * one.  Deep recursions stay correct, only slower. */
         u->next_chunk = 0;
         return 1;
     }
     c = &u->chunks[u->n_chunks];
-    rc = uw_chunk_reserve(c, UW_DATA_STACK_CHUNK_SIZE);
-    if (rc != 0)
-        return rc;
     u->chunks_seen++;
-    rc = uw_read(u->r, u->next_chunk, c->buf, UW_DATA_STACK_CHUNK_SIZE);
-    if (rc != 0) {
-        u->next_chunk = 0;
-        return rc;
-    }
-    size = uw_u64(c->buf + l->chunk_size);
-    if (size < (uint64_t)l->chunk_data + (uint64_t)l->frame_size || size > UW_LIMIT_CHUNK_BYTES) {
-        u->next_chunk = 0;
-        return UW_ERR_LIMIT_CHUNK_SIZE;
-    }
-    if (size > UW_DATA_STACK_CHUNK_SIZE) {
-        rc = uw_chunk_reserve(c, (size_t)size);
+    if (c->pf_ok && c->pf_addr == u->next_chunk &&
+        uw_u64(c->buf + l->chunk_size) == (uint64_t)c->pf_len) {
+        size = c->pf_len; /* prefetched whole with the thread's chunk */
+    } else {
+        rc = uw_chunk_reserve(c, UW_DATA_STACK_CHUNK_SIZE);
         if (rc == 0)
-            rc = uw_read(u->r, u->next_chunk, c->buf, (size_t)size);
+            rc = uw_read(u->r, u->next_chunk, c->buf, UW_DATA_STACK_CHUNK_SIZE);
         if (rc != 0) {
             u->next_chunk = 0;
             return rc;
         }
-    } else {
-        size = UW_DATA_STACK_CHUNK_SIZE < size ? UW_DATA_STACK_CHUNK_SIZE : size;
+        size = uw_u64(c->buf + l->chunk_size);
+        if (size < (uint64_t)l->chunk_data + (uint64_t)l->frame_size ||
+            size > UW_LIMIT_CHUNK_BYTES) {
+            u->next_chunk = 0;
+            return UW_ERR_LIMIT_CHUNK_SIZE;
+        }
+        if (size > UW_DATA_STACK_CHUNK_SIZE) {
+            rc = uw_chunk_reserve(c, (size_t)size);
+            if (rc == 0)
+                rc = uw_read(u->r, u->next_chunk, c->buf, (size_t)size);
+            if (rc != 0) {
+                u->next_chunk = 0;
+                return rc;
+            }
+        }
     }
     c->addr = u->next_chunk;
     c->len = (size_t)size;
+    if (u->pf_new.n_chunks < UW_CHUNK_COPIES) {
+        u->pf_new.chunks[u->pf_new.n_chunks] = c->addr;
+        u->pf_new.chunk_len[u->pf_new.n_chunks] = size;
+        u->pf_new.n_chunks++;
+    }
     u->n_chunks++;
     u->next_chunk = uw_u64(c->buf + l->chunk_previous);
     return 0;
 }
 
-/* Copy of the frame at addr into out (frame_size bytes). */
+/* Copy of the frame at addr into out (frame_size bytes): from a chunk copy,
+ * a prefetched piece, an older chunk, or a direct read. */
 static int uw_frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
 {
     const size_t fs = (size_t)u->l->frame_size;
     size_t i;
+    int rc;
 
+    for (i = 0; i < u->pf_n_frames; i++) {
+        if (u->pf_frame_ok[i] && u->pf_frame_addr[i] == addr) {
+            memcpy(out, u->pf_frame_buf[i], fs);
+            goto remember;
+        }
+    }
     for (;;) {
         for (i = 0; i < u->n_chunks; i++) {
             const uw_chunk_copy *c = &u->chunks[i];
@@ -211,7 +285,13 @@ static int uw_frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
         if (uw_chunk_pull(u) != 0)
             break;
     }
-    return uw_read(u->r, addr, out, fs);
+    rc = uw_read(u->r, addr, out, fs);
+    if (rc != 0)
+        return rc;
+remember:
+    if (u->pf_new.n_frames < UW_PF_FRAMES)
+        u->pf_new.frames[u->pf_new.n_frames++] = addr;
+    return 0;
 }
 
 /* Phase 1: collect the records of the chain starting at first. */
@@ -272,14 +352,36 @@ static int uw_collect(uw_unwinder *u, uint64_t first, size_t *n_out)
     return rc;
 }
 
-/* Phase 2: make sure every recorded code object has a validated cache
- * entry.  Returns in bad[] ... nothing: records whose code failed get code
- * 0 and their error in the record's ip field is not used; instead the first
- * failing record index and its error are reported. */
+/* Validate (or load) the cache entry of one code object whose fixed part
+ * is in obj.  Returns 0 or the error that makes it unusable. */
+static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj)
+{
+    uw_code_ident id;
+    uw_code_info *e;
+    int rc;
+
+    rc = uw_code_ident_parse(u->l, obj, (size_t)u->l->code_size, &id);
+    if (rc != 0)
+        return rc;
+    e = uw_code_cache_find(&u->cache, addr);
+    if (e != NULL && memcmp(&e->id, &id, sizeof id) == 0) {
+        e->stamp = u->cache.stamp;
+        u->cache.hits++;
+        return 0;
+    }
+    if (e != NULL)
+        u->cache.reloads++;
+    return uw_code_cache_load(&u->cache, u->r, u->l, u->t.code_type, addr, &id, &e);
+}
+
+/* Phase 2: give every recorded code object a cache entry validated in this
+ * sample.  Codes prefetched with the chunk are checked from that copy; the
+ * rest are read in one vectored call.  On failure, *bad_at is the innermost
+ * record whose code is unusable and the error is returned. */
 static int uw_resolve(uw_unwinder *u, size_t n, size_t *bad_at)
 {
-    const uw_layout *l = u->l;
-    const size_t cs = (size_t)l->code_size;
+    const size_t cs = (size_t)u->l->code_size;
+    uint8_t *batch_base = u->code_buf + (size_t)UW_PF_CODES * cs;
     size_t i, j, nb = 0;
     int first_err = 0;
 
@@ -287,56 +389,67 @@ static int uw_resolve(uw_unwinder *u, size_t n, size_t *bad_at)
     for (i = 0; i < n; i++) {
         uint64_t code = u->recs[i].code;
         uw_code_info *e = uw_code_cache_find(&u->cache, code);
-        int dup = 0;
+        int done = 0, rc = 0;
+
         if (e != NULL && e->stamp == u->cache.stamp)
             continue;
-        for (j = 0; j < nb && !dup; j++)
-            dup = u->batch_addr[j] == code;
-        if (dup)
+        for (j = 0; j < nb && !done; j++)
+            done = u->batch_addr[j] == code;
+        if (done)
             continue;
+        if (u->pf_new.n_codes < UW_PF_CODES)
+            u->pf_new.codes[u->pf_new.n_codes++] = code;
+        for (j = 0; j < u->pf_n_codes; j++) {
+            if (u->pf_code_ok[j] && u->pf_code_addr[j] == code) {
+                rc = uw_resolve_one(u, code, u->code_buf + j * cs);
+                done = 1;
+                break;
+            }
+        }
+        if (done) {
+            if (rc != 0 && i < *bad_at) {
+                *bad_at = i;
+                first_err = rc;
+            }
+            continue;
+        }
         u->batch_addr[nb] = code;
-        u->batch_iov[nb].addr = code;
-        u->batch_iov[nb].dst = u->batch_buf + nb * cs;
-        u->batch_iov[nb].len = cs;
-        u->batch_iov[nb].status = 0;
+        u->batch_iov[nb] = (uw_iov){code, batch_base + nb * cs, cs, 0};
         nb++;
     }
     if (nb == 0)
-        return 0;
+        return first_err;
     (void)uw_readv(u->r, u->batch_iov, nb);
     for (j = 0; j < nb; j++) {
-        uw_code_ident id;
-        uw_code_info *e;
         int rc = u->batch_iov[j].status;
-
         if (rc == 0)
-            rc = uw_code_ident_parse(l, u->batch_buf + j * cs, cs, &id);
-        if (rc == 0) {
-            e = uw_code_cache_find(&u->cache, u->batch_addr[j]);
-            if (e != NULL && memcmp(&e->id, &id, sizeof id) == 0) {
-                e->stamp = u->cache.stamp;
-                u->cache.hits++;
-                continue;
-            }
-            if (e != NULL)
-                u->cache.reloads++;
-            rc = uw_code_cache_load(&u->cache, u->r, l, u->t.code_type, u->batch_addr[j], &id,
-                                    &e);
-        }
-        if (rc != 0) {
-            /* Mark the innermost record using this code as the cut point. */
-            for (i = 0; i < n; i++) {
-                if (u->recs[i].code == u->batch_addr[j]) {
-                    if (i < *bad_at) {
-                        *bad_at = i;
-                        first_err = rc;
-                    }
-                    break;
+            rc = uw_resolve_one(u, u->batch_addr[j], batch_base + j * cs);
+        if (rc == 0)
+            continue;
+        for (i = 0; i < n; i++) {
+            if (u->recs[i].code == u->batch_addr[j]) {
+                if (i < *bad_at) {
+                    *bad_at = i;
+                    first_err = rc;
                 }
+                break;
             }
         }
     }
     return first_err;
+}
+
+/* The validated entry of a code object (table or overflow list). */
+static uw_code_info *uw_code_for(uw_unwinder *u, uint64_t code)
+{
+    uw_code_info *e = uw_code_cache_find(&u->cache, code);
+
+    if (e != NULL && e->stamp == u->cache.stamp)
+        return e;
+    /* Loaded while the table was full: bounded by the codes of a sample. */
+    for (e = u->cache.overflow; e != NULL && e->addr != code; e = e->next_overflow)
+        ;
+    return e;
 }
 
 /* Phase 3: append the shown frames to the sample. */
@@ -349,20 +462,13 @@ static int uw_emit(uw_unwinder *u, size_t n, uint32_t max_depth, uw_sample *s,
 
     for (i = 0; i < n; i++) {
         const uw_frame_rec *rec = &u->recs[i];
-        uw_code_info *e = uw_code_cache_find(&u->cache, rec->code);
+        uw_code_info *e = uw_code_for(u, rec->code);
         uw_frame f;
         uint64_t base;
         int64_t index;
         int line = -1, rc;
 
-        if (e == NULL || e->stamp != u->cache.stamp) {
-            /* Only possible for entries pushed to the overflow list: look
-             * there (bounded by the number of codes loaded this sample). */
-            uw_code_info *o;
-            for (o = u->cache.overflow; o != NULL && o->addr != rec->code; o = o->next_overflow)
-                ;
-            e = o;
-        }
+        assert(e != NULL); /* uw_resolve validated every record before n */
         if (e == NULL)
             return UW_ERR_BAD_CODE;
         base = rec->code + (uint64_t)l->code_adaptive;
@@ -417,82 +523,133 @@ int uw_unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sampl
 {
     if (u == NULL || s == NULL || th == NULL)
         return UW_ERR_INVALID_ARG;
-    u->n_chunks = 0;
-    u->next_chunk = 0;
-    u->chunks_seen = 0;
+    uw_walk_reset(u);
     return uw_walk_chain(u, first, max_depth, s, th);
 }
 
-/* Read one thread state and walk its frames; *next gets the next tstate. */
-static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sample *s,
-                          uint64_t *next)
+/* The prefetch entry of thread state ts (a fresh one if unknown). */
+static uw_prefetch *uw_pf_entry(uw_unwinder *u, uint64_t ts)
+{
+    size_t i;
+
+    for (i = 0; i < UW_PF_THREADS; i++)
+        if (u->pf[i].tstate == ts)
+            return &u->pf[i];
+    i = u->pf_next;
+    u->pf_next = (u->pf_next + 1) % UW_PF_THREADS;
+    memset(&u->pf[i], 0, sizeof u->pf[i]);
+    u->pf[i].tstate = ts;
+    return &u->pf[i];
+}
+
+/* Walk the thread whose state is in u->tstate (read from address ts).
+ * One vectored read brings the current-frame pointer (3.11/3.12), the live
+ * part of the current chunk, last walk's out-of-chunk pieces and the next
+ * thread state (into u->tstate_next). */
+static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sample *s)
 {
     const uw_layout *l = u->l;
+    const size_t cs = (size_t)l->code_size;
     uw_thread_sample *th;
-    uint64_t first = 0, chunk, top;
-    uw_iov iov[2];
-    size_t niov = 0;
+    uw_iov *iov = u->walk_iov;
+    uint64_t first = 0, chunk, top, next;
+    uw_prefetch *pf;
+    size_t niov = 0, i, i_cframe = SIZE_MAX, i_chunk = SIZE_MAX, i_next = SIZE_MAX;
+    size_t i_frames, i_codes, i_chunks;
     int rc;
 
-    *next = 0;
     rc = uw_sample_add_thread(s, &th);
     if (rc != 0)
         return rc;
     th->tstate = ts;
     th->interp_id = interp_id;
-    rc = uw_read(u->r, ts, u->tstate, (size_t)l->tstate_size);
-    if (rc != 0) {
-        th->truncated = rc;
-        return rc == UW_ERR_NO_PROCESS ? rc : 0;
-    }
-    *next = uw_u64(u->tstate + l->tstate_next);
+    next = uw_u64(u->tstate + l->tstate_next);
     th->thread_id = uw_u64(u->tstate + l->tstate_thread_id);
     th->native_id = uw_u64(u->tstate + l->tstate_native_thread_id);
     chunk = uw_u64(u->tstate + l->tstate_datastack_chunk);
     top = uw_u64(u->tstate + l->tstate_datastack_top);
 
-    u->n_chunks = 0;
-    u->chunks_seen = 0;
-    u->next_chunk = 0;
+    uw_walk_reset(u);
+    pf = uw_pf_entry(u, ts);
     if (l->tstate_cframe != UW_ABSENT) {
-        uint64_t cf = uw_u64(u->tstate + l->tstate_cframe);
-        iov[niov].addr = cf + (uint64_t)l->cframe_current_frame;
-        iov[niov].dst = &first;
-        iov[niov].len = sizeof first;
-        niov++;
+        i_cframe = niov;
+        iov[niov++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
+                                   (uint64_t)l->cframe_current_frame,
+                               &first, sizeof first, 0};
     } else {
         first = uw_u64(u->tstate + l->tstate_current_frame);
     }
     /* The live part of the current chunk: [chunk, datastack_top). */
-    if (chunk != 0 && top > chunk + (uint64_t)l->chunk_data && top - chunk <= UW_LIMIT_CHUNK_BYTES &&
+    if (chunk != 0 && top > chunk + (uint64_t)l->chunk_data &&
+        top - chunk <= UW_LIMIT_CHUNK_BYTES &&
         uw_chunk_reserve(&u->chunks[0], (size_t)(top - chunk)) == 0) {
-        iov[niov].addr = chunk;
-        iov[niov].dst = u->chunks[0].buf;
-        iov[niov].len = (size_t)(top - chunk);
-        niov++;
+        i_chunk = niov;
+        iov[niov++] = (uw_iov){chunk, u->chunks[0].buf, (size_t)(top - chunk), 0};
     }
-    if (niov > 0)
-        (void)uw_readv(u->r, iov, niov);
-    if (l->tstate_cframe != UW_ABSENT && iov[0].status != 0) {
-        th->truncated = iov[0].status;
-        return iov[0].status == UW_ERR_NO_PROCESS ? iov[0].status : 0;
+    if (next != 0) {
+        i_next = niov;
+        iov[niov++] = (uw_iov){next, u->tstate_next, (size_t)l->tstate_size, 0};
     }
-    if (niov > 0 && iov[niov - 1].dst != &first && iov[niov - 1].status == 0) {
+    i_chunks = niov;
+    for (i = 0; i < pf->n_chunks && i + 1 < UW_CHUNK_COPIES; i++) {
+        uw_chunk_copy *c = &u->chunks[i + 1];
+        if (pf->chunk_len[i] > UW_LIMIT_CHUNK_BYTES ||
+            uw_chunk_reserve(c, (size_t)pf->chunk_len[i]) != 0)
+            break;
+        c->pf_addr = pf->chunks[i];
+        c->pf_len = (size_t)pf->chunk_len[i];
+        iov[niov++] = (uw_iov){c->pf_addr, c->buf, c->pf_len, 0};
+    }
+    i_frames = niov;
+    for (i = 0; i < pf->n_frames; i++) {
+        u->pf_frame_addr[i] = pf->frames[i];
+        iov[niov++] = (uw_iov){pf->frames[i], u->pf_frame_buf[i], (size_t)l->frame_size, 0};
+    }
+    u->pf_n_frames = pf->n_frames;
+    i_codes = niov;
+    for (i = 0; i < pf->n_codes; i++) {
+        u->pf_code_addr[i] = pf->codes[i];
+        iov[niov++] = (uw_iov){pf->codes[i], u->code_buf + i * cs, cs, 0};
+    }
+    u->pf_n_codes = pf->n_codes;
+    assert(niov <= sizeof u->walk_iov / sizeof u->walk_iov[0]);
+
+    rc = uw_readv(u->r, iov, niov);
+    if (rc == UW_ERR_NO_PROCESS)
+        return rc;
+    u->tstate_next_ok = i_next != SIZE_MAX && iov[i_next].status == 0;
+    for (i = 0; i < u->pf_n_frames; i++)
+        u->pf_frame_ok[i] = iov[i_frames + i].status == 0;
+    for (i = 0; i < u->pf_n_codes; i++)
+        u->pf_code_ok[i] = iov[i_codes + i].status == 0;
+    for (i = i_chunks; i < i_frames; i++)
+        u->chunks[i - i_chunks + 1].pf_ok = iov[i].status == 0;
+    if (i_cframe != SIZE_MAX && iov[i_cframe].status != 0) {
+        th->truncated = iov[i_cframe].status;
+        return 0;
+    }
+    if (i_chunk != SIZE_MAX && iov[i_chunk].status == 0) {
         u->chunks[0].addr = chunk;
-        u->chunks[0].len = iov[niov - 1].len;
+        u->chunks[0].len = iov[i_chunk].len;
         u->n_chunks = 1;
         u->chunks_seen = 1;
         u->next_chunk = uw_u64(u->chunks[0].buf + l->chunk_previous);
     }
-    return uw_walk_chain(u, first, u->max_depth, s, th);
+    rc = uw_walk_chain(u, first, u->max_depth, s, th);
+    /* Remember what this walk needed outside its chunk for next time. */
+    u->pf_new.tstate = ts;
+    *pf = u->pf_new;
+    return rc;
 }
 
 int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
 {
     const uw_layout *l;
-    uint64_t interp, tortoise_i, c0, b0;
+    uint64_t interp, tortoise_i, c0, b0, words[3] = {0, 0, 0};
     size_t n_interp = 0, power_i = 1, lam_i = 0;
-    int rc;
+    uw_iov root[5];
+    size_t nroot = 0;
+    int rc, interp_known = 0, tstate_known = 0;
 
     if (u == NULL || s == NULL)
         return UW_ERR_INVALID_ARG;
@@ -501,12 +658,30 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
     uw_code_cache_begin(&u->cache);
     c0 = u->r->calls;
     b0 = u->r->bytes;
-    rc = uw_read_u64(u->r, u->t.runtime_addr + (uint64_t)l->runtime_interpreters_head, &interp);
-    if (rc != 0)
+    /* Roots, with last sample's first interpreter and thread guessed. */
+    root[nroot++] = (uw_iov){u->t.runtime_addr + (uint64_t)l->runtime_interpreters_head,
+                             &interp, sizeof interp, 0};
+    if (u->last_interp != 0) {
+        root[nroot++] = (uw_iov){u->last_interp + (uint64_t)l->interp_next, &words[0], 8, 0};
+        root[nroot++] = (uw_iov){u->last_interp + (uint64_t)l->interp_id, &words[1], 8, 0};
+        root[nroot++] = (uw_iov){u->last_interp + (uint64_t)l->interp_threads_head, &words[2], 8, 0};
+        if (u->last_tstate != 0)
+            root[nroot++] = (uw_iov){u->last_tstate, u->tstate, (size_t)l->tstate_size, 0};
+    }
+    rc = uw_readv(u->r, root, nroot);
+    if (root[0].status != 0) {
+        rc = root[0].status;
         goto out;
+    }
+    interp_known = nroot >= 4 && interp == u->last_interp && root[1].status == 0 &&
+                   root[2].status == 0 && root[3].status == 0;
+    tstate_known = interp_known && nroot == 5 && root[4].status == 0 &&
+                   words[2] == u->last_tstate;
+    u->last_interp = interp;
+    u->last_tstate = 0;
     tortoise_i = interp;
     while (interp != 0) {
-        uint64_t words[3], ts, tortoise_t;
+        uint64_t ts, tortoise_t;
         int64_t id;
         size_t n_threads = 0, power_t = 1, lam_t = 0;
         uw_iov iov[3];
@@ -526,21 +701,25 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
                 lam_i = 0;
             }
         }
-        n_interp++;
-        iov[0] = (uw_iov){interp + (uint64_t)l->interp_next, &words[0], 8, 0};
-        iov[1] = (uw_iov){interp + (uint64_t)l->interp_id, &words[1], 8, 0};
-        iov[2] = (uw_iov){interp + (uint64_t)l->interp_threads_head, &words[2], 8, 0};
-        rc = uw_readv(u->r, iov, 3);
-        if (rc != 0) {
-            s->truncated = rc;
-            rc = rc == UW_ERR_NO_PROCESS ? rc : 0;
-            break;
+        if (!interp_known) {
+            iov[0] = (uw_iov){interp + (uint64_t)l->interp_next, &words[0], 8, 0};
+            iov[1] = (uw_iov){interp + (uint64_t)l->interp_id, &words[1], 8, 0};
+            iov[2] = (uw_iov){interp + (uint64_t)l->interp_threads_head, &words[2], 8, 0};
+            rc = uw_readv(u->r, iov, 3);
+            if (rc != 0) {
+                s->truncated = rc;
+                rc = rc == UW_ERR_NO_PROCESS ? rc : 0;
+                break;
+            }
         }
+        interp_known = 0;
         memcpy(&id, &words[1], sizeof id);
         ts = words[2];
+        if (n_interp == 0)
+            u->last_tstate = ts;
+        n_interp++;
         tortoise_t = ts;
         while (ts != 0) {
-            uint64_t next;
             if (n_threads == UW_LIMIT_THREADS) {
                 s->truncated = UW_ERR_LIMIT_THREADS;
                 break;
@@ -557,11 +736,32 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
                 }
             }
             n_threads++;
-            rc = uw_walk_thread(u, ts, id, s, &next);
+            if (!tstate_known) {
+                rc = uw_read(u->r, ts, u->tstate, (size_t)l->tstate_size);
+                if (rc != 0) {
+                    uw_thread_sample *th;
+                    if (rc == UW_ERR_NO_PROCESS)
+                        goto out;
+                    /* An unreadable thread state ends this interpreter's
+                     * list: its `next` is unknown. */
+                    rc = uw_sample_add_thread(s, &th);
+                    if (rc != 0)
+                        goto out;
+                    th->tstate = ts;
+                    th->interp_id = id;
+                    th->truncated = UW_ERR_READ_FAULT;
+                    break;
+                }
+            }
+            rc = uw_walk_thread(u, ts, id, s);
             if (rc != 0)
                 goto out;
-            ts = next;
+            ts = uw_u64(u->tstate + l->tstate_next);
+            tstate_known = u->tstate_next_ok;
+            if (tstate_known)
+                memcpy(u->tstate, u->tstate_next, (size_t)l->tstate_size);
         }
+        tstate_known = 0;
         interp = words[0];
     }
     rc = 0;
