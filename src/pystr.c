@@ -17,7 +17,7 @@ int uw_pystr_parse_header(const uw_layout *l, const uint8_t *hdr, size_t len,
 
     if (l == NULL || hdr == NULL || out == NULL)
         return UW_ERR_INVALID_ARG;
-    if (len < (size_t)l->unicode_compact_data)
+    if (len < (size_t)l->unicode_ascii_data)
         return UW_ERR_STRING;
     memcpy(&length, hdr + l->unicode_length, sizeof length);
     memcpy(&state, hdr + l->unicode_state, sizeof state);
@@ -108,14 +108,16 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
 
     if (r == NULL || l == NULL || out == NULL || cap < UW_PYSTR_MAX_UTF8)
         return UW_ERR_INVALID_ARG;
-    assert((size_t)l->unicode_compact_data <= sizeof hdr);
+    assert((size_t)l->unicode_ascii_data <= sizeof hdr);
     out[0] = '\0';
     if (truncated != NULL)
         *truncated = 0;
-    rc = uw_read(r, addr, hdr, (size_t)l->unicode_compact_data);
+    /* Length and state sit in the ASCII header, which every str has; a
+     * short ASCII string may end before a compact header would. */
+    rc = uw_read(r, addr, hdr, (size_t)l->unicode_ascii_data);
     if (rc != 0)
         return rc;
-    rc = uw_pystr_parse_header(l, hdr, (size_t)l->unicode_compact_data, &h);
+    rc = uw_pystr_parse_header(l, hdr, (size_t)l->unicode_ascii_data, &h);
     if (rc != 0)
         return rc;
     n = (size_t)h.length;

@@ -200,17 +200,24 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     uw_unmap_file(&mf);
 
     if (!has_version) {
-        snprintf(why, whylen,
-                 "%s: Python older than 3.11 (no Py_Version); tornstack supports 3.11, 3.12, 3.13",
-                 c->path);
+        /* Before 3.11 there is no Py_Version: name the version from the
+         * file name ("libpython3.10.so", "python3.9") when it says. */
+        const char *b = strrchr(c->path, '/'), *p;
+        unsigned major = 0, minor = 0;
+        b = b != NULL ? b + 1 : c->path;
+        p = strstr(b, "python");
+        if (p != NULL && sscanf(p, "python%u.%u", &major, &minor) == 2)
+            snprintf(why, whylen, "Python %u.%u in %s (older than 3.11, no Py_Version)", major,
+                     minor, c->path);
+        else
+            snprintf(why, whylen, "%s: Python older than 3.11 (no Py_Version)", c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
     }
     out->py_version = version;
     uw_version_string(version, vs, sizeof vs);
     out->layout = (version >> 24) == 3 ? uw_layout_for_minor((int)((version >> 16) & 0xff)) : NULL;
     if (out->layout == NULL) {
-        snprintf(why, whylen, "Python %s is not supported (tornstack supports 3.11, 3.12, 3.13)",
-                 vs);
+        snprintf(why, whylen, "Python %s in %s", vs, c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
     }
     rc = uw_read_u64(r, out->runtime_addr + (uint64_t)out->layout->runtime_interpreters_head,

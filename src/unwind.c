@@ -31,8 +31,6 @@
 /* Largest thread state / frame we copy (3.11 PyThreadState is 360 bytes). */
 #define UW_TSTATE_BUF 1024
 #define UW_FRAME_BUF 128
-/* Chunk copies kept per thread walk; older frames are read one by one. */
-#define UW_CHUNK_COPIES 8
 
 /* Speculative prefetch: what a thread's walk read outside its current
  * chunk last time (C-stack entry frames, generator frames, older chunks,
@@ -64,8 +62,8 @@ typedef struct uw_prefetch {
     uint32_t n_frames, n_codes, n_chunks;
     uint64_t frames[UW_PF_FRAMES];
     uint64_t codes[UW_PF_CODES];
-    uint64_t chunks[UW_CHUNK_COPIES];
-    uint64_t chunk_len[UW_CHUNK_COPIES];
+    uint64_t chunks[UW_LIMIT_CHUNKS];
+    uint64_t chunk_len[UW_LIMIT_CHUNKS];
 } uw_prefetch;
 
 struct uw_unwinder {
@@ -76,10 +74,9 @@ struct uw_unwinder {
     uint32_t max_depth;
 
     /* Chunk copies of the thread being walked; buffers kept across walks. */
-    uw_chunk_copy chunks[UW_CHUNK_COPIES];
+    uw_chunk_copy chunks[UW_LIMIT_CHUNKS];
     size_t n_chunks;     /* valid copies */
     uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
-    size_t chunks_seen;  /* chunks visited this thread (bound) */
 
     /* Prefetch memory per thread, and this walk's prefetched pieces. */
     uw_prefetch pf[UW_PF_THREADS];
@@ -103,7 +100,7 @@ struct uw_unwinder {
     uint64_t batch_addr[UW_LIMIT_FRAMES];
     uw_iov batch_iov[UW_LIMIT_FRAMES];
     uint8_t *code_buf;
-    uw_iov walk_iov[3 + UW_CHUNK_COPIES + UW_PF_FRAMES + UW_PF_CODES];
+    uw_iov walk_iov[3 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES];
     uint8_t tstate[UW_TSTATE_BUF];
     uint8_t tstate_next[UW_TSTATE_BUF];
     int tstate_next_ok;
@@ -152,7 +149,7 @@ void uw_unwinder_free(uw_unwinder *u)
     if (u == NULL)
         return;
     uw_code_cache_free(&u->cache);
-    for (i = 0; i < UW_CHUNK_COPIES; i++)
+    for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         free(u->chunks[i].buf);
     free(u->code_buf);
     free(u);
@@ -188,8 +185,7 @@ static void uw_walk_reset(uw_unwinder *u)
 
     u->n_chunks = 0;
     u->next_chunk = 0;
-    u->chunks_seen = 0;
-    for (i = 0; i < UW_CHUNK_COPIES; i++)
+    for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         u->chunks[i].pf_ok = 0;
     u->pf_n_frames = 0;
     u->pf_n_codes = 0;
@@ -208,18 +204,13 @@ static int uw_chunk_pull(uw_unwinder *u)
 
     if (u->next_chunk == 0)
         return 1;
-    if (u->chunks_seen >= UW_LIMIT_CHUNKS) {
-        u->next_chunk = 0;
-        return UW_ERR_LIMIT_CHUNKS;
-    }
-    if (u->n_chunks == UW_CHUNK_COPIES) {
+    if (u->n_chunks == UW_LIMIT_CHUNKS) {
         /* Keep the newest copies; older frames beyond them are read one by
          * one.  Deep recursions stay correct, only slower. */
         u->next_chunk = 0;
         return 1;
     }
     c = &u->chunks[u->n_chunks];
-    u->chunks_seen++;
     if (c->pf_ok && c->pf_addr == u->next_chunk &&
         uw_u64(c->buf + l->chunk_size) == (uint64_t)c->pf_len) {
         size = c->pf_len; /* prefetched whole with the thread's chunk */
@@ -249,7 +240,7 @@ static int uw_chunk_pull(uw_unwinder *u)
     }
     c->addr = u->next_chunk;
     c->len = (size_t)size;
-    if (u->pf_new.n_chunks < UW_CHUNK_COPIES) {
+    if (u->pf_new.n_chunks < UW_LIMIT_CHUNKS) {
         u->pf_new.chunks[u->pf_new.n_chunks] = c->addr;
         u->pf_new.chunk_len[u->pf_new.n_chunks] = size;
         u->pf_new.n_chunks++;
@@ -591,7 +582,7 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sam
         iov[niov++] = (uw_iov){next, u->tstate_next, (size_t)l->tstate_size, 0};
     }
     i_chunks = niov;
-    for (i = 0; i < pf->n_chunks && i + 1 < UW_CHUNK_COPIES; i++) {
+    for (i = 0; i < pf->n_chunks && i + 1 < UW_LIMIT_CHUNKS; i++) {
         uw_chunk_copy *c = &u->chunks[i + 1];
         if (pf->chunk_len[i] > UW_LIMIT_CHUNK_BYTES ||
             uw_chunk_reserve(c, (size_t)pf->chunk_len[i]) != 0)
@@ -632,7 +623,6 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sam
         u->chunks[0].addr = chunk;
         u->chunks[0].len = iov[i_chunk].len;
         u->n_chunks = 1;
-        u->chunks_seen = 1;
         u->next_chunk = uw_u64(u->chunks[0].buf + l->chunk_previous);
     }
     rc = uw_walk_chain(u, first, u->max_depth, s, th);

@@ -39,7 +39,6 @@
     X(UW_ERR_LIMIT_THREADS, -20, "thread_limit", "more threads than UW_LIMIT_THREADS") \
     X(UW_ERR_LIMIT_INTERPRETERS, -21, "interpreter_limit",                     \
       "more interpreters than UW_LIMIT_INTERPRETERS")                          \
-    X(UW_ERR_LIMIT_CHUNKS, -22, "chunk_limit", "more data-stack chunks than UW_LIMIT_CHUNKS") \
     X(UW_ERR_LIMIT_CHUNK_SIZE, -23, "chunk_size",                              \
       "data-stack chunk size outside its bounds")                              \
     X(UW_ERR_LIMIT_STRING, -24, "string_limit",                                \

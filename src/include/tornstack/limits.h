@@ -21,8 +21,12 @@
 /* Interpreters per runtime.  UW_ERR_LIMIT_INTERPRETERS. */
 #define UW_LIMIT_INTERPRETERS 256
 
-/* Data-stack chunks per thread (CPython's own reader: 4096).  UW_ERR_LIMIT_CHUNKS. */
-#define UW_LIMIT_CHUNKS 4096
+/* Data-stack chunks copied per thread walk, the current one included.
+ * CPython's own reader copies up to 4096; a deep recursion needs about one
+ * chunk per 90 frames, so 8 cover the common case.  Reaching the bound is
+ * not a loss: frames in older chunks are then read one at a time, and the
+ * walk stays bounded by UW_LIMIT_FRAMES. */
+#define UW_LIMIT_CHUNKS 8
 
 /* Size of one data-stack chunk: CPython allocates 16 KiB and doubles for
  * big frames; its reader refuses more than 16 MiB.  UW_ERR_LIMIT_CHUNK_SIZE. */

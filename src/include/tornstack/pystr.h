@@ -27,8 +27,8 @@ typedef struct uw_pystr_header {
     uint32_t data_off; /* offset of the characters from the object start */
 } uw_pystr_header;
 
-/* Parse the fixed header (hdr holds at least layout->unicode_compact_data
- * bytes of the object). Returns 0 or UW_ERR_STRING. */
+/* Parse the fixed header (hdr holds at least layout->unicode_ascii_data
+ * bytes of the object: length and state live there for every kind). Returns 0 or UW_ERR_STRING. */
 int uw_pystr_parse_header(const uw_layout *layout, const uint8_t *hdr, size_t len,
                           uw_pystr_header *out);
 

@@ -1,0 +1,105 @@
+"""CLI bad-input tests: each documented error is one line and its own exit code.
+
+    python3 check_cli.py TORNSTACK
+
+Cases: usage errors (2), no such process (3), permission denied (4, by
+running tornstack as an unprivileged user against this root-owned process),
+not a Python process (5), unsupported Python version (6, an older CPython
+when one is installed), mismatched debug offsets (7, a 3.13 process that
+rewrites one field of its own _Py_DebugOffsets block).
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import livelib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+tornstack = sys.argv[1]
+ran = []
+
+
+def run(args, user=None):
+    cmd = [tornstack] + args
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+def expect(name, args, code, words, user=None):
+    r = run(args, user)
+    if r.returncode != code:
+        livelib.fail("%s: exit %d, expected %d (stderr %r)" % (name, r.returncode, code, r.stderr))
+    lines = r.stderr.strip().splitlines()
+    if code not in (0, 2) and len(lines) != 1:
+        livelib.fail("%s: expected one line on stderr, got %r" % (name, r.stderr))
+    for w in words:
+        if w not in r.stderr:
+            livelib.fail("%s: stderr %r lacks %r" % (name, r.stderr, w))
+    ran.append(name)
+
+
+expect("no command", [], 2, ["usage"])
+expect("unknown command", ["frobnicate"], 2, ["unknown command"])
+expect("no pid", ["dump"], 2, ["--pid is required"])
+expect("bad pid", ["dump", "--pid", "12abc"], 2, ["invalid pid"])
+expect("negative pid", ["dump", "--pid", "-5"], 2, ["invalid pid"])
+expect("bad format", ["dump", "--pid", "1", "--format", "xml"], 2, ["unknown format"])
+expect("missing value", ["dump", "--pid"], 2, ["needs a value"])
+
+# A pid that cannot exist (above pid_max).
+with open("/proc/sys/kernel/pid_max") as f:
+    pid_max = int(f.read())
+expect("no such process", ["dump", "--pid", str(pid_max + 1)], 3, ["no such process"])
+
+# A process that exited: its pid is free.
+p = subprocess.Popen(["true"])
+p.wait()
+expect("exited process", ["dump", "--pid", str(p.pid)], 3, ["no such process"])
+
+# Not Python: a sleeping coreutils process.
+sleeper = subprocess.Popen(["sleep", "60"])
+try:
+    time.sleep(0.05)
+    expect("not python", ["dump", "--pid", str(sleeper.pid)], 5, ["not a Python process"])
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        expect("permission denied", ["dump", "--pid", str(sleeper.pid)], 4,
+               ["permission denied"], user=65534)
+    else:
+        print("permission case needs root and setpriv; not run")
+finally:
+    sleeper.kill()
+    sleeper.wait()
+
+# Unsupported version: an older CPython if one is installed next to this one.
+older = []
+for root in {os.path.expanduser("~/.pyenv"), os.environ.get("PYENV_ROOT", "")}:
+    older += sorted(glob.glob(os.path.join(root, "versions", "3.[6-9]*", "bin", "python3.[6-9]")))
+    older += sorted(glob.glob(os.path.join(root, "versions", "3.10*", "bin", "python3.10")))
+older += [p for p in ("/usr/bin/python3.9", "/usr/bin/python3.10") if os.path.exists(p)]
+if older:
+    old = subprocess.Popen([older[-1], "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        old.stdout.readline()
+        expect("unsupported version", ["dump", "--pid", str(old.pid)], 6,
+               ["unsupported Python version", "Python 3."])
+    finally:
+        old.kill()
+        old.wait()
+else:
+    print("no CPython older than 3.11 installed; unsupported-version case not run")
+
+# Mismatched debug offsets: only meaningful under 3.13.
+if sys.version_info[:2] == (3, 13):
+    t = livelib.Target("patched_offsets_target.py")
+    try:
+        expect("debug offsets mismatch", ["dump", "--pid", str(t.pid)], 7,
+               ["debug offsets", "thread_state.current_frame"])
+    finally:
+        t.close()
+
+print("cli: %d cases passed: %s" % (len(ran), ", ".join(ran)))

@@ -1,0 +1,250 @@
+/*
+ * fake_proc.c — see fake_proc.h.
+ */
+#include "fake_proc.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+
+static fp_region *fp_find(fake_proc *fp, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < fp->n_regions; i++) {
+        fp_region *r = &fp->regions[i];
+        if (addr >= r->addr && addr < r->addr + r->len)
+            return r;
+    }
+    return NULL;
+}
+
+static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    fake_proc *fp = ctx;
+    fp_region *r = fp_find(fp, addr);
+    fp->reads++;
+    if (r == NULL)
+        return UW_ERR_READ_FAULT;
+    if (len > r->len - (addr - r->addr)) {
+        /* like process_vm_readv: the mapped prefix is copied, then short */
+        memcpy(dst, r->mem + (addr - r->addr), r->len - (addr - r->addr));
+        return UW_ERR_READ_SHORT;
+    }
+    memcpy(dst, r->mem + (addr - r->addr), len);
+    return 0;
+}
+
+static const uw_reader_ops fp_ops = {fp_read, NULL};
+
+void fp_init(fake_proc *fp, int py_minor)
+{
+    memset(fp, 0, sizeof *fp);
+    fp->l = uw_layout_for_minor(py_minor);
+    assert(fp->l != NULL);
+    fp->brk = 0x10000000;
+    uw_reader_init(&fp->reader, &fp_ops, fp);
+    fp->target.layout = fp->l;
+    fp->target.py_version = 0x03000000u | ((uint64_t)py_minor << 16) | 0xf0;
+    fp->target.code_type = FP_CODE_TYPE;
+}
+
+void fp_free(fake_proc *fp)
+{
+    size_t i;
+    for (i = 0; i < fp->n_regions; i++)
+        free(fp->regions[i].mem);
+    free(fp->regions);
+    memset(fp, 0, sizeof *fp);
+}
+
+uint64_t fp_alloc(fake_proc *fp, size_t len)
+{
+    fp_region *r;
+    if (fp->n_regions == fp->cap_regions) {
+        fp->cap_regions = fp->cap_regions ? 2 * fp->cap_regions : 64;
+        fp->regions = realloc(fp->regions, fp->cap_regions * sizeof *fp->regions);
+        assert(fp->regions != NULL);
+    }
+    r = &fp->regions[fp->n_regions++];
+    r->addr = fp->brk;
+    r->len = len;
+    r->mem = calloc(1, len ? len : 1);
+    assert(r->mem != NULL);
+    /* leave a hole after every region so overruns fault */
+    fp->brk += (len + 4096 + 15) & ~(uint64_t)15;
+    return r->addr;
+}
+
+uint8_t *fp_ptr(fake_proc *fp, uint64_t addr, size_t len)
+{
+    fp_region *r = fp_find(fp, addr);
+    if (r == NULL || len > r->len - (addr - r->addr))
+        return NULL;
+    return r->mem + (addr - r->addr);
+}
+
+void fp_put64(fake_proc *fp, uint64_t addr, uint64_t v)
+{
+    uint8_t *p = fp_ptr(fp, addr, 8);
+    assert(p != NULL);
+    memcpy(p, &v, 8);
+}
+
+void fp_put32(fake_proc *fp, uint64_t addr, uint32_t v)
+{
+    uint8_t *p = fp_ptr(fp, addr, 4);
+    assert(p != NULL);
+    memcpy(p, &v, 4);
+}
+
+void fp_put8(fake_proc *fp, uint64_t addr, uint8_t v)
+{
+    uint8_t *p = fp_ptr(fp, addr, 1);
+    assert(p != NULL);
+    *p = v;
+}
+
+void fp_unmap(fake_proc *fp, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < fp->n_regions; i++) {
+        if (fp->regions[i].addr == addr) {
+            free(fp->regions[i].mem);
+            fp->regions[i] = fp->regions[--fp->n_regions];
+            return;
+        }
+    }
+}
+
+uint64_t fp_str_kind(fake_proc *fp, const void *data, size_t n, unsigned kind)
+{
+    const uw_layout *l = fp->l;
+    int ascii = kind == 1;
+    size_t i, off;
+    uint64_t a;
+    uint32_t state;
+
+    if (kind == 1)
+        for (i = 0; i < n; i++)
+            ascii &= ((const uint8_t *)data)[i] < 0x80;
+    off = (size_t)(ascii ? l->unicode_ascii_data : l->unicode_compact_data);
+    a = fp_alloc(fp, off + (n + 1) * kind);
+    fp_put64(fp, a + 8, FP_STR_TYPE);
+    fp_put64(fp, a + (uint64_t)l->unicode_length, n);
+    state = (uint32_t)l->unicode_compact_mask | (kind << l->unicode_kind_shift) |
+            (ascii ? (uint32_t)l->unicode_ascii_mask : 0u);
+    fp_put32(fp, a + (uint64_t)l->unicode_state, state);
+    memcpy(fp_ptr(fp, a + off, n * kind + 1), data, n * kind);
+    return a;
+}
+
+uint64_t fp_str(fake_proc *fp, const char *ascii)
+{
+    return fp_str_kind(fp, ascii, strlen(ascii), 1);
+}
+
+uint64_t fp_bytes(fake_proc *fp, const void *data, size_t len)
+{
+    uint64_t a = fp_alloc(fp, (size_t)fp->l->bytes_data + len + 1);
+    fp_put64(fp, a + 8, FP_BYTES_TYPE);
+    fp_put64(fp, a + (uint64_t)fp->l->bytes_size, len);
+    if (len)
+        memcpy(fp_ptr(fp, a + (uint64_t)fp->l->bytes_data, len), data, len);
+    return a;
+}
+
+uint64_t fp_code(fake_proc *fp, const char *qualname, const char *file, int firstlineno,
+                 const int *lines, size_t n)
+{
+    const uw_layout *l = fp->l;
+    uint8_t *tab = malloc(n * 8 + 1);
+    size_t len = 0, i;
+    int cur = firstlineno;
+    uint64_t a, q, f, lt;
+
+    /* one "no column" entry (code 13) per code unit, svarint line delta */
+    for (i = 0; i < n; i++) {
+        int d = lines[i] - cur;
+        uint32_t v = d < 0 ? ((uint32_t)(-d) << 1) | 1u : (uint32_t)d << 1;
+        tab[len++] = 0x80 | (13 << 3);
+        do {
+            uint8_t b = v & 0x3f;
+            v >>= 6;
+            tab[len++] = (uint8_t)(b | (v ? 0x40 : 0));
+        } while (v);
+        cur = lines[i];
+    }
+    q = fp_str(fp, qualname);
+    f = fp_str(fp, file);
+    lt = fp_bytes(fp, tab, len);
+    free(tab);
+    a = fp_alloc(fp, (size_t)l->code_size + 2 * n + 2);
+    fp_put64(fp, a + 8, FP_CODE_TYPE);
+    fp_put64(fp, a + (uint64_t)l->code_qualname, q);
+    fp_put64(fp, a + (uint64_t)l->code_name, q);
+    fp_put64(fp, a + (uint64_t)l->code_filename, f);
+    fp_put64(fp, a + (uint64_t)l->code_linetable, lt);
+    fp_put32(fp, a + (uint64_t)l->code_firstlineno, (uint32_t)firstlineno);
+    fp_put32(fp, a + (uint64_t)l->code_firsttraceable, 0);
+    return a;
+}
+
+void fp_frame_at(fake_proc *fp, uint64_t addr, uint64_t code, uint64_t previous, int owner,
+                 int64_t index)
+{
+    const uw_layout *l = fp->l;
+    fp_put64(fp, addr + (uint64_t)l->frame_code, code);
+    fp_put64(fp, addr + (uint64_t)l->frame_previous, previous);
+    fp_put8(fp, addr + (uint64_t)l->frame_owner, (uint8_t)owner);
+    fp_put64(fp, addr + (uint64_t)l->frame_instr,
+             code + (uint64_t)l->code_adaptive + (uint64_t)(2 * index));
+}
+
+uint64_t fp_frame(fake_proc *fp, uint64_t code, uint64_t previous, int owner, int64_t index)
+{
+    uint64_t a = fp_alloc(fp, (size_t)fp->l->frame_size + 64);
+    fp_frame_at(fp, a, code, previous, owner, index);
+    return a;
+}
+
+uint64_t fp_runtime(fake_proc *fp)
+{
+    fp->runtime = fp_alloc(fp, (size_t)fp->l->runtime_size);
+    fp->target.runtime_addr = fp->runtime;
+    fp->interp = fp_interp(fp, 0, 0);
+    return fp->interp;
+}
+
+uint64_t fp_interp(fake_proc *fp, uint64_t after, int64_t id)
+{
+    uint64_t a = fp_alloc(fp, (size_t)fp->l->interp_size);
+    fp_put64(fp, a + (uint64_t)fp->l->interp_id, (uint64_t)id);
+    if (after == 0)
+        fp_put64(fp, fp->runtime + (uint64_t)fp->l->runtime_interpreters_head, a);
+    else
+        fp_put64(fp, after + (uint64_t)fp->l->interp_next, a);
+    return a;
+}
+
+uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t frame)
+{
+    const uw_layout *l = fp->l;
+    uint64_t ts = fp_alloc(fp, (size_t)l->tstate_size);
+    uint64_t head = 0;
+    memcpy(&head, fp_ptr(fp, interp + (uint64_t)l->interp_threads_head, 8), 8);
+    fp_put64(fp, ts + (uint64_t)l->tstate_next, head);
+    fp_put64(fp, ts + (uint64_t)l->tstate_interp, interp);
+    fp_put64(fp, ts + (uint64_t)l->tstate_native_thread_id, native_id);
+    fp_put64(fp, ts + (uint64_t)l->tstate_thread_id, native_id + 1000);
+    if (l->tstate_cframe != UW_ABSENT) {
+        uint64_t cf = fp_alloc(fp, 32);
+        fp_put64(fp, cf + (uint64_t)l->cframe_current_frame, frame);
+        fp_put64(fp, ts + (uint64_t)l->tstate_cframe, cf);
+    } else {
+        fp_put64(fp, ts + (uint64_t)l->tstate_current_frame, frame);
+    }
+    fp_put64(fp, interp + (uint64_t)l->interp_threads_head, ts);
+    return ts;
+}

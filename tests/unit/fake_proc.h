@@ -1,0 +1,75 @@
+/*
+ * fake_proc.h — a tiny fabricated CPython process for unit tests.
+ *
+ * Sparse memory made of regions, read through a uw_reader whose read fails
+ * like process_vm_readv does (unmapped: UW_ERR_READ_FAULT; running off the
+ * end of a region: UW_ERR_READ_SHORT), and builders that lay out runtime,
+ * interpreter, thread state, frames, code objects and strings with the real
+ * layout table of one version.  The model (model/) does this in full for
+ * racy scenarios; this helper only builds still pictures for the unit tests.
+ */
+#ifndef TORNSTACK_FAKE_PROC_H
+#define TORNSTACK_FAKE_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tornstack/layout.h"
+#include "tornstack/reader.h"
+#include "tornstack/target.h"
+
+#define FP_CODE_TYPE 0x7000000100ull /* fake &PyCode_Type */
+#define FP_STR_TYPE 0x7000000200ull
+#define FP_BYTES_TYPE 0x7000000300ull
+
+typedef struct fp_region {
+    uint64_t addr;
+    size_t len;
+    uint8_t *mem;
+} fp_region;
+
+typedef struct fake_proc {
+    const uw_layout *l;
+    fp_region *regions;
+    size_t n_regions, cap_regions;
+    uint64_t brk; /* next allocation */
+    uw_reader reader;
+    uw_target target;
+    uint64_t runtime, interp;
+    uint64_t reads; /* backend reads served */
+} fake_proc;
+
+void fp_init(fake_proc *fp, int py_minor);
+void fp_free(fake_proc *fp);
+
+/* Allocate zeroed memory (16-byte aligned), in its own region. */
+uint64_t fp_alloc(fake_proc *fp, size_t len);
+/* Local pointer to target memory [addr, addr+len), or NULL. */
+uint8_t *fp_ptr(fake_proc *fp, uint64_t addr, size_t len);
+void fp_put64(fake_proc *fp, uint64_t addr, uint64_t v);
+void fp_put32(fake_proc *fp, uint64_t addr, uint32_t v);
+void fp_put8(fake_proc *fp, uint64_t addr, uint8_t v);
+/* Drop the region starting at addr (reads then fault). */
+void fp_unmap(fake_proc *fp, uint64_t addr);
+
+/* Objects */
+uint64_t fp_str(fake_proc *fp, const char *ascii);
+uint64_t fp_str_kind(fake_proc *fp, const void *data, size_t n, unsigned kind);
+uint64_t fp_bytes(fake_proc *fp, const void *data, size_t len);
+/* A code object whose code unit i has line lines[i] (n units). */
+uint64_t fp_code(fake_proc *fp, const char *qualname, const char *file, int firstlineno,
+                 const int *lines, size_t n);
+/* Write a frame at addr: code, previous, owner, instruction index. */
+void fp_frame_at(fake_proc *fp, uint64_t addr, uint64_t code, uint64_t previous, int owner,
+                 int64_t index);
+/* A frame in its own allocation. */
+uint64_t fp_frame(fake_proc *fp, uint64_t code, uint64_t previous, int owner, int64_t index);
+
+/* Runtime with one interpreter and no threads; returns the interpreter. */
+uint64_t fp_runtime(fake_proc *fp);
+/* New interpreter appended after `after` (0: the runtime's first). */
+uint64_t fp_interp(fake_proc *fp, uint64_t after, int64_t id);
+/* Thread state at the head of interp's list with current frame `frame`. */
+uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t frame);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * test_pystr.c — str objects to UTF-8: each kind, the length bound,
+ * truncated objects (reads that come back short), malformed headers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_proc.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/pystr.h"
+
+static char out[UW_PYSTR_MAX_UTF8];
+
+static int rd(fake_proc *fp, uint64_t a, int *trunc)
+{
+    return uw_pystr_read(&fp->reader, fp->l, a, out, sizeof out, trunc);
+}
+
+static void test_kinds(void **state)
+{
+    static const uint8_t latin1[] = {'c', 0xe9, 'l', 0xe8, 'b', 'r', 'e'};
+    static const uint16_t ucs2[] = {0x0444, 0x0443, 0x043d, 0xd800};
+    static const uint32_t ucs4[] = {0x1f600, 'x', 0x10ffff};
+    int minor, trunc;
+    (void)state;
+    for (minor = 11; minor <= 13; minor++) {
+        fake_proc fp;
+        fp_init(&fp, minor);
+        assert_int_equal(rd(&fp, fp_str(&fp, "Handle._run"), &trunc), 0);
+        assert_string_equal(out, "Handle._run");
+        assert_int_equal(trunc, 0);
+        assert_int_equal(rd(&fp, fp_str(&fp, ""), &trunc), 0);
+        assert_string_equal(out, "");
+        assert_int_equal(rd(&fp, fp_str_kind(&fp, latin1, sizeof latin1, 1), &trunc), 0);
+        assert_string_equal(out, "c\xc3\xa9l\xc3\xa8" "bre");
+        /* lone surrogate becomes U+FFFD */
+        assert_int_equal(rd(&fp, fp_str_kind(&fp, ucs2, 4, 2), &trunc), 0);
+        assert_string_equal(out, "\xd1\x84\xd1\x83\xd0\xbd\xef\xbf\xbd");
+        assert_int_equal(rd(&fp, fp_str_kind(&fp, ucs4, 3, 4), &trunc), 0);
+        assert_string_equal(out, "\xf0\x9f\x98\x80x\xf4\x8f\xbf\xbf");
+        fp_free(&fp);
+    }
+}
+
+static void length_bound(size_t n, int want_trunc)
+{
+    fake_proc fp;
+    char s[UW_LIMIT_STRING_CHARS + 2];
+    int trunc = -1;
+    fp_init(&fp, 12);
+    memset(s, 'z', n);
+    s[n] = '\0';
+    assert_int_equal(rd(&fp, fp_str(&fp, s), &trunc), 0);
+    assert_int_equal(trunc, want_trunc);
+    assert_int_equal(strlen(out), want_trunc ? UW_LIMIT_STRING_CHARS : n);
+    fp_free(&fp);
+}
+
+static void test_bound(void **state)
+{
+    (void)state;
+    length_bound(UW_LIMIT_STRING_CHARS - 1, 0);
+    length_bound(UW_LIMIT_STRING_CHARS, 0);
+    length_bound(UW_LIMIT_STRING_CHARS + 1, 1);
+}
+
+static void test_malformed(void **state)
+{
+    fake_proc fp;
+    uint64_t a;
+    static const uint32_t bad4[] = {0x110000};
+    int trunc;
+    (void)state;
+    fp_init(&fp, 13);
+    /* over-long: claims 1<<40 code points (only the bound is read, and the
+     * object is too short: the read comes back short) */
+    a = fp_str(&fp, "short");
+    fp_put64(&fp, a + (uint64_t)fp.l->unicode_length, 1ull << 40);
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_READ_SHORT);
+    /* negative length */
+    fp_put64(&fp, a + (uint64_t)fp.l->unicode_length, (uint64_t)-5);
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_STRING);
+    /* kind 3 */
+    a = fp_str(&fp, "abc");
+    fp_put32(&fp, a + (uint64_t)fp.l->unicode_state,
+             (uint32_t)fp.l->unicode_compact_mask | (3u << fp.l->unicode_kind_shift));
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_STRING);
+    /* not compact */
+    fp_put32(&fp, a + (uint64_t)fp.l->unicode_state, 1u << fp.l->unicode_kind_shift);
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_STRING);
+    /* ASCII flag with a high byte */
+    a = fp_str(&fp, "abc");
+    fp_put8(&fp, a + (uint64_t)fp.l->unicode_ascii_data + 1, 0xff);
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_STRING);
+    /* code point above U+10FFFF */
+    assert_int_equal(rd(&fp, fp_str_kind(&fp, bad4, 1, 4), &trunc), UW_ERR_STRING);
+    /* truncated object: header runs into unmapped memory */
+    a = fp_alloc(&fp, 20);
+    assert_int_equal(rd(&fp, a, &trunc), UW_ERR_READ_SHORT);
+    /* unmapped */
+    assert_int_equal(rd(&fp, 0x10, &trunc), UW_ERR_READ_FAULT);
+    fp_free(&fp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

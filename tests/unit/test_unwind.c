@@ -1,0 +1,568 @@
+/*
+ * test_unwind.c — the thread walk on fabricated processes: shapes, every
+ * named bound at limit-1 / limit / limit+1, cycles, garbage pointers, hidden
+ * frames, stale code objects, all three layouts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_proc.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/unwind.h"
+
+typedef struct walk {
+    fake_proc fp;
+    uw_unwinder *u;
+    uw_sample s;
+} walk;
+
+static void walk_start(walk *w)
+{
+    assert_int_equal(uw_unwinder_new(&w->fp.reader, &w->fp.target, &w->u), 0);
+    uw_sample_init(&w->s);
+}
+
+static void walk_end(walk *w)
+{
+    uw_sample_free(&w->s);
+    uw_unwinder_free(w->u);
+    fp_free(&w->fp);
+}
+
+static const uw_frame *frame_of(const walk *w, size_t thread, size_t i)
+{
+    assert_true(thread < w->s.n_threads);
+    assert_true(i < w->s.threads[thread].n_frames);
+    return &w->s.frames[w->s.threads[thread].first_frame + i];
+}
+
+static const int lines_abc[4] = {10, 11, 12, 14};
+
+/* main -> helper -> leaf, in a data-stack chunk, on each version. */
+static void basic_walk(int minor)
+{
+    walk w;
+    uint64_t interp, chunk, f0, f1, f2, ts, c_main, c_helper, c_leaf;
+    const uw_layout *l;
+    size_t fs;
+
+    fp_init(&w.fp, minor);
+    l = w.fp.l;
+    fs = (size_t)l->frame_size + 64;
+    interp = fp_runtime(&w.fp);
+    c_main = fp_code(&w.fp, "main", "/app/main.py", 10, lines_abc, 4);
+    c_helper = fp_code(&w.fp, "Helper.run", "/app/helper.py", 10, lines_abc, 4);
+    c_leaf = fp_code(&w.fp, "leaf", "/app/leaf.py", 10, lines_abc, 4);
+    chunk = fp_alloc(&w.fp, 16384);
+    fp_put64(&w.fp, chunk + (uint64_t)l->chunk_size, 16384);
+    f0 = chunk + (uint64_t)l->chunk_data + 8;
+    f1 = f0 + fs;
+    f2 = f1 + fs;
+    fp_frame_at(&w.fp, f0, c_main, 0, l->owner_thread, 1);
+    fp_frame_at(&w.fp, f1, c_helper, f0, l->owner_thread, 2);
+    fp_frame_at(&w.fp, f2, c_leaf, f1, l->owner_thread, 3);
+    ts = fp_thread(&w.fp, interp, 4242, f2);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_chunk, chunk);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_top, f2 + fs);
+    walk_start(&w);
+    /* Three samples: cold, warm, warm with prefetch. */
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+        assert_int_equal(w.s.n_threads, 1);
+        assert_int_equal(w.s.threads[0].native_id, 4242);
+        assert_int_equal(w.s.threads[0].truncated, 0);
+        assert_int_equal(w.s.threads[0].n_frames, 3);
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "leaf");
+        assert_string_equal(uw_frame_file(frame_of(&w, 0, 0)), "/app/leaf.py");
+        assert_int_equal(frame_of(&w, 0, 0)->line, 14);
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, 1)), "Helper.run");
+        assert_int_equal(frame_of(&w, 0, 1)->line, 12);
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, 2)), "main");
+        assert_int_equal(frame_of(&w, 0, 2)->line, 11);
+        assert_int_equal(frame_of(&w, 0, 2)->addr, f0);
+    }
+    walk_end(&w);
+}
+
+static void test_basic_311(void **state)
+{
+    (void)state;
+    basic_walk(11);
+}
+static void test_basic_312(void **state)
+{
+    (void)state;
+    basic_walk(12);
+}
+static void test_basic_313(void **state)
+{
+    (void)state;
+    basic_walk(13);
+}
+
+/* A thread whose chain is n frames long (each its own allocation). */
+static uint64_t chain(walk *w, size_t n, uint64_t code)
+{
+    uint64_t prev = 0;
+    size_t i;
+    for (i = 0; i < n; i++)
+        prev = fp_frame(&w->fp, code, prev, w->fp.l->owner_thread, 1);
+    return prev;
+}
+
+static void frames_bound(size_t n, size_t want_frames, int want_trunc)
+{
+    walk w;
+    uint64_t interp, code;
+
+    fp_init(&w.fp, 12);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "f", "/f.py", 1, lines_abc, 4);
+    fp_thread(&w.fp, interp, 1, chain(&w, n, code));
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].n_frames, want_frames);
+    assert_int_equal(w.s.threads[0].truncated, want_trunc);
+    walk_end(&w);
+}
+
+static void test_limit_frames(void **state)
+{
+    (void)state;
+    frames_bound(UW_LIMIT_FRAMES - 1, UW_LIMIT_FRAMES - 1, 0);
+    frames_bound(UW_LIMIT_FRAMES, UW_LIMIT_FRAMES, 0);
+    frames_bound(UW_LIMIT_FRAMES + 1, UW_LIMIT_FRAMES, UW_ERR_LIMIT_FRAMES);
+}
+
+static void threads_bound(size_t n, size_t want_threads, int want_trunc)
+{
+    walk w;
+    uint64_t interp;
+    size_t i;
+
+    fp_init(&w.fp, 13);
+    interp = fp_runtime(&w.fp);
+    for (i = 0; i < n; i++)
+        fp_thread(&w.fp, interp, i + 1, 0);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, want_threads);
+    assert_int_equal(w.s.truncated, want_trunc);
+    walk_end(&w);
+}
+
+static void test_limit_threads(void **state)
+{
+    (void)state;
+    threads_bound(UW_LIMIT_THREADS - 1, UW_LIMIT_THREADS - 1, 0);
+    threads_bound(UW_LIMIT_THREADS, UW_LIMIT_THREADS, 0);
+    threads_bound(UW_LIMIT_THREADS + 1, UW_LIMIT_THREADS, UW_ERR_LIMIT_THREADS);
+}
+
+static void interps_bound(size_t n, size_t want_threads, int want_trunc)
+{
+    walk w;
+    uint64_t interp;
+    size_t i;
+
+    fp_init(&w.fp, 11);
+    interp = fp_runtime(&w.fp);
+    fp_thread(&w.fp, interp, 1, 0);
+    for (i = 1; i < n; i++) {
+        interp = fp_interp(&w.fp, interp, (int64_t)i);
+        fp_thread(&w.fp, interp, i + 1, 0);
+    }
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, want_threads);
+    assert_int_equal(w.s.truncated, want_trunc);
+    if (want_threads > 1)
+        assert_int_equal(w.s.threads[1].interp_id, 1);
+    walk_end(&w);
+}
+
+static void test_limit_interpreters(void **state)
+{
+    (void)state;
+    interps_bound(UW_LIMIT_INTERPRETERS - 1, UW_LIMIT_INTERPRETERS - 1, 0);
+    interps_bound(UW_LIMIT_INTERPRETERS, UW_LIMIT_INTERPRETERS, 0);
+    interps_bound(UW_LIMIT_INTERPRETERS + 1, UW_LIMIT_INTERPRETERS, UW_ERR_LIMIT_INTERPRETERS);
+}
+
+/* previous pointers forming a 1-cycle and a 2-cycle. */
+static void test_frame_cycles(void **state)
+{
+    walk w;
+    uint64_t interp, code, a, b, c;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "spin", "/s.py", 1, lines_abc, 4);
+    a = fp_frame(&w.fp, code, 0, 0, 1);
+    fp_put64(&w.fp, a + (uint64_t)w.fp.l->frame_previous, a); /* 1-cycle */
+    b = fp_frame(&w.fp, code, 0, 0, 1);
+    c = fp_frame(&w.fp, code, b, 0, 1);
+    fp_put64(&w.fp, b + (uint64_t)w.fp.l->frame_previous, c); /* 2-cycle */
+    fp_thread(&w.fp, interp, 1, a);
+    fp_thread(&w.fp, interp, 2, c);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, 2);
+    for (size_t t = 0; t < 2; t++) {
+        assert_int_equal(w.s.threads[t].truncated, UW_ERR_CYCLE);
+        assert_true(w.s.threads[t].n_frames >= 1 && w.s.threads[t].n_frames <= 4);
+    }
+    walk_end(&w);
+}
+
+/* A cycle in the thread list ends the list, not the sample. */
+static void test_thread_cycle(void **state)
+{
+    walk w;
+    uint64_t interp, t1, t2;
+
+    (void)state;
+    fp_init(&w.fp, 13);
+    interp = fp_runtime(&w.fp);
+    t1 = fp_thread(&w.fp, interp, 1, 0);
+    t2 = fp_thread(&w.fp, interp, 2, 0);
+    fp_put64(&w.fp, t1 + (uint64_t)w.fp.l->tstate_next, t2);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.truncated, UW_ERR_CYCLE);
+    assert_true(w.s.n_threads <= 3);
+    walk_end(&w);
+}
+
+/* Garbage previous pointer: the frames before it are kept. */
+static void test_garbage_previous(void **state)
+{
+    walk w;
+    uint64_t interp, code, f;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "g", "/g.py", 1, lines_abc, 4);
+    f = fp_frame(&w.fp, code, 0xdead0000beef0ull, 0, 1);
+    f = fp_frame(&w.fp, code, f, 0, 2);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].n_frames, 2);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_READ_FAULT);
+    walk_end(&w);
+}
+
+/* Impossible owner, non-code object, unreadable code. */
+static void test_bad_frames(void **state)
+{
+    walk w;
+    uint64_t interp, code, bad, f1, f2, f3;
+
+    (void)state;
+    fp_init(&w.fp, 13);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "ok", "/ok.py", 1, lines_abc, 4);
+    f1 = fp_frame(&w.fp, code, 0, 0, 1);
+    fp_put8(&w.fp, f1 + (uint64_t)w.fp.l->frame_owner, 0x7f); /* stale byte */
+    f1 = fp_frame(&w.fp, code, f1, 0, 1);
+    fp_thread(&w.fp, interp, 1, f1);
+    bad = fp_code(&w.fp, "notcode", "/x.py", 1, lines_abc, 4);
+    fp_put64(&w.fp, bad + 8, FP_STR_TYPE);
+    f2 = fp_frame(&w.fp, bad, 0, 0, 1);
+    f2 = fp_frame(&w.fp, code, f2, 0, 1);
+    fp_thread(&w.fp, interp, 2, f2);
+    f3 = fp_frame(&w.fp, 0xfeed00000000ull, 0, 0, 1);
+    f3 = fp_frame(&w.fp, code, f3, 0, 1);
+    fp_thread(&w.fp, interp, 3, f3);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, 3);
+    /* newest first: thread 3, 2, 1 */
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_READ_FAULT);
+    assert_int_equal(w.s.threads[0].n_frames, 1);
+    assert_int_equal(w.s.threads[1].truncated, UW_ERR_BAD_CODE);
+    assert_int_equal(w.s.threads[1].n_frames, 1);
+    assert_int_equal(w.s.threads[2].truncated, UW_ERR_BAD_FRAME);
+    assert_int_equal(w.s.threads[2].n_frames, 1);
+    walk_end(&w);
+}
+
+/* Entry frames (owner C stack), frames with no code and incomplete frames
+ * are hidden; generator frames are shown and flagged. */
+static void test_hidden_frames(void **state)
+{
+    walk w;
+    uint64_t interp, code, code_ft, f;
+    const uw_layout *l;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "shown", "/s.py", 1, lines_abc, 4);
+    code_ft = fp_code(&w.fp, "Klass.__init__", "/s.py", 1, lines_abc, 4);
+    fp_put32(&w.fp, code_ft + (uint64_t)l->code_firsttraceable, 2);
+    f = fp_frame(&w.fp, code, 0, l->owner_thread, 1);
+    f = fp_frame(&w.fp, code, f, l->owner_cstack, 0);     /* trampoline */
+    f = fp_frame(&w.fp, 0, f, l->owner_thread, 0);        /* no code */
+    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, 1);  /* incomplete */
+    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, -1); /* just pushed */
+    f = fp_frame(&w.fp, code, f, l->owner_generator, 0);  /* generator */
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, 0);
+    assert_int_equal(w.s.threads[0].n_frames, 2);
+    assert_true(frame_of(&w, 0, 0)->flags & UW_FRAME_GENERATOR);
+    assert_int_equal(frame_of(&w, 0, 0)->line, 10);
+    assert_false(frame_of(&w, 0, 1)->flags & UW_FRAME_GENERATOR);
+    walk_end(&w);
+}
+
+/* A code object freed and another allocated at the same address must not
+ * be served from the cache. */
+static void test_stale_code(void **state)
+{
+    walk w;
+    uint64_t interp, code, other, f;
+    const uw_layout *l;
+    uint8_t *p, *q;
+
+    (void)state;
+    fp_init(&w.fp, 13);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "before", "/a.py", 1, lines_abc, 4);
+    other = fp_code(&w.fp, "after", "/b.py", 20, lines_abc, 4);
+    f = fp_frame(&w.fp, code, 0, 0, 1);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "before");
+    /* reuse: copy the other code object over the first one */
+    p = fp_ptr(&w.fp, code, (size_t)l->code_size);
+    q = fp_ptr(&w.fp, other, (size_t)l->code_size);
+    memcpy(p, q, (size_t)l->code_size);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "after");
+    assert_string_equal(uw_frame_file(frame_of(&w, 0, 0)), "/b.py");
+    assert_int_equal(uw_unwinder_cache(w.u)->reloads, 1);
+    walk_end(&w);
+}
+
+static void string_bound(size_t n, int want_truncated)
+{
+    walk w;
+    uint64_t interp, code, f;
+    char name[UW_LIMIT_STRING_CHARS + 8];
+
+    fp_init(&w.fp, 12);
+    memset(name, 'q', n);
+    name[n] = '\0';
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, name, "/s.py", 1, lines_abc, 4);
+    f = fp_frame(&w.fp, code, 0, 0, 1);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].n_frames, 1);
+    assert_int_equal(strlen(uw_frame_name(frame_of(&w, 0, 0))),
+                     n > UW_LIMIT_STRING_CHARS ? UW_LIMIT_STRING_CHARS : n);
+    assert_int_equal((frame_of(&w, 0, 0)->flags & UW_FRAME_NAME_TRUNCATED) != 0,
+                     want_truncated);
+    walk_end(&w);
+}
+
+static void test_limit_string(void **state)
+{
+    (void)state;
+    string_bound(UW_LIMIT_STRING_CHARS - 1, 0);
+    string_bound(UW_LIMIT_STRING_CHARS, 0);
+    string_bound(UW_LIMIT_STRING_CHARS + 1, 1);
+}
+
+static void linetable_bound(size_t len, int want_trunc)
+{
+    walk w;
+    uint64_t interp, code, lt, f;
+    uint8_t *tab = calloc(1, len + 1);
+    size_t i;
+
+    fp_init(&w.fp, 11);
+    interp = fp_runtime(&w.fp);
+    /* no-location entries (0xf8), one byte each */
+    for (i = 0; i < len; i++)
+        tab[i] = 0xf8;
+    tab[0] = 0x80 | (13 << 3); /* unit 0: line delta ... */
+    tab[1] = 4;                /* ... +2 */
+    code = fp_code(&w.fp, "big", "/b.py", 5, lines_abc, 1);
+    lt = fp_bytes(&w.fp, tab, len);
+    fp_put64(&w.fp, code + (uint64_t)w.fp.l->code_linetable, lt);
+    f = fp_frame(&w.fp, code, 0, 0, 0);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, want_trunc);
+    if (want_trunc == 0) {
+        assert_int_equal(w.s.threads[0].n_frames, 1);
+        assert_int_equal(frame_of(&w, 0, 0)->line, 7);
+    } else {
+        assert_int_equal(w.s.threads[0].n_frames, 0);
+    }
+    free(tab);
+    walk_end(&w);
+}
+
+static void test_limit_linetable(void **state)
+{
+    (void)state;
+    linetable_bound(UW_LIMIT_LINETABLE_BYTES - 1, 0);
+    linetable_bound(UW_LIMIT_LINETABLE_BYTES, 0);
+    linetable_bound(UW_LIMIT_LINETABLE_BYTES + 1, UW_ERR_LIMIT_LINETABLE);
+}
+
+/* Frames spread over chains of data-stack chunks: more chunks than are
+ * copied (UW_LIMIT_CHUNKS) and a chunk whose size is garbage still give the
+ * exact stack; the bound only changes how frames are read. */
+static void chunks_walk(size_t n_chunks, int garbage_size)
+{
+    walk w;
+    uint64_t interp, code, prev_chunk = 0, prev_frame = 0, chunk = 0, top = 0, ts;
+    const uw_layout *l;
+    size_t i;
+
+    fp_init(&w.fp, 13);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "deep", "/d.py", 1, lines_abc, 4);
+    for (i = 0; i < n_chunks; i++) {
+        uint64_t fr;
+        chunk = fp_alloc(&w.fp, UW_DATA_STACK_CHUNK_SIZE);
+        fp_put64(&w.fp, chunk + (uint64_t)l->chunk_previous, prev_chunk);
+        fp_put64(&w.fp, chunk + (uint64_t)l->chunk_size,
+                 garbage_size && i == 0 ? 0xffffffffffull : UW_DATA_STACK_CHUNK_SIZE);
+        fr = chunk + (uint64_t)l->chunk_data + 8;
+        fp_frame_at(&w.fp, fr, code, prev_frame, l->owner_thread, 1 + (int64_t)(i % 3));
+        prev_frame = fr;
+        prev_chunk = chunk;
+        top = fr + (uint64_t)l->frame_size + 16;
+    }
+    ts = fp_thread(&w.fp, interp, 1, prev_frame);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_chunk, chunk);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_top, top);
+    walk_start(&w);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+        assert_int_equal(w.s.threads[0].truncated, 0);
+        assert_int_equal(w.s.threads[0].n_frames, n_chunks);
+        for (i = 0; i < n_chunks; i++)
+            assert_int_equal(frame_of(&w, 0, i)->line, lines_abc[1 + (n_chunks - 1 - i) % 3]);
+    }
+    walk_end(&w);
+}
+
+static void test_limit_chunks(void **state)
+{
+    (void)state;
+    chunks_walk(UW_LIMIT_CHUNKS - 1, 0);
+    chunks_walk(UW_LIMIT_CHUNKS, 0);
+    chunks_walk(UW_LIMIT_CHUNKS + 1, 0);
+    chunks_walk(3, 1);
+}
+
+/* uw_unwind_chain with a depth limit (used for one frame per coroutine). */
+static void test_max_depth(void **state)
+{
+    walk w;
+    uint64_t interp, code, f;
+    uw_thread_sample *th;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "c", "/c.py", 1, lines_abc, 4);
+    f = chain(&w, 5, code);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    uw_unwinder_set_max_depth(w.u, 3);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].n_frames, 3);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_DEPTH);
+    uw_unwinder_set_max_depth(w.u, 5);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].n_frames, 5);
+    assert_int_equal(w.s.threads[0].truncated, 0);
+    assert_int_equal(uw_sample_add_thread(&w.s, &th), 0);
+    assert_int_equal(uw_unwind_chain(w.u, f, 1, &w.s, th), 0);
+    assert_int_equal(th->n_frames, 1);
+    assert_int_equal(th->truncated, UW_ERR_DEPTH);
+    walk_end(&w);
+}
+
+/* The process vanishing (runtime unmapped) is an error of the sample. */
+static void test_runtime_unreadable(void **state)
+{
+    walk w;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    fp_runtime(&w.fp);
+    walk_start(&w);
+    fp_unmap(&w.fp, w.fp.runtime);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), UW_ERR_READ_FAULT);
+    walk_end(&w);
+}
+
+/* A read budget stops a sample of garbage from reading without end. */
+static void test_read_budget(void **state)
+{
+    walk w;
+    uint64_t interp, code;
+
+    (void)state;
+    fp_init(&w.fp, 12);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "f", "/f.py", 1, lines_abc, 4);
+    fp_thread(&w.fp, interp, 1, chain(&w, 100, code));
+    walk_start(&w);
+    w.fp.reader.budget_calls = 20;
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_READ_BUDGET);
+    assert_true(w.fp.reader.calls <= 20);
+    walk_end(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_311),
+        cmocka_unit_test(test_basic_312),
+        cmocka_unit_test(test_basic_313),
+        cmocka_unit_test(test_limit_frames),
+        cmocka_unit_test(test_limit_threads),
+        cmocka_unit_test(test_limit_interpreters),
+        cmocka_unit_test(test_frame_cycles),
+        cmocka_unit_test(test_thread_cycle),
+        cmocka_unit_test(test_garbage_previous),
+        cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test(test_hidden_frames),
+        cmocka_unit_test(test_stale_code),
+        cmocka_unit_test(test_limit_string),
+        cmocka_unit_test(test_limit_linetable),
+        cmocka_unit_test(test_limit_chunks),
+        cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_runtime_unreadable),
+        cmocka_unit_test(test_read_budget),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
