@@ -77,3 +77,6 @@ foreach(_need IN LISTS TORNSTACK_REQUIRE_PYTHONS)
       "-DTORNSTACK_PYTHONS=/path/to/python${_need}.")
   endif()
 endforeach()
+
+# Remembered for scripts (scripts/demo.sh reads it from CMakeCache.txt).
+set(TORNSTACK_PY_LIST "${TORNSTACK_PY_LIST}" CACHE INTERNAL "Discovered CPython interpreters")

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Shared set-up of tornstack's commands: install the Debian packages the
+# build and tests need (only those missing; apt-get as root), then configure
+# and build one CMake preset.
+#
+#   scripts/setup.sh [PRESET]        (default preset: default)
+#
+# Packages: cmake, gcc, clang + libclang-rt-14-dev (sanitizer build),
+# libcmocka-dev (unit tests), python3.11-dev (Debian's CPython 3.11 with
+# headers, a live-test target), util-linux (setpriv, for the permission
+# test), procps.  CPython 3.12 and 3.13 are not Debian 12 packages: the
+# tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or on
+# PATH, or take -DTORNSTACK_PYTHONS=... .
+set -euo pipefail
+
+ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ts_packages=(cmake make gcc clang libclang-rt-14-dev libcmocka-dev python3.11-dev
+             util-linux procps pkg-config)
+
+ts_install_packages() {
+    local missing=() p
+    for p in "${ts_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        echo "setup: Debian packages present: ${ts_packages[*]}"
+        return 0
+    fi
+    echo "setup: installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: need root to apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ts_build() {
+    local preset="${1:-default}"
+    cd "$ts_root"
+    cmake --preset "$preset"
+    cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    ts_install_packages
+    ts_build "${1:-default}"
+fi
