@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Benchmarks (numbers printed, never asserted): cost of one sample of a live
+# process with a 50-frame stack, per CPython version found, cache cold and
+# warm.  Builds the default preset first (see scripts/setup.sh).
+#
+#   scripts/bench.sh [SAMPLES]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ts_install_packages
+ts_build default
+cd "$ts_root"
+pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.txt | tr ';' '\n' |
+          cut -d'|' -f3)
+for py in $pythons; do
+    "$py" tests/live/bench_threads.py build/default/tornstack 47 "${1:-20000}"
+done
