@@ -18,6 +18,10 @@
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include "internal/pycore_code.h"
+#include "internal/pycore_dict.h"
+#include "internal/pycore_moduleobject.h"
+#include "internal/pycore_object.h"
+#include "opcode.h"
 #include "internal/pycore_frame.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
@@ -260,6 +264,83 @@ int main(void)
     field("state_executing", FRAME_EXECUTING);
     field("state_completed", FRAME_COMPLETED);
     field("state_cleared", FRAME_CLEARED);
+
+    OFF("type_basicsize", PyTypeObject, tp_basicsize);
+    OFF("type_dictoffset", PyTypeObject, tp_dictoffset);
+    OFF("type_base", PyTypeObject, tp_base);
+    OFF("heaptype_cached_keys", PyHeapTypeObject, ht_cached_keys);
+    field("tpflags_managed_dict", Py_TPFLAGS_MANAGED_DICT);
+#if MINOR >= 13
+    field("tpflags_inline_values", Py_TPFLAGS_INLINE_VALUES);
+    field("managed_dict_mode", 13);
+    field("managed_dict", MANAGED_DICT_OFFSET);
+    ABSENT("managed_values");
+#elif MINOR == 12
+    ABSENT("tpflags_inline_values");
+    field("managed_dict_mode", 12);
+    field("managed_dict", -3 * (long)sizeof(PyDictOrValues));
+    ABSENT("managed_values");
+#else
+    ABSENT("tpflags_inline_values");
+    field("managed_dict_mode", 11);
+    field("managed_dict", MANAGED_DICT_OFFSET);
+    field("managed_values", -4 * (long)sizeof(PyDictValues *));
+#endif
+    OFF("dict_used", PyDictObject, ma_used);
+    OFF("dict_keys", PyDictObject, ma_keys);
+    OFF("dict_values", PyDictObject, ma_values);
+    OFF("dictkeys_log2_size", PyDictKeysObject, dk_log2_size);
+    OFF("dictkeys_log2_index_bytes", PyDictKeysObject, dk_log2_index_bytes);
+    OFF("dictkeys_kind", PyDictKeysObject, dk_kind);
+    OFF("dictkeys_nentries", PyDictKeysObject, dk_nentries);
+    OFF("dictkeys_indices", PyDictKeysObject, dk_indices);
+    field("dictkeys_kind_general", DICT_KEYS_GENERAL);
+    field("dictkeys_kind_unicode", DICT_KEYS_UNICODE);
+    field("dictkeys_kind_split", DICT_KEYS_SPLIT);
+    SIZE("dictentry_size", PyDictKeyEntry);
+    OFF("dictentry_key", PyDictKeyEntry, me_key);
+    OFF("dictentry_value", PyDictKeyEntry, me_value);
+    SIZE("dictuentry_size", PyDictUnicodeEntry);
+    OFF("dictuentry_key", PyDictUnicodeEntry, me_key);
+    OFF("dictuentry_value", PyDictUnicodeEntry, me_value);
+    OFF("dictvalues_values", PyDictValues, values);
+    OFF("module_dict", PyModuleObject, md_dict);
+    OFF("set_fill", PySetObject, fill);
+    OFF("set_used", PySetObject, used);
+    OFF("set_mask", PySetObject, mask);
+    OFF("set_table", PySetObject, table);
+    SIZE("setentry_size", setentry);
+    OFF("setentry_key", setentry, key);
+    OFF("setentry_hash", setentry, hash);
+    OFF("weakref_object", PyWeakReference, wr_object);
+    OFF("list_size", PyListObject, ob_base.ob_size);
+    OFF("list_items", PyListObject, ob_item);
+    OFF("tuple_size", PyTupleObject, ob_base.ob_size);
+    OFF("tuple_items", PyTupleObject, ob_item);
+#if MINOR >= 12
+    OFF("long_tag", PyLongObject, long_value.lv_tag);
+    OFF("long_digits", PyLongObject, long_value.ob_digit);
+    field("long_shift", PyLong_SHIFT);
+    field("long_tagged", 1);
+#else
+    OFF("long_tag", PyVarObject, ob_size);
+    OFF("long_digits", PyLongObject, ob_digit);
+    field("long_shift", PyLong_SHIFT);
+    field("long_tagged", 0);
+#endif
+    OFF("bytearray_size", PyByteArrayObject, ob_base.ob_size);
+    OFF("bytearray_start", PyByteArrayObject, ob_start);
+#if MINOR >= 13
+    OFF("tstate_asyncio_running_loop", _PyThreadStateImpl, asyncio_running_loop);
+#else
+    ABSENT("tstate_asyncio_running_loop");
+#endif
+    field("opcode_resume", RESUME);
+#if MINOR == 11
+    field("opcode_resume_alt", RESUME_QUICK);
+#else
+    field("opcode_resume_alt", INSTRUMENTED_RESUME);
+#endif
 
 #if MINOR >= 13
     SIZE("debug_offsets_size", _Py_DebugOffsets);

@@ -121,6 +121,61 @@ typedef struct uw_layout {
     int32_t state_completed;
     int32_t state_cleared;
 
+    /* Objects the Task walk reads (asyncio registries, links) */
+    int32_t type_basicsize;
+    int32_t type_dictoffset;
+    int32_t type_base;
+    int32_t heaptype_cached_keys; /* PyHeapTypeObject.ht_cached_keys */
+    int32_t tpflags_managed_dict;
+    int32_t tpflags_inline_values; /* UW_ABSENT before 3.13 */
+    /* Where a managed-dict object keeps its attributes:
+     * 11: dict pointer at managed_dict, values pointer at managed_values;
+     * 12: one tagged word at managed_dict (low bit set: values pointer - 1);
+     * 13: dict pointer at managed_dict, inline values at tp_basicsize. */
+    int32_t managed_dict_mode;
+    int32_t managed_dict;
+    int32_t managed_values; /* UW_ABSENT unless mode 11 */
+    int32_t dict_used;
+    int32_t dict_keys;
+    int32_t dict_values;
+    int32_t dictkeys_log2_size;
+    int32_t dictkeys_log2_index_bytes;
+    int32_t dictkeys_kind;
+    int32_t dictkeys_nentries;
+    int32_t dictkeys_indices;
+    int32_t dictkeys_kind_general;
+    int32_t dictkeys_kind_unicode;
+    int32_t dictkeys_kind_split;
+    int32_t dictentry_size;
+    int32_t dictentry_key;
+    int32_t dictentry_value;
+    int32_t dictuentry_size;
+    int32_t dictuentry_key;
+    int32_t dictuentry_value;
+    int32_t dictvalues_values; /* offset of values[] in PyDictValues */
+    int32_t module_dict;
+    int32_t set_fill;
+    int32_t set_used;
+    int32_t set_mask;
+    int32_t set_table;
+    int32_t setentry_size;
+    int32_t setentry_key;
+    int32_t setentry_hash;
+    int32_t weakref_object;
+    int32_t list_size;
+    int32_t list_items;
+    int32_t tuple_size;
+    int32_t tuple_items;
+    int32_t long_tag;    /* ob_size (3.11, signed digit count) or lv_tag */
+    int32_t long_digits;
+    int32_t long_shift;  /* bits per digit */
+    int32_t long_tagged; /* 1 when lv_tag encodes sign and size (3.12+) */
+    int32_t bytearray_size;
+    int32_t bytearray_start;
+    int32_t tstate_asyncio_running_loop; /* 3.13: _PyThreadStateImpl */
+    int32_t opcode_resume;
+    int32_t opcode_resume_alt; /* RESUME_QUICK (3.11), INSTRUMENTED_RESUME (3.12+) */
+
     /* _Py_DebugOffsets (3.13): size of the block and what it must hold */
     int32_t debug_offsets_size;
     const uw_debug_field *debug_fields;
