@@ -158,6 +158,18 @@ static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t add
     return 0;
 }
 
+/* The frame that splits the event loop from what it runs: qualname
+ * Handle._run in asyncio's events.py (a recognised code object, not a
+ * bytecode offset, so every instruction of it matches). */
+static int uw_code_is_handle_run(const char *qualname, const char *filename)
+{
+    static const char suffix[] = "/asyncio/events.py";
+    size_t n = strlen(filename);
+
+    return strcmp(qualname, "Handle._run") == 0 && n >= sizeof suffix - 1 &&
+           strcmp(filename + n - (sizeof suffix - 1), suffix) == 0;
+}
+
 /* Put e in the table (replacing the entry for the same address) or, when
  * the table is full, on the overflow list. */
 static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
@@ -219,6 +231,8 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     }
     if (rc == 0)
         rc = uw_code_read_linetable(r, l, id->linetable, &e->linetable, &e->linetable_len);
+    if (rc == 0 && uw_code_is_handle_run(e->qualname, e->filename))
+        e->flags |= UW_CODE_HANDLE_RUN;
     if (rc != 0) {
         uw_code_info_free(e);
         return rc;

@@ -21,6 +21,8 @@ void uw_sample_free(uw_sample *s)
         return;
     free(s->threads);
     free(s->frames);
+    free(s->tasks);
+    free(s->awaiting);
     memset(s, 0, sizeof *s);
 }
 
@@ -28,7 +30,12 @@ void uw_sample_reset(uw_sample *s)
 {
     s->n_threads = 0;
     s->n_frames = 0;
+    s->n_tasks = 0;
+    s->n_awaiting = 0;
     s->truncated = 0;
+    s->tasks_error = 0;
+    memset(s->skips, 0, sizeof s->skips);
+    memset(s->thread_skips, 0, sizeof s->thread_skips);
     s->calls = 0;
     s->bytes = 0;
 }
@@ -46,6 +53,7 @@ int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out)
     *out = &s->threads[s->n_threads++];
     memset(*out, 0, sizeof **out);
     (*out)->first_frame = s->n_frames;
+    (*out)->split = -1;
     return 0;
 }
 
@@ -60,5 +68,37 @@ int uw_sample_add_frame(uw_sample *s, const uw_frame *f)
         s->cap_frames = cap;
     }
     s->frames[s->n_frames++] = *f;
+    return 0;
+}
+
+int uw_sample_add_task(uw_sample *s, uw_task_sample **out)
+{
+    if (s->n_tasks == s->cap_tasks) {
+        size_t cap = s->cap_tasks ? 2 * s->cap_tasks : 64;
+        uw_task_sample *t = realloc(s->tasks, cap * sizeof *t);
+        if (t == NULL)
+            return UW_ERR_NOMEM;
+        s->tasks = t;
+        s->cap_tasks = cap;
+    }
+    *out = &s->tasks[s->n_tasks++];
+    memset(*out, 0, sizeof **out);
+    (*out)->awaited_by = (*out)->linked_to = (*out)->created_by = (*out)->parent = -1;
+    (*out)->first_frame = s->n_frames;
+    (*out)->first_awaiting = s->n_awaiting;
+    return 0;
+}
+
+int uw_sample_add_awaiting(uw_sample *s, size_t task_index)
+{
+    if (s->n_awaiting == s->cap_awaiting) {
+        size_t cap = s->cap_awaiting ? 2 * s->cap_awaiting : 64;
+        size_t *a = realloc(s->awaiting, cap * sizeof *a);
+        if (a == NULL)
+            return UW_ERR_NOMEM;
+        s->awaiting = a;
+        s->cap_awaiting = cap;
+    }
+    s->awaiting[s->n_awaiting++] = task_index;
     return 0;
 }

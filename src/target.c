@@ -19,6 +19,7 @@
 #include "tornstack/target.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,6 +159,40 @@ static void uw_unmap_file(uw_mapped_file *m)
     m->buf = NULL;
 }
 
+/* Builtin type objects the Task walk checks objects against. */
+static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } syms[] = {
+        {"PyDict_Type", offsetof(uw_pytypes, dict)},
+        {"PySet_Type", offsetof(uw_pytypes, set)},
+        {"PyList_Type", offsetof(uw_pytypes, list)},
+        {"PyTuple_Type", offsetof(uw_pytypes, tuple)},
+        {"PyLong_Type", offsetof(uw_pytypes, long_)},
+        {"PyUnicode_Type", offsetof(uw_pytypes, str)},
+        {"PyBytes_Type", offsetof(uw_pytypes, bytes)},
+        {"_PyWeakref_RefType", offsetof(uw_pytypes, weakref)},
+        {"PyModule_Type", offsetof(uw_pytypes, module)},
+        {"PyCoro_Type", offsetof(uw_pytypes, coro)},
+        {"PyGen_Type", offsetof(uw_pytypes, gen)},
+        {"PyAsyncGen_Type", offsetof(uw_pytypes, asyncgen)},
+        {"_PyAsyncGenASend_Type", offsetof(uw_pytypes, asend)},
+        {"_Py_NoneStruct", offsetof(uw_pytypes, none)},
+    };
+    size_t i;
+    uint64_t sym;
+
+    memset(t, 0, sizeof *t);
+    for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        if (uw_elf_find_symbol(elf, syms[i].name, &sym, NULL) == 0) {
+            uint64_t v = bias + sym;
+            memcpy((char *)t + syms[i].off, &v, sizeof v);
+        }
+    }
+}
+
 /* Examine one candidate object.  Returns 0 with out filled, or an error. */
 static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out,
                          char *why, size_t whylen)
@@ -196,6 +231,10 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         has_version = uw_read_u64(r, bias + sym, &version) == 0;
     if (uw_elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
         out->code_type = bias + sym;
+    uw_target_types(&elf, bias, &out->types);
+    if (uw_elf_find_symbol(&elf, "_PySet_Dummy", &sym, NULL) == 0 &&
+        uw_read_u64(r, bias + sym, &out->types.set_dummy) != 0)
+        out->types.set_dummy = 0;
     snprintf(out->object_path, sizeof out->object_path, "%s", c->path);
     uw_unmap_file(&mf);
 

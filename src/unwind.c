@@ -55,6 +55,7 @@ typedef struct uw_chunk_copy {
 typedef struct uw_frame_rec {
     uint64_t addr, code, ip;
     int owner;
+    int err; /* set by uw_resolve: the code object's problem, 0 if none */
 } uw_frame_rec;
 
 typedef struct uw_prefetch {
@@ -101,6 +102,7 @@ struct uw_unwinder {
     uw_iov batch_iov[UW_LIMIT_FRAMES];
     uint8_t *code_buf;
     uw_iov walk_iov[3 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES];
+    size_t tstate_len; /* bytes of a thread state read (covers 3.13's running loop) */
     uint8_t tstate[UW_TSTATE_BUF];
     uint8_t tstate_next[UW_TSTATE_BUF];
     int tstate_next_ok;
@@ -132,6 +134,14 @@ int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out)
     u->r = r;
     u->t = *t;
     u->l = t->layout;
+    u->tstate_len = (size_t)u->l->tstate_size;
+    if (u->l->tstate_asyncio_running_loop != UW_ABSENT &&
+        (size_t)u->l->tstate_asyncio_running_loop + 8 > u->tstate_len)
+        u->tstate_len = (size_t)u->l->tstate_asyncio_running_loop + 8;
+    if (u->tstate_len > UW_TSTATE_BUF) {
+        free(u);
+        return UW_ERR_BAD_LAYOUT;
+    }
     u->code_buf = malloc((size_t)(UW_PF_CODES + UW_LIMIT_FRAMES) * (size_t)u->l->code_size);
     if (u->code_buf == NULL || uw_code_cache_init(&u->cache) != 0) {
         free(u->code_buf);
@@ -285,19 +295,27 @@ remember:
     return 0;
 }
 
-/* Phase 1: collect the records of the chain starting at first. */
-static int uw_collect(uw_unwinder *u, uint64_t first, size_t *n_out)
+/* Phase 1: collect the records of the chain starting at first.  With a
+ * depth limit the walk stops once that many generator frames (never hidden)
+ * were recorded, or the limit plus UW_DEPTH_SLACK records of any kind:
+ * enough to fill the limit after incomplete frames are skipped. */
+#define UW_DEPTH_SLACK 8
+static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t *n_out)
 {
     const uw_layout *l = u->l;
     uint8_t fb[UW_FRAME_BUF];
     uint64_t addr = first, tortoise = first;
-    size_t n = 0, hops = 0, power = 1, lam = 0;
+    size_t n = 0, hops = 0, power = 1, lam = 0, sure = 0;
     int rc = 0;
 
     while (addr != 0) {
         int owner;
         uint64_t code;
 
+        if (max_depth != 0 && (sure >= max_depth || n >= (size_t)max_depth + UW_DEPTH_SLACK)) {
+            rc = UW_ERR_DEPTH;
+            break;
+        }
         if (hops == UW_LIMIT_FRAMES) {
             rc = UW_ERR_LIMIT_FRAMES;
             break;
@@ -335,6 +353,8 @@ static int uw_collect(uw_unwinder *u, uint64_t first, size_t *n_out)
             u->recs[n].code = code;
             u->recs[n].ip = uw_u64(fb + l->frame_instr);
             u->recs[n].owner = owner;
+            u->recs[n].err = 0;
+            sure += owner == l->owner_generator;
             n++;
         }
         addr = uw_u64(fb + l->frame_previous);
@@ -398,9 +418,12 @@ static int uw_resolve(uw_unwinder *u, size_t n, size_t *bad_at)
             }
         }
         if (done) {
-            if (rc != 0 && i < *bad_at) {
-                *bad_at = i;
-                first_err = rc;
+            if (rc != 0) {
+                u->recs[i].err = rc;
+                if (i < *bad_at) {
+                    *bad_at = i;
+                    first_err = rc;
+                }
             }
             continue;
         }
@@ -419,11 +442,11 @@ static int uw_resolve(uw_unwinder *u, size_t n, size_t *bad_at)
             continue;
         for (i = 0; i < n; i++) {
             if (u->recs[i].code == u->batch_addr[j]) {
+                u->recs[i].err = rc;
                 if (i < *bad_at) {
                     *bad_at = i;
                     first_err = rc;
                 }
-                break;
             }
         }
     }
@@ -443,43 +466,52 @@ static uw_code_info *uw_code_for(uw_unwinder *u, uint64_t code)
     return e;
 }
 
+/* The frame a validated record shows; 1 when it is hidden (incomplete). */
+static int uw_rec_frame(uw_unwinder *u, const uw_frame_rec *rec, uw_frame *f)
+{
+    const uw_layout *l = u->l;
+    uw_code_info *e = uw_code_for(u, rec->code);
+    uint64_t base;
+    int64_t index;
+    int line = -1;
+
+    assert(e != NULL); /* uw_resolve validated it */
+    if (e == NULL)
+        return UW_ERR_BAD_CODE;
+    base = rec->code + (uint64_t)l->code_adaptive;
+    /* Incomplete frame: not yet past its first traceable instruction. */
+    if (rec->owner != l->owner_generator &&
+        rec->ip < base + 2 * (uint64_t)(uint32_t)e->id.firsttraceable)
+        return 1;
+    index = rec->ip >= base ? (int64_t)((rec->ip - base) / 2) : -1;
+    if (uw_code_line(e, index, &line) != 0)
+        line = -1; /* a malformed table costs the line, not the frame */
+    f->code = e;
+    f->addr = rec->addr;
+    f->line = line;
+    f->flags = (rec->owner == l->owner_generator ? UW_FRAME_GENERATOR : 0u) |
+               ((e->flags & UW_CODE_NAME_TRUNCATED) ? UW_FRAME_NAME_TRUNCATED : 0u);
+    return 0;
+}
+
 /* Phase 3: append the shown frames to the sample. */
 static int uw_emit(uw_unwinder *u, size_t n, uint32_t max_depth, uw_sample *s,
                    uw_thread_sample *th, int *trunc)
 {
-    const uw_layout *l = u->l;
     size_t i;
     uint32_t shown = 0;
 
     for (i = 0; i < n; i++) {
-        const uw_frame_rec *rec = &u->recs[i];
-        uw_code_info *e = uw_code_for(u, rec->code);
         uw_frame f;
-        uint64_t base;
-        int64_t index;
-        int line = -1, rc;
-
-        assert(e != NULL); /* uw_resolve validated every record before n */
-        if (e == NULL)
-            return UW_ERR_BAD_CODE;
-        base = rec->code + (uint64_t)l->code_adaptive;
-        /* Incomplete frame: not yet past its first traceable instruction. */
-        if (rec->owner != l->owner_generator &&
-            rec->ip < base + 2 * (uint64_t)(uint32_t)e->id.firsttraceable)
+        int rc = uw_rec_frame(u, &u->recs[i], &f);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
             continue;
         if (max_depth != 0 && shown == max_depth) {
             *trunc = UW_ERR_DEPTH;
             break;
         }
-        index = rec->ip >= base ? (int64_t)((rec->ip - base) / 2) : -1;
-        rc = uw_code_line(e, index, &line);
-        if (rc != 0)
-            line = -1; /* a malformed table costs the line, not the frame */
-        f.code = e;
-        f.addr = rec->addr;
-        f.line = line;
-        f.flags = (rec->owner == l->owner_generator ? UW_FRAME_GENERATOR : 0u) |
-                  ((e->flags & UW_CODE_NAME_TRUNCATED) ? UW_FRAME_NAME_TRUNCATED : 0u);
         rc = uw_sample_add_frame(s, &f);
         if (rc != 0)
             return rc;
@@ -489,13 +521,67 @@ static int uw_emit(uw_unwinder *u, size_t n, uint32_t max_depth, uw_sample *s,
     return 0;
 }
 
+int uw_frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
+                          uw_frame *out, int *status)
+{
+    const uw_layout *l;
+    size_t done = 0;
+
+    if (u == NULL || (n != 0 && (addrs == NULL || bytes == NULL || out == NULL || status == NULL)))
+        return UW_ERR_INVALID_ARG;
+    l = u->l;
+    uw_walk_reset(u);
+    while (done < n) {
+        size_t idx[UW_LIMIT_FRAMES];
+        size_t m = 0, i, bad_at;
+
+        for (i = done; i < n && m < UW_LIMIT_FRAMES; i++) {
+            const uint8_t *fb = bytes + i * (size_t)l->frame_size;
+            int owner = fb[l->frame_owner];
+            uint64_t code = uw_u64(fb + l->frame_code);
+            if (l->owner_cstack != UW_ABSENT && owner == l->owner_cstack) {
+                status[i] = 1;
+            } else if (owner != l->owner_thread && owner != l->owner_generator &&
+                       owner != l->owner_frame_object) {
+                status[i] = UW_ERR_BAD_FRAME;
+            } else if (code == 0) {
+                status[i] = 1;
+            } else {
+                u->recs[m] = (uw_frame_rec){addrs[i], code, uw_u64(fb + l->frame_instr), owner, 0};
+                idx[m++] = i;
+                status[i] = 0;
+            }
+        }
+        done = i;
+        (void)uw_resolve(u, m, &bad_at);
+        for (i = 0; i < m; i++) {
+            if (u->recs[i].err != 0) {
+                status[idx[i]] = u->recs[i].err;
+                continue;
+            }
+            status[idx[i]] = uw_rec_frame(u, &u->recs[i], &out[idx[i]]);
+        }
+    }
+    return 0;
+}
+
+uw_reader *uw_unwinder_reader(uw_unwinder *u)
+{
+    return u != NULL ? u->r : NULL;
+}
+
+const uw_target *uw_unwinder_target(uw_unwinder *u)
+{
+    return u != NULL ? &u->t : NULL;
+}
+
 static int uw_walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
                          uw_thread_sample *th)
 {
     size_t n = 0, bad_at;
     int trunc, rc, trunc_resolve;
 
-    trunc = uw_collect(u, first, &n);
+    trunc = uw_collect(u, first, max_depth, &n);
     trunc_resolve = uw_resolve(u, n, &bad_at);
     if (trunc_resolve != 0) {
         n = bad_at;
@@ -537,7 +623,8 @@ static uw_prefetch *uw_pf_entry(uw_unwinder *u, uint64_t ts)
  * One vectored read brings the current-frame pointer (3.11/3.12), the live
  * part of the current chunk, last walk's out-of-chunk pieces and the next
  * thread state (into u->tstate_next). */
-static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sample *s)
+static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id,
+                          uw_sample *s)
 {
     const uw_layout *l = u->l;
     const size_t cs = (size_t)l->code_size;
@@ -553,7 +640,11 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sam
     if (rc != 0)
         return rc;
     th->tstate = ts;
+    th->interp = interp;
     th->interp_id = interp_id;
+    th->tstate_dict = uw_u64(u->tstate + l->tstate_dict);
+    if (l->tstate_asyncio_running_loop != UW_ABSENT)
+        th->running_loop = uw_u64(u->tstate + l->tstate_asyncio_running_loop);
     next = uw_u64(u->tstate + l->tstate_next);
     th->thread_id = uw_u64(u->tstate + l->tstate_thread_id);
     th->native_id = uw_u64(u->tstate + l->tstate_native_thread_id);
@@ -579,7 +670,7 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sam
     }
     if (next != 0) {
         i_next = niov;
-        iov[niov++] = (uw_iov){next, u->tstate_next, (size_t)l->tstate_size, 0};
+        iov[niov++] = (uw_iov){next, u->tstate_next, u->tstate_len, 0};
     }
     i_chunks = niov;
     for (i = 0; i < pf->n_chunks && i + 1 < UW_LIMIT_CHUNKS; i++) {
@@ -629,6 +720,13 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, int64_t interp_id, uw_sam
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
     *pf = u->pf_new;
+    for (i = th->n_frames; i-- > 0;) {
+        const uw_frame *f = &s->frames[th->first_frame + i];
+        if (f->code->flags & UW_CODE_HANDLE_RUN) {
+            th->split = (int64_t)i; /* the outermost one */
+            break;
+        }
+    }
     return rc;
 }
 
@@ -656,7 +754,7 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
         root[nroot++] = (uw_iov){u->last_interp + (uint64_t)l->interp_id, &words[1], 8, 0};
         root[nroot++] = (uw_iov){u->last_interp + (uint64_t)l->interp_threads_head, &words[2], 8, 0};
         if (u->last_tstate != 0)
-            root[nroot++] = (uw_iov){u->last_tstate, u->tstate, (size_t)l->tstate_size, 0};
+            root[nroot++] = (uw_iov){u->last_tstate, u->tstate, u->tstate_len, 0};
     }
     rc = uw_readv(u->r, root, nroot);
     if (root[0].status != 0) {
@@ -727,7 +825,7 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
             }
             n_threads++;
             if (!tstate_known) {
-                rc = uw_read(u->r, ts, u->tstate, (size_t)l->tstate_size);
+                rc = uw_read(u->r, ts, u->tstate, u->tstate_len);
                 if (rc != 0) {
                     uw_thread_sample *th;
                     if (rc == UW_ERR_NO_PROCESS)
@@ -738,18 +836,19 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
                     if (rc != 0)
                         goto out;
                     th->tstate = ts;
+                    th->interp = interp;
                     th->interp_id = id;
                     th->truncated = UW_ERR_READ_FAULT;
                     break;
                 }
             }
-            rc = uw_walk_thread(u, ts, id, s);
+            rc = uw_walk_thread(u, ts, interp, id, s);
             if (rc != 0)
                 goto out;
             ts = uw_u64(u->tstate + l->tstate_next);
             tstate_known = u->tstate_next_ok;
             if (tstate_known)
-                memcpy(u->tstate, u->tstate_next, (size_t)l->tstate_size);
+                memcpy(u->tstate, u->tstate_next, u->tstate_len);
         }
         tstate_known = 0;
         interp = words[0];

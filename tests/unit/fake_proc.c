@@ -231,7 +231,8 @@ uint64_t fp_interp(fake_proc *fp, uint64_t after, int64_t id)
 uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t frame)
 {
     const uw_layout *l = fp->l;
-    uint64_t ts = fp_alloc(fp, (size_t)l->tstate_size);
+    /* room for 3.13's _PyThreadStateImpl tail (asyncio_running_loop) */
+    uint64_t ts = fp_alloc(fp, (size_t)l->tstate_size + 64);
     uint64_t head = 0;
     memcpy(&head, fp_ptr(fp, interp + (uint64_t)l->interp_threads_head, 8), 8);
     fp_put64(fp, ts + (uint64_t)l->tstate_next, head);

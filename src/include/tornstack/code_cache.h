@@ -32,6 +32,7 @@ typedef struct uw_code_ident {
 } uw_code_ident;
 
 #define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
+#define UW_CODE_HANDLE_RUN 2u     /* asyncio's Handle._run (events.py) */
 
 typedef struct uw_code_info {
     uint64_t addr;

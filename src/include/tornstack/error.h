@@ -49,14 +49,39 @@
     X(UW_ERR_READ_BUDGET, -27, "read_budget", "read budget of the sample exhausted") \
     X(UW_ERR_MAPS, -28, "maps_malformed", "malformed /proc/PID/maps line")     \
     X(UW_ERR_BAD_THREAD, -29, "bad_thread", "thread state is inconsistent")    \
-    X(UW_ERR_FORMAT, -30, "format", "malformed input file")
+    X(UW_ERR_FORMAT, -30, "format", "malformed input file")                    \
+    X(UW_ERR_NOT_FOUND, -31, "not_found", "key or attribute not found")       \
+    X(UW_ERR_BAD_OBJECT, -32, "bad_object", "object is not of the expected type") \
+    X(UW_ERR_LIMIT_DICT, -33, "dict_limit", "dict larger than UW_LIMIT_DICT_ENTRIES") \
+    X(UW_ERR_LIMIT_SET, -34, "set_limit", "set table larger than UW_LIMIT_SET_SLOTS") \
+    X(UW_ERR_LIMIT_TASKS, -35, "task_limit", "more tasks than UW_LIMIT_TASKS") \
+    X(UW_ERR_LIMIT_AWAIT, -36, "await_limit",                                  \
+      "await chain longer than UW_LIMIT_AWAIT_CHAIN")                          \
+    X(UW_ERR_LIMIT_LINKS, -37, "link_limit", "link chain longer than UW_LIMIT_LINK_CHAIN") \
+    X(UW_ERR_LIMIT_GATHER, -38, "gather_limit",                                \
+      "gather future with too many children or nesting")                       \
+    X(UW_ERR_LINK_CYCLE, -39, "link_cycle", "cycle in the Task parent links")  \
+    X(UW_ERR_AWAIT_CYCLE, -40, "await_cycle", "cycle in a coroutine await chain") \
+    X(UW_SKIP_NOT_ON_STACK, -41, "running_task_not_on_stack",                  \
+      "Task reads as running but its coroutine frame is not on the thread stack") \
+    X(UW_SKIP_CODE_MISMATCH, -42, "task_frame_code_mismatch",                  \
+      "frame at the running Task's coroutine address runs other code")         \
+    X(UW_SKIP_CLAIMED_TWICE, -43, "frame_claimed_twice",                       \
+      "a thread-stack frame is claimed by two running Tasks")                  \
+    X(UW_SKIP_BAD_CORO, -44, "bad_coroutine",                                  \
+      "Task's coroutine fails its type or frame-owner check")                  \
+    X(UW_SKIP_THREAD_TRUNCATED, -45, "thread_walk_truncated",                  \
+      "the thread walk was cut short, so running Tasks cannot be placed")      \
+    X(UW_SKIP_UNCLAIMED, -46, "unclaimed_coroutine_frames",                    \
+      "coroutine frames above Handle._run belong to no running Task")          \
+    X(UW_SKIP_TASK_UNREADABLE, -47, "task_unreadable", "Task object could not be read")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -31
+    UW_ERR_MIN_ = -48
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -42,6 +42,37 @@
  * below 512 KiB.  UW_ERR_LIMIT_LINETABLE. */
 #define UW_LIMIT_LINETABLE_BYTES (512 * 1024)
 
+/* Entries scanned in one dict (sys.modules, module globals, instance
+ * dicts).  UW_ERR_LIMIT_DICT. */
+#define UW_LIMIT_DICT_ENTRIES 65536
+
+/* Slots of one set table (mask + 1); CPython's own reader refuses a mask
+ * of 1<<20 or more.  UW_ERR_LIMIT_SET. */
+#define UW_LIMIT_SET_SLOTS (1 << 20)
+
+/* Tasks read per interpreter and sample; CPython bounds its waiter walk at
+ * 16384 tasks.  UW_ERR_LIMIT_TASKS. */
+#define UW_LIMIT_TASKS 16384
+
+/* Coroutines followed down one Task's await chain (echion: 250).
+ * UW_ERR_LIMIT_AWAIT. */
+#define UW_LIMIT_AWAIT_CHAIN 250
+
+/* Tasks followed up one parent chain (awaiter, strong or creation link)
+ * (echion: 250).  UW_ERR_LIMIT_LINKS. */
+#define UW_LIMIT_LINK_CHAIN 250
+
+/* Children read from one gather future, and gather futures nested inside
+ * one another.  UW_ERR_LIMIT_GATHER. */
+#define UW_LIMIT_GATHER_CHILDREN 16384
+#define UW_LIMIT_GATHER_NESTING 32
+
+/* Base classes followed when deciding whether a type is a Task subclass. */
+#define UW_LIMIT_TYPE_BASES 16
+
+/* Records read from the hook module's links buffer.  UW_ERR_LIMIT_LINKS. */
+#define UW_LIMIT_LINK_RECORDS 65536
+
 /* Code objects remembered by the cache before it is emptied and refilled. */
 #define UW_CODE_CACHE_SLOTS 4096
 

@@ -25,6 +25,10 @@ typedef struct uw_frame {
 
 typedef struct uw_thread_sample {
     uint64_t tstate;
+    uint64_t interp;       /* interpreter address */
+    uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
+    uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
+    int64_t split;         /* index of the outermost Handle._run frame, -1 */
     uint64_t thread_id;
     uint64_t native_id;
     int64_t interp_id;
@@ -33,12 +37,43 @@ typedef struct uw_thread_sample {
     int truncated;      /* 0, or the code that cut the walk short */
 } uw_thread_sample;
 
+/* Task names are cut at this many bytes (CPython's own reader: 255). */
+#define UW_TASK_NAME_MAX 255
+/* Reason codes are small negative numbers; skip counts are indexed by -code. */
+#define UW_REASON_SLOTS 64
+
+typedef struct uw_task_sample {
+    uint64_t addr;       /* the Task object (JSON "id") */
+    uint64_t coro;       /* its root coroutine */
+    uint64_t loop;
+    uint64_t coro_frame; /* address of the root coroutine's frame */
+    size_t thread;       /* index of the thread running its loop */
+    char name[UW_TASK_NAME_MAX + 1];
+    const uw_code_info *coro_code; /* root coroutine's code (qualname) */
+    size_t first_frame, n_frames;  /* own frames in uw_sample.frames, innermost first */
+    size_t first_awaiting, n_awaiting; /* indices into uw_sample.awaiting */
+    int64_t awaited_by; /* task index awaiting it (read from memory), -1 */
+    int64_t linked_to;  /* strong link (gather, wait, shield, TaskGroup...), -1 */
+    int64_t created_by; /* creation link, -1 */
+    int64_t parent;     /* awaited_by, else linked_to, else created_by */
+    int running;        /* root coroutine executing */
+    int skipped;        /* 0, or the reason the Task's stack is not given */
+    int truncated;      /* 0, or why its frames stop early */
+} uw_task_sample;
+
 typedef struct uw_sample {
     uw_thread_sample *threads;
     size_t n_threads, cap_threads;
     uw_frame *frames;
     size_t n_frames, cap_frames;
-    int truncated; /* 0, or why not every thread was visited */
+    uw_task_sample *tasks;
+    size_t n_tasks, cap_tasks;
+    size_t *awaiting; /* task indices */
+    size_t n_awaiting, cap_awaiting;
+    int truncated;      /* 0, or why not every thread was visited */
+    int tasks_error;    /* 0, or why Tasks could not be enumerated */
+    uint32_t skips[UW_REASON_SLOTS]; /* skipped Tasks per reason (-code) */
+    uint32_t thread_skips[UW_REASON_SLOTS]; /* threads whose Tasks were all skipped */
     uint64_t calls, bytes; /* reads this sample cost */
 } uw_sample;
 
@@ -47,6 +82,13 @@ void uw_sample_free(uw_sample *s);
 void uw_sample_reset(uw_sample *s);
 int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out);
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f);
+int uw_sample_add_task(uw_sample *s, uw_task_sample **out);
+int uw_sample_add_awaiting(uw_sample *s, size_t task_index);
+/* Skip count slot of a reason code (0 for codes out of range). */
+static inline size_t uw_reason_slot(int code)
+{
+    return code < 0 && code > -UW_REASON_SLOTS ? (size_t)-code : 0;
+}
 
 static inline const char *uw_frame_name(const uw_frame *f)
 {

@@ -21,12 +21,23 @@
 
 #define UW_TARGET_PATH_MAX 512
 
+/* Addresses of builtin type objects (and a few singletons) in the target,
+ * from exported symbols; 0 when unknown (checks needing them then fail
+ * closed: an object is not trusted to be of that type). */
+typedef struct uw_pytypes {
+    uint64_t dict, set, list, tuple, long_, str, bytes, weakref, module;
+    uint64_t coro, gen, asyncgen, asend;
+    uint64_t none;      /* &_Py_NoneStruct */
+    uint64_t set_dummy; /* the object _PySet_Dummy points at */
+} uw_pytypes;
+
 typedef struct uw_target {
     int pid;                /* 0 for a simulated target */
     uint64_t py_version;    /* PY_VERSION_HEX of the target */
     const uw_layout *layout;
     uint64_t runtime_addr;  /* &_PyRuntime in the target */
     uint64_t code_type;     /* &PyCode_Type in the target, 0 when unknown */
+    uw_pytypes types;
     char object_path[UW_TARGET_PATH_MAX]; /* file holding _PyRuntime */
 } uw_target;
 

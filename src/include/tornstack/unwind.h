@@ -50,4 +50,16 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s);
 int uw_unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
                     uw_thread_sample *th);
 
+/* What the Task walk shares with the thread walk. */
+uw_reader *uw_unwinder_reader(uw_unwinder *u);
+const uw_target *uw_unwinder_target(uw_unwinder *u);
+
+/* Frames already copied out of the target (frame_size bytes each, e.g.
+ * coroutine frames embedded in coroutine objects): resolve all their code
+ * objects together (one vectored read) and fill out[i].  status[i] is 0
+ * when out[i] is a shown frame, 1 when the frame is hidden (entry frame,
+ * no code, incomplete), or a negative reason (bad code object, ...). */
+int uw_frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
+                          uw_frame *out, int *status);
+
 #endif /* TORNSTACK_UNWIND_H */

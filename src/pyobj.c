@@ -1,0 +1,420 @@
+/*
+ * pyobj.c — bounded reading of dicts, attributes, sets, lists and ints in a
+ * target (see pyobj.h).
+ *
+ * Dict layout (3.11–3.13): PyDictObject -> PyDictKeysObject holding
+ * 2^log2_size index slots of 2^log2_index_bytes bytes in total, then
+ * dk_nentries entries, either {hash, key, value} (general) or {key, value}
+ * (unicode keys).  A split dict keeps its values apart (ma_values), in the
+ * order of the shared keys.  Lookup here does not hash: it scans the
+ * entries (at most UW_LIMIT_DICT_ENTRIES) and compares each str key by
+ * length, then content, reading all candidate keys with vectored reads.
+ *
+ * Instance attributes of managed-dict types live, depending on the version,
+ * in a dict hung before the object or in a values array indexed like the
+ * type's cached shared keys (ht_cached_keys); see layout.h's
+ * managed_dict_mode.
+ */
+#include "tornstack/pyobj.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/pystr.h"
+
+static uint64_t uw_po_u64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+int uw_obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
+{
+    if (addr == 0)
+        return UW_ERR_BAD_OBJECT;
+    return uw_read_u64(c->r, addr + (uint64_t)c->l->object_type, type);
+}
+
+int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
+{
+    uint8_t hdr[128], data[256];
+    uw_pystr_header h;
+    size_t n = strlen(s);
+    int rc;
+
+    if (n > sizeof data)
+        return 0;
+    rc = uw_read(c->r, addr, hdr, (size_t)c->l->unicode_ascii_data);
+    if (rc != 0)
+        return rc;
+    if (c->types->str != 0 && uw_po_u64(hdr + c->l->object_type) != c->types->str)
+        return 0;
+    if (uw_pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
+        return 0;
+    if (!h.ascii || (size_t)h.length != n)
+        return 0;
+    rc = uw_read(c->r, addr + h.data_off, data, n);
+    if (rc != 0)
+        return rc;
+    return memcmp(data, s, n) == 0;
+}
+
+/* Find `name` among the entries of the keys object at keys_addr.  Gives the
+ * entry index and, for combined tables, the entry's value. */
+static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name, size_t *index,
+                        uint64_t *entry_value)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[64];
+    uint8_t *entries = NULL, *heads = NULL;
+    uw_iov *iov = NULL;
+    size_t *cand = NULL;
+    size_t esize, koff, voff, n, i, nc = 0, want = strlen(name);
+    uint64_t entries_addr;
+    int64_t nentries;
+    unsigned log2_size, log2_index;
+    int kind, rc;
+
+    assert((size_t)l->dictkeys_indices <= sizeof hdr);
+    rc = uw_read(c->r, keys_addr, hdr, (size_t)l->dictkeys_indices);
+    if (rc != 0)
+        return rc;
+    log2_size = hdr[l->dictkeys_log2_size];
+    log2_index = hdr[l->dictkeys_log2_index_bytes];
+    kind = hdr[l->dictkeys_kind];
+    memcpy(&nentries, hdr + l->dictkeys_nentries, sizeof nentries);
+    if (log2_size > 30 || log2_index > 33 || nentries < 0 || (uint64_t)nentries > (1ull << log2_size))
+        return UW_ERR_BAD_OBJECT;
+    if (nentries > UW_LIMIT_DICT_ENTRIES)
+        return UW_ERR_LIMIT_DICT;
+    if (kind == l->dictkeys_kind_general) {
+        esize = (size_t)l->dictentry_size;
+        koff = (size_t)l->dictentry_key;
+        voff = (size_t)l->dictentry_value;
+    } else if (kind == l->dictkeys_kind_unicode || kind == l->dictkeys_kind_split) {
+        esize = (size_t)l->dictuentry_size;
+        koff = (size_t)l->dictuentry_key;
+        voff = (size_t)l->dictuentry_value;
+    } else {
+        return UW_ERR_BAD_OBJECT;
+    }
+    n = (size_t)nentries;
+    if (n == 0)
+        return UW_ERR_NOT_FOUND;
+    entries_addr = keys_addr + (uint64_t)l->dictkeys_indices + (1ull << log2_index);
+    entries = malloc(n * esize);
+    heads = malloc(n * (size_t)l->unicode_ascii_data);
+    iov = malloc(n * sizeof *iov);
+    cand = malloc(n * sizeof *cand);
+    if (entries == NULL || heads == NULL || iov == NULL || cand == NULL) {
+        rc = UW_ERR_NOMEM;
+        goto out;
+    }
+    rc = uw_read(c->r, entries_addr, entries, n * esize);
+    if (rc != 0)
+        goto out;
+    /* Pass 1: the ASCII header of every key, in one vectored read. */
+    for (i = 0; i < n; i++) {
+        uint64_t key = uw_po_u64(entries + i * esize + koff);
+        iov[i] = (uw_iov){key, heads + i * (size_t)l->unicode_ascii_data,
+                          key ? (size_t)l->unicode_ascii_data : 0, 0};
+    }
+    (void)uw_readv(c->r, iov, n);
+    for (i = 0; i < n; i++) {
+        uw_pystr_header h;
+        const uint8_t *kh = heads + i * (size_t)l->unicode_ascii_data;
+        if (iov[i].len == 0 || iov[i].status != 0)
+            continue;
+        if (c->types->str != 0 && uw_po_u64(kh + l->object_type) != c->types->str)
+            continue;
+        if (uw_pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
+            continue;
+        if (h.ascii && (size_t)h.length == want)
+            cand[nc++] = i;
+    }
+    /* Pass 2: the characters of the keys of the right length. */
+    rc = UW_ERR_NOT_FOUND;
+    for (i = 0; i < nc; i++) {
+        uint64_t key = uw_po_u64(entries + cand[i] * esize + koff);
+        char buf[256];
+        if (want > sizeof buf)
+            break;
+        if (uw_read(c->r, key + (uint64_t)l->unicode_ascii_data, buf, want) != 0)
+            continue;
+        if (memcmp(buf, name, want) == 0) {
+            *index = cand[i];
+            *entry_value = uw_po_u64(entries + cand[i] * esize + voff);
+            rc = 0;
+            break;
+        }
+    }
+out:
+    free(entries);
+    free(heads);
+    free(iov);
+    free(cand);
+    return rc;
+}
+
+/* Value at index i of a split values array. */
+static int uw_values_get(const uw_pyctx *c, uint64_t values, size_t i, uint64_t *value)
+{
+    return uw_read_u64(c->r, values + (uint64_t)c->l->dictvalues_values + 8u * i, value);
+}
+
+int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[64];
+    uint64_t keys, values, v = 0;
+    size_t index = 0;
+    int rc;
+
+    if (dict_addr == 0)
+        return UW_ERR_BAD_OBJECT;
+    rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->dict != 0 && uw_po_u64(hdr + l->object_type) != c->types->dict)
+        return UW_ERR_BAD_OBJECT;
+    keys = uw_po_u64(hdr + l->dict_keys);
+    values = uw_po_u64(hdr + l->dict_values);
+    rc = uw_keys_find(c, keys, key, &index, &v);
+    if (rc != 0)
+        return rc;
+    if (values != 0) {
+        rc = uw_values_get(c, values, index, &v);
+        if (rc != 0)
+            return rc;
+    }
+    if (v == 0)
+        return UW_ERR_NOT_FOUND; /* deleted, or not yet stored */
+    *value = v;
+    return 0;
+}
+
+/* Attribute held in a split values array shared with the type's keys. */
+static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values,
+                        const char *name, uint64_t *value)
+{
+    size_t index = 0;
+    uint64_t unused;
+    int rc;
+
+    if (cached_keys == 0)
+        return UW_ERR_NOT_FOUND;
+    rc = uw_keys_find(c, cached_keys, name, &index, &unused);
+    if (rc != 0)
+        return rc;
+    rc = uw_values_get(c, values, index, value);
+    if (rc == 0 && *value == 0)
+        rc = UW_ERR_NOT_FOUND;
+    return rc;
+}
+
+int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value)
+{
+    const uw_layout *l = c->l;
+    uint64_t type, flags, cached_keys, word = 0, values = 0;
+    int64_t dictoffset, basicsize;
+    int rc;
+
+    rc = uw_obj_type(c, obj, &type);
+    if (rc != 0)
+        return rc;
+    if ((rc = uw_read_u64(c->r, type + (uint64_t)l->type_flags, &flags)) != 0 ||
+        (rc = uw_read(c->r, type + (uint64_t)l->type_dictoffset, &dictoffset, 8)) != 0 ||
+        (rc = uw_read(c->r, type + (uint64_t)l->type_basicsize, &basicsize, 8)) != 0)
+        return rc;
+    if (flags & (uint64_t)l->tpflags_managed_dict) {
+        if (uw_read_u64(c->r, type + (uint64_t)l->heaptype_cached_keys, &cached_keys) != 0)
+            cached_keys = 0;
+        rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_dict, &word);
+        if (rc != 0)
+            return rc;
+        switch (l->managed_dict_mode) {
+        case 11:
+            if (word != 0)
+                return uw_dict_get_str(c, word, name, value);
+            rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_values, &values);
+            if (rc != 0)
+                return rc;
+            return values != 0 ? uw_split_get(c, cached_keys, values, name, value)
+                               : UW_ERR_NOT_FOUND;
+        case 12:
+            if (word & 1) /* tagged: values pointer minus one */
+                return uw_split_get(c, cached_keys, word + 1, name, value);
+            return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+        case 13:
+            if (word != 0)
+                return uw_dict_get_str(c, word, name, value);
+            if (l->tpflags_inline_values != UW_ABSENT &&
+                (flags & (uint64_t)l->tpflags_inline_values) && basicsize > 0 &&
+                basicsize < (1 << 20)) {
+                uint8_t head[4];
+                values = obj + (uint64_t)basicsize;
+                rc = uw_read(c->r, values, head, sizeof head);
+                if (rc != 0)
+                    return rc;
+                if (head[3] == 0) /* "valid" byte: values moved to a dict */
+                    return UW_ERR_NOT_FOUND;
+                return uw_split_get(c, cached_keys, values, name, value);
+            }
+            return UW_ERR_NOT_FOUND;
+        default:
+            return UW_ERR_BAD_LAYOUT;
+        }
+    }
+    if (dictoffset > 0 && dictoffset < (1 << 20)) {
+        rc = uw_read_u64(c->r, obj + (uint64_t)dictoffset, &word);
+        if (rc != 0)
+            return rc;
+        return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+    }
+    return UW_ERR_NOT_FOUND;
+}
+
+int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[64], *table;
+    int64_t mask;
+    uint64_t tab;
+    size_t slots, i, k = 0;
+    int rc;
+
+    *n = 0;
+    rc = uw_read(c->r, set_addr, hdr, (size_t)l->set_table + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->set != 0 && uw_po_u64(hdr + l->object_type) != c->types->set)
+        return UW_ERR_BAD_OBJECT;
+    memcpy(&mask, hdr + l->set_mask, sizeof mask);
+    tab = uw_po_u64(hdr + l->set_table);
+    if (mask < 0 || ((uint64_t)mask & ((uint64_t)mask + 1)) != 0)
+        return UW_ERR_BAD_OBJECT; /* mask + 1 is a power of two */
+    if ((uint64_t)mask + 1 > UW_LIMIT_SET_SLOTS)
+        return UW_ERR_LIMIT_SET;
+    slots = (size_t)mask + 1;
+    table = malloc(slots * (size_t)l->setentry_size);
+    if (table == NULL)
+        return UW_ERR_NOMEM;
+    rc = uw_read(c->r, tab, table, slots * (size_t)l->setentry_size);
+    if (rc == 0) {
+        for (i = 0; i < slots; i++) {
+            uint64_t key = uw_po_u64(table + i * (size_t)l->setentry_size + l->setentry_key);
+            if (key == 0 || key == c->types->set_dummy)
+                continue;
+            if (k == cap) {
+                rc = UW_ERR_LIMIT_SET;
+                break;
+            }
+            keys[k++] = key;
+        }
+    }
+    free(table);
+    *n = k;
+    return rc;
+}
+
+int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[64];
+    int64_t size;
+    int rc;
+
+    *n = 0;
+    rc = uw_read(c->r, list_addr, hdr, (size_t)l->list_items + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->list != 0 && uw_po_u64(hdr + l->object_type) != c->types->list)
+        return UW_ERR_BAD_OBJECT;
+    memcpy(&size, hdr + l->list_size, sizeof size);
+    if (size < 0)
+        return UW_ERR_BAD_OBJECT;
+    if ((uint64_t)size > cap)
+        return UW_ERR_LIMIT_GATHER;
+    rc = uw_read(c->r, uw_po_u64(hdr + l->list_items), items, (size_t)size * 8);
+    if (rc == 0)
+        *n = (size_t)size;
+    return rc;
+}
+
+int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
+{
+    int64_t tag;
+    uint64_t ndigits, acc = 0, i;
+    int negative;
+
+    if ((size_t)l->long_digits + 8 > len)
+        return UW_ERR_BAD_OBJECT;
+    memcpy(&tag, obj + l->long_tag, sizeof tag);
+    if (l->long_tagged) {
+        uint64_t t = (uint64_t)tag;
+        if ((t & 3) == 3)
+            return UW_ERR_BAD_OBJECT;
+        negative = (t & 3) == 2;
+        ndigits = (t & 3) == 1 ? 0 : t >> 3;
+    } else {
+        negative = tag < 0;
+        ndigits = (uint64_t)(tag < 0 ? -tag : tag);
+    }
+    if (ndigits > 2)
+        return UW_ERR_BAD_OBJECT; /* more than 60 bits: not a task counter */
+    for (i = 0; i < ndigits; i++) {
+        uint32_t d;
+        memcpy(&d, obj + l->long_digits + 4 * i, sizeof d);
+        if (d >> l->long_shift)
+            return UW_ERR_BAD_OBJECT;
+        acc |= (uint64_t)d << (i * (uint64_t)l->long_shift);
+    }
+    *v = negative ? -(int64_t)acc : (int64_t)acc;
+    return 0;
+}
+
+int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
+{
+    uint8_t obj[64];
+    int rc;
+
+    assert((size_t)c->l->long_digits + 8 <= sizeof obj);
+    rc = uw_read(c->r, addr, obj, (size_t)c->l->long_digits + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->long_ != 0 && uw_po_u64(obj + c->l->object_type) != c->types->long_)
+        return UW_ERR_BAD_OBJECT;
+    return uw_long_parse(c->l, obj, sizeof obj, v);
+}
+
+int uw_type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
+{
+    uint64_t p;
+    size_t i;
+    int rc;
+
+    if (cap == 0)
+        return UW_ERR_INVALID_ARG;
+    out[0] = '\0';
+    rc = uw_read_u64(c->r, type + (uint64_t)c->l->type_name, &p);
+    if (rc != 0)
+        return rc;
+    /* One read for the usual case; byte by byte near an unmapped page. */
+    if (uw_read(c->r, p, out, cap - 1) == 0) {
+        out[cap - 1] = '\0';
+        return memchr(out, '\0', cap) != NULL ? 0 : UW_ERR_STRING;
+    }
+    for (i = 0; i + 1 < cap; i++) {
+        rc = uw_read(c->r, p + i, &out[i], 1);
+        if (rc != 0)
+            return rc;
+        if (out[i] == '\0')
+            return 0;
+    }
+    out[cap - 1] = '\0';
+    return 0;
+}
