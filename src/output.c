@@ -10,8 +10,12 @@
 #include "tornstack/output.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/pystr.h"
 
 void uw_output_json_string(FILE *out, const char *s)
 {
@@ -42,6 +46,89 @@ void uw_output_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+static void uw_text_frame(FILE *out, const uw_frame *f, int indent)
+{
+    fprintf(out, "%*s%s%s (%s:", indent, "", uw_frame_name(f),
+            (f->flags & UW_FRAME_NAME_TRUNCATED) ? "..." : "", uw_frame_file(f));
+    if (f->line >= 0)
+        fprintf(out, "%d)\n", f->line);
+    else
+        fputs("?)\n", out);
+}
+
+/* One Task line and its frames, then its children, depth first.  `seen`
+ * guards against link cycles. */
+static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, unsigned char *seen)
+{
+    const uw_task_sample *ts = &s->tasks[i];
+    size_t j;
+
+    if (seen[i] || depth > UW_LIMIT_LINK_CHAIN)
+        return;
+    seen[i] = 1;
+    fprintf(out, "%*s└── %s 0x%" PRIx64 " (%s)", 4 * depth + 2, "", ts->name, ts->addr,
+            ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname : "?");
+    if (ts->running)
+        fputs(" [running]", out);
+    if (ts->parent >= 0 && ts->parent == ts->linked_to && ts->awaited_by < 0)
+        fputs(" [linked]", out);
+    if (ts->parent >= 0 && ts->parent == ts->created_by && ts->awaited_by < 0 &&
+        ts->linked_to < 0)
+        fputs(" [created]", out);
+    if (ts->skipped != 0)
+        fprintf(out, " [skipped: %s]", uw_errname(ts->skipped));
+    if (ts->truncated != 0)
+        fprintf(out, " [truncated: %s]", uw_errname(ts->truncated));
+    fputc('\n', out);
+    for (j = 0; j < ts->n_frames; j++)
+        uw_text_frame(out, &s->frames[ts->first_frame + j], 4 * depth + 10);
+    for (j = 0; j < s->n_tasks; j++)
+        if (s->tasks[j].parent == (int64_t)i && j != i)
+            uw_text_task(out, s, j, depth + 1, seen);
+}
+
+/* The Task tree of each thread running a loop, roots first. */
+static void uw_output_text_tasks(FILE *out, const uw_sample *s)
+{
+    unsigned char *seen;
+    size_t th, i, r;
+
+    if (s->n_tasks == 0) {
+        if (s->tasks_error != 0)
+            fprintf(out, "\n[tasks: %s]\n", uw_errname(s->tasks_error));
+        return;
+    }
+    seen = calloc(s->n_tasks, 1);
+    if (seen == NULL)
+        return;
+    for (th = 0; th < s->n_threads; th++) {
+        size_t n = 0;
+        for (i = 0; i < s->n_tasks; i++)
+            n += s->tasks[i].thread == th;
+        if (n == 0)
+            continue;
+        fprintf(out, "\nTasks of thread %" PRIu64 " (loop 0x%" PRIx64 "): %zu\n",
+                s->threads[th].native_id, s->threads[th].running_loop, n);
+        for (i = 0; i < s->n_tasks; i++)
+            if (s->tasks[i].thread == th && s->tasks[i].parent < 0)
+                uw_text_task(out, s, i, 0, seen);
+        /* Tasks only reachable through a cycle of links */
+        for (i = 0; i < s->n_tasks; i++)
+            if (s->tasks[i].thread == th && !seen[i])
+                uw_text_task(out, s, i, 0, seen);
+    }
+    for (r = 1, i = 0; r < UW_REASON_SLOTS; r++)
+        i += s->skips[r];
+    if (i > 0) {
+        fputs("\nSkipped Tasks:", out);
+        for (r = 1; r < UW_REASON_SLOTS; r++)
+            if (s->skips[r] != 0)
+                fprintf(out, " %s=%u", uw_errname(-(int)r), s->skips[r]);
+        fputc('\n', out);
+    }
+    free(seen);
+}
+
 int uw_output_text(FILE *out, const uw_target *t, const uw_sample *s)
 {
     char vs[16];
@@ -56,25 +143,112 @@ int uw_output_text(FILE *out, const uw_target *t, const uw_sample *s)
         if (th->truncated != 0)
             fprintf(out, " [truncated: %s]", uw_errname(th->truncated));
         fputc('\n', out);
-        for (j = 0; j < th->n_frames; j++) {
-            const uw_frame *f = &s->frames[th->first_frame + j];
-            fprintf(out, "    %s%s (%s:", uw_frame_name(f),
-                    (f->flags & UW_FRAME_NAME_TRUNCATED) ? "..." : "", uw_frame_file(f));
-            if (f->line >= 0)
-                fprintf(out, "%d)\n", f->line);
-            else
-                fputs("?)\n", out);
-        }
+        for (j = 0; j < th->n_frames; j++)
+            uw_text_frame(out, &s->frames[th->first_frame + j], 4);
     }
     if (s->truncated != 0)
         fprintf(out, "\n[sample truncated: %s]\n", uw_errname(s->truncated));
+    uw_output_text_tasks(out, s);
     return ferror(out) ? UW_ERR_IO : 0;
+}
+
+static void uw_json_frames(FILE *out, const uw_sample *s, size_t first, size_t n)
+{
+    size_t j;
+
+    fputc('[', out);
+    for (j = 0; j < n; j++) {
+        const uw_frame *f = &s->frames[first + j];
+        fputs(j ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
+        uw_output_json_string(out, uw_frame_name(f));
+        fputs(", \"file\": ", out);
+        uw_output_json_string(out, uw_frame_file(f));
+        if (f->line >= 0)
+            fprintf(out, ", \"line\": %d", f->line);
+        else
+            fputs(", \"line\": null", out);
+        if (f->flags & UW_FRAME_NAME_TRUNCATED)
+            fputs(", \"name_truncated\": true", out);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void uw_json_task_ref(FILE *out, const uw_sample *s, int64_t i)
+{
+    if (i >= 0)
+        fprintf(out, "\"0x%" PRIx64 "\"", s->tasks[i].addr);
+    else
+        fputs("null", out);
+}
+
+static void uw_json_reason(FILE *out, int code)
+{
+    if (code != 0)
+        uw_output_json_string(out, uw_errname(code));
+    else
+        fputs("null", out);
+}
+
+static void uw_json_tasks(FILE *out, const uw_sample *s)
+{
+    size_t i, j, r;
+    int first = 1;
+
+    fputs(",\n \"tasks\": [", out);
+    for (i = 0; i < s->n_tasks; i++) {
+        const uw_task_sample *ts = &s->tasks[i];
+        fprintf(out, "%s\n  {\"id\": \"0x%" PRIx64 "\", \"name\": ", i ? "," : "", ts->addr);
+        uw_output_json_string(out, ts->name);
+        fputs(", \"coro\": ", out);
+        if (ts->coro_code != NULL && ts->coro_code->qualname != NULL)
+            uw_output_json_string(out, ts->coro_code->qualname);
+        else
+            fputs("null", out);
+        fprintf(out, ", \"running\": %s, \"thread\": %" PRIu64 ",\n   \"frames\": ",
+                ts->running ? "true" : "false", s->threads[ts->thread].native_id);
+        uw_json_frames(out, s, ts->first_frame, ts->n_frames);
+        fputs(",\n   \"awaiting\": [", out);
+        for (j = 0; j < ts->n_awaiting; j++) {
+            fputs(j ? ", " : "", out);
+            uw_json_task_ref(out, s, (int64_t)s->awaiting[ts->first_awaiting + j]);
+        }
+        fputs("], \"awaited_by\": ", out);
+        uw_json_task_ref(out, s, ts->awaited_by);
+        fputs(", \"linked_to\": ", out);
+        uw_json_task_ref(out, s, ts->linked_to);
+        fputs(", \"created_by\": ", out);
+        uw_json_task_ref(out, s, ts->created_by);
+        fputs(", \"skipped\": ", out);
+        uw_json_reason(out, ts->skipped);
+        fputs(", \"truncated\": ", out);
+        uw_json_reason(out, ts->truncated);
+        fputc('}', out);
+    }
+    fputs("],\n \"skips\": {", out);
+    for (r = 1; r < UW_REASON_SLOTS; r++) {
+        if (s->skips[r] == 0)
+            continue;
+        fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r), s->skips[r]);
+        first = 0;
+    }
+    fputs("},\n \"thread_skips\": {", out);
+    first = 1;
+    for (r = 1; r < UW_REASON_SLOTS; r++) {
+        if (s->thread_skips[r] == 0)
+            continue;
+        fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r),
+                s->thread_skips[r]);
+        first = 0;
+    }
+    fputs("},\n \"tasks_error\": ", out);
+    uw_json_reason(out, s->tasks_error);
 }
 
 int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
 {
     char vs[16];
-    size_t i, j;
+    size_t i;
 
     uw_version_string(t->py_version, vs, sizeof vs);
     fprintf(out, "{\"pid\": %d, \"python\": \"%s\", \"threads\": [", t->pid, vs);
@@ -82,23 +256,15 @@ int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
         const uw_thread_sample *th = &s->threads[i];
         fprintf(out,
                 "%s\n  {\"native_id\": %" PRIu64 ", \"thread_id\": %" PRIu64
-                ", \"interpreter\": %" PRId64 ", \"frames\": [",
+                ", \"interpreter\": %" PRId64 ", \"frames\": ",
                 i ? "," : "", th->native_id, th->thread_id, th->interp_id);
-        for (j = 0; j < th->n_frames; j++) {
-            const uw_frame *f = &s->frames[th->first_frame + j];
-            fputs(j ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
-            uw_output_json_string(out, uw_frame_name(f));
-            fputs(", \"file\": ", out);
-            uw_output_json_string(out, uw_frame_file(f));
-            if (f->line >= 0)
-                fprintf(out, ", \"line\": %d", f->line);
-            else
-                fputs(", \"line\": null", out);
-            if (f->flags & UW_FRAME_NAME_TRUNCATED)
-                fputs(", \"name_truncated\": true", out);
-            fputc('}', out);
-        }
-        fputs("],\n   \"truncated\": ", out);
+        uw_json_frames(out, s, th->first_frame, th->n_frames);
+        fputs(",\n   \"loop\": ", out);
+        if (th->running_loop != 0)
+            fprintf(out, "\"0x%" PRIx64 "\"", th->running_loop);
+        else
+            fputs("null", out);
+        fputs(", \"truncated\": ", out);
         if (th->truncated != 0)
             uw_output_json_string(out, uw_errname(th->truncated));
         else
@@ -106,10 +272,121 @@ int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
         fputc('}', out);
     }
     fputs("],\n \"truncated\": ", out);
-    if (s->truncated != 0)
-        uw_output_json_string(out, uw_errname(s->truncated));
-    else
-        fputs("null", out);
+    uw_json_reason(out, s->truncated);
+    uw_json_tasks(out, s);
     fputs("}\n", out);
+    return ferror(out) ? UW_ERR_IO : 0;
+}
+
+/* Frames of one folded stack at most (own, ancestors', loop's). */
+#define UW_FOLDED_FRAMES 65536
+
+/* Append one frame label to a folded line: "qualname (file:line)", with
+ * the separators ';' and newlines replaced. */
+static size_t uw_folded_label(char *dst, size_t cap, const uw_frame *f)
+{
+    char tmp[2 * UW_PYSTR_MAX_UTF8 + 32];
+    size_t n, i;
+
+    n = (size_t)snprintf(tmp, sizeof tmp, "%s (%s:%d)", uw_frame_name(f), uw_frame_file(f),
+                         f->line);
+    if (n >= sizeof tmp)
+        n = sizeof tmp - 1;
+    if (n >= cap)
+        n = cap - 1;
+    for (i = 0; i < n; i++)
+        dst[i] = (tmp[i] == ';' || tmp[i] == '\n' || tmp[i] == '\r') ? '_' : tmp[i];
+    dst[n] = '\0';
+    return n;
+}
+
+/* Build "root;...;leaf" from frames given innermost first. */
+static char *uw_folded_join(const uw_frame *const *frames, size_t n)
+{
+    size_t cap = 256, len = 0, i;
+    char *line = malloc(cap);
+
+    if (line == NULL)
+        return NULL;
+    line[0] = '\0';
+    for (i = n; i-- > 0;) {
+        char label[2 * UW_PYSTR_MAX_UTF8 + 32];
+        size_t k = uw_folded_label(label, sizeof label, frames[i]);
+        if (len + k + 2 > cap) {
+            char *bigger;
+            while (len + k + 2 > cap)
+                cap *= 2;
+            bigger = realloc(line, cap);
+            if (bigger == NULL) {
+                free(line);
+                return NULL;
+            }
+            line = bigger;
+        }
+        if (len > 0)
+            line[len++] = ';';
+        memcpy(line + len, label, k + 1);
+        len += k;
+    }
+    return line;
+}
+
+int uw_folded_lines(const uw_sample *s, uw_folded_fn fn, void *ctx, uint32_t *skipped)
+{
+    const uw_frame **frames;
+    size_t cap = UW_FOLDED_FRAMES, th, i;
+
+    frames = malloc(cap * sizeof *frames);
+    if (frames == NULL)
+        return UW_ERR_NOMEM;
+    for (th = 0; th < s->n_threads; th++) {
+        const uw_thread_sample *t = &s->threads[th];
+        int emitted = 0, any = 0;
+        char *line;
+
+        for (i = 0; i < s->n_tasks; i++) {
+            size_t n;
+            int rc;
+            if (s->tasks[i].thread != th)
+                continue;
+            any = 1;
+            if (!uw_sample_task_is_leaf(s, i))
+                continue;
+            rc = uw_sample_task_stack(s, i, frames, cap, &n);
+            if (rc != 0) {
+                if (skipped != NULL)
+                    skipped[uw_reason_slot(rc)]++;
+                continue;
+            }
+            line = uw_folded_join(frames, n);
+            if (line != NULL && line[0] != '\0')
+                fn(ctx, line);
+            free(line);
+            emitted = 1;
+        }
+        if (any && emitted)
+            continue;
+        /* No Tasks (or none trustworthy): the thread's own stack. */
+        for (i = 0; i < t->n_frames && i < cap; i++)
+            frames[i] = &s->frames[t->first_frame + i];
+        line = uw_folded_join(frames, i);
+        if (line != NULL && line[0] != '\0')
+            fn(ctx, line);
+        free(line);
+    }
+    free(frames);
+    return 0;
+}
+
+static void uw_folded_print(void *ctx, const char *line)
+{
+    fprintf((FILE *)ctx, "%s 1\n", line);
+}
+
+int uw_output_folded(FILE *out, const uw_sample *s, uint32_t *skipped)
+{
+    int rc = uw_folded_lines(s, uw_folded_print, out, skipped);
+    if (rc != 0)
+        return rc;
     return ferror(out) ? UW_ERR_IO : 0;
 }

@@ -102,3 +102,51 @@ int uw_sample_add_awaiting(uw_sample *s, size_t task_index)
     s->awaiting[s->n_awaiting++] = task_index;
     return 0;
 }
+
+int uw_sample_task_is_leaf(const uw_sample *s, size_t task)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_tasks; i++)
+        if (s->tasks[i].parent == (int64_t)task && i != task)
+            return 0;
+    return 1;
+}
+
+int uw_sample_task_stack(const uw_sample *s, size_t task, const uw_frame **out, size_t cap,
+                         size_t *n)
+{
+    const uw_thread_sample *th;
+    size_t hops = 0, i, k = 0;
+    int64_t cur = (int64_t)task, tortoise = (int64_t)task;
+    size_t power = 1, lam = 0;
+
+    *n = 0;
+    if (task >= s->n_tasks)
+        return UW_ERR_INVALID_ARG;
+    while (cur >= 0) {
+        const uw_task_sample *ts = &s->tasks[cur];
+        if (ts->skipped != 0)
+            return ts->skipped;
+        if (hops == UW_LIMIT_LINK_CHAIN)
+            return UW_ERR_LIMIT_LINKS;
+        if (hops > 0) {
+            if (cur == tortoise)
+                return UW_ERR_LINK_CYCLE;
+            if (++lam == power) {
+                tortoise = cur;
+                power *= 2;
+                lam = 0;
+            }
+        }
+        hops++;
+        for (i = 0; i < ts->n_frames && k < cap; i++)
+            out[k++] = &s->frames[ts->first_frame + i];
+        cur = ts->parent;
+    }
+    th = &s->threads[s->tasks[task].thread];
+    for (i = (size_t)th->pure_start; i < th->n_frames && k < cap; i++)
+        out[k++] = &s->frames[th->first_frame + i];
+    *n = k;
+    return 0;
+}

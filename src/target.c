@@ -3,7 +3,8 @@
  *
  * Steps (each failure is a distinct code plus a sentence in `why`):
  *   1. /proc/PID/maps: every mapping at file offset 0 whose file name
- *      contains "python" is a candidate object (bounded: UW_TARGET_OBJECTS).
+ *      starts with "python" or "libpython" is a candidate object (bounded:
+ *      UW_TARGET_OBJECTS; extension modules are not candidates).
  *   2. Each candidate file is mapped read-only here and parsed as ELF
  *      (bounded parser, elf.c).  The load bias is the mapping start minus
  *      the page-aligned vaddr of its first PT_LOAD.
@@ -73,11 +74,14 @@ int uw_maps_parse_line(const char *line, uw_mapping *out)
     return 0;
 }
 
-static int uw_basename_has_python(const char *path)
+/* The interpreter lives in "python3.12", "python3.11-dbg", "libpython3.13.so.1.0"
+ * and the like; extension modules ("_asyncio.cpython-312-x86_64-linux-gnu.so")
+ * only mention Python inside their name and are not candidates. */
+static int uw_basename_is_python(const char *path)
 {
     const char *b = strrchr(path, '/');
     b = b != NULL ? b + 1 : path;
-    return strstr(b, "python") != NULL;
+    return strncmp(b, "python", 6) == 0 || strncmp(b, "libpython", 9) == 0;
 }
 
 typedef struct uw_candidate {
@@ -106,7 +110,7 @@ static int uw_target_candidates(int pid, uw_candidate *c, size_t cap, size_t *n,
         int dup = 0;
         if (uw_maps_parse_line(line, &m) != 0 || m.offset != 0 || m.path[0] != '/')
             continue;
-        if (!uw_basename_has_python(m.path))
+        if (!uw_basename_is_python(m.path))
             continue;
         for (i = 0; i < *n; i++)
             dup |= c[i].start == m.start;

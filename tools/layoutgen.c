@@ -259,7 +259,7 @@ int main(void)
 #if MINOR >= 13
     field("state_suspended_yield_from", FRAME_SUSPENDED_YIELD_FROM);
 #else
-    ABSENT("state_suspended_yield_from");
+    printf("    .state_suspended_yield_from = UW_NO_STATE,\n");
 #endif
     field("state_executing", FRAME_EXECUTING);
     field("state_completed", FRAME_COMPLETED);

@@ -1,8 +1,13 @@
 /*
  * tornstack — command line.
  *
- *   tornstack dump  --pid PID [--format text|json]
- *   tornstack bench --pid PID [--samples N]
+ *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
+ *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
+ *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
+ *
+ * Policy options (defaults are the correct ones; the others exist to
+ * compare earlier profilers' behaviour): --task-depth N (0 = unwind each
+ * coroutine's chain fully), --no-split, --no-skip, --tasks-root ADDR.
  *
  * Exit codes (docs/cli.md): 0 ok, 1 internal error, 2 usage, 3 no such
  * process, 4 permission denied, 5 not a Python process, 6 unsupported
@@ -23,6 +28,7 @@
 #include "tornstack/output.h"
 #include "tornstack/reader_proc.h"
 #include "tornstack/target.h"
+#include "tornstack/tasks.h"
 #include "tornstack/unwind.h"
 
 enum {
@@ -62,9 +68,11 @@ static int ts_exit_for(int rc)
 
 static void ts_usage(FILE *f)
 {
-    fputs("usage: tornstack dump  --pid PID [--format text|json]\n"
-          "       tornstack bench --pid PID [--samples N]\n"
-          "       tornstack --help | --version\n",
+    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [POLICY]\n"
+          "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
+          "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
+          "       tornstack --help | --version\n"
+          "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
 }
 
@@ -72,6 +80,11 @@ typedef struct ts_args {
     long pid;
     const char *format;
     long samples;
+    double rate, duration;
+    const char *output;
+    int tasks; /* bench: include the Task walk */
+    uw_task_options opt;
+    unsigned long long tasks_root;
 } ts_args;
 
 /* Parse "--pid N" style options; returns 0 or prints a usage error. */
@@ -82,6 +95,12 @@ static int ts_parse(int argc, char **argv, ts_args *a)
     a->pid = -1;
     a->format = "text";
     a->samples = 10000;
+    a->rate = 100;
+    a->duration = 5;
+    a->output = NULL;
+    a->tasks = 0;
+    a->tasks_root = 0;
+    uw_task_options_default(&a->opt);
     for (i = 2; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -99,8 +118,9 @@ static int ts_parse(int argc, char **argv, ts_args *a)
         } else if (strcmp(opt, "--format") == 0 || strcmp(opt, "-f") == 0) {
             if (val == NULL)
                 goto missing;
-            if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0) {
-                fprintf(stderr, "tornstack: unknown format '%s' (text or json)\n", val);
+            if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0 &&
+                strcmp(val, "folded") != 0) {
+                fprintf(stderr, "tornstack: unknown format '%s' (text, json or folded)\n", val);
                 return -1;
             }
             a->format = val;
@@ -116,6 +136,54 @@ static int ts_parse(int argc, char **argv, ts_args *a)
                 return -1;
             }
             i++;
+        } else if (strcmp(opt, "--rate") == 0 || strcmp(opt, "--duration") == 0) {
+            double v;
+            if (val == NULL)
+                goto missing;
+            errno = 0;
+            v = strtod(val, &end);
+            if (errno != 0 || end == val || *end != '\0' || !(v > 0) || v > 1e6) {
+                fprintf(stderr, "tornstack: invalid %s '%s'\n", opt + 2, val);
+                return -1;
+            }
+            if (opt[2] == 'r')
+                a->rate = v;
+            else
+                a->duration = v;
+            i++;
+        } else if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) {
+            if (val == NULL)
+                goto missing;
+            a->output = val;
+            i++;
+        } else if (strcmp(opt, "--task-depth") == 0) {
+            long v;
+            if (val == NULL)
+                goto missing;
+            errno = 0;
+            v = strtol(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || v < 0 || v > 4096) {
+                fprintf(stderr, "tornstack: invalid task depth '%s'\n", val);
+                return -1;
+            }
+            a->opt.task_depth = (uint32_t)v;
+            i++;
+        } else if (strcmp(opt, "--tasks-root") == 0) {
+            if (val == NULL)
+                goto missing;
+            errno = 0;
+            a->tasks_root = strtoull(val, &end, 0);
+            if (errno != 0 || end == val || *end != '\0' || a->tasks_root == 0) {
+                fprintf(stderr, "tornstack: invalid address '%s'\n", val);
+                return -1;
+            }
+            i++;
+        } else if (strcmp(opt, "--no-split") == 0) {
+            a->opt.split = 0;
+        } else if (strcmp(opt, "--no-skip") == 0) {
+            a->opt.skip = 0;
+        } else if (strcmp(opt, "--tasks") == 0) {
+            a->tasks = 1;
         } else {
             fprintf(stderr, "tornstack: unknown option '%s'\n", opt);
             return -1;
@@ -137,10 +205,29 @@ typedef struct ts_session {
     uw_reader reader;
     uw_target target;
     uw_unwinder *unwinder;
+    uw_tasks *tasks;
 } ts_session;
 
-static int ts_attach(ts_session *s, int pid)
+static void ts_detach(ts_session *s)
 {
+    uw_tasks_free(s->tasks);
+    uw_unwinder_free(s->unwinder);
+    s->tasks = NULL;
+    s->unwinder = NULL;
+}
+
+/* One sample: threads, then Tasks. */
+static int ts_sample(ts_session *ss, uw_sample *s)
+{
+    int rc = uw_unwind_threads(ss->unwinder, s);
+    if (rc == 0 && ss->tasks != NULL)
+        rc = uw_unwind_tasks(ss->tasks, s);
+    return rc;
+}
+
+static int ts_attach(ts_session *s, const ts_args *a)
+{
+    int pid = (int)a->pid;
     char why[600];
     int rc;
 
@@ -157,9 +244,16 @@ static int ts_attach(ts_session *s, int pid)
         return rc;
     }
     rc = uw_unwinder_new(&s->reader, &s->target, &s->unwinder);
-    if (rc != 0)
+    if (rc == 0)
+        rc = uw_tasks_new(s->unwinder, &s->tasks);
+    if (rc != 0) {
         fprintf(stderr, "tornstack: %s\n", uw_strerror(rc));
-    return rc;
+        ts_detach(s);
+        return rc;
+    }
+    uw_tasks_set_options(s->tasks, &a->opt);
+    uw_tasks_set_root(s->tasks, a->tasks_root);
+    return 0;
 }
 
 static int ts_cmd_dump(const ts_args *a)
@@ -168,20 +262,22 @@ static int ts_cmd_dump(const ts_args *a)
     uw_sample s;
     int rc;
 
-    rc = ts_attach(&ss, (int)a->pid);
+    rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
     uw_sample_init(&s);
-    rc = uw_unwind_threads(ss.unwinder, &s);
+    rc = ts_sample(&ss, &s);
     if (rc != 0) {
         fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
     } else if (strcmp(a->format, "json") == 0) {
         rc = uw_output_json(stdout, &ss.target, &s);
+    } else if (strcmp(a->format, "folded") == 0) {
+        rc = uw_output_folded(stdout, &s, NULL);
     } else {
         rc = uw_output_text(stdout, &ss.target, &s);
     }
     uw_sample_free(&s);
-    uw_unwinder_free(ss.unwinder);
+    ts_detach(&ss);
     return ts_exit_for(rc);
 }
 
@@ -195,7 +291,7 @@ static double ts_now_us(void)
 /* Sample n times; cold = empty the code cache before each sample. */
 static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const char *label)
 {
-    uint64_t calls = 0, bytes = 0, frames = 0, threads = 0;
+    uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0;
     double t0, t1;
     long i;
     int rc;
@@ -204,20 +300,23 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
     for (i = 0; i < n; i++) {
         if (cold)
             uw_code_cache_clear(uw_unwinder_cache(ss->unwinder));
-        rc = uw_unwind_threads(ss->unwinder, s);
+        uint64_t c0 = ss->reader.calls, b0 = ss->reader.bytes;
+        rc = ts_sample(ss, s);
         if (rc != 0) {
             fprintf(stderr, "tornstack: sampling failed: %s\n", uw_strerror(rc));
             return rc;
         }
-        calls += s->calls;
-        bytes += s->bytes;
+        calls += ss->reader.calls - c0;
+        bytes += ss->reader.bytes - b0;
         frames += s->n_frames;
         threads += s->n_threads;
+        tasks += s->n_tasks;
     }
     t1 = ts_now_us();
-    printf("%-5s samples=%ld threads/sample=%.1f frames/sample=%.1f reads/sample=%.2f "
-           "reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f\n",
-           label, n, (double)threads / (double)n, (double)frames / (double)n,
+    printf("%-5s samples=%ld threads/sample=%.1f tasks/sample=%.1f frames/sample=%.1f "
+           "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f\n",
+           label, n, (double)threads / (double)n, (double)tasks / (double)n,
+           (double)frames / (double)n,
            (double)calls / (double)n, threads ? (double)calls / (double)threads : 0.0,
            (double)bytes / (double)n, (t1 - t0) / (double)n);
     return 0;
@@ -231,9 +330,13 @@ static int ts_cmd_bench(const ts_args *a)
     char vs[16];
     int rc;
 
-    rc = ts_attach(&ss, (int)a->pid);
+    rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
+    if (!a->tasks) {
+        uw_tasks_free(ss.tasks);
+        ss.tasks = NULL;
+    }
     uw_sample_init(&s);
     uw_version_string(ss.target.py_version, vs, sizeof vs);
     printf("bench pid=%ld python=%s\n", a->pid, vs);
@@ -241,8 +344,117 @@ static int ts_cmd_bench(const ts_args *a)
     if (rc == 0)
         rc = ts_bench_run(&ss, &s, a->samples, 0, "warm");
     uw_sample_free(&s);
-    uw_unwinder_free(ss.unwinder);
+    ts_detach(&ss);
     return ts_exit_for(rc);
+}
+
+/* record: aggregate folded stacks over many samples. */
+typedef struct ts_agg {
+    char **lines;
+    uint64_t *counts;
+    size_t n, cap;
+    int oom;
+} ts_agg;
+
+static void ts_agg_add(void *ctx, const char *line)
+{
+    ts_agg *g = ctx;
+    size_t i;
+
+    for (i = 0; i < g->n; i++) {
+        if (strcmp(g->lines[i], line) == 0) {
+            g->counts[i]++;
+            return;
+        }
+    }
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 64;
+        char **l = realloc(g->lines, cap * sizeof *l);
+        uint64_t *c;
+        if (l == NULL) {
+            g->oom = 1;
+            return;
+        }
+        g->lines = l;
+        c = realloc(g->counts, cap * sizeof *c);
+        if (c == NULL) {
+            g->oom = 1;
+            return;
+        }
+        g->counts = c;
+        g->cap = cap;
+    }
+    g->lines[g->n] = strdup(line);
+    if (g->lines[g->n] == NULL) {
+        g->oom = 1;
+        return;
+    }
+    g->counts[g->n++] = 1;
+}
+
+static int ts_cmd_record(const ts_args *a)
+{
+    ts_session ss;
+    uw_sample s;
+    ts_agg g = {0};
+    uint32_t skipped[UW_REASON_SLOTS] = {0}, task_skips[UW_REASON_SLOTS] = {0};
+    uint64_t samples = 0, failed = 0, tasks = 0;
+    double period = 1e6 / a->rate, start, next;
+    FILE *out = stdout;
+    size_t i;
+    int rc, r;
+
+    rc = ts_attach(&ss, a);
+    if (rc != 0)
+        return ts_exit_for(rc);
+    if (a->output != NULL && (out = fopen(a->output, "w")) == NULL) {
+        fprintf(stderr, "tornstack: cannot write %s: %s\n", a->output, strerror(errno));
+        ts_detach(&ss);
+        return TS_EXIT_USAGE;
+    }
+    uw_sample_init(&s);
+    start = next = ts_now_us();
+    while (ts_now_us() - start < a->duration * 1e6) {
+        struct timespec ts;
+        double now;
+        rc = ts_sample(&ss, &s);
+        if (rc == UW_ERR_NO_PROCESS)
+            break; /* the target exited: keep what was recorded */
+        samples++;
+        if (rc != 0) {
+            failed++;
+        } else {
+            tasks += s.n_tasks;
+            for (r = 1; r < UW_REASON_SLOTS; r++)
+                task_skips[r] += s.skips[r];
+            (void)uw_folded_lines(&s, ts_agg_add, &g, skipped);
+        }
+        next += period;
+        now = ts_now_us();
+        if (next > now) {
+            ts.tv_sec = (time_t)((next - now) / 1e6);
+            ts.tv_nsec = (long)((next - now) - (double)ts.tv_sec * 1e6) * 1000;
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (i = 0; i < g.n; i++) {
+        fprintf(out, "%s %llu\n", g.lines[i], (unsigned long long)g.counts[i]);
+        free(g.lines[i]);
+    }
+    free(g.lines);
+    free(g.counts);
+    if (out != stdout)
+        fclose(out);
+    fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %zu stacks%s\n",
+            (unsigned long long)samples, (unsigned long long)failed,
+            samples ? (double)tasks / (double)samples : 0.0, g.n, g.oom ? " (out of memory)" : "");
+    for (r = 1; r < UW_REASON_SLOTS; r++)
+        if (task_skips[r] != 0 || skipped[r] != 0)
+            fprintf(stderr, "tornstack: skipped %s: %u tasks, %u stacks\n", uw_errname(-r),
+                    task_skips[r], skipped[r]);
+    uw_sample_free(&s);
+    ts_detach(&ss);
+    return samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
 }
 
 int main(int argc, char **argv)
@@ -261,12 +473,15 @@ int main(int argc, char **argv)
         puts("tornstack " TORNSTACK_VERSION);
         return TS_EXIT_OK;
     }
-    if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0) {
+    if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0 ||
+        strcmp(argv[1], "record") == 0) {
         if (ts_parse(argc, argv, &a) != 0) {
             ts_usage(stderr);
             return TS_EXIT_USAGE;
         }
-        return argv[1][0] == 'd' ? ts_cmd_dump(&a) : ts_cmd_bench(&a);
+        if (argv[1][0] == 'd')
+            return ts_cmd_dump(&a);
+        return argv[1][0] == 'r' ? ts_cmd_record(&a) : ts_cmd_bench(&a);
     }
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);

@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 #define UW_ABSENT (-1)
+/* For enum values that may legitimately be negative (frame states:
+ * 3.13's FRAME_SUSPENDED_YIELD_FROM is -1), "absent" is INT32_MIN. */
+#define UW_NO_STATE INT32_MIN
 
 /* One entry of CPython 3.13's _Py_DebugOffsets block: where it sits in the
  * block and the value the headers we were generated from put there. */
@@ -116,7 +119,7 @@ typedef struct uw_layout {
     int32_t gen_qualname;
     int32_t state_created;
     int32_t state_suspended;
-    int32_t state_suspended_yield_from; /* UW_ABSENT before 3.13 */
+    int32_t state_suspended_yield_from; /* UW_NO_STATE before 3.13 */
     int32_t state_executing;
     int32_t state_completed;
     int32_t state_cleared;

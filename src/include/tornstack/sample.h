@@ -29,6 +29,7 @@ typedef struct uw_thread_sample {
     uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
     uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
     int64_t split;         /* index of the outermost Handle._run frame, -1 */
+    int64_t pure_start;    /* first frame of the pure Python stack (Task walk) */
     uint64_t thread_id;
     uint64_t native_id;
     int64_t interp_id;
@@ -84,6 +85,17 @@ int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out);
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f);
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out);
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index);
+/* The whole stack of Task `task`, innermost first: its own frames, each
+ * ancestor's (parent links, at most UW_LIMIT_LINK_CHAIN), then its
+ * thread's pure Python stack.  Fills out[0..*n) (at most cap) and returns
+ * 0, or the reason no trustworthy stack exists: the skip reason of the
+ * Task or an ancestor, UW_ERR_LINK_CYCLE or UW_ERR_LIMIT_LINKS. */
+int uw_sample_task_stack(const uw_sample *s, size_t task, const uw_frame **out, size_t cap,
+                         size_t *n);
+
+/* 1 when no Task of the sample names `task` as its parent. */
+int uw_sample_task_is_leaf(const uw_sample *s, size_t task);
+
 /* Skip count slot of a reason code (0 for codes out of range). */
 static inline size_t uw_reason_slot(int code)
 {
