@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tornstack/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/output.h"
 #include "tornstack/reader_proc.h"
@@ -457,6 +458,35 @@ static int ts_cmd_record(const ts_args *a)
     return samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
 }
 
+/* layout MINOR: the asyncio table tornstack uses for 3.MINOR, as
+ * key=value lines (tests/live/check_asyncio_layout.py compares it with
+ * live objects). */
+static int ts_cmd_layout(int argc, char **argv)
+{
+    const uw_asyncio_layout *al;
+    long minor;
+    char *end = NULL;
+
+    if (argc != 3) {
+        fprintf(stderr, "tornstack: usage: tornstack layout MINOR\n");
+        return TS_EXIT_USAGE;
+    }
+    minor = strtol(argv[2], &end, 10);
+    al = (end != argv[2] && *end == '\0') ? uw_asyncio_layout_for_minor((int)minor) : NULL;
+    if (al == NULL) {
+        fprintf(stderr, "tornstack: no asyncio layout for 3.%s\n", argv[2]);
+        return TS_EXIT_UNSUPPORTED;
+    }
+    printf("fut_loop=%d\nfut_state=%d\nfut_size=%d\ntask_fut_waiter=%d\ntask_coro=%d\n"
+           "task_name=%d\ntask_size=%d\nstate_pending=%d\nholder_loop=%d\nasend_gen=%d\n"
+           "scheduled_tasks=%s\neager_tasks=%s\nrunning_loop_key=%s\n",
+           al->fut_loop, al->fut_state, al->fut_size, al->task_fut_waiter, al->task_coro,
+           al->task_name, al->task_size, al->state_pending, al->holder_loop, al->asend_gen,
+           al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
+           al->running_loop_key ? al->running_loop_key : "");
+    return TS_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     ts_args a;
@@ -483,6 +513,8 @@ int main(int argc, char **argv)
             return ts_cmd_dump(&a);
         return argv[1][0] == 'r' ? ts_cmd_record(&a) : ts_cmd_bench(&a);
     }
+    if (strcmp(argv[1], "layout") == 0)
+        return ts_cmd_layout(argc, argv);
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);
     return TS_EXIT_USAGE;

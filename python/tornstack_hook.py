@@ -1,0 +1,150 @@
+"""tornstack_hook: record asyncio Task links where tornstack can read them.
+
+CPython 3.11-3.13 keep no memory of which Task created another, or of
+links that gather(), wait(), shield(), as_completed() and TaskGroup make
+without an await.  Import this module early in a target process (or start
+it with `tornstack run`) and it records those links in a bytearray,
+_LINKS, that tornstack reads from outside the process:
+
+    bytes 0..8    b"TSLINKS1"
+    bytes 8..16   count: records in use so far (a high-water mark)
+    then count records of 24 bytes: child id, parent id, kind
+    (little-endian u64 each; kind 1 = strong link, 2 = creation link;
+    a record of zeros is free)
+
+A record is written whole before the count covers it.  When a child
+Task finishes, its records are zeroed and their slots reused.  links()
+returns the same table as a dict, which is useful for tests.
+"""
+import asyncio
+import asyncio.base_events
+import asyncio.tasks
+import struct
+
+STRONG = 1
+CREATION = 2
+CAPACITY = 16384
+_REC = 24
+_HDR = 16
+
+_LINKS = bytearray(_HDR + _REC * CAPACITY)
+_LINKS[0:8] = b"TSLINKS1"
+_slots = {}  # (id(child), kind) -> slot
+_parents = {}  # (id(child), kind) -> id(parent)
+_free = []
+_count = 0
+
+
+def _release(key):
+    slot = _slots.pop(key, None)
+    _parents.pop(key, None)
+    if slot is not None:
+        struct.pack_into("<QQQ", _LINKS, _HDR + slot * _REC, 0, 0, 0)
+        _free.append(slot)
+
+
+def record(child, parent, kind):
+    """Record that `parent` is linked to `child` (STRONG or CREATION)."""
+    global _count
+    if child is None or parent is None or child is parent:
+        return
+    if not isinstance(child, asyncio.Task) or not isinstance(parent, asyncio.Task):
+        return
+    key = (id(child), kind)
+    slot = _slots.get(key)
+    if slot is None:
+        if _free:
+            slot = _free.pop()
+        elif _count < CAPACITY:
+            slot = _count
+        else:
+            return  # full: the link is lost, never a wrong one
+        _slots[key] = slot
+        child.add_done_callback(lambda _t, key=key: _release(key))
+    _parents[key] = id(parent)
+    struct.pack_into("<QQQ", _LINKS, _HDR + slot * _REC, id(child), id(parent), kind)
+    if slot >= _count:
+        _count = slot + 1
+        struct.pack_into("<Q", _LINKS, 8, _count)
+
+
+def links():
+    """{(child id, kind): parent id} as recorded."""
+    return dict(_parents)
+
+
+def _current():
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+_orig_create_task = asyncio.base_events.BaseEventLoop.create_task
+
+
+def _create_task(self, coro, *args, **kwargs):
+    parent = _current()
+    task = _orig_create_task(self, coro, *args, **kwargs)
+    record(task, parent, CREATION)
+    return task
+
+
+_orig_gather = asyncio.tasks.gather
+
+
+def _gather(*aws, return_exceptions=False):
+    fut = _orig_gather(*aws, return_exceptions=return_exceptions)
+    parent = _current()
+    for child in getattr(fut, "_children", ()):
+        record(child, parent, STRONG)
+    return fut
+
+
+_orig_shield = asyncio.tasks.shield
+
+
+def _shield(arg):
+    inner = asyncio.ensure_future(arg)
+    record(inner, _current(), STRONG)
+    return _orig_shield(inner)
+
+
+_orig_wait = asyncio.tasks.wait
+
+
+async def _wait(fs, *args, **kwargs):
+    fs = [asyncio.ensure_future(f) for f in fs]
+    parent = _current()
+    for f in fs:
+        record(f, parent, STRONG)
+    return await _orig_wait(fs, *args, **kwargs)
+
+
+_orig_as_completed = asyncio.tasks.as_completed
+
+
+def _as_completed(fs, *args, **kwargs):
+    fs = [asyncio.ensure_future(f) for f in fs]
+    parent = _current()
+    for f in fs:
+        record(f, parent, STRONG)
+    return _orig_as_completed(fs, *args, **kwargs)
+
+
+asyncio.base_events.BaseEventLoop.create_task = _create_task
+for _mod in (asyncio, asyncio.tasks):
+    _mod.gather = _gather
+    _mod.shield = _shield
+    _mod.wait = _wait
+    _mod.as_completed = _as_completed
+
+if hasattr(asyncio, "TaskGroup"):
+    _orig_tg_create_task = asyncio.TaskGroup.create_task
+
+    def _tg_create_task(self, coro, *args, **kwargs):
+        task = _orig_tg_create_task(self, coro, *args, **kwargs)
+        record(task, getattr(self, "_parent_task", None), STRONG)
+        return task
+
+    asyncio.TaskGroup.create_task = _tg_create_task

@@ -1,0 +1,90 @@
+"""Verify tornstack's _asyncio Task/Future table against live objects.
+
+    python3.X check_asyncio_layout.py TORNSTACK
+
+Task and Future layouts are private to Modules/_asynciomodule.c, so the
+table in src/asyncio_layout.c is mirrored by hand.  This reads real objects
+of this interpreter through ctypes at the table's offsets and checks each
+field against what Python says it holds.
+"""
+import asyncio
+import asyncio.tasks
+import ctypes
+import subprocess
+import sys
+
+import livelib
+
+tornstack = sys.argv[1]
+minor = sys.version_info[1]
+table = dict(line.split("=", 1) for line in subprocess.run(
+    [tornstack, "layout", str(minor)], capture_output=True, text=True, check=True).stdout.splitlines())
+off = {k: int(v) for k, v in table.items() if v.lstrip("-").isdigit()}
+checked = []
+
+
+def word(addr):
+    return ctypes.c_uint64.from_address(addr).value
+
+
+def i32(addr):
+    return ctypes.c_int32.from_address(addr).value
+
+
+def check(name, got, want):
+    if got != want:
+        livelib.fail("%s: table gives %r, live object has %r" % (name, got, want))
+    checked.append(name)
+
+
+async def ts_waiter(fut):
+    await fut
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    task = asyncio.create_task(ts_waiter(fut))
+    await asyncio.sleep(0)
+    a = id(task)
+    # Read the name slot before get_name() formats it (3.12+ store an int).
+    name_obj = ctypes.cast(word(a + off["task_name"]), ctypes.py_object).value
+    check("task_name", name_obj if isinstance(name_obj, str) else "Task-%d" % name_obj,
+          task.get_name())
+    check("fut_loop", word(a + off["fut_loop"]), id(loop))
+    check("task_coro", word(a + off["task_coro"]), id(task.get_coro()))
+    check("task_fut_waiter", word(a + off["task_fut_waiter"]), id(fut))
+    check("fut_state(pending)", i32(a + off["fut_state"]), off["state_pending"])
+    check("task_size", off["task_size"], type(task).__basicsize__)
+    check("fut_size", off["fut_size"], type(fut).__basicsize__)
+    f2 = loop.create_future()
+    f2.set_result(1)
+    check("fut_state(finished)", i32(id(f2) + off["fut_state"]), 2)
+    # Registries in asyncio.tasks
+    check("scheduled_tasks", type(getattr(asyncio.tasks, table["scheduled_tasks"])).__name__, "WeakSet")
+    if table["eager_tasks"]:
+        check("eager_tasks", type(getattr(asyncio.tasks, table["eager_tasks"])).__name__, "set")
+    # The running loop
+    if table["running_loop_key"]:
+        # PyThreadState_GetDict returns a borrowed reference: take it as an
+        # address and let cast() add the reference.
+        get_dict = ctypes.pythonapi.PyThreadState_GetDict
+        get_dict.restype = ctypes.c_void_p
+        held = ctypes.cast(get_dict(), ctypes.py_object).value[table["running_loop_key"]]
+        if off["holder_loop"] >= 0:
+            check("holder_loop", word(id(held) + off["holder_loop"]), id(loop))
+        else:
+            check("running_loop_in_dict", held is loop, True)
+    # async_generator_asend -> its generator
+    async def ts_agen():
+        yield 1
+    g = ts_agen()
+    asend = g.__anext__()
+    check("asend_gen", word(id(asend) + off["asend_gen"]), id(g))
+    asend.close()
+    fut.set_result(None)
+    await task
+
+
+asyncio.run(main())
+print("asyncio layout 3.%d: %d fields match live objects: %s" % (minor, len(checked), ", ".join(checked)))

@@ -1,0 +1,62 @@
+"""Live test: the Task tree of a real asyncio process, exactly.
+
+    python3.X check_tasks.py TORNSTACK SCENARIO
+
+Runs asyncio_scenarios.py SCENARIO under this interpreter, dumps it with
+`tornstack dump --format json` and compares every Task with the target's
+own ground truth: id, name, coroutine, running, own frames (names, files,
+lines), awaited Tasks, strong and creation links; no Task may be skipped.
+For scenarios whose loop thread is occupied (spin, callback) it also
+checks the thread's stack and that frames above Handle._run that belong to
+no Task (a plain callback) appear in no Task.
+"""
+import sys
+
+import livelib
+
+
+def main():
+    tornstack, scenario = sys.argv[1], sys.argv[2]
+    t = livelib.Target("asyncio_scenarios.py", scenario)
+    try:
+        out = livelib.dump(tornstack, t.pid)
+    finally:
+        t.close()
+    truth = t.truth
+    got = {x["id"]: x for x in out["tasks"]}
+    want = {x["id"]: x for x in truth["tasks"]}
+    if set(got) != set(want):
+        livelib.fail("tasks %s, expected %s" % (sorted(got), sorted(want)))
+    for tid, w in want.items():
+        g = got[tid]
+        if g["skipped"] is not None:
+            livelib.fail("task %s (%s) skipped: %s" % (tid, w["name"], g["skipped"]))
+        for key in ("name", "coro", "running", "linked_to", "created_by"):
+            if g[key] != w[key]:
+                livelib.fail("task %s (%s): %s is %r, expected %r" % (tid, w["name"], key, g[key], w[key]))
+        gf = livelib.frames_of(g)
+        wf = [(f["name"], f["file"], f["line"]) for f in w["frames"]]
+        if gf != wf:
+            livelib.fail("task %s (%s) frames\n  got      %s\n  expected %s" % (tid, w["name"], gf, wf))
+        if sorted(g["awaiting"]) != sorted(w["awaiting"]):
+            livelib.fail("task %s (%s) awaiting %s, expected %s" % (tid, w["name"], g["awaiting"], w["awaiting"]))
+    if truth.get("thread_frames"):
+        loop_thread = [th for th in out["threads"] if th["thread_id"] == truth["loop_thread"]]
+        if not loop_thread:
+            livelib.fail("loop thread missing")
+        tf = livelib.frames_of(loop_thread[0])
+        wf = [(f["name"], f["file"], f["line"]) for f in truth["thread_frames"]]
+        if tf != wf:
+            livelib.fail("loop thread frames\n  got      %s\n  expected %s" % (tf[:6], wf[:6]))
+        owned = {(f["name"], f["line"]) for x in out["tasks"] for f in x["frames"]}
+        for f in truth["thread_frames"]:
+            if f["name"].startswith("ts_callback") or f["name"] == "ts_blocking_callback":
+                if (f["name"], f["line"]) in owned:
+                    livelib.fail("callback frame %s appears in a Task" % f["name"])
+    n_frames = sum(len(x["frames"]) for x in out["tasks"])
+    print("live tasks: python %s %s: %d tasks, %d task frames, links and awaits match" % (
+        out["python"], scenario, len(want), n_frames))
+
+
+if __name__ == "__main__":
+    main()
