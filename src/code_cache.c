@@ -233,6 +233,11 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
         rc = uw_code_read_linetable(r, l, id->linetable, &e->linetable, &e->linetable_len);
     if (rc == 0 && uw_code_is_handle_run(e->qualname, e->filename))
         e->flags |= UW_CODE_HANDLE_RUN;
+    /* The entry frame's code: normally hidden by its owner byte, but a
+     * half-initialised entry frame can show a stale owner. */
+    if (rc == 0 && strcmp(e->qualname, "<interpreter trampoline>") == 0 &&
+        strcmp(e->filename, "<shim>") == 0)
+        e->flags |= UW_CODE_SHIM;
     if (rc != 0) {
         uw_code_info_free(e);
         return rc;

@@ -73,7 +73,11 @@ typedef struct uw_task_work {
     size_t first_cf, n_cf;  /* chain frames, root first */
     int active;             /* await chain still being read */
     int skipped, truncated;
-    int64_t own_lo, own_hi; /* running: thread frames [own_lo, own_hi] */
+    int on_stack;           /* found on its thread's stack: the running Task */
+    int own_src;            /* running: its frames are in the sample (0) or
+                               in the second walk (1), ... */
+    size_t own_first;       /* ... from this index ... */
+    size_t n_own;           /* ... innermost first */
     size_t out;             /* index in the sample's tasks */
 } uw_task_work;
 
@@ -107,6 +111,9 @@ struct uw_tasks {
     uw_frame *cf_frame;
     int *cf_status;
     size_t n_cf;
+    uint64_t *roots; /* sorted root coroutine frame addresses of all Tasks */
+    uw_sample again; /* threads walked a second time in this sample */
+    int second_round;
 };
 
 static uint64_t uw_t64(const uint8_t *p)
@@ -155,9 +162,11 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     t->cf_bytes = malloc(UW_TASK_FRAMES_MAX * (size_t)t->l->frame_size);
     t->cf_frame = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_frame);
     t->cf_status = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_status);
+    t->roots = malloc(UW_LIMIT_TASKS * sizeof *t->roots);
+    uw_sample_init(&t->again);
     if (t->keys == NULL || t->cand == NULL || t->iov == NULL || t->buf == NULL ||
         t->work == NULL || t->cf_addr == NULL || t->cf_bytes == NULL || t->cf_frame == NULL ||
-        t->cf_status == NULL) {
+        t->cf_status == NULL || t->roots == NULL) {
         uw_tasks_free(t);
         return UW_ERR_NOMEM;
     }
@@ -181,6 +190,8 @@ void uw_tasks_free(uw_tasks *t)
     free(t->cf_bytes);
     free(t->cf_frame);
     free(t->cf_status);
+    free(t->roots);
+    uw_sample_free(&t->again);
     free(t);
 }
 
@@ -498,7 +509,6 @@ static void uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_c
         w->thread = j;
         w->cur = w->coro;
         w->active = 1;
-        w->own_lo = w->own_hi = -1;
         w->state = INT32_MIN;
     }
 }
@@ -511,7 +521,6 @@ static void uw_read_chains(uw_tasks *t)
     const size_t fs = (size_t)l->frame_size;
     size_t level, i;
 
-    t->n_cf = 0;
     for (level = 0;; level++) {
         size_t n = 0, m = 0;
         size_t *idx = (size_t *)(void *)t->keys; /* scratch: work index per piece */
@@ -765,25 +774,87 @@ static uint64_t uw_root_frame(const uw_tasks *t, const uw_task_work *w)
     return w->n_cf > 0 ? t->cf_addr[w->first_cf] : 0;
 }
 
+/* Is addr the root coroutine frame of some Task of this sample? */
+static int uw_is_root(const uw_tasks *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->n_work;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->roots[mid] == addr)
+            return 1;
+        if (t->roots[mid] < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Look for Task w on a thread stack (frames f[0..top), innermost first).
+ * Found at the address of its root coroutine frame, running the same code:
+ * it is the running Task, and owns f[j..k] where k is that frame and j-1
+ * the next frame inward that is another Task's root coroutine frame (an
+ * eager Task running nested in it).  Returns 1 found, 0 absent, or a skip
+ * reason. */
+static int uw_place(const uw_tasks *t, uw_task_work *w, const uw_frame *frames, size_t first,
+                    int64_t top, int src)
+{
+    const uw_frame *f = frames + first;
+    uint64_t root = uw_root_frame(t, w);
+    int64_t k, j;
+
+    if (root == 0)
+        return 0;
+    for (k = 0; k < top; k++)
+        if (f[k].addr == root)
+            break;
+    if (k == top)
+        return 0;
+    if (t->opt.skip && f[k].code->addr != w->root_code)
+        return UW_SKIP_CODE_MISMATCH;
+    for (j = k; j > 0 && !uw_is_root(t, f[j - 1].addr); j--)
+        ;
+    w->own_src = src;
+    w->own_first = first + (size_t)j;
+    w->n_own = (size_t)(k - j + 1);
+    w->on_stack = 1;
+    return 1;
+}
+
+/* The frames a thread's loop runs now: above the outermost Handle._run
+ * with the split, the whole stack without it. */
+static int64_t uw_top(const uw_tasks *t, const uw_thread_sample *th)
+{
+    if (!t->opt.split)
+        return (int64_t)th->n_frames;
+    return th->split >= 0 ? th->split : 0;
+}
+
 /* Place running Tasks on their threads' stacks and apply the skip rules.
- * Frames [0, top) of a thread are what its loop runs now (above the
- * outermost Handle._run); [pure_start, n) are the loop itself. */
+ *
+ * The thread walk came first (instant t0), the Task objects after (t1), so
+ * the two can disagree.  A Task whose root coroutine frame is on the stack
+ * at t0 (running the Task's code) was running at t0 and its frames at t0
+ * are known: it is placed there, whatever its coroutine state reads at
+ * t1.  A Task that reads as executing at t1 but was not on the stack at t0
+ * started after the walk: its thread is walked once more, and if it is not
+ * there either, it is skipped rather than given someone else's frames.
+ * Two Tasks claiming one frame are both skipped. */
 static void uw_attribute(uw_tasks *t, uw_sample *s)
 {
     const uw_layout *l = t->l;
     size_t th_i, i, j;
 
+    for (i = 0; i < t->n_work; i++)
+        t->roots[i] = uw_root_frame(t, &t->work[i]);
+    qsort(t->roots, t->n_work, sizeof *t->roots, uw_cmp_u64);
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
-        int64_t top;
-        size_t n_run = 0, *run = (size_t *)(void *)t->keys;
-        int64_t *at = (int64_t *)(void *)t->cand;
-        int any = 0;
+        int64_t top = uw_top(t, th);
+        int any = 0, again = 0;
 
-        if (t->opt.split)
-            top = th->split >= 0 ? th->split : 0;
-        else
-            top = (int64_t)th->n_frames;
+        th->pending = 0;
         th->pure_start = t->opt.split ? (th->split >= 0 ? th->split : 0) : 0;
         for (i = 0; i < t->n_work; i++)
             any |= t->work[i].thread == th_i;
@@ -795,79 +866,120 @@ static void uw_attribute(uw_tasks *t, uw_sample *s)
             for (i = 0; i < t->n_work; i++)
                 if (t->work[i].thread == th_i && t->work[i].skipped == 0)
                     t->work[i].skipped = UW_SKIP_THREAD_TRUNCATED;
-            s->thread_skips[uw_reason_slot(UW_SKIP_THREAD_TRUNCATED)]++;
+            if (!t->second_round)
+                s->thread_skips[uw_reason_slot(UW_SKIP_THREAD_TRUNCATED)]++;
             continue;
         }
         for (i = 0; i < t->n_work; i++) {
             uw_task_work *w = &t->work[i];
-            uint64_t root = uw_root_frame(t, w);
-            int64_t k;
-
-            if (w->thread != th_i || w->skipped != 0 || w->state != l->state_executing)
+            int rc;
+            if (w->thread != th_i || w->skipped != 0)
                 continue;
-            for (k = 0; k < top; k++)
-                if (s->frames[th->first_frame + (size_t)k].addr == root)
-                    break;
-            if (k == top) {
-                if (t->opt.skip) {
-                    w->skipped = UW_SKIP_NOT_ON_STACK;
-                } else if (top > 0) {
-                    /* no skip rules: give it whatever the loop runs */
-                    w->own_lo = 0;
-                    w->own_hi = top - 1;
-                }
-                continue;
-            }
-            if (t->opt.skip && s->frames[th->first_frame + (size_t)k].code->addr != w->root_code) {
-                w->skipped = UW_SKIP_CODE_MISMATCH;
-                continue;
-            }
-            run[n_run] = i;
-            at[n_run++] = k;
+            rc = uw_place(t, w, s->frames, th->first_frame, top, 0);
+            if (rc < 0)
+                w->skipped = rc;
+            else if (rc == 0 && w->state == l->state_executing)
+                again = 1;
         }
-        /* Order by depth (innermost first); two Tasks at one frame: skip both. */
-        for (i = 1; i < n_run; i++) {
-            for (j = i; j > 0 && at[j - 1] > at[j]; j--) {
-                size_t r = run[j];
-                int64_t a = at[j];
-                run[j] = run[j - 1];
-                at[j] = at[j - 1];
-                run[j - 1] = r;
-                at[j - 1] = a;
+        if (again && t->opt.skip && !t->second_round) {
+            th->pending = 1; /* looked at again in a second round */
+            continue;
+        }
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            if (w->thread != th_i || w->skipped != 0 || w->on_stack ||
+                w->state != l->state_executing)
+                continue;
+            if (t->opt.skip) {
+                w->skipped = UW_SKIP_NOT_ON_STACK;
+            } else if (top > 0) {
+                /* no skip rules: give it whatever the loop runs */
+                w->own_src = 0;
+                w->own_first = th->first_frame;
+                w->n_own = (size_t)top;
+                w->on_stack = 1;
             }
         }
-        for (i = 0; i < n_run; i++) {
-            uw_task_work *w = &t->work[run[i]];
-            int dup = (i > 0 && at[i - 1] == at[i]) || (i + 1 < n_run && at[i + 1] == at[i]);
-            if (dup && t->opt.skip) {
-                w->skipped = UW_SKIP_CLAIMED_TWICE;
-                continue;
+        /* Two Tasks placed on the same frame. */
+        for (i = 0; i < t->n_work; i++) {
+            for (j = i + 1; j < t->n_work && t->opt.skip; j++) {
+                uw_task_work *a = &t->work[i], *b = &t->work[j];
+                if (a->thread != th_i || b->thread != th_i || !a->on_stack || !b->on_stack ||
+                    a->own_src != b->own_src ||
+                    a->own_first + a->n_own != b->own_first + b->n_own)
+                    continue;
+                a->skipped = b->skipped = UW_SKIP_CLAIMED_TWICE;
             }
-            w->own_hi = at[i];
-            w->own_lo = i > 0 ? at[i - 1] + 1 : 0;
-            if (w->own_lo > w->own_hi)
-                w->own_lo = w->own_hi;
         }
     }
+}
+
+/* Second round for Tasks that read as executing but were not on their
+ * thread's stack: walk each such thread again (into t->again), read those
+ * Tasks' chains again, and place them on the new stack.  A Task found there
+ * is running at the new walk; one whose chain now reads as suspended gets
+ * that chain (its true stack when read); one executing again is skipped. */
+static void uw_second_round(uw_tasks *t, uw_sample *s)
+{
+    const uw_layout *l = t->l;
+    size_t th_i, i, first_cf = t->n_cf;
+    int any = 0;
+
+    uw_sample_reset(&t->again);
+    for (th_i = 0; th_i < s->n_threads; th_i++) {
+        uw_thread_sample *th = &s->threads[th_i];
+        const uw_thread_sample *th2;
+        if (!th->pending)
+            continue;
+        if (uw_unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) != 0)
+            continue;
+        th2 = &t->again.threads[t->again.n_threads - 1];
+        if (th2->truncated != 0 && th2->truncated != UW_ERR_DEPTH)
+            continue;
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            int rc;
+            if (w->thread != th_i || w->skipped != 0 || w->on_stack ||
+                w->state != l->state_executing)
+                continue;
+            rc = uw_place(t, w, t->again.frames, th2->first_frame, uw_top(t, th2), 1);
+            if (rc < 0) {
+                w->skipped = rc;
+            } else if (rc == 0) {
+                /* read its chain again, from the root */
+                w->cur = w->coro;
+                w->n_cf = 0;
+                w->active = 1;
+                w->state = INT32_MIN;
+                w->truncated = 0;
+                any = 1;
+            }
+        }
+    }
+    if (!any)
+        return;
+    uw_read_chains(t);
+    (void)uw_frames_from_copies(t->u, t->cf_addr + first_cf,
+                                t->cf_bytes + first_cf * (size_t)l->frame_size,
+                                t->n_cf - first_cf, t->cf_frame + first_cf,
+                                t->cf_status + first_cf);
 }
 
 /* Append a Task's own frames to the sample, innermost first. */
 static int uw_task_frames(uw_tasks *t, uw_sample *s, uw_task_work *w, uw_task_sample *ts)
 {
-    const uw_layout *l = t->l;
     size_t k, end;
     int rc;
 
     ts->first_frame = s->n_frames;
     if (w->skipped != 0)
         return 0;
-    if (w->state == l->state_executing && t->opt.task_depth != 0) {
-        const uw_thread_sample *th = &s->threads[w->thread];
-        int64_t i;
-        if (w->own_hi < 0)
-            return 0;
-        for (i = w->own_lo; i <= w->own_hi; i++) {
-            uw_frame f = s->frames[th->first_frame + (size_t)i];
+    if (w->on_stack && t->opt.task_depth != 0) {
+        size_t i;
+        for (i = 0; i < w->n_own; i++) {
+            /* through a local: adding a frame may move s->frames */
+            uw_frame f = w->own_src == 0 ? s->frames[w->own_first + i]
+                                         : t->again.frames[w->own_first + i];
             rc = uw_sample_add_frame(s, &f);
             if (rc != 0)
                 return rc;
@@ -1014,16 +1126,23 @@ int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
         ts->loop = t->work[i].loop;
         ts->thread = t->work[i].thread;
     }
+    t->n_cf = 0;
     uw_read_chains(t);
     rc = uw_frames_from_copies(t->u, t->cf_addr, t->cf_bytes, t->n_cf, t->cf_frame, t->cf_status);
     if (rc != 0)
         return rc;
-    uw_read_names(t, s);
+    t->second_round = 0;
     uw_attribute(t, s);
+    if (t->opt.skip) {
+        uw_second_round(t, s);
+        t->second_round = 1;
+        uw_attribute(t, s); /* what is still executing and unplaced is skipped */
+    }
+    uw_read_names(t, s);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         uw_task_sample *ts = &s->tasks[i];
-        ts->running = w->state == t->l->state_executing;
+        ts->running = w->on_stack;
         ts->coro_frame = uw_root_frame(t, w);
         ts->skipped = w->skipped;
         ts->truncated = w->truncated;

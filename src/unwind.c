@@ -483,6 +483,8 @@ static int uw_rec_frame(uw_unwinder *u, const uw_frame_rec *rec, uw_frame *f)
     if (rec->owner != l->owner_generator &&
         rec->ip < base + 2 * (uint64_t)(uint32_t)e->id.firsttraceable)
         return 1;
+    if (e->flags & UW_CODE_SHIM)
+        return 1;
     index = rec->ip >= base ? (int64_t)((rec->ip - base) / 2) : -1;
     if (uw_code_line(e, index, &line) != 0)
         line = -1; /* a malformed table costs the line, not the frame */
@@ -623,12 +625,10 @@ static uw_prefetch *uw_pf_entry(uw_unwinder *u, uint64_t ts)
  * One vectored read brings the current-frame pointer (3.11/3.12), the live
  * part of the current chunk, last walk's out-of-chunk pieces and the next
  * thread state (into u->tstate_next). */
-static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id,
-                          uw_sample *s)
+static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
 {
     const uw_layout *l = u->l;
     const size_t cs = (size_t)l->code_size;
-    uw_thread_sample *th;
     uw_iov *iov = u->walk_iov;
     uint64_t first = 0, chunk, top, next;
     uw_prefetch *pf;
@@ -636,12 +636,6 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t 
     size_t i_frames, i_codes, i_chunks;
     int rc;
 
-    rc = uw_sample_add_thread(s, &th);
-    if (rc != 0)
-        return rc;
-    th->tstate = ts;
-    th->interp = interp;
-    th->interp_id = interp_id;
     th->tstate_dict = uw_u64(u->tstate + l->tstate_dict);
     if (l->tstate_asyncio_running_loop != UW_ABSENT)
         th->running_loop = uw_u64(u->tstate + l->tstate_asyncio_running_loop);
@@ -728,6 +722,69 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t 
         }
     }
     return rc;
+}
+
+/* Is `reason` the mark of a torn read (a frame pushed or popped while we
+ * copied it), worth walking the thread again for? */
+static int uw_torn(int reason)
+{
+    switch (reason) {
+    case UW_ERR_READ_FAULT:
+    case UW_ERR_READ_SHORT:
+    case UW_ERR_BAD_FRAME:
+    case UW_ERR_BAD_CODE:
+    case UW_ERR_CYCLE:
+    case UW_ERR_STRING:
+    case UW_ERR_LINETABLE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Walk the thread whose state is in u->tstate; a walk cut by a torn read
+ * is retried from a fresh thread state, at most UW_THREAD_RETRIES times,
+ * as CPython's own remote tools treat such errors as transient.  The sample
+ * keeps the last walk only. */
+static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id,
+                          uw_sample *s)
+{
+    uw_thread_sample *th;
+    unsigned attempt;
+    int rc;
+
+    rc = uw_sample_add_thread(s, &th);
+    if (rc != 0)
+        return rc;
+    th->tstate = ts;
+    th->interp = interp;
+    th->interp_id = interp_id;
+    for (attempt = 0;; attempt++) {
+        rc = uw_walk_thread_once(u, ts, s, th);
+        if (rc != 0 || !uw_torn(th->truncated) || attempt == UW_THREAD_RETRIES)
+            break;
+        if (uw_read(u->r, ts, u->tstate, u->tstate_len) != 0)
+            break; /* keep the cut walk: the thread state itself is gone */
+        s->n_frames = th->first_frame;
+        th->n_frames = 0;
+        th->truncated = 0;
+        th->split = -1;
+        th->retries++;
+    }
+    return rc;
+}
+
+int uw_unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                         uw_sample *s)
+{
+    int rc;
+
+    if (u == NULL || s == NULL || tstate == 0)
+        return UW_ERR_INVALID_ARG;
+    rc = uw_read(u->r, tstate, u->tstate, u->tstate_len);
+    if (rc != 0)
+        return rc;
+    return uw_walk_thread(u, tstate, interp, interp_id, s);
 }
 
 int uw_unwind_threads(uw_unwinder *u, uw_sample *s)

@@ -69,7 +69,7 @@ static int ts_exit_for(int rc)
 
 static void ts_usage(FILE *f)
 {
-    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [POLICY]\n"
+    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
           "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
           "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
           "       tornstack --help | --version\n"
@@ -83,7 +83,8 @@ typedef struct ts_args {
     long samples;
     double rate, duration;
     const char *output;
-    int tasks; /* bench: include the Task walk */
+    long count; /* dump: samples to print */
+    int tasks;  /* bench: include the Task walk */
     uw_task_options opt;
     unsigned long long tasks_root;
 } ts_args;
@@ -99,6 +100,7 @@ static int ts_parse(int argc, char **argv, ts_args *a)
     a->rate = 100;
     a->duration = 5;
     a->output = NULL;
+    a->count = 1;
     a->tasks = 0;
     a->tasks_root = 0;
     uw_task_options_default(&a->opt);
@@ -126,16 +128,21 @@ static int ts_parse(int argc, char **argv, ts_args *a)
             }
             a->format = val;
             i++;
-        } else if (strcmp(opt, "--samples") == 0 || strcmp(opt, "-n") == 0) {
+        } else if (strcmp(opt, "--samples") == 0 || strcmp(opt, "-n") == 0 ||
+                   strcmp(opt, "--count") == 0) {
+            long v;
             if (val == NULL)
                 goto missing;
             errno = 0;
-            a->samples = strtol(val, &end, 10);
-            if (errno != 0 || end == val || *end != '\0' || a->samples <= 0 ||
-                a->samples > 100000000) {
+            v = strtol(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || v <= 0 || v > 100000000) {
                 fprintf(stderr, "tornstack: invalid sample count '%s'\n", val);
                 return -1;
             }
+            if (strcmp(opt, "--count") == 0)
+                a->count = v;
+            else
+                a->samples = v;
             i++;
         } else if (strcmp(opt, "--rate") == 0 || strcmp(opt, "--duration") == 0) {
             double v;
@@ -261,21 +268,25 @@ static int ts_cmd_dump(const ts_args *a)
 {
     ts_session ss;
     uw_sample s;
+    long n;
     int rc;
 
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
     uw_sample_init(&s);
-    rc = ts_sample(&ss, &s);
-    if (rc != 0) {
-        fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
-    } else if (strcmp(a->format, "json") == 0) {
-        rc = uw_output_json(stdout, &ss.target, &s);
-    } else if (strcmp(a->format, "folded") == 0) {
-        rc = uw_output_folded(stdout, &s, NULL);
-    } else {
-        rc = uw_output_text(stdout, &ss.target, &s);
+    for (n = 0; n < a->count && rc == 0; n++) {
+        rc = ts_sample(&ss, &s);
+        if (rc != 0) {
+            fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid,
+                    uw_strerror(rc));
+        } else if (strcmp(a->format, "json") == 0) {
+            rc = uw_output_json(stdout, &ss.target, &s);
+        } else if (strcmp(a->format, "folded") == 0) {
+            rc = uw_output_folded(stdout, &s, NULL);
+        } else {
+            rc = uw_output_text(stdout, &ss.target, &s);
+        }
     }
     uw_sample_free(&s);
     ts_detach(&ss);

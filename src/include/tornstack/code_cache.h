@@ -33,6 +33,7 @@ typedef struct uw_code_ident {
 
 #define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
 #define UW_CODE_HANDLE_RUN 2u     /* asyncio's Handle._run (events.py) */
+#define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
 
 typedef struct uw_code_info {
     uint64_t addr;

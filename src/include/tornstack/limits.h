@@ -15,6 +15,11 @@
  * the default recursion limit (1000) with room for shims.  UW_ERR_LIMIT_FRAMES. */
 #define UW_LIMIT_FRAMES 2048
 
+/* Extra walks of one thread in one sample after a torn read (a frame
+ * pushed or popped while it was copied).  After the last one the walk is
+ * reported cut, with its reason. */
+#define UW_THREAD_RETRIES 3
+
 /* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
 #define UW_LIMIT_THREADS 4096
 

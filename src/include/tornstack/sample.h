@@ -36,6 +36,8 @@ typedef struct uw_thread_sample {
     size_t first_frame; /* index into uw_sample.frames */
     size_t n_frames;    /* innermost first */
     int truncated;      /* 0, or the code that cut the walk short */
+    uint32_t retries;   /* walks retried after a torn read */
+    int pending;        /* Task walk: a running Task to look for again */
 } uw_thread_sample;
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */

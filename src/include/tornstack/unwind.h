@@ -50,6 +50,12 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s);
 int uw_unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
                     uw_thread_sample *th);
 
+/* Walk one more thread (thread state at tstate, of interpreter interp)
+ * into s, as uw_unwind_threads does for each thread: used to look at a
+ * thread again later in the same sample. */
+int uw_unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                         uw_sample *s);
+
 /* What the Task walk shares with the thread walk. */
 uw_reader *uw_unwinder_reader(uw_unwinder *u);
 const uw_target *uw_unwinder_target(uw_unwinder *u);

@@ -1,0 +1,78 @@
+"""Live race test: no frame of one Task family in another family's Task.
+
+    python3.X check_race.py TORNSTACK [SAMPLES] [POLICY...]
+
+Samples race_app.py SAMPLES times (default 5000) with one attach
+(`tornstack dump --count`), and checks every sample: each Task's own
+frames may hold fam_<family>_ frames of its own family only, and frames of
+the loop (the pure Python stack) never appear in a Task.  Prints the number
+of Task stacks checked and the skip rate per reason.  Exits non-zero on any
+cross-family frame.  Extra arguments are passed to tornstack (e.g.
+--no-skip, to see what an earlier policy leaks).
+"""
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import livelib
+
+tornstack = sys.argv[1]
+samples = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+policy = sys.argv[3:]
+FAM = re.compile(r"^fam_([a-z]+)_")
+LOOP = {"Handle._run", "BaseEventLoop._run_once", "BaseEventLoop.run_forever",
+        "BaseEventLoop.run_until_complete", "Runner.run", "run"}
+
+t = livelib.Target("race_app.py")
+try:
+    r = subprocess.run([tornstack, "dump", "--pid", str(t.pid), "--format", "json",
+                        "--count", str(samples)] + policy,
+                       capture_output=True, text=True, timeout=600)
+finally:
+    t.close()
+if r.returncode != 0:
+    livelib.fail("tornstack exited %d: %s" % (r.returncode, r.stderr.strip()))
+
+dec = json.JSONDecoder()
+text, pos = r.stdout, 0
+n_samples = n_tasks = n_stacks = leaks = running = 0
+skips = Counter()
+first_leak = None
+while pos < len(text):
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    sample, pos = dec.raw_decode(text, pos)
+    n_samples += 1
+    for task in sample["tasks"]:
+        n_tasks += 1
+        if task["skipped"] is not None:
+            skips[task["skipped"]] += 1
+            continue
+        n_stacks += 1
+        running += task["running"]
+        m = FAM.match(task["coro"] or "")
+        if m is None:
+            continue  # the main Task
+        fam = m.group(1)
+        for f in task["frames"]:
+            other = FAM.match(f["name"])
+            if (other and other.group(1) != fam) or f["name"] in LOOP:
+                leaks += 1
+                if first_leak is None:
+                    first_leak = (task["name"], f["name"], [x["name"] for x in task["frames"]])
+skipped = sum(skips.values())
+print("race: python %s: %d samples, %d task readings, %d task stacks checked (%d running), "
+      "%d cross-family frames" % (sample["python"], n_samples, n_tasks, n_stacks, running, leaks))
+print("race: skipped %d of %d task readings (%.3f%%)%s" % (
+    skipped, n_tasks, 100.0 * skipped / max(n_tasks, 1),
+    "".join(" %s=%d" % kv for kv in sorted(skips.items()))))
+if n_samples != samples:
+    livelib.fail("got %d samples, asked for %d" % (n_samples, samples))
+if leaks:
+    livelib.fail("leak: task %s shows %s: %s" % first_leak)
+if running == 0:
+    livelib.fail("no running Task was ever seen: the test did not race")
