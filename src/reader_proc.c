@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -23,6 +24,12 @@
 
 /* Pieces per process_vm_readv call: the kernel's IOV_MAX (UIO_MAXIOV). */
 #define UW_PROC_IOV_BATCH 1024
+/* Coalescing: pieces closer than this are read as one span ... */
+#define UW_PROC_GAP 512
+/* ... of at most this many bytes. */
+#define UW_PROC_SPAN_MAX (64 * 1024)
+/* Below this many pieces, coalescing is not worth sorting. */
+#define UW_PROC_COALESCE_MIN 8
 
 static int uw_proc_errno(int e)
 {
@@ -56,15 +63,13 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
-static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t *calls)
 {
-    const uw_proc *p = ctx;
     struct iovec local[UW_PROC_IOV_BATCH];
     struct iovec remote[UW_PROC_IOV_BATCH];
     size_t i = 0;
 
     assert(p != NULL && calls != NULL);
-    *calls = 0;
     while (i < n) {
         size_t k = 0, j;
         ssize_t got;
@@ -122,7 +127,141 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
     return 0;
 }
 
+/* qsort context for ordering pieces by address (C11 has no qsort_r). */
+static const uw_iov *uw_proc_sort_iov;
+
+static int uw_proc_cmp(const void *a, const void *b)
+{
+    uint64_t x = uw_proc_sort_iov[*(const size_t *)a].addr;
+    uint64_t y = uw_proc_sort_iov[*(const size_t *)b].addr;
+    return x < y ? -1 : x > y;
+}
+
+/* Vectored read with coalescing.  The kernel pins every page of every
+ * remote piece, so a hundred small objects sharing a few allocator pages
+ * cost far more as a hundred pieces than as a few spans.  Pieces are
+ * sorted by address and merged while the gap to the next one is at most
+ * UW_PROC_GAP bytes (spans at most UW_PROC_SPAN_MAX); the spans are read in
+ * one call and the pieces copied out of them.  A span that cannot be read
+ * whole (it may cross into an unmapped page between two pieces) falls back
+ * to reading its pieces one by one, so coalescing never turns a good piece
+ * into a failed one. */
+static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+{
+    uw_proc *p = ctx;
+    struct iovec local[UW_PROC_IOV_BATCH], remote[UW_PROC_IOV_BATCH];
+    size_t i, total = 0, nspan = 0, span_first[UW_PROC_IOV_BATCH + 1];
+    uint64_t span_start[UW_PROC_IOV_BATCH], span_end[UW_PROC_IOV_BATCH];
+    size_t span_off[UW_PROC_IOV_BATCH + 1];
+    ssize_t got;
+
+    assert(p != NULL && calls != NULL);
+    *calls = 0;
+    if (n < UW_PROC_COALESCE_MIN)
+        return uw_proc_readv_plain(p, iov, n, calls);
+    if (p->order_cap < n) {
+        size_t *o = realloc(p->order, n * sizeof *o);
+        if (o == NULL)
+            return uw_proc_readv_plain(p, iov, n, calls);
+        p->order = o;
+        p->order_cap = n;
+    }
+    for (i = 0; i < n; i++) {
+        p->order[i] = i;
+        iov[i].status = UW_ERR_READ_FAULT;
+    }
+    uw_proc_sort_iov = iov;
+    qsort(p->order, n, sizeof *p->order, uw_proc_cmp);
+    /* Build spans over the sorted pieces (empty pieces succeed at once). */
+    for (i = 0; i < n; i++) {
+        const uw_iov *v = &iov[p->order[i]];
+        uint64_t end = v->addr + v->len;
+        if (v->len == 0) {
+            iov[p->order[i]].status = 0;
+            continue;
+        }
+        if (end < v->addr || v->len > UW_PROC_SPAN_MAX)
+            return uw_proc_readv_plain(p, iov, n, calls); /* huge or wrapping piece */
+        if (nspan > 0 && v->addr <= span_end[nspan - 1] + UW_PROC_GAP &&
+            (end > span_end[nspan - 1] ? end : span_end[nspan - 1]) - span_start[nspan - 1] <=
+                UW_PROC_SPAN_MAX) {
+            if (end > span_end[nspan - 1])
+                span_end[nspan - 1] = end;
+            continue;
+        }
+        if (nspan == UW_PROC_IOV_BATCH)
+            return uw_proc_readv_plain(p, iov, n, calls);
+        span_first[nspan] = i;
+        span_start[nspan] = v->addr;
+        span_end[nspan] = end;
+        nspan++;
+    }
+    span_first[nspan] = n;
+    for (i = 0; i < nspan; i++) {
+        span_off[i] = total;
+        total += (size_t)(span_end[i] - span_start[i]);
+    }
+    span_off[nspan] = total;
+    if (p->scratch_cap < total) {
+        uint8_t *b = realloc(p->scratch, total);
+        if (b == NULL)
+            return uw_proc_readv_plain(p, iov, n, calls);
+        p->scratch = b;
+        p->scratch_cap = total;
+    }
+    for (i = 0; i < nspan; i++) {
+        local[i].iov_base = p->scratch + span_off[i];
+        local[i].iov_len = (size_t)(span_end[i] - span_start[i]);
+        remote[i].iov_base = (void *)(uintptr_t)span_start[i];
+        remote[i].iov_len = local[i].iov_len;
+    }
+    (*calls)++;
+    got = nspan > 0 ? process_vm_readv(p->pid, local, (unsigned long)nspan, remote,
+                                       (unsigned long)nspan, 0)
+                    : 0;
+    if (got < 0) {
+        int e = uw_proc_errno(errno);
+        if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
+            for (i = 0; i < n; i++)
+                iov[i].status = e;
+            return e;
+        }
+        got = 0;
+    }
+    /* Spans wholly copied serve their pieces; the rest are read piece by
+     * piece (process_vm_readv stops at the first span it cannot finish). */
+    for (i = 0; i < nspan; i++) {
+        size_t k;
+        int whole = (size_t)got >= span_off[i + 1];
+        for (k = span_first[i]; k < span_first[i + 1]; k++) {
+            uw_iov *v = &iov[p->order[k]];
+            if (v->len == 0)
+                continue;
+            if (whole) {
+                memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]), v->len);
+                v->status = 0;
+            } else {
+                uint64_t c = 0;
+                (void)uw_proc_readv_plain(p, v, 1, &c);
+                *calls += c;
+            }
+        }
+    }
+    return 0;
+}
+
 static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv};
+
+void uw_proc_close(uw_proc *p)
+{
+    if (p == NULL)
+        return;
+    free(p->scratch);
+    free(p->order);
+    p->scratch = NULL;
+    p->order = NULL;
+    p->scratch_cap = p->order_cap = 0;
+}
 
 int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
 {
@@ -140,6 +279,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
     got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
     if (got < 0 && errno != EFAULT)
         return uw_proc_errno(errno);
+    memset(p, 0, sizeof *p);
     p->pid = pid;
     uw_reader_init(r, &uw_proc_ops, p);
     return 0;

@@ -1023,19 +1023,32 @@ static void uw_links(uw_tasks *t, uw_sample *s)
     const size_t ns[2] = {t->n_links, t->n_hook};
     size_t i, j, q;
 
+    size_t nw = 0;
+    uint64_t *types = t->keys;
+
+    /* The types of all waiters that are not Tasks, in one vectored read. */
+    for (i = 0; i < t->n_work; i++) {
+        uint64_t w = t->work[i].waiter;
+        t->iov[i] = (uw_iov){w + (uint64_t)t->l->object_type, &types[i], 8, 0};
+        if (w == 0 || uw_task_find(t, w) >= 0)
+            t->iov[i].len = 0;
+        else
+            nw++;
+    }
+    if (nw > 0)
+        (void)uw_readv(t->r, t->iov, t->n_work);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         uw_task_sample *ts = &s->tasks[i];
         int64_t k;
-        uint64_t type;
 
         ts->first_awaiting = s->n_awaiting;
         if (w->waiter != 0) {
             k = uw_task_find(t, w->waiter);
             if (k >= 0)
                 (void)uw_sample_add_awaiting(s, (size_t)k);
-            else if (uw_obj_type(&t->pc, w->waiter, &type) == 0 &&
-                     uw_type_kind(t, type) == UW_KIND_GATHER)
+            else if (nw > 0 && t->iov[i].len != 0 && t->iov[i].status == 0 &&
+                     uw_type_kind(t, types[i]) == UW_KIND_GATHER)
                 uw_gather_children(t, s, w->waiter, 0);
         }
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;

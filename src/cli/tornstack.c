@@ -220,6 +220,7 @@ static void ts_detach(ts_session *s)
 {
     uw_tasks_free(s->tasks);
     uw_unwinder_free(s->unwinder);
+    uw_proc_close(&s->proc);
     s->tasks = NULL;
     s->unwinder = NULL;
 }
