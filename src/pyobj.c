@@ -310,7 +310,7 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
             if (key == 0 || key == c->types->set_dummy)
                 continue;
             if (k == cap) {
-                rc = UW_ERR_LIMIT_SET;
+                rc = UW_ERR_LIMIT_TASKS; /* more keys than the caller takes */
                 break;
             }
             keys[k++] = key;

@@ -433,8 +433,6 @@ static int uw_collect_candidates(uw_tasks *t, uw_registry *g, size_t *n_cand)
     } else if (g != NULL && g->scheduled != 0) {
         rc = uw_set_keys(&t->pc, g->scheduled, t->keys, UW_LIMIT_TASKS, &nk);
     }
-    if (rc == UW_ERR_LIMIT_SET)
-        rc = UW_ERR_LIMIT_TASKS;
     /* Weakrefs to Tasks (or Tasks directly, for an explicit root). */
     for (i = 0; i < nk; i++)
         t->iov[i] = (uw_iov){t->keys[i], t->buf + i * 24, 24, 0};
@@ -457,7 +455,7 @@ static int uw_collect_candidates(uw_tasks *t, uw_registry *g, size_t *n_cand)
     if (t->root == 0 && g != NULL && g->eager != 0) {
         rc2 = uw_set_keys(&t->pc, g->eager, t->keys, UW_LIMIT_TASKS - n, &nk);
         if (rc2 != 0 && rc == 0)
-            rc = rc2 == UW_ERR_LIMIT_SET ? UW_ERR_LIMIT_TASKS : rc2;
+            rc = rc2;
         for (i = 0; i < nk && n < UW_LIMIT_TASKS; i++)
             t->cand[n++] = t->keys[i];
     }
@@ -705,9 +703,17 @@ static void uw_read_names(uw_tasks *t, uw_sample *s)
 
         snprintf(ts->name, sizeof ts->name, "?");
         if (t->iov[i].status != 0) {
-            /* near the end of a mapping: read it exactly */
-            if (uw_pystr_read(t->r, l, t->work[i].name_obj, buf, sizeof buf, &trunc) == 0)
+            /* near the end of a mapping: read the object exactly */
+            uint64_t type2;
+            if (uw_obj_type(&t->pc, t->work[i].name_obj, &type2) != 0)
+                continue;
+            if (type2 == t->t->types.long_ && type2 != 0) {
+                if (uw_long_value(&t->pc, t->work[i].name_obj, &v) == 0)
+                    snprintf(ts->name, sizeof ts->name, "Task-%" PRId64, v);
+            } else if (type2 == t->t->types.str && type2 != 0 &&
+                       uw_pystr_read(t->r, l, t->work[i].name_obj, buf, sizeof buf, &trunc) == 0) {
                 uw_name_copy(ts->name, sizeof ts->name, buf);
+            }
             continue;
         }
         type = uw_t64(o + l->object_type);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tornstack/asyncio_layout.h"
 #include "tornstack/error.h"
 
 static fp_region *fp_find(fake_proc *fp, uint64_t addr)
@@ -48,6 +49,12 @@ void fp_init(fake_proc *fp, int py_minor)
     fp->target.layout = fp->l;
     fp->target.py_version = 0x03000000u | ((uint64_t)py_minor << 16) | 0xf0;
     fp->target.code_type = FP_CODE_TYPE;
+    fp->target.types.coro = FP_CORO_TYPE;
+    fp->target.types.set = FP_SET_TYPE;
+    fp->target.types.str = FP_STR_TYPE;
+    fp->target.types.long_ = FP_LONG_TYPE;
+    fp->target.types.bytes = FP_BYTES_TYPE;
+    fp->target.types.none = FP_NONE;
 }
 
 void fp_free(fake_proc *fp)
@@ -248,4 +255,82 @@ uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t 
     }
     fp_put64(fp, interp + (uint64_t)l->interp_threads_head, ts);
     return ts;
+}
+
+uint64_t fp_type(fake_proc *fp, const char *tp_name, uint64_t base)
+{
+    uint64_t t = fp_alloc(fp, 512);
+    uint64_t name = fp_alloc(fp, strlen(tp_name) + 64);
+    memcpy(fp_ptr(fp, name, strlen(tp_name) + 1), tp_name, strlen(tp_name) + 1);
+    fp_put64(fp, t + (uint64_t)fp->l->type_name, name);
+    fp_put64(fp, t + (uint64_t)fp->l->type_base, base);
+    return t;
+}
+
+uint64_t fp_set(fake_proc *fp, const uint64_t *keys, size_t n)
+{
+    const uw_layout *l = fp->l;
+    size_t slots = 8, i;
+    uint64_t s, tab;
+
+    while (slots < 2 * n)
+        slots *= 2;
+    s = fp_alloc(fp, 256);
+    tab = fp_alloc(fp, slots * (size_t)l->setentry_size);
+    fp_put64(fp, s + 8, FP_SET_TYPE);
+    fp_put64(fp, s + (uint64_t)l->set_mask, slots - 1);
+    fp_put64(fp, s + (uint64_t)l->set_used, n);
+    fp_put64(fp, s + (uint64_t)l->set_fill, n);
+    fp_put64(fp, s + (uint64_t)l->set_table, tab);
+    for (i = 0; i < n; i++)
+        fp_put64(fp, tab + i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key, keys[i]);
+    return s;
+}
+
+uint64_t fp_long(fake_proc *fp, int64_t v)
+{
+    const uw_layout *l = fp->l;
+    uint64_t a = fp_alloc(fp, 64);
+    uint64_t mag = (uint64_t)(v < 0 ? -v : v);
+    uint64_t nd = mag == 0 ? 0 : (mag >> 30) ? 2 : 1;
+
+    fp_put64(fp, a + 8, FP_LONG_TYPE);
+    if (l->long_tagged)
+        fp_put64(fp, a + (uint64_t)l->long_tag, (nd << 3) | (v < 0 ? 2u : v == 0 ? 1u : 0u));
+    else
+        fp_put64(fp, a + (uint64_t)l->long_tag, (uint64_t)(v < 0 ? -(int64_t)nd : (int64_t)nd));
+    fp_put32(fp, a + (uint64_t)l->long_digits, (uint32_t)(mag & 0x3fffffff));
+    fp_put32(fp, a + (uint64_t)l->long_digits + 4, (uint32_t)(mag >> 30));
+    return a;
+}
+
+uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_t awaitee)
+{
+    const uw_layout *l = fp->l;
+    uint64_t c = fp_alloc(fp, (size_t)l->gen_iframe + (size_t)l->frame_size + 64);
+    uint64_t f = c + (uint64_t)l->gen_iframe;
+
+    fp_put64(fp, c + 8, FP_CORO_TYPE);
+    fp_put8(fp, c + (uint64_t)l->gen_frame_state, (uint8_t)(int8_t)state);
+    fp_frame_at(fp, f, code, 0, l->owner_generator, index);
+    if (awaitee != 0) {
+        fp_put32(fp, f + (uint64_t)l->frame_stacktop, 1);
+        fp_put64(fp, f + (uint64_t)l->frame_localsplus, awaitee);
+    }
+    return c;
+}
+
+uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,
+                 uint64_t waiter)
+{
+    const uw_asyncio_layout *al = uw_asyncio_layout_for_minor(fp->l->py_minor);
+    uint64_t t = fp_alloc(fp, (size_t)al->task_size + 64);
+
+    fp_put64(fp, t + 8, type);
+    fp_put64(fp, t + (uint64_t)al->fut_loop, loop);
+    fp_put64(fp, t + (uint64_t)al->task_coro, coro);
+    fp_put64(fp, t + (uint64_t)al->task_name, name);
+    fp_put64(fp, t + (uint64_t)al->task_fut_waiter, waiter);
+    fp_put32(fp, t + (uint64_t)al->fut_state, (uint32_t)al->state_pending);
+    return t;
 }

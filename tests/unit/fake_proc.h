@@ -21,6 +21,11 @@
 #define FP_CODE_TYPE 0x7000000100ull /* fake &PyCode_Type */
 #define FP_STR_TYPE 0x7000000200ull
 #define FP_BYTES_TYPE 0x7000000300ull
+#define FP_CORO_TYPE 0x7000000400ull
+#define FP_SET_TYPE 0x7000000500ull
+#define FP_LONG_TYPE 0x7000000600ull
+#define FP_NONE 0x7000000700ull
+#define FP_FUTURE_OBJ_TYPE 0x7000000800ull
 
 typedef struct fp_region {
     uint64_t addr;
@@ -71,5 +76,18 @@ uint64_t fp_runtime(fake_proc *fp);
 uint64_t fp_interp(fake_proc *fp, uint64_t after, int64_t id);
 /* Thread state at the head of interp's list with current frame `frame`. */
 uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t frame);
+
+/* A type object named tp_name (a C string) with base `base` (0: none). */
+uint64_t fp_type(fake_proc *fp, const char *tp_name, uint64_t base);
+/* A set holding keys[0..n) (table of the next power of two >= 2n). */
+uint64_t fp_set(fake_proc *fp, const uint64_t *keys, size_t n);
+/* A small int object. */
+uint64_t fp_long(fake_proc *fp, int64_t v);
+/* A coroutine whose embedded frame runs `code` at instruction `index` in
+ * frame state `state`; a non-zero awaitee is put on its value stack. */
+uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_t awaitee);
+/* An _asyncio Task object of type `type` (per the asyncio table). */
+uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,
+                 uint64_t waiter);
 
 #endif

@@ -41,7 +41,9 @@ int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint
 int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value);
 
 /* Keys of the set at set_addr (dummy slots skipped), at most cap of them,
- * in table order.  UW_ERR_LIMIT_SET when the table is over the bound. */
+ * in table order.  UW_ERR_LIMIT_SET when the table is over its bound,
+ * UW_ERR_LIMIT_TASKS when it holds more than cap keys (the first cap are
+ * returned). */
 int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n);
 
 /* Items of the list at list_addr, at most cap. UW_ERR_LIMIT_GATHER beyond. */

@@ -1,0 +1,348 @@
+/*
+ * test_tasks.c — the Task walk on a fabricated 3.13 process: a clean
+ * world (awaits, names, links), then corrupt registries and objects, and
+ * read failures injected at every read through a cmocka-mocked reader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_proc.h"
+#include "tornstack/asyncio_layout.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/tasks.h"
+
+static const int lines[4] = {10, 11, 12, 13};
+
+typedef struct world {
+    fake_proc fp;
+    uint64_t loop, task_type, set;
+    uint64_t a, b, c;          /* Tasks: A awaits B; C created by A */
+    uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+} world;
+
+/* Loop thread idle in select(); three Tasks on its loop. */
+static void world_build(world *w)
+{
+    const uw_layout *l;
+    uint64_t interp, ts, f, sel, c_main, c_outer, c_inner, c_orphan, fut;
+    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+
+    memset(w, 0, sizeof *w);
+    fp_init(&w->fp, 13);
+    l = w->fp.l;
+    interp = fp_runtime(&w->fp);
+    sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    f = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
+    ts = fp_thread(&w->fp, interp, 77, f);
+    w->loop = fp_alloc(&w->fp, 64);
+    fp_put64(&w->fp, ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
+    w->task_type = fp_type(&w->fp, "_asyncio.Task", fp_type(&w->fp, "_asyncio.Future", 0));
+    c_main = fp_code(&w->fp, "main", "/app/main.py", 10, lines, 4);
+    c_outer = fp_code(&w->fp, "outer", "/app/work.py", 10, lines, 4);
+    c_inner = fp_code(&w->fp, "inner", "/app/work.py", 10, lines, 4);
+    c_orphan = fp_code(&w->fp, "orphan", "/app/work.py", 10, lines, 4);
+    fut = fp_alloc(&w->fp, 128);
+    fp_put64(&w->fp, fut + 8, FP_FUTURE_OBJ_TYPE);
+    w->coro_b_inner = fp_coro(&w->fp, c_inner, suspended, 3, fut);
+    w->coro_b_outer = fp_coro(&w->fp, c_outer, suspended, 2, w->coro_b_inner);
+    w->b = fp_task(&w->fp, w->task_type, w->loop, w->coro_b_outer, fp_str(&w->fp, "worker"), fut);
+    w->coro_a = fp_coro(&w->fp, c_main, suspended, 1, w->b);
+    w->a = fp_task(&w->fp, w->task_type, w->loop, w->coro_a, fp_long(&w->fp, 1), w->b);
+    w->coro_c = fp_coro(&w->fp, c_orphan, suspended, 1, fut);
+    w->c = fp_task(&w->fp, w->task_type, w->loop, w->coro_c, fp_long(&w->fp, 3), fut);
+    {
+        uint64_t keys[3] = {w->a, w->b, w->c};
+        w->set = fp_set(&w->fp, keys, 3);
+    }
+}
+
+static void world_start(world *w)
+{
+    assert_int_equal(uw_unwinder_new(&w->fp.reader, &w->fp.target, &w->u), 0);
+    assert_int_equal(uw_tasks_new(w->u, &w->t), 0);
+    uw_tasks_set_root(w->t, w->set);
+    uw_sample_init(&w->s);
+}
+
+static void world_end(world *w)
+{
+    uw_sample_free(&w->s);
+    uw_tasks_free(w->t);
+    uw_unwinder_free(w->u);
+    fp_free(&w->fp);
+}
+
+static const uw_task_sample *task_at(const world *w, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < w->s.n_tasks; i++)
+        if (w->s.tasks[i].addr == addr)
+            return &w->s.tasks[i];
+    return NULL;
+}
+
+static const char *fname(const world *w, const uw_task_sample *t, size_t i)
+{
+    assert_true(i < t->n_frames);
+    return uw_frame_name(&w->s.frames[t->first_frame + i]);
+}
+
+static int sample(world *w)
+{
+    int rc = uw_unwind_threads(w->u, &w->s);
+    if (rc == 0)
+        rc = uw_unwind_tasks(w->t, &w->s);
+    return rc;
+}
+
+static void test_clean_world(void **state)
+{
+    world w;
+    const uw_task_sample *a, *b, *c;
+    const uw_frame *stack[64];
+    size_t n;
+
+    (void)state;
+    world_build(&w);
+    world_start(&w);
+    assert_int_equal(uw_tasks_link(w.t, w.c, w.a, UW_LINK_CREATION), 0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.n_tasks, 3);
+        assert_int_equal(w.s.tasks_error, 0);
+        a = task_at(&w, w.a);
+        b = task_at(&w, w.b);
+        c = task_at(&w, w.c);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(c);
+        assert_string_equal(a->name, "Task-1");
+        assert_string_equal(b->name, "worker");
+        assert_int_equal(b->n_frames, 2);
+        assert_string_equal(fname(&w, b, 0), "inner");
+        assert_string_equal(fname(&w, b, 1), "outer");
+        assert_int_equal(w.s.frames[b->first_frame].line, 13);
+        assert_int_equal(a->n_frames, 1);
+        assert_int_equal(a->n_awaiting, 1);
+        assert_int_equal(w.s.tasks[w.s.awaiting[a->first_awaiting]].addr, w.b);
+        assert_int_equal(b->awaited_by, a - w.s.tasks);
+        assert_int_equal(b->parent, a - w.s.tasks);
+        assert_int_equal(c->created_by, a - w.s.tasks);
+        assert_int_equal(c->parent, a - w.s.tasks);
+        assert_int_equal(a->parent, -1);
+        assert_int_equal(a->skipped + b->skipped + c->skipped, 0);
+        /* Leaf B's whole stack: inner, outer, main, then the idle loop. */
+        assert_int_equal(uw_sample_task_stack(&w.s, (size_t)(b - w.s.tasks), stack, 64, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(uw_frame_name(stack[2]), "main");
+        assert_string_equal(uw_frame_name(stack[3]), "EpollSelector.select");
+        assert_true(uw_sample_task_is_leaf(&w.s, (size_t)(b - w.s.tasks)));
+        assert_false(uw_sample_task_is_leaf(&w.s, (size_t)(a - w.s.tasks)));
+    }
+    world_end(&w);
+}
+
+/* Registry sets that lie: every one ends as an error of the Task walk,
+ * never a crash, never a Task made of garbage. */
+static void test_corrupt_registry(void **state)
+{
+    world w;
+    const uw_layout *l;
+
+    (void)state;
+    world_build(&w);
+    world_start(&w);
+    l = w.fp.l;
+    fp_put64(&w.fp, w.set + (uint64_t)l->set_mask, 6); /* not 2^k - 1 */
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.n_tasks, 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_BAD_OBJECT);
+    fp_put64(&w.fp, w.set + (uint64_t)l->set_mask, ((uint64_t)UW_LIMIT_SET_SLOTS << 1) - 1);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_SET);
+    fp_put64(&w.fp, w.set + (uint64_t)l->set_mask, 7);
+    fp_put64(&w.fp, w.set + (uint64_t)l->set_table, 0xbad0000);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_READ_FAULT);
+    fp_put64(&w.fp, w.set + 8, FP_STR_TYPE); /* not a set */
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_BAD_OBJECT);
+    world_end(&w);
+}
+
+/* Entries that are not Tasks, Tasks whose coroutine is not one, a
+ * coroutine awaiting itself, a finished Task. */
+static void test_corrupt_objects(void **state)
+{
+    world w;
+    uint64_t keys[6], not_task, dict_type, bad_coro, selfish_coro, selfish, done;
+    const uw_asyncio_layout *al;
+    const uw_task_sample *t;
+
+    (void)state;
+    world_build(&w);
+    al = uw_asyncio_layout_for_minor(13);
+    dict_type = fp_type(&w.fp, "dict", 0);
+    not_task = fp_alloc(&w.fp, 256);
+    fp_put64(&w.fp, not_task + 8, dict_type);
+    bad_coro = fp_alloc(&w.fp, 256);
+    fp_put64(&w.fp, bad_coro + 8, FP_STR_TYPE);
+    selfish_coro = fp_coro(&w.fp, fp_code(&w.fp, "selfish", "/s.py", 10, lines, 4),
+                           uw_layout_for_minor(13)->state_suspended_yield_from, 1, 0);
+    fp_put32(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_stacktop, 1);
+    fp_put64(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_localsplus,
+             selfish_coro);
+    selfish = fp_task(&w.fp, w.task_type, w.loop, selfish_coro, fp_str(&w.fp, "selfish"), 0);
+    done = fp_task(&w.fp, w.task_type, w.loop, w.coro_c, fp_str(&w.fp, "done"), 0);
+    fp_put32(&w.fp, done + (uint64_t)al->fut_state, 2);
+    keys[0] = not_task;
+    keys[1] = 0xdead00000ull; /* unmapped */
+    keys[2] = fp_task(&w.fp, w.task_type, w.loop, bad_coro, fp_str(&w.fp, "badcoro"), 0);
+    keys[3] = selfish;
+    keys[4] = done;
+    keys[5] = fp_task(&w.fp, w.task_type, 0x1234000, w.coro_c, fp_str(&w.fp, "otherloop"), 0);
+    w.set = fp_set(&w.fp, keys, 6);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    /* Only the Task with a bad coroutine and the self-awaiting one are
+     * Tasks of this loop; the rest is not (dict, unmapped, done, other loop). */
+    assert_int_equal(w.s.n_tasks, 2);
+    t = task_at(&w, keys[2]);
+    assert_non_null(t);
+    assert_int_equal(t->skipped, UW_SKIP_BAD_CORO);
+    assert_int_equal(t->n_frames, 0);
+    assert_int_equal(w.s.skips[uw_reason_slot(UW_SKIP_BAD_CORO)], 1);
+    t = task_at(&w, selfish);
+    assert_non_null(t);
+    assert_int_equal(t->skipped, 0);
+    assert_int_equal(t->truncated, UW_ERR_AWAIT_CYCLE);
+    assert_int_equal(t->n_frames, 1);
+    world_end(&w);
+}
+
+/* Links that form a cycle are reported, never followed forever. */
+static void test_link_cycle(void **state)
+{
+    world w;
+    const uw_frame *stack[64];
+    size_t n;
+
+    (void)state;
+    world_build(&w);
+    world_start(&w);
+    assert_int_equal(uw_tasks_link(w.t, w.c, w.b, UW_LINK_STRONG), 0);
+    assert_int_equal(uw_tasks_link(w.t, w.a, w.c, UW_LINK_STRONG), 0);
+    assert_int_equal(sample(&w), 0);
+    /* B awaited by A (memory), A linked to C, C linked to B: a cycle. */
+    assert_int_equal(uw_sample_task_stack(&w.s, 0, stack, 64, &n), UW_ERR_LINK_CYCLE);
+    assert_int_equal(uw_tasks_link(w.t, 0, w.a, UW_LINK_STRONG), UW_ERR_INVALID_ARG);
+    uw_tasks_unlink(w.t, w.a);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(uw_sample_task_stack(&w.s, 0, stack, 64, &n), 0);
+    world_end(&w);
+}
+
+/* The reader, mocked with cmocka: mock_type(int) decides whether a read
+ * fails before reaching the fabricated memory. */
+static const uw_reader_ops *real_ops;
+
+static int mock_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    if (mock_type(int) != 0)
+        return UW_ERR_READ_FAULT;
+    return real_ops->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops mock_ops = {mock_read, NULL};
+
+/* Fail every read from the k-th on (one cmocka test per k, so each gets a
+ * fresh mock queue): whatever the Task walk still emits must be exactly the
+ * clean result, or cut short keeping its root, or skipped. */
+static void test_reads_fail_at(void **state)
+{
+    const size_t k = *(const size_t *)*state;
+    world w;
+    size_t i;
+    int rc;
+
+    world_build(&w);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0); /* warm the caches with real reads */
+    real_ops = w.fp.reader.ops;
+    w.fp.reader.ops = &mock_ops;
+    if (k > 0)
+        will_return_count(mock_read, 0, (int)k);
+    will_return_maybe(mock_read, 1);
+    rc = sample(&w);
+    assert_true(rc == 0 || rc == UW_ERR_READ_FAULT);
+    for (i = 0; rc == 0 && i < w.s.n_tasks; i++) {
+        const uw_task_sample *t = &w.s.tasks[i];
+        if (t->skipped != 0 || t->n_frames == 0)
+            continue;
+        if (t->addr == w.b && t->n_frames == 2) {
+            assert_string_equal(fname(&w, t, 0), "inner");
+            assert_string_equal(fname(&w, t, 1), "outer");
+        } else {
+            const char *root = fname(&w, t, t->n_frames - 1);
+            assert_int_equal(t->n_frames, 1);
+            assert_true(strcmp(root, "outer") == 0 || strcmp(root, "main") == 0 ||
+                        strcmp(root, "orphan") == 0);
+        }
+    }
+    world_end(&w);
+}
+
+/* Reads of one warm sample of the world, to know how many k to try. */
+static size_t warm_sample_reads(void)
+{
+    world w;
+    uint64_t r0;
+    size_t n;
+
+    world_build(&w);
+    world_start(&w);
+    if (sample(&w) != 0)
+        abort();
+    r0 = w.fp.reads;
+    if (sample(&w) != 0)
+        abort();
+    n = (size_t)(w.fp.reads - r0);
+    world_end(&w);
+    return n;
+}
+
+int main(void)
+{
+    const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(test_clean_world),
+        cmocka_unit_test(test_corrupt_registry),
+        cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),
+    };
+    size_t n = warm_sample_reads(), i;
+    struct CMUnitTest *all = calloc(4 + n + 1, sizeof *all);
+    size_t *ks = calloc(n + 1, sizeof *ks);
+    int rc;
+
+    if (all == NULL || ks == NULL || n < 10)
+        return 1;
+    memcpy(all, fixed, sizeof fixed);
+    for (i = 0; i <= n; i++) {
+        ks[i] = i;
+        all[4 + i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_reads_fail_at, &ks[i]);
+    }
+    rc = _cmocka_run_group_tests("tasks", all, 4 + n + 1, NULL, NULL);
+    free(all);
+    free(ks);
+    return rc;
+}
