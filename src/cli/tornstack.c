@@ -4,6 +4,7 @@
  *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
  *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
  *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
+ *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
  *
  * Policy options (defaults are the correct ones; the others exist to
  * compare earlier profilers' behaviour): --task-depth N (0 = unwind each
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tornstack/asyncio_layout.h"
 #include "tornstack/error.h"
@@ -72,6 +74,7 @@ static void ts_usage(FILE *f)
     fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
           "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
           "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
+          "       tornstack run    [--] COMMAND [ARGS...]\n"
           "       tornstack --help | --version\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
@@ -499,6 +502,39 @@ static int ts_cmd_layout(int argc, char **argv)
     return TS_EXIT_OK;
 }
 
+/* run: start COMMAND with the link hook preloaded (PYTHONPATH gets the
+ * preload directory, whose sitecustomize imports tornstack_hook). */
+static int ts_cmd_run(int argc, char **argv)
+{
+    const char *dir = getenv("TORNSTACK_PYTHON_DIR");
+    const char *old = getenv("PYTHONPATH");
+    char *path;
+    size_t n;
+    int first = 2;
+
+    if (dir == NULL || dir[0] == '\0')
+        dir = TORNSTACK_PYTHON_DIR;
+    if (first < argc && strcmp(argv[first], "--") == 0)
+        first++;
+    if (first >= argc) {
+        fprintf(stderr, "tornstack: run needs a command\n");
+        return TS_EXIT_USAGE;
+    }
+    n = strlen(dir) + strlen("/preload") + (old ? strlen(old) + 1 : 0) + 1;
+    path = malloc(n);
+    if (path == NULL)
+        return TS_EXIT_INTERNAL;
+    snprintf(path, n, "%s/preload%s%s", dir, old && old[0] ? ":" : "", old ? old : "");
+    if (setenv("PYTHONPATH", path, 1) != 0) {
+        free(path);
+        return TS_EXIT_INTERNAL;
+    }
+    free(path);
+    execvp(argv[first], &argv[first]);
+    fprintf(stderr, "tornstack: cannot run %s: %s\n", argv[first], strerror(errno));
+    return TS_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     ts_args a;
@@ -527,6 +563,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "layout") == 0)
         return ts_cmd_layout(argc, argv);
+    if (strcmp(argv[1], "run") == 0)
+        return ts_cmd_run(argc, argv);
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);
     return TS_EXIT_USAGE;

@@ -21,8 +21,17 @@ import threading
 import time
 
 truth_file, scenario = sys.argv[1], sys.argv[2]
-HOOK = scenario in ("taskgroup", "created", "wait_shield")
-if HOOK:
+# "created_preloaded" is "created" run under `tornstack run`, which preloads
+# the hook: the script itself does not import it.
+PRELOADED = "tornstack_hook" in sys.modules
+if scenario == "created_preloaded":
+    if not PRELOADED:
+        sys.exit("created_preloaded must run under `tornstack run`")
+    scenario = "created"
+HOOK = PRELOADED or scenario in ("taskgroup", "created", "wait_shield")
+if PRELOADED:
+    import tornstack_hook  # noqa: F401  (already loaded by sitecustomize)
+elif HOOK:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                     "python"))
     import tornstack_hook  # noqa: E402

@@ -102,4 +102,23 @@ if sys.version_info[:2] == (3, 13):
     finally:
         t.close()
 
+# A target that exits while `record` samples it: what was recorded is kept.
+short = subprocess.Popen([sys.executable, "-c",
+                          "import time\ndef ts_short_lived():\n    time.sleep(0.4)\n"
+                          "print('ready', flush=True)\nts_short_lived()"],
+                         stdout=subprocess.PIPE, text=True)
+short.stdout.readline()
+r = run(["record", "--pid", str(short.pid), "--rate", "200", "--duration", "5"])
+short.wait()
+if r.returncode != 0 or "samples" not in r.stderr or "ts_short_lived" not in r.stdout:
+    livelib.fail("record of an exiting target: exit %d, stdout %r, stderr %r" % (
+        r.returncode, r.stdout[:200], r.stderr))
+for line in r.stdout.splitlines():
+    stack, count = line.rsplit(" ", 1)
+    if not count.isdigit() or ";" not in stack:
+        livelib.fail("record: bad folded line %r" % line)
+ran.append("target exits during record")
+expect("record bad rate", ["record", "--pid", "1", "--rate", "0"], 2, ["invalid rate"])
+expect("run without command", ["run"], 2, ["needs a command"])
+
 print("cli: %d cases passed: %s" % (len(ran), ", ".join(ran)))

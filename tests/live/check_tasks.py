@@ -17,7 +17,8 @@ import livelib
 
 def main():
     tornstack, scenario = sys.argv[1], sys.argv[2]
-    t = livelib.Target("asyncio_scenarios.py", scenario)
+    wrapper = (tornstack, "run", "--") if scenario.endswith("_preloaded") else ()
+    t = livelib.Target("asyncio_scenarios.py", scenario, wrapper=wrapper)
     try:
         out = livelib.dump(tornstack, t.pid)
     finally:
@@ -53,6 +54,8 @@ def main():
             if f["name"].startswith("ts_callback") or f["name"] == "ts_blocking_callback":
                 if (f["name"], f["line"]) in owned:
                     livelib.fail("callback frame %s appears in a Task" % f["name"])
+    if scenario.endswith("_preloaded") and not any(x["created_by"] for x in out["tasks"]):
+        livelib.fail("no creation link read from the preloaded hook")
     n_frames = sum(len(x["frames"]) for x in out["tasks"])
     print("live tasks: python %s %s: %d tasks, %d task frames, links and awaits match" % (
         out["python"], scenario, len(want), n_frames))

@@ -50,6 +50,9 @@ def main():
                     livelib.fail("thread %d frame %d: got %s, expected %s" % (tid, i, a, b))
             livelib.fail("thread %d: %d frames, expected %d" % (tid, len(g), len(w)))
         total += len(g)
+    # Not an asyncio program: no Tasks, and no error for it.
+    if out["tasks"] != [] or out["tasks_error"] is not None or out["skips"] != {}:
+        livelib.fail("non-asyncio process: tasks %r, error %r" % (out["tasks"][:2], out["tasks_error"]))
     main_thread = max(want.values(), key=lambda th: len(th["frames"]))
     names = [f["name"] for f in main_thread["frames"]]
     if names.count("ts_recurse") != depth + 1 or "ts_generator" not in names:

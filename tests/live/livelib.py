@@ -1,6 +1,7 @@
 """Shared helpers of the live tests: start a target, wait for it, dump it."""
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -12,17 +13,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class Target:
     """A target script run by this interpreter, which prints "ready"."""
 
-    def __init__(self, script, *args, timeout=60):
+    def __init__(self, script, *args, timeout=60, wrapper=()):
         self.dir = tempfile.mkdtemp(prefix="tornstack-live-")
         self.truth_path = os.path.join(self.dir, "truth.json")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, script), self.truth_path, *map(str, args)],
+            [*wrapper, sys.executable, os.path.join(HERE, script), self.truth_path,
+             *map(str, args)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
-        line = self.proc.stdout.readline()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else "(no answer in %ds)" % timeout
         if line.strip() != "ready":
-            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             self.close()
+            err = self.proc.stderr.read()
             raise RuntimeError("target %s did not get ready: %r %s" % (script, line, err))
         with open(self.truth_path) as f:
             self.truth = json.load(f)
