@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks (numbers printed, never asserted): cost of one sample of a live
-# process with a 50-frame stack, per CPython version found, cache cold and
-# warm.  Builds the default preset first (see scripts/setup.sh).
+# Benchmarks (numbers printed, never asserted), per CPython version found,
+# cache cold and warm: cost of one sample of a live process with a 50-frame
+# stack, and of one with 100 Tasks (one frame per coroutine vs full unwind).  Builds the default preset first (see scripts/setup.sh).
 #
 #   scripts/bench.sh [SAMPLES]
 set -euo pipefail
@@ -13,4 +13,5 @@ pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.tx
           cut -d'|' -f3)
 for py in $pythons; do
     "$py" tests/live/bench_threads.py build/default/tornstack 47 "${1:-20000}"
+    "$py" tests/live/bench_tasks.py build/default/tornstack 100 "${1:-2000}"
 done
