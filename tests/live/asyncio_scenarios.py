@@ -81,21 +81,32 @@ def gather_children(fut, depth=0):
     return out
 
 
+def running_frames(thread_frame, tasks):
+    """Each running Task's own frames: from its coroutine frame inward, up
+    to the next running Task's coroutine frame (an eager Task nested in it)."""
+    roots = {id(t.get_coro().cr_frame): t for t in tasks
+             if getattr(t.get_coro(), "cr_running", False)}
+    own, pending, f = {}, [], thread_frame
+    while f is not None:
+        pending.append(frame_info(f))
+        if id(f) in roots:
+            own[id(roots[id(f)])] = pending
+            pending = []
+        f = f.f_back
+    return own
+
+
 def truth(loop, thread_frame=None):
     tasks = [t for t in asyncio.all_tasks(loop)]
     ids = {id(t) for t in tasks}
     links = tornstack_hook.links() if HOOK else {}
+    own = running_frames(thread_frame, tasks) if thread_frame is not None else {}
     out = []
     for t in tasks:
         coro = t.get_coro()
         running = coro.cr_running if hasattr(coro, "cr_running") else False
         if running and thread_frame is not None:
-            frames, f = [], thread_frame
-            while f is not None:
-                frames.append(frame_info(f))
-                if f is coro.cr_frame:
-                    break
-                f = f.f_back
+            frames = own.get(id(t), [])
         else:
             frames = chain_frames(coro)
         w = t._fut_waiter
@@ -295,7 +306,28 @@ async def agen():
     await asyncio.create_task(ts_agen_consumer(ev), name="consumer")
 
 
+async def ts_eager_body(stop, ready):
+    ready.set()
+    ts_spin_sync(stop)
+
+
+async def ts_eager_creator(stop, ready):
+    loop = asyncio.get_running_loop()
+    # runs its first step at once, nested in this Task's step (3.12+)
+    loop.create_task(ts_eager_body(stop, ready), name="eager")
+    await asyncio.sleep(0)
+
+
+async def eager():
+    ready = threading.Event()
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    report_from_thread(loop, ready, "ts_spin_sync")
+    await asyncio.create_task(ts_eager_creator([False], ready), name="creator")
+
+
 SCENARIOS = {
+    "eager": eager,
     "gather_of_gathers": gather_of_gathers, "chain": chain, "taskgroup": taskgroup,
     "created": created, "wait_shield": wait_shield, "spin": spin, "callback": callback,
     "many": many, "agen": agen,
