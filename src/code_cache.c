@@ -116,6 +116,7 @@ int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_c
     memcpy(&out->linetable, obj + l->code_linetable, 8);
     memcpy(&out->firstlineno, obj + l->code_firstlineno, 4);
     memcpy(&out->firsttraceable, obj + l->code_firsttraceable, 4);
+    memcpy(&out->units, obj + l->code_units, 8);
     return 0;
 }
 
@@ -209,7 +210,8 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     *out = NULL;
     if (code_type != 0 && id->type != code_type)
         return UW_ERR_BAD_CODE;
-    if (id->firsttraceable < 0 || id->firstlineno < 0)
+    if (id->firsttraceable < 0 || id->firstlineno < 0 || id->units <= 0 ||
+        id->units > (1 << 24))
         return UW_ERR_BAD_CODE;
     e = calloc(1, sizeof *e);
     if (e == NULL)

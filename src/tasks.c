@@ -107,6 +107,8 @@ struct uw_tasks {
     size_t n_work;
     /* coroutine frames of all chains */
     uint64_t *cf_addr;
+    int8_t *cf_state; /* frame state when read */
+    uint64_t *cf_yf;  /* awaitee read from its value stack (0 if none) */
     uint8_t *cf_bytes;
     uw_frame *cf_frame;
     int *cf_status;
@@ -159,13 +161,17 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     t->buf = malloc(UW_LIMIT_TASKS * win);
     t->work = malloc(UW_LIMIT_TASKS * sizeof *t->work);
     t->cf_addr = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_addr);
+    t->cf_state = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_state);
+    t->cf_yf = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_yf);
     t->cf_bytes = malloc(UW_TASK_FRAMES_MAX * (size_t)t->l->frame_size);
     t->cf_frame = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_frame);
     t->cf_status = malloc(UW_TASK_FRAMES_MAX * sizeof *t->cf_status);
     t->roots = malloc(UW_LIMIT_TASKS * sizeof *t->roots);
     uw_sample_init(&t->again);
     if (t->keys == NULL || t->cand == NULL || t->iov == NULL || t->buf == NULL ||
-        t->work == NULL || t->cf_addr == NULL || t->cf_bytes == NULL || t->cf_frame == NULL ||
+        t->work == NULL || t->cf_addr == NULL || t->cf_state == NULL || t->cf_yf == NULL ||
+        t->cf_bytes == NULL ||
+        t->cf_frame == NULL ||
         t->cf_status == NULL || t->roots == NULL) {
         uw_tasks_free(t);
         return UW_ERR_NOMEM;
@@ -187,6 +193,8 @@ void uw_tasks_free(uw_tasks *t)
     free(t->buf);
     free(t->work);
     free(t->cf_addr);
+    free(t->cf_state);
+    free(t->cf_yf);
     free(t->cf_bytes);
     free(t->cf_frame);
     free(t->cf_status);
@@ -608,12 +616,16 @@ static void uw_read_chains(uw_tasks *t)
                 }
                 for (k = 0; k < w->n_cf; k++) {
                     t->cf_addr[t->n_cf + k] = t->cf_addr[old + k];
+                    t->cf_state[t->n_cf + k] = t->cf_state[old + k];
+                    t->cf_yf[t->n_cf + k] = t->cf_yf[old + k];
                     memcpy(t->cf_bytes + (t->n_cf + k) * fs, t->cf_bytes + (old + k) * fs, fs);
                 }
                 w->first_cf = t->n_cf;
                 t->n_cf += w->n_cf;
             }
             t->cf_addr[t->n_cf] = frame;
+            t->cf_state[t->n_cf] = state;
+            t->cf_yf[t->n_cf] = 0;
             memcpy(t->cf_bytes + t->n_cf * fs, f, fs);
             t->n_cf++;
             w->n_cf++;
@@ -665,6 +677,7 @@ static void uw_read_chains(uw_tasks *t)
                 w->active = 0;
                 continue;
             }
+            t->cf_yf[w->first_cf + w->n_cf - 1] = yf;
             w->cur = yf;
         }
     }
@@ -971,6 +984,85 @@ static void uw_second_round(uw_tasks *t, uw_sample *s)
                                 t->cf_status + first_cf);
 }
 
+/* After the chains were read level by level (over a stretch of time), read
+ * everything again in one go and keep a Task only if nothing it depends on
+ * changed: the Task still pending with the same coroutine (so its root
+ * coroutine stayed alive), and every coroutine of its chain in the same
+ * state at the same instruction, still awaiting the next one (so each was
+ * kept alive by the one before).  Otherwise a coroutine may have finished
+ * and its memory been reused by another Task's coroutine while the chain
+ * was read: its frames would be someone else's.  Such a Task is skipped
+ * (task_changed_while_read).  Running Tasks placed on the thread stack only
+ * need the first check. */
+static void uw_validate(uw_tasks *t)
+{
+    const uw_layout *l = t->l;
+    const uw_asyncio_layout *al = t->al;
+    const size_t win = (size_t)l->gen_iframe + (size_t)l->frame_size;
+    size_t i, k, n = 0, cap = 2 * UW_LIMIT_TASKS;
+    uint8_t *out = t->buf; /* scratch, UW_LIMIT_TASKS * window bytes */
+    size_t used = 0, room = UW_LIMIT_TASKS * (size_t)UW_CORO_WINDOW;
+
+    for (i = 0; i < t->n_work && n + 2 < cap; i++) {
+        uw_task_work *w = &t->work[i];
+        if (w->skipped != 0)
+            continue;
+        if (used + 16 > room)
+            break;
+        t->iov[n++] = (uw_iov){w->addr + (uint64_t)al->fut_state, out + used, 4, 0};
+        t->iov[n++] = (uw_iov){w->addr + (uint64_t)al->task_coro, out + used + 8, 8, 0};
+        used += 16;
+        if (w->on_stack)
+            continue;
+        for (k = 0; k < w->n_cf && n + 2 < cap && used + win + 8 <= room; k++) {
+            size_t c = w->first_cf + k;
+            uint64_t coro = t->cf_addr[c] - (uint64_t)l->gen_iframe;
+            int32_t stacktop;
+            t->iov[n++] = (uw_iov){coro, out + used, win, 0};
+            used += win;
+            memcpy(&stacktop, t->cf_bytes + c * (size_t)l->frame_size + l->frame_stacktop, 4);
+            if (k + 1 < w->n_cf && stacktop >= 1 && stacktop <= (1 << 20))
+                t->iov[n++] = (uw_iov){t->cf_addr[c] + (uint64_t)l->frame_localsplus +
+                                           8u * (uint64_t)(stacktop - 1),
+                                       out + used, 8, 0};
+            else
+                t->iov[n++] = (uw_iov){0, out + used, 0, 0};
+            used += 8;
+        }
+    }
+    (void)uw_readv(t->r, t->iov, n);
+    n = 0;
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        int32_t st;
+        int ok = 1;
+        if (w->skipped != 0)
+            continue;
+        if (t->iov[n].status != 0 || t->iov[n + 1].status != 0)
+            ok = 0;
+        memcpy(&st, t->iov[n].dst, 4);
+        ok = ok && st == al->state_pending && uw_t64(t->iov[n + 1].dst) == w->coro;
+        n += 2;
+        if (!w->on_stack) {
+            for (k = 0; k < w->n_cf; k++) {
+                size_t c = w->first_cf + k;
+                const uint8_t *co = t->iov[n].dst, *f = co + l->gen_iframe;
+                const uw_iov *yf = &t->iov[n + 1];
+                ok = ok && t->iov[n].status == 0 && (int8_t)co[l->gen_frame_state] == t->cf_state[c] &&
+                     memcmp(f + l->frame_instr,
+                            t->cf_bytes + c * (size_t)l->frame_size + l->frame_instr, 8) == 0 &&
+                     memcmp(f + l->frame_code,
+                            t->cf_bytes + c * (size_t)l->frame_size + l->frame_code, 8) == 0;
+                if (k + 1 < w->n_cf)
+                    ok = ok && yf->len == 8 && yf->status == 0 && uw_t64(yf->dst) == t->cf_yf[c];
+                n += 2;
+            }
+        }
+        if (!ok)
+            w->skipped = UW_SKIP_TASK_CHANGED;
+    }
+}
+
 /* Append a Task's own frames to the sample, innermost first. */
 static int uw_task_frames(uw_tasks *t, uw_sample *s, uw_task_work *w, uw_task_sample *ts)
 {
@@ -1156,6 +1248,7 @@ int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
         uw_second_round(t, s);
         t->second_round = 1;
         uw_attribute(t, s); /* what is still executing and unplaced is skipped */
+        uw_validate(t);
     }
     uw_read_names(t, s);
     for (i = 0; i < t->n_work; i++) {

@@ -77,6 +77,7 @@ struct uw_unwinder {
     /* Chunk copies of the thread being walked; buffers kept across walks. */
     uw_chunk_copy chunks[UW_LIMIT_CHUNKS];
     size_t n_chunks;     /* valid copies */
+    uint64_t last_plain; /* last frame of the walk in a data stack (owner thread) */
     uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
 
     /* Prefetch memory per thread, and this walk's prefetched pieces. */
@@ -342,6 +343,8 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
             break;
         owner = fb[l->frame_owner];
         code = uw_u64(fb + l->frame_code);
+        if (owner == l->owner_thread)
+            u->last_plain = addr;
         if (l->owner_cstack != UW_ABSENT && owner == l->owner_cstack) {
             /* entry/trampoline frame on the C stack: never shown */
         } else if (owner != l->owner_thread && owner != l->owner_generator &&
@@ -486,6 +489,10 @@ static int uw_rec_frame(uw_unwinder *u, const uw_frame_rec *rec, uw_frame *f)
     if (e->flags & UW_CODE_SHIM)
         return 1;
     index = rec->ip >= base ? (int64_t)((rec->ip - base) / 2) : -1;
+    /* An instruction pointer outside its code object's bytecode comes from
+     * another frame that used the same slot: a torn frame. */
+    if (rec->ip + 2 < base || index >= e->id.units)
+        return UW_ERR_BAD_FRAME;
     if (uw_code_line(e, index, &line) != 0)
         line = -1; /* a malformed table costs the line, not the frame */
     f->code = e;
@@ -506,6 +513,10 @@ static int uw_emit(uw_unwinder *u, size_t n, uint32_t max_depth, uw_sample *s,
     for (i = 0; i < n; i++) {
         uw_frame f;
         int rc = uw_rec_frame(u, &u->recs[i], &f);
+        if (rc == UW_ERR_BAD_FRAME) {
+            *trunc = rc; /* keep the frames before the torn one */
+            break;
+        }
         if (rc < 0)
             return rc;
         if (rc == 1)
@@ -646,6 +657,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     top = uw_u64(u->tstate + l->tstate_datastack_top);
 
     uw_walk_reset(u);
+    u->last_plain = 0;
     pf = uw_pf_entry(u, ts);
     if (l->tstate_cframe != UW_ABSENT) {
         i_cframe = niov;
@@ -711,6 +723,40 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         u->next_chunk = uw_u64(u->chunks[0].buf + l->chunk_previous);
     }
     rc = uw_walk_chain(u, first, u->max_depth, s, th);
+    /* The frames were read over a stretch of time: if the current frame
+     * moved meanwhile, a `previous` may lead into a slot reused by another
+     * frame since, mixing two instants.  Read the pointer again; a walk it
+     * no longer describes is torn (and retried). */
+    if (rc == 0 && th->truncated == 0 && first != 0) {
+        uint64_t cf = 0, now = 0;
+        uw_iov again[2];
+        size_t na = 0;
+        if (l->tstate_cframe != UW_ABSENT) {
+            again[na++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
+            again[na++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
+                                       (uint64_t)l->cframe_current_frame,
+                                   &now, 8, 0};
+        } else {
+            again[na++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
+        }
+        if (uw_readv(u->r, again, na) != 0 || now != first ||
+            (l->tstate_cframe != UW_ABSENT && cf != uw_u64(u->tstate + l->tstate_cframe)))
+            th->truncated = UW_ERR_INCOMPLETE;
+    }
+    /* A complete walk ends at the thread's first frame, data[1] of its root
+     * chunk (the root chunk skips data[0]).  Ending anywhere else means a
+     * frame was unlinked (its `previous` cleared) between reading the
+     * current-frame pointer and reading the frame: a stack that never was. */
+    if (rc == 0 && th->truncated == 0 && first != 0) {
+        for (i = 0; i < u->n_chunks; i++) {
+            const uw_chunk_copy *c = &u->chunks[i];
+            if (uw_u64(c->buf + l->chunk_previous) == 0) {
+                if (u->last_plain != c->addr + (uint64_t)l->chunk_data + 8)
+                    th->truncated = UW_ERR_INCOMPLETE;
+                break;
+            }
+        }
+    }
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
     *pf = u->pf_new;
@@ -736,6 +782,7 @@ static int uw_torn(int reason)
     case UW_ERR_CYCLE:
     case UW_ERR_STRING:
     case UW_ERR_LINETABLE:
+    case UW_ERR_INCOMPLETE:
         return 1;
     default:
         return 0;

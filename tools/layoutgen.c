@@ -225,6 +225,7 @@ int main(void)
     OFF("type_flags", PyTypeObject, tp_flags);
 
     SIZE("code_size", PyCodeObject);
+    OFF("code_units", PyCodeObject, ob_base.ob_size);
     OFF("code_flags", PyCodeObject, co_flags);
     OFF("code_firstlineno", PyCodeObject, co_firstlineno);
     OFF("code_filename", PyCodeObject, co_filename);

@@ -195,6 +195,7 @@ uint64_t fp_code(fake_proc *fp, const char *qualname, const char *file, int firs
     fp_put64(fp, a + (uint64_t)l->code_linetable, lt);
     fp_put32(fp, a + (uint64_t)l->code_firstlineno, (uint32_t)firstlineno);
     fp_put32(fp, a + (uint64_t)l->code_firsttraceable, 0);
+    fp_put64(fp, a + (uint64_t)l->code_units, n + 1);
     return a;
 }
 

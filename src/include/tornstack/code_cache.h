@@ -29,6 +29,7 @@ typedef struct uw_code_ident {
     uint64_t name, qualname, filename, linetable;
     int32_t firstlineno;
     int32_t firsttraceable;
+    int64_t units; /* bytecode length in code units */
 } uw_code_ident;
 
 #define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */

@@ -74,14 +74,18 @@
       "the thread walk was cut short, so running Tasks cannot be placed")      \
     X(UW_SKIP_UNCLAIMED, -46, "unclaimed_coroutine_frames",                    \
       "coroutine frames above Handle._run belong to no running Task")          \
-    X(UW_SKIP_TASK_UNREADABLE, -47, "task_unreadable", "Task object could not be read")
+    X(UW_SKIP_TASK_UNREADABLE, -47, "task_unreadable", "Task object could not be read") \
+    X(UW_ERR_INCOMPLETE, -49, "incomplete",                                    \
+      "walk ended before the thread's first frame (a frame unlinked while read)") \
+    X(UW_SKIP_TASK_CHANGED, -48, "task_changed_while_read",                    \
+      "the Task or a coroutine of its chain changed while it was being read")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -48
+    UW_ERR_MIN_ = -50
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

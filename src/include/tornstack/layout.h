@@ -92,6 +92,7 @@ typedef struct uw_layout {
 
     /* PyCodeObject */
     int32_t code_size; /* sizeof, without bytecode */
+    int32_t code_units; /* ob_size: bytecode length in code units */
     int32_t code_flags;
     int32_t code_firstlineno;
     int32_t code_filename;

@@ -1,0 +1,36 @@
+/*
+ * campaign.h — run the unchanged unwinder against many simulated programs
+ * and judge every sample with the oracle.
+ *
+ * One run is reproducible from (seed, version, memory model, policy): the
+ * program of each of its scenarios and every scheduling decision derive
+ * from the seed.  mm_scenario_decode turns any byte string into a valid
+ * scenario (all-zero bytes: the simplest one); a run built from a seed
+ * draws the bytes from the seed.
+ */
+#ifndef TORNSTACK_MM_CAMPAIGN_H
+#define TORNSTACK_MM_CAMPAIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oracle.h"
+#include "schedule.h"
+#include "tornstack/tasks.h"
+
+typedef struct mm_scenario {
+    int minor;            /* 11, 12, 13 */
+    mm_program prog;
+    mm_sched_cfg sched;
+    uint64_t seed;        /* PRNG of the mutator and the scheduler */
+    uint32_t samples;     /* samples of this scenario */
+    uint32_t gap;         /* stores landing between samples, at most */
+} mm_scenario;
+
+/* Any bytes -> a valid scenario.  minor and model are forced when >= 0. */
+void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out);
+
+/* Run one scenario with a policy; counts are added to v. */
+int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * fabricate.c — see fabricate.h.  Everything is written with the offsets
+ * of the version's uw_layout and uw_asyncio_layout, so a layout change
+ * reaches the model and the unwinder alike.
+ */
+#include "fabricate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+
+/* Fake type objects: mapped, with a tp_name the unwinder can read. */
+static uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)
+{
+    uint64_t t = mm_static(im->space, 512);
+    uint64_t n = mm_static(im->space, strlen(tp_name) + 1);
+    (void)mm_space_write(im->space, n, tp_name, strlen(tp_name) + 1);
+    mm_space_put64(im->space, t + (uint64_t)im->l->type_name, n);
+    mm_space_put64(im->space, t + (uint64_t)im->l->type_base, base);
+    return t;
+}
+
+uint64_t mm_fab_str(mm_image *im, const char *s)
+{
+    const uw_layout *l = im->l;
+    size_t n = strlen(s);
+    uint64_t a = mm_alloc(im->space, (size_t)l->unicode_ascii_data + n + 1);
+    uint32_t state = (uint32_t)l->unicode_compact_mask | (1u << l->unicode_kind_shift) |
+                     (uint32_t)l->unicode_ascii_mask;
+    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.types.str);
+    mm_space_put64(im->space, a + (uint64_t)l->unicode_length, n);
+    (void)mm_space_write(im->space, a + (uint64_t)l->unicode_state, &state, 4);
+    (void)mm_space_write(im->space, a + (uint64_t)l->unicode_ascii_data, s, n + 1);
+    return a;
+}
+
+static uint64_t mm_fab_bytes(mm_image *im, const uint8_t *b, size_t n)
+{
+    const uw_layout *l = im->l;
+    uint64_t a = mm_alloc(im->space, (size_t)l->bytes_data + n + 1);
+    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.types.bytes);
+    mm_space_put64(im->space, a + (uint64_t)l->bytes_size, n);
+    (void)mm_space_write(im->space, a + (uint64_t)l->bytes_data, b, n);
+    return a;
+}
+
+uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                     int n)
+{
+    const uw_layout *l = im->l;
+    uint8_t *tab = malloc((size_t)n * 2 + 2), *code = malloc((size_t)n * 2 + 4);
+    uint64_t a, q;
+    int i;
+
+    /* one "no column" entry per unit, each one line further (delta +1:
+     * svarint 2), the first at firstlineno (delta 0) */
+    for (i = 0; i < n; i++) {
+        tab[2 * i] = 0x80 | (13 << 3);
+        tab[2 * i + 1] = i == 0 ? 0 : 2;
+        code[2 * i] = (uint8_t)l->opcode_resume;
+        code[2 * i + 1] = 3;
+    }
+    /* One more RESUME after the last unit: an await on the last line is
+     * followed by one, as in real bytecode. */
+    code[2 * n] = (uint8_t)l->opcode_resume;
+    code[2 * n + 1] = 3;
+    a = mm_alloc(im->space, (size_t)l->code_size + 2 * (size_t)n + 4);
+    q = mm_fab_str(im, qualname);
+    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
+    mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
+    mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, 2 * (size_t)n));
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
+    mm_space_put64(im->space, a + (uint64_t)l->code_units, (uint64_t)n + 1);
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 2 * (size_t)n + 2);
+    free(tab);
+    free(code);
+    return a;
+}
+
+uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index)
+{
+    return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)index;
+}
+
+size_t mm_fab_coro_size(const mm_image *im)
+{
+    return (size_t)im->l->gen_iframe + (size_t)im->l->frame_size + 8 * 8;
+}
+
+size_t mm_fab_task_size(const mm_image *im)
+{
+    return (size_t)im->al->task_size;
+}
+
+/* A one-entry dict {key: value} (combined table, str keys). */
+static uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value)
+{
+    const uw_layout *l = im->l;
+    uint64_t d = mm_alloc(im->space, 64);
+    uint64_t k = mm_alloc(im->space, (size_t)l->dictkeys_indices + 8 + 8 * (size_t)l->dictuentry_size);
+    uint8_t b;
+    int64_t one = 1;
+    uint64_t e = k + (uint64_t)l->dictkeys_indices + 8;
+
+    mm_space_put64(im->space, d + (uint64_t)l->object_type, im->target.types.dict);
+    mm_space_put64(im->space, d + (uint64_t)l->dict_used, 1);
+    mm_space_put64(im->space, d + (uint64_t)l->dict_keys, k);
+    b = 3;
+    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_log2_size, &b, 1);
+    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_log2_index_bytes, &b, 1);
+    b = (uint8_t)l->dictkeys_kind_unicode;
+    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_kind, &b, 1);
+    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_nentries, &one, 8);
+    mm_space_put64(im->space, e + (uint64_t)l->dictuentry_key, mm_fab_str(im, key));
+    mm_space_put64(im->space, e + (uint64_t)l->dictuentry_value, value);
+    return d;
+}
+
+int mm_fab_process(mm_space *space, int minor, mm_image *im)
+{
+    const uw_layout *l;
+    uint64_t none;
+    int rc;
+
+    memset(im, 0, sizeof *im);
+    im->space = space;
+    im->l = l = uw_layout_for_minor(minor);
+    im->al = uw_asyncio_layout_for_minor(minor);
+    if (l == NULL || im->al == NULL)
+        return UW_ERR_UNSUPPORTED_VERSION;
+    /* Type objects and singletons live in the image (static data). */
+    im->target.layout = l;
+    im->target.py_version = 0x030000f0ull | ((uint64_t)minor << 16);
+    im->target.code_type = mm_fab_type(im, "code", 0);
+    im->target.types.str = mm_fab_type(im, "str", 0);
+    im->target.types.bytes = mm_fab_type(im, "bytes", 0);
+    im->target.types.dict = mm_fab_type(im, "dict", 0);
+    im->target.types.set = mm_fab_type(im, "set", 0);
+    im->target.types.long_ = mm_fab_type(im, "int", 0);
+    im->target.types.coro = mm_fab_type(im, "coroutine", 0);
+    im->target.types.gen = mm_fab_type(im, "generator", 0);
+    im->target.types.asyncgen = mm_fab_type(im, "async_generator", 0);
+    im->target.types.asend = mm_fab_type(im, "async_generator_asend", 0);
+    im->target.types.weakref = mm_fab_type(im, "weakref.ReferenceType", 0);
+    none = mm_static(space, 64);
+    im->target.types.none = none;
+    im->set_dummy = mm_static(space, 64);
+    im->target.types.set_dummy = im->set_dummy;
+    im->future_type = mm_fab_type(im, "_asyncio.Future", 0);
+    im->task_type = mm_fab_type(im, "_asyncio.Task", im->future_type);
+
+    im->runtime = mm_static(space, (size_t)l->runtime_size);
+    im->target.runtime_addr = im->runtime;
+    im->interp = mm_static(space, (size_t)l->interp_size);
+    mm_space_put64(space, im->runtime + (uint64_t)l->runtime_interpreters_head, im->interp);
+    im->tstate = mm_alloc(space, 1024);
+    mm_space_put64(space, im->interp + (uint64_t)l->interp_threads_head, im->tstate);
+    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_interp, im->interp);
+    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_native_thread_id, 4242);
+    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_thread_id, 0x7f0000004242ull);
+    if (l->tstate_cframe != UW_ABSENT) {
+        uint64_t cf = mm_alloc(space, 64);
+        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_cframe, cf);
+        im->current_slot = cf + (uint64_t)l->cframe_current_frame;
+    } else {
+        im->current_slot = im->tstate + (uint64_t)l->tstate_current_frame;
+    }
+    im->chunk = MM_STACK_BASE;
+    rc = mm_space_map(space, im->chunk, MM_CHUNK_BYTES);
+    if (rc != 0)
+        return rc;
+    mm_space_put64(space, im->chunk + (uint64_t)l->chunk_size, MM_CHUNK_BYTES);
+    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_datastack_chunk, im->chunk);
+    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_datastack_top,
+                   im->chunk + (uint64_t)l->chunk_data + 8);
+
+    /* The running loop. */
+    im->loop = mm_alloc(space, 64);
+    if (l->tstate_asyncio_running_loop != UW_ABSENT) {
+        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_asyncio_running_loop, im->loop);
+    } else {
+        uint64_t held = im->loop;
+        if (im->al->holder_loop >= 0) {
+            held = mm_alloc(space, 32);
+            mm_space_put64(space, held + (uint64_t)im->al->holder_loop, im->loop);
+        }
+        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_dict,
+                       mm_fab_dict1(im, im->al->running_loop_key, held));
+    }
+    /* The registry: a set of Tasks. */
+    im->registry = mm_alloc(space, 256);
+    im->registry_table = mm_alloc(space, MM_REGISTRY_SLOTS * (size_t)l->setentry_size);
+    mm_space_put64(space, im->registry + (uint64_t)l->object_type, im->target.types.set);
+    mm_space_put64(space, im->registry + (uint64_t)l->set_mask, MM_REGISTRY_SLOTS - 1);
+    mm_space_put64(space, im->registry + (uint64_t)l->set_table, im->registry_table);
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * fabricate.h — lay out a CPython 3.11/3.12/3.13 process in a model
+ * address space, byte for byte as that version would, from the same layout
+ * tables the unwinder uses (src/layouts, src/asyncio_layout.c).
+ *
+ * What is fabricated: _PyRuntime with one interpreter and one thread
+ * state (3.11/3.12 reach the current frame through a _PyCFrame), the
+ * thread's data-stack chunk, code objects with names and location tables
+ * (and RESUME instructions, so await points decode as on 3.11/3.12), str
+ * objects, the type objects the unwinder checks (Task, Future, coroutine,
+ * set, dict, str, int), an event loop object, the running-loop entry
+ * (tstate dict + _RunningLoopHolder on 3.11, tstate dict on 3.12, thread
+ * state on 3.13), and a set of Tasks used as the registry root.
+ *
+ * Not fabricated yet: sys.modules and asyncio.tasks' WeakSet (the model
+ * hands the registry set to the unwinder as --tasks-root does), C-stack
+ * entry frames (3.12 trampoline, 3.13 entry frame), several interpreters.
+ */
+#ifndef TORNSTACK_MM_FABRICATE_H
+#define TORNSTACK_MM_FABRICATE_H
+
+#include <stdint.h>
+
+#include "space.h"
+#include "tornstack/asyncio_layout.h"
+#include "tornstack/layout.h"
+#include "tornstack/target.h"
+
+#define MM_REGISTRY_SLOTS 64 /* set table of the registry (mask 63) */
+#define MM_CHUNK_BYTES (16 * 1024)
+
+typedef struct mm_image {
+    mm_space *space;
+    const uw_layout *l;
+    const uw_asyncio_layout *al;
+    uw_target target;
+    uint64_t runtime, interp, tstate;
+    uint64_t current_slot; /* where the current-frame pointer lives */
+    uint64_t chunk;        /* root data-stack chunk */
+    uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
+} mm_image;
+
+/* A process of CPython 3.<minor> with an idle thread and a running loop. */
+int mm_fab_process(mm_space *space, int minor, mm_image *out);
+
+/* A compact ASCII str. */
+uint64_t mm_fab_str(mm_image *im, const char *s);
+
+/* A code object whose code unit i is on line firstlineno + i (n units),
+ * every unit a RESUME with oparg 3 (an await point on 3.11/3.12). */
+uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                     int n);
+
+/* Address of code unit `index` of a code object (an instruction pointer). */
+uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index);
+
+/* Sizes of the objects the mutator allocates. */
+size_t mm_fab_coro_size(const mm_image *im);
+size_t mm_fab_task_size(const mm_image *im);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * schedule.h — what each read of the unwinder sees.
+ *
+ * The scheduler is the model's uw_reader backend.  Before each read it lets
+ * the mutator make some stores visible, and during a multi-word read it may
+ * let more land between two 8-byte words, so one read can return a torn
+ * mix of two instants.  How many, and when, is drawn from one PRNG seeded
+ * by the scenario, so a run is reproducible from (seed, version, model,
+ * program).
+ *
+ * Memory models:
+ *   MM_TSO      x86: every read sees a prefix of the store sequence, time
+ *               never goes backwards, a multi-word read may tear at word
+ *               boundaries as time advances during the copy;
+ *   MM_BOUNDED  TSO with at most `bound` mutator operations started during
+ *               one sample (preemption bounding, k <= 3).
+ * While a sample runs the scheduler records the truth after every store
+ * that changes it: the oracle judges the sample against that history.
+ */
+#ifndef TORNSTACK_MM_SCHEDULE_H
+#define TORNSTACK_MM_SCHEDULE_H
+
+#include <stdint.h>
+
+#include "mutator.h"
+#include "tornstack/reader.h"
+
+enum { MM_TSO = 0, MM_BOUNDED = 1, MM_MODELS = 2 };
+
+typedef struct mm_sched_cfg {
+    int model;
+    int rate;     /* stores made visible per read: uniform in [0, 2*rate] */
+    int tear_pct; /* chance of stores landing between two words of a read */
+    int bound;    /* MM_BOUNDED: operations started per sample */
+} mm_sched_cfg;
+
+typedef struct mm_sched {
+    mm_mutator *m;
+    mm_space *sp;
+    mm_sched_cfg cfg;
+    uint64_t rng;
+    uw_reader reader;
+    int recording;
+    uint64_t ops_at_start;
+    mm_truth *hist;
+    size_t n_hist, cap_hist;
+    uint64_t reads, torn; /* statistics */
+} mm_sched;
+
+int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,
+                  uint64_t seed);
+void mm_sched_free(mm_sched *s);
+
+/* Let n stores land (the program runs between samples). */
+void mm_sched_run(mm_sched *s, uint64_t n);
+
+/* Start and stop recording the truth history of a sample. */
+void mm_sched_begin_sample(mm_sched *s);
+void mm_sched_end_sample(mm_sched *s);
+
+const char *mm_model_name(int model);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * space.c — pages in an open-addressing hash table keyed by page number;
+ * a bump heap with LIFO free lists per 16-byte size class (see space.h).
+ */
+#include "space.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tornstack/error.h"
+
+#define MM_CLASSES 512 /* 16-byte classes up to 8 KiB; larger: own pages */
+
+typedef struct mm_page {
+    uint64_t pno; /* page number + 1; 0 = empty slot */
+    uint8_t *mem;
+} mm_page;
+
+typedef struct mm_free_block {
+    uint64_t addr;
+    struct mm_free_block *next;
+} mm_free_block;
+
+struct mm_space {
+    mm_page *pages;
+    size_t cap, count;
+    uint64_t heap_top, image_top, big_top;
+    mm_free_block *free_lists[MM_CLASSES];
+};
+
+static size_t mm_slot(const mm_space *s, uint64_t pno)
+{
+    return (size_t)((pno * 0x9e3779b97f4a7c15ull) >> 20) & (s->cap - 1);
+}
+
+static mm_page *mm_find(const mm_space *s, uint64_t pno)
+{
+    size_t i = mm_slot(s, pno), n;
+    for (n = 0; n < s->cap; n++, i = (i + 1) & (s->cap - 1)) {
+        if (s->pages[i].pno == 0)
+            return NULL;
+        if (s->pages[i].pno == pno + 1)
+            return &s->pages[i];
+    }
+    return NULL;
+}
+
+static int mm_grow(mm_space *s)
+{
+    mm_page *old = s->pages;
+    size_t oldcap = s->cap, i;
+    s->cap = oldcap ? 2 * oldcap : 1024;
+    s->pages = calloc(s->cap, sizeof *s->pages);
+    if (s->pages == NULL)
+        return UW_ERR_NOMEM;
+    for (i = 0; i < oldcap; i++) {
+        if (old[i].pno != 0) {
+            size_t j = mm_slot(s, old[i].pno - 1);
+            while (s->pages[j].pno != 0)
+                j = (j + 1) & (s->cap - 1);
+            s->pages[j] = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+int mm_space_new(mm_space **out)
+{
+    mm_space *s = calloc(1, sizeof *s);
+    if (s == NULL || mm_grow(s) != 0) {
+        free(s);
+        return UW_ERR_NOMEM;
+    }
+    s->heap_top = MM_HEAP_BASE;
+    s->image_top = MM_IMAGE_BASE;
+    s->big_top = MM_HEAP_BASE + (1ull << 32);
+    *out = s;
+    return 0;
+}
+
+void mm_space_free(mm_space *s)
+{
+    size_t i;
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->cap; i++)
+        free(s->pages[i].mem);
+    for (i = 0; i < MM_CLASSES; i++) {
+        while (s->free_lists[i] != NULL) {
+            mm_free_block *b = s->free_lists[i];
+            s->free_lists[i] = b->next;
+            free(b);
+        }
+    }
+    free(s->pages);
+    free(s);
+}
+
+int mm_space_map(mm_space *s, uint64_t addr, size_t len)
+{
+    uint64_t p, first = addr / MM_PAGE, last = (addr + len + MM_PAGE - 1) / MM_PAGE;
+    for (p = first; p < last; p++) {
+        size_t i;
+        if (mm_find(s, p) != NULL)
+            continue;
+        if (2 * (s->count + 1) > s->cap && mm_grow(s) != 0)
+            return UW_ERR_NOMEM;
+        i = mm_slot(s, p);
+        while (s->pages[i].pno != 0)
+            i = (i + 1) & (s->cap - 1);
+        s->pages[i].mem = calloc(1, MM_PAGE);
+        if (s->pages[i].mem == NULL)
+            return UW_ERR_NOMEM;
+        s->pages[i].pno = p + 1;
+        s->count++;
+    }
+    return 0;
+}
+
+void mm_space_unmap(mm_space *s, uint64_t addr, size_t len)
+{
+    uint64_t p, first = addr / MM_PAGE, last = (addr + len + MM_PAGE - 1) / MM_PAGE;
+    /* Unmapping leaves a tombstone-free table only if rebuilt: rebuild. */
+    for (p = first; p < last; p++) {
+        mm_page *pg = mm_find(s, p);
+        if (pg != NULL) {
+            free(pg->mem);
+            pg->mem = NULL;
+        }
+    }
+    {
+        mm_page *old = s->pages;
+        size_t oldcap = s->cap, i;
+        s->pages = calloc(oldcap, sizeof *s->pages);
+        assert(s->pages != NULL);
+        s->count = 0;
+        for (i = 0; i < oldcap; i++) {
+            if (old[i].pno != 0 && old[i].mem != NULL) {
+                size_t j = mm_slot(s, old[i].pno - 1);
+                while (s->pages[j].pno != 0)
+                    j = (j + 1) & (s->cap - 1);
+                s->pages[j] = old[i];
+                s->count++;
+            }
+        }
+        free(old);
+    }
+}
+
+int mm_space_read(const mm_space *s, uint64_t addr, void *dst, size_t len)
+{
+    uint8_t *d = dst;
+    size_t done = 0;
+
+    if (addr < 4096)
+        return UW_ERR_READ_FAULT;
+    while (done < len) {
+        uint64_t a = addr + done;
+        const mm_page *pg;
+        size_t off, n;
+        if (a < addr) /* wrapped */
+            return done ? UW_ERR_READ_SHORT : UW_ERR_READ_FAULT;
+        pg = mm_find(s, a / MM_PAGE);
+        if (pg == NULL)
+            return done ? UW_ERR_READ_SHORT : UW_ERR_READ_FAULT;
+        off = (size_t)(a % MM_PAGE);
+        n = MM_PAGE - off < len - done ? MM_PAGE - off : len - done;
+        memcpy(d + done, pg->mem + off, n);
+        done += n;
+    }
+    return 0;
+}
+
+int mm_space_write(mm_space *s, uint64_t addr, const void *src, size_t len)
+{
+    const uint8_t *p = src;
+    size_t done = 0;
+    while (done < len) {
+        uint64_t a = addr + done;
+        mm_page *pg = mm_find(s, a / MM_PAGE);
+        size_t off, n;
+        if (pg == NULL)
+            return UW_ERR_READ_FAULT;
+        off = (size_t)(a % MM_PAGE);
+        n = MM_PAGE - off < len - done ? MM_PAGE - off : len - done;
+        memcpy(pg->mem + off, p + done, n);
+        done += n;
+    }
+    return 0;
+}
+
+void mm_space_put64(mm_space *s, uint64_t addr, uint64_t v)
+{
+    int rc = mm_space_write(s, addr, &v, 8);
+    assert(rc == 0);
+    (void)rc;
+}
+
+uint64_t mm_space_get64(const mm_space *s, uint64_t addr)
+{
+    uint64_t v = 0;
+    (void)mm_space_read(s, addr, &v, 8);
+    return v;
+}
+
+uint64_t mm_alloc(mm_space *s, size_t size)
+{
+    size_t cls = (size + 15) / 16;
+    uint64_t a;
+    uint8_t zero[256];
+
+    if (size == 0)
+        cls = 1;
+    if (cls < MM_CLASSES && s->free_lists[cls] != NULL) {
+        mm_free_block *b = s->free_lists[cls];
+        size_t done = 0;
+        a = b->addr;
+        s->free_lists[cls] = b->next;
+        free(b);
+        memset(zero, 0, sizeof zero);
+        while (done < cls * 16) { /* reuse: zeroed as the allocator would */
+            size_t n = cls * 16 - done < sizeof zero ? cls * 16 - done : sizeof zero;
+            (void)mm_space_write(s, a + done, zero, n);
+            done += n;
+        }
+        return a;
+    }
+    if (cls >= MM_CLASSES) {
+        a = s->big_top;
+        s->big_top += (size + 2 * MM_PAGE - 1) & ~(uint64_t)(MM_PAGE - 1);
+    } else {
+        a = s->heap_top;
+        s->heap_top += cls * 16;
+    }
+    if (mm_space_map(s, a, cls * 16) != 0)
+        return 0;
+    return a;
+}
+
+void mm_free(mm_space *s, uint64_t addr, size_t size)
+{
+    size_t cls = (size + 15) / 16;
+    mm_free_block *b;
+    if (addr == 0 || cls == 0 || cls >= MM_CLASSES)
+        return;
+    b = malloc(sizeof *b);
+    if (b == NULL)
+        return;
+    b->addr = addr;
+    b->next = s->free_lists[cls];
+    s->free_lists[cls] = b;
+}
+
+uint64_t mm_static(mm_space *s, size_t size)
+{
+    uint64_t a = s->image_top;
+    s->image_top += (size + 63) & ~(uint64_t)63;
+    if (mm_space_map(s, a, size) != 0)
+        return 0;
+    return a;
+}

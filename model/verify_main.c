@@ -1,0 +1,166 @@
+/*
+ * tornstack-verify — the main job: run the unwinder against simulated
+ * programs under each memory model and report what the oracle finds.
+ *
+ *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]
+ *                    [--samples N] [--seed S] [--policy default|full-task-unwind|
+ *                    no-split|no-skip|all]
+ *
+ * (`tornstack verify ...` runs this program.)  Prints, per version x model
+ * and policy: samples, Task readings, emitted, skipped per reason, leaks,
+ * bogus stacks, depth and read-bound violations, reads and bytes per sample,
+ * and samples verified per second.  Exits 1 on any violation, whatever the
+ * policy (the earlier policies are expected to fail), 2 on bad usage.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "campaign.h"
+#include "tornstack/error.h"
+
+static const char *policy_names[4] = {"default", "full-task-unwind", "no-split", "no-skip"};
+
+static void policy_of(int p, uw_task_options *o)
+{
+    uw_task_options_default(o);
+    if (p == 1)
+        o->task_depth = 0;
+    else if (p == 2)
+        o->split = 0;
+    else if (p == 3)
+        o->skip = 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int usage(void)
+{
+    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
+          "                        [--samples N] [--seed S]\n"
+          "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n",
+          stderr);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED};
+    int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
+    uint64_t samples = 60000, seed = 1, violations = 0;
+    mm_verdict per_policy[4];
+
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL)
+            return usage();
+        if (strcmp(argv[i], "--python") == 0) {
+            if (strcmp(v, "all") != 0) {
+                if (strncmp(v, "3.", 2) != 0 || atoi(v + 2) < 11 || atoi(v + 2) > 13)
+                    return usage();
+                minors[0] = atoi(v + 2);
+                n_minor = 1;
+            }
+        } else if (strcmp(argv[i], "--model") == 0) {
+            if (strcmp(v, "tso") == 0) {
+                models[0] = MM_TSO;
+                n_model = 1;
+            } else if (strcmp(v, "bounded") == 0) {
+                models[0] = MM_BOUNDED;
+                n_model = 1;
+            } else if (strcmp(v, "all") != 0) {
+                return usage();
+            }
+        } else if (strcmp(argv[i], "--samples") == 0) {
+            samples = strtoull(v, NULL, 10);
+            if (samples == 0)
+                return usage();
+        } else if (strcmp(argv[i], "--seed") == 0) {
+            seed = strtoull(v, NULL, 0);
+        } else if (strcmp(argv[i], "--policy") == 0) {
+            for (p = 0; p < 4 && strcmp(v, policy_names[p]) != 0; p++)
+                ;
+            if (strcmp(v, "all") == 0) {
+                pol_lo = 0;
+                pol_hi = 3;
+            } else if (p == 4) {
+                return usage();
+            } else {
+                pol_lo = pol_hi = p;
+            }
+        } else {
+            return usage();
+        }
+        i++;
+    }
+    memset(per_policy, 0, sizeof per_policy);
+    printf("tornstack verify: seed %" PRIu64 ", %" PRIu64 " samples per version x model x policy\n",
+           seed, samples);
+    printf("%-7s %-8s %-17s %9s %9s %8s %8s %6s %6s %6s %9s %9s %9s\n", "python", "model",
+           "policy", "samples", "emitted", "skipped", "skip%", "leaks", "bogus", "other",
+           "reads/s", "bytes/s", "samples/s");
+    for (p = pol_lo; p <= pol_hi; p++) {
+        uw_task_options pol;
+        policy_of(p, &pol);
+        for (mi = 0; mi < n_minor; mi++) {
+            for (mo = 0; mo < n_model; mo++) {
+                mm_verdict v;
+                uint64_t rng = seed ^ ((uint64_t)minors[mi] << 40) ^ ((uint64_t)models[mo] << 48);
+                double t0 = now_s(), dt;
+                memset(&v, 0, sizeof v);
+                while (v.samples < samples) {
+                    uint8_t bytes[20];
+                    mm_scenario sc;
+                    int b;
+                    for (b = 0; b < 20; b++) {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        bytes[b] = (uint8_t)(rng >> 24);
+                    }
+                    mm_scenario_decode(bytes, sizeof bytes, minors[mi], models[mo], &sc);
+                    if (mm_scenario_run(&sc, &pol, &v) != 0) {
+                        fprintf(stderr, "verify: scenario failed to run\n");
+                        return 1;
+                    }
+                }
+                dt = now_s() - t0;
+                printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
+                       " %6" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
+                       minors[mi], mm_model_name(models[mo]), policy_names[p], v.samples,
+                       v.emitted, v.skipped, v.tasks ? 100.0 * (double)v.skipped / (double)v.tasks : 0.0,
+                       v.leaks, v.bogus + v.bogus_pure, v.depth + v.reads_over + v.bad_skips,
+                       (double)v.calls / (double)v.samples, (double)v.bytes / (double)v.samples,
+                       (double)v.samples / dt);
+                if (mm_verdict_violations(&v) != 0 && v.first[0] != '\0')
+                    printf("        first violation: %s\n", v.first);
+                for (i = 1; i < UW_REASON_SLOTS; i++)
+                    if (v.skips[i] != 0)
+                        printf("        skipped %s: %" PRIu64 "\n", uw_errname(-i), v.skips[i]);
+                mm_verdict_add(&per_policy[p], &v);
+                violations += mm_verdict_violations(&v);
+            }
+        }
+    }
+    if (pol_hi > pol_lo) {
+        printf("\npolicy comparison (all versions and models):\n%-17s %10s %10s %10s %12s\n",
+               "policy", "leaks", "bogus", "skip%", "reads/sample");
+        for (p = pol_lo; p <= pol_hi; p++) {
+            const mm_verdict *v = &per_policy[p];
+            printf("%-17s %10" PRIu64 " %10" PRIu64 " %9.3f%% %12.1f\n", policy_names[p], v->leaks,
+                   v->bogus + v->bogus_pure,
+                   v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+                   v->samples ? (double)v->calls / (double)v->samples : 0.0);
+        }
+    }
+    printf("%s: %" PRIu64 " violations\n", violations ? "FAILED" : "verified", violations);
+    return violations ? 1 : 0;
+}
