@@ -41,8 +41,6 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     out->gap = 1 + z[19] % 64;
 }
 
-unsigned mm_scenario_counter; /* debugging aid: index of the running scenario */
-
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v)
 {
     mm_space *sp = NULL;
@@ -57,7 +55,6 @@ int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_ver
     int rc;
 
     uw_sample_init(&s);
-    mm_scenario_counter++;
     rc = mm_space_new(&sp);
     if (rc == 0)
         rc = mm_fab_process(sp, sc->minor, &im);

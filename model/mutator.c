@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-extern unsigned mm_scenario_counter;
 
 #include "tornstack/error.h"
 
-enum { EV_NONE = 0, EV_LINK, EV_UNLINK, EV_NEW, EV_DONE, EV_LINE };
+enum { EV_NONE = 0, EV_LINK, EV_UNLINK, EV_NEW, EV_DONE, EV_LINE, EV_EXEC };
 
 #define MM_LINES 8    /* code units (lines) per code object */
 #define MM_SLOTS 10   /* data-stack frame slots used */
@@ -31,6 +30,7 @@ typedef struct mm_coro {
 
 typedef struct mm_task {
     int alive;
+    int executing; /* root coroutine marked executing (visible state) */
     uint64_t obj, future, name;
     int depth;
     mm_coro c[MM_MAX_CHAIN];
@@ -166,13 +166,6 @@ static void mm_op_create(mm_mutator *m, int i, int depth)
     mm_push(m, t->future + (uint64_t)l->object_type, m->im->future_type, 8);
     for (k = 0; k < depth; k++) {
         t->c[k].obj = mm_alloc(m->sp, mm_fab_coro_size(m->im));
-        if (getenv("MM_TRACE")) {
-            int j, q;
-            for (j = 0; j < MM_MAX_TASKS; j++)
-                for (q = 0; q < m->task[j].depth; q++)
-                    if (j != i && m->task[j].alive && m->task[j].c[q].obj == t->c[k].obj)
-                        fprintf(stderr, "DOUBLE: slot %d coro %d reuses live slot %d coro %d at %llx (ops %llu)\n", i, k, j, q, (unsigned long long)t->c[k].obj, (unsigned long long)m->ops);
-        }
         t->c[k].code = m->fam_code[i][k];
         t->c[k].line = mm_rand_line(m, t->c[k].code);
     }
@@ -222,12 +215,18 @@ static void mm_op_step(mm_mutator *m, int i, int complete)
     mm_call(m, 6, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
     for (k = 0; k < t->depth; k++) {                /* resume, root first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
+        mm_store *st;
         if (l->py_minor == 11) {
             mm_push(m, f + (uint64_t)l->frame_previous, m->current, 8);
-            mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing, 1);
+            st = mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing, 1);
         } else {
-            mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing, 1);
+            st = mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing, 1);
             mm_push(m, f + (uint64_t)l->frame_previous, m->current, 8);
+        }
+        if (k == 0) {
+            st->ev = EV_EXEC;
+            st->task = (int8_t)i;
+            st->index = 1;
         }
         mm_ev_link(m, f, t->c[k].code, t->c[k].line, i);
     }
@@ -240,8 +239,14 @@ static void mm_op_step(mm_mutator *m, int i, int complete)
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
         uint64_t prev = k > 0 ? t->c[k - 1].obj + (uint64_t)l->gen_iframe : m->slot[6];
         if (complete) {
+            mm_store *st;
             mm_ev_unlink(m, prev);
-            mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
+            st = mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
+            if (k == 0) {
+                st->ev = EV_EXEC;
+                st->task = (int8_t)i;
+                st->index = 0;
+            }
             mm_push(m, f + (uint64_t)l->frame_previous, 0, 8);
         } else {
             mm_store *s;
@@ -253,7 +258,12 @@ static void mm_op_step(mm_mutator *m, int i, int complete)
             s->index = (int8_t)k;
             s->frame.line = line;
             t->c[k].line = line;
-            mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)mm_suspended_state(l), 1);
+            s = mm_push(m, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)mm_suspended_state(l), 1);
+            if (k == 0) {
+                s->ev = EV_EXEC;
+                s->task = (int8_t)i;
+                s->index = 0;
+            }
             mm_ev_unlink(m, prev);
             mm_push(m, f + (uint64_t)l->frame_previous, 0, 8);
         }
@@ -324,6 +334,9 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
     case EV_DONE:
         m->vis[s->task].alive = 0;
         break;
+    case EV_EXEC:
+        m->vis[s->task].executing = s->index;
+        break;
     case EV_LINE: {
         /* the coroutine's frame moved to a new line: in the chain, and on
          * the thread stack while it is still linked there */
@@ -333,8 +346,6 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
         for (q = 0; q < m->n_stack; q++)
             if (m->stack[q].addr == f)
                 m->stack[q].line = s->frame.line;
-        if (getenv("MM_TRACE") && (s->addr & ~(uint64_t)0xff) == (strtoull(getenv("MM_TRACE"), NULL, 16) & ~(uint64_t)0xff))
-            fprintf(stderr, "t=%llu EV_LINE task %d k %d line %d value %llx\n", (unsigned long long)m->time, s->task, s->index, s->frame.line, (unsigned long long)s->value);
         break;
     }
     default:
@@ -344,8 +355,6 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
 
 static void mm_apply(mm_mutator *m, const mm_store *s)
 {
-    if (getenv("MM_TRACE") && s->addr >= strtoull(getenv("MM_TRACE"), NULL, 16) && s->addr < strtoull(getenv("MM_TRACE"), NULL, 16) + 80)
-        fprintf(stderr, "sc%u t=%llu store +%llu = %llx ev %d task %d\n", mm_scenario_counter, (unsigned long long)m->time, (unsigned long long)(s->addr - strtoull(getenv("MM_TRACE"), NULL, 16)), (unsigned long long)s->value, s->ev, s->task);
     int rc = mm_space_write(m->sp, s->addr, &s->value, s->len);
     assert(rc == 0);
     (void)rc;
@@ -365,22 +374,6 @@ int mm_mutator_step(mm_mutator *m)
     m->q_head = (m->q_head + 1) % MM_QUEUE;
     m->q_len--;
     mm_apply(m, &s);
-    if (getenv("MM_SELFCHECK") && m->q_len == 0) {
-        int i, k;
-        for (i = 0; i < MM_MAX_TASKS; i++) {
-            const mm_task *t = &m->vis[i];
-            if (!t->alive)
-                continue;
-            for (k = 0; k < t->depth; k++) {
-                uint64_t f = t->c[k].obj + (uint64_t)m->l->gen_iframe;
-                uint64_t ip = mm_space_get64(m->sp, f + (uint64_t)m->l->frame_instr);
-                uint64_t want = mm_fab_ip(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code));
-                if (ip != want || mm_space_get64(m->sp, f + (uint64_t)m->l->frame_code) != t->c[k].code)
-                    fprintf(stderr, "SELFCHECK t=%llu task %d coro %d: memory ip %llx, truth %llx (line %d)\n",
-                            (unsigned long long)m->time, i, k, (unsigned long long)ip, (unsigned long long)want, t->c[k].line);
-            }
-        }
-    }
     return s.ev != EV_NONE ? 2 : 0;
 }
 
@@ -416,6 +409,7 @@ void mm_mutator_truth(const mm_mutator *m, mm_truth *out)
         if (!t->alive)
             continue;
         out->task_addr[i] = t->obj;
+        out->executing[i] = t->executing;
         for (k = m->n_stack - 1; k >= 0; k--) {
             if (m->stack[k].owner == i && out->n[i] < MM_MAX_FRAMES)
                 out->f[i][out->n[i]++] = m->stack[k];

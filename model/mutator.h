@@ -51,7 +51,8 @@ typedef struct mm_tframe {
 typedef struct mm_truth {
     uint64_t time;
     uint64_t task_addr[MM_MAX_TASKS]; /* 0: no Task in this slot */
-    int running[MM_MAX_TASKS];
+    int running[MM_MAX_TASKS];   /* its root coroutine frame is on the stack */
+    int executing[MM_MAX_TASKS]; /* its root coroutine is marked executing */
     int n[MM_MAX_TASKS];
     mm_tframe f[MM_MAX_TASKS][MM_MAX_FRAMES]; /* own stack, innermost first */
     int n_loop;

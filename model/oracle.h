@@ -11,7 +11,8 @@
  *     instant, and the thread's pure Python stack equals the loop's at some
  *     instant (otherwise: a bogus stack);
  * (d) every skip's reason is consistent with the history (a Task skipped as
- *     "running but not on the stack" was running at some instant).
+ *     "running but not on the stack" was on the stack, or marked executing,
+ *     at some instant).
  */
 #ifndef TORNSTACK_MM_ORACLE_H
 #define TORNSTACK_MM_ORACLE_H

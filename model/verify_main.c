@@ -5,6 +5,8 @@
  *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]
  *                    [--samples N] [--seed S] [--policy default|full-task-unwind|
  *                    no-split|no-skip|all]
+ *   tornstack-verify --replay FILE [--policy P]   (a scenario file, e.g. one
+ *                    written by a failing property test)
  *
  * (`tornstack verify ...` runs this program.)  Prints, per version x model
  * and policy: samples, Task readings, emitted, skipped per reason, leaks,
@@ -42,11 +44,58 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Replay one scenario file: its bytes decode to version, model, program
+ * and schedule exactly as when it was written. */
+static int replay(const char *path, int pol)
+{
+    uint8_t bytes[64];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    mm_scenario sc;
+    mm_verdict v;
+    uw_task_options o;
+    int i;
+
+    if (f == NULL) {
+        fprintf(stderr, "tornstack verify: cannot read %s\n", path);
+        return 2;
+    }
+    n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    if (n == 0) {
+        fprintf(stderr, "tornstack verify: %s is empty\n", path);
+        return 2;
+    }
+    mm_scenario_decode(bytes, n, -1, -1, &sc);
+    policy_of(pol, &o);
+    memset(&v, 0, sizeof v);
+    printf("scenario %s: python 3.%d, model %s (rate %d, tear %d%%, bound %d), %d tasks "
+           "(p_sync %d, p_complete %d, p_create %d), seed %" PRIu64 ", %u samples, policy %s\n",
+           path, sc.minor, mm_model_name(sc.sched.model), sc.sched.rate, sc.sched.tear_pct,
+           sc.sched.bound, sc.prog.n_tasks, sc.prog.p_sync, sc.prog.p_complete,
+           sc.prog.p_create, sc.seed, sc.samples, policy_names[pol]);
+    if (mm_scenario_run(&sc, &o, &v) != 0) {
+        fprintf(stderr, "tornstack verify: scenario failed to run\n");
+        return 1;
+    }
+    printf("samples %" PRIu64 ", task readings %" PRIu64 ", emitted %" PRIu64 ", skipped %" PRIu64
+           ", leaks %" PRIu64 ", bogus %" PRIu64 ", other %" PRIu64 "\n",
+           v.samples, v.tasks, v.emitted, v.skipped, v.leaks, v.bogus + v.bogus_pure,
+           v.depth + v.reads_over + v.bad_skips);
+    for (i = 1; i < UW_REASON_SLOTS; i++)
+        if (v.skips[i] != 0)
+            printf("skipped %s: %" PRIu64 "\n", uw_errname(-i), v.skips[i]);
+    if (v.first[0] != '\0')
+        printf("first violation: %s\n", v.first);
+    return mm_verdict_violations(&v) ? 1 : 0;
+}
+
 static int usage(void)
 {
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
           "                        [--samples N] [--seed S]\n"
-          "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n",
+          "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
+          "       tornstack verify --replay FILE [--policy P]\n",
           stderr);
     return 2;
 }
@@ -57,6 +106,7 @@ int main(int argc, char **argv)
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
     uint64_t samples = 60000, seed = 1, violations = 0;
     mm_verdict per_policy[4];
+    const char *replay_file = NULL;
 
     for (i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -83,6 +133,8 @@ int main(int argc, char **argv)
             samples = strtoull(v, NULL, 10);
             if (samples == 0)
                 return usage();
+        } else if (strcmp(argv[i], "--replay") == 0) {
+            replay_file = v;
         } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(v, NULL, 0);
         } else if (strcmp(argv[i], "--policy") == 0) {
@@ -101,6 +153,8 @@ int main(int argc, char **argv)
         }
         i++;
     }
+    if (replay_file != NULL)
+        return replay(replay_file, pol_lo);
     memset(per_policy, 0, sizeof per_policy);
     printf("tornstack verify: seed %" PRIu64 ", %" PRIu64 " samples per version x model x policy\n",
            seed, samples);
@@ -142,6 +196,10 @@ int main(int argc, char **argv)
                        (double)v.samples / dt);
                 if (mm_verdict_violations(&v) != 0 && v.first[0] != '\0')
                     printf("        first violation: %s\n", v.first);
+                if (v.depth + v.reads_over + v.bad_skips != 0)
+                    printf("        depth %" PRIu64 ", over the read bound %" PRIu64
+                           ", skip reason inconsistent %" PRIu64 "\n",
+                           v.depth, v.reads_over, v.bad_skips);
                 for (i = 1; i < UW_REASON_SLOTS; i++)
                     if (v.skips[i] != 0)
                         printf("        skipped %s: %" PRIu64 "\n", uw_errname(-i), v.skips[i]);

@@ -999,63 +999,76 @@ static void uw_validate(uw_tasks *t)
     const uw_layout *l = t->l;
     const uw_asyncio_layout *al = t->al;
     const size_t win = (size_t)l->gen_iframe + (size_t)l->frame_size;
+    /* Task fields fut_state .. task_coro in one piece */
+    const size_t lo = (size_t)(al->fut_state < al->task_coro ? al->fut_state : al->task_coro);
+    const size_t hi = (size_t)(al->fut_state > al->task_coro ? al->fut_state + 4 : al->task_coro + 8);
     size_t i, k, n = 0, cap = 2 * UW_LIMIT_TASKS;
     uint8_t *out = t->buf; /* scratch, UW_LIMIT_TASKS * window bytes */
     size_t used = 0, room = UW_LIMIT_TASKS * (size_t)UW_CORO_WINDOW;
 
-    for (i = 0; i < t->n_work && n + 2 < cap; i++) {
+    for (i = 0; i < t->n_work && n + 1 < cap; i++) {
         uw_task_work *w = &t->work[i];
         if (w->skipped != 0)
             continue;
-        if (used + 16 > room)
-            break;
-        t->iov[n++] = (uw_iov){w->addr + (uint64_t)al->fut_state, out + used, 4, 0};
-        t->iov[n++] = (uw_iov){w->addr + (uint64_t)al->task_coro, out + used + 8, 8, 0};
-        used += 16;
+        if (used + (hi - lo) > room) {
+            w->skipped = UW_SKIP_TASK_CHANGED; /* cannot check it: do not trust it */
+            continue;
+        }
+        t->iov[n++] = (uw_iov){w->addr + lo, out + used, hi - lo, 0};
+        used += hi - lo;
         if (w->on_stack)
             continue;
-        for (k = 0; k < w->n_cf && n + 2 < cap && used + win + 8 <= room; k++) {
+        for (k = 0; k < w->n_cf; k++) {
             size_t c = w->first_cf + k;
             uint64_t coro = t->cf_addr[c] - (uint64_t)l->gen_iframe;
             int32_t stacktop;
-            t->iov[n++] = (uw_iov){coro, out + used, win, 0};
-            used += win;
+            size_t len = win;
             memcpy(&stacktop, t->cf_bytes + c * (size_t)l->frame_size + l->frame_stacktop, 4);
-            if (k + 1 < w->n_cf && stacktop >= 1 && stacktop <= (1 << 20))
-                t->iov[n++] = (uw_iov){t->cf_addr[c] + (uint64_t)l->frame_localsplus +
-                                           8u * (uint64_t)(stacktop - 1),
-                                       out + used, 8, 0};
-            else
-                t->iov[n++] = (uw_iov){0, out + used, 0, 0};
-            used += 8;
+            /* the awaitee too, when it lies close to the frame */
+            if (k + 1 < w->n_cf && stacktop >= 1 && stacktop <= 16)
+                len = (size_t)l->gen_iframe + (size_t)l->frame_localsplus + 8u * (size_t)stacktop;
+            if (len < win)
+                len = win;
+            if (n + 1 >= cap || used + len > room) {
+                w->skipped = UW_SKIP_TASK_CHANGED;
+                break;
+            }
+            t->iov[n++] = (uw_iov){coro, out + used, len, 0};
+            used += len;
         }
     }
     (void)uw_readv(t->r, t->iov, n);
     n = 0;
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
+        const uint8_t *tb;
         int32_t st;
-        int ok = 1;
+        int ok;
         if (w->skipped != 0)
             continue;
-        if (t->iov[n].status != 0 || t->iov[n + 1].status != 0)
-            ok = 0;
-        memcpy(&st, t->iov[n].dst, 4);
-        ok = ok && st == al->state_pending && uw_t64(t->iov[n + 1].dst) == w->coro;
-        n += 2;
+        tb = t->iov[n].dst;
+        memcpy(&st, tb + (al->fut_state - (int32_t)lo), 4);
+        ok = t->iov[n].status == 0 && st == al->state_pending &&
+             uw_t64(tb + (al->task_coro - (int32_t)lo)) == w->coro;
+        n++;
         if (!w->on_stack) {
             for (k = 0; k < w->n_cf; k++) {
                 size_t c = w->first_cf + k;
                 const uint8_t *co = t->iov[n].dst, *f = co + l->gen_iframe;
-                const uw_iov *yf = &t->iov[n + 1];
-                ok = ok && t->iov[n].status == 0 && (int8_t)co[l->gen_frame_state] == t->cf_state[c] &&
-                     memcmp(f + l->frame_instr,
-                            t->cf_bytes + c * (size_t)l->frame_size + l->frame_instr, 8) == 0 &&
-                     memcmp(f + l->frame_code,
-                            t->cf_bytes + c * (size_t)l->frame_size + l->frame_code, 8) == 0;
-                if (k + 1 < w->n_cf)
-                    ok = ok && yf->len == 8 && yf->status == 0 && uw_t64(yf->dst) == t->cf_yf[c];
-                n += 2;
+                const uint8_t *mine = t->cf_bytes + c * (size_t)l->frame_size;
+                int32_t stacktop;
+                ok = ok && t->iov[n].status == 0 &&
+                     (int8_t)co[l->gen_frame_state] == t->cf_state[c] &&
+                     memcmp(f + l->frame_instr, mine + l->frame_instr, 8) == 0 &&
+                     memcmp(f + l->frame_code, mine + l->frame_code, 8) == 0;
+                memcpy(&stacktop, mine + l->frame_stacktop, 4);
+                if (ok && k + 1 < w->n_cf) {
+                    size_t at = (size_t)l->gen_iframe + (size_t)l->frame_localsplus +
+                                8u * (size_t)(stacktop - 1);
+                    ok = stacktop >= 1 && at + 8 <= t->iov[n].len &&
+                         uw_t64(co + at) == t->cf_yf[c];
+                }
+                n++;
             }
         }
         if (!ok)

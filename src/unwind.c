@@ -97,6 +97,13 @@ struct uw_unwinder {
     uint64_t last_interp, last_tstate;
 
     uw_frame_rec recs[UW_LIMIT_FRAMES];
+    /* Every frame a thread walk visited, as read: checked again at the end. */
+    uint64_t visited[UW_LIMIT_FRAMES];
+    uint8_t *visited_bytes, *recheck_bytes;
+    size_t n_visited;
+    uint8_t *recheck_chunk; /* the current chunk, read again */
+    size_t recheck_cap;
+    uw_iov recheck_iov[UW_LIMIT_FRAMES + 2];
     /* Code resolution scratch; the first UW_PF_CODES slots of code_buf
      * hold prefetched code objects. */
     uint64_t batch_addr[UW_LIMIT_FRAMES];
@@ -144,8 +151,13 @@ int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out)
         return UW_ERR_BAD_LAYOUT;
     }
     u->code_buf = malloc((size_t)(UW_PF_CODES + UW_LIMIT_FRAMES) * (size_t)u->l->code_size);
-    if (u->code_buf == NULL || uw_code_cache_init(&u->cache) != 0) {
+    u->visited_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);
+    u->recheck_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);
+    if (u->code_buf == NULL || u->visited_bytes == NULL || u->recheck_bytes == NULL ||
+        uw_code_cache_init(&u->cache) != 0) {
         free(u->code_buf);
+        free(u->visited_bytes);
+        free(u->recheck_bytes);
         free(u);
         return UW_ERR_NOMEM;
     }
@@ -163,6 +175,9 @@ void uw_unwinder_free(uw_unwinder *u)
     for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         free(u->chunks[i].buf);
     free(u->code_buf);
+    free(u->visited_bytes);
+    free(u->recheck_bytes);
+    free(u->recheck_chunk);
     free(u);
 }
 
@@ -341,6 +356,11 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
         rc = uw_frame_get(u, addr, fb);
         if (rc != 0)
             break;
+        if (u->n_visited < UW_LIMIT_FRAMES) {
+            u->visited[u->n_visited] = addr;
+            memcpy(u->visited_bytes + u->n_visited * UW_FRAME_BUF, fb, (size_t)l->frame_size);
+            u->n_visited++;
+        }
         owner = fb[l->frame_owner];
         code = uw_u64(fb + l->frame_code);
         if (owner == l->owner_thread)
@@ -658,6 +678,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
 
     uw_walk_reset(u);
     u->last_plain = 0;
+    u->n_visited = 0;
     pf = uw_pf_entry(u, ts);
     if (l->tstate_cframe != UW_ABSENT) {
         i_cframe = niov;
@@ -723,24 +744,70 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         u->next_chunk = uw_u64(u->chunks[0].buf + l->chunk_previous);
     }
     rc = uw_walk_chain(u, first, u->max_depth, s, th);
-    /* The frames were read over a stretch of time: if the current frame
-     * moved meanwhile, a `previous` may lead into a slot reused by another
-     * frame since, mixing two instants.  Read the pointer again; a walk it
-     * no longer describes is torn (and retried). */
+    /* The frames were read over a stretch of time, so a `previous` may lead
+     * into a slot that another frame has reused since: a stack mixing two
+     * instants.  Read the current-frame pointer and every frame the walk
+     * visited again, in one vectored read (the chunk's frames coalesce into
+     * one span): if anything changed, the walk is torn (and retried).  A
+     * change that reverted in between (ABA) escapes; the model measures how
+     * often (docs/model.md). */
     if (rc == 0 && th->truncated == 0 && first != 0) {
+        uw_iov *rv = u->recheck_iov;
         uint64_t cf = 0, now = 0;
-        uw_iov again[2];
-        size_t na = 0;
+        const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
+        size_t nr = 0, k, i_chunk = SIZE_MAX, j;
+        int same = 1;
         if (l->tstate_cframe != UW_ABSENT) {
-            again[na++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
-            again[na++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
-                                       (uint64_t)l->cframe_current_frame,
-                                   &now, 8, 0};
+            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
+            rv[nr++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
+                                    (uint64_t)l->cframe_current_frame,
+                                &now, 8, 0};
         } else {
-            again[na++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
+            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
         }
-        if (uw_readv(u->r, again, na) != 0 || now != first ||
+        /* The current chunk in one piece; other frames one by one. */
+        if (c0 != NULL) {
+            if (u->recheck_cap < c0->len) {
+                uint8_t *b = realloc(u->recheck_chunk, c0->len);
+                if (b != NULL) {
+                    u->recheck_chunk = b;
+                    u->recheck_cap = c0->len;
+                }
+            }
+            if (u->recheck_cap >= c0->len) {
+                i_chunk = nr;
+                rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
+            }
+        }
+        for (k = 0; k < u->n_visited; k++) {
+            uint64_t a = u->visited[k];
+            if (i_chunk != SIZE_MAX && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len)
+                continue;
+            rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
+        }
+        if (uw_readv(u->r, rv, nr) != 0 || now != first ||
             (l->tstate_cframe != UW_ABSENT && cf != uw_u64(u->tstate + l->tstate_cframe)))
+            same = 0;
+        /* The innermost frame keeps running: its instruction pointer may
+         * move.  Everything that shapes the chain may not: each frame's code,
+         * previous and owner, and the callers' instruction pointers (fixed
+         * at their call sites while their callee runs). */
+        for (k = 0, j = 0; same && k < u->n_visited; k++) {
+            const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
+            uint64_t addr = u->visited[k];
+            const uint8_t *a;
+            if (i_chunk != SIZE_MAX && addr >= c0->addr &&
+                addr - c0->addr + (uint64_t)l->frame_size <= c0->len)
+                a = u->recheck_chunk + (addr - c0->addr);
+            else
+                a = u->recheck_bytes + k * UW_FRAME_BUF;
+            same = memcmp(a + l->frame_code, b + l->frame_code, 8) == 0 &&
+                   memcmp(a + l->frame_previous, b + l->frame_previous, 8) == 0 &&
+                   a[l->frame_owner] == b[l->frame_owner] &&
+                   (k == 0 || memcmp(a + l->frame_instr, b + l->frame_instr, 8) == 0);
+            j++;
+        }
+        if (!same)
             th->truncated = UW_ERR_INCOMPLETE;
     }
     /* A complete walk ends at the thread's first frame, data[1] of its root

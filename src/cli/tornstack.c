@@ -75,6 +75,7 @@ static void ts_usage(FILE *f)
           "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
           "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
           "       tornstack run    [--] COMMAND [ARGS...]\n"
+          "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
           "       tornstack --help | --version\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
@@ -502,6 +503,29 @@ static int ts_cmd_layout(int argc, char **argv)
     return TS_EXIT_OK;
 }
 
+/* verify: the campaign lives in model/ (src/ never includes it); run the
+ * tornstack-verify program built next to this one. */
+static int ts_cmd_verify(int argc, char **argv)
+{
+    char self[4096], *slash;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
+
+    (void)argc;
+    if (n <= 0) {
+        fprintf(stderr, "tornstack: cannot locate tornstack-verify\n");
+        return TS_EXIT_INTERNAL;
+    }
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash == NULL)
+        return TS_EXIT_INTERNAL;
+    strcpy(slash + 1, "tornstack-verify");
+    argv[1] = self;
+    execv(self, argv + 1);
+    fprintf(stderr, "tornstack: cannot run %s: %s\n", self, strerror(errno));
+    return TS_EXIT_INTERNAL;
+}
+
 /* run: start COMMAND with the link hook preloaded (PYTHONPATH gets the
  * preload directory, whose sitecustomize imports tornstack_hook). */
 static int ts_cmd_run(int argc, char **argv)
@@ -565,6 +589,8 @@ int main(int argc, char **argv)
         return ts_cmd_layout(argc, argv);
     if (strcmp(argv[1], "run") == 0)
         return ts_cmd_run(argc, argv);
+    if (strcmp(argv[1], "verify") == 0)
+        return ts_cmd_verify(argc, argv);
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);
     return TS_EXIT_USAGE;

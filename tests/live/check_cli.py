@@ -104,7 +104,7 @@ if sys.version_info[:2] == (3, 13):
 
 # A target that exits while `record` samples it: what was recorded is kept.
 short = subprocess.Popen([sys.executable, "-c",
-                          "import time\ndef ts_short_lived():\n    time.sleep(0.4)\n"
+                          "import time\ndef ts_short_lived():\n    time.sleep(1.5)\n"
                           "print('ready', flush=True)\nts_short_lived()"],
                          stdout=subprocess.PIPE, text=True)
 short.stdout.readline()

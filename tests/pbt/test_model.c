@@ -1,0 +1,179 @@
+/*
+ * test_model.c — property tests: random programs and schedules run on the
+ * model, every sample judged by the oracle.
+ *
+ * Seeds: TORNSTACK_SEED=S replays a run (0 = a random seed, printed); by
+ * default a fixed seed, so CI is deterministic.  A failing scenario prints
+ * its seed and writes its bytes to pbt-<name>-<seed>-<n>.scenario, which
+ * `tornstack-verify --replay FILE` runs again identically.
+ *
+ * Properties:
+ *   - preemption-bounded model (at most 3 operations per sample), every
+ *     version, default policy: no violation of any kind;
+ *   - TSO, every version, default policy: no leak of one Task's (or the
+ *     loop's) frames into another Task's stack;
+ *   - the earlier policies are caught: full unwinding of Task frames and no
+ *     skip rules leak, no split gives bogus stacks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "campaign.h"
+
+#define PBT_SCENARIOS 40
+
+static uint64_t pbt_seed;
+
+static uint64_t pbt_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Run PBT_SCENARIOS random scenarios; write the bytes of any that violates
+ * `bad` (a predicate on its verdict) to a reproducer file. */
+static void pbt_run(const char *name, int minor, int model, int policy, mm_verdict *total,
+                    int (*bad)(const mm_verdict *))
+{
+    uw_task_options o;
+    uint64_t x = pbt_seed ^ ((uint64_t)minor << 32) ^ ((uint64_t)model << 48) ^ (uint64_t)policy;
+    int n;
+
+    uw_task_options_default(&o);
+    if (policy == 1)
+        o.task_depth = 0;
+    else if (policy == 2)
+        o.split = 0;
+    else if (policy == 3)
+        o.skip = 0;
+    memset(total, 0, sizeof *total);
+    for (n = 0; n < PBT_SCENARIOS; n++) {
+        uint8_t bytes[20];
+        mm_scenario sc;
+        mm_verdict v;
+        int b;
+        if (x == 0)
+            x = 1;
+        for (b = 0; b < 20; b++)
+            bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
+        bytes[0] = (uint8_t)(minor - 11); /* so that the file replays as is */
+        bytes[1] = (uint8_t)model;
+        bytes[18] %= 64; /* at most 256 samples per scenario */
+        mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
+        memset(&v, 0, sizeof v);
+        assert_int_equal(mm_scenario_run(&sc, &o, &v), 0);
+        if (bad != NULL && bad(&v)) {
+            char path[128];
+            FILE *f;
+            snprintf(path, sizeof path, "pbt-%s-%llu-%d.scenario", name,
+                     (unsigned long long)pbt_seed, n);
+            f = fopen(path, "wb");
+            if (f != NULL) {
+                fwrite(bytes, 1, sizeof bytes, f);
+                fclose(f);
+            }
+            fprintf(stderr,
+                    "pbt %s: TORNSTACK_SEED=%llu scenario %d: %s\n  reproducer: %s "
+                    "(tornstack-verify --replay %s)\n",
+                    name, (unsigned long long)pbt_seed, n, v.first, path, path);
+        }
+        mm_verdict_add(total, &v);
+    }
+    printf("pbt %s: seed %llu: %llu samples, %llu task readings, %llu emitted, skip %.2f%%, "
+           "leaks %llu, bogus %llu, other %llu\n",
+           name, (unsigned long long)pbt_seed, (unsigned long long)total->samples,
+           (unsigned long long)total->tasks, (unsigned long long)total->emitted,
+           total->tasks ? 100.0 * (double)total->skipped / (double)total->tasks : 0.0,
+           (unsigned long long)total->leaks,
+           (unsigned long long)(total->bogus + total->bogus_pure),
+           (unsigned long long)(total->depth + total->reads_over + total->bad_skips));
+}
+
+static int any_violation(const mm_verdict *v)
+{
+    return mm_verdict_violations(v) != 0;
+}
+
+static int any_leak(const mm_verdict *v)
+{
+    return v->leaks != 0;
+}
+
+static void bounded(int minor)
+{
+    mm_verdict t;
+    char name[32];
+    snprintf(name, sizeof name, "bounded-3.%d", minor);
+    pbt_run(name, minor, MM_BOUNDED, 0, &t, any_violation);
+    assert_true(t.samples > 1000);
+    assert_int_equal(mm_verdict_violations(&t), 0);
+}
+
+static void tso_no_leak(int minor)
+{
+    mm_verdict t;
+    char name[32];
+    snprintf(name, sizeof name, "tso-3.%d", minor);
+    pbt_run(name, minor, MM_TSO, 0, &t, any_leak);
+    assert_true(t.samples > 1000);
+    assert_int_equal(t.leaks, 0);
+}
+
+static void test_bounded_311(void **s) { (void)s; bounded(11); }
+static void test_bounded_312(void **s) { (void)s; bounded(12); }
+static void test_bounded_313(void **s) { (void)s; bounded(13); }
+static void test_tso_no_leak_311(void **s) { (void)s; tso_no_leak(11); }
+static void test_tso_no_leak_312(void **s) { (void)s; tso_no_leak(12); }
+static void test_tso_no_leak_313(void **s) { (void)s; tso_no_leak(13); }
+
+/* The oracle has teeth: the earlier policies are caught, with counts. */
+static void test_earlier_policies_caught(void **state)
+{
+    mm_verdict full = {0}, nosplit = {0}, noskip = {0}, t;
+    int minor;
+    (void)state;
+    for (minor = 11; minor <= 13; minor++) {
+        pbt_run("full-task-unwind", minor, MM_TSO, 1, &t, NULL);
+        mm_verdict_add(&full, &t);
+        pbt_run("no-split", minor, MM_TSO, 2, &t, NULL);
+        mm_verdict_add(&nosplit, &t);
+        pbt_run("no-skip", minor, MM_TSO, 3, &t, NULL);
+        mm_verdict_add(&noskip, &t);
+    }
+    printf("pbt teeth: full-task-unwind leaks %llu bogus %llu; no-split bogus %llu; "
+           "no-skip leaks %llu bogus %llu\n",
+           (unsigned long long)full.leaks, (unsigned long long)(full.bogus + full.bogus_pure),
+           (unsigned long long)(nosplit.bogus + nosplit.bogus_pure),
+           (unsigned long long)noskip.leaks,
+           (unsigned long long)(noskip.bogus + noskip.bogus_pure));
+    assert_true(full.leaks > 0);
+    assert_true(nosplit.bogus + nosplit.bogus_pure > 0);
+    assert_true(noskip.leaks > 0);
+}
+
+int main(void)
+{
+    const char *env = getenv("TORNSTACK_SEED");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bounded_311),     cmocka_unit_test(test_bounded_312),
+        cmocka_unit_test(test_bounded_313),     cmocka_unit_test(test_tso_no_leak_311),
+        cmocka_unit_test(test_tso_no_leak_312), cmocka_unit_test(test_tso_no_leak_313),
+        cmocka_unit_test(test_earlier_policies_caught),
+    };
+
+    pbt_seed = env != NULL ? strtoull(env, NULL, 0) : 20261125u;
+    if (pbt_seed == 0)
+        pbt_seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
+    printf("pbt: TORNSTACK_SEED=%llu\n", (unsigned long long)pbt_seed);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
