@@ -40,16 +40,24 @@ void uw_sample_reset(uw_sample *s)
     s->bytes = 0;
 }
 
+/* Make room for one more element in a growing array (doubling). */
+static int uw_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n == *cap) {
+        size_t c = *cap ? 2 * *cap : first;
+        void *a = realloc(*arr, c * elem);
+        if (a == NULL)
+            return UW_ERR_NOMEM;
+        *arr = a;
+        *cap = c;
+    }
+    return 0;
+}
+
 int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out)
 {
-    if (s->n_threads == s->cap_threads) {
-        size_t cap = s->cap_threads ? 2 * s->cap_threads : 8;
-        uw_thread_sample *t = realloc(s->threads, cap * sizeof *t);
-        if (t == NULL)
-            return UW_ERR_NOMEM;
-        s->threads = t;
-        s->cap_threads = cap;
-    }
+    if (uw_grow((void **)&s->threads, s->n_threads, &s->cap_threads, sizeof *s->threads, 8) != 0)
+        return UW_ERR_NOMEM;
     *out = &s->threads[s->n_threads++];
     memset(*out, 0, sizeof **out);
     (*out)->first_frame = s->n_frames;
@@ -59,28 +67,16 @@ int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out)
 
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f)
 {
-    if (s->n_frames == s->cap_frames) {
-        size_t cap = s->cap_frames ? 2 * s->cap_frames : 256;
-        uw_frame *n = realloc(s->frames, cap * sizeof *n);
-        if (n == NULL)
-            return UW_ERR_NOMEM;
-        s->frames = n;
-        s->cap_frames = cap;
-    }
+    if (uw_grow((void **)&s->frames, s->n_frames, &s->cap_frames, sizeof *s->frames, 256) != 0)
+        return UW_ERR_NOMEM;
     s->frames[s->n_frames++] = *f;
     return 0;
 }
 
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out)
 {
-    if (s->n_tasks == s->cap_tasks) {
-        size_t cap = s->cap_tasks ? 2 * s->cap_tasks : 64;
-        uw_task_sample *t = realloc(s->tasks, cap * sizeof *t);
-        if (t == NULL)
-            return UW_ERR_NOMEM;
-        s->tasks = t;
-        s->cap_tasks = cap;
-    }
+    if (uw_grow((void **)&s->tasks, s->n_tasks, &s->cap_tasks, sizeof *s->tasks, 64) != 0)
+        return UW_ERR_NOMEM;
     *out = &s->tasks[s->n_tasks++];
     memset(*out, 0, sizeof **out);
     (*out)->awaited_by = (*out)->linked_to = (*out)->created_by = (*out)->parent = -1;
@@ -91,14 +87,9 @@ int uw_sample_add_task(uw_sample *s, uw_task_sample **out)
 
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index)
 {
-    if (s->n_awaiting == s->cap_awaiting) {
-        size_t cap = s->cap_awaiting ? 2 * s->cap_awaiting : 64;
-        size_t *a = realloc(s->awaiting, cap * sizeof *a);
-        if (a == NULL)
-            return UW_ERR_NOMEM;
-        s->awaiting = a;
-        s->cap_awaiting = cap;
-    }
+    if (uw_grow((void **)&s->awaiting, s->n_awaiting, &s->cap_awaiting, sizeof *s->awaiting,
+                64) != 0)
+        return UW_ERR_NOMEM;
     s->awaiting[s->n_awaiting++] = task_index;
     return 0;
 }
@@ -118,27 +109,21 @@ int uw_sample_task_stack(const uw_sample *s, size_t task, const uw_frame **out, 
 {
     const uw_thread_sample *th;
     size_t hops = 0, i, k = 0;
-    int64_t cur = (int64_t)task, tortoise = (int64_t)task;
-    size_t power = 1, lam = 0;
+    int64_t cur = (int64_t)task;
+    uw_brent br;
 
     *n = 0;
     if (task >= s->n_tasks)
         return UW_ERR_INVALID_ARG;
+    uw_brent_init(&br, (uint64_t)task);
     while (cur >= 0) {
         const uw_task_sample *ts = &s->tasks[cur];
         if (ts->skipped != 0)
             return ts->skipped;
         if (hops == UW_LIMIT_LINK_CHAIN)
             return UW_ERR_LIMIT_LINKS;
-        if (hops > 0) {
-            if (cur == tortoise)
-                return UW_ERR_LINK_CYCLE;
-            if (++lam == power) {
-                tortoise = cur;
-                power *= 2;
-                lam = 0;
-            }
-        }
+        if (hops > 0 && uw_brent_cycle(&br, (uint64_t)cur))
+            return UW_ERR_LINK_CYCLE;
         hops++;
         for (i = 0; i < ts->n_frames && k < cap; i++)
             out[k++] = &s->frames[ts->first_frame + i];

@@ -320,10 +320,12 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
 {
     const uw_layout *l = u->l;
     uint8_t fb[UW_FRAME_BUF];
-    uint64_t addr = first, tortoise = first;
-    size_t n = 0, hops = 0, power = 1, lam = 0, sure = 0;
+    uint64_t addr = first;
+    size_t n = 0, hops = 0, sure = 0;
+    uw_brent br;
     int rc = 0;
 
+    uw_brent_init(&br, first);
     while (addr != 0) {
         int owner;
         uint64_t code;
@@ -336,17 +338,9 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
             rc = UW_ERR_LIMIT_FRAMES;
             break;
         }
-        if (hops > 0) {
-            /* Brent: the tortoise jumps to the hare at powers of two. */
-            if (addr == tortoise) {
-                rc = UW_ERR_CYCLE;
-                break;
-            }
-            if (++lam == power) {
-                tortoise = addr;
-                power *= 2;
-                lam = 0;
-            }
+        if (hops > 0 && uw_brent_cycle(&br, addr)) {
+            rc = UW_ERR_CYCLE;
+            break;
         }
         hops++;
         if ((addr & 7) != 0) {
@@ -904,8 +898,9 @@ int uw_unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64
 int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
 {
     const uw_layout *l;
-    uint64_t interp, tortoise_i, c0, b0, words[3] = {0, 0, 0};
-    size_t n_interp = 0, power_i = 1, lam_i = 0;
+    uint64_t interp, c0, b0, words[3] = {0, 0, 0};
+    size_t n_interp = 0;
+    uw_brent br_i;
     uw_iov root[5];
     size_t nroot = 0;
     int rc, interp_known = 0, tstate_known = 0;
@@ -938,27 +933,21 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
                    words[2] == u->last_tstate;
     u->last_interp = interp;
     u->last_tstate = 0;
-    tortoise_i = interp;
+    uw_brent_init(&br_i, interp);
     while (interp != 0) {
-        uint64_t ts, tortoise_t;
+        uint64_t ts;
         int64_t id;
-        size_t n_threads = 0, power_t = 1, lam_t = 0;
+        size_t n_threads = 0;
+        uw_brent br_t;
         uw_iov iov[3];
 
         if (n_interp == UW_LIMIT_INTERPRETERS) {
             s->truncated = UW_ERR_LIMIT_INTERPRETERS;
             break;
         }
-        if (n_interp > 0) {
-            if (interp == tortoise_i) {
-                s->truncated = UW_ERR_CYCLE;
-                break;
-            }
-            if (++lam_i == power_i) {
-                tortoise_i = interp;
-                power_i *= 2;
-                lam_i = 0;
-            }
+        if (n_interp > 0 && uw_brent_cycle(&br_i, interp)) {
+            s->truncated = UW_ERR_CYCLE;
+            break;
         }
         if (!interp_known) {
             iov[0] = (uw_iov){interp + (uint64_t)l->interp_next, &words[0], 8, 0};
@@ -977,22 +966,15 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
         if (n_interp == 0)
             u->last_tstate = ts;
         n_interp++;
-        tortoise_t = ts;
+        uw_brent_init(&br_t, ts);
         while (ts != 0) {
             if (n_threads == UW_LIMIT_THREADS) {
                 s->truncated = UW_ERR_LIMIT_THREADS;
                 break;
             }
-            if (n_threads > 0) {
-                if (ts == tortoise_t) {
-                    s->truncated = UW_ERR_CYCLE;
-                    break;
-                }
-                if (++lam_t == power_t) {
-                    tortoise_t = ts;
-                    power_t *= 2;
-                    lam_t = 0;
-                }
+            if (n_threads > 0 && uw_brent_cycle(&br_t, ts)) {
+                s->truncated = UW_ERR_CYCLE;
+                break;
             }
             n_threads++;
             if (!tstate_known) {

@@ -98,6 +98,33 @@ int uw_sample_task_stack(const uw_sample *s, size_t task, const uw_frame **out, 
 /* 1 when no Task of the sample names `task` as its parent. */
 int uw_sample_task_is_leaf(const uw_sample *s, size_t task);
 
+/* Brent's cycle detection over a chain of addresses: feed each address
+ * after the first (uw_brent_init takes the first); 1 means the chain came
+ * back to an address it had visited. */
+typedef struct uw_brent {
+    uint64_t tortoise;
+    size_t power, lam;
+} uw_brent;
+
+static inline void uw_brent_init(uw_brent *b, uint64_t first)
+{
+    b->tortoise = first;
+    b->power = 1;
+    b->lam = 0;
+}
+
+static inline int uw_brent_cycle(uw_brent *b, uint64_t next)
+{
+    if (next == b->tortoise)
+        return 1;
+    if (++b->lam == b->power) { /* the tortoise jumps to the hare */
+        b->tortoise = next;
+        b->power *= 2;
+        b->lam = 0;
+    }
+    return 0;
+}
+
 /* Skip count slot of a reason code (0 for codes out of range). */
 static inline size_t uw_reason_slot(int code)
 {
