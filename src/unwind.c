@@ -749,7 +749,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         uw_iov *rv = u->recheck_iov;
         uint64_t cf = 0, now = 0;
         const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
-        size_t nr = 0, k, i_chunk = SIZE_MAX, j;
+        size_t nr = 0, k, i_re = SIZE_MAX;
         int same = 1;
         if (l->tstate_cframe != UW_ABSENT) {
             rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
@@ -769,13 +769,13 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
                 }
             }
             if (u->recheck_cap >= c0->len) {
-                i_chunk = nr;
+                i_re = nr;
                 rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
             }
         }
         for (k = 0; k < u->n_visited; k++) {
             uint64_t a = u->visited[k];
-            if (i_chunk != SIZE_MAX && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len)
+            if (i_re != SIZE_MAX && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len)
                 continue;
             rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
         }
@@ -786,11 +786,11 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
          * move.  Everything that shapes the chain may not: each frame's code,
          * previous and owner, and the callers' instruction pointers (fixed
          * at their call sites while their callee runs). */
-        for (k = 0, j = 0; same && k < u->n_visited; k++) {
+        for (k = 0; same && k < u->n_visited; k++) {
             const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
             uint64_t addr = u->visited[k];
             const uint8_t *a;
-            if (i_chunk != SIZE_MAX && addr >= c0->addr &&
+            if (i_re != SIZE_MAX && addr >= c0->addr &&
                 addr - c0->addr + (uint64_t)l->frame_size <= c0->len)
                 a = u->recheck_chunk + (addr - c0->addr);
             else
@@ -799,7 +799,6 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
                    memcmp(a + l->frame_previous, b + l->frame_previous, 8) == 0 &&
                    a[l->frame_owner] == b[l->frame_owner] &&
                    (k == 0 || memcmp(a + l->frame_instr, b + l->frame_instr, 8) == 0);
-            j++;
         }
         if (!same)
             th->truncated = UW_ERR_INCOMPLETE;
