@@ -751,15 +751,16 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
         size_t nr = 0, k, i_re = SIZE_MAX;
         int same = 1;
-        if (l->tstate_cframe != UW_ABSENT) {
-            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
-            rv[nr++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
-                                    (uint64_t)l->cframe_current_frame,
-                                &now, 8, 0};
-        } else {
-            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
+        /* In the reverse order of the walk's reads (out-of-chunk frames,
+         * then the chunk, then the pointer), so that one interleaving of
+         * the target's stores cannot tear both reads the same way. */
+        for (k = 0; k < u->n_visited; k++) {
+            uint64_t a = u->visited[k];
+            if (c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len &&
+                u->recheck_cap >= c0->len)
+                continue;
+            rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
         }
-        /* The current chunk in one piece; other frames one by one. */
         if (c0 != NULL) {
             if (u->recheck_cap < c0->len) {
                 uint8_t *b = realloc(u->recheck_chunk, c0->len);
@@ -773,11 +774,13 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
                 rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
             }
         }
-        for (k = 0; k < u->n_visited; k++) {
-            uint64_t a = u->visited[k];
-            if (i_re != SIZE_MAX && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len)
-                continue;
-            rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
+        if (l->tstate_cframe != UW_ABSENT) {
+            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
+            rv[nr++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
+                                    (uint64_t)l->cframe_current_frame,
+                                &now, 8, 0};
+        } else {
+            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
         }
         if (uw_readv(u->r, rv, nr) != 0 || now != first ||
             (l->tstate_cframe != UW_ABSENT && cf != uw_u64(u->tstate + l->tstate_cframe)))
