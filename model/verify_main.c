@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     mm_verdict per_policy[4];
     const char *replay_file = NULL;
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL)
             return usage();
@@ -151,7 +151,6 @@ int main(int argc, char **argv)
         } else {
             return usage();
         }
-        i++;
     }
     if (replay_file != NULL)
         return replay(replay_file, pol_lo);
