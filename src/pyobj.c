@@ -362,7 +362,8 @@ int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v
         ndigits = (t & 3) == 1 ? 0 : t >> 3;
     } else {
         negative = tag < 0;
-        ndigits = (uint64_t)(tag < 0 ? -tag : tag);
+        /* in unsigned arithmetic: -INT64_MIN does not exist in int64_t */
+        ndigits = tag < 0 ? (uint64_t)0 - (uint64_t)tag : (uint64_t)tag;
     }
     if (ndigits > 2)
         return UW_ERR_BAD_OBJECT; /* more than 60 bits: not a task counter */

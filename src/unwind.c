@@ -293,7 +293,8 @@ static int uw_frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
     for (;;) {
         for (i = 0; i < u->n_chunks; i++) {
             const uw_chunk_copy *c = &u->chunks[i];
-            if (addr >= c->addr + (uint64_t)u->l->chunk_data && addr - c->addr <= c->len &&
+            if (addr >= c->addr && addr - c->addr >= (uint64_t)u->l->chunk_data &&
+                addr - c->addr <= c->len &&
                 c->len - (addr - c->addr) >= fs) {
                 memcpy(out, c->buf + (addr - c->addr), fs);
                 return 0;
@@ -682,8 +683,9 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     } else {
         first = uw_u64(u->tstate + l->tstate_current_frame);
     }
-    /* The live part of the current chunk: [chunk, datastack_top). */
-    if (chunk != 0 && top > chunk + (uint64_t)l->chunk_data &&
+    /* The live part of the current chunk: [chunk, datastack_top).  Compared
+     * without adding to `chunk`: garbage near 2^64 must not wrap. */
+    if (chunk != 0 && top > chunk && top - chunk > (uint64_t)l->chunk_data &&
         top - chunk <= UW_LIMIT_CHUNK_BYTES &&
         uw_chunk_reserve(&u->chunks[0], (size_t)(top - chunk)) == 0) {
         i_chunk = niov;
@@ -814,7 +816,8 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         for (i = 0; i < u->n_chunks; i++) {
             const uw_chunk_copy *c = &u->chunks[i];
             if (uw_u64(c->buf + l->chunk_previous) == 0) {
-                if (u->last_plain != c->addr + (uint64_t)l->chunk_data + 8)
+                if (u->last_plain < c->addr ||
+                    u->last_plain - c->addr != (uint64_t)l->chunk_data + 8)
                     th->truncated = UW_ERR_INCOMPLETE;
                 break;
             }

@@ -1,0 +1,54 @@
+/*
+ * fuzz_race — bytes -> a scenario (version, memory model, program,
+ * schedule; model/campaign.c documents the format, and all-zero bytes give
+ * the simplest one) -> the unwinder with a policy -> the oracle.  Any
+ * violation aborts with one line describing it.
+ *
+ * Built once per policy: FZ_POLICY 0 default (race), 1 full Task unwind,
+ * 2 no split, 3 no skip (the earlier policies, to measure how fast the
+ * suite catches them).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign.h"
+#include "fuzz.h"
+
+#ifndef FZ_POLICY
+#define FZ_POLICY 0
+#endif
+
+static uint64_t fz_h;
+
+uint64_t fz_verdict(void)
+{
+    return fz_h;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    mm_scenario sc;
+    mm_verdict v;
+    uw_task_options o;
+
+    uw_task_options_default(&o);
+    if (FZ_POLICY == 1)
+        o.task_depth = 0;
+    else if (FZ_POLICY == 2)
+        o.split = 0;
+    else if (FZ_POLICY == 3)
+        o.skip = 0;
+    mm_scenario_decode(data, size, -1, -1, &sc);
+    if (sc.samples > 64)
+        sc.samples = 64; /* keep one input fast: the fuzzer explores breadth */
+    memset(&v, 0, sizeof v);
+    if (mm_scenario_run(&sc, &o, &v) != 0)
+        abort();
+    fz_h = fz_mix(fz_mix(fz_mix(FZ_SEED, v.samples), v.emitted), v.skipped);
+    if (mm_verdict_violations(&v) != 0) {
+        fprintf(stderr, "violation: %s\n", v.first);
+        abort();
+    }
+    return 0;
+}
