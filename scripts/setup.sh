@@ -14,7 +14,7 @@
 set -euo pipefail
 
 ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ts_packages=(cmake make gcc clang libclang-rt-14-dev libcmocka-dev python3.11-dev
+ts_packages=(cmake make gcc g++ clang libclang-rt-14-dev libcmocka-dev python3.11-dev zip unzip
              util-linux procps pkg-config)
 
 ts_install_packages() {
