@@ -10,6 +10,7 @@
  *   10..17 seed (little-endian)     18 samples: 1 + b (x4)
  */
 #include "campaign.h"
+#include "explain.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,25 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     out->gap = 1 + z[19] % 64;
 }
 
+static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
+                          FILE *out, const char *svg_path);
+
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v)
 {
+    return mm_scenario_do(sc, policy, v, NULL, NULL);
+}
+
+int mm_scenario_explain(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
+                        FILE *out, const char *svg_path)
+{
+    return mm_scenario_do(sc, policy, v, out, svg_path);
+}
+
+static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
+                          FILE *out, const char *svg_path)
+{
+    mm_trace trace = {NULL, 0, 0};
+    int explained = 0;
     mm_space *sp = NULL;
     mm_image im;
     mm_mutator *m = NULL;
@@ -69,6 +87,8 @@ int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_ver
     if (rc == 0) {
         uw_tasks_set_options(t, policy);
         uw_tasks_set_root(t, im.registry);
+        if (out != NULL)
+            sch.trace = &trace;
         for (k = 0; k < sc->samples && rc == 0; k++) {
             rng ^= rng << 13;
             rng ^= rng >> 7;
@@ -83,9 +103,23 @@ int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_ver
             mm_sched_end_sample(&sch);
             if (rc != 0)
                 break;
-            (void)mm_oracle_check(&s, sch.hist, sch.n_hist, v);
+            if (mm_oracle_check(&s, sch.hist, sch.n_hist, v) != 0 && out != NULL && !explained) {
+                fprintf(out, "sample %u of %u:\n", k + 1, sc->samples);
+                mm_explain_text(out, &trace, sch.hist, sch.n_hist, &s, v->first);
+                if (svg_path != NULL && mm_explain_svg(svg_path, &trace, sch.hist, sch.n_hist,
+                                                       v->first) != 0)
+                    fprintf(out, "cannot write %s\n", svg_path);
+                explained = 1;
+            }
+        }
+        if (out != NULL && !explained && rc == 0 && sc->samples > 0) {
+            fprintf(out, "last sample (no violation):\n");
+            mm_explain_text(out, &trace, sch.hist, sch.n_hist, &s, "");
+            if (svg_path != NULL)
+                (void)mm_explain_svg(svg_path, &trace, sch.hist, sch.n_hist, "");
         }
     }
+    free(trace.ev);
     uw_sample_free(&s);
     uw_tasks_free(t);
     uw_unwinder_free(u);

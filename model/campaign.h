@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "oracle.h"
 #include "schedule.h"
@@ -32,5 +33,10 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
 
 /* Run one scenario with a policy; counts are added to v. */
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v);
+
+/* The same, explaining the first sample with a violation (or the last
+ * sample when none) to `out`, and drawing it to svg_path when not NULL. */
+int mm_scenario_explain(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
+                        FILE *out, const char *svg_path);
 
 #endif

@@ -57,6 +57,7 @@ struct mm_mutator {
     /* queue of the current operation's stores */
     mm_store q[MM_QUEUE];
     size_t q_head, q_len;
+    mm_store last;
     uint64_t time, ops;
 };
 
@@ -374,7 +375,19 @@ int mm_mutator_step(mm_mutator *m)
     m->q_head = (m->q_head + 1) % MM_QUEUE;
     m->q_len--;
     mm_apply(m, &s);
+    m->last = s;
     return s.ev != EV_NONE ? 2 : 0;
+}
+
+const mm_store *mm_mutator_last(const mm_mutator *m)
+{
+    return &m->last;
+}
+
+const char *mm_event_name(int ev)
+{
+    static const char *names[] = {"", "link", "unlink", "task", "done", "line", "exec"};
+    return ev >= 0 && ev < (int)(sizeof names / sizeof names[0]) ? names[ev] : "?";
 }
 
 size_t mm_mutator_pending(const mm_mutator *m)

@@ -87,6 +87,12 @@ void mm_mutator_free(mm_mutator *m);
  * truth, or 1 when there is nothing to do. */
 int mm_mutator_step(mm_mutator *m);
 
+/* The store made visible last (for traces). */
+const mm_store *mm_mutator_last(const mm_mutator *m);
+
+/* Event kinds of mm_store.ev, for traces. */
+const char *mm_event_name(int ev);
+
 /* Stores still pending from the current operation. */
 size_t mm_mutator_pending(const mm_mutator *m);
 

@@ -42,6 +42,22 @@ static void mm_sched_record(mm_sched *s)
     mm_mutator_truth(s->m, &s->hist[s->n_hist++]);
 }
 
+static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
+{
+    mm_trace *t = s->trace;
+    if (t == NULL || !s->recording)
+        return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        mm_trace_ev *ev = realloc(t->ev, cap * sizeof *ev);
+        if (ev == NULL)
+            return;
+        t->ev = ev;
+        t->cap = cap;
+    }
+    t->ev[t->n++] = *e;
+}
+
 /* Let up to n stores land, respecting the preemption bound. */
 static void mm_sched_advance(mm_sched *s, uint64_t n)
 {
@@ -54,6 +70,12 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
         rc = mm_mutator_step(s->m);
         if (rc == 1)
             return;
+        if (s->trace != NULL && s->recording) {
+            const mm_store *st = mm_mutator_last(s->m);
+            mm_trace_ev e = {mm_mutator_time(s->m), 0, st->addr, st->value, st->len, 0, st->ev,
+                             st->task};
+            mm_trace_add(s, &e);
+        }
         if (rc == 2 && s->recording)
             mm_sched_record(s);
     }
@@ -66,20 +88,32 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     size_t done = 0;
     int rc = 0;
 
+    uint64_t t0;
+    int torn = 0;
+
     s->reads++;
     mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
+    t0 = mm_mutator_time(s->m);
     while (done < len) {
         size_t n = len - done < 8 ? len - done : 8;
         rc = mm_space_read(s->sp, addr + done, d + done, n);
-        if (rc != 0)
-            return done > 0 ? UW_ERR_READ_SHORT : rc;
+        if (rc != 0) {
+            rc = done > 0 ? UW_ERR_READ_SHORT : rc;
+            break;
+        }
         done += n;
         if (done < len && (int)(mm_sched_rand(s) % 100) < s->cfg.tear_pct) {
             s->torn++;
+            torn = 1;
             mm_sched_advance(s, 1 + mm_sched_rand(s) % 3);
         }
     }
-    return 0;
+    if (s->trace != NULL) {
+        mm_trace_ev e = {t0, mm_mutator_time(s->m), addr, 0, (uint32_t)len,
+                         (int8_t)(rc != 0 ? 3 : torn ? 2 : 1), 0, 0};
+        mm_trace_add(s, &e);
+    }
+    return rc;
 }
 
 static const uw_reader_ops mm_sched_ops = {mm_sched_read, NULL};
@@ -109,6 +143,8 @@ void mm_sched_run(mm_sched *s, uint64_t n)
 
 void mm_sched_begin_sample(mm_sched *s)
 {
+    if (s->trace != NULL)
+        s->trace->n = 0;
     s->n_hist = 0;
     s->recording = 1;
     s->ops_at_start = mm_mutator_ops(s->m);

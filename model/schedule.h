@@ -34,6 +34,21 @@ typedef struct mm_sched_cfg {
     int bound;    /* MM_BOUNDED: operations started per sample */
 } mm_sched_cfg;
 
+/* One entry of a sample's trace: a store made visible, or a read. */
+typedef struct mm_trace_ev {
+    uint64_t time;     /* stores visible when it happened (reads: at start) */
+    uint64_t time_end; /* reads: stores visible at the end */
+    uint64_t addr, value;
+    uint32_t len;
+    int8_t kind;       /* 0 store, 1 read, 2 torn read, 3 failed read */
+    int8_t ev, task;   /* store: event and Task */
+} mm_trace_ev;
+
+typedef struct mm_trace {
+    mm_trace_ev *ev;
+    size_t n, cap;
+} mm_trace;
+
 typedef struct mm_sched {
     mm_mutator *m;
     mm_space *sp;
@@ -45,6 +60,7 @@ typedef struct mm_sched {
     mm_truth *hist;
     size_t n_hist, cap_hist;
     uint64_t reads, torn; /* statistics */
+    mm_trace *trace;      /* when set: the current sample's stores and reads */
 } mm_sched;
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,

@@ -46,7 +46,7 @@ static double now_s(void)
 
 /* Replay one scenario file: its bytes decode to version, model, program
  * and schedule exactly as when it was written. */
-static int replay(const char *path, int pol)
+static int replay(const char *path, int pol, int explain, const char *svg)
 {
     uint8_t bytes[64];
     size_t n;
@@ -74,7 +74,8 @@ static int replay(const char *path, int pol)
            path, sc.minor, mm_model_name(sc.sched.model), sc.sched.rate, sc.sched.tear_pct,
            sc.sched.bound, sc.prog.n_tasks, sc.prog.p_sync, sc.prog.p_complete,
            sc.prog.p_create, sc.seed, sc.samples, policy_names[pol]);
-    if (mm_scenario_run(&sc, &o, &v) != 0) {
+    if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg) : mm_scenario_run(&sc, &o, &v)) !=
+        0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
         return 1;
     }
@@ -95,7 +96,7 @@ static int usage(void)
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
           "                        [--samples N] [--seed S]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
-          "       tornstack verify --replay FILE [--policy P]\n",
+          "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n",
           stderr);
     return 2;
 }
@@ -106,7 +107,8 @@ int main(int argc, char **argv)
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
     uint64_t samples = 60000, seed = 1, violations = 0;
     mm_verdict per_policy[4];
-    const char *replay_file = NULL;
+    const char *replay_file = NULL, *svg = NULL;
+    int explain = 0;
 
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -135,6 +137,11 @@ int main(int argc, char **argv)
                 return usage();
         } else if (strcmp(argv[i], "--replay") == 0) {
             replay_file = v;
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            explain = strcmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+        } else if (strcmp(argv[i], "--svg") == 0) {
+            svg = v;
+            explain = 1;
         } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(v, NULL, 0);
         } else if (strcmp(argv[i], "--policy") == 0) {
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
         }
     }
     if (replay_file != NULL)
-        return replay(replay_file, pol_lo);
+        return replay(replay_file, pol_lo, explain, svg);
     memset(per_policy, 0, sizeof per_policy);
     printf("tornstack verify: seed %" PRIu64 ", %" PRIu64 " samples per version x model x policy\n",
            seed, samples);

@@ -76,6 +76,7 @@ static void ts_usage(FILE *f)
           "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
           "       tornstack run    [--] COMMAND [ARGS...]\n"
           "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
+          "       tornstack replay FILE [--svg OUT] [--policy P]\n"
           "       tornstack --help | --version\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
@@ -503,26 +504,50 @@ static int ts_cmd_layout(int argc, char **argv)
     return TS_EXIT_OK;
 }
 
-/* verify: the campaign lives in model/ (src/ never includes it); run the
- * tornstack-verify program built next to this one. */
-static int ts_cmd_verify(int argc, char **argv)
+/* verify and replay: the model lives in model/ (src/ never includes it);
+ * run the tornstack-verify program built next to this one.  replay FILE
+ * [--svg OUT] [--policy P] becomes --replay FILE --explain yes ... */
+static int ts_cmd_model(int argc, char **argv, int replay)
 {
+    static char opt_replay[] = "--replay", opt_explain[] = "--explain", opt_yes[] = "yes";
     char self[4096], *slash;
+    char **args = calloc((size_t)argc + 6, sizeof *args);
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
+    int i, k = 0;
 
-    (void)argc;
-    if (n <= 0) {
+    if (n <= 0 || args == NULL) {
         fprintf(stderr, "tornstack: cannot locate tornstack-verify\n");
+        free(args);
         return TS_EXIT_INTERNAL;
     }
     self[n] = '\0';
     slash = strrchr(self, '/');
-    if (slash == NULL)
+    if (slash == NULL) {
+        free(args);
         return TS_EXIT_INTERNAL;
+    }
     strcpy(slash + 1, "tornstack-verify");
-    argv[1] = self;
-    execv(self, argv + 1);
+    args[k++] = self;
+    if (replay) {
+        if (argc < 3) {
+            fprintf(stderr, "tornstack: usage: tornstack replay FILE [--svg OUT] [--policy P]\n");
+            free(args);
+            return TS_EXIT_USAGE;
+        }
+        args[k++] = opt_replay;
+        args[k++] = argv[2];
+        args[k++] = opt_explain;
+        args[k++] = opt_yes;
+        for (i = 3; i < argc; i++)
+            args[k++] = argv[i];
+    } else {
+        for (i = 2; i < argc; i++)
+            args[k++] = argv[i];
+    }
+    args[k] = NULL;
+    execv(self, args);
     fprintf(stderr, "tornstack: cannot run %s: %s\n", self, strerror(errno));
+    free(args);
     return TS_EXIT_INTERNAL;
 }
 
@@ -590,7 +615,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "run") == 0)
         return ts_cmd_run(argc, argv);
     if (strcmp(argv[1], "verify") == 0)
-        return ts_cmd_verify(argc, argv);
+        return ts_cmd_model(argc, argv, 0);
+    if (strcmp(argv[1], "replay") == 0)
+        return ts_cmd_model(argc, argv, 1);
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);
     return TS_EXIT_USAGE;

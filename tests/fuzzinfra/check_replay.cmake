@@ -1,0 +1,18 @@
+# tornstack replay FILE --svg OUT must explain the scenario and draw it.
+file(REMOVE "${SVG}")
+execute_process(COMMAND "${BIN}" replay "${FILE}" --svg "${SVG}"
+                OUTPUT_VARIABLE _out RESULT_VARIABLE _rc)
+foreach(_want "== timeline" "== truth" "== sample ==" "== verdict ==" "scenario ")
+  string(FIND "${_out}" "${_want}" _at)
+  if(_at LESS 0)
+    message(FATAL_ERROR "replay output lacks '${_want}':\n${_out}")
+  endif()
+endforeach()
+if(NOT EXISTS "${SVG}")
+  message(FATAL_ERROR "replay wrote no SVG")
+endif()
+file(READ "${SVG}" _svg)
+if(NOT _svg MATCHES "<svg" OR NOT _svg MATCHES "</svg>")
+  message(FATAL_ERROR "replay wrote a malformed SVG")
+endif()
+message(STATUS "replay explained ${FILE} (exit ${_rc}) and drew ${SVG}")
