@@ -14,10 +14,10 @@ targets="elf linetable debug_offsets dict_set memory race"
 for t in $targets; do
     cmake --build "$WORK/tornstack-build" -j "$(nproc)" --target "fuzz_$t"
     cp "$WORK/tornstack-build/fuzz/fuzz_$t" "$OUT/"
-    # seeds and every past reproducer
+    # seeds and every fixed bug's reproducer (not open/: still failing)
     rm -f "$OUT/fuzz_${t}_seed_corpus.zip"
-    (cd "$src/corpus/$t" && find . -type f ! -name INDEX ! -name 'README*' -print |
-        zip -q -j "$OUT/fuzz_${t}_seed_corpus.zip" -@)
+    (cd "$src/corpus/$t" && find . -type f ! -path './open/*' ! -name INDEX ! -name 'README*' \
+        -print | zip -q -j "$OUT/fuzz_${t}_seed_corpus.zip" -@)
     for extra in dict options; do
         if [ -f "$src/fuzz/fuzz_$t.$extra" ]; then
             cp "$src/fuzz/fuzz_$t.$extra" "$OUT/"

@@ -32,13 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mm_verdict v;
     uw_task_options o;
 
-    uw_task_options_default(&o);
-    if (FZ_POLICY == 1)
-        o.task_depth = 0;
-    else if (FZ_POLICY == 2)
-        o.split = 0;
-    else if (FZ_POLICY == 3)
-        o.skip = 0;
+    mm_policy(FZ_POLICY, &o);
     mm_scenario_decode(data, size, -1, -1, &sc);
     if (sc.samples > 64)
         sc.samples = 64; /* keep one input fast: the fuzzer explores breadth */

@@ -17,6 +17,23 @@
 
 #include "tornstack/error.h"
 
+void mm_policy(int policy, uw_task_options *o)
+{
+    uw_task_options_default(o);
+    if (policy == 1)
+        o->task_depth = 0;
+    else if (policy == 2)
+        o->split = 0;
+    else if (policy == 3)
+        o->skip = 0;
+}
+
+const char *mm_policy_name(int policy)
+{
+    static const char *names[MM_POLICIES] = {"default", "full-task-unwind", "no-split", "no-skip"};
+    return policy >= 0 && policy < MM_POLICIES ? names[policy] : "?";
+}
+
 void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out)
 {
     uint8_t z[20];

@@ -28,6 +28,13 @@ typedef struct mm_scenario {
     uint32_t gap;         /* stores landing between samples, at most */
 } mm_scenario;
 
+/* The unwinder's Task policies by number: 0 default, 1 full unwinding of
+ * Task frames, 2 no Handle._run split, 3 no skip rules (the earlier
+ * profilers' behaviour), and their names. */
+#define MM_POLICIES 4
+void mm_policy(int policy, uw_task_options *o);
+const char *mm_policy_name(int policy);
+
 /* Any bytes -> a valid scenario.  minor and model are forced when >= 0. */
 void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out);
 

@@ -24,18 +24,6 @@
 #include "campaign.h"
 #include "tornstack/error.h"
 
-static const char *policy_names[4] = {"default", "full-task-unwind", "no-split", "no-skip"};
-
-static void policy_of(int p, uw_task_options *o)
-{
-    uw_task_options_default(o);
-    if (p == 1)
-        o->task_depth = 0;
-    else if (p == 2)
-        o->split = 0;
-    else if (p == 3)
-        o->skip = 0;
-}
 
 static double now_s(void)
 {
@@ -67,13 +55,13 @@ static int replay(const char *path, int pol, int explain, const char *svg)
         return 2;
     }
     mm_scenario_decode(bytes, n, -1, -1, &sc);
-    policy_of(pol, &o);
+    mm_policy(pol, &o);
     memset(&v, 0, sizeof v);
     printf("scenario %s: python 3.%d, model %s (rate %d, tear %d%%, bound %d), %d tasks "
            "(p_sync %d, p_complete %d, p_create %d), seed %" PRIu64 ", %u samples, policy %s\n",
            path, sc.minor, mm_model_name(sc.sched.model), sc.sched.rate, sc.sched.tear_pct,
            sc.sched.bound, sc.prog.n_tasks, sc.prog.p_sync, sc.prog.p_complete,
-           sc.prog.p_create, sc.seed, sc.samples, policy_names[pol]);
+           sc.prog.p_create, sc.seed, sc.samples, mm_policy_name(pol));
     if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg) : mm_scenario_run(&sc, &o, &v)) !=
         0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
@@ -145,12 +133,12 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(v, NULL, 0);
         } else if (strcmp(argv[i], "--policy") == 0) {
-            for (p = 0; p < 4 && strcmp(v, policy_names[p]) != 0; p++)
+            for (p = 0; p < 4 && strcmp(v, mm_policy_name(p)) != 0; p++)
                 ;
             if (strcmp(v, "all") == 0) {
                 pol_lo = 0;
                 pol_hi = 3;
-            } else if (p == 4) {
+            } else if (p == MM_POLICIES) {
                 return usage();
             } else {
                 pol_lo = pol_hi = p;
@@ -169,7 +157,7 @@ int main(int argc, char **argv)
            "reads/s", "bytes/s", "samples/s");
     for (p = pol_lo; p <= pol_hi; p++) {
         uw_task_options pol;
-        policy_of(p, &pol);
+        mm_policy(p, &pol);
         for (mi = 0; mi < n_minor; mi++) {
             for (mo = 0; mo < n_model; mo++) {
                 mm_verdict v;
@@ -195,7 +183,7 @@ int main(int argc, char **argv)
                 dt = now_s() - t0;
                 printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
                        " %6" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
-                       minors[mi], mm_model_name(models[mo]), policy_names[p], v.samples,
+                       minors[mi], mm_model_name(models[mo]), mm_policy_name(p), v.samples,
                        v.emitted, v.skipped, v.tasks ? 100.0 * (double)v.skipped / (double)v.tasks : 0.0,
                        v.leaks, v.bogus + v.bogus_pure, v.depth + v.reads_over + v.bad_skips,
                        (double)v.calls / (double)v.samples, (double)v.bytes / (double)v.samples,
@@ -219,7 +207,7 @@ int main(int argc, char **argv)
                "policy", "leaks", "bogus", "skip%", "reads/sample");
         for (p = pol_lo; p <= pol_hi; p++) {
             const mm_verdict *v = &per_policy[p];
-            printf("%-17s %10" PRIu64 " %10" PRIu64 " %9.3f%% %12.1f\n", policy_names[p], v->leaks,
+            printf("%-17s %10" PRIu64 " %10" PRIu64 " %9.3f%% %12.1f\n", mm_policy_name(p), v->leaks,
                    v->bogus + v->bogus_pure,
                    v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
                    v->samples ? (double)v->calls / (double)v->samples : 0.0);

@@ -49,13 +49,7 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
     uint64_t x = pbt_seed ^ ((uint64_t)minor << 32) ^ ((uint64_t)model << 48) ^ (uint64_t)policy;
     int n;
 
-    uw_task_options_default(&o);
-    if (policy == 1)
-        o.task_depth = 0;
-    else if (policy == 2)
-        o.split = 0;
-    else if (policy == 3)
-        o.skip = 0;
+    mm_policy(policy, &o);
     memset(total, 0, sizeof *total);
     for (n = 0; n < PBT_SCENARIOS; n++) {
         uint8_t bytes[20];
