@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "campaign.h"
+#include "still.h"
 #include "tornstack/error.h"
 
 
@@ -84,7 +85,8 @@ static int usage(void)
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
           "                        [--samples N] [--seed S]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
-          "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n",
+          "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n"
+          "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
           stderr);
     return 2;
 }
@@ -95,7 +97,7 @@ int main(int argc, char **argv)
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
     uint64_t samples = 60000, seed = 1, violations = 0;
     mm_verdict per_policy[4];
-    const char *replay_file = NULL, *svg = NULL;
+    const char *replay_file = NULL, *svg = NULL, *fabricate = NULL;
     int explain = 0;
 
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
@@ -123,6 +125,8 @@ int main(int argc, char **argv)
             samples = strtoull(v, NULL, 10);
             if (samples == 0)
                 return usage();
+        } else if (strcmp(argv[i], "--fabricate") == 0) {
+            fabricate = v;
         } else if (strcmp(argv[i], "--replay") == 0) {
             replay_file = v;
         } else if (strcmp(argv[i], "--explain") == 0) {
@@ -146,6 +150,21 @@ int main(int argc, char **argv)
         } else {
             return usage();
         }
+    }
+    if (fabricate != NULL) {
+        /* fidelity: fabricate a still process from a description and dump it */
+        FILE *f = strcmp(fabricate, "-") == 0 ? stdin : fopen(fabricate, "r");
+        int rc;
+        if (f == NULL) {
+            fprintf(stderr, "tornstack verify: cannot read %s\n", fabricate);
+            return 2;
+        }
+        rc = mm_still_dump(f, minors[0], stdout);
+        if (f != stdin)
+            fclose(f);
+        if (rc != 0)
+            fprintf(stderr, "tornstack verify: %s: %s\n", fabricate, uw_strerror(rc));
+        return rc ? 1 : 0;
     }
     if (replay_file != NULL)
         return replay(replay_file, pol_lo, explain, svg);

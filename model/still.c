@@ -1,0 +1,229 @@
+/*
+ * still.c — a still process from a description (see still.h).
+ *
+ * Each frame gets its own code object whose first line is the frame's line
+ * (so code unit 0 is on that line); Task coroutines are suspended at
+ * unit 0, each awaiting the next one inward, the innermost awaiting a
+ * Future, or the Task named by `await`.
+ */
+#include "still.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fabricate.h"
+#include "tornstack/error.h"
+#include "tornstack/output.h"
+#include "tornstack/tasks.h"
+#include "tornstack/unwind.h"
+
+#define MM_STILL_TASKS 1024
+#define MM_STILL_FRAMES 64
+
+typedef struct mm_sframe {
+    char *qualname, *file;
+    int line;
+} mm_sframe;
+
+typedef struct mm_stask {
+    char *id, *name, *await_id;
+    mm_sframe f[MM_STILL_FRAMES];
+    int n;
+    uint64_t obj;
+} mm_stask;
+
+static char *mm_field(char **p)
+{
+    char *s = *p, *t;
+    if (s == NULL)
+        return NULL;
+    t = strchr(s, '\t');
+    if (t != NULL) {
+        *t = '\0';
+        *p = t + 1;
+    } else {
+        *p = NULL;
+    }
+    return s;
+}
+
+static char *mm_dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int mm_still_frame(char *rest, mm_sframe *f)
+{
+    char *q = mm_field(&rest), *file = mm_field(&rest), *line = mm_field(&rest);
+    if (q == NULL || file == NULL || line == NULL)
+        return UW_ERR_FORMAT;
+    f->qualname = mm_dup(q);
+    f->file = mm_dup(file);
+    f->line = atoi(line);
+    return f->qualname && f->file ? 0 : UW_ERR_NOMEM;
+}
+
+/* Push frames of the loop thread into its data-stack chunk (root first). */
+static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n)
+{
+    const uw_layout *l = im->l;
+    size_t size = ((size_t)l->frame_size + 32 + 15) & ~(size_t)15;
+    uint64_t prev = 0, slot = im->chunk + (uint64_t)l->chunk_data + 8;
+    int k;
+
+    for (k = n - 1; k >= 0; k--, slot += size) {
+        uint64_t code = mm_fab_code(im, f[k].qualname, f[k].file, f[k].line, 2);
+        mm_space_put64(im->space, slot + (uint64_t)l->frame_code, code);
+        mm_space_put64(im->space, slot + (uint64_t)l->frame_previous, prev);
+        mm_space_put64(im->space, slot + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
+        prev = slot;
+    }
+    mm_space_put64(im->space, im->tstate + (uint64_t)l->tstate_datastack_top, slot);
+    mm_space_put64(im->space, im->current_slot, prev);
+    return prev;
+}
+
+static int mm_still_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    return mm_space_read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops mm_still_ops = {mm_still_read, NULL};
+
+int mm_still_dump(FILE *desc, int minor, FILE *out)
+{
+    static mm_stask tasks[MM_STILL_TASKS];
+    mm_sframe loop[MM_STILL_FRAMES];
+    int n_loop = 0, n_tasks = 0, i, k, rc = 0;
+    char line[4096];
+    mm_space *sp = NULL;
+    mm_image im;
+    uw_unwinder *u = NULL;
+    uw_tasks *t = NULL;
+    uw_sample s;
+
+    memset(tasks, 0, sizeof tasks);
+    while (rc == 0 && fgets(line, sizeof line, desc) != NULL) {
+        char *rest = line, *kind;
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        kind = mm_field(&rest);
+        if (strcmp(kind, "loop") == 0 && n_loop < MM_STILL_FRAMES) {
+            rc = mm_still_frame(rest, &loop[n_loop++]);
+        } else if (strcmp(kind, "task") == 0 && n_tasks < MM_STILL_TASKS) {
+            char *id = mm_field(&rest), *name = mm_field(&rest);
+            if (id == NULL || name == NULL)
+                rc = UW_ERR_FORMAT;
+            else {
+                tasks[n_tasks].id = mm_dup(id);
+                tasks[n_tasks].name = mm_dup(name);
+                n_tasks++;
+            }
+        } else if (strcmp(kind, "frame") == 0 && n_tasks > 0 &&
+                   tasks[n_tasks - 1].n < MM_STILL_FRAMES) {
+            mm_stask *tk = &tasks[n_tasks - 1];
+            rc = mm_still_frame(rest, &tk->f[tk->n++]);
+        } else if (strcmp(kind, "await") == 0 && n_tasks > 0) {
+            char *id = mm_field(&rest);
+            tasks[n_tasks - 1].await_id = id ? mm_dup(id) : NULL;
+        } else {
+            rc = UW_ERR_FORMAT;
+        }
+    }
+    uw_sample_init(&s);
+    if (rc == 0)
+        rc = mm_space_new(&sp);
+    if (rc == 0)
+        rc = mm_fab_process(sp, minor, &im);
+    if (rc == 0) {
+        const uw_layout *l = im.l;
+        const uw_asyncio_layout *al = im.al;
+        uint64_t keys_table = im.registry_table;
+        mm_still_loop(&im, loop, n_loop);
+        /* Task objects first, so awaits can point at any of them. */
+        for (i = 0; i < n_tasks; i++)
+            tasks[i].obj = mm_alloc(sp, (size_t)al->task_size);
+        for (i = 0; i < n_tasks && rc == 0; i++) {
+            mm_stask *tk = &tasks[i];
+            uint64_t waiter = 0, awaitee, root = 0;
+            int suspended = l->state_suspended_yield_from != UW_NO_STATE
+                                ? l->state_suspended_yield_from
+                                : l->state_suspended;
+            for (k = 0; tk->await_id != NULL && k < n_tasks; k++)
+                if (strcmp(tasks[k].id, tk->await_id) == 0)
+                    waiter = tasks[k].obj;
+            if (waiter == 0) {
+                waiter = mm_alloc(sp, 128);
+                mm_space_put64(sp, waiter + (uint64_t)l->object_type, im.future_type);
+            }
+            awaitee = waiter;
+            /* coroutines, innermost first in the description */
+            for (k = 0; k < tk->n; k++) {
+                uint64_t c = mm_alloc(sp, mm_fab_coro_size(&im)), f = c + (uint64_t)l->gen_iframe;
+                uint64_t code = mm_fab_code(&im, tk->f[k].qualname, tk->f[k].file, tk->f[k].line, 2);
+                int8_t st = (int8_t)suspended;
+                mm_space_put64(sp, c + (uint64_t)l->object_type, im.target.types.coro);
+                (void)mm_space_write(sp, c + (uint64_t)l->gen_frame_state, &st, 1);
+                mm_space_put64(sp, f + (uint64_t)l->frame_code, code);
+                uint8_t owner = (uint8_t)l->owner_generator;
+                int32_t one = 1;
+                (void)mm_space_write(sp, f + (uint64_t)l->frame_owner, &owner, 1);
+                mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip(&im, code, 0));
+                (void)mm_space_write(sp, f + (uint64_t)l->frame_stacktop, &one, 4);
+                mm_space_put64(sp, f + (uint64_t)l->frame_localsplus, awaitee);
+                awaitee = c;
+                root = c;
+            }
+            mm_space_put64(sp, tk->obj + (uint64_t)l->object_type, im.task_type);
+            mm_space_put64(sp, tk->obj + (uint64_t)al->fut_loop, im.loop);
+            mm_space_put64(sp, tk->obj + (uint64_t)al->task_coro, root);
+            mm_space_put64(sp, tk->obj + (uint64_t)al->task_name, mm_fab_str(&im, tk->name));
+            mm_space_put64(sp, tk->obj + (uint64_t)al->task_fut_waiter, waiter);
+            if (i >= MM_REGISTRY_SLOTS) {
+                rc = UW_ERR_LIMIT_TASKS;
+                break;
+            }
+            mm_space_put64(sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size +
+                                   (uint64_t)l->setentry_key,
+                           tk->obj);
+        }
+    }
+    if (rc == 0) {
+        uw_reader r;
+        uw_reader_init(&r, &mm_still_ops, sp); /* nothing moves: plain reads */
+        rc = uw_unwinder_new(&r, &im.target, &u);
+        if (rc == 0)
+            rc = uw_tasks_new(u, &t);
+        if (rc == 0) {
+            uw_tasks_set_root(t, im.registry);
+            rc = uw_unwind_threads(u, &s);
+        }
+        if (rc == 0)
+            rc = uw_unwind_tasks(t, &s);
+        if (rc == 0)
+            rc = uw_output_json(out, &im.target, &s);
+    }
+    uw_sample_free(&s);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    mm_space_free(sp);
+    for (i = 0; i < n_loop; i++) {
+        free(loop[i].qualname);
+        free(loop[i].file);
+    }
+    for (i = 0; i < n_tasks; i++) {
+        free(tasks[i].id);
+        free(tasks[i].name);
+        free(tasks[i].await_id);
+        for (k = 0; k < tasks[i].n; k++) {
+            free(tasks[i].f[k].qualname);
+            free(tasks[i].f[k].file);
+        }
+    }
+    return rc;
+}

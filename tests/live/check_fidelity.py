@@ -1,0 +1,68 @@
+"""Fidelity of the model: a live scenario and its fabricated twin dump alike.
+
+    python3.X check_fidelity.py TORNSTACK TORNSTACK_VERIFY SCENARIO
+
+Runs asyncio_scenarios.py SCENARIO under this interpreter and dumps it with
+`tornstack dump`.  From the scenario's own ground truth (each Task: name,
+frames, the Task it awaits) and the loop thread's stack, writes a
+description (model/still.h) and has the model fabricate that process for
+this version; the unchanged unwinder dumps it.  The two dumps must agree
+on the loop thread's frames and on every Task's name, coroutine, frames
+(names, files, lines) and awaited Tasks.  Links from the hook module are
+not fabricated and not compared.  Scenarios whose Tasks await gather
+futures or run are not described by the still model.
+"""
+import json
+import subprocess
+import sys
+
+import livelib
+
+tornstack, verify, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
+t = livelib.Target("asyncio_scenarios.py", scenario)
+try:
+    live = livelib.dump(tornstack, t.pid)
+finally:
+    t.close()
+truth = t.truth
+loop = [th for th in live["threads"] if th["loop"] is not None]
+if len(loop) != 1:
+    livelib.fail("expected one loop thread, got %d" % len(loop))
+desc = ["# fabricated twin of scenario %s" % scenario]
+for f in loop[0]["frames"]:
+    desc.append("loop\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
+for task in truth["tasks"]:
+    if task["running"] or len(task["awaiting"]) > 1:
+        livelib.fail("scenario %s has Tasks the still model cannot describe" % scenario)
+    desc.append("task\t%s\t%s" % (task["id"], task["name"]))
+    for f in task["frames"]:
+        desc.append("frame\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
+    if task["awaiting"]:
+        desc.append("await\t%s" % task["awaiting"][0])
+r = subprocess.run([verify, "--fabricate", "-", "--python", "3.%d" % sys.version_info[1]],
+                   input="\n".join(desc) + "\n", capture_output=True, text=True, timeout=60)
+if r.returncode != 0:
+    livelib.fail("fabrication failed: %s" % r.stderr.strip())
+model = json.loads(r.stdout)
+
+
+def shape(dump):
+    names = {x["id"]: x["name"] for x in dump["tasks"]}
+    tasks = sorted((x["name"], x["coro"], tuple(livelib.frames_of(x)),
+                    tuple(sorted(names[a] for a in x["awaiting"])), x["skipped"])
+                   for x in dump["tasks"])
+    loops = [livelib.frames_of(th) for th in dump["threads"] if th["loop"] is not None]
+    return loops, tasks
+
+
+live_loops, live_tasks = shape(live)
+model_loops, model_tasks = shape(model)
+if live_loops != model_loops:
+    livelib.fail("loop thread differs:\n  live  %s\n  model %s" % (live_loops, model_loops))
+if live_tasks != model_tasks:
+    for a, b in zip(live_tasks, model_tasks):
+        if a != b:
+            livelib.fail("task differs:\n  live  %s\n  model %s" % (a, b))
+    livelib.fail("%d live Tasks, %d fabricated" % (len(live_tasks), len(model_tasks)))
+print("fidelity: python %s %s: %d Tasks and the loop stack dump identically from the live "
+      "process and from the model" % (live["python"], scenario, len(live_tasks)))
