@@ -919,15 +919,21 @@ static void uw_attribute(uw_tasks *t, uw_sample *s)
                 w->on_stack = 1;
             }
         }
-        /* Two Tasks placed on the same frame. */
-        for (i = 0; i < t->n_work; i++) {
-            for (j = i + 1; j < t->n_work && t->opt.skip; j++) {
-                uw_task_work *a = &t->work[i], *b = &t->work[j];
-                if (a->thread != th_i || b->thread != th_i || !a->on_stack || !b->on_stack ||
-                    a->own_src != b->own_src ||
-                    a->own_first + a->n_own != b->own_first + b->n_own)
-                    continue;
-                a->skipped = b->skipped = UW_SKIP_CLAIMED_TWICE;
+        /* Two Tasks placed on the same frame: compare only the Tasks that
+         * were placed (a handful), not every pair of Tasks. */
+        if (t->opt.skip) {
+            size_t *placed = (size_t *)(void *)t->cand, np = 0;
+            for (i = 0; i < t->n_work; i++)
+                if (t->work[i].thread == th_i && t->work[i].on_stack)
+                    placed[np++] = i;
+            for (i = 0; i < np; i++) {
+                for (j = i + 1; j < np; j++) {
+                    uw_task_work *a = &t->work[placed[i]], *b = &t->work[placed[j]];
+                    if (a->own_src != b->own_src ||
+                        a->own_first + a->n_own != b->own_first + b->n_own)
+                        continue;
+                    a->skipped = b->skipped = UW_SKIP_CLAIMED_TWICE;
+                }
             }
         }
     }
