@@ -91,7 +91,6 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     uint64_t t0;
     int torn = 0;
 
-    s->reads++;
     mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
     t0 = mm_mutator_time(s->m);
     while (done < len) {
@@ -103,7 +102,6 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
         }
         done += n;
         if (done < len && (int)(mm_sched_rand(s) % 100) < s->cfg.tear_pct) {
-            s->torn++;
             torn = 1;
             mm_sched_advance(s, 1 + mm_sched_rand(s) % 3);
         }

@@ -59,7 +59,6 @@ typedef struct mm_sched {
     uint64_t ops_at_start;
     mm_truth *hist;
     size_t n_hist, cap_hist;
-    uint64_t reads, torn; /* statistics */
     mm_trace *trace;      /* when set: the current sample's stores and reads */
 } mm_sched;
 

@@ -6,6 +6,7 @@
  * unit 0, each awaiting the next one inward, the innermost awaiting a
  * Future, or the Task named by `await`.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "still.h"
 
 #include <stdlib.h>
@@ -47,22 +48,13 @@ static char *mm_field(char **p)
     return s;
 }
 
-static char *mm_dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int mm_still_frame(char *rest, mm_sframe *f)
 {
     char *q = mm_field(&rest), *file = mm_field(&rest), *line = mm_field(&rest);
     if (q == NULL || file == NULL || line == NULL)
         return UW_ERR_FORMAT;
-    f->qualname = mm_dup(q);
-    f->file = mm_dup(file);
+    f->qualname = strdup(q);
+    f->file = strdup(file);
     f->line = atoi(line);
     return f->qualname && f->file ? 0 : UW_ERR_NOMEM;
 }
@@ -120,8 +112,8 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             if (id == NULL || name == NULL)
                 rc = UW_ERR_FORMAT;
             else {
-                tasks[n_tasks].id = mm_dup(id);
-                tasks[n_tasks].name = mm_dup(name);
+                tasks[n_tasks].id = strdup(id);
+                tasks[n_tasks].name = strdup(name);
                 n_tasks++;
             }
         } else if (strcmp(kind, "frame") == 0 && n_tasks > 0 &&
@@ -130,7 +122,7 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             rc = mm_still_frame(rest, &tk->f[tk->n++]);
         } else if (strcmp(kind, "await") == 0 && n_tasks > 0) {
             char *id = mm_field(&rest);
-            tasks[n_tasks - 1].await_id = id ? mm_dup(id) : NULL;
+            tasks[n_tasks - 1].await_id = id ? strdup(id) : NULL;
         } else {
             rc = UW_ERR_FORMAT;
         }

@@ -6,6 +6,7 @@
  * deletion (entries are only replaced in place or dropped all at once), so
  * a probe ends at the first empty slot.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "tornstack/code_cache.h"
 
 #include <assert.h>
@@ -120,15 +121,6 @@ int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_c
     return 0;
 }
 
-static char *uw_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Read the bytes object holding the location table. */
 static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t addr,
                                   uint8_t **out, size_t *out_len)
@@ -222,12 +214,12 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     rc = uw_pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
-        e->qualname = uw_strdup(buf);
+        e->qualname = strdup(buf);
         rc = uw_pystr_read(r, l, id->filename, buf, sizeof buf, &trunc);
     }
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
-        e->filename = uw_strdup(buf);
+        e->filename = strdup(buf);
         if (e->qualname == NULL || e->filename == NULL)
             rc = UW_ERR_NOMEM;
     }
