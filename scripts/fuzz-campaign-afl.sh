@@ -18,10 +18,8 @@ if ! command -v afl-fuzz >/dev/null; then
     echo "setup: installing Debian package afl++"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++
 fi
-cd "$ts_root"
-cmake --preset fuzz-afl >/dev/null && cmake --build --preset fuzz-afl -j "$(nproc)" >/dev/null
-cmake --preset fuzz-afl-cmplog >/dev/null &&
-    AFL_LLVM_CMPLOG=1 cmake --build --preset fuzz-afl-cmplog -j "$(nproc)" >/dev/null
+ts_build fuzz-afl >/dev/null
+AFL_LLVM_CMPLOG=1 ts_build fuzz-afl-cmplog >/dev/null
 bin="build/fuzz-afl/fuzz/fuzz_$target"
 cmplog="build/fuzz-afl-cmplog/fuzz/fuzz_$target"
 out="build/afl-campaign/$target"
