@@ -54,14 +54,21 @@ static int uw_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
     return 0;
 }
 
-int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out)
+int uw_sample_add_thread(uw_sample *s, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                         uw_thread_sample **out)
 {
+    uw_thread_sample *th;
+
     if (uw_grow((void **)&s->threads, s->n_threads, &s->cap_threads, sizeof *s->threads, 8) != 0)
         return UW_ERR_NOMEM;
-    *out = &s->threads[s->n_threads++];
-    memset(*out, 0, sizeof **out);
-    (*out)->first_frame = s->n_frames;
-    (*out)->split = -1;
+    th = &s->threads[s->n_threads++];
+    memset(th, 0, sizeof *th);
+    th->tstate = tstate;
+    th->interp = interp;
+    th->interp_id = interp_id;
+    th->first_frame = s->n_frames;
+    th->split = -1;
+    *out = th;
     return 0;
 }
 

@@ -866,12 +866,9 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t 
     unsigned attempt;
     int rc;
 
-    rc = uw_sample_add_thread(s, &th);
+    rc = uw_sample_add_thread(s, ts, interp, interp_id, &th);
     if (rc != 0)
         return rc;
-    th->tstate = ts;
-    th->interp = interp;
-    th->interp_id = interp_id;
     for (attempt = 0;; attempt++) {
         rc = uw_walk_thread_once(u, ts, s, th);
         if (rc != 0 || !uw_torn(th->truncated) || attempt == UW_THREAD_RETRIES)
@@ -990,12 +987,9 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
                         goto out;
                     /* An unreadable thread state ends this interpreter's
                      * list: its `next` is unknown. */
-                    rc = uw_sample_add_thread(s, &th);
+                    rc = uw_sample_add_thread(s, ts, interp, id, &th);
                     if (rc != 0)
                         goto out;
-                    th->tstate = ts;
-                    th->interp = interp;
-                    th->interp_id = id;
                     th->truncated = UW_ERR_READ_FAULT;
                     break;
                 }

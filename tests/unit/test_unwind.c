@@ -502,7 +502,7 @@ static void test_max_depth(void **state)
     assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
     assert_int_equal(w.s.threads[0].n_frames, 5);
     assert_int_equal(w.s.threads[0].truncated, 0);
-    assert_int_equal(uw_sample_add_thread(&w.s, &th), 0);
+    assert_int_equal(uw_sample_add_thread(&w.s, 0, 0, 0, &th), 0);
     assert_int_equal(uw_unwind_chain(w.u, f, 1, &w.s, th), 0);
     assert_int_equal(th->n_frames, 1);
     assert_int_equal(th->truncated, UW_ERR_DEPTH);

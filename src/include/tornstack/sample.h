@@ -83,7 +83,10 @@ typedef struct uw_sample {
 void uw_sample_init(uw_sample *s);
 void uw_sample_free(uw_sample *s);
 void uw_sample_reset(uw_sample *s);
-int uw_sample_add_thread(uw_sample *s, uw_thread_sample **out);
+/* A new thread record for thread state `tstate` of interpreter `interp`
+ * (id `interp_id`), its frames starting at the sample's next frame. */
+int uw_sample_add_thread(uw_sample *s, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                         uw_thread_sample **out);
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f);
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out);
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index);
