@@ -173,7 +173,7 @@ int main(int argc, char **argv)
            seed, samples);
     printf("%-7s %-8s %-17s %9s %9s %8s %8s %6s %6s %6s %9s %9s %9s\n", "python", "model",
            "policy", "samples", "emitted", "skipped", "skip%", "leaks", "bogus", "other",
-           "reads/s", "bytes/s", "samples/s");
+           "reads/smp", "bytes/smp", "samples/s");
     for (p = pol_lo; p <= pol_hi; p++) {
         uw_task_options pol;
         mm_policy(p, &pol);
