@@ -23,12 +23,17 @@ rm -rf "$work"
 mkdir -p "$work/new" "$work/artifacts" "$work/candidates"
 opts=()
 [ -f "fuzz/fuzz_$target.dict" ] && opts+=("-dict=fuzz/fuzz_$target.dict")
-seeds=("corpus/$target")
-[ -d "corpus/$target/regress" ] && seeds+=("corpus/$target/regress")
+# libFuzzer reads corpus folders recursively, and corpus/TARGET/open holds
+# reproducers of violations still open: fed in, they would end every
+# campaign at once without saying anything new.  Stage the seeds and the
+# fixed bugs' reproducers without them.
+mkdir -p "$work/seeds"
+find "corpus/$target" -path "corpus/$target/open" -prune -o -type f ! -name INDEX \
+    -exec cp -t "$work/seeds" {} +
 echo "campaign: $target for ${seconds}s with $jobs jobs"
 "$bin" "${opts[@]}" -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
     -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
-    "$work/new" "${seeds[@]}" > "$work/fuzz.log" 2>&1 || true
+    "$work/new" "$work/seeds" > "$work/fuzz.log" 2>&1 || true
 cat fuzz-*.log > "$work/jobs.log" 2>/dev/null || true
 rm -f fuzz-*.log
 # Merge what is new into the committed corpus (only inputs that add coverage).
@@ -49,8 +54,11 @@ for crash in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artif
     echo "$kind-local-$id-SLUG  ${why:-cause to describe} -- FIX TO DESCRIBE" >> "$work/candidates/INDEX.draft"
     n=$((n + 1))
 done
-execs=$(grep -hoE 'stat::average_exec_per_sec: *[0-9]+' "$work/jobs.log" "$work/fuzz.log" 2>/dev/null |
+# (A run that stops before printing a count must still get its summary:
+# grep finding nothing is not an error here.)
+execs=$({ grep -hoE 'stat::average_exec_per_sec: *[0-9]+' "$work/jobs.log" "$work/fuzz.log" 2>/dev/null || true; } |
         awk '{s += $2} END {print s + 0}')
-cov=$(grep -hoE 'cov: [0-9]+' "$work/jobs.log" "$work/fuzz.log" 2>/dev/null | awk '{print $2}' | sort -n | tail -1)
+cov=$({ grep -hoE 'cov: [0-9]+' "$work/jobs.log" "$work/fuzz.log" 2>/dev/null || true; } |
+      awk '{print $2}' | sort -n | tail -1)
 echo "campaign: $target: ${execs} execs/s over $jobs jobs, coverage ${cov:-?} edges," \
      "corpus $before -> $after files, $n crash candidates in $work/candidates"
