@@ -20,7 +20,7 @@ bin="build/fuzz-libfuzzer/fuzz/fuzz_$target"
 [ -x "$bin" ] || { echo "campaign: no such target $target"; exit 2; }
 work="build/fuzz-campaign/$target"
 rm -rf "$work"
-mkdir -p "$work/new" "$work/artifacts" "$work/candidates"
+mkdir -p "$work/new" "$work/artifacts" "$work/merge-artifacts" "$work/candidates"
 opts=()
 [ -f "fuzz/fuzz_$target.dict" ] && opts+=("-dict=fuzz/fuzz_$target.dict")
 # libFuzzer reads corpus folders recursively, and corpus/TARGET/open holds
@@ -38,7 +38,10 @@ cat fuzz-*.log > "$work/jobs.log" 2>/dev/null || true
 rm -f fuzz-*.log
 # Merge what is new into the committed corpus (only inputs that add coverage).
 before=$(ls "corpus/$target" | wc -l)
-"$bin" -merge=1 "corpus/$target" "$work/new" > "$work/merge.log" 2>&1 || true
+# (The merge reads corpus/TARGET/open too and trips on it; what it writes
+# about that goes to the work folder, not the checkout.)
+"$bin" -merge=1 -artifact_prefix="$work/merge-artifacts/" "corpus/$target" "$work/new" \
+    > "$work/merge.log" 2>&1 || true
 after=$(ls "corpus/$target" | wc -l)
 # Minimise every crash into a regress candidate.
 n=0
