@@ -495,12 +495,12 @@ static int ts_cmd_layout(int argc, char **argv)
         return TS_EXIT_UNSUPPORTED;
     }
     printf("fut_loop=%d\nfut_state=%d\nfut_size=%d\ntask_fut_waiter=%d\ntask_coro=%d\n"
-           "task_name=%d\ntask_size=%d\nstate_pending=%d\nholder_loop=%d\nasend_gen=%d\n"
-           "scheduled_tasks=%s\neager_tasks=%s\nrunning_loop_key=%s\n",
+           "task_name=%d\ntask_size=%d\nstate_pending=%d\nholder_loop=%d\nasend_gen=%d\ndeque_state=%d\n"
+           "scheduled_tasks=%s\neager_tasks=%s\nrunning_loop_key=%s\nloop_ready=%s\n",
            al->fut_loop, al->fut_state, al->fut_size, al->task_fut_waiter, al->task_coro,
            al->task_name, al->task_size, al->state_pending, al->holder_loop, al->asend_gen,
-           al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
-           al->running_loop_key ? al->running_loop_key : "");
+           al->deque_state, al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
+           al->running_loop_key ? al->running_loop_key : "", al->loop_ready);
     return TS_EXIT_OK;
 }
 

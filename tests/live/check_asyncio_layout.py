@@ -60,6 +60,15 @@ async def main():
     f2 = loop.create_future()
     f2.set_result(1)
     check("fut_state(finished)", i32(id(f2) + off["fut_state"]), 2)
+    # The loop's ready deque: its mutation count moves by one per append
+    # and per pop, and a callback is popped before it runs.
+    ready = getattr(loop, table["loop_ready"])
+    check("loop_ready", type(ready).__name__, "deque")
+    before = word(id(ready) + off["deque_state"])
+    loop.call_soon(lambda: None)
+    check("deque_state(append)", word(id(ready) + off["deque_state"]) - before, 1)
+    await asyncio.sleep(0)
+    check("deque_state(run)", word(id(ready) + off["deque_state"]) - before >= 3, True)
     # Registries in asyncio.tasks
     check("scheduled_tasks", type(getattr(asyncio.tasks, table["scheduled_tasks"])).__name__, "WeakSet")
     if table["eager_tasks"]:

@@ -28,6 +28,12 @@ typedef struct uw_asyncio_layout {
     int32_t holder_loop;
     /* PyAsyncGenASend.ags_gen (Objects/genobject.c), same in 3.11-3.13 */
     int32_t asend_gen;
+    /* dequeobject.state (Modules/_collectionsmodule.c): a mutation count,
+     * +1 on every append and pop; same in 3.11-3.13.  The loop's ready
+     * deque (attribute loop_ready) pops every callback before running it,
+     * so its count is the loop's epoch (uw_unwinder_set_epoch). */
+    int32_t deque_state;
+    const char *loop_ready;
     /* Names in asyncio.tasks' globals */
     const char *scheduled_tasks; /* WeakSet of Tasks */
     const char *eager_tasks;     /* set of eager Tasks, NULL before 3.12 */
