@@ -406,6 +406,34 @@ static void uw_running_loops(uw_tasks *t, uw_sample *s)
     }
 }
 
+/* Keep each loop thread's epoch counter (its loop's ready deque) known to
+ * the thread walk, and distrust a walk checked against another loop's
+ * counter: that loop has stopped, and its deque may be freed and reused. */
+static void uw_epochs(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_threads; i++) {
+        uw_thread_sample *th = &s->threads[i];
+        uint64_t have = uw_unwinder_epoch_loop(t->u, th->tstate), ready = 0, type = 0;
+        char name[32];
+
+        if (th->epoch_loop != 0 && th->epoch_loop != th->running_loop && th->truncated == 0)
+            th->truncated = UW_ERR_INCOMPLETE;
+        if (have == th->running_loop)
+            continue;
+        if (th->running_loop != 0 &&
+            uw_obj_getattr(&t->pc, th->running_loop, t->al->loop_ready, &ready) == 0 &&
+            uw_obj_type(&t->pc, ready, &type) == 0 &&
+            uw_type_name(&t->pc, type, name, sizeof name) == 0 &&
+            strcmp(name, "collections.deque") == 0)
+            (void)uw_unwinder_set_epoch(t->u, th->tstate, th->running_loop,
+                                        ready + (uint64_t)t->al->deque_state);
+        else
+            (void)uw_unwinder_set_epoch(t->u, th->tstate, 0, 0);
+    }
+}
+
 static int uw_cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -879,11 +907,14 @@ static void uw_attribute(uw_tasks *t, uw_sample *s)
             any |= t->work[i].thread == th_i;
         if (!any)
             continue;
-        /* A thread walk cut short: neither the running Task's frames nor
-         * the pure Python stack can be trusted. */
+        /* A thread walk cut short: the running Task's frames cannot be
+         * trusted, so a Task that reads as executing is skipped.  A Task
+         * that reads as suspended gets its coroutine chain, which is
+         * checked on its own (uw_validate): its true stack when read. */
         if (t->opt.skip && th->truncated != 0 && th->truncated != UW_ERR_DEPTH) {
             for (i = 0; i < t->n_work; i++)
-                if (t->work[i].thread == th_i && t->work[i].skipped == 0)
+                if (t->work[i].thread == th_i && t->work[i].skipped == 0 &&
+                    t->work[i].state == l->state_executing)
                     t->work[i].skipped = UW_SKIP_THREAD_TRUNCATED;
             if (!t->second_round)
                 s->thread_skips[uw_reason_slot(UW_SKIP_THREAD_TRUNCATED)]++;
@@ -970,6 +1001,9 @@ static void uw_second_round(uw_tasks *t, uw_sample *s)
             rc = uw_place(t, w, t->again.frames, th2->first_frame, uw_top(t, th2), 1);
             if (rc < 0) {
                 w->skipped = rc;
+            } else if (rc == 0 && th->top_dropped && th2->top_dropped) {
+                /* its frames changed under both walks: not placeable */
+                w->skipped = UW_SKIP_RUNNING_TORN;
             } else if (rc == 0) {
                 /* read its chain again, from the root */
                 w->cur = w->coro;
@@ -1210,6 +1244,7 @@ int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
     t->n_work = 0;
     t->n_hook = 0;
     uw_running_loops(t, s);
+    uw_epochs(t, s);
     for (i = 0; i < s->n_threads; i++) {
         uint64_t interp = s->threads[i].interp;
         uw_registry *g;

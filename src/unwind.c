@@ -67,6 +67,11 @@ typedef struct uw_prefetch {
     uint64_t chunk_len[UW_LIMIT_CHUNKS];
 } uw_prefetch;
 
+/* A thread's loop epoch counter (uw_unwinder_set_epoch). */
+typedef struct uw_epoch_ent {
+    uint64_t tstate, loop, counter;
+} uw_epoch_ent;
+
 struct uw_unwinder {
     uw_reader *r;
     uw_target t;
@@ -93,6 +98,9 @@ struct uw_unwinder {
     int pf_code_ok[UW_PF_CODES];
     size_t pf_n_codes;
 
+    /* Loop epochs (uw_unwinder_set_epoch), by thread state. */
+    uw_epoch_ent epoch[UW_PF_THREADS];
+
     /* Speculative roots: last sample's first interpreter and thread. */
     uint64_t last_interp, last_tstate;
 
@@ -103,13 +111,13 @@ struct uw_unwinder {
     size_t n_visited;
     uint8_t *recheck_chunk; /* the current chunk, read again */
     size_t recheck_cap;
-    uw_iov recheck_iov[UW_LIMIT_FRAMES + 2];
+    uw_iov recheck_iov[UW_LIMIT_FRAMES + 3];
     /* Code resolution scratch; the first UW_PF_CODES slots of code_buf
      * hold prefetched code objects. */
     uint64_t batch_addr[UW_LIMIT_FRAMES];
     uw_iov batch_iov[UW_LIMIT_FRAMES];
     uint8_t *code_buf;
-    uw_iov walk_iov[3 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES];
+    uw_iov walk_iov[5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES];
     size_t tstate_len; /* bytes of a thread state read (covers 3.13's running loop) */
     uint8_t tstate[UW_TSTATE_BUF];
     uint8_t tstate_next[UW_TSTATE_BUF];
@@ -603,6 +611,45 @@ const uw_target *uw_unwinder_target(uw_unwinder *u)
     return u != NULL ? &u->t : NULL;
 }
 
+int uw_unwinder_set_epoch(uw_unwinder *u, uint64_t tstate, uint64_t loop, uint64_t counter)
+{
+    size_t i, free_i = SIZE_MAX;
+
+    if (u == NULL || tstate == 0)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; i < UW_PF_THREADS; i++) {
+        if (u->epoch[i].tstate == tstate) {
+            free_i = i;
+            break;
+        }
+        if (u->epoch[i].tstate == 0 && free_i == SIZE_MAX)
+            free_i = i;
+    }
+    if (counter == 0) {
+        if (free_i != SIZE_MAX && u->epoch[free_i].tstate == tstate)
+            memset(&u->epoch[free_i], 0, sizeof u->epoch[free_i]);
+        return 0;
+    }
+    if (free_i == SIZE_MAX)
+        return UW_ERR_LIMIT_THREADS;
+    u->epoch[free_i].tstate = tstate;
+    u->epoch[free_i].loop = loop;
+    u->epoch[free_i].counter = counter;
+    return 0;
+}
+
+uint64_t uw_unwinder_epoch_loop(const uw_unwinder *u, uint64_t tstate)
+{
+    size_t i;
+
+    if (u == NULL || tstate == 0)
+        return 0;
+    for (i = 0; i < UW_PF_THREADS; i++)
+        if (u->epoch[i].tstate == tstate)
+            return u->epoch[i].loop;
+    return 0;
+}
+
 static int uw_walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
                          uw_thread_sample *th)
 {
@@ -647,6 +694,132 @@ static uw_prefetch *uw_pf_entry(uw_unwinder *u, uint64_t ts)
     return &u->pf[i];
 }
 
+/* Check a finished walk of thread `ts` (current frame `first`) against a
+ * second read of everything it visited.
+ *
+ * The frames were read over a stretch of time, so a `previous` may have led
+ * into a slot that another frame has reused since: a stack mixing two
+ * instants.  One vectored read brings every visited frame again (the
+ * chunk's frames coalesce into one span), then the current-frame pointer,
+ * then (with an epoch) the loop's epoch counter.  They are read in the
+ * reverse order of the walk's reads, so that one interleaving of the
+ * target's stores cannot tear both reads the same way.  What must be
+ * unchanged: each frame's code, previous and owner, and the callers'
+ * instruction pointers (fixed at their call sites while their callee
+ * runs); the innermost frame keeps running and its pointer may move.
+ *
+ * Without an epoch, any change marks the walk incomplete (retried).  A
+ * change that reverted in between (ABA) escapes this check: a Task step
+ * that ended and a next one that began in the same slot look the same.
+ *
+ * With an epoch (e0 read before the walk, e1 now), the loop started no
+ * callback in between, so it ran one Handle._run throughout, or none.
+ * Then:
+ *   - e0 != e1: incomplete (the walk may span two callbacks);
+ *   - the frames from the outermost Handle._run down changed: incomplete;
+ *   - only frames above it changed: they belong to the callback (the
+ *     running Task) and are dropped from the sample (th->top_dropped); the
+ *     pure Python stack is kept, because during one callback the frames
+ *     under its Handle._run stay on the stack untouched (LIFO);
+ *   - no Handle._run on the stack and anything changed: incomplete. */
+static void uw_walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, const uw_epoch_ent *ep,
+                            uint64_t e0, uw_sample *s, uw_thread_sample *th)
+{
+    const uw_layout *l = u->l;
+    uw_iov *rv = u->recheck_iov;
+    uint64_t cf = 0, now = 0, e1 = 0;
+    const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
+    size_t nr = 0, k, i_re = SIZE_MAX, k_split = SIZE_MAX;
+    int read_ok, top_same, bottom_same;
+
+    assert(th->truncated == 0 && first != 0);
+    assert(th->first_frame + th->n_frames == s->n_frames);
+    if (th->split >= 0) {
+        uint64_t split_addr = s->frames[th->first_frame + (size_t)th->split].addr;
+        for (k = u->n_visited; k-- > 0;)
+            if (u->visited[k] == split_addr) {
+                k_split = k;
+                break;
+            }
+    }
+    for (k = 0; k < u->n_visited; k++) {
+        uint64_t a = u->visited[k];
+        if (c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len &&
+            u->recheck_cap >= c0->len)
+            continue;
+        rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
+    }
+    if (c0 != NULL) {
+        if (u->recheck_cap < c0->len) {
+            uint8_t *b = realloc(u->recheck_chunk, c0->len);
+            if (b != NULL) {
+                u->recheck_chunk = b;
+                u->recheck_cap = c0->len;
+            }
+        }
+        if (u->recheck_cap >= c0->len) {
+            i_re = nr;
+            rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
+        }
+    }
+    if (l->tstate_cframe != UW_ABSENT) {
+        rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
+        rv[nr++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
+                                (uint64_t)l->cframe_current_frame,
+                            &now, 8, 0};
+    } else {
+        rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
+    }
+    if (ep != NULL)
+        rv[nr++] = (uw_iov){ep->counter, &e1, 8, 0};
+    assert(nr <= sizeof u->recheck_iov / sizeof u->recheck_iov[0]);
+    read_ok = uw_readv(u->r, rv, nr) == 0;
+    top_same = read_ok && now == first &&
+               (l->tstate_cframe == UW_ABSENT || cf == uw_u64(u->tstate + l->tstate_cframe));
+    bottom_same = read_ok;
+    for (k = 0; read_ok && k < u->n_visited; k++) {
+        const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
+        uint64_t addr = u->visited[k];
+        const uint8_t *a;
+        int same;
+        if (i_re != SIZE_MAX && addr >= c0->addr &&
+            addr - c0->addr + (uint64_t)l->frame_size <= c0->len)
+            a = u->recheck_chunk + (addr - c0->addr);
+        else
+            a = u->recheck_bytes + k * UW_FRAME_BUF;
+        same = memcmp(a + l->frame_code, b + l->frame_code, 8) == 0 &&
+               memcmp(a + l->frame_previous, b + l->frame_previous, 8) == 0 &&
+               a[l->frame_owner] == b[l->frame_owner] &&
+               (k == 0 || memcmp(a + l->frame_instr, b + l->frame_instr, 8) == 0);
+        if (k_split != SIZE_MAX && k >= k_split)
+            bottom_same = bottom_same && same;
+        else
+            top_same = top_same && same;
+    }
+    if (ep == NULL) {
+        if (!top_same || !bottom_same)
+            th->truncated = UW_ERR_INCOMPLETE;
+        return;
+    }
+    th->epoch_loop = ep->loop;
+    if (!read_ok || e1 != e0 || !bottom_same) {
+        th->truncated = UW_ERR_INCOMPLETE;
+    } else if (!top_same) {
+        size_t cut;
+        if (k_split == SIZE_MAX || th->split < 0) {
+            th->truncated = UW_ERR_INCOMPLETE;
+            return;
+        }
+        cut = (size_t)th->split;
+        memmove(&s->frames[th->first_frame], &s->frames[th->first_frame + cut],
+                (th->n_frames - cut) * sizeof *s->frames);
+        th->n_frames -= cut;
+        s->n_frames -= cut;
+        th->split = 0;
+        th->top_dropped = 1;
+    }
+}
+
 /* Walk the thread whose state is in u->tstate (read from address ts).
  * One vectored read brings the current-frame pointer (3.11/3.12), the live
  * part of the current chunk, last walk's out-of-chunk pieces and the next
@@ -659,7 +832,8 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     uint64_t first = 0, chunk, top, next;
     uw_prefetch *pf;
     size_t niov = 0, i, i_cframe = SIZE_MAX, i_chunk = SIZE_MAX, i_next = SIZE_MAX;
-    size_t i_frames, i_codes, i_chunks;
+    size_t i_frames, i_codes, i_chunks, i_epoch = SIZE_MAX, ep = SIZE_MAX;
+    uint64_t e0 = 0;
     int rc;
 
     th->tstate_dict = uw_u64(u->tstate + l->tstate_dict);
@@ -675,14 +849,22 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     u->last_plain = 0;
     u->n_visited = 0;
     pf = uw_pf_entry(u, ts);
-    if (l->tstate_cframe != UW_ABSENT) {
-        i_cframe = niov;
+    /* The loop epoch before anything the walk depends on, the current-frame
+     * pointer included (read again here on 3.13 too, after the epoch). */
+    for (i = 0; i < UW_PF_THREADS; i++)
+        if (u->epoch[i].tstate == ts)
+            ep = i;
+    if (ep != SIZE_MAX) {
+        i_epoch = niov;
+        iov[niov++] = (uw_iov){u->epoch[ep].counter, &e0, sizeof e0, 0};
+    }
+    i_cframe = niov;
+    if (l->tstate_cframe != UW_ABSENT)
         iov[niov++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
                                    (uint64_t)l->cframe_current_frame,
                                &first, sizeof first, 0};
-    } else {
-        first = uw_u64(u->tstate + l->tstate_current_frame);
-    }
+    else
+        iov[niov++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &first, sizeof first, 0};
     /* The live part of the current chunk: [chunk, datastack_top).  Compared
      * without adding to `chunk`: garbage near 2^64 must not wrap. */
     if (chunk != 0 && top > chunk && top - chunk > (uint64_t)l->chunk_data &&
@@ -729,7 +911,9 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         u->pf_code_ok[i] = iov[i_codes + i].status == 0;
     for (i = i_chunks; i < i_frames; i++)
         u->chunks[i - i_chunks + 1].pf_ok = iov[i].status == 0;
-    if (i_cframe != SIZE_MAX && iov[i_cframe].status != 0) {
+    if (i_epoch != SIZE_MAX && iov[i_epoch].status != 0)
+        ep = SIZE_MAX; /* no epoch this time: the whole walk is checked */
+    if (iov[i_cframe].status != 0) {
         th->truncated = iov[i_cframe].status;
         return 0;
     }
@@ -740,74 +924,15 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         u->next_chunk = uw_u64(u->chunks[0].buf + l->chunk_previous);
     }
     rc = uw_walk_chain(u, first, u->max_depth, s, th);
-    /* The frames were read over a stretch of time, so a `previous` may lead
-     * into a slot that another frame has reused since: a stack mixing two
-     * instants.  Read the current-frame pointer and every frame the walk
-     * visited again, in one vectored read (the chunk's frames coalesce into
-     * one span): if anything changed, the walk is torn (and retried).  A
-     * change that reverted in between (ABA) escapes; the model measures how
-     * often (docs/model.md). */
-    if (rc == 0 && th->truncated == 0 && first != 0) {
-        uw_iov *rv = u->recheck_iov;
-        uint64_t cf = 0, now = 0;
-        const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
-        size_t nr = 0, k, i_re = SIZE_MAX;
-        int same = 1;
-        /* In the reverse order of the walk's reads (out-of-chunk frames,
-         * then the chunk, then the pointer), so that one interleaving of
-         * the target's stores cannot tear both reads the same way. */
-        for (k = 0; k < u->n_visited; k++) {
-            uint64_t a = u->visited[k];
-            if (c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)l->frame_size <= c0->len &&
-                u->recheck_cap >= c0->len)
-                continue;
-            rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
+    for (i = th->n_frames; i-- > 0;) {
+        const uw_frame *f = &s->frames[th->first_frame + i];
+        if (f->code->flags & UW_CODE_HANDLE_RUN) {
+            th->split = (int64_t)i; /* the outermost one */
+            break;
         }
-        if (c0 != NULL) {
-            if (u->recheck_cap < c0->len) {
-                uint8_t *b = realloc(u->recheck_chunk, c0->len);
-                if (b != NULL) {
-                    u->recheck_chunk = b;
-                    u->recheck_cap = c0->len;
-                }
-            }
-            if (u->recheck_cap >= c0->len) {
-                i_re = nr;
-                rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
-            }
-        }
-        if (l->tstate_cframe != UW_ABSENT) {
-            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_cframe, &cf, 8, 0};
-            rv[nr++] = (uw_iov){uw_u64(u->tstate + l->tstate_cframe) +
-                                    (uint64_t)l->cframe_current_frame,
-                                &now, 8, 0};
-        } else {
-            rv[nr++] = (uw_iov){ts + (uint64_t)l->tstate_current_frame, &now, 8, 0};
-        }
-        if (uw_readv(u->r, rv, nr) != 0 || now != first ||
-            (l->tstate_cframe != UW_ABSENT && cf != uw_u64(u->tstate + l->tstate_cframe)))
-            same = 0;
-        /* The innermost frame keeps running: its instruction pointer may
-         * move.  Everything that shapes the chain may not: each frame's code,
-         * previous and owner, and the callers' instruction pointers (fixed
-         * at their call sites while their callee runs). */
-        for (k = 0; same && k < u->n_visited; k++) {
-            const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
-            uint64_t addr = u->visited[k];
-            const uint8_t *a;
-            if (i_re != SIZE_MAX && addr >= c0->addr &&
-                addr - c0->addr + (uint64_t)l->frame_size <= c0->len)
-                a = u->recheck_chunk + (addr - c0->addr);
-            else
-                a = u->recheck_bytes + k * UW_FRAME_BUF;
-            same = memcmp(a + l->frame_code, b + l->frame_code, 8) == 0 &&
-                   memcmp(a + l->frame_previous, b + l->frame_previous, 8) == 0 &&
-                   a[l->frame_owner] == b[l->frame_owner] &&
-                   (k == 0 || memcmp(a + l->frame_instr, b + l->frame_instr, 8) == 0);
-        }
-        if (!same)
-            th->truncated = UW_ERR_INCOMPLETE;
     }
+    if (rc == 0 && th->truncated == 0 && first != 0)
+        uw_walk_recheck(u, ts, first, ep != SIZE_MAX ? &u->epoch[ep] : NULL, e0, s, th);
     /* A complete walk ends at the thread's first frame, data[1] of its root
      * chunk (the root chunk skips data[0]).  Ending anywhere else means a
      * frame was unlinked (its `previous` cleared) between reading the
@@ -826,13 +951,6 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
     *pf = u->pf_new;
-    for (i = th->n_frames; i-- > 0;) {
-        const uw_frame *f = &s->frames[th->first_frame + i];
-        if (f->code->flags & UW_CODE_HANDLE_RUN) {
-            th->split = (int64_t)i; /* the outermost one */
-            break;
-        }
-    }
     return rc;
 }
 
@@ -879,6 +997,8 @@ static int uw_walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t 
         th->n_frames = 0;
         th->truncated = 0;
         th->split = -1;
+        th->top_dropped = 0;
+        th->epoch_loop = 0;
         th->retries++;
     }
     return rc;

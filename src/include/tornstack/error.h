@@ -78,14 +78,16 @@
     X(UW_ERR_INCOMPLETE, -49, "incomplete",                                    \
       "walk ended before the thread's first frame (a frame unlinked while read)") \
     X(UW_SKIP_TASK_CHANGED, -48, "task_changed_while_read",                    \
-      "the Task or a coroutine of its chain changed while it was being read")
+      "the Task or a coroutine of its chain changed while it was being read")  \
+    X(UW_SKIP_RUNNING_TORN, -50, "running_task_frames_changed",                \
+      "the running Task's frames changed while the thread was walked, twice")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -50
+    UW_ERR_MIN_ = -51
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

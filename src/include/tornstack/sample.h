@@ -38,6 +38,9 @@ typedef struct uw_thread_sample {
     int truncated;      /* 0, or the code that cut the walk short */
     uint32_t retries;   /* walks retried after a torn read */
     int pending;        /* Task walk: a running Task to look for again */
+    uint64_t epoch_loop; /* loop whose epoch bracketed the walk, 0 if none */
+    int top_dropped;     /* frames above the split changed during the walk and
+                          * were dropped; the pure Python stack is kept */
 } uw_thread_sample;
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */

@@ -56,6 +56,22 @@ int uw_unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sampl
 int uw_unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
                          uw_sample *s);
 
+/* The loop epoch of thread `tstate`: the address of a counter that the
+ * asyncio loop `loop` running on that thread changes before it starts any
+ * callback (its ready deque's mutation count: every Handle._run follows a
+ * popleft).  A walk whose reads all fall between two equal readings of the
+ * counter saw one callback, or none, throughout; the frames from the
+ * outermost Handle._run down cannot have changed during it (the argument
+ * is in docs/tasks.md).  The walk then needs only those frames unchanged
+ * when read again, and frames above them that changed are dropped instead
+ * of failing the whole walk.  The Task walk sets this once per loop;
+ * counter 0 forgets the thread.  Returns UW_ERR_LIMIT_THREADS when the
+ * table is full (the thread is then walked without an epoch). */
+int uw_unwinder_set_epoch(uw_unwinder *u, uint64_t tstate, uint64_t loop, uint64_t counter);
+
+/* The loop whose epoch is registered for thread `tstate`, 0 if none. */
+uint64_t uw_unwinder_epoch_loop(const uw_unwinder *u, uint64_t tstate);
+
 /* What the Task walk shares with the thread walk. */
 uw_reader *uw_unwinder_reader(uw_unwinder *u);
 const uw_target *uw_unwinder_target(uw_unwinder *u);
