@@ -177,8 +177,23 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
     mm_space_put64(space, im->tstate + (uint64_t)l->tstate_datastack_top,
                    im->chunk + (uint64_t)l->chunk_data + 8);
 
-    /* The running loop. */
-    im->loop = mm_alloc(space, 64);
+    /* The running loop: an instance whose dict (at the type's
+     * tp_dictoffset) holds `_ready`, its ready deque, whose mutation count
+     * the mutator bumps as asyncio does (uw_unwinder_set_epoch). */
+    {
+        uint64_t loop_type = mm_fab_type(im, "_UnixSelectorEventLoop", 0);
+        uint64_t deque_type = mm_fab_type(im, "collections.deque", 0);
+        uint64_t deque = mm_alloc(space, 128);
+        int64_t dictoffset = 16, basicsize = 24;
+        (void)mm_space_write(space, loop_type + (uint64_t)l->type_dictoffset, &dictoffset, 8);
+        (void)mm_space_write(space, loop_type + (uint64_t)l->type_basicsize, &basicsize, 8);
+        mm_space_put64(space, deque + (uint64_t)l->object_type, deque_type);
+        im->ready_state = deque + (uint64_t)im->al->deque_state;
+        im->loop = mm_alloc(space, 64);
+        mm_space_put64(space, im->loop + (uint64_t)l->object_type, loop_type);
+        mm_space_put64(space, im->loop + (uint64_t)dictoffset,
+                       mm_fab_dict1(im, im->al->loop_ready, deque));
+    }
     if (l->tstate_asyncio_running_loop != UW_ABSENT) {
         mm_space_put64(space, im->tstate + (uint64_t)l->tstate_asyncio_running_loop, im->loop);
     } else {

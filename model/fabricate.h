@@ -38,6 +38,7 @@ typedef struct mm_image {
     uint64_t current_slot; /* where the current-frame pointer lives */
     uint64_t chunk;        /* root data-stack chunk */
     uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
+    uint64_t ready_state; /* the loop's ready deque's mutation count */
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */

@@ -50,6 +50,7 @@ struct mm_mutator {
     size_t frame_bytes;
     mm_task task[MM_MAX_TASKS]; /* issued */
     uint64_t current;           /* issued current frame */
+    uint64_t ready;             /* issued ready-deque mutation count */
     /* visible */
     mm_task vis[MM_MAX_TASKS];
     mm_tframe stack[64];
@@ -200,6 +201,7 @@ static void mm_op_create(mm_mutator *m, int i, int depth)
     mm_push(m, m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
                    (uint64_t)l->setentry_key,
             t->obj, 8);
+    mm_push(m, m->im->ready_state, ++m->ready, 8); /* its first step is scheduled */
     t->alive = 1;
 }
 
@@ -213,6 +215,7 @@ static void mm_op_step(mm_mutator *m, int i, int complete)
 
     assert(t->alive);
     mm_return(m, 6, run_once);                      /* select returns */
+    mm_push(m, m->im->ready_state, ++m->ready, 8);  /* the handle is popped left */
     mm_call(m, 6, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
     for (k = 0; k < t->depth; k++) {                /* resume, root first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
