@@ -80,6 +80,25 @@ static int replay(const char *path, int pol, int explain, const char *svg)
     return mm_verdict_violations(&v) ? 1 : 0;
 }
 
+/* Keep the scenario of a row's first violation as a file the replay
+ * driver runs (its bytes carry version and model), in the current
+ * directory: verify-<policy>-3.<minor>-<model>-<seed>.scenario. */
+static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int model, int pol,
+                             uint64_t seed, char *path, size_t cap)
+{
+    FILE *f;
+
+    snprintf(path, cap, "verify-%s-3.%d-%s-%" PRIu64 ".scenario", mm_policy_name(pol), minor,
+             mm_model_name(model), seed);
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(bytes, 1, n, f) != n) {
+        fprintf(stderr, "tornstack verify: cannot write %s\n", path);
+        path[0] = '\0';
+    }
+    if (f != NULL && fclose(f) != 0)
+        path[0] = '\0';
+}
+
 static int usage(void)
 {
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
@@ -180,6 +199,8 @@ int main(int argc, char **argv)
         for (mi = 0; mi < n_minor; mi++) {
             for (mo = 0; mo < n_model; mo++) {
                 mm_verdict v;
+                uint64_t before;
+                char repro[160] = "";
                 uint64_t rng = seed ^ ((uint64_t)minors[mi] << 40) ^ ((uint64_t)models[mo] << 48);
                 double t0 = now_s(), dt;
                 memset(&v, 0, sizeof v);
@@ -193,11 +214,17 @@ int main(int argc, char **argv)
                         rng ^= rng << 17;
                         bytes[b] = (uint8_t)(rng >> 24);
                     }
-                    mm_scenario_decode(bytes, sizeof bytes, minors[mi], models[mo], &sc);
+                    bytes[0] = (uint8_t)(minors[mi] - 11); /* replays as is */
+                    bytes[1] = (uint8_t)models[mo];
+                    mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
+                    before = mm_verdict_violations(&v);
                     if (mm_scenario_run(&sc, &pol, &v) != 0) {
                         fprintf(stderr, "verify: scenario failed to run\n");
                         return 1;
                     }
+                    if (before == 0 && mm_verdict_violations(&v) != 0)
+                        write_reproducer(bytes, sizeof bytes, minors[mi], models[mo], p, seed,
+                                         repro, sizeof repro);
                 }
                 dt = now_s() - t0;
                 printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
@@ -209,6 +236,9 @@ int main(int argc, char **argv)
                        (double)v.samples / dt);
                 if (mm_verdict_violations(&v) != 0 && v.first[0] != '\0')
                     printf("        first violation: %s\n", v.first);
+                if (repro[0] != '\0')
+                    printf("        reproducer: %s (tornstack replay %s%s%s)\n", repro, repro,
+                           p != 0 ? " --policy " : "", p != 0 ? mm_policy_name(p) : "");
                 if (v.depth + v.reads_over + v.bad_skips != 0)
                     printf("        depth %" PRIu64 ", over the read bound %" PRIu64
                            ", skip reason inconsistent %" PRIu64 "\n",

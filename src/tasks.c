@@ -1101,6 +1101,13 @@ static void uw_validate(uw_tasks *t)
                      (int8_t)co[l->gen_frame_state] == t->cf_state[c] &&
                      memcmp(f + l->frame_instr, mine + l->frame_instr, 8) == 0 &&
                      memcmp(f + l->frame_code, mine + l->frame_code, 8) == 0;
+                /* A coroutine marks itself suspended before it unlinks from
+                 * the thread stack and clears its `previous`: until then its
+                 * Task still runs and its chain is not yet its stack.  (A
+                 * never-started one may keep the copied `previous` of the
+                 * frame that created it; it was never linked.) */
+                ok = ok && (t->cf_state[c] == (int8_t)l->state_created ||
+                            uw_t64(f + l->frame_previous) == 0);
                 memcpy(&stacktop, mine + l->frame_stacktop, 4);
                 if (ok && k + 1 < w->n_cf) {
                     size_t at = (size_t)l->gen_iframe + (size_t)l->frame_localsplus +
