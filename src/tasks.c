@@ -1064,8 +1064,10 @@ static void uw_validate(uw_tasks *t)
             int32_t stacktop;
             size_t len = win;
             memcpy(&stacktop, t->cf_bytes + c * (size_t)l->frame_size + l->frame_stacktop, 4);
-            /* the awaitee too, when it lies close to the frame */
-            if (k + 1 < w->n_cf && stacktop >= 1 && stacktop <= 16)
+            /* the awaitee too (the last one's as well: a Task whose
+             * coroutine now awaits a coroutine where it awaited a Future
+             * has a longer chain), when it lies close to the frame */
+            if (t->cf_yf[c] != 0 && stacktop >= 1 && stacktop <= 16)
                 len = (size_t)l->gen_iframe + (size_t)l->frame_localsplus + 8u * (size_t)stacktop;
             if (len < win)
                 len = win;
@@ -1109,7 +1111,8 @@ static void uw_validate(uw_tasks *t)
                 ok = ok && (t->cf_state[c] == (int8_t)l->state_created ||
                             uw_t64(f + l->frame_previous) == 0);
                 memcpy(&stacktop, mine + l->frame_stacktop, 4);
-                if (ok && k + 1 < w->n_cf) {
+                ok = ok && memcmp(f + l->frame_stacktop, mine + l->frame_stacktop, 4) == 0;
+                if (ok && t->cf_yf[c] != 0) {
                     size_t at = (size_t)l->gen_iframe + (size_t)l->frame_localsplus +
                                 8u * (size_t)(stacktop - 1);
                     ok = stacktop >= 1 && at + 8 <= t->iov[n].len &&
