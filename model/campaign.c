@@ -136,6 +136,8 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
                 (void)mm_explain_svg(svg_path, &trace, sch.hist, sch.n_hist, "");
         }
     }
+    if (m != NULL)
+        v->reordered += sch.reordered;
     free(trace.ev);
     uw_sample_free(&s);
     uw_tasks_free(t);

@@ -51,6 +51,8 @@ struct mm_mutator {
     mm_task task[MM_MAX_TASKS]; /* issued */
     uint64_t current;           /* issued current frame */
     uint64_t ready;             /* issued ready-deque mutation count */
+    int defer;                  /* mm_mutator_defer_writes */
+    int op_first;               /* the next store pushed begins an operation */
     /* visible */
     mm_task vis[MM_MAX_TASKS];
     mm_tframe stack[64];
@@ -84,6 +86,8 @@ static mm_store *mm_push(mm_mutator *m, uint64_t addr, uint64_t value, int len)
     s->addr = addr;
     s->value = value;
     s->len = (uint8_t)len;
+    s->fence = (uint8_t)m->op_first;
+    m->op_first = 0;
     return s;
 }
 
@@ -311,6 +315,7 @@ static void mm_next_op(mm_mutator *m)
         }
     }
     m->ops++;
+    m->op_first = 1;
     if (na == 0 || (nf > 0 && mm_pct(m, m->prog.p_create))) {
         int slot = free_slots[mm_rand(m) % (uint64_t)nf];
         mm_op_create(m, slot, 1 + (int)(mm_rand(m) % MM_MAX_CHAIN));
@@ -359,9 +364,11 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
 
 static void mm_apply(mm_mutator *m, const mm_store *s)
 {
-    int rc = mm_space_write(m->sp, s->addr, &s->value, s->len);
-    assert(rc == 0);
-    (void)rc;
+    if (!m->defer) {
+        int rc = mm_space_write(m->sp, s->addr, &s->value, s->len);
+        assert(rc == 0);
+        (void)rc;
+    }
     mm_apply_event(m, s);
     m->time++;
 }
@@ -380,6 +387,11 @@ int mm_mutator_step(mm_mutator *m)
     mm_apply(m, &s);
     m->last = s;
     return s.ev != EV_NONE ? 2 : 0;
+}
+
+void mm_mutator_defer_writes(mm_mutator *m, int on)
+{
+    m->defer = on;
 }
 
 const mm_store *mm_mutator_last(const mm_mutator *m)

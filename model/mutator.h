@@ -65,6 +65,9 @@ typedef struct mm_store {
     int8_t ev;       /* event, see mutator.c */
     int8_t task;     /* event's Task */
     int8_t index;    /* event's chain index */
+    uint8_t fence;   /* begins an operation: the loop came back from select,
+                      * whose GIL release and acquire order every earlier
+                      * store before it and every later one (MM_RELAXED) */
     mm_tframe frame; /* EV_LINK: the frame linked */
 } mm_store;
 
@@ -86,6 +89,11 @@ void mm_mutator_free(mm_mutator *m);
  * stores when none are pending).  Returns 0, 2 when the store changed the
  * truth, or 1 when there is nothing to do. */
 int mm_mutator_step(mm_mutator *m);
+
+/* Deferred writes (MM_RELAXED): mm_mutator_step issues the next store in
+ * program order (the truth follows it) without writing it to memory; the
+ * scheduler writes it (mm_space_write) when it lets it become visible. */
+void mm_mutator_defer_writes(mm_mutator *m, int on);
 
 /* The store made visible last (for traces). */
 const mm_store *mm_mutator_last(const mm_mutator *m);

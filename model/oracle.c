@@ -175,6 +175,7 @@ void mm_verdict_add(mm_verdict *into, const mm_verdict *v)
     into->bad_skips += v->bad_skips;
     into->calls += v->calls;
     into->bytes += v->bytes;
+    into->reordered += v->reordered;
     if (into->first[0] == '\0')
         memcpy(into->first, v->first, sizeof into->first);
 }

@@ -4,6 +4,7 @@
  */
 #include "schedule.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ const char *mm_model_name(int model)
         return "tso";
     case MM_BOUNDED:
         return "bounded";
+    case MM_RELAXED:
+        return "relaxed";
     default:
         return "?";
     }
@@ -58,7 +61,66 @@ static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
     t->ev[t->n++] = *e;
 }
 
-/* Let up to n stores land, respecting the preemption bound. */
+/* MM_RELAXED: write pending store i to memory and drop it from the list. */
+static void mm_relaxed_show(mm_sched *s, size_t i)
+{
+    const mm_store *st = &s->pend[i];
+    int rc = mm_space_write(s->sp, st->addr, &st->value, st->len);
+
+    assert(rc == 0 && i < s->n_pend);
+    (void)rc;
+    if (i > 0)
+        s->reordered++;
+    if (s->trace != NULL && s->recording) {
+        mm_trace_ev e = {s->pend_time[i], 0, st->addr, st->value, st->len, 0, st->ev, st->task};
+        mm_trace_add(s, &e);
+    }
+    memmove(&s->pend[i], &s->pend[i + 1], (s->n_pend - i - 1) * sizeof s->pend[0]);
+    memmove(&s->pend_time[i], &s->pend_time[i + 1], (s->n_pend - i - 1) * sizeof s->pend_time[0]);
+    s->n_pend--;
+}
+
+/* MM_RELAXED: may pending store i become visible before the older ones?
+ * Not past an older store to overlapping bytes (coherence), not past a
+ * fence, and a fence only once everything before it is visible. */
+static int mm_relaxed_may_pass(const mm_sched *s, size_t i)
+{
+    size_t j;
+
+    if (s->pend[i].fence)
+        return i == 0;
+    for (j = 0; j < i; j++) {
+        const mm_store *a = &s->pend[j], *b = &s->pend[i];
+        if (a->fence)
+            return 0;
+        if (a->addr < b->addr + b->len && b->addr < a->addr + a->len)
+            return 0;
+    }
+    return 1;
+}
+
+/* MM_RELAXED: let a random choice of the pending stores become visible. */
+static void mm_relaxed_settle(mm_sched *s)
+{
+    size_t i = 0;
+
+    while (i < s->n_pend) {
+        if (mm_sched_rand(s) % 3 == 0 && mm_relaxed_may_pass(s, i))
+            mm_relaxed_show(s, i);
+        else
+            i++;
+    }
+}
+
+/* MM_RELAXED: everything issued becomes visible, in order. */
+static void mm_relaxed_drain(mm_sched *s)
+{
+    while (s->n_pend > 0)
+        mm_relaxed_show(s, 0);
+}
+
+/* Let up to n stores land, respecting the preemption bound.  Under
+ * MM_RELAXED they are issued, and land later (mm_relaxed_settle). */
 static void mm_sched_advance(mm_sched *s, uint64_t n)
 {
     uint64_t i;
@@ -67,10 +129,15 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
         if (s->recording && s->cfg.model == MM_BOUNDED && mm_mutator_pending(s->m) == 0 &&
             mm_mutator_ops(s->m) - s->ops_at_start >= (uint64_t)s->cfg.bound)
             return;
+        if (s->cfg.model == MM_RELAXED && s->n_pend == MM_RELAXED_WINDOW)
+            mm_relaxed_show(s, 0); /* the oldest store cannot lag further */
         rc = mm_mutator_step(s->m);
         if (rc == 1)
             return;
-        if (s->trace != NULL && s->recording) {
+        if (s->cfg.model == MM_RELAXED) {
+            s->pend[s->n_pend] = *mm_mutator_last(s->m);
+            s->pend_time[s->n_pend++] = mm_mutator_time(s->m);
+        } else if (s->trace != NULL && s->recording) {
             const mm_store *st = mm_mutator_last(s->m);
             mm_trace_ev e = {mm_mutator_time(s->m), 0, st->addr, st->value, st->len, 0, st->ev,
                              st->task};
@@ -79,6 +146,8 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
         if (rc == 2 && s->recording)
             mm_sched_record(s);
     }
+    if (s->cfg.model == MM_RELAXED)
+        mm_relaxed_settle(s);
 }
 
 static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
@@ -114,7 +183,35 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return rc;
 }
 
-static const uw_reader_ops mm_sched_ops = {mm_sched_read, NULL};
+/* One reader call: a plain read, or the pieces of a vectored one in order
+ * (stores may land before each piece and between its words).  Under
+ * MM_RELAXED everything issued is visible once the call returns.  Calls
+ * are counted per piece, as the model's read bound and its reads per
+ * sample always have. */
+static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    mm_sched *s = ctx;
+    int rc = mm_sched_read(ctx, addr, dst, len);
+
+    if (s->cfg.model == MM_RELAXED)
+        mm_relaxed_drain(s);
+    return rc;
+}
+
+static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+{
+    mm_sched *s = ctx;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        iov[i].status = iov[i].len == 0 ? 0 : mm_sched_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+    if (s->cfg.model == MM_RELAXED)
+        mm_relaxed_drain(s);
+    *calls = n;
+    return 0;
+}
+
+static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv};
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,
                   uint64_t seed)
@@ -125,6 +222,7 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
     s->cfg = *cfg;
     s->rng = seed ^ 0x5bd1e995u;
     uw_reader_init(&s->reader, &mm_sched_ops, s);
+    mm_mutator_defer_writes(m, cfg->model == MM_RELAXED);
     return 0;
 }
 
@@ -137,6 +235,8 @@ void mm_sched_free(mm_sched *s)
 void mm_sched_run(mm_sched *s, uint64_t n)
 {
     mm_sched_advance(s, n);
+    if (s->cfg.model == MM_RELAXED)
+        mm_relaxed_drain(s); /* between samples everything settles */
 }
 
 void mm_sched_begin_sample(mm_sched *s)

@@ -13,7 +13,19 @@
  *               never goes backwards, a multi-word read may tear at word
  *               boundaries as time advances during the copy;
  *   MM_BOUNDED  TSO with at most `bound` mutator operations started during
- *               one sample (preemption bounding, k <= 3).
+ *               one sample (preemption bounding, k <= 3);
+ *   MM_RELAXED  ARM-like: stores are issued in program order (the truth
+ *               follows that order) but become visible to the reader out
+ *               of order, at most MM_RELAXED_WINDOW stores behind, keeping
+ *               only what the hardware keeps: the order of stores to the
+ *               same bytes, and the fence at the start of each operation
+ *               (the loop returns from select through a GIL release and
+ *               acquire, so every earlier store is visible before any
+ *               later one).  Every store issued before a reader call ends
+ *               is visible once it returns: a syscall takes longer than a
+ *               store buffer takes to drain, and the reader's kernel entry
+ *               and exit order its own reads.  So reorders show within one
+ *               vectored read, as a real one would see them. 
  * While a sample runs the scheduler records the truth after every store
  * that changes it: the oracle judges the sample against that history.
  */
@@ -25,7 +37,10 @@
 #include "mutator.h"
 #include "tornstack/reader.h"
 
-enum { MM_TSO = 0, MM_BOUNDED = 1, MM_MODELS = 2 };
+enum { MM_TSO = 0, MM_BOUNDED = 1, MM_RELAXED = 2, MM_MODELS = 3 };
+
+/* MM_RELAXED: stores issued but not yet visible, at most. */
+#define MM_RELAXED_WINDOW 8
 
 typedef struct mm_sched_cfg {
     int model;
@@ -60,6 +75,12 @@ typedef struct mm_sched {
     mm_truth *hist;
     size_t n_hist, cap_hist;
     mm_trace *trace;      /* when set: the current sample's stores and reads */
+    /* MM_RELAXED: issued stores not yet visible, oldest first, with the
+     * mutator time at which each was issued */
+    mm_store pend[MM_RELAXED_WINDOW];
+    uint64_t pend_time[MM_RELAXED_WINDOW];
+    size_t n_pend;
+    uint64_t reordered; /* stores made visible before an older one */
 } mm_sched;
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,

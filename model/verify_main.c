@@ -2,7 +2,7 @@
  * tornstack-verify — the main job: run the unwinder against simulated
  * programs under each memory model and report what the oracle finds.
  *
- *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]
+ *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|all]
  *                    [--samples N] [--seed S] [--policy default|full-task-unwind|
  *                    no-split|no-skip|all]
  *   tornstack-verify --replay FILE [--policy P]   (a scenario file, e.g. one
@@ -101,7 +101,7 @@ static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int mode
 
 static int usage(void)
 {
-    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|all]\n"
+    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|all]\n"
           "                        [--samples N] [--seed S]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
           "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n"
@@ -112,7 +112,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED};
+    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED};
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
     uint64_t samples = 60000, seed = 1, violations = 0;
     mm_verdict per_policy[4];
@@ -136,6 +136,9 @@ int main(int argc, char **argv)
                 n_model = 1;
             } else if (strcmp(v, "bounded") == 0) {
                 models[0] = MM_BOUNDED;
+                n_model = 1;
+            } else if (strcmp(v, "relaxed") == 0) {
+                models[0] = MM_RELAXED;
                 n_model = 1;
             } else if (strcmp(v, "all") != 0) {
                 return usage();
@@ -239,6 +242,8 @@ int main(int argc, char **argv)
                 if (repro[0] != '\0')
                     printf("        reproducer: %s (tornstack replay %s%s%s)\n", repro, repro,
                            p != 0 ? " --policy " : "", p != 0 ? mm_policy_name(p) : "");
+                if (models[mo] == MM_RELAXED)
+                    printf("        stores made visible out of order: %" PRIu64 "\n", v.reordered);
                 if (v.depth + v.reads_over + v.bad_skips != 0)
                     printf("        depth %" PRIu64 ", over the read bound %" PRIu64
                            ", skip reason inconsistent %" PRIu64 "\n",
