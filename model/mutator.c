@@ -424,8 +424,14 @@ void mm_mutator_truth(const mm_mutator *m, mm_truth *out)
 {
     int i, k, handle = -1;
 
-    memset(out, 0, sizeof *out);
+    /* Only the counts are cleared: frames are read up to them (a snapshot
+     * is taken after every event of a sample: the model's hottest copy). */
     out->time = m->time;
+    out->n_loop = 0;
+    memset(out->task_addr, 0, sizeof out->task_addr);
+    memset(out->running, 0, sizeof out->running);
+    memset(out->executing, 0, sizeof out->executing);
+    memset(out->n, 0, sizeof out->n);
     for (k = 0; k < m->n_stack; k++)
         if (m->stack[k].code == m->c_handle_run && handle < 0)
             handle = k;

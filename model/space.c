@@ -5,6 +5,7 @@
 #include "space.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ struct mm_space {
     size_t cap, count;
     uint64_t heap_top, image_top, big_top;
     mm_free_block *free_lists[MM_CLASSES];
+    /* The page looked up last (a read or a store mostly lands on the page
+     * of the one before): a cache, not state; reset whenever pages go. */
+    uint64_t hot_pno;
+    uint8_t *hot_mem;
 };
 
 static size_t mm_slot(const mm_space *s, uint64_t pno)
@@ -44,6 +49,23 @@ static mm_page *mm_find(const mm_space *s, uint64_t pno)
             return &s->pages[i];
     }
     return NULL;
+}
+
+/* The memory of page pno, NULL when unmapped.  Called from readers too:
+ * the cache fields are the only thing written through a const space. */
+static uint8_t *mm_page_mem(const mm_space *s, uint64_t pno)
+{
+    mm_space *w = (mm_space *)(uintptr_t)s;
+    const mm_page *pg;
+
+    if (s->hot_mem != NULL && s->hot_pno == pno)
+        return s->hot_mem;
+    pg = mm_find(s, pno);
+    if (pg == NULL)
+        return NULL;
+    w->hot_pno = pno;
+    w->hot_mem = pg->mem;
+    return pg->mem;
 }
 
 static int mm_grow(mm_space *s)
@@ -122,6 +144,7 @@ int mm_space_map(mm_space *s, uint64_t addr, size_t len)
 void mm_space_unmap(mm_space *s, uint64_t addr, size_t len)
 {
     uint64_t p, first = addr / MM_PAGE, last = (addr + len + MM_PAGE - 1) / MM_PAGE;
+    s->hot_mem = NULL;
     /* Unmapping leaves a tombstone-free table only if rebuilt: rebuild. */
     for (p = first; p < last; p++) {
         mm_page *pg = mm_find(s, p);
@@ -158,16 +181,16 @@ int mm_space_read(const mm_space *s, uint64_t addr, void *dst, size_t len)
         return UW_ERR_READ_FAULT;
     while (done < len) {
         uint64_t a = addr + done;
-        const mm_page *pg;
+        const uint8_t *mem;
         size_t off, n;
         if (a < addr) /* wrapped */
             return done ? UW_ERR_READ_SHORT : UW_ERR_READ_FAULT;
-        pg = mm_find(s, a / MM_PAGE);
-        if (pg == NULL)
+        mem = mm_page_mem(s, a / MM_PAGE);
+        if (mem == NULL)
             return done ? UW_ERR_READ_SHORT : UW_ERR_READ_FAULT;
         off = (size_t)(a % MM_PAGE);
         n = MM_PAGE - off < len - done ? MM_PAGE - off : len - done;
-        memcpy(d + done, pg->mem + off, n);
+        memcpy(d + done, mem + off, n);
         done += n;
     }
     return 0;
@@ -179,13 +202,13 @@ int mm_space_write(mm_space *s, uint64_t addr, const void *src, size_t len)
     size_t done = 0;
     while (done < len) {
         uint64_t a = addr + done;
-        mm_page *pg = mm_find(s, a / MM_PAGE);
+        uint8_t *mem = mm_page_mem(s, a / MM_PAGE);
         size_t off, n;
-        if (pg == NULL)
+        if (mem == NULL)
             return UW_ERR_READ_FAULT;
         off = (size_t)(a % MM_PAGE);
         n = MM_PAGE - off < len - done ? MM_PAGE - off : len - done;
-        memcpy(pg->mem + off, p + done, n);
+        memcpy(mem + off, p + done, n);
         done += n;
     }
     return 0;

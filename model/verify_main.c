@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "campaign.h"
 #include "still.h"
@@ -99,10 +102,102 @@ static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int mode
         path[0] = '\0';
 }
 
+/* Samples per row (version x model x policy) by default: 3 versions x 3
+ * memory models x 112,000 = 1,008,000 samples. */
+#define VF_DEFAULT_SAMPLES 112000
+
+/* One row of the report, run on its own: its PRNG derives from (seed,
+ * version, model), so the numbers do not depend on how rows are spread
+ * over jobs. */
+typedef struct vf_row {
+    int minor, model, policy;
+    uint64_t samples, seed;
+    int failed;
+    double seconds;
+    mm_verdict v;
+    char repro[160];
+} vf_row;
+
+static void vf_run_row(vf_row *r)
+{
+    uw_task_options pol;
+    uint64_t rng = r->seed ^ ((uint64_t)r->minor << 40) ^ ((uint64_t)r->model << 48);
+    double t0 = now_s();
+
+    mm_policy(r->policy, &pol);
+    memset(&r->v, 0, sizeof r->v);
+    while (r->v.samples < r->samples) {
+        uint8_t bytes[20];
+        mm_scenario sc;
+        uint64_t before;
+        int b;
+        for (b = 0; b < 20; b++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            bytes[b] = (uint8_t)(rng >> 24);
+        }
+        bytes[0] = (uint8_t)(r->minor - 11); /* replays as is */
+        bytes[1] = (uint8_t)r->model;
+        mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
+        before = mm_verdict_violations(&r->v);
+        if (mm_scenario_run(&sc, &pol, &r->v) != 0) {
+            r->failed = 1;
+            break;
+        }
+        if (before == 0 && mm_verdict_violations(&r->v) != 0)
+            write_reproducer(bytes, sizeof bytes, r->minor, r->model, r->policy, r->seed,
+                             r->repro, sizeof r->repro);
+    }
+    r->seconds = now_s() - t0;
+    if (r->seconds <= 0)
+        r->seconds = 1e-9;
+}
+
+typedef struct vf_pool {
+    vf_row *rows;
+    size_t n;
+    atomic_size_t next;
+} vf_pool;
+
+static void *vf_worker(void *arg)
+{
+    vf_pool *pool = arg;
+    size_t i;
+
+    while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n)
+        vf_run_row(&pool->rows[i]);
+    return NULL;
+}
+
+/* Run the rows on `jobs` threads (the model and the unwinder keep no
+ * global state).  A thread that cannot start leaves its share to the
+ * others. */
+static void vf_run_rows(vf_row *rows, size_t n, int jobs)
+{
+    vf_pool pool = {rows, n, 0};
+    pthread_t th[256];
+    int started = 0, k;
+
+    atomic_init(&pool.next, 0);
+    for (k = 1; k < jobs && (size_t)k < n; k++)
+        if (pthread_create(&th[started], NULL, vf_worker, &pool) == 0)
+            started++;
+    (void)vf_worker(&pool);
+    for (k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+}
+
+static int vf_default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 static int usage(void)
 {
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|all]\n"
-          "                        [--samples N] [--seed S]\n"
+          "                        [--samples N] [--seed S] [--jobs J]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
           "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n"
           "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
@@ -114,8 +209,12 @@ int main(int argc, char **argv)
 {
     int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED};
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
-    uint64_t samples = 60000, seed = 1, violations = 0;
-    mm_verdict per_policy[4];
+    uint64_t samples = VF_DEFAULT_SAMPLES, seed = 1, violations = 0;
+    mm_verdict per_policy[4], total;
+    vf_row rows[MM_POLICIES * 3 * MM_MODELS];
+    size_t n_rows;
+    int jobs = vf_default_jobs();
+    double t_all = now_s();
     const char *replay_file = NULL, *svg = NULL, *fabricate = NULL;
     int explain = 0;
 
@@ -146,6 +245,10 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--samples") == 0) {
             samples = strtoull(v, NULL, 10);
             if (samples == 0)
+                return usage();
+        } else if (strcmp(argv[i], "--jobs") == 0) {
+            jobs = atoi(v);
+            if (jobs < 1 || jobs > 256)
                 return usage();
         } else if (strcmp(argv[i], "--fabricate") == 0) {
             fabricate = v;
@@ -191,71 +294,57 @@ int main(int argc, char **argv)
     if (replay_file != NULL)
         return replay(replay_file, pol_lo, explain, svg);
     memset(per_policy, 0, sizeof per_policy);
+    memset(&total, 0, sizeof total);
     printf("tornstack verify: seed %" PRIu64 ", %" PRIu64 " samples per version x model x policy\n",
            seed, samples);
     printf("%-7s %-8s %-17s %9s %9s %8s %8s %6s %6s %6s %9s %9s %9s\n", "python", "model",
            "policy", "samples", "emitted", "skipped", "skip%", "leaks", "bogus", "other",
            "reads/smp", "bytes/smp", "samples/s");
-    for (p = pol_lo; p <= pol_hi; p++) {
-        uw_task_options pol;
-        mm_policy(p, &pol);
-        for (mi = 0; mi < n_minor; mi++) {
-            for (mo = 0; mo < n_model; mo++) {
-                mm_verdict v;
-                uint64_t before;
-                char repro[160] = "";
-                uint64_t rng = seed ^ ((uint64_t)minors[mi] << 40) ^ ((uint64_t)models[mo] << 48);
-                double t0 = now_s(), dt;
-                memset(&v, 0, sizeof v);
-                while (v.samples < samples) {
-                    uint8_t bytes[20];
-                    mm_scenario sc;
-                    int b;
-                    for (b = 0; b < 20; b++) {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        bytes[b] = (uint8_t)(rng >> 24);
-                    }
-                    bytes[0] = (uint8_t)(minors[mi] - 11); /* replays as is */
-                    bytes[1] = (uint8_t)models[mo];
-                    mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
-                    before = mm_verdict_violations(&v);
-                    if (mm_scenario_run(&sc, &pol, &v) != 0) {
-                        fprintf(stderr, "verify: scenario failed to run\n");
-                        return 1;
-                    }
-                    if (before == 0 && mm_verdict_violations(&v) != 0)
-                        write_reproducer(bytes, sizeof bytes, minors[mi], models[mo], p, seed,
-                                         repro, sizeof repro);
-                }
-                dt = now_s() - t0;
-                printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
-                       " %6" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
-                       minors[mi], mm_model_name(models[mo]), mm_policy_name(p), v.samples,
-                       v.emitted, v.skipped, v.tasks ? 100.0 * (double)v.skipped / (double)v.tasks : 0.0,
-                       v.leaks, v.bogus + v.bogus_pure, v.depth + v.reads_over + v.bad_skips,
-                       (double)v.calls / (double)v.samples, (double)v.bytes / (double)v.samples,
-                       (double)v.samples / dt);
-                if (mm_verdict_violations(&v) != 0 && v.first[0] != '\0')
-                    printf("        first violation: %s\n", v.first);
-                if (repro[0] != '\0')
-                    printf("        reproducer: %s (tornstack replay %s%s%s)\n", repro, repro,
-                           p != 0 ? " --policy " : "", p != 0 ? mm_policy_name(p) : "");
-                if (models[mo] == MM_RELAXED)
-                    printf("        stores made visible out of order: %" PRIu64 "\n", v.reordered);
-                if (v.depth + v.reads_over + v.bad_skips != 0)
-                    printf("        depth %" PRIu64 ", over the read bound %" PRIu64
-                           ", skip reason inconsistent %" PRIu64 "\n",
-                           v.depth, v.reads_over, v.bad_skips);
-                for (i = 1; i < UW_REASON_SLOTS; i++)
-                    if (v.skips[i] != 0)
-                        printf("        skipped %s: %" PRIu64 "\n", uw_errname(-i), v.skips[i]);
-                mm_verdict_add(&per_policy[p], &v);
-                violations += mm_verdict_violations(&v);
-            }
+    n_rows = 0;
+    for (p = pol_lo; p <= pol_hi; p++)
+        for (mi = 0; mi < n_minor; mi++)
+            for (mo = 0; mo < n_model; mo++)
+                rows[n_rows++] = (vf_row){.minor = minors[mi], .model = models[mo], .policy = p,
+                                          .samples = samples, .seed = seed};
+    vf_run_rows(rows, n_rows, jobs);
+    for (i = 0; i < (int)n_rows; i++) {
+        const vf_row *r = &rows[i];
+        const mm_verdict *v = &r->v;
+        int k;
+        if (r->failed) {
+            fprintf(stderr, "verify: scenario failed to run\n");
+            return 1;
         }
+        printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
+               " %6" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
+               r->minor, mm_model_name(r->model), mm_policy_name(r->policy), v->samples,
+               v->emitted, v->skipped, v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+               v->leaks, v->bogus + v->bogus_pure, v->depth + v->reads_over + v->bad_skips,
+               (double)v->calls / (double)v->samples, (double)v->bytes / (double)v->samples,
+               (double)v->samples / r->seconds);
+        if (mm_verdict_violations(v) != 0 && v->first[0] != '\0')
+            printf("        first violation: %s\n", v->first);
+        if (r->repro[0] != '\0')
+            printf("        reproducer: %s (tornstack replay %s%s%s)\n", r->repro, r->repro,
+                   r->policy != 0 ? " --policy " : "", r->policy != 0 ? mm_policy_name(r->policy) : "");
+        if (r->model == MM_RELAXED)
+            printf("        stores made visible out of order: %" PRIu64 "\n", v->reordered);
+        if (v->depth + v->reads_over + v->bad_skips != 0)
+            printf("        depth %" PRIu64 ", over the read bound %" PRIu64
+                   ", skip reason inconsistent %" PRIu64 "\n",
+                   v->depth, v->reads_over, v->bad_skips);
+        for (k = 1; k < UW_REASON_SLOTS; k++)
+            if (v->skips[k] != 0)
+                printf("        skipped %s: %" PRIu64 "\n", uw_errname(-k), v->skips[k]);
+        mm_verdict_add(&per_policy[r->policy], v);
+        mm_verdict_add(&total, v);
+        violations += mm_verdict_violations(v);
     }
+    printf("total: %" PRIu64 " samples, %" PRIu64 " Task readings, %.3f%% skipped, %.1f s on %d "
+           "jobs (%.0f samples/s)\n",
+           total.samples, total.tasks,
+           total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
+           now_s() - t_all, jobs, (double)total.samples / (now_s() - t_all));
     if (pol_hi > pol_lo) {
         printf("\npolicy comparison (all versions and models):\n%-17s %10s %10s %10s %12s\n",
                "policy", "leaks", "bogus", "skip%", "reads/sample");
