@@ -438,16 +438,19 @@ void mm_mutator_truth(const mm_mutator *m, mm_truth *out)
     /* pure Python stack: root .. outermost Handle._run (or all) */
     for (k = (handle >= 0 ? handle : m->n_stack - 1); k >= 0 && out->n_loop < MM_MAX_FRAMES; k--)
         out->loop[out->n_loop++] = m->stack[k];
+    /* each live Task's frames on the thread stack, innermost first, in one
+     * pass over the stack */
+    for (k = m->n_stack - 1; k >= 0; k--) {
+        int o = m->stack[k].owner;
+        if (o >= 0 && o < MM_MAX_TASKS && m->vis[o].alive && out->n[o] < MM_MAX_FRAMES)
+            out->f[o][out->n[o]++] = m->stack[k];
+    }
     for (i = 0; i < MM_MAX_TASKS; i++) {
         const mm_task *t = &m->vis[i];
         if (!t->alive)
             continue;
         out->task_addr[i] = t->obj;
         out->executing[i] = t->executing;
-        for (k = m->n_stack - 1; k >= 0; k--) {
-            if (m->stack[k].owner == i && out->n[i] < MM_MAX_FRAMES)
-                out->f[i][out->n[i]++] = m->stack[k];
-        }
         if (out->n[i] > 0) {
             out->running[i] = 1;
             continue;
