@@ -162,31 +162,19 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
     mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
     t0 = mm_mutator_time(s->m);
-    /* Word by word, stores may land between two words.  The words up to
-     * the next such point see one instant, so they are copied as one span
-     * (the same draws, the same result, a tenth of the lookups). */
+    /* Word by word: stores may land between two words (a torn read).
+     * (Copying the words between two landing points as one span would
+     * draw the landing decisions before knowing where a read faults, and
+     * change every scenario that reads an unmapped page.) */
     while (done < len) {
-        size_t span = 0, next = done;
-        int tear = 0;
-        while (next < len && !tear) {
-            size_t n = len - next < 8 ? len - next : 8;
-            next += n;
-            span += n;
-            if (next < len && (int)(mm_sched_rand(s) % 100) < s->cfg.tear_pct)
-                tear = 1;
-        }
-        rc = mm_space_read(s->sp, addr + done, d + done, span);
+        size_t n = len - done < 8 ? len - done : 8;
+        rc = mm_space_read(s->sp, addr + done, d + done, n);
         if (rc != 0) {
-            /* how far the word-by-word copy would have got */
-            size_t ok = 0;
-            while (ok + 8 <= span && mm_space_read(s->sp, addr + done + ok, d + done + ok, 8) == 0)
-                ok += 8;
-            done += ok;
             rc = done > 0 ? UW_ERR_READ_SHORT : rc;
             break;
         }
-        done = next;
-        if (tear) {
+        done += n;
+        if (done < len && (int)(mm_sched_rand(s) % 100) < s->cfg.tear_pct) {
             torn = 1;
             mm_sched_advance(s, 1 + mm_sched_rand(s) % 3);
         }
