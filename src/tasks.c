@@ -408,10 +408,13 @@ static void uw_running_loops(uw_tasks *t, uw_sample *s)
 
 /* Keep each loop thread's epoch counter (its loop's ready deque) known to
  * the thread walk, and distrust a walk checked against another loop's
- * counter: that loop has stopped, and its deque may be freed and reused. */
-static void uw_epochs(uw_tasks *t, uw_sample *s)
+ * counter: that loop has stopped, and its deque may be freed and reused.
+ * Returns how many threads got a counter they were not walked with (a new
+ * loop, or the first sample): their walks lacked the epoch. */
+static int uw_epochs(uw_tasks *t, uw_sample *s)
 {
     size_t i;
+    int fresh = 0;
 
     for (i = 0; i < s->n_threads; i++) {
         uw_thread_sample *th = &s->threads[i];
@@ -426,12 +429,14 @@ static void uw_epochs(uw_tasks *t, uw_sample *s)
             uw_obj_getattr(&t->pc, th->running_loop, t->al->loop_ready, &ready) == 0 &&
             uw_obj_type(&t->pc, ready, &type) == 0 &&
             uw_type_name(&t->pc, type, name, sizeof name) == 0 &&
-            strcmp(name, "collections.deque") == 0)
-            (void)uw_unwinder_set_epoch(t->u, th->tstate, th->running_loop,
-                                        ready + (uint64_t)t->al->deque_state);
+            strcmp(name, "collections.deque") == 0 &&
+            uw_unwinder_set_epoch(t->u, th->tstate, th->running_loop,
+                                  ready + (uint64_t)t->al->deque_state) == 0)
+            fresh++;
         else
             (void)uw_unwinder_set_epoch(t->u, th->tstate, 0, 0);
     }
+    return fresh;
 }
 
 static int uw_cmp_u64(const void *a, const void *b)
@@ -1242,19 +1247,26 @@ static void uw_links(uw_tasks *t, uw_sample *s)
     }
 }
 
-int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
+static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
 {
     size_t i, j;
     int rc = 0;
 
-    if (t == NULL || s == NULL)
-        return UW_ERR_INVALID_ARG;
     s->n_tasks = 0;
     s->n_awaiting = 0;
     t->n_work = 0;
     t->n_hook = 0;
     uw_running_loops(t, s);
-    uw_epochs(t, s);
+    if (uw_epochs(t, s) > 0) {
+        /* A loop seen for the first time: its thread was walked without the
+         * loop's epoch, which a Task step reusing the same slots can fool.
+         * Walk the threads again, now with it (once per new loop). */
+        rc = uw_unwind_threads(t->u, s);
+        if (rc != 0)
+            return rc;
+        uw_running_loops(t, s);
+        (void)uw_epochs(t, s);
+    }
     for (i = 0; i < s->n_threads; i++) {
         uint64_t interp = s->threads[i].interp;
         uw_registry *g;
@@ -1332,4 +1344,24 @@ int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
     }
     uw_links(t, s);
     return 0;
+}
+
+/* The sample's read counts cover the whole sample: the thread walk that
+ * came first (already in s->calls), then everything read here, a second
+ * walk of the threads included (which resets the counts to its own). */
+int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
+{
+    uint64_t calls, bytes, c0, b0;
+    int rc;
+
+    if (t == NULL || s == NULL)
+        return UW_ERR_INVALID_ARG;
+    calls = s->calls;
+    bytes = s->bytes;
+    c0 = t->r->calls;
+    b0 = t->r->bytes;
+    rc = uw_unwind_tasks_now(t, s);
+    s->calls = calls + (t->r->calls - c0);
+    s->bytes = bytes + (t->r->bytes - b0);
+    return rc;
 }
