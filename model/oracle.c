@@ -46,9 +46,15 @@ int mm_oracle_check(const uw_sample *s, const mm_truth *hist, size_t n, mm_verdi
     v->samples++;
     v->calls += s->calls;
     v->bytes += s->bytes;
+    if (s->calls > v->max_calls)
+        v->max_calls = s->calls;
     if (s->calls > MM_READ_BOUND) {
         v->reads_over++;
         bad++;
+        if (v->first[0] == '\0')
+            snprintf(v->first, sizeof v->first,
+                     "reads over the bound: %" PRIu64 " reads (%" PRIu64 " bytes) > %d, %zu threads, %zu Tasks",
+                     s->calls, s->bytes, MM_READ_BOUND, s->n_threads, s->n_tasks);
     }
     for (t = 0; t < s->n_tasks; t++) {
         const uw_task_sample *ts = &s->tasks[t];
@@ -76,6 +82,7 @@ int mm_oracle_check(const uw_sample *s, const mm_truth *hist, size_t n, mm_verdi
         if (ts->n_frames > (size_t)UW_LIMIT_AWAIT_CHAIN + UW_LIMIT_FRAMES) {
             v->depth++;
             bad++;
+            mm_first(v, "stack deeper than its limit", ts, s);
         }
         /* (c) equal to its true stack at some instant */
         for (h = 0; h < n && !matched; h++) {
@@ -176,6 +183,8 @@ void mm_verdict_add(mm_verdict *into, const mm_verdict *v)
     into->calls += v->calls;
     into->bytes += v->bytes;
     into->reordered += v->reordered;
+    if (v->max_calls > into->max_calls)
+        into->max_calls = v->max_calls;
     if (into->first[0] == '\0')
         memcpy(into->first, v->first, sizeof into->first);
 }

@@ -30,6 +30,7 @@ typedef struct mm_verdict {
     uint64_t skips[UW_REASON_SLOTS];
     uint64_t leaks, bogus, bogus_pure, depth, reads_over, bad_skips;
     uint64_t calls, bytes;
+    uint64_t max_calls; /* most reads in one sample */
     uint64_t reordered; /* MM_RELAXED: stores that became visible before an
                          * older one (the model's own count, not a verdict) */
     char first[512]; /* the first violation, described */

@@ -189,9 +189,8 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 /* One reader call: a plain read, or the pieces of a vectored one in order
  * (stores may land before each piece and between its words).  Under
- * MM_RELAXED everything issued is visible once the call returns.  Calls
- * are counted per piece, as the model's read bound and its reads per
- * sample always have. */
+ * MM_RELAXED everything issued is visible once the call returns.  A
+ * vectored read counts as one call, as one process_vm_readv does. */
 static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     mm_sched *s = ctx;
@@ -211,7 +210,7 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
         iov[i].status = iov[i].len == 0 ? 0 : mm_sched_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
     if (s->cfg.model == MM_RELAXED)
         mm_relaxed_drain(s);
-    *calls = n;
+    *calls = 1;
     return 0;
 }
 

@@ -340,10 +340,11 @@ int main(int argc, char **argv)
         mm_verdict_add(&total, v);
         violations += mm_verdict_violations(v);
     }
-    printf("total: %" PRIu64 " samples, %" PRIu64 " Task readings, %.3f%% skipped, %.1f s on %d "
-           "jobs (%.0f samples/s)\n",
+    printf("total: %" PRIu64 " samples, %" PRIu64 " Task readings, %.3f%% skipped, at most %" PRIu64
+           " reads in a sample (bound %d), %.1f s on %d jobs (%.0f samples/s)\n",
            total.samples, total.tasks,
            total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
+           total.max_calls, MM_READ_BOUND,
            now_s() - t_all, jobs, (double)total.samples / (now_s() - t_all));
     if (pol_hi > pol_lo) {
         printf("\npolicy comparison (all versions and models):\n%-17s %10s %10s %10s %12s\n",
