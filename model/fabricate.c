@@ -96,7 +96,7 @@ size_t mm_fab_task_size(const mm_image *im)
 }
 
 /* A one-entry dict {key: value} (combined table, str keys). */
-static uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value)
+uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value)
 {
     const uw_layout *l = im->l;
     uint64_t d = mm_alloc(im->space, 64);

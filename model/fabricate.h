@@ -44,6 +44,9 @@ typedef struct mm_image {
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
 int mm_fab_process(mm_space *space, int minor, mm_image *out);
 
+/* A one-entry dict {key: value} (combined table, str keys). */
+uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value);
+
 /* A compact ASCII str. */
 uint64_t mm_fab_str(mm_image *im, const char *s);
 

@@ -97,7 +97,9 @@ int mm_space_new(mm_space **out)
     }
     s->heap_top = MM_HEAP_BASE;
     s->image_top = MM_IMAGE_BASE;
-    s->big_top = MM_HEAP_BASE + (1ull << 32);
+    /* big blocks: the upper half of the heap area, below the data stack
+     * (MM_HEAP_BASE + 4 GiB is MM_STACK_BASE: they would overlap) */
+    s->big_top = MM_HEAP_BASE + (1ull << 31);
     *out = s;
     return 0;
 }
@@ -251,9 +253,11 @@ uint64_t mm_alloc(mm_space *s, size_t size)
         return a;
     }
     if (cls >= MM_CLASSES) {
+        assert(s->big_top + size < MM_STACK_BASE);
         a = s->big_top;
         s->big_top += (size + 2 * MM_PAGE - 1) & ~(uint64_t)(MM_PAGE - 1);
     } else {
+        assert(s->heap_top + cls * 16 < MM_HEAP_BASE + (1ull << 31));
         a = s->heap_top;
         s->heap_top += cls * 16;
     }

@@ -4,7 +4,9 @@
  * Each frame gets its own code object whose first line is the frame's line
  * (so code unit 0 is on that line); Task coroutines are suspended at
  * unit 0, each awaiting the next one inward, the innermost awaiting a
- * Future, or the Task named by `await`.
+ * Future, the Task named by `await`, or, with several `await` lines, a
+ * gather future (an asyncio `_GatheringFuture`: a Future subclass whose
+ * instance dict holds `_children`, a list of those Tasks).
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "still.h"
@@ -20,6 +22,8 @@
 
 #define MM_STILL_TASKS 1024
 #define MM_STILL_FRAMES 64
+#define MM_STILL_AWAITS 4096 /* Tasks one Task awaits (a gather's children) */
+#define MM_STILL_SLOTS 2048 /* registry set table when the image's is too small */
 
 typedef struct mm_sframe {
     char *qualname, *file;
@@ -27,7 +31,9 @@ typedef struct mm_sframe {
 } mm_sframe;
 
 typedef struct mm_stask {
-    char *id, *name, *await_id;
+    char *id, *name;
+    char **await_id; /* grown as `await` lines come */
+    int n_await, cap_await;
     mm_sframe f[MM_STILL_FRAMES];
     int n;
     uint64_t obj;
@@ -79,6 +85,54 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n)
     return prev;
 }
 
+/* asyncio's _GatheringFuture: a Python subclass of _asyncio.Future whose
+ * instances keep a dict (at the type's tp_dictoffset, past the Future). */
+static uint64_t mm_still_gather_type(mm_image *im)
+{
+    uint64_t t = mm_static(im->space, 512), n = mm_static(im->space, 32);
+    int64_t dictoffset = im->al->fut_size, basicsize = im->al->fut_size + 16;
+
+    (void)mm_space_write(im->space, n, "_GatheringFuture", 17);
+    mm_space_put64(im->space, t + (uint64_t)im->l->type_name, n);
+    mm_space_put64(im->space, t + (uint64_t)im->l->type_base, im->future_type);
+    (void)mm_space_write(im->space, t + (uint64_t)im->l->type_dictoffset, &dictoffset, 8);
+    (void)mm_space_write(im->space, t + (uint64_t)im->l->type_basicsize, &basicsize, 8);
+    return t;
+}
+
+static uint64_t mm_still_list_type(mm_image *im)
+{
+    uint64_t t = mm_static(im->space, 512), n = mm_static(im->space, 8);
+
+    (void)mm_space_write(im->space, n, "list", 5);
+    mm_space_put64(im->space, t + (uint64_t)im->l->type_name, n);
+    return t;
+}
+
+/* A gather future over the Tasks tk awaits: {"_children": [Task, ...]}. */
+static uint64_t mm_still_gather(mm_image *im, uint64_t gather_type, const mm_stask *tasks,
+                                int n_tasks, const mm_stask *tk)
+{
+    const uw_layout *l = im->l;
+    uint64_t fut = mm_alloc(im->space, (size_t)im->al->fut_size + 16);
+    uint64_t list = mm_alloc(im->space, 64);
+    uint64_t items = mm_alloc(im->space, 8 * (size_t)tk->n_await);
+    int64_t n = 0;
+    int a, k;
+
+    for (a = 0; a < tk->n_await; a++)
+        for (k = 0; k < n_tasks; k++)
+            if (strcmp(tasks[k].id, tk->await_id[a]) == 0)
+                mm_space_put64(im->space, items + 8 * (uint64_t)n++, tasks[k].obj);
+    mm_space_put64(im->space, list + (uint64_t)l->object_type, im->target.types.list);
+    (void)mm_space_write(im->space, list + (uint64_t)l->list_size, &n, 8);
+    mm_space_put64(im->space, list + (uint64_t)l->list_items, items);
+    mm_space_put64(im->space, fut + (uint64_t)l->object_type, gather_type);
+    mm_space_put64(im->space, fut + (uint64_t)im->al->fut_size,
+                   mm_fab_dict1(im, "_children", list));
+    return fut;
+}
+
 static int mm_still_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     return mm_space_read(ctx, addr, dst, len);
@@ -120,9 +174,25 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
                    tasks[n_tasks - 1].n < MM_STILL_FRAMES) {
             mm_stask *tk = &tasks[n_tasks - 1];
             rc = mm_still_frame(rest, &tk->f[tk->n++]);
-        } else if (strcmp(kind, "await") == 0 && n_tasks > 0) {
+        } else if (strcmp(kind, "await") == 0 && n_tasks > 0 &&
+                   tasks[n_tasks - 1].n_await < MM_STILL_AWAITS) {
             char *id = mm_field(&rest);
-            tasks[n_tasks - 1].await_id = id ? strdup(id) : NULL;
+            mm_stask *tk = &tasks[n_tasks - 1];
+            if (id == NULL) {
+                rc = UW_ERR_FORMAT;
+            } else {
+                if (tk->n_await == tk->cap_await) {
+                    int cap = tk->cap_await ? 2 * tk->cap_await : 8;
+                    char **a = realloc(tk->await_id, (size_t)cap * sizeof *a);
+                    if (a == NULL) {
+                        rc = UW_ERR_NOMEM;
+                        continue;
+                    }
+                    tk->await_id = a;
+                    tk->cap_await = cap;
+                }
+                tk->await_id[tk->n_await++] = strdup(id);
+            }
         } else {
             rc = UW_ERR_FORMAT;
         }
@@ -135,8 +205,17 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
     if (rc == 0) {
         const uw_layout *l = im.l;
         const uw_asyncio_layout *al = im.al;
-        uint64_t keys_table = im.registry_table;
+        uint64_t keys_table = im.registry_table, slots = MM_REGISTRY_SLOTS;
+        uint64_t gather_type = mm_still_gather_type(&im);
+        im.target.types.list = mm_still_list_type(&im);
         mm_still_loop(&im, loop, n_loop);
+        if (n_tasks > MM_REGISTRY_SLOTS / 2) {
+            /* a bigger table, as a set grows: at most half full */
+            slots = MM_STILL_SLOTS;
+            keys_table = mm_alloc(sp, (size_t)slots * (size_t)l->setentry_size);
+            mm_space_put64(sp, im.registry + (uint64_t)l->set_mask, slots - 1);
+            mm_space_put64(sp, im.registry + (uint64_t)l->set_table, keys_table);
+        }
         /* Task objects first, so awaits can point at any of them. */
         for (i = 0; i < n_tasks; i++)
             tasks[i].obj = mm_alloc(sp, (size_t)al->task_size);
@@ -146,9 +225,13 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             int suspended = l->state_suspended_yield_from != UW_NO_STATE
                                 ? l->state_suspended_yield_from
                                 : l->state_suspended;
-            for (k = 0; tk->await_id != NULL && k < n_tasks; k++)
-                if (strcmp(tasks[k].id, tk->await_id) == 0)
-                    waiter = tasks[k].obj;
+            if (tk->n_await == 1) {
+                for (k = 0; k < n_tasks; k++)
+                    if (strcmp(tasks[k].id, tk->await_id[0]) == 0)
+                        waiter = tasks[k].obj;
+            } else if (tk->n_await > 1) {
+                waiter = mm_still_gather(&im, gather_type, tasks, n_tasks, tk);
+            }
             if (waiter == 0) {
                 waiter = mm_alloc(sp, 128);
                 mm_space_put64(sp, waiter + (uint64_t)l->object_type, im.future_type);
@@ -176,7 +259,7 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             mm_space_put64(sp, tk->obj + (uint64_t)al->task_coro, root);
             mm_space_put64(sp, tk->obj + (uint64_t)al->task_name, mm_fab_str(&im, tk->name));
             mm_space_put64(sp, tk->obj + (uint64_t)al->task_fut_waiter, waiter);
-            if (i >= MM_REGISTRY_SLOTS) {
+            if ((uint64_t)i >= slots) {
                 rc = UW_ERR_LIMIT_TASKS;
                 break;
             }
@@ -211,6 +294,8 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
     for (i = 0; i < n_tasks; i++) {
         free(tasks[i].id);
         free(tasks[i].name);
+        for (k = 0; k < tasks[i].n_await; k++)
+            free(tasks[i].await_id[k]);
         free(tasks[i].await_id);
         for (k = 0; k < tasks[i].n; k++) {
             free(tasks[i].f[k].qualname);
