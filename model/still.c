@@ -32,6 +32,8 @@ typedef struct mm_sframe {
 
 typedef struct mm_stask {
     char *id, *name;
+    int root;        /* running: its root coroutine is loop frame `root`, else -1 */
+    uint64_t coro;   /* running: that coroutine object */
     char **await_id; /* grown as `await` lines come */
     int n_await, cap_await;
     mm_sframe f[MM_STILL_FRAMES];
@@ -65,20 +67,39 @@ static int mm_still_frame(char *rest, mm_sframe *f)
     return f->qualname && f->file ? 0 : UW_ERR_NOMEM;
 }
 
-/* Push frames of the loop thread into its data-stack chunk (root first). */
-static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n)
+/* Push frames of the loop thread (root first): into its data-stack chunk,
+ * except the root coroutine frame of a running Task, which lives in that
+ * Task's coroutine object, marked executing and linked like the others. */
+static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask *tasks,
+                              int n_tasks)
 {
     const uw_layout *l = im->l;
     size_t size = ((size_t)l->frame_size + 32 + 15) & ~(size_t)15;
     uint64_t prev = 0, slot = im->chunk + (uint64_t)l->chunk_data + 8;
-    int k;
+    int k, i;
 
-    for (k = n - 1; k >= 0; k--, slot += size) {
-        uint64_t code = mm_fab_code(im, f[k].qualname, f[k].file, f[k].line, 2);
-        mm_space_put64(im->space, slot + (uint64_t)l->frame_code, code);
-        mm_space_put64(im->space, slot + (uint64_t)l->frame_previous, prev);
-        mm_space_put64(im->space, slot + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
-        prev = slot;
+    for (k = n - 1; k >= 0; k--) {
+        uint64_t code = mm_fab_code(im, f[k].qualname, f[k].file, f[k].line, 2), at = 0;
+        for (i = 0; i < n_tasks && at == 0; i++) {
+            if (tasks[i].root == k) {
+                uint64_t c = mm_alloc(im->space, mm_fab_coro_size(im));
+                int8_t st = (int8_t)l->state_executing;
+                uint8_t owner = (uint8_t)l->owner_generator;
+                mm_space_put64(im->space, c + (uint64_t)l->object_type, im->target.types.coro);
+                (void)mm_space_write(im->space, c + (uint64_t)l->gen_frame_state, &st, 1);
+                at = c + (uint64_t)l->gen_iframe;
+                (void)mm_space_write(im->space, at + (uint64_t)l->frame_owner, &owner, 1);
+                tasks[i].coro = c;
+            }
+        }
+        if (at == 0) {
+            at = slot;
+            slot += size;
+        }
+        mm_space_put64(im->space, at + (uint64_t)l->frame_code, code);
+        mm_space_put64(im->space, at + (uint64_t)l->frame_previous, prev);
+        mm_space_put64(im->space, at + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
+        prev = at;
     }
     mm_space_put64(im->space, im->tstate + (uint64_t)l->tstate_datastack_top, slot);
     mm_space_put64(im->space, im->current_slot, prev);
@@ -168,8 +189,15 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             else {
                 tasks[n_tasks].id = strdup(id);
                 tasks[n_tasks].name = strdup(name);
+                tasks[n_tasks].root = -1;
                 n_tasks++;
             }
+        } else if (strcmp(kind, "root") == 0 && n_tasks > 0) {
+            char *at = mm_field(&rest);
+            if (at == NULL || atoi(at) < 0)
+                rc = UW_ERR_FORMAT;
+            else
+                tasks[n_tasks - 1].root = atoi(at);
         } else if (strcmp(kind, "frame") == 0 && n_tasks > 0 &&
                    tasks[n_tasks - 1].n < MM_STILL_FRAMES) {
             mm_stask *tk = &tasks[n_tasks - 1];
@@ -208,7 +236,7 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
         uint64_t keys_table = im.registry_table, slots = MM_REGISTRY_SLOTS;
         uint64_t gather_type = mm_still_gather_type(&im);
         im.target.types.list = mm_still_list_type(&im);
-        mm_still_loop(&im, loop, n_loop);
+        mm_still_loop(&im, loop, n_loop, tasks, n_tasks);
         if (n_tasks > MM_REGISTRY_SLOTS / 2) {
             /* a bigger table, as a set grows: at most half full */
             slots = MM_STILL_SLOTS;
@@ -232,13 +260,15 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             } else if (tk->n_await > 1) {
                 waiter = mm_still_gather(&im, gather_type, tasks, n_tasks, tk);
             }
-            if (waiter == 0) {
+            if (tk->coro != 0) {
+                root = tk->coro; /* running: its frames are on the thread stack */
+            } else if (waiter == 0) {
                 waiter = mm_alloc(sp, 128);
                 mm_space_put64(sp, waiter + (uint64_t)l->object_type, im.future_type);
             }
             awaitee = waiter;
             /* coroutines, innermost first in the description */
-            for (k = 0; k < tk->n; k++) {
+            for (k = 0; tk->coro == 0 && k < tk->n; k++) {
                 uint64_t c = mm_alloc(sp, mm_fab_coro_size(&im)), f = c + (uint64_t)l->gen_iframe;
                 uint64_t code = mm_fab_code(&im, tk->f[k].qualname, tk->f[k].file, tk->f[k].line, 2);
                 int8_t st = (int8_t)suspended;

@@ -8,7 +8,10 @@
  *   loop  QUALNAME  FILE  LINE      the loop thread's frames, innermost first
  *   task  ID  NAME                  a Task (ID: any token, e.g. its hex id)
  *   frame QUALNAME  FILE  LINE      the last Task's coroutines, innermost first
- *   await ID                        the last Task awaits Task ID (fut_waiter)
+ *   await ID                        the last Task awaits Task ID (fut_waiter);
+ *                                   several: a gather future over them
+ *   root  K                         the last Task is running: its root
+ *                                   coroutine is loop frame K (0: innermost)
  * Lines starting with '#' are comments.
  */
 #ifndef TORNSTACK_MM_STILL_H

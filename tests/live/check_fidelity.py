@@ -10,8 +10,8 @@ this version; the unchanged unwinder dumps it.  The two dumps must agree
 on the loop thread's frames and on every Task's name, coroutine, frames
 (names, files, lines) and awaited Tasks.  Links from the hook module are
 not fabricated and not compared.  A Task awaiting several Tasks gets a
-gather future over them.  Scenarios with a running Task are not described
-by the still model.
+gather future over them; a running Task's root coroutine is placed among
+the thread's frames, where the live dump has it.
 """
 import json
 import subprocess
@@ -32,10 +32,18 @@ if len(loop) != 1:
 desc = ["# fabricated twin of scenario %s" % scenario]
 for f in loop[0]["frames"]:
     desc.append("loop\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
+thread = [(f["name"], f["file"], f["line"]) for f in loop[0]["frames"]]
 for task in truth["tasks"]:
-    if task["running"]:
-        livelib.fail("scenario %s has Tasks the still model cannot describe" % scenario)
     desc.append("task\t%s\t%s" % (task["id"], task["name"]))
+    own = [(f["name"], f["file"], f["line"]) for f in task["frames"]]
+    if task["running"]:
+        # its frames are on the thread stack: its root coroutine is the
+        # outermost of them there
+        at = [i for i in range(len(thread) - len(own) + 1) if thread[i:i + len(own)] == own]
+        if not own or not at:
+            livelib.fail("running Task %s not found on the dumped thread stack" % task["name"])
+        desc.append("root\t%d" % (at[0] + len(own) - 1))
+        continue
     for f in task["frames"]:
         desc.append("frame\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
     for a in task["awaiting"]:  # several: a gather future over them
