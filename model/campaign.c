@@ -53,6 +53,8 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     out->sched.rate = z[7] % 6;
     out->sched.tear_pct = z[8] % 50;
     out->sched.bound = 1 + z[9] % 3;
+    if (out->sched.model == MM_REALISTIC)
+        out->sched.tear_pct = 0; /* a copy is far shorter than a store sequence */
     for (i = 0; i < 8; i++)
         out->seed |= (uint64_t)z[10 + i] << (8 * i);
     out->samples = 4u * (1u + z[18]);

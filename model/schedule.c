@@ -19,6 +19,8 @@ const char *mm_model_name(int model)
         return "bounded";
     case MM_RELAXED:
         return "relaxed";
+    case MM_REALISTIC:
+        return "realistic";
     default:
         return "?";
     }
@@ -160,7 +162,11 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     uint64_t t0;
     int torn = 0;
 
-    mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
+    if (s->cfg.model == MM_REALISTIC)
+        mm_sched_advance(s, MM_REALISTIC_MILLI / 1000 +
+                                (mm_sched_rand(s) % 1000 < MM_REALISTIC_MILLI % 1000 ? 1 : 0));
+    else
+        mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
     t0 = mm_mutator_time(s->m);
     /* Word by word: stores may land between two words (a torn read).
      * (Copying the words between two landing points as one span would

@@ -2,7 +2,7 @@
  * tornstack-verify — the main job: run the unwinder against simulated
  * programs under each memory model and report what the oracle finds.
  *
- *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|all]
+ *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|realistic|all]
  *                    [--samples N] [--seed S] [--policy default|full-task-unwind|
  *                    no-split|no-skip|all]
  *   tornstack-verify --replay FILE [--policy P]   (a scenario file, e.g. one
@@ -102,9 +102,9 @@ static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int mode
         path[0] = '\0';
 }
 
-/* Samples per row (version x model x policy) by default: 3 versions x 3
- * memory models x 112,000 = 1,008,000 samples. */
-#define VF_DEFAULT_SAMPLES 112000
+/* Samples per row (version x model x policy) by default: 3 versions x 4
+ * models (TSO, bounded, relaxed, realistic) x 84,000 = 1,008,000. */
+#define VF_DEFAULT_SAMPLES 84000
 
 /* One row of the report, run on its own: its PRNG derives from (seed,
  * version, model), so the numbers do not depend on how rows are spread
@@ -196,7 +196,8 @@ static int vf_default_jobs(void)
 
 static int usage(void)
 {
-    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|all]\n"
+    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all]\n"
+          "                        [--model tso|bounded|relaxed|realistic|all]\n"
           "                        [--samples N] [--seed S] [--jobs J]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
           "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n"
@@ -207,7 +208,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED};
+    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED, MM_REALISTIC};
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
     uint64_t samples = VF_DEFAULT_SAMPLES, seed = 1, violations = 0;
     mm_verdict per_policy[4], total;
@@ -238,6 +239,9 @@ int main(int argc, char **argv)
                 n_model = 1;
             } else if (strcmp(v, "relaxed") == 0) {
                 models[0] = MM_RELAXED;
+                n_model = 1;
+            } else if (strcmp(v, "realistic") == 0) {
+                models[0] = MM_REALISTIC;
                 n_model = 1;
             } else if (strcmp(v, "all") != 0) {
                 return usage();

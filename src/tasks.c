@@ -63,6 +63,17 @@ typedef struct uw_link {
     int kind;
 } uw_link;
 
+/* A loop thread's epoch counter, read first (a) and last (b) in the
+ * vectored read that checks the chains.  Unchanged, the loop ran one
+ * callback (or none) meanwhile: at most one Task's chain moved, within one
+ * step, and two copies read one after the other catch that. */
+#define UW_TASK_EPOCHS 64
+typedef struct uw_task_epoch {
+    size_t thread;
+    uint64_t counter, a, b;
+    int ok_a, ok_b;
+} uw_task_epoch;
+
 /* Working state of one Task during a sample. */
 typedef struct uw_task_work {
     uint64_t addr, coro, loop, waiter, name_obj;
@@ -116,6 +127,8 @@ struct uw_tasks {
     uint64_t *roots; /* sorted root coroutine frame addresses of all Tasks */
     uw_sample again; /* threads walked a second time in this sample */
     int second_round;
+    uw_task_epoch ep[UW_TASK_EPOCHS];
+    size_t n_ep;
 };
 
 static uint64_t uw_t64(const uint8_t *p)
@@ -1029,16 +1042,28 @@ static void uw_second_round(uw_tasks *t, uw_sample *s)
                                 t->cf_status + first_cf);
 }
 
-/* After the chains were read level by level (over a stretch of time), read
- * everything again in one go and keep a Task only if nothing it depends on
- * changed: the Task still pending with the same coroutine (so its root
- * coroutine stayed alive), and every coroutine of its chain in the same
- * state at the same instruction, still awaiting the next one (so each was
- * kept alive by the one before).  Otherwise a coroutine may have finished
- * and its memory been reused by another Task's coroutine while the chain
- * was read: its frames would be someone else's.  Such a Task is skipped
- * (task_changed_while_read).  Running Tasks placed on the thread stack only
- * need the first check. */
+/* After the chains were read level by level (over a stretch of time), check
+ * them in one vectored read: every loop's epoch, then a copy A of what each
+ * Task depends on, then a second copy B of the same, then the epochs again.
+ * A Task is kept only if
+ *   - A equals what the chain read saw: the Task still pending with the
+ *     same coroutine (so its root coroutine stayed alive), and every
+ *     coroutine of its chain in the same state at the same instruction,
+ *     with the same value-stack depth and awaitee, and its `previous`
+ *     cleared (a coroutine marks itself suspended before it unlinks);
+ *   - B equals A, byte for byte;
+ *   - its loop's epoch did not move between the first and the last piece.
+ * Equal values alone prove nothing across callbacks: a Task whose step
+ * ended and whose next step began between two reads can show the same
+ * values again (ABA), mixed from two steps.  With the epoch unchanged, one
+ * callback ran at most, so one Task's chain moved at most, and only within
+ * one step: resumed root first, suspended innermost first.  Two root-first
+ * copies of it, one after the other, cannot then agree on a mix of before
+ * and after (docs/tasks.md has the argument).  A moved epoch gets the read
+ * retried (UW_VALIDATE_RETRIES); still moving, the Tasks of that loop that
+ * are not on the thread stack are skipped (loop_stepped_while_read).
+ * Running Tasks placed on the thread stack only need the Task check. */
+#define UW_VALIDATE_RETRIES 3
 static void uw_validate(uw_tasks *t)
 {
     const uw_layout *l = t->l;
@@ -1047,10 +1072,15 @@ static void uw_validate(uw_tasks *t)
     /* Task fields fut_state .. task_coro in one piece */
     const size_t lo = (size_t)(al->fut_state < al->task_coro ? al->fut_state : al->task_coro);
     const size_t hi = (size_t)(al->fut_state > al->task_coro ? al->fut_state + 4 : al->task_coro + 8);
-    size_t i, k, n = 0, cap = 2 * UW_LIMIT_TASKS;
-    uint8_t *out = t->buf; /* scratch, UW_LIMIT_TASKS * window bytes */
-    size_t used = 0, room = UW_LIMIT_TASKS * (size_t)UW_CORO_WINDOW;
+    const size_t cap = UW_LIMIT_TASKS - UW_TASK_EPOCHS; /* pieces of one copy */
+    const size_t room = UW_LIMIT_TASKS * (size_t)UW_CORO_WINDOW / 2; /* bytes of one copy */
+    size_t i, k, n = 0, na, ne = t->n_ep, used = 0;
+    uint8_t *out = t->buf; /* copy A in the first half, copy B in the second */
+    uw_iov *a;
+    unsigned attempt;
+    int stepped = 0;
 
+    a = t->iov + ne;
     for (i = 0; i < t->n_work && n + 1 < cap; i++) {
         uw_task_work *w = &t->work[i];
         if (w->skipped != 0)
@@ -1059,7 +1089,7 @@ static void uw_validate(uw_tasks *t)
             w->skipped = UW_SKIP_TASK_CHANGED; /* cannot check it: do not trust it */
             continue;
         }
-        t->iov[n++] = (uw_iov){w->addr + lo, out + used, hi - lo, 0};
+        a[n++] = (uw_iov){w->addr + lo, out + used, hi - lo, 0};
         used += hi - lo;
         if (w->on_stack)
             continue;
@@ -1080,31 +1110,51 @@ static void uw_validate(uw_tasks *t)
                 w->skipped = UW_SKIP_TASK_CHANGED;
                 break;
             }
-            t->iov[n++] = (uw_iov){coro, out + used, len, 0};
+            a[n++] = (uw_iov){coro, out + used, len, 0};
             used += len;
         }
     }
-    (void)uw_readv(t->r, t->iov, n);
+    /* [epochs a][copy A][copy B][epochs b], one call */
+    na = n;
+    for (k = 0; k < ne; k++)
+        t->iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
+    for (i = 0; i < n; i++)
+        a[n + i] = (uw_iov){a[i].addr, (uint8_t *)a[i].dst + room, a[i].len, 0};
+    for (k = 0; k < ne; k++)
+        a[2 * n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
+    assert(2 * ne + 2 * n <= 2 * UW_LIMIT_TASKS);
+    for (attempt = 0;; attempt++) {
+        (void)uw_readv(t->r, t->iov, 2 * ne + 2 * n);
+        stepped = 0;
+        for (k = 0; k < ne; k++) {
+            t->ep[k].ok_a = t->iov[k].status == 0;
+            t->ep[k].ok_b = a[2 * n + k].status == 0;
+            stepped |= !t->ep[k].ok_a || !t->ep[k].ok_b || t->ep[k].a != t->ep[k].b;
+        }
+        if (!stepped || attempt == UW_VALIDATE_RETRIES)
+            break;
+    }
     n = 0;
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         const uint8_t *tb;
+        size_t first = n;
         int32_t st;
         int ok;
         if (w->skipped != 0)
             continue;
-        tb = t->iov[n].dst;
+        tb = a[n].dst;
         memcpy(&st, tb + (al->fut_state - (int32_t)lo), 4);
-        ok = t->iov[n].status == 0 && st == al->state_pending &&
+        ok = a[n].status == 0 && st == al->state_pending &&
              uw_t64(tb + (al->task_coro - (int32_t)lo)) == w->coro;
         n++;
         if (!w->on_stack) {
             for (k = 0; k < w->n_cf; k++) {
                 size_t c = w->first_cf + k;
-                const uint8_t *co = t->iov[n].dst, *f = co + l->gen_iframe;
+                const uint8_t *co = a[n].dst, *f = co + l->gen_iframe;
                 const uint8_t *mine = t->cf_bytes + c * (size_t)l->frame_size;
                 int32_t stacktop;
-                ok = ok && t->iov[n].status == 0 &&
+                ok = ok && a[n].status == 0 &&
                      (int8_t)co[l->gen_frame_state] == t->cf_state[c] &&
                      memcmp(f + l->frame_instr, mine + l->frame_instr, 8) == 0 &&
                      memcmp(f + l->frame_code, mine + l->frame_code, 8) == 0;
@@ -1120,14 +1170,23 @@ static void uw_validate(uw_tasks *t)
                 if (ok && t->cf_yf[c] != 0) {
                     size_t at = (size_t)l->gen_iframe + (size_t)l->frame_localsplus +
                                 8u * (size_t)(stacktop - 1);
-                    ok = stacktop >= 1 && at + 8 <= t->iov[n].len &&
-                         uw_t64(co + at) == t->cf_yf[c];
+                    ok = stacktop >= 1 && at + 8 <= a[n].len && uw_t64(co + at) == t->cf_yf[c];
                 }
                 n++;
             }
         }
-        if (!ok)
+        for (k = first; ok && k < n; k++) /* the second copy read the same */
+            ok = a[na + k].status == 0 && memcmp(a[k].dst, a[na + k].dst, a[k].len) == 0;
+        if (!ok) {
             w->skipped = UW_SKIP_TASK_CHANGED;
+            continue;
+        }
+        if (w->on_stack)
+            continue;
+        for (k = 0; k < ne; k++)
+            if (t->ep[k].thread == w->thread &&
+                (!t->ep[k].ok_a || !t->ep[k].ok_b || t->ep[k].a != t->ep[k].b))
+                w->skipped = UW_SKIP_LOOP_STEPPED;
     }
 }
 
@@ -1266,6 +1325,18 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
             return rc;
         uw_running_loops(t, s);
         (void)uw_epochs(t, s);
+    }
+    t->n_ep = 0;
+    for (i = 0; i < s->n_threads && t->n_ep < UW_TASK_EPOCHS; i++) {
+        uint64_t loop = 0, counter = 0;
+        if (s->threads[i].running_loop != 0 &&
+            uw_unwinder_epoch(t->u, s->threads[i].tstate, &loop, &counter) == 0 &&
+            loop == s->threads[i].running_loop) {
+            memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
+            t->ep[t->n_ep].thread = i;
+            t->ep[t->n_ep].counter = counter;
+            t->n_ep++;
+        }
     }
     for (i = 0; i < s->n_threads; i++) {
         uint64_t interp = s->threads[i].interp;

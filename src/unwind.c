@@ -650,6 +650,22 @@ uint64_t uw_unwinder_epoch_loop(const uw_unwinder *u, uint64_t tstate)
     return 0;
 }
 
+int uw_unwinder_epoch(const uw_unwinder *u, uint64_t tstate, uint64_t *loop, uint64_t *counter)
+{
+    size_t i;
+
+    if (u == NULL || loop == NULL || counter == NULL)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; tstate != 0 && i < UW_PF_THREADS; i++) {
+        if (u->epoch[i].tstate == tstate) {
+            *loop = u->epoch[i].loop;
+            *counter = u->epoch[i].counter;
+            return 0;
+        }
+    }
+    return UW_ERR_NOT_FOUND;
+}
+
 static int uw_walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
                          uw_thread_sample *th)
 {

@@ -80,14 +80,16 @@
     X(UW_SKIP_TASK_CHANGED, -48, "task_changed_while_read",                    \
       "the Task or a coroutine of its chain changed while it was being read")  \
     X(UW_SKIP_RUNNING_TORN, -50, "running_task_frames_changed",                \
-      "the running Task's frames changed while the thread was walked, twice")
+      "the running Task's frames changed while the thread was walked, twice") \
+    X(UW_SKIP_LOOP_STEPPED, -51, "loop_stepped_while_read",                   \
+      "the loop started callbacks while the Task's chain was read and checked")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -51
+    UW_ERR_MIN_ = -52
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -72,6 +72,10 @@ int uw_unwinder_set_epoch(uw_unwinder *u, uint64_t tstate, uint64_t loop, uint64
 /* The loop whose epoch is registered for thread `tstate`, 0 if none. */
 uint64_t uw_unwinder_epoch_loop(const uw_unwinder *u, uint64_t tstate);
 
+/* The loop and counter address registered for `tstate`; UW_ERR_NOT_FOUND
+ * when none is. */
+int uw_unwinder_epoch(const uw_unwinder *u, uint64_t tstate, uint64_t *loop, uint64_t *counter);
+
 /* What the Task walk shares with the thread walk. */
 uw_reader *uw_unwinder_reader(uw_unwinder *u);
 const uw_target *uw_unwinder_target(uw_unwinder *u);
