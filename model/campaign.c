@@ -8,6 +8,10 @@
  *   3  chain depths (2 bits each)   8  tear percent: b % 50
  *   4  p_sync: b % 100              9  bound: 1 + b % 3
  *   10..17 seed (little-endian)     18 samples: 1 + b (x4)
+ *   19 gap: 1 + b % 64 stores between samples
+ *   20 swarm: each set bit switches a class off for the whole run
+ *      (MM_SWARM_*: tears, sync calls, completions, creations, more than
+ *      one Task, chains deeper than one); 0 (or absent) keeps all on
  */
 #include "campaign.h"
 #include "explain.h"
@@ -36,7 +40,7 @@ const char *mm_policy_name(int policy)
 
 void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out)
 {
-    uint8_t z[20];
+    uint8_t z[21];
     int i;
 
     memset(z, 0, sizeof z);
@@ -59,6 +63,20 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
         out->seed |= (uint64_t)z[10 + i] << (8 * i);
     out->samples = 4u * (1u + z[18]);
     out->gap = 1 + z[19] % 64;
+    out->swarm = z[20];
+    if (out->swarm & MM_SWARM_NO_TEARS)
+        out->sched.tear_pct = 0;
+    if (out->swarm & MM_SWARM_NO_SYNC)
+        out->prog.p_sync = 0;
+    if (out->swarm & MM_SWARM_NO_COMPLETE)
+        out->prog.p_complete = 0;
+    if (out->swarm & MM_SWARM_NO_CREATE)
+        out->prog.p_create = 0;
+    if (out->swarm & MM_SWARM_ONE_TASK)
+        out->prog.n_tasks = 1;
+    if (out->swarm & MM_SWARM_SHALLOW)
+        for (i = 0; i < MM_MAX_TASKS; i++)
+            out->prog.depth[i] = 1;
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,

@@ -26,7 +26,17 @@ typedef struct mm_scenario {
     uint64_t seed;        /* PRNG of the mutator and the scheduler */
     uint32_t samples;     /* samples of this scenario */
     uint32_t gap;         /* stores landing between samples, at most */
+    uint8_t swarm;        /* classes switched off (MM_SWARM_*) */
 } mm_scenario;
+
+/* Swarm testing: a run may switch whole classes of operations or faults
+ * off, so that the rest shows more often and in other combinations. */
+#define MM_SWARM_NO_TEARS 0x01    /* no stores land during a read */
+#define MM_SWARM_NO_SYNC 0x02     /* Task steps make no sync call */
+#define MM_SWARM_NO_COMPLETE 0x04 /* Tasks never finish */
+#define MM_SWARM_NO_CREATE 0x08   /* no Task is created after the start */
+#define MM_SWARM_ONE_TASK 0x10    /* one Task */
+#define MM_SWARM_SHALLOW 0x20     /* every chain one coroutine deep */
 
 /* The unwinder's Task policies by number: 0 default, 1 full unwinding of
  * Task frames, 2 no Handle._run split, 3 no skip rules (the earlier

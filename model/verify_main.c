@@ -62,10 +62,11 @@ static int replay(const char *path, int pol, int explain, const char *svg)
     mm_policy(pol, &o);
     memset(&v, 0, sizeof v);
     printf("scenario %s: python 3.%d, model %s (rate %d, tear %d%%, bound %d), %d tasks "
-           "(p_sync %d, p_complete %d, p_create %d), seed %" PRIu64 ", %u samples, policy %s\n",
+           "(p_sync %d, p_complete %d, p_create %d), swarm 0x%02x, seed %" PRIu64
+           ", %u samples, policy %s\n",
            path, sc.minor, mm_model_name(sc.sched.model), sc.sched.rate, sc.sched.tear_pct,
            sc.sched.bound, sc.prog.n_tasks, sc.prog.p_sync, sc.prog.p_complete,
-           sc.prog.p_create, sc.seed, sc.samples, mm_policy_name(pol));
+           sc.prog.p_create, (unsigned)sc.swarm, sc.seed, sc.samples, mm_policy_name(pol));
     if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg) : mm_scenario_run(&sc, &o, &v)) !=
         0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
@@ -127,11 +128,11 @@ static void vf_run_row(vf_row *r)
     mm_policy(r->policy, &pol);
     memset(&r->v, 0, sizeof r->v);
     while (r->v.samples < r->samples) {
-        uint8_t bytes[20];
+        uint8_t bytes[21];
         mm_scenario sc;
         uint64_t before;
         int b;
-        for (b = 0; b < 20; b++) {
+        for (b = 0; b < 21; b++) {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
@@ -139,6 +140,7 @@ static void vf_run_row(vf_row *r)
         }
         bytes[0] = (uint8_t)(r->minor - 11); /* replays as is */
         bytes[1] = (uint8_t)r->model;
+        bytes[20] &= 0x3f; /* swarm: each class off in half the runs */
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
         before = mm_verdict_violations(&r->v);
         if (mm_scenario_run(&sc, &pol, &r->v) != 0) {
