@@ -10,7 +10,8 @@
  *   elf/           a minimal ELF with _PyRuntime and a .PyRuntime section
  *   linetable/     tables in every entry form
  *   debug_offsets/ a valid 3.13 block and a free-threaded one
- *   dict_set/      a dict, a set and a list laid out at FZ_BASE + 64
+ *   dict_set/      per version: a set, a dict and instances with a managed
+ *                  dict (values or a real dict) laid out at FZ_BASE + 64
  */
 #define _POSIX_C_SOURCE 200809L
 #include <elf.h>
@@ -149,19 +150,113 @@ static void seeds_memory(const char *dir)
     fz_write(dir, "memory", "one-frame-3.12", b, sizeof b);
 }
 
+/* dict_set seeds: objects laid out in a buffer mapped at FZ_BASE, the one
+ * read at FZ_BASE + 64.  sd_* write into the buffer by target address. */
+#define SD_BASE ((uint64_t)0x10000000)
+#define SD_SIZE 4096
+
+static void sd_put64(uint8_t *b, uint64_t addr, uint64_t v)
+{
+    memcpy(b + (addr - SD_BASE), &v, 8);
+}
+
+/* A compact ASCII str at addr. */
+static void sd_str(uint8_t *b, const uw_layout *l, uint64_t addr, const char *s)
+{
+    uint32_t state = (uint32_t)l->unicode_compact_mask | (1u << l->unicode_kind_shift) |
+                     (uint32_t)l->unicode_ascii_mask;
+    sd_put64(b, addr + (uint64_t)l->unicode_length, strlen(s));
+    memcpy(b + (addr - SD_BASE) + l->unicode_state, &state, 4);
+    memcpy(b + (addr - SD_BASE) + l->unicode_ascii_data, s, strlen(s) + 1);
+}
+
+/* A keys object at addr with one str key (at key_addr) and, for a combined
+ * table, its value. */
+static void sd_keys(uint8_t *b, const uw_layout *l, uint64_t addr, uint64_t key_addr,
+                    uint64_t value, int kind)
+{
+    uint64_t e = addr + (uint64_t)l->dictkeys_indices + 8;
+    int64_t one = 1;
+    b[addr - SD_BASE + (uint64_t)l->dictkeys_log2_size] = 3;
+    b[addr - SD_BASE + (uint64_t)l->dictkeys_log2_index_bytes] = 3;
+    b[addr - SD_BASE + (uint64_t)l->dictkeys_kind] = (uint8_t)kind;
+    memcpy(b + (addr - SD_BASE) + l->dictkeys_nentries, &one, 8);
+    sd_put64(b, e + (uint64_t)l->dictuentry_key, key_addr);
+    sd_put64(b, e + (uint64_t)l->dictuentry_value, value);
+}
+
 static void seeds_dict_set(const char *dir)
 {
-    const uw_layout *l = uw_layout_for_minor(11);
-    static uint8_t b[1024];
-    const uint64_t table = 0x10000000ull + 512; /* the set itself is at FZ_BASE + 64 */
-    int64_t mask = 7;
-    uint64_t key = 0x10000000ull + 800;
-    memset(b, 0, sizeof b);
-    b[0] = 0; /* 3.11 */
-    memcpy(b + 64 + l->set_mask, &mask, 8);
-    memcpy(b + 64 + l->set_table, &table, 8);
-    memcpy(b + 512 + l->setentry_key, &key, 8);
-    fz_write(dir, "dict_set", "set-3.11", b, sizeof b);
+    static uint8_t b[SD_SIZE];
+    const uint64_t obj = SD_BASE + 64, found = SD_BASE + 3000;
+    char name[64];
+    int minor;
+
+    for (minor = 11; minor <= 13; minor++) {
+        const uw_layout *l = uw_layout_for_minor(minor);
+        const uint64_t table = SD_BASE + 512, key = SD_BASE + 800;
+        const uint64_t type = SD_BASE + 1024, keys = SD_BASE + 2048, values = SD_BASE + 2560;
+        int64_t mask = 7, used = 1, basicsize = 32;
+
+        /* a set with one key */
+        memset(b, 0, sizeof b);
+        b[0] = (uint8_t)(minor - 11);
+        memcpy(b + 64 + l->set_mask, &mask, 8);
+        memcpy(b + 64 + l->set_table, &table, 8);
+        sd_put64(b, table + (uint64_t)l->setentry_key, key);
+        snprintf(name, sizeof name, "set-3.%d", minor);
+        fz_write(dir, "dict_set", name, b, 1024);
+
+        /* a dict {"asyncio.tasks": found}, combined table */
+        memset(b, 0, sizeof b);
+        b[0] = (uint8_t)(minor - 11);
+        sd_put64(b, obj + (uint64_t)l->dict_used, (uint64_t)used);
+        sd_put64(b, obj + (uint64_t)l->dict_keys, keys);
+        sd_keys(b, l, keys, key, found, l->dictkeys_kind_unicode);
+        sd_str(b, l, key, "asyncio.tasks");
+        snprintf(name, sizeof name, "dict-3.%d", minor);
+        fz_write(dir, "dict_set", name, b, sizeof b);
+
+        /* an instance whose attribute `data` lives where this version keeps
+         * a managed dict's values: 3.11 a values pointer before the object,
+         * 3.12 a tagged values pointer, 3.13 values inline after it */
+        memset(b, 0, sizeof b);
+        b[0] = (uint8_t)(minor - 11);
+        sd_put64(b, obj + (uint64_t)l->object_type, type);
+        sd_put64(b, type + (uint64_t)l->type_flags, (uint64_t)l->tpflags_managed_dict |
+                                                      (l->tpflags_inline_values != UW_ABSENT
+                                                           ? (uint64_t)l->tpflags_inline_values
+                                                           : 0));
+        memcpy(b + (type - SD_BASE) + l->type_basicsize, &basicsize, 8);
+        sd_put64(b, type + (uint64_t)l->heaptype_cached_keys, keys);
+        sd_keys(b, l, keys, key, 0, l->dictkeys_kind_split);
+        sd_str(b, l, key, "data");
+        if (l->managed_dict_mode == 11) {
+            sd_put64(b, obj + (uint64_t)(int64_t)l->managed_values, values);
+            sd_put64(b, values + (uint64_t)l->dictvalues_values, found);
+        } else if (l->managed_dict_mode == 12) {
+            sd_put64(b, obj + (uint64_t)(int64_t)l->managed_dict, values - 1);
+            sd_put64(b, values + (uint64_t)l->dictvalues_values, found);
+        } else {
+            uint64_t inl = obj + (uint64_t)basicsize;
+            b[inl - SD_BASE + 3] = 1; /* "valid" */
+            sd_put64(b, inl + (uint64_t)l->dictvalues_values, found);
+        }
+        snprintf(name, sizeof name, "instance-values-3.%d", minor);
+        fz_write(dir, "dict_set", name, b, sizeof b);
+
+        /* the same attribute in a materialised dict */
+        memset(b + 1024, 0, sizeof b - 1024);
+        if (l->managed_dict_mode == 11)
+            sd_put64(b, obj + (uint64_t)(int64_t)l->managed_values, 0);
+        sd_put64(b, obj + (uint64_t)(int64_t)l->managed_dict, SD_BASE + 1536);
+        sd_put64(b, type + (uint64_t)l->type_flags, (uint64_t)l->tpflags_managed_dict);
+        sd_put64(b, SD_BASE + 1536 + (uint64_t)l->dict_keys, keys);
+        sd_keys(b, l, keys, key, found, l->dictkeys_kind_unicode);
+        sd_str(b, l, key, "data");
+        snprintf(name, sizeof name, "instance-dict-3.%d", minor);
+        fz_write(dir, "dict_set", name, b, sizeof b);
+    }
 }
 
 int main(int argc, char **argv)
