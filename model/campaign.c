@@ -123,7 +123,6 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
         rc = uw_tasks_new(u, &t);
     if (rc == 0) {
         uw_tasks_set_options(t, policy);
-        uw_tasks_set_root(t, im.registry);
         if (out != NULL)
             sch.trace = &trace;
         for (k = 0; k < sc->samples && rc == 0; k++) {

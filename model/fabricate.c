@@ -5,6 +5,7 @@
  */
 #include "fabricate.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,28 +96,82 @@ size_t mm_fab_task_size(const mm_image *im)
     return (size_t)im->al->task_size;
 }
 
-/* A one-entry dict {key: value} (combined table, str keys). */
-uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value)
+/* A dict of n <= 5 str keys (a combined table of 8 slots, as CPython
+ * sizes a small dict), entries in insertion order. */
+static uint64_t mm_fab_dictn(mm_image *im, const char *const *keys, const uint64_t *values, int n)
 {
     const uw_layout *l = im->l;
     uint64_t d = mm_alloc(im->space, 64);
     uint64_t k = mm_alloc(im->space, (size_t)l->dictkeys_indices + 8 + 8 * (size_t)l->dictuentry_size);
-    uint8_t b;
-    int64_t one = 1;
     uint64_t e = k + (uint64_t)l->dictkeys_indices + 8;
+    int64_t count = n;
+    uint8_t b;
+    int i;
 
+    assert(n >= 1 && n <= 5);
     mm_space_put64(im->space, d + (uint64_t)l->object_type, im->target.types.dict);
-    mm_space_put64(im->space, d + (uint64_t)l->dict_used, 1);
+    mm_space_put64(im->space, d + (uint64_t)l->dict_used, (uint64_t)n);
     mm_space_put64(im->space, d + (uint64_t)l->dict_keys, k);
     b = 3;
     (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_log2_size, &b, 1);
     (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_log2_index_bytes, &b, 1);
     b = (uint8_t)l->dictkeys_kind_unicode;
     (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_kind, &b, 1);
-    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_nentries, &one, 8);
-    mm_space_put64(im->space, e + (uint64_t)l->dictuentry_key, mm_fab_str(im, key));
-    mm_space_put64(im->space, e + (uint64_t)l->dictuentry_value, value);
+    (void)mm_space_write(im->space, k + (uint64_t)l->dictkeys_nentries, &count, 8);
+    for (i = 0; i < n; i++) {
+        uint64_t ei = e + (uint64_t)i * (uint64_t)l->dictuentry_size;
+        mm_space_put64(im->space, ei + (uint64_t)l->dictuentry_key, mm_fab_str(im, keys[i]));
+        mm_space_put64(im->space, ei + (uint64_t)l->dictuentry_value, values[i]);
+    }
     return d;
+}
+
+uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value)
+{
+    return mm_fab_dictn(im, &key, &value, 1);
+}
+
+/* An empty set (8 free slots). */
+static uint64_t mm_fab_set(mm_image *im, size_t slots, uint64_t *table)
+{
+    const uw_layout *l = im->l;
+    uint64_t s = mm_alloc(im->space, 256);
+
+    *table = mm_alloc(im->space, slots * (size_t)l->setentry_size);
+    mm_space_put64(im->space, s + (uint64_t)l->object_type, im->target.types.set);
+    mm_space_put64(im->space, s + (uint64_t)l->set_mask, slots - 1);
+    mm_space_put64(im->space, s + (uint64_t)l->set_table, *table);
+    return s;
+}
+
+/* sys.modules["asyncio.tasks"], whose globals hold the registry: a WeakSet
+ * (a Python class instance; its `data` attribute, the set of weakrefs to
+ * Tasks, in a dict reached through the managed-dict pointer before the
+ * object), and on 3.12+ the eager Tasks' set. */
+static void mm_fab_modules(mm_image *im)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+    uint64_t ws_type = mm_fab_type(im, "WeakSet", 0), ws, module, eager_table;
+    const char *names[2];
+    uint64_t values[2];
+    int n = 0;
+
+    mm_space_put64(im->space, ws_type + (uint64_t)l->type_flags, (uint64_t)l->tpflags_managed_dict);
+    ws = mm_alloc(im->space, 96) + 48; /* room for the pre-header */
+    mm_space_put64(im->space, ws + (uint64_t)l->object_type, ws_type);
+    mm_space_put64(im->space, ws + (uint64_t)(int64_t)l->managed_dict,
+                   mm_fab_dict1(im, "data", im->registry));
+    names[n] = al->scheduled_tasks;
+    values[n++] = ws;
+    if (al->eager_tasks != NULL) {
+        names[n] = al->eager_tasks;
+        values[n++] = mm_fab_set(im, 8, &eager_table);
+    }
+    module = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, module + (uint64_t)l->module_dict, mm_fab_dictn(im, names, values, n));
+    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
+                   mm_fab_dict1(im, "asyncio.tasks", module));
 }
 
 int mm_fab_process(mm_space *space, int minor, mm_image *im)
@@ -205,11 +260,8 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
         mm_space_put64(space, im->tstate + (uint64_t)l->tstate_dict,
                        mm_fab_dict1(im, im->al->running_loop_key, held));
     }
-    /* The registry: a set of Tasks. */
-    im->registry = mm_alloc(space, 256);
-    im->registry_table = mm_alloc(space, MM_REGISTRY_SLOTS * (size_t)l->setentry_size);
-    mm_space_put64(space, im->registry + (uint64_t)l->object_type, im->target.types.set);
-    mm_space_put64(space, im->registry + (uint64_t)l->set_mask, MM_REGISTRY_SLOTS - 1);
-    mm_space_put64(space, im->registry + (uint64_t)l->set_table, im->registry_table);
+    /* The registry: a set of weakrefs to Tasks, found through sys.modules. */
+    im->registry = mm_fab_set(im, MM_REGISTRY_SLOTS, &im->registry_table);
+    mm_fab_modules(im);
     return 0;
 }

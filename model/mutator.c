@@ -31,7 +31,7 @@ typedef struct mm_coro {
 typedef struct mm_task {
     int alive;
     int executing; /* root coroutine marked executing (visible state) */
-    uint64_t obj, future, name;
+    uint64_t obj, future, name, wr; /* wr: the registry's weakref to it */
     int depth;
     mm_coro c[MM_MAX_CHAIN];
 } mm_task;
@@ -201,10 +201,13 @@ static void mm_op_create(mm_mutator *m, int i, int depth)
     mm_push(m, t->obj + (uint64_t)al->task_name, t->name, 8);
     mm_push(m, t->obj + (uint64_t)al->task_fut_waiter, t->future, 8);
     mm_push(m, t->obj + (uint64_t)al->fut_state, (uint64_t)al->state_pending, 4);
-    /* Published last: the registry slot of family i. */
+    /* Published last, as a weakref: the registry slot of family i. */
+    t->wr = mm_alloc(m->sp, 64);
+    mm_push(m, t->wr + (uint64_t)l->object_type, m->im->target.types.weakref, 8);
+    mm_push(m, t->wr + (uint64_t)l->weakref_object, t->obj, 8);
     mm_push(m, m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
                    (uint64_t)l->setentry_key,
-            t->obj, 8);
+            t->wr, 8);
     mm_push(m, m->im->ready_state, ++m->ready, 8); /* its first step is scheduled */
     t->alive = 1;
 }
@@ -298,6 +301,7 @@ static void mm_release(mm_mutator *m, int i)
         mm_free(m->sp, t->c[k].obj, mm_fab_coro_size(m->im));
     mm_free(m->sp, t->obj, mm_fab_task_size(m->im));
     mm_free(m->sp, t->future, 128);
+    mm_free(m->sp, t->wr, 64);
     t->obj = 0;
 }
 

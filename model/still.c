@@ -293,9 +293,14 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
                 rc = UW_ERR_LIMIT_TASKS;
                 break;
             }
-            mm_space_put64(sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size +
-                                   (uint64_t)l->setentry_key,
-                           tk->obj);
+            {
+                uint64_t wr = mm_alloc(sp, 64); /* the WeakSet holds weakrefs */
+                mm_space_put64(sp, wr + (uint64_t)l->object_type, im.target.types.weakref);
+                mm_space_put64(sp, wr + (uint64_t)l->weakref_object, tk->obj);
+                mm_space_put64(sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size +
+                                       (uint64_t)l->setentry_key,
+                               wr);
+            }
         }
     }
     if (rc == 0) {
@@ -305,8 +310,7 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
         if (rc == 0)
             rc = uw_tasks_new(u, &t);
         if (rc == 0) {
-            uw_tasks_set_root(t, im.registry);
-            rc = uw_unwind_threads(u, &s);
+            rc = uw_unwind_threads(u, &s); /* Tasks found through sys.modules */
         }
         if (rc == 0)
             rc = uw_unwind_tasks(t, &s);
