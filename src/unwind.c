@@ -542,8 +542,18 @@ static int uw_emit(uw_unwinder *u, size_t n, uint32_t max_depth, uw_sample *s,
         }
         if (rc < 0)
             return rc;
-        if (rc == 1)
+        if (rc == 1) {
+            /* Only the newest frame can be incomplete (not yet at its first
+             * instruction): one with a callee has run.  Further down, it
+             * is a slot read before all of its fields were (a torn walk),
+             * and hiding it could hide a Handle._run, and the split. */
+            const uw_code_info *e = uw_code_for(u, u->recs[i].code);
+            if (i > 0 && e != NULL && !(e->flags & UW_CODE_SHIM)) {
+                *trunc = UW_ERR_INCOMPLETE;
+                break;
+            }
             continue;
+        }
         if (max_depth != 0 && shown == max_depth) {
             *trunc = UW_ERR_DEPTH;
             break;

@@ -297,12 +297,14 @@ static void test_bad_frames(void **state)
     walk_end(&w);
 }
 
-/* Entry frames (owner C stack), frames with no code and incomplete frames
- * are hidden; generator frames are shown and flagged. */
+/* Entry frames (owner C stack), frames with no code and an incomplete
+ * newest frame are hidden; generator frames are shown and flagged.  An
+ * incomplete frame under another one cannot exist (a frame with a callee
+ * has run): it marks the walk torn. */
 static void test_hidden_frames(void **state)
 {
     walk w;
-    uint64_t interp, code, code_ft, f;
+    uint64_t interp, code, code_ft, f, base;
     const uw_layout *l;
 
     (void)state;
@@ -315,9 +317,8 @@ static void test_hidden_frames(void **state)
     f = fp_frame(&w.fp, code, 0, l->owner_thread, 1);
     f = fp_frame(&w.fp, code, f, l->owner_cstack, 0);     /* trampoline */
     f = fp_frame(&w.fp, 0, f, l->owner_thread, 0);        /* no code */
-    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, 1);  /* incomplete */
-    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, -1); /* just pushed */
-    f = fp_frame(&w.fp, code, f, l->owner_generator, 0);  /* generator */
+    base = fp_frame(&w.fp, code, f, l->owner_generator, 0); /* generator */
+    f = fp_frame(&w.fp, code_ft, base, l->owner_thread, -1); /* just pushed */
     fp_thread(&w.fp, interp, 1, f);
     walk_start(&w);
     assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
@@ -326,6 +327,22 @@ static void test_hidden_frames(void **state)
     assert_true(frame_of(&w, 0, 0)->flags & UW_FRAME_GENERATOR);
     assert_int_equal(frame_of(&w, 0, 0)->line, 10);
     assert_false(frame_of(&w, 0, 1)->flags & UW_FRAME_GENERATOR);
+    walk_end(&w);
+
+    /* the same, with an incomplete frame under the newest one */
+    fp_init(&w.fp, 12);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "shown", "/s.py", 1, lines_abc, 4);
+    code_ft = fp_code(&w.fp, "Klass.__init__", "/s.py", 1, lines_abc, 4);
+    fp_put32(&w.fp, code_ft + (uint64_t)l->code_firsttraceable, 2);
+    f = fp_frame(&w.fp, code, 0, l->owner_thread, 1);
+    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, 1); /* incomplete, yet a caller */
+    f = fp_frame(&w.fp, code, f, l->owner_thread, 2);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_INCOMPLETE);
     walk_end(&w);
 }
 
