@@ -172,6 +172,35 @@ static void mm_fab_modules(mm_image *im)
     mm_space_put64(im->space, module + (uint64_t)l->module_dict, mm_fab_dictn(im, names, values, n));
     mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
                    mm_fab_dict1(im, "asyncio.tasks", module));
+    im->tasks_module = module;
+}
+
+void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, const int *kind,
+                 size_t n)
+{
+    const uw_layout *l = im->l;
+    const char *names[2] = {"asyncio.tasks", "tornstack_hook"};
+    uint64_t mods[2], ba = mm_alloc(im->space, 64), buf = mm_alloc(im->space, 16 + 24 * n + 8);
+    uint64_t count = n, size = 16 + 24 * (uint64_t)n;
+    size_t i;
+
+    (void)mm_space_write(im->space, buf, "TSLINKS1", 8);
+    mm_space_put64(im->space, buf + 8, count);
+    for (i = 0; i < n; i++) {
+        uint64_t r = buf + 16 + 24 * (uint64_t)i;
+        mm_space_put64(im->space, r, child[i]);
+        mm_space_put64(im->space, r + 8, parent[i]);
+        mm_space_put64(im->space, r + 16, (uint64_t)kind[i]);
+    }
+    mm_space_put64(im->space, ba + (uint64_t)l->object_type, mm_fab_type(im, "bytearray", 0));
+    mm_space_put64(im->space, ba + (uint64_t)l->bytearray_size, size);
+    mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);
+    mods[0] = im->tasks_module;
+    mods[1] = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict,
+                   mm_fab_dict1(im, "_LINKS", ba));
+    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
+                   mm_fab_dictn(im, names, mods, 2));
 }
 
 int mm_fab_process(mm_space *space, int minor, mm_image *im)

@@ -39,6 +39,7 @@ typedef struct mm_image {
     uint64_t chunk;        /* root data-stack chunk */
     uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
     uint64_t ready_state; /* the loop's ready deque's mutation count */
+    uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
@@ -46,6 +47,12 @@ int mm_fab_process(mm_space *space, int minor, mm_image *out);
 
 /* A one-entry dict {key: value} (combined table, str keys). */
 uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value);
+
+/* The hook module (python/tornstack_hook.py) as a target that imported it
+ * holds it: sys.modules["tornstack_hook"]._LINKS, a bytearray of the magic,
+ * a count and n records {child Task, parent Task, kind}. */
+void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, const int *kind,
+                 size_t n);
 
 /* A compact ASCII str. */
 uint64_t mm_fab_str(mm_image *im, const char *s);

@@ -23,6 +23,7 @@
 #define MM_STILL_TASKS 1024
 #define MM_STILL_FRAMES 64
 #define MM_STILL_AWAITS 4096 /* Tasks one Task awaits (a gather's children) */
+#define MM_STILL_LINKS 1024 /* hook records */
 #define MM_STILL_SLOTS 2048 /* registry set table when the image's is too small */
 
 typedef struct mm_sframe {
@@ -167,6 +168,8 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
     mm_sframe loop[MM_STILL_FRAMES];
     int n_loop = 0, n_tasks = 0, i, k, rc = 0;
     char line[4096];
+    char *link_id[MM_STILL_LINKS][2];
+    int link_kind[MM_STILL_LINKS], n_links = 0;
     mm_space *sp = NULL;
     mm_image im;
     uw_unwinder *u = NULL;
@@ -191,6 +194,15 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
                 tasks[n_tasks].name = strdup(name);
                 tasks[n_tasks].root = -1;
                 n_tasks++;
+            }
+        } else if (strcmp(kind, "link") == 0 && n_links < MM_STILL_LINKS) {
+            char *child = mm_field(&rest), *parent = mm_field(&rest), *kd = mm_field(&rest);
+            if (child == NULL || parent == NULL || kd == NULL || (atoi(kd) != 1 && atoi(kd) != 2)) {
+                rc = UW_ERR_FORMAT;
+            } else {
+                link_id[n_links][0] = strdup(child);
+                link_id[n_links][1] = strdup(parent);
+                link_kind[n_links++] = atoi(kd);
             }
         } else if (strcmp(kind, "root") == 0 && n_tasks > 0) {
             char *at = mm_field(&rest);
@@ -303,6 +315,29 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
             }
         }
     }
+    if (rc == 0 && n_links > 0) {
+        /* the hook module's records, by the Tasks' fabricated addresses */
+        static uint64_t child[MM_STILL_LINKS], parent[MM_STILL_LINKS];
+        size_t n = 0;
+        for (i = 0; i < n_links; i++) {
+            uint64_t c = 0, p = 0;
+            for (k = 0; k < n_tasks; k++) {
+                if (strcmp(tasks[k].id, link_id[i][0]) == 0)
+                    c = tasks[k].obj;
+                if (strcmp(tasks[k].id, link_id[i][1]) == 0)
+                    p = tasks[k].obj;
+            }
+            if (c == 0 || p == 0) {
+                rc = UW_ERR_FORMAT;
+                break;
+            }
+            child[n] = c;
+            parent[n] = p;
+            link_kind[n++] = link_kind[i];
+        }
+        if (rc == 0)
+            mm_fab_hook(&im, child, parent, link_kind, n);
+    }
     if (rc == 0) {
         uw_reader r;
         uw_reader_init(&r, &mm_still_ops, sp); /* nothing moves: plain reads */
@@ -321,6 +356,10 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
     uw_tasks_free(t);
     uw_unwinder_free(u);
     mm_space_free(sp);
+    for (i = 0; i < n_links; i++) {
+        free(link_id[i][0]);
+        free(link_id[i][1]);
+    }
     for (i = 0; i < n_loop; i++) {
         free(loop[i].qualname);
         free(loop[i].file);

@@ -12,6 +12,8 @@
  *                                   several: a gather future over them
  *   root  K                         the last Task is running: its root
  *                                   coroutine is loop frame K (0: innermost)
+ *   link  CHILD PARENT KIND         a record of the hook module's _LINKS
+ *                                   (KIND 1 strong, 2 creation)
  * Lines starting with '#' are comments.
  */
 #ifndef TORNSTACK_MM_STILL_H

@@ -8,8 +8,8 @@ frames, the Task it awaits) and the loop thread's stack, writes a
 description (model/still.h) and has the model fabricate that process for
 this version; the unchanged unwinder dumps it.  The two dumps must agree
 on the loop thread's frames and on every Task's name, coroutine, frames
-(names, files, lines) and awaited Tasks.  Links from the hook module are
-not fabricated and not compared.  A Task awaiting several Tasks gets a
+(names, files, lines), awaited Tasks and links (the hook module's
+records, fabricated from the scenario's own).  A Task awaiting several Tasks gets a
 gather future over them; a running Task's root coroutine is placed among
 the thread's frames, where the live dump has it.
 """
@@ -20,7 +20,8 @@ import sys
 import livelib
 
 tornstack, verify, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
-t = livelib.Target("asyncio_scenarios.py", scenario)
+wrapper = (tornstack, "run", "--") if scenario.endswith("_preloaded") else ()
+t = livelib.Target("asyncio_scenarios.py", scenario, wrapper=wrapper)
 try:
     live = livelib.dump(tornstack, t.pid)
 finally:
@@ -48,6 +49,11 @@ for task in truth["tasks"]:
         desc.append("frame\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
     for a in task["awaiting"]:  # several: a gather future over them
         desc.append("await\t%s" % a)
+for task in truth["tasks"]:  # the hook module's records
+    if task["linked_to"]:
+        desc.append("link\t%s\t%s\t1" % (task["id"], task["linked_to"]))
+    if task["created_by"]:
+        desc.append("link\t%s\t%s\t2" % (task["id"], task["created_by"]))
 r = subprocess.run([verify, "--fabricate", "-", "--python", "3.%d" % sys.version_info[1]],
                    input="\n".join(desc) + "\n", capture_output=True, text=True, timeout=60)
 if r.returncode != 0:
@@ -58,7 +64,8 @@ model = json.loads(r.stdout)
 def shape(dump):
     names = {x["id"]: x["name"] for x in dump["tasks"]}
     tasks = sorted((x["name"], x["coro"], tuple(livelib.frames_of(x)),
-                    tuple(sorted(names[a] for a in x["awaiting"])), x["skipped"])
+                    tuple(sorted(names[a] for a in x["awaiting"])), x["skipped"],
+                    names.get(x["linked_to"]), names.get(x["created_by"]))
                    for x in dump["tasks"])
     loops = [livelib.frames_of(th) for th in dump["threads"] if th["loop"] is not None]
     return loops, tasks
