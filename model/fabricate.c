@@ -11,8 +11,7 @@
 
 #include "tornstack/error.h"
 
-/* Fake type objects: mapped, with a tp_name the unwinder can read. */
-static uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)
+uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)
 {
     uint64_t t = mm_static(im->space, 512);
     uint64_t n = mm_static(im->space, strlen(tp_name) + 1);

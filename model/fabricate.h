@@ -45,6 +45,10 @@ typedef struct mm_image {
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
 int mm_fab_process(mm_space *space, int minor, mm_image *out);
 
+/* A type object in the image: mapped, zeroed, with a tp_name the unwinder
+ * can read and the given base (0: none). */
+uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base);
+
 /* A one-entry dict {key: value} (combined table, str keys). */
 uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value);
 

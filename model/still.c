@@ -111,23 +111,11 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask 
  * instances keep a dict (at the type's tp_dictoffset, past the Future). */
 static uint64_t mm_still_gather_type(mm_image *im)
 {
-    uint64_t t = mm_static(im->space, 512), n = mm_static(im->space, 32);
+    uint64_t t = mm_fab_type(im, "_GatheringFuture", im->future_type);
     int64_t dictoffset = im->al->fut_size, basicsize = im->al->fut_size + 16;
 
-    (void)mm_space_write(im->space, n, "_GatheringFuture", 17);
-    mm_space_put64(im->space, t + (uint64_t)im->l->type_name, n);
-    mm_space_put64(im->space, t + (uint64_t)im->l->type_base, im->future_type);
     (void)mm_space_write(im->space, t + (uint64_t)im->l->type_dictoffset, &dictoffset, 8);
     (void)mm_space_write(im->space, t + (uint64_t)im->l->type_basicsize, &basicsize, 8);
-    return t;
-}
-
-static uint64_t mm_still_list_type(mm_image *im)
-{
-    uint64_t t = mm_static(im->space, 512), n = mm_static(im->space, 8);
-
-    (void)mm_space_write(im->space, n, "list", 5);
-    mm_space_put64(im->space, t + (uint64_t)im->l->type_name, n);
     return t;
 }
 
@@ -247,7 +235,7 @@ int mm_still_dump(FILE *desc, int minor, FILE *out)
         const uw_asyncio_layout *al = im.al;
         uint64_t keys_table = im.registry_table, slots = MM_REGISTRY_SLOTS;
         uint64_t gather_type = mm_still_gather_type(&im);
-        im.target.types.list = mm_still_list_type(&im);
+        im.target.types.list = mm_fab_type(&im, "list", 0);
         mm_still_loop(&im, loop, n_loop, tasks, n_tasks);
         if (n_tasks > MM_REGISTRY_SLOTS / 2) {
             /* a bigger table, as a set grows: at most half full */

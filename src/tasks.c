@@ -71,7 +71,7 @@ typedef struct uw_link {
 typedef struct uw_task_epoch {
     size_t thread;
     uint64_t counter, a, b;
-    int ok_a, ok_b;
+    int moved; /* unreadable, or a != b */
 } uw_task_epoch;
 
 /* Working state of one Task during a sample. */
@@ -1127,9 +1127,9 @@ static void uw_validate(uw_tasks *t)
         (void)uw_readv(t->r, t->iov, 2 * ne + 2 * n);
         stepped = 0;
         for (k = 0; k < ne; k++) {
-            t->ep[k].ok_a = t->iov[k].status == 0;
-            t->ep[k].ok_b = a[2 * n + k].status == 0;
-            stepped |= !t->ep[k].ok_a || !t->ep[k].ok_b || t->ep[k].a != t->ep[k].b;
+            t->ep[k].moved = t->iov[k].status != 0 || a[2 * n + k].status != 0 ||
+                             t->ep[k].a != t->ep[k].b;
+            stepped |= t->ep[k].moved;
         }
         if (!stepped || attempt == UW_VALIDATE_RETRIES)
             break;
@@ -1184,8 +1184,7 @@ static void uw_validate(uw_tasks *t)
         if (w->on_stack)
             continue;
         for (k = 0; k < ne; k++)
-            if (t->ep[k].thread == w->thread &&
-                (!t->ep[k].ok_a || !t->ep[k].ok_b || t->ep[k].a != t->ep[k].b))
+            if (t->ep[k].thread == w->thread && t->ep[k].moved)
                 w->skipped = UW_SKIP_LOOP_STEPPED;
     }
 }
