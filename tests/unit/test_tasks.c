@@ -152,6 +152,65 @@ static void test_clean_world(void **state)
     world_end(&w);
 }
 
+/* Worlds that are odd but real (docs/states.md): two Tasks awaiting the
+ * same Task (class 31), a Task awaiting one that the registry does not hold
+ * (created after the set was read, class 30), and a Task of another loop,
+ * not running on any thread (class 26). */
+static void test_odd_worlds(void **state)
+{
+    world w;
+    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    uint64_t c_second, c_lone, d, e, f, g, other_loop;
+    const uw_task_sample *a, *b, *td, *tg;
+
+    (void)state;
+    world_build(&w);
+    c_second = fp_code(&w.fp, "second", "/app/main.py", 10, lines, 4);
+    c_lone = fp_code(&w.fp, "lone", "/app/work.py", 10, lines, 4);
+    /* D awaits B, as A does */
+    d = fp_task(&w.fp, w.task_type, w.loop, fp_coro(&w.fp, c_second, suspended, 1, w.b),
+                fp_str(&w.fp, "second-waiter"), w.b);
+    /* E exists but is not in the registry; G awaits it */
+    e = fp_task(&w.fp, w.task_type, w.loop, fp_coro(&w.fp, c_lone, suspended, 1, 0),
+                fp_str(&w.fp, "unlisted"), 0);
+    g = fp_task(&w.fp, w.task_type, w.loop, fp_coro(&w.fp, c_second, suspended, 2, e),
+                fp_str(&w.fp, "awaits-unlisted"), e);
+    /* F belongs to a loop that runs on no thread */
+    other_loop = fp_alloc(&w.fp, 64);
+    f = fp_task(&w.fp, w.task_type, other_loop, fp_coro(&w.fp, c_lone, suspended, 1, 0),
+                fp_str(&w.fp, "elsewhere"), 0);
+    {
+        uint64_t keys[6] = {w.a, w.b, w.c, d, f, g};
+        w.set = fp_set(&w.fp, keys, 6);
+    }
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, 0);
+    assert_int_equal(w.s.n_tasks, 5); /* A, B, C, D, G: not E (unlisted), not F */
+    assert_null(task_at(&w, e));
+    assert_null(task_at(&w, f));
+    a = task_at(&w, w.a);
+    b = task_at(&w, w.b);
+    td = task_at(&w, d);
+    tg = task_at(&w, g);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(td);
+    assert_non_null(tg);
+    assert_int_equal(a->skipped + b->skipped + td->skipped + tg->skipped, 0);
+    /* both awaiters list B; B names one of them as its awaiter */
+    assert_int_equal(a->n_awaiting, 1);
+    assert_int_equal(td->n_awaiting, 1);
+    assert_int_equal(w.s.tasks[w.s.awaiting[a->first_awaiting]].addr, w.b);
+    assert_int_equal(w.s.tasks[w.s.awaiting[td->first_awaiting]].addr, w.b);
+    assert_true(b->awaited_by == a - w.s.tasks || b->awaited_by == td - w.s.tasks);
+    /* G keeps its own frame; the Task it awaits is simply not listed */
+    assert_int_equal(tg->n_awaiting, 0);
+    assert_int_equal(tg->n_frames, 1);
+    assert_string_equal(fname(&w, tg, 0), "second");
+    world_end(&w);
+}
+
 /* Registry sets that lie: every one ends as an error of the Task walk,
  * never a crash, never a Task made of garbage. */
 static void test_corrupt_registry(void **state)
@@ -328,9 +387,11 @@ int main(void)
         cmocka_unit_test(test_corrupt_registry),
         cmocka_unit_test(test_corrupt_objects),
         cmocka_unit_test(test_link_cycle),
+        cmocka_unit_test(test_odd_worlds),
     };
     size_t n = warm_sample_reads(), i;
-    struct CMUnitTest *all = calloc(4 + n + 1, sizeof *all);
+    const size_t nf = sizeof fixed / sizeof fixed[0];
+    struct CMUnitTest *all = calloc(nf + n + 1, sizeof *all);
     size_t *ks = calloc(n + 1, sizeof *ks);
     int rc;
 
@@ -339,9 +400,9 @@ int main(void)
     memcpy(all, fixed, sizeof fixed);
     for (i = 0; i <= n; i++) {
         ks[i] = i;
-        all[4 + i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_reads_fail_at, &ks[i]);
+        all[nf + i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_reads_fail_at, &ks[i]);
     }
-    rc = _cmocka_run_group_tests("tasks", all, 4 + n + 1, NULL, NULL);
+    rc = _cmocka_run_group_tests("tasks", all, nf + n + 1, NULL, NULL);
     free(all);
     free(ks);
     return rc;
