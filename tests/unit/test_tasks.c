@@ -211,6 +211,44 @@ static void test_odd_worlds(void **state)
     world_end(&w);
 }
 
+/* Await chains: one longer than UW_LIMIT_AWAIT_CHAIN is cut there with
+ * its reason (class 16); a coroutine whose awaitee reads as NULL ends its
+ * chain (class 21).  Neither costs the Task its other frames. */
+static void test_chain_ends(void **state)
+{
+    world w;
+    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    uint64_t c_deep, cur = 0, deep, nul;
+    const uw_task_sample *td, *tn;
+    int i;
+
+    (void)state;
+    world_build(&w);
+    c_deep = fp_code(&w.fp, "deep", "/app/deep.py", 10, lines, 4);
+    for (i = 0; i < UW_LIMIT_AWAIT_CHAIN + 10; i++)
+        cur = fp_coro(&w.fp, c_deep, suspended, 1, cur);
+    deep = fp_task(&w.fp, w.task_type, w.loop, cur, fp_str(&w.fp, "deep"), 0);
+    nul = fp_task(&w.fp, w.task_type, w.loop,
+                  fp_coro(&w.fp, c_deep, suspended, 2, fp_coro(&w.fp, c_deep, suspended, 1, 0)),
+                  fp_str(&w.fp, "null-awaitee"), 0);
+    {
+        uint64_t keys[5] = {w.a, w.b, w.c, deep, nul};
+        w.set = fp_set(&w.fp, keys, 5);
+    }
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    td = task_at(&w, deep);
+    tn = task_at(&w, nul);
+    assert_non_null(td);
+    assert_non_null(tn);
+    assert_int_equal(td->skipped, 0);
+    assert_int_equal(td->truncated, UW_ERR_LIMIT_AWAIT);
+    assert_true(td->n_frames >= 1 && td->n_frames <= UW_LIMIT_AWAIT_CHAIN);
+    assert_int_equal(tn->skipped, 0);
+    assert_int_equal(tn->n_frames, 2);
+    world_end(&w);
+}
+
 /* Registry sets that lie: every one ends as an error of the Task walk,
  * never a crash, never a Task made of garbage. */
 static void test_corrupt_registry(void **state)
@@ -388,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_objects),
         cmocka_unit_test(test_link_cycle),
         cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

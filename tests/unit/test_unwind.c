@@ -242,6 +242,51 @@ static void test_thread_cycle(void **state)
     walk_end(&w);
 }
 
+/* A cycle in the interpreter list ends the list, not the sample
+ * (docs/states.md class 1). */
+static void test_interp_cycle(void **state)
+{
+    walk w;
+    uint64_t i1, i2;
+
+    (void)state;
+    fp_init(&w.fp, 13);
+    i1 = fp_runtime(&w.fp);
+    i2 = fp_interp(&w.fp, i1, 1);
+    fp_put64(&w.fp, i2 + (uint64_t)w.fp.l->interp_next, i1);
+    (void)fp_thread(&w.fp, i1, 1, 0);
+    (void)fp_thread(&w.fp, i2, 2, 0);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.truncated, UW_ERR_CYCLE);
+    assert_true(w.s.n_threads >= 2 && w.s.n_threads <= 4);
+    walk_end(&w);
+}
+
+/* A 3.11 thread still starting, its cframe not yet set (class 3): that
+ * thread reads as cut short, and the next one is still walked. */
+static void test_cframe_null(void **state)
+{
+    walk w;
+    uint64_t interp, code, t1;
+
+    (void)state;
+    fp_init(&w.fp, 11);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "shown", "/s.py", 1, lines_abc, 4);
+    (void)fp_thread(&w.fp, interp, 1, fp_frame(&w.fp, code, 0, w.fp.l->owner_thread, 1));
+    t1 = fp_thread(&w.fp, interp, 2, 0);
+    fp_put64(&w.fp, t1 + (uint64_t)w.fp.l->tstate_cframe, 0);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, 2);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_READ_FAULT); /* newest first */
+    assert_int_equal(w.s.threads[0].n_frames, 0);
+    assert_int_equal(w.s.threads[1].truncated, 0);
+    assert_int_equal(w.s.threads[1].n_frames, 1);
+    walk_end(&w);
+}
+
 /* Garbage previous pointer: the frames before it are kept. */
 static void test_garbage_previous(void **state)
 {
@@ -570,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_limit_interpreters),
         cmocka_unit_test(test_frame_cycles),
         cmocka_unit_test(test_thread_cycle),
+        cmocka_unit_test(test_interp_cycle), cmocka_unit_test(test_cframe_null),
         cmocka_unit_test(test_garbage_previous),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_hidden_frames),
