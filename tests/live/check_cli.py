@@ -113,10 +113,19 @@ short.wait()
 if r.returncode != 0 or "samples" not in r.stderr or "ts_short_lived" not in r.stdout:
     livelib.fail("record of an exiting target: exit %d, stdout %r, stderr %r" % (
         r.returncode, r.stdout[:200], r.stderr))
+# Folded lines: frames outermost first joined by ';', then a count.  A
+# sample may catch <module> alone (still in print(), or after the call
+# returned), so a one-frame line is valid; the call's own line must show
+# both frames.
+nested = False
 for line in r.stdout.splitlines():
     stack, count = line.rsplit(" ", 1)
-    if not count.isdigit() or ";" not in stack:
+    frames = stack.split(";")
+    if not count.isdigit() or not all(frames) or not frames[0].startswith("<module> ("):
         livelib.fail("record: bad folded line %r" % line)
+    nested |= len(frames) >= 2 and frames[-1].startswith("ts_short_lived (")
+if not nested:
+    livelib.fail("record: no line with <module>;ts_short_lived in %r" % r.stdout[:300])
 ran.append("target exits during record")
 expect("record bad rate", ["record", "--pid", "1", "--rate", "0"], 2, ["invalid rate"])
 expect("run without command", ["run"], 2, ["needs a command"])
