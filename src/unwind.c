@@ -100,6 +100,7 @@ struct uw_unwinder {
 
     /* Loop epochs (uw_unwinder_set_epoch), by thread state. */
     uw_epoch_ent epoch[UW_PF_THREADS];
+    size_t epoch_next; /* next entry to replace when the table is full */
 
     /* Speculative roots: last sample's first interpreter and thread. */
     uint64_t last_interp, last_tstate;
@@ -640,8 +641,13 @@ int uw_unwinder_set_epoch(uw_unwinder *u, uint64_t tstate, uint64_t loop, uint64
             memset(&u->epoch[free_i], 0, sizeof u->epoch[free_i]);
         return 0;
     }
-    if (free_i == SIZE_MAX)
-        return UW_ERR_LIMIT_THREADS;
+    if (free_i == SIZE_MAX) {
+        /* full: threads that exited keep their entries, so replace one in
+         * turn (a live thread that loses its entry is walked once more
+         * without an epoch, then registered again) */
+        free_i = u->epoch_next;
+        u->epoch_next = (u->epoch_next + 1) % UW_PF_THREADS;
+    }
     u->epoch[free_i].tstate = tstate;
     u->epoch[free_i].loop = loop;
     u->epoch[free_i].counter = counter;

@@ -242,6 +242,31 @@ static void test_thread_cycle(void **state)
     walk_end(&w);
 }
 
+/* The loop-epoch table: set, found, forgotten; when full, entries are
+ * replaced in turn rather than refused. */
+static void test_epoch_table(void **state)
+{
+    walk w;
+    uint64_t ts, loop = 0, counter = 0;
+
+    (void)state;
+    fp_init(&w.fp, 13);
+    (void)fp_runtime(&w.fp);
+    walk_start(&w);
+    assert_int_equal(uw_unwinder_set_epoch(w.u, 0, 1, 2), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_unwinder_set_epoch(w.u, 0x1000, 0x2000, 0x3000), 0);
+    assert_int_equal(uw_unwinder_epoch(w.u, 0x1000, &loop, &counter), 0);
+    assert_int_equal(loop, 0x2000);
+    assert_int_equal(counter, 0x3000);
+    assert_int_equal(uw_unwinder_set_epoch(w.u, 0x1000, 0, 0), 0); /* forget */
+    assert_int_equal(uw_unwinder_epoch(w.u, 0x1000, &loop, &counter), UW_ERR_NOT_FOUND);
+    for (ts = 1; ts <= 100; ts++)
+        assert_int_equal(uw_unwinder_set_epoch(w.u, ts << 12, ts << 20, ts << 24), 0);
+    assert_int_equal(uw_unwinder_epoch_loop(w.u, 100ull << 12), 100ull << 20);
+    assert_int_equal(uw_unwinder_epoch_loop(w.u, 1ull << 12), 0); /* replaced */
+    walk_end(&w);
+}
+
 /* A cycle in the interpreter list ends the list, not the sample
  * (docs/states.md class 1). */
 static void test_interp_cycle(void **state)
@@ -616,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_frame_cycles),
         cmocka_unit_test(test_thread_cycle),
         cmocka_unit_test(test_interp_cycle), cmocka_unit_test(test_cframe_null),
+        cmocka_unit_test(test_epoch_table),
         cmocka_unit_test(test_garbage_previous),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_hidden_frames),

@@ -65,8 +65,9 @@ int uw_unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64
  * is in docs/tasks.md).  The walk then needs only those frames unchanged
  * when read again, and frames above them that changed are dropped instead
  * of failing the whole walk.  The Task walk sets this once per loop;
- * counter 0 forgets the thread.  Returns UW_ERR_LIMIT_THREADS when the
- * table is full (the thread is then walked without an epoch). */
+ * counter 0 forgets the thread.  The table holds 64 threads;
+ * when full, entries are replaced in turn (threads that exited keep
+ * theirs).  Returns 0, or UW_ERR_INVALID_ARG. */
 int uw_unwinder_set_epoch(uw_unwinder *u, uint64_t tstate, uint64_t loop, uint64_t counter);
 
 /* The loop whose epoch is registered for thread `tstate`, 0 if none. */
