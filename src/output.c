@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tornstack/compose.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/pystr.h"
@@ -278,9 +279,6 @@ int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
     return ferror(out) ? UW_ERR_IO : 0;
 }
 
-/* Frames of one folded stack at most (own, ancestors', loop's). */
-#define UW_FOLDED_FRAMES 65536
-
 /* Append one frame label to a folded line: "qualname (file:line)", with
  * the separators ';' and newlines replaced. */
 static size_t uw_folded_label(char *dst, size_t cap, const uw_frame *f)
@@ -300,8 +298,9 @@ static size_t uw_folded_label(char *dst, size_t cap, const uw_frame *f)
     return n;
 }
 
-/* Build "root;...;leaf" from frames given innermost first. */
-static char *uw_folded_join(const uw_frame *const *frames, size_t n)
+/* Build "root;...;leaf" from a composed stack (root first); markers are
+ * not part of folded lines yet. */
+static char *uw_folded_join(const uw_stack *st)
 {
     size_t cap = 256, len = 0, i;
     char *line = malloc(cap);
@@ -309,9 +308,12 @@ static char *uw_folded_join(const uw_frame *const *frames, size_t n)
     if (line == NULL)
         return NULL;
     line[0] = '\0';
-    for (i = n; i-- > 0;) {
+    for (i = 0; i < st->n; i++) {
         char label[2 * UW_PYSTR_MAX_UTF8 + 32];
-        size_t k = uw_folded_label(label, sizeof label, frames[i]);
+        size_t k;
+        if (st->items[i].kind != UW_ITEM_FRAME)
+            continue;
+        k = uw_folded_label(label, sizeof label, st->items[i].frame);
         if (len + k + 2 > cap) {
             char *bigger;
             while (len + k + 2 > cap)
@@ -331,51 +333,29 @@ static char *uw_folded_join(const uw_frame *const *frames, size_t n)
     return line;
 }
 
+typedef struct uw_folded_ctx {
+    uw_folded_fn fn;
+    void *ctx;
+} uw_folded_ctx;
+
+static int uw_folded_stack(void *ctx, const uw_stack *st)
+{
+    const uw_folded_ctx *c = ctx;
+    char *line = uw_folded_join(st);
+
+    if (line == NULL)
+        return UW_ERR_NOMEM;
+    if (line[0] != '\0')
+        c->fn(c->ctx, line);
+    free(line);
+    return 0;
+}
+
 int uw_folded_lines(const uw_sample *s, uw_folded_fn fn, void *ctx, uint32_t *skipped)
 {
-    const uw_frame **frames;
-    size_t cap = UW_FOLDED_FRAMES, th, i;
+    uw_folded_ctx c = {fn, ctx};
 
-    frames = malloc(cap * sizeof *frames);
-    if (frames == NULL)
-        return UW_ERR_NOMEM;
-    for (th = 0; th < s->n_threads; th++) {
-        const uw_thread_sample *t = &s->threads[th];
-        int emitted = 0, any = 0;
-        char *line;
-
-        for (i = 0; i < s->n_tasks; i++) {
-            size_t n;
-            int rc;
-            if (s->tasks[i].thread != th)
-                continue;
-            any = 1;
-            if (!uw_sample_task_is_leaf(s, i))
-                continue;
-            rc = uw_sample_task_stack(s, i, frames, cap, &n);
-            if (rc != 0) {
-                if (skipped != NULL)
-                    skipped[uw_reason_slot(rc)]++;
-                continue;
-            }
-            line = uw_folded_join(frames, n);
-            if (line != NULL && line[0] != '\0')
-                fn(ctx, line);
-            free(line);
-            emitted = 1;
-        }
-        if (any && emitted)
-            continue;
-        /* No Tasks (or none trustworthy): the thread's own stack. */
-        for (i = 0; i < t->n_frames && i < cap; i++)
-            frames[i] = &s->frames[t->first_frame + i];
-        line = uw_folded_join(frames, i);
-        if (line != NULL && line[0] != '\0')
-            fn(ctx, line);
-        free(line);
-    }
-    free(frames);
-    return 0;
+    return uw_compose(s, NULL, uw_folded_stack, &c, skipped);
 }
 
 static void uw_folded_print(void *ctx, const char *line)

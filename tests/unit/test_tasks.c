@@ -16,6 +16,7 @@
 #include "tornstack/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
+#include "tornstack/compose.h"
 #include "tornstack/tasks.h"
 
 static const int lines[4] = {10, 11, 12, 13};
@@ -109,7 +110,7 @@ static void test_clean_world(void **state)
 {
     world w;
     const uw_task_sample *a, *b, *c;
-    const uw_frame *stack[64];
+    uw_stack_item stack[64];
     size_t n;
 
     (void)state;
@@ -142,12 +143,15 @@ static void test_clean_world(void **state)
         assert_int_equal(a->parent, -1);
         assert_int_equal(a->skipped + b->skipped + c->skipped, 0);
         /* Leaf B's whole stack: inner, outer, main, then the idle loop. */
-        assert_int_equal(uw_sample_task_stack(&w.s, (size_t)(b - w.s.tasks), stack, 64, &n), 0);
-        assert_int_equal(n, 4);
-        assert_string_equal(uw_frame_name(stack[2]), "main");
-        assert_string_equal(uw_frame_name(stack[3]), "EpollSelector.select");
-        assert_true(uw_sample_task_is_leaf(&w.s, (size_t)(b - w.s.tasks)));
-        assert_false(uw_sample_task_is_leaf(&w.s, (size_t)(a - w.s.tasks)));
+        assert_int_equal(
+            uw_compose_task(&w.s, (size_t)(b - w.s.tasks), NULL, stack, 64, &n), 0);
+        assert_int_equal(n, 4); /* root first */
+        assert_string_equal(uw_frame_name(stack[0].frame), "EpollSelector.select");
+        assert_string_equal(uw_frame_name(stack[1].frame), "main");
+        assert_string_equal(uw_frame_name(stack[2].frame), "outer");
+        assert_string_equal(uw_frame_name(stack[3].frame), "inner");
+        assert_true(uw_compose_is_leaf(&w.s, (size_t)(b - w.s.tasks)));
+        assert_false(uw_compose_is_leaf(&w.s, (size_t)(a - w.s.tasks)));
     }
     world_end(&w);
 }
@@ -331,7 +335,7 @@ static void test_corrupt_objects(void **state)
 static void test_link_cycle(void **state)
 {
     world w;
-    const uw_frame *stack[64];
+    uw_stack_item stack[64];
     size_t n;
 
     (void)state;
@@ -341,11 +345,11 @@ static void test_link_cycle(void **state)
     assert_int_equal(uw_tasks_link(w.t, w.a, w.c, UW_LINK_STRONG), 0);
     assert_int_equal(sample(&w), 0);
     /* B awaited by A (memory), A linked to C, C linked to B: a cycle. */
-    assert_int_equal(uw_sample_task_stack(&w.s, 0, stack, 64, &n), UW_ERR_LINK_CYCLE);
+    assert_int_equal(uw_compose_task(&w.s, 0, NULL, stack, 64, &n), UW_ERR_LINK_CYCLE);
     assert_int_equal(uw_tasks_link(w.t, 0, w.a, UW_LINK_STRONG), UW_ERR_INVALID_ARG);
     uw_tasks_unlink(w.t, w.a);
     assert_int_equal(sample(&w), 0);
-    assert_int_equal(uw_sample_task_stack(&w.s, 0, stack, 64, &n), 0);
+    assert_int_equal(uw_compose_task(&w.s, 0, NULL, stack, 64, &n), 0);
     world_end(&w);
 }
 

@@ -82,14 +82,16 @@
     X(UW_SKIP_RUNNING_TORN, -50, "running_task_frames_changed",                \
       "the running Task's frames changed while the thread was walked, twice") \
     X(UW_SKIP_LOOP_STEPPED, -51, "loop_stepped_while_read",                   \
-      "the loop started callbacks while the Task's chain was read and checked")
+      "the loop started callbacks while the Task's chain was read and checked") \
+    X(UW_ERR_LIMIT_STACK, -52, "stack_limit",                                  \
+      "composed stack longer than UW_LIMIT_STACK_ITEMS")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -52
+    UW_ERR_MIN_ = -53
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

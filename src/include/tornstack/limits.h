@@ -72,6 +72,10 @@
 #define UW_LIMIT_GATHER_CHILDREN 16384
 #define UW_LIMIT_GATHER_NESTING 32
 
+/* Items of one composed stack (frames of the loop, of every ancestor Task
+ * and of the leaf Task, plus markers); compose.h.  UW_ERR_LIMIT_STACK. */
+#define UW_LIMIT_STACK_ITEMS 65536
+
 /* Base classes followed when deciding whether a type is a Task subclass. */
 #define UW_LIMIT_TYPE_BASES 16
 

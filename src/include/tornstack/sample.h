@@ -93,17 +93,6 @@ int uw_sample_add_thread(uw_sample *s, uint64_t tstate, uint64_t interp, int64_t
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f);
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out);
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index);
-/* The whole stack of Task `task`, innermost first: its own frames, each
- * ancestor's (parent links, at most UW_LIMIT_LINK_CHAIN), then its
- * thread's pure Python stack.  Fills out[0..*n) (at most cap) and returns
- * 0, or the reason no trustworthy stack exists: the skip reason of the
- * Task or an ancestor, UW_ERR_LINK_CYCLE or UW_ERR_LIMIT_LINKS. */
-int uw_sample_task_stack(const uw_sample *s, size_t task, const uw_frame **out, size_t cap,
-                         size_t *n);
-
-/* 1 when no Task of the sample names `task` as its parent. */
-int uw_sample_task_is_leaf(const uw_sample *s, size_t task);
-
 /* Brent's cycle detection over a chain of addresses: feed each address
  * after the first (uw_brent_init takes the first); 1 means the chain came
  * back to an address it had visited. */
