@@ -10,8 +10,10 @@
 #include "layouts/layout_py311.inc"
 #include "layouts/layout_py312.inc"
 #include "layouts/layout_py313.inc"
+#include "layouts/layout_py314.inc"
+#include "layouts/layout_py315.inc"
 
-const uw_layout *uw_layout_for_minor(int py_minor)
+const uw_layout *uw_layout_table_for_minor(int py_minor)
 {
     switch (py_minor) {
     case 11:
@@ -20,9 +22,18 @@ const uw_layout *uw_layout_for_minor(int py_minor)
         return &uw_layout_py312;
     case 13:
         return &uw_layout_py313;
+    case 14:
+        return &uw_layout_py314;
+    case 15:
+        return &uw_layout_py315;
     default:
         return NULL;
     }
+}
+
+const uw_layout *uw_layout_for_minor(int py_minor)
+{
+    return py_minor <= UW_WALK_MAX_MINOR ? uw_layout_table_for_minor(py_minor) : NULL;
 }
 
 /* An offset the walk dereferences must be present and lie inside its
@@ -32,11 +43,58 @@ static int uw_layout_in(int32_t off, int32_t width, int32_t limit)
     return off >= 0 && limit > 0 && off + width <= limit;
 }
 
-int uw_layout_check(const uw_layout *l)
+/* The fields that only exist from some version on must be all present or
+ * all absent together, as the version says: a table mixing 3.13's stacktop
+ * with 3.14's tagged words would make the walk misread every frame. */
+static int uw_layout_check_versioned(const uw_layout *l)
+{
+    int tagged = l->py_minor >= 14;
+
+    if (l->frame_tagged != tagged)
+        return UW_ERR_BAD_LAYOUT;
+    if (tagged) {
+        if (l->frame_stacktop != UW_ABSENT ||
+            !uw_layout_in(l->frame_stackpointer, 8, l->frame_size) ||
+            l->stackref_tag_bits <= 0 || l->stackref_tag_bits > 7 ||
+            l->stackref_borrow_mask <= 0 ||
+            (l->stackref_borrow_mask & ~l->stackref_tag_bits) != 0 ||
+            (l->stackref_int_tag & ~l->stackref_tag_bits) != 0 || l->stackref_int_tag == 0 ||
+            l->owner_interpreter == UW_ABSENT)
+            return UW_ERR_BAD_LAYOUT;
+        if (l->tstate_impl_size < l->tstate_size ||
+            !uw_layout_in(l->tstate_asyncio_running_loop, 8, l->tstate_impl_size) ||
+            !uw_layout_in(l->tstate_asyncio_running_task, 8, l->tstate_impl_size) ||
+            !uw_layout_in(l->tstate_asyncio_tasks_head, 16, l->tstate_impl_size) ||
+            !uw_layout_in(l->interp_asyncio_tasks_head, 16, l->interp_size) ||
+            !uw_layout_in(l->llist_next, 8, 16) || !uw_layout_in(l->llist_prev, 8, 16) ||
+            l->llist_next == l->llist_prev)
+            return UW_ERR_BAD_LAYOUT;
+    } else {
+        if (!uw_layout_in(l->frame_stacktop, 4, l->frame_size) ||
+            l->frame_stackpointer != UW_ABSENT || l->tstate_asyncio_tasks_head != UW_ABSENT ||
+            l->owner_interpreter != UW_ABSENT)
+            return UW_ERR_BAD_LAYOUT;
+    }
+    /* 3.15's base frame: the pointer in PyThreadState and the frame
+     * embedded in _PyThreadStateImpl come together. */
+    if ((l->tstate_base_frame == UW_ABSENT) != (l->tstate_embedded_base_frame == UW_ABSENT))
+        return UW_ERR_BAD_LAYOUT;
+    if (l->tstate_base_frame != UW_ABSENT &&
+        (!uw_layout_in(l->tstate_base_frame, 8, l->tstate_size) ||
+         !uw_layout_in(l->tstate_embedded_base_frame, l->frame_size, l->tstate_impl_size)))
+        return UW_ERR_BAD_LAYOUT;
+    if (l->debug_offsets_size > 0 &&
+        (!uw_layout_in(l->debug_version_at, 8, l->debug_offsets_size) ||
+         !uw_layout_in(l->debug_free_threaded_at, 8, l->debug_offsets_size)))
+        return UW_ERR_BAD_LAYOUT;
+    return 0;
+}
+
+int uw_layout_check_table(const uw_layout *l)
 {
     if (l == NULL)
         return UW_ERR_INVALID_ARG;
-    if (l->py_minor < 11 || l->py_minor > 13)
+    if (l->py_minor < 11 || l->py_minor > 15)
         return UW_ERR_BAD_LAYOUT;
     if (!uw_layout_in(l->runtime_interpreters_head, 8, l->runtime_size) ||
         !uw_layout_in(l->interp_next, 8, l->interp_size) ||
@@ -62,7 +120,6 @@ int uw_layout_check(const uw_layout *l)
         !uw_layout_in(l->frame_previous, 8, l->frame_size) ||
         !uw_layout_in(l->frame_instr, 8, l->frame_size) ||
         !uw_layout_in(l->frame_owner, 1, l->frame_size) ||
-        !uw_layout_in(l->frame_stacktop, 4, l->frame_size) ||
         l->frame_localsplus != l->frame_size - 8)
         return UW_ERR_BAD_LAYOUT;
     if (!uw_layout_in(l->code_qualname, 8, l->code_size) ||
@@ -78,5 +135,14 @@ int uw_layout_check(const uw_layout *l)
     if (!uw_layout_in(l->chunk_previous, 8, l->chunk_data) ||
         !uw_layout_in(l->chunk_size, 8, l->chunk_data))
         return UW_ERR_BAD_LAYOUT;
-    return 0;
+    return uw_layout_check_versioned(l);
+}
+
+int uw_layout_check(const uw_layout *l)
+{
+    int rc = uw_layout_check_table(l);
+
+    if (rc != 0)
+        return rc;
+    return l->py_minor > UW_WALK_MAX_MINOR ? UW_ERR_UNSUPPORTED_VERSION : 0;
 }

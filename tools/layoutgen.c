@@ -2,15 +2,23 @@
  * layoutgen — print the uw_layout table of the CPython whose headers this
  * file is compiled against.
  *
- *   cc -I "$(python3.X -c 'import sysconfig;print(sysconfig.get_paths()["include"])')" \
- *      tools/layoutgen.c -o layoutgen && ./layoutgen > src/layouts/layout_py3X.inc
+ *   inc="$(python3.X -c 'import sysconfig;print(sysconfig.get_paths()["include"])')"
+ *   cc -I "$inc" -I "$inc/.." tools/layoutgen.c -o layoutgen &&
+ *      ./layoutgen > src/layouts/layout_py3X.inc
+ *
+ * ("$inc/.." finds Debian's multiarch pyconfig.h when the headers are not
+ * installed under /usr/include, as with scripts/pythons.sh's 3.14 and 3.15.)
+ * Add the interpreter's own -D_Py_* macros, which pyconfig.h does not
+ * carry but which change layouts (Debian's 3.15 is a JIT build):
+ *   python3.X -c 'import sysconfig; print(sysconfig.get_config_var("PY_CORE_CFLAGS"))'
  *
  * Every number below is offsetof()/sizeof() of the real structure or the
  * value of the real enum constant; the unicode state masks are measured by
  * setting each bitfield in a zeroed object and looking at the word.  Nothing
  * here is typed in by hand, which is the point: the committed tables in
- * src/layouts/ are this program's output, and tests/layouts/check-layouts.sh
- * fails when they differ from what the installed headers say.
+ * src/layouts/ are this program's output, and the ctest "layouts" tests
+ * (tests/layouts/check_layout.cmake) fail when they differ from what the
+ * installed headers say.
  *
  * Only the minor version is printed (patch releases of one minor share the
  * ABI), so pyenv 3.11.7 and Debian's 3.11.2 must produce the same text.
@@ -28,13 +36,21 @@
 #if PY_VERSION_HEX >= 0x030d0000
 #include "internal/pycore_tstate.h"
 #endif
+#if PY_VERSION_HEX >= 0x030e0000
+#include "internal/pycore_debug_offsets.h"
+#include "internal/pycore_llist.h"
+#include "internal/pycore_stackref.h"
+#endif
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#if PY_VERSION_HEX < 0x030b0000 || PY_VERSION_HEX >= 0x030e0000
-#error "layoutgen supports CPython 3.11, 3.12 and 3.13"
+#if PY_VERSION_HEX < 0x030b0000 || PY_VERSION_HEX >= 0x03100000
+#error "layoutgen supports CPython 3.11 to 3.15"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "layoutgen describes default (GIL) builds; free-threaded targets are refused"
 #endif
 
 #define MINOR ((PY_VERSION_HEX >> 16) & 0xff)
@@ -65,11 +81,59 @@ static int lowest_bit(unsigned int m)
     return s;
 }
 
+#if MINOR >= 14
+/* The tagged-reference bits PyStackRef_AsPyObjectBorrow() clears, found by
+ * running it (it is a static inline of the headers) on words with one low
+ * bit set: a bit it clears is a tag bit, not part of the pointer. */
+static long stackref_borrow_mask(void)
+{
+    uintptr_t cleared = 0;
+    int b;
+
+    for (b = 0; b < 3; b++) {
+        _PyStackRef ref;
+        PyObject *o;
+        ref.bits = (uintptr_t)0x10000 | ((uintptr_t)1 << b);
+        if ((ref.bits & Py_INT_TAG) == Py_INT_TAG)
+            continue; /* a tagged int has no object */
+        o = PyStackRef_AsPyObjectBorrow(ref);
+        if (((uintptr_t)o & ((uintptr_t)1 << b)) == 0)
+            cleared |= (uintptr_t)1 << b;
+    }
+    return (long)cleared;
+}
+#endif
+
 #if MINOR >= 13
+static int dbg_bad;
+
+/* One debug-offsets entry: where it sits and the value our expression for
+ * it gives.  From 3.14 the headers carry the initialiser the interpreter
+ * itself uses (_Py_DebugOffsets_INIT); every value is compared with it and
+ * the generator fails on a difference, so the expected values are exactly
+ * what a matching build holds. */
+static void dbg_field(const char *path, size_t at, unsigned long value, unsigned long init)
+{
+    if (value != init) {
+        fprintf(stderr, "layoutgen: %s: %lu here, %lu in _Py_DebugOffsets_INIT\n", path, value,
+                init);
+        dbg_bad = 1;
+    }
+    printf("    {\"%s\", %lu, %lu},\n", path, (unsigned long)at, value);
+}
+
+#if MINOR >= 14
+static const _Py_DebugOffsets dbg_init = _Py_DebugOffsets_INIT(_Py_Debug_Cookie);
 #define DBG(path, value)                                                       \
-    printf("    {\"%s\", %lu, %lu},\n", #path,                                   \
-           (unsigned long)offsetof(_Py_DebugOffsets, path),                    \
-           (unsigned long)(value))
+    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value),  \
+              (unsigned long)dbg_init.path)
+#else
+#define DBG(path, value)                                                       \
+    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value),  \
+              (unsigned long)(value))
+#endif
+
+_Static_assert(offsetof(_Py_DebugOffsets, cookie) == 0, "the cookie opens the block");
 
 static void debug_fields(void)
 {
@@ -133,6 +197,35 @@ static void debug_fields(void)
     DBG(unicode_object.state, offsetof(PyUnicodeObject, _base._base.state));
     DBG(unicode_object.length, offsetof(PyUnicodeObject, _base._base.length));
     DBG(unicode_object.asciiobject_size, sizeof(PyASCIIObject));
+#if MINOR >= 14
+    /* What the 3.14+ walks read besides the 3.13 set: the value stack's
+     * top, generators, the Task lists' nodes, sets (awaited_by), and the
+     * thread-local bytecode fields, 0 in a default build (non-zero: a
+     * free-threaded block). */
+    DBG(interpreter_state.threads_main, offsetof(PyInterpreterState, threads.main));
+    DBG(interpreter_frame.stackpointer, offsetof(_PyInterpreterFrame, stackpointer));
+    DBG(interpreter_frame.tlbc_index, 0);
+    DBG(code_object.co_tlbc, 0);
+    DBG(list_object.ob_size, offsetof(PyListObject, ob_base.ob_size));
+    DBG(tuple_object.ob_size, offsetof(PyTupleObject, ob_base.ob_size));
+    DBG(set_object.size, sizeof(PySetObject));
+    DBG(set_object.used, offsetof(PySetObject, used));
+    DBG(set_object.table, offsetof(PySetObject, table));
+    DBG(set_object.mask, offsetof(PySetObject, mask));
+    DBG(gen_object.size, sizeof(PyGenObject));
+    DBG(gen_object.gi_name, offsetof(PyGenObject, gi_name));
+    DBG(gen_object.gi_iframe, offsetof(PyGenObject, gi_iframe));
+    DBG(gen_object.gi_frame_state, offsetof(PyGenObject, gi_frame_state));
+    DBG(llist_node.next, offsetof(struct llist_node, next));
+    DBG(llist_node.prev, offsetof(struct llist_node, prev));
+#endif
+#if MINOR >= 15
+    DBG(thread_state.base_frame, offsetof(PyThreadState, base_frame));
+    DBG(type_object.tp_basicsize, offsetof(PyTypeObject, tp_basicsize));
+    DBG(type_object.tp_dictoffset, offsetof(PyTypeObject, tp_dictoffset));
+    DBG(heap_type_object.ht_cached_keys, offsetof(PyHeapTypeObject, ht_cached_keys));
+    DBG(unicode_object.compactunicodeobject_size, sizeof(PyCompactUnicodeObject));
+#endif
     printf("};\n\n");
 }
 #endif
@@ -142,14 +235,30 @@ int main(void)
     PyASCIIObject u;
 
     printf("/* Generated by tools/layoutgen.c from the CPython 3.%d headers "
-           "(x86-64).\n * Do not edit: regenerate as docs/layouts.md says; "
-           "ctest \"layouts\" compares. */\n\n",
+           "(x86-64).\n",
            MINOR);
+    /* Macros the interpreter was compiled with that are not in pyconfig.h
+     * (its PY_CORE_CFLAGS) but change structure layouts: Debian's 3.15 JIT
+     * build adds a field to PyInterpreterState and _PyThreadStateImpl. */
+#if defined(_Py_TIER2) || defined(_Py_JIT)
+    printf(" * Build macros:");
+#ifdef _Py_TIER2
+    printf(" _Py_TIER2=%d", (int)_Py_TIER2);
+#endif
+#ifdef _Py_JIT
+    printf(" _Py_JIT");
+#endif
+    printf(" (the interpreter's PY_CORE_CFLAGS).\n");
+#endif
+    printf(" * Do not edit: regenerate as docs/layouts.md says; "
+           "ctest \"layouts\" compares. */\n\n");
 #if MINOR >= 13
     debug_fields();
 #endif
     printf("static const uw_layout uw_layout_py3%d = {\n", MINOR);
     field("py_minor", MINOR);
+    field("release_level", PY_RELEASE_LEVEL);
+    field("release_serial", PY_RELEASE_SERIAL);
 
     SIZE("runtime_size", _PyRuntimeState);
     OFF("runtime_interpreters_head", _PyRuntimeState, interpreters.head);
@@ -207,16 +316,37 @@ int main(void)
 #endif
     OFF("frame_previous", _PyInterpreterFrame, previous);
     OFF("frame_globals", _PyInterpreterFrame, f_globals);
+#if MINOR >= 14
+    ABSENT("frame_stacktop");
+    OFF("frame_stackpointer", _PyInterpreterFrame, stackpointer);
+    field("frame_tagged", 1);
+    field("stackref_tag_bits", (long)Py_TAG_BITS);
+    field("stackref_borrow_mask", stackref_borrow_mask());
+    field("stackref_int_tag", (long)Py_INT_TAG);
+    field("stackref_null", (long)PyStackRef_NULL.bits);
+#else
     OFF("frame_stacktop", _PyInterpreterFrame, stacktop);
+    ABSENT("frame_stackpointer");
+    field("frame_tagged", 0);
+    ABSENT("stackref_tag_bits");
+    ABSENT("stackref_borrow_mask");
+    ABSENT("stackref_int_tag");
+    ABSENT("stackref_null");
+#endif
     OFF("frame_owner", _PyInterpreterFrame, owner);
     OFF("frame_localsplus", _PyInterpreterFrame, localsplus);
     field("owner_thread", FRAME_OWNED_BY_THREAD);
     field("owner_generator", FRAME_OWNED_BY_GENERATOR);
     field("owner_frame_object", FRAME_OWNED_BY_FRAME_OBJECT);
-#if MINOR >= 12
+#if MINOR >= 12 && MINOR <= 14
     field("owner_cstack", FRAME_OWNED_BY_CSTACK);
 #else
     ABSENT("owner_cstack");
+#endif
+#if MINOR >= 14
+    field("owner_interpreter", FRAME_OWNED_BY_INTERPRETER);
+#else
+    ABSENT("owner_interpreter");
 #endif
     field("instr_is_prev", MINOR <= 12);
 
@@ -262,8 +392,17 @@ int main(void)
 #else
     printf("    .state_suspended_yield_from = UW_NO_STATE,\n");
 #endif
+#if MINOR >= 15
+    field("state_suspended_yield_from_locked", FRAME_SUSPENDED_YIELD_FROM_LOCKED);
+#else
+    printf("    .state_suspended_yield_from_locked = UW_NO_STATE,\n");
+#endif
     field("state_executing", FRAME_EXECUTING);
+#if MINOR >= 15
+    printf("    .state_completed = UW_NO_STATE,\n");
+#else
     field("state_completed", FRAME_COMPLETED);
+#endif
     field("state_cleared", FRAME_CLEARED);
 
     OFF("type_basicsize", PyTypeObject, tp_basicsize);
@@ -333,8 +472,30 @@ int main(void)
     OFF("bytearray_start", PyByteArrayObject, ob_start);
 #if MINOR >= 13
     OFF("tstate_asyncio_running_loop", _PyThreadStateImpl, asyncio_running_loop);
+    SIZE("tstate_impl_size", _PyThreadStateImpl);
 #else
     ABSENT("tstate_asyncio_running_loop");
+    ABSENT("tstate_impl_size");
+#endif
+#if MINOR >= 14
+    OFF("tstate_asyncio_running_task", _PyThreadStateImpl, asyncio_running_task);
+    OFF("tstate_asyncio_tasks_head", _PyThreadStateImpl, asyncio_tasks_head);
+    OFF("interp_asyncio_tasks_head", PyInterpreterState, asyncio_tasks_head);
+    OFF("llist_next", struct llist_node, next);
+    OFF("llist_prev", struct llist_node, prev);
+#else
+    ABSENT("tstate_asyncio_running_task");
+    ABSENT("tstate_asyncio_tasks_head");
+    ABSENT("interp_asyncio_tasks_head");
+    ABSENT("llist_next");
+    ABSENT("llist_prev");
+#endif
+#if MINOR >= 15
+    OFF("tstate_base_frame", PyThreadState, base_frame);
+    OFF("tstate_embedded_base_frame", _PyThreadStateImpl, base_frame);
+#else
+    ABSENT("tstate_base_frame");
+    ABSENT("tstate_embedded_base_frame");
 #endif
     field("opcode_resume", RESUME);
 #if MINOR == 11
@@ -345,15 +506,23 @@ int main(void)
 
 #if MINOR >= 13
     SIZE("debug_offsets_size", _Py_DebugOffsets);
+    OFF("debug_version_at", _Py_DebugOffsets, version);
+    OFF("debug_free_threaded_at", _Py_DebugOffsets, free_threaded);
     printf("    .debug_fields = uw_debug_fields_py3%d,\n", MINOR);
     printf("    .n_debug_fields = sizeof uw_debug_fields_py3%d / "
            "sizeof uw_debug_fields_py3%d[0],\n",
            MINOR, MINOR);
 #else
     ABSENT("debug_offsets_size");
+    ABSENT("debug_version_at");
+    ABSENT("debug_free_threaded_at");
     printf("    .debug_fields = NULL,\n");
     printf("    .n_debug_fields = 0,\n");
 #endif
     printf("};\n");
+#if MINOR >= 13
+    if (dbg_bad)
+        return 1;
+#endif
     return 0;
 }

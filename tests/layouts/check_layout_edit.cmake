@@ -1,6 +1,6 @@
 # Prove the layout check has teeth: a copy of a committed table with one
 # byte changed must be refused, and the unchanged copy accepted.
-#   cmake -DCC= -DINCLUDE= -DGEN= -DTABLE= -DWORK= -P check_layout_edit.cmake
+#   cmake -DCC= -DINCLUDE= [-DDEFINES=] -DGEN= -DTABLE= -DWORK= -P check_layout_edit.cmake
 file(MAKE_DIRECTORY "${WORK}")
 file(READ "${TABLE}" _text)
 string(FIND "${_text}" ".frame_owner = " _at)
@@ -21,7 +21,7 @@ file(WRITE "${WORK}/edited.inc" "${_head}${_new}${_tail}")
 file(WRITE "${WORK}/same.inc" "${_text}")
 foreach(_case same edited)
   execute_process(
-    COMMAND ${CMAKE_COMMAND} -DCC=${CC} -DINCLUDE=${INCLUDE} -DGEN=${GEN}
+    COMMAND ${CMAKE_COMMAND} -DCC=${CC} -DINCLUDE=${INCLUDE} "-DDEFINES=${DEFINES}" -DGEN=${GEN}
             -DTABLE=${WORK}/${_case}.inc -DWORK=${WORK}/${_case}
             -P ${CMAKE_CURRENT_LIST_DIR}/check_layout.cmake
     RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)

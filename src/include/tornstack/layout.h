@@ -22,7 +22,7 @@
  * 3.13's FRAME_SUSPENDED_YIELD_FROM is -1), "absent" is INT32_MIN. */
 #define UW_NO_STATE INT32_MIN
 
-/* One entry of CPython 3.13's _Py_DebugOffsets block: where it sits in the
+/* One entry of CPython's (3.13+) _Py_DebugOffsets block: where it sits in the
  * block and the value the headers we were generated from put there. */
 typedef struct uw_debug_field {
     const char *name; /* e.g. "thread_state.current_frame" */
@@ -31,7 +31,12 @@ typedef struct uw_debug_field {
 } uw_debug_field;
 
 typedef struct uw_layout {
-    int py_minor; /* 11, 12, 13 */
+    int py_minor; /* 11 .. 15 */
+    /* PY_RELEASE_LEVEL and PY_RELEASE_SERIAL of the headers the table was
+     * generated from (15 and 0 for a final release).  A pre-release target
+     * is only accepted by a table generated from that same pre-release. */
+    int32_t release_level;
+    int32_t release_serial;
 
     /* _PyRuntimeState */
     int32_t runtime_size;
@@ -73,14 +78,23 @@ typedef struct uw_layout {
     int32_t frame_previous;
     int32_t frame_func;
     int32_t frame_globals;
-    int32_t frame_instr; /* prev_instr (3.11/3.12) or instr_ptr (3.13) */
-    int32_t frame_stacktop;
+    int32_t frame_instr; /* prev_instr (3.11/3.12) or instr_ptr (3.13+) */
+    int32_t frame_stacktop;     /* int count of stack slots; UW_ABSENT in 3.14+ */
+    int32_t frame_stackpointer; /* _PyStackRef *: one past the top (3.14+) */
+    /* 1 when f_executable, f_funcobj and localsplus[] hold _PyStackRef
+     * words (3.14+): a tagged pointer, or a tagged int. */
+    int32_t frame_tagged;
+    int32_t stackref_tag_bits;    /* Py_TAG_BITS: low bits never part of a pointer */
+    int32_t stackref_borrow_mask; /* bits PyStackRef_AsPyObjectBorrow clears (measured) */
+    int32_t stackref_int_tag;     /* (bits & tag_bits) == this: a tagged int, no object */
+    int32_t stackref_null;        /* the bits of PyStackRef_NULL */
     int32_t frame_owner;
     int32_t frame_localsplus;
     int32_t owner_thread;
     int32_t owner_generator;
     int32_t owner_frame_object;
-    int32_t owner_cstack; /* UW_ABSENT in 3.11 */
+    int32_t owner_cstack;      /* UW_ABSENT in 3.11 and 3.15 */
+    int32_t owner_interpreter; /* FRAME_OWNED_BY_INTERPRETER, 3.14+ */
     /* 1 when the instruction pointer names the instruction last started
      * (3.11/3.12 prev_instr), 0 when it names the one executing (3.13). */
     int32_t instr_is_prev;
@@ -121,8 +135,9 @@ typedef struct uw_layout {
     int32_t state_created;
     int32_t state_suspended;
     int32_t state_suspended_yield_from; /* UW_NO_STATE before 3.13 */
+    int32_t state_suspended_yield_from_locked; /* 3.15 only */
     int32_t state_executing;
-    int32_t state_completed;
+    int32_t state_completed; /* UW_NO_STATE in 3.15 (a finished frame is CLEARED) */
     int32_t state_cleared;
 
     /* Objects the Task walk reads (asyncio registries, links) */
@@ -176,21 +191,55 @@ typedef struct uw_layout {
     int32_t long_tagged; /* 1 when lv_tag encodes sign and size (3.12+) */
     int32_t bytearray_size;
     int32_t bytearray_start;
-    int32_t tstate_asyncio_running_loop; /* 3.13: _PyThreadStateImpl */
+    int32_t tstate_asyncio_running_loop; /* 3.13+: _PyThreadStateImpl */
+    /* _PyThreadStateImpl (3.13+; every thread state is allocated as one) */
+    int32_t tstate_impl_size;
+    int32_t tstate_asyncio_running_task; /* 3.14+: strong reference */
+    int32_t tstate_asyncio_tasks_head;   /* 3.14+: llist_node of native Tasks */
+    /* 3.15: PyThreadState.base_frame points at the _PyInterpreterFrame
+     * embedded in _PyThreadStateImpl at tstate_embedded_base_frame; every
+     * complete frame chain of the thread ends there. */
+    int32_t tstate_base_frame;
+    int32_t tstate_embedded_base_frame;
+    /* 3.14+: PyInterpreterState.asyncio_tasks_head (Tasks of exited threads) */
+    int32_t interp_asyncio_tasks_head;
+    int32_t llist_next; /* struct llist_node */
+    int32_t llist_prev;
     int32_t opcode_resume;
     int32_t opcode_resume_alt; /* RESUME_QUICK (3.11), INSTRUMENTED_RESUME (3.12+) */
 
-    /* _Py_DebugOffsets (3.13): size of the block and what it must hold */
+    /* _Py_DebugOffsets (3.13+): size of the block, where its version and
+     * free_threaded words sit (the cookie is at 0), what it must hold */
     int32_t debug_offsets_size;
+    int32_t debug_version_at;
+    int32_t debug_free_threaded_at;
     const uw_debug_field *debug_fields;
     size_t n_debug_fields;
 } uw_layout;
 
-/* The table for a minor version, or NULL when unsupported. */
+/* Newest minor version whose frames and Tasks the walks can read.  Tables
+ * exist for later versions (uw_layout_table_for_minor): attaching checks a
+ * target against them, then refuses it as unsupported until the walks
+ * learn that version's frames (tagged references, stackpointer, owners,
+ * generator states, per-thread Task lists). */
+#define UW_WALK_MAX_MINOR 13
+
+/* The table the walks use for a minor version, or NULL when the walks do
+ * not support it (older than 3.11, or newer than UW_WALK_MAX_MINOR). */
 const uw_layout *uw_layout_for_minor(int py_minor);
 
-/* Sanity of a table: offsets in range, fields present that the walk needs.
- * Returns 0 or a negative uw error code. */
+/* Every generated table, including versions the walks cannot read yet
+ * (3.14 and 3.15): what attach-time checks and layout tests use. */
+const uw_layout *uw_layout_table_for_minor(int py_minor);
+
+/* Sanity of any generated table: offsets in range, exactly one way to the
+ * current frame and to the top of a frame's value stack, the tagged-word
+ * constants consistent.  Returns 0 or UW_ERR_BAD_LAYOUT / INVALID_ARG. */
+int uw_layout_check_table(const uw_layout *layout);
+
+/* May the walks use this table: uw_layout_check_table(), and a version the
+ * walks support (else UW_ERR_UNSUPPORTED_VERSION).  The unwinder calls this
+ * when it is created, so a 3.14+ table can never reach the 3.11-3.13 walk. */
 int uw_layout_check(const uw_layout *layout);
 
 #endif /* TORNSTACK_LAYOUT_H */
