@@ -11,10 +11,19 @@
  *   3. _PyRuntime: the dynamic/static symbol, else the .PyRuntime section.
  *      Py_Version (3.11+) decides the layout; PyCode_Type lets the walk
  *      check that a frame's code really is a code object.
- *   4. A candidate whose runtime reads as uninitialised (no interpreter) is
+ *   4. The build must be one a table describes (uw_build_check: not
+ *      free-threaded, not an unknown pre-release), and from 3.13 its
+ *      _Py_DebugOffsets block must match the table, field by field.
+ *   5. A candidate whose runtime reads as uninitialised (no interpreter) is
  *      passed over in favour of a later one: after `import ctypes` some
  *      builds have libpython mapped twice and the copy is empty.
- *   5. 3.13: the _Py_DebugOffsets block must match the table.
+ *   6. 3.14+: _asyncio's own debug offsets (section .AsyncioDebug, in
+ *      whichever mapped object holds it: the _asyncio extension module on
+ *      Debian's 3.14, the executable on 3.15) must match the tables too.
+ *      asyncio may be imported after attach, so a block not mapped yet is
+ *      not an error: uw_target_find_asyncio() looks again when asked.
+ *   7. A version the walks do not read yet (newer than UW_WALK_MAX_MINOR)
+ *      is refused as unsupported after all the checks above passed.
  */
 #define _GNU_SOURCE
 #include "tornstack/target.h"
@@ -23,17 +32,21 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tornstack/asyncio_layout.h"
 #include "tornstack/debug_offsets.h"
 #include "tornstack/elf.h"
 #include "tornstack/error.h"
 
 /* Candidate objects examined per process. */
 #define UW_TARGET_OBJECTS 16
+/* Mapped objects whose section tables are searched for .AsyncioDebug. */
+#define UW_TARGET_SECTION_OBJECTS 512
 /* Lines of /proc/PID/maps read (a big process has a few thousand). */
 #define UW_TARGET_MAPS_LINES 65536
 
@@ -41,6 +54,23 @@ void uw_version_string(uint64_t hex, char *buf, size_t len)
 {
     snprintf(buf, len, "%u.%u.%u", (unsigned)((hex >> 24) & 0xff),
              (unsigned)((hex >> 16) & 0xff), (unsigned)((hex >> 8) & 0xff));
+}
+
+void uw_release_string(uint64_t hex, char *buf, size_t len)
+{
+    static const char levels[16] = {[0xa] = 'a', [0xb] = 'b', [0xc] = 'c'};
+    unsigned level = (unsigned)((hex >> 4) & 0xf);
+    char v[16];
+
+    uw_version_string(hex, v, sizeof v);
+    if (level == 0xf)
+        snprintf(buf, len, "%s", v);
+    else if (levels[level] == 'c')
+        snprintf(buf, len, "%src%u", v, (unsigned)(hex & 0xf));
+    else if (levels[level] != 0)
+        snprintf(buf, len, "%s%c%u", v, levels[level], (unsigned)(hex & 0xf));
+    else
+        snprintf(buf, len, "%s (release level 0x%x)", v, level);
 }
 
 int uw_maps_parse_line(const char *line, uw_mapping *out)
@@ -204,7 +234,7 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     uw_mapped_file mf = {NULL, 0};
     uw_elf elf;
     uint64_t vaddr, foff, sym, size, bias, version = 0, head = 0;
-    char vs[16];
+    char vs[24];
     int rc, has_version;
 
     rc = uw_map_file(pid, c->path, &mf);
@@ -257,11 +287,24 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         return UW_ERR_UNSUPPORTED_VERSION;
     }
     out->py_version = version;
-    uw_version_string(version, vs, sizeof vs);
-    out->layout = (version >> 24) == 3 ? uw_layout_for_minor((int)((version >> 16) & 0xff)) : NULL;
+    uw_release_string(version, vs, sizeof vs);
+    out->layout =
+        (version >> 24) == 3 ? uw_layout_table_for_minor((int)((version >> 16) & 0xff)) : NULL;
     if (out->layout == NULL) {
         snprintf(why, whylen, "Python %s in %s", vs, c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
+    }
+    /* The build and its debug offsets first: a free-threaded runtime has
+     * its interpreter list elsewhere, so reading it with our table would
+     * misname it "not initialised". */
+    rc = uw_target_check_runtime(r, out, why, whylen);
+    if (rc != 0) {
+        if (rc == UW_ERR_READ_FAULT || rc == UW_ERR_READ_SHORT) {
+            snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx in %s: %s",
+                     (unsigned long long)out->runtime_addr, c->path, uw_strerror(rc));
+            return UW_ERR_NOT_PYTHON;
+        }
+        return rc;
     }
     rc = uw_read_u64(r, out->runtime_addr + (uint64_t)out->layout->runtime_interpreters_head,
                      &head);
@@ -275,22 +318,225 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
                  c->path);
         return UW_ERR_NOT_PYTHON;
     }
-    if (out->layout->debug_offsets_size > 0) {
-        uint8_t blk[1024];
-        char detail[256];
-        size_t n = (size_t)out->layout->debug_offsets_size;
-        if (n > sizeof blk)
-            return UW_ERR_BAD_LAYOUT;
-        rc = uw_read(r, out->runtime_addr, blk, n);
+    return 0;
+}
+
+int uw_target_check_runtime(uw_reader *r, uw_target *t, char *why, size_t whylen)
+{
+    uint8_t blk[UW_TARGET_DEBUG_BLOCK_MAX];
+    char detail[256], vs[24], dummy[8];
+    size_t n;
+    int rc;
+
+    if (why == NULL || whylen == 0) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    why[0] = '\0';
+    if (r == NULL || t == NULL || t->layout == NULL)
+        return UW_ERR_INVALID_ARG;
+    uw_release_string(t->py_version, vs, sizeof vs);
+    n = t->layout->debug_offsets_size > 0 ? (size_t)t->layout->debug_offsets_size : 0;
+    if (n > sizeof blk)
+        return UW_ERR_BAD_LAYOUT;
+    if (n > 0) {
+        rc = uw_read(r, t->runtime_addr, blk, n);
         if (rc != 0) {
             snprintf(why, whylen, "cannot read _Py_DebugOffsets: %s", uw_strerror(rc));
             return rc;
         }
-        rc = uw_debug_offsets_check(out->layout, version, blk, n, detail, sizeof detail);
+    }
+    rc = uw_build_check(t->layout, t->py_version, n > 0 ? blk : NULL, n, detail, sizeof detail);
+    if (rc != 0) {
+        snprintf(why, whylen, "%s", detail);
+        return rc;
+    }
+    if (n > 0) {
+        rc = uw_debug_offsets_check(t->layout, t->py_version, blk, n, detail, sizeof detail);
         if (rc != 0) {
             snprintf(why, whylen, "Python %s: debug offsets mismatch: %s", vs, detail);
             return UW_ERR_DEBUG_OFFSETS;
         }
+    }
+    return 0;
+}
+
+int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
+                               uint64_t section_size, char *why, size_t whylen)
+{
+    const uw_asyncio_layout *al;
+    uint8_t blk[UW_TARGET_DEBUG_BLOCK_MAX];
+    char detail[256], vs[24], dummy[8];
+    int rc;
+
+    if (why == NULL || whylen == 0) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    why[0] = '\0';
+    if (r == NULL || t == NULL || t->layout == NULL)
+        return UW_ERR_INVALID_ARG;
+    al = uw_asyncio_layout_for_minor(t->layout->py_minor);
+    if (al == NULL || al->debug_size <= 0 || (size_t)al->debug_size > sizeof blk)
+        return UW_ERR_INVALID_ARG;
+    uw_release_string(t->py_version, vs, sizeof vs);
+    if (section_size < (uint64_t)al->debug_size) {
+        snprintf(why, whylen, "Python %s: _asyncio debug offsets mismatch: section is %llu bytes, "
+                 "expected %d", vs, (unsigned long long)section_size, (int)al->debug_size);
+        return UW_ERR_DEBUG_OFFSETS;
+    }
+    rc = uw_read(r, addr, blk, (size_t)al->debug_size);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read _asyncio debug offsets at 0x%llx: %s",
+                 (unsigned long long)addr, uw_strerror(rc));
+        return rc;
+    }
+    rc = uw_asyncio_debug_check(t->layout, al, blk, (size_t)al->debug_size, detail,
+                                sizeof detail);
+    if (rc != 0) {
+        snprintf(why, whylen, "Python %s: _asyncio debug offsets mismatch: %s", vs, detail);
+        return UW_ERR_DEBUG_OFFSETS;
+    }
+    return 0;
+}
+
+/* Rank of a mapped object for the .AsyncioDebug search: the interpreter
+ * itself first (3.15 builds _asyncio in), then _asyncio extension modules
+ * (3.14), then everything else. */
+static int uw_section_rank(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b != NULL ? b + 1 : path;
+    if (uw_basename_is_python(path))
+        return 0;
+    if (strncmp(b, "_asyncio", 8) == 0)
+        return 1;
+    return 2;
+}
+
+/* Every object mapped at file offset 0 (one per start address), bounded by
+ * cap, in uw_section_rank order.  *n: how many; the objects past the bound
+ * are not searched (a process maps a few hundred at most). */
+static int uw_target_mapped_objects(int pid, uw_candidate *c, size_t cap, size_t *n)
+{
+    char path[64], line[UW_TARGET_PATH_MAX + 128];
+    FILE *f;
+    size_t lines = 0, i, j;
+
+    *n = 0;
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_PERMISSION;
+    while (fgets(line, sizeof line, f) != NULL && lines++ < UW_TARGET_MAPS_LINES && *n < cap) {
+        uw_mapping m;
+        int dup = 0;
+        if (uw_maps_parse_line(line, &m) != 0 || m.offset != 0 || m.path[0] != '/')
+            continue;
+        for (i = 0; i < *n && !dup; i++)
+            dup = c[i].start == m.start;
+        if (dup)
+            continue;
+        c[*n].start = m.start;
+        memcpy(c[*n].path, m.path, sizeof m.path);
+        (*n)++;
+    }
+    fclose(f);
+    /* Stable insertion sort by rank (n is at most cap). */
+    for (i = 1; i < *n; i++) {
+        uw_candidate x = c[i];
+        int rx = uw_section_rank(x.path);
+        for (j = i; j > 0 && uw_section_rank(c[j - 1].path) > rx; j--)
+            c[j] = c[j - 1];
+        c[j] = x;
+    }
+    return 0;
+}
+
+int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
+{
+    uw_candidate *objs;
+    const uw_asyncio_layout *al;
+    char dummy[8];
+    size_t n = 0, i;
+    int rc;
+
+    if (why == NULL || whylen == 0) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    why[0] = '\0';
+    if (r == NULL || t == NULL || t->layout == NULL)
+        return UW_ERR_INVALID_ARG;
+    if (t->asyncio_debug_addr != 0)
+        return 0;
+    al = uw_asyncio_layout_for_minor(t->layout->py_minor);
+    if (al == NULL || al->debug_size <= 0) {
+        snprintf(why, whylen, "3.%d publishes no _asyncio debug offsets", t->layout->py_minor);
+        return UW_ERR_NOT_FOUND;
+    }
+    if (t->pid <= 0) {
+        snprintf(why, whylen, "no mapped objects to search (simulated target)");
+        return UW_ERR_NOT_FOUND;
+    }
+    objs = calloc(UW_TARGET_SECTION_OBJECTS, sizeof *objs);
+    if (objs == NULL)
+        return UW_ERR_NOMEM;
+    rc = uw_target_mapped_objects(t->pid, objs, UW_TARGET_SECTION_OBJECTS, &n);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read /proc/%d/maps", t->pid);
+        free(objs);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        uw_mapped_file mf = {NULL, 0};
+        uw_elf elf;
+        uint64_t vaddr, foff, addr, size;
+        if (uw_map_file(t->pid, objs[i].path, &mf) != 0)
+            continue;
+        rc = uw_elf_open(&elf, mf.buf, mf.len);
+        if (rc == 0)
+            rc = uw_elf_first_load(&elf, &vaddr, &foff);
+        if (rc == 0)
+            rc = uw_elf_find_section(&elf, ".AsyncioDebug", &addr, &size);
+        uw_unmap_file(&mf);
+        if (rc != 0)
+            continue;
+        addr += objs[i].start - vaddr;
+        rc = uw_target_check_asyncio_at(r, t, addr, size, why, whylen);
+        if (rc == 0) {
+            t->asyncio_debug_addr = addr;
+            snprintf(t->asyncio_debug_path, sizeof t->asyncio_debug_path, "%s", objs[i].path);
+        }
+        free(objs);
+        return rc;
+    }
+    snprintf(why, whylen, "no .AsyncioDebug section in the %zu mapped objects (asyncio not "
+             "imported yet?)", n);
+    free(objs);
+    return UW_ERR_NOT_FOUND;
+}
+
+/* The last steps once a runtime is found: 3.14+'s _asyncio block when it
+ * is mapped (a later import is found by uw_target_find_asyncio), then the
+ * walk-support gate. */
+static int uw_target_accept(uw_reader *r, uw_target *t, char *why, size_t whylen)
+{
+    char vs[24], w[512];
+    int rc;
+
+    rc = uw_target_find_asyncio(r, t, w, sizeof w);
+    if (rc != 0 && rc != UW_ERR_NOT_FOUND) {
+        snprintf(why, whylen, "%s", w);
+        return rc == UW_ERR_READ_FAULT || rc == UW_ERR_READ_SHORT ? UW_ERR_DEBUG_OFFSETS : rc;
+    }
+    if (uw_layout_for_minor(t->layout->py_minor) == NULL) {
+        uw_release_string(t->py_version, vs, sizeof vs);
+        snprintf(why, whylen,
+                 "Python %s in %s: its layout and debug offsets match, but the frame and Task "
+                 "walks do not read 3.%d yet",
+                 vs, t->object_path, t->layout->py_minor);
+        return UW_ERR_UNSUPPORTED_VERSION;
     }
     return 0;
 }
@@ -322,12 +568,13 @@ int uw_target_find(uw_reader *r, int pid, uw_target *out, char *why, size_t whyl
         char w[512];
         rc = uw_target_try(r, pid, &cand[i], out, w, sizeof w);
         if (rc == 0)
-            return 0;
+            return uw_target_accept(r, out, why, whylen);
         if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
             snprintf(why, whylen, "%s", w);
             return rc;
         }
-        if (worst == UW_ERR_NOT_PYTHON || rc == UW_ERR_DEBUG_OFFSETS) {
+        if (worst == UW_ERR_NOT_PYTHON || rc == UW_ERR_DEBUG_OFFSETS ||
+            rc == UW_ERR_UNSUPPORTED_BUILD) {
             if (rc != UW_ERR_NOT_PYTHON || why[0] == '\0')
                 snprintf(why, whylen, "%s", w);
             worst = rc;

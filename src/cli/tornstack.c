@@ -13,7 +13,8 @@
  * Exit codes (docs/cli.md): 0 ok, 1 internal error, 2 usage, 3 no such
  * process, 4 permission denied, 5 not a Python process, 6 unsupported
  * Python version, 7 debug offsets mismatch, 8 the target could not be read
- * while sampling (it exited, or its memory vanished).
+ * while sampling (it exited, or its memory vanished), 9 unsupported build
+ * (free-threaded, or a pre-release no layout table describes).
  * Every failure prints one line "tornstack: <what>" on stderr.
  */
 #define _GNU_SOURCE
@@ -44,6 +45,7 @@ enum {
     TS_EXIT_UNSUPPORTED = 6,
     TS_EXIT_DEBUG_OFFSETS = 7,
     TS_EXIT_READ = 8,
+    TS_EXIT_UNSUPPORTED_BUILD = 9,
 };
 
 static int ts_exit_for(int rc)
@@ -61,6 +63,8 @@ static int ts_exit_for(int rc)
         return TS_EXIT_UNSUPPORTED;
     case UW_ERR_DEBUG_OFFSETS:
         return TS_EXIT_DEBUG_OFFSETS;
+    case UW_ERR_UNSUPPORTED_BUILD:
+        return TS_EXIT_UNSUPPORTED_BUILD;
     case UW_ERR_READ_FAULT:
     case UW_ERR_READ_SHORT:
         return TS_EXIT_READ;
@@ -501,6 +505,44 @@ static int ts_cmd_layout(int argc, char **argv)
            al->task_name, al->task_size, al->state_pending, al->holder_loop, al->asend_gen,
            al->deque_state, al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
            al->running_loop_key ? al->running_loop_key : "", al->loop_ready);
+    printf("awaitee_depth=%d\n", al->awaitee_depth);
+    if (al->debug_size > 0) {
+        /* 3.14+: the Task list and awaited-by fields, and the thread and
+         * interpreter fields of the generated table that the .AsyncioDebug
+         * block also names (the live check compares all three sources). */
+        const uw_layout *l = uw_layout_table_for_minor(al->py_minor);
+        size_t n, i;
+        const uw_asyncio_debug_field *f = uw_asyncio_debug_fields(&n);
+        printf("fut_awaited_by=%d\nfut_is_task=%d\nfut_awaited_by_is_set=%d\ntask_node=%d\n"
+               "asyncio_debug_size=%d\n",
+               al->fut_awaited_by, al->fut_is_task, al->fut_awaited_by_is_set, al->task_node,
+               al->debug_size);
+        if (l != NULL)
+            printf("tstate_impl_size=%d\ntstate_asyncio_running_loop=%d\n"
+                   "tstate_asyncio_running_task=%d\ntstate_asyncio_tasks_head=%d\n"
+                   "interp_size=%d\ninterp_asyncio_tasks_head=%d\nllist_next=%d\nllist_prev=%d\n"
+                   "tstate_current_frame=%d\ntstate_base_frame=%d\n"
+                   "tstate_embedded_base_frame=%d\ngen_iframe=%d\ngen_frame_state=%d\n"
+                   "frame_stackpointer=%d\nframe_localsplus=%d\nframe_code=%d\n"
+                   "frame_previous=%d\nframe_owner=%d\nstackref_borrow_mask=%d\n"
+                   "stackref_tag_bits=%d\nstackref_null=%d\nstate_created=%d\n"
+                   "state_suspended=%d\nstate_suspended_yield_from=%d\n"
+                   "state_suspended_yield_from_locked=%d\nstate_executing=%d\n"
+                   "state_completed=%d\nstate_cleared=%d\nowner_thread=%d\n"
+                   "owner_generator=%d\nowner_interpreter=%d\nowner_cstack=%d\n",
+                   l->tstate_impl_size, l->tstate_asyncio_running_loop,
+                   l->tstate_asyncio_running_task, l->tstate_asyncio_tasks_head, l->interp_size,
+                   l->interp_asyncio_tasks_head, l->llist_next, l->llist_prev,
+                   l->tstate_current_frame, l->tstate_base_frame, l->tstate_embedded_base_frame,
+                   l->gen_iframe, l->gen_frame_state, l->frame_stackpointer, l->frame_localsplus,
+                   l->frame_code, l->frame_previous, l->frame_owner, l->stackref_borrow_mask,
+                   l->stackref_tag_bits, l->stackref_null, l->state_created, l->state_suspended,
+                   l->state_suspended_yield_from, l->state_suspended_yield_from_locked,
+                   l->state_executing, l->state_completed, l->state_cleared, l->owner_thread,
+                   l->owner_generator, l->owner_interpreter, l->owner_cstack);
+        for (i = 0; i < n; i++)
+            printf("asyncio_debug.%s=%u\n", f[i].name, (unsigned)f[i].at);
+    }
     return TS_EXIT_OK;
 }
 

@@ -91,8 +91,63 @@ async def main():
     asend = g.__anext__()
     check("asend_gen", word(id(asend) + off["asend_gen"]), id(g))
     asend.close()
+    if "task_node" in off:
+        check_314(loop, task, fut, f2)
     fut.set_result(None)
     await task
+
+
+def check_314(loop, task, fut, done):
+    """3.14+: the Task-list and awaited-by fields, the thread state's
+    asyncio fields, and _asyncio's own debug offsets block."""
+    ts_get = ctypes.pythonapi.PyThreadState_Get
+    ts_get.restype = ctypes.c_void_p
+    ts = ts_get()
+    check("fut_is_task(task)", ctypes.c_uint8.from_address(id(task) + off["fut_is_task"]).value, 1)
+    check("fut_is_task(future)", ctypes.c_uint8.from_address(id(done) + off["fut_is_task"]).value, 0)
+    # The Task awaits fut: fut records it as its one awaiter.
+    check("fut_awaited_by", word(id(fut) + off["fut_awaited_by"]), id(task))
+    check("fut_awaited_by_is_set", ctypes.c_uint8.from_address(id(fut) + off["fut_awaited_by_is_set"]).value, 0)
+    check("tstate_asyncio_running_loop", word(ts + off["tstate_asyncio_running_loop"]), id(loop))
+    check("tstate_asyncio_running_task", word(ts + off["tstate_asyncio_running_task"]),
+          id(asyncio.current_task()))
+    # task_node: the Task's node is on this thread's circular list.
+    head = ts + off["tstate_asyncio_tasks_head"]
+    node, nodes = word(head + off["llist_next"]), []
+    while node != head and len(nodes) < 100000:
+        nodes.append(node)
+        prev_ok = word(word(node + off["llist_next"]) + off["llist_prev"]) == node
+        if not prev_ok:
+            livelib.fail("llist: next->prev of node 0x%x is not the node" % node)
+        node = word(node + off["llist_next"])
+    check("task_node", id(task) + off["task_node"] in nodes, True)
+    check("task_list", sorted(n - off["task_node"] for n in nodes),
+          sorted(id(t) for t in asyncio.all_tasks()))
+    # _asyncio's debug offsets, found independently of tornstack.
+    import elfsect
+    found = elfsect.find_section(".AsyncioDebug")
+    if found is None:
+        livelib.fail("no .AsyncioDebug section mapped although _asyncio is loaded")
+    addr, size, path = found
+    check("asyncio_debug_size", size >= off["asyncio_debug_size"], True)
+    want = {
+        "asyncio_task_object.size": off["task_size"],
+        "asyncio_task_object.task_name": off["task_name"],
+        "asyncio_task_object.task_awaited_by": off["fut_awaited_by"],
+        "asyncio_task_object.task_is_task": off["fut_is_task"],
+        "asyncio_task_object.task_awaited_by_is_set": off["fut_awaited_by_is_set"],
+        "asyncio_task_object.task_coro": off["task_coro"],
+        "asyncio_task_object.task_node": off["task_node"],
+        "asyncio_interpreter_state.size": off["interp_size"],
+        "asyncio_interpreter_state.asyncio_tasks_head": off["interp_asyncio_tasks_head"],
+        "asyncio_thread_state.size": off["tstate_impl_size"],
+        "asyncio_thread_state.asyncio_running_loop": off["tstate_asyncio_running_loop"],
+        "asyncio_thread_state.asyncio_running_task": off["tstate_asyncio_running_task"],
+        "asyncio_thread_state.asyncio_tasks_head": off["tstate_asyncio_tasks_head"],
+    }
+    for name, value in want.items():
+        check("AsyncioDebug " + name, word(addr + off["asyncio_debug." + name]), value)
+    print("_asyncio debug offsets from %s" % path)
 
 
 asyncio.run(main())

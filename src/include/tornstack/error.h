@@ -24,7 +24,7 @@
     X(UW_ERR_UNSUPPORTED_VERSION, -8, "unsupported_version",                   \
       "unsupported Python version (3.11, 3.12 and 3.13 are supported)")        \
     X(UW_ERR_DEBUG_OFFSETS, -9, "debug_offsets_mismatch",                      \
-      "the target's _Py_DebugOffsets disagree with the layout table")          \
+      "the target's debug offsets disagree with the layout tables")            \
     X(UW_ERR_ELF_MALFORMED, -10, "elf_malformed", "malformed ELF file")        \
     X(UW_ERR_ELF_NOT_FOUND, -11, "elf_not_found", "ELF symbol or section not found") \
     X(UW_ERR_IO, -12, "io", "input/output error")                              \
@@ -84,14 +84,16 @@
     X(UW_SKIP_LOOP_STEPPED, -51, "loop_stepped_while_read",                   \
       "the loop started callbacks while the Task's chain was read and checked") \
     X(UW_ERR_LIMIT_STACK, -52, "stack_limit",                                  \
-      "composed stack longer than UW_LIMIT_STACK_ITEMS")
+      "composed stack longer than UW_LIMIT_STACK_ITEMS")                       \
+    X(UW_ERR_UNSUPPORTED_BUILD, -53, "unsupported_build",                      \
+      "unsupported CPython build (free-threaded, or a pre-release the layout tables do not describe)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -53
+    UW_ERR_MIN_ = -54
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
