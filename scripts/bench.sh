@@ -9,8 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ts_install_packages
 ts_build default
 cd "$ts_root"
-pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.txt | tr ';' '\n' |
-          cut -d'|' -f3)
+pythons=$(ts_walk_pythons build/default)
 for py in $pythons; do
     "$py" tests/live/bench_threads.py build/default/tornstack 47 "${1:-20000}"
     "$py" tests/live/bench_tasks.py build/default/tornstack 100 "${1:-2000}"

@@ -13,8 +13,7 @@ ts_install_packages
 ts_build default
 cd "$ts_root"
 bin="$ts_root/build/default/tornstack"
-pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.txt | tr ';' '\n' |
-          cut -d'|' -f3)
+pythons=$(ts_walk_pythons build/default)
 if [ -z "$pythons" ]; then
     echo "demo: no CPython 3.11-3.13 with headers found (see scripts/setup.sh)" >&2
     exit 1

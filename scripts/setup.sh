@@ -8,9 +8,11 @@
 # Packages: cmake, gcc, clang + libclang-rt-14-dev (sanitizer build),
 # libcmocka-dev (unit tests), python3.11-dev (Debian's CPython 3.11 with
 # headers, a live-test target), util-linux (setpriv, for the permission
-# test), procps.  CPython 3.12 and 3.13 are not Debian 12 packages: the
-# tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or on
-# PATH, or take -DTORNSTACK_PYTHONS=... .
+# test; flock), procps.  CPython 3.12 and 3.13 are not Debian 12 packages:
+# the tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or
+# on PATH, or take -DTORNSTACK_PYTHONS=... .  CPython 3.14 and 3.15 are
+# Debian's own builds from the testing suite, fetched into the project's
+# cache by scripts/pythons.sh (ts_fetch_pythons).
 set -euo pipefail
 
 ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +38,24 @@ ts_install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Debian's CPython 3.14 and 3.15 (scripts/pythons.sh: skips what is there).
+ts_fetch_pythons() {
+    if ! "$ts_root/scripts/pythons.sh" fetch; then
+        echo "setup: FAILED: CPython 3.14 and 3.15 could not be fetched (see above)" >&2
+        exit 1
+    fi
+}
+
+# The interpreters a build found whose frames the walks read (minor up to
+# UW_WALK_MAX_MINOR in src/include/tornstack/layout.h), one per line.
+ts_walk_pythons() {
+    local build="$1" max
+    max=$(sed -n 's/^#define UW_WALK_MAX_MINOR \([0-9]*\).*/\1/p' \
+          "$ts_root/src/include/tornstack/layout.h")
+    sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' "$build/CMakeCache.txt" | tr ';' '\n' |
+        awk -F'|' -v max="$max" '{ split($1, v, "."); if (v[2] + 0 <= max + 0) print $3 }'
+}
+
 ts_build() {
     local preset="${1:-default}"
     cd "$ts_root"
@@ -45,5 +65,6 @@ ts_build() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ts_install_packages
+    ts_fetch_pythons
     ts_build "${1:-default}"
 fi

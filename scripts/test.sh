@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Build and run every test: unit (cmocka), live tests against real CPython
-# 3.11, 3.12 and 3.13 processes, layout-table regeneration, CLI bad input.
+# 3.11, 3.12 and 3.13 processes, layout tables, asyncio facts and
+# attach-time checks on Debian's 3.14 and 3.15, layout-table regeneration,
+# CLI bad input.
 #
 #   scripts/test.sh [PRESET]    (default: ci — warnings are errors and all
-#                                three CPython versions must be present)
+#                                five CPython versions must be present)
 #
-# Installs missing Debian packages first (see scripts/setup.sh).
+# Installs missing Debian packages and fetches CPython 3.14 and 3.15 first
+# (see scripts/setup.sh and scripts/pythons.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 preset="${1:-ci}"
 ts_install_packages
+ts_fetch_pythons
 ts_build "$preset"
 cd "$ts_root"
 ctest --preset "$preset" -j "$(nproc)"
