@@ -159,6 +159,9 @@ ts_fetch() {
     echo "deb [signed-by=$keyring] $mirror $suite main" >"$cache/apt/sources.list"
     say "package lists of Debian $suite from $mirror (private apt state in $cache/apt)"
     ts_apt apt-get -qq update || die "apt-get update of $suite from $mirror failed"
+    # apt-get update only warns when an index cannot be fetched.
+    compgen -G "$cache/apt/lists/*_dists_${suite}_main_binary-amd64_Packages*" >/dev/null ||
+        die "could not download the package lists of Debian $suite from $mirror (see apt's messages above)"
     read -r -a pkgs <<<"$(ts_debs | tr '\n' ' ')"
     for p in "${pkgs[@]}"; do
         ts_apt apt-cache show "$p" >/dev/null 2>&1 || missing+=("$p")
