@@ -1,11 +1,16 @@
 /*
- * fuzz_debug_offsets — the 3.13 _Py_DebugOffsets check on arbitrary
- * blocks.  Bytes 0..7: the Py_Version the target claims; the rest: the
- * block as read from the start of _PyRuntime.
+ * fuzz_debug_offsets — the attach-time checks of debug-offset blocks on
+ * arbitrary bytes.  Bytes 0..7: the Py_Version the target claims; the
+ * rest: a block.  The claimed minor version picks the table (3.14 and 3.15
+ * their own, anything else 3.13).  A block that opens with the cookie is
+ * judged as _Py_DebugOffsets (uw_build_check, then
+ * uw_debug_offsets_check); any other, on 3.14+, as _asyncio's
+ * .AsyncioDebug block (uw_asyncio_debug_check).
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "tornstack/asyncio_layout.h"
 #include "tornstack/debug_offsets.h"
 
 static uint64_t fz_h;
@@ -17,16 +22,30 @@ uint64_t fz_verdict(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l;
     uint64_t version = 0;
     char why[256];
-    int rc;
+    int rc, minor;
 
     fz_h = FZ_SEED;
     if (size >= 8)
         memcpy(&version, data, 8);
     data += size >= 8 ? 8 : size;
     size -= size >= 8 ? 8 : size;
+    minor = (int)((version >> 16) & 0xff);
+    l = uw_layout_table_for_minor(minor == 14 || minor == 15 ? minor : 13);
+    if (l->py_minor >= 14 && (size < 8 || memcmp(data, UW_DEBUG_COOKIE, 8) != 0)) {
+        rc = uw_asyncio_debug_check(l, uw_asyncio_layout_for_minor(l->py_minor), data, size, why,
+                                    sizeof why);
+        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
+        fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
+        return 0;
+    }
+    if (l->py_minor >= 14) {
+        rc = uw_build_check(l, version, data, size, why, sizeof why);
+        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
+        fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
+    }
     rc = uw_debug_offsets_check(l, version, data, size, why, sizeof why);
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
     fz_h = fz_mix(fz_h, (uint64_t)strlen(why));

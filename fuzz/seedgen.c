@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tornstack/asyncio_layout.h"
 #include "tornstack/layout.h"
 
 static void fz_write(const char *dir, const char *target, const char *name, const void *b,
@@ -72,6 +73,41 @@ static void seeds_linetable(const char *dir)
     fz_write(dir, "linetable", "long-varint", t2, sizeof t2);
 }
 
+/* 3.14/3.15: a valid _Py_DebugOffsets block, the same claiming a beta,
+ * and a valid .AsyncioDebug block (no cookie: judged as _asyncio's). */
+static void seeds_debug_offsets_314(const char *dir, int minor)
+{
+    const uw_layout *l = uw_layout_table_for_minor(minor);
+    const uw_asyncio_layout *al = uw_asyncio_layout_for_minor(minor);
+    uint8_t b[8 + 1024];
+    uint64_t v = 0x030000f0ull | ((uint64_t)minor << 16), beta = v - 0xf0 + 0xb1;
+    const uint64_t w[13] = {
+        (uint64_t)al->task_size, (uint64_t)al->task_name, (uint64_t)al->fut_awaited_by,
+        (uint64_t)al->fut_is_task, (uint64_t)al->fut_awaited_by_is_set, (uint64_t)al->task_coro,
+        (uint64_t)al->task_node, (uint64_t)l->interp_size, (uint64_t)l->interp_asyncio_tasks_head,
+        (uint64_t)l->tstate_impl_size, (uint64_t)l->tstate_asyncio_running_loop,
+        (uint64_t)l->tstate_asyncio_running_task, (uint64_t)l->tstate_asyncio_tasks_head};
+    char name[32];
+    size_t i;
+
+    memset(b, 0, sizeof b);
+    memcpy(b, &v, 8);
+    memcpy(b + 8, "xdebugpy", 8);
+    memcpy(b + 8 + l->debug_version_at, &v, 8);
+    for (i = 0; i < l->n_debug_fields; i++)
+        memcpy(b + 8 + l->debug_fields[i].at, &l->debug_fields[i].expect, 8);
+    snprintf(name, sizeof name, "valid-3.%d", minor);
+    fz_write(dir, "debug_offsets", name, b, 8 + (size_t)l->debug_offsets_size);
+    memcpy(b, &beta, 8);
+    snprintf(name, sizeof name, "prerelease-3.%d", minor);
+    fz_write(dir, "debug_offsets", name, b, 8 + (size_t)l->debug_offsets_size);
+    memset(b, 0, sizeof b);
+    memcpy(b, &v, 8);
+    memcpy(b + 8, w, sizeof w);
+    snprintf(name, sizeof name, "asyncio-3.%d", minor);
+    fz_write(dir, "debug_offsets", name, b, 8 + sizeof w);
+}
+
 static void seeds_debug_offsets(const char *dir)
 {
     const uw_layout *l = uw_layout_for_minor(13);
@@ -87,6 +123,8 @@ static void seeds_debug_offsets(const char *dir)
     fz_write(dir, "debug_offsets", "valid-3.13", b, 8 + (size_t)l->debug_offsets_size);
     memcpy(b + 24, &one, 8);
     fz_write(dir, "debug_offsets", "free-threaded", b, 8 + (size_t)l->debug_offsets_size);
+    seeds_debug_offsets_314(dir, 14);
+    seeds_debug_offsets_314(dir, 15);
 }
 
 static void seeds_elf(const char *dir)
