@@ -321,6 +321,11 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     return 0;
 }
 
+/* Judge a located runtime before anything is read through the table: the
+ * build first (uw_build_check: no table fits a free-threaded build or an
+ * unknown pre-release, whatever its fields say), then every field of the
+ * _Py_DebugOffsets block.  One read of at most UW_TARGET_DEBUG_BLOCK_MAX
+ * bytes (the table's block size; a larger table is a bad table). */
 int uw_target_check_runtime(uw_reader *r, uw_target *t, char *why, size_t whylen)
 {
     uint8_t blk[UW_TARGET_DEBUG_BLOCK_MAX];
@@ -361,6 +366,9 @@ int uw_target_check_runtime(uw_reader *r, uw_target *t, char *why, size_t whylen
     return 0;
 }
 
+/* One .AsyncioDebug block: the section must be large enough for the
+ * block this version defines, and its words equal the tables.  One read of
+ * debug_size bytes (104), bounded by UW_TARGET_DEBUG_BLOCK_MAX. */
 int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
                                uint64_t section_size, char *why, size_t whylen)
 {
@@ -453,6 +461,13 @@ static int uw_target_mapped_objects(int pid, uw_candidate *c, size_t cap, size_t
     return 0;
 }
 
+/* Where _asyncio's block is depends on how the interpreter was built (an
+ * extension module, or linked into the executable or libpython), and it
+ * appears only once asyncio is imported, so every mapped object is a
+ * candidate and a miss is an answer for now, not an error.  Bounds:
+ * UW_TARGET_MAPS_LINES lines of maps, UW_TARGET_SECTION_OBJECTS objects,
+ * each file's section table parsed by the bounded ELF reader; the first
+ * object with the section decides (a mismatch there is final). */
 int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
 {
     uw_candidate *objs;
