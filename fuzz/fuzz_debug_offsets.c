@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tornstack/debug_offsets.h"
+#include "internal/debug_offsets.h"
 
 static uint64_t fz_h;
 

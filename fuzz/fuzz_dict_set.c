@@ -7,8 +7,8 @@
 #include "fuzz.h"
 #include "fuzz_mem.h"
 #include "tornstack/limits.h"
-#include "tornstack/pyobj.h"
-#include "tornstack/pystr.h"
+#include "internal/pyobj.h"
+#include "internal/pystr.h"
 
 static uint64_t fz_h;
 

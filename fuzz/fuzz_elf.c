@@ -4,7 +4,7 @@
  * the buffer (ASan) whatever the headers say.
  */
 #include "fuzz.h"
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 
 static uint64_t fz_h;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
 static uint64_t fz_h;
 

@@ -10,6 +10,7 @@
 
 #include "fuzz.h"
 #include "fuzz_mem.h"
+#include "internal/layout.h"
 #include "tornstack/tasks.h"
 #include "tornstack/unwind.h"
 

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 
 static void fz_write(const char *dir, const char *target, const char *name, const void *b,
                      size_t n)

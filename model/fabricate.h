@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #include "space.h"
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/layout.h"
+#include "internal/asyncio_layout.h"
+#include "internal/layout.h"
 #include "tornstack/target.h"
 
 #define MM_REGISTRY_SLOTS 64 /* set table of the registry (mask 63) */

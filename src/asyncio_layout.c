@@ -17,7 +17,7 @@
  *               num_cancels_requested 104, fut_waiter 112, coro 120, name
  *               128, context 136 -> sizeof 144.
  */
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 
 #include <stddef.h>
 

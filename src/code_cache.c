@@ -7,7 +7,7 @@
  * a probe ends at the first empty slot.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
-#include "tornstack/code_cache.h"
+#include "internal/code_cache.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/linetable.h"
-#include "tornstack/pystr.h"
+#include "internal/linetable.h"
+#include "internal/pystr.h"
 
 #define UW_CODE_TABLE (2 * UW_CODE_CACHE_SLOTS)
 

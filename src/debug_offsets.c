@@ -9,7 +9,7 @@
  *   5. every field the table lists equals the value of our headers, and is
  *      a sane offset (below the size of the structure it indexes).
  */
-#include "tornstack/debug_offsets.h"
+#include "internal/debug_offsets.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * looked up with a bound equal to the rest of their string table, so a
  * missing NUL terminator reads as "no match", never past the buffer.
  */
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 
 #include <assert.h>
 #include <elf.h>

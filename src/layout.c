@@ -1,7 +1,7 @@
 /*
  * layout.c — the generated per-version tables and their sanity check.
  */
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 
 #include <stddef.h>
 

@@ -7,7 +7,7 @@
  * the running line within int range.  It is linear in len, which is bounded
  * by UW_LIMIT_LINETABLE_BYTES.
  */
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
 #include <assert.h>
 #include <limits.h>

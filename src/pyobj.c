@@ -15,7 +15,7 @@
  * type's cached shared keys (ht_cached_keys); see layout.h's
  * managed_dict_mode.
  */
-#include "tornstack/pyobj.h"
+#include "internal/pyobj.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
 static uint64_t uw_po_u64(const uint8_t *p)
 {

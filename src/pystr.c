@@ -1,7 +1,7 @@
 /*
  * pystr.c — compact str objects to UTF-8 (see pystr.h).
  */
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
 #include <assert.h>
 #include <string.h>

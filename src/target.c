@@ -28,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tornstack/debug_offsets.h"
-#include "tornstack/elf.h"
+#include "internal/debug_offsets.h"
+#include "internal/elf.h"
 #include "tornstack/error.h"
 
 /* Candidate objects examined per process. */

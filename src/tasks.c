@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pyobj.h"
-#include "tornstack/pystr.h"
+#include "internal/pyobj.h"
+#include "internal/pystr.h"
 
 #define UW_TYPE_CACHE 64
 #define UW_REGISTRY_CACHE 8

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/code_cache.h"
+#include "internal/layout.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 

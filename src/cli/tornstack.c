@@ -26,7 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
+#include "internal/code_cache.h"
 #include "tornstack/error.h"
 #include "tornstack/output.h"
 #include "tornstack/reader_proc.h"

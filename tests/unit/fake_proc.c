@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 
 static fp_region *fp_find(fake_proc *fp, uint64_t addr)

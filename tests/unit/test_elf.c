@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 #include "tornstack/error.h"
 
 /* Layout of the synthetic object. */

@@ -14,7 +14,7 @@
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
 static int line_at(const uint8_t *t, size_t n, int first, int64_t index)
 {

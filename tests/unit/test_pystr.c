@@ -13,7 +13,7 @@
 #include "fake_proc.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
 static char out[UW_PYSTR_MAX_UTF8];
 

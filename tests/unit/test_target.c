@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "tornstack/debug_offsets.h"
+#include "internal/debug_offsets.h"
 #include "tornstack/error.h"
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 #include "tornstack/target.h"
 
 static void test_maps(void **state)

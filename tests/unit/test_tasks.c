@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/compose.h"

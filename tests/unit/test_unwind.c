@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
+#include "internal/code_cache.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/unwind.h"

@@ -1,7 +1,11 @@
 /*
- * sample.h — one sample of a process: its threads and their frames.
+ * sample.h — one sample of a process: its threads and their frames, its
+ * asyncio Tasks and their links.
  *
- * A plain value: no pointer into target memory.  Frame names point into the
+ * A plain value: no pointer into target memory.  Both walks fill it: the
+ * thread walk (unwind.h) its threads and frames, the Task walk (tasks.h)
+ * its Tasks, links and skips, and each thread's pure Python stack.  Frames
+ * point at code objects as read (uw_code_info), which live in the
  * unwinder's code cache and stay valid until the unwinder takes its next
  * sample.  Sizes are bounded by the named limits (threads, frames).
  */
@@ -11,7 +15,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/code_cache.h"
+/* Fields that identify a code object, parsed from its fixed part. */
+typedef struct uw_code_ident {
+    uint64_t type;
+    uint64_t name, qualname, filename, linetable;
+    int32_t firstlineno;
+    int32_t firsttraceable;
+    int64_t units; /* bytecode length in code units */
+} uw_code_ident;
+
+#define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
+#define UW_CODE_HANDLE_RUN 2u     /* asyncio's Handle._run (events.py) */
+#define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
+
+/* A code object as read from the target: its address, identity, names and
+ * location table.  Owned by the unwinder's code cache (the fields after
+ * `flags` are the cache's bookkeeping). */
+typedef struct uw_code_info {
+    uint64_t addr;
+    uw_code_ident id;
+    char *qualname;
+    char *filename;
+    uint8_t *linetable;
+    size_t linetable_len;
+    uint32_t flags;
+    uint32_t stamp; /* sample in which it was last validated */
+    int64_t memo_index;
+    int memo_line;
+    struct uw_code_info *next_overflow;
+} uw_code_info;
 
 #define UW_FRAME_GENERATOR 1u      /* frame owned by a generator/coroutine */
 #define UW_FRAME_NAME_TRUNCATED 2u /* qualname or file name was cut */

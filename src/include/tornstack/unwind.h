@@ -22,12 +22,13 @@
 
 #include <stdint.h>
 
-#include "tornstack/code_cache.h"
 #include "tornstack/reader.h"
 #include "tornstack/sample.h"
 #include "tornstack/target.h"
 
 typedef struct uw_unwinder uw_unwinder;
+/* The unwinder's cache of code objects (internal: src/internal/code_cache.h). */
+typedef struct uw_code_cache uw_code_cache;
 
 int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out);
 void uw_unwinder_free(uw_unwinder *u);

@@ -20,35 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 #include "tornstack/reader.h"
-
-/* Fields that identify a code object, parsed from its fixed part. */
-typedef struct uw_code_ident {
-    uint64_t type;
-    uint64_t name, qualname, filename, linetable;
-    int32_t firstlineno;
-    int32_t firsttraceable;
-    int64_t units; /* bytecode length in code units */
-} uw_code_ident;
-
-#define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
-#define UW_CODE_HANDLE_RUN 2u     /* asyncio's Handle._run (events.py) */
-#define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
-
-typedef struct uw_code_info {
-    uint64_t addr;
-    uw_code_ident id;
-    char *qualname;
-    char *filename;
-    uint8_t *linetable;
-    size_t linetable_len;
-    uint32_t flags;
-    uint32_t stamp; /* sample in which it was last validated */
-    int64_t memo_index;
-    int memo_line;
-    struct uw_code_info *next_overflow;
-} uw_code_info;
+#include "tornstack/sample.h"
 
 typedef struct uw_code_cache {
     uw_code_info **slots; /* open addressing, 2 * UW_CODE_CACHE_SLOTS */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 
 #define UW_DEBUG_COOKIE "xdebugpy"
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 #include "tornstack/reader.h"
 
 /* Worst case UTF-8 bytes for UW_LIMIT_STRING_CHARS code points plus NUL. */
