@@ -5,7 +5,7 @@
  */
 #include "fabricate.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +107,7 @@ static uint64_t mm_fab_dictn(mm_image *im, const char *const *keys, const uint64
     uint8_t b;
     int i;
 
-    assert(n >= 1 && n <= 5);
+    UW_ASSERT(n >= 1 && n <= 5);
     mm_space_put64(im->space, d + (uint64_t)l->object_type, im->target.types.dict);
     mm_space_put64(im->space, d + (uint64_t)l->dict_used, (uint64_t)n);
     mm_space_put64(im->space, d + (uint64_t)l->dict_keys, k);

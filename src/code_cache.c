@@ -9,7 +9,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "internal/code_cache.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +81,7 @@ void uw_code_cache_free(uw_code_cache *c)
 
 void uw_code_cache_begin(uw_code_cache *c)
 {
-    assert(c != NULL && c->slots != NULL);
+    UW_ASSERT(c != NULL && c->slots != NULL);
     uw_code_cache_drop_overflow(c);
     if (c->count >= UW_CODE_CACHE_SLOTS)
         uw_code_cache_clear(c);
@@ -94,7 +94,7 @@ uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr)
 {
     size_t i, n;
 
-    assert(c != NULL && c->slots != NULL);
+    UW_ASSERT(c != NULL && c->slots != NULL);
     for (i = uw_code_hash(addr), n = 0; n < UW_CODE_TABLE; i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
         if (c->slots[i] == NULL)
             return NULL;
@@ -173,7 +173,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
         if (c->slots[i] != NULL && c->slots[i]->addr == e->addr) {
             /* Stale entry: it was not validated in this sample, so no frame
              * of this sample points at it. */
-            assert(c->slots[i]->stamp != c->stamp);
+            UW_ASSERT(c->slots[i]->stamp != c->stamp);
             uw_code_info_free(c->slots[i]);
             c->slots[i] = e;
             return;

@@ -10,7 +10,7 @@
  */
 #include "internal/elf.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <elf.h>
 #include <string.h>
 
@@ -65,7 +65,7 @@ int uw_elf_open(uw_elf *e, const uint8_t *buf, size_t len)
 
 static void uw_elf_shdr(const uw_elf *e, uint32_t i, Elf64_Shdr *out)
 {
-    assert(i < e->shnum);
+    UW_ASSERT(i < e->shnum);
     memcpy(out, e->buf + e->shoff + (uint64_t)i * e->shentsize, sizeof *out);
 }
 

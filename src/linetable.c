@@ -9,7 +9,7 @@
  */
 #include "internal/linetable.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <limits.h>
 
 #include "tornstack/error.h"
@@ -133,6 +133,6 @@ int uw_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t i
         }
         unit += length;
     }
-    assert(*line == -1);
+    UW_ASSERT(*line == -1);
     return 0;
 }

@@ -17,7 +17,7 @@
  */
 #include "internal/pyobj.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +79,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
     unsigned log2_size, log2_index;
     int kind, rc;
 
-    assert((size_t)l->dictkeys_indices <= sizeof hdr);
+    UW_ASSERT((size_t)l->dictkeys_indices <= sizeof hdr);
     rc = uw_read(c->r, keys_addr, hdr, (size_t)l->dictkeys_indices);
     if (rc != 0)
         return rc;
@@ -383,7 +383,7 @@ int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
     uint8_t obj[64];
     int rc;
 
-    assert((size_t)c->l->long_digits + 8 <= sizeof obj);
+    UW_ASSERT((size_t)c->l->long_digits + 8 <= sizeof obj);
     rc = uw_read(c->r, addr, obj, (size_t)c->l->long_digits + 8);
     if (rc != 0)
         return rc;

@@ -3,7 +3,7 @@
  */
 #include "internal/pystr.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <string.h>
 
 #include "tornstack/error.h"
@@ -108,7 +108,7 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
 
     if (r == NULL || l == NULL || out == NULL || cap < UW_PYSTR_MAX_UTF8)
         return UW_ERR_INVALID_ARG;
-    assert((size_t)l->unicode_ascii_data <= sizeof hdr);
+    UW_ASSERT((size_t)l->unicode_ascii_data <= sizeof hdr);
     out[0] = '\0';
     if (truncated != NULL)
         *truncated = 0;

@@ -12,7 +12,7 @@
 #define _GNU_SOURCE
 #include "tornstack/reader_proc.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -54,7 +54,7 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     struct iovec remote = {(void *)(uintptr_t)addr, len};
     ssize_t got;
 
-    assert(p != NULL);
+    UW_ASSERT(p != NULL);
     got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
     if (got < 0)
         return uw_proc_errno(errno);
@@ -69,7 +69,7 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
     struct iovec remote[UW_PROC_IOV_BATCH];
     size_t i = 0;
 
-    assert(p != NULL && calls != NULL);
+    UW_ASSERT(p != NULL && calls != NULL);
     while (i < n) {
         size_t k = 0, j;
         ssize_t got;
@@ -155,7 +155,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
     size_t span_off[UW_PROC_IOV_BATCH + 1];
     ssize_t got;
 
-    assert(p != NULL && calls != NULL);
+    UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
     if (n < UW_PROC_COALESCE_MIN)
         return uw_proc_readv_plain(p, iov, n, calls);

@@ -18,7 +18,7 @@
  */
 #include "tornstack/tasks.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +189,7 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
         uw_tasks_free(t);
         return UW_ERR_NOMEM;
     }
-    assert((size_t)t->l->gen_iframe + (size_t)t->l->frame_size <= UW_CORO_WINDOW);
+    UW_ASSERT((size_t)t->l->gen_iframe + (size_t)t->l->frame_size <= UW_CORO_WINDOW);
     *out = t;
     return 0;
 }
@@ -1122,7 +1122,7 @@ static void uw_validate(uw_tasks *t)
         a[n + i] = (uw_iov){a[i].addr, (uint8_t *)a[i].dst + room, a[i].len, 0};
     for (k = 0; k < ne; k++)
         a[2 * n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
-    assert(2 * ne + 2 * n <= 2 * UW_LIMIT_TASKS);
+    UW_ASSERT(2 * ne + 2 * n <= 2 * UW_LIMIT_TASKS);
     for (attempt = 0;; attempt++) {
         (void)uw_readv(t->r, t->iov, 2 * ne + 2 * n);
         stepped = 0;

@@ -21,7 +21,7 @@
  */
 #include "tornstack/unwind.h"
 
-#include <assert.h>
+#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -504,7 +504,7 @@ static int uw_rec_frame(uw_unwinder *u, const uw_frame_rec *rec, uw_frame *f)
     int64_t index;
     int line = -1;
 
-    assert(e != NULL); /* uw_resolve validated it */
+    UW_ASSERT(e != NULL); /* uw_resolve validated it */
     if (e == NULL)
         return UW_ERR_BAD_CODE;
     base = rec->code + (uint64_t)l->code_adaptive;
@@ -766,8 +766,8 @@ static void uw_walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, const u
     size_t nr = 0, k, i_re = SIZE_MAX, k_split = SIZE_MAX;
     int read_ok, top_same, bottom_same;
 
-    assert(th->truncated == 0 && first != 0);
-    assert(th->first_frame + th->n_frames == s->n_frames);
+    UW_ASSERT(th->truncated == 0 && first != 0);
+    UW_ASSERT(th->first_frame + th->n_frames == s->n_frames);
     if (th->split >= 0) {
         uint64_t split_addr = s->frames[th->first_frame + (size_t)th->split].addr;
         for (k = u->n_visited; k-- > 0;)
@@ -806,7 +806,7 @@ static void uw_walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, const u
     }
     if (ep != NULL)
         rv[nr++] = (uw_iov){ep->counter, &e1, 8, 0};
-    assert(nr <= sizeof u->recheck_iov / sizeof u->recheck_iov[0]);
+    UW_ASSERT(nr <= sizeof u->recheck_iov / sizeof u->recheck_iov[0]);
     read_ok = uw_readv(u->r, rv, nr) == 0;
     top_same = read_ok && now == first &&
                (l->tstate_cframe == UW_ABSENT || cf == uw_u64(u->tstate + l->tstate_cframe));
@@ -933,7 +933,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         iov[niov++] = (uw_iov){pf->codes[i], u->code_buf + i * cs, cs, 0};
     }
     u->pf_n_codes = pf->n_codes;
-    assert(niov <= sizeof u->walk_iov / sizeof u->walk_iov[0]);
+    UW_ASSERT(niov <= sizeof u->walk_iov / sizeof u->walk_iov[0]);
 
     rc = uw_readv(u->r, iov, niov);
     if (rc == UW_ERR_NO_PROCESS)
