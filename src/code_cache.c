@@ -79,6 +79,14 @@ void uw_code_cache_free(uw_code_cache *c)
     c->slots = NULL;
 }
 
+void uw_code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify)
+{
+    if (c == NULL || c->classify == classify)
+        return;
+    uw_code_cache_clear(c);
+    c->classify = classify;
+}
+
 void uw_code_cache_begin(uw_code_cache *c)
 {
     UW_ASSERT(c != NULL && c->slots != NULL);
@@ -151,18 +159,6 @@ static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t add
     return 0;
 }
 
-/* The frame that splits the event loop from what it runs: qualname
- * Handle._run in asyncio's events.py (a recognised code object, not a
- * bytecode offset, so every instruction of it matches). */
-static int uw_code_is_handle_run(const char *qualname, const char *filename)
-{
-    static const char suffix[] = "/asyncio/events.py";
-    size_t n = strlen(filename);
-
-    return strcmp(qualname, "Handle._run") == 0 && n >= sizeof suffix - 1 &&
-           strcmp(filename + n - (sizeof suffix - 1), suffix) == 0;
-}
-
 /* Put e in the table (replacing the entry for the same address) or, when
  * the table is full, on the overflow list. */
 static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
@@ -225,8 +221,8 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     }
     if (rc == 0)
         rc = uw_code_read_linetable(r, l, id->linetable, &e->linetable, &e->linetable_len);
-    if (rc == 0 && uw_code_is_handle_run(e->qualname, e->filename))
-        e->flags |= UW_CODE_HANDLE_RUN;
+    if (rc == 0 && c->classify != NULL)
+        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
     /* The entry frame's code: normally hidden by its owner byte, but a
      * half-initialised entry frame can show a stale owner. */
     if (rc == 0 && strcmp(e->qualname, "<interpreter trampoline>") == 0 &&

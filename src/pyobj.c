@@ -41,7 +41,7 @@ int uw_obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
 
 int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
 {
-    uint8_t hdr[128], data[256];
+    uint8_t hdr[UW_PYOBJ_STR_HEAD], data[256];
     uw_pystr_header h;
     size_t n = strlen(s);
     int rc;
@@ -69,7 +69,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
                         uint64_t *entry_value)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     uint8_t *entries = NULL, *heads = NULL;
     uw_iov *iov = NULL;
     size_t *cand = NULL;
@@ -79,7 +79,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
     unsigned log2_size, log2_index;
     int kind, rc;
 
-    UW_ASSERT((size_t)l->dictkeys_indices <= sizeof hdr);
+    UW_ASSERT((size_t)l->dictkeys_indices <= sizeof hdr); /* checked at attach */
     rc = uw_read(c->r, keys_addr, hdr, (size_t)l->dictkeys_indices);
     if (rc != 0)
         return rc;
@@ -169,7 +169,7 @@ static int uw_values_get(const uw_pyctx *c, uint64_t values, size_t i, uint64_t 
 int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     uint64_t keys, values, v = 0;
     size_t index = 0;
     int rc;
@@ -281,7 +281,7 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
 int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64], *table;
+    uint8_t hdr[UW_PYOBJ_HEAD], *table;
     int64_t mask;
     uint64_t tab;
     size_t slots, i, k = 0;
@@ -310,7 +310,7 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
             if (key == 0 || key == c->types->set_dummy)
                 continue;
             if (k == cap) {
-                rc = UW_ERR_LIMIT_TASKS; /* more keys than the caller takes */
+                rc = UW_ERR_CAPACITY; /* more keys than the caller takes */
                 break;
             }
             keys[k++] = key;
@@ -324,7 +324,7 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
 int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     int64_t size;
     int rc;
 
@@ -338,7 +338,7 @@ int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t
     if (size < 0)
         return UW_ERR_BAD_OBJECT;
     if ((uint64_t)size > cap)
-        return UW_ERR_LIMIT_GATHER;
+        return UW_ERR_CAPACITY;
     rc = uw_read(c->r, uw_po_u64(hdr + l->list_items), items, (size_t)size * 8);
     if (rc == 0)
         *n = (size_t)size;
@@ -380,10 +380,10 @@ int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v
 
 int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
 {
-    uint8_t obj[64];
+    uint8_t obj[UW_PYOBJ_HEAD];
     int rc;
 
-    UW_ASSERT((size_t)c->l->long_digits + 8 <= sizeof obj);
+    UW_ASSERT((size_t)c->l->long_digits + 8 <= sizeof obj); /* checked at attach */
     rc = uw_read(c->r, addr, obj, (size_t)c->l->long_digits + 8);
     if (rc != 0)
         return rc;

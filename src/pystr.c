@@ -3,9 +3,9 @@
  */
 #include "internal/pystr.h"
 
-#include "internal/uw_assert.h"
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
@@ -100,7 +100,7 @@ int uw_pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, ch
 int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, size_t cap,
                   int *truncated)
 {
-    uint8_t hdr[128];
+    uint8_t hdr[UW_PYSTR_HEAD];
     uint8_t data[4 * UW_LIMIT_STRING_CHARS];
     uw_pystr_header h;
     size_t n;
@@ -108,7 +108,7 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
 
     if (r == NULL || l == NULL || out == NULL || cap < UW_PYSTR_MAX_UTF8)
         return UW_ERR_INVALID_ARG;
-    UW_ASSERT((size_t)l->unicode_ascii_data <= sizeof hdr);
+    UW_ASSERT((size_t)l->unicode_ascii_data <= sizeof hdr); /* checked at attach */
     out[0] = '\0';
     if (truncated != NULL)
         *truncated = 0;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "internal/asyncio_layout.h"
+#include "internal/unwinder.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "internal/pyobj.h"
@@ -68,6 +69,13 @@ typedef struct uw_link {
  * callback (or none) meanwhile: at most one Task's chain moved, within one
  * step, and two copies read one after the other catch that. */
 #define UW_TASK_EPOCHS 64
+/* The loop epoch of a thread: its loop and the loop's ready deque's
+ * mutation count (the bracket of the thread's walk). */
+#define UW_EPOCH_THREADS 64
+typedef struct uw_epoch_ent {
+    uint64_t tstate, loop, counter;
+} uw_epoch_ent;
+
 typedef struct uw_task_epoch {
     size_t thread;
     uint64_t counter, a, b;
@@ -129,7 +137,103 @@ struct uw_tasks {
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
+    uw_epoch_ent epoch[UW_EPOCH_THREADS]; /* loop epochs, by thread state */
+    size_t epoch_next; /* next entry to replace when the table is full */
 };
+
+#define UW_CODE_HANDLE_RUN 0x100u
+
+static int uw_epoch_set(uw_tasks *t, uint64_t tstate, uint64_t loop, uint64_t counter)
+{
+    size_t i, free_i = SIZE_MAX;
+
+    if (tstate == 0)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+        if (t->epoch[i].tstate == tstate) {
+            free_i = i;
+            break;
+        }
+        if (t->epoch[i].tstate == 0 && free_i == SIZE_MAX)
+            free_i = i;
+    }
+    if (counter == 0) {
+        if (free_i != SIZE_MAX && t->epoch[free_i].tstate == tstate)
+            memset(&t->epoch[free_i], 0, sizeof t->epoch[free_i]);
+        return 0;
+    }
+    if (free_i == SIZE_MAX) {
+        free_i = t->epoch_next;
+        t->epoch_next = (t->epoch_next + 1) % UW_EPOCH_THREADS;
+    }
+    t->epoch[free_i].tstate = tstate;
+    t->epoch[free_i].loop = loop;
+    t->epoch[free_i].counter = counter;
+    return 0;
+}
+
+static uint64_t uw_epoch_loop(const uw_tasks *t, uint64_t tstate)
+{
+    size_t i;
+
+    if (tstate == 0)
+        return 0;
+    for (i = 0; i < UW_EPOCH_THREADS; i++)
+        if (t->epoch[i].tstate == tstate)
+            return t->epoch[i].loop;
+    return 0;
+}
+
+static int uw_epoch_get(const uw_tasks *t, uint64_t tstate, uint64_t *loop, uint64_t *counter)
+{
+    size_t i;
+
+    for (i = 0; tstate != 0 && i < UW_EPOCH_THREADS; i++) {
+        if (t->epoch[i].tstate == tstate) {
+            *loop = t->epoch[i].loop;
+            *counter = t->epoch[i].counter;
+            return 0;
+        }
+    }
+    return UW_ERR_NOT_FOUND;
+}
+
+static uint64_t uw_hook_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
+{
+    const uw_tasks *t = ctx;
+    uint64_t counter = 0;
+    size_t i;
+
+    *tag = 0;
+    for (i = 0; i < UW_EPOCH_THREADS; i++)
+        if (t->epoch[i].tstate == tstate) {
+            *tag = t->epoch[i].loop;
+            counter = t->epoch[i].counter;
+        }
+    return counter;
+}
+
+static int64_t uw_hook_stable_from(void *ctx, const uw_frame *f, size_t n)
+{
+    size_t i;
+
+    (void)ctx;
+    for (i = n; i-- > 0;)
+        if (f[i].code->flags & UW_CODE_HANDLE_RUN)
+            return (int64_t)i;
+    return -1;
+}
+
+static uint32_t uw_classify(const char *qualname, const char *filename)
+{
+    static const char suffix[] = "/asyncio/events.py";
+    size_t n = strlen(filename);
+
+    return strcmp(qualname, "Handle._run") == 0 && n >= sizeof suffix - 1 &&
+                   strcmp(filename + n - (sizeof suffix - 1), suffix) == 0
+               ? UW_CODE_HANDLE_RUN
+               : 0;
+}
 
 static uint64_t uw_t64(const uint8_t *p)
 {
@@ -154,14 +258,14 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     if (u == NULL || out == NULL)
         return UW_ERR_INVALID_ARG;
     *out = NULL;
-    tg = uw_unwinder_target(u);
+    tg = uw__unwinder_target(u);
     if (uw_asyncio_layout_for_minor(tg->layout->py_minor) == NULL)
         return UW_ERR_UNSUPPORTED_VERSION;
     t = calloc(1, sizeof *t);
     if (t == NULL)
         return UW_ERR_NOMEM;
     t->u = u;
-    t->r = uw_unwinder_reader(u);
+    t->r = uw__unwinder_reader(u);
     t->t = tg;
     t->l = tg->layout;
     t->al = uw_asyncio_layout_for_minor(tg->layout->py_minor);
@@ -189,6 +293,11 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
         uw_tasks_free(t);
         return UW_ERR_NOMEM;
     }
+    {
+        uw__walk_hooks h = {t, uw_hook_bracket, uw_hook_stable_from};
+        uw__unwinder_set_hooks(u, &h);
+        uw_code_cache_set_classifier(uw_unwinder_cache(u), uw_classify);
+    }
     UW_ASSERT((size_t)t->l->gen_iframe + (size_t)t->l->frame_size <= UW_CORO_WINDOW);
     *out = t;
     return 0;
@@ -198,6 +307,7 @@ void uw_tasks_free(uw_tasks *t)
 {
     if (t == NULL)
         return;
+    uw__unwinder_set_hooks(t->u, NULL);
     free(t->links);
     free(t->hook);
     free(t->keys);
@@ -431,7 +541,7 @@ static int uw_epochs(uw_tasks *t, uw_sample *s)
 
     for (i = 0; i < s->n_threads; i++) {
         uw_thread_sample *th = &s->threads[i];
-        uint64_t have = uw_unwinder_epoch_loop(t->u, th->tstate), ready = 0, type = 0;
+        uint64_t have = uw_epoch_loop(t, th->tstate), ready = 0, type = 0;
         char name[32];
 
         if (th->epoch_loop != 0 && th->epoch_loop != th->running_loop && th->truncated == 0)
@@ -443,11 +553,11 @@ static int uw_epochs(uw_tasks *t, uw_sample *s)
             uw_obj_type(&t->pc, ready, &type) == 0 &&
             uw_type_name(&t->pc, type, name, sizeof name) == 0 &&
             strcmp(name, "collections.deque") == 0 &&
-            uw_unwinder_set_epoch(t->u, th->tstate, th->running_loop,
+            uw_epoch_set(t, th->tstate, th->running_loop,
                                   ready + (uint64_t)t->al->deque_state) == 0)
             fresh++;
         else
-            (void)uw_unwinder_set_epoch(t->u, th->tstate, 0, 0);
+            (void)uw_epoch_set(t, th->tstate, 0, 0);
     }
     return fresh;
 }
@@ -1005,7 +1115,7 @@ static void uw_second_round(uw_tasks *t, uw_sample *s)
         const uw_thread_sample *th2;
         if (!th->pending)
             continue;
-        if (uw_unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) != 0)
+        if (uw__unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) != 0)
             continue;
         th2 = &t->again.threads[t->again.n_threads - 1];
         if (th2->truncated != 0 && th2->truncated != UW_ERR_DEPTH)
@@ -1036,7 +1146,7 @@ static void uw_second_round(uw_tasks *t, uw_sample *s)
     if (!any)
         return;
     uw_read_chains(t);
-    (void)uw_frames_from_copies(t->u, t->cf_addr + first_cf,
+    (void)uw__frames_from_copies(t->u, t->cf_addr + first_cf,
                                 t->cf_bytes + first_cf * (size_t)l->frame_size,
                                 t->n_cf - first_cf, t->cf_frame + first_cf,
                                 t->cf_status + first_cf);
@@ -1224,7 +1334,7 @@ static int uw_task_frames(uw_tasks *t, uw_sample *s, uw_task_work *w, uw_task_sa
             uw_thread_sample tmp;
             memset(&tmp, 0, sizeof tmp);
             tmp.first_frame = s->n_frames;
-            rc = uw_unwind_chain(t->u, t->cf_addr[c], 0, s, &tmp);
+            rc = uw__unwind_chain(t->u, t->cf_addr[c], 0, s, &tmp);
             if (rc != 0)
                 return rc;
             ts->n_frames += tmp.n_frames;
@@ -1329,7 +1439,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     for (i = 0; i < s->n_threads && t->n_ep < UW_TASK_EPOCHS; i++) {
         uint64_t loop = 0, counter = 0;
         if (s->threads[i].running_loop != 0 &&
-            uw_unwinder_epoch(t->u, s->threads[i].tstate, &loop, &counter) == 0 &&
+            uw_epoch_get(t, s->threads[i].tstate, &loop, &counter) == 0 &&
             loop == s->threads[i].running_loop) {
             memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
             t->ep[t->n_ep].thread = i;
@@ -1385,7 +1495,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     }
     t->n_cf = 0;
     uw_read_chains(t);
-    rc = uw_frames_from_copies(t->u, t->cf_addr, t->cf_bytes, t->n_cf, t->cf_frame, t->cf_status);
+    rc = uw__frames_from_copies(t->u, t->cf_addr, t->cf_bytes, t->n_cf, t->cf_frame, t->cf_status);
     if (rc != 0)
         return rc;
     t->second_round = 0;

@@ -24,18 +24,27 @@
 #include "tornstack/reader.h"
 #include "tornstack/sample.h"
 
+/* Classifies a code object when it is loaded, by its names: returns flags
+ * from UW_CODE_CLASSES to set on the entry (the Task walk marks asyncio's
+ * Handle._run this way; the cache itself knows no Python library). */
+typedef uint32_t (*uw_code_classifier)(const char *qualname, const char *filename);
+
 typedef struct uw_code_cache {
     uw_code_info **slots; /* open addressing, 2 * UW_CODE_CACHE_SLOTS */
     size_t count;
     uw_code_info *overflow;
     uint32_t stamp;
     uint64_t hits, misses, reloads; /* for benchmarks */
+    uw_code_classifier classify;    /* NULL: none */
 } uw_code_cache;
 
 int uw_code_cache_init(uw_code_cache *c);
 void uw_code_cache_free(uw_code_cache *c);
 /* Drop every entry (a cold cache for benchmarks). */
 void uw_code_cache_clear(uw_code_cache *c);
+/* Set the classifier (NULL: none).  Entries loaded before are dropped, so
+ * that every entry is classified by the classifier in place. */
+void uw_code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify);
 /* Start a sample: new stamp; empty the table if it is too full. */
 void uw_code_cache_begin(uw_code_cache *c);
 

@@ -18,6 +18,13 @@
 #include "tornstack/reader.h"
 #include "tornstack/target.h"
 
+/* Bytes of an object's fixed part read into a local buffer: dicts, dict
+ * keys, sets, lists and ints (UW_PYOBJ_HEAD), and the str keys compared
+ * by uw_str_equals (UW_PYOBJ_STR_HEAD).  The layout check at attach
+ * (layout_check.c) proves every offset read from them fits. */
+#define UW_PYOBJ_HEAD 64
+#define UW_PYOBJ_STR_HEAD 128
+
 typedef struct uw_pyctx {
     uw_reader *r;
     const uw_layout *l;
@@ -42,11 +49,12 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
 
 /* Keys of the set at set_addr (dummy slots skipped), at most cap of them,
  * in table order.  UW_ERR_LIMIT_SET when the table is over its bound,
- * UW_ERR_LIMIT_TASKS when it holds more than cap keys (the first cap are
+ * UW_ERR_CAPACITY when it holds more than cap keys (the first cap are
  * returned). */
 int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n);
 
-/* Items of the list at list_addr, at most cap. UW_ERR_LIMIT_GATHER beyond. */
+/* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY (and none
+ * returned) when it holds more. */
 int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap,
                   size_t *n);
 

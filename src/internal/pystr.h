@@ -17,6 +17,10 @@
 #include "internal/layout.h"
 #include "tornstack/reader.h"
 
+/* Bytes of a str's header read into a local buffer by uw_pystr_read (the
+ * layout check at attach proves the header fits). */
+#define UW_PYSTR_HEAD 128
+
 /* Worst case UTF-8 bytes for UW_LIMIT_STRING_CHARS code points plus NUL. */
 #define UW_PYSTR_MAX_UTF8 (4 * 1024 + 1)
 

@@ -25,8 +25,8 @@ typedef struct uw_code_ident {
 } uw_code_ident;
 
 #define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
-#define UW_CODE_HANDLE_RUN 2u     /* asyncio's Handle._run (events.py) */
 #define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
+#define UW_CODE_CLASSES 0xff00u   /* set by the Task walk's classifier (e.g. Handle._run) */
 
 /* A code object as read from the target: its address, identity, names and
  * location table.  Owned by the unwinder's code cache (the fields after
