@@ -18,6 +18,7 @@
 #include "tornstack/limits.h"
 #include "tornstack/compose.h"
 #include "tornstack/tasks.h"
+#include "tasks/tasks_int.h"
 
 static const int lines[4] = {10, 11, 12, 13};
 
@@ -422,6 +423,28 @@ static size_t warm_sample_reads(void)
     return n;
 }
 
+/* The loop-epoch table: set, found, forgotten; when full, entries are
+ * replaced in turn rather than refused. */
+static void test_epoch_table(void **state)
+{
+    uw__epochs e;
+    uint64_t ts, loop = 0, counter = 0;
+
+    (void)state;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(uw__epoch_set(&e, 0, 1, 2), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw__epoch_set(&e, 0x1000, 0x2000, 0x3000), 0);
+    assert_int_equal(uw__epoch_get(&e, 0x1000, &loop, &counter), 0);
+    assert_int_equal(loop, 0x2000);
+    assert_int_equal(counter, 0x3000);
+    assert_int_equal(uw__epoch_set(&e, 0x1000, 0, 0), 0); /* forget */
+    assert_int_equal(uw__epoch_get(&e, 0x1000, &loop, &counter), UW_ERR_NOT_FOUND);
+    for (ts = 1; ts <= 100; ts++)
+        assert_int_equal(uw__epoch_set(&e, ts << 12, ts << 20, ts << 24), 0);
+    assert_int_equal(uw__epoch_loop(&e, 100ull << 12), 100ull << 20);
+    assert_int_equal(uw__epoch_loop(&e, 1ull << 12), 0); /* replaced */
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -431,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_link_cycle),
         cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),
+        cmocka_unit_test(test_epoch_table),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

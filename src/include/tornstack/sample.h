@@ -60,7 +60,8 @@ typedef struct uw_thread_sample {
     uint64_t interp;       /* interpreter address */
     uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
     uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
-    int64_t split;         /* index of the outermost Handle._run frame, -1 */
+    int64_t split;         /* the stable frame the Task walk named: its outermost
+                            * Handle._run, -1 (or no Task walk) */
     int64_t pure_start;    /* first frame of the pure Python stack (Task walk) */
     uint64_t thread_id;
     uint64_t native_id;
@@ -69,7 +70,6 @@ typedef struct uw_thread_sample {
     size_t n_frames;    /* innermost first */
     int truncated;      /* 0, or the code that cut the walk short */
     uint32_t retries;   /* walks retried after a torn read */
-    int pending;        /* Task walk: a running Task to look for again */
     uint64_t epoch_loop; /* loop whose epoch bracketed the walk, 0 if none */
     int top_dropped;     /* frames above the split changed during the walk and
                           * were dropped; the pure Python stack is kept */
