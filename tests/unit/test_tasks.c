@@ -445,6 +445,40 @@ static void test_epoch_table(void **state)
     assert_int_equal(uw__epoch_loop(&e, 1ull << 12), 0); /* replaced */
 }
 
+/* The Task walk refuses, with an error, a layout whose objects would not
+ * fit the buffers it reads them into: dict keys past UW_PYOBJ_HEAD, a
+ * coroutine's frame past UW_CORO_WINDOW, a str header past its window. */
+static void test_layout_windows(void **state)
+{
+    const uw_layout *orig = uw_layout_for_minor(13);
+    uw_layout l = *orig;
+    fake_proc fp;
+    uw_target tg;
+    uw_unwinder *u = NULL;
+    uw_tasks *t = NULL;
+
+    (void)state;
+    fp_init(&fp, 13);
+    tg = fp.target;
+    tg.layout = &l;
+    assert_int_equal(uw_unwinder_new(&fp.reader, &tg, &u), 0);
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_free(t);
+    l.dictkeys_indices = UW_PYOBJ_HEAD + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    l.gen_iframe = UW_CORO_WINDOW - l.frame_size + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    l.unicode_ascii_data = UW_NAME_WINDOW + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -455,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),
         cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_layout_windows),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

@@ -15,6 +15,7 @@
 #include "fake_proc.h"
 #include "internal/code_cache.h"
 #include "internal/unwinder.h"
+#include "unwind/unwind_int.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/unwind.h"
@@ -573,6 +574,47 @@ static void test_max_depth(void **state)
     walk_end(&w);
 }
 
+/* The layout is checked at attach against the buffers the thread walk
+ * reads into: a table whose frame, thread state or a thread-state field
+ * would not fit is refused with an error, before anything is read. */
+static void test_layout_buffers(void **state)
+{
+    int minor;
+
+    (void)state;
+    for (minor = 11; minor <= 13; minor++) {
+        const uw_layout *orig = uw_layout_for_minor(minor);
+        uw_layout l = *orig;
+        fake_proc fp;
+        uw_target t;
+        uw_unwinder *u = NULL;
+
+        fp_init(&fp, minor);
+        t = fp.target;
+        t.layout = &l;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), 0);
+        uw_unwinder_free(u);
+        /* a frame one word past UW_FRAME_BUF */
+        l.frame_size = UW_FRAME_BUF + 8;
+        l.frame_localsplus = UW_FRAME_BUF;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        /* a thread state past UW_TSTATE_BUF, at the limit, and one field
+         * past the bytes copied */
+        l = *orig;
+        l.tstate_size = UW_TSTATE_BUF + 1;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        if (l.tstate_asyncio_running_loop == UW_ABSENT) {
+            l.tstate_size = UW_TSTATE_BUF;
+            assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), 0);
+            uw_unwinder_free(u);
+        }
+        l = *orig;
+        l.tstate_dict = UW_TSTATE_BUF - 4;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        fp_free(&fp);
+    }
+}
+
 /* The process vanishing (runtime unmapped) is an error of the sample. */
 static void test_runtime_unreadable(void **state)
 {
@@ -628,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_runtime_unreadable),
         cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_layout_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
