@@ -262,7 +262,7 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     /* The running loop: an instance whose dict (at the type's
      * tp_dictoffset) holds `_ready`, its ready deque, whose mutation count
-     * the mutator bumps as asyncio does (uw_unwinder_set_epoch). */
+     * the mutator bumps as asyncio does (src/tasks/epoch.c). */
     {
         uint64_t loop_type = mm_fab_type(im, "_UnixSelectorEventLoop", 0);
         uint64_t deque_type = mm_fab_type(im, "collections.deque", 0);

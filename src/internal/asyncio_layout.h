@@ -31,7 +31,7 @@ typedef struct uw_asyncio_layout {
     /* dequeobject.state (Modules/_collectionsmodule.c): a mutation count,
      * +1 on every append and pop; same in 3.11-3.13.  The loop's ready
      * deque (attribute loop_ready) pops every callback before running it,
-     * so its count is the loop's epoch (uw_unwinder_set_epoch). */
+     * so its count is the loop's epoch (src/tasks/epoch.c). */
     int32_t deque_state;
     const char *loop_ready;
     /* Names in asyncio.tasks' globals */
