@@ -5,10 +5,10 @@
  */
 #include "fabricate.h"
 
-#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)

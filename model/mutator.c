@@ -10,11 +10,11 @@
  */
 #include "mutator.h"
 
-#include "internal/uw_assert.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 enum { EV_NONE = 0, EV_LINK, EV_UNLINK, EV_NEW, EV_DONE, EV_LINE, EV_EXEC };

@@ -4,10 +4,10 @@
  */
 #include "schedule.h"
 
-#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 const char *mm_model_name(int model)

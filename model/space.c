@@ -4,11 +4,11 @@
  */
 #include "space.h"
 
-#include "internal/uw_assert.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 #define MM_CLASSES 512 /* 16-byte classes up to 8 KiB; larger: own pages */

@@ -9,14 +9,14 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "internal/code_cache.h"
 
-#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
-#include "tornstack/error.h"
-#include "tornstack/limits.h"
 #include "internal/linetable.h"
 #include "internal/pystr.h"
+#include "internal/uw_assert.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
 
 #define UW_CODE_TABLE (2 * UW_CODE_CACHE_SLOTS)
 

@@ -14,14 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal/load.h"
 #include "tornstack/error.h"
-
-static uint64_t uw_dbg_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
                            const uint8_t *blk, size_t len, char *why, size_t whylen)
@@ -50,7 +44,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
         snprintf(why, whylen, "no \"xdebugpy\" cookie at the start of _PyRuntime");
         return UW_ERR_DEBUG_OFFSETS;
     }
-    version = uw_dbg_u64(blk + 8);
+    version = uw__u64(blk + 8);
     if ((version >> 24) != 3 || ((version >> 16) & 0xff) != (uint64_t)layout->py_minor) {
         snprintf(why, whylen, "debug offsets say version 0x%llx, table is 3.%d",
                  (unsigned long long)version, layout->py_minor);
@@ -61,7 +55,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
                  (unsigned long long)version, (unsigned long long)py_version);
         return UW_ERR_DEBUG_OFFSETS;
     }
-    ft = uw_dbg_u64(blk + 16);
+    ft = uw__u64(blk + 16);
     if (ft != 0) {
         snprintf(why, whylen, "free-threaded build (free_threaded=%llu) is not supported",
                  (unsigned long long)ft);
@@ -74,7 +68,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
             snprintf(why, whylen, "field %s lies outside the block", f->name);
             return UW_ERR_DEBUG_OFFSETS;
         }
-        got = uw_dbg_u64(blk + f->at);
+        got = uw__u64(blk + f->at);
         if (got != f->expect) {
             snprintf(why, whylen, "%s is %llu in the target, %llu in the table", f->name,
                      (unsigned long long)got, (unsigned long long)f->expect);

@@ -10,10 +10,10 @@
  */
 #include "internal/elf.h"
 
-#include "internal/uw_assert.h"
 #include <elf.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 /* Is [off, off + n*size) inside the buffer, without overflow? */

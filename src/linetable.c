@@ -9,9 +9,9 @@
  */
 #include "internal/linetable.h"
 
-#include "internal/uw_assert.h"
 #include <limits.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 

@@ -17,20 +17,14 @@
  */
 #include "internal/pyobj.h"
 
-#include "internal/uw_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/load.h"
+#include "internal/pystr.h"
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "internal/pystr.h"
-
-static uint64_t uw_po_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 int uw_obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
 {
@@ -51,7 +45,7 @@ int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
     rc = uw_read(c->r, addr, hdr, (size_t)c->l->unicode_ascii_data);
     if (rc != 0)
         return rc;
-    if (c->types->str != 0 && uw_po_u64(hdr + c->l->object_type) != c->types->str)
+    if (c->types->str != 0 && uw__u64(hdr + c->l->object_type) != c->types->str)
         return 0;
     if (uw_pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
         return 0;
@@ -119,7 +113,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
         goto out;
     /* Pass 1: the ASCII header of every key, in one vectored read. */
     for (i = 0; i < n; i++) {
-        uint64_t key = uw_po_u64(entries + i * esize + koff);
+        uint64_t key = uw__u64(entries + i * esize + koff);
         iov[i] = (uw_iov){key, heads + i * (size_t)l->unicode_ascii_data,
                           key ? (size_t)l->unicode_ascii_data : 0, 0};
     }
@@ -129,7 +123,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
         const uint8_t *kh = heads + i * (size_t)l->unicode_ascii_data;
         if (iov[i].len == 0 || iov[i].status != 0)
             continue;
-        if (c->types->str != 0 && uw_po_u64(kh + l->object_type) != c->types->str)
+        if (c->types->str != 0 && uw__u64(kh + l->object_type) != c->types->str)
             continue;
         if (uw_pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
             continue;
@@ -139,7 +133,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
     /* Pass 2: the characters of the keys of the right length. */
     rc = UW_ERR_NOT_FOUND;
     for (i = 0; i < nc; i++) {
-        uint64_t key = uw_po_u64(entries + cand[i] * esize + koff);
+        uint64_t key = uw__u64(entries + cand[i] * esize + koff);
         char buf[256];
         if (want > sizeof buf)
             break;
@@ -147,7 +141,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
             continue;
         if (memcmp(buf, name, want) == 0) {
             *index = cand[i];
-            *entry_value = uw_po_u64(entries + cand[i] * esize + voff);
+            *entry_value = uw__u64(entries + cand[i] * esize + voff);
             rc = 0;
             break;
         }
@@ -179,10 +173,10 @@ int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint
     rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
     if (rc != 0)
         return rc;
-    if (c->types->dict != 0 && uw_po_u64(hdr + l->object_type) != c->types->dict)
+    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
         return UW_ERR_BAD_OBJECT;
-    keys = uw_po_u64(hdr + l->dict_keys);
-    values = uw_po_u64(hdr + l->dict_values);
+    keys = uw__u64(hdr + l->dict_keys);
+    values = uw__u64(hdr + l->dict_values);
     rc = uw_keys_find(c, keys, key, &index, &v);
     if (rc != 0)
         return rc;
@@ -291,10 +285,10 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     rc = uw_read(c->r, set_addr, hdr, (size_t)l->set_table + 8);
     if (rc != 0)
         return rc;
-    if (c->types->set != 0 && uw_po_u64(hdr + l->object_type) != c->types->set)
+    if (c->types->set != 0 && uw__u64(hdr + l->object_type) != c->types->set)
         return UW_ERR_BAD_OBJECT;
     memcpy(&mask, hdr + l->set_mask, sizeof mask);
-    tab = uw_po_u64(hdr + l->set_table);
+    tab = uw__u64(hdr + l->set_table);
     if (mask < 0 || ((uint64_t)mask & ((uint64_t)mask + 1)) != 0)
         return UW_ERR_BAD_OBJECT; /* mask + 1 is a power of two */
     if ((uint64_t)mask + 1 > UW_LIMIT_SET_SLOTS)
@@ -306,7 +300,7 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     rc = uw_read(c->r, tab, table, slots * (size_t)l->setentry_size);
     if (rc == 0) {
         for (i = 0; i < slots; i++) {
-            uint64_t key = uw_po_u64(table + i * (size_t)l->setentry_size + l->setentry_key);
+            uint64_t key = uw__u64(table + i * (size_t)l->setentry_size + l->setentry_key);
             if (key == 0 || key == c->types->set_dummy)
                 continue;
             if (k == cap) {
@@ -332,14 +326,14 @@ int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t
     rc = uw_read(c->r, list_addr, hdr, (size_t)l->list_items + 8);
     if (rc != 0)
         return rc;
-    if (c->types->list != 0 && uw_po_u64(hdr + l->object_type) != c->types->list)
+    if (c->types->list != 0 && uw__u64(hdr + l->object_type) != c->types->list)
         return UW_ERR_BAD_OBJECT;
     memcpy(&size, hdr + l->list_size, sizeof size);
     if (size < 0)
         return UW_ERR_BAD_OBJECT;
     if ((uint64_t)size > cap)
         return UW_ERR_CAPACITY;
-    rc = uw_read(c->r, uw_po_u64(hdr + l->list_items), items, (size_t)size * 8);
+    rc = uw_read(c->r, uw__u64(hdr + l->list_items), items, (size_t)size * 8);
     if (rc == 0)
         *n = (size_t)size;
     return rc;
@@ -387,7 +381,7 @@ int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
     rc = uw_read(c->r, addr, obj, (size_t)c->l->long_digits + 8);
     if (rc != 0)
         return rc;
-    if (c->types->long_ != 0 && uw_po_u64(obj + c->l->object_type) != c->types->long_)
+    if (c->types->long_ != 0 && uw__u64(obj + c->l->object_type) != c->types->long_)
         return UW_ERR_BAD_OBJECT;
     return uw_long_parse(c->l, obj, sizeof obj, v);
 }

@@ -4,9 +4,9 @@
  */
 #include "tornstack/reader.h"
 
-#include "internal/uw_assert.h"
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx)

@@ -12,7 +12,6 @@
 #define _GNU_SOURCE
 #include "tornstack/reader_proc.h"
 
-#include "internal/uw_assert.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 /* Pieces per process_vm_readv call: the kernel's IOV_MAX (UIO_MAXIOV). */

@@ -25,23 +25,7 @@
 #include <string.h>
 
 #include "internal/layout.h"
-
-/* The 8-byte loader: a little-endian word of target memory at p (x86-64:
- * host order is target order; p need not be aligned). */
-static inline uint64_t uw__u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* A 4-byte signed field at p. */
-static inline int32_t uw__i32(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+#include "internal/load.h"
 
 /* --- frames ------------------------------------------------------------------ */
 
