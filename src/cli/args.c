@@ -172,6 +172,8 @@ static void ts_args_default(ts_args *a)
     uw_task_options_default(&a->opt);
 }
 
+/* Options from argv[2] on, each looked up in the table; --pid is
+ * required. */
 int ts_parse(int argc, char **argv, ts_args *a)
 {
     int i;

@@ -29,6 +29,8 @@ static int ts_verify_path(char *self, size_t cap)
     return 0;
 }
 
+/* Replaces this process with tornstack-verify and the same arguments
+ * (replay: --replay FILE --explain yes first); returns only on failure. */
 int ts_cmd_model(int argc, char **argv, int replay)
 {
     static char opt_replay[] = "--replay", opt_explain[] = "--explain", opt_yes[] = "yes";

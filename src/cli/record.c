@@ -76,6 +76,8 @@ static void ts_record_summary(const ts_record *rec)
                     rec->task_skips[r], rec->skipped[r]);
 }
 
+/* Attach, open the output, sample, print the stacks, then the summary.
+ * Exit 0 when at least one sample was taken. */
 int ts_cmd_record(const ts_args *a)
 {
     ts_session ss;

@@ -270,6 +270,9 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
     }
 }
 
+/* Level by level until no chain is active: one read of the next object
+ * of every chain, then one read of the awaitees found.  Bounds:
+ * UW_LIMIT_AWAIT_CHAIN levels, 3 pieces per Task per level. */
 int uw__read_chains(uw_tasks *t)
 {
     size_t level, i;

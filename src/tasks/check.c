@@ -188,6 +188,9 @@ static int uw_check_reserve(uw_tasks *t)
     return 0;
 }
 
+/* Queue copy A (each Task not skipped yet, rolled back if it does not
+ * fit), mirror it as copy B, bracket both with the epochs, read, then
+ * judge each Task on its pieces in the same order. */
 int uw__check(uw_tasks *t)
 {
     const size_t ne = t->n_ep;

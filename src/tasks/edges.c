@@ -119,6 +119,9 @@ static void uw_table_links(const uw_tasks *t, uw_sample *s, const uw_link *tab, 
     }
 }
 
+/* The waiters' types in one read; each Task's awaiting edges; each
+ * Task's first awaiter; the strong and creation links of both tables;
+ * then each Task's parent. */
 int uw__edges(uw_tasks *t, uw_sample *s)
 {
     size_t i, j, nw;

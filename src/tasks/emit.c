@@ -69,6 +69,8 @@ static int uw_emit_chain(uw_tasks *t, uw_sample *s, const uw_task_work *w, uw_ta
     return 0;
 }
 
+/* Entry i of the sample is work[i]: its state, the code of its root
+ * coroutine, its frames unless skipped, and its skip counted. */
 int uw__emit_tasks(uw_tasks *t, uw_sample *s)
 {
     size_t i;

@@ -21,6 +21,8 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
+/* The thread's own entry, else the first free one, else the next one in
+ * turn; counter 0 frees the thread's entry. */
 int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counter)
 {
     size_t i, free_i = SIZE_MAX;

@@ -78,6 +78,9 @@ static void uw_name_window(uw_tasks *t, uint64_t obj, const uint8_t *o, uw_task_
     }
 }
 
+/* Every Task's name window in one read (UW_NAME_WINDOW bytes each),
+ * then each name decoded from it, or read exactly where the window could
+ * not be read. */
 int uw__read_names(uw_tasks *t, uw_sample *s)
 {
     size_t i;

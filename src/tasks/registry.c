@@ -39,6 +39,9 @@ static void uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
         g->eager = obj;
 }
 
+/* A new interpreter is searched at once (when the cache has room); a
+ * known one only when forced or, if not found, every UW_REGISTRY_RETRY
+ * samples. */
 uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force)
 {
     uw_registry *g = NULL;

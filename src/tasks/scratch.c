@@ -111,6 +111,11 @@ static size_t uw_check_bytes(const uw_layout *l, const uw_asyncio_layout *al)
     return (size_t)UW_LIMIT_TASKS * task + (size_t)UW_TASK_FRAMES_MAX * coro;
 }
 
+/* Each view's element size and capacity, its worst case: UW_LIMIT_TASKS
+ * Tasks (three pieces each in a chain level), UW_TASK_FRAMES_MAX
+ * coroutine frames, the check's two pieces per Task and frame plus the
+ * epochs, UW_LIMIT_GATHER_CHILDREN children, UW_LIMIT_LINK_RECORDS hook
+ * records, a pending mark per possible thread. */
 void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layout *al)
 {
     const size_t tasks = UW_LIMIT_TASKS, frames = UW_TASK_FRAMES_MAX;

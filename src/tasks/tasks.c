@@ -23,6 +23,9 @@ void uw_task_options_default(uw_task_options *o)
     o->skip = 1;
 }
 
+/* Refused for a version without an asyncio table
+ * (UW_ERR_UNSUPPORTED_VERSION) or a layout that does not fit the Task
+ * walk's windows (UW_ERR_BAD_LAYOUT). */
 int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
 {
     const uw__task_windows windows = {UW_CORO_WINDOW, UW_NAME_WINDOW, UW_WEAKREF_WINDOW,

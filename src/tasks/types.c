@@ -14,6 +14,10 @@
 #include "internal/pyobj.h"
 #include "tasks_int.h"
 
+/* The type's tp_name, then its bases' (tp_base), up to
+ * UW_LIMIT_TYPE_BASES: "_asyncio.Task" makes a Task; "_asyncio.Future"
+ * a Future, or a gather future when the type itself is
+ * "_GatheringFuture". */
 int uw__type_kind(uw_tasks *t, uint64_t type)
 {
     char name[64];

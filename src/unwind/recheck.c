@@ -148,6 +148,10 @@ static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
     th->top_dropped = 1;
 }
 
+/* The verdict, as the file's comment says: without a bracket any change
+ * marks the walk incomplete; with one, a moved counter or a change from
+ * the stable frame rootward does, and a change only inward of it drops
+ * those frames.  th->epoch_loop records the bracket's tag. */
 void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t counter, uint64_t tag,
                       uint64_t e0, uw_sample *s, uw_thread_sample *th)
 {

@@ -64,6 +64,11 @@ static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb)
     return 0;
 }
 
+/* Records [0, n): each code object not yet validated in this sample is
+ * checked from its prefetched copy, or queued (once) for one vectored read
+ * of all the others; a failure marks every record of that code object and
+ * the innermost one is returned with its error.  Bound: n <=
+ * UW_LIMIT_FRAMES, one read of at most that many pieces. */
 int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
 {
     const size_t cs = (size_t)u->l->code_size;

@@ -154,6 +154,9 @@ static int uw_walk_interps(uw_unwinder *u, uw_sample *s, uint64_t interp, uw_int
     return 0;
 }
 
+/* A new sample: the code cache's stamp moves on (every entry must be
+ * validated again), the roots are read, then every interpreter's threads
+ * are walked.  The sample's read counts are this walk's. */
 int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
 {
     uint64_t interp = 0, c0, b0;
