@@ -17,7 +17,7 @@ uint64_t fz_verdict(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l = uw__layout_for_minor(13);
     uint64_t version = 0;
     char why[256];
     int rc;
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&version, data, 8);
     data += size >= 8 ? 8 : size;
     size -= size >= 8 ? 8 : size;
-    rc = uw_debug_offsets_check(l, version, data, size, why, sizeof why);
+    rc = uw__debug_offsets_check(l, version, data, size, why, sizeof why);
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
     fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
     return 0;

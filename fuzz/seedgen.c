@@ -74,7 +74,7 @@ static void seeds_linetable(const char *dir)
 
 static void seeds_debug_offsets(const char *dir)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l = uw__layout_for_minor(13);
     uint8_t b[8 + 1024];
     uint64_t v = 0x030d00f0, one = 1;
     size_t i;
@@ -129,7 +129,7 @@ static void seeds_elf(const char *dir)
  * interpreter, one thread whose current frame is a frame of a code object. */
 static void seeds_memory(const char *dir)
 {
-    const uw_layout *l = uw_layout_for_minor(12);
+    const uw_layout *l = uw__layout_for_minor(12);
     static uint8_t b[4096];
     const uint64_t base = 0x10000000ull;
     uint64_t interp = base + 1024, ts = base + 1536, cf = base + 1900, frame = base + 2000,
@@ -193,7 +193,7 @@ static void seeds_dict_set(const char *dir)
     int minor;
 
     for (minor = 11; minor <= 13; minor++) {
-        const uw_layout *l = uw_layout_for_minor(minor);
+        const uw_layout *l = uw__layout_for_minor(minor);
         const uint64_t table = SD_BASE + 512, key = SD_BASE + 800;
         const uint64_t type = SD_BASE + 1024, keys = SD_BASE + 2048, values = SD_BASE + 2560;
         int64_t mask = 7, used = 1, basicsize = 32;

@@ -210,8 +210,8 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     memset(im, 0, sizeof *im);
     im->space = space;
-    im->l = l = uw_layout_for_minor(minor);
-    im->al = uw_asyncio_layout_for_minor(minor);
+    im->l = l = uw__layout_for_minor(minor);
+    im->al = uw__asyncio_layout_for_minor(minor);
     if (l == NULL || im->al == NULL)
         return UW_ERR_UNSUPPORTED_VERSION;
     /* Type objects and singletons live in the image (static data). */

@@ -78,7 +78,7 @@ static const uw_asyncio_layout uw_asyncio_py313 = {
     .running_loop_key = NULL,
 };
 
-const uw_asyncio_layout *uw_asyncio_layout_for_minor(int py_minor)
+const uw_asyncio_layout *uw__asyncio_layout_for_minor(int py_minor)
 {
     switch (py_minor) {
     case 11:

@@ -35,7 +35,7 @@ static void uw_code_info_free(uw_code_info *e)
     free(e);
 }
 
-int uw_code_cache_init(uw_code_cache *c)
+int uw__code_cache_init(uw_code_cache *c)
 {
     if (c == NULL)
         return UW_ERR_INVALID_ARG;
@@ -56,7 +56,7 @@ static void uw_code_cache_drop_overflow(uw_code_cache *c)
     }
 }
 
-void uw_code_cache_clear(uw_code_cache *c)
+void uw__code_cache_clear(uw_code_cache *c)
 {
     size_t i;
 
@@ -70,35 +70,35 @@ void uw_code_cache_clear(uw_code_cache *c)
     uw_code_cache_drop_overflow(c);
 }
 
-void uw_code_cache_free(uw_code_cache *c)
+void uw__code_cache_free(uw_code_cache *c)
 {
     if (c == NULL)
         return;
-    uw_code_cache_clear(c);
+    uw__code_cache_clear(c);
     free(c->slots);
     c->slots = NULL;
 }
 
-void uw_code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify)
+void uw__code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify)
 {
     if (c == NULL || c->classify == classify)
         return;
-    uw_code_cache_clear(c);
+    uw__code_cache_clear(c);
     c->classify = classify;
 }
 
-void uw_code_cache_begin(uw_code_cache *c)
+void uw__code_cache_begin(uw_code_cache *c)
 {
     UW_ASSERT(c != NULL && c->slots != NULL);
     uw_code_cache_drop_overflow(c);
     if (c->count >= UW_CODE_CACHE_SLOTS)
-        uw_code_cache_clear(c);
+        uw__code_cache_clear(c);
     c->stamp++;
     if (c->stamp == 0)
         c->stamp = 1; /* 0 means "never validated" */
 }
 
-uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr)
+uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr)
 {
     size_t i, n;
 
@@ -112,7 +112,7 @@ uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr)
     return NULL;
 }
 
-int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out)
+int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out)
 {
     if (l == NULL || obj == NULL || out == NULL)
         return UW_ERR_INVALID_ARG;
@@ -186,7 +186,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
     c->overflow = e;
 }
 
-int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
                        uint64_t addr, const uw_code_ident *id, uw_code_info **out)
 {
     char buf[UW_PYSTR_MAX_UTF8];
@@ -207,11 +207,11 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     e->addr = addr;
     e->id = *id;
     e->memo_index = -2;
-    rc = uw_pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
+    rc = uw__pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
         e->qualname = strdup(buf);
-        rc = uw_pystr_read(r, l, id->filename, buf, sizeof buf, &trunc);
+        rc = uw__pystr_read(r, l, id->filename, buf, sizeof buf, &trunc);
     }
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
@@ -239,7 +239,7 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     return 0;
 }
 
-int uw_code_line(uw_code_info *info, int64_t index, int *line)
+int uw__code_line(uw_code_info *info, int64_t index, int *line)
 {
     int rc;
 
@@ -249,7 +249,7 @@ int uw_code_line(uw_code_info *info, int64_t index, int *line)
         *line = info->memo_line;
         return 0;
     }
-    rc = uw_linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index,
+    rc = uw__linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index,
                            line);
     if (rc != 0)
         return rc;

@@ -17,7 +17,7 @@
 #include "internal/load.h"
 #include "tornstack/error.h"
 
-int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
+int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version,
                            const uint8_t *blk, size_t len, char *why, size_t whylen)
 {
     char dummy[8];

@@ -26,7 +26,7 @@ static int uw_elf_range_ok(const uw_elf *e, uint64_t off, uint64_t n, uint64_t s
     return n * size <= e->len - off;
 }
 
-int uw_elf_open(uw_elf *e, const uint8_t *buf, size_t len)
+int uw__elf_open(uw_elf *e, const uint8_t *buf, size_t len)
 {
     Elf64_Ehdr h;
 
@@ -84,7 +84,7 @@ static int uw_elf_name_is(const uw_elf *e, const Elf64_Shdr *strtab, uint64_t of
     return memcmp(e->buf + strtab->sh_offset + off, name, n + 1) == 0;
 }
 
-int uw_elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
+int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
                         uint64_t *size)
 {
     Elf64_Shdr strtab, sh;
@@ -139,7 +139,7 @@ static int uw_elf_search_symtab(const uw_elf *e, const Elf64_Shdr *symtab,
     return UW_ERR_ELF_NOT_FOUND;
 }
 
-int uw_elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
+int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
                        uint64_t *size)
 {
     static const uint32_t order[2] = {SHT_SYMTAB, SHT_DYNSYM};
@@ -164,7 +164,7 @@ int uw_elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
     return seen_bad ? UW_ERR_ELF_MALFORMED : UW_ERR_ELF_NOT_FOUND;
 }
 
-int uw_elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset)
+int uw__elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset)
 {
     uint64_t best_off = UINT64_MAX, best_vaddr = 0;
     uint32_t i;

@@ -11,7 +11,7 @@
 #include "layouts/layout_py312.inc"
 #include "layouts/layout_py313.inc"
 
-const uw_layout *uw_layout_for_minor(int py_minor)
+const uw_layout *uw__layout_for_minor(int py_minor)
 {
     switch (py_minor) {
     case 11:
@@ -32,7 +32,7 @@ static int uw_layout_in(int32_t off, int32_t width, int32_t limit)
     return off >= 0 && limit > 0 && off + width <= limit;
 }
 
-int uw_layout_check(const uw_layout *l)
+int uw__layout_check(const uw_layout *l)
 {
     if (l == NULL)
         return UW_ERR_INVALID_ARG;

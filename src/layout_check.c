@@ -51,7 +51,7 @@ static int uw_check_tstate(const uw_layout *l, size_t tstate_buf)
 
 /* Frames: frame_size bytes copied into buffers of frame_buf (and into
  * chunk copies, from chunk_data on); code, previous, instruction, owner
- * and stack depth taken out (uw_layout_check keeps them in frame_size). */
+ * and stack depth taken out (uw__layout_check keeps them in frame_size). */
 static int uw_check_frame(const uw_layout *l, size_t frame_buf)
 {
     return uw_fits(l->frame_size, frame_buf) &&
@@ -59,7 +59,7 @@ static int uw_check_frame(const uw_layout *l, size_t frame_buf)
 }
 
 /* Code objects: code_size bytes copied (buffers sized by the layout), the
- * identity fields taken out (uw_code_ident_parse). */
+ * identity fields taken out (uw__code_ident_parse). */
 static int uw_check_code(const uw_layout *l)
 {
     size_t len = (size_t)l->code_size;
@@ -70,7 +70,7 @@ static int uw_check_code(const uw_layout *l)
 
 int uw__layout_check_thread_walk(const uw_layout *l, size_t tstate_buf, size_t frame_buf)
 {
-    int rc = uw_layout_check(l);
+    int rc = uw__layout_check(l);
 
     if (rc != 0)
         return rc;

@@ -26,14 +26,14 @@
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
-int uw_obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
+int uw__obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
 {
     if (addr == 0)
         return UW_ERR_BAD_OBJECT;
     return uw_read_u64(c->r, addr + (uint64_t)c->l->object_type, type);
 }
 
-int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
+int uw__str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
 {
     uint8_t hdr[UW_PYOBJ_STR_HEAD], data[256];
     uw_pystr_header h;
@@ -47,7 +47,7 @@ int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
         return rc;
     if (c->types->str != 0 && uw__u64(hdr + c->l->object_type) != c->types->str)
         return 0;
-    if (uw_pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
+    if (uw__pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
         return 0;
     if (!h.ascii || (size_t)h.length != n)
         return 0;
@@ -125,7 +125,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
             continue;
         if (c->types->str != 0 && uw__u64(kh + l->object_type) != c->types->str)
             continue;
-        if (uw_pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
+        if (uw__pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
             continue;
         if (h.ascii && (size_t)h.length == want)
             cand[nc++] = i;
@@ -160,7 +160,7 @@ static int uw_values_get(const uw_pyctx *c, uint64_t values, size_t i, uint64_t 
     return uw_read_u64(c->r, values + (uint64_t)c->l->dictvalues_values + 8u * i, value);
 }
 
-int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD];
@@ -210,14 +210,14 @@ static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values
     return rc;
 }
 
-int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value)
+int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value)
 {
     const uw_layout *l = c->l;
     uint64_t type, flags, cached_keys, word = 0, values = 0;
     int64_t dictoffset, basicsize;
     int rc;
 
-    rc = uw_obj_type(c, obj, &type);
+    rc = uw__obj_type(c, obj, &type);
     if (rc != 0)
         return rc;
     if ((rc = uw_read_u64(c->r, type + (uint64_t)l->type_flags, &flags)) != 0 ||
@@ -233,7 +233,7 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         switch (l->managed_dict_mode) {
         case 11:
             if (word != 0)
-                return uw_dict_get_str(c, word, name, value);
+                return uw__dict_get_str(c, word, name, value);
             rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_values, &values);
             if (rc != 0)
                 return rc;
@@ -242,10 +242,10 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         case 12:
             if (word & 1) /* tagged: values pointer minus one */
                 return uw_split_get(c, cached_keys, word + 1, name, value);
-            return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+            return word != 0 ? uw__dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
         case 13:
             if (word != 0)
-                return uw_dict_get_str(c, word, name, value);
+                return uw__dict_get_str(c, word, name, value);
             if (l->tpflags_inline_values != UW_ABSENT &&
                 (flags & (uint64_t)l->tpflags_inline_values) && basicsize > 0 &&
                 basicsize < (1 << 20)) {
@@ -267,12 +267,12 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         rc = uw_read_u64(c->r, obj + (uint64_t)dictoffset, &word);
         if (rc != 0)
             return rc;
-        return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+        return word != 0 ? uw__dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
     }
     return UW_ERR_NOT_FOUND;
 }
 
-int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
+int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD], *table;
@@ -315,7 +315,7 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     return rc;
 }
 
-int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
+int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD];
@@ -339,7 +339,7 @@ int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t
     return rc;
 }
 
-int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
+int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
 {
     int64_t tag;
     uint64_t ndigits, acc = 0, i;
@@ -372,7 +372,7 @@ int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v
     return 0;
 }
 
-int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
+int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
 {
     uint8_t obj[UW_PYOBJ_HEAD];
     int rc;
@@ -383,10 +383,10 @@ int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
         return rc;
     if (c->types->long_ != 0 && uw__u64(obj + c->l->object_type) != c->types->long_)
         return UW_ERR_BAD_OBJECT;
-    return uw_long_parse(c->l, obj, sizeof obj, v);
+    return uw__long_parse(c->l, obj, sizeof obj, v);
 }
 
-int uw_type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
+int uw__type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
 {
     uint64_t p;
     size_t i;

@@ -190,7 +190,7 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
 
     memset(t, 0, sizeof *t);
     for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        if (uw_elf_find_symbol(elf, syms[i].name, &sym, NULL) == 0) {
+        if (uw__elf_find_symbol(elf, syms[i].name, &sym, NULL) == 0) {
             uint64_t v = bias + sym;
             memcpy((char *)t + syms[i].off, &v, sizeof v);
         }
@@ -212,17 +212,17 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         snprintf(why, whylen, "cannot read %s", c->path);
         return UW_ERR_NOT_PYTHON;
     }
-    rc = uw_elf_open(&elf, mf.buf, mf.len);
+    rc = uw__elf_open(&elf, mf.buf, mf.len);
     if (rc == 0)
-        rc = uw_elf_first_load(&elf, &vaddr, &foff);
+        rc = uw__elf_first_load(&elf, &vaddr, &foff);
     if (rc != 0) {
         snprintf(why, whylen, "%s is not a usable ELF object", c->path);
         uw_unmap_file(&mf);
         return UW_ERR_NOT_PYTHON;
     }
     bias = c->start - vaddr;
-    if (uw_elf_find_symbol(&elf, "_PyRuntime", &sym, NULL) != 0 &&
-        uw_elf_find_section(&elf, ".PyRuntime", &sym, &size) != 0) {
+    if (uw__elf_find_symbol(&elf, "_PyRuntime", &sym, NULL) != 0 &&
+        uw__elf_find_section(&elf, ".PyRuntime", &sym, &size) != 0) {
         snprintf(why, whylen, "%s has no _PyRuntime", c->path);
         uw_unmap_file(&mf);
         return UW_ERR_NOT_PYTHON;
@@ -230,13 +230,13 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     memset(out, 0, sizeof *out);
     out->pid = pid;
     out->runtime_addr = bias + sym;
-    has_version = uw_elf_find_symbol(&elf, "Py_Version", &sym, NULL) == 0;
+    has_version = uw__elf_find_symbol(&elf, "Py_Version", &sym, NULL) == 0;
     if (has_version)
         has_version = uw_read_u64(r, bias + sym, &version) == 0;
-    if (uw_elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
+    if (uw__elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
         out->code_type = bias + sym;
     uw_target_types(&elf, bias, &out->types);
-    if (uw_elf_find_symbol(&elf, "_PySet_Dummy", &sym, NULL) == 0 &&
+    if (uw__elf_find_symbol(&elf, "_PySet_Dummy", &sym, NULL) == 0 &&
         uw_read_u64(r, bias + sym, &out->types.set_dummy) != 0)
         out->types.set_dummy = 0;
     snprintf(out->object_path, sizeof out->object_path, "%s", c->path);
@@ -258,7 +258,7 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     }
     out->py_version = version;
     uw_version_string(version, vs, sizeof vs);
-    out->layout = (version >> 24) == 3 ? uw_layout_for_minor((int)((version >> 16) & 0xff)) : NULL;
+    out->layout = (version >> 24) == 3 ? uw__layout_for_minor((int)((version >> 16) & 0xff)) : NULL;
     if (out->layout == NULL) {
         snprintf(why, whylen, "Python %s in %s", vs, c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
@@ -286,7 +286,7 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
             snprintf(why, whylen, "cannot read _Py_DebugOffsets: %s", uw_strerror(rc));
             return rc;
         }
-        rc = uw_debug_offsets_check(out->layout, version, blk, n, detail, sizeof detail);
+        rc = uw__debug_offsets_check(out->layout, version, blk, n, detail, sizeof detail);
         if (rc != 0) {
             snprintf(why, whylen, "Python %s: debug offsets mismatch: %s", vs, detail);
             return UW_ERR_DEBUG_OFFSETS;

@@ -20,7 +20,7 @@ int ts_cmd_layout(int argc, char **argv)
         return TS_EXIT_USAGE;
     }
     minor = strtol(argv[2], &end, 10);
-    al = (end != argv[2] && *end == '\0') ? uw_asyncio_layout_for_minor((int)minor) : NULL;
+    al = (end != argv[2] && *end == '\0') ? uw__asyncio_layout_for_minor((int)minor) : NULL;
     if (al == NULL) {
         fprintf(stderr, "tornstack: no asyncio layout for 3.%s\n", argv[2]);
         return TS_EXIT_UNSUPPORTED;

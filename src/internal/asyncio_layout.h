@@ -42,6 +42,6 @@ typedef struct uw_asyncio_layout {
     const char *running_loop_key;
 } uw_asyncio_layout;
 
-const uw_asyncio_layout *uw_asyncio_layout_for_minor(int py_minor);
+const uw_asyncio_layout *uw__asyncio_layout_for_minor(int py_minor);
 
 #endif /* TORNSTACK_ASYNCIO_LAYOUT_H */

@@ -10,7 +10,7 @@
  * identity fields (type, name/qualname/filename/linetable pointers, first
  * line, first traceable instruction).  Any difference reloads the entry.
  *
- * Lifetime: entries stay put until uw_code_cache_begin() of a later sample,
+ * Lifetime: entries stay put until uw__code_cache_begin() of a later sample,
  * so a sample may point at them; when the table is full, new code objects
  * go to a per-sample overflow list that the next begin() frees.
  */
@@ -38,21 +38,21 @@ typedef struct uw_code_cache {
     uw_code_classifier classify;    /* NULL: none */
 } uw_code_cache;
 
-int uw_code_cache_init(uw_code_cache *c);
-void uw_code_cache_free(uw_code_cache *c);
+int uw__code_cache_init(uw_code_cache *c);
+void uw__code_cache_free(uw_code_cache *c);
 /* Drop every entry (a cold cache for benchmarks). */
-void uw_code_cache_clear(uw_code_cache *c);
+void uw__code_cache_clear(uw_code_cache *c);
 /* Set the classifier (NULL: none).  Entries loaded before are dropped, so
  * that every entry is classified by the classifier in place. */
-void uw_code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify);
+void uw__code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify);
 /* Start a sample: new stamp; empty the table if it is too full. */
-void uw_code_cache_begin(uw_code_cache *c);
+void uw__code_cache_begin(uw_code_cache *c);
 
 /* Entry for addr, or NULL. */
-uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr);
+uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr);
 
 /* Parse the identity fields from the first layout->code_size bytes. */
-int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len,
+int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len,
                         uw_code_ident *out);
 
 /* Read names and location table of the code object at addr whose identity
@@ -60,11 +60,11 @@ int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len,
  * code_type: the target's &PyCode_Type, 0 to skip the type check.
  * Returns 0 with *out set, a read error, UW_ERR_BAD_CODE, UW_ERR_STRING,
  * UW_ERR_LIMIT_LINETABLE or UW_ERR_NOMEM. */
-int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l,
+int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l,
                        uint64_t code_type, uint64_t addr, const uw_code_ident *id,
                        uw_code_info **out);
 
 /* Line for code unit index (memoised per entry); -1 when unknown. */
-int uw_code_line(uw_code_info *info, int64_t index, int *line);
+int uw__code_line(uw_code_info *info, int64_t index, int *line);
 
 #endif /* TORNSTACK_CODE_CACHE_H */

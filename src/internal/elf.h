@@ -21,19 +21,19 @@ typedef struct uw_elf {
 } uw_elf;
 
 /* Validate the ELF64 little-endian header and the two tables' bounds. */
-int uw_elf_open(uw_elf *e, const uint8_t *buf, size_t len);
+int uw__elf_open(uw_elf *e, const uint8_t *buf, size_t len);
 
 /* Section by exact name: its address (sh_addr) and size. */
-int uw_elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
+int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
                         uint64_t *size);
 
 /* Symbol by exact name, searched in .symtab then .dynsym; value and size.
  * Undefined symbols (st_shndx == 0) are not matches. */
-int uw_elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
+int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
                        uint64_t *size);
 
 /* The PT_LOAD segment with the lowest file offset: its page-aligned virtual
  * address and file offset (to turn a mapping's start into a load bias). */
-int uw_elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset);
+int uw__elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset);
 
 #endif /* TORNSTACK_ELF_H */

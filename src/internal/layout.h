@@ -9,7 +9,7 @@
  * on any difference, so a table can never drift from the headers silently.
  *
  * A field that does not exist in a version is UW_ABSENT.  Every offset is
- * small and non-negative otherwise; uw_layout_check() asserts that on load.
+ * small and non-negative otherwise; uw__layout_check() asserts that on load.
  */
 #ifndef TORNSTACK_LAYOUT_H
 #define TORNSTACK_LAYOUT_H
@@ -187,10 +187,10 @@ typedef struct uw_layout {
 } uw_layout;
 
 /* The table for a minor version, or NULL when unsupported. */
-const uw_layout *uw_layout_for_minor(int py_minor);
+const uw_layout *uw__layout_for_minor(int py_minor);
 
 /* Sanity of a table: offsets in range, fields present that the walk needs.
  * Returns 0 or a negative uw error code. */
-int uw_layout_check(const uw_layout *layout);
+int uw__layout_check(const uw_layout *layout);
 
 #endif /* TORNSTACK_LAYOUT_H */

@@ -21,7 +21,7 @@
 #include "internal/asyncio_layout.h"
 #include "internal/layout.h"
 
-/* The thread walk (uw_unwinder_new): uw_layout_check, then the thread
+/* The thread walk (uw_unwinder_new): uw__layout_check, then the thread
  * state and frame fields read from copies of tstate_buf and frame_buf
  * bytes, the chunk header, the code object's fixed part. */
 int uw__layout_check_thread_walk(const uw_layout *l, size_t tstate_buf, size_t frame_buf);

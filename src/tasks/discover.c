@@ -32,7 +32,7 @@ void uw__running_loops(uw_tasks *t, uw_sample *s)
         uint64_t v = 0;
         th->running_loop = 0;
         if (th->tstate_dict == 0 ||
-            uw_dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v) != 0)
+            uw__dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v) != 0)
             continue;
         if (v == t->t->types.none)
             continue;
@@ -73,7 +73,7 @@ static int uw_registry_keys(uw_tasks *t, uint64_t set, size_t cap, size_t *nk)
     *nk = 0;
     if (rc != 0)
         return rc;
-    rc = uw_set_keys(&t->pc, set, UW__U64(&t->sc.keys), cap, nk);
+    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.keys), cap, nk);
     return rc == UW_ERR_CAPACITY ? UW_ERR_LIMIT_TASKS : rc;
 }
 

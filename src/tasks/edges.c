@@ -30,7 +30,7 @@ static void uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, si
             (void)uw_sample_add_awaiting(s, t->work[k].out);
             continue;
         }
-        if (nested && uw_obj_type(&t->pc, items[i], &type) == 0 &&
+        if (nested && uw__obj_type(&t->pc, items[i], &type) == 0 &&
             uw__type_kind(t, type) == UW_KIND_GATHER)
             uw_gather_children(t, s, items[i], depth + 1);
     }
@@ -47,15 +47,15 @@ static void uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int dept
 
     if (depth >= UW_LIMIT_GATHER_NESTING)
         return;
-    if (uw_obj_getattr(&t->pc, fut, "_children", &list) != 0)
+    if (uw__obj_getattr(&t->pc, fut, "_children", &list) != 0)
         return;
-    if (uw_list_items(&t->pc, list, items, UW_GATHER_SMALL, &n) == 0) {
+    if (uw__list_items(&t->pc, list, items, UW_GATHER_SMALL, &n) == 0) {
         uw_gather_items(t, s, items, n, 1, depth);
         return;
     }
     if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
         return;
-    if (uw_list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n) == 0)
+    if (uw__list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n) == 0)
         uw_gather_items(t, s, UW__U64(&t->sc.children), n, 0, depth);
 }
 

@@ -104,9 +104,9 @@ static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
     uint64_t ready = 0, type = 0;
     char name[32];
 
-    if (loop != 0 && uw_obj_getattr(&t->pc, loop, t->al->loop_ready, &ready) == 0 &&
-        uw_obj_type(&t->pc, ready, &type) == 0 &&
-        uw_type_name(&t->pc, type, name, sizeof name) == 0 &&
+    if (loop != 0 && uw__obj_getattr(&t->pc, loop, t->al->loop_ready, &ready) == 0 &&
+        uw__obj_type(&t->pc, ready, &type) == 0 &&
+        uw__type_name(&t->pc, type, name, sizeof name) == 0 &&
         strcmp(name, "collections.deque") == 0) {
         *counter = ready + (uint64_t)t->al->deque_state;
         return 1;

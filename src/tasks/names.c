@@ -40,13 +40,13 @@ static void uw_name_exact(uw_tasks *t, uint64_t obj, uw_task_sample *ts)
     int64_t v;
     int trunc = 0;
 
-    if (uw_obj_type(&t->pc, obj, &type) != 0)
+    if (uw__obj_type(&t->pc, obj, &type) != 0)
         return;
     if (type == t->t->types.long_ && type != 0) {
-        if (uw_long_value(&t->pc, obj, &v) == 0)
+        if (uw__long_value(&t->pc, obj, &v) == 0)
             snprintf(ts->name, sizeof ts->name, "Task-%" PRId64, v);
     } else if (type == t->t->types.str && type != 0 &&
-               uw_pystr_read(t->r, t->l, obj, buf, sizeof buf, &trunc) == 0) {
+               uw__pystr_read(t->r, t->l, obj, buf, sizeof buf, &trunc) == 0) {
         uw_name_copy(ts->name, sizeof ts->name, buf);
     }
 }
@@ -62,18 +62,18 @@ static void uw_name_window(uw_tasks *t, uint64_t obj, const uint8_t *o, uw_task_
     int trunc = 0;
 
     if (type == t->t->types.long_ && type != 0) {
-        if (uw_long_parse(l, o, UW_NAME_WINDOW, &v) == 0)
+        if (uw__long_parse(l, o, UW_NAME_WINDOW, &v) == 0)
             snprintf(ts->name, sizeof ts->name, "Task-%" PRId64, v);
         return;
     }
     if (type != t->t->types.str || type == 0 ||
-        uw_pystr_parse_header(l, o, UW_NAME_WINDOW, &h) != 0)
+        uw__pystr_parse_header(l, o, UW_NAME_WINDOW, &h) != 0)
         return;
     if (h.data_off + (size_t)h.length * h.kind <= UW_NAME_WINDOW) {
-        if (uw_pystr_to_utf8(o + h.data_off, (size_t)h.length, h.kind, h.ascii, buf, sizeof buf,
-                             NULL) == 0)
+        if (uw__pystr_to_utf8(o + h.data_off, (size_t)h.length, h.kind, h.ascii, buf, sizeof buf,
+                              NULL) == 0)
             uw_name_copy(ts->name, sizeof ts->name, buf);
-    } else if (uw_pystr_read(t->r, l, obj, buf, sizeof buf, &trunc) == 0) {
+    } else if (uw__pystr_read(t->r, l, obj, buf, sizeof buf, &trunc) == 0) {
         uw_name_copy(ts->name, sizeof ts->name, buf);
     }
 }

@@ -25,17 +25,18 @@ static void uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
     g->retry = UW_REGISTRY_RETRY;
     if (uw_read_u64(t->r, interp + (uint64_t)t->l->interp_modules, &modules) != 0)
         return;
-    if (uw_dict_get_str(&t->pc, modules, "tornstack_hook", &mod) == 0 &&
+    if (uw__dict_get_str(&t->pc, modules, "tornstack_hook", &mod) == 0 &&
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0 &&
-        uw_dict_get_str(&t->pc, mdict, "_LINKS", &obj) == 0)
+        uw__dict_get_str(&t->pc, mdict, "_LINKS", &obj) == 0)
         g->hook = obj;
-    if (uw_dict_get_str(&t->pc, modules, "asyncio.tasks", &mod) != 0 ||
+    if (uw__dict_get_str(&t->pc, modules, "asyncio.tasks", &mod) != 0 ||
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) != 0)
         return;
-    if (uw_dict_get_str(&t->pc, mdict, t->al->scheduled_tasks, &obj) == 0 &&
-        uw_obj_getattr(&t->pc, obj, "data", &g->scheduled) == 0)
+    if (uw__dict_get_str(&t->pc, mdict, t->al->scheduled_tasks, &obj) == 0 &&
+        uw__obj_getattr(&t->pc, obj, "data", &g->scheduled) == 0)
         g->found = 1;
-    if (t->al->eager_tasks != NULL && uw_dict_get_str(&t->pc, mdict, t->al->eager_tasks, &obj) == 0)
+    if (t->al->eager_tasks != NULL &&
+        uw__dict_get_str(&t->pc, mdict, t->al->eager_tasks, &obj) == 0)
         g->eager = obj;
 }
 

@@ -40,7 +40,7 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
         return UW_ERR_INVALID_ARG;
     *out = NULL;
     tg = uw__unwinder_target(u);
-    al = uw_asyncio_layout_for_minor(tg->layout->py_minor);
+    al = uw__asyncio_layout_for_minor(tg->layout->py_minor);
     if (al == NULL)
         return UW_ERR_UNSUPPORTED_VERSION;
     rc = uw__layout_check_task_walk(tg->layout, al, &windows);
@@ -60,7 +60,7 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     uw_sample_init(&t->again);
     hooks = (uw__walk_hooks){t, uw__epoch_bracket, uw__split_stable_from};
     uw__unwinder_set_hooks(u, &hooks);
-    uw_code_cache_set_classifier(uw_unwinder_cache(u), uw__split_classify);
+    uw__code_cache_set_classifier(uw_unwinder_cache(u), uw__split_classify);
     *out = t;
     return 0;
 }

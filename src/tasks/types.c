@@ -31,7 +31,7 @@ int uw__type_kind(uw_tasks *t, uint64_t type)
         if (t->types[i].type == type)
             return t->types[i].kind;
     for (i = 0; i < UW_LIMIT_TYPE_BASES && cur != 0; i++) {
-        if (uw_type_name(&t->pc, cur, name, sizeof name) != 0)
+        if (uw__type_name(&t->pc, cur, name, sizeof name) != 0)
             return UW_KIND_OTHER; /* unreadable: not cached, asked again */
         if (strcmp(name, "_asyncio.Task") == 0) {
             kind = UW_KIND_TASK;

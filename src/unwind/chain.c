@@ -104,7 +104,7 @@ static int uw_rec_frame(uw_unwinder *u, const uw_frame_rec *rec, uw_frame *f)
         return 1;
     if (uw__frame_code_index(l, rec->ip, rec->code, e->id.units, &index))
         return UW_ERR_BAD_FRAME;
-    if (uw_code_line(e, index, &line) != 0)
+    if (uw__code_line(e, index, &line) != 0)
         line = -1; /* a malformed table costs the line, not the frame */
     f->code = e;
     f->addr = rec->addr;

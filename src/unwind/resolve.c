@@ -25,10 +25,10 @@ static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj)
     uw_code_info *e;
     int rc;
 
-    rc = uw_code_ident_parse(u->l, obj, (size_t)u->l->code_size, &id);
+    rc = uw__code_ident_parse(u->l, obj, (size_t)u->l->code_size, &id);
     if (rc != 0)
         return rc;
-    e = uw_code_cache_find(&u->cache, addr);
+    e = uw__code_cache_find(&u->cache, addr);
     if (e != NULL && memcmp(&e->id, &id, sizeof id) == 0) {
         e->stamp = u->cache.stamp;
         u->cache.hits++;
@@ -36,7 +36,7 @@ static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj)
     }
     if (e != NULL)
         u->cache.reloads++;
-    return uw_code_cache_load(&u->cache, u->r, u->l, u->t.code_type, addr, &id, &e);
+    return uw__code_cache_load(&u->cache, u->r, u->l, u->t.code_type, addr, &id, &e);
 }
 
 /* Record i's code object failed with rc: remember it, and the innermost. */
@@ -53,7 +53,7 @@ static void uw_resolve_fail(uw_unwinder *u, size_t i, int rc, size_t *bad_at, in
  * sample, or queued in this batch? */
 static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb)
 {
-    uw_code_info *e = uw_code_cache_find(&u->cache, code);
+    uw_code_info *e = uw__code_cache_find(&u->cache, code);
     size_t j;
 
     if (e != NULL && e->stamp == u->cache.stamp)
@@ -114,7 +114,7 @@ int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
 
 uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code)
 {
-    uw_code_info *e = uw_code_cache_find(&u->cache, code);
+    uw_code_info *e = uw__code_cache_find(&u->cache, code);
 
     if (e != NULL && e->stamp == u->cache.stamp)
         return e;

@@ -166,7 +166,7 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
     if (u == NULL || s == NULL)
         return UW_ERR_INVALID_ARG;
     uw_sample_reset(s);
-    uw_code_cache_begin(&u->cache);
+    uw__code_cache_begin(&u->cache);
     c0 = u->r->calls;
     b0 = u->r->bytes;
     rc = uw_read_roots(u, &interp, &w, &interp_known, &tstate_known);

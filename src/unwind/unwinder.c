@@ -47,7 +47,7 @@ int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out)
     u->visited_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);
     u->recheck_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);
     if (u->code_buf == NULL || u->visited_bytes == NULL || u->recheck_bytes == NULL ||
-        uw_code_cache_init(&u->cache) != 0) {
+        uw__code_cache_init(&u->cache) != 0) {
         free(u->code_buf);
         free(u->visited_bytes);
         free(u->recheck_bytes);
@@ -64,7 +64,7 @@ void uw_unwinder_free(uw_unwinder *u)
 
     if (u == NULL)
         return;
-    uw_code_cache_free(&u->cache);
+    uw__code_cache_free(&u->cache);
     for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         free(u->chunks[i].buf);
     free(u->code_buf);
@@ -82,7 +82,7 @@ uw_code_cache *uw_unwinder_cache(uw_unwinder *u)
 void uw_unwinder_clear_cache(uw_unwinder *u)
 {
     if (u != NULL)
-        uw_code_cache_clear(&u->cache);
+        uw__code_cache_clear(&u->cache);
 }
 
 void uw_unwinder_set_max_depth(uw_unwinder *u, uint32_t max_depth)

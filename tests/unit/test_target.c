@@ -52,7 +52,7 @@ static void good_block(const uw_layout *l, uint8_t *b)
 
 static void test_debug_offsets(void **state)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l = uw__layout_for_minor(13);
     uint8_t b[1024];
     char why[256];
     size_t i, n;
@@ -62,32 +62,32 @@ static void test_debug_offsets(void **state)
     n = (size_t)l->debug_offsets_size;
     assert_true(l->n_debug_fields > 40);
     good_block(l, b);
-    assert_int_equal(uw_debug_offsets_check(l, 0x030d00f0, b, n, why, sizeof why), 0);
+    assert_int_equal(uw__debug_offsets_check(l, 0x030d00f0, b, n, why, sizeof why), 0);
     /* every field, changed by one, is refused and named */
     for (i = 0; i < l->n_debug_fields; i++) {
         good_block(l, b);
         b[l->debug_fields[i].at] ^= 1;
-        assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why),
+        assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         assert_non_null(strstr(why, l->debug_fields[i].name));
     }
     good_block(l, b);
     b[0] = 'X';
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     assert_non_null(strstr(why, "cookie"));
     good_block(l, b);
     memcpy(b + 16, &one, 8);
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     assert_non_null(strstr(why, "free-threaded"));
     good_block(l, b);
     b[10] = 14; /* version 3.14 */
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     good_block(l, b);
-    assert_int_equal(uw_debug_offsets_check(l, 0x030c01f0, b, n, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(l, 0x030c01f0, b, n, why, sizeof why),
                      UW_ERR_DEBUG_OFFSETS);
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n - 1, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n - 1, why, sizeof why),
                      UW_ERR_DEBUG_OFFSETS);
-    assert_int_equal(uw_debug_offsets_check(uw_layout_for_minor(12), 0, b, n, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(uw__layout_for_minor(12), 0, b, n, why, sizeof why),
                      UW_ERR_INVALID_ARG);
 }
 
@@ -96,14 +96,14 @@ static void test_layouts(void **state)
     int m;
     (void)state;
     for (m = 11; m <= 13; m++) {
-        const uw_layout *l = uw_layout_for_minor(m);
+        const uw_layout *l = uw__layout_for_minor(m);
         assert_non_null(l);
         assert_int_equal(l->py_minor, m);
-        assert_int_equal(uw_layout_check(l), 0);
+        assert_int_equal(uw__layout_check(l), 0);
     }
-    assert_null(uw_layout_for_minor(10));
-    assert_null(uw_layout_for_minor(14));
-    assert_int_equal(uw_layout_check(NULL), UW_ERR_INVALID_ARG);
+    assert_null(uw__layout_for_minor(10));
+    assert_null(uw__layout_for_minor(14));
+    assert_int_equal(uw__layout_check(NULL), UW_ERR_INVALID_ARG);
 }
 
 static void test_errors(void **state)

@@ -37,7 +37,7 @@ static void world_build(world *w)
 {
     const uw_layout *l;
     uint64_t interp, ts, f, sel, c_main, c_outer, c_inner, c_orphan, fut;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
 
     memset(w, 0, sizeof *w);
     fp_init(&w->fp, 13);
@@ -164,7 +164,7 @@ static void test_clean_world(void **state)
 static void test_odd_worlds(void **state)
 {
     world w;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
     uint64_t c_second, c_lone, d, e, f, g, other_loop;
     const uw_task_sample *a, *b, *td, *tg;
 
@@ -222,7 +222,7 @@ static void test_odd_worlds(void **state)
 static void test_chain_ends(void **state)
 {
     world w;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
     uint64_t c_deep, cur = 0, deep, nul;
     const uw_task_sample *td, *tn;
     int i;
@@ -293,14 +293,14 @@ static void test_corrupt_objects(void **state)
 
     (void)state;
     world_build(&w);
-    al = uw_asyncio_layout_for_minor(13);
+    al = uw__asyncio_layout_for_minor(13);
     dict_type = fp_type(&w.fp, "dict", 0);
     not_task = fp_alloc(&w.fp, 256);
     fp_put64(&w.fp, not_task + 8, dict_type);
     bad_coro = fp_alloc(&w.fp, 256);
     fp_put64(&w.fp, bad_coro + 8, FP_STR_TYPE);
     selfish_coro = fp_coro(&w.fp, fp_code(&w.fp, "selfish", "/s.py", 10, lines, 4),
-                           uw_layout_for_minor(13)->state_suspended_yield_from, 1, 0);
+                           uw__layout_for_minor(13)->state_suspended_yield_from, 1, 0);
     fp_put32(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_stacktop, 1);
     fp_put64(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_localsplus,
              selfish_coro);
@@ -450,7 +450,7 @@ static void test_epoch_table(void **state)
  * coroutine's frame past UW_CORO_WINDOW, a str header past its window. */
 static void test_layout_windows(void **state)
 {
-    const uw_layout *orig = uw_layout_for_minor(13);
+    const uw_layout *orig = uw__layout_for_minor(13);
     uw_layout l = *orig;
     fake_proc fp;
     uw_target tg;

@@ -583,7 +583,7 @@ static void test_layout_buffers(void **state)
 
     (void)state;
     for (minor = 11; minor <= 13; minor++) {
-        const uw_layout *orig = uw_layout_for_minor(minor);
+        const uw_layout *orig = uw__layout_for_minor(minor);
         uw_layout l = *orig;
         fake_proc fp;
         uw_target t;
