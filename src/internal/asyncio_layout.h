@@ -16,12 +16,12 @@
 typedef struct uw_asyncio_layout {
     int py_minor;
     int32_t fut_loop;
-    int32_t fut_state;   /* int: 0 pending, 1 cancelled, 2 finished */
-    int32_t fut_size;    /* sizeof(FutureObj) */
+    int32_t fut_state; /* int: 0 pending, 1 cancelled, 2 finished */
+    int32_t fut_size;  /* sizeof(FutureObj) */
     int32_t task_fut_waiter;
     int32_t task_coro;
     int32_t task_name;
-    int32_t task_size;   /* sizeof(TaskObj) */
+    int32_t task_size; /* sizeof(TaskObj) */
     int32_t state_pending;
     /* 3.11: the running loop is wrapped in a _RunningLoopHolder whose
      * rl_loop sits here; -1 when the loop itself is stored. */

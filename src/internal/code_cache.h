@@ -52,17 +52,15 @@ void uw__code_cache_begin(uw_code_cache *c);
 uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr);
 
 /* Parse the identity fields from the first layout->code_size bytes. */
-int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len,
-                        uw_code_ident *out);
+int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out);
 
 /* Read names and location table of the code object at addr whose identity
  * was just parsed, and store the result (replacing any stale entry).
  * code_type: the target's &PyCode_Type, 0 to skip the type check.
  * Returns 0 with *out set, a read error, UW_ERR_BAD_CODE, UW_ERR_STRING,
  * UW_ERR_LIMIT_LINETABLE or UW_ERR_NOMEM. */
-int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l,
-                       uint64_t code_type, uint64_t addr, const uw_code_ident *id,
-                       uw_code_info **out);
+int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+                        uint64_t addr, const uw_code_ident *id, uw_code_info **out);
 
 /* Line for code unit index (memoised per entry); -1 when unknown. */
 int uw__code_line(uw_code_info *info, int64_t index, int *line);

@@ -20,7 +20,7 @@
 /* blk/len: the bytes read from the start of _PyRuntime.  py_version: the
  * target's Py_Version (0 if unknown).  Returns 0, UW_ERR_DEBUG_OFFSETS (with
  * a sentence in why) or UW_ERR_INVALID_ARG. */
-int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version,
-                           const uint8_t *blk, size_t len, char *why, size_t whylen);
+int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk,
+                            size_t len, char *why, size_t whylen);
 
 #endif /* TORNSTACK_DEBUG_OFFSETS_H */

@@ -24,13 +24,11 @@ typedef struct uw_elf {
 int uw__elf_open(uw_elf *e, const uint8_t *buf, size_t len);
 
 /* Section by exact name: its address (sh_addr) and size. */
-int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
-                        uint64_t *size);
+int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr, uint64_t *size);
 
 /* Symbol by exact name, searched in .symtab then .dynsym; value and size.
  * Undefined symbols (st_shndx == 0) are not matches. */
-int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
-                       uint64_t *size);
+int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value, uint64_t *size);
 
 /* The PT_LOAD segment with the lowest file offset: its page-aligned virtual
  * address and file offset (to turn a mapping's start into a load bias). */

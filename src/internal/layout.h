@@ -91,7 +91,7 @@ typedef struct uw_layout {
     int32_t type_flags;
 
     /* PyCodeObject */
-    int32_t code_size; /* sizeof, without bytecode */
+    int32_t code_size;  /* sizeof, without bytecode */
     int32_t code_units; /* ob_size: bytecode length in code units */
     int32_t code_flags;
     int32_t code_firstlineno;
@@ -170,7 +170,7 @@ typedef struct uw_layout {
     int32_t list_items;
     int32_t tuple_size;
     int32_t tuple_items;
-    int32_t long_tag;    /* ob_size (3.11, signed digit count) or lv_tag */
+    int32_t long_tag; /* ob_size (3.11, signed digit count) or lv_tag */
     int32_t long_digits;
     int32_t long_shift;  /* bits per digit */
     int32_t long_tagged; /* 1 when lv_tag encodes sign and size (3.12+) */

@@ -24,7 +24,6 @@
  * it.  Returns 0, UW_ERR_LINETABLE (malformed: continuation byte where an
  * entry must start, varint overflow, entry running past the end, line out
  * of int range) or UW_ERR_LIMIT_LINETABLE (len above the bound). */
-int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index,
-                      int *line);
+int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index, int *line);
 
 #endif /* TORNSTACK_LINETABLE_H */

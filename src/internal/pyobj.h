@@ -55,8 +55,7 @@ int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t ca
 
 /* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY (and none
  * returned) when it holds more. */
-int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap,
-                  size_t *n);
+int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n);
 
 /* Value of the int at addr if it fits in int64. */
 int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v);

@@ -34,17 +34,17 @@ typedef struct uw_pystr_header {
 /* Parse the fixed header (hdr holds at least layout->unicode_ascii_data
  * bytes of the object: length and state live there for every kind). Returns 0 or UW_ERR_STRING. */
 int uw__pystr_parse_header(const uw_layout *layout, const uint8_t *hdr, size_t len,
-                          uw_pystr_header *out);
+                           uw_pystr_header *out);
 
 /* Convert n code points of the given kind to NUL-terminated UTF-8 in out
  * (cap >= UW_PYSTR_MAX_UTF8 always suffices).  Returns 0 or UW_ERR_STRING. */
-int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii,
-                     char *out, size_t cap, size_t *out_len);
+int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, char *out,
+                      size_t cap, size_t *out_len);
 
 /* Read the str object at addr and convert it.  *truncated is set when the
  * string had more than UW_LIMIT_STRING_CHARS code points (the prefix is
  * returned).  Returns 0, a read error, or UW_ERR_STRING. */
-int uw__pystr_read(uw_reader *r, const uw_layout *layout, uint64_t addr, char *out,
-                  size_t cap, int *truncated);
+int uw__pystr_read(uw_reader *r, const uw_layout *layout, uint64_t addr, char *out, size_t cap,
+                   int *truncated);
 
 #endif /* TORNSTACK_PYSTR_H */
