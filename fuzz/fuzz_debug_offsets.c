@@ -4,14 +4,14 @@
  * rest: a block.  The claimed minor version picks the table (3.14 and 3.15
  * their own, anything else 3.13).  A block that opens with the cookie is
  * judged as _Py_DebugOffsets (uw_build_check, then
- * uw_debug_offsets_check); any other, on 3.14+, as _asyncio's
+ * uw__debug_offsets_check); any other, on 3.14+, as _asyncio's
  * .AsyncioDebug block (uw_asyncio_debug_check).
  */
 #include <string.h>
 
 #include "fuzz.h"
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/debug_offsets.h"
+#include "internal/asyncio_layout.h"
+#include "internal/debug_offsets.h"
 
 static uint64_t fz_h;
 
@@ -33,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += size >= 8 ? 8 : size;
     size -= size >= 8 ? 8 : size;
     minor = (int)((version >> 16) & 0xff);
-    l = uw_layout_table_for_minor(minor == 14 || minor == 15 ? minor : 13);
+    l = uw__layout_table_for_minor(minor == 14 || minor == 15 ? minor : 13);
     if (l->py_minor >= 14 && (size < 8 || memcmp(data, UW_DEBUG_COOKIE, 8) != 0)) {
-        rc = uw_asyncio_debug_check(l, uw_asyncio_layout_for_minor(l->py_minor), data, size, why,
+        rc = uw_asyncio_debug_check(l, uw__asyncio_layout_for_minor(l->py_minor), data, size, why,
                                     sizeof why);
         fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
         fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
         fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
     }
-    rc = uw_debug_offsets_check(l, version, data, size, why, sizeof why);
+    rc = uw__debug_offsets_check(l, version, data, size, why, sizeof why);
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
     fz_h = fz_mix(fz_h, (uint64_t)strlen(why));
     return 0;

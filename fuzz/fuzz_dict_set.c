@@ -7,8 +7,8 @@
 #include "fuzz.h"
 #include "fuzz_mem.h"
 #include "tornstack/limits.h"
-#include "tornstack/pyobj.h"
-#include "tornstack/pystr.h"
+#include "internal/pyobj.h"
+#include "internal/pystr.h"
 
 static uint64_t fz_h;
 
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uw_reader r;
     uw_pytypes types;
     uw_pyctx c;
-    const uw_layout *l = uw_layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
+    const uw_layout *l = uw__layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
     char out[UW_PYSTR_MAX_UTF8];
     uint64_t v = 0, obj = FZ_BASE + 64;
     int64_t iv = 0;
@@ -37,16 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.budget_calls = 4096;
     r.budget_bytes = 1u << 24;
     c = (uw_pyctx){&r, l, &types};
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_dict_get_str(&c, obj, "asyncio.tasks", &v));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__dict_get_str(&c, obj, "asyncio.tasks", &v));
     fz_h = fz_mix(fz_h, v);
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_obj_getattr(&c, obj, "data", &v));
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_set_keys(&c, obj, keys, UW_LIMIT_TASKS, &n));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__obj_getattr(&c, obj, "data", &v));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__set_keys(&c, obj, keys, UW_LIMIT_TASKS, &n));
     fz_h = fz_mix(fz_h, n);
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_list_items(&c, obj, keys, 256, &n));
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_long_value(&c, obj, &iv));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__list_items(&c, obj, keys, 256, &n));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__long_value(&c, obj, &iv));
     fz_h = fz_mix(fz_h, (uint64_t)iv);
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_pystr_read(&r, l, obj, out, sizeof out, &trunc));
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_str_equals(&c, obj, "data"));
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_type_name(&c, obj, out, 64));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__pystr_read(&r, l, obj, out, sizeof out, &trunc));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__str_equals(&c, obj, "data"));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__type_name(&c, obj, out, 64));
     return 0;
 }

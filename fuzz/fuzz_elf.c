@@ -4,7 +4,7 @@
  * the buffer (ASan) whatever the headers say.
  */
 #include "fuzz.h"
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 
 static uint64_t fz_h;
 
@@ -21,14 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i;
 
     fz_h = FZ_SEED;
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_elf_open(&e, data, size));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__elf_open(&e, data, size));
     if (fz_h == fz_mix(FZ_SEED, 0)) {
         for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-            fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_elf_find_symbol(&e, names[i], &a, &b));
+            fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__elf_find_symbol(&e, names[i], &a, &b));
             fz_h = fz_mix(fz_h, a);
         }
-        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_elf_find_section(&e, ".PyRuntime", &a, &b));
-        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_elf_first_load(&e, &a, &b));
+        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__elf_find_section(&e, ".PyRuntime", &a, &b));
+        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__elf_first_load(&e, &a, &b));
         fz_h = fz_mix(fz_h, a);
     }
     return 0;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
 static uint64_t fz_h;
 
@@ -28,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&index, data + 4, 4);
     data += size >= 8 ? 8 : size;
     size -= size >= 8 ? 8 : size;
-    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_linetable_line(data, size, first, index, &line));
+    fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__linetable_line(data, size, first, index, &line));
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)line);
     for (k = 0; k <= 64; k++) {
-        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw_linetable_line(data, size, first, k, &line));
+        fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__linetable_line(data, size, first, k, &line));
         fz_h = fz_mix(fz_h, (uint64_t)(int64_t)line);
     }
     return 0;

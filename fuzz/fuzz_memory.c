@@ -10,6 +10,7 @@
 
 #include "fuzz.h"
 #include "fuzz_mem.h"
+#include "internal/layout.h"
 #include "tornstack/tasks.h"
 #include "tornstack/unwind.h"
 
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fz_h = FZ_SEED;
     memset(&t, 0, sizeof t);
-    t.layout = uw_layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
+    t.layout = uw__layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
     t.py_version = 0x030000f0ull | ((uint64_t)t.layout->py_minor << 16);
     t.runtime_addr = FZ_BASE;
     t.code_type = FZ_BASE + 8;

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/layout.h"
+#include "internal/asyncio_layout.h"
+#include "internal/layout.h"
 
 static void fz_write(const char *dir, const char *target, const char *name, const void *b,
                      size_t n)
@@ -77,8 +77,8 @@ static void seeds_linetable(const char *dir)
  * and a valid .AsyncioDebug block (no cookie: judged as _asyncio's). */
 static void seeds_debug_offsets_314(const char *dir, int minor)
 {
-    const uw_layout *l = uw_layout_table_for_minor(minor);
-    const uw_asyncio_layout *al = uw_asyncio_layout_for_minor(minor);
+    const uw_layout *l = uw__layout_table_for_minor(minor);
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(minor);
     uint8_t b[8 + 1024];
     uint64_t v = 0x030000f0ull | ((uint64_t)minor << 16), beta = v - 0xf0 + 0xb1;
     const uint64_t w[13] = {
@@ -110,7 +110,7 @@ static void seeds_debug_offsets_314(const char *dir, int minor)
 
 static void seeds_debug_offsets(const char *dir)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l = uw__layout_for_minor(13);
     uint8_t b[8 + 1024];
     uint64_t v = 0x030d00f0, one = 1;
     size_t i;
@@ -167,7 +167,7 @@ static void seeds_elf(const char *dir)
  * interpreter, one thread whose current frame is a frame of a code object. */
 static void seeds_memory(const char *dir)
 {
-    const uw_layout *l = uw_layout_for_minor(12);
+    const uw_layout *l = uw__layout_for_minor(12);
     static uint8_t b[4096];
     const uint64_t base = 0x10000000ull;
     uint64_t interp = base + 1024, ts = base + 1536, cf = base + 1900, frame = base + 2000,
@@ -231,7 +231,7 @@ static void seeds_dict_set(const char *dir)
     int minor;
 
     for (minor = 11; minor <= 13; minor++) {
-        const uw_layout *l = uw_layout_for_minor(minor);
+        const uw_layout *l = uw__layout_for_minor(minor);
         const uint64_t table = SD_BASE + 512, key = SD_BASE + 800;
         const uint64_t type = SD_BASE + 1024, keys = SD_BASE + 2048, values = SD_BASE + 2560;
         int64_t mask = 7, used = 1, basicsize = 32;

@@ -5,10 +5,10 @@
  */
 #include "fabricate.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)
@@ -107,7 +107,7 @@ static uint64_t mm_fab_dictn(mm_image *im, const char *const *keys, const uint64
     uint8_t b;
     int i;
 
-    assert(n >= 1 && n <= 5);
+    UW_ASSERT(n >= 1 && n <= 5);
     mm_space_put64(im->space, d + (uint64_t)l->object_type, im->target.types.dict);
     mm_space_put64(im->space, d + (uint64_t)l->dict_used, (uint64_t)n);
     mm_space_put64(im->space, d + (uint64_t)l->dict_keys, k);
@@ -210,8 +210,8 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     memset(im, 0, sizeof *im);
     im->space = space;
-    im->l = l = uw_layout_for_minor(minor);
-    im->al = uw_asyncio_layout_for_minor(minor);
+    im->l = l = uw__layout_for_minor(minor);
+    im->al = uw__asyncio_layout_for_minor(minor);
     if (l == NULL || im->al == NULL)
         return UW_ERR_UNSUPPORTED_VERSION;
     /* Type objects and singletons live in the image (static data). */
@@ -262,7 +262,7 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     /* The running loop: an instance whose dict (at the type's
      * tp_dictoffset) holds `_ready`, its ready deque, whose mutation count
-     * the mutator bumps as asyncio does (uw_unwinder_set_epoch). */
+     * the mutator bumps as asyncio does (src/tasks/epoch.c). */
     {
         uint64_t loop_type = mm_fab_type(im, "_UnixSelectorEventLoop", 0);
         uint64_t deque_type = mm_fab_type(im, "collections.deque", 0);

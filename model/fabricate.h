@@ -8,13 +8,16 @@
  * thread's data-stack chunk, code objects with names and location tables
  * (and RESUME instructions, so await points decode as on 3.11/3.12), str
  * objects, the type objects the unwinder checks (Task, Future, coroutine,
- * set, dict, str, int), an event loop object, the running-loop entry
- * (tstate dict + _RunningLoopHolder on 3.11, tstate dict on 3.12, thread
- * state on 3.13), and a set of Tasks used as the registry root.
+ * set, dict, str, int, weakref), an event loop object with its ready
+ * deque, the running-loop entry (tstate dict + _RunningLoopHolder on 3.11,
+ * tstate dict on 3.12, thread state on 3.13), and sys.modules with
+ * asyncio.tasks, whose WeakSet (a managed-dict instance whose `data` is the
+ * registry set of weakrefs to Tasks) and, from 3.12, eager set are found
+ * by the unwinder as on a live process; the hook module's link buffer on
+ * request (mm_fab_hook).
  *
- * Not fabricated yet: sys.modules and asyncio.tasks' WeakSet (the model
- * hands the registry set to the unwinder as --tasks-root does), C-stack
- * entry frames (3.12 trampoline, 3.13 entry frame), several interpreters.
+ * Not fabricated: C-stack entry frames (3.12 trampoline, 3.13 entry
+ * frame), several interpreters.
  */
 #ifndef TORNSTACK_MM_FABRICATE_H
 #define TORNSTACK_MM_FABRICATE_H
@@ -22,8 +25,8 @@
 #include <stdint.h>
 
 #include "space.h"
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/layout.h"
+#include "internal/asyncio_layout.h"
+#include "internal/layout.h"
 #include "tornstack/target.h"
 
 #define MM_REGISTRY_SLOTS 64 /* set table of the registry (mask 63) */

@@ -10,11 +10,11 @@
  */
 #include "mutator.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 enum { EV_NONE = 0, EV_LINK, EV_UNLINK, EV_NEW, EV_DONE, EV_LINE, EV_EXEC };
@@ -80,7 +80,7 @@ static int mm_pct(mm_mutator *m, int p)
 static mm_store *mm_push(mm_mutator *m, uint64_t addr, uint64_t value, int len)
 {
     mm_store *s;
-    assert(m->q_len < MM_QUEUE);
+    UW_ASSERT(m->q_len < MM_QUEUE);
     s = &m->q[(m->q_head + m->q_len++) % MM_QUEUE];
     memset(s, 0, sizeof *s);
     s->addr = addr;
@@ -220,7 +220,7 @@ static void mm_op_step(mm_mutator *m, int i, int complete)
     uint64_t run_once = m->slot[5];
     int k;
 
-    assert(t->alive);
+    UW_ASSERT(t->alive);
     mm_return(m, 6, run_once);                      /* select returns */
     mm_push(m, m->im->ready_state, ++m->ready, 8);  /* the handle is popped left */
     mm_call(m, 6, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
@@ -370,7 +370,7 @@ static void mm_apply(mm_mutator *m, const mm_store *s)
 {
     if (!m->defer) {
         int rc = mm_space_write(m->sp, s->addr, &s->value, s->len);
-        assert(rc == 0);
+        UW_ASSERT(rc == 0);
         (void)rc;
     }
     mm_apply_event(m, s);

@@ -4,10 +4,10 @@
  */
 #include "schedule.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 const char *mm_model_name(int model)
@@ -69,7 +69,7 @@ static void mm_relaxed_show(mm_sched *s, size_t i)
     const mm_store *st = &s->pend[i];
     int rc = mm_space_write(s->sp, st->addr, &st->value, st->len);
 
-    assert(rc == 0 && i < s->n_pend);
+    UW_ASSERT(rc == 0 && i < s->n_pend);
     (void)rc;
     if (i > 0)
         s->reordered++;

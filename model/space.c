@@ -4,11 +4,11 @@
  */
 #include "space.h"
 
-#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 #define MM_CLASSES 512 /* 16-byte classes up to 8 KiB; larger: own pages */
@@ -159,7 +159,7 @@ void mm_space_unmap(mm_space *s, uint64_t addr, size_t len)
         mm_page *old = s->pages;
         size_t oldcap = s->cap, i;
         s->pages = calloc(oldcap, sizeof *s->pages);
-        assert(s->pages != NULL);
+        UW_ASSERT(s->pages != NULL);
         s->count = 0;
         for (i = 0; i < oldcap; i++) {
             if (old[i].pno != 0 && old[i].mem != NULL) {
@@ -219,7 +219,7 @@ int mm_space_write(mm_space *s, uint64_t addr, const void *src, size_t len)
 void mm_space_put64(mm_space *s, uint64_t addr, uint64_t v)
 {
     int rc = mm_space_write(s, addr, &v, 8);
-    assert(rc == 0);
+    UW_ASSERT(rc == 0);
     (void)rc;
 }
 
@@ -253,11 +253,11 @@ uint64_t mm_alloc(mm_space *s, size_t size)
         return a;
     }
     if (cls >= MM_CLASSES) {
-        assert(s->big_top + size < MM_STACK_BASE);
+        UW_ASSERT(s->big_top + size < MM_STACK_BASE);
         a = s->big_top;
         s->big_top += (size + 2 * MM_PAGE - 1) & ~(uint64_t)(MM_PAGE - 1);
     } else {
-        assert(s->heap_top + cls * 16 < MM_HEAP_BASE + (1ull << 31));
+        UW_ASSERT(s->heap_top + cls * 16 < MM_HEAP_BASE + (1ull << 31));
         a = s->heap_top;
         s->heap_top += cls * 16;
     }

@@ -1,12 +1,22 @@
 /*
  * still.c — a still process from a description (see still.h).
  *
+ * Method.  A description is parsed into loop frames, Tasks and link
+ * records (mm_still_parse), laid out in a fresh model address space as the
+ * version's CPython would lay them out (mm_still_sample, through
+ * fabricate.c), sampled once by the unchanged unwinder through a plain
+ * reader (nothing moves), and printed as the CLI's JSON (mm_still_dump).
+ *
  * Each frame gets its own code object whose first line is the frame's line
  * (so code unit 0 is on that line); Task coroutines are suspended at
  * unit 0, each awaiting the next one inward, the innermost awaiting a
  * Future, the Task named by `await`, or, with several `await` lines, a
  * gather future (an asyncio `_GatheringFuture`: a Future subclass whose
  * instance dict holds `_children`, a list of those Tasks).
+ *
+ * Objects are allocated in a fixed order (loop, registry table, Task
+ * objects, then each Task's waiter, coroutines, name and weakref, then the
+ * hook records), so a description always gives the same addresses.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "still.h"
@@ -14,17 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabricate.h"
 #include "tornstack/error.h"
 #include "tornstack/output.h"
-#include "tornstack/tasks.h"
-#include "tornstack/unwind.h"
 
-#define MM_STILL_TASKS 1024
-#define MM_STILL_FRAMES 64
-#define MM_STILL_AWAITS 4096 /* Tasks one Task awaits (a gather's children) */
-#define MM_STILL_LINKS 1024 /* hook records */
-#define MM_STILL_SLOTS 2048 /* registry set table when the image's is too small */
+/* The registry set's table when the fabricated one (MM_REGISTRY_SLOTS) is
+ * more than half full: at least this many slots, doubled until the Tasks
+ * fill at most half, as a set grows. */
+#define MM_STILL_SLOTS 2048
 
 typedef struct mm_sframe {
     char *qualname, *file;
@@ -37,10 +43,22 @@ typedef struct mm_stask {
     uint64_t coro;   /* running: that coroutine object */
     char **await_id; /* grown as `await` lines come */
     int n_await, cap_await;
-    mm_sframe f[MM_STILL_FRAMES];
-    int n;
+    mm_sframe *f; /* coroutines, innermost first; grown as `frame` lines come */
+    int n, cap;
     uint64_t obj;
 } mm_stask;
+
+struct mm_still {
+    mm_sframe loop[MM_STILL_FRAMES];
+    int n_loop;
+    mm_stask *tasks; /* grown as `task` lines come, at most MM_STILL_TASKS */
+    int n_tasks, cap_tasks;
+    char *link_id[MM_STILL_LINKS][2];
+    int link_kind[MM_STILL_LINKS];
+    int n_links;
+};
+
+/* --- parse ----------------------------------------------------------------- */
 
 static char *mm_field(char **p)
 {
@@ -68,11 +86,170 @@ static int mm_still_frame(char *rest, mm_sframe *f)
     return f->qualname && f->file ? 0 : UW_ERR_NOMEM;
 }
 
+/* Room for one more element of a growing array (doubling from `first`). */
+static int mm_still_grow(void **arr, int n, int *cap, size_t elem, int first)
+{
+    if (n == *cap) {
+        int c = *cap ? 2 * *cap : first;
+        void *a = realloc(*arr, (size_t)c * elem);
+        if (a == NULL)
+            return UW_ERR_NOMEM;
+        memset((char *)a + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+        *arr = a;
+        *cap = c;
+    }
+    return 0;
+}
+
+/* task ID NAME: a new Task, at most MM_STILL_TASKS. */
+static int mm_still_task(mm_still *d, char *rest)
+{
+    char *id = mm_field(&rest), *name = mm_field(&rest);
+    mm_stask *tk;
+    int rc;
+
+    if (id == NULL || name == NULL || d->n_tasks == MM_STILL_TASKS)
+        return UW_ERR_FORMAT;
+    rc = mm_still_grow((void **)&d->tasks, d->n_tasks, &d->cap_tasks, sizeof *d->tasks, 64);
+    if (rc != 0)
+        return rc;
+    tk = &d->tasks[d->n_tasks++];
+    tk->id = strdup(id);
+    tk->name = strdup(name);
+    tk->root = -1;
+    return tk->id && tk->name ? 0 : UW_ERR_NOMEM;
+}
+
+/* frame QUALNAME FILE LINE: one more coroutine of the last Task. */
+static int mm_still_task_frame(mm_stask *tk, char *rest)
+{
+    int rc;
+
+    if (tk->n == MM_STILL_FRAMES)
+        return UW_ERR_FORMAT;
+    rc = mm_still_grow((void **)&tk->f, tk->n, &tk->cap, sizeof *tk->f, 4);
+    if (rc != 0)
+        return rc;
+    return mm_still_frame(rest, &tk->f[tk->n++]);
+}
+
+/* await ID: the last Task awaits Task ID. */
+static int mm_still_await(mm_stask *tk, char *rest)
+{
+    char *id = mm_field(&rest);
+    int rc;
+
+    if (id == NULL || tk->n_await == MM_STILL_AWAITS)
+        return UW_ERR_FORMAT;
+    rc =
+        mm_still_grow((void **)&tk->await_id, tk->n_await, &tk->cap_await, sizeof *tk->await_id, 8);
+    if (rc != 0)
+        return rc;
+    tk->await_id[tk->n_await] = strdup(id);
+    return tk->await_id[tk->n_await++] != NULL ? 0 : UW_ERR_NOMEM;
+}
+
+/* link CHILD PARENT KIND: one record of the hook module. */
+static int mm_still_link(mm_still *d, char *rest)
+{
+    char *child = mm_field(&rest), *parent = mm_field(&rest), *kd = mm_field(&rest);
+
+    if (d->n_links == MM_STILL_LINKS || child == NULL || parent == NULL || kd == NULL ||
+        (atoi(kd) != 1 && atoi(kd) != 2))
+        return UW_ERR_FORMAT;
+    d->link_id[d->n_links][0] = strdup(child);
+    d->link_id[d->n_links][1] = strdup(parent);
+    d->link_kind[d->n_links] = atoi(kd);
+    d->n_links++;
+    return d->link_id[d->n_links - 1][0] && d->link_id[d->n_links - 1][1] ? 0 : UW_ERR_NOMEM;
+}
+
+/* One record; the line is cut into fields in place. */
+static int mm_still_record(mm_still *d, char *line)
+{
+    char *rest = line, *kind = mm_field(&rest);
+    mm_stask *last = d->n_tasks > 0 ? &d->tasks[d->n_tasks - 1] : NULL;
+
+    if (strcmp(kind, "loop") == 0 && d->n_loop < MM_STILL_FRAMES)
+        return mm_still_frame(rest, &d->loop[d->n_loop++]);
+    if (strcmp(kind, "task") == 0)
+        return mm_still_task(d, rest);
+    if (strcmp(kind, "link") == 0)
+        return mm_still_link(d, rest);
+    if (strcmp(kind, "root") == 0 && last != NULL) {
+        char *at = mm_field(&rest);
+        if (at == NULL || atoi(at) < 0)
+            return UW_ERR_FORMAT;
+        last->root = atoi(at);
+        return 0;
+    }
+    if (strcmp(kind, "frame") == 0 && last != NULL)
+        return mm_still_task_frame(last, rest);
+    if (strcmp(kind, "await") == 0 && last != NULL)
+        return mm_still_await(last, rest);
+    return UW_ERR_FORMAT;
+}
+
+int mm_still_parse(FILE *desc, mm_still **out)
+{
+    char line[4096];
+    mm_still *d = calloc(1, sizeof *d);
+    int rc = d != NULL ? 0 : UW_ERR_NOMEM;
+
+    *out = NULL;
+    while (rc == 0 && fgets(line, sizeof line, desc) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        rc = mm_still_record(d, line);
+    }
+    if (rc != 0) {
+        mm_still_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+static void mm_sframe_free(mm_sframe *f)
+{
+    free(f->qualname);
+    free(f->file);
+}
+
+void mm_still_free(mm_still *d)
+{
+    int i, k;
+
+    if (d == NULL)
+        return;
+    for (i = 0; i < d->n_links; i++) {
+        free(d->link_id[i][0]);
+        free(d->link_id[i][1]);
+    }
+    for (i = 0; i < d->n_loop; i++)
+        mm_sframe_free(&d->loop[i]);
+    for (i = 0; i < d->n_tasks; i++) {
+        mm_stask *tk = &d->tasks[i];
+        free(tk->id);
+        free(tk->name);
+        for (k = 0; k < tk->n_await; k++)
+            free(tk->await_id[k]);
+        free(tk->await_id);
+        for (k = 0; k < tk->n; k++)
+            mm_sframe_free(&tk->f[k]);
+        free(tk->f);
+    }
+    free(d->tasks);
+    free(d);
+}
+
+/* --- fabricate --------------------------------------------------------------- */
+
 /* Push frames of the loop thread (root first): into its data-stack chunk,
  * except the root coroutine frame of a running Task, which lives in that
  * Task's coroutine object, marked executing and linked like the others. */
-static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask *tasks,
-                              int n_tasks)
+static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask *tasks, int n_tasks)
 {
     const uw_layout *l = im->l;
     size_t size = ((size_t)l->frame_size + 32 + 15) & ~(size_t)15;
@@ -119,9 +296,21 @@ static uint64_t mm_still_gather_type(mm_image *im)
     return t;
 }
 
+/* The Task object of Task `id`, 0 if none. */
+static uint64_t mm_still_task_obj(const mm_still *d, const char *id)
+{
+    uint64_t obj = 0;
+    int k;
+
+    for (k = 0; k < d->n_tasks; k++)
+        if (strcmp(d->tasks[k].id, id) == 0)
+            obj = d->tasks[k].obj;
+    return obj;
+}
+
 /* A gather future over the Tasks tk awaits: {"_children": [Task, ...]}. */
-static uint64_t mm_still_gather(mm_image *im, uint64_t gather_type, const mm_stask *tasks,
-                                int n_tasks, const mm_stask *tk)
+static uint64_t mm_still_gather(mm_image *im, uint64_t gather_type, const mm_still *d,
+                                const mm_stask *tk)
 {
     const uw_layout *l = im->l;
     uint64_t fut = mm_alloc(im->space, (size_t)im->al->fut_size + 16);
@@ -131,9 +320,9 @@ static uint64_t mm_still_gather(mm_image *im, uint64_t gather_type, const mm_sta
     int a, k;
 
     for (a = 0; a < tk->n_await; a++)
-        for (k = 0; k < n_tasks; k++)
-            if (strcmp(tasks[k].id, tk->await_id[a]) == 0)
-                mm_space_put64(im->space, items + 8 * (uint64_t)n++, tasks[k].obj);
+        for (k = 0; k < d->n_tasks; k++)
+            if (strcmp(d->tasks[k].id, tk->await_id[a]) == 0)
+                mm_space_put64(im->space, items + 8 * (uint64_t)n++, d->tasks[k].obj);
     mm_space_put64(im->space, list + (uint64_t)l->object_type, im->target.types.list);
     (void)mm_space_write(im->space, list + (uint64_t)l->list_size, &n, 8);
     mm_space_put64(im->space, list + (uint64_t)l->list_items, items);
@@ -143,6 +332,128 @@ static uint64_t mm_still_gather(mm_image *im, uint64_t gather_type, const mm_sta
     return fut;
 }
 
+/* The registry's set table: the fabricated one while the Tasks fill at
+ * most half of it, else a bigger one hung into the set. */
+static uint64_t mm_still_registry_table(mm_image *im, int n_tasks, uint64_t *slots)
+{
+    const uw_layout *l = im->l;
+    uint64_t table;
+
+    *slots = MM_REGISTRY_SLOTS;
+    if ((uint64_t)n_tasks <= MM_REGISTRY_SLOTS / 2)
+        return im->registry_table;
+    *slots = MM_STILL_SLOTS;
+    while (*slots < 2 * (uint64_t)n_tasks)
+        *slots *= 2;
+    table = mm_alloc(im->space, (size_t)*slots * (size_t)l->setentry_size);
+    mm_space_put64(im->space, im->registry + (uint64_t)l->set_mask, *slots - 1);
+    mm_space_put64(im->space, im->registry + (uint64_t)l->set_table, table);
+    return table;
+}
+
+/* Task tk's coroutines (innermost first in the description), each
+ * suspended awaiting the next one inward, the innermost awaiting `awaitee`.
+ * Returns the root coroutine (0 when the Task has none). */
+static uint64_t mm_still_coros(mm_image *im, const mm_stask *tk, uint64_t awaitee)
+{
+    const uw_layout *l = im->l;
+    mm_space *sp = im->space;
+    int suspended = l->state_suspended_yield_from != UW_NO_STATE ? l->state_suspended_yield_from
+                                                                 : l->state_suspended;
+    uint64_t root = 0;
+    int k;
+
+    for (k = 0; k < tk->n; k++) {
+        uint64_t c = mm_alloc(sp, mm_fab_coro_size(im)), f = c + (uint64_t)l->gen_iframe;
+        uint64_t code = mm_fab_code(im, tk->f[k].qualname, tk->f[k].file, tk->f[k].line, 2);
+        int8_t st = (int8_t)suspended;
+        uint8_t owner = (uint8_t)l->owner_generator;
+        int32_t one = 1;
+        mm_space_put64(sp, c + (uint64_t)l->object_type, im->target.types.coro);
+        (void)mm_space_write(sp, c + (uint64_t)l->gen_frame_state, &st, 1);
+        mm_space_put64(sp, f + (uint64_t)l->frame_code, code);
+        (void)mm_space_write(sp, f + (uint64_t)l->frame_owner, &owner, 1);
+        mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
+        (void)mm_space_write(sp, f + (uint64_t)l->frame_stacktop, &one, 4);
+        mm_space_put64(sp, f + (uint64_t)l->frame_localsplus, awaitee);
+        awaitee = c;
+        root = c;
+    }
+    return root;
+}
+
+/* Task tk: its waiter (a Task, a gather future, or a Future of its own),
+ * its coroutines, its fields, and a weakref to it in registry slot i. */
+static void mm_still_task_fab(mm_image *im, const mm_still *d, mm_stask *tk, uint64_t gather_type,
+                              uint64_t keys_table, int i)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+    mm_space *sp = im->space;
+    uint64_t waiter = 0, root = 0, wr;
+
+    if (tk->n_await == 1)
+        waiter = mm_still_task_obj(d, tk->await_id[0]);
+    else if (tk->n_await > 1)
+        waiter = mm_still_gather(im, gather_type, d, tk);
+    if (tk->coro != 0) {
+        root = tk->coro; /* running: its frames are on the thread stack */
+    } else {
+        if (waiter == 0) {
+            waiter = mm_alloc(sp, 128);
+            mm_space_put64(sp, waiter + (uint64_t)l->object_type, im->future_type);
+        }
+        root = mm_still_coros(im, tk, waiter);
+    }
+    mm_space_put64(sp, tk->obj + (uint64_t)l->object_type, im->task_type);
+    mm_space_put64(sp, tk->obj + (uint64_t)al->fut_loop, im->loop);
+    mm_space_put64(sp, tk->obj + (uint64_t)al->task_coro, root);
+    mm_space_put64(sp, tk->obj + (uint64_t)al->task_name, mm_fab_str(im, tk->name));
+    mm_space_put64(sp, tk->obj + (uint64_t)al->task_fut_waiter, waiter);
+    wr = mm_alloc(sp, 64); /* the WeakSet holds weakrefs */
+    mm_space_put64(sp, wr + (uint64_t)l->object_type, im->target.types.weakref);
+    mm_space_put64(sp, wr + (uint64_t)l->weakref_object, tk->obj);
+    mm_space_put64(
+        sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key, wr);
+}
+
+/* The hook module's records, by the Tasks' fabricated addresses. */
+static int mm_still_links(mm_image *im, const mm_still *d)
+{
+    uint64_t child[MM_STILL_LINKS], parent[MM_STILL_LINKS];
+    int kind[MM_STILL_LINKS], i;
+
+    for (i = 0; i < d->n_links; i++) {
+        child[i] = mm_still_task_obj(d, d->link_id[i][0]);
+        parent[i] = mm_still_task_obj(d, d->link_id[i][1]);
+        kind[i] = d->link_kind[i];
+        if (child[i] == 0 || parent[i] == 0)
+            return UW_ERR_FORMAT;
+    }
+    mm_fab_hook(im, child, parent, kind, (size_t)d->n_links);
+    return 0;
+}
+
+/* Lay out the whole description in a fresh process image. */
+static int mm_still_fabricate(mm_image *im, mm_still *d)
+{
+    uint64_t slots, keys_table, gather_type;
+    int i;
+
+    gather_type = mm_still_gather_type(im);
+    im->target.types.list = mm_fab_type(im, "list", 0);
+    mm_still_loop(im, d->loop, d->n_loop, d->tasks, d->n_tasks);
+    keys_table = mm_still_registry_table(im, d->n_tasks, &slots);
+    /* Task objects first, so awaits can point at any of them. */
+    for (i = 0; i < d->n_tasks; i++)
+        d->tasks[i].obj = mm_alloc(im->space, (size_t)im->al->task_size);
+    for (i = 0; i < d->n_tasks; i++)
+        mm_still_task_fab(im, d, &d->tasks[i], gather_type, keys_table, i);
+    return d->n_links > 0 ? mm_still_links(im, d) : 0;
+}
+
+/* --- sample ------------------------------------------------------------------ */
+
 static int mm_still_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     return mm_space_read(ctx, addr, dst, len);
@@ -150,218 +461,59 @@ static int mm_still_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops mm_still_ops = {mm_still_read, NULL};
 
+/* Where the objects went is written into the description's Tasks
+ * (mm_stask.coro, .obj); they are cleared first, so a description can be
+ * sampled again, for another version. */
+int mm_still_sample(mm_still_run *run, mm_still *d, int minor)
+{
+    int i, rc;
+
+    memset(run, 0, sizeof *run);
+    uw_sample_init(&run->s);
+    for (i = 0; i < d->n_tasks; i++)
+        d->tasks[i].coro = d->tasks[i].obj = 0;
+    rc = mm_space_new(&run->sp);
+    if (rc == 0)
+        rc = mm_fab_process(run->sp, minor, &run->im);
+    if (rc == 0)
+        rc = mm_still_fabricate(&run->im, d);
+    if (rc != 0)
+        return rc;
+    uw_reader_init(&run->reader, &mm_still_ops, run->sp); /* nothing moves: plain reads */
+    rc = uw_unwinder_new(&run->reader, &run->im.target, &run->u);
+    if (rc == 0)
+        rc = uw_tasks_new(run->u, &run->t);
+    if (rc == 0)
+        rc = uw_unwind_threads(run->u, &run->s); /* Tasks found through sys.modules */
+    if (rc == 0)
+        rc = uw_unwind_tasks(run->t, &run->s);
+    return rc;
+}
+
+void mm_still_end(mm_still_run *run)
+{
+    uw_sample_free(&run->s);
+    uw_tasks_free(run->t);
+    uw_unwinder_free(run->u);
+    mm_space_free(run->sp);
+    memset(run, 0, sizeof *run);
+}
+
+/* --- print ------------------------------------------------------------------- */
+
 int mm_still_dump(FILE *desc, int minor, FILE *out)
 {
-    static mm_stask tasks[MM_STILL_TASKS];
-    mm_sframe loop[MM_STILL_FRAMES];
-    int n_loop = 0, n_tasks = 0, i, k, rc = 0;
-    char line[4096];
-    char *link_id[MM_STILL_LINKS][2];
-    int link_kind[MM_STILL_LINKS], n_links = 0;
-    mm_space *sp = NULL;
-    mm_image im;
-    uw_unwinder *u = NULL;
-    uw_tasks *t = NULL;
-    uw_sample s;
+    mm_still *d = NULL;
+    mm_still_run run;
+    int rc;
 
-    memset(tasks, 0, sizeof tasks);
-    while (rc == 0 && fgets(line, sizeof line, desc) != NULL) {
-        char *rest = line, *kind;
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        kind = mm_field(&rest);
-        if (strcmp(kind, "loop") == 0 && n_loop < MM_STILL_FRAMES) {
-            rc = mm_still_frame(rest, &loop[n_loop++]);
-        } else if (strcmp(kind, "task") == 0 && n_tasks < MM_STILL_TASKS) {
-            char *id = mm_field(&rest), *name = mm_field(&rest);
-            if (id == NULL || name == NULL)
-                rc = UW_ERR_FORMAT;
-            else {
-                tasks[n_tasks].id = strdup(id);
-                tasks[n_tasks].name = strdup(name);
-                tasks[n_tasks].root = -1;
-                n_tasks++;
-            }
-        } else if (strcmp(kind, "link") == 0 && n_links < MM_STILL_LINKS) {
-            char *child = mm_field(&rest), *parent = mm_field(&rest), *kd = mm_field(&rest);
-            if (child == NULL || parent == NULL || kd == NULL || (atoi(kd) != 1 && atoi(kd) != 2)) {
-                rc = UW_ERR_FORMAT;
-            } else {
-                link_id[n_links][0] = strdup(child);
-                link_id[n_links][1] = strdup(parent);
-                link_kind[n_links++] = atoi(kd);
-            }
-        } else if (strcmp(kind, "root") == 0 && n_tasks > 0) {
-            char *at = mm_field(&rest);
-            if (at == NULL || atoi(at) < 0)
-                rc = UW_ERR_FORMAT;
-            else
-                tasks[n_tasks - 1].root = atoi(at);
-        } else if (strcmp(kind, "frame") == 0 && n_tasks > 0 &&
-                   tasks[n_tasks - 1].n < MM_STILL_FRAMES) {
-            mm_stask *tk = &tasks[n_tasks - 1];
-            rc = mm_still_frame(rest, &tk->f[tk->n++]);
-        } else if (strcmp(kind, "await") == 0 && n_tasks > 0 &&
-                   tasks[n_tasks - 1].n_await < MM_STILL_AWAITS) {
-            char *id = mm_field(&rest);
-            mm_stask *tk = &tasks[n_tasks - 1];
-            if (id == NULL) {
-                rc = UW_ERR_FORMAT;
-            } else {
-                if (tk->n_await == tk->cap_await) {
-                    int cap = tk->cap_await ? 2 * tk->cap_await : 8;
-                    char **a = realloc(tk->await_id, (size_t)cap * sizeof *a);
-                    if (a == NULL) {
-                        rc = UW_ERR_NOMEM;
-                        continue;
-                    }
-                    tk->await_id = a;
-                    tk->cap_await = cap;
-                }
-                tk->await_id[tk->n_await++] = strdup(id);
-            }
-        } else {
-            rc = UW_ERR_FORMAT;
-        }
-    }
-    uw_sample_init(&s);
+    rc = mm_still_parse(desc, &d);
+    if (rc != 0)
+        return rc;
+    rc = mm_still_sample(&run, d, minor);
     if (rc == 0)
-        rc = mm_space_new(&sp);
-    if (rc == 0)
-        rc = mm_fab_process(sp, minor, &im);
-    if (rc == 0) {
-        const uw_layout *l = im.l;
-        const uw_asyncio_layout *al = im.al;
-        uint64_t keys_table = im.registry_table, slots = MM_REGISTRY_SLOTS;
-        uint64_t gather_type = mm_still_gather_type(&im);
-        im.target.types.list = mm_fab_type(&im, "list", 0);
-        mm_still_loop(&im, loop, n_loop, tasks, n_tasks);
-        if (n_tasks > MM_REGISTRY_SLOTS / 2) {
-            /* a bigger table, as a set grows: at most half full */
-            slots = MM_STILL_SLOTS;
-            keys_table = mm_alloc(sp, (size_t)slots * (size_t)l->setentry_size);
-            mm_space_put64(sp, im.registry + (uint64_t)l->set_mask, slots - 1);
-            mm_space_put64(sp, im.registry + (uint64_t)l->set_table, keys_table);
-        }
-        /* Task objects first, so awaits can point at any of them. */
-        for (i = 0; i < n_tasks; i++)
-            tasks[i].obj = mm_alloc(sp, (size_t)al->task_size);
-        for (i = 0; i < n_tasks && rc == 0; i++) {
-            mm_stask *tk = &tasks[i];
-            uint64_t waiter = 0, awaitee, root = 0;
-            int suspended = l->state_suspended_yield_from != UW_NO_STATE
-                                ? l->state_suspended_yield_from
-                                : l->state_suspended;
-            if (tk->n_await == 1) {
-                for (k = 0; k < n_tasks; k++)
-                    if (strcmp(tasks[k].id, tk->await_id[0]) == 0)
-                        waiter = tasks[k].obj;
-            } else if (tk->n_await > 1) {
-                waiter = mm_still_gather(&im, gather_type, tasks, n_tasks, tk);
-            }
-            if (tk->coro != 0) {
-                root = tk->coro; /* running: its frames are on the thread stack */
-            } else if (waiter == 0) {
-                waiter = mm_alloc(sp, 128);
-                mm_space_put64(sp, waiter + (uint64_t)l->object_type, im.future_type);
-            }
-            awaitee = waiter;
-            /* coroutines, innermost first in the description */
-            for (k = 0; tk->coro == 0 && k < tk->n; k++) {
-                uint64_t c = mm_alloc(sp, mm_fab_coro_size(&im)), f = c + (uint64_t)l->gen_iframe;
-                uint64_t code = mm_fab_code(&im, tk->f[k].qualname, tk->f[k].file, tk->f[k].line, 2);
-                int8_t st = (int8_t)suspended;
-                mm_space_put64(sp, c + (uint64_t)l->object_type, im.target.types.coro);
-                (void)mm_space_write(sp, c + (uint64_t)l->gen_frame_state, &st, 1);
-                mm_space_put64(sp, f + (uint64_t)l->frame_code, code);
-                uint8_t owner = (uint8_t)l->owner_generator;
-                int32_t one = 1;
-                (void)mm_space_write(sp, f + (uint64_t)l->frame_owner, &owner, 1);
-                mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip(&im, code, 0));
-                (void)mm_space_write(sp, f + (uint64_t)l->frame_stacktop, &one, 4);
-                mm_space_put64(sp, f + (uint64_t)l->frame_localsplus, awaitee);
-                awaitee = c;
-                root = c;
-            }
-            mm_space_put64(sp, tk->obj + (uint64_t)l->object_type, im.task_type);
-            mm_space_put64(sp, tk->obj + (uint64_t)al->fut_loop, im.loop);
-            mm_space_put64(sp, tk->obj + (uint64_t)al->task_coro, root);
-            mm_space_put64(sp, tk->obj + (uint64_t)al->task_name, mm_fab_str(&im, tk->name));
-            mm_space_put64(sp, tk->obj + (uint64_t)al->task_fut_waiter, waiter);
-            if ((uint64_t)i >= slots) {
-                rc = UW_ERR_LIMIT_TASKS;
-                break;
-            }
-            {
-                uint64_t wr = mm_alloc(sp, 64); /* the WeakSet holds weakrefs */
-                mm_space_put64(sp, wr + (uint64_t)l->object_type, im.target.types.weakref);
-                mm_space_put64(sp, wr + (uint64_t)l->weakref_object, tk->obj);
-                mm_space_put64(sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size +
-                                       (uint64_t)l->setentry_key,
-                               wr);
-            }
-        }
-    }
-    if (rc == 0 && n_links > 0) {
-        /* the hook module's records, by the Tasks' fabricated addresses */
-        static uint64_t child[MM_STILL_LINKS], parent[MM_STILL_LINKS];
-        size_t n = 0;
-        for (i = 0; i < n_links; i++) {
-            uint64_t c = 0, p = 0;
-            for (k = 0; k < n_tasks; k++) {
-                if (strcmp(tasks[k].id, link_id[i][0]) == 0)
-                    c = tasks[k].obj;
-                if (strcmp(tasks[k].id, link_id[i][1]) == 0)
-                    p = tasks[k].obj;
-            }
-            if (c == 0 || p == 0) {
-                rc = UW_ERR_FORMAT;
-                break;
-            }
-            child[n] = c;
-            parent[n] = p;
-            link_kind[n++] = link_kind[i];
-        }
-        if (rc == 0)
-            mm_fab_hook(&im, child, parent, link_kind, n);
-    }
-    if (rc == 0) {
-        uw_reader r;
-        uw_reader_init(&r, &mm_still_ops, sp); /* nothing moves: plain reads */
-        rc = uw_unwinder_new(&r, &im.target, &u);
-        if (rc == 0)
-            rc = uw_tasks_new(u, &t);
-        if (rc == 0) {
-            rc = uw_unwind_threads(u, &s); /* Tasks found through sys.modules */
-        }
-        if (rc == 0)
-            rc = uw_unwind_tasks(t, &s);
-        if (rc == 0)
-            rc = uw_output_json(out, &im.target, &s);
-    }
-    uw_sample_free(&s);
-    uw_tasks_free(t);
-    uw_unwinder_free(u);
-    mm_space_free(sp);
-    for (i = 0; i < n_links; i++) {
-        free(link_id[i][0]);
-        free(link_id[i][1]);
-    }
-    for (i = 0; i < n_loop; i++) {
-        free(loop[i].qualname);
-        free(loop[i].file);
-    }
-    for (i = 0; i < n_tasks; i++) {
-        free(tasks[i].id);
-        free(tasks[i].name);
-        for (k = 0; k < tasks[i].n_await; k++)
-            free(tasks[i].await_id[k]);
-        free(tasks[i].await_id);
-        for (k = 0; k < tasks[i].n; k++) {
-            free(tasks[i].f[k].qualname);
-            free(tasks[i].f[k].file);
-        }
-    }
+        rc = uw_output_json(out, &run.im.target, &run.s);
+    mm_still_end(&run);
+    mm_still_free(d);
     return rc;
 }

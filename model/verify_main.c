@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "internal/uw_assert.h"
 #include "still.h"
 #include "tornstack/error.h"
 
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
     const char *replay_file = NULL, *svg = NULL, *fabricate = NULL;
     int explain = 0;
 
+    uw__require_assertions("tornstack verify");
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL)

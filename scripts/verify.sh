@@ -8,9 +8,10 @@
 #   scripts/verify.sh [tornstack verify options, e.g. --policy all]
 #
 # Exits non-zero on any violation.  Installs missing Debian packages first
-# (see scripts/setup.sh).
+# (see scripts/setup.sh).  Built with the `verify` preset: optimised, with
+# every UW_ASSERT on (tornstack verify refuses to run without them).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ts_install_packages
-ts_build default
-exec "$ts_root/build/default/tornstack" verify "$@"
+ts_build verify
+exec "$ts_root/build/verify/tornstack" verify "$@"

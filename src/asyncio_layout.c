@@ -33,7 +33,7 @@
  *               {size of _PyThreadStateImpl, running_loop, running_task,
  *               tasks_head} at 72 -> 104 bytes.
  */
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 
 #include <stddef.h>
 
@@ -144,7 +144,7 @@ static const uw_asyncio_layout uw_asyncio_py313 = {
 static const uw_asyncio_layout uw_asyncio_py314 = UW_ASYNCIO_PY314_315(14, 1);
 static const uw_asyncio_layout uw_asyncio_py315 = UW_ASYNCIO_PY314_315(15, 2);
 
-const uw_asyncio_layout *uw_asyncio_layout_for_minor(int py_minor)
+const uw_asyncio_layout *uw__asyncio_layout_for_minor(int py_minor)
 {
     switch (py_minor) {
     case 11:
@@ -180,7 +180,7 @@ static const uw_asyncio_debug_field uw_asyncio_debug[] = {
     {"asyncio_thread_state.asyncio_tasks_head", 96, UW_ADBG_TSTATE_TASKS_HEAD},
 };
 
-const uw_asyncio_debug_field *uw_asyncio_debug_fields(size_t *n_out)
+const uw_asyncio_debug_field *uw__asyncio_debug_fields(size_t *n_out)
 {
     if (n_out != NULL)
         *n_out = sizeof uw_asyncio_debug / sizeof uw_asyncio_debug[0];

@@ -7,16 +7,16 @@
  * a probe ends at the first empty slot.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
-#include "tornstack/code_cache.h"
+#include "internal/code_cache.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/linetable.h"
+#include "internal/pystr.h"
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/linetable.h"
-#include "tornstack/pystr.h"
 
 #define UW_CODE_TABLE (2 * UW_CODE_CACHE_SLOTS)
 
@@ -35,7 +35,7 @@ static void uw_code_info_free(uw_code_info *e)
     free(e);
 }
 
-int uw_code_cache_init(uw_code_cache *c)
+int uw__code_cache_init(uw_code_cache *c)
 {
     if (c == NULL)
         return UW_ERR_INVALID_ARG;
@@ -56,7 +56,7 @@ static void uw_code_cache_drop_overflow(uw_code_cache *c)
     }
 }
 
-void uw_code_cache_clear(uw_code_cache *c)
+void uw__code_cache_clear(uw_code_cache *c)
 {
     size_t i;
 
@@ -70,31 +70,39 @@ void uw_code_cache_clear(uw_code_cache *c)
     uw_code_cache_drop_overflow(c);
 }
 
-void uw_code_cache_free(uw_code_cache *c)
+void uw__code_cache_free(uw_code_cache *c)
 {
     if (c == NULL)
         return;
-    uw_code_cache_clear(c);
+    uw__code_cache_clear(c);
     free(c->slots);
     c->slots = NULL;
 }
 
-void uw_code_cache_begin(uw_code_cache *c)
+void uw__code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify)
 {
-    assert(c != NULL && c->slots != NULL);
+    if (c == NULL || c->classify == classify)
+        return;
+    uw__code_cache_clear(c);
+    c->classify = classify;
+}
+
+void uw__code_cache_begin(uw_code_cache *c)
+{
+    UW_ASSERT(c != NULL && c->slots != NULL);
     uw_code_cache_drop_overflow(c);
     if (c->count >= UW_CODE_CACHE_SLOTS)
-        uw_code_cache_clear(c);
+        uw__code_cache_clear(c);
     c->stamp++;
     if (c->stamp == 0)
         c->stamp = 1; /* 0 means "never validated" */
 }
 
-uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr)
+uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr)
 {
     size_t i, n;
 
-    assert(c != NULL && c->slots != NULL);
+    UW_ASSERT(c != NULL && c->slots != NULL);
     for (i = uw_code_hash(addr), n = 0; n < UW_CODE_TABLE; i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
         if (c->slots[i] == NULL)
             return NULL;
@@ -104,7 +112,7 @@ uw_code_info *uw_code_cache_find(uw_code_cache *c, uint64_t addr)
     return NULL;
 }
 
-int uw_code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out)
+int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out)
 {
     if (l == NULL || obj == NULL || out == NULL)
         return UW_ERR_INVALID_ARG;
@@ -151,18 +159,6 @@ static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t add
     return 0;
 }
 
-/* The frame that splits the event loop from what it runs: qualname
- * Handle._run in asyncio's events.py (a recognised code object, not a
- * bytecode offset, so every instruction of it matches). */
-static int uw_code_is_handle_run(const char *qualname, const char *filename)
-{
-    static const char suffix[] = "/asyncio/events.py";
-    size_t n = strlen(filename);
-
-    return strcmp(qualname, "Handle._run") == 0 && n >= sizeof suffix - 1 &&
-           strcmp(filename + n - (sizeof suffix - 1), suffix) == 0;
-}
-
 /* Put e in the table (replacing the entry for the same address) or, when
  * the table is full, on the overflow list. */
 static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
@@ -173,7 +169,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
         if (c->slots[i] != NULL && c->slots[i]->addr == e->addr) {
             /* Stale entry: it was not validated in this sample, so no frame
              * of this sample points at it. */
-            assert(c->slots[i]->stamp != c->stamp);
+            UW_ASSERT(c->slots[i]->stamp != c->stamp);
             uw_code_info_free(c->slots[i]);
             c->slots[i] = e;
             return;
@@ -190,7 +186,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
     c->overflow = e;
 }
 
-int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
                        uint64_t addr, const uw_code_ident *id, uw_code_info **out)
 {
     char buf[UW_PYSTR_MAX_UTF8];
@@ -211,11 +207,11 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     e->addr = addr;
     e->id = *id;
     e->memo_index = -2;
-    rc = uw_pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
+    rc = uw__pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
         e->qualname = strdup(buf);
-        rc = uw_pystr_read(r, l, id->filename, buf, sizeof buf, &trunc);
+        rc = uw__pystr_read(r, l, id->filename, buf, sizeof buf, &trunc);
     }
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
@@ -225,8 +221,8 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     }
     if (rc == 0)
         rc = uw_code_read_linetable(r, l, id->linetable, &e->linetable, &e->linetable_len);
-    if (rc == 0 && uw_code_is_handle_run(e->qualname, e->filename))
-        e->flags |= UW_CODE_HANDLE_RUN;
+    if (rc == 0 && c->classify != NULL)
+        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
     /* The entry frame's code: normally hidden by its owner byte, but a
      * half-initialised entry frame can show a stale owner. */
     if (rc == 0 && strcmp(e->qualname, "<interpreter trampoline>") == 0 &&
@@ -243,7 +239,7 @@ int uw_code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint6
     return 0;
 }
 
-int uw_code_line(uw_code_info *info, int64_t index, int *line)
+int uw__code_line(uw_code_info *info, int64_t index, int *line)
 {
     int rc;
 
@@ -253,7 +249,7 @@ int uw_code_line(uw_code_info *info, int64_t index, int *line)
         *line = info->memo_line;
         return 0;
     }
-    rc = uw_linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index,
+    rc = uw__linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index,
                            line);
     if (rc != 0)
         return rc;

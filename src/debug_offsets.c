@@ -14,20 +14,14 @@
  * code, so a user learns that no table will ever fit, rather than that one
  * field differs.
  */
-#include "tornstack/debug_offsets.h"
+#include "internal/debug_offsets.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "internal/load.h"
 #include "tornstack/error.h"
 #include "tornstack/target.h"
-
-static uint64_t uw_dbg_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 /* Where the version and free_threaded words sit: from the table when it
  * has them (3.13+ all put them at 8 and 16, after the 8-byte cookie). */
@@ -41,7 +35,7 @@ static size_t uw_dbg_ft_at(const uw_layout *l)
     return l->debug_free_threaded_at > 0 ? (size_t)l->debug_free_threaded_at : 16;
 }
 
-int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
+int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version,
                            const uint8_t *blk, size_t len, char *why, size_t whylen)
 {
     char dummy[8];
@@ -68,7 +62,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
         snprintf(why, whylen, "no \"xdebugpy\" cookie at the start of _PyRuntime");
         return UW_ERR_DEBUG_OFFSETS;
     }
-    version = uw_dbg_u64(blk + uw_dbg_version_at(layout));
+    version = uw__u64(blk + uw_dbg_version_at(layout));
     if ((version >> 24) != 3 || ((version >> 16) & 0xff) != (uint64_t)layout->py_minor) {
         snprintf(why, whylen, "debug offsets say version 0x%llx, table is 3.%d",
                  (unsigned long long)version, layout->py_minor);
@@ -79,7 +73,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
                  (unsigned long long)version, (unsigned long long)py_version);
         return UW_ERR_DEBUG_OFFSETS;
     }
-    ft = uw_dbg_u64(blk + uw_dbg_ft_at(layout));
+    ft = uw__u64(blk + uw_dbg_ft_at(layout));
     if (ft != 0) {
         snprintf(why, whylen, "free-threaded build (free_threaded=%llu) is not supported",
                  (unsigned long long)ft);
@@ -92,7 +86,7 @@ int uw_debug_offsets_check(const uw_layout *layout, uint64_t py_version,
             snprintf(why, whylen, "field %s lies outside the block", f->name);
             return UW_ERR_DEBUG_OFFSETS;
         }
-        got = uw_dbg_u64(blk + f->at);
+        got = uw__u64(blk + f->at);
         if (got != f->expect) {
             snprintf(why, whylen, "%s is %llu in the target, %llu in the table", f->name,
                      (unsigned long long)got, (unsigned long long)f->expect);
@@ -132,10 +126,10 @@ int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *
         return UW_ERR_UNSUPPORTED_BUILD;
     }
     /* The free_threaded word means something only under a valid cookie;
-     * a block without one is judged by uw_debug_offsets_check. */
+     * a block without one is judged by uw__debug_offsets_check. */
     if (blk != NULL && layout->debug_offsets_size > 24 &&
         len >= uw_dbg_ft_at(layout) + 8 && memcmp(blk, UW_DEBUG_COOKIE, 8) == 0) {
-        uint64_t ft = uw_dbg_u64(blk + uw_dbg_ft_at(layout));
+        uint64_t ft = uw__u64(blk + uw_dbg_ft_at(layout));
         if (ft != 0) {
             snprintf(why, whylen,
                      "Python %s is a free-threaded build (free_threaded=%llu): its objects "
@@ -204,14 +198,14 @@ int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al,
                  (int)al->debug_size);
         return UW_ERR_DEBUG_OFFSETS;
     }
-    f = uw_asyncio_debug_fields(&n);
+    f = uw__asyncio_debug_fields(&n);
     for (i = 0; i < n; i++) {
         uint64_t got, want = uw_adbg_expect(layout, al, f[i].source);
         if ((size_t)f[i].at + 8 > len) {
             snprintf(why, whylen, "field %s lies outside the block", f[i].name);
             return UW_ERR_DEBUG_OFFSETS;
         }
-        got = uw_dbg_u64(blk + f[i].at);
+        got = uw__u64(blk + f[i].at);
         if (got != want) {
             snprintf(why, whylen, "%s is %llu in the target, %llu in the table",
                      f[i].name, (unsigned long long)got, (unsigned long long)want);

@@ -8,12 +8,12 @@
  * looked up with a bound equal to the rest of their string table, so a
  * missing NUL terminator reads as "no match", never past the buffer.
  */
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 
-#include <assert.h>
 #include <elf.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 /* Is [off, off + n*size) inside the buffer, without overflow? */
@@ -26,7 +26,7 @@ static int uw_elf_range_ok(const uw_elf *e, uint64_t off, uint64_t n, uint64_t s
     return n * size <= e->len - off;
 }
 
-int uw_elf_open(uw_elf *e, const uint8_t *buf, size_t len)
+int uw__elf_open(uw_elf *e, const uint8_t *buf, size_t len)
 {
     Elf64_Ehdr h;
 
@@ -65,7 +65,7 @@ int uw_elf_open(uw_elf *e, const uint8_t *buf, size_t len)
 
 static void uw_elf_shdr(const uw_elf *e, uint32_t i, Elf64_Shdr *out)
 {
-    assert(i < e->shnum);
+    UW_ASSERT(i < e->shnum);
     memcpy(out, e->buf + e->shoff + (uint64_t)i * e->shentsize, sizeof *out);
 }
 
@@ -84,7 +84,7 @@ static int uw_elf_name_is(const uw_elf *e, const Elf64_Shdr *strtab, uint64_t of
     return memcmp(e->buf + strtab->sh_offset + off, name, n + 1) == 0;
 }
 
-int uw_elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
+int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
                         uint64_t *size)
 {
     Elf64_Shdr strtab, sh;
@@ -139,7 +139,7 @@ static int uw_elf_search_symtab(const uw_elf *e, const Elf64_Shdr *symtab,
     return UW_ERR_ELF_NOT_FOUND;
 }
 
-int uw_elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
+int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
                        uint64_t *size)
 {
     static const uint32_t order[2] = {SHT_SYMTAB, SHT_DYNSYM};
@@ -164,7 +164,7 @@ int uw_elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
     return seen_bad ? UW_ERR_ELF_MALFORMED : UW_ERR_ELF_NOT_FOUND;
 }
 
-int uw_elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset)
+int uw__elf_first_load(const uw_elf *e, uint64_t *vaddr, uint64_t *offset)
 {
     uint64_t best_off = UINT64_MAX, best_vaddr = 0;
     uint32_t i;

@@ -1,7 +1,7 @@
 /*
  * layout.c — the generated per-version tables and their sanity check.
  */
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 
 #include <stddef.h>
 
@@ -13,7 +13,7 @@
 #include "layouts/layout_py314.inc"
 #include "layouts/layout_py315.inc"
 
-const uw_layout *uw_layout_table_for_minor(int py_minor)
+const uw_layout *uw__layout_table_for_minor(int py_minor)
 {
     switch (py_minor) {
     case 11:
@@ -31,9 +31,9 @@ const uw_layout *uw_layout_table_for_minor(int py_minor)
     }
 }
 
-const uw_layout *uw_layout_for_minor(int py_minor)
+const uw_layout *uw__layout_for_minor(int py_minor)
 {
-    return py_minor <= UW_WALK_MAX_MINOR ? uw_layout_table_for_minor(py_minor) : NULL;
+    return py_minor <= UW_WALK_MAX_MINOR ? uw__layout_table_for_minor(py_minor) : NULL;
 }
 
 /* An offset the walk dereferences must be present and lie inside its
@@ -90,7 +90,7 @@ static int uw_layout_check_versioned(const uw_layout *l)
     return 0;
 }
 
-int uw_layout_check_table(const uw_layout *l)
+int uw__layout_check_table(const uw_layout *l)
 {
     if (l == NULL)
         return UW_ERR_INVALID_ARG;
@@ -138,9 +138,9 @@ int uw_layout_check_table(const uw_layout *l)
     return uw_layout_check_versioned(l);
 }
 
-int uw_layout_check(const uw_layout *l)
+int uw__layout_check(const uw_layout *l)
 {
-    int rc = uw_layout_check_table(l);
+    int rc = uw__layout_check_table(l);
 
     if (rc != 0)
         return rc;

@@ -7,11 +7,11 @@
  * the running line within int range.  It is linear in len, which is bounded
  * by UW_LIMIT_LINETABLE_BYTES.
  */
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
-#include <assert.h>
 #include <limits.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
@@ -63,7 +63,7 @@ static int uw_lt_svarint(uw_lt_cursor *c, int64_t *out)
     return 0;
 }
 
-int uw_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index,
+int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index,
                       int *line)
 {
     uw_lt_cursor c = {tab, len, 0};
@@ -133,6 +133,6 @@ int uw_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t i
         }
         unit += length;
     }
-    assert(*line == -1);
+    UW_ASSERT(*line == -1);
     return 0;
 }

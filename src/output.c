@@ -16,7 +16,7 @@
 #include "tornstack/compose.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
 void uw_output_json_string(FILE *out, const char *s)
 {

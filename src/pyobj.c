@@ -15,33 +15,27 @@
  * type's cached shared keys (ht_cached_keys); see layout.h's
  * managed_dict_mode.
  */
-#include "tornstack/pyobj.h"
+#include "internal/pyobj.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/load.h"
+#include "internal/pystr.h"
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pystr.h"
 
-static uint64_t uw_po_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-int uw_obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
+int uw__obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type)
 {
     if (addr == 0)
         return UW_ERR_BAD_OBJECT;
     return uw_read_u64(c->r, addr + (uint64_t)c->l->object_type, type);
 }
 
-int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
+int uw__str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
 {
-    uint8_t hdr[128], data[256];
+    uint8_t hdr[UW_PYOBJ_STR_HEAD], data[256];
     uw_pystr_header h;
     size_t n = strlen(s);
     int rc;
@@ -51,9 +45,9 @@ int uw_str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
     rc = uw_read(c->r, addr, hdr, (size_t)c->l->unicode_ascii_data);
     if (rc != 0)
         return rc;
-    if (c->types->str != 0 && uw_po_u64(hdr + c->l->object_type) != c->types->str)
+    if (c->types->str != 0 && uw__u64(hdr + c->l->object_type) != c->types->str)
         return 0;
-    if (uw_pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
+    if (uw__pystr_parse_header(c->l, hdr, (size_t)c->l->unicode_ascii_data, &h) != 0)
         return 0;
     if (!h.ascii || (size_t)h.length != n)
         return 0;
@@ -69,7 +63,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
                         uint64_t *entry_value)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     uint8_t *entries = NULL, *heads = NULL;
     uw_iov *iov = NULL;
     size_t *cand = NULL;
@@ -79,7 +73,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
     unsigned log2_size, log2_index;
     int kind, rc;
 
-    assert((size_t)l->dictkeys_indices <= sizeof hdr);
+    UW_ASSERT((size_t)l->dictkeys_indices <= sizeof hdr); /* checked at attach */
     rc = uw_read(c->r, keys_addr, hdr, (size_t)l->dictkeys_indices);
     if (rc != 0)
         return rc;
@@ -119,7 +113,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
         goto out;
     /* Pass 1: the ASCII header of every key, in one vectored read. */
     for (i = 0; i < n; i++) {
-        uint64_t key = uw_po_u64(entries + i * esize + koff);
+        uint64_t key = uw__u64(entries + i * esize + koff);
         iov[i] = (uw_iov){key, heads + i * (size_t)l->unicode_ascii_data,
                           key ? (size_t)l->unicode_ascii_data : 0, 0};
     }
@@ -129,9 +123,9 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
         const uint8_t *kh = heads + i * (size_t)l->unicode_ascii_data;
         if (iov[i].len == 0 || iov[i].status != 0)
             continue;
-        if (c->types->str != 0 && uw_po_u64(kh + l->object_type) != c->types->str)
+        if (c->types->str != 0 && uw__u64(kh + l->object_type) != c->types->str)
             continue;
-        if (uw_pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
+        if (uw__pystr_parse_header(l, kh, (size_t)l->unicode_ascii_data, &h) != 0)
             continue;
         if (h.ascii && (size_t)h.length == want)
             cand[nc++] = i;
@@ -139,7 +133,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
     /* Pass 2: the characters of the keys of the right length. */
     rc = UW_ERR_NOT_FOUND;
     for (i = 0; i < nc; i++) {
-        uint64_t key = uw_po_u64(entries + cand[i] * esize + koff);
+        uint64_t key = uw__u64(entries + cand[i] * esize + koff);
         char buf[256];
         if (want > sizeof buf)
             break;
@@ -147,7 +141,7 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
             continue;
         if (memcmp(buf, name, want) == 0) {
             *index = cand[i];
-            *entry_value = uw_po_u64(entries + cand[i] * esize + voff);
+            *entry_value = uw__u64(entries + cand[i] * esize + voff);
             rc = 0;
             break;
         }
@@ -166,10 +160,10 @@ static int uw_values_get(const uw_pyctx *c, uint64_t values, size_t i, uint64_t 
     return uw_read_u64(c->r, values + (uint64_t)c->l->dictvalues_values + 8u * i, value);
 }
 
-int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     uint64_t keys, values, v = 0;
     size_t index = 0;
     int rc;
@@ -179,10 +173,10 @@ int uw_dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint
     rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
     if (rc != 0)
         return rc;
-    if (c->types->dict != 0 && uw_po_u64(hdr + l->object_type) != c->types->dict)
+    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
         return UW_ERR_BAD_OBJECT;
-    keys = uw_po_u64(hdr + l->dict_keys);
-    values = uw_po_u64(hdr + l->dict_values);
+    keys = uw__u64(hdr + l->dict_keys);
+    values = uw__u64(hdr + l->dict_values);
     rc = uw_keys_find(c, keys, key, &index, &v);
     if (rc != 0)
         return rc;
@@ -216,14 +210,14 @@ static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values
     return rc;
 }
 
-int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value)
+int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value)
 {
     const uw_layout *l = c->l;
     uint64_t type, flags, cached_keys, word = 0, values = 0;
     int64_t dictoffset, basicsize;
     int rc;
 
-    rc = uw_obj_type(c, obj, &type);
+    rc = uw__obj_type(c, obj, &type);
     if (rc != 0)
         return rc;
     if ((rc = uw_read_u64(c->r, type + (uint64_t)l->type_flags, &flags)) != 0 ||
@@ -239,7 +233,7 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         switch (l->managed_dict_mode) {
         case 11:
             if (word != 0)
-                return uw_dict_get_str(c, word, name, value);
+                return uw__dict_get_str(c, word, name, value);
             rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_values, &values);
             if (rc != 0)
                 return rc;
@@ -248,10 +242,10 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         case 12:
             if (word & 1) /* tagged: values pointer minus one */
                 return uw_split_get(c, cached_keys, word + 1, name, value);
-            return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+            return word != 0 ? uw__dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
         case 13:
             if (word != 0)
-                return uw_dict_get_str(c, word, name, value);
+                return uw__dict_get_str(c, word, name, value);
             if (l->tpflags_inline_values != UW_ABSENT &&
                 (flags & (uint64_t)l->tpflags_inline_values) && basicsize > 0 &&
                 basicsize < (1 << 20)) {
@@ -273,15 +267,15 @@ int uw_obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *
         rc = uw_read_u64(c->r, obj + (uint64_t)dictoffset, &word);
         if (rc != 0)
             return rc;
-        return word != 0 ? uw_dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
+        return word != 0 ? uw__dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
     }
     return UW_ERR_NOT_FOUND;
 }
 
-int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
+int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64], *table;
+    uint8_t hdr[UW_PYOBJ_HEAD], *table;
     int64_t mask;
     uint64_t tab;
     size_t slots, i, k = 0;
@@ -291,10 +285,10 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     rc = uw_read(c->r, set_addr, hdr, (size_t)l->set_table + 8);
     if (rc != 0)
         return rc;
-    if (c->types->set != 0 && uw_po_u64(hdr + l->object_type) != c->types->set)
+    if (c->types->set != 0 && uw__u64(hdr + l->object_type) != c->types->set)
         return UW_ERR_BAD_OBJECT;
     memcpy(&mask, hdr + l->set_mask, sizeof mask);
-    tab = uw_po_u64(hdr + l->set_table);
+    tab = uw__u64(hdr + l->set_table);
     if (mask < 0 || ((uint64_t)mask & ((uint64_t)mask + 1)) != 0)
         return UW_ERR_BAD_OBJECT; /* mask + 1 is a power of two */
     if ((uint64_t)mask + 1 > UW_LIMIT_SET_SLOTS)
@@ -306,11 +300,11 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     rc = uw_read(c->r, tab, table, slots * (size_t)l->setentry_size);
     if (rc == 0) {
         for (i = 0; i < slots; i++) {
-            uint64_t key = uw_po_u64(table + i * (size_t)l->setentry_size + l->setentry_key);
+            uint64_t key = uw__u64(table + i * (size_t)l->setentry_size + l->setentry_key);
             if (key == 0 || key == c->types->set_dummy)
                 continue;
             if (k == cap) {
-                rc = UW_ERR_LIMIT_TASKS; /* more keys than the caller takes */
+                rc = UW_ERR_CAPACITY; /* more keys than the caller takes */
                 break;
             }
             keys[k++] = key;
@@ -321,10 +315,10 @@ int uw_set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap
     return rc;
 }
 
-int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
+int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
-    uint8_t hdr[64];
+    uint8_t hdr[UW_PYOBJ_HEAD];
     int64_t size;
     int rc;
 
@@ -332,20 +326,20 @@ int uw_list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t
     rc = uw_read(c->r, list_addr, hdr, (size_t)l->list_items + 8);
     if (rc != 0)
         return rc;
-    if (c->types->list != 0 && uw_po_u64(hdr + l->object_type) != c->types->list)
+    if (c->types->list != 0 && uw__u64(hdr + l->object_type) != c->types->list)
         return UW_ERR_BAD_OBJECT;
     memcpy(&size, hdr + l->list_size, sizeof size);
     if (size < 0)
         return UW_ERR_BAD_OBJECT;
     if ((uint64_t)size > cap)
-        return UW_ERR_LIMIT_GATHER;
-    rc = uw_read(c->r, uw_po_u64(hdr + l->list_items), items, (size_t)size * 8);
+        return UW_ERR_CAPACITY;
+    rc = uw_read(c->r, uw__u64(hdr + l->list_items), items, (size_t)size * 8);
     if (rc == 0)
         *n = (size_t)size;
     return rc;
 }
 
-int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
+int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
 {
     int64_t tag;
     uint64_t ndigits, acc = 0, i;
@@ -378,21 +372,21 @@ int uw_long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v
     return 0;
 }
 
-int uw_long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
+int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v)
 {
-    uint8_t obj[64];
+    uint8_t obj[UW_PYOBJ_HEAD];
     int rc;
 
-    assert((size_t)c->l->long_digits + 8 <= sizeof obj);
+    UW_ASSERT((size_t)c->l->long_digits + 8 <= sizeof obj); /* checked at attach */
     rc = uw_read(c->r, addr, obj, (size_t)c->l->long_digits + 8);
     if (rc != 0)
         return rc;
-    if (c->types->long_ != 0 && uw_po_u64(obj + c->l->object_type) != c->types->long_)
+    if (c->types->long_ != 0 && uw__u64(obj + c->l->object_type) != c->types->long_)
         return UW_ERR_BAD_OBJECT;
-    return uw_long_parse(c->l, obj, sizeof obj, v);
+    return uw__long_parse(c->l, obj, sizeof obj, v);
 }
 
-int uw_type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
+int uw__type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
 {
     uint64_t p;
     size_t i;

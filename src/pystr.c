@@ -1,15 +1,15 @@
 /*
  * pystr.c — compact str objects to UTF-8 (see pystr.h).
  */
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
-#include <assert.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
-int uw_pystr_parse_header(const uw_layout *l, const uint8_t *hdr, size_t len,
+int uw__pystr_parse_header(const uw_layout *l, const uint8_t *hdr, size_t len,
                           uw_pystr_header *out)
 {
     uint32_t state;
@@ -61,7 +61,7 @@ static size_t uw_utf8_put(char *o, uint32_t cp)
     return 4;
 }
 
-int uw_pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, char *out,
+int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, char *out,
                      size_t cap, size_t *out_len)
 {
     size_t i, o = 0;
@@ -97,10 +97,10 @@ int uw_pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, ch
     return 0;
 }
 
-int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, size_t cap,
+int uw__pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, size_t cap,
                   int *truncated)
 {
-    uint8_t hdr[128];
+    uint8_t hdr[UW_PYSTR_HEAD];
     uint8_t data[4 * UW_LIMIT_STRING_CHARS];
     uw_pystr_header h;
     size_t n;
@@ -108,7 +108,7 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
 
     if (r == NULL || l == NULL || out == NULL || cap < UW_PYSTR_MAX_UTF8)
         return UW_ERR_INVALID_ARG;
-    assert((size_t)l->unicode_ascii_data <= sizeof hdr);
+    UW_ASSERT((size_t)l->unicode_ascii_data <= sizeof hdr); /* checked at attach */
     out[0] = '\0';
     if (truncated != NULL)
         *truncated = 0;
@@ -117,7 +117,7 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
     rc = uw_read(r, addr, hdr, (size_t)l->unicode_ascii_data);
     if (rc != 0)
         return rc;
-    rc = uw_pystr_parse_header(l, hdr, (size_t)l->unicode_ascii_data, &h);
+    rc = uw__pystr_parse_header(l, hdr, (size_t)l->unicode_ascii_data, &h);
     if (rc != 0)
         return rc;
     n = (size_t)h.length;
@@ -129,5 +129,5 @@ int uw_pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, si
     rc = uw_read(r, addr + h.data_off, data, n * h.kind);
     if (rc != 0)
         return rc;
-    return uw_pystr_to_utf8(data, n, h.kind, h.ascii, out, cap, NULL);
+    return uw__pystr_to_utf8(data, n, h.kind, h.ascii, out, cap, NULL);
 }

@@ -4,14 +4,14 @@
  */
 #include "tornstack/reader.h"
 
-#include <assert.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx)
 {
-    assert(r != NULL && ops != NULL && ops->read != NULL);
+    UW_ASSERT(r != NULL && ops != NULL && ops->read != NULL);
     memset(r, 0, sizeof *r);
     r->ops = ops;
     r->ctx = ctx;
@@ -35,7 +35,7 @@ int uw_read(uw_reader *r, uint64_t addr, void *dst, size_t len)
 {
     int rc;
 
-    assert(r != NULL && r->ops != NULL);
+    UW_ASSERT(r != NULL && r->ops != NULL);
     if (len == 0)
         return 0;
     if (dst == NULL)
@@ -56,7 +56,7 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
     size_t i;
     int rc;
 
-    assert(r != NULL && r->ops != NULL);
+    UW_ASSERT(r != NULL && r->ops != NULL);
     if (n == 0)
         return 0;
     if (iov == NULL)

@@ -12,7 +12,6 @@
 #define _GNU_SOURCE
 #include "tornstack/reader_proc.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
 /* Pieces per process_vm_readv call: the kernel's IOV_MAX (UIO_MAXIOV). */
@@ -54,7 +54,7 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     struct iovec remote = {(void *)(uintptr_t)addr, len};
     ssize_t got;
 
-    assert(p != NULL);
+    UW_ASSERT(p != NULL);
     got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
     if (got < 0)
         return uw_proc_errno(errno);
@@ -69,7 +69,7 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
     struct iovec remote[UW_PROC_IOV_BATCH];
     size_t i = 0;
 
-    assert(p != NULL && calls != NULL);
+    UW_ASSERT(p != NULL && calls != NULL);
     while (i < n) {
         size_t k = 0, j;
         ssize_t got;
@@ -127,14 +127,21 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
     return 0;
 }
 
-/* qsort context for ordering pieces by address (C11 has no qsort_r). */
-static const uw_iov *uw_proc_sort_iov;
+/* A piece's place in address order: sorted as (addr, index) pairs, so the
+ * comparison needs no context (no global: two readers on two threads sort
+ * at once) and ties keep their request order. */
+typedef struct uw_proc_key {
+    uint64_t addr;
+    size_t i;
+} uw_proc_key;
 
 static int uw_proc_cmp(const void *a, const void *b)
 {
-    uint64_t x = uw_proc_sort_iov[*(const size_t *)a].addr;
-    uint64_t y = uw_proc_sort_iov[*(const size_t *)b].addr;
-    return x < y ? -1 : x > y;
+    const uw_proc_key *x = a, *y = b;
+
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
 }
 
 /* Vectored read with coalescing.  The kernel pins every page of every
@@ -155,29 +162,28 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
     size_t span_off[UW_PROC_IOV_BATCH + 1];
     ssize_t got;
 
-    assert(p != NULL && calls != NULL);
+    UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
     if (n < UW_PROC_COALESCE_MIN)
         return uw_proc_readv_plain(p, iov, n, calls);
     if (p->order_cap < n) {
-        size_t *o = realloc(p->order, n * sizeof *o);
+        uw_proc_key *o = realloc(p->order, n * sizeof *o);
         if (o == NULL)
             return uw_proc_readv_plain(p, iov, n, calls);
         p->order = o;
         p->order_cap = n;
     }
     for (i = 0; i < n; i++) {
-        p->order[i] = i;
+        p->order[i] = (uw_proc_key){iov[i].addr, i};
         iov[i].status = UW_ERR_READ_FAULT;
     }
-    uw_proc_sort_iov = iov;
     qsort(p->order, n, sizeof *p->order, uw_proc_cmp);
     /* Build spans over the sorted pieces (empty pieces succeed at once). */
     for (i = 0; i < n; i++) {
-        const uw_iov *v = &iov[p->order[i]];
+        const uw_iov *v = &iov[p->order[i].i];
         uint64_t end = v->addr + v->len;
         if (v->len == 0) {
-            iov[p->order[i]].status = 0;
+            iov[p->order[i].i].status = 0;
             continue;
         }
         if (end < v->addr || v->len > UW_PROC_SPAN_MAX)
@@ -234,7 +240,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
         size_t k;
         int whole = (size_t)got >= span_off[i + 1];
         for (k = span_first[i]; k < span_first[i + 1]; k++) {
-            uw_iov *v = &iov[p->order[k]];
+            uw_iov *v = &iov[p->order[k].i];
             if (v->len == 0)
                 continue;
             if (whole) {

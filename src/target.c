@@ -38,9 +38,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/debug_offsets.h"
-#include "tornstack/elf.h"
+#include "internal/asyncio_layout.h"
+#include "internal/debug_offsets.h"
+#include "internal/elf.h"
 #include "tornstack/error.h"
 
 /* Candidate objects examined per process. */
@@ -220,7 +220,7 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
 
     memset(t, 0, sizeof *t);
     for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        if (uw_elf_find_symbol(elf, syms[i].name, &sym, NULL) == 0) {
+        if (uw__elf_find_symbol(elf, syms[i].name, &sym, NULL) == 0) {
             uint64_t v = bias + sym;
             memcpy((char *)t + syms[i].off, &v, sizeof v);
         }
@@ -242,17 +242,17 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         snprintf(why, whylen, "cannot read %s", c->path);
         return UW_ERR_NOT_PYTHON;
     }
-    rc = uw_elf_open(&elf, mf.buf, mf.len);
+    rc = uw__elf_open(&elf, mf.buf, mf.len);
     if (rc == 0)
-        rc = uw_elf_first_load(&elf, &vaddr, &foff);
+        rc = uw__elf_first_load(&elf, &vaddr, &foff);
     if (rc != 0) {
         snprintf(why, whylen, "%s is not a usable ELF object", c->path);
         uw_unmap_file(&mf);
         return UW_ERR_NOT_PYTHON;
     }
     bias = c->start - vaddr;
-    if (uw_elf_find_symbol(&elf, "_PyRuntime", &sym, NULL) != 0 &&
-        uw_elf_find_section(&elf, ".PyRuntime", &sym, &size) != 0) {
+    if (uw__elf_find_symbol(&elf, "_PyRuntime", &sym, NULL) != 0 &&
+        uw__elf_find_section(&elf, ".PyRuntime", &sym, &size) != 0) {
         snprintf(why, whylen, "%s has no _PyRuntime", c->path);
         uw_unmap_file(&mf);
         return UW_ERR_NOT_PYTHON;
@@ -260,13 +260,13 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     memset(out, 0, sizeof *out);
     out->pid = pid;
     out->runtime_addr = bias + sym;
-    has_version = uw_elf_find_symbol(&elf, "Py_Version", &sym, NULL) == 0;
+    has_version = uw__elf_find_symbol(&elf, "Py_Version", &sym, NULL) == 0;
     if (has_version)
         has_version = uw_read_u64(r, bias + sym, &version) == 0;
-    if (uw_elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
+    if (uw__elf_find_symbol(&elf, "PyCode_Type", &sym, NULL) == 0)
         out->code_type = bias + sym;
     uw_target_types(&elf, bias, &out->types);
-    if (uw_elf_find_symbol(&elf, "_PySet_Dummy", &sym, NULL) == 0 &&
+    if (uw__elf_find_symbol(&elf, "_PySet_Dummy", &sym, NULL) == 0 &&
         uw_read_u64(r, bias + sym, &out->types.set_dummy) != 0)
         out->types.set_dummy = 0;
     snprintf(out->object_path, sizeof out->object_path, "%s", c->path);
@@ -289,7 +289,7 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
     out->py_version = version;
     uw_release_string(version, vs, sizeof vs);
     out->layout =
-        (version >> 24) == 3 ? uw_layout_table_for_minor((int)((version >> 16) & 0xff)) : NULL;
+        (version >> 24) == 3 ? uw__layout_table_for_minor((int)((version >> 16) & 0xff)) : NULL;
     if (out->layout == NULL) {
         snprintf(why, whylen, "Python %s in %s", vs, c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
@@ -357,7 +357,7 @@ int uw_target_check_runtime(uw_reader *r, uw_target *t, char *why, size_t whylen
         return rc;
     }
     if (n > 0) {
-        rc = uw_debug_offsets_check(t->layout, t->py_version, blk, n, detail, sizeof detail);
+        rc = uw__debug_offsets_check(t->layout, t->py_version, blk, n, detail, sizeof detail);
         if (rc != 0) {
             snprintf(why, whylen, "Python %s: debug offsets mismatch: %s", vs, detail);
             return UW_ERR_DEBUG_OFFSETS;
@@ -384,7 +384,7 @@ int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
     why[0] = '\0';
     if (r == NULL || t == NULL || t->layout == NULL)
         return UW_ERR_INVALID_ARG;
-    al = uw_asyncio_layout_for_minor(t->layout->py_minor);
+    al = uw__asyncio_layout_for_minor(t->layout->py_minor);
     if (al == NULL || al->debug_size <= 0 || (size_t)al->debug_size > sizeof blk)
         return UW_ERR_INVALID_ARG;
     uw_release_string(t->py_version, vs, sizeof vs);
@@ -485,7 +485,7 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
         return UW_ERR_INVALID_ARG;
     if (t->asyncio_debug_addr != 0)
         return 0;
-    al = uw_asyncio_layout_for_minor(t->layout->py_minor);
+    al = uw__asyncio_layout_for_minor(t->layout->py_minor);
     if (al == NULL || al->debug_size <= 0) {
         snprintf(why, whylen, "3.%d publishes no _asyncio debug offsets", t->layout->py_minor);
         return UW_ERR_NOT_FOUND;
@@ -509,11 +509,11 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
         uint64_t vaddr, foff, addr, size;
         if (uw_map_file(t->pid, objs[i].path, &mf) != 0)
             continue;
-        rc = uw_elf_open(&elf, mf.buf, mf.len);
+        rc = uw__elf_open(&elf, mf.buf, mf.len);
         if (rc == 0)
-            rc = uw_elf_first_load(&elf, &vaddr, &foff);
+            rc = uw__elf_first_load(&elf, &vaddr, &foff);
         if (rc == 0)
-            rc = uw_elf_find_section(&elf, ".AsyncioDebug", &addr, &size);
+            rc = uw__elf_find_section(&elf, ".AsyncioDebug", &addr, &size);
         uw_unmap_file(&mf);
         if (rc != 0)
             continue;
@@ -545,7 +545,7 @@ static int uw_target_accept(uw_reader *r, uw_target *t, char *why, size_t whylen
         snprintf(why, whylen, "%s", w);
         return rc == UW_ERR_READ_FAULT || rc == UW_ERR_READ_SHORT ? UW_ERR_DEBUG_OFFSETS : rc;
     }
-    if (uw_layout_for_minor(t->layout->py_minor) == NULL) {
+    if (uw__layout_for_minor(t->layout->py_minor) == NULL) {
         uw_release_string(t->py_version, vs, sizeof vs);
         snprintf(why, whylen,
                  "Python %s in %s: its layout and debug offsets match, but the frame and Task "

@@ -2,6 +2,7 @@
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,7 +12,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Target:
-    """A target script run by this interpreter, which prints "ready"."""
+    """A target script run by this interpreter, which prints "ready".
+
+    It writes its truth into a temporary directory of its own, which close()
+    removes (the caller closes every Target it made, in a finally)."""
 
     def __init__(self, script, *args, timeout=60, wrapper=()):
         self.dir = tempfile.mkdtemp(prefix="tornstack-live-")
@@ -27,8 +31,12 @@ class Target:
             self.close()
             err = self.proc.stderr.read()
             raise RuntimeError("target %s did not get ready: %r %s" % (script, line, err))
-        with open(self.truth_path) as f:
-            self.truth = json.load(f)
+        try:
+            with open(self.truth_path) as f:
+                self.truth = json.load(f)
+        except (OSError, ValueError):
+            self.close()
+            raise
         want = self.truth.get("expected_threads")
         # Wait for helper threads (the reporter) to be gone.
         while want is not None and time.monotonic() < deadline:
@@ -37,8 +45,9 @@ class Target:
             time.sleep(0.01)
         else:
             if want is not None:
-                raise RuntimeError("target kept %d threads, expected %d" % (
-                    len(os.listdir("/proc/%d/task" % self.proc.pid)), want))
+                n = len(os.listdir("/proc/%d/task" % self.proc.pid))
+                self.close()
+                raise RuntimeError("target kept %d threads, expected %d" % (n, want))
 
     @property
     def pid(self):
@@ -48,6 +57,7 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def dump(tornstack, pid, fmt="json", extra=()):

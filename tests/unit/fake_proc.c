@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 
 static fp_region *fp_find(fake_proc *fp, uint64_t addr)
@@ -42,7 +42,7 @@ static const uw_reader_ops fp_ops = {fp_read, NULL};
 void fp_init(fake_proc *fp, int py_minor)
 {
     memset(fp, 0, sizeof *fp);
-    fp->l = uw_layout_for_minor(py_minor);
+    fp->l = uw__layout_for_minor(py_minor);
     assert(fp->l != NULL);
     fp->brk = 0x10000000;
     uw_reader_init(&fp->reader, &fp_ops, fp);
@@ -324,7 +324,7 @@ uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_
 uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,
                  uint64_t waiter)
 {
-    const uw_asyncio_layout *al = uw_asyncio_layout_for_minor(fp->l->py_minor);
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(fp->l->py_minor);
     uint64_t t = fp_alloc(fp, (size_t)al->task_size + 64);
 
     fp_put64(fp, t + 8, type);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 #include "tornstack/reader.h"
 #include "tornstack/target.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "tornstack/elf.h"
+#include "internal/elf.h"
 #include "tornstack/error.h"
 
 /* Layout of the synthetic object. */
@@ -88,18 +88,18 @@ static void test_lookup(void **state)
     uw_elf e;
     uint64_t v = 0, sz = 0, off = 1;
     (void)state;
-    assert_int_equal(uw_elf_open(&e, b, n), 0);
-    assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntime", &v, &sz), 0);
+    assert_int_equal(uw__elf_open(&e, b, n), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntime", &v, &sz), 0);
     assert_int_equal(v, 0x5000);
     assert_int_equal(sz, 283320);
-    assert_int_equal(uw_elf_find_symbol(&e, "Py_Version", &v, NULL), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "Py_Version", &v, NULL), 0);
     assert_int_equal(v, 0x6000);
-    assert_int_equal(uw_elf_find_symbol(&e, "undef_sym", &v, NULL), UW_ERR_ELF_NOT_FOUND);
-    assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntim", &v, NULL), UW_ERR_ELF_NOT_FOUND);
-    assert_int_equal(uw_elf_find_section(&e, ".PyRuntime", &v, &sz), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "undef_sym", &v, NULL), UW_ERR_ELF_NOT_FOUND);
+    assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntim", &v, NULL), UW_ERR_ELF_NOT_FOUND);
+    assert_int_equal(uw__elf_find_section(&e, ".PyRuntime", &v, &sz), 0);
     assert_int_equal(v, 0x5000);
-    assert_int_equal(uw_elf_find_section(&e, ".text", &v, &sz), UW_ERR_ELF_NOT_FOUND);
-    assert_int_equal(uw_elf_first_load(&e, &v, &off), 0);
+    assert_int_equal(uw__elf_find_section(&e, ".text", &v, &sz), UW_ERR_ELF_NOT_FOUND);
+    assert_int_equal(uw__elf_first_load(&e, &v, &off), 0);
     assert_int_equal(v, 0x400000);
     assert_int_equal(off, 0);
 }
@@ -117,13 +117,13 @@ static void test_truncated(void **state)
         uint64_t v = 0;
         int rc;
         memcpy(copy, b, len);
-        rc = uw_elf_open(&e, copy, len);
+        rc = uw__elf_open(&e, copy, len);
         if (len < n) {
             /* the section table ends the file: any cut breaks it */
             assert_int_equal(rc, UW_ERR_ELF_MALFORMED);
         } else {
             assert_int_equal(rc, 0);
-            assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntime", &v, NULL), 0);
+            assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntime", &v, NULL), 0);
             assert_int_equal(v, 0x5000);
         }
         free(copy);
@@ -141,51 +141,51 @@ static void test_malformed(void **state)
 
     n = build(b);
     b[EI_CLASS] = ELFCLASS32;
-    assert_int_equal(uw_elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b);
     memcpy(b, "\x7f" "ELG", 4);
-    assert_int_equal(uw_elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* section table offset past the end */
     ((Elf64_Ehdr *)(void *)b)->e_shoff = UINT64_MAX - 8;
-    assert_int_equal(uw_elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* entry size too small */
     ((Elf64_Ehdr *)(void *)b)->e_shentsize = 8;
-    assert_int_equal(uw_elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* shstrndx out of range */
     ((Elf64_Ehdr *)(void *)b)->e_shstrndx = NSEC;
-    assert_int_equal(uw_elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* symtab's string table link out of range */
     memcpy(&sh, b + OFF_SH + 3 * sizeof sh, sizeof sh);
     sh.sh_link = 77;
     memcpy(b + OFF_SH + 3 * sizeof sh, &sh, sizeof sh);
-    assert_int_equal(uw_elf_open(&e, b, n), 0);
-    assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* symtab larger than the file */
     memcpy(&sh, b + OFF_SH + 3 * sizeof sh, sizeof sh);
     sh.sh_size = 1u << 30;
     memcpy(b + OFF_SH + 3 * sizeof sh, &sh, sizeof sh);
-    assert_int_equal(uw_elf_open(&e, b, n), 0);
-    assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, b, n), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* string table cut before the name's NUL */
     memcpy(&sh, b + OFF_SH + 2 * sizeof sh, sizeof sh);
     sh.sh_size = 5;
     memcpy(b + OFF_SH + 2 * sizeof sh, &sh, sizeof sh);
-    assert_int_equal(uw_elf_open(&e, b, n), 0);
-    assert_int_equal(uw_elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_NOT_FOUND);
+    assert_int_equal(uw__elf_open(&e, b, n), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "_PyRuntime", &v, NULL), UW_ERR_ELF_NOT_FOUND);
 
     n = build(b); /* no program headers */
     ((Elf64_Ehdr *)(void *)b)->e_phnum = 0;
-    assert_int_equal(uw_elf_open(&e, b, n), 0);
-    assert_int_equal(uw_elf_first_load(&e, &v, NULL), UW_ERR_ELF_NOT_FOUND);
+    assert_int_equal(uw__elf_open(&e, b, n), 0);
+    assert_int_equal(uw__elf_first_load(&e, &v, NULL), UW_ERR_ELF_NOT_FOUND);
 
-    assert_int_equal(uw_elf_open(&e, NULL, 0), UW_ERR_ELF_MALFORMED);
+    assert_int_equal(uw__elf_open(&e, NULL, 0), UW_ERR_ELF_MALFORMED);
 }
 
 /* This test program itself: a real ELF with a static symbol table. */
@@ -205,11 +205,11 @@ static void test_real_file(void **state)
     buf = malloc((size_t)len);
     assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
     fclose(f);
-    assert_int_equal(uw_elf_open(&e, buf, (size_t)len), 0);
-    assert_int_equal(uw_elf_find_symbol(&e, "uw_elf_find_symbol", &v, NULL), 0);
+    assert_int_equal(uw__elf_open(&e, buf, (size_t)len), 0);
+    assert_int_equal(uw__elf_find_symbol(&e, "uw__elf_find_symbol", &v, NULL), 0);
     assert_true(v != 0);
-    assert_int_equal(uw_elf_find_section(&e, ".text", &v, NULL), 0);
-    assert_int_equal(uw_elf_first_load(&e, &v, NULL), 0);
+    assert_int_equal(uw__elf_find_section(&e, ".text", &v, NULL), 0);
+    assert_int_equal(uw__elf_first_load(&e, &v, NULL), 0);
     free(buf);
 }
 

@@ -14,12 +14,12 @@
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/linetable.h"
+#include "internal/linetable.h"
 
 static int line_at(const uint8_t *t, size_t n, int first, int64_t index)
 {
     int line = -99;
-    assert_int_equal(uw_linetable_line(t, n, first, index, &line), 0);
+    assert_int_equal(uw__linetable_line(t, n, first, index, &line), 0);
     return line;
 }
 
@@ -65,12 +65,12 @@ static void test_malformed(void **state)
     /* entry start byte inside a payload */
     static const uint8_t e[] = {0x80 | (13 << 3), 0x80};
     (void)state;
-    assert_int_equal(uw_linetable_line(a, sizeof a, 1, 0, &line), UW_ERR_LINETABLE);
-    assert_int_equal(uw_linetable_line(b, sizeof b, 1, 0, &line), UW_ERR_LINETABLE);
-    assert_int_equal(uw_linetable_line(c, sizeof c, 1, 0, &line), UW_ERR_LINETABLE);
-    assert_int_equal(uw_linetable_line(d, sizeof d, 1, 0, &line), UW_ERR_LINETABLE);
-    assert_int_equal(uw_linetable_line(e, sizeof e, 1, 0, &line), UW_ERR_LINETABLE);
-    assert_int_equal(uw_linetable_line(a, sizeof a, 1, 0, NULL), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw__linetable_line(a, sizeof a, 1, 0, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(b, sizeof b, 1, 0, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(c, sizeof c, 1, 0, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(d, sizeof d, 1, 0, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(e, sizeof e, 1, 0, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(a, sizeof a, 1, 0, NULL), UW_ERR_INVALID_ARG);
 }
 
 /* Line overflowing int range from repeated big deltas. */
@@ -89,7 +89,7 @@ static void test_overflow(void **state)
             t[n++] = (uint8_t)(b | (v ? 0x40 : 0));
         }
     }
-    assert_int_equal(uw_linetable_line(t, n, 1, 63, &line), UW_ERR_LINETABLE);
+    assert_int_equal(uw__linetable_line(t, n, 1, 63, &line), UW_ERR_LINETABLE);
 }
 
 static void bound(size_t len, int want)
@@ -97,7 +97,7 @@ static void bound(size_t len, int want)
     uint8_t *t = malloc(len + 1);
     int line;
     memset(t, 0xf8, len + 1); /* no-location entries */
-    assert_int_equal(uw_linetable_line(t, len, 1, (int64_t)len + 5, &line), want);
+    assert_int_equal(uw__linetable_line(t, len, 1, (int64_t)len + 5, &line), want);
     free(t);
 }
 

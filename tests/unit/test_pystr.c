@@ -13,13 +13,13 @@
 #include "fake_proc.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "tornstack/pystr.h"
+#include "internal/pystr.h"
 
 static char out[UW_PYSTR_MAX_UTF8];
 
 static int rd(fake_proc *fp, uint64_t a, int *trunc)
 {
-    return uw_pystr_read(&fp->reader, fp->l, a, out, sizeof out, trunc);
+    return uw__pystr_read(&fp->reader, fp->l, a, out, sizeof out, trunc);
 }
 
 static void test_kinds(void **state)

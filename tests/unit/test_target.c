@@ -15,10 +15,10 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
-#include "tornstack/asyncio_layout.h"
-#include "tornstack/debug_offsets.h"
+#include "internal/asyncio_layout.h"
+#include "internal/debug_offsets.h"
 #include "tornstack/error.h"
-#include "tornstack/layout.h"
+#include "internal/layout.h"
 #include "tornstack/target.h"
 #include "tornstack/unwind.h"
 
@@ -59,7 +59,7 @@ static void good_block(const uw_layout *l, uint8_t *b)
 
 static void test_debug_offsets(void **state)
 {
-    const uw_layout *l = uw_layout_for_minor(13);
+    const uw_layout *l = uw__layout_for_minor(13);
     uint8_t b[1024];
     char why[256];
     size_t i, n;
@@ -69,32 +69,32 @@ static void test_debug_offsets(void **state)
     n = (size_t)l->debug_offsets_size;
     assert_true(l->n_debug_fields > 40);
     good_block(l, b);
-    assert_int_equal(uw_debug_offsets_check(l, 0x030d00f0, b, n, why, sizeof why), 0);
+    assert_int_equal(uw__debug_offsets_check(l, 0x030d00f0, b, n, why, sizeof why), 0);
     /* every field, changed by one, is refused and named */
     for (i = 0; i < l->n_debug_fields; i++) {
         good_block(l, b);
         b[l->debug_fields[i].at] ^= 1;
-        assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why),
+        assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         assert_non_null(strstr(why, l->debug_fields[i].name));
     }
     good_block(l, b);
     b[0] = 'X';
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     assert_non_null(strstr(why, "cookie"));
     good_block(l, b);
     memcpy(b + 16, &one, 8);
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     assert_non_null(strstr(why, "free-threaded"));
     good_block(l, b);
     b[10] = 14; /* version 3.14 */
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why), UW_ERR_DEBUG_OFFSETS);
     good_block(l, b);
-    assert_int_equal(uw_debug_offsets_check(l, 0x030c01f0, b, n, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(l, 0x030c01f0, b, n, why, sizeof why),
                      UW_ERR_DEBUG_OFFSETS);
-    assert_int_equal(uw_debug_offsets_check(l, 0, b, n - 1, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(l, 0, b, n - 1, why, sizeof why),
                      UW_ERR_DEBUG_OFFSETS);
-    assert_int_equal(uw_debug_offsets_check(uw_layout_for_minor(12), 0, b, n, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(uw__layout_for_minor(12), 0, b, n, why, sizeof why),
                      UW_ERR_INVALID_ARG);
 }
 
@@ -103,14 +103,14 @@ static void test_layouts(void **state)
     int m;
     (void)state;
     for (m = 11; m <= 13; m++) {
-        const uw_layout *l = uw_layout_for_minor(m);
+        const uw_layout *l = uw__layout_for_minor(m);
         assert_non_null(l);
         assert_int_equal(l->py_minor, m);
-        assert_int_equal(uw_layout_check(l), 0);
+        assert_int_equal(uw__layout_check(l), 0);
     }
-    assert_null(uw_layout_for_minor(10));
-    assert_null(uw_layout_for_minor(14));
-    assert_int_equal(uw_layout_check(NULL), UW_ERR_INVALID_ARG);
+    assert_null(uw__layout_for_minor(10));
+    assert_null(uw__layout_for_minor(14));
+    assert_int_equal(uw__layout_check(NULL), UW_ERR_INVALID_ARG);
 }
 
 static void test_errors(void **state)
@@ -151,12 +151,12 @@ static void test_layouts_314_315(void **state)
     int m;
     (void)state;
     for (m = 14; m <= 15; m++) {
-        const uw_layout *l = uw_layout_table_for_minor(m);
+        const uw_layout *l = uw__layout_table_for_minor(m);
         assert_non_null(l);
         assert_int_equal(l->py_minor, m);
-        assert_int_equal(uw_layout_check_table(l), 0);
-        assert_int_equal(uw_layout_check(l), UW_ERR_UNSUPPORTED_VERSION);
-        assert_null(uw_layout_for_minor(m));
+        assert_int_equal(uw__layout_check_table(l), 0);
+        assert_int_equal(uw__layout_check(l), UW_ERR_UNSUPPORTED_VERSION);
+        assert_null(uw__layout_for_minor(m));
         assert_int_equal(l->frame_tagged, 1);
         assert_int_equal(l->frame_stacktop, UW_ABSENT);
         assert_true(l->frame_stackpointer > 0);
@@ -165,16 +165,16 @@ static void test_layouts_314_315(void **state)
         assert_int_equal(l->release_level, 0xf);
     }
     for (m = 11; m <= 13; m++) {
-        assert_ptr_equal(uw_layout_table_for_minor(m), uw_layout_for_minor(m));
-        assert_int_equal(uw_layout_check(uw_layout_for_minor(m)), 0);
-        assert_int_equal(uw_layout_for_minor(m)->frame_tagged, 0);
+        assert_ptr_equal(uw__layout_table_for_minor(m), uw__layout_for_minor(m));
+        assert_int_equal(uw__layout_check(uw__layout_for_minor(m)), 0);
+        assert_int_equal(uw__layout_for_minor(m)->frame_tagged, 0);
     }
-    assert_int_equal(uw_layout_table_for_minor(15)->owner_cstack, UW_ABSENT);
-    assert_int_equal(uw_layout_table_for_minor(15)->state_completed, UW_NO_STATE);
-    assert_true(uw_layout_table_for_minor(15)->tstate_embedded_base_frame > 0);
-    assert_int_equal(uw_layout_table_for_minor(14)->tstate_base_frame, UW_ABSENT);
-    assert_null(uw_layout_table_for_minor(16));
-    assert_null(uw_layout_table_for_minor(10));
+    assert_int_equal(uw__layout_table_for_minor(15)->owner_cstack, UW_ABSENT);
+    assert_int_equal(uw__layout_table_for_minor(15)->state_completed, UW_NO_STATE);
+    assert_true(uw__layout_table_for_minor(15)->tstate_embedded_base_frame > 0);
+    assert_int_equal(uw__layout_table_for_minor(14)->tstate_base_frame, UW_ABSENT);
+    assert_null(uw__layout_table_for_minor(16));
+    assert_null(uw__layout_table_for_minor(10));
 }
 
 /* A table mixing two versions' ways of reading frames is refused. */
@@ -182,27 +182,27 @@ static void test_layout_mixed(void **state)
 {
     uw_layout l;
     (void)state;
-    l = *uw_layout_table_for_minor(14);
+    l = *uw__layout_table_for_minor(14);
     l.frame_stacktop = 64; /* 3.13's count beside 3.14's pointer */
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(14);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(14);
     l.frame_tagged = 0;
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(14);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(14);
     l.stackref_borrow_mask = 4; /* outside Py_TAG_BITS */
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(15);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(15);
     l.tstate_embedded_base_frame = UW_ABSENT; /* pointer without its frame */
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(15);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(15);
     l.tstate_asyncio_tasks_head = l.tstate_impl_size - 8; /* node past the end */
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(13);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(13);
     l.frame_tagged = 1;
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
-    l = *uw_layout_table_for_minor(13);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    l = *uw__layout_table_for_minor(13);
     l.frame_stackpointer = 64;
-    assert_int_equal(uw_layout_check_table(&l), UW_ERR_BAD_LAYOUT);
+    assert_int_equal(uw__layout_check_table(&l), UW_ERR_BAD_LAYOUT);
 }
 
 /* 3.14/3.15 blocks: every field, changed by one, is refused and named;
@@ -214,26 +214,26 @@ static void test_debug_offsets_314_315(void **state)
     int m;
     (void)state;
     for (m = 14; m <= 15; m++) {
-        const uw_layout *l = uw_layout_table_for_minor(m);
+        const uw_layout *l = uw__layout_table_for_minor(m);
         size_t n = (size_t)l->debug_offsets_size, i;
         uint64_t one = 1;
         assert_true(n <= sizeof b);
         table_block(l, final_version(m), b);
-        assert_int_equal(uw_debug_offsets_check(l, final_version(m), b, n, why, sizeof why), 0);
+        assert_int_equal(uw__debug_offsets_check(l, final_version(m), b, n, why, sizeof why), 0);
         for (i = 0; i < l->n_debug_fields; i++) {
             table_block(l, final_version(m), b);
             b[l->debug_fields[i].at] ^= 8;
-            assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why),
+            assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why),
                              UW_ERR_DEBUG_OFFSETS);
             assert_non_null(strstr(why, l->debug_fields[i].name));
         }
         table_block(l, final_version(m), b);
         b[l->debug_version_at + 2] = (uint8_t)(m == 14 ? 15 : 14); /* other minor */
-        assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why),
+        assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         table_block(l, final_version(m), b);
         memcpy(b + l->debug_free_threaded_at, &one, 8);
-        assert_int_equal(uw_debug_offsets_check(l, 0, b, n, why, sizeof why),
+        assert_int_equal(uw__debug_offsets_check(l, 0, b, n, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         assert_int_equal(uw_build_check(l, final_version(m), b, n, why, sizeof why),
                          UW_ERR_UNSUPPORTED_BUILD);
@@ -244,7 +244,7 @@ static void test_debug_offsets_314_315(void **state)
 /* Builds no table describes, and the boundaries of that rule. */
 static void test_build_check(void **state)
 {
-    const uw_layout *l14 = uw_layout_table_for_minor(14), *l13 = uw_layout_table_for_minor(13);
+    const uw_layout *l14 = uw__layout_table_for_minor(14), *l13 = uw__layout_table_for_minor(13);
     uint8_t b[UW_TARGET_DEBUG_BLOCK_MAX];
     size_t n = (size_t)l14->debug_offsets_size;
     char why[256];
@@ -282,7 +282,7 @@ static void test_build_check(void **state)
                      UW_ERR_UNSUPPORTED_BUILD);
     b[0] = 'X';
     assert_int_equal(uw_build_check(l14, 0x030e08f0, b, n, why, sizeof why), 0);
-    assert_int_equal(uw_debug_offsets_check(l14, 0x030e08f0, b, n, why, sizeof why),
+    assert_int_equal(uw__debug_offsets_check(l14, 0x030e08f0, b, n, why, sizeof why),
                      UW_ERR_DEBUG_OFFSETS);
     assert_int_equal(uw_build_check(NULL, 0, NULL, 0, why, sizeof why), UW_ERR_INVALID_ARG);
 }
@@ -295,7 +295,7 @@ static void test_check_runtime(void **state)
     int m;
     (void)state;
     for (m = 14; m <= 15; m++) {
-        const uw_layout *l = uw_layout_table_for_minor(m);
+        const uw_layout *l = uw__layout_table_for_minor(m);
         fake_proc fp;
         uw_target t;
         uint64_t rt;
@@ -359,8 +359,8 @@ static void test_asyncio_debug(void **state)
     int m;
     (void)state;
     for (m = 14; m <= 15; m++) {
-        const uw_layout *l = uw_layout_table_for_minor(m);
-        const uw_asyncio_layout *al = uw_asyncio_layout_for_minor(m);
+        const uw_layout *l = uw__layout_table_for_minor(m);
+        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(m);
         const uw_asyncio_debug_field *f;
         size_t nf, i;
         uint8_t b[104];
@@ -370,7 +370,7 @@ static void test_asyncio_debug(void **state)
 
         assert_non_null(al);
         assert_int_equal(al->debug_size, (int)sizeof b);
-        f = uw_asyncio_debug_fields(&nf);
+        f = uw__asyncio_debug_fields(&nf);
         assert_int_equal(nf, 13);
         asyncio_block(l, al, b);
         assert_int_equal(uw_asyncio_debug_check(l, al, b, sizeof b, why, sizeof why), 0);
@@ -385,7 +385,7 @@ static void test_asyncio_debug(void **state)
         assert_int_equal(uw_asyncio_debug_check(l, al, b, sizeof b - 1, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         /* The other version's table does not fit this block. */
-        assert_int_equal(uw_asyncio_debug_check(uw_layout_table_for_minor(m == 14 ? 15 : 14), al,
+        assert_int_equal(uw_asyncio_debug_check(uw__layout_table_for_minor(m == 14 ? 15 : 14), al,
                                                 b, sizeof b, why, sizeof why),
                          UW_ERR_INVALID_ARG);
 
@@ -435,13 +435,13 @@ static void test_walk_gate(void **state)
     uw_unwinder *u = NULL;
     (void)state;
     fp_init(&fp, 13);
-    fp.target.layout = uw_layout_table_for_minor(14);
+    fp.target.layout = uw__layout_table_for_minor(14);
     fp.target.py_version = final_version(14);
     assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_UNSUPPORTED_VERSION);
     assert_null(u);
-    fp.target.layout = uw_layout_table_for_minor(15);
+    fp.target.layout = uw__layout_table_for_minor(15);
     assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_UNSUPPORTED_VERSION);
-    fp.target.layout = uw_layout_for_minor(13);
+    fp.target.layout = uw__layout_for_minor(13);
     assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
     uw_unwinder_free(u);
     fp_free(&fp);

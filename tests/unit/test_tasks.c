@@ -13,11 +13,12 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
-#include "tornstack/asyncio_layout.h"
+#include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/compose.h"
 #include "tornstack/tasks.h"
+#include "tasks/tasks_int.h"
 
 static const int lines[4] = {10, 11, 12, 13};
 
@@ -36,7 +37,7 @@ static void world_build(world *w)
 {
     const uw_layout *l;
     uint64_t interp, ts, f, sel, c_main, c_outer, c_inner, c_orphan, fut;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
 
     memset(w, 0, sizeof *w);
     fp_init(&w->fp, 13);
@@ -163,7 +164,7 @@ static void test_clean_world(void **state)
 static void test_odd_worlds(void **state)
 {
     world w;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
     uint64_t c_second, c_lone, d, e, f, g, other_loop;
     const uw_task_sample *a, *b, *td, *tg;
 
@@ -221,7 +222,7 @@ static void test_odd_worlds(void **state)
 static void test_chain_ends(void **state)
 {
     world w;
-    const int suspended = uw_layout_for_minor(13)->state_suspended_yield_from;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
     uint64_t c_deep, cur = 0, deep, nul;
     const uw_task_sample *td, *tn;
     int i;
@@ -292,14 +293,14 @@ static void test_corrupt_objects(void **state)
 
     (void)state;
     world_build(&w);
-    al = uw_asyncio_layout_for_minor(13);
+    al = uw__asyncio_layout_for_minor(13);
     dict_type = fp_type(&w.fp, "dict", 0);
     not_task = fp_alloc(&w.fp, 256);
     fp_put64(&w.fp, not_task + 8, dict_type);
     bad_coro = fp_alloc(&w.fp, 256);
     fp_put64(&w.fp, bad_coro + 8, FP_STR_TYPE);
     selfish_coro = fp_coro(&w.fp, fp_code(&w.fp, "selfish", "/s.py", 10, lines, 4),
-                           uw_layout_for_minor(13)->state_suspended_yield_from, 1, 0);
+                           uw__layout_for_minor(13)->state_suspended_yield_from, 1, 0);
     fp_put32(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_stacktop, 1);
     fp_put64(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_localsplus,
              selfish_coro);
@@ -422,6 +423,62 @@ static size_t warm_sample_reads(void)
     return n;
 }
 
+/* The loop-epoch table: set, found, forgotten; when full, entries are
+ * replaced in turn rather than refused. */
+static void test_epoch_table(void **state)
+{
+    uw__epochs e;
+    uint64_t ts, loop = 0, counter = 0;
+
+    (void)state;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(uw__epoch_set(&e, 0, 1, 2), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw__epoch_set(&e, 0x1000, 0x2000, 0x3000), 0);
+    assert_int_equal(uw__epoch_get(&e, 0x1000, &loop, &counter), 0);
+    assert_int_equal(loop, 0x2000);
+    assert_int_equal(counter, 0x3000);
+    assert_int_equal(uw__epoch_set(&e, 0x1000, 0, 0), 0); /* forget */
+    assert_int_equal(uw__epoch_get(&e, 0x1000, &loop, &counter), UW_ERR_NOT_FOUND);
+    for (ts = 1; ts <= 100; ts++)
+        assert_int_equal(uw__epoch_set(&e, ts << 12, ts << 20, ts << 24), 0);
+    assert_int_equal(uw__epoch_loop(&e, 100ull << 12), 100ull << 20);
+    assert_int_equal(uw__epoch_loop(&e, 1ull << 12), 0); /* replaced */
+}
+
+/* The Task walk refuses, with an error, a layout whose objects would not
+ * fit the buffers it reads them into: dict keys past UW_PYOBJ_HEAD, a
+ * coroutine's frame past UW_CORO_WINDOW, a str header past its window. */
+static void test_layout_windows(void **state)
+{
+    const uw_layout *orig = uw__layout_for_minor(13);
+    uw_layout l = *orig;
+    fake_proc fp;
+    uw_target tg;
+    uw_unwinder *u = NULL;
+    uw_tasks *t = NULL;
+
+    (void)state;
+    fp_init(&fp, 13);
+    tg = fp.target;
+    tg.layout = &l;
+    assert_int_equal(uw_unwinder_new(&fp.reader, &tg, &u), 0);
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_free(t);
+    l.dictkeys_indices = UW_PYOBJ_HEAD + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    l.gen_iframe = UW_CORO_WINDOW - l.frame_size + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    l.unicode_ascii_data = UW_NAME_WINDOW + 8;
+    assert_int_equal(uw_tasks_new(u, &t), UW_ERR_BAD_LAYOUT);
+    l = *orig;
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -431,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_link_cycle),
         cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),
+        cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_layout_windows),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

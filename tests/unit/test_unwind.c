@@ -13,6 +13,9 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
+#include "internal/code_cache.h"
+#include "internal/unwinder.h"
+#include "unwind/unwind_int.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/unwind.h"
@@ -239,31 +242,6 @@ static void test_thread_cycle(void **state)
     assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
     assert_int_equal(w.s.truncated, UW_ERR_CYCLE);
     assert_true(w.s.n_threads <= 3);
-    walk_end(&w);
-}
-
-/* The loop-epoch table: set, found, forgotten; when full, entries are
- * replaced in turn rather than refused. */
-static void test_epoch_table(void **state)
-{
-    walk w;
-    uint64_t ts, loop = 0, counter = 0;
-
-    (void)state;
-    fp_init(&w.fp, 13);
-    (void)fp_runtime(&w.fp);
-    walk_start(&w);
-    assert_int_equal(uw_unwinder_set_epoch(w.u, 0, 1, 2), UW_ERR_INVALID_ARG);
-    assert_int_equal(uw_unwinder_set_epoch(w.u, 0x1000, 0x2000, 0x3000), 0);
-    assert_int_equal(uw_unwinder_epoch(w.u, 0x1000, &loop, &counter), 0);
-    assert_int_equal(loop, 0x2000);
-    assert_int_equal(counter, 0x3000);
-    assert_int_equal(uw_unwinder_set_epoch(w.u, 0x1000, 0, 0), 0); /* forget */
-    assert_int_equal(uw_unwinder_epoch(w.u, 0x1000, &loop, &counter), UW_ERR_NOT_FOUND);
-    for (ts = 1; ts <= 100; ts++)
-        assert_int_equal(uw_unwinder_set_epoch(w.u, ts << 12, ts << 20, ts << 24), 0);
-    assert_int_equal(uw_unwinder_epoch_loop(w.u, 100ull << 12), 100ull << 20);
-    assert_int_equal(uw_unwinder_epoch_loop(w.u, 1ull << 12), 0); /* replaced */
     walk_end(&w);
 }
 
@@ -567,7 +545,7 @@ static void test_limit_chunks(void **state)
     chunks_walk(3, 1);
 }
 
-/* uw_unwind_chain with a depth limit (used for one frame per coroutine). */
+/* uw__unwind_chain with a depth limit (used for one frame per coroutine). */
 static void test_max_depth(void **state)
 {
     walk w;
@@ -590,10 +568,51 @@ static void test_max_depth(void **state)
     assert_int_equal(w.s.threads[0].n_frames, 5);
     assert_int_equal(w.s.threads[0].truncated, 0);
     assert_int_equal(uw_sample_add_thread(&w.s, 0, 0, 0, &th), 0);
-    assert_int_equal(uw_unwind_chain(w.u, f, 1, &w.s, th), 0);
+    assert_int_equal(uw__unwind_chain(w.u, f, 1, &w.s, th), 0);
     assert_int_equal(th->n_frames, 1);
     assert_int_equal(th->truncated, UW_ERR_DEPTH);
     walk_end(&w);
+}
+
+/* The layout is checked at attach against the buffers the thread walk
+ * reads into: a table whose frame, thread state or a thread-state field
+ * would not fit is refused with an error, before anything is read. */
+static void test_layout_buffers(void **state)
+{
+    int minor;
+
+    (void)state;
+    for (minor = 11; minor <= 13; minor++) {
+        const uw_layout *orig = uw__layout_for_minor(minor);
+        uw_layout l = *orig;
+        fake_proc fp;
+        uw_target t;
+        uw_unwinder *u = NULL;
+
+        fp_init(&fp, minor);
+        t = fp.target;
+        t.layout = &l;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), 0);
+        uw_unwinder_free(u);
+        /* a frame one word past UW_FRAME_BUF */
+        l.frame_size = UW_FRAME_BUF + 8;
+        l.frame_localsplus = UW_FRAME_BUF;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        /* a thread state past UW_TSTATE_BUF, at the limit, and one field
+         * past the bytes copied */
+        l = *orig;
+        l.tstate_size = UW_TSTATE_BUF + 1;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        if (l.tstate_asyncio_running_loop == UW_ABSENT) {
+            l.tstate_size = UW_TSTATE_BUF;
+            assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), 0);
+            uw_unwinder_free(u);
+        }
+        l = *orig;
+        l.tstate_dict = UW_TSTATE_BUF - 4;
+        assert_int_equal(uw_unwinder_new(&fp.reader, &t, &u), UW_ERR_BAD_LAYOUT);
+        fp_free(&fp);
+    }
 }
 
 /* The process vanishing (runtime unmapped) is an error of the sample. */
@@ -641,7 +660,6 @@ int main(void)
         cmocka_unit_test(test_frame_cycles),
         cmocka_unit_test(test_thread_cycle),
         cmocka_unit_test(test_interp_cycle), cmocka_unit_test(test_cframe_null),
-        cmocka_unit_test(test_epoch_table),
         cmocka_unit_test(test_garbage_previous),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_hidden_frames),
@@ -652,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_runtime_unreadable),
         cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_layout_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

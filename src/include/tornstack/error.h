@@ -39,6 +39,8 @@
     X(UW_ERR_LIMIT_THREADS, -20, "thread_limit", "more threads than UW_LIMIT_THREADS") \
     X(UW_ERR_LIMIT_INTERPRETERS, -21, "interpreter_limit",                     \
       "more interpreters than UW_LIMIT_INTERPRETERS")                          \
+    X(UW_ERR_CAPACITY, -22, "capacity",                                        \
+      "more items than the caller's buffer holds")                             \
     X(UW_ERR_LIMIT_CHUNK_SIZE, -23, "chunk_size",                              \
       "data-stack chunk size outside its bounds")                              \
     X(UW_ERR_LIMIT_STRING, -24, "string_limit",                                \

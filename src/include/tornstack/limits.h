@@ -4,8 +4,10 @@
  * Target memory is untrusted: a garbage pointer can make any chain look
  * endless and any length field look huge.  Each loop over target data stops
  * at one of these named bounds and reports its own error code (error.h), so
- * a cut-short walk says why.  Unit tests exercise each at limit-1, limit and
- * limit+1 (tests/unit/test_limits.c).
+ * a cut-short walk says why.  Tests exercise each at limit-1, limit and
+ * limit+1: the thread walk's in tests/unit/test_unwind.c, strings and
+ * location tables in test_pystr.c and test_linetable.c, the Task walk's in
+ * test_tasks.c and, at full size (UW_LIMIT_TASKS Tasks), tests/pbt/test_scale.c.
  */
 #ifndef TORNSTACK_LIMITS_H
 #define TORNSTACK_LIMITS_H

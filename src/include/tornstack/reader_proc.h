@@ -15,7 +15,7 @@ typedef struct uw_proc {
     /* Scratch for coalesced vectored reads (see reader_proc.c). */
     uint8_t *scratch;
     size_t scratch_cap;
-    size_t *order;
+    struct uw_proc_key *order; /* pieces in address order */
     size_t order_cap;
 } uw_proc;
 

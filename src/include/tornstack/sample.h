@@ -1,7 +1,11 @@
 /*
- * sample.h — one sample of a process: its threads and their frames.
+ * sample.h — one sample of a process: its threads and their frames, its
+ * asyncio Tasks and their links.
  *
- * A plain value: no pointer into target memory.  Frame names point into the
+ * A plain value: no pointer into target memory.  Both walks fill it: the
+ * thread walk (unwind.h) its threads and frames, the Task walk (tasks.h)
+ * its Tasks, links and skips, and each thread's pure Python stack.  Frames
+ * point at code objects as read (uw_code_info), which live in the
  * unwinder's code cache and stay valid until the unwinder takes its next
  * sample.  Sizes are bounded by the named limits (threads, frames).
  */
@@ -11,7 +15,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/code_cache.h"
+/* Fields that identify a code object, parsed from its fixed part. */
+typedef struct uw_code_ident {
+    uint64_t type;
+    uint64_t name, qualname, filename, linetable;
+    int32_t firstlineno;
+    int32_t firsttraceable;
+    int64_t units; /* bytecode length in code units */
+} uw_code_ident;
+
+#define UW_CODE_NAME_TRUNCATED 1u /* qualname or filename was cut */
+#define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
+#define UW_CODE_CLASSES 0xff00u   /* set by the Task walk's classifier (e.g. Handle._run) */
+
+/* A code object as read from the target: its address, identity, names and
+ * location table.  Owned by the unwinder's code cache (the fields after
+ * `flags` are the cache's bookkeeping). */
+typedef struct uw_code_info {
+    uint64_t addr;
+    uw_code_ident id;
+    char *qualname;
+    char *filename;
+    uint8_t *linetable;
+    size_t linetable_len;
+    uint32_t flags;
+    uint32_t stamp; /* sample in which it was last validated */
+    int64_t memo_index;
+    int memo_line;
+    struct uw_code_info *next_overflow;
+} uw_code_info;
 
 #define UW_FRAME_GENERATOR 1u      /* frame owned by a generator/coroutine */
 #define UW_FRAME_NAME_TRUNCATED 2u /* qualname or file name was cut */
@@ -28,7 +60,8 @@ typedef struct uw_thread_sample {
     uint64_t interp;       /* interpreter address */
     uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
     uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
-    int64_t split;         /* index of the outermost Handle._run frame, -1 */
+    int64_t split;         /* the stable frame the Task walk named: its outermost
+                            * Handle._run, -1 (or no Task walk) */
     int64_t pure_start;    /* first frame of the pure Python stack (Task walk) */
     uint64_t thread_id;
     uint64_t native_id;
@@ -37,7 +70,6 @@ typedef struct uw_thread_sample {
     size_t n_frames;    /* innermost first */
     int truncated;      /* 0, or the code that cut the walk short */
     uint32_t retries;   /* walks retried after a torn read */
-    int pending;        /* Task walk: a running Task to look for again */
     uint64_t epoch_loop; /* loop whose epoch bracketed the walk, 0 if none */
     int top_dropped;     /* frames above the split changed during the walk and
                           * were dropped; the pure Python stack is kept */

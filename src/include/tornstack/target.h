@@ -18,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tornstack/layout.h"
 #include "tornstack/reader.h"
+
+/* The offsets of one CPython version (internal: src/internal/layout.h). */
+typedef struct uw_layout uw_layout;
 
 #define UW_TARGET_PATH_MAX 512
 /* Bytes of a debug-offsets block read at most (3.15's is 888). */

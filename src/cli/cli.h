@@ -1,0 +1,111 @@
+/*
+ * cli.h — the tornstack command line's private header: the parsed
+ * arguments, the session attached to a target, one section per file.
+ *
+ *   main.c      dispatch to a command, usage, --help and --version;
+ *   args.c      the options of dump, record and bench;
+ *   session.c   attach to a process, one sample, detach; exit codes;
+ *   dump.c, record.c, bench.c, layout.c, run.c, model.c (verify and
+ *               replay): one command each;
+ *   agg.c       record's aggregation of folded stacks.
+ *
+ * Exit codes (docs/cli.md): 0 ok, 1 internal error, 2 usage, 3 no such
+ * process, 4 permission denied, 5 not a Python process, 6 unsupported
+ * Python version, 7 debug offsets mismatch, 8 the target could not be read
+ * while sampling (it exited, or its memory vanished), 9 unsupported build
+ * (free-threaded, or a pre-release no layout table describes).  Every failure
+ * prints one line "tornstack: <what>" on stderr.
+ */
+#ifndef TORNSTACK_CLI_H
+#define TORNSTACK_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tornstack/reader_proc.h"
+#include "tornstack/tasks.h"
+#include "tornstack/target.h"
+#include "tornstack/unwind.h"
+
+enum {
+    TS_EXIT_OK = 0,
+    TS_EXIT_INTERNAL = 1,
+    TS_EXIT_USAGE = 2,
+    TS_EXIT_NO_PROCESS = 3,
+    TS_EXIT_PERMISSION = 4,
+    TS_EXIT_NOT_PYTHON = 5,
+    TS_EXIT_UNSUPPORTED = 6,
+    TS_EXIT_DEBUG_OFFSETS = 7,
+    TS_EXIT_READ = 8,
+    TS_EXIT_UNSUPPORTED_BUILD = 9,
+};
+
+/* --- args.c ---------------------------------------------------------------------- */
+
+typedef struct ts_args {
+    long pid;
+    const char *format;
+    long samples;
+    double rate, duration;
+    const char *output;
+    long count; /* dump: samples to print */
+    int tasks;  /* bench: include the Task walk */
+    uw_task_options opt;
+    unsigned long long tasks_root;
+} ts_args;
+
+/* Parse the options after argv[1] (the command); returns 0, or -1 after
+ * printing why on stderr. */
+int ts_parse(int argc, char **argv, ts_args *a);
+
+/* --- main.c ---------------------------------------------------------------------- */
+
+void ts_usage(FILE *f);
+
+/* --- session.c ------------------------------------------------------------------- */
+
+typedef struct ts_session {
+    uw_proc proc;
+    uw_reader reader;
+    uw_target target;
+    uw_unwinder *unwinder;
+    uw_tasks *tasks;
+} ts_session;
+
+/* The exit code for an error code. */
+int ts_exit_for(int rc);
+/* Attach to a->pid with the policy of a; returns 0 or an error (said). */
+int ts_attach(ts_session *s, const ts_args *a);
+void ts_detach(ts_session *s);
+/* One sample: threads, then Tasks (when the session has a Task walk). */
+int ts_sample(ts_session *ss, uw_sample *s);
+/* A monotonic clock in microseconds. */
+double ts_now_us(void);
+
+/* --- agg.c ----------------------------------------------------------------------- */
+
+/* Folded stacks and how often each was seen, in order of first sight. */
+typedef struct ts_agg ts_agg;
+
+ts_agg *ts_agg_new(void);
+void ts_agg_free(ts_agg *g);
+/* Count one more `line` (a uw_folded_fn). */
+void ts_agg_add(void *ctx, const char *line);
+size_t ts_agg_count(const ts_agg *g);
+/* Did a line fail to be stored? */
+int ts_agg_oom(const ts_agg *g);
+/* "line count" per stack, in order of first sight. */
+void ts_agg_print(const ts_agg *g, FILE *out);
+
+/* --- the commands ---------------------------------------------------------------- */
+
+int ts_cmd_dump(const ts_args *a);
+int ts_cmd_record(const ts_args *a);
+int ts_cmd_bench(const ts_args *a);
+int ts_cmd_layout(int argc, char **argv);
+int ts_cmd_run(int argc, char **argv);
+/* verify (replay 0) and replay (1): run tornstack-verify. */
+int ts_cmd_model(int argc, char **argv, int replay);
+
+#endif /* TORNSTACK_CLI_H */

@@ -1,0 +1,38 @@
+/*
+ * dump.c — `tornstack dump`: --count samples (default one), each printed
+ * as text, JSON or folded stacks (docs/output.md).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tornstack/error.h"
+#include "tornstack/output.h"
+
+int ts_cmd_dump(const ts_args *a)
+{
+    ts_session ss;
+    uw_sample s;
+    long n;
+    int rc;
+
+    rc = ts_attach(&ss, a);
+    if (rc != 0)
+        return ts_exit_for(rc);
+    uw_sample_init(&s);
+    for (n = 0; n < a->count && rc == 0; n++) {
+        rc = ts_sample(&ss, &s);
+        if (rc != 0) {
+            fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
+        } else if (strcmp(a->format, "json") == 0) {
+            rc = uw_output_json(stdout, &ss.target, &s);
+        } else if (strcmp(a->format, "folded") == 0) {
+            rc = uw_output_folded(stdout, &s, NULL);
+        } else {
+            rc = uw_output_text(stdout, &ss.target, &s);
+        }
+    }
+    uw_sample_free(&s);
+    ts_detach(&ss);
+    return ts_exit_for(rc);
+}

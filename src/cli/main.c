@@ -1,0 +1,79 @@
+/*
+ * tornstack — command line.
+ *
+ *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
+ *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
+ *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
+ *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
+ *   tornstack verify | replay ...             (the model: tornstack-verify)
+ *   tornstack layout MINOR                    (the asyncio table of 3.MINOR)
+ *
+ * Policy options (defaults are the correct ones; the others exist to
+ * compare earlier profilers' behaviour): --task-depth N (0 = unwind each
+ * coroutine's chain fully), --no-split, --no-skip, --tasks-root ADDR.
+ * Exit codes and the one-line errors: cli.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void ts_usage(FILE *f)
+{
+    fputs(
+        "usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
+        "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
+        "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
+        "       tornstack run    [--] COMMAND [ARGS...]\n"
+        "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
+        "       tornstack replay FILE [--svg OUT] [--policy P]\n"
+        "       tornstack --help | --version\n"
+        "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
+        f);
+}
+
+/* dump, record and bench share their options. */
+static int ts_sampling_command(int argc, char **argv)
+{
+    ts_args a;
+
+    if (ts_parse(argc, argv, &a) != 0) {
+        ts_usage(stderr);
+        return TS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "dump") == 0)
+        return ts_cmd_dump(&a);
+    if (strcmp(argv[1], "record") == 0)
+        return ts_cmd_record(&a);
+    return ts_cmd_bench(&a);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        ts_usage(stderr);
+        return TS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        ts_usage(stdout);
+        return TS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("tornstack " TORNSTACK_VERSION);
+        return TS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0 ||
+        strcmp(argv[1], "record") == 0)
+        return ts_sampling_command(argc, argv);
+    if (strcmp(argv[1], "layout") == 0)
+        return ts_cmd_layout(argc, argv);
+    if (strcmp(argv[1], "run") == 0)
+        return ts_cmd_run(argc, argv);
+    if (strcmp(argv[1], "verify") == 0)
+        return ts_cmd_model(argc, argv, 0);
+    if (strcmp(argv[1], "replay") == 0)
+        return ts_cmd_model(argc, argv, 1);
+    fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
+    ts_usage(stderr);
+    return TS_EXIT_USAGE;
+}

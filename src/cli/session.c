@@ -1,0 +1,94 @@
+/*
+ * session.c — a process attached for sampling: its reader, its target,
+ * the thread walk and the Task walk with the chosen policy (cli.h).
+ */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "tornstack/error.h"
+
+int ts_exit_for(int rc)
+{
+    switch (rc) {
+    case 0:
+        return TS_EXIT_OK;
+    case UW_ERR_NO_PROCESS:
+        return TS_EXIT_NO_PROCESS;
+    case UW_ERR_PERMISSION:
+        return TS_EXIT_PERMISSION;
+    case UW_ERR_NOT_PYTHON:
+        return TS_EXIT_NOT_PYTHON;
+    case UW_ERR_UNSUPPORTED_VERSION:
+        return TS_EXIT_UNSUPPORTED;
+    case UW_ERR_DEBUG_OFFSETS:
+        return TS_EXIT_DEBUG_OFFSETS;
+    case UW_ERR_UNSUPPORTED_BUILD:
+        return TS_EXIT_UNSUPPORTED_BUILD;
+    case UW_ERR_READ_FAULT:
+    case UW_ERR_READ_SHORT:
+        return TS_EXIT_READ;
+    default:
+        return TS_EXIT_INTERNAL;
+    }
+}
+
+void ts_detach(ts_session *s)
+{
+    uw_tasks_free(s->tasks);
+    uw_unwinder_free(s->unwinder);
+    uw_proc_close(&s->proc);
+    s->tasks = NULL;
+    s->unwinder = NULL;
+}
+
+int ts_sample(ts_session *ss, uw_sample *s)
+{
+    int rc = uw_unwind_threads(ss->unwinder, s);
+    if (rc == 0 && ss->tasks != NULL)
+        rc = uw_unwind_tasks(ss->tasks, s);
+    return rc;
+}
+
+/* The reader (is there such a process, may we read it), the target (is
+ * it a CPython we know), then the walks; each failure says why in one
+ * line. */
+int ts_attach(ts_session *s, const ts_args *a)
+{
+    int pid = (int)a->pid;
+    char why[600];
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    rc = uw_proc_reader_open(&s->proc, pid, &s->reader);
+    if (rc != 0) {
+        fprintf(stderr, "tornstack: pid %d: %s\n", pid, uw_strerror(rc));
+        return rc;
+    }
+    rc = uw_target_find(&s->reader, pid, &s->target, why, sizeof why);
+    if (rc != 0) {
+        fprintf(stderr, "tornstack: pid %d: %s: %s\n", pid, uw_strerror(rc),
+                why[0] ? why : "no details");
+        return rc;
+    }
+    rc = uw_unwinder_new(&s->reader, &s->target, &s->unwinder);
+    if (rc == 0)
+        rc = uw_tasks_new(s->unwinder, &s->tasks);
+    if (rc != 0) {
+        fprintf(stderr, "tornstack: %s\n", uw_strerror(rc));
+        ts_detach(s);
+        return rc;
+    }
+    uw_tasks_set_options(s->tasks, &a->opt);
+    uw_tasks_set_root(s->tasks, a->tasks_root);
+    return 0;
+}
+
+double ts_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}

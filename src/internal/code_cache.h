@@ -1,0 +1,68 @@
+/*
+ * code_cache.h — code objects read from a target, remembered by address.
+ *
+ * Reading a code object costs several reads (the object, its qualname and
+ * filename strings, its location table).  The cache keeps the decoded
+ * result by address.  A code object can be freed and another allocated at
+ * the same address, so an entry is served only after it has been validated
+ * in the current sample: the walk re-reads the fixed part of every code
+ * object it meets (one vectored read for all of them) and compares the
+ * identity fields (type, name/qualname/filename/linetable pointers, first
+ * line, first traceable instruction).  Any difference reloads the entry.
+ *
+ * Lifetime: entries stay put until uw__code_cache_begin() of a later sample,
+ * so a sample may point at them; when the table is full, new code objects
+ * go to a per-sample overflow list that the next begin() frees.
+ */
+#ifndef TORNSTACK_CODE_CACHE_H
+#define TORNSTACK_CODE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/layout.h"
+#include "tornstack/reader.h"
+#include "tornstack/sample.h"
+
+/* Classifies a code object when it is loaded, by its names: returns flags
+ * from UW_CODE_CLASSES to set on the entry (the Task walk marks asyncio's
+ * Handle._run this way; the cache itself knows no Python library). */
+typedef uint32_t (*uw_code_classifier)(const char *qualname, const char *filename);
+
+typedef struct uw_code_cache {
+    uw_code_info **slots; /* open addressing, 2 * UW_CODE_CACHE_SLOTS */
+    size_t count;
+    uw_code_info *overflow;
+    uint32_t stamp;
+    uint64_t hits, misses, reloads; /* for benchmarks */
+    uw_code_classifier classify;    /* NULL: none */
+} uw_code_cache;
+
+int uw__code_cache_init(uw_code_cache *c);
+void uw__code_cache_free(uw_code_cache *c);
+/* Drop every entry (a cold cache for benchmarks). */
+void uw__code_cache_clear(uw_code_cache *c);
+/* Set the classifier (NULL: none).  Entries loaded before are dropped, so
+ * that every entry is classified by the classifier in place. */
+void uw__code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify);
+/* Start a sample: new stamp; empty the table if it is too full. */
+void uw__code_cache_begin(uw_code_cache *c);
+
+/* Entry for addr, or NULL. */
+uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr);
+
+/* Parse the identity fields from the first layout->code_size bytes. */
+int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_code_ident *out);
+
+/* Read names and location table of the code object at addr whose identity
+ * was just parsed, and store the result (replacing any stale entry).
+ * code_type: the target's &PyCode_Type, 0 to skip the type check.
+ * Returns 0 with *out set, a read error, UW_ERR_BAD_CODE, UW_ERR_STRING,
+ * UW_ERR_LIMIT_LINETABLE or UW_ERR_NOMEM. */
+int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+                        uint64_t addr, const uw_code_ident *id, uw_code_info **out);
+
+/* Line for code unit index (memoised per entry); -1 when unknown. */
+int uw__code_line(uw_code_info *info, int64_t index, int *line);
+
+#endif /* TORNSTACK_CODE_CACHE_H */

@@ -1,0 +1,210 @@
+/*
+ * frame.h — the one place that decodes CPython's _PyInterpreterFrame and
+ * the generator (coroutine) object around an embedded frame.
+ *
+ * Both walks read frames as bytes: the thread walk from copies of data-stack
+ * chunks and single frames, the Task walk from copies of coroutine objects.
+ * Neither touches a frame field by offset: they ask here.  A CPython version
+ * that changes the frame (3.14: f_executable becomes a tagged _PyStackRef,
+ * stacktop becomes a stackpointer, owners and generator states are
+ * renumbered) changes this file and the layout table, nothing else.  So the
+ * interface speaks of what the walks need, not of fields: the code object,
+ * the caller, the instruction, who owns the frame, how deep its value stack
+ * is, the address of a value-stack slot.
+ *
+ * Every function takes a copy of at least layout->frame_size bytes (a
+ * frame) or of uw__gen_window() bytes (a generator up to the end of its
+ * frame's fixed part); the layout check at attach guarantees that every
+ * offset used here lies inside those (layout_check.c).
+ */
+#ifndef TORNSTACK_FRAME_H
+#define TORNSTACK_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal/layout.h"
+#include "internal/load.h"
+
+/* --- frames ------------------------------------------------------------------ */
+
+/* Who owns a frame, which decides whether and how it is shown. */
+typedef enum uw__owner {
+    UW__OWNER_BAD = 0,      /* no owner CPython uses: a torn or garbage frame */
+    UW__OWNER_THREAD,       /* on a thread's data stack */
+    UW__OWNER_GENERATOR,    /* embedded in a generator, coroutine or async generator */
+    UW__OWNER_FRAME_OBJECT, /* kept alive by a frame object */
+    UW__OWNER_CSTACK,       /* an entry frame on the C stack (3.12+): never shown */
+} uw__owner;
+
+/* The code object the frame runs (f_code, 3.13's f_executable). */
+static inline uint64_t uw__frame_code(const uw_layout *l, const uint8_t *f)
+{
+    return uw__u64(f + l->frame_code);
+}
+
+/* The calling frame, 0 at the bottom of a chain. */
+static inline uint64_t uw__frame_previous(const uw_layout *l, const uint8_t *f)
+{
+    return uw__u64(f + l->frame_previous);
+}
+
+/* The instruction pointer (3.11/3.12 prev_instr, 3.13 instr_ptr). */
+static inline uint64_t uw__frame_instr(const uw_layout *l, const uint8_t *f)
+{
+    return uw__u64(f + l->frame_instr);
+}
+
+static inline uw__owner uw__frame_owner(const uw_layout *l, const uint8_t *f)
+{
+    int owner = f[l->frame_owner];
+
+    if (l->owner_cstack != UW_ABSENT && owner == l->owner_cstack)
+        return UW__OWNER_CSTACK;
+    if (owner == l->owner_thread)
+        return UW__OWNER_THREAD;
+    if (owner == l->owner_generator)
+        return UW__OWNER_GENERATOR;
+    if (owner == l->owner_frame_object)
+        return UW__OWNER_FRAME_OBJECT;
+    return UW__OWNER_BAD;
+}
+
+/* Do two copies of one frame agree on what links it into a stack: its code,
+ * its caller and its owner? */
+static inline int uw__frame_same_link(const uw_layout *l, const uint8_t *a, const uint8_t *b)
+{
+    return uw__frame_code(l, a) == uw__frame_code(l, b) &&
+           uw__frame_previous(l, a) == uw__frame_previous(l, b) &&
+           a[l->frame_owner] == b[l->frame_owner];
+}
+
+/* Slots of localsplus in use, the value stack's top included (3.11-3.13:
+ * stacktop).  `frame` is the frame's address in the target (versions that
+ * keep a stack pointer need it). */
+static inline int32_t uw__frame_stack_depth(const uw_layout *l, const uint8_t *f, uint64_t frame)
+{
+    (void)frame;
+    return uw__i32(f + l->frame_stacktop);
+}
+
+/* Offset, from the frame's start, of localsplus slot `slot`. */
+static inline uint64_t uw__frame_slot_offset(const uw_layout *l, int32_t slot)
+{
+    return (uint64_t)l->frame_localsplus + 8u * (uint64_t)(uint32_t)slot;
+}
+
+/* Address of localsplus slot `slot` of the frame at `frame`. */
+static inline uint64_t uw__frame_slot_addr(const uw_layout *l, uint64_t frame, int32_t slot)
+{
+    return frame + uw__frame_slot_offset(l, slot);
+}
+
+/* Address of the code unit after the current instruction: where 3.11 and
+ * 3.12 keep the RESUME that follows an await. */
+static inline uint64_t uw__frame_next_instr(const uw_layout *l, const uint8_t *f)
+{
+    return uw__frame_instr(l, f) + 2;
+}
+
+/* Is the frame incomplete: not yet past its first traceable instruction
+ * (CPython's _PyFrame_IsIncomplete)?  A generator's frame never is. */
+static inline int uw__frame_incomplete(const uw_layout *l, uw__owner owner, uint64_t ip,
+                                       uint64_t code, int32_t firsttraceable)
+{
+    uint64_t base = code + (uint64_t)l->code_adaptive;
+
+    return owner != UW__OWNER_GENERATOR && ip < base + 2 * (uint64_t)(uint32_t)firsttraceable;
+}
+
+/* The code unit the instruction pointer names, in *index (-1 before the
+ * first).  Returns 0, or 1 when ip lies outside the code object's `units`
+ * code units: then it came from another frame that used the same slot. */
+static inline int uw__frame_code_index(const uw_layout *l, uint64_t ip, uint64_t code,
+                                       int64_t units, int64_t *index)
+{
+    uint64_t base = code + (uint64_t)l->code_adaptive;
+
+    *index = ip >= base ? (int64_t)((ip - base) / 2) : -1;
+    return ip + 2 < base || *index >= units;
+}
+
+/* --- generators and coroutines ------------------------------------------------- */
+
+/* Bytes of a generator object up to the end of its frame's fixed part:
+ * what a copy must hold for the functions below. */
+static inline size_t uw__gen_window(const uw_layout *l)
+{
+    return (size_t)l->gen_iframe + (size_t)l->frame_size;
+}
+
+/* The frame state (created, suspended, executing, completed, ...). */
+static inline int8_t uw__gen_state(const uw_layout *l, const uint8_t *gen)
+{
+    return (int8_t)gen[l->gen_frame_state];
+}
+
+/* The embedded frame, in a copy of the generator. */
+static inline const uint8_t *uw__gen_frame(const uw_layout *l, const uint8_t *gen)
+{
+    return gen + l->gen_iframe;
+}
+
+/* Offset of the embedded frame from the generator's start. */
+static inline uint64_t uw__gen_frame_offset(const uw_layout *l)
+{
+    return (uint64_t)l->gen_iframe;
+}
+
+/* Address of the embedded frame of the generator at `gen`, and back. */
+static inline uint64_t uw__gen_frame_addr(const uw_layout *l, uint64_t gen)
+{
+    return gen + (uint64_t)l->gen_iframe;
+}
+
+static inline uint64_t uw__frame_gen_addr(const uw_layout *l, uint64_t frame)
+{
+    return frame - (uint64_t)l->gen_iframe;
+}
+
+/* Has it finished (completed or cleared)?  Then it has no frame to show. */
+static inline int uw__gen_finished(const uw_layout *l, int state)
+{
+    return state >= l->state_completed;
+}
+
+static inline int uw__gen_executing(const uw_layout *l, int state)
+{
+    return state == l->state_executing;
+}
+
+static inline int uw__gen_created(const uw_layout *l, int state)
+{
+    return state == l->state_created;
+}
+
+/* Is it suspended in an await (3.13: FRAME_SUSPENDED_YIELD_FROM; 3.11 and
+ * 3.12: FRAME_SUSPENDED, to be confirmed by uw__gen_await_at_resume)? */
+static inline int uw__gen_suspended_awaiting(const uw_layout *l, int state)
+{
+    if (l->state_suspended_yield_from != UW_NO_STATE)
+        return state == l->state_suspended_yield_from;
+    return state == l->state_suspended;
+}
+
+/* Must the instruction after the current one be read to tell an await
+ * from a plain yield (3.11, 3.12: no yield-from state)? */
+static inline int uw__gen_await_needs_resume(const uw_layout *l)
+{
+    return l->state_suspended_yield_from == UW_NO_STATE;
+}
+
+/* Given that instruction (opcode, oparg), is the suspension an await: a
+ * RESUME (or its quickened or instrumented form) with oparg >= 2? */
+static inline int uw__gen_await_at_resume(const uw_layout *l, int opcode, int oparg)
+{
+    return (opcode == l->opcode_resume || opcode == l->opcode_resume_alt) && oparg >= 2;
+}
+
+#endif /* TORNSTACK_FRAME_H */

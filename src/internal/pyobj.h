@@ -1,0 +1,69 @@
+/*
+ * pyobj.h — reading Python container objects out of a target: dicts (by
+ * str key), instance attributes (managed dicts of 3.11/3.12/3.13, or a
+ * dict at tp_dictoffset), sets, lists and small ints.
+ *
+ * All of it is target memory: every count is bounded (limits.h), every
+ * object's type is checked against the target's builtin type objects before
+ * its layout is trusted, and str keys are compared by content (the target's
+ * str hashes are salted, so they cannot be recomputed here).
+ */
+#ifndef TORNSTACK_PYOBJ_H
+#define TORNSTACK_PYOBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/layout.h"
+#include "tornstack/reader.h"
+#include "tornstack/target.h"
+
+/* Bytes of an object's fixed part read into a local buffer: dicts, dict
+ * keys, sets, lists and ints (UW_PYOBJ_HEAD), and the str keys compared
+ * by uw__str_equals (UW_PYOBJ_STR_HEAD).  The layout check at attach
+ * (layout_check.c) proves every offset read from them fits. */
+#define UW_PYOBJ_HEAD 64
+#define UW_PYOBJ_STR_HEAD 128
+
+typedef struct uw_pyctx {
+    uw_reader *r;
+    const uw_layout *l;
+    const uw_pytypes *types;
+} uw_pyctx;
+
+/* ob_type of the object at addr. */
+int uw__obj_type(const uw_pyctx *c, uint64_t addr, uint64_t *type);
+
+/* Does the str object at addr equal the NUL-terminated UTF-8 `s`?  Only
+ * ASCII keys are compared (names of modules and attributes). 1 yes, 0 no,
+ * negative on read errors. */
+int uw__str_equals(const uw_pyctx *c, uint64_t addr, const char *s);
+
+/* Value stored under the str key `key` in the dict at dict_addr.
+ * UW_ERR_NOT_FOUND when absent, UW_ERR_BAD_OBJECT when not a dict. */
+int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value);
+
+/* Instance attribute `name` of obj (whose type is type_addr), looked up in
+ * its managed dict or values, or the dict at tp_dictoffset. */
+int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value);
+
+/* Keys of the set at set_addr (dummy slots skipped), at most cap of them,
+ * in table order.  UW_ERR_LIMIT_SET when the table is over its bound,
+ * UW_ERR_CAPACITY when it holds more than cap keys (the first cap are
+ * returned). */
+int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n);
+
+/* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY (and none
+ * returned) when it holds more. */
+int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n);
+
+/* Value of the int at addr if it fits in int64. */
+int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v);
+
+/* Parse an int object's header and digits from bytes already read. */
+int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v);
+
+/* The type's tp_name (a C string), at most cap-1 bytes. */
+int uw__type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap);
+
+#endif /* TORNSTACK_PYOBJ_H */

@@ -1,0 +1,71 @@
+/*
+ * unwinder.h — what the thread walk offers the Task walk (internal).
+ *
+ * The thread walk knows nothing of asyncio.  The Task walk needs three
+ * things from it, and this is all of them:
+ *
+ *   - hooks that shape a walk (uw__walk_hooks): per thread, the address of
+ *     a counter to read before the walk and after its re-read (the loop
+ *     epoch), and which frame the re-read must find unchanged from there
+ *     rootward (the split at Handle._run); both are the Task walk's;
+ *   - walks on request: one thread again later in the same sample
+ *     (uw__unwind_one_thread), one frame chain from a given frame
+ *     (uw__unwind_chain), and frames already copied out of coroutine
+ *     objects resolved against the code cache (uw__frames_from_copies);
+ *   - the reader, the target and the code cache it works with.
+ *
+ * The Task walk also calls the public uw_unwind_threads, to walk every
+ * thread again once it has registered new epochs.
+ */
+#ifndef TORNSTACK_UNWINDER_H
+#define TORNSTACK_UNWINDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/code_cache.h"
+#include "tornstack/unwind.h"
+
+typedef struct uw__walk_hooks {
+    void *ctx;
+    /* The counter that brackets the walk of thread `tstate`: its address,
+     * or 0 for none.  *tag is kept in th->epoch_loop when the bracket was
+     * read on both sides of the walk. */
+    uint64_t (*bracket)(void *ctx, uint64_t tstate, uint64_t *tag);
+    /* Of a walked thread's frames f[0..n), innermost first: the index of
+     * the frame from which (rootward) the frames must read back equal when
+     * the bracket held, while frames inward of it that changed are dropped
+     * (th->top_dropped); -1 when every frame must read back equal.  The
+     * walk keeps it in th->split. */
+    int64_t (*stable_from)(void *ctx, const uw_frame *f, size_t n);
+} uw__walk_hooks;
+
+/* Install hooks (copied), or remove them with NULL.  Without hooks no
+ * bracket is read and th->split is -1. */
+void uw__unwinder_set_hooks(uw_unwinder *u, const uw__walk_hooks *h);
+
+uw_reader *uw__unwinder_reader(uw_unwinder *u);
+const uw_target *uw__unwinder_target(uw_unwinder *u);
+
+/* Walk one more thread (thread state at tstate, of interpreter interp)
+ * into s, as uw_unwind_threads does for each thread: used to look at a
+ * thread again later in the same sample. */
+int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                          uw_sample *s);
+
+/* Walk one frame chain from frame address `first`, emitting at most
+ * max_depth frames (0 = unbounded) into s for thread th (whose frames must
+ * be the last in s). */
+int uw__unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
+                     uw_thread_sample *th);
+
+/* Frames already copied out of the target (frame_size bytes each, e.g.
+ * coroutine frames embedded in coroutine objects): resolve all their code
+ * objects together (one vectored read per UW_LIMIT_FRAMES frames) and fill
+ * out[i].  status[i] is 0 when out[i] is a shown frame, 1 when the frame is
+ * hidden (entry frame, no code, incomplete), or a negative reason (bad code
+ * object, bad owner, ...). */
+int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
+                           uw_frame *out, int *status);
+
+#endif /* TORNSTACK_UNWINDER_H */

@@ -1,0 +1,300 @@
+/*
+ * chains.c — every Task's await chain, one frame per coroutine.
+ *
+ * The chain starts at the Task's coroutine.  A suspended coroutine's
+ * awaitee is the top of its frame's value stack; it counts only when the
+ * coroutine is suspended in an await (frame.h: 3.13's yield-from state, or
+ * 3.11/3.12's suspended state with a RESUME of oparg >= 2 next).  The chain
+ * follows coroutines, generators and async generators (an
+ * async_generator_asend to its generator) and stops at any other object,
+ * at an executing or just created coroutine (the rest is on the thread
+ * stack), at a cycle (await_cycle) and at UW_LIMIT_AWAIT_CHAIN
+ * (await_limit).  Each coroutine contributes only its own embedded frame,
+ * so `previous` is never followed into the event loop.
+ *
+ * All Tasks are read level by level: one vectored read of the next object
+ * of every active chain, then one of the awaitees found (two pieces per
+ * Task on 3.11/3.12: the slot and the next instruction).  The frames go to
+ * the coroutine-frame views, each chain contiguous, root first; at most
+ * UW_TASK_FRAMES_MAX over all chains (beyond: await_limit).
+ */
+#include <string.h>
+
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+int uw__cf_reserve(uw_tasks *t, size_t n)
+{
+    uw__scratch *sc = &t->sc;
+    int rc;
+
+    if ((rc = uw__view_reserve(&sc->cf_addr, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_state, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_yf, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_bytes, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_frame, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_status, n)) != 0)
+        return rc;
+    return 0;
+}
+
+uint64_t uw__root_frame(const uw_tasks *t, const uw_task_work *w)
+{
+    return w->n_cf > 0 ? UW__U64(&t->sc.cf_addr)[w->first_cf] : 0;
+}
+
+/* Coroutine frame `to` := coroutine frame `from` (the views were reserved
+ * for `to`). */
+static void uw_cf_copy(uw_tasks *t, size_t to, size_t from)
+{
+    uw__scratch *sc = &t->sc;
+    const size_t fs = sc->cf_bytes.elem;
+
+    UW__U64(&sc->cf_addr)[to] = UW__U64(&sc->cf_addr)[from];
+    ((int8_t *)(void *)sc->cf_state.p)[to] = ((int8_t *)(void *)sc->cf_state.p)[from];
+    UW__U64(&sc->cf_yf)[to] = UW__U64(&sc->cf_yf)[from];
+    memcpy(sc->cf_bytes.p + to * fs, sc->cf_bytes.p + from * fs, fs);
+}
+
+/* Append coroutine frame `frame` (copy f, state) to Task w's chain.  The
+ * chains are laid out one level at a time: a chain that is no longer the
+ * last one is moved to the end first, so that each stays contiguous.
+ * Returns 0, or await_limit when the frames of all chains would pass
+ * UW_TASK_FRAMES_MAX (or an error of memory). */
+static int uw_cf_append(uw_tasks *t, uw_task_work *w, uint64_t frame, const uint8_t *f,
+                        int8_t state)
+{
+    uw__scratch *sc = &t->sc;
+    size_t k;
+    int rc;
+
+    if (t->n_cf == UW_TASK_FRAMES_MAX)
+        return UW_ERR_LIMIT_AWAIT;
+    if (w->n_cf == 0) {
+        w->first_cf = t->n_cf;
+    } else if (w->first_cf + w->n_cf != t->n_cf) {
+        if (t->n_cf + w->n_cf >= UW_TASK_FRAMES_MAX)
+            return UW_ERR_LIMIT_AWAIT;
+        if ((rc = uw__cf_reserve(t, t->n_cf + w->n_cf)) != 0)
+            return rc;
+        for (k = 0; k < w->n_cf; k++)
+            uw_cf_copy(t, t->n_cf + k, w->first_cf + k);
+        w->first_cf = t->n_cf;
+        t->n_cf += w->n_cf;
+    }
+    if ((rc = uw__cf_reserve(t, t->n_cf + 1)) != 0)
+        return rc;
+    UW__U64(&sc->cf_addr)[t->n_cf] = frame;
+    ((int8_t *)(void *)sc->cf_state.p)[t->n_cf] = state;
+    UW__U64(&sc->cf_yf)[t->n_cf] = 0;
+    memcpy(sc->cf_bytes.p + t->n_cf * sc->cf_bytes.elem, f, sc->cf_bytes.elem);
+    t->n_cf++;
+    w->n_cf++;
+    return 0;
+}
+
+/* Is `frame` already in w's chain (an await cycle)? */
+static int uw_cf_seen(const uw_tasks *t, const uw_task_work *w, uint64_t frame)
+{
+    size_t k;
+
+    for (k = 0; k < w->n_cf; k++)
+        if (UW__U64(&t->sc.cf_addr)[w->first_cf + k] == frame)
+            return 1;
+    return 0;
+}
+
+/* End w's chain: a problem of its root coroutine skips the Task (level
+ * 0), one further down cuts its stack there. */
+static void uw_chain_end(uw_task_work *w, size_t level, int reason)
+{
+    w->active = 0;
+    if (level == 0)
+        w->skipped = UW_SKIP_BAD_CORO;
+    else
+        w->truncated = reason;
+}
+
+/* Queue the next object of every active chain (a coroutine window each);
+ * chains at UW_LIMIT_AWAIT_CHAIN end with await_limit.  *n: pieces. */
+static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
+{
+    const size_t win = uw__gen_window(t->l);
+    size_t i;
+    int rc;
+
+    *n = 0;
+    if ((rc = uw__view_reserve(&t->sc.iov, 3 * t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.idx, 3 * t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * (UW_CORO_WINDOW + 16))) != 0)
+        return rc;
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        uint8_t *dst = uw__bytes(&t->sc.bytes, *n * UW_CORO_WINDOW, win);
+        if (!w->active)
+            continue;
+        if (level == UW_LIMIT_AWAIT_CHAIN) {
+            w->active = 0;
+            w->truncated = UW_ERR_LIMIT_AWAIT;
+            continue;
+        }
+        if (dst == NULL)
+            return UW_ERR_CAPACITY;
+        if ((rc = uw__put_iov(&t->sc.iov, *n, (uw_iov){w->cur, dst, win, 0})) != 0 ||
+            (rc = uw__put_size(&t->sc.idx, *n, i)) != 0)
+            return rc;
+        (*n)++;
+    }
+    return 0;
+}
+
+/* Queue the read of w's awaitee (frame at `frame`, copy f, value-stack
+ * depth `depth`) at piece *m on: the top slot, and on 3.11/3.12 the next
+ * instruction (to tell an await from a plain yield).  Slot j of the level
+ * (16 bytes after the coroutine windows) receives them. */
+static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
+                            const uint8_t *f, int32_t depth)
+{
+    uint8_t *slot = uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * 16, 16);
+    int rc;
+
+    if (slot == NULL)
+        return UW_ERR_CAPACITY;
+    if ((rc = uw__put_iov(&t->sc.iov, n + *m,
+                          (uw_iov){uw__frame_slot_addr(t->l, frame, depth - 1), slot, 8, 0})) !=
+            0 ||
+        (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
+        return rc;
+    (*m)++;
+    if (!uw__gen_await_needs_resume(t->l))
+        return 0;
+    if ((rc = uw__put_iov(&t->sc.iov, n + *m,
+                          (uw_iov){uw__frame_next_instr(t->l, f), slot + 8, 2, 0})) != 0 ||
+        (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
+        return rc;
+    (*m)++;
+    return 0;
+}
+
+/* Decode piece i of a level (w's next object, read into c): follow an
+ * asend, end the chain, or append the coroutine's frame and queue its
+ * awaitee.  *m and *j count the awaitee pieces and slots queued. */
+static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t *m, size_t *j)
+{
+    const uw_layout *l = t->l;
+    const uw_pytypes *ty = &t->t->types;
+    const uw_iov *piece = &UW__IOV(&t->sc.iov)[i];
+    uw_task_work *w = &t->work[UW__SIZE(&t->sc.idx)[i]];
+    const uint8_t *c = t->sc.bytes.p + i * UW_CORO_WINDOW, *f = uw__gen_frame(l, c);
+    uint64_t type, frame = uw__gen_frame_addr(l, w->cur);
+    int8_t state;
+    int32_t depth;
+    int rc;
+
+    if (piece->status != 0) {
+        uw_chain_end(w, level, piece->status);
+        return 0;
+    }
+    type = uw__u64(c + l->object_type);
+    if (level > 0 && type == ty->asend && type != 0) {
+        w->cur = uw__u64(c + t->al->asend_gen); /* async_generator_asend: its generator */
+        return 0;
+    }
+    if (type == 0 || (type != ty->coro && type != ty->asyncgen && type != ty->gen)) {
+        w->active = 0; /* a Future, FutureIter, ...: the chain ends */
+        if (level == 0)
+            w->skipped = UW_SKIP_BAD_CORO;
+        return 0;
+    }
+    state = uw__gen_state(l, c);
+    if (uw__gen_finished(l, state) || uw__frame_owner(l, f) != UW__OWNER_GENERATOR) {
+        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished, or torn: no frame */
+        return 0;
+    }
+    if (uw_cf_seen(t, w, frame)) {
+        w->active = 0;
+        w->truncated = UW_ERR_AWAIT_CYCLE;
+        return 0;
+    }
+    rc = uw_cf_append(t, w, frame, f, state);
+    if (rc == UW_ERR_LIMIT_AWAIT) {
+        w->active = 0;
+        w->truncated = rc;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    if (w->n_cf == 1) { /* the root coroutine */
+        w->state = state;
+        w->root_code = uw__frame_code(l, f);
+    }
+    if (uw__gen_executing(l, state) || uw__gen_created(l, state)) {
+        w->active = 0; /* running: the rest is on the thread stack */
+        return 0;
+    }
+    depth = uw__frame_stack_depth(l, f, frame);
+    if (!uw__gen_suspended_awaiting(l, state) || depth < 1 || depth > (1 << 20)) {
+        w->active = 0;
+        return 0;
+    }
+    rc = uw_awaitee_queue(t, n, UW__SIZE(&t->sc.idx)[i], m, *j, frame, f, depth);
+    (*j)++;
+    return rc;
+}
+
+/* The awaitees read (pieces n.. n+m): each continues its chain, or ends
+ * it when unreadable, 0, or (3.11/3.12) not an await. */
+static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
+{
+    const int pairs = uw__gen_await_needs_resume(t->l);
+    const uw_iov *iov = UW__IOV(&t->sc.iov);
+    size_t i, j = 0;
+
+    for (i = 0; i < m; j++) {
+        uw_task_work *w = &t->work[UW__SIZE(&t->sc.idx)[n + i]];
+        const uint8_t *p = t->sc.bytes.p + n * UW_CORO_WINDOW + j * 16;
+        uint64_t yf = uw__u64(p);
+        int ok = iov[n + i].status == 0;
+        if (pairs) {
+            ok = ok && iov[n + i + 1].status == 0 && uw__gen_await_at_resume(t->l, p[8], p[9]);
+            i += 2;
+        } else {
+            i += 1;
+        }
+        if (!ok || yf == 0) {
+            w->active = 0;
+            continue;
+        }
+        UW__U64(&t->sc.cf_yf)[w->first_cf + w->n_cf - 1] = yf;
+        w->cur = yf;
+    }
+}
+
+/* Level by level until no chain is active: one read of the next object
+ * of every chain, then one read of the awaitees found.  Bounds:
+ * UW_LIMIT_AWAIT_CHAIN levels, 3 pieces per Task per level. */
+int uw__read_chains(uw_tasks *t)
+{
+    size_t level, i;
+    int rc;
+
+    for (level = 0;; level++) {
+        size_t n = 0, m = 0, j = 0;
+
+        rc = uw_level_queue(t, level, &n);
+        if (rc != 0)
+            return rc;
+        if (n == 0)
+            break;
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+        /* Decode each coroutine; queue the reads that find its awaitee. */
+        for (i = 0; i < n; i++)
+            if ((rc = uw_level_decode(t, level, n, i, &m, &j)) != 0)
+                return rc;
+        if (m == 0)
+            continue;
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + n, m);
+        uw_level_awaitees(t, n, m);
+    }
+    return 0;
+}

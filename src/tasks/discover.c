@@ -1,0 +1,273 @@
+/*
+ * discover.c — which Tasks a sample has.
+ *
+ * Per thread, its running loop (3.11: tstate->dict holds a
+ * _RunningLoopHolder whose rl_loop is the loop; 3.12: the loop itself; 3.13:
+ * read with the thread state by the thread walk).  Per interpreter with a
+ * running loop, once: its registry sets' keys (registry.c, or the set named
+ * by uw_tasks_set_root), dead weakrefs and dummies dropped, as candidate
+ * Task addresses; then each candidate read as a Task object and kept when
+ * its type is a Task (types.c), it is pending, and its loop runs on a
+ * thread of the same interpreter.  This is what asyncio.all_tasks()
+ * returns.  Everything is read with one vectored call per step.
+ *
+ * Bounds: UW_LIMIT_TASKS keys per set and Tasks per sample, over all
+ * interpreters; more are cut, with task_limit in s->tasks_error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+void uw__running_loops(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+
+    if (t->al->running_loop_key == NULL)
+        return; /* 3.13: read with the thread state */
+    for (i = 0; i < s->n_threads; i++) {
+        uw_thread_sample *th = &s->threads[i];
+        uint64_t v = 0;
+        th->running_loop = 0;
+        if (th->tstate_dict == 0 ||
+            uw__dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v) != 0)
+            continue;
+        if (v == t->t->types.none)
+            continue;
+        if (t->al->holder_loop >= 0 && uw_read_u64(t->r, v + (uint64_t)t->al->holder_loop, &v) != 0)
+            continue;
+        th->running_loop = v == t->t->types.none ? 0 : v;
+    }
+}
+
+static int uw_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->n_work;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->work[mid].addr == addr)
+            return (int64_t)mid;
+        if (t->work[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* The keys of the set at `set` into the keys view, at most cap; a set
+ * holding more gives its first cap keys and task_limit. */
+static int uw_registry_keys(uw_tasks *t, uint64_t set, size_t cap, size_t *nk)
+{
+    int rc = uw__view_reserve(&t->sc.keys, UW_LIMIT_TASKS);
+
+    *nk = 0;
+    if (rc != 0)
+        return rc;
+    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.keys), cap, nk);
+    return rc == UW_ERR_CAPACITY ? UW_ERR_LIMIT_TASKS : rc;
+}
+
+/* Registry entries are weakrefs to Tasks (or Tasks, for an explicit root
+ * or the eager set): each is read far enough to tell, in one read, and
+ * live ones give their referent.  Appends to the candidates from *n on. */
+static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *n)
+{
+    const uint64_t *keys = UW__U64(&t->sc.keys);
+    size_t i;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, nk)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, nk * UW_WEAKREF_WINDOW)) != 0)
+        return rc;
+    for (i = 0; i < nk; i++) {
+        uint8_t *dst = uw__bytes(&t->sc.bytes, i * UW_WEAKREF_WINDOW, UW_WEAKREF_WINDOW);
+        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){keys[i], dst, UW_WEAKREF_WINDOW, 0})
+                         : UW_ERR_CAPACITY;
+        if (rc != 0)
+            return rc;
+    }
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), nk);
+    for (i = 0; i < nk; i++) {
+        const uint8_t *w = t->sc.bytes.p + i * UW_WEAKREF_WINDOW;
+        uint64_t type, obj = keys[i];
+        if (UW__IOV(&t->sc.iov)[i].status != 0)
+            continue;
+        type = uw__u64(w + t->l->object_type);
+        if (type == t->t->types.weakref && t->t->types.weakref != 0) {
+            obj = uw__u64(w + t->l->weakref_object);
+            if (obj == 0 || obj == t->t->types.none)
+                continue; /* dead weakref */
+        }
+        rc = uw__put_u64(&t->sc.cand, (*n)++, obj); /* checked as a Task later */
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Registry keys of one interpreter -> sorted, distinct candidate Task
+ * addresses.  Returns the registry's first problem (task_limit, a set that
+ * is not a set, a read error), the candidates read so far kept. */
+static int uw_collect_candidates(uw_tasks *t, const uw_registry *g, size_t *n_cand)
+{
+    uint64_t *cand;
+    size_t n = 0, nk = 0, i;
+    int rc = 0, rc2;
+
+    *n_cand = 0;
+    if ((rc = uw__view_reserve(&t->sc.cand, UW_LIMIT_TASKS)) != 0)
+        return rc;
+    if (t->root != 0)
+        rc = uw_registry_keys(t, t->root, UW_LIMIT_TASKS, &nk);
+    else if (g != NULL && g->scheduled != 0)
+        rc = uw_registry_keys(t, g->scheduled, UW_LIMIT_TASKS, &nk);
+    if (rc == UW_ERR_NOMEM)
+        return rc;
+    rc2 = uw_weakref_targets(t, nk, &n);
+    if (rc2 != 0)
+        return rc2;
+    if (t->root == 0 && g != NULL && g->eager != 0) {
+        rc2 = uw_registry_keys(t, g->eager, UW_LIMIT_TASKS - n, &nk);
+        if (rc2 == UW_ERR_NOMEM)
+            return rc2;
+        if (rc2 != 0 && rc == 0)
+            rc = rc2;
+        for (i = 0; i < nk && n < UW_LIMIT_TASKS; i++)
+            if ((rc2 = uw__put_u64(&t->sc.cand, n++, UW__U64(&t->sc.keys)[i])) != 0)
+                return rc2;
+    }
+    cand = UW__U64(&t->sc.cand);
+    qsort(cand, n, sizeof *cand, uw_cmp_u64);
+    for (i = 0, nk = 0; i < n; i++)
+        if (nk == 0 || cand[nk - 1] != cand[i])
+            cand[nk++] = cand[i];
+    *n_cand = nk;
+    return rc;
+}
+
+/* The thread (index) running `loop` in interpreter `interp`, or
+ * s->n_threads. */
+static size_t uw_loop_thread(const uw_sample *s, uint64_t interp, uint64_t loop)
+{
+    size_t j;
+
+    for (j = 0; j < s->n_threads; j++)
+        if (s->threads[j].interp == interp && s->threads[j].running_loop == loop && loop != 0)
+            break;
+    return j;
+}
+
+/* Read the candidates as Task objects (one read); keep pending Tasks on a
+ * running loop of this interpreter's threads. */
+static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_cand)
+{
+    const uw_asyncio_layout *al = t->al;
+    const size_t ts = (size_t)al->task_size;
+    const uint64_t *cand = UW__U64(&t->sc.cand);
+    size_t i, j;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, n_cand)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, n_cand * ts)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.work, t->n_work + n_cand)) != 0)
+        return rc;
+    t->work = (uw_task_work *)(void *)t->sc.work.p;
+    for (i = 0; i < n_cand; i++) {
+        uint8_t *dst = uw__bytes(&t->sc.bytes, i * ts, ts);
+        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){cand[i], dst, ts, 0})
+                         : UW_ERR_CAPACITY;
+        if (rc != 0)
+            return rc;
+    }
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n_cand);
+    for (i = 0; i < n_cand; i++) {
+        const uint8_t *o = t->sc.bytes.p + i * ts;
+        uw_task_work *w;
+
+        if (UW__IOV(&t->sc.iov)[i].status != 0)
+            continue;
+        if (uw__type_kind(t, uw__u64(o + t->l->object_type)) != UW_KIND_TASK)
+            continue;
+        if (uw__i32(o + al->fut_state) != al->state_pending)
+            continue;
+        j = uw_loop_thread(s, interp, uw__u64(o + al->fut_loop));
+        if (j == s->n_threads)
+            continue;
+        if (t->n_work >= t->sc.work.have)
+            return UW_ERR_CAPACITY;
+        w = &t->work[t->n_work++];
+        memset(w, 0, sizeof *w);
+        w->addr = cand[i];
+        w->loop = uw__u64(o + al->fut_loop);
+        w->coro = uw__u64(o + al->task_coro);
+        w->waiter = uw__u64(o + al->task_fut_waiter);
+        w->name_obj = uw__u64(o + al->task_name);
+        w->thread = j;
+        w->cur = w->coro;
+        w->active = 1;
+        w->state = INT32_MIN;
+    }
+    return 0;
+}
+
+/* The Tasks of interpreter `interp` (registry g), their links, appended to
+ * t->work.  Returns an error that ends the sample; the registry's own
+ * problems go to s->tasks_error. */
+static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_registry *g)
+{
+    size_t n_cand = 0;
+    int rc;
+
+    rc = uw_collect_candidates(t, g, &n_cand);
+    if (rc == UW_ERR_BAD_OBJECT && t->root == 0) {
+        /* the registry moved (or was never right): search again once */
+        g = uw__registry_for(t, interp, 1);
+        rc = g != NULL && g->found ? uw_collect_candidates(t, g, &n_cand) : 0;
+    }
+    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_NOMEM || rc == UW_ERR_CAPACITY)
+        return rc;
+    if (rc != 0 && s->tasks_error == 0)
+        s->tasks_error = rc;
+    if (g != NULL && g->hook != 0 && (rc = uw__read_hook_links(t, g->hook)) != 0)
+        return rc;
+    if (t->n_work + n_cand > UW_LIMIT_TASKS)
+        n_cand = UW_LIMIT_TASKS - t->n_work;
+    return uw_read_tasks(t, s, interp, n_cand);
+}
+
+/* Interpreters in the order of their first thread with a running loop. */
+int uw__discover(uw_tasks *t, uw_sample *s)
+{
+    size_t i, j;
+    int rc;
+
+    for (i = 0; i < s->n_threads; i++) {
+        uint64_t interp = s->threads[i].interp;
+        uw_registry *g;
+        int seen = 0;
+
+        if (s->threads[i].running_loop == 0)
+            continue;
+        for (j = 0; j < i; j++)
+            seen |= s->threads[j].running_loop != 0 && s->threads[j].interp == interp;
+        if (seen)
+            continue; /* this interpreter's Tasks were read already */
+        g = uw__registry_for(t, interp, 0);
+        if (g == NULL || (t->root == 0 && !g->found))
+            continue;
+        rc = uw_discover_interp(t, s, interp, g);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * epoch.c — the loop epoch: per loop thread, the address of a counter that
+ * the asyncio loop changes before it starts any callback.
+ *
+ * asyncio pops every handle off loop._ready before it calls
+ * handle._run(), and a deque counts its mutations (dequeobject.state), so
+ * the ready deque's count is the loop's epoch.  The Task walk finds
+ * loop._ready once per loop and registers the counter here; the thread
+ * walk reads it before and after each walk of that thread (the bracket
+ * hook, uw__epoch_bracket), and the chain check reads it around its one
+ * read (check.c).  An unchanged count means the loop started no callback
+ * in between.  The argument is in docs/tasks.md, "The loop epoch".
+ *
+ * Bound: UW_EPOCH_THREADS threads; when the table is full, entries are
+ * replaced in turn (a live thread that loses its entry is walked once more
+ * without an epoch, then registered again).
+ */
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* The thread's own entry, else the first free one, else the next one in
+ * turn; counter 0 frees the thread's entry. */
+int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counter)
+{
+    size_t i, free_i = SIZE_MAX;
+
+    if (t == NULL || tstate == 0)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+        if (t->e[i].tstate == tstate) {
+            free_i = i;
+            break;
+        }
+        if (t->e[i].tstate == 0 && free_i == SIZE_MAX)
+            free_i = i;
+    }
+    if (counter == 0) {
+        if (free_i != SIZE_MAX && t->e[free_i].tstate == tstate)
+            memset(&t->e[free_i], 0, sizeof t->e[free_i]);
+        return 0;
+    }
+    if (free_i == SIZE_MAX) {
+        free_i = t->next;
+        t->next = (t->next + 1) % UW_EPOCH_THREADS;
+    }
+    t->e[free_i].tstate = tstate;
+    t->e[free_i].loop = loop;
+    t->e[free_i].counter = counter;
+    return 0;
+}
+
+uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate)
+{
+    size_t i;
+
+    if (t == NULL || tstate == 0)
+        return 0;
+    for (i = 0; i < UW_EPOCH_THREADS; i++)
+        if (t->e[i].tstate == tstate)
+            return t->e[i].loop;
+    return 0;
+}
+
+int uw__epoch_get(const uw__epochs *t, uint64_t tstate, uint64_t *loop, uint64_t *counter)
+{
+    size_t i;
+
+    if (t == NULL || loop == NULL || counter == NULL)
+        return UW_ERR_INVALID_ARG;
+    for (i = 0; tstate != 0 && i < UW_EPOCH_THREADS; i++) {
+        if (t->e[i].tstate == tstate) {
+            *loop = t->e[i].loop;
+            *counter = t->e[i].counter;
+            return 0;
+        }
+    }
+    return UW_ERR_NOT_FOUND;
+}
+
+uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
+{
+    const uw_tasks *t = ctx;
+    uint64_t counter = 0;
+    size_t i;
+
+    *tag = 0;
+    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+        if (t->epochs.e[i].tstate == tstate) {
+            *tag = t->epochs.e[i].loop;
+            counter = t->epochs.e[i].counter;
+        }
+    }
+    return counter;
+}
+
+/* The counter of `loop`'s ready deque into *counter: 1 when found, 0 when
+ * the attribute, its type, or a type other than collections.deque says
+ * otherwise. */
+static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
+{
+    uint64_t ready = 0, type = 0;
+    char name[32];
+
+    if (loop != 0 && uw__obj_getattr(&t->pc, loop, t->al->loop_ready, &ready) == 0 &&
+        uw__obj_type(&t->pc, ready, &type) == 0 &&
+        uw__type_name(&t->pc, type, name, sizeof name) == 0 &&
+        strcmp(name, "collections.deque") == 0) {
+        *counter = ready + (uint64_t)t->al->deque_state;
+        return 1;
+    }
+    return 0;
+}
+
+/* A walk checked against another loop's counter is distrusted: that loop
+ * has stopped, and its deque may be freed and reused.  A thread whose loop
+ * changed gets its new loop's counter (or none). */
+int uw__epochs_update(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+    int fresh = 0;
+
+    for (i = 0; i < s->n_threads; i++) {
+        uw_thread_sample *th = &s->threads[i];
+        uint64_t have = uw__epoch_loop(&t->epochs, th->tstate), counter = 0;
+
+        if (th->epoch_loop != 0 && th->epoch_loop != th->running_loop && th->truncated == 0)
+            th->truncated = UW_ERR_INCOMPLETE;
+        if (have == th->running_loop)
+            continue;
+        if (uw_loop_counter(t, th->running_loop, &counter) &&
+            uw__epoch_set(&t->epochs, th->tstate, th->running_loop, counter) == 0)
+            fresh++;
+        else
+            (void)uw__epoch_set(&t->epochs, th->tstate, 0, 0);
+    }
+    return fresh;
+}
+
+/* At most UW_TASK_EPOCHS threads, in thread order; a thread whose
+ * registered loop is not its running loop has none. */
+void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)
+{
+    size_t i;
+
+    t->n_ep = 0;
+    for (i = 0; i < s->n_threads && t->n_ep < UW_TASK_EPOCHS; i++) {
+        uint64_t loop = 0, counter = 0;
+        if (s->threads[i].running_loop != 0 &&
+            uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) == 0 &&
+            loop == s->threads[i].running_loop) {
+            memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
+            t->ep[t->n_ep].thread = i;
+            t->ep[t->n_ep].counter = counter;
+            t->n_ep++;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/*
+ * links.c — the link tables: strong and creation links that 3.11-3.13
+ * memory does not hold.
+ *
+ * Two sources: the API table, filled by an embedding profiler that sees
+ * gather/wait/TaskGroup calls and task creation (uw_tasks_link), and the
+ * target's tornstack_hook module, which records links in a bytearray
+ * read in every sample: "TSLINKS1", a record count, then that many 24-byte
+ * records {child id, parent id, kind}.  A record is written whole before
+ * the count covers it and zeroed when its child finishes.  Bounds:
+ * UW_LIMIT_LINK_RECORDS links per table (UW_ERR_LIMIT_LINKS) and records
+ * read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/frame.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* Set the parent of (child, kind) in a table, adding the link if new. */
+static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, uint64_t parent,
+                       int kind)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++) {
+        if ((*arr)[i].child == child && (*arr)[i].kind == kind) {
+            (*arr)[i].parent = parent;
+            return 0;
+        }
+    }
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        uw_link *a;
+        if (nc > UW_LIMIT_LINK_RECORDS)
+            nc = UW_LIMIT_LINK_RECORDS;
+        if (*n == nc)
+            return UW_ERR_LIMIT_LINKS;
+        a = realloc(*arr, nc * sizeof *a);
+        if (a == NULL)
+            return UW_ERR_NOMEM;
+        *arr = a;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = (uw_link){child, parent, kind};
+    return 0;
+}
+
+int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
+{
+    if (t == NULL || child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
+        return UW_ERR_INVALID_ARG;
+    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind);
+}
+
+void uw_tasks_unlink(uw_tasks *t, uint64_t child)
+{
+    size_t i = 0;
+
+    if (t == NULL)
+        return;
+    while (i < t->n_links) {
+        if (t->links[i].child == child)
+            t->links[i] = t->links[--t->n_links];
+        else
+            i++;
+    }
+}
+
+/* The record count the buffer's header allows: its count, cut to what its
+ * size holds and to UW_LIMIT_LINK_RECORDS; 0 when the header is not the
+ * hook's. */
+static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
+{
+    uint8_t hdr[UW_HOOK_HEADER];
+    uint64_t count;
+    int64_t size;
+
+    if (uw_read(t->r, bytearray, hdr, (size_t)t->l->bytearray_start + 8) != 0)
+        return 0;
+    memcpy(&size, hdr + t->l->bytearray_size, sizeof size);
+    *start = uw__u64(hdr + t->l->bytearray_start);
+    if (size < 16 || uw_read(t->r, *start, hdr, 16) != 0 || memcmp(hdr, UW_LINKS_MAGIC, 8) != 0)
+        return 0;
+    count = uw__u64(hdr + 8);
+    if (count > (uint64_t)(size - 16) / UW_LINK_RECORD)
+        count = (uint64_t)(size - 16) / UW_LINK_RECORD;
+    if (count > UW_LIMIT_LINK_RECORDS)
+        count = UW_LIMIT_LINK_RECORDS;
+    return count;
+}
+
+/* Records of a child that finished are zero; unknown kinds are skipped. */
+int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
+{
+    uint64_t start = 0, count;
+    size_t i;
+    int rc;
+
+    t->n_hook = 0;
+    if (bytearray == 0)
+        return 0;
+    count = uw_hook_count(t, bytearray, &start);
+    if (count == 0)
+        return 0;
+    rc = uw__view_reserve(&t->sc.hook, (size_t)count * UW_LINK_RECORD);
+    if (rc != 0)
+        return rc;
+    if (uw_read(t->r, start + 16, t->sc.hook.p, (size_t)count * UW_LINK_RECORD) != 0)
+        return 0;
+    for (i = 0; i < count; i++) {
+        const uint8_t *p = t->sc.hook.p + i * UW_LINK_RECORD;
+        uint64_t kind = uw__u64(p + 16);
+        if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
+            continue;
+        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8),
+                        (int)kind) != 0)
+            break;
+    }
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * types.c — what kind of object a type makes: a Task, a gather future, a
+ * Future, or something else.
+ *
+ * A Task is trusted only when its type, or a base type, has tp_name
+ * "_asyncio.Task"; a gather future is asyncio's _GatheringFuture, a Python
+ * subclass of "_asyncio.Future".  Verdicts are cached by type address
+ * (UW_TYPE_CACHE types; a type read when the cache is full is asked again
+ * next time), and an unreadable type is not cached.  Bound:
+ * UW_LIMIT_TYPE_BASES base classes followed.
+ */
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "tasks_int.h"
+
+/* The type's tp_name, then its bases' (tp_base), up to
+ * UW_LIMIT_TYPE_BASES: "_asyncio.Task" makes a Task; "_asyncio.Future"
+ * a Future, or a gather future when the type itself is
+ * "_GatheringFuture". */
+int uw__type_kind(uw_tasks *t, uint64_t type)
+{
+    char name[64];
+    uint64_t cur = type;
+    int kind = UW_KIND_OTHER, first = 1, is_gather = 0;
+    size_t i;
+
+    if (type == 0)
+        return UW_KIND_OTHER;
+    for (i = 0; i < t->n_types; i++)
+        if (t->types[i].type == type)
+            return t->types[i].kind;
+    for (i = 0; i < UW_LIMIT_TYPE_BASES && cur != 0; i++) {
+        if (uw__type_name(&t->pc, cur, name, sizeof name) != 0)
+            return UW_KIND_OTHER; /* unreadable: not cached, asked again */
+        if (strcmp(name, "_asyncio.Task") == 0) {
+            kind = UW_KIND_TASK;
+            break;
+        }
+        if (first && strcmp(name, "_GatheringFuture") == 0)
+            is_gather = 1;
+        if (strcmp(name, "_asyncio.Future") == 0) {
+            kind = is_gather ? UW_KIND_GATHER : UW_KIND_FUTURE;
+            break;
+        }
+        first = 0;
+        if (uw_read_u64(t->r, cur + (uint64_t)t->l->type_base, &cur) != 0)
+            break;
+    }
+    if (t->n_types < UW_TYPE_CACHE)
+        t->types[t->n_types++] = (uw_type_verdict){type, kind};
+    return kind;
+}

@@ -1,0 +1,139 @@
+/*
+ * walk.c — one sample's Task walk, phase by phase (uw_unwind_tasks).
+ *
+ * After the thread walk filled the sample's threads:
+ *   1. each thread's running loop, and its loop epoch registered for the
+ *      thread walk; a loop seen for the first time had its thread walked
+ *      without its epoch, which a Task step reusing the same slots can
+ *      fool, so the threads are walked again, now with it (epoch.c);
+ *   2. the Tasks of every interpreter with a running loop (discover.c),
+ *      sorted by address and given their entries in the sample;
+ *   3. every Task's await chain (chains.c) and its frames resolved;
+ *   4. running Tasks placed on their thread stacks, the second round for
+ *      those not found, and the chain check (place.c, check.c);
+ *   5. names, each Task's own frames, the links (names.c, emit.c,
+ *      edges.c).
+ * The sample's read counts cover it all.
+ */
+#include <stdlib.h>
+
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+static int uw_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Step 1: running loops and epochs, the threads walked again once if a
+ * loop is new. */
+static int uw_loops_and_epochs(uw_tasks *t, uw_sample *s)
+{
+    int rc;
+
+    uw__running_loops(t, s);
+    if (uw__epochs_update(t, s) > 0) {
+        rc = uw_unwind_threads(t->u, s);
+        if (rc != 0)
+            return rc;
+        uw__running_loops(t, s);
+        (void)uw__epochs_update(t, s);
+    }
+    uw__epochs_for_check(t, s);
+    return 0;
+}
+
+/* Step 2's end: the work list sorted by address (its first member) and
+ * one entry per Task in the sample, in the same order. */
+static int uw_task_entries(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+    int rc;
+
+    qsort(t->work, t->n_work, sizeof *t->work, uw_cmp_u64);
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_sample *ts;
+        rc = uw_sample_add_task(s, &ts);
+        if (rc != 0)
+            return rc;
+        t->work[i].out = i;
+        ts->addr = t->work[i].addr;
+        ts->coro = t->work[i].coro;
+        ts->loop = t->work[i].loop;
+        ts->thread = t->work[i].thread;
+    }
+    return 0;
+}
+
+/* Step 3: the chains from the root, and their frames. */
+static int uw_chains(uw_tasks *t)
+{
+    int rc;
+
+    t->n_cf = 0;
+    if ((rc = uw__cf_reserve(t, 1)) != 0 || (rc = uw__read_chains(t)) != 0)
+        return rc;
+    return uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr), t->sc.cf_bytes.p, t->n_cf,
+                                  (uw_frame *)(void *)t->sc.cf_frame.p,
+                                  (int *)(void *)t->sc.cf_status.p);
+}
+
+/* Step 4: placement; with the skip rules, the second round, placement
+ * again (what still executes unplaced is skipped) and the chain check. */
+static int uw_trust(uw_tasks *t, uw_sample *s)
+{
+    int rc;
+
+    t->second_round = 0;
+    if ((rc = uw__place(t, s)) != 0 || !t->opt.skip)
+        return rc;
+    if ((rc = uw__second_round(t, s)) != 0)
+        return rc;
+    t->second_round = 1;
+    if ((rc = uw__place(t, s)) != 0)
+        return rc;
+    return uw__check(t);
+}
+
+static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+    int rc;
+
+    s->n_tasks = 0;
+    s->n_awaiting = 0;
+    t->n_work = 0;
+    t->n_hook = 0;
+    if ((rc = uw_loops_and_epochs(t, s)) != 0)
+        return rc;
+    for (i = 0; i < s->n_threads; i++)
+        s->threads[i].pure_start = 0;
+    if ((rc = uw__discover(t, s)) != 0 || t->n_work == 0)
+        return rc;
+    if ((rc = uw_task_entries(t, s)) != 0 || (rc = uw_chains(t)) != 0 ||
+        (rc = uw_trust(t, s)) != 0 || (rc = uw__read_names(t, s)) != 0 ||
+        (rc = uw__emit_tasks(t, s)) != 0)
+        return rc;
+    return uw__edges(t, s);
+}
+
+/* The sample's read counts cover the whole sample: the thread walk that
+ * came first (already in s->calls), then everything read here, a second
+ * walk of the threads included (which resets the counts to its own). */
+int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
+{
+    uint64_t calls, bytes, c0, b0;
+    int rc;
+
+    if (t == NULL || s == NULL)
+        return UW_ERR_INVALID_ARG;
+    calls = s->calls;
+    bytes = s->bytes;
+    c0 = t->r->calls;
+    b0 = t->r->bytes;
+    rc = uw_unwind_tasks_now(t, s);
+    s->calls = calls + (t->r->calls - c0);
+    s->bytes = bytes + (t->r->bytes - b0);
+    return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * recheck.c — a finished thread walk checked against a second read of
+ * everything it visited.
+ *
+ * The frames were read over a stretch of time, so a `previous` may have led
+ * into a slot that another frame has reused since: a stack mixing two
+ * instants.  One vectored read brings every visited frame again (the
+ * chunk's frames coalesce into one span), then the current-frame pointer,
+ * then (with a bracket) the bracket counter.  They are read in the reverse
+ * order of the walk's reads, so that one interleaving of the target's
+ * stores cannot tear both reads the same way.  What must be unchanged:
+ * each frame's code, previous and owner, and the callers' instruction
+ * pointers (fixed at their call sites while their callee runs); the
+ * innermost frame keeps running and its pointer may move.
+ *
+ * Without a bracket, any change marks the walk incomplete (retried).  A
+ * change that reverted in between (ABA) escapes this check: a Task step
+ * that ended and a next one that began in the same slot look the same.
+ *
+ * With a bracket (the Task walk's loop epoch: e0 read before the walk, e1
+ * now), the loop started no callback in between, so it ran one
+ * Handle._run throughout, or none.  The Task walk's stable_from hook named
+ * the frame below which nothing can have changed during one callback
+ * (th->split).  Then:
+ *   - e0 != e1: incomplete (the walk may span two callbacks);
+ *   - the frames from th->split rootward changed: incomplete;
+ *   - only frames inward of it changed: they belong to the callback (the
+ *     running Task) and are dropped from the sample (th->top_dropped); the
+ *     frames from th->split rootward are kept;
+ *   - no stable frame (th->split < 0) and anything changed: incomplete.
+ * Bound: UW_LIMIT_FRAMES visited frames, one read of UW_RECHECK_IOV pieces.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/frame.h"
+#include "internal/uw_assert.h"
+#include "tornstack/error.h"
+#include "unwind_int.h"
+
+void uw__visit(uw_unwinder *u, uint64_t addr, const uint8_t *frame)
+{
+    if (u->n_visited < UW_LIMIT_FRAMES) {
+        u->visited[u->n_visited] = addr;
+        memcpy(u->visited_bytes + u->n_visited * UW_FRAME_BUF, frame, (size_t)u->l->frame_size);
+        u->n_visited++;
+    }
+}
+
+/* Index in u->visited of the stable frame th->split, SIZE_MAX if none. */
+static size_t uw_visited_split(const uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th)
+{
+    uint64_t split_addr;
+    size_t k;
+
+    if (th->split < 0)
+        return SIZE_MAX;
+    split_addr = s->frames[th->first_frame + (size_t)th->split].addr;
+    for (k = u->n_visited; k-- > 0;)
+        if (u->visited[k] == split_addr)
+            return k;
+    return SIZE_MAX;
+}
+
+/* Is the visited frame at addr inside the current chunk's re-read copy? */
+static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a)
+{
+    return c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)u->l->frame_size <= c0->len;
+}
+
+/* Queue the re-read: visited frames outside the chunk, the chunk (when its
+ * buffer can grow to it), the current-frame pointer (through the cframe on
+ * 3.11/3.12, whose address is read again too), the bracket counter.
+ * *i_re is the chunk's piece, SIZE_MAX when the chunk is not re-read. */
+static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy *c0,
+                               uint64_t counter, uint64_t *cf, uint64_t *now, uint64_t *e1,
+                               size_t *i_re)
+{
+    const uw_layout *l = u->l;
+    uw_iov *rv = u->recheck_iov;
+    size_t nr = 0, k;
+
+    *i_re = SIZE_MAX;
+    for (k = 0; k < u->n_visited; k++) {
+        uint64_t a = u->visited[k];
+        if (uw_in_chunk(u, c0, a) && u->recheck_cap >= c0->len)
+            continue;
+        rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
+    }
+    if (c0 != NULL) {
+        if (u->recheck_cap < c0->len) {
+            uint8_t *b = realloc(u->recheck_chunk, c0->len);
+            if (b != NULL) {
+                u->recheck_chunk = b;
+                u->recheck_cap = c0->len;
+            }
+        }
+        if (u->recheck_cap >= c0->len) {
+            *i_re = nr;
+            rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
+        }
+    }
+    if (uw__tstate_has_cframe(l))
+        rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), cf, 8, 0};
+    rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), now, 8, 0};
+    if (counter != 0)
+        rv[nr++] = (uw_iov){counter, e1, 8, 0};
+    UW_ASSERT(nr <= UW_RECHECK_IOV);
+    return nr;
+}
+
+/* Compare every visited frame with its second copy; the frames from
+ * k_split on (rootward) count in *bottom_same, the others in *top_same. */
+static void uw_recheck_compare(const uw_unwinder *u, const uw_chunk_copy *c0, size_t i_re,
+                               size_t k_split, int *top_same, int *bottom_same)
+{
+    const uw_layout *l = u->l;
+    size_t k;
+
+    for (k = 0; k < u->n_visited; k++) {
+        const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF, *a;
+        uint64_t addr = u->visited[k];
+        int same;
+        if (i_re != SIZE_MAX && uw_in_chunk(u, c0, addr))
+            a = u->recheck_chunk + (addr - c0->addr);
+        else
+            a = u->recheck_bytes + k * UW_FRAME_BUF;
+        same = uw__frame_same_link(l, a, b) &&
+               (k == 0 || uw__frame_instr(l, a) == uw__frame_instr(l, b));
+        if (k_split != SIZE_MAX && k >= k_split)
+            *bottom_same = *bottom_same && same;
+        else
+            *top_same = *top_same && same;
+    }
+}
+
+/* Drop the frames inward of th->split: they changed during the callback
+ * that the bracket proved was the only one. */
+static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
+{
+    size_t cut = (size_t)th->split;
+
+    memmove(&s->frames[th->first_frame], &s->frames[th->first_frame + cut],
+            (th->n_frames - cut) * sizeof *s->frames);
+    th->n_frames -= cut;
+    s->n_frames -= cut;
+    th->split = 0;
+    th->top_dropped = 1;
+}
+
+/* The verdict, as the file's comment says: without a bracket any change
+ * marks the walk incomplete; with one, a moved counter or a change from
+ * the stable frame rootward does, and a change only inward of it drops
+ * those frames.  th->epoch_loop records the bracket's tag. */
+void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t counter, uint64_t tag,
+                      uint64_t e0, uw_sample *s, uw_thread_sample *th)
+{
+    const uw_layout *l = u->l;
+    const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
+    uint64_t cf = 0, now = 0, e1 = 0;
+    size_t nr, i_re, k_split;
+    int read_ok, top_same, bottom_same;
+
+    UW_ASSERT(th->truncated == 0 && first != 0);
+    UW_ASSERT(th->first_frame + th->n_frames == s->n_frames);
+    k_split = uw_visited_split(u, s, th);
+    nr = uw_recheck_queue(u, ts, c0, counter, &cf, &now, &e1, &i_re);
+    read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
+    top_same = read_ok && now == first &&
+               (!uw__tstate_has_cframe(l) || cf == uw__tstate_cframe(l, u->tstate));
+    bottom_same = read_ok;
+    if (read_ok)
+        uw_recheck_compare(u, c0, i_re, k_split, &top_same, &bottom_same);
+    if (counter == 0) {
+        if (!top_same || !bottom_same)
+            th->truncated = UW_ERR_INCOMPLETE;
+        return;
+    }
+    th->epoch_loop = tag;
+    if (!read_ok || e1 != e0 || !bottom_same)
+        th->truncated = UW_ERR_INCOMPLETE;
+    else if (!top_same && (k_split == SIZE_MAX || th->split < 0))
+        th->truncated = UW_ERR_INCOMPLETE;
+    else if (!top_same)
+        uw_drop_top(s, th);
+}

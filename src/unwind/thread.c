@@ -1,0 +1,191 @@
+/*
+ * thread.c — the walk of one thread, and its retries.
+ *
+ * One walk:
+ *   1. One vectored read brings, in this order: the bracket counter (when
+ *      the Task walk's hooks give one: the loop epoch), the current-frame
+ *      pointer, the live part of the current chunk [chunk, datastack_top),
+ *      the next thread state (so the next walk needs no read of its own),
+ *      and what this thread's last walk read outside its chunk
+ *      (prefetch.c).
+ *   2. The frame chain from the current frame (chain.c), into the sample.
+ *   3. The stable frame, asked of the hooks (th->split).
+ *   4. The re-read of every visited frame (recheck.c).
+ *   5. A complete walk ends at its root chunk's first frame (chunks.c);
+ *      ending anywhere else means a frame was unlinked (its `previous`
+ *      cleared) between reading the current-frame pointer and reading the
+ *      frame: a stack that never was.
+ * A walk cut by a torn read is done again from a fresh thread state, at
+ * most UW_THREAD_RETRIES times (CPython's own remote tools treat such
+ * errors as transient); the sample keeps the last walk only.
+ */
+#include <stdint.h>
+
+#include "internal/uw_assert.h"
+#include "tornstack/error.h"
+#include "unwind_int.h"
+
+/* The pieces of a walk's first vectored read, and where each went. */
+typedef struct uw_walk_read {
+    size_t n, i_epoch, i_cframe, i_chunk, i_next, i_pf;
+    uint64_t first; /* the current frame */
+    uint64_t e0;    /* the bracket counter before the walk */
+} uw_walk_read;
+
+/* Queue the first read of the walk of thread ts (fields f), with the
+ * bracket counter (0: none) first, before anything the walk depends on,
+ * the current-frame pointer included (on 3.13 read again here, after the
+ * counter).  The live chunk is compared without adding to `chunk`: garbage
+ * near 2^64 must not wrap; it is read only when it holds more than its
+ * header and at most UW_LIMIT_CHUNK_BYTES. */
+static void uw_walk_queue(uw_unwinder *u, uint64_t ts, const uw_tstate_fields *f,
+                          const uw_prefetch *pf, uint64_t counter, uw_walk_read *w)
+{
+    const uw_layout *l = u->l;
+    uw_iov *iov = u->walk_iov;
+
+    w->n = 0;
+    w->i_epoch = w->i_chunk = w->i_next = SIZE_MAX;
+    if (counter != 0) {
+        w->i_epoch = w->n;
+        iov[w->n++] = (uw_iov){counter, &w->e0, sizeof w->e0, 0};
+    }
+    w->i_cframe = w->n;
+    iov[w->n++] =
+        (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &w->first, sizeof w->first, 0};
+    if (f->chunk != 0 && f->top > f->chunk && f->top - f->chunk > (uint64_t)l->chunk_data &&
+        f->top - f->chunk <= UW_LIMIT_CHUNK_BYTES &&
+        uw__chunk_reserve(&u->chunks[0], (size_t)(f->top - f->chunk)) == 0) {
+        w->i_chunk = w->n;
+        iov[w->n++] = (uw_iov){f->chunk, u->chunks[0].buf, (size_t)(f->top - f->chunk), 0};
+    }
+    if (f->next != 0) {
+        w->i_next = w->n;
+        iov[w->n++] = (uw_iov){f->next, u->tstate_next, u->tstate_len, 0};
+    }
+    w->i_pf = uw__pf_queue(u, pf, iov, &w->n);
+    UW_ASSERT(w->n <= UW_WALK_IOV);
+}
+
+/* The bracket of thread ts from the hooks: its counter (0: none). */
+static uint64_t uw_walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag)
+{
+    *tag = 0;
+    if (!u->has_hooks || u->hooks.bracket == NULL)
+        return 0;
+    return u->hooks.bracket(u->hooks.ctx, ts, tag);
+}
+
+/* The stable frame of the walked thread from the hooks, -1 if none. */
+static int64_t uw_walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th)
+{
+    if (!u->has_hooks || u->hooks.stable_from == NULL || th->n_frames == 0)
+        return -1;
+    return u->hooks.stable_from(u->hooks.ctx, &s->frames[th->first_frame], th->n_frames);
+}
+
+/* One walk of the thread whose state is in u->tstate (read from ts). */
+static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
+{
+    const uw_iov *iov = u->walk_iov;
+    uw_tstate_fields f;
+    uw_walk_read w = {0};
+    uw_prefetch *pf;
+    uint64_t counter, tag;
+    int rc;
+
+    uw__tstate_decode(u->l, u->tstate, &f);
+    th->tstate_dict = f.dict;
+    th->running_loop = f.running_loop;
+    th->thread_id = f.thread_id;
+    th->native_id = f.native_id;
+    uw__walk_reset(u);
+    u->last_plain = 0;
+    u->n_visited = 0;
+    pf = uw__pf_entry(u, ts);
+    counter = uw_walk_bracket(u, ts, &tag);
+    uw_walk_queue(u, ts, &f, pf, counter, &w);
+    rc = uw_readv(u->r, u->walk_iov, w.n);
+    if (rc == UW_ERR_NO_PROCESS)
+        return rc;
+    u->tstate_next_ok = w.i_next != SIZE_MAX && iov[w.i_next].status == 0;
+    uw__pf_settle(u, iov, w.i_pf);
+    if (w.i_epoch != SIZE_MAX && iov[w.i_epoch].status != 0)
+        counter = 0; /* no bracket this time: the whole walk is checked */
+    if (iov[w.i_cframe].status != 0) {
+        th->truncated = iov[w.i_cframe].status;
+        return 0;
+    }
+    if (w.i_chunk != SIZE_MAX && iov[w.i_chunk].status == 0)
+        uw__chunk_set_current(u, f.chunk, iov[w.i_chunk].len);
+    rc = uw__walk_chain(u, w.first, u->max_depth, s, th);
+    th->split = uw_walk_stable_from(u, s, th);
+    if (rc == 0 && th->truncated == 0 && w.first != 0)
+        uw__walk_recheck(u, ts, w.first, counter, tag, w.e0, s, th);
+    if (rc == 0 && th->truncated == 0 && w.first != 0 && !uw__walk_ended_at_root(u))
+        th->truncated = UW_ERR_INCOMPLETE;
+    /* Remember what this walk needed outside its chunk for next time. */
+    u->pf_new.tstate = ts;
+    *pf = u->pf_new;
+    return rc;
+}
+
+/* Is `reason` the mark of a torn read (a frame pushed or popped while we
+ * copied it), worth walking the thread again for? */
+static int uw_torn(int reason)
+{
+    switch (reason) {
+    case UW_ERR_READ_FAULT:
+    case UW_ERR_READ_SHORT:
+    case UW_ERR_BAD_FRAME:
+    case UW_ERR_BAD_CODE:
+    case UW_ERR_CYCLE:
+    case UW_ERR_STRING:
+    case UW_ERR_LINETABLE:
+    case UW_ERR_INCOMPLETE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Retries start from a fresh read of the thread state; when it cannot be
+ * read, the cut walk is kept. */
+int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s)
+{
+    uw_thread_sample *th;
+    unsigned attempt;
+    int rc;
+
+    rc = uw_sample_add_thread(s, ts, interp, interp_id, &th);
+    if (rc != 0)
+        return rc;
+    for (attempt = 0;; attempt++) {
+        rc = uw_walk_thread_once(u, ts, s, th);
+        if (rc != 0 || !uw_torn(th->truncated) || attempt == UW_THREAD_RETRIES)
+            break;
+        if (uw_read(u->r, ts, u->tstate, u->tstate_len) != 0)
+            break;
+        s->n_frames = th->first_frame;
+        th->n_frames = 0;
+        th->truncated = 0;
+        th->split = -1;
+        th->top_dropped = 0;
+        th->epoch_loop = 0;
+        th->retries++;
+    }
+    return rc;
+}
+
+int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
+                          uw_sample *s)
+{
+    int rc;
+
+    if (u == NULL || s == NULL || tstate == 0)
+        return UW_ERR_INVALID_ARG;
+    rc = uw_read(u->r, tstate, u->tstate, u->tstate_len);
+    if (rc != 0)
+        return rc;
+    return uw__walk_thread(u, tstate, interp, interp_id, s);
+}

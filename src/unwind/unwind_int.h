@@ -1,0 +1,246 @@
+/*
+ * unwind_int.h — the thread walk's private header: the unwinder object and
+ * one section per file of src/unwind/.
+ *
+ * How one sample runs through these files:
+ *
+ *   threads.c   the interpreters and each one's threads, from _PyRuntime;
+ *               for each thread:
+ *   thread.c    the walk of one thread: one vectored read of the thread's
+ *               current-frame pointer, live chunk, prefetched pieces and
+ *               next thread state; the frame chain; the end checks; the
+ *               retries of a torn walk;
+ *   chain.c     a frame chain: collect (follow `previous`), resolve (code
+ *               objects, resolve.c), emit (frames into the sample);
+ *   chunks.c    where collect finds a frame: the chunk copies, prefetched
+ *               frames, older chunks copied on demand, or a direct read;
+ *   prefetch.c  per thread, what its last walk read outside its chunk, read
+ *               again in the next walk's first vectored read;
+ *   resolve.c   code objects validated against the cache in one read;
+ *   recheck.c   every visited frame read again at the end: the walk stands
+ *               only if they read back equal (within the bracket of the
+ *               Task walk's hooks, from the stable frame rootward);
+ *   unwinder.c  the object itself: creation, the buffers, the hooks.
+ *
+ * Frame fields are decoded only by src/internal/frame.h.
+ */
+#ifndef TORNSTACK_UNWIND_INT_H
+#define TORNSTACK_UNWIND_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/code_cache.h"
+#include "internal/frame.h"
+#include "internal/layout.h"
+#include "internal/unwinder.h"
+#include "tornstack/limits.h"
+#include "tornstack/unwind.h"
+
+/* Largest thread state and frame copied into fixed buffers (3.11's
+ * PyThreadState is 360 bytes); the layout check at attach refuses a table
+ * whose offsets do not fit (layout_check.c). */
+#define UW_TSTATE_BUF 1024
+#define UW_FRAME_BUF 128
+
+/* Speculative prefetch: what a thread's walk read outside its current
+ * chunk last time (C-stack entry frames, generator frames, older chunks,
+ * code objects) is read again, by address, in the same vectored call as
+ * the thread's chunk.  A stale address costs one failed piece; a frame or
+ * code object at the same address is fresh data read in this sample, so
+ * correctness never depends on the guess.  Threads, frames and codes
+ * remembered at most: */
+#define UW_PF_THREADS 64
+#define UW_PF_FRAMES 32
+#define UW_PF_CODES 256
+
+/* With a depth limit, collect stops once that many generator frames (never
+ * hidden) were recorded, or the limit plus this many records of any kind:
+ * enough to fill the limit after incomplete frames are skipped. */
+#define UW_DEPTH_SLACK 8
+
+/* Pieces of a thread's first vectored read: epoch, current-frame pointer,
+ * chunk, next thread state, plus the prefetched chunks, frames and codes. */
+#define UW_WALK_IOV (5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
+/* Pieces of the re-read: every visited frame, the chunk, the current-frame
+ * pointer (two on 3.11/3.12) and the epoch. */
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 4)
+
+typedef struct uw_chunk_copy {
+    uint64_t addr;
+    size_t len;
+    uint8_t *buf;
+    size_t cap;
+    uint64_t pf_addr; /* prefetched into buf this walk, 0 if not */
+    size_t pf_len;
+    int pf_ok;
+} uw_chunk_copy;
+
+/* One frame collect kept: where it is and what resolve and emit need. */
+typedef struct uw_frame_rec {
+    uint64_t addr, code, ip;
+    uw__owner owner;
+    int err; /* set by resolve: the code object's problem, 0 if none */
+} uw_frame_rec;
+
+/* What one thread's walk read outside its chunk (prefetch.c). */
+typedef struct uw_prefetch {
+    uint64_t tstate;
+    uint32_t n_frames, n_codes, n_chunks;
+    uint64_t frames[UW_PF_FRAMES];
+    uint64_t codes[UW_PF_CODES];
+    uint64_t chunks[UW_LIMIT_CHUNKS];
+    uint64_t chunk_len[UW_LIMIT_CHUNKS];
+} uw_prefetch;
+
+struct uw_unwinder {
+    uw_reader *r;
+    uw_target t;
+    const uw_layout *l;
+    uw_code_cache cache;
+    uint32_t max_depth;
+    uw__walk_hooks hooks; /* the Task walk's, if has_hooks */
+    int has_hooks;
+
+    /* chunks.c: chunk copies of the thread being walked; buffers kept
+     * across walks. */
+    uw_chunk_copy chunks[UW_LIMIT_CHUNKS];
+    size_t n_chunks;     /* valid copies */
+    uint64_t last_plain; /* last frame of the walk in a data stack (owner thread) */
+    uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
+
+    /* prefetch.c: prefetch memory per thread, and this walk's prefetched
+     * pieces. */
+    uw_prefetch pf[UW_PF_THREADS];
+    size_t pf_next;           /* round-robin replacement */
+    uw_prefetch pf_new;       /* what this walk reads out of chunk */
+    size_t pf_n_chunk_pieces; /* older chunks queued into this walk's read */
+    uint64_t pf_frame_addr[UW_PF_FRAMES];
+    int pf_frame_ok[UW_PF_FRAMES];
+    uint8_t pf_frame_buf[UW_PF_FRAMES][UW_FRAME_BUF];
+    size_t pf_n_frames;
+    uint64_t pf_code_addr[UW_PF_CODES];
+    int pf_code_ok[UW_PF_CODES];
+    size_t pf_n_codes;
+
+    /* threads.c: speculative roots, last sample's first interpreter and
+     * thread. */
+    uint64_t last_interp, last_tstate;
+
+    /* chain.c */
+    uw_frame_rec recs[UW_LIMIT_FRAMES];
+
+    /* recheck.c: every frame a thread walk visited, as read, and as read
+     * again. */
+    uint64_t visited[UW_LIMIT_FRAMES];
+    uint8_t *visited_bytes, *recheck_bytes; /* UW_LIMIT_FRAMES x UW_FRAME_BUF */
+    size_t n_visited;
+    uint8_t *recheck_chunk; /* the current chunk, read again */
+    size_t recheck_cap;
+    uw_iov recheck_iov[UW_RECHECK_IOV];
+
+    /* resolve.c: the first UW_PF_CODES slots of code_buf hold prefetched
+     * code objects, the rest one batch of UW_LIMIT_FRAMES. */
+    uint64_t batch_addr[UW_LIMIT_FRAMES];
+    uw_iov batch_iov[UW_LIMIT_FRAMES];
+    uint8_t *code_buf;
+
+    /* thread.c */
+    uw_iov walk_iov[UW_WALK_IOV];
+    size_t tstate_len; /* bytes of a thread state read (covers 3.13's running loop) */
+    uint8_t tstate[UW_TSTATE_BUF];
+    uint8_t tstate_next[UW_TSTATE_BUF];
+    int tstate_next_ok;
+};
+
+/* --- thread.c ----------------------------------------------------------------- */
+
+/* Walk the thread whose state was just read into u->tstate (from address
+ * ts), retrying a torn walk; the thread is appended to s. */
+int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
+
+/* --- chain.c ------------------------------------------------------------------ */
+
+/* Collect, resolve and emit the chain from frame `first` into s for th. */
+int uw__walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample *s,
+                   uw_thread_sample *th);
+
+/* --- chunks.c ----------------------------------------------------------------- */
+
+/* Grow a chunk copy's buffer to len bytes. */
+int uw__chunk_reserve(uw_chunk_copy *c, size_t len);
+/* Forget this walk's chunk copies and prefetched pieces. */
+void uw__walk_reset(uw_unwinder *u);
+/* The current chunk [chunk, chunk + len) was read into chunks[0].buf. */
+void uw__chunk_set_current(uw_unwinder *u, uint64_t chunk, size_t len);
+/* Copy of the frame at addr into out (frame_size bytes). */
+int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out);
+/* Did the walk end where a complete walk ends: at the first frame of its
+ * root chunk (data[1])?  1 yes or no chunk to tell, 0 no. */
+int uw__walk_ended_at_root(const uw_unwinder *u);
+
+/* --- prefetch.c --------------------------------------------------------------- */
+
+/* The prefetch entry of thread state ts (a fresh one if unknown). */
+uw_prefetch *uw__pf_entry(uw_unwinder *u, uint64_t ts);
+/* Forget this walk's prefetched pieces and notes. */
+void uw__pf_reset(uw_unwinder *u);
+/* Queue pf's chunks, frames and codes into iov (from *n on); returns the
+ * index of the first chunk piece.  uw__pf_settle reads the statuses. */
+size_t uw__pf_queue(uw_unwinder *u, const uw_prefetch *pf, uw_iov *iov, size_t *n);
+void uw__pf_settle(uw_unwinder *u, const uw_iov *iov, size_t first);
+/* A prefetched copy of the frame at addr into out; 1 when there was one. */
+int uw__pf_frame(uw_unwinder *u, uint64_t addr, uint8_t *out);
+/* A prefetched copy of the code object at addr, or NULL. */
+const uint8_t *uw__pf_code(const uw_unwinder *u, uint64_t addr);
+/* What this walk read outside its chunk, for the next walk. */
+void uw__pf_note_chunk(uw_unwinder *u, uint64_t addr, uint64_t len);
+void uw__pf_note_frame(uw_unwinder *u, uint64_t addr);
+void uw__pf_note_code(uw_unwinder *u, uint64_t addr);
+
+/* --- resolve.c ---------------------------------------------------------------- */
+
+/* Give every record's code object a cache entry validated in this sample.
+ * On failure, *bad_at is the innermost record whose code is unusable and
+ * its error is returned. */
+int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at);
+/* The validated entry of a code object, NULL if none. */
+uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code);
+
+/* --- recheck.c ---------------------------------------------------------------- */
+
+/* Remember a frame the walk visited, as read (at most UW_LIMIT_FRAMES). */
+void uw__visit(uw_unwinder *u, uint64_t addr, const uint8_t *frame);
+/* Check a finished walk of thread ts (current frame `first`) against a
+ * second read of everything it visited; `counter` (0: none) is the
+ * bracket, read as e0 before the walk, `tag` its owner. */
+void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t counter, uint64_t tag,
+                      uint64_t e0, uw_sample *s, uw_thread_sample *th);
+
+/* --- tstate.c ----------------------------------------------------------------- */
+
+/* The fields of a thread state the walks use, decoded from a copy of
+ * u->tstate_len bytes. */
+typedef struct uw_tstate_fields {
+    uint64_t next; /* next thread state of the interpreter */
+    uint64_t thread_id, native_id;
+    uint64_t dict;         /* tstate->dict (3.11/3.12 keep the running loop there) */
+    uint64_t running_loop; /* 3.13: the asyncio loop running on the thread, else 0 */
+    uint64_t chunk, top;   /* current data-stack chunk, and its top */
+} uw_tstate_fields;
+
+void uw__tstate_decode(const uw_layout *l, const uint8_t *ts_bytes, uw_tstate_fields *out);
+/* The next thread state, from a copy. */
+uint64_t uw__tstate_next(const uw_layout *l, const uint8_t *ts_bytes);
+/* Does the thread reach its current frame through a _PyCFrame (3.11/3.12)? */
+int uw__tstate_has_cframe(const uw_layout *l);
+/* With a cframe: where the thread state keeps the cframe pointer, and the
+ * pointer as copied. */
+uint64_t uw__tstate_cframe_slot(const uw_layout *l, uint64_t ts);
+uint64_t uw__tstate_cframe(const uw_layout *l, const uint8_t *ts_bytes);
+/* Where the current-frame pointer of the thread state copied into ts_bytes
+ * (from address ts) lives: in the cframe on 3.11/3.12, in the thread state
+ * itself on 3.13. */
+uint64_t uw__tstate_current_frame_addr(const uw_layout *l, const uint8_t *ts_bytes, uint64_t ts);
+
+#endif /* TORNSTACK_UNWIND_INT_H */
