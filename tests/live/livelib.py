@@ -2,6 +2,7 @@
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,8 +25,11 @@ class Target:
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if ready else "(no answer in %ds)" % timeout
         if line.strip() != "ready":
-            self.close()
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
             err = self.proc.stderr.read()
+            self.close()
             raise RuntimeError("target %s did not get ready: %r %s" % (script, line, err))
         with open(self.truth_path) as f:
             self.truth = json.load(f)
@@ -37,8 +41,9 @@ class Target:
             time.sleep(0.01)
         else:
             if want is not None:
-                raise RuntimeError("target kept %d threads, expected %d" % (
-                    len(os.listdir("/proc/%d/task" % self.proc.pid)), want))
+                n = len(os.listdir("/proc/%d/task" % self.proc.pid))
+                self.close()
+                raise RuntimeError("target kept %d threads, expected %d" % (n, want))
 
     @property
     def pid(self):
@@ -48,6 +53,10 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def dump(tornstack, pid, fmt="json", extra=()):
