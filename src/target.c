@@ -197,14 +197,40 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
     }
 }
 
+/* Is the _PyRuntime at runtime_addr the one the process runs?  A process
+ * can map its interpreter a second time (a copy loaded with dlopen, or the
+ * file mapped by hand), and the copy's _PyRuntime is never initialised.
+ * Today's test: the interpreter list is not empty.  Returns 0, the read
+ * error for an unreadable runtime (UW_ERR_NO_PROCESS and
+ * UW_ERR_PERMISSION as such, others as UW_ERR_NOT_PYTHON), or
+ * UW_ERR_NOT_PYTHON with the reason in why. */
+int uw_target_runtime_ready(uw_reader *r, const uw_layout *l, uint64_t runtime_addr, char *why,
+                            size_t whylen)
+{
+    uint64_t head = 0;
+    int rc;
+
+    rc = uw_read_u64(r, runtime_addr + (uint64_t)l->runtime_interpreters_head, &head);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
+                 (unsigned long long)runtime_addr, uw_strerror(rc));
+        return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
+    }
+    if (head == 0) {
+        snprintf(why, whylen, "has no interpreter (not initialised)");
+        return UW_ERR_NOT_PYTHON;
+    }
+    return 0;
+}
+
 /* Examine one candidate object.  Returns 0 with out filled, or an error. */
 static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out,
                          char *why, size_t whylen)
 {
     uw_mapped_file mf = {NULL, 0};
     uw_elf elf;
-    uint64_t vaddr, foff, sym, size, bias, version = 0, head = 0;
-    char vs[16];
+    uint64_t vaddr, foff, sym, size, bias, version = 0;
+    char vs[16], w2[256];
     int rc, has_version;
 
     rc = uw_map_file(pid, c->path, &mf);
@@ -263,17 +289,10 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         snprintf(why, whylen, "Python %s in %s", vs, c->path);
         return UW_ERR_UNSUPPORTED_VERSION;
     }
-    rc = uw_read_u64(r, out->runtime_addr + (uint64_t)out->layout->runtime_interpreters_head,
-                     &head);
+    rc = uw_target_runtime_ready(r, out->layout, out->runtime_addr, w2, sizeof w2);
     if (rc != 0) {
-        snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
-                 (unsigned long long)out->runtime_addr, uw_strerror(rc));
-        return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
-    }
-    if (head == 0) {
-        snprintf(why, whylen, "Python %s runtime in %s has no interpreter (not initialised)", vs,
-                 c->path);
-        return UW_ERR_NOT_PYTHON;
+        snprintf(why, whylen, "Python %s runtime in %s: %s", vs, c->path, w2);
+        return rc;
     }
     if (out->layout->debug_offsets_size > 0) {
         uint8_t blk[1024];
