@@ -11,9 +11,11 @@
  *   3. _PyRuntime: the dynamic/static symbol, else the .PyRuntime section.
  *      Py_Version (3.11+) decides the layout; PyCode_Type lets the walk
  *      check that a frame's code really is a code object.
- *   4. A candidate whose runtime reads as uninitialised (no interpreter) is
- *      passed over in favour of a later one: after `import ctypes` some
- *      builds have libpython mapped twice and the copy is empty.
+ *   4. A candidate whose runtime is not the initialised one is passed over
+ *      in favour of a later one (uw_target_runtime_ready): a process can
+ *      map its interpreter twice (a copy loaded with dlopen, or the file
+ *      mapped by hand, as importing ctypes can cause), and the copy's
+ *      runtime is empty or, read through a wrong load bias, garbage.
  *   5. 3.13: the _Py_DebugOffsets block must match the table.
  */
 #define _GNU_SOURCE
@@ -198,26 +200,59 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
 }
 
 /* Is the _PyRuntime at runtime_addr the one the process runs?  A process
- * can map its interpreter a second time (a copy loaded with dlopen, or the
- * file mapped by hand), and the copy's _PyRuntime is never initialised.
- * Today's test: the interpreter list is not empty.  Returns 0, the read
- * error for an unreadable runtime (UW_ERR_NO_PROCESS and
- * UW_ERR_PERMISSION as such, others as UW_ERR_NOT_PYTHON), or
- * UW_ERR_NOT_PYTHON with the reason in why. */
+ * can map its interpreter a second time: a copy loaded with dlopen, whose
+ * _PyRuntime was never initialised (all zero interpreter words), or the
+ * file mapped by hand at offset 0, where the "_PyRuntime" computed from
+ * the load bias is whatever file bytes lie there (non-zero garbage).
+ * A list head that is merely non-zero does not tell these apart, so the
+ * initialised runtime is recognised by what CPython 3.11-3.13 always
+ * have once initialised: the main interpreter is a member of _PyRuntime
+ * itself (`_main_interpreter`), `interpreters.main` points at it, with
+ * room for a whole interpreter state before the runtime ends, its id is
+ * 0, and the list head is non-zero and readable.  Three reads of fixed
+ * size; no loop.  Returns 0, the read error for an unreadable runtime
+ * (UW_ERR_NO_PROCESS and UW_ERR_PERMISSION as such, others as
+ * UW_ERR_NOT_PYTHON), or UW_ERR_NOT_PYTHON with the reason in why. */
 int uw_target_runtime_ready(uw_reader *r, const uw_layout *l, uint64_t runtime_addr, char *why,
                             size_t whylen)
 {
-    uint64_t head = 0;
+    uint64_t head = 0, main_interp = 0, id = 0, word = 0;
+    const uint64_t rt_size = (uint64_t)l->runtime_size, in_size = (uint64_t)l->interp_size;
     int rc;
 
     rc = uw_read_u64(r, runtime_addr + (uint64_t)l->runtime_interpreters_head, &head);
+    if (rc == 0)
+        rc = uw_read_u64(r, runtime_addr + (uint64_t)l->runtime_interpreters_main, &main_interp);
     if (rc != 0) {
         snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
                  (unsigned long long)runtime_addr, uw_strerror(rc));
         return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
     }
-    if (head == 0) {
+    if (head == 0 && main_interp == 0) {
         snprintf(why, whylen, "has no interpreter (not initialised)");
+        return UW_ERR_NOT_PYTHON;
+    }
+    if (main_interp < runtime_addr || in_size > rt_size ||
+        main_interp - runtime_addr > rt_size - in_size) {
+        snprintf(why, whylen,
+                 "main interpreter 0x%llx is not inside _PyRuntime at 0x%llx (not initialised, "
+                 "or not a runtime)",
+                 (unsigned long long)main_interp, (unsigned long long)runtime_addr);
+        return UW_ERR_NOT_PYTHON;
+    }
+    rc = uw_read_u64(r, main_interp + (uint64_t)l->interp_id, &id);
+    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION)
+        return rc;
+    if (rc != 0 || id != 0) {
+        snprintf(why, whylen, "main interpreter's id is not 0 (not initialised)");
+        return UW_ERR_NOT_PYTHON;
+    }
+    rc = head == 0 ? UW_ERR_READ_FAULT : uw_read_u64(r, head + (uint64_t)l->interp_id, &word);
+    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION)
+        return rc;
+    if (rc != 0) {
+        snprintf(why, whylen, "interpreter list head 0x%llx is unreadable (not initialised)",
+                 (unsigned long long)head);
         return UW_ERR_NOT_PYTHON;
     }
     return 0;
