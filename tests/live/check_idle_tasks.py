@@ -50,7 +50,7 @@ def main():
         t.close()
     if r.returncode != 0:
         livelib.fail("tornstack dump exited %d with %d Tasks: %s (stdout cut at %d bytes)" % (
-            r.returncode, n, r.stderr.strip()[-300:], len(r.stdout)))
+            r.returncode, n, livelib.crash_summary(r.stderr), len(r.stdout)))
     dec = json.JSONDecoder()
     samples, pos = [], 0
     text = r.stdout

@@ -67,6 +67,18 @@ def dump(tornstack, pid, fmt="json", extra=()):
     return json.loads(r.stdout) if fmt == "json" else r.stdout
 
 
+def crash_summary(stderr, limit=600):
+    """The lines of a tool's stderr that say why it died: a sanitizer's
+    ERROR and SUMMARY lines and the first frames of its report, or glibc's
+    abort message; else the last lines."""
+    keep = [ln.strip() for ln in stderr.splitlines()
+            if "ERROR:" in ln or "SUMMARY:" in ln or "runtime error" in ln
+            or ln.lstrip().startswith(("#0 ", "#1 ", "#2 ")) or "invalid pointer" in ln
+            or "corrupted" in ln or "double free" in ln]
+    text = " | ".join(keep) if keep else " | ".join(stderr.strip().splitlines()[-3:])
+    return text[:limit]
+
+
 def frames_of(thread):
     return [(f["name"], f["file"], f["line"]) for f in thread["frames"]]
 
