@@ -11,11 +11,12 @@ fire-and-forget Task, and a plain burst.  Children may gather
 grandchildren of their own.
 
 Every Python function a Task runs is generated per family with exec and
-named f<F>_<role>_<what>, role w (worker), c (child), g (grandchild) or o
-(fire-and-forget orphan); a Task's root coroutine is f<F>_<role>_task.  A
+named f<F>_<what>; a Task's root coroutine is f<F>_<role>_task, role w
+(worker), c (child), g (grandchild) or o (fire-and-forget orphan).  A
 child Task runs the *next* family's code: a worker of family F creates
 children and orphans of family F+1 (mod WORKERS), a child of family G
-creates grandchildren of family G+1.  Task names are
+creates grandchildren of family G+1.  About 14 code objects per family
+(2,800 for 200 workers) stay within the unwinder's code cache.  Task names are
 "<fam>.<role>.<serial>.<creator serial>" (the main Task is "main.m.0.-"),
 so a Task's name says who created it.  In this program the creator of a
 Task is also the only Task that awaits it, gathers it or links to it.
@@ -39,84 +40,94 @@ SERIAL = [0]
 ORPHANS = set()
 
 SRC = '''
-def f{F}_{R}_burn(n):
+def f{F}_burn(n):
     acc = 0
     for i in range(n):
         acc += i * i
     return acc
 
-async def f{F}_{R}_leaf(n):
-    f{F}_{R}_burn(n)
+async def f{F}_leaf(n):
+    f{F}_burn(n)
     await asyncio.sleep(0)
-    f{F}_{R}_burn(n)
+    f{F}_burn(n)
 
-async def f{F}_{R}_level2(n):
-    await f{F}_{R}_leaf(n)
-    f{F}_{R}_burn(n)
+async def f{F}_level2(n):
+    await f{F}_leaf(n)
+    f{F}_burn(n)
 
-async def f{F}_{R}_level1(n):
-    await f{F}_{R}_level2(n)
-    await f{F}_{R}_leaf(n)
+async def f{F}_level1(n):
+    await f{F}_level2(n)
+    await f{F}_leaf(n)
 
-async def f{F}_{R}_level0(n):
-    await f{F}_{R}_level1(n)
+async def f{F}_level0(n):
+    await f{F}_level1(n)
 
-async def f{F}_{R}_gather(kids):
+async def f{F}_gather(kids):
     await asyncio.gather(*[spawn(k) for k in kids])
 
-async def f{F}_{R}_nested_gather(kids):
+async def f{F}_nested_gather(kids):
     half = len(kids) // 2
     await asyncio.gather(asyncio.gather(*[spawn(k) for k in kids[:half]]),
                          asyncio.gather(*[spawn(k) for k in kids[half:]]))
 
-async def f{F}_{R}_await_child(kid):
+async def f{F}_await_child(kid):
     await spawn(kid)
 
-def f{F}_{R}_fire(kid):
+def f{F}_fire(kid):
     t = spawn(kid)
     ORPHANS.add(t)
     t.add_done_callback(ORPHANS.discard)
 
-async def f{F}_{R}_task(me, rng):
+async def f{F}_steps(me, rng, role):
+    forever, kid, p = ROLES[role]
     steps = 0
-    while {FOREVER} or steps < rng.randint(2, 5):
+    while forever or steps < rng.randint(2, 5):
         steps += 1
         a = rng.random()
-        if a < {P_NEST}:
-            await f{F}_{R}_level0(rng.randint(10, 60))
-        elif a < {P_GATHER}:
-            await f{F}_{R}_gather([(me, "{KID}") for _ in range(rng.randint(1, 2))])
-        elif a < {P_NGATHER}:
-            await f{F}_{R}_nested_gather([(me, "{KID}") for _ in range(rng.randint(2, 3))])
-        elif a < {P_AWAIT}:
-            await f{F}_{R}_await_child((me, "{KID}"))
-        elif a < {P_FIRE}:
-            f{F}_{R}_fire((me, "o"))
+        if a < p[0]:
+            await f{F}_level0(rng.randint(10, 60))
+        elif a < p[1]:
+            await f{F}_gather([(me, kid) for _ in range(rng.randint(1, 2))])
+        elif a < p[2]:
+            await f{F}_nested_gather([(me, kid) for _ in range(rng.randint(2, 3))])
+        elif a < p[3]:
+            await f{F}_await_child((me, kid))
+        elif a < p[4]:
+            f{F}_fire((me, "o"))
         else:
-            f{F}_{R}_burn(rng.randint(20, 120))
+            f{F}_burn(rng.randint(20, 120))
             await asyncio.sleep(0)
+
+async def f{F}_w_task(me, rng):
+    await f{F}_steps(me, rng, "w")
+
+async def f{F}_c_task(me, rng):
+    await f{F}_steps(me, rng, "c")
+
+async def f{F}_g_task(me, rng):
+    await f{F}_steps(me, rng, "g")
+
+async def f{F}_o_task(me, rng):
+    await f{F}_steps(me, rng, "o")
 '''
 
-# Roles: what a Task of the role does and which role its children get.
-# Grandchildren and orphans only await, burn and yield.
+# Role: (runs forever, role of its children, cumulative probabilities of
+# nested awaits, flat gather, nested gather, awaited child, fire-and-forget;
+# the rest is a plain burst).  Grandchildren and orphans only await, burn
+# and yield; only workers fire and forget.
 ROLES = {
-    "w": dict(FOREVER="True", KID="c", P_NEST=0.45, P_GATHER=0.60, P_NGATHER=0.68, P_AWAIT=0.76,
-              P_FIRE=0.84),
-    "c": dict(FOREVER="False", KID="g", P_NEST=0.55, P_GATHER=0.65, P_NGATHER=0.70, P_AWAIT=0.75,
-              P_FIRE=0.75),
-    "g": dict(FOREVER="False", KID="-", P_NEST=0.70, P_GATHER=0.70, P_NGATHER=0.70, P_AWAIT=0.70,
-              P_FIRE=0.70),
-    "o": dict(FOREVER="False", KID="-", P_NEST=0.70, P_GATHER=0.70, P_NGATHER=0.70, P_AWAIT=0.70,
-              P_FIRE=0.70),
+    "w": (True, "c", (0.45, 0.60, 0.68, 0.76, 0.84)),
+    "c": (False, "g", (0.55, 0.65, 0.70, 0.75, 0.75)),
+    "g": (False, "-", (0.70, 0.70, 0.70, 0.70, 0.70)),
+    "o": (False, "-", (0.70, 0.70, 0.70, 0.70, 0.70)),
 }
 CODE = {}  # (family, role) -> root coroutine function
 
 
 def family(f):
-    ns = {"asyncio": asyncio, "spawn": spawn, "ORPHANS": ORPHANS}
-    for r, params in ROLES.items():
-        src = SRC.format(F=f, R=r, **{k: v for k, v in params.items()})
-        exec(compile(src, "<family f%d %s>" % (f, r), "exec"), ns)
+    ns = {"asyncio": asyncio, "spawn": spawn, "ORPHANS": ORPHANS, "ROLES": ROLES}
+    exec(compile(SRC.format(F=f), "<family f%d>" % f, "exec"), ns)
+    for r in ROLES:
         CODE[(f, r)] = ns["f%d_%s_task" % (f, r)]
 
 

@@ -1,28 +1,31 @@
 """Live test: the busy program at real scale, judged on what users see.
 
-    python3.X check_busy.py TORNSTACK [--hook] [--folded N] [--json N] [--fresh K]
-                            [--workers W]
+    python3.X check_busy.py TORNSTACK [--hook] [--record-seconds S] [--folded N]
+                            [--json N] [--fresh K] [--workers W]
 
 Starts busy_app.py (W worker Tasks, default 200: about 500 Tasks alive,
 switching every few microseconds; under `tornstack run` with --hook, so
 that strong and creation links exist) and samples it:
 
-  folded  `tornstack record --rate 1000` until at least N samples
-          (default 2000), the aggregated folded stacks users get;
-  json    `tornstack dump --format json --count N` (default 1000), one
+  folded  `tornstack record --rate 1000` for S seconds (default 2), the
+          aggregated folded stacks users get, then `tornstack dump --format
+          folded --count` (the same composition, one line per stack and
+          sample) up to N samples in all (default 2000);
+  json    `tornstack dump --format json --count N` (default 100), one
           attach, and K single fresh dumps (default 10).
 
-Every function of the program is named f<F>_<role>_<what> and every Task's
-root coroutine f<F>_<role>_task, so each frame tells which kind of Task it
-belongs to, and Task names "<fam>.<role>.<serial>.<creator serial>" tell
-who created the Task (busy_app.py).  Checked:
+Every function of the program is named f<F>_<what> after its family and
+every Task's root coroutine f<F>_<role>_task, so each frame tells which
+family of Task it belongs to, and Task names
+"<fam>.<role>.<serial>.<creator serial>" tell who created the Task
+(busy_app.py).  Checked:
 
 folded, each stack (weighted by its count):
   cross     Task frames before the first Task's root coroutine frame
             (e.g. a thread walk cut short, taken for the pure stack), or, in
             a rooted stack cut into Tasks at their root coroutine frames, a
-            frame of one kind of Task inside another's frames, or loop
-            frames inside a Task;
+            frame of one family inside a Task of another, or loop frames
+            inside a Task;
   unrooted  otherwise, the stack does not start with the loop's pure Python
             stack (<module> ... BaseEventLoop._run_once, from the truth
             file) followed by Handle._run or by the loop's own idle frames;
@@ -30,8 +33,9 @@ folded, each stack (weighted by its count):
             parent and child in the truth file (a Task hung under a Task
             that never created, awaited or linked it).
 json, each Task entry that is not skipped:
-  label     its name, its coroutine and its frames are not all of one kind
-            of Task (e.g. one Task's name over another's frames);
+  label     its name, its coroutine and its frames are not all of one
+            family (and name and coroutine of one role): one Task's name
+            over another's frames;
   link      awaited_by / linked_to / created_by / awaiting joins two Tasks
             (neither skipped) whose families are not parent and child, or
             whose names say the one did not create the other.
@@ -51,7 +55,8 @@ from collections import Counter
 import livelib
 from check_still import samples_of
 
-FAM = re.compile(r"^f(\d+)_([wcgo])_(\w+)$")
+FAM = re.compile(r"^f(\d+)_(\w+)$")
+ROOT = re.compile(r"^f(\d+)_([wcgo])_task$")
 NAME = re.compile(r"^(f\d+|main)\.([wcgom])\.(\d+)\.(\d+|-)$")
 LABEL = re.compile(r"^(.*) \((.*):(-?\d+)\)$")
 APP = os.path.join(livelib.HERE, "busy_app.py")
@@ -65,8 +70,9 @@ def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("tornstack")
     p.add_argument("--hook", action="store_true")
+    p.add_argument("--record-seconds", type=float, default=2)
     p.add_argument("--folded", type=int, default=2000)
-    p.add_argument("--json", type=int, default=1000)
+    p.add_argument("--json", type=int, default=100)
     p.add_argument("--fresh", type=int, default=10)
     p.add_argument("--workers", type=int, default=200)
     return p.parse_args()
@@ -81,15 +87,15 @@ class Judge:
         self.c = Counter()
         self.examples = {}
 
-    def famrole(self, frame):
-        """'f17.w' for a frame of a family function, None for others."""
+    def family(self, frame):
+        """'f17' for a frame of a family function, None for others."""
         m = FAM.match(frame[0])
-        return "f%s.%s" % (m.group(1), m.group(2)) if m else None
+        return "f%s" % m.group(1) if m else None
 
     def root_of(self, frame):
         """The family-role of a Task whose root coroutine is this frame."""
-        m = FAM.match(frame[0])
-        if m and m.group(3) == "task":
+        m = ROOT.match(frame[0])
+        if m:
             return "f%s.%s" % (m.group(1), m.group(2))
         if frame[0] == "main" and frame[1] == APP:
             return "main.m"
@@ -115,7 +121,7 @@ class Judge:
             return
         self.c["task_stacks"] += weight
         head = frames[i:j]
-        if any(self.famrole(f) is not None for f in head):
+        if any(self.family(f) is not None for f in head):
             self.note("cross", weight, line)  # Task frames outside any Task
             return
         if not rooted:
@@ -135,8 +141,8 @@ class Judge:
             while e < n and self.root_of(frames[e]) is None:
                 e += 1
             for f in frames[k + 1:e]:
-                fr = self.famrole(f)
-                if (fr is not None and fr != role) or f in self.loop_frames:
+                fam = self.family(f)
+                if (fam is not None and fam != role.split(".")[0]) or f in self.loop_frames:
                     cross = True
             if prev is not None and prev not in self.parents.get(role, ()):
                 link = True
@@ -172,7 +178,7 @@ class Judge:
             fr, serial, _ = kind
             coro_root = self.root_of((x["coro"], APP if x["coro"] == "main" else ""))
             frames = [(f["name"], f["file"]) for f in x["frames"]]
-            wrong = [f[0] for f in frames if (self.famrole(f) not in (None, fr))
+            wrong = [f[0] for f in frames if (self.family(f) not in (None, fr.split(".")[0]))
                      or f in self.loop_frames]
             if coro_root != fr or wrong or (frames and self.root_of(frames[-1]) != fr):
                 self.note("label", 1, "%s (%s): coro %s, frames %s" % (
@@ -201,28 +207,42 @@ class Judge:
             self.note("link_json", 1, "%s: %s under %s" % (key, child["name"], parent["name"]))
 
 
-def record(tornstack, pid, want, path):
-    """Folded lines {stack: count} over at least `want` samples."""
-    lines, samples, skips = Counter(), 0, Counter()
-    for _ in range(40):  # 2 minutes at most, however slow the machine
-        r = subprocess.run([tornstack, "record", "--pid", str(pid), "--rate", "1000",
-                            "--duration", "3", "-o", path], capture_output=True, text=True,
-                           timeout=120)
-        if r.returncode != 0:
-            livelib.fail("tornstack record exited %d: %s" % (r.returncode, r.stderr.strip()))
-        m = re.search(r"tornstack: (\d+) samples \((\d+) failed\)", r.stderr)
-        if m is None:
-            livelib.fail("no sample count from record: %s" % r.stderr.strip())
-        samples += int(m.group(1))
-        for sm in re.finditer(r"skipped (\w+): (\d+) tasks, (\d+) stacks", r.stderr):
-            skips[sm.group(1)] += int(sm.group(2))
-        with open(path) as f:
-            for ln in f:
-                stack, _, count = ln.rstrip("\n").rpartition(" ")
-                lines[stack] += int(count)
-        if samples >= want:
-            break
-    return lines, samples, skips
+def record(tornstack, pid, seconds, path):
+    """`tornstack record` for `seconds`: its folded lines {stack: count},
+    sample count and skips by reason."""
+    lines, skips = Counter(), Counter()
+    r = subprocess.run([tornstack, "record", "--pid", str(pid), "--rate", "1000",
+                        "--duration", str(seconds), "-o", path], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        livelib.fail("tornstack record exited %d: %s" % (r.returncode,
+                                                        livelib.crash_summary(r.stderr)))
+    m = re.search(r"tornstack: (\d+) samples \((\d+) failed\)", r.stderr)
+    if m is None:
+        livelib.fail("no sample count from record: %s" % r.stderr.strip())
+    for sm in re.finditer(r"skipped (\w+): (\d+) tasks, (\d+) stacks", r.stderr):
+        skips[sm.group(1)] += int(sm.group(2))
+    with open(path) as f:
+        for ln in f:
+            stack, _, count = ln.rstrip("\n").rpartition(" ")
+            lines[stack] += int(count)
+    return lines, int(m.group(1)), skips
+
+
+def dump_folded(tornstack, pid, count):
+    """`tornstack dump --format folded --count N`: {stack: count}."""
+    lines = Counter()
+    if count <= 0:
+        return lines
+    r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", "folded",
+                        "--count", str(count)], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
+                                                      livelib.crash_summary(r.stderr)))
+    for ln in r.stdout.splitlines():
+        stack, _, n = ln.rpartition(" ")
+        lines[stack] += int(n)
+    return lines
 
 
 def main():
@@ -232,11 +252,14 @@ def main():
     judge = Judge(t.truth)
     folded_path = os.path.join(t.dir, "folded.txt")
     try:
-        lines, n_folded, rec_skips = record(a.tornstack, t.pid, a.folded, folded_path)
+        lines, n_record, rec_skips = record(a.tornstack, t.pid, a.record_seconds, folded_path)
+        lines.update(dump_folded(a.tornstack, t.pid, a.folded - n_record))
+        n_folded = max(n_record, a.folded)
         r = subprocess.run([a.tornstack, "dump", "--pid", str(t.pid), "--format", "json",
-                            "--count", str(a.json)], capture_output=True, text=True, timeout=300)
+                            "--count", str(a.json)], capture_output=True, text=True, timeout=600)
         if r.returncode != 0:
-            livelib.fail("tornstack dump exited %d: %s" % (r.returncode, r.stderr.strip()))
+            livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
+                                                          livelib.crash_summary(r.stderr)))
         warm = samples_of(r.stdout)
         fresh = []
         for _ in range(a.fresh):
@@ -258,13 +281,13 @@ def main():
     tasks_per = c["readings"] / max(c["json_samples"], 1)
     print("busy%s: python %s, %d workers, %.0f Tasks/sample" % (
         " (hook)" if a.hook else "", version, a.workers, tasks_per))
-    print("folded (record): %d samples, %d Task stacks (%d fine), %d thread stacks; "
+    print("folded: %d samples (%d from record), %d Task stacks (%d fine), %d thread stacks; "
           "unrooted %d (%.2f%%), cross-Task %d (%.2f%%), link %d (%.2f%%)" % (
-              n_folded, c["task_stacks"], c["task_stacks_ok"], c["thread_stacks"],
+              n_folded, n_record, c["task_stacks"], c["task_stacks_ok"], c["thread_stacks"],
               c["unrooted"], 100.0 * c["unrooted"] / max(c["task_stacks"], 1),
               c["cross"], 100.0 * c["cross"] / max(c["task_stacks"], 1),
               c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1)))
-    print("folded (record): skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
+    print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
     print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames), "
           "links %d checked (%d more to a skipped Task), link leaks %d" % (
               c["json_samples"], len(warm) - 1, c["json_samples"] - len(warm) + 1, c["readings"],
