@@ -61,9 +61,20 @@ NAME = re.compile(r"^(f\d+|main)\.([wcgom])\.(\d+)\.(\d+|-)$")
 LABEL = re.compile(r"^(.*) \((.*):(-?\d+)\)$")
 APP = os.path.join(livelib.HERE, "busy_app.py")
 # What the loop's thread may run between _run_once and a Task when no
-# Handle._run is on the stack: waiting for events, and the timer heap.
-IDLE_FILES = ("selectors.py", os.path.join("asyncio", "base_events.py"),
-              os.path.join("asyncio", "selector_events.py"), os.path.join("asyncio", "events.py"))
+# Handle._run is on the stack: waiting for events (anything in
+# selectors.py), dispatching them, the clock and the timer heap.
+IDLE_NAMES = {("BaseSelectorEventLoop._process_events", "selector_events.py"),
+              ("BaseEventLoop.time", "base_events.py"),
+              ("TimerHandle.__lt__", "events.py"), ("TimerHandle.__eq__", "events.py"),
+              ("TimerHandle.__hash__", "events.py")}
+
+
+def idle_frame(frame):
+    name, path = frame
+    base = os.path.basename(path)
+    if base == "selectors.py":
+        return True
+    return (name, base) in IDLE_NAMES and os.path.basename(os.path.dirname(path)) == "asyncio"
 
 
 def parse_args():
@@ -128,10 +139,10 @@ class Judge:
             # where the loop's part ends is unknown: only the rooting is judged
             self.note("unrooted", weight, line)
             return
-        if head and head != [self.split] and not all(
-                f != self.split and f[1].endswith(IDLE_FILES) for f in head):
+        if head and head != [self.split] and not all(idle_frame(f) for f in head):
             self.note("unrooted", weight, line)  # not the loop's own frames
             return
+        self.c["head " + ("split" if head == [self.split] else "idle" if head else "none")] += weight
         prev = None
         cross = link = False
         k = j
@@ -245,7 +256,87 @@ def dump_folded(tornstack, pid, count):
     return lines
 
 
+def self_test():
+    """The judge on made-up stacks and entries: each kind of finding must be
+    caught, and real stacks must pass (a check that cannot fail is none)."""
+    lib = "/py/lib/python3.12/asyncio/"
+    truth = {"pure": [{"name": n, "file": f} for n, f in (
+        ("<module>", APP), ("run", lib + "runners.py"), ("Runner.run", lib + "runners.py"),
+        ("BaseEventLoop.run_until_complete", lib + "base_events.py"),
+        ("BaseEventLoop.run_forever", lib + "base_events.py"),
+        ("BaseEventLoop._run_once", lib + "base_events.py"))],
+        "split": {"name": "Handle._run", "file": lib + "events.py"},
+        "parents": {"main.m": [], "f0.w": ["main.m"], "f1.w": ["main.m"], "f1.c": ["f0.w"],
+                    "f1.o": ["f0.w"], "f2.g": ["f1.c"], "f2.c": ["f1.w"]}}
+    P = [(f["name"], f["file"]) for f in truth["pure"]]
+    S = ("Handle._run", lib + "events.py")
+    M = ("main", APP)
+    sel = ("EpollSelector.select", "/py/lib/python3.12/selectors.py")
+    sleep = ("sleep", lib + "tasks.py")
+
+    def fr(*names):
+        return [(n, "<family>") for n in names]
+    stacks = {
+        "ok split": P + [S, M] + fr("f0_w_task", "f0_steps", "f0_gather", "f1_c_task", "f1_steps",
+                                    "f1_level0", "f1_leaf") + [sleep],
+        "ok idle": P + [sel, M] + fr("f0_w_task", "f0_steps"),
+        "ok bare": P + fr("f1_o_task", "f1_steps", "f1_leaf") + [sleep],
+        "ok thread": P + [S, ("gather.<locals>._done_callback", lib + "tasks.py")],
+        "unrooted": [M] + fr("f0_w_task", "f0_steps"),
+        "unrooted head": P + [("BaseEventLoop.create_task", lib + "base_events.py"), M],
+        "unrooted thread": fr("f0_leaf", "f0_burn"),
+        "cross head": fr("f3_leaf", "f3_burn") + [M] + fr("f0_w_task"),
+        "cross inside": P + [S] + fr("f0_w_task", "f0_steps", "f5_level0"),
+        "cross loop": P + [S] + fr("f0_w_task") + [S],
+        "link": P + [S, M] + fr("f0_w_task", "f0_steps", "f2_c_task", "f2_steps"),
+        "link orphan": P + [S] + fr("f1_w_task", "f1_steps", "f1_o_task"),
+    }
+    want = {"ok split": "task_stacks_ok", "ok idle": "task_stacks_ok",
+            "ok bare": "task_stacks_ok", "ok thread": "thread_stacks", "unrooted": "unrooted",
+            "unrooted head": "unrooted", "unrooted thread": "unrooted_thread",
+            "cross head": "cross", "cross inside": "cross", "cross loop": "cross", "link": "link",
+            "link orphan": "link"}
+    for name, frames in stacks.items():
+        j = Judge(truth)
+        j.stack(frames, 3, name)
+        got = sorted(k for k, v in j.c.items() if v and k != "task_stacks" and
+                     not k.startswith("head "))
+        expect = sorted({want[name]} | ({"thread_stacks"} if "thread" in name else set()))
+        if got != expect:
+            livelib.fail("judge self-test: stack %r counted as %s, expected %s" % (name, got, expect))
+
+    def entry(i, name, coro, frames, **links):
+        x = {"id": "0x%x" % i, "name": name, "coro": coro, "skipped": None, "awaiting": [],
+             "frames": [{"name": n, "file": "<family>"} for n in frames],
+             "awaited_by": None, "linked_to": None, "created_by": None}
+        x.update(links)
+        return x
+    w = entry(1, "f0.w.5.0", "f0_w_task", ["f0_steps", "f0_w_task"], awaiting=["0x2"])
+    samples = {
+        "ok": [w, entry(2, "f1.c.9.5", "f1_c_task", ["f1_leaf", "f1_c_task"], awaited_by="0x1")],
+        "label role": [entry(2, "f1.c.9.5", "f1_g_task", ["f1_g_task"])],
+        "label family": [entry(2, "f1.c.9.5", "f1_c_task", ["f7_leaf", "f1_c_task"])],
+        "label name": [entry(2, "?", "f1_c_task", ["f1_c_task"])],
+        "label root": [entry(2, "f1.c.9.5", "f1_c_task", ["f1_leaf"])],
+        "link creator": [w, entry(2, "f1.c.9.6", "f1_c_task", ["f1_c_task"], awaited_by="0x1")],
+        "link family": [entry(1, "f1.w.5.0", "f1_w_task", ["f1_w_task"]),
+                        entry(2, "f1.c.9.5", "f1_c_task", ["f1_c_task"], created_by="0x1")],
+    }
+    for name, tasks in samples.items():
+        j = Judge(truth)
+        j.sample({"tasks": tasks, "tasks_error": None}, "warm")
+        bad = sorted(k for k in ("label", "link_json") if j.c[k])
+        expect = [] if name == "ok" else ["label"] if name.startswith("label") else ["link_json"]
+        if bad != expect:
+            livelib.fail("judge self-test: sample %r found %s, expected %s" % (name, bad, expect))
+    print("busy judge self-test: %d stacks and %d samples judged as expected" % (
+        len(stacks), len(samples)))
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        self_test()
+        return
     a = parse_args()
     wrapper = (a.tornstack, "run", "--") if a.hook else ()
     t = livelib.Target("busy_app.py", a.workers, wrapper=wrapper)
@@ -287,6 +378,8 @@ def main():
               c["unrooted"], 100.0 * c["unrooted"] / max(c["task_stacks"], 1),
               c["cross"], 100.0 * c["cross"] / max(c["task_stacks"], 1),
               c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1)))
+    print("folded: Task stacks after Handle._run %d, after the loop's idle frames %d, "
+          "right after _run_once %d" % (c["head split"], c["head idle"], c["head none"]))
     print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
     print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames), "
           "links %d checked (%d more to a skipped Task), link leaks %d" % (
