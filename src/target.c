@@ -14,9 +14,11 @@
  *   4. The build must be one a table describes (uw_build_check: not
  *      free-threaded, not an unknown pre-release), and from 3.13 its
  *      _Py_DebugOffsets block must match the table, field by field.
- *   5. A candidate whose runtime reads as uninitialised (no interpreter) is
- *      passed over in favour of a later one: after `import ctypes` some
- *      builds have libpython mapped twice and the copy is empty.
+ *   5. A candidate whose runtime is not the initialised one is passed over
+ *      in favour of a later one (uw_target_runtime_ready): a process can
+ *      map its interpreter twice (a copy loaded with dlopen, or the file
+ *      mapped by hand, as importing ctypes can cause), and the copy's
+ *      runtime is empty or, read through a wrong load bias, garbage.
  *   6. 3.14+: _asyncio's own debug offsets (section .AsyncioDebug, in
  *      whichever mapped object holds it: the _asyncio extension module on
  *      Debian's 3.14, the executable on 3.15) must match the tables too.
@@ -227,14 +229,73 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
     }
 }
 
+/* Is the _PyRuntime at runtime_addr the one the process runs?  A process
+ * can map its interpreter a second time: a copy loaded with dlopen, whose
+ * _PyRuntime was never initialised (all zero interpreter words), or the
+ * file mapped by hand at offset 0, where the "_PyRuntime" computed from
+ * the load bias is whatever file bytes lie there (non-zero garbage).
+ * A list head that is merely non-zero does not tell these apart, so the
+ * initialised runtime is recognised by what CPython 3.11-3.13 always
+ * have once initialised: the main interpreter is a member of _PyRuntime
+ * itself (`_main_interpreter`), `interpreters.main` points at it, with
+ * room for a whole interpreter state before the runtime ends, its id is
+ * 0, and the list head is non-zero and readable.  Three reads of fixed
+ * size; no loop.  Returns 0, the read error for an unreadable runtime
+ * (UW_ERR_NO_PROCESS and UW_ERR_PERMISSION as such, others as
+ * UW_ERR_NOT_PYTHON), or UW_ERR_NOT_PYTHON with the reason in why. */
+int uw_target_runtime_ready(uw_reader *r, const uw_layout *l, uint64_t runtime_addr, char *why,
+                            size_t whylen)
+{
+    uint64_t head = 0, main_interp = 0, id = 0, word = 0;
+    const uint64_t rt_size = (uint64_t)l->runtime_size, in_size = (uint64_t)l->interp_size;
+    int rc;
+
+    rc = uw_read_u64(r, runtime_addr + (uint64_t)l->runtime_interpreters_head, &head);
+    if (rc == 0)
+        rc = uw_read_u64(r, runtime_addr + (uint64_t)l->runtime_interpreters_main, &main_interp);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
+                 (unsigned long long)runtime_addr, uw_strerror(rc));
+        return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
+    }
+    if (head == 0 && main_interp == 0) {
+        snprintf(why, whylen, "has no interpreter (not initialised)");
+        return UW_ERR_NOT_PYTHON;
+    }
+    if (main_interp < runtime_addr || in_size > rt_size ||
+        main_interp - runtime_addr > rt_size - in_size) {
+        snprintf(why, whylen,
+                 "main interpreter 0x%llx is not inside _PyRuntime at 0x%llx (not initialised, "
+                 "or not a runtime)",
+                 (unsigned long long)main_interp, (unsigned long long)runtime_addr);
+        return UW_ERR_NOT_PYTHON;
+    }
+    rc = uw_read_u64(r, main_interp + (uint64_t)l->interp_id, &id);
+    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION)
+        return rc;
+    if (rc != 0 || id != 0) {
+        snprintf(why, whylen, "main interpreter's id is not 0 (not initialised)");
+        return UW_ERR_NOT_PYTHON;
+    }
+    rc = head == 0 ? UW_ERR_READ_FAULT : uw_read_u64(r, head + (uint64_t)l->interp_id, &word);
+    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION)
+        return rc;
+    if (rc != 0) {
+        snprintf(why, whylen, "interpreter list head 0x%llx is unreadable (not initialised)",
+                 (unsigned long long)head);
+        return UW_ERR_NOT_PYTHON;
+    }
+    return 0;
+}
+
 /* Examine one candidate object.  Returns 0 with out filled, or an error. */
 static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out,
                          char *why, size_t whylen)
 {
     uw_mapped_file mf = {NULL, 0};
     uw_elf elf;
-    uint64_t vaddr, foff, sym, size, bias, version = 0, head = 0;
-    char vs[24];
+    uint64_t vaddr, foff, sym, size, bias, version = 0;
+    char vs[24], w2[256];
     int rc, has_version;
 
     rc = uw_map_file(pid, c->path, &mf);
@@ -306,17 +367,10 @@ static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target
         }
         return rc;
     }
-    rc = uw_read_u64(r, out->runtime_addr + (uint64_t)out->layout->runtime_interpreters_head,
-                     &head);
+    rc = uw_target_runtime_ready(r, out->layout, out->runtime_addr, w2, sizeof w2);
     if (rc != 0) {
-        snprintf(why, whylen, "cannot read _PyRuntime at 0x%llx: %s",
-                 (unsigned long long)out->runtime_addr, uw_strerror(rc));
-        return rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION ? rc : UW_ERR_NOT_PYTHON;
-    }
-    if (head == 0) {
-        snprintf(why, whylen, "Python %s runtime in %s has no interpreter (not initialised)", vs,
-                 c->path);
-        return UW_ERR_NOT_PYTHON;
+        snprintf(why, whylen, "Python %s runtime in %s: %s", vs, c->path, w2);
+        return rc;
     }
     return 0;
 }

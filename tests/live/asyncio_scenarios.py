@@ -326,7 +326,36 @@ async def eager():
     await asyncio.create_task(ts_eager_creator([False], ready), name="creator")
 
 
+def ts_staggered_block(ready):
+    ready.set()
+    time.sleep(100000)
+
+
+async def ts_racer_first(ready):
+    # let the next racer start and suspend in wait_for -> Event.wait (on 3.11
+    # wait_for wraps Event.wait in a Task of its own, which starts too)
+    for _ in range(4):
+        await asyncio.sleep(0)
+    ts_staggered_block(ready)
+
+
+async def ts_racer_second():
+    await asyncio.sleep(0)
+
+
+async def staggered():
+    """The running Task (the first racer) blocks in time.sleep inside
+    staggered_race while the next racer waits in wait_for: nothing moves."""
+    import asyncio.staggered
+    ready = threading.Event()
+    loop = asyncio.get_running_loop()
+    report_from_thread(loop, ready, "ts_staggered_block")
+    await asyncio.staggered.staggered_race(
+        [lambda: ts_racer_first(ready), ts_racer_second], delay=100000)
+
+
 SCENARIOS = {
+    "staggered": staggered,
     "eager": eager,
     "gather_of_gathers": gather_of_gathers, "chain": chain, "taskgroup": taskgroup,
     "created": created, "wait_shield": wait_shield, "spin": spin, "callback": callback,

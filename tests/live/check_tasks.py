@@ -15,6 +15,44 @@ import sys
 import livelib
 
 
+def compare(out, truth, scenario):
+    """None when the sample `out` shows every Task of `truth` exactly and
+    skips none; else what differs."""
+    got = {x["id"]: x for x in out["tasks"]}
+    want = {x["id"]: x for x in truth["tasks"]}
+    if set(got) != set(want):
+        return "tasks %s, expected %s" % (sorted(got), sorted(want))
+    for tid, w in want.items():
+        g = got[tid]
+        if g["skipped"] is not None:
+            return "task %s (%s) skipped: %s" % (tid, w["name"], g["skipped"])
+        for key in ("name", "coro", "running", "linked_to", "created_by"):
+            if g[key] != w[key]:
+                return "task %s (%s): %s is %r, expected %r" % (tid, w["name"], key, g[key], w[key])
+        gf = livelib.frames_of(g)
+        wf = [(f["name"], f["file"], f["line"]) for f in w["frames"]]
+        if gf != wf:
+            return "task %s (%s) frames\n  got      %s\n  expected %s" % (tid, w["name"], gf, wf)
+        if sorted(g["awaiting"]) != sorted(w["awaiting"]):
+            return "task %s (%s) awaiting %s, expected %s" % (tid, w["name"], g["awaiting"], w["awaiting"])
+    if truth.get("thread_frames"):
+        loop_thread = [th for th in out["threads"] if th["thread_id"] == truth["loop_thread"]]
+        if not loop_thread:
+            return "loop thread missing"
+        tf = livelib.frames_of(loop_thread[0])
+        wf = [(f["name"], f["file"], f["line"]) for f in truth["thread_frames"]]
+        if tf != wf:
+            return "loop thread frames\n  got      %s\n  expected %s" % (tf[:6], wf[:6])
+        owned = {(f["name"], f["line"]) for x in out["tasks"] for f in x["frames"]}
+        for f in truth["thread_frames"]:
+            if f["name"].startswith("ts_callback") or f["name"] == "ts_blocking_callback":
+                if (f["name"], f["line"]) in owned:
+                    return "callback frame %s appears in a Task" % f["name"]
+    if scenario.endswith("_preloaded") and not any(x["created_by"] for x in out["tasks"]):
+        return "no creation link read from the preloaded hook"
+    return None
+
+
 def main():
     tornstack, scenario = sys.argv[1], sys.argv[2]
     wrapper = (tornstack, "run", "--") if scenario.endswith("_preloaded") else ()
@@ -23,42 +61,12 @@ def main():
         out = livelib.dump(tornstack, t.pid)
     finally:
         t.close()
-    truth = t.truth
-    got = {x["id"]: x for x in out["tasks"]}
-    want = {x["id"]: x for x in truth["tasks"]}
-    if set(got) != set(want):
-        livelib.fail("tasks %s, expected %s" % (sorted(got), sorted(want)))
-    for tid, w in want.items():
-        g = got[tid]
-        if g["skipped"] is not None:
-            livelib.fail("task %s (%s) skipped: %s" % (tid, w["name"], g["skipped"]))
-        for key in ("name", "coro", "running", "linked_to", "created_by"):
-            if g[key] != w[key]:
-                livelib.fail("task %s (%s): %s is %r, expected %r" % (tid, w["name"], key, g[key], w[key]))
-        gf = livelib.frames_of(g)
-        wf = [(f["name"], f["file"], f["line"]) for f in w["frames"]]
-        if gf != wf:
-            livelib.fail("task %s (%s) frames\n  got      %s\n  expected %s" % (tid, w["name"], gf, wf))
-        if sorted(g["awaiting"]) != sorted(w["awaiting"]):
-            livelib.fail("task %s (%s) awaiting %s, expected %s" % (tid, w["name"], g["awaiting"], w["awaiting"]))
-    if truth.get("thread_frames"):
-        loop_thread = [th for th in out["threads"] if th["thread_id"] == truth["loop_thread"]]
-        if not loop_thread:
-            livelib.fail("loop thread missing")
-        tf = livelib.frames_of(loop_thread[0])
-        wf = [(f["name"], f["file"], f["line"]) for f in truth["thread_frames"]]
-        if tf != wf:
-            livelib.fail("loop thread frames\n  got      %s\n  expected %s" % (tf[:6], wf[:6]))
-        owned = {(f["name"], f["line"]) for x in out["tasks"] for f in x["frames"]}
-        for f in truth["thread_frames"]:
-            if f["name"].startswith("ts_callback") or f["name"] == "ts_blocking_callback":
-                if (f["name"], f["line"]) in owned:
-                    livelib.fail("callback frame %s appears in a Task" % f["name"])
-    if scenario.endswith("_preloaded") and not any(x["created_by"] for x in out["tasks"]):
-        livelib.fail("no creation link read from the preloaded hook")
+    err = compare(out, t.truth, scenario)
+    if err is not None:
+        livelib.fail(err)
     n_frames = sum(len(x["frames"]) for x in out["tasks"])
     print("live tasks: python %s %s: %d tasks, %d task frames, links and awaits match" % (
-        out["python"], scenario, len(want), n_frames))
+        out["python"], scenario, len(t.truth["tasks"]), n_frames))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,11 @@ class Target:
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if ready else "(no answer in %ds)" % timeout
         if line.strip() != "ready":
-            self.close()
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
             err = self.proc.stderr.read()
+            self.close()
             raise RuntimeError("target %s did not get ready: %r %s" % (script, line, err))
         try:
             with open(self.truth_path) as f:
@@ -57,6 +60,9 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -66,6 +72,18 @@ def dump(tornstack, pid, fmt="json", extra=()):
     if r.returncode != 0:
         raise RuntimeError("tornstack dump exited %d: %s" % (r.returncode, r.stderr.strip()))
     return json.loads(r.stdout) if fmt == "json" else r.stdout
+
+
+def crash_summary(stderr, limit=600):
+    """The lines of a tool's stderr that say why it died: a sanitizer's
+    ERROR and SUMMARY lines and the first frames of its report, or glibc's
+    abort message; else the last lines."""
+    keep = [ln.strip() for ln in stderr.splitlines()
+            if "ERROR:" in ln or "SUMMARY:" in ln or "runtime error" in ln
+            or ln.lstrip().startswith(("#0 ", "#1 ", "#2 ")) or "invalid pointer" in ln
+            or "corrupted" in ln or "double free" in ln]
+    text = " | ".join(keep) if keep else " | ".join(stderr.strip().splitlines()[-3:])
+    return text[:limit]
 
 
 def frames_of(thread):

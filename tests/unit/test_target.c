@@ -2,7 +2,8 @@
  * test_target.c — the boundary checks of attaching: /proc/PID/maps lines,
  * the 3.13+ _Py_DebugOffsets block, 3.14+'s _asyncio debug offsets, the
  * builds no table describes (free-threaded, pre-release), the layout
- * tables' own sanity, and the gate that keeps 3.14+ tables from the walks.
+ * tables' own sanity, the gate that keeps 3.14+ tables from the walks, and
+ * the choice of the initialised _PyRuntime when the interpreter is mapped twice.
  * Doctored blocks live in a fake process (fake_proc.h), read through the
  * same reader interface as a live one.
  */
@@ -111,6 +112,88 @@ static void test_layouts(void **state)
     assert_null(uw__layout_for_minor(10));
     assert_null(uw__layout_for_minor(14));
     assert_int_equal(uw__layout_check(NULL), UW_ERR_INVALID_ARG);
+}
+
+/* A _PyRuntime as a live process has it: the main interpreter is a member
+ * of _PyRuntime (the last one on 3.11-3.13) and heads the list. */
+static uint64_t live_runtime(fake_proc *fp)
+{
+    const uw_layout *l = fp->l;
+    uint64_t rt = fp_alloc(fp, (size_t)l->runtime_size);
+    uint64_t main_interp = rt + (uint64_t)l->runtime_size - (uint64_t)l->interp_size;
+    fp->runtime = rt;
+    fp_put64(fp, rt + (uint64_t)l->runtime_interpreters_head, main_interp);
+    fp_put64(fp, rt + (uint64_t)l->runtime_interpreters_main, main_interp);
+    return rt;
+}
+
+/* The second mapping of an interpreter: _PyRuntime computed from a copy's
+ * load address, which reads whatever lies there.  Each must be refused
+ * and the live runtime accepted, on every version. */
+static void test_runtime_ready(void **state)
+{
+    int m;
+    (void)state;
+    for (m = 11; m <= 13; m++) {
+        fake_proc fp;
+        const uw_layout *l;
+        uint64_t live, copy, junk, other;
+        char why[256];
+
+        fp_init(&fp, m);
+        l = fp.l;
+        live = live_runtime(&fp);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, live, why, sizeof why), 0);
+
+        /* a copy loaded with dlopen: static initial values, no interpreter */
+        copy = fp_alloc(&fp, (size_t)l->runtime_size);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, copy, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+        assert_non_null(strstr(why, "not initialised"));
+
+        /* the file mapped whole at offset 0: the "runtime" is file bytes, whose
+         * interpreter words are non-zero garbage */
+        junk = fp_alloc(&fp, (size_t)l->runtime_size);
+        memset(fp_ptr(&fp, junk, (size_t)l->runtime_size), 0x41, (size_t)l->runtime_size);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, junk, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+
+        /* readable interpreter pointers that do not lead to the runtime's own
+         * main interpreter: the head readable, main pointing outside */
+        other = fp_alloc(&fp, (size_t)l->runtime_size);
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_head, live);
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_main, live);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, other, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+
+        /* main inside the runtime but the head unreadable */
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_main,
+                 other + (uint64_t)l->runtime_size - (uint64_t)l->interp_size);
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_head, 0x10);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, other, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+
+        /* main inside the runtime, but not where a whole interpreter fits */
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_head, live);
+        fp_put64(&fp, other + (uint64_t)l->runtime_interpreters_main,
+                 other + (uint64_t)l->runtime_size - 8);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, other, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+
+        /* a main interpreter whose id is not 0 */
+        fp_put64(&fp, live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
+                          (uint64_t)l->interp_id, 7);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, live, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+        fp_put64(&fp, live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
+                          (uint64_t)l->interp_id, 0);
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, live, why, sizeof why), 0);
+
+        /* an unmapped runtime address */
+        assert_int_equal(uw_target_runtime_ready(&fp.reader, l, 0x20, why, sizeof why),
+                         UW_ERR_NOT_PYTHON);
+        fp_free(&fp);
+    }
 }
 
 static void test_errors(void **state)
@@ -468,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_maps),
         cmocka_unit_test(test_debug_offsets),
         cmocka_unit_test(test_layouts),
+        cmocka_unit_test(test_runtime_ready),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_layouts_314_315),
         cmocka_unit_test(test_layout_mixed),

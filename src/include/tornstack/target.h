@@ -93,6 +93,13 @@ int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
  * retry at most once per sample. */
 int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen);
 
+/* 0 when the _PyRuntime at runtime_addr (layout l) is initialised, the
+ * one the process runs; UW_ERR_NOT_PYTHON (reason in why) for a copy of the
+ * interpreter mapped a second time, whose runtime was never set up;
+ * UW_ERR_NO_PROCESS or UW_ERR_PERMISSION when it cannot be read at all. */
+int uw_target_runtime_ready(uw_reader *r, const uw_layout *l, uint64_t runtime_addr, char *why,
+                            size_t whylen);
+
 /* "3.12.1" from a PY_VERSION_HEX value; buf of 16 bytes is enough. */
 void uw_version_string(uint64_t hex, char *buf, size_t len);
 

@@ -1,0 +1,412 @@
+"""Live test: the busy program at real scale, judged on what users see.
+
+    python3.X check_busy.py TORNSTACK [--hook] [--record-seconds S] [--folded N]
+                            [--json N] [--fresh K] [--workers W]
+
+Starts busy_app.py (W worker Tasks, default 200: about 500 Tasks alive,
+switching every few microseconds; under `tornstack run` with --hook, so
+that strong and creation links exist) and samples it:
+
+  folded  `tornstack record --rate 1000` for S seconds (default 2), the
+          aggregated folded stacks users get, then `tornstack dump --format
+          folded --count` (the same composition, one line per stack and
+          sample) up to N samples in all (default 2000);
+  json    `tornstack dump --format json --count N` (default 100), one
+          attach, and K single fresh dumps (default 10).
+
+Every function of the program is named f<F>_<what> after its family and
+every Task's root coroutine f<F>_<role>_task, so each frame tells which
+family of Task it belongs to, and Task names
+"<fam>.<role>.<serial>.<creator serial>" tell who created the Task
+(busy_app.py).  Checked:
+
+folded, each stack (weighted by its count):
+  cross     Task frames before the first Task's root coroutine frame
+            (e.g. a thread walk cut short, taken for the pure stack), or, in
+            a rooted stack cut into Tasks at their root coroutine frames, a
+            frame of one family inside a Task of another, or loop frames
+            inside a Task;
+  unrooted  otherwise, the stack does not start with the loop's pure Python
+            stack (<module> ... BaseEventLoop._run_once, from the truth
+            file) followed by Handle._run or by the loop's own idle frames;
+  link      in a rooted stack, two consecutive Tasks whose families are not
+            parent and child in the truth file (a Task hung under a Task
+            that never created, awaited or linked it).
+json, each Task entry that is not skipped:
+  label     its name, its coroutine and its frames are not all of one
+            family (and name and coroutine of one role): one Task's name
+            over another's frames;
+  link      awaited_by / linked_to / created_by / awaiting joins two Tasks
+            (neither skipped) whose families are not parent and child, or
+            whose names say the one did not create the other.
+
+Prints every count and the skip rate (skipped Task readings over all, per
+reason, fresh and warm); exits 1 on any unrooted, cross, label or link
+finding.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import livelib
+from check_still import samples_of
+
+FAM = re.compile(r"^f(\d+)_(\w+)$")
+ROOT = re.compile(r"^f(\d+)_([wcgo])_task$")
+NAME = re.compile(r"^(f\d+|main)\.([wcgom])\.(\d+)\.(\d+|-)$")
+LABEL = re.compile(r"^(.*) \((.*):(-?\d+)\)$")
+APP = os.path.join(livelib.HERE, "busy_app.py")
+# What the loop's thread may run between _run_once and a Task when no
+# Handle._run is on the stack: waiting for events (anything in
+# selectors.py), dispatching them, the clock and the timer heap.
+IDLE_NAMES = {("BaseSelectorEventLoop._process_events", "selector_events.py"),
+              ("BaseEventLoop.time", "base_events.py"),
+              ("TimerHandle.__lt__", "events.py"), ("TimerHandle.__eq__", "events.py"),
+              ("TimerHandle.__hash__", "events.py")}
+
+
+def idle_frame(frame):
+    name, path = frame
+    base = os.path.basename(path)
+    if base == "selectors.py":
+        return True
+    return (name, base) in IDLE_NAMES and os.path.basename(os.path.dirname(path)) == "asyncio"
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("tornstack")
+    p.add_argument("--hook", action="store_true")
+    p.add_argument("--record-seconds", type=float, default=2)
+    p.add_argument("--folded", type=int, default=2000)
+    p.add_argument("--json", type=int, default=100)
+    p.add_argument("--fresh", type=int, default=10)
+    p.add_argument("--workers", type=int, default=200)
+    return p.parse_args()
+
+
+class Judge:
+    def __init__(self, truth):
+        self.pure = [(f["name"], f["file"]) for f in truth["pure"]]
+        self.split = (truth["split"]["name"], truth["split"]["file"])
+        self.loop_frames = set(self.pure) | {self.split}
+        self.parents = truth["parents"]
+        self.c = Counter()
+        self.examples = {}
+
+    def family(self, frame):
+        """'f17' for a frame of a family function, None for others."""
+        m = FAM.match(frame[0])
+        return "f%s" % m.group(1) if m else None
+
+    def root_of(self, frame):
+        """The family-role of a Task whose root coroutine is this frame."""
+        m = ROOT.match(frame[0])
+        if m:
+            return "f%s.%s" % (m.group(1), m.group(2))
+        if frame[0] == "main" and frame[1] == APP:
+            return "main.m"
+        return None
+
+    def note(self, kind, weight, what):
+        self.c[kind] += weight
+        self.examples.setdefault(kind, what)
+
+    def stack(self, frames, weight, line):
+        """Judge one folded stack (frames root first, as (name, file))."""
+        n = len(frames)
+        rooted = frames[:len(self.pure)] == self.pure
+        i = len(self.pure) if rooted else 0
+        j = i
+        while j < n and self.root_of(frames[j]) is None:
+            j += 1
+        if j == n:
+            # no Task in it: a thread's own stack
+            self.c["thread_stacks"] += weight
+            if not rooted:
+                self.note("unrooted_thread", weight, line)
+            return
+        self.c["task_stacks"] += weight
+        head = frames[i:j]
+        if any(self.family(f) is not None for f in head):
+            self.note("cross", weight, line)  # Task frames outside any Task
+            return
+        if not rooted:
+            # where the loop's part ends is unknown: only the rooting is judged
+            self.note("unrooted", weight, line)
+            return
+        if head and head != [self.split] and not all(idle_frame(f) for f in head):
+            self.note("unrooted", weight, line)  # not the loop's own frames
+            return
+        self.c["head " + ("split" if head == [self.split] else "idle" if head else "none")] += weight
+        prev = None
+        cross = link = False
+        k = j
+        while k < n:
+            role = self.root_of(frames[k])
+            e = k + 1
+            while e < n and self.root_of(frames[e]) is None:
+                e += 1
+            for f in frames[k + 1:e]:
+                fam = self.family(f)
+                if (fam is not None and fam != role.split(".")[0]) or f in self.loop_frames:
+                    cross = True
+            if prev is not None and prev not in self.parents.get(role, ()):
+                link = True
+            prev, k = role, e
+        if cross:
+            self.note("cross", weight, line)
+        if link:
+            self.note("link", weight, line)
+        if not (cross or link):
+            self.c["task_stacks_ok"] += weight
+
+    def entry_kind(self, x):
+        m = NAME.match(x["name"])
+        return ("%s.%s" % (m.group(1), m.group(2)), m.group(3), m.group(4)) if m else None
+
+    def sample(self, s, label):
+        by_id = {x["id"]: x for x in s["tasks"]}
+        self.c["json_samples"] += 1
+        if s.get("tasks_error") is not None:
+            self.note("tasks_error", 1, "%s: %s" % (label, s["tasks_error"]))
+        for x in s["tasks"]:
+            self.c["readings"] += 1
+            self.c["readings_" + label] += 1
+            if x["skipped"] is not None:
+                self.c["skipped"] += 1
+                self.c["skipped_" + label] += 1
+                self.c["skip " + x["skipped"]] += 1
+                continue
+            kind = self.entry_kind(x)
+            if kind is None:
+                self.note("label", 1, "unreadable name %r on %s" % (x["name"], x["coro"]))
+                continue
+            fr, serial, _ = kind
+            coro_root = self.root_of((x["coro"], APP if x["coro"] == "main" else ""))
+            frames = [(f["name"], f["file"]) for f in x["frames"]]
+            wrong = [f[0] for f in frames if (self.family(f) not in (None, fr.split(".")[0]))
+                     or f in self.loop_frames]
+            if coro_root != fr or wrong or (frames and self.root_of(frames[-1]) != fr):
+                self.note("label", 1, "%s (%s): coro %s, frames %s" % (
+                    x["name"], x["id"], x["coro"], [f[0] for f in frames]))
+                self.c["label_frames"] += len(wrong)
+            for key in ("awaited_by", "linked_to", "created_by"):
+                if x[key] is not None:
+                    self.link(by_id.get(x[key]), x, key)
+            for a in x["awaiting"]:
+                self.link(x, by_id.get(a), "awaiting")
+
+    def link(self, parent, child, key):
+        if parent is None or child is None:
+            self.c["links"] += 1
+            self.note("link_json", 1, "%s names a Task not in the sample" % key)
+            return
+        if parent["skipped"] is not None or child["skipped"] is not None:
+            self.c["links_to_skipped"] += 1  # the skipped end's name is not vouched for
+            return
+        self.c["links"] += 1
+        pk, ck = self.entry_kind(parent), self.entry_kind(child)
+        if pk is None or ck is None:
+            self.note("link_json", 1, "%s between %r and %r" % (key, parent["name"], child["name"]))
+            return
+        if pk[0] not in self.parents.get(ck[0], ()) or ck[2] != pk[1]:
+            self.note("link_json", 1, "%s: %s under %s" % (key, child["name"], parent["name"]))
+
+
+def record(tornstack, pid, seconds, path):
+    """`tornstack record` for `seconds`: its folded lines {stack: count},
+    sample count and skips by reason."""
+    lines, skips = Counter(), Counter()
+    r = subprocess.run([tornstack, "record", "--pid", str(pid), "--rate", "1000",
+                        "--duration", str(seconds), "-o", path], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        livelib.fail("tornstack record exited %d: %s" % (r.returncode,
+                                                        livelib.crash_summary(r.stderr)))
+    m = re.search(r"tornstack: (\d+) samples \((\d+) failed\)", r.stderr)
+    if m is None:
+        livelib.fail("no sample count from record: %s" % r.stderr.strip())
+    for sm in re.finditer(r"skipped (\w+): (\d+) tasks, (\d+) stacks", r.stderr):
+        skips[sm.group(1)] += int(sm.group(2))
+    with open(path) as f:
+        for ln in f:
+            stack, _, count = ln.rstrip("\n").rpartition(" ")
+            lines[stack] += int(count)
+    return lines, int(m.group(1)), skips
+
+
+def dump_folded(tornstack, pid, count):
+    """`tornstack dump --format folded --count N`: {stack: count}."""
+    lines = Counter()
+    if count <= 0:
+        return lines
+    r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", "folded",
+                        "--count", str(count)], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
+                                                      livelib.crash_summary(r.stderr)))
+    for ln in r.stdout.splitlines():
+        stack, _, n = ln.rpartition(" ")
+        lines[stack] += int(n)
+    return lines
+
+
+def self_test():
+    """The judge on made-up stacks and entries: each kind of finding must be
+    caught, and real stacks must pass (a check that cannot fail is none)."""
+    lib = "/py/lib/python3.12/asyncio/"
+    truth = {"pure": [{"name": n, "file": f} for n, f in (
+        ("<module>", APP), ("run", lib + "runners.py"), ("Runner.run", lib + "runners.py"),
+        ("BaseEventLoop.run_until_complete", lib + "base_events.py"),
+        ("BaseEventLoop.run_forever", lib + "base_events.py"),
+        ("BaseEventLoop._run_once", lib + "base_events.py"))],
+        "split": {"name": "Handle._run", "file": lib + "events.py"},
+        "parents": {"main.m": [], "f0.w": ["main.m"], "f1.w": ["main.m"], "f1.c": ["f0.w"],
+                    "f1.o": ["f0.w"], "f2.g": ["f1.c"], "f2.c": ["f1.w"]}}
+    P = [(f["name"], f["file"]) for f in truth["pure"]]
+    S = ("Handle._run", lib + "events.py")
+    M = ("main", APP)
+    sel = ("EpollSelector.select", "/py/lib/python3.12/selectors.py")
+    sleep = ("sleep", lib + "tasks.py")
+
+    def fr(*names):
+        return [(n, "<family>") for n in names]
+    stacks = {
+        "ok split": P + [S, M] + fr("f0_w_task", "f0_steps", "f0_gather", "f1_c_task", "f1_steps",
+                                    "f1_level0", "f1_leaf") + [sleep],
+        "ok idle": P + [sel, M] + fr("f0_w_task", "f0_steps"),
+        "ok bare": P + fr("f1_o_task", "f1_steps", "f1_leaf") + [sleep],
+        "ok thread": P + [S, ("gather.<locals>._done_callback", lib + "tasks.py")],
+        "unrooted": [M] + fr("f0_w_task", "f0_steps"),
+        "unrooted head": P + [("BaseEventLoop.create_task", lib + "base_events.py"), M],
+        "unrooted thread": fr("f0_leaf", "f0_burn"),
+        "cross head": fr("f3_leaf", "f3_burn") + [M] + fr("f0_w_task"),
+        "cross inside": P + [S] + fr("f0_w_task", "f0_steps", "f5_level0"),
+        "cross loop": P + [S] + fr("f0_w_task") + [S],
+        "link": P + [S, M] + fr("f0_w_task", "f0_steps", "f2_c_task", "f2_steps"),
+        "link orphan": P + [S] + fr("f1_w_task", "f1_steps", "f1_o_task"),
+    }
+    want = {"ok split": "task_stacks_ok", "ok idle": "task_stacks_ok",
+            "ok bare": "task_stacks_ok", "ok thread": "thread_stacks", "unrooted": "unrooted",
+            "unrooted head": "unrooted", "unrooted thread": "unrooted_thread",
+            "cross head": "cross", "cross inside": "cross", "cross loop": "cross", "link": "link",
+            "link orphan": "link"}
+    for name, frames in stacks.items():
+        j = Judge(truth)
+        j.stack(frames, 3, name)
+        got = sorted(k for k, v in j.c.items() if v and k != "task_stacks" and
+                     not k.startswith("head "))
+        expect = sorted({want[name]} | ({"thread_stacks"} if "thread" in name else set()))
+        if got != expect:
+            livelib.fail("judge self-test: stack %r counted as %s, expected %s" % (name, got, expect))
+
+    def entry(i, name, coro, frames, **links):
+        x = {"id": "0x%x" % i, "name": name, "coro": coro, "skipped": None, "awaiting": [],
+             "frames": [{"name": n, "file": "<family>"} for n in frames],
+             "awaited_by": None, "linked_to": None, "created_by": None}
+        x.update(links)
+        return x
+    w = entry(1, "f0.w.5.0", "f0_w_task", ["f0_steps", "f0_w_task"], awaiting=["0x2"])
+    samples = {
+        "ok": [w, entry(2, "f1.c.9.5", "f1_c_task", ["f1_leaf", "f1_c_task"], awaited_by="0x1")],
+        "label role": [entry(2, "f1.c.9.5", "f1_g_task", ["f1_g_task"])],
+        "label family": [entry(2, "f1.c.9.5", "f1_c_task", ["f7_leaf", "f1_c_task"])],
+        "label name": [entry(2, "?", "f1_c_task", ["f1_c_task"])],
+        "label root": [entry(2, "f1.c.9.5", "f1_c_task", ["f1_leaf"])],
+        "link creator": [w, entry(2, "f1.c.9.6", "f1_c_task", ["f1_c_task"], awaited_by="0x1")],
+        "link family": [entry(1, "f1.w.5.0", "f1_w_task", ["f1_w_task"]),
+                        entry(2, "f1.c.9.5", "f1_c_task", ["f1_c_task"], created_by="0x1")],
+    }
+    for name, tasks in samples.items():
+        j = Judge(truth)
+        j.sample({"tasks": tasks, "tasks_error": None}, "warm")
+        bad = sorted(k for k in ("label", "link_json") if j.c[k])
+        expect = [] if name == "ok" else ["label"] if name.startswith("label") else ["link_json"]
+        if bad != expect:
+            livelib.fail("judge self-test: sample %r found %s, expected %s" % (name, bad, expect))
+    print("busy judge self-test: %d stacks and %d samples judged as expected" % (
+        len(stacks), len(samples)))
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        self_test()
+        return
+    a = parse_args()
+    wrapper = (a.tornstack, "run", "--") if a.hook else ()
+    t = livelib.Target("busy_app.py", a.workers, wrapper=wrapper)
+    judge = Judge(t.truth)
+    folded_path = os.path.join(t.dir, "folded.txt")
+    try:
+        lines, n_record, rec_skips = record(a.tornstack, t.pid, a.record_seconds, folded_path)
+        lines.update(dump_folded(a.tornstack, t.pid, a.folded - n_record))
+        n_folded = max(n_record, a.folded)
+        r = subprocess.run([a.tornstack, "dump", "--pid", str(t.pid), "--format", "json",
+                            "--count", str(a.json)], capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
+                                                          livelib.crash_summary(r.stderr)))
+        warm = samples_of(r.stdout)
+        fresh = []
+        for _ in range(a.fresh):
+            fresh.append(livelib.dump(a.tornstack, t.pid))
+    finally:
+        t.close()
+    for stack, count in lines.items():
+        frames = []
+        for lab in stack.split(";"):
+            m = LABEL.match(lab)
+            frames.append((m.group(1), m.group(2)) if m else (lab, ""))
+        judge.stack(frames, count, stack)
+    for i, s in enumerate(warm):
+        judge.sample(s, "fresh" if i == 0 else "warm")
+    for s in fresh:
+        judge.sample(s, "fresh")
+    c = judge.c
+    version = warm[0]["python"] if warm else "?"
+    tasks_per = c["readings"] / max(c["json_samples"], 1)
+    print("busy%s: python %s, %d workers, %.0f Tasks/sample" % (
+        " (hook)" if a.hook else "", version, a.workers, tasks_per))
+    print("folded: %d samples (%d from record), %d Task stacks (%d fine), %d thread stacks; "
+          "unrooted %d (%.2f%%), cross-Task %d (%.2f%%), link %d (%.2f%%)" % (
+              n_folded, n_record, c["task_stacks"], c["task_stacks_ok"], c["thread_stacks"],
+              c["unrooted"], 100.0 * c["unrooted"] / max(c["task_stacks"], 1),
+              c["cross"], 100.0 * c["cross"] / max(c["task_stacks"], 1),
+              c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1)))
+    print("folded: Task stacks after Handle._run %d, after the loop's idle frames %d, "
+          "right after _run_once %d" % (c["head split"], c["head idle"], c["head none"]))
+    print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
+    print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames), "
+          "links %d checked (%d more to a skipped Task), link leaks %d" % (
+              c["json_samples"], len(warm) - 1, c["json_samples"] - len(warm) + 1, c["readings"],
+              c["label"], c["label_frames"], c["links"], c["links_to_skipped"], c["link_json"]))
+    print("json: skipped %d of %d Task readings (%.1f%%): warm %.1f%%, fresh %.1f%%; %s" % (
+        c["skipped"], c["readings"], 100.0 * c["skipped"] / max(c["readings"], 1),
+        100.0 * c["skipped_warm"] / max(c["readings_warm"], 1),
+        100.0 * c["skipped_fresh"] / max(c["readings_fresh"], 1),
+        ", ".join("%s=%d" % (k[5:], v) for k, v in sorted(c.items()) if k.startswith("skip "))))
+    for kind in ("unrooted", "cross", "link", "unrooted_thread", "label", "link_json", "tasks_error"):
+        if kind in judge.examples:
+            ex = judge.examples[kind]
+            if kind in ("unrooted", "cross", "link", "unrooted_thread"):
+                # frame names only, root first
+                ex = ";".join(LABEL.sub(r"\1", lab) for lab in ex.split(";"))
+            print("  first %s: %s" % (kind, ex[:900]))
+    if n_folded < a.folded or len(warm) != a.json:
+        livelib.fail("took %d folded and %d JSON samples, wanted %d and %d" % (
+            n_folded, len(warm), a.folded, a.json))
+    if c["task_stacks"] == 0 or c["readings"] == c["skipped"]:
+        livelib.fail("no Task stack to judge")
+    bad = {k: c[k] for k in ("unrooted", "cross", "link", "unrooted_thread", "label", "link_json",
+                             "tasks_error") if c[k]}
+    if bad:
+        livelib.fail("busy program: %s" % ", ".join("%s %d" % kv for kv in sorted(bad.items())))
+
+
+if __name__ == "__main__":
+    main()
