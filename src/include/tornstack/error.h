@@ -84,14 +84,26 @@
     X(UW_SKIP_LOOP_STEPPED, -51, "loop_stepped_while_read",                   \
       "the loop started callbacks while the Task's chain was read and checked") \
     X(UW_ERR_LIMIT_STACK, -52, "stack_limit",                                  \
-      "composed stack longer than UW_LIMIT_STACK_ITEMS")
+      "composed stack longer than UW_LIMIT_STACK_ITEMS")                       \
+    X(UW_ERR_LIMIT_PROFILE_STACKS, -53, "profile_stack_limit",                 \
+      "profile holds UW_LIMIT_PROFILE_STACKS distinct stacks already")         \
+    X(UW_ERR_LIMIT_PROFILE_FRAMES, -54, "profile_frame_limit",                 \
+      "profile holds UW_LIMIT_PROFILE_FRAMES distinct frames already")         \
+    X(UW_ERR_LIMIT_PROFILE_ITEMS, -55, "profile_item_limit",                   \
+      "profile's stacks hold UW_LIMIT_PROFILE_ITEMS frames already")           \
+    X(UW_ERR_LIMIT_LABEL, -56, "label_limit",                                  \
+      "folded frame label longer than UW_LIMIT_FOLDED_LABEL")                  \
+    X(UW_ERR_LIMIT_COUNT, -57, "count_limit",                                  \
+      "sample count above UW_LIMIT_PROFILE_COUNT")                             \
+    X(UW_ERR_NOT_BUILT, -58, "not_built",                                      \
+      "this output format was not built in (see docs/output.md)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -53
+    UW_ERR_MIN_ = -59
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
