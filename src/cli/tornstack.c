@@ -1,8 +1,10 @@
 /*
  * tornstack — command line.
  *
- *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
- *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
+ *   tornstack dump    --pid PID [--format text|json|PROFILE] [policy options]
+ *   tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE] [--format PROFILE]
+ *   tornstack convert IN [-o OUT] [--format PROFILE]        (src/cli/convert.c)
+ *   PROFILE: folded|speedscope|pprof|html (src/profile/, docs/output.md)
  *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
  *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
  *
@@ -26,9 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_profile.h"
 #include "tornstack/asyncio_layout.h"
 #include "tornstack/error.h"
 #include "tornstack/output.h"
+#include "tornstack/profile.h"
 #include "tornstack/reader_proc.h"
 #include "tornstack/target.h"
 #include "tornstack/tasks.h"
@@ -71,13 +75,17 @@ static int ts_exit_for(int rc)
 
 static void ts_usage(FILE *f)
 {
-    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
-          "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
-          "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
-          "       tornstack run    [--] COMMAND [ARGS...]\n"
-          "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
-          "       tornstack replay FILE [--svg OUT] [--policy P]\n"
-          "       tornstack --help | --version\n"
+    fputs("usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [POLICY]\n"
+          "       tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE]\n"
+          "                         [--format PROFILE] [POLICY]\n"
+          "       tornstack convert IN [-o OUT] [--format PROFILE]\n"
+          "       tornstack bench   --pid PID [--samples N] [--tasks] [POLICY]\n"
+          "       tornstack run     [--] COMMAND [ARGS...]\n"
+          "       tornstack verify  [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
+          "       tornstack replay  FILE [--svg OUT] [--policy P]\n"
+          "       tornstack layout  MINOR\n"
+          "       tornstack --help | --version | COMMAND --help\n"
+          "PROFILE: folded|speedscope|pprof|html   [--no-task-frames] [--no-thread-frames]\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
 }
@@ -90,6 +98,8 @@ typedef struct ts_args {
     const char *output;
     long count; /* dump: samples to print */
     int tasks;  /* bench: include the Task walk */
+    int profile_format; /* a uw_profile_format, or -1 for text and json */
+    uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;
     unsigned long long tasks_root;
 } ts_args;
@@ -108,6 +118,8 @@ static int ts_parse(int argc, char **argv, ts_args *a)
     a->count = 1;
     a->tasks = 0;
     a->tasks_root = 0;
+    a->profile_format = strcmp(argv[1], "dump") == 0 ? -1 : UW_FORMAT_FOLDED;
+    uw_compose_options_default(&a->compose);
     uw_task_options_default(&a->opt);
     for (i = 2; i < argc; i++) {
         const char *opt = argv[i];
@@ -126,11 +138,8 @@ static int ts_parse(int argc, char **argv, ts_args *a)
         } else if (strcmp(opt, "--format") == 0 || strcmp(opt, "-f") == 0) {
             if (val == NULL)
                 goto missing;
-            if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0 &&
-                strcmp(val, "folded") != 0) {
-                fprintf(stderr, "tornstack: unknown format '%s' (text, json or folded)\n", val);
+            if (ts_format_arg(argv[1], val, &a->profile_format) != 0)
                 return -1;
-            }
             a->format = val;
             i++;
         } else if (strcmp(opt, "--samples") == 0 || strcmp(opt, "-n") == 0 ||
@@ -197,6 +206,10 @@ static int ts_parse(int argc, char **argv, ts_args *a)
             a->opt.skip = 0;
         } else if (strcmp(opt, "--tasks") == 0) {
             a->tasks = 1;
+        } else if (strcmp(opt, "--no-task-frames") == 0) {
+            a->compose.task_items = 0;
+        } else if (strcmp(opt, "--no-thread-frames") == 0) {
+            a->compose.thread_items = 0;
         } else {
             fprintf(stderr, "tornstack: unknown option '%s'\n", opt);
             return -1;
@@ -270,6 +283,8 @@ static int ts_attach(ts_session *s, const ts_args *a)
     return 0;
 }
 
+static int ts_cmd_profile(const ts_args *a, int dump);
+
 static int ts_cmd_dump(const ts_args *a)
 {
     ts_session ss;
@@ -277,6 +292,8 @@ static int ts_cmd_dump(const ts_args *a)
     long n;
     int rc;
 
+    if (a->profile_format >= 0)
+        return ts_cmd_profile(a, 1);
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
@@ -288,8 +305,6 @@ static int ts_cmd_dump(const ts_args *a)
                     uw_strerror(rc));
         } else if (strcmp(a->format, "json") == 0) {
             rc = uw_output_json(stdout, &ss.target, &s);
-        } else if (strcmp(a->format, "folded") == 0) {
-            rc = uw_output_folded(stdout, &s, NULL);
         } else {
             rc = uw_output_text(stdout, &ss.target, &s);
         }
@@ -366,87 +381,60 @@ static int ts_cmd_bench(const ts_args *a)
     return ts_exit_for(rc);
 }
 
-/* record: aggregate folded stacks over many samples. */
-typedef struct ts_agg {
-    char **lines;
-    uint64_t *counts;
-    size_t n, cap;
-    int oom;
-} ts_agg;
-
-static void ts_agg_add(void *ctx, const char *line)
-{
-    ts_agg *g = ctx;
-    size_t i;
-
-    for (i = 0; i < g->n; i++) {
-        if (strcmp(g->lines[i], line) == 0) {
-            g->counts[i]++;
-            return;
-        }
-    }
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 64;
-        char **l = realloc(g->lines, cap * sizeof *l);
-        uint64_t *c;
-        if (l == NULL) {
-            g->oom = 1;
-            return;
-        }
-        g->lines = l;
-        c = realloc(g->counts, cap * sizeof *c);
-        if (c == NULL) {
-            g->oom = 1;
-            return;
-        }
-        g->counts = c;
-        g->cap = cap;
-    }
-    g->lines[g->n] = strdup(line);
-    if (g->lines[g->n] == NULL) {
-        g->oom = 1;
-        return;
-    }
-    g->counts[g->n++] = 1;
-}
-
-static int ts_cmd_record(const ts_args *a)
+/* record (and dump in a profile format): compose every sample's stacks,
+ * aggregate them in a profile (src/profile/), write it in the format asked
+ * for.  dump takes --count samples back to back; record samples at --rate
+ * for --duration seconds, and keeps what it has if the target exits. */
+static int ts_cmd_profile(const ts_args *a, int dump)
 {
     ts_session ss;
     uw_sample s;
-    ts_agg g = {0};
-    uint32_t skipped[UW_REASON_SLOTS] = {0}, task_skips[UW_REASON_SLOTS] = {0};
-    uint64_t samples = 0, failed = 0, tasks = 0;
+    uw_profile prof;
+    ts_out out;
+    ts_thread_names *names;
+    uint64_t tasks = 0;
     double period = 1e6 / a->rate, start, next;
-    FILE *out = stdout;
-    size_t i;
-    int rc, r;
+    struct timespec wall;
+    char vs[16];
+    int rc, r, code;
 
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
-    if (a->output != NULL && (out = fopen(a->output, "w")) == NULL) {
-        fprintf(stderr, "tornstack: cannot write %s: %s\n", a->output, strerror(errno));
+    code = ts_out_open(&out, a->output, (uw_profile_format)a->profile_format);
+    names = ts_thread_names_new((int)a->pid);
+    if (code == 0 && (names == NULL || uw_profile_init(&prof) != 0))
+        code = TS_EXIT_INTERNAL;
+    if (code != 0) {
+        ts_out_abort(&out);
+        ts_thread_names_free(names);
         ts_detach(&ss);
-        return TS_EXIT_USAGE;
+        return code;
     }
+    uw_version_string(ss.target.py_version, vs, sizeof vs);
+    snprintf(prof.title, sizeof prof.title, "tornstack %s of pid %ld (Python %s)",
+             dump ? "dump" : "record", a->pid, vs);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    prof.start_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
+    prof.rate_hz = dump ? 0 : a->rate;
     uw_sample_init(&s);
     start = next = ts_now_us();
-    while (ts_now_us() - start < a->duration * 1e6) {
+    while (dump ? (long)prof.samples + (long)prof.failed < a->count
+                : ts_now_us() - start < a->duration * 1e6) {
         struct timespec ts;
         double now;
         rc = ts_sample(&ss, &s);
         if (rc == UW_ERR_NO_PROCESS)
             break; /* the target exited: keep what was recorded */
-        samples++;
         if (rc != 0) {
-            failed++;
+            prof.failed++;
         } else {
             tasks += s.n_tasks;
-            for (r = 1; r < UW_REASON_SLOTS; r++)
-                task_skips[r] += s.skips[r];
-            (void)uw_folded_lines(&s, ts_agg_add, &g, skipped);
+            if (uw_profile_add_sample(&prof, &s, &a->compose, ts_thread_name, names) != 0)
+                break; /* out of memory: write what is held */
         }
+        if (dump)
+            continue;
         next += period;
         now = ts_now_us();
         if (next > now) {
@@ -455,24 +443,23 @@ static int ts_cmd_record(const ts_args *a)
             nanosleep(&ts, NULL);
         }
     }
-    for (i = 0; i < g.n; i++) {
-        fprintf(out, "%s %llu\n", g.lines[i], (unsigned long long)g.counts[i]);
-        free(g.lines[i]);
-    }
-    free(g.lines);
-    free(g.counts);
-    if (out != stdout)
-        fclose(out);
-    fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %zu stacks%s\n",
-            (unsigned long long)samples, (unsigned long long)failed,
-            samples ? (double)tasks / (double)samples : 0.0, g.n, g.oom ? " (out of memory)" : "");
+    prof.duration_s = (ts_now_us() - start) / 1e6;
+    code = ts_out_finish(&out, &prof, (uw_profile_format)a->profile_format);
+    fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %u stacks\n",
+            (unsigned long long)(prof.samples + prof.failed), (unsigned long long)prof.failed,
+            prof.samples ? (double)tasks / (double)prof.samples : 0.0, prof.n_stacks);
     for (r = 1; r < UW_REASON_SLOTS; r++)
-        if (task_skips[r] != 0 || skipped[r] != 0)
-            fprintf(stderr, "tornstack: skipped %s: %u tasks, %u stacks\n", uw_errname(-r),
-                    task_skips[r], skipped[r]);
+        if (prof.task_skips[r] != 0 || prof.stack_skips[r] != 0)
+            fprintf(stderr, "tornstack: skipped %s: %llu tasks, %llu stacks\n", uw_errname(-r),
+                    (unsigned long long)prof.task_skips[r],
+                    (unsigned long long)prof.stack_skips[r]);
+    if (code == 0 && prof.samples + prof.failed == 0)
+        code = TS_EXIT_NO_PROCESS;
+    uw_profile_free(&prof);
+    ts_thread_names_free(names);
     uw_sample_free(&s);
     ts_detach(&ss);
-    return samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
+    return code;
 }
 
 /* layout MINOR: the asyncio table tornstack uses for 3.MINOR, as
@@ -600,6 +587,15 @@ int main(int argc, char **argv)
         puts("tornstack " TORNSTACK_VERSION);
         return TS_EXIT_OK;
     }
+    if (ts_wants_help(argc, argv)) {
+        if (ts_help(argv[1]) == 0)
+            return TS_EXIT_OK;
+        fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
+        ts_usage(stderr);
+        return TS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "convert") == 0)
+        return ts_cmd_convert(argc, argv);
     if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0 ||
         strcmp(argv[1], "record") == 0) {
         if (ts_parse(argc, argv, &a) != 0) {
@@ -608,7 +604,7 @@ int main(int argc, char **argv)
         }
         if (argv[1][0] == 'd')
             return ts_cmd_dump(&a);
-        return argv[1][0] == 'r' ? ts_cmd_record(&a) : ts_cmd_bench(&a);
+        return argv[1][0] == 'r' ? ts_cmd_profile(&a, 0) : ts_cmd_bench(&a);
     }
     if (strcmp(argv[1], "layout") == 0)
         return ts_cmd_layout(argc, argv);
