@@ -225,7 +225,14 @@
     $('skips').textContent = out.length ? out.join(' \u00b7 ') : 'Nothing was skipped.';
   }
 
-  render();
+  /* a link may carry a search: page.html#search=REGEX */
+  var hash = decodeURIComponent(location.hash || '');
+  if (hash.indexOf('#search=') === 0) {
+    $('search').value = hash.slice(8);
+    $('search').dispatchEvent(new Event('input'));
+  } else {
+    render();
+  }
   table();
   skips();
   document.body.dataset.rendered = String(count);
