@@ -424,6 +424,8 @@ static int ts_cmd_profile(const ts_args *a, int dump)
         struct timespec ts;
         double now;
         rc = ts_sample(&ss, &s);
+        if (dump && rc != 0)
+            break; /* dump reports a failed sample as text does */
         if (rc == UW_ERR_NO_PROCESS)
             break; /* the target exited: keep what was recorded */
         if (rc != 0) {
@@ -444,6 +446,15 @@ static int ts_cmd_profile(const ts_args *a, int dump)
         }
     }
     prof.duration_s = (ts_now_us() - start) / 1e6;
+    if (dump && rc != 0) {
+        fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
+        ts_out_abort(&out);
+        uw_profile_free(&prof);
+        ts_thread_names_free(names);
+        uw_sample_free(&s);
+        ts_detach(&ss);
+        return ts_exit_for(rc);
+    }
     code = ts_out_finish(&out, &prof, (uw_profile_format)a->profile_format);
     fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %u stacks\n",
             (unsigned long long)(prof.samples + prof.failed), (unsigned long long)prof.failed,
