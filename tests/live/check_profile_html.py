@@ -7,7 +7,9 @@ headless Chromium twice: --dump-dom gives the document after the page's
 script ran, and every frame and Task name of the recording must be a drawn
 node of the flame graph (not just present in the embedded data), Task
 frames with their own class, each thread's node titled with its count and
-percentage of all stacks; --screenshot keeps a picture of the page in
+percentage of all stacks, a search given in the link lighting the right
+nodes, and a click on a Task frame zooming to its subtree (a copy of the
+page clicks it); --screenshot keeps a picture of the page in
 OUTDIR (its path is printed).  A second, hand-written folded file with
 hostile names (markup, ';' escaped as %3B, non-ASCII) must render as text
 with no element injected.
@@ -60,7 +62,7 @@ class Flame(html.parser.HTMLParser):
         if self.depth_in_flame:
             self.depth_in_flame += 1
             if tag == "div" and "f" in a.get("class", "").split():
-                self.current = [a["class"].split(), "", a.get("title", "")]
+                self.current = [a["class"].split(), "", a.get("title", ""), a.get("style", "")]
                 self.nodes.append(self.current)
         elif tag == "div" and a.get("id") == "flame":
             self.depth_in_flame = 1
@@ -89,7 +91,7 @@ def render(page, fragment=""):
 
 def expect_drawn(p, stacks, what):
     drawn = {}
-    for classes, text, title in p.nodes:
+    for classes, text, title, style in p.nodes:
         drawn.setdefault(text, set()).update(classes)
     names = {proflib.display(f) for st in stacks for f in st}
     missing = sorted(n for n in names if n not in drawn)
@@ -125,7 +127,7 @@ for task in truth["tasks"]:
 per_thread = {}
 for st, c in stacks.items():
     per_thread[proflib.display(st[0])] = per_thread.get(proflib.display(st[0]), 0) + c
-for classes, text, title in p.nodes:
+for classes, text, title, style in p.nodes:
     if text in per_thread:
         want = "%s stacks, %.2f%% of all" % (format(per_thread[text], ","),
                                              100.0 * per_thread[text] / total)
@@ -137,7 +139,7 @@ checked.append("%d frames and %d Tasks drawn, thread counts and percentages" % (
 # search, as a link gives it: the Task frames of batch-a's children light up,
 # and the page counts their stacks once each
 sp = render(page, "#search=fetch-a-")
-lit = sorted(text for classes, text, title in sp.nodes if "match" in classes)
+lit = sorted(text for classes, text, title, style in sp.nodes if "match" in classes)
 want_lit = sorted({proflib.display(f) for st in stacks for f in st
                    if f[0] == "task" and f[1].startswith("fetch-a-")})
 if sorted(set(lit)) != want_lit:
@@ -147,6 +149,33 @@ matched = sum(c for st, c in stacks.items()
 if "matched %s stacks (%.2f%%)" % (format(matched, ","), 100.0 * matched / total) not in sp.text:
     livelib.fail("search summary for %d of %d stacks not in %r" % (matched, total, sp.text[:300]))
 checked.append("search (%d nodes lit, %d stacks matched)" % (len(lit), matched))
+
+# zoom by click: a copy of the page clicks <task batch-a> once loaded; the
+# node then spans the width, its ancestors are drawn as such, and nothing
+# outside its subtree is drawn
+zoom_page = os.path.join(outdir, "zoom.html")
+with open(zoom_page, "w", encoding="utf-8") as f:
+    f.write(content.replace("</body>", "<script>(function () {\n"
+                            "  var el = Array.from(document.querySelectorAll('#flame .f')).find(\n"
+                            "    function (e) { return e.textContent === '<task batch-a>'; });\n"
+                            "  el.click();\n})();</script>\n</body>"))
+zp = render(zoom_page)
+ztexts = {text for classes, text, title, style in zp.nodes}
+top = [n for n in zp.nodes if n[1] == "<task batch-a>" and "ancestor" not in n[0]]
+if len(top) != 1 or "left: 0%" not in top[0][3] or "width: 100%" not in top[0][3]:
+    livelib.fail("zoomed <task batch-a> is not one full-width node: %r" % top)
+for text in ("<task fetch-a-0>", "<task fetch-a-2>", "leaf"):
+    if text not in ztexts:
+        livelib.fail("zoomed view lacks %r under batch-a" % text)
+for text in ("<task batch-b>", "<task fetch-b-0>", "<task spinner>", "busy_loop"):
+    if text in ztexts:
+        livelib.fail("zoomed view still draws %r, outside batch-a" % text)
+anc = {n[1] for n in zp.nodes if "ancestor" in n[0]}
+if not {"all", "<task main>", "main"} <= anc:
+    livelib.fail("zoomed view lacks its ancestors: %r" % sorted(anc))
+if "of <task batch-a>" not in top[0][2]:
+    livelib.fail("zoomed node's title lacks its share of the zoom: %r" % top[0][2])
+checked.append("zoom by click (%d nodes drawn)" % len(zp.nodes))
 
 shot = os.path.join(outdir, "profile.png")
 if os.path.exists(shot):
