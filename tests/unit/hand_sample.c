@@ -50,7 +50,10 @@ uw_frame hs_frame(hand_sample *h, const char *name, const char *file, int line)
     c->qualname = hs_must(strdup(name));
     c->filename = hs_must(strdup(file));
     c->addr = 0x1000 + 0x100 * (uint64_t)h->n_codes;
-    h->codes = hs_must(realloc(h->codes, (h->n_codes + 1) * sizeof *h->codes));
+    if (h->n_codes == h->cap_codes) { /* doubling: stacks of 65,536 frames */
+        h->cap_codes = h->cap_codes ? 2 * h->cap_codes : 64;
+        h->codes = hs_must(realloc(h->codes, h->cap_codes * sizeof *h->codes));
+    }
     h->codes[h->n_codes++] = c;
     memset(&f, 0, sizeof f);
     f.code = c;

@@ -15,7 +15,7 @@
 typedef struct hand_sample {
     uw_sample s;
     uw_code_info **codes;
-    size_t n_codes;
+    size_t n_codes, cap_codes;
 } hand_sample;
 
 void hs_init(hand_sample *h);
