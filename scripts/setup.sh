@@ -8,16 +8,21 @@
 # Packages: cmake, gcc, clang + libclang-rt-14-dev (sanitizer build),
 # libcmocka-dev (unit tests), python3.11-dev (Debian's CPython 3.11 with
 # headers, a live-test target), util-linux (setpriv, for the permission
-# test; flock), procps.  CPython 3.12 and 3.13 are not Debian 12 packages:
-# the tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or
-# on PATH, or take -DTORNSTACK_PYTHONS=... .  CPython 3.14 and 3.15 are
+# test; flock), procps; for the profile formats: protobuf-c-compiler,
+# libprotobuf-c-dev and zlib1g-dev (pprof output), protobuf-compiler
+# (`protoc --decode` in the pprof test), python3-jsonschema (the speedscope
+# schema test) and chromium (the HTML flame graph test; a plain build needs
+# none of these).  CPython 3.12 and 3.13 are not Debian 12 packages: the
+# tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or on
+# PATH, or take -DTORNSTACK_PYTHONS=... .  CPython 3.14 and 3.15 are
 # Debian's own builds from the testing suite, fetched into the project's
 # cache by scripts/pythons.sh (ts_fetch_pythons).
 set -euo pipefail
 
 ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ts_packages=(cmake make gcc g++ clang libclang-rt-14-dev libcmocka-dev python3.11-dev zip unzip
-             util-linux procps pkg-config)
+             util-linux procps pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
+             protobuf-compiler python3-jsonschema chromium)
 
 ts_install_packages() {
     local missing=() p

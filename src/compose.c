@@ -11,8 +11,8 @@
 
 void uw_compose_options_default(uw_compose_options *o)
 {
-    o->task_items = 0;
-    o->thread_items = 0;
+    o->task_items = 1;
+    o->thread_items = 1;
 }
 
 int uw_compose_is_leaf(const uw_sample *s, size_t task)

@@ -1,5 +1,6 @@
 /*
- * output.c — text and JSON writers for a sample.
+ * output.c — text and JSON writers for a sample.  The profile formats
+ * (folded, speedscope, pprof, html) are in src/profile/.
  *
  * Names and file names come from target memory; they were converted to
  * valid UTF-8 when read (pystr.c), and JSON escaping here handles quotes,
@@ -11,12 +12,9 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "tornstack/compose.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
-#include "internal/pystr.h"
 
 void uw_output_json_string(FILE *out, const char *s)
 {
@@ -276,97 +274,5 @@ int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
     uw_json_reason(out, s->truncated);
     uw_json_tasks(out, s);
     fputs("}\n", out);
-    return ferror(out) ? UW_ERR_IO : 0;
-}
-
-/* Append one frame label to a folded line: "qualname (file:line)", with
- * the separators ';' and newlines replaced. */
-static size_t uw_folded_label(char *dst, size_t cap, const uw_frame *f)
-{
-    char tmp[2 * UW_PYSTR_MAX_UTF8 + 32];
-    size_t n, i;
-
-    n = (size_t)snprintf(tmp, sizeof tmp, "%s (%s:%d)", uw_frame_name(f), uw_frame_file(f),
-                         f->line);
-    if (n >= sizeof tmp)
-        n = sizeof tmp - 1;
-    if (n >= cap)
-        n = cap - 1;
-    for (i = 0; i < n; i++)
-        dst[i] = (tmp[i] == ';' || tmp[i] == '\n' || tmp[i] == '\r') ? '_' : tmp[i];
-    dst[n] = '\0';
-    return n;
-}
-
-/* Build "root;...;leaf" from a composed stack (root first); markers are
- * not part of folded lines yet. */
-static char *uw_folded_join(const uw_stack *st)
-{
-    size_t cap = 256, len = 0, i;
-    char *line = malloc(cap);
-
-    if (line == NULL)
-        return NULL;
-    line[0] = '\0';
-    for (i = 0; i < st->n; i++) {
-        char label[2 * UW_PYSTR_MAX_UTF8 + 32];
-        size_t k;
-        if (st->items[i].kind != UW_ITEM_FRAME)
-            continue;
-        k = uw_folded_label(label, sizeof label, st->items[i].frame);
-        if (len + k + 2 > cap) {
-            char *bigger;
-            while (len + k + 2 > cap)
-                cap *= 2;
-            bigger = realloc(line, cap);
-            if (bigger == NULL) {
-                free(line);
-                return NULL;
-            }
-            line = bigger;
-        }
-        if (len > 0)
-            line[len++] = ';';
-        memcpy(line + len, label, k + 1);
-        len += k;
-    }
-    return line;
-}
-
-typedef struct uw_folded_ctx {
-    uw_folded_fn fn;
-    void *ctx;
-} uw_folded_ctx;
-
-static int uw_folded_stack(void *ctx, const uw_stack *st)
-{
-    const uw_folded_ctx *c = ctx;
-    char *line = uw_folded_join(st);
-
-    if (line == NULL)
-        return UW_ERR_NOMEM;
-    if (line[0] != '\0')
-        c->fn(c->ctx, line);
-    free(line);
-    return 0;
-}
-
-int uw_folded_lines(const uw_sample *s, uw_folded_fn fn, void *ctx, uint32_t *skipped)
-{
-    uw_folded_ctx c = {fn, ctx};
-
-    return uw_compose(s, NULL, uw_folded_stack, &c, skipped);
-}
-
-static void uw_folded_print(void *ctx, const char *line)
-{
-    fprintf((FILE *)ctx, "%s 1\n", line);
-}
-
-int uw_output_folded(FILE *out, const uw_sample *s, uint32_t *skipped)
-{
-    int rc = uw_folded_lines(s, uw_folded_print, out, skipped);
-    if (rc != 0)
-        return rc;
     return ferror(out) ? UW_ERR_IO : 0;
 }

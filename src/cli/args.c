@@ -36,13 +36,12 @@ static int ts_opt_pid(ts_args *a, const char *opt, const char *val)
     return 0;
 }
 
+/* --format: text and json (dump only) or a profile format (cli_profile.h). */
 static int ts_opt_format(ts_args *a, const char *opt, const char *val)
 {
     (void)opt;
-    if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0 && strcmp(val, "folded") != 0) {
-        fprintf(stderr, "tornstack: unknown format '%s' (text, json or folded)\n", val);
+    if (ts_format_arg(a->cmd, val, &a->profile_format) != 0)
         return -1;
-    }
     a->format = val;
     return 0;
 }
@@ -123,6 +122,10 @@ static int ts_opt_flag(ts_args *a, const char *opt, const char *val)
         a->opt.split = 0;
     else if (strcmp(opt, "--no-skip") == 0)
         a->opt.skip = 0;
+    else if (strcmp(opt, "--no-task-frames") == 0)
+        a->compose.task_items = 0;
+    else if (strcmp(opt, "--no-thread-frames") == 0)
+        a->compose.thread_items = 0;
     else
         a->tasks = 1; /* --tasks */
     return 0;
@@ -145,6 +148,8 @@ static const struct ts_opt {
     {"--no-split", NULL, 0, ts_opt_flag},
     {"--no-skip", NULL, 0, ts_opt_flag},
     {"--tasks", NULL, 0, ts_opt_flag},
+    {"--no-task-frames", NULL, 0, ts_opt_flag},
+    {"--no-thread-frames", NULL, 0, ts_opt_flag},
 };
 
 static const struct ts_opt *ts_opt_find(const char *name)
@@ -158,8 +163,9 @@ static const struct ts_opt *ts_opt_find(const char *name)
     return NULL;
 }
 
-static void ts_args_default(ts_args *a)
+static void ts_args_default(ts_args *a, const char *cmd)
 {
+    a->cmd = cmd;
     a->pid = -1;
     a->format = "text";
     a->samples = 10000;
@@ -169,6 +175,9 @@ static void ts_args_default(ts_args *a)
     a->count = 1;
     a->tasks = 0;
     a->tasks_root = 0;
+    /* dump prints text unless told; record writes a folded profile */
+    a->profile_format = strcmp(cmd, "dump") == 0 ? -1 : (int)UW_FORMAT_FOLDED;
+    uw_compose_options_default(&a->compose);
     uw_task_options_default(&a->opt);
 }
 
@@ -178,7 +187,7 @@ int ts_parse(int argc, char **argv, ts_args *a)
 {
     int i;
 
-    ts_args_default(a);
+    ts_args_default(a, argv[1]);
     for (i = 2; i < argc; i++) {
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         const struct ts_opt *o = ts_opt_find(argv[i]);

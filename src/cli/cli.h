@@ -7,7 +7,6 @@
  *   session.c   attach to a process, one sample, detach; exit codes;
  *   dump.c, record.c, bench.c, layout.c, run.c, model.c (verify and
  *               replay): one command each;
- *   agg.c       record's aggregation of folded stacks.
  *
  * Exit codes (docs/cli.md): 0 ok, 1 internal error, 2 usage, 3 no such
  * process, 4 permission denied, 5 not a Python process, 6 unsupported
@@ -23,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_profile.h"
+#include "tornstack/compose.h"
 #include "tornstack/reader_proc.h"
 #include "tornstack/tasks.h"
 #include "tornstack/target.h"
@@ -44,6 +45,7 @@ enum {
 /* --- args.c ---------------------------------------------------------------------- */
 
 typedef struct ts_args {
+    const char *cmd; /* dump, record or bench */
     long pid;
     const char *format;
     long samples;
@@ -51,6 +53,8 @@ typedef struct ts_args {
     const char *output;
     long count; /* dump: samples to print */
     int tasks;  /* bench: include the Task walk */
+    int profile_format;         /* a uw_profile_format, or -1 for text and json */
+    uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;
     unsigned long long tasks_root;
 } ts_args;
@@ -83,25 +87,12 @@ int ts_sample(ts_session *ss, uw_sample *s);
 /* A monotonic clock in microseconds. */
 double ts_now_us(void);
 
-/* --- agg.c ----------------------------------------------------------------------- */
-
-/* Folded stacks and how often each was seen, in order of first sight. */
-typedef struct ts_agg ts_agg;
-
-ts_agg *ts_agg_new(void);
-void ts_agg_free(ts_agg *g);
-/* Count one more `line` (a uw_folded_fn). */
-void ts_agg_add(void *ctx, const char *line);
-size_t ts_agg_count(const ts_agg *g);
-/* Did a line fail to be stored? */
-int ts_agg_oom(const ts_agg *g);
-/* "line count" per stack, in order of first sight. */
-void ts_agg_print(const ts_agg *g, FILE *out);
-
 /* --- the commands ---------------------------------------------------------------- */
 
 int ts_cmd_dump(const ts_args *a);
 int ts_cmd_record(const ts_args *a);
+/* record (dump 0) and dump in a profile format (dump 1): record.c. */
+int ts_cmd_profile(const ts_args *a, int dump);
 int ts_cmd_bench(const ts_args *a);
 int ts_cmd_layout(int argc, char **argv);
 int ts_cmd_run(int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * dump.c — `tornstack dump`: --count samples (default one), each printed
- * as text, JSON or folded stacks (docs/output.md).
+ * as text or JSON, or aggregated in a profile format (record.c;
+ * docs/output.md).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,8 @@ int ts_cmd_dump(const ts_args *a)
     long n;
     int rc;
 
+    if (a->profile_format >= 0)
+        return ts_cmd_profile(a, 1);
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
@@ -26,8 +29,6 @@ int ts_cmd_dump(const ts_args *a)
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
         } else if (strcmp(a->format, "json") == 0) {
             rc = uw_output_json(stdout, &ss.target, &s);
-        } else if (strcmp(a->format, "folded") == 0) {
-            rc = uw_output_folded(stdout, &s, NULL);
         } else {
             rc = uw_output_text(stdout, &ss.target, &s);
         }

@@ -1,8 +1,10 @@
 /*
  * tornstack — command line.
  *
- *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
- *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
+ *   tornstack dump    --pid PID [--format text|json|PROFILE] [policy options]
+ *   tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE] [--format PROFILE]
+ *   tornstack convert IN [-o OUT] [--format PROFILE]        (convert.c)
+ *   PROFILE: folded|speedscope|pprof|html (src/profile/, docs/output.md)
  *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
  *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
  *   tornstack verify | replay ...             (the model: tornstack-verify)
@@ -21,13 +23,17 @@
 void ts_usage(FILE *f)
 {
     fputs(
-        "usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
-        "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
-        "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
-        "       tornstack run    [--] COMMAND [ARGS...]\n"
-        "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
-        "       tornstack replay FILE [--svg OUT] [--policy P]\n"
-        "       tornstack --help | --version\n"
+        "usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [POLICY]\n"
+        "       tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE]\n"
+        "                         [--format PROFILE] [POLICY]\n"
+        "       tornstack convert IN [-o OUT] [--format PROFILE]\n"
+        "       tornstack bench   --pid PID [--samples N] [--tasks] [POLICY]\n"
+        "       tornstack run     [--] COMMAND [ARGS...]\n"
+        "       tornstack verify  [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
+        "       tornstack replay  FILE [--svg OUT] [--policy P]\n"
+        "       tornstack layout  MINOR\n"
+        "       tornstack --help | --version | COMMAND --help\n"
+        "PROFILE: folded|speedscope|pprof|html   [--no-task-frames] [--no-thread-frames]\n"
         "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
         f);
 }
@@ -62,6 +68,15 @@ int main(int argc, char **argv)
         puts("tornstack " TORNSTACK_VERSION);
         return TS_EXIT_OK;
     }
+    if (ts_wants_help(argc, argv)) {
+        if (ts_help(argv[1]) == 0)
+            return TS_EXIT_OK;
+        fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
+        ts_usage(stderr);
+        return TS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "convert") == 0)
+        return ts_cmd_convert(argc, argv);
     if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0 ||
         strcmp(argv[1], "record") == 0)
         return ts_sampling_command(argc, argv);

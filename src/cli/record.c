@@ -1,25 +1,29 @@
 /*
- * record.c — `tornstack record`: sample at --rate for --duration seconds
- * and print each folded stack with how often it was seen (agg.c).  A
- * target that exits keeps what was recorded.  The summary (samples,
- * failures, stacks, skips per reason) goes to stderr.
+ * record.c — `tornstack record`, and `tornstack dump` in a profile format:
+ * compose every sample's stacks (uw_compose), aggregate them in a profile
+ * (src/profile/), and write the profile in the format asked for
+ * (docs/output.md).  dump takes --count samples back to back; record
+ * samples at --rate for --duration seconds and keeps what it has if the
+ * target exits.  The summary (samples, failures, stacks, skips per reason)
+ * goes to stderr.
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "tornstack/error.h"
-#include "tornstack/output.h"
+#include "tornstack/profile.h"
 
-typedef struct ts_record {
-    ts_agg *agg;
-    uint32_t skipped[UW_REASON_SLOTS];    /* stacks not given, per reason */
-    uint32_t task_skips[UW_REASON_SLOTS]; /* Tasks skipped, per reason */
-    uint64_t samples, failed, tasks;
-} ts_record;
+/* What one recording holds besides the profile. */
+typedef struct ts_recording {
+    uw_profile prof;
+    ts_out out;
+    ts_thread_names *names;
+    uint64_t tasks; /* Task readings, for the summary */
+    int rc;         /* the last sample's result */
+} ts_recording;
 
 /* Sleep until `next` (microseconds on ts_now_us's clock), if it is ahead. */
 static void ts_sleep_until(double next)
@@ -34,80 +38,110 @@ static void ts_sleep_until(double next)
     nanosleep(&ts, NULL);
 }
 
-/* Sample until the duration is over or the target is gone. */
-static void ts_record_loop(ts_session *ss, const ts_args *a, ts_record *rec)
+/* The profile's title, start time and rate. */
+static void ts_recording_meta(ts_recording *rec, const ts_session *ss, const ts_args *a, int dump)
+{
+    struct timespec wall;
+    char vs[16];
+
+    uw_version_string(ss->target.py_version, vs, sizeof vs);
+    snprintf(rec->prof.title, sizeof rec->prof.title, "tornstack %s of pid %ld (Python %s)",
+             dump ? "dump" : "record", a->pid, vs);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    rec->prof.start_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
+    rec->prof.rate_hz = dump ? 0 : a->rate;
+}
+
+/* Sample until --count samples (dump) or --duration seconds (record) are
+ * done, the target is gone, or the profile cannot grow.  A dump stops at
+ * its first failed sample, as text and JSON dumps do. */
+static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *a, int dump)
 {
     double period = 1e6 / a->rate, start, next;
     uw_sample s;
-    int r;
 
     uw_sample_init(&s);
     start = next = ts_now_us();
-    while (ts_now_us() - start < a->duration * 1e6) {
-        int rc = ts_sample(ss, &s);
-        if (rc == UW_ERR_NO_PROCESS)
+    rec->rc = 0;
+    while (dump ? (long)(rec->prof.samples + rec->prof.failed) < a->count
+                : ts_now_us() - start < a->duration * 1e6) {
+        rec->rc = ts_sample(ss, &s);
+        if (dump && rec->rc != 0)
+            break;
+        if (rec->rc == UW_ERR_NO_PROCESS)
             break; /* the target exited: keep what was recorded */
-        rec->samples++;
-        if (rc != 0) {
-            rec->failed++;
+        if (rec->rc != 0) {
+            rec->prof.failed++;
         } else {
             rec->tasks += s.n_tasks;
-            for (r = 1; r < UW_REASON_SLOTS; r++)
-                rec->task_skips[r] += s.skips[r];
-            (void)uw_folded_lines(&s, ts_agg_add, rec->agg, rec->skipped);
+            if (uw_profile_add_sample(&rec->prof, &s, &a->compose, ts_thread_name, rec->names) !=
+                0)
+                break; /* out of memory: write what is held */
         }
-        next += period;
-        ts_sleep_until(next);
+        if (!dump) {
+            next += period;
+            ts_sleep_until(next);
+        }
     }
+    rec->prof.duration_s = (ts_now_us() - start) / 1e6;
     uw_sample_free(&s);
 }
 
-static void ts_record_summary(const ts_record *rec)
+static void ts_recording_summary(const ts_recording *rec)
 {
+    const uw_profile *p = &rec->prof;
     int r;
 
-    fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %zu stacks%s\n",
-            (unsigned long long)rec->samples, (unsigned long long)rec->failed,
-            rec->samples ? (double)rec->tasks / (double)rec->samples : 0.0, ts_agg_count(rec->agg),
-            ts_agg_oom(rec->agg) ? " (out of memory)" : "");
+    fprintf(stderr, "tornstack: %llu samples (%llu failed), %.1f tasks/sample, %u stacks\n",
+            (unsigned long long)(p->samples + p->failed), (unsigned long long)p->failed,
+            p->samples ? (double)rec->tasks / (double)p->samples : 0.0, p->n_stacks);
     for (r = 1; r < UW_REASON_SLOTS; r++)
-        if (rec->task_skips[r] != 0 || rec->skipped[r] != 0)
-            fprintf(stderr, "tornstack: skipped %s: %u tasks, %u stacks\n", uw_errname(-r),
-                    rec->task_skips[r], rec->skipped[r]);
+        if (p->task_skips[r] != 0 || p->stack_skips[r] != 0)
+            fprintf(stderr, "tornstack: skipped %s: %llu tasks, %llu stacks\n", uw_errname(-r),
+                    (unsigned long long)p->task_skips[r], (unsigned long long)p->stack_skips[r]);
 }
 
-/* Attach, open the output, sample, print the stacks, then the summary.
- * Exit 0 when at least one sample was taken. */
-int ts_cmd_record(const ts_args *a)
+/* Attach, open the output, sample, write the profile, then the summary.
+ * Exit 0 when at least one sample was taken and the profile was written. */
+int ts_cmd_profile(const ts_args *a, int dump)
 {
     ts_session ss;
-    ts_record rec;
-    FILE *out = stdout;
-    int rc;
+    ts_recording rec;
+    int rc, code;
 
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
-    if (a->output != NULL && (out = fopen(a->output, "w")) == NULL) {
-        fprintf(stderr, "tornstack: cannot write %s: %s\n", a->output, strerror(errno));
-        ts_detach(&ss);
-        return TS_EXIT_USAGE;
-    }
     memset(&rec, 0, sizeof rec);
-    rec.agg = ts_agg_new();
-    if (rec.agg == NULL) {
-        fprintf(stderr, "tornstack: %s\n", uw_strerror(UW_ERR_NOMEM));
-        if (out != stdout)
-            fclose(out);
+    code = ts_out_open(&rec.out, a->output, (uw_profile_format)a->profile_format);
+    rec.names = ts_thread_names_new((int)a->pid);
+    if (code == 0 && (rec.names == NULL || uw_profile_init(&rec.prof) != 0))
+        code = TS_EXIT_INTERNAL;
+    if (code != 0) {
+        ts_out_abort(&rec.out);
+        ts_thread_names_free(rec.names);
         ts_detach(&ss);
-        return TS_EXIT_INTERNAL;
+        return code;
     }
-    ts_record_loop(&ss, a, &rec);
-    ts_agg_print(rec.agg, out);
-    if (out != stdout)
-        fclose(out);
-    ts_record_summary(&rec);
-    ts_agg_free(rec.agg);
+    ts_recording_meta(&rec, &ss, a, dump);
+    ts_recording_loop(&rec, &ss, a, dump);
+    if (dump && rec.rc != 0) {
+        fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rec.rc));
+        ts_out_abort(&rec.out);
+        code = ts_exit_for(rec.rc);
+    } else {
+        code = ts_out_finish(&rec.out, &rec.prof, (uw_profile_format)a->profile_format);
+        ts_recording_summary(&rec);
+        if (code == 0 && rec.prof.samples + rec.prof.failed == 0)
+            code = TS_EXIT_NO_PROCESS;
+    }
+    uw_profile_free(&rec.prof);
+    ts_thread_names_free(rec.names);
     ts_detach(&ss);
-    return rec.samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
+    return code;
+}
+
+int ts_cmd_record(const ts_args *a)
+{
+    return ts_cmd_profile(a, 0);
 }

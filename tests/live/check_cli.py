@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import livelib
@@ -48,6 +49,7 @@ expect("no pid", ["dump"], 2, ["--pid is required"])
 expect("bad pid", ["dump", "--pid", "12abc"], 2, ["invalid pid"])
 expect("negative pid", ["dump", "--pid", "-5"], 2, ["invalid pid"])
 expect("bad format", ["dump", "--pid", "1", "--format", "xml"], 2, ["unknown format"])
+expect("unknown command help", ["frobnicate", "--help"], 2, ["unknown command"])
 expect("missing value", ["dump", "--pid"], 2, ["needs a value"])
 
 # A pid that cannot exist (above pid_max).
@@ -113,21 +115,69 @@ short.wait()
 if r.returncode != 0 or "samples" not in r.stderr or "ts_short_lived" not in r.stdout:
     livelib.fail("record of an exiting target: exit %d, stdout %r, stderr %r" % (
         r.returncode, r.stdout[:200], r.stderr))
-# Folded lines: frames outermost first joined by ';', then a count.  A
-# sample may catch <module> alone (still in print(), or after the call
-# returned), so a one-frame line is valid; the call's own line must show
-# both frames.
+# Folded lines: the thread's marker, then frames outermost first, joined by
+# ';', then a count.  A sample may catch <module> alone (still in print(),
+# or after the call returned), or no Python frame at all (the interpreter
+# finishing), so the marker alone or with <module> is valid; the call's own
+# line must show both frames.
 nested = False
+thread = "<thread %d " % short.pid
 for line in r.stdout.splitlines():
     stack, count = line.rsplit(" ", 1)
     frames = stack.split(";")
-    if not count.isdigit() or not all(frames) or not frames[0].startswith("<module> ("):
+    if (not count.isdigit() or not all(frames) or not frames[0].startswith(thread) or
+            (len(frames) > 1 and not frames[1].startswith("<module> ("))):
         livelib.fail("record: bad folded line %r" % line)
-    nested |= len(frames) >= 2 and frames[-1].startswith("ts_short_lived (")
+    nested |= len(frames) >= 3 and frames[-1].startswith("ts_short_lived (")
 if not nested:
     livelib.fail("record: no line with <module>;ts_short_lived in %r" % r.stdout[:300])
+if "wrote" not in r.stderr or "stdout" not in r.stderr:
+    livelib.fail("record does not say what it wrote: %r" % r.stderr)
 ran.append("target exits during record")
 expect("record bad rate", ["record", "--pid", "1", "--rate", "0"], 2, ["invalid rate"])
+expect("record text format", ["record", "--pid", "1", "--format", "text"], 2, ["unknown format"])
+expect("record unwritable output", ["record", "--pid", str(os.getpid()), "-o",
+                                    "/nonexistent-dir/x.html", "--format", "html"], 2,
+       ["cannot write /nonexistent-dir/x.html"])
+
+# Every command explains itself with --help (exit 0, usage on stdout).
+for cmd in ("dump", "record", "convert", "bench", "run", "verify", "replay", "layout"):
+    for flag in ("--help", "-h"):
+        h = run([cmd, flag])
+        if h.returncode != 0 or not h.stdout.startswith("usage: tornstack " + cmd) or h.stderr:
+            livelib.fail("%s %s: exit %d, stdout %r, stderr %r" % (cmd, flag, h.returncode,
+                                                                 h.stdout[:120], h.stderr))
+h = run(["record", "--pid", "1", "--help"])
+if h.returncode != 0 or "--no-task-frames" not in h.stdout or "--format" not in h.stdout:
+    livelib.fail("record --help lacks its options: %r" % h.stdout)
+ran.append("--help of every command")
+
+# convert: bad input is one line naming the file and line.
+tmp = tempfile.mkdtemp(prefix="tornstack-cli-")
+try:
+    bad = os.path.join(tmp, "bad.folded")
+    with open(bad, "w") as f:
+        f.write("a (/x.py:1);b (/x.py:2) 3\nno-count-here\n")
+    expect("convert bad line", ["convert", bad, "-o", os.path.join(tmp, "x.html")], 2,
+           ["bad.folded:2", "count"])
+    expect("convert no input", ["convert"], 2, ["needs an input file"])
+    expect("convert missing file", ["convert", os.path.join(tmp, "none.folded"), "-f", "html"], 2,
+           ["cannot read"])
+    expect("convert unknown format", ["convert", bad, "-o", os.path.join(tmp, "x.svg")], 2,
+           ["needs --format"])
+    good = os.path.join(tmp, "good.folded")
+    with open(good, "w") as f:
+        f.write("<thread 5 main>;a (/x.py:1);<task t%3B1>;b (/x.py:2) 3\n")
+    c = run(["convert", good, "-o", os.path.join(tmp, "good.html")])
+    if c.returncode != 0 or "wrote 3 stacks (1 distinct) as html" not in c.stderr or \
+            "open it in a browser" not in c.stderr:
+        livelib.fail("convert to html: exit %d, %r" % (c.returncode, c.stderr))
+    c = run(["convert", good, "--format", "folded"])
+    if c.returncode != 0 or c.stdout != "<thread 5 main>;a (/x.py:1);<task t%3B1>;b (/x.py:2) 3\n":
+        livelib.fail("convert folded to folded changed it: %r %r" % (c.stdout, c.stderr))
+    ran.append("convert")
+finally:
+    shutil.rmtree(tmp)
 expect("run without command", ["run"], 2, ["needs a command"])
 
 print("cli: %d cases passed: %s" % (len(ran), ", ".join(ran)))

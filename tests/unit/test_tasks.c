@@ -112,6 +112,7 @@ static void test_clean_world(void **state)
     world w;
     const uw_task_sample *a, *b, *c;
     uw_stack_item stack[64];
+    uw_compose_options bare = {0, 0};
     size_t n;
 
     (void)state;
@@ -144,13 +145,28 @@ static void test_clean_world(void **state)
         assert_int_equal(a->parent, -1);
         assert_int_equal(a->skipped + b->skipped + c->skipped, 0);
         /* Leaf B's whole stack: inner, outer, main, then the idle loop. */
-        assert_int_equal(
-            uw_compose_task(&w.s, (size_t)(b - w.s.tasks), NULL, stack, 64, &n), 0);
+        assert_int_equal(uw_compose_task(&w.s, (size_t)(b - w.s.tasks), &bare, stack, 64, &n),
+                         0);
         assert_int_equal(n, 4); /* root first */
         assert_string_equal(uw_frame_name(stack[0].frame), "EpollSelector.select");
         assert_string_equal(uw_frame_name(stack[1].frame), "main");
         assert_string_equal(uw_frame_name(stack[2].frame), "outer");
         assert_string_equal(uw_frame_name(stack[3].frame), "inner");
+        /* The same with the default markers: the thread at the root, each
+         * Task before its own frames. */
+        assert_int_equal(
+            uw_compose_task(&w.s, (size_t)(b - w.s.tasks), NULL, stack, 64, &n), 0);
+        assert_int_equal(n, 7);
+        assert_int_equal(stack[0].kind, UW_ITEM_THREAD);
+        assert_int_equal(stack[0].index, b->thread);
+        assert_string_equal(uw_frame_name(stack[1].frame), "EpollSelector.select");
+        assert_int_equal(stack[2].kind, UW_ITEM_TASK);
+        assert_int_equal(stack[2].index, (size_t)(a - w.s.tasks));
+        assert_string_equal(uw_frame_name(stack[3].frame), "main");
+        assert_int_equal(stack[4].kind, UW_ITEM_TASK);
+        assert_int_equal(stack[4].index, (size_t)(b - w.s.tasks));
+        assert_string_equal(uw_frame_name(stack[5].frame), "outer");
+        assert_string_equal(uw_frame_name(stack[6].frame), "inner");
         assert_true(uw_compose_is_leaf(&w.s, (size_t)(b - w.s.tasks)));
         assert_false(uw_compose_is_leaf(&w.s, (size_t)(a - w.s.tasks)));
     }

@@ -19,8 +19,13 @@
  *   - a thread without Tasks, or none of whose leaf Tasks gave a stack:
  *     its own frames.
  *
- * Items may include synthetic markers (options): one UW_ITEM_THREAD at the
- * root, and one UW_ITEM_TASK before (rootward of) each Task's own frames.
+ * Items include synthetic markers, on by default and switched off one kind
+ * at a time by the options: one UW_ITEM_THREAD at the root of every stack,
+ * and one UW_ITEM_TASK just before (rootward of) each Task's own frames, so
+ * a Task with no frames of its own still shows.  Markers change nothing
+ * else: removing them from a stack gives the stack composed without them.
+ * The writers print them as `<thread NATIVE_ID NAME>` and `<task NAME>`
+ * (docs/output.md).
  *
  * Bounds: UW_LIMIT_LINK_CHAIN Tasks per stack (UW_ERR_LIMIT_LINKS), and
  * UW_LIMIT_STACK_ITEMS items per stack (UW_ERR_LIMIT_STACK).
@@ -58,7 +63,7 @@ typedef struct uw_compose_options {
     int thread_items; /* a UW_ITEM_THREAD at the root of every stack */
 } uw_compose_options;
 
-/* Defaults: no markers. */
+/* Defaults: both kinds of markers on (what users see). */
 void uw_compose_options_default(uw_compose_options *o);
 
 /* Called once per stack; the items are valid only during the call.  A

@@ -88,14 +88,26 @@
     X(UW_ERR_LIMIT_STACK, -52, "stack_limit",                                  \
       "composed stack longer than UW_LIMIT_STACK_ITEMS")                       \
     X(UW_ERR_UNSUPPORTED_BUILD, -53, "unsupported_build",                      \
-      "unsupported CPython build (free-threaded, or a pre-release the layout tables do not describe)")
+      "unsupported CPython build (free-threaded, or a pre-release the layout tables do not describe)") \
+    X(UW_ERR_LIMIT_PROFILE_STACKS, -54, "profile_stack_limit",                 \
+      "profile holds UW_LIMIT_PROFILE_STACKS distinct stacks already")         \
+    X(UW_ERR_LIMIT_PROFILE_FRAMES, -55, "profile_frame_limit",                 \
+      "profile holds UW_LIMIT_PROFILE_FRAMES distinct frames already")         \
+    X(UW_ERR_LIMIT_PROFILE_ITEMS, -56, "profile_item_limit",                   \
+      "profile's stacks hold UW_LIMIT_PROFILE_ITEMS frames already")           \
+    X(UW_ERR_LIMIT_LABEL, -57, "label_limit",                                  \
+      "folded frame label longer than UW_LIMIT_FOLDED_LABEL")                  \
+    X(UW_ERR_LIMIT_COUNT, -58, "count_limit",                                  \
+      "sample count above UW_LIMIT_PROFILE_COUNT")                             \
+    X(UW_ERR_NOT_BUILT, -59, "not_built",                                      \
+      "this output format was not built in (see docs/output.md)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -54
+    UW_ERR_MIN_ = -60
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

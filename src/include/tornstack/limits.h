@@ -84,6 +84,25 @@
 /* Records read from the hook module's links buffer.  UW_ERR_LIMIT_LINKS. */
 #define UW_LIMIT_LINK_RECORDS 65536
 
+/* A profile (profile.h) aggregates composed stacks: at most this many
+ * distinct stacks (UW_ERR_LIMIT_PROFILE_STACKS), distinct frames
+ * (UW_ERR_LIMIT_PROFILE_FRAMES), and frames summed over its distinct stacks
+ * (UW_ERR_LIMIT_PROFILE_ITEMS).  A stack past a bound is dropped and
+ * counted under that reason; the rest of the recording is kept. */
+#define UW_LIMIT_PROFILE_STACKS (1u << 22)
+#define UW_LIMIT_PROFILE_FRAMES (1u << 22)
+#define UW_LIMIT_PROFILE_ITEMS (1u << 28)
+
+/* Counts of one stack and of a whole profile stay exact as JSON numbers
+ * (speedscope, HTML): at most 2^53.  UW_ERR_LIMIT_COUNT. */
+#define UW_LIMIT_PROFILE_COUNT (1ull << 53)
+
+/* Bytes of one frame label in a folded file read back (a percent-escaped
+ * qualname and file of up to UW_PYSTR_MAX_UTF8 bytes each fit).  The
+ * frames of one line are bounded by UW_LIMIT_STACK_ITEMS.
+ * UW_ERR_LIMIT_LABEL. */
+#define UW_LIMIT_FOLDED_LABEL 32768
+
 /* Code objects remembered by the cache before it is emptied and refilled. */
 #define UW_CODE_CACHE_SLOTS 4096
 
