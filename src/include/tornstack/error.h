@@ -86,14 +86,18 @@
     X(UW_ERR_LIMIT_STACK, -52, "stack_limit",                                  \
       "composed stack longer than UW_LIMIT_STACK_ITEMS")                       \
     X(UW_ERR_UNSUPPORTED_BUILD, -53, "unsupported_build",                      \
-      "unsupported CPython build (free-threaded, or a pre-release the layout tables do not describe)")
+      "unsupported CPython build (free-threaded, or a pre-release the layout tables do not describe)") \
+    X(UW_ERR_PTRACE, -54, "ptrace_refused",                                    \
+      "the target's threads cannot be stopped (ptrace refused)")               \
+    X(UW_ERR_STOP_TIMEOUT, -55, "stop_timeout",                                \
+      "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -54
+    UW_ERR_MIN_ = -56
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
