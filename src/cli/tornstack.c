@@ -4,6 +4,8 @@
  *   tornstack dump   --pid PID [--format text|json|folded] [policy options]
  *   tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [policy options]
  *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
+ *   (dump, record and bench take --blocking: stop the target's threads
+ *   for each sample; see blocking.c)
  *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
  *
  * Policy options (defaults are the correct ones; the others exist to
@@ -14,7 +16,11 @@
  * process, 4 permission denied, 5 not a Python process, 6 unsupported
  * Python version, 7 debug offsets mismatch, 8 the target could not be read
  * while sampling (it exited, or its memory vanished), 9 unsupported build
- * (free-threaded, or a pre-release no layout table describes).
+ * (free-threaded, or a pre-release no layout table describes), 10
+ * --blocking could not stop the target's threads (ptrace refused, or a
+ * stop timed out).  A blocking dump or bench ended by SIGINT/SIGTERM/SIGHUP
+ * exits 128+signal after detaching; a blocking record keeps what it has
+ * and exits 0.
  * Every failure prints one line "tornstack: <what>" on stderr.
  */
 #define _GNU_SOURCE
@@ -35,6 +41,8 @@
 #include "tornstack/tasks.h"
 #include "tornstack/unwind.h"
 
+#include "blocking.h"
+
 enum {
     TS_EXIT_OK = 0,
     TS_EXIT_INTERNAL = 1,
@@ -46,6 +54,7 @@ enum {
     TS_EXIT_DEBUG_OFFSETS = 7,
     TS_EXIT_READ = 8,
     TS_EXIT_UNSUPPORTED_BUILD = 9,
+    TS_EXIT_PAUSE = 10,
 };
 
 static int ts_exit_for(int rc)
@@ -68,6 +77,9 @@ static int ts_exit_for(int rc)
     case UW_ERR_READ_FAULT:
     case UW_ERR_READ_SHORT:
         return TS_EXIT_READ;
+    case UW_ERR_PTRACE:
+    case UW_ERR_STOP_TIMEOUT:
+        return TS_EXIT_PAUSE;
     default:
         return TS_EXIT_INTERNAL;
     }
@@ -75,13 +87,14 @@ static int ts_exit_for(int rc)
 
 static void ts_usage(FILE *f)
 {
-    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [POLICY]\n"
-          "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [POLICY]\n"
-          "       tornstack bench  --pid PID [--samples N] [--tasks] [POLICY]\n"
+    fputs("usage: tornstack dump   --pid PID [--format text|json|folded] [--count N] [BLOCKING] [POLICY]\n"
+          "       tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [BLOCKING] [POLICY]\n"
+          "       tornstack bench  --pid PID [--samples N] [--tasks] [BLOCKING] [POLICY]\n"
           "       tornstack run    [--] COMMAND [ARGS...]\n"
           "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
           "       tornstack replay FILE [--svg OUT] [--policy P]\n"
           "       tornstack --help | --version\n"
+          "BLOCKING: [--blocking [--hold-ms MS]]\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
           f);
 }
@@ -94,6 +107,8 @@ typedef struct ts_args {
     const char *output;
     long count; /* dump: samples to print */
     int tasks;  /* bench: include the Task walk */
+    int blocking; /* stop the target's threads for each sample */
+    long hold_ms; /* --blocking: keep them stopped this much longer (tests) */
     uw_task_options opt;
     unsigned long long tasks_root;
 } ts_args;
@@ -112,6 +127,8 @@ static int ts_parse(int argc, char **argv, ts_args *a)
     a->count = 1;
     a->tasks = 0;
     a->tasks_root = 0;
+    a->blocking = 0;
+    a->hold_ms = 0;
     uw_task_options_default(&a->opt);
     for (i = 2; i < argc; i++) {
         const char *opt = argv[i];
@@ -201,6 +218,18 @@ static int ts_parse(int argc, char **argv, ts_args *a)
             a->opt.skip = 0;
         } else if (strcmp(opt, "--tasks") == 0) {
             a->tasks = 1;
+        } else if (strcmp(opt, "--blocking") == 0) {
+            a->blocking = 1;
+        } else if (strcmp(opt, "--hold-ms") == 0) {
+            if (val == NULL)
+                goto missing;
+            errno = 0;
+            a->hold_ms = strtol(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || a->hold_ms < 0 || a->hold_ms > 60000) {
+                fprintf(stderr, "tornstack: invalid hold '%s' (0 to 60000 ms)\n", val);
+                return -1;
+            }
+            i++;
         } else {
             fprintf(stderr, "tornstack: unknown option '%s'\n", opt);
             return -1;
@@ -214,6 +243,10 @@ static int ts_parse(int argc, char **argv, ts_args *a)
         fprintf(stderr, "tornstack: --pid is required\n");
         return -1;
     }
+    if (a->hold_ms > 0 && !a->blocking) {
+        fprintf(stderr, "tornstack: --hold-ms needs --blocking\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -223,10 +256,12 @@ typedef struct ts_session {
     uw_target target;
     uw_unwinder *unwinder;
     uw_tasks *tasks;
+    ts_blocking blk; /* --blocking */
 } ts_session;
 
 static void ts_detach(ts_session *s)
 {
+    ts_blocking_close(&s->blk);
     uw_tasks_free(s->tasks);
     uw_unwinder_free(s->unwinder);
     uw_proc_close(&s->proc);
@@ -234,13 +269,18 @@ static void ts_detach(ts_session *s)
     s->unwinder = NULL;
 }
 
-/* One sample: threads, then Tasks. */
+/* One sample: threads, then Tasks (with --blocking, between a stop and
+ * a restart of every thread of the target). */
 static int ts_sample(ts_session *ss, uw_sample *s)
 {
-    int rc = uw_unwind_threads(ss->unwinder, s);
+    int rc = ts_blocking_begin(&ss->blk), rc2;
+    if (rc != 0)
+        return rc;
+    rc = uw_unwind_threads(ss->unwinder, s);
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
-    return rc;
+    rc2 = ts_blocking_end(&ss->blk);
+    return rc != 0 ? rc : rc2;
 }
 
 static int ts_attach(ts_session *s, const ts_args *a)
@@ -250,15 +290,20 @@ static int ts_attach(ts_session *s, const ts_args *a)
     int rc;
 
     memset(s, 0, sizeof *s);
+    /* --blocking attaches first, so that a ptrace refusal is named as such. */
+    if (a->blocking && (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms)) != 0)
+        return rc;
     rc = uw_proc_reader_open(&s->proc, pid, &s->reader);
     if (rc != 0) {
         fprintf(stderr, "tornstack: pid %d: %s\n", pid, uw_strerror(rc));
+        ts_detach(s);
         return rc;
     }
     rc = uw_target_find(&s->reader, pid, &s->target, why, sizeof why);
     if (rc != 0) {
         fprintf(stderr, "tornstack: pid %d: %s: %s\n", pid, uw_strerror(rc),
                 why[0] ? why : "no details");
+        ts_detach(s);
         return rc;
     }
     rc = uw_unwinder_new(&s->reader, &s->target, &s->unwinder);
@@ -274,10 +319,13 @@ static int ts_attach(ts_session *s, const ts_args *a)
     return 0;
 }
 
+static double ts_now_us(void);
+
 static int ts_cmd_dump(const ts_args *a)
 {
     ts_session ss;
     uw_sample s;
+    double t0;
     long n;
     int rc;
 
@@ -285,7 +333,10 @@ static int ts_cmd_dump(const ts_args *a)
     if (rc != 0)
         return ts_exit_for(rc);
     uw_sample_init(&s);
-    for (n = 0; n < a->count && rc == 0; n++) {
+    t0 = ts_now_us();
+    for (n = 0; n < a->count && rc == 0 && !ts_stop_signal; n++) {
+        if (n > 0 && (rc = ts_blocking_wait(&ss.blk, 0)) != 0)
+            break;
         rc = ts_sample(&ss, &s);
         if (rc != 0) {
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid,
@@ -298,8 +349,12 @@ static int ts_cmd_dump(const ts_args *a)
             rc = uw_output_text(stdout, &ss.target, &s);
         }
     }
+    fflush(stdout);
+    ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
     uw_sample_free(&s);
     ts_detach(&ss);
+    if (rc == 0 && ts_stop_signal)
+        return 128 + ts_stop_signal;
     return ts_exit_for(rc);
 }
 
@@ -314,12 +369,18 @@ static double ts_now_us(void)
 static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const char *label)
 {
     uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0;
+    uw_pause_stats p0 = {0}, p1 = {0};
     double t0, t1;
     long i;
     int rc;
 
+    uw_pause_stats_get(ss->blk.pause, &p0);
     t0 = ts_now_us();
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !ts_stop_signal; i++) {
+        if (i > 0 && (rc = ts_blocking_wait(&ss->blk, 0)) != 0) {
+            fprintf(stderr, "tornstack: sampling failed: %s\n", uw_strerror(rc));
+            return rc;
+        }
         if (cold)
             uw_code_cache_clear(uw_unwinder_cache(ss->unwinder));
         uint64_t c0 = ss->reader.calls, b0 = ss->reader.bytes;
@@ -335,12 +396,19 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
         tasks += s->n_tasks;
     }
     t1 = ts_now_us();
+    n = i > 0 ? i : 1;
     printf("%-5s samples=%ld threads/sample=%.1f tasks/sample=%.1f frames/sample=%.1f "
-           "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f\n",
+           "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f",
            label, n, (double)threads / (double)n, (double)tasks / (double)n,
            (double)frames / (double)n,
            (double)calls / (double)n, threads ? (double)calls / (double)threads : 0.0,
            (double)bytes / (double)n, (t1 - t0) / (double)n);
+    uw_pause_stats_get(ss->blk.pause, &p1);
+    if (ss->blk.pause != NULL && p1.stops > p0.stops)
+        printf(" stopped_us/sample=%.2f stopped_max_us=%.1f",
+               (double)(p1.stopped_ns - p0.stopped_ns) / 1e3 / (double)(p1.stops - p0.stops),
+               (double)p1.stopped_max_ns / 1e3);
+    printf("\n");
     return 0;
 }
 
@@ -363,10 +431,13 @@ static int ts_cmd_bench(const ts_args *a)
     uw_version_string(ss.target.py_version, vs, sizeof vs);
     printf("bench pid=%ld python=%s\n", a->pid, vs);
     rc = ts_bench_run(&ss, &s, cold_n, 1, "cold");
-    if (rc == 0)
+    if (rc == 0 && !ts_stop_signal)
         rc = ts_bench_run(&ss, &s, a->samples, 0, "warm");
+    fflush(stdout);
     uw_sample_free(&s);
     ts_detach(&ss);
+    if (rc == 0 && ts_stop_signal)
+        return 128 + ts_stop_signal;
     return ts_exit_for(rc);
 }
 
@@ -421,7 +492,7 @@ static int ts_cmd_record(const ts_args *a)
     ts_agg g = {0};
     uint32_t skipped[UW_REASON_SLOTS] = {0}, task_skips[UW_REASON_SLOTS] = {0};
     uint64_t samples = 0, failed = 0, tasks = 0;
-    double period = 1e6 / a->rate, start, next;
+    double period = 1e6 / a->rate, start, next, wall;
     FILE *out = stdout;
     size_t i;
     int rc, r;
@@ -436,8 +507,7 @@ static int ts_cmd_record(const ts_args *a)
     }
     uw_sample_init(&s);
     start = next = ts_now_us();
-    while (ts_now_us() - start < a->duration * 1e6) {
-        struct timespec ts;
+    while (ts_now_us() - start < a->duration * 1e6 && !ts_stop_signal) {
         double now;
         rc = ts_sample(&ss, &s);
         if (rc == UW_ERR_NO_PROCESS)
@@ -453,12 +523,10 @@ static int ts_cmd_record(const ts_args *a)
         }
         next += period;
         now = ts_now_us();
-        if (next > now) {
-            ts.tv_sec = (time_t)((next - now) / 1e6);
-            ts.tv_nsec = (long)((next - now) - (double)ts.tv_sec * 1e6) * 1000;
-            nanosleep(&ts, NULL);
-        }
+        if (ts_blocking_wait(&ss.blk, next > now ? next - now : 0) == UW_ERR_NO_PROCESS)
+            break; /* the target exited between samples */
     }
+    wall = ts_now_us() - start;
     for (i = 0; i < g.n; i++) {
         fprintf(out, "%s %llu\n", g.lines[i], (unsigned long long)g.counts[i]);
         free(g.lines[i]);
@@ -474,6 +542,7 @@ static int ts_cmd_record(const ts_args *a)
         if (task_skips[r] != 0 || skipped[r] != 0)
             fprintf(stderr, "tornstack: skipped %s: %u tasks, %u stacks\n", uw_errname(-r),
                     task_skips[r], skipped[r]);
+    ts_blocking_report(&ss.blk, stderr, wall);
     uw_sample_free(&s);
     ts_detach(&ss);
     return samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
