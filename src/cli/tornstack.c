@@ -18,9 +18,9 @@
  * while sampling (it exited, or its memory vanished), 9 unsupported build
  * (free-threaded, or a pre-release no layout table describes), 10
  * --blocking could not stop the target's threads (ptrace refused, or a
- * stop timed out).  A blocking dump or bench ended by SIGINT/SIGTERM/SIGHUP
- * exits 128+signal after detaching; a blocking record keeps what it has
- * and exits 0.
+ * stop timed out), 11 compare: an input file missing, malformed or empty.
+ * A blocking dump or bench ended by SIGINT/SIGTERM/SIGHUP exits 128+signal
+ * after detaching; a blocking record keeps what it has and exits 0.
  * Every failure prints one line "tornstack: <what>" on stderr.
  */
 #define _GNU_SOURCE
@@ -42,6 +42,7 @@
 #include "tornstack/unwind.h"
 
 #include "blocking.h"
+#include "compare.h"
 
 enum {
     TS_EXIT_OK = 0,
@@ -93,6 +94,7 @@ static void ts_usage(FILE *f)
           "       tornstack run    [--] COMMAND [ARGS...]\n"
           "       tornstack verify [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
           "       tornstack replay FILE [--svg OUT] [--policy P]\n"
+          "       tornstack compare A B [--functions] [--top N]\n"
           "       tornstack --help | --version\n"
           "BLOCKING: [--blocking [--hold-ms MS]]\n"
           "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
@@ -729,6 +731,8 @@ int main(int argc, char **argv)
         return ts_cmd_model(argc, argv, 0);
     if (strcmp(argv[1], "replay") == 0)
         return ts_cmd_model(argc, argv, 1);
+    if (strcmp(argv[1], "compare") == 0)
+        return ts_cmd_compare(argc, argv);
     fprintf(stderr, "tornstack: unknown command '%s'\n", argv[1]);
     ts_usage(stderr);
     return TS_EXIT_USAGE;

@@ -90,14 +90,16 @@
     X(UW_ERR_PTRACE, -54, "ptrace_refused",                                    \
       "the target's threads cannot be stopped (ptrace refused)")               \
     X(UW_ERR_STOP_TIMEOUT, -55, "stop_timeout",                                \
-      "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")
+      "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")    \
+    X(UW_ERR_LIMIT_PROFILE, -56, "profile_limit",                              \
+      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -56
+    UW_ERR_MIN_ = -57
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -99,4 +99,13 @@
  * uninterruptible sleep stops only when it wakes).  UW_ERR_STOP_TIMEOUT. */
 #define UW_PAUSE_STOP_TIMEOUT_MS 2000
 
+/* Folded profiles read by `tornstack compare` (src/profile/tvd.c): bytes
+ * of one line, lines of one file, distinct stacks of both files, and the
+ * sum of one file's counts (2^62 keeps the exact TVD arithmetic within
+ * 128 bits).  UW_ERR_LIMIT_PROFILE. */
+#define UW_TVD_LIMIT_LINE_BYTES (16 * 1024 * 1024)
+#define UW_TVD_LIMIT_LINES (1L << 28)
+#define UW_TVD_LIMIT_STACKS (1 << 20)
+#define UW_TVD_LIMIT_TOTAL (1ULL << 62)
+
 #endif /* TORNSTACK_LIMITS_H */
