@@ -337,9 +337,10 @@ static int ts_cmd_dump(const ts_args *a)
     uw_sample_init(&s);
     t0 = ts_now_us();
     for (n = 0; n < a->count && rc == 0 && !ts_stop_signal; n++) {
-        if (n > 0 && (rc = ts_blocking_wait(&ss.blk, 0)) != 0)
-            break;
-        rc = ts_sample(&ss, &s);
+        if (n > 0)
+            rc = ts_blocking_wait(&ss.blk, 0); /* answer the target's own stops */
+        if (rc == 0)
+            rc = ts_sample(&ss, &s);
         if (rc != 0) {
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid,
                     uw_strerror(rc));
@@ -352,7 +353,8 @@ static int ts_cmd_dump(const ts_args *a)
         }
     }
     fflush(stdout);
-    ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
+    if (rc == 0)
+        ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
     uw_sample_free(&s);
     ts_detach(&ss);
     if (rc == 0 && ts_stop_signal)
