@@ -110,6 +110,14 @@ def held(pid):
     return bool(ts) and all(s == "t" for _, s, _ in ts)
 
 
+def wait_later_hold(pid, what):
+    """Wait for a hold that follows a completed one: at least one sample
+    has been taken whole (the first one, cold, may still be reading)."""
+    wait_until(lambda: held(pid), 20, what)
+    wait_until(lambda: not held(pid), 20, what + " to end")
+    wait_until(lambda: held(pid), 20, what + " again")
+
+
 def assert_free(name, t, job_stopped=False):
     """Every thread runs untraced (or, with job_stopped, sits in the
     job-control stop State T, untraced), and the target makes progress."""
@@ -211,7 +219,7 @@ def case_target_exit():
     t = livelib.Target("blocking_app.py", "plain")
     try:
         p = start(record_args(t, "--hold-ms", 300, "--rate", 2, "--duration", 60))
-        wait_until(lambda: held(t.pid), 20, "the target to be held")
+        wait_later_hold(t.pid, "the target to be held")
         os.kill(t.pid, signal.SIGKILL)
         rc, out, err = finish(p, timeout=15)
         if rc != 0 or "samples" not in err:
