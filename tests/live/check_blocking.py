@@ -14,7 +14,7 @@ that refuses ptrace).  CASE:
   signals      signals sent to the target during a blocking recording are
                all delivered, and a SIGSTOP/SIGCONT job-control stop keeps
                its meaning (also across the detach);
-  refusal      another user, a seccomp filter, a second tracer: exit 9 and
+  refusal      another user, a seccomp filter, a second tracer: exit 10 and
                one line saying why; bad options; non-Python targets;
   commands     dump and bench with --blocking report the time stopped.
 After each run, every thread of the target is checked through
@@ -342,7 +342,7 @@ def case_refusal():
         dump = ["dump", "--pid", str(t.pid), "--blocking"]
         if os.geteuid() == 0 and shutil.which("setpriv"):
             r = run(dump, wrapper=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
-            one_line("another user", r, 9, ["ptrace refused", "tornstack as uid 65534"])
+            one_line("another user", r, 10, ["ptrace refused", "tornstack as uid 65534"])
         else:
             print("the other-user case needs root and setpriv; not run")
         # LeakSanitizer stops threads with ptrace at exit: in a sanitizer
@@ -350,12 +350,12 @@ def case_refusal():
         env = dict(os.environ)
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
         r = run(dump, wrapper=[noptrace], env=env)
-        one_line("seccomp filter", r, 9, ["ptrace refused", "seccomp filter"])
+        one_line("seccomp filter", r, 10, ["ptrace refused", "seccomp filter"])
         first = start(record_args(t, "--rate", 10, "--duration", 60))
         wait_until(lambda: all(tr == first.pid for _, _, tr in threads_of(t.pid)), 20,
                    "the first tornstack to attach")
         r = run(dump)
-        one_line("second tracer", r, 9, ["ptrace refused", "already traced by pid %d" % first.pid])
+        one_line("second tracer", r, 10, ["ptrace refused", "already traced by pid %d" % first.pid])
         first.send_signal(signal.SIGTERM)
         rc, _, err = finish(first)
         if rc != 0:

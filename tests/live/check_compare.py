@@ -74,7 +74,7 @@ try:
     good = put("good", a)
     expect_error("missing file", [good, os.path.join(work, "nope")], 11,
                  ["cannot read", "nope", "No such file"])
-    expect_error("malformed line", [good, put("bad", "x 1\n\ny 2\nz two\n")], 10,
+    expect_error("malformed line", [good, put("bad", "x 1\n\ny 2\nz two\n")], 11,
                  ["bad:4: malformed line"])
     expect_error("no count", [put("nocount", "main;f\n"), good], 11, ["nocount:1: malformed"])
     expect_error("empty file", [good, put("empty", "")], 11, ["empty: no samples"])
