@@ -549,7 +549,9 @@ static int ts_cmd_record(const ts_args *a)
     ts_blocking_report(&ss.blk, stderr, wall);
     uw_sample_free(&s);
     ts_detach(&ss);
-    return samples > 0 ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
+    /* No sample at all: the target was gone, unless a signal ended the
+     * recording first (a blocking record keeps what it has, even nothing). */
+    return samples > 0 || ts_stop_signal ? TS_EXIT_OK : TS_EXIT_NO_PROCESS;
 }
 
 /* layout MINOR: the asyncio table tornstack uses for 3.MINOR, as

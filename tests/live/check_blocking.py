@@ -110,6 +110,16 @@ def held(pid):
     return bool(ts) and all(s == "t" for _, s, _ in ts)
 
 
+def in_hold(tornstack_pid):
+    """tornstack is in its --hold-ms sleep (clock_nanosleep, x86-64 230;
+    its other waits are sigtimedwait): every thread has been stopped."""
+    try:
+        with open("/proc/%d/syscall" % tornstack_pid) as f:
+            return f.read().split()[0] == "230"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def wait_later_hold(pid, what):
     """Wait for a hold that follows a completed one: at least one sample
     has been taken whole (the first one, cold, may still be reading)."""
@@ -249,15 +259,19 @@ def case_threads():
         snapshots = 0
         deadline = time.monotonic() + 3.5
         while time.monotonic() < deadline:
+            # A snapshot counts when tornstack sleeps in its hold at both
+            # ends (so every thread had reported its stop: a thread still on
+            # its way to the stop may show R while stop_all waits for it)
+            # and the main thread did not run in between (one hold).
             state0, sw0 = main_switches(t.pid)
-            if state0 != "t":
+            if state0 != "t" or not in_hold(p.pid):
                 time.sleep(0.002)
                 continue
             before = progress(t)
             time.sleep(0.015)
             listing = threads_of(t.pid)
             after = progress(t)
-            if main_switches(t.pid) != (state0, sw0):
+            if main_switches(t.pid) != (state0, sw0) or not in_hold(p.pid):
                 continue  # restarted meanwhile: not a snapshot of one hold
             snapshots += 1
             loose = [(tid, s) for tid, s, _ in listing if s not in "tZX"]
