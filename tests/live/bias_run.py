@@ -47,10 +47,16 @@ def start_target(python, script, work, *args):
         return p, json.load(f)
 
 
+class Unsupported(Exception):
+    """tornstack does not walk this version yet (exit 6)."""
+
+
 def record(pid, out, blocking):
     args = [tornstack, "record", "--pid", str(pid), "--rate", rate, "--duration", str(duration),
             "-o", out] + (["--blocking"] if blocking else [])
     r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60)
+    if r.returncode == 6:
+        raise Unsupported(r.stderr.strip())
     if r.returncode != 0:
         raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
     err = r.stderr
@@ -129,6 +135,9 @@ def main():
             work = tempfile.mkdtemp(prefix="tornstack-bias-")
             try:
                 r = measure(python, workload, work)
+            except Unsupported as e:
+                notes.append("%s: skipped, %s" % (python, e))
+                break
             except Exception as e:  # report and go on with the next row
                 print("%-8s %-7s error: %s" % (workload, python, e))
                 continue
