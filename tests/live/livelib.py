@@ -2,6 +2,7 @@
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,7 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)  # tests clean up what they create
 
 
 def dump(tornstack, pid, fmt="json", extra=()):
