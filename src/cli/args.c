@@ -88,6 +88,17 @@ static int ts_opt_output(ts_args *a, const char *opt, const char *val)
     return 0;
 }
 
+/* --hold-ms MS (tests of --blocking): 0 to 60000. */
+static int ts_opt_hold(ts_args *a, const char *opt, const char *val)
+{
+    (void)opt;
+    if (ts_long(val, 0, 60000, &a->hold_ms) != 0) {
+        fprintf(stderr, "tornstack: invalid hold '%s' (0 to 60000 ms)\n", val);
+        return -1;
+    }
+    return 0;
+}
+
 static int ts_opt_task_depth(ts_args *a, const char *opt, const char *val)
 {
     long v;
@@ -122,6 +133,8 @@ static int ts_opt_flag(ts_args *a, const char *opt, const char *val)
         a->opt.split = 0;
     else if (strcmp(opt, "--no-skip") == 0)
         a->opt.skip = 0;
+    else if (strcmp(opt, "--blocking") == 0)
+        a->blocking = 1;
     else if (strcmp(opt, "--no-task-frames") == 0)
         a->compose.task_items = 0;
     else if (strcmp(opt, "--no-thread-frames") == 0)
@@ -148,6 +161,8 @@ static const struct ts_opt {
     {"--no-split", NULL, 0, ts_opt_flag},
     {"--no-skip", NULL, 0, ts_opt_flag},
     {"--tasks", NULL, 0, ts_opt_flag},
+    {"--blocking", NULL, 0, ts_opt_flag},
+    {"--hold-ms", NULL, 1, ts_opt_hold},
     {"--no-task-frames", NULL, 0, ts_opt_flag},
     {"--no-thread-frames", NULL, 0, ts_opt_flag},
 };
@@ -175,6 +190,8 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->count = 1;
     a->tasks = 0;
     a->tasks_root = 0;
+    a->blocking = 0;
+    a->hold_ms = 0;
     /* dump prints text unless told; record writes a folded profile */
     a->profile_format = strcmp(cmd, "dump") == 0 ? -1 : (int)UW_FORMAT_FOLDED;
     uw_compose_options_default(&a->compose);
@@ -205,6 +222,10 @@ int ts_parse(int argc, char **argv, ts_args *a)
     }
     if (a->pid < 0) {
         fprintf(stderr, "tornstack: --pid is required\n");
+        return -1;
+    }
+    if (a->hold_ms > 0 && !a->blocking) {
+        fprintf(stderr, "tornstack: --hold-ms needs --blocking\n");
         return -1;
     }
     return 0;

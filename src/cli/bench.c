@@ -13,13 +13,19 @@
 static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const char *label)
 {
     uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0;
+    uw__pause_stats p0 = {0}, p1 = {0};
     double t0, t1;
     long i;
     int rc;
 
+    uw__pause_stats_get(ss->blk.pause, &p0);
     t0 = ts_now_us();
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !ts_stop_signal; i++) {
         uint64_t c0, b0;
+        if (i > 0 && (rc = ts_blocking_wait(&ss->blk, 0)) != 0) {
+            fprintf(stderr, "tornstack: sampling failed: %s\n", uw_strerror(rc));
+            return rc;
+        }
         if (cold)
             uw_unwinder_clear_cache(ss->unwinder);
         c0 = ss->reader.calls;
@@ -36,12 +42,19 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
         tasks += s->n_tasks;
     }
     t1 = ts_now_us();
+    n = i > 0 ? i : 1;
     printf("%-5s samples=%ld threads/sample=%.1f tasks/sample=%.1f frames/sample=%.1f "
-           "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f\n",
+           "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f",
            label, n, (double)threads / (double)n, (double)tasks / (double)n,
            (double)frames / (double)n, (double)calls / (double)n,
            threads ? (double)calls / (double)threads : 0.0, (double)bytes / (double)n,
            (t1 - t0) / (double)n);
+    uw__pause_stats_get(ss->blk.pause, &p1);
+    if (ss->blk.pause != NULL && p1.stops > p0.stops)
+        printf(" stopped_us/sample=%.2f stopped_max_us=%.1f",
+               (double)(p1.stopped_ns - p0.stopped_ns) / 1e3 / (double)(p1.stops - p0.stops),
+               (double)p1.stopped_max_ns / 1e3);
+    printf("\n");
     return 0;
 }
 
@@ -64,9 +77,12 @@ int ts_cmd_bench(const ts_args *a)
     uw_version_string(ss.target.py_version, vs, sizeof vs);
     printf("bench pid=%ld python=%s\n", a->pid, vs);
     rc = ts_bench_run(&ss, &s, cold_n, 1, "cold");
-    if (rc == 0)
+    if (rc == 0 && !ts_stop_signal)
         rc = ts_bench_run(&ss, &s, a->samples, 0, "warm");
+    fflush(stdout);
     uw_sample_free(&s);
     ts_detach(&ss);
+    if (rc == 0 && ts_stop_signal)
+        return 128 + ts_stop_signal;
     return ts_exit_for(rc);
 }

@@ -12,8 +12,12 @@
  * process, 4 permission denied, 5 not a Python process, 6 unsupported
  * Python version, 7 debug offsets mismatch, 8 the target could not be read
  * while sampling (it exited, or its memory vanished), 9 unsupported build
- * (free-threaded, or a pre-release no layout table describes).  Every failure
- * prints one line "tornstack: <what>" on stderr.
+ * (free-threaded, or a pre-release no layout table describes), 10
+ * --blocking could not stop the target's threads (ptrace refused, or a
+ * stop timed out), 11 compare: an input file missing, malformed or empty.
+ * A blocking dump or bench ended by SIGINT/SIGTERM/SIGHUP exits 128+signal
+ * after detaching; a blocking record keeps what it has and exits 0.  Every
+ * failure prints one line "tornstack: <what>" on stderr.
  */
 #ifndef TORNSTACK_CLI_H
 #define TORNSTACK_CLI_H
@@ -22,7 +26,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "blocking.h"
 #include "cli_profile.h"
+#include "compare.h"
 #include "tornstack/compose.h"
 #include "tornstack/reader_proc.h"
 #include "tornstack/tasks.h"
@@ -40,6 +46,7 @@ enum {
     TS_EXIT_DEBUG_OFFSETS = 7,
     TS_EXIT_READ = 8,
     TS_EXIT_UNSUPPORTED_BUILD = 9,
+    TS_EXIT_PAUSE = 10,
 };
 
 /* --- args.c ---------------------------------------------------------------------- */
@@ -53,6 +60,8 @@ typedef struct ts_args {
     const char *output;
     long count; /* dump: samples to print */
     int tasks;  /* bench: include the Task walk */
+    int blocking; /* stop the target's threads for each sample */
+    long hold_ms; /* --blocking: keep them stopped this much longer (tests) */
     int profile_format;         /* a uw_profile_format, or -1 for text and json */
     uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;
@@ -75,6 +84,7 @@ typedef struct ts_session {
     uw_target target;
     uw_unwinder *unwinder;
     uw_tasks *tasks;
+    ts_blocking blk; /* --blocking */
 } ts_session;
 
 /* The exit code for an error code. */
@@ -82,7 +92,8 @@ int ts_exit_for(int rc);
 /* Attach to a->pid with the policy of a; returns 0 or an error (said). */
 int ts_attach(ts_session *s, const ts_args *a);
 void ts_detach(ts_session *s);
-/* One sample: threads, then Tasks (when the session has a Task walk). */
+/* One sample: threads, then Tasks (when the session has a Task walk); with
+ * --blocking, between a stop and a restart of every thread of the target. */
 int ts_sample(ts_session *ss, uw_sample *s);
 /* A monotonic clock in microseconds. */
 double ts_now_us(void);

@@ -14,6 +14,7 @@ int ts_cmd_dump(const ts_args *a)
 {
     ts_session ss;
     uw_sample s;
+    double t0;
     long n;
     int rc;
 
@@ -23,8 +24,12 @@ int ts_cmd_dump(const ts_args *a)
     if (rc != 0)
         return ts_exit_for(rc);
     uw_sample_init(&s);
-    for (n = 0; n < a->count && rc == 0; n++) {
-        rc = ts_sample(&ss, &s);
+    t0 = ts_now_us();
+    for (n = 0; n < a->count && rc == 0 && !ts_stop_signal; n++) {
+        if (n > 0)
+            rc = ts_blocking_wait(&ss.blk, 0); /* answer the target's own stops */
+        if (rc == 0)
+            rc = ts_sample(&ss, &s);
         if (rc != 0) {
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
         } else if (strcmp(a->format, "json") == 0) {
@@ -33,7 +38,12 @@ int ts_cmd_dump(const ts_args *a)
             rc = uw_output_text(stdout, &ss.target, &s);
         }
     }
+    fflush(stdout);
+    if (rc == 0)
+        ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
     uw_sample_free(&s);
     ts_detach(&ss);
+    if (rc == 0 && ts_stop_signal)
+        return 128 + ts_stop_signal;
     return ts_exit_for(rc);
 }

@@ -4,6 +4,9 @@
  *   tornstack dump    --pid PID [--format text|json|PROFILE] [policy options]
  *   tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE] [--format PROFILE]
  *   tornstack convert IN [-o OUT] [--format PROFILE]        (convert.c)
+ *   tornstack compare A B [--functions] [--top N]           (compare.c)
+ *   (dump, record and bench take --blocking: stop the target's threads
+ *   for each sample; blocking.c)
  *   PROFILE: folded|speedscope|pprof|html (src/profile/, docs/output.md)
  *   tornstack bench  --pid PID [--samples N] [--tasks] [policy options]
  *   tornstack run    [--] COMMAND [ARGS...]   (preloads python/tornstack_hook.py)
@@ -23,17 +26,20 @@
 void ts_usage(FILE *f)
 {
     fputs(
-        "usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [POLICY]\n"
+        "usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [BLOCKING]\n"
+        "                         [POLICY]\n"
         "       tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE]\n"
-        "                         [--format PROFILE] [POLICY]\n"
+        "                         [--format PROFILE] [BLOCKING] [POLICY]\n"
         "       tornstack convert IN [-o OUT] [--format PROFILE]\n"
-        "       tornstack bench   --pid PID [--samples N] [--tasks] [POLICY]\n"
+        "       tornstack compare A B [--functions] [--top N]\n"
+        "       tornstack bench   --pid PID [--samples N] [--tasks] [BLOCKING] [POLICY]\n"
         "       tornstack run     [--] COMMAND [ARGS...]\n"
         "       tornstack verify  [--python V|all] [--model M|all] [--samples N] [--policy P|all]\n"
         "       tornstack replay  FILE [--svg OUT] [--policy P]\n"
         "       tornstack layout  MINOR\n"
         "       tornstack --help | --version | COMMAND --help\n"
         "PROFILE: folded|speedscope|pprof|html   [--no-task-frames] [--no-thread-frames]\n"
+        "BLOCKING: [--blocking [--hold-ms MS]]\n"
         "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
         f);
 }
@@ -77,6 +83,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "convert") == 0)
         return ts_cmd_convert(argc, argv);
+    if (strcmp(argv[1], "compare") == 0)
+        return ts_cmd_compare(argc, argv);
     if (strcmp(argv[1], "dump") == 0 || strcmp(argv[1], "bench") == 0 ||
         strcmp(argv[1], "record") == 0)
         return ts_sampling_command(argc, argv);

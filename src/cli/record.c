@@ -7,7 +7,7 @@
  * target exits.  The summary (samples, failures, stacks, skips per reason)
  * goes to stderr.
  */
-#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,19 +24,6 @@ typedef struct ts_recording {
     uint64_t tasks; /* Task readings, for the summary */
     int rc;         /* the last sample's result */
 } ts_recording;
-
-/* Sleep until `next` (microseconds on ts_now_us's clock), if it is ahead. */
-static void ts_sleep_until(double next)
-{
-    double now = ts_now_us();
-    struct timespec ts;
-
-    if (next <= now)
-        return;
-    ts.tv_sec = (time_t)((next - now) / 1e6);
-    ts.tv_nsec = (long)((next - now) - (double)ts.tv_sec * 1e6) * 1000;
-    nanosleep(&ts, NULL);
-}
 
 /* The profile's title, start time and rate. */
 static void ts_recording_meta(ts_recording *rec, const ts_session *ss, const ts_args *a, int dump)
@@ -63,8 +50,11 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
     uw_sample_init(&s);
     start = next = ts_now_us();
     rec->rc = 0;
-    while (dump ? (long)(rec->prof.samples + rec->prof.failed) < a->count
-                : ts_now_us() - start < a->duration * 1e6) {
+    while (!ts_stop_signal && (dump ? (long)(rec->prof.samples + rec->prof.failed) < a->count
+                                    : ts_now_us() - start < a->duration * 1e6)) {
+        if (dump && rec->prof.samples + rec->prof.failed > 0 &&
+            (rec->rc = ts_blocking_wait(&ss->blk, 0)) != 0)
+            break; /* answer the target's own stops between samples */
         rec->rc = ts_sample(ss, &s);
         if (dump && rec->rc != 0)
             break;
@@ -79,8 +69,11 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
                 break; /* out of memory: write what is held */
         }
         if (!dump) {
+            double now = ts_now_us();
             next += period;
-            ts_sleep_until(next);
+            /* sleeps (--blocking: answering the target's stops meanwhile) */
+            if (ts_blocking_wait(&ss->blk, next > now ? next - now : 0) == UW_ERR_NO_PROCESS)
+                break; /* the target exited between samples */
         }
     }
     rec->prof.duration_s = (ts_now_us() - start) / 1e6;
@@ -132,12 +125,17 @@ int ts_cmd_profile(const ts_args *a, int dump)
     } else {
         code = ts_out_finish(&rec.out, &rec.prof, (uw_profile_format)a->profile_format);
         ts_recording_summary(&rec);
-        if (code == 0 && rec.prof.samples + rec.prof.failed == 0)
+        ts_blocking_report(&ss.blk, stderr, rec.prof.duration_s * 1e6);
+        /* No sample at all: the target was gone, unless a signal ended
+         * the recording first (a blocking record keeps what it has). */
+        if (code == 0 && rec.prof.samples + rec.prof.failed == 0 && !ts_stop_signal)
             code = TS_EXIT_NO_PROCESS;
     }
     uw_profile_free(&rec.prof);
     ts_thread_names_free(rec.names);
     ts_detach(&ss);
+    if (dump && code == 0 && ts_stop_signal)
+        return 128 + ts_stop_signal;
     return code;
 }
 

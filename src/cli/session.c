@@ -30,6 +30,9 @@ int ts_exit_for(int rc)
     case UW_ERR_READ_FAULT:
     case UW_ERR_READ_SHORT:
         return TS_EXIT_READ;
+    case UW_ERR_PTRACE:
+    case UW_ERR_STOP_TIMEOUT:
+        return TS_EXIT_PAUSE;
     default:
         return TS_EXIT_INTERNAL;
     }
@@ -37,6 +40,7 @@ int ts_exit_for(int rc)
 
 void ts_detach(ts_session *s)
 {
+    ts_blocking_close(&s->blk);
     uw_tasks_free(s->tasks);
     uw_unwinder_free(s->unwinder);
     uw_proc_close(&s->proc);
@@ -46,10 +50,15 @@ void ts_detach(ts_session *s)
 
 int ts_sample(ts_session *ss, uw_sample *s)
 {
-    int rc = uw_unwind_threads(ss->unwinder, s);
+    int rc = ts_blocking_begin(&ss->blk), rc2;
+
+    if (rc != 0)
+        return rc;
+    rc = uw_unwind_threads(ss->unwinder, s);
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
-    return rc;
+    rc2 = ts_blocking_end(&ss->blk);
+    return rc != 0 ? rc : rc2;
 }
 
 /* The reader (is there such a process, may we read it), the target (is
@@ -62,15 +71,20 @@ int ts_attach(ts_session *s, const ts_args *a)
     int rc;
 
     memset(s, 0, sizeof *s);
+    /* --blocking attaches first, so that a ptrace refusal is named as such. */
+    if (a->blocking && (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms)) != 0)
+        return rc;
     rc = uw_proc_reader_open(&s->proc, pid, &s->reader);
     if (rc != 0) {
         fprintf(stderr, "tornstack: pid %d: %s\n", pid, uw_strerror(rc));
+        ts_detach(s);
         return rc;
     }
     rc = uw_target_find(&s->reader, pid, &s->target, why, sizeof why);
     if (rc != 0) {
         fprintf(stderr, "tornstack: pid %d: %s: %s\n", pid, uw_strerror(rc),
                 why[0] ? why : "no details");
+        ts_detach(s);
         return rc;
     }
     rc = uw_unwinder_new(&s->reader, &s->target, &s->unwinder);

@@ -8,7 +8,10 @@ frames may hold fam_<family>_ frames of its own family only, and frames of
 the loop (the pure Python stack) never appear in a Task.  Prints the number
 of Task stacks checked and the skip rate per reason.  Exits non-zero on any
 cross-family frame.  Extra arguments are passed to tornstack (e.g.
---no-skip, to see what an earlier policy leaks).
+--no-skip, to see what an earlier policy leaks).  With --blocking the target
+is stopped while each sample is read, so it does not move under the reader:
+then any skipped Task fails the test, and the first ones are printed with
+their reason, frames and sample.
 """
 import json
 import re
@@ -40,6 +43,7 @@ text, pos = r.stdout, 0
 n_samples = n_tasks = n_stacks = leaks = running = 0
 skips = Counter()
 first_leak = None
+skipped_tasks = []  # (sample, name, coro, reason, running, frames) of the first skips
 while pos < len(text):
     while pos < len(text) and text[pos].isspace():
         pos += 1
@@ -51,6 +55,9 @@ while pos < len(text):
         n_tasks += 1
         if task["skipped"] is not None:
             skips[task["skipped"]] += 1
+            if len(skipped_tasks) < 5:
+                skipped_tasks.append((n_samples, task["name"], task["coro"], task["skipped"],
+                                      task["running"], [x["name"] for x in task["frames"]]))
             continue
         n_stacks += 1
         running += task["running"]
@@ -74,5 +81,11 @@ if n_samples != samples:
     livelib.fail("got %d samples, asked for %d" % (n_samples, samples))
 if leaks:
     livelib.fail("leak: task %s shows %s: %s" % first_leak)
-if running == 0:
+if running == 0 and "--blocking" not in policy:
     livelib.fail("no running Task was ever seen: the test did not race")
+if "--blocking" in policy:
+    print("race: blocking: %s" % r.stderr.strip().splitlines()[-1])
+    if skipped:
+        for sk in skipped_tasks:
+            print("race: skipped in sample %d: task %s (coro %s): %s, running=%s, frames %r" % sk)
+        livelib.fail("%d Task readings skipped while the target was stopped" % skipped)

@@ -100,14 +100,20 @@
     X(UW_ERR_LIMIT_COUNT, -58, "count_limit",                                  \
       "sample count above UW_LIMIT_PROFILE_COUNT")                             \
     X(UW_ERR_NOT_BUILT, -59, "not_built",                                      \
-      "this output format was not built in (see docs/output.md)")
+      "this output format was not built in (see docs/output.md)") \
+    X(UW_ERR_PTRACE, -60, "ptrace_refused",                                    \
+      "the target's threads cannot be stopped (ptrace refused)")               \
+    X(UW_ERR_STOP_TIMEOUT, -61, "stop_timeout",                                \
+      "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")    \
+    X(UW_ERR_LIMIT_PROFILE, -62, "profile_limit",                              \
+      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -60
+    UW_ERR_MIN_ = -63
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -106,4 +106,27 @@
 /* Code objects remembered by the cache before it is emptied and refilled. */
 #define UW_CODE_CACHE_SLOTS 4096
 
+/* Threads of one process held by a blocking session (src/pause/): the
+ * same bound as the thread walk's.  UW_ERR_LIMIT_THREADS. */
+#define UW_PAUSE_LIMIT_THREADS UW_LIMIT_THREADS
+
+/* Passes over /proc/PID/task when attaching: threads created by a thread
+ * not attached yet are found by the next pass; the passes stop when one
+ * finds nothing new.  A process that keeps creating threads faster than
+ * they can be attached fails with UW_ERR_STOP_TIMEOUT after the last. */
+#define UW_PAUSE_SCAN_PASSES 64
+
+/* Time a thread has to report a stop after PTRACE_INTERRUPT (a thread in
+ * uninterruptible sleep stops only when it wakes).  UW_ERR_STOP_TIMEOUT. */
+#define UW_PAUSE_STOP_TIMEOUT_MS 2000
+
+/* Folded profiles read by `tornstack compare` (src/profile/tvd.c): bytes
+ * of one line, lines of one file, distinct stacks of both files, and the
+ * sum of one file's counts (2^62 keeps the exact TVD arithmetic within
+ * 128 bits).  UW_ERR_LIMIT_PROFILE. */
+#define UW_TVD_LIMIT_LINE_BYTES (16 * 1024 * 1024)
+#define UW_TVD_LIMIT_LINES (1L << 28)
+#define UW_TVD_LIMIT_STACKS (1 << 20)
+#define UW_TVD_LIMIT_TOTAL (1ULL << 62)
+
 #endif /* TORNSTACK_LIMITS_H */

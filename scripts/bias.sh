@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The bias of non-blocking sampling as a number (a benchmark: it prints,
+# it asserts nothing).  For each CPython version found and each workload
+# (the 12-Task race program, a busy program of about 400 Tasks, an asyncio
+# TCP echo server under load from a separate client process), two
+# --blocking recordings (their TVD is the noise floor) and one non-blocking
+# recording; prints TVD against the blocking reference, noise floor, skip %,
+# stopped time per second and samples/s (tests/live/bias_run.py).  Builds
+# the default preset first (see scripts/setup.sh).
+#
+#   scripts/bias.sh [SECONDS_PER_RECORDING [RATE_HZ [CONNECTIONS]]]
+#                   (defaults 10 s, 100 Hz, 16 echo connections)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ts_install_packages
+ts_build default
+cd "$ts_root"
+seconds="${1:-10}"
+rate="${2:-100}"
+connections="${3:-16}"
+if [ "$connections" -lt 1 ] || [ "$connections" -gt 256 ]; then
+    echo "bias: CONNECTIONS must be 1 to 256" >&2
+    exit 2
+fi
+pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.txt | tr ';' '\n' |
+          cut -d'|' -f3)
+# shellcheck disable=SC2086
+python3 tests/live/bias_run.py build/default/tornstack "$seconds" "$rate" "$connections" $pythons

@@ -1,0 +1,122 @@
+/*
+ * blocking.c — the --blocking mode of dump, record and bench: every
+ * thread of the target is stopped while a sample is read (src/pause/).
+ *
+ * Teardown is what matters here.  SIGINT, SIGTERM and SIGHUP only set a
+ * flag; the sampling loop sees it, leaves, and the command detaches before
+ * it exits.  The handler stays installed through the detach, so a second
+ * signal cannot cut it short.  If tornstack is killed outright (SIGKILL),
+ * the kernel detaches it; since no stop of ours is a job-control stop,
+ * every thread runs on (docs/pause.md).
+ */
+#define _GNU_SOURCE
+#include "blocking.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "tornstack/error.h"
+
+volatile sig_atomic_t ts_stop_signal;
+
+static void ts_on_stop_signal(int sig)
+{
+    ts_stop_signal = sig;
+}
+
+static void ts_nap_us(double us)
+{
+    struct timespec ts;
+
+    if (!(us > 0))
+        return;
+    ts.tv_sec = (time_t)(us / 1e6);
+    ts.tv_nsec = (long)((us - (double)ts.tv_sec * 1e6) * 1000.0);
+    if (ts.tv_nsec > 999999999L)
+        ts.tv_nsec = 999999999L;
+    (void)nanosleep(&ts, NULL); /* a stop signal ends it early */
+}
+
+int ts_blocking_open(ts_blocking *b, long pid, long hold_ms)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    char why[768];
+    size_t i;
+    int rc;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ts_on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    b->hold_ms = hold_ms;
+    rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
+    if (rc != 0) {
+        b->pause = NULL;
+        fprintf(stderr, "tornstack: pid %ld: --blocking: %s%s%s\n", pid, uw_strerror(rc),
+                why[0] ? ": " : "", why);
+    }
+    return rc;
+}
+
+int ts_blocking_begin(ts_blocking *b)
+{
+    return b->pause != NULL ? uw__pause_stop_all(b->pause) : 0;
+}
+
+int ts_blocking_end(ts_blocking *b)
+{
+    if (b->pause == NULL)
+        return 0;
+    if (b->hold_ms > 0 && !ts_stop_signal)
+        ts_nap_us((double)b->hold_ms * 1000.0);
+    return uw__pause_resume_all(b->pause);
+}
+
+int ts_blocking_wait(ts_blocking *b, double us)
+{
+    if (b->pause == NULL) {
+        ts_nap_us(us);
+        return 0;
+    }
+    return uw__pause_service(b->pause, us > 0 ? (int64_t)us : 0);
+}
+
+void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
+{
+    uw__pause_stats st;
+
+    if (b->pause == NULL)
+        return;
+    uw__pause_stats_get(b->pause, &st);
+    fprintf(f,
+            "tornstack: blocking: target stopped %llu times, %.1f us mean, %.1f us max, "
+            "%.3f ms per second of wall time; %llu signals passed on, %llu threads attached, "
+            "%llu exited\n",
+            (unsigned long long)st.stops,
+            st.stops ? (double)st.stopped_ns / 1e3 / (double)st.stops : 0.0,
+            (double)st.stopped_max_ns / 1e3,
+            wall_us > 0 ? (double)st.stopped_ns / 1e3 / (wall_us / 1e3) : 0.0,
+            (unsigned long long)st.signals_passed, (unsigned long long)st.threads_seen,
+            (unsigned long long)st.threads_exited);
+}
+
+void ts_blocking_close(ts_blocking *b)
+{
+    int rc;
+
+    if (b->pause == NULL)
+        return;
+    rc = uw__pause_close(b->pause);
+    b->pause = NULL;
+    if (rc != 0)
+        fprintf(stderr, "tornstack: --blocking: detach: %s (the kernel detaches when tornstack "
+                        "exits)\n",
+                uw_strerror(rc));
+    if (ts_stop_signal)
+        fprintf(stderr, "tornstack: stopped by %s; the target was resumed and detached\n",
+                strsignal(ts_stop_signal));
+}

@@ -1,0 +1,46 @@
+/*
+ * blocking.h — the --blocking mode of dump, record and bench.
+ *
+ * The commands call these around each sample and between samples; when
+ * the mode is off every call is a no-op (ts_blocking_wait just sleeps).
+ */
+#ifndef TORNSTACK_CLI_BLOCKING_H
+#define TORNSTACK_CLI_BLOCKING_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "internal/pause.h"
+
+typedef struct ts_blocking {
+    uw__pause *pause; /* NULL: not blocking */
+    long hold_ms;    /* extra time each sample keeps the target stopped (tests) */
+} ts_blocking;
+
+/* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to
+ * stop, or 0.  Set by the handler, read by the sampling loops. */
+extern volatile sig_atomic_t ts_stop_signal;
+
+/* Attach to every thread of pid and install the stop handlers.  On
+ * failure prints the one-line error and returns the code (UW_ERR_PTRACE,
+ * UW_ERR_NO_PROCESS, ...); nothing stays attached. */
+int ts_blocking_open(ts_blocking *b, long pid, long hold_ms);
+
+/* Around one sample: stop every thread; then (after the hold) restart
+ * them.  0 when not blocking. */
+int ts_blocking_begin(ts_blocking *b);
+int ts_blocking_end(ts_blocking *b);
+
+/* Between samples: wait `us` microseconds, answering the target's own
+ * stops meanwhile (or just sleep when not blocking).  Returns early when
+ * a stop signal arrived.  UW_ERR_NO_PROCESS when the target is gone. */
+int ts_blocking_wait(ts_blocking *b, double us);
+
+/* One line on f: how long the target was held, per sample and per
+ * second of `wall_us` (nothing when not blocking). */
+void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us);
+
+/* Detach (the target runs on) and say so if a stop signal ended the run. */
+void ts_blocking_close(ts_blocking *b);
+
+#endif /* TORNSTACK_CLI_BLOCKING_H */

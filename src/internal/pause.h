@@ -1,0 +1,116 @@
+/*
+ * pause.h — stop a live process's threads while a sample is read, with
+ * ptrace, and never leave one stopped or traced.
+ *
+ * This is the private API of src/pause/ (the CLI's --blocking mode, and
+ * the thread pause of an adaptive mode).  A session attaches once: either
+ * every thread of the process (PTRACE_SEIZE each thread of /proc/PID/task,
+ * with PTRACE_O_TRACECLONE so that new threads are attached by the kernel
+ * as they are born), or one thread only (the loop thread of an adaptive
+ * pause, by native id).  Then, as often as needed:
+ *
+ *   uw__pause_stop_all()   PTRACE_INTERRUPT every attached thread and wait
+ *                         for every one to report its stop; in the
+ *                         all-threads mode /proc/PID/task is read again
+ *                         while they are stopped, and a thread found there
+ *                         that is not held yet is attached and stopped too.
+ *                         On success every thread of the process is in a
+ *                         ptrace-stop (or has exited).
+ *   uw__pause_resume_all() restart each thread the way its stop requires:
+ *                         PTRACE_CONT, with the signal it was about to
+ *                         receive if it stopped for one (a target's signal
+ *                         is never swallowed), or PTRACE_LISTEN if it is
+ *                         in a group-stop (a job-control stop asked for by
+ *                         someone else stays in force).
+ *   uw__pause_stop_thread() / uw__pause_resume_thread()
+ *                         the same for one thread.
+ *   uw__pause_service()    between samples: while the threads run, stops
+ *                         they report on their own (a signal to deliver,
+ *                         a group-stop, a new thread) are answered at
+ *                         once, so the target waits for tornstack only
+ *                         while a sample is read.
+ *   uw__pause_close()      detach from every thread, passing on any signal
+ *                         held; a thread stopped by job control stays
+ *                         stopped, every other one runs on.
+ *
+ * Guarantees: no stop is ever created with SIGSTOP (PTRACE_SEIZE and
+ * PTRACE_INTERRUPT only), so when the tracer dies, even by SIGKILL, the
+ * kernel's detach lets every thread run on, and a signal held in a
+ * signal-delivery-stop is delivered.  Each wait is bounded by
+ * UW_PAUSE_STOP_TIMEOUT_MS; the thread table by UW_PAUSE_LIMIT_THREADS.
+ *
+ * While a session is open, SIGCHLD is blocked in the calling thread (the
+ * waits sleep in sigtimedwait on it) and the previous mask is restored by
+ * uw__pause_close().  Waits name each thread (waitpid(tid, ..., __WALL)),
+ * so other children of the caller are never reaped.  One session per
+ * process at a time (the kernel allows one tracer per thread).
+ *
+ * Every function returns 0 or a negative uw_ code (error.h); errno never
+ * escapes.  UW_ERR_PTRACE means the kernel refused to attach: the `why`
+ * sentence of uw__pause_open says which of the usual causes applies.
+ */
+#ifndef TORNSTACK_PAUSE_H
+#define TORNSTACK_PAUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct uw__pause uw__pause;
+
+/* Counters of a session (uw__pause_stats).  A "stop" is one stop_all or
+ * stop_thread with its resume; its time runs from the first interrupt to
+ * the last restart. */
+typedef struct uw__pause_stats {
+    uint64_t stops;           /* stops completed (stop then resume) */
+    uint64_t stopped_ns;      /* total time the target was held stopped */
+    uint64_t stopped_max_ns;  /* longest single stop */
+    uint64_t signals_passed;  /* signals held in a stop and delivered on restart */
+    uint64_t group_stops;     /* group-stops (job control) left in force */
+    uint64_t threads_seen;    /* threads ever attached, newborns included */
+    uint64_t threads_exited;  /* threads that exited while attached */
+    uint64_t late_attached;   /* threads found by a re-scan, not by a clone event */
+} uw__pause_stats;
+
+/* Attach to process `pid`.  tid == 0: every thread, and every thread it
+ * creates later.  tid > 0: only that thread of pid (it must be one).
+ * On failure nothing stays attached; `why` (may be NULL) gets a sentence:
+ * for UW_ERR_PTRACE, which cause applies (another tracer, another user,
+ * a seccomp filter on this process, Yama's ptrace_scope).
+ * Errors: UW_ERR_INVALID_ARG, UW_ERR_NO_PROCESS, UW_ERR_PTRACE,
+ * UW_ERR_LIMIT_THREADS, UW_ERR_STOP_TIMEOUT, UW_ERR_NOMEM, UW_ERR_IO. */
+int uw__pause_open(pid_t pid, pid_t tid, uw__pause **out, char *why, size_t why_len);
+
+/* Stop every attached thread (see above).  UW_ERR_NO_PROCESS when no
+ * thread is left (the target exited; nothing is held then).  On any
+ * other error the threads that did stop are restarted before returning. */
+int uw__pause_stop_all(uw__pause *p);
+
+/* Restart every thread held by stop_all / stop_thread.  Threads that
+ * exited meanwhile are dropped; that is not an error. */
+int uw__pause_resume_all(uw__pause *p);
+
+/* Stop / restart one attached thread, by native id.  UW_ERR_NOT_FOUND if
+ * tid is not attached, UW_ERR_NO_PROCESS if it exited. */
+int uw__pause_stop_thread(uw__pause *p, pid_t tid);
+int uw__pause_resume_thread(uw__pause *p, pid_t tid);
+
+/* Answer the threads' own stops until `timeout_us` microseconds have
+ * passed (0: only what is already reported), or earlier when a signal
+ * handler of the caller ran (so a flag it set can be looked at).  Must
+ * not be called while threads are held.  UW_ERR_NO_PROCESS when no
+ * thread is left. */
+int uw__pause_service(uw__pause *p, int64_t timeout_us);
+
+/* Threads currently attached (exited ones are not counted). */
+size_t uw__pause_threads(const uw__pause *p);
+
+void uw__pause_stats_get(const uw__pause *p, uw__pause_stats *out);
+
+/* Detach from every thread and free p (NULL is fine).  Held signals are
+ * delivered, job-control stops stay, every other thread runs on.  Returns
+ * UW_ERR_STOP_TIMEOUT if a thread could not be brought to a stop to be
+ * detached (the kernel detaches it when this process exits). */
+int uw__pause_close(uw__pause *p);
+
+#endif /* TORNSTACK_PAUSE_H */

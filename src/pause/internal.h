@@ -1,0 +1,89 @@
+/*
+ * internal.h — the state shared by the files of src/pause/.
+ *
+ * Each attached thread has a record saying whether it runs, has been
+ * interrupted and not reported yet, is held in a ptrace-stop, or has gone;
+ * and, when held, how it must be restarted (the kind of its stop).
+ */
+#ifndef TORNSTACK_PAUSE_INTERNAL_H
+#define TORNSTACK_PAUSE_INTERNAL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal/pause.h"
+
+typedef enum uw_pt_state {
+    UW_PT_RUNNING = 0, /* restarted (or listening in a group-stop) */
+    UW_PT_STOPPING,    /* interrupted, or newborn: a report is due */
+    UW_PT_STOPPED,     /* in a ptrace-stop, held */
+    UW_PT_GONE,        /* exited and reaped, or no longer ours: dropped */
+} uw_pt_state;
+
+typedef enum uw_pt_kind {
+    UW_PK_TRAP = 0, /* PTRACE_EVENT_STOP with SIGTRAP (interrupt, newborn,
+                     * SIGCONT notice): restart with PTRACE_CONT, no signal */
+    UW_PK_EVENT,    /* another ptrace event (clone): PTRACE_CONT, no signal */
+    UW_PK_SIGNAL,   /* signal-delivery-stop: PTRACE_CONT with that signal */
+    UW_PK_GROUP,    /* group-stop: PTRACE_LISTEN, the job-control stop stays */
+} uw_pt_kind;
+
+typedef struct uw_pt {
+    pid_t tid;
+    uint8_t state; /* uw_pt_state */
+    uint8_t kind;  /* uw_pt_kind, when UW_PT_STOPPED */
+    int sig;       /* signal to deliver on restart (UW_PK_SIGNAL) */
+} uw_pt;
+
+/* What a report handler should do with a thread that reports a stop. */
+typedef enum uw_pt_mode {
+    UW_PT_HOLD,    /* keep it stopped (a sample is being taken) */
+    UW_PT_RESTART, /* restart it at once (between samples) */
+} uw_pt_mode;
+
+struct uw__pause {
+    pid_t pid;
+    pid_t only;        /* 0: every thread and clones; else this one thread */
+    uw_pt *threads;    /* at most UW_PAUSE_LIMIT_THREADS live records */
+    size_t n, cap;
+    pid_t *scan;       /* room for one /proc/PID/task listing */
+    sigset_t old_mask; /* the caller's mask, restored by close */
+    uint64_t stop_start_ns; /* 0 when nothing is held */
+    uw__pause_stats stats;
+};
+
+/* table.c */
+uw_pt *uw_pt_find(uw__pause *p, pid_t tid);
+int uw_pt_add(uw__pause *p, pid_t tid, uw_pt_state state, uw_pt **out);
+void uw_pt_compact(uw__pause *p);
+size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
+
+/* scan.c */
+int uw_pt_list_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n);
+int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
+
+/* report.c */
+int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode);
+int uw_pt_restart(uw__pause *p, uw_pt *t);
+
+/* wait.c */
+uint64_t uw_pt_now_ns(void);
+int uw_pt_poll(uw__pause *p, uw_pt_mode mode);
+int uw_pt_sleep(uint64_t deadline_ns, int *interrupted);
+int uw_pt_wait_stopped(uw__pause *p, uint64_t deadline_ns);
+
+/* stop.c */
+int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, pid_t *refused);
+
+/* attach.c */
+int uw_pt_seize(uw__pause *p, pid_t tid, uw_pt **out);
+int uw_pt_interrupt(uw_pt *t);
+void uw_pt_release(pid_t tid);
+int uw_pt_scan(uw__pause *p, pid_t *tids, int hold, size_t *added, pid_t *refused);
+
+/* refusal.c */
+void uw_pt_explain_refusal(pid_t pid, pid_t tid, int err, char *why, size_t len);
+
+#endif /* TORNSTACK_PAUSE_INTERNAL_H */

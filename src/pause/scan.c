@@ -1,0 +1,97 @@
+/*
+ * scan.c — what /proc says about a process's threads.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pause/internal.h"
+#include "tornstack/error.h"
+
+/* Lines of a /proc status file read before giving up on a field (the file
+ * has about 60). */
+#define UW_PT_STATUS_LINES 128
+
+static int uw_pt_parse_tid(const char *name, pid_t *out)
+{
+    long v = 0;
+    const char *c;
+
+    if (name[0] == '\0' || strlen(name) > 10)
+        return 0;
+    for (c = name; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return 0;
+        v = v * 10 + (*c - '0');
+    }
+    if (v <= 0 || v > 0x7fffffffL)
+        return 0;
+    *out = (pid_t)v;
+    return 1;
+}
+
+/* The thread ids listed in /proc/PID/task, at most cap of them (more is
+ * UW_ERR_LIMIT_THREADS).  A thread may exit while the directory is read;
+ * the list is what the kernel showed, and callers treat each id as a
+ * claim to check (an attach of an exited thread fails with ESRCH). */
+int uw_pt_list_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    *n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS
+               : errno == EACCES                 ? UW_ERR_PERMISSION
+                                                 : UW_ERR_IO;
+    while ((e = readdir(d)) != NULL) {
+        pid_t tid;
+        if (!uw_pt_parse_tid(e->d_name, &tid))
+            continue;
+        if (*n == cap) {
+            rc = UW_ERR_LIMIT_THREADS;
+            break;
+        }
+        tids[(*n)++] = tid;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* State letter ('R', 'S', 't', 'T', 'Z', ...) and TracerPid of one thread
+ * of pid, from /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS if the
+ * thread is gone. */
+int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
+{
+    char path[96], line[256];
+    FILE *f;
+    int lines = 0, have = 0;
+
+    *state = '?';
+    *tracer = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_IO;
+    while (have != 3 && lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "State:", 6) == 0) {
+            const char *c = line + 6;
+            while (*c == ' ' || *c == '\t')
+                c++;
+            *state = *c;
+            have |= 1;
+        } else if (strncmp(line, "TracerPid:", 10) == 0) {
+            *tracer = (pid_t)strtol(line + 10, NULL, 10);
+            have |= 2;
+        }
+    }
+    fclose(f);
+    return have == 3 ? 0 : UW_ERR_IO;
+}

@@ -1,0 +1,42 @@
+/*
+ * service.c — answering the threads between samples.
+ *
+ * A traced thread that receives a signal, creates a thread or is stopped
+ * by job control waits for its tracer before it goes on.  Between samples
+ * tornstack therefore does not sleep blindly: it sleeps in the session's
+ * wait (SIGCHLD) and answers each such stop as it comes, so a signal
+ * reaches the target within microseconds and a new thread starts at once.
+ */
+#define _GNU_SOURCE
+#include "pause/internal.h"
+#include "tornstack/error.h"
+
+/* Until the deadline: collect reports and restart each stopped thread
+ * (passing its signal on, leaving a group-stop in force).  Returns early,
+ * with 0, after a signal handler of the caller ran.  Bounded by time;
+ * each poll by the table's size. */
+int uw__pause_service(uw__pause *p, int64_t timeout_us)
+{
+    uint64_t deadline;
+    int rc;
+
+    if (p == NULL || p->stop_start_ns != 0)
+        return UW_ERR_INVALID_ARG;
+    uw_pt_compact(p);
+    deadline = uw_pt_now_ns() + (timeout_us > 0 ? (uint64_t)timeout_us * 1000u : 0);
+    for (;;) {
+        int interrupted = 0, late;
+        rc = uw_pt_poll(p, UW_PT_RESTART);
+        if (rc < 0)
+            return rc;
+        if (uw__pause_threads(p) == 0)
+            return UW_ERR_NO_PROCESS;
+        late = uw_pt_sleep(deadline, &interrupted);
+        if (late || interrupted) {
+            rc = uw_pt_poll(p, UW_PT_RESTART);
+            if (rc < 0)
+                return rc;
+            return uw__pause_threads(p) == 0 ? UW_ERR_NO_PROCESS : 0;
+        }
+    }
+}

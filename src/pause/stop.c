@@ -1,0 +1,177 @@
+/*
+ * stop.c — holding the threads for a sample, and letting them go.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <time.h>
+
+#include "pause/internal.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+
+/* Collect the reports already in, if SIGCHLD says there are any: a thread
+ * that stopped on its own since the last poll (a signal to deliver, a
+ * clone) is held as it is, and an exited one is dropped.  The check costs
+ * one system call where a poll costs one per thread. */
+static int uw_pt_collect_pending(uw__pause *p)
+{
+    sigset_t pend, chld;
+    struct timespec zero = {0, 0};
+    int rc;
+
+    if (sigpending(&pend) != 0 || !sigismember(&pend, SIGCHLD))
+        return 0;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    (void)sigtimedwait(&chld, NULL, &zero);
+    rc = uw_pt_poll(p, UW_PT_HOLD);
+    return rc < 0 ? rc : 0;
+}
+
+/* Bring every thread to a stop and hold it: interrupt those running and
+ * wait for each report (or exit).  With `rescan` (the all-threads mode),
+ * /proc/PID/task is then read while everything is stopped: a stopped
+ * thread cannot create one, so a thread listed there and not held yet
+ * escaped the clone events (a race of the first attach); it is attached,
+ * interrupted and waited for, and the listing read again, at most
+ * UW_PAUSE_SCAN_PASSES times.  On return with 0, every thread the kernel
+ * lists is held or has exited. */
+int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, pid_t *refused)
+{
+    unsigned pass;
+    size_t i;
+    int rc = uw_pt_collect_pending(p);
+
+    if (rc != 0)
+        return rc;
+    if (p->stop_start_ns == 0)
+        p->stop_start_ns = uw_pt_now_ns();
+    for (i = 0; i < p->n; i++) {
+        rc = uw_pt_interrupt(&p->threads[i]);
+        if (rc != 0)
+            return rc;
+    }
+    rc = uw_pt_wait_stopped(p, deadline_ns);
+    if (rc != 0 || !rescan || p->only != 0)
+        return rc;
+    for (pass = 0; pass < UW_PAUSE_SCAN_PASSES; pass++) {
+        size_t added = 0;
+        rc = uw_pt_scan(p, p->scan, 1, &added, refused);
+        if (rc == 0 && added > 0) {
+            p->stats.late_attached += added;
+            rc = uw_pt_wait_stopped(p, deadline_ns);
+        }
+        if (rc != 0 || added == 0)
+            return rc;
+    }
+    return UW_ERR_STOP_TIMEOUT;
+}
+
+/* Restart every held thread; the first error is returned, but every
+ * thread is tried. */
+static int uw_pt_restart_all(uw__pause *p)
+{
+    size_t i;
+    int first = 0;
+
+    for (i = 0; i < p->n; i++) {
+        int rc = uw_pt_restart(p, &p->threads[i]);
+        if (rc != 0 && first == 0)
+            first = rc;
+    }
+    return first;
+}
+
+/* End the stop window: its length goes into the statistics. */
+static void uw_pt_window_end(uw__pause *p)
+{
+    uint64_t dt;
+
+    if (p->stop_start_ns == 0)
+        return;
+    dt = uw_pt_now_ns() - p->stop_start_ns;
+    p->stats.stops++;
+    p->stats.stopped_ns += dt;
+    if (dt > p->stats.stopped_max_ns)
+        p->stats.stopped_max_ns = dt;
+    p->stop_start_ns = 0;
+}
+
+int uw__pause_stop_all(uw__pause *p)
+{
+    pid_t refused = 0;
+    int rc;
+
+    if (p == NULL)
+        return UW_ERR_INVALID_ARG;
+    if (p->stop_start_ns == 0)
+        uw_pt_compact(p);
+    rc = uw_pt_stop_everything(p, uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u,
+                               1, &refused);
+    if (rc == 0 && uw__pause_threads(p) == 0)
+        rc = UW_ERR_NO_PROCESS;
+    if (rc != 0) {
+        (void)uw_pt_restart_all(p);
+        p->stop_start_ns = 0;
+    }
+    return rc;
+}
+
+int uw__pause_resume_all(uw__pause *p)
+{
+    int rc;
+
+    if (p == NULL)
+        return UW_ERR_INVALID_ARG;
+    rc = uw_pt_restart_all(p);
+    uw_pt_window_end(p);
+    return rc;
+}
+
+/* One thread: PTRACE_INTERRUPT and wait for its report, nothing else —
+ * the cheap pause of a single (loop) thread. */
+int uw__pause_stop_thread(uw__pause *p, pid_t tid)
+{
+    uw_pt *t;
+    int rc;
+
+    if (p == NULL)
+        return UW_ERR_INVALID_ARG;
+    t = uw_pt_find(p, tid);
+    if (t == NULL)
+        return UW_ERR_NOT_FOUND;
+    if (t->state == UW_PT_STOPPED)
+        return 0;
+    if (p->stop_start_ns == 0)
+        p->stop_start_ns = uw_pt_now_ns();
+    rc = uw_pt_interrupt(t);
+    if (rc == 0)
+        rc = uw_pt_wait_stopped(p, uw_pt_now_ns() +
+                                       (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u);
+    t = uw_pt_find(p, tid);
+    if (rc == 0 && (t == NULL || t->state != UW_PT_STOPPED))
+        rc = UW_ERR_NO_PROCESS;
+    if (rc != 0) {
+        if (t != NULL)
+            (void)uw_pt_restart(p, t);
+        if (uw_pt_count(p, UW_PT_STOPPED) == 0)
+            p->stop_start_ns = 0;
+    }
+    return rc;
+}
+
+int uw__pause_resume_thread(uw__pause *p, pid_t tid)
+{
+    uw_pt *t;
+    int rc;
+
+    if (p == NULL)
+        return UW_ERR_INVALID_ARG;
+    t = uw_pt_find(p, tid);
+    if (t == NULL)
+        return UW_ERR_NOT_FOUND;
+    rc = uw_pt_restart(p, t);
+    if (uw_pt_count(p, UW_PT_STOPPED) == 0)
+        uw_pt_window_end(p);
+    return rc;
+}

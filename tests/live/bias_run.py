@@ -1,0 +1,161 @@
+"""The bias of non-blocking sampling, as a number (driven by scripts/bias.sh).
+
+    python3 bias_run.py TORNSTACK DURATION RATE CONNECTIONS PYTHON...
+
+For each interpreter and workload (the 12-Task race program, a busy program
+of about 400 Tasks, an asyncio TCP echo server under load from a separate
+client process), three recordings of DURATION seconds at RATE Hz, one
+after the other on the same running target:
+
+  A  --blocking   (the reference: the target is stopped while read)
+  N  non-blocking
+  B  --blocking   (a second reference: TVD(A, B) is the noise floor)
+
+and prints one row: samples per second of N and A, Task readings skipped
+by N and by A+B (the blocking ones must be 0), the target's stopped time
+per second of wall time under --blocking, and the total variation distance
+of N against A beside the noise floor TVD(B, A), at line level and at
+function level (tornstack compare --functions).  "recovered %" and
+"paused %" belong to the recovery counters and the adaptive pause, which
+this tornstack does not have: they print n/a.
+"""
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+tornstack, duration, rate, connections = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+pythons = sys.argv[5:]
+WARMUP = 0.5
+
+
+def start_target(python, script, work, *args):
+    truth = os.path.join(work, "truth.json")
+    p = subprocess.Popen([python, os.path.join(HERE, script), truth, *map(str, args)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([p.stdout], [], [], 60)
+    if not ready or p.stdout.readline().strip() != "ready":
+        p.kill()
+        raise RuntimeError("%s under %s did not start: %s" % (script, python, p.stderr.read()))
+    with open(truth) as f:
+        return p, json.load(f)
+
+
+class Unsupported(Exception):
+    """tornstack does not walk this version yet (exit 6)."""
+
+
+def record(pid, out, blocking):
+    args = [tornstack, "record", "--pid", str(pid), "--rate", rate, "--duration", str(duration),
+            "-o", out] + (["--blocking"] if blocking else [])
+    r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60)
+    if r.returncode == 6:
+        raise Unsupported(r.stderr.strip())
+    if r.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    err = r.stderr
+    m = re.search(r"tornstack: (\d+) samples \((\d+) failed\), ([0-9.]+) tasks/sample", err)
+    samples, failed, per = int(m.group(1)), int(m.group(2)), float(m.group(3))
+    skipped = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: (\d+) tasks", err))
+    stopped = re.search(r"([0-9.]+) ms per second of wall time", err)
+    return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
+            "skipped": skipped, "stopped_ms_s": float(stopped.group(1)) if stopped else None,
+            "reasons": re.findall(r"tornstack: skipped (\S+): (\d+) tasks", err)}
+
+
+def tvd(a, b, functions):
+    args = [tornstack, "compare", a, b, "--top", "0"] + (["--functions"] if functions else [])
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("compare: %s" % r.stderr)
+    return float(re.search(r"^tvd: ([0-9.]+)", r.stdout, re.M).group(1))
+
+
+def pct(part, whole):
+    return 100.0 * part / whole if whole else 0.0
+
+
+def measure(python, workload, work):
+    client = None
+    if workload == "race":
+        target, truth = start_target(python, "race_app.py", work)
+    elif workload == "busy":
+        target, truth = start_target(python, "bias_busy_app.py", work, 1)
+    else:
+        target, truth = start_target(python, "bias_echo_app.py", work)
+        client = subprocess.Popen(
+            [python, os.path.join(HERE, "bias_echo_client.py"), str(truth["port"]),
+             str(connections), str(3 * duration + WARMUP + 30)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(WARMUP)
+        files = {k: os.path.join(work, "%s-%s.folded" % (workload, k)) for k in "ANB"}
+        a = record(truth["pid"], files["A"], True)
+        n = record(truth["pid"], files["N"], False)
+        b = record(truth["pid"], files["B"], True)
+        if target.poll() is not None:
+            raise RuntimeError("the %s target died: %s" % (workload, target.stderr.read()))
+        row = {
+            "workload": workload, "python": truth["version"],
+            "sps_nb": n["samples"] / duration, "sps_blk": a["samples"] / duration,
+            "tasks": n["readings"] / max(n["samples"] - n["failed"], 1),
+            "skip_nb": pct(n["skipped"], n["readings"]),
+            "skip_blk": pct(a["skipped"] + b["skipped"], a["readings"] + b["readings"]),
+            "stopped": (a["stopped_ms_s"] + b["stopped_ms_s"]) / 2,
+            "tvd": tvd(files["N"], files["A"], False), "floor": tvd(files["B"], files["A"], False),
+            "tvd_fn": tvd(files["N"], files["A"], True),
+            "floor_fn": tvd(files["B"], files["A"], True),
+            "reasons_nb": n["reasons"], "reasons_blk": a["reasons"] + b["reasons"],
+        }
+        return row
+    finally:
+        for p in (client, target):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def main():
+    cols = ("workload", "python", "tasks", "samp/s nb", "samp/s blk", "skip% nb", "skip% blk",
+            "recov%", "paused%", "stop ms/s", "tvd nb", "floor", "tvd-f nb", "floor-f")
+    fmt = "%-8s %-7s %6s %9s %10s %8s %9s %7s %7s %9s %7s %7s %8s %7s"
+    print("bias: %.1f s per recording at %s Hz; echo load: %d connections; "
+          "tvd = TVD(non-blocking, blocking A), floor = TVD(blocking B, blocking A), "
+          "-f = function level" % (duration, rate, connections))
+    print(fmt % cols)
+    notes = []
+    for python in pythons:
+        for workload in ("race", "busy", "echo"):
+            work = tempfile.mkdtemp(prefix="tornstack-bias-")
+            try:
+                r = measure(python, workload, work)
+            except Unsupported as e:
+                notes.append("%s: skipped, %s" % (python, e))
+                break
+            except Exception as e:  # report and go on with the next row
+                print("%-8s %-7s error: %s" % (workload, python, e))
+                continue
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            print(fmt % (r["workload"], r["python"], "%.0f" % r["tasks"], "%.1f" % r["sps_nb"],
+                         "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["skip_blk"],
+                         "n/a", "n/a", "%.2f" % r["stopped"], "%.4f" % r["tvd"],
+                         "%.4f" % r["floor"], "%.4f" % r["tvd_fn"], "%.4f" % r["floor_fn"]),
+                  flush=True)
+            if r["reasons_nb"]:
+                notes.append("%s %s non-blocking skips: %s" % (
+                    r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_nb"])))
+            if r["reasons_blk"]:
+                notes.append("%s %s BLOCKING SKIPS (a bug): %s" % (
+                    r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_blk"])))
+    for n in notes:
+        print("bias: " + n)
+
+
+main()
