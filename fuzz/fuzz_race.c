@@ -40,9 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * FZ_RACE_SAMPLES samples of a scenario are the same however many it
      * has, so `tornstack replay` (all of them) reproduces whatever this
      * finds. */
-    if (sc.samples > FZ_RACE_SAMPLES)
-        sc.samples = FZ_RACE_SAMPLES;
-    memset(&v, 0, sizeof v);
+    mm_scenario_clamp(&sc, FZ_RACE_SAMPLES);
+    mm_verdict_init(&v);
     if (mm_scenario_run(&sc, &o, &v) != 0)
         abort();
     fz_h = fz_mix(fz_mix(fz_mix(FZ_SEED, v.samples), v.emitted), v.skipped);
