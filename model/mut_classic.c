@@ -83,18 +83,27 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     p->gen = t->gen;
     p->alive = 1;
     p->n_chain = (int8_t)depth;
-    p->waiter_kind = MM_W_FUTURE;
+    p->waiter_kind = MM_W_NONE; /* fut_waiter is stored below */
     p->waiter = p->awaiter = p->strong = p->creator = MM_NOREF;
     for (k = 0; k < depth; k++)
         p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
                                   t->c[k].line, t->id};
-    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->name, sizeof p->name, "?"); /* no name stored yet */
     s = mm_q(m, 0, t->obj + (uint64_t)al->task_coro, t->c[0].obj, 8);
     s->ev = EV_NEW;
     s->task = t->id;
     s->arg = (int32_t)pay;
-    mm_q(m, 0, t->obj + (uint64_t)al->task_name, t->name_obj, 8);
-    mm_q(m, 0, t->obj + (uint64_t)al->task_fut_waiter, t->fut, 8);
+    pay = mm_payload(m, &p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    s = mm_q(m, 0, t->obj + (uint64_t)al->task_name, t->name_obj, 8);
+    s->ev = EV_NAME;
+    s->task = t->id;
+    s->arg = (int32_t)pay;
+    s = mm_q(m, 0, t->obj + (uint64_t)al->task_fut_waiter, t->fut, 8);
+    s->ev = EV_WAITER;
+    s->task = t->id;
+    s->arg = MM_W_FUTURE;
+    s->x = mm_pack_ref(MM_NOREF);
     mm_q(m, 0, t->obj + (uint64_t)al->fut_state, (uint64_t)al->state_pending, 4);
     /* Published last, as a weakref: the registry slot of family i. */
     t->wr = mm_alloc(m->sp, 64);
@@ -155,10 +164,11 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
             mm_unlink(m, 0, prev, id, k == 0);
             st = mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared,
                       1);
-            if (k == 0) {
-                st->ev = EV_EXEC;
+            if (k == 0) { /* the root returned: no chain, not executing */
+                mm_ttask *p;
+                st->ev = EV_CHAIN;
                 st->task = id;
-                st->index = 0;
+                st->arg = (int32_t)mm_payload(m, &p);
             }
             mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
         } else {

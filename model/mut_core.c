@@ -411,6 +411,8 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
         const mm_ttask *p = &m->pay[s->arg];
         k->n_chain = p->n_chain;
         memcpy(k->chain, p->chain, sizeof k->chain);
+        if (p->n_chain == 0) /* the root returned */
+            k->executing = 0;
         break;
     }
     case EV_WAITER: {

@@ -116,10 +116,11 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
 
     mm_unlink(m, th, prev, t->id, k == 0);
     st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
-    if (k == 0) {
-        st->ev = EV_EXEC;
+    if (k == 0) { /* the root returned: no chain, not executing */
+        mm_ttask *p;
+        st->ev = EV_CHAIN;
         st->task = t->id;
-        st->index = 0;
+        st->arg = (int32_t)mm_payload(m, &p);
     }
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
 }
