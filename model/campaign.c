@@ -25,6 +25,7 @@
  *   32 p_deep: b % 100, p_finish: (b >> 4) % 16
  *   33 p_lazy: b % 101              34 idle Tasks: b % 64
  *   35 size class: b % MM_SCALES    36 pause: b % 101
+ *   37 p_join: b % 30 (await an orphan another Task created)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -86,6 +87,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->p_sleep0 = 25;
     p->p_getname = 10;
     p->idle = z[34] % 64;
+    p->p_join = z[37] % 30;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
@@ -101,7 +103,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     if (out->swarm & MM_SWARM_NO_COMPLETE)
         p->p_finish = 0;
     if (out->swarm & MM_SWARM_NO_CREATE) {
-        p->p_child = p->p_gather = p->p_group = p->p_orphan = 0;
+        p->p_child = p->p_gather = p->p_group = p->p_orphan = p->p_join = 0;
     }
     if ((out->swarm & MM_SWARM_ONE_TASK) && out->scale == MM_SCALE_SMALL) {
         p->workers = 1;
@@ -186,11 +188,12 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
     else
         snprintf(out + n, cap - (size_t)n,
                  "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
-                 "(nested %d%%) group %d%% orphan %d%% burst %d%% switch %d%% deep %d%% "
+                 "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% switch %d%% deep %d%% "
                  "finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
                  scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle,
                  sc->prog.max_depth, sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested,
-                 sc->prog.p_group, sc->prog.p_orphan, sc->prog.p_burst, sc->prog.p_switch,
+                 sc->prog.p_group, sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst,
+                 sc->prog.p_switch,
                  sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.slots,
                  sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }

@@ -41,7 +41,7 @@ enum {
 };
 
 /* Bytes of a scenario that mean something (more are ignored). */
-#define MM_SCENARIO_BYTES 37
+#define MM_SCENARIO_BYTES 38
 
 /* Reads the reader lets one sample make before it refuses (a hang stops
  * here); the oracle's bound, MM_READ_BOUND, is far below it, so a sample

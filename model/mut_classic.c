@@ -80,6 +80,7 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     pay = mm_payload(m, &p);
     p->addr = t->obj;
     p->coro = t->c[0].obj;
+    p->code = t->c[0].code;
     p->gen = t->gen;
     p->alive = 1;
     p->n_chain = (int8_t)depth;

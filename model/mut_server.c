@@ -438,13 +438,29 @@ static void mm_finish(mm_mutator *m, int th, mm_mtask *t)
     mm_dying(m, th, t->id);
 }
 
-enum { MM_AW_FUTURE, MM_AW_SLEEP0, MM_AW_CHILD, MM_AW_GATHER, MM_AW_GROUP };
+enum { MM_AW_FUTURE, MM_AW_SLEEP0, MM_AW_CHILD, MM_AW_GATHER, MM_AW_GROUP, MM_AW_JOIN };
+
+/* A fire-and-forget Task of this loop that another Task created, still
+ * running and awaited by nobody, -1 if none. */
+static int32_t mm_joinable(mm_mutator *m, int th, int32_t self)
+{
+    mm_mloop *L = &m->lp[th];
+    size_t n = L->n_rdy, i, start = n ? mm_rand(m) % n : 0;
+
+    for (i = 0; i < n; i++) {
+        mm_mtask *o = mm_t(m, L->rdy[(start + i) % n]);
+        if (o->role == MM_R_ORPHAN && o->parent < 0 && o->id != self && o->steps_left > 1)
+            return o->id;
+    }
+    return -1;
+}
 
 static void mm_step(mm_mutator *m, int th, int32_t id)
 {
     mm_mloop *L = &m->lp[th];
     mm_mtask *t = mm_t(m, id);
     int finishing = 0, aw = MM_AW_FUTURE, k, gil_ok;
+    int32_t join = -1;
 
     L->stepping = id;
     /* task_step_impl: Py_CLEAR(task->task_fut_waiter), then send */
@@ -517,6 +533,8 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
             aw = MM_AW_GATHER;
         else if (p < m->prog.p_child + m->prog.p_gather + m->prog.p_group)
             aw = MM_AW_GROUP;
+        else if (p < m->prog.p_child + m->prog.p_gather + m->prog.p_group + m->prog.p_join)
+            aw = (join = mm_joinable(m, th, id)) >= 0 ? MM_AW_JOIN : MM_AW_FUTURE;
         else
             aw = mm_pct(m, m->prog.p_sleep0) ? MM_AW_SLEEP0 : MM_AW_FUTURE;
     }
@@ -525,7 +543,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
     gil_ok = finishing ? (t->hook_slot[1] >= 0 || t->hook_slot[2] >= 0 || t->holders > 0 ||
                           t->in_gather >= 0 || t->in_group >= 0 ||
                           (t->parent >= 0 && mm_t(m, t->parent)->wait == MM_WT_CHILD))
-                       : (aw == MM_AW_FUTURE || aw == MM_AW_SLEEP0);
+                       : (aw == MM_AW_FUTURE || aw == MM_AW_SLEEP0 || aw == MM_AW_JOIN);
     if (mm_pct(m, m->prog.p_burst))
         mm_burst(m, th, t, gil_ok);
     if (finishing) {
@@ -551,13 +569,15 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         t->wait = MM_WT_SLEEP0;
         mm_suspend_all(m, th, t, 1);
         break;
+    case MM_AW_JOIN: /* await a Task created elsewhere */
     case MM_AW_CHILD: {
-        int32_t c = mm_spawn(m, th, MM_R_CHILD, (t->family + 1) % m->n_fam, id,
-                             mm_named(m, MM_R_CHILD));
+        int32_t c = aw == MM_AW_JOIN ? join
+                                     : mm_spawn(m, th, MM_R_CHILD, (t->family + 1) % m->n_fam, id,
+                                                mm_named(m, MM_R_CHILD));
         mm_mtask *ct = mm_t(m, c);
         mm_mcoro *in = &t->c[t->n - 1];
         ct->parent = id;
-        ct->holders = 1; /* the awaiting frame */
+        ct->holders++; /* the awaiting frame */
         in->line = mm_rand_line(m, in->code);
         mm_line(m, th, mm_frame(m, in), in->code, in->line, id);
         mm_coro_await(m, th, in, ct->obj);

@@ -106,6 +106,7 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
     pay = mm_payload(m, &p);
     p->addr = t->obj;
     p->coro = t->c[0].obj;
+    p->code = t->c[0].code;
     p->gen = t->gen;
     p->alive = 1;
     p->loop = (int8_t)loop;

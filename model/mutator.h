@@ -110,6 +110,8 @@ typedef struct mm_program {
     int p_gather;    /* ... a gather of new child Tasks */
     int p_nested;    /* gathers holding a gather */
     int p_group;     /* ... a TaskGroup of new child Tasks */
+    int p_join;      /* ... an existing fire-and-forget Task another Task
+                      * created (awaiter and creator differ) */
     int p_orphan;    /* steps that create a fire-and-forget Task */
     int p_burst;     /* CPU-bound steps: nested sync calls, long */
     int p_switch;    /* GIL release points of a burst that switch threads */

@@ -69,7 +69,7 @@ int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
     e->id = id;
     e->addr = k->addr;
     e->coro = k->coro;
-    e->code = k->n_chain > 0 ? k->chain[0].code : 0;
+    e->code = k->code;
     e->name = k->name;
     e->running = k->running;
     e->tstate = q->c->tstate[k->loop];

@@ -62,6 +62,7 @@ enum { MM_W_NONE = 0, MM_W_FUTURE, MM_W_TASK, MM_W_GATHER };
 typedef struct mm_ttask {
     uint64_t addr;  /* the Task object */
     uint64_t coro;  /* its root coroutine */
+    uint64_t code;  /* the root coroutine's code object */
     uint32_t gen;
     int8_t alive;     /* holds its coroutine and is not finished */
     int8_t running;   /* its root coroutine frame is linked on its thread */
