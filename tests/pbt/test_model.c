@@ -7,6 +7,10 @@
  * its seed and writes its bytes to pbt-<name>-<seed>-<n>.scenario, which
  * `tornstack-verify --replay FILE` runs again identically.
  *
+ * Scenarios are half of the classic shape, half of the server shape (loops,
+ * gathers, TaskGroups, children, orphans, memory reuse, hook records), of
+ * the small size class.
+ *
  * Properties:
  *   - preemption-bounded model (at most 3 operations per sample), every
  *     version, default policy: no violation of any kind;
@@ -53,18 +57,19 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
     mm_policy(policy, &o);
     mm_verdict_init(total);
     for (n = 0; n < PBT_SCENARIOS; n++) {
-        uint8_t bytes[21];
+        uint8_t bytes[MM_SCENARIO_BYTES];
         mm_scenario sc;
         mm_verdict v;
         int b;
         if (x == 0)
             x = 1;
-        for (b = 0; b < 21; b++)
+        for (b = 0; b < MM_SCENARIO_BYTES; b++)
             bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
         bytes[0] = (uint8_t)(minor - 11); /* so that the file replays as is */
         bytes[1] = (uint8_t)model;
         bytes[18] %= 64; /* at most 256 samples per scenario */
         bytes[20] &= 0x3f; /* swarm: each class off in half the scenarios */
+        bytes[35] = MM_SCALE_SMALL; /* byte 21: classic or server */
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
         mm_verdict_init(&v);
         assert_int_equal(mm_scenario_run(&sc, &o, &v), 0);
@@ -85,10 +90,10 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
         }
         mm_verdict_add(total, &v);
     }
-    printf("pbt %s: seed %llu: %llu samples, %llu task readings, %llu emitted, skip %.2f%%, "
-           "leaks %llu, bogus %llu, other %llu\n",
+    printf("pbt %s: seed %llu: %llu samples (%llu still), %llu task readings, %llu emitted, "
+           "skip %.2f%%, leaks %llu, bogus %llu, other %llu\n",
            name, (unsigned long long)pbt_seed, (unsigned long long)total->samples,
-           (unsigned long long)total->tasks, (unsigned long long)total->emitted,
+           (unsigned long long)total->still, (unsigned long long)total->tasks, (unsigned long long)total->emitted,
            total->tasks ? 100.0 * (double)total->skipped / (double)total->tasks : 0.0,
            (unsigned long long)total->viol[MM_V_LEAK],
            (unsigned long long)(total->viol[MM_V_BOGUS] + total->viol[MM_V_BOGUS_PURE]),
