@@ -66,8 +66,10 @@ static void mm_relaxed_show(mm_sched *s, size_t i)
                          st->task};
         mm_trace_add(s, &e);
     }
-    memmove(&s->pend[i], &s->pend[i + 1], (s->n_pend - i - 1) * sizeof s->pend[0]);
-    memmove(&s->pend_time[i], &s->pend_time[i + 1], (s->n_pend - i - 1) * sizeof s->pend_time[0]);
+    for (; i + 1 < s->n_pend; i++) { /* at most MM_RELAXED_WINDOW - 1 */
+        s->pend[i] = s->pend[i + 1];
+        s->pend_time[i] = s->pend_time[i + 1];
+    }
     s->n_pend--;
 }
 
