@@ -96,6 +96,7 @@ static int replay(const char *path, int pol, int explain, const char *svg, int k
     mm_verdict_init(&v);
     mm_scenario_describe(&sc, desc, sizeof desc);
     printf("scenario %s: %s, policy %s\n", path, desc, mm_policy_name(pol));
+    fflush(stdout); /* seen even if the unwinder crashes */
     if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg, kind) : mm_scenario_run(&sc, &o, &v)) !=
         0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
@@ -218,6 +219,8 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
         } else {
             bytes[21] = MM_SHAPE_SERVER;
             bytes[35] = r->kind == VF_BUSY ? MM_SCALE_BUSY : MM_SCALE_IDLE;
+            if (r->kind == VF_IDLE)
+                bytes[34] = 0; /* UW_LIMIT_TASKS idle Tasks */
             bytes[18] = r->kind == VF_BUSY ? 9 : 1; /* 40 or 8 samples a program */
             bytes[20] &= (uint8_t)~MM_SWARM_ONE_TASK;
         }
