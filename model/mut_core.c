@@ -472,58 +472,71 @@ static int mm_next_op(mm_mutator *m)
     return m->lp[m->cur].q.len > 0;
 }
 
-int mm_mutator_step(mm_mutator *m)
+/* Entries of the queue that are not stores (a free, a released id) take
+ * effect where they stand in program order, with no time of their own:
+ * handled as soon as they reach the head, so a queue never ends in one
+ * (which would make the next step start a new operation unasked). */
+static void mm_pseudo_head(mm_mutator *m, mm_mloop *L)
 {
-    for (;;) {
-        mm_mloop *L = &m->lp[m->cur];
-        mm_store s;
-
-        if (L->q.len == 0) {
-            if (!mm_next_op(m))
-                return 1;
-            continue;
-        }
-        s = L->q.q[L->q.head++];
+    while (L->q.len > 0 && L->q.q[L->q.head].kind >= MM_ST_FREE) {
+        const mm_store *s = &L->q.q[L->q.head];
+        if (s->kind == MM_ST_FREE)
+            mm_free_issued(m, s->th, s->addr, (size_t)s->value);
+        else if (s->kind == MM_ST_RELEASE)
+            mm_world_task_release(m->w, s->task);
+        else if (s->kind == MM_ST_GRELEASE)
+            mm_world_gather_release(m->w, s->task);
+        L->q.head++;
         if (--L->q.len == 0)
             L->q.head = 0;
-        if (s.kind == MM_ST_FREE) {
-            mm_free_issued(m, s.th, s.addr, (size_t)s.value);
-            continue;
-        }
-        if (s.kind == MM_ST_RELEASE) {
-            mm_world_task_release(m->w, s.task);
-            continue;
-        }
-        if (s.kind == MM_ST_GRELEASE) {
-            mm_world_gather_release(m->w, s.task);
-            continue;
-        }
-        if (m->fence_next) {
-            s.fence = 1;
-            m->fence_next = 0;
-        }
-        if (!m->defer)
-            mm_store_write(m->sp, &s);
-        m->time++;
-        if (s.ev != EV_NONE)
-            mm_apply_event(m, &s);
-        m->last = s;
-        m->last_gil = s.gil && L->q.len > 0;
-        if (m->last_gil && m->n_loops > 1 && mm_pct(m, m->prog.p_switch)) {
-            /* the GIL goes to another thread */
-            int to = (int)(mm_rand(m) % (uint64_t)(m->n_loops - 1));
-            to = to >= m->cur ? to + 1 : to;
-            if (m->lp[to].q.len > 0 || mm_server_has_work(m, to)) {
-                m->cur = to;
-                m->fence_next = 1;
-                if (m->lp[to].q.len == 0) {
-                    m->ops++;
-                    mm_server_next_op(m, to);
-                }
+    }
+}
+
+int mm_mutator_step(mm_mutator *m)
+{
+    mm_mloop *L = &m->lp[m->cur];
+    mm_store s;
+
+    if (L->q.len > 0 && L->q.q[L->q.head].kind >= MM_ST_FREE)
+        mm_pseudo_head(m, L);
+    if (L->q.len == 0) {
+        if (!mm_next_op(m))
+            return 1;
+        L = &m->lp[m->cur];
+        mm_pseudo_head(m, L);
+        if (L->q.len == 0)
+            return 1;
+    }
+    s = L->q.q[L->q.head++];
+    if (--L->q.len == 0)
+        L->q.head = 0;
+    if (m->fence_next) {
+        s.fence = 1;
+        m->fence_next = 0;
+    }
+    if (!m->defer)
+        mm_store_write(m->sp, &s);
+    m->time++;
+    if (s.ev != EV_NONE)
+        mm_apply_event(m, &s);
+    m->last = s;
+    if (L->q.len > 0 && L->q.q[L->q.head].kind >= MM_ST_FREE)
+        mm_pseudo_head(m, L); /* frees that follow this store happen with it */
+    m->last_gil = s.gil && L->q.len > 0;
+    if (m->last_gil && m->n_loops > 1 && mm_pct(m, m->prog.p_switch)) {
+        /* the GIL goes to another thread */
+        int to = (int)(mm_rand(m) % (uint64_t)(m->n_loops - 1));
+        to = to >= m->cur ? to + 1 : to;
+        if (m->lp[to].q.len > 0 || mm_server_has_work(m, to)) {
+            m->cur = to;
+            m->fence_next = 1;
+            if (m->lp[to].q.len == 0) {
+                m->ops++;
+                mm_server_next_op(m, to);
             }
         }
-        return s.ev != EV_NONE ? 2 : 0;
     }
+    return s.ev != EV_NONE ? 2 : 0;
 }
 
 void mm_mutator_defer_writes(mm_mutator *m, int on)

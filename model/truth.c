@@ -21,7 +21,7 @@
 typedef struct mm_jtask {
     uint64_t time;
     int32_t prev; /* older entry of the same Task, -1 */
-    int32_t pad;
+    int32_t id;
     mm_ttask rec;
 } mm_jtask;
 
@@ -78,6 +78,13 @@ struct mm_world {
     size_t n_jt, cap_jt;
     int32_t *dirty_ids;
     size_t n_dirty, cap_dirty;
+    /* after the window: each Task's entries, contiguous and in time order
+     * (jidx[jstart[id] .. + jcount[id]]), for binary search */
+    int32_t *jidx;
+    size_t cap_jidx;
+    uint32_t *jstart, *jcount;
+    size_t cap_jstart;
+    int indexed;
     /* scratch for mm_task_times / mm_loop_times */
     uint64_t *times;
     size_t cap_times;
@@ -151,6 +158,9 @@ void mm_world_free(mm_world *w)
         free(w->jl[i]);
     free(w->dirty_ids);
     free(w->times);
+    free(w->jidx);
+    free(w->jstart);
+    free(w->jcount);
     free(w);
 }
 
@@ -249,6 +259,7 @@ static void mm_flush(mm_world *w)
         mm_must(mm_grow((void **)&w->jt, &w->cap_jt, w->n_jt + 1, sizeof *w->jt));
         w->jt[w->n_jt].time = w->now;
         w->jt[w->n_jt].prev = h;
+        w->jt[w->n_jt].id = id;
         w->jt[w->n_jt].rec = w->task[id];
         w->jhead[id] = (int32_t)w->n_jt++;
     }
@@ -286,6 +297,7 @@ mm_ttask *mm_world_task_edit(mm_world *w, int32_t id)
             mm_must(mm_grow((void **)&w->jt, &w->cap_jt, w->n_jt + 1, sizeof *w->jt));
             w->jt[w->n_jt].time = w->t0;
             w->jt[w->n_jt].prev = -1;
+            w->jt[w->n_jt].id = id;
             w->jt[w->n_jt].rec = w->task[id];
             w->jhead[id] = (int32_t)w->n_jt++;
             w->jwin[id] = w->win;
@@ -383,9 +395,42 @@ void mm_world_begin(mm_world *w, uint64_t time)
         w->win = 1;
     }
     w->recording = 1;
+    w->indexed = 0;
     w->t0 = w->t1 = w->now = time;
     w->n_jt = 0;
     w->n_reuse = 0;
+}
+
+/* Group each Task's entries, in time order (they were appended so). */
+static void mm_index(mm_world *w)
+{
+    size_t i, off = 0;
+
+    mm_must(mm_grow((void **)&w->jidx, &w->cap_jidx, w->n_jt + 1, sizeof *w->jidx));
+    if (w->cap_jstart < w->n_task) {
+        size_t c = w->cap_jstart;
+        mm_must(mm_grow((void **)&w->jstart, &c, w->n_task, sizeof *w->jstart));
+        c = w->cap_jstart;
+        mm_must(mm_grow((void **)&w->jcount, &c, w->n_task, sizeof *w->jcount));
+        w->cap_jstart = c;
+    }
+    for (i = 0; i < w->n_jt; i++)
+        w->jcount[w->jt[i].id] = 0;
+    for (i = 0; i < w->n_jt; i++)
+        w->jcount[w->jt[i].id]++;
+    for (i = 0; i < w->n_jt; i++) { /* first entry of each Task: its range */
+        int32_t id = w->jt[i].id;
+        if (w->jt[i].prev == -1) {
+            w->jstart[id] = (uint32_t)off;
+            off += w->jcount[id];
+            w->jcount[id] = 0;
+        }
+    }
+    for (i = 0; i < w->n_jt; i++) {
+        int32_t id = w->jt[i].id;
+        w->jidx[w->jstart[id] + w->jcount[id]++] = (int32_t)i;
+    }
+    w->indexed = 1;
 }
 
 void mm_world_end(mm_world *w, uint64_t time)
@@ -393,6 +438,7 @@ void mm_world_end(mm_world *w, uint64_t time)
     mm_flush(w);
     w->recording = 0;
     w->t1 = time;
+    mm_index(w);
 }
 
 size_t mm_world_tasks(const mm_world *w)
@@ -427,6 +473,18 @@ const mm_ttask *mm_task_at(const mm_world *w, int32_t id, uint64_t t)
     assert(id >= 0 && (size_t)id < w->n_task);
     if (w->jwin[id] != w->win)
         return &w->task[id];
+    if (w->indexed) { /* the last entry at or before t */
+        const int32_t *e = w->jidx + w->jstart[id];
+        size_t lo = 0, hi = w->jcount[id];
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (w->jt[e[mid]].time <= t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo > 0 ? &w->jt[e[lo - 1]].rec : &w->task[id];
+    }
     for (h = w->jhead[id]; h >= 0; h = w->jt[h].prev)
         if (w->jt[h].time <= t)
             return &w->jt[h].rec;
