@@ -127,8 +127,10 @@ static const char *vf_kind_name(int k)
  * sample costs its model: the relaxed model (a store buffer to settle and
  * drain around every read) about six times the realistic one, TSO (up to
  * ten stores per read, torn copies) about twice; so the mixed rows get
- * samples in inverse proportion (docs/model.md has the rates). */
-static const uint64_t vf_default_mixed[MM_MODELS] = {60000, 125000, 30000, 125000};
+ * samples in inverse proportion: 40,000 TSO, 100,000 bounded, 20,000
+ * relaxed and 200,000 realistic per version (docs/model.md has the
+ * rates). */
+static const uint64_t vf_default_mixed[MM_MODELS] = {40000, 100000, 20000, 200000};
 #define VF_DEFAULT_BUSY 120
 #define VF_DEFAULT_IDLE 8
 
