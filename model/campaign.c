@@ -23,7 +23,8 @@
  *      (hook records), bit 1 nested gathers, bits 2-4 value-stack slots
  *      (0, 2, 4, 8, 12, 16, 20, 31), bit 5 many families
  *   32 p_deep: b % 100, p_finish: (b >> 4) % 16
- *   33 p_lazy: b % 101              34 idle Tasks: b % 64
+ *   33 p_lazy: b % 101              34 idle Tasks: b % 64 (size class
+ *      idle: UW_LIMIT_TASKS >> (b % 4))
  *   35 size class: b % MM_SCALES    36 pause: b % 101
  *   37 p_join: b % 30 (await an orphan another Task created)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
@@ -96,7 +97,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
         p->families = 20;
     } else if (out->scale == MM_SCALE_IDLE) {
         p->workers = 0;
-        p->idle = UW_LIMIT_TASKS;
+        p->idle = UW_LIMIT_TASKS >> (z[34] % 4); /* verify's rows: byte 34 = 0 */
     }
     if (out->swarm & MM_SWARM_NO_SYNC)
         p->p_burst = 0;
@@ -292,8 +293,6 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
     }
     if (m != NULL)
         v->reordered += sch.reordered;
-    if (m != NULL && getenv("MM_DEBUG_STORES"))
-        fprintf(stderr, "stores %llu samples %u ops %llu\n", (unsigned long long)mm_mutator_time(m), sc->samples, (unsigned long long)mm_mutator_ops(m));
     free(trace.ev);
     uw_sample_free(&s);
     uw_tasks_free(t);
