@@ -1,8 +1,11 @@
 /*
- * fuzz_race — bytes -> a scenario (version, memory model, program,
- * schedule; model/campaign.c documents the format, and all-zero bytes give
- * the simplest one) -> the unwinder with a policy -> the oracle.  Any
- * violation aborts with one line describing it.
+ * fuzz_race — bytes -> a scenario (version, memory model, program of the
+ * classic or the server shape, schedule; model/campaign.c documents the
+ * format, and all-zero bytes give the simplest one) -> the unwinder with a
+ * policy -> the oracle, which judges every Task entry and composed stack.
+ * Inputs stay small (mm_scenario_clamp: the small size class, at most
+ * FZ_RACE_SAMPLES samples), so the fuzzer explores breadth.  Any violation
+ * aborts with one line describing it (its kind first).
  *
  * Built once per policy: FZ_POLICY 0 default (race), 1 full Task unwind,
  * 2 no split, 3 no skip (the earlier policies, to measure how fast the
@@ -40,9 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * FZ_RACE_SAMPLES samples of a scenario are the same however many it
      * has, so `tornstack replay` (all of them) reproduces whatever this
      * finds. */
-    if (sc.samples > FZ_RACE_SAMPLES)
-        sc.samples = FZ_RACE_SAMPLES;
-    memset(&v, 0, sizeof v);
+    mm_scenario_clamp(&sc, FZ_RACE_SAMPLES);
+    mm_verdict_init(&v);
     if (mm_scenario_run(&sc, &o, &v) != 0)
         abort();
     fz_h = fz_mix(fz_mix(fz_mix(FZ_SEED, v.samples), v.emitted), v.skipped);

@@ -60,6 +60,31 @@ static void seeds_race(const char *dir)
         snprintf(name, sizeof name, "scenario-%02d", k);
         fz_write(dir, "race", name, b, sizeof b);
     }
+    /* The server shape (byte 21): loops, gathers, TaskGroups, children,
+     * orphans, memory reuse, hook records; small programs (byte 35). */
+    {
+        uint8_t sb[38];
+        memset(sb, 0, sizeof sb);
+        sb[21] = 1;
+        fz_write(dir, "race", "server-zero", sb, sizeof sb);
+        for (k = 0; k < 12; k++) {
+            char name[32];
+            for (i = 0; i < (int)sizeof sb; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                sb[i] = (uint8_t)(x >> 24);
+            }
+            sb[0] = (uint8_t)(k % 3);
+            sb[1] = (uint8_t)(k / 3 % 4);
+            sb[18] %= 16;
+            sb[21] = 1;
+            sb[31] = (uint8_t)((sb[31] & ~1u) | (k & 1)); /* hook records in half */
+            sb[35] = 0;
+            snprintf(name, sizeof name, "server-%02d", k);
+            fz_write(dir, "race", name, sb, sizeof sb);
+        }
+    }
 }
 
 static void seeds_linetable(const char *dir)

@@ -12,14 +12,34 @@
  *   20 swarm: each set bit switches a class off for the whole run
  *      (MM_SWARM_*: tears, sync calls, completions, creations, more than
  *      one Task, chains deeper than one); 0 (or absent) keeps all on
+ * Bytes 0..20 alone (21-byte scenarios, and every scenario written before
+ * the server shape) give the classic shape, as before.  The server shape:
+ *   21 shape: b % MM_SHAPES (0 classic, 1 server)
+ *   22 loops: 1 + b % MM_MAX_LOOPS  23 workers per loop: 1 + b % 6
+ *   24 deepest chain: 1 + b % 5     25 p_child: b % 40
+ *   26 p_gather: b % 40             27 p_group: b % 30
+ *   28 p_orphan: b % 40             29 p_burst: b % 80
+ *   30 p_switch: b % 100            31 flags: bit 0 under tornstack run
+ *      (hook records), bit 1 nested gathers, bits 2-4 value-stack slots
+ *      (0, 2, 4, 8, 12, 16, 20, 31), bit 5 many families
+ *   32 p_deep: b % 100, p_finish: (b >> 4) % 16
+ *   33 p_lazy: b % 101              34 idle Tasks: b % 64 (size class
+ *      idle: UW_LIMIT_TASKS >> (b % 4))
+ *   35 size class: b % MM_SCALES    36 pause: b % 101
+ *   37 p_join: b % 30 (await an orphan another Task created)
+ * Swarm bits apply to the server shape too (no tears, no bursts, no
+ * finishing, no creations, one worker, shallow chains).  Its tear percent
+ * is 1 + byte 8 % 12 (0 stays 0).
  */
 #include "campaign.h"
 #include "explain.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tornstack/error.h"
+#include "tornstack/limits.h"
 
 void mm_policy(int policy, uw_task_options *o)
 {
@@ -38,9 +58,65 @@ const char *mm_policy_name(int policy)
     return policy >= 0 && policy < MM_POLICIES ? names[policy] : "?";
 }
 
+static void mm_decode_server(const uint8_t *z, mm_scenario *out)
+{
+    static const int slots[8] = {0, 2, 4, 8, 12, 16, 20, 31};
+    mm_program *p = &out->prog;
+
+    p->shape = MM_SHAPE_SERVER;
+    /* A server sample reads several times what a classic one does (more
+     * threads, more Tasks): at the classic shape's tear rates nearly every
+     * sample would be torn past use, so tears are rarer here. */
+    if (out->sched.tear_pct > 0)
+        out->sched.tear_pct = 1 + z[8] % 12;
+    p->n_loops = 1 + z[22] % MM_MAX_LOOPS;
+    p->workers = 1 + z[23] % 6;
+    p->max_depth = 1 + z[24] % 5;
+    p->p_child = z[25] % 40;
+    p->p_gather = z[26] % 40;
+    p->p_group = z[27] % 30;
+    p->p_orphan = z[28] % 40;
+    p->p_burst = z[29] % 80;
+    p->p_switch = z[30] % 100;
+    p->hook = z[31] & 1;
+    p->p_nested = z[31] & 2 ? 50 : 0;
+    p->slots = slots[(z[31] >> 2) & 7];
+    p->families = z[31] & 0x20 ? 20 : 4;
+    p->p_deep = z[32] % 100;
+    p->p_finish = (z[32] >> 4) % 16;
+    p->p_lazy = z[33] % 101;
+    p->p_sleep0 = 25;
+    p->p_getname = 10;
+    p->idle = z[34] % 64;
+    p->p_join = z[37] % 30;
+    out->scale = z[35] % MM_SCALES;
+    out->pause = z[36] % 101;
+    if (out->scale == MM_SCALE_BUSY) {
+        int total = 50 + (int)z[23] * 450 / 255;
+        p->workers = (total + p->n_loops - 1) / p->n_loops;
+        p->families = 20;
+    } else if (out->scale == MM_SCALE_IDLE) {
+        p->workers = 0;
+        p->idle = UW_LIMIT_TASKS >> (z[34] % 4); /* verify's rows: byte 34 = 0 */
+    }
+    if (out->swarm & MM_SWARM_NO_SYNC)
+        p->p_burst = 0;
+    if (out->swarm & MM_SWARM_NO_COMPLETE)
+        p->p_finish = 0;
+    if (out->swarm & MM_SWARM_NO_CREATE) {
+        p->p_child = p->p_gather = p->p_group = p->p_orphan = p->p_join = 0;
+    }
+    if ((out->swarm & MM_SWARM_ONE_TASK) && out->scale == MM_SCALE_SMALL) {
+        p->workers = 1;
+        p->n_loops = 1;
+    }
+    if (out->swarm & MM_SWARM_SHALLOW)
+        p->max_depth = 1;
+}
+
 void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out)
 {
-    uint8_t z[21];
+    uint8_t z[MM_SCENARIO_BYTES];
     int i;
 
     memset(z, 0, sizeof z);
@@ -77,24 +153,68 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     if (out->swarm & MM_SWARM_SHALLOW)
         for (i = 0; i < MM_MAX_TASKS; i++)
             out->prog.depth[i] = 1;
+    if (z[21] % MM_SHAPES == MM_SHAPE_SERVER)
+        mm_decode_server(z, out);
+}
+
+void mm_scenario_clamp(mm_scenario *sc, uint32_t samples)
+{
+    if (sc->samples > samples)
+        sc->samples = samples;
+    if (sc->prog.shape != MM_SHAPE_SERVER)
+        return;
+    if (sc->scale != MM_SCALE_SMALL) {
+        sc->scale = MM_SCALE_SMALL;
+        sc->prog.workers = 1 + sc->prog.workers % 6;
+        sc->prog.idle %= 64;
+        sc->prog.families = 4;
+    }
+}
+
+void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
+{
+    static const char *scale[MM_SCALES] = {"small", "busy", "idle"};
+    int n = snprintf(out, cap,
+                     "python 3.%d, model %s (rate %d, tear %d%%, bound %d), swarm 0x%02x, "
+                     "seed %llu, %u samples (gap %u), ",
+                     sc->minor, mm_model_name(sc->sched.model), sc->sched.rate, sc->sched.tear_pct,
+                     sc->sched.bound, (unsigned)sc->swarm, (unsigned long long)sc->seed,
+                     sc->samples, sc->gap);
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    if (sc->prog.shape == MM_SHAPE_CLASSIC)
+        snprintf(out + n, cap - (size_t)n,
+                 "classic: %d tasks (p_sync %d, p_complete %d, p_create %d)", sc->prog.n_tasks,
+                 sc->prog.p_sync, sc->prog.p_complete, sc->prog.p_create);
+    else
+        snprintf(out + n, cap - (size_t)n,
+                 "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
+                 "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% switch %d%% deep %d%% "
+                 "finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
+                 scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle,
+                 sc->prog.max_depth, sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested,
+                 sc->prog.p_group, sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst,
+                 sc->prog.p_switch,
+                 sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.slots,
+                 sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
-                          FILE *out, const char *svg_path);
+                          FILE *out, const char *svg_path, int kind);
 
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v)
 {
-    return mm_scenario_do(sc, policy, v, NULL, NULL);
+    return mm_scenario_do(sc, policy, v, NULL, NULL, -1);
 }
 
 int mm_scenario_explain(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
-                        FILE *out, const char *svg_path)
+                        FILE *out, const char *svg_path, int kind)
 {
-    return mm_scenario_do(sc, policy, v, out, svg_path);
+    return mm_scenario_do(sc, policy, v, out, svg_path, kind);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
-                          FILE *out, const char *svg_path)
+                          FILE *out, const char *svg_path, int kind)
 {
     mm_trace trace = {NULL, 0, 0};
     int explained = 0;
@@ -107,7 +227,8 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
     uw_sample s;
     uint32_t k;
     uint64_t rng = sc->seed * 0x2545f4914f6cdd1dull + 1;
-    int rc;
+    mm_oracle_ctx ctx;
+    int rc, l;
 
     uw_sample_init(&s);
     rc = mm_space_new(&sp);
@@ -122,6 +243,13 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
     if (rc == 0)
         rc = uw_tasks_new(u, &t);
     if (rc == 0) {
+        memset(&ctx, 0, sizeof ctx);
+        ctx.w = mm_mutator_world(m);
+        ctx.handle_run = mm_mutator_handle_run(m);
+        ctx.n_loops = mm_world_loops(ctx.w);
+        for (l = 0; l < ctx.n_loops; l++)
+            ctx.tstate[l] = mm_mutator_tstate(m, l);
+        ctx.im = &im;
         uw_tasks_set_options(t, policy);
         if (out != NULL)
             sch.trace = &trace;
@@ -130,8 +258,10 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
             rng ^= rng >> 7;
             rng ^= rng << 17;
             mm_sched_run(&sch, rng % (sc->gap + 1));
+            if (sc->pause > 0 && sc->prog.p_burst > 0 && (int)((rng >> 32) % 100) < sc->pause)
+                mm_sched_run_to_pause(&sch, 256);
             mm_sched_begin_sample(&sch);
-            sch.reader.budget_calls = sch.reader.calls + 4 * MM_READ_BOUND;
+            sch.reader.budget_calls = sch.reader.calls + MM_READ_BUDGET;
             rc = uw_unwind_threads(u, &s);
             if (rc == 0)
                 rc = uw_unwind_tasks(t, &s);
@@ -139,20 +269,26 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
             mm_sched_end_sample(&sch);
             if (rc != 0)
                 break;
-            if (mm_oracle_check(&s, sch.hist, sch.n_hist, v) != 0 && out != NULL && !explained) {
-                fprintf(out, "sample %u of %u:\n", k + 1, sc->samples);
-                mm_explain_text(out, &trace, sch.hist, sch.n_hist, &s, v->first);
-                if (svg_path != NULL && mm_explain_svg(svg_path, &trace, sch.hist, sch.n_hist,
-                                                       v->first) != 0)
-                    fprintf(out, "cannot write %s\n", svg_path);
-                explained = 1;
+            ctx.still = mm_sched_still(&sch);
+            {
+                mm_verdict one;
+                mm_verdict_init(&one);
+                if (mm_oracle_check(&s, &ctx, &one) != 0 && out != NULL && !explained &&
+                    (kind < 0 || one.viol[kind] != 0)) {
+                    fprintf(out, "sample %u of %u:\n", k + 1, sc->samples);
+                    mm_explain_text(out, &trace, &ctx, &s, one.first);
+                    if (svg_path != NULL && mm_explain_svg(svg_path, &trace, &ctx, one.first) != 0)
+                        fprintf(out, "cannot write %s\n", svg_path);
+                    explained = 1;
+                }
+                mm_verdict_add(v, &one);
             }
         }
         if (out != NULL && !explained && rc == 0 && sc->samples > 0) {
             fprintf(out, "last sample (no violation):\n");
-            mm_explain_text(out, &trace, sch.hist, sch.n_hist, &s, "");
+            mm_explain_text(out, &trace, &ctx, &s, "");
             if (svg_path != NULL)
-                (void)mm_explain_svg(svg_path, &trace, sch.hist, sch.n_hist, "");
+                (void)mm_explain_svg(svg_path, &trace, &ctx, "");
         }
     }
     if (m != NULL)

@@ -27,7 +27,26 @@ typedef struct mm_scenario {
     uint32_t samples;     /* samples of this scenario */
     uint32_t gap;         /* stores landing between samples, at most */
     uint8_t swarm;        /* classes switched off (MM_SWARM_*) */
+    int scale;            /* MM_SCALE_*: the program's size class */
+    int pause;            /* percent of gaps that run on to a thread
+                           * stopped at a GIL release point */
 } mm_scenario;
+
+/* Size classes of a server program (scenario byte 35). */
+enum {
+    MM_SCALE_SMALL = 0, /* 1-6 workers per loop, a few dozen idle Tasks */
+    MM_SCALE_BUSY = 1,  /* 50-500 workers over the loops, with their children */
+    MM_SCALE_IDLE = 2,  /* UW_LIMIT_TASKS idle Tasks, nothing else: still */
+    MM_SCALES = 3
+};
+
+/* Bytes of a scenario that mean something (more are ignored). */
+#define MM_SCENARIO_BYTES 38
+
+/* Reads the reader lets one sample make before it refuses (a hang stops
+ * here); the oracle's bound, MM_READ_BOUND, is far below it, so a sample
+ * over that bound is reported, not cut short. */
+#define MM_READ_BUDGET (64 * MM_READ_BOUND)
 
 /* Swarm testing: a run may switch whole classes of operations or faults
  * off, so that the rest shows more often and in other combinations. */
@@ -48,12 +67,20 @@ const char *mm_policy_name(int policy);
 /* Any bytes -> a valid scenario.  minor and model are forced when >= 0. */
 void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_scenario *out);
 
+/* Keep a scenario small (fuzzing: many short inputs): the small size class,
+ * at most `samples` samples. */
+void mm_scenario_clamp(mm_scenario *sc, uint32_t samples);
+
+/* One line describing a scenario, for reports. */
+void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap);
+
 /* Run one scenario with a policy; counts are added to v. */
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v);
 
-/* The same, explaining the first sample with a violation (or the last
- * sample when none) to `out`, and drawing it to svg_path when not NULL. */
+/* The same, explaining the first sample with a violation (of kind
+ * `kind`, any when -1), or the last sample when none, to `out`, and
+ * drawing it to svg_path when not NULL. */
 int mm_scenario_explain(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
-                        FILE *out, const char *svg_path);
+                        FILE *out, const char *svg_path, int kind);
 
 #endif

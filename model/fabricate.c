@@ -48,6 +48,12 @@ static uint64_t mm_fab_bytes(mm_image *im, const uint8_t *b, size_t n)
 uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
                      int n)
 {
+    return mm_fab_code_ex(im, qualname, file, firstlineno, n, 3);
+}
+
+uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                        int n, int resume_oparg)
+{
     const uw_layout *l = im->l;
     uint8_t *tab = malloc((size_t)n * 2 + 2), *code = malloc((size_t)n * 2 + 4);
     uint64_t a, q;
@@ -59,12 +65,12 @@ uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int f
         tab[2 * i] = 0x80 | (13 << 3);
         tab[2 * i + 1] = i == 0 ? 0 : 2;
         code[2 * i] = (uint8_t)l->opcode_resume;
-        code[2 * i + 1] = 3;
+        code[2 * i + 1] = (uint8_t)resume_oparg;
     }
     /* One more RESUME after the last unit: an await on the last line is
      * followed by one, as in real bytecode. */
     code[2 * n] = (uint8_t)l->opcode_resume;
-    code[2 * n + 1] = 3;
+    code[2 * n + 1] = (uint8_t)resume_oparg;
     a = mm_alloc(im->space, (size_t)l->code_size + 2 * (size_t)n + 4);
     q = mm_fab_str(im, qualname);
     mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
@@ -202,6 +208,123 @@ void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, co
                    mm_fab_dictn(im, names, mods, 2));
 }
 
+/* The loop running on thread k: an instance whose dict (at the type's
+ * tp_dictoffset) holds `_ready`, its ready deque, whose mutation count
+ * the mutator bumps as asyncio does (uw_unwinder_set_epoch); and the
+ * thread's running-loop entry. */
+static void mm_fab_loop(mm_image *im, mm_fthread *th)
+{
+    const uw_layout *l = im->l;
+    mm_space *space = im->space;
+    uint64_t loop_type = mm_fab_type(im, "_UnixSelectorEventLoop", 0);
+    uint64_t deque_type = mm_fab_type(im, "collections.deque", 0);
+    uint64_t deque = mm_alloc(space, 128);
+    int64_t dictoffset = 16, basicsize = 24;
+
+    (void)mm_space_write(space, loop_type + (uint64_t)l->type_dictoffset, &dictoffset, 8);
+    (void)mm_space_write(space, loop_type + (uint64_t)l->type_basicsize, &basicsize, 8);
+    mm_space_put64(space, deque + (uint64_t)l->object_type, deque_type);
+    th->ready_state = deque + (uint64_t)im->al->deque_state;
+    th->loop = mm_alloc(space, 64);
+    mm_space_put64(space, th->loop + (uint64_t)l->object_type, loop_type);
+    mm_space_put64(space, th->loop + (uint64_t)dictoffset, mm_fab_dict1(im, im->al->loop_ready, deque));
+    if (l->tstate_asyncio_running_loop != UW_ABSENT) {
+        mm_space_put64(space, th->tstate + (uint64_t)l->tstate_asyncio_running_loop, th->loop);
+    } else {
+        uint64_t held = th->loop;
+        if (im->al->holder_loop >= 0) {
+            held = mm_alloc(space, 32);
+            mm_space_put64(space, held + (uint64_t)im->al->holder_loop, th->loop);
+        }
+        mm_space_put64(space, th->tstate + (uint64_t)l->tstate_dict,
+                       mm_fab_dict1(im, im->al->running_loop_key, held));
+    }
+}
+
+int mm_fab_thread(mm_image *im)
+{
+    const uw_layout *l = im->l;
+    mm_space *space = im->space;
+    mm_fthread *th;
+    uint64_t head;
+    int k = im->n_threads, rc;
+
+    if (k >= MM_FAB_THREADS)
+        return UW_ERR_INVALID_ARG;
+    th = &im->th[k];
+    th->tstate = mm_alloc(space, 1024);
+    head = mm_space_get64(space, im->interp + (uint64_t)l->interp_threads_head);
+    mm_space_put64(space, im->interp + (uint64_t)l->interp_threads_head, th->tstate);
+    if (head != 0) {
+        mm_space_put64(space, th->tstate + (uint64_t)l->tstate_next, head);
+        mm_space_put64(space, head + (uint64_t)l->tstate_prev, th->tstate);
+    }
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_interp, im->interp);
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_native_thread_id, 4242 + (uint64_t)k);
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_thread_id,
+                   (uint64_t)0x7f0000004242ull + (uint64_t)0x1000u * (uint64_t)k);
+    if (l->tstate_cframe != UW_ABSENT) {
+        uint64_t cf = mm_alloc(space, 64);
+        mm_space_put64(space, th->tstate + (uint64_t)l->tstate_cframe, cf);
+        th->current_slot = cf + (uint64_t)l->cframe_current_frame;
+    } else {
+        th->current_slot = th->tstate + (uint64_t)l->tstate_current_frame;
+    }
+    th->chunk = MM_STACK_BASE + (uint64_t)k * (1u << 20);
+    rc = mm_space_map(space, th->chunk, MM_CHUNK_BYTES);
+    if (rc != 0)
+        return rc;
+    mm_space_put64(space, th->chunk + (uint64_t)l->chunk_size, MM_CHUNK_BYTES);
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_datastack_chunk, th->chunk);
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_datastack_top,
+                   th->chunk + (uint64_t)l->chunk_data + 8);
+    mm_fab_loop(im, th);
+    if (k == 0) {
+        im->tstate = th->tstate;
+        im->current_slot = th->current_slot;
+        im->chunk = th->chunk;
+        im->loop = th->loop;
+        im->ready_state = th->ready_state;
+    }
+    im->n_threads++;
+    return k;
+}
+
+uint64_t mm_fab_gather_type(mm_image *im)
+{
+    uint64_t t = mm_fab_type(im, "_GatheringFuture", im->future_type);
+    int64_t dictoffset = im->al->fut_size, basicsize = im->al->fut_size + 16;
+
+    (void)mm_space_write(im->space, t + (uint64_t)im->l->type_dictoffset, &dictoffset, 8);
+    (void)mm_space_write(im->space, t + (uint64_t)im->l->type_basicsize, &basicsize, 8);
+    return t;
+}
+
+size_t mm_fab_gather_size(const mm_image *im)
+{
+    return (size_t)im->al->fut_size + 16;
+}
+
+uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap)
+{
+    const uw_layout *l = im->l;
+    const char *names[2] = {"asyncio.tasks", "tornstack_hook"};
+    uint64_t mods[2], ba = mm_alloc(im->space, 64), size = 16 + 24 * (uint64_t)cap;
+    uint64_t buf = mm_alloc(im->space, (size_t)size + 8);
+
+    (void)mm_space_write(im->space, buf, "TSLINKS1", 8);
+    mm_space_put64(im->space, buf + 8, 0);
+    mm_space_put64(im->space, ba + (uint64_t)l->object_type, mm_fab_type(im, "bytearray", 0));
+    mm_space_put64(im->space, ba + (uint64_t)l->bytearray_size, size);
+    mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);
+    mods[0] = im->tasks_module;
+    mods[1] = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
+    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
+                   mm_fab_dictn(im, names, mods, 2));
+    return buf;
+}
+
 int mm_fab_process(mm_space *space, int minor, mm_image *im)
 {
     const uw_layout *l;
@@ -239,55 +362,9 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
     im->target.runtime_addr = im->runtime;
     im->interp = mm_static(space, (size_t)l->interp_size);
     mm_space_put64(space, im->runtime + (uint64_t)l->runtime_interpreters_head, im->interp);
-    im->tstate = mm_alloc(space, 1024);
-    mm_space_put64(space, im->interp + (uint64_t)l->interp_threads_head, im->tstate);
-    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_interp, im->interp);
-    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_native_thread_id, 4242);
-    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_thread_id, 0x7f0000004242ull);
-    if (l->tstate_cframe != UW_ABSENT) {
-        uint64_t cf = mm_alloc(space, 64);
-        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_cframe, cf);
-        im->current_slot = cf + (uint64_t)l->cframe_current_frame;
-    } else {
-        im->current_slot = im->tstate + (uint64_t)l->tstate_current_frame;
-    }
-    im->chunk = MM_STACK_BASE;
-    rc = mm_space_map(space, im->chunk, MM_CHUNK_BYTES);
-    if (rc != 0)
+    rc = mm_fab_thread(im);
+    if (rc < 0)
         return rc;
-    mm_space_put64(space, im->chunk + (uint64_t)l->chunk_size, MM_CHUNK_BYTES);
-    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_datastack_chunk, im->chunk);
-    mm_space_put64(space, im->tstate + (uint64_t)l->tstate_datastack_top,
-                   im->chunk + (uint64_t)l->chunk_data + 8);
-
-    /* The running loop: an instance whose dict (at the type's
-     * tp_dictoffset) holds `_ready`, its ready deque, whose mutation count
-     * the mutator bumps as asyncio does (src/tasks/epoch.c). */
-    {
-        uint64_t loop_type = mm_fab_type(im, "_UnixSelectorEventLoop", 0);
-        uint64_t deque_type = mm_fab_type(im, "collections.deque", 0);
-        uint64_t deque = mm_alloc(space, 128);
-        int64_t dictoffset = 16, basicsize = 24;
-        (void)mm_space_write(space, loop_type + (uint64_t)l->type_dictoffset, &dictoffset, 8);
-        (void)mm_space_write(space, loop_type + (uint64_t)l->type_basicsize, &basicsize, 8);
-        mm_space_put64(space, deque + (uint64_t)l->object_type, deque_type);
-        im->ready_state = deque + (uint64_t)im->al->deque_state;
-        im->loop = mm_alloc(space, 64);
-        mm_space_put64(space, im->loop + (uint64_t)l->object_type, loop_type);
-        mm_space_put64(space, im->loop + (uint64_t)dictoffset,
-                       mm_fab_dict1(im, im->al->loop_ready, deque));
-    }
-    if (l->tstate_asyncio_running_loop != UW_ABSENT) {
-        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_asyncio_running_loop, im->loop);
-    } else {
-        uint64_t held = im->loop;
-        if (im->al->holder_loop >= 0) {
-            held = mm_alloc(space, 32);
-            mm_space_put64(space, held + (uint64_t)im->al->holder_loop, im->loop);
-        }
-        mm_space_put64(space, im->tstate + (uint64_t)l->tstate_dict,
-                       mm_fab_dict1(im, im->al->running_loop_key, held));
-    }
     /* The registry: a set of weakrefs to Tasks, found through sys.modules. */
     im->registry = mm_fab_set(im, MM_REGISTRY_SLOTS, &im->registry_table);
     mm_fab_modules(im);

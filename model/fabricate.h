@@ -31,6 +31,16 @@
 
 #define MM_REGISTRY_SLOTS 64 /* set table of the registry (mask 63) */
 #define MM_CHUNK_BYTES (16 * 1024)
+#define MM_FAB_THREADS 4 /* threads of one process, each running a loop */
+
+/* One thread running an asyncio loop. */
+typedef struct mm_fthread {
+    uint64_t tstate;
+    uint64_t current_slot; /* where its current-frame pointer lives */
+    uint64_t chunk;        /* its root data-stack chunk */
+    uint64_t loop;
+    uint64_t ready_state;  /* its loop's ready deque's mutation count */
+} mm_fthread;
 
 typedef struct mm_image {
     mm_space *space;
@@ -43,10 +53,29 @@ typedef struct mm_image {
     uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
     uint64_t ready_state; /* the loop's ready deque's mutation count */
     uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
+    mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
+    int n_threads;
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
 int mm_fab_process(mm_space *space, int minor, mm_image *out);
+
+/* One more thread, with its own thread state (pushed at the head of the
+ * interpreter's thread list, as a new thread is), data-stack chunk, loop,
+ * ready deque and running-loop entry.  Returns its index, or a negative
+ * error when MM_FAB_THREADS are made already. */
+int mm_fab_thread(mm_image *im);
+
+/* The code object of mm_fab_code whose RESUME instructions carry `oparg`
+ * (3.11/3.12: >= 2 after an await, 1 after a bare yield). */
+uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                        int n, int resume_oparg);
+
+/* asyncio's _GatheringFuture type (a Python subclass of _asyncio.Future
+ * whose instances keep a dict past the Future, at tp_dictoffset), and
+ * the size of one instance. */
+uint64_t mm_fab_gather_type(mm_image *im);
+size_t mm_fab_gather_size(const mm_image *im);
 
 /* A type object in the image: mapped, zeroed, with a tp_name the unwinder
  * can read and the given base (0: none). */
@@ -60,6 +89,11 @@ uint64_t mm_fab_dict1(mm_image *im, const char *key, uint64_t value);
  * a count and n records {child Task, parent Task, kind}. */
 void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, const int *kind,
                  size_t n);
+
+/* The hook module with an empty _LINKS buffer of `cap` records (as a
+ * target that imported it before creating any Task holds it); returns the
+ * buffer's address. */
+uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap);
 
 /* A compact ASCII str. */
 uint64_t mm_fab_str(mm_image *im, const char *s);

@@ -1,32 +1,38 @@
 /*
  * mutator.h — runs an asyncio program on the fabricated process as the
  * sequence of individual stores CPython performs, and keeps the ground
- * truth that each store establishes.
+ * truth that each store establishes (truth.h).
  *
- * The program: one event-loop thread (<module> -> run -> Runner.run ->
- * run_until_complete -> run_forever -> _run_once -> select/Handle._run),
- * and up to MM_MAX_TASKS Tasks, each a chain of coroutines of its own
- * "family" (its own code objects), suspended on a Future.  Operations:
- *   STEP(T)     Handle._run pushed, T's coroutines resumed and linked into
- *               the thread's chain root first, maybe a sync call made and
- *               returned, the coroutines suspended innermost first at new
- *               lines, Handle._run popped, select pushed again;
- *   COMPLETE(T) a STEP whose coroutines return: cleared, the Task marked
- *               finished and removed from the registry, its memory freed
- *               (and later reused by CREATE);
- *   CREATE(T)   a new Task and its coroutines allocated (possibly at freed
- *               addresses), initialised, then published in the registry.
- * The order of stores per operation and version follows CPython's source
- * (docs/model.md): e.g. a resumed coroutine is marked executing before it
- * is linked (3.12/3.13) or after its `previous` is set (3.11); a suspended
- * one is marked suspended before it is unlinked; a frame is unlinked before
- * its memory is reused.
+ * Program shapes (mm_program.shape):
  *
- * Ground truth: a store may carry an event (link a frame, unlink one, a
- * Task created or finished, a coroutine's line changed).  When the
- * scheduler makes the store visible, the event updates the logical state,
- * from which the true stack of every Task and of the loop at that instant
- * follows (mm_truth).
+ *   MM_SHAPE_CLASSIC  one loop thread and up to MM_CLASSIC_TASKS Tasks,
+ *       each a chain of its own family's coroutines, suspended on a
+ *       Future.  Operations: STEP (resume the chain root first, maybe a
+ *       sync call, suspend innermost first at new lines), COMPLETE (a STEP
+ *       whose coroutines return; the Task's memory is freed and later
+ *       reused) and CREATE (a Task born with its chain).  The programs
+ *       the model ran before the server shape; their scenarios replay as
+ *       before.
+ *
+ *   MM_SHAPE_SERVER   up to MM_MAX_LOOPS loops, each on its own thread
+ *       (thread state, data stack, loop, ready deque), switching at
+ *       operation boundaries and at GIL release points inside long steps;
+ *       up to thousands of Tasks: workers that step forever, changing the
+ *       depth of their chain (coroutines created and freed), making
+ *       CPU-bound sync calls, awaiting children (fut_waiter = the child),
+ *       flat and nested gathers (a _GatheringFuture whose instance dict
+ *       holds `_children`), TaskGroups, fire-and-forget Tasks, Futures and
+ *       bare yields; children and orphans that step a few times and
+ *       finish; idle Tasks waiting on an event.  Finished Tasks,
+ *       coroutines, gather futures, names and weakrefs are freed when
+ *       CPython frees them, and their memory is reused last-in first-out
+ *       by new objects of the same size class, with other names; default
+ *       names are ints until get_name() on 3.12+; the registry set grows
+ *       and its table is reallocated; under `tornstack run` the hook
+ *       module's link records are written and cleared.
+ *
+ * The store order of every operation follows CPython 3.11-3.13
+ * (docs/model.md); what differs between versions is kept in version.c.
  */
 #ifndef TORNSTACK_MM_MUTATOR_H
 #define TORNSTACK_MM_MUTATOR_H
@@ -35,49 +41,86 @@
 #include <stdint.h>
 
 #include "fabricate.h"
+#include "truth.h"
 
-#define MM_MAX_TASKS 6
-#define MM_MAX_CHAIN 4
-#define MM_MAX_FRAMES 16
-#define MM_LOOP -1
+#define MM_CLASSIC_TASKS 6
+#define MM_MAX_TASKS MM_CLASSIC_TASKS /* classic shape (scenario byte 2) */
+#define MM_CLASSIC_CHAIN 4
 
-typedef struct mm_tframe {
-    uint64_t addr, code;
-    int line;
-    int owner; /* task index, or MM_LOOP */
-} mm_tframe;
+enum { MM_SHAPE_CLASSIC = 0, MM_SHAPE_SERVER = 1, MM_SHAPES = 2 };
 
-/* The true state at one instant (after `time` stores became visible). */
-typedef struct mm_truth {
-    uint64_t time;
-    uint64_t task_addr[MM_MAX_TASKS]; /* 0: no Task in this slot */
-    int running[MM_MAX_TASKS];   /* its root coroutine frame is on the stack */
-    int executing[MM_MAX_TASKS]; /* its root coroutine is marked executing */
-    int n[MM_MAX_TASKS];
-    mm_tframe f[MM_MAX_TASKS][MM_MAX_FRAMES]; /* own stack, innermost first */
-    int n_loop;
-    mm_tframe loop[MM_MAX_FRAMES]; /* pure Python stack, innermost first */
-} mm_truth;
+/* Store kinds (mm_store.kind). */
+enum {
+    MM_ST_PLAIN = 0, /* `len` bytes of `value` */
+    MM_ST_ZERO = 1,  /* `len` bytes of zeros (an allocation cleared) */
+};
+
+/* Events a store carries (mm_store.ev): what it changes in the truth. */
+enum {
+    EV_NONE = 0,
+    EV_LINK,   /* a frame linked on thread `th` (value: the frame) */
+    EV_UNLINK, /* the innermost frame of thread `th` unlinked */
+    EV_NEW,    /* Task `task` holds its coroutine: it exists */
+    EV_DONE,   /* Task `task` finished */
+    EV_LINE,   /* a frame moved to line `arg` */
+    EV_EXEC,   /* Task `task`'s root coroutine marked executing (index 1) or not */
+    EV_CHAIN,  /* Task `task`'s coroutine chain is now payload `arg` */
+    EV_WAITER, /* Task `task`'s fut_waiter: kind `arg`, target `x` (an mm_ref) */
+    EV_HOOK,   /* Task `task`'s hook record of kind `arg` (1 strong, 2
+                * creation) now names parent `x` (an mm_ref; none: cleared) */
+    EV_NAME,   /* Task `task`'s name is stored: payload `arg`'s name */
+    EV_KINDS
+};
 
 typedef struct mm_store {
     uint64_t addr, value;
-    uint8_t len;     /* 1, 4 or 8 */
-    int8_t ev;       /* event, see mutator.c */
-    int8_t task;     /* event's Task */
-    int8_t index;    /* event's chain index */
-    uint8_t fence;   /* begins an operation: the loop came back from select,
-                      * whose GIL release and acquire order every earlier
-                      * store before it and every later one (MM_RELAXED) */
-    mm_tframe frame; /* EV_LINK: the frame linked */
+    uint64_t x;     /* EV_LINK: the frame's code; EV_LINE: the frame;
+                     * EV_WAITER, EV_HOOK: a packed mm_ref */
+    uint16_t len;   /* bytes (1..8; MM_ST_ZERO: any) */
+    uint8_t kind;   /* MM_ST_* */
+    uint8_t fence;  /* the thread got the GIL (an operation begins, or the
+                     * thread switched): every earlier store is visible
+                     * before this one and every later one (MM_RELAXED) */
+    int8_t ev;      /* EV_* */
+    int8_t th;      /* thread (loop) index */
+    int8_t gil;     /* the thread may release the GIL after this store */
+    int8_t index;   /* EV_LINK/UNLINK: 1 for a Task's root frame;
+                     * EV_EXEC: executing; classic EV_LINE: chain index */
+    int32_t task;   /* the event's Task id (truth.h), -1 */
+    int32_t arg;    /* EV_LINK/EV_LINE: line; EV_NEW/EV_CHAIN: payload */
 } mm_store;
 
 /* Program knobs, decoded from a scenario (all-zero: the simplest one). */
 typedef struct mm_program {
-    int n_tasks;         /* 1..MM_MAX_TASKS at start */
-    int depth[MM_MAX_TASKS]; /* chain lengths 1..MM_MAX_CHAIN */
-    int p_sync;          /* percent of steps that make a sync call */
-    int p_complete;      /* percent of steps that complete the Task */
-    int p_create;        /* percent of operations that create a Task */
+    int shape;
+    /* classic */
+    int n_tasks;                 /* 1..MM_CLASSIC_TASKS at start */
+    int depth[MM_CLASSIC_TASKS]; /* chain lengths 1..MM_CLASSIC_CHAIN */
+    int p_sync;                  /* percent of steps that make a sync call */
+    int p_complete;              /* percent of steps that complete the Task */
+    int p_create;                /* percent of operations that create a Task */
+    /* server */
+    int n_loops;     /* 1..MM_MAX_LOOPS */
+    int workers;     /* worker Tasks per loop */
+    int idle;        /* idle Tasks (waiting on an event), over all loops */
+    int max_depth;   /* deepest family chain, 1..MM_MAX_CHAIN - 3 */
+    int families;    /* code families shared by the workers, >= 1 */
+    int p_deep;      /* steps that change their chain's depth */
+    int p_child;     /* worker steps that end awaiting a new child Task */
+    int p_gather;    /* ... a gather of new child Tasks */
+    int p_nested;    /* gathers holding a gather */
+    int p_group;     /* ... a TaskGroup of new child Tasks */
+    int p_join;      /* ... an existing fire-and-forget Task another Task
+                      * created (awaiter and creator differ) */
+    int p_orphan;    /* steps that create a fire-and-forget Task */
+    int p_burst;     /* CPU-bound steps: nested sync calls, long */
+    int p_switch;    /* GIL release points of a burst that switch threads */
+    int p_getname;   /* steps that call get_name() on a Task (3.12+) */
+    int p_finish;    /* worker steps that finish (a new worker replaces it) */
+    int p_sleep0;    /* awaits that are a bare yield (asyncio.sleep(0)) */
+    int p_lazy;      /* Tasks created with a default name */
+    int hook;        /* the program runs under `tornstack run` */
+    int slots;       /* value-stack slots under an awaitee, 0..31 */
 } mm_program;
 
 typedef struct mm_mutator mm_mutator;
@@ -85,15 +128,16 @@ typedef struct mm_mutator mm_mutator;
 int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutator **out);
 void mm_mutator_free(mm_mutator *m);
 
-/* Make the next pending store visible (generating the next operation's
- * stores when none are pending).  Returns 0, 2 when the store changed the
- * truth, or 1 when there is nothing to do. */
+/* Make the next store visible (generating the next operation's stores
+ * when none are pending).  Returns 0, 2 when the store changed the truth,
+ * or 1 when there is nothing to do. */
 int mm_mutator_step(mm_mutator *m);
 
 /* Deferred writes (MM_RELAXED): mm_mutator_step issues the next store in
  * program order (the truth follows it) without writing it to memory; the
- * scheduler writes it (mm_space_write) when it lets it become visible. */
+ * scheduler writes it (mm_store_write) when it lets it become visible. */
 void mm_mutator_defer_writes(mm_mutator *m, int on);
+void mm_store_write(mm_space *sp, const mm_store *s);
 
 /* The store made visible last (for traces). */
 const mm_store *mm_mutator_last(const mm_mutator *m);
@@ -101,16 +145,26 @@ const mm_store *mm_mutator_last(const mm_mutator *m);
 /* Event kinds of mm_store.ev, for traces. */
 const char *mm_event_name(int ev);
 
-/* Stores still pending from the current operation. */
+/* Stores still pending from the running thread's current operation. */
 size_t mm_mutator_pending(const mm_mutator *m);
 
 /* Stores made visible so far. */
 uint64_t mm_mutator_time(const mm_mutator *m);
 
-/* The truth now. */
-void mm_mutator_truth(const mm_mutator *m, mm_truth *out);
-
 /* Operations generated so far. */
 uint64_t mm_mutator_ops(const mm_mutator *m);
+
+/* The truth. */
+mm_world *mm_mutator_world(mm_mutator *m);
+
+/* What the oracle needs to know about the program: Handle._run's code
+ * object, each loop's thread state, Tasks alive. */
+uint64_t mm_mutator_handle_run(const mm_mutator *m);
+uint64_t mm_mutator_tstate(const mm_mutator *m, int loop);
+size_t mm_mutator_alive(const mm_mutator *m);
+
+/* Is the running thread stopped at a GIL release point (a sleep, a
+ * blocking call)?  Between samples the scheduler may run on to one. */
+int mm_mutator_at_gil_point(const mm_mutator *m);
 
 #endif

@@ -1,190 +1,325 @@
 /*
- * oracle.c — see oracle.h.
+ * oracle.c — one sample judged (oracle.h): the bounds, the skips, every
+ * Task entry (oracle_entry.c), every composed stack and pure Python stack
+ * (oracle_stack.c), and, when nothing moved during the sample, that
+ * nothing was skipped or missed.
  */
-#include "oracle.h"
+#include "oracle_internal.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
-static int mm_task_slot(const mm_truth *h, uint64_t addr)
+const char *mm_vkind_name(int kind)
 {
-    int i;
-    for (i = 0; i < MM_MAX_TASKS; i++)
-        if (h->task_addr[i] == addr && addr != 0)
-            return i;
+    static const char *names[MM_V_KINDS] = {
+        "leak",       "bogus",      "bogus_pure",     "depth",
+        "read_bound", "bad_skip",   "link_leak",      "label_leak",
+        "unrooted",   "bogus_stack", "entry_mismatch", "still_skip", "crash",
+    };
+    return kind >= 0 && kind < MM_V_KINDS ? names[kind] : "?";
+}
+
+void mm_verdict_init(mm_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->first_kind = -1;
+}
+
+void mm_violation(mm_oq *q, int kind, const char *fmt, ...)
+{
+    mm_verdict *v = q->v;
+    va_list ap;
+    int n;
+
+    v->viol[kind]++;
+    q->bad++;
+    if (v->first[0] != '\0')
+        return;
+    v->first_kind = kind;
+    n = snprintf(v->first, sizeof v->first, "%s: ", mm_vkind_name(kind));
+    va_start(ap, fmt);
+    vsnprintf(v->first + n, sizeof v->first - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static int mm_cmp_addr_idx(const void *a, const void *b)
+{
+    uint64_t x = ((const mm_addr_idx *)a)->addr, y = ((const mm_addr_idx *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+int64_t mm_sample_index(const mm_oq *q, uint64_t addr)
+{
+    size_t lo = 0, hi = q->n_by;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (q->by_addr[mid].addr == addr)
+            return (int64_t)q->by_addr[mid].idx;
+        if (q->by_addr[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 
-static int mm_frame_eq(const uw_frame *e, const mm_tframe *t)
+int mm_present(const mm_oq *q, uint64_t addr)
 {
-    return e->addr == t->addr && e->code != NULL && e->code->addr == t->code && e->line == t->line;
+    return addr != 0 && mm_sample_index(q, addr) >= 0;
 }
 
-static void mm_first(mm_verdict *v, const char *what, const uw_task_sample *ts, const uw_sample *s)
+int mm_loop_of_tstate(const mm_oq *q, uint64_t tstate)
 {
-    size_t k, off;
-    if (v->first[0] != '\0')
+    int l;
+    for (l = 0; l < q->c->n_loops; l++)
+        if (q->c->tstate[l] == tstate)
+            return l;
+    return -1;
+}
+
+static void mm_inst_push(mm_oq *q, uint64_t t);
+
+void mm_inst_reset(mm_oq *q)
+{
+    q->n_inst = 0;
+    mm_inst_push(q, q->t0);
+}
+
+static void mm_inst_push(mm_oq *q, uint64_t t)
+{
+    if (q->n_inst == q->cap_inst) {
+        size_t nc = q->cap_inst ? 2 * q->cap_inst : 64;
+        uint64_t *a = realloc(q->inst, nc * sizeof *a);
+        if (a == NULL)
+            return; /* fewer instants: stricter, never looser */
+        q->inst = a;
+        q->cap_inst = nc;
+    }
+    q->inst[q->n_inst++] = t;
+}
+
+void mm_inst_add_task(mm_oq *q, int32_t id)
+{
+    size_t n, i;
+    const uint64_t *t = mm_task_times(q->w, id, &n);
+    for (i = 0; i < n; i++)
+        mm_inst_push(q, t[i]);
+}
+
+void mm_inst_add_loop(mm_oq *q, int loop)
+{
+    size_t n, i;
+    const uint64_t *t = mm_loop_times(q->w, loop, &n);
+    for (i = 0; i < n; i++)
+        mm_inst_push(q, t[i]);
+}
+
+static int mm_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort (when the instants came from several entities) and drop
+ * duplicates; t0, the earliest, comes first. */
+void mm_inst_done(mm_oq *q)
+{
+    size_t i, k = 0;
+    int sorted = 1;
+
+    for (i = 1; i < q->n_inst && sorted; i++)
+        sorted = q->inst[i - 1] <= q->inst[i];
+    if (!sorted)
+        qsort(q->inst, q->n_inst, sizeof *q->inst, mm_cmp_u64);
+    for (i = 0; i < q->n_inst; i++)
+        if (k == 0 || q->inst[k - 1] != q->inst[i])
+            q->inst[k++] = q->inst[i];
+    q->n_inst = k;
+}
+
+size_t mm_frames_str(const uw_sample *s, size_t first, size_t n, char *out, size_t cap)
+{
+    size_t k, off = 0;
+
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    for (k = 0; k < n && off + 48 < cap; k++) {
+        const uw_frame *f = &s->frames[first + k];
+        off += (size_t)snprintf(out + off, cap - off, "%s%s:%d", k ? ", " : "", uw_frame_name(f),
+                                f->line);
+    }
+    if (k < n && off + 8 < cap)
+        off += (size_t)snprintf(out + off, cap - off, ", ...");
+    return off;
+}
+
+/* The Tasks a perfect reader finds in the registry now (the process is
+ * still: memory is the one instant of the window): pending Tasks of the
+ * model's loops, reached through the set's live weakrefs. */
+static void mm_check_complete(mm_oq *q)
+{
+    const mm_image *im = q->c->im;
+    const uw_layout *l;
+    const uw_asyncio_layout *al;
+    uint64_t mask = 0, table = 0;
+    size_t i, listed = 0, missing = 0;
+    uint64_t first_missing = 0;
+
+    if (im == NULL)
         return;
-    off = (size_t)snprintf(v->first, sizeof v->first, "%s: task 0x%" PRIx64 " (%s) frames [", what,
-                           ts->addr, ts->name);
-    for (k = 0; k < ts->n_frames && off < sizeof v->first - 64; k++)
-        off += (size_t)snprintf(v->first + off, sizeof v->first - off, "%s%s:%d", k ? ", " : "",
-                                uw_frame_name(&s->frames[ts->first_frame + k]),
-                                s->frames[ts->first_frame + k].line);
-    snprintf(v->first + off, sizeof v->first - off, "]");
+    l = im->l;
+    al = im->al;
+    if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) != 0 ||
+        mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) != 0 ||
+        mask + 1 > UW_LIMIT_SET_SLOTS)
+        return;
+    for (i = 0; i <= mask; i++) {
+        uint64_t key = 0, obj = 0, type = 0, loop = 0;
+        int32_t state = -1;
+        int k, ours = 0;
+        if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
+            key == 0 || key == im->set_dummy)
+            continue;
+        if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0 ||
+            obj == 0 || obj == im->target.types.none)
+            continue;
+        if (mm_space_read(im->space, obj + (uint64_t)l->object_type, &type, 8) != 0 ||
+            type != im->task_type ||
+            mm_space_read(im->space, obj + (uint64_t)al->fut_state, &state, 4) != 0 ||
+            state != al->state_pending ||
+            mm_space_read(im->space, obj + (uint64_t)al->fut_loop, &loop, 8) != 0)
+            continue;
+        for (k = 0; k < im->n_threads; k++)
+            ours |= loop != 0 && im->th[k].loop == loop;
+        if (!ours)
+            continue;
+        listed++;
+        if (!mm_present(q, obj)) {
+            if (missing++ == 0)
+                first_missing = obj;
+        }
+    }
+    if (missing > 0 && !(q->s->tasks_error == UW_ERR_LIMIT_TASKS && listed > UW_LIMIT_TASKS))
+        mm_violation(q, MM_V_STILL_SKIP,
+                     "nothing moved, yet %zu of %zu registered Tasks are missing (first 0x%" PRIx64
+                     "), tasks_error %s",
+                     missing, listed, first_missing, uw_errname(q->s->tasks_error));
+    else if (q->s->tasks_error != 0 &&
+             !(q->s->tasks_error == UW_ERR_LIMIT_TASKS && listed > UW_LIMIT_TASKS))
+        mm_violation(q, MM_V_STILL_SKIP, "nothing moved, yet the Tasks were not all read: %s",
+                     uw_errname(q->s->tasks_error));
 }
 
-int mm_oracle_check(const uw_sample *s, const mm_truth *hist, size_t n, mm_verdict *v)
+static void mm_check_still(mm_oq *q)
 {
-    size_t t, h, k;
-    int bad = 0;
+    const uw_sample *s = q->s;
+    size_t i;
 
+    q->v->still++;
+    if (s->truncated != 0)
+        mm_violation(q, MM_V_STILL_SKIP, "nothing moved, yet the sample was cut: %s",
+                     uw_errname(s->truncated));
+    for (i = 0; i < s->n_threads; i++) {
+        const uw_thread_sample *th = &s->threads[i];
+        if ((th->truncated != 0 && th->truncated != UW_ERR_DEPTH) || th->top_dropped)
+            mm_violation(q, MM_V_STILL_SKIP,
+                         "nothing moved, yet thread %" PRIu64 "'s walk was %s (%zu frames)",
+                         th->native_id,
+                         th->top_dropped ? "cut above Handle._run" : uw_errname(th->truncated),
+                         th->n_frames);
+    }
+    for (i = 0; i < s->n_tasks; i++) {
+        const uw_task_sample *ts = &s->tasks[i];
+        if (ts->skipped != 0)
+            mm_violation(q, MM_V_STILL_SKIP,
+                         "nothing moved, yet task 0x%" PRIx64 " (%s) was skipped: %s", ts->addr,
+                         ts->name, uw_errname(ts->skipped));
+    }
+    mm_check_complete(q);
+}
+
+int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
+{
+    mm_oq q;
+    size_t i;
+
+    memset(&q, 0, sizeof q);
+    q.s = s;
+    q.c = c;
+    q.v = v;
+    q.w = c->w;
+    q.t0 = mm_world_t0(c->w);
+    q.t1 = mm_world_t1(c->w);
     v->samples++;
     v->calls += s->calls;
     v->bytes += s->bytes;
     if (s->calls > v->max_calls)
         v->max_calls = s->calls;
-    if (s->calls > MM_READ_BOUND) {
-        v->reads_over++;
-        bad++;
-        if (v->first[0] == '\0')
-            snprintf(v->first, sizeof v->first,
-                     "reads over the bound: %" PRIu64 " reads (%" PRIu64 " bytes) > %d, %zu threads, %zu Tasks",
+    if (s->n_tasks > v->max_tasks)
+        v->max_tasks = s->n_tasks;
+    if (s->calls > MM_READ_BOUND)
+        mm_violation(&q, MM_V_READS,
+                     "%" PRIu64 " reads (%" PRIu64 " bytes) > %d, %zu threads, %zu Tasks",
                      s->calls, s->bytes, MM_READ_BOUND, s->n_threads, s->n_tasks);
+    q.by_addr = malloc((s->n_tasks ? s->n_tasks : 1) * sizeof *q.by_addr);
+    if (q.by_addr != NULL) {
+        for (i = 0; i < s->n_tasks; i++)
+            q.by_addr[i] = (mm_addr_idx){s->tasks[i].addr, i};
+        q.n_by = s->n_tasks;
+        qsort(q.by_addr, q.n_by, sizeof *q.by_addr, mm_cmp_addr_idx);
     }
-    for (t = 0; t < s->n_tasks; t++) {
-        const uw_task_sample *ts = &s->tasks[t];
-        int matched = 0, leak = 0, existed = 0;
-
-        v->tasks++;
-        if (ts->skipped != 0) {
-            v->skipped++;
-            v->skips[uw_reason_slot(ts->skipped)]++;
-            if (ts->skipped == UW_SKIP_NOT_ON_STACK) {
-                int ok = 0;
-                for (h = 0; h < n && !ok; h++) {
-                    int i = mm_task_slot(&hist[h], ts->addr);
-                    ok = i >= 0 && (hist[h].running[i] || hist[h].executing[i]);
-                }
-                if (!ok) {
-                    v->bad_skips++;
-                    bad++;
-                    mm_first(v, "skip reason inconsistent with history", ts, s);
-                }
-            }
-            continue;
-        }
-        v->emitted++;
-        if (ts->n_frames > (size_t)UW_LIMIT_AWAIT_CHAIN + UW_LIMIT_FRAMES) {
-            v->depth++;
-            bad++;
-            mm_first(v, "stack deeper than its limit", ts, s);
-        }
-        /* (c) equal to its true stack at some instant */
-        for (h = 0; h < n && !matched; h++) {
-            int i = mm_task_slot(&hist[h], ts->addr);
-            if (i < 0)
-                continue;
-            existed = 1;
-            if ((size_t)hist[h].n[i] != ts->n_frames)
-                continue;
-            for (k = 0; k < ts->n_frames; k++)
-                if (!mm_frame_eq(&s->frames[ts->first_frame + k], &hist[h].f[i][k]))
-                    break;
-            matched = k == ts->n_frames;
-        }
-        if (matched)
-            continue;
-        /* (b) is any frame another Task's or the loop's (a leak)? */
-        for (k = 0; k < ts->n_frames && existed; k++) {
-            const uw_frame *e = &s->frames[ts->first_frame + k];
-            int mine = 0, other = 0;
-            for (h = 0; h < n; h++) {
-                int i = mm_task_slot(&hist[h], ts->addr), j, q;
-                for (j = 0; j < MM_MAX_TASKS; j++) {
-                    for (q = 0; q < hist[h].n[j]; q++) {
-                        if (hist[h].f[j][q].addr != e->addr)
-                            continue;
-                        if (j == i)
-                            mine = 1;
-                        else
-                            other = 1;
-                    }
-                }
-                for (q = 0; q < hist[h].n_loop; q++)
-                    other |= hist[h].loop[q].addr == e->addr;
-            }
-            leak |= other && !mine;
-        }
-        if (leak) {
-            v->leaks++;
-            mm_first(v, "leak (a frame of another Task or of the loop)", ts, s);
-        } else {
-            v->bogus++;
-            mm_first(v, existed ? "bogus stack (never the Task's true stack)"
-                                : "bogus Task (not a Task during the sample)",
-                     ts, s);
-        }
-        bad++;
-    }
-    /* the pure Python stack of the loop thread */
-    for (t = 0; t < s->n_threads && s->n_tasks > 0; t++) {
-        const uw_thread_sample *th = &s->threads[t];
-        size_t np = th->n_frames - (size_t)th->pure_start;
-        int matched = 0;
-        if (th->running_loop == 0)
-            continue;
-        for (h = 0; h < n && !matched; h++) {
-            if ((size_t)hist[h].n_loop != np)
-                continue;
-            for (k = 0; k < np; k++)
-                if (!mm_frame_eq(&s->frames[th->first_frame + (size_t)th->pure_start + k],
-                                 &hist[h].loop[k]))
-                    break;
-            matched = k == np;
-        }
-        if (!matched && th->truncated == 0) {
-            v->bogus_pure++;
-            bad++;
-            if (v->first[0] == '\0')
-                snprintf(v->first, sizeof v->first,
-                         "bogus pure Python stack (%zu frames, innermost %s)", np,
-                         np ? uw_frame_name(&s->frames[th->first_frame + (size_t)th->pure_start])
-                            : "-");
-        }
-    }
-    return bad;
+    for (i = 0; i < s->n_tasks; i++)
+        mm_check_entry(&q, i);
+    mm_check_pure(&q);
+    mm_check_stacks(&q);
+    if (c->still)
+        mm_check_still(&q);
+    free(q.by_addr);
+    free(q.owners);
+    free(q.inst);
+    return q.bad;
 }
 
 uint64_t mm_verdict_violations(const mm_verdict *v)
 {
-    return v->leaks + v->bogus + v->bogus_pure + v->depth + v->reads_over + v->bad_skips;
+    uint64_t n = 0;
+    int k;
+    for (k = 0; k < MM_V_KINDS; k++)
+        n += v->viol[k];
+    return n;
 }
 
 void mm_verdict_add(mm_verdict *into, const mm_verdict *v)
 {
     size_t i;
+
     into->samples += v->samples;
     into->tasks += v->tasks;
     into->emitted += v->emitted;
     into->skipped += v->skipped;
+    into->stacks += v->stacks;
+    into->still += v->still;
     for (i = 0; i < UW_REASON_SLOTS; i++)
         into->skips[i] += v->skips[i];
-    into->leaks += v->leaks;
-    into->bogus += v->bogus;
-    into->bogus_pure += v->bogus_pure;
-    into->depth += v->depth;
-    into->reads_over += v->reads_over;
-    into->bad_skips += v->bad_skips;
+    for (i = 0; i < MM_V_KINDS; i++)
+        into->viol[i] += v->viol[i];
     into->calls += v->calls;
     into->bytes += v->bytes;
     into->reordered += v->reordered;
     if (v->max_calls > into->max_calls)
         into->max_calls = v->max_calls;
-    if (into->first[0] == '\0')
+    if (v->max_tasks > into->max_tasks)
+        into->max_tasks = v->max_tasks;
+    if (into->first[0] == '\0' && v->first[0] != '\0') {
         memcpy(into->first, v->first, sizeof into->first);
+        into->first_kind = v->first_kind;
+    }
 }

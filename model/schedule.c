@@ -34,19 +34,6 @@ static uint64_t mm_sched_rand(mm_sched *s)
     return z ^ (z >> 31);
 }
 
-static void mm_sched_record(mm_sched *s)
-{
-    if (s->n_hist == s->cap_hist) {
-        size_t cap = s->cap_hist ? 2 * s->cap_hist : 64;
-        mm_truth *h = realloc(s->hist, cap * sizeof *h);
-        if (h == NULL)
-            return; /* the oracle then sees fewer instants: stricter, never looser */
-        s->hist = h;
-        s->cap_hist = cap;
-    }
-    mm_mutator_truth(s->m, &s->hist[s->n_hist++]);
-}
-
 static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
 {
     mm_trace *t = s->trace;
@@ -67,18 +54,22 @@ static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
 static void mm_relaxed_show(mm_sched *s, size_t i)
 {
     const mm_store *st = &s->pend[i];
-    int rc = mm_space_write(s->sp, st->addr, &st->value, st->len);
 
-    UW_ASSERT(rc == 0 && i < s->n_pend);
-    (void)rc;
+    UW_ASSERT(i < s->n_pend);
+    mm_store_write(s->sp, st);
     if (i > 0)
         s->reordered++;
+    if (s->recording)
+        s->landed++;
     if (s->trace != NULL && s->recording) {
-        mm_trace_ev e = {s->pend_time[i], 0, st->addr, st->value, st->len, 0, st->ev, st->task};
+        mm_trace_ev e = {s->pend_time[i], 0, st->addr, st->value, st->len, 0, st->ev, st->th,
+                         st->task};
         mm_trace_add(s, &e);
     }
-    memmove(&s->pend[i], &s->pend[i + 1], (s->n_pend - i - 1) * sizeof s->pend[0]);
-    memmove(&s->pend_time[i], &s->pend_time[i + 1], (s->n_pend - i - 1) * sizeof s->pend_time[0]);
+    for (; i + 1 < s->n_pend; i++) { /* at most MM_RELAXED_WINDOW - 1 */
+        s->pend[i] = s->pend[i + 1];
+        s->pend_time[i] = s->pend_time[i + 1];
+    }
     s->n_pend--;
 }
 
@@ -139,14 +130,16 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
         if (s->cfg.model == MM_RELAXED) {
             s->pend[s->n_pend] = *mm_mutator_last(s->m);
             s->pend_time[s->n_pend++] = mm_mutator_time(s->m);
-        } else if (s->trace != NULL && s->recording) {
-            const mm_store *st = mm_mutator_last(s->m);
-            mm_trace_ev e = {mm_mutator_time(s->m), 0, st->addr, st->value, st->len, 0, st->ev,
-                             st->task};
-            mm_trace_add(s, &e);
+        } else {
+            if (s->recording)
+                s->landed++;
+            if (s->trace != NULL && s->recording) {
+                const mm_store *st = mm_mutator_last(s->m);
+                mm_trace_ev e = {mm_mutator_time(s->m), 0, st->addr, st->value, st->len, 0,
+                                 st->ev, st->th, st->task};
+                mm_trace_add(s, &e);
+            }
         }
-        if (rc == 2 && s->recording)
-            mm_sched_record(s);
     }
     if (s->cfg.model == MM_RELAXED)
         mm_relaxed_settle(s);
@@ -168,6 +161,24 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     else
         mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
     t0 = mm_mutator_time(s->m);
+    if (s->cfg.tear_pct == 0) {
+        /* Nothing can land during the copy: one span.  The draws the word
+         * loop below would make (and ignore) after each word but the last
+         * are skipped by moving the PRNG on by as many steps. */
+        size_t r = mm_space_readable(s->sp, addr, len), words;
+        if (r > 0)
+            (void)mm_space_read(s->sp, addr, d, r);
+        if (r >= len) {
+            words = (len + 7) / 8;
+            if (words > 0)
+                s->rng += 0x9e3779b97f4a7c15ull * (uint64_t)(words - 1);
+        } else {
+            words = r / 8; /* whole words read before the one that faults */
+            s->rng += 0x9e3779b97f4a7c15ull * (uint64_t)words;
+            rc = r > 0 ? UW_ERR_READ_SHORT : UW_ERR_READ_FAULT;
+        }
+        goto out;
+    }
     /* Word by word: stores may land between two words (a torn read).
      * (Copying the words between two landing points as one span would
      * draw the landing decisions before knowing where a read faults, and
@@ -185,9 +196,10 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
             mm_sched_advance(s, 1 + mm_sched_rand(s) % 3);
         }
     }
+out:
     if (s->trace != NULL) {
         mm_trace_ev e = {t0, mm_mutator_time(s->m), addr, 0, (uint32_t)len,
-                         (int8_t)(rc != 0 ? 3 : torn ? 2 : 1), 0, 0};
+                         (int8_t)(rc != 0 ? 3 : torn ? 2 : 1), 0, 0, 0};
         mm_trace_add(s, &e);
     }
     return rc;
@@ -237,8 +249,7 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
 
 void mm_sched_free(mm_sched *s)
 {
-    free(s->hist);
-    s->hist = NULL;
+    (void)s;
 }
 
 void mm_sched_run(mm_sched *s, uint64_t n)
@@ -248,17 +259,37 @@ void mm_sched_run(mm_sched *s, uint64_t n)
         mm_relaxed_drain(s); /* between samples everything settles */
 }
 
+void mm_sched_run_to_pause(mm_sched *s, uint64_t bound)
+{
+    uint64_t i;
+
+    for (i = 0; i < bound && !mm_mutator_at_gil_point(s->m); i++) {
+        uint64_t t = mm_mutator_time(s->m);
+        mm_sched_advance(s, 1);
+        if (mm_mutator_time(s->m) == t)
+            break; /* nothing left to run */
+    }
+    if (s->cfg.model == MM_RELAXED)
+        mm_relaxed_drain(s);
+}
+
 void mm_sched_begin_sample(mm_sched *s)
 {
     if (s->trace != NULL)
         s->trace->n = 0;
-    s->n_hist = 0;
+    s->landed = 0;
     s->recording = 1;
     s->ops_at_start = mm_mutator_ops(s->m);
-    mm_sched_record(s);
+    mm_world_begin(mm_mutator_world(s->m), mm_mutator_time(s->m));
 }
 
 void mm_sched_end_sample(mm_sched *s)
 {
     s->recording = 0;
+    mm_world_end(mm_mutator_world(s->m), mm_mutator_time(s->m));
+}
+
+int mm_sched_still(const mm_sched *s)
+{
+    return s->landed == 0;
 }

@@ -31,8 +31,9 @@
  *               reads (MM_REALISTIC_MILLI per thousand on average) and none
  *               during one.  The rate is calibrated so that the model's skip
  *               rate is within a factor of two of the live race test's. 
- * While a sample runs the scheduler records the truth after every store
- * that changes it: the oracle judges the sample against that history.
+ * While a sample runs, the truth keeps its history (truth.h: what changed,
+ * and when), and the scheduler counts the stores that became visible: a
+ * sample during which none did saw a still process.
  */
 #ifndef TORNSTACK_MM_SCHEDULE_H
 #define TORNSTACK_MM_SCHEDULE_H
@@ -65,7 +66,8 @@ typedef struct mm_trace_ev {
     uint64_t addr, value;
     uint32_t len;
     int8_t kind;       /* 0 store, 1 read, 2 torn read, 3 failed read */
-    int8_t ev, task;   /* store: event and Task */
+    int8_t ev, th;     /* store: event and thread */
+    int32_t task;      /* store: the event's Task */
 } mm_trace_ev;
 
 typedef struct mm_trace {
@@ -81,8 +83,7 @@ typedef struct mm_sched {
     uw_reader reader;
     int recording;
     uint64_t ops_at_start;
-    mm_truth *hist;
-    size_t n_hist, cap_hist;
+    uint64_t landed;      /* stores made visible during the current sample */
     mm_trace *trace;      /* when set: the current sample's stores and reads */
     /* MM_RELAXED: issued stores not yet visible, oldest first, with the
      * mutator time at which each was issued */
@@ -96,12 +97,17 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
                   uint64_t seed);
 void mm_sched_free(mm_sched *s);
 
-/* Let n stores land (the program runs between samples). */
+/* Let n stores land (the program runs between samples); with `to_pause`,
+ * then on until a thread stops at a GIL release point (a sleep), within
+ * a bound, as a sampler often finds a process blocked. */
 void mm_sched_run(mm_sched *s, uint64_t n);
+void mm_sched_run_to_pause(mm_sched *s, uint64_t bound);
 
-/* Start and stop recording the truth history of a sample. */
+/* Start and stop a sample: the truth keeps its history meanwhile. */
 void mm_sched_begin_sample(mm_sched *s);
 void mm_sched_end_sample(mm_sched *s);
+/* Did no store become visible during the last sample? */
+int mm_sched_still(const mm_sched *s);
 
 const char *mm_model_name(int model);
 

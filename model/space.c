@@ -12,6 +12,7 @@
 #include "tornstack/error.h"
 
 #define MM_CLASSES 512 /* 16-byte classes up to 8 KiB; larger: own pages */
+#define MM_DM 256      /* pages in the lookup cache */
 
 typedef struct mm_page {
     uint64_t pno; /* page number + 1; 0 = empty slot */
@@ -29,9 +30,12 @@ struct mm_space {
     uint64_t heap_top, image_top, big_top;
     mm_free_block *free_lists[MM_CLASSES];
     /* The page looked up last (a read or a store mostly lands on the page
-     * of the one before): a cache, not state; reset whenever pages go. */
+     * of the one before), and a direct-mapped cache of recent pages: a
+     * cache, not state; reset whenever pages go. */
     uint64_t hot_pno;
     uint8_t *hot_mem;
+    uint64_t dm_pno[MM_DM];
+    uint8_t *dm_mem[MM_DM];
 };
 
 static size_t mm_slot(const mm_space *s, uint64_t pno)
@@ -60,11 +64,18 @@ static uint8_t *mm_page_mem(const mm_space *s, uint64_t pno)
 
     if (s->hot_mem != NULL && s->hot_pno == pno)
         return s->hot_mem;
+    if (s->dm_mem[pno % MM_DM] != NULL && s->dm_pno[pno % MM_DM] == pno) {
+        w->hot_pno = pno;
+        w->hot_mem = s->dm_mem[pno % MM_DM];
+        return w->hot_mem;
+    }
     pg = mm_find(s, pno);
     if (pg == NULL)
         return NULL;
     w->hot_pno = pno;
     w->hot_mem = pg->mem;
+    w->dm_pno[pno % MM_DM] = pno;
+    w->dm_mem[pno % MM_DM] = pg->mem;
     return pg->mem;
 }
 
@@ -147,6 +158,7 @@ void mm_space_unmap(mm_space *s, uint64_t addr, size_t len)
 {
     uint64_t p, first = addr / MM_PAGE, last = (addr + len + MM_PAGE - 1) / MM_PAGE;
     s->hot_mem = NULL;
+    memset(s->dm_mem, 0, sizeof s->dm_mem);
     /* Unmapping leaves a tombstone-free table only if rebuilt: rebuild. */
     for (p = first; p < last; p++) {
         mm_page *pg = mm_find(s, p);
@@ -181,6 +193,13 @@ int mm_space_read(const mm_space *s, uint64_t addr, void *dst, size_t len)
 
     if (addr < 4096)
         return UW_ERR_READ_FAULT;
+    if (addr % MM_PAGE + len <= MM_PAGE) { /* the common case: one page */
+        const uint8_t *mem = mm_page_mem(s, addr / MM_PAGE);
+        if (mem == NULL)
+            return UW_ERR_READ_FAULT;
+        memcpy(d, mem + addr % MM_PAGE, len);
+        return 0;
+    }
     while (done < len) {
         uint64_t a = addr + done;
         const uint8_t *mem;
@@ -198,10 +217,35 @@ int mm_space_read(const mm_space *s, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
+size_t mm_space_readable(const mm_space *s, uint64_t addr, size_t len)
+{
+    size_t done = 0;
+
+    if (addr < 4096)
+        return 0;
+    while (done < len) {
+        uint64_t a = addr + done;
+        size_t n;
+        if (a < addr || mm_page_mem(s, a / MM_PAGE) == NULL)
+            break;
+        n = MM_PAGE - (size_t)(a % MM_PAGE);
+        done += n;
+    }
+    return done < len ? done : len;
+}
+
 int mm_space_write(mm_space *s, uint64_t addr, const void *src, size_t len)
 {
     const uint8_t *p = src;
     size_t done = 0;
+
+    if (addr % MM_PAGE + len <= MM_PAGE) { /* the common case: one page */
+        uint8_t *mem = mm_page_mem(s, addr / MM_PAGE);
+        if (mem == NULL)
+            return UW_ERR_READ_FAULT;
+        memcpy(mem + addr % MM_PAGE, src, len);
+        return 0;
+    }
     while (done < len) {
         uint64_t a = addr + done;
         uint8_t *mem = mm_page_mem(s, a / MM_PAGE);
@@ -230,26 +274,37 @@ uint64_t mm_space_get64(const mm_space *s, uint64_t addr)
     return v;
 }
 
-uint64_t mm_alloc(mm_space *s, size_t size)
+int mm_space_zero(mm_space *s, uint64_t addr, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        uint64_t a = addr + done;
+        uint8_t *mem = mm_page_mem(s, a / MM_PAGE);
+        size_t off, n;
+        if (mem == NULL)
+            return UW_ERR_READ_FAULT;
+        off = (size_t)(a % MM_PAGE);
+        n = MM_PAGE - off < len - done ? MM_PAGE - off : len - done;
+        memset(mem + off, 0, n);
+        done += n;
+    }
+    return 0;
+}
+
+static uint64_t mm_alloc_do(mm_space *s, size_t size, int clear)
 {
     size_t cls = (size + 15) / 16;
     uint64_t a;
-    uint8_t zero[256];
 
     if (size == 0)
         cls = 1;
     if (cls < MM_CLASSES && s->free_lists[cls] != NULL) {
         mm_free_block *b = s->free_lists[cls];
-        size_t done = 0;
         a = b->addr;
         s->free_lists[cls] = b->next;
         free(b);
-        memset(zero, 0, sizeof zero);
-        while (done < cls * 16) { /* reuse: zeroed as the allocator would */
-            size_t n = cls * 16 - done < sizeof zero ? cls * 16 - done : sizeof zero;
-            (void)mm_space_write(s, a + done, zero, n);
-            done += n;
-        }
+        if (clear) /* reuse: zeroed as the allocator would */
+            (void)mm_space_zero(s, a, cls * 16);
         return a;
     }
     if (cls >= MM_CLASSES) {
@@ -266,12 +321,27 @@ uint64_t mm_alloc(mm_space *s, size_t size)
     return a;
 }
 
+uint64_t mm_alloc(mm_space *s, size_t size)
+{
+    return mm_alloc_do(s, size, 1);
+}
+
+uint64_t mm_alloc_raw(mm_space *s, size_t size)
+{
+    return mm_alloc_do(s, size, 0);
+}
+
 void mm_free(mm_space *s, uint64_t addr, size_t size)
 {
     size_t cls = (size + 15) / 16;
     mm_free_block *b;
-    if (addr == 0 || cls == 0 || cls >= MM_CLASSES)
+    if (addr == 0 || cls == 0)
         return;
+    if (cls >= MM_CLASSES) {
+        if (size >= MM_BIG_FREE) /* whole pages of its own: unmapped */
+            mm_space_unmap(s, addr, size);
+        return;
+    }
     b = malloc(sizeof *b);
     if (b == NULL)
         return;

@@ -31,14 +31,27 @@ void mm_space_unmap(mm_space *s, uint64_t addr, size_t len);
 
 /* 0, UW_ERR_READ_FAULT (nothing readable at addr) or UW_ERR_READ_SHORT. */
 int mm_space_read(const mm_space *s, uint64_t addr, void *dst, size_t len);
+/* How many bytes from addr (at most len) can be read in one go: 0 below
+ * 4096, at an unmapped page, or where the address wraps. */
+size_t mm_space_readable(const mm_space *s, uint64_t addr, size_t len);
+
 /* Write to mapped memory; UW_ERR_READ_FAULT if any page is unmapped. */
 int mm_space_write(mm_space *s, uint64_t addr, const void *src, size_t len);
+/* Clear mapped memory; UW_ERR_READ_FAULT if any page is unmapped. */
+int mm_space_zero(mm_space *s, uint64_t addr, size_t len);
 void mm_space_put64(mm_space *s, uint64_t addr, uint64_t v);
 uint64_t mm_space_get64(const mm_space *s, uint64_t addr);
 
 /* Heap allocation (16-byte aligned, zeroed); freed blocks are reused. */
 uint64_t mm_alloc(mm_space *s, size_t size);
+/* The same without clearing a reused block: it keeps what its last
+ * object left there, as pymalloc's blocks do. */
+uint64_t mm_alloc_raw(mm_space *s, size_t size);
+/* Blocks of up to 8 KiB go back to their size class's free list (LIFO);
+ * bigger ones (MM_BIG_FREE and up) are unmapped, as glibc returns its
+ * mmap()ed blocks, so a stale pointer into one faults. */
 void mm_free(mm_space *s, uint64_t addr, size_t size);
+#define MM_BIG_FREE (128 * 1024)
 /* Static data in the image area (never freed). */
 uint64_t mm_static(mm_space *s, size_t size);
 

@@ -3,32 +3,49 @@
  * programs under each memory model and report what the oracle finds.
  *
  *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|realistic|all]
- *                    [--samples N] [--seed S] [--policy default|full-task-unwind|
- *                    no-split|no-skip|all]
- *   tornstack-verify --replay FILE [--policy P]   (a scenario file, e.g. one
- *                    written by a failing property test)
+ *                    [--rows mixed|busy|idle|all] [--samples N] [--busy-samples N]
+ *                    [--idle-samples N] [--seed S] [--jobs J]
+ *                    [--policy default|full-task-unwind|no-split|no-skip|all] [--out-dir DIR]
+ *   tornstack-verify --replay FILE [--policy P] [--explain yes] [--svg OUT]
+ *   tornstack-verify --fabricate DESCRIPTION --python 3.X
  *
- * (`tornstack verify ...` runs this program.)  Prints, per version x model
- * and policy: samples, Task readings, emitted, skipped per reason, leaks,
- * bogus stacks, depth and read-bound violations, reads and bytes per sample,
- * and samples verified per second.  Exits 1 on any violation, whatever the
- * policy (the earlier policies are expected to fail), 2 on bad usage.
+ * (`tornstack verify ...` runs this program.)  Rows, per version x model
+ * x policy:
+ *   mixed  small programs, half of the classic shape, half of the server
+ *          shape (loops, gathers, TaskGroups, children, orphans, reuse);
+ *   busy   server programs of 50-500 workers with their children;
+ *   idle   UW_LIMIT_TASKS idle Tasks and nothing moving.
+ * Each row prints samples, Task readings, emitted, skipped, violations,
+ * reads and bytes per sample and samples verified per second, then its
+ * violations by kind, its first violation and the file of its reproducer,
+ * written to the output directory (default: tornstack-verify-out/ in the
+ * current directory, made on the first violation).  On a terminal, a
+ * progress line shows rows done, samples per second and violations so far.
+ * Rows run in worker processes (as many as --jobs), so that a crash of
+ * the unwinder in one sample is reported (violation kind `crash`, with the
+ * scenario it ran as a reproducer) and the other rows go on.
+ * Exits 1 on any violation, whatever the policy (the earlier policies are
+ * expected to fail), 2 on bad usage.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "campaign.h"
 #include "internal/uw_assert.h"
 #include "still.h"
 #include "tornstack/error.h"
-
 
 static double now_s(void)
 {
@@ -37,11 +54,27 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void print_kinds(FILE *out, const char *indent, const mm_verdict *v)
+{
+    int k, any = 0;
+
+    for (k = 0; k < MM_V_KINDS; k++) {
+        if (v->viol[k] == 0)
+            continue;
+        fprintf(out, "%s%s %s %" PRIu64, any ? ", " : indent, any ? "" : "violations:",
+                mm_vkind_name(k), v->viol[k]);
+        any = 1;
+    }
+    if (any)
+        fputc('\n', out);
+}
+
 /* Replay one scenario file: its bytes decode to version, model, program
  * and schedule exactly as when it was written. */
-static int replay(const char *path, int pol, int explain, const char *svg)
+static int replay(const char *path, int pol, int explain, const char *svg, int kind)
 {
-    uint8_t bytes[64];
+    uint8_t bytes[MM_SCENARIO_BYTES];
+    char desc[512];
     size_t n;
     FILE *f = fopen(path, "rb");
     mm_scenario sc;
@@ -61,22 +94,19 @@ static int replay(const char *path, int pol, int explain, const char *svg)
     }
     mm_scenario_decode(bytes, n, -1, -1, &sc);
     mm_policy(pol, &o);
-    memset(&v, 0, sizeof v);
-    printf("scenario %s: python 3.%d, model %s (rate %d, tear %d%%, bound %d), %d tasks "
-           "(p_sync %d, p_complete %d, p_create %d), swarm 0x%02x, seed %" PRIu64
-           ", %u samples, policy %s\n",
-           path, sc.minor, mm_model_name(sc.sched.model), sc.sched.rate, sc.sched.tear_pct,
-           sc.sched.bound, sc.prog.n_tasks, sc.prog.p_sync, sc.prog.p_complete,
-           sc.prog.p_create, (unsigned)sc.swarm, sc.seed, sc.samples, mm_policy_name(pol));
-    if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg) : mm_scenario_run(&sc, &o, &v)) !=
+    mm_verdict_init(&v);
+    mm_scenario_describe(&sc, desc, sizeof desc);
+    printf("scenario %s: %s, policy %s\n", path, desc, mm_policy_name(pol));
+    fflush(stdout); /* seen even if the unwinder crashes */
+    if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg, kind) : mm_scenario_run(&sc, &o, &v)) !=
         0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
         return 1;
     }
-    printf("samples %" PRIu64 ", task readings %" PRIu64 ", emitted %" PRIu64 ", skipped %" PRIu64
-           ", leaks %" PRIu64 ", bogus %" PRIu64 ", other %" PRIu64 "\n",
-           v.samples, v.tasks, v.emitted, v.skipped, v.leaks, v.bogus + v.bogus_pure,
-           v.depth + v.reads_over + v.bad_skips);
+    printf("samples %" PRIu64 " (%" PRIu64 " still), task readings %" PRIu64 ", emitted %" PRIu64
+           ", skipped %" PRIu64 ", stacks %" PRIu64 ", violations %" PRIu64 "\n",
+           v.samples, v.still, v.tasks, v.emitted, v.skipped, v.stacks, mm_verdict_violations(&v));
+    print_kinds(stdout, "", &v);
     for (i = 1; i < UW_REASON_SLOTS; i++)
         if (v.skips[i] != 0)
             printf("skipped %s: %" PRIu64 "\n", uw_errname(-i), v.skips[i]);
@@ -85,16 +115,68 @@ static int replay(const char *path, int pol, int explain, const char *svg)
     return mm_verdict_violations(&v) ? 1 : 0;
 }
 
-/* Keep the scenario of a row's first violation as a file the replay
- * driver runs (its bytes carry version and model), in the current
- * directory: verify-<policy>-3.<minor>-<model>-<seed>.scenario. */
-static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int model, int pol,
-                             uint64_t seed, char *path, size_t cap)
+enum { VF_MIXED = 0, VF_BUSY = 1, VF_IDLE = 2, VF_KINDS = 3 };
+
+static const char *vf_kind_name(int k)
 {
+    static const char *names[VF_KINDS] = {"mixed", "busy", "idle"};
+    return k >= 0 && k < VF_KINDS ? names[k] : "?";
+}
+
+/* Samples per row by default: 3 versions x (mixed rows of each model +
+ * busy + idle) >= 1,000,000 in about a minute on two cores.  A mixed
+ * sample costs its model: the relaxed model (a store buffer to settle and
+ * drain around every read) about six times the realistic one, TSO (up to
+ * ten stores per read, torn copies) about twice; so the mixed rows get
+ * samples in inverse proportion: 40,000 TSO, 100,000 bounded, 20,000
+ * relaxed and 200,000 realistic per version (docs/model.md has the
+ * rates). */
+static const uint64_t vf_default_mixed[MM_MODELS] = {40000, 100000, 20000, 200000};
+#define VF_DEFAULT_BUSY 120
+#define VF_DEFAULT_IDLE 8
+
+/* Progress shared by the jobs. */
+typedef struct vf_progress {
+    atomic_uint_fast64_t samples, violations;
+    atomic_uint rows_done;
+} vf_progress;
+
+/* One row of the report, run on its own: its PRNG derives from (seed,
+ * version, model, kind), so the numbers do not depend on how rows are
+ * spread over jobs. */
+typedef struct vf_row {
+    int minor, model, policy, kind;
+    uint64_t samples, seed;
+    int failed;
+    double seconds;
+    mm_verdict v;
+    char repro[MM_V_KINDS][512]; /* the first scenario with each kind */
+    const char *out_dir;
+    vf_progress *progress;
+    int crashed;  /* the signal its worker died of, 0 */
+} vf_row;
+
+/* What a worker process is running now, for the report of a crash. */
+typedef struct vf_slot {
+    atomic_long row; /* -1: none */
+    uint8_t bytes[MM_SCENARIO_BYTES];
+} vf_slot;
+
+/* Keep the first scenario of a row showing violation kind k as a file
+ * the replay driver runs (its bytes carry version, model and program), in
+ * the output directory. */
+static void write_reproducer(vf_row *r, int k, const uint8_t *bytes, size_t n)
+{
+    char *path = r->repro[k];
     FILE *f;
 
-    snprintf(path, cap, "verify-%s-3.%d-%s-%" PRIu64 ".scenario", mm_policy_name(pol), minor,
-             mm_model_name(model), seed);
+    if (mkdir(r->out_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tornstack verify: cannot make %s: %s\n", r->out_dir, strerror(errno));
+        return;
+    }
+    snprintf(path, sizeof r->repro[k], "%s/verify-%s-%s-3.%d-%s-%" PRIu64 "-%s.scenario",
+             r->out_dir, mm_policy_name(r->policy), vf_kind_name(r->kind), r->minor,
+             mm_model_name(r->model), r->seed, mm_vkind_name(k));
     f = fopen(path, "wb");
     if (f == NULL || fwrite(bytes, 1, n, f) != n) {
         fprintf(stderr, "tornstack verify: cannot write %s\n", path);
@@ -104,91 +186,170 @@ static void write_reproducer(const uint8_t *bytes, size_t n, int minor, int mode
         path[0] = '\0';
 }
 
-/* Samples per row (version x model x policy) by default: 3 versions x 4
- * models (TSO, bounded, relaxed, realistic) x 84,000 = 1,008,000. */
-#define VF_DEFAULT_SAMPLES 84000
+static uint8_t vf_next(uint64_t *rng)
+{
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return (uint8_t)(*rng >> 24);
+}
 
-/* One row of the report, run on its own: its PRNG derives from (seed,
- * version, model), so the numbers do not depend on how rows are spread
- * over jobs. */
-typedef struct vf_row {
-    int minor, model, policy;
-    uint64_t samples, seed;
-    int failed;
-    double seconds;
-    mm_verdict v;
-    char repro[160];
-} vf_row;
-
-static void vf_run_row(vf_row *r)
+static void vf_run_row(vf_row *r, vf_slot *slot)
 {
     uw_task_options pol;
-    uint64_t rng = r->seed ^ ((uint64_t)r->minor << 40) ^ ((uint64_t)r->model << 48);
+    uint64_t rng = r->seed ^ ((uint64_t)r->minor << 40) ^ ((uint64_t)r->model << 48) ^
+                   ((uint64_t)r->kind << 56);
     double t0 = now_s();
 
+    if (rng == 0)
+        rng = 1;
     mm_policy(r->policy, &pol);
-    memset(&r->v, 0, sizeof r->v);
+    mm_verdict_init(&r->v);
     while (r->v.samples < r->samples) {
-        uint8_t bytes[21];
+        uint8_t bytes[MM_SCENARIO_BYTES];
         mm_scenario sc;
-        uint64_t before;
-        int b;
-        for (b = 0; b < 21; b++) {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            bytes[b] = (uint8_t)(rng >> 24);
-        }
+        uint64_t before = mm_verdict_violations(&r->v), s0 = r->v.samples;
+        uint64_t kinds[MM_V_KINDS];
+        size_t b;
+        int k;
+        for (b = 0; b < sizeof bytes; b++)
+            bytes[b] = vf_next(&rng);
         bytes[0] = (uint8_t)(r->minor - 11); /* replays as is */
         bytes[1] = (uint8_t)r->model;
         bytes[20] &= 0x3f; /* swarm: each class off in half the runs */
+        if (r->kind == VF_MIXED) {
+            bytes[35] = MM_SCALE_SMALL; /* byte 21 picks classic or server */
+        } else {
+            bytes[21] = MM_SHAPE_SERVER;
+            bytes[35] = r->kind == VF_BUSY ? MM_SCALE_BUSY : MM_SCALE_IDLE;
+            if (r->kind == VF_IDLE)
+                bytes[34] = 0; /* UW_LIMIT_TASKS idle Tasks */
+            bytes[18] = r->kind == VF_BUSY ? 9 : 1; /* 40 or 8 samples a program */
+            bytes[20] &= (uint8_t)~MM_SWARM_ONE_TASK;
+        }
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
-        before = mm_verdict_violations(&r->v);
+        memcpy(slot->bytes, bytes, sizeof bytes);
+        memcpy(kinds, r->v.viol, sizeof kinds);
         if (mm_scenario_run(&sc, &pol, &r->v) != 0) {
             r->failed = 1;
             break;
         }
-        if (before == 0 && mm_verdict_violations(&r->v) != 0)
-            write_reproducer(bytes, sizeof bytes, r->minor, r->model, r->policy, r->seed,
-                             r->repro, sizeof r->repro);
+        for (k = 0; k < MM_V_KINDS; k++)
+            if (kinds[k] == 0 && r->v.viol[k] != 0)
+                write_reproducer(r, k, bytes, sizeof bytes);
+        atomic_fetch_add(&r->progress->samples, r->v.samples - s0);
+        atomic_fetch_add(&r->progress->violations, mm_verdict_violations(&r->v) - before);
     }
     r->seconds = now_s() - t0;
     if (r->seconds <= 0)
         r->seconds = 1e-9;
+    atomic_fetch_add(&r->progress->rows_done, 1);
 }
 
-typedef struct vf_pool {
-    vf_row *rows;
-    size_t n;
-    atomic_size_t next;
-} vf_pool;
+/* Memory the supervisor and its worker processes share. */
+typedef struct vf_shared {
+    atomic_size_t next;      /* the next row to take */
+    vf_progress progress;
+    vf_slot slot[256];
+    vf_row rows[];
+} vf_shared;
 
-static void *vf_worker(void *arg)
+/* A worker process: rows until none is left. */
+static void vf_worker(vf_shared *sh, size_t n, int w)
 {
-    vf_pool *pool = arg;
     size_t i;
 
-    while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n)
-        vf_run_row(&pool->rows[i]);
-    return NULL;
+    while ((i = atomic_fetch_add(&sh->next, 1)) < n) {
+        atomic_store(&sh->slot[w].row, (long)i);
+        vf_run_row(&sh->rows[i], &sh->slot[w]);
+        atomic_store(&sh->slot[w].row, -1L);
+    }
+    _exit(0);
 }
 
-/* Run the rows on `jobs` threads (the model and the unwinder keep no
- * global state).  A thread that cannot start leaves its share to the
- * others. */
-static void vf_run_rows(vf_row *rows, size_t n, int jobs)
+static pid_t vf_spawn(vf_shared *sh, size_t n, int w)
 {
-    vf_pool pool = {rows, n, 0};
-    pthread_t th[256];
-    int started = 0, k;
+    pid_t pid;
 
-    atomic_init(&pool.next, 0);
-    for (k = 1; k < jobs && (size_t)k < n; k++)
-        if (pthread_create(&th[started], NULL, vf_worker, &pool) == 0)
-            started++;
-    (void)vf_worker(&pool);
-    for (k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
+    atomic_store(&sh->slot[w].row, -1L);
+    pid = fork();
+    if (pid == 0)
+        vf_worker(sh, n, w);
+    return pid;
+}
+
+/* Run the rows in `jobs` worker processes (forked before any thread
+ * exists); the supervisor shows progress on a terminal, and records a
+ * worker's death by a signal as a crash of the row it ran, then starts a
+ * new worker for the rows left. */
+static void vf_run_rows(vf_shared *sh, size_t n, int jobs, int show)
+{
+    pid_t pid[256];
+    int alive = 0, w;
+    double t0 = now_s();
+
+    for (w = 0; w < jobs && (size_t)w < n; w++) {
+        pid[w] = vf_spawn(sh, n, w);
+        if (pid[w] > 0)
+            alive++;
+    }
+    if (alive == 0) { /* no process could start: run here */
+        size_t i;
+        for (i = 0; i < n; i++)
+            vf_run_row(&sh->rows[i], &sh->slot[0]);
+        return;
+    }
+    while (alive > 0) {
+        int st;
+        pid_t got = waitpid(-1, &st, WNOHANG);
+        if (got > 0) {
+            for (w = 0; w < jobs && pid[w] != got; w++)
+                ;
+            if (w == jobs)
+                continue;
+            alive--;
+            pid[w] = -1;
+            if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0)) {
+                long i = atomic_load(&sh->slot[w].row);
+                if (i >= 0) {
+                    vf_row *r = &sh->rows[i];
+                    r->crashed = WIFSIGNALED(st) ? WTERMSIG(st) : 128 + WEXITSTATUS(st);
+                    r->v.viol[MM_V_CRASH]++;
+                    if (r->v.first[0] == '\0') {
+                        r->v.first_kind = MM_V_CRASH;
+                        snprintf(r->v.first, sizeof r->v.first,
+                                 "crash: the worker died of signal %d in a sample", r->crashed);
+                    }
+                    write_reproducer(r, MM_V_CRASH, sh->slot[w].bytes, MM_SCENARIO_BYTES);
+                    atomic_fetch_add(&sh->progress.rows_done, 1);
+                    atomic_fetch_add(&sh->progress.violations, 1);
+                    if (r->seconds <= 0)
+                        r->seconds = now_s() - t0;
+                }
+                if (atomic_load(&sh->next) < n) {
+                    pid[w] = vf_spawn(sh, n, w);
+                    if (pid[w] > 0)
+                        alive++;
+                }
+            }
+            continue;
+        }
+        if (show) {
+            double el = now_s() - t0;
+            uint64_t smp = atomic_load(&sh->progress.samples);
+            fprintf(stderr, "\r  %u/%zu rows, %" PRIu64 " samples, %.0f samples/s, %" PRIu64
+                            " violations so far   ",
+                    atomic_load(&sh->progress.rows_done), n, smp, el > 0 ? (double)smp / el : 0.0,
+                    (uint64_t)atomic_load(&sh->progress.violations));
+            fflush(stderr);
+        }
+        {
+            struct timespec ts = {0, 100000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (show)
+        fprintf(stderr, "\r%*s\r", 90, "");
 }
 
 static int vf_default_jobs(void)
@@ -201,26 +362,42 @@ static int usage(void)
 {
     fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all]\n"
           "                        [--model tso|bounded|relaxed|realistic|all]\n"
-          "                        [--samples N] [--seed S] [--jobs J]\n"
+          "                        [--rows mixed|busy|idle|all] [--samples N]\n"
+          "                        [--busy-samples N] [--idle-samples N] [--seed S] [--jobs J]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
-          "       tornstack verify --replay FILE [--policy P] [--explain yes] [--svg OUT]\n"
+          "                        [--out-dir DIR]\n"
+          "       tornstack verify --replay FILE [--policy P] [--explain yes|KIND] [--svg OUT]\n"
           "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
           stderr);
     return 2;
 }
 
+static int parse_count(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoull(v, &end, 10);
+    return errno == 0 && *end == '\0' && v[0] != '-';
+}
+
 int main(int argc, char **argv)
 {
-    int minors[3] = {11, 12, 13}, n_minor = 3, models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED, MM_REALISTIC};
-    int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, i, mi, mo, p;
-    uint64_t samples = VF_DEFAULT_SAMPLES, seed = 1, violations = 0;
-    mm_verdict per_policy[4], total;
-    vf_row rows[MM_POLICIES * 3 * MM_MODELS];
-    size_t n_rows;
+    int minors[3] = {11, 12, 13}, n_minor = 3;
+    int models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED, MM_REALISTIC};
+    int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, kind_lo = 0, kind_hi = VF_KINDS - 1;
+    int i, mi, mo, p, kd, show;
+    uint64_t per_kind[VF_KINDS] = {0, VF_DEFAULT_BUSY, VF_DEFAULT_IDLE};
+    uint64_t seed = 1, violations = 0;
+    mm_verdict per_policy[MM_POLICIES], per_row_kind[VF_KINDS], total;
+    double kind_seconds[VF_KINDS];
+    vf_row *rows;
+    vf_shared *sh;
+    size_t n_rows, sh_bytes;
     int jobs = vf_default_jobs();
     double t_all = now_s();
     const char *replay_file = NULL, *svg = NULL, *fabricate = NULL;
-    int explain = 0;
+    const char *out_dir = "tornstack-verify-out";
+    int explain = 0, explain_kind = -1;
 
     uw__require_assertions("tornstack verify");
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
@@ -235,24 +412,35 @@ int main(int argc, char **argv)
                 n_minor = 1;
             }
         } else if (strcmp(argv[i], "--model") == 0) {
-            if (strcmp(v, "tso") == 0) {
-                models[0] = MM_TSO;
-                n_model = 1;
-            } else if (strcmp(v, "bounded") == 0) {
-                models[0] = MM_BOUNDED;
-                n_model = 1;
-            } else if (strcmp(v, "relaxed") == 0) {
-                models[0] = MM_RELAXED;
-                n_model = 1;
-            } else if (strcmp(v, "realistic") == 0) {
-                models[0] = MM_REALISTIC;
-                n_model = 1;
-            } else if (strcmp(v, "all") != 0) {
+            int found = strcmp(v, "all") == 0;
+            for (mo = 0; mo < MM_MODELS && !found; mo++) {
+                if (strcmp(v, mm_model_name(mo)) == 0) {
+                    models[0] = mo;
+                    n_model = 1;
+                    found = 1;
+                }
+            }
+            if (!found)
                 return usage();
+        } else if (strcmp(argv[i], "--rows") == 0) {
+            if (strcmp(v, "all") == 0) {
+                kind_lo = 0;
+                kind_hi = VF_KINDS - 1;
+            } else {
+                for (kd = 0; kd < VF_KINDS && strcmp(v, vf_kind_name(kd)) != 0; kd++)
+                    ;
+                if (kd == VF_KINDS)
+                    return usage();
+                kind_lo = kind_hi = kd;
             }
         } else if (strcmp(argv[i], "--samples") == 0) {
-            samples = strtoull(v, NULL, 10);
-            if (samples == 0)
+            if (!parse_count(v, &per_kind[VF_MIXED]) || per_kind[VF_MIXED] == 0)
+                return usage();
+        } else if (strcmp(argv[i], "--busy-samples") == 0) {
+            if (!parse_count(v, &per_kind[VF_BUSY]) || per_kind[VF_BUSY] == 0)
+                return usage();
+        } else if (strcmp(argv[i], "--idle-samples") == 0) {
+            if (!parse_count(v, &per_kind[VF_IDLE]) || per_kind[VF_IDLE] == 0)
                 return usage();
         } else if (strcmp(argv[i], "--jobs") == 0) {
             jobs = atoi(v);
@@ -263,18 +451,28 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--replay") == 0) {
             replay_file = v;
         } else if (strcmp(argv[i], "--explain") == 0) {
+            /* yes: the first violation; a kind: the first of that kind */
             explain = strcmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+            for (kd = 0; kd < MM_V_KINDS && !explain; kd++)
+                if (strcmp(v, mm_vkind_name(kd)) == 0) {
+                    explain = 1;
+                    explain_kind = kd;
+                }
         } else if (strcmp(argv[i], "--svg") == 0) {
             svg = v;
             explain = 1;
+        } else if (strcmp(argv[i], "--out-dir") == 0) {
+            if (v[0] == '\0')
+                return usage();
+            out_dir = v;
         } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(v, NULL, 0);
         } else if (strcmp(argv[i], "--policy") == 0) {
-            for (p = 0; p < 4 && strcmp(v, mm_policy_name(p)) != 0; p++)
+            for (p = 0; p < MM_POLICIES && strcmp(v, mm_policy_name(p)) != 0; p++)
                 ;
             if (strcmp(v, "all") == 0) {
                 pol_lo = 0;
-                pol_hi = 3;
+                pol_hi = MM_POLICIES - 1;
             } else if (p == MM_POLICIES) {
                 return usage();
             } else {
@@ -300,21 +498,50 @@ int main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     if (replay_file != NULL)
-        return replay(replay_file, pol_lo, explain, svg);
-    memset(per_policy, 0, sizeof per_policy);
-    memset(&total, 0, sizeof total);
-    printf("tornstack verify: seed %" PRIu64 ", %" PRIu64 " samples per version x model x policy\n",
-           seed, samples);
-    printf("%-7s %-8s %-17s %9s %9s %8s %8s %6s %6s %6s %9s %9s %9s\n", "python", "model",
-           "policy", "samples", "emitted", "skipped", "skip%", "leaks", "bogus", "other",
-           "reads/smp", "bytes/smp", "samples/s");
+        return replay(replay_file, pol_lo, explain, svg, explain_kind);
+    show = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    for (p = 0; p < MM_POLICIES; p++)
+        mm_verdict_init(&per_policy[p]);
+    for (kd = 0; kd < VF_KINDS; kd++) {
+        mm_verdict_init(&per_row_kind[kd]);
+        kind_seconds[kd] = 0;
+    }
+    mm_verdict_init(&total);
+    sh_bytes = sizeof *sh + (size_t)MM_POLICIES * 3 * MM_MODELS * VF_KINDS * sizeof *rows;
+    sh = mmap(NULL, sh_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED)
+        return 1;
+    memset(sh, 0, sh_bytes);
+    rows = sh->rows;
+    fflush(stdout);
+    if (per_kind[VF_MIXED] != 0)
+        printf("tornstack verify: seed %" PRIu64 ", samples per row: mixed %" PRIu64
+               ", busy %" PRIu64 ", idle %" PRIu64 "; reproducers in %s/\n",
+               seed, per_kind[VF_MIXED], per_kind[VF_BUSY], per_kind[VF_IDLE], out_dir);
+    else
+        printf("tornstack verify: seed %" PRIu64 ", samples per row: mixed %" PRIu64 " (tso), %" PRIu64
+               " (bounded), %" PRIu64 " (relaxed), %" PRIu64 " (realistic), busy %" PRIu64
+               ", idle %" PRIu64 "; reproducers in %s/\n",
+               seed, vf_default_mixed[MM_TSO], vf_default_mixed[MM_BOUNDED],
+               vf_default_mixed[MM_RELAXED], vf_default_mixed[MM_REALISTIC], per_kind[VF_BUSY],
+               per_kind[VF_IDLE], out_dir);
     n_rows = 0;
-    for (p = pol_lo; p <= pol_hi; p++)
-        for (mi = 0; mi < n_minor; mi++)
-            for (mo = 0; mo < n_model; mo++)
-                rows[n_rows++] = (vf_row){.minor = minors[mi], .model = models[mo], .policy = p,
-                                          .samples = samples, .seed = seed};
-    vf_run_rows(rows, n_rows, jobs);
+    /* the slow rows first, so that the jobs finish together */
+    for (kd = kind_hi; kd >= kind_lo; kd--)
+        for (p = pol_lo; p <= pol_hi; p++)
+            for (mi = 0; mi < n_minor; mi++)
+                for (mo = 0; mo < n_model; mo++)
+                    rows[n_rows++] = (vf_row){.minor = minors[mi], .model = models[mo],
+                                              .policy = p, .kind = kd,
+                                              .samples = kd == VF_MIXED && per_kind[kd] == 0
+                                                             ? vf_default_mixed[models[mo]]
+                                                             : per_kind[kd],
+                                              .seed = seed, .out_dir = out_dir,
+                                              .progress = &sh->progress};
+    vf_run_rows(sh, n_rows, jobs, show);
+    printf("%-6s %-5s %-9s %-16s %8s %8s %9s %8s %8s %5s %6s %9s %9s %9s\n", "python", "rows",
+           "model", "policy", "samples", "still", "emitted", "skipped", "skip%", "viol",
+           "tasks", "reads/smp", "bytes/smp", "samples/s");
     for (i = 0; i < (int)n_rows; i++) {
         const vf_row *r = &rows[i];
         const mm_verdict *v = &r->v;
@@ -323,48 +550,75 @@ int main(int argc, char **argv)
             fprintf(stderr, "verify: scenario failed to run\n");
             return 1;
         }
-        printf("3.%-5d %-8s %-17s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7.3f%% %6" PRIu64
-               " %6" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
-               r->minor, mm_model_name(r->model), mm_policy_name(r->policy), v->samples,
-               v->emitted, v->skipped, v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
-               v->leaks, v->bogus + v->bogus_pure, v->depth + v->reads_over + v->bad_skips,
-               (double)v->calls / (double)v->samples, (double)v->bytes / (double)v->samples,
-               (double)v->samples / r->seconds);
+        printf("3.%-4d %-5s %-9s %-16s %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64
+               " %7.2f%% %5" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
+               r->minor, vf_kind_name(r->kind), mm_model_name(r->model), mm_policy_name(r->policy),
+               v->samples, v->still, v->emitted, v->skipped,
+               v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+               mm_verdict_violations(v), v->max_tasks,
+               v->samples ? (double)v->calls / (double)v->samples : 0.0,
+               v->samples ? (double)v->bytes / (double)v->samples : 0.0,
+               (double)v->samples / (r->seconds > 0 ? r->seconds : 1e-9));
+        if (r->crashed)
+            printf("        CRASHED: a worker died of signal %d in this row (its scenario is the "
+                   "crash reproducer)\n",
+                   r->crashed);
+        print_kinds(stdout, "        ", v);
         if (mm_verdict_violations(v) != 0 && v->first[0] != '\0')
             printf("        first violation: %s\n", v->first);
-        if (r->repro[0] != '\0')
-            printf("        reproducer: %s (tornstack replay %s%s%s)\n", r->repro, r->repro,
-                   r->policy != 0 ? " --policy " : "", r->policy != 0 ? mm_policy_name(r->policy) : "");
+        for (k = 0; k < MM_V_KINDS; k++)
+            if (r->repro[k][0] != '\0')
+                printf("        reproducer (%s): %s\n", mm_vkind_name(k), r->repro[k]);
         if (r->model == MM_RELAXED)
             printf("        stores made visible out of order: %" PRIu64 "\n", v->reordered);
-        if (v->depth + v->reads_over + v->bad_skips != 0)
-            printf("        depth %" PRIu64 ", over the read bound %" PRIu64
-                   ", skip reason inconsistent %" PRIu64 "\n",
-                   v->depth, v->reads_over, v->bad_skips);
         for (k = 1; k < UW_REASON_SLOTS; k++)
             if (v->skips[k] != 0)
                 printf("        skipped %s: %" PRIu64 "\n", uw_errname(-k), v->skips[k]);
         mm_verdict_add(&per_policy[r->policy], v);
+        mm_verdict_add(&per_row_kind[r->kind], v);
+        kind_seconds[r->kind] += r->seconds;
         mm_verdict_add(&total, v);
         violations += mm_verdict_violations(v);
     }
-    printf("total: %" PRIu64 " samples, %" PRIu64 " Task readings, %.3f%% skipped, at most %" PRIu64
-           " reads in a sample (bound %d), %.1f s on %d jobs (%.0f samples/s)\n",
-           total.samples, total.tasks,
+    printf("\nby rows (all versions, models and policies):\n%-6s %9s %9s %8s %10s %10s %12s\n",
+           "rows", "samples", "samples/s", "skip%", "reads/smp", "bytes/smp", "violations");
+    for (kd = kind_lo; kd <= kind_hi; kd++) {
+        const mm_verdict *v = &per_row_kind[kd];
+        if (v->samples == 0)
+            continue;
+        printf("%-6s %9" PRIu64 " %9.0f %7.2f%% %10.1f %10.0f %12" PRIu64 "\n", vf_kind_name(kd),
+               v->samples, kind_seconds[kd] > 0 ? (double)v->samples / kind_seconds[kd] : 0.0,
+               v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+               (double)v->calls / (double)v->samples, (double)v->bytes / (double)v->samples,
+               mm_verdict_violations(v));
+    }
+    printf("\nviolations by kind (all rows):");
+    for (i = 0; i < MM_V_KINDS; i++)
+        printf("%s %s %" PRIu64, i ? "," : "", mm_vkind_name(i), total.viol[i]);
+    printf("\ntotal: %" PRIu64 " samples (%" PRIu64 " of a still process), %" PRIu64
+           " Task readings, %" PRIu64 " composed stacks, %.3f%% skipped, at most %" PRIu64
+           " reads in a sample (bound %d), at most %" PRIu64 " Tasks, %.1f s on %d jobs "
+           "(%.0f samples/s)\n",
+           total.samples, total.still, total.tasks, total.stacks,
            total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
-           total.max_calls, MM_READ_BOUND,
-           now_s() - t_all, jobs, (double)total.samples / (now_s() - t_all));
+           total.max_calls, MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,
+           (double)total.samples / (now_s() - t_all));
     if (pol_hi > pol_lo) {
-        printf("\npolicy comparison (all versions and models):\n%-17s %10s %10s %10s %12s\n",
-               "policy", "leaks", "bogus", "skip%", "reads/sample");
+        printf("\npolicy comparison (all versions, models and rows):\n%-17s %10s %10s %10s %10s "
+               "%12s\n",
+               "policy", "leaks", "bogus", "other", "skip%", "reads/sample");
         for (p = pol_lo; p <= pol_hi; p++) {
             const mm_verdict *v = &per_policy[p];
-            printf("%-17s %10" PRIu64 " %10" PRIu64 " %9.3f%% %12.1f\n", mm_policy_name(p), v->leaks,
-                   v->bogus + v->bogus_pure,
+            uint64_t other = mm_verdict_violations(v) - v->viol[MM_V_LEAK] - v->viol[MM_V_BOGUS] -
+                             v->viol[MM_V_BOGUS_PURE];
+            printf("%-17s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %9.3f%% %12.1f\n",
+                   mm_policy_name(p), v->viol[MM_V_LEAK],
+                   v->viol[MM_V_BOGUS] + v->viol[MM_V_BOGUS_PURE], other,
                    v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
                    v->samples ? (double)v->calls / (double)v->samples : 0.0);
         }
     }
     printf("%s: %" PRIu64 " violations\n", violations ? "FAILED" : "verified", violations);
+    munmap(sh, sh_bytes);
     return violations ? 1 : 0;
 }

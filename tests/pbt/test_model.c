@@ -7,6 +7,10 @@
  * its seed and writes its bytes to pbt-<name>-<seed>-<n>.scenario, which
  * `tornstack-verify --replay FILE` runs again identically.
  *
+ * Scenarios are half of the classic shape, half of the server shape (loops,
+ * gathers, TaskGroups, children, orphans, memory reuse, hook records), of
+ * the small size class.
+ *
  * Properties:
  *   - preemption-bounded model (at most 3 operations per sample), every
  *     version, default policy: no violation of any kind;
@@ -51,22 +55,23 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
     int n;
 
     mm_policy(policy, &o);
-    memset(total, 0, sizeof *total);
+    mm_verdict_init(total);
     for (n = 0; n < PBT_SCENARIOS; n++) {
-        uint8_t bytes[21];
+        uint8_t bytes[MM_SCENARIO_BYTES];
         mm_scenario sc;
         mm_verdict v;
         int b;
         if (x == 0)
             x = 1;
-        for (b = 0; b < 21; b++)
+        for (b = 0; b < MM_SCENARIO_BYTES; b++)
             bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
         bytes[0] = (uint8_t)(minor - 11); /* so that the file replays as is */
         bytes[1] = (uint8_t)model;
         bytes[18] %= 64; /* at most 256 samples per scenario */
         bytes[20] &= 0x3f; /* swarm: each class off in half the scenarios */
+        bytes[35] = MM_SCALE_SMALL; /* byte 21: classic or server */
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
-        memset(&v, 0, sizeof v);
+        mm_verdict_init(&v);
         assert_int_equal(mm_scenario_run(&sc, &o, &v), 0);
         if (bad != NULL && bad(&v)) {
             char path[128];
@@ -85,14 +90,14 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
         }
         mm_verdict_add(total, &v);
     }
-    printf("pbt %s: seed %llu: %llu samples, %llu task readings, %llu emitted, skip %.2f%%, "
-           "leaks %llu, bogus %llu, other %llu\n",
+    printf("pbt %s: seed %llu: %llu samples (%llu still), %llu task readings, %llu emitted, "
+           "skip %.2f%%, leaks %llu, bogus %llu, other %llu\n",
            name, (unsigned long long)pbt_seed, (unsigned long long)total->samples,
-           (unsigned long long)total->tasks, (unsigned long long)total->emitted,
+           (unsigned long long)total->still, (unsigned long long)total->tasks, (unsigned long long)total->emitted,
            total->tasks ? 100.0 * (double)total->skipped / (double)total->tasks : 0.0,
-           (unsigned long long)total->leaks,
-           (unsigned long long)(total->bogus + total->bogus_pure),
-           (unsigned long long)(total->depth + total->reads_over + total->bad_skips));
+           (unsigned long long)total->viol[MM_V_LEAK],
+           (unsigned long long)(total->viol[MM_V_BOGUS] + total->viol[MM_V_BOGUS_PURE]),
+           (unsigned long long)(mm_verdict_violations(total) - total->viol[MM_V_LEAK] - total->viol[MM_V_BOGUS] - total->viol[MM_V_BOGUS_PURE]));
 }
 
 static int any_violation(const mm_verdict *v)
@@ -145,9 +150,12 @@ static void test_relaxed_313(void **s) { (void)s; relaxed(13); }
 /* The oracle has teeth: the earlier policies are caught, with counts. */
 static void test_earlier_policies_caught(void **state)
 {
-    mm_verdict full = {0}, nosplit = {0}, noskip = {0}, t;
+    mm_verdict full, nosplit, noskip, t;
     int minor, model;
     (void)state;
+    mm_verdict_init(&full);
+    mm_verdict_init(&nosplit);
+    mm_verdict_init(&noskip);
     for (model = MM_TSO; model <= MM_RELAXED; model += MM_RELAXED - MM_TSO) {
         for (minor = 11; minor <= 13; minor++) {
             pbt_run("full-task-unwind", minor, model, 1, &t, NULL);
@@ -160,13 +168,14 @@ static void test_earlier_policies_caught(void **state)
     }
     printf("pbt teeth: full-task-unwind leaks %llu bogus %llu; no-split bogus %llu; "
            "no-skip leaks %llu bogus %llu\n",
-           (unsigned long long)full.leaks, (unsigned long long)(full.bogus + full.bogus_pure),
-           (unsigned long long)(nosplit.bogus + nosplit.bogus_pure),
-           (unsigned long long)noskip.leaks,
-           (unsigned long long)(noskip.bogus + noskip.bogus_pure));
-    assert_true(full.leaks > 0);
-    assert_true(nosplit.bogus + nosplit.bogus_pure > 0);
-    assert_true(noskip.leaks > 0);
+           (unsigned long long)full.viol[MM_V_LEAK],
+           (unsigned long long)(full.viol[MM_V_BOGUS] + full.viol[MM_V_BOGUS_PURE]),
+           (unsigned long long)(nosplit.viol[MM_V_BOGUS] + nosplit.viol[MM_V_BOGUS_PURE]),
+           (unsigned long long)noskip.viol[MM_V_LEAK],
+           (unsigned long long)(noskip.viol[MM_V_BOGUS] + noskip.viol[MM_V_BOGUS_PURE]));
+    assert_true(full.viol[MM_V_LEAK] > 0);
+    assert_true(nosplit.viol[MM_V_BOGUS] + nosplit.viol[MM_V_BOGUS_PURE] > 0);
+    assert_true(noskip.viol[MM_V_LEAK] > 0);
 }
 
 int main(void)

@@ -1,0 +1,149 @@
+/*
+ * mut_coro.c — coroutines as stores (docs/model.md): made, awaited,
+ * resumed, suspended and returned.
+ *
+ *   made      RETURN_GENERATOR: the coroutine object is allocated (not
+ *             cleared: what the last object of that size left stays where
+ *             nothing is copied), its type set, the calling frame copied
+ *             into it (code, instruction pointer, `previous` still the
+ *             frame that called it, stack pointer), then it is marked
+ *             FRAME_CREATED and owned by a generator.
+ *   awaited   the caller's value stack takes the awaitable (its top, at
+ *             slot `slots` - 1), its stack pointer and instruction pointer
+ *             are stored as it enters the callee (SEND / DISPATCH_INLINED).
+ *   resumed   gen_send_ex2 / SEND_GEN (version.h): 3.11 stores `previous`
+ *             then marks it executing, 3.12+ marks it first; then the
+ *             thread's current frame points at it.
+ *   suspended YIELD_VALUE, innermost first: the instruction pointer, the
+ *             stack pointer (the innermost), the suspended state (3.13: in
+ *             an await or at a bare yield), the thread's current frame back
+ *             to the caller, `previous` cleared.
+ *   returned  RETURN_VALUE: unlinked first (GH-99729), then marked
+ *             FRAME_CLEARED and `previous` cleared.
+ */
+#include "mut_internal.h"
+
+#include <assert.h>
+
+static size_t mm_coro_bytes(const mm_mutator *m, int slots)
+{
+    size_t b = (size_t)m->l->gen_iframe + (size_t)m->l->frame_localsplus +
+               8u * (size_t)(slots < 1 ? 1 : slots);
+    return (b + 15) & ~(size_t)15;
+}
+
+void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, uint64_t caller)
+{
+    const uw_layout *l = m->l;
+    uint64_t f;
+    int first = mm_code_line(m, code);
+
+    c->code = code;
+    c->slots = slots < 1 ? 1 : slots;
+    c->size = (int)mm_coro_bytes(m, c->slots);
+    c->obj = mm_m_alloc(m, th, (size_t)c->size, 0);
+    c->line = first;
+    f = c->obj + (uint64_t)l->gen_iframe;
+    mm_q(m, th, c->obj + (uint64_t)l->object_type,
+         code == m->c_sleep0 ? m->im->target.types.gen : m->im->target.types.coro, 8);
+    mm_q(m, th, f + (uint64_t)l->frame_code, code, 8);
+    mm_q(m, th, f + (uint64_t)l->frame_instr, mm_fab_ip(m->im, code, 0), 8);
+    mm_q(m, th, f + (uint64_t)l->frame_previous, caller, 8);
+    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)(c->slots - 1), 4);
+    mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_created, 1);
+    mm_q(m, th, f + (uint64_t)l->frame_owner, (uint64_t)l->owner_generator, 1);
+}
+
+void mm_coro_await(mm_mutator *m, int th, mm_mcoro *c, uint64_t awaitee)
+{
+    const uw_layout *l = m->l;
+    uint64_t f = c->obj + (uint64_t)l->gen_iframe;
+
+    mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(c->slots - 1),
+         m->v->stack_ref(awaitee), 8);
+    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)c->slots, 4);
+}
+
+void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
+{
+    const uw_layout *l = m->l;
+    mm_mcoro *c = &t->c[k];
+    uint64_t f = c->obj + (uint64_t)l->gen_iframe;
+    mm_store *st;
+
+    if (m->v->previous_first) {
+        mm_q(m, th, f + (uint64_t)l->frame_previous, m->lp[th].current, 8);
+        st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
+                  (uint64_t)(uint8_t)l->state_executing, 1);
+    } else {
+        st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
+                  (uint64_t)(uint8_t)l->state_executing, 1);
+        mm_q(m, th, f + (uint64_t)l->frame_previous, m->lp[th].current, 8);
+    }
+    if (k == 0) {
+        st->ev = EV_EXEC;
+        st->task = t->id;
+        st->index = 1;
+    }
+    mm_link(m, th, f, c->code, c->line, t->id, k == 0);
+}
+
+void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, int await)
+{
+    const uw_layout *l = m->l;
+    mm_mcoro *c = &t->c[k];
+    uint64_t f = c->obj + (uint64_t)l->gen_iframe;
+    mm_store *st;
+
+    mm_line(m, th, f, c->code, c->line, t->id);
+    st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
+              (uint64_t)(uint8_t)(await ? m->v->state_await : m->v->state_yield), 1);
+    if (k == 0) {
+        st->ev = EV_EXEC;
+        st->task = t->id;
+        st->index = 0;
+    }
+    mm_unlink(m, th, prev, t->id, k == 0);
+    mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+}
+
+void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
+{
+    const uw_layout *l = m->l;
+    mm_mcoro *c = &t->c[k];
+    uint64_t f = c->obj + (uint64_t)l->gen_iframe;
+    mm_store *st;
+
+    mm_unlink(m, th, prev, t->id, k == 0);
+    st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
+    if (k == 0) { /* the root returned: no chain, not executing */
+        mm_ttask *p;
+        st->ev = EV_CHAIN;
+        st->task = t->id;
+        st->arg = (int32_t)mm_payload(m, &p);
+    }
+    mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+}
+
+/* The chain the Task leaves behind when it suspends, declared on the
+ * innermost coroutine's stack-pointer store (YIELD_VALUE saves it): the
+ * truth switches to it when the root is unlinked. */
+void mm_chain_declare(mm_mutator *m, int th, mm_mtask *t)
+{
+    const uw_layout *l = m->l;
+    mm_mcoro *c = &t->c[t->n - 1];
+    mm_ttask *p;
+    uint32_t pay = mm_payload(m, &p);
+    mm_store *s;
+    int k;
+
+    p->n_chain = (int8_t)t->n;
+    for (k = 0; k < t->n; k++)
+        p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
+                                  t->c[k].line, t->id};
+    s = mm_q(m, th, c->obj + (uint64_t)l->gen_iframe + (uint64_t)l->frame_stacktop,
+             (uint64_t)c->slots, 4);
+    s->ev = EV_CHAIN;
+    s->task = t->id;
+    s->arg = (int32_t)pay;
+}

@@ -1,0 +1,201 @@
+/*
+ * mut_task.c — a Task's life as stores (docs/model.md): created by
+ * loop.create_task(), named, its default name formatted by get_name(),
+ * and deallocated.
+ *
+ * Creation (Modules/_asynciomodule.c, _asyncio_Task___init___impl): the
+ * coroutine object exists already (the caller made it); an explicit name
+ * is a str made by the caller.  The Task is allocated cleared
+ * (PyType_GenericAlloc), future_init stores its loop, then task_coro (from
+ * here the Task exists: it holds its coroutine), then its name (3.11: a
+ * str "Task-N" formatted now; 3.12+: the int counter N), then its first
+ * step is scheduled (call_soon: the ready deque's count moves), then it
+ * is registered (version.h).  With the hook module, the creation link is
+ * recorded after create_task returns.
+ *
+ * Deallocation (TaskObj_dealloc): its weakrefs are cleared and their
+ * callbacks run (the WeakSet discards it), then TaskObj_clear:
+ * FutureObj_clear (fut_loop first), the coroutine, the name, fut_waiter;
+ * the coroutine, the name and the Task are freed.
+ */
+#include "mut_internal.h"
+#include "internal/uw_assert.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A compact ASCII str object, written store by store. */
+uint64_t mm_str_new(mm_mutator *m, int th, const char *str, int *size)
+{
+    const uw_layout *l = m->l;
+    size_t n = strlen(str), bytes = (size_t)l->unicode_ascii_data + n + 1, k;
+    uint64_t a = mm_m_alloc(m, th, bytes, 0);
+    uint32_t state = (uint32_t)l->unicode_compact_mask | (1u << l->unicode_kind_shift) |
+                     (uint32_t)l->unicode_ascii_mask;
+    uint8_t data[64];
+
+    UW_ASSERT(n + 1 <= sizeof data);
+    memset(data, 0, sizeof data);
+    memcpy(data, str, n);
+    mm_q(m, th, a + (uint64_t)l->object_type, m->im->target.types.str, 8);
+    mm_q(m, th, a + (uint64_t)l->unicode_length, n, 8);
+    mm_q(m, th, a + (uint64_t)l->unicode_state, state, 4);
+    for (k = 0; k < n + 1; k += 8) {
+        uint64_t w;
+        size_t len = n + 1 - k < 8 ? n + 1 - k : 8;
+        memcpy(&w, data + k, 8);
+        mm_q(m, th, a + (uint64_t)l->unicode_ascii_data + k, w, (int)len);
+    }
+    *size = (int)bytes;
+    return a;
+}
+
+/* An int object holding v (< 2^30: one digit). */
+static uint64_t mm_int_new(mm_mutator *m, int th, uint64_t v, int *size)
+{
+    const uw_layout *l = m->l;
+    size_t bytes = (size_t)l->long_digits + 4;
+    uint64_t a = mm_m_alloc(m, th, bytes, 0);
+    uint64_t tag = l->long_tagged ? (1u << 3) : 1u; /* one digit, positive */
+
+    UW_ASSERT(v < (1u << 30));
+    mm_q(m, th, a + (uint64_t)l->object_type, m->im->target.types.long_, 8);
+    mm_q(m, th, a + (uint64_t)l->long_tag, tag, 8);
+    mm_q(m, th, a + (uint64_t)l->long_digits, v, 4);
+    *size = (int)bytes;
+    return a;
+}
+
+/* loop.create_task(coro): a new Task of `loop` (run by thread th) whose
+ * root coroutine t->c[0] the caller made.  creator: the running Task
+ * (-1 at setup).  named: an explicit name, else the default one.  root:
+ * the coroutine the caller made. */
+int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, int32_t creator,
+                       int named, const mm_mcoro *root)
+{
+    const uw_layout *l = m->l;
+    const uw_asyncio_layout *al = m->al;
+    mm_mtask *t;
+    mm_ttask *p;
+    uint32_t pay;
+    mm_store *s;
+    int32_t id;
+    int name_int = 0;
+    uint64_t back = m->lp[th].current;
+
+    t = mm_task_slot(m);
+    id = t->id;
+    t->n = 1;
+    t->c[0] = *root;
+    t->loop = loop;
+    t->role = role;
+    t->family = family;
+    t->wait = MM_WT_NEW;
+    if (creator >= 0) /* BaseEventLoop.create_task, then call_soon, on the stack */
+        mm_call(m, th, MM_SLOT_SYNC, m->c_create_task, mm_code_line(m, m->c_create_task) + 1,
+                creator);
+    if (named) {
+        snprintf(t->name, sizeof t->name, "%c%d.%llu",
+                 role == MM_R_WORKER ? 'w' : role == MM_R_ORPHAN ? 'o' : role == MM_R_IDLE ? 'i' : 'c',
+                 family, (unsigned long long)++m->serial);
+        t->name_obj = mm_str_new(m, th, t->name, &t->name_size);
+    }
+    t->obj = mm_m_alloc(m, th, (size_t)al->task_size, 1);
+    mm_q(m, th, t->obj + (uint64_t)l->object_type, m->im->task_type, 8);
+    mm_q(m, th, t->obj + (uint64_t)al->fut_loop, m->lp[loop].loop_obj, 8);
+    pay = mm_payload(m, &p);
+    p->addr = t->obj;
+    p->coro = t->c[0].obj;
+    p->code = t->c[0].code;
+    p->gen = t->gen;
+    p->alive = 1;
+    p->loop = (int8_t)loop;
+    p->n_chain = 1;
+    p->waiter = p->awaiter = p->strong = p->creator = MM_NOREF;
+    p->chain[0] = (mm_tframe){t->c[0].obj + (uint64_t)l->gen_iframe, t->c[0].code, t->c[0].line, id};
+    snprintf(p->name, sizeof p->name, "?"); /* no name stored yet */
+    s = mm_q(m, th, t->obj + (uint64_t)al->task_coro, t->c[0].obj, 8);
+    s->ev = EV_NEW;
+    s->task = id;
+    s->arg = (int32_t)pay;
+    if (!named) {
+        uint64_t n = ++m->name_counter;
+        snprintf(t->name, sizeof t->name, "Task-%llu", (unsigned long long)n);
+        if (m->v->lazy_names) {
+            t->name_obj = mm_int_new(m, th, n, &t->name_size);
+            name_int = 1;
+        } else {
+            t->name_obj = mm_str_new(m, th, t->name, &t->name_size);
+        }
+    }
+    t->name_is_int = name_int;
+    pay = mm_payload(m, &p);
+    snprintf(p->name, sizeof p->name, "%s", t->name);
+    s = mm_q(m, th, t->obj + (uint64_t)al->task_name, t->name_obj, 8);
+    s->ev = EV_NAME;
+    s->task = id;
+    s->arg = (int32_t)pay;
+    if (creator >= 0)
+        mm_call(m, th, MM_SLOT_SYNC + 1, m->c_call_soon, mm_code_line(m, m->c_call_soon) + 2,
+                creator);
+    mm_q(m, th, m->lp[loop].ready_state, ++m->lp[loop].ready, 8); /* call_soon(step) */
+    if (creator >= 0)
+        mm_return(m, th, MM_SLOT_SYNC + 1, m->lp[th].slot[MM_SLOT_SYNC]);
+    m->v->task_register(m, th, id);
+    if (creator >= 0) {
+        mm_return(m, th, MM_SLOT_SYNC, back);
+        if (m->prog.hook)
+            mm_hook_record(m, th, id, creator, 2);
+    }
+    m->alive++;
+    return id;
+}
+
+/* task.get_name(): a default name kept as an int becomes the str
+ * "Task-N" (the same text); the int is freed. */
+void mm_task_get_name(mm_mutator *m, int th, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+    uint64_t old = t->name_obj;
+    int old_size = t->name_size;
+
+    if (!t->name_is_int || t->obj == 0)
+        return;
+    t->name_obj = mm_str_new(m, th, t->name, &t->name_size);
+    mm_q(m, th, t->obj + (uint64_t)m->al->task_name, t->name_obj, 8);
+    mm_m_free(m, th, old, (size_t)old_size);
+    t->name_is_int = 0;
+}
+
+/* The Task's memory is gone (docs: deallocation above). */
+void mm_task_die(mm_mutator *m, int th, int32_t id)
+{
+    const uw_asyncio_layout *al = m->al;
+    mm_mtask *t = mm_t(m, id);
+    int k;
+
+    UW_ASSERT(t->used && t->wait == MM_WT_DONE);
+    m->v->task_unregister(m, th, id);
+    mm_q(m, th, t->obj + (uint64_t)al->fut_loop, 0, 8);
+    mm_q(m, th, t->obj + (uint64_t)al->task_coro, 0, 8);
+    mm_q(m, th, t->obj + (uint64_t)al->task_name, 0, 8);
+    mm_q(m, th, t->obj + (uint64_t)al->task_fut_waiter, 0, 8);
+    for (k = 0; k < t->n; k++) /* the root (the others returned and went) */
+        mm_m_free(m, th, t->c[k].obj, (size_t)t->c[k].size);
+    mm_m_free(m, th, t->name_obj, (size_t)t->name_size);
+    mm_m_free(m, th, t->obj, (size_t)al->task_size);
+    mm_q_pseudo(m, th, MM_ST_RELEASE, 0, 0, id);
+    t->used = 0;
+    t->obj = 0;
+    m->alive--;
+}
+
+/* Free a finished Task once nothing holds it: no done callback pending,
+ * no gather list or awaiting frame referring to it. */
+void mm_task_maybe_free(mm_mutator *m, int th, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+
+    if (t->used && t->wait == MM_WT_DONE && t->callbacks == 0 && t->holders == 0)
+        mm_task_die(m, th, id);
+}

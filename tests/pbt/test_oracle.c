@@ -1,0 +1,458 @@
+/*
+ * test_oracle.c — the oracle is honest both ways.
+ *
+ * A perfect sample is built from the truth itself (no unwinder involved):
+ * every thread's linked frames with its pure Python stack split at the
+ * outermost Handle._run, every live Task with its true frames, name,
+ * coroutine, links (awaiter over strong link over creation link) and
+ * awaited Tasks.  The oracle must find nothing wrong with it, in a still
+ * window and at the end of a moving one.  Then one field at a time is made
+ * wrong, as a faulty unwinder would, and the oracle must report the kind
+ * of violation that fault is:
+ *   a stale pure-stack split (a pure frame from another instant)
+ *                                   bogus_pure and bogus_stack
+ *   no pure Python stack            unrooted
+ *   an unvalidated link             link_leak
+ *   an unvalidated name             label_leak
+ *   a frame of another Task         leak
+ *   a field from another instant    entry_mismatch
+ *   a skip while nothing moved      still_skip
+ *   a Task left out of a still sample  still_skip
+ * Seeds: TORNSTACK_SEED as in test_model.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "campaign.h"
+#include "mut_internal.h"
+#include "tornstack/compose.h"
+#include "tornstack/error.h"
+
+static uint64_t seed;
+
+/* Code infos the synthetic frames point at (the oracle compares code by
+ * address only). */
+#define MAX_CODES 4096
+static uw_code_info codes[MAX_CODES];
+static size_t n_codes;
+
+static const uw_code_info *code_info(uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < n_codes; i++)
+        if (codes[i].addr == addr)
+            return &codes[i];
+    assert_true(n_codes < MAX_CODES);
+    memset(&codes[n_codes], 0, sizeof codes[n_codes]);
+    codes[n_codes].addr = addr;
+    return &codes[n_codes++];
+}
+
+static void add_frame(uw_sample *s, const mm_tframe *f)
+{
+    uw_frame fr;
+    memset(&fr, 0, sizeof fr);
+    fr.addr = f->addr;
+    fr.code = code_info(f->code);
+    fr.line = f->line;
+    assert_int_equal(uw_sample_add_frame(s, &fr), 0);
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    uint64_t x = ((const uw_task_sample *)a)->addr, y = ((const uw_task_sample *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+static int64_t index_of(const uw_sample *s, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; addr != 0 && i < s->n_tasks; i++)
+        if (s->tasks[i].addr == addr)
+            return (int64_t)i;
+    return -1;
+}
+
+static uint64_t ref_addr(const mm_world *w, mm_ref r, uint64_t t)
+{
+    const mm_ttask *k = mm_ref_at(w, r, t);
+    return k != NULL ? k->addr : 0;
+}
+
+static void awaited(const mm_world *w, int kind, mm_ref r, uint64_t t, uint64_t *out, int *n,
+                    int depth)
+{
+    if (kind == MM_W_TASK) {
+        uint64_t a = ref_addr(w, r, t);
+        if (a != 0)
+            out[(*n)++] = a;
+    } else if (kind == MM_W_GATHER && depth < 8) {
+        const mm_tgather *g = mm_gather_get(w, r);
+        int i;
+        for (i = 0; g != NULL && i < g->n; i++)
+            awaited(w, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, out, n,
+                    depth + 1);
+    }
+}
+
+/* The sample a perfect reader takes at instant t. */
+static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *im, uint64_t t,
+                    uw_sample *s)
+{
+    size_t id, i;
+    int loop;
+
+    uw_sample_reset(s);
+    for (loop = 0; loop < mm_world_loops(w); loop++) {
+        const mm_tloop *L = mm_loop_at(w, loop, t);
+        uw_thread_sample *th;
+        int k, split = -1;
+        assert_int_equal(uw_sample_add_thread(s, c->tstate[loop], im->interp, 0, &th), 0);
+        th->running_loop = im->th[loop].loop;
+        th->native_id = 4242 + (uint64_t)loop;
+        for (k = L->n; k-- > 0;) {
+            add_frame(s, &L->f[k]);
+            th->n_frames++;
+        }
+        for (k = 0; k < L->n; k++) /* innermost-first index of the outermost Handle._run */
+            if (L->f[k].code == c->handle_run) {
+                split = L->n - 1 - k;
+                break;
+            }
+        th->split = split;
+        th->pure_start = split >= 0 ? split : 0;
+    }
+    for (id = 0; id < mm_world_tasks(w); id++) {
+        const mm_ttask *k = mm_task_at(w, (int32_t)id, t);
+        uw_task_sample *ts;
+        mm_tframe f[MM_MAX_STACK];
+        int n, j;
+        if (!k->alive)
+            continue;
+        assert_int_equal(uw_sample_add_task(s, &ts), 0);
+        memset(ts, 0, sizeof *ts);
+        ts->addr = k->addr;
+        ts->coro = k->coro;
+        ts->coro_code = code_info(k->code);
+        ts->thread = (size_t)k->loop;
+        ts->running = k->running;
+        snprintf(ts->name, sizeof ts->name, "%s", k->name);
+        ts->first_frame = s->n_frames;
+        n = mm_truth_frames(w, (int32_t)id, t, f, MM_MAX_STACK);
+        for (j = 0; j < n; j++)
+            add_frame(s, &f[j]);
+        ts->n_frames = (size_t)n;
+    }
+    qsort(s->tasks, s->n_tasks, sizeof *s->tasks, cmp_task);
+    for (i = 0; i < s->n_tasks; i++) {
+        uw_task_sample *ts = &s->tasks[i];
+        const mm_ttask *k = NULL;
+        uint64_t aw[64];
+        int n = 0, j;
+        for (id = 0; id < mm_world_tasks(w) && k == NULL; id++) {
+            const mm_ttask *x = mm_task_at(w, (int32_t)id, t);
+            if (x->alive && x->addr == ts->addr)
+                k = x;
+        }
+        assert_non_null(k);
+        awaited(w, k->waiter_kind, k->waiter, t, aw, &n, 0);
+        ts->first_awaiting = s->n_awaiting;
+        for (j = 0; j < n; j++)
+            if (index_of(s, aw[j]) >= 0)
+                assert_int_equal(uw_sample_add_awaiting(s, (size_t)index_of(s, aw[j])), 0);
+        ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
+        ts->awaited_by = index_of(s, ref_addr(w, k->awaiter, t));
+        ts->linked_to = index_of(s, ref_addr(w, k->strong, t));
+        ts->created_by = index_of(s, ref_addr(w, k->creator, t));
+        ts->parent = ts->awaited_by >= 0   ? ts->awaited_by
+                     : ts->linked_to >= 0  ? ts->linked_to
+                                           : ts->created_by;
+    }
+}
+
+typedef struct world {
+    mm_space *sp;
+    mm_image im;
+    mm_mutator *m;
+    mm_oracle_ctx ctx;
+} world;
+
+/* A server program with loops, gathers, TaskGroups, children, orphans and
+ * hook records, run `stores` stores. */
+static void world_new(world *wd, int minor, uint64_t x, size_t stores, int joins)
+{
+    uint8_t b[MM_SCENARIO_BYTES];
+    mm_scenario sc;
+    size_t i;
+    int l;
+
+    for (i = 0; i < sizeof b; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        b[i] = (uint8_t)(x >> 24);
+    }
+    b[0] = (uint8_t)(minor - 11);
+    b[20] = 0;                  /* no swarm */
+    b[21] = MM_SHAPE_SERVER;
+    b[22] = 1;                  /* two loops */
+    b[23] = 3;                  /* four workers each */
+    b[25] = 20;                 /* children */
+    b[26] = 30;                 /* gathers */
+    b[27] = 10;                 /* TaskGroups */
+    b[28] = 30;                 /* orphans */
+    b[31] = 1 | 2;              /* hook records, nested gathers */
+    b[35] = MM_SCALE_SMALL;
+    mm_scenario_decode(b, sizeof b, -1, -1, &sc);
+    sc.prog.p_join = joins;
+    assert_int_equal(mm_space_new(&wd->sp), 0);
+    assert_int_equal(mm_fab_process(wd->sp, sc.minor, &wd->im), 0);
+    assert_int_equal(mm_mutator_new(&wd->im, &sc.prog, sc.seed, &wd->m), 0);
+    for (i = 0; i < stores; i++)
+        (void)mm_mutator_step(wd->m);
+    memset(&wd->ctx, 0, sizeof wd->ctx);
+    wd->ctx.w = mm_mutator_world(wd->m);
+    wd->ctx.handle_run = mm_mutator_handle_run(wd->m);
+    wd->ctx.n_loops = mm_world_loops(wd->ctx.w);
+    for (l = 0; l < wd->ctx.n_loops; l++)
+        wd->ctx.tstate[l] = mm_mutator_tstate(wd->m, l);
+    wd->ctx.im = &wd->im;
+}
+
+static void world_free(world *wd)
+{
+    mm_mutator_free(wd->m);
+    mm_space_free(wd->sp);
+}
+
+/* A still window: nothing moves between its start and its end. */
+static void still_window(world *wd)
+{
+    mm_world_begin(mm_mutator_world(wd->m), mm_mutator_time(wd->m));
+    mm_world_end(mm_mutator_world(wd->m), mm_mutator_time(wd->m));
+    wd->ctx.still = 1;
+}
+
+static uint64_t judge(world *wd, const uw_sample *s, mm_verdict *v)
+{
+    mm_verdict_init(v);
+    (void)mm_oracle_check(s, &wd->ctx, v);
+    return mm_verdict_violations(v);
+}
+
+/* A Task index of the sample matching pred, -1 if none. */
+static int64_t find(const uw_sample *s, int (*pred)(const uw_sample *, size_t))
+{
+    size_t i;
+    for (i = 0; i < s->n_tasks; i++)
+        if (pred(s, i))
+            return (int64_t)i;
+    return -1;
+}
+
+static int suspended_with_frames(const uw_sample *s, size_t i)
+{
+    return !s->tasks[i].running && s->tasks[i].n_frames > 1;
+}
+
+static int no_parent(const uw_sample *s, size_t i)
+{
+    return s->tasks[i].parent < 0 && s->tasks[i].n_frames > 0 && !s->tasks[i].running;
+}
+
+/* The perfect sample passes; each fault is reported as its kind. */
+static void faults(int minor)
+{
+    uint64_t x = seed ^ ((uint64_t)minor << 20) ^ 0x77;
+    int rounds;
+
+    for (rounds = 0; rounds < 6; rounds++) {
+        world wd;
+        uw_sample s;
+        mm_verdict v;
+        int64_t a, b;
+
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        world_new(&wd, minor, x, 3000 + 700 * (size_t)rounds, 0);
+        still_window(&wd);
+        uw_sample_init(&s);
+
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        if (judge(&wd, &s, &v) != 0)
+            fprintf(stderr, "perfect sample judged wrong: %s\n", v.first);
+        assert_int_equal(mm_verdict_violations(&v), 0);
+        assert_true(v.stacks > 0 && v.emitted > 4);
+
+        /* a stale pure-stack split: a frame of the pure Python stack from
+         * another instant (its line moved) */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        s.frames[s.threads[0].first_frame + s.threads[0].n_frames - 2].line += 1;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_BOGUS_PURE] > 0);
+        assert_true(v.viol[MM_V_BOGUS_STACK] > 0);
+
+        /* no pure Python stack under the Task stacks */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        s.threads[0].pure_start = (int64_t)s.threads[0].n_frames;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_UNROOTED] > 0);
+
+        /* an unvalidated link: a parent that never was one */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, no_parent);
+        assert_true(a >= 0);
+        b = a == 0 ? 1 : 0;
+        s.tasks[a].created_by = s.tasks[a].parent = b;
+        judge(&wd, &s, &v);
+        if (v.viol[MM_V_LINK_LEAK] == 0)
+            fprintf(stderr, "unvalidated link not caught: %.300s\n", v.first);
+        assert_true(v.viol[MM_V_LINK_LEAK] > 0);
+
+        /* an unvalidated name: another Task's */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, suspended_with_frames);
+        assert_true(a >= 0);
+        b = a == 0 ? 1 : 0;
+        memcpy(s.tasks[a].name, s.tasks[b].name, sizeof s.tasks[a].name);
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_LABEL_LEAK] > 0);
+
+        /* a frame of another Task */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, suspended_with_frames);
+        for (b = 0; b < (int64_t)s.n_tasks && (b == a || s.tasks[b].n_frames == 0); b++)
+            ;
+        assert_true(b < (int64_t)s.n_tasks);
+        s.frames[s.tasks[a].first_frame] = s.frames[s.tasks[b].first_frame];
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_LEAK] > 0);
+
+        /* a field from another instant: marked running, frames suspended */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, suspended_with_frames);
+        s.tasks[a].running = 1;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_MISMATCH] > 0);
+
+        /* a skip while nothing moved */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        s.tasks[0].skipped = UW_SKIP_TASK_CHANGED;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_STILL_SKIP] > 0);
+
+        /* a Task left out while nothing moved */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, no_parent);
+        if (a >= 0 && uw_compose_is_leaf(&s, (size_t)a)) {
+            s.tasks[a].skipped = 0;
+            s.tasks[a].addr ^= 0x10; /* no longer the registered Task */
+            judge(&wd, &s, &v);
+            assert_true(v.viol[MM_V_STILL_SKIP] > 0);
+        }
+        uw_sample_free(&s);
+        world_free(&wd);
+    }
+}
+
+static void test_faults_311(void **st) { (void)st; faults(11); }
+static void test_faults_312(void **st) { (void)st; faults(12); }
+static void test_faults_313(void **st) { (void)st; faults(13); }
+
+/* At the end of a moving window, the perfect sample of that instant
+ * passes too, and so does the one of its start. */
+static void test_moving(void **st)
+{
+    uint64_t x = seed ^ 0x1234;
+    int minor, r;
+
+    (void)st;
+    for (minor = 11; minor <= 13; minor++) {
+        for (r = 0; r < 4; r++) {
+            world wd;
+            uw_sample s;
+            mm_verdict v;
+            int k;
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            world_new(&wd, minor, x, 4000, 0);
+            mm_world_begin(mm_mutator_world(wd.m), mm_mutator_time(wd.m));
+            uw_sample_init(&s);
+            perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_mutator_time(wd.m), &s); /* the start */
+            for (k = 0; k < 300; k++)
+                (void)mm_mutator_step(wd.m);
+            mm_world_end(mm_mutator_world(wd.m), mm_mutator_time(wd.m));
+            wd.ctx.still = 0;
+            if (judge(&wd, &s, &v) != 0)
+                fprintf(stderr, "perfect sample of the window's start judged wrong: %s\n",
+                        v.first);
+            assert_int_equal(mm_verdict_violations(&v), 0);
+            perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t1(wd.ctx.w), &s); /* the end */
+            if (judge(&wd, &s, &v) != 0)
+                fprintf(stderr, "perfect sample of the window's end judged wrong: %s\n",
+                        v.first);
+            assert_int_equal(mm_verdict_violations(&v), 0);
+            uw_sample_free(&s);
+            world_free(&wd);
+        }
+    }
+}
+
+/* Awaiter over strong link over creation link: with a Task awaited by one
+ * Task and created by another, a parent chosen by the wrong precedence is
+ * caught. */
+static void test_precedence(void **st)
+{
+    uint64_t x = seed ^ 0x9876;
+    int minor, found = 0, r;
+
+    (void)st;
+    for (minor = 11; minor <= 13; minor++) {
+        for (r = 0; r < 16; r++) {
+            world wd;
+            uw_sample s;
+            mm_verdict v;
+            size_t i;
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            world_new(&wd, minor, x, 8000, 60);
+            still_window(&wd);
+            uw_sample_init(&s);
+            perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+            assert_int_equal(judge(&wd, &s, &v), 0);
+            for (i = 0; i < s.n_tasks; i++) {
+                uw_task_sample *ts = &s.tasks[i];
+                if (ts->awaited_by < 0 || ts->created_by < 0 || ts->awaited_by == ts->created_by)
+                    continue;
+                found++;
+                ts->parent = ts->created_by; /* creation over awaiter: wrong */
+                judge(&wd, &s, &v);
+                assert_true(v.viol[MM_V_MISMATCH] + v.viol[MM_V_BOGUS_STACK] > 0);
+                ts->parent = ts->awaited_by;
+                break;
+            }
+            uw_sample_free(&s);
+            world_free(&wd);
+        }
+    }
+    printf("oracle: %d Tasks awaited by one Task and created by another\n", found);
+    assert_true(found > 0);
+}
+
+int main(void)
+{
+    const char *env = getenv("TORNSTACK_SEED");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_faults_311), cmocka_unit_test(test_faults_312),
+        cmocka_unit_test(test_faults_313), cmocka_unit_test(test_moving),
+        cmocka_unit_test(test_precedence),
+    };
+
+    seed = env != NULL ? strtoull(env, NULL, 0) : 20261125u;
+    printf("oracle: TORNSTACK_SEED=%llu\n", (unsigned long long)seed);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,352 @@
+/*
+ * test_truth.c — the model's truth agrees with its memory.
+ *
+ * The oracle judges the unwinder by the truth (model/truth.h); if the
+ * truth said something memory does not, every verdict built on it would
+ * be wrong.  So, store by store through random classic and server
+ * programs of every version, a direct reader of the model's memory (no
+ * unwinder code, and nothing the mutator keeps) finds at each instant:
+ *   - each thread's linked frames (current frame, then `previous`), with
+ *     code and line, equal to its loop's truth stack;
+ *   - each live Task's object: a Task, pending, holding the truth's root
+ *     coroutine; its name (once stored) the truth's name, an int counter
+ *     shown as Task-N; marked executing exactly when the truth says so;
+ *     its root frame linked exactly when the truth says it runs;
+ *   - for a Task neither running nor executing, its chain as the awaitee
+ *     pointers link it (state, RESUME oparg or 3.13's yield-from state,
+ *     the value stack's top) equal to the truth's chain, frame by frame;
+ *   - fut_waiter: none, a Future, the awaited Task, or the gather future
+ *     whose _children are the truth's;
+ *   - every hook record naming a live child names the parent the truth
+ *     holds for that kind.
+ * Seeds: TORNSTACK_SEED as in test_model.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "campaign.h"
+#include "mut_internal.h"
+
+/* Stores of each program checked, one instant after each. */
+#define MM_TRUTH_STORES 12000
+
+static uint64_t seed;
+
+static uint64_t rd64(const mm_space *sp, uint64_t a)
+{
+    uint64_t v = 0;
+    (void)mm_space_read(sp, a, &v, 8);
+    return v;
+}
+
+static int line_of(const mm_image *im, uint64_t code, uint64_t ip)
+{
+    int32_t first = 0;
+    (void)mm_space_read(im->space, code + (uint64_t)im->l->code_firstlineno, &first, 4);
+    return first + (int)((ip - (code + (uint64_t)im->l->code_adaptive)) / 2);
+}
+
+static void disagree(const char *what, uint64_t t, int32_t id)
+{
+    fprintf(stderr, "truth and memory disagree at t=%llu, task #%d: %s (TORNSTACK_SEED=%llu)\n",
+            (unsigned long long)t, id, what, (unsigned long long)seed);
+    fail_msg("%s", what);
+}
+
+/* Each thread's linked frames against its loop's truth stack. */
+static void check_loops(const mm_image *im, mm_mutator *m)
+{
+    const mm_world *w = mm_mutator_world(m);
+    const uw_layout *l = im->l;
+    int loop;
+
+    for (loop = 0; loop < mm_world_loops(w); loop++) {
+        const mm_tloop *L = mm_world_loop_cur(w, loop);
+        uint64_t f = rd64(im->space, im->th[loop].current_slot);
+        int i = L->n - 1;
+        for (; f != 0 && i >= 0; i--) {
+            uint64_t code = rd64(im->space, f + (uint64_t)l->frame_code);
+            if (L->f[i].addr != f || L->f[i].code != code ||
+                L->f[i].line != line_of(im, code, rd64(im->space, f + (uint64_t)l->frame_instr)))
+                disagree("a linked frame", mm_mutator_time(m), -1);
+            f = rd64(im->space, f + (uint64_t)l->frame_previous);
+        }
+        if (f != 0 || i != -1)
+            disagree("the number of linked frames", mm_mutator_time(m), -1);
+    }
+}
+
+static int linked(const mm_image *im, int loop, uint64_t frame)
+{
+    uint64_t f = rd64(im->space, im->th[loop].current_slot);
+    int n;
+
+    for (n = 0; f != 0 && n < 256; n++) {
+        if (f == frame)
+            return 1;
+        f = rd64(im->space, f + (uint64_t)im->l->frame_previous);
+    }
+    return 0;
+}
+
+/* Does this suspended coroutine await what is on top of its stack? */
+static int awaits(const mm_image *im, uint64_t coro, int8_t state, uint64_t ip)
+{
+    const uw_layout *l = im->l;
+    uint8_t op[2] = {0, 0};
+
+    if (l->state_suspended_yield_from != UW_NO_STATE)
+        return state == l->state_suspended_yield_from;
+    (void)coro;
+    (void)mm_space_read(im->space, ip + 2, op, 2);
+    return state == l->state_suspended && op[0] == l->opcode_resume && op[1] >= 2;
+}
+
+static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint64_t t)
+{
+    const uw_layout *l = im->l;
+    uint64_t c = k->coro;
+    int i;
+
+    for (i = 0; i < k->n_chain; i++) {
+        uint64_t f = c + (uint64_t)l->gen_iframe, code = rd64(im->space, f + (uint64_t)l->frame_code);
+        uint64_t ip = rd64(im->space, f + (uint64_t)l->frame_instr);
+        int8_t state = 0;
+        int32_t top = 0;
+        (void)mm_space_read(im->space, c + (uint64_t)l->gen_frame_state, &state, 1);
+        (void)mm_space_read(im->space, f + (uint64_t)l->frame_stacktop, &top, 4);
+        if (k->chain[i].addr != f || k->chain[i].code != code ||
+            k->chain[i].line != line_of(im, code, ip))
+            disagree("a frame of the chain", t, id);
+        if (state == l->state_created) {
+            if (i != k->n_chain - 1)
+                disagree("a created coroutine inside the chain", t, id);
+            break;
+        }
+        if (!awaits(im, c, state, ip) || top < 1) {
+            if (i != k->n_chain - 1)
+                disagree("the chain ends early", t, id);
+            break;
+        }
+        c = rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - 1));
+        {
+            uint64_t type = rd64(im->space, c + (uint64_t)l->object_type);
+            int coro = type == im->target.types.coro || type == im->target.types.gen;
+            if (coro != (i + 1 < k->n_chain))
+                disagree("the chain's length", t, id);
+        }
+    }
+}
+
+static void check_name(const mm_image *im, const mm_ttask *k, int32_t id, uint64_t t)
+{
+    const uw_layout *l = im->l;
+    uint64_t n = rd64(im->space, k->addr + (uint64_t)im->al->task_name), type;
+    char got[64];
+
+    if (strcmp(k->name, "?") == 0) {
+        if (n != 0)
+            disagree("a name stored before the truth has one", t, id);
+        return;
+    }
+    type = rd64(im->space, n + (uint64_t)l->object_type);
+    memset(got, 0, sizeof got);
+    if (type == im->target.types.str) {
+        uint64_t len = rd64(im->space, n + (uint64_t)l->unicode_length);
+        if (len >= sizeof got)
+            disagree("a name too long", t, id);
+        (void)mm_space_read(im->space, n + (uint64_t)l->unicode_ascii_data, got, (size_t)len);
+    } else if (type == im->target.types.long_) {
+        uint32_t d = 0;
+        (void)mm_space_read(im->space, n + (uint64_t)l->long_digits, &d, 4);
+        snprintf(got, sizeof got, "Task-%u", d);
+    }
+    if (strcmp(got, k->name) != 0)
+        disagree("the name", t, id);
+}
+
+static void check_waiter(const mm_image *im, const mm_world *w, const mm_ttask *k, int32_t id,
+                         uint64_t t)
+{
+    uint64_t fw = rd64(im->space, k->addr + (uint64_t)im->al->task_fut_waiter);
+
+    switch (k->waiter_kind) {
+    case MM_W_NONE:
+        if (fw != 0)
+            disagree("fut_waiter set, the truth has none", t, id);
+        break;
+    case MM_W_FUTURE:
+        if (fw == 0 || rd64(im->space, fw + (uint64_t)im->l->object_type) != im->future_type)
+            disagree("fut_waiter is not a Future", t, id);
+        break;
+    case MM_W_TASK: {
+        const mm_ttask *c = mm_world_task_cur(w, k->waiter.id);
+        if (c->gen == k->waiter.gen && fw != c->addr)
+            disagree("fut_waiter is not the awaited Task", t, id);
+        break;
+    }
+    case MM_W_GATHER: {
+        const mm_tgather *g = mm_gather_get(w, k->waiter);
+        uint64_t dict, list, items;
+        int i;
+        if (g == NULL || fw != g->addr)
+            disagree("fut_waiter is not the gather", t, id);
+        dict = rd64(im->space, fw + (uint64_t)im->al->fut_size);
+        /* the dict's first entry is _children */
+        list = rd64(im->space, rd64(im->space, dict + (uint64_t)im->l->dict_keys) +
+                                   (uint64_t)im->l->dictkeys_indices + 8 +
+                                   (uint64_t)im->l->dictuentry_value);
+        if ((int)rd64(im->space, list + (uint64_t)im->l->list_size) != g->n)
+            disagree("the gather's number of children", t, id);
+        items = rd64(im->space, list + (uint64_t)im->l->list_items);
+        for (i = 0; i < g->n; i++) {
+            uint64_t it = rd64(im->space, items + 8u * (uint64_t)i);
+            uint64_t want = g->is_gather[i] ? mm_gather_get(w, g->item[i])->addr
+                                            : mm_world_task_cur(w, g->item[i].id)->addr;
+            if (!g->is_gather[i] && mm_world_task_cur(w, g->item[i].id)->gen != g->item[i].gen)
+                continue; /* that child is gone; its slot in the list is stale */
+            if (it != want)
+                disagree("a gather child", t, id);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void check_hook(const mm_image *im, mm_mutator *m)
+{
+    const mm_world *w = mm_mutator_world(m);
+    size_t i, id;
+
+    if (m->hook_buf == 0)
+        return;
+    for (i = 0; i < rd64(im->space, m->hook_buf + 8); i++) { /* the count in memory */
+        uint64_t r = m->hook_buf + 16 + 24 * (uint64_t)i;
+        uint64_t child = rd64(im->space, r), parent = rd64(im->space, r + 8);
+        uint64_t kind = rd64(im->space, r + 16);
+        if (child == 0 || (kind != 1 && kind != 2))
+            continue;
+        for (id = 0; id < mm_world_tasks(w); id++) {
+            const mm_ttask *k = mm_world_task_cur(w, (int32_t)id);
+            mm_ref ref;
+            const mm_ttask *p;
+            if (!k->alive || k->addr != child)
+                continue;
+            ref = kind == 1 ? k->strong : k->creator;
+            if (ref.id < 0) {
+                disagree("a hook record the truth does not hold", mm_mutator_time(m), (int32_t)id);
+                continue;
+            }
+            p = mm_world_task_cur(w, ref.id);
+            if (p->gen == ref.gen && p->addr != parent)
+                disagree("a hook record's parent", mm_mutator_time(m), (int32_t)id);
+        }
+    }
+}
+
+static void check_instant(const mm_image *im, mm_mutator *m)
+{
+    const mm_world *w = mm_mutator_world(m);
+    const uw_layout *l = im->l;
+    uint64_t t = mm_mutator_time(m);
+    size_t id;
+
+    check_loops(im, m);
+    for (id = 0; id < mm_world_tasks(w); id++) {
+        const mm_ttask *k = mm_world_task_cur(w, (int32_t)id);
+        int8_t state = 0;
+        int32_t fs = -1;
+        if (!k->alive)
+            continue;
+        if (rd64(im->space, k->addr + (uint64_t)l->object_type) != im->task_type ||
+            rd64(im->space, k->addr + (uint64_t)im->al->task_coro) != k->coro)
+            disagree("the Task object", t, (int32_t)id);
+        (void)mm_space_read(im->space, k->addr + (uint64_t)im->al->fut_state, &fs, 4);
+        if (fs != im->al->state_pending)
+            disagree("a live Task not pending", t, (int32_t)id);
+        check_name(im, k, (int32_t)id, t);
+        (void)mm_space_read(im->space, k->coro + (uint64_t)l->gen_frame_state, &state, 1);
+        if ((state == l->state_executing) != (k->executing != 0) && k->n_chain > 0)
+            disagree("marked executing", t, (int32_t)id);
+        if (linked(im, k->loop, k->coro + (uint64_t)l->gen_iframe) != (k->running != 0))
+            disagree("running", t, (int32_t)id);
+        if (!k->running && !k->executing)
+            check_chain(im, k, (int32_t)id, t);
+        check_waiter(im, w, k, (int32_t)id, t);
+    }
+    check_hook(im, m);
+}
+
+static void run(int minor, int shape, uint64_t *x)
+{
+    int n;
+
+    for (n = 0; n < 12; n++) {
+        uint8_t b[MM_SCENARIO_BYTES];
+        mm_scenario sc;
+        mm_space *sp;
+        mm_image im;
+        mm_mutator *m;
+        size_t i, k;
+        for (i = 0; i < sizeof b; i++) {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            b[i] = (uint8_t)(*x >> 24);
+        }
+        b[0] = (uint8_t)(minor - 11);
+        b[21] = (uint8_t)shape;
+        b[35] = MM_SCALE_SMALL;
+        mm_scenario_decode(b, sizeof b, -1, -1, &sc);
+        assert_int_equal(mm_space_new(&sp), 0);
+        assert_int_equal(mm_fab_process(sp, sc.minor, &im), 0);
+        assert_int_equal(mm_mutator_new(&im, &sc.prog, sc.seed, &m), 0);
+        for (k = 0; k < MM_TRUTH_STORES; k++) {
+            if (mm_mutator_step(m) == 1)
+                break;
+            check_instant(&im, m);
+        }
+        mm_mutator_free(m);
+        mm_space_free(sp);
+    }
+}
+
+static void test_server(void **state)
+{
+    uint64_t x = seed | 1;
+    int minor;
+    (void)state;
+    for (minor = 11; minor <= 13; minor++)
+        run(minor, MM_SHAPE_SERVER, &x);
+}
+
+static void test_classic(void **state)
+{
+    uint64_t x = (seed ^ 0x5555) | 1;
+    int minor;
+    (void)state;
+    for (minor = 11; minor <= 13; minor++)
+        run(minor, MM_SHAPE_CLASSIC, &x);
+}
+
+int main(void)
+{
+    const char *env = getenv("TORNSTACK_SEED");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server),
+        cmocka_unit_test(test_classic),
+    };
+
+    seed = env != NULL ? strtoull(env, NULL, 0) : 20261125u;
+    printf("truth: TORNSTACK_SEED=%llu\n", (unsigned long long)seed);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
