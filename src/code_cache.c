@@ -19,6 +19,8 @@
 #include "tornstack/limits.h"
 
 #define UW_CODE_TABLE (2 * UW_CODE_CACHE_SLOTS)
+_Static_assert(UW_CODE_CACHE_SLOTS >= 2 && (UW_CODE_CACHE_SLOTS & (UW_CODE_CACHE_SLOTS - 1)) == 0,
+               "UW_CODE_CACHE_SLOTS: a power of two (the table is hashed by masking)");
 
 static size_t uw_code_hash(uint64_t addr)
 {

@@ -23,11 +23,15 @@
 #include "tornstack/error.h"
 
 /* Pieces per process_vm_readv call: the kernel's IOV_MAX (UIO_MAXIOV). */
+#ifndef UW_PROC_IOV_BATCH
 #define UW_PROC_IOV_BATCH 1024
+#endif
 /* Coalescing: pieces closer than this are read as one span ... */
 #define UW_PROC_GAP 512
 /* ... of at most this many bytes. */
+#ifndef UW_PROC_SPAN_MAX
 #define UW_PROC_SPAN_MAX (64 * 1024)
+#endif
 /* Below this many pieces, coalescing is not worth sorting. */
 #define UW_PROC_COALESCE_MIN 8
 

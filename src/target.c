@@ -46,11 +46,17 @@
 #include "tornstack/error.h"
 
 /* Candidate objects examined per process. */
+#ifndef UW_TARGET_OBJECTS
 #define UW_TARGET_OBJECTS 16
+#endif
 /* Mapped objects whose section tables are searched for .AsyncioDebug. */
+#ifndef UW_TARGET_SECTION_OBJECTS
 #define UW_TARGET_SECTION_OBJECTS 512
+#endif
 /* Lines of /proc/PID/maps read (a big process has a few thousand). */
+#ifndef UW_TARGET_MAPS_LINES
 #define UW_TARGET_MAPS_LINES 65536
+#endif
 
 void uw_version_string(uint64_t hex, char *buf, size_t len)
 {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "internal/layout.h"
+#include "tornstack/limits.h"
 #include "tornstack/reader.h"
 
 /* Bytes of a str's header read into a local buffer by uw__pystr_read (the
@@ -22,7 +23,7 @@
 #define UW_PYSTR_HEAD 128
 
 /* Worst case UTF-8 bytes for UW_LIMIT_STRING_CHARS code points plus NUL. */
-#define UW_PYSTR_MAX_UTF8 (4 * 1024 + 1)
+#define UW_PYSTR_MAX_UTF8 (4 * UW_LIMIT_STRING_CHARS + 1)
 
 typedef struct uw_pystr_header {
     int64_t length;    /* code points, as stored */

@@ -21,7 +21,9 @@
 #include "pause/internal.h"
 
 /* Lines of a /proc status file looked at (it has about 60). */
+#ifndef UW_PT_STATUS_LINES
 #define UW_PT_STATUS_LINES 128
+#endif
 /* CAP_SYS_PTRACE's bit in CapEff. */
 #define UW_PT_CAP_SYS_PTRACE 19
 

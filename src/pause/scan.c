@@ -13,7 +13,9 @@
 
 /* Lines of a /proc status file read before giving up on a field (the file
  * has about 60). */
+#ifndef UW_PT_STATUS_LINES
 #define UW_PT_STATUS_LINES 128
+#endif
 
 static int uw_pt_parse_tid(const char *name, pid_t *out)
 {

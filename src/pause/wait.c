@@ -31,7 +31,9 @@
 /* Longest single sleep between two polls. */
 #define UW_PT_SLEEP_SLICE_MS 50
 /* Reports taken from one thread in one pass of the slow path. */
+#ifndef UW_PT_REPORTS_PER_THREAD
 #define UW_PT_REPORTS_PER_THREAD 64
+#endif
 
 uint64_t uw_pt_now_ns(void)
 {

@@ -6,7 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tornstack/limits.h"
 #include "tornstack/profile_io.h"
+#include "tornstack/sample.h"
+
+/* Every label a writer makes of a sample reads back: a qualname and a file
+ * of UW_LIMIT_STRING_CHARS code points (4 UTF-8 bytes each, each escaped
+ * to at most 3) with " (:LINE)", or a Task's name. */
+_Static_assert(UW_LIMIT_FOLDED_LABEL >= 2 * 3 * 4 * UW_LIMIT_STRING_CHARS + 32 &&
+                   UW_LIMIT_FOLDED_LABEL >= 3 * UW_TASK_NAME_MAX + 8,
+               "UW_LIMIT_FOLDED_LABEL is too small for the labels the writers make");
 
 static int uw_label_needs_escape(unsigned char c)
 {

@@ -221,7 +221,9 @@ int uw__tvd_add_line(uw__tvd *t, int side, const char *line, size_t len)
 }
 
 /* Bytes asked of fread at a time. */
+#ifndef UW_TVD_READ_CHUNK
 #define UW_TVD_READ_CHUNK (64 * 1024)
+#endif
 
 /* A line reader whose buffer never grows past one line of
  * UW_TVD_LIMIT_LINE_BYTES plus a chunk, whatever the file holds (a file

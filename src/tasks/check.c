@@ -33,11 +33,15 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
+#ifndef UW_VALIDATE_RETRIES
 #define UW_VALIDATE_RETRIES 3
+#endif
 /* Awaitees in at most this many value-stack slots are read with their
  * coroutine (a Task whose coroutine now awaits a coroutine where it awaited
  * a Future has a longer chain). */
+#ifndef UW_CHECK_AWAITEE_SLOTS
 #define UW_CHECK_AWAITEE_SLOTS 16
+#endif
 
 /* The Task fields fut_state .. task_coro, as one piece [lo, hi). */
 typedef struct uw_check_span {

@@ -36,6 +36,9 @@ static void uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, si
     }
 }
 
+_Static_assert(UW_GATHER_SMALL <= UW_LIMIT_GATHER_CHILDREN,
+               "the small buffer of gather children is within UW_LIMIT_GATHER_CHILDREN");
+
 /* A gather future's `_children` list is read into a small buffer first;
  * when that fails (a longer list, or a read error), once more into one of
  * UW_LIMIT_GATHER_CHILDREN, whose Tasks are linked without looking for

@@ -45,7 +45,9 @@
 #include "tornstack/tasks.h"
 
 /* Coroutine frames kept per sample over all Tasks' chains. */
+#ifndef UW_TASK_FRAMES_MAX
 #define UW_TASK_FRAMES_MAX 65536
+#endif
 /* Bytes kept for each coroutine read at each step of an await chain: a
  * coroutine up to the end of its frame's fixed part (the largest is 3.11:
  * 80 + 80); the layout check proves the layout fits. */
@@ -57,7 +59,9 @@
 /* Bytes of the hook module's bytearray header, then its buffer's head. */
 #define UW_HOOK_HEADER 64
 /* Children of a gather future read into a small buffer first. */
+#ifndef UW_GATHER_SMALL
 #define UW_GATHER_SMALL 256
+#endif
 
 /* Code objects the classifier marks (within UW_CODE_CLASSES). */
 #define UW__CODE_HANDLE_RUN 0x100u
@@ -135,7 +139,9 @@ void uw__scratch_free(uw__scratch *sc);
 
 enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER };
 
+#ifndef UW_TYPE_CACHE
 #define UW_TYPE_CACHE 64
+#endif
 typedef struct uw_type_verdict {
     uint64_t type;
     int kind;
@@ -143,9 +149,13 @@ typedef struct uw_type_verdict {
 
 /* --- registry.c ---------------------------------------------------------------- */
 
+#ifndef UW_REGISTRY_CACHE
 #define UW_REGISTRY_CACHE 8
+#endif
 /* A registry that was not found is looked for again after this many samples. */
+#ifndef UW_REGISTRY_RETRY
 #define UW_REGISTRY_RETRY 64
+#endif
 
 typedef struct uw_registry {
     uint64_t interp;
@@ -168,7 +178,9 @@ typedef struct uw_link {
 
 /* Threads whose loop epoch is known; when full, entries are replaced in
  * turn (threads that exited keep theirs). */
+#ifndef UW_EPOCH_THREADS
 #define UW_EPOCH_THREADS 64
+#endif
 
 typedef struct uw__epoch_ent {
     uint64_t tstate, loop, counter;
@@ -183,7 +195,9 @@ typedef struct uw__epochs {
  * vectored read that checks the chains.  Unchanged, the loop ran one
  * callback (or none) meanwhile: at most one Task's chain moved, within one
  * step, and two copies read one after the other catch that. */
+#ifndef UW_TASK_EPOCHS
 #define UW_TASK_EPOCHS 64
+#endif
 typedef struct uw_task_epoch {
     size_t thread;
     uint64_t counter, a, b;

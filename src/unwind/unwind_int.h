@@ -50,9 +50,15 @@
  * code object at the same address is fresh data read in this sample, so
  * correctness never depends on the guess.  Threads, frames and codes
  * remembered at most: */
+#ifndef UW_PF_THREADS
 #define UW_PF_THREADS 64
+#endif
+#ifndef UW_PF_FRAMES
 #define UW_PF_FRAMES 32
+#endif
+#ifndef UW_PF_CODES
 #define UW_PF_CODES 256
+#endif
 
 /* With a depth limit, collect stops once that many generator frames (never
  * hidden) were recorded, or the limit plus this many records of any kind:

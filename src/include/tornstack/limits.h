@@ -15,118 +15,182 @@
 /* Frames visited per thread, hidden ones (shims, entry frames) included.
  * Peers walk 1024 (CPython 3.14), 1536 (CPython main) to 4096; 2048 covers
  * the default recursion limit (1000) with room for shims.  UW_ERR_LIMIT_FRAMES. */
+#ifndef UW_LIMIT_FRAMES
 #define UW_LIMIT_FRAMES 2048
+#endif
 
 /* Extra walks of one thread in one sample after a torn read (a frame
  * pushed or popped while it was copied).  After the last one the walk is
  * reported cut, with its reason. */
+#ifndef UW_THREAD_RETRIES
 #define UW_THREAD_RETRIES 3
+#endif
 
 /* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
+#ifndef UW_LIMIT_THREADS
 #define UW_LIMIT_THREADS 4096
+#endif
 
 /* Interpreters per runtime.  UW_ERR_LIMIT_INTERPRETERS. */
+#ifndef UW_LIMIT_INTERPRETERS
 #define UW_LIMIT_INTERPRETERS 256
+#endif
 
 /* Data-stack chunks copied per thread walk, the current one included.
  * CPython's own reader copies up to 4096; a deep recursion needs about one
  * chunk per 90 frames, so 8 cover the common case.  Reaching the bound is
  * not a loss: frames in older chunks are then read one at a time, and the
  * walk stays bounded by UW_LIMIT_FRAMES. */
+#ifndef UW_LIMIT_CHUNKS
 #define UW_LIMIT_CHUNKS 8
+#endif
 
 /* Size of one data-stack chunk: CPython allocates 16 KiB and doubles for
  * big frames; its reader refuses more than 16 MiB.  UW_ERR_LIMIT_CHUNK_SIZE. */
+#ifndef UW_DATA_STACK_CHUNK_SIZE
 #define UW_DATA_STACK_CHUNK_SIZE (16 * 1024)
+#endif
+#ifndef UW_LIMIT_CHUNK_BYTES
 #define UW_LIMIT_CHUNK_BYTES (16 * 1024 * 1024)
+#endif
 
 /* Code points kept of a name or file name; longer ones are cut and the frame
  * says so (UW_FRAME_NAME_TRUNCATED).  CPython's reader caps at 1024 too. */
+#ifndef UW_LIMIT_STRING_CHARS
 #define UW_LIMIT_STRING_CHARS 1024
+#endif
 
 /* Bytes of one location table.  CPython's own reader stops at 65536
  * entries; an entry takes 1 to about 20 bytes, and real functions stay far
  * below 512 KiB.  UW_ERR_LIMIT_LINETABLE. */
+#ifndef UW_LIMIT_LINETABLE_BYTES
 #define UW_LIMIT_LINETABLE_BYTES (512 * 1024)
+#endif
 
 /* Entries scanned in one dict (sys.modules, module globals, instance
  * dicts).  UW_ERR_LIMIT_DICT. */
+#ifndef UW_LIMIT_DICT_ENTRIES
 #define UW_LIMIT_DICT_ENTRIES 65536
+#endif
 
 /* Slots of one set table (mask + 1); CPython's own reader refuses a mask
  * of 1<<20 or more.  UW_ERR_LIMIT_SET. */
+#ifndef UW_LIMIT_SET_SLOTS
 #define UW_LIMIT_SET_SLOTS (1 << 20)
+#endif
 
 /* Tasks read per interpreter and sample; CPython bounds its waiter walk at
  * 16384 tasks.  UW_ERR_LIMIT_TASKS. */
+#ifndef UW_LIMIT_TASKS
 #define UW_LIMIT_TASKS 16384
+#endif
 
 /* Coroutines followed down one Task's await chain (echion: 250).
  * UW_ERR_LIMIT_AWAIT. */
+#ifndef UW_LIMIT_AWAIT_CHAIN
 #define UW_LIMIT_AWAIT_CHAIN 250
+#endif
 
 /* Tasks followed up one parent chain (awaiter, strong or creation link)
  * (echion: 250).  UW_ERR_LIMIT_LINKS. */
+#ifndef UW_LIMIT_LINK_CHAIN
 #define UW_LIMIT_LINK_CHAIN 250
+#endif
 
 /* Children read from one gather future, and gather futures nested inside
  * one another.  UW_ERR_LIMIT_GATHER. */
+#ifndef UW_LIMIT_GATHER_CHILDREN
 #define UW_LIMIT_GATHER_CHILDREN 16384
+#endif
+#ifndef UW_LIMIT_GATHER_NESTING
 #define UW_LIMIT_GATHER_NESTING 32
+#endif
 
 /* Items of one composed stack (frames of the loop, of every ancestor Task
  * and of the leaf Task, plus markers); compose.h.  UW_ERR_LIMIT_STACK. */
+#ifndef UW_LIMIT_STACK_ITEMS
 #define UW_LIMIT_STACK_ITEMS 65536
+#endif
 
 /* Base classes followed when deciding whether a type is a Task subclass. */
+#ifndef UW_LIMIT_TYPE_BASES
 #define UW_LIMIT_TYPE_BASES 16
+#endif
 
 /* Records read from the hook module's links buffer.  UW_ERR_LIMIT_LINKS. */
+#ifndef UW_LIMIT_LINK_RECORDS
 #define UW_LIMIT_LINK_RECORDS 65536
+#endif
 
 /* A profile (profile.h) aggregates composed stacks: at most this many
  * distinct stacks (UW_ERR_LIMIT_PROFILE_STACKS), distinct frames
  * (UW_ERR_LIMIT_PROFILE_FRAMES), and frames summed over its distinct stacks
  * (UW_ERR_LIMIT_PROFILE_ITEMS).  A stack past a bound is dropped and
  * counted under that reason; the rest of the recording is kept. */
+#ifndef UW_LIMIT_PROFILE_STACKS
 #define UW_LIMIT_PROFILE_STACKS (1u << 22)
+#endif
+#ifndef UW_LIMIT_PROFILE_FRAMES
 #define UW_LIMIT_PROFILE_FRAMES (1u << 22)
+#endif
+#ifndef UW_LIMIT_PROFILE_ITEMS
 #define UW_LIMIT_PROFILE_ITEMS (1u << 28)
+#endif
 
 /* Counts of one stack and of a whole profile stay exact as JSON numbers
  * (speedscope, HTML): at most 2^53.  UW_ERR_LIMIT_COUNT. */
+#ifndef UW_LIMIT_PROFILE_COUNT
 #define UW_LIMIT_PROFILE_COUNT (1ull << 53)
+#endif
 
 /* Bytes of one frame label in a folded file read back (a percent-escaped
  * qualname and file of up to UW_PYSTR_MAX_UTF8 bytes each fit).  The
  * frames of one line are bounded by UW_LIMIT_STACK_ITEMS.
  * UW_ERR_LIMIT_LABEL. */
+#ifndef UW_LIMIT_FOLDED_LABEL
 #define UW_LIMIT_FOLDED_LABEL 32768
+#endif
 
 /* Code objects remembered by the cache before it is emptied and refilled. */
+#ifndef UW_CODE_CACHE_SLOTS
 #define UW_CODE_CACHE_SLOTS 4096
+#endif
 
 /* Threads of one process held by a blocking session (src/pause/): the
  * same bound as the thread walk's.  UW_ERR_LIMIT_THREADS. */
+#ifndef UW_PAUSE_LIMIT_THREADS
 #define UW_PAUSE_LIMIT_THREADS UW_LIMIT_THREADS
+#endif
 
 /* Passes over /proc/PID/task when attaching: threads created by a thread
  * not attached yet are found by the next pass; the passes stop when one
  * finds nothing new.  A process that keeps creating threads faster than
  * they can be attached fails with UW_ERR_STOP_TIMEOUT after the last. */
+#ifndef UW_PAUSE_SCAN_PASSES
 #define UW_PAUSE_SCAN_PASSES 64
+#endif
 
 /* Time a thread has to report a stop after PTRACE_INTERRUPT (a thread in
  * uninterruptible sleep stops only when it wakes).  UW_ERR_STOP_TIMEOUT. */
+#ifndef UW_PAUSE_STOP_TIMEOUT_MS
 #define UW_PAUSE_STOP_TIMEOUT_MS 2000
+#endif
 
 /* Folded profiles read by `tornstack compare` (src/profile/tvd.c): bytes
  * of one line, lines of one file, distinct stacks of both files, and the
  * sum of one file's counts (2^62 keeps the exact TVD arithmetic within
  * 128 bits).  UW_ERR_LIMIT_PROFILE. */
+#ifndef UW_TVD_LIMIT_LINE_BYTES
 #define UW_TVD_LIMIT_LINE_BYTES (16 * 1024 * 1024)
+#endif
+#ifndef UW_TVD_LIMIT_LINES
 #define UW_TVD_LIMIT_LINES (1L << 28)
+#endif
+#ifndef UW_TVD_LIMIT_STACKS
 #define UW_TVD_LIMIT_STACKS (1 << 20)
+#endif
+#ifndef UW_TVD_LIMIT_TOTAL
 #define UW_TVD_LIMIT_TOTAL (1ULL << 62)
+#endif
 
 #endif /* TORNSTACK_LIMITS_H */
