@@ -69,8 +69,13 @@ static void test_known(void **state)
     expect_tvd(0, "x 3\ny 1\n", "x 1\ny 1\nz 2\n", "1/2", 0.5);
     /* duplicate lines add up: A is x 3, y 1 again */
     expect_tvd(0, "x 1\ny 1\nx 2\n", "x 1\ny 1\nz 2\n", "1/2", 0.5);
-    /* counts near the bound stay exact: pA = (1/2, 1/2), pB = (1/4, 3/4) */
-    expect_tvd(0, "a 2305843009213693952\nb 2305843009213693952\n", "a 1\nb 3\n", "1/4", 0.25);
+    /* counts at the bound stay exact: pA = (1/2, 1/2), pB = (1/4, 3/4) */
+    {
+        char a[128];
+        snprintf(a, sizeof a, "a %llu\nb %llu\n", (unsigned long long)(UW_TVD_LIMIT_TOTAL / 2),
+                 (unsigned long long)(UW_TVD_LIMIT_TOTAL / 2));
+        expect_tvd(0, a, "a 1\nb 3\n", "1/4", 0.25);
+    }
     /* blank lines, CRLF, a last line without newline, zero counts */
     expect_tvd(0, "\r\na;b 1\r\n   \n\na;c 2", "a;b 1\nnever 0\na;c 2\n", "0/1", 0.0);
 }
