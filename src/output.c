@@ -86,8 +86,9 @@ static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, uns
             uw_text_task(out, s, j, depth + 1, seen);
 }
 
-/* The Task tree of each thread running a loop, roots first. */
-static void uw_output_text_tasks(FILE *out, const uw_sample *s)
+/* The Task tree of each thread running a loop, roots first.  0, or
+ * UW_ERR_NOMEM (nothing of the tree written). */
+static int uw_output_text_tasks(FILE *out, const uw_sample *s)
 {
     unsigned char *seen;
     size_t th, i, r;
@@ -95,11 +96,11 @@ static void uw_output_text_tasks(FILE *out, const uw_sample *s)
     if (s->n_tasks == 0) {
         if (s->tasks_error != 0)
             fprintf(out, "\n[tasks: %s]\n", uw_errname(s->tasks_error));
-        return;
+        return 0;
     }
     seen = calloc(s->n_tasks, 1);
     if (seen == NULL)
-        return;
+        return UW_ERR_NOMEM;
     for (th = 0; th < s->n_threads; th++) {
         size_t n = 0;
         for (i = 0; i < s->n_tasks; i++)
@@ -126,6 +127,7 @@ static void uw_output_text_tasks(FILE *out, const uw_sample *s)
         fputc('\n', out);
     }
     free(seen);
+    return 0;
 }
 
 int uw_output_text(FILE *out, const uw_target *t, const uw_sample *s)
@@ -147,7 +149,8 @@ int uw_output_text(FILE *out, const uw_target *t, const uw_sample *s)
     }
     if (s->truncated != 0)
         fprintf(out, "\n[sample truncated: %s]\n", uw_errname(s->truncated));
-    uw_output_text_tasks(out, s);
+    if (uw_output_text_tasks(out, s) != 0)
+        return UW_ERR_NOMEM;
     return ferror(out) ? UW_ERR_IO : 0;
 }
 

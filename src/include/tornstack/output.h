@@ -9,7 +9,9 @@
 #include "tornstack/sample.h"
 #include "tornstack/target.h"
 
-/* Text: one block per thread, innermost frame first, "name (file:line)". */
+/* Text: one block per thread, innermost frame first, "name (file:line)".
+ * Both writers return 0, UW_ERR_IO (a write failed) or, text only,
+ * UW_ERR_NOMEM (the Task tree could not be laid out). */
 int uw_output_text(FILE *out, const uw_target *t, const uw_sample *s);
 
 /* JSON: {"pid", "python", "threads": [{"native_id", "thread_id",
