@@ -21,18 +21,23 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-void uw__running_loops(uw_tasks *t, uw_sample *s)
+int uw__running_loops(uw_tasks *t, uw_sample *s)
 {
     size_t i;
+    int rc;
 
     if (t->al->running_loop_key == NULL)
-        return; /* 3.13: read with the thread state */
+        return 0; /* 3.13: read with the thread state */
     for (i = 0; i < s->n_threads; i++) {
         uw_thread_sample *th = &s->threads[i];
         uint64_t v = 0;
         th->running_loop = 0;
-        if (th->tstate_dict == 0 ||
-            uw__dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v) != 0)
+        if (th->tstate_dict == 0)
+            continue;
+        rc = uw__dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v);
+        if (rc == UW_ERR_NOMEM)
+            return rc; /* not "no loop": the sample fails */
+        if (rc != 0)
             continue;
         if (v == t->t->types.none)
             continue;
@@ -40,6 +45,7 @@ void uw__running_loops(uw_tasks *t, uw_sample *s)
             continue;
         th->running_loop = v == t->t->types.none ? 0 : v;
     }
+    return 0;
 }
 
 static int uw_cmp_u64(const void *a, const void *b)
@@ -231,8 +237,9 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
     rc = uw_collect_candidates(t, g, &n_cand);
     if (rc == UW_ERR_BAD_OBJECT && t->root == 0) {
         /* the registry moved (or was never right): search again once */
-        g = uw__registry_for(t, interp, 1);
-        rc = g != NULL && g->found ? uw_collect_candidates(t, g, &n_cand) : 0;
+        g = uw__registry_for(t, interp, 1, &rc);
+        if (rc == 0 && g != NULL && g->found)
+            rc = uw_collect_candidates(t, g, &n_cand);
     }
     if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_NOMEM || rc == UW_ERR_CAPACITY)
         return rc;
@@ -262,7 +269,9 @@ int uw__discover(uw_tasks *t, uw_sample *s)
             seen |= s->threads[j].running_loop != 0 && s->threads[j].interp == interp;
         if (seen)
             continue; /* this interpreter's Tasks were read already */
-        g = uw__registry_for(t, interp, 0);
+        g = uw__registry_for(t, interp, 0, &rc);
+        if (rc != 0)
+            return rc;
         if (g == NULL || (t->root == 0 && !g->found))
             continue;
         rc = uw_discover_interp(t, s, interp, g);

@@ -14,40 +14,62 @@
 
 #include "internal/pyobj.h"
 #include "tasks_int.h"
+#include "tornstack/error.h"
 
-/* Search sys.modules of interp for the hook buffer and the registries. */
-static void uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
+/* A dict lookup that tells "absent" (whatever the target holds) from
+ * running out of memory, which *nomem records. */
+static int uw_lookup(uw_tasks *t, uint64_t dict, const char *key, uint64_t *v, int *nomem)
+{
+    int rc = uw__dict_get_str(&t->pc, dict, key, v);
+
+    *nomem |= rc == UW_ERR_NOMEM;
+    return rc;
+}
+
+/* Search sys.modules of interp for the hook buffer and the registries.
+ * 0, or UW_ERR_NOMEM: then nothing is known and the next sample searches
+ * again (a failed allocation is not an absent registry). */
+static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
 {
     uint64_t modules, mod, mdict, obj;
+    int nomem = 0, rc;
 
     memset(g, 0, sizeof *g);
     g->interp = interp;
     g->retry = UW_REGISTRY_RETRY;
     if (uw_read_u64(t->r, interp + (uint64_t)t->l->interp_modules, &modules) != 0)
-        return;
-    if (uw__dict_get_str(&t->pc, modules, "tornstack_hook", &mod) == 0 &&
+        return 0;
+    if (uw_lookup(t, modules, "tornstack_hook", &mod, &nomem) == 0 &&
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0 &&
-        uw__dict_get_str(&t->pc, mdict, "_LINKS", &obj) == 0)
+        uw_lookup(t, mdict, "_LINKS", &obj, &nomem) == 0)
         g->hook = obj;
-    if (uw__dict_get_str(&t->pc, modules, "asyncio.tasks", &mod) != 0 ||
-        uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) != 0)
-        return;
-    if (uw__dict_get_str(&t->pc, mdict, t->al->scheduled_tasks, &obj) == 0 &&
-        uw__obj_getattr(&t->pc, obj, "data", &g->scheduled) == 0)
-        g->found = 1;
-    if (t->al->eager_tasks != NULL &&
-        uw__dict_get_str(&t->pc, mdict, t->al->eager_tasks, &obj) == 0)
-        g->eager = obj;
+    if (uw_lookup(t, modules, "asyncio.tasks", &mod, &nomem) == 0 &&
+        uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0) {
+        if (uw_lookup(t, mdict, t->al->scheduled_tasks, &obj, &nomem) == 0) {
+            rc = uw__obj_getattr(&t->pc, obj, "data", &g->scheduled);
+            nomem |= rc == UW_ERR_NOMEM;
+            g->found = rc == 0;
+        }
+        if (t->al->eager_tasks != NULL &&
+            uw_lookup(t, mdict, t->al->eager_tasks, &obj, &nomem) == 0)
+            g->eager = obj;
+    }
+    if (!nomem)
+        return 0;
+    memset(g, 0, sizeof *g);
+    g->interp = interp;
+    return UW_ERR_NOMEM;
 }
 
 /* A new interpreter is searched at once (when the cache has room); a
  * known one only when forced or, if not found, every UW_REGISTRY_RETRY
  * samples. */
-uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force)
+uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force, int *rc)
 {
     uw_registry *g = NULL;
     size_t i;
 
+    *rc = 0;
     for (i = 0; i < t->n_reg; i++)
         if (t->reg[i].interp == interp)
             g = &t->reg[i];
@@ -61,6 +83,6 @@ uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force)
     }
     if (!force && (g->found || g->retry-- > 0))
         return g;
-    uw_registry_search(t, g, interp);
-    return g;
+    *rc = uw_registry_search(t, g, interp);
+    return *rc == 0 ? g : NULL;
 }

@@ -289,13 +289,15 @@ int uw__type_kind(uw_tasks *t, uint64_t type);
 /* --- registry.c ---------------------------------------------------------------- */
 
 /* The registry entry of an interpreter, searching sys.modules when needed
- * (force: search again).  NULL when the cache is full. */
-uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force);
+ * (force: search again).  NULL when the cache is full, or with *rc
+ * UW_ERR_NOMEM when the search ran out of memory. */
+uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force, int *rc);
 
 /* --- discover.c ---------------------------------------------------------------- */
 
-/* Each thread's running loop (3.11/3.12: from tstate->dict). */
-void uw__running_loops(uw_tasks *t, uw_sample *s);
+/* Each thread's running loop (3.11/3.12: from tstate->dict).  0, or
+ * UW_ERR_NOMEM (a loop that cannot be read is none). */
+int uw__running_loops(uw_tasks *t, uw_sample *s);
 /* Candidates of every interpreter with a running loop into t->work. */
 int uw__discover(uw_tasks *t, uw_sample *s);
 /* Index of the working Task at addr (t->work is sorted), or -1. */

@@ -32,12 +32,14 @@ static int uw_loops_and_epochs(uw_tasks *t, uw_sample *s)
 {
     int rc;
 
-    uw__running_loops(t, s);
+    if ((rc = uw__running_loops(t, s)) != 0)
+        return rc;
     if (uw__epochs_update(t, s) > 0) {
         rc = uw_unwind_threads(t->u, s);
+        if (rc == 0)
+            rc = uw__running_loops(t, s);
         if (rc != 0)
             return rc;
-        uw__running_loops(t, s);
         (void)uw__epochs_update(t, s);
     }
     uw__epochs_for_check(t, s);
