@@ -91,7 +91,8 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
     return count;
 }
 
-/* Records of a child that finished are zero; unknown kinds are skipped. */
+/* Records of a child that finished are zero; unknown kinds are skipped.
+ * 0, or UW_ERR_NOMEM (the sample fails rather than lose links). */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
 {
     uint64_t start = 0, count;
@@ -114,9 +115,9 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
         uint64_t kind = uw__u64(p + 16);
         if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8),
-                        (int)kind) != 0)
-            break;
+        rc = uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8), (int)kind);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
