@@ -15,25 +15,29 @@
 #include "tornstack/error.h"
 
 /* Awaiting edges to the Tasks among items[0..n); with `nested`, gather
- * futures among them are flattened too. */
-static void uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth);
+ * futures among them are flattened too.  0 or UW_ERR_NOMEM. */
+static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth);
 
-static void uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, size_t n, int nested,
-                            int depth)
+static int uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, size_t n, int nested,
+                           int depth)
 {
     size_t i;
+    int rc;
 
     for (i = 0; i < n; i++) {
         int64_t k = uw__task_find(t, items[i]);
         uint64_t type;
         if (k >= 0) {
-            (void)uw_sample_add_awaiting(s, t->work[k].out);
+            if ((rc = uw_sample_add_awaiting(s, t->work[k].out)) != 0)
+                return rc;
             continue;
         }
         if (nested && uw__obj_type(&t->pc, items[i], &type) == 0 &&
-            uw__type_kind(t, type) == UW_KIND_GATHER)
-            uw_gather_children(t, s, items[i], depth + 1);
+            uw__type_kind(t, type) == UW_KIND_GATHER &&
+            (rc = uw_gather_children(t, s, items[i], depth + 1)) != 0)
+            return rc;
     }
+    return 0;
 }
 
 _Static_assert(UW_GATHER_SMALL <= UW_LIMIT_GATHER_CHILDREN,
@@ -42,24 +46,26 @@ _Static_assert(UW_GATHER_SMALL <= UW_LIMIT_GATHER_CHILDREN,
 /* A gather future's `_children` list is read into a small buffer first;
  * when that fails (a longer list, or a read error), once more into one of
  * UW_LIMIT_GATHER_CHILDREN, whose Tasks are linked without looking for
- * nested gathers. */
-static void uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth)
+ * nested gathers.  What cannot be read links nothing; running out of
+ * memory fails the sample (UW_ERR_NOMEM). */
+static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth)
 {
     uint64_t list, items[UW_GATHER_SMALL];
     size_t n = 0;
+    int rc;
 
     if (depth >= UW_LIMIT_GATHER_NESTING)
-        return;
-    if (uw__obj_getattr(&t->pc, fut, "_children", &list) != 0)
-        return;
-    if (uw__list_items(&t->pc, list, items, UW_GATHER_SMALL, &n) == 0) {
-        uw_gather_items(t, s, items, n, 1, depth);
-        return;
-    }
-    if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
-        return;
+        return 0;
+    rc = uw__obj_getattr(&t->pc, fut, "_children", &list);
+    if (rc != 0)
+        return rc == UW_ERR_NOMEM ? rc : 0;
+    if (uw__list_items(&t->pc, list, items, UW_GATHER_SMALL, &n) == 0)
+        return uw_gather_items(t, s, items, n, 1, depth);
+    if ((rc = uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN)) != 0)
+        return rc;
     if (uw__list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n) == 0)
-        uw_gather_items(t, s, UW__U64(&t->sc.children), n, 0, depth);
+        return uw_gather_items(t, s, UW__U64(&t->sc.children), n, 0, depth);
+    return 0;
 }
 
 /* The types of all waiters that are not Tasks, in one vectored read (an
@@ -88,21 +94,23 @@ static int uw_waiter_types(uw_tasks *t, size_t *nw)
     return 0;
 }
 
-/* Task i's awaiting edges: its waiter, if a Task, or a gather's children. */
-static void uw_awaiting_of(uw_tasks *t, uw_sample *s, size_t i, size_t nw)
+/* Task i's awaiting edges: its waiter, if a Task, or a gather's children.
+ * 0 or UW_ERR_NOMEM. */
+static int uw_awaiting_of(uw_tasks *t, uw_sample *s, size_t i, size_t nw)
 {
     const uw_iov *piece = &UW__IOV(&t->sc.iov)[i];
     uint64_t waiter = t->work[i].waiter;
     int64_t k;
 
     if (waiter == 0)
-        return;
+        return 0;
     k = uw__task_find(t, waiter);
     if (k >= 0)
-        (void)uw_sample_add_awaiting(s, (size_t)k);
-    else if (nw > 0 && piece->len != 0 && piece->status == 0 &&
-             uw__type_kind(t, UW__U64(&t->sc.types)[i]) == UW_KIND_GATHER)
-        uw_gather_children(t, s, waiter, 0);
+        return uw_sample_add_awaiting(s, (size_t)k);
+    if (nw > 0 && piece->len != 0 && piece->status == 0 &&
+        uw__type_kind(t, UW__U64(&t->sc.types)[i]) == UW_KIND_GATHER)
+        return uw_gather_children(t, s, waiter, 0);
+    return 0;
 }
 
 /* Strong and creation links of a table, between Tasks of the sample. */
@@ -135,7 +143,8 @@ int uw__edges(uw_tasks *t, uw_sample *s)
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts = &s->tasks[i];
         ts->first_awaiting = s->n_awaiting;
-        uw_awaiting_of(t, s, i, nw);
+        if ((rc = uw_awaiting_of(t, s, i, nw)) != 0)
+            return rc;
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
     }
     for (i = 0; i < s->n_tasks; i++) {
