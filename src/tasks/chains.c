@@ -18,6 +18,7 @@
  * the coroutine-frame views, each chain contiguous, root first; at most
  * UW_TASK_FRAMES_MAX over all chains (beyond: await_limit).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tasks_int.h"
@@ -56,25 +57,91 @@ static void uw_cf_copy(uw_tasks *t, size_t to, size_t from)
     memcpy(sc->cf_bytes.p + to * fs, sc->cf_bytes.p + from * fs, fs);
 }
 
+/* A chain's place, to lay the chains out again in order. */
+typedef struct uw_cf_place {
+    size_t first, task;
+} uw_cf_place;
+
+static int uw_cf_place_cmp(const void *a, const void *b)
+{
+    size_t x = ((const uw_cf_place *)a)->first, y = ((const uw_cf_place *)b)->first;
+    return x < y ? -1 : x > y;
+}
+
+/* Squeeze out the frames left behind by chains moved to the end (see
+ * uw_cf_append): every chain keeps its frames, contiguous and in order,
+ * from 0 on, and w's chain comes last, so that it can grow in place.
+ * Bounds: one place per Task (UW_LIMIT_TASKS) and w's chain
+ * (UW_LIMIT_AWAIT_CHAIN frames) are kept aside meanwhile.  0 or
+ * UW_ERR_NOMEM. */
+static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
+{
+    uw__scratch *sc = &t->sc;
+    const size_t fs = sc->cf_bytes.elem, c = w->n_cf;
+    uw_cf_place *order = malloc((t->n_work + 1) * sizeof *order);
+    uint8_t *keep = malloc(c * (8 + 1 + 8 + fs) + 1);
+    size_t i, n = 0, dst = 0, k;
+    int rc = UW_ERR_NOMEM;
+
+    if (order == NULL || keep == NULL)
+        goto out;
+    for (k = 0; k < c; k++) { /* w's chain, aside */
+        uint8_t *e = keep + k * (8 + 1 + 8 + fs);
+        memcpy(e, &UW__U64(&sc->cf_addr)[w->first_cf + k], 8);
+        e[8] = (uint8_t)((int8_t *)(void *)sc->cf_state.p)[w->first_cf + k];
+        memcpy(e + 9, &UW__U64(&sc->cf_yf)[w->first_cf + k], 8);
+        memcpy(e + 17, sc->cf_bytes.p + (w->first_cf + k) * fs, fs);
+    }
+    for (i = 0; i < t->n_work; i++)
+        if (t->work[i].n_cf > 0 && &t->work[i] != w)
+            order[n++] = (uw_cf_place){t->work[i].first_cf, i};
+    qsort(order, n, sizeof *order, uw_cf_place_cmp);
+    for (i = 0; i < n; i++) { /* down, in order: a frame never lands on one not yet moved */
+        uw_task_work *o = &t->work[order[i].task];
+        if (o->first_cf != dst)
+            for (k = 0; k < o->n_cf; k++)
+                uw_cf_copy(t, dst + k, o->first_cf + k);
+        o->first_cf = dst;
+        dst += o->n_cf;
+    }
+    for (k = 0; k < c; k++) {
+        const uint8_t *e = keep + k * (8 + 1 + 8 + fs);
+        memcpy(&UW__U64(&sc->cf_addr)[dst + k], e, 8);
+        ((int8_t *)(void *)sc->cf_state.p)[dst + k] = (int8_t)e[8];
+        memcpy(&UW__U64(&sc->cf_yf)[dst + k], e + 9, 8);
+        memcpy(sc->cf_bytes.p + (dst + k) * fs, e + 17, fs);
+    }
+    w->first_cf = dst;
+    t->n_cf = dst + c;
+    rc = 0;
+out:
+    free(order);
+    free(keep);
+    return rc;
+}
+
 /* Append coroutine frame `frame` (copy f, state) to Task w's chain.  The
  * chains are laid out one level at a time: a chain that is no longer the
- * last one is moved to the end first, so that each stays contiguous.
- * Returns 0, or await_limit when the frames of all chains would pass
- * UW_TASK_FRAMES_MAX (or an error of memory). */
+ * last one is moved to the end first, so that each stays contiguous; the
+ * frames moves leave behind are squeezed out when room runs short, so the
+ * bound counts the chains' frames only.  Returns 0, or await_limit when
+ * the frames of all chains would pass UW_TASK_FRAMES_MAX (or an error of
+ * memory). */
 static int uw_cf_append(uw_tasks *t, uw_task_work *w, uint64_t frame, const uint8_t *f,
                         int8_t state)
 {
     uw__scratch *sc = &t->sc;
-    size_t k;
+    size_t k, need;
     int rc;
 
-    if (t->n_cf == UW_TASK_FRAMES_MAX)
+    if (t->n_cf_live == UW_TASK_FRAMES_MAX)
         return UW_ERR_LIMIT_AWAIT;
+    need = w->n_cf > 0 && w->first_cf + w->n_cf != t->n_cf ? w->n_cf + 1 : 1;
+    if (t->n_cf + need > UW_TASK_FRAMES_MAX && (rc = uw_cf_compact(t, w)) != 0)
+        return rc;
     if (w->n_cf == 0) {
         w->first_cf = t->n_cf;
     } else if (w->first_cf + w->n_cf != t->n_cf) {
-        if (t->n_cf + w->n_cf >= UW_TASK_FRAMES_MAX)
-            return UW_ERR_LIMIT_AWAIT;
         if ((rc = uw__cf_reserve(t, t->n_cf + w->n_cf)) != 0)
             return rc;
         for (k = 0; k < w->n_cf; k++)
@@ -89,6 +156,7 @@ static int uw_cf_append(uw_tasks *t, uw_task_work *w, uint64_t frame, const uint
     UW__U64(&sc->cf_yf)[t->n_cf] = 0;
     memcpy(sc->cf_bytes.p + t->n_cf * sc->cf_bytes.elem, f, sc->cf_bytes.elem);
     t->n_cf++;
+    t->n_cf_live++;
     w->n_cf++;
     return 0;
 }
@@ -278,6 +346,7 @@ int uw__read_chains(uw_tasks *t)
     size_t level, i;
     int rc;
 
+    t->n_cf_live = t->n_cf;
     for (level = 0;; level++) {
         size_t n = 0, m = 0, j = 0;
 

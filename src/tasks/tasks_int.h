@@ -161,6 +161,7 @@ typedef struct uw_registry {
     uint64_t interp;
     uint64_t scheduled, eager, hook; /* set, set, bytearray; 0 if absent */
     int found;                       /* asyncio.tasks was found */
+    int bound;                       /* not found for a bound (dict_limit), or 0 */
     uint32_t retry;                  /* samples until the next search */
 } uw_registry;
 
@@ -245,8 +246,9 @@ struct uw_tasks {
     uw__scratch sc;
     uw_task_work *work; /* sc.work's storage, sorted by address */
     size_t n_work;
-    size_t n_cf;     /* coroutine frames of all chains */
-    uw_sample again; /* threads walked a second time in this sample */
+    size_t n_cf;      /* coroutine frames of all chains ... */
+    size_t n_cf_live; /* ... less those moved chains left behind */
+    uw_sample again;  /* threads walked a second time in this sample */
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
