@@ -183,8 +183,10 @@ static void uw_chain_end(uw_task_work *w, size_t level, int reason)
         w->truncated = reason;
 }
 
-/* Queue the next object of every active chain (a coroutine window each);
- * chains at UW_LIMIT_AWAIT_CHAIN end with await_limit.  *n: pieces. */
+/* Queue the next object of every active chain (a coroutine window each).
+ * A chain ends at UW_LIMIT_AWAIT_CHAIN coroutines (uw_level_decode); the
+ * levels, which async-generator hops add to, stop at twice that.  *n:
+ * pieces. */
 static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
 {
     const size_t win = uw__gen_window(t->l);
@@ -201,7 +203,7 @@ static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
         uint8_t *dst = uw__bytes(&t->sc.bytes, *n * UW_CORO_WINDOW, win);
         if (!w->active)
             continue;
-        if (level == UW_LIMIT_AWAIT_CHAIN) {
+        if (level == 2 * (size_t)UW_LIMIT_AWAIT_CHAIN + 1) {
             w->active = 0;
             w->truncated = UW_ERR_LIMIT_AWAIT;
             continue;
@@ -279,6 +281,11 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished, or torn: no frame */
         return 0;
     }
+    if (w->n_cf == UW_LIMIT_AWAIT_CHAIN) {
+        w->active = 0; /* one coroutine past the bound: the chain is cut there */
+        w->truncated = UW_ERR_LIMIT_AWAIT;
+        return 0;
+    }
     if (uw_cf_seen(t, w, frame)) {
         w->active = 0;
         w->truncated = UW_ERR_AWAIT_CYCLE;
@@ -340,7 +347,7 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
 
 /* Level by level until no chain is active: one read of the next object
  * of every chain, then one read of the awaitees found.  Bounds:
- * UW_LIMIT_AWAIT_CHAIN levels, 3 pieces per Task per level. */
+ * UW_LIMIT_AWAIT_CHAIN coroutines per chain, 3 pieces per Task per level. */
 int uw__read_chains(uw_tasks *t)
 {
     size_t level, i;
