@@ -331,8 +331,12 @@ int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_
     memcpy(&size, hdr + l->list_size, sizeof size);
     if (size < 0)
         return UW_ERR_BAD_OBJECT;
-    if ((uint64_t)size > cap)
-        return UW_ERR_CAPACITY;
+    if ((uint64_t)size > cap) { /* the first cap items, and the bound */
+        rc = uw_read(c->r, uw__u64(hdr + l->list_items), items, cap * 8);
+        if (rc == 0)
+            *n = cap;
+        return rc != 0 ? rc : UW_ERR_CAPACITY;
+    }
     rc = uw_read(c->r, uw__u64(hdr + l->list_items), items, (size_t)size * 8);
     if (rc == 0)
         *n = (size_t)size;

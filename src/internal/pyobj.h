@@ -53,8 +53,8 @@ int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t 
  * returned). */
 int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n);
 
-/* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY (and none
- * returned) when it holds more. */
+/* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY when it
+ * holds more (the first cap are returned). */
 int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n);
 
 /* Value of the int at addr if it fits in int64. */

@@ -5,10 +5,11 @@
  * a Task, or a gather future (_GatheringFuture) whose pending children are
  * Tasks; nested gathers are flattened, at most UW_LIMIT_GATHER_NESTING deep
  * and UW_LIMIT_GATHER_CHILDREN children each (children beyond are not
- * linked).  Strong links (gather, wait, shield, as_completed, TaskGroup)
- * and creation links come from the link tables (links.c), and count only
- * between Tasks of the sample.  A Task's parent is its awaiter, else its
- * strong link, else its creation link.
+ * linked, and gather_limit goes to s->tasks_error).  Strong links
+ * (gather, wait, shield, as_completed, TaskGroup) and creation links come
+ * from the link tables (links.c), and count only between Tasks of the
+ * sample.  A Task's parent is its awaiter, else its strong link, else its
+ * creation link.
  */
 #include "internal/pyobj.h"
 #include "tasks_int.h"
@@ -43,19 +44,30 @@ static int uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, siz
 _Static_assert(UW_GATHER_SMALL <= UW_LIMIT_GATHER_CHILDREN,
                "the small buffer of gather children is within UW_LIMIT_GATHER_CHILDREN");
 
+/* The first bound that cut what the sample says of its Tasks. */
+static void uw_edges_cut(uw_sample *s, int reason)
+{
+    if (s->tasks_error == 0)
+        s->tasks_error = reason;
+}
+
 /* A gather future's `_children` list is read into a small buffer first;
  * when that fails (a longer list, or a read error), once more into one of
  * UW_LIMIT_GATHER_CHILDREN, whose Tasks are linked without looking for
- * nested gathers.  What cannot be read links nothing; running out of
- * memory fails the sample (UW_ERR_NOMEM). */
+ * nested gathers.  A longer list has its first UW_LIMIT_GATHER_CHILDREN
+ * linked, and a gather nested deeper than UW_LIMIT_GATHER_NESTING is not
+ * read: either says gather_limit in s->tasks_error.  What cannot be read
+ * links nothing; running out of memory fails the sample (UW_ERR_NOMEM). */
 static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth)
 {
     uint64_t list, items[UW_GATHER_SMALL];
     size_t n = 0;
     int rc;
 
-    if (depth >= UW_LIMIT_GATHER_NESTING)
+    if (depth >= UW_LIMIT_GATHER_NESTING) {
+        uw_edges_cut(s, UW_ERR_LIMIT_GATHER);
         return 0;
+    }
     rc = uw__obj_getattr(&t->pc, fut, "_children", &list);
     if (rc != 0)
         return rc == UW_ERR_NOMEM ? rc : 0;
@@ -63,7 +75,10 @@ static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth
         return uw_gather_items(t, s, items, n, 1, depth);
     if ((rc = uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN)) != 0)
         return rc;
-    if (uw__list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n) == 0)
+    rc = uw__list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n);
+    if (rc == UW_ERR_CAPACITY)
+        uw_edges_cut(s, UW_ERR_LIMIT_GATHER);
+    if (rc == 0 || rc == UW_ERR_CAPACITY)
         return uw_gather_items(t, s, UW__U64(&t->sc.children), n, 0, depth);
     return 0;
 }
