@@ -12,7 +12,11 @@
  * returns.  Everything is read with one vectored call per step.
  *
  * Bounds: UW_LIMIT_TASKS keys per set and Tasks per sample, over all
- * interpreters; more are cut, with task_limit in s->tasks_error.
+ * interpreters; more are cut, with task_limit in s->tasks_error.  The
+ * Tasks of interpreters past the registry cache (UW_REGISTRY_CACHE) are
+ * not read (interpreter_limit), nor those of a registry hidden by a bound
+ * (its registry.c bound, e.g. dict_limit), nor hook records past
+ * UW_LIMIT_LINK_RECORDS (link_limit).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -245,8 +249,12 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
         return rc;
     if (rc != 0 && s->tasks_error == 0)
         s->tasks_error = rc;
-    if (g != NULL && g->hook != 0 && (rc = uw__read_hook_links(t, g->hook)) != 0)
-        return rc;
+    if (g != NULL && g->hook != 0 && (rc = uw__read_hook_links(t, g->hook)) != 0) {
+        if (rc != UW_ERR_LIMIT_LINKS)
+            return rc;
+        if (s->tasks_error == 0)
+            s->tasks_error = rc; /* the first records are read */
+    }
     if (t->n_work + n_cand > UW_LIMIT_TASKS)
         n_cand = UW_LIMIT_TASKS - t->n_work;
     return uw_read_tasks(t, s, interp, n_cand);
@@ -272,6 +280,8 @@ int uw__discover(uw_tasks *t, uw_sample *s)
         g = uw__registry_for(t, interp, 0, &rc);
         if (rc != 0)
             return rc;
+        if ((g == NULL || (t->root == 0 && !g->found && g->bound != 0)) && s->tasks_error == 0)
+            s->tasks_error = g == NULL ? UW_ERR_LIMIT_INTERPRETERS : g->bound;
         if (g == NULL || (t->root == 0 && !g->found))
             continue;
         rc = uw_discover_interp(t, s, interp, g);

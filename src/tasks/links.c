@@ -69,9 +69,9 @@ void uw_tasks_unlink(uw_tasks *t, uint64_t child)
 }
 
 /* The record count the buffer's header allows: its count, cut to what its
- * size holds and to UW_LIMIT_LINK_RECORDS; 0 when the header is not the
- * hook's. */
-static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
+ * size holds and to UW_LIMIT_LINK_RECORDS (*cut set); 0 when the header is
+ * not the hook's. */
+static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, int *cut)
 {
     uint8_t hdr[UW_HOOK_HEADER];
     uint64_t count;
@@ -86,23 +86,26 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
     count = uw__u64(hdr + 8);
     if (count > (uint64_t)(size - 16) / UW_LINK_RECORD)
         count = (uint64_t)(size - 16) / UW_LINK_RECORD;
-    if (count > UW_LIMIT_LINK_RECORDS)
+    *cut = count > UW_LIMIT_LINK_RECORDS;
+    if (*cut)
         count = UW_LIMIT_LINK_RECORDS;
     return count;
 }
 
 /* Records of a child that finished are zero; unknown kinds are skipped.
- * 0, or UW_ERR_NOMEM (the sample fails rather than lose links). */
+ * 0; UW_ERR_LIMIT_LINKS when the buffer holds more than
+ * UW_LIMIT_LINK_RECORDS records (the first are read); or UW_ERR_NOMEM (the
+ * sample fails rather than lose links). */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
 {
     uint64_t start = 0, count;
     size_t i;
-    int rc;
+    int rc, cut = 0;
 
     t->n_hook = 0;
     if (bytearray == 0)
         return 0;
-    count = uw_hook_count(t, bytearray, &start);
+    count = uw_hook_count(t, bytearray, &start, &cut);
     if (count == 0)
         return 0;
     rc = uw__view_reserve(&t->sc.hook, (size_t)count * UW_LINK_RECORD);
@@ -119,5 +122,5 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    return cut ? UW_ERR_LIMIT_LINKS : 0;
 }

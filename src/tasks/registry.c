@@ -17,18 +17,23 @@
 #include "tornstack/error.h"
 
 /* A dict lookup that tells "absent" (whatever the target holds) from
- * running out of memory, which *nomem records. */
-static int uw_lookup(uw_tasks *t, uint64_t dict, const char *key, uint64_t *v, int *nomem)
+ * running out of memory, which *nomem records, and from a dict over
+ * UW_LIMIT_DICT_ENTRIES, which g->bound records. */
+static int uw_lookup(uw_tasks *t, uw_registry *g, uint64_t dict, const char *key, uint64_t *v,
+                     int *nomem)
 {
     int rc = uw__dict_get_str(&t->pc, dict, key, v);
 
     *nomem |= rc == UW_ERR_NOMEM;
+    if (rc == UW_ERR_LIMIT_DICT && g->bound == 0)
+        g->bound = rc;
     return rc;
 }
 
 /* Search sys.modules of interp for the hook buffer and the registries.
- * 0, or UW_ERR_NOMEM: then nothing is known and the next sample searches
- * again (a failed allocation is not an absent registry). */
+ * 0 (g->found says whether they were, g->bound which bound hid them), or
+ * UW_ERR_NOMEM: then nothing is known and the next sample searches again
+ * (a failed allocation is not an absent registry). */
 static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
 {
     uint64_t modules, mod, mdict, obj;
@@ -39,19 +44,19 @@ static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
     g->retry = UW_REGISTRY_RETRY;
     if (uw_read_u64(t->r, interp + (uint64_t)t->l->interp_modules, &modules) != 0)
         return 0;
-    if (uw_lookup(t, modules, "tornstack_hook", &mod, &nomem) == 0 &&
+    if (uw_lookup(t, g, modules, "tornstack_hook", &mod, &nomem) == 0 &&
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0 &&
-        uw_lookup(t, mdict, "_LINKS", &obj, &nomem) == 0)
+        uw_lookup(t, g, mdict, "_LINKS", &obj, &nomem) == 0)
         g->hook = obj;
-    if (uw_lookup(t, modules, "asyncio.tasks", &mod, &nomem) == 0 &&
+    if (uw_lookup(t, g, modules, "asyncio.tasks", &mod, &nomem) == 0 &&
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0) {
-        if (uw_lookup(t, mdict, t->al->scheduled_tasks, &obj, &nomem) == 0) {
+        if (uw_lookup(t, g, mdict, t->al->scheduled_tasks, &obj, &nomem) == 0) {
             rc = uw__obj_getattr(&t->pc, obj, "data", &g->scheduled);
             nomem |= rc == UW_ERR_NOMEM;
             g->found = rc == 0;
         }
         if (t->al->eager_tasks != NULL &&
-            uw_lookup(t, mdict, t->al->eager_tasks, &obj, &nomem) == 0)
+            uw_lookup(t, g, mdict, t->al->eager_tasks, &obj, &nomem) == 0)
             g->eager = obj;
     }
     if (!nomem)
