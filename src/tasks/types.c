@@ -14,6 +14,9 @@
 #include "internal/pyobj.h"
 #include "tasks_int.h"
 
+_Static_assert(UW_LIMIT_TYPE_BASES >= 2,
+               "a gather future's type is two types from _asyncio.Future");
+
 /* The type's tp_name, then its bases' (tp_base), up to
  * UW_LIMIT_TYPE_BASES: "_asyncio.Task" makes a Task; "_asyncio.Future"
  * a Future, or a gather future when the type itself is

@@ -7,7 +7,14 @@
  * a cut-short walk says why.  Tests exercise each at limit-1, limit and
  * limit+1: the thread walk's in tests/unit/test_unwind.c, strings and
  * location tables in test_pystr.c and test_linetable.c, the Task walk's in
- * test_tasks.c and, at full size (UW_LIMIT_TASKS Tasks), tests/pbt/test_scale.c.
+ * test_task_bounds.c and, at full size (UW_LIMIT_TASKS Tasks),
+ * tests/pbt/test_scale.c, composed stacks in test_compose.c, profiles in
+ * test_profile.c and test_tvd.c.
+ *
+ * Every value can be set at compile time (-DUW_LIMIT_TASKS=8); CMake's
+ * TORNSTACK_LIMITS sets them for the library, the model, the fuzz targets
+ * and the tests at once.  The small-limits preset builds with tiny values,
+ * so that the unit and property tests run every limit path.
  */
 #ifndef TORNSTACK_LIMITS_H
 #define TORNSTACK_LIMITS_H
@@ -68,7 +75,8 @@
 #endif
 
 /* Entries scanned in one dict (sys.modules, module globals, instance
- * dicts).  UW_ERR_LIMIT_DICT. */
+ * dicts).  UW_ERR_LIMIT_DICT (in the sample's tasks_error when it hides
+ * asyncio's registry). */
 #ifndef UW_LIMIT_DICT_ENTRIES
 #define UW_LIMIT_DICT_ENTRIES 65536
 #endif
@@ -97,8 +105,9 @@
 #define UW_LIMIT_LINK_CHAIN 250
 #endif
 
-/* Children read from one gather future, and gather futures nested inside
- * one another.  UW_ERR_LIMIT_GATHER. */
+/* Children read from one gather future (the first ones are linked), and
+ * gather futures nested inside one another.  UW_ERR_LIMIT_GATHER, in the
+ * sample's tasks_error. */
 #ifndef UW_LIMIT_GATHER_CHILDREN
 #define UW_LIMIT_GATHER_CHILDREN 16384
 #endif
@@ -112,12 +121,16 @@
 #define UW_LIMIT_STACK_ITEMS 65536
 #endif
 
-/* Base classes followed when deciding whether a type is a Task subclass. */
+/* Types examined, the object's own and its bases, when deciding whether a
+ * type is a Task (or a gather future, two types from _asyncio.Future): a
+ * type found no closer is not one, and its objects are not Tasks. */
 #ifndef UW_LIMIT_TYPE_BASES
 #define UW_LIMIT_TYPE_BASES 16
 #endif
 
-/* Records read from the hook module's links buffer.  UW_ERR_LIMIT_LINKS. */
+/* Links in the API's table, and records read from the hook module's links
+ * buffer (the first ones).  UW_ERR_LIMIT_LINKS (from uw_tasks_link; in the
+ * sample's tasks_error for the buffer). */
 #ifndef UW_LIMIT_LINK_RECORDS
 #define UW_LIMIT_LINK_RECORDS 65536
 #endif
