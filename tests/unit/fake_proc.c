@@ -10,15 +10,25 @@
 #include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 
+/* Regions are kept in address order (fp_alloc appends at a growing brk,
+ * fp_unmap keeps the order), so a lookup is a binary search: worlds of
+ * thousands of Tasks stay fast to read. */
 static fp_region *fp_find(fake_proc *fp, uint64_t addr)
 {
-    size_t i;
-    for (i = 0; i < fp->n_regions; i++) {
-        fp_region *r = &fp->regions[i];
-        if (addr >= r->addr && addr < r->addr + r->len)
-            return r;
+    size_t lo = 0, hi = fp->n_regions;
+    fp_region *r;
+
+    while (lo < hi) { /* the first region starting above addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fp->regions[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return NULL;
+    if (lo == 0)
+        return NULL;
+    r = &fp->regions[lo - 1];
+    return addr - r->addr < r->len ? r : NULL;
 }
 
 static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
@@ -119,7 +129,9 @@ void fp_unmap(fake_proc *fp, uint64_t addr)
     for (i = 0; i < fp->n_regions; i++) {
         if (fp->regions[i].addr == addr) {
             free(fp->regions[i].mem);
-            fp->regions[i] = fp->regions[--fp->n_regions];
+            memmove(&fp->regions[i], &fp->regions[i + 1],
+                    (fp->n_regions - i - 1) * sizeof *fp->regions);
+            fp->n_regions--;
             return;
         }
     }
@@ -334,4 +346,85 @@ uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uin
     fp_put64(fp, t + (uint64_t)al->task_fut_waiter, waiter);
     fp_put32(fp, t + (uint64_t)al->fut_state, (uint32_t)al->state_pending);
     return t;
+}
+
+uint64_t fp_dict(fake_proc *fp, const char *const *keys, const uint64_t *values, size_t n)
+{
+    const uw_layout *l = fp->l;
+    const size_t head = (size_t)l->unicode_ascii_data, slot = (head + 64 + 15) & ~(size_t)15;
+    unsigned log2_size = 3;
+    size_t i, index_bytes;
+    uint64_t d, k, strs;
+    int64_t nentries = (int64_t)n;
+
+    while ((1ull << log2_size) < 2 * n + 1)
+        log2_size++;
+    index_bytes = (size_t)1 << log2_size; /* one byte per index: small tables */
+    if (log2_size > 7)
+        index_bytes = (size_t)4 << log2_size;
+    strs = fp_alloc(fp, n * slot + 1);
+    for (i = 0; i < n; i++) {
+        uint64_t a = strs + i * slot;
+        size_t len = strlen(keys[i]);
+        uint32_t state = (uint32_t)l->unicode_compact_mask | (1u << l->unicode_kind_shift) |
+                         (uint32_t)l->unicode_ascii_mask;
+        assert(len < 64);
+        fp_put64(fp, a + 8, FP_STR_TYPE);
+        fp_put64(fp, a + (uint64_t)l->unicode_length, len);
+        fp_put32(fp, a + (uint64_t)l->unicode_state, state);
+        memcpy(fp_ptr(fp, a + head, len + 1), keys[i], len);
+    }
+    k = fp_alloc(fp, (size_t)l->dictkeys_indices + index_bytes + n * (size_t)l->dictuentry_size);
+    fp_put8(fp, k + (uint64_t)l->dictkeys_log2_size, (uint8_t)log2_size);
+    fp_put8(fp, k + (uint64_t)l->dictkeys_log2_index_bytes,
+            (uint8_t)(log2_size > 7 ? log2_size + 2 : log2_size));
+    fp_put8(fp, k + (uint64_t)l->dictkeys_kind, (uint8_t)l->dictkeys_kind_unicode);
+    memcpy(fp_ptr(fp, k + (uint64_t)l->dictkeys_nentries, 8), &nentries, 8);
+    for (i = 0; i < n; i++) {
+        uint64_t e =
+            k + (uint64_t)l->dictkeys_indices + index_bytes + i * (uint64_t)l->dictuentry_size;
+        fp_put64(fp, e + (uint64_t)l->dictuentry_key, strs + i * slot);
+        fp_put64(fp, e + (uint64_t)l->dictuentry_value, values[i]);
+    }
+    d = fp_alloc(fp, 128);
+    fp_put64(fp, d + (uint64_t)l->dict_used, n);
+    fp_put64(fp, d + (uint64_t)l->dict_keys, k);
+    return d;
+}
+
+uint64_t fp_list(fake_proc *fp, const uint64_t *items, size_t n)
+{
+    uint64_t a = fp_alloc(fp, 64), it = fp_alloc(fp, 8 * n + 8);
+
+    fp_put64(fp, a + (uint64_t)fp->l->list_size, n);
+    fp_put64(fp, a + (uint64_t)fp->l->list_items, it);
+    if (n > 0)
+        memcpy(fp_ptr(fp, it, 8 * n), items, 8 * n);
+    return a;
+}
+
+uint64_t fp_instance(fake_proc *fp, uint64_t type, uint64_t dict)
+{
+    uint64_t o = fp_alloc(fp, 64);
+
+    fp_put64(fp, type + (uint64_t)fp->l->type_dictoffset, 32);
+    fp_put64(fp, o + 8, type);
+    fp_put64(fp, o + 32, dict);
+    return o;
+}
+
+uint64_t fp_bytearray(fake_proc *fp, const void *data, size_t n)
+{
+    uint64_t a = fp_alloc(fp, 64), buf = fp_alloc(fp, n + 1);
+
+    fp_put64(fp, a + (uint64_t)fp->l->bytearray_size, n);
+    fp_put64(fp, a + (uint64_t)fp->l->bytearray_start, buf);
+    if (n > 0)
+        memcpy(fp_ptr(fp, buf, n), data, n);
+    return a;
+}
+
+void fp_set_modules(fake_proc *fp, uint64_t interp, uint64_t modules)
+{
+    fp_put64(fp, interp + (uint64_t)fp->l->interp_modules, modules);
 }

@@ -90,4 +90,17 @@ uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_
 uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,
                  uint64_t waiter);
 
+/* A dict {keys[i]: values[i]} (str keys, a combined table).  Its keys
+ * object and all its key strings take two regions, however many. */
+uint64_t fp_dict(fake_proc *fp, const char *const *keys, const uint64_t *values, size_t n);
+/* A list of items[0..n). */
+uint64_t fp_list(fake_proc *fp, const uint64_t *items, size_t n);
+/* An instance of `type` (made by fp_type) whose attributes are the dict
+ * `dict`, found through the type's tp_dictoffset (any version). */
+uint64_t fp_instance(fake_proc *fp, uint64_t type, uint64_t dict);
+/* A bytearray holding data[0..n). */
+uint64_t fp_bytearray(fake_proc *fp, const void *data, size_t n);
+/* The interpreter's sys.modules := `modules` (a dict). */
+void fp_set_modules(fake_proc *fp, uint64_t interp, uint64_t modules);
+
 #endif
