@@ -1,8 +1,9 @@
 /*
  * test_compose.c — the stacks users see (uw_compose) on samples built by
  * hand: where the Task and thread markers go, that removing them gives the
- * stack composed without them, skips by reason, and the item bound at
- * -1/0/+1 with and without markers.
+ * stack composed without them, skips by reason, and the item bound (of a
+ * thread's stack, with and without markers, and of a Task's) and the link
+ * chain bound at -1/0/+1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,8 +150,8 @@ static void test_markers_change_nothing_else(void **state)
          "_bootstrap|work|spin"},
         {"<module>|run|select|T:Task-1|main|T:batch-a|batch|T:fetch;a\n0|fetch|fetch_inner",
          "<module>|run|select|T:Task-1|main|T:idle", "_bootstrap|work|spin"},
-        {"H:100|<module>|run|select|main|batch|fetch|fetch_inner",
-         "H:100|<module>|run|select|main", "H:101|_bootstrap|work|spin"},
+        {"H:100|<module>|run|select|main|batch|fetch|fetch_inner", "H:100|<module>|run|select|main",
+         "H:101|_bootstrap|work|spin"},
         {"H:100|<module>|run|select|T:Task-1|main|T:batch-a|batch|T:fetch;a\n0|fetch|"
          "fetch_inner",
          "H:100|<module>|run|select|T:Task-1|main|T:idle", "H:101|_bootstrap|work|spin"},
@@ -239,6 +240,77 @@ static void test_item_bound(void **state)
     assert_int_equal(lim, 1);
 }
 
+/* A leaf under a chain of `n` Tasks in all (leaf and ancestors): composed
+ * up to UW_LIMIT_LINK_CHAIN Tasks; one more is refused with link_limit, and
+ * uw_compose counts the leaf's stack under that reason. */
+static void link_chain(size_t n)
+{
+    static const char *const loop[] = {"<module>", "run"};
+    static const char *const own[] = {"f"};
+    uint32_t skipped[UW_REASON_SLOTS] = {0};
+    uw_stack_item *items = malloc(UW_LIMIT_STACK_ITEMS * sizeof *items);
+    hand_sample h;
+    size_t i, k = 0, got = 0;
+    int64_t parent = -1;
+
+    assert_non_null(items);
+    hs_init(&h);
+    hs_thread(&h, 7, loop, 2, 2);
+    for (i = 0; i < n; i++)
+        parent = (int64_t)hs_task(&h, 0, "t", parent, own, 1);
+    assert_int_equal(uw_compose_task(&h.s, n - 1, NULL, items, UW_LIMIT_STACK_ITEMS, &k),
+                     n <= UW_LIMIT_LINK_CHAIN ? 0 : UW_ERR_LIMIT_LINKS);
+    if (n <= UW_LIMIT_LINK_CHAIN)
+        assert_int_equal(k, 1 + 2 + 2 * n); /* thread, loop, each Task and its frame */
+    assert_int_equal(uw_compose(&h.s, NULL, count_stack, &got, skipped), 0);
+    assert_int_equal(skipped[uw_reason_slot(UW_ERR_LIMIT_LINKS)], n <= UW_LIMIT_LINK_CHAIN ? 0 : 1);
+    hs_free(&h);
+    free(items);
+}
+
+static void test_link_chain_bound(void **state)
+{
+    (void)state;
+    link_chain(UW_LIMIT_LINK_CHAIN - 1);
+    link_chain(UW_LIMIT_LINK_CHAIN);
+    link_chain(UW_LIMIT_LINK_CHAIN + 1);
+}
+
+/* A Task stack of `items` items (thread marker, one loop frame, the Task's
+ * marker and its frames): given up to UW_LIMIT_STACK_ITEMS; past it,
+ * counted under stack_limit, and the thread's own stack (its marker and
+ * frame) given instead, as for a thread whose Tasks are all skipped. */
+static void task_stack_items(size_t items)
+{
+    static const char *const loop[] = {"<module>"};
+    const size_t frames = items - 3;
+    const char **names = malloc(frames * sizeof *names);
+    uint32_t skipped[UW_REASON_SLOTS] = {0};
+    hand_sample h;
+    size_t i, n = 0;
+
+    assert_non_null(names);
+    for (i = 0; i < frames; i++)
+        names[i] = "f";
+    hs_init(&h);
+    hs_thread(&h, 7, loop, 1, 1);
+    hs_task(&h, 0, "t", -1, names, frames);
+    assert_int_equal(uw_compose(&h.s, NULL, count_stack, &n, skipped), 0);
+    assert_int_equal(n, items <= UW_LIMIT_STACK_ITEMS ? items : 2);
+    assert_int_equal(skipped[uw_reason_slot(UW_ERR_LIMIT_STACK)],
+                     items <= UW_LIMIT_STACK_ITEMS ? 0 : 1);
+    hs_free(&h);
+    free(names);
+}
+
+static void test_task_item_bound(void **state)
+{
+    (void)state;
+    task_stack_items(UW_LIMIT_STACK_ITEMS - 1);
+    task_stack_items(UW_LIMIT_STACK_ITEMS);
+    task_stack_items(UW_LIMIT_STACK_ITEMS + 1);
+}
+
 /* uw_compose_task honours a caller's smaller cap, markers included. */
 static void test_task_cap(void **state)
 {
@@ -271,6 +343,8 @@ int main(void)
         cmocka_unit_test(test_skip_with_markers),
         cmocka_unit_test(test_item_bound),
         cmocka_unit_test(test_task_cap),
+        cmocka_unit_test(test_link_chain_bound),
+        cmocka_unit_test(test_task_item_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

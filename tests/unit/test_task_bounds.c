@@ -1,0 +1,690 @@
+/*
+ * test_task_bounds.c — every bound of the Task walk at limit - 1, limit
+ * and limit + 1, on fabricated 3.13 processes (fake_proc.h).
+ *
+ * Each test builds a world just below, at and just past one bound and
+ * asserts what limits.h documents: everything up to the bound is given
+ * whole, with no reason; past it, what is cut is cut at the bound and the
+ * sample names the bound's reason code.  The values come from limits.h
+ * (and the Task walk's private header), so the same tests run every limit
+ * path with tiny bounds in the small-limits build.
+ *
+ * Elsewhere: UW_LIMIT_TASKS in tests/pbt/test_scale.c (16,384 Tasks of the
+ * still model), UW_LIMIT_STACK_ITEMS of a thread and UW_LIMIT_LINK_CHAIN in
+ * test_compose.c, the loop-epoch table in test_tasks.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_proc.h"
+#include "internal/asyncio_layout.h"
+#include "internal/code_cache.h"
+#include "internal/pyobj.h"
+#include "tasks/tasks_int.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/tasks.h"
+
+static const int lines[4] = {10, 11, 12, 13};
+
+/* A loop thread idle in select(), the Task and Future types, one Future
+ * every Task may await, and one coroutine code object. */
+typedef struct world {
+    fake_proc fp;
+    uint64_t interp, loop, task_type, future_type, fut, code;
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+} world;
+
+static int suspended(void)
+{
+    return uw__layout_for_minor(13)->state_suspended_yield_from;
+}
+
+/* A loop thread of interpreter `interp` running loop `loop`. */
+static void loop_thread(world *w, uint64_t interp, uint64_t native, uint64_t loop)
+{
+    const uw_layout *l = w->fp.l;
+    uint64_t sel = fp_code(&w->fp, "select", "/lib/selectors.py", 10, lines, 4);
+    uint64_t ts = fp_thread(&w->fp, interp, native, fp_frame(&w->fp, sel, 0, l->owner_thread, 1));
+
+    fp_put64(&w->fp, ts + (uint64_t)l->tstate_asyncio_running_loop, loop);
+}
+
+static void world_init(world *w)
+{
+    memset(w, 0, sizeof *w);
+    fp_init(&w->fp, 13);
+    w->interp = fp_runtime(&w->fp);
+    w->loop = fp_alloc(&w->fp, 64);
+    loop_thread(w, w->interp, 77, w->loop);
+    w->future_type = fp_type(&w->fp, "_asyncio.Future", 0);
+    w->task_type = fp_type(&w->fp, "_asyncio.Task", w->future_type);
+    w->fut = fp_alloc(&w->fp, 512); /* room for a coroutine window: a Future is
+                                     * followed by other objects in a process */
+    fp_put64(&w->fp, w->fut + 8, FP_FUTURE_OBJ_TYPE);
+    w->code = fp_code(&w->fp, "step", "/app/w.py", 10, lines, 4);
+    uw_sample_init(&w->s);
+}
+
+/* A Task on loop `loop` whose await chain is `depth` coroutines, the
+ * innermost awaiting the shared Future; its fut_waiter is `waiter` (0: the
+ * Future). */
+static uint64_t task_on(world *w, uint64_t loop, size_t depth, uint64_t waiter)
+{
+    uint64_t cur = w->fut;
+    size_t i;
+
+    for (i = 0; i < depth; i++)
+        cur = fp_coro(&w->fp, w->code, suspended(), 1, cur);
+    return fp_task(&w->fp, w->task_type, loop, cur, fp_long(&w->fp, 1), waiter ? waiter : w->fut);
+}
+
+static uint64_t task(world *w, size_t depth, uint64_t waiter)
+{
+    return task_on(w, w->loop, depth, waiter);
+}
+
+/* One sample with `tasks` as the registry (an explicit root). */
+static void sample(world *w, const uint64_t *tasks, size_t n)
+{
+    uint64_t set = fp_set(&w->fp, tasks, n);
+
+    if (w->u == NULL) {
+        assert_int_equal(uw_unwinder_new(&w->fp.reader, &w->fp.target, &w->u), 0);
+        assert_int_equal(uw_tasks_new(w->u, &w->t), 0);
+    }
+    uw_tasks_set_root(w->t, set);
+    assert_int_equal(uw_unwind_threads(w->u, &w->s), 0);
+    assert_int_equal(uw_unwind_tasks(w->t, &w->s), 0);
+}
+
+static void world_end(world *w)
+{
+    uw_sample_free(&w->s);
+    uw_tasks_free(w->t);
+    uw_unwinder_free(w->u);
+    fp_free(&w->fp);
+}
+
+static const uw_task_sample *task_at(const world *w, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < w->s.n_tasks; i++)
+        if (w->s.tasks[i].addr == addr)
+            return &w->s.tasks[i];
+    fail_msg("Task 0x%llx is not in the sample", (unsigned long long)addr);
+    return NULL;
+}
+
+static int64_t index_of(const world *w, uint64_t addr)
+{
+    return task_at(w, addr) - w->s.tasks;
+}
+
+/* Does Task `from` list `to` among the Tasks it awaits? */
+static int awaits(const world *w, uint64_t from, uint64_t to)
+{
+    const uw_task_sample *f = task_at(w, from);
+    size_t j;
+
+    for (j = 0; j < f->n_awaiting; j++)
+        if (w->s.tasks[w->s.awaiting[f->first_awaiting + j]].addr == to)
+            return 1;
+    return 0;
+}
+
+/* --- UW_LIMIT_AWAIT_CHAIN --------------------------------------------------- */
+
+/* A chain of `depth` coroutines (the innermost awaiting a Future) gives all
+ * its frames up to the bound; one more is cut at the bound (await_limit). */
+static void await_chain(size_t depth)
+{
+    world w;
+    uint64_t a;
+    const uw_task_sample *ta;
+
+    world_init(&w);
+    a = task(&w, depth, 0);
+    sample(&w, &a, 1);
+    ta = task_at(&w, a);
+    assert_int_equal(ta->skipped, 0);
+    assert_int_equal(ta->n_frames, depth < UW_LIMIT_AWAIT_CHAIN ? depth : UW_LIMIT_AWAIT_CHAIN);
+    assert_int_equal(ta->truncated, depth > UW_LIMIT_AWAIT_CHAIN ? UW_ERR_LIMIT_AWAIT : 0);
+    assert_int_equal(w.s.tasks_error, 0);
+    world_end(&w);
+}
+
+static void test_await_chain(void **state)
+{
+    (void)state;
+    await_chain(UW_LIMIT_AWAIT_CHAIN - 1);
+    await_chain(UW_LIMIT_AWAIT_CHAIN);
+    await_chain(UW_LIMIT_AWAIT_CHAIN + 1);
+}
+
+/* --- UW_TASK_FRAMES_MAX ------------------------------------------------------------- */
+
+/* `total` coroutine frames over UW_LIMIT_TASKS Tasks (each chain within
+ * UW_LIMIT_AWAIT_CHAIN): up to UW_TASK_FRAMES_MAX every chain is whole;
+ * one frame more cuts one chain (await_limit) and keeps the bound's worth. */
+static void frames_total(size_t total)
+{
+    const size_t n = UW_LIMIT_TASKS;
+    uint64_t *tasks = malloc(n * sizeof *tasks);
+    size_t i, frames = 0, cut = 0;
+    world w;
+
+    assert_non_null(tasks);
+    assert_true(total / n + 1 <= UW_LIMIT_AWAIT_CHAIN);
+    world_init(&w);
+    for (i = 0; i < n; i++)
+        tasks[i] = task(&w, total / n + (i < total % n), 0);
+    sample(&w, tasks, n);
+    assert_int_equal(w.s.n_tasks, n);
+    for (i = 0; i < w.s.n_tasks; i++) {
+        const uw_task_sample *t = &w.s.tasks[i];
+        assert_int_equal(t->skipped, 0);
+        frames += t->n_frames;
+        if (t->truncated != 0) {
+            assert_int_equal(t->truncated, UW_ERR_LIMIT_AWAIT);
+            cut++;
+        }
+    }
+    if (total <= UW_TASK_FRAMES_MAX) {
+        assert_int_equal(cut, 0);
+        assert_int_equal(frames, total);
+    } else {
+        assert_int_equal(cut, 1);
+        assert_int_equal(frames, UW_TASK_FRAMES_MAX);
+    }
+    world_end(&w);
+    free(tasks);
+}
+
+static void test_frames_total(void **state)
+{
+    (void)state;
+    frames_total(UW_TASK_FRAMES_MAX - 1);
+    frames_total(UW_TASK_FRAMES_MAX);
+    frames_total(UW_TASK_FRAMES_MAX + 1);
+}
+
+/* --- UW_LIMIT_GATHER_CHILDREN, UW_GATHER_SMALL ---------------------------------- */
+
+/* A gather future (a _GatheringFuture instance) whose `_children` list is
+ * items[0..n). */
+static uint64_t gather(world *w, const uint64_t *items, size_t n)
+{
+    static const char *const key[1] = {"_children"};
+    uint64_t type = fp_type(&w->fp, "_GatheringFuture", w->future_type);
+    uint64_t list = fp_list(&w->fp, items, n);
+
+    return fp_instance(&w->fp, type, fp_dict(&w->fp, key, &list, 1));
+}
+
+/* Task P gathers a list of n items: child Task A first, then Futures, then
+ * child Task B last.  Up to the bound both are awaited by P; past it the
+ * list is cut at the bound (A kept, B not) and the sample says
+ * gather_limit. */
+static void gather_children(size_t n)
+{
+    uint64_t *items = malloc(n * sizeof *items), tasks[3];
+    size_t i;
+    world w;
+
+    assert_non_null(items);
+    world_init(&w);
+    tasks[1] = task(&w, 1, 0); /* A */
+    tasks[2] = task(&w, 1, 0); /* B */
+    items[0] = tasks[1];
+    for (i = 1; i + 1 < n; i++)
+        items[i] = w.fut;
+    items[n - 1] = tasks[2];
+    tasks[0] = task(&w, 1, gather(&w, items, n)); /* P */
+    sample(&w, tasks, 3);
+    assert_true(awaits(&w, tasks[0], tasks[1]));
+    assert_int_equal(task_at(&w, tasks[1])->awaited_by, index_of(&w, tasks[0]));
+    if (n <= UW_LIMIT_GATHER_CHILDREN) {
+        assert_true(awaits(&w, tasks[0], tasks[2]));
+        assert_int_equal(w.s.tasks_error, 0);
+    } else {
+        assert_false(awaits(&w, tasks[0], tasks[2]));
+        assert_int_equal(task_at(&w, tasks[2])->awaited_by, -1);
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_GATHER);
+    }
+    world_end(&w);
+    free(items);
+}
+
+static void test_gather_children(void **state)
+{
+    (void)state;
+    gather_children(UW_LIMIT_GATHER_CHILDREN - 1);
+    gather_children(UW_LIMIT_GATHER_CHILDREN);
+    gather_children(UW_LIMIT_GATHER_CHILDREN + 1);
+    /* the small buffer read first, at its size: nothing changes */
+    if (UW_GATHER_SMALL > 2)
+        gather_children(UW_GATHER_SMALL - 1);
+    gather_children(UW_GATHER_SMALL);
+    if (UW_GATHER_SMALL < UW_LIMIT_GATHER_CHILDREN)
+        gather_children(UW_GATHER_SMALL + 1);
+}
+
+/* --- UW_LIMIT_GATHER_NESTING ------------------------------------------------------ */
+
+/* Task P gathers child A and a gather of a gather ... `depth` gathers in
+ * all, the innermost over child C.  Up to the bound C is awaited by P;
+ * past it C is not, A still is, and the sample says gather_limit. */
+static void gather_nesting(size_t depth)
+{
+    uint64_t tasks[3], inner, items[2];
+    size_t d;
+    world w;
+
+    world_init(&w);
+    tasks[1] = task(&w, 1, 0); /* A */
+    tasks[2] = task(&w, 1, 0); /* C */
+    inner = tasks[2];
+    for (d = depth; d > 1; d--)
+        inner = gather(&w, &inner, 1);
+    items[0] = tasks[1];
+    items[1] = inner;
+    tasks[0] = task(&w, 1, gather(&w, items, 2)); /* P */
+    sample(&w, tasks, 3);
+    assert_true(awaits(&w, tasks[0], tasks[1]));
+    if (depth <= UW_LIMIT_GATHER_NESTING) {
+        assert_true(awaits(&w, tasks[0], tasks[2]));
+        assert_int_equal(w.s.tasks_error, 0);
+    } else {
+        assert_false(awaits(&w, tasks[0], tasks[2]));
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_GATHER);
+    }
+    world_end(&w);
+}
+
+static void test_gather_nesting(void **state)
+{
+    (void)state;
+    gather_nesting(UW_LIMIT_GATHER_NESTING - 1);
+    gather_nesting(UW_LIMIT_GATHER_NESTING);
+    gather_nesting(UW_LIMIT_GATHER_NESTING + 1);
+}
+
+/* --- UW_LIMIT_TYPE_BASES ------------------------------------------------------------ */
+
+/* A Task whose type is `depth` types from _asyncio.Task (1: the type
+ * itself): a Task up to the bound; past it, not one (no reason: an object
+ * not known to be a Task is not a Task). */
+static void type_bases(size_t depth)
+{
+    uint64_t type, a, b;
+    size_t d;
+    world w;
+
+    world_init(&w);
+    type = w.task_type;
+    for (d = 1; d < depth; d++)
+        type = fp_type(&w.fp, "Sub", type);
+    a = task(&w, 1, 0);
+    b = fp_task(&w.fp, type, w.loop, fp_coro(&w.fp, w.code, suspended(), 1, w.fut),
+                fp_long(&w.fp, 2), w.fut);
+    {
+        uint64_t tasks[2] = {a, b};
+        sample(&w, tasks, 2);
+    }
+    assert_int_equal(w.s.n_tasks, depth <= UW_LIMIT_TYPE_BASES ? 2 : 1);
+    assert_int_equal(task_at(&w, a)->skipped, 0);
+    assert_int_equal(w.s.tasks_error, 0);
+    world_end(&w);
+}
+
+static void test_type_bases(void **state)
+{
+    (void)state;
+    type_bases(UW_LIMIT_TYPE_BASES - 1);
+    type_bases(UW_LIMIT_TYPE_BASES);
+    type_bases(UW_LIMIT_TYPE_BASES + 1);
+}
+
+/* --- UW_TYPE_CACHE ------------------------------------------------------------------ */
+
+/* Tasks of UW_TYPE_CACHE - 1, UW_TYPE_CACHE and UW_TYPE_CACHE + 1 distinct
+ * Task subclasses: every one is a Task, in a first and a second sample
+ * (a type read once the cache is full is read again, not forgotten). */
+static void type_cache(size_t n)
+{
+    uint64_t *tasks = malloc(n * sizeof *tasks);
+    size_t i, k;
+    world w;
+
+    assert_non_null(tasks);
+    world_init(&w);
+    for (i = 0; i < n; i++)
+        tasks[i] = fp_task(&w.fp, fp_type(&w.fp, "Sub", w.task_type), w.loop,
+                           fp_coro(&w.fp, w.code, suspended(), 1, w.fut), fp_long(&w.fp, 1), w.fut);
+    for (k = 0; k < 2; k++) {
+        sample(&w, tasks, n);
+        assert_int_equal(w.s.n_tasks, n < UW_LIMIT_TASKS ? n : UW_LIMIT_TASKS);
+        for (i = 0; i < w.s.n_tasks; i++)
+            assert_int_equal(w.s.tasks[i].n_frames, 1);
+    }
+    world_end(&w);
+    free(tasks);
+}
+
+static void test_type_cache(void **state)
+{
+    (void)state;
+    type_cache(UW_TYPE_CACHE - 1);
+    type_cache(UW_TYPE_CACHE);
+    type_cache(UW_TYPE_CACHE + 1);
+}
+
+/* --- UW_REGISTRY_CACHE ---------------------------------------------------------- */
+
+/* n interpreters, each with a loop thread and one Task: up to the bound
+ * every interpreter's Task is read; past it the others are not, and the
+ * sample says interpreter_limit. */
+static void registry_cache(size_t n)
+{
+    uint64_t *tasks = malloc(n * sizeof *tasks), interp = 0;
+    size_t i, want = n < UW_REGISTRY_CACHE ? n : UW_REGISTRY_CACHE;
+    world w;
+
+    assert_non_null(tasks);
+    assert_true(n <= UW_LIMIT_INTERPRETERS && n <= UW_LIMIT_TASKS);
+    world_init(&w);
+    for (i = 0; i < n; i++) {
+        uint64_t loop = w.loop;
+        if (i > 0) {
+            interp = fp_interp(&w.fp, i == 1 ? w.interp : interp, (int64_t)i);
+            loop = fp_alloc(&w.fp, 64);
+            loop_thread(&w, interp, 100 + i, loop);
+        }
+        tasks[i] = task_on(&w, loop, 1, 0);
+    }
+    sample(&w, tasks, n);
+    assert_int_equal(w.s.n_tasks, want);
+    assert_int_equal(w.s.tasks_error, n > UW_REGISTRY_CACHE ? UW_ERR_LIMIT_INTERPRETERS : 0);
+    world_end(&w);
+    free(tasks);
+}
+
+static void test_registry_cache(void **state)
+{
+    (void)state;
+    registry_cache(UW_REGISTRY_CACHE - 1);
+    registry_cache(UW_REGISTRY_CACHE);
+    registry_cache(UW_REGISTRY_CACHE + 1);
+}
+
+/* --- UW_LIMIT_LINK_RECORDS ---------------------------------------------------------- */
+
+/* The hook module's buffer with n creation records: n - 1 of children not
+ * in the sample, then one making C a child of P.  Up to the bound C's
+ * creator is P; past it the buffer is read up to the bound (C's record is
+ * not) and the sample says link_limit. */
+static void hook_records(size_t n)
+{
+    static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
+    const size_t len = 16 + n * UW_LINK_RECORD;
+    uint8_t *buf = calloc(1, len);
+    uint64_t tasks[2], count = n, module, v;
+    size_t i;
+    world w;
+
+    assert_non_null(buf);
+    world_init(&w);
+    tasks[0] = task(&w, 1, 0); /* P */
+    tasks[1] = task(&w, 1, 0); /* C */
+    memcpy(buf, UW_LINKS_MAGIC, 8);
+    memcpy(buf + 8, &count, 8);
+    for (i = 0; i < n; i++) {
+        uint64_t rec[3] = {0x5000000000ull + 16 * i, tasks[0], UW_LINK_CREATION};
+        if (i == n - 1)
+            rec[0] = tasks[1];
+        memcpy(buf + 16 + i * UW_LINK_RECORD, rec, sizeof rec);
+    }
+    v = fp_bytearray(&w.fp, buf, len);
+    module = fp_alloc(&w.fp, 64);
+    fp_put64(&w.fp, module + (uint64_t)w.fp.l->module_dict, fp_dict(&w.fp, links_key, &v, 1));
+    fp_set_modules(&w.fp, w.interp, fp_dict(&w.fp, mod_key, &module, 1));
+    sample(&w, tasks, 2);
+    if (n <= UW_LIMIT_LINK_RECORDS) {
+        assert_int_equal(task_at(&w, tasks[1])->created_by, index_of(&w, tasks[0]));
+        assert_int_equal(w.s.tasks_error, 0);
+    } else {
+        assert_int_equal(task_at(&w, tasks[1])->created_by, -1);
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_LINKS);
+    }
+    world_end(&w);
+    free(buf);
+}
+
+static void test_hook_records(void **state)
+{
+    (void)state;
+    hook_records(UW_LIMIT_LINK_RECORDS - 1);
+    hook_records(UW_LIMIT_LINK_RECORDS);
+    hook_records(UW_LIMIT_LINK_RECORDS + 1);
+}
+
+/* The API's table holds UW_LIMIT_LINK_RECORDS links; one more is refused
+ * with link_limit, and replacing a known child's parent still works. */
+static void test_api_links(void **state)
+{
+    world w;
+    size_t i;
+
+    (void)state;
+    world_init(&w);
+    assert_int_equal(uw_unwinder_new(&w.fp.reader, &w.fp.target, &w.u), 0);
+    assert_int_equal(uw_tasks_new(w.u, &w.t), 0);
+    for (i = 0; i < UW_LIMIT_LINK_RECORDS; i++)
+        assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION), 0);
+    assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION),
+                     UW_ERR_LIMIT_LINKS);
+    assert_int_equal(uw_tasks_link(w.t, 0x5000, 0x200, UW_LINK_CREATION), 0);
+    uw_tasks_unlink(w.t, 0x5000);
+    assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION), 0);
+    world_end(&w);
+}
+
+/* --- UW_LIMIT_SET_SLOTS ---------------------------------------------------------------- */
+
+/* A registry set of `slots` slots (a power of two, as every set table):
+ * read up to the bound, refused past it (set_limit). */
+static void set_slots(uint64_t slots)
+{
+    world w;
+    uint64_t a, set, table;
+
+    world_init(&w);
+    a = task(&w, 1, 0);
+    table = fp_alloc(&w.fp, (size_t)slots * (size_t)w.fp.l->setentry_size);
+    fp_put64(&w.fp,
+             table + (slots / 2) * (uint64_t)w.fp.l->setentry_size + (uint64_t)w.fp.l->setentry_key,
+             a);
+    set = fp_set(&w.fp, &a, 1);
+    fp_put64(&w.fp, set + (uint64_t)w.fp.l->set_mask, slots - 1);
+    fp_put64(&w.fp, set + (uint64_t)w.fp.l->set_table, table);
+    assert_int_equal(uw_unwinder_new(&w.fp.reader, &w.fp.target, &w.u), 0);
+    assert_int_equal(uw_tasks_new(w.u, &w.t), 0);
+    uw_tasks_set_root(w.t, set);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(uw_unwind_tasks(w.t, &w.s), 0);
+    assert_int_equal(w.s.n_tasks, slots <= UW_LIMIT_SET_SLOTS ? 1 : 0);
+    assert_int_equal(w.s.tasks_error, slots <= UW_LIMIT_SET_SLOTS ? 0 : UW_ERR_LIMIT_SET);
+    world_end(&w);
+}
+
+static void test_set_slots(void **state)
+{
+    (void)state;
+    set_slots((uint64_t)UW_LIMIT_SET_SLOTS / 2);
+    set_slots((uint64_t)UW_LIMIT_SET_SLOTS);
+    set_slots((uint64_t)UW_LIMIT_SET_SLOTS * 2);
+}
+
+/* --- UW_LIMIT_DICT_ENTRIES ------------------------------------------------------------ */
+
+/* A dict of n entries, the key looked for last: found up to the bound,
+ * dict_limit past it. */
+static void dict_entries(size_t n)
+{
+    const char **keys = malloc(n * sizeof *keys);
+    uint64_t *values = malloc(n * sizeof *values), d, v = 0;
+    uw_pytypes types;
+    uw_pyctx c;
+    size_t i;
+    world w;
+
+    assert_non_null(keys);
+    assert_non_null(values);
+    world_init(&w);
+    for (i = 0; i < n; i++) {
+        keys[i] = i + 1 < n ? "m" : "asyncio.tasks";
+        values[i] = 0x1000 + i;
+    }
+    d = fp_dict(&w.fp, keys, values, n);
+    memset(&types, 0, sizeof types);
+    c = (uw_pyctx){&w.fp.reader, w.fp.l, &types};
+    assert_int_equal(uw__dict_get_str(&c, d, "asyncio.tasks", &v),
+                     n <= UW_LIMIT_DICT_ENTRIES ? 0 : UW_ERR_LIMIT_DICT);
+    if (n <= UW_LIMIT_DICT_ENTRIES)
+        assert_int_equal(v, 0x1000 + n - 1);
+    world_end(&w);
+    free(keys);
+    free(values);
+}
+
+static void test_dict_entries(void **state)
+{
+    (void)state;
+    dict_entries(UW_LIMIT_DICT_ENTRIES - 1);
+    dict_entries(UW_LIMIT_DICT_ENTRIES);
+    dict_entries(UW_LIMIT_DICT_ENTRIES + 1);
+}
+
+/* The registry found through a sys.modules of n entries (asyncio.tasks
+ * last): its Task up to the bound; past it none, and the sample says
+ * dict_limit rather than nothing. */
+static void modules_entries(size_t n)
+{
+    static const char *const data_key[1] = {"data"};
+    const char **keys = malloc(n * sizeof *keys);
+    uint64_t *values = malloc(n * sizeof *values), a, weakset, module, set;
+    const char *sched = uw__asyncio_layout_for_minor(13)->scheduled_tasks;
+    size_t i;
+    world w;
+
+    assert_non_null(keys);
+    assert_non_null(values);
+    world_init(&w);
+    a = task(&w, 1, 0);
+    set = fp_set(&w.fp, &a, 1);
+    weakset = fp_instance(&w.fp, fp_type(&w.fp, "WeakSet", 0), fp_dict(&w.fp, data_key, &set, 1));
+    module = fp_alloc(&w.fp, 64);
+    fp_put64(&w.fp, module + (uint64_t)w.fp.l->module_dict, fp_dict(&w.fp, &sched, &weakset, 1));
+    for (i = 0; i < n; i++) {
+        keys[i] = i + 1 < n ? "m" : "asyncio.tasks";
+        values[i] = i + 1 < n ? w.fut : module;
+    }
+    fp_set_modules(&w.fp, w.interp, fp_dict(&w.fp, keys, values, n));
+    assert_int_equal(uw_unwinder_new(&w.fp.reader, &w.fp.target, &w.u), 0);
+    assert_int_equal(uw_tasks_new(w.u, &w.t), 0);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(uw_unwind_tasks(w.t, &w.s), 0);
+    assert_int_equal(w.s.n_tasks, n <= UW_LIMIT_DICT_ENTRIES ? 1 : 0);
+    assert_int_equal(w.s.tasks_error, n <= UW_LIMIT_DICT_ENTRIES ? 0 : UW_ERR_LIMIT_DICT);
+    world_end(&w);
+    free(keys);
+    free(values);
+}
+
+static void test_modules_entries(void **state)
+{
+    (void)state;
+    modules_entries(UW_LIMIT_DICT_ENTRIES - 1);
+    modules_entries(UW_LIMIT_DICT_ENTRIES);
+    modules_entries(UW_LIMIT_DICT_ENTRIES + 1);
+}
+
+/* --- UW_CODE_CACHE_SLOTS ----------------------------------------------------------- */
+
+/* n distinct coroutine code objects (one Task each): every frame is named
+ * right in three samples in a row, whether the cache holds them all, is
+ * full, or overflows and is emptied at the next sample. */
+static void code_cache(size_t n)
+{
+    uint64_t *tasks = malloc(n * sizeof *tasks);
+    size_t i, k;
+    world w;
+
+    assert_non_null(tasks);
+    assert_true(n <= UW_LIMIT_TASKS);
+    world_init(&w);
+    for (i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%zu", i);
+        tasks[i] = fp_task(
+            &w.fp, w.task_type, w.loop,
+            fp_coro(&w.fp, fp_code(&w.fp, name, "/a.py", 10, lines, 4), suspended(), 1, w.fut),
+            fp_long(&w.fp, 1), w.fut);
+    }
+    for (k = 0; k < 3; k++) {
+        sample(&w, tasks, n);
+        assert_int_equal(w.s.n_tasks, n);
+        for (i = 0; i < n; i++) {
+            const uw_task_sample *t = task_at(&w, tasks[i]);
+            char name[32];
+            snprintf(name, sizeof name, "c%zu", i);
+            assert_int_equal(t->n_frames, 1);
+            assert_string_equal(uw_frame_name(&w.s.frames[t->first_frame]), name);
+        }
+    }
+    world_end(&w);
+    free(tasks);
+}
+
+static void test_code_cache(void **state)
+{
+    size_t n = UW_CODE_CACHE_SLOTS + 1;
+
+    (void)state;
+    if (n > UW_LIMIT_TASKS) {
+        print_message("code cache: %zu code objects need more than UW_LIMIT_TASKS (%d) Tasks; "
+                      "checked with %d\n",
+                      n, (int)UW_LIMIT_TASKS, (int)UW_LIMIT_TASKS);
+        n = UW_LIMIT_TASKS;
+    }
+    code_cache(n - 2);
+    code_cache(n - 1);
+    code_cache(n);
+    /* more than the table takes in one sample: the overflow list */
+    if (2 * UW_CODE_CACHE_SLOTS <= UW_LIMIT_TASKS)
+        code_cache(2 * UW_CODE_CACHE_SLOTS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_await_chain),     cmocka_unit_test(test_frames_total),
+        cmocka_unit_test(test_gather_children), cmocka_unit_test(test_gather_nesting),
+        cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
+        cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
+        cmocka_unit_test(test_api_links),       cmocka_unit_test(test_set_slots),
+        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_modules_entries),
+        cmocka_unit_test(test_code_cache),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
