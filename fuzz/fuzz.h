@@ -9,8 +9,11 @@
 #ifndef TORNSTACK_FUZZ_H
 #define TORNSTACK_FUZZ_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 uint64_t fz_verdict(void);
@@ -27,5 +30,30 @@ static inline uint64_t fz_mix(uint64_t h, uint64_t v)
 }
 
 #define FZ_SEED 0xcbf29ce484222325ull
+
+/* A property of the target that does not hold: where, what, and why, on
+ * one line, then abort() (which the fuzzing engine reports as a crash). */
+__attribute__((format(printf, 4, 5), noreturn)) static inline void
+fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s:%d: FZ_ASSERT(%s) failed: ", file, line, cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    abort();
+}
+
+/* FZ_ASSERT_MSG(cond, "format", ...): fails with the message unless cond;
+ * FZ_ASSERT(cond) with the condition alone.  On in every build. */
+#define FZ_ASSERT_MSG(cond, ...)                             \
+    do {                                                     \
+        if (!(cond))                                         \
+            fz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+    } while (0)
+#define FZ_ASSERT(cond) FZ_ASSERT_MSG(cond, "%s", "")
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * fuzz_dict_set — the readers of dicts, sets, lists, ints, strs and
- * instance attributes on arbitrary memory (see fuzz_mem.h).  Byte 0 picks
- * the version; the objects are read at FZ_BASE + 64.  Types are unknown
+ * instance attributes on arbitrary memory (see fuzz_mem.h).  The last byte
+ * picks the version (fuzz_data.h); the bytes before it are the memory, the
+ * objects read at FZ_BASE + 64.  Types are unknown
  * (0), so the layouts are trusted as the bytes say: the worst case.
  */
 #include "fuzz.h"
+#include "fuzz_data.h"
 #include "fuzz_mem.h"
 #include "tornstack/limits.h"
 #include "internal/pyobj.h"
@@ -20,11 +22,12 @@ uint64_t fz_verdict(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint64_t keys[UW_LIMIT_TASKS];
-    fz_mem m = {data, size};
+    fz_data d = fz_data_of(data, size);
+    const uw_layout *l = uw__layout_for_minor((int)fz_data_range(&d, 11, 13));
+    fz_mem m = {d.data, d.size};
     uw_reader r;
     uw_pytypes types;
     uw_pyctx c;
-    const uw_layout *l = uw__layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
     char out[UW_PYSTR_MAX_UTF8];
     uint64_t v = 0, obj = FZ_BASE + 64;
     int64_t iv = 0;

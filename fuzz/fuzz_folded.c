@@ -7,7 +7,9 @@
  * folded text written, read again and written again is byte for byte the
  * same (the escaping round trip).  The speedscope, HTML and pprof writers
  * run on every accepted profile too.  Small profile bounds (fields of the
- * profile) let the fuzzer reach each of them.
+ * profile) let the fuzzer reach each of them.  The last byte keeps Task
+ * (bit 0) and thread (bit 1) frames (fuzz_data.h); the bytes before it are
+ * the file.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzz_data.h"
 #include "tornstack/error.h"
 #include "tornstack/profile_io.h"
 
@@ -31,11 +34,9 @@ static char *fz_write(const uw_profile *p, uw_profile_format f, size_t *len, int
     char *buf = NULL;
     FILE *out = open_memstream(&buf, len);
 
-    if (out == NULL)
-        abort();
+    FZ_ASSERT_MSG(out != NULL, "open_memstream failed");
     *rc = uw_write_profile(out, p, f);
-    if (fclose(out) != 0)
-        abort();
+    FZ_ASSERT_MSG(fclose(out) == 0, "writing %s to memory failed", uw_profile_format_name(f));
     return buf;
 }
 
@@ -44,16 +45,14 @@ static int fz_read(const char *text, size_t len, uw_profile *p, const uw_folded_
     FILE *in;
     int rc;
 
-    if (uw_profile_init(p) != 0)
-        abort();
+    FZ_ASSERT_MSG(uw_profile_init(p) == 0, "out of memory");
     p->max_stacks = 64;
     p->max_frames = 128;
     p->max_items = 1024;
     if (len == 0)
         return 0; /* fmemopen refuses an empty buffer: an empty file is empty */
     in = fmemopen((void *)(uintptr_t)text, len, "r");
-    if (in == NULL)
-        abort();
+    FZ_ASSERT_MSG(in != NULL, "fmemopen failed");
     rc = uw_folded_read(in, p, o, NULL);
     fclose(in);
     return rc;
@@ -67,32 +66,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t la, lb, lo;
     int rc, rc2, f;
 
+    fz_data d = fz_data_of(data, size);
+    const unsigned keep = (unsigned)fz_data_range(&d, 0, 3);
+
     fz_h = FZ_SEED;
     uw_folded_read_options_default(&o);
-    if (size > 0) { /* the first byte chooses which markers to keep */
-        o.task_frames = data[0] & 1;
-        o.thread_frames = (data[0] >> 1) & 1;
-        data++;
-        size--;
-    }
-    rc = fz_read((const char *)data, size, &p, &o);
+    o.task_frames = (int)(keep & 1);
+    o.thread_frames = (int)((keep >> 1) & 1);
+    rc = fz_read((const char *)d.data, d.size, &p, &o);
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
     if (rc == 0) {
         fz_h = fz_mix(fz_h, p.n_stacks);
         fz_h = fz_mix(fz_h, p.total);
         a = fz_write(&p, UW_FORMAT_FOLDED, &la, &rc2);
-        if (rc2 != 0)
-            abort();
+        FZ_ASSERT_MSG(rc2 == 0, "the folded writer refused an accepted profile: %s",
+                      uw_errname(rc2));
         rc2 = fz_read(a, la, &q, NULL);
-        if (rc2 != 0 || q.total != p.total)
-            abort(); /* what the writer wrote must read back whole */
+        FZ_ASSERT_MSG(rc2 == 0 && q.total == p.total,
+                      "what the writer wrote does not read back whole: %s, total %llu of %llu",
+                      uw_errname(rc2), (unsigned long long)q.total, (unsigned long long)p.total);
         b = fz_write(&q, UW_FORMAT_FOLDED, &lb, &rc2);
-        if (rc2 != 0 || la != lb || memcmp(a, b, la) != 0)
-            abort(); /* and write the same bytes again */
+        FZ_ASSERT_MSG(rc2 == 0 && la == lb && memcmp(a, b, la) == 0,
+                      "written again, the folded text differs (%zu then %zu bytes): %s", la, lb,
+                      uw_errname(rc2));
         for (f = UW_FORMAT_SPEEDSCOPE; f <= UW_FORMAT_HTML; f++) {
             other = fz_write(&p, (uw_profile_format)f, &lo, &rc2);
-            if (rc2 != 0 && rc2 != UW_ERR_NOT_BUILT)
-                abort();
+            FZ_ASSERT_MSG(rc2 == 0 || rc2 == UW_ERR_NOT_BUILT, "the %s writer failed: %s",
+                          uw_profile_format_name((uw_profile_format)f), uw_errname(rc2));
             fz_h = fz_mix(fz_h, lo);
             free(other);
         }

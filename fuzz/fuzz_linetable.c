@@ -1,12 +1,11 @@
 /*
- * fuzz_linetable — the location-table decoder on arbitrary bytes.
- * Bytes 0..3: first line (int32); 4..7: the code unit looked up; the rest
- * is the table.  Also looks up every unit index 0..64 so the whole table
- * is walked.
+ * fuzz_linetable — the location-table decoder on arbitrary bytes.  From
+ * the end (fuzz_data.h): the last 4 bytes the first line (int32), the 4
+ * before them the code unit looked up; the bytes before are the table.
+ * Also looks up every unit index 0..64 so the whole table is walked.
  */
-#include <string.h>
-
 #include "fuzz.h"
+#include "fuzz_data.h"
 #include "internal/linetable.h"
 
 static uint64_t fz_h;
@@ -18,16 +17,13 @@ uint64_t fz_verdict(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int32_t first = 0, index = 0;
+    fz_data d = fz_data_of(data, size);
+    const int32_t first = (int32_t)fz_data_u32(&d), index = (int32_t)fz_data_u32(&d);
     int line, k;
 
     fz_h = FZ_SEED;
-    if (size >= 4)
-        memcpy(&first, data, 4);
-    if (size >= 8)
-        memcpy(&index, data + 4, 4);
-    data += size >= 8 ? 8 : size;
-    size -= size >= 8 ? 8 : size;
+    data = d.data;
+    size = d.size;
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)uw__linetable_line(data, size, first, index, &line));
     fz_h = fz_mix(fz_h, (uint64_t)(int64_t)line);
     for (k = 0; k <= 64; k++) {

@@ -2,15 +2,16 @@
  * fuzz_memory — the whole unwinder (thread walk and Task walk) on memory
  * that is nothing but fuzz bytes (see fuzz_mem.h): _PyRuntime is at
  * FZ_BASE, PyCode_Type and the builtin types at fixed fake addresses,
- * the Task registry at FZ_BASE + 512.  Byte 0 picks the version.  The
- * unwinder must not crash, hang, or read more than its budget allows:
- * UW reads past the budget fail, and the sample must come back anyway.
+ * the Task registry at FZ_BASE + 512.  The last byte picks the version
+ * (fuzz_data.h); the bytes before it are the memory.  The unwinder must
+ * not crash, hang, or read more than its budget allows: reads past the
+ * budget fail, and the sample must come back anyway.
  */
-#include <stdlib.h>
-
 #include "fuzz.h"
+#include "fuzz_data.h"
 #include "fuzz_mem.h"
 #include "internal/layout.h"
+#include "tornstack/error.h"
 #include "tornstack/tasks.h"
 #include "tornstack/unwind.h"
 
@@ -26,7 +27,9 @@ uint64_t fz_verdict(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_mem m = {data, size};
+    fz_data d = fz_data_of(data, size);
+    const int minor = (int)fz_data_range(&d, 11, 13);
+    fz_mem m = {d.data, d.size};
     uw_reader r;
     uw_target t;
     uw_unwinder *u = NULL;
@@ -37,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fz_h = FZ_SEED;
     memset(&t, 0, sizeof t);
-    t.layout = uw__layout_for_minor(11 + (size > 0 ? data[0] % 3 : 0));
+    t.layout = uw__layout_for_minor(minor);
     t.py_version = 0x030000f0ull | ((uint64_t)t.layout->py_minor << 16);
     t.runtime_addr = FZ_BASE;
     t.code_type = FZ_BASE + 8;
@@ -49,16 +52,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     t.types.bytes = FZ_BASE + 56;
     uw_reader_init(&r, &fz_mem_ops, &m);
     uw_sample_init(&s);
-    if (uw_unwinder_new(&r, &t, &u) != 0 || uw_tasks_new(u, &tk) != 0)
-        abort(); /* the tables are fixed: this cannot fail */
+    rc = uw_unwinder_new(&r, &t, &u);
+    if (rc == 0)
+        rc = uw_tasks_new(u, &tk);
+    FZ_ASSERT_MSG(rc == 0, "the 3.%d tables are fixed, yet creating the walks gave %s", minor,
+                  uw_errname(rc));
     uw_tasks_set_root(tk, FZ_BASE + 512);
     for (i = 0; i < 2; i++) { /* twice: the second sample uses the caches */
         r.budget_calls = r.calls + FZ_READ_BUDGET;
         rc = uw_unwind_threads(u, &s);
         if (rc == 0)
             rc = uw_unwind_tasks(tk, &s);
-        if (r.calls > r.budget_calls)
-            abort(); /* the reader itself enforces the budget */
+        FZ_ASSERT_MSG(r.calls <= r.budget_calls, "sample %zu made %llu reads, over its budget", i,
+                      (unsigned long long)(r.calls - (r.budget_calls - FZ_READ_BUDGET)));
         fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
         fz_h = fz_mix(fz_h, s.n_threads);
         fz_h = fz_mix(fz_h, s.n_frames);

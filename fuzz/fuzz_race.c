@@ -5,7 +5,7 @@
  * policy -> the oracle, which judges every Task entry and composed stack.
  * Inputs stay small (mm_scenario_clamp: the small size class, at most
  * FZ_RACE_SAMPLES samples), so the fuzzer explores breadth.  Any violation
- * aborts with one line describing it (its kind first).
+ * fails (FZ_ASSERT_MSG) with one line naming it, its kind first.
  *
  * Built once per policy: FZ_POLICY 0 default (race), 1 full Task unwind,
  * 2 no split, 3 no skip (the earlier policies, to measure how fast the
@@ -45,12 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * finds. */
     mm_scenario_clamp(&sc, FZ_RACE_SAMPLES);
     mm_verdict_init(&v);
-    if (mm_scenario_run(&sc, &o, &v) != 0)
-        abort();
+    FZ_ASSERT_MSG(mm_scenario_run(&sc, &o, &v) == 0, "the scenario could not run");
     fz_h = fz_mix(fz_mix(fz_mix(FZ_SEED, v.samples), v.emitted), v.skipped);
-    if (mm_verdict_violations(&v) != 0) {
-        fprintf(stderr, "violation: %s\n", v.first);
-        abort();
-    }
+    FZ_ASSERT_MSG(mm_verdict_violations(&v) == 0, "violation: %s", v.first);
     return 0;
 }

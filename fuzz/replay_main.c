@@ -2,7 +2,7 @@
  * replay — the default fuzzing engine: runs a target on files instead of
  * generated inputs.
  *
- *   fuzz_<target> FILE|DIR...
+ *   fuzz_<target> [--verdict] FILE|DIR...
  *
  * Each file (directories are walked, not recursively; INDEX files and
  * dot files are skipped) is copied into a heap buffer of exactly its size
@@ -10,7 +10,9 @@
  * runs must give the same verdict (fz_verdict), or the target is not
  * deterministic.  Prints each file name.  Exits 1 on a verdict mismatch, 2
  * on an unreadable or empty input or no input at all.  A crash or abort in
- * the target is the failure itself.
+ * the target is the failure itself.  With --verdict, each file's verdict
+ * is printed beside its name (to check that converted seeds give what the
+ * old ones gave).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -20,6 +22,8 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+
+static int fz_print_verdict;
 
 static int fz_run_file(const char *path)
 {
@@ -55,6 +59,8 @@ static int fz_run_file(const char *path)
     LLVMFuzzerTestOneInput(buf, (size_t)len);
     v2 = fz_verdict();
     free(buf);
+    if (fz_print_verdict)
+        printf("verdict %016llx %s\n", (unsigned long long)v1, path);
     if (v1 != v2) {
         fprintf(stderr, "replay: %s: two runs disagree (%llx, %llx)\n", path,
                 (unsigned long long)v1, (unsigned long long)v2);
@@ -74,6 +80,10 @@ int main(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         struct stat st;
+        if (strcmp(argv[i], "--verdict") == 0) {
+            fz_print_verdict = 1;
+            continue;
+        }
         if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "replay: cannot read %s\n", argv[i]);
             worst = 2;

@@ -4,7 +4,9 @@
  *   fuzz_seedgen CORPUS_DIR
  *
  * Seeds are built from the same tables and fabricators the project uses,
- * so regenerating gives the same bytes (the corpus ctest checks that):
+ * so regenerating gives the same bytes (the corpus ctest checks that).
+ * A target's parameters sit at the end of its input (fuzz_data.h): each
+ * seed is its payload, then its parameters (fz_write_tail).
  *   race/          the all-zero scenario and a spread of scenario bytes
  *   memory/        empty-ish memory and a fabricated 3.13 process image
  *   elf/           a minimal ELF with _PyRuntime and a .PyRuntime section
@@ -23,8 +25,7 @@
 #include "internal/asyncio_layout.h"
 #include "internal/layout.h"
 
-static void fz_write(const char *dir, const char *target, const char *name, const void *b,
-                     size_t n)
+static void fz_write(const char *dir, const char *target, const char *name, const void *b, size_t n)
 {
     char path[1024];
     FILE *f;
@@ -37,6 +38,22 @@ static void fz_write(const char *dir, const char *target, const char *name, cons
         exit(1);
     }
     fclose(f);
+}
+
+/* payload[0..n), then the parameters tail[0..nt) as they end the input. */
+static void fz_write_tail(const char *dir, const char *target, const char *name,
+                          const void *payload, size_t n, const void *tail, size_t nt)
+{
+    uint8_t *b = malloc(n + nt);
+
+    if (b == NULL) {
+        fprintf(stderr, "seedgen: out of memory\n");
+        exit(1);
+    }
+    memcpy(b, payload, n);
+    memcpy(b + n, tail, nt);
+    fz_write(dir, target, name, b, n + nt);
+    free(b);
 }
 
 static void seeds_race(const char *dir)
@@ -89,13 +106,40 @@ static void seeds_race(const char *dir)
 
 static void seeds_linetable(const char *dir)
 {
-    static const uint8_t t1[] = {10, 0, 0, 0, 3, 0, 0, 0, 0x80 | (3 << 3) | 1, 0x05,
-                                 0x80 | (11 << 3), 0x02, 0x09, 0x80 | (13 << 3) | 2, 0x07,
-                                 0x80 | (15 << 3), 0x80 | (14 << 3), 0x50, 0x01, 0x00, 0x05, 0x09};
-    static const uint8_t t2[] = {1, 0, 0, 0, 0, 0, 0, 0, 0x80 | (13 << 3), 0x7f, 0x7f, 0x7f, 0x7f,
-                                 0x7f, 0x01};
-    fz_write(dir, "linetable", "forms", t1, sizeof t1);
-    fz_write(dir, "linetable", "long-varint", t2, sizeof t2);
+    static const uint8_t t1[] = {10,
+                                 0,
+                                 0,
+                                 0,
+                                 3,
+                                 0,
+                                 0,
+                                 0,
+                                 0x80 | (3 << 3) | 1,
+                                 0x05,
+                                 0x80 | (11 << 3),
+                                 0x02,
+                                 0x09,
+                                 0x80 | (13 << 3) | 2,
+                                 0x07,
+                                 0x80 | (15 << 3),
+                                 0x80 | (14 << 3),
+                                 0x50,
+                                 0x01,
+                                 0x00,
+                                 0x05,
+                                 0x09};
+    static const uint8_t t2[] = {1,    0,    0,    0,    0,    0,   0, 0, 0x80 | (13 << 3),
+                                 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01};
+    uint8_t tail[8];
+
+    /* first line and unit index, as they were at the front: the unit's 4
+     * bytes, then the first line's, end the input */
+    memcpy(tail, t1 + 4, 4);
+    memcpy(tail + 4, t1, 4);
+    fz_write_tail(dir, "linetable", "forms", t1 + 8, sizeof t1 - 8, tail, 8);
+    memcpy(tail, t2 + 4, 4);
+    memcpy(tail + 4, t2, 4);
+    fz_write_tail(dir, "linetable", "long-varint", t2 + 8, sizeof t2 - 8, tail, 8);
 }
 
 /* 3.14/3.15: a valid _Py_DebugOffsets block, the same claiming a beta,
@@ -106,12 +150,19 @@ static void seeds_debug_offsets_314(const char *dir, int minor)
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(minor);
     uint8_t b[8 + 1024];
     uint64_t v = 0x030000f0ull | ((uint64_t)minor << 16), beta = v - 0xf0 + 0xb1;
-    const uint64_t w[13] = {
-        (uint64_t)al->task_size, (uint64_t)al->task_name, (uint64_t)al->fut_awaited_by,
-        (uint64_t)al->fut_is_task, (uint64_t)al->fut_awaited_by_is_set, (uint64_t)al->task_coro,
-        (uint64_t)al->task_node, (uint64_t)l->interp_size, (uint64_t)l->interp_asyncio_tasks_head,
-        (uint64_t)l->tstate_impl_size, (uint64_t)l->tstate_asyncio_running_loop,
-        (uint64_t)l->tstate_asyncio_running_task, (uint64_t)l->tstate_asyncio_tasks_head};
+    const uint64_t w[13] = {(uint64_t)al->task_size,
+                            (uint64_t)al->task_name,
+                            (uint64_t)al->fut_awaited_by,
+                            (uint64_t)al->fut_is_task,
+                            (uint64_t)al->fut_awaited_by_is_set,
+                            (uint64_t)al->task_coro,
+                            (uint64_t)al->task_node,
+                            (uint64_t)l->interp_size,
+                            (uint64_t)l->interp_asyncio_tasks_head,
+                            (uint64_t)l->tstate_impl_size,
+                            (uint64_t)l->tstate_asyncio_running_loop,
+                            (uint64_t)l->tstate_asyncio_running_task,
+                            (uint64_t)l->tstate_asyncio_tasks_head};
     char name[32];
     size_t i;
 
@@ -122,15 +173,14 @@ static void seeds_debug_offsets_314(const char *dir, int minor)
     for (i = 0; i < l->n_debug_fields; i++)
         memcpy(b + 8 + l->debug_fields[i].at, &l->debug_fields[i].expect, 8);
     snprintf(name, sizeof name, "valid-3.%d", minor);
-    fz_write(dir, "debug_offsets", name, b, 8 + (size_t)l->debug_offsets_size);
-    memcpy(b, &beta, 8);
+    fz_write_tail(dir, "debug_offsets", name, b + 8, (size_t)l->debug_offsets_size, &v, 8);
     snprintf(name, sizeof name, "prerelease-3.%d", minor);
-    fz_write(dir, "debug_offsets", name, b, 8 + (size_t)l->debug_offsets_size);
+    fz_write_tail(dir, "debug_offsets", name, b + 8, (size_t)l->debug_offsets_size, &beta, 8);
     memset(b, 0, sizeof b);
     memcpy(b, &v, 8);
     memcpy(b + 8, w, sizeof w);
     snprintf(name, sizeof name, "asyncio-3.%d", minor);
-    fz_write(dir, "debug_offsets", name, b, 8 + sizeof w);
+    fz_write_tail(dir, "debug_offsets", name, b + 8, sizeof w, &v, 8);
 }
 
 static void seeds_debug_offsets(const char *dir)
@@ -145,9 +195,10 @@ static void seeds_debug_offsets(const char *dir)
     memcpy(b + 16, &v, 8);
     for (i = 0; i < l->n_debug_fields; i++)
         memcpy(b + 8 + l->debug_fields[i].at, &l->debug_fields[i].expect, 8);
-    fz_write(dir, "debug_offsets", "valid-3.13", b, 8 + (size_t)l->debug_offsets_size);
+    fz_write_tail(dir, "debug_offsets", "valid-3.13", b + 8, (size_t)l->debug_offsets_size, &v, 8);
     memcpy(b + 24, &one, 8);
-    fz_write(dir, "debug_offsets", "free-threaded", b, 8 + (size_t)l->debug_offsets_size);
+    fz_write_tail(dir, "debug_offsets", "free-threaded", b + 8, (size_t)l->debug_offsets_size, &v,
+                  8);
     seeds_debug_offsets_314(dir, 14);
     seeds_debug_offsets_314(dir, 15);
 }
@@ -178,12 +229,16 @@ static void seeds_elf(const char *dir)
     sym[1].st_shndx = 3;
     memcpy(b + 0x160, sym, sizeof sym);
     memset(sh, 0, sizeof sh);
-    sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = 0x100,
-                         .sh_size = sizeof shstr};
-    sh[2] = (Elf64_Shdr){.sh_name = 19, .sh_type = SHT_SYMTAB, .sh_offset = 0x160,
-                         .sh_size = sizeof sym, .sh_link = 3, .sh_entsize = sizeof(Elf64_Sym)};
-    sh[3] = (Elf64_Shdr){.sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = 0x140,
-                         .sh_size = sizeof strtab};
+    sh[1] = (Elf64_Shdr){
+        .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = 0x100, .sh_size = sizeof shstr};
+    sh[2] = (Elf64_Shdr){.sh_name = 19,
+                         .sh_type = SHT_SYMTAB,
+                         .sh_offset = 0x160,
+                         .sh_size = sizeof sym,
+                         .sh_link = 3,
+                         .sh_entsize = sizeof(Elf64_Sym)};
+    sh[3] = (Elf64_Shdr){
+        .sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = 0x140, .sh_size = sizeof strtab};
     memcpy(b + 0x200, sh, sizeof sh);
     fz_write(dir, "elf", "minimal", b, 0x200 + sizeof sh);
 }
@@ -197,10 +252,11 @@ static void seeds_memory(const char *dir)
     const uint64_t base = 0x10000000ull;
     uint64_t interp = base + 1024, ts = base + 1536, cf = base + 1900, frame = base + 2000,
              code = base + 2200;
+    const uint8_t v311 = 0, v312 = 1; /* the version: the last byte */
     uint64_t v;
+
     memset(b, 0, sizeof b);
-    fz_write(dir, "memory", "zero", b, 64);
-    b[0] = 1; /* version 3.12 */
+    fz_write_tail(dir, "memory", "zero", b, 64, &v311, 1);
 #define PUT(addr, val) (v = (val), memcpy(b + ((addr)-base), &v, 8))
     PUT(base + (uint64_t)l->runtime_interpreters_head, interp);
     PUT(interp + (uint64_t)l->interp_threads_head, ts);
@@ -210,7 +266,7 @@ static void seeds_memory(const char *dir)
     PUT(code + (uint64_t)l->object_type, base + 8);
     PUT(frame + (uint64_t)l->frame_instr, code + (uint64_t)l->code_adaptive);
 #undef PUT
-    fz_write(dir, "memory", "one-frame-3.12", b, sizeof b);
+    fz_write_tail(dir, "memory", "one-frame-3.12", b, sizeof b, &v312, 1);
 }
 
 /* dict_set seeds: objects laid out in a buffer mapped at FZ_BASE, the one
@@ -259,37 +315,35 @@ static void seeds_dict_set(const char *dir)
         const uw_layout *l = uw__layout_for_minor(minor);
         const uint64_t table = SD_BASE + 512, key = SD_BASE + 800;
         const uint64_t type = SD_BASE + 1024, keys = SD_BASE + 2048, values = SD_BASE + 2560;
+        const uint8_t version = (uint8_t)(minor - 11); /* the last byte */
         int64_t mask = 7, used = 1, basicsize = 32;
 
         /* a set with one key */
         memset(b, 0, sizeof b);
-        b[0] = (uint8_t)(minor - 11);
         memcpy(b + 64 + l->set_mask, &mask, 8);
         memcpy(b + 64 + l->set_table, &table, 8);
         sd_put64(b, table + (uint64_t)l->setentry_key, key);
         snprintf(name, sizeof name, "set-3.%d", minor);
-        fz_write(dir, "dict_set", name, b, 1024);
+        fz_write_tail(dir, "dict_set", name, b, 1024, &version, 1);
 
         /* a dict {"asyncio.tasks": found}, combined table */
         memset(b, 0, sizeof b);
-        b[0] = (uint8_t)(minor - 11);
         sd_put64(b, obj + (uint64_t)l->dict_used, (uint64_t)used);
         sd_put64(b, obj + (uint64_t)l->dict_keys, keys);
         sd_keys(b, l, keys, key, found, l->dictkeys_kind_unicode);
         sd_str(b, l, key, "asyncio.tasks");
         snprintf(name, sizeof name, "dict-3.%d", minor);
-        fz_write(dir, "dict_set", name, b, sizeof b);
+        fz_write_tail(dir, "dict_set", name, b, sizeof b, &version, 1);
 
         /* an instance whose attribute `data` lives where this version keeps
          * a managed dict's values: 3.11 a values pointer before the object,
          * 3.12 a tagged values pointer, 3.13 values inline after it */
         memset(b, 0, sizeof b);
-        b[0] = (uint8_t)(minor - 11);
         sd_put64(b, obj + (uint64_t)l->object_type, type);
-        sd_put64(b, type + (uint64_t)l->type_flags, (uint64_t)l->tpflags_managed_dict |
-                                                      (l->tpflags_inline_values != UW_ABSENT
-                                                           ? (uint64_t)l->tpflags_inline_values
-                                                           : 0));
+        sd_put64(
+            b, type + (uint64_t)l->type_flags,
+            (uint64_t)l->tpflags_managed_dict |
+                (l->tpflags_inline_values != UW_ABSENT ? (uint64_t)l->tpflags_inline_values : 0));
         memcpy(b + (type - SD_BASE) + l->type_basicsize, &basicsize, 8);
         sd_put64(b, type + (uint64_t)l->heaptype_cached_keys, keys);
         sd_keys(b, l, keys, key, 0, l->dictkeys_kind_split);
@@ -306,7 +360,7 @@ static void seeds_dict_set(const char *dir)
             sd_put64(b, inl + (uint64_t)l->dictvalues_values, found);
         }
         snprintf(name, sizeof name, "instance-values-3.%d", minor);
-        fz_write(dir, "dict_set", name, b, sizeof b);
+        fz_write_tail(dir, "dict_set", name, b, sizeof b, &version, 1);
 
         /* the same attribute in a materialised dict */
         memset(b + 1024, 0, sizeof b - 1024);
@@ -318,7 +372,7 @@ static void seeds_dict_set(const char *dir)
         sd_keys(b, l, keys, key, found, l->dictkeys_kind_unicode);
         sd_str(b, l, key, "data");
         snprintf(name, sizeof name, "instance-dict-3.%d", minor);
-        fz_write(dir, "dict_set", name, b, sizeof b);
+        fz_write_tail(dir, "dict_set", name, b, sizeof b, &version, 1);
     }
 }
 

@@ -2,10 +2,10 @@
 # Emulate the OSS-Fuzz/ClusterFuzzLite build here (no Docker engine): run
 # .clusterfuzzlite/build.sh with the base builder's environment (clang,
 # ASan + fuzzer-no-link in CFLAGS, LIB_FUZZING_ENGINE=-fsanitize=fuzzer,
-# scratch SRC/WORK/OUT), then check $OUT and run every target: the parser
-# and memory targets fuzz for a few seconds from their seed zip; race (whose
-# default policy still meets the open ABA case of docs/model.md) replays
-# its seeds only.
+# scratch SRC/WORK/OUT), then check $OUT and run every target: the parser,
+# memory and folded targets fuzz for a few seconds from their seed zip;
+# race, last (its default policy still meets the open cases of
+# docs/model.md), replays its seeds only.
 #   oss_fuzz_local.sh SOURCE_DIR SCRATCH_DIR
 set -euo pipefail
 root="$1"
@@ -23,7 +23,7 @@ bash "$root/.clusterfuzzlite/build.sh" > "$scratch/build.log" 2>&1 || {
     echo "oss-fuzz emulation: build.sh failed"
     exit 1
 }
-for t in elf linetable debug_offsets dict_set memory race; do
+for t in elf linetable debug_offsets dict_set memory folded race; do
     [ -x "$OUT/fuzz_$t" ] || { echo "missing $OUT/fuzz_$t"; exit 1; }
     [ -s "$OUT/fuzz_${t}_seed_corpus.zip" ] || { echo "missing seed zip for $t"; exit 1; }
     mkdir -p "$scratch/corpus_$t"
