@@ -39,9 +39,14 @@ static int uw_fread_fail(uw_fread *r, int rc, const char *what)
     return rc;
 }
 
+/* A label's text, unescaped and interned.  A NUL byte in it, raw or
+ * escaped (%00), is refused: names are C strings from here on, and one cut
+ * at its NUL would not write back as it was read. */
 static int uw_fread_str(uw_fread *r, char *s, size_t len, uint32_t *id)
 {
     len = uw_label_unescape(s, len);
+    if (memchr(s, '\0', len) != NULL)
+        return uw_fread_fail(r, UW_ERR_FORMAT, "NUL byte in a label");
     return uw_profile_intern(r->p, s, len, id);
 }
 

@@ -462,6 +462,11 @@ static void test_folded_reader(void **state)
     expect_read(S("a;;b 1\n"), UW_ERR_FORMAT, 1, "empty frame label");
     expect_read(S(" 1\n"), UW_ERR_FORMAT, 1, "empty frame label");
     expect_read(S("<thread x>;a 1\n"), UW_ERR_FORMAT, 1, "<thread");
+    /* a NUL in a label, raw or escaped: names are C strings */
+    expect_read(S("a 1\nb\0c 1\n"), UW_ERR_FORMAT, 2, "NUL");
+    expect_read(S("a%00b (/x.py:1) 1\n"), UW_ERR_FORMAT, 1, "NUL");
+    expect_read(S("a (/x%00.py:1) 1\n"), UW_ERR_FORMAT, 1, "NUL");
+    expect_read(S("<task t%00>;a 1\n"), UW_ERR_FORMAT, 1, "NUL");
     {
         char line[64];
         snprintf(line, sizeof line, "a %llu\n", (unsigned long long)UW_LIMIT_PROFILE_COUNT + 1);
