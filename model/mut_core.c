@@ -275,6 +275,9 @@ mm_mtask *mm_task_slot(mm_mutator *m)
     t->hook_slot[0] = t->hook_slot[1] = t->hook_slot[2] = -1;
     t->set_slot = -1;
     t->ready_at = -1;
+    t->ln_prev = t->ln_next = MM_LIST_OUT;
+    t->ln_th = -1;
+    t->ab = -1;
     return t;
 }
 
@@ -438,6 +441,15 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
         memcpy(k->name, m->pay[s->arg].name, sizeof k->name);
         break;
     }
+    case EV_AMEM:
+        mm_world_task_edit(w, s->task)->amem = mm_unpack_ref(s->x);
+        break;
+    case EV_LISTED:
+        mm_world_task_edit(w, s->task)->listed = s->index;
+        break;
+    case EV_RUNTASK:
+        mm_world_loop_edit(w, s->th)->running_task = mm_unpack_ref(s->x);
+        break;
     default:
         break;
     }
@@ -551,8 +563,9 @@ const mm_store *mm_mutator_last(const mm_mutator *m)
 
 const char *mm_event_name(int ev)
 {
-    static const char *names[] = {"",     "link", "unlink", "task",   "done", "line",
-                                  "exec", "chain", "waiter", "hook", "name"};
+    static const char *names[] = {"",       "link",  "unlink", "task",   "done",
+                                  "line",   "exec",  "chain",  "waiter", "hook",
+                                  "name",   "awaited_by", "listed", "running_task"};
     return ev >= 0 && ev < (int)(sizeof names / sizeof names[0]) ? names[ev] : "?";
 }
 
@@ -663,6 +676,9 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
         L->loop_obj = ft->loop;
         L->ready_state = ft->ready_state;
         L->stepping = -1;
+        L->tl_first = L->tl_last = MM_LIST_HEAD;
+        L->running = -1;
+        L->current = ft->bottom; /* the frame below the first Python frame */
         for (k = 0; k < MM_SLOTS; k++)
             L->slot[k] = ft->chunk + (uint64_t)m->l->chunk_data + 8 + (uint64_t)k * m->frame_bytes;
     }

@@ -9,8 +9,11 @@
  *             frame that called it, stack pointer), then it is marked
  *             FRAME_CREATED and owned by a generator.
  *   awaited   the caller's value stack takes the awaitable (its top, at
- *             slot `slots` - 1), its stack pointer and instruction pointer
- *             are stored as it enters the callee (SEND / DISPATCH_INLINED).
+ *             slot `slots` - 1; 3.15 keeps a NULL reference in the slot
+ *             above it), its stack pointer and instruction pointer are
+ *             stored as it enters the callee (SEND / DISPATCH_INLINED).
+ * A frame's stack pointer is `stacktop`, a count of slots, up to 3.13 and
+ * `stackpointer`, the address one past the top slot, from 3.14 (mm_sp).
  *   resumed   gen_send_ex2 / SEND_GEN (version.h): 3.11 stores `previous`
  *             then marks it executing, 3.12+ marks it first; then the
  *             thread's current frame points at it.
@@ -28,8 +31,23 @@
 static size_t mm_coro_bytes(const mm_mutator *m, int slots)
 {
     size_t b = (size_t)m->l->gen_iframe + (size_t)m->l->frame_localsplus +
-               8u * (size_t)(slots < 1 ? 1 : slots);
+               8u * (size_t)((slots < 1 ? 1 : slots) + m->v->awaitee_depth - 1);
     return (b + 15) & ~(size_t)15;
+}
+
+mm_store *mm_sp(mm_mutator *m, int th, uint64_t f, int depth)
+{
+    const uw_layout *l = m->l;
+
+    if (m->v->stackpointer)
+        return mm_q(m, th, f + (uint64_t)l->frame_stackpointer,
+                    f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)depth, 8);
+    return mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)depth, 4);
+}
+
+int mm_await_depth(const mm_mutator *m, int slots)
+{
+    return slots + m->v->awaitee_depth - 1;
 }
 
 void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, uint64_t caller)
@@ -49,7 +67,7 @@ void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, u
     mm_q(m, th, f + (uint64_t)l->frame_code, code, 8);
     mm_q(m, th, f + (uint64_t)l->frame_instr, mm_fab_ip(m->im, code, 0), 8);
     mm_q(m, th, f + (uint64_t)l->frame_previous, caller, 8);
-    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)(c->slots - 1), 4);
+    mm_sp(m, th, f, c->slots - 1);
     mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_created, 1);
     mm_q(m, th, f + (uint64_t)l->frame_owner, (uint64_t)l->owner_generator, 1);
 }
@@ -61,7 +79,10 @@ void mm_coro_await(mm_mutator *m, int th, mm_mcoro *c, uint64_t awaitee)
 
     mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(c->slots - 1),
          m->v->stack_ref(awaitee), 8);
-    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)c->slots, 4);
+    if (m->v->awaitee_depth > 1) /* 3.15: a NULL reference above it */
+        mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)c->slots,
+             (uint64_t)l->stackref_null, 8);
+    mm_sp(m, th, f, mm_await_depth(m, c->slots));
 }
 
 void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
@@ -141,8 +162,7 @@ void mm_chain_declare(mm_mutator *m, int th, mm_mtask *t)
     for (k = 0; k < t->n; k++)
         p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
                                   t->c[k].line, t->id};
-    s = mm_q(m, th, c->obj + (uint64_t)l->gen_iframe + (uint64_t)l->frame_stacktop,
-             (uint64_t)c->slots, 4);
+    s = mm_sp(m, th, c->obj + (uint64_t)l->gen_iframe, mm_await_depth(m, c->slots));
     s->ev = EV_CHAIN;
     s->task = t->id;
     s->arg = (int32_t)pay;

@@ -214,7 +214,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
         int k;
         for (b = 0; b < sizeof bytes; b++)
             bytes[b] = vf_next(&rng);
-        bytes[0] = (uint8_t)(r->minor - 11); /* replays as is */
+        mm_scenario_set_minor(bytes, r->minor); /* replays as is */
         bytes[1] = (uint8_t)r->model;
         bytes[20] &= 0x3f; /* swarm: each class off in half the runs */
         if (r->kind == VF_MIXED) {

@@ -65,7 +65,7 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
             x = 1;
         for (b = 0; b < MM_SCENARIO_BYTES; b++)
             bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
-        bytes[0] = (uint8_t)(minor - 11); /* so that the file replays as is */
+        mm_scenario_set_minor(bytes, minor); /* so that the file replays as is */
         bytes[1] = (uint8_t)model;
         bytes[18] %= 64; /* at most 256 samples per scenario */
         bytes[20] &= 0x3f; /* swarm: each class off in half the scenarios */

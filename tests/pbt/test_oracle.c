@@ -199,7 +199,7 @@ static void world_new(world *wd, int minor, uint64_t x, size_t stores, int joins
         x ^= x << 17;
         b[i] = (uint8_t)(x >> 24);
     }
-    b[0] = (uint8_t)(minor - 11);
+    mm_scenario_set_minor(b, minor);
     b[20] = 0;                  /* no swarm */
     b[21] = MM_SHAPE_SERVER;
     b[22] = 1;                  /* two loops */
