@@ -215,6 +215,13 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
                           FILE *out, const char *svg_path, int kind);
 
+static int mm_direct_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    return mm_space_read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops mm_direct_ops = {mm_direct_read, NULL};
+
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v)
 {
     return mm_scenario_do(sc, policy, v, NULL, NULL, -1);
@@ -251,6 +258,13 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
         rc = mm_mutator_new(&im, &sc->prog, sc->seed, &m);
     if (rc == 0)
         rc = mm_sched_init(&sch, m, sp, &sc->sched, sc->seed);
+    if (rc == 0) {
+        /* the checks a live target passes at attach, read directly (no
+         * store lands: the schedule is not touched) */
+        uw_reader direct;
+        uw_reader_init(&direct, &mm_direct_ops, sp);
+        rc = mm_fab_attach_check(&im, &direct, NULL, 0);
+    }
     if (rc == 0)
         rc = uw_unwinder_new(&sch.reader, &im.target, &u);
     if (rc == 0)
