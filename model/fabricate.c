@@ -256,13 +256,14 @@ static void mm_fab_llist_init(mm_image *im, uint64_t head)
  * what _PyEval_EvalFrameDefault puts on the C stack for each call into
  * the interpreter, and 3.15's base frame.  f_executable is a tagged None
  * (PyStackRef_None: Py_TAG_REFCNT set), the value stack empty. */
-static void mm_fab_entry_frame(mm_image *im, uint64_t f, uint64_t previous, uint64_t funcobj)
+void mm_fab_entry_frame(mm_image *im, uint64_t f, uint64_t previous, uint64_t funcobj)
 {
     const uw_layout *l = im->l;
     uint8_t owner = (uint8_t)l->owner_interpreter;
 
     mm_space_put64(im->space, f + (uint64_t)l->frame_code,
                    im->target.types.none | (uint64_t)l->stackref_borrow_mask);
+    mm_space_put64(im->space, f + (uint64_t)l->frame_instr, im->trampoline + 2);
     mm_space_put64(im->space, f + (uint64_t)l->frame_func, funcobj);
     mm_space_put64(im->space, f + (uint64_t)l->frame_previous, previous);
     mm_space_put64(im->space, f + (uint64_t)l->frame_stackpointer,
@@ -279,6 +280,8 @@ static void mm_fab_thread_asyncio(mm_image *im, mm_fthread *th)
     const uw_layout *l = im->l;
     uint64_t below = 0;
 
+    if (l->owner_interpreter != UW_ABSENT && im->trampoline == 0)
+        im->trampoline = mm_static(im->space, 16); /* _Py_INTERPRETER_TRAMPOLINE_INSTRUCTIONS */
     if (l->tstate_asyncio_tasks_head != UW_ABSENT) {
         th->tasks_head = th->tstate + (uint64_t)l->tstate_asyncio_tasks_head;
         mm_fab_llist_init(im, th->tasks_head);
@@ -292,6 +295,7 @@ static void mm_fab_thread_asyncio(mm_image *im, mm_fthread *th)
     if (l->owner_interpreter != UW_ABSENT) {
         th->bottom = mm_static(im->space, (size_t)l->frame_size + 64);
         mm_fab_entry_frame(im, th->bottom, below, 0);
+        th->cstack = mm_static(im->space, (size_t)l->frame_size + 64);
     }
 }
 

@@ -56,9 +56,11 @@ typedef struct mm_fthread {
     uint64_t loop;
     uint64_t ready_state;  /* its loop's ready deque's mutation count */
     /* 3.14+: the frame below the thread's first Python frame (its entry
-     * frame), the head of its list of native Tasks, and on 3.15 the base
-     * frame embedded in its thread state; 0 when the version has none. */
-    uint64_t bottom, tasks_head, base_frame;
+     * frame), the head of its list of native Tasks, on 3.15 the base
+     * frame embedded in its thread state, and where on its C stack the
+     * entry frame of a call from C above Handle._run goes (a Task step's
+     * send, a callback); 0 when the version has none. */
+    uint64_t bottom, tasks_head, base_frame, cstack;
 } mm_fthread;
 
 typedef struct mm_image {
@@ -74,9 +76,10 @@ typedef struct mm_image {
     uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
     mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
     int n_threads;
-    /* 3.14+: the interpreter's Task list head (Tasks of exited threads)
-     * and the .AsyncioDebug block; 0 before. */
-    uint64_t interp_tasks_head, asyncio_debug;
+    /* 3.14+: the interpreter's Task list head (Tasks of exited threads),
+     * the .AsyncioDebug block, and the trampoline instruction entry frames
+     * point at; 0 before. */
+    uint64_t interp_tasks_head, asyncio_debug, trampoline;
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
@@ -142,6 +145,11 @@ uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int f
 
 /* Address of code unit `index` of a code object (an instruction pointer). */
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index);
+
+/* 3.14+: an interpreter entry frame at f (FRAME_OWNED_BY_INTERPRETER,
+ * f_executable a tagged None, empty value stack) whose `previous` is
+ * `previous`, written directly (the mutator queues the same stores). */
+void mm_fab_entry_frame(mm_image *im, uint64_t f, uint64_t previous, uint64_t funcobj);
 
 /* Sizes of the objects the mutator allocates. */
 size_t mm_fab_coro_size(const mm_image *im);

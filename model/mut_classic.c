@@ -154,7 +154,9 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
         } else {
             st = mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing,
                       1);
-            mm_q(m, 0, f + (uint64_t)l->frame_previous, m->lp[0].current, 8);
+            /* 3.14+: the root is sent to from C, past an entry frame */
+            mm_q(m, 0, f + (uint64_t)l->frame_previous,
+                 k == 0 ? mm_entry_push(m, 0) : m->lp[0].current, 8);
         }
         if (k == 0) {
             st->ev = EV_EXEC;
@@ -172,9 +174,12 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     for (k = t->n - 1; k >= 0; k--) { /* suspend (or return), innermost first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
         uint64_t prev = k > 0 ? t->c[k - 1].obj + (uint64_t)l->gen_iframe : m->lp[0].slot[6];
+        /* 3.14+: the root unlinks itself to its entry frame, then
+         * INTERPRETER_EXIT goes back to Handle._run */
+        uint64_t to = k == 0 && m->v->entry_frames && m->lp[0].entry != 0 ? m->lp[0].entry : prev;
         if (complete) {
             mm_store *st;
-            mm_unlink(m, 0, prev, id, k == 0);
+            mm_unlink(m, 0, to, id, k == 0);
             st = mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared,
                       1);
             if (k == 0) { /* the root returned: no chain, not executing */
@@ -184,6 +189,8 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
                 st->arg = (int32_t)mm_payload(m, &p);
             }
             mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            if (k == 0)
+                mm_entry_pop(m, 0, prev);
         } else {
             mm_store *s;
             int line = mm_classic_rand_line(m, t->c[k].code);
@@ -196,8 +203,10 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
                 s->task = id;
                 s->index = 0;
             }
-            mm_unlink(m, 0, prev, id, k == 0);
+            mm_unlink(m, 0, to, id, k == 0);
             mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            if (k == 0)
+                mm_entry_pop(m, 0, prev);
         }
     }
     if (complete) {

@@ -16,7 +16,12 @@
  * `stackpointer`, the address one past the top slot, from 3.14 (mm_sp).
  *   resumed   gen_send_ex2 / SEND_GEN (version.h): 3.11 stores `previous`
  *             then marks it executing, 3.12+ marks it first; then the
- *             thread's current frame points at it.
+ *             thread's current frame points at it.  The root is sent to
+ *             from C: on 3.14+ the entry frame of that call to the
+ *             interpreter is filled (previous: Handle._run) and the root's
+ *             `previous` is it; suspending or returning, the root unlinks
+ *             itself to the entry frame, then INTERPRETER_EXIT puts the
+ *             current frame back to Handle._run.
  *   suspended YIELD_VALUE, innermost first: the instruction pointer, the
  *             stack pointer (the innermost), the suspended state (3.13: in
  *             an await or at a bare yield), the thread's current frame back
@@ -85,6 +90,15 @@ void mm_coro_await(mm_mutator *m, int th, mm_mcoro *c, uint64_t awaitee)
     mm_sp(m, th, f, mm_await_depth(m, c->slots));
 }
 
+/* The frame a suspending or returning coroutine unlinks itself to: its
+ * caller's, or for the root the entry frame of the send (3.14+; YIELD_VALUE
+ * and RETURN_VALUE set the current frame to `previous`, and the entry
+ * frame's INTERPRETER_EXIT then to Handle._run: mm_entry_pop). */
+static uint64_t mm_coro_below(const mm_mutator *m, int th, int k, uint64_t prev)
+{
+    return k == 0 && m->v->entry_frames && m->lp[th].entry != 0 ? m->lp[th].entry : prev;
+}
+
 void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
 {
     const uw_layout *l = m->l;
@@ -97,9 +111,13 @@ void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
         st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
                   (uint64_t)(uint8_t)l->state_executing, 1);
     } else {
+        /* the root is sent to from C (task_step: PyIter_Send), so on 3.14+
+         * _PyEval_EvalFrameDefault's entry frame comes between */
+        uint64_t prev;
         st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
                   (uint64_t)(uint8_t)l->state_executing, 1);
-        mm_q(m, th, f + (uint64_t)l->frame_previous, m->lp[th].current, 8);
+        prev = k == 0 ? mm_entry_push(m, th) : m->lp[th].current;
+        mm_q(m, th, f + (uint64_t)l->frame_previous, prev, 8);
     }
     if (k == 0) {
         st->ev = EV_EXEC;
@@ -124,8 +142,10 @@ void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, i
         st->task = t->id;
         st->index = 0;
     }
-    mm_unlink(m, th, prev, t->id, k == 0);
+    mm_unlink(m, th, mm_coro_below(m, th, k, prev), t->id, k == 0);
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    if (k == 0)
+        mm_entry_pop(m, th, prev);
 }
 
 void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
@@ -135,7 +155,7 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
     uint64_t f = c->obj + (uint64_t)l->gen_iframe;
     mm_store *st;
 
-    mm_unlink(m, th, prev, t->id, k == 0);
+    mm_unlink(m, th, mm_coro_below(m, th, k, prev), t->id, k == 0);
     st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
     if (k == 0) { /* the root returned: no chain, not executing */
         mm_ttask *p;
@@ -144,6 +164,8 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
         st->arg = (int32_t)mm_payload(m, &p);
     }
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    if (k == 0)
+        mm_entry_pop(m, th, prev);
 }
 
 /* The chain the Task leaves behind when it suspends, declared on the

@@ -135,6 +135,7 @@ typedef struct mm_mloop {
     uint64_t tstate, current_slot, chunk, loop_obj, ready_state;
     uint64_t slot[MM_SLOTS];
     uint64_t c_root; /* the thread's root frame code */
+    uint64_t entry;  /* 3.14+: its C-stack entry frame above Handle._run, 0 */
     uint64_t current; /* issued current frame */
     uint64_t ready;   /* issued ready-deque mutation count */
     mm_queue q;
@@ -256,6 +257,20 @@ void mm_top(mm_mutator *m, int th, uint64_t top);
 void mm_frame_fill(mm_mutator *m, int th, uint64_t f, uint64_t code, int line, uint64_t previous);
 void mm_call(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner);
 void mm_return(mm_mutator *m, int th, int k, uint64_t to);
+/* 3.14+: the interpreter entered from C above Handle._run (a Task step's
+ * send, a callback run through Context.run): _PyEval_EvalFrameDefault's
+ * entry frame on the thread's C stack is filled and its `previous` set to
+ * the current frame.  Returns what the callee's `previous` takes: the
+ * entry frame, or the current frame on a version without entry frames
+ * (nothing stored then). */
+uint64_t mm_entry_push(mm_mutator *m, int th);
+/* The callee unlinked itself to the entry frame; INTERPRETER_EXIT puts
+ * the current frame back to `below` (nothing on a version without). */
+void mm_entry_pop(mm_mutator *m, int th, uint64_t below);
+/* A frame called from C: its `previous` is the entry frame mm_entry_push
+ * made (or the current frame). */
+void mm_call_from_c(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner);
+void mm_return_to_c(mm_mutator *m, int th, int k, uint64_t below);
 /* A frame's instruction pointer moved to `line` (an event when linked or
  * part of Task `task`'s chain). */
 mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task);

@@ -356,7 +356,8 @@ static void mm_callback_op(mm_mutator *m, int th)
 
     L->cb_head = (L->cb_head + 1) % L->cap_cb;
     L->n_cb--;
-    mm_call(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
+    /* Handle._run -> Context.run (C) -> the callback: from C */
+    mm_call_from_c(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
     if (cb.kind == MM_CB_GATHER) {
         mm_mgather *g = &m->g[cb.target];
         /* 3.14+: future_discard_from_awaited_by(fut, cur_task) */
@@ -390,7 +391,7 @@ static void mm_callback_op(mm_mutator *m, int th)
     } else {
         mm_hook_release(m, th, cb.task, cb.target);
     }
-    mm_return(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
+    mm_return_to_c(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
     if (cb.task >= 0) {
         mm_t(m, cb.task)->callbacks--;
         mm_dying(m, th, cb.task);

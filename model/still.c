@@ -326,6 +326,12 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask 
         if (at == 0) {
             at = slot;
             slot += size;
+        } else if (im->th[0].cstack != 0) {
+            /* 3.14+: a root coroutine is sent to from C, past the entry
+             * frame of that call to the interpreter */
+            uint64_t e = mm_static(im->space, (size_t)l->frame_size + 64);
+            mm_fab_entry_frame(im, e, prev, 0);
+            prev = e;
         }
         mm_space_put64(im->space, at + (uint64_t)l->frame_code, code);
         mm_space_put64(im->space, at + (uint64_t)l->frame_previous, prev);

@@ -25,8 +25,10 @@
  *     the truth names, or NULL, never a set; each thread state's running
  *     Task is the truth's; frames hold tagged references (masked here),
  *     a coroutine's stack pointer is `stackpointer`, 3.15 keeps a NULL
- *     reference above the awaitee, and every thread's frames end at its
- *     entry frame (then, on 3.15, at its thread state's base frame).
+ *     reference above the awaitee, an entry frame sits between
+ *     Handle._run and a Task's root coroutine or a callback (and may be
+ *     the current frame for an instant), and every thread's frames end at
+ *     its entry frame (then, on 3.15, at its thread state's base frame).
  * Seeds: TORNSTACK_SEED as in test_model.c.
  */
 #include <setjmp.h>
@@ -93,7 +95,17 @@ static void check_loops(const mm_image *im, mm_mutator *m)
         uint64_t f = rd64(im->space, im->th[loop].current_slot);
         int i = L->n - 1;
         for (; f != 0 && i >= 0; i--) {
-            uint64_t code = ref(im, rd64(im->space, f + (uint64_t)l->frame_code));
+            uint64_t code;
+            if (l->owner_interpreter != UW_ABSENT && f == im->th[loop].cstack) {
+                /* 3.14+: an entry frame above Handle._run, no Python frame */
+                if (owner_of(im, f) != l->owner_interpreter ||
+                    ref(im, rd64(im->space, f + (uint64_t)l->frame_code)) != im->target.types.none)
+                    disagree("an entry frame", mm_mutator_time(m), -1);
+                f = rd64(im->space, f + (uint64_t)l->frame_previous);
+                i++;
+                continue;
+            }
+            code = ref(im, rd64(im->space, f + (uint64_t)l->frame_code));
             if (L->f[i].addr != f || L->f[i].code != code ||
                 L->f[i].line != line_of(im, code, rd64(im->space, f + (uint64_t)l->frame_instr)))
                 disagree("a linked frame", mm_mutator_time(m), -1);
