@@ -115,10 +115,11 @@ static int uw_check_coro(const uw_tasks *t, size_t c, const uint8_t *co, size_t 
     ok = ok && (uw__gen_created(l, state) || uw__frame_previous(l, f) == 0);
     ok = ok && uw__frame_stack_depth(l, f, frame) == depth;
     if (ok && yf != 0) {
+        int32_t slot = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
         size_t at;
-        if (depth < 1)
+        if (slot < 0)
             return 0;
-        at = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, depth - 1);
+        at = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, slot);
         ok = at + 8 <= len && uw__u64(co + at) == yf;
     }
     return ok;

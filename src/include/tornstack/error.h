@@ -22,7 +22,7 @@
     X(UW_ERR_NOT_PYTHON, -7, "not_python",                                     \
       "not a Python process (no _PyRuntime found)")                            \
     X(UW_ERR_UNSUPPORTED_VERSION, -8, "unsupported_version",                   \
-      "unsupported Python version (3.11, 3.12 and 3.13 are supported)")        \
+      "unsupported Python version (3.11 to 3.15 are supported)")               \
     X(UW_ERR_DEBUG_OFFSETS, -9, "debug_offsets_mismatch",                      \
       "the target's debug offsets disagree with the layout tables")            \
     X(UW_ERR_ELF_MALFORMED, -10, "elf_malformed", "malformed ELF file")        \
