@@ -106,14 +106,20 @@
     X(UW_ERR_STOP_TIMEOUT, -61, "stop_timeout",                                \
       "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")    \
     X(UW_ERR_LIMIT_PROFILE, -62, "profile_limit",                              \
-      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")
+      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)") \
+    X(UW_ERR_TASK_LIST_CYCLE, -63, "task_list_cycle",                          \
+      "a list of native Tasks (3.14+) loops without coming back to its head")  \
+    X(UW_ERR_LIMIT_TASK_LIST, -64, "task_list_limit",                          \
+      "a list of native Tasks (3.14+) longer than UW_LIMIT_TASK_LIST")         \
+    X(UW_ERR_TASK_LIST_TORN, -65, "task_list_torn",                            \
+      "a list of native Tasks (3.14+) changed while it was followed, every time it was tried")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -63
+    UW_ERR_MIN_ = -66
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
