@@ -217,12 +217,12 @@ typedef struct uw_layout {
     size_t n_debug_fields;
 } uw_layout;
 
-/* Newest minor version whose frames and Tasks the walks can read.  Tables
- * exist for later versions (uw__layout_table_for_minor): attaching checks a
- * target against them, then refuses it as unsupported until the walks
- * learn that version's frames (tagged references, stackpointer, owners,
- * generator states, per-thread Task lists). */
-#define UW_WALK_MAX_MINOR 13
+/* Newest minor version whose frames and Tasks the walks can read (3.14
+ * and 3.15: tagged references, stackpointer, owners, generator states and
+ * per-thread Task lists included).  A table for a later version could be
+ * added for the attach-time checks first (uw__layout_table_for_minor):
+ * attaching checks a target against it, then refuses it as unsupported. */
+#define UW_WALK_MAX_MINOR 15
 
 /* The table the walks use for a minor version, or NULL when the walks do
  * not support it (older than 3.11, or newer than UW_WALK_MAX_MINOR). */

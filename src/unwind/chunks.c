@@ -157,12 +157,16 @@ int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
 
 /* The root chunk (the one with no `previous`) starts its frames at data[1]
  * (CPython skips data[0]); a complete walk's last data-stack frame is
- * there. */
-int uw__walk_ended_at_root(const uw_unwinder *u)
+ * there.  On 3.15 every chain of thread ts ends at the base frame embedded
+ * in its thread state, so the walk's last frame must be that one too. */
+int uw__walk_ended_at_root(const uw_unwinder *u, uint64_t ts)
 {
     const uw_layout *l = u->l;
     size_t i;
 
+    if (l->tstate_embedded_base_frame != UW_ABSENT &&
+        u->last_frame != ts + (uint64_t)l->tstate_embedded_base_frame)
+        return 0;
     for (i = 0; i < u->n_chunks; i++) {
         const uw_chunk_copy *c = &u->chunks[i];
         if (uw__u64(c->buf + l->chunk_previous) == 0)

@@ -61,6 +61,16 @@
  * 16384 tasks.  UW_ERR_LIMIT_TASKS. */
 #define UW_LIMIT_TASKS 16384
 
+/* Nodes followed along one list of native Tasks (3.14+: a thread's, or the
+ * interpreter's list of Tasks of exited threads), and Tasks the lists give
+ * per interpreter and sample.  UW_ERR_LIMIT_TASK_LIST (a list that loops
+ * elsewhere than through its head gives UW_ERR_TASK_LIST_CYCLE). */
+#define UW_LIMIT_TASK_LIST UW_LIMIT_TASKS
+
+/* Awaiting links read from Tasks' awaited_by (3.14+: one awaiter, or a set
+ * of them) per sample; links beyond are not made. */
+#define UW_LIMIT_AWAITED_BY 65536
+
 /* Coroutines followed down one Task's await chain (echion: 250).
  * UW_ERR_LIMIT_AWAIT. */
 #define UW_LIMIT_AWAIT_CHAIN 250

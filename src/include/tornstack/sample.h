@@ -60,6 +60,7 @@ typedef struct uw_thread_sample {
     uint64_t interp;       /* interpreter address */
     uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
     uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
+    uint64_t running_task; /* 3.14+: the thread state's running Task, 0 if none */
     int64_t split;         /* the stable frame the Task walk named: its outermost
                             * Handle._run, -1 (or no Task walk) */
     int64_t pure_start;    /* first frame of the pure Python stack (Task walk) */
