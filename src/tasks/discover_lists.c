@@ -19,17 +19,28 @@
  * piece, never a wrong node.
  *
  * A list read while the program runs can tear: a node unlinked, freed and
- * reused between two reads.  Each node must name the node before it as its
- * `prev`, and the last node must be the head's `prev`.  Otherwise every
- * list of the interpreter is followed again from fresh reads, up to
+ * reused between two reads.  CPython inserts at the tail and unlinks
+ * anywhere (an unlinked node's links are cleared), so a node that stayed
+ * on the list while the walk passed is reached by following `next`, as
+ * long as every node followed was still linked when it was read.  A node
+ * read after it was unlinked has no `next`; one unlinked, freed and reused
+ * by a new Task sits at the tail, after nodes the walk has not taken.  So
+ * each node must name as its `prev` one of the last UW_TL_BACK nodes taken
+ * (the one before it, or an earlier one when those in between were
+ * unlinked after the walk read them).  Otherwise every list of the
+ * interpreter is followed again from fresh reads, up to
  * UW_TASK_LIST_RETRIES more times; the last attempt keeps the Tasks found
  * before the tear and reports task_list_torn.
  *
- * Bounds: UW_LIMIT_TASK_LIST nodes over the lists of one interpreter
+ * Bounds: UW_LIMIT_TASKS candidates (task_limit: the lists are still
+ * followed to their ends, to tell that from a list without one), at most
+ * UW_LIMIT_TASK_LIST nodes over all lists of the interpreter
  * (task_list_limit), Brent's algorithm on each list (task_list_cycle), a
  * list per thread (UW_LIMIT_THREADS) plus the interpreter's; rounds end
  * when every list has ended, and each round takes a node of every list it
- * reads, so there are at most as many rounds as nodes.
+ * reads, so there are at most as many rounds as nodes.  Each thread
+ * state's running Task is a candidate too: it is on a list unless a tear
+ * hid it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -160,22 +171,31 @@ static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, 
 }
 
 /* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
- * node taken before it.  Its Task becomes a candidate. */
+ * node taken before it.  Its Task becomes a candidate, unless
+ * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
+ * still followed to their ends). */
 static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size_t *taken)
 {
     uw__lists *ls = &t->ls;
+    size_t k;
     int rc;
 
-    if (w[1] != L->prev) {
+    for (k = 0; k < UW_TL_BACK && k < L->n_taken; k++)
+        if (L->back[(L->n_taken - 1 - k) % UW_TL_BACK] == w[1])
+            break;
+    if (k == UW_TL_BACK || k == L->n_taken) {
         L->state = UW_ERR_TASK_LIST_TORN;
         return 0;
     }
-    if ((rc = uw__put_u64(&ls->seen, *taken, L->cur)) != 0 ||
-        (rc = uw__put_u64(&t->sc.cand, *n, L->cur - (uint64_t)t->al->task_node)) != 0)
+    if ((rc = uw__put_u64(&ls->seen, *taken, L->cur)) != 0)
         return rc;
     (*taken)++;
-    (*n)++;
-    L->prev = L->cur;
+    if (*n == UW_LIMIT_TASKS)
+        ls->full = 1;
+    else if ((rc = uw__put_u64(&t->sc.cand, (*n)++, L->cur - (uint64_t)t->al->task_node)) != 0)
+        return rc;
+    L->back[L->n_taken % UW_TL_BACK] = L->cur;
+    L->n_taken++;
     L->cur = w[0];
     return 0;
 }
@@ -190,7 +210,7 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
     while (L->state == UW__TL_WALK) {
         const uint64_t *w;
         if (L->cur == L->head) {
-            L->state = L->hw[1] == L->prev ? UW__TL_DONE : UW_ERR_TASK_LIST_TORN;
+            L->state = UW__TL_DONE;
             break;
         }
         if (L->cur == 0 || (L->cur & 7) != 0 || L->cur < (uint64_t)t->al->task_node) {
@@ -199,10 +219,6 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
         }
         if (*taken == UW_LIMIT_TASK_LIST) {
             L->state = UW_ERR_LIMIT_TASK_LIST;
-            break;
-        }
-        if (*n == UW_LIMIT_TASKS) {
-            L->state = UW_ERR_LIMIT_TASKS;
             break;
         }
         if (uw_brent_cycle(&L->br, L->cur)) {
@@ -235,7 +251,8 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
     for (i = 0; i < nl; i++) {
         /* a thread state that cannot be read has exited: its Tasks moved */
         L[i].state = UW__IOV(&ls->iov)[i].status == 0 ? UW__TL_WALK : UW__TL_DONE;
-        L[i].prev = L[i].head;
+        L[i].back[0] = L[i].head;
+        L[i].n_taken = 1;
         L[i].cur = L[i].hw[0];
         uw_brent_init(&L[i].br, L[i].head);
     }
@@ -306,6 +323,7 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
     for (attempt = 0;; attempt++) {
         *n = n0;
         taken = 0;
+        ls->full = 0;
         if ((rc = uw_attempt(t, m, nl, n, &taken)) != 0)
             return rc;
         for (i = 0, torn = 0; i < nl; i++)
@@ -321,6 +339,8 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
         if (st < 0)
             *lerr = st;
     }
+    if (*lerr == 0 && ls->full)
+        *lerr = UW_ERR_LIMIT_TASKS;
     /* the running Tasks the thread states name: on their lists, unless a
      * tear hid them (or they are not native: then the Task check drops
      * them) */

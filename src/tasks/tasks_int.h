@@ -198,12 +198,18 @@ typedef struct uw_task_epoch {
 
 /* --- discover_lists.c, awaited_by.c (3.14+) ----------------------------------- */
 
+/* Nodes taken last that a list node may name as its `prev`. */
+#define UW_TL_BACK 4
+
 /* One list of native Tasks being followed (discover_lists.c). */
 typedef struct uw__tlist {
     uint64_t head;     /* address of its head node */
-    uint64_t hw[2];    /* the head as read: next, prev */
+    uint64_t hw[2];    /* the head as read: next (its prev is not used) */
     uint64_t pw[2];    /* a node read in a round: next, prev */
-    uint64_t prev;     /* the node taken last (the head at first) */
+    uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
+                                * back[(n_taken - 1) % UW_TL_BACK]; the head
+                                * counts as taken first */
+    size_t n_taken;
     uint64_t cur;      /* the node to take next */
     uw_brent br;
     int state;         /* UW__TL_* or a reason (task_list_*) */
@@ -230,6 +236,7 @@ typedef struct uw__lists {
     uw__view seen;   /* u64: nodes taken in this attempt (UW_LIMIT_TASK_LIST) */
     uw__list_memo memo[UW_LIST_MEMO];
     size_t memo_next;
+    int full; /* UW_LIMIT_TASKS candidates held: more nodes not kept */
     uw__view pairs;  /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
     uw__view mark;   /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
     size_t n_pairs;

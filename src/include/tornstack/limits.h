@@ -61,11 +61,14 @@
  * 16384 tasks.  UW_ERR_LIMIT_TASKS. */
 #define UW_LIMIT_TASKS 16384
 
-/* Nodes followed along one list of native Tasks (3.14+: a thread's, or the
- * interpreter's list of Tasks of exited threads), and Tasks the lists give
- * per interpreter and sample.  UW_ERR_LIMIT_TASK_LIST (a list that loops
- * elsewhere than through its head gives UW_ERR_TASK_LIST_CYCLE). */
-#define UW_LIMIT_TASK_LIST UW_LIMIT_TASKS
+/* Nodes followed over the lists of native Tasks of one interpreter (3.14+:
+ * each thread's, and the interpreter's list of Tasks of exited threads).
+ * Past UW_LIMIT_TASKS Tasks the lists are still followed, without keeping
+ * the Tasks, to tell a program with too many Tasks (UW_ERR_LIMIT_TASKS)
+ * from lists that do not end within this bound (UW_ERR_LIMIT_TASK_LIST);
+ * a list that loops elsewhere than through its head gives
+ * UW_ERR_TASK_LIST_CYCLE. */
+#define UW_LIMIT_TASK_LIST (2 * UW_LIMIT_TASKS)
 
 /* Awaiting links read from Tasks' awaited_by (3.14+: one awaiter, or a set
  * of them) per sample; links beyond are not made. */
