@@ -129,6 +129,7 @@ def truth(loop, thread_frame=None):
             awaiting = gather_children(w)
         else:
             awaiting = []
+        waiting_on = list(awaiting)  # what its fut_waiter leads to, alone
         if AWAITED_BY:
             mine = hex(id(t))
             for c in tasks:
@@ -139,6 +140,7 @@ def truth(loop, thread_frame=None):
         out.append({
             "id": hex(id(t)), "name": t.get_name(), "coro": coro.__qualname__,
             "running": bool(running), "frames": frames, "awaiting": awaiting,
+            "waiting_on": waiting_on,
             "awaiters": awaiters.get(id(t)),
             "linked_to": hex(strong) if strong in ids else None,
             "created_by": hex(created) if created in ids else None,
