@@ -123,16 +123,16 @@ static const char *vf_kind_name(int k)
     return k >= 0 && k < VF_KINDS ? names[k] : "?";
 }
 
-/* Samples per row by default: 3 versions x (mixed rows of each model +
+/* Samples per row by default: 5 versions x (mixed rows of each model +
  * busy + idle) >= 1,000,000 in about a minute on two cores.  A mixed
  * sample costs its model: the relaxed model (a store buffer to settle and
  * drain around every read) about six times the realistic one, TSO (up to
  * ten stores per read, torn copies) about twice; so the mixed rows get
- * samples in inverse proportion: 40,000 TSO, 100,000 bounded, 20,000
- * relaxed and 200,000 realistic per version (docs/model.md has the
- * rates). */
-static const uint64_t vf_default_mixed[MM_MODELS] = {40000, 100000, 20000, 200000};
-#define VF_DEFAULT_BUSY 120
+ * samples in inverse proportion: 16,000 TSO, 72,000 bounded, 8,000
+ * relaxed and 120,000 realistic per version, 1,080,000 over the five
+ * (docs/model.md has the rates). */
+static const uint64_t vf_default_mixed[MM_MODELS] = {16000, 72000, 8000, 120000};
+#define VF_DEFAULT_BUSY 72
 #define VF_DEFAULT_IDLE 8
 
 /* Progress shared by the jobs. */
