@@ -40,6 +40,8 @@ typedef struct uw_code_info {
     size_t linetable_len;
     uint32_t flags;
     uint32_t stamp; /* sample in which it was last validated */
+    uint64_t serial; /* unique per load in this process (0: not from a cache):
+                      * an entry reloaded at the same place gets a new one */
     int64_t memo_index;
     int memo_line;
     struct uw_code_info *next_overflow;
