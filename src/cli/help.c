@@ -91,7 +91,7 @@ static const ts_cmd_help ts_helps[] = {
      "  tornstack run -- python3 app.py &  tornstack record --pid $! -o app.html -f html\n",
      0, 0},
     {"verify",
-     "usage: tornstack verify [--python 3.11|3.12|3.13|all]\n"
+     "usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
      "                        [--model tso|bounded|relaxed|realistic|all]\n"
      "                        [--samples N] [--seed S] [--jobs J]\n"
      "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
