@@ -119,7 +119,8 @@ void mm_ab_build(mm_oq *q)
             }
         }
     }
-    qsort(q->ab, q->n_ab, sizeof *q->ab, mm_cmp_abpair);
+    if (q->n_ab > 1)
+        qsort(q->ab, q->n_ab, sizeof *q->ab, mm_cmp_abpair);
 }
 
 /* The first pair whose parent is id (q->n_ab if none). */
