@@ -793,6 +793,30 @@ static void mm_server_codes(mm_mutator *m)
                                     : 0;
 }
 
+/* 3.14+: Tasks of a type not derived from _asyncio.Task still go to
+ * asyncio.tasks' WeakSet (_register_task: non_asyncio_tasks.add), while
+ * native ones go to the lists; a reader must pass them over.  Two such
+ * pending Tasks (a pure-Python Task class deriving from the pure-Python
+ * Future), made at setup; they are no Tasks of the truth (the unwinder
+ * reads only _asyncio.Task and its subclasses). */
+static void mm_foreign_tasks(mm_mutator *m)
+{
+    uint64_t future = mm_fab_type(m->im, "Future", 0), type = mm_fab_type(m->im, "Task", future);
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        mm_mtask *t = mm_task_slot(m);
+        t->loop = 0;
+        t->role = MM_R_IDLE;
+        t->wait = MM_WT_EVENT;
+        t->obj = mm_m_alloc(m, 0, 64, 1);
+        mm_q(m, 0, t->obj + (uint64_t)m->l->object_type, type, 8);
+        mm_set_add(m, 0, t->id, 0);
+        while (m->lp[0].q.len > 0)
+            (void)mm_mutator_step(m);
+    }
+}
+
 void mm_server_init(mm_mutator *m)
 {
     mm_image *im = m->im;
@@ -809,6 +833,8 @@ void mm_server_init(mm_mutator *m)
     mm_server_codes(m);
     mm_set_init(m);
     mm_hook_init(m);
+    if (m->v->task_lists)
+        mm_foreign_tasks(m);
     for (th = 0; th < m->n_loops; th++) {
         uint64_t event_fut = 0;
         m->cur = th;
