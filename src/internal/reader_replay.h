@@ -72,6 +72,9 @@ typedef struct uw_replay {
     size_t cap_spans;
     struct uw_rkey *keys; /* one request's pieces in address order */
     size_t *span_of;      /* each piece's span */
+    /* the last batch's plan (spans, offsets), kept while the prediction's
+     * first plan_want requests stay the same */
+    size_t plan_want, plan_ns, plan_pieces;
     uint64_t served, batches; /* counters for benchmarks */
 } uw_replay;
 
