@@ -295,8 +295,8 @@ static int uw_padd_pyframe(uw_profile *p, const uw_frame *fr, uint32_t *id)
     int rc;
 
     if (e != NULL && e->serial != 0) {
-        uint64_t h = uw_hash_mix(e->serial, (uint64_t)(int64_t)fr->line);
-        m = &p->memo[h & (UW_PROFILE_MEMO - 1)];
+        uint64_t h = (e->serial * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(int64_t)fr->line << 20);
+        m = &p->memo[(h ^ (h >> 29)) & (UW_PROFILE_MEMO - 1)];
         if (m->code == e && m->serial == e->serial && m->line == fr->line) {
             *id = m->id;
             return 0;

@@ -129,7 +129,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         th->truncated = UW_ERR_INCOMPLETE;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
-    *pf = u->pf_new;
+    uw__pf_keep(u, pf);
     return rc;
 }
 

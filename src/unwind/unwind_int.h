@@ -200,6 +200,9 @@ void uw__pf_settle(uw_unwinder *u, const uw_iov *iov, size_t first);
 int uw__pf_frame(uw_unwinder *u, uint64_t addr, uint8_t *out);
 /* A prefetched copy of the code object at addr, or NULL. */
 const uint8_t *uw__pf_code(const uw_unwinder *u, uint64_t addr);
+/* Keep what this walk read outside its chunk in pf, for the next walk of
+ * that thread (the used entries only). */
+void uw__pf_keep(const uw_unwinder *u, uw_prefetch *pf);
 /* What this walk read outside its chunk, for the next walk. */
 void uw__pf_note_chunk(uw_unwinder *u, uint64_t addr, uint64_t len);
 void uw__pf_note_frame(uw_unwinder *u, uint64_t addr);
