@@ -103,6 +103,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     uw__walk_reset(u);
     u->last_plain = 0;
     u->last_frame = 0;
+    u->cur_ts = ts;
     u->n_visited = 0;
     pf = uw__pf_entry(u, ts);
     counter = uw_walk_bracket(u, ts, &tag);
@@ -128,7 +129,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         th->truncated = UW_ERR_INCOMPLETE;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
-    *pf = u->pf_new;
+    uw__pf_keep(u, pf);
     return rc;
 }
 

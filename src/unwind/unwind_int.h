@@ -109,6 +109,7 @@ struct uw_unwinder {
     size_t n_chunks;     /* valid copies */
     uint64_t last_plain; /* last frame of the walk in a data stack (owner thread) */
     uint64_t last_frame; /* last frame the walk read (3.15: the base frame) */
+    uint64_t cur_ts;     /* the thread state being walked (its copy: tstate) */
     uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
 
     /* prefetch.c: prefetch memory per thread, and this walk's prefetched
@@ -177,6 +178,9 @@ void uw__walk_reset(uw_unwinder *u);
 void uw__chunk_set_current(uw_unwinder *u, uint64_t chunk, size_t len);
 /* Copy of the frame at addr into out (frame_size bytes). */
 int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out);
+/* Is addr the frame embedded in the walked thread's state (3.15's base
+ * frame), whose copy came with the thread state? */
+int uw__frame_in_tstate(const uw_unwinder *u, uint64_t addr);
 /* Did the walk of thread ts end where a complete walk ends: at the first
  * frame of its root chunk (data[1]), and on 3.15 at the thread state's base
  * frame?  1 yes or no chunk to tell, 0 no. */
@@ -196,6 +200,9 @@ void uw__pf_settle(uw_unwinder *u, const uw_iov *iov, size_t first);
 int uw__pf_frame(uw_unwinder *u, uint64_t addr, uint8_t *out);
 /* A prefetched copy of the code object at addr, or NULL. */
 const uint8_t *uw__pf_code(const uw_unwinder *u, uint64_t addr);
+/* Keep what this walk read outside its chunk in pf, for the next walk of
+ * that thread (the used entries only). */
+void uw__pf_keep(const uw_unwinder *u, uw_prefetch *pf);
 /* What this walk read outside its chunk, for the next walk. */
 void uw__pf_note_chunk(uw_unwinder *u, uint64_t addr, uint64_t len);
 void uw__pf_note_frame(uw_unwinder *u, uint64_t addr);

@@ -101,6 +101,7 @@ typedef struct uw_profile {
      * and each Task's name id in the sample being added (UINT32_MAX: not
      * yet) */
     struct uw_pframe_memo *memo;
+    uint32_t last_stack[256]; /* per label hash: the stack last added + 1 */
     uint32_t *thread_name_ids;
     uint32_t *task_name_ids;
     size_t cap_task_name_ids;
