@@ -29,18 +29,16 @@ static int uw_fits(int32_t read, size_t buf)
 
 /* --- the thread walk ----------------------------------------------------------- */
 
-/* Thread state: tstate_size bytes (3.13+: up to the last asyncio field of
- * _PyThreadStateImpl) copied into a buffer of tstate_buf, which must hold
- * a whole _PyThreadStateImpl (3.15's is 1104 bytes); then next, ids, dict,
- * data-stack chunk and top, cframe (3.11/3.12), the running loop (3.13+),
- * the running Task and the Task list head (3.14+) taken out of it. */
+/* Thread state: tstate_size bytes (3.13+: up to the running loop, 3.14+:
+ * the running Task, in _PyThreadStateImpl) copied into a buffer of
+ * tstate_buf, which must hold a whole _PyThreadStateImpl (3.15's is 1104
+ * bytes, its base frame included); then next, ids, dict, data-stack chunk
+ * and top, cframe (3.11/3.12), the running loop and Task taken out of it. */
 static int uw_check_tstate(const uw_layout *l, size_t tstate_buf)
 {
     const struct {
         int32_t off, width;
-    } f[] = {{l->tstate_asyncio_running_loop, 8},
-             {l->tstate_asyncio_running_task, 8},
-             {l->tstate_asyncio_tasks_head, 16}};
+    } f[] = {{l->tstate_asyncio_running_loop, 8}, {l->tstate_asyncio_running_task, 8}};
     size_t len = (size_t)l->tstate_size, i;
 
     if (l->tstate_impl_size != UW_ABSENT && !uw_fits(l->tstate_impl_size, tstate_buf))

@@ -9,13 +9,15 @@
 
 #include "tornstack/error.h"
 
-/* Coalescing within one request, as the live reader does: pieces closer
- * than this are read as one span ... */
+/* Coalescing within one request (whose pieces have no order among them):
+ * pieces closer than this, or on the page the span ends on (mapped, then,
+ * whatever lies between), are read as one span ... */
 #define UW_REPLAY_GAP 512
-/* ... of at most this many bytes; a request of fewer pieces than this is
- * read piece by piece, in its order. */
+#define UW_REPLAY_PAGE 4096u
+/* ... of at most this many bytes.  The kernel pins every page of every
+ * span and looks its mapping up: a span more costs more than the bytes
+ * between two pieces. */
 #define UW_REPLAY_SPAN_MAX (64 * 1024)
-#define UW_REPLAY_COALESCE_MIN 8
 
 static void uw_seq_free(uw_replay_seq *s)
 {
@@ -153,8 +155,7 @@ static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_rkey *keys
 
     for (k = 0; k < r->n; k++)
         keys[k] = (uw_rkey){s->addr[r->first + k], r->first + k};
-    if (r->n >= UW_REPLAY_COALESCE_MIN)
-        qsort(keys, r->n, sizeof *keys, uw_rkey_cmp);
+    qsort(keys, r->n, sizeof *keys, uw_rkey_cmp);
     for (k = 0; k < r->n; k++) {
         size_t pi = keys[k].i;
         uint64_t a = s->addr[pi], end = a + s->len[pi];
@@ -164,8 +165,9 @@ static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_rkey *keys
             rp->off[pi] = 0;
             continue;
         }
-        if (cur != NULL && r->n >= UW_REPLAY_COALESCE_MIN && end >= a && a >= cur->addr &&
-            a <= cur->addr + cur->len + UW_REPLAY_GAP &&
+        if (cur != NULL && end >= a && a >= cur->addr &&
+            (a <= cur->addr + cur->len + UW_REPLAY_GAP ||
+             a / UW_REPLAY_PAGE == (cur->addr + cur->len - 1) / UW_REPLAY_PAGE) &&
             (end > cur->addr + cur->len ? end : cur->addr + cur->len) - cur->addr <=
                 UW_REPLAY_SPAN_MAX) {
             if (end > cur->addr + cur->len) {

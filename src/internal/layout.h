@@ -239,7 +239,7 @@ int uw__layout_check_table(const uw_layout *layout);
 
 /* May the walks use this table: uw__layout_check_table(), and a version the
  * walks support (else UW_ERR_UNSUPPORTED_VERSION).  The unwinder calls this
- * when it is created, so a 3.14+ table can never reach the 3.11-3.13 walk. */
+ * when it is created, so no table the walks cannot read reaches them. */
 int uw__layout_check(const uw_layout *layout);
 
 #endif /* TORNSTACK_LAYOUT_H */

@@ -8,9 +8,9 @@
  * re-read.  So the live reader records the requests of a sample (the
  * addresses and lengths of each read or vectored read, in order) and, when
  * the next sample begins, reads all of them at once: one call (or one per
- * UIO_MAXIOV spans), the pieces of each request in that request's order,
- * spans coalesced within a request as a real request coalesces them, the
- * requests one after the other.  Then each request of the new sample that
+ * UIO_MAXIOV spans), the pieces of each request merged into spans (close
+ * together or on one page: a request's pieces have no order among them),
+ * the requests one after the other, in order.  Then each request of the new sample that
  * equals the next predicted one is served from that read.
  *
  * The first request that differs from the prediction ends the serving: it

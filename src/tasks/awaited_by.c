@@ -82,7 +82,8 @@ int uw__awaited_by_read(uw_tasks *t)
         else
             uw_pair(t, uw__task_find(t, w->awaited_by), i);
     }
-    qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);
+    if (ls->n_pairs > 1)
+        qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);
     return 0;
 }
 

@@ -284,7 +284,9 @@ int uw__discover(uw_tasks *t, uw_sample *s)
         if (seen)
             continue; /* this interpreter's Tasks were read already */
         g = uw__registry_for(t, interp, 0);
-        if (g == NULL || (t->root == 0 && !g->found))
+        /* 3.14+: the lists of native Tasks need no registry */
+        if (g == NULL ||
+            (t->root == 0 && !g->found && t->l->tstate_asyncio_tasks_head == UW_ABSENT))
             continue;
         rc = uw_discover_interp(t, s, interp, g);
         if (rc != 0)

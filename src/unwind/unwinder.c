@@ -11,15 +11,13 @@
 
 /* Bytes of each thread state read: the structure, and from 3.13 far
  * enough into _PyThreadStateImpl to cover what the Task walk needs there:
- * the running loop (3.13+), the running Task and the head of the thread's
- * Task list (3.14+). */
+ * the running loop (3.13+) and the running Task (3.14+).  (The Task lists'
+ * heads are read by the Task walk itself, with their nodes.) */
 static size_t uw_tstate_len(const uw_layout *l)
 {
     const struct {
         int32_t off, width;
-    } f[] = {{l->tstate_asyncio_running_loop, 8},
-             {l->tstate_asyncio_running_task, 8},
-             {l->tstate_asyncio_tasks_head, 16}};
+    } f[] = {{l->tstate_asyncio_running_loop, 8}, {l->tstate_asyncio_running_task, 8}};
     size_t len = (size_t)l->tstate_size, i;
 
     for (i = 0; i < sizeof f / sizeof f[0]; i++)

@@ -14,7 +14,11 @@ Each rate is thread stacks per second, counted from the output file (the
 sum of the counts of its lines: one per thread per sample) over the
 seconds asked for; the ratio is tornstack's over Tachyon's, per pair and
 over both pairs.  Only a ratio measured in one run means anything: the
-machine's load changes both (the load average is printed).
+machine's load changes both (the load average is printed).  Each run's
+CPU time (user + system, from the kernel's accounting of the child) is
+printed too, as microseconds per stack: on a loaded machine a profiler
+gets only part of a CPU, and that share, not its work per stack, then
+sets its rate.
 
 Tasks: bench_tasks_target.py with N_TASKS (100) Tasks, three coroutines
 deep, with Tachyon's `--async-aware --async-mode all` (one thread: Tachyon
@@ -22,6 +26,7 @@ refuses -a there) against tornstack record's default Task walk, alternated
 twice; the rate is stacks per second (one per Task per sample in both).
 """
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -46,13 +51,16 @@ def stacks_in(path):
 
 
 def run(cmd, name):
+    """Wall and CPU seconds (user + system) of one run of cmd."""
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     wall = time.monotonic() - t0
+    u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.stderr.write(r.stdout + r.stderr)
         livelib.fail("%s exited %d" % (name, r.returncode))
-    return wall
+    return wall, (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
 
 
 def pairs(tornstack, target, args, seconds, tachyon_extra, label):
@@ -70,17 +78,20 @@ def pairs(tornstack, target, args, seconds, tachyon_extra, label):
                 else:
                     cmd = [tornstack, "record", "--rate", "1000000", "--duration", str(seconds),
                            "-o", out, "--pid", str(t.pid)]
-                wall = run(cmd, tool)
-                row[tool] = stacks_in(out) / seconds
-                row[tool + "_wall"] = wall
+                wall, cpu = run(cmd, tool)
+                n = stacks_in(out)
+                row[tool] = n / seconds
+                row[tool + "_cpu_us"] = 1e6 * cpu / max(n, 1)
                 os.unlink(out)
             rows.append(row)
     finally:
         t.close()
     print("%s (load %s):" % (label, load()))
     for i, row in enumerate(rows, 1):
-        print("  round %d: Tachyon %10.0f stacks/s  tornstack %10.0f stacks/s  ratio %.2f" % (
-            i, row["tachyon"], row["tornstack"], row["tornstack"] / max(row["tachyon"], 1)))
+        print("  round %d: Tachyon %10.0f stacks/s  tornstack %10.0f stacks/s  ratio %.2f   "
+              "(CPU per stack: Tachyon %.1f us, tornstack %.1f us)" % (
+                  i, row["tachyon"], row["tornstack"], row["tornstack"] / max(row["tachyon"], 1),
+                  row["tachyon_cpu_us"], row["tornstack_cpu_us"]))
     ta = sum(r["tachyon"] for r in rows)
     to = sum(r["tornstack"] for r in rows)
     print("  both rounds: Tachyon %.0f, tornstack %.0f stacks/s: tornstack / Tachyon = %.2f" % (

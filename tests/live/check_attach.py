@@ -119,9 +119,11 @@ def record_across_import(doctor):
     t = livelib.Target("attach_target.py", "late_loop", *args)
     out = os.path.join(t.dir, "late.folded")
     try:
+        # the import comes well after attach and well before the end, even
+        # on a loaded machine or under the sanitizers
         rec = subprocess.Popen([tornstack, "record", "--pid", str(t.pid), "--rate", "50",
-                                "--duration", "3", "-o", out], stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+                                "--duration", "6", "-o", out], stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
         os.kill(t.pid, signal.SIGUSR1)
         line = t.proc.stdout.readline().strip()
         if line != "imported":
