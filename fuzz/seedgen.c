@@ -7,7 +7,8 @@
  * so regenerating gives the same bytes (the corpus ctest checks that).
  * A target's parameters sit at the end of its input (fuzz_data.h): each
  * seed is its payload, then its parameters (fz_write_tail).
- *   race/          the all-zero scenario and a spread of scenario bytes
+ *   race/          the all-zero scenario and a spread of scenario bytes, per
+ *                  shape, and for 3.14 and 3.15
  *   memory/        empty-ish memory and a fabricated 3.13 process image
  *   elf/           a minimal ELF with _PyRuntime and a .PyRuntime section
  *   linetable/     tables in every entry form
@@ -100,6 +101,35 @@ static void seeds_race(const char *dir)
             sb[35] = 0;
             snprintf(name, sizeof name, "server-%02d", k);
             fz_write(dir, "race", name, sb, sizeof sb);
+        }
+    }
+    /* 3.14 and 3.15 (byte 38: 1 is 3.14, 2 is 3.15): per-thread Task lists,
+     * awaited_by, the running Task, tagged stack references; classic and
+     * server programs under every memory model. */
+    {
+        uint8_t vb[39];
+        int minor;
+        for (minor = 14; minor <= 15; minor++) {
+            for (k = 0; k < 12; k++) {
+                char name[32];
+                for (i = 0; i < (int)sizeof vb; i++) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    vb[i] = (uint8_t)(x >> 24);
+                }
+                vb[0] = 0;
+                vb[1] = (uint8_t)(k % 4);
+                vb[18] %= 16;
+                vb[20] &= 0x01; /* every class on (tears off in some) */
+                vb[21] = (uint8_t)(k < 4 ? 0 : 1); /* 4 classic, 8 server */
+                vb[31] = (uint8_t)((vb[31] & ~1u) | (k & 1));
+                vb[35] = 0;
+                vb[38] = (uint8_t)(minor - 13);
+                snprintf(name, sizeof name, "%s-3.%d-%02d", k < 4 ? "classic" : "server", minor,
+                         k < 4 ? k : k - 4);
+                fz_write(dir, "race", name, vb, sizeof vb);
+            }
         }
     }
 }

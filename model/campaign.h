@@ -20,7 +20,7 @@
 #include "tornstack/tasks.h"
 
 typedef struct mm_scenario {
-    int minor;            /* 11, 12, 13 */
+    int minor;            /* 11 to 15 */
     mm_program prog;
     mm_sched_cfg sched;
     uint64_t seed;        /* PRNG of the mutator and the scheduler */
@@ -41,7 +41,11 @@ enum {
 };
 
 /* Bytes of a scenario that mean something (more are ignored). */
-#define MM_SCENARIO_BYTES 38
+#define MM_SCENARIO_BYTES 39
+
+/* Make scenario bytes b (MM_SCENARIO_BYTES of them) decode to CPython
+ * 3.<minor> (11 to 15): bytes 0 and 38 (campaign.c). */
+void mm_scenario_set_minor(uint8_t *b, int minor);
 
 /* Reads the reader lets one sample make before it refuses (a hang stops
  * here); the oracle's bound, MM_READ_BOUND, is far below it, so a sample

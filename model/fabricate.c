@@ -11,6 +11,9 @@
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
+static void mm_fab_debug_offsets(mm_image *im);
+static void mm_fab_asyncio_debug(mm_image *im);
+
 uint64_t mm_fab_type(mm_image *im, const char *tp_name, uint64_t base)
 {
     uint64_t t = mm_static(im->space, 512);
@@ -241,6 +244,61 @@ static void mm_fab_loop(mm_image *im, mm_fthread *th)
     }
 }
 
+/* An empty circular list: its head points at itself both ways
+ * (llist_init). */
+static void mm_fab_llist_init(mm_image *im, uint64_t head)
+{
+    mm_space_put64(im->space, head + (uint64_t)im->l->llist_next, head);
+    mm_space_put64(im->space, head + (uint64_t)im->l->llist_prev, head);
+}
+
+/* An interpreter frame that runs no code (FRAME_OWNED_BY_INTERPRETER):
+ * what _PyEval_EvalFrameDefault puts on the C stack for each call into
+ * the interpreter, and 3.15's base frame.  f_executable is a tagged None
+ * (PyStackRef_None: Py_TAG_REFCNT set), the value stack empty. */
+void mm_fab_entry_frame(mm_image *im, uint64_t f, uint64_t previous, uint64_t funcobj)
+{
+    const uw_layout *l = im->l;
+    uint8_t owner = (uint8_t)l->owner_interpreter;
+
+    mm_space_put64(im->space, f + (uint64_t)l->frame_code,
+                   im->target.types.none | (uint64_t)l->stackref_borrow_mask);
+    mm_space_put64(im->space, f + (uint64_t)l->frame_instr, im->trampoline + 2);
+    mm_space_put64(im->space, f + (uint64_t)l->frame_func, funcobj);
+    mm_space_put64(im->space, f + (uint64_t)l->frame_previous, previous);
+    mm_space_put64(im->space, f + (uint64_t)l->frame_stackpointer,
+                   f + (uint64_t)l->frame_localsplus);
+    (void)mm_space_write(im->space, f + (uint64_t)l->frame_owner, &owner, 1);
+}
+
+/* 3.14+: the thread state's asyncio fields (its running loop is stored
+ * with the loop) and its interpreter frames: the entry frame below its
+ * first Python frame, on its C stack, and on 3.15 the base frame embedded
+ * in the thread state, which PyThreadState.base_frame points at. */
+static void mm_fab_thread_asyncio(mm_image *im, mm_fthread *th)
+{
+    const uw_layout *l = im->l;
+    uint64_t below = 0;
+
+    if (l->owner_interpreter != UW_ABSENT && im->trampoline == 0)
+        im->trampoline = mm_static(im->space, 16); /* _Py_INTERPRETER_TRAMPOLINE_INSTRUCTIONS */
+    if (l->tstate_asyncio_tasks_head != UW_ABSENT) {
+        th->tasks_head = th->tstate + (uint64_t)l->tstate_asyncio_tasks_head;
+        mm_fab_llist_init(im, th->tasks_head);
+    }
+    if (l->tstate_embedded_base_frame != UW_ABSENT) {
+        th->base_frame = th->tstate + (uint64_t)l->tstate_embedded_base_frame;
+        mm_fab_entry_frame(im, th->base_frame, 0, (uint64_t)l->stackref_null);
+        mm_space_put64(im->space, th->tstate + (uint64_t)l->tstate_base_frame, th->base_frame);
+        below = th->base_frame;
+    }
+    if (l->owner_interpreter != UW_ABSENT) {
+        th->bottom = mm_static(im->space, (size_t)l->frame_size + 64);
+        mm_fab_entry_frame(im, th->bottom, below, 0);
+        th->cstack = mm_static(im->space, (size_t)l->frame_size + 64);
+    }
+}
+
 int mm_fab_thread(mm_image *im)
 {
     const uw_layout *l = im->l;
@@ -252,7 +310,9 @@ int mm_fab_thread(mm_image *im)
     if (k >= MM_FAB_THREADS)
         return UW_ERR_INVALID_ARG;
     th = &im->th[k];
-    th->tstate = mm_alloc(space, 1024);
+    /* every thread state is a _PyThreadStateImpl from 3.13 (3.15's is
+     * more than the 1 KiB block earlier versions get) */
+    th->tstate = mm_alloc(space, l->tstate_impl_size > 1024 ? (size_t)l->tstate_impl_size : 1024);
     head = mm_space_get64(space, im->interp + (uint64_t)l->interp_threads_head);
     mm_space_put64(space, im->interp + (uint64_t)l->interp_threads_head, th->tstate);
     if (head != 0) {
@@ -279,6 +339,7 @@ int mm_fab_thread(mm_image *im)
     mm_space_put64(space, th->tstate + (uint64_t)l->tstate_datastack_top,
                    th->chunk + (uint64_t)l->chunk_data + 8);
     mm_fab_loop(im, th);
+    mm_fab_thread_asyncio(im, th);
     if (k == 0) {
         im->tstate = th->tstate;
         im->current_slot = th->current_slot;
@@ -333,7 +394,8 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     memset(im, 0, sizeof *im);
     im->space = space;
-    im->l = l = uw__layout_for_minor(minor);
+    /* every generated table: 3.14 and 3.15 too, whichever the walks read */
+    im->l = l = uw__layout_table_for_minor(minor);
     im->al = uw__asyncio_layout_for_minor(minor);
     if (l == NULL || im->al == NULL)
         return UW_ERR_UNSUPPORTED_VERSION;
@@ -360,13 +422,129 @@ int mm_fab_process(mm_space *space, int minor, mm_image *im)
 
     im->runtime = mm_static(space, (size_t)l->runtime_size);
     im->target.runtime_addr = im->runtime;
+    mm_fab_debug_offsets(im);
     im->interp = mm_static(space, (size_t)l->interp_size);
     mm_space_put64(space, im->runtime + (uint64_t)l->runtime_interpreters_head, im->interp);
+    if (l->interp_asyncio_tasks_head != UW_ABSENT) {
+        im->interp_tasks_head = im->interp + (uint64_t)l->interp_asyncio_tasks_head;
+        mm_fab_llist_init(im, im->interp_tasks_head);
+    }
     rc = mm_fab_thread(im);
     if (rc < 0)
         return rc;
     /* The registry: a set of weakrefs to Tasks, found through sys.modules. */
     im->registry = mm_fab_set(im, MM_REGISTRY_SLOTS, &im->registry_table);
     mm_fab_modules(im);
+    mm_fab_asyncio_debug(im);
     return 0;
+}
+
+/* --- the blocks checked at attach -------------------------------------------- */
+
+/* _Py_DebugOffsets (3.13+), the first member of _PyRuntime, as a matching
+ * build fills it (_Py_DebugOffsets_INIT): the cookie, the version, the
+ * free_threaded word, and every field the table lists with its value. */
+static void mm_fab_debug_offsets(mm_image *im)
+{
+    const uw_layout *l = im->l;
+    size_t i;
+
+    if (l->debug_offsets_size <= 24 || l->debug_fields == NULL)
+        return;
+    (void)mm_space_write(im->space, im->runtime, "xdebugpy", 8);
+    mm_space_put64(im->space, im->runtime + (uint64_t)l->debug_version_at, im->target.py_version);
+    mm_space_put64(im->space, im->runtime + (uint64_t)l->debug_free_threaded_at, 0);
+    for (i = 0; i < l->n_debug_fields; i++)
+        mm_space_put64(im->space, im->runtime + l->debug_fields[i].at, l->debug_fields[i].expect);
+}
+
+/* What _asyncio puts in one word of its Py_AsyncioModuleDebugOffsets
+ * block: offsetof/sizeof of its own TaskObj and of the interpreter and
+ * thread states, which the model takes from the same tables. */
+static uint64_t mm_fab_adbg_word(const mm_image *im, uw_asyncio_debug_source src)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+
+    switch (src) {
+    case UW_ADBG_TASK_SIZE:
+        return (uint64_t)al->task_size;
+    case UW_ADBG_TASK_NAME:
+        return (uint64_t)al->task_name;
+    case UW_ADBG_TASK_AWAITED_BY:
+        return (uint64_t)al->fut_awaited_by;
+    case UW_ADBG_TASK_IS_TASK:
+        return (uint64_t)al->fut_is_task;
+    case UW_ADBG_TASK_AWAITED_BY_IS_SET:
+        return (uint64_t)al->fut_awaited_by_is_set;
+    case UW_ADBG_TASK_CORO:
+        return (uint64_t)al->task_coro;
+    case UW_ADBG_TASK_NODE:
+        return (uint64_t)al->task_node;
+    case UW_ADBG_INTERP_SIZE:
+        return (uint64_t)l->interp_size;
+    case UW_ADBG_INTERP_TASKS_HEAD:
+        return (uint64_t)l->interp_asyncio_tasks_head;
+    case UW_ADBG_TSTATE_SIZE:
+        return (uint64_t)l->tstate_impl_size;
+    case UW_ADBG_TSTATE_RUNNING_LOOP:
+        return (uint64_t)l->tstate_asyncio_running_loop;
+    case UW_ADBG_TSTATE_RUNNING_TASK:
+        return (uint64_t)l->tstate_asyncio_running_task;
+    case UW_ADBG_TSTATE_TASKS_HEAD:
+        return (uint64_t)l->tstate_asyncio_tasks_head;
+    }
+    return 0;
+}
+
+/* _asyncio's .AsyncioDebug block (3.14+), in the image. */
+static void mm_fab_asyncio_debug(mm_image *im)
+{
+    const uw_asyncio_debug_field *f;
+    size_t n, i;
+
+    if (im->al->debug_size <= 0)
+        return;
+    f = uw__asyncio_debug_fields(&n);
+    im->asyncio_debug = mm_static(im->space, (size_t)im->al->debug_size);
+    for (i = 0; i < n; i++)
+        mm_space_put64(im->space, im->asyncio_debug + f[i].at, mm_fab_adbg_word(im, f[i].source));
+}
+
+uint64_t mm_fab_debug_word(const mm_image *im, const char *name)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_debug_field *f;
+    size_t n, i;
+
+    if (l->debug_offsets_size <= 24)
+        return 0;
+    if (strcmp(name, "free_threaded") == 0)
+        return im->runtime + (uint64_t)l->debug_free_threaded_at;
+    if (strcmp(name, "version") == 0)
+        return im->runtime + (uint64_t)l->debug_version_at;
+    if (strcmp(name, "cookie") == 0)
+        return im->runtime;
+    for (i = 0; i < l->n_debug_fields; i++)
+        if (strcmp(name, l->debug_fields[i].name) == 0)
+            return im->runtime + l->debug_fields[i].at;
+    if (im->asyncio_debug != 0) {
+        f = uw__asyncio_debug_fields(&n);
+        for (i = 0; i < n; i++)
+            if (strcmp(name, f[i].name) == 0)
+                return im->asyncio_debug + f[i].at;
+    }
+    return 0;
+}
+
+int mm_fab_attach_check(const mm_image *im, uw_reader *r, char *why, size_t whylen)
+{
+    uw_target t = im->target;
+    int rc;
+
+    rc = uw_target_check_runtime(r, &t, why, whylen);
+    if (rc == 0 && im->asyncio_debug != 0)
+        rc = uw_target_check_asyncio_at(r, &t, im->asyncio_debug, (uint64_t)im->al->debug_size,
+                                        why, whylen);
+    return rc;
 }

@@ -1,10 +1,11 @@
 /*
- * fabricate.h — lay out a CPython 3.11/3.12/3.13 process in a model
- * address space, byte for byte as that version would, from the same layout
- * tables the unwinder uses (src/layouts, src/asyncio_layout.c).
+ * fabricate.h — lay out a CPython 3.11 to 3.15 process in a model address
+ * space, byte for byte as that version would, from the same layout tables
+ * the unwinder uses (src/layouts, src/asyncio_layout.c).
  *
  * What is fabricated: _PyRuntime with one interpreter and one thread
- * state (3.11/3.12 reach the current frame through a _PyCFrame), the
+ * state (3.11/3.12 reach the current frame through a _PyCFrame; from 3.13
+ * every thread state is a _PyThreadStateImpl), the
  * thread's data-stack chunk, code objects with names and location tables
  * (and RESUME instructions, so await points decode as on 3.11/3.12), str
  * objects, the type objects the unwinder checks (Task, Future, coroutine,
@@ -16,8 +17,22 @@
  * by the unwinder as on a live process; the hook module's link buffer on
  * request (mm_fab_hook).
  *
- * Not fabricated: C-stack entry frames (3.12 trampoline, 3.13 entry
- * frame), several interpreters.
+ * From 3.13 the runtime starts with its _Py_DebugOffsets block (cookie,
+ * version, free_threaded 0 and every field the table lists), and from
+ * 3.14 the image holds _asyncio's .AsyncioDebug block (13 words), so the
+ * attach-time checks a live target passes run on the model too
+ * (mm_fab_attach_check).  3.14+ thread states carry their asyncio fields
+ * (running loop, running Task, the head of the thread's circular list of
+ * native Tasks, empty: pointing at itself), the interpreter its own list
+ * head (Tasks of threads that exited), and each thread an interpreter
+ * entry frame (FRAME_OWNED_BY_INTERPRETER, f_executable a tagged None) on
+ * its C stack below its first Python frame; on 3.15 that entry frame's
+ * `previous` is the base frame embedded in the thread state, which
+ * PyThreadState.base_frame points at and every frame chain ends at.
+ *
+ * Not fabricated: C-stack entry frames of 3.12/3.13 and entry frames
+ * between a loop's Handle._run and a resumed coroutine, several
+ * interpreters.
  */
 #ifndef TORNSTACK_MM_FABRICATE_H
 #define TORNSTACK_MM_FABRICATE_H
@@ -40,6 +55,12 @@ typedef struct mm_fthread {
     uint64_t chunk;        /* its root data-stack chunk */
     uint64_t loop;
     uint64_t ready_state;  /* its loop's ready deque's mutation count */
+    /* 3.14+: the frame below the thread's first Python frame (its entry
+     * frame), the head of its list of native Tasks, on 3.15 the base
+     * frame embedded in its thread state, and where on its C stack the
+     * entry frame of a call from C above Handle._run goes (a Task step's
+     * send, a callback); 0 when the version has none. */
+    uint64_t bottom, tasks_head, base_frame, cstack;
 } mm_fthread;
 
 typedef struct mm_image {
@@ -55,10 +76,29 @@ typedef struct mm_image {
     uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
     mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
     int n_threads;
+    /* 3.14+: the interpreter's Task list head (Tasks of exited threads),
+     * the .AsyncioDebug block, and the trampoline instruction entry frames
+     * point at; 0 before. */
+    uint64_t interp_tasks_head, asyncio_debug, trampoline;
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
 int mm_fab_process(mm_space *space, int minor, mm_image *out);
+
+/* The checks a live target passes at attach (src/target.c), on the model:
+ * the build and every field of the runtime's _Py_DebugOffsets block
+ * (3.13+, uw_target_check_runtime), then on 3.14+ every word of the
+ * .AsyncioDebug block (uw_target_check_asyncio_at).  Reads through r.
+ * 0, UW_ERR_UNSUPPORTED_BUILD or UW_ERR_DEBUG_OFFSETS (a sentence in why),
+ * or a read error. */
+int mm_fab_attach_check(const mm_image *im, uw_reader *r, char *why, size_t whylen);
+
+/* Where a word of the fabricated debug blocks is, by the name the checks
+ * print ("free_threaded", a uw_debug_field name such as
+ * "thread_state.current_frame", or an .AsyncioDebug word such as
+ * "asyncio_task_object.task_node"): its address, or 0 when the version
+ * has no such word.  For tests that doctor a block. */
+uint64_t mm_fab_debug_word(const mm_image *im, const char *name);
 
 /* One more thread, with its own thread state (pushed at the head of the
  * interpreter's thread list, as a new thread is), data-stack chunk, loop,
@@ -105,6 +145,11 @@ uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int f
 
 /* Address of code unit `index` of a code object (an instruction pointer). */
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index);
+
+/* 3.14+: an interpreter entry frame at f (FRAME_OWNED_BY_INTERPRETER,
+ * f_executable a tagged None, empty value stack) whose `previous` is
+ * `previous`, written directly (the mutator queues the same stores). */
+void mm_fab_entry_frame(mm_image *im, uint64_t f, uint64_t previous, uint64_t funcobj);
 
 /* Sizes of the objects the mutator allocates. */
 size_t mm_fab_coro_size(const mm_image *im);

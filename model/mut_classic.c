@@ -65,8 +65,10 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
         mm_q(m, 0, f + (uint64_t)l->frame_instr,
              mm_fab_ip(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code)), 8);
         mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
-        mm_q(m, 0, f + (uint64_t)l->frame_stacktop, 1, 4);
-        mm_q(m, 0, f + (uint64_t)l->frame_localsplus, awaitee, 8);
+        mm_sp(m, 0, f, mm_await_depth(m, 1));
+        mm_q(m, 0, f + (uint64_t)l->frame_localsplus, m->v->stack_ref(awaitee), 8);
+        if (m->v->awaitee_depth > 1) /* 3.15: a NULL reference above it */
+            mm_q(m, 0, f + (uint64_t)l->frame_localsplus + 8, (uint64_t)l->stackref_null, 8);
         mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)mm_suspended_state(l), 1);
     }
     snprintf(name, sizeof name, "fam%d-%llu", i, (unsigned long long)m->ops);
@@ -75,6 +77,8 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     t->obj = mm_alloc(m->sp, mm_fab_task_size(m->im));
     mm_q(m, 0, t->obj + (uint64_t)l->object_type, m->im->task_type, 8);
     mm_q(m, 0, t->obj + (uint64_t)al->fut_loop, m->lp[0].loop_obj, 8);
+    if (m->v->task_lists) /* 3.14+: Task.__init__ sets task_is_task */
+        mm_q(m, 0, t->obj + (uint64_t)al->fut_is_task, 1, 1);
     /* The Task exists, with a stack, once it holds its coroutine: it can be
      * reached through a stale pointer before it is published. */
     pay = mm_payload(m, &p);
@@ -85,7 +89,7 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     p->alive = 1;
     p->n_chain = (int8_t)depth;
     p->waiter_kind = MM_W_NONE; /* fut_waiter is stored below */
-    p->waiter = p->awaiter = p->strong = p->creator = MM_NOREF;
+    p->waiter = p->awaiter = p->strong = p->creator = p->amem = MM_NOREF;
     for (k = 0; k < depth; k++)
         p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
                                   t->c[k].line, t->id};
@@ -100,20 +104,27 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     s->ev = EV_NAME;
     s->task = t->id;
     s->arg = (int32_t)pay;
+    /* 3.14+: the Future records the Task awaiting it (its step's result) */
+    mm_awaited_add(m, 0, t->fut, -1, t->id);
     s = mm_q(m, 0, t->obj + (uint64_t)al->task_fut_waiter, t->fut, 8);
     s->ev = EV_WAITER;
     s->task = t->id;
     s->arg = MM_W_FUTURE;
     s->x = mm_pack_ref(MM_NOREF);
     mm_q(m, 0, t->obj + (uint64_t)al->fut_state, (uint64_t)al->state_pending, 4);
-    /* Published last, as a weakref: the registry slot of family i. */
-    t->wr = mm_alloc(m->sp, 64);
-    mm_q(m, 0, t->wr + (uint64_t)l->object_type, m->im->target.types.weakref, 8);
-    mm_q(m, 0, t->wr + (uint64_t)l->weakref_object, t->obj, 8);
-    mm_q(m, 0,
-         m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
-             (uint64_t)l->setentry_key,
-         t->wr, 8);
+    if (m->v->task_lists) {
+        /* 3.14+: published last, linked into the thread's list */
+        mm_tlist_insert(m, 0, t->id);
+    } else {
+        /* Published last, as a weakref: the registry slot of family i. */
+        t->wr = mm_alloc(m->sp, 64);
+        mm_q(m, 0, t->wr + (uint64_t)l->object_type, m->im->target.types.weakref, 8);
+        mm_q(m, 0, t->wr + (uint64_t)l->weakref_object, t->obj, 8);
+        mm_q(m, 0,
+             m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
+                 (uint64_t)l->setentry_key,
+             t->wr, 8);
+    }
     mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* its first step is scheduled */
     t->wait = MM_WT_FUTURE;
     m->alive++;
@@ -132,6 +143,7 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     mm_return(m, 0, MM_SLOT_LOOP, run_once);                /* select returns */
     mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* the handle is popped left */
     mm_call(m, 0, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
+    mm_running_task(m, 0, id); /* 3.14+: enter_task */
     for (k = 0; k < t->n; k++) { /* resume, root first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
         mm_store *st;
@@ -142,7 +154,9 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
         } else {
             st = mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_executing,
                       1);
-            mm_q(m, 0, f + (uint64_t)l->frame_previous, m->lp[0].current, 8);
+            /* 3.14+: the root is sent to from C, past an entry frame */
+            mm_q(m, 0, f + (uint64_t)l->frame_previous,
+                 k == 0 ? mm_entry_push(m, 0) : m->lp[0].current, 8);
         }
         if (k == 0) {
             st->ev = EV_EXEC;
@@ -160,9 +174,12 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     for (k = t->n - 1; k >= 0; k--) { /* suspend (or return), innermost first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
         uint64_t prev = k > 0 ? t->c[k - 1].obj + (uint64_t)l->gen_iframe : m->lp[0].slot[6];
+        /* 3.14+: the root unlinks itself to its entry frame, then
+         * INTERPRETER_EXIT goes back to Handle._run */
+        uint64_t to = k == 0 && m->v->entry_frames && m->lp[0].entry != 0 ? m->lp[0].entry : prev;
         if (complete) {
             mm_store *st;
-            mm_unlink(m, 0, prev, id, k == 0);
+            mm_unlink(m, 0, to, id, k == 0);
             st = mm_q(m, 0, c + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared,
                       1);
             if (k == 0) { /* the root returned: no chain, not executing */
@@ -172,6 +189,8 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
                 st->arg = (int32_t)mm_payload(m, &p);
             }
             mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            if (k == 0)
+                mm_entry_pop(m, 0, prev);
         } else {
             mm_store *s;
             int line = mm_classic_rand_line(m, t->c[k].code);
@@ -184,22 +203,31 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
                 s->task = id;
                 s->index = 0;
             }
-            mm_unlink(m, 0, prev, id, k == 0);
+            mm_unlink(m, 0, to, id, k == 0);
             mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            if (k == 0)
+                mm_entry_pop(m, 0, prev);
         }
     }
     if (complete) {
         mm_store *s = mm_q(m, 0, t->obj + (uint64_t)m->al->fut_state, 2, 4);
         s->ev = EV_DONE;
         s->task = id;
-        mm_q_pseudo(m, 0, MM_ST_RELEASE, 0, 0, id);
-        mm_q(m, 0,
-             m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
-                 (uint64_t)l->setentry_key,
-             m->im->set_dummy, 8);
+        if (m->v->task_lists) {
+            /* 3.14+: unlinked as it finishes (future_schedule_callbacks) */
+            mm_tlist_remove(m, 0, id);
+            mm_q_pseudo(m, 0, MM_ST_RELEASE, 0, 0, id);
+        } else {
+            mm_q_pseudo(m, 0, MM_ST_RELEASE, 0, 0, id);
+            mm_q(m, 0,
+                 m->im->registry_table + (uint64_t)i * (uint64_t)l->setentry_size +
+                     (uint64_t)l->setentry_key,
+                 m->im->set_dummy, 8);
+        }
         t->wait = MM_WT_DONE;
         m->alive--;
     }
+    mm_running_task(m, 0, -1); /* 3.14+: leave_task */
     mm_return(m, 0, MM_SLOT_LOOP, run_once); /* Handle._run returns */
     mm_call(m, 0, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
@@ -214,7 +242,8 @@ static void mm_classic_release(mm_mutator *m, int i)
         mm_free(m->sp, t->c[k].obj, mm_fab_coro_size(m->im));
     mm_free(m->sp, t->obj, mm_fab_task_size(m->im));
     mm_free(m->sp, t->fut, 128);
-    mm_free(m->sp, t->wr, 64);
+    if (t->wr != 0) /* 3.11-3.13: its weakref */
+        mm_free(m->sp, t->wr, 64);
     t->obj = 0;
     t->used = 0;
     m->classic_id[i] = -1;

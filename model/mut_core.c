@@ -240,6 +240,52 @@ void mm_return(mm_mutator *m, int th, int k, uint64_t to)
     mm_top(m, th, m->lp[th].slot[k]);
 }
 
+uint64_t mm_entry_push(mm_mutator *m, int th)
+{
+    const uw_layout *l = m->l;
+    uint64_t e = m->lp[th].entry;
+
+    if (!m->v->entry_frames || e == 0)
+        return m->lp[th].current;
+    mm_q(m, th, e + (uint64_t)l->frame_code,
+         m->im->target.types.none | (uint64_t)l->stackref_borrow_mask, 8); /* PyStackRef_None */
+    mm_q(m, th, e + (uint64_t)l->frame_instr, m->im->trampoline + 2, 8);
+    mm_q(m, th, e + (uint64_t)l->frame_stackpointer, e + (uint64_t)l->frame_localsplus, 8);
+    mm_q(m, th, e + (uint64_t)l->frame_owner, (uint64_t)l->owner_interpreter, 1);
+    mm_q(m, th, e + (uint64_t)l->frame_previous, m->lp[th].current, 8);
+    return e;
+}
+
+void mm_entry_pop(mm_mutator *m, int th, uint64_t below)
+{
+    if (!m->v->entry_frames || m->lp[th].entry == 0)
+        return;
+    mm_q(m, th, m->lp[th].current_slot, below, 8); /* INTERPRETER_EXIT */
+    m->lp[th].current = below;
+}
+
+/* _PyEvalFramePushAndInit then _PyEval_EvalFrameDefault: the frame is
+ * pushed and filled, the entry frame made, the frame's `previous` set to
+ * it, and the frame linked. */
+void mm_call_from_c(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner)
+{
+    uint64_t f = m->lp[th].slot[k], prev;
+    UW_ASSERT(k < MM_SLOTS);
+    mm_top(m, th, f + m->frame_bytes);
+    prev = mm_entry_push(m, th);
+    mm_frame_fill(m, th, f, code, line, prev);
+    mm_link(m, th, f, code, line, owner, 0);
+}
+
+/* RETURN_VALUE to the entry frame (the frame unlinked, then popped),
+ * then INTERPRETER_EXIT to `below`. */
+void mm_return_to_c(mm_mutator *m, int th, int k, uint64_t below)
+{
+    uint64_t e = m->v->entry_frames && m->lp[th].entry != 0 ? m->lp[th].entry : below;
+    mm_return(m, th, k, e);
+    mm_entry_pop(m, th, below);
+}
+
 mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task)
 {
     mm_store *s = mm_q(m, th, frame + (uint64_t)m->l->frame_instr,
@@ -275,6 +321,9 @@ mm_mtask *mm_task_slot(mm_mutator *m)
     t->hook_slot[0] = t->hook_slot[1] = t->hook_slot[2] = -1;
     t->set_slot = -1;
     t->ready_at = -1;
+    t->ln_prev = t->ln_next = MM_LIST_OUT;
+    t->ln_th = -1;
+    t->ab = -1;
     return t;
 }
 
@@ -438,6 +487,15 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
         memcpy(k->name, m->pay[s->arg].name, sizeof k->name);
         break;
     }
+    case EV_AMEM:
+        mm_world_task_edit(w, s->task)->amem = mm_unpack_ref(s->x);
+        break;
+    case EV_LISTED:
+        mm_world_task_edit(w, s->task)->listed = s->index;
+        break;
+    case EV_RUNTASK:
+        mm_world_loop_edit(w, s->th)->running_task = mm_unpack_ref(s->x);
+        break;
     default:
         break;
     }
@@ -551,8 +609,9 @@ const mm_store *mm_mutator_last(const mm_mutator *m)
 
 const char *mm_event_name(int ev)
 {
-    static const char *names[] = {"",     "link", "unlink", "task",   "done", "line",
-                                  "exec", "chain", "waiter", "hook", "name"};
+    static const char *names[] = {"",       "link",  "unlink", "task",   "done",
+                                  "line",   "exec",  "chain",  "waiter", "hook",
+                                  "name",   "awaited_by", "listed", "running_task"};
     return ev >= 0 && ev < (int)(sizeof names / sizeof names[0]) ? names[ev] : "?";
 }
 
@@ -663,6 +722,10 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
         L->loop_obj = ft->loop;
         L->ready_state = ft->ready_state;
         L->stepping = -1;
+        L->tl_first = L->tl_last = MM_LIST_HEAD;
+        L->running = -1;
+        L->current = ft->bottom; /* the frame below the first Python frame */
+        L->entry = ft->cstack;
         for (k = 0; k < MM_SLOTS; k++)
             L->slot[k] = ft->chunk + (uint64_t)m->l->chunk_data + 8 + (uint64_t)k * m->frame_bytes;
     }

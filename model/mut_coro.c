@@ -9,11 +9,19 @@
  *             frame that called it, stack pointer), then it is marked
  *             FRAME_CREATED and owned by a generator.
  *   awaited   the caller's value stack takes the awaitable (its top, at
- *             slot `slots` - 1), its stack pointer and instruction pointer
- *             are stored as it enters the callee (SEND / DISPATCH_INLINED).
+ *             slot `slots` - 1; 3.15 keeps a NULL reference in the slot
+ *             above it), its stack pointer and instruction pointer are
+ *             stored as it enters the callee (SEND / DISPATCH_INLINED).
+ * A frame's stack pointer is `stacktop`, a count of slots, up to 3.13 and
+ * `stackpointer`, the address one past the top slot, from 3.14 (mm_sp).
  *   resumed   gen_send_ex2 / SEND_GEN (version.h): 3.11 stores `previous`
  *             then marks it executing, 3.12+ marks it first; then the
- *             thread's current frame points at it.
+ *             thread's current frame points at it.  The root is sent to
+ *             from C: on 3.14+ the entry frame of that call to the
+ *             interpreter is filled (previous: Handle._run) and the root's
+ *             `previous` is it; suspending or returning, the root unlinks
+ *             itself to the entry frame, then INTERPRETER_EXIT puts the
+ *             current frame back to Handle._run.
  *   suspended YIELD_VALUE, innermost first: the instruction pointer, the
  *             stack pointer (the innermost), the suspended state (3.13: in
  *             an await or at a bare yield), the thread's current frame back
@@ -28,8 +36,23 @@
 static size_t mm_coro_bytes(const mm_mutator *m, int slots)
 {
     size_t b = (size_t)m->l->gen_iframe + (size_t)m->l->frame_localsplus +
-               8u * (size_t)(slots < 1 ? 1 : slots);
+               8u * (size_t)((slots < 1 ? 1 : slots) + m->v->awaitee_depth - 1);
     return (b + 15) & ~(size_t)15;
+}
+
+mm_store *mm_sp(mm_mutator *m, int th, uint64_t f, int depth)
+{
+    const uw_layout *l = m->l;
+
+    if (m->v->stackpointer)
+        return mm_q(m, th, f + (uint64_t)l->frame_stackpointer,
+                    f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)depth, 8);
+    return mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)depth, 4);
+}
+
+int mm_await_depth(const mm_mutator *m, int slots)
+{
+    return slots + m->v->awaitee_depth - 1;
 }
 
 void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, uint64_t caller)
@@ -49,7 +72,7 @@ void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, u
     mm_q(m, th, f + (uint64_t)l->frame_code, code, 8);
     mm_q(m, th, f + (uint64_t)l->frame_instr, mm_fab_ip(m->im, code, 0), 8);
     mm_q(m, th, f + (uint64_t)l->frame_previous, caller, 8);
-    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)(c->slots - 1), 4);
+    mm_sp(m, th, f, c->slots - 1);
     mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_created, 1);
     mm_q(m, th, f + (uint64_t)l->frame_owner, (uint64_t)l->owner_generator, 1);
 }
@@ -61,7 +84,19 @@ void mm_coro_await(mm_mutator *m, int th, mm_mcoro *c, uint64_t awaitee)
 
     mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(c->slots - 1),
          m->v->stack_ref(awaitee), 8);
-    mm_q(m, th, f + (uint64_t)l->frame_stacktop, (uint64_t)c->slots, 4);
+    if (m->v->awaitee_depth > 1) /* 3.15: a NULL reference above it */
+        mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)c->slots,
+             (uint64_t)l->stackref_null, 8);
+    mm_sp(m, th, f, mm_await_depth(m, c->slots));
+}
+
+/* The frame a suspending or returning coroutine unlinks itself to: its
+ * caller's, or for the root the entry frame of the send (3.14+; YIELD_VALUE
+ * and RETURN_VALUE set the current frame to `previous`, and the entry
+ * frame's INTERPRETER_EXIT then to Handle._run: mm_entry_pop). */
+static uint64_t mm_coro_below(const mm_mutator *m, int th, int k, uint64_t prev)
+{
+    return k == 0 && m->v->entry_frames && m->lp[th].entry != 0 ? m->lp[th].entry : prev;
 }
 
 void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
@@ -76,9 +111,13 @@ void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
         st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
                   (uint64_t)(uint8_t)l->state_executing, 1);
     } else {
+        /* the root is sent to from C (task_step: PyIter_Send), so on 3.14+
+         * _PyEval_EvalFrameDefault's entry frame comes between */
+        uint64_t prev;
         st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
                   (uint64_t)(uint8_t)l->state_executing, 1);
-        mm_q(m, th, f + (uint64_t)l->frame_previous, m->lp[th].current, 8);
+        prev = k == 0 ? mm_entry_push(m, th) : m->lp[th].current;
+        mm_q(m, th, f + (uint64_t)l->frame_previous, prev, 8);
     }
     if (k == 0) {
         st->ev = EV_EXEC;
@@ -103,8 +142,10 @@ void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, i
         st->task = t->id;
         st->index = 0;
     }
-    mm_unlink(m, th, prev, t->id, k == 0);
+    mm_unlink(m, th, mm_coro_below(m, th, k, prev), t->id, k == 0);
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    if (k == 0)
+        mm_entry_pop(m, th, prev);
 }
 
 void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
@@ -114,7 +155,7 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
     uint64_t f = c->obj + (uint64_t)l->gen_iframe;
     mm_store *st;
 
-    mm_unlink(m, th, prev, t->id, k == 0);
+    mm_unlink(m, th, mm_coro_below(m, th, k, prev), t->id, k == 0);
     st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_cleared, 1);
     if (k == 0) { /* the root returned: no chain, not executing */
         mm_ttask *p;
@@ -123,6 +164,8 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
         st->arg = (int32_t)mm_payload(m, &p);
     }
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    if (k == 0)
+        mm_entry_pop(m, th, prev);
 }
 
 /* The chain the Task leaves behind when it suspends, declared on the
@@ -141,8 +184,7 @@ void mm_chain_declare(mm_mutator *m, int th, mm_mtask *t)
     for (k = 0; k < t->n; k++)
         p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
                                   t->c[k].line, t->id};
-    s = mm_q(m, th, c->obj + (uint64_t)l->gen_iframe + (uint64_t)l->frame_stacktop,
-             (uint64_t)c->slots, 4);
+    s = mm_sp(m, th, c->obj + (uint64_t)l->gen_iframe, mm_await_depth(m, c->slots));
     s->ev = EV_CHAIN;
     s->task = t->id;
     s->arg = (int32_t)pay;

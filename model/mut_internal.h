@@ -88,7 +88,17 @@ typedef struct mm_mtask {
     int set_slot;         /* its weakref's slot in the registry table */
     int ready_at;         /* index in its loop's ready list, -1 */
     int classic_slot;     /* classic: family / registry slot */
+    /* 3.14+ (issued state): its neighbours on its thread's list of native
+     * Tasks (Task ids; MM_LIST_HEAD: the list head; MM_LIST_OUT: not on
+     * the list), that thread, and the Task its task_awaited_by names (-1:
+     * NULL) */
+    int32_t ln_prev, ln_next;
+    int ln_th;
+    int32_t ab;
 } mm_mtask;
+
+#define MM_LIST_HEAD (-1)
+#define MM_LIST_OUT (-2)
 
 typedef struct mm_mgather {
     int32_t wid; /* truth record */
@@ -101,15 +111,18 @@ typedef struct mm_mgather {
     int left;          /* direct items not yet done */
     int32_t outer;     /* gather holding this one, -1 */
     int32_t owner;     /* Task awaiting it (the outermost's), -1 */
+    int32_t cur;       /* the Task that called gather() (current_task()) */
 } mm_mgather;
 
-enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK };
+enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK, MM_CB_DISCARD };
 
 typedef struct mm_callback {
     int kind;
     int32_t task;   /* the finished Task the handle holds */
     int32_t target; /* MM_CB_GATHER: gather index; MM_CB_GROUP: parent id;
                      * MM_CB_HOOK: record kind */
+    int32_t inner;  /* MM_CB_GATHER for a finished nested gather: its index
+                     * (the item done), -1 */
 } mm_callback;
 
 typedef struct mm_pfree {
@@ -122,6 +135,7 @@ typedef struct mm_mloop {
     uint64_t tstate, current_slot, chunk, loop_obj, ready_state;
     uint64_t slot[MM_SLOTS];
     uint64_t c_root; /* the thread's root frame code */
+    uint64_t entry;  /* 3.14+: its C-stack entry frame above Handle._run, 0 */
     uint64_t current; /* issued current frame */
     uint64_t ready;   /* issued ready-deque mutation count */
     mm_queue q;
@@ -136,6 +150,10 @@ typedef struct mm_mloop {
     int n_dying;
     int gil_emitted;  /* this operation has a GIL release point already:
                        * it must touch nothing shared after it */
+    /* 3.14+ (issued state): the first and last Task of the thread's list
+     * (MM_LIST_HEAD: empty), and its thread state's running Task (-1) */
+    int32_t tl_first, tl_last;
+    int32_t running;
 } mm_mloop;
 
 /* The registry set as issued (shadow of the table in memory). */
@@ -164,7 +182,7 @@ struct mm_mutator {
     int fam_slots[MM_MAX_FAMILIES][MM_MAX_CHAIN];
     uint64_t fam_sync[MM_MAX_FAMILIES][3];
     uint64_t c_sleep, c_sleep0, c_aexit, c_create_task, c_call_soon, c_gather, c_done_cb,
-        c_group_done, c_release, c_get_name;
+        c_group_done, c_release, c_get_name, c_discard;
     int n_fam;
     size_t frame_bytes;
     /* threads */
@@ -239,6 +257,20 @@ void mm_top(mm_mutator *m, int th, uint64_t top);
 void mm_frame_fill(mm_mutator *m, int th, uint64_t f, uint64_t code, int line, uint64_t previous);
 void mm_call(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner);
 void mm_return(mm_mutator *m, int th, int k, uint64_t to);
+/* 3.14+: the interpreter entered from C above Handle._run (a Task step's
+ * send, a callback run through Context.run): _PyEval_EvalFrameDefault's
+ * entry frame on the thread's C stack is filled and its `previous` set to
+ * the current frame.  Returns what the callee's `previous` takes: the
+ * entry frame, or the current frame on a version without entry frames
+ * (nothing stored then). */
+uint64_t mm_entry_push(mm_mutator *m, int th);
+/* The callee unlinked itself to the entry frame; INTERPRETER_EXIT puts
+ * the current frame back to `below` (nothing on a version without). */
+void mm_entry_pop(mm_mutator *m, int th, uint64_t below);
+/* A frame called from C: its `previous` is the entry frame mm_entry_push
+ * made (or the current frame). */
+void mm_call_from_c(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner);
+void mm_return_to_c(mm_mutator *m, int th, int k, uint64_t below);
 /* A frame's instruction pointer moved to `line` (an event when linked or
  * part of Task `task`'s chain). */
 mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task);
@@ -277,7 +309,24 @@ void mm_hook_init(mm_mutator *m);
 void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int kind);
 void mm_hook_release(mm_mutator *m, int th, int32_t child, int kind);
 
+/* _asyncio's state for outside readers, 3.14+ (mut_asyncio.c): the
+ * thread's list of native Tasks, task_awaited_by, the running Task.  Each
+ * stores nothing on a version without it. */
+void mm_tlist_insert(mm_mutator *m, int th, int32_t id);
+void mm_tlist_remove(mm_mutator *m, int th, int32_t id);
+/* future_awaited_by_add / _discard on the Future or Task `obj` (a Task:
+ * obj_task its id, else -1) for the Task `waiter`. */
+void mm_awaited_add(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32_t waiter);
+void mm_awaited_discard(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32_t waiter);
+/* enter_task (id >= 0) / leave_task (id -1) on thread th. */
+void mm_running_task(mm_mutator *m, int th, int32_t id);
+
 /* Coroutines (mut_coro.c). */
+/* Store frame f's stack pointer: `depth` slots on its value stack. */
+mm_store *mm_sp(mm_mutator *m, int th, uint64_t f, int depth);
+/* The value-stack depth of a coroutine of `slots` slots suspended in an
+ * await (3.15: one more, the NULL above the awaitee). */
+int mm_await_depth(const mm_mutator *m, int slots);
 void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, uint64_t caller);
 void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k);
 void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, int await);

@@ -218,9 +218,12 @@ static int32_t mm_gather_build(mm_mutator *m, int th, mm_mtask *t, int n, int ne
             tg.item[i] = (mm_ref){c, ct->gen};
         }
         tg.is_gather[i] = isg[i];
+        /* 3.14+: future_add_to_awaited_by(fut, cur_task) */
+        mm_awaited_add(m, th, obj[i], isg[i] ? -1 : item[i], t->id);
     }
     gi = mm_gather_slot(m);
     g = &m->g[gi];
+    g->cur = t->id;
     g->n = n;
     g->left = n;
     memcpy(g->item, item, sizeof item);
@@ -293,7 +296,16 @@ static void mm_gather_free(mm_mutator *m, int th, int32_t gi)
 
 /* --- callbacks ---------------------------------------------------------------- */
 
+static void mm_schedule_cb_item(mm_mutator *m, int th, int kind, int32_t task, int32_t target,
+                                int32_t inner);
+
 static void mm_schedule_cb(mm_mutator *m, int th, int kind, int32_t task, int32_t target)
+{
+    mm_schedule_cb_item(m, th, kind, task, target, -1);
+}
+
+static void mm_schedule_cb_item(mm_mutator *m, int th, int kind, int32_t task, int32_t target,
+                                int32_t inner)
 {
     mm_mloop *L = &m->lp[th];
 
@@ -310,7 +322,7 @@ static void mm_schedule_cb(mm_mutator *m, int th, int kind, int32_t task, int32_
         L->cb_head = 0;
         L->cap_cb = nc;
     }
-    L->cb[(L->cb_head + L->n_cb++) % L->cap_cb] = (mm_callback){kind, task, target};
+    L->cb[(L->cb_head + L->n_cb++) % L->cap_cb] = (mm_callback){kind, task, target, inner};
     mm_q(m, th, L->ready_state, ++L->ready, 8); /* call_soon */
     if (task >= 0)
         mm_t(m, task)->callbacks++;
@@ -337,24 +349,41 @@ static void mm_callback_op(mm_mutator *m, int th)
 {
     mm_mloop *L = &m->lp[th];
     mm_callback cb = L->cb[L->cb_head];
-    uint64_t code = cb.kind == MM_CB_GATHER ? m->c_done_cb
-                    : cb.kind == MM_CB_GROUP ? m->c_group_done
-                                             : m->c_release;
+    uint64_t code = cb.kind == MM_CB_GATHER    ? m->c_done_cb
+                    : cb.kind == MM_CB_GROUP   ? m->c_group_done
+                    : cb.kind == MM_CB_DISCARD ? m->c_discard
+                                               : m->c_release;
 
     L->cb_head = (L->cb_head + 1) % L->cap_cb;
     L->n_cb--;
-    mm_call(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
+    /* Handle._run -> Context.run (C) -> the callback: from C */
+    mm_call_from_c(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
     if (cb.kind == MM_CB_GATHER) {
         mm_mgather *g = &m->g[cb.target];
+        /* 3.14+: future_discard_from_awaited_by(fut, cur_task) */
+        if (cb.task >= 0)
+            mm_awaited_discard(m, th, mm_t(m, cb.task)->obj, cb.task, g->cur);
+        else if (cb.inner >= 0)
+            mm_awaited_discard(m, th, m->g[cb.inner].obj, -1, g->cur);
         if (--g->left == 0) { /* outer.set_result(results) */
             mm_q(m, th, g->obj + (uint64_t)m->al->fut_state, 2, 4);
+            /* 3.14+: its first done callback, added by gather() itself,
+             * discards every child from cur_task's awaited_by (all were
+             * discarded as they finished) */
+            if (m->v->awaited_by)
+                mm_schedule_cb(m, th, MM_CB_DISCARD, -1, cb.target);
             if (g->outer >= 0)
-                mm_schedule_cb(m, th, MM_CB_GATHER, -1, g->outer);
+                mm_schedule_cb_item(m, th, MM_CB_GATHER, -1, g->outer, cb.target);
             else if (g->owner >= 0)
                 mm_wake(m, th, g->owner);
         }
+    } else if (cb.kind == MM_CB_DISCARD) {
+        /* functools.partial(_discard_awaited_by, children, cur_task):
+         * nothing left to discard */
     } else if (cb.kind == MM_CB_GROUP) {
         mm_mtask *p = mm_t(m, cb.target);
+        /* 3.14+: future_discard_from_awaited_by(task, self._parent_task) */
+        mm_awaited_discard(m, th, mm_t(m, cb.task)->obj, cb.task, cb.target);
         if (--p->group_left == 0) { /* self._on_completed_fut.set_result(True) */
             mm_q(m, th, p->fut + (uint64_t)m->al->fut_state, 2, 4);
             mm_wake(m, th, p->id);
@@ -362,7 +391,7 @@ static void mm_callback_op(mm_mutator *m, int th)
     } else {
         mm_hook_release(m, th, cb.task, cb.target);
     }
-    mm_return(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
+    mm_return_to_c(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
     if (cb.task >= 0) {
         mm_t(m, cb.task)->callbacks--;
         mm_dying(m, th, cb.task);
@@ -420,6 +449,7 @@ static void mm_finish(mm_mutator *m, int th, mm_mtask *t)
     s = mm_q(m, th, t->obj + (uint64_t)m->al->fut_state, 2, 4); /* future_set_result */
     s->ev = EV_DONE;
     s->task = t->id;
+    m->v->task_finished(m, th, t->id); /* 3.14+: unlinked from its thread's list */
     t->wait = MM_WT_DONE;
     mm_ready_del(m, t->id);
     /* future_schedule_callbacks, in the order they were added */
@@ -463,6 +493,23 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
     int32_t join = -1;
 
     L->stepping = id;
+    /* 3.14+ task_wakeup: what the Task awaited forgets it
+     * (future_awaited_by_discard), then task_step: enter_task */
+    switch (t->wait) {
+    case MM_WT_FUTURE:
+    case MM_WT_GROUP:
+        mm_awaited_discard(m, th, t->fut, -1, id);
+        break;
+    case MM_WT_CHILD:
+        mm_awaited_discard(m, th, mm_t(m, t->child)->obj, t->child, id);
+        break;
+    case MM_WT_GATHER:
+        mm_awaited_discard(m, th, m->g[t->gather].obj, -1, id);
+        break;
+    default:
+        break;
+    }
+    mm_running_task(m, th, id);
     /* task_step_impl: Py_CLEAR(task->task_fut_waiter), then send */
     if (t->wait == MM_WT_FUTURE || t->wait == MM_WT_CHILD || t->wait == MM_WT_GATHER ||
         t->wait == MM_WT_GROUP)
@@ -548,6 +595,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         mm_burst(m, th, t, gil_ok);
     if (finishing) {
         mm_finish(m, th, t);
+        mm_running_task(m, th, -1); /* 3.14+: leave_task */
         L->stepping = -1;
         return;
     }
@@ -560,6 +608,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         t->fut = fut;
         t->wait = MM_WT_FUTURE;
         mm_suspend_all(m, th, t, 0);
+        mm_awaited_add(m, th, fut, -1, id); /* 3.14+: the step's result */
         mm_waiter(m, th, t, fut, MM_W_FUTURE, MM_NOREF);
         break;
     }
@@ -585,6 +634,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         t->wait = MM_WT_CHILD;
         mm_ready_del(m, id);
         mm_suspend_all(m, th, t, 0);
+        mm_awaited_add(m, th, ct->obj, c, id); /* 3.14+: the step's result */
         mm_waiter(m, th, t, ct->obj, MM_W_TASK, (mm_ref){c, ct->gen});
         break;
     }
@@ -601,6 +651,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         t->wait = MM_WT_GATHER;
         mm_ready_del(m, id);
         mm_suspend_all(m, th, t, 0);
+        mm_awaited_add(m, th, m->g[gi].obj, -1, id); /* 3.14+: the step's result */
         mm_waiter(m, th, t, m->g[gi].obj, MM_W_GATHER, (mm_ref){m->g[gi].wid, m->g[gi].wgen});
         break;
     }
@@ -611,6 +662,8 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
             int32_t c = mm_spawn(m, th, MM_R_CHILD, (t->family + 1) % m->n_fam, id,
                                  mm_named(m, MM_R_CHILD));
             mm_t(m, c)->in_group = id;
+            /* 3.14+: future_add_to_awaited_by(task, self._parent_task) */
+            mm_awaited_add(m, th, mm_t(m, c)->obj, c, id);
             if (m->prog.hook)
                 mm_hook_record(m, th, c, id, 1);
         }
@@ -622,12 +675,14 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         t->wait = MM_WT_GROUP;
         mm_ready_del(m, id);
         mm_suspend_all(m, th, t, 0);
+        mm_awaited_add(m, th, fut, -1, id); /* 3.14+: the step's result */
         mm_waiter(m, th, t, fut, MM_W_FUTURE, MM_NOREF);
         break;
     }
     default:
         break;
     }
+    mm_running_task(m, th, -1); /* 3.14+: leave_task */
     L->stepping = -1;
 }
 
@@ -670,6 +725,10 @@ static void mm_idle_new(mm_mutator *m, int th, uint64_t event_fut, int i)
     uint64_t f0 = mm_frame(m, root);
     int k;
 
+    /* 3.14+: Event.wait() makes one Future per waiter, and each records
+     * its waiter (awaited_by); earlier versions' idle Tasks share one. */
+    if (m->v->awaited_by)
+        event_fut = mm_future_new(m, th, th);
     mm_ready_del(m, id);
     t->n = 1 + (int)(mm_rand(m) % 2);
     for (k = 1; k < t->n; k++)
@@ -687,6 +746,7 @@ static void mm_idle_new(mm_mutator *m, int th, uint64_t event_fut, int i)
     (void)f0;
     mm_chain_declare(m, th, t);
     t->wait = MM_WT_EVENT;
+    mm_awaited_add(m, th, event_fut, -1, id); /* 3.14+: the step's result */
     mm_waiter(m, th, t, event_fut, MM_W_FUTURE, MM_NOREF);
 }
 
@@ -728,6 +788,33 @@ static void mm_server_codes(mm_mutator *m)
                                   MM_LINES);
     m->c_release = mm_fab_code(im, "record.<locals>.<lambda>", "/py/tornstack_hook.py", 60,
                                MM_LINES);
+    m->c_discard = m->v->awaited_by ? mm_fab_code(im, "_discard_awaited_by",
+                                                  "/py/asyncio/tasks.py", 778, MM_LINES)
+                                    : 0;
+}
+
+/* 3.14+: Tasks of a type not derived from _asyncio.Task still go to
+ * asyncio.tasks' WeakSet (_register_task: non_asyncio_tasks.add), while
+ * native ones go to the lists; a reader must pass them over.  Two such
+ * pending Tasks (a pure-Python Task class deriving from the pure-Python
+ * Future), made at setup; they are no Tasks of the truth (the unwinder
+ * reads only _asyncio.Task and its subclasses). */
+static void mm_foreign_tasks(mm_mutator *m)
+{
+    uint64_t future = mm_fab_type(m->im, "Future", 0), type = mm_fab_type(m->im, "Task", future);
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        mm_mtask *t = mm_task_slot(m);
+        t->loop = 0;
+        t->role = MM_R_IDLE;
+        t->wait = MM_WT_EVENT;
+        t->obj = mm_m_alloc(m, 0, 64, 1);
+        mm_q(m, 0, t->obj + (uint64_t)m->l->object_type, type, 8);
+        mm_set_add(m, 0, t->id, 0);
+        while (m->lp[0].q.len > 0)
+            (void)mm_mutator_step(m);
+    }
 }
 
 void mm_server_init(mm_mutator *m)
@@ -746,6 +833,8 @@ void mm_server_init(mm_mutator *m)
     mm_server_codes(m);
     mm_set_init(m);
     mm_hook_init(m);
+    if (m->v->task_lists)
+        mm_foreign_tasks(m);
     for (th = 0; th < m->n_loops; th++) {
         uint64_t event_fut = 0;
         m->cur = th;

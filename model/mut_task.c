@@ -10,12 +10,16 @@
  * here the Task exists: it holds its coroutine), then its name (3.11: a
  * str "Task-N" formatted now; 3.12+: the int counter N), then its first
  * step is scheduled (call_soon: the ready deque's count moves), then it
- * is registered (version.h).  With the hook module, the creation link is
+ * is registered (version.h: 3.11-3.13 a weakref in the WeakSet; 3.14+
+ * its node linked into its thread's list, after `task_is_task` was set
+ * right after the loop).  With the hook module, the creation link is
  * recorded after create_task returns.
  *
- * Deallocation (TaskObj_dealloc): its weakrefs are cleared and their
- * callbacks run (the WeakSet discards it), then TaskObj_clear:
- * FutureObj_clear (fut_loop first), the coroutine, the name, fut_waiter;
+ * Deallocation (TaskObj_dealloc): 3.11-3.13: its weakrefs are cleared and
+ * their callbacks run (the WeakSet discards it); 3.14+: unregister_task,
+ * nothing to do for a Task unlinked when it finished.  Then
+ * TaskObj_clear: FutureObj_clear (fut_loop first; 3.14+: awaited_by
+ * cleared if set, then its set flag), the coroutine, the name, fut_waiter;
  * the coroutine, the name and the Task are freed.
  */
 #include "mut_internal.h"
@@ -103,6 +107,8 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
     t->obj = mm_m_alloc(m, th, (size_t)al->task_size, 1);
     mm_q(m, th, t->obj + (uint64_t)l->object_type, m->im->task_type, 8);
     mm_q(m, th, t->obj + (uint64_t)al->fut_loop, m->lp[loop].loop_obj, 8);
+    if (m->v->task_lists) /* 3.14+: after future_init, task_is_task = 1 */
+        mm_q(m, th, t->obj + (uint64_t)al->fut_is_task, 1, 1);
     pay = mm_payload(m, &p);
     p->addr = t->obj;
     p->coro = t->c[0].obj;
@@ -111,7 +117,7 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
     p->alive = 1;
     p->loop = (int8_t)loop;
     p->n_chain = 1;
-    p->waiter = p->awaiter = p->strong = p->creator = MM_NOREF;
+    p->waiter = p->awaiter = p->strong = p->creator = p->amem = MM_NOREF;
     p->chain[0] = (mm_tframe){t->c[0].obj + (uint64_t)l->gen_iframe, t->c[0].code, t->c[0].line, id};
     snprintf(p->name, sizeof p->name, "?"); /* no name stored yet */
     s = mm_q(m, th, t->obj + (uint64_t)al->task_coro, t->c[0].obj, 8);
@@ -177,6 +183,11 @@ void mm_task_die(mm_mutator *m, int th, int32_t id)
     UW_ASSERT(t->used && t->wait == MM_WT_DONE);
     m->v->task_unregister(m, th, id);
     mm_q(m, th, t->obj + (uint64_t)al->fut_loop, 0, 8);
+    if (m->v->awaited_by) { /* 3.14+ FutureObj_clear: Py_CLEAR(awaited_by), not a set */
+        if (t->ab >= 0)
+            mm_awaited_discard(m, th, t->obj, id, t->ab);
+        mm_q(m, th, t->obj + (uint64_t)al->fut_awaited_by_is_set, 0, 1);
+    }
     mm_q(m, th, t->obj + (uint64_t)al->task_coro, 0, 8);
     mm_q(m, th, t->obj + (uint64_t)al->task_name, 0, 8);
     mm_q(m, th, t->obj + (uint64_t)al->task_fut_waiter, 0, 8);

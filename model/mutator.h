@@ -31,7 +31,7 @@
  *       and its table is reallocated; under `tornstack run` the hook
  *       module's link records are written and cleared.
  *
- * The store order of every operation follows CPython 3.11-3.13
+ * The store order of every operation follows CPython 3.11-3.15
  * (docs/model.md); what differs between versions is kept in version.c.
  */
 #ifndef TORNSTACK_MM_MUTATOR_H
@@ -69,6 +69,12 @@ enum {
     EV_HOOK,   /* Task `task`'s hook record of kind `arg` (1 strong, 2
                 * creation) now names parent `x` (an mm_ref; none: cleared) */
     EV_NAME,   /* Task `task`'s name is stored: payload `arg`'s name */
+    EV_AMEM,   /* 3.14+: Task `task`'s task_awaited_by now names Task `x`
+                * (an mm_ref; none: cleared) */
+    EV_LISTED, /* 3.14+: Task `task` linked into its thread's list (index 1)
+                * or unlinked (0) */
+    EV_RUNTASK, /* 3.14+: thread `th`'s running Task is now `x` (an mm_ref;
+                 * none: cleared) */
     EV_KINDS
 };
 

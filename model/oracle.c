@@ -161,14 +161,58 @@ size_t mm_frames_str(const uw_sample *s, size_t first, size_t n, char *out, size
     return off;
 }
 
+/* Is obj a pending Task of one of the model's loops (read now)? */
+static int mm_pending_ours(const mm_image *im, uint64_t obj)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+    uint64_t type = 0, loop = 0;
+    int32_t state = -1;
+    int k, ours = 0;
+
+    if (mm_space_read(im->space, obj + (uint64_t)l->object_type, &type, 8) != 0 ||
+        type != im->task_type ||
+        mm_space_read(im->space, obj + (uint64_t)al->fut_state, &state, 4) != 0 ||
+        state != al->state_pending ||
+        mm_space_read(im->space, obj + (uint64_t)al->fut_loop, &loop, 8) != 0)
+        return 0;
+    for (k = 0; k < im->n_threads; k++)
+        ours |= loop != 0 && im->th[k].loop == loop;
+    return ours;
+}
+
+/* 3.14+: the Tasks of one list (a thread's, or the interpreter's), from
+ * its head through `next` (at most UW_LIMIT_TASKS + 1 per list read
+ * here, enough to tell the bound was passed). */
+static void mm_list_tasks(mm_oq *q, uint64_t head, size_t *listed, size_t *missing,
+                          uint64_t *first_missing)
+{
+    const mm_image *im = q->c->im;
+    uint64_t node = 0;
+    size_t n;
+
+    if (head == 0 || mm_space_read(im->space, head + (uint64_t)im->l->llist_next, &node, 8) != 0)
+        return;
+    for (n = 0; node != head && node != 0 && n <= (size_t)UW_LIMIT_TASKS; n++) {
+        uint64_t obj = node - (uint64_t)im->al->task_node;
+        if (mm_pending_ours(im, obj)) {
+            (*listed)++;
+            if (!mm_present(q, obj) && (*missing)++ == 0)
+                *first_missing = obj;
+        }
+        if (mm_space_read(im->space, node + (uint64_t)im->l->llist_next, &node, 8) != 0)
+            break;
+    }
+}
+
 /* The Tasks a perfect reader finds in the registry now (the process is
  * still: memory is the one instant of the window): pending Tasks of the
- * model's loops, reached through the set's live weakrefs. */
+ * model's loops, reached through the set's live weakrefs, and from 3.14
+ * through each thread's list of native Tasks and the interpreter's. */
 static void mm_check_complete(mm_oq *q)
 {
     const mm_image *im = q->c->im;
     const uw_layout *l;
-    const uw_asyncio_layout *al;
     uint64_t mask = 0, table = 0;
     size_t i, listed = 0, missing = 0;
     uint64_t first_missing = 0;
@@ -176,30 +220,17 @@ static void mm_check_complete(mm_oq *q)
     if (im == NULL)
         return;
     l = im->l;
-    al = im->al;
     if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) != 0 ||
         mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) != 0 ||
         mask + 1 > UW_LIMIT_SET_SLOTS)
         return;
     for (i = 0; i <= mask; i++) {
-        uint64_t key = 0, obj = 0, type = 0, loop = 0;
-        int32_t state = -1;
-        int k, ours = 0;
+        uint64_t key = 0, obj = 0;
         if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
             key == 0 || key == im->set_dummy)
             continue;
         if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0 ||
-            obj == 0 || obj == im->target.types.none)
-            continue;
-        if (mm_space_read(im->space, obj + (uint64_t)l->object_type, &type, 8) != 0 ||
-            type != im->task_type ||
-            mm_space_read(im->space, obj + (uint64_t)al->fut_state, &state, 4) != 0 ||
-            state != al->state_pending ||
-            mm_space_read(im->space, obj + (uint64_t)al->fut_loop, &loop, 8) != 0)
-            continue;
-        for (k = 0; k < im->n_threads; k++)
-            ours |= loop != 0 && im->th[k].loop == loop;
-        if (!ours)
+            obj == 0 || obj == im->target.types.none || !mm_pending_ours(im, obj))
             continue;
         listed++;
         if (!mm_present(q, obj)) {
@@ -207,6 +238,9 @@ static void mm_check_complete(mm_oq *q)
                 first_missing = obj;
         }
     }
+    for (i = 0; i < (size_t)im->n_threads; i++)
+        mm_list_tasks(q, im->th[i].tasks_head, &listed, &missing, &first_missing);
+    mm_list_tasks(q, im->interp_tasks_head, &listed, &missing, &first_missing);
     if (missing > 0 && !(q->s->tasks_error == UW_ERR_LIMIT_TASKS && listed > UW_LIMIT_TASKS))
         mm_violation(q, MM_V_STILL_SKIP,
                      "nothing moved, yet %zu of %zu registered Tasks are missing (first 0x%" PRIx64
@@ -276,6 +310,7 @@ int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
         q.n_by = s->n_tasks;
         qsort(q.by_addr, q.n_by, sizeof *q.by_addr, mm_cmp_addr_idx);
     }
+    mm_ab_build(&q);
     for (i = 0; i < s->n_tasks; i++)
         mm_check_entry(&q, i);
     mm_check_pure(&q);
@@ -285,6 +320,7 @@ int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
     free(q.by_addr);
     free(q.owners);
     free(q.inst);
+    free(q.ab);
     return q.bad;
 }
 

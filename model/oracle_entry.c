@@ -9,6 +9,14 @@
  * Task can only be linked to what the sample lists: the truth drops links
  * to Tasks the sample does not hold (the unwinder cannot point at them).
  *
+ * From 3.14 CPython records who awaits a Task in the Task itself
+ * (task_awaited_by: gather and TaskGroup children name the Task that
+ * called them), and a perfect reader takes those as awaiting edges too:
+ * a Task awaits the Tasks its fut_waiter leads to (in that order), then
+ * the Tasks of the sample whose awaited_by names it (in sample order, the
+ * ones not listed already); a Task's awaiter is the one its awaiter's
+ * fut_waiter leads from, else the one its awaited_by names.
+ *
  * An entry that matches no instant is classified by what went wrong:
  *   label_leak  its frames and coroutine are the Task's at an instant
  *               whose name differs;
@@ -59,6 +67,97 @@ static void mm_await_list(const mm_oq *q, int kind, mm_ref r, uint64_t t, int pr
     }
 }
 
+static int mm_cmp_abpair(const void *a, const void *b)
+{
+    const mm_abpair *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    if (x->idx != y->idx)
+        return x->idx < y->idx ? -1 : 1;
+    return x->child < y->child ? -1 : x->child > y->child;
+}
+
+static void mm_ab_push(mm_oq *q, size_t *cap, int32_t parent, int32_t child, size_t idx)
+{
+    size_t i;
+
+    for (i = q->n_ab; i-- > 0 && q->ab[i].child == child;)
+        if (q->ab[i].parent == parent && q->ab[i].idx == idx)
+            return; /* this Task's states named it before */
+    if (q->n_ab == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        mm_abpair *a = realloc(q->ab, nc * sizeof *a);
+        if (a == NULL)
+            return; /* fewer edges known: stricter, never looser */
+        q->ab = a;
+        *cap = nc;
+    }
+    q->ab[q->n_ab++] = (mm_abpair){parent, child, idx};
+}
+
+void mm_ab_build(mm_oq *q)
+{
+    const uw_sample *s = q->s;
+    size_t i, a, k, cap = 0;
+
+    q->n_ab = 0;
+    if (q->c->im == NULL || q->c->im->al->fut_awaited_by < 0)
+        return;
+    for (i = 0; i < s->n_tasks; i++) {
+        int32_t ids[MM_OE_IDS];
+        size_t n_ids = mm_world_ids_at_addr(q->w, s->tasks[i].addr, ids, MM_OE_IDS);
+        for (a = 0; a < n_ids; a++) {
+            size_t n;
+            const uint64_t *tt = mm_task_times(q->w, ids[a], &n);
+            const mm_ttask *k0 = mm_task_at(q->w, ids[a], q->t0);
+            if (k0->amem.id >= 0)
+                mm_ab_push(q, &cap, k0->amem.id, ids[a], i);
+            for (k = 0; k < n; k++) {
+                const mm_ttask *kk = mm_task_at(q->w, ids[a], tt[k]);
+                if (kk->amem.id >= 0)
+                    mm_ab_push(q, &cap, kk->amem.id, ids[a], i);
+            }
+        }
+    }
+    if (q->n_ab > 1)
+        qsort(q->ab, q->n_ab, sizeof *q->ab, mm_cmp_abpair);
+}
+
+/* The first pair whose parent is id (q->n_ab if none). */
+static size_t mm_ab_first(const mm_oq *q, int32_t id)
+{
+    size_t lo = 0, hi = q->n_ab;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (q->ab[mid].parent < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* 3.14+: the sample's Tasks whose task_awaited_by names Task id at t
+ * (alive then), appended to out[] in sample order unless already there. */
+static void mm_ab_children(const mm_oq *q, int32_t id, uint64_t t, uint64_t *out, int *n, int cap)
+{
+    const mm_ttask *me = mm_task_at(q->w, id, t);
+    size_t i;
+    int j, dup;
+
+    for (i = mm_ab_first(q, id); i < q->n_ab && q->ab[i].parent == id && *n < cap; i++) {
+        const mm_ttask *c = mm_task_at(q->w, q->ab[i].child, t);
+        if (!c->alive || c->amem.id != id || c->amem.gen != me->gen ||
+            c->addr != q->s->tasks[q->ab[i].idx].addr)
+            continue;
+        for (j = 0, dup = 0; j < *n && !dup; j++)
+            dup = out[j] == c->addr;
+        if (!dup)
+            out[(*n)++] = c->addr;
+    }
+}
+
 int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
 {
     const mm_ttask *k = mm_task_at(q->w, id, t);
@@ -76,15 +175,21 @@ int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
     e->n_frames = mm_truth_frames(q->w, id, t, e->f, MM_MAX_STACK);
     e->n_await = 0;
     mm_await_list(q, k->waiter_kind, k->waiter, t, 1, e->await, &e->n_await, MM_OE_AWAIT, 0);
+    mm_ab_children(q, id, t, e->await, &e->n_await, MM_OE_AWAIT);
     p = mm_link_at(q, k->awaiter, t);
+    if (p == NULL) /* 3.14+: the awaiter task_awaited_by names */
+        p = mm_link_at(q, k->amem, t);
     e->awaited_by = p != NULL ? p->addr : 0;
     p = mm_link_at(q, k->strong, t);
     e->linked_to = p != NULL ? p->addr : 0;
     p = mm_link_at(q, k->creator, t);
     e->created_by = p != NULL ? p->addr : 0;
     e->parent = e->awaited_by ? e->awaited_by : e->linked_to ? e->linked_to : e->created_by;
-    e->parent_id = e->awaited_by ? k->awaiter.id : e->linked_to ? k->strong.id
-                   : e->created_by ? k->creator.id : -1;
+    e->parent_id = e->awaited_by ? (mm_link_at(q, k->awaiter, t) != NULL ? k->awaiter.id
+                                                                        : k->amem.id)
+                   : e->linked_to  ? k->strong.id
+                   : e->created_by ? k->creator.id
+                                   : -1;
     return 1;
 }
 
@@ -175,22 +280,24 @@ static void mm_inst_wide(mm_oq *q, int32_t id)
     for (i = 0; i < n; i++)
         times[nt++] = tt[i]; /* copied: the next call reuses the buffer */
     mm_inst_add_task(q, id);
+    for (i = mm_ab_first(q, id); i < q->n_ab && q->ab[i].parent == id; i++)
+        mm_inst_add_task(q, q->ab[i].child); /* 3.14+: Tasks naming it their awaiter */
     for (i = 0; i < nt; i++) {
         const mm_ttask *k = mm_task_at(q->w, id, times[i]);
-        mm_ref refs[4] = {k->awaiter, k->strong, k->creator, k->waiter};
+        mm_ref refs[5] = {k->awaiter, k->strong, k->creator, k->amem, k->waiter};
         int j;
         if (!(loops & (1 << k->loop))) {
             loops |= 1 << k->loop;
             mm_inst_add_loop(q, k->loop);
         }
-        for (j = 0; j < 3; j++)
+        for (j = 0; j < 4; j++)
             if (refs[j].id >= 0 && (size_t)refs[j].id < mm_world_tasks(q->w))
                 mm_inst_add_task(q, refs[j].id);
-        if (k->waiter_kind == MM_W_TASK && refs[3].id >= 0 &&
-            (size_t)refs[3].id < mm_world_tasks(q->w)) {
-            mm_inst_add_task(q, refs[3].id);
+        if (k->waiter_kind == MM_W_TASK && refs[4].id >= 0 &&
+            (size_t)refs[4].id < mm_world_tasks(q->w)) {
+            mm_inst_add_task(q, refs[4].id);
         } else if (k->waiter_kind == MM_W_GATHER) {
-            const mm_tgather *g = mm_gather_get(q->w, refs[3]);
+            const mm_tgather *g = mm_gather_get(q->w, refs[4]);
             int a;
             for (a = 0; g != NULL && a < g->n; a++) {
                 if (!g->is_gather[a]) {
@@ -296,9 +403,9 @@ static int mm_link_ever(mm_oq *q, int32_t id, uint64_t addr, int kind)
         if (!k->alive)
             continue;
         if (kind == 0) {
-            mm_ref refs[3] = {k->awaiter, k->strong, k->creator};
+            mm_ref refs[4] = {k->awaiter, k->strong, k->creator, k->amem};
             int j;
-            for (j = 0; j < 3; j++) {
+            for (j = 0; j < 4; j++) {
                 const mm_ttask *p = mm_ref_at(q->w, refs[j], t);
                 if (p != NULL && p->addr == addr)
                     return 1;
@@ -307,6 +414,7 @@ static int mm_link_ever(mm_oq *q, int32_t id, uint64_t addr, int kind)
             uint64_t aw[MM_OE_AWAIT];
             int n = 0, j;
             mm_await_list(q, k->waiter_kind, k->waiter, t, 0, aw, &n, MM_OE_AWAIT, 0);
+            mm_ab_children(q, id, t, aw, &n, MM_OE_AWAIT);
             for (j = 0; j < n; j++)
                 if (aw[j] == addr)
                     return 1;

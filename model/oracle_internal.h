@@ -27,6 +27,13 @@ typedef struct mm_owner {
     int32_t owner; /* Task id or MM_LOOP */
 } mm_owner;
 
+/* 3.14+: a sample Task (index idx, truth id child) whose task_awaited_by
+ * named Task `parent` at some instant of the window. */
+typedef struct mm_abpair {
+    int32_t parent, child;
+    size_t idx;
+} mm_abpair;
+
 /* One check. */
 typedef struct mm_oq {
     const uw_sample *s;
@@ -41,6 +48,8 @@ typedef struct mm_oq {
     int owners_built;
     uint64_t *inst;       /* instants being tried */
     size_t n_inst, cap_inst;
+    mm_abpair *ab;        /* 3.14+: awaiters in memory, sorted by parent */
+    size_t n_ab;
     int bad;
 } mm_oq;
 
@@ -87,6 +96,9 @@ void mm_inst_done(mm_oq *q);
 size_t mm_frames_str(const uw_sample *s, size_t first, size_t n, char *out, size_t cap);
 
 /* oracle_entry.c */
+/* 3.14+: every (awaiter, sample Task) pair task_awaited_by named during
+ * the window, into q->ab (nothing before 3.14). */
+void mm_ab_build(mm_oq *q);
 int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e);
 void mm_check_entry(mm_oq *q, size_t i);
 

@@ -14,6 +14,15 @@
  * gather future (an asyncio `_GatheringFuture`: a Future subclass whose
  * instance dict holds `_children`, a list of those Tasks).
  *
+ * From 3.14 the Tasks are linked into the thread's list of native Tasks
+ * in the order described (each with task_is_task set, none in the
+ * WeakSet), the Future, gather future or Task each awaits records it in
+ * its awaited_by (a Task's from the description's `awaited_by` records:
+ * one Task, or a set of them with the set flag), the innermost running
+ * Task is the thread state's running Task, coroutines keep `stackpointer`
+ * (3.15: a NULL reference above the awaitee), and the loop thread's first
+ * frame sits on its entry frame (fabricate.c).
+ *
  * Objects are allocated in a fixed order (loop, registry table, Task
  * objects, then each Task's waiter, coroutines, name and weakref, then the
  * hook records), so a description always gives the same addresses.
@@ -43,6 +52,8 @@ typedef struct mm_stask {
     uint64_t coro;   /* running: that coroutine object */
     char **await_id; /* grown as `await` lines come */
     int n_await, cap_await;
+    char **ab_id;    /* 3.14+: its awaiters in memory (`awaited_by` lines) */
+    int n_ab, cap_ab;
     mm_sframe *f; /* coroutines, innermost first; grown as `frame` lines come */
     int n, cap;
     uint64_t obj;
@@ -56,6 +67,9 @@ struct mm_still {
     char *link_id[MM_STILL_LINKS][2];
     int link_kind[MM_STILL_LINKS];
     int n_links;
+    char *doctor_word[MM_STILL_DOCTOR];
+    uint64_t doctor_value[MM_STILL_DOCTOR];
+    int n_doctor;
 };
 
 /* --- parse ----------------------------------------------------------------- */
@@ -149,6 +163,35 @@ static int mm_still_await(mm_stask *tk, char *rest)
     return tk->await_id[tk->n_await++] != NULL ? 0 : UW_ERR_NOMEM;
 }
 
+/* awaited_by ID: Task ID is (one of) the last Task's awaiters in memory. */
+static int mm_still_ab(mm_stask *tk, char *rest)
+{
+    char *id = mm_field(&rest);
+    int rc;
+
+    if (id == NULL || tk->n_ab == MM_STILL_AWAITS)
+        return UW_ERR_FORMAT;
+    rc = mm_still_grow((void **)&tk->ab_id, tk->n_ab, &tk->cap_ab, sizeof *tk->ab_id, 4);
+    if (rc != 0)
+        return rc;
+    tk->ab_id[tk->n_ab] = strdup(id);
+    return tk->ab_id[tk->n_ab++] != NULL ? 0 : UW_ERR_NOMEM;
+}
+
+/* doctor WORD VALUE: a word of the debug blocks overwritten. */
+static int mm_still_doctor(mm_still *d, char *rest)
+{
+    char *word = mm_field(&rest), *value = mm_field(&rest), *end;
+
+    if (word == NULL || value == NULL || d->n_doctor == MM_STILL_DOCTOR)
+        return UW_ERR_FORMAT;
+    d->doctor_value[d->n_doctor] = strtoull(value, &end, 0);
+    if (*end != '\0' || value[0] == '\0')
+        return UW_ERR_FORMAT;
+    d->doctor_word[d->n_doctor] = strdup(word);
+    return d->doctor_word[d->n_doctor++] != NULL ? 0 : UW_ERR_NOMEM;
+}
+
 /* link CHILD PARENT KIND: one record of the hook module. */
 static int mm_still_link(mm_still *d, char *rest)
 {
@@ -176,6 +219,10 @@ static int mm_still_record(mm_still *d, char *line)
         return mm_still_task(d, rest);
     if (strcmp(kind, "link") == 0)
         return mm_still_link(d, rest);
+    if (strcmp(kind, "doctor") == 0)
+        return mm_still_doctor(d, rest);
+    if (strcmp(kind, "awaited_by") == 0 && last != NULL)
+        return mm_still_ab(last, rest);
     if (strcmp(kind, "root") == 0 && last != NULL) {
         char *at = mm_field(&rest);
         if (at == NULL || atoi(at) < 0)
@@ -227,6 +274,8 @@ void mm_still_free(mm_still *d)
         free(d->link_id[i][0]);
         free(d->link_id[i][1]);
     }
+    for (i = 0; i < d->n_doctor; i++)
+        free(d->doctor_word[i]);
     for (i = 0; i < d->n_loop; i++)
         mm_sframe_free(&d->loop[i]);
     for (i = 0; i < d->n_tasks; i++) {
@@ -236,6 +285,9 @@ void mm_still_free(mm_still *d)
         for (k = 0; k < tk->n_await; k++)
             free(tk->await_id[k]);
         free(tk->await_id);
+        for (k = 0; k < tk->n_ab; k++)
+            free(tk->ab_id[k]);
+        free(tk->ab_id);
         for (k = 0; k < tk->n; k++)
             mm_sframe_free(&tk->f[k]);
         free(tk->f);
@@ -253,7 +305,8 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask 
 {
     const uw_layout *l = im->l;
     size_t size = ((size_t)l->frame_size + 32 + 15) & ~(size_t)15;
-    uint64_t prev = 0, slot = im->chunk + (uint64_t)l->chunk_data + 8;
+    /* 3.14+: the first frame sits on the thread's entry frame */
+    uint64_t prev = im->th[0].bottom, slot = im->chunk + (uint64_t)l->chunk_data + 8;
     int k, i;
 
     for (k = n - 1; k >= 0; k--) {
@@ -273,6 +326,12 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask 
         if (at == 0) {
             at = slot;
             slot += size;
+        } else if (im->th[0].cstack != 0) {
+            /* 3.14+: a root coroutine is sent to from C, past the entry
+             * frame of that call to the interpreter */
+            uint64_t e = mm_static(im->space, (size_t)l->frame_size + 64);
+            mm_fab_entry_frame(im, e, prev, 0);
+            prev = e;
         }
         mm_space_put64(im->space, at + (uint64_t)l->frame_code, code);
         mm_space_put64(im->space, at + (uint64_t)l->frame_previous, prev);
@@ -361,7 +420,7 @@ static uint64_t mm_still_coros(mm_image *im, const mm_stask *tk, uint64_t awaite
     int suspended = l->state_suspended_yield_from != UW_NO_STATE ? l->state_suspended_yield_from
                                                                  : l->state_suspended;
     uint64_t root = 0;
-    int k;
+    int k, depth = im->al->awaitee_depth > 0 ? im->al->awaitee_depth : 1;
 
     for (k = 0; k < tk->n; k++) {
         uint64_t c = mm_alloc(sp, mm_fab_coro_size(im)), f = c + (uint64_t)l->gen_iframe;
@@ -374,8 +433,14 @@ static uint64_t mm_still_coros(mm_image *im, const mm_stask *tk, uint64_t awaite
         mm_space_put64(sp, f + (uint64_t)l->frame_code, code);
         (void)mm_space_write(sp, f + (uint64_t)l->frame_owner, &owner, 1);
         mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
-        (void)mm_space_write(sp, f + (uint64_t)l->frame_stacktop, &one, 4);
         mm_space_put64(sp, f + (uint64_t)l->frame_localsplus, awaitee);
+        if (depth > 1) /* 3.15: a NULL reference above the awaitee */
+            mm_space_put64(sp, f + (uint64_t)l->frame_localsplus + 8, (uint64_t)l->stackref_null);
+        if (l->frame_stackpointer != UW_ABSENT)
+            mm_space_put64(sp, f + (uint64_t)l->frame_stackpointer,
+                           f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)depth);
+        else
+            (void)mm_space_write(sp, f + (uint64_t)l->frame_stacktop, &one, 4);
         awaitee = c;
         root = c;
     }
@@ -404,17 +469,100 @@ static void mm_still_task_fab(mm_image *im, const mm_still *d, mm_stask *tk, uin
             mm_space_put64(sp, waiter + (uint64_t)l->object_type, im->future_type);
         }
         root = mm_still_coros(im, tk, waiter);
+        /* 3.14+: a Future or gather future records the Task awaiting it (a
+         * Task's own awaiters come from the description) */
+        if (al->fut_awaited_by >= 0 && tk->n_await != 1)
+            mm_space_put64(sp, waiter + (uint64_t)al->fut_awaited_by, tk->obj);
     }
     mm_space_put64(sp, tk->obj + (uint64_t)l->object_type, im->task_type);
     mm_space_put64(sp, tk->obj + (uint64_t)al->fut_loop, im->loop);
     mm_space_put64(sp, tk->obj + (uint64_t)al->task_coro, root);
     mm_space_put64(sp, tk->obj + (uint64_t)al->task_name, mm_fab_str(im, tk->name));
     mm_space_put64(sp, tk->obj + (uint64_t)al->task_fut_waiter, waiter);
+    if (im->th[0].tasks_head != 0) { /* 3.14+: a native Task, on the list */
+        uint8_t one = 1;
+        (void)mm_space_write(sp, tk->obj + (uint64_t)al->fut_is_task, &one, 1);
+        return;
+    }
     wr = mm_alloc(sp, 64); /* the WeakSet holds weakrefs */
     mm_space_put64(sp, wr + (uint64_t)l->object_type, im->target.types.weakref);
     mm_space_put64(sp, wr + (uint64_t)l->weakref_object, tk->obj);
     mm_space_put64(
         sp, keys_table + (uint64_t)i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key, wr);
+}
+
+/* A set object holding the Tasks tk names in `awaited_by` lines: a table
+ * of at least twice as many slots (a power of two, 8 or more), each key
+ * at its hash's slot or the next free one, the hash a pointer's (rotated
+ * right by four bits), as setobject.c places them. */
+static uint64_t mm_still_task_set(mm_image *im, const mm_still *d, const mm_stask *tk)
+{
+    const uw_layout *l = im->l;
+    uint64_t slots = 8, set = mm_alloc(im->space, 256), table;
+    int64_t used = 0;
+    int a;
+
+    while (slots < 2 * (uint64_t)tk->n_ab)
+        slots *= 2;
+    table = mm_alloc(im->space, (size_t)slots * (size_t)l->setentry_size);
+    for (a = 0; a < tk->n_ab; a++) {
+        uint64_t key = mm_still_task_obj(d, tk->ab_id[a]);
+        uint64_t h = (key >> 4) | (key << 60), i = h & (slots - 1);
+        if (key == 0)
+            continue;
+        while (mm_space_get64(im->space, table + i * (uint64_t)l->setentry_size +
+                                             (uint64_t)l->setentry_key) != 0)
+            i = (i + 1) & (slots - 1);
+        mm_space_put64(im->space, table + i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key,
+                       key);
+        mm_space_put64(im->space, table + i * (uint64_t)l->setentry_size +
+                                      (uint64_t)l->setentry_hash, h);
+        used++;
+    }
+    mm_space_put64(im->space, set + (uint64_t)l->object_type, im->target.types.set);
+    (void)mm_space_write(im->space, set + (uint64_t)l->set_fill, &used, 8);
+    (void)mm_space_write(im->space, set + (uint64_t)l->set_used, &used, 8);
+    mm_space_put64(im->space, set + (uint64_t)l->set_mask, slots - 1);
+    mm_space_put64(im->space, set + (uint64_t)l->set_table, table);
+    return set;
+}
+
+/* 3.14+: what the process keeps for outside readers: every Task linked
+ * into the thread's list in description order (llist_insert_tail), each
+ * Task's awaiters (one Task, or a set with the set flag), and the
+ * innermost running Task in the thread state. */
+static void mm_still_asyncio(mm_image *im, const mm_still *d)
+{
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+    uint64_t head = im->th[0].tasks_head, last = head, running = 0;
+    int i, inner = MM_STILL_FRAMES;
+
+    if (head == 0)
+        return;
+    for (i = 0; i < d->n_tasks; i++) {
+        const mm_stask *tk = &d->tasks[i];
+        uint64_t node = tk->obj + (uint64_t)al->task_node;
+        mm_space_put64(im->space, node + (uint64_t)l->llist_prev, last);
+        mm_space_put64(im->space, node + (uint64_t)l->llist_next, head);
+        mm_space_put64(im->space, last + (uint64_t)l->llist_next, node);
+        mm_space_put64(im->space, head + (uint64_t)l->llist_prev, node);
+        last = node;
+        if (tk->n_ab == 1) {
+            mm_space_put64(im->space, tk->obj + (uint64_t)al->fut_awaited_by,
+                           mm_still_task_obj(d, tk->ab_id[0]));
+        } else if (tk->n_ab > 1) {
+            uint8_t one = 1;
+            mm_space_put64(im->space, tk->obj + (uint64_t)al->fut_awaited_by,
+                           mm_still_task_set(im, d, tk));
+            (void)mm_space_write(im->space, tk->obj + (uint64_t)al->fut_awaited_by_is_set, &one, 1);
+        }
+        if (tk->root >= 0 && tk->root < inner) {
+            inner = tk->root;
+            running = tk->obj;
+        }
+    }
+    mm_space_put64(im->space, im->tstate + (uint64_t)l->tstate_asyncio_running_task, running);
 }
 
 /* The hook module's records, by the Tasks' fabricated addresses. */
@@ -449,6 +597,13 @@ static int mm_still_fabricate(mm_image *im, mm_still *d)
         d->tasks[i].obj = mm_alloc(im->space, (size_t)im->al->task_size);
     for (i = 0; i < d->n_tasks; i++)
         mm_still_task_fab(im, d, &d->tasks[i], gather_type, keys_table, i);
+    mm_still_asyncio(im, d);
+    for (i = 0; i < d->n_doctor; i++) {
+        uint64_t at = mm_fab_debug_word(im, d->doctor_word[i]);
+        if (at == 0)
+            return UW_ERR_FORMAT; /* no such word in this version */
+        mm_space_put64(im->space, at, d->doctor_value[i]);
+    }
     return d->n_links > 0 ? mm_still_links(im, d) : 0;
 }
 
@@ -480,7 +635,9 @@ int mm_still_sample(mm_still_run *run, mm_still *d, int minor)
     if (rc != 0)
         return rc;
     uw_reader_init(&run->reader, &mm_still_ops, run->sp); /* nothing moves: plain reads */
-    rc = uw_unwinder_new(&run->reader, &run->im.target, &run->u);
+    rc = mm_fab_attach_check(&run->im, &run->reader, run->why, sizeof run->why);
+    if (rc == 0)
+        rc = uw_unwinder_new(&run->reader, &run->im.target, &run->u);
     if (rc == 0)
         rc = uw_tasks_new(run->u, &run->t);
     if (rc == 0)
@@ -501,16 +658,20 @@ void mm_still_end(mm_still_run *run)
 
 /* --- print ------------------------------------------------------------------- */
 
-int mm_still_dump(FILE *desc, int minor, FILE *out)
+int mm_still_dump(FILE *desc, int minor, FILE *out, char *why, size_t whylen)
 {
     mm_still *d = NULL;
     mm_still_run run;
     int rc;
 
+    if (whylen > 0)
+        why[0] = '\0';
     rc = mm_still_parse(desc, &d);
     if (rc != 0)
         return rc;
     rc = mm_still_sample(&run, d, minor);
+    if (rc != 0 && whylen > 0)
+        snprintf(why, whylen, "%s", run.why);
     if (rc == 0)
         rc = uw_output_json(out, &run.im.target, &run.s);
     mm_still_end(&run);

@@ -125,7 +125,8 @@ int mm_world_new(int n_loops, mm_world **out)
     if (w == NULL)
         return UW_ERR_NOMEM;
     w->n_loops = n_loops < 1 ? 1 : n_loops > MM_MAX_LOOPS ? MM_MAX_LOOPS : n_loops;
-    (void)i;
+    for (i = 0; i < MM_MAX_LOOPS; i++)
+        w->loop[i].running_task = MM_NOREF;
     w->amap_cap = 1024;
     w->amap = calloc(w->amap_cap, sizeof *w->amap);
     if (w->amap == NULL) {
@@ -186,6 +187,7 @@ int32_t mm_world_task_new(mm_world *w)
      * during a window are reused only after it). */
     memset(&w->task[id], 0, sizeof w->task[id]);
     w->task[id].waiter = w->task[id].awaiter = w->task[id].strong = w->task[id].creator = MM_NOREF;
+    w->task[id].amem = MM_NOREF;
     return id;
 }
 

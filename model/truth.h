@@ -17,6 +17,11 @@
  * marked executing, what its fut_waiter points at, which Task awaits it
  * (through fut_waiter, directly or through a gather), and which strong and
  * creation parents the hook module's records name (visible records only).
+ * From 3.14 memory holds more, and so does the record: the Task its
+ * `task_awaited_by` names (gather and TaskGroup record the calling Task on
+ * their children, a Task step the awaiting Task on what it awaits),
+ * whether it is on its thread's list of native Tasks, and for each loop
+ * the Task its thread state calls running.
  *
  * History.  Nothing is copied while no sample is taken.  During a sample
  * (mm_world_begin .. mm_world_end) the first change of an entity copies its
@@ -70,11 +75,13 @@ typedef struct mm_ttask {
     int8_t loop;      /* index of its loop (thread) */
     int8_t n_chain;   /* coroutines reachable from the root */
     int8_t waiter_kind;
-    int8_t pad[2];
+    int8_t listed;    /* 3.14+: on its thread's list of native Tasks */
+    int8_t pad;
     mm_ref waiter;   /* MM_W_TASK or MM_W_GATHER */
     mm_ref awaiter;  /* the Task whose fut_waiter leads to this one */
     mm_ref strong;   /* hook record: strong link (gather, TaskGroup, ...) */
     mm_ref creator;  /* hook record: creation link */
+    mm_ref amem;     /* 3.14+: the Task task_awaited_by names (memory) */
     mm_tframe chain[MM_MAX_CHAIN]; /* root first; owner = this Task's id */
     char name[MM_NAME_MAX];        /* as get_name() gives it */
 } mm_ttask;
@@ -83,6 +90,7 @@ typedef struct mm_tloop {
     uint64_t tstate;
     int32_t n;                  /* frames linked, f[0] the root */
     int32_t pad;
+    mm_ref running_task;        /* 3.14+: the thread state's running Task */
     mm_tframe f[MM_MAX_STACK];
 } mm_tloop;
 

@@ -2,7 +2,7 @@
  * tornstack-verify — the main job: run the unwinder against simulated
  * programs under each memory model and report what the oracle finds.
  *
- *   tornstack-verify [--python 3.11|3.12|3.13|all] [--model tso|bounded|relaxed|realistic|all]
+ *   tornstack-verify [--python 3.11|...|3.15|all] [--model tso|bounded|relaxed|realistic|all]
  *                    [--rows mixed|busy|idle|all] [--samples N] [--busy-samples N]
  *                    [--idle-samples N] [--seed S] [--jobs J]
  *                    [--policy default|full-task-unwind|no-split|no-skip|all] [--out-dir DIR]
@@ -123,16 +123,16 @@ static const char *vf_kind_name(int k)
     return k >= 0 && k < VF_KINDS ? names[k] : "?";
 }
 
-/* Samples per row by default: 3 versions x (mixed rows of each model +
+/* Samples per row by default: 5 versions x (mixed rows of each model +
  * busy + idle) >= 1,000,000 in about a minute on two cores.  A mixed
  * sample costs its model: the relaxed model (a store buffer to settle and
  * drain around every read) about six times the realistic one, TSO (up to
  * ten stores per read, torn copies) about twice; so the mixed rows get
- * samples in inverse proportion: 40,000 TSO, 100,000 bounded, 20,000
- * relaxed and 200,000 realistic per version (docs/model.md has the
- * rates). */
-static const uint64_t vf_default_mixed[MM_MODELS] = {40000, 100000, 20000, 200000};
-#define VF_DEFAULT_BUSY 120
+ * samples in inverse proportion: 16,000 TSO, 72,000 bounded, 8,000
+ * relaxed and 120,000 realistic per version, 1,080,000 over the five
+ * (docs/model.md has the rates). */
+static const uint64_t vf_default_mixed[MM_MODELS] = {16000, 72000, 8000, 120000};
+#define VF_DEFAULT_BUSY 72
 #define VF_DEFAULT_IDLE 8
 
 /* Progress shared by the jobs. */
@@ -214,7 +214,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
         int k;
         for (b = 0; b < sizeof bytes; b++)
             bytes[b] = vf_next(&rng);
-        bytes[0] = (uint8_t)(r->minor - 11); /* replays as is */
+        mm_scenario_set_minor(bytes, r->minor); /* replays as is */
         bytes[1] = (uint8_t)r->model;
         bytes[20] &= 0x3f; /* swarm: each class off in half the runs */
         if (r->kind == VF_MIXED) {
@@ -352,6 +352,25 @@ static void vf_run_rows(vf_shared *sh, size_t n, int jobs, int show)
         fprintf(stderr, "\r%*s\r", 90, "");
 }
 
+/* The fidelity dump's exit status: a target refused at attach exits as
+ * `tornstack` does for a live one (docs/cli.md: 6 unsupported version,
+ * 7 debug offsets mismatch, 9 unsupported build), anything else 1. */
+static int vf_fabricate_exit(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case UW_ERR_UNSUPPORTED_VERSION:
+        return 6;
+    case UW_ERR_DEBUG_OFFSETS:
+        return 7;
+    case UW_ERR_UNSUPPORTED_BUILD:
+        return 9;
+    default:
+        return 1;
+    }
+}
+
 static int vf_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -360,7 +379,7 @@ static int vf_default_jobs(void)
 
 static int usage(void)
 {
-    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|all]\n"
+    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
           "                        [--model tso|bounded|relaxed|realistic|all]\n"
           "                        [--rows mixed|busy|idle|all] [--samples N]\n"
           "                        [--busy-samples N] [--idle-samples N] [--seed S] [--jobs J]\n"
@@ -382,7 +401,7 @@ static int parse_count(const char *v, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    int minors[3] = {11, 12, 13}, n_minor = 3;
+    int minors[5] = {11, 12, 13, 14, 15}, n_minor = 5;
     int models[MM_MODELS] = {MM_TSO, MM_BOUNDED, MM_RELAXED, MM_REALISTIC};
     int n_model = MM_MODELS, pol_lo = 0, pol_hi = 0, kind_lo = 0, kind_hi = VF_KINDS - 1;
     int i, mi, mo, p, kd, show;
@@ -406,7 +425,7 @@ int main(int argc, char **argv)
             return usage();
         if (strcmp(argv[i], "--python") == 0) {
             if (strcmp(v, "all") != 0) {
-                if (strncmp(v, "3.", 2) != 0 || atoi(v + 2) < 11 || atoi(v + 2) > 13)
+                if (strncmp(v, "3.", 2) != 0 || atoi(v + 2) < 11 || atoi(v + 2) > 15)
                     return usage();
                 minors[0] = atoi(v + 2);
                 n_minor = 1;
@@ -490,12 +509,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "tornstack verify: cannot read %s\n", fabricate);
             return 2;
         }
-        rc = mm_still_dump(f, minors[0], stdout);
+        char why[512];
+        rc = mm_still_dump(f, minors[0], stdout, why, sizeof why);
         if (f != stdin)
             fclose(f);
         if (rc != 0)
-            fprintf(stderr, "tornstack verify: %s: %s\n", fabricate, uw_strerror(rc));
-        return rc ? 1 : 0;
+            fprintf(stderr, "tornstack verify: %s: %s%s%s\n", fabricate, uw_strerror(rc),
+                    why[0] ? ": " : "", why);
+        return vf_fabricate_exit(rc);
     }
     if (replay_file != NULL)
         return replay(replay_file, pol_lo, explain, svg, explain_kind);
@@ -507,7 +528,7 @@ int main(int argc, char **argv)
         kind_seconds[kd] = 0;
     }
     mm_verdict_init(&total);
-    sh_bytes = sizeof *sh + (size_t)MM_POLICIES * 3 * MM_MODELS * VF_KINDS * sizeof *rows;
+    sh_bytes = sizeof *sh + (size_t)MM_POLICIES * 5 * MM_MODELS * VF_KINDS * sizeof *rows;
     sh = mmap(NULL, sh_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)
         return 1;

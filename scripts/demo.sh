@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build tornstack, start the bundled example program
 # (examples/demo_app.py: a worker thread and a main thread, each parked in a
-# known stack) under every CPython 3.11-3.13 found, and dump its stacks as
+# known stack) under every CPython 3.11-3.15 found, and dump its stacks as
 # text and JSON from outside the process.
 #
 #   scripts/demo.sh
@@ -15,7 +15,7 @@ cd "$ts_root"
 bin="$ts_root/build/default/tornstack"
 pythons=$(ts_walk_pythons build/default)
 if [ -z "$pythons" ]; then
-    echo "demo: no CPython 3.11-3.13 with headers found (see scripts/setup.sh)" >&2
+    echo "demo: no CPython 3.11-3.15 with headers found (see scripts/setup.sh)" >&2
     exit 1
 fi
 for py in $pythons; do

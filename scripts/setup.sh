@@ -52,11 +52,11 @@ ts_fetch_pythons() {
 }
 
 # The interpreters a build found whose frames the walks read (minor up to
-# UW_WALK_MAX_MINOR in src/include/tornstack/layout.h), one per line.
+# UW_WALK_MAX_MINOR in src/internal/layout.h), one per line.
 ts_walk_pythons() {
     local build="$1" max
     max=$(sed -n 's/^#define UW_WALK_MAX_MINOR \([0-9]*\).*/\1/p' \
-          "$ts_root/src/include/tornstack/layout.h")
+          "$ts_root/src/internal/layout.h")
     sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' "$build/CMakeCache.txt" | tr ';' '\n' |
         awk -F'|' -v max="$max" '{ split($1, v, "."); if (v[2] + 0 <= max + 0) print $3 }'
 }

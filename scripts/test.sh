@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build and run every test: unit (cmocka), live tests against real CPython
-# 3.11, 3.12 and 3.13 processes, layout tables, asyncio facts and
-# attach-time checks on Debian's 3.14 and 3.15, layout-table regeneration,
-# CLI bad input.
+# 3.11, 3.12, 3.13, 3.14 and 3.15 processes (threads, Tasks, still and busy
+# programs, --blocking, profile formats; on 3.14 and 3.15 also the asyncio
+# facts, the attach-time checks and CPython's own remote unwinder as an
+# oracle), layout-table regeneration, CLI bad input.
 #
 #   scripts/test.sh [PRESET]    (default: ci — warnings are errors and all
 #                                five CPython versions must be present)

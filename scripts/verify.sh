@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: build tornstack and run `tornstack verify`, the unchanged
-# unwinder against simulated CPython 3.11/3.12/3.13 processes whose asyncio
+# unwinder against simulated CPython 3.11 to 3.15 processes whose asyncio
 # Tasks switch store by store under the TSO, preemption-bounded, relaxed
 # (ARM-like) and realistic memory models: small programs of the classic and
 # server shapes, busy ones of 50-500 workers, and 16,384 idle Tasks.  Every

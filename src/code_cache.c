@@ -22,6 +22,11 @@
 _Static_assert(UW_CODE_CACHE_SLOTS >= 2 && (UW_CODE_CACHE_SLOTS & (UW_CODE_CACHE_SLOTS - 1)) == 0,
                "UW_CODE_CACHE_SLOTS: a power of two (the table is hashed by masking)");
 
+/* Serial numbers of loaded entries, over every cache of the process: a
+ * consumer that remembers what it derived from an entry (the profile's
+ * frame memo) tells a reload at the same address by its new serial. */
+static uint64_t uw_code_serial;
+
 static size_t uw_code_hash(uint64_t addr)
 {
     return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ull >> 40) & (UW_CODE_TABLE - 1);
@@ -209,6 +214,7 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
     e->addr = addr;
     e->id = *id;
     e->memo_index = -2;
+    e->serial = __atomic_add_fetch(&uw_code_serial, 1, __ATOMIC_RELAXED);
     rc = uw__pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;

@@ -150,13 +150,35 @@ static int uw_compose_thread(const uw_sample *s, size_t th_i, const uw_compose_o
     return rc;
 }
 
+/* Room for `want` items (at most UW_LIMIT_STACK_ITEMS). */
+static int uw_items_room(uw_stack_item **items, size_t *cap, size_t want)
+{
+    uw_stack_item *p;
+
+    if (want > UW_LIMIT_STACK_ITEMS)
+        want = UW_LIMIT_STACK_ITEMS;
+    if (*cap >= want)
+        return 0;
+    p = realloc(*items, want * sizeof *p);
+    if (p == NULL)
+        return UW_ERR_NOMEM;
+    *items = p;
+    *cap = want;
+    return 0;
+}
+
+/* A stack is at most every frame of the sample (the pure Python stack and
+ * the Tasks' own frames are distinct frames), a marker per Task and the
+ * thread's: the items buffer starts that big, not at the bound, and grows
+ * to UW_LIMIT_STACK_ITEMS only if a stack does not fit, so a stack past
+ * the bound is refused exactly as before. */
 int uw_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, void *ctx,
                uint32_t *skipped)
 {
     uw_stack_item *items = NULL;
     unsigned char *parent_of = NULL;
     uw_compose_options def;
-    size_t th, i;
+    size_t th, i, cap = 0;
     int rc = 0;
 
     if (s == NULL || fn == NULL)
@@ -165,9 +187,8 @@ int uw_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, 
         uw_compose_options_default(&def);
         o = &def;
     }
-    items = malloc(UW_LIMIT_STACK_ITEMS * sizeof *items);
     parent_of = calloc(s->n_tasks > 0 ? s->n_tasks : 1, 1);
-    if (items == NULL || parent_of == NULL) {
+    if (parent_of == NULL || uw_items_room(&items, &cap, s->n_frames + s->n_tasks + 2) != 0) {
         rc = UW_ERR_NOMEM;
         goto out;
     }
@@ -186,7 +207,12 @@ int uw_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, 
             int r;
             if (s->tasks[i].thread != th || parent_of[i])
                 continue;
-            r = uw_compose_task(s, i, o, items, UW_LIMIT_STACK_ITEMS, &n);
+            r = uw_compose_task(s, i, o, items, cap, &n);
+            if (r == UW_ERR_LIMIT_STACK && cap < UW_LIMIT_STACK_ITEMS) {
+                if ((rc = uw_items_room(&items, &cap, UW_LIMIT_STACK_ITEMS)) != 0)
+                    goto out;
+                r = uw_compose_task(s, i, o, items, cap, &n);
+            }
             if (r != 0) {
                 if (skipped != NULL)
                     skipped[uw_reason_slot(r)]++;
@@ -201,7 +227,10 @@ int uw_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, 
         if (emitted)
             continue;
         /* No Tasks (or none trustworthy): the thread's own stack. */
-        if (uw_compose_thread(s, th, o, items, UW_LIMIT_STACK_ITEMS, &n) != 0) {
+        if (s->threads[th].n_frames + 2 > cap &&
+            (rc = uw_items_room(&items, &cap, UW_LIMIT_STACK_ITEMS)) != 0)
+            goto out;
+        if (uw_compose_thread(s, th, o, items, cap, &n) != 0) {
             if (skipped != NULL)
                 skipped[uw_reason_slot(UW_ERR_LIMIT_STACK)]++;
             continue;

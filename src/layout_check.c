@@ -29,18 +29,27 @@ static int uw_fits(int32_t read, size_t buf)
 
 /* --- the thread walk ----------------------------------------------------------- */
 
-/* Thread state: tstate_size bytes (3.13: up to the running loop) copied
- * into a buffer of tstate_buf; then next, ids, dict, data-stack chunk and
- * top, cframe (3.11/3.12) and the running loop (3.13) taken out of it. */
+/* Thread state: tstate_size bytes (3.13+: up to the running loop, 3.14+:
+ * the running Task, in _PyThreadStateImpl) copied into a buffer of
+ * tstate_buf, which must hold a whole _PyThreadStateImpl (3.15's is 1104
+ * bytes, its base frame included); then next, ids, dict, data-stack chunk
+ * and top, cframe (3.11/3.12), the running loop and Task taken out of it. */
 static int uw_check_tstate(const uw_layout *l, size_t tstate_buf)
 {
-    size_t len = (size_t)l->tstate_size;
+    const struct {
+        int32_t off, width;
+    } f[] = {{l->tstate_asyncio_running_loop, 8}, {l->tstate_asyncio_running_task, 8}};
+    size_t len = (size_t)l->tstate_size, i;
 
-    if (l->tstate_asyncio_running_loop != UW_ABSENT) {
-        if (!uw_in(l->tstate_asyncio_running_loop, 8, tstate_buf))
+    if (l->tstate_impl_size != UW_ABSENT && !uw_fits(l->tstate_impl_size, tstate_buf))
+        return 0;
+    for (i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (f[i].off == UW_ABSENT)
+            continue;
+        if (!uw_in(f[i].off, (size_t)f[i].width, tstate_buf))
             return 0;
-        if ((size_t)l->tstate_asyncio_running_loop + 8 > len)
-            len = (size_t)l->tstate_asyncio_running_loop + 8;
+        if ((size_t)f[i].off + (size_t)f[i].width > len)
+            len = (size_t)f[i].off + (size_t)f[i].width;
     }
     return uw_fits(l->tstate_size, tstate_buf) && len <= tstate_buf &&
            uw_in(l->tstate_next, 8, len) && uw_in(l->tstate_dict, 8, len) &&

@@ -266,6 +266,11 @@ int uw_output_json(FILE *out, const uw_target *t, const uw_sample *s)
             fprintf(out, "\"0x%" PRIx64 "\"", th->running_loop);
         else
             fputs("null", out);
+        fputs(", \"running_task\": ", out);
+        if (th->running_task != 0)
+            fprintf(out, "\"0x%" PRIx64 "\"", th->running_task);
+        else
+            fputs("null", out);
         fputs(", \"truncated\": ", out);
         if (th->truncated != 0)
             uw_output_json_string(out, uw_errname(th->truncated));

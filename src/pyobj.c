@@ -2,7 +2,7 @@
  * pyobj.c — bounded reading of dicts, attributes, sets, lists and ints in a
  * target (see pyobj.h).
  *
- * Dict layout (3.11–3.13): PyDictObject -> PyDictKeysObject holding
+ * Dict layout (3.11–3.15): PyDictObject -> PyDictKeysObject holding
  * 2^log2_size index slots of 2^log2_index_bytes bytes in total, then
  * dk_nentries entries, either {hash, key, value} (general) or {key, value}
  * (unicode keys).  A split dict keeps its values apart (ma_values), in the

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "internal/reader_replay.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
@@ -59,6 +60,13 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     ssize_t got;
 
     UW_ASSERT(p != NULL);
+    if (p->replay != NULL) {
+        uw_iov one = {addr, dst, len, 0};
+        if (uw__replay_serve(p->replay, &one, 1)) {
+            p->reader->calls--; /* uw_read counted a call it did not make */
+            return one.status;
+        }
+    }
     got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
     if (got < 0)
         return uw_proc_errno(errno);
@@ -168,6 +176,8 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 
     UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
+    if (p->replay != NULL && uw__replay_serve(p->replay, iov, n))
+        return 0;
     if (n < UW_PROC_COALESCE_MIN)
         return uw_proc_readv_plain(p, iov, n, calls);
     if (p->order_cap < n) {
@@ -262,10 +272,36 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 
 static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv};
 
+/* The replay's batch: pieces read in order, no coalescing (the replay
+ * coalesced within each request already). */
+static int uw_proc_replay_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+{
+    *calls = 0;
+    return uw_proc_readv_plain(ctx, iov, n, calls);
+}
+
+void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
+{
+    if (p == NULL || r == NULL)
+        return;
+    if (p->replay == NULL) {
+        p->replay = malloc(sizeof *p->replay);
+        if (p->replay == NULL)
+            return;
+        uw__replay_init(p->replay);
+    }
+    r->calls += uw__replay_begin(p->replay, uw_proc_replay_readv, p);
+}
+
 void uw_proc_close(uw_proc *p)
 {
     if (p == NULL)
         return;
+    if (p->replay != NULL) {
+        uw__replay_free(p->replay);
+        free(p->replay);
+        p->replay = NULL;
+    }
     free(p->scratch);
     free(p->order);
     p->scratch = NULL;
@@ -291,6 +327,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
         return uw_proc_errno(errno);
     memset(p, 0, sizeof *p);
     p->pid = pid;
+    p->reader = r;
     uw_reader_init(r, &uw_proc_ops, p);
     return 0;
 }

@@ -241,7 +241,7 @@ static void uw_target_types(const uw_elf *elf, uint64_t bias, uw_pytypes *t)
  * file mapped by hand at offset 0, where the "_PyRuntime" computed from
  * the load bias is whatever file bytes lie there (non-zero garbage).
  * A list head that is merely non-zero does not tell these apart, so the
- * initialised runtime is recognised by what CPython 3.11-3.13 always
+ * initialised runtime is recognised by what CPython 3.11-3.15 always
  * have once initialised: the main interpreter is a member of _PyRuntime
  * itself (`_main_interpreter`), `interpreters.main` points at it, with
  * room for a whole interpreter state before the runtime ends, its id is

@@ -139,6 +139,8 @@ static int ts_opt_flag(ts_args *a, const char *opt, const char *val)
         a->compose.task_items = 0;
     else if (strcmp(opt, "--no-thread-frames") == 0)
         a->compose.thread_items = 0;
+    else if (strcmp(opt, "--no-replay") == 0)
+        a->no_replay = 1;
     else
         a->tasks = 1; /* --tasks */
     return 0;
@@ -165,6 +167,7 @@ static const struct ts_opt {
     {"--hold-ms", NULL, 1, ts_opt_hold},
     {"--no-task-frames", NULL, 0, ts_opt_flag},
     {"--no-thread-frames", NULL, 0, ts_opt_flag},
+    {"--no-replay", NULL, 0, ts_opt_flag},
 };
 
 static const struct ts_opt *ts_opt_find(const char *name)
@@ -192,6 +195,7 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->tasks_root = 0;
     a->blocking = 0;
     a->hold_ms = 0;
+    a->no_replay = 0;
     /* dump prints text unless told; record writes a folded profile */
     a->profile_format = strcmp(cmd, "dump") == 0 ? -1 : (int)UW_FORMAT_FOLDED;
     uw_compose_options_default(&a->compose);

@@ -66,6 +66,7 @@ typedef struct ts_args {
     uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;
     unsigned long long tasks_root;
+    int no_replay; /* every read a call: no prediction from the last sample */
 } ts_args;
 
 /* Parse the options after argv[1] (the command); returns 0, or -1 after
@@ -85,6 +86,7 @@ typedef struct ts_session {
     uw_unwinder *unwinder;
     uw_tasks *tasks;
     ts_blocking blk; /* --blocking */
+    int replay;      /* predict each sample's reads from the last one */
 } ts_session;
 
 /* The exit code for an error code. */

@@ -13,7 +13,10 @@ static const char ts_policy_help[] =
     "  --task-depth N       frames unwound per Task coroutine chain (0: all)\n"
     "  --no-split           do not split the loop's frames at Handle._run\n"
     "  --no-skip            never skip a Task that cannot be placed\n"
-    "  --tasks-root ADDR    read Tasks from this registry address\n";
+    "  --tasks-root ADDR    read Tasks from this registry address\n"
+    "  --no-replay          read every request for real (by default a sample's reads\n"
+    "                       are predicted from the last sample's and read in one call,\n"
+    "                       serving the requests while they are the same)\n";
 
 static const char ts_marker_help[] =
     "  --no-task-frames     leave out the <task NAME> frames at each Task boundary\n"
@@ -30,7 +33,7 @@ static const ts_cmd_help ts_helps[] = {
     {"dump",
      "usage: tornstack dump --pid PID [--format F] [--count N] [-o FILE] [POLICY]\n"
      "\n"
-     "Attach to a running CPython 3.11-3.13 process, take one sample of every thread and\n"
+     "Attach to a running CPython 3.11-3.15 process, take one sample of every thread and\n"
      "asyncio Task, print it and detach.\n"
      "\n"
      "  --pid PID, -p PID    the process to read (same user, root or CAP_SYS_PTRACE)\n"
@@ -91,7 +94,7 @@ static const ts_cmd_help ts_helps[] = {
      "  tornstack run -- python3 app.py &  tornstack record --pid $! -o app.html -f html\n",
      0, 0},
     {"verify",
-     "usage: tornstack verify [--python 3.11|3.12|3.13|all]\n"
+     "usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
      "                        [--model tso|bounded|relaxed|realistic|all]\n"
      "                        [--samples N] [--seed S] [--jobs J]\n"
      "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"

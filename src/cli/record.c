@@ -22,6 +22,8 @@ typedef struct ts_recording {
     ts_out out;
     ts_thread_names *names;
     uint64_t tasks; /* Task readings, for the summary */
+    /* samples whose Tasks could not be read, per reason (-code) */
+    uint64_t tasks_errors[2 * UW_REASON_SLOTS];
     int rc;         /* the last sample's result */
 } ts_recording;
 
@@ -64,6 +66,8 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
             rec->prof.failed++;
         } else {
             rec->tasks += s.n_tasks;
+            if (s.tasks_error < 0 && s.tasks_error > -2 * UW_REASON_SLOTS)
+                rec->tasks_errors[-s.tasks_error]++;
             if (uw_profile_add_sample(&rec->prof, &s, &a->compose, ts_thread_name, rec->names) !=
                 0)
                 break; /* out of memory: write what is held */
@@ -92,6 +96,10 @@ static void ts_recording_summary(const ts_recording *rec)
         if (p->task_skips[r] != 0 || p->stack_skips[r] != 0)
             fprintf(stderr, "tornstack: skipped %s: %llu tasks, %llu stacks\n", uw_errname(-r),
                     (unsigned long long)p->task_skips[r], (unsigned long long)p->stack_skips[r]);
+    for (r = 1; r < 2 * UW_REASON_SLOTS; r++)
+        if (rec->tasks_errors[r] != 0)
+            fprintf(stderr, "tornstack: Tasks not (all) read in %llu samples: %s\n",
+                    (unsigned long long)rec->tasks_errors[r], uw_errname(-r));
 }
 
 /* Attach, open the output, sample, write the profile, then the summary.

@@ -54,6 +54,10 @@ int ts_sample(ts_session *ss, uw_sample *s)
 
     if (rc != 0)
         return rc;
+    /* after the target stopped (--blocking): the predicted reads are of
+     * this sample */
+    if (ss->replay)
+        uw_proc_sample_begin(&ss->proc, &ss->reader);
     rc = uw_unwind_threads(ss->unwinder, s);
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
@@ -71,6 +75,7 @@ int ts_attach(ts_session *s, const ts_args *a)
     int rc;
 
     memset(s, 0, sizeof *s);
+    s->replay = !a->no_replay;
     /* --blocking attaches first, so that a ptrace refusal is named as such. */
     if (a->blocking && (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms)) != 0)
         return rc;

@@ -47,10 +47,10 @@ typedef struct uw_asyncio_layout {
     /* 3.11: the running loop is wrapped in a _RunningLoopHolder whose
      * rl_loop sits here; -1 when the loop itself is stored. */
     int32_t holder_loop;
-    /* PyAsyncGenASend.ags_gen (Objects/genobject.c), same in 3.11-3.13 */
+    /* PyAsyncGenASend.ags_gen (Objects/genobject.c), same in 3.11-3.15 */
     int32_t asend_gen;
     /* dequeobject.state (Modules/_collectionsmodule.c): a mutation count,
-     * +1 on every append and pop; same in 3.11-3.13.  The loop's ready
+     * +1 on every append and pop; same in 3.11-3.15.  The loop's ready
      * deque (attribute loop_ready) pops every callback before running it,
      * so its count is the loop's epoch (src/tasks/epoch.c). */
     int32_t deque_state;

@@ -35,13 +35,35 @@ typedef enum uw__owner {
     UW__OWNER_THREAD,       /* on a thread's data stack */
     UW__OWNER_GENERATOR,    /* embedded in a generator, coroutine or async generator */
     UW__OWNER_FRAME_OBJECT, /* kept alive by a frame object */
-    UW__OWNER_CSTACK,       /* an entry frame on the C stack (3.12+): never shown */
+    UW__OWNER_CSTACK,       /* an entry frame, never shown: owned by the C stack (3.12-3.14)
+                             * or by the interpreter (3.14+) */
 } uw__owner;
 
-/* The code object the frame runs (f_code, 3.13's f_executable). */
+/* The object a _PyStackRef word refers to (3.14+: f_executable, f_funcobj
+ * and the value stack hold them), 0 for none.  The default build marks a
+ * borrowed or immortal reference with the bits PyStackRef_AsPyObjectBorrow
+ * clears (stackref_borrow_mask, measured from the headers); a word with
+ * any other tag bit set is a tagged int (or, 3.15, an invalid reference),
+ * not an object; PyStackRef_NULL masks to 0.  Before 3.14 the word is the
+ * pointer itself. */
+static inline uint64_t uw__stackref_object(const uw_layout *l, uint64_t word)
+{
+    const uint64_t tags = (uint64_t)(uint32_t)l->stackref_tag_bits;
+    const uint64_t borrow = (uint64_t)(uint32_t)l->stackref_borrow_mask;
+
+    if (!l->frame_tagged)
+        return word;
+    if ((word & tags & ~borrow) != 0)
+        return 0;
+    return word & ~borrow;
+}
+
+/* The code object the frame runs (f_code, 3.13's f_executable, 3.14's
+ * tagged f_executable masked).  The raw word is what uw__frame_same_link
+ * compares. */
 static inline uint64_t uw__frame_code(const uw_layout *l, const uint8_t *f)
 {
-    return uw__u64(f + l->frame_code);
+    return uw__stackref_object(l, uw__u64(f + l->frame_code));
 }
 
 /* The calling frame, 0 at the bottom of a chain. */
@@ -62,6 +84,8 @@ static inline uw__owner uw__frame_owner(const uw_layout *l, const uint8_t *f)
 
     if (l->owner_cstack != UW_ABSENT && owner == l->owner_cstack)
         return UW__OWNER_CSTACK;
+    if (l->owner_interpreter != UW_ABSENT && owner == l->owner_interpreter)
+        return UW__OWNER_CSTACK; /* 3.14+ entry frames, 3.15's base frame */
     if (owner == l->owner_thread)
         return UW__OWNER_THREAD;
     if (owner == l->owner_generator)
@@ -71,22 +95,41 @@ static inline uw__owner uw__frame_owner(const uw_layout *l, const uint8_t *f)
     return UW__OWNER_BAD;
 }
 
-/* Do two copies of one frame agree on what links it into a stack: its code,
- * its caller and its owner? */
+/* Do two copies of one frame agree on what links it into a stack: its code
+ * (the word as stored, tag bits included), its caller and its owner? */
 static inline int uw__frame_same_link(const uw_layout *l, const uint8_t *a, const uint8_t *b)
 {
-    return uw__frame_code(l, a) == uw__frame_code(l, b) &&
+    return uw__u64(a + l->frame_code) == uw__u64(b + l->frame_code) &&
            uw__frame_previous(l, a) == uw__frame_previous(l, b) &&
            a[l->frame_owner] == b[l->frame_owner];
 }
 
 /* Slots of localsplus in use, the value stack's top included (3.11-3.13:
- * stacktop).  `frame` is the frame's address in the target (versions that
- * keep a stack pointer need it). */
+ * stacktop; 3.14+: stackpointer, one past the top, as a slot count from
+ * localsplus of the frame at `frame`).  -1 when the stack pointer does not
+ * point into this frame's slots (a torn or garbage frame): callers treat
+ * a depth below 1 as "no value stack". */
 static inline int32_t uw__frame_stack_depth(const uw_layout *l, const uint8_t *f, uint64_t frame)
 {
-    (void)frame;
-    return uw__i32(f + l->frame_stacktop);
+    uint64_t sp, base;
+
+    if (l->frame_stackpointer == UW_ABSENT)
+        return uw__i32(f + l->frame_stacktop);
+    sp = uw__u64(f + l->frame_stackpointer);
+    base = frame + (uint64_t)l->frame_localsplus;
+    if (sp < base || ((sp - base) & 7) != 0 || (sp - base) / 8 > (uint64_t)INT32_MAX)
+        return -1;
+    return (int32_t)((sp - base) / 8);
+}
+
+/* The value-stack slot that holds the object a coroutine suspended in an
+ * await delegates to (what cr_await returns), for a stack `depth` slots
+ * deep: `awaitee_depth` below the top (uw_asyncio_layout: 1 up to 3.14;
+ * 3.15 keeps a NULL reference above it, so 2).  -1 when the stack is not
+ * that deep. */
+static inline int32_t uw__frame_awaitee_slot(int32_t depth, int32_t awaitee_depth)
+{
+    return awaitee_depth >= 1 && depth >= awaitee_depth ? depth - awaitee_depth : -1;
 }
 
 /* Offset, from the frame's start, of localsplus slot `slot`. */
@@ -168,10 +211,14 @@ static inline uint64_t uw__frame_gen_addr(const uw_layout *l, uint64_t frame)
     return frame - (uint64_t)l->gen_iframe;
 }
 
-/* Has it finished (completed or cleared)?  Then it has no frame to show. */
+/* Has it finished (completed or cleared)?  Then it has no frame to show.
+ * 3.11-3.14 order COMPLETED below CLEARED; 3.15 has no COMPLETED (a
+ * finished frame is CLEARED, its highest state). */
 static inline int uw__gen_finished(const uw_layout *l, int state)
 {
-    return state >= l->state_completed;
+    if (l->state_completed != UW_NO_STATE)
+        return state >= l->state_completed;
+    return state >= l->state_cleared;
 }
 
 static inline int uw__gen_executing(const uw_layout *l, int state)
@@ -184,10 +231,15 @@ static inline int uw__gen_created(const uw_layout *l, int state)
     return state == l->state_created;
 }
 
-/* Is it suspended in an await (3.13: FRAME_SUSPENDED_YIELD_FROM; 3.11 and
- * 3.12: FRAME_SUSPENDED, to be confirmed by uw__gen_await_at_resume)? */
+/* Is it suspended in an await (3.13+: FRAME_SUSPENDED_YIELD_FROM, and on
+ * 3.15 its _LOCKED form, held while another reader looks at the awaitee;
+ * 3.11 and 3.12: FRAME_SUSPENDED, to be confirmed by
+ * uw__gen_await_at_resume)? */
 static inline int uw__gen_suspended_awaiting(const uw_layout *l, int state)
 {
+    if (l->state_suspended_yield_from_locked != UW_NO_STATE &&
+        state == l->state_suspended_yield_from_locked)
+        return 1;
     if (l->state_suspended_yield_from != UW_NO_STATE)
         return state == l->state_suspended_yield_from;
     return state == l->state_suspended;

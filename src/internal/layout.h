@@ -217,12 +217,12 @@ typedef struct uw_layout {
     size_t n_debug_fields;
 } uw_layout;
 
-/* Newest minor version whose frames and Tasks the walks can read.  Tables
- * exist for later versions (uw__layout_table_for_minor): attaching checks a
- * target against them, then refuses it as unsupported until the walks
- * learn that version's frames (tagged references, stackpointer, owners,
- * generator states, per-thread Task lists). */
-#define UW_WALK_MAX_MINOR 13
+/* Newest minor version whose frames and Tasks the walks can read (3.14
+ * and 3.15: tagged references, stackpointer, owners, generator states and
+ * per-thread Task lists included).  A table for a later version could be
+ * added for the attach-time checks first (uw__layout_table_for_minor):
+ * attaching checks a target against it, then refuses it as unsupported. */
+#define UW_WALK_MAX_MINOR 15
 
 /* The table the walks use for a minor version, or NULL when the walks do
  * not support it (older than 3.11, or newer than UW_WALK_MAX_MINOR). */
@@ -239,7 +239,7 @@ int uw__layout_check_table(const uw_layout *layout);
 
 /* May the walks use this table: uw__layout_check_table(), and a version the
  * walks support (else UW_ERR_UNSUPPORTED_VERSION).  The unwinder calls this
- * when it is created, so a 3.14+ table can never reach the 3.11-3.13 walk. */
+ * when it is created, so no table the walks cannot read reaches them. */
 int uw__layout_check(const uw_layout *layout);
 
 #endif /* TORNSTACK_LAYOUT_H */

@@ -1,6 +1,14 @@
 /*
  * profile.c — the aggregate of profile.h: interned strings, frames and
  * stacks, each found by content through its own hash index.
+ *
+ * Adding a sample costs per frame: a recording meets the same code objects
+ * at the same lines again and again, so a Python frame's id is memoised by
+ * (code cache entry, the entry's load serial, line) in a direct-mapped
+ * table, and its name and file are hashed only on a miss.  The serial is
+ * new at every load, so an entry reloaded at the same place (another code
+ * object at the same address) never hits an old memo.  Thread and Task
+ * names are interned once per sample.
  */
 #include "tornstack/profile.h"
 
@@ -9,6 +17,16 @@
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
+
+/* Entries of the frame memo (a power of two). */
+#define UW_PROFILE_MEMO 8192
+
+struct uw_pframe_memo {
+    const uw_code_info *code;
+    uint64_t serial;
+    int64_t line;
+    uint32_t id;
+};
 
 /* Make room for one more element of a growing array (doubling). */
 static int uw_pgrow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
@@ -68,6 +86,9 @@ void uw_profile_free(uw_profile *p)
     free(p->stacks);
     free(p->scratch);
     free(p->thread_names);
+    free(p->memo);
+    free(p->thread_name_ids);
+    free(p->task_name_ids);
     uw_hindex_free(&p->string_index);
     uw_hindex_free(&p->frame_index);
     uw_hindex_free(&p->stack_index);
@@ -187,6 +208,7 @@ int uw_profile_add(uw_profile *p, const uint32_t *frames, uint32_t n, const uw_p
                    uint64_t count)
 {
     uw_pstack_key key = {frames, n, labels};
+    uint32_t *last;
     uint64_t h;
     uint32_t i, id;
     int rc;
@@ -200,6 +222,14 @@ int uw_profile_add(uw_profile *p, const uint32_t *frames, uint32_t n, const uw_p
         return UW_ERR_LIMIT_COUNT;
     if (count == 0 || n == 0)
         return 0; /* nothing to show: no frame, or never seen */
+    /* A thread's stack is often the one it had last time: compared, not
+     * hashed.  (An id that is no stack, or another stack, just misses.) */
+    last = &p->last_stack[(labels->thread_id * 0x9e3779b97f4a7c15ull + labels->task_name) >> 56];
+    if (*last != 0 && *last <= p->n_stacks && uw_pstack_eq(p, *last - 1, &key)) {
+        p->stacks[*last - 1].count += count; /* its frames are the stack's: valid */
+        p->total += count;
+        return 0;
+    }
     h = uw_hash_mix(labels->thread_id, labels->thread_name);
     h = uw_hash_mix(h, labels->task_name);
     for (i = 0; i < n; i++) {
@@ -210,6 +240,7 @@ int uw_profile_add(uw_profile *p, const uint32_t *frames, uint32_t n, const uw_p
     if (uw_hindex_find(&p->stack_index, h, uw_pstack_eq, p, &key, &id)) {
         p->stacks[id].count += count;
         p->total += count;
+        *last = id + 1;
         return 0;
     }
     if (p->n_stacks >= p->max_stacks)
@@ -231,6 +262,7 @@ int uw_profile_add(uw_profile *p, const uint32_t *frames, uint32_t n, const uw_p
     p->stacks[p->n_stacks] = (uw_pstack){count, h, p->n_items, n, *labels};
     p->n_items += n;
     p->n_stacks++;
+    *last = p->n_stacks;
     p->total += count;
     return 0;
 }
@@ -251,6 +283,34 @@ typedef struct uw_padd_ctx {
     uw_thread_name_fn names;
     void *names_ctx;
 } uw_padd_ctx;
+
+/* A Python frame's id: from the memo when its code entry (same load) and
+ * line were seen, else interned and remembered.  Entries without a serial
+ * (made by hand, not by a cache) are always interned. */
+static int uw_padd_pyframe(uw_profile *p, const uw_frame *fr, uint32_t *id)
+{
+    const uw_code_info *e = fr->code;
+    struct uw_pframe_memo *m = NULL;
+    uw_pframe f = {0, 0, fr->line, UW_PFRAME_PYTHON};
+    int rc;
+
+    if (e != NULL && e->serial != 0) {
+        uint64_t h = (e->serial * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(int64_t)fr->line << 20);
+        m = &p->memo[(h ^ (h >> 29)) & (UW_PROFILE_MEMO - 1)];
+        if (m->code == e && m->serial == e->serial && m->line == fr->line) {
+            *id = m->id;
+            return 0;
+        }
+    }
+    rc = uw_profile_intern(p, uw_frame_name(fr), strlen(uw_frame_name(fr)), &f.name);
+    if (rc == 0)
+        rc = uw_profile_intern(p, uw_frame_file(fr), strlen(uw_frame_file(fr)), &f.file);
+    if (rc == 0)
+        rc = uw_profile_frame(p, &f, id);
+    if (rc == 0 && m != NULL)
+        *m = (struct uw_pframe_memo){e, e->serial, fr->line, *id};
+    return rc;
+}
 
 /* The name of thread index th of the sample, asked once per sample. */
 static const char *uw_padd_thread_name(uw_padd_ctx *c, size_t th)
@@ -273,6 +333,30 @@ static int uw_padd_str(uw_profile *p, const char *s, uint32_t *id)
     return uw_profile_intern(p, s, strlen(s), id);
 }
 
+/* Thread th's name id, interned once per sample. */
+static int uw_padd_thread_id(uw_padd_ctx *c, size_t th, uint32_t *id)
+{
+    uw_profile *p = c->p;
+    int rc = 0;
+
+    if (p->thread_name_ids[th] == UINT32_MAX)
+        rc = uw_padd_str(p, uw_padd_thread_name(c, th), &p->thread_name_ids[th]);
+    *id = p->thread_name_ids[th];
+    return rc;
+}
+
+/* Task i's name id, interned once per sample. */
+static int uw_padd_task_id(uw_padd_ctx *c, size_t i, uint32_t *id)
+{
+    uw_profile *p = c->p;
+    int rc = 0;
+
+    if (p->task_name_ids[i] == UINT32_MAX)
+        rc = uw_padd_str(p, c->s->tasks[i].name, &p->task_name_ids[i]);
+    *id = p->task_name_ids[i];
+    return rc;
+}
+
 /* One composed stack into frame ids, then into the profile.  A bound of
  * the profile drops this stack only (counted); running out of memory
  * stops the sample. */
@@ -289,13 +373,11 @@ static int uw_padd_stack(void *ctx, const uw_stack *st)
         const uw_stack_item *it = &st->items[i];
         uw_pframe f = {0, 0, 0, UW_PFRAME_PYTHON};
         if (it->kind == UW_ITEM_FRAME) {
-            rc = uw_padd_str(p, uw_frame_name(it->frame), &f.name);
-            if (rc == 0)
-                rc = uw_padd_str(p, uw_frame_file(it->frame), &f.file);
-            f.line = it->frame->line;
+            rc = uw_padd_pyframe(p, it->frame, &p->scratch[i]);
+            continue;
         } else if (it->kind == UW_ITEM_TASK) {
             f.kind = UW_PFRAME_TASK;
-            rc = it->index < s->n_tasks ? uw_padd_str(p, s->tasks[it->index].name, &f.name)
+            rc = it->index < s->n_tasks ? uw_padd_task_id(c, it->index, &f.name)
                                         : UW_ERR_INVALID_ARG;
         } else {
             f.kind = UW_PFRAME_THREAD;
@@ -303,7 +385,7 @@ static int uw_padd_stack(void *ctx, const uw_stack *st)
                 rc = UW_ERR_INVALID_ARG;
                 break;
             }
-            rc = uw_padd_str(p, uw_padd_thread_name(c, it->index), &f.name);
+            rc = uw_padd_thread_id(c, it->index, &f.name);
             f.line = (int64_t)s->threads[it->index].native_id;
         }
         if (rc == 0)
@@ -312,9 +394,9 @@ static int uw_padd_stack(void *ctx, const uw_stack *st)
     labels.thread_id = s->threads[st->thread].native_id;
     labels.task_name = UW_PSTR_NONE;
     if (rc == 0)
-        rc = uw_padd_str(p, uw_padd_thread_name(c, st->thread), &labels.thread_name);
+        rc = uw_padd_thread_id(c, st->thread, &labels.thread_name);
     if (rc == 0 && st->task >= 0 && (size_t)st->task < s->n_tasks)
-        rc = uw_padd_str(p, s->tasks[st->task].name, &labels.task_name);
+        rc = uw_padd_task_id(c, (size_t)st->task, &labels.task_name);
     if (rc == 0)
         rc = uw_profile_add(p, p->scratch, (uint32_t)st->n, &labels, 1);
     if (rc == UW_ERR_NOMEM)
@@ -334,18 +416,35 @@ int uw_profile_add_sample(uw_profile *p, const uw_sample *s, const uw_compose_op
 
     if (p->scratch == NULL) {
         p->scratch = malloc(UW_LIMIT_STACK_ITEMS * sizeof *p->scratch);
-        if (p->scratch == NULL)
+        p->memo = calloc(UW_PROFILE_MEMO, sizeof *p->memo);
+        if (p->scratch == NULL || p->memo == NULL)
             return UW_ERR_NOMEM;
     }
     if (s->n_threads > p->cap_thread_names) {
         const char **t = realloc(p->thread_names, s->n_threads * sizeof *t);
+        uint32_t *ids;
         if (t == NULL)
             return UW_ERR_NOMEM;
         p->thread_names = t;
+        ids = realloc(p->thread_name_ids, s->n_threads * sizeof *ids);
+        if (ids == NULL)
+            return UW_ERR_NOMEM;
+        p->thread_name_ids = ids;
         p->cap_thread_names = s->n_threads;
     }
-    if (s->n_threads > 0)
+    if (s->n_tasks > p->cap_task_name_ids) {
+        uint32_t *ids = realloc(p->task_name_ids, s->n_tasks * sizeof *ids);
+        if (ids == NULL)
+            return UW_ERR_NOMEM;
+        p->task_name_ids = ids;
+        p->cap_task_name_ids = s->n_tasks;
+    }
+    if (s->n_threads > 0) {
         memset(p->thread_names, 0, s->n_threads * sizeof *p->thread_names);
+        memset(p->thread_name_ids, 0xff, s->n_threads * sizeof *p->thread_name_ids);
+    }
+    if (s->n_tasks > 0)
+        memset(p->task_name_ids, 0xff, s->n_tasks * sizeof *p->task_name_ids);
     p->samples++;
     for (r = 0; r < UW_REASON_SLOTS; r++) {
         p->task_skips[r] += s->skips[r];

@@ -219,20 +219,21 @@ static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
 }
 
 /* Queue the read of w's awaitee (frame at `frame`, copy f, value-stack
- * depth `depth`) at piece *m on: the top slot, and on 3.11/3.12 the next
+ * depth `depth`) at piece *m on: its slot (the top, or on 3.15 the one
+ * below it: uw__frame_awaitee_slot), and on 3.11/3.12 the next
  * instruction (to tell an await from a plain yield).  Slot j of the level
  * (16 bytes after the coroutine windows) receives them. */
 static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
                             const uint8_t *f, int32_t depth)
 {
     uint8_t *slot = uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * 16, 16);
+    int32_t at = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
     int rc;
 
     if (slot == NULL)
         return UW_ERR_CAPACITY;
     if ((rc = uw__put_iov(&t->sc.iov, n + *m,
-                          (uw_iov){uw__frame_slot_addr(t->l, frame, depth - 1), slot, 8, 0})) !=
-            0 ||
+                          (uw_iov){uw__frame_slot_addr(t->l, frame, at), slot, 8, 0})) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
         return rc;
     (*m)++;
@@ -308,7 +309,8 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         return 0;
     }
     depth = uw__frame_stack_depth(l, f, frame);
-    if (!uw__gen_suspended_awaiting(l, state) || depth < 1 || depth > (1 << 20)) {
+    if (!uw__gen_suspended_awaiting(l, state) ||
+        uw__frame_awaitee_slot(depth, t->al->awaitee_depth) < 0 || depth > (1 << 20)) {
         w->active = 0;
         return 0;
     }
@@ -318,7 +320,9 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
 }
 
 /* The awaitees read (pieces n.. n+m): each continues its chain, or ends
- * it when unreadable, 0, or (3.11/3.12) not an await. */
+ * it when unreadable, no object (3.14+: NULL or a tagged int), or
+ * (3.11/3.12) not an await.  The word is kept as read (the check compares
+ * it); the chain follows the object it refers to. */
 static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
 {
     const int pairs = uw__gen_await_needs_resume(t->l);
@@ -336,12 +340,12 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
         } else {
             i += 1;
         }
-        if (!ok || yf == 0) {
+        if (!ok || uw__stackref_object(t->l, yf) == 0) {
             w->active = 0;
             continue;
         }
         UW__U64(&t->sc.cf_yf)[w->first_cf + w->n_cf - 1] = yf;
-        w->cur = yf;
+        w->cur = uw__stackref_object(t->l, yf);
     }
 }
 

@@ -43,7 +43,8 @@
 #define UW_CHECK_AWAITEE_SLOTS 16
 #endif
 
-/* The Task fields fut_state .. task_coro, as one piece [lo, hi). */
+/* The Task fields fut_state .. task_coro (3.14+: from awaited_by on), as
+ * one piece [lo, hi). */
 typedef struct uw_check_span {
     size_t lo, hi;
 } uw_check_span;
@@ -54,6 +55,8 @@ static uw_check_span uw_task_span(const uw_asyncio_layout *al)
 
     sp.lo = (size_t)(al->fut_state < al->task_coro ? al->fut_state : al->task_coro);
     sp.hi = (size_t)(al->fut_state > al->task_coro ? al->fut_state + 4 : al->task_coro + 8);
+    if (al->fut_awaited_by >= 0 && (size_t)al->fut_awaited_by < sp.lo)
+        sp.lo = (size_t)al->fut_awaited_by;
     return sp;
 }
 
@@ -119,10 +122,11 @@ static int uw_check_coro(const uw_tasks *t, size_t c, const uint8_t *co, size_t 
     ok = ok && (uw__gen_created(l, state) || uw__frame_previous(l, f) == 0);
     ok = ok && uw__frame_stack_depth(l, f, frame) == depth;
     if (ok && yf != 0) {
+        int32_t slot = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
         size_t at;
-        if (depth < 1)
+        if (slot < 0)
             return 0;
-        at = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, depth - 1);
+        at = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, slot);
         ok = at + 8 <= len && uw__u64(co + at) == yf;
     }
     return ok;
@@ -141,6 +145,10 @@ static int uw_check_task(const uw_tasks *t, const uw_task_work *w, const uw_iov 
 
     ok = a[*n].status == 0 && uw__i32(tb + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
          uw__u64(tb + ((size_t)al->task_coro - sp.lo)) == w->coro;
+    /* 3.14+: its awaiters, as the links were read (awaited_by.c) */
+    ok = ok && (al->fut_awaited_by < 0 ||
+                (uw__u64(tb + ((size_t)al->fut_awaited_by - sp.lo)) == w->awaited_by &&
+                 (tb[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) == w->awaited_by_is_set));
     (*n)++;
     for (k = 0; !w->on_stack && k < w->n_cf; k++) {
         ok = ok && a[*n].status == 0 && uw_check_coro(t, w->first_cf + k, a[*n].dst, a[*n].len);

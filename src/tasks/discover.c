@@ -125,10 +125,12 @@ static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *n)
     return 0;
 }
 
-/* Registry keys of one interpreter -> sorted, distinct candidate Task
- * addresses.  Returns the registry's first problem (task_limit, a set that
- * is not a set, a read error), the candidates read so far kept. */
-static int uw_collect_candidates(uw_tasks *t, const uw_registry *g, size_t *n_cand)
+/* Registry keys of one interpreter (3.14+: and its lists of native Tasks,
+ * discover_lists.c) -> sorted, distinct candidate Task addresses.  Returns
+ * the first problem (task_limit, a set that is not a set, a read error, a
+ * torn list), the candidates read so far kept. */
+static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp,
+                                 const uw_registry *g, size_t *n_cand)
 {
     uint64_t *cand;
     size_t n = 0, nk = 0, i;
@@ -155,6 +157,13 @@ static int uw_collect_candidates(uw_tasks *t, const uw_registry *g, size_t *n_ca
         for (i = 0; i < nk && n < UW_LIMIT_TASKS; i++)
             if ((rc2 = uw__put_u64(&t->sc.cand, n++, UW__U64(&t->sc.keys)[i])) != 0)
                 return rc2;
+    }
+    if (t->l->tstate_asyncio_tasks_head != UW_ABSENT) {
+        int lerr = 0;
+        if ((rc2 = uw__list_candidates(t, s, interp, &n, &lerr)) != 0)
+            return rc2;
+        if (lerr != 0 && rc == 0)
+            rc = lerr;
     }
     cand = UW__U64(&t->sc.cand);
     qsort(cand, n, sizeof *cand, uw_cmp_u64);
@@ -222,6 +231,10 @@ static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_ca
         w->coro = uw__u64(o + al->task_coro);
         w->waiter = uw__u64(o + al->task_fut_waiter);
         w->name_obj = uw__u64(o + al->task_name);
+        if (al->fut_awaited_by >= 0) {
+            w->awaited_by = uw__u64(o + al->fut_awaited_by);
+            w->awaited_by_is_set = o[al->fut_awaited_by_is_set] != 0;
+        }
         w->thread = j;
         w->cur = w->coro;
         w->active = 1;
@@ -238,12 +251,12 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
     size_t n_cand = 0;
     int rc;
 
-    rc = uw_collect_candidates(t, g, &n_cand);
+    rc = uw_collect_candidates(t, s, interp, g, &n_cand);
     if (rc == UW_ERR_BAD_OBJECT && t->root == 0) {
         /* the registry moved (or was never right): search again once */
         g = uw__registry_for(t, interp, 1, &rc);
         if (rc == 0 && g != NULL && g->found)
-            rc = uw_collect_candidates(t, g, &n_cand);
+            rc = uw_collect_candidates(t, s, interp, g, &n_cand);
     }
     if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_NOMEM || rc == UW_ERR_CAPACITY)
         return rc;
@@ -260,11 +273,13 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
     return uw_read_tasks(t, s, interp, n_cand);
 }
 
-/* Interpreters in the order of their first thread with a running loop. */
+/* Interpreters in the order of their first thread with a running loop.
+ * 3.14+: no Task is read before _asyncio's debug offsets were found and
+ * matched (adebug.c; looked for at most once per sample). */
 int uw__discover(uw_tasks *t, uw_sample *s)
 {
     size_t i, j;
-    int rc;
+    int rc, gated = 0;
 
     for (i = 0; i < s->n_threads; i++) {
         uint64_t interp = s->threads[i].interp;
@@ -273,6 +288,12 @@ int uw__discover(uw_tasks *t, uw_sample *s)
 
         if (s->threads[i].running_loop == 0)
             continue;
+        if (!gated++ && (rc = uw__adebug_gate(t)) != 0) {
+            if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_NOMEM)
+                return rc;
+            s->tasks_error = rc;
+            return 0;
+        }
         for (j = 0; j < i; j++)
             seen |= s->threads[j].running_loop != 0 && s->threads[j].interp == interp;
         if (seen)
@@ -280,9 +301,13 @@ int uw__discover(uw_tasks *t, uw_sample *s)
         g = uw__registry_for(t, interp, 0, &rc);
         if (rc != 0)
             return rc;
-        if ((g == NULL || (t->root == 0 && !g->found && g->bound != 0)) && s->tasks_error == 0)
+        /* 3.14+: the lists of native Tasks need no registry */
+        if ((g == NULL || (t->root == 0 && !g->found && g->bound != 0 &&
+                           t->l->tstate_asyncio_tasks_head == UW_ABSENT)) &&
+            s->tasks_error == 0)
             s->tasks_error = g == NULL ? UW_ERR_LIMIT_INTERPRETERS : g->bound;
-        if (g == NULL || (t->root == 0 && !g->found))
+        if (g == NULL ||
+            (t->root == 0 && !g->found && t->l->tstate_asyncio_tasks_head == UW_ABSENT))
             continue;
         rc = uw_discover_interp(t, s, interp, g);
         if (rc != 0)

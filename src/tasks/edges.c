@@ -5,11 +5,12 @@
  * a Task, or a gather future (_GatheringFuture) whose pending children are
  * Tasks; nested gathers are flattened, at most UW_LIMIT_GATHER_NESTING deep
  * and UW_LIMIT_GATHER_CHILDREN children each (children beyond are not
- * linked, and gather_limit goes to s->tasks_error).  Strong links
- * (gather, wait, shield, as_completed, TaskGroup) and creation links come
- * from the link tables (links.c), and count only between Tasks of the
- * sample.  A Task's parent is its awaiter, else its strong link, else its
- * creation link.
+ * linked, and gather_limit goes to s->tasks_error).  From 3.14 each Task
+ * also records its awaiters, which adds the edges of gather, wait, shield,
+ * TaskGroup and the like (awaited_by.c).  Strong links (gather, wait,
+ * shield, as_completed, TaskGroup) and creation links come from the link
+ * tables (links.c), and count only between Tasks of the sample.  A Task's
+ * parent is its awaiter, else its strong link, else its creation link.
  */
 #include "internal/pyobj.h"
 #include "tasks_int.h"
@@ -153,12 +154,14 @@ int uw__edges(uw_tasks *t, uw_sample *s)
     size_t i, j, nw;
     int rc;
 
-    if ((rc = uw_waiter_types(t, &nw)) != 0)
+    if ((rc = uw_waiter_types(t, &nw)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
         return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts = &s->tasks[i];
         ts->first_awaiting = s->n_awaiting;
         if ((rc = uw_awaiting_of(t, s, i, nw)) != 0)
+            return rc;
+        if ((rc = uw__awaited_by_edges(t, s, i, ts->first_awaiting)) != 0)
             return rc;
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
     }

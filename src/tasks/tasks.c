@@ -57,6 +57,7 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     t->pc = (uw_pyctx){t->r, t->l, &tg->types};
     uw_task_options_default(&t->opt);
     uw__scratch_init(&t->sc, t->l, al);
+    uw__lists_init(&t->ls);
     uw_sample_init(&t->again);
     hooks = (uw__walk_hooks){t, uw__epoch_bracket, uw__split_stable_from};
     uw__unwinder_set_hooks(u, &hooks);
@@ -75,6 +76,7 @@ void uw_tasks_free(uw_tasks *t)
     free(t->links);
     free(t->hook);
     uw__scratch_free(&t->sc);
+    uw__lists_free(&t->ls);
     uw_sample_free(&t->again);
     free(t);
 }

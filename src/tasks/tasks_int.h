@@ -25,6 +25,11 @@
  *   edges.c     awaiting edges read from memory (fut_waiter, gather
  *               children), then strong and creation links, then parents;
  *   links.c     the link tables: the API's, and the hook module's records;
+ *   adebug.c    3.14+: _asyncio's debug offsets, found after attach when
+ *               asyncio is imported late, before any Task is read;
+ *   discover_lists.c  3.14+: candidates from each thread's and the
+ *               interpreter's list of native Tasks;
+ *   awaited_by.c  3.14+: awaiting edges from each Task's awaited_by;
  *   scratch.c   the per-sample memory, as views with stated capacities;
  *   tasks.c     the object: creation, options, the hooks it installs.
  *
@@ -125,7 +130,8 @@ typedef struct uw__scratch {
     /* coroutine frames of all chains (UW_TASK_FRAMES_MAX each) */
     uw__view cf_addr;   /* u64: frame address */
     uw__view cf_state;  /* int8: generator state when read */
-    uw__view cf_yf;     /* u64: awaitee read from its value stack, 0 if none */
+    uw__view cf_yf;     /* u64: awaitee word as read from its value stack (3.14+: a
+                         * tagged reference), 0 if none */
     uw__view cf_bytes;  /* u8: the frame, frame_size bytes each */
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */
@@ -205,11 +211,65 @@ typedef struct uw_task_epoch {
     int moved; /* unreadable, or a != b */
 } uw_task_epoch;
 
+/* --- discover_lists.c, awaited_by.c (3.14+) ----------------------------------- */
+
+/* Nodes taken last that a list node may name as its `prev`. */
+#define UW_TL_BACK 4
+
+/* One list of native Tasks being followed (discover_lists.c). */
+typedef struct uw__tlist {
+    uint64_t head;     /* address of its head node */
+    uint64_t hw[2];    /* the head as read: next (its prev is not used) */
+    uint64_t pw[2];    /* a node read in a round: next, prev */
+    uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
+                                * back[(n_taken - 1) % UW_TL_BACK]; the head
+                                * counts as taken first */
+    size_t n_taken;
+    uint64_t cur;      /* the node to take next */
+    uw_brent br;
+    int state;         /* UW__TL_* or a reason (task_list_*) */
+} uw__tlist;
+
+/* The nodes of one interpreter's lists found by the last sample: read
+ * first, all at once, in the next (discover_lists.c). */
+#define UW_LIST_MEMO 8
+typedef struct uw__list_memo {
+    uint64_t interp;
+    uw__view nodes; /* u64, sorted */
+    size_t n;
+} uw__list_memo;
+
+/* One awaiting edge read from a Task's awaited_by: work indices. */
+typedef struct uw__ab_pair {
+    size_t parent, child;
+} uw__ab_pair;
+
+typedef struct uw__lists {
+    uw__view lists;  /* uw__tlist: the lists of one interpreter (threads + 1) */
+    uw__view iov;    /* uw_iov: heads and remembered nodes; a round's nodes */
+    uw__view words;  /* u64 pairs: the remembered nodes as read */
+    uw__view seen;   /* u64: nodes taken in this attempt (UW_LIMIT_TASK_LIST) */
+    uw__list_memo memo[UW_LIST_MEMO];
+    size_t memo_next;
+    int full; /* UW_LIMIT_TASKS candidates held: more nodes not kept */
+    uw__view pairs;  /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
+    uw__view mark;   /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
+    size_t n_pairs;
+    /* adebug.c */
+    int adebug;           /* 0 found and matching (or nothing to check), else why not */
+    uint32_t adebug_wait; /* samples until the block is looked for again */
+} uw__lists;
+
+void uw__lists_init(uw__lists *ls);
+void uw__lists_free(uw__lists *ls);
+
 /* --- the object ------------------------------------------------------------------ */
 
 /* Working state of one Task during a sample. */
 typedef struct uw_task_work {
     uint64_t addr, coro, loop, waiter, name_obj;
+    uint64_t awaited_by; /* 3.14+: its awaiter, or a set of them (awaited_by_is_set) */
+    int awaited_by_is_set;
     size_t thread;
     int state;             /* root coroutine's frame state */
     uint64_t root_code;    /* root coroutine frame's code pointer */
@@ -252,6 +312,7 @@ struct uw_tasks {
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
+    uw__lists ls; /* 3.14+ */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -347,5 +408,30 @@ int uw__edges(uw_tasks *t, uw_sample *s);
 
 /* The links of the target's hook module buffer into t->hook. */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray);
+
+/* --- adebug.c ------------------------------------------------------------------- */
+
+/* May Tasks be read with the tables?  0 when the version has no
+ * .AsyncioDebug block, or it was found and matched (at attach or later),
+ * or the target is simulated; UW_ERR_NOT_FOUND while it is not mapped,
+ * UW_ERR_DEBUG_OFFSETS once it mismatched.  Called once per sample. */
+int uw__adebug_gate(uw_tasks *t);
+
+/* --- discover_lists.c ----------------------------------------------------------- */
+
+/* Append the Tasks on interpreter interp's lists (each of its threads' and
+ * its own) to the candidates from *n on.  *lerr gets the lists' first
+ * problem (task_list_*, task_limit); the return value is an error that
+ * ends the sample. */
+int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t *n, int *lerr);
+
+/* --- awaited_by.c --------------------------------------------------------------- */
+
+/* Read every Task's awaiters (one, or a set) into awaiting edges between
+ * Tasks of the sample. */
+int uw__awaited_by_read(uw_tasks *t);
+/* Append to s->awaiting the Tasks that record Task i as their awaiter and
+ * are not among its edges from `first` on yet. */
+int uw__awaited_by_edges(uw_tasks *t, uw_sample *s, size_t i, size_t first);
 
 #endif /* TORNSTACK_TASKS_INT_H */

@@ -64,6 +64,7 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
         if (rc != 0)
             break;
         uw__visit(u, addr, fb);
+        u->last_frame = addr;
         owner = uw__frame_owner(l, fb);
         code = uw__frame_code(l, fb);
         if (owner == UW__OWNER_THREAD)

@@ -126,15 +126,34 @@ static const uint8_t *uw_chunk_frame(const uw_unwinder *u, uint64_t addr)
     return NULL;
 }
 
-/* A frame is looked for in the prefetched frames, then in the chunk
- * copies (copying older chunks as needed), then read directly.  What was
- * not in a chunk is remembered for the next walk's prefetch. */
+/* 3.15 embeds each thread's base frame in its _PyThreadStateImpl, which
+ * the walk read with the thread state in this sample.  That frame is set
+ * once, when the thread state is made (no caller, owned by the
+ * interpreter, no code) and never changes, so its copy is taken from the
+ * thread state's and it needs no read of its own, nor a second one. */
+int uw__frame_in_tstate(const uw_unwinder *u, uint64_t addr)
+{
+    const uw_layout *l = u->l;
+
+    return l->tstate_embedded_base_frame != UW_ABSENT && u->cur_ts != 0 &&
+           addr == u->cur_ts + (uint64_t)l->tstate_embedded_base_frame &&
+           (size_t)l->tstate_embedded_base_frame + (size_t)l->frame_size <= u->tstate_len;
+}
+
+/* A frame is looked for in the thread state's copy (3.15's base frame),
+ * the prefetched frames, then in the chunk copies (copying older chunks as
+ * needed), then read directly.  What was not in a chunk is remembered for
+ * the next walk's prefetch. */
 int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
 {
     const size_t fs = (size_t)u->l->frame_size;
     const uint8_t *in;
     int rc;
 
+    if (uw__frame_in_tstate(u, addr)) {
+        memcpy(out, u->tstate + u->l->tstate_embedded_base_frame, fs);
+        return 0;
+    }
     if (uw__pf_frame(u, addr, out)) {
         uw__pf_note_frame(u, addr);
         return 0;
@@ -157,12 +176,16 @@ int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
 
 /* The root chunk (the one with no `previous`) starts its frames at data[1]
  * (CPython skips data[0]); a complete walk's last data-stack frame is
- * there. */
-int uw__walk_ended_at_root(const uw_unwinder *u)
+ * there.  On 3.15 every chain of thread ts ends at the base frame embedded
+ * in its thread state, so the walk's last frame must be that one too. */
+int uw__walk_ended_at_root(const uw_unwinder *u, uint64_t ts)
 {
     const uw_layout *l = u->l;
     size_t i;
 
+    if (l->tstate_embedded_base_frame != UW_ABSENT &&
+        u->last_frame != ts + (uint64_t)l->tstate_embedded_base_frame)
+        return 0;
     for (i = 0; i < u->n_chunks; i++) {
         const uw_chunk_copy *c = &u->chunks[i];
         if (uw__u64(c->buf + l->chunk_previous) == 0)

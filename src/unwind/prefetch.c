@@ -36,7 +36,9 @@ void uw__pf_reset(uw_unwinder *u)
     u->pf_n_frames = 0;
     u->pf_n_codes = 0;
     u->pf_n_chunk_pieces = 0;
-    memset(&u->pf_new, 0, sizeof u->pf_new);
+    /* the lists are filled from 0 by their counts: only those are reset */
+    u->pf_new.tstate = 0;
+    u->pf_new.n_frames = u->pf_new.n_codes = u->pf_new.n_chunks = 0;
 }
 
 /* Older chunks go into chunk copies 1.. (copy 0 is the current chunk),
@@ -104,6 +106,20 @@ const uint8_t *uw__pf_code(const uw_unwinder *u, uint64_t addr)
         if (u->pf_code_ok[j] && u->pf_code_addr[j] == addr)
             return u->code_buf + j * (size_t)u->l->code_size;
     return NULL;
+}
+
+void uw__pf_keep(const uw_unwinder *u, uw_prefetch *pf)
+{
+    const uw_prefetch *n = &u->pf_new;
+
+    pf->tstate = n->tstate;
+    pf->n_frames = n->n_frames;
+    pf->n_codes = n->n_codes;
+    pf->n_chunks = n->n_chunks;
+    memcpy(pf->frames, n->frames, n->n_frames * sizeof *n->frames);
+    memcpy(pf->codes, n->codes, n->n_codes * sizeof *n->codes);
+    memcpy(pf->chunks, n->chunks, n->n_chunks * sizeof *n->chunks);
+    memcpy(pf->chunk_len, n->chunk_len, n->n_chunks * sizeof *n->chunk_len);
 }
 
 void uw__pf_note_chunk(uw_unwinder *u, uint64_t addr, uint64_t len)

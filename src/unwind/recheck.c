@@ -85,6 +85,11 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy 
         uint64_t a = u->visited[k];
         if (uw_in_chunk(u, c0, a) && u->recheck_cap >= c0->len)
             continue;
+        if (uw__frame_in_tstate(u, a)) { /* never changes (chunks.c) */
+            memcpy(u->recheck_bytes + k * UW_FRAME_BUF, u->visited_bytes + k * UW_FRAME_BUF,
+                   (size_t)l->frame_size);
+            continue;
+        }
         rv[nr++] = (uw_iov){a, u->recheck_bytes + k * UW_FRAME_BUF, (size_t)l->frame_size, 0};
     }
     if (c0 != NULL) {

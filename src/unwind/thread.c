@@ -97,10 +97,13 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     uw__tstate_decode(u->l, u->tstate, &f);
     th->tstate_dict = f.dict;
     th->running_loop = f.running_loop;
+    th->running_task = f.running_task;
     th->thread_id = f.thread_id;
     th->native_id = f.native_id;
     uw__walk_reset(u);
     u->last_plain = 0;
+    u->last_frame = 0;
+    u->cur_ts = ts;
     u->n_visited = 0;
     pf = uw__pf_entry(u, ts);
     counter = uw_walk_bracket(u, ts, &tag);
@@ -122,11 +125,11 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     th->split = uw_walk_stable_from(u, s, th);
     if (rc == 0 && th->truncated == 0 && w.first != 0)
         uw__walk_recheck(u, ts, w.first, counter, tag, w.e0, s, th);
-    if (rc == 0 && th->truncated == 0 && w.first != 0 && !uw__walk_ended_at_root(u))
+    if (rc == 0 && th->truncated == 0 && w.first != 0 && !uw__walk_ended_at_root(u, ts))
         th->truncated = UW_ERR_INCOMPLETE;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
-    *pf = u->pf_new;
+    uw__pf_keep(u, pf);
     return rc;
 }
 

@@ -5,7 +5,8 @@
  * 3.11 and 3.12 reach the current frame through the _PyCFrame that
  * tstate->cframe points at (on the C stack); 3.13 keeps it in the thread
  * state.  3.13 also keeps the running asyncio loop in its
- * _PyThreadStateImpl, read with the thread state for the Task walk.
+ * _PyThreadStateImpl, and 3.14 the running Task, read with the thread
+ * state for the Task walk.
  */
 #include "internal/frame.h"
 #include "unwind_int.h"
@@ -18,6 +19,9 @@ void uw__tstate_decode(const uw_layout *l, const uint8_t *ts_bytes, uw_tstate_fi
     out->dict = uw__u64(ts_bytes + l->tstate_dict);
     out->running_loop = l->tstate_asyncio_running_loop != UW_ABSENT
                             ? uw__u64(ts_bytes + l->tstate_asyncio_running_loop)
+                            : 0;
+    out->running_task = l->tstate_asyncio_running_task != UW_ABSENT
+                            ? uw__u64(ts_bytes + l->tstate_asyncio_running_task)
                             : 0;
     out->chunk = uw__u64(ts_bytes + l->tstate_datastack_chunk);
     out->top = uw__u64(ts_bytes + l->tstate_datastack_top);

@@ -37,10 +37,11 @@
 #include "tornstack/limits.h"
 #include "tornstack/unwind.h"
 
-/* Largest thread state and frame copied into fixed buffers (3.11's
- * PyThreadState is 360 bytes); the layout check at attach refuses a table
- * whose offsets do not fit (layout_check.c). */
-#define UW_TSTATE_BUF 1024
+/* Largest thread state and frame copied into fixed buffers (3.15's
+ * _PyThreadStateImpl is 1104 bytes, and the Task walk's fields lie in it);
+ * the layout check at attach refuses a table whose thread state or offsets
+ * do not fit (layout_check.c). */
+#define UW_TSTATE_BUF 1536
 #define UW_FRAME_BUF 128
 
 /* Speculative prefetch: what a thread's walk read outside its current
@@ -113,6 +114,8 @@ struct uw_unwinder {
     uw_chunk_copy chunks[UW_LIMIT_CHUNKS];
     size_t n_chunks;     /* valid copies */
     uint64_t last_plain; /* last frame of the walk in a data stack (owner thread) */
+    uint64_t last_frame; /* last frame the walk read (3.15: the base frame) */
+    uint64_t cur_ts;     /* the thread state being walked (its copy: tstate) */
     uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
 
     /* prefetch.c: prefetch memory per thread, and this walk's prefetched
@@ -181,9 +184,13 @@ void uw__walk_reset(uw_unwinder *u);
 void uw__chunk_set_current(uw_unwinder *u, uint64_t chunk, size_t len);
 /* Copy of the frame at addr into out (frame_size bytes). */
 int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out);
-/* Did the walk end where a complete walk ends: at the first frame of its
- * root chunk (data[1])?  1 yes or no chunk to tell, 0 no. */
-int uw__walk_ended_at_root(const uw_unwinder *u);
+/* Is addr the frame embedded in the walked thread's state (3.15's base
+ * frame), whose copy came with the thread state? */
+int uw__frame_in_tstate(const uw_unwinder *u, uint64_t addr);
+/* Did the walk of thread ts end where a complete walk ends: at the first
+ * frame of its root chunk (data[1]), and on 3.15 at the thread state's base
+ * frame?  1 yes or no chunk to tell, 0 no. */
+int uw__walk_ended_at_root(const uw_unwinder *u, uint64_t ts);
 
 /* --- prefetch.c --------------------------------------------------------------- */
 
@@ -199,6 +206,9 @@ void uw__pf_settle(uw_unwinder *u, const uw_iov *iov, size_t first);
 int uw__pf_frame(uw_unwinder *u, uint64_t addr, uint8_t *out);
 /* A prefetched copy of the code object at addr, or NULL. */
 const uint8_t *uw__pf_code(const uw_unwinder *u, uint64_t addr);
+/* Keep what this walk read outside its chunk in pf, for the next walk of
+ * that thread (the used entries only). */
+void uw__pf_keep(const uw_unwinder *u, uw_prefetch *pf);
 /* What this walk read outside its chunk, for the next walk. */
 void uw__pf_note_chunk(uw_unwinder *u, uint64_t addr, uint64_t len);
 void uw__pf_note_frame(uw_unwinder *u, uint64_t addr);
@@ -231,7 +241,8 @@ typedef struct uw_tstate_fields {
     uint64_t next; /* next thread state of the interpreter */
     uint64_t thread_id, native_id;
     uint64_t dict;         /* tstate->dict (3.11/3.12 keep the running loop there) */
-    uint64_t running_loop; /* 3.13: the asyncio loop running on the thread, else 0 */
+    uint64_t running_loop; /* 3.13+: the asyncio loop running on the thread, else 0 */
+    uint64_t running_task; /* 3.14+: the Task running on the thread, else 0 */
     uint64_t chunk, top;   /* current data-stack chunk, and its top */
 } uw_tstate_fields;
 

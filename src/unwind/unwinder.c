@@ -9,16 +9,20 @@
 #include "tornstack/error.h"
 #include "unwind_int.h"
 
-/* Bytes of each thread state read: the structure, and on 3.13 far enough
- * to cover the running loop the Task walk needs
- * (_PyThreadStateImpl.asyncio_running_loop). */
+/* Bytes of each thread state read: the structure, and from 3.13 far
+ * enough into _PyThreadStateImpl to cover what the Task walk needs there:
+ * the running loop (3.13+) and the running Task (3.14+).  (The Task lists'
+ * heads are read by the Task walk itself, with their nodes.) */
 static size_t uw_tstate_len(const uw_layout *l)
 {
-    size_t len = (size_t)l->tstate_size;
+    const struct {
+        int32_t off, width;
+    } f[] = {{l->tstate_asyncio_running_loop, 8}, {l->tstate_asyncio_running_task, 8}};
+    size_t len = (size_t)l->tstate_size, i;
 
-    if (l->tstate_asyncio_running_loop != UW_ABSENT &&
-        (size_t)l->tstate_asyncio_running_loop + 8 > len)
-        len = (size_t)l->tstate_asyncio_running_loop + 8;
+    for (i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].off != UW_ABSENT && (size_t)f[i].off + (size_t)f[i].width > len)
+            len = (size_t)f[i].off + (size_t)f[i].width;
     return len;
 }
 

@@ -10,7 +10,9 @@ coroutine qualname, running, its own frames innermost first (the cr_await
 chain for a suspended Task; the thread's frames from the innermost one to
 the Task's coroutine frame for the running one), the Tasks it awaits as
 CPython's memory says (its _fut_waiter Task, or the pending Tasks under
-the gather future it waits on), and with the hook module its strong and
+the gather future it waits on; from 3.14 also every Task that records it
+as an awaiter, so gather, wait, shield and TaskGroup children), the Tasks
+recorded as its awaiters (3.14+), and with the hook module its strong and
 creation links.  The script prints "ready" once the truth file is written.
 """
 import asyncio
@@ -28,7 +30,12 @@ if scenario == "created_preloaded":
     if not PRELOADED:
         sys.exit("created_preloaded must run under `tornstack run`")
     scenario = "created"
-HOOK = PRELOADED or scenario in ("taskgroup", "created", "wait_shield")
+# From 3.14 CPython records who awaits a Task (awaited_by), so gather and
+# TaskGroup parents are in memory: the TaskGroup scenario runs without the
+# hook there, and its parents must still be found.
+AWAITED_BY = sys.version_info >= (3, 14)
+HOOK = PRELOADED or scenario in ("created", "wait_shield") or (
+    scenario == "taskgroup" and not AWAITED_BY)
 if PRELOADED:
     import tornstack_hook  # noqa: F401  (already loaded by sitecustomize)
 elif HOOK:
@@ -101,6 +108,12 @@ def truth(loop, thread_frame=None):
     ids = {id(t) for t in tasks}
     links = tornstack_hook.links() if HOOK else {}
     own = running_frames(thread_frame, tasks) if thread_frame is not None else {}
+    # 3.14+: each Task's recorded awaiters, and the edges they make
+    awaiters = {}
+    if AWAITED_BY:
+        for t in tasks:
+            awaiters[id(t)] = sorted(hex(id(p)) for p in (t._asyncio_awaited_by or ())
+                                     if id(p) in ids)
     out = []
     for t in tasks:
         coro = t.get_coro()
@@ -116,11 +129,19 @@ def truth(loop, thread_frame=None):
             awaiting = gather_children(w)
         else:
             awaiting = []
+        waiting_on = list(awaiting)  # what its fut_waiter leads to, alone
+        if AWAITED_BY:
+            mine = hex(id(t))
+            for c in tasks:
+                if mine in awaiters[id(c)] and hex(id(c)) not in awaiting and c is not t:
+                    awaiting.append(hex(id(c)))
         strong = links.get((id(t), 1))
         created = links.get((id(t), 2))
         out.append({
             "id": hex(id(t)), "name": t.get_name(), "coro": coro.__qualname__,
             "running": bool(running), "frames": frames, "awaiting": awaiting,
+            "waiting_on": waiting_on,
+            "awaiters": awaiters.get(id(t)),
             "linked_to": hex(strong) if strong in ids else None,
             "created_by": hex(created) if created in ids else None,
         })

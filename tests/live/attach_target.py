@@ -14,6 +14,10 @@ MODE:
   prerelease     make Py_Version say 3.X.0b1
   late           like plain; on SIGUSR1 import asyncio and do asyncio_field
                  with AT, then print "imported"
+  late_loop      like plain; on SIGUSR1 import asyncio and start a loop
+                 thread with a Task ("ts_late_task"), undoctored, unless AT
+                 is given (then doctor that word first), then print
+                 "imported"
 """
 import ctypes
 import json
@@ -72,6 +76,21 @@ elif mode == "prerelease":
 elif mode == "late":
     def on_signal(signum, frame):
         doctor_asyncio()
+        print("imported", flush=True)
+    signal.signal(signal.SIGUSR1, on_signal)
+elif mode == "late_loop":
+    def on_signal(signum, frame):
+        import asyncio
+        if len(sys.argv) > 3:
+            doctor_asyncio()
+
+        async def ts_late_task():
+            await asyncio.sleep(3600)
+
+        async def ts_late_main():
+            await asyncio.create_task(ts_late_task(), name="late")
+
+        threading.Thread(target=asyncio.run, args=(ts_late_main(),), daemon=True).start()
         print("imported", flush=True)
     signal.signal(signal.SIGUSR1, on_signal)
 elif mode != "plain":

@@ -1,20 +1,23 @@
-"""Attach-time checks on live processes of a version the walks do not read
-yet (3.14, 3.15): tornstack reads the target's _Py_DebugOffsets block and
-_asyncio's debug offsets (.AsyncioDebug, wherever it is mapped), compares
-them with its tables, and then refuses the target as unsupported; a
-doctored block, a free-threaded flag or a pre-release version is refused
-with its own exit code and a one-line message naming the cause.
+"""Attach-time checks on live 3.14+ processes: tornstack reads the target's
+_Py_DebugOffsets block and _asyncio's debug offsets (.AsyncioDebug,
+wherever it is mapped), compares them with its tables, and reads an
+undoctored target; a doctored block, a free-threaded flag or a pre-release
+version is refused with its own exit code and a one-line message naming
+the cause.  A session attached before asyncio is imported finds the block
+itself once a loop runs, and reads no Task when that block is doctored.
 
     python3.X check_attach.py TORNSTACK
 
-Exit codes (docs/cli.md): 6 unsupported version, 7 debug offsets mismatch,
+Exit codes (docs/cli.md): 7 debug offsets mismatch,
 9 unsupported build.
 """
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 
 import livelib
 
@@ -56,10 +59,31 @@ def case(name, mode, code, words, at=None):
         t.close()
 
 
-accepted = ["unsupported Python version", "layout and debug offsets match",
-            "do not read 3.%d yet" % minor]
-case("checked, then unsupported (asyncio not imported)", "plain", 6, accepted)
-case("checked, then unsupported (asyncio running)", "asyncio", 6, accepted)
+def accepted(name, pid, want_task):
+    """An undoctored target: read, every thread, no error; with a loop
+    running, its Task too."""
+    r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", "json"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or r.stderr.strip():
+        livelib.fail("%s: exit %d, stderr %r (expected a dump)" % (name, r.returncode, r.stderr))
+    out = json.loads(r.stdout)
+    bad = [th["truncated"] for th in out["threads"] if th["truncated"] is not None]
+    if not out["threads"] or bad or out["tasks_error"] is not None:
+        livelib.fail("%s: threads %d, truncated %s, tasks_error %s" % (
+            name, len(out["threads"]), bad, out["tasks_error"]))
+    if want_task and [x["coro"] for x in out["tasks"]] != ["loop_thread.<locals>.idle"]:
+        livelib.fail("%s: tasks %s, expected the idle Task" % (name, out["tasks"]))
+    ran.append(name)
+    print("%s: exit 0, %d threads, %d tasks" % (name, len(out["threads"]), len(out["tasks"])))
+
+
+for name, mode in [("checked and read (asyncio not imported)", "plain"),
+                   ("checked and read (asyncio running)", "asyncio")]:
+    t = livelib.Target("attach_target.py", mode)
+    try:
+        accepted(name, t.pid, mode == "asyncio")
+    finally:
+        t.close()
 for field in ("thread_state.current_frame", "interpreter_frame.stackpointer",
               "llist_node.next", "gen_object.gi_frame_state"):
     case("doctored %s" % field, "runtime_field", 7, ["debug offsets mismatch", field],
@@ -76,7 +100,7 @@ for field in ("asyncio_task_object.task_node", "asyncio_task_object.task_awaited
 t = livelib.Target("attach_target.py", "late",
                    layout["asyncio_debug.asyncio_task_object.task_coro"])
 try:
-    expect("before asyncio is imported", dump(t.pid), 6, accepted)
+    accepted("before asyncio is imported", t.pid, False)
     os.kill(t.pid, signal.SIGUSR1)
     line = t.proc.stdout.readline().strip()
     if line != "imported":
@@ -85,5 +109,49 @@ try:
            ["_asyncio debug offsets mismatch", "asyncio_task_object.task_coro"])
 finally:
     t.close()
+
+
+def record_across_import(doctor):
+    """One recording session attached before asyncio is imported: once a
+    loop runs, the session finds the block itself (within the session) and
+    reads the Task, or (doctored) reads no Task and says why."""
+    args = [] if doctor is None else [layout["asyncio_debug." + doctor]]
+    t = livelib.Target("attach_target.py", "late_loop", *args)
+    out = os.path.join(t.dir, "late.folded")
+    try:
+        # the import comes well after attach and well before the end, even
+        # on a loaded machine or under the sanitizers
+        rec = subprocess.Popen([tornstack, "record", "--pid", str(t.pid), "--rate", "50",
+                                "--duration", "6", "-o", out], stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        os.kill(t.pid, signal.SIGUSR1)
+        line = t.proc.stdout.readline().strip()
+        if line != "imported":
+            livelib.fail("late_loop target answered %r" % line)
+        err = rec.communicate(timeout=60)[1]
+        with open(out) as f:
+            folded = f.read()
+    finally:
+        t.close()
+    name = "one session across the import (%s)" % ("doctored " + doctor if doctor else "undoctored")
+    if rec.returncode != 0:
+        livelib.fail("%s: record exit %d: %s" % (name, rec.returncode, err))
+    has_task = "<task late>" in folded and "ts_late_task" in folded
+    if doctor is None and not has_task:
+        livelib.fail("%s: the late Task is not in the profile: %s %r" % (name, err, folded[:400]))
+    if doctor is not None and (has_task or "debug_offsets_mismatch" not in err):
+        livelib.fail("%s: Tasks read with a doctored block, or no reason given: %s" % (name, err))
+    ran.append(name)
+    print("%s: %s" % (name, "the Task was read" if doctor is None else
+                      [ln for ln in err.splitlines() if "debug_offsets" in ln][0]))
+
+
+record_across_import(None)
+if "_asyncio" in sys.builtin_module_names:
+    # built in (Debian's 3.15): the block is mapped, found and checked at
+    # attach; a word doctored later is not looked at again
+    print("one session across the import (doctored): not run, _asyncio is built in")
+else:
+    record_across_import("asyncio_task_object.task_coro")
 
 print("attach checks 3.%d: %d cases pass" % (minor, len(ran)))

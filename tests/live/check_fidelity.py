@@ -4,7 +4,8 @@
 
 Runs asyncio_scenarios.py SCENARIO under this interpreter and dumps it with
 `tornstack dump`.  From the scenario's own ground truth (each Task: name,
-frames, the Task it awaits) and the loop thread's stack, writes a
+frames, the Tasks its fut_waiter leads to, and from 3.14 the Tasks its
+task_awaited_by records) and the loop thread's stack, writes a
 description (model/still.h) and has the model fabricate that process for
 this version; the unchanged unwinder dumps it.  The two dumps must agree
 on the loop thread's frames and on every Task's name, coroutine, frames
@@ -36,6 +37,8 @@ for f in loop[0]["frames"]:
 thread = [(f["name"], f["file"], f["line"]) for f in loop[0]["frames"]]
 for task in truth["tasks"]:
     desc.append("task\t%s\t%s" % (task["id"], task["name"]))
+    for a in task.get("awaiters") or []:  # 3.14+: its task_awaited_by
+        desc.append("awaited_by\t%s" % a)
     own = [(f["name"], f["file"], f["line"]) for f in task["frames"]]
     if task["running"]:
         # its frames are on the thread stack: its root coroutine is the
@@ -47,7 +50,9 @@ for task in truth["tasks"]:
         continue
     for f in task["frames"]:
         desc.append("frame\t%s\t%s\t%d" % (f["name"], f["file"], f["line"]))
-    for a in task["awaiting"]:  # several: a gather future over them
+    # what its fut_waiter leads to (several: a gather future over them); on
+    # 3.14+ "awaiting" also holds the Tasks that record it as an awaiter
+    for a in task.get("waiting_on", task["awaiting"]):
         desc.append("await\t%s" % a)
 for task in truth["tasks"]:  # the hook module's records
     if task["linked_to"]:

@@ -65,7 +65,7 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
             x = 1;
         for (b = 0; b < MM_SCENARIO_BYTES; b++)
             bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
-        bytes[0] = (uint8_t)(minor - 11); /* so that the file replays as is */
+        mm_scenario_set_minor(bytes, minor); /* so that the file replays as is */
         bytes[1] = (uint8_t)model;
         bytes[18] %= 64; /* at most 256 samples per scenario */
         bytes[20] &= 0x3f; /* swarm: each class off in half the scenarios */
@@ -146,6 +146,12 @@ static void test_tso_313(void **s) { (void)s; tso(13); }
 static void test_relaxed_311(void **s) { (void)s; relaxed(11); }
 static void test_relaxed_312(void **s) { (void)s; relaxed(12); }
 static void test_relaxed_313(void **s) { (void)s; relaxed(13); }
+static void test_bounded_314(void **s) { (void)s; bounded(14); }
+static void test_bounded_315(void **s) { (void)s; bounded(15); }
+static void test_tso_314(void **s) { (void)s; tso(14); }
+static void test_tso_315(void **s) { (void)s; tso(15); }
+static void test_relaxed_314(void **s) { (void)s; relaxed(14); }
+static void test_relaxed_315(void **s) { (void)s; relaxed(15); }
 
 /* The oracle has teeth: the earlier policies are caught, with counts. */
 static void test_earlier_policies_caught(void **state)
@@ -157,7 +163,7 @@ static void test_earlier_policies_caught(void **state)
     mm_verdict_init(&nosplit);
     mm_verdict_init(&noskip);
     for (model = MM_TSO; model <= MM_RELAXED; model += MM_RELAXED - MM_TSO) {
-        for (minor = 11; minor <= 13; minor++) {
+        for (minor = 11; minor <= 15; minor++) {
             pbt_run("full-task-unwind", minor, model, 1, &t, NULL);
             mm_verdict_add(&full, &t);
             pbt_run("no-split", minor, model, 2, &t, NULL);
@@ -187,6 +193,9 @@ int main(void)
         cmocka_unit_test(test_tso_312),         cmocka_unit_test(test_tso_313),
         cmocka_unit_test(test_relaxed_311),     cmocka_unit_test(test_relaxed_312),
         cmocka_unit_test(test_relaxed_313),
+        cmocka_unit_test(test_bounded_314),     cmocka_unit_test(test_bounded_315),
+        cmocka_unit_test(test_tso_314),         cmocka_unit_test(test_tso_315),
+        cmocka_unit_test(test_relaxed_314),     cmocka_unit_test(test_relaxed_315),
         cmocka_unit_test(test_earlier_policies_caught),
     };
 

@@ -5,7 +5,9 @@
  * every thread's linked frames with its pure Python stack split at the
  * outermost Handle._run, every live Task with its true frames, name,
  * coroutine, links (awaiter over strong link over creation link) and
- * awaited Tasks.  The oracle must find nothing wrong with it, in a still
+ * awaited Tasks (from 3.14 also the Tasks whose task_awaited_by names it,
+ * after those its fut_waiter leads to, in sample order; and its awaiter
+ * is the one its task_awaited_by names when no fut_waiter leads to it).  The oracle must find nothing wrong with it, in a still
  * window and at the end of a moving one.  Then one field at a time is made
  * wrong, as a faulty unwinder would, and the oracle must report the kind
  * of violation that fault is:
@@ -156,11 +158,14 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
         uw_task_sample *ts = &s->tasks[i];
         const mm_ttask *k = NULL;
         uint64_t aw[64];
-        int n = 0, j;
+        int32_t kid = -1;
+        int n = 0, j, ci;
         for (id = 0; id < mm_world_tasks(w) && k == NULL; id++) {
             const mm_ttask *x = mm_task_at(w, (int32_t)id, t);
-            if (x->alive && x->addr == ts->addr)
+            if (x->alive && x->addr == ts->addr) {
                 k = x;
+                kid = (int32_t)id;
+            }
         }
         assert_non_null(k);
         awaited(w, k->waiter_kind, k->waiter, t, aw, &n, 0);
@@ -168,8 +173,26 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
         for (j = 0; j < n; j++)
             if (index_of(s, aw[j]) >= 0)
                 assert_int_equal(uw_sample_add_awaiting(s, (size_t)index_of(s, aw[j])), 0);
+        for (ci = 0; ci < (int)s->n_tasks; ci++) { /* 3.14+: task_awaited_by names it */
+            const mm_ttask *x = NULL;
+            int dup = 0;
+            size_t a;
+            for (id = 0; id < mm_world_tasks(w) && x == NULL; id++) {
+                const mm_ttask *y = mm_task_at(w, (int32_t)id, t);
+                if (y->alive && y->addr == s->tasks[ci].addr)
+                    x = y;
+            }
+            if (x == NULL || x->amem.id != kid || x->amem.gen != k->gen)
+                continue;
+            for (a = ts->first_awaiting; a < s->n_awaiting && !dup; a++)
+                dup = s->awaiting[a] == (size_t)ci;
+            if (!dup)
+                assert_int_equal(uw_sample_add_awaiting(s, (size_t)ci), 0);
+        }
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
         ts->awaited_by = index_of(s, ref_addr(w, k->awaiter, t));
+        if (ts->awaited_by < 0)
+            ts->awaited_by = index_of(s, ref_addr(w, k->amem, t));
         ts->linked_to = index_of(s, ref_addr(w, k->strong, t));
         ts->created_by = index_of(s, ref_addr(w, k->creator, t));
         ts->parent = ts->awaited_by >= 0   ? ts->awaited_by
@@ -200,7 +223,7 @@ static void world_new(world *wd, int minor, uint64_t x, size_t stores, int joins
         x ^= x << 17;
         b[i] = (uint8_t)(x >> 24);
     }
-    b[0] = (uint8_t)(minor - 11);
+    mm_scenario_set_minor(b, minor);
     b[20] = 0;                  /* no swarm */
     b[21] = MM_SHAPE_SERVER;
     b[22] = 1;                  /* two loops */
@@ -392,7 +415,7 @@ static void test_moving(void **st)
     int minor, r;
 
     (void)st;
-    for (minor = 11; minor <= 13; minor++) {
+    for (minor = 11; minor <= 15; minor++) {
         for (r = 0; r < 4; r++) {
             world wd;
             uw_sample s;
@@ -431,7 +454,7 @@ static void test_precedence(void **st)
     int minor, found = 0, r;
 
     (void)st;
-    for (minor = 11; minor <= 13; minor++) {
+    for (minor = 11; minor <= 15; minor++) {
         for (r = 0; r < 16; r++) {
             world wd;
             uw_sample s;

@@ -97,7 +97,7 @@ static void test_6000_tasks(void **state)
     (void)state;
     if (!below_bounds(6000))
         skip();
-    for (minor = 11; minor <= 13; minor++)
+    for (minor = 11; minor <= 15; minor++)
         scale_run(minor, 6000);
 }
 
@@ -114,7 +114,7 @@ static void test_task_limit(void **state)
 {
     int minor;
     (void)state;
-    for (minor = 11; minor <= 13; minor++) {
+    for (minor = 11; minor <= 15; minor++) {
         scale_run(minor, UW_LIMIT_TASKS - 1);
         scale_run(minor, UW_LIMIT_TASKS);
         scale_run(minor, UW_LIMIT_TASKS + 1);

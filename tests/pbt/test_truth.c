@@ -18,7 +18,17 @@
  *   - fut_waiter: none, a Future, the awaited Task, or the gather future
  *     whose _children are the truth's;
  *   - every hook record naming a live child names the parent the truth
- *     holds for that kind.
+ *     holds for that kind;
+ *   - 3.14+: each thread's list of native Tasks, followed by `next` from
+ *     its head, holds exactly the Tasks the truth calls listed (each
+ *     marked task_is_task); each live Task's task_awaited_by is the Task
+ *     the truth names, or NULL, never a set; each thread state's running
+ *     Task is the truth's; frames hold tagged references (masked here),
+ *     a coroutine's stack pointer is `stackpointer`, 3.15 keeps a NULL
+ *     reference above the awaitee, an entry frame sits between
+ *     Handle._run and a Task's root coroutine or a callback (and may be
+ *     the current frame for an instant), and every thread's frames end at
+ *     its entry frame (then, on 3.15, at its thread state's base frame).
  * Seeds: TORNSTACK_SEED as in test_model.c.
  */
 #include <setjmp.h>
@@ -44,6 +54,19 @@ static uint64_t rd64(const mm_space *sp, uint64_t a)
     uint64_t v = 0;
     (void)mm_space_read(sp, a, &v, 8);
     return v;
+}
+
+/* A _PyStackRef word as a pointer (3.14+: the tag bits cleared). */
+static uint64_t ref(const mm_image *im, uint64_t w)
+{
+    return im->l->frame_tagged ? w & ~(uint64_t)im->l->stackref_tag_bits : w;
+}
+
+static int owner_of(const mm_image *im, uint64_t f)
+{
+    uint8_t o = 0;
+    (void)mm_space_read(im->space, f + (uint64_t)im->l->frame_owner, &o, 1);
+    return o;
 }
 
 static int line_of(const mm_image *im, uint64_t code, uint64_t ip)
@@ -72,15 +95,117 @@ static void check_loops(const mm_image *im, mm_mutator *m)
         uint64_t f = rd64(im->space, im->th[loop].current_slot);
         int i = L->n - 1;
         for (; f != 0 && i >= 0; i--) {
-            uint64_t code = rd64(im->space, f + (uint64_t)l->frame_code);
+            uint64_t code;
+            if (l->owner_interpreter != UW_ABSENT && f == im->th[loop].cstack) {
+                /* 3.14+: an entry frame above Handle._run, no Python frame */
+                if (owner_of(im, f) != l->owner_interpreter ||
+                    ref(im, rd64(im->space, f + (uint64_t)l->frame_code)) != im->target.types.none)
+                    disagree("an entry frame", mm_mutator_time(m), -1);
+                f = rd64(im->space, f + (uint64_t)l->frame_previous);
+                i++;
+                continue;
+            }
+            code = ref(im, rd64(im->space, f + (uint64_t)l->frame_code));
             if (L->f[i].addr != f || L->f[i].code != code ||
                 L->f[i].line != line_of(im, code, rd64(im->space, f + (uint64_t)l->frame_instr)))
                 disagree("a linked frame", mm_mutator_time(m), -1);
             f = rd64(im->space, f + (uint64_t)l->frame_previous);
         }
-        if (f != 0 || i != -1)
+        /* 3.14+: then the entry frame, 3.15: then the base frame */
+        if (f != im->th[loop].bottom || i != -1)
             disagree("the number of linked frames", mm_mutator_time(m), -1);
+        if (f != 0) {
+            if (owner_of(im, f) != l->owner_interpreter ||
+                ref(im, rd64(im->space, f + (uint64_t)l->frame_code)) != im->target.types.none)
+                disagree("the entry frame", mm_mutator_time(m), -1);
+            f = rd64(im->space, f + (uint64_t)l->frame_previous);
+            if (f != im->th[loop].base_frame ||
+                (f != 0 && (owner_of(im, f) != l->owner_interpreter ||
+                            rd64(im->space, f + (uint64_t)l->frame_previous) != 0 ||
+                            rd64(im->space, im->th[loop].tstate + (uint64_t)l->tstate_base_frame) !=
+                                f)))
+                disagree("the base frame", mm_mutator_time(m), -1);
+        }
     }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 3.14+: the thread's list of native Tasks from its head (`next`), and the
+ * running Task in its thread state, against the truth. */
+static void check_lists(const mm_image *im, mm_mutator *m)
+{
+    static uint64_t seen[1 << 16];
+    const mm_world *w = mm_mutator_world(m);
+    const uw_layout *l = im->l;
+    const uw_asyncio_layout *al = im->al;
+    uint64_t t = mm_mutator_time(m);
+    size_t id, n_seen = 0, listed = 0;
+    int loop;
+
+    if (l->tstate_asyncio_tasks_head == UW_ABSENT)
+        return;
+    for (loop = 0; loop < mm_world_loops(w); loop++) {
+        uint64_t head = im->th[loop].tasks_head;
+        uint64_t node = rd64(im->space, head + (uint64_t)l->llist_next), want = 0;
+        const mm_tloop *L = mm_world_loop_cur(w, loop);
+        while (node != head && n_seen < sizeof seen / sizeof seen[0]) {
+            uint64_t task = node - (uint64_t)al->task_node;
+            uint8_t is_task = 0;
+            (void)mm_space_read(im->space, task + (uint64_t)al->fut_is_task, &is_task, 1);
+            if (is_task != 1)
+                disagree("a listed Task without task_is_task", t, -1);
+            seen[n_seen++] = task * 4 + (uint64_t)loop; /* loop in the low bits */
+            node = rd64(im->space, node + (uint64_t)l->llist_next);
+        }
+        if (node != head)
+            disagree("a Task list that does not come back to its head", t, -1);
+        if (L->running_task.id >= 0) {
+            const mm_ttask *k = mm_world_task_cur(w, L->running_task.id);
+            want = k->gen == L->running_task.gen ? k->addr : 1;
+        }
+        if (want != 1 &&
+            rd64(im->space, im->th[loop].tstate + (uint64_t)l->tstate_asyncio_running_task) != want)
+            disagree("the running Task", t, -1);
+    }
+    qsort(seen, n_seen, sizeof seen[0], cmp_u64);
+    for (id = 0; id < mm_world_tasks(w); id++) {
+        const mm_ttask *k = mm_world_task_cur(w, (int32_t)id);
+        uint64_t key = k->addr * 4 + (uint64_t)k->loop;
+        if (!k->listed)
+            continue;
+        listed++;
+        if (bsearch(&key, seen, n_seen, sizeof seen[0], cmp_u64) == NULL)
+            disagree("a Task the truth calls listed is not on its thread's list", t, (int32_t)id);
+    }
+    if (listed != n_seen)
+        disagree("a Task on a list the truth does not call listed", t, -1);
+}
+
+/* 3.14+: task_awaited_by of a live Task against the truth (the mutator
+ * never gives a Task two awaiters: never a set). */
+static void check_awaited_by(const mm_image *im, const mm_world *w, const mm_ttask *k, int32_t id,
+                             uint64_t t)
+{
+    uint64_t ab, want = 0;
+    uint8_t is_set = 1;
+
+    if (im->al->fut_awaited_by < 0)
+        return;
+    ab = rd64(im->space, k->addr + (uint64_t)im->al->fut_awaited_by);
+    (void)mm_space_read(im->space, k->addr + (uint64_t)im->al->fut_awaited_by_is_set, &is_set, 1);
+    if (k->amem.id >= 0) {
+        const mm_ttask *p = mm_world_task_cur(w, k->amem.id);
+        if (p->gen != k->amem.gen)
+            return; /* that awaiter is gone; its address may be reused */
+        want = p->addr;
+    }
+    if (ab != want || is_set != 0)
+        disagree("task_awaited_by", t, id);
 }
 
 static int linked(const mm_image *im, int loop, uint64_t frame)
@@ -116,12 +241,17 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
     int i;
 
     for (i = 0; i < k->n_chain; i++) {
-        uint64_t f = c + (uint64_t)l->gen_iframe, code = rd64(im->space, f + (uint64_t)l->frame_code);
+        uint64_t f = c + (uint64_t)l->gen_iframe;
+        uint64_t code = ref(im, rd64(im->space, f + (uint64_t)l->frame_code));
         uint64_t ip = rd64(im->space, f + (uint64_t)l->frame_instr);
         int8_t state = 0;
-        int32_t top = 0;
+        int32_t top = 0, depth = im->al->awaitee_depth;
         (void)mm_space_read(im->space, c + (uint64_t)l->gen_frame_state, &state, 1);
-        (void)mm_space_read(im->space, f + (uint64_t)l->frame_stacktop, &top, 4);
+        if (l->frame_stackpointer != UW_ABSENT)
+            top = (int32_t)(int64_t)(rd64(im->space, f + (uint64_t)l->frame_stackpointer) -
+                                     (f + (uint64_t)l->frame_localsplus)) / 8;
+        else
+            (void)mm_space_read(im->space, f + (uint64_t)l->frame_stacktop, &top, 4);
         if (k->chain[i].addr != f || k->chain[i].code != code ||
             k->chain[i].line != line_of(im, code, ip))
             disagree("a frame of the chain", t, id);
@@ -130,12 +260,15 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
                 disagree("a created coroutine inside the chain", t, id);
             break;
         }
-        if (!awaits(im, c, state, ip) || top < 1) {
+        if (!awaits(im, c, state, ip) || top < depth) {
             if (i != k->n_chain - 1)
                 disagree("the chain ends early", t, id);
             break;
         }
-        c = rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - 1));
+        if (depth > 1 && rd64(im->space, f + (uint64_t)l->frame_localsplus +
+                                            8u * (uint64_t)(top - 1)) != (uint64_t)l->stackref_null)
+            disagree("no NULL reference above the awaitee", t, id);
+        c = ref(im, rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - depth)));
         {
             uint64_t type = rd64(im->space, c + (uint64_t)l->object_type);
             int coro = type == im->target.types.coro || type == im->target.types.gen;
@@ -282,8 +415,10 @@ static void check_instant(const mm_image *im, mm_mutator *m)
         if (!k->running && !k->executing)
             check_chain(im, k, (int32_t)id, t);
         check_waiter(im, w, k, (int32_t)id, t);
+        check_awaited_by(im, w, k, (int32_t)id, t);
     }
     check_hook(im, m);
+    check_lists(im, m);
 }
 
 static void run(int minor, int shape, uint64_t *x)
@@ -303,7 +438,7 @@ static void run(int minor, int shape, uint64_t *x)
             *x ^= *x << 17;
             b[i] = (uint8_t)(*x >> 24);
         }
-        b[0] = (uint8_t)(minor - 11);
+        mm_scenario_set_minor(b, minor);
         b[21] = (uint8_t)shape;
         b[35] = MM_SCALE_SMALL;
         mm_scenario_decode(b, sizeof b, -1, -1, &sc);
@@ -325,7 +460,7 @@ static void test_server(void **state)
     uint64_t x = seed | 1;
     int minor;
     (void)state;
-    for (minor = 11; minor <= 13; minor++)
+    for (minor = 11; minor <= 15; minor++)
         run(minor, MM_SHAPE_SERVER, &x);
 }
 
@@ -334,7 +469,7 @@ static void test_classic(void **state)
     uint64_t x = (seed ^ 0x5555) | 1;
     int minor;
     (void)state;
-    for (minor = 11; minor <= 13; minor++)
+    for (minor = 11; minor <= 15; minor++)
         run(minor, MM_SHAPE_CLASSIC, &x);
 }
 

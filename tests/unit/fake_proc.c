@@ -215,7 +215,8 @@ void fp_frame_at(fake_proc *fp, uint64_t addr, uint64_t code, uint64_t previous,
                  int64_t index)
 {
     const uw_layout *l = fp->l;
-    fp_put64(fp, addr + (uint64_t)l->frame_code, code);
+    /* 3.14+: a tagged reference, marked borrowed (the walk masks it) */
+    fp_put64(fp, addr + (uint64_t)l->frame_code, l->frame_tagged && code != 0 ? code | 1 : code);
     fp_put64(fp, addr + (uint64_t)l->frame_previous, previous);
     fp_put8(fp, addr + (uint64_t)l->frame_owner, (uint8_t)owner);
     fp_put64(fp, addr + (uint64_t)l->frame_instr,
@@ -248,12 +249,41 @@ uint64_t fp_interp(fake_proc *fp, uint64_t after, int64_t id)
     return a;
 }
 
+/* 3.15: the base frame embedded in the thread state, where every chain
+ * of the thread ends; `frame`'s chain is linked to it. */
+static uint64_t fp_base_frame(fake_proc *fp, uint64_t ts, uint64_t frame)
+{
+    const uw_layout *l = fp->l;
+    uint64_t base = ts + (uint64_t)l->tstate_embedded_base_frame, f = frame, prev;
+
+    fp_put64(fp, base + (uint64_t)l->frame_code, FP_NONE | 1);
+    fp_put64(fp, base + (uint64_t)l->frame_previous, 0);
+    fp_put8(fp, base + (uint64_t)l->frame_owner, (uint8_t)l->owner_interpreter);
+    fp_put64(fp, ts + (uint64_t)l->tstate_base_frame, base);
+    if (frame == 0)
+        return base;
+    for (;;) {
+        memcpy(&prev, fp_ptr(fp, f + (uint64_t)l->frame_previous, 8), 8);
+        if (prev == 0)
+            break;
+        f = prev;
+    }
+    fp_put64(fp, f + (uint64_t)l->frame_previous, base);
+    return frame;
+}
+
 uint64_t fp_thread(fake_proc *fp, uint64_t interp, uint64_t native_id, uint64_t frame)
 {
     const uw_layout *l = fp->l;
-    /* room for 3.13's _PyThreadStateImpl tail (asyncio_running_loop) */
-    uint64_t ts = fp_alloc(fp, (size_t)l->tstate_size + 64);
-    uint64_t head = 0;
+    /* room for the _PyThreadStateImpl tail (3.13+: the asyncio fields) */
+    size_t size = (size_t)l->tstate_size + 64;
+    uint64_t ts, head = 0;
+
+    if (l->tstate_impl_size != UW_ABSENT && (size_t)l->tstate_impl_size + 64 > size)
+        size = (size_t)l->tstate_impl_size + 64;
+    ts = fp_alloc(fp, size);
+    if (l->tstate_embedded_base_frame != UW_ABSENT)
+        frame = fp_base_frame(fp, ts, frame);
     memcpy(&head, fp_ptr(fp, interp + (uint64_t)l->interp_threads_head, 8), 8);
     fp_put64(fp, ts + (uint64_t)l->tstate_next, head);
     fp_put64(fp, ts + (uint64_t)l->tstate_interp, interp);
@@ -326,11 +356,39 @@ uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_
     fp_put64(fp, c + 8, FP_CORO_TYPE);
     fp_put8(fp, c + (uint64_t)l->gen_frame_state, (uint8_t)(int8_t)state);
     fp_frame_at(fp, f, code, 0, l->owner_generator, index);
-    if (awaitee != 0) {
+    if (awaitee != 0 && !l->frame_tagged) {
         fp_put32(fp, f + (uint64_t)l->frame_stacktop, 1);
         fp_put64(fp, f + (uint64_t)l->frame_localsplus, awaitee);
+    } else if (awaitee != 0) {
+        /* 3.14+: stackpointer; the awaitee awaitee_depth slots below it, a
+         * borrowed reference (low bit set); 3.15 keeps a NULL above it */
+        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(l->py_minor);
+        uint64_t slots = f + (uint64_t)l->frame_localsplus;
+        int32_t d = al->awaitee_depth, k;
+        fp_put64(fp, f + (uint64_t)l->frame_stackpointer, slots + 8u * (uint64_t)d);
+        fp_put64(fp, slots, awaitee | 1);
+        for (k = 1; k < d; k++)
+            fp_put64(fp, slots + 8u * (uint64_t)k, (uint64_t)l->stackref_null);
+    } else if (l->frame_tagged) {
+        fp_put64(fp, f + (uint64_t)l->frame_stackpointer, f + (uint64_t)l->frame_localsplus);
     }
     return c;
+}
+
+void fp_list_append(fake_proc *fp, uint64_t head, uint64_t node)
+{
+    const uw_layout *l = fp->l;
+    uint64_t last = 0;
+
+    memcpy(&last, fp_ptr(fp, head + (uint64_t)l->llist_prev, 8), 8);
+    if (last == 0) { /* an empty list points at itself */
+        fp_put64(fp, head + (uint64_t)l->llist_next, head);
+        last = head;
+    }
+    fp_put64(fp, node + (uint64_t)l->llist_prev, last);
+    fp_put64(fp, node + (uint64_t)l->llist_next, head);
+    fp_put64(fp, last + (uint64_t)l->llist_next, node);
+    fp_put64(fp, head + (uint64_t)l->llist_prev, node);
 }
 
 uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,

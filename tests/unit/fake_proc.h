@@ -86,6 +86,10 @@ uint64_t fp_long(fake_proc *fp, int64_t v);
 /* A coroutine whose embedded frame runs `code` at instruction `index` in
  * frame state `state`; a non-zero awaitee is put on its value stack. */
 uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_t awaitee);
+/* 3.14+: append `node` (a Task's task_node, or any llist_node) to the
+ * circular list whose head is at `head` (an all-zero head is made empty
+ * first), as CPython's llist_insert_tail does. */
+void fp_list_append(fake_proc *fp, uint64_t head, uint64_t node);
 /* An _asyncio Task object of type `type` (per the asyncio table). */
 uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uint64_t name,
                  uint64_t waiter);

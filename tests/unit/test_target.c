@@ -103,14 +103,14 @@ static void test_layouts(void **state)
 {
     int m;
     (void)state;
-    for (m = 11; m <= 13; m++) {
+    for (m = 11; m <= 15; m++) {
         const uw_layout *l = uw__layout_for_minor(m);
         assert_non_null(l);
         assert_int_equal(l->py_minor, m);
         assert_int_equal(uw__layout_check(l), 0);
     }
     assert_null(uw__layout_for_minor(10));
-    assert_null(uw__layout_for_minor(14));
+    assert_null(uw__layout_for_minor(16));
     assert_int_equal(uw__layout_check(NULL), UW_ERR_INVALID_ARG);
 }
 
@@ -228,7 +228,7 @@ static uint64_t final_version(int minor)
 }
 
 /* The 3.14 and 3.15 tables: present, sane, with the 3.14+ fields, and
- * refused by the gate the unwinder applies until the walks read them. */
+ * read by the walks (UW_WALK_MAX_MINOR). */
 static void test_layouts_314_315(void **state)
 {
     int m;
@@ -238,8 +238,8 @@ static void test_layouts_314_315(void **state)
         assert_non_null(l);
         assert_int_equal(l->py_minor, m);
         assert_int_equal(uw__layout_check_table(l), 0);
-        assert_int_equal(uw__layout_check(l), UW_ERR_UNSUPPORTED_VERSION);
-        assert_null(uw__layout_for_minor(m));
+        assert_int_equal(uw__layout_check(l), 0);
+        assert_ptr_equal(uw__layout_for_minor(m), l);
         assert_int_equal(l->frame_tagged, 1);
         assert_int_equal(l->frame_stacktop, UW_ABSENT);
         assert_true(l->frame_stackpointer > 0);
@@ -510,23 +510,39 @@ static void test_asyncio_debug(void **state)
     }
 }
 
-/* Until the walks read 3.14+, an unwinder for such a target is refused
- * even when a caller builds the target by hand. */
+/* The walks read 3.11 to 3.15: an unwinder is made for each table.  A
+ * table the fixed buffers cannot hold is refused at attach: a thread state
+ * (_PyThreadStateImpl, 1104 bytes on 3.15) or a Task-walk field of it past
+ * UW_TSTATE_BUF, and a version no table is for. */
 static void test_walk_gate(void **state)
 {
     fake_proc fp;
     uw_unwinder *u = NULL;
+    uw_layout big;
+    int m;
     (void)state;
     fp_init(&fp, 13);
-    fp.target.layout = uw__layout_table_for_minor(14);
-    fp.target.py_version = final_version(14);
-    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_UNSUPPORTED_VERSION);
+    for (m = 11; m <= 15; m++) {
+        fp.target.layout = uw__layout_table_for_minor(m);
+        fp.target.py_version = final_version(m);
+        assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
+        uw_unwinder_free(u);
+        u = NULL;
+    }
+    big = *uw__layout_table_for_minor(15);
+    assert_int_equal(big.tstate_impl_size, 1104);
+    assert_true(big.tstate_asyncio_tasks_head + 16 <= 1104);
+    fp.target.layout = &big;
+    big.tstate_impl_size = 4096; /* a _PyThreadStateImpl past the buffer */
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_BAD_LAYOUT);
     assert_null(u);
-    fp.target.layout = uw__layout_table_for_minor(15);
-    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_UNSUPPORTED_VERSION);
-    fp.target.layout = uw__layout_for_minor(13);
-    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
-    uw_unwinder_free(u);
+    big = *uw__layout_table_for_minor(15);
+    big.tstate_asyncio_running_task = 4000; /* a field past the buffer */
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_BAD_LAYOUT);
+    big = *uw__layout_table_for_minor(15);
+    big.py_minor = 16;
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), UW_ERR_BAD_LAYOUT);
+    assert_null(u);
     fp_free(&fp);
 }
 

@@ -22,7 +22,7 @@
     X(UW_ERR_NOT_PYTHON, -7, "not_python",                                     \
       "not a Python process (no _PyRuntime found)")                            \
     X(UW_ERR_UNSUPPORTED_VERSION, -8, "unsupported_version",                   \
-      "unsupported Python version (3.11, 3.12 and 3.13 are supported)")        \
+      "unsupported Python version (3.11 to 3.15 are supported)")               \
     X(UW_ERR_DEBUG_OFFSETS, -9, "debug_offsets_mismatch",                      \
       "the target's debug offsets disagree with the layout tables")            \
     X(UW_ERR_ELF_MALFORMED, -10, "elf_malformed", "malformed ELF file")        \
@@ -106,14 +106,20 @@
     X(UW_ERR_STOP_TIMEOUT, -61, "stop_timeout",                                \
       "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")    \
     X(UW_ERR_LIMIT_PROFILE, -62, "profile_limit",                              \
-      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")
+      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)") \
+    X(UW_ERR_TASK_LIST_CYCLE, -63, "task_list_cycle",                          \
+      "a list of native Tasks (3.14+) loops without coming back to its head")  \
+    X(UW_ERR_LIMIT_TASK_LIST, -64, "task_list_limit",                          \
+      "a list of native Tasks (3.14+) longer than UW_LIMIT_TASK_LIST")         \
+    X(UW_ERR_TASK_LIST_TORN, -65, "task_list_torn",                            \
+      "a list of native Tasks (3.14+) changed while it was followed, every time it was tried")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -63
+    UW_ERR_MIN_ = -66
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

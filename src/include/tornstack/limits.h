@@ -93,6 +93,19 @@
 #define UW_LIMIT_TASKS 16384
 #endif
 
+/* Nodes followed over the lists of native Tasks of one interpreter (3.14+:
+ * each thread's, and the interpreter's list of Tasks of exited threads).
+ * Past UW_LIMIT_TASKS Tasks the lists are still followed, without keeping
+ * the Tasks, to tell a program with too many Tasks (UW_ERR_LIMIT_TASKS)
+ * from lists that do not end within this bound (UW_ERR_LIMIT_TASK_LIST);
+ * a list that loops elsewhere than through its head gives
+ * UW_ERR_TASK_LIST_CYCLE. */
+#define UW_LIMIT_TASK_LIST (2 * UW_LIMIT_TASKS)
+
+/* Awaiting links read from Tasks' awaited_by (3.14+: one awaiter, or a set
+ * of them) per sample; links beyond are not made. */
+#define UW_LIMIT_AWAITED_BY 65536
+
 /* Coroutines followed down one Task's await chain (echion: 250).
  * UW_ERR_LIMIT_AWAIT. */
 #ifndef UW_LIMIT_AWAIT_CHAIN

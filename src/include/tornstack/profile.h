@@ -96,6 +96,15 @@ typedef struct uw_profile {
     uint32_t *scratch; /* UW_LIMIT_STACK_ITEMS frame ids for add_sample */
     const char **thread_names; /* per thread of the sample being added */
     size_t cap_thread_names;
+    /* add_sample's memos: a Python frame's id by (code entry, its serial,
+     * line), direct-mapped (UW_PROFILE_MEMO entries); each thread's name id
+     * and each Task's name id in the sample being added (UINT32_MAX: not
+     * yet) */
+    struct uw_pframe_memo *memo;
+    uint32_t last_stack[256]; /* per label hash: the stack last added + 1 */
+    uint32_t *thread_name_ids;
+    uint32_t *task_name_ids;
+    size_t cap_task_name_ids;
 } uw_profile;
 
 int uw_profile_init(uw_profile *p);

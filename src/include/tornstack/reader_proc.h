@@ -12,6 +12,10 @@
 
 typedef struct uw_proc {
     pid_t pid;
+    /* Reads of a sample predicted from the last one (reader_replay.h);
+     * NULL until uw_proc_sample_begin is first called. */
+    struct uw_replay *replay;
+    uw_reader *reader; /* the reader bound to it (uw_proc_reader_open) */
     /* Scratch for coalesced vectored reads (see reader_proc.c). */
     uint8_t *scratch;
     size_t scratch_cap;
@@ -26,5 +30,11 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r);
 
 /* Free the scratch buffers (the reader must not be used afterwards). */
 void uw_proc_close(uw_proc *p);
+
+/* A sample begins: its reads are recorded, and those of the last sample,
+ * read now in one go, serve this sample's requests as long as they are the
+ * same requests in the same order (src/internal/reader_replay.h).  The
+ * calls made count in r->calls.  Without it every read is a call. */
+void uw_proc_sample_begin(uw_proc *p, uw_reader *r);
 
 #endif /* TORNSTACK_READER_PROC_H */

@@ -40,6 +40,8 @@ typedef struct uw_code_info {
     size_t linetable_len;
     uint32_t flags;
     uint32_t stamp; /* sample in which it was last validated */
+    uint64_t serial; /* unique per load in this process (0: not from a cache):
+                      * an entry reloaded at the same place gets a new one */
     int64_t memo_index;
     int memo_line;
     struct uw_code_info *next_overflow;
@@ -60,6 +62,7 @@ typedef struct uw_thread_sample {
     uint64_t interp;       /* interpreter address */
     uint64_t tstate_dict;  /* tstate->dict (3.11/3.12 running loop lives there) */
     uint64_t running_loop; /* asyncio loop running on this thread, 0 if none */
+    uint64_t running_task; /* 3.14+: the thread state's running Task, 0 if none */
     int64_t split;         /* the stable frame the Task walk named: its outermost
                             * Handle._run, -1 (or no Task walk) */
     int64_t pure_start;    /* first frame of the pure Python stack (Task walk) */

@@ -1,0 +1,120 @@
+/*
+ * awaited_by.c — 3.14+: awaiting edges as CPython records them.
+ *
+ * From 3.14 a Future or Task keeps who awaits it in its awaited_by field:
+ * NULL, one awaiter, or (awaited_by_is_set) a set of them.  The Task's own
+ * step records the Task that awaits a Future or Task directly, and gather,
+ * wait, shield, as_completed, TaskGroup and staggered_race record the Task
+ * that called them for each child, so the parents of gather and TaskGroup
+ * children are in memory, no hook needed.  Each awaiter that is a Task of
+ * the sample gives an awaiting edge (parent awaits child), merged with the
+ * edges read from fut_waiter (edges.c); the parent rules are unchanged.
+ *
+ * The awaited_by word and flag come from the Task object discovery read,
+ * and the chain check reads them again (check.c): a Task whose awaiter
+ * changed meanwhile is not trusted.  A set's members are read once (set
+ * object, then its table), and only members that are Tasks of this sample
+ * make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at most
+ * UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not made.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* Record edge parent -> child (work indices), unless UW_LIMIT_AWAITED_BY
+ * edges are made (or memory is short): then it is not made. */
+static void uw_pair(uw_tasks *t, int64_t parent, size_t child)
+{
+    uw__lists *ls = &t->ls;
+
+    if (parent < 0 || (size_t)parent == child || uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
+        return;
+    ((uw__ab_pair *)(void *)ls->pairs.p)[ls->n_pairs++] = (uw__ab_pair){(size_t)parent, child};
+}
+
+static int uw_cmp_pair(const void *a, const void *b)
+{
+    const uw__ab_pair *x = a, *y = b;
+
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    return x->child < y->child ? -1 : x->child > y->child;
+}
+
+/* The members of Task `child`'s awaiter set, as edges. */
+static void uw_set_members(uw_tasks *t, size_t child, uint64_t set)
+{
+    size_t k, nk = 0;
+    int rc;
+
+    if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
+        return;
+    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &nk);
+    if (rc != 0 && rc != UW_ERR_CAPACITY)
+        return;
+    for (k = 0; k < nk; k++)
+        uw_pair(t, uw__task_find(t, UW__U64(&t->sc.children)[k]), child);
+}
+
+/* Every Task's awaiter(s) into edges, sorted by parent.  A single awaiter
+ * costs nothing more (it is the Task's own word); a set costs its reads. */
+int uw__awaited_by_read(uw_tasks *t)
+{
+    uw__lists *ls = &t->ls;
+    size_t i;
+    int rc;
+
+    ls->n_pairs = 0;
+    if (t->al->fut_awaited_by < 0)
+        return 0;
+    if ((rc = uw__view_reserve(&ls->mark, t->n_work)) != 0)
+        return rc;
+    memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (w->awaited_by == 0)
+            continue;
+        if (w->awaited_by_is_set)
+            uw_set_members(t, i, w->awaited_by);
+        else
+            uw_pair(t, uw__task_find(t, w->awaited_by), i);
+    }
+    if (ls->n_pairs > 1)
+        qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);
+    return 0;
+}
+
+int uw__awaited_by_edges(uw_tasks *t, uw_sample *s, size_t i, size_t first)
+{
+    const uw__ab_pair *p = (const uw__ab_pair *)(const void *)t->ls.pairs.p;
+    uint64_t *mark = UW__U64(&t->ls.mark);
+    size_t lo = 0, hi = t->ls.n_pairs, k, j;
+    int rc;
+
+    while (lo < hi) { /* the first pair of parent i */
+        size_t mid = (lo + hi) / 2;
+        if (p[mid].parent < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == t->ls.n_pairs || p[lo].parent != i)
+        return 0;
+    /* mark the edges Task i has (work index == sample index), then add
+     * the others once each */
+    for (j = first; j < s->n_awaiting; j++)
+        if (s->awaiting[j] < t->n_work)
+            mark[s->awaiting[j]] = (uint64_t)i + 1;
+    for (k = lo; k < t->ls.n_pairs && p[k].parent == i; k++) {
+        size_t child = t->work[p[k].child].out;
+        if (child >= t->n_work || mark[child] == (uint64_t)i + 1)
+            continue;
+        mark[child] = (uint64_t)i + 1;
+        if ((rc = uw_sample_add_awaiting(s, child)) != 0)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,360 @@
+/*
+ * discover_lists.c — 3.14+: an interpreter's Tasks from its lists of
+ * native Tasks.
+ *
+ * CPython 3.14 keeps every native Task (_asyncio.Task and its subclasses)
+ * on a circular doubly linked list through the Task's task_node: the list
+ * of the thread that created it (its head in _PyThreadStateImpl) or, once
+ * that thread has exited, the interpreter's own list.  Tasks of other
+ * types go to the WeakSet as before (registry.c).  The Tasks found here
+ * are candidates, read and checked as Task objects like the registry's
+ * (discover.c).
+ *
+ * Following a list costs a read per node, so the nodes the interpreter's
+ * lists held in the last sample are read first, with every head, in one
+ * vectored read; each list is then followed through those copies, and a
+ * node not among them is read in a round together with the other lists'
+ * next unknown nodes (one vectored read per round).  Every node used was
+ * read in this sample: a remembered address that went stale costs a
+ * piece, never a wrong node.
+ *
+ * A list read while the program runs can tear: a node unlinked, freed and
+ * reused between two reads.  CPython inserts at the tail and unlinks
+ * anywhere (an unlinked node's links are cleared), so a node that stayed
+ * on the list while the walk passed is reached by following `next`, as
+ * long as every node followed was still linked when it was read.  A node
+ * read after it was unlinked has no `next`; one unlinked, freed and reused
+ * by a new Task sits at the tail, after nodes the walk has not taken.  So
+ * each node must name as its `prev` one of the last UW_TL_BACK nodes taken
+ * (the one before it, or an earlier one when those in between were
+ * unlinked after the walk read them).  Otherwise every list of the
+ * interpreter is followed again from fresh reads, up to
+ * UW_TASK_LIST_RETRIES more times; the last attempt keeps the Tasks found
+ * before the tear and reports task_list_torn.
+ *
+ * Bounds: UW_LIMIT_TASKS candidates (task_limit: the lists are still
+ * followed to their ends, to tell that from a list without one), at most
+ * UW_LIMIT_TASK_LIST nodes over all lists of the interpreter
+ * (task_list_limit), Brent's algorithm on each list (task_list_cycle), a
+ * list per thread (UW_LIMIT_THREADS) plus the interpreter's; rounds end
+ * when every list has ended, and each round takes a node of every list it
+ * reads, so there are at most as many rounds as nodes.  Each thread
+ * state's running Task is a candidate too: it is on a list unless a tear
+ * hid it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* Attempts after a torn one. */
+#define UW_TASK_LIST_RETRIES 2
+
+enum { UW__TL_WALK = 1, UW__TL_PENDING = 2, UW__TL_DONE = 3 };
+
+void uw__lists_init(uw__lists *ls)
+{
+    size_t i;
+
+    memset(ls, 0, sizeof *ls);
+    uw__view_init(&ls->lists, sizeof(uw__tlist), (size_t)UW_LIMIT_THREADS + 1);
+    uw__view_init(&ls->iov, sizeof(uw_iov), (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST);
+    uw__view_init(&ls->words, 2 * sizeof(uint64_t), UW_LIMIT_TASK_LIST);
+    uw__view_init(&ls->seen, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
+    for (i = 0; i < UW_LIST_MEMO; i++)
+        uw__view_init(&ls->memo[i].nodes, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
+    uw__view_init(&ls->pairs, sizeof(uw__ab_pair), UW_LIMIT_AWAITED_BY);
+    uw__view_init(&ls->mark, sizeof(uint64_t), UW_LIMIT_TASKS);
+    ls->adebug = UW_ERR_NOT_FOUND; /* not looked for yet */
+}
+
+void uw__lists_free(uw__lists *ls)
+{
+    size_t i;
+
+    uw__view_free(&ls->lists);
+    uw__view_free(&ls->iov);
+    uw__view_free(&ls->words);
+    uw__view_free(&ls->seen);
+    for (i = 0; i < UW_LIST_MEMO; i++)
+        uw__view_free(&ls->memo[i].nodes);
+    uw__view_free(&ls->pairs);
+    uw__view_free(&ls->mark);
+}
+
+static int uw_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The memo of interpreter interp, a recycled one if it has none. */
+static uw__list_memo *uw_memo_for(uw__lists *ls, uint64_t interp)
+{
+    uw__list_memo *m;
+    size_t i;
+
+    for (i = 0; i < UW_LIST_MEMO; i++)
+        if (ls->memo[i].interp == interp)
+            return &ls->memo[i];
+    m = &ls->memo[ls->memo_next];
+    ls->memo_next = (ls->memo_next + 1) % UW_LIST_MEMO;
+    m->interp = interp;
+    m->n = 0;
+    return m;
+}
+
+/* The lists of interpreter interp: each of its threads', then its own. */
+static int uw_lists_of(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t *nl)
+{
+    uw__lists *ls = &t->ls;
+    size_t i;
+    int rc;
+
+    *nl = 0;
+    if ((rc = uw__view_reserve(&ls->lists, s->n_threads + 1)) != 0)
+        return rc;
+    for (i = 0; i <= s->n_threads; i++) {
+        uw__tlist *L = &((uw__tlist *)(void *)ls->lists.p)[*nl];
+        if (i < s->n_threads && s->threads[i].interp != interp)
+            continue;
+        memset(L, 0, sizeof *L);
+        L->head = i < s->n_threads
+                      ? s->threads[i].tstate + (uint64_t)t->l->tstate_asyncio_tasks_head
+                      : interp + (uint64_t)t->l->interp_asyncio_tasks_head;
+        (*nl)++;
+    }
+    return 0;
+}
+
+/* One vectored read of every head and every remembered node (m). */
+static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl)
+{
+    uw__lists *ls = &t->ls;
+    uw__tlist *L = (uw__tlist *)(void *)ls->lists.p;
+    size_t i;
+    int rc;
+
+    if ((rc = uw__view_reserve(&ls->iov, nl + m->n)) != 0 ||
+        (rc = uw__view_reserve(&ls->words, m->n > 0 ? m->n : 1)) != 0)
+        return rc;
+    for (i = 0; i < nl; i++)
+        UW__IOV(&ls->iov)[i] = (uw_iov){L[i].head, L[i].hw, 16, 0};
+    for (i = 0; i < m->n; i++)
+        UW__IOV(&ls->iov)[nl + i] =
+            (uw_iov){UW__U64(&m->nodes)[i], UW__U64(&ls->words) + 2 * i, 16, 0};
+    rc = uw_readv(t->r, UW__IOV(&ls->iov), nl + m->n);
+    return rc == UW_ERR_NO_PROCESS ? rc : 0;
+}
+
+/* The copy of remembered node `node` (next, prev), or NULL. */
+static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, size_t nl,
+                                     uint64_t node)
+{
+    const uint64_t *nodes = UW__U64(&m->nodes);
+    size_t lo = 0, hi = m->n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (nodes[mid] == node) {
+            if (UW__IOV(&t->ls.iov)[nl + mid].status != 0)
+                return NULL;
+            return UW__U64(&t->ls.words) + 2 * mid;
+        }
+        if (nodes[mid] < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
+ * node taken before it.  Its Task becomes a candidate, unless
+ * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
+ * still followed to their ends). */
+static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size_t *taken)
+{
+    uw__lists *ls = &t->ls;
+    size_t k;
+    int rc;
+
+    for (k = 0; k < UW_TL_BACK && k < L->n_taken; k++)
+        if (L->back[(L->n_taken - 1 - k) % UW_TL_BACK] == w[1])
+            break;
+    if (k == UW_TL_BACK || k == L->n_taken) {
+        L->state = UW_ERR_TASK_LIST_TORN;
+        return 0;
+    }
+    if ((rc = uw__put_u64(&ls->seen, *taken, L->cur)) != 0)
+        return rc;
+    (*taken)++;
+    if (*n == UW_LIMIT_TASKS)
+        ls->full = 1;
+    else if ((rc = uw__put_u64(&t->sc.cand, (*n)++, L->cur - (uint64_t)t->al->task_node)) != 0)
+        return rc;
+    L->back[L->n_taken % UW_TL_BACK] = L->cur;
+    L->n_taken++;
+    L->cur = w[0];
+    return 0;
+}
+
+/* Follow L through the copies at hand until it ends, fails, or needs a
+ * node that was not read yet (UW__TL_PENDING). */
+static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t nl, size_t *n,
+                     size_t *taken)
+{
+    int rc;
+
+    while (L->state == UW__TL_WALK) {
+        const uint64_t *w;
+        if (L->cur == L->head) {
+            L->state = UW__TL_DONE;
+            break;
+        }
+        if (L->cur == 0 || (L->cur & 7) != 0 || L->cur < (uint64_t)t->al->task_node) {
+            L->state = UW_ERR_TASK_LIST_TORN; /* unlinked (NULL) or garbage */
+            break;
+        }
+        if (*taken == UW_LIMIT_TASK_LIST) {
+            L->state = UW_ERR_LIMIT_TASK_LIST;
+            break;
+        }
+        if (uw_brent_cycle(&L->br, L->cur)) {
+            L->state = UW_ERR_TASK_LIST_CYCLE;
+            break;
+        }
+        w = uw_memo_words(t, m, nl, L->cur);
+        if (w == NULL) {
+            L->state = UW__TL_PENDING;
+            break;
+        }
+        if ((rc = uw_take(t, L, w, n, taken)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* One attempt over the nl lists: the first read, then rounds until every
+ * list ended.  Returns an error that ends the sample; each list's state
+ * says how it ended. */
+static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n, size_t *taken)
+{
+    uw__lists *ls = &t->ls;
+    uw__tlist *L = (uw__tlist *)(void *)ls->lists.p;
+    size_t i, np;
+    int rc;
+
+    if ((rc = uw_read_heads_and_memo(t, m, nl)) != 0)
+        return rc;
+    for (i = 0; i < nl; i++) {
+        /* a thread state that cannot be read has exited: its Tasks moved */
+        L[i].state = UW__IOV(&ls->iov)[i].status == 0 ? UW__TL_WALK : UW__TL_DONE;
+        L[i].back[0] = L[i].head;
+        L[i].n_taken = 1;
+        L[i].cur = L[i].hw[0];
+        uw_brent_init(&L[i].br, L[i].head);
+    }
+    for (;;) {
+        for (i = 0, np = 0; i < nl; i++) {
+            if ((rc = uw_follow(t, &L[i], m, nl, n, taken)) != 0)
+                return rc;
+            np += L[i].state == UW__TL_PENDING;
+        }
+        if (np == 0)
+            return 0;
+        /* one round: the next unknown node of every pending list */
+        for (i = 0, np = 0; i < nl; i++)
+            if (L[i].state == UW__TL_PENDING)
+                UW__IOV(&ls->iov)[np++] = (uw_iov){L[i].cur, L[i].pw, 16, 0};
+        if (uw_readv(t->r, UW__IOV(&ls->iov), np) == UW_ERR_NO_PROCESS)
+            return UW_ERR_NO_PROCESS;
+        for (i = 0, np = 0; i < nl; i++) {
+            if (L[i].state != UW__TL_PENDING)
+                continue;
+            if (UW__IOV(&ls->iov)[np++].status != 0) {
+                L[i].state = UW_ERR_TASK_LIST_TORN;
+                continue;
+            }
+            L[i].state = UW__TL_WALK;
+            if ((rc = uw_take(t, &L[i], L[i].pw, n, taken)) != 0)
+                return rc;
+        }
+    }
+}
+
+/* The memo for the next sample (or the next attempt): the nodes taken,
+ * sorted, without duplicates. */
+static int uw_memo_keep(uw_tasks *t, uw__list_memo *m, size_t taken)
+{
+    uint64_t *seen = UW__U64(&t->ls.seen), *nodes;
+    size_t i, k = 0;
+    int rc;
+
+    if (taken == 0) {
+        m->n = 0;
+        return 0;
+    }
+    if ((rc = uw__view_reserve(&m->nodes, taken)) != 0)
+        return rc;
+    qsort(seen, taken, sizeof *seen, uw_cmp_u64);
+    nodes = UW__U64(&m->nodes);
+    for (i = 0; i < taken; i++)
+        if (k == 0 || nodes[k - 1] != seen[i])
+            nodes[k++] = seen[i];
+    m->n = k;
+    return 0;
+}
+
+int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t *n, int *lerr)
+{
+    uw__lists *ls = &t->ls;
+    uw__list_memo *m = uw_memo_for(ls, interp);
+    const size_t n0 = *n;
+    size_t nl, taken = 0, i;
+    unsigned attempt;
+    int rc, torn = 0;
+
+    *lerr = 0;
+    if ((rc = uw_lists_of(t, s, interp, &nl)) != 0 ||
+        (rc = uw__view_reserve(&ls->seen, UW_LIMIT_TASK_LIST)) != 0)
+        return rc;
+    for (attempt = 0;; attempt++) {
+        *n = n0;
+        taken = 0;
+        ls->full = 0;
+        if ((rc = uw_attempt(t, m, nl, n, &taken)) != 0)
+            return rc;
+        for (i = 0, torn = 0; i < nl; i++)
+            torn |= ((uw__tlist *)(void *)ls->lists.p)[i].state == UW_ERR_TASK_LIST_TORN;
+        if (!torn || attempt == UW_TASK_LIST_RETRIES)
+            break;
+        /* read again: now the nodes of this attempt are remembered too */
+        if ((rc = uw_memo_keep(t, m, taken)) != 0)
+            return rc;
+    }
+    for (i = 0; i < nl && *lerr == 0; i++) {
+        int st = ((uw__tlist *)(void *)ls->lists.p)[i].state;
+        if (st < 0)
+            *lerr = st;
+    }
+    if (*lerr == 0 && ls->full)
+        *lerr = UW_ERR_LIMIT_TASKS;
+    /* the running Tasks the thread states name: on their lists, unless a
+     * tear hid them (or they are not native: then the Task check drops
+     * them) */
+    for (i = 0; i < s->n_threads; i++) {
+        uint64_t rt = s->threads[i].running_task;
+        if (s->threads[i].interp != interp || rt == 0)
+            continue;
+        if (*n == UW_LIMIT_TASKS) {
+            if (*lerr == 0)
+                *lerr = UW_ERR_LIMIT_TASKS;
+            break;
+        }
+        if ((rc = uw__put_u64(&t->sc.cand, (*n)++, rt)) != 0)
+            return rc;
+    }
+    return uw_memo_keep(t, m, taken);
+}

@@ -1,0 +1,422 @@
+/*
+ * test_tasks_lists.c — the 3.14+ Task walk on fabricated 3.14 and 3.15
+ * processes: Tasks found on the thread's and the interpreter's lists (no
+ * registry root given), awaiting edges from awaited_by (one awaiter or a
+ * set), awaitees behind tagged references at the version's depth, the
+ * thread walk ending at 3.15's base frame; then lists that loop, tear, are
+ * cut, or pass their bounds (each with its reason, the Tasks before the
+ * damage kept), and a read failure at every read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_proc.h"
+#include "internal/asyncio_layout.h"
+#include "internal/frame.h"
+#include "tasks/tasks_int.h"
+#include "tornstack/error.h"
+#include "tornstack/limits.h"
+#include "tornstack/tasks.h"
+
+static const int lines[4] = {10, 11, 12, 13};
+
+typedef struct world {
+    fake_proc fp;
+    const uw_asyncio_layout *al;
+    uint64_t interp, ts, loop, task_type, fut;
+    uint64_t a, b, c, d;     /* A awaits B (B records A); C records {A, D}; D exited */
+    uint64_t coro_a, coro_a2; /* A's coroutine awaits coroutine A2 */
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+} world;
+
+static uint64_t node_of(const world *w, uint64_t task)
+{
+    return task + (uint64_t)w->al->task_node;
+}
+
+static uint64_t thread_head(const world *w)
+{
+    return w->ts + (uint64_t)w->fp.l->tstate_asyncio_tasks_head;
+}
+
+static uint64_t interp_head(const world *w)
+{
+    return w->interp + (uint64_t)w->fp.l->interp_asyncio_tasks_head;
+}
+
+static uint64_t task(world *w, const char *code_name, uint64_t awaitee, int64_t name)
+{
+    const int susp = w->fp.l->state_suspended_yield_from;
+    uint64_t code = fp_code(&w->fp, code_name, "/app/x.py", 10, lines, 4);
+    uint64_t coro = fp_coro(&w->fp, code, susp, 2, awaitee);
+    return fp_task(&w->fp, w->task_type, w->loop, coro, fp_long(&w->fp, name), 0);
+}
+
+/* The loop thread idle in select(); A, B, C on its list, D on the
+ * interpreter's (its thread exited). */
+static void world_build(world *w, int minor)
+{
+    const uw_layout *l;
+    uint64_t sel, f, code_a, code_a2, set;
+    int susp;
+
+    memset(w, 0, sizeof *w);
+    fp_init(&w->fp, minor);
+    l = w->fp.l;
+    w->al = uw__asyncio_layout_for_minor(minor);
+    susp = l->state_suspended_yield_from;
+    w->interp = fp_runtime(&w->fp);
+    sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    f = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
+    w->ts = fp_thread(&w->fp, w->interp, 77, f);
+    w->loop = fp_alloc(&w->fp, 64);
+    fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
+    w->task_type = fp_type(&w->fp, "_asyncio.Task", fp_type(&w->fp, "_asyncio.Future", 0));
+    w->fut = fp_alloc(&w->fp, 128);
+    fp_put64(&w->fp, w->fut + 8, FP_FUTURE_OBJ_TYPE);
+    code_a = fp_code(&w->fp, "main", "/app/main.py", 10, lines, 4);
+    code_a2 = fp_code(&w->fp, "inner", "/app/main.py", 10, lines, 4);
+    w->coro_a2 = fp_coro(&w->fp, code_a2, susp, 3, w->fut);
+    w->coro_a = fp_coro(&w->fp, code_a, susp, 1, w->coro_a2);
+    w->a = fp_task(&w->fp, w->task_type, w->loop, w->coro_a, fp_long(&w->fp, 1), w->fut);
+    w->b = task(w, "b_body", w->fut, 2);
+    w->c = task(w, "c_body", w->fut, 3);
+    w->d = task(w, "d_body", w->fut, 4);
+    fp_list_append(&w->fp, thread_head(w), node_of(w, w->a));
+    fp_list_append(&w->fp, thread_head(w), node_of(w, w->b));
+    fp_list_append(&w->fp, thread_head(w), node_of(w, w->c));
+    fp_list_append(&w->fp, interp_head(w), node_of(w, w->d));
+    fp_put64(&w->fp, w->b + (uint64_t)w->al->fut_awaited_by, w->a);
+    {
+        uint64_t keys[2] = {w->a, w->d};
+        set = fp_set(&w->fp, keys, 2);
+    }
+    fp_put64(&w->fp, w->c + (uint64_t)w->al->fut_awaited_by, set);
+    fp_put8(&w->fp, w->c + (uint64_t)w->al->fut_awaited_by_is_set, 1);
+}
+
+static void world_start(world *w)
+{
+    assert_int_equal(uw_unwinder_new(&w->fp.reader, &w->fp.target, &w->u), 0);
+    assert_int_equal(uw_tasks_new(w->u, &w->t), 0);
+    uw_sample_init(&w->s);
+}
+
+static void world_end(world *w)
+{
+    uw_sample_free(&w->s);
+    uw_tasks_free(w->t);
+    uw_unwinder_free(w->u);
+    fp_free(&w->fp);
+}
+
+static int sample(world *w)
+{
+    int rc = uw_unwind_threads(w->u, &w->s);
+    if (rc == 0)
+        rc = uw_unwind_tasks(w->t, &w->s);
+    return rc;
+}
+
+static int64_t index_of(const world *w, uint64_t addr)
+{
+    size_t i;
+    for (i = 0; i < w->s.n_tasks; i++)
+        if (w->s.tasks[i].addr == addr)
+            return (int64_t)i;
+    return -1;
+}
+
+static int awaits(const world *w, uint64_t parent, uint64_t child)
+{
+    int64_t p = index_of(w, parent), c = index_of(w, child);
+    size_t j;
+    if (p < 0 || c < 0)
+        return 0;
+    for (j = 0; j < w->s.tasks[p].n_awaiting; j++)
+        if (w->s.awaiting[w->s.tasks[p].first_awaiting + j] == (size_t)c)
+            return 1;
+    return 0;
+}
+
+static void check_clean(world *w)
+{
+    const uw_task_sample *ta, *tb, *tc;
+    int rep;
+
+    for (rep = 0; rep < 3; rep++) { /* the second and third from the memo */
+        assert_int_equal(sample(w), 0);
+        assert_int_equal(w->s.n_threads, 1);
+        assert_int_equal(w->s.threads[0].truncated, 0);
+        assert_int_equal(w->s.tasks_error, 0);
+        assert_int_equal(w->s.n_tasks, 4);
+        assert_true(index_of(w, w->d) >= 0); /* from the interpreter's list */
+        ta = &w->s.tasks[index_of(w, w->a)];
+        tb = &w->s.tasks[index_of(w, w->b)];
+        tc = &w->s.tasks[index_of(w, w->c)];
+        assert_int_equal(ta->skipped, 0);
+        /* A's coroutine awaits A2 through a tagged reference */
+        assert_int_equal(ta->n_frames, 2);
+        assert_string_equal(uw_frame_name(&w->s.frames[ta->first_frame]), "inner");
+        assert_string_equal(uw_frame_name(&w->s.frames[ta->first_frame + 1]), "main");
+        assert_true(awaits(w, w->a, w->b));
+        assert_true(awaits(w, w->a, w->c));
+        assert_true(awaits(w, w->d, w->c));
+        assert_false(awaits(w, w->b, w->a));
+        assert_int_equal(tb->awaited_by, index_of(w, w->a));
+        assert_true(tc->awaited_by == index_of(w, w->a) || tc->awaited_by == index_of(w, w->d));
+        assert_int_equal(tb->parent, tb->awaited_by);
+        assert_int_equal(w->s.tasks[index_of(w, w->a)].awaited_by, -1);
+    }
+}
+
+static void test_clean(void **state)
+{
+    int m;
+    (void)state;
+    for (m = 14; m <= 15; m++) {
+        world w;
+        world_build(&w, m);
+        world_start(&w);
+        check_clean(&w);
+        world_end(&w);
+    }
+}
+
+/* The chain check reads awaited_by again: a Task whose awaiter changed
+ * after it was read is not trusted.  Here, between two samples, it only
+ * must follow the change. */
+static void test_awaiter_changes(void **state)
+{
+    world w;
+    (void)state;
+    world_build(&w, 14);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    assert_true(awaits(&w, w.a, w.b));
+    fp_put64(&w.fp, w.b + (uint64_t)w.al->fut_awaited_by, w.d);
+    assert_int_equal(sample(&w), 0);
+    assert_false(awaits(&w, w.a, w.b));
+    assert_true(awaits(&w, w.d, w.b));
+    world_end(&w);
+}
+
+/* A list that loops elsewhere than through its head: task_list_cycle,
+ * the Tasks met kept. */
+static void test_cycle(void **state)
+{
+    world w;
+    (void)state;
+    world_build(&w, 15);
+    world_start(&w);
+    fp_put64(&w.fp, node_of(&w, w.b) + (uint64_t)w.fp.l->llist_next, node_of(&w, w.a));
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_TASK_LIST_CYCLE);
+    assert_true(index_of(&w, w.a) >= 0 && index_of(&w, w.b) >= 0);
+    assert_true(index_of(&w, w.d) >= 0);
+    world_end(&w);
+}
+
+/* A node naming no node taken before it as its prev (unlinked and reused
+ * meanwhile), and a node with no next (unlinked before it was read):
+ * task_list_torn after the retries, the Tasks before the tear kept. */
+static void test_torn(void **state)
+{
+    int k;
+    (void)state;
+    for (k = 0; k < 2; k++) {
+        world w;
+        world_build(&w, 14);
+        world_start(&w);
+        if (k == 0)
+            fp_put64(&w.fp, node_of(&w, w.c) + (uint64_t)w.fp.l->llist_prev, 0x4242424240);
+        else
+            fp_put64(&w.fp, node_of(&w, w.b) + (uint64_t)w.fp.l->llist_next, 0);
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.tasks_error, UW_ERR_TASK_LIST_TORN);
+        assert_true(index_of(&w, w.a) >= 0 && index_of(&w, w.b) >= 0);
+        assert_true(index_of(&w, w.c) < 0);
+        world_end(&w);
+    }
+}
+
+/* A predecessor unlinked after the walk read it: its successor names an
+ * earlier node as prev, which is not a tear. */
+static void test_prev_unlinked_meanwhile(void **state)
+{
+    world w;
+    (void)state;
+    world_build(&w, 15);
+    world_start(&w);
+    fp_put64(&w.fp, node_of(&w, w.c) + (uint64_t)w.fp.l->llist_prev, node_of(&w, w.a));
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, 0);
+    assert_int_equal(w.s.n_tasks, 4);
+    world_end(&w);
+}
+
+/* N Tasks on the thread's list, in one region: all of them up to
+ * UW_LIMIT_TASKS, then task_limit with exactly UW_LIMIT_TASKS kept. */
+static void run_many(size_t n)
+{
+    world w;
+    const size_t stride = 192;
+    uint64_t base, code, coro;
+    size_t i;
+
+    world_build(&w, 15);
+    code = fp_code(&w.fp, "idle", "/app/x.py", 10, lines, 4);
+    coro = fp_coro(&w.fp, code, w.fp.l->state_suspended_yield_from, 2, w.fut);
+    base = fp_alloc(&w.fp, n * stride);
+    for (i = 0; i < n; i++) {
+        uint64_t t = base + i * stride;
+        fp_put64(&w.fp, t + 8, w.task_type);
+        fp_put64(&w.fp, t + (uint64_t)w.al->fut_loop, w.loop);
+        fp_put64(&w.fp, t + (uint64_t)w.al->task_coro, coro);
+        fp_put64(&w.fp, t + (uint64_t)w.al->task_name, FP_NONE);
+        fp_list_append(&w.fp, thread_head(&w), t + (uint64_t)w.al->task_node);
+    }
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    if (n + 4 <= UW_LIMIT_TASKS) {
+        assert_int_equal(w.s.tasks_error, 0);
+        assert_int_equal(w.s.n_tasks, n + 4);
+    } else {
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_TASKS);
+        assert_int_equal(w.s.n_tasks, UW_LIMIT_TASKS);
+    }
+    world_end(&w);
+}
+
+static void test_task_bound(void **state)
+{
+    (void)state;
+    run_many(UW_LIMIT_TASKS - 5); /* with A..D: one under the bound */
+    run_many(UW_LIMIT_TASKS - 4); /* at it */
+    run_many(UW_LIMIT_TASKS - 3); /* one over */
+}
+
+/* A list longer than UW_LIMIT_TASK_LIST nodes (nodes of no Task here):
+ * task_list_limit, not task_limit. */
+static void test_list_bound(void **state)
+{
+    world w;
+    const size_t n = UW_LIMIT_TASK_LIST + 1;
+    uint64_t base;
+    size_t i;
+    (void)state;
+    world_build(&w, 14);
+    base = fp_alloc(&w.fp, n * 16);
+    for (i = 0; i < n; i++)
+        fp_list_append(&w.fp, interp_head(&w), base + i * 16);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_TASK_LIST);
+    assert_true(index_of(&w, w.a) >= 0);
+    world_end(&w);
+}
+
+/* The frame accessor's 3.14/3.15 decoding on a hand-made frame. */
+static void test_frame_accessor(void **state)
+{
+    int m;
+    (void)state;
+    for (m = 14; m <= 15; m++) {
+        const uw_layout *l = uw__layout_table_for_minor(m);
+        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(m);
+        uint8_t f[256] = {0};
+        const uint64_t at = 0x7000001000;
+        uint64_t sp = at + (uint64_t)l->frame_localsplus + 8 * 5;
+        memcpy(f + l->frame_code, &(uint64_t){0x7000002001}, 8);
+        memcpy(f + l->frame_stackpointer, &sp, 8);
+        assert_int_equal(uw__frame_code(l, f), 0x7000002000);
+        assert_int_equal(uw__frame_stack_depth(l, f, at), 5);
+        assert_int_equal(uw__frame_awaitee_slot(5, al->awaitee_depth), 5 - al->awaitee_depth);
+        assert_int_equal(uw__frame_awaitee_slot(al->awaitee_depth - 1, al->awaitee_depth), -1);
+        sp = at; /* below localsplus: no value stack */
+        memcpy(f + l->frame_stackpointer, &sp, 8);
+        assert_int_equal(uw__frame_stack_depth(l, f, at), -1);
+        sp = at + (uint64_t)l->frame_localsplus + 3; /* misaligned */
+        memcpy(f + l->frame_stackpointer, &sp, 8);
+        assert_int_equal(uw__frame_stack_depth(l, f, at), -1);
+        assert_int_equal(uw__stackref_object(l, 0x7000003001), 0x7000003000);
+        assert_int_equal(uw__stackref_object(l, 0x7000003003), 0); /* a tagged int */
+        assert_int_equal(uw__stackref_object(l, (uint64_t)l->stackref_null), 0);
+        f[l->frame_owner] = (uint8_t)l->owner_interpreter;
+        assert_int_equal(uw__frame_owner(l, f), UW__OWNER_CSTACK);
+        assert_true(uw__gen_finished(l, l->state_cleared));
+        assert_false(uw__gen_finished(l, l->state_suspended_yield_from));
+        assert_false(uw__gen_finished(l, l->state_executing));
+        assert_true(uw__gen_suspended_awaiting(l, l->state_suspended_yield_from));
+        assert_false(uw__gen_suspended_awaiting(l, l->state_suspended));
+    }
+    /* 3.15's locked yield-from state counts as suspended in an await */
+    assert_true(uw__gen_suspended_awaiting(uw__layout_table_for_minor(15), 3));
+    assert_false(uw__gen_finished(uw__layout_table_for_minor(15), 4)); /* executing */
+    assert_int_equal(uw__layout_table_for_minor(14)->owner_cstack, 4);
+}
+
+/* A read failing at each read in turn: no crash, no error but the reader's. */
+static const uw_reader_ops *real_ops;
+static size_t fail_at, n_reads;
+
+static int failing_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    if (n_reads++ == fail_at)
+        return UW_ERR_READ_FAULT;
+    return real_ops->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops failing_ops = {failing_read, NULL};
+
+static void test_reads_fail_at(void **state)
+{
+    size_t total;
+    (void)state;
+    {
+        world w;
+        world_build(&w, 15);
+        world_start(&w);
+        real_ops = w.fp.reader.ops;
+        w.fp.reader.ops = &failing_ops;
+        fail_at = SIZE_MAX;
+        n_reads = 0;
+        assert_int_equal(sample(&w), 0);
+        total = n_reads;
+        world_end(&w);
+    }
+    for (fail_at = 0; fail_at < total; fail_at++) {
+        world w;
+        world_build(&w, 15);
+        world_start(&w);
+        w.fp.reader.ops = &failing_ops;
+        n_reads = 0;
+        (void)sample(&w);
+        assert_true(w.s.n_tasks <= 4);
+        world_end(&w);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_awaiter_changes),
+        cmocka_unit_test(test_cycle),
+        cmocka_unit_test(test_torn),
+        cmocka_unit_test(test_prev_unlinked_meanwhile),
+        cmocka_unit_test(test_task_bound),
+        cmocka_unit_test(test_list_bound),
+        cmocka_unit_test(test_frame_accessor),
+        cmocka_unit_test(test_reads_fail_at),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
