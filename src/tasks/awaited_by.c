@@ -12,9 +12,13 @@
  *
  * The awaited_by word and flag come from the Task object discovery read,
  * and the chain check reads them again (check.c): a Task whose awaiter
- * changed meanwhile is not trusted.  A set's members are read once (set
- * object, then its table), and only members that are Tasks of this sample
- * make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at most
+ * changed meanwhile is not trusted.  So only a Task the check kept (not
+ * skipped) gives edges: its word is confirmed at the check's instant, when
+ * its awaiter's chain was confirmed too.  A Task placed on the thread
+ * stack awaits nothing: its entry is the walk's instant, earlier, when it
+ * ran (the children it was creating may not have existed, or not named
+ * it, yet).  A set's members are read once (set object, then its table),
+ * and only members that are Tasks of this sample make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at most
  * UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not made.
  */
 #include <stdlib.h>
@@ -24,13 +28,15 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Record edge parent -> child (work indices), unless UW_LIMIT_AWAITED_BY
- * edges are made (or memory is short): then it is not made. */
+/* Record edge parent -> child (work indices), unless the parent ran at the
+ * walk's instant, or UW_LIMIT_AWAITED_BY edges are made (or memory is
+ * short): then it is not made. */
 static void uw_pair(uw_tasks *t, int64_t parent, size_t child)
 {
     uw__lists *ls = &t->ls;
 
-    if (parent < 0 || (size_t)parent == child || uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
+    if (parent < 0 || (size_t)parent == child || t->work[parent].on_stack ||
+        uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
         return;
     ((uw__ab_pair *)(void *)ls->pairs.p)[ls->n_pairs++] = (uw__ab_pair){(size_t)parent, child};
 }
@@ -75,8 +81,8 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (w->awaited_by == 0)
-            continue;
+        if (w->awaited_by == 0 || w->skipped != 0)
+            continue; /* none, or not confirmed by the check */
         if (w->awaited_by_is_set)
             uw_set_members(t, i, w->awaited_by);
         else

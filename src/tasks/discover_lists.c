@@ -14,9 +14,14 @@
  * lists held in the last sample are read first, with every head, in one
  * vectored read; each list is then followed through those copies, and a
  * node not among them is read in a round together with the other lists'
- * next unknown nodes (one vectored read per round).  Every node used was
- * read in this sample: a remembered address that went stale costs a
- * piece, never a wrong node.
+ * next unknown nodes (one vectored read per round).  From a list's second
+ * round on, the allocator pool around the node is read with it, and later
+ * nodes found in such a window need no round of their own: Tasks made one
+ * after another sit in the same pools, in list order.  Rounds stop at
+ * UW_LIMIT_TASK_LIST_ROUNDS (task_list_rounds, the Tasks found kept): the
+ * next sample reads what this one found at once and goes on.  Every node
+ * used was read in this sample: a remembered address that went stale
+ * costs a piece, never a wrong node.
  *
  * A list read while the program runs can tear: a node unlinked, freed and
  * reused between two reads.  CPython inserts at the tail and unlinks
@@ -50,6 +55,15 @@
 
 /* Attempts after a torn one. */
 #define UW_TASK_LIST_RETRIES 2
+/* From a list's second round of an attempt on, the bytes after an unknown
+ * node are read with it, where the Tasks created after it usually sit (an
+ * allocator hands out a pool's blocks in address order): the rest of the
+ * node's page (mapped, as the node is), then up to UW_TASK_LIST_WINDOW
+ * bytes from the node, a second piece that may fail alone.  The last
+ * UW_TASK_LIST_WINDOWS windows are kept, in a ring. */
+#define UW_TASK_LIST_WINDOW 16384u
+#define UW_TASK_LIST_WINDOWS 64
+#define UW_TASK_LIST_PAGE 4096u
 
 enum { UW__TL_WALK = 1, UW__TL_PENDING = 2, UW__TL_DONE = 3 };
 
@@ -66,6 +80,8 @@ void uw__lists_init(uw__lists *ls)
         uw__view_init(&ls->memo[i].nodes, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     uw__view_init(&ls->pairs, sizeof(uw__ab_pair), UW_LIMIT_AWAITED_BY);
     uw__view_init(&ls->mark, sizeof(uint64_t), UW_LIMIT_TASKS);
+    uw__view_init(&ls->win, 1, (size_t)UW_TASK_LIST_WINDOWS * UW_TASK_LIST_WINDOW);
+    uw__view_init(&ls->win_addr, sizeof(uint64_t), 2 * UW_TASK_LIST_WINDOWS);
     ls->adebug = UW_ERR_NOT_FOUND; /* not looked for yet */
 }
 
@@ -81,6 +97,8 @@ void uw__lists_free(uw__lists *ls)
         uw__view_free(&ls->memo[i].nodes);
     uw__view_free(&ls->pairs);
     uw__view_free(&ls->mark);
+    uw__view_free(&ls->win);
+    uw__view_free(&ls->win_addr);
 }
 
 static int uw_cmp_u64(const void *a, const void *b)
@@ -170,6 +188,23 @@ static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, 
     return NULL;
 }
 
+/* The copy of `node` (next, prev) in a window read in this attempt, or
+ * NULL; the newest window first (the next node is usually in it). */
+static const uint64_t *uw_win_words(const uw_tasks *t, uint64_t node)
+{
+    const uw__lists *ls = &t->ls;
+    size_t n = ls->n_win < UW_TASK_LIST_WINDOWS ? ls->n_win : UW_TASK_LIST_WINDOWS, j;
+
+    for (j = 0; j < n; j++) {
+        size_t k = (ls->n_win - 1 - j) % UW_TASK_LIST_WINDOWS;
+        uint64_t base = UW__U64(&ls->win_addr)[2 * k], len = UW__U64(&ls->win_addr)[2 * k + 1];
+        if (node >= base && len >= 16 && node - base <= len - 16)
+            return (const uint64_t *)(const void *)(ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW +
+                                                    (size_t)(node - base));
+    }
+    return NULL;
+}
+
 /* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
  * node taken before it.  Its Task becomes a candidate, unless
  * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
@@ -226,6 +261,8 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
             break;
         }
         w = uw_memo_words(t, m, nl, L->cur);
+        if (w == NULL)
+            w = uw_win_words(t, L->cur);
         if (w == NULL) {
             L->state = UW__TL_PENDING;
             break;
@@ -236,14 +273,70 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
     return 0;
 }
 
+/* Queue one round: the next unknown node of every pending list, from the
+ * second round on with the window after it (two pieces: the rest of its
+ * page, then the rest of the window).  Returns the pieces queued. */
+static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
+{
+    uw__lists *ls = &t->ls;
+    size_t i, np = 0;
+    int room = round > 0 &&
+               uw__view_reserve(&ls->win, UW_TASK_LIST_WINDOWS * (size_t)UW_TASK_LIST_WINDOW) == 0 &&
+               uw__view_reserve(&ls->win_addr, 2 * UW_TASK_LIST_WINDOWS) == 0;
+
+    for (i = 0; i < nl; i++) {
+        uint64_t base = L[i].cur, page_end;
+        size_t k;
+        uint8_t *dst;
+        if (L[i].state != UW__TL_PENDING)
+            continue;
+        L[i].win = SIZE_MAX;
+        UW__IOV(&ls->iov)[np++] = (uw_iov){L[i].cur, L[i].pw, 16, 0};
+        if (!room || base > UINT64_MAX - UW_TASK_LIST_WINDOW)
+            continue;
+        k = ls->n_win++ % UW_TASK_LIST_WINDOWS;
+        L[i].win = k;
+        dst = ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW;
+        page_end = (base | (UW_TASK_LIST_PAGE - 1)) + 1;
+        UW__U64(&ls->win_addr)[2 * k] = base;
+        UW__U64(&ls->win_addr)[2 * k + 1] = 0; /* nothing valid until read */
+        UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(page_end - base), 0};
+        UW__IOV(&ls->iov)[np++] = (uw_iov){page_end, dst + (page_end - base),
+                                           (size_t)(base + UW_TASK_LIST_WINDOW - page_end), 0};
+    }
+    return np;
+}
+
+/* After a round's read: how much of each window was read (its first piece,
+ * or both). */
+static void uw_round_windows(uw_tasks *t, const uw__tlist *L, size_t nl)
+{
+    uw__lists *ls = &t->ls;
+    const uw_iov *iov = UW__IOV(&ls->iov);
+    size_t i, np = 0;
+
+    for (i = 0; i < nl; i++) {
+        uint64_t *len;
+        if (L[i].state != UW__TL_PENDING)
+            continue;
+        np++;
+        if (L[i].win == SIZE_MAX)
+            continue;
+        len = &UW__U64(&ls->win_addr)[2 * L[i].win + 1];
+        if (iov[np].status == 0)
+            *len = iov[np].len + (iov[np + 1].status == 0 ? iov[np + 1].len : 0);
+        np += 2;
+    }
+}
+
 /* One attempt over the nl lists: the first read, then rounds until every
- * list ended.  Returns an error that ends the sample; each list's state
- * says how it ended. */
+ * list ended or UW_LIMIT_TASK_LIST_ROUNDS rounds were read.  Returns an
+ * error that ends the sample; each list's state says how it ended. */
 static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n, size_t *taken)
 {
     uw__lists *ls = &t->ls;
     uw__tlist *L = (uw__tlist *)(void *)ls->lists.p;
-    size_t i, np;
+    size_t i, np, round;
     int rc;
 
     if ((rc = uw_read_heads_and_memo(t, m, nl)) != 0)
@@ -256,7 +349,10 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
         L[i].cur = L[i].hw[0];
         uw_brent_init(&L[i].br, L[i].head);
     }
-    for (;;) {
+    ls->n_win = 0;
+    if ((rc = uw__view_reserve(&ls->iov, 3 * nl)) != 0)
+        return rc;
+    for (round = 0;; round++) {
         for (i = 0, np = 0; i < nl; i++) {
             if ((rc = uw_follow(t, &L[i], m, nl, n, taken)) != 0)
                 return rc;
@@ -264,22 +360,27 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
         }
         if (np == 0)
             return 0;
-        /* one round: the next unknown node of every pending list */
-        for (i = 0, np = 0; i < nl; i++)
-            if (L[i].state == UW__TL_PENDING)
-                UW__IOV(&ls->iov)[np++] = (uw_iov){L[i].cur, L[i].pw, 16, 0};
+        if (round == UW_LIMIT_TASK_LIST_ROUNDS) {
+            for (i = 0; i < nl; i++)
+                if (L[i].state == UW__TL_PENDING)
+                    L[i].state = UW_ERR_TASK_LIST_ROUNDS;
+            return 0;
+        }
+        np = uw_round_queue(t, L, nl, round);
         if (uw_readv(t->r, UW__IOV(&ls->iov), np) == UW_ERR_NO_PROCESS)
             return UW_ERR_NO_PROCESS;
+        uw_round_windows(t, L, nl);
         for (i = 0, np = 0; i < nl; i++) {
             if (L[i].state != UW__TL_PENDING)
                 continue;
-            if (UW__IOV(&ls->iov)[np++].status != 0) {
+            if (UW__IOV(&ls->iov)[np].status != 0) {
                 L[i].state = UW_ERR_TASK_LIST_TORN;
-                continue;
+            } else {
+                L[i].state = UW__TL_WALK;
+                if ((rc = uw_take(t, &L[i], L[i].pw, n, taken)) != 0)
+                    return rc;
             }
-            L[i].state = UW__TL_WALK;
-            if ((rc = uw_take(t, &L[i], L[i].pw, n, taken)) != 0)
-                return rc;
+            np += L[i].win != SIZE_MAX ? 3 : 1;
         }
     }
 }

@@ -221,6 +221,7 @@ typedef struct uw__tlist {
     uint64_t head;     /* address of its head node */
     uint64_t hw[2];    /* the head as read: next (its prev is not used) */
     uint64_t pw[2];    /* a node read in a round: next, prev */
+    size_t win;        /* the window slot a round read for it, SIZE_MAX if none */
     uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
                                 * back[(n_taken - 1) % UW_TL_BACK]; the head
                                 * counts as taken first */
@@ -252,6 +253,9 @@ typedef struct uw__lists {
     uw__list_memo memo[UW_LIST_MEMO];
     size_t memo_next;
     int full; /* UW_LIMIT_TASKS candidates held: more nodes not kept */
+    uw__view win;      /* u8: windows read after unknown nodes, a ring */
+    uw__view win_addr; /* u64 pairs: where each starts, how much was read */
+    size_t n_win;      /* windows read this attempt */
     uw__view pairs;  /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
     uw__view mark;   /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
     size_t n_pairs;

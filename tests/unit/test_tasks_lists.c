@@ -209,6 +209,22 @@ static void test_awaiter_changes(void **state)
     world_end(&w);
 }
 
+/* A Task the check did not keep gives no edge: its awaited_by word was
+ * never confirmed (here B's coroutine is no coroutine). */
+static void test_skipped_child_no_edge(void **state)
+{
+    world w;
+    (void)state;
+    world_build(&w, 15);
+    fp_put64(&w.fp, w.b + (uint64_t)w.al->task_coro, w.fut);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.tasks[index_of(&w, w.b)].skipped, UW_SKIP_BAD_CORO);
+    assert_false(awaits(&w, w.a, w.b));
+    assert_true(awaits(&w, w.a, w.c));
+    world_end(&w);
+}
+
 /* A list that loops elsewhere than through its head: task_list_cycle,
  * the Tasks met kept. */
 static void test_cycle(void **state)
@@ -324,6 +340,61 @@ static void test_list_bound(void **state)
     world_end(&w);
 }
 
+/* A vectored reader over the fake process: one call per vectored read, as
+ * process_vm_readv and the model count them. */
+static const uw_reader_ops *plain_ops;
+
+static int vec_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    return plain_ops->read(ctx, addr, dst, len);
+}
+
+static int vec_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        iov[i].status = iov[i].len == 0 ? 0 : plain_ops->read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+    *calls = 1;
+    return 0;
+}
+
+static const uw_reader_ops vec_ops = {vec_read, vec_readv};
+
+/* A list whose nodes lie apart (no window helps): a sample follows it at
+ * most UW_LIMIT_TASK_LIST_ROUNDS reads past what it remembers, says
+ * task_list_rounds, and the next samples go on from there to the end;
+ * every sample's reads stay bounded. */
+static void test_rounds_bound(void **state)
+{
+    world w;
+    const size_t n = 2 * UW_LIMIT_TASK_LIST_ROUNDS + 100;
+    uint64_t e;
+    size_t i, k;
+    (void)state;
+    world_build(&w, 15);
+    for (i = 0; i < n; i++)
+        fp_list_append(&w.fp, interp_head(&w), fp_alloc(&w.fp, 16));
+    e = task(&w, "e_body", w.fut, 5); /* behind the far nodes */
+    fp_list_append(&w.fp, interp_head(&w), node_of(&w, e));
+    plain_ops = w.fp.reader.ops;
+    w.fp.reader.ops = &vec_ops;
+    world_start(&w);
+    for (k = 0; k < 3; k++) {
+        assert_int_equal(sample(&w), 0);
+        assert_true(w.s.calls < UW_LIMIT_TASK_LIST_ROUNDS + 200);
+        assert_int_equal(w.s.tasks_error, UW_ERR_TASK_LIST_ROUNDS);
+        assert_int_equal(w.s.n_tasks, 4); /* A..D; E is behind the far nodes */
+        if (k == 1)
+            break;
+    }
+    assert_int_equal(sample(&w), 0); /* third: the end */
+    assert_int_equal(w.s.tasks_error, 0);
+    assert_int_equal(w.s.n_tasks, 5);
+    assert_true(index_of(&w, e) >= 0);
+    assert_true(w.s.calls < UW_LIMIT_TASK_LIST_ROUNDS + 200);
+    world_end(&w);
+}
+
 /* The frame accessor's 3.14/3.15 decoding on a hand-made frame. */
 static void test_frame_accessor(void **state)
 {
@@ -410,11 +481,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_awaiter_changes),
+        cmocka_unit_test(test_skipped_child_no_edge),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_torn),
         cmocka_unit_test(test_prev_unlinked_meanwhile),
         cmocka_unit_test(test_task_bound),
         cmocka_unit_test(test_list_bound),
+        cmocka_unit_test(test_rounds_bound),
         cmocka_unit_test(test_frame_accessor),
         cmocka_unit_test(test_reads_fail_at),
     };

@@ -112,14 +112,16 @@
     X(UW_ERR_LIMIT_TASK_LIST, -64, "task_list_limit",                          \
       "a list of native Tasks (3.14+) longer than UW_LIMIT_TASK_LIST")         \
     X(UW_ERR_TASK_LIST_TORN, -65, "task_list_torn",                            \
-      "a list of native Tasks (3.14+) changed while it was followed, every time it was tried")
+      "a list of native Tasks (3.14+) changed while it was followed, every time it was tried") \
+    X(UW_ERR_TASK_LIST_ROUNDS, -66, "task_list_rounds",                        \
+      "lists of native Tasks (3.14+) not followed to their ends within UW_LIMIT_TASK_LIST_ROUNDS reads (the next sample goes on)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -66
+    UW_ERR_MIN_ = -67
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -102,6 +102,14 @@
  * UW_ERR_TASK_LIST_CYCLE. */
 #define UW_LIMIT_TASK_LIST (2 * UW_LIMIT_TASKS)
 
+/* Reads one sample spends following the lists of native Tasks past the
+ * nodes it remembers from the last sample (a read takes the next unknown
+ * node of every list, with the allocator pool around it).  Lists not at
+ * their ends then give UW_ERR_TASK_LIST_ROUNDS with the Tasks found so
+ * far; the next sample goes on from there.  Keeps a sample's reads within
+ * a few hundred however the first sample meets the lists. */
+#define UW_LIMIT_TASK_LIST_ROUNDS 320
+
 /* Awaiting links read from Tasks' awaited_by (3.14+: one awaiter, or a set
  * of them) per sample; links beyond are not made. */
 #define UW_LIMIT_AWAITED_BY 65536
