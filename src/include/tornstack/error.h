@@ -106,14 +106,20 @@
     X(UW_ERR_STOP_TIMEOUT, -61, "stop_timeout",                                \
       "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")    \
     X(UW_ERR_LIMIT_PROFILE, -62, "profile_limit",                              \
-      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")
+      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)") \
+    X(UW_SKIP_NO_PURE_STACK, -63, "pure_stack_not_found",                      \
+      "the thread walk was cut short: no pure Python stack roots the Task's stack") \
+    X(UW_SKIP_STALE_PLACE, -64, "loop_stepped_since_walk",                     \
+      "the loop started a callback between the thread walk and the check: what ran at the walk is not vouched for") \
+    X(UW_SKIP_AWAITER_UNKNOWN, -65, "awaiter_unknown",                         \
+      "a Task of its loop began to await something not read: whether it awaits this Task is not known")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -63
+    UW_ERR_MIN_ = -66
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
