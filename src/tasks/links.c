@@ -7,7 +7,9 @@
  * target's tornstack_hook module, which records links in a bytearray
  * read in every sample: "TSLINKS1", a record count, then that many 24-byte
  * records {child id, parent id, kind}.  A record is written whole before
- * the count covers it and zeroed when its child finishes.  Bounds:
+ * the count covers it and zeroed when its child or its parent finishes
+ * (python/tornstack_hook.py).  Each record used is checked with the
+ * child's chain (uw__hook_deps).  Bounds:
  * UW_LIMIT_LINK_RECORDS links per table (UW_ERR_LIMIT_LINKS) and records
  * read.
  */
@@ -18,15 +20,17 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Set the parent of (child, kind) in a table, adding the link if new. */
+/* Set the parent of (child, kind) in a table, adding the link if new;
+ * addr is where the record was read (0 for the API table). */
 static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, uint64_t parent,
-                       int kind)
+                       int kind, uint64_t addr)
 {
     size_t i;
 
     for (i = 0; i < *n; i++) {
         if ((*arr)[i].child == child && (*arr)[i].kind == kind) {
             (*arr)[i].parent = parent;
+            (*arr)[i].addr = addr;
             return 0;
         }
     }
@@ -43,7 +47,7 @@ static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, ui
         *arr = a;
         *cap = nc;
     }
-    (*arr)[(*n)++] = (uw_link){child, parent, kind};
+    (*arr)[(*n)++] = (uw_link){child, parent, kind, addr};
     return 0;
 }
 
@@ -51,7 +55,7 @@ int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
 {
     if (t == NULL || child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
         return UW_ERR_INVALID_ARG;
-    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind);
+    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind, 0);
 }
 
 void uw_tasks_unlink(uw_tasks *t, uint64_t child)
@@ -115,8 +119,35 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
         if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
         if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8),
-                        (int)kind) != 0)
+                        (int)kind, start + 16 + i * UW_LINK_RECORD) != 0)
             break;
+    }
+    return 0;
+}
+
+/* Each hook record that links two Tasks of the sample is a dependency of
+ * its child (whose links are read now, links_todo): the record must still
+ * read the same in the chain check, or the link is not shown.  (A record
+ * is cleared when its child or its parent finishes, before either's
+ * memory can be reused: one that reads the same names the Task that
+ * holds that address then.) */
+int uw__hook_deps(uw_tasks *t)
+{
+    size_t j;
+    int rc;
+
+    for (j = 0; j < t->n_hook; j++) {
+        const uw_link *k = &t->hook[j];
+        int64_t c = uw__task_find(t, k->child), p = uw__task_find(t, k->parent);
+        uint8_t rec[UW_LINK_RECORD];
+        uint64_t kind = (uint64_t)k->kind;
+        if (c < 0 || p < 0 || c == p || !t->work[c].links_todo || k->addr == 0)
+            continue;
+        memcpy(rec, &k->child, 8);
+        memcpy(rec + 8, &k->parent, 8);
+        memcpy(rec + 16, &kind, 8);
+        if ((rc = uw__dep_add_hook(t, (size_t)c, k->addr, rec, sizeof rec)) != 0)
+            return rc;
     }
     return 0;
 }
