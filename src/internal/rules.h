@@ -153,6 +153,14 @@
 #define UW__RULE_check_awaitee 1
 #endif
 
+/* RULE check_chain_end: what a chain stopped at (a Future, a finished
+ * coroutine) is still so: its type and a coroutine's state compared. */
+#ifdef TORNSTACK_DROP_RULE_check_chain_end
+#define UW__RULE_check_chain_end 0
+#else
+#define UW__RULE_check_chain_end 1
+#endif
+
 /* RULE check_name: the Task's name pointer and name object compared
  * (decoded). */
 #ifdef TORNSTACK_DROP_RULE_check_name

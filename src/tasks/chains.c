@@ -132,6 +132,28 @@ static void uw_chain_end(uw_task_work *w, size_t level, int reason)
         w->truncated = reason;
 }
 
+/* w's chain stops at its last coroutine's awaitee, the object at w->cur,
+ * read into c (NULL: unreadable): what stopped it (its type, and a
+ * coroutine's state) is kept for the check, which must find it so again
+ * (a finished coroutine whose memory became a live one, a Future whose
+ * memory became a coroutine, continue the chain). */
+static void uw_chain_stop(const uw_tasks *t, uw_task_work *w, const uint8_t *c)
+{
+    const uw_pytypes *ty = &t->t->types;
+
+    w->active = 0;
+    w->end_obj = w->cur;
+    w->end_state = UW_END_NO_STATE;
+    if (c == NULL) {
+        w->end_type = 0;
+        return;
+    }
+    w->end_type = uw__u64(c + t->l->object_type);
+    if (w->end_type != 0 &&
+        (w->end_type == ty->coro || w->end_type == ty->asyncgen || w->end_type == ty->gen))
+        w->end_state = uw__gen_state(t->l, c);
+}
+
 /* Queue the next object of every active chain (a coroutine window each);
  * chains at UW_LIMIT_AWAIT_CHAIN end with await_limit.  *n: pieces. */
 static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
@@ -233,6 +255,8 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
     int rc, resumed;
 
     if (piece->status != 0) {
+        if (level > 0)
+            uw_chain_stop(t, w, NULL);
         uw_chain_end(w, level, piece->status);
         return 0;
     }
@@ -245,11 +269,15 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         w->active = 0; /* a Future, FutureIter, ...: the chain ends */
         if (level == 0)
             w->skipped = UW_SKIP_BAD_CORO;
+        else
+            uw_chain_stop(t, w, c);
         return 0;
     }
     state = uw__gen_state(l, c);
     if ((!uw__gen_finished(l, state) || level > 0) &&
         uw__frame_owner(l, f) != UW__OWNER_GENERATOR) {
+        if (level > 0)
+            uw_chain_stop(t, w, c);
         uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* torn: no frame */
         return 0;
     }
@@ -258,13 +286,12 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         /* A coroutine is started as soon as it is awaited: a resumed
          * root's top that never started is a stale slot (the root is
          * returning), not its awaitee. */
-        UW__U64(&t->sc.cf_yf)[w->first_cf] = 0;
-        UW__U64(&t->sc.cf_slot)[w->first_cf] = 0;
-        w->active = 0;
+        uw_chain_stop(t, w, c);
         return 0;
     }
     if (level > 0 && uw__gen_finished(l, state)) {
-        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished, or torn: no frame */
+        uw_chain_stop(t, w, c);
+        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished: no frame */
         return 0;
     }
     if (uw_cf_seen(t, w, frame)) {

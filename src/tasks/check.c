@@ -11,7 +11,9 @@
  *   span     its state, waiter, coroutine and name pointer (one piece);
  *   coro     each coroutine of its chain (unless it runs on the thread
  *            stack), and its awaitee's value-stack slot as a piece of its
- *            own, whatever the stack's depth;
+ *            own, whatever the stack's depth; then what the chain stopped
+ *            at (its type, a coroutine's state): a coroutine that had
+ *            returned when read and is another one now continues it;
  *   name     the bytes its name was decoded from;
  *   deps     the bytes each link was decided from (deps.c).
  * Threads with a Task found resuming (place.c) add, before the Tasks, the
@@ -65,8 +67,8 @@
 
 #define UW_VALIDATE_RETRIES 3
 
-enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_NAME,
-       UW_CK_DEP };
+enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END_TYPE,
+       UW_CK_END_STATE, UW_CK_NAME, UW_CK_DEP };
 
 /* What a piece of copy A is (copy B's piece i is the same). */
 typedef struct uw__ckpiece {
@@ -157,14 +159,19 @@ static void uw_ck_task(uw_tasks *t, uw_ckq *q, size_t i)
             if (UW__U64(&t->sc.cf_yf)[c] != 0)
                 uw_ck_put(t, q, UW_CK_SLOT, i, c, slot, 8);
         }
+        if (w->end_obj != 0) {
+            uw_ck_put(t, q, UW_CK_END_TYPE, i, 0, w->end_obj + (uint64_t)t->l->object_type, 8);
+            if (w->end_state != UW_END_NO_STATE)
+                uw_ck_put(t, q, UW_CK_END_STATE, i, 0,
+                          w->end_obj + (uint64_t)t->l->gen_frame_state, 1);
+        }
     }
     if (uw_judged(w) && w->name_len > 0)
         uw_ck_put(t, q, UW_CK_NAME, i, 0, w->name_obj, (size_t)w->name_len);
-    if (!w->on_stack)
-        for (k = 0; k < w->n_dep; k++) {
-            const uw__dep *d = uw__dep_get(t, w->first_dep + k);
-            uw_ck_put(t, q, UW_CK_DEP, i, w->first_dep + k, d->addr, d->len);
-        }
+    for (k = 0; k < w->n_dep; k++) {
+        const uw__dep *d = uw__dep_get(t, w->first_dep + k);
+        uw_ck_put(t, q, UW_CK_DEP, i, w->first_dep + k, d->addr, d->len);
+    }
     if (q->full) {
         q->n = n0;
         q->used = used0;
@@ -303,6 +310,18 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                     (!copy_b || uw__u64(y) == uw__u64(x));
             break;
         }
+        case UW_CK_END_TYPE:
+            /* what the chain stopped at is still no coroutine going on */
+            chain = chain && (!UW_RULE(check_chain_end) ||
+                              (ok_a && ok_b && w->end_type != 0 &&
+                               (!copy_a || uw__u64(x) == w->end_type) &&
+                               (!copy_b || uw__u64(y) == uw__u64(x))));
+            break;
+        case UW_CK_END_STATE:
+            chain = chain && (!UW_RULE(check_chain_end) ||
+                              (ok_a && ok_b && (!copy_a || (int8_t)x[0] == w->end_state) &&
+                               (!copy_b || y[0] == x[0])));
+            break;
         case UW_CK_NAME: {
             char na[UW_TASK_NAME_MAX + 1], nb[UW_TASK_NAME_MAX + 1];
             const char *shown = s->tasks[w->out].name;

@@ -4,8 +4,9 @@
  * `awaiting` comes from what gather.c read and the chain check confirmed:
  * a Task's fut_waiter, a Task, or a gather future whose children are
  * Tasks (nested gathers flattened, in list order).  A Task placed on the
- * thread stack awaits nothing: its entry is the walk's instant, when it
- * ran, and a running Task's fut_waiter is cleared.  A Task whose links read
+ * thread stack (and kept) awaits nothing: its entry is the walk's instant,
+ * when it ran, and a running Task's fut_waiter is cleared; skipped, it
+ * awaits what the check read, as any other Task.  A Task whose links read
  * differently in the check (it stepped) shows none; if its fut_waiter at
  * the check is known (nothing, or a Task) that is what it awaits then; if
  * not (a new gather or future), every Task of its loop could be awaited by
@@ -28,7 +29,7 @@
 static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
 {
     *one = -1;
-    if (w->on_stack || w->links_ok)
+    if ((w->on_stack && w->skipped == 0) || w->links_ok)
         return 0;
     if (w->waiter_now == UW_WAITER_UNKNOWN)
         return 1;
@@ -56,7 +57,7 @@ void uw__awaiting_verdict(uw_tasks *t)
         }
         if (one >= 0)
             t->work[one].awaited = 1;
-        else if (w->links_ok && !w->on_stack)
+        else if (w->links_ok && !(w->on_stack && w->skipped == 0))
             for (k = 0; k < w->n_kid; k++)
                 t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].awaited = 1;
     }
@@ -128,7 +129,9 @@ int uw__edges(uw_tasks *t, uw_sample *s)
         if (uw_awaits(t, w, &one) == 0) {
             if (one >= 0 && (rc = uw_sample_add_awaiting(s, (size_t)one)) != 0)
                 return rc;
-            for (j = 0; one < 0 && w->links_ok && !w->on_stack && j < w->n_kid; j++)
+            for (j = 0; one < 0 && w->links_ok && !(w->on_stack && w->skipped == 0) &&
+                        j < w->n_kid;
+                 j++)
                 if ((rc = uw_sample_add_awaiting(s, UW__SIZE(&t->sc.kids)[w->first_kid + j])) !=
                     0)
                     return rc;

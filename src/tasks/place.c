@@ -266,6 +266,7 @@ static void uw_chain_again(uw_task_work *w)
     w->state = INT32_MIN;
     w->root_prev = 0;
     w->root_finished = 0;
+    w->end_obj = 0;
     w->truncated = 0;
     w->on_stack = 0;
 }

@@ -79,6 +79,8 @@
     ((size_t)UW_LIMIT_TASKS * (64 + UW_NAME_BYTES_MAX) +                                          \
      (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8) + UW_DEP_BYTES_MAX +                       \
      24 * (size_t)UW_LIMIT_THREADS)
+/* The chain's end is no coroutine (chains.c, check.c). */
+#define UW_END_NO_STATE (-1000)
 /* A fut_waiter read at the check that is not known (gather.c, edges.c). */
 #define UW_WAITER_UNKNOWN UINT64_MAX
 
@@ -271,6 +273,9 @@ typedef struct uw_task_work {
     size_t out;       /* index in the sample's tasks */
     uint64_t root_prev; /* the root coroutine's `previous` when read */
     int root_finished;  /* its root returned (the Task is not done): no frames */
+    uint64_t end_obj;   /* the awaitee its chain stopped at (chains.c), 0 */
+    uint64_t end_type;  /* its type when read (0: unreadable) */
+    int end_state;      /* a coroutine's state then, else UW_END_NO_STATE */
     int resuming;       /* root marked running (or `previous` set) but not
                            linked on the walk: its chain, if the check shows
                            nothing linked above the walk's Handle._run */

@@ -97,8 +97,10 @@ static int uw_place_all(uw_tasks *t, uw_sample *s)
     return uw__place(t, s);
 }
 
-/* Step 5: names, and what every Task not running on its thread stack
- * awaits and is linked to, each piece kept for the check. */
+/* Step 5: names, and what every Task awaits and is linked to, each piece
+ * kept for the check (a Task placed on its thread stack shows none of it
+ * unless the check finds its loop moved on: then what it awaits then
+ * matters to the others). */
 static int uw_labels(uw_tasks *t, uw_sample *s)
 {
     size_t i;
@@ -108,7 +110,7 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
         return rc;
     t->n_gnode = t->n_gitems = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
     for (i = 0; i < t->n_work; i++)
-        t->work[i].links_todo = !t->work[i].on_stack;
+        t->work[i].links_todo = 1;
     if ((rc = uw__hook_deps(t)) != 0 || (rc = uw__read_awaiting(t)) != 0)
         return rc;
     uw__deps_index(t);
