@@ -370,6 +370,46 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
     }
 }
 
+/* Chains that stopped at an awaitee whose window could not be read (an
+ * object smaller than a coroutine, near the end of its mapping): its type
+ * word, and a coroutine's state, read alone, in one read for all. */
+static int uw_chain_ends_exact(uw_tasks *t)
+{
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, 2 * t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, 16 * t->n_work)) != 0)
+        return rc;
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (w->end_obj == 0 || w->end_type != 0 || w->end_state != UW_END_NO_STATE)
+            continue;
+        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->object_type,
+                                            t->sc.bytes.p + 16 * i, 8, 0};
+        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->gen_frame_state,
+                                            t->sc.bytes.p + 16 * i + 8, 1, 0};
+    }
+    if (n == 0)
+        return 0;
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+    for (i = 0, n = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        const uw_pytypes *ty = &t->t->types;
+        const uw_iov *p = &UW__IOV(&t->sc.iov)[n];
+        if (w->end_obj == 0 || w->end_type != 0 || w->end_state != UW_END_NO_STATE)
+            continue;
+        n += 2;
+        if (p[0].status != 0)
+            continue; /* unreadable: the check finds it changed */
+        w->end_type = uw__u64(t->sc.bytes.p + 16 * i);
+        if (p[1].status == 0 && w->end_type != 0 &&
+            (w->end_type == ty->coro || w->end_type == ty->asyncgen || w->end_type == ty->gen))
+            w->end_state = (int8_t)t->sc.bytes.p[16 * i + 8];
+    }
+    return 0;
+}
+
 /* Level by level until no chain is active: one read of the next object
  * of every chain, then one read of the awaitees found.  Bounds:
  * UW_LIMIT_AWAIT_CHAIN levels, 3 pieces per Task per level. */
@@ -396,5 +436,5 @@ int uw__read_chains(uw_tasks *t)
         (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + n, m);
         uw_level_awaitees(t, n, m);
     }
-    return 0;
+    return uw_chain_ends_exact(t);
 }

@@ -103,7 +103,8 @@
  * UW_ERR_LIMIT_LABEL. */
 #define UW_LIMIT_FOLDED_LABEL 32768
 
-/* Code objects remembered by the cache before it is emptied and refilled. */
+/* Code objects the cache remembers; past that a new one replaces the one
+ * validated longest ago near its hash (src/code_cache.c). */
 #define UW_CODE_CACHE_SLOTS 4096
 
 /* Threads of one process held by a blocking session (src/pause/): the
