@@ -201,6 +201,15 @@
 #define UW__RULE_resuming_proof 1
 #endif
 
+/* RULE pure_idle_same_callback: an idle loop's whole stack is a pure
+ * Python stack for the chains checked only in the callback period of its
+ * walk. */
+#ifdef TORNSTACK_DROP_RULE_pure_idle_same_callback
+#define UW__RULE_pure_idle_same_callback 0
+#else
+#define UW__RULE_pure_idle_same_callback 1
+#endif
+
 /* --- Links and parents (src/tasks/edges.c) --- */
 
 /* RULE skip_awaiter_unknown: when a Task of a loop began to await something

@@ -484,6 +484,26 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
     }
 }
 
+/* The pure Python stack of a thread whose walk met no Handle._run is the
+ * whole idle loop (the selector, _run_once between callbacks): it is the
+ * loop's only while no callback runs, so the Tasks' chains checked now
+ * were true with it only if the loop is still in the callback period of
+ * the walk.  Otherwise the thread has no pure stack to compose on.  (The
+ * frames from Handle._run rootward are the same in every callback: a
+ * chain checked now was true with them at the end of its Task's last
+ * step, when its callback still ran.) */
+static void uw_check_pure(uw_tasks *t, uw_sample *s)
+{
+    size_t th_i;
+
+    for (th_i = 0; th_i < s->n_threads; th_i++) {
+        uw_thread_sample *th = &s->threads[th_i];
+        if (UW_RULE(pure_idle_same_callback) && th->running_loop != 0 && th->split < 0 &&
+            th->pure_start >= 0 && !uw_same_callback(t, s, th_i))
+            th->pure_start = -1;
+    }
+}
+
 /* Queue copy A (every Task's span and links; the chains and names of those
  * not skipped yet; the current frames of threads with a resuming Task),
  * mirror it as copy B, bracket both with the epochs, read, then judge. */
@@ -528,5 +548,6 @@ int uw__check(uw_tasks *t, uw_sample *s)
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
     uw_check_read(t, iov, ne, q.n);
     uw_check_judge(t, s, q.a, q.a + q.n);
+    uw_check_pure(t, s);
     return 0;
 }
