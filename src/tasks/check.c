@@ -393,11 +393,11 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 /* Reserve the check's views for this sample. */
 static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
 {
-    size_t pieces = 3 * s->n_threads + 2 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
+    size_t pieces = 3 * s->n_threads + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
     int rc;
 
     for (i = 0; i < t->n_work; i++)
-        bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len;
+        bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16; /* the end */
     bytes += t->n_cf * (uw__gen_window(t->l) + 8) + t->n_dep_bytes + 24 * s->n_threads;
     if (pieces > UW_CHECK_PIECES_MAX)
         pieces = UW_CHECK_PIECES_MAX;
@@ -522,7 +522,10 @@ int uw__check(uw_tasks *t, uw_sample *s)
     memset(&q, 0, sizeof q);
     q.a = iov + ne;
     q.what = (uw__ckpiece *)(void *)t->sc.check_what.p;
+    /* pieces of one copy: what both views hold (each may have grown more) */
     q.room = t->sc.check_what.have;
+    if (q.room > (t->sc.check_iov.have - 2 * ne) / 2)
+        q.room = (t->sc.check_iov.have - 2 * ne) / 2;
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         int any = 0;
         for (i = 0; i < t->n_work && !any; i++)

@@ -69,14 +69,14 @@
 /* Bytes of a name object a name is decoded from, at most: its header and
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
-/* The chain check's pieces and bytes per copy: a span, a name and the
- * dependencies of every Task, each coroutine frame and its awaitee slot,
- * three words of every thread. */
+/* The chain check's pieces and bytes per copy: a span, a name, the end of
+ * the chain (two pieces) and the dependencies of every Task, each
+ * coroutine frame and its awaitee slot, three words of every thread. */
 #define UW_CHECK_PIECES_MAX                                                                        \
-    (3 * (size_t)UW_LIMIT_THREADS + 2 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX +  \
+    (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX +  \
      (size_t)UW_DEP_PIECES_MAX)
 #define UW_CHECK_BYTES_MAX                                                                         \
-    ((size_t)UW_LIMIT_TASKS * (64 + UW_NAME_BYTES_MAX) +                                          \
+    ((size_t)UW_LIMIT_TASKS * (64 + UW_NAME_BYTES_MAX + 16) +                                     \
      (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8) + UW_DEP_BYTES_MAX +                       \
      24 * (size_t)UW_LIMIT_THREADS)
 /* The chain's end is no coroutine (chains.c, check.c). */
