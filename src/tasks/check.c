@@ -423,15 +423,17 @@ static const uw_task_epoch *uw_epoch_of(const uw_tasks *t, size_t th_i)
 }
 
 /* Is the thread's loop epoch, in both readings of the check, the one its
- * walk was bracketed with (the same callback since the walk)? */
+ * walk was bracketed with (the same callback since the walk)?  A loop with
+ * no epoch at all (no ready deque to count: not asyncio's own loop) cannot
+ * say: it gets the checks that need none (docs/tasks.md). */
 static int uw_same_callback(const uw_tasks *t, const uw_sample *s, size_t th_i)
 {
     const uw_thread_sample *th = &s->threads[th_i];
     const uw_task_epoch *e = uw_epoch_of(t, th_i);
 
-    if (!UW_RULE(check_epoch))
+    if (!UW_RULE(check_epoch) || e == NULL)
         return 1;
-    return e != NULL && !e->moved && th->epoch_loop != 0 && th->epoch_loop == th->running_loop &&
+    return !e->moved && th->epoch_loop != 0 && th->epoch_loop == th->running_loop &&
            e->a == th->epoch;
 }
 
