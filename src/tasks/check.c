@@ -8,7 +8,9 @@
  * check's one read holds: every loop's epoch, copy A of what each Task
  * depends on, copy B of the same, then the epochs again.  Per Task, in this
  * order:
- *   span     its state, waiter, coroutine and name pointer (one piece);
+ *   span     its loop, state, waiter, coroutine and name pointer (one
+ *            piece: a Task object reused with its coroutine and name at
+ *            the same addresses may be another loop's);
  *   coro     each coroutine of its chain (unless it runs on the thread
  *            stack), and its awaitee's value-stack slot as a piece of its
  *            own, whatever the stack's depth; then what the chain stopped
@@ -17,7 +19,12 @@
  *   name     the bytes its name was decoded from;
  *   deps     the bytes each link was decided from (deps.c).
  * Threads with a Task found resuming (place.c) add, before the Tasks, the
- * pointer to their current frame (through the cframe on 3.11/3.12).
+ * pointer to their current frame (through the cframe on 3.11/3.12); and
+ * the hook module's count and records are read whole, once: a record that
+ * appeared is as much a change as one that went.  Records that changed
+ * alike in both copies give the links of the check's instant; a count
+ * that moved leaves every Task's strong and creation links unknown (its
+ * Tasks are not trusted).
  *
  * A Task is kept only if
  *   - copy A reads as the walk saw it: still pending with the same
@@ -67,8 +74,13 @@
 
 #define UW_VALIDATE_RETRIES 3
 
-enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END_TYPE,
-       UW_CK_END_STATE, UW_CK_NAME, UW_CK_DEP };
+enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_HOOK, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END,
+       UW_CK_NAME, UW_CK_DEP };
+
+/* A coroutine's piece reaches on to its awaitee's slot when the slot lies
+ * within this many bytes of the coroutine's start (one piece instead of
+ * two; each piece of a read costs the reader). */
+#define UW_CHECK_SLOT_REACH 512
 
 /* What a piece of copy A is (copy B's piece i is the same). */
 typedef struct uw__ckpiece {
@@ -77,24 +89,40 @@ typedef struct uw__ckpiece {
     size_t ref;  /* coroutine frame or dependency index */
 } uw__ckpiece;
 
-/* The Task fields fut_state .. task_name, as one piece [lo, hi). */
+/* The Task fields fut_loop .. task_name, as one piece [lo, hi). */
 typedef struct uw_check_span {
     size_t lo, hi;
 } uw_check_span;
 
 static uw_check_span uw_task_span(const uw_asyncio_layout *al)
 {
-    const int32_t f[4] = {al->fut_state, al->task_coro, al->task_fut_waiter, al->task_name};
+    const int32_t f[5] = {al->fut_loop, al->fut_state, al->task_coro, al->task_fut_waiter,
+                          al->task_name};
     uw_check_span sp = {SIZE_MAX, 0};
     int i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         if ((size_t)f[i] < sp.lo)
             sp.lo = (size_t)f[i];
         if ((size_t)f[i] + 8 > sp.hi)
             sp.hi = (size_t)f[i] + 8;
     }
     return sp;
+}
+
+/* Do two copies of a Task's span agree on the fields compared (the rest
+ * of the span, callbacks and flags, may change freely)? */
+static int uw_span_same(const uw_asyncio_layout *al, const uw_check_span *sp, const uint8_t *x,
+                        const uint8_t *y)
+{
+    const int32_t f[4] = {al->fut_loop, al->task_coro, al->task_fut_waiter, al->task_name};
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if (uw__u64(x + ((size_t)f[i] - sp->lo)) != uw__u64(y + ((size_t)f[i] - sp->lo)))
+            return 0;
+    return uw__i32(x + ((size_t)al->fut_state - sp->lo)) ==
+           uw__i32(y + ((size_t)al->fut_state - sp->lo));
 }
 
 size_t uw__ckpiece_size(void)
@@ -153,18 +181,21 @@ static void uw_ck_task(uw_tasks *t, uw_ckq *q, size_t i)
         for (k = 0; k < w->n_cf; k++) {
             size_t c = w->first_cf + k;
             uint64_t slot = UW__U64(&t->sc.cf_slot)[c];
-            uw_ck_put(t, q, UW_CK_CORO, i, c,
-                      uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]),
-                      uw__gen_window(t->l));
-            if (UW__U64(&t->sc.cf_yf)[c] != 0)
+            uint64_t gen = uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]);
+            size_t len = uw__gen_window(t->l);
+            int inline_slot = UW__U64(&t->sc.cf_yf)[c] != 0 && slot >= gen &&
+                              slot - gen <= UW_CHECK_SLOT_REACH;
+            if (inline_slot && slot - gen + 8 > len)
+                len = (size_t)(slot - gen) + 8;
+            uw_ck_put(t, q, UW_CK_CORO, i, c, gen, len);
+            if (UW__U64(&t->sc.cf_yf)[c] != 0 && !inline_slot)
                 uw_ck_put(t, q, UW_CK_SLOT, i, c, slot, 8);
         }
-        if (w->end_obj != 0) {
-            uw_ck_put(t, q, UW_CK_END_TYPE, i, 0, w->end_obj + (uint64_t)t->l->object_type, 8);
-            if (w->end_state != UW_END_NO_STATE)
-                uw_ck_put(t, q, UW_CK_END_STATE, i, 0,
-                          w->end_obj + (uint64_t)t->l->gen_frame_state, 1);
-        }
+        if (w->end_obj != 0) /* its type, up to a coroutine's state */
+            uw_ck_put(t, q, UW_CK_END, i, 0, w->end_obj + (uint64_t)t->l->object_type,
+                      w->end_state != UW_END_NO_STATE
+                          ? (size_t)(t->l->gen_frame_state - t->l->object_type) + 1
+                          : 8);
     }
     if (uw_judged(w) && w->name_len > 0)
         uw_ck_put(t, q, UW_CK_NAME, i, 0, w->name_obj, (size_t)w->name_len);
@@ -263,7 +294,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     uw_task_work *w = &t->work[i];
     const uw_asyncio_layout *al = t->al;
     const uw_check_span sp = uw_task_span(al);
-    int chain = 1, links = 1, hook = 1, span_a = 0, span_b = 0, name = 1;
+    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1;
     const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
 
     for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN; (*p)++) {
@@ -276,8 +307,14 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
             span_a = ok_a && (!UW_RULE(check_pending) ||
                               uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending);
             span_a = span_a && (!copy_a || !UW_RULE(check_coro) ||
-                                UW_F64(x, al->task_coro) == w->coro);
-            span_b = ok_b && (!copy_b || memcmp(x, y, sp.hi - sp.lo) == 0);
+                                (UW_F64(x, al->task_coro) == w->coro &&
+                                 UW_F64(x, al->fut_loop) == w->loop));
+            span_b = ok_b && (!copy_b || uw_span_same(al, &sp, x, y));
+            /* alive (pending, its coroutine) at the check, as a parent */
+            w->pending_now = ok_a && ok_b && uw_span_same(al, &sp, x, y) &&
+                             uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
+                             UW_F64(x, al->task_coro) == w->coro;
+            w->span_known = ok_a && ok_b && uw_span_same(al, &sp, x, y);
             name = (!copy_a || !UW_RULE(check_name) || UW_F64(x, al->task_name) == w->name_obj);
             links = (!copy_a || !UW_RULE(check_links) ||
                      UW_F64(x, al->task_fut_waiter) == w->waiter);
@@ -287,12 +324,19 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         }
         case UW_CK_CORO: {
             size_t c = pc->ref;
-            uint64_t frame = UW__U64(&t->sc.cf_addr)[c];
+            uint64_t frame = UW__U64(&t->sc.cf_addr)[c], yf = UW__U64(&t->sc.cf_yf)[c];
+            uint64_t gen = a[*p].addr, slot = UW__U64(&t->sc.cf_slot)[c];
             int root = c == w->first_cf;
             uw_coro_fields fa, fb, fr = uw_fields_read(t, c);
             if (!ok_a || !ok_b) {
                 chain = 0;
                 break;
+            }
+            if (yf != 0 && slot >= gen && slot - gen + 8 <= a[*p].len && UW_RULE(check_awaitee)) {
+                /* the awaitee's slot, read with its coroutine */
+                size_t at = (size_t)(slot - gen);
+                chain = chain && (!copy_a || uw__u64(x + at) == yf) &&
+                        (!copy_b || uw__u64(y + at) == uw__u64(x + at));
             }
             fa = uw_fields_of_copy(t, x, frame);
             fb = uw_fields_of_copy(t, y, frame);
@@ -310,18 +354,18 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                     (!copy_b || uw__u64(y) == uw__u64(x));
             break;
         }
-        case UW_CK_END_TYPE:
-            /* what the chain stopped at is still no coroutine going on */
-            chain = chain && (!UW_RULE(check_chain_end) ||
-                              (ok_a && ok_b && w->end_type != 0 &&
-                               (!copy_a || uw__u64(x) == w->end_type) &&
-                               (!copy_b || uw__u64(y) == uw__u64(x))));
+        case UW_CK_END: {
+            /* what the chain stopped at is still no coroutine going on: its
+             * type, and a coroutine's state */
+            size_t st = (size_t)(t->l->gen_frame_state - t->l->object_type);
+            int same = ok_a && ok_b && w->end_type != 0 &&
+                       (!copy_a || uw__u64(x) == w->end_type) &&
+                       (!copy_b || uw__u64(y) == uw__u64(x));
+            if (same && a[*p].len > st)
+                same = (!copy_a || (int8_t)x[st] == w->end_state) && (!copy_b || y[st] == x[st]);
+            chain = chain && (!UW_RULE(check_chain_end) || same);
             break;
-        case UW_CK_END_STATE:
-            chain = chain && (!UW_RULE(check_chain_end) ||
-                              (ok_a && ok_b && (!copy_a || (int8_t)x[0] == w->end_state) &&
-                               (!copy_b || y[0] == x[0])));
-            break;
+        }
         case UW_CK_NAME: {
             char na[UW_TASK_NAME_MAX + 1], nb[UW_TASK_NAME_MAX + 1];
             const char *shown = s->tasks[w->out].name;
@@ -338,10 +382,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
             int same = ok_a && ok_b &&
                        (!copy_a || memcmp(x, uw__dep_bytes(t, pc->ref), a[*p].len) == 0) &&
                        (!copy_b || memcmp(y, x, a[*p].len) == 0);
-            if (uw__dep_get(t, pc->ref)->hook)
-                hook = hook && (!UW_RULE(check_hook) || same);
-            else
-                links = links && (!UW_RULE(check_links) || same);
+            links = links && (!UW_RULE(check_links) || same);
             break;
         }
         default:
@@ -351,7 +392,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     w->span_ok = span_a && span_b;
     w->chain_ok = w->span_ok && chain && name && !w->check_cut;
     w->links_ok = w->span_ok && links && !w->check_cut && !w->links_cut;
-    w->hook_ok = w->span_ok && hook && !w->check_cut;
+    w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
 }
 
 /* The thread pieces of a thread: its current frame reads as the walk's, in
@@ -361,7 +402,7 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
 {
     int ok = 1;
 
-    for (; *p < t->ck_n && what[*p].task == th_i && what[*p].kind < UW_CK_SPAN; (*p)++) {
+    for (; *p < t->ck_n && what[*p].task == th_i && what[*p].kind < UW_CK_HOOK; (*p)++) {
         uint64_t want = what[*p].kind == UW_CK_THREAD_CF ? th->cframe : th->current_frame;
         ok = ok && a[*p].status == 0 && b[*p].status == 0 && uw__u64(a[*p].dst) == want &&
              uw__u64(b[*p].dst) == want;
@@ -393,12 +434,13 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 /* Reserve the check's views for this sample. */
 static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
 {
-    size_t pieces = 3 * s->n_threads + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
+    size_t pieces = 3 * s->n_threads + 1 + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
     int rc;
 
     for (i = 0; i < t->n_work; i++)
         bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16; /* the end */
-    bytes += t->n_cf * (uw__gen_window(t->l) + 8) + t->n_dep_bytes + 24 * s->n_threads;
+    bytes += t->n_cf * (uw__gen_window(t->l) + 8 + UW_CHECK_SLOT_REACH) + t->n_dep_bytes +
+             24 * s->n_threads + t->hook_len;
     if (pieces > UW_CHECK_PIECES_MAX)
         pieces = UW_CHECK_PIECES_MAX;
     if (bytes > UW_CHECK_BYTES_MAX)
@@ -437,6 +479,78 @@ static int uw_same_callback(const uw_tasks *t, const uw_sample *s, size_t th_i)
            e->a == th->epoch;
 }
 
+/* Mark the Task named as the child by a hook record as changed. */
+static void uw_hook_moved(uw_tasks *t, const uint8_t *rec)
+{
+    int64_t c = uw__task_find(t, uw__u64(rec));
+
+    if (c >= 0)
+        t->work[c].hook_moved = 1;
+}
+
+/* The hook module's records read again (the piece at *p), record by
+ * record: those that read the same when decided and in both copies give
+ * the links; a record that changed leaves its child's (any child it
+ * named) not known; a count that moved in between, or past what was read,
+ * every Task's. */
+static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t *p)
+{
+    const uint8_t *x = a[*p].dst, *y = b[*p].dst, *r = t->sc.hook.p;
+    const size_t nrec = (t->hook_len - 8) / UW_LINK_RECORD;
+    const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
+    uint64_t count;
+    size_t i, n = 0;
+
+    (*p)++;
+    if (!UW_RULE(check_hook))
+        return;
+    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 || uw__view_reserve(&t->sc.hook_now, t->hook_len) != 0) {
+        t->hook_unknown = 1;
+        return;
+    }
+    count = uw__u64(x);
+    if ((copy_b && uw__u64(y) != count) || count > nrec) {
+        t->hook_unknown = 1;
+        return;
+    }
+    for (i = 0; i < nrec; i++) {
+        const uint8_t *rr = r + 8 + i * UW_LINK_RECORD, *xr = x + 8 + i * UW_LINK_RECORD,
+                      *yr = y + 8 + i * UW_LINK_RECORD;
+        if ((copy_a && memcmp(rr, xr, UW_LINK_RECORD) != 0) ||
+            (copy_b && memcmp(yr, xr, UW_LINK_RECORD) != 0)) {
+            uw_hook_moved(t, rr);
+            uw_hook_moved(t, xr);
+            uw_hook_moved(t, yr);
+            continue;
+        }
+        if (i < count) /* stable: one of the records the links come from */
+            memcpy(t->sc.hook_now.p + UW_LINK_RECORD * n++, xr, UW_LINK_RECORD);
+        else
+            memset(t->sc.hook_now.p + UW_LINK_RECORD * n++, 0, UW_LINK_RECORD);
+    }
+    uw__hook_parse(t, t->sc.hook_now.p, n, t->hook_start);
+}
+
+/* A hook record names its parent by address: the link holds at the check
+ * only if that Task was still alive then (pending with the same coroutine:
+ * the record goes only in a callback after the parent finished).  A
+ * parent whose state was not read alike twice leaves the child's links not
+ * known. */
+static void uw_hook_parents(uw_tasks *t)
+{
+    size_t j;
+
+    for (j = 0; j < t->n_hook; j++) {
+        int64_t c = uw__task_find(t, t->hook[j].child), p = uw__task_find(t, t->hook[j].parent);
+        if (c < 0 || p < 0 || t->hook[j].addr == 0)
+            continue;
+        if (!t->work[p].span_known)
+            t->work[c].hook_moved = 1;
+        else if (!t->work[p].pending_now)
+            t->hook[j].parent = 0; /* finished: no parent any more */
+    }
+}
+
 /* Judge every Task on its pieces (and each resuming Task's thread on
  * its own): the skip reasons it earns. */
 static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, const uw_iov *b)
@@ -448,6 +562,10 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
         UW__SIZE(&t->sc.thread_ok)[th_i] = 0; /* not shown unlinked */
     while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
         size_t th = what[p].task;
+        if (what[p].kind == UW_CK_HOOK) {
+            uw_judge_hook(t, a, b, &p);
+            continue;
+        }
         UW__SIZE(&t->sc.thread_ok)[th] =
             (size_t)uw_judge_thread(t, &s->threads[th], a, b, what, &p, th);
     }
@@ -459,6 +577,12 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
         else
             w->check_cut = 1;
     }
+    if (UW_RULE(check_hook)) {
+        uw_hook_parents(t);
+        for (i = 0; i < t->n_work; i++)
+            if (t->work[i].hook_moved)
+                t->work[i].hook_ok = 0;
+    }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         const uw_task_epoch *e = uw_epoch_of(t, w->thread);
@@ -469,7 +593,7 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
             w->links_ok = w->hook_ok = 0;
         if (w->skipped != 0)
             continue;
-        if (!w->chain_ok) {
+        if (!w->chain_ok || (UW_RULE(check_hook) && !w->hook_ok && !moved)) {
             w->skipped = UW_SKIP_TASK_CHANGED;
         } else if (w->on_stack) {
             if (UW_RULE(skip_stale_place) && !uw_same_callback(t, s, w->thread))
@@ -480,7 +604,7 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
                 w->skipped = UW_SKIP_NOT_ON_STACK;
         } else if (moved) {
             w->skipped = UW_SKIP_LOOP_STEPPED;
-        } else if (!w->links_ok || !w->hook_ok) {
+        } else if (!w->links_ok) {
             w->skipped = UW_SKIP_TASK_CHANGED;
         }
     }
@@ -538,6 +662,11 @@ int uw__check(uw_tasks *t, uw_sample *s)
     if (q.full)
         q.n = q.used = 0; /* no thread piece: no resuming Task is trusted */
     q.full = 0;
+    if (t->hook_len > 0) { /* the hook module's records, all of them */
+        uw_ck_put(t, &q, UW_CK_HOOK, 0, 0, t->hook_area, t->hook_len);
+        t->hook_unknown = q.full;
+        q.full = 0;
+    }
     for (i = 0; i < t->n_work; i++) {
         t->work[i].check_cut = 0;
         uw_ck_task(t, &q, i);

@@ -4,7 +4,7 @@
  *
  * A link is decided from bytes read at one moment: a fut_waiter's type, a
  * gather's `_children` place, its list and items, the items' types
- * (gather.c), a hook record (links.c).  Each piece is kept as a dependency
+ * (gather.c).  (The hook module's records are checked whole: check.c.)  Each piece is kept as a dependency
  * of the Task it links: its address, its length and the bytes as read.
  * The chain check reads every dependency again, twice, with the Task's
  * chain, and the Task's links are shown only if all read the same
@@ -41,20 +41,8 @@ int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes)
 void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len)
 {
     UW_ASSERT(t->n_dep < t->sc.dep.have && t->n_dep_bytes + len <= t->sc.dep_bytes.have);
-    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes, 0};
+    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes};
     t->n_dep_bytes += len;
-}
-
-int uw__dep_add_hook(uw_tasks *t, size_t task, uint64_t addr, const void *bytes, size_t len)
-{
-    int rc = uw__deps_reserve(t, t->n_dep + 1, t->n_dep_bytes + len);
-
-    if (rc != 0)
-        return rc;
-    memcpy(t->sc.dep_bytes.p + t->n_dep_bytes, bytes, len);
-    uw__dep_add(t, task, addr, len);
-    uw_deps(t)[t->n_dep - 1].hook = 1;
-    return 0;
 }
 
 uw_iov uw__dep_iov(uw_tasks *t, size_t d)

@@ -87,7 +87,7 @@ int uw__emit_tasks(uw_tasks *t, uw_sample *s)
         if (w->n_cf > 0 && ((const int *)(const void *)t->sc.cf_status.p)[w->first_cf] == 0)
             ts->coro_code = ((const uw_frame *)(const void *)t->sc.cf_frame.p)[w->first_cf].code;
         ts->first_frame = s->n_frames;
-        if (w->skipped == 0 && !w->root_finished) {
+        if (w->skipped == 0 && (w->on_stack || !w->root_finished)) {
             rc = w->on_stack && t->opt.task_depth != 0 ? uw_emit_placed(t, s, w, ts)
                                                        : uw_emit_chain(t, s, w, ts);
             if (rc != 0)

@@ -75,7 +75,10 @@ void uw_tasks_unlink(uw_tasks *t, uint64_t child)
 /* The record count the buffer's header allows: its count, cut to what its
  * size holds and to UW_LIMIT_LINK_RECORDS; 0 when the header is not the
  * hook's. */
-static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
+/* The record count the buffer's header allows: its count, cut to what its
+ * size holds and to UW_LIMIT_LINK_RECORDS; 0 when the header is not the
+ * hook's.  *room: records the buffer holds. */
+static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, uint64_t *room)
 {
     uint8_t hdr[UW_HOOK_HEADER];
     uint64_t count;
@@ -87,34 +90,21 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start)
     *start = uw__u64(hdr + t->l->bytearray_start);
     if (size < 16 || uw_read(t->r, *start, hdr, 16) != 0 || memcmp(hdr, UW_LINKS_MAGIC, 8) != 0)
         return 0;
+    *room = (uint64_t)(size - 16) / UW_LINK_RECORD;
+    if (*room > UW_LIMIT_LINK_RECORDS)
+        *room = UW_LIMIT_LINK_RECORDS;
     count = uw__u64(hdr + 8);
-    if (count > (uint64_t)(size - 16) / UW_LINK_RECORD)
-        count = (uint64_t)(size - 16) / UW_LINK_RECORD;
-    if (count > UW_LIMIT_LINK_RECORDS)
-        count = UW_LIMIT_LINK_RECORDS;
-    return count;
+    return count < *room ? count : *room;
 }
 
-/* Records of a child that finished are zero; unknown kinds are skipped. */
-int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
+/* The links of `count` records at p (read from start + 16) into t->hook:
+ * records of a child that finished are zero; unknown kinds are skipped. */
+void uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start)
 {
-    uint64_t start = 0, count;
     size_t i;
-    int rc;
 
     t->n_hook = 0;
-    if (bytearray == 0)
-        return 0;
-    count = uw_hook_count(t, bytearray, &start);
-    if (count == 0)
-        return 0;
-    rc = uw__view_reserve(&t->sc.hook, (size_t)count * UW_LINK_RECORD);
-    if (rc != 0)
-        return rc;
-    if (uw_read(t->r, start + 16, t->sc.hook.p, (size_t)count * UW_LINK_RECORD) != 0)
-        return 0;
-    for (i = 0; i < count; i++) {
-        const uint8_t *p = t->sc.hook.p + i * UW_LINK_RECORD;
+    for (i = 0; i < count; i++, p += UW_LINK_RECORD) {
         uint64_t kind = uw__u64(p + 16);
         if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
@@ -122,32 +112,38 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
                         (int)kind, start + 16 + i * UW_LINK_RECORD) != 0)
             break;
     }
-    return 0;
 }
 
-/* Each hook record that links two Tasks of the sample is a dependency of
- * its child (whose links are read now, links_todo): the record must still
- * read the same in the chain check, or the link is not shown.  (A record
- * is cleared when its child or its parent finishes, before either's
- * memory can be reused: one that reads the same names the Task that
- * holds that address then.) */
-int uw__hook_deps(uw_tasks *t)
+/* The count word and the records, in one read, kept as read (t->sc.hook,
+ * t->hook_area, t->hook_len), with UW_HOOK_MARGIN records past the count
+ * (free slots, zero until used): the chain check reads them again, twice,
+ * with everything else, and a record written meanwhile in a new slot is
+ * seen there too. */
+int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
 {
-    size_t j;
+    uint64_t start = 0, count, room = 0, n;
     int rc;
 
-    for (j = 0; j < t->n_hook; j++) {
-        const uw_link *k = &t->hook[j];
-        int64_t c = uw__task_find(t, k->child), p = uw__task_find(t, k->parent);
-        uint8_t rec[UW_LINK_RECORD];
-        uint64_t kind = (uint64_t)k->kind;
-        if (c < 0 || p < 0 || c == p || !t->work[c].links_todo || k->addr == 0)
-            continue;
-        memcpy(rec, &k->child, 8);
-        memcpy(rec + 8, &k->parent, 8);
-        memcpy(rec + 16, &kind, 8);
-        if ((rc = uw__dep_add_hook(t, (size_t)c, k->addr, rec, sizeof rec)) != 0)
-            return rc;
+    t->n_hook = 0;
+    t->hook_len = 0;
+    if (bytearray == 0)
+        return 0;
+    count = uw_hook_count(t, bytearray, &start, &room);
+    if (count == 0)
+        return 0;
+    n = count + UW_HOOK_MARGIN < room ? count + UW_HOOK_MARGIN : room;
+    rc = uw__view_reserve(&t->sc.hook, 8 + (size_t)n * UW_LINK_RECORD);
+    if (rc != 0)
+        return rc;
+    if (uw_read(t->r, start + 8, t->sc.hook.p, 8 + (size_t)n * UW_LINK_RECORD) != 0 ||
+        uw__u64(t->sc.hook.p) > n) {
+        t->hook_unknown = 1; /* unreadable, or grown past what was read */
+        return 0;
     }
+    count = uw__u64(t->sc.hook.p);
+    t->hook_area = start + 8;
+    t->hook_len = 8 + (size_t)n * UW_LINK_RECORD;
+    t->hook_start = start;
+    uw__hook_parse(t, t->sc.hook.p + 8, count, start);
     return 0;
 }

@@ -118,7 +118,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->pending, sizeof(size_t), threads);
     uw__view_init(&sc->thread_ok, sizeof(size_t), threads);
     uw__view_init(&sc->need, sizeof(size_t), tasks);
-    uw__view_init(&sc->hook, 1, (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
+    uw__view_init(&sc->hook, 1, 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
+    uw__view_init(&sc->hook_now, 1, (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
     uw__view_init(&sc->gnode, sizeof(uw__gnode), UW_GATHER_NODES_MAX);
     uw__view_init(&sc->gitems, sizeof(uint64_t), UW_DEP_PIECES_MAX);
     uw__view_init(&sc->gtypes, sizeof(uint8_t *), UW_LIMIT_GATHER_CHILDREN);
@@ -143,6 +144,7 @@ void uw__scratch_free(uw__scratch *sc)
     uw__view *all[] = {&sc->keys,      &sc->cand,     &sc->work,       &sc->iov,
                        &sc->idx,       &sc->bytes,    &sc->placed,     &sc->roots,
                        &sc->pending,   &sc->thread_ok, &sc->need,      &sc->hook,
+                       &sc->hook_now,
                        &sc->gnode,     &sc->gitems,   &sc->gtypes,     &sc->dep,
                        &sc->dep_bytes, &sc->kids,     &sc->check_iov,  &sc->check_what,
                        &sc->copy_a,    &sc->copy_b,   &sc->cf_addr,    &sc->cf_state,

@@ -70,15 +70,16 @@
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
 /* The chain check's pieces and bytes per copy: a span, a name, the end of
- * the chain (two pieces) and the dependencies of every Task, each
- * coroutine frame and its awaitee slot, three words of every thread. */
+ * the chain and the dependencies of every Task, each coroutine frame (on
+ * to its awaitee slot when near) and its awaitee slot, three words of
+ * every thread, the hook module's records. */
 #define UW_CHECK_PIECES_MAX                                                                        \
     (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX +  \
      (size_t)UW_DEP_PIECES_MAX)
 #define UW_CHECK_BYTES_MAX                                                                         \
-    ((size_t)UW_LIMIT_TASKS * (64 + UW_NAME_BYTES_MAX + 16) +                                     \
-     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8) + UW_DEP_BYTES_MAX +                       \
-     24 * (size_t)UW_LIMIT_THREADS)
+    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16) +                                     \
+     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX +                 \
+     24 * (size_t)UW_LIMIT_THREADS + 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD)
 /* The chain's end is no coroutine (chains.c, check.c). */
 #define UW_END_NO_STATE (-1000)
 /* A fut_waiter read at the check that is not known (gather.c, edges.c). */
@@ -139,7 +140,10 @@ typedef struct uw__scratch {
     uw__view thread_ok; /* size_t: per thread, its current frame read as walked
                          * in the check (same) */
     uw__view need;     /* size_t: bytes each Task's name still needs (UW_LIMIT_TASKS) */
-    uw__view hook;     /* u8: the hook module's records (UW_LIMIT_LINK_RECORDS) */
+    uw__view hook;     /* u8: the hook module's count word and records
+                        * (8 + UW_LIMIT_LINK_RECORDS records); hook_now: the
+                        * records stable through the check */
+    uw__view hook_now;
     /* gather.c: gather futures being read, their items, their items' types */
     uw__view gnode;  /* uw__gnode (UW_GATHER_NODES_MAX) */
     uw__view gitems; /* u64 (UW_DEP_PIECES_MAX) */
@@ -197,6 +201,8 @@ typedef struct uw_registry {
 
 #define UW_LINKS_MAGIC "TSLINKS1"
 #define UW_LINK_RECORD 24
+/* Hook records read past the count (new slots seen by the check). */
+#define UW_HOOK_MARGIN 64
 
 typedef struct uw_link {
     uint64_t child, parent;
@@ -212,7 +218,6 @@ typedef struct uw__dep {
     uint64_t addr;
     size_t len;
     size_t off;    /* its bytes, as read, in dep_bytes */
-    int hook;      /* a hook record (else what the Task awaits) */
 } uw__dep;
 
 /* A gather future being read (gather.c). */
@@ -293,6 +298,9 @@ typedef struct uw_task_work {
     int chain_ok;       /* its chain and name are trusted */
     int links_ok;       /* what it awaits is trusted */
     int hook_ok;        /* its hook records read the same */
+    int hook_moved;     /* a hook record naming it as the child changed */
+    int span_known;     /* its span read alike in both copies */
+    int pending_now;    /* ... and pending with its coroutine */
     uint64_t waiter_now; /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
     int awaited;        /* a Task of the sample awaits it (edges.c) */
     int await_unsure;   /* a Task of its loop awaits something unknown */
@@ -315,6 +323,9 @@ struct uw_tasks {
     size_t n_links, cap_links;
     uw_link *hook; /* read from the target this sample */
     size_t n_hook, cap_hook;
+    uint64_t hook_area, hook_start; /* the count word and records, as read */
+    size_t hook_len;                /* (sc.hook), 0 if none */
+    int hook_unknown;               /* they changed during the check */
     uw__epochs epochs;
     uw__scratch sc;
     uw_task_work *work; /* sc.work's storage, sorted by address */
@@ -430,8 +441,6 @@ int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes);
 /* Append a dependency of Task `task` (room reserved): its bytes are read
  * into the dependency bytes (uw__dep_iov). */
 void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len);
-/* Append a hook record whose bytes were read already. */
-int uw__dep_add_hook(uw_tasks *t, size_t task, uint64_t addr, const void *bytes, size_t len);
 uw_iov uw__dep_iov(uw_tasks *t, size_t d);
 uint8_t *uw__dep_bytes(uw_tasks *t, size_t d);
 const uw__dep *uw__dep_get(const uw_tasks *t, size_t d);
@@ -458,10 +467,10 @@ int uw__edges(uw_tasks *t, uw_sample *s);
 
 /* --- links.c -------------------------------------------------------------------- */
 
-/* The links of the target's hook module buffer into t->hook. */
+/* The links of the target's hook module buffer into t->hook, the area
+ * they were read from kept for the check. */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray);
-/* The hook records linking Tasks whose links are read now, as dependencies
- * of their children. */
-int uw__hook_deps(uw_tasks *t);
+/* The links of `count` records at p (of the buffer at start) into t->hook. */
+void uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start);
 
 #endif /* TORNSTACK_TASKS_INT_H */

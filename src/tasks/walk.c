@@ -111,7 +111,7 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
     t->n_gnode = t->n_gitems = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
     for (i = 0; i < t->n_work; i++)
         t->work[i].links_todo = 1;
-    if ((rc = uw__hook_deps(t)) != 0 || (rc = uw__read_awaiting(t)) != 0)
+    if ((rc = uw__read_awaiting(t)) != 0)
         return rc;
     uw__deps_index(t);
     return 0;
@@ -146,6 +146,8 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     s->n_awaiting = 0;
     t->n_work = 0;
     t->n_hook = 0;
+    t->hook_len = 0;
+    t->hook_unknown = 0;
     if ((rc = uw_loops_and_epochs(t, s)) != 0)
         return rc;
     for (i = 0; i < s->n_threads; i++)
