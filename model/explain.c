@@ -142,6 +142,15 @@ void mm_explain_text(FILE *out, const mm_trace *tr, const mm_oracle_ctx *c, cons
         }
         if (ts->parent >= 0)
             fprintf(out, " | parent %" PRIx64, s->tasks[ts->parent].addr);
+        if (ts->awaited_by >= 0)
+            fprintf(out, " | awaited by %" PRIx64, s->tasks[ts->awaited_by].addr);
+        if (ts->linked_to >= 0)
+            fprintf(out, " | strong %" PRIx64, s->tasks[ts->linked_to].addr);
+        if (ts->created_by >= 0)
+            fprintf(out, " | created by %" PRIx64, s->tasks[ts->created_by].addr);
+        for (j = 0; j < ts->n_awaiting; j++)
+            fprintf(out, "%s%" PRIx64, j == 0 ? " | awaiting " : ",",
+                    s->tasks[s->awaiting[ts->first_awaiting + j]].addr);
         fputc('\n', out);
     }
     fprintf(out, "== verdict ==\n  %s\n", verdict && verdict[0] ? verdict : "no violation");

@@ -58,23 +58,24 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
                         int n, int resume_oparg)
 {
     const uw_layout *l = im->l;
-    uint8_t *tab = malloc((size_t)n * 2 + 2), *code = malloc((size_t)n * 2 + 4);
+    const uint8_t plain = (uint8_t)(l->opcode_resume == 1 || l->opcode_resume_alt == 1 ? 2 : 1);
+    uint8_t *tab = malloc((size_t)n * 2 + 2), *code = calloc((size_t)n * 4 + 4, 1);
     uint64_t a, q;
     int i;
 
-    /* one "no column" entry per unit, each one line further (delta +1:
-     * svarint 2), the first at firstlineno (delta 0) */
+    /* Line i has two units: an instruction, then a RESUME (the point a
+     * suspended frame goes on from).  One "no column" entry of two units
+     * per line (delta +1: svarint 2), the first at firstlineno (delta 0).
+     * The unit after the last line's RESUME is an instruction too. */
     for (i = 0; i < n; i++) {
-        tab[2 * i] = 0x80 | (13 << 3);
+        tab[2 * i] = 0x80 | (13 << 3) | 1;
         tab[2 * i + 1] = i == 0 ? 0 : 2;
-        code[2 * i] = (uint8_t)l->opcode_resume;
-        code[2 * i + 1] = (uint8_t)resume_oparg;
+        code[4 * i] = plain;
+        code[4 * i + 2] = (uint8_t)l->opcode_resume;
+        code[4 * i + 3] = (uint8_t)resume_oparg;
     }
-    /* One more RESUME after the last unit: an await on the last line is
-     * followed by one, as in real bytecode. */
-    code[2 * n] = (uint8_t)l->opcode_resume;
-    code[2 * n + 1] = (uint8_t)resume_oparg;
-    a = mm_alloc(im->space, (size_t)l->code_size + 2 * (size_t)n + 4);
+    code[4 * n] = plain;
+    a = mm_alloc(im->space, (size_t)l->code_size + 4 * (size_t)n + 4);
     q = mm_fab_str(im, qualname);
     mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
     mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
@@ -82,16 +83,39 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
     mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
     mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, 2 * (size_t)n));
     (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
-    mm_space_put64(im->space, a + (uint64_t)l->code_units, (uint64_t)n + 1);
-    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 2 * (size_t)n + 2);
+    mm_space_put64(im->space, a + (uint64_t)l->code_units, 2 * (uint64_t)n);
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 4 * (size_t)n + 2);
     free(tab);
     free(code);
     return a;
 }
 
+/* 3.11/3.12 keep the instruction being run (prev_instr): a frame running
+ * line i is at its RESUME unit (the next unit is an instruction), one
+ * suspended there at its instruction (the next unit is the RESUME).  3.13
+ * keeps the next instruction (instr_ptr): running, the instruction;
+ * suspended, the RESUME. */
+static int mm_unit(const mm_image *im, int index, int suspended)
+{
+    int at_resume = im->l->state_suspended_yield_from == UW_NO_STATE ? !suspended : suspended;
+    return 2 * index + at_resume;
+}
+
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index)
 {
-    return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)index;
+    return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)(int64_t)mm_unit(im, index, 0);
+}
+
+uint64_t mm_fab_ip_await(const mm_image *im, uint64_t code, int index)
+{
+    return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)(int64_t)mm_unit(im, index, 1);
+}
+
+/* Not started: 3.11/3.12 before the first unit, 3.13 at it (no RESUME). */
+uint64_t mm_fab_ip_start(const mm_image *im, uint64_t code)
+{
+    int unit = im->l->state_suspended_yield_from == UW_NO_STATE ? -1 : 0;
+    return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)(int64_t)unit;
 }
 
 size_t mm_fab_coro_size(const mm_image *im)

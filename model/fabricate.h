@@ -138,13 +138,18 @@ uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap);
 /* A compact ASCII str. */
 uint64_t mm_fab_str(mm_image *im, const char *s);
 
-/* A code object whose code unit i is on line firstlineno + i (n units),
- * every unit a RESUME with oparg 3 (an await point on 3.11/3.12). */
+/* A code object of n lines from firstlineno: each line an instruction
+ * then a RESUME with oparg 3 (an await point). */
 uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
                      int n);
 
-/* Address of code unit `index` of a code object (an instruction pointer). */
+/* Instruction pointers on line firstlineno + index of a code object: of a
+ * frame running there (mm_fab_ip), of one suspended there in an await
+ * (mm_fab_ip_await: the RESUME after it, or at it on 3.13, tells), and of
+ * one not started (mm_fab_ip_start: no RESUME that says await). */
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index);
+uint64_t mm_fab_ip_await(const mm_image *im, uint64_t code, int index);
+uint64_t mm_fab_ip_start(const mm_image *im, uint64_t code);
 
 /* 3.14+: an interpreter entry frame at f (FRAME_OWNED_BY_INTERPRETER,
  * f_executable a tagged None, empty value stack) whose `previous` is

@@ -63,7 +63,8 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
         mm_q(m, 0, f + (uint64_t)l->frame_code, t->c[k].code, 8);
         mm_q(m, 0, f + (uint64_t)l->frame_owner, (uint64_t)l->owner_generator, 1);
         mm_q(m, 0, f + (uint64_t)l->frame_instr,
-             mm_fab_ip(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code)), 8);
+             mm_fab_ip_await(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code)),
+             8);
         mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
         mm_sp(m, 0, f, mm_await_depth(m, 1));
         mm_q(m, 0, f + (uint64_t)l->frame_localsplus, m->v->stack_ref(awaitee), 8);
@@ -188,13 +189,15 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
                 st->task = id;
                 st->arg = (int32_t)mm_payload(m, &p);
             }
-            mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            st = mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
+            if (k == 1) /* the root alone is left, to be unlinked next */
+                mm_chain_root_only(m, st, t);
             if (k == 0)
                 mm_entry_pop(m, 0, prev);
         } else {
             mm_store *s;
             int line = mm_classic_rand_line(m, t->c[k].code);
-            mm_line(m, 0, f, t->c[k].code, line, id);
+            mm_line_await(m, 0, f, t->c[k].code, line, id);
             t->c[k].line = line;
             s = mm_q(m, 0, c + (uint64_t)l->gen_frame_state,
                      (uint64_t)(uint8_t)mm_suspended_state(l), 1);

@@ -286,15 +286,28 @@ void mm_return_to_c(mm_mutator *m, int th, int k, uint64_t below)
     mm_entry_pop(m, th, below);
 }
 
-mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task)
+static mm_store *mm_line_ip(mm_mutator *m, int th, uint64_t frame, uint64_t ip, int line,
+                            int32_t task)
 {
-    mm_store *s = mm_q(m, th, frame + (uint64_t)m->l->frame_instr,
-                       mm_fab_ip(m->im, code, line - mm_code_line(m, code)), 8);
+    mm_store *s = mm_q(m, th, frame + (uint64_t)m->l->frame_instr, ip, 8);
     s->ev = EV_LINE;
     s->x = frame;
     s->arg = line;
     s->task = task;
     return s;
+}
+
+mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task)
+{
+    return mm_line_ip(m, th, frame, mm_fab_ip(m->im, code, line - mm_code_line(m, code)), line,
+                      task);
+}
+
+mm_store *mm_line_await(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line,
+                        int32_t task)
+{
+    return mm_line_ip(m, th, frame, mm_fab_ip_await(m->im, code, line - mm_code_line(m, code)),
+                      line, task);
 }
 
 /* --- Tasks ------------------------------------------------------------------ */

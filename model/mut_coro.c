@@ -27,7 +27,10 @@
  *             an await or at a bare yield), the thread's current frame back
  *             to the caller, `previous` cleared.
  *   returned  RETURN_VALUE: unlinked first (GH-99729), then marked
- *             FRAME_CLEARED and `previous` cleared.
+ *             FRAME_CLEARED and `previous` cleared.  Once the coroutines
+ *             above the root have returned, the chain the Task shows when
+ *             the root is unlinked (before it is cleared) is the root
+ *             alone: the ones it awaited are cleared.
  */
 #include "mut_internal.h"
 
@@ -70,7 +73,8 @@ void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, u
     mm_q(m, th, c->obj + (uint64_t)l->object_type,
          code == m->c_sleep0 ? m->im->target.types.gen : m->im->target.types.coro, 8);
     mm_q(m, th, f + (uint64_t)l->frame_code, code, 8);
-    mm_q(m, th, f + (uint64_t)l->frame_instr, mm_fab_ip(m->im, code, 0), 8);
+    /* not started: no RESUME says it awaits (its line is the first) */
+    mm_q(m, th, f + (uint64_t)l->frame_instr, mm_fab_ip_start(m->im, code), 8);
     mm_q(m, th, f + (uint64_t)l->frame_previous, caller, 8);
     mm_sp(m, th, f, c->slots - 1);
     mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)l->state_created, 1);
@@ -134,7 +138,7 @@ void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, i
     uint64_t f = c->obj + (uint64_t)l->gen_iframe;
     mm_store *st;
 
-    mm_line(m, th, f, c->code, c->line, t->id);
+    mm_line_await(m, th, f, c->code, c->line, t->id);
     st = mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state,
               (uint64_t)(uint8_t)(await ? m->v->state_await : m->v->state_yield), 1);
     if (k == 0) {
@@ -146,6 +150,18 @@ void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, i
     mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
     if (k == 0)
         mm_entry_pop(m, th, prev);
+}
+
+void mm_chain_root_only(mm_mutator *m, mm_store *s, const mm_mtask *t)
+{
+    mm_ttask *p;
+
+    s->ev = EV_CHAIN;
+    s->task = t->id;
+    s->arg = (int32_t)mm_payload(m, &p);
+    p->n_chain = 1;
+    p->chain[0] = (mm_tframe){t->c[0].obj + (uint64_t)m->l->gen_iframe, t->c[0].code,
+                              t->c[0].line, t->id};
 }
 
 void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
@@ -163,7 +179,9 @@ void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
         st->task = t->id;
         st->arg = (int32_t)mm_payload(m, &p);
     }
-    mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    st = mm_q(m, th, f + (uint64_t)l->frame_previous, 0, 8);
+    if (k == 1) /* the root alone is left, to be unlinked next */
+        mm_chain_root_only(m, st, t);
     if (k == 0)
         mm_entry_pop(m, th, prev);
 }

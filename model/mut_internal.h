@@ -85,6 +85,10 @@ typedef struct mm_mtask {
                            * an awaiting frame) */
     int callbacks;        /* done callbacks scheduled, not yet run */
     int hook_slot[3];     /* hook record slot by kind (1, 2), -1 */
+    int32_t hook_parent[3]; /* the parent each record names (id, gen) */
+    uint32_t hook_parent_gen[3];
+    int hook_kids;        /* records naming it as the parent */
+    int hook_watched;     /* the hook added its parent done callback */
     int set_slot;         /* its weakref's slot in the registry table */
     int ready_at;         /* index in its loop's ready list, -1 */
     int classic_slot;     /* classic: family / registry slot */
@@ -114,13 +118,13 @@ typedef struct mm_mgather {
     int32_t cur;       /* the Task that called gather() (current_task()) */
 } mm_mgather;
 
-enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK, MM_CB_DISCARD };
+enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK, MM_CB_DISCARD, MM_CB_HOOK_PARENT };
 
 typedef struct mm_callback {
     int kind;
     int32_t task;   /* the finished Task the handle holds */
     int32_t target; /* MM_CB_GATHER: gather index; MM_CB_GROUP: parent id;
-                     * MM_CB_HOOK: record kind */
+                     * MM_CB_HOOK: record kind; MM_CB_HOOK_PARENT: unused */
     int32_t inner;  /* MM_CB_GATHER for a finished nested gather: its index
                      * (the item done), -1 */
 } mm_callback;
@@ -274,6 +278,10 @@ void mm_return_to_c(mm_mutator *m, int th, int k, uint64_t below);
 /* A frame's instruction pointer moved to `line` (an event when linked or
  * part of Task `task`'s chain). */
 mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line, int32_t task);
+/* The same, for a frame suspending there (the instruction pointer of an
+ * await: fabricate.h). */
+mm_store *mm_line_await(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line,
+                        int32_t task);
 
 /* A new Task id in the truth, and the mutator's record for it. */
 mm_mtask *mm_task_slot(mm_mutator *m);
@@ -308,6 +316,8 @@ void mm_set_discard(mm_mutator *m, int th, int32_t id);
 void mm_hook_init(mm_mutator *m);
 void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int kind);
 void mm_hook_release(mm_mutator *m, int th, int32_t child, int kind);
+/* The hook's done callback of a parent: every record naming it released. */
+void mm_hook_release_parent(mm_mutator *m, int th, int32_t parent);
 
 /* _asyncio's state for outside readers, 3.14+ (mut_asyncio.c): the
  * thread's list of native Tasks, task_awaited_by, the running Task.  Each
@@ -331,6 +341,9 @@ void mm_coro_new(mm_mutator *m, int th, mm_mcoro *c, uint64_t code, int slots, u
 void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k);
 void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, int await);
 void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev);
+/* Declare, on store s, the chain of Task t as its root alone (the others
+ * returned; the root is about to be unlinked and cleared). */
+void mm_chain_root_only(mm_mutator *m, mm_store *s, const mm_mtask *t);
 void mm_coro_await(mm_mutator *m, int th, mm_mcoro *c, uint64_t awaitee);
 void mm_chain_declare(mm_mutator *m, int th, mm_mtask *t);
 

@@ -21,7 +21,10 @@
  * Hook records (python/tornstack_hook.py): a record is written whole
  * (child, parent, kind: three words) into a free slot (the last freed
  * first, else the next one), then the count covers it if it is new;
- * releasing it (a done callback of the child) writes zeros, child first.
+ * releasing it writes zeros, child first.  A record is released by a done
+ * callback of its child, or of its parent (added by the hook with the
+ * parent's first record): so it is gone before either Task's memory can
+ * be reused by another.
  */
 #include "mut_internal.h"
 
@@ -250,6 +253,10 @@ void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int ki
         return; /* full: the link is lost, never a wrong one */
     }
     c->hook_slot[kind] = slot;
+    c->hook_parent[kind] = parent;
+    c->hook_parent_gen[kind] = p->gen;
+    p->hook_kids++;
+    p->hook_watched = 1;
     mm_q(m, th, mm_rec(m, slot), c->obj, 8);
     mm_q(m, th, mm_rec(m, slot) + 8, p->obj, 8);
     s = mm_q(m, th, mm_rec(m, slot) + 16, (uint64_t)kind, 8);
@@ -281,4 +288,27 @@ void mm_hook_release(mm_mutator *m, int th, int32_t child, int kind)
     mm_q(m, th, mm_rec(m, slot) + 16, 0, 8);
     m->hook_free[m->n_hook_free++] = slot;
     c->hook_slot[kind] = -1;
+    {
+        mm_mtask *p = mm_t(m, c->hook_parent[kind]);
+        if (p->gen == c->hook_parent_gen[kind] && p->hook_kids > 0)
+            p->hook_kids--;
+    }
+}
+
+void mm_hook_release_parent(mm_mutator *m, int th, int32_t parent)
+{
+    mm_mtask *p = mm_t(m, parent);
+    const uint32_t gen = p->gen;
+    size_t id, n = mm_world_tasks(m->w);
+    int k;
+
+    for (id = 0; id < n && p->hook_kids > 0; id++) {
+        mm_mtask *c = mm_t(m, (int32_t)id);
+        if (!c->used)
+            continue;
+        for (k = 1; k <= 2; k++)
+            if (c->hook_slot[k] >= 0 && c->hook_parent[k] == parent &&
+                c->hook_parent_gen[k] == gen)
+                mm_hook_release(m, th, c->id, k);
+    }
 }

@@ -388,8 +388,10 @@ static void mm_callback_op(mm_mutator *m, int th)
             mm_q(m, th, p->fut + (uint64_t)m->al->fut_state, 2, 4);
             mm_wake(m, th, p->id);
         }
-    } else {
+    } else if (cb.kind == MM_CB_HOOK) {
         mm_hook_release(m, th, cb.task, cb.target);
+    } else {
+        mm_hook_release_parent(m, th, cb.task);
     }
     mm_return_to_c(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
     if (cb.task >= 0) {
@@ -465,6 +467,8 @@ static void mm_finish(mm_mutator *m, int th, mm_mtask *t)
     for (k = 1; k <= 2; k++)
         if (t->hook_slot[k] >= 0)
             mm_schedule_cb(m, th, MM_CB_HOOK, t->id, k);
+    if (t->hook_watched)
+        mm_schedule_cb(m, th, MM_CB_HOOK_PARENT, t->id, 0);
     mm_dying(m, th, t->id);
 }
 
@@ -738,7 +742,7 @@ static void mm_idle_new(mm_mutator *m, int th, uint64_t event_fut, int i)
         mm_mcoro *c = &t->c[k];
         c->line = mm_rand_line(m, c->code);
         mm_q(m, th, mm_frame(m, c) + (uint64_t)l->frame_instr,
-             mm_fab_ip(m->im, c->code, c->line - mm_code_line(m, c->code)), 8);
+             mm_fab_ip_await(m->im, c->code, c->line - mm_code_line(m, c->code)), 8);
         mm_coro_await(m, th, c, k + 1 < t->n ? t->c[k + 1].obj : event_fut);
         mm_q(m, th, mm_frame(m, c) + (uint64_t)l->frame_previous, 0, 8);
         mm_q(m, th, c->obj + (uint64_t)l->gen_frame_state, (uint64_t)(uint8_t)m->v->state_await, 1);

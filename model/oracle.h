@@ -45,6 +45,7 @@
 
 #include "fabricate.h"
 #include "truth.h"
+#include "tornstack/compose.h"
 #include "tornstack/sample.h"
 
 /* Reads one sample of a model program may take (documented bound). */
@@ -93,6 +94,10 @@ typedef struct mm_oracle_ctx {
     int still;                         /* no store became visible */
     const mm_image *im;                /* still windows: the registry, read
                                         * from memory as a perfect reader */
+    /* what composes the stacks judged: NULL for uw_compose, what users
+     * get (test_oracle.c puts a faulty one in, to see it caught) */
+    int (*compose)(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, void *ctx,
+                   uint32_t *skipped);
 } mm_oracle_ctx;
 
 void mm_verdict_init(mm_verdict *v);

@@ -12,6 +12,12 @@
  *     at that instant (from the outermost Handle._run to the root, or the
  *     whole stack when none is linked);
  *   - a thread's own stack (a thread without Task stacks): its true stack.
+ * Markers are judged with the frames: the stack must start with one thread
+ * marker naming the thread it belongs to, and have one Task marker just
+ * before (rootward of) each Task's own frames, naming that Task (its entry
+ * at the Task's address, with its name then).  A stack whose frames are
+ * right at an instant but whose marker names another Task or thread is a
+ * label_leak; a marker out of place makes the stack one that never was.
  * Instants tried: the window's start and every instant at which the loop,
  * or a Task that held the address of the leaf or of one of its stated
  * ancestors, changed.
@@ -29,15 +35,26 @@
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
+/* An item of a true stack: a frame, or a marker (the Task whose frames
+ * follow, by address and name; the thread at the root). */
+typedef struct mm_titem {
+    int kind; /* UW_ITEM_* */
+    mm_tframe f;
+    uint64_t addr;    /* UW_ITEM_TASK: the Task; UW_ITEM_THREAD: its thread state */
+    const char *name; /* UW_ITEM_TASK: its name then */
+} mm_titem;
+
 typedef struct mm_sctx {
     mm_oq *q;
-    mm_tframe *truth; /* a true stack, root first */
+    mm_titem *truth; /* a true stack, root first */
     const uw_frame **got;
 } mm_sctx;
 
 /* The stack a perfect reader composes for the Task at `leaf` at t, root
- * first, into out; returns its length, or -1 when no Task is there. */
-static int mm_true_stack(const mm_oq *q, uint64_t leaf, int loop, uint64_t t, mm_tframe *out,
+ * first, into out, with its markers: the thread at the root, each Task
+ * just before (rootward of) its own frames; returns its length, or -1 when
+ * no Task is there. */
+static int mm_true_stack(const mm_oq *q, uint64_t leaf, int loop, uint64_t t, mm_titem *out,
                          int cap)
 {
     int32_t ids[MM_OE_IDS], cur = -1;
@@ -58,31 +75,70 @@ static int mm_true_stack(const mm_oq *q, uint64_t leaf, int loop, uint64_t t, mm
             break;
         k = mm_truth_frames(q->w, cur, t, tmp, MM_MAX_STACK);
         for (i = 0; i < k && n < cap; i++)
-            out[n++] = tmp[i];
+            out[n++] = (mm_titem){UW_ITEM_FRAME, tmp[i], 0, NULL};
+        if (n < cap)
+            out[n++] = (mm_titem){UW_ITEM_TASK, {0, 0, 0, 0}, e.addr, e.name};
         cur = e.parent_id;
     }
     i = mm_truth_pure(q->w, loop, t, q->c->handle_run, tmp, MM_MAX_STACK);
     for (a = 0; a < (size_t)i && n < cap; a++)
-        out[n++] = tmp[a];
+        out[n++] = (mm_titem){UW_ITEM_FRAME, tmp[a], 0, NULL};
+    if (n < cap)
+        out[n++] = (mm_titem){UW_ITEM_THREAD, {0, 0, 0, 0}, q->c->tstate[loop], NULL};
     for (i = 0; i < n / 2; i++) {
-        mm_tframe x = out[i];
+        mm_titem x = out[i];
         out[i] = out[n - 1 - i];
         out[n - 1 - i] = x;
     }
     return n;
 }
 
-static int mm_stack_eq(const mm_tframe *truth, int n, const uw_frame *const *got, size_t m)
+/* A thread's own true stack at t, root first, with its thread marker. */
+static int mm_true_thread(const mm_oq *q, int loop, uint64_t t, mm_titem *out, int cap)
 {
+    const mm_tloop *L = mm_loop_at(q->w, loop, t);
+    int n = 0, i;
+
+    if (n < cap)
+        out[n++] = (mm_titem){UW_ITEM_THREAD, {0, 0, 0, 0}, q->c->tstate[loop], NULL};
+    for (i = 0; i < L->n && n < cap; i++) /* root first, as the loop keeps them */
+        out[n++] = (mm_titem){UW_ITEM_FRAME, L->f[i], 0, NULL};
+    return n;
+}
+
+/* How a composed stack compares with a true one: 0 equal; else what
+ * differs first: frames (MM_SD_FRAMES, or an item where the truth has
+ * another kind: a marker misplaced), or only a marker naming another Task
+ * or thread (MM_SD_LABEL). */
+enum { MM_SD_SAME = 0, MM_SD_LABEL = 1, MM_SD_FRAMES = 2 };
+
+static int mm_stack_cmp(const mm_oq *q, const uw_stack *st, const mm_titem *truth, int n)
+{
+    const uw_sample *s = q->s;
+    int label = 0;
     size_t k;
 
-    if ((size_t)n != m)
-        return 0;
-    for (k = 0; k < m; k++)
-        if (got[k]->addr != truth[k].addr || got[k]->code == NULL ||
-            got[k]->code->addr != truth[k].code || got[k]->line != truth[k].line)
-            return 0;
-    return 1;
+    if ((size_t)n != st->n)
+        return MM_SD_FRAMES;
+    for (k = 0; k < st->n; k++) {
+        const uw_stack_item *it = &st->items[k];
+        const mm_titem *tr = &truth[k];
+        if ((int)it->kind != tr->kind)
+            return MM_SD_FRAMES;
+        if (it->kind == UW_ITEM_FRAME) {
+            const uw_frame *f = it->frame;
+            if (f->addr != tr->f.addr || f->code == NULL || f->code->addr != tr->f.code ||
+                f->line != tr->f.line)
+                return MM_SD_FRAMES;
+        } else if (it->kind == UW_ITEM_TASK) {
+            label |= it->index >= s->n_tasks || s->tasks[it->index].addr != tr->addr ||
+                     strcmp(s->tasks[it->index].name, tr->name) != 0;
+        } else {
+            label |= it->index != st->thread || it->index >= s->n_threads ||
+                     s->threads[it->index].tstate != tr->addr;
+        }
+    }
+    return label ? MM_SD_LABEL : MM_SD_SAME;
 }
 
 static void mm_stack_str(const uw_frame *const *got, size_t m, char *out, size_t cap)
@@ -105,7 +161,7 @@ static int mm_stack_cb(void *ctx, const uw_stack *st)
     const uw_thread_sample *th = &s->threads[st->thread];
     int loop = mm_loop_of_tstate(q, th->tstate);
     size_t m = 0, k;
-    int matched = 0;
+    int matched = MM_SD_FRAMES;
     char buf[400];
 
     q->v->stacks++;
@@ -145,19 +201,23 @@ static int mm_stack_cb(void *ctx, const uw_stack *st)
         }
     }
     mm_inst_done(q);
-    for (k = 0; k < q->n_inst && !matched; k++) {
-        int n;
-        if (st->task >= 0) {
-            n = mm_true_stack(q, s->tasks[st->task].addr, loop, q->inst[k], sc->truth,
-                              MM_OE_STACK);
-        } else {
-            const mm_tloop *L = mm_loop_at(q->w, loop, q->inst[k]);
-            for (n = 0; n < L->n; n++)
-                sc->truth[n] = L->f[n];
-        }
-        matched = n >= 0 && mm_stack_eq(sc->truth, n, sc->got, m);
+    for (k = 0; k < q->n_inst && matched != MM_SD_SAME; k++) {
+        int n = st->task >= 0 ? mm_true_stack(q, s->tasks[st->task].addr, loop, q->inst[k],
+                                              sc->truth, MM_OE_STACK)
+                              : mm_true_thread(q, loop, q->inst[k], sc->truth, MM_OE_STACK);
+        int d = n >= 0 ? mm_stack_cmp(q, st, sc->truth, n) : MM_SD_FRAMES;
+        if (d < matched)
+            matched = d; /* a marker wrong is closer than frames wrong */
     }
-    if (!matched) {
+    if (matched == MM_SD_LABEL) {
+        mm_stack_str(sc->got, m, buf, sizeof buf);
+        mm_violation(q, MM_V_LABEL_LEAK,
+                     "the stack %s of %s %" PRIx64 " has a marker naming another Task or "
+                     "thread: %s",
+                     st->task >= 0 ? "of task" : "of thread",
+                     st->task >= 0 ? s->tasks[st->task].name : "",
+                     st->task >= 0 ? s->tasks[st->task].addr : th->native_id, buf);
+    } else if (matched != MM_SD_SAME) {
         mm_stack_str(sc->got, m, buf, sizeof buf);
         if (st->task >= 0)
             mm_violation(q, MM_V_BOGUS_STACK,
@@ -186,7 +246,8 @@ void mm_check_stacks(mm_oq *q)
         free(sc.got);
         return;
     }
-    rc = uw_compose(q->s, NULL, mm_stack_cb, &sc, skipped);
+    rc = (q->c->compose != NULL ? q->c->compose : uw_compose)(q->s, NULL, mm_stack_cb, &sc,
+                                                             skipped);
     if (rc != 0)
         mm_violation(q, MM_V_BOGUS_STACK, "uw_compose failed: %s", uw_errname(rc));
     /* a still process: a leaf whose stack cannot be composed for a reason

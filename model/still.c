@@ -432,7 +432,7 @@ static uint64_t mm_still_coros(mm_image *im, const mm_stask *tk, uint64_t awaite
         (void)mm_space_write(sp, c + (uint64_t)l->gen_frame_state, &st, 1);
         mm_space_put64(sp, f + (uint64_t)l->frame_code, code);
         (void)mm_space_write(sp, f + (uint64_t)l->frame_owner, &owner, 1);
-        mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip(im, code, 0));
+        mm_space_put64(sp, f + (uint64_t)l->frame_instr, mm_fab_ip_await(im, code, 0));
         mm_space_put64(sp, f + (uint64_t)l->frame_localsplus, awaitee);
         if (depth > 1) /* 3.15: a NULL reference above the awaitee */
             mm_space_put64(sp, f + (uint64_t)l->frame_localsplus + 8, (uint64_t)l->stackref_null);

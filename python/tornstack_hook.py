@@ -13,7 +13,11 @@ _LINKS, that tornstack reads from outside the process:
     a record of zeros is free)
 
 A record is written whole before the count covers it.  When a child
-Task finishes, its records are zeroed and their slots reused.  links()
+Task finishes, or its parent does, the record is zeroed and its slot
+reused: a done callback of the child, and one of the parent (added with
+the parent's first record), so that a record never outlives either Task.
+The memory of a finished Task may be reused by a new one at the same
+address; a record naming it would then name the new Task.  links()
 returns the same table as a dict, which is useful for tests.
 """
 import asyncio
@@ -31,16 +35,27 @@ _LINKS = bytearray(_HDR + _REC * CAPACITY)
 _LINKS[0:8] = b"TSLINKS1"
 _slots = {}  # (id(child), kind) -> slot
 _parents = {}  # (id(child), kind) -> id(parent)
+_kids = {}  # id(parent) -> {(id(child), kind), ...} naming it
 _free = []
 _count = 0
 
 
 def _release(key):
     slot = _slots.pop(key, None)
-    _parents.pop(key, None)
+    parent = _parents.pop(key, None)
+    if parent is not None:
+        kids = _kids.get(parent)
+        if kids is not None:
+            kids.discard(key)
     if slot is not None:
         struct.pack_into("<QQQ", _LINKS, _HDR + slot * _REC, 0, 0, 0)
         _free.append(slot)
+
+
+def _parent_done(parent):
+    for key in list(_kids.pop(id(parent), ())):
+        if _parents.get(key) == id(parent):
+            _release(key)
 
 
 def record(child, parent, kind):
@@ -61,7 +76,15 @@ def record(child, parent, kind):
             return  # full: the link is lost, never a wrong one
         _slots[key] = slot
         child.add_done_callback(lambda _t, key=key: _release(key))
+    old = _parents.get(key)
+    if old is not None and old != id(parent) and old in _kids:
+        _kids[old].discard(key)
     _parents[key] = id(parent)
+    kids = _kids.get(id(parent))
+    if kids is None:
+        kids = _kids[id(parent)] = set()
+        parent.add_done_callback(_parent_done)
+    kids.add(key)
     struct.pack_into("<QQQ", _LINKS, _HDR + slot * _REC, id(child), id(parent), kind)
     if slot >= _count:
         _count = slot + 1

@@ -2,9 +2,20 @@
  * code_cache.c — the code-object cache (see code_cache.h for the rules).
  *
  * Hashing: code objects are 8-byte aligned heap addresses; the multiplier
- * spreads them over the power-of-two table.  Linear probing with no
- * deletion (entries are only replaced in place or dropped all at once), so
- * a probe ends at the first empty slot.
+ * spreads them over the power-of-two table.  An entry lives within
+ * UW_CODE_CACHE_PROBE slots of its hash (linear probing, no deletion:
+ * entries are only replaced in place or dropped all at once), so a lookup
+ * looks at no more than that many slots.
+ *
+ * Replacement: at most UW_CODE_CACHE_SLOTS entries.  A new entry goes to
+ * an empty slot of its window while the cache has room; otherwise it
+ * replaces the entry of its window validated longest ago (the oldest
+ * stamp), never one validated in the current sample (frames of the sample
+ * point at those): least recently used, among the window.  When every
+ * entry of the window was used in this sample, the new one goes on the
+ * sample's overflow list.  A program with more live code objects than the
+ * cache holds so keeps those it runs, and reads again only the ones
+ * evicted, not all of them each sample.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "internal/code_cache.h"
@@ -98,8 +109,6 @@ void uw__code_cache_begin(uw_code_cache *c)
 {
     UW_ASSERT(c != NULL && c->slots != NULL);
     uw_code_cache_drop_overflow(c);
-    if (c->count >= UW_CODE_CACHE_SLOTS)
-        uw__code_cache_clear(c);
     c->stamp++;
     if (c->stamp == 0)
         c->stamp = 1; /* 0 means "never validated" */
@@ -110,7 +119,8 @@ uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr)
     size_t i, n;
 
     UW_ASSERT(c != NULL && c->slots != NULL);
-    for (i = uw_code_hash(addr), n = 0; n < UW_CODE_TABLE; i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
+    for (i = uw_code_hash(addr), n = 0; n < UW_CODE_CACHE_PROBE;
+         i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
         if (c->slots[i] == NULL)
             return NULL;
         if (c->slots[i]->addr == addr)
@@ -166,28 +176,43 @@ static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t add
     return 0;
 }
 
-/* Put e in the table (replacing the entry for the same address) or, when
- * the table is full, on the overflow list. */
+/* Put e in its window: over the entry for the same address, into an
+ * empty slot while the cache has room, else over the least recently
+ * validated entry not used in this sample; or, when every entry of the
+ * window is in use, on the overflow list. */
 static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
 {
-    size_t i, n;
+    size_t i, n, victim = SIZE_MAX;
 
-    for (i = uw_code_hash(e->addr), n = 0; n < UW_CODE_TABLE; i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
-        if (c->slots[i] != NULL && c->slots[i]->addr == e->addr) {
+    for (i = uw_code_hash(e->addr), n = 0; n < UW_CODE_CACHE_PROBE;
+         i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
+        uw_code_info *o = c->slots[i];
+        if (o != NULL && o->addr == e->addr) {
             /* Stale entry: it was not validated in this sample, so no frame
              * of this sample points at it. */
-            UW_ASSERT(c->slots[i]->stamp != c->stamp);
-            uw_code_info_free(c->slots[i]);
+            UW_ASSERT(o->stamp != c->stamp);
+            uw_code_info_free(o);
             c->slots[i] = e;
             return;
         }
-        if (c->slots[i] == NULL) {
-            if (c->count >= UW_CODE_TABLE - UW_CODE_TABLE / 8)
-                break; /* keep probes short: overflow instead */
-            c->slots[i] = e;
-            c->count++;
-            return;
+        if (o == NULL) {
+            if (c->count < UW_CODE_CACHE_SLOTS) {
+                c->slots[i] = e;
+                c->count++;
+                return;
+            }
+            break; /* full: a lookup stops here, so nothing goes beyond */
         }
+        if (o->stamp != c->stamp &&
+            (victim == SIZE_MAX || (uint32_t)(c->stamp - o->stamp) >
+                                       (uint32_t)(c->stamp - c->slots[victim]->stamp)))
+            victim = i;
+    }
+    if (victim != SIZE_MAX) {
+        uw_code_info_free(c->slots[victim]);
+        c->slots[victim] = e;
+        c->evictions++;
+        return;
     }
     e->next_overflow = c->overflow;
     c->overflow = e;
@@ -244,6 +269,160 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
     c->misses++;
     uw_code_cache_put(c, e);
     *out = e;
+    return 0;
+}
+
+/* What one code object of a batch needs: the header of its qualname and
+ * filename, its location table's size, then their contents. */
+typedef struct uw_code_load {
+    uint8_t hq[UW_PYSTR_HEAD], hf[UW_PYSTR_HEAD];
+    int64_t lt_size;
+    uw_pystr_header q, f;
+    size_t nq, nf;          /* characters kept */
+    int trunc;
+    uint8_t *dq, *df, *lt;  /* contents */
+    int rc;
+} uw_code_load;
+
+/* The header pieces of load i (round 1). */
+static void uw_load_queue_headers(const uw_layout *l, const uw_code_ident *id, uw_code_load *x,
+                                  uw_iov *iov)
+{
+    iov[0] = (uw_iov){id->qualname, x->hq, (size_t)l->unicode_ascii_data, 0};
+    iov[1] = (uw_iov){id->filename, x->hf, (size_t)l->unicode_ascii_data, 0};
+    iov[2] = (uw_iov){id->linetable + (uint64_t)l->bytes_size, &x->lt_size, 8, 0};
+}
+
+/* Parse round 1 and size round 2's pieces: 0, or the load's error. */
+static int uw_load_sizes(const uw_layout *l, uw_code_load *x, const uw_iov *iov)
+{
+    int rc;
+
+    if (iov[0].status != 0 || iov[1].status != 0 || iov[2].status != 0)
+        return iov[0].status != 0 ? iov[0].status
+                                  : iov[1].status != 0 ? iov[1].status : iov[2].status;
+    if ((rc = uw__pystr_parse_header(l, x->hq, (size_t)l->unicode_ascii_data, &x->q)) != 0 ||
+        (rc = uw__pystr_parse_header(l, x->hf, (size_t)l->unicode_ascii_data, &x->f)) != 0)
+        return rc;
+    x->nq = (size_t)x->q.length;
+    x->nf = (size_t)x->f.length;
+    if (x->nq > UW_LIMIT_STRING_CHARS) {
+        x->nq = UW_LIMIT_STRING_CHARS;
+        x->trunc = 1;
+    }
+    if (x->nf > UW_LIMIT_STRING_CHARS) {
+        x->nf = UW_LIMIT_STRING_CHARS;
+        x->trunc = 1;
+    }
+    if (x->lt_size < 0)
+        return UW_ERR_BAD_CODE;
+    if (x->lt_size > UW_LIMIT_LINETABLE_BYTES)
+        return UW_ERR_LIMIT_LINETABLE;
+    x->dq = malloc(x->nq * x->q.kind + 1);
+    x->df = malloc(x->nf * x->f.kind + 1);
+    x->lt = malloc((size_t)x->lt_size + 1);
+    return x->dq != NULL && x->df != NULL && x->lt != NULL ? 0 : UW_ERR_NOMEM;
+}
+
+/* The entry of load i from what round 2 read (its pieces iov[0..3)). */
+static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *id,
+                         uw_code_load *x, const uw_iov *iov, uw_code_info **out)
+{
+    char buf[UW_PYSTR_MAX_UTF8];
+    uw_code_info *e;
+    int rc;
+
+    if (iov[0].status != 0 || iov[1].status != 0 || iov[2].status != 0)
+        return iov[0].status != 0 ? iov[0].status
+                                  : iov[1].status != 0 ? iov[1].status : iov[2].status;
+    e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return UW_ERR_NOMEM;
+    e->addr = addr;
+    e->id = *id;
+    e->memo_index = -2;
+    e->flags |= x->trunc ? UW_CODE_NAME_TRUNCATED : 0u;
+    rc = uw__pystr_to_utf8(x->dq, x->nq, x->q.kind, x->q.ascii, buf, sizeof buf, NULL);
+    if (rc == 0 && (e->qualname = strdup(buf)) == NULL)
+        rc = UW_ERR_NOMEM;
+    if (rc == 0)
+        rc = uw__pystr_to_utf8(x->df, x->nf, x->f.kind, x->f.ascii, buf, sizeof buf, NULL);
+    if (rc == 0 && (e->filename = strdup(buf)) == NULL)
+        rc = UW_ERR_NOMEM;
+    if (rc != 0) {
+        uw_code_info_free(e);
+        return rc;
+    }
+    e->linetable = x->lt;
+    e->linetable_len = (size_t)x->lt_size;
+    x->lt = NULL;
+    if (c->classify != NULL)
+        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
+    if (strcmp(e->qualname, "<interpreter trampoline>") == 0 && strcmp(e->filename, "<shim>") == 0)
+        e->flags |= UW_CODE_SHIM;
+    e->stamp = c->stamp;
+    c->misses++;
+    uw_code_cache_put(c, e);
+    *out = e;
+    return 0;
+}
+
+int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
+                             uint64_t code_type, size_t n, const uint64_t *addrs,
+                             const uw_code_ident *ids, int *rcs)
+{
+    uw_code_load *x;
+    uw_iov *iov;
+    size_t i, k;
+
+    if (c == NULL || r == NULL || l == NULL || (n > 0 && (addrs == NULL || ids == NULL || rcs == NULL)))
+        return UW_ERR_INVALID_ARG;
+    if (n == 0)
+        return 0;
+    x = calloc(n, sizeof *x);
+    iov = malloc(3 * n * sizeof *iov);
+    if (x == NULL || iov == NULL) {
+        free(x);
+        free(iov);
+        return UW_ERR_NOMEM;
+    }
+    for (i = 0, k = 0; i < n; i++) {
+        const uw_code_ident *id = &ids[i];
+        x[i].rc = (code_type != 0 && id->type != code_type) || id->firsttraceable < 0 ||
+                          id->firstlineno < 0 || id->units <= 0 || id->units > (1 << 24)
+                      ? UW_ERR_BAD_CODE
+                      : 0;
+        if (x[i].rc == 0)
+            uw_load_queue_headers(l, id, &x[i], &iov[3 * k++]);
+    }
+    (void)uw_readv(r, iov, 3 * k);
+    for (i = 0, k = 0; i < n; i++) {
+        if (x[i].rc != 0)
+            continue;
+        x[i].rc = uw_load_sizes(l, &x[i], &iov[3 * k++]);
+    }
+    for (i = 0, k = 0; i < n; i++) {
+        if (x[i].rc != 0)
+            continue;
+        iov[k++] = (uw_iov){ids[i].qualname + x[i].q.data_off, x[i].dq, x[i].nq * x[i].q.kind, 0};
+        iov[k++] = (uw_iov){ids[i].filename + x[i].f.data_off, x[i].df, x[i].nf * x[i].f.kind, 0};
+        iov[k++] = (uw_iov){ids[i].linetable + (uint64_t)l->bytes_data, x[i].lt,
+                            (size_t)x[i].lt_size, 0};
+    }
+    (void)uw_readv(r, iov, k);
+    for (i = 0, k = 0; i < n; i++) {
+        uw_code_info *e;
+        if (x[i].rc == 0) {
+            x[i].rc = uw_load_entry(c, addrs[i], &ids[i], &x[i], &iov[k], &e);
+            k += 3;
+        }
+        rcs[i] = x[i].rc;
+        free(x[i].dq);
+        free(x[i].df);
+        free(x[i].lt);
+    }
+    free(x);
+    free(iov);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/rules.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
@@ -13,6 +14,13 @@ void uw_compose_options_default(uw_compose_options *o)
 {
     o->task_items = 1;
     o->thread_items = 1;
+}
+
+/* Was the thread's walk cut short?  A walk stopped at the requested depth
+ * is not: it was asked for. */
+static int uw_walk_cut(const uw_thread_sample *th)
+{
+    return th->truncated != 0 && th->truncated != UW_ERR_DEPTH;
 }
 
 int uw_compose_is_leaf(const uw_sample *s, size_t task)
@@ -106,6 +114,11 @@ int uw_compose_task(const uw_sample *s, size_t task, const uw_compose_options *o
     if (s->tasks[task].thread >= s->n_threads)
         return UW_ERR_INVALID_ARG;
     th = &s->threads[s->tasks[task].thread];
+    /* Without a pure Python stack found (a walk cut short, or no Task walk
+     * said where it starts) the stack would stand as a root of its own. */
+    if (UW_RULE(compose_pure_stack) &&
+        (uw_walk_cut(th) || th->pure_start < 0 || (size_t)th->pure_start > th->n_frames))
+        return UW_SKIP_NO_PURE_STACK;
     if (o->thread_items) {
         rc = uw_item_put(items, cap, &k, UW_ITEM_THREAD, s->tasks[task].thread, NULL);
         if (rc != 0)
@@ -134,7 +147,10 @@ int uw_compose_task(const uw_sample *s, size_t task, const uw_compose_options *o
     return 0;
 }
 
-/* The thread's own frames as one stack, root first. */
+/* The thread's own frames as one stack, root first.  A walk cut short
+ * (its reason) or whose frames above Handle._run were dropped
+ * (running_task_frames_changed) is not a stack that existed whole: it
+ * gives none. */
 static int uw_compose_thread(const uw_sample *s, size_t th_i, const uw_compose_options *o,
                              uw_stack_item *items, size_t cap, size_t *n)
 {
@@ -142,6 +158,11 @@ static int uw_compose_thread(const uw_sample *s, size_t th_i, const uw_compose_o
     size_t k = 0;
     int rc = 0;
 
+    *n = 0;
+    if (UW_RULE(compose_whole_thread) && uw_walk_cut(th))
+        return th->truncated;
+    if (UW_RULE(compose_whole_thread) && th->top_dropped)
+        return UW_SKIP_RUNNING_TORN;
     if (o->thread_items)
         rc = uw_item_put(items, cap, &k, UW_ITEM_THREAD, th_i, NULL);
     if (rc == 0)
@@ -230,10 +251,13 @@ int uw_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, 
         if (s->threads[th].n_frames + 2 > cap &&
             (rc = uw_items_room(&items, &cap, UW_LIMIT_STACK_ITEMS)) != 0)
             goto out;
-        if (uw_compose_thread(s, th, o, items, cap, &n) != 0) {
-            if (skipped != NULL)
-                skipped[uw_reason_slot(UW_ERR_LIMIT_STACK)]++;
-            continue;
+        {
+            int r = uw_compose_thread(s, th, o, items, cap, &n);
+            if (r != 0) {
+                if (skipped != NULL)
+                    skipped[uw_reason_slot(r)]++;
+                continue;
+            }
         }
         {
             uw_stack st = {th, -1, items, n};

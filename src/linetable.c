@@ -77,8 +77,10 @@ int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t 
     *line = -1;
     if (len > UW_LIMIT_LINETABLE_BYTES)
         return UW_ERR_LIMIT_LINETABLE;
-    if (index < 0)
+    if (index < 0) { /* not started yet: CPython gives the first line */
+        *line = firstlineno;
         return 0;
+    }
     while (c.pos < c.len) {
         uint8_t first = c.tab[c.pos++];
         int code, length;

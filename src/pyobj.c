@@ -59,8 +59,18 @@ int uw__str_equals(const uw_pyctx *c, uint64_t addr, const char *s)
 
 /* Find `name` among the entries of the keys object at keys_addr.  Gives the
  * entry index and, for combined tables, the entry's value. */
+static int uw_keys_find_at(const uw_pyctx *c, uint64_t keys_addr, const char *name, size_t *index,
+                           uint64_t *entry_value, uw_keys_hit *hit);
+
 static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name, size_t *index,
                         uint64_t *entry_value)
+{
+    return uw_keys_find_at(c, keys_addr, name, index, entry_value, NULL);
+}
+
+/* uw_keys_find, saying also where the key was (hit, may be NULL). */
+static int uw_keys_find_at(const uw_pyctx *c, uint64_t keys_addr, const char *name, size_t *index,
+                           uint64_t *entry_value, uw_keys_hit *hit)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD];
@@ -142,6 +152,14 @@ static int uw_keys_find(const uw_pyctx *c, uint64_t keys_addr, const char *name,
         if (memcmp(buf, name, want) == 0) {
             *index = cand[i];
             *entry_value = uw__u64(entries + cand[i] * esize + voff);
+            if (hit != NULL) {
+                hit->key = key;
+                hit->log2_index = log2_index;
+                hit->kind = kind;
+                hit->esize = esize;
+                hit->voff = voff;
+                hit->koff = koff;
+            }
             rc = 0;
             break;
         }
@@ -270,6 +288,109 @@ int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t 
         return word != 0 ? uw__dict_get_str(c, word, name, value) : UW_ERR_NOT_FOUND;
     }
     return UW_ERR_NOT_FOUND;
+}
+
+/* Found in the dict at dict_addr: the entry index and the keys it is in. */
+static int uw_locate_in_dict(const uw_pyctx *c, uint64_t dict_addr, const char *name,
+                             uw_attr_loc *loc, uint64_t *value)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[UW_PYOBJ_HEAD];
+    uint64_t keys, values, v = 0;
+    size_t index = 0;
+    int rc;
+
+    if (dict_addr == 0)
+        return UW_ERR_NOT_FOUND;
+    rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
+        return UW_ERR_BAD_OBJECT;
+    keys = uw__u64(hdr + l->dict_keys);
+    values = uw__u64(hdr + l->dict_values);
+    rc = uw_keys_find_at(c, keys, name, &index, &v, &loc->hit);
+    if (rc != 0)
+        return rc;
+    if (values != 0 && (rc = uw_values_get(c, values, index, &v)) != 0)
+        return rc;
+    if (v == 0)
+        return UW_ERR_NOT_FOUND;
+    loc->index = index;
+    *value = v;
+    return 0;
+}
+
+int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_loc *loc,
+                    uint64_t *value)
+{
+    const uw_layout *l = c->l;
+    uint64_t type, flags, word = 0, values = 0;
+    int64_t dictoffset, basicsize;
+    int rc;
+
+    memset(loc, 0, sizeof *loc);
+    rc = uw__obj_type(c, obj, &type);
+    if (rc != 0)
+        return rc;
+    if ((rc = uw_read_u64(c->r, type + (uint64_t)l->type_flags, &flags)) != 0 ||
+        (rc = uw_read(c->r, type + (uint64_t)l->type_dictoffset, &dictoffset, 8)) != 0 ||
+        (rc = uw_read(c->r, type + (uint64_t)l->type_basicsize, &basicsize, 8)) != 0)
+        return rc;
+    loc->type = type;
+    loc->basicsize = basicsize;
+    if (!(flags & (uint64_t)l->tpflags_managed_dict)) {
+        if (dictoffset <= 0 || dictoffset >= (1 << 20))
+            return UW_ERR_NOT_FOUND;
+        loc->mode = UW_ATTR_DICT;
+        loc->dictoffset = dictoffset;
+        if ((rc = uw_read_u64(c->r, obj + (uint64_t)dictoffset, &word)) != 0)
+            return rc;
+        return uw_locate_in_dict(c, word, name, loc, value);
+    }
+    /* A managed dict: an instance whose values were never made into a dict
+     * keeps them with the type's shared keys; the place of a key there is
+     * the type's, for every such instance. */
+    loc->mode = UW_ATTR_MANAGED_DICT;
+    if ((rc = uw_read_u64(c->r, type + (uint64_t)l->heaptype_cached_keys, &loc->cached_keys)) != 0)
+        return rc;
+    if ((rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_dict, &word)) != 0)
+        return rc;
+    switch (l->managed_dict_mode) {
+    case 11:
+        if (word != 0)
+            return uw_locate_in_dict(c, word, name, loc, value);
+        if ((rc = uw_read_u64(c->r, obj + (uint64_t)(int64_t)l->managed_values, &values)) != 0)
+            return rc;
+        break;
+    case 12:
+        if (word != 0 && !(word & 1))
+            return uw_locate_in_dict(c, word, name, loc, value);
+        values = word != 0 ? word + 1 : 0;
+        break;
+    case 13:
+        if (word != 0)
+            return uw_locate_in_dict(c, word, name, loc, value);
+        if (l->tpflags_inline_values == UW_ABSENT || !(flags & (uint64_t)l->tpflags_inline_values) ||
+            basicsize <= 0 || basicsize >= (1 << 20))
+            return UW_ERR_NOT_FOUND;
+        values = obj + (uint64_t)basicsize;
+        break;
+    default:
+        return UW_ERR_BAD_LAYOUT;
+    }
+    loc->mode = UW_ATTR_MANAGED;
+    if (values == 0 || loc->cached_keys == 0)
+        return UW_ERR_NOT_FOUND;
+    {
+        uint64_t unused;
+        rc = uw_keys_find_at(c, loc->cached_keys, name, &loc->index, &unused, &loc->hit);
+    }
+    if (rc != 0)
+        return rc;
+    if ((rc = uw_values_get(c, values, loc->index, value)) != 0)
+        return rc;
+    return *value != 0 ? 0 : UW_ERR_NOT_FOUND;
 }
 
 int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)

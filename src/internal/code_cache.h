@@ -10,9 +10,14 @@
  * identity fields (type, name/qualname/filename/linetable pointers, first
  * line, first traceable instruction).  Any difference reloads the entry.
  *
- * Lifetime: entries stay put until uw__code_cache_begin() of a later sample,
- * so a sample may point at them; when the table is full, new code objects
- * go to a per-sample overflow list that the next begin() frees.
+ * Lifetime: an entry validated in a sample stays put until the next
+ * sample, so a sample may point at it.  The cache holds at most
+ * UW_CODE_CACHE_SLOTS entries; past that a new one replaces the entry of
+ * its probe window validated longest ago (not one of this sample), or,
+ * when all are in use, goes to a per-sample overflow list that the next
+ * begin() frees (code_cache.c).  Loading reads every new code object of a
+ * batch together: two vectored reads for all of their names and location
+ * tables (uw__code_cache_load_many).
  */
 #ifndef TORNSTACK_CODE_CACHE_H
 #define TORNSTACK_CODE_CACHE_H
@@ -29,12 +34,15 @@
  * Handle._run this way; the cache itself knows no Python library). */
 typedef uint32_t (*uw_code_classifier)(const char *qualname, const char *filename);
 
+/* Slots an entry may lie from its hash (lookups look at no more). */
+#define UW_CODE_CACHE_PROBE 16
+
 typedef struct uw_code_cache {
     uw_code_info **slots; /* open addressing, 2 * UW_CODE_CACHE_SLOTS */
     size_t count;
     uw_code_info *overflow;
     uint32_t stamp;
-    uint64_t hits, misses, reloads; /* for benchmarks */
+    uint64_t hits, misses, reloads, evictions; /* for benchmarks */
     uw_code_classifier classify;    /* NULL: none */
 } uw_code_cache;
 
@@ -61,6 +69,13 @@ int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_
  * UW_ERR_LIMIT_LINETABLE or UW_ERR_NOMEM. */
 int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
                         uint64_t addr, const uw_code_ident *id, uw_code_info **out);
+
+/* uw__code_cache_load for n code objects at once (addrs[i], identity
+ * ids[i]), in two vectored reads: each one's result in rcs[i].  Returns 0,
+ * or UW_ERR_NOMEM / UW_ERR_INVALID_ARG for the whole batch. */
+int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
+                             uint64_t code_type, size_t n, const uint64_t *addrs,
+                             const uw_code_ident *ids, int *rcs);
 
 /* Line for code unit index (memoised per entry); -1 when unknown. */
 int uw__code_line(uw_code_info *info, int64_t index, int *line);

@@ -144,13 +144,6 @@ static inline uint64_t uw__frame_slot_addr(const uw_layout *l, uint64_t frame, i
     return frame + uw__frame_slot_offset(l, slot);
 }
 
-/* Address of the code unit after the current instruction: where 3.11 and
- * 3.12 keep the RESUME that follows an await. */
-static inline uint64_t uw__frame_next_instr(const uw_layout *l, const uint8_t *f)
-{
-    return uw__frame_instr(l, f) + 2;
-}
-
 /* Is the frame incomplete: not yet past its first traceable instruction
  * (CPython's _PyFrame_IsIncomplete)?  A generator's frame never is. */
 static inline int uw__frame_incomplete(const uw_layout *l, uw__owner owner, uint64_t ip,
@@ -245,18 +238,36 @@ static inline int uw__gen_suspended_awaiting(const uw_layout *l, int state)
     return state == l->state_suspended;
 }
 
-/* Must the instruction after the current one be read to tell an await
- * from a plain yield (3.11, 3.12: no yield-from state)? */
-static inline int uw__gen_await_needs_resume(const uw_layout *l)
+/* Must the RESUME where the frame stopped be read to tell an await from a
+ * plain yield?  On 3.11 and 3.12 always (no yield-from state); on 3.13 only
+ * when the state is lost: a root resumed (marked executing) but not linked
+ * yet, whose last suspension only its instruction still tells. */
+static inline int uw__gen_await_needs_resume(const uw_layout *l, int resumed)
 {
-    return l->state_suspended_yield_from == UW_NO_STATE;
+    return l->state_suspended_yield_from == UW_NO_STATE || resumed;
 }
 
-/* Given that instruction (opcode, oparg), is the suspension an await: a
- * RESUME (or its quickened or instrumented form) with oparg >= 2? */
+/* Address of that RESUME: the unit after the current instruction on 3.11
+ * and 3.12 (prev_instr), the current one on 3.13 (instr_ptr points at the
+ * RESUME a suspended frame goes on from); 0 when the frame stopped before
+ * its first instruction (never started: no await). */
+static inline uint64_t uw__frame_resume_unit(const uw_layout *l, const uint8_t *f)
+{
+    uint64_t ip = uw__frame_instr(l, f), base = uw__frame_code(l, f) + (uint64_t)l->code_adaptive;
+
+    if (l->state_suspended_yield_from == UW_NO_STATE)
+        return ip + 2;
+    return ip >= base ? ip : 0;
+}
+
+/* Given that RESUME (opcode, oparg), is the suspension an await: a RESUME
+ * (or its quickened or instrumented form) after a yield-from or an await
+ * (its location bits >= 2; 3.13 adds a depth bit above them)? */
 static inline int uw__gen_await_at_resume(const uw_layout *l, int opcode, int oparg)
 {
-    return (opcode == l->opcode_resume || opcode == l->opcode_resume_alt) && oparg >= 2;
+    int where = l->state_suspended_yield_from == UW_NO_STATE ? oparg : (oparg & 3);
+
+    return (opcode == l->opcode_resume || opcode == l->opcode_resume_alt) && where >= 2;
 }
 
 #endif /* TORNSTACK_FRAME_H */

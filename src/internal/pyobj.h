@@ -47,6 +47,40 @@ int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uin
  * its managed dict or values, or the dict at tp_dictoffset. */
 int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value);
 
+/* Where a key was found in a dict's keys object: the key object, and the
+ * keys' index size and kind (which fix where entry i lies). */
+typedef struct uw_keys_hit {
+    uint64_t key;
+    unsigned log2_index;
+    int kind;
+    size_t esize, koff, voff;
+} uw_keys_hit;
+
+/* Where an instance attribute lives, so that the same attribute of other
+ * instances of the type can be read without a lookup (src/tasks/gather.c):
+ *   UW_ATTR_MANAGED  a managed dict: instances whose values are not a dict
+ *                    keep the attribute at `index` of their values (a
+ *                    values array on 3.11/3.12, inline on 3.13), index
+ *                    into the type's shared keys `cached_keys`;
+ *   UW_ATTR_DICT     a dict at tp_dictoffset: each instance has its own
+ *                    keys, found at `index` with key object `hit.key` on
+ *                    the instance it was located on.
+ *   UW_ATTR_MANAGED_DICT  a managed dict whose values became a dict (the
+ *                    word at managed_dict points at it): as UW_ATTR_DICT. */
+enum { UW_ATTR_MANAGED = 1, UW_ATTR_DICT = 2, UW_ATTR_MANAGED_DICT = 3 };
+typedef struct uw_attr_loc {
+    int mode;
+    uint64_t type, cached_keys;
+    size_t index;
+    int64_t dictoffset, basicsize;
+    uw_keys_hit hit;
+} uw_attr_loc;
+
+/* Instance attribute `name` of obj, as uw__obj_getattr, and where it was
+ * found (loc).  A few reads; called once per type. */
+int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_loc *loc,
+                    uint64_t *value);
+
 /* Keys of the set at set_addr (dummy slots skipped), at most cap of them,
  * in table order.  UW_ERR_LIMIT_SET when the table is over its bound,
  * UW_ERR_CAPACITY when it holds more than cap keys (the first cap are

@@ -81,7 +81,7 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (w->awaited_by == 0 || w->skipped != 0)
+        if (w->awaited_by == 0 || w->skipped != 0 || !w->links_ok)
             continue; /* none, or not confirmed by the check */
         if (w->awaited_by_is_set)
             uw_set_members(t, i, w->awaited_by);

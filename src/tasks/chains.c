@@ -7,15 +7,25 @@
  * 3.11/3.12's suspended state with a RESUME of oparg >= 2 next).  The chain
  * follows coroutines, generators and async generators (an
  * async_generator_asend to its generator) and stops at any other object,
- * at an executing or just created coroutine (the rest is on the thread
- * stack), at a cycle (await_cycle) and at UW_LIMIT_AWAIT_CHAIN
- * (await_limit).  Each coroutine contributes only its own embedded frame,
- * so `previous` is never followed into the event loop.
+ * at a just created coroutine, at an executing coroutine below the root
+ * (the rest is on the thread stack), at a cycle (await_cycle) and at
+ * UW_LIMIT_AWAIT_CHAIN (await_limit).  Each coroutine contributes only its
+ * own embedded frame, so `previous` is never followed into the event loop.
+ *
+ * A root marked executing, or whose `previous` is set, is followed too:
+ * gen_send_ex2 pushes the value it sends, sets `previous` (3.11) and marks
+ * the frame executing before the frame is linked on the thread, and a
+ * suspending root is unlinked before its `previous` is cleared; in those
+ * instants the chain is still the Task's stack (place.c decides, and the
+ * check proves, that it is not linked).  The pushed value (None for a
+ * Task step) sits on top of the awaitee: for such a root the slot below a
+ * None top is the awaitee.  A coroutine never awaits None.
  *
  * All Tasks are read level by level: one vectored read of the next object
  * of every active chain, then one of the awaitees found (two pieces per
- * Task on 3.11/3.12: the slot and the next instruction).  The frames go to
- * the coroutine-frame views, each chain contiguous, root first; at most
+ * Task on 3.11/3.12: the slot(s) and the next instruction).  The frames go
+ * to the coroutine-frame views, each chain contiguous, root first, with
+ * the slot each awaitee was read from (the check reads it again); at most
  * UW_TASK_FRAMES_MAX over all chains (beyond: await_limit).
  */
 #include <stdlib.h>
@@ -23,6 +33,10 @@
 
 #include "tasks_int.h"
 #include "tornstack/error.h"
+
+/* Bytes a level keeps per awaitee after the coroutine windows: the slot
+ * below the top, the top slot, the next instruction. */
+#define UW_AWAITEE_BYTES 24
 
 int uw__cf_reserve(uw_tasks *t, size_t n)
 {
@@ -32,6 +46,7 @@ int uw__cf_reserve(uw_tasks *t, size_t n)
     if ((rc = uw__view_reserve(&sc->cf_addr, n)) != 0 ||
         (rc = uw__view_reserve(&sc->cf_state, n)) != 0 ||
         (rc = uw__view_reserve(&sc->cf_yf, n)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_slot, n)) != 0 ||
         (rc = uw__view_reserve(&sc->cf_bytes, n)) != 0 ||
         (rc = uw__view_reserve(&sc->cf_frame, n)) != 0 ||
         (rc = uw__view_reserve(&sc->cf_status, n)) != 0)
@@ -54,6 +69,7 @@ static void uw_cf_copy(uw_tasks *t, size_t to, size_t from)
     UW__U64(&sc->cf_addr)[to] = UW__U64(&sc->cf_addr)[from];
     ((int8_t *)(void *)sc->cf_state.p)[to] = ((int8_t *)(void *)sc->cf_state.p)[from];
     UW__U64(&sc->cf_yf)[to] = UW__U64(&sc->cf_yf)[from];
+    UW__U64(&sc->cf_slot)[to] = UW__U64(&sc->cf_slot)[from];
     memcpy(sc->cf_bytes.p + to * fs, sc->cf_bytes.p + from * fs, fs);
 }
 
@@ -154,6 +170,7 @@ static int uw_cf_append(uw_tasks *t, uw_task_work *w, uint64_t frame, const uint
     UW__U64(&sc->cf_addr)[t->n_cf] = frame;
     ((int8_t *)(void *)sc->cf_state.p)[t->n_cf] = state;
     UW__U64(&sc->cf_yf)[t->n_cf] = 0;
+    UW__U64(&sc->cf_slot)[t->n_cf] = 0;
     memcpy(sc->cf_bytes.p + t->n_cf * sc->cf_bytes.elem, f, sc->cf_bytes.elem);
     t->n_cf++;
     t->n_cf_live++;
@@ -183,6 +200,28 @@ static void uw_chain_end(uw_task_work *w, size_t level, int reason)
         w->truncated = reason;
 }
 
+/* w's chain stops at its last coroutine's awaitee, the object at w->cur,
+ * read into c (NULL: unreadable): what stopped it (its type, and a
+ * coroutine's state) is kept for the check, which must find it so again
+ * (a finished coroutine whose memory became a live one, a Future whose
+ * memory became a coroutine, continue the chain). */
+static void uw_chain_stop(const uw_tasks *t, uw_task_work *w, const uint8_t *c)
+{
+    const uw_pytypes *ty = &t->t->types;
+
+    w->active = 0;
+    w->end_obj = w->cur;
+    w->end_state = UW_END_NO_STATE;
+    if (c == NULL) {
+        w->end_type = 0;
+        return;
+    }
+    w->end_type = uw__u64(c + t->l->object_type);
+    if (w->end_type != 0 &&
+        (w->end_type == ty->coro || w->end_type == ty->asyncgen || w->end_type == ty->gen))
+        w->end_state = uw__gen_state(t->l, c);
+}
+
 /* Queue the next object of every active chain (a coroutine window each).
  * A chain ends at UW_LIMIT_AWAIT_CHAIN coroutines (uw_level_decode); the
  * levels, which async-generator hops add to, stop at twice that.  *n:
@@ -196,7 +235,8 @@ static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
     *n = 0;
     if ((rc = uw__view_reserve(&t->sc.iov, 3 * t->n_work)) != 0 ||
         (rc = uw__view_reserve(&t->sc.idx, 3 * t->n_work)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * (UW_CORO_WINDOW + 16))) != 0)
+        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * (UW_CORO_WINDOW + UW_AWAITEE_BYTES))) !=
+            0)
         return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
@@ -218,29 +258,53 @@ static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
     return 0;
 }
 
-/* Queue the read of w's awaitee (frame at `frame`, copy f, value-stack
- * depth `depth`) at piece *m on: its slot (the top, or on 3.15 the one
- * below it: uw__frame_awaitee_slot), and on 3.11/3.12 the next
- * instruction (to tell an await from a plain yield).  Slot j of the level
- * (16 bytes after the coroutine windows) receives them. */
-static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
-                            const uint8_t *f, int32_t depth)
+/* Is w's root in the instants around a Task step when it is not linked
+ * although it reads as resumed: marked executing, or its `previous` set?
+ * (place.c decides whether it is linked.) */
+static int uw_root_resumed(const uw_layout *l, int state, uint64_t previous)
 {
-    uint8_t *slot = uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * 16, 16);
-    int32_t at = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
+    return uw__gen_executing(l, state) ||
+           (previous != 0 && !uw__gen_created(l, state) && !uw__gen_finished(l, state));
+}
+
+/* Queue the read of w's awaitee (frame at `frame`, copy f, value-stack
+ * depth `depth`) at piece *m on: its awaitee slot (the top, or on 3.15
+ * the one below it: uw__frame_awaitee_slot) and, for a resumed root, the
+ * one below that (its awaitee slot may hold the value sent), and the RESUME where
+ * it stopped when the state cannot tell an await from a plain yield (3.11,
+ * 3.12, a resumed root on 3.13).  Area j of the level (UW_AWAITEE_BYTES
+ * each, after the coroutine windows) receives them: [0, 8) the slot below,
+ * [8, 16) the top, [16, 18) the RESUME, [20] whether it was read, [21]
+ * whether the frame never started (no await). */
+static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
+                            const uint8_t *f, int32_t depth, int resumed)
+{
+    uint8_t *area = uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES,
+                              UW_AWAITEE_BYTES);
+    const int32_t at = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
+    const int two = resumed && at >= 1;
+    uw_iov piece;
+    uint64_t resume;
     int rc;
 
-    if (slot == NULL)
+    if (area == NULL)
         return UW_ERR_CAPACITY;
-    if ((rc = uw__put_iov(&t->sc.iov, n + *m,
-                          (uw_iov){uw__frame_slot_addr(t->l, frame, at), slot, 8, 0})) != 0 ||
+    memset(area, 0, UW_AWAITEE_BYTES);
+    piece = two ? (uw_iov){uw__frame_slot_addr(t->l, frame, at - 1), area, 16, 0}
+                : (uw_iov){uw__frame_slot_addr(t->l, frame, at), area + 8, 8, 0};
+    if ((rc = uw__put_iov(&t->sc.iov, n + *m, piece)) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
         return rc;
     (*m)++;
-    if (!uw__gen_await_needs_resume(t->l))
+    if (!uw__gen_await_needs_resume(t->l, resumed))
         return 0;
-    if ((rc = uw__put_iov(&t->sc.iov, n + *m,
-                          (uw_iov){uw__frame_next_instr(t->l, f), slot + 8, 2, 0})) != 0 ||
+    area[20] = 1;
+    resume = uw__frame_resume_unit(t->l, f);
+    if (resume == 0) { /* never started: read nothing, no await */
+        area[21] = 1;
+        resume = uw__frame_instr(t->l, f);
+    }
+    if ((rc = uw__put_iov(&t->sc.iov, n + *m, (uw_iov){resume, area + 16, 2, 0})) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
         return rc;
     (*m)++;
@@ -260,9 +324,11 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
     uint64_t type, frame = uw__gen_frame_addr(l, w->cur);
     int8_t state;
     int32_t depth;
-    int rc;
+    int rc, resumed;
 
     if (piece->status != 0) {
+        if (level > 0)
+            uw_chain_stop(t, w, NULL);
         uw_chain_end(w, level, piece->status);
         return 0;
     }
@@ -275,11 +341,29 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         w->active = 0; /* a Future, FutureIter, ...: the chain ends */
         if (level == 0)
             w->skipped = UW_SKIP_BAD_CORO;
+        else
+            uw_chain_stop(t, w, c);
         return 0;
     }
     state = uw__gen_state(l, c);
-    if (uw__gen_finished(l, state) || uw__frame_owner(l, f) != UW__OWNER_GENERATOR) {
-        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished, or torn: no frame */
+    if ((!uw__gen_finished(l, state) || level > 0) &&
+        uw__frame_owner(l, f) != UW__OWNER_GENERATOR) {
+        if (level > 0)
+            uw_chain_stop(t, w, c);
+        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* torn: no frame */
+        return 0;
+    }
+    if (level == 1 && uw__gen_created(l, state) && w->n_cf == 1 &&
+        uw_root_resumed(l, w->state, w->root_prev)) {
+        /* A coroutine is started as soon as it is awaited: a resumed
+         * root's top that never started is a stale slot (the root is
+         * returning), not its awaitee. */
+        uw_chain_stop(t, w, c);
+        return 0;
+    }
+    if (level > 0 && uw__gen_finished(l, state)) {
+        uw_chain_stop(t, w, c);
+        uw_chain_end(w, level, UW_SKIP_BAD_CORO); /* finished: no frame */
         return 0;
     }
     if (w->n_cf == UW_LIMIT_AWAIT_CHAIN) {
@@ -303,50 +387,109 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
     if (w->n_cf == 1) { /* the root coroutine */
         w->state = state;
         w->root_code = uw__frame_code(l, f);
+        w->root_prev = uw__frame_previous(l, f);
     }
-    if (uw__gen_executing(l, state) || uw__gen_created(l, state)) {
+    if (uw__gen_finished(l, state)) {
+        /* the root returned and the Task is not done yet: no frame to show
+         * (the Task holds its coroutine, which cannot start again; its
+         * code still names it) */
+        w->active = 0;
+        w->root_finished = 1;
+        return 0;
+    }
+    resumed = level == 0 && uw_root_resumed(l, state, uw__frame_previous(l, f));
+    if (uw__gen_created(l, state) || (uw__gen_executing(l, state) && !resumed)) {
         w->active = 0; /* running: the rest is on the thread stack */
         return 0;
     }
     depth = uw__frame_stack_depth(l, f, frame);
-    if (!uw__gen_suspended_awaiting(l, state) ||
+    if ((!resumed && !uw__gen_suspended_awaiting(l, state)) ||
         uw__frame_awaitee_slot(depth, t->al->awaitee_depth) < 0 || depth > (1 << 20)) {
         w->active = 0;
         return 0;
     }
-    rc = uw_awaitee_queue(t, n, UW__SIZE(&t->sc.idx)[i], m, *j, frame, f, depth);
+    rc = uw_awaitee_queue(t, n, UW__SIZE(&t->sc.idx)[i], m, *j, frame, f, depth, resumed);
     (*j)++;
     return rc;
 }
 
 /* The awaitees read (pieces n.. n+m): each continues its chain, or ends
  * it when unreadable, no object (3.14+: NULL or a tagged int), or
- * (3.11/3.12) not an await.  The word is kept as read (the check compares
- * it); the chain follows the object it refers to. */
+ * (3.11/3.12) not an await by its RESUME.  For a resumed root a None in
+ * its awaitee slot is the value sent: its awaitee is below.  The word is
+ * kept as read (the check compares it); the chain follows the object it
+ * refers to. */
 static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
 {
-    const int pairs = uw__gen_await_needs_resume(t->l);
     const uw_iov *iov = UW__IOV(&t->sc.iov);
     size_t i, j = 0;
 
     for (i = 0; i < m; j++) {
         uw_task_work *w = &t->work[UW__SIZE(&t->sc.idx)[n + i]];
-        const uint8_t *p = t->sc.bytes.p + n * UW_CORO_WINDOW + j * 16;
-        uint64_t yf = uw__u64(p);
-        int ok = iov[n + i].status == 0;
-        if (pairs) {
-            ok = ok && iov[n + i + 1].status == 0 && uw__gen_await_at_resume(t->l, p[8], p[9]);
+        const uint8_t *p = t->sc.bytes.p + n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES;
+        const uw_iov *slot = &iov[n + i];
+        uint64_t yf = uw__u64(p + 8), at = slot->addr + (slot->len == 16 ? 8 : 0);
+        int ok = slot->status == 0;
+        if (p[20]) {
+            ok = ok && !p[21] && iov[n + i + 1].status == 0 &&
+                 uw__gen_await_at_resume(t->l, p[16], p[17]);
             i += 2;
         } else {
             i += 1;
+        }
+        if (ok && slot->len == 16 && uw__stackref_object(t->l, yf) == t->t->types.none &&
+            yf != 0) {
+            yf = uw__u64(p); /* the value sent to a resumed root */
+            at = slot->addr;
         }
         if (!ok || uw__stackref_object(t->l, yf) == 0) {
             w->active = 0;
             continue;
         }
         UW__U64(&t->sc.cf_yf)[w->first_cf + w->n_cf - 1] = yf;
+        UW__U64(&t->sc.cf_slot)[w->first_cf + w->n_cf - 1] = at;
         w->cur = uw__stackref_object(t->l, yf);
     }
+}
+
+/* Chains that stopped at an awaitee whose window could not be read (an
+ * object smaller than a coroutine, near the end of its mapping): its type
+ * word, and a coroutine's state, read alone, in one read for all. */
+static int uw_chain_ends_exact(uw_tasks *t)
+{
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, 2 * t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, 16 * t->n_work)) != 0)
+        return rc;
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (w->end_obj == 0 || w->end_type != 0 || w->end_state != UW_END_NO_STATE)
+            continue;
+        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->object_type,
+                                            t->sc.bytes.p + 16 * i, 8, 0};
+        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->gen_frame_state,
+                                            t->sc.bytes.p + 16 * i + 8, 1, 0};
+    }
+    if (n == 0)
+        return 0;
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+    for (i = 0, n = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        const uw_pytypes *ty = &t->t->types;
+        const uw_iov *p = &UW__IOV(&t->sc.iov)[n];
+        if (w->end_obj == 0 || w->end_type != 0 || w->end_state != UW_END_NO_STATE)
+            continue;
+        n += 2;
+        if (p[0].status != 0)
+            continue; /* unreadable: the check finds it changed */
+        w->end_type = uw__u64(t->sc.bytes.p + 16 * i);
+        if (p[1].status == 0 && w->end_type != 0 &&
+            (w->end_type == ty->coro || w->end_type == ty->asyncgen || w->end_type == ty->gen))
+            w->end_state = (int8_t)t->sc.bytes.p[16 * i + 8];
+    }
+    return 0;
 }
 
 /* Level by level until no chain is active: one read of the next object
@@ -376,5 +519,5 @@ int uw__read_chains(uw_tasks *t)
         (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + n, m);
         uw_level_awaitees(t, n, m);
     }
-    return 0;
+    return uw_chain_ends_exact(t);
 }

@@ -1,161 +1,435 @@
 /*
- * check.c — the chain check: every Task's chain read again, twice, in one
- * vectored read between two readings of each loop's epoch.
+ * check.c — the chain check: everything a Task's entry was read from, read
+ * again, twice, in one vectored read between two readings of each loop's
+ * epoch.
  *
- * The chains were read level by level, over a stretch of time (chains.c).
- * The check's one read holds: every loop's epoch, a copy A of what each
- * Task depends on, a second copy B of the same, then the epochs again.  A
- * Task is kept only if
- *   - A equals what the chain read saw: the Task still pending with the
- *     same coroutine (so its root coroutine stayed alive), and every
- *     coroutine of its chain in the same state at the same instruction,
- *     with the same value-stack depth and awaitee, and its `previous`
- *     cleared (a coroutine marks itself suspended before it unlinks);
- *   - B equals A, byte for byte;
- *   - its loop's epoch did not move between the first and the last piece.
- * Equal values alone prove nothing across callbacks: a Task whose step
- * ended and whose next step began between two reads can show the same
- * values again (ABA), mixed from two steps.  With the epoch unchanged, one
- * callback ran at most, so one Task's chain moved at most, and only within
- * one step: resumed root first, suspended innermost first.  Two root-first
- * copies of it, one after the other, cannot then agree on a mix of before
- * and after (docs/tasks.md has the argument).  A moved epoch gets the read
- * retried (UW_VALIDATE_RETRIES); still moving, the Tasks of that loop that
- * are not on the thread stack are skipped (loop_stepped_while_read).
- * Running Tasks placed on the thread stack only need the Task check.
+ * A Task's entry was read over a stretch of time: its chain level by level
+ * (chains.c), its name (names.c), its links (gather.c, links.c).  The
+ * check's one read holds: every loop's epoch, copy A of what each Task
+ * depends on, copy B of the same, then the epochs again.  Per Task, in this
+ * order:
+ *   span     its loop, state, waiter, coroutine and name pointer (one
+ *            piece: a Task object reused with its coroutine and name at
+ *            the same addresses may be another loop's);
+ *   coro     each coroutine of its chain (unless it runs on the thread
+ *            stack), and its awaitee's value-stack slot as a piece of its
+ *            own, whatever the stack's depth; then what the chain stopped
+ *            at (its type, a coroutine's state): a coroutine that had
+ *            returned when read and is another one now continues it;
+ *   name     the bytes its name was decoded from;
+ *   deps     the bytes each link was decided from (deps.c).
+ * Threads with a Task found resuming (place.c) add, before the Tasks, the
+ * pointer to their current frame (through the cframe on 3.11/3.12); and
+ * the hook module's count and records are read whole, once: a record that
+ * appeared is as much a change as one that went.  Records that changed
+ * alike in both copies give the links of the check's instant; a count
+ * that moved leaves every Task's strong and creation links unknown (its
+ * Tasks are not trusted).
  *
- * Bounds: the views hold two pieces per Task and coroutine frame
- * (UW_LIMIT_TASKS + UW_TASK_FRAMES_MAX) and two copies of them; a Task
- * whose pieces would not fit is not trusted (task_changed_while_read).
+ * A Task is kept only if
+ *   - copy A reads as the walk saw it: still pending with the same
+ *     coroutine and name object; every coroutine in the same state at the
+ *     same instruction, code and value-stack depth, with the same awaitee,
+ *     and its `previous` cleared (a coroutine marks itself suspended
+ *     before it unlinks); its name decodes to the name shown;
+ *   - copy B reads as copy A;
+ *   - its loop's epoch did not move from the first piece to the last.
+ * Its links (the waiter, every dependency) must read the same in A as
+ * when decided and in B as in A, or they are not shown and the Task is not
+ * trusted either.  Equal values alone prove nothing across callbacks: a
+ * Task whose step ended and whose next step began between two reads can
+ * show the same values again (ABA), mixed from two steps.  With the epoch
+ * unchanged, one callback ran at most, so one Task moved at most, within
+ * one step: its fut_waiter cleared first, its coroutines resumed root
+ * first, suspended innermost first, its new waiter (and the gather it
+ * built before) set last.  Two copies of it in that order, one after the
+ * other, cannot agree on a mix of before and after (docs/tasks.md has the
+ * argument).  A moved epoch gets the read retried (UW_VALIDATE_RETRIES);
+ * still moving, the Tasks of that loop that are not on the thread stack
+ * are skipped (loop_stepped_while_read).
+ *
+ * Two kinds of Task lean on the thread walk, so its epoch must still be
+ * the walk's (the same callback throughout):
+ *   - a Task placed on the thread stack (the running Task at the walk)
+ *     needs only its span, and its loop's epoch equal to the one its walk
+ *     was bracketed with, in both readings (loop_stepped_since_walk): a
+ *     new callback could have freed it and put another Task with a
+ *     coroutine at the same address (same code) in its place;
+ *   - a Task resuming (its root marked running, or its `previous` set,
+ *     but not linked on the stack) keeps its chain only if the thread's
+ *     current frame is still the walk's innermost, Handle._run, in both
+ *     copies: then nothing is linked above it and the chain is the Task's
+ *     stack; else it is skipped as running_task_not_on_stack.
+ *
+ * Bounds: the views hold UW_CHECK_PIECES_MAX pieces and UW_CHECK_BYTES_MAX
+ * bytes a copy (scratch.c); a Task whose pieces would not fit is not
+ * trusted (task_changed_while_read) and its links are not shown.
  */
 #include <string.h>
 
+#include "internal/rules.h"
+#include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
 #ifndef UW_VALIDATE_RETRIES
 #define UW_VALIDATE_RETRIES 3
 #endif
-/* Awaitees in at most this many value-stack slots are read with their
- * coroutine (a Task whose coroutine now awaits a coroutine where it awaited
- * a Future has a longer chain). */
-#ifndef UW_CHECK_AWAITEE_SLOTS
-#define UW_CHECK_AWAITEE_SLOTS 16
-#endif
 
-/* The Task fields fut_state .. task_coro (3.14+: from awaited_by on), as
- * one piece [lo, hi). */
+enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_HOOK, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END,
+       UW_CK_NAME, UW_CK_DEP };
+
+/* A coroutine's piece reaches on to its awaitee's slot when the slot lies
+ * within this many bytes of the coroutine's start (one piece instead of
+ * two; each piece of a read costs the reader). */
+#define UW_CHECK_SLOT_REACH 512
+
+/* What a piece of copy A is (copy B's piece i is the same). */
+typedef struct uw__ckpiece {
+    uint8_t kind;
+    size_t task; /* work index; thread index for the thread pieces */
+    size_t ref;  /* coroutine frame or dependency index */
+} uw__ckpiece;
+
+/* The Task fields fut_loop .. task_name, as one piece [lo, hi). */
 typedef struct uw_check_span {
     size_t lo, hi;
 } uw_check_span;
 
 static uw_check_span uw_task_span(const uw_asyncio_layout *al)
 {
-    uw_check_span sp;
+    const int32_t f[5] = {al->fut_loop, al->fut_state, al->task_coro, al->task_fut_waiter,
+                          al->task_name};
+    uw_check_span sp = {SIZE_MAX, 0};
+    int i;
 
-    sp.lo = (size_t)(al->fut_state < al->task_coro ? al->fut_state : al->task_coro);
-    sp.hi = (size_t)(al->fut_state > al->task_coro ? al->fut_state + 4 : al->task_coro + 8);
-    if (al->fut_awaited_by >= 0 && (size_t)al->fut_awaited_by < sp.lo)
-        sp.lo = (size_t)al->fut_awaited_by;
+    for (i = 0; i < 5; i++) {
+        if ((size_t)f[i] < sp.lo)
+            sp.lo = (size_t)f[i];
+        if ((size_t)f[i] + 8 > sp.hi)
+            sp.hi = (size_t)f[i] + 8;
+    }
+    if (al->fut_awaited_by >= 0) { /* 3.14+: its awaiters, and whether a set */
+        if ((size_t)al->fut_awaited_by < sp.lo)
+            sp.lo = (size_t)al->fut_awaited_by;
+        if ((size_t)al->fut_awaited_by + 8 > sp.hi)
+            sp.hi = (size_t)al->fut_awaited_by + 8;
+        if ((size_t)al->fut_awaited_by_is_set < sp.lo)
+            sp.lo = (size_t)al->fut_awaited_by_is_set;
+        if ((size_t)al->fut_awaited_by_is_set + 1 > sp.hi)
+            sp.hi = (size_t)al->fut_awaited_by_is_set + 1;
+    }
     return sp;
 }
 
-/* Bytes of coroutine frame c read by the check: the coroutine up to the
- * end of its frame, and its value stack when it holds the awaitee. */
-static size_t uw_coro_len(const uw_tasks *t, size_t c)
+/* Do two copies of a Task's span agree on the fields compared (the rest
+ * of the span, callbacks and flags, may change freely)? */
+static int uw_span_same(const uw_asyncio_layout *al, const uw_check_span *sp, const uint8_t *x,
+                        const uint8_t *y)
 {
-    const uw_layout *l = t->l;
-    const size_t win = uw__gen_window(l);
-    const uint8_t *mine = t->sc.cf_bytes.p + c * t->sc.cf_bytes.elem;
-    int32_t depth = uw__frame_stack_depth(l, mine, UW__U64(&t->sc.cf_addr)[c]);
-    size_t len = win;
+    const int32_t f[4] = {al->fut_loop, al->task_coro, al->task_fut_waiter, al->task_name};
+    int i;
 
-    if (UW__U64(&t->sc.cf_yf)[c] != 0 && depth >= 1 && depth <= UW_CHECK_AWAITEE_SLOTS)
-        len = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, depth);
-    return len < win ? win : len;
+    for (i = 0; i < 4; i++)
+        if (uw__u64(x + ((size_t)f[i] - sp->lo)) != uw__u64(y + ((size_t)f[i] - sp->lo)))
+            return 0;
+    if (al->fut_awaited_by >= 0 &&
+        (uw__u64(x + ((size_t)al->fut_awaited_by - sp->lo)) !=
+             uw__u64(y + ((size_t)al->fut_awaited_by - sp->lo)) ||
+         x[(size_t)al->fut_awaited_by_is_set - sp->lo] !=
+             y[(size_t)al->fut_awaited_by_is_set - sp->lo]))
+        return 0;
+    return uw__i32(x + ((size_t)al->fut_state - sp->lo)) ==
+           uw__i32(y + ((size_t)al->fut_state - sp->lo));
 }
 
-/* Queue copy A's pieces of Task w from piece *n and byte *used on: its
- * span, and unless it runs on the thread stack, each coroutine of its
- * chain.  A Task whose pieces do not fit is rolled back and not trusted. */
-static void uw_check_queue_task(uw_tasks *t, uw_task_work *w, uw_iov *a, size_t room_pieces,
-                                size_t *n, size_t *used)
+size_t uw__ckpiece_size(void)
 {
+    return sizeof(uw__ckpiece);
+}
+
+size_t uw__check_span_len(const uw_asyncio_layout *al)
+{
+    uw_check_span sp = uw_task_span(al);
+    return sp.hi - sp.lo;
+}
+
+/* --- queueing ---------------------------------------------------------------- */
+
+typedef struct uw_ckq {
+    uw_iov *a;
+    uw__ckpiece *what;
+    size_t n, used, room;
+    int full;
+} uw_ckq;
+
+static void uw_ck_put(uw_tasks *t, uw_ckq *q, int kind, size_t task, size_t ref, uint64_t addr,
+                      size_t len)
+{
+    uint8_t *dst = uw__bytes(&t->sc.copy_a, q->used, len);
+
+    if (q->full || dst == NULL || uw__bytes(&t->sc.copy_b, q->used, len) == NULL ||
+        q->n >= q->room) {
+        q->full = 1;
+        return;
+    }
+    q->a[q->n] = (uw_iov){addr, dst, len, 0};
+    q->what[q->n] = (uw__ckpiece){(uint8_t)kind, task, ref};
+    q->n++;
+    q->used += len;
+}
+
+/* Does Task w get its chain and name judged (not skipped, not placed)? */
+static int uw_judged(const uw_task_work *w)
+{
+    return w->skipped == 0;
+}
+
+/* Copy A's pieces of Task i (rolled back, and the Task not trusted, when
+ * they do not fit). */
+static void uw_ck_task(uw_tasks *t, uw_ckq *q, size_t i)
+{
+    uw_task_work *w = &t->work[i];
     const uw_check_span sp = uw_task_span(t->al);
-    const size_t n0 = *n, used0 = *used;
+    const size_t n0 = q->n, used0 = q->used;
     size_t k;
 
-    for (k = 0; k <= (w->on_stack ? 0 : w->n_cf); k++) {
-        size_t c = w->first_cf + k - 1, len = k == 0 ? sp.hi - sp.lo : uw_coro_len(t, c);
-        uint64_t addr =
-            k == 0 ? w->addr + sp.lo : uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]);
-        uint8_t *dst = uw__bytes(&t->sc.copy_a, *used, len);
-        if (dst == NULL || uw__bytes(&t->sc.copy_b, *used, len) == NULL || *n >= room_pieces) {
-            *n = n0;
-            *used = used0;
-            w->skipped = UW_SKIP_TASK_CHANGED; /* cannot check it: do not trust it */
-            return;
+    uw_ck_put(t, q, UW_CK_SPAN, i, 0, w->addr + sp.lo, sp.hi - sp.lo);
+    if (uw_judged(w) && !w->on_stack) {
+        for (k = 0; k < w->n_cf; k++) {
+            size_t c = w->first_cf + k;
+            uint64_t slot = UW__U64(&t->sc.cf_slot)[c];
+            uint64_t gen = uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]);
+            size_t len = uw__gen_window(t->l);
+            int inline_slot = UW__U64(&t->sc.cf_yf)[c] != 0 && slot >= gen &&
+                              slot - gen <= UW_CHECK_SLOT_REACH;
+            if (inline_slot && slot - gen + 8 > len)
+                len = (size_t)(slot - gen) + 8;
+            uw_ck_put(t, q, UW_CK_CORO, i, c, gen, len);
+            if (UW__U64(&t->sc.cf_yf)[c] != 0 && !inline_slot)
+                uw_ck_put(t, q, UW_CK_SLOT, i, c, slot, 8);
         }
-        a[(*n)++] = (uw_iov){addr, dst, len, 0};
-        *used += len;
+        if (w->end_obj != 0) /* its type, up to a coroutine's state */
+            uw_ck_put(t, q, UW_CK_END, i, 0, w->end_obj + (uint64_t)t->l->object_type,
+                      w->end_state != UW_END_NO_STATE
+                          ? (size_t)(t->l->gen_frame_state - t->l->object_type) + 1
+                          : 8);
+    }
+    if (uw_judged(w) && w->name_len > 0)
+        uw_ck_put(t, q, UW_CK_NAME, i, 0, w->name_obj, (size_t)w->name_len);
+    for (k = 0; k < w->n_dep; k++) {
+        const uw__dep *d = uw__dep_get(t, w->first_dep + k);
+        uw_ck_put(t, q, UW_CK_DEP, i, w->first_dep + k, d->addr, d->len);
+    }
+    if (q->full) {
+        q->n = n0;
+        q->used = used0;
+        q->full = 0;
+        w->check_cut = 1; /* cannot check it: do not trust it */
     }
 }
 
-/* Does coroutine frame c's copy co (from a check copy, len bytes) read
- * the same as the chain read saw it? */
-static int uw_check_coro(const uw_tasks *t, size_t c, const uint8_t *co, size_t len)
+/* The thread pieces of thread th_i: its current-frame pointer as the walk
+ * read it (3.11/3.12: the cframe pointer, then the cframe's current
+ * frame). */
+static void uw_ck_thread(uw_tasks *t, uw_ckq *q, const uw_thread_sample *th, size_t th_i)
 {
     const uw_layout *l = t->l;
-    const uint8_t *f = uw__gen_frame(l, co), *mine = t->sc.cf_bytes.p + c * t->sc.cf_bytes.elem;
-    const int8_t state = ((const int8_t *)(const void *)t->sc.cf_state.p)[c];
-    const uint64_t frame = UW__U64(&t->sc.cf_addr)[c], yf = UW__U64(&t->sc.cf_yf)[c];
-    int32_t depth = uw__frame_stack_depth(l, mine, frame);
-    int ok;
 
-    ok = uw__gen_state(l, co) == state && uw__frame_instr(l, f) == uw__frame_instr(l, mine) &&
-         uw__frame_code(l, f) == uw__frame_code(l, mine);
-    /* A coroutine marks itself suspended before it unlinks from the thread
-     * stack and clears its `previous`: until then its Task still runs and
-     * its chain is not yet its stack.  (A never-started one may keep the
-     * copied `previous` of the frame that created it; it was never
-     * linked.) */
-    ok = ok && (uw__gen_created(l, state) || uw__frame_previous(l, f) == 0);
-    ok = ok && uw__frame_stack_depth(l, f, frame) == depth;
-    if (ok && yf != 0) {
-        int32_t slot = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
-        size_t at;
-        if (slot < 0)
-            return 0;
-        at = (size_t)uw__gen_frame_offset(l) + (size_t)uw__frame_slot_offset(l, slot);
-        ok = at + 8 <= len && uw__u64(co + at) == yf;
+    if (l->tstate_cframe != UW_ABSENT) {
+        uw_ck_put(t, q, UW_CK_THREAD_CF, th_i, 0, th->tstate + (uint64_t)l->tstate_cframe, 8);
+        uw_ck_put(t, q, UW_CK_THREAD_CUR, th_i, 0, th->cframe + (uint64_t)l->cframe_current_frame,
+                  8);
+    } else {
+        uw_ck_put(t, q, UW_CK_THREAD_CUR, th_i, 0, th->tstate + (uint64_t)l->tstate_current_frame,
+                  8);
     }
-    return ok;
 }
 
-/* Judge Task w on its pieces from *n on (copy A at a[], copy B at
- * b[]): 1 when it reads as the chain read saw it, twice alike. */
-static int uw_check_task(const uw_tasks *t, const uw_task_work *w, const uw_iov *a, const uw_iov *b,
-                         size_t *n)
+/* --- judging ----------------------------------------------------------------- */
+
+/* The fields of a coroutine the check compares. */
+typedef struct uw_coro_fields {
+    int state;
+    uint64_t instr, code, previous;
+    int32_t depth;
+} uw_coro_fields;
+
+static uw_coro_fields uw_fields_of_copy(const uw_tasks *t, const uint8_t *co, uint64_t frame)
 {
+    const uint8_t *f = uw__gen_frame(t->l, co);
+    uw_coro_fields x;
+
+    x.state = uw__gen_state(t->l, co);
+    x.instr = uw__frame_instr(t->l, f);
+    x.code = uw__frame_code(t->l, f);
+    x.previous = uw__frame_previous(t->l, f);
+    x.depth = uw__frame_stack_depth(t->l, f, frame);
+    return x;
+}
+
+/* The fields as the chain read saw them. */
+static uw_coro_fields uw_fields_read(const uw_tasks *t, size_t c)
+{
+    const uint8_t *mine = t->sc.cf_bytes.p + c * t->sc.cf_bytes.elem;
+    uw_coro_fields x;
+
+    x.state = ((const int8_t *)(const void *)t->sc.cf_state.p)[c];
+    x.instr = uw__frame_instr(t->l, mine);
+    x.code = uw__frame_code(t->l, mine);
+    x.previous = uw__frame_previous(t->l, mine);
+    x.depth = uw__frame_stack_depth(t->l, mine, UW__U64(&t->sc.cf_addr)[c]);
+    return x;
+}
+
+/* Do two readings of a coroutine agree on every field the check compares? */
+static int uw_fields_eq(const uw_coro_fields *x, const uw_coro_fields *y)
+{
+    return (!UW_RULE(check_state) || x->state == y->state) &&
+           (!UW_RULE(check_instr) || x->instr == y->instr) &&
+           (!UW_RULE(check_code) || x->code == y->code) &&
+           (!UW_RULE(check_depth) || x->depth == y->depth);
+}
+
+/* Is a coroutine read as x unlinked from the thread stack?  A coroutine
+ * marks itself suspended before it unlinks and clears its `previous`: until
+ * then its Task still runs and its chain is not yet its stack.  (A
+ * never-started one may keep the copied `previous` of the frame that made
+ * it: it was never linked.  The root of a resuming Task is proven unlinked
+ * by its thread's current frame instead.) */
+static int uw_unlinked(const uw_tasks *t, const uw_coro_fields *x, int resuming_root)
+{
+    if (!UW_RULE(check_previous))
+        return 1;
+    return uw__gen_created(t->l, x->state) || uw__gen_finished(t->l, x->state) ||
+           x->previous == 0 || resuming_root;
+}
+
+/* Task i's pieces from *p on: its verdicts into the work entry. */
+static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_iov *a,
+                          const uw_iov *b, const uw__ckpiece *what, size_t *p)
+{
+    uw_task_work *w = &t->work[i];
     const uw_asyncio_layout *al = t->al;
     const uw_check_span sp = uw_task_span(al);
-    const uint8_t *tb = a[*n].dst;
-    size_t first = *n, k;
-    int ok;
+    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1;
+    const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
 
-    ok = a[*n].status == 0 && uw__i32(tb + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
-         uw__u64(tb + ((size_t)al->task_coro - sp.lo)) == w->coro;
-    /* 3.14+: its awaiters, as the links were read (awaited_by.c) */
-    ok = ok && (al->fut_awaited_by < 0 ||
-                (uw__u64(tb + ((size_t)al->fut_awaited_by - sp.lo)) == w->awaited_by &&
-                 (tb[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) == w->awaited_by_is_set));
-    (*n)++;
-    for (k = 0; !w->on_stack && k < w->n_cf; k++) {
-        ok = ok && a[*n].status == 0 && uw_check_coro(t, w->first_cf + k, a[*n].dst, a[*n].len);
-        (*n)++;
+    for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN; (*p)++) {
+        const uw__ckpiece *pc = &what[*p];
+        const uint8_t *x = a[*p].dst, *y = b[*p].dst;
+        int ok_a = a[*p].status == 0, ok_b = b[*p].status == 0;
+        switch (pc->kind) {
+        case UW_CK_SPAN: {
+#define UW_F64(buf, off) uw__u64((buf) + ((size_t)(off) - sp.lo))
+            span_a = ok_a && (!UW_RULE(check_pending) ||
+                              uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending);
+            span_a = span_a && (!copy_a || !UW_RULE(check_coro) ||
+                                (UW_F64(x, al->task_coro) == w->coro &&
+                                 UW_F64(x, al->fut_loop) == w->loop));
+            span_b = ok_b && (!copy_b || uw_span_same(al, &sp, x, y));
+            /* alive (pending, its coroutine) at the check, as a parent */
+            w->pending_now = ok_a && ok_b && uw_span_same(al, &sp, x, y) &&
+                             uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
+                             UW_F64(x, al->task_coro) == w->coro;
+            w->span_known = ok_a && ok_b && uw_span_same(al, &sp, x, y);
+            name = (!copy_a || !UW_RULE(check_name) || UW_F64(x, al->task_name) == w->name_obj);
+            links = (!copy_a || !UW_RULE(check_links) ||
+                     UW_F64(x, al->task_fut_waiter) == w->waiter);
+            /* 3.14+: its awaiters, as the links were read (awaited_by.c) */
+            links = links && (al->fut_awaited_by < 0 || !copy_a || !UW_RULE(check_links) ||
+                              (UW_F64(x, al->fut_awaited_by) == w->awaited_by &&
+                               (x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) ==
+                                   (w->awaited_by_is_set != 0)));
+            w->waiter_now = UW_F64(x, al->task_fut_waiter);
+#undef UW_F64
+            break;
+        }
+        case UW_CK_CORO: {
+            size_t c = pc->ref;
+            uint64_t frame = UW__U64(&t->sc.cf_addr)[c], yf = UW__U64(&t->sc.cf_yf)[c];
+            uint64_t gen = a[*p].addr, slot = UW__U64(&t->sc.cf_slot)[c];
+            int root = c == w->first_cf;
+            uw_coro_fields fa, fb, fr = uw_fields_read(t, c);
+            if (!ok_a || !ok_b) {
+                chain = 0;
+                break;
+            }
+            if (yf != 0 && slot >= gen && slot - gen + 8 <= a[*p].len && UW_RULE(check_awaitee)) {
+                /* the awaitee's slot, read with its coroutine */
+                size_t at = (size_t)(slot - gen);
+                chain = chain && (!copy_a || uw__u64(x + at) == yf) &&
+                        (!copy_b || uw__u64(y + at) == uw__u64(x + at));
+            }
+            fa = uw_fields_of_copy(t, x, frame);
+            fb = uw_fields_of_copy(t, y, frame);
+            chain = chain && (!copy_a || uw_fields_eq(&fa, &fr)) &&
+                    (!copy_b || uw_fields_eq(&fb, &fa)) &&
+                    uw_unlinked(t, &fa, root && w->resuming) &&
+                    uw_unlinked(t, &fb, root && w->resuming);
+            break;
+        }
+        case UW_CK_SLOT: {
+            uint64_t yf = UW__U64(&t->sc.cf_yf)[pc->ref];
+            if (!UW_RULE(check_awaitee))
+                break;
+            chain = chain && ok_a && ok_b && (!copy_a || uw__u64(x) == yf) &&
+                    (!copy_b || uw__u64(y) == uw__u64(x));
+            break;
+        }
+        case UW_CK_END: {
+            /* what the chain stopped at is still no coroutine going on: its
+             * type, and a coroutine's state */
+            size_t st = (size_t)(t->l->gen_frame_state - t->l->object_type);
+            int same = ok_a && ok_b && w->end_type != 0 &&
+                       (!copy_a || uw__u64(x) == w->end_type) &&
+                       (!copy_b || uw__u64(y) == uw__u64(x));
+            if (same && a[*p].len > st)
+                same = (!copy_a || (int8_t)x[st] == w->end_state) && (!copy_b || y[st] == x[st]);
+            chain = chain && (!UW_RULE(check_chain_end) || same);
+            break;
+        }
+        case UW_CK_NAME: {
+            char na[UW_TASK_NAME_MAX + 1], nb[UW_TASK_NAME_MAX + 1];
+            const char *shown = s->tasks[w->out].name;
+            size_t more;
+            if (!UW_RULE(check_name))
+                break;
+            name = name && ok_a && ok_b &&
+                   uw__name_decode(t, x, a[*p].len, na, sizeof na, &more) == 0 &&
+                   uw__name_decode(t, y, b[*p].len, nb, sizeof nb, &more) == 0 &&
+                   (!copy_a || strcmp(na, shown) == 0) && (!copy_b || strcmp(nb, na) == 0);
+            break;
+        }
+        case UW_CK_DEP: {
+            int same = ok_a && ok_b &&
+                       (!copy_a || memcmp(x, uw__dep_bytes(t, pc->ref), a[*p].len) == 0) &&
+                       (!copy_b || memcmp(y, x, a[*p].len) == 0);
+            links = links && (!UW_RULE(check_links) || same);
+            break;
+        }
+        default:
+            break;
+        }
     }
-    for (k = first; ok && k < *n; k++) /* the second copy read the same */
-        ok = b[k].status == 0 && memcmp(a[k].dst, b[k].dst, a[k].len) == 0;
+    w->span_ok = span_a && span_b;
+    w->chain_ok = w->span_ok && chain && name && !w->check_cut;
+    w->links_ok = w->span_ok && links && !w->check_cut && !w->links_cut;
+    w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
+}
+
+/* The thread pieces of a thread: its current frame reads as the walk's, in
+ * both copies. */
+static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const uw_iov *a,
+                           const uw_iov *b, const uw__ckpiece *what, size_t *p, size_t th_i)
+{
+    int ok = 1;
+
+    for (; *p < t->ck_n && what[*p].task == th_i && what[*p].kind < UW_CK_HOOK; (*p)++) {
+        uint64_t want = what[*p].kind == UW_CK_THREAD_CF ? th->cframe : th->current_frame;
+        ok = ok && a[*p].status == 0 && b[*p].status == 0 && uw__u64(a[*p].dst) == want &&
+             uw__u64(b[*p].dst) == want;
+    }
     return ok;
 }
 
@@ -180,66 +454,260 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
     }
 }
 
-/* Reserve the check's views for this sample's Tasks and frames. */
-static int uw_check_reserve(uw_tasks *t)
+/* Reserve the check's views for this sample. */
+static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
 {
-    const uw_check_span sp = uw_task_span(t->al);
-    size_t coro = uw__gen_window(t->l);
-    size_t deep = (size_t)uw__gen_frame_offset(t->l) +
-                  (size_t)uw__frame_slot_offset(t->l, UW_CHECK_AWAITEE_SLOTS);
-    size_t pieces = t->n_work + t->n_cf, bytes;
+    size_t pieces = 3 * s->n_threads + 1 + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
     int rc;
 
-    if (deep > coro)
-        coro = deep;
-    bytes = t->n_work * (sp.hi - sp.lo) + t->n_cf * coro;
+    for (i = 0; i < t->n_work; i++)
+        bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16; /* the end */
+    bytes += t->n_cf * (uw__gen_window(t->l) + 8 + UW_CHECK_SLOT_REACH) + t->n_dep_bytes +
+             24 * s->n_threads + t->hook_len;
+    if (pieces > UW_CHECK_PIECES_MAX)
+        pieces = UW_CHECK_PIECES_MAX;
+    if (bytes > UW_CHECK_BYTES_MAX)
+        bytes = UW_CHECK_BYTES_MAX;
     if ((rc = uw__view_reserve(&t->sc.check_iov, 2 * (t->n_ep + pieces))) != 0 ||
+        (rc = uw__view_reserve(&t->sc.check_what, pieces)) != 0 ||
         (rc = uw__view_reserve(&t->sc.copy_a, bytes)) != 0 ||
         (rc = uw__view_reserve(&t->sc.copy_b, bytes)) != 0)
         return rc;
     return 0;
 }
 
-/* Queue copy A (each Task not skipped yet, rolled back if it does not
- * fit), mirror it as copy B, bracket both with the epochs, read, then
- * judge each Task on its pieces in the same order. */
-int uw__check(uw_tasks *t)
+/* The epoch entry of thread th_i, NULL if none. */
+static const uw_task_epoch *uw_epoch_of(const uw_tasks *t, size_t th_i)
 {
-    const size_t ne = t->n_ep;
-    uw_iov *iov, *a;
-    size_t i, k, n = 0, na, used = 0, room;
-    int rc;
+    size_t k;
 
-    if ((rc = uw_check_reserve(t)) != 0)
-        return rc;
-    iov = UW__IOV(&t->sc.check_iov);
-    a = iov + ne;
-    room = (t->sc.check_iov.have - 2 * ne) / 2; /* pieces of one copy */
-    for (i = 0; i < t->n_work; i++)
-        if (t->work[i].skipped == 0)
-            uw_check_queue_task(t, &t->work[i], a, room, &n, &used);
-    for (k = 0; k < ne; k++)
-        iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
-    for (i = 0; i < n; i++)
-        a[n + i] = (uw_iov){a[i].addr, t->sc.copy_b.p + ((uint8_t *)a[i].dst - t->sc.copy_a.p),
-                            a[i].len, 0};
-    for (k = 0; k < ne; k++)
-        a[2 * n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
-    uw_check_read(t, iov, ne, n);
-    na = n;
-    for (i = 0, n = 0; i < t->n_work; i++) {
-        uw_task_work *w = &t->work[i];
-        if (w->skipped != 0)
-            continue;
-        if (!uw_check_task(t, w, a, a + na, &n)) {
-            w->skipped = UW_SKIP_TASK_CHANGED;
+    for (k = 0; k < t->n_ep; k++)
+        if (t->ep[k].thread == th_i)
+            return &t->ep[k];
+    return NULL;
+}
+
+/* Is the thread's loop epoch, in both readings of the check, the one its
+ * walk was bracketed with (the same callback since the walk)?  A loop with
+ * no epoch at all (no ready deque to count: not asyncio's own loop) cannot
+ * say: it gets the checks that need none (docs/tasks.md). */
+static int uw_same_callback(const uw_tasks *t, const uw_sample *s, size_t th_i)
+{
+    const uw_thread_sample *th = &s->threads[th_i];
+    const uw_task_epoch *e = uw_epoch_of(t, th_i);
+
+    if (!UW_RULE(check_epoch) || e == NULL)
+        return 1;
+    return !e->moved && th->epoch_loop != 0 && th->epoch_loop == th->running_loop &&
+           e->a == th->epoch;
+}
+
+/* Mark the Task named as the child by a hook record as changed. */
+static void uw_hook_moved(uw_tasks *t, const uint8_t *rec)
+{
+    int64_t c = uw__task_find(t, uw__u64(rec));
+
+    if (c >= 0)
+        t->work[c].hook_moved = 1;
+}
+
+/* The hook module's records read again (the piece at *p), record by
+ * record: those that read the same when decided and in both copies give
+ * the links; a record that changed leaves its child's (any child it
+ * named) not known; a count that moved in between, or past what was read,
+ * every Task's. */
+static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t *p)
+{
+    const uint8_t *x = a[*p].dst, *y = b[*p].dst, *r = t->sc.hook.p;
+    const size_t nrec = (t->hook_len - 8) / UW_LINK_RECORD;
+    const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
+    uint64_t count;
+    size_t i, n = 0;
+
+    (*p)++;
+    if (!UW_RULE(check_hook))
+        return;
+    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 || uw__view_reserve(&t->sc.hook_now, t->hook_len) != 0) {
+        t->hook_unknown = 1;
+        return;
+    }
+    count = uw__u64(x);
+    if (t->hook_cut && count > nrec && (!copy_b || uw__u64(y) > nrec))
+        count = nrec; /* past UW_LIMIT_LINK_RECORDS: the first records count */
+    else if ((copy_b && uw__u64(y) != count) || count > nrec) {
+        t->hook_unknown = 1;
+        return;
+    }
+    for (i = 0; i < nrec; i++) {
+        const uint8_t *rr = r + 8 + i * UW_LINK_RECORD, *xr = x + 8 + i * UW_LINK_RECORD,
+                      *yr = y + 8 + i * UW_LINK_RECORD;
+        if ((copy_a && memcmp(rr, xr, UW_LINK_RECORD) != 0) ||
+            (copy_b && memcmp(yr, xr, UW_LINK_RECORD) != 0)) {
+            uw_hook_moved(t, rr);
+            uw_hook_moved(t, xr);
+            uw_hook_moved(t, yr);
             continue;
         }
-        if (w->on_stack)
-            continue;
-        for (k = 0; k < ne; k++)
-            if (t->ep[k].thread == w->thread && t->ep[k].moved)
-                w->skipped = UW_SKIP_LOOP_STEPPED;
+        if (i < count) /* stable: one of the records the links come from */
+            memcpy(t->sc.hook_now.p + UW_LINK_RECORD * n++, xr, UW_LINK_RECORD);
+        else
+            memset(t->sc.hook_now.p + UW_LINK_RECORD * n++, 0, UW_LINK_RECORD);
     }
+    if (uw__hook_parse(t, t->sc.hook_now.p, n, t->hook_start) != 0)
+        t->hook_unknown = 1; /* out of memory: no hook link trusted */
+}
+
+/* A hook record names its parent by address: the link holds at the check
+ * only if that Task was still alive then (pending with the same coroutine:
+ * the record goes only in a callback after the parent finished).  A
+ * parent whose state was not read alike twice leaves the child's links not
+ * known. */
+static void uw_hook_parents(uw_tasks *t)
+{
+    size_t j;
+
+    for (j = 0; j < t->n_hook; j++) {
+        int64_t c = uw__task_find(t, t->hook[j].child), p = uw__task_find(t, t->hook[j].parent);
+        if (c < 0 || p < 0 || t->hook[j].addr == 0)
+            continue;
+        if (!t->work[p].span_known)
+            t->work[c].hook_moved = 1;
+        else if (!t->work[p].pending_now)
+            t->hook[j].parent = 0; /* finished: no parent any more */
+    }
+}
+
+/* Judge every Task on its pieces (and each resuming Task's thread on
+ * its own): the skip reasons it earns. */
+static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, const uw_iov *b)
+{
+    const uw__ckpiece *what = (const uw__ckpiece *)(const void *)t->sc.check_what.p;
+    size_t p = 0, i, th_i;
+
+    for (th_i = 0; th_i < s->n_threads; th_i++)
+        UW__SIZE(&t->sc.thread_ok)[th_i] = 0; /* not shown unlinked */
+    while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
+        size_t th = what[p].task;
+        if (what[p].kind == UW_CK_HOOK) {
+            uw_judge_hook(t, a, b, &p);
+            continue;
+        }
+        UW__SIZE(&t->sc.thread_ok)[th] =
+            (size_t)uw_judge_thread(t, &s->threads[th], a, b, what, &p, th);
+    }
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = 0;
+        if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
+            uw_judge_task(t, s, i, a, b, what, &p);
+        else
+            w->check_cut = 1;
+    }
+    if (UW_RULE(check_hook)) {
+        uw_hook_parents(t);
+        for (i = 0; i < t->n_work; i++)
+            if (t->work[i].hook_moved)
+                t->work[i].hook_ok = 0;
+    }
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        const uw_task_epoch *e = uw_epoch_of(t, w->thread);
+        int moved = UW_RULE(check_epoch) && e != NULL && e->moved;
+        if (!w->span_ok)
+            w->waiter_now = UW_WAITER_UNKNOWN;
+        if (moved)
+            w->links_ok = w->hook_ok = 0;
+        if (w->skipped != 0)
+            continue;
+        if (!w->chain_ok || (UW_RULE(check_hook) && !w->hook_ok && !moved)) {
+            w->skipped = UW_SKIP_TASK_CHANGED;
+        } else if (w->on_stack) {
+            if (UW_RULE(skip_stale_place) && !uw_same_callback(t, s, w->thread))
+                w->skipped = UW_SKIP_STALE_PLACE;
+        } else if (w->resuming) {
+            if (UW_RULE(resuming_proof) &&
+                (!uw_same_callback(t, s, w->thread) || !UW__SIZE(&t->sc.thread_ok)[w->thread]))
+                w->skipped = UW_SKIP_NOT_ON_STACK;
+        } else if (moved) {
+            w->skipped = UW_SKIP_LOOP_STEPPED;
+        } else if (!w->links_ok) {
+            w->skipped = UW_SKIP_TASK_CHANGED;
+        }
+    }
+}
+
+/* The pure Python stack of a thread whose walk met no Handle._run is the
+ * whole idle loop (the selector, _run_once between callbacks): it is the
+ * loop's only while no callback runs, so the Tasks' chains checked now
+ * were true with it only if the loop is still in the callback period of
+ * the walk.  Otherwise the thread has no pure stack to compose on.  (The
+ * frames from Handle._run rootward are the same in every callback: a
+ * chain checked now was true with them at the end of its Task's last
+ * step, when its callback still ran.) */
+static void uw_check_pure(uw_tasks *t, uw_sample *s)
+{
+    size_t th_i;
+
+    for (th_i = 0; th_i < s->n_threads; th_i++) {
+        uw_thread_sample *th = &s->threads[th_i];
+        if (UW_RULE(pure_idle_same_callback) && th->running_loop != 0 && th->split < 0 &&
+            th->pure_start >= 0 && !uw_same_callback(t, s, th_i))
+            th->pure_start = -1;
+    }
+}
+
+/* Queue copy A (every Task's span and links; the chains and names of those
+ * not skipped yet; the current frames of threads with a resuming Task),
+ * mirror it as copy B, bracket both with the epochs, read, then judge. */
+int uw__check(uw_tasks *t, uw_sample *s)
+{
+    const size_t ne = t->n_ep;
+    uw_iov *iov;
+    uw_ckq q;
+    size_t i, k, th_i;
+    int rc;
+
+    if ((rc = uw_check_reserve(t, s)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.thread_ok, s->n_threads)) != 0)
+        return rc;
+    iov = UW__IOV(&t->sc.check_iov);
+    memset(&q, 0, sizeof q);
+    q.a = iov + ne;
+    q.what = (uw__ckpiece *)(void *)t->sc.check_what.p;
+    /* pieces of one copy: what both views hold (each may have grown more) */
+    q.room = t->sc.check_what.have;
+    if (q.room > (t->sc.check_iov.have - 2 * ne) / 2)
+        q.room = (t->sc.check_iov.have - 2 * ne) / 2;
+    for (th_i = 0; th_i < s->n_threads; th_i++) {
+        int any = 0;
+        for (i = 0; i < t->n_work && !any; i++)
+            any = t->work[i].thread == th_i && t->work[i].resuming && t->work[i].skipped == 0;
+        if (any)
+            uw_ck_thread(t, &q, &s->threads[th_i], th_i);
+    }
+    if (q.full)
+        q.n = q.used = 0; /* no thread piece: no resuming Task is trusted */
+    q.full = 0;
+    if (t->hook_len > 0) { /* the hook module's records, all of them */
+        uw_ck_put(t, &q, UW_CK_HOOK, 0, 0, t->hook_area, t->hook_len);
+        t->hook_unknown = q.full;
+        q.full = 0;
+    }
+    for (i = 0; i < t->n_work; i++) {
+        t->work[i].check_cut = 0;
+        uw_ck_task(t, &q, i);
+    }
+    t->ck_n = q.n;
+    for (k = 0; k < ne; k++)
+        iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
+    for (i = 0; i < q.n; i++)
+        q.a[q.n + i] = (uw_iov){q.a[i].addr,
+                                t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p),
+                                q.a[i].len, 0};
+    for (k = 0; k < ne; k++)
+        q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
+    uw_check_read(t, iov, ne, q.n);
+    uw_check_judge(t, s, q.a, q.a + q.n);
+    uw_check_pure(t, s);
     return 0;
 }

@@ -1,135 +1,79 @@
 /*
  * edges.c — who awaits whom, and each Task's parent.
  *
- * `awaiting` and `awaited_by` are read from memory: a Task's fut_waiter is
- * a Task, or a gather future (_GatheringFuture) whose pending children are
- * Tasks; nested gathers are flattened, at most UW_LIMIT_GATHER_NESTING deep
- * and UW_LIMIT_GATHER_CHILDREN children each (children beyond are not
- * linked, and gather_limit goes to s->tasks_error).  From 3.14 each Task
- * also records its awaiters, which adds the edges of gather, wait, shield,
- * TaskGroup and the like (awaited_by.c).  Strong links (gather, wait,
- * shield, as_completed, TaskGroup) and creation links come from the link
- * tables (links.c), and count only between Tasks of the sample.  A Task's
- * parent is its awaiter, else its strong link, else its creation link.
+ * `awaiting` comes from what gather.c read and the chain check confirmed:
+ * a Task's fut_waiter, a Task, or a gather future whose children are
+ * Tasks (nested gathers flattened, in list order).  A Task placed on the
+ * thread stack (and kept) awaits nothing: its entry is the walk's instant,
+ * when it ran, and a running Task's fut_waiter is cleared; skipped, it
+ * awaits what the check read, as any other Task.  A Task whose links read
+ * differently in the check (it stepped) shows none; if its fut_waiter at
+ * the check is known (nothing, or a Task) that is what it awaits then; if
+ * not (a new gather or future), every Task of its loop could be awaited by
+ * it unseen, so those with no known awaiter are skipped (awaiter_unknown)
+ * rather than shown awaited by nobody.
+ *
+ * From 3.14 each Task also records its awaiters (awaited_by.c), which adds
+ * the edges of gather, wait, shield, TaskGroup and the like, from Tasks the
+ * check kept.
+ *
+ * Strong links (gather, wait, shield, as_completed, TaskGroup) and
+ * creation links come from the link tables (links.c); a hook record counts
+ * only if it read the same in the check.  They count only between Tasks of
+ * the sample.  A Task's parent is its awaiter, else its strong link, else
+ * its creation link (rules parent_awaiter_first, parent_strong_first).
  */
-#include "internal/pyobj.h"
+#include "internal/rules.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Awaiting edges to the Tasks among items[0..n); with `nested`, gather
- * futures among them are flattened too.  0 or UW_ERR_NOMEM. */
-static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth);
-
-static int uw_gather_items(uw_tasks *t, uw_sample *s, const uint64_t *items, size_t n, int nested,
-                           int depth)
+/* What Task w awaited at the check, as far as known: its kids (links
+ * checked), the one Task its fut_waiter named then, or nothing.  Returns
+ * 0 known (*first, *n into kids, or *one), 1 unknown. */
+static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
 {
-    size_t i;
-    int rc;
+    *one = -1;
+    if ((w->on_stack && w->skipped == 0) || w->links_ok)
+        return 0;
+    if (w->waiter_now == UW_WAITER_UNKNOWN)
+        return 1;
+    if (w->waiter_now == 0)
+        return 0;
+    *one = uw__task_find(t, w->waiter_now);
+    return *one < 0;
+}
 
-    for (i = 0; i < n; i++) {
-        int64_t k = uw__task_find(t, items[i]);
-        uint64_t type;
-        if (k >= 0) {
-            if ((rc = uw_sample_add_awaiting(s, t->work[k].out)) != 0)
-                return rc;
+void uw__awaiting_verdict(uw_tasks *t)
+{
+    size_t i, k;
+    int64_t one;
+
+    /* pending marks, per thread: a Task awaiting who-knows-what */
+    for (i = 0; i < t->n_work; i++)
+        t->work[i].awaited = 0;
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (uw_awaits(t, w, &one) != 0) {
+            for (k = 0; k < t->n_work; k++)
+                if (t->work[k].thread == w->thread)
+                    t->work[k].await_unsure = 1;
             continue;
         }
-        if (nested && uw__obj_type(&t->pc, items[i], &type) == 0 &&
-            uw__type_kind(t, type) == UW_KIND_GATHER &&
-            (rc = uw_gather_children(t, s, items[i], depth + 1)) != 0)
-            return rc;
+        if (one >= 0)
+            t->work[one].awaited = 1;
+        else if (w->links_ok && !(w->on_stack && w->skipped == 0))
+            for (k = 0; k < w->n_kid; k++)
+                t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].awaited = 1;
     }
-    return 0;
-}
-
-_Static_assert(UW_GATHER_SMALL <= UW_LIMIT_GATHER_CHILDREN,
-               "the small buffer of gather children is within UW_LIMIT_GATHER_CHILDREN");
-
-/* The first bound that cut what the sample says of its Tasks. */
-static void uw_edges_cut(uw_sample *s, int reason)
-{
-    if (s->tasks_error == 0)
-        s->tasks_error = reason;
-}
-
-/* A gather future's `_children` list is read into a small buffer first;
- * when that fails (a longer list, or a read error), once more into one of
- * UW_LIMIT_GATHER_CHILDREN, whose Tasks are linked without looking for
- * nested gathers.  A longer list has its first UW_LIMIT_GATHER_CHILDREN
- * linked, and a gather nested deeper than UW_LIMIT_GATHER_NESTING is not
- * read: either says gather_limit in s->tasks_error.  What cannot be read
- * links nothing; running out of memory fails the sample (UW_ERR_NOMEM). */
-static int uw_gather_children(uw_tasks *t, uw_sample *s, uint64_t fut, int depth)
-{
-    uint64_t list, items[UW_GATHER_SMALL];
-    size_t n = 0;
-    int rc;
-
-    if (depth >= UW_LIMIT_GATHER_NESTING) {
-        uw_edges_cut(s, UW_ERR_LIMIT_GATHER);
-        return 0;
-    }
-    rc = uw__obj_getattr(&t->pc, fut, "_children", &list);
-    if (rc != 0)
-        return rc == UW_ERR_NOMEM ? rc : 0;
-    if (uw__list_items(&t->pc, list, items, UW_GATHER_SMALL, &n) == 0)
-        return uw_gather_items(t, s, items, n, 1, depth);
-    if ((rc = uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN)) != 0)
-        return rc;
-    rc = uw__list_items(&t->pc, list, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &n);
-    if (rc == UW_ERR_CAPACITY)
-        uw_edges_cut(s, UW_ERR_LIMIT_GATHER);
-    if (rc == 0 || rc == UW_ERR_CAPACITY)
-        return uw_gather_items(t, s, UW__U64(&t->sc.children), n, 0, depth);
-    return 0;
-}
-
-/* The types of all waiters that are not Tasks, in one vectored read (an
- * empty piece for the others).  Returns how many were queued. */
-static int uw_waiter_types(uw_tasks *t, size_t *nw)
-{
-    size_t i;
-    int rc;
-
-    *nw = 0;
-    if ((rc = uw__view_reserve(&t->sc.iov, t->n_work)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.types, t->n_work)) != 0)
-        return rc;
     for (i = 0; i < t->n_work; i++) {
-        uint64_t w = t->work[i].waiter;
-        uw_iov piece = {w + (uint64_t)t->l->object_type, &UW__U64(&t->sc.types)[i], 8, 0};
-        if (w == 0 || uw__task_find(t, w) >= 0)
-            piece.len = 0;
-        else
-            (*nw)++;
-        if ((rc = uw__put_iov(&t->sc.iov, i, piece)) != 0)
-            return rc;
+        uw_task_work *w = &t->work[i];
+        if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited)
+            w->skipped = UW_SKIP_AWAITER_UNKNOWN;
     }
-    if (*nw > 0)
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), t->n_work);
-    return 0;
 }
 
-/* Task i's awaiting edges: its waiter, if a Task, or a gather's children.
- * 0 or UW_ERR_NOMEM. */
-static int uw_awaiting_of(uw_tasks *t, uw_sample *s, size_t i, size_t nw)
-{
-    const uw_iov *piece = &UW__IOV(&t->sc.iov)[i];
-    uint64_t waiter = t->work[i].waiter;
-    int64_t k;
-
-    if (waiter == 0)
-        return 0;
-    k = uw__task_find(t, waiter);
-    if (k >= 0)
-        return uw_sample_add_awaiting(s, (size_t)k);
-    if (nw > 0 && piece->len != 0 && piece->status == 0 &&
-        uw__type_kind(t, UW__U64(&t->sc.types)[i]) == UW_KIND_GATHER)
-        return uw_gather_children(t, s, waiter, 0);
-    return 0;
-}
-
-/* Strong and creation links of a table, between Tasks of the sample. */
+/* Strong and creation links of a table, between Tasks of the sample; a
+ * hook record only when its child's hook records read the same. */
 static void uw_table_links(const uw_tasks *t, uw_sample *s, const uw_link *tab, size_t n)
 {
     size_t j;
@@ -137,7 +81,7 @@ static void uw_table_links(const uw_tasks *t, uw_sample *s, const uw_link *tab, 
     for (j = 0; j < n; j++) {
         int64_t c = uw__task_find(t, tab[j].child);
         int64_t p = uw__task_find(t, tab[j].parent);
-        if (c < 0 || p < 0 || c == p)
+        if (c < 0 || p < 0 || c == p || (tab[j].addr != 0 && !t->work[c].hook_ok))
             continue;
         if (tab[j].kind == UW_LINK_STRONG && s->tasks[c].linked_to < 0)
             s->tasks[c].linked_to = p;
@@ -146,21 +90,58 @@ static void uw_table_links(const uw_tasks *t, uw_sample *s, const uw_link *tab, 
     }
 }
 
-/* The waiters' types in one read; each Task's awaiting edges; each
- * Task's first awaiter; the strong and creation links of both tables;
- * then each Task's parent. */
+/* The parent: awaiter, else strong link, else creation link.  A mutant
+ * without a precedence rule swaps the two it orders. */
+static int64_t uw_parent(const uw_task_sample *ts)
+{
+    int64_t order[3] = {ts->awaited_by, ts->linked_to, ts->created_by}, x;
+    int i;
+
+    if (!UW_RULE(parent_awaiter_first)) {
+        x = order[0];
+        order[0] = order[1];
+        order[1] = x;
+    }
+    if (!UW_RULE(parent_strong_first)) {
+        for (i = 0; i < 2; i++) {
+            if (order[i] == ts->linked_to && order[i + 1] == ts->created_by) {
+                x = order[i];
+                order[i] = order[i + 1];
+                order[i + 1] = x;
+                break;
+            }
+        }
+    }
+    for (i = 0; i < 3; i++)
+        if (order[i] >= 0)
+            return order[i];
+    return -1;
+}
+
+/* Each Task's awaiting edges; each Task's first awaiter; the strong and
+ * creation links of both tables; then each Task's parent. */
 int uw__edges(uw_tasks *t, uw_sample *s)
 {
-    size_t i, j, nw;
+    size_t i, j;
     int rc;
 
-    if ((rc = uw_waiter_types(t, &nw)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
+    if ((rc = uw__awaited_by_read(t)) != 0)
         return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts = &s->tasks[i];
+        const uw_task_work *w = &t->work[i];
+        int64_t one;
         ts->first_awaiting = s->n_awaiting;
-        if ((rc = uw_awaiting_of(t, s, i, nw)) != 0)
-            return rc;
+        if (uw_awaits(t, w, &one) == 0) {
+            if (one >= 0 && (rc = uw_sample_add_awaiting(s, (size_t)one)) != 0)
+                return rc;
+            for (j = 0; one < 0 && w->links_ok && !(w->on_stack && w->skipped == 0) &&
+                        j < w->n_kid;
+                 j++)
+                if ((rc = uw_sample_add_awaiting(s, UW__SIZE(&t->sc.kids)[w->first_kid + j])) !=
+                    0)
+                    return rc;
+        }
         if ((rc = uw__awaited_by_edges(t, s, i, ts->first_awaiting)) != 0)
             return rc;
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
@@ -175,11 +156,7 @@ int uw__edges(uw_tasks *t, uw_sample *s)
     }
     uw_table_links(t, s, t->links, t->n_links);
     uw_table_links(t, s, t->hook, t->n_hook);
-    for (i = 0; i < s->n_tasks; i++) {
-        uw_task_sample *ts = &s->tasks[i];
-        ts->parent = ts->awaited_by >= 0  ? ts->awaited_by
-                     : ts->linked_to >= 0 ? ts->linked_to
-                                          : ts->created_by;
-    }
+    for (i = 0; i < s->n_tasks; i++)
+        s->tasks[i].parent = uw_parent(&s->tasks[i]);
     return 0;
 }

@@ -15,15 +15,16 @@
 #include "tornstack/error.h"
 
 /* A running Task's frames, copied from the thread stack it was placed on
- * (through a local: adding a frame may move s->frames). */
+ * (the sample's walk of its thread, or the second walk that replaced it),
+ * through a local: adding a frame may move s->frames. */
 static int uw_emit_placed(uw_tasks *t, uw_sample *s, const uw_task_work *w, uw_task_sample *ts)
 {
     size_t i;
     int rc;
 
+    (void)t;
     for (i = 0; i < w->n_own; i++) {
-        uw_frame f =
-            w->own_src == 0 ? s->frames[w->own_first + i] : t->again.frames[w->own_first + i];
+        uw_frame f = s->frames[w->own_first + i];
         rc = uw_sample_add_frame(s, &f);
         if (rc != 0)
             return rc;
@@ -86,7 +87,7 @@ int uw__emit_tasks(uw_tasks *t, uw_sample *s)
         if (w->n_cf > 0 && ((const int *)(const void *)t->sc.cf_status.p)[w->first_cf] == 0)
             ts->coro_code = ((const uw_frame *)(const void *)t->sc.cf_frame.p)[w->first_cf].code;
         ts->first_frame = s->n_frames;
-        if (w->skipped == 0) {
+        if (w->skipped == 0 && (w->on_stack || !w->root_finished)) {
             rc = w->on_stack && t->opt.task_depth != 0 ? uw_emit_placed(t, s, w, ts)
                                                        : uw_emit_chain(t, s, w, ts);
             if (rc != 0)

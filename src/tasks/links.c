@@ -7,7 +7,9 @@
  * target's tornstack_hook module, which records links in a bytearray
  * read in every sample: "TSLINKS1", a record count, then that many 24-byte
  * records {child id, parent id, kind}.  A record is written whole before
- * the count covers it and zeroed when its child finishes.  Bounds:
+ * the count covers it and zeroed when its child or its parent finishes
+ * (python/tornstack_hook.py).  Each record used is checked with the
+ * child's chain (uw__hook_deps).  Bounds:
  * UW_LIMIT_LINK_RECORDS links per table (UW_ERR_LIMIT_LINKS) and records
  * read.
  */
@@ -18,15 +20,17 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Set the parent of (child, kind) in a table, adding the link if new. */
+/* Set the parent of (child, kind) in a table, adding the link if new;
+ * addr is where the record was read (0 for the API table). */
 static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, uint64_t parent,
-                       int kind)
+                       int kind, uint64_t addr)
 {
     size_t i;
 
     for (i = 0; i < *n; i++) {
         if ((*arr)[i].child == child && (*arr)[i].kind == kind) {
             (*arr)[i].parent = parent;
+            (*arr)[i].addr = addr;
             return 0;
         }
     }
@@ -43,7 +47,7 @@ static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, ui
         *arr = a;
         *cap = nc;
     }
-    (*arr)[(*n)++] = (uw_link){child, parent, kind};
+    (*arr)[(*n)++] = (uw_link){child, parent, kind, addr};
     return 0;
 }
 
@@ -51,7 +55,7 @@ int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
 {
     if (t == NULL || child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
         return UW_ERR_INVALID_ARG;
-    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind);
+    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind, 0);
 }
 
 void uw_tasks_unlink(uw_tasks *t, uint64_t child)
@@ -69,9 +73,11 @@ void uw_tasks_unlink(uw_tasks *t, uint64_t child)
 }
 
 /* The record count the buffer's header allows: its count, cut to what its
- * size holds and to UW_LIMIT_LINK_RECORDS (*cut set); 0 when the header is
- * not the hook's. */
-static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, int *cut)
+ * size holds and to UW_LIMIT_LINK_RECORDS (*cut set when the count is
+ * past it); 0 when the header is not the hook's.  *room: records the
+ * buffer holds (at most UW_LIMIT_LINK_RECORDS). */
+static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, uint64_t *room,
+                              int *cut)
 {
     uint8_t hdr[UW_HOOK_HEADER];
     uint64_t count;
@@ -83,44 +89,69 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, 
     *start = uw__u64(hdr + t->l->bytearray_start);
     if (size < 16 || uw_read(t->r, *start, hdr, 16) != 0 || memcmp(hdr, UW_LINKS_MAGIC, 8) != 0)
         return 0;
+    *room = (uint64_t)(size - 16) / UW_LINK_RECORD;
+    if (*room > UW_LIMIT_LINK_RECORDS)
+        *room = UW_LIMIT_LINK_RECORDS;
     count = uw__u64(hdr + 8);
-    if (count > (uint64_t)(size - 16) / UW_LINK_RECORD)
-        count = (uint64_t)(size - 16) / UW_LINK_RECORD;
-    *cut = count > UW_LIMIT_LINK_RECORDS;
-    if (*cut)
-        count = UW_LIMIT_LINK_RECORDS;
-    return count;
+    *cut = count > *room && *room == UW_LIMIT_LINK_RECORDS;
+    return count < *room ? count : *room;
 }
 
-/* Records of a child that finished are zero; unknown kinds are skipped.
- * 0; UW_ERR_LIMIT_LINKS when the buffer holds more than
- * UW_LIMIT_LINK_RECORDS records (the first are read); or UW_ERR_NOMEM (the
- * sample fails rather than lose links). */
-int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
+/* The links of `count` records at p (read from start + 16) into t->hook:
+ * records of a child that finished are zero; unknown kinds are skipped.
+ * 0, or UW_ERR_NOMEM (the caller fails the sample or trusts no link
+ * rather than lose some). */
+int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start)
 {
-    uint64_t start = 0, count;
     size_t i;
-    int rc, cut = 0;
 
     t->n_hook = 0;
-    if (bytearray == 0)
-        return 0;
-    count = uw_hook_count(t, bytearray, &start, &cut);
-    if (count == 0)
-        return 0;
-    rc = uw__view_reserve(&t->sc.hook, (size_t)count * UW_LINK_RECORD);
-    if (rc != 0)
-        return rc;
-    if (uw_read(t->r, start + 16, t->sc.hook.p, (size_t)count * UW_LINK_RECORD) != 0)
-        return 0;
-    for (i = 0; i < count; i++) {
-        const uint8_t *p = t->sc.hook.p + i * UW_LINK_RECORD;
+    for (i = 0; i < count; i++, p += UW_LINK_RECORD) {
         uint64_t kind = uw__u64(p + 16);
         if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        rc = uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8), (int)kind);
-        if (rc != 0)
-            return rc;
+        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8),
+                        (int)kind, start + 16 + i * UW_LINK_RECORD) != 0)
+            return UW_ERR_NOMEM;
     }
-    return cut ? UW_ERR_LIMIT_LINKS : 0;
+    return 0;
+}
+
+/* The count word and the records, in one read, kept as read (t->sc.hook,
+ * t->hook_area, t->hook_len), with UW_HOOK_MARGIN records past the count
+ * (free slots, zero until used): the chain check reads them again, twice,
+ * with everything else, and a record written meanwhile in a new slot is
+ * seen there too. */
+int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
+{
+    uint64_t start = 0, count, room = 0, n;
+    int rc, cut = 0;
+
+    t->n_hook = 0;
+    t->hook_len = 0;
+    t->hook_cut = 0;
+    if (bytearray == 0)
+        return 0;
+    count = uw_hook_count(t, bytearray, &start, &room, &cut);
+    if (count == 0)
+        return 0;
+    n = count + UW_HOOK_MARGIN < room ? count + UW_HOOK_MARGIN : room;
+    rc = uw__view_reserve(&t->sc.hook, 8 + (size_t)n * UW_LINK_RECORD);
+    if (rc != 0)
+        return rc;
+    t->hook_cut = cut;
+    if (uw_read(t->r, start + 8, t->sc.hook.p, 8 + (size_t)n * UW_LINK_RECORD) != 0 ||
+        (uw__u64(t->sc.hook.p) > n && !cut)) {
+        t->hook_unknown = 1; /* unreadable, or grown past what was read */
+        return 0;
+    }
+    count = uw__u64(t->sc.hook.p);
+    if (count > n) /* past UW_LIMIT_LINK_RECORDS: the first are read */
+        count = n;
+    t->hook_area = start + 8;
+    t->hook_len = 8 + (size_t)n * UW_LINK_RECORD;
+    t->hook_start = start;
+    if ((rc = uw__hook_parse(t, t->sc.hook.p + 8, count, start)) != 0)
+        return rc;
+    return cut ? UW_ERR_LIMIT_LINKS : 0; /* the first records are read */
 }

@@ -4,10 +4,15 @@
  *
  * The name objects of all Tasks are read in one vectored call,
  * UW_NAME_WINDOW bytes each, which holds the header and the characters of
- * a short name; a longer name is read whole (pystr.c), and one near the
- * end of a mapping (the window could not be read) is read exactly.  Names
- * are cut at UW_TASK_NAME_MAX bytes, at a UTF-8 character boundary; an
- * unreadable name shows as "?".
+ * a short name.  A longer name (or one whose window could not be read, near
+ * the end of a mapping) is read again with exactly the bytes it needs, all
+ * such names in one more call (two when even the header was missing).
+ * Names are cut at UW_TASK_NAME_MAX bytes, at a UTF-8 character boundary;
+ * an unreadable name shows as "?".  Each Task keeps how many bytes of its
+ * name object the name came from (name_len): the chain check reads them
+ * again, twice, decodes them the same way (uw__name_decode) and keeps the
+ * Task only if both give the name shown and the Task still points at that
+ * object (check.c).  Names are read before the check for that reason.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +22,9 @@
 #include "internal/pystr.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
+
+/* Characters read of a long name: enough to fill UW_TASK_NAME_MAX bytes. */
+#define UW_NAME_CHARS UW_TASK_NAME_MAX
 
 /* Copy a name, cutting it at a UTF-8 character boundary to fit. */
 static void uw_name_copy(char *dst, size_t cap, const char *src)
@@ -32,79 +40,121 @@ static void uw_name_copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-/* The name object at obj, read exactly (its window could not be read). */
-static void uw_name_exact(uw_tasks *t, uint64_t obj, uw_task_sample *ts)
-{
-    char buf[UW_PYSTR_MAX_UTF8];
-    uint64_t type;
-    int64_t v;
-    int trunc = 0;
-
-    if (uw__obj_type(&t->pc, obj, &type) != 0)
-        return;
-    if (type == t->t->types.long_ && type != 0) {
-        if (uw__long_value(&t->pc, obj, &v) == 0)
-            snprintf(ts->name, sizeof ts->name, "Task-%" PRId64, v);
-    } else if (type == t->t->types.str && type != 0 &&
-               uw__pystr_read(t->r, t->l, obj, buf, sizeof buf, &trunc) == 0) {
-        uw_name_copy(ts->name, sizeof ts->name, buf);
-    }
-}
-
-/* The name object at obj from its window o. */
-static void uw_name_window(uw_tasks *t, uint64_t obj, const uint8_t *o, uw_task_sample *ts)
+int uw__name_decode(const uw_tasks *t, const uint8_t *o, size_t len, char *out, size_t cap,
+                    size_t *need)
 {
     const uw_layout *l = t->l;
-    uint64_t type = uw__u64(o + l->object_type);
     char buf[UW_PYSTR_MAX_UTF8];
     uw_pystr_header h;
+    uint64_t type;
     int64_t v;
-    int trunc = 0;
+    size_t n;
 
+    *need = (size_t)l->unicode_ascii_data;
+    if (len < (size_t)l->object_type + 8)
+        return 1;
+    type = uw__u64(o + l->object_type);
     if (type == t->t->types.long_ && type != 0) {
-        if (uw__long_parse(l, o, UW_NAME_WINDOW, &v) == 0)
-            snprintf(ts->name, sizeof ts->name, "Task-%" PRId64, v);
-        return;
+        if (uw__long_parse(l, o, len, &v) != 0)
+            return -1;
+        snprintf(out, cap, "Task-%" PRId64, v);
+        return 0;
     }
-    if (type != t->t->types.str || type == 0 ||
-        uw__pystr_parse_header(l, o, UW_NAME_WINDOW, &h) != 0)
-        return;
-    if (h.data_off + (size_t)h.length * h.kind <= UW_NAME_WINDOW) {
-        if (uw__pystr_to_utf8(o + h.data_off, (size_t)h.length, h.kind, h.ascii, buf, sizeof buf,
-                              NULL) == 0)
-            uw_name_copy(ts->name, sizeof ts->name, buf);
-    } else if (uw__pystr_read(t->r, l, obj, buf, sizeof buf, &trunc) == 0) {
-        uw_name_copy(ts->name, sizeof ts->name, buf);
+    if (type != t->t->types.str || type == 0)
+        return -1;
+    if (len < (size_t)l->unicode_ascii_data)
+        return 1;
+    if (uw__pystr_parse_header(l, o, len, &h) != 0 || h.length < 0)
+        return -1;
+    n = h.length > UW_NAME_CHARS ? UW_NAME_CHARS : (size_t)h.length;
+    *need = (size_t)h.data_off + n * h.kind;
+    if (*need > len)
+        return 1;
+    if (uw__pystr_to_utf8(o + h.data_off, n, h.kind, h.ascii, buf, sizeof buf, NULL) != 0)
+        return -1;
+    uw_name_copy(out, cap, buf);
+    return 0;
+}
+
+/* Queue the name reads of every Task still waiting for its name (`need`
+ * bytes each, in the bytes view from 0): returns how many. */
+static int uw_names_queue(uw_tasks *t, const size_t *need, size_t *n)
+{
+    size_t i, off = 0;
+    int rc;
+
+    *n = 0;
+    for (i = 0; i < t->n_work; i++)
+        off += need[i];
+    if ((rc = uw__view_reserve(&t->sc.iov, t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, off)) != 0)
+        return rc;
+    for (i = 0, off = 0; i < t->n_work; i++) {
+        if (need[i] == 0)
+            continue;
+        rc = uw__put_iov(&t->sc.iov, (*n)++, (uw_iov){t->work[i].name_obj, t->sc.bytes.p + off,
+                                                       need[i], 0});
+        if (rc != 0)
+            return rc;
+        off += need[i];
+    }
+    return 0;
+}
+
+/* Decode what was read; `need` becomes what each Task still needs (0 when
+ * done: named, or given up). */
+static void uw_names_take(uw_tasks *t, uw_sample *s, size_t *need, int last)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        const uw_iov *piece;
+        size_t more = 0;
+        int rc;
+        if (need[i] == 0)
+            continue;
+        piece = &UW__IOV(&t->sc.iov)[k++];
+        if (piece->status != 0) {
+            /* near the end of a mapping: its header alone, then exactly */
+            need[i] = !last && piece->len > (size_t)t->l->unicode_ascii_data
+                          ? (size_t)t->l->unicode_ascii_data
+                          : 0;
+            continue;
+        }
+        rc = uw__name_decode(t, piece->dst, piece->len, s->tasks[w->out].name,
+                             sizeof s->tasks[w->out].name, &more);
+        if (rc == 0) {
+            w->name_len = piece->len;
+            need[i] = 0;
+        } else {
+            need[i] = rc == 1 && !last && more > piece->len ? more : 0;
+        }
     }
 }
 
-/* Every Task's name window in one read (UW_NAME_WINDOW bytes each),
- * then each name decoded from it, or read exactly where the window could
- * not be read. */
+/* Every Task's name: its window, then what longer names need.  Bound:
+ * three reads, UW_NAME_CHARS characters a name. */
 int uw__read_names(uw_tasks *t, uw_sample *s)
 {
-    size_t i;
-    int rc;
+    size_t i, n, *need;
+    int rc, round;
 
-    if ((rc = uw__view_reserve(&t->sc.iov, t->n_work)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * UW_NAME_WINDOW)) != 0)
+    if ((rc = uw__view_reserve(&t->sc.need, t->n_work)) != 0)
         return rc;
+    need = UW__SIZE(&t->sc.need);
     for (i = 0; i < t->n_work; i++) {
-        uint8_t *dst = uw__bytes(&t->sc.bytes, i * UW_NAME_WINDOW, UW_NAME_WINDOW);
-        rc = dst != NULL
-                 ? uw__put_iov(&t->sc.iov, i, (uw_iov){t->work[i].name_obj, dst, UW_NAME_WINDOW, 0})
-                 : UW_ERR_CAPACITY;
-        if (rc != 0)
-            return rc;
+        snprintf(s->tasks[t->work[i].out].name, sizeof s->tasks[0].name, "?");
+        t->work[i].name_len = 0;
+        need[i] = t->work[i].name_obj != 0 ? UW_NAME_WINDOW : 0;
     }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), t->n_work);
-    for (i = 0; i < t->n_work; i++) {
-        uw_task_sample *ts = &s->tasks[t->work[i].out];
-        snprintf(ts->name, sizeof ts->name, "?");
-        if (UW__IOV(&t->sc.iov)[i].status != 0)
-            uw_name_exact(t, t->work[i].name_obj, ts); /* near the end of a mapping */
-        else
-            uw_name_window(t, t->work[i].name_obj, t->sc.bytes.p + i * UW_NAME_WINDOW, ts);
+    for (round = 0; round < 3; round++) {
+        if ((rc = uw_names_queue(t, need, &n)) != 0)
+            return rc;
+        if (n == 0)
+            break;
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+        uw_names_take(t, s, need, round == 2);
     }
     return 0;
 }

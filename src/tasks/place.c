@@ -8,14 +8,30 @@
  * are known: it is placed there, whatever its coroutine state reads at
  * t1, and owns the thread frames from that frame inward, up to the next
  * frame that is another Task's root coroutine frame (an eager Task running
- * nested in it).  A Task that reads as executing at t1 but was not on the
- * stack at t0 started after the walk: its thread is walked once more
- * (uw__second_round), and if it is not there either, it is skipped rather
- * than given someone else's frames.  Two Tasks claiming one frame are both
- * skipped.  Only the frames the loop runs now (split.c) are searched.
+ * nested in it).  The check then requires its loop to be in the same
+ * callback as at t0 (check.c): otherwise the coroutine at that address
+ * could be another Task's, with the same code.  Its entry is the walk's
+ * instant: running, no awaiting (a running Task's fut_waiter is cleared
+ * before its step).
+ *
+ * A Task whose root reads as resumed at t1 (marked executing, or its
+ * `previous` set) but was not on the stack at t0 either started after the
+ * walk, or is in the instants around a step when it is not linked (the
+ * eval loop's prologue, a suspension's epilogue).  Its thread is walked
+ * once more (uw__second_round), and that walk becomes the thread's walk in
+ * the sample, every Task of the thread placed again on it (a pure Python
+ * stack and a running Task from two walks are two instants).  Not there
+ * either, it is resuming if the walk's innermost frame is the split
+ * (Handle._run, nothing linked above it): its chain is its stack if the
+ * check finds the thread's current frame unchanged; otherwise it is
+ * skipped rather than given someone else's frames.  Two Tasks claiming one
+ * frame are both skipped.  Only the frames the loop runs now (split.c) are
+ * searched.
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "internal/rules.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -43,55 +59,62 @@ static int uw_is_root(const uw_tasks *t, uint64_t addr)
     return 0;
 }
 
-/* Look for Task w on a thread stack (frames f[0..top), innermost first,
- * from index `first` of `frames`): found at the address of its root
- * coroutine frame, running the same code, it is the running Task and owns
- * f[j..k], k that frame and j-1 the next frame inward that is another
- * Task's root.  `src` says which walk the frames are from (0: the sample,
- * 1: the second round).  Returns 1 found, 0 absent, or a skip reason. */
-static int uw_place_one(const uw_tasks *t, uw_task_work *w, const uw_frame *frames, size_t first,
-                        int64_t top, int src)
+/* Does Task w's root read as resumed (marked executing, or its `previous`
+ * set: running, or about to, or just unlinked)? */
+static int uw_busy(const uw_tasks *t, const uw_task_work *w)
 {
-    const uw_frame *f = frames + first;
-    uint64_t root = uw__root_frame(t, w);
-    int64_t k, j;
+    return uw__gen_executing(t->l, w->state) ||
+           (w->n_cf > 0 && w->root_prev != 0 && !uw__gen_created(t->l, w->state) &&
+            !w->root_finished);
+}
 
-    if (root == 0)
+/* Look for Task w on the stack of thread th in s (frames f[0..top),
+ * innermost first): found at the address of its root coroutine frame,
+ * running the same code, it is the running Task and owns f[j..k], k that
+ * frame and j-1 the next frame inward that is another Task's root.
+ * Returns 1 found, 0 absent, or a skip reason. */
+static int uw_place_one(const uw_tasks *t, uw_task_work *w, const uw_sample *s,
+                        const uw_thread_sample *th)
+{
+    int64_t top = uw__split_top(t, th), k, j;
+    uint64_t root = uw__root_frame(t, w);
+    const uw_frame *f;
+
+    if (root == 0 || top <= 0)
         return 0;
+    f = s->frames + th->first_frame;
     for (k = 0; k < top; k++)
         if (f[k].addr == root)
             break;
     if (k == top)
         return 0;
-    if (t->opt.skip && f[k].code->addr != w->root_code)
+    if (t->opt.skip && UW_RULE(skip_code_mismatch) && f[k].code->addr != w->root_code)
         return UW_SKIP_CODE_MISMATCH;
     for (j = k; j > 0 && !uw_is_root(t, f[j - 1].addr); j--)
         ;
-    w->own_src = src;
-    w->own_first = first + (size_t)j;
+    w->own_first = th->first_frame + (size_t)j;
     w->n_own = (size_t)(k - j + 1);
     w->on_stack = 1;
     return 1;
 }
 
-/* Does Task w of thread th_i still read as running and wait for a place? */
-static int uw_unplaced_running(const uw_tasks *t, const uw_task_work *w, size_t th_i)
+/* Does Task w of thread th_i read as resumed and wait for a place? */
+static int uw_unplaced_busy(const uw_tasks *t, const uw_task_work *w, size_t th_i)
 {
-    return w->thread == th_i && w->skipped == 0 && !w->on_stack &&
-           uw__gen_executing(t->l, w->state);
+    return w->thread == th_i && w->skipped == 0 && !w->on_stack && uw_busy(t, w);
 }
 
 /* A thread walk cut short: the running Task's frames cannot be trusted,
- * so a Task that reads as executing is skipped.  A Task that reads as
+ * so a Task that reads as resumed is skipped.  A Task that reads as
  * suspended gets its coroutine chain, which is checked on its own
- * (check.c): its true stack when read. */
+ * (check.c): its true stack when read (compose gives it no stack without
+ * a pure Python stack). */
 static void uw_skip_truncated(uw_tasks *t, uw_sample *s, size_t th_i)
 {
     size_t i;
 
     for (i = 0; i < t->n_work; i++)
-        if (t->work[i].thread == th_i && t->work[i].skipped == 0 &&
-            uw__gen_executing(t->l, t->work[i].state))
+        if (t->work[i].thread == th_i && t->work[i].skipped == 0 && uw_busy(t, &t->work[i]))
             t->work[i].skipped = UW_SKIP_THREAD_TRUNCATED;
     if (!t->second_round)
         s->thread_skips[uw_reason_slot(UW_SKIP_THREAD_TRUNCATED)]++;
@@ -105,14 +128,14 @@ static int uw_claimed_twice(uw_tasks *t, size_t th_i)
     int rc;
 
     for (i = 0; i < t->n_work; i++)
-        if (t->work[i].thread == th_i && t->work[i].on_stack)
+        if (t->work[i].thread == th_i && t->work[i].on_stack && t->work[i].skipped == 0)
             if ((rc = uw__put_size(&t->sc.placed, np++, i)) != 0)
                 return rc;
     for (i = 0; i < np; i++) {
         for (j = i + 1; j < np; j++) {
             uw_task_work *a = &t->work[UW__SIZE(&t->sc.placed)[i]];
             uw_task_work *b = &t->work[UW__SIZE(&t->sc.placed)[j]];
-            if (a->own_src != b->own_src || a->own_first + a->n_own != b->own_first + b->n_own)
+            if (a->own_first + a->n_own != b->own_first + b->n_own)
                 continue;
             a->skipped = b->skipped = UW_SKIP_CLAIMED_TWICE;
         }
@@ -120,9 +143,19 @@ static int uw_claimed_twice(uw_tasks *t, size_t th_i)
     return 0;
 }
 
-/* Place the Tasks of thread th_i.  Executing Tasks not found are looked
- * for again in a second round (pending), then skipped; without the skip
- * rules they get whatever the loop runs. */
+/* Was nothing linked above the split when thread th was walked: its
+ * innermost frame is the outermost Handle._run, where the walk started?
+ * Then a resumed root not on it may be one not linked yet, or unlinked
+ * already. */
+static int uw_split_on_top(const uw_sample *s, const uw_thread_sample *th)
+{
+    return th->truncated == 0 && !th->top_dropped && th->split == 0 && th->n_frames > 0 &&
+           th->epoch_loop != 0 && s->frames[th->first_frame].addr == th->current_frame;
+}
+
+/* Place the Tasks of thread th_i.  Resumed Tasks not found are looked for
+ * again in a second round (pending), then resuming or skipped; without the
+ * skip rules they get whatever the loop runs. */
 static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
 {
     uw_thread_sample *th = &s->threads[th_i];
@@ -130,7 +163,8 @@ static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
     size_t i;
     int again = 0;
 
-    if (t->opt.skip && th->truncated != 0 && th->truncated != UW_ERR_DEPTH) {
+    if (t->opt.skip && UW_RULE(skip_thread_truncated) && th->truncated != 0 &&
+        th->truncated != UW_ERR_DEPTH) {
         uw_skip_truncated(t, s, th_i);
         return 0;
     }
@@ -139,10 +173,10 @@ static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
         int rc;
         if (w->thread != th_i || w->skipped != 0)
             continue;
-        rc = uw_place_one(t, w, s->frames, th->first_frame, top, 0);
+        rc = uw_place_one(t, w, s, th);
         if (rc < 0)
             w->skipped = rc;
-        else if (rc == 0 && uw__gen_executing(t->l, w->state))
+        else if (rc == 0 && uw_busy(t, w) && !w->on_stack)
             again = 1;
     }
     if (again && t->opt.skip && !t->second_round) {
@@ -151,19 +185,21 @@ static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        if (!uw_unplaced_running(t, w, th_i))
+        if (!uw_unplaced_busy(t, w, th_i))
             continue;
-        if (t->opt.skip) {
+        if (!t->opt.skip) {
+            if (top > 0) { /* no skip rules: give it whatever the loop runs */
+                w->own_first = th->first_frame;
+                w->n_own = (size_t)top;
+                w->on_stack = 1;
+            }
+        } else if (!UW_RULE(skip_not_on_stack) || uw_split_on_top(s, th)) {
+            w->resuming = 1; /* its chain, if the check finds nothing linked */
+        } else {
             w->skipped = UW_SKIP_NOT_ON_STACK;
-        } else if (top > 0) {
-            /* no skip rules: give it whatever the loop runs */
-            w->own_src = 0;
-            w->own_first = th->first_frame;
-            w->n_own = (size_t)top;
-            w->on_stack = 1;
         }
     }
-    return t->opt.skip ? uw_claimed_twice(t, th_i) : 0;
+    return t->opt.skip && UW_RULE(skip_claimed_twice) ? uw_claimed_twice(t, th_i) : 0;
 }
 
 /* Roots sorted for uw_is_root; each thread's pure Python stack and
@@ -196,34 +232,53 @@ int uw__place(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Place w on the second walk th2 of its thread th: found, skipped, or its
- * chain to be read again from the root (returns 1 then). */
-static int uw_place_again(uw_tasks *t, uw_task_work *w, const uw_thread_sample *th,
-                          const uw_thread_sample *th2)
+/* The second walk th2 (in t->again) becomes thread th's walk in s: its
+ * frames appended to the sample's, the thread pointed at them. */
+static int uw_adopt_walk(uw_tasks *t, uw_sample *s, size_t th_i, const uw_thread_sample *th2)
 {
-    int rc = uw_place_one(t, w, t->again.frames, th2->first_frame, uw__split_top(t, th2), 1);
+    size_t first = s->n_frames, k;
+    uw_thread_sample *th;
+    int rc;
 
-    if (rc < 0) {
-        w->skipped = rc;
-    } else if (rc == 0 && th->top_dropped && th2->top_dropped) {
-        w->skipped = UW_SKIP_RUNNING_TORN; /* its frames changed under both walks */
-    } else if (rc == 0) {
-        w->cur = w->coro;
-        w->n_cf = 0;
-        w->active = 1;
-        w->state = INT32_MIN;
-        w->truncated = 0;
-        return 1;
-    }
+    for (k = 0; k < th2->n_frames; k++)
+        if ((rc = uw_sample_add_frame(s, &t->again.frames[th2->first_frame + k])) != 0)
+            return rc;
+    th = &s->threads[th_i];
+    th->first_frame = first;
+    th->n_frames = th2->n_frames;
+    th->split = th2->split;
+    th->truncated = th2->truncated;
+    th->top_dropped = th2->top_dropped;
+    th->epoch_loop = th2->epoch_loop;
+    th->epoch = th2->epoch;
+    th->current_frame = th2->current_frame;
+    th->cframe = th2->cframe;
+    th->retries += th2->retries + 1;
     return 0;
 }
 
-/* Second round for Tasks that read as executing but were not on their
- * thread's stack: walk each such thread again (into t->again), read those
- * Tasks' chains again, and place them on the new stack.  A Task found there
- * is running at the new walk; one whose chain now reads as suspended gets
- * that chain (its true stack when read); one executing again is skipped
- * (by the next uw__place). */
+/* Read Task w's chain again from its root (appended to the chain views). */
+static void uw_chain_again(uw_task_work *w)
+{
+    w->cur = w->coro;
+    w->n_cf = 0;
+    w->active = 1;
+    w->state = INT32_MIN;
+    w->root_prev = 0;
+    w->root_finished = 0;
+    w->end_obj = 0;
+    w->truncated = 0;
+    w->on_stack = 0;
+}
+
+/* Second round for Tasks that read as resumed but were not on their
+ * thread's stack: walk each such thread again (into t->again); a complete
+ * walk becomes the thread's walk, and its Tasks are placed on it: those
+ * that were placed on the first walk or read as resumed are placed on the
+ * new walk or get their chains read again from the root (they may have
+ * suspended since); one resumed but absent from both walks, whose frames
+ * above the split moved under both, is skipped as
+ * running_task_frames_changed.  The next uw__place decides the rest. */
 int uw__second_round(uw_tasks *t, uw_sample *s)
 {
     const size_t first_cf = t->n_cf, fs = t->sc.cf_bytes.elem;
@@ -234,16 +289,35 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
         const uw_thread_sample *th2;
+        int dropped_before = th->top_dropped;
         if (!UW__SIZE(&t->sc.pending)[th_i])
             continue;
         if (uw__unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) != 0)
             continue;
         th2 = &t->again.threads[t->again.n_threads - 1];
-        if (th2->truncated != 0 && th2->truncated != UW_ERR_DEPTH)
-            continue;
-        for (i = 0; i < t->n_work; i++)
-            if (uw_unplaced_running(t, &t->work[i], th_i))
-                any |= uw_place_again(t, &t->work[i], th, th2);
+        if ((th2->truncated != 0 && th2->truncated != UW_ERR_DEPTH) ||
+            th2->epoch_loop != th->epoch_loop)
+            continue; /* the first walk stays; its resumed Tasks are skipped */
+        if ((rc = uw_adopt_walk(t, s, th_i, th2)) != 0)
+            return rc;
+        th = &s->threads[th_i];
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            int was_placed = w->on_stack;
+            if (w->thread != th_i || w->skipped != 0 || (!was_placed && !uw_busy(t, w)))
+                continue;
+            w->on_stack = 0;
+            rc = uw_place_one(t, w, s, th);
+            if (rc < 0) {
+                w->skipped = rc;
+            } else if (rc == 0 && !was_placed && dropped_before && th->top_dropped &&
+                       UW_RULE(skip_running_torn)) {
+                w->skipped = UW_SKIP_RUNNING_TORN; /* its frames changed under both walks */
+            } else if (rc == 0) {
+                uw_chain_again(w);
+                any = 1;
+            }
+        }
     }
     if (!any)
         return 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tasks_int.h"
+#include "tornstack/error.h"
 
 uint32_t uw__split_classify(const char *qualname, const char *filename)
 {
@@ -47,8 +48,12 @@ int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th)
     return th->split >= 0 ? th->split : 0;
 }
 
-/* Without the split (an earlier policy) the whole stack is the loop's. */
+/* Without the split (an earlier policy) the whole stack is the loop's.  A
+ * walk cut short has no pure Python stack at all (-1): its frames run from
+ * wherever the walk started to wherever it stopped, and no root. */
 int64_t uw__split_pure_start(const uw_tasks *t, const uw_thread_sample *th)
 {
+    if (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)
+        return -1;
     return t->opt.split ? (th->split >= 0 ? th->split : 0) : 0;
 }

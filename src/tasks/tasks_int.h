@@ -18,18 +18,23 @@
  *   chains.c    every Task's await chain, one level for all Tasks at a time;
  *   place.c     running Tasks placed on their thread's stack by frame
  *               address, the skip rules, the second round;
- *   check.c     the chain check: one read of two copies of everything the
- *               Tasks depend on, between two readings of each epoch;
  *   names.c     Task names;
- *   emit.c      each Task's entry and own frames in the sample;
- *   edges.c     awaiting edges read from memory (fut_waiter, gather
- *               children), then strong and creation links, then parents;
+ *   gather.c    what each Task awaits: its fut_waiter, gather futures'
+ *               children, level by level;
  *   links.c     the link tables: the API's, and the hook module's records;
  *   adebug.c    3.14+: _asyncio's debug offsets, found after attach when
  *               asyncio is imported late, before any Task is read;
  *   discover_lists.c  3.14+: candidates from each thread's and the
  *               interpreter's list of native Tasks;
  *   awaited_by.c  3.14+: awaiting edges from each Task's awaited_by;
+ *   deps.c      what each Task's links were read from, for the check, and
+ *               the Tasks each one awaits;
+ *   check.c     the chain check: one read of two copies of everything the
+ *               Tasks depend on (chains, names, links), between two
+ *               readings of each epoch;
+ *   emit.c      each Task's entry and own frames in the sample;
+ *   edges.c     awaiting edges from the checked links, then strong and
+ *               creation links, then parents;
  *   scratch.c   the per-sample memory, as views with stated capacities;
  *   tasks.c     the object: creation, options, the hooks it installs.
  *
@@ -67,6 +72,29 @@
 #ifndef UW_GATHER_SMALL
 #define UW_GATHER_SMALL 256
 #endif
+/* Gather futures followed per sample (gather.c). */
+#define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
+/* Dependencies of the Tasks' links per sample (deps.c): pieces, bytes. */
+#define UW_DEP_PIECES_MAX (8 * UW_LIMIT_TASKS)
+#define UW_DEP_BYTES_MAX ((size_t)512 * UW_LIMIT_TASKS)
+/* Bytes of a name object a name is decoded from, at most: its header and
+ * UW_TASK_NAME_MAX characters of 4 bytes. */
+#define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
+/* The chain check's pieces and bytes per copy: a span, a name, the end of
+ * the chain and the dependencies of every Task, each coroutine frame (on
+ * to its awaitee slot when near) and its awaitee slot, three words of
+ * every thread, the hook module's records. */
+#define UW_CHECK_PIECES_MAX                                                                        \
+    (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX +  \
+     (size_t)UW_DEP_PIECES_MAX)
+#define UW_CHECK_BYTES_MAX                                                                         \
+    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16) +                                     \
+     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX +                 \
+     24 * (size_t)UW_LIMIT_THREADS + 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD)
+/* The chain's end is no coroutine (chains.c, check.c). */
+#define UW_END_NO_STATE (-1000)
+/* A fut_waiter read at the check that is not known (gather.c, edges.c). */
+#define UW_WAITER_UNKNOWN UINT64_MAX
 
 /* Code objects the classifier marks (within UW_CODE_CLASSES). */
 #define UW__CODE_HANDLE_RUN 0x100u
@@ -111,27 +139,43 @@ typedef struct uw__scratch {
     uw__view work;     /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
     uw__view iov;      /* uw_iov: one read of registry entries, Tasks, a chain level
                         * (a coroutine and up to two awaitee pieces per Task),
-                        * names or waiter types (3 x UW_LIMIT_TASKS) */
+                        * names, or a round of the gathers (UW_DEP_PIECES_MAX) */
     uw__view idx;      /* size_t: the Task of each piece of a chain level (same) */
     uw__view bytes;    /* u8: what that read brings (UW_LIMIT_TASKS x the largest
                         * per-Task share: Task object, coroutine window and
                         * awaitee slot, name window) */
     uw__view placed;   /* size_t: Tasks placed on one thread (UW_LIMIT_TASKS) */
-    uw__view types;    /* u64: types of the Tasks' waiters (UW_LIMIT_TASKS) */
     uw__view roots;    /* u64: sorted root coroutine frames (UW_LIMIT_TASKS) */
     uw__view pending;  /* size_t: per thread, a running Task to look for again
                         * (UW_LIMIT_INTERPRETERS x UW_LIMIT_THREADS) */
-    uw__view children; /* u64: a big gather's children (UW_LIMIT_GATHER_CHILDREN) */
-    uw__view hook;     /* u8: the hook module's records (UW_LIMIT_LINK_RECORDS) */
-    /* the chain check: pieces (epochs twice, every Task and coroutine
-     * twice) and the two copies */
+    uw__view thread_ok; /* size_t: per thread, its current frame read as walked
+                         * in the check (same) */
+    uw__view need;     /* size_t: bytes each Task's name still needs (UW_LIMIT_TASKS) */
+    uw__view hook;     /* u8: the hook module's count word and records
+                        * (8 + UW_LIMIT_LINK_RECORDS records); hook_now: the
+                        * records stable through the check */
+    uw__view hook_now;
+    /* gather.c: gather futures being read, their items, their items' types */
+    uw__view gnode;  /* uw__gnode (UW_GATHER_NODES_MAX) */
+    uw__view gitems; /* u64 (UW_DEP_PIECES_MAX) */
+    uw__view gtypes; /* uint8_t *: one round's type pieces of one node
+                      * (UW_LIMIT_GATHER_CHILDREN) */
+    /* deps.c: what links were read from, and the awaited Tasks */
+    uw__view dep;       /* uw__dep (UW_DEP_PIECES_MAX) */
+    uw__view dep_bytes; /* u8 (UW_DEP_BYTES_MAX) */
+    uw__view kids;      /* size_t: awaited Tasks, per Task a range (UW_DEP_PIECES_MAX) */
+    uw__view children;  /* u64: a set's members (awaited_by.c; UW_LIMIT_GATHER_CHILDREN) */
+    /* the chain check: pieces (epochs twice, everything twice), what each
+     * piece is, and the two copies */
     uw__view check_iov;
+    uw__view check_what; /* uw__ckpiece (UW_CHECK_PIECES_MAX) */
     uw__view copy_a, copy_b;
     /* coroutine frames of all chains (UW_TASK_FRAMES_MAX each) */
     uw__view cf_addr;   /* u64: frame address */
     uw__view cf_state;  /* int8: generator state when read */
     uw__view cf_yf;     /* u64: awaitee word as read from its value stack (3.14+: a
                          * tagged reference), 0 if none */
+    uw__view cf_slot;   /* u64: the value-stack slot it was read from */
     uw__view cf_bytes;  /* u8: the frame, frame_size bytes each */
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */
@@ -151,6 +195,8 @@ enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER };
 typedef struct uw_type_verdict {
     uint64_t type;
     int kind;
+    int has_loc;     /* a gather type: where its instances keep `_children` */
+    uw_attr_loc loc;
 } uw_type_verdict;
 
 /* --- registry.c ---------------------------------------------------------------- */
@@ -175,11 +221,37 @@ typedef struct uw_registry {
 
 #define UW_LINKS_MAGIC "TSLINKS1"
 #define UW_LINK_RECORD 24
+/* Hook records read past the count (new slots seen by the check). */
+#define UW_HOOK_MARGIN 64
 
 typedef struct uw_link {
     uint64_t child, parent;
     int kind;
+    uint64_t addr; /* where the hook record was read, 0 for the API table */
 } uw_link;
+
+/* --- deps.c, gather.c ------------------------------------------------------------ */
+
+/* A piece a Task's links were decided from. */
+typedef struct uw__dep {
+    size_t task;   /* work index (SIZE_MAX: dropped) */
+    uint64_t addr;
+    size_t len;
+    size_t off;    /* its bytes, as read, in dep_bytes */
+} uw__dep;
+
+/* A gather future being read (gather.c). */
+typedef struct uw__gnode {
+    size_t task;   /* the Task whose fut_waiter leads here */
+    uint64_t obj;
+    uw_attr_loc loc;
+    int step, relocated, depth;
+    uint64_t d, k, v, list, items;
+    int64_t n;
+    size_t first_item, n_items; /* in gitems */
+    size_t pos;                 /* its index in its parent's items */
+    int64_t first_kid_node, next_sibling;
+} uw__gnode;
 
 /* --- epoch.c ------------------------------------------------------------------- */
 
@@ -281,12 +353,39 @@ typedef struct uw_task_work {
     size_t first_cf, n_cf; /* chain frames, root first */
     int active;            /* await chain still being read */
     int skipped, truncated;
-    int on_stack;     /* found on its thread's stack: the running Task */
-    int own_src;      /* running: its frames are in the sample (0) or
-                         in the second walk (1), ... */
+    int on_stack;     /* found on its thread's stack: the running Task; its
+                         frames are the sample's ... */
     size_t own_first; /* ... from this index ... */
     size_t n_own;     /* ... innermost first */
     size_t out;       /* index in the sample's tasks */
+    uint64_t root_prev; /* the root coroutine's `previous` when read */
+    int root_finished;  /* its root returned (the Task is not done): no frames */
+    uint64_t end_obj;   /* the awaitee its chain stopped at (chains.c), 0 */
+    uint64_t end_type;  /* its type when read (0: unreadable) */
+    int end_state;      /* a coroutine's state then, else UW_END_NO_STATE */
+    int resuming;       /* root marked running (or `previous` set) but not
+                           linked on the walk: its chain, if the check shows
+                           nothing linked above the walk's Handle._run */
+    uint64_t name_len;  /* bytes of the name object the name came from */
+    /* links (gather.c, deps.c) */
+    int links_todo;          /* its links are to be read */
+    int links_cut;           /* a link could not be followed */
+    int64_t waiter_task;     /* its fut_waiter is this Task (work index) */
+    int64_t root_node;       /* its fut_waiter is this gather node */
+    size_t first_dep, n_dep; /* its dependencies (after uw__deps_index) */
+    size_t first_kid, n_kid; /* the Tasks it awaits */
+    /* the check's verdicts (check.c) */
+    int check_cut;      /* its pieces did not fit */
+    int span_ok;        /* state, coroutine, waiter, name pointer read twice alike */
+    int chain_ok;       /* its chain and name are trusted */
+    int links_ok;       /* what it awaits is trusted */
+    int hook_ok;        /* its hook records read the same */
+    int hook_moved;     /* a hook record naming it as the child changed */
+    int span_known;     /* its span read alike in both copies */
+    int pending_now;    /* ... and pending with its coroutine */
+    uint64_t waiter_now; /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
+    int awaited;        /* a Task of the sample awaits it (edges.c) */
+    int await_unsure;   /* a Task of its loop awaits something unknown */
 } uw_task_work;
 
 struct uw_tasks {
@@ -306,6 +405,10 @@ struct uw_tasks {
     size_t n_links, cap_links;
     uw_link *hook; /* read from the target this sample */
     size_t n_hook, cap_hook;
+    uint64_t hook_area, hook_start; /* the count word and records, as read */
+    size_t hook_len;                /* (sc.hook), 0 if none */
+    int hook_unknown;               /* they changed during the check */
+    int hook_cut;                   /* more records than UW_LIMIT_LINK_RECORDS */
     uw__epochs epochs;
     uw__scratch sc;
     uw_task_work *work; /* sc.work's storage, sorted by address */
@@ -317,6 +420,9 @@ struct uw_tasks {
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
     uw__lists ls; /* 3.14+ */
+    size_t n_gnode, n_gitems; /* gather.c */
+    size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
+    size_t ck_n; /* check.c: pieces of one copy */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -352,6 +458,11 @@ int64_t uw__split_pure_start(const uw_tasks *t, const uw_thread_sample *th);
 
 /* UW_KIND_* of a type (or a base, up to UW_LIMIT_TYPE_BASES), cached. */
 int uw__type_kind(uw_tasks *t, uint64_t type);
+/* Where instances of gather type `type` keep `_children` (located on obj
+ * the first time). */
+int uw__type_gather_loc(uw_tasks *t, uint64_t type, uint64_t obj, uw_attr_loc *loc);
+/* Forget it (the type's shared keys moved). */
+void uw__type_forget_loc(uw_tasks *t, uint64_t type);
 
 /* --- registry.c ---------------------------------------------------------------- */
 
@@ -389,13 +500,43 @@ int uw__second_round(uw_tasks *t, uw_sample *s);
 
 /* --- check.c -------------------------------------------------------------------- */
 
-/* The chain check of every Task not skipped yet. */
-int uw__check(uw_tasks *t);
+/* The chain check: every Task's span and links, and the chains and names
+ * of those not skipped yet. */
+int uw__check(uw_tasks *t, uw_sample *s);
+/* Bytes of the Task span the check reads; size of a check piece's
+ * descriptor (for scratch.c). */
+size_t uw__check_span_len(const uw_asyncio_layout *al);
+size_t uw__ckpiece_size(void);
 
 /* --- names.c -------------------------------------------------------------------- */
 
-/* Every Task's name into the sample. */
+/* Every Task's name into the sample (and name_len). */
 int uw__read_names(uw_tasks *t, uw_sample *s);
+/* Decode a name object from o[0..len): 0 (out set), 1 when it needs *need
+ * bytes, -1 when it is no name. */
+int uw__name_decode(const uw_tasks *t, const uint8_t *o, size_t len, char *out, size_t cap,
+                    size_t *need);
+
+/* --- gather.c ------------------------------------------------------------------- */
+
+/* What the Tasks marked links_todo await: their kids and dependencies. */
+int uw__read_awaiting(uw_tasks *t);
+
+/* --- deps.c --------------------------------------------------------------------- */
+
+int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes);
+/* Append a dependency of Task `task` (room reserved): its bytes are read
+ * into the dependency bytes (uw__dep_iov). */
+void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len);
+uw_iov uw__dep_iov(uw_tasks *t, size_t d);
+uint8_t *uw__dep_bytes(uw_tasks *t, size_t d);
+const uw__dep *uw__dep_get(const uw_tasks *t, size_t d);
+/* Forget Task task's dependencies. */
+void uw__deps_drop(uw_tasks *t, size_t task);
+/* Sort them by Task: first_dep, n_dep of every Task. */
+void uw__deps_index(uw_tasks *t);
+/* Task `task` awaits Task `kid` (appended to its range). */
+int uw__kid_add(uw_tasks *t, size_t task, size_t kid);
 
 /* --- emit.c --------------------------------------------------------------------- */
 
@@ -404,14 +545,20 @@ int uw__emit_tasks(uw_tasks *t, uw_sample *s);
 
 /* --- edges.c -------------------------------------------------------------------- */
 
+/* After the check: Tasks whose awaiter may have changed unseen are
+ * skipped (awaiter_unknown). */
+void uw__awaiting_verdict(uw_tasks *t);
 /* Awaiting edges, strong and creation links and parents of the sample's
  * Tasks. */
 int uw__edges(uw_tasks *t, uw_sample *s);
 
 /* --- links.c -------------------------------------------------------------------- */
 
-/* The links of the target's hook module buffer into t->hook. */
+/* The links of the target's hook module buffer into t->hook, the area
+ * they were read from kept for the check. */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray);
+/* The links of `count` records at p (of the buffer at start) into t->hook. */
+int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start);
 
 /* --- adebug.c ------------------------------------------------------------------- */
 

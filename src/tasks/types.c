@@ -13,6 +13,7 @@
 
 #include "internal/pyobj.h"
 #include "tasks_int.h"
+#include "tornstack/error.h"
 
 _Static_assert(UW_LIMIT_TYPE_BASES >= 2,
                "a gather future's type is two types from _asyncio.Future");
@@ -50,7 +51,53 @@ int uw__type_kind(uw_tasks *t, uint64_t type)
         if (uw_read_u64(t->r, cur + (uint64_t)t->l->type_base, &cur) != 0)
             break;
     }
-    if (t->n_types < UW_TYPE_CACHE)
-        t->types[t->n_types++] = (uw_type_verdict){type, kind};
+    if (t->n_types < UW_TYPE_CACHE) {
+        memset(&t->types[t->n_types], 0, sizeof t->types[0]);
+        t->types[t->n_types].type = type;
+        t->types[t->n_types].kind = kind;
+        t->n_types++;
+    }
     return kind;
+}
+
+/* The cached verdict of a type, NULL if none. */
+static uw_type_verdict *uw_verdict(uw_tasks *t, uint64_t type)
+{
+    size_t i;
+
+    for (i = 0; i < t->n_types; i++)
+        if (t->types[i].type == type)
+            return &t->types[i];
+    return NULL;
+}
+
+/* Where a gather type keeps `_children`: located once on an instance
+ * (pyobj.c, a few reads) and kept with the type's verdict; a type that is
+ * not cached (the cache was full) is located every time. */
+int uw__type_gather_loc(uw_tasks *t, uint64_t type, uint64_t obj, uw_attr_loc *loc)
+{
+    uw_type_verdict *v = uw_verdict(t, type);
+    uint64_t unused;
+    int rc;
+
+    if (v != NULL && v->has_loc) {
+        *loc = v->loc;
+        return 0;
+    }
+    rc = uw__attr_locate(&t->pc, obj, "_children", loc, &unused);
+    if (rc != 0 || loc->type != type)
+        return rc != 0 ? rc : UW_ERR_BAD_OBJECT;
+    if (v != NULL) {
+        v->loc = *loc;
+        v->has_loc = 1;
+    }
+    return 0;
+}
+
+void uw__type_forget_loc(uw_tasks *t, uint64_t type)
+{
+    uw_type_verdict *v = uw_verdict(t, type);
+
+    if (v != NULL)
+        v->has_loc = 0;
 }

@@ -10,9 +10,12 @@
  *      sorted by address and given their entries in the sample;
  *   3. every Task's await chain (chains.c) and its frames resolved;
  *   4. running Tasks placed on their thread stacks, the second round for
- *      those not found, and the chain check (place.c, check.c);
- *   5. names, each Task's own frames, the links (names.c, emit.c,
- *      edges.c).
+ *      those not found (place.c);
+ *   5. names, and what each Task awaits and is linked to (names.c,
+ *      gather.c, links.c), every piece kept (deps.c);
+ *   6. the chain check of chains, names and links together (check.c),
+ *      and the Tasks whose awaiter may have changed unseen (edges.c);
+ *   7. each Task's own frames, the links (emit.c, edges.c).
  * The sample's read counts cover it all.
  */
 #include <stdlib.h>
@@ -81,9 +84,9 @@ static int uw_chains(uw_tasks *t)
                                   (int *)(void *)t->sc.cf_status.p);
 }
 
-/* Step 4: placement; with the skip rules, the second round, placement
- * again (what still executes unplaced is skipped) and the chain check. */
-static int uw_trust(uw_tasks *t, uw_sample *s)
+/* Step 4: placement; with the skip rules, the second round and placement
+ * again (what still reads as resumed unplaced is resuming or skipped). */
+static int uw_place_all(uw_tasks *t, uw_sample *s)
 {
     int rc;
 
@@ -93,9 +96,47 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
     if ((rc = uw__second_round(t, s)) != 0)
         return rc;
     t->second_round = 1;
-    if ((rc = uw__place(t, s)) != 0)
+    return uw__place(t, s);
+}
+
+/* Step 5: names, and what every Task awaits and is linked to, each piece
+ * kept for the check (a Task placed on its thread stack shows none of it
+ * unless the check finds its loop moved on: then what it awaits then
+ * matters to the others). */
+static int uw_labels(uw_tasks *t, uw_sample *s)
+{
+    size_t i;
+    int rc;
+
+    if ((rc = uw__read_names(t, s)) != 0)
         return rc;
-    return uw__check(t);
+    t->n_gnode = t->n_gitems = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
+    for (i = 0; i < t->n_work; i++)
+        t->work[i].links_todo = 1;
+    if ((rc = uw__read_awaiting(t)) != 0)
+        return rc;
+    uw__deps_index(t);
+    return 0;
+}
+
+/* Step 6: the chain check (chains, names, links), then who may be
+ * awaited unseen. */
+static int uw_trust(uw_tasks *t, uw_sample *s)
+{
+    int rc;
+
+    if (t->opt.skip) {
+        if ((rc = uw__check(t, s)) != 0)
+            return rc;
+        uw__awaiting_verdict(t);
+    } else {
+        size_t i;
+        for (i = 0; i < t->n_work; i++) {
+            t->work[i].links_ok = t->work[i].hook_ok = !t->work[i].links_cut;
+            t->work[i].waiter_now = t->work[i].waiter;
+        }
+    }
+    return 0;
 }
 
 static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
@@ -107,6 +148,8 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     s->n_awaiting = 0;
     t->n_work = 0;
     t->n_hook = 0;
+    t->hook_len = 0;
+    t->hook_unknown = 0;
     if ((rc = uw_loops_and_epochs(t, s)) != 0)
         return rc;
     for (i = 0; i < s->n_threads; i++)
@@ -114,8 +157,8 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     if ((rc = uw__discover(t, s)) != 0 || t->n_work == 0)
         return rc;
     if ((rc = uw_task_entries(t, s)) != 0 || (rc = uw_chains(t)) != 0 ||
-        (rc = uw_trust(t, s)) != 0 || (rc = uw__read_names(t, s)) != 0 ||
-        (rc = uw__emit_tasks(t, s)) != 0)
+        (rc = uw_place_all(t, s)) != 0 || (rc = uw_labels(t, s)) != 0 ||
+        (rc = uw_trust(t, s)) != 0 || (rc = uw__emit_tasks(t, s)) != 0)
         return rc;
     return uw__edges(t, s);
 }

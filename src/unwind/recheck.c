@@ -9,9 +9,15 @@
  * then (with a bracket) the bracket counter.  They are read in the reverse
  * order of the walk's reads, so that one interleaving of the target's
  * stores cannot tear both reads the same way.  What must be unchanged:
- * each frame's code, previous and owner, and the callers' instruction
- * pointers (fixed at their call sites while their callee runs); the
- * innermost frame keeps running and its pointer may move.
+ * each frame's code, previous and owner, and every frame's instruction
+ * pointer: the callers' are fixed at their call sites while their callee
+ * runs, and the innermost frame's must be too, although it keeps running.
+ * No counter moves on a plain call, so a function that returned and the
+ * next call of the same code in the same slot (same code, previous and
+ * owner) can only be told apart by where it is: the innermost frame read
+ * at one line and its caller read after it called again is a stack that
+ * never existed (rule recheck_innermost_ip).  A running frame that moved
+ * costs a retry, or, above Handle._run, the frames of the callback.
  *
  * Without a bracket, any change marks the walk incomplete (retried).  A
  * change that reverted in between (ABA) escapes this check: a Task step
@@ -34,6 +40,7 @@
 #include <string.h>
 
 #include "internal/frame.h"
+#include "internal/rules.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
 #include "unwind_int.h"
@@ -131,7 +138,8 @@ static void uw_recheck_compare(const uw_unwinder *u, const uw_chunk_copy *c0, si
         else
             a = u->recheck_bytes + k * UW_FRAME_BUF;
         same = uw__frame_same_link(l, a, b) &&
-               (k == 0 || uw__frame_instr(l, a) == uw__frame_instr(l, b));
+               ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
+                uw__frame_instr(l, a) == uw__frame_instr(l, b));
         if (k_split != SIZE_MAX && k >= k_split)
             *bottom_same = *bottom_same && same;
         else
@@ -182,6 +190,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t coun
         return;
     }
     th->epoch_loop = tag;
+    th->epoch = e0;
     if (!read_ok || e1 != e0 || !bottom_same)
         th->truncated = UW_ERR_INCOMPLETE;
     else if (!top_same && (k_split == SIZE_MAX || th->split < 0))

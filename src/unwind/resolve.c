@@ -6,7 +6,9 @@
  * cache entry is trusted only after its identity fields (code_cache.h)
  * were read again in the current sample and found equal; an entry that
  * differs is reloaded.  The fixed parts come from the prefetched copies
- * (prefetch.c) or from one vectored read of all the others.  An entry
+ * (prefetch.c) or from one vectored read of all the others; the entries to
+ * load are loaded together, names and location tables in two more reads
+ * for all of them.  An entry
  * validated once is trusted for the rest of the sample.  Bounds: one
  * record per frame (UW_LIMIT_FRAMES), so one batch of at most that many
  * reads.
@@ -17,26 +19,26 @@
 #include "tornstack/error.h"
 #include "unwind_int.h"
 
-/* Validate (or load) the cache entry of one code object whose fixed part
- * is in obj.  Returns 0 or the error that makes it unusable. */
-static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj)
+/* Validate the cache entry of one code object whose fixed part is in obj:
+ * 0 when its entry holds, 1 when it must be loaded (its identity in *id),
+ * or the error that makes it unusable. */
+static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj, uw_code_ident *id)
 {
-    uw_code_ident id;
     uw_code_info *e;
     int rc;
 
-    rc = uw__code_ident_parse(u->l, obj, (size_t)u->l->code_size, &id);
+    rc = uw__code_ident_parse(u->l, obj, (size_t)u->l->code_size, id);
     if (rc != 0)
         return rc;
     e = uw__code_cache_find(&u->cache, addr);
-    if (e != NULL && memcmp(&e->id, &id, sizeof id) == 0) {
+    if (e != NULL && memcmp(&e->id, id, sizeof *id) == 0) {
         e->stamp = u->cache.stamp;
         u->cache.hits++;
         return 0;
     }
     if (e != NULL)
         u->cache.reloads++;
-    return uw__code_cache_load(&u->cache, u->r, u->l, u->t.code_type, addr, &id, &e);
+    return 1;
 }
 
 /* Record i's code object failed with rc: remember it, and the innermost. */
@@ -49,9 +51,20 @@ static void uw_resolve_fail(uw_unwinder *u, size_t i, int rc, size_t *bad_at, in
     }
 }
 
+/* Every record of code object `code` failed with rc. */
+static void uw_resolve_fail_all(uw_unwinder *u, size_t n, uint64_t code, int rc, size_t *bad_at,
+                                int *first_err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (u->recs[i].code == code)
+            uw_resolve_fail(u, i, rc, bad_at, first_err);
+}
+
 /* Is the code object of record i already settled: validated in this
- * sample, or queued in this batch? */
-static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb)
+ * sample, or queued in this batch (to be read, or to be loaded)? */
+static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb, size_t nl)
 {
     uw_code_info *e = uw__code_cache_find(&u->cache, code);
     size_t j;
@@ -61,19 +74,24 @@ static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb)
     for (j = 0; j < nb; j++)
         if (u->batch_addr[j] == code)
             return 1;
+    for (j = 0; j < nl; j++)
+        if (u->load_addr[j] == code)
+            return 1;
     return 0;
 }
 
 /* Records [0, n): each code object not yet validated in this sample is
  * checked from its prefetched copy, or queued (once) for one vectored read
- * of all the others; a failure marks every record of that code object and
- * the innermost one is returned with its error.  Bound: n <=
- * UW_LIMIT_FRAMES, one read of at most that many pieces. */
+ * of all the others; those whose entry does not hold are loaded together
+ * (uw__code_cache_load_many: two more reads).  A failure marks every
+ * record of that code object and the innermost one is returned with its
+ * error.  Bound: n <= UW_LIMIT_FRAMES, one read of at most that many
+ * pieces. */
 int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
 {
     const size_t cs = (size_t)u->l->code_size;
     uint8_t *batch_base = u->code_buf + (size_t)UW_PF_CODES * cs;
-    size_t i, j, nb = 0;
+    size_t i, j, nb = 0, nl = 0;
     int first_err = 0;
 
     UW_ASSERT(n <= UW_LIMIT_FRAMES);
@@ -82,33 +100,43 @@ int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
         uint64_t code = u->recs[i].code;
         const uint8_t *pre;
 
-        if (uw_resolve_settled(u, code, nb))
+        if (uw_resolve_settled(u, code, nb, nl))
             continue;
         uw__pf_note_code(u, code);
         pre = uw__pf_code(u, code);
         if (pre != NULL) {
-            int rc = uw_resolve_one(u, code, pre);
-            if (rc != 0)
-                uw_resolve_fail(u, i, rc, bad_at, &first_err);
+            int rc = uw_resolve_one(u, code, pre, &u->load_id[nl]);
+            if (rc == 1)
+                u->load_addr[nl++] = code;
+            else if (rc != 0)
+                uw_resolve_fail_all(u, n, code, rc, bad_at, &first_err);
             continue;
         }
         u->batch_addr[nb] = code;
         u->batch_iov[nb] = (uw_iov){code, batch_base + nb * cs, cs, 0};
         nb++;
     }
-    if (nb == 0)
-        return first_err;
-    (void)uw_readv(u->r, u->batch_iov, nb);
+    if (nb > 0)
+        (void)uw_readv(u->r, u->batch_iov, nb);
     for (j = 0; j < nb; j++) {
         int rc = u->batch_iov[j].status;
         if (rc == 0)
-            rc = uw_resolve_one(u, u->batch_addr[j], batch_base + j * cs);
-        if (rc == 0)
-            continue;
-        for (i = 0; i < n; i++)
-            if (u->recs[i].code == u->batch_addr[j])
-                uw_resolve_fail(u, i, rc, bad_at, &first_err);
+            rc = uw_resolve_one(u, u->batch_addr[j], batch_base + j * cs, &u->load_id[nl]);
+        if (rc == 1)
+            u->load_addr[nl++] = u->batch_addr[j];
+        else if (rc != 0)
+            uw_resolve_fail_all(u, n, u->batch_addr[j], rc, bad_at, &first_err);
     }
+    if (nl == 0)
+        return first_err;
+    if (uw__code_cache_load_many(&u->cache, u->r, u->l, u->t.code_type, nl, u->load_addr,
+                                 u->load_id, u->load_rc) != 0) {
+        for (j = 0; j < nl; j++)
+            u->load_rc[j] = UW_ERR_NOMEM;
+    }
+    for (j = 0; j < nl; j++)
+        if (u->load_rc[j] != 0)
+            uw_resolve_fail_all(u, n, u->load_addr[j], u->load_rc[j], bad_at, &first_err);
     return first_err;
 }
 

@@ -119,6 +119,8 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         th->truncated = iov[w.i_cframe].status;
         return 0;
     }
+    th->current_frame = w.first;
+    th->cframe = uw__tstate_has_cframe(u->l) ? uw__tstate_cframe(u->l, u->tstate) : 0;
     if (w.i_chunk != SIZE_MAX && iov[w.i_chunk].status == 0)
         uw__chunk_set_current(u, f.chunk, iov[w.i_chunk].len);
     rc = uw__walk_chain(u, w.first, u->max_depth, s, th);
@@ -175,6 +177,7 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
         th->split = -1;
         th->top_dropped = 0;
         th->epoch_loop = 0;
+        th->epoch = 0;
         th->retries++;
     }
     return rc;

@@ -152,6 +152,9 @@ struct uw_unwinder {
      * code objects, the rest one batch of UW_LIMIT_FRAMES. */
     uint64_t batch_addr[UW_LIMIT_FRAMES];
     uw_iov batch_iov[UW_LIMIT_FRAMES];
+    uint64_t load_addr[UW_LIMIT_FRAMES]; /* entries to load, together */
+    uw_code_ident load_id[UW_LIMIT_FRAMES];
+    int load_rc[UW_LIMIT_FRAMES];
     uint8_t *code_buf;
 
     /* thread.c */

@@ -20,6 +20,10 @@
  *   a field from another instant    entry_mismatch
  *   a skip while nothing moved      still_skip
  *   a Task left out of a still sample  still_skip
+ *   a Task marker naming another Task, or a thread marker another thread
+ *                                   label_leak
+ *   a Task marker out of its place, a thread marker missing
+ *                                   bogus_stack
  * Seeds: TORNSTACK_SEED as in test_model.c.
  */
 #include <setjmp.h>
@@ -305,6 +309,99 @@ static int registry_within_bounds(const world *wd)
     return mask + 1 <= UW_LIMIT_SET_SLOTS;
 }
 
+/* A composer that makes one kind of mistake with the markers, as a faulty
+ * uw_compose would: it composes with uw_compose and changes each stack
+ * before the oracle sees it. */
+enum { MK_NONE, MK_TASK_OTHER, MK_TASK_MOVED, MK_THREAD_OTHER, MK_THREAD_NONE };
+static int mk_mode;
+static int mk_changed;
+
+typedef struct mk_fwd {
+    uw_stack_fn fn;
+    void *ctx;
+    const uw_sample *s;
+    uw_stack_item items[8192];
+} mk_fwd;
+
+static int mk_cb(void *ctx, const uw_stack *st)
+{
+    mk_fwd *f = ctx;
+    uw_stack out = *st;
+    size_t k, n = st->n < 8192 ? st->n : 8192;
+
+    memcpy(f->items, st->items, n * sizeof *f->items);
+    out.items = f->items;
+    out.n = n;
+    for (k = 0; k < n; k++) {
+        uw_stack_item *it = &f->items[k];
+        if (mk_mode == MK_TASK_OTHER && it->kind == UW_ITEM_TASK && f->s->n_tasks > 1) {
+            it->index = it->index == 0 ? 1 : 0; /* another Task's entry */
+            mk_changed++;
+            break;
+        }
+        if (mk_mode == MK_TASK_MOVED && it->kind == UW_ITEM_TASK && k + 1 < n &&
+            f->items[k + 1].kind == UW_ITEM_FRAME) {
+            uw_stack_item x = f->items[k + 1]; /* one frame rootward of it */
+            f->items[k + 1] = *it;
+            *it = x;
+            mk_changed++;
+            break;
+        }
+        if (mk_mode == MK_THREAD_OTHER && it->kind == UW_ITEM_THREAD && f->s->n_threads > 1) {
+            it->index = it->index == 0 ? 1 : 0;
+            mk_changed++;
+            break;
+        }
+        if (mk_mode == MK_THREAD_NONE && it->kind == UW_ITEM_THREAD) {
+            memmove(&f->items[k], &f->items[k + 1], (n - k - 1) * sizeof *f->items);
+            out.n--;
+            mk_changed++;
+            break;
+        }
+    }
+    return f->fn(f->ctx, &out);
+}
+
+static int mk_compose(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, void *ctx,
+                      uint32_t *skipped)
+{
+    static mk_fwd f;
+    f.fn = fn;
+    f.ctx = ctx;
+    f.s = s;
+    return uw_compose(s, o, mk_cb, &f, skipped);
+}
+
+/* The perfect sample judged with a composer making marker mistakes of one
+ * kind: the oracle reports them as that kind. */
+static void marker_faults(world *wd, uw_sample *s)
+{
+    static const struct {
+        int mode, kind;
+    } cases[] = {{MK_TASK_OTHER, MM_V_LABEL_LEAK},
+                 {MK_TASK_MOVED, MM_V_BOGUS_STACK},
+                 {MK_THREAD_OTHER, MM_V_LABEL_LEAK},
+                 {MK_THREAD_NONE, MM_V_BOGUS_STACK}};
+    mm_verdict v;
+    size_t c;
+
+    wd->ctx.compose = mk_compose;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        mk_mode = cases[c].mode;
+        mk_changed = 0;
+        judge(wd, s, &v);
+        assert_true(mk_changed > 0);
+        if (v.viol[cases[c].kind] == 0)
+            fprintf(stderr, "marker fault %d not caught as %s: %.300s\n", mk_mode,
+                    mm_vkind_name(cases[c].kind), v.first);
+        assert_true(v.viol[cases[c].kind] > 0);
+    }
+    mk_mode = MK_NONE;
+    judge(wd, s, &v); /* the composer itself changes nothing */
+    assert_int_equal(mm_verdict_violations(&v), 0);
+    wd->ctx.compose = NULL;
+}
+
 /* The perfect sample passes; each fault is reported as its kind. */
 static void faults(int minor)
 {
@@ -378,6 +475,10 @@ static void faults(int minor)
         s.tasks[a].running = 1;
         judge(&wd, &s, &v);
         assert_true(v.viol[MM_V_MISMATCH] > 0);
+
+        /* markers misplaced or naming another Task or thread */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        marker_faults(&wd, &s);
 
         /* a skip while nothing moved */
         perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);

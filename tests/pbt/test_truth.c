@@ -12,9 +12,11 @@
  *     coroutine; its name (once stored) the truth's name, an int counter
  *     shown as Task-N; marked executing exactly when the truth says so;
  *     its root frame linked exactly when the truth says it runs;
- *   - for a Task neither running nor executing, its chain as the awaitee
- *     pointers link it (state, RESUME oparg or 3.13's yield-from state,
- *     the value stack's top) equal to the truth's chain, frame by frame;
+ *   - for a Task not running (marked executing or not: a root resumed but
+ *     not linked yet, or unlinked and not cleared yet, shows its chain
+ *     too), its chain as the awaitee pointers link it (state, RESUME
+ *     oparg or 3.13's yield-from state, the value stack's top; a cleared
+ *     coroutine ends it) equal to the truth's chain, frame by frame;
  *   - fut_waiter: none, a Future, the awaited Task, or the gather future
  *     whose _children are the truth's;
  *   - every hook record naming a live child names the parent the truth
@@ -69,11 +71,14 @@ static int owner_of(const mm_image *im, uint64_t f)
     return o;
 }
 
+/* The line of ip; a frame that never started (ip before the first unit)
+ * is at its first line, as CPython says. */
 static int line_of(const mm_image *im, uint64_t code, uint64_t ip)
 {
     int32_t first = 0;
+    uint64_t base = code + (uint64_t)im->l->code_adaptive;
     (void)mm_space_read(im->space, code + (uint64_t)im->l->code_firstlineno, &first, 4);
-    return first + (int)((ip - (code + (uint64_t)im->l->code_adaptive)) / 2);
+    return ip < base ? first : first + (int)((ip - base) / 4); /* two units a line */
 }
 
 static void disagree(const char *what, uint64_t t, int32_t id)
@@ -221,17 +226,29 @@ static int linked(const mm_image *im, int loop, uint64_t frame)
     return 0;
 }
 
-/* Does this suspended coroutine await what is on top of its stack? */
-static int awaits(const mm_image *im, uint64_t coro, int8_t state, uint64_t ip)
+/* Does this coroutine await what is on top of its stack?  A suspended
+ * one by its state (and RESUME's oparg on 3.11/3.12); a root marked
+ * executing but not linked (resumed, not yet running; or returning,
+ * unlinked, not yet cleared) by where it stopped: 3.11/3.12's RESUME
+ * after its instruction, on 3.13 its stack alone. */
+static int awaits(const mm_image *im, uint64_t coro, int8_t state, uint64_t ip, int root)
 {
     const uw_layout *l = im->l;
     uint8_t op[2] = {0, 0};
+    int exec_root = root && state == l->state_executing;
+    uint64_t code = rd64(im->space, coro + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
 
-    if (l->state_suspended_yield_from != UW_NO_STATE)
-        return state == l->state_suspended_yield_from;
-    (void)coro;
+    if (l->state_suspended_yield_from != UW_NO_STATE) {
+        if (!exec_root)
+            return state == l->state_suspended_yield_from;
+        /* 3.13: instr_ptr is at the RESUME it goes on from */
+        if (ip < code + (uint64_t)l->code_adaptive)
+            return 0;
+        (void)mm_space_read(im->space, ip, op, 2);
+        return op[0] == l->opcode_resume && (op[1] & 3) >= 2;
+    }
     (void)mm_space_read(im->space, ip + 2, op, 2);
-    return state == l->state_suspended && op[0] == l->opcode_resume && op[1] >= 2;
+    return (state == l->state_suspended || exec_root) && op[0] == l->opcode_resume && op[1] >= 2;
 }
 
 static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint64_t t)
@@ -260,7 +277,7 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
                 disagree("a created coroutine inside the chain", t, id);
             break;
         }
-        if (!awaits(im, c, state, ip) || top < depth) {
+        if (!awaits(im, c, state, ip, i == 0) || top < depth) {
             if (i != k->n_chain - 1)
                 disagree("the chain ends early", t, id);
             break;
@@ -270,8 +287,19 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
             disagree("no NULL reference above the awaitee", t, id);
         c = ref(im, rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - depth)));
         {
+            /* a coroutine that returned (cleared) is no frame of the chain */
             uint64_t type = rd64(im->space, c + (uint64_t)l->object_type);
-            int coro = type == im->target.types.coro || type == im->target.types.gen;
+            int8_t st = 0;
+            int coro;
+            (void)mm_space_read(im->space, c + (uint64_t)l->gen_frame_state, &st, 1);
+            coro = (type == im->target.types.coro || type == im->target.types.gen) &&
+                   st < l->state_completed;
+            /* a resumed root's top that was never started is no awaitee (a
+             * coroutine is started as soon as it is awaited): the root is
+             * returning, its stack stale (a coroutine it created for a new
+             * Task, say) */
+            if (i == 0 && state == l->state_executing && st == l->state_created)
+                coro = 0;
             if (coro != (i + 1 < k->n_chain))
                 disagree("the chain's length", t, id);
         }
@@ -412,7 +440,7 @@ static void check_instant(const mm_image *im, mm_mutator *m)
             disagree("marked executing", t, (int32_t)id);
         if (linked(im, k->loop, k->coro + (uint64_t)l->gen_iframe) != (k->running != 0))
             disagree("running", t, (int32_t)id);
-        if (!k->running && !k->executing)
+        if (!k->running)
             check_chain(im, k, (int32_t)id, t);
         check_waiter(im, w, k, (int32_t)id, t);
         check_awaited_by(im, w, k, (int32_t)id, t);

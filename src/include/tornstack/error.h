@@ -114,14 +114,20 @@
     X(UW_ERR_TASK_LIST_TORN, -65, "task_list_torn",                            \
       "a list of native Tasks (3.14+) changed while it was followed, every time it was tried") \
     X(UW_ERR_TASK_LIST_ROUNDS, -66, "task_list_rounds",                        \
-      "lists of native Tasks (3.14+) not followed to their ends within UW_LIMIT_TASK_LIST_ROUNDS reads (the next sample goes on)")
+      "lists of native Tasks (3.14+) not followed to their ends within UW_LIMIT_TASK_LIST_ROUNDS reads (the next sample goes on)") \
+    X(UW_SKIP_NO_PURE_STACK, -67, "pure_stack_not_found",                      \
+      "the thread walk was cut short: no pure Python stack roots the Task's stack") \
+    X(UW_SKIP_STALE_PLACE, -68, "loop_stepped_since_walk",                     \
+      "the loop started a callback between the thread walk and the check: what ran at the walk is not vouched for") \
+    X(UW_SKIP_AWAITER_UNKNOWN, -69, "awaiter_unknown",                         \
+      "a Task of its loop began to await something not read: whether it awaits this Task is not known")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -67
+    UW_ERR_MIN_ = -70
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -185,7 +185,8 @@
 #define UW_LIMIT_FOLDED_LABEL 32768
 #endif
 
-/* Code objects remembered by the cache before it is emptied and refilled. */
+/* Code objects the cache remembers; past that a new one replaces the one
+ * validated longest ago near its hash (src/code_cache.c). */
 #ifndef UW_CODE_CACHE_SLOTS
 #define UW_CODE_CACHE_SLOTS 4096
 #endif

@@ -76,12 +76,16 @@ typedef struct uw_thread_sample {
     uint64_t epoch_loop; /* loop whose epoch bracketed the walk, 0 if none */
     int top_dropped;     /* frames above the split changed during the walk and
                           * were dropped; the pure Python stack is kept */
+    uint64_t epoch;         /* the bracket counter's value through the walk
+                             * (when epoch_loop != 0) */
+    uint64_t current_frame; /* the current-frame pointer the walk started from */
+    uint64_t cframe;        /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
 } uw_thread_sample;
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */
 #define UW_TASK_NAME_MAX 255
 /* Reason codes are small negative numbers; skip counts are indexed by -code. */
-#define UW_REASON_SLOTS 64
+#define UW_REASON_SLOTS 80
 
 typedef struct uw_task_sample {
     uint64_t addr;       /* the Task object (JSON "id") */

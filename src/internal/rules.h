@@ -1,0 +1,257 @@
+/*
+ * rules.h — the rules that keep a sample true, each one switchable at build
+ * time so that a test can prove it necessary.
+ *
+ * Every skip rule of the Task walk, every comparison of the chain check and
+ * of the thread walk's re-read, the parent precedence and compose's refusals
+ * is written with UW_RULE(name), which is 1 unless the library is built with
+ * -DTORNSTACK_DROP_RULE_name (CMake: -DTORNSTACK_DROP_RULE=name): such a
+ * build is a mutant with that one rule taken out.  scripts/mutate.sh builds
+ * each mutant in turn, runs the fast model checks, and reports which kill
+ * it; every rule must be killed by one (docs/tasks.md, "Rules proven
+ * necessary").  mutate.sh takes the rules from the `RULE name:` lines of
+ * this file.
+ */
+#ifndef TORNSTACK_RULES_H
+#define TORNSTACK_RULES_H
+
+#define UW_RULE(name) UW__RULE_##name
+
+/* --- The thread walk's re-read (src/unwind/recheck.c) --- */
+
+/* RULE recheck_innermost_ip: the innermost frame's instruction pointer reads
+ * back unchanged too (a call that returned and a new call of the same code
+ * in the same slot, between the walk and its re-read). */
+#ifdef TORNSTACK_DROP_RULE_recheck_innermost_ip
+#define UW__RULE_recheck_innermost_ip 0
+#else
+#define UW__RULE_recheck_innermost_ip 1
+#endif
+
+/* --- Placement and the skip rules (src/tasks/place.c) --- */
+
+/* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs
+ * other code does not place it: task_frame_code_mismatch. */
+#ifdef TORNSTACK_DROP_RULE_skip_code_mismatch
+#define UW__RULE_skip_code_mismatch 0
+#else
+#define UW__RULE_skip_code_mismatch 1
+#endif
+
+/* RULE skip_thread_truncated: a Task that reads as resumed on a thread whose
+ * walk was cut is skipped: thread_walk_truncated. */
+#ifdef TORNSTACK_DROP_RULE_skip_thread_truncated
+#define UW__RULE_skip_thread_truncated 0
+#else
+#define UW__RULE_skip_thread_truncated 1
+#endif
+
+/* RULE skip_not_on_stack: a Task that reads as resumed and is on neither
+ * walk is resuming only when nothing was linked above the walk's
+ * Handle._run; else running_task_not_on_stack. */
+#ifdef TORNSTACK_DROP_RULE_skip_not_on_stack
+#define UW__RULE_skip_not_on_stack 0
+#else
+#define UW__RULE_skip_not_on_stack 1
+#endif
+
+/* RULE skip_claimed_twice: two Tasks placed on one frame are both skipped:
+ * frame_claimed_twice. */
+#ifdef TORNSTACK_DROP_RULE_skip_claimed_twice
+#define UW__RULE_skip_claimed_twice 0
+#else
+#define UW__RULE_skip_claimed_twice 1
+#endif
+
+/* RULE skip_running_torn: a resumed Task absent from two walks whose frames
+ * above Handle._run moved is skipped: running_task_frames_changed. */
+#ifdef TORNSTACK_DROP_RULE_skip_running_torn
+#define UW__RULE_skip_running_torn 0
+#else
+#define UW__RULE_skip_running_torn 1
+#endif
+
+/* --- The chain check (src/tasks/check.c) --- */
+
+/* RULE check_copy_a: copy A must read as the walk saw every piece. */
+#ifdef TORNSTACK_DROP_RULE_check_copy_a
+#define UW__RULE_check_copy_a 0
+#else
+#define UW__RULE_check_copy_a 1
+#endif
+
+/* RULE check_copy_b: copy B must read as copy A. */
+#ifdef TORNSTACK_DROP_RULE_check_copy_b
+#define UW__RULE_check_copy_b 0
+#else
+#define UW__RULE_check_copy_b 1
+#endif
+
+/* RULE check_epoch: the loop's epoch must not move during the check
+ * (loop_stepped_while_read), and must be the walk's for a placed or resuming
+ * Task. */
+#ifdef TORNSTACK_DROP_RULE_check_epoch
+#define UW__RULE_check_epoch 0
+#else
+#define UW__RULE_check_epoch 1
+#endif
+
+/* RULE check_pending: the Task must still be pending. */
+#ifdef TORNSTACK_DROP_RULE_check_pending
+#define UW__RULE_check_pending 0
+#else
+#define UW__RULE_check_pending 1
+#endif
+
+/* RULE check_coro: the Task must still hold the same coroutine. */
+#ifdef TORNSTACK_DROP_RULE_check_coro
+#define UW__RULE_check_coro 0
+#else
+#define UW__RULE_check_coro 1
+#endif
+
+/* RULE check_state: each coroutine's frame state compared. */
+#ifdef TORNSTACK_DROP_RULE_check_state
+#define UW__RULE_check_state 0
+#else
+#define UW__RULE_check_state 1
+#endif
+
+/* RULE check_instr: each coroutine's instruction pointer compared. */
+#ifdef TORNSTACK_DROP_RULE_check_instr
+#define UW__RULE_check_instr 0
+#else
+#define UW__RULE_check_instr 1
+#endif
+
+/* RULE check_code: each coroutine's code object compared. */
+#ifdef TORNSTACK_DROP_RULE_check_code
+#define UW__RULE_check_code 0
+#else
+#define UW__RULE_check_code 1
+#endif
+
+/* RULE check_depth: each coroutine's value-stack depth compared. */
+#ifdef TORNSTACK_DROP_RULE_check_depth
+#define UW__RULE_check_depth 0
+#else
+#define UW__RULE_check_depth 1
+#endif
+
+/* RULE check_previous: each coroutine unlinked: its `previous` cleared
+ * (unless never started, or a resuming root). */
+#ifdef TORNSTACK_DROP_RULE_check_previous
+#define UW__RULE_check_previous 0
+#else
+#define UW__RULE_check_previous 1
+#endif
+
+/* RULE check_awaitee: each awaitee's value-stack slot compared. */
+#ifdef TORNSTACK_DROP_RULE_check_awaitee
+#define UW__RULE_check_awaitee 0
+#else
+#define UW__RULE_check_awaitee 1
+#endif
+
+/* RULE check_chain_end: what a chain stopped at (a Future, a finished
+ * coroutine) is still so: its type and a coroutine's state compared. */
+#ifdef TORNSTACK_DROP_RULE_check_chain_end
+#define UW__RULE_check_chain_end 0
+#else
+#define UW__RULE_check_chain_end 1
+#endif
+
+/* RULE check_name: the Task's name pointer and name object compared
+ * (decoded). */
+#ifdef TORNSTACK_DROP_RULE_check_name
+#define UW__RULE_check_name 0
+#else
+#define UW__RULE_check_name 1
+#endif
+
+/* RULE check_links: the Task's fut_waiter and everything what it awaits was
+ * read from compared. */
+#ifdef TORNSTACK_DROP_RULE_check_links
+#define UW__RULE_check_links 0
+#else
+#define UW__RULE_check_links 1
+#endif
+
+/* RULE check_hook: the hook records linking the Task compared. */
+#ifdef TORNSTACK_DROP_RULE_check_hook
+#define UW__RULE_check_hook 0
+#else
+#define UW__RULE_check_hook 1
+#endif
+
+/* RULE skip_stale_place: a placed Task needs its loop in the callback of its
+ * walk: loop_stepped_since_walk. */
+#ifdef TORNSTACK_DROP_RULE_skip_stale_place
+#define UW__RULE_skip_stale_place 0
+#else
+#define UW__RULE_skip_stale_place 1
+#endif
+
+/* RULE resuming_proof: a resuming Task needs its thread's current frame
+ * still the walk's, in the callback of its walk; else
+ * running_task_not_on_stack. */
+#ifdef TORNSTACK_DROP_RULE_resuming_proof
+#define UW__RULE_resuming_proof 0
+#else
+#define UW__RULE_resuming_proof 1
+#endif
+
+/* RULE pure_idle_same_callback: an idle loop's whole stack is a pure
+ * Python stack for the chains checked only in the callback period of its
+ * walk. */
+#ifdef TORNSTACK_DROP_RULE_pure_idle_same_callback
+#define UW__RULE_pure_idle_same_callback 0
+#else
+#define UW__RULE_pure_idle_same_callback 1
+#endif
+
+/* --- Links and parents (src/tasks/edges.c) --- */
+
+/* RULE skip_awaiter_unknown: when a Task of a loop began to await something
+ * not read, the Tasks of that loop with no known awaiter are skipped:
+ * awaiter_unknown. */
+#ifdef TORNSTACK_DROP_RULE_skip_awaiter_unknown
+#define UW__RULE_skip_awaiter_unknown 0
+#else
+#define UW__RULE_skip_awaiter_unknown 1
+#endif
+
+/* RULE parent_awaiter_first: the parent is the awaiter before the strong
+ * link. */
+#ifdef TORNSTACK_DROP_RULE_parent_awaiter_first
+#define UW__RULE_parent_awaiter_first 0
+#else
+#define UW__RULE_parent_awaiter_first 1
+#endif
+
+/* RULE parent_strong_first: the strong link comes before the creation link. */
+#ifdef TORNSTACK_DROP_RULE_parent_strong_first
+#define UW__RULE_parent_strong_first 0
+#else
+#define UW__RULE_parent_strong_first 1
+#endif
+
+/* --- Composition (src/compose.c) --- */
+
+/* RULE compose_pure_stack: a Task stack is composed only on a pure Python
+ * stack that was found (pure_stack_not_found). */
+#ifdef TORNSTACK_DROP_RULE_compose_pure_stack
+#define UW__RULE_compose_pure_stack 0
+#else
+#define UW__RULE_compose_pure_stack 1
+#endif
+
+/* RULE compose_whole_thread: a thread's own stack is composed only from a
+ * whole walk: not cut, its top not dropped. */
+#ifdef TORNSTACK_DROP_RULE_compose_whole_thread
+#define UW__RULE_compose_whole_thread 0
+#else
+#define UW__RULE_compose_whole_thread 1
+#endif
+
+#endif /* TORNSTACK_RULES_H */

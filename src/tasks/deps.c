@@ -1,0 +1,109 @@
+/*
+ * deps.c — what each Task's links were read from, kept for the chain
+ * check, and the Tasks each one awaits.
+ *
+ * A link is decided from bytes read at one moment: a fut_waiter's type, a
+ * gather's `_children` place, its list and items, the items' types
+ * (gather.c).  (The hook module's records are checked whole: check.c.)  Each piece is kept as a dependency
+ * of the Task it links: its address, its length and the bytes as read.
+ * The chain check reads every dependency again, twice, with the Task's
+ * chain, and the Task's links are shown only if all read the same
+ * (check.c).  No piece holds a reference count or a lazily filled field,
+ * so a piece that reads back different changed.
+ *
+ * Pieces are appended in the order the rounds read them, Tasks
+ * interleaved; uw__deps_index sorts them by Task, so each Task's are one
+ * range (first_dep, n_dep).  A Task whose links are read again (a second
+ * round of the check) drops its old pieces first (uw__deps_drop).
+ *
+ * Capacities (scratch.c): UW_DEP_PIECES_MAX pieces and UW_DEP_BYTES_MAX
+ * bytes per sample; the rounds reserve what they read before reading.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/uw_assert.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+static uw__dep *uw_deps(uw_tasks *t)
+{
+    return (uw__dep *)(void *)t->sc.dep.p;
+}
+
+int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes)
+{
+    int rc = uw__view_reserve(&t->sc.dep, pieces);
+
+    return rc != 0 ? rc : uw__view_reserve(&t->sc.dep_bytes, bytes);
+}
+
+void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len)
+{
+    UW_ASSERT(t->n_dep < t->sc.dep.have && t->n_dep_bytes + len <= t->sc.dep_bytes.have);
+    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes};
+    t->n_dep_bytes += len;
+}
+
+uw_iov uw__dep_iov(uw_tasks *t, size_t d)
+{
+    const uw__dep *p = &uw_deps(t)[d];
+
+    return (uw_iov){p->addr, t->sc.dep_bytes.p + p->off, p->len, 0};
+}
+
+uint8_t *uw__dep_bytes(uw_tasks *t, size_t d)
+{
+    return t->sc.dep_bytes.p + uw_deps(t)[d].off;
+}
+
+const uw__dep *uw__dep_get(const uw_tasks *t, size_t d)
+{
+    return &((const uw__dep *)(const void *)t->sc.dep.p)[d];
+}
+
+void uw__deps_drop(uw_tasks *t, size_t task)
+{
+    size_t d;
+
+    for (d = 0; d < t->n_dep; d++)
+        if (uw_deps(t)[d].task == task)
+            uw_deps(t)[d].task = SIZE_MAX;
+}
+
+static int uw_cmp_dep(const void *a, const void *b)
+{
+    const uw__dep *x = a, *y = b;
+
+    if (x->task != y->task)
+        return x->task < y->task ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+void uw__deps_index(uw_tasks *t)
+{
+    size_t d, i;
+
+    qsort(uw_deps(t), t->n_dep, sizeof(uw__dep), uw_cmp_dep);
+    while (t->n_dep > 0 && uw_deps(t)[t->n_dep - 1].task == SIZE_MAX)
+        t->n_dep--; /* dropped ones sort last */
+    for (i = 0; i < t->n_work; i++)
+        t->work[i].n_dep = 0;
+    for (d = 0; d < t->n_dep; d++) {
+        uw_task_work *w = &t->work[uw_deps(t)[d].task];
+        if (w->n_dep == 0)
+            w->first_dep = d;
+        w->n_dep++;
+    }
+}
+
+int uw__kid_add(uw_tasks *t, size_t task, size_t kid)
+{
+    int rc = uw__view_reserve(&t->sc.kids, t->n_kid + 1);
+
+    if (rc != 0)
+        return rc;
+    UW__SIZE(&t->sc.kids)[t->n_kid++] = kid;
+    t->work[task].n_kid++;
+    return 0;
+}

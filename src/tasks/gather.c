@@ -1,0 +1,547 @@
+/*
+ * gather.c — what each Task awaits, read from memory: its fut_waiter, a
+ * Task or a gather future (_GatheringFuture) whose `_children` list holds
+ * Tasks and nested gathers.  Every byte a link was decided from is kept as
+ * a dependency of the Task (deps.c), and the chain check reads them again,
+ * twice, with everything else (check.c): an awaiting edge is shown only
+ * from a Task whose links read back the same.
+ *
+ * The cost is in reads per nesting level, not per gather: all gathers are
+ * read together, one vectored read per step, each gather moving through
+ * its steps:
+ *   locate  where `_children` lives, from the type's cached place
+ *           (types.c, pyobj.h's uw_attr_loc): the managed dict word, the
+ *           3.11 values pointer, the 3.13 inline values with the slot, or
+ *           the instance dict's pointer;
+ *   dict    (a dict) its header: keys and values;
+ *   keys    (a dict) the keys object up to the entry of `_children`, with
+ *           the cached index, and its value in a split dict's values;
+ *   slot    (values) the value slot;
+ *   list    the list's type, size and item pointer;
+ *   items   the item pointers;
+ *   types   the type of each item that is not a Task of the sample; the
+ *           gathers among them start at `locate`, one level deeper.
+ * An instance whose keys do not match the cached place is located on its
+ * own once (a few reads) and read again.  The waiters' types come first,
+ * in one read; a type is classified once (types.c).
+ *
+ * Bounds: UW_LIMIT_GATHER_NESTING levels and UW_LIMIT_GATHER_CHILDREN
+ * items per gather (a longer list is not followed: its children are not
+ * linked); UW_GATHER_NODES_MAX gathers per sample; the dependency views'
+ * capacities (a Task whose links do not fit is not linked and its links
+ * are not trusted).  Children are listed in list order, nested gathers
+ * flattened in place, as the Task's `awaiting`.
+ */
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "internal/uw_assert.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+enum {
+    UW_G_LOCATE = 1,
+    UW_G_DICT,
+    UW_G_KEYS,
+    UW_G_SLOT,
+    UW_G_LIST,
+    UW_G_ITEMS,
+    UW_G_TYPES,
+    UW_G_DONE,
+    UW_G_FAIL
+};
+
+/* A piece a step reads. */
+typedef struct uw_gpiece {
+    uint64_t addr;
+    size_t len;
+} uw_gpiece;
+
+#define UW_G_STEP_PIECES 3
+
+static uw__gnode *uw_node(uw_tasks *t, size_t i)
+{
+    return &((uw__gnode *)(void *)t->sc.gnode.p)[i];
+}
+
+/* Bytes of a keys object up to the end of entry `index` (cached place). */
+static size_t uw_keys_span(const uw_layout *l, const uw_attr_loc *loc)
+{
+    return (size_t)l->dictkeys_indices + ((size_t)1 << loc->hit.log2_index) +
+           (loc->index + 1) * loc->hit.esize;
+}
+
+/* The pieces of node g's current step (not types), at most
+ * UW_G_STEP_PIECES; returns how many. */
+static size_t uw_step_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p)
+{
+    const uw_layout *l = t->l;
+    const uw_attr_loc *loc = &g->loc;
+    size_t n = 0;
+
+    switch (g->step) {
+    case UW_G_LOCATE:
+        if (loc->mode == UW_ATTR_DICT) {
+            p[n++] = (uw_gpiece){g->obj + (uint64_t)loc->dictoffset, 8};
+            break;
+        }
+        p[n++] = (uw_gpiece){g->obj + (uint64_t)(int64_t)l->managed_dict, 8};
+        if (loc->mode == UW_ATTR_MANAGED_DICT)
+            break;
+        p[n++] = (uw_gpiece){loc->type + (uint64_t)l->heaptype_cached_keys, 8};
+        if (l->managed_dict_mode == 11)
+            p[n++] = (uw_gpiece){g->obj + (uint64_t)(int64_t)l->managed_values, 8};
+        else if (l->managed_dict_mode == 13)
+            p[n++] = (uw_gpiece){g->obj + (uint64_t)loc->basicsize,
+                                 (size_t)l->dictvalues_values + 8 * (loc->index + 1)};
+        break;
+    case UW_G_DICT:
+        p[n++] = (uw_gpiece){g->d, (size_t)l->dict_values + 8};
+        break;
+    case UW_G_KEYS:
+        p[n++] = (uw_gpiece){g->k, uw_keys_span(l, loc)};
+        if (g->v != 0)
+            p[n++] = (uw_gpiece){g->v + (uint64_t)l->dictvalues_values + 8 * loc->index, 8};
+        break;
+    case UW_G_SLOT:
+        p[n++] = (uw_gpiece){g->v + (uint64_t)l->dictvalues_values + 8 * loc->index, 8};
+        break;
+    case UW_G_LIST:
+        p[n++] = (uw_gpiece){g->list + (uint64_t)l->object_type,
+                             (size_t)l->list_items + 8 - (size_t)l->object_type};
+        break;
+    case UW_G_ITEMS:
+        p[n++] = (uw_gpiece){g->items, 8 * (size_t)g->n};
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* Is item k of node g a Task of the sample? */
+static int uw_item_is_task(const uw_tasks *t, const uw__gnode *g, size_t k)
+{
+    return uw__task_find(t, UW__U64(&t->sc.gitems)[g->first_item + k]) >= 0;
+}
+
+/* The type pieces of node g (UW_G_TYPES): one per item that is not a Task
+ * of the sample; into p when not NULL.  Returns how many. */
+static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p)
+{
+    size_t k, n = 0;
+
+    for (k = 0; k < g->n_items; k++) {
+        if (uw_item_is_task(t, g, k))
+            continue;
+        if (p != NULL)
+            p[n] = (uw_gpiece){UW__U64(&t->sc.gitems)[g->first_item + k] +
+                                   (uint64_t)t->l->object_type,
+                               8};
+        n++;
+    }
+    return n;
+}
+
+/* A new node for gather future `obj` of type `type`, awaited by Task task
+ * at nesting depth `depth`; its place from the type's cache (located on
+ * obj when not known yet).  Returns its index, or -1 when it cannot be
+ * followed (no place, or UW_GATHER_NODES_MAX). */
+static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth)
+{
+    uw__gnode *g;
+    uw_attr_loc loc;
+
+    if (t->n_gnode == UW_GATHER_NODES_MAX || uw__type_gather_loc(t, type, obj, &loc) != 0)
+        return -1;
+    if (uw__view_reserve(&t->sc.gnode, t->n_gnode + 1) != 0)
+        return -1;
+    g = uw_node(t, t->n_gnode);
+    memset(g, 0, sizeof *g);
+    g->task = task;
+    g->obj = obj;
+    g->loc = loc;
+    g->depth = depth;
+    g->step = UW_G_LOCATE;
+    g->first_kid_node = -1;
+    return (int64_t)t->n_gnode++;
+}
+
+/* The place cached for g's type did not hold for this instance: locate
+ * `_children` on it alone, once, and read it again from the start. */
+static void uw_node_relocate(uw_tasks *t, uw__gnode *g)
+{
+    uint64_t unused;
+
+    if (g->relocated || uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused) != 0) {
+        g->step = UW_G_FAIL;
+        return;
+    }
+    g->relocated = 1;
+    g->step = UW_G_LOCATE;
+}
+
+/* Node g's step read into b[0..np) (pieces p): move it on. */
+static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int *ok, size_t np)
+{
+    const uw_layout *l = t->l;
+    const uw_attr_loc *loc = &g->loc;
+    size_t i;
+
+    for (i = 0; i < np; i++) {
+        if (!ok[i]) {
+            g->step = UW_G_FAIL;
+            return;
+        }
+    }
+    switch (g->step) {
+    case UW_G_LOCATE: {
+        uint64_t w = uw__u64(b[0]);
+        int is_dict = l->managed_dict_mode == 12 ? (w != 0 && !(w & 1)) : w != 0;
+        if (loc->mode == UW_ATTR_DICT) {
+            g->d = w;
+            g->step = w != 0 ? UW_G_DICT : UW_G_FAIL;
+            break;
+        }
+        if (loc->mode == UW_ATTR_MANAGED_DICT) {
+            g->d = w;
+            if (is_dict)
+                g->step = UW_G_DICT;
+            else
+                uw_node_relocate(t, g); /* this one keeps its values */
+            break;
+        }
+        if (uw__u64(b[1]) != loc->cached_keys) {
+            uw__type_forget_loc(t, loc->type); /* the type's keys moved */
+            uw_node_relocate(t, g);
+            break;
+        }
+        if (is_dict) {
+            uw_node_relocate(t, g); /* its values became a dict */
+            break;
+        }
+        if (l->managed_dict_mode == 11) {
+            g->v = uw__u64(b[2]);
+            g->step = g->v != 0 ? UW_G_SLOT : UW_G_FAIL;
+        } else if (l->managed_dict_mode == 12) {
+            g->v = w != 0 ? w + 1 : 0;
+            g->step = g->v != 0 ? UW_G_SLOT : UW_G_FAIL;
+        } else {
+            /* 3.13 inline values: the "valid" byte, then the slot */
+            g->list = b[2][3] != 0 ? uw__u64(b[2] + l->dictvalues_values + 8 * loc->index) : 0;
+            g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;
+        }
+        break;
+    }
+    case UW_G_DICT:
+        if (t->t->types.dict != 0 && uw__u64(b[0] + l->object_type) != t->t->types.dict) {
+            g->step = UW_G_FAIL;
+            break;
+        }
+        g->k = uw__u64(b[0] + l->dict_keys);
+        g->v = uw__u64(b[0] + l->dict_values);
+        g->step = g->k != 0 ? UW_G_KEYS : UW_G_FAIL;
+        break;
+    case UW_G_KEYS: {
+        const uint8_t *k = b[0];
+        int64_t nentries;
+        const uint8_t *e = k + l->dictkeys_indices + ((size_t)1 << loc->hit.log2_index) +
+                           loc->index * loc->hit.esize;
+        memcpy(&nentries, k + l->dictkeys_nentries, sizeof nentries);
+        if (k[l->dictkeys_log2_index_bytes] != loc->hit.log2_index ||
+            k[l->dictkeys_kind] != loc->hit.kind || nentries < 0 ||
+            (uint64_t)nentries <= (uint64_t)loc->index || uw__u64(e + loc->hit.koff) != loc->hit.key) {
+            uw_node_relocate(t, g); /* another place in this dict */
+            break;
+        }
+        g->list = g->v != 0 ? uw__u64(b[1]) : uw__u64(e + loc->hit.voff);
+        g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;
+        break;
+    }
+    case UW_G_SLOT:
+        g->list = uw__u64(b[0]);
+        g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;
+        break;
+    case UW_G_LIST: {
+        int64_t size;
+        memcpy(&size, b[0] + (l->list_size - l->object_type), sizeof size);
+        if ((t->t->types.list != 0 && uw__u64(b[0]) != t->t->types.list) || size < 0 ||
+            size > UW_LIMIT_GATHER_CHILDREN) {
+            g->step = UW_G_FAIL;
+            break;
+        }
+        g->n = size;
+        g->items = uw__u64(b[0] + (l->list_items - l->object_type));
+        g->step = size > 0 ? UW_G_ITEMS : UW_G_DONE;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The items read (b): kept in gitems; on to their types, or done. */
+static int uw_items_done(uw_tasks *t, uw__gnode *g, const uint8_t *b)
+{
+    size_t k;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.gitems, t->n_gitems + (size_t)g->n)) != 0)
+        return rc;
+    g->first_item = t->n_gitems;
+    g->n_items = (size_t)g->n;
+    for (k = 0; k < g->n_items; k++)
+        UW__U64(&t->sc.gitems)[t->n_gitems + k] = uw__u64(b + 8 * k);
+    t->n_gitems += g->n_items;
+    g->step = uw_type_pieces(t, g, NULL) > 0 ? UW_G_TYPES : UW_G_DONE;
+    return 0;
+}
+
+/* The types of g's non-Task items read (b[j] for the j-th): the gathers
+ * among them become nodes one level deeper. */
+static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
+{
+    size_t k, j = 0;
+    int64_t prev = -1;
+
+    for (k = 0; k < uw_node(t, gi)->n_items; k++) {
+        uw__gnode *g = uw_node(t, gi);
+        uint64_t item = UW__U64(&t->sc.gitems)[g->first_item + k];
+        int64_t c;
+        if (uw_item_is_task(t, g, k))
+            continue;
+        if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING ||
+            uw__type_kind(t, uw__u64(b[j++])) != UW_KIND_GATHER)
+            continue;
+        c = uw_node_new(t, g->task, item, uw__u64(b[j - 1]), g->depth + 1);
+        g = uw_node(t, gi); /* the node view may have moved */
+        if (c < 0)
+            continue;
+        uw_node(t, (size_t)c)->pos = k;
+        if (prev < 0)
+            g->first_kid_node = c;
+        else
+            uw_node(t, (size_t)prev)->next_sibling = c;
+        uw_node(t, (size_t)c)->next_sibling = -1;
+        prev = c;
+    }
+    uw_node(t, gi)->step = UW_G_DONE;
+}
+
+/* One round: every node not finished reads its step, all in one vectored
+ * read, every piece a dependency of the node's Task.  Returns 0, or an
+ * error of memory; *any says whether a node read. */
+static int uw_gather_round(uw_tasks *t, int *any)
+{
+    size_t gi, n = 0, bytes = 0, j, first_dep = t->n_dep;
+    uw_gpiece p[UW_G_STEP_PIECES];
+    int rc;
+
+    *any = 0;
+    /* pass 1: how much this round reads */
+    for (gi = 0; gi < t->n_gnode; gi++) {
+        const uw__gnode *g = uw_node(t, gi);
+        size_t np = g->step == UW_G_TYPES ? uw_type_pieces(t, g, NULL) : uw_step_pieces(t, g, p);
+        if (g->step >= UW_G_DONE)
+            continue;
+        if (g->step != UW_G_TYPES)
+            for (j = 0; j < np; j++)
+                bytes += p[j].len;
+        else
+            bytes += 8 * np;
+        n += np;
+    }
+    if (n == 0)
+        return 0;
+    if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + bytes)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.iov, n)) != 0)
+        return rc;
+    /* pass 2: the pieces, as dependencies, read into the dependency bytes */
+    for (gi = 0, n = 0; gi < t->n_gnode; gi++) {
+        const uw__gnode *g = uw_node(t, gi);
+        size_t np;
+        if (g->step >= UW_G_DONE)
+            continue;
+        if (g->step == UW_G_TYPES) {
+            size_t k, m = uw_type_pieces(t, g, NULL);
+            for (k = 0, np = 0; k < g->n_items; k++) {
+                if (uw_item_is_task(t, g, k))
+                    continue;
+                uw__dep_add(t, g->task,
+                            UW__U64(&t->sc.gitems)[g->first_item + k] +
+                                (uint64_t)t->l->object_type,
+                            8);
+                np++;
+            }
+            UW_ASSERT(np == m);
+        } else {
+            np = uw_step_pieces(t, g, p);
+            for (j = 0; j < np; j++)
+                uw__dep_add(t, g->task, p[j].addr, p[j].len);
+        }
+        for (j = 0; j < np; j++)
+            UW__IOV(&t->sc.iov)[n + j] = uw__dep_iov(t, t->n_dep - np + j);
+        n += np;
+    }
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+    *any = 1;
+    /* each node moves on (new nodes made now start next round) */
+    {
+        const size_t end = t->n_gnode;
+        size_t d = first_dep;
+        for (gi = 0; gi < end; gi++) {
+            uw__gnode *g = uw_node(t, gi);
+            uint8_t *b[UW_G_STEP_PIECES];
+            int ok[UW_G_STEP_PIECES];
+            size_t np;
+            if (g->step >= UW_G_DONE)
+                continue;
+            if (g->step == UW_G_TYPES) {
+                size_t m = uw_type_pieces(t, g, NULL), k, bad = 0;
+                uint8_t **tb;
+                if ((rc = uw__view_reserve(&t->sc.gtypes, m)) != 0)
+                    return rc;
+                tb = (uint8_t **)(void *)t->sc.gtypes.p;
+                for (k = 0; k < m; k++, d++) {
+                    tb[k] = uw__dep_bytes(t, d);
+                    bad |= UW__IOV(&t->sc.iov)[d - first_dep].status != 0;
+                }
+                if (bad)
+                    g->step = UW_G_FAIL;
+                else
+                    uw_types_done(t, gi, tb);
+                continue;
+            }
+            np = uw_step_pieces(t, g, p);
+            for (j = 0; j < np; j++, d++) {
+                b[j] = uw__dep_bytes(t, d);
+                ok[j] = UW__IOV(&t->sc.iov)[d - first_dep].status == 0;
+            }
+            if (g->step == UW_G_ITEMS) {
+                if (!ok[0])
+                    g->step = UW_G_FAIL;
+                else if ((rc = uw_items_done(t, g, b[0])) != 0)
+                    return rc;
+                continue;
+            }
+            uw_step_done(t, g, b, ok, np);
+        }
+    }
+    return 0;
+}
+
+/* Task i's awaited Tasks, in list order, nested gathers flattened in
+ * place, from node gi on. */
+static int uw_flatten(uw_tasks *t, size_t i, size_t gi, int depth)
+{
+    const uw__gnode *g = uw_node(t, gi);
+    int64_t kid = g->first_kid_node;
+    size_t k;
+    int rc;
+
+    if (g->step != UW_G_DONE) {
+        t->work[i].links_cut = 1;
+        return 0;
+    }
+    for (k = 0; k < g->n_items; k++) {
+        int64_t w = uw__task_find(t, UW__U64(&t->sc.gitems)[g->first_item + k]);
+        if (w >= 0) {
+            if ((rc = uw__kid_add(t, i, (size_t)w)) != 0)
+                return rc;
+            continue;
+        }
+        if (kid >= 0 && uw_node(t, (size_t)kid)->pos == k) {
+            if (depth + 1 < UW_LIMIT_GATHER_NESTING &&
+                (rc = uw_flatten(t, i, (size_t)kid, depth + 1)) != 0)
+                return rc;
+            g = uw_node(t, gi);
+            kid = uw_node(t, (size_t)kid)->next_sibling;
+        }
+    }
+    return 0;
+}
+
+/* The waiter types of the Tasks `todo` marks, in one read (dependencies
+ * of their Tasks): a Task waiter is a child at once, a gather a node. */
+static int uw_waiters(uw_tasks *t)
+{
+    size_t i, n = 0, first;
+    int rc;
+
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        n += w->links_todo && w->waiter != 0 && uw__task_find(t, w->waiter) < 0;
+    }
+    if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + 8 * n)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.iov, n)) != 0)
+        return rc;
+    first = t->n_dep;
+    for (i = 0, n = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (!w->links_todo || w->waiter == 0 || uw__task_find(t, w->waiter) >= 0)
+            continue;
+        uw__dep_add(t, i, w->waiter + (uint64_t)t->l->object_type, 8);
+        UW__IOV(&t->sc.iov)[n++] = uw__dep_iov(t, t->n_dep - 1);
+    }
+    if (n > 0)
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+    for (i = 0, n = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        int64_t k;
+        if (!w->links_todo || w->waiter == 0)
+            continue;
+        k = uw__task_find(t, w->waiter);
+        if (k >= 0) {
+            w->waiter_task = k;
+            continue;
+        }
+        if (UW__IOV(&t->sc.iov)[n].status != 0) {
+            w->links_cut = 1;
+        } else {
+            uint64_t type = uw__u64(uw__dep_bytes(t, first + n));
+            if (uw__type_kind(t, type) == UW_KIND_GATHER) {
+                w->root_node = uw_node_new(t, i, w->waiter, type, 0);
+                if (w->root_node < 0)
+                    w->links_cut = 1;
+            }
+        }
+        n++;
+    }
+    return 0;
+}
+
+int uw__read_awaiting(uw_tasks *t)
+{
+    size_t i;
+    int rc, any = 1, rounds;
+
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        if (!w->links_todo)
+            continue;
+        w->root_node = -1;
+        w->waiter_task = -1;
+        w->links_cut = 0;
+    }
+    if ((rc = uw_waiters(t)) != 0)
+        return rc;
+    /* each nesting level takes at most 7 steps (and a relocation 7 more) */
+    for (rounds = 0; any && rounds < 14 * (UW_LIMIT_GATHER_NESTING + 1); rounds++)
+        if ((rc = uw_gather_round(t, &any)) != 0)
+            return rc;
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        if (!w->links_todo)
+            continue;
+        w->links_todo = 0;
+        w->first_kid = t->n_kid;
+        w->n_kid = 0;
+        if (w->waiter_task >= 0)
+            rc = uw__kid_add(t, i, (size_t)w->waiter_task);
+        else if (w->root_node >= 0)
+            rc = uw_flatten(t, i, (size_t)w->root_node, 0);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
