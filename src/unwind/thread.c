@@ -84,6 +84,21 @@ static int64_t uw_walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_
     return u->hooks.stable_from(u->hooks.ctx, &s->frames[th->first_frame], th->n_frames);
 }
 
+/* A thread state is smaller than this many bytes (its root cframe lies
+ * within it). */
+#define UW_TSTATE_SPAN_MAX 4096
+
+/* 3.11/3.12: the eval loop publishes its C-stack cframe in the thread
+ * state before it sets that cframe's current frame (and on the way out the
+ * other way round), so a cframe that is not the thread state's own root
+ * cframe with no current frame is a thread entering or leaving the eval
+ * loop, not a thread without Python frames.  The root cframe lives inside
+ * the thread state; nested ones live on the C stack, far from it. */
+static int uw_entering_eval(uint64_t cframe, uint64_t ts)
+{
+    return cframe != 0 && (cframe < ts || cframe - ts >= UW_TSTATE_SPAN_MAX);
+}
+
 /* One walk of the thread whose state is in u->tstate (read from ts). */
 static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
 {
@@ -121,6 +136,10 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     }
     th->current_frame = w.first;
     th->cframe = uw__tstate_has_cframe(u->l) ? uw__tstate_cframe(u->l, u->tstate) : 0;
+    if (w.first == 0 && uw_entering_eval(th->cframe, ts)) {
+        th->truncated = UW_ERR_ENTERING_EVAL;
+        return 0;
+    }
     if (w.i_chunk != SIZE_MAX && iov[w.i_chunk].status == 0)
         uw__chunk_set_current(u, f.chunk, iov[w.i_chunk].len);
     rc = uw__walk_chain(u, w.first, u->max_depth, s, th);
@@ -148,6 +167,7 @@ static int uw_torn(int reason)
     case UW_ERR_STRING:
     case UW_ERR_LINETABLE:
     case UW_ERR_INCOMPLETE:
+    case UW_ERR_ENTERING_EVAL:
         return 1;
     default:
         return 0;

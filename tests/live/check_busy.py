@@ -20,7 +20,12 @@ family of Task it belongs to, and Task names
 "<fam>.<role>.<serial>.<creator serial>" tell who created the Task
 (busy_app.py).  Checked:
 
-folded, each stack (weighted by its count):
+folded, each stack (weighted by its count; its markers, `<thread ID NAME>`
+first and `<task NAME>` before each Task's frames, are judged, then left
+out of the frames):
+  marker    a `<thread ...>` marker anywhere but first, or a `<task NAME>`
+            marker not followed by the root coroutine frame of a Task of
+            NAME's family and role (one Task's name over another's frames);
   cross     Task frames before the first Task's root coroutine frame
             (e.g. a thread walk cut short, taken for the pure stack), or, in
             a rooted stack cut into Tasks at their root coroutine frames, a
@@ -116,6 +121,20 @@ class Judge:
         self.c[kind] += weight
         self.examples.setdefault(kind, what)
 
+    def markers(self, marks, frames, weight, line):
+        """Judge the markers of a folded stack: (position, label) pairs, the
+        position being the index in frames of the frame after it."""
+        for pos, lab in marks:
+            if lab.startswith("<thread "):
+                if pos != 0:
+                    self.note("marker", weight, line)
+                    return
+                continue
+            kind = self.entry_kind({"name": lab[len("<task "):-1]})
+            if kind is None or pos >= len(frames) or self.root_of(frames[pos]) != kind[0]:
+                self.note("marker", weight, line)
+                return
+
     def stack(self, frames, weight, line):
         """Judge one folded stack (frames root first, as (name, file))."""
         n = len(frames)
@@ -127,7 +146,10 @@ class Judge:
         if j == n:
             # no Task in it: a thread's own stack
             self.c["thread_stacks"] += weight
-            if not rooted:
+            # between two loop iterations the thread runs run_forever
+            # itself: a proper start of the pure stack is a real stack too
+            between = 0 < n < len(self.pure) and frames == self.pure[:n]
+            if not (rooted or between):
                 self.note("unrooted_thread", weight, line)
             return
         self.c["task_stacks"] += weight
@@ -218,6 +240,20 @@ class Judge:
             self.note("link_json", 1, "%s: %s under %s" % (key, child["name"], parent["name"]))
 
 
+def split_markers(stack):
+    """A folded stack's frames, as (name, file), and its markers, as
+    (position of the frame after it, label)."""
+    frames, marks = [], []
+    for lab in stack.split(";"):
+        if lab.startswith("<thread ") or lab.startswith("<task "):
+            if lab.endswith(">"):
+                marks.append((len(frames), lab))
+                continue
+        m = LABEL.match(lab)
+        frames.append((m.group(1), m.group(2)) if m else (lab, ""))
+    return frames, marks
+
+
 def record(tornstack, pid, seconds, path):
     """`tornstack record` for `seconds`: its folded lines {stack: count},
     sample count and skips by reason."""
@@ -282,6 +318,7 @@ def self_test():
         "ok idle": P + [sel, M] + fr("f0_w_task", "f0_steps"),
         "ok bare": P + fr("f1_o_task", "f1_steps", "f1_leaf") + [sleep],
         "ok thread": P + [S, ("gather.<locals>._done_callback", lib + "tasks.py")],
+        "ok thread between": P[:5],
         "unrooted": [M] + fr("f0_w_task", "f0_steps"),
         "unrooted head": P + [("BaseEventLoop.create_task", lib + "base_events.py"), M],
         "unrooted thread": fr("f0_leaf", "f0_burn"),
@@ -292,7 +329,8 @@ def self_test():
         "link orphan": P + [S] + fr("f1_w_task", "f1_steps", "f1_o_task"),
     }
     want = {"ok split": "task_stacks_ok", "ok idle": "task_stacks_ok",
-            "ok bare": "task_stacks_ok", "ok thread": "thread_stacks", "unrooted": "unrooted",
+            "ok bare": "task_stacks_ok", "ok thread": "thread_stacks",
+            "ok thread between": "thread_stacks", "unrooted": "unrooted",
             "unrooted head": "unrooted", "unrooted thread": "unrooted_thread",
             "cross head": "cross", "cross inside": "cross", "cross loop": "cross", "link": "link",
             "link orphan": "link"}
@@ -304,6 +342,25 @@ def self_test():
         expect = sorted({want[name]} | ({"thread_stacks"} if "thread" in name else set()))
         if got != expect:
             livelib.fail("judge self-test: stack %r counted as %s, expected %s" % (name, got, expect))
+
+    lab = lambda f: "%s (%s:1)" % f
+    marked = {
+        "ok": ["<thread 7 python>"] + [lab(f) for f in P + [S]] + ["<task main.m.0.->", lab(M),
+               "<task f0.w.5.0>"] + [lab(f) for f in fr("f0_w_task", "f0_steps")],
+        "thread late": [lab(f) for f in P] + ["<thread 7 python>", lab(S)],
+        "task other": [lab(f) for f in P + [S]] + ["<task f1.w.5.0>"] +
+                      [lab(f) for f in fr("f0_w_task", "f0_steps")],
+        "task not root": [lab(f) for f in P + [S]] + ["<task f0.w.5.0>"] +
+                         [lab(f) for f in fr("f0_steps")],
+        "task last": [lab(f) for f in P + [S]] + ["<task f0.w.5.0>"],
+    }
+    for name, labels in marked.items():
+        j = Judge(truth)
+        frames, marks = split_markers(";".join(labels))
+        j.markers(marks, frames, 1, name)
+        if (j.c["marker"] != 0) != (name != "ok"):
+            livelib.fail("judge self-test: markers %r found %d, expected %s" % (
+                name, j.c["marker"], "none" if name == "ok" else "one"))
 
     def entry(i, name, coro, frames, **links):
         x = {"id": "0x%x" % i, "name": name, "coro": coro, "skipped": None, "awaiting": [],
@@ -358,10 +415,8 @@ def main():
     finally:
         t.close()
     for stack, count in lines.items():
-        frames = []
-        for lab in stack.split(";"):
-            m = LABEL.match(lab)
-            frames.append((m.group(1), m.group(2)) if m else (lab, ""))
+        frames, marks = split_markers(stack)
+        judge.markers(marks, frames, count, stack)
         judge.stack(frames, count, stack)
     for i, s in enumerate(warm):
         judge.sample(s, "fresh" if i == 0 else "warm")
@@ -373,11 +428,11 @@ def main():
     print("busy%s: python %s, %d workers, %.0f Tasks/sample" % (
         " (hook)" if a.hook else "", version, a.workers, tasks_per))
     print("folded: %d samples (%d from record), %d Task stacks (%d fine), %d thread stacks; "
-          "unrooted %d (%.2f%%), cross-Task %d (%.2f%%), link %d (%.2f%%)" % (
+          "unrooted %d (%.2f%%), cross-Task %d (%.2f%%), link %d (%.2f%%), marker %d" % (
               n_folded, n_record, c["task_stacks"], c["task_stacks_ok"], c["thread_stacks"],
               c["unrooted"], 100.0 * c["unrooted"] / max(c["task_stacks"], 1),
               c["cross"], 100.0 * c["cross"] / max(c["task_stacks"], 1),
-              c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1)))
+              c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1), c["marker"]))
     print("folded: Task stacks after Handle._run %d, after the loop's idle frames %d, "
           "right after _run_once %d" % (c["head split"], c["head idle"], c["head none"]))
     print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
@@ -390,10 +445,11 @@ def main():
         100.0 * c["skipped_warm"] / max(c["readings_warm"], 1),
         100.0 * c["skipped_fresh"] / max(c["readings_fresh"], 1),
         ", ".join("%s=%d" % (k[5:], v) for k, v in sorted(c.items()) if k.startswith("skip "))))
-    for kind in ("unrooted", "cross", "link", "unrooted_thread", "label", "link_json", "tasks_error"):
+    for kind in ("unrooted", "cross", "link", "marker", "unrooted_thread", "label", "link_json",
+                 "tasks_error"):
         if kind in judge.examples:
             ex = judge.examples[kind]
-            if kind in ("unrooted", "cross", "link", "unrooted_thread"):
+            if kind in ("unrooted", "cross", "link", "marker", "unrooted_thread"):
                 # frame names only, root first
                 ex = ";".join(LABEL.sub(r"\1", lab) for lab in ex.split(";"))
             print("  first %s: %s" % (kind, ex[:900]))
@@ -402,8 +458,8 @@ def main():
             n_folded, len(warm), a.folded, a.json))
     if c["task_stacks"] == 0 or c["readings"] == c["skipped"]:
         livelib.fail("no Task stack to judge")
-    bad = {k: c[k] for k in ("unrooted", "cross", "link", "unrooted_thread", "label", "link_json",
-                             "tasks_error") if c[k]}
+    bad = {k: c[k] for k in ("unrooted", "cross", "link", "marker", "unrooted_thread", "label",
+                             "link_json", "tasks_error") if c[k]}
     if bad:
         livelib.fail("busy program: %s" % ", ".join("%s %d" % kv for kv in sorted(bad.items())))
 

@@ -120,14 +120,16 @@
     X(UW_SKIP_STALE_PLACE, -68, "loop_stepped_since_walk",                     \
       "the loop started a callback between the thread walk and the check: what ran at the walk is not vouched for") \
     X(UW_SKIP_AWAITER_UNKNOWN, -69, "awaiter_unknown",                         \
-      "a Task of its loop began to await something not read: whether it awaits this Task is not known")
+      "a Task of its loop began to await something not read: whether it awaits this Task is not known") \
+    X(UW_ERR_ENTERING_EVAL, -70, "thread_entering_eval",                       \
+      "the thread was entering or leaving the eval loop (3.11/3.12): its cframe was published without its current frame")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-    UW_ERR_MIN_ = -70
+    UW_ERR_MIN_ = -71
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
