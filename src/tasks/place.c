@@ -144,13 +144,16 @@ static int uw_claimed_twice(uw_tasks *t, size_t th_i)
 }
 
 /* Was nothing linked above the split when thread th was walked: its
- * innermost frame is the outermost Handle._run, where the walk started?
- * Then a resumed root not on it may be one not linked yet, or unlinked
- * already. */
+ * innermost frame is the outermost Handle._run, where the walk started
+ * (or, on 3.12+, just below the entry frame that was current: a root that
+ * returned to it from the interpreter it was sent to, before
+ * INTERPRETER_EXIT made Handle._run current again)?  Then a resumed root
+ * not on it may be one not linked yet, or unlinked already. */
 static int uw_split_on_top(const uw_sample *s, const uw_thread_sample *th)
 {
     return th->truncated == 0 && !th->top_dropped && th->split == 0 && th->n_frames > 0 &&
-           th->epoch_loop != 0 && s->frames[th->first_frame].addr == th->current_frame;
+           th->epoch_loop != 0 && th->current_frame != 0 &&
+           s->frames[th->first_frame].addr == th->shown_top;
 }
 
 /* Place the Tasks of thread th_i.  Resumed Tasks not found are looked for
@@ -252,6 +255,7 @@ static int uw_adopt_walk(uw_tasks *t, uw_sample *s, size_t th_i, const uw_thread
     th->epoch_loop = th2->epoch_loop;
     th->epoch = th2->epoch;
     th->current_frame = th2->current_frame;
+    th->shown_top = th2->shown_top;
     th->cframe = th2->cframe;
     th->retries += th2->retries + 1;
     return 0;

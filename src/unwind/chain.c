@@ -28,8 +28,10 @@
 /* Phase 1: the records of the chain from `first` into u->recs.  With a
  * depth limit the walk stops once that many generator frames (never
  * hidden) were recorded, or the limit plus UW_DEPTH_SLACK records of any
- * kind.  Every frame visited is remembered for the re-read (recheck.c). */
-static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t *n_out)
+ * kind.  Every frame visited is remembered for the re-read (recheck.c).
+ * *top gets the first frame read that is not an entry frame (0 if none). */
+static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t *n_out,
+                      uint64_t *top)
 {
     const uw_layout *l = u->l;
     uint8_t fb[UW_FRAME_BUF];
@@ -38,6 +40,7 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
     uw_brent br;
     int rc = 0;
 
+    *top = 0;
     uw_brent_init(&br, first);
     while (addr != 0) {
         uw__owner owner;
@@ -69,6 +72,8 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
         code = uw__frame_code(l, fb);
         if (owner == UW__OWNER_THREAD)
             u->last_plain = addr;
+        if (*top == 0 && owner != UW__OWNER_CSTACK)
+            *top = addr;
         if (owner == UW__OWNER_CSTACK) {
             /* entry/trampoline frame on the C stack: never shown */
         } else if (owner == UW__OWNER_BAD) {
@@ -163,7 +168,7 @@ int uw__walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample
     size_t n = 0, bad_at;
     int trunc, rc, trunc_resolve;
 
-    trunc = uw_collect(u, first, max_depth, &n);
+    trunc = uw_collect(u, first, max_depth, &n, &th->shown_top);
     trunc_resolve = uw__resolve(u, n, &bad_at);
     if (trunc_resolve != 0) {
         n = bad_at;

@@ -196,6 +196,7 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
         th->truncated = 0;
         th->split = -1;
         th->top_dropped = 0;
+        th->shown_top = 0;
         th->epoch_loop = 0;
         th->epoch = 0;
         th->retries++;

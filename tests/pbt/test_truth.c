@@ -287,13 +287,16 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
             disagree("no NULL reference above the awaitee", t, id);
         c = ref(im, rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - depth)));
         {
-            /* a coroutine that returned (cleared) is no frame of the chain */
+            /* a coroutine that returned (completed or cleared) is no frame
+             * of the chain; 3.15 has no COMPLETED state, and CLEARED is its
+             * highest */
             uint64_t type = rd64(im->space, c + (uint64_t)l->object_type);
             int8_t st = 0;
-            int coro;
+            int coro, done;
             (void)mm_space_read(im->space, c + (uint64_t)l->gen_frame_state, &st, 1);
-            coro = (type == im->target.types.coro || type == im->target.types.gen) &&
-                   st < l->state_completed;
+            done = l->state_completed != UW_NO_STATE ? st >= l->state_completed
+                                                     : st >= l->state_cleared;
+            coro = (type == im->target.types.coro || type == im->target.types.gen) && !done;
             /* a resumed root's top that was never started is no awaitee (a
              * coroutine is started as soon as it is awaited): the root is
              * returning, its stack stale (a coroutine it created for a new

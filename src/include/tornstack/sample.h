@@ -79,6 +79,11 @@ typedef struct uw_thread_sample {
     uint64_t epoch;         /* the bracket counter's value through the walk
                              * (when epoch_loop != 0) */
     uint64_t current_frame; /* the current-frame pointer the walk started from */
+    uint64_t shown_top;     /* the first frame the walk met that is not an entry
+                             * frame (owned by the C stack or the interpreter,
+                             * never shown): current_frame, or the frame below
+                             * the entry frame a returning frame left current
+                             * for an instant; 0 if none */
     uint64_t cframe;        /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
 } uw_thread_sample;
 
