@@ -25,12 +25,19 @@
  * own once (a few reads) and read again.  The waiters' types come first,
  * in one read; a type is classified once (types.c).
  *
- * Bounds: UW_LIMIT_GATHER_NESTING levels and UW_LIMIT_GATHER_CHILDREN
- * items per gather (a longer list is not followed: its children are not
- * linked); UW_GATHER_NODES_MAX gathers per sample; the dependency views'
- * capacities (a Task whose links do not fit is not linked and its links
- * are not trusted).  Children are listed in list order, nested gathers
- * flattened in place, as the Task's `awaiting`.
+ * Bounds (limits.h, docs/tasks.md): UW_LIMIT_GATHER_CHILDREN items per
+ * gather (of a longer list the first ones are read and linked),
+ * UW_LIMIT_GATHER_NESTING levels (a gather nested deeper is not read) and
+ * UW_GATHER_NODES_MAX gathers per sample (gathers met past it are not
+ * read).  Each cut leaves the links read before it and sets
+ * t->gather_cut, which the walk reports as gather_limit in the sample's
+ * tasks_error; the items read of a cut list stay dependencies like any
+ * other, so the links shown are still checked.  The dependency views'
+ * capacities are no bound a program reaches by itself: past them the
+ * sample fails with UW_ERR_CAPACITY.  What cannot be read (a place not
+ * found, a read error) leaves the Task's links not trusted (links_cut).
+ * Children are listed in list order, nested gathers flattened in place,
+ * as the Task's `awaiting`.
  */
 #include <string.h>
 
@@ -145,14 +152,19 @@ static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
 
 /* A new node for gather future `obj` of type `type`, awaited by Task task
  * at nesting depth `depth`; its place from the type's cache (located on
- * obj when not known yet).  Returns its index, or -1 when it cannot be
- * followed (no place, or UW_GATHER_NODES_MAX). */
+ * obj when not known yet).  Returns its index; -2 past UW_GATHER_NODES_MAX
+ * (the bound, t->gather_cut set: not read, nothing lost that was read);
+ * -1 when it cannot be followed (no place found, no memory). */
 static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth)
 {
     uw__gnode *g;
     uw_attr_loc loc;
 
-    if (t->n_gnode == UW_GATHER_NODES_MAX || uw__type_gather_loc(t, type, obj, &loc) != 0)
+    if (t->n_gnode == UW_GATHER_NODES_MAX) {
+        t->gather_cut = 1;
+        return -2;
+    }
+    if (uw__type_gather_loc(t, type, obj, &loc) != 0)
         return -1;
     if (uw__view_reserve(&t->sc.gnode, t->n_gnode + 1) != 0)
         return -1;
@@ -265,10 +277,13 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     case UW_G_LIST: {
         int64_t size;
         memcpy(&size, b[0] + (l->list_size - l->object_type), sizeof size);
-        if ((t->t->types.list != 0 && uw__u64(b[0]) != t->t->types.list) || size < 0 ||
-            size > UW_LIMIT_GATHER_CHILDREN) {
+        if ((t->t->types.list != 0 && uw__u64(b[0]) != t->t->types.list) || size < 0) {
             g->step = UW_G_FAIL;
             break;
+        }
+        if (size > UW_LIMIT_GATHER_CHILDREN) { /* the first ones are read */
+            size = UW_LIMIT_GATHER_CHILDREN;
+            t->gather_cut = 1;
         }
         g->n = size;
         g->items = uw__u64(b[0] + (l->list_items - l->object_type));
@@ -298,7 +313,8 @@ static int uw_items_done(uw_tasks *t, uw__gnode *g, const uint8_t *b)
 }
 
 /* The types of g's non-Task items read (b[j] for the j-th): the gathers
- * among them become nodes one level deeper. */
+ * among them become nodes one level deeper, up to UW_LIMIT_GATHER_NESTING
+ * levels (one deeper is not read: t->gather_cut). */
 static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
 {
     size_t k, j = 0;
@@ -306,14 +322,18 @@ static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
 
     for (k = 0; k < uw_node(t, gi)->n_items; k++) {
         uw__gnode *g = uw_node(t, gi);
-        uint64_t item = UW__U64(&t->sc.gitems)[g->first_item + k];
+        uint64_t item = UW__U64(&t->sc.gitems)[g->first_item + k], type;
         int64_t c;
         if (uw_item_is_task(t, g, k))
             continue;
-        if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING ||
-            uw__type_kind(t, uw__u64(b[j++])) != UW_KIND_GATHER)
+        type = uw__u64(b[j++]);
+        if (uw__type_kind(t, type) != UW_KIND_GATHER)
             continue;
-        c = uw_node_new(t, g->task, item, uw__u64(b[j - 1]), g->depth + 1);
+        if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING) {
+            t->gather_cut = 1;
+            continue;
+        }
+        c = uw_node_new(t, g->task, item, type, g->depth + 1);
         g = uw_node(t, gi); /* the node view may have moved */
         if (c < 0)
             continue;
@@ -501,8 +521,8 @@ static int uw_waiters(uw_tasks *t)
             uint64_t type = uw__u64(uw__dep_bytes(t, first + n));
             if (uw__type_kind(t, type) == UW_KIND_GATHER) {
                 w->root_node = uw_node_new(t, i, w->waiter, type, 0);
-                if (w->root_node < 0)
-                    w->links_cut = 1;
+                if (w->root_node == -1)
+                    w->links_cut = 1; /* past the bound (-2): awaits none read */
             }
         }
         n++;
