@@ -527,7 +527,9 @@ static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t 
     (*p)++;
     if (!UW_RULE(check_hook))
         return;
-    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 || uw__view_reserve(&t->sc.hook_now, t->hook_len) != 0) {
+    /* hook_now holds the records only, not the count word before them */
+    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 ||
+        uw__view_reserve(&t->sc.hook_now, nrec * UW_LINK_RECORD) != 0) {
         t->hook_unknown = 1;
         return;
     }
