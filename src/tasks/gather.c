@@ -152,22 +152,27 @@ static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
 
 /* A new node for gather future `obj` of type `type`, awaited by Task task
  * at nesting depth `depth`; its place from the type's cache (located on
- * obj when not known yet).  Returns its index; -2 past UW_GATHER_NODES_MAX
+ * obj when not known yet).  *node: its index; -2 past UW_GATHER_NODES_MAX
  * (the bound, t->gather_cut set: not read, nothing lost that was read);
- * -1 when it cannot be followed (no place found, no memory). */
-static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth)
+ * -1 when no place was found.  Returns 0, or UW_ERR_NOMEM (the sample
+ * fails rather than lose links silently). */
+static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth,
+                       int64_t *node)
 {
     uw__gnode *g;
     uw_attr_loc loc;
+    int rc;
 
+    *node = -1;
     if (t->n_gnode == UW_GATHER_NODES_MAX) {
         t->gather_cut = 1;
-        return -2;
+        *node = -2;
+        return 0;
     }
-    if (uw__type_gather_loc(t, type, obj, &loc) != 0)
-        return -1;
-    if (uw__view_reserve(&t->sc.gnode, t->n_gnode + 1) != 0)
-        return -1;
+    if ((rc = uw__type_gather_loc(t, type, obj, &loc)) != 0)
+        return rc == UW_ERR_NOMEM ? rc : 0;
+    if ((rc = uw__view_reserve(&t->sc.gnode, t->n_gnode + 1)) != 0)
+        return rc;
     g = uw_node(t, t->n_gnode);
     memset(g, 0, sizeof *g);
     g->task = task;
@@ -176,25 +181,31 @@ static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type
     g->depth = depth;
     g->step = UW_G_LOCATE;
     g->first_kid_node = -1;
-    return (int64_t)t->n_gnode++;
+    *node = (int64_t)t->n_gnode++;
+    return 0;
 }
 
 /* The place cached for g's type did not hold for this instance: locate
- * `_children` on it alone, once, and read it again from the start. */
-static void uw_node_relocate(uw_tasks *t, uw__gnode *g)
+ * `_children` on it alone, once, and read it again from the start.
+ * Returns 0, or UW_ERR_NOMEM. */
+static int uw_node_relocate(uw_tasks *t, uw__gnode *g)
 {
     uint64_t unused;
+    int rc;
 
-    if (g->relocated || uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused) != 0) {
+    if (g->relocated ||
+        (rc = uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused)) != 0) {
         g->step = UW_G_FAIL;
-        return;
+        return g->relocated || rc != UW_ERR_NOMEM ? 0 : rc;
     }
     g->relocated = 1;
     g->step = UW_G_LOCATE;
+    return 0;
 }
 
-/* Node g's step read into b[0..np) (pieces p): move it on. */
-static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int *ok, size_t np)
+/* Node g's step read into b[0..np) (pieces p): move it on.  Returns 0, or
+ * UW_ERR_NOMEM. */
+static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int *ok, size_t np)
 {
     const uw_layout *l = t->l;
     const uw_attr_loc *loc = &g->loc;
@@ -203,7 +214,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     for (i = 0; i < np; i++) {
         if (!ok[i]) {
             g->step = UW_G_FAIL;
-            return;
+            return 0;
         }
     }
     switch (g->step) {
@@ -217,20 +228,17 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
         }
         if (loc->mode == UW_ATTR_MANAGED_DICT) {
             g->d = w;
-            if (is_dict)
-                g->step = UW_G_DICT;
-            else
-                uw_node_relocate(t, g); /* this one keeps its values */
+            if (!is_dict)
+                return uw_node_relocate(t, g); /* this one keeps its values */
+            g->step = UW_G_DICT;
             break;
         }
         if (uw__u64(b[1]) != loc->cached_keys) {
             uw__type_forget_loc(t, loc->type); /* the type's keys moved */
-            uw_node_relocate(t, g);
-            break;
+            return uw_node_relocate(t, g);
         }
         if (is_dict) {
-            uw_node_relocate(t, g); /* its values became a dict */
-            break;
+            return uw_node_relocate(t, g); /* its values became a dict */
         }
         if (l->managed_dict_mode == 11) {
             g->v = uw__u64(b[2]);
@@ -263,8 +271,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
         if (k[l->dictkeys_log2_index_bytes] != loc->hit.log2_index ||
             k[l->dictkeys_kind] != loc->hit.kind || nentries < 0 ||
             (uint64_t)nentries <= (uint64_t)loc->index || uw__u64(e + loc->hit.koff) != loc->hit.key) {
-            uw_node_relocate(t, g); /* another place in this dict */
-            break;
+            return uw_node_relocate(t, g); /* another place in this dict */
         }
         g->list = g->v != 0 ? uw__u64(b[1]) : uw__u64(e + loc->hit.voff);
         g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;
@@ -293,6 +300,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     default:
         break;
     }
+    return 0;
 }
 
 /* The items read (b): kept in gitems; on to their types, or done. */
@@ -314,11 +322,13 @@ static int uw_items_done(uw_tasks *t, uw__gnode *g, const uint8_t *b)
 
 /* The types of g's non-Task items read (b[j] for the j-th): the gathers
  * among them become nodes one level deeper, up to UW_LIMIT_GATHER_NESTING
- * levels (one deeper is not read: t->gather_cut). */
-static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
+ * levels (one deeper is not read: t->gather_cut).  Returns 0, or
+ * UW_ERR_NOMEM. */
+static int uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
 {
     size_t k, j = 0;
     int64_t prev = -1;
+    int rc;
 
     for (k = 0; k < uw_node(t, gi)->n_items; k++) {
         uw__gnode *g = uw_node(t, gi);
@@ -333,7 +343,8 @@ static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
             t->gather_cut = 1;
             continue;
         }
-        c = uw_node_new(t, g->task, item, type, g->depth + 1);
+        if ((rc = uw_node_new(t, g->task, item, type, g->depth + 1, &c)) != 0)
+            return rc;
         g = uw_node(t, gi); /* the node view may have moved */
         if (c < 0)
             continue;
@@ -346,6 +357,7 @@ static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
         prev = c;
     }
     uw_node(t, gi)->step = UW_G_DONE;
+    return 0;
 }
 
 /* One round: every node not finished reads its step, all in one vectored
@@ -428,8 +440,8 @@ static int uw_gather_round(uw_tasks *t, int *any)
                 }
                 if (bad)
                     g->step = UW_G_FAIL;
-                else
-                    uw_types_done(t, gi, tb);
+                else if ((rc = uw_types_done(t, gi, tb)) != 0)
+                    return rc;
                 continue;
             }
             np = uw_step_pieces(t, g, p);
@@ -444,7 +456,8 @@ static int uw_gather_round(uw_tasks *t, int *any)
                     return rc;
                 continue;
             }
-            uw_step_done(t, g, b, ok, np);
+            if ((rc = uw_step_done(t, g, b, ok, np)) != 0)
+                return rc;
         }
     }
     return 0;
@@ -520,7 +533,8 @@ static int uw_waiters(uw_tasks *t)
         } else {
             uint64_t type = uw__u64(uw__dep_bytes(t, first + n));
             if (uw__type_kind(t, type) == UW_KIND_GATHER) {
-                w->root_node = uw_node_new(t, i, w->waiter, type, 0);
+                if ((rc = uw_node_new(t, i, w->waiter, type, 0, &w->root_node)) != 0)
+                    return rc;
                 if (w->root_node == -1)
                     w->links_cut = 1; /* past the bound (-2): awaits none read */
             }
