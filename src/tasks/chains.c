@@ -84,6 +84,11 @@ static int uw_cf_place_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Bytes one coroutine frame takes while set aside: every per-frame view
+ * (address, state, awaitee word, awaitee slot, the frame's bytes), as
+ * uw_cf_copy moves them. */
+#define UW_CF_KEEP(fs) (8 + 1 + 8 + 8 + (fs))
+
 /* Squeeze out the frames left behind by chains moved to the end (see
  * uw_cf_append): every chain keeps its frames, contiguous and in order,
  * from 0 on, and w's chain comes last, so that it can grow in place.
@@ -95,18 +100,19 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
     uw__scratch *sc = &t->sc;
     const size_t fs = sc->cf_bytes.elem, c = w->n_cf;
     uw_cf_place *order = malloc((t->n_work + 1) * sizeof *order);
-    uint8_t *keep = malloc(c * (8 + 1 + 8 + fs) + 1);
+    uint8_t *keep = malloc(c * UW_CF_KEEP(fs) + 1);
     size_t i, n = 0, dst = 0, k;
     int rc = UW_ERR_NOMEM;
 
     if (order == NULL || keep == NULL)
         goto out;
     for (k = 0; k < c; k++) { /* w's chain, aside */
-        uint8_t *e = keep + k * (8 + 1 + 8 + fs);
+        uint8_t *e = keep + k * UW_CF_KEEP(fs);
         memcpy(e, &UW__U64(&sc->cf_addr)[w->first_cf + k], 8);
         e[8] = (uint8_t)((int8_t *)(void *)sc->cf_state.p)[w->first_cf + k];
         memcpy(e + 9, &UW__U64(&sc->cf_yf)[w->first_cf + k], 8);
-        memcpy(e + 17, sc->cf_bytes.p + (w->first_cf + k) * fs, fs);
+        memcpy(e + 17, &UW__U64(&sc->cf_slot)[w->first_cf + k], 8);
+        memcpy(e + 25, sc->cf_bytes.p + (w->first_cf + k) * fs, fs);
     }
     for (i = 0; i < t->n_work; i++)
         if (t->work[i].n_cf > 0 && &t->work[i] != w)
@@ -121,11 +127,12 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
         dst += o->n_cf;
     }
     for (k = 0; k < c; k++) {
-        const uint8_t *e = keep + k * (8 + 1 + 8 + fs);
+        const uint8_t *e = keep + k * UW_CF_KEEP(fs);
         memcpy(&UW__U64(&sc->cf_addr)[dst + k], e, 8);
         ((int8_t *)(void *)sc->cf_state.p)[dst + k] = (int8_t)e[8];
         memcpy(&UW__U64(&sc->cf_yf)[dst + k], e + 9, 8);
-        memcpy(sc->cf_bytes.p + (dst + k) * fs, e + 17, fs);
+        memcpy(&UW__U64(&sc->cf_slot)[dst + k], e + 17, 8);
+        memcpy(sc->cf_bytes.p + (dst + k) * fs, e + 25, fs);
     }
     w->first_cf = dst;
     t->n_cf = dst + c;

@@ -473,6 +473,10 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
         (rc = uw__view_reserve(&t->sc.copy_a, bytes)) != 0 ||
         (rc = uw__view_reserve(&t->sc.copy_b, bytes)) != 0)
         return rc;
+    /* the hook records as judged: the records only, not the count word */
+    if (t->hook_len > 0 &&
+        (rc = uw__view_reserve(&t->sc.hook_now, t->hook_len - 8)) != 0)
+        return rc;
     return 0;
 }
 
@@ -515,8 +519,9 @@ static void uw_hook_moved(uw_tasks *t, const uint8_t *rec)
  * record: those that read the same when decided and in both copies give
  * the links; a record that changed leaves its child's (any child it
  * named) not known; a count that moved in between, or past what was read,
- * every Task's. */
-static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t *p)
+ * every Task's.  Returns 0, or UW_ERR_NOMEM (the sample fails rather than
+ * skip Tasks for a change that did not happen). */
+static int uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t *p)
 {
     const uint8_t *x = a[*p].dst, *y = b[*p].dst, *r = t->sc.hook.p;
     const size_t nrec = (t->hook_len - 8) / UW_LINK_RECORD;
@@ -526,17 +531,17 @@ static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t 
 
     (*p)++;
     if (!UW_RULE(check_hook))
-        return;
-    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 || uw__view_reserve(&t->sc.hook_now, t->hook_len) != 0) {
+        return 0;
+    if (a[*p - 1].status != 0 || b[*p - 1].status != 0) {
         t->hook_unknown = 1;
-        return;
+        return 0;
     }
     count = uw__u64(x);
     if (t->hook_cut && count > nrec && (!copy_b || uw__u64(y) > nrec))
         count = nrec; /* past UW_LIMIT_LINK_RECORDS: the first records count */
     else if ((copy_b && uw__u64(y) != count) || count > nrec) {
         t->hook_unknown = 1;
-        return;
+        return 0;
     }
     for (i = 0; i < nrec; i++) {
         const uint8_t *rr = r + 8 + i * UW_LINK_RECORD, *xr = x + 8 + i * UW_LINK_RECORD,
@@ -553,8 +558,7 @@ static void uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t 
         else
             memset(t->sc.hook_now.p + UW_LINK_RECORD * n++, 0, UW_LINK_RECORD);
     }
-    if (uw__hook_parse(t, t->sc.hook_now.p, n, t->hook_start) != 0)
-        t->hook_unknown = 1; /* out of memory: no hook link trusted */
+    return uw__hook_parse(t, t->sc.hook_now.p, n, t->hook_start);
 }
 
 /* A hook record names its parent by address: the link holds at the check
@@ -579,7 +583,7 @@ static void uw_hook_parents(uw_tasks *t)
 
 /* Judge every Task on its pieces (and each resuming Task's thread on
  * its own): the skip reasons it earns. */
-static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, const uw_iov *b)
+static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, const uw_iov *b)
 {
     const uw__ckpiece *what = (const uw__ckpiece *)(const void *)t->sc.check_what.p;
     size_t p = 0, i, th_i;
@@ -589,7 +593,9 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
     while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
         size_t th = what[p].task;
         if (what[p].kind == UW_CK_HOOK) {
-            uw_judge_hook(t, a, b, &p);
+            int rc = uw_judge_hook(t, a, b, &p);
+            if (rc != 0)
+                return rc;
             continue;
         }
         UW__SIZE(&t->sc.thread_ok)[th] =
@@ -634,6 +640,7 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
             w->skipped = UW_SKIP_TASK_CHANGED;
         }
     }
+    return 0;
 }
 
 /* The pure Python stack of a thread whose walk met no Handle._run is the
@@ -707,7 +714,8 @@ int uw__check(uw_tasks *t, uw_sample *s)
     for (k = 0; k < ne; k++)
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
     uw_check_read(t, iov, ne, q.n);
-    uw_check_judge(t, s, q.a, q.a + q.n);
+    if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
+        return rc;
     uw_check_pure(t, s);
     return 0;
 }

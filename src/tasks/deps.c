@@ -84,7 +84,8 @@ void uw__deps_index(uw_tasks *t)
 {
     size_t d, i;
 
-    qsort(uw_deps(t), t->n_dep, sizeof(uw__dep), uw_cmp_dep);
+    if (t->n_dep > 0) /* no view yet when nothing was read: qsort's base is NULL */
+        qsort(uw_deps(t), t->n_dep, sizeof(uw__dep), uw_cmp_dep);
     while (t->n_dep > 0 && uw_deps(t)[t->n_dep - 1].task == SIZE_MAX)
         t->n_dep--; /* dropped ones sort last */
     for (i = 0; i < t->n_work; i++)

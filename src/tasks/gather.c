@@ -25,12 +25,19 @@
  * own once (a few reads) and read again.  The waiters' types come first,
  * in one read; a type is classified once (types.c).
  *
- * Bounds: UW_LIMIT_GATHER_NESTING levels and UW_LIMIT_GATHER_CHILDREN
- * items per gather (a longer list is not followed: its children are not
- * linked); UW_GATHER_NODES_MAX gathers per sample; the dependency views'
- * capacities (a Task whose links do not fit is not linked and its links
- * are not trusted).  Children are listed in list order, nested gathers
- * flattened in place, as the Task's `awaiting`.
+ * Bounds (limits.h, docs/tasks.md): UW_LIMIT_GATHER_CHILDREN items per
+ * gather (of a longer list the first ones are read and linked),
+ * UW_LIMIT_GATHER_NESTING levels (a gather nested deeper is not read) and
+ * UW_GATHER_NODES_MAX gathers per sample (gathers met past it are not
+ * read).  Each cut leaves the links read before it and sets
+ * t->gather_cut, which the walk reports as gather_limit in the sample's
+ * tasks_error; the items read of a cut list stay dependencies like any
+ * other, so the links shown are still checked.  The dependency views'
+ * capacities are no bound a program reaches by itself: past them the
+ * sample fails with UW_ERR_CAPACITY.  What cannot be read (a place not
+ * found, a read error) leaves the Task's links not trusted (links_cut).
+ * Children are listed in list order, nested gathers flattened in place,
+ * as the Task's `awaiting`.
  */
 #include <string.h>
 
@@ -145,17 +152,27 @@ static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
 
 /* A new node for gather future `obj` of type `type`, awaited by Task task
  * at nesting depth `depth`; its place from the type's cache (located on
- * obj when not known yet).  Returns its index, or -1 when it cannot be
- * followed (no place, or UW_GATHER_NODES_MAX). */
-static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth)
+ * obj when not known yet).  *node: its index; -2 past UW_GATHER_NODES_MAX
+ * (the bound, t->gather_cut set: not read, nothing lost that was read);
+ * -1 when no place was found.  Returns 0, or UW_ERR_NOMEM (the sample
+ * fails rather than lose links silently). */
+static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, int depth,
+                       int64_t *node)
 {
     uw__gnode *g;
     uw_attr_loc loc;
+    int rc;
 
-    if (t->n_gnode == UW_GATHER_NODES_MAX || uw__type_gather_loc(t, type, obj, &loc) != 0)
-        return -1;
-    if (uw__view_reserve(&t->sc.gnode, t->n_gnode + 1) != 0)
-        return -1;
+    *node = -1;
+    if (t->n_gnode == UW_GATHER_NODES_MAX) {
+        t->gather_cut = 1;
+        *node = -2;
+        return 0;
+    }
+    if ((rc = uw__type_gather_loc(t, type, obj, &loc)) != 0)
+        return rc == UW_ERR_NOMEM ? rc : 0;
+    if ((rc = uw__view_reserve(&t->sc.gnode, t->n_gnode + 1)) != 0)
+        return rc;
     g = uw_node(t, t->n_gnode);
     memset(g, 0, sizeof *g);
     g->task = task;
@@ -164,25 +181,31 @@ static int64_t uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type
     g->depth = depth;
     g->step = UW_G_LOCATE;
     g->first_kid_node = -1;
-    return (int64_t)t->n_gnode++;
+    *node = (int64_t)t->n_gnode++;
+    return 0;
 }
 
 /* The place cached for g's type did not hold for this instance: locate
- * `_children` on it alone, once, and read it again from the start. */
-static void uw_node_relocate(uw_tasks *t, uw__gnode *g)
+ * `_children` on it alone, once, and read it again from the start.
+ * Returns 0, or UW_ERR_NOMEM. */
+static int uw_node_relocate(uw_tasks *t, uw__gnode *g)
 {
     uint64_t unused;
+    int rc;
 
-    if (g->relocated || uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused) != 0) {
+    if (g->relocated ||
+        (rc = uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused)) != 0) {
         g->step = UW_G_FAIL;
-        return;
+        return g->relocated || rc != UW_ERR_NOMEM ? 0 : rc;
     }
     g->relocated = 1;
     g->step = UW_G_LOCATE;
+    return 0;
 }
 
-/* Node g's step read into b[0..np) (pieces p): move it on. */
-static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int *ok, size_t np)
+/* Node g's step read into b[0..np) (pieces p): move it on.  Returns 0, or
+ * UW_ERR_NOMEM. */
+static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int *ok, size_t np)
 {
     const uw_layout *l = t->l;
     const uw_attr_loc *loc = &g->loc;
@@ -191,7 +214,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     for (i = 0; i < np; i++) {
         if (!ok[i]) {
             g->step = UW_G_FAIL;
-            return;
+            return 0;
         }
     }
     switch (g->step) {
@@ -205,20 +228,17 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
         }
         if (loc->mode == UW_ATTR_MANAGED_DICT) {
             g->d = w;
-            if (is_dict)
-                g->step = UW_G_DICT;
-            else
-                uw_node_relocate(t, g); /* this one keeps its values */
+            if (!is_dict)
+                return uw_node_relocate(t, g); /* this one keeps its values */
+            g->step = UW_G_DICT;
             break;
         }
         if (uw__u64(b[1]) != loc->cached_keys) {
             uw__type_forget_loc(t, loc->type); /* the type's keys moved */
-            uw_node_relocate(t, g);
-            break;
+            return uw_node_relocate(t, g);
         }
         if (is_dict) {
-            uw_node_relocate(t, g); /* its values became a dict */
-            break;
+            return uw_node_relocate(t, g); /* its values became a dict */
         }
         if (l->managed_dict_mode == 11) {
             g->v = uw__u64(b[2]);
@@ -251,8 +271,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
         if (k[l->dictkeys_log2_index_bytes] != loc->hit.log2_index ||
             k[l->dictkeys_kind] != loc->hit.kind || nentries < 0 ||
             (uint64_t)nentries <= (uint64_t)loc->index || uw__u64(e + loc->hit.koff) != loc->hit.key) {
-            uw_node_relocate(t, g); /* another place in this dict */
-            break;
+            return uw_node_relocate(t, g); /* another place in this dict */
         }
         g->list = g->v != 0 ? uw__u64(b[1]) : uw__u64(e + loc->hit.voff);
         g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;
@@ -265,10 +284,13 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     case UW_G_LIST: {
         int64_t size;
         memcpy(&size, b[0] + (l->list_size - l->object_type), sizeof size);
-        if ((t->t->types.list != 0 && uw__u64(b[0]) != t->t->types.list) || size < 0 ||
-            size > UW_LIMIT_GATHER_CHILDREN) {
+        if ((t->t->types.list != 0 && uw__u64(b[0]) != t->t->types.list) || size < 0) {
             g->step = UW_G_FAIL;
             break;
+        }
+        if (size > UW_LIMIT_GATHER_CHILDREN) { /* the first ones are read */
+            size = UW_LIMIT_GATHER_CHILDREN;
+            t->gather_cut = 1;
         }
         g->n = size;
         g->items = uw__u64(b[0] + (l->list_items - l->object_type));
@@ -278,6 +300,7 @@ static void uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int
     default:
         break;
     }
+    return 0;
 }
 
 /* The items read (b): kept in gitems; on to their types, or done. */
@@ -298,22 +321,30 @@ static int uw_items_done(uw_tasks *t, uw__gnode *g, const uint8_t *b)
 }
 
 /* The types of g's non-Task items read (b[j] for the j-th): the gathers
- * among them become nodes one level deeper. */
-static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
+ * among them become nodes one level deeper, up to UW_LIMIT_GATHER_NESTING
+ * levels (one deeper is not read: t->gather_cut).  Returns 0, or
+ * UW_ERR_NOMEM. */
+static int uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
 {
     size_t k, j = 0;
     int64_t prev = -1;
+    int rc;
 
     for (k = 0; k < uw_node(t, gi)->n_items; k++) {
         uw__gnode *g = uw_node(t, gi);
-        uint64_t item = UW__U64(&t->sc.gitems)[g->first_item + k];
+        uint64_t item = UW__U64(&t->sc.gitems)[g->first_item + k], type;
         int64_t c;
         if (uw_item_is_task(t, g, k))
             continue;
-        if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING ||
-            uw__type_kind(t, uw__u64(b[j++])) != UW_KIND_GATHER)
+        type = uw__u64(b[j++]);
+        if (uw__type_kind(t, type) != UW_KIND_GATHER)
             continue;
-        c = uw_node_new(t, g->task, item, uw__u64(b[j - 1]), g->depth + 1);
+        if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING) {
+            t->gather_cut = 1;
+            continue;
+        }
+        if ((rc = uw_node_new(t, g->task, item, type, g->depth + 1, &c)) != 0)
+            return rc;
         g = uw_node(t, gi); /* the node view may have moved */
         if (c < 0)
             continue;
@@ -326,6 +357,7 @@ static void uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
         prev = c;
     }
     uw_node(t, gi)->step = UW_G_DONE;
+    return 0;
 }
 
 /* One round: every node not finished reads its step, all in one vectored
@@ -408,8 +440,8 @@ static int uw_gather_round(uw_tasks *t, int *any)
                 }
                 if (bad)
                     g->step = UW_G_FAIL;
-                else
-                    uw_types_done(t, gi, tb);
+                else if ((rc = uw_types_done(t, gi, tb)) != 0)
+                    return rc;
                 continue;
             }
             np = uw_step_pieces(t, g, p);
@@ -424,7 +456,8 @@ static int uw_gather_round(uw_tasks *t, int *any)
                     return rc;
                 continue;
             }
-            uw_step_done(t, g, b, ok, np);
+            if ((rc = uw_step_done(t, g, b, ok, np)) != 0)
+                return rc;
         }
     }
     return 0;
@@ -500,9 +533,10 @@ static int uw_waiters(uw_tasks *t)
         } else {
             uint64_t type = uw__u64(uw__dep_bytes(t, first + n));
             if (uw__type_kind(t, type) == UW_KIND_GATHER) {
-                w->root_node = uw_node_new(t, i, w->waiter, type, 0);
-                if (w->root_node < 0)
-                    w->links_cut = 1;
+                if ((rc = uw_node_new(t, i, w->waiter, type, 0, &w->root_node)) != 0)
+                    return rc;
+                if (w->root_node == -1)
+                    w->links_cut = 1; /* past the bound (-2): awaits none read */
             }
         }
         n++;

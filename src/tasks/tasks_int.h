@@ -68,10 +68,6 @@
 #define UW_WEAKREF_WINDOW 24
 /* Bytes of the hook module's bytearray header, then its buffer's head. */
 #define UW_HOOK_HEADER 64
-/* Children of a gather future read into a small buffer first. */
-#ifndef UW_GATHER_SMALL
-#define UW_GATHER_SMALL 256
-#endif
 /* Gather futures followed per sample (gather.c). */
 #define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
 /* Dependencies of the Tasks' links per sample (deps.c): pieces, bytes. */
@@ -421,6 +417,7 @@ struct uw_tasks {
     size_t n_ep;
     uw__lists ls; /* 3.14+ */
     size_t n_gnode, n_gitems; /* gather.c */
+    int gather_cut;           /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
     size_t ck_n; /* check.c: pieces of one copy */
 };

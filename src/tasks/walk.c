@@ -102,7 +102,8 @@ static int uw_place_all(uw_tasks *t, uw_sample *s)
 /* Step 5: names, and what every Task awaits and is linked to, each piece
  * kept for the check (a Task placed on its thread stack shows none of it
  * unless the check finds its loop moved on: then what it awaits then
- * matters to the others). */
+ * matters to the others).  A gather bound hit on the way (gather.c) is
+ * the sample's gather_limit. */
 static int uw_labels(uw_tasks *t, uw_sample *s)
 {
     size_t i;
@@ -111,10 +112,13 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
     if ((rc = uw__read_names(t, s)) != 0)
         return rc;
     t->n_gnode = t->n_gitems = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
+    t->gather_cut = 0;
     for (i = 0; i < t->n_work; i++)
         t->work[i].links_todo = 1;
     if ((rc = uw__read_awaiting(t)) != 0)
         return rc;
+    if (t->gather_cut && s->tasks_error == 0)
+        s->tasks_error = UW_ERR_LIMIT_GATHER;
     uw__deps_index(t);
     return 0;
 }

@@ -218,7 +218,7 @@ static void test_frames_total(void **state)
     frames_total(UW_TASK_FRAMES_MAX + 1);
 }
 
-/* --- UW_LIMIT_GATHER_CHILDREN, UW_GATHER_SMALL ---------------------------------- */
+/* --- UW_LIMIT_GATHER_CHILDREN ------------------------------------------------------ */
 
 /* A gather future (a _GatheringFuture instance) whose `_children` list is
  * items[0..n). */
@@ -271,12 +271,6 @@ static void test_gather_children(void **state)
     gather_children(UW_LIMIT_GATHER_CHILDREN - 1);
     gather_children(UW_LIMIT_GATHER_CHILDREN);
     gather_children(UW_LIMIT_GATHER_CHILDREN + 1);
-    /* the small buffer read first, at its size: nothing changes */
-    if (UW_GATHER_SMALL > 2)
-        gather_children(UW_GATHER_SMALL - 1);
-    gather_children(UW_GATHER_SMALL);
-    if (UW_GATHER_SMALL < UW_LIMIT_GATHER_CHILDREN)
-        gather_children(UW_GATHER_SMALL + 1);
 }
 
 /* --- UW_LIMIT_GATHER_NESTING ------------------------------------------------------ */
