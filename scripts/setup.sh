@@ -22,7 +22,7 @@ set -euo pipefail
 ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ts_packages=(cmake make gcc g++ clang libclang-rt-14-dev libcmocka-dev python3.11-dev zip unzip
              util-linux procps pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
-             protobuf-compiler python3-jsonschema chromium)
+             protobuf-compiler python3-jsonschema chromium clang-format git)
 
 ts_install_packages() {
     local missing=() p
