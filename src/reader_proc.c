@@ -164,14 +164,14 @@ static int uw_proc_cmp(const void *a, const void *b)
  * one call and the pieces copied out of them.  A span that cannot be read
  * whole (it may cross into an unmapped page between two pieces) falls back
  * to reading its pieces one by one, so coalescing never turns a good piece
- * into a failed one. */
+ * into a failed one; the spans after it are read in one call again. */
 static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 {
     uw_proc *p = ctx;
     struct iovec local[UW_PROC_IOV_BATCH], remote[UW_PROC_IOV_BATCH];
     size_t i, total = 0, nspan = 0, span_first[UW_PROC_IOV_BATCH + 1];
     uint64_t span_start[UW_PROC_IOV_BATCH], span_end[UW_PROC_IOV_BATCH];
-    size_t span_off[UW_PROC_IOV_BATCH + 1];
+    size_t span_off[UW_PROC_IOV_BATCH + 1], s0;
     ssize_t got;
 
     UW_ASSERT(p != NULL && calls != NULL);
@@ -235,37 +235,46 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
         remote[i].iov_base = (void *)(uintptr_t)span_start[i];
         remote[i].iov_len = local[i].iov_len;
     }
-    (*calls)++;
-    got = nspan > 0 ? process_vm_readv(p->pid, local, (unsigned long)nspan, remote,
-                                       (unsigned long)nspan, 0)
-                    : 0;
-    if (got < 0) {
-        int e = uw_proc_errno(errno);
-        if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
-            for (i = 0; i < n; i++)
-                iov[i].status = e;
-            return e;
+    /* One call for the spans from s0 on; process_vm_readv stops at the
+     * first span it cannot finish: the spans before it serve their pieces,
+     * that span's pieces are read one by one, and the next call starts
+     * after it.  So a bad span costs its pieces' calls and one more, not a
+     * call for every piece after it. */
+    for (s0 = 0; s0 < nspan;) {
+        size_t done = s0, acc = 0;
+        (*calls)++;
+        got = process_vm_readv(p->pid, local + s0, (unsigned long)(nspan - s0), remote + s0,
+                               (unsigned long)(nspan - s0), 0);
+        if (got < 0) {
+            int e = uw_proc_errno(errno);
+            if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
+                for (i = 0; i < n; i++)
+                    iov[i].status = e;
+                return e;
+            }
+            got = 0;
         }
-        got = 0;
-    }
-    /* Spans wholly copied serve their pieces; the rest are read piece by
-     * piece (process_vm_readv stops at the first span it cannot finish). */
-    for (i = 0; i < nspan; i++) {
-        size_t k;
-        int whole = (size_t)got >= span_off[i + 1];
-        for (k = span_first[i]; k < span_first[i + 1]; k++) {
-            uw_iov *v = &iov[p->order[k].i];
-            if (v->len == 0)
-                continue;
-            if (whole) {
-                memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]), v->len);
-                v->status = 0;
-            } else {
-                uint64_t c = 0;
-                (void)uw_proc_readv_plain(p, v, 1, &c);
-                *calls += c;
+        while (done < nspan && acc + local[done].iov_len <= (size_t)got) {
+            acc += local[done].iov_len;
+            done++;
+        }
+        for (i = s0; i <= done && i < nspan; i++) {
+            size_t k;
+            for (k = span_first[i]; k < span_first[i + 1]; k++) {
+                uw_iov *v = &iov[p->order[k].i];
+                if (v->len == 0)
+                    continue;
+                if (i < done) {
+                    memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]), v->len);
+                    v->status = 0;
+                } else {
+                    uint64_t c = 0;
+                    (void)uw_proc_readv_plain(p, v, 1, &c);
+                    *calls += c;
+                }
             }
         }
+        s0 = done + 1;
     }
     return 0;
 }
