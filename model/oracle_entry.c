@@ -198,16 +198,24 @@ static uint64_t mm_idx_addr(const uw_sample *s, int64_t i)
     return i >= 0 && (size_t)i < s->n_tasks ? s->tasks[i].addr : 0;
 }
 
+/* The entry's frames (innermost first) against the truth's.  A chain cut
+ * at a bound (truncated: await_limit, from UW_LIMIT_AWAIT_CHAIN or the
+ * sample's UW_TASK_FRAMES_MAX) was read from its root outward and stops
+ * early: it must be exactly the root-side part of a longer true stack, and
+ * nothing else. */
 static int mm_frames_eq(const uw_sample *s, const uw_task_sample *ts, const mm_tentry *e)
 {
-    size_t k;
+    size_t k, skip = 0;
 
-    if ((size_t)e->n_frames != ts->n_frames)
+    if (ts->truncated == UW_ERR_LIMIT_AWAIT && (size_t)e->n_frames > ts->n_frames)
+        skip = (size_t)e->n_frames - ts->n_frames;
+    else if ((size_t)e->n_frames != ts->n_frames)
         return 0;
     for (k = 0; k < ts->n_frames; k++) {
         const uw_frame *f = &s->frames[ts->first_frame + k];
-        if (f->addr != e->f[k].addr || f->code == NULL || f->code->addr != e->f[k].code ||
-            f->line != e->f[k].line)
+        const mm_tframe *t = &e->f[skip + k];
+        if (f->addr != t->addr || f->code == NULL || f->code->addr != t->code ||
+            f->line != t->line)
             return 0;
     }
     return 1;

@@ -113,6 +113,11 @@ int uw_compose_task(const uw_sample *s, size_t task, const uw_compose_options *o
         return rc;
     if (s->tasks[task].thread >= s->n_threads)
         return UW_ERR_INVALID_ARG;
+    for (i = 0; UW_RULE(compose_whole_task) && i < nc; i++) {
+        int cut = s->tasks[chain[i]].truncated;
+        if (cut == UW_ERR_LIMIT_AWAIT || cut == UW_ERR_AWAIT_CYCLE)
+            return cut; /* a chain cut at a bound: its root part never stood alone */
+    }
     th = &s->threads[s->tasks[task].thread];
     /* Without a pure Python stack found (a walk cut short, or no Task walk
      * said where it starts) the stack would stand as a root of its own. */

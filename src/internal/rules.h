@@ -254,4 +254,14 @@
 #define UW__RULE_compose_whole_thread 1
 #endif
 
+/* RULE compose_whole_task: a Task's stack is composed only from whole
+ * chains: a Task of it whose chain was cut at a bound (await_limit) or at
+ * a cycle (await_cycle) gives no stack (its chain's root part never stood
+ * alone). */
+#ifdef TORNSTACK_DROP_RULE_compose_whole_task
+#define UW__RULE_compose_whole_task 0
+#else
+#define UW__RULE_compose_whole_task 1
+#endif
+
 #endif /* TORNSTACK_RULES_H */
