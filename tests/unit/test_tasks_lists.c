@@ -371,6 +371,11 @@ static void test_rounds_bound(void **state)
     uint64_t e;
     size_t i, k;
     (void)state;
+    if (n + 8 > (size_t)UW_LIMIT_TASK_LIST) {
+        /* the list bound comes first (a build with small bounds):
+         * test_list_bound covers that bound's reason */
+        skip();
+    }
     world_build(&w, 15);
     for (i = 0; i < n; i++)
         fp_list_append(&w.fp, interp_head(&w), fp_alloc(&w.fp, 16));
