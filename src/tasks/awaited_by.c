@@ -15,9 +15,17 @@
  * changed meanwhile is not trusted.  So only a Task the check kept (not
  * skipped) gives edges: its word is confirmed at the check's instant, when
  * its awaiter's chain was confirmed too.  A Task placed on the thread
- * stack awaits nothing: its entry is the walk's instant, earlier, when it
- * ran (the children it was creating may not have existed, or not named
- * it, yet).  A set's members are read once (set object, then its table),
+ * stack shows the walk's frames, read before its children's words: it
+ * may have made children (or gathered Tasks) since, which name it at the
+ * check but did not at the walk.  So it awaits what names it only if the
+ * check read its thread's current frame and each of its own frames again
+ * as the walk's (same code, same line), in both copies, in the walk's
+ * callback (check.c, frames_now).  Within one callback of its own step
+ * nothing removes it from a child's awaited_by (the discards run in done
+ * callbacks, and the one for what it awaited ran before its step), so
+ * a child that names it in both copies named it throughout between them,
+ * at copy B's reading of its frames, which were the walk's: one instant
+ * with those frames and those children.  A set's members are read once (set object, then its table),
  * and only members that are Tasks of this sample make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at most
  * UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not made.
  */
@@ -29,13 +37,15 @@
 #include "tornstack/error.h"
 
 /* Record edge parent -> child (work indices), unless the parent ran at the
- * walk's instant, or UW_LIMIT_AWAITED_BY edges are made (or memory is
- * short): then it is not made. */
+ * walk's instant and the check did not read its frames again as the
+ * walk's, or UW_LIMIT_AWAITED_BY edges are made (or memory is short): then
+ * it is not made. */
 static void uw_pair(uw_tasks *t, int64_t parent, size_t child)
 {
     uw__lists *ls = &t->ls;
 
-    if (parent < 0 || (size_t)parent == child || t->work[parent].on_stack ||
+    if (parent < 0 || (size_t)parent == child ||
+        (t->work[parent].on_stack && !t->work[parent].frames_now) ||
         uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
         return;
     ((uw__ab_pair *)(void *)ls->pairs.p)[ls->n_pairs++] = (uw__ab_pair){(size_t)parent, child};
