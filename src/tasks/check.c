@@ -383,6 +383,18 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                                (x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) ==
                                    (w->awaited_by_is_set != 0)));
             w->waiter_now = UW_F64(x, al->task_fut_waiter);
+            /* 3.14+: who names it its awaiter now, even if it stepped
+             * since it was read (awaited_by.c) */
+            w->ab_ok = al->fut_awaited_by >= 0 && ok_a && ok_b &&
+                       UW_F64(x, al->task_coro) == w->coro && UW_F64(x, al->fut_loop) == w->loop &&
+                       UW_F64(y, al->task_coro) == w->coro && UW_F64(y, al->fut_loop) == w->loop &&
+                       UW_F64(x, al->fut_awaited_by) == UW_F64(y, al->fut_awaited_by) &&
+                       x[(size_t)al->fut_awaited_by_is_set - sp.lo] ==
+                           y[(size_t)al->fut_awaited_by_is_set - sp.lo];
+            if (w->ab_ok) {
+                w->ab_now = UW_F64(x, al->fut_awaited_by);
+                w->ab_now_is_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+            }
 #undef UW_F64
             break;
         }
@@ -654,7 +666,7 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = 0;
+        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
         if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
             uw_judge_task(t, s, i, a, b, what, &p);
         else
@@ -673,7 +685,7 @@ static void uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, con
         if (!w->span_ok)
             w->waiter_now = UW_WAITER_UNKNOWN;
         if (moved)
-            w->links_ok = w->hook_ok = 0;
+            w->links_ok = w->hook_ok = w->ab_ok = 0;
         if (moved || !uw_same_callback(t, s, w->thread))
             w->frames_now = 0; /* another callback: not the walk's Task step */
         if (w->skipped != 0) {
