@@ -15,9 +15,11 @@
  * made from the check's word, when copies A and B agree on it and on the
  * Task (its coroutine and loop) and the loop's epoch did not move, so an
  * edge holds at the check's instant, the instant of every kept Task's
- * entry.  A child that stepped since it was read (skipped itself) still
- * names its awaiter: a parent would otherwise show fewer children than it
- * ever had.
+ * entry.  A child that stepped since it was read (skipped itself as
+ * task_changed_while_read or running_task_frames_changed) still names its
+ * awaiter: a parent would otherwise show fewer children than it ever had.
+ * One skipped for what it is (no coroutine, a bad type, ...) gives none:
+ * its word is no Task's record.
  *
  * A Task placed on the thread stack shows the walk's frames, read before
  * its children's words: it may have made children (or gathered Tasks)
@@ -107,8 +109,10 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (!w->ab_ok || w->ab_now == 0)
-            continue; /* none, or not read alike in the check */
+        if (!w->ab_ok || w->ab_now == 0 ||
+            (w->skipped != 0 && w->skipped != UW_SKIP_TASK_CHANGED &&
+             w->skipped != UW_SKIP_RUNNING_TORN))
+            continue; /* none, not read alike in the check, or no sane Task */
         if (w->ab_now_is_set)
             uw_set_members(t, i, w->ab_now);
         else
