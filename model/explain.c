@@ -42,6 +42,8 @@ static void mm_task_line(FILE *out, const mm_oracle_ctx *c, int32_t id, uint64_t
         fprintf(out, " #%d", k->waiter.id);
     if (k->awaiter.id >= 0)
         fprintf(out, " | awaited by #%d", k->awaiter.id);
+    if (k->amem.id >= 0)
+        fprintf(out, " | awaited_by names #%d", k->amem.id);
     if (k->strong.id >= 0)
         fprintf(out, " | strong #%d", k->strong.id);
     if (k->creator.id >= 0)

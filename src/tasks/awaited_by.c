@@ -11,32 +11,60 @@
  * edges read from fut_waiter (edges.c); the parent rules are unchanged.
  *
  * The awaited_by word and flag come from the Task object discovery read,
- * and the chain check reads them again (check.c): a Task whose awaiter
- * changed meanwhile is not trusted.  So only a Task the check kept (not
- * skipped) gives edges: its word is confirmed at the check's instant, when
- * its awaiter's chain was confirmed too.  A Task placed on the thread
- * stack awaits nothing: its entry is the walk's instant, earlier, when it
- * ran (the children it was creating may not have existed, or not named
- * it, yet).  A set's members are read once (set object, then its table),
- * and only members that are Tasks of this sample make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at most
- * UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not made.
+ * and the chain check reads them again, twice (check.c): the edges are
+ * made from the check's word, when copies A and B agree on it and on the
+ * Task (its coroutine and loop) and the loop's epoch did not move, so an
+ * edge holds at the check's instant, the instant of every kept Task's
+ * entry.  A child that stepped since it was read (skipped itself as
+ * task_changed_while_read or running_task_frames_changed) still names its
+ * awaiter: a parent would otherwise show fewer children than it ever had.
+ * One skipped for what it is (no coroutine, a bad type, ...) gives none:
+ * its word is no Task's record.
+ *
+ * A Task placed on the thread stack shows the walk's frames, read before
+ * its children's words: it may have made children (or gathered Tasks)
+ * since, which name it at the check but did not at the walk.  So it is
+ * shown with what names it only if the check read its thread's current
+ * frame and each of its own frames again as the walk's (same code, same
+ * line), in both copies, in the walk's callback (check.c, frames_now);
+ * otherwise it is skipped (running_task_frames_changed), showing fewer
+ * children being no truer.  Within one callback of its own step nothing
+ * removes it from a child's awaited_by (the discards run in done
+ * callbacks, and the one for what it awaited ran before its step), so a
+ * child that names it in both copies named it throughout between them,
+ * at copy B's reading of its frames, which were the walk's: one instant
+ * with those frames and those children.  A set's members are read once
+ * (set object, then its table), and only members that are Tasks of this
+ * sample make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at
+ * most UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not
+ * made.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/pyobj.h"
+#include "internal/rules.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Record edge parent -> child (work indices), unless the parent ran at the
- * walk's instant, or UW_LIMIT_AWAITED_BY edges are made (or memory is
- * short): then it is not made. */
+/* Record edge parent -> child (work indices), unless UW_LIMIT_AWAITED_BY
+ * edges are made (or memory is short).  A parent that ran at the walk's
+ * instant whose frames the check did not read again as the walk's is
+ * skipped (running_task_frames_changed): no instant has its frames with
+ * its children.  The edge is made all the same: it holds at the check,
+ * the child's instant. */
 static void uw_pair(uw_tasks *t, int64_t parent, size_t child)
 {
     uw__lists *ls = &t->ls;
+    uw_task_work *p;
 
-    if (parent < 0 || (size_t)parent == child || t->work[parent].on_stack ||
-        uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
+    if (parent < 0 || (size_t)parent == child)
+        return;
+    p = &t->work[parent];
+    if (p->on_stack && !p->frames_now && p->skipped == 0 && t->opt.skip &&
+        UW_RULE(skip_running_torn))
+        p->skipped = UW_SKIP_RUNNING_TORN;
+    if (uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
         return;
     ((uw__ab_pair *)(void *)ls->pairs.p)[ls->n_pairs++] = (uw__ab_pair){(size_t)parent, child};
 }
@@ -81,12 +109,14 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (w->awaited_by == 0 || w->skipped != 0 || !w->links_ok)
-            continue; /* none, or not confirmed by the check */
-        if (w->awaited_by_is_set)
-            uw_set_members(t, i, w->awaited_by);
+        if (!w->ab_ok || w->ab_now == 0 ||
+            (w->skipped != 0 && w->skipped != UW_SKIP_TASK_CHANGED &&
+             w->skipped != UW_SKIP_RUNNING_TORN))
+            continue; /* none, not read alike in the check, or no sane Task */
+        if (w->ab_now_is_set)
+            uw_set_members(t, i, w->ab_now);
         else
-            uw_pair(t, uw__task_find(t, w->awaited_by), i);
+            uw_pair(t, uw__task_find(t, w->ab_now), i);
     }
     if (ls->n_pairs > 1)
         qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);

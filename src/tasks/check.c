@@ -17,9 +17,15 @@
  *            at (its type, a coroutine's state): a coroutine that had
  *            returned when read and is another one now continues it;
  *   name     the bytes its name was decoded from;
- *   deps     the bytes each link was decided from (deps.c).
- * Threads with a Task found resuming (place.c) add, before the Tasks, the
- * pointer to their current frame (through the cframe on 3.11/3.12); and
+ *   deps     the bytes each link was decided from (deps.c);
+ *   own      3.14+, a Task placed on the thread stack that another Task's
+ *            awaited_by may name: each of its own frames, which must
+ *            resolve to the walk's code and line (with its thread's
+ *            current frame among the thread pieces): then the Tasks that
+ *            name it are its children with the walk's frames
+ *            (awaited_by.c).
+ * Threads with a Task found resuming (place.c), or with such a placed
+ * Task, add, before the Tasks, the pointer to their current frame (through the cframe on 3.11/3.12); and
  * the hook module's count and records are read whole, once: a record that
  * appeared is as much a change as one that went.  Records that changed
  * alike in both copies give the links of the check's instant; a count
@@ -77,7 +83,7 @@
 #endif
 
 enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_HOOK, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END,
-       UW_CK_NAME, UW_CK_DEP };
+       UW_CK_NAME, UW_CK_DEP, UW_CK_OWN };
 
 /* A coroutine's piece reaches on to its awaitee's slot when the slot lies
  * within this many bytes of the coroutine's start (one piece instead of
@@ -179,6 +185,24 @@ static void uw_ck_put(uw_tasks *t, uw_ckq *q, int kind, size_t task, size_t ref,
     q->used += len;
 }
 
+/* 3.14+: is Task i placed on its thread stack (and kept so far) while
+ * another Task's awaited_by, as discovery read it, may name it (its
+ * address, or a set)?  Then its own frames and its thread's current frame
+ * are read again, to give those edges an instant (awaited_by.c). */
+static int uw_named_running(const uw_tasks *t, size_t i)
+{
+    const uw_task_work *w = &t->work[i];
+    size_t k;
+
+    if (t->al->fut_awaited_by < 0 || !w->on_stack || w->skipped != 0 || w->n_own == 0)
+        return 0;
+    for (k = 0; k < t->n_work; k++)
+        if (k != i && t->work[k].awaited_by != 0 &&
+            (t->work[k].awaited_by_is_set || t->work[k].awaited_by == w->addr))
+            return 1;
+    return 0;
+}
+
 /* Does Task w get its chain and name judged (not skipped, not placed)? */
 static int uw_judged(const uw_task_work *w)
 {
@@ -187,7 +211,7 @@ static int uw_judged(const uw_task_work *w)
 
 /* Copy A's pieces of Task i (rolled back, and the Task not trusted, when
  * they do not fit). */
-static void uw_ck_task(uw_tasks *t, uw_ckq *q, size_t i)
+static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
 {
     uw_task_work *w = &t->work[i];
     const uw_check_span sp = uw_task_span(t->al);
@@ -221,6 +245,10 @@ static void uw_ck_task(uw_tasks *t, uw_ckq *q, size_t i)
         const uw__dep *d = uw__dep_get(t, w->first_dep + k);
         uw_ck_put(t, q, UW_CK_DEP, i, w->first_dep + k, d->addr, d->len);
     }
+    if (uw_named_running(t, i)) /* its own frames, innermost first */
+        for (k = 0; k < w->n_own; k++)
+            uw_ck_put(t, q, UW_CK_OWN, i, k, s->frames[w->own_first + k].addr,
+                      (size_t)t->l->frame_size);
     if (q->full) {
         q->n = n0;
         q->used = used0;
@@ -305,6 +333,18 @@ static int uw_unlinked(const uw_tasks *t, const uw_coro_fields *x, int resuming_
            x->previous == 0 || resuming_root;
 }
 
+/* Does a copy of frame `addr` (frame_size bytes) resolve to the frame the
+ * walk showed there: shown, same code, same line? */
+static int uw_frame_again(const uw_tasks *t, uint64_t addr, const uint8_t *copy, const uw_frame *was)
+{
+    uw_frame f;
+    int st = -1;
+
+    memset(&f, 0, sizeof f);
+    return uw__frames_from_copies(t->u, &addr, copy, 1, &f, &st) == 0 && st == 0 &&
+           f.code != NULL && f.code->addr == was->code->addr && f.line == was->line;
+}
+
 /* Task i's pieces from *p on: its verdicts into the work entry. */
 static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_iov *a,
                           const uw_iov *b, const uw__ckpiece *what, size_t *p)
@@ -312,7 +352,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     uw_task_work *w = &t->work[i];
     const uw_asyncio_layout *al = t->al;
     const uw_check_span sp = uw_task_span(al);
-    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1;
+    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1, own = 1;
+    size_t n_own = 0;
     const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
 
     for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN; (*p)++) {
@@ -342,6 +383,18 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                                (x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) ==
                                    (w->awaited_by_is_set != 0)));
             w->waiter_now = UW_F64(x, al->task_fut_waiter);
+            /* 3.14+: who names it its awaiter now, even if it stepped
+             * since it was read (awaited_by.c) */
+            w->ab_ok = al->fut_awaited_by >= 0 && ok_a && ok_b &&
+                       UW_F64(x, al->task_coro) == w->coro && UW_F64(x, al->fut_loop) == w->loop &&
+                       UW_F64(y, al->task_coro) == w->coro && UW_F64(y, al->fut_loop) == w->loop &&
+                       UW_F64(x, al->fut_awaited_by) == UW_F64(y, al->fut_awaited_by) &&
+                       x[(size_t)al->fut_awaited_by_is_set - sp.lo] ==
+                           y[(size_t)al->fut_awaited_by_is_set - sp.lo];
+            if (w->ab_ok) {
+                w->ab_now = UW_F64(x, al->fut_awaited_by);
+                w->ab_now_is_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+            }
 #undef UW_F64
             break;
         }
@@ -401,6 +454,15 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                    (!copy_a || strcmp(na, shown) == 0) && (!copy_b || strcmp(nb, na) == 0);
             break;
         }
+        case UW_CK_OWN: {
+            /* an own frame of a placed Task: the walk's code and line in
+             * both copies */
+            const uw_frame *was = &s->frames[w->own_first + pc->ref];
+            own = own && ok_a && ok_b && was->code != NULL &&
+                  uw_frame_again(t, a[*p].addr, x, was) && uw_frame_again(t, a[*p].addr, y, was);
+            n_own++;
+            break;
+        }
         case UW_CK_DEP: {
             int same = ok_a && ok_b &&
                        (!copy_a || memcmp(x, uw__dep_bytes(t, pc->ref), a[*p].len) == 0) &&
@@ -416,6 +478,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     w->chain_ok = w->span_ok && chain && name && !w->check_cut;
     w->links_ok = w->span_ok && links && !w->check_cut && !w->links_cut;
     w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
+    w->frames_now = w->on_stack && n_own > 0 && n_own == w->n_own && own && w->span_ok &&
+                    !w->check_cut && UW__SIZE(&t->sc.thread_ok)[w->thread];
 }
 
 /* The thread pieces of a thread: its current frame reads as the walk's, in
@@ -460,8 +524,13 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
     size_t pieces = 3 * s->n_threads + 1 + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
     int rc;
 
-    for (i = 0; i < t->n_work; i++)
+    for (i = 0; i < t->n_work; i++) {
         bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16; /* the end */
+        if (uw_named_running(t, i)) {
+            pieces += t->work[i].n_own;
+            bytes += t->work[i].n_own * (size_t)t->l->frame_size;
+        }
+    }
     bytes += t->n_cf * (uw__gen_window(t->l) + 8 + UW_CHECK_SLOT_REACH) + t->n_dep_bytes +
              24 * s->n_threads + t->hook_len;
     if (pieces > UW_CHECK_PIECES_MAX)
@@ -603,7 +672,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = 0;
+        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
         if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
             uw_judge_task(t, s, i, a, b, what, &p);
         else
@@ -622,9 +691,13 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         if (!w->span_ok)
             w->waiter_now = UW_WAITER_UNKNOWN;
         if (moved)
-            w->links_ok = w->hook_ok = 0;
-        if (w->skipped != 0)
+            w->links_ok = w->hook_ok = w->ab_ok = 0;
+        if (moved || !uw_same_callback(t, s, w->thread))
+            w->frames_now = 0; /* another callback: not the walk's Task step */
+        if (w->skipped != 0) {
+            w->frames_now = 0;
             continue;
+        }
         if (!w->chain_ok || (UW_RULE(check_hook) && !w->hook_ok && !moved)) {
             w->skipped = UW_SKIP_TASK_CHANGED;
         } else if (w->on_stack) {
@@ -639,6 +712,8 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         } else if (!w->links_ok) {
             w->skipped = UW_SKIP_TASK_CHANGED;
         }
+        if (w->skipped != 0)
+            w->frames_now = 0;
     }
     return 0;
 }
@@ -688,7 +763,8 @@ int uw__check(uw_tasks *t, uw_sample *s)
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         int any = 0;
         for (i = 0; i < t->n_work && !any; i++)
-            any = t->work[i].thread == th_i && t->work[i].resuming && t->work[i].skipped == 0;
+            any = t->work[i].thread == th_i &&
+                  ((t->work[i].resuming && t->work[i].skipped == 0) || uw_named_running(t, i));
         if (any)
             uw_ck_thread(t, &q, &s->threads[th_i], th_i);
     }
@@ -702,7 +778,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     }
     for (i = 0; i < t->n_work; i++) {
         t->work[i].check_cut = 0;
-        uw_ck_task(t, &q, i);
+        uw_ck_task(t, s, &q, i);
     }
     t->ck_n = q.n;
     for (k = 0; k < ne; k++)

@@ -125,8 +125,6 @@ int uw__edges(uw_tasks *t, uw_sample *s)
     size_t i, j;
     int rc;
 
-    if ((rc = uw__awaited_by_read(t)) != 0)
-        return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts = &s->tasks[i];
         const uw_task_work *w = &t->work[i];

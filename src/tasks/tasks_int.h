@@ -377,6 +377,14 @@ typedef struct uw_task_work {
     int links_ok;       /* what it awaits is trusted */
     int hook_ok;        /* its hook records read the same */
     int hook_moved;     /* a hook record naming it as the child changed */
+    uint64_t ab_now;    /* 3.14+: its awaited_by in the check (ab_ok) ... */
+    int ab_now_is_set;  /* ... and whether a set */
+    int ab_ok;          /* the same Task (coroutine, loop) with the same
+                           awaited_by word and flag in both copies, its loop's
+                           epoch unmoved: ab_now holds at the check */
+    int frames_now;     /* placed (3.14+): its thread's current frame and its
+                           own frames read in the check as the walk's, so what
+                           names it in awaited_by then was so with them */
     int span_known;     /* its span read alike in both copies */
     int pending_now;    /* ... and pending with its coroutine */
     uint64_t waiter_now; /* fut_waiter in the check (UW_WAITER_UNKNOWN) */

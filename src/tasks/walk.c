@@ -123,14 +123,15 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Step 6: the chain check (chains, names, links), then who may be
+/* Step 6: the chain check (chains, names, links), the awaited_by edges
+ * (3.14+; a running Task they name may be skipped), then who may be
  * awaited unseen. */
 static int uw_trust(uw_tasks *t, uw_sample *s)
 {
     int rc;
 
     if (t->opt.skip) {
-        if ((rc = uw__check(t, s)) != 0)
+        if ((rc = uw__check(t, s)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
             return rc;
         uw__awaiting_verdict(t);
     } else {
@@ -138,7 +139,11 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
         for (i = 0; i < t->n_work; i++) {
             t->work[i].links_ok = t->work[i].hook_ok = !t->work[i].links_cut;
             t->work[i].waiter_now = t->work[i].waiter;
+            t->work[i].ab_ok = 1; /* awaited_by as discovery read it */
+            t->work[i].ab_now = t->work[i].awaited_by;
+            t->work[i].ab_now_is_set = t->work[i].awaited_by_is_set;
         }
+        return uw__awaited_by_read(t);
     }
     return 0;
 }

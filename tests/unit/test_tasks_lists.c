@@ -209,8 +209,9 @@ static void test_awaiter_changes(void **state)
     world_end(&w);
 }
 
-/* A Task the check did not keep gives no edge: its awaited_by word was
- * never confirmed (here B's coroutine is no coroutine). */
+/* A Task skipped for what it is gives no edge, though its awaited_by word
+ * reads alike in the check: it is no Task's record (here B's coroutine is
+ * no coroutine). */
 static void test_skipped_child_no_edge(void **state)
 {
     world w;
