@@ -459,8 +459,14 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
      * them) */
     for (i = 0; i < s->n_threads; i++) {
         uint64_t rt = s->threads[i].running_task;
+        const uint64_t *cand = UW__U64(&t->sc.cand);
+        size_t j;
         if (s->threads[i].interp != interp || rt == 0)
             continue;
+        for (j = n0; j < *n && cand[j] != rt; j++)
+            ;
+        if (j < *n)
+            continue; /* on its list, as it should be: no second candidate */
         if (*n == UW_LIMIT_TASKS) {
             if (*lerr == 0)
                 *lerr = UW_ERR_LIMIT_TASKS;
