@@ -11,8 +11,9 @@
 # test; flock), procps; for the profile formats: protobuf-c-compiler,
 # libprotobuf-c-dev and zlib1g-dev (pprof output), protobuf-compiler
 # (`protoc --decode` in the pprof test), python3-jsonschema (the speedscope
-# schema test) and chromium (the HTML flame graph test; a plain build needs
-# none of these).  CPython 3.12 and 3.13 are not Debian 12 packages: the
+# schema test), chromium (the HTML flame graph test) and python3-uvloop
+# (uvloop for Debian's 3.11: the uvloop Task tests); a plain build needs
+# none of these.  CPython 3.12 and 3.13 are not Debian 12 packages: the
 # tests find them under pyenv (`pyenv root`, $PYENV_ROOT or ~/.pyenv) or on
 # PATH, or take -DTORNSTACK_PYTHONS=... .  CPython 3.14 and 3.15 are
 # Debian's own builds from the testing suite, fetched into the project's
@@ -22,7 +23,7 @@ set -euo pipefail
 ts_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ts_packages=(cmake make gcc g++ clang libclang-rt-14-dev libcmocka-dev python3.11-dev zip unzip
              util-linux procps pkg-config protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
-             protobuf-compiler python3-jsonschema chromium clang-format git)
+             protobuf-compiler python3-jsonschema chromium python3-uvloop clang-format git)
 
 ts_install_packages() {
     local missing=() p

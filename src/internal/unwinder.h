@@ -53,6 +53,13 @@ const uw_target *uw__unwinder_target(uw_unwinder *u);
 int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
                           uw_sample *s);
 
+/* 3.11/3.12: was the walk's innermost frame run by the thread's outermost
+ * eval loop (its cframe still names that frame as current, and the
+ * cframe before it is the thread state's root cframe)?  Then no Python
+ * frame of the walk was called from C code run by another Python frame of
+ * it.  1 yes; 0 no, or not known (3.13+, an unreadable cframe). */
+int uw__walk_one_eval(uw_unwinder *u, const uw_thread_sample *th);
+
 /* Walk one frame chain from frame address `first`, emitting at most
  * max_depth frames (0 = unbounded) into s for thread th (whose frames must
  * be the last in s). */

@@ -11,6 +11,10 @@
  * read (check.c).  An unchanged count means the loop started no callback
  * in between.  The argument is in docs/tasks.md, "The loop epoch".
  *
+ * A loop that calls its callbacks from C (uvloop) has no `_ready` attribute
+ * to read; its thread gets an entry with no counter, marked cloop, which
+ * also keeps the split learnt from its running Task (split.c).
+ *
  * Bound: UW_EPOCH_THREADS threads; when the table is full, entries are
  * replaced in turn (a live thread that loses its entry is walked once more
  * without an epoch, then registered again).
@@ -37,7 +41,7 @@ int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counte
         if (t->e[i].tstate == 0 && free_i == SIZE_MAX)
             free_i = i;
     }
-    if (counter == 0) {
+    if (counter == 0 && loop == 0) {
         if (free_i != SIZE_MAX && t->e[free_i].tstate == tstate)
             memset(&t->e[free_i], 0, sizeof t->e[free_i]);
         return 0;
@@ -46,10 +50,22 @@ int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counte
         free_i = t->next;
         t->next = (t->next + 1) % UW_EPOCH_THREADS;
     }
+    memset(&t->e[free_i], 0, sizeof t->e[free_i]);
     t->e[free_i].tstate = tstate;
     t->e[free_i].loop = loop;
     t->e[free_i].counter = counter;
+    t->e[free_i].cloop = counter == 0;
     return 0;
+}
+
+uw__epoch_ent *uw__epoch_cloop(uw__epochs *t, uint64_t tstate, uint64_t loop)
+{
+    size_t i;
+
+    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < UW_EPOCH_THREADS; i++)
+        if (t->e[i].tstate == tstate)
+            return t->e[i].cloop && t->e[i].loop == loop ? &t->e[i] : NULL;
+    return NULL;
 }
 
 uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate)
@@ -88,7 +104,7 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
 
     *tag = 0;
     for (i = 0; i < UW_EPOCH_THREADS; i++) {
-        if (t->epochs.e[i].tstate == tstate) {
+        if (t->epochs.e[i].tstate == tstate && t->epochs.e[i].counter != 0) {
             *tag = t->epochs.e[i].loop;
             counter = t->epochs.e[i].counter;
         }
@@ -114,6 +130,16 @@ static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
     return 0;
 }
 
+/* Does `loop` call its callbacks from C (its type or a base is uvloop's
+ * loop)? */
+static int uw_loop_in_c(uw_tasks *t, uint64_t loop)
+{
+    uint64_t type = 0;
+
+    return loop != 0 && uw__obj_type(&t->pc, loop, &type) == 0 &&
+           uw__type_kind(t, type) == UW_KIND_CLOOP;
+}
+
 /* A walk checked against another loop's counter is distrusted: that loop
  * has stopped, and its deque may be freed and reused.  A thread whose loop
  * changed gets its new loop's counter (or none). */
@@ -133,6 +159,8 @@ int uw__epochs_update(uw_tasks *t, uw_sample *s)
         if (uw_loop_counter(t, th->running_loop, &counter) &&
             uw__epoch_set(&t->epochs, th->tstate, th->running_loop, counter) == 0)
             fresh++;
+        else if (uw_loop_in_c(t, th->running_loop))
+            (void)uw__epoch_set(&t->epochs, th->tstate, th->running_loop, 0);
         else
             (void)uw__epoch_set(&t->epochs, th->tstate, 0, 0);
     }
@@ -150,7 +178,7 @@ void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)
         uint64_t loop = 0, counter = 0;
         if (s->threads[i].running_loop != 0 &&
             uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) == 0 &&
-            loop == s->threads[i].running_loop) {
+            loop == s->threads[i].running_loop && counter != 0) {
             memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
             t->ep[t->n_ep].thread = i;
             t->ep[t->n_ep].counter = counter;

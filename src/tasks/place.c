@@ -26,7 +26,8 @@
  * check finds the thread's current frame unchanged; otherwise it is
  * skipped rather than given someone else's frames.  Two Tasks claiming one
  * frame are both skipped.  Only the frames the loop runs now (split.c) are
- * searched.
+ * searched: on a loop that calls its callbacks from C (uvloop), the whole
+ * stack, and the split is placed after the Tasks (uw__split_c_loop).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -226,11 +227,16 @@ int uw__place(uw_tasks *t, uw_sample *s)
 
         if ((rc = uw__put_size(&t->sc.pending, th_i, 0)) != 0)
             return rc;
-        th->pure_start = uw__split_pure_start(t, th);
+        if (th->loop_in_c)
+            th->split = -1; /* placed by the last round, placed again */
+        th->loop_in_c = t->opt.split && th->split < 0 &&
+                        uw__epoch_cloop(&t->epochs, th->tstate, th->running_loop) != NULL;
         for (i = 0; i < t->n_work; i++)
             any |= t->work[i].thread == th_i;
         if (any && (rc = uw_place_thread(t, s, th_i)) != 0)
             return rc;
+        uw__split_c_loop(t, s, th_i);
+        th->pure_start = uw__split_pure_start(t, th);
     }
     return 0;
 }

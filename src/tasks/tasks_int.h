@@ -183,7 +183,9 @@ void uw__scratch_free(uw__scratch *sc);
 
 /* --- types.c ------------------------------------------------------------------- */
 
-enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER };
+/* UW_KIND_CLOOP: an event loop that calls its callbacks from C (uvloop's
+ * uvloop.loop.Loop): no Handle._run frame splits its thread's stack. */
+enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER, UW_KIND_CLOOP };
 
 #ifndef UW_TYPE_CACHE
 #define UW_TYPE_CACHE 64
@@ -257,8 +259,16 @@ typedef struct uw__gnode {
 #define UW_EPOCH_THREADS 64
 #endif
 
+/* A loop that calls its callbacks from C (cloop) may have no counter; it
+ * keeps the split last found from its running Task (split.c): the frame
+ * below that Task's root, by address, code, line and depth from the root
+ * (lsplit_addr 0: none yet). */
 typedef struct uw__epoch_ent {
     uint64_t tstate, loop, counter;
+    int cloop;
+    uint64_t lsplit_addr, lsplit_code;
+    int32_t lsplit_line;
+    size_t lsplit_depth;
 } uw__epoch_ent;
 
 typedef struct uw__epochs {
@@ -435,6 +445,9 @@ struct uw_tasks {
 /* Register (counter != 0) or forget (counter 0) the epoch of a thread.
  * 0, or UW_ERR_INVALID_ARG for thread state 0. */
 int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counter);
+/* tstate's entry if it names `loop` as a loop that calls its callbacks
+ * from C, else NULL. */
+uw__epoch_ent *uw__epoch_cloop(uw__epochs *t, uint64_t tstate, uint64_t loop);
 /* The loop registered for tstate, 0 if none. */
 uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate);
 /* The loop and counter registered for tstate, or UW_ERR_NOT_FOUND. */
@@ -456,8 +469,12 @@ int64_t uw__split_stable_from(void *ctx, const uw_frame *f, size_t n);
 /* The frames a thread's loop runs now, f[0..top): above the outermost
  * Handle._run with the split, the whole stack without it. */
 int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th);
-/* First frame of the thread's pure Python stack. */
+/* First frame of the thread's pure Python stack, -1 when not known. */
 int64_t uw__split_pure_start(const uw_tasks *t, const uw_thread_sample *th);
+/* A thread whose loop calls its callbacks from C (th->loop_in_c), after
+ * its Tasks were placed: its split from the running Task, the one
+ * learnt before, or an idle loop (docs/tasks.md, "uvloop"). */
+void uw__split_c_loop(uw_tasks *t, uw_sample *s, size_t th_i);
 
 /* --- types.c ------------------------------------------------------------------- */
 

@@ -37,6 +37,10 @@ int uw__type_kind(uw_tasks *t, uint64_t type)
     for (i = 0; i < UW_LIMIT_TYPE_BASES && cur != 0; i++) {
         if (uw__type_name(&t->pc, cur, name, sizeof name) != 0)
             return UW_KIND_OTHER; /* unreadable: not cached, asked again */
+        if (strcmp(name, "uvloop.loop.Loop") == 0) {
+            kind = UW_KIND_CLOOP;
+            break;
+        }
         if (strcmp(name, "_asyncio.Task") == 0) {
             kind = UW_KIND_TASK;
             break;

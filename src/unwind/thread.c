@@ -99,6 +99,27 @@ static int uw_entering_eval(uint64_t cframe, uint64_t ts)
     return cframe != 0 && (cframe < ts || cframe - ts >= UW_TSTATE_SPAN_MAX);
 }
 
+/* The cframe of the walk (th->cframe) is read again, its current frame
+ * and the `previous` after it (both 3.11's and 3.12's _PyCFrame put
+ * `previous` right after `current_frame`).  An eval loop sets its
+ * cframe's `previous` once, on entry, and only the outermost eval loop
+ * of a thread has the root cframe (inside the thread state) before it;
+ * a cframe that still names the walk's innermost frame as current is
+ * still that eval loop's. */
+int uw__walk_one_eval(uw_unwinder *u, const uw_thread_sample *th)
+{
+    uint64_t cf[2];
+    int32_t off;
+
+    if (u == NULL || th == NULL || th->cframe == 0 || th->current_frame == 0 ||
+        !uw__tstate_has_cframe(u->l) || !uw_entering_eval(th->cframe, th->tstate))
+        return 0;
+    off = u->l->cframe_current_frame;
+    if (uw_read(u->r, th->cframe + (uint64_t)off, cf, sizeof cf) != 0)
+        return 0;
+    return cf[0] == th->current_frame && cf[1] != 0 && !uw_entering_eval(cf[1], th->tstate);
+}
+
 /* One walk of the thread whose state is in u->tstate (read from ts). */
 static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
 {

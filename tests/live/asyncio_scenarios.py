@@ -30,6 +30,12 @@ if scenario == "created_preloaded":
     if not PRELOADED:
         sys.exit("created_preloaded must run under `tornstack run`")
     scenario = "created"
+# "X_uvloop" is scenario X on uvloop's loop: its callbacks run from C, with
+# no Handle._run frame and no Python ready deque.
+UVLOOP = scenario.endswith("_uvloop")
+if UVLOOP:
+    scenario = scenario[:-len("_uvloop")]
+    import uvloop
 # From 3.14 CPython records who awaits a Task (awaited_by), so gather and
 # TaskGroup parents are in memory: the TaskGroup scenario runs without the
 # hook there, and its parents must still be found.
@@ -148,10 +154,24 @@ def truth(loop, thread_frame=None):
     return out
 
 
+# uvloop: the loop's pure Python stack, root first: the frames below the
+# main Task's coroutine frame, as its first step sees them (the loop's
+# caller and what called it; the loop itself is C).
+PURE = []
+
+
+def take_pure():
+    f = sys._getframe(1).f_back
+    while f is not None:
+        PURE.insert(0, frame_info(f))
+        f = f.f_back
+
+
 def write(tasks, expected_threads=1, thread_frames=None):
     data = {"pid": os.getpid(), "version": sys.version.split()[0], "scenario": scenario,
             "expected_threads": expected_threads, "tasks": tasks,
-            "loop_thread": LOOP_THREAD, "thread_frames": thread_frames}
+            "loop_thread": LOOP_THREAD, "thread_frames": thread_frames,
+            "pure": PURE if UVLOOP else None}
     with open(truth_file + ".tmp", "w") as f:
         json.dump(data, f)
     os.replace(truth_file + ".tmp", truth_file)
@@ -382,4 +402,13 @@ SCENARIOS = {
     "created": created, "wait_shield": wait_shield, "spin": spin, "callback": callback,
     "many": many, "agen": agen,
 }
-asyncio.run(SCENARIOS[scenario]())
+async def uvloop_main():
+    take_pure()
+    await SCENARIOS[scenario]()
+
+
+if UVLOOP:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(uvloop_main())
+else:
+    asyncio.run(SCENARIOS[scenario]())

@@ -85,6 +85,10 @@ typedef struct uw_thread_sample {
                              * the entry frame a returning frame left current
                              * for an instant; 0 if none */
     uint64_t cframe;        /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
+    int loop_in_c;          /* the running loop calls its callbacks from C (uvloop):
+                             * 1, the Task walk placed the split itself (th->split,
+                             * or none known: pure_start -1); 2, no callback ran
+                             * (the whole stack is the loop's); 0 otherwise */
 } uw_thread_sample;
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */
