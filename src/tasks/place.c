@@ -288,7 +288,9 @@ static void uw_chain_again(uw_task_work *w)
  * new walk or get their chains read again from the root (they may have
  * suspended since); one resumed but absent from both walks, whose frames
  * above the split moved under both, is skipped as
- * running_task_frames_changed.  The next uw__place decides the rest. */
+ * running_task_frames_changed.  A second walk whose frames above the split
+ * moved too is walked again, UW_SECOND_ROUND_WALKS walks at most.  The
+ * next uw__place decides the rest. */
 int uw__second_round(uw_tasks *t, uw_sample *s)
 {
     const size_t first_cf = t->n_cf, fs = t->sc.cf_bytes.elem;
@@ -300,11 +302,24 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
         uw_thread_sample *th = &s->threads[th_i];
         const uw_thread_sample *th2;
         int dropped_before = th->top_dropped;
+        unsigned walks;
         if (!UW__SIZE(&t->sc.pending)[th_i])
             continue;
-        if (uw__unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) != 0)
+        /* a walk whose top moved under its re-read (a Task spinning in a
+         * loop saves its instruction pointer now and then) is walked
+         * again, up to UW_SECOND_ROUND_WALKS walks in all */
+        for (walks = 1, th2 = NULL;; walks++) {
+            if (uw__unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) !=
+                0) {
+                th2 = NULL;
+                break;
+            }
+            th2 = &t->again.threads[t->again.n_threads - 1];
+            if (!th2->top_dropped || walks == UW_SECOND_ROUND_WALKS)
+                break;
+        }
+        if (th2 == NULL)
             continue;
-        th2 = &t->again.threads[t->again.n_threads - 1];
         if ((th2->truncated != 0 && th2->truncated != UW_ERR_DEPTH) ||
             th2->epoch_loop != th->epoch_loop)
             continue; /* the first walk stays; its resumed Tasks are skipped */

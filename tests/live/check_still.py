@@ -8,7 +8,10 @@ takes SAMPLES samples with one attach (`dump --count`, default 20) and
 FRESH more dumps, one attach each (default 5: the first sample of an
 attach walks without a known loop epoch).  Every sample must show every
 Task exactly as the target's truth says (check_tasks.compare) and skip
-none: nothing moved, so nothing may be distrusted.  Prints the skip count
+none: nothing moved, so nothing may be distrusted.  The one exception is
+the spin scenario's running Task, which does move (its instruction pointer
+is saved while it spins): it may be skipped as running_task_frames_changed
+in at most a quarter of the samples, and is exact in the others.  Prints the skip count
 per reason over all samples before failing.
 """
 import json
@@ -51,16 +54,23 @@ def main():
             runs.extend(("warm" if (k == 0 and i > 0) else "fresh", s) for i, s in enumerate(got))
     finally:
         t.close()
+    moving = ("spinner",) if scenario.startswith("spin") else ()
     skips, readings, first_err = Counter(), 0, None
     for i, (kind, s) in enumerate(runs):
         for x in s["tasks"]:
             readings += 1
             if x["skipped"] is not None:
                 skips[(kind, x["skipped"], x["name"])] += 1
-        err = check_tasks.compare(s, t.truth, scenario)
+        err = check_tasks.compare(s, t.truth, scenario, moving)
         if err is not None and first_err is None:
             first_err = "sample %d (%s): %s" % (i, kind, err)
     n_skipped = sum(skips.values())
+    # the spinner moves (check_tasks.MOVING_SKIP): it may be skipped for
+    # that, in at most a quarter of the samples; it must be shown exactly
+    # in the rest, and every other Task in every sample
+    n_moving = sum(v for (kind, why, name), v in skips.items() if name in moving)
+    if n_moving * 4 > len(runs):
+        livelib.fail("the spinning Task was skipped in %d of %d samples" % (n_moving, len(runs)))
     print("live still: python %s %s: %d samples (%d with one attach, %d fresh), %d Task readings, "
           "%d skipped%s" % (runs[0][1]["python"], scenario, len(runs), count, fresh, readings,
                             n_skipped, "".join(" [%s %s %s: %d]" % (k + (v,))

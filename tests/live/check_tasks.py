@@ -15,15 +15,25 @@ import sys
 import livelib
 
 
-def compare(out, truth, scenario):
+# A running Task that spins moves: its instruction pointer is saved into
+# its frame now and then while it runs, so a sample may find its frames
+# above Handle._run changed between the walk and the re-read, and the one
+# sound answer is to skip it for that reason.
+MOVING_SKIP = "running_task_frames_changed"
+
+
+def compare(out, truth, scenario, moving=()):
     """None when the sample `out` shows every Task of `truth` exactly and
-    skips none; else what differs."""
+    skips none (a Task named in `moving` may be skipped as MOVING_SKIP);
+    else what differs."""
     got = {x["id"]: x for x in out["tasks"]}
     want = {x["id"]: x for x in truth["tasks"]}
     if set(got) != set(want):
         return "tasks %s, expected %s" % (sorted(got), sorted(want))
     for tid, w in want.items():
         g = got[tid]
+        if g["skipped"] == MOVING_SKIP and w["name"] in moving:
+            continue
         if g["skipped"] is not None:
             return "task %s (%s) skipped: %s" % (tid, w["name"], g["skipped"])
         for key in ("name", "coro", "running", "linked_to", "created_by"):
