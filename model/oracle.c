@@ -205,6 +205,44 @@ static void mm_list_tasks(mm_oq *q, uint64_t head, size_t *listed, size_t *missi
     }
 }
 
+/* 3.14+: the nodes on one list (a thread's, or the interpreter's) added
+ * to *nodes, every node whatever its Task's state, as the reader follows
+ * them; counting stops past UW_LIMIT_TASK_LIST over all lists, enough to
+ * tell that bound was passed. */
+static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
+{
+    uint64_t node = 0;
+
+    if (head == 0 || mm_space_read(im->space, head + (uint64_t)im->l->llist_next, &node, 8) != 0)
+        return;
+    while (node != head && node != 0 && *nodes <= (size_t)UW_LIMIT_TASK_LIST) {
+        (*nodes)++;
+        if (mm_space_read(im->space, node + (uint64_t)im->l->llist_next, &node, 8) != 0)
+            break;
+    }
+}
+
+/* A bound that explains Tasks missing from a still sample: more pending
+ * Tasks than UW_LIMIT_TASKS (task_limit), or, 3.14+, lists longer than
+ * UW_LIMIT_TASK_LIST nodes over the interpreter (task_list_limit: the
+ * reader cannot tell such lists from ones without an end, and that bound
+ * is met before the lists' ends, whatever the Task count). */
+static int mm_bound_explains(const mm_oq *q, size_t listed)
+{
+    const mm_image *im = q->c->im;
+    size_t nodes = 0;
+    int i;
+
+    if (q->s->tasks_error == UW_ERR_LIMIT_TASKS)
+        return listed > UW_LIMIT_TASKS;
+    if (q->s->tasks_error != UW_ERR_LIMIT_TASK_LIST)
+        return 0;
+    for (i = 0; i < im->n_threads; i++)
+        mm_list_nodes(im, im->th[i].tasks_head, &nodes);
+    mm_list_nodes(im, im->interp_tasks_head, &nodes);
+    return nodes > (size_t)UW_LIMIT_TASK_LIST;
+}
+
 /* The Tasks a perfect reader finds in the registry now (the process is
  * still: memory is the one instant of the window): pending Tasks of the
  * model's loops, reached through the set's live weakrefs, and from 3.14
@@ -241,15 +279,39 @@ static void mm_check_complete(mm_oq *q)
     for (i = 0; i < (size_t)im->n_threads; i++)
         mm_list_tasks(q, im->th[i].tasks_head, &listed, &missing, &first_missing);
     mm_list_tasks(q, im->interp_tasks_head, &listed, &missing, &first_missing);
-    if (missing > 0 && !(q->s->tasks_error == UW_ERR_LIMIT_TASKS && listed > UW_LIMIT_TASKS))
+    if (missing > 0 && !mm_bound_explains(q, listed))
         mm_violation(q, MM_V_STILL_SKIP,
                      "nothing moved, yet %zu of %zu registered Tasks are missing (first 0x%" PRIx64
                      "), tasks_error %s",
                      missing, listed, first_missing, uw_errname(q->s->tasks_error));
-    else if (q->s->tasks_error != 0 &&
-             !(q->s->tasks_error == UW_ERR_LIMIT_TASKS && listed > UW_LIMIT_TASKS))
+    else if (q->s->tasks_error != 0 && !mm_bound_explains(q, listed))
         mm_violation(q, MM_V_STILL_SKIP, "nothing moved, yet the Tasks were not all read: %s",
                      uw_errname(q->s->tasks_error));
+}
+
+/* Is the frame chain of thread state tstate longer than UW_LIMIT_FRAMES
+ * frames (entry frames too: every one costs the walk a hop)?  A still
+ * process: memory is the one instant of the window.  Then frame_limit is
+ * the bound, met by a real stack, not a skip. */
+static int mm_chain_past_limit(const mm_oq *q, uint64_t tstate)
+{
+    const mm_image *im = q->c->im;
+    uint64_t f = 0;
+    size_t hops = 0;
+    int k;
+
+    if (im == NULL)
+        return 0;
+    for (k = 0; k < im->n_threads && im->th[k].tstate != tstate; k++)
+        ;
+    if (k == im->n_threads || mm_space_read(im->space, im->th[k].current_slot, &f, 8) != 0)
+        return 0;
+    while (f != 0 && hops <= (size_t)UW_LIMIT_FRAMES) {
+        hops++;
+        if (mm_space_read(im->space, f + (uint64_t)im->l->frame_previous, &f, 8) != 0)
+            return 0;
+    }
+    return hops > (size_t)UW_LIMIT_FRAMES;
 }
 
 static void mm_check_still(mm_oq *q)
@@ -263,7 +325,9 @@ static void mm_check_still(mm_oq *q)
                      uw_errname(s->truncated));
     for (i = 0; i < s->n_threads; i++) {
         const uw_thread_sample *th = &s->threads[i];
-        if ((th->truncated != 0 && th->truncated != UW_ERR_DEPTH) || th->top_dropped)
+        if ((th->truncated != 0 && th->truncated != UW_ERR_DEPTH &&
+             !(th->truncated == UW_ERR_LIMIT_FRAMES && mm_chain_past_limit(q, th->tstate))) ||
+            th->top_dropped)
             mm_violation(q, MM_V_STILL_SKIP,
                          "nothing moved, yet thread %" PRIu64 "'s walk was %s (%zu frames)",
                          th->native_id,

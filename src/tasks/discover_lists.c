@@ -82,7 +82,13 @@ void uw__lists_init(uw__lists *ls)
 
     memset(ls, 0, sizeof *ls);
     uw__view_init(&ls->lists, sizeof(uw__tlist), (size_t)UW_LIMIT_THREADS + 1);
-    uw__view_init(&ls->iov, sizeof(uw_iov), (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST);
+    /* the first read: every head and the remembered nodes; a round: three
+     * pieces per list (its node and the two pieces of its window) */
+    uw__view_init(&ls->iov, sizeof(uw_iov),
+                  (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST >
+                          3 * ((size_t)UW_LIMIT_THREADS + 1)
+                      ? (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST
+                      : 3 * ((size_t)UW_LIMIT_THREADS + 1));
     uw__view_init(&ls->words, 2 * sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     uw__view_init(&ls->seen, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     for (i = 0; i < UW_LIST_MEMO; i++)
@@ -140,7 +146,11 @@ static int uw_lists_of(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t 
     int rc;
 
     *nl = 0;
-    if ((rc = uw__view_reserve(&ls->lists, s->n_threads + 1)) != 0)
+    for (i = 0; i < s->n_threads; i++) /* the sample's threads span interpreters */
+        *nl += s->threads[i].interp == interp;
+    rc = uw__view_reserve(&ls->lists, *nl + 1);
+    *nl = 0;
+    if (rc != 0)
         return rc;
     for (i = 0; i <= s->n_threads; i++) {
         uw__tlist *L = &((uw__tlist *)(void *)ls->lists.p)[*nl];
@@ -217,13 +227,22 @@ static const uint64_t *uw_win_words(const uw_tasks *t, uint64_t node)
 /* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
  * node taken before it.  Its Task becomes a candidate, unless
  * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
- * still followed to their ends). */
+ * still followed to their ends).  No node is taken past
+ * UW_LIMIT_TASK_LIST over all lists (the list ends with task_list_limit):
+ * after a round, every list that was pending takes its node here, so the
+ * check before the round (uw_follow) is not enough. */
 static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size_t *taken)
 {
     uw__lists *ls = &t->ls;
     size_t k;
     int rc;
 
+    if (*taken == UW_LIMIT_TASK_LIST) {
+        /* a round takes a node of every pending list: each checks the
+         * bound it shares with the others when it takes its own */
+        L->state = UW_ERR_LIMIT_TASK_LIST;
+        return 0;
+    }
     for (k = 0; k < UW_TL_BACK && k < L->n_taken; k++)
         if (L->back[(L->n_taken - 1 - k) % UW_TL_BACK] == w[1])
             break;
