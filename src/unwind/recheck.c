@@ -201,9 +201,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t coun
     nr = uw_recheck_queue(u, ts, c0, counter, cf, ptr, &e1, &i_re);
     read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
     top_same = read_ok && ptr[0] == first && ptr[1] == first &&
-               (!uw__tstate_has_cframe(l) ||
-                (cf[0] == uw__tstate_cframe(l, u->tstate) &&
-                 cf[1] == uw__tstate_cframe(l, u->tstate)));
+               (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
+                                              cf[1] == uw__tstate_cframe(l, u->tstate)));
     bottom_same = read_ok;
     if (read_ok)
         uw_recheck_compare(u, c0, i_re, k_split, &top_same, &bottom_same);
