@@ -28,6 +28,16 @@
 #define UW__RULE_recheck_innermost_ip 1
 #endif
 
+/* RULE recheck_pointer_first: the current-frame pointer is read back before
+ * the frames as well as after them (it may leave the walk's first frame
+ * and come back to it, a return and a new call in the same slot, while the
+ * frames are read twice). */
+#ifdef TORNSTACK_DROP_RULE_recheck_pointer_first
+#define UW__RULE_recheck_pointer_first 0
+#else
+#define UW__RULE_recheck_pointer_first 1
+#endif
+
 /* --- Placement and the skip rules (src/tasks/place.c) --- */
 
 /* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs

@@ -4,11 +4,22 @@
  *
  * The frames were read over a stretch of time, so a `previous` may have led
  * into a slot that another frame has reused since: a stack mixing two
- * instants.  One vectored read brings every visited frame again (the
- * chunk's frames coalesce into one span), then the current-frame pointer,
- * then (with a bracket) the bracket counter.  They are read in the reverse
- * order of the walk's reads, so that one interleaving of the target's
- * stores cannot tear both reads the same way.  What must be unchanged:
+ * instants.  One vectored read brings the current-frame pointer, every
+ * visited frame again (the chunk's frames coalesce into one span), the
+ * current-frame pointer once more, then (with a bracket) the bracket
+ * counter.  The frames and the last pointer are read in the reverse order
+ * of the walk's reads, so that one interleaving of the target's stores
+ * cannot tear both reads the same way.  The first pointer is what makes the
+ * stack one instant's: the walk read every frame before it and the re-read
+ * reads every frame after it, so at that read, with the pointer on the
+ * walk's first frame, each frame held what both reads saw.  With the
+ * pointer read only after the frames, nothing shows that the first frame
+ * was linked while they were read: a coroutine that returned (the pointer
+ * back on its caller, which runs on) and a new call of the same code built
+ * in the same slot, read by both passes before it was linked, show the
+ * caller at a line it had left when the new call was linked, and the last
+ * pointer finds the first frame again (rule recheck_pointer_first).  What
+ * must be unchanged:
  * each frame's code, previous and owner, and every frame's instruction
  * pointer: the callers' are fixed at their call sites while their callee
  * runs, and the innermost frame's must be too, although it keeps running.
@@ -75,12 +86,14 @@ static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a
     return c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)u->l->frame_size <= c0->len;
 }
 
-/* Queue the re-read: visited frames outside the chunk, the chunk (when its
- * buffer can grow to it), the current-frame pointer (through the cframe on
- * 3.11/3.12, whose address is read again too), the bracket counter.
- * *i_re is the chunk's piece, SIZE_MAX when the chunk is not re-read. */
+/* Queue the re-read: the current-frame pointer into ptr[0] (through the
+ * cframe on 3.11/3.12, whose address is read again too, into cf[0]; both
+ * only under rule recheck_pointer_first), visited frames outside the
+ * chunk, the chunk (when its buffer can grow to it), the pointer again
+ * (cf[1], ptr[1]), the bracket counter.  *i_re is the chunk's piece,
+ * SIZE_MAX when the chunk is not re-read. */
 static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy *c0,
-                               uint64_t counter, uint64_t *cf, uint64_t *now, uint64_t *e1,
+                               uint64_t counter, uint64_t cf[2], uint64_t ptr[2], uint64_t *e1,
                                size_t *i_re)
 {
     const uw_layout *l = u->l;
@@ -88,6 +101,11 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy 
     size_t nr = 0, k;
 
     *i_re = SIZE_MAX;
+    if (UW_RULE(recheck_pointer_first)) {
+        if (uw__tstate_has_cframe(l))
+            rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[0], 8, 0};
+        rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &ptr[0], 8, 0};
+    }
     for (k = 0; k < u->n_visited; k++) {
         uint64_t a = u->visited[k];
         if (uw_in_chunk(u, c0, a) && u->recheck_cap >= c0->len)
@@ -113,8 +131,8 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy 
         }
     }
     if (uw__tstate_has_cframe(l))
-        rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), cf, 8, 0};
-    rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), now, 8, 0};
+        rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[1], 8, 0};
+    rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &ptr[1], 8, 0};
     if (counter != 0)
         rv[nr++] = (uw_iov){counter, e1, 8, 0};
     UW_ASSERT(nr <= UW_RECHECK_IOV);
@@ -170,17 +188,21 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t coun
 {
     const uw_layout *l = u->l;
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
-    uint64_t cf = 0, now = 0, e1 = 0;
+    uint64_t cf[2], ptr[2], e1 = 0;
     size_t nr, i_re, k_split;
     int read_ok, top_same, bottom_same;
 
     UW_ASSERT(th->truncated == 0 && first != 0);
     UW_ASSERT(th->first_frame + th->n_frames == s->n_frames);
+    /* Without the rule, the first pointer reads as the last one. */
+    cf[0] = cf[1] = uw__tstate_has_cframe(l) ? uw__tstate_cframe(l, u->tstate) : 0;
+    ptr[0] = ptr[1] = first;
     k_split = uw_visited_split(u, s, th);
-    nr = uw_recheck_queue(u, ts, c0, counter, &cf, &now, &e1, &i_re);
+    nr = uw_recheck_queue(u, ts, c0, counter, cf, ptr, &e1, &i_re);
     read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
-    top_same = read_ok && now == first &&
-               (!uw__tstate_has_cframe(l) || cf == uw__tstate_cframe(l, u->tstate));
+    top_same = read_ok && ptr[0] == first && ptr[1] == first &&
+               (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
+                                              cf[1] == uw__tstate_cframe(l, u->tstate)));
     bottom_same = read_ok;
     if (read_ok)
         uw_recheck_compare(u, c0, i_re, k_split, &top_same, &bottom_same);

@@ -69,9 +69,9 @@
 /* Pieces of a thread's first vectored read: epoch, current-frame pointer,
  * chunk, next thread state, plus the prefetched chunks, frames and codes. */
 #define UW_WALK_IOV (5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
-/* Pieces of the re-read: every visited frame, the chunk, the current-frame
- * pointer (two on 3.11/3.12) and the epoch. */
-#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 4)
+/* Pieces of the re-read: the current-frame pointer (two on 3.11/3.12),
+ * every visited frame, the chunk, the pointer again and the epoch. */
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 6)
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
