@@ -121,7 +121,7 @@ static void seeds_race(const char *dir)
                 vb[0] = 0;
                 vb[1] = (uint8_t)(k % 4);
                 vb[18] %= 16;
-                vb[20] &= 0x01; /* every class on (tears off in some) */
+                vb[20] &= 0x01;                    /* every class on (tears off in some) */
                 vb[21] = (uint8_t)(k < 4 ? 0 : 1); /* 4 classic, 8 server */
                 vb[31] = (uint8_t)((vb[31] & ~1u) | (k & 1));
                 vb[35] = 0;

@@ -207,9 +207,8 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
                  scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle,
                  sc->prog.max_depth, sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested,
                  sc->prog.p_group, sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst,
-                 sc->prog.p_switch,
-                 sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.slots,
-                 sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
+                 sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy,
+                 sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,

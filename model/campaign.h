@@ -20,16 +20,16 @@
 #include "tornstack/tasks.h"
 
 typedef struct mm_scenario {
-    int minor;            /* 11 to 15 */
+    int minor; /* 11 to 15 */
     mm_program prog;
     mm_sched_cfg sched;
-    uint64_t seed;        /* PRNG of the mutator and the scheduler */
-    uint32_t samples;     /* samples of this scenario */
-    uint32_t gap;         /* stores landing between samples, at most */
-    uint8_t swarm;        /* classes switched off (MM_SWARM_*) */
-    int scale;            /* MM_SCALE_*: the program's size class */
-    int pause;            /* percent of gaps that run on to a thread
-                           * stopped at a GIL release point */
+    uint64_t seed;    /* PRNG of the mutator and the scheduler */
+    uint32_t samples; /* samples of this scenario */
+    uint32_t gap;     /* stores landing between samples, at most */
+    uint8_t swarm;    /* classes switched off (MM_SWARM_*) */
+    int scale;        /* MM_SCALE_*: the program's size class */
+    int pause;        /* percent of gaps that run on to a thread
+                       * stopped at a GIL release point */
 } mm_scenario;
 
 /* Size classes of a server program (scenario byte 35). */

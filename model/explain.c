@@ -22,8 +22,10 @@ static const char *mm_read_kind(int k)
 
 static const char *mm_waiter_kind(int k)
 {
-    return k == MM_W_FUTURE ? "future" : k == MM_W_TASK ? "task" : k == MM_W_GATHER ? "gather"
-                                                                                      : "none";
+    return k == MM_W_FUTURE   ? "future"
+           : k == MM_W_TASK   ? "task"
+           : k == MM_W_GATHER ? "gather"
+                              : "none";
 }
 
 static void mm_task_line(FILE *out, const mm_oracle_ctx *c, int32_t id, uint64_t t)
@@ -122,8 +124,9 @@ void mm_explain_text(FILE *out, const mm_trace *tr, const mm_oracle_ctx *c, cons
     fprintf(out, "== sample ==\n");
     for (i = 0; i < s->n_threads; i++) {
         const uw_thread_sample *th = &s->threads[i];
-        fprintf(out, "  thread %" PRIu64 " (split %" PRId64 ", pure from %" PRId64
-                     ", truncated %s, retries %u%s):",
+        fprintf(out,
+                "  thread %" PRIu64 " (split %" PRId64 ", pure from %" PRId64
+                ", truncated %s, retries %u%s):",
                 th->native_id, th->split, th->pure_start, uw_errname(th->truncated), th->retries,
                 th->top_dropped ? ", top dropped" : "");
         for (j = 0; j < th->n_frames; j++) {
@@ -134,8 +137,8 @@ void mm_explain_text(FILE *out, const mm_trace *tr, const mm_oracle_ctx *c, cons
     }
     for (i = 0; i < s->n_tasks; i++) {
         const uw_task_sample *ts = &s->tasks[i];
-        fprintf(out, "  task %" PRIx64 " %s%s%s:", ts->addr, ts->name, ts->running ? " running" : "",
-                ts->skipped ? " skipped" : "");
+        fprintf(out, "  task %" PRIx64 " %s%s%s:", ts->addr, ts->name,
+                ts->running ? " running" : "", ts->skipped ? " skipped" : "");
         if (ts->skipped)
             fprintf(out, " %s", uw_errname(ts->skipped));
         for (j = 0; j < ts->n_frames; j++) {
@@ -195,8 +198,10 @@ int mm_explain_svg(const char *path, const mm_trace *tr, const mm_oracle_ctx *c,
     if (t0 == UINT64_MAX)
         t0 = t1 = mm_world_t0(c->w);
     scale = (w - x0 - 20) / (double)(t1 - t0 + 1);
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%d\" "
-               "font-family=\"monospace\" font-size=\"11\">\n", w, height);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%d\" "
+            "font-family=\"monospace\" font-size=\"11\">\n",
+            w, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"4\" y=\"52\">stores</text><text x=\"4\" y=\"122\">reads</text>\n");
     fprintf(f, "<line x1=\"%.0f\" y1=\"50\" x2=\"%.0f\" y2=\"50\" stroke=\"#ccc\"/>\n", x0, w - 20);
@@ -207,15 +212,19 @@ int mm_explain_svg(const char *path, const mm_trace *tr, const mm_oracle_ctx *c,
             static const char *col[] = {"#bbb", "#2a2", "#22c", "#e80", "#e80", "#888",
                                         "#a2a", "#0aa", "#c60", "#c06", "#06c"};
             const char *cl = e->ev >= 0 && e->ev < EV_KINDS ? col[e->ev] : "#bbb";
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"60\" stroke=\"%s\" stroke-width=\"2\">"
-                       "<title>t=%" PRIu64 " store %s th%d task#%d [%" PRIx64 "]=%" PRIx64 "</title></line>\n",
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"60\" stroke=\"%s\" "
+                    "stroke-width=\"2\">"
+                    "<title>t=%" PRIu64 " store %s th%d task#%d [%" PRIx64 "]=%" PRIx64
+                    "</title></line>\n",
                     x, e->ev ? 30 : 42, x, cl, e->time, mm_event_name(e->ev), e->th, e->task,
                     e->addr, e->value);
         } else {
             double x2 = x0 + (double)(e->time_end - t0) * scale;
             const char *cl = e->kind == 2 ? "#d00" : e->kind == 3 ? "#444" : "#69c";
-            fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"10\" fill=\"%s\">"
-                       "<title>t=%" PRIu64 "..%" PRIu64 " %s %" PRIx64 " +%u</title></rect>\n",
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"10\" fill=\"%s\">"
+                    "<title>t=%" PRIu64 "..%" PRIu64 " %s %" PRIx64 " +%u</title></rect>\n",
                     x, 105 + (int)(i % 4) * 12, x2 - x < 2 ? 2 : x2 - x, cl, e->time, e->time_end,
                     mm_read_kind(e->kind), e->addr, e->len);
         }
@@ -234,21 +243,25 @@ int mm_explain_svg(const char *path, const mm_trace *tr, const mm_oracle_ctx *c,
         at[n + 1] = t1;
         for (j = 0; j <= n; j++) {
             int who = mm_running_at(c, l, at[j]);
-            double x = x0 + (double)(at[j] - t0) * scale, x2 = x0 + (double)(at[j + 1] - t0) * scale;
+            double x = x0 + (double)(at[j] - t0) * scale,
+                   x2 = x0 + (double)(at[j + 1] - t0) * scale;
             if (who < 0 || x2 <= x)
                 continue;
-            fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\">"
-                       "<title>t=%" PRIu64 " loop %d: task#%d running</title></rect>\n",
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\">"
+                    "<title>t=%" PRIu64 " loop %d: task#%d running</title></rect>\n",
                     x, y, x2 - x, pal[who % 8], at[j], l, who);
             if (x2 - x > 20)
-                fprintf(f, "<text x=\"%.1f\" y=\"%d\" fill=\"white\">%d</text>\n", x + 3, y + 12, who);
+                fprintf(f, "<text x=\"%.1f\" y=\"%d\" fill=\"white\">%d</text>\n", x + 3, y + 12,
+                        who);
         }
         fprintf(f, "<text x=\"4\" y=\"%d\">loop %d</text>\n", y + 12, l);
         free(at);
     }
-    fprintf(f, "<text x=\"4\" y=\"%d\">t=%" PRIu64 "..%" PRIu64 "  green link, blue unlink, orange "
-               "Task created/done, grey line, purple executing; reads: blue, red torn, black failed. "
-               "%s</text>\n",
+    fprintf(f,
+            "<text x=\"4\" y=\"%d\">t=%" PRIu64 "..%" PRIu64 "  green link, blue unlink, orange "
+            "Task created/done, grey line, purple executing; reads: blue, red torn, black failed. "
+            "%s</text>\n",
             height - 8, t0, t1, verdict && verdict[0] ? "Verdict in title." : "");
     if (verdict && verdict[0]) {
         const char *p;

@@ -48,8 +48,7 @@ static uint64_t mm_fab_bytes(mm_image *im, const uint8_t *b, size_t n)
     return a;
 }
 
-uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
-                     int n)
+uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno, int n)
 {
     return mm_fab_code_ex(im, qualname, file, firstlineno, n, 3);
 }
@@ -81,7 +80,8 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
     mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
     mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
     mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
-    mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, 2 * (size_t)n));
+    mm_space_put64(im->space, a + (uint64_t)l->code_linetable,
+                   mm_fab_bytes(im, tab, 2 * (size_t)n));
     (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
     mm_space_put64(im->space, a + (uint64_t)l->code_units, 2 * (uint64_t)n);
     (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 4 * (size_t)n + 2);
@@ -134,7 +134,8 @@ static uint64_t mm_fab_dictn(mm_image *im, const char *const *keys, const uint64
 {
     const uw_layout *l = im->l;
     uint64_t d = mm_alloc(im->space, 64);
-    uint64_t k = mm_alloc(im->space, (size_t)l->dictkeys_indices + 8 + 8 * (size_t)l->dictuentry_size);
+    uint64_t k =
+        mm_alloc(im->space, (size_t)l->dictkeys_indices + 8 + 8 * (size_t)l->dictuentry_size);
     uint64_t e = k + (uint64_t)l->dictkeys_indices + 8;
     int64_t count = n;
     uint8_t b;
@@ -201,7 +202,8 @@ static void mm_fab_modules(mm_image *im)
         values[n++] = mm_fab_set(im, 8, &eager_table);
     }
     module = mm_alloc(im->space, 64);
-    mm_space_put64(im->space, module + (uint64_t)l->module_dict, mm_fab_dictn(im, names, values, n));
+    mm_space_put64(im->space, module + (uint64_t)l->module_dict,
+                   mm_fab_dictn(im, names, values, n));
     mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
                    mm_fab_dict1(im, "asyncio.tasks", module));
     im->tasks_module = module;
@@ -229,8 +231,7 @@ void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, co
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);
     mods[0] = im->tasks_module;
     mods[1] = mm_alloc(im->space, 64);
-    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict,
-                   mm_fab_dict1(im, "_LINKS", ba));
+    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
     mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
                    mm_fab_dictn(im, names, mods, 2));
 }
@@ -254,7 +255,8 @@ static void mm_fab_loop(mm_image *im, mm_fthread *th)
     th->ready_state = deque + (uint64_t)im->al->deque_state;
     th->loop = mm_alloc(space, 64);
     mm_space_put64(space, th->loop + (uint64_t)l->object_type, loop_type);
-    mm_space_put64(space, th->loop + (uint64_t)dictoffset, mm_fab_dict1(im, im->al->loop_ready, deque));
+    mm_space_put64(space, th->loop + (uint64_t)dictoffset,
+                   mm_fab_dict1(im, im->al->loop_ready, deque));
     if (l->tstate_asyncio_running_loop != UW_ABSENT) {
         mm_space_put64(space, th->tstate + (uint64_t)l->tstate_asyncio_running_loop, th->loop);
     } else {
@@ -568,7 +570,7 @@ int mm_fab_attach_check(const mm_image *im, uw_reader *r, char *why, size_t whyl
 
     rc = uw_target_check_runtime(r, &t, why, whylen);
     if (rc == 0 && im->asyncio_debug != 0)
-        rc = uw_target_check_asyncio_at(r, &t, im->asyncio_debug, (uint64_t)im->al->debug_size,
-                                        why, whylen);
+        rc = uw_target_check_asyncio_at(r, &t, im->asyncio_debug, (uint64_t)im->al->debug_size, why,
+                                        whylen);
     return rc;
 }

@@ -54,7 +54,7 @@ typedef struct mm_fthread {
     uint64_t current_slot; /* where its current-frame pointer lives */
     uint64_t chunk;        /* its root data-stack chunk */
     uint64_t loop;
-    uint64_t ready_state;  /* its loop's ready deque's mutation count */
+    uint64_t ready_state; /* its loop's ready deque's mutation count */
     /* 3.14+: the frame below the thread's first Python frame (its entry
      * frame), the head of its list of native Tasks, on 3.15 the base
      * frame embedded in its thread state, and where on its C stack the
@@ -72,8 +72,8 @@ typedef struct mm_image {
     uint64_t current_slot; /* where the current-frame pointer lives */
     uint64_t chunk;        /* root data-stack chunk */
     uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
-    uint64_t ready_state; /* the loop's ready deque's mutation count */
-    uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
+    uint64_t ready_state;          /* the loop's ready deque's mutation count */
+    uint64_t tasks_module;         /* sys.modules["asyncio.tasks"] */
     mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
     int n_threads;
     /* 3.14+: the interpreter's Task list head (Tasks of exited threads),
@@ -140,8 +140,7 @@ uint64_t mm_fab_str(mm_image *im, const char *s);
 
 /* A code object of n lines from firstlineno: each line an instruction
  * then a RESUME with oparg 3 (an await point). */
-uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno,
-                     int n);
+uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno, int n);
 
 /* Instruction pointers on line firstlineno + index of a code object: of a
  * frame running there (mm_fab_ip), of one suspended there in an await

@@ -63,8 +63,7 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
         mm_q(m, 0, f + (uint64_t)l->frame_code, t->c[k].code, 8);
         mm_q(m, 0, f + (uint64_t)l->frame_owner, (uint64_t)l->owner_generator, 1);
         mm_q(m, 0, f + (uint64_t)l->frame_instr,
-             mm_fab_ip_await(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code)),
-             8);
+             mm_fab_ip_await(m->im, t->c[k].code, t->c[k].line - mm_code_line(m, t->c[k].code)), 8);
         mm_q(m, 0, f + (uint64_t)l->frame_previous, 0, 8);
         mm_sp(m, 0, f, mm_await_depth(m, 1));
         mm_q(m, 0, f + (uint64_t)l->frame_localsplus, m->v->stack_ref(awaitee), 8);
@@ -92,8 +91,8 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     p->waiter_kind = MM_W_NONE; /* fut_waiter is stored below */
     p->waiter = p->awaiter = p->strong = p->creator = p->amem = MM_NOREF;
     for (k = 0; k < depth; k++)
-        p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
-                                  t->c[k].line, t->id};
+        p->chain[k] =
+            (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code, t->c[k].line, t->id};
     snprintf(p->name, sizeof p->name, "?"); /* no name stored yet */
     s = mm_q(m, 0, t->obj + (uint64_t)al->task_coro, t->c[0].obj, 8);
     s->ev = EV_NEW;
@@ -141,10 +140,10 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     int k;
 
     UW_ASSERT(t->used && t->wait != MM_WT_DONE);
-    mm_return(m, 0, MM_SLOT_LOOP, run_once);                /* select returns */
+    mm_return(m, 0, MM_SLOT_LOOP, run_once);               /* select returns */
     mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* the handle is popped left */
     mm_call(m, 0, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
-    mm_running_task(m, 0, id); /* 3.14+: enter_task */
+    mm_running_task(m, 0, id);   /* 3.14+: enter_task */
     for (k = 0; k < t->n; k++) { /* resume, root first */
         uint64_t c = t->c[k].obj, f = c + (uint64_t)l->gen_iframe;
         mm_store *st;
@@ -230,7 +229,7 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
         t->wait = MM_WT_DONE;
         m->alive--;
     }
-    mm_running_task(m, 0, -1); /* 3.14+: leave_task */
+    mm_running_task(m, 0, -1);               /* 3.14+: leave_task */
     mm_return(m, 0, MM_SLOT_LOOP, run_once); /* Handle._run returns */
     mm_call(m, 0, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
@@ -287,8 +286,8 @@ void mm_classic_init(mm_mutator *m)
         m->classic_id[i] = -1;
         for (k = 0; k < MM_CLASSIC_CHAIN; k++) {
             snprintf(name, sizeof name, "fam%d_coro%d", i, k);
-            m->fam_code[i][k] = mm_fab_code(im, name, "/app/tasks.py", 1000 * (i + 1) + 20 * k,
-                                            MM_LINES);
+            m->fam_code[i][k] =
+                mm_fab_code(im, name, "/app/tasks.py", 1000 * (i + 1) + 20 * k, MM_LINES);
         }
         snprintf(name, sizeof name, "fam%d_sync", i);
         m->fam_sync[i][0] = mm_fab_code(im, name, "/app/tasks.py", 1000 * (i + 1) + 500, MM_LINES);
@@ -300,9 +299,8 @@ void mm_classic_init(mm_mutator *m)
     for (i = 0; i < m->prog.n_tasks && i < MM_CLASSIC_TASKS; i++) {
         while (m->lp[0].q.len > 0)
             (void)mm_mutator_step(m);
-        mm_classic_create(m, i,
-                          m->prog.depth[i] >= 1 && m->prog.depth[i] <= MM_CLASSIC_CHAIN
-                              ? m->prog.depth[i]
-                              : 1);
+        mm_classic_create(
+            m, i,
+            m->prog.depth[i] >= 1 && m->prog.depth[i] <= MM_CLASSIC_CHAIN ? m->prog.depth[i] : 1);
     }
 }

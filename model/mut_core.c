@@ -622,9 +622,9 @@ const mm_store *mm_mutator_last(const mm_mutator *m)
 
 const char *mm_event_name(int ev)
 {
-    static const char *names[] = {"",       "link",  "unlink", "task",   "done",
-                                  "line",   "exec",  "chain",  "waiter", "hook",
-                                  "name",   "awaited_by", "listed", "running_task"};
+    static const char *names[] = {"",     "link",       "unlink", "task",        "done",
+                                  "line", "exec",       "chain",  "waiter",      "hook",
+                                  "name", "awaited_by", "listed", "running_task"};
     return ev >= 0 && ev < (int)(sizeof names / sizeof names[0]) ? names[ev] : "?";
 }
 
@@ -683,12 +683,18 @@ static void mm_settle(mm_mutator *m)
 
 int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutator **out)
 {
-    static const char *loop_names[6] = {"<module>", "run", "Runner.run",
+    static const char *loop_names[6] = {"<module>",
+                                        "run",
+                                        "Runner.run",
                                         "BaseEventLoop.run_until_complete",
-                                        "BaseEventLoop.run_forever", "BaseEventLoop._run_once"};
-    static const char *loop_files[6] = {"/app/main.py", "/py/asyncio/runners.py",
-                                        "/py/asyncio/runners.py", "/py/asyncio/base_events.py",
-                                        "/py/asyncio/base_events.py", "/py/asyncio/base_events.py"};
+                                        "BaseEventLoop.run_forever",
+                                        "BaseEventLoop._run_once"};
+    static const char *loop_files[6] = {"/app/main.py",
+                                        "/py/asyncio/runners.py",
+                                        "/py/asyncio/runners.py",
+                                        "/py/asyncio/base_events.py",
+                                        "/py/asyncio/base_events.py",
+                                        "/py/asyncio/base_events.py"};
     mm_mutator *m = calloc(1, sizeof *m);
     int i, k, rc;
 

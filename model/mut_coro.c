@@ -160,8 +160,8 @@ void mm_chain_root_only(mm_mutator *m, mm_store *s, const mm_mtask *t)
     s->task = t->id;
     s->arg = (int32_t)mm_payload(m, &p);
     p->n_chain = 1;
-    p->chain[0] = (mm_tframe){t->c[0].obj + (uint64_t)m->l->gen_iframe, t->c[0].code,
-                              t->c[0].line, t->id};
+    p->chain[0] =
+        (mm_tframe){t->c[0].obj + (uint64_t)m->l->gen_iframe, t->c[0].code, t->c[0].line, t->id};
 }
 
 void mm_coro_return(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev)
@@ -200,8 +200,8 @@ void mm_chain_declare(mm_mutator *m, int th, mm_mtask *t)
 
     p->n_chain = (int8_t)t->n;
     for (k = 0; k < t->n; k++)
-        p->chain[k] = (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code,
-                                  t->c[k].line, t->id};
+        p->chain[k] =
+            (mm_tframe){t->c[k].obj + (uint64_t)l->gen_iframe, t->c[k].code, t->c[k].line, t->id};
     s = mm_sp(m, th, c->obj + (uint64_t)l->gen_iframe, mm_await_depth(m, c->slots));
     s->ev = EV_CHAIN;
     s->task = t->id;

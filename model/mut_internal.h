@@ -21,10 +21,10 @@
 #include "mutator.h"
 #include "version.h"
 
-#define MM_LINES 8      /* code units (lines) per code object */
-#define MM_SLOTS 16     /* data-stack frame slots per thread */
-#define MM_SLOT_LOOP 6  /* select / Handle._run */
-#define MM_SLOT_SYNC 7  /* first slot of calls made by a callback */
+#define MM_LINES 8        /* code units (lines) per code object */
+#define MM_SLOTS 16       /* data-stack frame slots per thread */
+#define MM_SLOT_LOOP 6    /* select / Handle._run */
+#define MM_SLOT_SYNC 7    /* first slot of calls made by a callback */
 #define MM_PAYLOADS 16384 /* EV_NEW / EV_CHAIN payloads outstanding, at most */
 #define MM_MAX_FAMILIES 32
 
@@ -64,34 +64,34 @@ enum {
 typedef struct mm_mtask {
     int32_t id;
     uint32_t gen;
-    int used;       /* this slot holds a Task (issued) */
+    int used; /* this slot holds a Task (issued) */
     int loop, role, family;
     uint64_t obj, name_obj, wr; /* the Task, its name, the registry's weakref */
     int name_size;
-    int name_is_int;           /* a default name still kept as an int */
+    int name_is_int; /* a default name still kept as an int */
     char name[MM_NAME_MAX];
-    int n;                     /* issued chain, root first */
+    int n; /* issued chain, root first */
     mm_mcoro c[MM_MAX_CHAIN];
     int wait;
-    uint64_t fut;         /* MM_WT_FUTURE / MM_WT_GROUP: the Future awaited */
-    int32_t child;        /* MM_WT_CHILD: the child's id */
-    int32_t gather;       /* MM_WT_GATHER: index in the mutator's gathers */
-    int group_left;       /* MM_WT_GROUP: children not yet called back */
-    int32_t parent;       /* Task that awaits it (fut_waiter = it), -1 */
-    int32_t in_gather;    /* gather whose _children holds it, -1 */
-    int32_t in_group;     /* Task whose TaskGroup made it, -1 */
-    int steps_left;       /* children, orphans: steps before they finish */
-    int holders;          /* references besides callbacks (a gather's list,
-                           * an awaiting frame) */
-    int callbacks;        /* done callbacks scheduled, not yet run */
-    int hook_slot[3];     /* hook record slot by kind (1, 2), -1 */
+    uint64_t fut;           /* MM_WT_FUTURE / MM_WT_GROUP: the Future awaited */
+    int32_t child;          /* MM_WT_CHILD: the child's id */
+    int32_t gather;         /* MM_WT_GATHER: index in the mutator's gathers */
+    int group_left;         /* MM_WT_GROUP: children not yet called back */
+    int32_t parent;         /* Task that awaits it (fut_waiter = it), -1 */
+    int32_t in_gather;      /* gather whose _children holds it, -1 */
+    int32_t in_group;       /* Task whose TaskGroup made it, -1 */
+    int steps_left;         /* children, orphans: steps before they finish */
+    int holders;            /* references besides callbacks (a gather's list,
+                             * an awaiting frame) */
+    int callbacks;          /* done callbacks scheduled, not yet run */
+    int hook_slot[3];       /* hook record slot by kind (1, 2), -1 */
     int32_t hook_parent[3]; /* the parent each record names (id, gen) */
     uint32_t hook_parent_gen[3];
-    int hook_kids;        /* records naming it as the parent */
-    int hook_watched;     /* the hook added its parent done callback */
-    int set_slot;         /* its weakref's slot in the registry table */
-    int ready_at;         /* index in its loop's ready list, -1 */
-    int classic_slot;     /* classic: family / registry slot */
+    int hook_kids;    /* records naming it as the parent */
+    int hook_watched; /* the hook added its parent done callback */
+    int set_slot;     /* its weakref's slot in the registry table */
+    int ready_at;     /* index in its loop's ready list, -1 */
+    int classic_slot; /* classic: family / registry slot */
     /* 3.14+ (issued state): its neighbours on its thread's list of native
      * Tasks (Task ids; MM_LIST_HEAD: the list head; MM_LIST_OUT: not on
      * the list), that thread, and the Task its task_awaited_by names (-1:
@@ -112,10 +112,10 @@ typedef struct mm_mgather {
     int n;
     int32_t item[MM_GATHER_MAX]; /* Task id, or gather index */
     int8_t is_gather[MM_GATHER_MAX];
-    int left;          /* direct items not yet done */
-    int32_t outer;     /* gather holding this one, -1 */
-    int32_t owner;     /* Task awaiting it (the outermost's), -1 */
-    int32_t cur;       /* the Task that called gather() (current_task()) */
+    int left;      /* direct items not yet done */
+    int32_t outer; /* gather holding this one, -1 */
+    int32_t owner; /* Task awaiting it (the outermost's), -1 */
+    int32_t cur;   /* the Task that called gather() (current_task()) */
 } mm_mgather;
 
 enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK, MM_CB_DISCARD, MM_CB_HOOK_PARENT };
@@ -138,8 +138,8 @@ typedef struct mm_mloop {
     int idx;
     uint64_t tstate, current_slot, chunk, loop_obj, ready_state;
     uint64_t slot[MM_SLOTS];
-    uint64_t c_root; /* the thread's root frame code */
-    uint64_t entry;  /* 3.14+: its C-stack entry frame above Handle._run, 0 */
+    uint64_t c_root;  /* the thread's root frame code */
+    uint64_t entry;   /* 3.14+: its C-stack entry frame above Handle._run, 0 */
     uint64_t current; /* issued current frame */
     uint64_t ready;   /* issued ready-deque mutation count */
     mm_queue q;
@@ -149,11 +149,11 @@ typedef struct mm_mloop {
     size_t n_rdy, cap_rdy;
     mm_callback *cb; /* pending done callbacks, FIFO */
     size_t cb_head, n_cb, cap_cb;
-    int32_t stepping; /* Task whose step is being generated, -1 */
+    int32_t stepping;  /* Task whose step is being generated, -1 */
     int32_t dying[64]; /* Tasks freed when Handle._run returns */
     int n_dying;
-    int gil_emitted;  /* this operation has a GIL release point already:
-                       * it must touch nothing shared after it */
+    int gil_emitted; /* this operation has a GIL release point already:
+                      * it must touch nothing shared after it */
     /* 3.14+ (issued state): the first and last Task of the thread's list
      * (MM_LIST_HEAD: empty), and its thread state's running Task (-1) */
     int32_t tl_first, tl_last;
@@ -164,9 +164,9 @@ typedef struct mm_mloop {
 typedef struct mm_mset {
     uint64_t obj, table;
     size_t mask, fill, used;
-    uint64_t *key;  /* shadow of the table's keys (0 empty, 1 dummy) */
+    uint64_t *key; /* shadow of the table's keys (0 empty, 1 dummy) */
     int64_t *hash;
-    int32_t *who;   /* Task id of each key */
+    int32_t *who; /* Task id of each key */
 } mm_mset;
 
 struct mm_mutator {
@@ -192,8 +192,8 @@ struct mm_mutator {
     /* threads */
     mm_mloop lp[MM_MAX_LOOPS];
     int n_loops;
-    int cur;         /* thread holding the GIL */
-    int fence_next;  /* the next store issued begins a GIL tenure */
+    int cur;        /* thread holding the GIL */
+    int fence_next; /* the next store issued begins a GIL tenure */
     int defer;
     /* Tasks (indexed by truth id, in blocks that never move) and gathers */
     mm_mtask **tblk;
@@ -207,16 +207,16 @@ struct mm_mutator {
     uint64_t serial;       /* names of explicitly named Tasks */
     /* registry, hook records */
     mm_mset set;
-    uint64_t hook_buf;     /* the _LINKS bytearray's buffer, 0 without the hook */
+    uint64_t hook_buf; /* the _LINKS bytearray's buffer, 0 without the hook */
     size_t hook_cap, hook_count;
-    int *hook_free;        /* free record slots, LIFO */
+    int *hook_free; /* free record slots, LIFO */
     size_t n_hook_free;
     /* interned strs and types of the server shape */
     uint64_t s_children, s_cancel, gather_type, list_type, int_type;
     /* payloads of EV_NEW / EV_CHAIN */
     mm_ttask *pay;
     uint32_t pay_next;
-    uint32_t gen_serial;   /* Task serials (truth.h) */
+    uint32_t gen_serial; /* Task serials (truth.h) */
     /* classic */
     int32_t classic_id[MM_CLASSIC_TASKS]; /* the Task of each family, -1 */
     /* counters */

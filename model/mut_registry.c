@@ -307,8 +307,7 @@ void mm_hook_release_parent(mm_mutator *m, int th, int32_t parent)
         if (!c->used)
             continue;
         for (k = 1; k <= 2; k++)
-            if (c->hook_slot[k] >= 0 && c->hook_parent[k] == parent &&
-                c->hook_parent_gen[k] == gen)
+            if (c->hook_slot[k] >= 0 && c->hook_parent[k] == parent && c->hook_parent_gen[k] == gen)
                 mm_hook_release(m, th, c->id, k);
     }
 }

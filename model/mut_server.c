@@ -416,8 +416,8 @@ static void mm_burst(mm_mutator *m, int th, mm_mtask *t, int gil_ok)
         back[d] = L->current;
         mm_call(m, th, MM_SLOT_SYNC + d, code, mm_rand_line(m, code), t->id);
         for (j = (int)(mm_rand(m) % 4); j > 0; j--) {
-            mm_store *s = mm_line(m, th, L->slot[MM_SLOT_SYNC + d], code, mm_rand_line(m, code),
-                                  t->id);
+            mm_store *s =
+                mm_line(m, th, L->slot[MM_SLOT_SYNC + d], code, mm_rand_line(m, code), t->id);
             if (gil_ok && mm_pct(m, 50)) {
                 s->gil = 1;
                 L->gil_emitted = 1;
@@ -704,15 +704,15 @@ void mm_server_next_op(mm_mutator *m, int th)
         return; /* nothing ready: the loop sleeps in select */
     L->gil_emitted = 0;
     L->n_dying = 0;
-    mm_return(m, th, MM_SLOT_LOOP, L->slot[5]);       /* select returns */
-    mm_q(m, th, L->ready_state, ++L->ready, 8);       /* a handle is popped */
+    mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* select returns */
+    mm_q(m, th, L->ready_state, ++L->ready, 8); /* a handle is popped */
     mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
     if (L->n_cb > 0 && (L->n_rdy == 0 || mm_rand(m) % 3 == 0))
         mm_callback_op(m, th);
     else
         mm_step(m, th, L->rdy[mm_rand(m) % L->n_rdy]);
-    mm_return(m, th, MM_SLOT_LOOP, L->slot[5]);       /* Handle._run returns */
-    for (i = 0; i < L->n_dying; i++)                   /* handle = None */
+    mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* Handle._run returns */
+    for (i = 0; i < L->n_dying; i++)            /* handle = None */
         mm_task_maybe_free(m, th, L->dying[i]);
     mm_call(m, th, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
@@ -760,8 +760,9 @@ static void mm_server_codes(mm_mutator *m)
     char name[64], file[64];
     int f, k;
 
-    m->n_fam = m->prog.families < 1 ? 1 : m->prog.families > MM_MAX_FAMILIES ? MM_MAX_FAMILIES
-                                                                             : m->prog.families;
+    m->n_fam = m->prog.families < 1                 ? 1
+               : m->prog.families > MM_MAX_FAMILIES ? MM_MAX_FAMILIES
+                                                    : m->prog.families;
     for (f = 0; f < m->n_fam; f++) {
         snprintf(file, sizeof file, "/app/fam%d.py", f);
         for (k = 0; k < MM_MAX_CHAIN; k++) {
@@ -784,16 +785,16 @@ static void mm_server_codes(mm_mutator *m)
                            ? mm_fab_code(im, "_create_task", "/py/tornstack_hook.py", 90, MM_LINES)
                            : mm_fab_code(im, "BaseEventLoop.create_task",
                                          "/py/asyncio/base_events.py", 430, MM_LINES);
-    m->c_call_soon = mm_fab_code(im, "BaseEventLoop.call_soon", "/py/asyncio/base_events.py", 740,
-                                 MM_LINES);
-    m->c_done_cb = mm_fab_code(im, "gather.<locals>._done_callback", "/py/asyncio/tasks.py", 760,
-                               MM_LINES);
-    m->c_group_done = mm_fab_code(im, "TaskGroup._on_task_done", "/py/asyncio/taskgroups.py", 200,
-                                  MM_LINES);
-    m->c_release = mm_fab_code(im, "record.<locals>.<lambda>", "/py/tornstack_hook.py", 60,
-                               MM_LINES);
-    m->c_discard = m->v->awaited_by ? mm_fab_code(im, "_discard_awaited_by",
-                                                  "/py/asyncio/tasks.py", 778, MM_LINES)
+    m->c_call_soon =
+        mm_fab_code(im, "BaseEventLoop.call_soon", "/py/asyncio/base_events.py", 740, MM_LINES);
+    m->c_done_cb =
+        mm_fab_code(im, "gather.<locals>._done_callback", "/py/asyncio/tasks.py", 760, MM_LINES);
+    m->c_group_done =
+        mm_fab_code(im, "TaskGroup._on_task_done", "/py/asyncio/taskgroups.py", 200, MM_LINES);
+    m->c_release =
+        mm_fab_code(im, "record.<locals>.<lambda>", "/py/tornstack_hook.py", 60, MM_LINES);
+    m->c_discard = m->v->awaited_by ? mm_fab_code(im, "_discard_awaited_by", "/py/asyncio/tasks.py",
+                                                  778, MM_LINES)
                                     : 0;
 }
 

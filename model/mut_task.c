@@ -100,7 +100,10 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
                 creator);
     if (named) {
         snprintf(t->name, sizeof t->name, "%c%d.%llu",
-                 role == MM_R_WORKER ? 'w' : role == MM_R_ORPHAN ? 'o' : role == MM_R_IDLE ? 'i' : 'c',
+                 role == MM_R_WORKER   ? 'w'
+                 : role == MM_R_ORPHAN ? 'o'
+                 : role == MM_R_IDLE   ? 'i'
+                                       : 'c',
                  family, (unsigned long long)++m->serial);
         t->name_obj = mm_str_new(m, th, t->name, &t->name_size);
     }
@@ -118,7 +121,8 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
     p->loop = (int8_t)loop;
     p->n_chain = 1;
     p->waiter = p->awaiter = p->strong = p->creator = p->amem = MM_NOREF;
-    p->chain[0] = (mm_tframe){t->c[0].obj + (uint64_t)l->gen_iframe, t->c[0].code, t->c[0].line, id};
+    p->chain[0] =
+        (mm_tframe){t->c[0].obj + (uint64_t)l->gen_iframe, t->c[0].code, t->c[0].line, id};
     snprintf(p->name, sizeof p->name, "?"); /* no name stored yet */
     s = mm_q(m, th, t->obj + (uint64_t)al->task_coro, t->c[0].obj, 8);
     s->ev = EV_NEW;

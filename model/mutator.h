@@ -58,21 +58,21 @@ enum {
 /* Events a store carries (mm_store.ev): what it changes in the truth. */
 enum {
     EV_NONE = 0,
-    EV_LINK,   /* a frame linked on thread `th` (value: the frame) */
-    EV_UNLINK, /* the innermost frame of thread `th` unlinked */
-    EV_NEW,    /* Task `task` holds its coroutine: it exists */
-    EV_DONE,   /* Task `task` finished */
-    EV_LINE,   /* a frame moved to line `arg` */
-    EV_EXEC,   /* Task `task`'s root coroutine marked executing (index 1) or not */
-    EV_CHAIN,  /* Task `task`'s coroutine chain is now payload `arg` */
-    EV_WAITER, /* Task `task`'s fut_waiter: kind `arg`, target `x` (an mm_ref) */
-    EV_HOOK,   /* Task `task`'s hook record of kind `arg` (1 strong, 2
-                * creation) now names parent `x` (an mm_ref; none: cleared) */
-    EV_NAME,   /* Task `task`'s name is stored: payload `arg`'s name */
-    EV_AMEM,   /* 3.14+: Task `task`'s task_awaited_by now names Task `x`
-                * (an mm_ref; none: cleared) */
-    EV_LISTED, /* 3.14+: Task `task` linked into its thread's list (index 1)
-                * or unlinked (0) */
+    EV_LINK,    /* a frame linked on thread `th` (value: the frame) */
+    EV_UNLINK,  /* the innermost frame of thread `th` unlinked */
+    EV_NEW,     /* Task `task` holds its coroutine: it exists */
+    EV_DONE,    /* Task `task` finished */
+    EV_LINE,    /* a frame moved to line `arg` */
+    EV_EXEC,    /* Task `task`'s root coroutine marked executing (index 1) or not */
+    EV_CHAIN,   /* Task `task`'s coroutine chain is now payload `arg` */
+    EV_WAITER,  /* Task `task`'s fut_waiter: kind `arg`, target `x` (an mm_ref) */
+    EV_HOOK,    /* Task `task`'s hook record of kind `arg` (1 strong, 2
+                 * creation) now names parent `x` (an mm_ref; none: cleared) */
+    EV_NAME,    /* Task `task`'s name is stored: payload `arg`'s name */
+    EV_AMEM,    /* 3.14+: Task `task`'s task_awaited_by now names Task `x`
+                 * (an mm_ref; none: cleared) */
+    EV_LISTED,  /* 3.14+: Task `task` linked into its thread's list (index 1)
+                 * or unlinked (0) */
     EV_RUNTASK, /* 3.14+: thread `th`'s running Task is now `x` (an mm_ref;
                  * none: cleared) */
     EV_KINDS
@@ -80,20 +80,20 @@ enum {
 
 typedef struct mm_store {
     uint64_t addr, value;
-    uint64_t x;     /* EV_LINK: the frame's code; EV_LINE: the frame;
-                     * EV_WAITER, EV_HOOK: a packed mm_ref */
-    uint16_t len;   /* bytes (1..8; MM_ST_ZERO: any) */
-    uint8_t kind;   /* MM_ST_* */
-    uint8_t fence;  /* the thread got the GIL (an operation begins, or the
-                     * thread switched): every earlier store is visible
-                     * before this one and every later one (MM_RELAXED) */
-    int8_t ev;      /* EV_* */
-    int8_t th;      /* thread (loop) index */
-    int8_t gil;     /* the thread may release the GIL after this store */
-    int8_t index;   /* EV_LINK/UNLINK: 1 for a Task's root frame;
-                     * EV_EXEC: executing; classic EV_LINE: chain index */
-    int32_t task;   /* the event's Task id (truth.h), -1 */
-    int32_t arg;    /* EV_LINK/EV_LINE: line; EV_NEW/EV_CHAIN: payload */
+    uint64_t x;    /* EV_LINK: the frame's code; EV_LINE: the frame;
+                    * EV_WAITER, EV_HOOK: a packed mm_ref */
+    uint16_t len;  /* bytes (1..8; MM_ST_ZERO: any) */
+    uint8_t kind;  /* MM_ST_* */
+    uint8_t fence; /* the thread got the GIL (an operation begins, or the
+                    * thread switched): every earlier store is visible
+                    * before this one and every later one (MM_RELAXED) */
+    int8_t ev;     /* EV_* */
+    int8_t th;     /* thread (loop) index */
+    int8_t gil;    /* the thread may release the GIL after this store */
+    int8_t index;  /* EV_LINK/UNLINK: 1 for a Task's root frame;
+                    * EV_EXEC: executing; classic EV_LINE: chain index */
+    int32_t task;  /* the event's Task id (truth.h), -1 */
+    int32_t arg;   /* EV_LINK/EV_LINE: line; EV_NEW/EV_CHAIN: payload */
 } mm_store;
 
 /* Program knobs, decoded from a scenario (all-zero: the simplest one). */
@@ -106,27 +106,27 @@ typedef struct mm_program {
     int p_complete;              /* percent of steps that complete the Task */
     int p_create;                /* percent of operations that create a Task */
     /* server */
-    int n_loops;     /* 1..MM_MAX_LOOPS */
-    int workers;     /* worker Tasks per loop */
-    int idle;        /* idle Tasks (waiting on an event), over all loops */
-    int max_depth;   /* deepest family chain, 1..MM_MAX_CHAIN - 3 */
-    int families;    /* code families shared by the workers, >= 1 */
-    int p_deep;      /* steps that change their chain's depth */
-    int p_child;     /* worker steps that end awaiting a new child Task */
-    int p_gather;    /* ... a gather of new child Tasks */
-    int p_nested;    /* gathers holding a gather */
-    int p_group;     /* ... a TaskGroup of new child Tasks */
-    int p_join;      /* ... an existing fire-and-forget Task another Task
-                      * created (awaiter and creator differ) */
-    int p_orphan;    /* steps that create a fire-and-forget Task */
-    int p_burst;     /* CPU-bound steps: nested sync calls, long */
-    int p_switch;    /* GIL release points of a burst that switch threads */
-    int p_getname;   /* steps that call get_name() on a Task (3.12+) */
-    int p_finish;    /* worker steps that finish (a new worker replaces it) */
-    int p_sleep0;    /* awaits that are a bare yield (asyncio.sleep(0)) */
-    int p_lazy;      /* Tasks created with a default name */
-    int hook;        /* the program runs under `tornstack run` */
-    int slots;       /* value-stack slots under an awaitee, 0..31 */
+    int n_loops;   /* 1..MM_MAX_LOOPS */
+    int workers;   /* worker Tasks per loop */
+    int idle;      /* idle Tasks (waiting on an event), over all loops */
+    int max_depth; /* deepest family chain, 1..MM_MAX_CHAIN - 3 */
+    int families;  /* code families shared by the workers, >= 1 */
+    int p_deep;    /* steps that change their chain's depth */
+    int p_child;   /* worker steps that end awaiting a new child Task */
+    int p_gather;  /* ... a gather of new child Tasks */
+    int p_nested;  /* gathers holding a gather */
+    int p_group;   /* ... a TaskGroup of new child Tasks */
+    int p_join;    /* ... an existing fire-and-forget Task another Task
+                    * created (awaiter and creator differ) */
+    int p_orphan;  /* steps that create a fire-and-forget Task */
+    int p_burst;   /* CPU-bound steps: nested sync calls, long */
+    int p_switch;  /* GIL release points of a burst that switch threads */
+    int p_getname; /* steps that call get_name() on a Task (3.12+) */
+    int p_finish;  /* worker steps that finish (a new worker replaces it) */
+    int p_sleep0;  /* awaits that are a bare yield (asyncio.sleep(0)) */
+    int p_lazy;    /* Tasks created with a default name */
+    int hook;      /* the program runs under `tornstack run` */
+    int slots;     /* value-stack slots under an awaitee, 0..31 */
 } mm_program;
 
 typedef struct mm_mutator mm_mutator;

@@ -18,9 +18,9 @@
 const char *mm_vkind_name(int kind)
 {
     static const char *names[MM_V_KINDS] = {
-        "leak",       "bogus",      "bogus_pure",     "depth",
-        "read_bound", "bad_skip",   "link_leak",      "label_leak",
-        "unrooted",   "bogus_stack", "entry_mismatch", "still_skip", "crash",
+        "leak",           "bogus",      "bogus_pure", "depth",    "read_bound",
+        "bad_skip",       "link_leak",  "label_leak", "unrooted", "bogus_stack",
+        "entry_mismatch", "still_skip", "crash",
     };
     return kind >= 0 && kind < MM_V_KINDS ? names[kind] : "?";
 }
@@ -267,8 +267,8 @@ static void mm_check_complete(mm_oq *q)
         if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
             key == 0 || key == im->set_dummy)
             continue;
-        if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0 ||
-            obj == 0 || obj == im->target.types.none || !mm_pending_ours(im, obj))
+        if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0 || obj == 0 ||
+            obj == im->target.types.none || !mm_pending_ours(im, obj))
             continue;
         listed++;
         if (!mm_present(q, obj)) {
@@ -365,8 +365,8 @@ int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
         v->max_tasks = s->n_tasks;
     if (s->calls > MM_READ_BOUND)
         mm_violation(&q, MM_V_READS,
-                     "%" PRIu64 " reads (%" PRIu64 " bytes) > %d, %zu threads, %zu Tasks",
-                     s->calls, s->bytes, MM_READ_BOUND, s->n_threads, s->n_tasks);
+                     "%" PRIu64 " reads (%" PRIu64 " bytes) > %d, %zu threads, %zu Tasks", s->calls,
+                     s->bytes, MM_READ_BOUND, s->n_threads, s->n_tasks);
     q.by_addr = malloc((s->n_tasks ? s->n_tasks : 1) * sizeof *q.by_addr);
     if (q.by_addr != NULL) {
         for (i = 0; i < s->n_tasks; i++)

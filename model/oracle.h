@@ -73,27 +73,27 @@ const char *mm_vkind_name(int kind);
 typedef struct mm_verdict {
     uint64_t samples, tasks, emitted, skipped;
     uint64_t skips[UW_REASON_SLOTS];
-    uint64_t stacks;     /* composed stacks judged */
-    uint64_t still;      /* samples of a still process */
+    uint64_t stacks; /* composed stacks judged */
+    uint64_t still;  /* samples of a still process */
     uint64_t viol[MM_V_KINDS];
     uint64_t calls, bytes;
-    uint64_t max_calls;  /* most reads in one sample */
-    uint64_t max_tasks;  /* most Task entries in one sample */
-    uint64_t reordered;  /* MM_RELAXED: stores that became visible before an
-                          * older one (the model's own count, not a verdict) */
-    int first_kind;      /* kind of the first violation, -1 */
-    char first[640];     /* the first violation, described */
+    uint64_t max_calls; /* most reads in one sample */
+    uint64_t max_tasks; /* most Task entries in one sample */
+    uint64_t reordered; /* MM_RELAXED: stores that became visible before an
+                         * older one (the model's own count, not a verdict) */
+    int first_kind;     /* kind of the first violation, -1 */
+    char first[640];    /* the first violation, described */
 } mm_verdict;
 
 /* What the oracle needs besides the sample and the truth. */
 typedef struct mm_oracle_ctx {
     const mm_world *w;
-    uint64_t handle_run;               /* Handle._run's code object */
-    uint64_t tstate[MM_MAX_LOOPS];     /* each loop's thread state */
+    uint64_t handle_run;           /* Handle._run's code object */
+    uint64_t tstate[MM_MAX_LOOPS]; /* each loop's thread state */
     int n_loops;
-    int still;                         /* no store became visible */
-    const mm_image *im;                /* still windows: the registry, read
-                                        * from memory as a perfect reader */
+    int still;          /* no store became visible */
+    const mm_image *im; /* still windows: the registry, read
+                         * from memory as a perfect reader */
     /* what composes the stacks judged: NULL for uw_compose, what users
      * get (test_oracle.c puts a faulty one in, to see it caught) */
     int (*compose)(const uw_sample *s, const uw_compose_options *o, uw_stack_fn fn, void *ctx,

@@ -62,8 +62,8 @@ static void mm_await_list(const mm_oq *q, int kind, mm_ref r, uint64_t t, int pr
         if (g == NULL)
             return;
         for (i = 0; i < g->n; i++)
-            mm_await_list(q, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, present,
-                          out, n, cap, depth + 1);
+            mm_await_list(q, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, present, out,
+                          n, cap, depth + 1);
     }
 }
 
@@ -185,8 +185,8 @@ int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
     p = mm_link_at(q, k->creator, t);
     e->created_by = p != NULL ? p->addr : 0;
     e->parent = e->awaited_by ? e->awaited_by : e->linked_to ? e->linked_to : e->created_by;
-    e->parent_id = e->awaited_by ? (mm_link_at(q, k->awaiter, t) != NULL ? k->awaiter.id
-                                                                        : k->amem.id)
+    e->parent_id = e->awaited_by
+                       ? (mm_link_at(q, k->awaiter, t) != NULL ? k->awaiter.id : k->amem.id)
                    : e->linked_to  ? k->strong.id
                    : e->created_by ? k->creator.id
                                    : -1;
@@ -214,8 +214,7 @@ static int mm_frames_eq(const uw_sample *s, const uw_task_sample *ts, const mm_t
     for (k = 0; k < ts->n_frames; k++) {
         const uw_frame *f = &s->frames[ts->first_frame + k];
         const mm_tframe *t = &e->f[skip + k];
-        if (f->addr != t->addr || f->code == NULL || f->code->addr != t->code ||
-            f->line != t->line)
+        if (f->addr != t->addr || f->code == NULL || f->code->addr != t->code || f->line != t->line)
             return 0;
     }
     return 1;
@@ -260,9 +259,9 @@ static unsigned mm_entry_diff(const mm_oq *q, const uw_task_sample *ts, const mm
 
 static size_t mm_fields_str(unsigned d, char *out, size_t cap)
 {
-    static const char *names[] = {"id",         "name",       "coro",      "running",
-                                  "thread",     "frames",     "awaiting",  "awaited_by",
-                                  "linked_to",  "created_by", "parent"};
+    static const char *names[] = {"id",        "name",       "coro",     "running",
+                                  "thread",    "frames",     "awaiting", "awaited_by",
+                                  "linked_to", "created_by", "parent"};
     size_t off = 0, i;
 
     out[0] = '\0';
@@ -559,8 +558,7 @@ void mm_check_entry(mm_oq *q, size_t i)
                 ever = mm_link_ever(q, ids[a], to, 1);
             if (!ever) {
                 leak = 1;
-                snprintf(what, sizeof what, "awaiting 0x%" PRIx64 " (%s)", to,
-                         s->tasks[ci].name);
+                snprintf(what, sizeof what, "awaiting 0x%" PRIx64 " (%s)", to, s->tasks[ci].name);
             }
         }
         if (leak)
@@ -598,10 +596,9 @@ void mm_check_entry(mm_oq *q, size_t i)
                          "loop; %s",
                          ts->addr, ts->name, fr, tr);
         else
-            mm_violation(q, MM_V_BOGUS,
-                         "task 0x%" PRIx64 " (%s) frames [%s] %s; %s", ts->addr, ts->name, fr,
-                         n_ids > 0 ? "never the Task's true stack" : "(not a Task in the window)",
-                         tr);
+            mm_violation(
+                q, MM_V_BOGUS, "task 0x%" PRIx64 " (%s) frames [%s] %s; %s", ts->addr, ts->name, fr,
+                n_ids > 0 ? "never the Task's true stack" : "(not a Task in the window)", tr);
         return;
     }
     mm_violation(q, MM_V_MISMATCH,

@@ -12,10 +12,10 @@
 #include "oracle.h"
 #include "tornstack/compose.h"
 
-#define MM_OE_AWAIT 64     /* Tasks one truth entry awaits, at most */
-#define MM_OE_IDS 16       /* Tasks that held one address in a window, at most */
-#define MM_OE_CHAIN 250    /* ancestors of one composed stack (UW_LIMIT_LINK_CHAIN) */
-#define MM_OE_STACK 4096   /* frames of one composed stack, at most */
+#define MM_OE_AWAIT 64   /* Tasks one truth entry awaits, at most */
+#define MM_OE_IDS 16     /* Tasks that held one address in a window, at most */
+#define MM_OE_CHAIN 250  /* ancestors of one composed stack (UW_LIMIT_LINK_CHAIN) */
+#define MM_OE_STACK 4096 /* frames of one composed stack, at most */
 
 typedef struct mm_addr_idx {
     uint64_t addr;
@@ -43,12 +43,12 @@ typedef struct mm_oq {
     uint64_t t0, t1;
     mm_addr_idx *by_addr; /* the sample's Tasks, by address */
     size_t n_by;
-    mm_owner *owners;     /* every frame's owners over the window, on demand */
+    mm_owner *owners; /* every frame's owners over the window, on demand */
     size_t n_owners, cap_owners;
     int owners_built;
-    uint64_t *inst;       /* instants being tried */
+    uint64_t *inst; /* instants being tried */
     size_t n_inst, cap_inst;
-    mm_abpair *ab;        /* 3.14+: awaiters in memory, sorted by parent */
+    mm_abpair *ab; /* 3.14+: awaiters in memory, sorted by parent */
     size_t n_ab;
     int bad;
 } mm_oq;
@@ -84,8 +84,7 @@ enum {
 };
 
 /* oracle.c */
-void mm_violation(mm_oq *q, int kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void mm_violation(mm_oq *q, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mm_present(const mm_oq *q, uint64_t addr);
 int64_t mm_sample_index(const mm_oq *q, uint64_t addr);
 int mm_loop_of_tstate(const mm_oq *q, uint64_t tstate);

@@ -178,7 +178,7 @@ static int mm_stack_cb(void *ctx, const uw_stack *st)
                          "frame (pure Python stack %s, thread %s): %s",
                          s->tasks[st->task].addr, s->tasks[st->task].name,
                          th->pure_start >= 0 && (size_t)th->pure_start < th->n_frames ? "given"
-                                                                                       : "missing",
+                                                                                      : "missing",
                          uw_errname(th->truncated), buf);
         else
             mm_violation(q, MM_V_UNROOTED,
@@ -246,8 +246,8 @@ void mm_check_stacks(mm_oq *q)
         free(sc.got);
         return;
     }
-    rc = (q->c->compose != NULL ? q->c->compose : uw_compose)(q->s, NULL, mm_stack_cb, &sc,
-                                                             skipped);
+    rc =
+        (q->c->compose != NULL ? q->c->compose : uw_compose)(q->s, NULL, mm_stack_cb, &sc, skipped);
     if (rc != 0)
         mm_violation(q, MM_V_BOGUS_STACK, "uw_compose failed: %s", uw_errname(rc));
     /* a still process: a leaf whose stack cannot be composed for a reason
@@ -299,9 +299,8 @@ void mm_check_pure(mm_oq *q)
             matched = i == np;
         }
         if (!matched)
-            mm_violation(q, MM_V_BOGUS_PURE, "thread %" PRIu64 ": %zu frames, innermost %s",
-                         th->native_id, np,
-                         np ? uw_frame_name(&s->frames[th->first_frame + (size_t)th->pure_start])
-                            : "-");
+            mm_violation(
+                q, MM_V_BOGUS_PURE, "thread %" PRIu64 ": %zu frames, innermost %s", th->native_id,
+                np, np ? uw_frame_name(&s->frames[th->first_frame + (size_t)th->pure_start]) : "-");
     }
 }

@@ -62,8 +62,8 @@ static void mm_relaxed_show(mm_sched *s, size_t i)
     if (s->recording)
         s->landed++;
     if (s->trace != NULL && s->recording) {
-        mm_trace_ev e = {s->pend_time[i], 0, st->addr, st->value, st->len, 0, st->ev, st->th,
-                         st->task};
+        mm_trace_ev e = {s->pend_time[i], 0,      st->addr, st->value, st->len, 0,
+                         st->ev,          st->th, st->task};
         mm_trace_add(s, &e);
     }
     for (; i + 1 < s->n_pend; i++) { /* at most MM_RELAXED_WINDOW - 1 */
@@ -135,8 +135,15 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
                 s->landed++;
             if (s->trace != NULL && s->recording) {
                 const mm_store *st = mm_mutator_last(s->m);
-                mm_trace_ev e = {mm_mutator_time(s->m), 0, st->addr, st->value, st->len, 0,
-                                 st->ev, st->th, st->task};
+                mm_trace_ev e = {mm_mutator_time(s->m),
+                                 0,
+                                 st->addr,
+                                 st->value,
+                                 st->len,
+                                 0,
+                                 st->ev,
+                                 st->th,
+                                 st->task};
                 mm_trace_add(s, &e);
             }
         }
@@ -198,8 +205,15 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     }
 out:
     if (s->trace != NULL) {
-        mm_trace_ev e = {t0, mm_mutator_time(s->m), addr, 0, (uint32_t)len,
-                         (int8_t)(rc != 0 ? 3 : torn ? 2 : 1), 0, 0, 0};
+        mm_trace_ev e = {t0,
+                         mm_mutator_time(s->m),
+                         addr,
+                         0,
+                         (uint32_t)len,
+                         (int8_t)(rc != 0 ? 3 : torn ? 2 : 1),
+                         0,
+                         0,
+                         0};
         mm_trace_add(s, &e);
     }
     return rc;
@@ -225,7 +239,8 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
     size_t i;
 
     for (i = 0; i < n; i++)
-        iov[i].status = iov[i].len == 0 ? 0 : mm_sched_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+        iov[i].status =
+            iov[i].len == 0 ? 0 : mm_sched_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
     if (s->cfg.model == MM_RELAXED)
         mm_relaxed_drain(s);
     *calls = 1;
@@ -234,8 +249,7 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 
 static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv};
 
-int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,
-                  uint64_t seed)
+int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed)
 {
     memset(s, 0, sizeof *s);
     s->m = m;

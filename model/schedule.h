@@ -30,7 +30,7 @@
  *               shorter than a Task step, so few stores land between two
  *               reads (MM_REALISTIC_MILLI per thousand on average) and none
  *               during one.  The rate is calibrated so that the model's skip
- *               rate is within a factor of two of the live race test's. 
+ *               rate is within a factor of two of the live race test's.
  * While a sample runs, the truth keeps its history (truth.h: what changed,
  * and when), and the scheduler counts the stores that became visible: a
  * sample during which none did saw a still process.
@@ -65,9 +65,9 @@ typedef struct mm_trace_ev {
     uint64_t time_end; /* reads: stores visible at the end */
     uint64_t addr, value;
     uint32_t len;
-    int8_t kind;       /* 0 store, 1 read, 2 torn read, 3 failed read */
-    int8_t ev, th;     /* store: event and thread */
-    int32_t task;      /* store: the event's Task */
+    int8_t kind;   /* 0 store, 1 read, 2 torn read, 3 failed read */
+    int8_t ev, th; /* store: event and thread */
+    int32_t task;  /* store: the event's Task */
 } mm_trace_ev;
 
 typedef struct mm_trace {
@@ -83,8 +83,8 @@ typedef struct mm_sched {
     uw_reader reader;
     int recording;
     uint64_t ops_at_start;
-    uint64_t landed;      /* stores made visible during the current sample */
-    mm_trace *trace;      /* when set: the current sample's stores and reads */
+    uint64_t landed; /* stores made visible during the current sample */
+    mm_trace *trace; /* when set: the current sample's stores and reads */
     /* MM_RELAXED: issued stores not yet visible, oldest first, with the
      * mutator time at which each was issued */
     mm_store pend[MM_RELAXED_WINDOW];
@@ -93,8 +93,7 @@ typedef struct mm_sched {
     uint64_t reordered; /* stores made visible before an older one */
 } mm_sched;
 
-int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg,
-                  uint64_t seed);
+int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed);
 void mm_sched_free(mm_sched *s);
 
 /* Let n stores land (the program runs between samples); with `to_pause`,

@@ -52,7 +52,7 @@ typedef struct mm_stask {
     uint64_t coro;   /* running: that coroutine object */
     char **await_id; /* grown as `await` lines come */
     int n_await, cap_await;
-    char **ab_id;    /* 3.14+: its awaiters in memory (`awaited_by` lines) */
+    char **ab_id; /* 3.14+: its awaiters in memory (`awaited_by` lines) */
     int n_ab, cap_ab;
     mm_sframe *f; /* coroutines, innermost first; grown as `frame` lines come */
     int n, cap;
@@ -513,10 +513,10 @@ static uint64_t mm_still_task_set(mm_image *im, const mm_still *d, const mm_stas
         while (mm_space_get64(im->space, table + i * (uint64_t)l->setentry_size +
                                              (uint64_t)l->setentry_key) != 0)
             i = (i + 1) & (slots - 1);
-        mm_space_put64(im->space, table + i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key,
-                       key);
-        mm_space_put64(im->space, table + i * (uint64_t)l->setentry_size +
-                                      (uint64_t)l->setentry_hash, h);
+        mm_space_put64(im->space,
+                       table + i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_key, key);
+        mm_space_put64(im->space,
+                       table + i * (uint64_t)l->setentry_size + (uint64_t)l->setentry_hash, h);
         used++;
     }
     mm_space_put64(im->space, set + (uint64_t)l->object_type, im->target.types.set);

@@ -45,8 +45,8 @@ typedef struct mm_reuse {
 struct mm_world {
     /* Tasks */
     mm_ttask *task;
-    int32_t *jhead;  /* newest journal entry this window, -1 */
-    uint32_t *jwin;  /* window of jhead */
+    int32_t *jhead; /* newest journal entry this window, -1 */
+    uint32_t *jwin; /* window of jhead */
     uint8_t *dirty;
     size_t n_task, cap_task;
     int32_t *free_ids, *late_ids; /* free now; freed during the window */

@@ -39,12 +39,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_MAX_LOOPS 4     /* loop threads of one program */
-#define MM_MAX_CHAIN 8     /* coroutines of one Task's chain */
-#define MM_MAX_STACK 48    /* frames linked on one thread */
-#define MM_NAME_MAX 32     /* bytes of a Task name, NUL included */
-#define MM_GATHER_MAX 12   /* items of one gather future's _children */
-#define MM_LOOP (-1)       /* owner of a frame that belongs to no Task */
+#define MM_MAX_LOOPS 4   /* loop threads of one program */
+#define MM_MAX_CHAIN 8   /* coroutines of one Task's chain */
+#define MM_MAX_STACK 48  /* frames linked on one thread */
+#define MM_NAME_MAX 32   /* bytes of a Task name, NUL included */
+#define MM_GATHER_MAX 12 /* items of one gather future's _children */
+#define MM_LOOP (-1)     /* owner of a frame that belongs to no Task */
 
 /* A reference to a Task or a gather: valid while the entity with that id
  * still has that serial. */
@@ -65,9 +65,9 @@ typedef struct mm_tframe {
 enum { MM_W_NONE = 0, MM_W_FUTURE, MM_W_TASK, MM_W_GATHER };
 
 typedef struct mm_ttask {
-    uint64_t addr;  /* the Task object */
-    uint64_t coro;  /* its root coroutine */
-    uint64_t code;  /* the root coroutine's code object */
+    uint64_t addr; /* the Task object */
+    uint64_t coro; /* its root coroutine */
+    uint64_t code; /* the root coroutine's code object */
     uint32_t gen;
     int8_t alive;     /* holds its coroutine and is not finished */
     int8_t running;   /* its root coroutine frame is linked on its thread */
@@ -75,22 +75,22 @@ typedef struct mm_ttask {
     int8_t loop;      /* index of its loop (thread) */
     int8_t n_chain;   /* coroutines reachable from the root */
     int8_t waiter_kind;
-    int8_t listed;    /* 3.14+: on its thread's list of native Tasks */
+    int8_t listed; /* 3.14+: on its thread's list of native Tasks */
     int8_t pad;
-    mm_ref waiter;   /* MM_W_TASK or MM_W_GATHER */
-    mm_ref awaiter;  /* the Task whose fut_waiter leads to this one */
-    mm_ref strong;   /* hook record: strong link (gather, TaskGroup, ...) */
-    mm_ref creator;  /* hook record: creation link */
-    mm_ref amem;     /* 3.14+: the Task task_awaited_by names (memory) */
+    mm_ref waiter;                 /* MM_W_TASK or MM_W_GATHER */
+    mm_ref awaiter;                /* the Task whose fut_waiter leads to this one */
+    mm_ref strong;                 /* hook record: strong link (gather, TaskGroup, ...) */
+    mm_ref creator;                /* hook record: creation link */
+    mm_ref amem;                   /* 3.14+: the Task task_awaited_by names (memory) */
     mm_tframe chain[MM_MAX_CHAIN]; /* root first; owner = this Task's id */
     char name[MM_NAME_MAX];        /* as get_name() gives it */
 } mm_ttask;
 
 typedef struct mm_tloop {
     uint64_t tstate;
-    int32_t n;                  /* frames linked, f[0] the root */
+    int32_t n; /* frames linked, f[0] the root */
     int32_t pad;
-    mm_ref running_task;        /* 3.14+: the thread state's running Task */
+    mm_ref running_task; /* 3.14+: the thread state's running Task */
     mm_tframe f[MM_MAX_STACK];
 } mm_tloop;
 
@@ -98,7 +98,7 @@ typedef struct mm_tgather {
     uint64_t addr;
     uint32_t gen;
     int32_t n;
-    mm_ref item[MM_GATHER_MAX];     /* a Task, or a nested gather */
+    mm_ref item[MM_GATHER_MAX]; /* a Task, or a nested gather */
     int8_t is_gather[MM_GATHER_MAX];
 } mm_tgather;
 

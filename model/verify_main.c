@@ -61,8 +61,8 @@ static void print_kinds(FILE *out, const char *indent, const mm_verdict *v)
     for (k = 0; k < MM_V_KINDS; k++) {
         if (v->viol[k] == 0)
             continue;
-        fprintf(out, "%s%s %s %" PRIu64, any ? ", " : indent, any ? "" : "violations:",
-                mm_vkind_name(k), v->viol[k]);
+        fprintf(out, "%s%s %s %" PRIu64, any ? ", " : indent,
+                any ? "" : "violations:", mm_vkind_name(k), v->viol[k]);
         any = 1;
     }
     if (any)
@@ -98,8 +98,8 @@ static int replay(const char *path, int pol, int explain, const char *svg, int k
     mm_scenario_describe(&sc, desc, sizeof desc);
     printf("scenario %s: %s, policy %s\n", path, desc, mm_policy_name(pol));
     fflush(stdout); /* seen even if the unwinder crashes */
-    if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg, kind) : mm_scenario_run(&sc, &o, &v)) !=
-        0) {
+    if ((explain ? mm_scenario_explain(&sc, &o, &v, stdout, svg, kind)
+                 : mm_scenario_run(&sc, &o, &v)) != 0) {
         fprintf(stderr, "tornstack verify: scenario failed to run\n");
         return 1;
     }
@@ -153,7 +153,7 @@ typedef struct vf_row {
     char repro[MM_V_KINDS][512]; /* the first scenario with each kind */
     const char *out_dir;
     vf_progress *progress;
-    int crashed;  /* the signal its worker died of, 0 */
+    int crashed; /* the signal its worker died of, 0 */
 } vf_row;
 
 /* What a worker process is running now, for the report of a crash. */
@@ -223,7 +223,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
             bytes[21] = MM_SHAPE_SERVER;
             bytes[35] = r->kind == VF_BUSY ? MM_SCALE_BUSY : MM_SCALE_IDLE;
             if (r->kind == VF_IDLE)
-                bytes[34] = 0; /* UW_LIMIT_TASKS idle Tasks */
+                bytes[34] = 0;                      /* UW_LIMIT_TASKS idle Tasks */
             bytes[18] = r->kind == VF_BUSY ? 9 : 1; /* 40 or 8 samples a program */
             bytes[20] &= (uint8_t)~MM_SWARM_ONE_TASK;
         }
@@ -248,7 +248,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
 
 /* Memory the supervisor and its worker processes share. */
 typedef struct vf_shared {
-    atomic_size_t next;      /* the next row to take */
+    atomic_size_t next; /* the next row to take */
     vf_progress progress;
     vf_slot slot[256];
     vf_row rows[];
@@ -337,8 +337,9 @@ static void vf_run_rows(vf_shared *sh, size_t n, int jobs, int show)
         if (show) {
             double el = now_s() - t0;
             uint64_t smp = atomic_load(&sh->progress.samples);
-            fprintf(stderr, "\r  %u/%zu rows, %" PRIu64 " samples, %.0f samples/s, %" PRIu64
-                            " violations so far   ",
+            fprintf(stderr,
+                    "\r  %u/%zu rows, %" PRIu64 " samples, %.0f samples/s, %" PRIu64
+                    " violations so far   ",
                     atomic_load(&sh->progress.rows_done), n, smp, el > 0 ? (double)smp / el : 0.0,
                     (uint64_t)atomic_load(&sh->progress.violations));
             fflush(stderr);
@@ -540,9 +541,9 @@ int main(int argc, char **argv)
                ", busy %" PRIu64 ", idle %" PRIu64 "; reproducers in %s/\n",
                seed, per_kind[VF_MIXED], per_kind[VF_BUSY], per_kind[VF_IDLE], out_dir);
     else
-        printf("tornstack verify: seed %" PRIu64 ", samples per row: mixed %" PRIu64 " (tso), %" PRIu64
-               " (bounded), %" PRIu64 " (relaxed), %" PRIu64 " (realistic), busy %" PRIu64
-               ", idle %" PRIu64 "; reproducers in %s/\n",
+        printf("tornstack verify: seed %" PRIu64 ", samples per row: mixed %" PRIu64
+               " (tso), %" PRIu64 " (bounded), %" PRIu64 " (relaxed), %" PRIu64
+               " (realistic), busy %" PRIu64 ", idle %" PRIu64 "; reproducers in %s/\n",
                seed, vf_default_mixed[MM_TSO], vf_default_mixed[MM_BOUNDED],
                vf_default_mixed[MM_RELAXED], vf_default_mixed[MM_REALISTIC], per_kind[VF_BUSY],
                per_kind[VF_IDLE], out_dir);
@@ -552,17 +553,20 @@ int main(int argc, char **argv)
         for (p = pol_lo; p <= pol_hi; p++)
             for (mi = 0; mi < n_minor; mi++)
                 for (mo = 0; mo < n_model; mo++)
-                    rows[n_rows++] = (vf_row){.minor = minors[mi], .model = models[mo],
-                                              .policy = p, .kind = kd,
+                    rows[n_rows++] = (vf_row){.minor = minors[mi],
+                                              .model = models[mo],
+                                              .policy = p,
+                                              .kind = kd,
                                               .samples = kd == VF_MIXED && per_kind[kd] == 0
                                                              ? vf_default_mixed[models[mo]]
                                                              : per_kind[kd],
-                                              .seed = seed, .out_dir = out_dir,
+                                              .seed = seed,
+                                              .out_dir = out_dir,
                                               .progress = &sh->progress};
     vf_run_rows(sh, n_rows, jobs, show);
     printf("%-6s %-5s %-9s %-16s %8s %8s %9s %8s %8s %5s %6s %9s %9s %9s\n", "python", "rows",
-           "model", "policy", "samples", "still", "emitted", "skipped", "skip%", "viol",
-           "tasks", "reads/smp", "bytes/smp", "samples/s");
+           "model", "policy", "samples", "still", "emitted", "skipped", "skip%", "viol", "tasks",
+           "reads/smp", "bytes/smp", "samples/s");
     for (i = 0; i < (int)n_rows; i++) {
         const vf_row *r = &rows[i];
         const mm_verdict *v = &r->v;
@@ -621,8 +625,8 @@ int main(int argc, char **argv)
            " reads in a sample (bound %d), at most %" PRIu64 " Tasks, %.1f s on %d jobs "
            "(%.0f samples/s)\n",
            total.samples, total.still, total.tasks, total.stacks,
-           total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
-           total.max_calls, MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,
+           total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0, total.max_calls,
+           MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,
            (double)total.samples / (now_s() - t_all));
     if (pol_hi > pol_lo) {
         printf("\npolicy comparison (all versions, models and rows):\n%-17s %10s %10s %10s %10s "

@@ -147,8 +147,8 @@ int uw__code_ident_parse(const uw_layout *l, const uint8_t *obj, size_t len, uw_
 }
 
 /* Read the bytes object holding the location table. */
-static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t addr,
-                                  uint8_t **out, size_t *out_len)
+static int uw_code_read_linetable(uw_reader *r, const uw_layout *l, uint64_t addr, uint8_t **out,
+                                  size_t *out_len)
 {
     int64_t size;
     uint8_t *buf;
@@ -204,8 +204,8 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
             break; /* full: a lookup stops here, so nothing goes beyond */
         }
         if (o->stamp != c->stamp &&
-            (victim == SIZE_MAX || (uint32_t)(c->stamp - o->stamp) >
-                                       (uint32_t)(c->stamp - c->slots[victim]->stamp)))
+            (victim == SIZE_MAX ||
+             (uint32_t)(c->stamp - o->stamp) > (uint32_t)(c->stamp - c->slots[victim]->stamp)))
             victim = i;
     }
     if (victim != SIZE_MAX) {
@@ -219,7 +219,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
 }
 
 int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
-                       uint64_t addr, const uw_code_ident *id, uw_code_info **out)
+                        uint64_t addr, const uw_code_ident *id, uw_code_info **out)
 {
     char buf[UW_PYSTR_MAX_UTF8];
     uw_code_info *e;
@@ -230,8 +230,7 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
     *out = NULL;
     if (code_type != 0 && id->type != code_type)
         return UW_ERR_BAD_CODE;
-    if (id->firsttraceable < 0 || id->firstlineno < 0 || id->units <= 0 ||
-        id->units > (1 << 24))
+    if (id->firsttraceable < 0 || id->firstlineno < 0 || id->units <= 0 || id->units > (1 << 24))
         return UW_ERR_BAD_CODE;
     e = calloc(1, sizeof *e);
     if (e == NULL)
@@ -278,9 +277,9 @@ typedef struct uw_code_load {
     uint8_t hq[UW_PYSTR_HEAD], hf[UW_PYSTR_HEAD];
     int64_t lt_size;
     uw_pystr_header q, f;
-    size_t nq, nf;          /* characters kept */
+    size_t nq, nf; /* characters kept */
     int trunc;
-    uint8_t *dq, *df, *lt;  /* contents */
+    uint8_t *dq, *df, *lt; /* contents */
     int rc;
 } uw_code_load;
 
@@ -299,8 +298,9 @@ static int uw_load_sizes(const uw_layout *l, uw_code_load *x, const uw_iov *iov)
     int rc;
 
     if (iov[0].status != 0 || iov[1].status != 0 || iov[2].status != 0)
-        return iov[0].status != 0 ? iov[0].status
-                                  : iov[1].status != 0 ? iov[1].status : iov[2].status;
+        return iov[0].status != 0   ? iov[0].status
+               : iov[1].status != 0 ? iov[1].status
+                                    : iov[2].status;
     if ((rc = uw__pystr_parse_header(l, x->hq, (size_t)l->unicode_ascii_data, &x->q)) != 0 ||
         (rc = uw__pystr_parse_header(l, x->hf, (size_t)l->unicode_ascii_data, &x->f)) != 0)
         return rc;
@@ -325,16 +325,17 @@ static int uw_load_sizes(const uw_layout *l, uw_code_load *x, const uw_iov *iov)
 }
 
 /* The entry of load i from what round 2 read (its pieces iov[0..3)). */
-static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *id,
-                         uw_code_load *x, const uw_iov *iov, uw_code_info **out)
+static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *id, uw_code_load *x,
+                         const uw_iov *iov, uw_code_info **out)
 {
     char buf[UW_PYSTR_MAX_UTF8];
     uw_code_info *e;
     int rc;
 
     if (iov[0].status != 0 || iov[1].status != 0 || iov[2].status != 0)
-        return iov[0].status != 0 ? iov[0].status
-                                  : iov[1].status != 0 ? iov[1].status : iov[2].status;
+        return iov[0].status != 0   ? iov[0].status
+               : iov[1].status != 0 ? iov[1].status
+                                    : iov[2].status;
     e = calloc(1, sizeof *e);
     if (e == NULL)
         return UW_ERR_NOMEM;
@@ -367,15 +368,15 @@ static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *i
     return 0;
 }
 
-int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
-                             uint64_t code_type, size_t n, const uint64_t *addrs,
-                             const uw_code_ident *ids, int *rcs)
+int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+                             size_t n, const uint64_t *addrs, const uw_code_ident *ids, int *rcs)
 {
     uw_code_load *x;
     uw_iov *iov;
     size_t i, k;
 
-    if (c == NULL || r == NULL || l == NULL || (n > 0 && (addrs == NULL || ids == NULL || rcs == NULL)))
+    if (c == NULL || r == NULL || l == NULL ||
+        (n > 0 && (addrs == NULL || ids == NULL || rcs == NULL)))
         return UW_ERR_INVALID_ARG;
     if (n == 0)
         return 0;
@@ -406,8 +407,8 @@ int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
             continue;
         iov[k++] = (uw_iov){ids[i].qualname + x[i].q.data_off, x[i].dq, x[i].nq * x[i].q.kind, 0};
         iov[k++] = (uw_iov){ids[i].filename + x[i].f.data_off, x[i].df, x[i].nf * x[i].f.kind, 0};
-        iov[k++] = (uw_iov){ids[i].linetable + (uint64_t)l->bytes_data, x[i].lt,
-                            (size_t)x[i].lt_size, 0};
+        iov[k++] =
+            (uw_iov){ids[i].linetable + (uint64_t)l->bytes_data, x[i].lt, (size_t)x[i].lt_size, 0};
     }
     (void)uw_readv(r, iov, k);
     for (i = 0, k = 0; i < n; i++) {
@@ -436,8 +437,8 @@ int uw__code_line(uw_code_info *info, int64_t index, int *line)
         *line = info->memo_line;
         return 0;
     }
-    rc = uw__linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index,
-                           line);
+    rc =
+        uw__linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index, line);
     if (rc != 0)
         return rc;
     info->memo_index = index;

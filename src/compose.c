@@ -63,8 +63,8 @@ static int uw_compose_chain(const uw_sample *s, size_t task, size_t *chain, size
 }
 
 /* Append one item, failing at the cap. */
-static int uw_item_put(uw_stack_item *items, size_t cap, size_t *k, uw_item_kind kind,
-                       size_t index, const uw_frame *f)
+static int uw_item_put(uw_stack_item *items, size_t cap, size_t *k, uw_item_kind kind, size_t index,
+                       const uw_frame *f)
 {
     if (*k >= cap)
         return UW_ERR_LIMIT_STACK;

@@ -35,8 +35,8 @@ static size_t uw_dbg_ft_at(const uw_layout *l)
     return l->debug_free_threaded_at > 0 ? (size_t)l->debug_free_threaded_at : 16;
 }
 
-int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version,
-                           const uint8_t *blk, size_t len, char *why, size_t whylen)
+int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk,
+                            size_t len, char *why, size_t whylen)
 {
     char dummy[8];
     uint64_t version, ft;
@@ -101,8 +101,8 @@ int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version,
  * table any final release of its minor version (patch releases keep the
  * layout; the debug-offset fields catch the day one does not), a
  * pre-release table only that very pre-release. */
-int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk,
-                   size_t len, char *why, size_t whylen)
+int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk, size_t len,
+                   char *why, size_t whylen)
 {
     char dummy[8], vs[24];
     unsigned level = (unsigned)((py_version >> 4) & 0xf), serial = (unsigned)(py_version & 0xf);
@@ -120,15 +120,15 @@ int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *
             (level == (unsigned)layout->release_level &&
              serial == (unsigned)layout->release_serial && ((py_version >> 8) & 0xff) == 0);
     if (!known) {
-        snprintf(why, whylen, "Python %s is %s; the 3.%d table was generated from %s headers",
-                 vs, level == 0xf ? "a final release" : "a pre-release", layout->py_minor,
+        snprintf(why, whylen, "Python %s is %s; the 3.%d table was generated from %s headers", vs,
+                 level == 0xf ? "a final release" : "a pre-release", layout->py_minor,
                  layout->release_level == 0xf ? "final-release" : "other pre-release");
         return UW_ERR_UNSUPPORTED_BUILD;
     }
     /* The free_threaded word means something only under a valid cookie;
      * a block without one is judged by uw__debug_offsets_check. */
-    if (blk != NULL && layout->debug_offsets_size > 24 &&
-        len >= uw_dbg_ft_at(layout) + 8 && memcmp(blk, UW_DEBUG_COOKIE, 8) == 0) {
+    if (blk != NULL && layout->debug_offsets_size > 24 && len >= uw_dbg_ft_at(layout) + 8 &&
+        memcmp(blk, UW_DEBUG_COOKIE, 8) == 0) {
         uint64_t ft = uw__u64(blk + uw_dbg_ft_at(layout));
         if (ft != 0) {
             snprintf(why, whylen,
@@ -175,8 +175,8 @@ static uint64_t uw_adbg_expect(const uw_layout *l, const uw_asyncio_layout *al,
     return UINT64_MAX;
 }
 
-int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al,
-                           const uint8_t *blk, size_t len, char *why, size_t whylen)
+int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al, const uint8_t *blk,
+                           size_t len, char *why, size_t whylen)
 {
     char dummy[8];
     const uw_asyncio_debug_field *f;
@@ -207,8 +207,8 @@ int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al,
         }
         got = uw__u64(blk + f[i].at);
         if (got != want) {
-            snprintf(why, whylen, "%s is %llu in the target, %llu in the table",
-                     f[i].name, (unsigned long long)got, (unsigned long long)want);
+            snprintf(why, whylen, "%s is %llu in the target, %llu in the table", f[i].name,
+                     (unsigned long long)got, (unsigned long long)want);
             return UW_ERR_DEBUG_OFFSETS;
         }
     }

@@ -36,8 +36,8 @@ int uw__elf_open(uw_elf *e, const uint8_t *buf, size_t len)
     if (len < sizeof h)
         return UW_ERR_ELF_MALFORMED;
     memcpy(&h, buf, sizeof h);
-    if (memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 ||
-        h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB)
+    if (memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 || h.e_ident[EI_CLASS] != ELFCLASS64 ||
+        h.e_ident[EI_DATA] != ELFDATA2LSB)
         return UW_ERR_ELF_MALFORMED;
     e->buf = buf;
     e->len = len;
@@ -70,8 +70,7 @@ static void uw_elf_shdr(const uw_elf *e, uint32_t i, Elf64_Shdr *out)
 }
 
 /* Does the string at strtab[off] equal name?  Bounded by the table. */
-static int uw_elf_name_is(const uw_elf *e, const Elf64_Shdr *strtab, uint64_t off,
-                          const char *name)
+static int uw_elf_name_is(const uw_elf *e, const Elf64_Shdr *strtab, uint64_t off, const char *name)
 {
     size_t n = strlen(name);
 
@@ -84,8 +83,7 @@ static int uw_elf_name_is(const uw_elf *e, const Elf64_Shdr *strtab, uint64_t of
     return memcmp(e->buf + strtab->sh_offset + off, name, n + 1) == 0;
 }
 
-int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
-                        uint64_t *size)
+int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr, uint64_t *size)
 {
     Elf64_Shdr strtab, sh;
     uint32_t i;
@@ -109,8 +107,8 @@ int uw__elf_find_section(const uw_elf *e, const char *name, uint64_t *addr,
 }
 
 /* Search one symbol table section (SHT_SYMTAB or SHT_DYNSYM). */
-static int uw_elf_search_symtab(const uw_elf *e, const Elf64_Shdr *symtab,
-                                const char *name, uint64_t *value, uint64_t *size)
+static int uw_elf_search_symtab(const uw_elf *e, const Elf64_Shdr *symtab, const char *name,
+                                uint64_t *value, uint64_t *size)
 {
     Elf64_Shdr strtab;
     uint64_t n, i;
@@ -139,8 +137,7 @@ static int uw_elf_search_symtab(const uw_elf *e, const Elf64_Shdr *symtab,
     return UW_ERR_ELF_NOT_FOUND;
 }
 
-int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value,
-                       uint64_t *size)
+int uw__elf_find_symbol(const uw_elf *e, const char *name, uint64_t *value, uint64_t *size)
 {
     static const uint32_t order[2] = {SHT_SYMTAB, SHT_DYNSYM};
     int pass, rc, seen_bad = 0;

@@ -8,8 +8,8 @@ const char *uw_strerror(int code)
     switch (code) {
     case UW_OK:
         return "success";
-#define UW_ERR_TEXT(name, value, tag, text)                                    \
-    case name:                                                                 \
+#define UW_ERR_TEXT(name, value, tag, text) \
+    case name:                              \
         return text;
         UW_ERRORS(UW_ERR_TEXT)
 #undef UW_ERR_TEXT
@@ -23,8 +23,8 @@ const char *uw_errname(int code)
     switch (code) {
     case UW_OK:
         return "ok";
-#define UW_ERR_TAG(name, value, tag, text)                                     \
-    case name:                                                                 \
+#define UW_ERR_TAG(name, value, tag, text) \
+    case name:                             \
         return tag;
         UW_ERRORS(UW_ERR_TAG)
 #undef UW_ERR_TAG

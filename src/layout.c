@@ -54,9 +54,8 @@ static int uw_layout_check_versioned(const uw_layout *l)
         return UW_ERR_BAD_LAYOUT;
     if (tagged) {
         if (l->frame_stacktop != UW_ABSENT ||
-            !uw_layout_in(l->frame_stackpointer, 8, l->frame_size) ||
-            l->stackref_tag_bits <= 0 || l->stackref_tag_bits > 7 ||
-            l->stackref_borrow_mask <= 0 ||
+            !uw_layout_in(l->frame_stackpointer, 8, l->frame_size) || l->stackref_tag_bits <= 0 ||
+            l->stackref_tag_bits > 7 || l->stackref_borrow_mask <= 0 ||
             (l->stackref_borrow_mask & ~l->stackref_tag_bits) != 0 ||
             (l->stackref_int_tag & ~l->stackref_tag_bits) != 0 || l->stackref_int_tag == 0 ||
             l->owner_interpreter == UW_ABSENT)
@@ -113,14 +112,13 @@ int uw__layout_check_table(const uw_layout *l)
         !uw_layout_in(l->tstate_current_frame, 8, l->tstate_size))
         return UW_ERR_BAD_LAYOUT;
     if (l->tstate_cframe != UW_ABSENT &&
-        (!uw_layout_in(l->tstate_cframe, 8, l->tstate_size) ||
-         l->cframe_current_frame < 0 || l->cframe_current_frame > 64))
+        (!uw_layout_in(l->tstate_cframe, 8, l->tstate_size) || l->cframe_current_frame < 0 ||
+         l->cframe_current_frame > 64))
         return UW_ERR_BAD_LAYOUT;
     if (!uw_layout_in(l->frame_code, 8, l->frame_size) ||
         !uw_layout_in(l->frame_previous, 8, l->frame_size) ||
         !uw_layout_in(l->frame_instr, 8, l->frame_size) ||
-        !uw_layout_in(l->frame_owner, 1, l->frame_size) ||
-        l->frame_localsplus != l->frame_size - 8)
+        !uw_layout_in(l->frame_owner, 1, l->frame_size) || l->frame_localsplus != l->frame_size - 8)
         return UW_ERR_BAD_LAYOUT;
     if (!uw_layout_in(l->code_qualname, 8, l->code_size) ||
         !uw_layout_in(l->code_filename, 8, l->code_size) ||

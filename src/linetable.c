@@ -63,8 +63,7 @@ static int uw_lt_svarint(uw_lt_cursor *c, int64_t *out)
     return 0;
 }
 
-int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index,
-                      int *line)
+int uw__linetable_line(const uint8_t *tab, size_t len, int firstlineno, int64_t index, int *line)
 {
     uw_lt_cursor c = {tab, len, 0};
     int64_t cur = firstlineno, unit = 0;

@@ -71,8 +71,7 @@ static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, uns
         fputs(" [running]", out);
     if (ts->parent >= 0 && ts->parent == ts->linked_to && ts->awaited_by < 0)
         fputs(" [linked]", out);
-    if (ts->parent >= 0 && ts->parent == ts->created_by && ts->awaited_by < 0 &&
-        ts->linked_to < 0)
+    if (ts->parent >= 0 && ts->parent == ts->created_by && ts->awaited_by < 0 && ts->linked_to < 0)
         fputs(" [created]", out);
     if (ts->skipped != 0)
         fprintf(out, " [skipped: %s]", uw_errname(ts->skipped));
@@ -239,8 +238,7 @@ static void uw_json_tasks(FILE *out, const uw_sample *s)
     for (r = 1; r < UW_REASON_SLOTS; r++) {
         if (s->thread_skips[r] == 0)
             continue;
-        fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r),
-                s->thread_skips[r]);
+        fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r), s->thread_skips[r]);
         first = 0;
     }
     fputs("},\n \"tasks_error\": ", out);

@@ -91,7 +91,8 @@ static int uw_keys_find_at(const uw_pyctx *c, uint64_t keys_addr, const char *na
     log2_index = hdr[l->dictkeys_log2_index_bytes];
     kind = hdr[l->dictkeys_kind];
     memcpy(&nentries, hdr + l->dictkeys_nentries, sizeof nentries);
-    if (log2_size > 30 || log2_index > 33 || nentries < 0 || (uint64_t)nentries > (1ull << log2_size))
+    if (log2_size > 30 || log2_index > 33 || nentries < 0 ||
+        (uint64_t)nentries > (1ull << log2_size))
         return UW_ERR_BAD_OBJECT;
     if (nentries > UW_LIMIT_DICT_ENTRIES)
         return UW_ERR_LIMIT_DICT;
@@ -210,8 +211,8 @@ int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uin
 }
 
 /* Attribute held in a split values array shared with the type's keys. */
-static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values,
-                        const char *name, uint64_t *value)
+static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values, const char *name,
+                        uint64_t *value)
 {
     size_t index = 0;
     uint64_t unused;
@@ -371,8 +372,9 @@ int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_l
     case 13:
         if (word != 0)
             return uw_locate_in_dict(c, word, name, loc, value);
-        if (l->tpflags_inline_values == UW_ABSENT || !(flags & (uint64_t)l->tpflags_inline_values) ||
-            basicsize <= 0 || basicsize >= (1 << 20))
+        if (l->tpflags_inline_values == UW_ABSENT ||
+            !(flags & (uint64_t)l->tpflags_inline_values) || basicsize <= 0 ||
+            basicsize >= (1 << 20))
             return UW_ERR_NOT_FOUND;
         values = obj + (uint64_t)basicsize;
         break;

@@ -9,8 +9,7 @@
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
-int uw__pystr_parse_header(const uw_layout *l, const uint8_t *hdr, size_t len,
-                          uw_pystr_header *out)
+int uw__pystr_parse_header(const uw_layout *l, const uint8_t *hdr, size_t len, uw_pystr_header *out)
 {
     uint32_t state;
     int64_t length;
@@ -62,7 +61,7 @@ static size_t uw_utf8_put(char *o, uint32_t cp)
 }
 
 int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, char *out,
-                     size_t cap, size_t *out_len)
+                      size_t cap, size_t *out_len)
 {
     size_t i, o = 0;
 
@@ -98,7 +97,7 @@ int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, c
 }
 
 int uw__pystr_read(uw_reader *r, const uw_layout *l, uint64_t addr, char *out, size_t cap,
-                  int *truncated)
+                   int *truncated)
 {
     uint8_t hdr[UW_PYSTR_HEAD];
     uint8_t data[4 * UW_LIMIT_STRING_CHARS];

@@ -76,10 +76,8 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
                 iov[i].status = UW_ERR_READ_BUDGET;
             } else {
                 r->calls++;
-                iov[i].status = iov[i].len == 0
-                                    ? 0
-                                    : r->ops->read(r->ctx, iov[i].addr, iov[i].dst,
-                                                   iov[i].len);
+                iov[i].status =
+                    iov[i].len == 0 ? 0 : r->ops->read(r->ctx, iov[i].addr, iov[i].dst, iov[i].len);
             }
             if (iov[i].status != 0) {
                 r->faults++;

@@ -104,8 +104,7 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
         if (k == 0)
             continue;
         (*calls)++;
-        got = process_vm_readv(p->pid, local, (unsigned long)k, remote,
-                               (unsigned long)k, 0);
+        got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
         if (got < 0) {
             int e = uw_proc_errno(errno);
             /* Nothing was copied: the first piece is the bad one unless the

@@ -276,7 +276,8 @@ int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (rp->pred.addr[q->first + i] != iov[i].addr || rp->pred.len[q->first + i] != iov[i].len) {
+        if (rp->pred.addr[q->first + i] != iov[i].addr ||
+            rp->pred.len[q->first + i] != iov[i].len) {
             rp->serving = 0;
             return 0;
         }

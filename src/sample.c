@@ -94,8 +94,8 @@ int uw_sample_add_task(uw_sample *s, uw_task_sample **out)
 
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index)
 {
-    if (uw_grow((void **)&s->awaiting, s->n_awaiting, &s->cap_awaiting, sizeof *s->awaiting,
-                64) != 0)
+    if (uw_grow((void **)&s->awaiting, s->n_awaiting, &s->cap_awaiting, sizeof *s->awaiting, 64) !=
+        0)
         return UW_ERR_NOMEM;
     s->awaiting[s->n_awaiting++] = task_index;
     return 0;

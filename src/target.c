@@ -60,8 +60,8 @@
 
 void uw_version_string(uint64_t hex, char *buf, size_t len)
 {
-    snprintf(buf, len, "%u.%u.%u", (unsigned)((hex >> 24) & 0xff),
-             (unsigned)((hex >> 16) & 0xff), (unsigned)((hex >> 8) & 0xff));
+    snprintf(buf, len, "%u.%u.%u", (unsigned)((hex >> 24) & 0xff), (unsigned)((hex >> 16) & 0xff),
+             (unsigned)((hex >> 8) & 0xff));
 }
 
 void uw_release_string(uint64_t hex, char *buf, size_t len)
@@ -127,8 +127,8 @@ typedef struct uw_candidate {
     char path[UW_TARGET_PATH_MAX];
 } uw_candidate;
 
-static int uw_target_candidates(int pid, uw_candidate *c, size_t cap, size_t *n,
-                                char *why, size_t whylen)
+static int uw_target_candidates(int pid, uw_candidate *c, size_t cap, size_t *n, char *why,
+                                size_t whylen)
 {
     char path[64], line[UW_TARGET_PATH_MAX + 128];
     FILE *f;
@@ -295,8 +295,8 @@ int uw_target_runtime_ready(uw_reader *r, const uw_layout *l, uint64_t runtime_a
 }
 
 /* Examine one candidate object.  Returns 0 with out filled, or an error. */
-static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out,
-                         char *why, size_t whylen)
+static int uw_target_try(uw_reader *r, int pid, const uw_candidate *c, uw_target *out, char *why,
+                         size_t whylen)
 {
     uw_mapped_file mf = {NULL, 0};
     uw_elf elf;
@@ -449,8 +449,10 @@ int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
         return UW_ERR_INVALID_ARG;
     uw_release_string(t->py_version, vs, sizeof vs);
     if (section_size < (uint64_t)al->debug_size) {
-        snprintf(why, whylen, "Python %s: _asyncio debug offsets mismatch: section is %llu bytes, "
-                 "expected %d", vs, (unsigned long long)section_size, (int)al->debug_size);
+        snprintf(why, whylen,
+                 "Python %s: _asyncio debug offsets mismatch: section is %llu bytes, "
+                 "expected %d",
+                 vs, (unsigned long long)section_size, (int)al->debug_size);
         return UW_ERR_DEBUG_OFFSETS;
     }
     rc = uw_read(r, addr, blk, (size_t)al->debug_size);
@@ -459,8 +461,7 @@ int uw_target_check_asyncio_at(uw_reader *r, const uw_target *t, uint64_t addr,
                  (unsigned long long)addr, uw_strerror(rc));
         return rc;
     }
-    rc = uw_asyncio_debug_check(t->layout, al, blk, (size_t)al->debug_size, detail,
-                                sizeof detail);
+    rc = uw_asyncio_debug_check(t->layout, al, blk, (size_t)al->debug_size, detail, sizeof detail);
     if (rc != 0) {
         snprintf(why, whylen, "Python %s: _asyncio debug offsets mismatch: %s", vs, detail);
         return UW_ERR_DEBUG_OFFSETS;
@@ -586,8 +587,10 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
         free(objs);
         return rc;
     }
-    snprintf(why, whylen, "no .AsyncioDebug section in the %zu mapped objects (asyncio not "
-             "imported yet?)", n);
+    snprintf(why, whylen,
+             "no .AsyncioDebug section in the %zu mapped objects (asyncio not "
+             "imported yet?)",
+             n);
     free(objs);
     return UW_ERR_NOT_FOUND;
 }

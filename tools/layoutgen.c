@@ -125,11 +125,11 @@ static void dbg_field(const char *path, size_t at, unsigned long value, unsigned
 #if MINOR >= 14
 static const _Py_DebugOffsets dbg_init = _Py_DebugOffsets_INIT(_Py_Debug_Cookie);
 #define DBG(path, value)                                                       \
-    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value),  \
+    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value), \
               (unsigned long)dbg_init.path)
 #else
 #define DBG(path, value)                                                       \
-    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value),  \
+    dbg_field(#path, offsetof(_Py_DebugOffsets, path), (unsigned long)(value), \
               (unsigned long)(value))
 #endif
 

@@ -113,8 +113,9 @@ void ts_blocking_close(ts_blocking *b)
     rc = uw__pause_close(b->pause);
     b->pause = NULL;
     if (rc != 0)
-        fprintf(stderr, "tornstack: --blocking: detach: %s (the kernel detaches when tornstack "
-                        "exits)\n",
+        fprintf(stderr,
+                "tornstack: --blocking: detach: %s (the kernel detaches when tornstack "
+                "exits)\n",
                 uw_strerror(rc));
     if (ts_stop_signal)
         fprintf(stderr, "tornstack: stopped by %s; the target was resumed and detached\n",

@@ -14,7 +14,7 @@
 
 typedef struct ts_blocking {
     uw__pause *pause; /* NULL: not blocking */
-    long hold_ms;    /* extra time each sample keeps the target stopped (tests) */
+    long hold_ms;     /* extra time each sample keeps the target stopped (tests) */
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to

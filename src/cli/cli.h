@@ -58,10 +58,10 @@ typedef struct ts_args {
     long samples;
     double rate, duration;
     const char *output;
-    long count; /* dump: samples to print */
-    int tasks;  /* bench: include the Task walk */
-    int blocking; /* stop the target's threads for each sample */
-    long hold_ms; /* --blocking: keep them stopped this much longer (tests) */
+    long count;                 /* dump: samples to print */
+    int tasks;                  /* bench: include the Task walk */
+    int blocking;               /* stop the target's threads for each sample */
+    long hold_ms;               /* --blocking: keep them stopped this much longer (tests) */
     int profile_format;         /* a uw_profile_format, or -1 for text and json */
     uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;

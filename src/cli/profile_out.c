@@ -27,8 +27,10 @@ int ts_format_arg(const char *cmd, const char *val, int *f)
         return -1;
     }
     if (!uw_profile_format_built(pf)) {
-        fprintf(stderr, "tornstack: --format %s was not built in: this tornstack was built "
-                        "without protobuf-c and zlib (docs/output.md)\n", val);
+        fprintf(stderr,
+                "tornstack: --format %s was not built in: this tornstack was built "
+                "without protobuf-c and zlib (docs/output.md)\n",
+                val);
         return -1;
     }
     *f = (int)pf;
@@ -117,8 +119,10 @@ int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
         fprintf(stderr, "; open it with: go tool pprof -http=: %s\n", o->path);
         break;
     default:
-        fprintf(stderr, "; make a flame graph with: flamegraph.pl %s > flame.svg, or "
-                        "tornstack convert %s -o flame.html\n", o->path, o->path);
+        fprintf(stderr,
+                "; make a flame graph with: flamegraph.pl %s > flame.svg, or "
+                "tornstack convert %s -o flame.html\n",
+                o->path, o->path);
         break;
     }
     return 0;

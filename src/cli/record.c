@@ -24,7 +24,7 @@ typedef struct ts_recording {
     uint64_t tasks; /* Task readings, for the summary */
     /* samples whose Tasks could not be read, per reason (-code) */
     uint64_t tasks_errors[2 * UW_REASON_SLOTS];
-    int rc;         /* the last sample's result */
+    int rc; /* the last sample's result */
 } ts_recording;
 
 /* The profile's title, start time and rate. */
@@ -68,8 +68,7 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
             rec->tasks += s.n_tasks;
             if (s.tasks_error < 0 && s.tasks_error > -2 * UW_REASON_SLOTS)
                 rec->tasks_errors[-s.tasks_error]++;
-            if (uw_profile_add_sample(&rec->prof, &s, &a->compose, ts_thread_name, rec->names) !=
-                0)
+            if (uw_profile_add_sample(&rec->prof, &s, &a->compose, ts_thread_name, rec->names) != 0)
                 break; /* out of memory: write what is held */
         }
         if (!dump) {

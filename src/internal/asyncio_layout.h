@@ -75,9 +75,9 @@ typedef enum uw_asyncio_debug_source {
     UW_ADBG_TASK_AWAITED_BY_IS_SET,
     UW_ADBG_TASK_CORO,
     UW_ADBG_TASK_NODE,
-    UW_ADBG_INTERP_SIZE,          /* sizeof(PyInterpreterState) */
+    UW_ADBG_INTERP_SIZE, /* sizeof(PyInterpreterState) */
     UW_ADBG_INTERP_TASKS_HEAD,
-    UW_ADBG_TSTATE_SIZE,          /* sizeof(_PyThreadStateImpl) */
+    UW_ADBG_TSTATE_SIZE, /* sizeof(_PyThreadStateImpl) */
     UW_ADBG_TSTATE_RUNNING_LOOP,
     UW_ADBG_TSTATE_RUNNING_TASK,
     UW_ADBG_TSTATE_TASKS_HEAD,

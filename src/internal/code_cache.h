@@ -43,7 +43,7 @@ typedef struct uw_code_cache {
     uw_code_info *overflow;
     uint32_t stamp;
     uint64_t hits, misses, reloads, evictions; /* for benchmarks */
-    uw_code_classifier classify;    /* NULL: none */
+    uw_code_classifier classify;               /* NULL: none */
 } uw_code_cache;
 
 int uw__code_cache_init(uw_code_cache *c);
@@ -73,9 +73,8 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
 /* uw__code_cache_load for n code objects at once (addrs[i], identity
  * ids[i]), in two vectored reads: each one's result in rcs[i].  Returns 0,
  * or UW_ERR_NOMEM / UW_ERR_INVALID_ARG for the whole batch. */
-int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
-                             uint64_t code_type, size_t n, const uint64_t *addrs,
-                             const uw_code_ident *ids, int *rcs);
+int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
+                             size_t n, const uint64_t *addrs, const uw_code_ident *ids, int *rcs);
 
 /* Line for code unit index (memoised per entry); -1 when unknown. */
 int uw__code_line(uw_code_info *info, int64_t index, int *line);

@@ -32,14 +32,14 @@ int uw__debug_offsets_check(const uw_layout *layout, uint64_t py_version, const 
  * non-zero under a valid cookie) or a pre-release other than the one the
  * table was generated from; 0 otherwise (the fields are judged by
  * uw__debug_offsets_check). */
-int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk,
-                   size_t len, char *why, size_t whylen);
+int uw_build_check(const uw_layout *layout, uint64_t py_version, const uint8_t *blk, size_t len,
+                   char *why, size_t whylen);
 
 /* blk/len: the target's .AsyncioDebug section.  Every word must equal the
  * _asyncio table (Task fields) or the layout table (thread and interpreter
  * fields).  Returns 0, UW_ERR_DEBUG_OFFSETS (first differing field in why)
  * or UW_ERR_INVALID_ARG (no such block in this version). */
-int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al,
-                           const uint8_t *blk, size_t len, char *why, size_t whylen);
+int uw_asyncio_debug_check(const uw_layout *layout, const uw_asyncio_layout *al, const uint8_t *blk,
+                           size_t len, char *why, size_t whylen);
 
 #endif /* TORNSTACK_DEBUG_OFFSETS_H */

@@ -78,7 +78,7 @@ typedef struct uw_layout {
     int32_t frame_previous;
     int32_t frame_func;
     int32_t frame_globals;
-    int32_t frame_instr; /* prev_instr (3.11/3.12) or instr_ptr (3.13+) */
+    int32_t frame_instr;        /* prev_instr (3.11/3.12) or instr_ptr (3.13+) */
     int32_t frame_stacktop;     /* int count of stack slots; UW_ABSENT in 3.14+ */
     int32_t frame_stackpointer; /* _PyStackRef *: one past the top (3.14+) */
     /* 1 when f_executable, f_funcobj and localsplus[] hold _PyStackRef
@@ -134,7 +134,7 @@ typedef struct uw_layout {
     int32_t gen_qualname;
     int32_t state_created;
     int32_t state_suspended;
-    int32_t state_suspended_yield_from; /* UW_NO_STATE before 3.13 */
+    int32_t state_suspended_yield_from;        /* UW_NO_STATE before 3.13 */
     int32_t state_suspended_yield_from_locked; /* 3.15 only */
     int32_t state_executing;
     int32_t state_completed; /* UW_NO_STATE in 3.15 (a finished frame is CLEARED) */

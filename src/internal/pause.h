@@ -62,14 +62,14 @@ typedef struct uw__pause uw__pause;
  * stop_thread with its resume; its time runs from the first interrupt to
  * the last restart. */
 typedef struct uw__pause_stats {
-    uint64_t stops;           /* stops completed (stop then resume) */
-    uint64_t stopped_ns;      /* total time the target was held stopped */
-    uint64_t stopped_max_ns;  /* longest single stop */
-    uint64_t signals_passed;  /* signals held in a stop and delivered on restart */
-    uint64_t group_stops;     /* group-stops (job control) left in force */
-    uint64_t threads_seen;    /* threads ever attached, newborns included */
-    uint64_t threads_exited;  /* threads that exited while attached */
-    uint64_t late_attached;   /* threads found by a re-scan, not by a clone event */
+    uint64_t stops;          /* stops completed (stop then resume) */
+    uint64_t stopped_ns;     /* total time the target was held stopped */
+    uint64_t stopped_max_ns; /* longest single stop */
+    uint64_t signals_passed; /* signals held in a stop and delivered on restart */
+    uint64_t group_stops;    /* group-stops (job control) left in force */
+    uint64_t threads_seen;   /* threads ever attached, newborns included */
+    uint64_t threads_exited; /* threads that exited while attached */
+    uint64_t late_attached;  /* threads found by a re-scan, not by a clone event */
 } uw__pause_stats;
 
 /* Attach to process `pid`.  tid == 0: every thread, and every thread it

@@ -57,8 +57,8 @@ typedef struct uw_replay_seq {
 } uw_replay_seq;
 
 typedef struct uw_replay {
-    int on;            /* a sample has begun */
-    uw_replay_seq rec; /* this sample's requests */
+    int on;             /* a sample has begun */
+    uw_replay_seq rec;  /* this sample's requests */
     uw_replay_seq pred; /* the last sample's, being served */
     size_t pred_n;      /* requests of pred read and servable */
     size_t next;        /* the next request of pred to serve */
@@ -68,7 +68,7 @@ typedef struct uw_replay {
     size_t *off;        /* each piece's place in data */
     int *status;
     size_t cap_data;
-    uw_iov *spans;      /* the batch read */
+    uw_iov *spans; /* the batch read */
     size_t cap_spans;
     struct uw_rkey *keys; /* one request's pieces in address order */
     size_t *span_of;      /* each piece's span */

@@ -32,13 +32,13 @@ typedef struct uw__tvd_result {
     size_t stacks[2];    /* distinct stacks of A and B (count > 0) */
     size_t stacks_union; /* distinct stacks of either */
     double tvd;
-    char exact[96];      /* "num/den", reduced ("0/1" when equal) */
+    char exact[96]; /* "num/den", reduced ("0/1" when equal) */
 } uw__tvd_result;
 
 typedef struct uw__tvd_entry {
-    const char *stack;  /* valid until uw__tvd_free */
+    const char *stack; /* valid until uw__tvd_free */
     uint64_t count[2];
-    double p[2];        /* count / total of each side */
+    double p[2]; /* count / total of each side */
 } uw__tvd_entry;
 
 int uw__tvd_new(unsigned flags, uw__tvd **out);

@@ -45,11 +45,11 @@ typedef enum uw_pt_mode {
 
 struct uw__pause {
     pid_t pid;
-    pid_t only;        /* 0: every thread and clones; else this one thread */
-    uw_pt *threads;    /* at most UW_PAUSE_LIMIT_THREADS live records */
+    pid_t only;     /* 0: every thread and clones; else this one thread */
+    uw_pt *threads; /* at most UW_PAUSE_LIMIT_THREADS live records */
     size_t n, cap;
-    pid_t *scan;       /* room for one /proc/PID/task listing */
-    sigset_t old_mask; /* the caller's mask, restored by close */
+    pid_t *scan;            /* room for one /proc/PID/task listing */
+    sigset_t old_mask;      /* the caller's mask, restored by close */
     uint64_t stop_start_ns; /* 0 when nothing is held */
     uw__pause_stats stats;
 };

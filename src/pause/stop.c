@@ -106,8 +106,8 @@ int uw__pause_stop_all(uw__pause *p)
         return UW_ERR_INVALID_ARG;
     if (p->stop_start_ns == 0)
         uw_pt_compact(p);
-    rc = uw_pt_stop_everything(p, uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u,
-                               1, &refused);
+    rc = uw_pt_stop_everything(p, uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u, 1,
+                               &refused);
     if (rc == 0 && uw__pause_threads(p) == 0)
         rc = UW_ERR_NO_PROCESS;
     if (rc != 0) {
@@ -146,8 +146,7 @@ int uw__pause_stop_thread(uw__pause *p, pid_t tid)
         p->stop_start_ns = uw_pt_now_ns();
     rc = uw_pt_interrupt(t);
     if (rc == 0)
-        rc = uw_pt_wait_stopped(p, uw_pt_now_ns() +
-                                       (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u);
+        rc = uw_pt_wait_stopped(p, uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u);
     t = uw_pt_find(p, tid);
     if (rc == 0 && (t == NULL || t->state != UW_PT_STOPPED))
         rc = UW_ERR_NO_PROCESS;

@@ -26,7 +26,7 @@ typedef struct uw_fread {
     uw_profile *p;
     const uw_folded_read_options *o;
     uw_folded_error *err;
-    char *buf;        /* the label being read, UW_LIMIT_FOLDED_LABEL + 1 bytes */
+    char *buf; /* the label being read, UW_LIMIT_FOLDED_LABEL + 1 bytes */
     size_t len;
     uint32_t *frames; /* frame ids of the line, UW_LIMIT_STACK_ITEMS */
     uint32_t n;
@@ -205,8 +205,7 @@ static void uw_fread_reset(uw_fread *r)
     r->labels.task_name = UW_PSTR_NONE;
 }
 
-int uw_folded_read(FILE *in, uw_profile *p, const uw_folded_read_options *o,
-                   uw_folded_error *err)
+int uw_folded_read(FILE *in, uw_profile *p, const uw_folded_read_options *o, uw_folded_error *err)
 {
     uw_folded_read_options def;
     uw_folded_error dummy;

@@ -43,8 +43,7 @@ int uw_hindex_find(const uw_hindex *h, uint64_t hash, uw_hindex_eq eq, const voi
     return 0;
 }
 
-static void uw_hindex_put(uint64_t *hashes, uint32_t *ids, size_t cap, uint64_t hash,
-                          uint32_t id1)
+static void uw_hindex_put(uint64_t *hashes, uint32_t *ids, size_t cap, uint64_t hash, uint32_t id1)
 {
     size_t mask = cap - 1, i = (size_t)hash & mask;
 

@@ -100,25 +100,26 @@ int uw_write_html(FILE *out, const uw_profile *p)
     uw_html_text(out, p->title[0] ? p->title : "tornstack profile");
     fputs("</title>\n<style>\n", out);
     fwrite(uw_flame_css, 1, uw_flame_css_len, out);
-    fputs("</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\"></h1>\n<div id=\"summary\"></div>\n"
-          "<div id=\"controls\">\n"
-          "<input id=\"search\" type=\"search\" placeholder=\"Search frames, Tasks, files "
-          "(regular expression)\" aria-label=\"Search\">\n"
-          "<button id=\"reset\" type=\"button\">Reset zoom</button>\n"
-          "<label><input id=\"invert\" type=\"checkbox\"> root at the top</label>\n"
-          "<span class=\"legend\"><span><i style=\"background:hsl(25,80%,62%)\"></i>Python frame"
-          "</span><span><i style=\"background:var(--task)\"></i>Task</span>"
-          "<span><i style=\"background:var(--thread)\"></i>thread</span>"
-          "<span><i style=\"background:var(--match)\"></i>search match</span></span>\n"
-          "<span id=\"match\"></span>\n</div>\n</header>\n"
-          "<div id=\"flame\" aria-label=\"flame graph\"></div>\n"
-          "<div id=\"details\">Hover over a frame for its counts; click it to zoom in, click it "
-          "again (or Esc) to zoom out.</div>\n<div id=\"notice\"></div>\n"
-          "<h2>Frames by total</h2>\n<table id=\"frames\"><thead><tr><th>frame</th><th>file:line"
-          "</th><th>total</th><th>%</th><th>self</th><th>%</th></tr></thead><tbody></tbody>"
-          "</table>\n<div id=\"frames-note\"></div>\n<div id=\"skips\"></div>\n"
-          "<script type=\"application/json\" id=\"profile-data\">",
-          out);
+    fputs(
+        "</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\"></h1>\n<div id=\"summary\"></div>\n"
+        "<div id=\"controls\">\n"
+        "<input id=\"search\" type=\"search\" placeholder=\"Search frames, Tasks, files "
+        "(regular expression)\" aria-label=\"Search\">\n"
+        "<button id=\"reset\" type=\"button\">Reset zoom</button>\n"
+        "<label><input id=\"invert\" type=\"checkbox\"> root at the top</label>\n"
+        "<span class=\"legend\"><span><i style=\"background:hsl(25,80%,62%)\"></i>Python frame"
+        "</span><span><i style=\"background:var(--task)\"></i>Task</span>"
+        "<span><i style=\"background:var(--thread)\"></i>thread</span>"
+        "<span><i style=\"background:var(--match)\"></i>search match</span></span>\n"
+        "<span id=\"match\"></span>\n</div>\n</header>\n"
+        "<div id=\"flame\" aria-label=\"flame graph\"></div>\n"
+        "<div id=\"details\">Hover over a frame for its counts; click it to zoom in, click it "
+        "again (or Esc) to zoom out.</div>\n<div id=\"notice\"></div>\n"
+        "<h2>Frames by total</h2>\n<table id=\"frames\"><thead><tr><th>frame</th><th>file:line"
+        "</th><th>total</th><th>%</th><th>self</th><th>%</th></tr></thead><tbody></tbody>"
+        "</table>\n<div id=\"frames-note\"></div>\n<div id=\"skips\"></div>\n"
+        "<script type=\"application/json\" id=\"profile-data\">",
+        out);
     uw_html_data(out, p, label);
     fputs("</script>\n<script>\n", out);
     fwrite(uw_flame_js, 1, uw_flame_js_len, out);

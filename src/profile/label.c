@@ -115,16 +115,16 @@ size_t uw_profile_frame_folded(const uw_profile *p, uint32_t id, char *dst, size
     f = &p->frames[id];
     name = uw_profile_str(p, f->name);
 /* append a literal, or escaped text, keeping within cap */
-#define UW_PUT_LIT(lit)                                                                      \
-    do {                                                                                     \
-        k = strlen(lit);                                                                     \
-        if (n < cap)                                                                         \
-            snprintf(dst + n, cap - n, "%s", lit);                                           \
-        n += k;                                                                              \
+#define UW_PUT_LIT(lit)                            \
+    do {                                           \
+        k = strlen(lit);                           \
+        if (n < cap)                               \
+            snprintf(dst + n, cap - n, "%s", lit); \
+        n += k;                                    \
     } while (0)
-#define UW_PUT_ESC(str)                                                                      \
-    do {                                                                                     \
-        const char *s_ = (str);                                                              \
+#define UW_PUT_ESC(str)                                                                        \
+    do {                                                                                       \
+        const char *s_ = (str);                                                                \
         n += uw_label_escape(n < cap ? dst + n : NULL, n < cap ? cap - n : 0, s_, strlen(s_)); \
     } while (0)
     switch (f->kind) {

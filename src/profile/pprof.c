@@ -234,9 +234,10 @@ static int uw_pp_comments(uw_pp *pp)
     snprintf(line, sizeof line, "tornstack %s: %s", TORNSTACK_VERSION,
              p->title[0] ? p->title : "profile");
     rc = uw_pp_comment(pp, line);
-    snprintf(line, sizeof line, "samples: %" PRIu64 " (%" PRIu64 " failed), stacks: %" PRIu64
-             ", stacks skipped: %" PRIu64, p->samples, p->failed, p->total,
-             uw_profile_skipped_stacks(p));
+    snprintf(line, sizeof line,
+             "samples: %" PRIu64 " (%" PRIu64 " failed), stacks: %" PRIu64
+             ", stacks skipped: %" PRIu64,
+             p->samples, p->failed, p->total, uw_profile_skipped_stacks(p));
     if (rc == 0)
         rc = uw_pp_comment(pp, line);
     for (r = 1; r < UW_REASON_SLOTS && rc == 0; r++) {
@@ -262,8 +263,7 @@ static int uw_pp_gzip(FILE *out, const uint8_t *buf, size_t len)
     int zr;
 
     memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return UW_ERR_NOMEM;
     z.next_in = (Bytef *)(uintptr_t)buf;
     do {

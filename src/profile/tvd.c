@@ -25,7 +25,7 @@ struct uw__tvd {
     uw__tvd_slot *slots;
     size_t cap, used; /* cap a power of two; used <= cap / 2 */
     uint64_t total[2];
-    char *norm;       /* scratch for the function-level text */
+    char *norm; /* scratch for the function-level text */
     size_t norm_cap;
 };
 

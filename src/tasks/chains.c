@@ -242,8 +242,7 @@ static int uw_level_queue(uw_tasks *t, size_t level, size_t *n)
     *n = 0;
     if ((rc = uw__view_reserve(&t->sc.iov, 3 * t->n_work)) != 0 ||
         (rc = uw__view_reserve(&t->sc.idx, 3 * t->n_work)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * (UW_CORO_WINDOW + UW_AWAITEE_BYTES))) !=
-            0)
+        (rc = uw__view_reserve(&t->sc.bytes, t->n_work * (UW_CORO_WINDOW + UW_AWAITEE_BYTES))) != 0)
         return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
@@ -286,8 +285,8 @@ static int uw_root_resumed(const uw_layout *l, int state, uint64_t previous)
 static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
                             const uint8_t *f, int32_t depth, int resumed)
 {
-    uint8_t *area = uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES,
-                              UW_AWAITEE_BYTES);
+    uint8_t *area =
+        uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES, UW_AWAITEE_BYTES);
     const int32_t at = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
     const int two = resumed && at >= 1;
     uw_iov piece;
@@ -444,8 +443,7 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
         } else {
             i += 1;
         }
-        if (ok && slot->len == 16 && uw__stackref_object(t->l, yf) == t->t->types.none &&
-            yf != 0) {
+        if (ok && slot->len == 16 && uw__stackref_object(t->l, yf) == t->t->types.none && yf != 0) {
             yf = uw__u64(p); /* the value sent to a resumed root */
             at = slot->addr;
         }
@@ -474,10 +472,11 @@ static int uw_chain_ends_exact(uw_tasks *t)
         const uw_task_work *w = &t->work[i];
         if (w->end_obj == 0 || w->end_type != 0 || w->end_state != UW_END_NO_STATE)
             continue;
-        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->object_type,
-                                            t->sc.bytes.p + 16 * i, 8, 0};
-        UW__IOV(&t->sc.iov)[n++] = (uw_iov){w->end_obj + (uint64_t)t->l->gen_frame_state,
-                                            t->sc.bytes.p + 16 * i + 8, 1, 0};
+        UW__IOV(&t->sc.iov)
+        [n++] = (uw_iov){w->end_obj + (uint64_t)t->l->object_type, t->sc.bytes.p + 16 * i, 8, 0};
+        UW__IOV(&t->sc.iov)
+        [n++] = (uw_iov){w->end_obj + (uint64_t)t->l->gen_frame_state, t->sc.bytes.p + 16 * i + 8,
+                         1, 0};
     }
     if (n == 0)
         return 0;

@@ -25,8 +25,8 @@
  *            name it are its children with the walk's frames
  *            (awaited_by.c).
  * Threads with a Task found resuming (place.c), or with such a placed
- * Task, add, before the Tasks, the pointer to their current frame (through the cframe on 3.11/3.12); and
- * the hook module's count and records are read whole, once: a record that
+ * Task, add, before the Tasks, the pointer to their current frame (through the cframe
+ * on 3.11/3.12); and the hook module's count and records are read whole, once: a record that
  * appeared is as much a change as one that went.  Records that changed
  * alike in both copies give the links of the check's instant; a count
  * that moved leaves every Task's strong and creation links unknown (its
@@ -82,8 +82,18 @@
 #define UW_VALIDATE_RETRIES 3
 #endif
 
-enum { UW_CK_THREAD_CF = 1, UW_CK_THREAD_CUR, UW_CK_HOOK, UW_CK_SPAN, UW_CK_CORO, UW_CK_SLOT, UW_CK_END,
-       UW_CK_NAME, UW_CK_DEP, UW_CK_OWN };
+enum {
+    UW_CK_THREAD_CF = 1,
+    UW_CK_THREAD_CUR,
+    UW_CK_HOOK,
+    UW_CK_SPAN,
+    UW_CK_CORO,
+    UW_CK_SLOT,
+    UW_CK_END,
+    UW_CK_NAME,
+    UW_CK_DEP,
+    UW_CK_OWN
+};
 
 /* A coroutine's piece reaches on to its awaitee's slot when the slot lies
  * within this many bytes of the coroutine's start (one piece instead of
@@ -139,11 +149,10 @@ static int uw_span_same(const uw_asyncio_layout *al, const uw_check_span *sp, co
     for (i = 0; i < 4; i++)
         if (uw__u64(x + ((size_t)f[i] - sp->lo)) != uw__u64(y + ((size_t)f[i] - sp->lo)))
             return 0;
-    if (al->fut_awaited_by >= 0 &&
-        (uw__u64(x + ((size_t)al->fut_awaited_by - sp->lo)) !=
-             uw__u64(y + ((size_t)al->fut_awaited_by - sp->lo)) ||
-         x[(size_t)al->fut_awaited_by_is_set - sp->lo] !=
-             y[(size_t)al->fut_awaited_by_is_set - sp->lo]))
+    if (al->fut_awaited_by >= 0 && (uw__u64(x + ((size_t)al->fut_awaited_by - sp->lo)) !=
+                                        uw__u64(y + ((size_t)al->fut_awaited_by - sp->lo)) ||
+                                    x[(size_t)al->fut_awaited_by_is_set - sp->lo] !=
+                                        y[(size_t)al->fut_awaited_by_is_set - sp->lo]))
         return 0;
     return uw__i32(x + ((size_t)al->fut_state - sp->lo)) ==
            uw__i32(y + ((size_t)al->fut_state - sp->lo));
@@ -225,8 +234,8 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
             uint64_t slot = UW__U64(&t->sc.cf_slot)[c];
             uint64_t gen = uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]);
             size_t len = uw__gen_window(t->l);
-            int inline_slot = UW__U64(&t->sc.cf_yf)[c] != 0 && slot >= gen &&
-                              slot - gen <= UW_CHECK_SLOT_REACH;
+            int inline_slot =
+                UW__U64(&t->sc.cf_yf)[c] != 0 && slot >= gen && slot - gen <= UW_CHECK_SLOT_REACH;
             if (inline_slot && slot - gen + 8 > len)
                 len = (size_t)(slot - gen) + 8;
             uw_ck_put(t, q, UW_CK_CORO, i, c, gen, len);
@@ -335,7 +344,8 @@ static int uw_unlinked(const uw_tasks *t, const uw_coro_fields *x, int resuming_
 
 /* Does a copy of frame `addr` (frame_size bytes) resolve to the frame the
  * walk showed there: shown, same code, same line? */
-static int uw_frame_again(const uw_tasks *t, uint64_t addr, const uint8_t *copy, const uw_frame *was)
+static int uw_frame_again(const uw_tasks *t, uint64_t addr, const uint8_t *copy,
+                          const uw_frame *was)
 {
     uw_frame f;
     int st = -1;
@@ -362,12 +372,12 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         int ok_a = a[*p].status == 0, ok_b = b[*p].status == 0;
         switch (pc->kind) {
         case UW_CK_SPAN: {
-#define UW_F64(buf, off) uw__u64((buf) + ((size_t)(off) - sp.lo))
+#define UW_F64(buf, off) uw__u64((buf) + ((size_t)(off)-sp.lo))
             span_a = ok_a && (!UW_RULE(check_pending) ||
                               uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending);
-            span_a = span_a && (!copy_a || !UW_RULE(check_coro) ||
-                                (UW_F64(x, al->task_coro) == w->coro &&
-                                 UW_F64(x, al->fut_loop) == w->loop));
+            span_a = span_a &&
+                     (!copy_a || !UW_RULE(check_coro) ||
+                      (UW_F64(x, al->task_coro) == w->coro && UW_F64(x, al->fut_loop) == w->loop));
             span_b = ok_b && (!copy_b || uw_span_same(al, &sp, x, y));
             /* alive (pending, its coroutine) at the check, as a parent */
             w->pending_now = ok_a && ok_b && uw_span_same(al, &sp, x, y) &&
@@ -375,8 +385,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                              UW_F64(x, al->task_coro) == w->coro;
             w->span_known = ok_a && ok_b && uw_span_same(al, &sp, x, y);
             name = (!copy_a || !UW_RULE(check_name) || UW_F64(x, al->task_name) == w->name_obj);
-            links = (!copy_a || !UW_RULE(check_links) ||
-                     UW_F64(x, al->task_fut_waiter) == w->waiter);
+            links =
+                (!copy_a || !UW_RULE(check_links) || UW_F64(x, al->task_fut_waiter) == w->waiter);
             /* 3.14+: its awaiters, as the links were read (awaited_by.c) */
             links = links && (al->fut_awaited_by < 0 || !copy_a || !UW_RULE(check_links) ||
                               (UW_F64(x, al->fut_awaited_by) == w->awaited_by &&
@@ -434,8 +444,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
             /* what the chain stopped at is still no coroutine going on: its
              * type, and a coroutine's state */
             size_t st = (size_t)(t->l->gen_frame_state - t->l->object_type);
-            int same = ok_a && ok_b && w->end_type != 0 &&
-                       (!copy_a || uw__u64(x) == w->end_type) &&
+            int same = ok_a && ok_b && w->end_type != 0 && (!copy_a || uw__u64(x) == w->end_type) &&
                        (!copy_b || uw__u64(y) == uw__u64(x));
             if (same && a[*p].len > st)
                 same = (!copy_a || (int8_t)x[st] == w->end_state) && (!copy_b || y[st] == x[st]);
@@ -543,8 +552,7 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
         (rc = uw__view_reserve(&t->sc.copy_b, bytes)) != 0)
         return rc;
     /* the hook records as judged: the records only, not the count word */
-    if (t->hook_len > 0 &&
-        (rc = uw__view_reserve(&t->sc.hook_now, t->hook_len - 8)) != 0)
+    if (t->hook_len > 0 && (rc = uw__view_reserve(&t->sc.hook_now, t->hook_len - 8)) != 0)
         return rc;
     return 0;
 }
@@ -667,8 +675,8 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
                 return rc;
             continue;
         }
-        UW__SIZE(&t->sc.thread_ok)[th] =
-            (size_t)uw_judge_thread(t, &s->threads[th], a, b, what, &p, th);
+        UW__SIZE(&t->sc.thread_ok)
+        [th] = (size_t)uw_judge_thread(t, &s->threads[th], a, b, what, &p, th);
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
@@ -784,9 +792,8 @@ int uw__check(uw_tasks *t, uw_sample *s)
     for (k = 0; k < ne; k++)
         iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
     for (i = 0; i < q.n; i++)
-        q.a[q.n + i] = (uw_iov){q.a[i].addr,
-                                t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p),
-                                q.a[i].len, 0};
+        q.a[q.n + i] = (uw_iov){
+            q.a[i].addr, t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p), q.a[i].len, 0};
     for (k = 0; k < ne; k++)
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
     uw_check_read(t, iov, ne, q.n);

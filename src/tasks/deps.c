@@ -4,12 +4,11 @@
  *
  * A link is decided from bytes read at one moment: a fut_waiter's type, a
  * gather's `_children` place, its list and items, the items' types
- * (gather.c).  (The hook module's records are checked whole: check.c.)  Each piece is kept as a dependency
- * of the Task it links: its address, its length and the bytes as read.
- * The chain check reads every dependency again, twice, with the Task's
- * chain, and the Task's links are shown only if all read the same
- * (check.c).  No piece holds a reference count or a lazily filled field,
- * so a piece that reads back different changed.
+ * (gather.c).  (The hook module's records are checked whole: check.c.)  Each piece is kept as a
+ * dependency of the Task it links: its address, its length and the bytes as read. The chain check
+ * reads every dependency again, twice, with the Task's chain, and the Task's links are shown only
+ * if all read the same (check.c).  No piece holds a reference count or a lazily filled field, so a
+ * piece that reads back different changed.
  *
  * Pieces are appended in the order the rounds read them, Tasks
  * interleaved; uw__deps_index sorts them by Task, so each Task's are one

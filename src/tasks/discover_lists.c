@@ -170,17 +170,18 @@ static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl
 {
     uw__lists *ls = &t->ls;
     uw__tlist *L = (uw__tlist *)(void *)ls->lists.p;
+    uw_iov *v;
     size_t i;
     int rc;
 
     if ((rc = uw__view_reserve(&ls->iov, nl + m->n)) != 0 ||
         (rc = uw__view_reserve(&ls->words, m->n > 0 ? m->n : 1)) != 0)
         return rc;
+    v = UW__IOV(&ls->iov);
     for (i = 0; i < nl; i++)
-        UW__IOV(&ls->iov)[i] = (uw_iov){L[i].head, L[i].hw, 16, 0};
+        v[i] = (uw_iov){L[i].head, L[i].hw, 16, 0};
     for (i = 0; i < m->n; i++)
-        UW__IOV(&ls->iov)[nl + i] =
-            (uw_iov){UW__U64(&m->nodes)[i], UW__U64(&ls->words) + 2 * i, 16, 0};
+        v[nl + i] = (uw_iov){UW__U64(&m->nodes)[i], UW__U64(&ls->words) + 2 * i, 16, 0};
     rc = uw_readv(t->r, UW__IOV(&ls->iov), nl + m->n);
     return rc == UW_ERR_NO_PROCESS ? rc : 0;
 }
@@ -308,9 +309,10 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
 {
     uw__lists *ls = &t->ls;
     size_t i, np = 0;
-    int room = round > 0 &&
-               uw__view_reserve(&ls->win, UW_TASK_LIST_WINDOWS * (size_t)UW_TASK_LIST_WINDOW) == 0 &&
-               uw__view_reserve(&ls->win_addr, 2 * UW_TASK_LIST_WINDOWS) == 0;
+    int room =
+        round > 0 &&
+        uw__view_reserve(&ls->win, UW_TASK_LIST_WINDOWS * (size_t)UW_TASK_LIST_WINDOW) == 0 &&
+        uw__view_reserve(&ls->win_addr, 2 * UW_TASK_LIST_WINDOWS) == 0;
 
     for (i = 0; i < nl; i++) {
         uint64_t base = L[i].cur, page_end;
@@ -329,8 +331,9 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
         UW__U64(&ls->win_addr)[2 * k] = base;
         UW__U64(&ls->win_addr)[2 * k + 1] = 0; /* nothing valid until read */
         UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(page_end - base), 0};
-        UW__IOV(&ls->iov)[np++] = (uw_iov){page_end, dst + (page_end - base),
-                                           (size_t)(base + UW_TASK_LIST_WINDOW - page_end), 0};
+        UW__IOV(&ls->iov)
+        [np++] = (uw_iov){page_end, dst + (page_end - base),
+                          (size_t)(base + UW_TASK_LIST_WINDOW - page_end), 0};
     }
     return np;
 }

@@ -133,11 +133,9 @@ int uw__edges(uw_tasks *t, uw_sample *s)
         if (uw_awaits(t, w, &one) == 0) {
             if (one >= 0 && (rc = uw_sample_add_awaiting(s, (size_t)one)) != 0)
                 return rc;
-            for (j = 0; one < 0 && w->links_ok && !(w->on_stack && w->skipped == 0) &&
-                        j < w->n_kid;
+            for (j = 0; one < 0 && w->links_ok && !(w->on_stack && w->skipped == 0) && j < w->n_kid;
                  j++)
-                if ((rc = uw_sample_add_awaiting(s, UW__SIZE(&t->sc.kids)[w->first_kid + j])) !=
-                    0)
+                if ((rc = uw_sample_add_awaiting(s, UW__SIZE(&t->sc.kids)[w->first_kid + j])) != 0)
                     return rc;
         }
         if ((rc = uw__awaited_by_edges(t, s, i, ts->first_awaiting)) != 0)

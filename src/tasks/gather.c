@@ -142,9 +142,8 @@ static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
         if (uw_item_is_task(t, g, k))
             continue;
         if (p != NULL)
-            p[n] = (uw_gpiece){UW__U64(&t->sc.gitems)[g->first_item + k] +
-                                   (uint64_t)t->l->object_type,
-                               8};
+            p[n] = (uw_gpiece){
+                UW__U64(&t->sc.gitems)[g->first_item + k] + (uint64_t)t->l->object_type, 8};
         n++;
     }
     return n;
@@ -270,7 +269,8 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
         memcpy(&nentries, k + l->dictkeys_nentries, sizeof nentries);
         if (k[l->dictkeys_log2_index_bytes] != loc->hit.log2_index ||
             k[l->dictkeys_kind] != loc->hit.kind || nentries < 0 ||
-            (uint64_t)nentries <= (uint64_t)loc->index || uw__u64(e + loc->hit.koff) != loc->hit.key) {
+            (uint64_t)nentries <= (uint64_t)loc->index ||
+            uw__u64(e + loc->hit.koff) != loc->hit.key) {
             return uw_node_relocate(t, g); /* another place in this dict */
         }
         g->list = g->v != 0 ? uw__u64(b[1]) : uw__u64(e + loc->hit.voff);
@@ -400,8 +400,7 @@ static int uw_gather_round(uw_tasks *t, int *any)
                 if (uw_item_is_task(t, g, k))
                     continue;
                 uw__dep_add(t, g->task,
-                            UW__U64(&t->sc.gitems)[g->first_item + k] +
-                                (uint64_t)t->l->object_type,
+                            UW__U64(&t->sc.gitems)[g->first_item + k] + (uint64_t)t->l->object_type,
                             8);
                 np++;
             }

@@ -110,8 +110,8 @@ int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start
         uint64_t kind = uw__u64(p + 16);
         if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8),
-                        (int)kind, start + 16 + i * UW_LINK_RECORD) != 0)
+        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8), (int)kind,
+                        start + 16 + i * UW_LINK_RECORD) != 0)
             return UW_ERR_NOMEM;
     }
     return 0;

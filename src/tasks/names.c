@@ -92,8 +92,8 @@ static int uw_names_queue(uw_tasks *t, const size_t *need, size_t *n)
     for (i = 0, off = 0; i < t->n_work; i++) {
         if (need[i] == 0)
             continue;
-        rc = uw__put_iov(&t->sc.iov, (*n)++, (uw_iov){t->work[i].name_obj, t->sc.bytes.p + off,
-                                                       need[i], 0});
+        rc = uw__put_iov(&t->sc.iov, (*n)++,
+                         (uw_iov){t->work[i].name_obj, t->sc.bytes.p + off, need[i], 0});
         if (rc != 0)
             return rc;
         off += need[i];

@@ -80,12 +80,12 @@
  * the chain and the dependencies of every Task, each coroutine frame (on
  * to its awaitee slot when near) and its awaitee slot, three words of
  * every thread, the hook module's records. */
-#define UW_CHECK_PIECES_MAX                                                                        \
-    (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX +  \
+#define UW_CHECK_PIECES_MAX                                                                       \
+    (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX + \
      (size_t)UW_DEP_PIECES_MAX)
-#define UW_CHECK_BYTES_MAX                                                                         \
-    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16) +                                     \
-     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX +                 \
+#define UW_CHECK_BYTES_MAX                                                        \
+    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16) +                    \
+     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX + \
      24 * (size_t)UW_LIMIT_THREADS + 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD)
 /* Walks of a thread in the second round while the walk's frames above the
  * split keep moving under its re-read (place.c). */
@@ -135,26 +135,26 @@ uint8_t *uw__bytes(uw__view *v, size_t off, size_t len);
  * phases' of the same shape), with its worst case for UW_LIMIT_TASKS
  * Tasks and UW_TASK_FRAMES_MAX coroutine frames: */
 typedef struct uw__scratch {
-    uw__view keys;     /* u64: one registry set's keys (UW_LIMIT_TASKS) */
-    uw__view cand;     /* u64: candidate Task addresses (UW_LIMIT_TASKS) */
-    uw__view work;     /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
-    uw__view iov;      /* uw_iov: one read of registry entries, Tasks, a chain level
-                        * (a coroutine and up to two awaitee pieces per Task),
-                        * names, or a round of the gathers (UW_DEP_PIECES_MAX) */
-    uw__view idx;      /* size_t: the Task of each piece of a chain level (same) */
-    uw__view bytes;    /* u8: what that read brings (UW_LIMIT_TASKS x the largest
-                        * per-Task share: Task object, coroutine window and
-                        * awaitee slot, name window) */
-    uw__view placed;   /* size_t: Tasks placed on one thread (UW_LIMIT_TASKS) */
-    uw__view roots;    /* u64: sorted root coroutine frames (UW_LIMIT_TASKS) */
-    uw__view pending;  /* size_t: per thread, a running Task to look for again
-                        * (UW_LIMIT_INTERPRETERS x UW_LIMIT_THREADS) */
+    uw__view keys;      /* u64: one registry set's keys (UW_LIMIT_TASKS) */
+    uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASKS) */
+    uw__view work;      /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
+    uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level
+                         * (a coroutine and up to two awaitee pieces per Task),
+                         * names, or a round of the gathers (UW_DEP_PIECES_MAX) */
+    uw__view idx;       /* size_t: the Task of each piece of a chain level (same) */
+    uw__view bytes;     /* u8: what that read brings (UW_LIMIT_TASKS x the largest
+                         * per-Task share: Task object, coroutine window and
+                         * awaitee slot, name window) */
+    uw__view placed;    /* size_t: Tasks placed on one thread (UW_LIMIT_TASKS) */
+    uw__view roots;     /* u64: sorted root coroutine frames (UW_LIMIT_TASKS) */
+    uw__view pending;   /* size_t: per thread, a running Task to look for again
+                         * (UW_LIMIT_INTERPRETERS x UW_LIMIT_THREADS) */
     uw__view thread_ok; /* size_t: per thread, its current frame read as walked
                          * in the check (same) */
-    uw__view need;     /* size_t: bytes each Task's name still needs (UW_LIMIT_TASKS) */
-    uw__view hook;     /* u8: the hook module's count word and records
-                        * (8 + UW_LIMIT_LINK_RECORDS records); hook_now: the
-                        * records stable through the check */
+    uw__view need;      /* size_t: bytes each Task's name still needs (UW_LIMIT_TASKS) */
+    uw__view hook;      /* u8: the hook module's count word and records
+                         * (8 + UW_LIMIT_LINK_RECORDS records); hook_now: the
+                         * records stable through the check */
     uw__view hook_now;
     /* gather.c: gather futures being read, their items, their items' types */
     uw__view gnode;  /* uw__gnode (UW_GATHER_NODES_MAX) */
@@ -198,7 +198,7 @@ enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER, UW_KIND_
 typedef struct uw_type_verdict {
     uint64_t type;
     int kind;
-    int has_loc;     /* a gather type: where its instances keep `_children` */
+    int has_loc; /* a gather type: where its instances keep `_children` */
     uw_attr_loc loc;
 } uw_type_verdict;
 
@@ -237,15 +237,15 @@ typedef struct uw_link {
 
 /* A piece a Task's links were decided from. */
 typedef struct uw__dep {
-    size_t task;   /* work index (SIZE_MAX: dropped) */
+    size_t task; /* work index (SIZE_MAX: dropped) */
     uint64_t addr;
     size_t len;
-    size_t off;    /* its bytes, as read, in dep_bytes */
+    size_t off; /* its bytes, as read, in dep_bytes */
 } uw__dep;
 
 /* A gather future being read (gather.c). */
 typedef struct uw__gnode {
-    size_t task;   /* the Task whose fut_waiter leads here */
+    size_t task; /* the Task whose fut_waiter leads here */
     uint64_t obj;
     uw_attr_loc loc;
     int step, relocated, depth;
@@ -301,17 +301,17 @@ typedef struct uw_task_epoch {
 
 /* One list of native Tasks being followed (discover_lists.c). */
 typedef struct uw__tlist {
-    uint64_t head;     /* address of its head node */
-    uint64_t hw[2];    /* the head as read: next (its prev is not used) */
-    uint64_t pw[2];    /* a node read in a round: next, prev */
-    size_t win;        /* the window slot a round read for it, SIZE_MAX if none */
+    uint64_t head;             /* address of its head node */
+    uint64_t hw[2];            /* the head as read: next (its prev is not used) */
+    uint64_t pw[2];            /* a node read in a round: next, prev */
+    size_t win;                /* the window slot a round read for it, SIZE_MAX if none */
     uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
                                 * back[(n_taken - 1) % UW_TL_BACK]; the head
                                 * counts as taken first */
     size_t n_taken;
-    uint64_t cur;      /* the node to take next */
+    uint64_t cur; /* the node to take next */
     uw_brent br;
-    int state;         /* UW__TL_* or a reason (task_list_*) */
+    int state; /* UW__TL_* or a reason (task_list_*) */
 } uw__tlist;
 
 /* The nodes of one interpreter's lists found by the last sample: read
@@ -329,18 +329,18 @@ typedef struct uw__ab_pair {
 } uw__ab_pair;
 
 typedef struct uw__lists {
-    uw__view lists;  /* uw__tlist: the lists of one interpreter (threads + 1) */
-    uw__view iov;    /* uw_iov: heads and remembered nodes; a round's nodes */
-    uw__view words;  /* u64 pairs: the remembered nodes as read */
-    uw__view seen;   /* u64: nodes taken in this attempt (UW_LIMIT_TASK_LIST) */
+    uw__view lists; /* uw__tlist: the lists of one interpreter (threads + 1) */
+    uw__view iov;   /* uw_iov: heads and remembered nodes; a round's nodes */
+    uw__view words; /* u64 pairs: the remembered nodes as read */
+    uw__view seen;  /* u64: nodes taken in this attempt (UW_LIMIT_TASK_LIST) */
     uw__list_memo memo[UW_LIST_MEMO];
     size_t memo_next;
-    int full; /* UW_LIMIT_TASKS candidates held: more nodes not kept */
+    int full;          /* UW_LIMIT_TASKS candidates held: more nodes not kept */
     uw__view win;      /* u8: windows read after unknown nodes, a ring */
     uw__view win_addr; /* u64 pairs: where each starts, how much was read */
     size_t n_win;      /* windows read this attempt */
-    uw__view pairs;  /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
-    uw__view mark;   /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
+    uw__view pairs;    /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
+    uw__view mark;     /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
     size_t n_pairs;
     /* adebug.c */
     int adebug;           /* 0 found and matching (or nothing to check), else why not */
@@ -364,11 +364,11 @@ typedef struct uw_task_work {
     size_t first_cf, n_cf; /* chain frames, root first */
     int active;            /* await chain still being read */
     int skipped, truncated;
-    int on_stack;     /* found on its thread's stack: the running Task; its
-                         frames are the sample's ... */
-    size_t own_first; /* ... from this index ... */
-    size_t n_own;     /* ... innermost first */
-    size_t out;       /* index in the sample's tasks */
+    int on_stack;       /* found on its thread's stack: the running Task; its
+                           frames are the sample's ... */
+    size_t own_first;   /* ... from this index ... */
+    size_t n_own;       /* ... innermost first */
+    size_t out;         /* index in the sample's tasks */
     uint64_t root_prev; /* the root coroutine's `previous` when read */
     int root_finished;  /* its root returned (the Task is not done): no frames */
     uint64_t end_obj;   /* the awaitee its chain stopped at (chains.c), 0 */
@@ -386,25 +386,25 @@ typedef struct uw_task_work {
     size_t first_dep, n_dep; /* its dependencies (after uw__deps_index) */
     size_t first_kid, n_kid; /* the Tasks it awaits */
     /* the check's verdicts (check.c) */
-    int check_cut;      /* its pieces did not fit */
-    int span_ok;        /* state, coroutine, waiter, name pointer read twice alike */
-    int chain_ok;       /* its chain and name are trusted */
-    int links_ok;       /* what it awaits is trusted */
-    int hook_ok;        /* its hook records read the same */
-    int hook_moved;     /* a hook record naming it as the child changed */
-    uint64_t ab_now;    /* 3.14+: its awaited_by in the check (ab_ok) ... */
-    int ab_now_is_set;  /* ... and whether a set */
-    int ab_ok;          /* the same Task (coroutine, loop) with the same
-                           awaited_by word and flag in both copies, its loop's
-                           epoch unmoved: ab_now holds at the check */
-    int frames_now;     /* placed (3.14+): its thread's current frame and its
-                           own frames read in the check as the walk's, so what
-                           names it in awaited_by then was so with them */
-    int span_known;     /* its span read alike in both copies */
-    int pending_now;    /* ... and pending with its coroutine */
+    int check_cut;       /* its pieces did not fit */
+    int span_ok;         /* state, coroutine, waiter, name pointer read twice alike */
+    int chain_ok;        /* its chain and name are trusted */
+    int links_ok;        /* what it awaits is trusted */
+    int hook_ok;         /* its hook records read the same */
+    int hook_moved;      /* a hook record naming it as the child changed */
+    uint64_t ab_now;     /* 3.14+: its awaited_by in the check (ab_ok) ... */
+    int ab_now_is_set;   /* ... and whether a set */
+    int ab_ok;           /* the same Task (coroutine, loop) with the same
+                            awaited_by word and flag in both copies, its loop's
+                            epoch unmoved: ab_now holds at the check */
+    int frames_now;      /* placed (3.14+): its thread's current frame and its
+                            own frames read in the check as the walk's, so what
+                            names it in awaited_by then was so with them */
+    int span_known;      /* its span read alike in both copies */
+    int pending_now;     /* ... and pending with its coroutine */
     uint64_t waiter_now; /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
-    int awaited;        /* a Task of the sample awaits it (edges.c) */
-    int await_unsure;   /* a Task of its loop awaits something unknown */
+    int awaited;         /* a Task of the sample awaits it (edges.c) */
+    int await_unsure;    /* a Task of its loop awaits something unknown */
 } uw_task_work;
 
 struct uw_tasks {
@@ -438,11 +438,11 @@ struct uw_tasks {
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
-    uw__lists ls; /* 3.14+ */
-    size_t n_gnode, n_gitems; /* gather.c */
-    int gather_cut;           /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
+    uw__lists ls;                     /* 3.14+ */
+    size_t n_gnode, n_gitems;         /* gather.c */
+    int gather_cut;                   /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
-    size_t ck_n; /* check.c: pieces of one copy */
+    size_t ck_n;                      /* check.c: pieces of one copy */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */

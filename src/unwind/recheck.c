@@ -155,9 +155,8 @@ static void uw_recheck_compare(const uw_unwinder *u, const uw_chunk_copy *c0, si
             a = u->recheck_chunk + (addr - c0->addr);
         else
             a = u->recheck_bytes + k * UW_FRAME_BUF;
-        same = uw__frame_same_link(l, a, b) &&
-               ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
-                uw__frame_instr(l, a) == uw__frame_instr(l, b));
+        same = uw__frame_same_link(l, a, b) && ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
+                                                uw__frame_instr(l, a) == uw__frame_instr(l, b));
         if (k_split != SIZE_MAX && k >= k_split)
             *bottom_same = *bottom_same && same;
         else

@@ -98,12 +98,12 @@ static void test_debug_offsets_doctored(void **state)
         fab_new(&f, minor);
         l = f.im.l;
         doctor(&f, "free_threaded", 1, UW_ERR_UNSUPPORTED_BUILD, "free-threaded");
-        doctor(&f, "cookie", 0x7a70677562656478ull /* "xdebugpz" */, UW_ERR_DEBUG_OFFSETS, "cookie");
-        doctor(&f, "version", f.im.target.py_version + (1u << 16), UW_ERR_DEBUG_OFFSETS,
-               "version");
+        doctor(&f, "cookie", 0x7a70677562656478ull /* "xdebugpz" */, UW_ERR_DEBUG_OFFSETS,
+               "cookie");
+        doctor(&f, "version", f.im.target.py_version + (1u << 16), UW_ERR_DEBUG_OFFSETS, "version");
         for (i = 0; i < l->n_debug_fields; i++, n_checked++)
-            doctor(&f, l->debug_fields[i].name, l->debug_fields[i].expect + 8,
-                   UW_ERR_DEBUG_OFFSETS, l->debug_fields[i].name);
+            doctor(&f, l->debug_fields[i].name, l->debug_fields[i].expect + 8, UW_ERR_DEBUG_OFFSETS,
+                   l->debug_fields[i].name);
         mm_space_free(f.sp);
     }
     assert_true(n_checked == 59 + 75 + 80); /* docs/layouts.md: fields per version */

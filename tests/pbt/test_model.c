@@ -67,8 +67,8 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
             bytes[b] = (uint8_t)(pbt_next(&x) >> 24);
         mm_scenario_set_minor(bytes, minor); /* so that the file replays as is */
         bytes[1] = (uint8_t)model;
-        bytes[18] %= 64; /* at most 256 samples per scenario */
-        bytes[20] &= 0x3f; /* swarm: each class off in half the scenarios */
+        bytes[18] %= 64;            /* at most 256 samples per scenario */
+        bytes[20] &= 0x3f;          /* swarm: each class off in half the scenarios */
         bytes[35] = MM_SCALE_SMALL; /* byte 21: classic or server */
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
         mm_verdict_init(&v);
@@ -93,11 +93,13 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
     printf("pbt %s: seed %llu: %llu samples (%llu still), %llu task readings, %llu emitted, "
            "skip %.2f%%, leaks %llu, bogus %llu, other %llu\n",
            name, (unsigned long long)pbt_seed, (unsigned long long)total->samples,
-           (unsigned long long)total->still, (unsigned long long)total->tasks, (unsigned long long)total->emitted,
+           (unsigned long long)total->still, (unsigned long long)total->tasks,
+           (unsigned long long)total->emitted,
            total->tasks ? 100.0 * (double)total->skipped / (double)total->tasks : 0.0,
            (unsigned long long)total->viol[MM_V_LEAK],
            (unsigned long long)(total->viol[MM_V_BOGUS] + total->viol[MM_V_BOGUS_PURE]),
-           (unsigned long long)(mm_verdict_violations(total) - total->viol[MM_V_LEAK] - total->viol[MM_V_BOGUS] - total->viol[MM_V_BOGUS_PURE]));
+           (unsigned long long)(mm_verdict_violations(total) - total->viol[MM_V_LEAK] -
+                                total->viol[MM_V_BOGUS] - total->viol[MM_V_BOGUS_PURE]));
 }
 
 static int any_violation(const mm_verdict *v)
@@ -137,21 +139,81 @@ static void relaxed(int minor)
     assert_true(t.reordered > 100); /* the model is not TSO in disguise */
 }
 
-static void test_bounded_311(void **s) { (void)s; bounded(11); }
-static void test_bounded_312(void **s) { (void)s; bounded(12); }
-static void test_bounded_313(void **s) { (void)s; bounded(13); }
-static void test_tso_311(void **s) { (void)s; tso(11); }
-static void test_tso_312(void **s) { (void)s; tso(12); }
-static void test_tso_313(void **s) { (void)s; tso(13); }
-static void test_relaxed_311(void **s) { (void)s; relaxed(11); }
-static void test_relaxed_312(void **s) { (void)s; relaxed(12); }
-static void test_relaxed_313(void **s) { (void)s; relaxed(13); }
-static void test_bounded_314(void **s) { (void)s; bounded(14); }
-static void test_bounded_315(void **s) { (void)s; bounded(15); }
-static void test_tso_314(void **s) { (void)s; tso(14); }
-static void test_tso_315(void **s) { (void)s; tso(15); }
-static void test_relaxed_314(void **s) { (void)s; relaxed(14); }
-static void test_relaxed_315(void **s) { (void)s; relaxed(15); }
+static void test_bounded_311(void **s)
+{
+    (void)s;
+    bounded(11);
+}
+static void test_bounded_312(void **s)
+{
+    (void)s;
+    bounded(12);
+}
+static void test_bounded_313(void **s)
+{
+    (void)s;
+    bounded(13);
+}
+static void test_tso_311(void **s)
+{
+    (void)s;
+    tso(11);
+}
+static void test_tso_312(void **s)
+{
+    (void)s;
+    tso(12);
+}
+static void test_tso_313(void **s)
+{
+    (void)s;
+    tso(13);
+}
+static void test_relaxed_311(void **s)
+{
+    (void)s;
+    relaxed(11);
+}
+static void test_relaxed_312(void **s)
+{
+    (void)s;
+    relaxed(12);
+}
+static void test_relaxed_313(void **s)
+{
+    (void)s;
+    relaxed(13);
+}
+static void test_bounded_314(void **s)
+{
+    (void)s;
+    bounded(14);
+}
+static void test_bounded_315(void **s)
+{
+    (void)s;
+    bounded(15);
+}
+static void test_tso_314(void **s)
+{
+    (void)s;
+    tso(14);
+}
+static void test_tso_315(void **s)
+{
+    (void)s;
+    tso(15);
+}
+static void test_relaxed_314(void **s)
+{
+    (void)s;
+    relaxed(14);
+}
+static void test_relaxed_315(void **s)
+{
+    (void)s;
+    relaxed(15);
+}
 
 /* The oracle has teeth: the earlier policies are caught, with counts. */
 static void test_earlier_policies_caught(void **state)
@@ -188,15 +250,14 @@ int main(void)
 {
     const char *env = getenv("TORNSTACK_SEED");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bounded_311),     cmocka_unit_test(test_bounded_312),
-        cmocka_unit_test(test_bounded_313),     cmocka_unit_test(test_tso_311),
-        cmocka_unit_test(test_tso_312),         cmocka_unit_test(test_tso_313),
-        cmocka_unit_test(test_relaxed_311),     cmocka_unit_test(test_relaxed_312),
-        cmocka_unit_test(test_relaxed_313),
-        cmocka_unit_test(test_bounded_314),     cmocka_unit_test(test_bounded_315),
-        cmocka_unit_test(test_tso_314),         cmocka_unit_test(test_tso_315),
-        cmocka_unit_test(test_relaxed_314),     cmocka_unit_test(test_relaxed_315),
-        cmocka_unit_test(test_earlier_policies_caught),
+        cmocka_unit_test(test_bounded_311), cmocka_unit_test(test_bounded_312),
+        cmocka_unit_test(test_bounded_313), cmocka_unit_test(test_tso_311),
+        cmocka_unit_test(test_tso_312),     cmocka_unit_test(test_tso_313),
+        cmocka_unit_test(test_relaxed_311), cmocka_unit_test(test_relaxed_312),
+        cmocka_unit_test(test_relaxed_313), cmocka_unit_test(test_bounded_314),
+        cmocka_unit_test(test_bounded_315), cmocka_unit_test(test_tso_314),
+        cmocka_unit_test(test_tso_315),     cmocka_unit_test(test_relaxed_314),
+        cmocka_unit_test(test_relaxed_315), cmocka_unit_test(test_earlier_policies_caught),
     };
 
     pbt_seed = env != NULL ? strtoull(env, NULL, 0) : 20261125u;

@@ -7,20 +7,14 @@
  * coroutine, links (awaiter over strong link over creation link) and
  * awaited Tasks (from 3.14 also the Tasks whose task_awaited_by names it,
  * after those its fut_waiter leads to, in sample order; and its awaiter
- * is the one its task_awaited_by names when no fut_waiter leads to it).  The oracle must find nothing wrong with it, in a still
- * window and at the end of a moving one.  Then one field at a time is made
- * wrong, as a faulty unwinder would, and the oracle must report the kind
- * of violation that fault is:
- *   a stale pure-stack split (a pure frame from another instant)
- *                                   bogus_pure and bogus_stack
- *   no pure Python stack            unrooted
- *   an unvalidated link             link_leak
- *   an unvalidated name             label_leak
- *   a frame of another Task         leak
- *   a field from another instant    entry_mismatch
- *   a skip while nothing moved      still_skip
- *   a Task left out of a still sample  still_skip
- *   a Task marker naming another Task, or a thread marker another thread
+ * is the one its task_awaited_by names when no fut_waiter leads to it).  The oracle must find
+ * nothing wrong with it, in a still window and at the end of a moving one.  Then one field at a
+ * time is made wrong, as a faulty unwinder would, and the oracle must report the kind of violation
+ * that fault is: a stale pure-stack split (a pure frame from another instant) bogus_pure and
+ * bogus_stack no pure Python stack            unrooted an unvalidated link             link_leak an
+ * unvalidated name             label_leak a frame of another Task         leak a field from another
+ * instant    entry_mismatch a skip while nothing moved      still_skip a Task left out of a still
+ * sample  still_skip a Task marker naming another Task, or a thread marker another thread
  *                                   label_leak
  *   a Task marker out of its place, a thread marker missing
  *                                   bogus_stack
@@ -104,8 +98,7 @@ static void awaited(const mm_world *w, int kind, mm_ref r, uint64_t t, uint64_t 
         const mm_tgather *g = mm_gather_get(w, r);
         int i;
         for (i = 0; g != NULL && i < g->n; i++)
-            awaited(w, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, out, n,
-                    depth + 1);
+            awaited(w, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, out, n, depth + 1);
     }
 }
 
@@ -199,9 +192,9 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
             ts->awaited_by = index_of(s, ref_addr(w, k->amem, t));
         ts->linked_to = index_of(s, ref_addr(w, k->strong, t));
         ts->created_by = index_of(s, ref_addr(w, k->creator, t));
-        ts->parent = ts->awaited_by >= 0   ? ts->awaited_by
-                     : ts->linked_to >= 0  ? ts->linked_to
-                                           : ts->created_by;
+        ts->parent = ts->awaited_by >= 0  ? ts->awaited_by
+                     : ts->linked_to >= 0 ? ts->linked_to
+                                          : ts->created_by;
     }
 }
 
@@ -228,15 +221,15 @@ static void world_new(world *wd, int minor, uint64_t x, size_t stores, int joins
         b[i] = (uint8_t)(x >> 24);
     }
     mm_scenario_set_minor(b, minor);
-    b[20] = 0;                  /* no swarm */
+    b[20] = 0; /* no swarm */
     b[21] = MM_SHAPE_SERVER;
-    b[22] = 1;                  /* two loops */
-    b[23] = 3;                  /* four workers each */
-    b[25] = 20;                 /* children */
-    b[26] = 30;                 /* gathers */
-    b[27] = 10;                 /* TaskGroups */
-    b[28] = 30;                 /* orphans */
-    b[31] = 1 | 2;              /* hook records, nested gathers */
+    b[22] = 1;     /* two loops */
+    b[23] = 3;     /* four workers each */
+    b[25] = 20;    /* children */
+    b[26] = 30;    /* gathers */
+    b[27] = 10;    /* TaskGroups */
+    b[28] = 30;    /* orphans */
+    b[31] = 1 | 2; /* hook records, nested gathers */
     b[35] = MM_SCALE_SMALL;
     mm_scenario_decode(b, sizeof b, -1, -1, &sc);
     sc.prog.p_join = joins;
@@ -303,9 +296,8 @@ static int registry_within_bounds(const world *wd)
 {
     uint64_t mask = 0;
 
-    assert_int_equal(mm_space_read(wd->im.space, wd->im.registry + (uint64_t)wd->im.l->set_mask,
-                                   &mask, 8),
-                     0);
+    assert_int_equal(
+        mm_space_read(wd->im.space, wd->im.registry + (uint64_t)wd->im.l->set_mask, &mask, 8), 0);
     return mask + 1 <= UW_LIMIT_SET_SLOTS;
 }
 
@@ -492,7 +484,8 @@ static void faults(int minor)
         a = find(&s, no_parent);
         if (!registry_within_bounds(&wd))
             print_message("a Task left out: not judged, the registry is over UW_LIMIT_SET_SLOTS "
-                          "(%d) in this build\n", (int)UW_LIMIT_SET_SLOTS);
+                          "(%d) in this build\n",
+                          (int)UW_LIMIT_SET_SLOTS);
         else if (a >= 0 && uw_compose_is_leaf(&s, (size_t)a)) {
             s.tasks[a].skipped = 0;
             s.tasks[a].addr ^= 0x10; /* no longer the registered Task */
@@ -504,9 +497,21 @@ static void faults(int minor)
     }
 }
 
-static void test_faults_311(void **st) { (void)st; faults(11); }
-static void test_faults_312(void **st) { (void)st; faults(12); }
-static void test_faults_313(void **st) { (void)st; faults(13); }
+static void test_faults_311(void **st)
+{
+    (void)st;
+    faults(11);
+}
+static void test_faults_312(void **st)
+{
+    (void)st;
+    faults(12);
+}
+static void test_faults_313(void **st)
+{
+    (void)st;
+    faults(13);
+}
 
 /* At the end of a moving window, the perfect sample of that instant
  * passes too, and so does the one of its start. */
@@ -532,13 +537,11 @@ static void test_moving(void **st)
             mm_world_end(mm_mutator_world(wd.m), mm_mutator_time(wd.m));
             wd.ctx.still = 0;
             if (judge(&wd, &s, &v) != 0)
-                fprintf(stderr, "perfect sample of the window's start judged wrong: %s\n",
-                        v.first);
+                fprintf(stderr, "perfect sample of the window's start judged wrong: %s\n", v.first);
             assert_int_equal(mm_verdict_violations(&v), 0);
             perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t1(wd.ctx.w), &s); /* the end */
             if (judge(&wd, &s, &v) != 0)
-                fprintf(stderr, "perfect sample of the window's end judged wrong: %s\n",
-                        v.first);
+                fprintf(stderr, "perfect sample of the window's end judged wrong: %s\n", v.first);
             assert_int_equal(mm_verdict_violations(&v), 0);
             uw_sample_free(&s);
             world_free(&wd);

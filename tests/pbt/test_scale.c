@@ -87,7 +87,8 @@ static int below_bounds(size_t n)
     if (n <= UW_LIMIT_TASKS)
         return 1;
     print_message("skipped: %zu Tasks is past UW_LIMIT_TASKS (%d) in this build; "
-                  "test_task_limit runs the bound\n", n, (int)UW_LIMIT_TASKS);
+                  "test_task_limit runs the bound\n",
+                  n, (int)UW_LIMIT_TASKS);
     return 0;
 }
 

@@ -125,10 +125,10 @@ static void check_loops(const mm_image *im, mm_mutator *m)
                 disagree("the entry frame", mm_mutator_time(m), -1);
             f = rd64(im->space, f + (uint64_t)l->frame_previous);
             if (f != im->th[loop].base_frame ||
-                (f != 0 && (owner_of(im, f) != l->owner_interpreter ||
-                            rd64(im->space, f + (uint64_t)l->frame_previous) != 0 ||
-                            rd64(im->space, im->th[loop].tstate + (uint64_t)l->tstate_base_frame) !=
-                                f)))
+                (f != 0 &&
+                 (owner_of(im, f) != l->owner_interpreter ||
+                  rd64(im->space, f + (uint64_t)l->frame_previous) != 0 ||
+                  rd64(im->space, im->th[loop].tstate + (uint64_t)l->tstate_base_frame) != f)))
                 disagree("the base frame", mm_mutator_time(m), -1);
         }
     }
@@ -266,7 +266,8 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
         (void)mm_space_read(im->space, c + (uint64_t)l->gen_frame_state, &state, 1);
         if (l->frame_stackpointer != UW_ABSENT)
             top = (int32_t)(int64_t)(rd64(im->space, f + (uint64_t)l->frame_stackpointer) -
-                                     (f + (uint64_t)l->frame_localsplus)) / 8;
+                                     (f + (uint64_t)l->frame_localsplus)) /
+                  8;
         else
             (void)mm_space_read(im->space, f + (uint64_t)l->frame_stacktop, &top, 4);
         if (k->chain[i].addr != f || k->chain[i].code != code ||
@@ -282,10 +283,12 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
                 disagree("the chain ends early", t, id);
             break;
         }
-        if (depth > 1 && rd64(im->space, f + (uint64_t)l->frame_localsplus +
-                                            8u * (uint64_t)(top - 1)) != (uint64_t)l->stackref_null)
+        if (depth > 1 &&
+            rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - 1)) !=
+                (uint64_t)l->stackref_null)
             disagree("no NULL reference above the awaitee", t, id);
-        c = ref(im, rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - depth)));
+        c = ref(im,
+                rd64(im->space, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)(top - depth)));
         {
             /* a coroutine that returned (completed or cleared) is no frame
              * of the chain; 3.15 has no COMPLETED state, and CLEARED is its

@@ -69,14 +69,18 @@ static size_t build(uint8_t *b)
     sym[3].st_value = 0x7000;
     memcpy(b + OFF_SYM, sym, sizeof sym);
     memset(sh, 0, sizeof sh);
-    sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = OFF_SHSTR,
-                         .sh_size = sizeof shstr};
-    sh[2] = (Elf64_Shdr){.sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = OFF_STR,
-                         .sh_size = sizeof strtab};
-    sh[3] = (Elf64_Shdr){.sh_name = 19, .sh_type = SHT_SYMTAB, .sh_offset = OFF_SYM,
-                         .sh_size = sizeof sym, .sh_link = 2, .sh_entsize = sizeof(Elf64_Sym)};
-    sh[4] = (Elf64_Shdr){.sh_name = 27, .sh_type = SHT_NOBITS, .sh_addr = 0x5000,
-                         .sh_size = 283320};
+    sh[1] = (Elf64_Shdr){
+        .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = OFF_SHSTR, .sh_size = sizeof shstr};
+    sh[2] = (Elf64_Shdr){
+        .sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = OFF_STR, .sh_size = sizeof strtab};
+    sh[3] = (Elf64_Shdr){.sh_name = 19,
+                         .sh_type = SHT_SYMTAB,
+                         .sh_offset = OFF_SYM,
+                         .sh_size = sizeof sym,
+                         .sh_link = 2,
+                         .sh_entsize = sizeof(Elf64_Sym)};
+    sh[4] =
+        (Elf64_Shdr){.sh_name = 27, .sh_type = SHT_NOBITS, .sh_addr = 0x5000, .sh_size = 283320};
     memcpy(b + OFF_SH, sh, sizeof sh);
     return OFF_SH + sizeof sh;
 }
@@ -144,7 +148,10 @@ static void test_malformed(void **state)
     assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b);
-    memcpy(b, "\x7f" "ELG", 4);
+    memcpy(b,
+           "\x7f"
+           "ELG",
+           4);
     assert_int_equal(uw__elf_open(&e, b, n), UW_ERR_ELF_MALFORMED);
 
     n = build(b); /* section table offset past the end */

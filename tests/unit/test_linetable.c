@@ -32,11 +32,20 @@ static void test_forms(void **state)
      * unit 7:   long form code 14: svarint +40 (v = 80 = 0x50: 0x10|0x40, 0x01),
      *           end-line 0, col+1 5, endcol+1 9. */
     static const uint8_t t[] = {
-        0x80 | (3 << 3) | 1, 0x05,
-        0x80 | (11 << 3) | 0, 0x02, 0x09,
-        0x80 | (13 << 3) | 2, 0x07,
+        0x80 | (3 << 3) | 1,
+        0x05,
+        0x80 | (11 << 3) | 0,
+        0x02,
+        0x09,
+        0x80 | (13 << 3) | 2,
+        0x07,
         0x80 | (15 << 3) | 0,
-        0x80 | (14 << 3) | 0, 0x50, 0x01, 0x00, 0x05, 0x09,
+        0x80 | (14 << 3) | 0,
+        0x50,
+        0x01,
+        0x00,
+        0x05,
+        0x09,
     };
     (void)state;
     assert_int_equal(line_at(t, sizeof t, 100, 0), 100);
@@ -46,7 +55,7 @@ static void test_forms(void **state)
     assert_int_equal(line_at(t, sizeof t, 100, 5), 98);
     assert_int_equal(line_at(t, sizeof t, 100, 6), -1);
     assert_int_equal(line_at(t, sizeof t, 100, 7), 138);
-    assert_int_equal(line_at(t, sizeof t, 100, 8), -1);   /* past the end */
+    assert_int_equal(line_at(t, sizeof t, 100, 8), -1); /* past the end */
     /* before the first unit (a frame not started): the first line, as
      * CPython's PyCode_Addr2Line gives for a negative offset */
     assert_int_equal(line_at(t, sizeof t, 100, -1), 100);

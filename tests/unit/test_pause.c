@@ -41,9 +41,9 @@
 typedef struct shared {
     uint64_t count[MAX_WORKERS + 1]; /* [0]: the main thread */
     pid_t tid[MAX_WORKERS + 1];
-    uint64_t usr1;    /* SIGUSR1 deliveries */
-    uint64_t born;    /* short-lived threads started */
-    uint64_t parked;  /* idle threads started (bound tests) */
+    uint64_t usr1;   /* SIGUSR1 deliveries */
+    uint64_t born;   /* short-lived threads started */
+    uint64_t parked; /* idle threads started (bound tests) */
     int ready;
 } shared;
 
@@ -670,8 +670,8 @@ static void refuse_main(pid_t pid, int how)
 
     if (how == REFUSE_SECCOMP && noptrace_install() != 0)
         _exit(10);
-    if (how == REFUSE_USER && (setresgid(65534, 65534, 65534) != 0 ||
-                               setresuid(65534, 65534, 65534) != 0))
+    if (how == REFUSE_USER &&
+        (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0))
         _exit(11);
     rc = uw__pause_open(pid, 0, &p, why, sizeof why);
     fprintf(stderr, "pause: refusal %d: %s: %s\n", how, uw_errname(rc), why);

@@ -89,8 +89,8 @@ static char *folded_text(const uw_profile *p)
     return m.buf;
 }
 
-static int read_text(uw_profile *p, const char *text, size_t len,
-                     const uw_folded_read_options *o, uw_folded_error *err)
+static int read_text(uw_profile *p, const char *text, size_t len, const uw_folded_read_options *o,
+                     uw_folded_error *err)
 {
     FILE *in = str_in(text, len);
     int rc = uw_folded_read(in, p, o, err);
@@ -160,8 +160,8 @@ static void test_aggregate(void **state)
     assert_int_equal(p.n_stacks, 2);
     assert_int_equal(uw_profile_add(&p, stack, 1, &l1, 1), 0); /* a prefix is its own stack */
     assert_int_equal(p.n_stacks, 3);
-    assert_int_equal(uw_profile_add(&p, stack, 0, &l1, 5), 0);  /* nothing to show */
-    assert_int_equal(uw_profile_add(&p, stack, 2, &l1, 0), 0);  /* never seen */
+    assert_int_equal(uw_profile_add(&p, stack, 0, &l1, 5), 0); /* nothing to show */
+    assert_int_equal(uw_profile_add(&p, stack, 2, &l1, 0), 0); /* never seen */
     assert_int_equal(p.n_stacks, 3);
     assert_int_equal(p.total, 5);
     stack[2] = 999;
@@ -374,14 +374,13 @@ static void test_add_sample_bare(void **state)
     assert_int_equal(p.n_stacks, 3);
     assert_string_equal(uw_profile_str(&p, p.stacks[1].labels.task_name), "idle");
     text = folded_text(&p);
-    assert_string_equal(text,
-                        "<module> (/app/<module>.py:10);run (/app/run.py:11);select "
-                        "(/app/select.py:12);main (/app/main.py:10);batch (/app/batch.py:10);"
-                        "fetch (/app/fetch.py:10);fetch_inner (/app/fetch_inner.py:11) 1\n"
-                        "<module> (/app/<module>.py:10);run (/app/run.py:11);select "
-                        "(/app/select.py:12);main (/app/main.py:10) 1\n"
-                        "_bootstrap (/app/_bootstrap.py:10);work (/app/work.py:11);spin "
-                        "(/app/spin.py:12) 1\n");
+    assert_string_equal(text, "<module> (/app/<module>.py:10);run (/app/run.py:11);select "
+                              "(/app/select.py:12);main (/app/main.py:10);batch (/app/batch.py:10);"
+                              "fetch (/app/fetch.py:10);fetch_inner (/app/fetch_inner.py:11) 1\n"
+                              "<module> (/app/<module>.py:10);run (/app/run.py:11);select "
+                              "(/app/select.py:12);main (/app/main.py:10) 1\n"
+                              "_bootstrap (/app/_bootstrap.py:10);work (/app/work.py:11);spin "
+                              "(/app/spin.py:12) 1\n");
     free(text);
     /* two leaves with the same frames share one folded line */
     assert_int_equal(uw_profile_add_sample(&p, &h.s, &o, thread_name, NULL), 0);
@@ -553,7 +552,8 @@ static void test_html_and_speedscope(void **state)
     assert_int_equal(count_of(m.buf, "</script>"), 2);
     assert_int_equal(count_of(m.buf, "<img"), 0);
     assert_non_null(strstr(m.buf, "<title>t&lt;/title&gt;&lt;b&gt;</title>"));
-    assert_non_null(strstr(m.buf, "\\u003ctask \\u003c/script\\u003e\\u003cimg src=x\\u003e\\u003e"));
+    assert_non_null(
+        strstr(m.buf, "\\u003ctask \\u003c/script\\u003e\\u003cimg src=x\\u003e\\u003e"));
     assert_non_null(strstr(m.buf, "/a\\ufffd.py"));
     assert_non_null(strstr(m.buf, "\"task_changed_while_read\":2"));
     assert_null(strstr(m.buf, "http"));
@@ -620,7 +620,8 @@ static void test_pprof(void **state)
                         "skipped stacks task_changed_while_read: 2") == 0;
     assert_true(found);
     for (i = 0; i < msg->n_function; i++)
-        found += strcmp(msg->string_table[msg->function[i]->name], "<task </script><img src=x>>") == 0;
+        found +=
+            strcmp(msg->string_table[msg->function[i]->name], "<task </script><img src=x>>") == 0;
     assert_int_equal(found, 2);
     perftools__profiles__profile__free_unpacked(msg, NULL);
     free(m.buf);

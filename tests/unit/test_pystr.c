@@ -38,7 +38,8 @@ static void test_kinds(void **state)
         assert_int_equal(rd(&fp, fp_str(&fp, ""), &trunc), 0);
         assert_string_equal(out, "");
         assert_int_equal(rd(&fp, fp_str_kind(&fp, latin1, sizeof latin1, 1), &trunc), 0);
-        assert_string_equal(out, "c\xc3\xa9l\xc3\xa8" "bre");
+        assert_string_equal(out, "c\xc3\xa9l\xc3\xa8"
+                                 "bre");
         /* lone surrogate becomes U+FFFD */
         assert_int_equal(rd(&fp, fp_str_kind(&fp, ucs2, 4, 2), &trunc), 0);
         assert_string_equal(out, "\xd1\x84\xd1\x83\xd0\xbd\xef\xbf\xbd");

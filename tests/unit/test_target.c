@@ -39,7 +39,8 @@ static void test_maps(void **state)
     assert_int_equal(uw_maps_parse_line("55d0-55e0 rw-p 00001000 00:00 0", &m), 0);
     assert_string_equal(m.path, "");
     assert_int_equal(m.offset, 0x1000);
-    assert_int_equal(uw_maps_parse_line("7ffd1000-7ffd2000 rw-p 00000000 00:00 0   [stack]", &m), 0);
+    assert_int_equal(uw_maps_parse_line("7ffd1000-7ffd2000 rw-p 00000000 00:00 0   [stack]", &m),
+                     0);
     assert_string_equal(m.path, "[stack]");
     assert_int_equal(uw_maps_parse_line("garbage", &m), UW_ERR_MAPS);
     assert_int_equal(uw_maps_parse_line("2000-1000 r--p 0 0 0 /x", &m), UW_ERR_MAPS);
@@ -181,12 +182,16 @@ static void test_runtime_ready(void **state)
                          UW_ERR_NOT_PYTHON);
 
         /* a main interpreter whose id is not 0 */
-        fp_put64(&fp, live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
-                          (uint64_t)l->interp_id, 7);
+        fp_put64(&fp,
+                 live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
+                     (uint64_t)l->interp_id,
+                 7);
         assert_int_equal(uw_target_runtime_ready(&fp.reader, l, live, why, sizeof why),
                          UW_ERR_NOT_PYTHON);
-        fp_put64(&fp, live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
-                          (uint64_t)l->interp_id, 0);
+        fp_put64(&fp,
+                 live + (uint64_t)l->runtime_size - (uint64_t)l->interp_size +
+                     (uint64_t)l->interp_id,
+                 0);
         assert_int_equal(uw_target_runtime_ready(&fp.reader, l, live, why, sizeof why), 0);
 
         /* an unmapped runtime address */
@@ -209,7 +214,6 @@ static void test_errors(void **state)
     assert_string_equal(uw_errname(0), "ok");
     assert_string_equal(uw_strerror(12345), "unknown error");
 }
-
 
 /* A _Py_DebugOffsets block as a build matching table l holds (3.13+). */
 static void table_block(const uw_layout *l, uint64_t version, uint8_t *b)
@@ -427,12 +431,19 @@ static void test_check_runtime(void **state)
 /* An .AsyncioDebug block as a build matching the tables holds. */
 static void asyncio_block(const uw_layout *l, const uw_asyncio_layout *al, uint8_t *b)
 {
-    const uint64_t w[13] = {
-        (uint64_t)al->task_size, (uint64_t)al->task_name, (uint64_t)al->fut_awaited_by,
-        (uint64_t)al->fut_is_task, (uint64_t)al->fut_awaited_by_is_set, (uint64_t)al->task_coro,
-        (uint64_t)al->task_node, (uint64_t)l->interp_size, (uint64_t)l->interp_asyncio_tasks_head,
-        (uint64_t)l->tstate_impl_size, (uint64_t)l->tstate_asyncio_running_loop,
-        (uint64_t)l->tstate_asyncio_running_task, (uint64_t)l->tstate_asyncio_tasks_head};
+    const uint64_t w[13] = {(uint64_t)al->task_size,
+                            (uint64_t)al->task_name,
+                            (uint64_t)al->fut_awaited_by,
+                            (uint64_t)al->fut_is_task,
+                            (uint64_t)al->fut_awaited_by_is_set,
+                            (uint64_t)al->task_coro,
+                            (uint64_t)al->task_node,
+                            (uint64_t)l->interp_size,
+                            (uint64_t)l->interp_asyncio_tasks_head,
+                            (uint64_t)l->tstate_impl_size,
+                            (uint64_t)l->tstate_asyncio_running_loop,
+                            (uint64_t)l->tstate_asyncio_running_task,
+                            (uint64_t)l->tstate_asyncio_tasks_head};
     memcpy(b, w, sizeof w);
 }
 
@@ -483,16 +494,15 @@ static void test_asyncio_debug(void **state)
                          0);
         assert_int_equal(uw_target_check_asyncio_at(&fp.reader, &t, sec, 96, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS); /* section too small */
-        fp_put64(&fp, sec + 48, 160); /* task_node moved */
+        fp_put64(&fp, sec + 48, 160);           /* task_node moved */
         assert_int_equal(uw_target_check_asyncio_at(&fp.reader, &t, sec, sizeof b, why, sizeof why),
                          UW_ERR_DEBUG_OFFSETS);
         assert_non_null(strstr(why, "asyncio_task_object.task_node is 160"));
-        assert_int_equal(uw_target_check_asyncio_at(&fp.reader, &t, sec + 8, sizeof b, why,
-                                                    sizeof why),
-                         UW_ERR_READ_SHORT);
+        assert_int_equal(
+            uw_target_check_asyncio_at(&fp.reader, &t, sec + 8, sizeof b, why, sizeof why),
+            UW_ERR_READ_SHORT);
         /* A simulated target has no maps to search: not found, retry later. */
-        assert_int_equal(uw_target_find_asyncio(&fp.reader, &t, why, sizeof why),
-                         UW_ERR_NOT_FOUND);
+        assert_int_equal(uw_target_find_asyncio(&fp.reader, &t, why, sizeof why), UW_ERR_NOT_FOUND);
         t.asyncio_debug_addr = sec; /* found earlier: nothing more to do */
         assert_int_equal(uw_target_find_asyncio(&fp.reader, &t, why, sizeof why), 0);
         fp_free(&fp);
@@ -502,8 +512,7 @@ static void test_asyncio_debug(void **state)
         fake_proc fp;
         fp_init(&fp, 13);
         fp.target.pid = 1;
-        assert_int_equal(uw_target_find_asyncio(&fp.reader, &fp.target, NULL, 0),
-                         UW_ERR_NOT_FOUND);
+        assert_int_equal(uw_target_find_asyncio(&fp.reader, &fp.target, NULL, 0), UW_ERR_NOT_FOUND);
         assert_int_equal(uw_target_check_asyncio_at(&fp.reader, &fp.target, 0x1000, 104, NULL, 0),
                          UW_ERR_INVALID_ARG);
         fp_free(&fp);
@@ -564,18 +573,12 @@ static void test_release_string(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_maps),
-        cmocka_unit_test(test_debug_offsets),
-        cmocka_unit_test(test_layouts),
-        cmocka_unit_test(test_runtime_ready),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_layouts_314_315),
-        cmocka_unit_test(test_layout_mixed),
-        cmocka_unit_test(test_debug_offsets_314_315),
-        cmocka_unit_test(test_build_check),
-        cmocka_unit_test(test_check_runtime),
-        cmocka_unit_test(test_asyncio_debug),
-        cmocka_unit_test(test_walk_gate),
+        cmocka_unit_test(test_maps),           cmocka_unit_test(test_debug_offsets),
+        cmocka_unit_test(test_layouts),        cmocka_unit_test(test_runtime_ready),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_layouts_314_315),
+        cmocka_unit_test(test_layout_mixed),   cmocka_unit_test(test_debug_offsets_314_315),
+        cmocka_unit_test(test_build_check),    cmocka_unit_test(test_check_runtime),
+        cmocka_unit_test(test_asyncio_debug),  cmocka_unit_test(test_walk_gate),
         cmocka_unit_test(test_release_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

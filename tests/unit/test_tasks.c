@@ -25,7 +25,7 @@ static const int lines[4] = {10, 11, 12, 13};
 typedef struct world {
     fake_proc fp;
     uint64_t loop, task_type, set;
-    uint64_t a, b, c;          /* Tasks: A awaits B; C created by A */
+    uint64_t a, b, c; /* Tasks: A awaits B; C created by A */
     uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
     uw_unwinder *u;
     uw_tasks *t;
@@ -145,8 +145,7 @@ static void test_clean_world(void **state)
         assert_int_equal(a->parent, -1);
         assert_int_equal(a->skipped + b->skipped + c->skipped, 0);
         /* Leaf B's whole stack: inner, outer, main, then the idle loop. */
-        assert_int_equal(uw_compose_task(&w.s, (size_t)(b - w.s.tasks), &bare, stack, 64, &n),
-                         0);
+        assert_int_equal(uw_compose_task(&w.s, (size_t)(b - w.s.tasks), &bare, stack, 64, &n), 0);
         assert_int_equal(n, 4); /* root first */
         assert_string_equal(uw_frame_name(stack[0].frame), "EpollSelector.select");
         assert_string_equal(uw_frame_name(stack[1].frame), "main");
@@ -154,8 +153,7 @@ static void test_clean_world(void **state)
         assert_string_equal(uw_frame_name(stack[3].frame), "inner");
         /* The same with the default markers: the thread at the root, each
          * Task before its own frames. */
-        assert_int_equal(
-            uw_compose_task(&w.s, (size_t)(b - w.s.tasks), NULL, stack, 64, &n), 0);
+        assert_int_equal(uw_compose_task(&w.s, (size_t)(b - w.s.tasks), NULL, stack, 64, &n), 0);
         assert_int_equal(n, 7);
         assert_int_equal(stack[0].kind, UW_ITEM_THREAD);
         assert_int_equal(stack[0].index, b->thread);
@@ -317,8 +315,10 @@ static void test_corrupt_objects(void **state)
     fp_put64(&w.fp, bad_coro + 8, FP_STR_TYPE);
     selfish_coro = fp_coro(&w.fp, fp_code(&w.fp, "selfish", "/s.py", 10, lines, 4),
                            uw__layout_for_minor(13)->state_suspended_yield_from, 1, 0);
-    fp_put32(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_stacktop, 1);
-    fp_put64(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_localsplus,
+    fp_put32(&w.fp, selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_stacktop,
+             1);
+    fp_put64(&w.fp,
+             selfish_coro + (uint64_t)w.fp.l->gen_iframe + (uint64_t)w.fp.l->frame_localsplus,
              selfish_coro);
     selfish = fp_task(&w.fp, w.task_type, w.loop, selfish_coro, fp_str(&w.fp, "selfish"), 0);
     done = fp_task(&w.fp, w.task_type, w.loop, w.coro_c, fp_str(&w.fp, "done"), 0);
@@ -501,14 +501,10 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),
-        cmocka_unit_test(test_corrupt_registry),
-        cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),
-        cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),
-        cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_clean_world),     cmocka_unit_test(test_corrupt_registry),
+        cmocka_unit_test(test_corrupt_objects), cmocka_unit_test(test_link_cycle),
+        cmocka_unit_test(test_odd_worlds),      cmocka_unit_test(test_chain_ends),
+        cmocka_unit_test(test_epoch_table),     cmocka_unit_test(test_layout_windows),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

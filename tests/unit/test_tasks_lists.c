@@ -30,7 +30,7 @@ typedef struct world {
     fake_proc fp;
     const uw_asyncio_layout *al;
     uint64_t interp, ts, loop, task_type, fut;
-    uint64_t a, b, c, d;     /* A awaits B (B records A); C records {A, D}; D exited */
+    uint64_t a, b, c, d;      /* A awaits B (B records A); C records {A, D}; D exited */
     uint64_t coro_a, coro_a2; /* A's coroutine awaits coroutine A2 */
     uw_unwinder *u;
     uw_tasks *t;
@@ -354,7 +354,8 @@ static int vec_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        iov[i].status = iov[i].len == 0 ? 0 : plain_ops->read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+        iov[i].status =
+            iov[i].len == 0 ? 0 : plain_ops->read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
     *calls = 1;
     return 0;
 }

@@ -143,8 +143,8 @@ static int add(uw__tvd *t, int side, const char *line)
 
 static void test_malformed(void **state)
 {
-    static const char *bad[] = {"a;b", "a;b 1x", "a;b -1", "a;b ", " 5", "a;b +3", "a;b 0x10",
-                                "a;b 1.5"};
+    static const char *bad[] = {"a;b", "a;b 1x", "a;b -1",   "a;b ",
+                                " 5",  "a;b +3", "a;b 0x10", "a;b 1.5"};
     uw__tvd *t = NULL;
     uw__tvd_result r;
     size_t i;
@@ -197,7 +197,7 @@ static void test_bounds(void **state)
     assert_int_equal(add(t, 0, line), UW_ERR_LIMIT_PROFILE);
     snprintf(line, sizeof line, "a %llu", (unsigned long long)UW_TVD_LIMIT_TOTAL - 1);
     assert_int_equal(add(t, 0, line), 0);
-    assert_int_equal(add(t, 0, "b 1"), 0);       /* total = 2^62 */
+    assert_int_equal(add(t, 0, "b 1"), 0); /* total = 2^62 */
     assert_int_equal(add(t, 0, "b 1"), UW_ERR_LIMIT_PROFILE);
     assert_int_equal(add(t, 0, "c 12345678901234567890"), UW_ERR_LIMIT_PROFILE);
     uw__tvd_free(t);
@@ -245,8 +245,8 @@ static void test_bounds(void **state)
         snprintf(line, sizeof line, "s%zu 1", i);
         assert_int_equal(add(t, (int)(i & 1), line), 0);
     }
-    assert_int_equal(add(t, 1, "last 1"), 0);         /* the bound itself */
-    assert_int_equal(add(t, 0, "s0 5"), 0);           /* a known stack still counts */
+    assert_int_equal(add(t, 1, "last 1"), 0); /* the bound itself */
+    assert_int_equal(add(t, 0, "s0 5"), 0);   /* a known stack still counts */
     assert_int_equal(add(t, 0, "one more 1"), UW_ERR_LIMIT_PROFILE);
     {
         uw__tvd_result r;
@@ -349,8 +349,7 @@ static void test_properties(void **state)
             d_ac > d_ab + d_bc + 1e-12 || d_ab < 0 || d_ab > 1)
             fail_msg("seed %#llx round %u: tvd %s (%.17g) direct %.17g, reversed %s, A*7 %s, "
                      "d_ac %.17g d_bc %.17g\nA:\n%sB:\n%s",
-                     (unsigned long long)seed, round, ab, d_ab, direct, ba, a7b, d_ac, d_bc, a,
-                     b);
+                     (unsigned long long)seed, round, ab, d_ab, direct, ba, a7b, d_ac, d_bc, a, b);
         free(a);
         free(b);
         free(c);
@@ -361,9 +360,9 @@ static void test_properties(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known),      cmocka_unit_test(test_functions),
-        cmocka_unit_test(test_top),        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_bounds),     cmocka_unit_test(test_properties),
+        cmocka_unit_test(test_known),  cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_top),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_bounds), cmocka_unit_test(test_properties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,9 +363,9 @@ static void test_hidden_frames(void **state)
     code_ft = fp_code(&w.fp, "Klass.__init__", "/s.py", 1, lines_abc, 4);
     fp_put32(&w.fp, code_ft + (uint64_t)l->code_firsttraceable, 2);
     f = fp_frame(&w.fp, code, 0, l->owner_thread, 1);
-    f = fp_frame(&w.fp, code, f, l->owner_cstack, 0);     /* trampoline */
-    f = fp_frame(&w.fp, 0, f, l->owner_thread, 0);        /* no code */
-    base = fp_frame(&w.fp, code, f, l->owner_generator, 0); /* generator */
+    f = fp_frame(&w.fp, code, f, l->owner_cstack, 0);        /* trampoline */
+    f = fp_frame(&w.fp, 0, f, l->owner_thread, 0);           /* no code */
+    base = fp_frame(&w.fp, code, f, l->owner_generator, 0);  /* generator */
     f = fp_frame(&w.fp, code_ft, base, l->owner_thread, -1); /* just pushed */
     fp_thread(&w.fp, interp, 1, f);
     walk_start(&w);
@@ -443,8 +443,7 @@ static void string_bound(size_t n, int want_truncated)
     assert_int_equal(w.s.threads[0].n_frames, 1);
     assert_int_equal(strlen(uw_frame_name(frame_of(&w, 0, 0))),
                      n > UW_LIMIT_STRING_CHARS ? UW_LIMIT_STRING_CHARS : n);
-    assert_int_equal((frame_of(&w, 0, 0)->flags & UW_FRAME_NAME_TRUNCATED) != 0,
-                     want_truncated);
+    assert_int_equal((frame_of(&w, 0, 0)->flags & UW_FRAME_NAME_TRUNCATED) != 0, want_truncated);
     walk_end(&w);
 }
 
@@ -651,25 +650,16 @@ static void test_read_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_311),
-        cmocka_unit_test(test_basic_312),
-        cmocka_unit_test(test_basic_313),
-        cmocka_unit_test(test_limit_frames),
-        cmocka_unit_test(test_limit_threads),
-        cmocka_unit_test(test_limit_interpreters),
-        cmocka_unit_test(test_frame_cycles),
-        cmocka_unit_test(test_thread_cycle),
-        cmocka_unit_test(test_interp_cycle), cmocka_unit_test(test_cframe_null),
-        cmocka_unit_test(test_garbage_previous),
-        cmocka_unit_test(test_bad_frames),
-        cmocka_unit_test(test_hidden_frames),
-        cmocka_unit_test(test_stale_code),
-        cmocka_unit_test(test_limit_string),
-        cmocka_unit_test(test_limit_linetable),
-        cmocka_unit_test(test_limit_chunks),
-        cmocka_unit_test(test_max_depth),
-        cmocka_unit_test(test_runtime_unreadable),
-        cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_basic_311),          cmocka_unit_test(test_basic_312),
+        cmocka_unit_test(test_basic_313),          cmocka_unit_test(test_limit_frames),
+        cmocka_unit_test(test_limit_threads),      cmocka_unit_test(test_limit_interpreters),
+        cmocka_unit_test(test_frame_cycles),       cmocka_unit_test(test_thread_cycle),
+        cmocka_unit_test(test_interp_cycle),       cmocka_unit_test(test_cframe_null),
+        cmocka_unit_test(test_garbage_previous),   cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test(test_hidden_frames),      cmocka_unit_test(test_stale_code),
+        cmocka_unit_test(test_limit_string),       cmocka_unit_test(test_limit_linetable),
+        cmocka_unit_test(test_limit_chunks),       cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_runtime_unreadable), cmocka_unit_test(test_read_budget),
         cmocka_unit_test(test_layout_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,8 +52,8 @@ typedef struct uw_stack_item {
 
 /* One composed stack.  items[0] is the root, items[n-1] the innermost. */
 typedef struct uw_stack {
-    size_t thread;  /* index into s->threads */
-    int64_t task;   /* the leaf Task, or -1 for a thread's own stack */
+    size_t thread; /* index into s->threads */
+    int64_t task;  /* the leaf Task, or -1 for a thread's own stack */
     const uw_stack_item *items;
     size_t n;
 } uw_stack;

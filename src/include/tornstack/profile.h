@@ -56,7 +56,7 @@ typedef struct uw_plabels {
 typedef struct uw_pstack {
     uint64_t count;
     uint64_t hash;
-    size_t first;   /* frame ids in items[first .. first + n), root first */
+    size_t first; /* frame ids in items[first .. first + n), root first */
     uint32_t n;
     uw_plabels labels;
 } uw_pstack;
@@ -77,23 +77,23 @@ typedef struct uw_profile {
     uint32_t n_stacks, cap_stacks;
     uw_hindex stack_index;
 
-    uint64_t total;        /* sum of the stacks' counts */
-    uint64_t samples;      /* samples taken (record, dump) */
-    uint64_t failed;       /* samples that failed to read */
+    uint64_t total;                         /* sum of the stacks' counts */
+    uint64_t samples;                       /* samples taken (record, dump) */
+    uint64_t failed;                        /* samples that failed to read */
     uint64_t stack_skips[UW_REASON_SLOTS];  /* stacks not given, per reason */
     uint64_t task_skips[UW_REASON_SLOTS];   /* Tasks skipped in samples, per reason */
     uint64_t thread_skips[UW_REASON_SLOTS]; /* threads all of whose Tasks were skipped */
 
     /* what the profile is of (writers put it in titles and comments) */
     char title[256];
-    double rate_hz;      /* sampling rate, 0 when unknown (a converted file) */
-    double duration_s;   /* wall time recorded, 0 when unknown */
-    int64_t start_ns;    /* wall clock at the start (Unix ns), 0 when unknown */
+    double rate_hz;    /* sampling rate, 0 when unknown (a converted file) */
+    double duration_s; /* wall time recorded, 0 when unknown */
+    int64_t start_ns;  /* wall clock at the start (Unix ns), 0 when unknown */
 
     uint32_t max_stacks, max_frames; /* UW_LIMIT_PROFILE_STACKS, _FRAMES */
     size_t max_items;                /* UW_LIMIT_PROFILE_ITEMS */
 
-    uint32_t *scratch; /* UW_LIMIT_STACK_ITEMS frame ids for add_sample */
+    uint32_t *scratch;         /* UW_LIMIT_STACK_ITEMS frame ids for add_sample */
     const char **thread_names; /* per thread of the sample being added */
     size_t cap_thread_names;
     /* add_sample's memos: a Python frame's id by (code entry, its serial,

@@ -88,7 +88,6 @@ typedef struct uw_folded_error {
  * innermost "<task ...>".  Returns 0, UW_ERR_NOMEM, UW_ERR_IO, UW_ERR_FORMAT,
  * UW_ERR_LIMIT_LABEL, UW_ERR_LIMIT_STACK, UW_ERR_LIMIT_COUNT or a profile
  * bound, with err set. */
-int uw_folded_read(FILE *in, uw_profile *p, const uw_folded_read_options *o,
-                   uw_folded_error *err);
+int uw_folded_read(FILE *in, uw_profile *p, const uw_folded_read_options *o, uw_folded_error *err);
 
 #endif /* TORNSTACK_PROFILE_IO_H */

@@ -39,7 +39,7 @@ typedef struct uw_code_info {
     uint8_t *linetable;
     size_t linetable_len;
     uint32_t flags;
-    uint32_t stamp; /* sample in which it was last validated */
+    uint32_t stamp;  /* sample in which it was last validated */
     uint64_t serial; /* unique per load in this process (0: not from a cache):
                       * an entry reloaded at the same place gets a new one */
     int64_t memo_index;
@@ -69,13 +69,13 @@ typedef struct uw_thread_sample {
     uint64_t thread_id;
     uint64_t native_id;
     int64_t interp_id;
-    size_t first_frame; /* index into uw_sample.frames */
-    size_t n_frames;    /* innermost first */
-    int truncated;      /* 0, or the code that cut the walk short */
-    uint32_t retries;   /* walks retried after a torn read */
-    uint64_t epoch_loop; /* loop whose epoch bracketed the walk, 0 if none */
-    int top_dropped;     /* frames above the split changed during the walk and
-                          * were dropped; the pure Python stack is kept */
+    size_t first_frame;     /* index into uw_sample.frames */
+    size_t n_frames;        /* innermost first */
+    int truncated;          /* 0, or the code that cut the walk short */
+    uint32_t retries;       /* walks retried after a torn read */
+    uint64_t epoch_loop;    /* loop whose epoch bracketed the walk, 0 if none */
+    int top_dropped;        /* frames above the split changed during the walk and
+                             * were dropped; the pure Python stack is kept */
     uint64_t epoch;         /* the bracket counter's value through the walk
                              * (when epoch_loop != 0) */
     uint64_t current_frame; /* the current-frame pointer the walk started from */
@@ -97,22 +97,22 @@ typedef struct uw_thread_sample {
 #define UW_REASON_SLOTS 80
 
 typedef struct uw_task_sample {
-    uint64_t addr;       /* the Task object (JSON "id") */
-    uint64_t coro;       /* its root coroutine */
+    uint64_t addr; /* the Task object (JSON "id") */
+    uint64_t coro; /* its root coroutine */
     uint64_t loop;
     uint64_t coro_frame; /* address of the root coroutine's frame */
     size_t thread;       /* index of the thread running its loop */
     char name[UW_TASK_NAME_MAX + 1];
-    const uw_code_info *coro_code; /* root coroutine's code (qualname) */
-    size_t first_frame, n_frames;  /* own frames in uw_sample.frames, innermost first */
+    const uw_code_info *coro_code;     /* root coroutine's code (qualname) */
+    size_t first_frame, n_frames;      /* own frames in uw_sample.frames, innermost first */
     size_t first_awaiting, n_awaiting; /* indices into uw_sample.awaiting */
-    int64_t awaited_by; /* task index awaiting it (read from memory), -1 */
-    int64_t linked_to;  /* strong link (gather, wait, shield, TaskGroup...), -1 */
-    int64_t created_by; /* creation link, -1 */
-    int64_t parent;     /* awaited_by, else linked_to, else created_by */
-    int running;        /* root coroutine executing */
-    int skipped;        /* 0, or the reason the Task's stack is not given */
-    int truncated;      /* 0, or why its frames stop early */
+    int64_t awaited_by;                /* task index awaiting it (read from memory), -1 */
+    int64_t linked_to;                 /* strong link (gather, wait, shield, TaskGroup...), -1 */
+    int64_t created_by;                /* creation link, -1 */
+    int64_t parent;                    /* awaited_by, else linked_to, else created_by */
+    int running;                       /* root coroutine executing */
+    int skipped;                       /* 0, or the reason the Task's stack is not given */
+    int truncated;                     /* 0, or why its frames stop early */
 } uw_task_sample;
 
 typedef struct uw_sample {
@@ -124,15 +124,15 @@ typedef struct uw_sample {
     size_t n_tasks, cap_tasks;
     size_t *awaiting; /* task indices */
     size_t n_awaiting, cap_awaiting;
-    int truncated;      /* 0, or why not every thread was visited */
-    int tasks_error;    /* 0, or why Tasks could not be enumerated, or the first
-                         * bound that cut what was read of them (task_limit,
-                         * gather_limit, link_limit, interpreter_limit: more
-                         * interpreters with loops than the registry cache,
-                         * dict_limit) */
-    uint32_t skips[UW_REASON_SLOTS]; /* skipped Tasks per reason (-code) */
+    int truncated;                          /* 0, or why not every thread was visited */
+    int tasks_error;                        /* 0, or why Tasks could not be enumerated, or the first
+                                             * bound that cut what was read of them (task_limit,
+                                             * gather_limit, link_limit, interpreter_limit: more
+                                             * interpreters with loops than the registry cache,
+                                             * dict_limit) */
+    uint32_t skips[UW_REASON_SLOTS];        /* skipped Tasks per reason (-code) */
     uint32_t thread_skips[UW_REASON_SLOTS]; /* threads whose Tasks were all skipped */
-    uint64_t calls, bytes; /* reads this sample cost */
+    uint64_t calls, bytes;                  /* reads this sample cost */
 } uw_sample;
 
 void uw_sample_init(uw_sample *s);

@@ -38,11 +38,11 @@ typedef struct uw_pytypes {
 } uw_pytypes;
 
 typedef struct uw_target {
-    int pid;                /* 0 for a simulated target */
-    uint64_t py_version;    /* PY_VERSION_HEX of the target */
+    int pid;             /* 0 for a simulated target */
+    uint64_t py_version; /* PY_VERSION_HEX of the target */
     const uw_layout *layout;
-    uint64_t runtime_addr;  /* &_PyRuntime in the target */
-    uint64_t code_type;     /* &PyCode_Type in the target, 0 when unknown */
+    uint64_t runtime_addr; /* &_PyRuntime in the target */
+    uint64_t code_type;    /* &PyCode_Type in the target, 0 when unknown */
     uw_pytypes types;
     char object_path[UW_TARGET_PATH_MAX]; /* file holding _PyRuntime */
     /* 3.14+: address of _asyncio's checked .AsyncioDebug block, 0 while
