@@ -22,7 +22,8 @@
  * must be unchanged:
  * each frame's code, previous and owner, and every frame's instruction
  * pointer: the callers' are fixed at their call sites while their callee
- * runs, and the innermost frame's must be too, although it keeps running.
+ * runs, and the innermost frame's must stay at the same line, although it
+ * keeps running (uw_same_line).
  * No counter moves on a plain call, so a function that returned and the
  * next call of the same code in the same slot (same code, previous and
  * owner) can only be told apart by where it is: the innermost frame read
@@ -139,9 +140,34 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy 
     return nr;
 }
 
+/* Do two copies of the innermost frame (same code, previous and owner)
+ * stand at the same line?  A frame that keeps running moves its
+ * instruction pointer within a line (a loop on one line, 3.14's stores
+ * before each escaping call), and the sample shows its line, not where in
+ * the line it was: both copies show the same stack.  A call that returned
+ * and the next call of the same code in the same slot are still told apart
+ * when they stand at different lines; at the same line they show the same
+ * frame.  No line (no validated code entry, an instruction pointer outside
+ * the code, a malformed table) is no match. */
+static int uw_same_line(uw_unwinder *u, const uint8_t *a, const uint8_t *b)
+{
+    const uw_layout *l = u->l;
+    uint64_t code = uw__frame_code(l, b);
+    uw_code_info *e = code != 0 ? uw__code_for(u, code) : NULL;
+    int64_t ia, ib;
+    int la = -1, lb = -1;
+
+    if (e == NULL || uw__frame_owner(l, b) == UW__OWNER_CSTACK ||
+        uw__frame_code_index(l, uw__frame_instr(l, a), code, e->id.units, &ia) ||
+        uw__frame_code_index(l, uw__frame_instr(l, b), code, e->id.units, &ib) ||
+        uw__code_line(e, ia, &la) != 0 || uw__code_line(e, ib, &lb) != 0)
+        return 0;
+    return la >= 0 && la == lb;
+}
+
 /* Compare every visited frame with its second copy; the frames from
  * k_split on (rootward) count in *bottom_same, the others in *top_same. */
-static void uw_recheck_compare(const uw_unwinder *u, const uw_chunk_copy *c0, size_t i_re,
+static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i_re,
                                size_t k_split, int *top_same, int *bottom_same)
 {
     const uw_layout *l = u->l;
@@ -155,8 +181,10 @@ static void uw_recheck_compare(const uw_unwinder *u, const uw_chunk_copy *c0, si
             a = u->recheck_chunk + (addr - c0->addr);
         else
             a = u->recheck_bytes + k * UW_FRAME_BUF;
-        same = uw__frame_same_link(l, a, b) && ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
-                                                uw__frame_instr(l, a) == uw__frame_instr(l, b));
+        same = uw__frame_same_link(l, a, b) &&
+               ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
+                uw__frame_instr(l, a) == uw__frame_instr(l, b) ||
+                (k == 0 && uw_same_line(u, a, b)));
         if (k_split != SIZE_MAX && k >= k_split)
             *bottom_same = *bottom_same && same;
         else
