@@ -167,8 +167,8 @@ static int uw_same_line(uw_unwinder *u, const uint8_t *a, const uint8_t *b)
 
 /* Compare every visited frame with its second copy; the frames from
  * k_split on (rootward) count in *bottom_same, the others in *top_same. */
-static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i_re,
-                               size_t k_split, int *top_same, int *bottom_same)
+static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i_re, size_t k_split,
+                               int *top_same, int *bottom_same)
 {
     const uw_layout *l = u->l;
     size_t k;
@@ -181,10 +181,9 @@ static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i
             a = u->recheck_chunk + (addr - c0->addr);
         else
             a = u->recheck_bytes + k * UW_FRAME_BUF;
-        same = uw__frame_same_link(l, a, b) &&
-               ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
-                uw__frame_instr(l, a) == uw__frame_instr(l, b) ||
-                (k == 0 && uw_same_line(u, a, b)));
+        same = uw__frame_same_link(l, a, b) && ((k == 0 && !UW_RULE(recheck_innermost_ip)) ||
+                                                uw__frame_instr(l, a) == uw__frame_instr(l, b) ||
+                                                (k == 0 && uw_same_line(u, a, b)));
         if (k_split != SIZE_MAX && k >= k_split)
             *bottom_same = *bottom_same && same;
         else
