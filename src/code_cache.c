@@ -217,6 +217,36 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
     e->next_overflow = c->overflow;
     c->overflow = e;
 }
+/* A new entry for the code object at addr: each load gets its own serial,
+ * so a reload at the same address is told apart (the profile's frame
+ * memo keys on it).  NULL when memory is short. */
+static uw_code_info *uw_entry_new(uint64_t addr, const uw_code_ident *id)
+{
+    uw_code_info *e = calloc(1, sizeof *e);
+
+    if (e == NULL)
+        return NULL;
+    e->addr = addr;
+    e->id = *id;
+    e->memo_index = -2;
+    e->serial = __atomic_add_fetch(&uw_code_serial, 1, __ATOMIC_RELAXED);
+    return e;
+}
+
+/* A loaded entry with its names joins the cache: its classes, whether it
+ * is the entry frame's shim (normally hidden by its owner byte, but a
+ * half-initialised entry frame can show a stale owner), its stamp. */
+static void uw_entry_adopt(uw_code_cache *c, uw_code_info *e, uw_code_info **out)
+{
+    if (c->classify != NULL)
+        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
+    if (strcmp(e->qualname, "<interpreter trampoline>") == 0 && strcmp(e->filename, "<shim>") == 0)
+        e->flags |= UW_CODE_SHIM;
+    e->stamp = c->stamp;
+    c->misses++;
+    uw_code_cache_put(c, e);
+    *out = e;
+}
 
 int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint64_t code_type,
                         uint64_t addr, const uw_code_ident *id, uw_code_info **out)
@@ -232,13 +262,9 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
         return UW_ERR_BAD_CODE;
     if (id->firsttraceable < 0 || id->firstlineno < 0 || id->units <= 0 || id->units > (1 << 24))
         return UW_ERR_BAD_CODE;
-    e = calloc(1, sizeof *e);
+    e = uw_entry_new(addr, id);
     if (e == NULL)
         return UW_ERR_NOMEM;
-    e->addr = addr;
-    e->id = *id;
-    e->memo_index = -2;
-    e->serial = __atomic_add_fetch(&uw_code_serial, 1, __ATOMIC_RELAXED);
     rc = uw__pystr_read(r, l, id->qualname, buf, sizeof buf, &trunc);
     if (rc == 0) {
         e->flags |= trunc ? UW_CODE_NAME_TRUNCATED : 0u;
@@ -253,21 +279,11 @@ int uw__code_cache_load(uw_code_cache *c, uw_reader *r, const uw_layout *l, uint
     }
     if (rc == 0)
         rc = uw_code_read_linetable(r, l, id->linetable, &e->linetable, &e->linetable_len);
-    if (rc == 0 && c->classify != NULL)
-        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
-    /* The entry frame's code: normally hidden by its owner byte, but a
-     * half-initialised entry frame can show a stale owner. */
-    if (rc == 0 && strcmp(e->qualname, "<interpreter trampoline>") == 0 &&
-        strcmp(e->filename, "<shim>") == 0)
-        e->flags |= UW_CODE_SHIM;
     if (rc != 0) {
         uw_code_info_free(e);
         return rc;
     }
-    e->stamp = c->stamp;
-    c->misses++;
-    uw_code_cache_put(c, e);
-    *out = e;
+    uw_entry_adopt(c, e, out);
     return 0;
 }
 
@@ -336,12 +352,9 @@ static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *i
         return iov[0].status != 0   ? iov[0].status
                : iov[1].status != 0 ? iov[1].status
                                     : iov[2].status;
-    e = calloc(1, sizeof *e);
+    e = uw_entry_new(addr, id);
     if (e == NULL)
         return UW_ERR_NOMEM;
-    e->addr = addr;
-    e->id = *id;
-    e->memo_index = -2;
     e->flags |= x->trunc ? UW_CODE_NAME_TRUNCATED : 0u;
     rc = uw__pystr_to_utf8(x->dq, x->nq, x->q.kind, x->q.ascii, buf, sizeof buf, NULL);
     if (rc == 0 && (e->qualname = strdup(buf)) == NULL)
@@ -357,14 +370,7 @@ static int uw_load_entry(uw_code_cache *c, uint64_t addr, const uw_code_ident *i
     e->linetable = x->lt;
     e->linetable_len = (size_t)x->lt_size;
     x->lt = NULL;
-    if (c->classify != NULL)
-        e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
-    if (strcmp(e->qualname, "<interpreter trampoline>") == 0 && strcmp(e->filename, "<shim>") == 0)
-        e->flags |= UW_CODE_SHIM;
-    e->stamp = c->stamp;
-    c->misses++;
-    uw_code_cache_put(c, e);
-    *out = e;
+    uw_entry_adopt(c, e, out);
     return 0;
 }
 
