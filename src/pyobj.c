@@ -179,23 +179,36 @@ static int uw_values_get(const uw_pyctx *c, uint64_t values, size_t i, uint64_t 
     return uw_read_u64(c->r, values + (uint64_t)c->l->dictvalues_values + 8u * i, value);
 }
 
-int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+/* A dict's keys and values pointers, from one read of its header; a
+ * header whose type is not dict (when the dict type is known) is
+ * UW_ERR_BAD_OBJECT. */
+static int uw_dict_head(const uw_pyctx *c, uint64_t dict_addr, uint64_t *keys, uint64_t *values)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD];
+    int rc;
+
+    rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
+    if (rc != 0)
+        return rc;
+    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
+        return UW_ERR_BAD_OBJECT;
+    *keys = uw__u64(hdr + l->dict_keys);
+    *values = uw__u64(hdr + l->dict_values);
+    return 0;
+}
+
+int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+{
     uint64_t keys, values, v = 0;
     size_t index = 0;
     int rc;
 
     if (dict_addr == 0)
         return UW_ERR_BAD_OBJECT;
-    rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
+    rc = uw_dict_head(c, dict_addr, &keys, &values);
     if (rc != 0)
         return rc;
-    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
-        return UW_ERR_BAD_OBJECT;
-    keys = uw__u64(hdr + l->dict_keys);
-    values = uw__u64(hdr + l->dict_values);
     rc = uw_keys_find(c, keys, key, &index, &v);
     if (rc != 0)
         return rc;
@@ -295,21 +308,15 @@ int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t 
 static int uw_locate_in_dict(const uw_pyctx *c, uint64_t dict_addr, const char *name,
                              uw_attr_loc *loc, uint64_t *value)
 {
-    const uw_layout *l = c->l;
-    uint8_t hdr[UW_PYOBJ_HEAD];
     uint64_t keys, values, v = 0;
     size_t index = 0;
     int rc;
 
     if (dict_addr == 0)
         return UW_ERR_NOT_FOUND;
-    rc = uw_read(c->r, dict_addr, hdr, (size_t)l->dict_values + 8);
+    rc = uw_dict_head(c, dict_addr, &keys, &values);
     if (rc != 0)
         return rc;
-    if (c->types->dict != 0 && uw__u64(hdr + l->object_type) != c->types->dict)
-        return UW_ERR_BAD_OBJECT;
-    keys = uw__u64(hdr + l->dict_keys);
-    values = uw__u64(hdr + l->dict_values);
     rc = uw_keys_find_at(c, keys, name, &index, &v, &loc->hit);
     if (rc != 0)
         return rc;
