@@ -38,6 +38,16 @@
 #define UW__RULE_recheck_pointer_first 1
 #endif
 
+/* RULE recheck_outer_frame: on 3.11/3.12, a walk from a nested eval loop's
+ * cframe must pass the outer eval loop's current frame (a walk that does
+ * not started at a pointer the loop's prologue had not set yet: a stale
+ * frame's stack). */
+#ifdef TORNSTACK_DROP_RULE_recheck_outer_frame
+#define UW__RULE_recheck_outer_frame 0
+#else
+#define UW__RULE_recheck_outer_frame 1
+#endif
+
 /* --- Placement and the skip rules (src/tasks/place.c) --- */
 
 /* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs

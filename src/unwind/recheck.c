@@ -93,19 +93,21 @@ static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a
  * chunk, the chunk (when its buffer can grow to it), the pointer again
  * (cf[1], ptr[1]), the bracket counter.  *i_re is the chunk's piece,
  * SIZE_MAX when the chunk is not re-read. */
-static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy *c0,
-                               uint64_t counter, uint64_t cf[2], uint64_t ptr[2], uint64_t *e1,
-                               size_t *i_re)
+static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *from,
+                               const uw_chunk_copy *c0, uint64_t counter, uint64_t cf[2],
+                               uint64_t ptr[3], uint64_t *e1, size_t *i_re)
 {
     const uw_layout *l = u->l;
     uw_iov *rv = u->recheck_iov;
+    uint64_t ptr_addr =
+        from->ptr_addr != 0 ? from->ptr_addr : uw__tstate_current_frame_addr(l, u->tstate, ts);
     size_t nr = 0, k;
 
     *i_re = SIZE_MAX;
     if (UW_RULE(recheck_pointer_first)) {
         if (uw__tstate_has_cframe(l))
             rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[0], 8, 0};
-        rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &ptr[0], 8, 0};
+        rv[nr++] = (uw_iov){ptr_addr, &ptr[0], 8, 0};
     }
     for (k = 0; k < u->n_visited; k++) {
         uint64_t a = u->visited[k];
@@ -133,9 +135,11 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_chunk_copy 
     }
     if (uw__tstate_has_cframe(l))
         rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[1], 8, 0};
-    rv[nr++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &ptr[1], 8, 0};
+    rv[nr++] = (uw_iov){ptr_addr, &ptr[1], 8, 0};
     if (counter != 0)
         rv[nr++] = (uw_iov){counter, e1, 8, 0};
+    if (from->outer_cframe != 0)
+        rv[nr++] = (uw_iov){from->outer_cframe + (uint64_t)l->cframe_current_frame, &ptr[2], 8, 0};
     UW_ASSERT(nr <= UW_RECHECK_IOV);
     return nr;
 }
@@ -205,16 +209,37 @@ static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
     th->top_dropped = 1;
 }
 
+/* Did the walk pass the frame at addr? */
+static int uw_visited_has(const uw_unwinder *u, uint64_t addr)
+{
+    size_t k;
+
+    for (k = 0; k < u->n_visited; k++)
+        if (u->visited[k] == addr)
+            return 1;
+    return 0;
+}
+
 /* The verdict, as the file's comment says: without a bracket any change
  * marks the walk incomplete; with one, a moved counter or a change from
  * the stable frame rootward does, and a change only inward of it drops
- * those frames.  th->epoch_loop records the bracket's tag. */
-void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t counter, uint64_t tag,
-                      uint64_t e0, uw_sample *s, uw_thread_sample *th)
+ * those frames.  th->epoch_loop records the bracket's tag.
+ *
+ * On 3.11/3.12 a nested eval loop's frames lead to the frame that was
+ * current in the eval loop that called it: the outer cframe's current
+ * frame, which cannot change while the nested loop runs.  A walk from a
+ * nested cframe that never reaches that frame did not start at the nested
+ * loop's current frame: in the loop's prologue, between publishing its
+ * cframe and setting its current frame, that slot holds whatever the C
+ * stack held (rule recheck_outer_frame).  Such a walk is marked
+ * UW_ERR_ENTERING_EVAL and u->walk_garbage set; thread.c may then walk
+ * from the outer frame. */
+void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uint64_t counter,
+                      uint64_t tag, uint64_t e0, uw_sample *s, uw_thread_sample *th)
 {
     const uw_layout *l = u->l;
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
-    uint64_t cf[2], ptr[2], e1 = 0;
+    uint64_t cf[2], ptr[3], e1 = 0, first = from->first;
     size_t nr, i_re, k_split;
     int read_ok, top_same, bottom_same;
 
@@ -223,9 +248,16 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t coun
     /* Without the rule, the first pointer reads as the last one. */
     cf[0] = cf[1] = uw__tstate_has_cframe(l) ? uw__tstate_cframe(l, u->tstate) : 0;
     ptr[0] = ptr[1] = first;
+    ptr[2] = 0;
     k_split = uw_visited_split(u, s, th);
-    nr = uw_recheck_queue(u, ts, c0, counter, cf, ptr, &e1, &i_re);
+    nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re);
     read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
+    if (read_ok && UW_RULE(recheck_outer_frame) && from->outer_cframe != 0 && ptr[2] != 0 &&
+        !uw_visited_has(u, ptr[2])) {
+        th->truncated = UW_ERR_ENTERING_EVAL;
+        u->walk_garbage = 1;
+        return;
+    }
     top_same = read_ok && ptr[0] == first && ptr[1] == first &&
                (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
                                               cf[1] == uw__tstate_cframe(l, u->tstate)));

@@ -18,6 +18,16 @@
  * A walk cut by a torn read is done again from a fresh thread state, at
  * most UW_THREAD_RETRIES times (CPython's own remote tools treat such
  * errors as transient); the sample keeps the last walk only.
+ *
+ * 3.11/3.12: an eval loop publishes its C-stack cframe before it sets that
+ * cframe's current frame, which until then holds whatever the C stack held
+ * (zero, a stale frame pointer, any bytes).  A walk from such a pointer
+ * fails, or (a stale frame) never reaches the outer eval loop's current
+ * frame (recheck.c).  When every attempt saw the same pointer fail that
+ * way, the thread stands in that prologue (a stopped process shows it
+ * for good): the stack of that instant is the outer eval loop's, from the
+ * outer cframe's current frame, and one more walk starts there, checked
+ * like any other (the outer frame re-read through its own pointer).
  */
 #include <stdint.h>
 
@@ -28,14 +38,26 @@
 /* The pieces of a walk's first vectored read, and where each went. */
 typedef struct uw_walk_read {
     size_t n, i_epoch, i_cframe, i_chunk, i_next, i_pf;
-    uint64_t first; /* the current frame */
+    uint64_t cf[2]; /* the current frame, then (3.11/3.12) the outer cframe */
     uint64_t e0;    /* the bracket counter before the walk */
 } uw_walk_read;
+
+static int uw_entering_eval(uint64_t cframe, uint64_t ts);
+
+/* 3.11/3.12: is the thread's cframe (in u->tstate) an eval loop's on the C
+ * stack, with an outer cframe before it?  Only then is the word after its
+ * current frame, `previous`, read with it. */
+static int uw_nested_cframe(const uw_unwinder *u, uint64_t ts)
+{
+    return uw__tstate_has_cframe(u->l) && uw_entering_eval(uw__tstate_cframe(u->l, u->tstate), ts);
+}
 
 /* Queue the first read of the walk of thread ts (fields f), with the
  * bracket counter (0: none) first, before anything the walk depends on,
  * the current-frame pointer included (on 3.13 read again here, after the
- * counter).  The live chunk is compared without adding to `chunk`: garbage
+ * counter; on 3.11/3.12, for a nested cframe, with its `previous`, the word
+ * after it).
+ * The live chunk is compared without adding to `chunk`: garbage
  * near 2^64 must not wrap; it is read only when it holds more than its
  * header and at most UW_LIMIT_CHUNK_BYTES. */
 static void uw_walk_queue(uw_unwinder *u, uint64_t ts, const uw_tstate_fields *f,
@@ -51,8 +73,9 @@ static void uw_walk_queue(uw_unwinder *u, uint64_t ts, const uw_tstate_fields *f
         iov[w->n++] = (uw_iov){counter, &w->e0, sizeof w->e0, 0};
     }
     w->i_cframe = w->n;
-    iov[w->n++] =
-        (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), &w->first, sizeof w->first, 0};
+    w->cf[1] = 0;
+    iov[w->n++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), w->cf,
+                           uw_nested_cframe(u, ts) ? 2 * sizeof w->cf[0] : sizeof w->cf[0], 0};
     if (f->chunk != 0 && f->top > f->chunk && f->top - f->chunk > (uint64_t)l->chunk_data &&
         f->top - f->chunk <= UW_LIMIT_CHUNK_BYTES &&
         uw__chunk_reserve(&u->chunks[0], (size_t)(f->top - f->chunk)) == 0) {
@@ -120,12 +143,42 @@ int uw__walk_one_eval(uw_unwinder *u, const uw_thread_sample *th)
     return cf[0] == th->current_frame && cf[1] != 0 && !uw_entering_eval(cf[1], th->tstate);
 }
 
+/* Where the walk of a thread with cframe `cframe` (read as current
+ * frame cf[0], outer cframe cf[1]) starts: at its current frame, or, with
+ * u->walk_outer, at the outer cframe's current frame, read now (the outer
+ * frame stays put while the nested loop runs).  *garbage_first says
+ * whether a failure at the first frame shows the pointer was garbage. */
+static int uw_walk_start(uw_unwinder *u, uint64_t ts, const uw_walk_read *w, uw_walk_from *from)
+{
+    uint64_t cframe = uw__tstate_has_cframe(u->l) ? uw__tstate_cframe(u->l, u->tstate) : 0;
+    int nested = uw_entering_eval(cframe, ts) && w->cf[1] != 0;
+
+    from->first = w->cf[0];
+    from->ptr_addr = 0;
+    from->outer_cframe = nested ? w->cf[1] : 0;
+    if (!u->walk_outer || !nested)
+        return 0;
+    from->ptr_addr = w->cf[1] + (uint64_t)u->l->cframe_current_frame;
+    from->outer_cframe = 0;
+    return uw_read(u->r, from->ptr_addr, &from->first, sizeof from->first);
+}
+
+/* Did the walk fail at its very first frame in a way that shows its start
+ * was no frame at all (unmapped, misaligned, not a frame)? */
+static int uw_first_failed(const uw_thread_sample *th, size_t visited)
+{
+    return visited == 0 && th->n_frames == 0 &&
+           (th->truncated == UW_ERR_READ_FAULT || th->truncated == UW_ERR_READ_SHORT ||
+            th->truncated == UW_ERR_BAD_FRAME);
+}
+
 /* One walk of the thread whose state is in u->tstate (read from ts). */
 static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
 {
     const uw_iov *iov = u->walk_iov;
     uw_tstate_fields f;
     uw_walk_read w = {0};
+    uw_walk_from from;
     uw_prefetch *pf;
     uint64_t counter, tag;
     int rc;
@@ -141,6 +194,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     u->last_frame = 0;
     u->cur_ts = ts;
     u->n_visited = 0;
+    u->walk_garbage = 0;
     pf = uw__pf_entry(u, ts);
     counter = uw_walk_bracket(u, ts, &tag);
     uw_walk_queue(u, ts, &f, pf, counter, &w);
@@ -155,19 +209,26 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         th->truncated = iov[w.i_cframe].status;
         return 0;
     }
-    th->current_frame = w.first;
     th->cframe = uw__tstate_has_cframe(u->l) ? uw__tstate_cframe(u->l, u->tstate) : 0;
-    if (w.first == 0 && uw_entering_eval(th->cframe, ts)) {
+    if (uw_walk_start(u, ts, &w, &from) != 0) {
         th->truncated = UW_ERR_ENTERING_EVAL;
+        return 0;
+    }
+    th->current_frame = from.first;
+    if (from.first == 0 && from.ptr_addr == 0 && uw_entering_eval(th->cframe, ts)) {
+        th->truncated = UW_ERR_ENTERING_EVAL;
+        u->walk_garbage = w.cf[1] != 0;
         return 0;
     }
     if (w.i_chunk != SIZE_MAX && iov[w.i_chunk].status == 0)
         uw__chunk_set_current(u, f.chunk, iov[w.i_chunk].len);
-    rc = uw__walk_chain(u, w.first, u->max_depth, s, th);
+    rc = uw__walk_chain(u, from.first, u->max_depth, s, th);
+    if (rc == 0 && from.outer_cframe != 0 && uw_first_failed(th, u->n_visited))
+        u->walk_garbage = 1;
     th->split = uw_walk_stable_from(u, s, th);
-    if (rc == 0 && th->truncated == 0 && w.first != 0)
-        uw__walk_recheck(u, ts, w.first, counter, tag, w.e0, s, th);
-    if (rc == 0 && th->truncated == 0 && w.first != 0 && !uw__walk_ended_at_root(u, ts))
+    if (rc == 0 && th->truncated == 0 && from.first != 0)
+        uw__walk_recheck(u, ts, &from, counter, tag, w.e0, s, th);
+    if (rc == 0 && th->truncated == 0 && from.first != 0 && !uw__walk_ended_at_root(u, ts))
         th->truncated = UW_ERR_INCOMPLETE;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
@@ -195,33 +256,56 @@ static int uw_torn(int reason)
     }
 }
 
+/* Forget the walk of th, the last thread of s, before a retry. */
+static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
+{
+    s->n_frames = th->first_frame;
+    th->n_frames = 0;
+    th->truncated = 0;
+    th->split = -1;
+    th->top_dropped = 0;
+    th->shown_top = 0;
+    th->epoch_loop = 0;
+    th->epoch = 0;
+    th->retries++;
+}
+
 /* Retries start from a fresh read of the thread state; when it cannot be
- * read, the cut walk is kept. */
+ * read, the cut walk is kept.  Bound: 1 + UW_THREAD_RETRIES walks, and one
+ * more from the outer eval loop's frame (see the file's comment). */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s)
 {
     uw_thread_sample *th;
     unsigned attempt;
-    int rc;
+    uint64_t first = 0;
+    int rc, garbage = 0;
 
     rc = uw_sample_add_thread(s, ts, interp, interp_id, &th);
     if (rc != 0)
         return rc;
+    u->walk_outer = 0;
     for (attempt = 0;; attempt++) {
         rc = uw_walk_thread_once(u, ts, s, th);
-        if (rc != 0 || !uw_torn(th->truncated) || attempt == UW_THREAD_RETRIES)
+        if (rc == 0 && attempt == 0) {
+            garbage = u->walk_garbage;
+            first = th->current_frame;
+        } else if (rc == 0) {
+            garbage = garbage && u->walk_garbage && th->current_frame == first;
+        }
+        if (rc != 0 || !uw_torn(th->truncated) || u->walk_outer)
             break;
+        if (attempt >= UW_THREAD_RETRIES) {
+            /* Every attempt met the same pointer that is no frame: one
+             * more walk, from the outer eval loop's frame. */
+            if (!garbage)
+                break;
+            u->walk_outer = 1;
+        }
         if (uw_read(u->r, ts, u->tstate, u->tstate_len) != 0)
             break;
-        s->n_frames = th->first_frame;
-        th->n_frames = 0;
-        th->truncated = 0;
-        th->split = -1;
-        th->top_dropped = 0;
-        th->shown_top = 0;
-        th->epoch_loop = 0;
-        th->epoch = 0;
-        th->retries++;
+        uw_walk_reset_thread(s, th);
     }
+    u->walk_outer = 0;
     return rc;
 }
 

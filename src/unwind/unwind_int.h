@@ -70,8 +70,9 @@
  * chunk, next thread state, plus the prefetched chunks, frames and codes. */
 #define UW_WALK_IOV (5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
 /* Pieces of the re-read: the current-frame pointer (two on 3.11/3.12),
- * every visited frame, the chunk, the pointer again and the epoch. */
-#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 6)
+ * every visited frame, the chunk, the pointer again, the epoch and the
+ * outer eval loop's current frame (3.11/3.12, a nested cframe). */
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 7)
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
@@ -163,6 +164,10 @@ struct uw_unwinder {
     uint8_t tstate[UW_TSTATE_BUF];
     uint8_t tstate_next[UW_TSTATE_BUF];
     int tstate_next_ok;
+    /* The last walk started at a pointer that was no frame of its eval
+     * loop (a nested cframe's current frame not set yet); with
+     * walk_outer, the next walk starts at the outer eval loop's frame. */
+    int walk_garbage, walk_outer;
 };
 
 /* --- thread.c ----------------------------------------------------------------- */
@@ -230,11 +235,18 @@ uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code);
 
 /* Remember a frame the walk visited, as read (at most UW_LIMIT_FRAMES). */
 void uw__visit(uw_unwinder *u, uint64_t addr, const uint8_t *frame);
-/* Check a finished walk of thread ts (current frame `first`) against a
+/* Where a walk started: its first frame, the address of the pointer that
+ * named it (0: the thread's current-frame pointer), and on 3.11/3.12 the
+ * cframe before the thread's current one (0: none, or not checked). */
+typedef struct uw_walk_from {
+    uint64_t first, ptr_addr, outer_cframe;
+} uw_walk_from;
+
+/* Check a finished walk of thread ts (started at `from`) against a
  * second read of everything it visited; `counter` (0: none) is the
  * bracket, read as e0 before the walk, `tag` its owner. */
-void uw__walk_recheck(uw_unwinder *u, uint64_t ts, uint64_t first, uint64_t counter, uint64_t tag,
-                      uint64_t e0, uw_sample *s, uw_thread_sample *th);
+void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uint64_t counter,
+                      uint64_t tag, uint64_t e0, uw_sample *s, uw_thread_sample *th);
 
 /* --- tstate.c ----------------------------------------------------------------- */
 

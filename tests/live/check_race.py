@@ -44,6 +44,7 @@ n_samples = n_tasks = n_stacks = leaks = running = 0
 skips = Counter()
 first_leak = None
 skipped_tasks = []  # (sample, name, coro, reason, running, frames) of the first skips
+thread_cuts = []  # (sample, truncated, frames) of the threads of the first skips
 while pos < len(text):
     while pos < len(text) and text[pos].isspace():
         pos += 1
@@ -58,6 +59,10 @@ while pos < len(text):
             if len(skipped_tasks) < 5:
                 skipped_tasks.append((n_samples, task["name"], task["coro"], task["skipped"],
                                       task["running"], [x["name"] for x in task["frames"]]))
+                for th in sample["threads"]:
+                    if th.get("truncated"):
+                        thread_cuts.append((n_samples, th["truncated"],
+                                            [x["name"] for x in th["frames"]]))
             continue
         n_stacks += 1
         running += task["running"]
@@ -88,4 +93,6 @@ if "--blocking" in policy:
     if skipped:
         for sk in skipped_tasks:
             print("race: skipped in sample %d: task %s (coro %s): %s, running=%s, frames %r" % sk)
+        for cut in thread_cuts[:5]:
+            print("race: in sample %d a thread walk was cut (%s): frames %r" % cut)
         livelib.fail("%d Task readings skipped while the target was stopped" % skipped)

@@ -290,6 +290,86 @@ static void test_cframe_null(void **state)
     walk_end(&w);
 }
 
+/* 3.11/3.12, a nested eval loop in its prologue: its cframe is published
+ * (tstate->cframe) while its current frame still holds what the C stack
+ * held.  `top` is that word: 0, misaligned bytes, a stale frame of another
+ * call whose chain skips the outer loop's frame, or (the loop past its
+ * prologue) the frame it runs.  The outer eval loop's current frame is
+ * handle_run (main under it).  The stack of the prologue's instant is the
+ * outer loop's; past it, the nested loop's frame on top of it. */
+static void prologue_walk(int minor, int which)
+{
+    walk w;
+    uint64_t interp, chunk, f0, f1, f2, stale, ts, root_cf, cf, top = 0;
+    uint64_t c_main, c_run, c_coro, c_stale;
+    const uw_layout *l;
+    size_t fs;
+
+    fp_init(&w.fp, minor);
+    l = w.fp.l;
+    fs = (size_t)l->frame_size + 64;
+    interp = fp_runtime(&w.fp);
+    c_main = fp_code(&w.fp, "main", "/app/main.py", 10, lines_abc, 4);
+    c_run = fp_code(&w.fp, "Handle._run", "/app/events.py", 10, lines_abc, 4);
+    c_coro = fp_code(&w.fp, "coro", "/app/coro.py", 10, lines_abc, 4);
+    c_stale = fp_code(&w.fp, "stale", "/app/stale.py", 10, lines_abc, 4);
+    chunk = fp_alloc(&w.fp, 16384);
+    fp_put64(&w.fp, chunk + (uint64_t)l->chunk_size, 16384);
+    f0 = chunk + (uint64_t)l->chunk_data + 8;
+    f1 = f0 + fs;
+    fp_frame_at(&w.fp, f0, c_main, 0, l->owner_thread, 1);
+    fp_frame_at(&w.fp, f1, c_run, f0, l->owner_thread, 2);
+    /* a coroutine's frame lives in its object, outside the chunk */
+    f2 = fp_frame(&w.fp, c_coro, f1, l->owner_generator, 3);
+    /* a suspended frame of an earlier call at this C depth, linked to main */
+    stale = fp_frame(&w.fp, c_stale, f0, l->owner_generator, 3);
+    ts = fp_thread(&w.fp, interp, 77, f1);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_chunk, chunk);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_top, f1 + fs);
+    memcpy(&root_cf, fp_ptr(&w.fp, ts + (uint64_t)l->tstate_cframe, 8), 8);
+    (void)fp_alloc(&w.fp, 8192); /* the C stack lies far from the thread state */
+    cf = fp_alloc(&w.fp, 32);
+    switch (which) {
+    case 0:
+        top = 0;
+        break;
+    case 1:
+        top = 0x7f0000a0c0e3ull;
+        break;
+    case 2:
+        top = stale;
+        break;
+    default:
+        top = f2;
+        break;
+    }
+    fp_put64(&w.fp, cf + (uint64_t)l->cframe_current_frame, top);
+    fp_put64(&w.fp, cf + (uint64_t)l->cframe_current_frame + 8, root_cf);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_cframe, cf);
+    walk_start(&w);
+    for (int k = 0; k < 2; k++) {
+        size_t base = which == 3 ? 1 : 0;
+        assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+        assert_int_equal(w.s.n_threads, 1);
+        assert_int_equal(w.s.threads[0].truncated, 0);
+        assert_int_equal(w.s.threads[0].n_frames, base + 2);
+        if (which == 3)
+            assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "coro");
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, base)), "Handle._run");
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, base + 1)), "main");
+        assert_int_equal(frame_of(&w, 0, base)->addr, f1);
+    }
+    walk_end(&w);
+}
+
+static void test_eval_prologue(void **state)
+{
+    (void)state;
+    for (int minor = 11; minor <= 12; minor++)
+        for (int which = 0; which < 4; which++)
+            prologue_walk(minor, which);
+}
+
 /* Garbage previous pointer: the frames before it are kept. */
 static void test_garbage_previous(void **state)
 {
@@ -650,17 +730,17 @@ static void test_read_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_311),          cmocka_unit_test(test_basic_312),
-        cmocka_unit_test(test_basic_313),          cmocka_unit_test(test_limit_frames),
-        cmocka_unit_test(test_limit_threads),      cmocka_unit_test(test_limit_interpreters),
-        cmocka_unit_test(test_frame_cycles),       cmocka_unit_test(test_thread_cycle),
-        cmocka_unit_test(test_interp_cycle),       cmocka_unit_test(test_cframe_null),
-        cmocka_unit_test(test_garbage_previous),   cmocka_unit_test(test_bad_frames),
-        cmocka_unit_test(test_hidden_frames),      cmocka_unit_test(test_stale_code),
-        cmocka_unit_test(test_limit_string),       cmocka_unit_test(test_limit_linetable),
-        cmocka_unit_test(test_limit_chunks),       cmocka_unit_test(test_max_depth),
-        cmocka_unit_test(test_runtime_unreadable), cmocka_unit_test(test_read_budget),
-        cmocka_unit_test(test_layout_buffers),
+        cmocka_unit_test(test_basic_311),        cmocka_unit_test(test_basic_312),
+        cmocka_unit_test(test_basic_313),        cmocka_unit_test(test_limit_frames),
+        cmocka_unit_test(test_limit_threads),    cmocka_unit_test(test_limit_interpreters),
+        cmocka_unit_test(test_frame_cycles),     cmocka_unit_test(test_thread_cycle),
+        cmocka_unit_test(test_interp_cycle),     cmocka_unit_test(test_cframe_null),
+        cmocka_unit_test(test_garbage_previous), cmocka_unit_test(test_eval_prologue),
+        cmocka_unit_test(test_bad_frames),       cmocka_unit_test(test_hidden_frames),
+        cmocka_unit_test(test_stale_code),       cmocka_unit_test(test_limit_string),
+        cmocka_unit_test(test_limit_linetable),  cmocka_unit_test(test_limit_chunks),
+        cmocka_unit_test(test_max_depth),        cmocka_unit_test(test_runtime_unreadable),
+        cmocka_unit_test(test_read_budget),      cmocka_unit_test(test_layout_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
