@@ -95,7 +95,7 @@ static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a
  * SIZE_MAX when the chunk is not re-read. */
 static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *from,
                                const uw_chunk_copy *c0, uint64_t counter, uint64_t cf[2],
-                               uint64_t ptr[3], uint64_t *e1, size_t *i_re)
+                               uint64_t ptr[5], uint64_t *e1, size_t *i_re)
 {
     const uw_layout *l = u->l;
     uw_iov *rv = u->recheck_iov;
@@ -140,6 +140,8 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *
         rv[nr++] = (uw_iov){counter, e1, 8, 0};
     if (from->outer_cframe != 0)
         rv[nr++] = (uw_iov){from->outer_cframe + (uint64_t)l->cframe_current_frame, &ptr[2], 8, 0};
+    if (from->pin_addr != 0)
+        rv[nr++] = (uw_iov){from->pin_addr, &ptr[3], 16, 0};
     UW_ASSERT(nr <= UW_RECHECK_IOV);
     return nr;
 }
@@ -239,7 +241,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
 {
     const uw_layout *l = u->l;
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
-    uint64_t cf[2], ptr[3], e1 = 0, first = from->first;
+    uint64_t cf[2], ptr[5], e1 = 0, first = from->first;
     size_t nr, i_re, k_split;
     int read_ok, top_same, bottom_same;
 
@@ -249,6 +251,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     cf[0] = cf[1] = uw__tstate_has_cframe(l) ? uw__tstate_cframe(l, u->tstate) : 0;
     ptr[0] = ptr[1] = first;
     ptr[2] = 0;
+    ptr[3] = from->pin[0];
+    ptr[4] = from->pin[1];
     k_split = uw_visited_split(u, s, th);
     nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re);
     read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
@@ -258,7 +262,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
         u->walk_garbage = 1;
         return;
     }
-    top_same = read_ok && ptr[0] == first && ptr[1] == first &&
+    top_same = read_ok && ptr[0] == first && ptr[1] == first && ptr[3] == from->pin[0] &&
+               ptr[4] == from->pin[1] &&
                (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
                                               cf[1] == uw__tstate_cframe(l, u->tstate)));
     bottom_same = read_ok;

@@ -156,11 +156,22 @@ static int uw_walk_start(uw_unwinder *u, uint64_t ts, const uw_walk_read *w, uw_
     from->first = w->cf[0];
     from->ptr_addr = 0;
     from->outer_cframe = nested ? w->cf[1] : 0;
+    from->pin_addr = 0;
+    from->pin[0] = from->pin[1] = 0;
     if (!u->walk_outer || !nested)
         return 0;
+    /* The nested cframe keeps its words while the thread stands in the
+     * prologue: the re-read pins them.  An outer frame of 0 (a thread
+     * entering its first eval loop, or a cframe read after its loop
+     * returned) is no walk. */
+    from->pin_addr = uw__tstate_current_frame_addr(u->l, u->tstate, ts);
+    from->pin[0] = w->cf[0];
+    from->pin[1] = w->cf[1];
     from->ptr_addr = w->cf[1] + (uint64_t)u->l->cframe_current_frame;
     from->outer_cframe = 0;
-    return uw_read(u->r, from->ptr_addr, &from->first, sizeof from->first);
+    if (uw_read(u->r, from->ptr_addr, &from->first, sizeof from->first) != 0 || from->first == 0)
+        return UW_ERR_ENTERING_EVAL;
+    return 0;
 }
 
 /* Did the walk fail at its very first frame in a way that shows its start

@@ -70,9 +70,10 @@
  * chunk, next thread state, plus the prefetched chunks, frames and codes. */
 #define UW_WALK_IOV (5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
 /* Pieces of the re-read: the current-frame pointer (two on 3.11/3.12),
- * every visited frame, the chunk, the pointer again, the epoch and the
- * outer eval loop's current frame (3.11/3.12, a nested cframe). */
-#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 7)
+ * every visited frame, the chunk, the pointer again, the epoch, the
+ * outer eval loop's current frame and the nested cframe's two words
+ * (3.11/3.12, a nested cframe). */
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 8)
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
@@ -240,6 +241,9 @@ void uw__visit(uw_unwinder *u, uint64_t addr, const uint8_t *frame);
  * cframe before the thread's current one (0: none, or not checked). */
 typedef struct uw_walk_from {
     uint64_t first, ptr_addr, outer_cframe;
+    /* A walk from the outer frame: the nested cframe's current frame and
+     * previous at pin_addr (0: none) must read back as pin[0], pin[1]. */
+    uint64_t pin_addr, pin[2];
 } uw_walk_from;
 
 /* Check a finished walk of thread ts (started at `from`) against a
