@@ -11,6 +11,9 @@
  * thread of the same interpreter.  This is what asyncio.all_tasks()
  * returns.  Everything is read with one vectored call per step.
  *
+ * From 3.14 the native Tasks come from the lists of discover_lists.c,
+ * first, and the registry's WeakSet adds only what has a Task's type.
+ *
  * Bounds: UW_LIMIT_TASKS keys per set and Tasks per sample, over all
  * interpreters; more are cut, with task_limit in s->tasks_error.  The
  * Tasks of interpreters past the registry cache (UW_REGISTRY_CACHE) are
@@ -89,13 +92,14 @@ static int uw_registry_keys(uw_tasks *t, uint64_t set, size_t cap, size_t *nk)
 
 /* Registry entries are weakrefs to Tasks (or Tasks, for an explicit root
  * or the eager set): each is read far enough to tell, in one read, and
- * live ones give their referent.  Appends to the candidates from *n on. */
-static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *n)
+ * live ones give their referent, in place of its key (keys[0..*nt)). */
+static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *nt)
 {
-    const uint64_t *keys = UW__U64(&t->sc.keys);
+    uint64_t *keys = UW__U64(&t->sc.keys);
     size_t i;
     int rc;
 
+    *nt = 0;
     if ((rc = uw__view_reserve(&t->sc.iov, nk)) != 0 ||
         (rc = uw__view_reserve(&t->sc.bytes, nk * UW_WEAKREF_WINDOW)) != 0)
         return rc;
@@ -118,52 +122,114 @@ static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *n)
             if (obj == 0 || obj == t->t->types.none)
                 continue; /* dead weakref */
         }
-        rc = uw__put_u64(&t->sc.cand, (*n)++, obj); /* checked as a Task later */
+        keys[(*nt)++] = obj; /* checked as a Task later */
+    }
+    return 0;
+}
+
+/* 3.14+: the Tasks of the lists come first, and the registry's WeakSet
+ * holds what is no native Task (Tasks of other implementations, or
+ * objects that are no Task at all).  Those must not take a Task's place
+ * under the bound: the type word of each target (keys[0..*nt)) is read,
+ * in one vectored read, and only those of a Task type are kept. */
+static int uw_only_task_types(uw_tasks *t, size_t *nt)
+{
+    uint64_t *keys = UW__U64(&t->sc.keys);
+    size_t i, k = 0;
+    int rc;
+
+    if (*nt == 0)
+        return 0;
+    if ((rc = uw__view_reserve(&t->sc.iov, *nt)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, *nt * 8)) != 0)
+        return rc;
+    for (i = 0; i < *nt; i++) {
+        uint8_t *dst = uw__bytes(&t->sc.bytes, i * 8, 8);
+        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i,
+                                       (uw_iov){keys[i] + (uint64_t)t->l->object_type, dst, 8, 0})
+                         : UW_ERR_CAPACITY;
         if (rc != 0)
+            return rc;
+    }
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), *nt);
+    for (i = 0; i < *nt; i++)
+        if (UW__IOV(&t->sc.iov)[i].status == 0 &&
+            uw__type_kind(t, uw__u64(t->sc.bytes.p + i * 8)) == UW_KIND_TASK)
+            keys[k++] = keys[i];
+    *nt = k;
+    return 0;
+}
+
+/* Append keys[0..nk) to the candidates from *n on; past UW_LIMIT_TASKS
+ * candidates the rest is cut: task_limit. */
+static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n)
+{
+    const uint64_t *keys = UW__U64(&t->sc.keys);
+    size_t i;
+    int rc;
+
+    for (i = 0; i < nk; i++) {
+        if (*n == UW_LIMIT_TASKS)
+            return UW_ERR_LIMIT_TASKS;
+        if ((rc = uw__put_u64(&t->sc.cand, (*n)++, keys[i])) != 0)
             return rc;
     }
     return 0;
 }
 
-/* Registry keys of one interpreter (3.14+: and its lists of native Tasks,
- * discover_lists.c) -> sorted, distinct candidate Task addresses.  Returns
- * the first problem (task_limit, a set that is not a set, a read error, a
- * torn list), the candidates read so far kept. */
+/* Keep the first problem met. */
+static void uw_first_problem(int *rc, int rc2)
+{
+    if (rc2 != 0 && *rc == 0)
+        *rc = rc2;
+}
+
+/* Registry keys of one interpreter (3.14+: and, first, its lists of native
+ * Tasks, discover_lists.c) -> sorted, distinct candidate Task addresses.
+ * Returns the first problem (task_limit, a set that is not a set, a read
+ * error, a torn list), the candidates read so far kept. */
 static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp,
                                  const uw_registry *g, size_t *n_cand)
 {
     uint64_t *cand;
     size_t n = 0, nk = 0, i;
     int rc = 0, rc2;
+    const int lists = t->l->tstate_asyncio_tasks_head != UW_ABSENT;
 
     *n_cand = 0;
     if ((rc = uw__view_reserve(&t->sc.cand, UW_LIMIT_TASKS)) != 0)
         return rc;
+    if (lists) {
+        int lerr = 0;
+        if ((rc2 = uw__list_candidates(t, s, interp, &n, &lerr)) != 0)
+            return rc2;
+        uw_first_problem(&rc, lerr);
+    }
     if (t->root != 0)
-        rc = uw_registry_keys(t, t->root, UW_LIMIT_TASKS, &nk);
+        rc2 = uw_registry_keys(t, t->root, UW_LIMIT_TASKS, &nk);
     else if (g != NULL && g->scheduled != 0)
-        rc = uw_registry_keys(t, g->scheduled, UW_LIMIT_TASKS, &nk);
-    if (rc == UW_ERR_NOMEM)
-        return rc;
-    rc2 = uw_weakref_targets(t, nk, &n);
-    if (rc2 != 0)
+        rc2 = uw_registry_keys(t, g->scheduled, UW_LIMIT_TASKS, &nk);
+    else
+        rc2 = 0;
+    if (rc2 == UW_ERR_NOMEM)
         return rc2;
+    uw_first_problem(&rc, rc2);
+    if ((rc2 = uw_weakref_targets(t, nk, &nk)) != 0 ||
+        (lists && t->root == 0 && (rc2 = uw_only_task_types(t, &nk)) != 0))
+        return rc2;
+    rc2 = uw_append_keys(t, nk, &n);
+    if (rc2 != 0 && rc2 != UW_ERR_LIMIT_TASKS)
+        return rc2;
+    uw_first_problem(&rc, rc2);
     if (t->root == 0 && g != NULL && g->eager != 0) {
         rc2 = uw_registry_keys(t, g->eager, UW_LIMIT_TASKS - n, &nk);
         if (rc2 == UW_ERR_NOMEM)
             return rc2;
-        if (rc2 != 0 && rc == 0)
-            rc = rc2;
-        for (i = 0; i < nk && n < UW_LIMIT_TASKS; i++)
-            if ((rc2 = uw__put_u64(&t->sc.cand, n++, UW__U64(&t->sc.keys)[i])) != 0)
-                return rc2;
-    }
-    if (t->l->tstate_asyncio_tasks_head != UW_ABSENT) {
-        int lerr = 0;
-        if ((rc2 = uw__list_candidates(t, s, interp, &n, &lerr)) != 0)
+        uw_first_problem(&rc, rc2);
+        rc2 = uw_append_keys(t, nk, &n);
+        if (rc2 != 0 && rc2 != UW_ERR_LIMIT_TASKS)
             return rc2;
-        if (lerr != 0 && rc == 0)
-            rc = lerr;
+        uw_first_problem(&rc, rc2);
     }
     cand = UW__U64(&t->sc.cand);
     qsort(cand, n, sizeof *cand, uw_cmp_u64);
