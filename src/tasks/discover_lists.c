@@ -65,13 +65,17 @@
 #ifndef UW_TASK_LIST_RETRIES
 #define UW_TASK_LIST_RETRIES 16
 #endif
-/* From a list's second round of an attempt on, the bytes after an unknown
- * node are read with it, where the Tasks created after it usually sit (an
- * allocator hands out a pool's blocks in address order): the rest of the
- * node's page (mapped, as the node is), then up to UW_TASK_LIST_WINDOW
- * bytes from the node, a second piece that may fail alone.  The last
- * UW_TASK_LIST_WINDOWS windows are kept, in a ring. */
-#define UW_TASK_LIST_WINDOW 16384u
+/* From a list's second round of an attempt on, the bytes next to an
+ * unknown node are read with it, where the Tasks created after it usually
+ * sit: an allocator hands out a pool's blocks in address order, or, for
+ * memory freed and reused, often in the reverse order.  So the window
+ * follows the list's last step: after a step up, the rest of the node's
+ * page (mapped, as the node is), then up to UW_TASK_LIST_WINDOW bytes from
+ * the node; after a step down, the node's page up to the node, then the
+ * bytes before that page, up to UW_TASK_LIST_WINDOW in all.  The second
+ * piece may fail alone.  The last UW_TASK_LIST_WINDOWS windows are kept,
+ * in a ring. */
+#define UW_TASK_LIST_WINDOW 32768u
 #define UW_TASK_LIST_WINDOWS 64
 #define UW_TASK_LIST_PAGE 4096u
 
@@ -303,9 +307,16 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
     return 0;
 }
 
+/* Did list L's last step go down (its next node below the one taken
+ * last)? */
+static int uw_list_goes_down(const uw__tlist *L)
+{
+    return L->n_taken > 1 && L->cur < L->back[(L->n_taken - 1) % UW_TL_BACK];
+}
+
 /* Queue one round: the next unknown node of every pending list, from the
- * second round on with the window after it (two pieces: the rest of its
- * page, then the rest of the window).  Returns the pieces queued. */
+ * second round on with its window (two pieces: the node's page from or up
+ * to the node, then the rest of the window).  Returns the pieces queued. */
 static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
 {
     uw__lists *ls = &t->ls;
@@ -316,31 +327,48 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
         uw__view_reserve(&ls->win_addr, 2 * UW_TASK_LIST_WINDOWS) == 0;
 
     for (i = 0; i < nl; i++) {
-        uint64_t base = L[i].cur, page_end;
+        uint64_t node = L[i].cur, base, edge;
         size_t k;
         uint8_t *dst;
         if (L[i].state != UW__TL_PENDING)
             continue;
         L[i].win = SIZE_MAX;
-        UW__IOV(&ls->iov)[np++] = (uw_iov){L[i].cur, L[i].pw, 16, 0};
-        if (!room || base > UINT64_MAX - UW_TASK_LIST_WINDOW)
+        UW__IOV(&ls->iov)[np++] = (uw_iov){node, L[i].pw, 16, 0};
+        L[i].win_down = uw_list_goes_down(&L[i]);
+        if (!room || node > UINT64_MAX - UW_TASK_LIST_WINDOW ||
+            (L[i].win_down && node + 16 < UW_TASK_LIST_WINDOW))
             continue;
         k = ls->n_win++ % UW_TASK_LIST_WINDOWS;
         L[i].win = k;
         dst = ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW;
-        page_end = (base | (UW_TASK_LIST_PAGE - 1)) + 1;
-        UW__U64(&ls->win_addr)[2 * k] = base;
         UW__U64(&ls->win_addr)[2 * k + 1] = 0; /* nothing valid until read */
-        UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(page_end - base), 0};
+        if (L[i].win_down) {
+            /* [base, edge) before the node's page, [edge, node + 16) on it */
+            base = node + 16 - UW_TASK_LIST_WINDOW;
+            edge = node & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+            if (edge < base)
+                edge = base;
+            UW__U64(&ls->win_addr)[2 * k] = base;
+            UW__IOV(&ls->iov)
+            [np++] = (uw_iov){edge, dst + (edge - base), (size_t)(node + 16 - edge), 0};
+            UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(edge - base), 0};
+            continue;
+        }
+        base = node;
+        edge = (node | (UW_TASK_LIST_PAGE - 1)) + 1;
+        UW__U64(&ls->win_addr)[2 * k] = base;
+        UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(edge - base), 0};
         UW__IOV(&ls->iov)
-        [np++] = (uw_iov){page_end, dst + (page_end - base),
-                          (size_t)(base + UW_TASK_LIST_WINDOW - page_end), 0};
+        [np++] =
+            (uw_iov){edge, dst + (edge - base), (size_t)(base + UW_TASK_LIST_WINDOW - edge), 0};
     }
     return np;
 }
 
 /* After a round's read: how much of each window was read (its first piece,
- * or both). */
+ * or both).  A window below its node whose lower piece failed keeps the
+ * node's page only: that part moves to the slot's start, where the window's
+ * base (now the page's start) is looked up. */
 static void uw_round_windows(uw_tasks *t, const uw__tlist *L, size_t nl)
 {
     uw__lists *ls = &t->ls;
@@ -348,15 +376,25 @@ static void uw_round_windows(uw_tasks *t, const uw__tlist *L, size_t nl)
     size_t i, np = 0;
 
     for (i = 0; i < nl; i++) {
-        uint64_t *len;
+        uint64_t *wa;
         if (L[i].state != UW__TL_PENDING)
             continue;
         np++;
         if (L[i].win == SIZE_MAX)
             continue;
-        len = &UW__U64(&ls->win_addr)[2 * L[i].win + 1];
-        if (iov[np].status == 0)
-            *len = iov[np].len + (iov[np + 1].status == 0 ? iov[np + 1].len : 0);
+        wa = &UW__U64(&ls->win_addr)[2 * L[i].win];
+        if (iov[np].status != 0) {
+            wa[1] = 0;
+        } else if (iov[np + 1].status == 0) {
+            wa[1] = iov[np].len + iov[np + 1].len;
+        } else if (!L[i].win_down) {
+            wa[1] = iov[np].len;
+        } else {
+            uint8_t *slot = ls->win.p + L[i].win * (size_t)UW_TASK_LIST_WINDOW;
+            memmove(slot, iov[np].dst, iov[np].len);
+            wa[0] = iov[np].addr;
+            wa[1] = iov[np].len;
+        }
         np += 2;
     }
 }
