@@ -15,11 +15,13 @@
  * made from the check's word, when copies A and B agree on it and on the
  * Task (its coroutine and loop) and the loop's epoch did not move, so an
  * edge holds at the check's instant, the instant of every kept Task's
- * entry.  A child that stepped since it was read (skipped itself as
- * task_changed_while_read or running_task_frames_changed) still names its
- * awaiter: a parent would otherwise show fewer children than it ever had.
- * One skipped for what it is (no coroutine, a bad type, ...) gives none:
- * its word is no Task's record.
+ * entry.  A child skipped for its frames or its place (it stepped since
+ * it was read, its loop stepped since the walk, it was not found on the
+ * stack, its awaiter is unknown, ...) still names its awaiter: its word
+ * was read alike in both copies at the check's instant, and a parent
+ * would otherwise show fewer children than it had at any instant.  One
+ * skipped for what it is (no sane coroutine, an unreadable object, a root
+ * frame running other code) gives none: its word is no Task's record.
  *
  * A Task placed on the thread stack shows the walk's frames, read before
  * its children's words: it may have made children (or gathered Tasks)
@@ -93,6 +95,13 @@ static void uw_set_members(uw_tasks *t, size_t child, uint64_t set)
         uw_pair(t, uw__task_find(t, UW__U64(&t->sc.children)[k]), child);
 }
 
+/* Was Task w skipped for what it is, not for its frames or its place? */
+static int uw_skipped_as_object(const uw_task_work *w)
+{
+    return w->skipped == UW_SKIP_BAD_CORO || w->skipped == UW_SKIP_TASK_UNREADABLE ||
+           w->skipped == UW_SKIP_CODE_MISMATCH;
+}
+
 /* Every Task's awaiter(s) into edges, sorted by parent.  A single awaiter
  * costs nothing more (it is the Task's own word); a set costs its reads. */
 int uw__awaited_by_read(uw_tasks *t)
@@ -109,9 +118,7 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (!w->ab_ok || w->ab_now == 0 ||
-            (w->skipped != 0 && w->skipped != UW_SKIP_TASK_CHANGED &&
-             w->skipped != UW_SKIP_RUNNING_TORN))
+        if (!w->ab_ok || w->ab_now == 0 || uw_skipped_as_object(w))
             continue; /* none, not read alike in the check, or no sane Task */
         if (w->ab_now_is_set)
             uw_set_members(t, i, w->ab_now);
