@@ -11,8 +11,10 @@
  * `previous` cleared); COMPLETE returns every coroutine (unlink, CLEARED,
  * `previous` cleared), marks the Task finished and puts the set's dummy in
  * its registry slot; CREATE allocates the coroutines and the Task (freed
- * blocks first), initialises them store by store and publishes the Task
- * last, as a weakref in the registry.  Memory of a finished Task is freed
+ * blocks first), initialises them store by store, schedules its first
+ * step (the ready deque moves) and publishes the Task last, as a weakref
+ * in the registry (3.14+: linked into the thread's list), in CPython's
+ * order (Task.__init__: call_soon, then register).  Memory of a finished Task is freed
  * when the next operation is generated (all its stores are visible by
  * then) and reused by a later CREATE.
  */
@@ -33,7 +35,13 @@ static int mm_suspended_state(const uw_layout *l)
                                                         : l->state_suspended;
 }
 
-/* CREATE: a Task of family i with a chain of `depth` coroutines. */
+/* CREATE: a Task of family i with a chain of `depth` coroutines, made by
+ * a callback (Handle._run on the loop's stack while it is built and
+ * published), as in CPython, where a Task is created by running code: a
+ * Task's chain is true with the loop's frames from Handle._run rootward at
+ * some instant of a callback, the unwinder's premise for every suspended
+ * Task.  It is born suspended in an await, as a Task started eagerly
+ * (3.12+) is after its first step. */
 static void mm_classic_create(mm_mutator *m, int i, int depth)
 {
     const uw_layout *l = m->l;
@@ -44,6 +52,11 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     uint32_t pay;
     int k;
     mm_store *s;
+    uint64_t run_once = m->lp[0].slot[5];
+
+    mm_return(m, 0, MM_SLOT_LOOP, run_once);               /* select returns */
+    mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* the handle is popped left */
+    mm_call(m, 0, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
 
     t->role = MM_R_CLASSIC;
     t->classic_slot = i;
@@ -112,6 +125,10 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     s->arg = MM_W_FUTURE;
     s->x = mm_pack_ref(MM_NOREF);
     mm_q(m, 0, t->obj + (uint64_t)al->fut_state, (uint64_t)al->state_pending, 4);
+    /* Task.__init__ schedules its first step (call_soon: the ready deque
+     * moves, the loop epoch) before it registers the Task, on every
+     * version: a reader that finds the Task sees the epoch moved. */
+    mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8);
     if (m->v->task_lists) {
         /* 3.14+: published last, linked into the thread's list */
         mm_tlist_insert(m, 0, t->id);
@@ -125,9 +142,10 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
                  (uint64_t)l->setentry_key,
              t->wr, 8);
     }
-    mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* its first step is scheduled */
     t->wait = MM_WT_FUTURE;
     m->alive++;
+    mm_return(m, 0, MM_SLOT_LOOP, run_once); /* Handle._run returns */
+    mm_call(m, 0, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
 
 /* STEP (or COMPLETE) of the Task of family i. */
