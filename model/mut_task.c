@@ -153,9 +153,11 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
         mm_return(m, th, MM_SLOT_SYNC + 1, m->lp[th].slot[MM_SLOT_SYNC]);
     m->v->task_register(m, th, id);
     if (creator >= 0) {
-        mm_return(m, th, MM_SLOT_SYNC, back);
+        /* the hook module's create_task wrapper records the link before
+         * it returns (python/tornstack_hook.py) */
         if (m->prog.hook)
             mm_hook_record(m, th, id, creator, 2);
+        mm_return(m, th, MM_SLOT_SYNC, back);
     }
     m->alive++;
     return id;
