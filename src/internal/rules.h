@@ -230,6 +230,17 @@
 #define UW__RULE_pure_idle_same_callback 1
 #endif
 
+/* RULE pure_idle_still: the idle loop's stack (a walk that met no
+ * Handle._run) is composed on only if the thread's current frame reads
+ * back as the walk's in both copies of the check: _run_once moves the
+ * epoch before it calls Handle._run, so the epoch cannot tell a walk just
+ * before a callback from one after it. */
+#ifdef TORNSTACK_DROP_RULE_pure_idle_still
+#define UW__RULE_pure_idle_still 0
+#else
+#define UW__RULE_pure_idle_still 1
+#endif
+
 /* --- Links and parents (src/tasks/edges.c) --- */
 
 /* RULE skip_awaiter_unknown: when a Task of a loop began to await something

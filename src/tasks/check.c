@@ -266,6 +266,13 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
     }
 }
 
+/* Did thread th's walk meet its loop idle (no Handle._run), with a pure
+ * stack to compose on? */
+static int uw_idle_walk(const uw_thread_sample *th)
+{
+    return th->running_loop != 0 && th->split < 0 && th->pure_start >= 0;
+}
+
 /* The thread pieces of thread th_i: its current-frame pointer as the walk
  * read it (3.11/3.12: the cframe pointer, then the cframe's current
  * frame). */
@@ -729,19 +736,26 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
 /* The pure Python stack of a thread whose walk met no Handle._run is the
  * whole idle loop (the selector, _run_once between callbacks): it is the
  * loop's only while no callback runs, so the Tasks' chains checked now
- * were true with it only if the loop is still in the callback period of
- * the walk.  Otherwise the thread has no pure stack to compose on.  (The
- * frames from Handle._run rootward are the same in every callback: a
- * chain checked now was true with them at the end of its Task's last
- * step, when its callback still ran.) */
+ * were true with it only if no callback ran between the walk and the
+ * check.  The epoch alone cannot say so: _run_once pops a handle (the
+ * epoch moves) before it calls Handle._run, so a walk in between reads
+ * the idle loop with the new epoch, and a Task that steps in that
+ * callback is checked after its step under the same epoch.  So the
+ * thread's current frame is read in both copies too, and must still be
+ * the walk's (rule pure_idle_still).  Otherwise the thread has no pure
+ * stack to compose on.  (The frames from Handle._run rootward are the
+ * same in every callback: a chain checked now was true with them at the
+ * end of its Task's last step, when its callback still ran.) */
 static void uw_check_pure(uw_tasks *t, uw_sample *s)
 {
     size_t th_i;
 
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
-        if (UW_RULE(pure_idle_same_callback) && th->running_loop != 0 && th->split < 0 &&
-            th->pure_start >= 0 && !uw_same_callback(t, s, th_i))
+        if (!uw_idle_walk(th))
+            continue;
+        if ((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
+            (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i]))
             th->pure_start = -1;
     }
 }
@@ -769,7 +783,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     if (q.room > (t->sc.check_iov.have - 2 * ne) / 2)
         q.room = (t->sc.check_iov.have - 2 * ne) / 2;
     for (th_i = 0; th_i < s->n_threads; th_i++) {
-        int any = 0;
+        int any = uw_idle_walk(&s->threads[th_i]);
         for (i = 0; i < t->n_work && !any; i++)
             any = t->work[i].thread == th_i &&
                   ((t->work[i].resuming && t->work[i].skipped == 0) || uw_named_running(t, i));
