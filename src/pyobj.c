@@ -479,8 +479,8 @@ int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *
     uint64_t ndigits, acc = 0, i;
     int negative;
 
-    if ((size_t)l->long_digits + 8 > len)
-        return UW_ERR_BAD_OBJECT;
+    if ((size_t)l->long_tag + 8 > len)
+        return UW_ERR_READ_SHORT;
     memcpy(&tag, obj + l->long_tag, sizeof tag);
     if (l->long_tagged) {
         uint64_t t = (uint64_t)tag;
@@ -495,6 +495,8 @@ int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *
     }
     if (ndigits > 2)
         return UW_ERR_BAD_OBJECT; /* more than 60 bits: not a task counter */
+    if ((size_t)l->long_digits + 4 * ndigits > len)
+        return UW_ERR_READ_SHORT; /* an int ends with its digits */
     for (i = 0; i < ndigits; i++) {
         uint32_t d;
         memcpy(&d, obj + l->long_digits + 4 * i, sizeof d);

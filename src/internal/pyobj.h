@@ -94,7 +94,9 @@ int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_
 /* Value of the int at addr if it fits in int64. */
 int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v);
 
-/* Parse an int object's header and digits from bytes already read. */
+/* Parse an int object's header and digits from bytes already read (len of
+ * them): UW_ERR_READ_SHORT when its header or digits lie past them,
+ * UW_ERR_BAD_OBJECT when it is no int of at most two digits. */
 int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v);
 
 /* The type's tp_name (a C string), at most cap-1 bytes. */

@@ -4,9 +4,11 @@
  *
  * The name objects of all Tasks are read in one vectored call,
  * UW_NAME_WINDOW bytes each, which holds the header and the characters of
- * a short name.  A longer name (or one whose window could not be read, near
- * the end of a mapping) is read again with exactly the bytes it needs, all
- * such names in one more call (two when even the header was missing).
+ * a short name.  A longer name is read again with exactly the bytes it
+ * needs, all such names in one more call.  A window that could not be read
+ * (the object ends near the end of a mapping) is read again as the
+ * smallest object a name can be, an int of one digit (`Task-N`), then, for
+ * a str, as its header, then exactly: at most four calls.
  * Names are cut at UW_TASK_NAME_MAX bytes, at a UTF-8 character boundary;
  * an unreadable name shows as "?".  Each Task keeps how many bytes of its
  * name object the name came from (name_len): the chain check reads them
@@ -55,7 +57,12 @@ int uw__name_decode(const uw_tasks *t, const uint8_t *o, size_t len, char *out, 
         return 1;
     type = uw__u64(o + l->object_type);
     if (type == t->t->types.long_ && type != 0) {
-        if (uw__long_parse(l, o, len, &v) != 0)
+        int rc = uw__long_parse(l, o, len, &v);
+        if (rc == UW_ERR_READ_SHORT) {
+            *need = (size_t)l->long_digits + 8; /* two digits at most */
+            return len < *need ? 1 : -1;
+        }
+        if (rc != 0)
             return -1;
         snprintf(out, cap, "Task-%" PRId64, v);
         return 0;
@@ -101,6 +108,12 @@ static int uw_names_queue(uw_tasks *t, const size_t *need, size_t *n)
     return 0;
 }
 
+/* The fewest bytes a name object takes: an int of one digit. */
+static size_t uw_name_min(const uw_tasks *t)
+{
+    return (size_t)t->l->long_digits + 4;
+}
+
 /* Decode what was read; `need` becomes what each Task still needs (0 when
  * done: named, or given up). */
 static void uw_names_take(uw_tasks *t, uw_sample *s, size_t *need, int last)
@@ -116,10 +129,8 @@ static void uw_names_take(uw_tasks *t, uw_sample *s, size_t *need, int last)
             continue;
         piece = &UW__IOV(&t->sc.iov)[k++];
         if (piece->status != 0) {
-            /* near the end of a mapping: its header alone, then exactly */
-            need[i] = !last && piece->len > (size_t)t->l->unicode_ascii_data
-                          ? (size_t)t->l->unicode_ascii_data
-                          : 0;
+            /* near the end of a mapping: as the smallest name object */
+            need[i] = !last && piece->len > uw_name_min(t) ? uw_name_min(t) : 0;
             continue;
         }
         rc = uw__name_decode(t, piece->dst, piece->len, s->tasks[w->out].name,
@@ -134,7 +145,7 @@ static void uw_names_take(uw_tasks *t, uw_sample *s, size_t *need, int last)
 }
 
 /* Every Task's name: its window, then what longer names need.  Bound:
- * three reads, UW_NAME_CHARS characters a name. */
+ * four reads, UW_NAME_CHARS characters a name. */
 int uw__read_names(uw_tasks *t, uw_sample *s)
 {
     size_t i, n, *need;
@@ -148,13 +159,13 @@ int uw__read_names(uw_tasks *t, uw_sample *s)
         t->work[i].name_len = 0;
         need[i] = t->work[i].name_obj != 0 ? UW_NAME_WINDOW : 0;
     }
-    for (round = 0; round < 3; round++) {
+    for (round = 0; round < 4; round++) {
         if ((rc = uw_names_queue(t, need, &n)) != 0)
             return rc;
         if (n == 0)
             break;
         (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
-        uw_names_take(t, s, need, round == 2);
+        uw_names_take(t, s, need, round == 3);
     }
     return 0;
 }

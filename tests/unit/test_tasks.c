@@ -171,6 +171,45 @@ static void test_clean_world(void **state)
     world_end(&w);
 }
 
+/* An int name object ends where its digits end, which may be the end of a
+ * mapping: a Task-N name of one digit (28 bytes on 64-bit) and of two,
+ * each alone in a region of exactly its size, are read all the same. */
+static uint64_t exact_long(fake_proc *fp, int64_t v)
+{
+    const uw_layout *l = fp->l;
+    uint64_t nd = (v >> 30) ? 2 : 1, src = fp_long(fp, v);
+    size_t size = (size_t)l->long_digits + 4 * (size_t)nd;
+    uint64_t a = fp_alloc(fp, size);
+
+    memcpy(fp_ptr(fp, a, size), fp_ptr(fp, src, size), size);
+    return a;
+}
+
+static void test_int_names_at_mapping_end(void **state)
+{
+    world w;
+    const uw_task_sample *a, *c;
+
+    (void)state;
+    world_build(&w);
+    fp_put64(&w.fp, w.a + (uint64_t)uw__asyncio_layout_for_minor(13)->task_name,
+             exact_long(&w.fp, 7));
+    fp_put64(&w.fp, w.c + (uint64_t)uw__asyncio_layout_for_minor(13)->task_name,
+             exact_long(&w.fp, (int64_t)3 << 30 | 5));
+    world_start(&w);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sample(&w), 0);
+        a = task_at(&w, w.a);
+        c = task_at(&w, w.c);
+        assert_non_null(a);
+        assert_non_null(c);
+        assert_int_equal(a->skipped, 0);
+        assert_string_equal(a->name, "Task-7");
+        assert_string_equal(c->name, "Task-3221225477");
+    }
+    world_end(&w);
+}
+
 /* Worlds that are odd but real (docs/states.md): two Tasks awaiting the
  * same Task (class 31), a Task awaiting one that the registry does not hold
  * (created after the set was read, class 30), and a Task of another loop,
@@ -501,10 +540,11 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),     cmocka_unit_test(test_corrupt_registry),
-        cmocka_unit_test(test_corrupt_objects), cmocka_unit_test(test_link_cycle),
-        cmocka_unit_test(test_odd_worlds),      cmocka_unit_test(test_chain_ends),
-        cmocka_unit_test(test_epoch_table),     cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_layout_windows),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
