@@ -48,6 +48,17 @@
 #define UW__RULE_recheck_outer_frame 1
 #endif
 
+/* --- The lists of native Tasks (src/tasks/discover_lists.c, 3.14+) --- */
+
+/* RULE list_unlinking: a node whose `prev` is a node being unlinked (that
+ * node, as remembered, still names it as `next` and a node taken lately as
+ * its `prev`) does not tear the list. */
+#ifdef TORNSTACK_DROP_RULE_list_unlinking
+#define UW__RULE_list_unlinking 0
+#else
+#define UW__RULE_list_unlinking 1
+#endif
+
 /* --- Placement and the skip rules (src/tasks/place.c) --- */
 
 /* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/rules.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -80,6 +81,10 @@
 #define UW_TASK_LIST_PAGE 4096u
 
 enum { UW__TL_WALK = 1, UW__TL_PENDING = 2, UW__TL_DONE = 3 };
+
+/* The words of a remembered node that could not be read (no node has
+ * both links all ones). */
+#define UW_TL_NOT_READ UINT64_MAX
 
 void uw__lists_init(uw__lists *ls)
 {
@@ -188,12 +193,15 @@ static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl
     for (i = 0; i < m->n; i++)
         v[nl + i] = (uw_iov){UW__U64(&m->nodes)[i], UW__U64(&ls->words) + 2 * i, 16, 0};
     rc = uw_readv(t->r, UW__IOV(&ls->iov), nl + m->n);
+    /* the rounds reuse the pieces: a node not read is marked in its words */
+    for (i = 0; i < m->n; i++)
+        if (v[nl + i].status != 0)
+            UW__U64(&ls->words)[2 * i] = UW__U64(&ls->words)[2 * i + 1] = UW_TL_NOT_READ;
     return rc == UW_ERR_NO_PROCESS ? rc : 0;
 }
 
 /* The copy of remembered node `node` (next, prev), or NULL. */
-static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, size_t nl,
-                                     uint64_t node)
+static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, uint64_t node)
 {
     const uint64_t *nodes = UW__U64(&m->nodes);
     size_t lo = 0, hi = m->n;
@@ -201,9 +209,8 @@ static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (nodes[mid] == node) {
-            if (UW__IOV(&t->ls.iov)[nl + mid].status != 0)
-                return NULL;
-            return UW__U64(&t->ls.words) + 2 * mid;
+            const uint64_t *w = UW__U64(&t->ls.words) + 2 * mid;
+            return w[0] == UW_TL_NOT_READ && w[1] == UW_TL_NOT_READ ? NULL : w;
         }
         if (nodes[mid] < node)
             lo = mid + 1;
@@ -230,6 +237,35 @@ static const uint64_t *uw_win_words(const uw_tasks *t, uint64_t node)
     return NULL;
 }
 
+/* Is `node` one of the last UW_TL_BACK nodes list L took? */
+static int uw_taken_lately(const uw__tlist *L, uint64_t node)
+{
+    size_t k;
+
+    for (k = 0; k < UW_TL_BACK && k < L->n_taken; k++)
+        if (L->back[(L->n_taken - 1 - k) % UW_TL_BACK] == node)
+            return 1;
+    return 0;
+}
+
+/* Is node r, named as `prev` by the node L is about to take, being
+ * unlinked right now?  CPython unlinks a node by storing its
+ * predecessor's `next` first, then its successor's `prev`: in between,
+ * the list read forward is whole (the predecessor skips r), yet the
+ * successor still names r.  So r's copy (remembered, or in a window:
+ * never a read of its own) must still name the node being taken as its
+ * `next` and a node L took lately as its `prev` (rule list_unlinking).  A
+ * process stopped in that gap stays in it: without this every attempt
+ * would call the list torn. */
+static int uw_unlinking(const uw_tasks *t, const uw__list_memo *m, const uw__tlist *L, uint64_t r)
+{
+    const uint64_t *rw = uw_memo_words(t, m, r);
+
+    if (rw == NULL)
+        rw = uw_win_words(t, r);
+    return rw != NULL && rw[0] == L->cur && rw[1] != r && uw_taken_lately(L, rw[1]);
+}
+
 /* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
  * node taken before it.  Its Task becomes a candidate, unless
  * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
@@ -237,10 +273,10 @@ static const uint64_t *uw_win_words(const uw_tasks *t, uint64_t node)
  * UW_LIMIT_TASK_LIST over all lists (the list ends with task_list_limit):
  * after a round, every list that was pending takes its node here, so the
  * check before the round (uw_follow) is not enough. */
-static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size_t *taken)
+static int uw_take(uw_tasks *t, const uw__list_memo *m, uw__tlist *L, const uint64_t *w, size_t *n,
+                   size_t *taken)
 {
     uw__lists *ls = &t->ls;
-    size_t k;
     int rc;
 
     if (*taken == UW_LIMIT_TASK_LIST) {
@@ -249,11 +285,9 @@ static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size
         L->state = UW_ERR_LIMIT_TASK_LIST;
         return 0;
     }
-    for (k = 0; k < UW_TL_BACK && k < L->n_taken; k++)
-        if (L->back[(L->n_taken - 1 - k) % UW_TL_BACK] == w[1])
-            break;
-    if (k == UW_TL_BACK || k == L->n_taken) {
+    if (!uw_taken_lately(L, w[1]) && !(UW_RULE(list_unlinking) && uw_unlinking(t, m, L, w[1]))) {
         L->state = UW_ERR_TASK_LIST_TORN;
+        L->torn_prev = w[1];
         return 0;
     }
     if ((rc = uw__put_u64(&ls->seen, *taken, L->cur)) != 0)
@@ -271,8 +305,7 @@ static int uw_take(uw_tasks *t, uw__tlist *L, const uint64_t *w, size_t *n, size
 
 /* Follow L through the copies at hand until it ends, fails, or needs a
  * node that was not read yet (UW__TL_PENDING). */
-static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t nl, size_t *n,
-                     size_t *taken)
+static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t *n, size_t *taken)
 {
     int rc;
 
@@ -294,14 +327,14 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t n
             L->state = UW_ERR_TASK_LIST_CYCLE;
             break;
         }
-        w = uw_memo_words(t, m, nl, L->cur);
+        w = uw_memo_words(t, m, L->cur);
         if (w == NULL)
             w = uw_win_words(t, L->cur);
         if (w == NULL) {
             L->state = UW__TL_PENDING;
             break;
         }
-        if ((rc = uw_take(t, L, w, n, taken)) != 0)
+        if ((rc = uw_take(t, m, L, w, n, taken)) != 0)
             return rc;
     }
     return 0;
@@ -426,7 +459,7 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
         return rc;
     for (round = 0;; round++) {
         for (i = 0, np = 0; i < nl; i++) {
-            if ((rc = uw_follow(t, &L[i], m, nl, n, taken)) != 0)
+            if ((rc = uw_follow(t, &L[i], m, n, taken)) != 0)
                 return rc;
             np += L[i].state == UW__TL_PENDING;
         }
@@ -450,7 +483,7 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
                 L[i].state = UW_ERR_TASK_LIST_TORN;
             } else {
                 L[i].state = UW__TL_WALK;
-                if ((rc = uw_take(t, &L[i], L[i].pw, n, taken)) != 0)
+                if ((rc = uw_take(t, m, &L[i], L[i].pw, n, taken)) != 0)
                     return rc;
             }
             np += L[i].win != SIZE_MAX ? 3 : 1;
@@ -481,6 +514,27 @@ static int uw_memo_keep(uw_tasks *t, uw__list_memo *m, size_t taken)
     return 0;
 }
 
+/* Remember one more node (a node that is no list node costs a piece of
+ * the next read, nothing else). */
+static int uw_memo_add(uw__list_memo *m, uint64_t node)
+{
+    uint64_t *nodes;
+    size_t k;
+    int rc;
+
+    if ((node & 7) != 0 || (rc = uw__view_reserve(&m->nodes, m->n + 1)) != 0)
+        return (node & 7) != 0 ? 0 : rc;
+    nodes = UW__U64(&m->nodes);
+    for (k = m->n; k > 0 && nodes[k - 1] > node; k--)
+        ;
+    if (k > 0 && nodes[k - 1] == node)
+        return 0;
+    memmove(nodes + k + 1, nodes + k, (m->n - k) * sizeof *nodes);
+    nodes[k] = node;
+    m->n++;
+    return 0;
+}
+
 int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t *n, int *lerr)
 {
     uw__lists *ls = &t->ls;
@@ -504,9 +558,16 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
             torn |= ((uw__tlist *)(void *)ls->lists.p)[i].state == UW_ERR_TASK_LIST_TORN;
         if (!torn || attempt == UW_TASK_LIST_RETRIES)
             break;
-        /* read again: now the nodes of this attempt are remembered too */
+        /* read again: now the nodes of this attempt are remembered too,
+         * and each node a tear was named by (uw_unlinking may need it) */
         if ((rc = uw_memo_keep(t, m, taken)) != 0)
             return rc;
+        for (i = 0; i < nl; i++) {
+            const uw__tlist *L = &((uw__tlist *)(void *)ls->lists.p)[i];
+            if (L->state == UW_ERR_TASK_LIST_TORN && L->torn_prev != 0 &&
+                (rc = uw_memo_add(m, L->torn_prev)) != 0)
+                return rc;
+        }
     }
     for (i = 0; i < nl && *lerr == 0; i++) {
         int st = ((uw__tlist *)(void *)ls->lists.p)[i].state;

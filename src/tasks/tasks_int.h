@@ -306,6 +306,7 @@ typedef struct uw__tlist {
     uint64_t pw[2];            /* a node read in a round: next, prev */
     size_t win;                /* the window slot a round read for it, SIZE_MAX if none */
     int win_down;              /* that window ends at the node (the list went down) */
+    uint64_t torn_prev;        /* the `prev` named by the node that tore it (0: none) */
     uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
                                 * back[(n_taken - 1) % UW_TL_BACK]; the head
                                 * counts as taken first */
