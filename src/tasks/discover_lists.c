@@ -33,7 +33,9 @@
  * by a new Task sits at the tail, after nodes the walk has not taken.  So
  * each node must name as its `prev` one of the last UW_TL_BACK nodes taken
  * (the one before it, or an earlier one when those in between were
- * unlinked after the walk read them).  Otherwise every list of the
+ * unlinked after the walk read them), or a node being unlinked that still
+ * names both (uw_unlinking: a process stopped between the two stores of
+ * an unlinking reads so for good).  Otherwise every list of the
  * interpreter is followed again from fresh reads, up to
  * UW_TASK_LIST_RETRIES more times, each from the nodes the last one took
  * (one read); the last attempt keeps the Tasks found before the tear and
