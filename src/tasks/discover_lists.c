@@ -78,7 +78,7 @@
  * bytes before that page, up to UW_TASK_LIST_WINDOW in all.  The second
  * piece may fail alone.  The last UW_TASK_LIST_WINDOWS windows are kept,
  * in a ring. */
-#define UW_TASK_LIST_WINDOW 65536u
+#define UW_TASK_LIST_WINDOW 32768u
 #define UW_TASK_LIST_WINDOWS 64
 #define UW_TASK_LIST_PAGE 4096u
 
