@@ -160,28 +160,31 @@ static int uw_only_task_types(uw_tasks *t, size_t *nt)
     return 0;
 }
 
+/* Keep the first problem met. */
+static void uw_first_problem(int *rc, int rc2)
+{
+    if (rc2 != 0 && *rc == 0)
+        *rc = rc2;
+}
+
 /* Append keys[0..nk) to the candidates from *n on; past UW_LIMIT_TASKS
- * candidates the rest is cut: task_limit. */
-static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n)
+ * candidates the rest is cut, task_limit kept as a problem in *problem.
+ * Returns only an error that ends the sample. */
+static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n, int *problem)
 {
     const uint64_t *keys = UW__U64(&t->sc.keys);
     size_t i;
     int rc;
 
     for (i = 0; i < nk; i++) {
-        if (*n == UW_LIMIT_TASKS)
-            return UW_ERR_LIMIT_TASKS;
+        if (*n == UW_LIMIT_TASKS) {
+            uw_first_problem(problem, UW_ERR_LIMIT_TASKS);
+            return 0;
+        }
         if ((rc = uw__put_u64(&t->sc.cand, (*n)++, keys[i])) != 0)
             return rc;
     }
     return 0;
-}
-
-/* Keep the first problem met. */
-static void uw_first_problem(int *rc, int rc2)
-{
-    if (rc2 != 0 && *rc == 0)
-        *rc = rc2;
 }
 
 /* Registry keys of one interpreter (3.14+: and, first, its lists of native
@@ -217,19 +220,15 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
     if ((rc2 = uw_weakref_targets(t, nk, &nk)) != 0 ||
         (lists && t->root == 0 && (rc2 = uw_only_task_types(t, &nk)) != 0))
         return rc2;
-    rc2 = uw_append_keys(t, nk, &n);
-    if (rc2 != 0 && rc2 != UW_ERR_LIMIT_TASKS)
+    if ((rc2 = uw_append_keys(t, nk, &n, &rc)) != 0)
         return rc2;
-    uw_first_problem(&rc, rc2);
     if (t->root == 0 && g != NULL && g->eager != 0) {
         rc2 = uw_registry_keys(t, g->eager, UW_LIMIT_TASKS - n, &nk);
         if (rc2 == UW_ERR_NOMEM)
             return rc2;
         uw_first_problem(&rc, rc2);
-        rc2 = uw_append_keys(t, nk, &n);
-        if (rc2 != 0 && rc2 != UW_ERR_LIMIT_TASKS)
+        if ((rc2 = uw_append_keys(t, nk, &n, &rc)) != 0)
             return rc2;
-        uw_first_problem(&rc, rc2);
     }
     cand = UW__U64(&t->sc.cand);
     qsort(cand, n, sizeof *cand, uw_cmp_u64);

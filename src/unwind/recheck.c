@@ -66,19 +66,24 @@ void uw__visit(uw_unwinder *u, uint64_t addr, const uint8_t *frame)
     }
 }
 
+/* Index in u->visited of the frame at addr (the last visit), SIZE_MAX if
+ * the walk did not pass it. */
+static size_t uw_visited_index(const uw_unwinder *u, uint64_t addr)
+{
+    size_t k;
+
+    for (k = u->n_visited; k-- > 0;)
+        if (u->visited[k] == addr)
+            return k;
+    return SIZE_MAX;
+}
+
 /* Index in u->visited of the stable frame th->split, SIZE_MAX if none. */
 static size_t uw_visited_split(const uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th)
 {
-    uint64_t split_addr;
-    size_t k;
-
     if (th->split < 0)
         return SIZE_MAX;
-    split_addr = s->frames[th->first_frame + (size_t)th->split].addr;
-    for (k = u->n_visited; k-- > 0;)
-        if (u->visited[k] == split_addr)
-            return k;
-    return SIZE_MAX;
+    return uw_visited_index(u, s->frames[th->first_frame + (size_t)th->split].addr);
 }
 
 /* Is the visited frame at addr inside the current chunk's re-read copy? */
@@ -211,17 +216,6 @@ static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
     th->top_dropped = 1;
 }
 
-/* Did the walk pass the frame at addr? */
-static int uw_visited_has(const uw_unwinder *u, uint64_t addr)
-{
-    size_t k;
-
-    for (k = 0; k < u->n_visited; k++)
-        if (u->visited[k] == addr)
-            return 1;
-    return 0;
-}
-
 /* The verdict, as the file's comment says: without a bracket any change
  * marks the walk incomplete; with one, a moved counter or a change from
  * the stable frame rootward does, and a change only inward of it drops
@@ -257,7 +251,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re);
     read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
     if (read_ok && UW_RULE(recheck_outer_frame) && from->outer_cframe != 0 && ptr[2] != 0 &&
-        !uw_visited_has(u, ptr[2])) {
+        uw_visited_index(u, ptr[2]) == SIZE_MAX) {
         th->truncated = UW_ERR_ENTERING_EVAL;
         u->walk_garbage = 1;
         return;

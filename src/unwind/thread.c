@@ -42,7 +42,20 @@ typedef struct uw_walk_read {
     uint64_t e0;    /* the bracket counter before the walk */
 } uw_walk_read;
 
-static int uw_entering_eval(uint64_t cframe, uint64_t ts);
+/* A thread state is smaller than this many bytes (its root cframe lies
+ * within it). */
+#define UW_TSTATE_SPAN_MAX 4096
+
+/* 3.11/3.12: the eval loop publishes its C-stack cframe in the thread
+ * state before it sets that cframe's current frame (and on the way out the
+ * other way round), so a cframe that is not the thread state's own root
+ * cframe with no current frame is a thread entering or leaving the eval
+ * loop, not a thread without Python frames.  The root cframe lives inside
+ * the thread state; nested ones live on the C stack, far from it. */
+static int uw_entering_eval(uint64_t cframe, uint64_t ts)
+{
+    return cframe != 0 && (cframe < ts || cframe - ts >= UW_TSTATE_SPAN_MAX);
+}
 
 /* 3.11/3.12: is the thread's cframe (in u->tstate) an eval loop's on the C
  * stack, with an outer cframe before it?  Only then is the word after its
@@ -107,21 +120,6 @@ static int64_t uw_walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_
     return u->hooks.stable_from(u->hooks.ctx, &s->frames[th->first_frame], th->n_frames);
 }
 
-/* A thread state is smaller than this many bytes (its root cframe lies
- * within it). */
-#define UW_TSTATE_SPAN_MAX 4096
-
-/* 3.11/3.12: the eval loop publishes its C-stack cframe in the thread
- * state before it sets that cframe's current frame (and on the way out the
- * other way round), so a cframe that is not the thread state's own root
- * cframe with no current frame is a thread entering or leaving the eval
- * loop, not a thread without Python frames.  The root cframe lives inside
- * the thread state; nested ones live on the C stack, far from it. */
-static int uw_entering_eval(uint64_t cframe, uint64_t ts)
-{
-    return cframe != 0 && (cframe < ts || cframe - ts >= UW_TSTATE_SPAN_MAX);
-}
-
 /* The cframe of the walk (th->cframe) is read again, its current frame
  * and the `previous` after it (both 3.11's and 3.12's _PyCFrame put
  * `previous` right after `current_frame`).  An eval loop sets its
@@ -143,15 +141,14 @@ int uw__walk_one_eval(uw_unwinder *u, const uw_thread_sample *th)
     return cf[0] == th->current_frame && cf[1] != 0 && !uw_entering_eval(cf[1], th->tstate);
 }
 
-/* Where the walk of a thread with cframe `cframe` (read as current
- * frame cf[0], outer cframe cf[1]) starts: at its current frame, or, with
- * u->walk_outer, at the outer cframe's current frame, read now (the outer
- * frame stays put while the nested loop runs).  *garbage_first says
- * whether a failure at the first frame shows the pointer was garbage. */
+/* Where the walk of thread ts (its current frame read as w->cf[0], and
+ * for a nested cframe its outer cframe as w->cf[1]) starts: at its current
+ * frame, or, with u->walk_outer, at the outer cframe's current frame, read
+ * now (the outer frame stays put while the nested loop runs).  Returns
+ * UW_ERR_ENTERING_EVAL when that outer frame cannot be had. */
 static int uw_walk_start(uw_unwinder *u, uint64_t ts, const uw_walk_read *w, uw_walk_from *from)
 {
-    uint64_t cframe = uw__tstate_has_cframe(u->l) ? uw__tstate_cframe(u->l, u->tstate) : 0;
-    int nested = uw_entering_eval(cframe, ts) && w->cf[1] != 0;
+    int nested = uw_nested_cframe(u, ts) && w->cf[1] != 0;
 
     from->first = w->cf[0];
     from->ptr_addr = 0;
