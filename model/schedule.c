@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/addr_sort.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
 
@@ -219,10 +220,15 @@ out:
     return rc;
 }
 
-/* One reader call: a plain read, or the pieces of a vectored one in order
- * (stores may land before each piece and between its words).  Under
- * MM_RELAXED everything issued is visible once the call returns.  A
- * vectored read counts as one call, as one process_vm_readv does. */
+/* One reader call: a plain read, or the pieces of a vectored one (stores
+ * may land before each piece and between its words).  A vectored read's
+ * pieces are read group after group; within a group the reader promises no
+ * order (reader.h), so each read draws one of the orders a live reader
+ * uses or could: the request's (the live reader's few-piece path), address
+ * order (its spans), or any (a random permutation), from a stream of its
+ * own.  Under MM_RELAXED everything issued is visible once the call
+ * returns.  A vectored read counts as one call, as one process_vm_readv
+ * does. */
 static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     mm_sched *s = ctx;
@@ -233,14 +239,53 @@ static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
     return rc;
 }
 
-static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+static uint64_t mm_order_rand(mm_sched *s)
 {
-    mm_sched *s = ctx;
+    uint64_t z = (s->order_rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The order of group [g0, g1) of s->order: kept, by address, or shuffled. */
+static void mm_order_group(mm_sched *s, size_t g0, size_t g1, size_t n, unsigned how)
+{
     size_t i;
 
+    if (how == 1) {
+        uw__addr_sort(s->order + g0, s->order + n, g1 - g0);
+    } else if (how == 2) {
+        for (i = g1 - g0; i > 1; i--) {
+            size_t j = (size_t)(mm_order_rand(s) % i);
+            uw_addr_key t = s->order[g0 + i - 1];
+            s->order[g0 + i - 1] = s->order[g0 + j];
+            s->order[g0 + j] = t;
+        }
+    }
+}
+
+static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                          uint64_t *calls)
+{
+    mm_sched *s = ctx;
+    size_t i, g, g0;
+    unsigned how;
+
+    if (s->order_cap < n) {
+        uw_addr_key *o = realloc(s->order, 2 * n * sizeof *o); /* keys, then scratch */
+        UW_ASSERT(o != NULL);                                  /* the model does not run short */
+        s->order = o;
+        s->order_cap = n;
+    }
+    how = (unsigned)(mm_order_rand(s) % 3);
     for (i = 0; i < n; i++)
-        iov[i].status =
-            iov[i].len == 0 ? 0 : mm_sched_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+        s->order[i] = (uw_addr_key){iov[i].addr, i};
+    for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)
+        mm_order_group(s, g0, end[g], n, how);
+    for (i = 0; i < n; i++) {
+        uw_iov *v = &iov[s->order[i].i];
+        v->status = v->len == 0 ? 0 : mm_sched_read(ctx, v->addr, v->dst, v->len);
+    }
     if (s->cfg.model == MM_RELAXED)
         mm_relaxed_drain(s);
     *calls = 1;
@@ -256,6 +301,7 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
     s->sp = sp;
     s->cfg = *cfg;
     s->rng = seed ^ 0x5bd1e995u;
+    s->order_rng = seed ^ 0x2545f4914f6cdd1dull;
     uw_reader_init(&s->reader, &mm_sched_ops, s);
     mm_mutator_defer_writes(m, cfg->model == MM_RELAXED);
     return 0;
@@ -263,7 +309,9 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
 
 void mm_sched_free(mm_sched *s)
 {
-    (void)s;
+    free(s->order);
+    s->order = NULL;
+    s->order_cap = 0;
 }
 
 void mm_sched_run(mm_sched *s, uint64_t n)

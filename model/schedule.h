@@ -91,6 +91,12 @@ typedef struct mm_sched {
     uint64_t pend_time[MM_RELAXED_WINDOW];
     size_t n_pend;
     uint64_t reordered; /* stores made visible before an older one */
+    /* A vectored read's pieces in the order they are read, and sort
+     * scratch; the order's own random stream (so that it leaves the
+     * landing decisions' stream alone) */
+    struct uw_addr_key *order;
+    size_t order_cap;
+    uint64_t order_rng;
 } mm_sched;
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed);

@@ -49,7 +49,20 @@ int uw_read(uw_reader *r, uint64_t addr, void *dst, size_t len)
     return rc;
 }
 
-int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
+/* Are the group ends well formed: non-decreasing, the last one n? */
+static int uw_groups_valid(size_t n, const size_t *end, size_t n_groups)
+{
+    size_t g;
+
+    if (end == NULL || n_groups == 0 || n_groups > UW_READV_GROUPS_MAX || end[n_groups - 1] != n)
+        return 0;
+    for (g = 1; g < n_groups; g++)
+        if (end[g] < end[g - 1])
+            return 0;
+    return 1;
+}
+
+int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size_t n_groups)
 {
     uint64_t total = 0, calls = 0;
     int first = 0;
@@ -61,10 +74,16 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
         return 0;
     if (iov == NULL)
         return UW_ERR_INVALID_ARG;
+    if (!uw_groups_valid(n, end, n_groups)) {
+        for (i = 0; i < n; i++) /* no piece may look filled */
+            iov[i].status = UW_ERR_INVALID_ARG;
+        return UW_ERR_INVALID_ARG;
+    }
     for (i = 0; i < n; i++)
         total += iov[i].len;
     if (r->ops->readv == NULL) {
-        /* One backend request per piece. */
+        /* One backend request per piece, in order (which keeps every
+         * group's order). */
         rc = uw_reader_charge(r, 0, total);
         if (rc != 0) {
             for (i = 0; i < n; i++)
@@ -93,7 +112,7 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
             iov[i].status = rc;
         return rc;
     }
-    rc = r->ops->readv(r->ctx, iov, n, &calls);
+    rc = r->ops->readv(r->ctx, iov, n, end, n_groups, &calls);
     r->calls += calls;
     for (i = 0; i < n; i++) {
         if (iov[i].status != 0) {
@@ -103,6 +122,11 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
         }
     }
     return first != 0 ? first : rc;
+}
+
+int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
+{
+    return uw_readv_groups(r, iov, n, &n, 1);
 }
 
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "internal/addr_sort.h"
 #include "internal/reader_replay.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
@@ -62,7 +63,8 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     UW_ASSERT(p != NULL);
     if (p->replay != NULL) {
         uw_iov one = {addr, dst, len, 0};
-        if (uw__replay_serve(p->replay, &one, 1)) {
+        const size_t end = 1;
+        if (uw__replay_serve(p->replay, &one, 1, &end, 1)) {
             p->reader->calls--; /* uw_read counted a call it did not make */
             return one.status;
         }
@@ -138,84 +140,79 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
     return 0;
 }
 
-/* A piece's place in address order: sorted as (addr, index) pairs, so the
- * comparison needs no context (no global: two readers on two threads sort
- * at once) and ties keep their request order. */
-typedef struct uw_proc_key {
-    uint64_t addr;
-    size_t i;
-} uw_proc_key;
-
-static int uw_proc_cmp(const void *a, const void *b)
-{
-    const uw_proc_key *x = a, *y = b;
-
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* Vectored read with coalescing.  The kernel pins every page of every
  * remote piece, so a hundred small objects sharing a few allocator pages
- * cost far more as a hundred pieces than as a few spans.  Pieces are
- * sorted by address and merged while the gap to the next one is at most
- * UW_PROC_GAP bytes (spans at most UW_PROC_SPAN_MAX); the spans are read in
- * one call and the pieces copied out of them.  A span that cannot be read
+ * cost far more as a hundred pieces than as a few spans.  Each group's
+ * pieces are sorted by address and merged while the gap to the next one is
+ * at most UW_PROC_GAP bytes (spans at most UW_PROC_SPAN_MAX); a span never
+ * holds pieces of two groups, and the spans go to the kernel group after
+ * group, which reads them in that order: so the groups' order holds.  The
+ * spans are read in one call and the pieces copied out of them.  A span that cannot be read
  * whole (it may cross into an unmapped page between two pieces) falls back
  * to reading its pieces one by one, so coalescing never turns a good piece
  * into a failed one; the spans after it are read in one call again. */
-static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
+static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                         uint64_t *calls)
 {
     uw_proc *p = ctx;
     struct iovec local[UW_PROC_IOV_BATCH], remote[UW_PROC_IOV_BATCH];
     size_t i, total = 0, nspan = 0, span_first[UW_PROC_IOV_BATCH + 1];
     uint64_t span_start[UW_PROC_IOV_BATCH], span_end[UW_PROC_IOV_BATCH];
-    size_t span_off[UW_PROC_IOV_BATCH + 1], s0;
+    size_t span_off[UW_PROC_IOV_BATCH + 1], s0, g, g0, open_from = 0;
     ssize_t got;
 
     UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
-    if (p->replay != NULL && uw__replay_serve(p->replay, iov, n))
+    if (p->replay != NULL && uw__replay_serve(p->replay, iov, n, end, n_groups))
         return 0;
     if (n < UW_PROC_COALESCE_MIN)
         return uw_proc_readv_plain(p, iov, n, calls);
     if (p->order_cap < n) {
-        uw_proc_key *o = realloc(p->order, n * sizeof *o);
+        /* n keys, and n more of scratch for the sort */
+        uw_addr_key *o =
+            n <= SIZE_MAX / (2 * sizeof *o) ? realloc(p->order, 2 * n * sizeof *o) : NULL;
         if (o == NULL)
             return uw_proc_readv_plain(p, iov, n, calls);
         p->order = o;
         p->order_cap = n;
     }
     for (i = 0; i < n; i++) {
-        p->order[i] = (uw_proc_key){iov[i].addr, i};
+        p->order[i] = (uw_addr_key){iov[i].addr, i};
         iov[i].status = UW_ERR_READ_FAULT;
     }
-    qsort(p->order, n, sizeof *p->order, uw_proc_cmp);
-    /* Build spans over the sorted pieces (empty pieces succeed at once). */
-    for (i = 0; i < n; i++) {
+    for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)
+        uw__addr_sort(p->order + g0, p->order + n, end[g] - g0);
+    /* Build spans over the sorted pieces (empty pieces succeed at once);
+     * a group's first piece opens a new span. */
+    for (i = 0, g = 0; i < n; i++) {
         const uw_iov *v = &iov[p->order[i].i];
-        uint64_t end = v->addr + v->len;
+        uint64_t e = v->addr + v->len;
+        while (g < n_groups && i >= end[g]) {
+            g++;
+            open_from = nspan;
+        }
         if (v->len == 0) {
             iov[p->order[i].i].status = 0;
             continue;
         }
-        if (end < v->addr || v->len > UW_PROC_SPAN_MAX)
+        if (e < v->addr || v->len > UW_PROC_SPAN_MAX)
             return uw_proc_readv_plain(p, iov, n, calls); /* huge or wrapping piece */
-        if (nspan > 0 && v->addr <= span_end[nspan - 1] + UW_PROC_GAP &&
-            (end > span_end[nspan - 1] ? end : span_end[nspan - 1]) - span_start[nspan - 1] <=
+        if (nspan > open_from && v->addr <= span_end[nspan - 1] + UW_PROC_GAP &&
+            (e > span_end[nspan - 1] ? e : span_end[nspan - 1]) - span_start[nspan - 1] <=
                 UW_PROC_SPAN_MAX) {
-            if (end > span_end[nspan - 1])
-                span_end[nspan - 1] = end;
+            if (e > span_end[nspan - 1])
+                span_end[nspan - 1] = e;
             continue;
         }
         if (nspan == UW_PROC_IOV_BATCH)
             return uw_proc_readv_plain(p, iov, n, calls);
         span_first[nspan] = i;
         span_start[nspan] = v->addr;
-        span_end[nspan] = end;
+        span_end[nspan] = e;
         nspan++;
     }
     span_first[nspan] = n;
+    p->last_spans = nspan;
     for (i = 0; i < nspan; i++) {
         span_off[i] = total;
         total += (size_t)(span_end[i] - span_start[i]);

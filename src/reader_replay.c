@@ -4,6 +4,8 @@
  */
 #include "internal/reader_replay.h"
 
+#include "internal/addr_sort.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,7 @@
 static void uw_seq_free(uw_replay_seq *s)
 {
     free(s->req);
+    free(s->gend);
     free(s->addr);
     free(s->len);
     memset(s, 0, sizeof *s);
@@ -30,9 +33,11 @@ static void uw_seq_free(uw_replay_seq *s)
 static int uw_seq_alloc(uw_replay_seq *s)
 {
     s->req = malloc(UW_REPLAY_REQUESTS * sizeof *s->req);
+    s->gend = malloc(UW_REPLAY_GROUPS * sizeof *s->gend);
     s->addr = malloc(UW_REPLAY_PIECES * sizeof *s->addr);
     s->len = malloc(UW_REPLAY_PIECES * sizeof *s->len);
-    return s->req != NULL && s->addr != NULL && s->len != NULL ? 0 : UW_ERR_NOMEM;
+    return s->req != NULL && s->gend != NULL && s->addr != NULL && s->len != NULL ? 0
+                                                                                  : UW_ERR_NOMEM;
 }
 
 void uw__replay_init(uw_replay *rp)
@@ -53,8 +58,10 @@ void uw__replay_free(uw_replay *rp)
     memset(rp, 0, sizeof *rp);
 }
 
-/* Record request iov[0..n); past a bound the sequence is closed. */
-static void uw_record(uw_replay *rp, const uw_iov *iov, size_t n)
+/* Record request iov[0..n) and its groups; past a bound the sequence is
+ * closed. */
+static void uw_record(uw_replay *rp, const uw_iov *iov, size_t n, const size_t *end,
+                      size_t n_groups)
 {
     uw_replay_seq *s = &rp->rec;
     size_t i, bytes = 0;
@@ -64,32 +71,19 @@ static void uw_record(uw_replay *rp, const uw_iov *iov, size_t n)
     for (i = 0; i < n; i++)
         bytes += iov[i].len;
     if (s->n_req == UW_REPLAY_REQUESTS || n > UW_REPLAY_PIECES - s->n_pieces ||
-        bytes > UW_REPLAY_BYTES - s->bytes) {
+        n_groups > UW_REPLAY_GROUPS - s->n_groups || bytes > UW_REPLAY_BYTES - s->bytes) {
         s->full = 1;
         return;
     }
-    s->req[s->n_req++] = (uw_replay_req){s->n_pieces, n};
+    s->req[s->n_req++] = (uw_replay_req){s->n_pieces, n, s->n_groups, n_groups};
+    for (i = 0; i < n_groups; i++)
+        s->gend[s->n_groups++] = end[i];
     for (i = 0; i < n; i++) {
         s->addr[s->n_pieces] = iov[i].addr;
         s->len[s->n_pieces] = iov[i].len;
         s->n_pieces++;
     }
     s->bytes += bytes;
-}
-
-/* A piece index with its address, for sorting one request's pieces. */
-typedef struct uw_rkey {
-    uint64_t addr;
-    size_t i;
-} uw_rkey;
-
-static int uw_rkey_cmp(const void *a, const void *b)
-{
-    const uw_rkey *x = a, *y = b;
-
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
 }
 
 /* Room for the prediction's data. */
@@ -129,37 +123,47 @@ static int uw_replay_room(uw_replay *rp, size_t pieces)
 /* Does the new prediction start with the same `want` requests, piece for
  * piece, as the old one (whose arrays are rp->rec's until this sample
  * records, old_pieces of them), for which the last plan was made? */
-static int uw_same_plan(const uw_replay *rp, size_t want, size_t old_req, size_t old_pieces)
+static int uw_same_plan(const uw_replay *rp, size_t want, size_t old_req, size_t old_pieces,
+                        size_t old_groups)
 {
     const uw_replay_seq *a = &rp->pred, *b = &rp->rec;
-    size_t pieces;
+    size_t pieces, groups;
 
     if (rp->plan_want != want || want == 0 || want > old_req)
         return 0;
     pieces = a->req[want - 1].first + a->req[want - 1].n;
-    return pieces == rp->plan_pieces && pieces <= old_pieces &&
+    groups = a->req[want - 1].group_first + a->req[want - 1].n_groups;
+    return pieces == rp->plan_pieces && pieces <= old_pieces && groups <= old_groups &&
            memcmp(a->req, b->req, want * sizeof *a->req) == 0 &&
+           memcmp(a->gend, b->gend, groups * sizeof *a->gend) == 0 &&
            memcmp(a->addr, b->addr, pieces * sizeof *a->addr) == 0 &&
            memcmp(a->len, b->len, pieces * sizeof *a->len) == 0;
 }
 
-/* The spans of request r appended from spans[*ns] and data[*used]: its
- * pieces in address order, merged while close; each piece's offset in
+/* The spans of request r appended from spans[*ns] and data[*used]: the
+ * pieces of each of its groups in address order, merged while close (never
+ * across groups); each piece's offset in
  * data, its span in span_of.  Empty pieces take no span.  A span's dst
  * holds its offset in data until the data buffer is sized. */
-static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_rkey *keys, size_t *span_of,
-                            size_t *ns, size_t *used)
+static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_addr_key *keys,
+                            size_t *span_of, size_t *ns, size_t *used)
 {
     const uw_replay_seq *s = &rp->pred;
-    size_t k, first_span = *ns;
+    size_t k, g, g0, first_span = *ns;
 
     for (k = 0; k < r->n; k++)
-        keys[k] = (uw_rkey){s->addr[r->first + k], r->first + k};
-    qsort(keys, r->n, sizeof *keys, uw_rkey_cmp);
-    for (k = 0; k < r->n; k++) {
+        keys[k] = (uw_addr_key){s->addr[r->first + k], r->first + k};
+    for (g = 0, g0 = 0; g < r->n_groups; g0 = s->gend[r->group_first + g], g++)
+        uw__addr_sort(keys + g0, keys + r->n, s->gend[r->group_first + g] - g0);
+    for (k = 0, g = 0; k < r->n; k++) {
         size_t pi = keys[k].i;
         uint64_t a = s->addr[pi], end = a + s->len[pi];
-        uw_iov *cur = *ns > first_span ? &rp->spans[*ns - 1] : NULL;
+        uw_iov *cur;
+        while (g < r->n_groups && k >= s->gend[r->group_first + g]) {
+            g++;
+            first_span = *ns; /* a group's pieces never share a span with another's */
+        }
+        cur = *ns > first_span ? &rp->spans[*ns - 1] : NULL;
         if (s->len[pi] == 0) {
             span_of[pi] = SIZE_MAX;
             rp->off[pi] = 0;
@@ -188,13 +192,13 @@ static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_rkey *keys
 uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
 {
     uw_replay_seq tmp;
-    size_t want, r, ns = 0, used = 0, *span_of, i, old_req, old_pieces;
-    uw_rkey *keys;
+    size_t want, r, ns = 0, used = 0, *span_of, i, old_req, old_pieces, old_groups;
+    uw_addr_key *keys;
     uint64_t calls = 0;
 
     if (!rp->on) {
         rp->on = 1;
-        rp->keys = malloc(UW_REPLAY_PIECES * sizeof *rp->keys);
+        rp->keys = malloc(2 * UW_REPLAY_PIECES * sizeof *rp->keys); /* keys, sort scratch */
         rp->span_of = malloc(UW_REPLAY_PIECES * sizeof *rp->span_of);
         if (uw_seq_alloc(&rp->rec) != 0 || uw_seq_alloc(&rp->pred) != 0 || rp->keys == NULL ||
             rp->span_of == NULL) {
@@ -212,7 +216,8 @@ uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
     rp->rec = tmp;
     old_req = rp->rec.n_req;
     old_pieces = rp->rec.n_pieces;
-    rp->rec.n_req = rp->rec.n_pieces = rp->rec.bytes = 0;
+    old_groups = rp->rec.n_groups;
+    rp->rec.n_req = rp->rec.n_pieces = rp->rec.n_groups = rp->rec.bytes = 0;
     rp->rec.full = 0;
     rp->next = 0;
     rp->serving = 1;
@@ -224,7 +229,7 @@ uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
         want = rp->pred.n_req;
     if (want == 0)
         return 0;
-    if (uw_same_plan(rp, want, old_req, old_pieces)) {
+    if (uw_same_plan(rp, want, old_req, old_pieces, old_groups)) {
         ns = rp->plan_ns; /* the same requests: the same spans (a still program) */
     } else {
         rp->plan_want = 0;
@@ -256,14 +261,14 @@ uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
     return calls;
 }
 
-int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n)
+int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n, const size_t *end, size_t n_groups)
 {
     const uw_replay_req *q;
     size_t i;
 
     if (!rp->on)
         return 0;
-    uw_record(rp, iov, n);
+    uw_record(rp, iov, n, end, n_groups);
     if (!rp->serving)
         return 0;
     if (rp->next >= rp->pred_n) {
@@ -271,7 +276,8 @@ int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n)
         return 0;
     }
     q = &rp->pred.req[rp->next];
-    if (q->n != n) {
+    if (q->n != n || q->n_groups != n_groups ||
+        memcmp(rp->pred.gend + q->group_first, end, n_groups * sizeof *end) != 0) {
         rp->serving = 0;
         return 0;
     }

@@ -8,9 +8,10 @@
  * re-read.  So the live reader records the requests of a sample (the
  * addresses and lengths of each read or vectored read, in order) and, when
  * the next sample begins, reads all of them at once: one call (or one per
- * UIO_MAXIOV spans), the pieces of each request merged into spans (close
- * together or on one page: a request's pieces have no order among them),
- * the requests one after the other, in order.  Then each request of the new sample that
+ * UIO_MAXIOV spans), the pieces of each of a request's ordered groups
+ * merged into spans (close together or on one page: a group's pieces have
+ * no order among them), the groups and the requests one after the other,
+ * in order.  Then each request of the new sample that
  * equals the next predicted one is served from that read.
  *
  * The first request that differs from the prediction ends the serving: it
@@ -23,9 +24,9 @@
  * one request), so a program that changes at the same place each sample
  * costs one wasted request, and a still one is read whole in one call.
  *
- * Bounds: UW_REPLAY_REQUESTS requests, UW_REPLAY_PIECES pieces and
- * UW_REPLAY_BYTES bytes recorded per sample; a sample past them is
- * predicted up to there.
+ * Bounds: UW_REPLAY_REQUESTS requests, UW_REPLAY_GROUPS groups,
+ * UW_REPLAY_PIECES pieces and UW_REPLAY_BYTES bytes recorded per sample; a
+ * sample past them is predicted up to there.
  */
 #ifndef TORNSTACK_READER_REPLAY_H
 #define TORNSTACK_READER_REPLAY_H
@@ -36,6 +37,7 @@
 #include "tornstack/reader.h"
 
 #define UW_REPLAY_REQUESTS 4096
+#define UW_REPLAY_GROUPS 8192
 #define UW_REPLAY_PIECES 16384
 #define UW_REPLAY_BYTES (2u * 1024 * 1024)
 
@@ -44,12 +46,15 @@
 typedef int (*uw_replay_readv_fn)(void *ctx, uw_iov *iov, size_t n, uint64_t *calls);
 
 typedef struct uw_replay_req {
-    size_t first, n; /* pieces [first, first + n) */
+    size_t first, n;              /* pieces [first, first + n) */
+    size_t group_first, n_groups; /* their ordered groups' ends (gend[]) */
 } uw_replay_req;
 
 typedef struct uw_replay_seq {
     uw_replay_req *req;
     size_t n_req;
+    size_t *gend; /* each group's end, relative to its request's first */
+    size_t n_groups;
     uint64_t *addr;
     size_t *len;
     size_t n_pieces, bytes;
@@ -70,8 +75,8 @@ typedef struct uw_replay {
     size_t cap_data;
     uw_iov *spans; /* the batch read */
     size_t cap_spans;
-    struct uw_rkey *keys; /* one request's pieces in address order */
-    size_t *span_of;      /* each piece's span */
+    struct uw_addr_key *keys; /* one request's pieces in address order, then sort scratch */
+    size_t *span_of;          /* each piece's span */
     /* the last batch's plan (spans, offsets), kept while the prediction's
      * first plan_want requests stay the same */
     size_t plan_want, plan_ns, plan_pieces;
@@ -85,8 +90,9 @@ void uw__replay_free(uw_replay *rp);
  * with readv(ctx, ...).  Returns the backend calls made. */
 uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx);
 
-/* Serve request iov[0..n) from the prediction (1: served, statuses set),
- * or 0: read it for real.  Either way the request is recorded. */
-int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n);
+/* Serve request iov[0..n), in n_groups ordered groups ending at end[]
+ * (reader.h), from the prediction (1: served, statuses set), or 0: read it
+ * for real.  Either way the request is recorded. */
+int uw__replay_serve(uw_replay *rp, uw_iov *iov, size_t n, const size_t *end, size_t n_groups);
 
 #endif /* TORNSTACK_READER_REPLAY_H */

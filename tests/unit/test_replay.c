@@ -7,6 +7,10 @@
  *
  * Served or real is told by memory changed after the sample began: a
  * served request returns what was there at the beginning.
+ *
+ * Also the reader's ordered groups (reader.h): pieces of two groups never
+ * share a span, read directly or replayed; and the address sort both
+ * paths use (internal/addr_sort.h) against a plain reference.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "internal/addr_sort.h"
 #include "internal/reader_replay.h"
 #include "tornstack/error.h"
 #include "tornstack/reader_proc.h"
@@ -195,6 +200,139 @@ static void test_off_by_default(void **state)
     uw_proc_close(&g.p);
 }
 
+/* The sort is stable and sorts: against an insertion sort of the same
+ * keys, over sizes around its small-input cut-off and past it, with keys
+ * that repeat, that differ in one byte only, in high bytes only, sorted
+ * and reversed. */
+static void test_addr_sort(void **state)
+{
+    static uw_addr_key k[3000], tmp[3000], ref[3000];
+    const size_t sizes[] = {0, 1, 2, 31, 32, 33, 100, 1000, 3000};
+    uint64_t rng = 12345;
+    size_t si, i, j;
+    int shape;
+    (void)state;
+    for (shape = 0; shape < 5; shape++) {
+        for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            size_t n = sizes[si];
+            for (i = 0; i < n; i++) {
+                uint64_t a;
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                a = rng >> 11;
+                if (shape == 0)
+                    a = 0x7f0000000000ull + (a & 0xffffff); /* heap-like */
+                else if (shape == 1)
+                    a = 0x550000000000ull + (a & 0x7) * 8; /* many ties */
+                else if (shape == 2)
+                    a = (a & 0xff) << 40; /* high byte only */
+                else if (shape == 3)
+                    a = 0x1000 + 8 * i; /* sorted */
+                else
+                    a = 0x100000 - 8 * i; /* reversed */
+                k[i] = ref[i] = (uw_addr_key){a, i};
+            }
+            for (i = 1; i < n; i++) {
+                uw_addr_key x = ref[i];
+                for (j = i; j > 0 && ref[j - 1].addr > x.addr; j--)
+                    ref[j] = ref[j - 1];
+                ref[j] = x;
+            }
+            uw__addr_sort(k, tmp, n);
+            for (i = 0; i < n; i++) {
+                assert_int_equal(k[i].addr, ref[i].addr);
+                assert_int_equal(k[i].i, ref[i].i);
+            }
+        }
+    }
+}
+
+/* 16 pieces of two neighbouring words: in one group they make one span;
+ * as two ordered groups of 8, two spans (the second group's pieces are
+ * read after the first's, never from its span). */
+static void test_groups_split_spans(void **state)
+{
+    rig g;
+    uint64_t out[16];
+    uw_iov v[16];
+    const size_t one[1] = {16}, two[2] = {8, 16};
+    size_t i;
+    (void)state;
+    rig_open(&g);
+    mem_a[0] = 7, mem_a[1] = 8;
+    for (i = 0; i < 16; i++)
+        v[i] = (uw_iov){addr_of(&mem_a[i % 2]), &out[i], 8, 0};
+    assert_int_equal(uw_readv_groups(&g.r, v, 16, one, 1), 0);
+    assert_int_equal(g.p.last_spans, 1);
+    assert_int_equal(uw_readv_groups(&g.r, v, 16, two, 2), 0);
+    assert_int_equal(g.p.last_spans, 2);
+    for (i = 0; i < 16; i++)
+        assert_int_equal(out[i], 7 + i % 2);
+    uw_proc_close(&g.p);
+}
+
+/* The replay plans the same way: a request of two groups gets a span per
+ * group; the groups are part of the request (the same pieces in other
+ * groups are another request, read for real). */
+static void test_replay_groups(void **state)
+{
+    rig g;
+    uint64_t out[16];
+    uw_iov v[16];
+    const size_t one[1] = {16}, two[2] = {8, 16};
+    size_t i, s;
+    uint64_t calls;
+    (void)state;
+    rig_open(&g);
+    mem_a[0] = 1, mem_a[1] = 2;
+    for (i = 0; i < 16; i++)
+        v[i] = (uw_iov){addr_of(&mem_a[i % 2]), &out[i], 8, 0};
+    for (s = 0; s < 3; s++) {
+        uw_proc_sample_begin(&g.p, &g.r);
+        assert_int_equal(uw_readv_groups(&g.r, v, 16, two, 2), 0);
+    }
+    uw_proc_sample_begin(&g.p, &g.r);
+    assert_int_equal(g.p.replay->plan_ns, 2);
+    calls = g.r.calls;
+    assert_int_equal(uw_readv_groups(&g.r, v, 16, two, 2), 0); /* served */
+    assert_int_equal(g.r.calls, calls);
+    uw_proc_sample_begin(&g.p, &g.r);
+    calls = g.r.calls;
+    assert_int_equal(uw_readv_groups(&g.r, v, 16, one, 1), 0); /* other groups: real */
+    assert_true(g.r.calls > calls);
+    for (i = 0; i < 16; i++)
+        assert_int_equal(out[i], 1 + i % 2);
+    uw_proc_close(&g.p);
+}
+
+/* Malformed groups are refused before anything is read. */
+static void test_groups_invalid(void **state)
+{
+    rig g;
+    uint64_t out[4];
+    uw_iov v[4];
+    const size_t short_end[2] = {2, 3}, down[3] = {3, 2, 4};
+    size_t many[UW_READV_GROUPS_MAX + 1], i;
+    (void)state;
+    rig_open(&g);
+    for (i = 0; i < 4; i++)
+        v[i] = (uw_iov){addr_of(&mem_a[i]), &out[i], 8, 0};
+    for (i = 0; i <= UW_READV_GROUPS_MAX; i++)
+        many[i] = 4;
+    for (i = 0; i < 4; i++)
+        v[i].status = 0;
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, short_end, 2), UW_ERR_INVALID_ARG);
+    for (i = 0; i < 4; i++) /* no piece looks filled */
+        assert_int_equal(v[i].status, UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, down, 3), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, NULL, 1), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, many, 0), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, many, UW_READV_GROUPS_MAX + 1),
+                     UW_ERR_INVALID_ARG);
+    assert_int_equal(uw_readv_groups(&g.r, v, 4, many, UW_READV_GROUPS_MAX), 0); /* empties */
+    assert_int_equal(g.r.bytes, 32); /* only the last read was made */
+    uw_proc_close(&g.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +342,10 @@ int main(void)
         cmocka_unit_test(test_failed_piece_cuts),
         cmocka_unit_test(test_prediction_grows),
         cmocka_unit_test(test_off_by_default),
+        cmocka_unit_test(test_addr_sort),
+        cmocka_unit_test(test_groups_split_spans),
+        cmocka_unit_test(test_replay_groups),
+        cmocka_unit_test(test_groups_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

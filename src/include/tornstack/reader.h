@@ -14,6 +14,13 @@
  * negative code (UW_ERR_READ_FAULT, UW_ERR_READ_SHORT, UW_ERR_NO_PROCESS,
  * ...); dst is then unspecified.  Callers handle every failure; nothing
  * crashes on an unmapped or short target address.
+ *
+ * Order: the pieces of one vectored read are read in no particular order.
+ * The live backend sorts them by address and merges close ones into spans
+ * (two pieces of one address then get the same bytes), and the model reads
+ * them in address order.  A caller whose argument needs an order splits
+ * the read into groups (uw_readv_groups): every piece of a group is read
+ * after every piece of the groups before it.
  */
 #ifndef TORNSTACK_READER_H
 #define TORNSTACK_READER_H
@@ -33,8 +40,12 @@ typedef struct uw_reader_ops {
     /* Required. Fill dst[0..len) from addr or fail. */
     int (*read)(void *ctx, uint64_t addr, void *dst, size_t len);
     /* Optional. Fill each piece, setting its status; return how many backend
-     * requests were made through *calls.  NULL: uw_readv loops over read. */
-    int (*readv)(void *ctx, uw_iov *iov, size_t n, uint64_t *calls);
+     * requests were made through *calls.  Group g is pieces
+     * [end[g-1], end[g]) (end[-1] = 0, end[n_groups-1] = n); its pieces are
+     * read after those of every earlier group, in any order among
+     * themselves.  NULL: uw_readv loops over read, in order. */
+    int (*readv)(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                 uint64_t *calls);
 } uw_reader_ops;
 
 typedef struct uw_reader {
@@ -54,9 +65,17 @@ void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx);
 
 int uw_read(uw_reader *r, uint64_t addr, void *dst, size_t len);
 
-/* Read n pieces; returns 0 when all were filled, else the first piece's
- * error (every piece's status says which ones were). */
+/* Read n pieces, in any order; returns 0 when all were filled, else the
+ * first piece's error (every piece's status says which ones were). */
 int uw_readv(uw_reader *r, uw_iov *iov, size_t n);
+
+/* Read n pieces in n_groups ordered groups: group g is pieces
+ * [end[g-1], end[g]) (end[-1] = 0), end non-decreasing (empty groups are
+ * allowed) with end[n_groups-1] = n, UW_READV_GROUPS_MAX groups at most
+ * (else UW_ERR_INVALID_ARG, nothing read, every status that error).  Every piece of a group is read
+ * after every piece of the groups before it.  Returns as uw_readv. */
+#define UW_READV_GROUPS_MAX 16
+int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size_t n_groups);
 
 /* Convenience: one little-endian 64-bit word. */
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out);

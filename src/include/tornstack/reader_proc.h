@@ -19,8 +19,9 @@ typedef struct uw_proc {
     /* Scratch for coalesced vectored reads (see reader_proc.c). */
     uint8_t *scratch;
     size_t scratch_cap;
-    struct uw_proc_key *order; /* pieces in address order */
+    struct uw_addr_key *order; /* pieces in address order, then sort scratch */
     size_t order_cap;
+    size_t last_spans; /* spans of the last coalesced vectored read (tests) */
 } uw_proc;
 
 /* Bind r to process pid.  Checks that the process exists and that its
