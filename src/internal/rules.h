@@ -118,6 +118,16 @@
 #define UW__RULE_check_copy_b 1
 #endif
 
+/* RULE check_ordered_read: the check's read is four ordered groups (the
+ * epochs, copy A, copy B, the epochs again): within one group the reader
+ * reads in address order and merges two pieces of one address, which
+ * would make copy B copy A's bytes and read the epochs amid the copies. */
+#ifdef TORNSTACK_DROP_RULE_check_ordered_read
+#define UW__RULE_check_ordered_read 0
+#else
+#define UW__RULE_check_ordered_read 1
+#endif
+
 /* RULE check_epoch: the loop's epoch must not move during the check
  * (loop_stepped_while_read), and must be the walk's for a placed or resuming
  * Task. */

@@ -514,16 +514,23 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
 }
 
 /* The one read, retried while an epoch moved (UW_VALIDATE_RETRIES more
- * times): [epochs a][copy A][copy B][epochs b]. */
+ * times): [epochs a][copy A][copy B][epochs b], four ordered groups (the
+ * reader reads a group's pieces in any order, and merges two pieces of one
+ * address into one read: copy B must be read after all of copy A, and the
+ * epochs around both). */
 static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
     const uw_iov *b_epochs = iov + ne + 2 * n;
+    const size_t end[4] = {ne, ne + n, ne + 2 * n, 2 * ne + 2 * n};
     unsigned attempt;
     size_t k;
 
     for (attempt = 0;; attempt++) {
         int stepped = 0;
-        (void)uw_readv(t->r, iov, 2 * ne + 2 * n);
+        if (UW_RULE(check_ordered_read))
+            (void)uw_readv_groups(t->r, iov, 2 * ne + 2 * n, end, 4);
+        else
+            (void)uw_readv(t->r, iov, 2 * ne + 2 * n); /* one group, any order */
         for (k = 0; k < ne; k++) {
             t->ep[k].moved =
                 iov[k].status != 0 || b_epochs[k].status != 0 || t->ep[k].a != t->ep[k].b;

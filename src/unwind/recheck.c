@@ -7,21 +7,18 @@
  * instants.  One vectored read brings the current-frame pointer, every
  * visited frame again (the chunk's frames coalesce into one span), the
  * current-frame pointer once more, then (with a bracket) the bracket
- * counter.  The frames and the last pointer are read in the reverse order
- * of the walk's reads, so that one interleaving of the target's stores
- * cannot tear both reads the same way.  The first pointer is what makes the
- * stack one instant's: the walk read every frame before it and the re-read
- * reads every frame after it, so at that read, with the pointer on the
- * walk's first frame, each frame held what both reads saw.  With the
- * pointer read only after the frames, nothing shows that the first frame
- * was linked while they were read: a coroutine that returned (the pointer
- * back on its caller, which runs on) and a new call of the same code built
- * in the same slot, read by both passes before it was linked, show the
- * caller at a line it had left when the new call was linked, and the last
- * pointer finds the first frame again (rule recheck_pointer_first).  What
- * must be unchanged:
- * each frame's code, previous and owner, and every frame's instruction
- * pointer: the callers' are fixed at their call sites while their callee
+ * counter, each in an ordered group of the read (the reader orders nothing
+ * within a group, and would read the two pointers as one).  The last pointer is read after the
+ * frames, the reverse of the walk's order, so that one interleaving of the target's stores cannot
+ * tear both reads the same way.  The first pointer is what makes the stack one instant's: the walk
+ * read every frame before it and the re-read reads every frame after it, so at that read, with the
+ * pointer on the walk's first frame, each frame held what both reads saw.  With the pointer read
+ * only after the frames, nothing shows that the first frame was linked while they were read: a
+ * coroutine that returned (the pointer back on its caller, which runs on) and a new call of the
+ * same code built in the same slot, read by both passes before it was linked, show the caller at a
+ * line it had left when the new call was linked, and the last pointer finds the first frame again
+ * (rule recheck_pointer_first).  What must be unchanged: each frame's code, previous and owner, and
+ * every frame's instruction pointer: the callers' are fixed at their call sites while their callee
  * runs, and the innermost frame's must stay at the same line, although it
  * keeps running (uw_same_line).
  * No counter moves on a plain call, so a function that returned and the
@@ -92,6 +89,21 @@ static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a
     return c0 != NULL && a >= c0->addr && a - c0->addr + (uint64_t)u->l->frame_size <= c0->len;
 }
 
+/* The re-read's ordered groups (reader.h): each piece whose place in
+ * the argument's order matters closes a group; at most
+ * UW_RECHECK_GROUPS. */
+#define UW_RECHECK_GROUPS 8
+typedef struct uw_recheck_groups {
+    size_t end[UW_RECHECK_GROUPS];
+    size_t n;
+} uw_recheck_groups;
+
+static void uw_group_close(uw_recheck_groups *gr, size_t nr)
+{
+    UW_ASSERT(gr->n < UW_RECHECK_GROUPS);
+    gr->end[gr->n++] = nr;
+}
+
 /* Queue the re-read: the current-frame pointer into ptr[0] (through the
  * cframe on 3.11/3.12, whose address is read again too, into cf[0]; both
  * only under rule recheck_pointer_first), visited frames outside the
@@ -100,7 +112,7 @@ static int uw_in_chunk(const uw_unwinder *u, const uw_chunk_copy *c0, uint64_t a
  * SIZE_MAX when the chunk is not re-read. */
 static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *from,
                                const uw_chunk_copy *c0, uint64_t counter, uint64_t cf[2],
-                               uint64_t ptr[5], uint64_t *e1, size_t *i_re)
+                               uint64_t ptr[5], uint64_t *e1, size_t *i_re, uw_recheck_groups *gr)
 {
     const uw_layout *l = u->l;
     uw_iov *rv = u->recheck_iov;
@@ -109,10 +121,14 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *
     size_t nr = 0, k;
 
     *i_re = SIZE_MAX;
+    gr->n = 0;
     if (UW_RULE(recheck_pointer_first)) {
-        if (uw__tstate_has_cframe(l))
+        if (uw__tstate_has_cframe(l)) {
             rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[0], 8, 0};
+            uw_group_close(gr, nr);
+        }
         rv[nr++] = (uw_iov){ptr_addr, &ptr[0], 8, 0};
+        uw_group_close(gr, nr);
     }
     for (k = 0; k < u->n_visited; k++) {
         uint64_t a = u->visited[k];
@@ -138,15 +154,22 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *
             rv[nr++] = (uw_iov){c0->addr, u->recheck_chunk, c0->len, 0};
         }
     }
-    if (uw__tstate_has_cframe(l))
+    uw_group_close(gr, nr); /* the frames: one group, the chunk's in one span */
+    if (uw__tstate_has_cframe(l)) {
         rv[nr++] = (uw_iov){uw__tstate_cframe_slot(l, ts), &cf[1], 8, 0};
+        uw_group_close(gr, nr);
+    }
     rv[nr++] = (uw_iov){ptr_addr, &ptr[1], 8, 0};
-    if (counter != 0)
+    uw_group_close(gr, nr);
+    if (counter != 0) {
         rv[nr++] = (uw_iov){counter, e1, 8, 0};
+        uw_group_close(gr, nr);
+    }
     if (from->outer_cframe != 0)
         rv[nr++] = (uw_iov){from->outer_cframe + (uint64_t)l->cframe_current_frame, &ptr[2], 8, 0};
     if (from->pin_addr != 0)
         rv[nr++] = (uw_iov){from->pin_addr, &ptr[3], 16, 0};
+    uw_group_close(gr, nr);
     UW_ASSERT(nr <= UW_RECHECK_IOV);
     return nr;
 }
@@ -237,6 +260,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
     uint64_t cf[2], ptr[5], e1 = 0, first = from->first;
     size_t nr, i_re, k_split;
+    uw_recheck_groups gr;
     int read_ok, top_same, bottom_same;
 
     UW_ASSERT(th->truncated == 0 && first != 0);
@@ -248,8 +272,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     ptr[3] = from->pin[0];
     ptr[4] = from->pin[1];
     k_split = uw_visited_split(u, s, th);
-    nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re);
-    read_ok = uw_readv(u->r, u->recheck_iov, nr) == 0;
+    nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re, &gr);
+    read_ok = uw_readv_groups(u->r, u->recheck_iov, nr, gr.end, gr.n) == 0;
     if (read_ok && UW_RULE(recheck_outer_frame) && from->outer_cframe != 0 && ptr[2] != 0 &&
         uw_visited_index(u, ptr[2]) == SIZE_MAX) {
         th->truncated = UW_ERR_ENTERING_EVAL;

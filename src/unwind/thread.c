@@ -206,7 +206,12 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     pf = uw__pf_entry(u, ts);
     counter = uw_walk_bracket(u, ts, &tag);
     uw_walk_queue(u, ts, &f, pf, counter, &w);
-    rc = uw_readv(u->r, u->walk_iov, w.n);
+    {
+        /* The bracket counter, when there is one, before everything else
+         * (the reader orders nothing within a group). */
+        const size_t end[2] = {w.i_epoch != SIZE_MAX ? w.i_epoch + 1 : 0, w.n};
+        rc = uw_readv_groups(u->r, u->walk_iov, w.n, end, 2);
+    }
     if (rc == UW_ERR_NO_PROCESS)
         return rc;
     u->tstate_next_ok = w.i_next != SIZE_MAX && iov[w.i_next].status == 0;
