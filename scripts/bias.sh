@@ -3,8 +3,9 @@
 # it asserts nothing).  For each CPython version found and each workload
 # (the 12-Task race program, a busy program of about 400 Tasks, an asyncio
 # TCP echo server under load from a separate client process), two
-# --blocking recordings (their TVD is the noise floor) and one non-blocking
-# recording; prints TVD against the blocking reference, noise floor, skip %,
+# --blocking recordings (their TVD is the noise floor), one non-blocking
+# and one --pause-on-torn recording; prints TVD against the blocking
+# reference, noise floor, skip %, the share of samples redone stopped,
 # stopped time per second and samples/s (tests/live/bias_run.py).  Builds
 # the default preset first (see scripts/setup.sh).
 #

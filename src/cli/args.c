@@ -135,6 +135,8 @@ static int ts_opt_flag(ts_args *a, const char *opt, const char *val)
         a->opt.skip = 0;
     else if (strcmp(opt, "--blocking") == 0)
         a->blocking = 1;
+    else if (strcmp(opt, "--pause-on-torn") == 0)
+        a->pause_on_torn = 1;
     else if (strcmp(opt, "--no-task-frames") == 0)
         a->compose.task_items = 0;
     else if (strcmp(opt, "--no-thread-frames") == 0)
@@ -164,6 +166,7 @@ static const struct ts_opt {
     {"--no-skip", NULL, 0, ts_opt_flag},
     {"--tasks", NULL, 0, ts_opt_flag},
     {"--blocking", NULL, 0, ts_opt_flag},
+    {"--pause-on-torn", NULL, 0, ts_opt_flag},
     {"--hold-ms", NULL, 1, ts_opt_hold},
     {"--no-task-frames", NULL, 0, ts_opt_flag},
     {"--no-thread-frames", NULL, 0, ts_opt_flag},
@@ -194,6 +197,7 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->tasks = 0;
     a->tasks_root = 0;
     a->blocking = 0;
+    a->pause_on_torn = 0;
     a->hold_ms = 0;
     a->no_replay = 0;
     /* dump prints text unless told; record writes a folded profile */
@@ -228,8 +232,12 @@ int ts_parse(int argc, char **argv, ts_args *a)
         fprintf(stderr, "tornstack: --pid is required\n");
         return -1;
     }
-    if (a->hold_ms > 0 && !a->blocking) {
-        fprintf(stderr, "tornstack: --hold-ms needs --blocking\n");
+    if (a->blocking && a->pause_on_torn) {
+        fprintf(stderr, "tornstack: --blocking and --pause-on-torn exclude each other\n");
+        return -1;
+    }
+    if (a->hold_ms > 0 && !a->blocking && !a->pause_on_torn) {
+        fprintf(stderr, "tornstack: --hold-ms needs --blocking or --pause-on-torn\n");
         return -1;
     }
     return 0;

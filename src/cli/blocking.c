@@ -38,7 +38,7 @@ static void ts_nap_us(double us)
     (void)nanosleep(&ts, NULL); /* a stop signal ends it early */
 }
 
-int ts_blocking_open(ts_blocking *b, long pid, long hold_ms)
+int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
@@ -53,11 +53,14 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms)
     for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
     b->hold_ms = hold_ms;
+    b->on_torn = on_torn;
+    b->samples = b->paused = 0;
     rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
     if (rc != 0) {
         b->pause = NULL;
-        fprintf(stderr, "tornstack: pid %ld: --blocking: %s%s%s\n", pid, uw_strerror(rc),
-                why[0] ? ": " : "", why);
+        fprintf(stderr, "tornstack: pid %ld: %s: %s%s%s\n", pid,
+                on_torn ? "--pause-on-torn" : "--blocking", uw_strerror(rc), why[0] ? ": " : "",
+                why);
     }
     return rc;
 }
@@ -92,6 +95,10 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
     if (b->pause == NULL)
         return;
     uw__pause_stats_get(b->pause, &st);
+    if (b->on_torn)
+        fprintf(f, "tornstack: pause-on-torn: %llu of %llu samples redone stopped (%.2f%%)\n",
+                (unsigned long long)b->paused, (unsigned long long)b->samples,
+                b->samples ? 100.0 * (double)b->paused / (double)b->samples : 0.0);
     fprintf(f,
             "tornstack: blocking: target stopped %llu times, %.1f us mean, %.1f us max, "
             "%.3f ms per second of wall time; %llu signals passed on, %llu threads attached, "

@@ -8,6 +8,7 @@
 #define TORNSTACK_CLI_BLOCKING_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "internal/pause.h"
@@ -15,16 +16,21 @@
 typedef struct ts_blocking {
     uw__pause *pause; /* NULL: not blocking */
     long hold_ms;     /* extra time each sample keeps the target stopped (tests) */
+    int on_torn;      /* --pause-on-torn: stop only to redo a sample that skipped */
+    uint64_t samples; /* --pause-on-torn: samples taken, and redone stopped */
+    uint64_t paused;
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to
  * stop, or 0.  Set by the handler, read by the sampling loops. */
 extern volatile sig_atomic_t ts_stop_signal;
 
-/* Attach to every thread of pid and install the stop handlers.  On
- * failure prints the one-line error and returns the code (UW_ERR_PTRACE,
- * UW_ERR_NO_PROCESS, ...); nothing stays attached. */
-int ts_blocking_open(ts_blocking *b, long pid, long hold_ms);
+/* Attach to every thread of pid and install the stop handlers; with
+ * on_torn, samples are taken running and only redone stopped when they
+ * skipped (session.c).  On failure prints the one-line error and returns
+ * the code (UW_ERR_PTRACE, UW_ERR_NO_PROCESS, ...); nothing stays
+ * attached. */
+int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn);
 
 /* Around one sample: stop every thread; then (after the hold) restart
  * them.  0 when not blocking. */

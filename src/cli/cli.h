@@ -61,6 +61,7 @@ typedef struct ts_args {
     long count;                 /* dump: samples to print */
     int tasks;                  /* bench: include the Task walk */
     int blocking;               /* stop the target's threads for each sample */
+    int pause_on_torn;          /* stop them only to redo a sample that skipped */
     long hold_ms;               /* --blocking: keep them stopped this much longer (tests) */
     int profile_format;         /* a uw_profile_format, or -1 for text and json */
     uw_compose_options compose; /* Task and thread frames */

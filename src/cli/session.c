@@ -48,9 +48,10 @@ void ts_detach(ts_session *s)
     s->unwinder = NULL;
 }
 
-int ts_sample(ts_session *ss, uw_sample *s)
+/* One sample, the target stopped around it when `stop`. */
+static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
 {
-    int rc = ts_blocking_begin(&ss->blk), rc2;
+    int rc = stop ? ts_blocking_begin(&ss->blk) : 0, rc2;
 
     if (rc != 0)
         return rc;
@@ -61,8 +62,42 @@ int ts_sample(ts_session *ss, uw_sample *s)
     rc = uw_unwind_threads(ss->unwinder, s);
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
-    rc2 = ts_blocking_end(&ss->blk);
+    rc2 = stop ? ts_blocking_end(&ss->blk) : 0;
     return rc != 0 ? rc : rc2;
+}
+
+/* Would stopping the target have given more of this sample: a Task
+ * skipped (on a stopped target none is, whatever the reason), a thread
+ * walk cut by a tear (not by a bound), a Task list read as torn? */
+static int ts_sample_torn(const uw_sample *s)
+{
+    size_t i;
+
+    for (i = 1; i < UW_REASON_SLOTS; i++)
+        if (s->skips[i] != 0)
+            return 1;
+    for (i = 0; i < s->n_threads; i++)
+        if (s->threads[i].truncated == UW_ERR_INCOMPLETE ||
+            s->threads[i].truncated == UW_ERR_ENTERING_EVAL)
+            return 1;
+    return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
+}
+
+/* --blocking: every sample stopped.  --pause-on-torn: a sample taken with
+ * the target running is kept unless it tore (ts_sample_torn) or failed;
+ * then it is taken again, stopped, and that one is the sample. */
+int ts_sample(ts_session *ss, uw_sample *s)
+{
+    int rc;
+
+    if (!ss->blk.on_torn)
+        return ts_sample_once(ss, s, ss->blk.pause != NULL);
+    ss->blk.samples++;
+    rc = ts_sample_once(ss, s, 0);
+    if (rc == UW_ERR_NO_PROCESS || (rc == 0 && !ts_sample_torn(s)))
+        return rc;
+    ss->blk.paused++;
+    return ts_sample_once(ss, s, 1);
 }
 
 /* The reader (is there such a process, may we read it), the target (is
@@ -77,7 +112,8 @@ int ts_attach(ts_session *s, const ts_args *a)
     memset(s, 0, sizeof *s);
     s->replay = !a->no_replay;
     /* --blocking attaches first, so that a ptrace refusal is named as such. */
-    if (a->blocking && (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms)) != 0)
+    if ((a->blocking || a->pause_on_torn) &&
+        (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms, a->pause_on_torn)) != 0)
         return rc;
     rc = uw_proc_reader_open(&s->proc, pid, &s->reader);
     if (rc != 0) {

@@ -9,15 +9,16 @@ after the other on the same running target:
 
   A  --blocking   (the reference: the target is stopped while read)
   N  non-blocking
+  P  --pause-on-torn (a sample that skipped is taken again, stopped)
   B  --blocking   (a second reference: TVD(A, B) is the noise floor)
 
 and prints one row: samples per second of N and A, Task readings skipped
-by N and by A+B (the blocking ones must be 0), the target's stopped time
-per second of wall time under --blocking, and the total variation distance
-of N against A beside the noise floor TVD(B, A), at line level and at
-function level (tornstack compare --functions).  "recovered %" and
-"paused %" belong to the recovery counters and the adaptive pause, which
-this tornstack does not have: they print n/a.
+by N, by P and by A+B (P's and the blocking ones must be 0), the share of
+P's samples redone stopped, the target's stopped time per second of wall
+time under --blocking and under P, and the total variation distance of N
+and of P against A beside the noise floor TVD(B, A), at line level and at
+function level (tornstack compare --functions).  "recovered %" belongs to
+recovery counters this tornstack does not have: it prints n/a.
 """
 import json
 import os
@@ -51,9 +52,9 @@ class Unsupported(Exception):
     """tornstack does not walk this version yet (exit 6)."""
 
 
-def record(pid, out, blocking):
+def record(pid, out, mode):
     args = [tornstack, "record", "--pid", str(pid), "--rate", rate, "--duration", str(duration),
-            "-o", out] + (["--blocking"] if blocking else [])
+            "-o", out] + {"blocking": ["--blocking"], "pause": ["--pause-on-torn"], "none": []}[mode]
     r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60)
     if r.returncode == 6:
         raise Unsupported(r.stderr.strip())
@@ -64,8 +65,10 @@ def record(pid, out, blocking):
     samples, failed, per = int(m.group(1)), int(m.group(2)), float(m.group(3))
     skipped = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: (\d+) tasks", err))
     stopped = re.search(r"([0-9.]+) ms per second of wall time", err)
+    paused = re.search(r"pause-on-torn: (\d+) of (\d+) samples redone", err)
     return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
-            "skipped": skipped, "stopped_ms_s": float(stopped.group(1)) if stopped else None,
+            "skipped": skipped, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
+            "paused": pct(int(paused.group(1)), int(paused.group(2))) if paused else None,
             "reasons": re.findall(r"tornstack: skipped (\S+): (\d+) tasks", err)}
 
 
@@ -95,10 +98,11 @@ def measure(python, workload, work):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(WARMUP)
-        files = {k: os.path.join(work, "%s-%s.folded" % (workload, k)) for k in "ANB"}
-        a = record(truth["pid"], files["A"], True)
-        n = record(truth["pid"], files["N"], False)
-        b = record(truth["pid"], files["B"], True)
+        files = {k: os.path.join(work, "%s-%s.folded" % (workload, k)) for k in "ANPB"}
+        a = record(truth["pid"], files["A"], "blocking")
+        n = record(truth["pid"], files["N"], "none")
+        pp = record(truth["pid"], files["P"], "pause")
+        b = record(truth["pid"], files["B"], "blocking")
         if target.poll() is not None:
             raise RuntimeError("the %s target died: %s" % (workload, target.stderr.read()))
         row = {
@@ -107,11 +111,13 @@ def measure(python, workload, work):
             "tasks": n["readings"] / max(n["samples"] - n["failed"], 1),
             "skip_nb": pct(n["skipped"], n["readings"]),
             "skip_blk": pct(a["skipped"] + b["skipped"], a["readings"] + b["readings"]),
+            "skip_pot": pct(pp["skipped"], pp["readings"]), "paused": pp["paused"],
             "stopped": (a["stopped_ms_s"] + b["stopped_ms_s"]) / 2,
+            "stopped_pot": pp["stopped_ms_s"], "tvd_pot": tvd(files["P"], files["A"], False),
             "tvd": tvd(files["N"], files["A"], False), "floor": tvd(files["B"], files["A"], False),
             "tvd_fn": tvd(files["N"], files["A"], True),
             "floor_fn": tvd(files["B"], files["A"], True),
-            "reasons_nb": n["reasons"], "reasons_blk": a["reasons"] + b["reasons"],
+            "reasons_nb": n["reasons"], "reasons_blk": a["reasons"] + b["reasons"] + pp["reasons"],
         }
         return row
     finally:
@@ -123,10 +129,12 @@ def measure(python, workload, work):
 
 def main():
     cols = ("workload", "python", "tasks", "samp/s nb", "samp/s blk", "skip% nb", "skip% blk",
-            "recov%", "paused%", "stop ms/s", "tvd nb", "floor", "tvd-f nb", "floor-f")
-    fmt = "%-8s %-7s %6s %9s %10s %8s %9s %7s %7s %9s %7s %7s %8s %7s"
+            "skip% pot", "recov%", "paused%", "stop ms/s", "pot ms/s", "tvd nb", "tvd pot", "floor",
+            "tvd-f nb", "floor-f")
+    fmt = "%-8s %-7s %6s %9s %10s %8s %9s %9s %6s %7s %9s %8s %7s %7s %7s %8s %7s"
     print("bias: %.1f s per recording at %s Hz; echo load: %d connections; "
-          "tvd = TVD(non-blocking, blocking A), floor = TVD(blocking B, blocking A), "
+          "tvd = TVD(non-blocking or --pause-on-torn, blocking A), "
+          "floor = TVD(blocking B, blocking A), "
           "-f = function level" % (duration, rate, connections))
     print(fmt % cols)
     notes = []
@@ -145,14 +153,16 @@ def main():
                 shutil.rmtree(work, ignore_errors=True)
             print(fmt % (r["workload"], r["python"], "%.0f" % r["tasks"], "%.1f" % r["sps_nb"],
                          "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["skip_blk"],
-                         "n/a", "n/a", "%.2f" % r["stopped"], "%.4f" % r["tvd"],
-                         "%.4f" % r["floor"], "%.4f" % r["tvd_fn"], "%.4f" % r["floor_fn"]),
+                         "%.2f" % r["skip_pot"], "n/a", "%.1f" % r["paused"],
+                         "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], "%.4f" % r["tvd"],
+                         "%.4f" % r["tvd_pot"], "%.4f" % r["floor"], "%.4f" % r["tvd_fn"],
+                         "%.4f" % r["floor_fn"]),
                   flush=True)
             if r["reasons_nb"]:
                 notes.append("%s %s non-blocking skips: %s" % (
                     r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_nb"])))
             if r["reasons_blk"]:
-                notes.append("%s %s BLOCKING SKIPS (a bug): %s" % (
+                notes.append("%s %s BLOCKING OR PAUSE-ON-TORN SKIPS (a bug): %s" % (
                     r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_blk"])))
     for n in notes:
         print("bias: " + n)

@@ -16,7 +16,10 @@ that refuses ptrace).  CASE:
                its meaning (also across the detach);
   refusal      another user, a seccomp filter, a second tracer: exit 10 and
                one line saying why; bad options; non-Python targets;
-  commands     dump and bench with --blocking report the time stopped.
+  commands     dump and bench with --blocking report the time stopped;
+               dump --pause-on-torn leaves no skip, says how many samples
+               it redid stopped, and ends by SIGINT or SIGKILL mid-hold
+               with the target free.
 After each run, every thread of the target is checked through
 /proc/PID/task/TID/status (State neither t nor T, TracerPid 0) and the
 target must make progress (a counter it writes to a file).
@@ -427,6 +430,36 @@ def case_commands():
             livelib.fail("dump interrupted: exit %d, stderr %r" % (rc, err))
         assert_free("dump interrupted", t)
         ran.append("dump interrupted")
+        # --pause-on-torn: samples taken running, those that skipped taken
+        # again stopped: no skip is left, and the share redone is said.
+        r = run(["dump", "--pid", str(t.pid), "--pause-on-torn", "--format", "json", "--count",
+                 "50"])
+        dec, pos, docs = json.JSONDecoder(), 0, 0
+        while pos < len(r.stdout.rstrip()):
+            doc, pos = dec.raw_decode(r.stdout, pos)
+            while pos < len(r.stdout) and r.stdout[pos].isspace():
+                pos += 1
+            docs += 1
+            if doc["skips"]:
+                livelib.fail("pause-on-torn dump skipped Tasks: %r" % doc["skips"])
+        if r.returncode != 0 or docs != 50 or not re.search(
+                r"pause-on-torn: [0-9]+ of 50 samples redone stopped", r.stderr):
+            livelib.fail("pause-on-torn dump: exit %d, %d documents, stderr %r" % (
+                r.returncode, docs, r.stderr))
+        assert_free("pause-on-torn dump", t)
+        ran.append("pause-on-torn dump")
+        # Ended by SIGINT, then by SIGKILL, while a redone sample holds it.
+        for name, sig, want in (("pause-on-torn SIGINT", signal.SIGINT, 130),
+                                ("pause-on-torn SIGKILL", signal.SIGKILL, -signal.SIGKILL)):
+            p = start(["dump", "--pid", str(t.pid), "--pause-on-torn", "--hold-ms", "200",
+                       "--format", "folded", "--count", "100000"])
+            wait_until(lambda: held(t.pid), 20, "a redone sample to hold the target (%s)" % name)
+            p.send_signal(sig)
+            rc, out, err = finish(p)
+            if rc != want:
+                livelib.fail("%s: exit %d, stderr %r" % (name, rc, err))
+            assert_free(name, t)
+            ran.append(name)
     finally:
         t.close()
 

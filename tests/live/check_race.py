@@ -11,7 +11,9 @@ cross-family frame.  Extra arguments are passed to tornstack (e.g.
 --no-skip, to see what an earlier policy leaks).  With --blocking the target
 is stopped while each sample is read, so it does not move under the reader:
 then any skipped Task fails the test, and the first ones are printed with
-their reason, frames and sample.
+their reason, frames and sample.  So does --pause-on-torn, which stops the
+target only to redo a sample that skipped; the share of samples redone
+and the stopped time are printed.
 """
 import json
 import re
@@ -86,10 +88,13 @@ if n_samples != samples:
     livelib.fail("got %d samples, asked for %d" % (n_samples, samples))
 if leaks:
     livelib.fail("leak: task %s shows %s: %s" % first_leak)
-if running == 0 and "--blocking" not in policy:
+stopping = "--blocking" in policy or "--pause-on-torn" in policy
+if running == 0 and not stopping:
     livelib.fail("no running Task was ever seen: the test did not race")
-if "--blocking" in policy:
-    print("race: blocking: %s" % r.stderr.strip().splitlines()[-1])
+if stopping:
+    for ln in r.stderr.strip().splitlines():
+        if "blocking:" in ln or "pause-on-torn:" in ln:
+            print("race: %s" % ln.replace("tornstack: ", ""))
     if skipped:
         for sk in skipped_tasks:
             print("race: skipped in sample %d: task %s (coro %s): %s, running=%s, frames %r" % sk)
