@@ -27,12 +27,18 @@ const char *mm_model_name(int model)
     }
 }
 
-static uint64_t mm_sched_rand(mm_sched *s)
+/* One step of a splitmix64 stream. */
+static uint64_t mm_stream_next(uint64_t *state)
 {
-    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+static uint64_t mm_sched_rand(mm_sched *s)
+{
+    return mm_stream_next(&s->rng);
 }
 
 static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
@@ -239,14 +245,6 @@ static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
     return rc;
 }
 
-static uint64_t mm_order_rand(mm_sched *s)
-{
-    uint64_t z = (s->order_rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* The order of group [g0, g1) of s->order: kept, by address, or shuffled. */
 static void mm_order_group(mm_sched *s, size_t g0, size_t g1, size_t n, unsigned how)
 {
@@ -256,7 +254,7 @@ static void mm_order_group(mm_sched *s, size_t g0, size_t g1, size_t n, unsigned
         uw__addr_sort(s->order + g0, s->order + n, g1 - g0);
     } else if (how == 2) {
         for (i = g1 - g0; i > 1; i--) {
-            size_t j = (size_t)(mm_order_rand(s) % i);
+            size_t j = (size_t)(mm_stream_next(&s->order_rng) % i);
             uw_addr_key t = s->order[g0 + i - 1];
             s->order[g0 + i - 1] = s->order[g0 + j];
             s->order[g0 + j] = t;
@@ -277,7 +275,7 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, s
         s->order = o;
         s->order_cap = n;
     }
-    how = (unsigned)(mm_order_rand(s) % 3);
+    how = (unsigned)(mm_stream_next(&s->order_rng) % 3);
     for (i = 0; i < n; i++)
         s->order[i] = (uw_addr_key){iov[i].addr, i};
     for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)

@@ -401,18 +401,24 @@ def case_refusal():
         sleeper.wait()
 
 
+def unskipped_docs(what, text):
+    """The JSON documents of a dump, each checked to skip no Task."""
+    dec, pos, docs = json.JSONDecoder(), 0, 0
+    while pos < len(text.rstrip()):
+        doc, pos = dec.raw_decode(text, pos)
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        docs += 1
+        if doc["skips"]:
+            livelib.fail("%s skipped Tasks: %r" % (what, doc["skips"]))
+    return docs
+
+
 def case_commands():
     t = livelib.Target("blocking_app.py", "plain")
     try:
         r = run(["dump", "--pid", str(t.pid), "--blocking", "--format", "json", "--count", "3"])
-        dec, pos, docs = json.JSONDecoder(), 0, 0
-        while pos < len(r.stdout.rstrip()):
-            doc, pos = dec.raw_decode(r.stdout, pos)
-            while pos < len(r.stdout) and r.stdout[pos].isspace():
-                pos += 1
-            docs += 1
-            if doc["skips"]:
-                livelib.fail("blocking dump skipped Tasks: %r" % doc["skips"])
+        docs = unskipped_docs("blocking dump", r.stdout)
         if r.returncode != 0 or docs != 3 or "target stopped 3 times" not in r.stderr:
             livelib.fail("dump: exit %d, %d documents, stderr %r" % (r.returncode, docs, r.stderr))
         ran.append("dump")
@@ -434,14 +440,7 @@ def case_commands():
         # again stopped: no skip is left, and the share redone is said.
         r = run(["dump", "--pid", str(t.pid), "--pause-on-torn", "--format", "json", "--count",
                  "50"])
-        dec, pos, docs = json.JSONDecoder(), 0, 0
-        while pos < len(r.stdout.rstrip()):
-            doc, pos = dec.raw_decode(r.stdout, pos)
-            while pos < len(r.stdout) and r.stdout[pos].isspace():
-                pos += 1
-            docs += 1
-            if doc["skips"]:
-                livelib.fail("pause-on-torn dump skipped Tasks: %r" % doc["skips"])
+        docs = unskipped_docs("pause-on-torn dump", r.stdout)
         if r.returncode != 0 or docs != 50 or not re.search(
                 r"pause-on-torn: [0-9]+ of 50 samples redone stopped", r.stderr):
             livelib.fail("pause-on-torn dump: exit %d, %d documents, stderr %r" % (
