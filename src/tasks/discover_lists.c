@@ -77,8 +77,15 @@
  * the node; after a step down, the node's page up to the node, then the
  * bytes before that page, up to UW_TASK_LIST_WINDOW in all.  The second
  * piece may fail alone.  The last UW_TASK_LIST_WINDOWS windows are kept,
- * in a ring. */
+ * in a ring.  A list that took at least one node per UW_TASK_LIST_DENSE
+ * bytes of window since its last round (Tasks packed side by side, as
+ * thousands made in a row are) reads UW_TASK_LIST_WINDOW_MAX bytes next
+ * time: 16,384 idle Tasks read cold ran out of rounds with the smaller
+ * window, while a busy program's scattered Tasks gain nothing from a
+ * larger one and pay for its bytes. */
 #define UW_TASK_LIST_WINDOW 32768u
+#define UW_TASK_LIST_WINDOW_MAX 65536u
+#define UW_TASK_LIST_DENSE 1024u
 #define UW_TASK_LIST_WINDOWS 64
 #define UW_TASK_LIST_PAGE 4096u
 
@@ -107,7 +114,7 @@ void uw__lists_init(uw__lists *ls)
         uw__view_init(&ls->memo[i].nodes, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     uw__view_init(&ls->pairs, sizeof(uw__ab_pair), UW_LIMIT_AWAITED_BY);
     uw__view_init(&ls->mark, sizeof(uint64_t), UW_LIMIT_TASKS);
-    uw__view_init(&ls->win, 1, (size_t)UW_TASK_LIST_WINDOWS * UW_TASK_LIST_WINDOW);
+    uw__view_init(&ls->win, 1, (size_t)UW_TASK_LIST_WINDOWS * UW_TASK_LIST_WINDOW_MAX);
     uw__view_init(&ls->win_addr, sizeof(uint64_t), 2 * UW_TASK_LIST_WINDOWS);
     ls->adebug = UW_ERR_NOT_FOUND; /* not looked for yet */
 }
@@ -233,7 +240,8 @@ static const uint64_t *uw_win_words(const uw_tasks *t, uint64_t node)
         size_t k = (ls->n_win - 1 - j) % UW_TASK_LIST_WINDOWS;
         uint64_t base = UW__U64(&ls->win_addr)[2 * k], len = UW__U64(&ls->win_addr)[2 * k + 1];
         if (node >= base && len >= 16 && node - base <= len - 16)
-            return (const uint64_t *)(const void *)(ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW +
+            return (const uint64_t *)(const void *)(ls->win.p +
+                                                    k * (size_t)UW_TASK_LIST_WINDOW_MAX +
                                                     (size_t)(node - base));
     }
     return NULL;
@@ -330,8 +338,8 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t *
             break;
         }
         w = uw_memo_words(t, m, L->cur);
-        if (w == NULL)
-            w = uw_win_words(t, L->cur);
+        if (w == NULL && (w = uw_win_words(t, L->cur)) != NULL)
+            L->from_win++;
         if (w == NULL) {
             L->state = UW__TL_PENDING;
             break;
@@ -358,28 +366,34 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
     size_t i, np = 0;
     int room =
         round > 0 &&
-        uw__view_reserve(&ls->win, UW_TASK_LIST_WINDOWS * (size_t)UW_TASK_LIST_WINDOW) == 0 &&
+        uw__view_reserve(&ls->win, UW_TASK_LIST_WINDOWS * (size_t)UW_TASK_LIST_WINDOW_MAX) == 0 &&
         uw__view_reserve(&ls->win_addr, 2 * UW_TASK_LIST_WINDOWS) == 0;
 
     for (i = 0; i < nl; i++) {
         uint64_t node = L[i].cur, base, edge;
-        size_t k;
+        size_t k, len;
         uint8_t *dst;
         if (L[i].state != UW__TL_PENDING)
             continue;
+        /* dense since the last window: a larger one (see the top) */
+        if (L[i].win != SIZE_MAX && L[i].from_win >= L[i].win_len / UW_TASK_LIST_DENSE)
+            L[i].win_len = UW_TASK_LIST_WINDOW_MAX;
+        else if (L[i].win != SIZE_MAX)
+            L[i].win_len = UW_TASK_LIST_WINDOW;
+        L[i].from_win = 0;
+        len = L[i].win_len;
         L[i].win = SIZE_MAX;
         UW__IOV(&ls->iov)[np++] = (uw_iov){node, L[i].pw, 16, 0};
         L[i].win_down = uw_list_goes_down(&L[i]);
-        if (!room || node > UINT64_MAX - UW_TASK_LIST_WINDOW ||
-            (L[i].win_down && node + 16 < UW_TASK_LIST_WINDOW))
+        if (!room || node > UINT64_MAX - len || (L[i].win_down && node + 16 < len))
             continue;
         k = ls->n_win++ % UW_TASK_LIST_WINDOWS;
         L[i].win = k;
-        dst = ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW;
+        dst = ls->win.p + k * (size_t)UW_TASK_LIST_WINDOW_MAX;
         UW__U64(&ls->win_addr)[2 * k + 1] = 0; /* nothing valid until read */
         if (L[i].win_down) {
             /* [base, edge) before the node's page, [edge, node + 16) on it */
-            base = node + 16 - UW_TASK_LIST_WINDOW;
+            base = node + 16 - len;
             edge = node & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
             if (edge < base)
                 edge = base;
@@ -394,8 +408,7 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
         UW__U64(&ls->win_addr)[2 * k] = base;
         UW__IOV(&ls->iov)[np++] = (uw_iov){base, dst, (size_t)(edge - base), 0};
         UW__IOV(&ls->iov)
-        [np++] =
-            (uw_iov){edge, dst + (edge - base), (size_t)(base + UW_TASK_LIST_WINDOW - edge), 0};
+        [np++] = (uw_iov){edge, dst + (edge - base), (size_t)(base + len - edge), 0};
     }
     return np;
 }
@@ -425,7 +438,7 @@ static void uw_round_windows(uw_tasks *t, const uw__tlist *L, size_t nl)
         } else if (!L[i].win_down) {
             wa[1] = iov[np].len;
         } else {
-            uint8_t *slot = ls->win.p + L[i].win * (size_t)UW_TASK_LIST_WINDOW;
+            uint8_t *slot = ls->win.p + L[i].win * (size_t)UW_TASK_LIST_WINDOW_MAX;
             memmove(slot, iov[np].dst, iov[np].len);
             wa[0] = iov[np].addr;
             wa[1] = iov[np].len;
@@ -454,6 +467,9 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
         L[i].back[0] = L[i].head;
         L[i].n_taken = 1;
         L[i].cur = L[i].hw[0];
+        L[i].win = SIZE_MAX;
+        L[i].win_len = UW_TASK_LIST_WINDOW;
+        L[i].from_win = 0;
         uw_brent_init(&L[i].br, L[i].head);
     }
     ls->n_win = 0;

@@ -305,6 +305,8 @@ typedef struct uw__tlist {
     uint64_t hw[2];            /* the head as read: next (its prev is not used) */
     uint64_t pw[2];            /* a node read in a round: next, prev */
     size_t win;                /* the window slot a round read for it, SIZE_MAX if none */
+    size_t win_len;            /* the bytes its next window reads (discover_lists.c) */
+    size_t from_win;           /* nodes it took from windows since its last round */
     int win_down;              /* that window ends at the node (the list went down) */
     uint64_t torn_prev;        /* the `prev` named by the node that tore it (0: none) */
     uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
