@@ -236,7 +236,7 @@ int uw__place(uw_tasks *t, uw_sample *s)
         if (any && (rc = uw_place_thread(t, s, th_i)) != 0)
             return rc;
         uw__split_c_loop(t, s, th_i);
-        th->pure_start = uw__split_pure_start(t, th);
+        th->pure_start = uw__split_pure_start(t, s, th);
     }
     return 0;
 }

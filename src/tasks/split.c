@@ -5,8 +5,14 @@
  * asyncio/events.py, recognised by code object, so every instruction of it
  * matches).  Frames from it to the root are the pure Python stack: the
  * loop.  Frames above it belong to the callback it runs: a Task step, or a
- * plain callback.  With no Handle._run on the stack the loop is idle and
- * the whole stack is pure Python.
+ * plain callback.  With no Handle._run on the stack the loop is idle: the
+ * pure Python stack runs from the root through the first run of the
+ * loop's own frames (asyncio's and selectors.py's: the runner, the loop,
+ * select, the clock, the timer heap), and ends before the first frame
+ * inward of them that is not the loop's: code the loop calls without a
+ * Handle, as a weakref callback (WeakSet._remove) that a Task freed in
+ * _run_once runs, is no part of the loop's stack and not where a Task
+ * waits.  A stack with no frame of the loop's keeps it whole.
  *
  * The code cache asks uw__split_classify once per code object it loads;
  * the thread walk asks uw__split_stable_from once per walk (its frames
@@ -29,15 +35,52 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
+/* Does path end with suffix? */
+static int uw_ends_with(const char *path, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+
+    return n >= k && strcmp(path + n - k, suffix) == 0;
+}
+
+/* Is path a module of the asyncio package (".../asyncio/NAME.py")? */
+static int uw_in_asyncio(const char *path, size_t n)
+{
+    static const char dir[] = "/asyncio/";
+    const char *slash = strrchr(path, '/');
+
+    return slash != NULL && (size_t)(slash - path) + 1 >= sizeof dir - 1 &&
+           strncmp(slash + 1 - (sizeof dir - 1), dir, sizeof dir - 1) == 0 &&
+           uw_ends_with(path, n, ".py");
+}
+
 uint32_t uw__split_classify(const char *qualname, const char *filename)
 {
-    static const char suffix[] = "/asyncio/events.py";
     size_t n = strlen(filename);
+    uint32_t flags = 0;
 
-    if (strcmp(qualname, "Handle._run") == 0 && n >= sizeof suffix - 1 &&
-        strcmp(filename + n - (sizeof suffix - 1), suffix) == 0)
-        return UW__CODE_HANDLE_RUN;
-    return 0;
+    if (uw_in_asyncio(filename, n) || uw_ends_with(filename, n, "/selectors.py"))
+        flags |= UW__CODE_LOOP_OWN;
+    if (strcmp(qualname, "Handle._run") == 0 && uw_ends_with(filename, n, "/asyncio/events.py"))
+        flags |= UW__CODE_HANDLE_RUN;
+    return flags;
+}
+
+/* The idle loop's pure stack (frames innermost first, n of them): from the
+ * root inward, past the frames before the loop's own, through the first
+ * run of the loop's own frames; the index of its innermost frame, 0 when
+ * the stack has none of the loop's. */
+static int64_t uw_idle_pure_start(const uw_frame *f, size_t n)
+{
+    size_t i = n;
+
+    while (i > 0 && (f[i - 1].code == NULL || !(f[i - 1].code->flags & UW__CODE_LOOP_OWN)))
+        i--;
+    if (i == 0)
+        return 0;
+    while (i > 1 && f[i - 2].code != NULL && (f[i - 2].code->flags & UW__CODE_LOOP_OWN))
+        i--;
+    return (int64_t)(i - 1);
 }
 
 /* Frames are innermost first: the outermost match is the last one. */
@@ -62,13 +105,17 @@ int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th)
 /* Without the split (an earlier policy) the whole stack is the loop's.  A
  * walk cut short has no pure Python stack at all (-1): its frames run from
  * wherever the walk started to wherever it stopped, and no root. */
-int64_t uw__split_pure_start(const uw_tasks *t, const uw_thread_sample *th)
+int64_t uw__split_pure_start(const uw_tasks *t, const uw_sample *s, const uw_thread_sample *th)
 {
     if (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)
         return -1;
     if (t->opt.split && th->loop_in_c == 1 && th->split < 0)
         return -1;
-    return t->opt.split ? (th->split >= 0 ? th->split : 0) : 0;
+    if (!t->opt.split)
+        return 0;
+    if (th->split >= 0)
+        return th->split;
+    return th->loop_in_c ? 0 : uw_idle_pure_start(s->frames + th->first_frame, th->n_frames);
 }
 
 /* The outermost frame a Task of thread th_i was placed on, -1 if none. */

@@ -99,6 +99,9 @@
 
 /* Code objects the classifier marks (within UW_CODE_CLASSES). */
 #define UW__CODE_HANDLE_RUN 0x100u
+/* The loop's own code: any function of the asyncio package or of
+ * selectors.py (split.c, the pure stack of an idle loop). */
+#define UW__CODE_LOOP_OWN 0x200u
 
 /* --- scratch.c ---------------------------------------------------------------- */
 
@@ -478,8 +481,9 @@ int64_t uw__split_stable_from(void *ctx, const uw_frame *f, size_t n);
 /* The frames a thread's loop runs now, f[0..top): above the outermost
  * Handle._run with the split, the whole stack without it. */
 int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th);
-/* First frame of the thread's pure Python stack, -1 when not known. */
-int64_t uw__split_pure_start(const uw_tasks *t, const uw_thread_sample *th);
+/* Innermost frame of the thread's pure Python stack (with no split, the
+ * idle loop's: see split.c), -1 when not known. */
+int64_t uw__split_pure_start(const uw_tasks *t, const uw_sample *s, const uw_thread_sample *th);
 /* A thread whose loop calls its callbacks from C (th->loop_in_c), after
  * its Tasks were placed: its split from the running Task, the one
  * learnt before, or an idle loop (docs/tasks.md, "uvloop"). */

@@ -91,6 +91,7 @@ def parse_args():
     p.add_argument("--json", type=int, default=100)
     p.add_argument("--fresh", type=int, default=10)
     p.add_argument("--workers", type=int, default=200)
+    p.add_argument("--paused", type=int, default=0)
     return p.parse_args()
 
 
@@ -288,13 +289,14 @@ def record(tornstack, pid, seconds, path):
     return lines, int(m.group(1)), skips
 
 
-def dump_folded(tornstack, pid, count):
+def dump_folded(tornstack, pid, count, extra=()):
     """`tornstack dump --format folded --count N`: {stack: count}."""
     lines = Counter()
     if count <= 0:
         return lines
     r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", "folded",
-                        "--count", str(count)], capture_output=True, text=True, timeout=600)
+                        "--count", str(count), *extra], capture_output=True, text=True,
+                       timeout=600)
     if r.returncode != 0:
         livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
                                                       livelib.crash_summary(r.stderr)))
@@ -428,6 +430,16 @@ def main():
         fresh = []
         for _ in range(a.fresh):
             fresh.append(livelib.dump(a.tornstack, t.pid))
+        paused_lines, paused = Counter(), []
+        if a.paused > 0:
+            paused_lines = dump_folded(a.tornstack, t.pid, a.paused, ("--pause-on-torn",))
+            r = subprocess.run([a.tornstack, "dump", "--pid", str(t.pid), "--format", "json",
+                                "--count", str(a.paused), "--pause-on-torn"],
+                               capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                livelib.fail("tornstack dump --pause-on-torn exited %d: %s" % (
+                    r.returncode, livelib.crash_summary(r.stderr)))
+            paused = samples_of(r.stdout)
     finally:
         t.close()
     for stack, count in lines.items():
@@ -438,6 +450,16 @@ def main():
         judge.sample(s, "fresh" if i == 0 else "warm")
     for s in fresh:
         judge.sample(s, "fresh")
+    running_stacks, running_readings = judge.c["task_stacks"], judge.c["readings"]
+    running_skipped = judge.c["skipped"]
+    # --pause-on-torn: the same judgement of the output taken with the
+    # target stopped wherever a running sample skipped
+    for stack, count in paused_lines.items():
+        frames, marks = split_markers(stack)
+        judge.markers(marks, frames, count, stack)
+        judge.stack(frames, count, stack)
+    for s in paused:
+        judge.sample(s, "paused")
     c = judge.c
     version = warm[0]["python"] if warm else "?"
     tasks_per = c["readings"] / max(c["json_samples"], 1)
@@ -457,10 +479,16 @@ def main():
               c["json_samples"], len(warm) - 1, c["json_samples"] - len(warm) + 1, c["readings"],
               c["label"], c["label_frames"], c["links"], c["links_to_skipped"], c["link_json"]))
     print("json: skipped %d of %d Task readings (%.1f%%): warm %.1f%%, fresh %.1f%%; %s" % (
-        c["skipped"], c["readings"], 100.0 * c["skipped"] / max(c["readings"], 1),
+        running_skipped, running_readings, 100.0 * running_skipped / max(running_readings, 1),
         100.0 * c["skipped_warm"] / max(c["readings_warm"], 1),
         100.0 * c["skipped_fresh"] / max(c["readings_fresh"], 1),
         ", ".join("%s=%d" % (k[5:], v) for k, v in sorted(c.items()) if k.startswith("skip "))))
+    if a.paused > 0:
+        print("paused: %d folded and %d JSON samples with --pause-on-torn: %d Task stacks, "
+              "%d Task readings (%d skipped); running: %d Task stacks, %d of %d readings "
+              "skipped" % (a.paused, len(paused), c["task_stacks"] - running_stacks,
+                           c["readings"] - running_readings, c["skipped"] - running_skipped,
+                           running_stacks, running_skipped, running_readings))
     for kind in ("unrooted", "cross", "link", "marker", "unrooted_thread", "label", "link_json",
                  "tasks_error"):
         if kind in judge.examples:
