@@ -81,6 +81,11 @@
 #ifndef UW_VALIDATE_RETRIES
 #define UW_VALIDATE_RETRIES 3
 #endif
+/* A retry is made only while no epoch moved by more than this in the
+ * attempt before: a loop that started several callbacks during one read
+ * starts as many during the next, of the same length, and the retry would
+ * only cost its bytes (a busy program's check is megabytes). */
+#define UW_VALIDATE_RETRY_MOVES 2
 
 enum {
     UW_CK_THREAD_CF = 1,
@@ -513,11 +518,11 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
     return ok;
 }
 
-/* The one read, retried while an epoch moved (UW_VALIDATE_RETRIES more
- * times): [epochs a][copy A][copy B][epochs b], four ordered groups (the
- * reader reads a group's pieces in any order, and merges two pieces of one
- * address into one read: copy B must be read after all of copy A, and the
- * epochs around both). */
+/* The one read, retried while an epoch moved, by no more than
+ * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most): [epochs a][copy A][copy
+ * B][epochs b], four ordered groups (the reader reads a group's pieces in any order, and merges two
+ * pieces of one address into one read: copy B must be read after all of copy A, and the epochs
+ * around both). */
 static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
     const uw_iov *b_epochs = iov + ne + 2 * n;
@@ -526,7 +531,7 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
     size_t k;
 
     for (attempt = 0;; attempt++) {
-        int stepped = 0;
+        int stepped = 0, busy = 0;
         if (UW_RULE(check_ordered_read))
             (void)uw_readv_groups(t->r, iov, 2 * ne + 2 * n, end, 4);
         else
@@ -535,8 +540,10 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
             t->ep[k].moved =
                 iov[k].status != 0 || b_epochs[k].status != 0 || t->ep[k].a != t->ep[k].b;
             stepped |= t->ep[k].moved;
+            busy |= t->ep[k].moved && (iov[k].status != 0 || b_epochs[k].status != 0 ||
+                                       t->ep[k].b - t->ep[k].a > UW_VALIDATE_RETRY_MOVES);
         }
-        if (!stepped || attempt == UW_VALIDATE_RETRIES)
+        if (!stepped || busy || attempt == UW_VALIDATE_RETRIES)
             break;
     }
 }
