@@ -33,7 +33,9 @@ out of the frames):
             inside a Task;
   unrooted  otherwise, the stack does not start with the loop's pure Python
             stack (<module> ... BaseEventLoop._run_once, from the truth
-            file) followed by Handle._run or by the loop's own idle frames;
+            file) followed by Handle._run or by the loop's own idle frames
+            (or, between two loop iterations, the pure stack up to
+            run_forever with a Task's root right on it);
   link      in a rooted stack, two consecutive Tasks whose families are not
             parent and child in the truth file (a Task hung under a Task
             that never created, awaited or linked it).
@@ -153,6 +155,13 @@ class Judge:
         n = len(frames)
         rooted = frames[:len(self.pure)] == self.pure
         i = len(self.pure) if rooted else 0
+        k = len(self.pure) - 1
+        if (not rooted and k > 0 and frames[:k] == self.pure[:k] and k < n and
+                self.root_of(frames[k]) is not None):
+            # between two loop iterations (run_forever, no _run_once yet):
+            # the loop's stack of that instant, a Task right on it
+            rooted, i = True, k
+            self.c["head between"] += weight
         j = i
         while j < n and self.root_of(frames[j]) is None:
             j += 1
@@ -333,6 +342,8 @@ def self_test():
         "ok bare": P + fr("f1_o_task", "f1_steps", "f1_leaf") + [sleep],
         "ok thread": P + [S, ("gather.<locals>._done_callback", lib + "tasks.py")],
         "ok thread between": P[:5],
+        "ok between": P[:-1] + [M] + fr("f0_w_task", "f0_steps"),
+        "unrooted short": P[:-2] + [M] + fr("f0_w_task", "f0_steps"),
         "unrooted": [M] + fr("f0_w_task", "f0_steps"),
         "unrooted head": P + [("BaseEventLoop.create_task", lib + "base_events.py"), M],
         "unrooted thread": fr("f0_leaf", "f0_burn"),
@@ -344,7 +355,8 @@ def self_test():
     }
     want = {"ok split": "task_stacks_ok", "ok idle": "task_stacks_ok",
             "ok bare": "task_stacks_ok", "ok thread": "thread_stacks",
-            "ok thread between": "thread_stacks", "unrooted": "unrooted",
+            "ok thread between": "thread_stacks", "ok between": "task_stacks_ok",
+            "unrooted short": "unrooted", "unrooted": "unrooted",
             "unrooted head": "unrooted", "unrooted thread": "unrooted_thread",
             "cross head": "cross", "cross inside": "cross", "cross loop": "cross", "link": "link",
             "link orphan": "link"}
@@ -472,7 +484,9 @@ def main():
               c["cross"], 100.0 * c["cross"] / max(c["task_stacks"], 1),
               c["link"], 100.0 * c["link"] / max(c["task_stacks"], 1), c["marker"]))
     print("folded: Task stacks after Handle._run %d, after the loop's idle frames %d, "
-          "right after _run_once %d" % (c["head split"], c["head idle"], c["head none"]))
+          "right after _run_once %d, right after run_forever (between iterations) %d" % (
+              c["head split"], c["head idle"], c["head none"] - c["head between"],
+              c["head between"]))
     print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
     print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames), "
           "links %d checked (%d more to a skipped Task), link leaks %d" % (
