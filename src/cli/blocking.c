@@ -54,7 +54,7 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
         sigaction(sigs[i], &sa, NULL);
     b->hold_ms = hold_ms;
     b->on_torn = on_torn;
-    b->samples = b->paused = 0;
+    b->samples = b->paused = b->restopped = 0;
     rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
     if (rc != 0) {
         b->pause = NULL;
@@ -96,9 +96,12 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
         return;
     uw__pause_stats_get(b->pause, &st);
     if (b->on_torn)
-        fprintf(f, "tornstack: pause-on-torn: %llu of %llu samples redone stopped (%.2f%%)\n",
+        fprintf(f,
+                "tornstack: pause-on-torn: %llu of %llu samples redone stopped (%.2f%%), "
+                "%llu stops made again\n",
                 (unsigned long long)b->paused, (unsigned long long)b->samples,
-                b->samples ? 100.0 * (double)b->paused / (double)b->samples : 0.0);
+                b->samples ? 100.0 * (double)b->paused / (double)b->samples : 0.0,
+                (unsigned long long)b->restopped);
     fprintf(f,
             "tornstack: blocking: target stopped %llu times, %.1f us mean, %.1f us max, "
             "%.3f ms per second of wall time; %llu signals passed on, %llu threads attached, "

@@ -17,8 +17,9 @@ typedef struct ts_blocking {
     uw__pause *pause; /* NULL: not blocking */
     long hold_ms;     /* extra time each sample keeps the target stopped (tests) */
     int on_torn;      /* --pause-on-torn: stop only to redo a sample that skipped */
-    uint64_t samples; /* --pause-on-torn: samples taken, and redone stopped */
+    uint64_t samples; /* --pause-on-torn: samples taken, redone stopped, */
     uint64_t paused;
+    uint64_t restopped; /* and stops made again while a stopped one skipped */
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to
