@@ -142,9 +142,9 @@ static int uw_same_plan(const uw_replay *rp, size_t want, size_t old_req, size_t
 
 /* The spans of request r appended from spans[*ns] and data[*used]: the
  * pieces of each of its groups in address order, merged while close (never
- * across groups); each piece's offset in
- * data, its span in span_of.  Empty pieces take no span.  A span's dst
- * holds its offset in data until the data buffer is sized. */
+ * across groups); each piece's offset in data, its span in span_of.
+ * Empty pieces take no span.  A span's dst holds its offset in data until
+ * the data buffer is sized. */
 static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_addr_key *keys,
                             size_t *span_of, size_t *ns, size_t *used)
 {

@@ -519,10 +519,11 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
 }
 
 /* The one read, retried while an epoch moved, by no more than
- * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most): [epochs a][copy A][copy
- * B][epochs b], four ordered groups (the reader reads a group's pieces in any order, and merges two
- * pieces of one address into one read: copy B must be read after all of copy A, and the epochs
- * around both). */
+ * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most):
+ * [epochs a][copy A][copy B][epochs b], four ordered groups (the reader
+ * reads a group's pieces in any order, and merges two pieces of one
+ * address into one read: copy B must be read after all of copy A, and the
+ * epochs around both). */
 static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
     const uw_iov *b_epochs = iov + ne + 2 * n;

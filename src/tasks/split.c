@@ -46,11 +46,11 @@ static int uw_ends_with(const char *path, size_t n, const char *suffix)
 /* Is path a module of the asyncio package (".../asyncio/NAME.py")? */
 static int uw_in_asyncio(const char *path, size_t n)
 {
-    static const char dir[] = "/asyncio/";
+    static const char dir[] = "/asyncio"; /* before the last '/' */
+    const size_t k = sizeof dir - 1;
     const char *slash = strrchr(path, '/');
 
-    return slash != NULL && (size_t)(slash - path) + 1 >= sizeof dir - 1 &&
-           strncmp(slash + 1 - (sizeof dir - 1), dir, sizeof dir - 1) == 0 &&
+    return slash != NULL && (size_t)(slash - path) >= k && strncmp(slash - k, dir, k) == 0 &&
            uw_ends_with(path, n, ".py");
 }
 

@@ -18,9 +18,10 @@
  * Order: the pieces of one vectored read are read in no particular order.
  * The live backend sorts them by address and merges close ones into spans
  * (two pieces of one address then get the same bytes), and the model reads
- * them in address order.  A caller whose argument needs an order splits
- * the read into groups (uw_readv_groups): every piece of a group is read
- * after every piece of the groups before it.
+ * them in request order, address order or a random one.  A caller whose
+ * argument needs an order splits the read into groups (uw_readv_groups):
+ * every piece of a group is read after every piece of the groups before
+ * it.
  */
 #ifndef TORNSTACK_READER_H
 #define TORNSTACK_READER_H
@@ -72,8 +73,9 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n);
 /* Read n pieces in n_groups ordered groups: group g is pieces
  * [end[g-1], end[g]) (end[-1] = 0), end non-decreasing (empty groups are
  * allowed) with end[n_groups-1] = n, UW_READV_GROUPS_MAX groups at most
- * (else UW_ERR_INVALID_ARG, nothing read, every status that error).  Every piece of a group is read
- * after every piece of the groups before it.  Returns as uw_readv. */
+ * (else UW_ERR_INVALID_ARG, nothing read, every status that error).  Every
+ * piece of a group is read after every piece of the groups before it.
+ * Returns as uw_readv. */
 #define UW_READV_GROUPS_MAX 16
 int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size_t n_groups);
 
