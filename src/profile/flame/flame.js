@@ -12,7 +12,15 @@
   var frames = data.frames; /* [display name, file, line, kind] */
   var $ = function (id) { return document.getElementById(id); };
   var fmt = function (n) { return n.toLocaleString('en-US'); };
-  var pct = function (v, t) { return t > 0 ? (100 * v / t).toFixed(2) + '%' : '0%'; };
+  // A share in hundredths of a percent, rounded half up in integer arithmetic
+  // (toFixed rounds a float, so an exact tie such as 897/2080 = 43.125% would
+  // depend on how the division rounded): readers and tests get one answer.
+  var pct = function (v, t) {
+    if (!(t > 0)) return '0%';
+    var h = Math.floor((v * 20000 + t) / (2 * t));
+    var c = h % 100;
+    return Math.floor(h / 100) + '.' + (c < 10 ? '0' : '') + c + '%';
+  };
 
   /* --- the call tree: one node per distinct path from the root --- */
   function Node(frame, parent) {
