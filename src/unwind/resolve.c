@@ -62,21 +62,44 @@ static void uw_resolve_fail_all(uw_unwinder *u, size_t n, uint64_t code, int rc,
             uw_resolve_fail(u, i, rc, bad_at, first_err);
 }
 
-/* Is the code object of record i already settled: validated in this
- * sample, or queued in this batch (to be read, or to be loaded)? */
-static int uw_resolve_settled(uw_unwinder *u, uint64_t code, size_t nb, size_t nl)
+#define UW_QUEUED_SLOTS ((size_t)2 * UW_LIMIT_FRAMES)
+
+/* A new, empty settled set for this call (its stamp moves on; when the
+ * stamp wraps, every slot is cleared once). */
+static void uw_queued_reset(uw_unwinder *u)
+{
+    if (++u->queued_now == 0) {
+        memset(u->queued_stamp, 0, sizeof u->queued_stamp);
+        u->queued_now = 1;
+    }
+}
+
+/* The slot holding code, or the empty slot where it goes.  The set holds
+ * fewer keys than half its slots, so the probe ends. */
+static size_t uw_queued_slot(const uw_unwinder *u, uint64_t code)
+{
+    size_t i = (size_t)((code >> 3) * 0x9e3779b97f4a7c15ull >> 32) % UW_QUEUED_SLOTS;
+
+    while (u->queued_stamp[i] == u->queued_now && u->queued_key[i] != code)
+        i = i + 1 == UW_QUEUED_SLOTS ? 0 : i + 1;
+    return i;
+}
+
+/* Is code already settled in this call: validated in this sample, or
+ * queued (to be read, or to be loaded), or failed, in this call?  If not,
+ * it is marked settled now: the caller settles it. */
+static int uw_resolve_settled(uw_unwinder *u, uint64_t code)
 {
     uw_code_info *e = uw__code_cache_find(&u->cache, code);
-    size_t j;
+    size_t i;
 
     if (e != NULL && e->stamp == u->cache.stamp)
         return 1;
-    for (j = 0; j < nb; j++)
-        if (u->batch_addr[j] == code)
-            return 1;
-    for (j = 0; j < nl; j++)
-        if (u->load_addr[j] == code)
-            return 1;
+    i = uw_queued_slot(u, code);
+    if (u->queued_stamp[i] == u->queued_now)
+        return 1;
+    u->queued_stamp[i] = u->queued_now;
+    u->queued_key[i] = code;
     return 0;
 }
 
@@ -96,11 +119,12 @@ int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
 
     UW_ASSERT(n <= UW_LIMIT_FRAMES);
     *bad_at = n;
+    uw_queued_reset(u);
     for (i = 0; i < n; i++) {
         uint64_t code = u->recs[i].code;
         const uint8_t *pre;
 
-        if (uw_resolve_settled(u, code, nb, nl))
+        if (uw_resolve_settled(u, code))
             continue;
         uw__pf_note_code(u, code);
         pre = uw__pf_code(u, code);

@@ -158,6 +158,14 @@ struct uw_unwinder {
     uw_code_ident load_id[UW_LIMIT_FRAMES];
     int load_rc[UW_LIMIT_FRAMES];
     uint8_t *code_buf;
+    /* resolve.c: the code objects settled in the current uw__resolve call
+     * (queued to be read or loaded, or failed), a set by open addressing
+     * whose slots count as empty unless stamped with queued_now: a call
+     * starts with an empty set without clearing it.  At most
+     * UW_LIMIT_FRAMES keys a call, so it is never more than half full. */
+    uint64_t queued_key[2 * UW_LIMIT_FRAMES];
+    uint32_t queued_stamp[2 * UW_LIMIT_FRAMES];
+    uint32_t queued_now;
 
     /* thread.c */
     uw_iov walk_iov[UW_WALK_IOV];
