@@ -43,8 +43,35 @@ static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
     return *one < 0;
 }
 
+/* Threads whose Tasks may be awaited unseen, gathered in one pass before
+ * the Tasks are marked: a busy loop has hundreds of Tasks that step while
+ * read, and marking every Task of the thread for each of them was
+ * quadratic.  Past this many distinct threads, one more is marked on its
+ * own (a pass over the Tasks each). */
+#define UW_UNSURE_THREADS 16
+
+static int uw_thread_listed(const size_t *list, size_t n, size_t thread)
+{
+    size_t j;
+
+    for (j = 0; j < n; j++)
+        if (list[j] == thread)
+            return 1;
+    return 0;
+}
+
+static void uw_mark_unsure(uw_tasks *t, const size_t *list, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < t->n_work; k++)
+        if (uw_thread_listed(list, n, t->work[k].thread))
+            t->work[k].await_unsure = 1;
+}
+
 void uw__awaiting_verdict(uw_tasks *t)
 {
+    size_t unsure[UW_UNSURE_THREADS], n_unsure = 0;
     size_t i, k;
     int64_t one;
 
@@ -54,9 +81,12 @@ void uw__awaiting_verdict(uw_tasks *t)
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
         if (uw_awaits(t, w, &one) != 0) {
-            for (k = 0; k < t->n_work; k++)
-                if (t->work[k].thread == w->thread)
-                    t->work[k].await_unsure = 1;
+            if (uw_thread_listed(unsure, n_unsure, w->thread))
+                continue;
+            if (n_unsure < UW_UNSURE_THREADS)
+                unsure[n_unsure++] = w->thread;
+            else
+                uw_mark_unsure(t, &w->thread, 1);
             continue;
         }
         if (one >= 0)
@@ -65,6 +95,7 @@ void uw__awaiting_verdict(uw_tasks *t)
             for (k = 0; k < w->n_kid; k++)
                 t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].awaited = 1;
     }
+    uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited)
