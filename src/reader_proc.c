@@ -147,7 +147,8 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
  * at most UW_PROC_GAP bytes (spans at most UW_PROC_SPAN_MAX); a span never
  * holds pieces of two groups, and the spans go to the kernel group after
  * group, which reads them in that order: so the groups' order holds.  The
- * spans are read in one call and the pieces copied out of them.  A span that cannot be read
+ * spans are read in one call and the pieces copied out of them (a span of
+ * one piece, most of a busy sample's, is read straight into it).  A span that cannot be read
  * whole (it may cross into an unmapped page between two pieces) falls back
  * to reading its pieces one by one, so coalescing never turns a good piece
  * into a failed one; the spans after it are read in one call again. */
@@ -159,6 +160,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     size_t i, total = 0, nspan = 0, span_first[UW_PROC_IOV_BATCH + 1];
     uint64_t span_start[UW_PROC_IOV_BATCH], span_end[UW_PROC_IOV_BATCH];
     size_t span_off[UW_PROC_IOV_BATCH + 1], s0, g, g0, open_from = 0;
+    unsigned char direct[UW_PROC_IOV_BATCH];
     ssize_t got;
 
     UW_ASSERT(p != NULL && calls != NULL);
@@ -213,9 +215,14 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     }
     span_first[nspan] = n;
     p->last_spans = nspan;
+    /* A span of one piece is read straight into the piece (direct[i]);
+     * only spans of several pieces go through the scratch buffer and are
+     * copied out. */
     for (i = 0; i < nspan; i++) {
+        direct[i] = span_first[i + 1] - span_first[i] == 1;
         span_off[i] = total;
-        total += (size_t)(span_end[i] - span_start[i]);
+        if (!direct[i])
+            total += (size_t)(span_end[i] - span_start[i]);
     }
     span_off[nspan] = total;
     if (p->scratch_cap < total) {
@@ -226,7 +233,8 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         p->scratch_cap = total;
     }
     for (i = 0; i < nspan; i++) {
-        local[i].iov_base = p->scratch + span_off[i];
+        local[i].iov_base =
+            direct[i] ? iov[p->order[span_first[i]].i].dst : (void *)(p->scratch + span_off[i]);
         local[i].iov_len = (size_t)(span_end[i] - span_start[i]);
         remote[i].iov_base = (void *)(uintptr_t)span_start[i];
         remote[i].iov_len = local[i].iov_len;
@@ -261,7 +269,9 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
                 if (v->len == 0)
                     continue;
                 if (i < done) {
-                    memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]), v->len);
+                    if (!direct[i])
+                        memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]),
+                               v->len);
                     v->status = 0;
                 } else {
                     uint64_t c = 0;
