@@ -223,12 +223,14 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
 static uw_code_info *uw_entry_new(uint64_t addr, const uw_code_ident *id)
 {
     uw_code_info *e = calloc(1, sizeof *e);
+    unsigned i;
 
     if (e == NULL)
         return NULL;
     e->addr = addr;
     e->id = *id;
-    e->memo_index = -2;
+    for (i = 0; i < UW_CODE_LINE_MEMO; i++)
+        e->memo_index[i] = -2;
     e->serial = __atomic_add_fetch(&uw_code_serial, 1, __ATOMIC_RELAXED);
     return e;
 }
@@ -435,19 +437,22 @@ int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
 
 int uw__code_line(uw_code_info *info, int64_t index, int *line)
 {
+    unsigned i;
     int rc;
 
     if (info == NULL || line == NULL)
         return UW_ERR_INVALID_ARG;
-    if (info->memo_index == index) {
-        *line = info->memo_line;
-        return 0;
-    }
+    for (i = 0; i < UW_CODE_LINE_MEMO; i++)
+        if (info->memo_index[i] == index) {
+            *line = info->memo_line[i];
+            return 0;
+        }
     rc =
         uw__linetable_line(info->linetable, info->linetable_len, info->id.firstlineno, index, line);
     if (rc != 0)
         return rc;
-    info->memo_index = index;
-    info->memo_line = *line;
+    i = info->memo_next++ % UW_CODE_LINE_MEMO;
+    info->memo_index[i] = index;
+    info->memo_line[i] = *line;
     return 0;
 }

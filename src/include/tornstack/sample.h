@@ -31,6 +31,8 @@ typedef struct uw_code_ident {
 /* A code object as read from the target: its address, identity, names and
  * location table.  Owned by the unwinder's code cache (the fields after
  * `flags` are the cache's bookkeeping). */
+#define UW_CODE_LINE_MEMO 4
+
 typedef struct uw_code_info {
     uint64_t addr;
     uw_code_ident id;
@@ -42,8 +44,11 @@ typedef struct uw_code_info {
     uint32_t stamp;  /* sample in which it was last validated */
     uint64_t serial; /* unique per load in this process (0: not from a cache):
                       * an entry reloaded at the same place gets a new one */
-    int64_t memo_index;
-    int memo_line;
+    /* the last lines looked up (uw__code_line): a coroutine function of
+     * many Tasks stands at several awaits in one sample */
+    int64_t memo_index[UW_CODE_LINE_MEMO];
+    int memo_line[UW_CODE_LINE_MEMO];
+    unsigned memo_next;
     struct uw_code_info *next_overflow;
 } uw_code_info;
 
