@@ -38,6 +38,9 @@
  * below the top, the top slot, the next instruction. */
 #define UW_AWAITEE_BYTES 24
 
+_Static_assert(UW_TASK_FRAMES_MAX >= UW_LIMIT_TASKS,
+               "UW_TASK_FRAMES_MAX: room for the root coroutine of every Task of a sample");
+
 int uw__cf_reserve(uw_tasks *t, size_t n)
 {
     uw__scratch *sc = &t->sc;
@@ -136,6 +139,7 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
     }
     w->first_cf = dst;
     t->n_cf = dst + c;
+    t->cf_compactions++;
     rc = 0;
 out:
     free(order);
@@ -384,8 +388,13 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
     }
     rc = uw_cf_append(t, w, frame, f, state);
     if (rc == UW_ERR_LIMIT_AWAIT) {
+        /* Every Task's root fits (UW_TASK_FRAMES_MAX >= UW_LIMIT_TASKS,
+         * roots are read first): a Task without one would be an entry
+         * with neither coroutine nor frames, so it is not shown. */
         w->active = 0;
         w->truncated = rc;
+        if (w->n_cf == 0)
+            w->skipped = rc;
         return 0;
     }
     if (rc != 0)
@@ -506,7 +515,12 @@ int uw__read_chains(uw_tasks *t)
     size_t level, i;
     int rc;
 
-    t->n_cf_live = t->n_cf;
+    /* The frames of live chains: a chain read again (place.c, the second
+     * round) starts from nothing, and what it left behind no longer counts
+     * towards UW_TASK_FRAMES_MAX, or its root might not fit. */
+    t->n_cf_live = 0;
+    for (i = 0; i < t->n_work; i++)
+        t->n_cf_live += t->work[i].n_cf;
     for (level = 0;; level++) {
         size_t n = 0, m = 0, j = 0;
 

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "internal/rules.h"
+#include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -293,8 +294,9 @@ static void uw_chain_again(uw_task_work *w)
  * next uw__place decides the rest. */
 int uw__second_round(uw_tasks *t, uw_sample *s)
 {
-    const size_t first_cf = t->n_cf, fs = t->sc.cf_bytes.elem;
-    size_t th_i, i;
+    const uint64_t compactions = t->cf_compactions;
+    size_t first_cf = t->n_cf, th_i, i;
+    const size_t fs = t->sc.cf_bytes.elem;
     int any = 0, rc;
 
     uw_sample_reset(&t->again);
@@ -348,6 +350,13 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
         return 0;
     if ((rc = uw__read_chains(t)) != 0)
         return rc;
+    /* The chains read again were appended from first_cf on, unless room
+     * ran short and every chain was squeezed down (chains.c): then the
+     * frames resolved before sit at other places and all are resolved
+     * again (a count that only grows: n_cf may now be below first_cf). */
+    if (t->cf_compactions != compactions)
+        first_cf = 0;
+    UW_ASSERT(first_cf <= t->n_cf);
     return uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
                                   t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
                                   (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
