@@ -439,11 +439,11 @@ struct uw_tasks {
     uw__scratch sc;
     uw_task_work *work; /* sc.work's storage, sorted by address */
     size_t n_work;
-    size_t n_cf;      /* coroutine frames of all chains ... */
-    size_t n_cf_live; /* ... less those moved chains left behind */
+    size_t n_cf;             /* coroutine frames of all chains ... */
+    size_t n_cf_live;        /* ... less those moved chains left behind */
     uint64_t cf_compactions; /* times the chains were squeezed (every
                               * chain may have moved; chains.c) */
-    uw_sample again;  /* threads walked a second time in this sample */
+    uw_sample again;         /* threads walked a second time in this sample */
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
