@@ -299,6 +299,7 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
             {
                 mm_verdict one;
                 mm_verdict_init(&one);
+                one.want_kind = kind; /* --explain KIND: the first of that kind */
                 if (mm_oracle_check(&s, &ctx, &one) != 0 && out != NULL && !explained &&
                     (kind < 0 || one.viol[kind] != 0)) {
                     fprintf(out, "sample %u of %u:\n", k + 1, sc->samples);

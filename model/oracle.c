@@ -29,6 +29,7 @@ void mm_verdict_init(mm_verdict *v)
 {
     memset(v, 0, sizeof *v);
     v->first_kind = -1;
+    v->want_kind = -1;
 }
 
 void mm_violation(mm_oq *q, int kind, const char *fmt, ...)
@@ -39,7 +40,7 @@ void mm_violation(mm_oq *q, int kind, const char *fmt, ...)
 
     v->viol[kind]++;
     q->bad++;
-    if (v->first[0] != '\0')
+    if (v->first[0] != '\0' || (v->want_kind >= 0 && kind != v->want_kind))
         return;
     v->first_kind = kind;
     n = snprintf(v->first, sizeof v->first, "%s: ", mm_vkind_name(kind));

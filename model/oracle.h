@@ -82,6 +82,7 @@ typedef struct mm_verdict {
     uint64_t reordered; /* MM_RELAXED: stores that became visible before an
                          * older one (the model's own count, not a verdict) */
     int first_kind;     /* kind of the first violation, -1 */
+    int want_kind;      /* -1, or: `first` describes the first of this kind */
     char first[640];    /* the first violation, described */
 } mm_verdict;
 
