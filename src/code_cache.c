@@ -59,8 +59,14 @@ int uw__code_cache_init(uw_code_cache *c)
         return UW_ERR_INVALID_ARG;
     memset(c, 0, sizeof *c);
     c->slots = calloc(UW_CODE_TABLE, sizeof *c->slots);
-    if (c->slots == NULL)
+    c->keys = calloc(UW_CODE_TABLE, sizeof *c->keys);
+    if (c->slots == NULL || c->keys == NULL) {
+        free(c->slots);
+        free(c->keys);
+        c->slots = NULL;
+        c->keys = NULL;
         return UW_ERR_NOMEM;
+    }
     c->stamp = 1;
     return 0;
 }
@@ -94,7 +100,9 @@ void uw__code_cache_free(uw_code_cache *c)
         return;
     uw__code_cache_clear(c);
     free(c->slots);
+    free(c->keys);
     c->slots = NULL;
+    c->keys = NULL;
 }
 
 void uw__code_cache_set_classifier(uw_code_cache *c, uw_code_classifier classify)
@@ -123,7 +131,7 @@ uw_code_info *uw__code_cache_find(uw_code_cache *c, uint64_t addr)
          i = (i + 1) & (UW_CODE_TABLE - 1), n++) {
         if (c->slots[i] == NULL)
             return NULL;
-        if (c->slots[i]->addr == addr)
+        if (c->keys[i] == addr)
             return c->slots[i];
     }
     return NULL;
@@ -193,11 +201,13 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
             UW_ASSERT(o->stamp != c->stamp);
             uw_code_info_free(o);
             c->slots[i] = e;
+            c->keys[i] = e->addr;
             return;
         }
         if (o == NULL) {
             if (c->count < UW_CODE_CACHE_SLOTS) {
                 c->slots[i] = e;
+                c->keys[i] = e->addr;
                 c->count++;
                 return;
             }
@@ -211,6 +221,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
     if (victim != SIZE_MAX) {
         uw_code_info_free(c->slots[victim]);
         c->slots[victim] = e;
+        c->keys[victim] = e->addr;
         c->evictions++;
         return;
     }

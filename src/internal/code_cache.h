@@ -39,6 +39,7 @@ typedef uint32_t (*uw_code_classifier)(const char *qualname, const char *filenam
 
 typedef struct uw_code_cache {
     uw_code_info **slots; /* open addressing, 2 * UW_CODE_CACHE_SLOTS */
+    uint64_t *keys;       /* each slot's entry's address: a probe reads no entry */
     size_t count;
     uw_code_info *overflow;
     uint32_t stamp;
