@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "internal/pyobj.h"
+#include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -61,15 +62,20 @@ static int uw_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A binary search over the addresses alone (sc.work_addr, made with the
+ * entries): the work list's entries are a few hundred bytes apart, and a
+ * busy sample looks up thousands of links. */
 int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
 {
-    size_t lo = 0, hi = t->n_work;
+    const uint64_t *a = UW__U64(&t->sc.work_addr);
+    size_t lo = 0, hi = t->n_work_addr;
 
+    UW_ASSERT(t->n_work_addr == t->n_work);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (t->work[mid].addr == addr)
+        if (a[mid] == addr)
             return (int64_t)mid;
-        if (t->work[mid].addr < addr)
+        if (a[mid] < addr)
             lo = mid + 1;
         else
             hi = mid;

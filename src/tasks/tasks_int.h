@@ -141,6 +141,7 @@ typedef struct uw__scratch {
     uw__view keys;      /* u64: one registry set's keys (UW_LIMIT_TASKS) */
     uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASKS) */
     uw__view work;      /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
+    uw__view work_addr; /* u64: their addresses, in the same order (uw__task_find) */
     uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level
                          * (a coroutine and up to two awaitee pieces per Task),
                          * names, or a round of the gathers (UW_DEP_PIECES_MAX) */
@@ -439,6 +440,7 @@ struct uw_tasks {
     uw__scratch sc;
     uw_task_work *work; /* sc.work's storage, sorted by address */
     size_t n_work;
+    size_t n_work_addr;      /* entries of sc.work_addr: n_work once they are made */
     size_t n_cf;             /* coroutine frames of all chains ... */
     size_t n_cf_live;        /* ... less those moved chains left behind */
     uint64_t cf_compactions; /* times the chains were squeezed (every

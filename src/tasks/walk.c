@@ -63,6 +63,11 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
         ;
     if (i < t->n_work)
         qsort(t->work, t->n_work, sizeof *t->work, uw_cmp_u64);
+    if ((rc = uw__view_reserve(&t->sc.work_addr, t->n_work)) != 0)
+        return rc;
+    for (i = 0; i < t->n_work; i++)
+        UW__U64(&t->sc.work_addr)[i] = t->work[i].addr;
+    t->n_work_addr = t->n_work;
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts;
         rc = uw_sample_add_task(s, &ts);
@@ -162,6 +167,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     s->n_tasks = 0;
     s->n_awaiting = 0;
     t->n_work = 0;
+    t->n_work_addr = 0;
     t->n_hook = 0;
     t->hook_len = 0;
     t->hook_unknown = 0;
