@@ -24,4 +24,10 @@ typedef struct uw_addr_key {
  * order).  tmp holds n keys of scratch.  No allocation, no failure. */
 void uw__addr_sort(uw_addr_key *k, uw_addr_key *tmp, size_t n);
 
+/* Sort a[0..n) ascending, in place, without allocating: the Task walk's
+ * lists of addresses (candidates, roots, list nodes), which qsort sorted
+ * through a comparison callback a call per comparison.  Not stable (equal
+ * addresses are alike).  n log n at worst (introsort). */
+void uw__u64_sort(uint64_t *a, size_t n);
+
 #endif /* TORNSTACK_INTERNAL_ADDR_SORT_H */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/addr_sort.h"
 #include "internal/pyobj.h"
 #include "internal/uw_assert.h"
 #include "tasks_int.h"
@@ -54,12 +55,6 @@ int uw__running_loops(uw_tasks *t, uw_sample *s)
         th->running_loop = v == t->t->types.none ? 0 : v;
     }
     return 0;
-}
-
-static int uw_cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* A binary search over the addresses alone (sc.work_addr, made with the
@@ -237,7 +232,7 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
             return rc2;
     }
     cand = UW__U64(&t->sc.cand);
-    qsort(cand, n, sizeof *cand, uw_cmp_u64);
+    uw__u64_sort(cand, n);
     for (i = 0, nk = 0; i < n; i++)
         if (nk == 0 || cand[nk - 1] != cand[i])
             cand[nk++] = cand[i];

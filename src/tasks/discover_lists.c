@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/addr_sort.h"
 #include "internal/rules.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
@@ -133,12 +134,6 @@ void uw__lists_free(uw__lists *ls)
     uw__view_free(&ls->mark);
     uw__view_free(&ls->win);
     uw__view_free(&ls->win_addr);
-}
-
-static int uw_cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* The memo of interpreter interp, a recycled one if it has none. */
@@ -523,7 +518,7 @@ static int uw_memo_keep(uw_tasks *t, uw__list_memo *m, size_t taken)
     }
     if ((rc = uw__view_reserve(&m->nodes, taken)) != 0)
         return rc;
-    qsort(seen, taken, sizeof *seen, uw_cmp_u64);
+    uw__u64_sort(seen, taken);
     nodes = UW__U64(&m->nodes);
     for (i = 0; i < taken; i++)
         if (k == 0 || nodes[k - 1] != seen[i])

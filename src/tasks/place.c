@@ -32,16 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/addr_sort.h"
 #include "internal/rules.h"
 #include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
-
-static int uw_cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* Is addr the root coroutine frame of some Task of this sample? */
 static int uw_is_root(const uw_tasks *t, uint64_t addr)
@@ -221,7 +216,7 @@ int uw__place(uw_tasks *t, uw_sample *s)
     for (i = 0; i < t->n_work; i++)
         if ((rc = uw__put_u64(&t->sc.roots, i, uw__root_frame(t, &t->work[i]))) != 0)
             return rc;
-    qsort(t->sc.roots.p, t->n_work, sizeof(uint64_t), uw_cmp_u64);
+    uw__u64_sort(UW__U64(&t->sc.roots), t->n_work);
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
         int any = 0;

@@ -10,12 +10,14 @@
  *
  * Also the reader's ordered groups (reader.h): pieces of two groups never
  * share a span, read directly or replayed; and the address sort both
- * paths use (internal/addr_sort.h) against a plain reference.
+ * paths use (internal/addr_sort.h) against a plain reference, and the
+ * in-place address sort of the Task walk against qsort.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -204,6 +206,56 @@ static void test_off_by_default(void **state)
  * keys, over sizes around its small-input cut-off and past it, with keys
  * that repeat, that differ in one byte only, in high bytes only, sorted
  * and reversed. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The in-place sort of plain addresses against qsort, on the shapes the
+ * Task walk meets (heap-like, many ties, sorted, reversed, one high byte)
+ * and on adversarial ones for a quicksort (organ pipe, all equal), at the
+ * sizes around its insertion-sort cut and beyond. */
+static void test_u64_sort(void **state)
+{
+    static uint64_t a[5000], ref[5000];
+    const size_t sizes[] = {0, 1, 2, 3, 31, 32, 33, 34, 100, 1000, 5000};
+    uint64_t rng = 777;
+    size_t si, i;
+    int shape;
+    (void)state;
+    for (shape = 0; shape < 7; shape++) {
+        for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            size_t n = sizes[si];
+            for (i = 0; i < n; i++) {
+                uint64_t x;
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                x = rng >> 11;
+                if (shape == 0)
+                    x = 0x7f0000000000ull + (x & 0xffffff);
+                else if (shape == 1)
+                    x = 0x550000000000ull + (x & 0x7) * 8;
+                else if (shape == 2)
+                    x = 0x1000 + 8 * i;
+                else if (shape == 3)
+                    x = 0x100000 - 8 * i;
+                else if (shape == 4)
+                    x = (x & 0xff) << 56;
+                else if (shape == 5)
+                    x = i < n / 2 ? i : n - i; /* organ pipe */
+                else
+                    x = 42;
+                a[i] = ref[i] = x;
+            }
+            if (n > 0)
+                qsort(ref, n, sizeof *ref, cmp_u64);
+            uw__u64_sort(a, n);
+            for (i = 0; i < n; i++)
+                assert_int_equal(a[i], ref[i]);
+        }
+    }
+}
+
 static void test_addr_sort(void **state)
 {
     static uw_addr_key k[3000], tmp[3000], ref[3000];
@@ -343,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_prediction_grows),
         cmocka_unit_test(test_off_by_default),
         cmocka_unit_test(test_addr_sort),
+        cmocka_unit_test(test_u64_sort),
         cmocka_unit_test(test_groups_split_spans),
         cmocka_unit_test(test_replay_groups),
         cmocka_unit_test(test_groups_invalid),
