@@ -79,11 +79,43 @@ static int uw_cmp_dep(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Sort the pieces by Task, each Task's in the order they were appended,
+ * which is the order of their bytes (off): a counting sort over the work
+ * list, dropped pieces (SIZE_MAX) last.  Returns 0, or 1 when its scratch
+ * could not be had. */
+static int uw_deps_sort(uw_tasks *t)
+{
+    const size_t nb = t->n_work + 1; /* bucket n_work: dropped */
+    size_t d, i, sum = 0, *count;
+    uw__dep *in = uw_deps(t), *out;
+
+    if (uw__view_reserve(&t->sc.dep_tmp, t->n_dep) != 0 ||
+        uw__view_reserve(&t->sc.dep_count, nb) != 0)
+        return 1;
+    count = UW__SIZE(&t->sc.dep_count);
+    out = (uw__dep *)(void *)t->sc.dep_tmp.p;
+    memset(count, 0, nb * sizeof *count);
+    for (d = 0; d < t->n_dep; d++) {
+        UW_ASSERT(in[d].task == SIZE_MAX || in[d].task < t->n_work);
+        count[in[d].task == SIZE_MAX ? t->n_work : in[d].task]++;
+    }
+    for (i = 0; i < nb; i++) {
+        size_t c = count[i];
+        count[i] = sum;
+        sum += c;
+    }
+    for (d = 0; d < t->n_dep; d++)
+        out[count[in[d].task == SIZE_MAX ? t->n_work : in[d].task]++] = in[d];
+    memcpy(in, out, t->n_dep * sizeof *in);
+    return 0;
+}
+
 void uw__deps_index(uw_tasks *t)
 {
     size_t d, i;
 
-    if (t->n_dep > 0) /* no view yet when nothing was read: qsort's base is NULL */
+    /* no view yet when nothing was read: qsort's base is NULL */
+    if (t->n_dep > 0 && uw_deps_sort(t) != 0)
         qsort(uw_deps(t), t->n_dep, sizeof(uw__dep), uw_cmp_dep);
     while (t->n_dep > 0 && uw_deps(t)[t->n_dep - 1].task == SIZE_MAX)
         t->n_dep--; /* dropped ones sort last */

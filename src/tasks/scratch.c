@@ -125,6 +125,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->gitems, sizeof(uint64_t), UW_DEP_PIECES_MAX);
     uw__view_init(&sc->gtypes, sizeof(uint8_t *), UW_LIMIT_GATHER_CHILDREN);
     uw__view_init(&sc->dep, sizeof(uw__dep), UW_DEP_PIECES_MAX);
+    uw__view_init(&sc->dep_tmp, sizeof(uw__dep), UW_DEP_PIECES_MAX);
+    uw__view_init(&sc->dep_count, sizeof(size_t), tasks + 1);
     uw__view_init(&sc->dep_bytes, 1, UW_DEP_BYTES_MAX);
     uw__view_init(&sc->kids, sizeof(size_t), UW_DEP_PIECES_MAX);
     uw__view_init(&sc->children, sizeof(uint64_t), UW_LIMIT_GATHER_CHILDREN);
@@ -143,14 +145,14 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
 
 void uw__scratch_free(uw__scratch *sc)
 {
-    uw__view *all[] = {&sc->keys,    &sc->cand,      &sc->work,       &sc->work_addr,
-                       &sc->iov,     &sc->idx,       &sc->bytes,      &sc->placed,
-                       &sc->roots,   &sc->pending,   &sc->thread_ok,  &sc->need,
-                       &sc->hook,    &sc->hook_now,  &sc->children,   &sc->gnode,
-                       &sc->gitems,  &sc->gtypes,    &sc->dep,        &sc->dep_bytes,
-                       &sc->kids,    &sc->check_iov, &sc->check_what, &sc->copy_a,
-                       &sc->copy_b,  &sc->cf_addr,   &sc->cf_state,   &sc->cf_yf,
-                       &sc->cf_slot, &sc->cf_bytes,  &sc->cf_frame,   &sc->cf_status};
+    uw__view *all[] = {
+        &sc->keys,      &sc->cand,      &sc->work,     &sc->work_addr, &sc->iov,
+        &sc->idx,       &sc->bytes,     &sc->placed,   &sc->roots,     &sc->pending,
+        &sc->thread_ok, &sc->need,      &sc->hook,     &sc->hook_now,  &sc->children,
+        &sc->gnode,     &sc->gitems,    &sc->gtypes,   &sc->dep,       &sc->dep_tmp,
+        &sc->dep_count, &sc->dep_bytes, &sc->kids,     &sc->check_iov, &sc->check_what,
+        &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,  &sc->cf_state,  &sc->cf_yf,
+        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -167,6 +167,8 @@ typedef struct uw__scratch {
                       * (UW_LIMIT_GATHER_CHILDREN) */
     /* deps.c: what links were read from, and the awaited Tasks */
     uw__view dep;       /* uw__dep (UW_DEP_PIECES_MAX) */
+    uw__view dep_tmp;   /* uw__dep: the pieces while sorted by Task (same) */
+    uw__view dep_count; /* size_t: pieces per Task, for that sort (UW_LIMIT_TASKS + 1) */
     uw__view dep_bytes; /* u8 (UW_DEP_BYTES_MAX) */
     uw__view kids;      /* size_t: awaited Tasks, per Task a range (UW_DEP_PIECES_MAX) */
     uw__view children;  /* u64: a set's members (awaited_by.c; UW_LIMIT_GATHER_CHILDREN) */
