@@ -202,19 +202,41 @@ static void test_off_by_default(void **state)
     uw_proc_close(&g.p);
 }
 
-/* The sort is stable and sorts: against an insertion sort of the same
- * keys, over sizes around its small-input cut-off and past it, with keys
- * that repeat, that differ in one byte only, in high bytes only, sorted
- * and reversed. */
+/* Shapes of addresses to sort: heap-like, many ties, in the high byte
+ * only, sorted, reversed, and two that are bad for a quicksort (organ
+ * pipe, all equal).  Key i of n; rng moves on. */
+#define SORT_SHAPES 7
+static uint64_t sort_key(int shape, size_t i, size_t n, uint64_t *rng)
+{
+    uint64_t x;
+
+    *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+    x = *rng >> 11;
+    switch (shape) {
+    case 0:
+        return 0x7f0000000000ull + (x & 0xffffff);
+    case 1:
+        return 0x550000000000ull + (x & 0x7) * 8;
+    case 2:
+        return (x & 0xff) << 40;
+    case 3:
+        return 0x1000 + 8 * i;
+    case 4:
+        return 0x100000 - 8 * i;
+    case 5:
+        return i < n / 2 ? i : n - i;
+    default:
+        return 42;
+    }
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-/* The in-place sort of plain addresses against qsort, on the shapes the
- * Task walk meets (heap-like, many ties, sorted, reversed, one high byte)
- * and on adversarial ones for a quicksort (organ pipe, all equal), at the
+/* The in-place sort of plain addresses against qsort, on every shape, at
  * sizes around its insertion-sort cut and beyond. */
 static void test_u64_sort(void **state)
 {
@@ -224,29 +246,11 @@ static void test_u64_sort(void **state)
     size_t si, i;
     int shape;
     (void)state;
-    for (shape = 0; shape < 7; shape++) {
+    for (shape = 0; shape < SORT_SHAPES; shape++) {
         for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
             size_t n = sizes[si];
-            for (i = 0; i < n; i++) {
-                uint64_t x;
-                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-                x = rng >> 11;
-                if (shape == 0)
-                    x = 0x7f0000000000ull + (x & 0xffffff);
-                else if (shape == 1)
-                    x = 0x550000000000ull + (x & 0x7) * 8;
-                else if (shape == 2)
-                    x = 0x1000 + 8 * i;
-                else if (shape == 3)
-                    x = 0x100000 - 8 * i;
-                else if (shape == 4)
-                    x = (x & 0xff) << 56;
-                else if (shape == 5)
-                    x = i < n / 2 ? i : n - i; /* organ pipe */
-                else
-                    x = 42;
-                a[i] = ref[i] = x;
-            }
+            for (i = 0; i < n; i++)
+                a[i] = ref[i] = sort_key(shape, i, n, &rng);
             if (n > 0)
                 qsort(ref, n, sizeof *ref, cmp_u64);
             uw__u64_sort(a, n);
@@ -256,6 +260,9 @@ static void test_u64_sort(void **state)
     }
 }
 
+/* The radix sort is stable and sorts: against an insertion sort of the
+ * same keys, on every shape, over sizes around its small-input cut-off
+ * and past it. */
 static void test_addr_sort(void **state)
 {
     static uw_addr_key k[3000], tmp[3000], ref[3000];
@@ -264,23 +271,11 @@ static void test_addr_sort(void **state)
     size_t si, i, j;
     int shape;
     (void)state;
-    for (shape = 0; shape < 5; shape++) {
+    for (shape = 0; shape < SORT_SHAPES; shape++) {
         for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
             size_t n = sizes[si];
             for (i = 0; i < n; i++) {
-                uint64_t a;
-                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-                a = rng >> 11;
-                if (shape == 0)
-                    a = 0x7f0000000000ull + (a & 0xffffff); /* heap-like */
-                else if (shape == 1)
-                    a = 0x550000000000ull + (a & 0x7) * 8; /* many ties */
-                else if (shape == 2)
-                    a = (a & 0xff) << 40; /* high byte only */
-                else if (shape == 3)
-                    a = 0x1000 + 8 * i; /* sorted */
-                else
-                    a = 0x100000 - 8 * i; /* reversed */
+                uint64_t a = sort_key(shape, i, n, &rng);
                 k[i] = ref[i] = (uw_addr_key){a, i};
             }
             for (i = 1; i < n; i++) {
