@@ -186,3 +186,19 @@ void uw__u64_sort(uint64_t *a, size_t n)
         depth += 2;
     uw_u64_intro(a, n, depth);
 }
+
+size_t uw__u64_find(const uint64_t *a, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid] == x)
+            return mid;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}

@@ -30,4 +30,7 @@ void uw__addr_sort(uw_addr_key *k, uw_addr_key *tmp, size_t n);
  * addresses are alike).  n log n at worst (introsort). */
 void uw__u64_sort(uint64_t *a, size_t n);
 
+/* Index of x in the sorted a[0..n) (binary search), or SIZE_MAX. */
+size_t uw__u64_find(const uint64_t *a, size_t n, uint64_t x);
+
 #endif /* TORNSTACK_INTERNAL_ADDR_SORT_H */

@@ -62,20 +62,11 @@ int uw__running_loops(uw_tasks *t, uw_sample *s)
  * busy sample looks up thousands of links. */
 int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
 {
-    const uint64_t *a = UW__U64(&t->sc.work_addr);
-    size_t lo = 0, hi = t->n_work_addr;
+    size_t i;
 
     UW_ASSERT(t->n_work_addr == t->n_work);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a[mid] == addr)
-            return (int64_t)mid;
-        if (a[mid] < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    i = uw__u64_find(UW__U64(&t->sc.work_addr), t->n_work_addr, addr);
+    return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
 /* The keys of the set at `set` into the keys view, at most cap; a set

@@ -207,21 +207,13 @@ static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl
 /* The copy of remembered node `node` (next, prev), or NULL. */
 static const uint64_t *uw_memo_words(const uw_tasks *t, const uw__list_memo *m, uint64_t node)
 {
-    const uint64_t *nodes = UW__U64(&m->nodes);
-    size_t lo = 0, hi = m->n;
+    size_t i = uw__u64_find(UW__U64(&m->nodes), m->n, node);
+    const uint64_t *w;
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (nodes[mid] == node) {
-            const uint64_t *w = UW__U64(&t->ls.words) + 2 * mid;
-            return w[0] == UW_TL_NOT_READ && w[1] == UW_TL_NOT_READ ? NULL : w;
-        }
-        if (nodes[mid] < node)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    if (i == SIZE_MAX)
+        return NULL;
+    w = UW__U64(&t->ls.words) + 2 * i;
+    return w[0] == UW_TL_NOT_READ && w[1] == UW_TL_NOT_READ ? NULL : w;
 }
 
 /* The copy of `node` (next, prev) in a window read in this attempt, or

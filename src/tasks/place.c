@@ -41,19 +41,7 @@
 /* Is addr the root coroutine frame of some Task of this sample? */
 static int uw_is_root(const uw_tasks *t, uint64_t addr)
 {
-    const uint64_t *roots = UW__U64(&t->sc.roots);
-    size_t lo = 0, hi = t->n_work;
-
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (roots[mid] == addr)
-            return 1;
-        if (roots[mid] < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
+    return uw__u64_find(UW__U64(&t->sc.roots), t->n_work, addr) != SIZE_MAX;
 }
 
 /* Does Task w's root read as resumed (marked executing, or its `previous`

@@ -237,7 +237,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The in-place sort of plain addresses against qsort, on every shape, at
- * sizes around its insertion-sort cut and beyond. */
+ * sizes around its insertion-sort cut and beyond; and the binary search
+ * over the result, for every key and for keys that are absent. */
 static void test_u64_sort(void **state)
 {
     static uint64_t a[5000], ref[5000];
@@ -254,8 +255,17 @@ static void test_u64_sort(void **state)
             if (n > 0)
                 qsort(ref, n, sizeof *ref, cmp_u64);
             uw__u64_sort(a, n);
-            for (i = 0; i < n; i++)
+            for (i = 0; i < n; i++) {
+                size_t at = uw__u64_find(a, n, ref[i]);
                 assert_int_equal(a[i], ref[i]);
+                assert_true(at < n && a[at] == ref[i]);
+            }
+            /* absent: above every key (no shape makes UINT64_MAX), and
+             * between two neighbours */
+            assert_int_equal(uw__u64_find(a, n, UINT64_MAX), SIZE_MAX);
+            for (i = 1; i < n; i++)
+                if (a[i] - a[i - 1] > 1)
+                    assert_int_equal(uw__u64_find(a, n, a[i - 1] + 1), SIZE_MAX);
         }
     }
 }

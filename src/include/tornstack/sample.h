@@ -28,11 +28,12 @@ typedef struct uw_code_ident {
 #define UW_CODE_SHIM 4u           /* 3.12's <interpreter trampoline> (never shown) */
 #define UW_CODE_CLASSES 0xff00u   /* set by the Task walk's classifier (e.g. Handle._run) */
 
+/* Lines remembered per code object (uw_code_info.memo_*). */
+#define UW_CODE_LINE_MEMO 4
+
 /* A code object as read from the target: its address, identity, names and
  * location table.  Owned by the unwinder's code cache (the fields after
  * `flags` are the cache's bookkeeping). */
-#define UW_CODE_LINE_MEMO 4
-
 typedef struct uw_code_info {
     uint64_t addr;
     uw_code_ident id;
