@@ -246,14 +246,28 @@ static uw_code_info *uw_entry_new(uint64_t addr, const uw_code_ident *id)
     return e;
 }
 
+/* Is this code object one of the interpreter's own shims, whose frames
+ * are never shown at any depth?
+ *   - the entry frame's trampoline (normally hidden by its owner byte, but
+ *     a half-initialised entry frame can show a stale owner);
+ *   - the init shim of 3.13+: a call site specialised for a class with a
+ *     Python __init__ pushes it between the caller and __init__, where it
+ *     stays, not yet at its first instruction, while __init__ runs.  Its
+ *     name and file name are both "__init__"; a real function's file name
+ *     is a path (or "<...>"), never that. */
+static int uw_code_is_shim(const char *qualname, const char *filename)
+{
+    return (strcmp(qualname, "<interpreter trampoline>") == 0 && strcmp(filename, "<shim>") == 0) ||
+           (strcmp(qualname, "__init__") == 0 && strcmp(filename, "__init__") == 0);
+}
+
 /* A loaded entry with its names joins the cache: its classes, whether it
- * is the entry frame's shim (normally hidden by its owner byte, but a
- * half-initialised entry frame can show a stale owner), its stamp. */
+ * is a shim, its stamp. */
 static void uw_entry_adopt(uw_code_cache *c, uw_code_info *e, uw_code_info **out)
 {
     if (c->classify != NULL)
         e->flags |= c->classify(e->qualname, e->filename) & UW_CODE_CLASSES;
-    if (strcmp(e->qualname, "<interpreter trampoline>") == 0 && strcmp(e->filename, "<shim>") == 0)
+    if (uw_code_is_shim(e->qualname, e->filename))
         e->flags |= UW_CODE_SHIM;
     e->stamp = c->stamp;
     c->misses++;

@@ -395,12 +395,41 @@ async def staggered():
         [lambda: ts_racer_first(ready), ts_racer_second], delay=100000)
 
 
+def ts_init_block(ready):
+    ready.set()
+    time.sleep(100000)
+
+
+class TsInitHolder:
+    def __init__(self, ready, block):
+        self.block = block
+        if block:
+            ts_init_block(ready)
+
+
+async def ts_initializer(ready):
+    # One call site, run until the interpreter specialises it: on 3.13+ a
+    # class with a Python __init__ is then entered through the init shim,
+    # a frame of its own (never shown) between the caller and __init__.
+    for i in range(200):
+        TsInitHolder(ready, i == 199)
+
+
+async def init():
+    """The running Task blocks in time.sleep inside a Python __init__ that
+    the interpreter entered through its init shim: nothing moves."""
+    ready = threading.Event()
+    loop = asyncio.get_running_loop()
+    report_from_thread(loop, ready, "ts_init_block")
+    await asyncio.create_task(ts_initializer(ready), name="initializer")
+
+
 SCENARIOS = {
     "staggered": staggered,
     "eager": eager,
     "gather_of_gathers": gather_of_gathers, "chain": chain, "taskgroup": taskgroup,
     "created": created, "wait_shield": wait_shield, "spin": spin, "callback": callback,
-    "many": many, "agen": agen,
+    "many": many, "agen": agen, "init": init,
 }
 async def uvloop_main():
     take_pure()
