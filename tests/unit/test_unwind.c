@@ -296,7 +296,8 @@ static void test_cframe_null(void **state)
  * call whose chain skips the outer loop's frame, or (the loop past its
  * prologue) the frame it runs.  The outer eval loop's current frame is
  * handle_run (main under it).  The stack of the prologue's instant is the
- * outer loop's; past it, the nested loop's frame on top of it. */
+ * outer loop's; past it, the nested loop's frame on top of it.
+ * The C stack grows down: the nested cframe lies below the outer one. */
 static void prologue_walk(int minor, int which)
 {
     walk w;
@@ -308,6 +309,8 @@ static void prologue_walk(int minor, int which)
     fp_init(&w.fp, minor);
     l = w.fp.l;
     fs = (size_t)l->frame_size + 64;
+    cf = fp_alloc(&w.fp, 32);
+    (void)fp_alloc(&w.fp, 8192); /* the C stack lies far from the thread state */
     interp = fp_runtime(&w.fp);
     c_main = fp_code(&w.fp, "main", "/app/main.py", 10, lines_abc, 4);
     c_run = fp_code(&w.fp, "Handle._run", "/app/events.py", 10, lines_abc, 4);
@@ -327,8 +330,7 @@ static void prologue_walk(int minor, int which)
     fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_chunk, chunk);
     fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_top, f1 + fs);
     memcpy(&root_cf, fp_ptr(&w.fp, ts + (uint64_t)l->tstate_cframe, 8), 8);
-    (void)fp_alloc(&w.fp, 8192); /* the C stack lies far from the thread state */
-    cf = fp_alloc(&w.fp, 32);
+    assert_true(cf < root_cf);
     switch (which) {
     case 0:
         top = 0;
@@ -362,12 +364,60 @@ static void prologue_walk(int minor, int which)
     walk_end(&w);
 }
 
+/* The same prologue, with the nested cframe's `previous` as stale as its
+ * current frame (Debian's 3.11.2 stores both after publishing the cframe,
+ * in one 16-byte store): `previous` names a cframe of dead stack, below
+ * the nested one, whose current frame is a suspended frame of an earlier
+ * call.  Starting there would show a stack that never was; the walk is
+ * cut, entering the eval loop, and a stopped sample is taken again. */
+static void prologue_dead_previous(int minor)
+{
+    walk w;
+    uint64_t interp, chunk, f0, f1, stale, ts, dead, cf;
+    uint64_t c_main, c_run, c_stale;
+    const uw_layout *l;
+    size_t fs;
+
+    fp_init(&w.fp, minor);
+    l = w.fp.l;
+    fs = (size_t)l->frame_size + 64;
+    dead = fp_alloc(&w.fp, 32);
+    cf = fp_alloc(&w.fp, 32);
+    (void)fp_alloc(&w.fp, 8192);
+    interp = fp_runtime(&w.fp);
+    c_main = fp_code(&w.fp, "main", "/app/main.py", 10, lines_abc, 4);
+    c_run = fp_code(&w.fp, "Handle._run", "/app/events.py", 10, lines_abc, 4);
+    c_stale = fp_code(&w.fp, "stale", "/app/stale.py", 10, lines_abc, 4);
+    chunk = fp_alloc(&w.fp, 16384);
+    fp_put64(&w.fp, chunk + (uint64_t)l->chunk_size, 16384);
+    f0 = chunk + (uint64_t)l->chunk_data + 8;
+    f1 = f0 + fs;
+    fp_frame_at(&w.fp, f0, c_main, 0, l->owner_thread, 1);
+    fp_frame_at(&w.fp, f1, c_run, f0, l->owner_thread, 2);
+    stale = fp_frame(&w.fp, c_stale, f0, l->owner_generator, 3);
+    ts = fp_thread(&w.fp, interp, 77, f1);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_chunk, chunk);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_datastack_top, f1 + fs);
+    fp_put64(&w.fp, dead + (uint64_t)l->cframe_current_frame, stale);
+    fp_put64(&w.fp, cf + (uint64_t)l->cframe_current_frame, 0x7f0000a0c0e3ull);
+    fp_put64(&w.fp, cf + (uint64_t)l->cframe_current_frame + 8, dead);
+    fp_put64(&w.fp, ts + (uint64_t)l->tstate_cframe, cf);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, 1);
+    assert_int_equal(w.s.threads[0].truncated, UW_ERR_ENTERING_EVAL);
+    assert_int_equal(w.s.threads[0].n_frames, 0);
+    walk_end(&w);
+}
+
 static void test_eval_prologue(void **state)
 {
     (void)state;
-    for (int minor = 11; minor <= 12; minor++)
+    for (int minor = 11; minor <= 12; minor++) {
         for (int which = 0; which < 4; which++)
             prologue_walk(minor, which);
+        prologue_dead_previous(minor);
+    }
 }
 
 /* Garbage previous pointer: the frames before it are kept. */
@@ -471,6 +521,30 @@ static void test_hidden_frames(void **state)
     walk_start(&w);
     assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
     assert_int_equal(w.s.threads[0].truncated, UW_ERR_INCOMPLETE);
+    walk_end(&w);
+
+    /* ... except the init shim (3.13+: name and file "__init__"), which a
+     * specialised call pushes between a caller and the Python __init__ it
+     * calls, and which is not at its first instruction while __init__
+     * runs: hidden, the walk whole.  Found live (still scenario `init`):
+     * the walk was cut and the running Task skipped. */
+    fp_init(&w.fp, 13);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "shown", "/s.py", 1, lines_abc, 4);
+    code_ft = fp_code(&w.fp, "__init__", "__init__", 1, lines_abc, 4);
+    fp_put32(&w.fp, code_ft + (uint64_t)l->code_firsttraceable, 2);
+    base = fp_code(&w.fp, "Klass.__init__", "/s.py", 1, lines_abc, 4);
+    f = fp_frame(&w.fp, code, 0, l->owner_thread, 1);
+    f = fp_frame(&w.fp, code_ft, f, l->owner_thread, 0); /* the shim, not yet run */
+    f = fp_frame(&w.fp, base, f, l->owner_thread, 2);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, 0);
+    assert_int_equal(w.s.threads[0].n_frames, 2);
+    assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "Klass.__init__");
+    assert_string_equal(uw_frame_name(frame_of(&w, 0, 1)), "shown");
     walk_end(&w);
 }
 
