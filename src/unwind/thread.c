@@ -46,6 +46,10 @@ typedef struct uw_walk_read {
  * within it). */
 #define UW_TSTATE_SPAN_MAX 4096
 
+/* Data-stack chunks come from mmap: their start is aligned to at least
+ * this many bytes. */
+#define UW_CHUNK_PAGE 4096u
+
 /* 3.11/3.12: the eval loop publishes its C-stack cframe in the thread
  * state before it sets that cframe's current frame (and on the way out the
  * other way round), so a cframe that is not the thread state's own root
@@ -166,18 +170,44 @@ static int uw_walk_start(uw_unwinder *u, uint64_t ts, const uw_walk_read *w, uw_
     from->pin[1] = w->cf[1];
     from->ptr_addr = w->cf[1] + (uint64_t)u->l->cframe_current_frame;
     from->outer_cframe = 0;
+    /* An outer cframe is the thread state's root one or an eval loop's
+     * further up the C stack (at a higher address: the stack grows down);
+     * a `previous` below the nested cframe is a stale word of dead stack
+     * (the prologue may store it after publishing the cframe). */
+    if (uw_entering_eval(w->cf[1], ts) && w->cf[1] <= uw__tstate_cframe(u->l, u->tstate))
+        return UW_ERR_ENTERING_EVAL;
     if (uw_read(u->r, from->ptr_addr, &from->first, sizeof from->first) != 0 || from->first == 0)
         return UW_ERR_ENTERING_EVAL;
     return 0;
 }
 
-/* Did the walk fail at its very first frame in a way that shows its start
- * was no frame at all (unmapped, misaligned, not a frame)? */
-static int uw_first_failed(const uw_thread_sample *th, size_t visited)
+/* Did the walk fail before it showed any frame, in a way that shows its
+ * start was no frame at all?  A stale word on the C stack may be unmapped,
+ * misaligned, or point at readable bytes that are no frame (a thread
+ * state, a static object), whose owner is impossible or whose `previous`
+ * leads to unreadable memory one hop later: each of these counts while
+ * nothing was shown.  A code object that cannot be had does not: a real
+ * frame may hold one, and its stack is cut, not replaced by the outer
+ * loop's.  One start is a real frame too: a read fault at the
+ * first frame slot of a page-aligned chunk is a data-stack chunk that the
+ * eval loop freed while popping its first frame, before it moved the
+ * current frame back; that stack is gone, not a prologue, and stays cut. */
+static int uw_first_failed(const uw_unwinder *u, const uw_thread_sample *th, size_t visited,
+                           uint64_t first)
 {
-    return visited == 0 && th->n_frames == 0 &&
-           (th->truncated == UW_ERR_READ_FAULT || th->truncated == UW_ERR_READ_SHORT ||
-            th->truncated == UW_ERR_BAD_FRAME);
+    if (th->n_frames != 0)
+        return 0;
+    switch (th->truncated) {
+    case UW_ERR_READ_FAULT:
+        return visited != 0 || first < (uint64_t)u->l->chunk_data ||
+               ((first - (uint64_t)u->l->chunk_data) & (UW_CHUNK_PAGE - 1)) != 0;
+    case UW_ERR_READ_SHORT:
+    case UW_ERR_BAD_FRAME:
+    case UW_ERR_CYCLE:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* One walk of the thread whose state is in u->tstate (read from ts). */
@@ -236,7 +266,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     if (w.i_chunk != SIZE_MAX && iov[w.i_chunk].status == 0)
         uw__chunk_set_current(u, f.chunk, iov[w.i_chunk].len);
     rc = uw__walk_chain(u, from.first, u->max_depth, s, th);
-    if (rc == 0 && from.outer_cframe != 0 && uw_first_failed(th, u->n_visited))
+    if (rc == 0 && from.outer_cframe != 0 && uw_first_failed(u, th, u->n_visited, from.first))
         u->walk_garbage = 1;
     th->split = uw_walk_stable_from(u, s, th);
     if (rc == 0 && th->truncated == 0 && from.first != 0)
