@@ -103,10 +103,10 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
                 b->samples ? 100.0 * (double)b->paused / (double)b->samples : 0.0,
                 (unsigned long long)b->restopped);
     fprintf(f,
-            "tornstack: blocking: target stopped %llu times, %.1f us mean, %.1f us max, "
-            "%.3f ms per second of wall time; %llu signals passed on, %llu threads attached, "
-            "%llu exited\n",
-            (unsigned long long)st.stops,
+            "tornstack: blocking: target stopped %llu times (%llu again after a torn stop), "
+            "%.1f us mean, %.1f us max, %.3f ms per second of wall time; %llu signals passed "
+            "on, %llu threads attached, %llu exited\n",
+            (unsigned long long)st.stops, (unsigned long long)b->restopped,
             st.stops ? (double)st.stopped_ns / 1e3 / (double)st.stops : 0.0,
             (double)st.stopped_max_ns / 1e3,
             wall_us > 0 ? (double)st.stopped_ns / 1e3 / (wall_us / 1e3) : 0.0,

@@ -19,7 +19,7 @@ typedef struct ts_blocking {
     int on_torn;      /* --pause-on-torn: stop only to redo a sample that skipped */
     uint64_t samples; /* --pause-on-torn: samples taken, redone stopped, */
     uint64_t paused;
-    uint64_t restopped; /* and stops made again while a stopped one skipped */
+    uint64_t restopped; /* stops made again after a stopped sample tore (both modes) */
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to

@@ -66,9 +66,30 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
     return rc != 0 ? rc : rc2;
 }
 
-/* Would stopping the target have given more of this sample: a Task
- * skipped (on a stopped target none is, whatever the reason), a thread
- * walk cut by a tear (not by a bound), a Task list read as torn? */
+/* Is `reason` a thread walk cut by a tear (a frame pushed or popped
+ * under the reader, or a stop that landed inside such a push), not by a
+ * bound or a refusal? */
+static int ts_cut_by_tear(int reason)
+{
+    switch (reason) {
+    case UW_ERR_READ_FAULT:
+    case UW_ERR_READ_SHORT:
+    case UW_ERR_BAD_FRAME:
+    case UW_ERR_BAD_CODE:
+    case UW_ERR_CYCLE:
+    case UW_ERR_STRING:
+    case UW_ERR_LINETABLE:
+    case UW_ERR_INCOMPLETE:
+    case UW_ERR_ENTERING_EVAL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Would stopping the target (again) have given more of this sample: a
+ * Task skipped (on a stopped target none is, whatever the reason), a
+ * thread walk cut by a tear, a Task list read as torn? */
 static int ts_sample_torn(const uw_sample *s)
 {
     size_t i;
@@ -77,36 +98,38 @@ static int ts_sample_torn(const uw_sample *s)
         if (s->skips[i] != 0)
             return 1;
     for (i = 0; i < s->n_threads; i++)
-        if (s->threads[i].truncated == UW_ERR_INCOMPLETE ||
-            s->threads[i].truncated == UW_ERR_ENTERING_EVAL)
+        if (ts_cut_by_tear(s->threads[i].truncated))
             return 1;
     return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
 }
 
-/* --pause-on-torn: stops of one sample at most.  A stop can land in the
- * few instructions of an interpreter state the walks do not accept yet
- * (docs/pause.md, "Skips in a still process"); the next stop, a moment
+/* Stops of one sample at most.  A stop can land in the few instructions
+ * of an interpreter state that no reader can take as one instant (3.11's
+ * eval loop publishes its C-stack cframe before it stores that cframe's
+ * current frame and `previous`: docs/pause.md); the next stop, a moment
  * later, lands elsewhere. */
 #define TS_PAUSE_STOPS 3
 /* ... each after the target ran this long (microseconds) */
 #define TS_PAUSE_RUN_US 500
 
-/* --blocking: every sample stopped.  --pause-on-torn: a sample taken with
- * the target running is kept unless it tore (ts_sample_torn) or failed;
- * then it is taken again, stopped, and that one is the sample (taken again
- * after a restart while the stopped one still skipped, TS_PAUSE_STOPS
- * stops in all). */
+/* --blocking: every sample is taken stopped; one that tore is taken again
+ * after a restart (TS_PAUSE_STOPS stops in all, the last one kept).
+ * --pause-on-torn: a sample taken with the target running is kept unless
+ * it tore (ts_sample_torn) or failed; then it is taken again, stopped, in
+ * the same way. */
 int ts_sample(ts_session *ss, uw_sample *s)
 {
     int rc, k;
 
-    if (!ss->blk.on_torn)
-        return ts_sample_once(ss, s, ss->blk.pause != NULL);
-    ss->blk.samples++;
-    rc = ts_sample_once(ss, s, 0);
-    if (rc == UW_ERR_NO_PROCESS || (rc == 0 && !ts_sample_torn(s)))
-        return rc;
-    ss->blk.paused++;
+    if (ss->blk.pause == NULL)
+        return ts_sample_once(ss, s, 0);
+    if (ss->blk.on_torn) {
+        ss->blk.samples++;
+        rc = ts_sample_once(ss, s, 0);
+        if (rc == UW_ERR_NO_PROCESS || (rc == 0 && !ts_sample_torn(s)))
+            return rc;
+        ss->blk.paused++;
+    }
     for (k = 0; k < TS_PAUSE_STOPS; k++) {
         if (k > 0) {
             /* let the target run on first: restarted, a thread is not
