@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "internal/unwinder.h"
 #include "tornstack/error.h"
 
 int ts_exit_for(int rc)
@@ -66,27 +67,6 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
     return rc != 0 ? rc : rc2;
 }
 
-/* Is `reason` a thread walk cut by a tear (a frame pushed or popped
- * under the reader, or a stop that landed inside such a push), not by a
- * bound or a refusal? */
-static int ts_cut_by_tear(int reason)
-{
-    switch (reason) {
-    case UW_ERR_READ_FAULT:
-    case UW_ERR_READ_SHORT:
-    case UW_ERR_BAD_FRAME:
-    case UW_ERR_BAD_CODE:
-    case UW_ERR_CYCLE:
-    case UW_ERR_STRING:
-    case UW_ERR_LINETABLE:
-    case UW_ERR_INCOMPLETE:
-    case UW_ERR_ENTERING_EVAL:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* Would stopping the target (again) have given more of this sample: a
  * Task skipped (on a stopped target none is, whatever the reason), a
  * thread walk cut by a tear, a Task list read as torn? */
@@ -98,7 +78,7 @@ static int ts_sample_torn(const uw_sample *s)
         if (s->skips[i] != 0)
             return 1;
     for (i = 0; i < s->n_threads; i++)
-        if (ts_cut_by_tear(s->threads[i].truncated))
+        if (uw__reason_is_tear(s->threads[i].truncated))
             return 1;
     return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
 }

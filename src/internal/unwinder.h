@@ -53,6 +53,12 @@ const uw_target *uw__unwinder_target(uw_unwinder *u);
 int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
                           uw_sample *s);
 
+/* Is `reason` (a thread's `truncated`) the mark of a torn read: a frame
+ * pushed or popped under the reader, or a stop that landed inside such a
+ * push?  Such a walk is worth doing again (the walk's retries; a stopped
+ * sample taken again), unlike one cut by a bound or a refusal.  1 or 0. */
+int uw__reason_is_tear(int reason);
+
 /* 3.11/3.12: was the walk's innermost frame run by the thread's outermost
  * eval loop (its cframe still names that frame as current, and the
  * cframe before it is the thread state's root cframe)?  Then no Python

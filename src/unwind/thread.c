@@ -279,9 +279,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     return rc;
 }
 
-/* Is `reason` the mark of a torn read (a frame pushed or popped while we
- * copied it), worth walking the thread again for? */
-static int uw_torn(int reason)
+int uw__reason_is_tear(int reason)
 {
     switch (reason) {
     case UW_ERR_READ_FAULT:
@@ -335,7 +333,7 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
         } else if (rc == 0) {
             garbage = garbage && u->walk_garbage && th->current_frame == first;
         }
-        if (rc != 0 || !uw_torn(th->truncated) || u->walk_outer)
+        if (rc != 0 || !uw__reason_is_tear(th->truncated) || u->walk_outer)
             break;
         if (attempt >= UW_THREAD_RETRIES) {
             /* Every attempt met the same pointer that is no frame: one
