@@ -29,6 +29,8 @@
  *   37 p_join: b % 30 (await an orphan another Task created)
  *   38 newer versions: b % 3 == 1 is 3.14, 2 is 3.15, 0 leaves the version
  *      to byte 0 (so every scenario written before 3.14 keeps its own)
+ *   39 p_init: b % 40 (3.13+: burst calls into a Python __init__ through
+ *      the init shim; 0, and every scenario written before, makes none)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -91,6 +93,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->p_getname = 10;
     p->idle = z[34] % 64;
     p->p_join = z[37] % 30;
+    p->p_init = z[39] % 40;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
@@ -102,7 +105,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
         p->idle = UW_LIMIT_TASKS >> (z[34] % 4); /* verify's rows: byte 34 = 0 */
     }
     if (out->swarm & MM_SWARM_NO_SYNC)
-        p->p_burst = 0;
+        p->p_burst = p->p_init = 0;
     if (out->swarm & MM_SWARM_NO_COMPLETE)
         p->p_finish = 0;
     if (out->swarm & MM_SWARM_NO_CREATE) {
@@ -202,12 +205,12 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
     else
         snprintf(out + n, cap - (size_t)n,
                  "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
-                 "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% switch %d%% deep %d%% "
-                 "finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
+                 "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% (init %d%%) switch %d%% "
+                 "deep %d%% finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
                  scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle,
                  sc->prog.max_depth, sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested,
                  sc->prog.p_group, sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst,
-                 sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy,
+                 sc->prog.p_init, sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy,
                  sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }
 

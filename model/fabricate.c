@@ -111,6 +111,15 @@ uint64_t mm_fab_ip_await(const mm_image *im, uint64_t code, int index)
     return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)(int64_t)mm_unit(im, index, 1);
 }
 
+uint64_t mm_fab_init_shim(mm_image *im)
+{
+    const int32_t first = 2;
+    uint64_t a = mm_fab_code_ex(im, "__init__", "__init__", 1, 2, 0);
+
+    (void)mm_space_write(im->space, a + (uint64_t)im->l->code_firsttraceable, &first, 4);
+    return a;
+}
+
 /* Not started: 3.11/3.12 before the first unit, 3.13 at it (no RESUME). */
 uint64_t mm_fab_ip_start(const mm_image *im, uint64_t code)
 {

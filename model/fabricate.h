@@ -148,6 +148,11 @@ uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int f
  * one not started (mm_fab_ip_start: no RESUME that says await). */
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index);
 uint64_t mm_fab_ip_await(const mm_image *im, uint64_t code, int index);
+/* 3.13+: the interpreter's init shim, the code object a specialised call
+ * of a class with a Python __init__ pushes under it: qualname and file
+ * name "__init__", and its first traceable instruction past its start
+ * (a frame of it is always incomplete while __init__ runs). */
+uint64_t mm_fab_init_shim(mm_image *im);
 uint64_t mm_fab_ip_start(const mm_image *im, uint64_t code);
 
 /* 3.14+: an interpreter entry frame at f (FRAME_OWNED_BY_INTERPRETER,

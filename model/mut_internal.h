@@ -185,6 +185,10 @@ struct mm_mutator {
     uint64_t fam_code[MM_MAX_FAMILIES][MM_MAX_CHAIN];
     int fam_slots[MM_MAX_FAMILIES][MM_MAX_CHAIN];
     uint64_t fam_sync[MM_MAX_FAMILIES][3];
+    /* 3.13+, with p_init: each family's Box.__init__, and the init shim
+     * (0: none made, so a program without them lays out as before) */
+    uint64_t fam_init[MM_MAX_FAMILIES];
+    uint64_t c_init_shim;
     uint64_t c_sleep, c_sleep0, c_aexit, c_create_task, c_call_soon, c_gather, c_done_cb,
         c_group_done, c_release, c_get_name, c_discard;
     int n_fam;

@@ -405,27 +405,78 @@ static void mm_callback_op(mm_mutator *m, int th)
 /* A CPU-bound stretch: nested sync calls of the Task's family, moving
  * from line to line; at some lines the thread may release the GIL (a
  * sleep, the eval breaker) when `gil_ok`. */
+/* 3.13+: the innermost call of a burst made into a Python __init__ by a
+ * call site specialised for its class.  The interpreter pushes its init
+ * shim (the caller as its `previous`, not yet at its first instruction),
+ * makes the shim the current frame, then pushes __init__ over it and runs
+ * it: the shim stays under __init__, hidden, for the whole call.  On the
+ * way back __init__ returns to the shim (current again, still before its
+ * first traceable instruction), which returns to the caller.  The shim is
+ * never on the truth's stack (it is never shown).  Slots: the shim's,
+ * then __init__'s; returns __init__'s frame. */
+static uint64_t mm_call_init(mm_mutator *m, int th, int k, uint64_t code, int line, int32_t owner)
+{
+    const uw_layout *l = m->l;
+    mm_mloop *L = &m->lp[th];
+    uint64_t shim = L->slot[k];
+
+    UW_ASSERT(k + 1 < MM_SLOTS);
+    mm_top(m, th, L->slot[k + 1]);
+    mm_q(m, th, shim + (uint64_t)l->frame_code, m->c_init_shim, 8);
+    mm_q(m, th, shim + (uint64_t)l->frame_owner, (uint64_t)l->owner_thread, 1);
+    mm_q(m, th, shim + (uint64_t)l->frame_instr, mm_fab_ip_start(m->im, m->c_init_shim), 8);
+    mm_q(m, th, shim + (uint64_t)l->frame_previous, L->current, 8);
+    mm_q(m, th, L->current_slot, shim, 8);
+    L->current = shim;
+    mm_call(m, th, k + 1, code, line, owner);
+    return L->slot[k + 1];
+}
+
+static void mm_return_init(mm_mutator *m, int th, int k, uint64_t to)
+{
+    mm_mloop *L = &m->lp[th];
+
+    mm_return(m, th, k + 1, L->slot[k]); /* to the shim */
+    mm_q(m, th, L->current_slot, to, 8);
+    L->current = to;
+    mm_top(m, th, L->slot[k]);
+}
+
+/* A CPU-bound stretch: nested sync calls of the Task's family, moving
+ * from line to line; at some lines the thread may release the GIL (a
+ * sleep, the eval breaker) when `gil_ok`.  With p_init (3.13+) the
+ * innermost call may be a Box.__init__ entered through the init shim. */
 static void mm_burst(mm_mutator *m, int th, mm_mtask *t, int gil_ok)
 {
     mm_mloop *L = &m->lp[th];
     uint64_t back[3];
-    int depth = 1 + (int)(mm_rand(m) % 3), d, j;
+    int depth = 1 + (int)(mm_rand(m) % 3), d, j, init = -1;
 
     for (d = 0; d < depth; d++) {
-        uint64_t code = m->fam_sync[t->family][d];
+        uint64_t code = m->fam_sync[t->family][d], frame;
         back[d] = L->current;
-        mm_call(m, th, MM_SLOT_SYNC + d, code, mm_rand_line(m, code), t->id);
+        if (d == depth - 1 && m->c_init_shim != 0 && mm_pct(m, m->prog.p_init)) {
+            init = d;
+            code = m->fam_init[t->family];
+            frame = mm_call_init(m, th, MM_SLOT_SYNC + d, code, mm_rand_line(m, code), t->id);
+        } else {
+            mm_call(m, th, MM_SLOT_SYNC + d, code, mm_rand_line(m, code), t->id);
+            frame = L->slot[MM_SLOT_SYNC + d];
+        }
         for (j = (int)(mm_rand(m) % 4); j > 0; j--) {
-            mm_store *s =
-                mm_line(m, th, L->slot[MM_SLOT_SYNC + d], code, mm_rand_line(m, code), t->id);
+            mm_store *s = mm_line(m, th, frame, code, mm_rand_line(m, code), t->id);
             if (gil_ok && mm_pct(m, 50)) {
                 s->gil = 1;
                 L->gil_emitted = 1;
             }
         }
     }
-    for (d = depth; d-- > 0;)
-        mm_return(m, th, MM_SLOT_SYNC + d, back[d]);
+    for (d = depth; d-- > 0;) {
+        if (d == init)
+            mm_return_init(m, th, MM_SLOT_SYNC + d, back[d]);
+        else
+            mm_return(m, th, MM_SLOT_SYNC + d, back[d]);
+    }
 }
 
 static void mm_suspend_all(mm_mutator *m, int th, mm_mtask *t, int bare_yield)
@@ -777,6 +828,14 @@ static void mm_server_codes(mm_mutator *m)
             snprintf(name, sizeof name, "f%d_burst%d", f, k);
             m->fam_sync[f][k] = mm_fab_code(im, name, file, 400 + 20 * k, MM_LINES);
         }
+    }
+    if (m->prog.p_init > 0 && m->v->minor >= 13) {
+        for (f = 0; f < m->n_fam; f++) {
+            snprintf(file, sizeof file, "/app/fam%d.py", f);
+            snprintf(name, sizeof name, "f%d_Box.__init__", f);
+            m->fam_init[f] = mm_fab_code(im, name, file, 480, MM_LINES);
+        }
+        m->c_init_shim = mm_fab_init_shim(im);
     }
     m->c_sleep = mm_fab_code(im, "sleep", "/py/asyncio/tasks.py", 640, MM_LINES);
     m->c_sleep0 = mm_fab_code_ex(im, "__sleep0", "/py/asyncio/tasks.py", 630, 2, 1);

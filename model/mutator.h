@@ -127,6 +127,8 @@ typedef struct mm_program {
     int p_lazy;    /* Tasks created with a default name */
     int hook;      /* the program runs under `tornstack run` */
     int slots;     /* value-stack slots under an awaitee, 0..31 */
+    int p_init;    /* 3.13+: burst calls into a Python __init__ through the
+                    * interpreter's init shim (a specialised call of a class) */
 } mm_program;
 
 typedef struct mm_mutator mm_mutator;
