@@ -203,15 +203,16 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
                  "classic: %d tasks (p_sync %d, p_complete %d, p_create %d)", sc->prog.n_tasks,
                  sc->prog.p_sync, sc->prog.p_complete, sc->prog.p_create);
     else
-        snprintf(out + n, cap - (size_t)n,
-                 "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
-                 "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% (init %d%%) switch %d%% "
-                 "deep %d%% finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
-                 scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle,
-                 sc->prog.max_depth, sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested,
-                 sc->prog.p_group, sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst,
-                 sc->prog.p_init, sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy,
-                 sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
+        snprintf(
+            out + n, cap - (size_t)n,
+            "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
+            "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% (init %d%%) switch %d%% "
+            "deep %d%% finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
+            scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle, sc->prog.max_depth,
+            sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested, sc->prog.p_group,
+            sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst, sc->prog.p_init,
+            sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.slots,
+            sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,
