@@ -90,6 +90,15 @@
 #define UW_TASK_LIST_WINDOWS 64
 #define UW_TASK_LIST_PAGE 4096u
 
+/* Nodes one memo holds: those an attempt took (UW_LIMIT_TASK_LIST at
+ * most), and after a torn attempt the node each torn list's tear was
+ * named by (a list per thread, and the interpreter's).  Sized for a
+ * full attempt whose every list tore: sized for the attempt alone, the
+ * memo of a sample that took UW_LIMIT_TASK_LIST nodes had no room for the
+ * tear's node, and the sample failed (capacity) instead of reading the
+ * lists again (model, small limits: pbt_model, relaxed 3.15). */
+#define UW_TL_MEMO_MAX ((size_t)UW_LIMIT_TASK_LIST + (size_t)UW_LIMIT_THREADS + 1)
+
 enum { UW__TL_WALK = 1, UW__TL_PENDING = 2, UW__TL_DONE = 3 };
 
 /* The words of a remembered node that could not be read (no node has
@@ -105,14 +114,13 @@ void uw__lists_init(uw__lists *ls)
     /* the first read: every head and the remembered nodes; a round: three
      * pieces per list (its node and the two pieces of its window) */
     uw__view_init(&ls->iov, sizeof(uw_iov),
-                  (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST >
-                          3 * ((size_t)UW_LIMIT_THREADS + 1)
-                      ? (size_t)UW_LIMIT_THREADS + 1 + UW_LIMIT_TASK_LIST
+                  (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX > 3 * ((size_t)UW_LIMIT_THREADS + 1)
+                      ? (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX
                       : 3 * ((size_t)UW_LIMIT_THREADS + 1));
-    uw__view_init(&ls->words, 2 * sizeof(uint64_t), UW_LIMIT_TASK_LIST);
+    uw__view_init(&ls->words, 2 * sizeof(uint64_t), UW_TL_MEMO_MAX);
     uw__view_init(&ls->seen, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     for (i = 0; i < UW_LIST_MEMO; i++)
-        uw__view_init(&ls->memo[i].nodes, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
+        uw__view_init(&ls->memo[i].nodes, sizeof(uint64_t), UW_TL_MEMO_MAX);
     uw__view_init(&ls->pairs, sizeof(uw__ab_pair), UW_LIMIT_AWAITED_BY);
     uw__view_init(&ls->mark, sizeof(uint64_t), UW_LIMIT_TASKS);
     uw__view_init(&ls->win, 1, (size_t)UW_TASK_LIST_WINDOWS * UW_TASK_LIST_WINDOW_MAX);
