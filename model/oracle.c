@@ -315,6 +315,22 @@ static int mm_chain_past_limit(const mm_oq *q, uint64_t tstate)
     return hops > (size_t)UW_LIMIT_FRAMES;
 }
 
+/* Then some thread is walked without its loop's epoch in every sample,
+ * and a Task that reads as resuming there (its root marked executing, or
+ * its `previous` not cleared yet) is skipped as epoch_limit: the bound,
+ * met by a real program, not a skip. */
+int mm_loops_past_epochs(const mm_oq *q)
+{
+    const mm_image *im = q->c->im;
+    int k, loops = 0;
+
+    if (im == NULL)
+        return 0;
+    for (k = 0; k < im->n_threads; k++)
+        loops += im->th[k].loop != 0;
+    return loops > UW_EPOCH_THREADS;
+}
+
 static void mm_check_still(mm_oq *q)
 {
     const uw_sample *s = q->s;
@@ -337,6 +353,12 @@ static void mm_check_still(mm_oq *q)
     }
     for (i = 0; i < s->n_tasks; i++) {
         const uw_task_sample *ts = &s->tasks[i];
+        if (ts->skipped == UW_SKIP_EPOCH_LIMIT && mm_loops_past_epochs(q))
+            continue;
+        if (ts->skipped == UW_ERR_LIMIT_FRAMES && ts->thread < s->n_threads &&
+            s->threads[ts->thread].truncated == UW_ERR_LIMIT_FRAMES &&
+            mm_chain_past_limit(q, s->threads[ts->thread].tstate))
+            continue; /* its thread's stack is that deep: the bound */
         if (ts->skipped != 0)
             mm_violation(q, MM_V_STILL_SKIP,
                          "nothing moved, yet task 0x%" PRIx64 " (%s) was skipped: %s", ts->addr,

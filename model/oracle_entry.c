@@ -468,6 +468,11 @@ void mm_check_entry(mm_oq *q, size_t i)
     if (ts->skipped != 0) {
         q->v->skipped++;
         q->v->skips[uw_reason_slot(ts->skipped)]++;
+        if (ts->skipped == UW_SKIP_EPOCH_LIMIT && !mm_loops_past_epochs(q))
+            mm_violation(q, MM_V_BAD_SKIP,
+                         "task 0x%" PRIx64 " (%s) skipped as epoch_limit, with no more loop "
+                         "threads than UW_EPOCH_THREADS",
+                         ts->addr, ts->name);
         if (ts->skipped == UW_SKIP_NOT_ON_STACK) {
             int ok = 0;
             for (a = 0; a < n_ids && !ok; a++) {

@@ -88,6 +88,9 @@ void mm_violation(mm_oq *q, int kind, const char *fmt, ...) __attribute__((forma
 int mm_present(const mm_oq *q, uint64_t addr);
 int64_t mm_sample_index(const mm_oq *q, uint64_t addr);
 int mm_loop_of_tstate(const mm_oq *q, uint64_t tstate);
+/* More threads run a loop than the unwinder keeps epochs for
+ * (UW_EPOCH_THREADS)? */
+int mm_loops_past_epochs(const mm_oq *q);
 void mm_inst_reset(mm_oq *q);
 void mm_inst_add_task(mm_oq *q, int32_t id);
 void mm_inst_add_loop(mm_oq *q, int loop);

@@ -167,6 +167,19 @@ int uw__epochs_update(uw_tasks *t, uw_sample *s)
     return fresh;
 }
 
+int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *th)
+{
+    size_t i, loops = 0;
+
+    if (th->running_loop == 0 || th->epoch_loop != 0 ||
+        uw__epoch_cloop(&t->epochs, th->tstate, th->running_loop) != NULL ||
+        uw_loop_in_c(t, th->running_loop))
+        return 0;
+    for (i = 0; i < s->n_threads; i++)
+        loops += s->threads[i].running_loop != 0;
+    return loops > UW_EPOCH_THREADS;
+}
+
 /* At most UW_TASK_EPOCHS threads, in thread order; a thread whose
  * registered loop is not its running loop has none. */
 void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)

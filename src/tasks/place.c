@@ -93,16 +93,20 @@ static int uw_unplaced_busy(const uw_tasks *t, const uw_task_work *w, size_t th_
  * so a Task that reads as resumed is skipped.  A Task that reads as
  * suspended gets its coroutine chain, which is checked on its own
  * (check.c): its true stack when read (compose gives it no stack without
- * a pure Python stack). */
+ * a pure Python stack).  A walk cut at UW_LIMIT_FRAMES (a real stack that
+ * deep, in a still process too) gives that bound as the reason: the walk
+ * was not read again, so its frames are not vouched for either. */
 static void uw_skip_truncated(uw_tasks *t, uw_sample *s, size_t th_i)
 {
+    int why = s->threads[th_i].truncated == UW_ERR_LIMIT_FRAMES ? UW_ERR_LIMIT_FRAMES
+                                                                : UW_SKIP_THREAD_TRUNCATED;
     size_t i;
 
     for (i = 0; i < t->n_work; i++)
         if (t->work[i].thread == th_i && t->work[i].skipped == 0 && uw_busy(t, &t->work[i]))
-            t->work[i].skipped = UW_SKIP_THREAD_TRUNCATED;
+            t->work[i].skipped = why;
     if (!t->second_round)
-        s->thread_skips[uw_reason_slot(UW_SKIP_THREAD_TRUNCATED)]++;
+        s->thread_skips[uw_reason_slot(why)]++;
 }
 
 /* Two Tasks placed on the same frame are both skipped: compare only the
@@ -134,10 +138,10 @@ static int uw_claimed_twice(uw_tasks *t, size_t th_i)
  * returned to it from the interpreter it was sent to, before
  * INTERPRETER_EXIT made Handle._run current again)?  Then a resumed root
  * not on it may be one not linked yet, or unlinked already. */
-static int uw_split_on_top(const uw_sample *s, const uw_thread_sample *th)
+static int uw_split_on_top(const uw_sample *s, const uw_thread_sample *th, int need_epoch)
 {
     return th->truncated == 0 && !th->top_dropped && th->split == 0 && th->n_frames > 0 &&
-           th->epoch_loop != 0 && th->current_frame != 0 &&
+           (th->epoch_loop != 0 || !need_epoch) && th->current_frame != 0 &&
            s->frames[th->first_frame].addr == th->shown_top;
 }
 
@@ -181,8 +185,12 @@ static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
                 w->n_own = (size_t)top;
                 w->on_stack = 1;
             }
-        } else if (!UW_RULE(skip_not_on_stack) || uw_split_on_top(s, th)) {
+        } else if (!UW_RULE(skip_not_on_stack) || uw_split_on_top(s, th, 1)) {
             w->resuming = 1; /* its chain, if the check finds nothing linked */
+        } else if (uw_split_on_top(s, th, 0) && uw__epoch_crowded(t, s, th)) {
+            /* it would be resuming, but the walk had no epoch to vouch
+             * that nothing was linked above the split: the bound's doing */
+            w->skipped = UW_SKIP_EPOCH_LIMIT;
         } else {
             w->skipped = UW_SKIP_NOT_ON_STACK;
         }

@@ -264,11 +264,7 @@ typedef struct uw__gnode {
 
 /* --- epoch.c ------------------------------------------------------------------- */
 
-/* Threads whose loop epoch is known; when full, entries are replaced in
- * turn (threads that exited keep theirs). */
-#ifndef UW_EPOCH_THREADS
-#define UW_EPOCH_THREADS 64
-#endif
+/* UW_EPOCH_THREADS (limits.h): threads whose loop epoch is known. */
 
 /* A loop that calls its callbacks from C (cloop) may have no counter; it
  * keeps the split last found from its running Task (split.c): the frame
@@ -477,6 +473,11 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag);
 int uw__epochs_update(uw_tasks *t, uw_sample *s);
 /* The epochs the chain check reads (t->ep), from the registered ones. */
 void uw__epochs_for_check(uw_tasks *t, const uw_sample *s);
+/* Was thread th walked without its loop's epoch because of the bound:
+ * more threads of the sample run a loop than UW_EPOCH_THREADS, so entries
+ * are replaced in turn and some thread's walk goes without one?  Never
+ * for a loop that calls its callbacks from C (it has no epoch at all). */
+int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *th);
 
 /* --- split.c ------------------------------------------------------------------- */
 

@@ -120,14 +120,17 @@
       "known")                                                                                     \
     X(UW_ERR_ENTERING_EVAL, -70, "thread_entering_eval",                                           \
       "the thread was entering or leaving the eval loop (3.11/3.12): its cframe was published "    \
-      "without its current frame")
+      "without its current frame")                                                                 \
+    X(UW_SKIP_EPOCH_LIMIT, -71, "epoch_limit",                                                     \
+      "more loop threads than UW_EPOCH_THREADS: the thread was walked without its loop's epoch, "  \
+      "so a Task resuming there cannot be vouched for")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -71
+        UW_ERR_MIN_ = -72
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

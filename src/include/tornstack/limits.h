@@ -211,6 +211,15 @@
 #define UW_PAUSE_STOP_TIMEOUT_MS 2000
 #endif
 
+/* Threads whose loop epoch (the Task walk's proof that no callback ran
+ * during a walk) is known; when full, entries are replaced in turn
+ * (threads that exited keep theirs), so with more loop threads some
+ * thread is walked without one in every sample, and a Task resuming there
+ * is skipped as UW_SKIP_EPOCH_LIMIT. */
+#ifndef UW_EPOCH_THREADS
+#define UW_EPOCH_THREADS 64
+#endif
+
 /* Folded profiles read by `tornstack compare` (src/profile/tvd.c): bytes
  * of one line, lines of one file, distinct stacks of both files, and the
  * sum of one file's counts (2^62 keeps the exact TVD arithmetic within
