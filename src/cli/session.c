@@ -67,15 +67,36 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
     return rc != 0 ? rc : rc2;
 }
 
+/* Is a Task's skip reason a bound its program meets (a stack, a chain or
+ * a list that long, more loops than epochs kept), the same at every stop?
+ * Stopping again gives nothing for those. */
+static int ts_skip_is_bound(int reason)
+{
+    switch (reason) {
+    case UW_ERR_LIMIT_FRAMES:
+    case UW_ERR_DEPTH:
+    case UW_ERR_LIMIT_TASKS:
+    case UW_ERR_LIMIT_AWAIT:
+    case UW_ERR_LIMIT_LINKS:
+    case UW_ERR_LIMIT_GATHER:
+    case UW_ERR_LIMIT_STACK:
+    case UW_ERR_LIMIT_TASK_LIST:
+    case UW_SKIP_EPOCH_LIMIT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Would stopping the target (again) have given more of this sample: a
- * Task skipped (on a stopped target none is, whatever the reason), a
+ * Task skipped for other than a bound (on a stopped target none is), a
  * thread walk cut by a tear, a Task list read as torn? */
 static int ts_sample_torn(const uw_sample *s)
 {
     size_t i;
 
     for (i = 1; i < UW_REASON_SLOTS; i++)
-        if (s->skips[i] != 0)
+        if (s->skips[i] != 0 && !ts_skip_is_bound(-(int)i))
             return 1;
     for (i = 0; i < s->n_threads; i++)
         if (uw__reason_is_tear(s->threads[i].truncated))
