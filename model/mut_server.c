@@ -402,9 +402,6 @@ static void mm_callback_op(mm_mutator *m, int th)
 
 /* --- a Task step -------------------------------------------------------------- */
 
-/* A CPU-bound stretch: nested sync calls of the Task's family, moving
- * from line to line; at some lines the thread may release the GIL (a
- * sleep, the eval breaker) when `gil_ok`. */
 /* 3.13+: the innermost call of a burst made into a Python __init__ by a
  * call site specialised for its class.  The interpreter pushes its init
  * shim (the caller as its `previous`, not yet at its first instruction),
