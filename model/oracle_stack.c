@@ -62,9 +62,13 @@ static int mm_true_stack(const mm_oq *q, uint64_t leaf, int loop, uint64_t t, mm
     int n = 0, hops, i;
     mm_tframe tmp[MM_MAX_STACK];
 
-    for (a = 0; a < n_ids && cur < 0; a++)
-        if (mm_task_at(q->w, ids[a], t)->alive)
+    /* an id that held the address once may name a Task elsewhere at t
+     * (ids are reused): only the one alive at the leaf's address counts */
+    for (a = 0; a < n_ids && cur < 0; a++) {
+        const mm_ttask *k = mm_task_at(q->w, ids[a], t);
+        if (k->alive && k->addr == leaf)
             cur = ids[a];
+    }
     if (cur < 0)
         return -1;
     /* innermost first, then reversed */
