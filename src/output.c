@@ -125,6 +125,15 @@ static int uw_output_text_tasks(FILE *out, const uw_sample *s)
                 fprintf(out, " %s=%u", uw_errname(-(int)r), s->skips[r]);
         fputc('\n', out);
     }
+    for (r = 1, i = 0; r < UW_REASON_SLOTS; r++)
+        i += s->recovered[r];
+    if (i > 0) {
+        fputs("Recovered Tasks (read and checked again):", out);
+        for (r = 1; r < UW_REASON_SLOTS; r++)
+            if (s->recovered[r] != 0)
+                fprintf(out, " %s=%u", uw_errname(-(int)r), s->recovered[r]);
+        fputc('\n', out);
+    }
     free(seen);
     return 0;
 }
@@ -239,6 +248,14 @@ static void uw_json_tasks(FILE *out, const uw_sample *s)
         if (s->thread_skips[r] == 0)
             continue;
         fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r), s->thread_skips[r]);
+        first = 0;
+    }
+    fputs("},\n \"recovered\": {", out);
+    first = 1;
+    for (r = 1; r < UW_REASON_SLOTS; r++) {
+        if (s->recovered[r] == 0)
+            continue;
+        fprintf(out, "%s\"%s\": %u", first ? "" : ", ", uw_errname(-(int)r), s->recovered[r]);
         first = 0;
     }
     fputs("},\n \"tasks_error\": ", out);

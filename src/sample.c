@@ -36,6 +36,7 @@ void uw_sample_reset(uw_sample *s)
     s->tasks_error = 0;
     memset(s->skips, 0, sizeof s->skips);
     memset(s->thread_skips, 0, sizeof s->thread_skips);
+    memset(s->recovered, 0, sizeof s->recovered);
     s->calls = 0;
     s->bytes = 0;
 }

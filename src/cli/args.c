@@ -133,6 +133,8 @@ static int ts_opt_flag(ts_args *a, const char *opt, const char *val)
         a->opt.split = 0;
     else if (strcmp(opt, "--no-skip") == 0)
         a->opt.skip = 0;
+    else if (strcmp(opt, "--no-recover") == 0)
+        a->opt.recover = 0;
     else if (strcmp(opt, "--blocking") == 0)
         a->blocking = 1;
     else if (strcmp(opt, "--pause-on-torn") == 0)
@@ -164,6 +166,7 @@ static const struct ts_opt {
     {"--tasks-root", NULL, 1, ts_opt_tasks_root},
     {"--no-split", NULL, 0, ts_opt_flag},
     {"--no-skip", NULL, 0, ts_opt_flag},
+    {"--no-recover", NULL, 0, ts_opt_flag},
     {"--tasks", NULL, 0, ts_opt_flag},
     {"--blocking", NULL, 0, ts_opt_flag},
     {"--pause-on-torn", NULL, 0, ts_opt_flag},

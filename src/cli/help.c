@@ -13,6 +13,8 @@ static const char ts_policy_help[] =
     "  --task-depth N       frames unwound per Task coroutine chain (0: all)\n"
     "  --no-split           do not split the loop's frames at Handle._run\n"
     "  --no-skip            never skip a Task that cannot be placed\n"
+    "  --no-recover         skip a Task the chain check found moved at once,\n"
+    "                       without reading and checking it again\n"
     "  --tasks-root ADDR    read Tasks from this registry address\n"
     "  --no-replay          read every request for real (by default a sample's reads\n"
     "                       are predicted from the last sample's and read in one call,\n"

@@ -15,7 +15,7 @@
  *
  * Policy options (defaults are the correct ones; the others exist to
  * compare earlier profilers' behaviour): --task-depth N (0 = unwind each
- * coroutine's chain fully), --no-split, --no-skip, --tasks-root ADDR.
+ * coroutine's chain fully), --no-split, --no-skip, --no-recover, --tasks-root ADDR.
  * Exit codes and the one-line errors: cli.h.
  */
 #include <stdio.h>
@@ -40,7 +40,7 @@ void ts_usage(FILE *f)
         "       tornstack --help | --version | COMMAND --help\n"
         "PROFILE: folded|speedscope|pprof|html   [--no-task-frames] [--no-thread-frames]\n"
         "BLOCKING: [--blocking | --pause-on-torn] [--hold-ms MS]\n"
-        "POLICY: [--task-depth N] [--no-split] [--no-skip] [--tasks-root ADDR]\n",
+        "POLICY: [--task-depth N] [--no-split] [--no-skip] [--no-recover] [--tasks-root ADDR]\n",
         f);
 }
 

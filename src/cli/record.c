@@ -95,6 +95,10 @@ static void ts_recording_summary(const ts_recording *rec)
         if (p->task_skips[r] != 0 || p->stack_skips[r] != 0)
             fprintf(stderr, "tornstack: skipped %s: %llu tasks, %llu stacks\n", uw_errname(-r),
                     (unsigned long long)p->task_skips[r], (unsigned long long)p->stack_skips[r]);
+    for (r = 1; r < UW_REASON_SLOTS; r++)
+        if (p->task_recovered[r] != 0)
+            fprintf(stderr, "tornstack: recovered %s: %llu tasks (read and checked again)\n",
+                    uw_errname(-r), (unsigned long long)p->task_recovered[r]);
     for (r = 1; r < 2 * UW_REASON_SLOTS; r++)
         if (rec->tasks_errors[r] != 0)
             fprintf(stderr, "tornstack: Tasks not (all) read in %llu samples: %s\n",

@@ -288,6 +288,29 @@
 #define UW__RULE_parent_strong_first 1
 #endif
 
+/* --- Recovery (src/tasks/recover.c) --- */
+
+/* RULE recover_same_task: a Task read again is kept only while it is the
+ * same Task: its object names the same name object, which decodes to the
+ * name first shown (a Task freed and made again at the same address, its
+ * coroutine too, is another Task, whose frames would go under the first
+ * one's name and links). */
+#ifdef TORNSTACK_DROP_RULE_recover_same_task
+#define UW__RULE_recover_same_task 0
+#else
+#define UW__RULE_recover_same_task 1
+#endif
+
+/* RULE recover_frozen_links: a Task read again is kept only when every
+ * Task it is linked to is of the same instant, or a parent frozen since
+ * the first check (its fut_waiter read the same then and now), and no
+ * other Task of its loop started or stopped awaiting it unseen. */
+#ifdef TORNSTACK_DROP_RULE_recover_frozen_links
+#define UW__RULE_recover_frozen_links 0
+#else
+#define UW__RULE_recover_frozen_links 1
+#endif
+
 /* --- Composition (src/compose.c) --- */
 
 /* RULE compose_pure_stack: a Task stack is composed only on a pure Python

@@ -449,6 +449,7 @@ int uw_profile_add_sample(uw_profile *p, const uw_sample *s, const uw_compose_op
     for (r = 0; r < UW_REASON_SLOTS; r++) {
         p->task_skips[r] += s->skips[r];
         p->thread_skips[r] += s->thread_skips[r];
+        p->task_recovered[r] += s->recovered[r];
     }
     rc = uw_compose(s, o, uw_padd_stack, &c, skipped);
     for (r = 0; r < UW_REASON_SLOTS; r++)

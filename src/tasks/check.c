@@ -97,7 +97,8 @@ enum {
     UW_CK_END,
     UW_CK_NAME,
     UW_CK_DEP,
-    UW_CK_OWN
+    UW_CK_OWN,
+    UW_CK_PEER
 };
 
 /* A coroutine's piece reaches on to its awaitee's slot when the slot lies
@@ -503,6 +504,38 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                     !w->check_cut && UW__SIZE(&t->sc.thread_ok)[w->thread];
 }
 
+/* A peer's span in a recovery round (the piece at *p, if queued): read
+ * alike twice, its fut_waiter then, and whether it is still the Task it
+ * was (pending, the same coroutine, loop and name object). */
+static void uw_judge_peer(uw_tasks *t, size_t i, const uw_iov *a, const uw_iov *b,
+                          const uw__ckpiece *what, size_t *p)
+{
+    uw_task_work *w = &t->work[i];
+    const uw_asyncio_layout *al = t->al;
+    const uw_check_span sp = uw_task_span(al);
+    const uint8_t *x;
+
+    w->peer_ok = w->peer_same = w->peer_ab_set = 0;
+    w->peer_waiter = UW_WAITER_UNKNOWN;
+    w->peer_ab = 0;
+    if (*p >= t->ck_n || what[*p].task != i || what[*p].kind != UW_CK_PEER)
+        return;
+    x = a[*p].dst;
+    if (a[*p].status == 0 && b[*p].status == 0 && uw_span_same(al, &sp, x, b[*p].dst)) {
+        w->peer_ok = 1;
+        w->peer_waiter = uw__u64(x + ((size_t)al->task_fut_waiter - sp.lo));
+        if (al->fut_awaited_by >= 0) {
+            w->peer_ab = uw__u64(x + ((size_t)al->fut_awaited_by - sp.lo));
+            w->peer_ab_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+        }
+        w->peer_same = uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
+                       uw__u64(x + ((size_t)al->task_coro - sp.lo)) == w->coro &&
+                       uw__u64(x + ((size_t)al->fut_loop - sp.lo)) == w->loop &&
+                       uw__u64(x + ((size_t)al->task_name - sp.lo)) == w->name_obj;
+    }
+    (*p)++;
+}
+
 /* The thread pieces of a thread: its current frame reads as the walk's, in
  * both copies. */
 static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const uw_iov *a,
@@ -544,6 +577,7 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
             busy |= t->ep[k].moved && (iov[k].status != 0 || b_epochs[k].status != 0 ||
                                        t->ep[k].b - t->ep[k].a > UW_VALIDATE_RETRY_MOVES);
         }
+        t->ck_busy = busy;
         if (!stepped || busy || attempt == UW_VALIDATE_RETRIES)
             break;
     }
@@ -687,7 +721,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     const uw__ckpiece *what = (const uw__ckpiece *)(const void *)t->sc.check_what.p;
     size_t p = 0, i, th_i;
 
-    for (th_i = 0; th_i < s->n_threads; th_i++)
+    for (th_i = 0; th_i < s->n_threads && !t->recovering; th_i++)
         UW__SIZE(&t->sc.thread_ok)[th_i] = 0; /* not shown unlinked */
     while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
         size_t th = what[p].task;
@@ -702,13 +736,18 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
+        if (t->recovering && !w->recheck) {
+            if (w->peer)
+                uw_judge_peer(t, i, a, b, what, &p);
+            continue;
+        }
         w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
         if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
             uw_judge_task(t, s, i, a, b, what, &p);
         else
             w->check_cut = 1;
     }
-    if (UW_RULE(check_hook)) {
+    if (UW_RULE(check_hook) && !t->recovering) {
         uw_hook_parents(t);
         for (i = 0; i < t->n_work; i++)
             if (t->work[i].hook_moved)
@@ -718,6 +757,8 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         uw_task_work *w = &t->work[i];
         const uw_task_epoch *e = uw_epoch_of(t, w->thread);
         int moved = UW_RULE(check_epoch) && e != NULL && e->moved;
+        if (t->recovering && !w->recheck)
+            continue;
         if (!w->span_ok)
             w->waiter_now = UW_WAITER_UNKNOWN;
         if (moved)
@@ -797,7 +838,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     q.room = t->sc.check_what.have;
     if (q.room > (t->sc.check_iov.have - 2 * ne) / 2)
         q.room = (t->sc.check_iov.have - 2 * ne) / 2;
-    for (th_i = 0; th_i < s->n_threads; th_i++) {
+    for (th_i = 0; th_i < s->n_threads && !t->recovering; th_i++) {
         int any = uw_idle_walk(&s->threads[th_i]);
         for (i = 0; i < t->n_work && !any; i++)
             any = t->work[i].thread == th_i &&
@@ -808,12 +849,21 @@ int uw__check(uw_tasks *t, uw_sample *s)
     if (q.full)
         q.n = q.used = 0; /* no thread piece: no resuming Task is trusted */
     q.full = 0;
-    if (t->hook_len > 0) { /* the hook module's records, all of them */
+    if (t->hook_len > 0 && !t->recovering) { /* the hook module's records, all of them */
         uw_ck_put(t, &q, UW_CK_HOOK, 0, 0, t->hook_area, t->hook_len);
         t->hook_unknown = q.full;
         q.full = 0;
     }
     for (i = 0; i < t->n_work; i++) {
+        if (t->recovering && !t->work[i].recheck) {
+            /* a recovery round checks only its own Tasks, and reads the
+             * span of the others of their loops (recover.c) */
+            const uw_check_span sp = uw_task_span(t->al);
+            if (t->work[i].peer)
+                uw_ck_put(t, &q, UW_CK_PEER, i, 0, t->work[i].addr + sp.lo, sp.hi - sp.lo);
+            q.full = 0; /* one not queued is judged not known */
+            continue;
+        }
         t->work[i].check_cut = 0;
         uw_ck_task(t, s, &q, i);
     }
@@ -828,6 +878,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     uw_check_read(t, iov, ne, q.n);
     if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
         return rc;
-    uw_check_pure(t, s);
+    if (!t->recovering)
+        uw_check_pure(t, s);
     return 0;
 }

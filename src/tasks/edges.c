@@ -43,6 +43,22 @@ static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
     return *one < 0;
 }
 
+int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
+{
+    int64_t one;
+    size_t k;
+
+    if (uw_awaits(t, w, &one) != 0)
+        return -1;
+    if (one >= 0)
+        return (size_t)one == x;
+    if (w->links_ok && !(w->on_stack && w->skipped == 0))
+        for (k = 0; k < w->n_kid; k++)
+            if (UW__SIZE(&t->sc.kids)[w->first_kid + k] == x)
+                return 1;
+    return 0;
+}
+
 /* Threads whose Tasks may be awaited unseen, gathered in one pass before
  * the Tasks are marked: a busy loop has hundreds of Tasks that step while
  * read, and marking every Task of the thread for each of them was

@@ -155,6 +155,10 @@ int uw__read_names(uw_tasks *t, uw_sample *s)
         return rc;
     need = UW__SIZE(&t->sc.need);
     for (i = 0; i < t->n_work; i++) {
+        if (t->recovering && !t->work[i].recheck) {
+            need[i] = 0; /* a recovery round reads only its own Tasks' */
+            continue;
+        }
         snprintf(s->tasks[t->work[i].out].name, sizeof s->tasks[0].name, "?");
         t->work[i].name_len = 0;
         need[i] = t->work[i].name_obj != 0 ? UW_NAME_WINDOW : 0;

@@ -141,6 +141,7 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->cf_bytes, (size_t)l->frame_size, frames);
     uw__view_init(&sc->cf_frame, sizeof(uw_frame), frames);
     uw__view_init(&sc->cf_status, sizeof(int), frames);
+    uw__view_init(&sc->saved, sizeof(uw__saved), tasks);
 }
 
 void uw__scratch_free(uw__scratch *sc)
@@ -152,7 +153,7 @@ void uw__scratch_free(uw__scratch *sc)
         &sc->gnode,     &sc->gitems,    &sc->gtypes,   &sc->dep,       &sc->dep_tmp,
         &sc->dep_count, &sc->dep_bytes, &sc->kids,     &sc->check_iov, &sc->check_what,
         &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,  &sc->cf_state,  &sc->cf_yf,
-        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status};
+        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status, &sc->saved};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -21,6 +21,7 @@ void uw_task_options_default(uw_task_options *o)
     o->task_depth = 1;
     o->split = 1;
     o->skip = 1;
+    o->recover = UW_RECOVER_ROUNDS;
 }
 
 /* Refused for a version without an asyncio table

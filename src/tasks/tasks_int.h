@@ -32,6 +32,8 @@
  *   check.c     the chain check: one read of two copies of everything the
  *               Tasks depend on (chains, names, links), between two
  *               readings of each epoch;
+ *   recover.c   the Tasks the check found moved, read again and checked
+ *               again on their own before they are skipped;
  *   emit.c      each Task's entry and own frames in the sample;
  *   edges.c     awaiting edges from the checked links, then strong and
  *               creation links, then parents;
@@ -186,6 +188,7 @@ typedef struct uw__scratch {
     uw__view cf_bytes;  /* u8: the frame, frame_size bytes each */
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */
+    uw__view saved;     /* uw__saved: the Tasks of a recovery round (UW_LIMIT_TASKS) */
 } uw__scratch;
 
 /* Set every view's element size and capacity (nothing is allocated). */
@@ -392,26 +395,43 @@ typedef struct uw_task_work {
     size_t first_dep, n_dep; /* its dependencies (after uw__deps_index) */
     size_t first_kid, n_kid; /* the Tasks it awaits */
     /* the check's verdicts (check.c) */
-    int check_cut;       /* its pieces did not fit */
-    int span_ok;         /* state, coroutine, waiter, name pointer read twice alike */
-    int chain_ok;        /* its chain and name are trusted */
-    int links_ok;        /* what it awaits is trusted */
-    int hook_ok;         /* its hook records read the same */
-    int hook_moved;      /* a hook record naming it as the child changed */
-    uint64_t ab_now;     /* 3.14+: its awaited_by in the check (ab_ok) ... */
-    int ab_now_is_set;   /* ... and whether a set */
-    int ab_ok;           /* the same Task (coroutine, loop) with the same
-                            awaited_by word and flag in both copies, its loop's
-                            epoch unmoved: ab_now holds at the check */
-    int frames_now;      /* placed (3.14+): its thread's current frame and its
-                            own frames read in the check as the walk's, so what
-                            names it in awaited_by then was so with them */
-    int span_known;      /* its span read alike in both copies */
-    int pending_now;     /* ... and pending with its coroutine */
-    uint64_t waiter_now; /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
-    int awaited;         /* a Task of the sample awaits it (edges.c) */
-    int await_unsure;    /* a Task of its loop awaits something unknown */
+    int check_cut;        /* its pieces did not fit */
+    int span_ok;          /* state, coroutine, waiter, name pointer read twice alike */
+    int chain_ok;         /* its chain and name are trusted */
+    int links_ok;         /* what it awaits is trusted */
+    int hook_ok;          /* its hook records read the same */
+    int hook_moved;       /* a hook record naming it as the child changed */
+    uint64_t ab_now;      /* 3.14+: its awaited_by in the check (ab_ok) ... */
+    int ab_now_is_set;    /* ... and whether a set */
+    int ab_ok;            /* the same Task (coroutine, loop) with the same
+                             awaited_by word and flag in both copies, its loop's
+                             epoch unmoved: ab_now holds at the check */
+    int frames_now;       /* placed (3.14+): its thread's current frame and its
+                             own frames read in the check as the walk's, so what
+                             names it in awaited_by then was so with them */
+    int span_known;       /* its span read alike in both copies */
+    int pending_now;      /* ... and pending with its coroutine */
+    uint64_t waiter_now;  /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
+    int awaited;          /* a Task of the sample awaits it (edges.c) */
+    int await_unsure;     /* a Task of its loop awaits something unknown */
+    int recheck;          /* read again in this recovery round (recover.c) */
+    int peer;             /* not read again, but of a loop with Tasks that are: its
+                             span is read in that round's check ... */
+    int peer_ok;          /* ... alike in both copies ... */
+    int peer_same;        /* ... still pending with the same coroutine, loop and name ... */
+    uint64_t peer_waiter; /* ... with this fut_waiter then, and (3.14+) these awaiters */
+    uint64_t peer_ab;
+    int peer_ab_set;
 } uw_task_work;
+
+/* A Task's entry before a recovery round, put back when the round does
+ * not keep it (recover.c). */
+typedef struct uw__saved {
+    size_t task;
+    int keep; /* it is kept (so far) */
+    uw_task_work w;
+    char name[UW_TASK_NAME_MAX + 1];
+} uw__saved;
 
 struct uw_tasks {
     uw_unwinder *u;
@@ -452,6 +472,8 @@ struct uw_tasks {
     int gather_cut;                   /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
     size_t ck_n;                      /* check.c: pieces of one copy */
+    int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
+    int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -550,6 +572,13 @@ int uw__check(uw_tasks *t, uw_sample *s);
 size_t uw__check_span_len(const uw_asyncio_layout *al);
 size_t uw__ckpiece_size(void);
 
+/* --- recover.c ------------------------------------------------------------------ */
+
+/* The Tasks the check skipped for a change (task_changed_while_read,
+ * loop_stepped_while_read), read and checked again, up to opt.recover
+ * rounds; those kept are counted in s->recovered.  0, or UW_ERR_NOMEM. */
+int uw__recover(uw_tasks *t, uw_sample *s);
+
 /* --- names.c -------------------------------------------------------------------- */
 
 /* Every Task's name into the sample (and name_len). */
@@ -579,6 +608,13 @@ void uw__deps_drop(uw_tasks *t, size_t task);
 void uw__deps_index(uw_tasks *t);
 /* Task `task` awaits Task `kid` (appended to its range). */
 int uw__kid_add(uw_tasks *t, size_t task, size_t kid);
+
+/* --- edges.c (for recover.c) ----------------------------------------------------- */
+
+/* Do Task w's awaiting edges, as uw__edges would make them now, include
+ * Task x (work index)?  1 yes, 0 no, -1 not known (its fut_waiter at the
+ * check is not). */
+int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x);
 
 /* --- emit.c --------------------------------------------------------------------- */
 

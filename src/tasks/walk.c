@@ -14,7 +14,8 @@
  *   5. names, and what each Task awaits and is linked to (names.c,
  *      gather.c, links.c), every piece kept (deps.c);
  *   6. the chain check of chains, names and links together (check.c),
- *      and the Tasks whose awaiter may have changed unseen (edges.c);
+ *      the Tasks it found moved read and checked again (recover.c), and
+ *      the Tasks whose awaiter may have changed unseen (edges.c);
  *   7. each Task's own frames, the links (emit.c, edges.c).
  * The sample's read counts cover it all.
  */
@@ -134,7 +135,8 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Step 6: the chain check (chains, names, links), the awaited_by edges
+/* Step 6: the chain check (chains, names, links), recovery of the Tasks
+ * it found moved, the awaited_by edges
  * (3.14+; a running Task they name may be skipped), then who may be
  * awaited unseen. */
 static int uw_trust(uw_tasks *t, uw_sample *s)
@@ -142,7 +144,8 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
     int rc;
 
     if (t->opt.skip) {
-        if ((rc = uw__check(t, s)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
+        if ((rc = uw__check(t, s)) != 0 || (rc = uw__recover(t, s)) != 0 ||
+            (rc = uw__awaited_by_read(t)) != 0)
             return rc;
         uw__awaiting_verdict(t);
     } else {

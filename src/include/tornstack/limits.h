@@ -33,6 +33,14 @@
 #define UW_THREAD_RETRIES 3
 #endif
 
+/* Rounds of recovery in one sample: the Tasks the chain check found moved
+ * (task_changed_while_read, loop_stepped_while_read) are read again from
+ * their objects and checked again, on their own, this many times at most
+ * before they are skipped (src/tasks/recover.c). */
+#ifndef UW_RECOVER_ROUNDS
+#define UW_RECOVER_ROUNDS 2
+#endif
+
 /* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
 #ifndef UW_LIMIT_THREADS
 #define UW_LIMIT_THREADS 4096

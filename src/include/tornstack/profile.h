@@ -77,12 +77,14 @@ typedef struct uw_profile {
     uint32_t n_stacks, cap_stacks;
     uw_hindex stack_index;
 
-    uint64_t total;                         /* sum of the stacks' counts */
-    uint64_t samples;                       /* samples taken (record, dump) */
-    uint64_t failed;                        /* samples that failed to read */
-    uint64_t stack_skips[UW_REASON_SLOTS];  /* stacks not given, per reason */
-    uint64_t task_skips[UW_REASON_SLOTS];   /* Tasks skipped in samples, per reason */
-    uint64_t thread_skips[UW_REASON_SLOTS]; /* threads all of whose Tasks were skipped */
+    uint64_t total;                           /* sum of the stacks' counts */
+    uint64_t samples;                         /* samples taken (record, dump) */
+    uint64_t failed;                          /* samples that failed to read */
+    uint64_t stack_skips[UW_REASON_SLOTS];    /* stacks not given, per reason */
+    uint64_t task_skips[UW_REASON_SLOTS];     /* Tasks skipped in samples, per reason */
+    uint64_t thread_skips[UW_REASON_SLOTS];   /* threads all of whose Tasks were skipped */
+    uint64_t task_recovered[UW_REASON_SLOTS]; /* Tasks kept after a re-read, per the reason
+                                               * they would have been skipped for */
 
     /* what the profile is of (writers put it in titles and comments) */
     char title[256];

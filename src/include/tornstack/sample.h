@@ -138,6 +138,9 @@ typedef struct uw_sample {
                                              * dict_limit) */
     uint32_t skips[UW_REASON_SLOTS];        /* skipped Tasks per reason (-code) */
     uint32_t thread_skips[UW_REASON_SLOTS]; /* threads whose Tasks were all skipped */
+    uint32_t recovered[UW_REASON_SLOTS];    /* Tasks the chain check found moved, kept after
+                                             * they were read and checked again, per the
+                                             * reason they would have been skipped for */
     uint64_t calls, bytes;                  /* reads this sample cost */
 } uw_sample;
 

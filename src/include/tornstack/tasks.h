@@ -37,6 +37,9 @@ typedef struct uw_task_options {
     uint32_t task_depth; /* frames per coroutine: 1, or 0 = unwind each chain fully */
     int split;           /* 1: Handle._run splits loop frames from Task frames */
     int skip;            /* 1: skip Tasks whose stack cannot be trusted */
+    uint32_t recover;    /* rounds in which the Tasks the chain check found moved are
+                          * read and checked again before they are skipped (default
+                          * UW_RECOVER_ROUNDS; 0: skipped at once) */
 } uw_task_options;
 
 enum uw_link_kind {

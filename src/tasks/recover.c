@@ -1,0 +1,414 @@
+/*
+ * recover.c — Tasks the chain check found moved, read again and checked
+ * again on their own before they are skipped.
+ *
+ * A Task is read over a stretch of time (its object at discovery, its
+ * chain level by level, its name, its links) and checked at the end
+ * (check.c).  In a busy program many Tasks step in between: their chain
+ * no longer reads as it was read (task_changed_while_read), or their loop
+ * started a callback during every try of the check's one read
+ * (loop_stepped_while_read).  Skipping them all biases the profile
+ * against the Tasks that switch most.  So those Tasks, and only they, are
+ * read again at once: their objects (state, coroutine, waiter, name,
+ * awaiters) in one vectored read, their chains from the root, their names
+ * and links, then checked again by the same check, whose read now holds
+ * only their pieces between two readings of each epoch.  The argument of
+ * the check (docs/tasks.md) holds for that read as for the first: copy A
+ * must read as the chain was read, copy B as copy A, the epochs unmoved.
+ * A Task kept so is shown as it was at the second check's instant, which
+ * lies within the sample; its chain, name and links are that instant's.
+ *
+ * Only a Task that is suspended both times is read again: one placed on
+ * its thread's stack, or resuming, leans on the thread walk, which is not
+ * read again here; one that reads as resumed now started running after
+ * the walk and cannot be placed.  A Task whose hook records moved during
+ * the first check (or with the hook's count unknown) keeps its skip: the
+ * records are not read again.  A Task whose object now holds another
+ * coroutine or loop, or is no longer pending, is another Task or none: it
+ * keeps its skip too.
+ *
+ * A Task not recovered keeps exactly what the first check gave it (its
+ * skip reason, name, links), so recovery never changes an entry it does
+ * not keep.  Bounds: UW_RECOVER_ROUNDS rounds (the sample's option
+ * `recover`), each one read of the objects, the chain levels
+ * (UW_LIMIT_AWAIT_CHAIN), four name reads, the gather rounds and one
+ * check read (with its UW_VALIDATE_RETRIES); a bound of the scratch views
+ * met on the way ends recovery with the Tasks left skipped, never the
+ * sample.
+ */
+#include <string.h>
+
+#include "internal/rules.h"
+#include "internal/uw_assert.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* Was Task w skipped by the chain check for a change a re-read may see
+ * past? */
+static int uw_recoverable(const uw_tasks *t, const uw_task_work *w)
+{
+    return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
+           !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
+           !(t->hook_len > 0 && t->hook_unknown);
+}
+
+/* Does Task w read as resumed (executing, or its root's `previous` set)? */
+static int uw_resumed(const uw_tasks *t, const uw_task_work *w)
+{
+    return uw__gen_executing(t->l, w->state) ||
+           (w->n_cf > 0 && w->root_prev != 0 && !uw__gen_created(t->l, w->state) &&
+            !w->root_finished);
+}
+
+/* Put back what Task saved->task was before the round: its chain's frames
+ * are dropped (a skipped Task shows none). */
+static void uw_restore(uw_tasks *t, uw_sample *s, const uw__saved *sv)
+{
+    uw_task_work *w = &t->work[sv->task];
+
+    *w = sv->w;
+    w->n_cf = 0;
+    w->active = 0;
+    w->recheck = 0;
+    memcpy(s->tasks[w->out].name, sv->name, sizeof sv->name);
+}
+
+/* Read the objects of the Tasks marked recheck again: a Task still
+ * pending with the same coroutine, loop and name object (the same Task,
+ * as far as its object tells) takes its waiter and awaiters from this
+ * read; any other is restored at once. */
+static int uw_reread_objects(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv)
+{
+    const uw_asyncio_layout *al = t->al;
+    const size_t win = (size_t)al->task_size;
+    size_t k;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, n_sv)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, n_sv * win)) != 0)
+        return rc;
+    for (k = 0; k < n_sv; k++)
+        UW__IOV(&t->sc.iov)
+    [k] = (uw_iov){t->work[sv[k].task].addr, t->sc.bytes.p + k * win, win, 0};
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n_sv);
+    for (k = 0; k < n_sv; k++) {
+        uw_task_work *w = &t->work[sv[k].task];
+        const uw_iov *p = &UW__IOV(&t->sc.iov)[k];
+        const uint8_t *o = p->dst;
+        if (p->status != 0 || uw__i32(o + al->fut_state) != al->state_pending ||
+            uw__u64(o + al->task_coro) != w->coro || uw__u64(o + al->fut_loop) != w->loop ||
+            (UW_RULE(recover_same_task) && uw__u64(o + al->task_name) != w->name_obj)) {
+            uw_restore(t, s, &sv[k]);
+            continue;
+        }
+        w->waiter = uw__u64(o + al->task_fut_waiter);
+        w->name_obj = uw__u64(o + al->task_name);
+        if (al->fut_awaited_by >= 0) {
+            w->awaited_by = uw__u64(o + al->fut_awaited_by);
+            w->awaited_by_is_set = o[al->fut_awaited_by_is_set] != 0;
+        }
+    }
+    return 0;
+}
+
+/* The chains of the Tasks still marked, from the root, and their frames
+ * resolved (all frames again when the chains were squeezed). */
+static int uw_reread_chains(uw_tasks *t)
+{
+    const uint64_t compactions = t->cf_compactions;
+    const size_t fs = t->sc.cf_bytes.elem;
+    size_t first_cf = t->n_cf, i;
+    int rc, rc2;
+
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        if (!w->recheck)
+            continue;
+        w->cur = w->coro;
+        w->n_cf = 0;
+        w->active = 1;
+        w->skipped = 0;
+        w->state = INT32_MIN;
+        w->root_prev = 0;
+        w->root_finished = 0;
+        w->end_obj = 0;
+        w->truncated = 0;
+    }
+    rc = uw__read_chains(t);
+    if (t->cf_compactions != compactions)
+        first_cf = 0;
+    UW_ASSERT(first_cf <= t->n_cf);
+    rc2 = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
+                                 t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
+                                 (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
+                                 (int *)(void *)t->sc.cf_status.p + first_cf);
+    return rc != 0 ? rc : rc2;
+}
+
+/* Names and links of the Tasks still marked, then the check of them
+ * alone. */
+static int uw_reread_labels_and_check(uw_tasks *t, uw_sample *s)
+{
+    const int gather_cut = t->gather_cut;
+    size_t i;
+    int rc;
+
+    if ((rc = uw__read_names(t, s)) != 0)
+        return rc;
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        w->links_todo = w->recheck;
+        if (w->recheck)
+            uw__deps_drop(t, i);
+    }
+    rc = uw__read_awaiting(t);
+    if (t->gather_cut && !gather_cut) {
+        /* a gather bound met only because of the re-read: not the
+         * sample's, and the Tasks it cut stay skipped */
+        t->gather_cut = 0;
+        for (i = 0; i < t->n_work; i++)
+            if (t->work[i].recheck)
+                t->work[i].links_cut = 1;
+    }
+    if (rc != 0)
+        return rc;
+    uw__deps_index(t);
+    return uw__check(t, s);
+}
+
+/* The entry Task i will have after the round: its saved one if it was
+ * read again and is not kept (sv is sorted by Task). */
+static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size_t n_sv,
+                                    size_t i)
+{
+    size_t lo = 0, hi = n_sv;
+
+    if (!t->work[i].recheck)
+        return &t->work[i];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sv[mid].task < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    UW_ASSERT(lo < n_sv && sv[lo].task == i);
+    return sv[lo].keep ? &t->work[i] : &sv[lo].w;
+}
+
+/* Is Task p kept from this round (shown at the round's instant)? */
+static int uw_kept(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t p)
+{
+    return uw_final(t, sv, n_sv, p) == &t->work[p] && t->work[p].recheck;
+}
+
+/* Does a link of the table name the Task at addr as child or parent of
+ * another Task of the sample, one not kept from this round? */
+static int uw_linked(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const uw_link *tab,
+                     size_t n, uint64_t addr)
+{
+    size_t j;
+
+    for (j = 0; j < n; j++) {
+        uint64_t other = tab[j].child == addr    ? tab[j].parent
+                         : tab[j].parent == addr ? tab[j].child
+                                                 : 0;
+        int64_t o = other != 0 && other != addr ? uw__task_find(t, other) : -1;
+        if (o >= 0 && !uw_kept(t, sv, n_sv, (size_t)o))
+            return 1;
+    }
+    return 0;
+}
+
+/* Would Task x (kept, shown at the round's instant) meet, through a
+ * link, a Task shown at the first check's instant whose frames may have
+ * moved in between?  The stacks compose a Task's frames with its
+ * parents', so what a Task kept awaits, what records it as its awaiter
+ * and what a link joins it to must be kept from the round too (the same
+ * instant), and its own parents of the first instant must be frozen since
+ * the first check: a Task whose fut_waiter (this Task, or a gather of it)
+ * read the same then and now cannot have resumed.  Every other Task must
+ * not have started or stopped awaiting it unseen: one whose fut_waiter
+ * changed must not have awaited it then, nor await it now, nor await an
+ * object that is not a Task (a new gather could hold it); none may record
+ * it as its awaiter now (3.14+).  Every Task of the sample is looked at,
+ * of every loop: the address of a Task that finished on one loop may hold
+ * a new Task of another. */
+static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t xi)
+{
+    const uw_task_work *x = &t->work[xi];
+    size_t i;
+    int64_t one = uw__task_find(t, x->waiter_now);
+
+    /* it awaits a Task of the first instant */
+    for (i = 0; i < x->n_kid; i++)
+        if (!uw_kept(t, sv, n_sv, UW__SIZE(&t->sc.kids)[x->first_kid + i]))
+            return 1;
+    if (one >= 0 && !uw_kept(t, sv, n_sv, (size_t)one))
+        return 1;
+    if (x->ab_ok && x->ab_now_is_set)
+        return 1; /* a set of awaiters: who they are is read later */
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *p0 = uw_final(t, sv, n_sv, i);
+        const uw_task_work *p = &t->work[i];
+        uint64_t w1, ab1;
+        int ok, aw, ab1_set;
+        if (i == xi || uw_kept(t, sv, n_sv, i))
+            continue;
+        /* 3.14+: it records x as its awaiter (x would be its parent) */
+        if (p0->ab_ok && (p0->ab_now == x->addr || (p0->ab_now_is_set && p0->loop == x->loop)))
+            return 1;
+        if (p->recheck) { /* read again, not kept: its span in the check */
+            ok = p->span_known;
+            w1 = p->waiter_now;
+            ab1 = p->ab_now;
+            ab1_set = p->ab_now_is_set;
+        } else {
+            ok = p->peer_ok;
+            w1 = p->peer_waiter;
+            ab1 = p->peer_ab;
+            ab1_set = p->peer_ab_set;
+        }
+        if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
+            return 1;
+        /* 3.14+: it records x as its awaiter now (an edge from x not
+         * shown: its word as the first check read it is another) */
+        if (t->al->fut_awaited_by >= 0 && (ab1 == x->addr || (ab1_set && ab1 != 0)) &&
+            !(p0->ab_ok && p0->ab_now == ab1 && p0->ab_now_is_set == ab1_set))
+            return 1;
+        aw = uw__awaits_task(t, p0, xi);
+        if (aw < 0)
+            return 1;
+        if (w1 == p0->waiter_now)
+            continue; /* frozen: awaits what it awaited (x, or not) */
+        if (aw == 1 || w1 == x->addr || (w1 != 0 && uw__task_find(t, w1) < 0))
+            return 1;
+    }
+    /* 3.14+: the awaiter x records must be frozen as above, so one of
+     * the Tasks whose edges already include x */
+    if (x->ab_ok && x->ab_now != 0) {
+        int64_t p = uw__task_find(t, x->ab_now);
+        if (p >= 0 && !uw_kept(t, sv, n_sv, (size_t)p) &&
+            uw__awaits_task(t, uw_final(t, sv, n_sv, (size_t)p), xi) != 1)
+            return 1;
+    }
+    return uw_linked(t, sv, n_sv, t->links, t->n_links, x->addr) ||
+           uw_linked(t, sv, n_sv, t->hook, t->n_hook, x->addr);
+}
+
+/* Mark as peers the Tasks not read again (their spans go in the round's
+ * check): all of them, of every loop, since a Task freed on one loop
+ * leaves its address to a Task of any other. */
+static void uw_mark_peers(uw_tasks *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->n_work; i++)
+        t->work[i].peer = !t->work[i].recheck;
+}
+
+/* Which Tasks that passed the round's check are kept: the same Task
+ * (its name as first shown), and no link to a Task of another instant
+ * (uw_crosses), until no more is dropped (dropping one makes it a Task
+ * of the first instant for the others). */
+static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_sv, int rc)
+{
+    size_t k;
+    int dropped;
+
+    for (k = 0; k < n_sv; k++) {
+        const uw_task_work *w = &t->work[sv[k].task];
+        sv[k].keep = rc == 0 && w->recheck && w->skipped == 0 &&
+                     (!UW_RULE(recover_same_task) ||
+                      strcmp(s->tasks[w->out].name, sv[k].name) == 0);
+    }
+    if (!UW_RULE(recover_frozen_links))
+        return;
+    do {
+        dropped = 0;
+        for (k = 0; k < n_sv; k++)
+            if (sv[k].keep && uw_crosses(t, sv, n_sv, sv[k].task)) {
+                sv[k].keep = 0;
+                dropped = 1;
+            }
+    } while (dropped);
+}
+
+/* One round over the Tasks the check skipped for a change: returns 0
+ * (some may be kept), or an error of the sample (UW_ERR_NOMEM). */
+static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv,
+                            size_t *kept)
+{
+    size_t k;
+    int rc;
+
+    *kept = 0;
+    for (k = 0; k < n_sv; k++) {
+        t->work[sv[k].task].recheck = 1;
+        sv[k].keep = 0;
+    }
+    t->recovering = 1;
+    rc = uw_reread_objects(t, s, sv, n_sv);
+    if (rc == 0)
+        rc = uw_reread_chains(t);
+    for (k = 0; rc == 0 && k < n_sv; k++) {
+        const uw_task_work *w = &t->work[sv[k].task];
+        if (w->recheck && (w->skipped != 0 || uw_resumed(t, w)))
+            uw_restore(t, s, &sv[k]); /* no sane chain, or it runs now */
+    }
+    uw_mark_peers(t);
+    if (rc == 0)
+        rc = uw_reread_labels_and_check(t, s);
+    t->recovering = 0;
+    uw_choose(t, s, sv, n_sv, rc);
+    for (k = 0; k < n_sv; k++) {
+        uw_task_work *w = &t->work[sv[k].task];
+        if (!w->recheck)
+            continue;
+        if (sv[k].keep) {
+            s->recovered[uw_reason_slot(sv[k].w.skipped)]++;
+            (*kept)++;
+        }
+        else
+            uw_restore(t, s, &sv[k]);
+    }
+    for (k = 0; k < t->n_work; k++)
+        t->work[k].recheck = t->work[k].peer = 0;
+    /* a bound of the views: the Tasks stay skipped, the sample goes on */
+    return rc == UW_ERR_CAPACITY ? 0 : rc;
+}
+
+/* Rounds while some Task is left to recover (opt.recover at most). */
+int uw__recover(uw_tasks *t, uw_sample *s)
+{
+    uw__saved *sv;
+    size_t n_sv, i, kept;
+    uint32_t round;
+    int rc = 0;
+
+    for (round = 0; round < t->opt.recover && rc == 0 && !t->ck_busy; round++) {
+        for (i = 0, n_sv = 0; i < t->n_work; i++)
+            n_sv += (size_t)uw_recoverable(t, &t->work[i]);
+        if (n_sv == 0)
+            break;
+        rc = uw__view_reserve(&t->sc.saved, n_sv);
+        if (rc != 0)
+            return rc == UW_ERR_CAPACITY ? 0 : rc;
+        sv = (uw__saved *)(void *)t->sc.saved.p;
+        for (i = 0, n_sv = 0; i < t->n_work; i++) {
+            if (!uw_recoverable(t, &t->work[i]))
+                continue;
+            sv[n_sv].task = i;
+            sv[n_sv].w = t->work[i];
+            memcpy(sv[n_sv].name, s->tasks[t->work[i].out].name, sizeof sv[n_sv].name);
+            n_sv++;
+        }
+        rc = uw_recover_round(t, s, sv, n_sv, &kept);
+        /* a round that kept none, or whose check saw its loop start
+         * several callbacks, is not tried again: the next would be read
+         * over the same stretch of a loop as busy */
+        if (kept == 0 || t->ck_busy)
+            break;
+    }
+    return rc;
+}
