@@ -380,6 +380,8 @@ int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
     q.t0 = mm_world_t0(c->w);
     q.t1 = mm_world_t1(c->w);
     v->samples++;
+    for (i = 1; i < UW_REASON_SLOTS; i++)
+        v->recovered += s->recovered[i];
     v->calls += s->calls;
     v->bytes += s->bytes;
     if (s->calls > v->max_calls)
@@ -428,6 +430,7 @@ void mm_verdict_add(mm_verdict *into, const mm_verdict *v)
     into->tasks += v->tasks;
     into->emitted += v->emitted;
     into->skipped += v->skipped;
+    into->recovered += v->recovered;
     into->stacks += v->stacks;
     into->still += v->still;
     for (i = 0; i < UW_REASON_SLOTS; i++)

@@ -73,8 +73,9 @@ const char *mm_vkind_name(int kind);
 typedef struct mm_verdict {
     uint64_t samples, tasks, emitted, skipped;
     uint64_t skips[UW_REASON_SLOTS];
-    uint64_t stacks; /* composed stacks judged */
-    uint64_t still;  /* samples of a still process */
+    uint64_t recovered; /* Task readings kept after a re-read and a re-check */
+    uint64_t stacks;    /* composed stacks judged */
+    uint64_t still;     /* samples of a still process */
     uint64_t viol[MM_V_KINDS];
     uint64_t calls, bytes;
     uint64_t max_calls; /* most reads in one sample */

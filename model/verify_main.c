@@ -564,9 +564,9 @@ int main(int argc, char **argv)
                                               .out_dir = out_dir,
                                               .progress = &sh->progress};
     vf_run_rows(sh, n_rows, jobs, show);
-    printf("%-6s %-5s %-9s %-16s %8s %8s %9s %8s %8s %5s %6s %9s %9s %9s\n", "python", "rows",
-           "model", "policy", "samples", "still", "emitted", "skipped", "skip%", "viol", "tasks",
-           "reads/smp", "bytes/smp", "samples/s");
+    printf("%-6s %-5s %-9s %-16s %8s %8s %9s %8s %8s %7s %5s %6s %9s %9s %9s\n", "python", "rows",
+           "model", "policy", "samples", "still", "emitted", "skipped", "skip%", "recov%", "viol",
+           "tasks", "reads/smp", "bytes/smp", "samples/s");
     for (i = 0; i < (int)n_rows; i++) {
         const vf_row *r = &rows[i];
         const mm_verdict *v = &r->v;
@@ -576,10 +576,11 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("3.%-4d %-5s %-9s %-16s %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64
-               " %7.2f%% %5" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
+               " %7.2f%% %6.2f%% %5" PRIu64 " %6" PRIu64 " %9.1f %9.0f %9.0f\n",
                r->minor, vf_kind_name(r->kind), mm_model_name(r->model), mm_policy_name(r->policy),
                v->samples, v->still, v->emitted, v->skipped,
                v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+               v->tasks ? 100.0 * (double)v->recovered / (double)v->tasks : 0.0,
                mm_verdict_violations(v), v->max_tasks,
                v->samples ? (double)v->calls / (double)v->samples : 0.0,
                v->samples ? (double)v->bytes / (double)v->samples : 0.0,
@@ -605,15 +606,18 @@ int main(int argc, char **argv)
         mm_verdict_add(&total, v);
         violations += mm_verdict_violations(v);
     }
-    printf("\nby rows (all versions, models and policies):\n%-6s %9s %9s %8s %10s %10s %12s\n",
-           "rows", "samples", "samples/s", "skip%", "reads/smp", "bytes/smp", "violations");
+    printf("\nby rows (all versions, models and policies):\n%-6s %9s %9s %8s %8s %10s %10s %12s\n",
+           "rows", "samples", "samples/s", "skip%", "recov%", "reads/smp", "bytes/smp",
+           "violations");
     for (kd = kind_lo; kd <= kind_hi; kd++) {
         const mm_verdict *v = &per_row_kind[kd];
         if (v->samples == 0)
             continue;
-        printf("%-6s %9" PRIu64 " %9.0f %7.2f%% %10.1f %10.0f %12" PRIu64 "\n", vf_kind_name(kd),
-               v->samples, kind_seconds[kd] > 0 ? (double)v->samples / kind_seconds[kd] : 0.0,
+        printf("%-6s %9" PRIu64 " %9.0f %7.2f%% %7.2f%% %10.1f %10.0f %12" PRIu64 "\n",
+               vf_kind_name(kd), v->samples,
+               kind_seconds[kd] > 0 ? (double)v->samples / kind_seconds[kd] : 0.0,
                v->tasks ? 100.0 * (double)v->skipped / (double)v->tasks : 0.0,
+               v->tasks ? 100.0 * (double)v->recovered / (double)v->tasks : 0.0,
                (double)v->calls / (double)v->samples, (double)v->bytes / (double)v->samples,
                mm_verdict_violations(v));
     }
@@ -621,12 +625,14 @@ int main(int argc, char **argv)
     for (i = 0; i < MM_V_KINDS; i++)
         printf("%s %s %" PRIu64, i ? "," : "", mm_vkind_name(i), total.viol[i]);
     printf("\ntotal: %" PRIu64 " samples (%" PRIu64 " of a still process), %" PRIu64
-           " Task readings, %" PRIu64 " composed stacks, %.3f%% skipped, at most %" PRIu64
-           " reads in a sample (bound %d), at most %" PRIu64 " Tasks, %.1f s on %d jobs "
+           " Task readings, %" PRIu64 " composed stacks, %.3f%% skipped, %.3f%% recovered, "
+           "at most %" PRIu64 " reads in a sample (bound %d), at most %" PRIu64
+           " Tasks, %.1f s on %d jobs "
            "(%.0f samples/s)\n",
            total.samples, total.still, total.tasks, total.stacks,
-           total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0, total.max_calls,
-           MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,
+           total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
+           total.tasks ? 100.0 * (double)total.recovered / (double)total.tasks : 0.0,
+           total.max_calls, MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,
            (double)total.samples / (now_s() - t_all));
     if (pol_hi > pol_lo) {
         printf("\npolicy comparison (all versions, models and rows):\n%-17s %10s %10s %10s %10s "

@@ -17,8 +17,9 @@ by N, by P and by A+B (P's and the blocking ones must be 0), the share of
 P's samples redone stopped, the target's stopped time per second of wall
 time under --blocking and under P, and the total variation distance of N
 and of P against A beside the noise floor TVD(B, A), at line level and at
-function level (tornstack compare --functions).  "recovered %" belongs to
-recovery counters this tornstack does not have: it prints n/a.
+function level (tornstack compare --functions).  "recov%" is the share of
+the non-blocking recording's Task readings that the chain check found
+moved and that were kept after they were read and checked again.
 """
 import json
 import os
@@ -66,8 +67,9 @@ def record(pid, out, mode):
     skipped = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: (\d+) tasks", err))
     stopped = re.search(r"([0-9.]+) ms per second of wall time", err)
     paused = re.search(r"pause-on-torn: (\d+) of (\d+) samples redone", err)
+    recovered = sum(int(x) for x in re.findall(r"tornstack: recovered \S+: (\d+) tasks", err))
     return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
-            "skipped": skipped, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
+            "skipped": skipped, "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
             "paused": pct(int(paused.group(1)), int(paused.group(2))) if paused else None,
             "reasons": re.findall(r"tornstack: skipped (\S+): (\d+) tasks", err)}
 
@@ -112,6 +114,7 @@ def measure(python, workload, work):
             "skip_nb": pct(n["skipped"], n["readings"]),
             "skip_blk": pct(a["skipped"] + b["skipped"], a["readings"] + b["readings"]),
             "skip_pot": pct(pp["skipped"], pp["readings"]), "paused": pp["paused"],
+            "recov_nb": pct(n["recovered"], n["readings"]),
             "stopped": (a["stopped_ms_s"] + b["stopped_ms_s"]) / 2,
             "stopped_pot": pp["stopped_ms_s"], "tvd_pot": tvd(files["P"], files["A"], False),
             "tvd": tvd(files["N"], files["A"], False), "floor": tvd(files["B"], files["A"], False),
@@ -153,7 +156,7 @@ def main():
                 shutil.rmtree(work, ignore_errors=True)
             print(fmt % (r["workload"], r["python"], "%.0f" % r["tasks"], "%.1f" % r["sps_nb"],
                          "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["skip_blk"],
-                         "%.2f" % r["skip_pot"], "n/a", "%.1f" % r["paused"],
+                         "%.2f" % r["skip_pot"], "%.2f" % r["recov_nb"], "%.1f" % r["paused"],
                          "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], "%.4f" % r["tvd"],
                          "%.4f" % r["tvd_pot"], "%.4f" % r["floor"], "%.4f" % r["tvd_fn"],
                          "%.4f" % r["floor_fn"]),

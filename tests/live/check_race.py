@@ -6,7 +6,8 @@ Samples race_app.py SAMPLES times (default 5000) with one attach
 (`tornstack dump --count`), and checks every sample: each Task's own
 frames may hold fam_<family>_ frames of its own family only, and frames of
 the loop (the pure Python stack) never appear in a Task.  Prints the number
-of Task stacks checked and the skip rate per reason.  Exits non-zero on any
+of Task stacks checked, the skip rate per reason and the share of Task
+readings recovered (read and checked again) per reason.  Exits non-zero on any
 cross-family frame.  Extra arguments are passed to tornstack (e.g.
 --no-skip, to see what an earlier policy leaks).  With --blocking the target
 is stopped while each sample is read, so it does not move under the reader:
@@ -44,6 +45,7 @@ dec = json.JSONDecoder()
 text, pos = r.stdout, 0
 n_samples = n_tasks = n_stacks = leaks = running = 0
 skips = Counter()
+recovered = Counter()
 first_leak = None
 skipped_tasks = []  # (sample, name, coro, reason, running, frames) of the first skips
 thread_cuts = []  # (sample, truncated, frames) of the threads of the first skips
@@ -54,6 +56,7 @@ while pos < len(text):
         break
     sample, pos = dec.raw_decode(text, pos)
     n_samples += 1
+    recovered.update(sample.get("recovered", {}))
     for task in sample["tasks"]:
         n_tasks += 1
         if task["skipped"] is not None:
@@ -84,6 +87,9 @@ print("race: python %s: %d samples, %d task readings, %d task stacks checked (%d
 print("race: skipped %d of %d task readings (%.3f%%)%s" % (
     skipped, n_tasks, 100.0 * skipped / max(n_tasks, 1),
     "".join(" %s=%d" % kv for kv in sorted(skips.items()))))
+print("race: recovered %d of %d task readings (%.3f%%)%s" % (
+    sum(recovered.values()), n_tasks, 100.0 * sum(recovered.values()) / max(n_tasks, 1),
+    "".join(" %s=%d" % kv for kv in sorted(recovered.items()))))
 if n_samples != samples:
     livelib.fail("got %d samples, asked for %d" % (n_samples, samples))
 if leaks:
