@@ -462,6 +462,193 @@ static void test_reads_fail_at(void **state)
     world_end(&w);
 }
 
+/* --- recovery (src/tasks/recover.c) --------------------------------------- */
+
+/* A reader over the world that changes it at two moments of a sample:
+ * when the chain check reads B's name object again (copy A; copy B then
+ * reads the change, so B is skipped as task_changed_while_read), and when
+ * recovery reads B's object again.  Mode REBORN: at the first moment B is
+ * freed and made again at its address, its coroutine too, under another
+ * name, while A, which awaited B, still names that address; at the second
+ * A has resumed and awaits the new B from its next line, its fut_waiter
+ * the same word (an ABA through B's reuse).  Mode STEP: at the first
+ * moment B steps (its outer coroutine now awaits the future itself, at
+ * its next line), nothing else. */
+enum { REC_REBORN = 1, REC_STEP };
+
+typedef struct rec_world {
+    world w;
+    const uw_reader_ops *real;
+    int mode, first, second;
+    uint64_t name_b, reborn_code, main_code, outer_code, fut;
+} rec_world;
+
+static rec_world *rec_cur;
+
+static uint64_t rd64(world *w, uint64_t addr)
+{
+    uint64_t v;
+    memcpy(&v, fp_ptr(&w->fp, addr, 8), 8);
+    return v;
+}
+
+/* Coroutine c's frame: code at instruction `index`, awaiting `awaitee`. */
+static void rec_frame(world *w, uint64_t c, uint64_t code, int64_t index, uint64_t awaitee)
+{
+    const uw_layout *l = w->fp.l;
+    uint64_t f = c + (uint64_t)l->gen_iframe;
+
+    fp_frame_at(&w->fp, f, code, 0, l->owner_generator, index);
+    fp_put32(&w->fp, f + (uint64_t)l->frame_stacktop, 1);
+    fp_put64(&w->fp, f + (uint64_t)l->frame_localsplus, awaitee);
+}
+
+static void rec_change(rec_world *r, uint64_t addr, size_t len)
+{
+    world *w = &r->w;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+
+    if (r->mode == 0)
+        return;
+    if (!r->first && addr == r->name_b && len != UW_NAME_WINDOW) {
+        r->first = 1;
+        if (r->mode == REC_REBORN) {
+            rec_frame(w, w->coro_b_outer, r->reborn_code, 1, r->fut);
+            fp_put64(&w->fp, w->b + (uint64_t)al->task_name, fp_str(&w->fp, "reborn"));
+        } else {
+            rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut);
+        }
+    } else if (r->first && !r->second && addr == w->b && len == (size_t)al->task_size) {
+        r->second = 1;
+        if (r->mode == REC_REBORN)
+            rec_frame(w, w->coro_a, r->main_code, 2, w->b);
+    }
+}
+
+static int rec_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    rec_change(rec_cur, addr, len);
+    return rec_cur->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops rec_ops = {rec_read, NULL};
+
+/* The world warmed by one sample, then one sample through the reader. */
+static void rec_run(rec_world *r, int mode)
+{
+    const uw_layout *l;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+
+    memset(r, 0, sizeof *r);
+    world_build(&r->w);
+    l = r->w.fp.l;
+    r->name_b = rd64(&r->w, r->w.b + (uint64_t)al->task_name);
+    r->fut = rd64(&r->w, r->w.b + (uint64_t)al->task_fut_waiter);
+    r->main_code = rd64(&r->w, r->w.coro_a + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+    r->outer_code =
+        rd64(&r->w, r->w.coro_b_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+    r->reborn_code = fp_code(&r->w.fp, "reborn", "/app/work.py", 10, lines, 4);
+    world_start(&r->w);
+    assert_int_equal(sample(&r->w), 0);
+    rec_cur = r;
+    r->real = r->w.fp.reader.ops;
+    r->w.fp.reader.ops = &rec_ops;
+    r->mode = mode;
+    assert_int_equal(sample(&r->w), 0);
+    r->w.fp.reader.ops = r->real;
+    assert_true(r->first);
+}
+
+static uint32_t rec_total(const uw_sample *s)
+{
+    uint32_t n = 0;
+    size_t i;
+
+    for (i = 1; i < UW_REASON_SLOTS; i++)
+        n += s->recovered[i];
+    return n;
+}
+
+/* A Task that stepped between its chain read and the check, then held
+ * still, is read again and kept: counted once as recovered, shown with
+ * the frames it has now, still awaited by A (whose fut_waiter is B all
+ * along).  Without recovery (option recover 0) it is skipped. */
+static void test_recover_step(void **state)
+{
+    rec_world r;
+    const uw_task_sample *b;
+    uw_task_options o;
+
+    (void)state;
+    rec_run(&r, REC_STEP);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
+    assert_int_equal(rec_total(&r.w.s), 1);
+    assert_int_equal(b->n_frames, 1);
+    assert_string_equal(fname(&r.w, b, 0), "outer");
+    assert_int_equal(r.w.s.frames[b->first_frame].line, lines[2]);
+    assert_int_equal(b->awaited_by, (int64_t)(task_at(&r.w, r.w.a) - r.w.s.tasks));
+    world_end(&r.w);
+
+    uw_task_options_default(&o);
+    assert_int_equal(o.recover, UW_RECOVER_ROUNDS);
+    {
+        rec_world q;
+        const uw_layout *l;
+        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+        memset(&q, 0, sizeof q);
+        world_build(&q.w);
+        l = q.w.fp.l;
+        q.name_b = rd64(&q.w, q.w.b + (uint64_t)al->task_name);
+        q.fut = rd64(&q.w, q.w.b + (uint64_t)al->task_fut_waiter);
+        q.outer_code =
+            rd64(&q.w, q.w.coro_b_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+        world_start(&q.w);
+        o.recover = 0;
+        uw_tasks_set_options(q.w.t, &o);
+        assert_int_equal(sample(&q.w), 0);
+        rec_cur = &q;
+        q.real = q.w.fp.reader.ops;
+        q.w.fp.reader.ops = &rec_ops;
+        q.mode = REC_STEP;
+        assert_int_equal(sample(&q.w), 0);
+        q.w.fp.reader.ops = q.real;
+        b = task_at(&q.w, q.w.b);
+        assert_non_null(b);
+        assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+        assert_int_equal(rec_total(&q.w.s), 0);
+        world_end(&q.w);
+    }
+}
+
+/* B freed and made again at its address (rule recover_same_task): the
+ * Task there is read again and its check is clean, but its name object
+ * is another, so it is another Task and stays skipped.  Without the rule
+ * it is kept and shown under A, whose frames are of the first check, a
+ * line A had left when it awaited the new B (A's fut_waiter reads the
+ * same both times, so the links rule cannot see it). */
+static void test_recover_reused_task(void **state)
+{
+    rec_world r;
+    const uw_task_sample *b, *a;
+
+    (void)state;
+    rec_run(&r, REC_REBORN);
+    assert_true(r.second); /* recovery read B's object again */
+    b = task_at(&r.w, r.w.b);
+    a = task_at(&r.w, r.w.a);
+    assert_non_null(b);
+    assert_non_null(a);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    assert_int_equal(a->skipped, 0);
+    assert_int_equal(a->n_frames, 1);
+    assert_int_equal(r.w.s.frames[a->first_frame].line, lines[1]);
+    world_end(&r.w);
+}
+
 /* Reads of one warm sample of the world, to know how many k to try. */
 static size_t warm_sample_reads(void)
 {
@@ -544,7 +731,8 @@ int main(void)
         cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
         cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_recover_reused_task),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
