@@ -229,6 +229,7 @@ void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, co
 
     (void)mm_space_write(im->space, buf, "TSLINKS1", 8);
     mm_space_put64(im->space, buf + 8, count);
+    im->hook_buf = buf;
     for (i = 0; i < n; i++) {
         uint64_t r = buf + 16 + 24 * (uint64_t)i;
         mm_space_put64(im->space, r, child[i]);
@@ -410,6 +411,7 @@ uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap)
 
     (void)mm_space_write(im->space, buf, "TSLINKS1", 8);
     mm_space_put64(im->space, buf + 8, 0);
+    im->hook_buf = buf;
     mm_space_put64(im->space, ba + (uint64_t)l->object_type, mm_fab_type(im, "bytearray", 0));
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_size, size);
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);

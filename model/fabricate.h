@@ -80,6 +80,7 @@ typedef struct mm_image {
      * the .AsyncioDebug block, and the trampoline instruction entry frames
      * point at; 0 before. */
     uint64_t interp_tasks_head, asyncio_debug, trampoline;
+    uint64_t hook_buf; /* the hook module's records (count at +8), 0 if none */
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "tornstack/error.h"
+#include "tornstack/limits.h"
 #include "internal/uw_assert.h"
 
 #define MM_LINEAR_PROBES 9
@@ -267,7 +268,9 @@ void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int ki
     s->ev = EV_HOOK;
     s->task = child;
     s->arg = kind;
-    s->x = mm_pack_ref((mm_ref){parent, p->gen});
+    /* a record past UW_LIMIT_LINK_RECORDS is past what a reader reads (it
+     * says link_limit): the truth has no link a perfect reader could give */
+    s->x = mm_pack_ref(slot < UW_LIMIT_LINK_RECORDS ? (mm_ref){parent, p->gen} : MM_NOREF);
 }
 
 void mm_hook_release(mm_mutator *m, int th, int32_t child, int kind)

@@ -227,7 +227,9 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
  * Tasks than UW_LIMIT_TASKS (task_limit), or, 3.14+, lists longer than
  * UW_LIMIT_TASK_LIST nodes over the interpreter (task_list_limit: the
  * reader cannot tell such lists from ones without an end, and that bound
- * is met before the lists' ends, whatever the Task count). */
+ * is met before the lists' ends, whatever the Task count), or the hook
+ * module holding more records than UW_LIMIT_LINK_RECORDS (link_limit: the
+ * links of the records past it are not read; the truth has none). */
 static int mm_bound_explains(const mm_oq *q, size_t listed)
 {
     const mm_image *im = q->c->im;
@@ -236,6 +238,11 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
 
     if (q->s->tasks_error == UW_ERR_LIMIT_TASKS)
         return listed > UW_LIMIT_TASKS;
+    if (q->s->tasks_error == UW_ERR_LIMIT_LINKS) { /* the hook's records past the bound */
+        uint64_t count = 0;
+        return im->hook_buf != 0 && mm_space_read(im->space, im->hook_buf + 8, &count, 8) == 0 &&
+               count > (uint64_t)UW_LIMIT_LINK_RECORDS;
+    }
     if (q->s->tasks_error != UW_ERR_LIMIT_TASK_LIST)
         return 0;
     for (i = 0; i < im->n_threads; i++)

@@ -45,6 +45,7 @@
 
 #include <cmocka.h>
 
+#include "tornstack/limits.h"
 #include "campaign.h"
 #include "mut_internal.h"
 
@@ -453,6 +454,13 @@ static void check_hook(const mm_image *im, mm_mutator *m)
             if (!k->alive || k->addr != child)
                 continue;
             ref = kind == 1 ? k->strong : k->creator;
+            if (i >= (size_t)UW_LIMIT_LINK_RECORDS) {
+                /* past what a reader reads: the truth holds no link */
+                if (ref.id >= 0)
+                    disagree("a hook record past UW_LIMIT_LINK_RECORDS the truth holds",
+                             mm_mutator_time(m), (int32_t)id);
+                continue;
+            }
             if (ref.id < 0) {
                 disagree("a hook record the truth does not hold", mm_mutator_time(m), (int32_t)id);
                 continue;
