@@ -178,8 +178,7 @@ static int uw_reread_labels_and_check(uw_tasks *t, uw_sample *s)
 
 /* The entry Task i will have after the round: its saved one if it was
  * read again and is not kept (sv is sorted by Task). */
-static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size_t n_sv,
-                                    size_t i)
+static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
 {
     size_t lo = 0, hi = n_sv;
 
@@ -318,9 +317,9 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
 
     for (k = 0; k < n_sv; k++) {
         const uw_task_work *w = &t->work[sv[k].task];
-        sv[k].keep = rc == 0 && w->recheck && w->skipped == 0 &&
-                     (!UW_RULE(recover_same_task) ||
-                      strcmp(s->tasks[w->out].name, sv[k].name) == 0);
+        sv[k].keep =
+            rc == 0 && w->recheck && w->skipped == 0 &&
+            (!UW_RULE(recover_same_task) || strcmp(s->tasks[w->out].name, sv[k].name) == 0);
     }
     if (!UW_RULE(recover_frozen_links))
         return;
@@ -336,8 +335,7 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
 
 /* One round over the Tasks the check skipped for a change: returns 0
  * (some may be kept), or an error of the sample (UW_ERR_NOMEM). */
-static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv,
-                            size_t *kept)
+static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv, size_t *kept)
 {
     size_t k;
     int rc;
@@ -368,8 +366,7 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
         if (sv[k].keep) {
             s->recovered[uw_reason_slot(sv[k].w.skipped)]++;
             (*kept)++;
-        }
-        else
+        } else
             uw_restore(t, s, &sv[k]);
     }
     for (k = 0; k < t->n_work; k++)

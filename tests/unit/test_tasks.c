@@ -727,11 +727,11 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_clean_world),         cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry),    cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),          cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),          cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_layout_windows),      cmocka_unit_test(test_recover_step),
         cmocka_unit_test(test_recover_reused_task),
     };
     size_t n = warm_sample_reads(), i;
