@@ -90,7 +90,11 @@ static int ts_skip_is_bound(int reason)
 
 /* Would stopping the target (again) have given more of this sample: a
  * Task skipped for other than a bound (on a stopped target none is), a
- * thread walk cut by a tear, a Task list read as torn? */
+ * thread walk cut by a tear, a loop thread whose pure Python stack was not
+ * found although its walk was whole (its Tasks' stacks are not composed:
+ * the idle loop's stack moved under the check), a Task list read as torn?
+ * A loop that calls its callbacks from C may know no split yet whatever
+ * the stop, so it does not count. */
 static int ts_sample_torn(const uw_sample *s)
 {
     size_t i;
@@ -98,9 +102,13 @@ static int ts_sample_torn(const uw_sample *s)
     for (i = 1; i < UW_REASON_SLOTS; i++)
         if (s->skips[i] != 0 && !ts_skip_is_bound(-(int)i))
             return 1;
-    for (i = 0; i < s->n_threads; i++)
-        if (uw__reason_is_tear(s->threads[i].truncated))
+    for (i = 0; i < s->n_threads; i++) {
+        const uw_thread_sample *th = &s->threads[i];
+        if (uw__reason_is_tear(th->truncated))
             return 1;
+        if (th->running_loop != 0 && th->truncated == 0 && th->pure_start < 0 && !th->loop_in_c)
+            return 1;
+    }
     return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
 }
 

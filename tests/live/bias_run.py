@@ -71,7 +71,8 @@ def record(pid, out, mode):
     return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
             "skipped": skipped, "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
             "paused": pct(int(paused.group(1)), int(paused.group(2))) if paused else None,
-            "reasons": re.findall(r"tornstack: skipped (\S+): (\d+) tasks", err)}
+            "reasons": [("%s" % name, "%s tasks/%s stacks" % (tasks, stacks)) for name, tasks, stacks in
+                        re.findall(r"tornstack: skipped (\S+): (\d+) tasks, (\d+) stacks", err)]}
 
 
 def tvd(a, b, functions):
