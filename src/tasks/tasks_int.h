@@ -303,6 +303,9 @@ typedef struct uw_task_epoch {
 
 /* Nodes taken last that a list node may name as its `prev`. */
 #define UW_TL_BACK 4
+/* Times one list may read its last node again in an attempt, when the
+ * node that node's copy named next was found unlinked (discover_lists.c). */
+#define UW_TL_RETAKES 32
 
 /* One list of native Tasks being followed (discover_lists.c). */
 typedef struct uw__tlist {
@@ -314,6 +317,9 @@ typedef struct uw__tlist {
     size_t from_win;           /* nodes it took from windows since its last round */
     int win_down;              /* that window ends at the node (the list went down) */
     uint64_t torn_prev;        /* the `prev` named by the node that tore it (0: none) */
+    int retake;                /* the round reads back's newest node again (cur) */
+    unsigned retakes;          /* such reads this attempt (UW_TL_RETAKES) */
+    uint64_t tore;             /* the node whose fresh copy made the last retake */
     uint64_t back[UW_TL_BACK]; /* the last nodes taken, the newest at
                                 * back[(n_taken - 1) % UW_TL_BACK]; the head
                                 * counts as taken first */

@@ -405,6 +405,80 @@ static void test_rounds_bound(void **state)
     world_end(&w);
 }
 
+/* A busy program's list: each attempt reads the heads, then the Task at
+ * the tail ends (its node unlinked, its links cleared) and a new one is
+ * appended, before the walk reaches the tail.  The copy of the node
+ * before the tail names the ended Task as `next`: read again, it names
+ * the new one, which the walk takes.  Without that re-read every attempt
+ * met the same tear (task_list_torn); with it one attempt does. */
+static world *busy_w;
+static uint64_t busy_tail;
+static int busy_serial;
+
+static void busy_step(world *w)
+{
+    const uw_layout *l = w->fp.l;
+    uint64_t node = node_of(w, busy_tail), prev = 0, next = 0, t;
+
+    memcpy(&prev, fp_ptr(&w->fp, node + (uint64_t)l->llist_prev, 8), 8);
+    memcpy(&next, fp_ptr(&w->fp, node + (uint64_t)l->llist_next, 8), 8);
+    fp_put64(&w->fp, prev + (uint64_t)l->llist_next, next);
+    fp_put64(&w->fp, next + (uint64_t)l->llist_prev, prev);
+    fp_put64(&w->fp, node + (uint64_t)l->llist_next, 0);
+    fp_put64(&w->fp, node + (uint64_t)l->llist_prev, 0);
+    t = task(w, "t_body", w->fut, 100 + busy_serial++);
+    fp_list_append(&w->fp, thread_head(w), node_of(w, t));
+    busy_tail = t;
+}
+
+static int busy_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                      uint64_t *calls)
+{
+    size_t i;
+    int heads = 0;
+    int rc = vec_readv(ctx, iov, n, end, n_groups, calls);
+    for (i = 0; i < n; i++)
+        heads |= iov[i].addr == thread_head(busy_w);
+    if (heads)
+        busy_step(busy_w);
+    return rc;
+}
+
+static const uw_reader_ops busy_ops = {vec_read, busy_readv};
+
+static void test_busy_tail(void **state)
+{
+    world w;
+    size_t k;
+    (void)state;
+    world_build(&w, 14);
+    world_start(&w);
+    assert_int_equal(sample(&w), 0); /* A..D remembered */
+    assert_int_equal(w.s.tasks_error, 0);
+    busy_w = &w;
+    busy_serial = 0;
+    busy_tail = task(&w, "t_body", w.fut, 99);
+    fp_list_append(&w.fp, thread_head(&w), node_of(&w, busy_tail));
+    plain_ops = w.fp.reader.ops;
+    w.fp.reader.ops = &busy_ops;
+    for (k = 0; k < 3; k++) {
+        uint64_t before = busy_tail;
+        int serial = busy_serial;
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.tasks_error, 0);
+        assert_int_equal(busy_serial, serial + 1); /* one attempt */
+        assert_int_equal(w.s.n_tasks, 5);          /* A..D and a Task at the tail */
+        assert_true(index_of(&w, w.c) >= 0);
+        /* the tail at the heads' read, if its copy came with them (it
+         * was remembered), else the one after it; never both */
+        assert_true((index_of(&w, before) >= 0) != (index_of(&w, busy_tail) >= 0));
+        if (k == 0)
+            assert_true(index_of(&w, busy_tail) >= 0); /* not remembered */
+    }
+    w.fp.reader.ops = plain_ops;
+    world_end(&w);
+}
+
 /* The frame accessor's 3.14/3.15 decoding on a hand-made frame. */
 static void test_frame_accessor(void **state)
 {
@@ -498,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_task_bound),
         cmocka_unit_test(test_list_bound),
         cmocka_unit_test(test_rounds_bound),
+        cmocka_unit_test(test_busy_tail),
         cmocka_unit_test(test_frame_accessor),
         cmocka_unit_test(test_reads_fail_at),
     };
