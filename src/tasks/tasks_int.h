@@ -204,6 +204,8 @@ enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER, UW_KIND_
 #ifndef UW_TYPE_CACHE
 #define UW_TYPE_CACHE 64
 #endif
+/* Addresses found to be no readable type in this sample (types.c). */
+#define UW_TYPE_BAD 16
 typedef struct uw_type_verdict {
     uint64_t type;
     int kind;
@@ -450,6 +452,8 @@ struct uw_tasks {
     uint64_t root;
     uw_type_verdict types[UW_TYPE_CACHE];
     size_t n_types;
+    uint64_t bad_types[UW_TYPE_BAD]; /* this sample's, a ring */
+    size_t n_bad_types;
     uw_registry reg[UW_REGISTRY_CACHE];
     size_t n_reg;
     uw_link *links; /* the API table */

@@ -6,7 +6,12 @@
  * "_asyncio.Task"; a gather future is asyncio's _GatheringFuture, a Python
  * subclass of "_asyncio.Future".  Verdicts are cached by type address
  * (UW_TYPE_CACHE types; a type read when the cache is full is asked again
- * next time), and an unreadable type is not cached.  Bound:
+ * next time), and an unreadable type is not cached: it may be a type being
+ * made.  Within one sample an unreadable one is not asked again (the last
+ * UW_TYPE_BAD kept): a busy 3.14 program frees a Future that Tasks wait on
+ * and makes a generator in its block between the Task's read and the
+ * waiter's, so the "type" of a hundred waiters a sample was the same
+ * string, each asked for its name in three reads.  Bound:
  * UW_LIMIT_TYPE_BASES base classes followed.
  */
 #include <string.h>
@@ -34,9 +39,15 @@ int uw__type_kind(uw_tasks *t, uint64_t type)
     for (i = 0; i < t->n_types; i++)
         if (t->types[i].type == type)
             return t->types[i].kind;
+    for (i = 0; i < t->n_bad_types && i < UW_TYPE_BAD; i++)
+        if (t->bad_types[i] == type)
+            return UW_KIND_OTHER;
     for (i = 0; i < UW_LIMIT_TYPE_BASES && cur != 0; i++) {
-        if (uw__type_name(&t->pc, cur, name, sizeof name) != 0)
-            return UW_KIND_OTHER; /* unreadable: not cached, asked again */
+        if (uw__type_name(&t->pc, cur, name, sizeof name) != 0) {
+            /* unreadable: not cached, asked again next sample */
+            t->bad_types[t->n_bad_types++ % UW_TYPE_BAD] = type;
+            return UW_KIND_OTHER;
+        }
         if (strcmp(name, "uvloop.loop.Loop") == 0) {
             kind = UW_KIND_CLOOP;
             break;

@@ -174,6 +174,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     t->n_hook = 0;
     t->hook_len = 0;
     t->hook_unknown = 0;
+    t->n_bad_types = 0;
     if ((rc = uw_loops_and_epochs(t, s)) != 0)
         return rc;
     for (i = 0; i < s->n_threads; i++)
