@@ -140,6 +140,65 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
     return 0;
 }
 
+/* One span of a coalesced read: [start, end) holding the pieces
+ * order[first .. next span's first), read straight into its one piece
+ * (direct) or into the scratch buffer at off. */
+struct uw_proc_span {
+    uint64_t start, end;
+    size_t first, off;
+    int direct;
+};
+
+/* Room for n spans (n + 1 entries: the last one ends the list). */
+static int uw_proc_spans_reserve(uw_proc *p, size_t n)
+{
+    struct uw_proc_span *sp;
+
+    if (p->spans_cap > n)
+        return 0;
+    if (n >= SIZE_MAX / (2 * sizeof *sp))
+        return UW_ERR_NOMEM;
+    sp = realloc(p->spans, 2 * (n + 1) * sizeof *sp);
+    if (sp == NULL)
+        return UW_ERR_NOMEM;
+    p->spans = sp;
+    p->spans_cap = 2 * (n + 1);
+    return 0;
+}
+
+/* Spans s0 .. s1 - 1 read, got bytes copied in all: serve the pieces of
+ * the spans read whole, read the pieces of the span that stopped the call
+ * one by one.  Returns the spans handled (those read whole and the one
+ * that stopped the call, if any). */
+static size_t uw_proc_serve(uw_proc *p, uw_iov *iov, size_t s0, size_t s1, size_t got,
+                            uint64_t *calls)
+{
+    const struct uw_proc_span *sp = p->spans;
+    size_t done = s0, acc = 0, i, k;
+
+    while (done < s1 && acc + (size_t)(sp[done].end - sp[done].start) <= got) {
+        acc += (size_t)(sp[done].end - sp[done].start);
+        done++;
+    }
+    for (i = s0; i <= done && i < s1; i++) {
+        for (k = sp[i].first; k < sp[i + 1].first; k++) {
+            uw_iov *v = &iov[p->order[k].i];
+            if (v->len == 0)
+                continue;
+            if (i < done) {
+                if (!sp[i].direct)
+                    memcpy(v->dst, p->scratch + sp[i].off + (v->addr - sp[i].start), v->len);
+                v->status = 0;
+            } else {
+                uint64_t c = 0;
+                (void)uw_proc_readv_plain(p, v, 1, &c);
+                *calls += c;
+            }
+        }
+    }
+    return done < s1 ? done + 1 - s0 : done - s0;
+}
+
 /* Vectored read with coalescing.  The kernel pins every page of every
  * remote piece, so a hundred small objects sharing a few allocator pages
  * cost far more as a hundred pieces than as a few spans.  Each group's
@@ -147,20 +206,23 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
  * at most UW_PROC_GAP bytes (spans at most UW_PROC_SPAN_MAX); a span never
  * holds pieces of two groups, and the spans go to the kernel group after
  * group, which reads them in that order: so the groups' order holds.  The
- * spans are read in one call and the pieces copied out of them (a span of
- * one piece, most of a busy sample's, is read straight into it).  A span that cannot be read
+ * spans are read UW_PROC_IOV_BATCH to a call (the kernel's bound), in
+ * order, and the pieces copied out of them (a span of one piece, most of a
+ * busy sample's, is read straight into it).  A span that cannot be read
  * whole (it may cross into an unmapped page between two pieces) falls back
  * to reading its pieces one by one, so coalescing never turns a good piece
- * into a failed one; the spans after it are read in one call again. */
+ * into a failed one; the spans after it are read in one call again.
+ * Before the spans were kept on the heap, a read of more than
+ * UW_PROC_IOV_BATCH spans (a busy 3.15 program's chain check, 500 Tasks)
+ * fell back to one call per UW_PROC_IOV_BATCH pieces, not coalesced: a
+ * dozen calls a sample. */
 static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
                          uint64_t *calls)
 {
     uw_proc *p = ctx;
     struct iovec local[UW_PROC_IOV_BATCH], remote[UW_PROC_IOV_BATCH];
-    size_t i, total = 0, nspan = 0, span_first[UW_PROC_IOV_BATCH + 1];
-    uint64_t span_start[UW_PROC_IOV_BATCH], span_end[UW_PROC_IOV_BATCH];
-    size_t span_off[UW_PROC_IOV_BATCH + 1], s0, g, g0, open_from = 0;
-    unsigned char direct[UW_PROC_IOV_BATCH];
+    struct uw_proc_span *sp;
+    size_t i, total = 0, nspan = 0, s0, g, g0, open_from = 0;
     ssize_t got;
 
     UW_ASSERT(p != NULL && calls != NULL);
@@ -178,6 +240,9 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         p->order = o;
         p->order_cap = n;
     }
+    if (uw_proc_spans_reserve(p, n) != 0)
+        return uw_proc_readv_plain(p, iov, n, calls);
+    sp = p->spans;
     for (i = 0; i < n; i++) {
         p->order[i] = (uw_addr_key){iov[i].addr, i};
         iov[i].status = UW_ERR_READ_FAULT;
@@ -185,7 +250,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)
         uw__addr_sort(p->order + g0, p->order + n, end[g] - g0);
     /* Build spans over the sorted pieces (empty pieces succeed at once);
-     * a group's first piece opens a new span. */
+     * a group's first piece opens a new span.  At most one span a piece. */
     for (i = 0, g = 0; i < n; i++) {
         const uw_iov *v = &iov[p->order[i].i];
         uint64_t e = v->addr + v->len;
@@ -199,32 +264,26 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         }
         if (e < v->addr || v->len > UW_PROC_SPAN_MAX)
             return uw_proc_readv_plain(p, iov, n, calls); /* huge or wrapping piece */
-        if (nspan > open_from && v->addr <= span_end[nspan - 1] + UW_PROC_GAP &&
-            (e > span_end[nspan - 1] ? e : span_end[nspan - 1]) - span_start[nspan - 1] <=
+        if (nspan > open_from && v->addr <= sp[nspan - 1].end + UW_PROC_GAP &&
+            (e > sp[nspan - 1].end ? e : sp[nspan - 1].end) - sp[nspan - 1].start <=
                 UW_PROC_SPAN_MAX) {
-            if (e > span_end[nspan - 1])
-                span_end[nspan - 1] = e;
+            if (e > sp[nspan - 1].end)
+                sp[nspan - 1].end = e;
             continue;
         }
-        if (nspan == UW_PROC_IOV_BATCH)
-            return uw_proc_readv_plain(p, iov, n, calls);
-        span_first[nspan] = i;
-        span_start[nspan] = v->addr;
-        span_end[nspan] = e;
+        sp[nspan] = (struct uw_proc_span){v->addr, e, i, 0, 0};
         nspan++;
     }
-    span_first[nspan] = n;
+    sp[nspan].first = n;
     p->last_spans = nspan;
-    /* A span of one piece is read straight into the piece (direct[i]);
-     * only spans of several pieces go through the scratch buffer and are
-     * copied out. */
+    /* A span of one piece is read straight into the piece; only spans of
+     * several pieces go through the scratch buffer and are copied out. */
     for (i = 0; i < nspan; i++) {
-        direct[i] = span_first[i + 1] - span_first[i] == 1;
-        span_off[i] = total;
-        if (!direct[i])
-            total += (size_t)(span_end[i] - span_start[i]);
+        sp[i].direct = sp[i + 1].first - sp[i].first == 1;
+        sp[i].off = total;
+        if (!sp[i].direct)
+            total += (size_t)(sp[i].end - sp[i].start);
     }
-    span_off[nspan] = total;
     if (p->scratch_cap < total) {
         uint8_t *b = realloc(p->scratch, total);
         if (b == NULL)
@@ -232,23 +291,23 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         p->scratch = b;
         p->scratch_cap = total;
     }
-    for (i = 0; i < nspan; i++) {
-        local[i].iov_base =
-            direct[i] ? iov[p->order[span_first[i]].i].dst : (void *)(p->scratch + span_off[i]);
-        local[i].iov_len = (size_t)(span_end[i] - span_start[i]);
-        remote[i].iov_base = (void *)(uintptr_t)span_start[i];
-        remote[i].iov_len = local[i].iov_len;
-    }
-    /* One call for the spans from s0 on; process_vm_readv stops at the
-     * first span it cannot finish: the spans before it serve their pieces,
-     * that span's pieces are read one by one, and the next call starts
-     * after it.  So a bad span costs its pieces' calls and one more, not a
-     * call for every piece after it. */
+    /* A call for up to UW_PROC_IOV_BATCH spans from s0 on; process_vm_readv
+     * stops at the first span it cannot finish: the spans before it serve
+     * their pieces, that span's pieces are read one by one, and the next
+     * call starts after it.  So a bad span costs its pieces' calls and one
+     * more, not a call for every piece after it. */
     for (s0 = 0; s0 < nspan;) {
-        size_t done = s0, acc = 0;
+        size_t k = nspan - s0 < UW_PROC_IOV_BATCH ? nspan - s0 : UW_PROC_IOV_BATCH;
+        for (i = 0; i < k; i++) {
+            const struct uw_proc_span *x = &sp[s0 + i];
+            local[i].iov_base =
+                x->direct ? iov[p->order[x->first].i].dst : (void *)(p->scratch + x->off);
+            local[i].iov_len = (size_t)(x->end - x->start);
+            remote[i].iov_base = (void *)(uintptr_t)x->start;
+            remote[i].iov_len = local[i].iov_len;
+        }
         (*calls)++;
-        got = process_vm_readv(p->pid, local + s0, (unsigned long)(nspan - s0), remote + s0,
-                               (unsigned long)(nspan - s0), 0);
+        got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
         if (got < 0) {
             int e = uw_proc_errno(errno);
             if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
@@ -258,29 +317,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
             }
             got = 0;
         }
-        while (done < nspan && acc + local[done].iov_len <= (size_t)got) {
-            acc += local[done].iov_len;
-            done++;
-        }
-        for (i = s0; i <= done && i < nspan; i++) {
-            size_t k;
-            for (k = span_first[i]; k < span_first[i + 1]; k++) {
-                uw_iov *v = &iov[p->order[k].i];
-                if (v->len == 0)
-                    continue;
-                if (i < done) {
-                    if (!direct[i])
-                        memcpy(v->dst, p->scratch + span_off[i] + (v->addr - span_start[i]),
-                               v->len);
-                    v->status = 0;
-                } else {
-                    uint64_t c = 0;
-                    (void)uw_proc_readv_plain(p, v, 1, &c);
-                    *calls += c;
-                }
-            }
-        }
-        s0 = done + 1;
+        s0 += uw_proc_serve(p, iov, s0, s0 + k, (size_t)got, calls);
     }
     return 0;
 }
@@ -319,9 +356,11 @@ void uw_proc_close(uw_proc *p)
     }
     free(p->scratch);
     free(p->order);
+    free(p->spans);
     p->scratch = NULL;
     p->order = NULL;
-    p->scratch_cap = p->order_cap = 0;
+    p->spans = NULL;
+    p->scratch_cap = p->order_cap = p->spans_cap = 0;
 }
 
 int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)

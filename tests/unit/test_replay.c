@@ -327,6 +327,53 @@ static void test_groups_split_spans(void **state)
     uw_proc_close(&g.p);
 }
 
+/* More spans than one call takes (UW_PROC_IOV_BATCH, the kernel's bound):
+ * 2,500 words a page apart, each its own span, with one unmapped page
+ * among them.  Every mapped piece is filled, the unmapped one fails alone,
+ * and every piece is read as a span of its own, in calls of 1,024 (before,
+ * past 1,024 spans the read fell back to no coalescing at all). */
+static void test_spans_past_batch(void **state)
+{
+    rig g;
+    const size_t n = 2500, bad = 1500;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *area = aligned_alloc(page, n * page);
+    uint64_t *out = calloc(n, sizeof *out);
+    uw_iov *v = calloc(n, sizeof *v);
+    size_t i;
+    uint64_t c0;
+    (void)state;
+    assert_non_null(area);
+    assert_non_null(out);
+    assert_non_null(v);
+    for (i = 0; i < n; i++) {
+        uint64_t x = 1000 + i;
+        memcpy(area + i * page, &x, 8);
+        v[i] = (uw_iov){(uint64_t)(uintptr_t)(area + i * page), &out[i], 8, 0};
+    }
+    rig_open(&g);
+    /* a piece no process maps: the zero page */
+    v[bad].addr = 8;
+    c0 = g.r.calls;
+    assert_int_equal(uw_readv(&g.r, v, n), UW_ERR_READ_FAULT); /* the first failure */
+    assert_int_equal(g.p.last_spans, n);
+    for (i = 0; i < n; i++) {
+        if (i == bad) {
+            assert_int_not_equal(v[i].status, 0);
+            continue;
+        }
+        assert_int_equal(v[i].status, 0);
+        assert_int_equal(out[i], 1000 + i);
+    }
+    /* the zero page sorts first: a call that stops at once, its own
+     * call, then 1,024 + 1,024 + 451 spans in three */
+    assert_int_equal(g.r.calls - c0, 5);
+    uw_proc_close(&g.p);
+    free(v);
+    free(out);
+    free(area);
+}
+
 /* The replay plans the same way: a request of two groups gets a span per
  * group; the groups are part of the request (the same pieces in other
  * groups are another request, read for real). */
@@ -402,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_addr_sort),
         cmocka_unit_test(test_u64_sort),
         cmocka_unit_test(test_groups_split_spans),
+        cmocka_unit_test(test_spans_past_batch),
         cmocka_unit_test(test_replay_groups),
         cmocka_unit_test(test_groups_invalid),
     };

@@ -21,6 +21,8 @@ typedef struct uw_proc {
     size_t scratch_cap;
     struct uw_addr_key *order; /* pieces in address order, then sort scratch */
     size_t order_cap;
+    struct uw_proc_span *spans; /* the spans of a coalesced read */
+    size_t spans_cap;
     size_t last_spans; /* spans of the last coalesced vectored read (tests) */
 } uw_proc;
 
