@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -540,4 +541,40 @@ int uw__read_chains(uw_tasks *t)
         uw_level_awaitees(t, n, m);
     }
     return uw_chain_ends_exact(t);
+}
+
+void uw__chain_again(uw_task_work *w)
+{
+    w->cur = w->coro;
+    w->n_cf = 0;
+    w->active = 1;
+    w->state = INT32_MIN;
+    w->root_prev = 0;
+    w->root_finished = 0;
+    w->end_obj = 0;
+    w->truncated = 0;
+}
+
+/* The chains marked by uw__chain_again are appended to the coroutine
+ * frames from t->n_cf on, and only those frames are resolved, unless room
+ * ran short and every chain was squeezed down (uw_level_queue): then the
+ * frames resolved before sit at other places and all are resolved again
+ * (a count that only grows: n_cf may now be below where the new ones
+ * began).  The frames read are resolved even when the read failed, so
+ * that a caller restoring what it had sees resolved frames. */
+int uw__read_chains_again(uw_tasks *t)
+{
+    const uint64_t compactions = t->cf_compactions;
+    const size_t fs = t->sc.cf_bytes.elem;
+    size_t first_cf = t->n_cf;
+    int rc = uw__read_chains(t), rc2;
+
+    if (t->cf_compactions != compactions)
+        first_cf = 0;
+    UW_ASSERT(first_cf <= t->n_cf);
+    rc2 = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
+                                 t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
+                                 (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
+                                 (int *)(void *)t->sc.cf_status.p + first_cf);
+    return rc != 0 ? rc : rc2;
 }

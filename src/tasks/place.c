@@ -259,20 +259,6 @@ static int uw_adopt_walk(uw_tasks *t, uw_sample *s, size_t th_i, const uw_thread
     return 0;
 }
 
-/* Read Task w's chain again from its root (appended to the chain views). */
-static void uw_chain_again(uw_task_work *w)
-{
-    w->cur = w->coro;
-    w->n_cf = 0;
-    w->active = 1;
-    w->state = INT32_MIN;
-    w->root_prev = 0;
-    w->root_finished = 0;
-    w->end_obj = 0;
-    w->truncated = 0;
-    w->on_stack = 0;
-}
-
 /* Second round for Tasks that read as resumed but were not on their
  * thread's stack: walk each such thread again (into t->again); a complete
  * walk becomes the thread's walk, and its Tasks are placed on it: those
@@ -285,9 +271,7 @@ static void uw_chain_again(uw_task_work *w)
  * next uw__place decides the rest. */
 int uw__second_round(uw_tasks *t, uw_sample *s)
 {
-    const uint64_t compactions = t->cf_compactions;
-    size_t first_cf = t->n_cf, th_i, i;
-    const size_t fs = t->sc.cf_bytes.elem;
+    size_t th_i, i;
     int any = 0, rc;
 
     uw_sample_reset(&t->again);
@@ -332,24 +316,12 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
                        UW_RULE(skip_running_torn)) {
                 w->skipped = UW_SKIP_RUNNING_TORN; /* its frames changed under both walks */
             } else if (rc == 0) {
-                uw_chain_again(w);
+                uw__chain_again(w);
                 any = 1;
             }
         }
     }
     if (!any)
         return 0;
-    if ((rc = uw__read_chains(t)) != 0)
-        return rc;
-    /* The chains read again were appended from first_cf on, unless room
-     * ran short and every chain was squeezed down (chains.c): then the
-     * frames resolved before sit at other places and all are resolved
-     * again (a count that only grows: n_cf may now be below first_cf). */
-    if (t->cf_compactions != compactions)
-        first_cf = 0;
-    UW_ASSERT(first_cf <= t->n_cf);
-    return uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
-                                  t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
-                                  (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
-                                  (int *)(void *)t->sc.cf_status.p + first_cf);
+    return uw__read_chains_again(t);
 }

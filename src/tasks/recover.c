@@ -115,34 +115,16 @@ static int uw_reread_objects(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_
  * resolved (all frames again when the chains were squeezed). */
 static int uw_reread_chains(uw_tasks *t)
 {
-    const uint64_t compactions = t->cf_compactions;
-    const size_t fs = t->sc.cf_bytes.elem;
-    size_t first_cf = t->n_cf, i;
-    int rc, rc2;
+    size_t i;
 
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         if (!w->recheck)
             continue;
-        w->cur = w->coro;
-        w->n_cf = 0;
-        w->active = 1;
+        uw__chain_again(w);
         w->skipped = 0;
-        w->state = INT32_MIN;
-        w->root_prev = 0;
-        w->root_finished = 0;
-        w->end_obj = 0;
-        w->truncated = 0;
     }
-    rc = uw__read_chains(t);
-    if (t->cf_compactions != compactions)
-        first_cf = 0;
-    UW_ASSERT(first_cf <= t->n_cf);
-    rc2 = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
-                                 t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
-                                 (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
-                                 (int *)(void *)t->sc.cf_status.p + first_cf);
-    return rc != 0 ? rc : rc2;
+    return uw__read_chains_again(t);
 }
 
 /* Names and links of the Tasks still marked, then the check of them
