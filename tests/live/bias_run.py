@@ -75,12 +75,27 @@ def record(pid, out, mode):
                         re.findall(r"tornstack: skipped (\S+): (\d+) tasks, (\d+) stacks", err)]}
 
 
+def has_stacks(path):
+    with open(path) as f:
+        return any(ln.rsplit(None, 1)[-1].isdigit() and int(ln.rsplit(None, 1)[-1]) > 0
+                   for ln in f if ln.strip())
+
+
 def tvd(a, b, functions):
+    """TVD of two folded files; None when either holds no stack (a
+    recording whose every sample skipped its Tasks and showed no thread
+    stack has no distribution to compare)."""
+    if not has_stacks(a) or not has_stacks(b):
+        return None
     args = [tornstack, "compare", a, b, "--top", "0"] + (["--functions"] if functions else [])
     r = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError("compare: %s" % r.stderr)
     return float(re.search(r"^tvd: ([0-9.]+)", r.stdout, re.M).group(1))
+
+
+def num(x):
+    return "n/a" if x is None else "%.4f" % x
 
 
 def pct(part, whole):
@@ -157,11 +172,15 @@ def main():
                 shutil.rmtree(work, ignore_errors=True)
             print(fmt % (r["workload"], r["python"], "%.0f" % r["tasks"], "%.1f" % r["sps_nb"],
                          "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["skip_blk"],
-                         "%.2f" % r["skip_pot"], "%.2f" % r["recov_nb"], "%.1f" % r["paused"],
-                         "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], "%.4f" % r["tvd"],
-                         "%.4f" % r["tvd_pot"], "%.4f" % r["floor"], "%.4f" % r["tvd_fn"],
-                         "%.4f" % r["floor_fn"]),
+                         "%.2f" % r["skip_pot"], "%.2f" % r["recov_nb"], ("n/a" if r["paused"] is None else "%.1f" % r["paused"]),
+                         "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], num(r["tvd"]),
+                         num(r["tvd_pot"]), num(r["floor"]), num(r["tvd_fn"]), num(r["floor_fn"])),
                   flush=True)
+            for k, name in (("tvd", "non-blocking"), ("tvd_pot", "--pause-on-torn"),
+                            ("floor", "second blocking")):
+                if r[k] is None:
+                    notes.append("%s %s: tvd n/a, the %s recording has no stack" % (
+                        r["workload"], r["python"], name))
             if r["reasons_nb"]:
                 notes.append("%s %s non-blocking skips: %s" % (
                     r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_nb"])))
