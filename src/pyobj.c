@@ -223,6 +223,80 @@ int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uin
     return 0;
 }
 
+/* The lookup of uw__dict_get_str, keeping where the entry was in slot
+ * (combined dicts only: a split dict's value is elsewhere). */
+static int uw_dict_lookup_slot(const uw_pyctx *c, uint64_t dict_addr, const char *key,
+                               uw_dict_slot *slot, uint64_t *value)
+{
+    uint64_t keys, values, v = 0;
+    size_t index = 0;
+    uw_keys_hit hit;
+    int rc;
+
+    slot->dict = 0;
+    if (dict_addr == 0)
+        return UW_ERR_BAD_OBJECT;
+    if ((rc = uw_dict_head(c, dict_addr, &keys, &values)) != 0 ||
+        (rc = uw_keys_find_at(c, keys, key, &index, &v, &hit)) != 0)
+        return rc;
+    if (values != 0) {
+        if ((rc = uw_values_get(c, values, index, &v)) != 0)
+            return rc;
+    } else {
+        *slot = (uw_dict_slot){dict_addr,
+                               keys,
+                               keys + (uint64_t)c->l->dictkeys_indices + (1ull << hit.log2_index) +
+                                   (uint64_t)index * hit.esize,
+                               hit.key,
+                               v,
+                               hit.esize,
+                               hit.koff,
+                               hit.voff};
+    }
+    if (v == 0)
+        return UW_ERR_NOT_FOUND; /* deleted, or not yet stored */
+    *value = v;
+    return 0;
+}
+
+int uw__dict_get_str_at(const uw_pyctx *c, uint64_t dict_addr, const char *key, uw_dict_slot *slot,
+                        int64_t extra, uint64_t *value, uint64_t *extra_value)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[UW_PYOBJ_HEAD], entry[64];
+    uint64_t v, x = 0;
+    int rc;
+
+    if (slot->dict == dict_addr && dict_addr != 0 && slot->esize <= sizeof entry &&
+        (size_t)l->dict_values + 8 <= sizeof hdr) {
+        uw_iov iov[3] = {
+            {dict_addr, hdr, (size_t)l->dict_values + 8, 0},
+            {slot->entry, entry, slot->esize, 0},
+            {extra >= 0 ? slot->value + (uint64_t)extra : 0, &x, extra >= 0 ? 8u : 0u, 0}};
+        (void)uw_readv(c->r, iov, 3);
+        if (iov[0].status == 0 && iov[1].status == 0 &&
+            (c->types->dict == 0 || uw__u64(hdr + l->object_type) == c->types->dict) &&
+            uw__u64(hdr + l->dict_keys) == slot->keys && uw__u64(hdr + l->dict_values) == 0 &&
+            uw__u64(entry + slot->koff) == slot->key) {
+            v = uw__u64(entry + slot->voff);
+            if (v == 0)
+                return UW_ERR_NOT_FOUND;
+            *value = v;
+            if (extra < 0)
+                return 0;
+            if (v == slot->value && iov[2].status == 0) {
+                *extra_value = x;
+                return 0;
+            }
+            slot->value = v;
+            return uw_read_u64(c->r, v + (uint64_t)extra, extra_value);
+        }
+    }
+    if ((rc = uw_dict_lookup_slot(c, dict_addr, key, slot, value)) != 0)
+        return rc;
+    return extra < 0 ? 0 : uw_read_u64(c->r, *value + (uint64_t)extra, extra_value);
+}
+
 /* Attribute held in a split values array shared with the type's keys. */
 static int uw_split_get(const uw_pyctx *c, uint64_t cached_keys, uint64_t values, const char *name,
                         uint64_t *value)

@@ -43,6 +43,25 @@ int uw__str_equals(const uw_pyctx *c, uint64_t addr, const char *s);
  * UW_ERR_NOT_FOUND when absent, UW_ERR_BAD_OBJECT when not a dict. */
 int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value);
 
+/* Where one str key's entry was found in one dict (uw__dict_get_str_at):
+ * the dict, its keys object, the entry's address and key object, and,
+ * when asked, the word read at the value plus `extra` (3.11's running-loop
+ * holder).  dict 0: nothing cached. */
+typedef struct uw_dict_slot {
+    uint64_t dict, keys, entry, key, value;
+    size_t esize, koff, voff;
+} uw_dict_slot;
+
+/* uw__dict_get_str with a slot that remembers where the entry was: while
+ * the dict keeps the same combined keys object and the entry at that
+ * address still holds the same key object, one vectored read of the dict
+ * header and the entry (and the word at value + extra, when extra >= 0
+ * and the value is the one remembered) answers; otherwise the full lookup
+ * runs and the slot is filled.  With extra >= 0, *extra_value gets the
+ * word at value + extra (read on its own when not served). */
+int uw__dict_get_str_at(const uw_pyctx *c, uint64_t dict_addr, const char *key, uw_dict_slot *slot,
+                        int64_t extra, uint64_t *value, uint64_t *extra_value);
+
 /* Instance attribute `name` of obj (whose type is type_addr), looked up in
  * its managed dict or values, or the dict at tp_dictoffset. */
 int uw__obj_getattr(const uw_pyctx *c, uint64_t obj, const char *name, uint64_t *value);

@@ -30,6 +30,26 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
+/* The slot remembering where thread dict `dict` keeps its running loop:
+ * its own, else the next one in turn, emptied. */
+static uw_dict_slot *uw_loop_slot(uw_tasks *t, uint64_t dict)
+{
+    uw_dict_slot *sl;
+    size_t i;
+
+    for (i = 0; i < UW_LOOP_SLOTS; i++)
+        if (t->loop_slot[i].dict == dict)
+            return &t->loop_slot[i];
+    sl = &t->loop_slot[t->loop_slot_next];
+    t->loop_slot_next = (t->loop_slot_next + 1) % UW_LOOP_SLOTS;
+    memset(sl, 0, sizeof *sl);
+    return sl;
+}
+
+/* 3.11/3.12: each thread's running loop from its thread-state dict, the
+ * entry's place remembered (pyobj.h, uw__dict_get_str_at): a warm sample
+ * reads the dict header, the entry and 3.11's holder in one vectored read
+ * instead of a lookup of five reads and the holder's. */
 int uw__running_loops(uw_tasks *t, uw_sample *s)
 {
     size_t i;
@@ -39,19 +59,18 @@ int uw__running_loops(uw_tasks *t, uw_sample *s)
         return 0; /* 3.13: read with the thread state */
     for (i = 0; i < s->n_threads; i++) {
         uw_thread_sample *th = &s->threads[i];
-        uint64_t v = 0;
+        uint64_t v = 0, loop = 0;
         th->running_loop = 0;
         if (th->tstate_dict == 0)
             continue;
-        rc = uw__dict_get_str(&t->pc, th->tstate_dict, t->al->running_loop_key, &v);
+        rc = uw__dict_get_str_at(&t->pc, th->tstate_dict, t->al->running_loop_key,
+                                 uw_loop_slot(t, th->tstate_dict), t->al->holder_loop, &v, &loop);
         if (rc == UW_ERR_NOMEM)
             return rc; /* not "no loop": the sample fails */
-        if (rc != 0)
-            continue;
-        if (v == t->t->types.none)
-            continue;
-        if (t->al->holder_loop >= 0 && uw_read_u64(t->r, v + (uint64_t)t->al->holder_loop, &v) != 0)
-            continue;
+        if (rc != 0 || v == t->t->types.none)
+            continue; /* no loop, or the holder unreadable */
+        if (t->al->holder_loop >= 0)
+            v = loop;
         th->running_loop = v == t->t->types.none ? 0 : v;
     }
     return 0;

@@ -206,6 +206,9 @@ enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER, UW_KIND_
 #endif
 /* Addresses found to be no readable type in this sample (types.c). */
 #define UW_TYPE_BAD 16
+/* Thread dicts whose running-loop entry is remembered (discover.c); more
+ * threads take turns. */
+#define UW_LOOP_SLOTS 8
 typedef struct uw_type_verdict {
     uint64_t type;
     int kind;
@@ -454,6 +457,9 @@ struct uw_tasks {
     size_t n_types;
     uint64_t bad_types[UW_TYPE_BAD]; /* this sample's, a ring */
     size_t n_bad_types;
+    uw_dict_slot loop_slot[UW_LOOP_SLOTS]; /* 3.11/3.12: where each thread
+                                            * dict keeps its running loop */
+    size_t loop_slot_next;
     uw_registry reg[UW_REGISTRY_CACHE];
     size_t n_reg;
     uw_link *links; /* the API table */

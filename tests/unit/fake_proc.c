@@ -49,6 +49,27 @@ static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops fp_ops = {fp_read, NULL};
 
+/* Every piece in order (which keeps every group's order), one call in all,
+ * as process_vm_readv and the model count a vectored read. */
+static int fp_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                    uint64_t *calls)
+{
+    size_t i;
+    (void)end;
+    (void)n_groups;
+    for (i = 0; i < n; i++)
+        iov[i].status = iov[i].len == 0 ? 0 : fp_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+    *calls = 1;
+    return 0;
+}
+
+static const uw_reader_ops fp_vec_ops = {fp_read, fp_readv};
+
+void fp_use_vectored(fake_proc *fp)
+{
+    fp->reader.ops = &fp_vec_ops;
+}
+
 void fp_init(fake_proc *fp, int py_minor)
 {
     memset(fp, 0, sizeof *fp);

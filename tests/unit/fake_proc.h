@@ -46,6 +46,8 @@ typedef struct fake_proc {
 
 void fp_init(fake_proc *fp, int py_minor);
 void fp_free(fake_proc *fp);
+/* Count a vectored read as one call (default: one call per piece). */
+void fp_use_vectored(fake_proc *fp);
 
 /* Allocate zeroed memory (16-byte aligned), in its own region. */
 uint64_t fp_alloc(fake_proc *fp, size_t len);

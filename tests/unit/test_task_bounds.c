@@ -569,6 +569,85 @@ static void test_dict_entries(void **state)
     dict_entries(UW_LIMIT_DICT_ENTRIES + 1);
 }
 
+/* A remembered dict entry (uw__dict_get_str_at, the running loop on
+ * 3.11/3.12): the first lookup is the full one; then one vectored read
+ * answers, the holder's word included, and sees a new loop in it; a new
+ * holder costs its own read; a dict given new keys, or an entry that now
+ * holds another key, is looked up in full again and never answered from
+ * the stale place. */
+static void test_dict_slot(void **state)
+{
+    static const char *const keys[2] = {"other", "loop_key"};
+    static const char *const keys2[3] = {"x", "y", "loop_key"};
+    uint64_t values[2], values2[3], d, d2, holder, holder2, v = 0, loop = 0, c0, k, e;
+    uw_dict_slot slot;
+    uw_pytypes types;
+    uw_pyctx c;
+    world w;
+    (void)state;
+    world_init(&w);
+    holder = fp_alloc(&w.fp, 64);
+    holder2 = fp_alloc(&w.fp, 64);
+    fp_put64(&w.fp, holder + 16, 0x7000);
+    fp_put64(&w.fp, holder2 + 16, 0x8000);
+    values[0] = 0x1111, values[1] = holder;
+    d = fp_dict(&w.fp, keys, values, 2);
+    memset(&types, 0, sizeof types);
+    memset(&slot, 0, sizeof slot);
+    fp_use_vectored(&w.fp);
+    c = (uw_pyctx){&w.fp.reader, w.fp.l, &types};
+
+    c0 = w.fp.reader.calls;
+    assert_int_equal(uw__dict_get_str_at(&c, d, "loop_key", &slot, 16, &v, &loop), 0);
+    assert_int_equal(v, holder);
+    assert_int_equal(loop, 0x7000);
+    assert_true(w.fp.reader.calls - c0 > 2); /* the full lookup */
+    assert_int_equal(slot.dict, d);
+
+    fp_put64(&w.fp, holder + 16, 0x7100); /* a new loop in the same holder */
+    c0 = w.fp.reader.calls;
+    assert_int_equal(uw__dict_get_str_at(&c, d, "loop_key", &slot, 16, &v, &loop), 0);
+    assert_int_equal(v, holder);
+    assert_int_equal(loop, 0x7100);
+    assert_int_equal(w.fp.reader.calls - c0, 1);
+
+    k = uw__u64(fp_ptr(&w.fp, d + (uint64_t)w.fp.l->dict_keys, 8));
+    e = slot.entry;
+    fp_put64(&w.fp, e + slot.voff, holder2); /* a new holder */
+    c0 = w.fp.reader.calls;
+    assert_int_equal(uw__dict_get_str_at(&c, d, "loop_key", &slot, 16, &v, &loop), 0);
+    assert_int_equal(v, holder2);
+    assert_int_equal(loop, 0x8000);
+    assert_int_equal(w.fp.reader.calls - c0, 2);
+
+    /* new keys for the dict: the entry sits elsewhere now */
+    values2[0] = 1, values2[1] = 2, values2[2] = holder;
+    d2 = fp_dict(&w.fp, keys2, values2, 3);
+    fp_put64(&w.fp, d + (uint64_t)w.fp.l->dict_keys,
+             uw__u64(fp_ptr(&w.fp, d2 + (uint64_t)w.fp.l->dict_keys, 8)));
+    assert_int_equal(uw__dict_get_str_at(&c, d, "loop_key", &slot, 16, &v, &loop), 0);
+    assert_int_equal(v, holder);
+    assert_int_equal(loop, 0x7100);
+    assert_true(slot.keys != k);
+
+    /* the remembered entry now holds another key: not answered from it */
+    fp_put64(&w.fp, slot.entry + slot.koff,
+             uw__u64(fp_ptr(&w.fp, slot.entry - slot.esize + slot.koff, 8)));
+    assert_int_equal(uw__dict_get_str_at(&c, d, "loop_key", &slot, 16, &v, &loop),
+                     UW_ERR_NOT_FOUND);
+
+    /* no extra word asked: the value alone, from a full lookup and then
+     * from the slot */
+    d2 = fp_dict(&w.fp, keys, values, 2);
+    assert_int_equal(uw__dict_get_str_at(&c, d2, "loop_key", &slot, -1, &v, &loop), 0);
+    assert_int_equal(v, holder);
+    c0 = w.fp.reader.calls;
+    assert_int_equal(uw__dict_get_str_at(&c, d2, "loop_key", &slot, -1, &v, &loop), 0);
+    assert_int_equal(v, holder);
+    assert_int_equal(w.fp.reader.calls - c0, 1);
+    world_end(&w);
+}
+
 /* The registry found through a sys.modules of n entries (asyncio.tasks
  * last): its Task up to the bound; past it none, and the sample says
  * dict_limit rather than nothing. */
@@ -677,8 +756,8 @@ int main(void)
         cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
         cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
         cmocka_unit_test(test_api_links),       cmocka_unit_test(test_set_slots),
-        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_modules_entries),
-        cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
+        cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
