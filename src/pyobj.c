@@ -198,32 +198,7 @@ static int uw_dict_head(const uw_pyctx *c, uint64_t dict_addr, uint64_t *keys, u
     return 0;
 }
 
-int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
-{
-    uint64_t keys, values, v = 0;
-    size_t index = 0;
-    int rc;
-
-    if (dict_addr == 0)
-        return UW_ERR_BAD_OBJECT;
-    rc = uw_dict_head(c, dict_addr, &keys, &values);
-    if (rc != 0)
-        return rc;
-    rc = uw_keys_find(c, keys, key, &index, &v);
-    if (rc != 0)
-        return rc;
-    if (values != 0) {
-        rc = uw_values_get(c, values, index, &v);
-        if (rc != 0)
-            return rc;
-    }
-    if (v == 0)
-        return UW_ERR_NOT_FOUND; /* deleted, or not yet stored */
-    *value = v;
-    return 0;
-}
-
-/* The lookup of uw__dict_get_str, keeping where the entry was in slot
+/* A dict lookup by str key, keeping where the entry was in slot
  * (combined dicts only: a split dict's value is elsewhere). */
 static int uw_dict_lookup_slot(const uw_pyctx *c, uint64_t dict_addr, const char *key,
                                uw_dict_slot *slot, uint64_t *value)
@@ -257,6 +232,13 @@ static int uw_dict_lookup_slot(const uw_pyctx *c, uint64_t dict_addr, const char
         return UW_ERR_NOT_FOUND; /* deleted, or not yet stored */
     *value = v;
     return 0;
+}
+
+int uw__dict_get_str(const uw_pyctx *c, uint64_t dict_addr, const char *key, uint64_t *value)
+{
+    uw_dict_slot unused;
+
+    return uw_dict_lookup_slot(c, dict_addr, key, &unused, value);
 }
 
 int uw__dict_get_str_at(const uw_pyctx *c, uint64_t dict_addr, const char *key, uw_dict_slot *slot,
