@@ -555,14 +555,14 @@ void uw__chain_again(uw_task_work *w)
     w->truncated = 0;
 }
 
-/* The chains marked by uw__chain_again are appended to the coroutine
- * frames from t->n_cf on, and only those frames are resolved, unless room
- * ran short and every chain was squeezed down (uw_level_queue): then the
+/* The chains of the active Tasks (all of them at first, then those marked
+ * by uw__chain_again) are appended to the coroutine frames from t->n_cf on, and only those frames
+ * are resolved, unless room ran short and every chain was squeezed down (uw_level_queue): then the
  * frames resolved before sit at other places and all are resolved again
  * (a count that only grows: n_cf may now be below where the new ones
  * began).  The frames read are resolved even when the read failed, so
  * that a caller restoring what it had sees resolved frames. */
-int uw__read_chains_again(uw_tasks *t)
+int uw__read_and_resolve_chains(uw_tasks *t)
 {
     const uint64_t compactions = t->cf_compactions;
     const size_t fs = t->sc.cf_bytes.elem;

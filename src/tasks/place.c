@@ -323,5 +323,5 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
     }
     if (!any)
         return 0;
-    return uw__read_chains_again(t);
+    return uw__read_and_resolve_chains(t);
 }

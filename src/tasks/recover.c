@@ -124,7 +124,7 @@ static int uw_reread_chains(uw_tasks *t)
         uw__chain_again(w);
         w->skipped = 0;
     }
-    return uw__read_chains_again(t);
+    return uw__read_and_resolve_chains(t);
 }
 
 /* Names and links of the Tasks still marked, then the check of them

@@ -568,8 +568,8 @@ int64_t uw__task_find(const uw_tasks *t, uint64_t addr);
 int uw__read_chains(uw_tasks *t);
 /* Mark Task w's chain to be read again from its root. */
 void uw__chain_again(uw_task_work *w);
-/* Read the marked chains again and resolve their frames. */
-int uw__read_chains_again(uw_tasks *t);
+/* Read the active chains and resolve their frames. */
+int uw__read_and_resolve_chains(uw_tasks *t);
 /* Reserve the coroutine-frame views for n frames. */
 int uw__cf_reserve(uw_tasks *t, size_t n);
 /* Address of a Task's root coroutine frame, 0 when none was read. */

@@ -89,11 +89,9 @@ static int uw_chains(uw_tasks *t)
     int rc;
 
     t->n_cf = 0;
-    if ((rc = uw__cf_reserve(t, 1)) != 0 || (rc = uw__read_chains(t)) != 0)
+    if ((rc = uw__cf_reserve(t, 1)) != 0)
         return rc;
-    return uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr), t->sc.cf_bytes.p, t->n_cf,
-                                  (uw_frame *)(void *)t->sc.cf_frame.p,
-                                  (int *)(void *)t->sc.cf_status.p);
+    return uw__read_and_resolve_chains(t);
 }
 
 /* Step 4: placement; with the skip rules, the second round and placement

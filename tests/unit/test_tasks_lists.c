@@ -341,30 +341,6 @@ static void test_list_bound(void **state)
     world_end(&w);
 }
 
-/* A vectored reader over the fake process: one call per vectored read, as
- * process_vm_readv and the model count them. */
-static const uw_reader_ops *plain_ops;
-
-static int vec_read(void *ctx, uint64_t addr, void *dst, size_t len)
-{
-    return plain_ops->read(ctx, addr, dst, len);
-}
-
-static int vec_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
-                     uint64_t *calls)
-{
-    size_t i;
-    (void)end; /* in order: every group's order holds */
-    (void)n_groups;
-    for (i = 0; i < n; i++)
-        iov[i].status =
-            iov[i].len == 0 ? 0 : plain_ops->read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
-    *calls = 1;
-    return 0;
-}
-
-static const uw_reader_ops vec_ops = {vec_read, vec_readv};
-
 /* A list whose nodes lie apart (no window helps): a sample follows it at
  * most UW_LIMIT_TASK_LIST_ROUNDS reads past what it remembers, says
  * task_list_rounds, and the next samples go on from there to the end;
@@ -386,8 +362,7 @@ static void test_rounds_bound(void **state)
         fp_list_append(&w.fp, interp_head(&w), fp_alloc(&w.fp, 16));
     e = task(&w, "e_body", w.fut, 5); /* behind the far nodes */
     fp_list_append(&w.fp, interp_head(&w), node_of(&w, e));
-    plain_ops = w.fp.reader.ops;
-    w.fp.reader.ops = &vec_ops;
+    fp_use_vectored(&w.fp); /* a vectored read counts one call */
     world_start(&w);
     for (k = 0; k < 3; k++) {
         assert_int_equal(sample(&w), 0);
@@ -412,6 +387,7 @@ static void test_rounds_bound(void **state)
  * the new one, which the walk takes.  Without that re-read every attempt
  * met the same tear (task_list_torn); with it one attempt does. */
 static world *busy_w;
+static const uw_reader_ops *busy_vec; /* the fake's vectored reader */
 static uint64_t busy_tail;
 static int busy_serial;
 
@@ -436,7 +412,7 @@ static int busy_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_
 {
     size_t i;
     int heads = 0;
-    int rc = vec_readv(ctx, iov, n, end, n_groups, calls);
+    int rc = busy_vec->readv(ctx, iov, n, end, n_groups, calls);
     for (i = 0; i < n; i++)
         heads |= iov[i].addr == thread_head(busy_w);
     if (heads)
@@ -444,7 +420,7 @@ static int busy_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_
     return rc;
 }
 
-static const uw_reader_ops busy_ops = {vec_read, busy_readv};
+static uw_reader_ops busy_ops; /* the vectored fake's, with busy_readv */
 
 static void test_busy_tail(void **state)
 {
@@ -459,7 +435,9 @@ static void test_busy_tail(void **state)
     busy_serial = 0;
     busy_tail = task(&w, "t_body", w.fut, 99);
     fp_list_append(&w.fp, thread_head(&w), node_of(&w, busy_tail));
-    plain_ops = w.fp.reader.ops;
+    fp_use_vectored(&w.fp);
+    busy_vec = w.fp.reader.ops;
+    busy_ops = (uw_reader_ops){busy_vec->read, busy_readv};
     w.fp.reader.ops = &busy_ops;
     for (k = 0; k < 3; k++) {
         uint64_t before = busy_tail;
@@ -475,7 +453,7 @@ static void test_busy_tail(void **state)
         if (k == 0)
             assert_true(index_of(&w, busy_tail) >= 0); /* not remembered */
     }
-    w.fp.reader.ops = plain_ops;
+    w.fp.reader.ops = busy_vec;
     world_end(&w);
 }
 
