@@ -14,7 +14,9 @@
 /* Coalescing within one request (whose pieces have no order among them):
  * pieces closer than this, or on the page the span ends on (mapped, then,
  * whatever lies between), are read as one span ... */
-#define UW_REPLAY_GAP 512
+#ifndef UW_REPLAY_GAP
+#define UW_REPLAY_GAP 2048 /* as UW_PROC_GAP, for the same reason */
+#endif
 #define UW_REPLAY_PAGE 4096u
 /* ... of at most this many bytes.  The kernel pins every page of every
  * span and looks its mapping up: a span more costs more than the bytes
