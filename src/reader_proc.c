@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "internal/addr_sort.h"
+#include "internal/reader_frozen.h"
 #include "internal/reader_replay.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
@@ -73,6 +74,15 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
         const size_t end = 1;
         if (uw__replay_serve(p->replay, &one, 1, &end, 1)) {
             p->reader->calls--; /* uw_read counted a call it did not make */
+            return one.status;
+        }
+    }
+    if (p->is_frozen) {
+        uw_iov one = {addr, dst, len, 0};
+        uint64_t calls = 0;
+        if (uw__frozen_readv(p->frozen, p->pid, &one, 1, &calls) != 1) {
+            p->reader->calls += calls;
+            p->reader->calls--; /* uw_read counted one */
             return one.status;
         }
     }
@@ -236,6 +246,11 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     *calls = 0;
     if (p->replay != NULL && uw__replay_serve(p->replay, iov, n, end, n_groups))
         return 0;
+    if (p->is_frozen) { /* nothing moves: the groups' order holds any way */
+        int rc = uw__frozen_readv(p->frozen, p->pid, iov, n, calls);
+        if (rc != 1)
+            return rc;
+    }
     if (n < UW_PROC_COALESCE_MIN)
         return uw_proc_readv_plain(p, iov, n, calls);
     if (p->order_cap < n) {
@@ -335,8 +350,29 @@ static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv};
  * coalesced within each request already). */
 static int uw_proc_replay_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls)
 {
+    const uw_proc *p = ctx;
+
     *calls = 0;
+    if (p->is_frozen) {
+        int rc = uw__frozen_readv(p->frozen, p->pid, iov, n, calls);
+        if (rc != 1)
+            return rc;
+    }
     return uw_proc_readv_plain(ctx, iov, n, calls);
+}
+
+int uw_proc_freeze(uw_proc *p, int on)
+{
+    if (p == NULL)
+        return UW_ERR_INVALID_ARG;
+    p->is_frozen = 0;
+    if (!on)
+        return 0;
+    if (p->frozen == NULL && (p->frozen = uw__frozen_new()) == NULL)
+        return UW_ERR_NOMEM;
+    uw__frozen_reset(p->frozen); /* what was read before the stop is stale */
+    p->is_frozen = 1;
+    return 0;
 }
 
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
@@ -364,6 +400,9 @@ void uw_proc_close(uw_proc *p)
     free(p->scratch);
     free(p->order);
     free(p->spans);
+    uw__frozen_free(p->frozen);
+    p->frozen = NULL;
+    p->is_frozen = 0;
     p->scratch = NULL;
     p->order = NULL;
     p->spans = NULL;

@@ -56,6 +56,10 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
 
     if (rc != 0)
         return rc;
+    /* every thread stopped: each page is read once (a failure to set the
+     * cache up only costs its savings) */
+    if (stop)
+        (void)uw_proc_freeze(&ss->proc, 1);
     /* after the target stopped (--blocking): the predicted reads are of
      * this sample */
     if (ss->replay)
@@ -63,6 +67,8 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
     rc = uw_unwind_threads(ss->unwinder, s);
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
+    if (stop)
+        (void)uw_proc_freeze(&ss->proc, 0);
     rc2 = stop ? ts_blocking_end(&ss->blk) : 0;
     return rc != 0 ? rc : rc2;
 }

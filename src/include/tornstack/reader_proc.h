@@ -24,6 +24,9 @@ typedef struct uw_proc {
     struct uw_proc_span *spans; /* the spans of a coalesced read */
     size_t spans_cap;
     size_t last_spans; /* spans of the last coalesced vectored read (tests) */
+    /* Pages of a stopped process (uw_proc_freeze); NULL until first frozen. */
+    struct uw_frozen *frozen;
+    int is_frozen;
 } uw_proc;
 
 /* Bind r to process pid.  Checks that the process exists and that its
@@ -39,5 +42,11 @@ void uw_proc_close(uw_proc *p);
  * same requests in the same order (src/internal/reader_replay.h).  The
  * calls made count in r->calls.  Without it every read is a call. */
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r);
+/* The caller has stopped every thread of the process (on = 1) or is about
+ * to let them run (on = 0).  While stopped, each page is read once and
+ * every later read of it is served from that copy: the process cannot
+ * change it (src/internal/reader_frozen.h).  Returns 0, or UW_ERR_NOMEM
+ * (then reads go to the process as before). */
+int uw_proc_freeze(uw_proc *p, int on);
 
 #endif /* TORNSTACK_READER_PROC_H */
