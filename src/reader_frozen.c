@@ -40,9 +40,9 @@ typedef struct uw_fz_entry {
 struct uw_frozen {
     uw_fz_entry *t;
     uint32_t now;
-    int off;         /* out of memory in this sample: nothing more is served */
-    size_t entries;  /* live entries, unreadable and pending pages included */
-    uint8_t *data;   /* held pages */
+    int off;        /* out of memory in this sample: nothing more is served */
+    size_t entries; /* live entries, unreadable and pending pages included */
+    uint8_t *data;  /* held pages */
     size_t held, data_cap;
     uw_addr_key *miss; /* pages to read: 2 * UW_FROZEN_PAGES (keys, sort scratch) */
     size_t n_miss;
@@ -123,7 +123,7 @@ static int uw_fz_room(uw_frozen *f, size_t more)
 
 static int uw_fz_errno(int e)
 {
-    return e == ESRCH ? UW_ERR_NO_PROCESS
+    return e == ESRCH                  ? UW_ERR_NO_PROCESS
            : e == EPERM || e == EACCES ? UW_ERR_PERMISSION
                                        : UW_ERR_READ_FAULT;
 }

@@ -31,8 +31,8 @@ typedef struct rig {
 
 static void rig_open(rig *g)
 {
-    void *m = mmap(NULL, 3 * UW_FROZEN_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void *m =
+        mmap(NULL, 3 * UW_FROZEN_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(m != MAP_FAILED);
     g->area = m;
     memset(g->area, 0x11, UW_FROZEN_PAGE);
