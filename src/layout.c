@@ -105,6 +105,9 @@ int uw__layout_check_table(const uw_layout *l)
         !uw_layout_in(l->tstate_datastack_chunk, 8, l->tstate_size) ||
         !uw_layout_in(l->tstate_datastack_top, 8, l->tstate_size))
         return UW_ERR_BAD_LAYOUT;
+    if (l->interp_code_generation != UW_ABSENT &&
+        !uw_layout_in(l->interp_code_generation, 8, l->interp_size))
+        return UW_ERR_BAD_LAYOUT;
     /* Exactly one way to the current frame. */
     if ((l->tstate_current_frame == UW_ABSENT) == (l->tstate_cframe == UW_ABSENT))
         return UW_ERR_BAD_LAYOUT;

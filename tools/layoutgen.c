@@ -203,6 +203,8 @@ static void debug_fields(void)
      * thread-local bytecode fields, 0 in a default build (non-zero: a
      * free-threaded block). */
     DBG(interpreter_state.threads_main, offsetof(PyInterpreterState, threads.main));
+    DBG(interpreter_state.code_object_generation,
+        offsetof(PyInterpreterState, _code_object_generation));
     DBG(interpreter_frame.stackpointer, offsetof(_PyInterpreterFrame, stackpointer));
     DBG(interpreter_frame.tlbc_index, 0);
     DBG(code_object.co_tlbc, 0);
@@ -274,6 +276,11 @@ int main(void)
     OFF("interp_modules", PyInterpreterState, modules);
 #endif
     OFF("interp_sysdict", PyInterpreterState, sysdict);
+#if MINOR >= 14
+    OFF("interp_code_generation", PyInterpreterState, _code_object_generation);
+#else
+    ABSENT("interp_code_generation");
+#endif
 
     SIZE("tstate_size", PyThreadState);
     OFF("tstate_prev", PyThreadState, prev);

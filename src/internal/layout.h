@@ -50,6 +50,10 @@ typedef struct uw_layout {
     int32_t interp_threads_head;
     int32_t interp_modules; /* sys.modules dict (3.12+: imports.modules) */
     int32_t interp_sysdict;
+    /* 3.14+: counts code objects deallocated (code_dealloc adds one before
+     * anything else); equal at two reads, no code object was freed in
+     * between (code_cache.h).  UW_ABSENT before. */
+    int32_t interp_code_generation;
 
     /* PyThreadState (3.11/3.12 reach the frame through a _PyCFrame) */
     int32_t tstate_size;
