@@ -169,6 +169,8 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *
         rv[nr++] = (uw_iov){from->outer_cframe + (uint64_t)l->cframe_current_frame, &ptr[2], 8, 0};
     if (from->pin_addr != 0)
         rv[nr++] = (uw_iov){from->pin_addr, &ptr[3], 16, 0};
+    if (u->gen_trust) /* after every frame: code objects taken as validated */
+        rv[nr++] = (uw_iov){u->gen_addr, &u->gen_again, 8, 0};
     uw_group_close(gr, nr);
     UW_ASSERT(nr <= UW_RECHECK_IOV);
     return nr;
@@ -274,6 +276,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     k_split = uw_visited_split(u, s, th);
     nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re, &gr);
     read_ok = uw_readv_groups(u->r, u->recheck_iov, nr, gr.end, gr.n) == 0;
+    u->gen_confirmed = u->gen_trust && read_ok && u->gen_again == u->gen_value;
     if (read_ok && UW_RULE(recheck_outer_frame) && from->outer_cframe != 0 && ptr[2] != 0 &&
         uw_visited_index(u, ptr[2]) == SIZE_MAX) {
         th->truncated = UW_ERR_ENTERING_EVAL;

@@ -12,6 +12,16 @@
  * validated once is trusted for the rest of the sample.  Bounds: one
  * record per frame (UW_LIMIT_FRAMES), so one batch of at most that many
  * reads.
+ *
+ * 3.14+ counts code objects freed, per interpreter (code_dealloc adds one
+ * before anything else).  An entry validated by a thread walk after that
+ * walk read the counter as g is still the object at its address while the
+ * counter reads g: no code object was freed since, so none was made
+ * there.  A thread walk that read g before its frames takes such an
+ * entry as validated without reading it, and is kept only if the counter
+ * still reads g after its last read (thread.c, recheck.c): a frame read in
+ * between names a code object that was alive all along.  The Task walk
+ * reads later, with no such bracket, and validates by reading.
  */
 #include <string.h>
 
@@ -22,6 +32,19 @@
 /* Validate the cache entry of one code object whose fixed part is in obj:
  * 0 when its entry holds, 1 when it must be loaded (its identity in *id),
  * or the error that makes it unusable. */
+/* An entry validated now: by a thread walk that read the generation
+ * before, remember it with that value; otherwise, after a reload, forget
+ * any value (the new object was read after no counter). */
+static void uw_resolve_note_gen(uw_unwinder *u, uw_code_info *e, int reloaded)
+{
+    if (u->gen_trust) {
+        e->gen_interp = u->gen_interp;
+        e->gen = u->gen_value;
+    } else if (reloaded) {
+        e->gen_interp = 0;
+    }
+}
+
 static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj, uw_code_ident *id)
 {
     uw_code_info *e;
@@ -34,6 +57,7 @@ static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj, uw_
     if (e != NULL && memcmp(&e->id, id, sizeof *id) == 0) {
         e->stamp = u->cache.stamp;
         u->cache.hits++;
+        uw_resolve_note_gen(u, e, 0);
         return 0;
     }
     if (e != NULL)
@@ -95,6 +119,15 @@ static int uw_resolve_settled(uw_unwinder *u, uint64_t code)
 
     if (e != NULL && e->stamp == u->cache.stamp)
         return 1;
+    if (e != NULL && u->gen_trust && e->gen_interp == u->gen_interp && e->gen == u->gen_value &&
+        u->n_gen_taken < UW_LIMIT_FRAMES) {
+        u->gen_taken[u->n_gen_taken] = e;
+        u->gen_taken_stamp[u->n_gen_taken++] = e->stamp;
+        e->stamp = u->cache.stamp; /* no code object freed since it was read */
+        u->cache.hits++;
+        u->gen_used = 1;
+        return 1;
+    }
     i = uw_queued_slot(u, code);
     if (u->queued_stamp[i] == u->queued_now)
         return 1;
@@ -158,9 +191,15 @@ int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at)
         for (j = 0; j < nl; j++)
             u->load_rc[j] = UW_ERR_NOMEM;
     }
-    for (j = 0; j < nl; j++)
-        if (u->load_rc[j] != 0)
+    for (j = 0; j < nl; j++) {
+        if (u->load_rc[j] != 0) {
             uw_resolve_fail_all(u, n, u->load_addr[j], u->load_rc[j], bad_at, &first_err);
+        } else {
+            uw_code_info *e = uw__code_for(u, u->load_addr[j]);
+            if (e != NULL)
+                uw_resolve_note_gen(u, e, 1);
+        }
+    }
     return first_err;
 }
 

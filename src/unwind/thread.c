@@ -37,9 +37,10 @@
 
 /* The pieces of a walk's first vectored read, and where each went. */
 typedef struct uw_walk_read {
-    size_t n, i_epoch, i_cframe, i_chunk, i_next, i_pf;
-    uint64_t cf[2]; /* the current frame, then (3.11/3.12) the outer cframe */
-    uint64_t e0;    /* the bracket counter before the walk */
+    size_t n, i_epoch, i_gen, i_cframe, i_chunk, i_next, i_pf;
+    size_t first_group; /* pieces of the first ordered group: counter, generation */
+    uint64_t cf[2];     /* the current frame, then (3.11/3.12) the outer cframe */
+    uint64_t e0;        /* the bracket counter before the walk */
 } uw_walk_read;
 
 /* A thread state is smaller than this many bytes (its root cframe lies
@@ -70,7 +71,8 @@ static int uw_nested_cframe(const uw_unwinder *u, uint64_t ts)
 }
 
 /* Queue the first read of the walk of thread ts (fields f), with the
- * bracket counter (0: none) first, before anything the walk depends on,
+ * bracket counter (0: none) and the code-object generation (u->gen_addr,
+ * 0: none) first, before anything the walk depends on,
  * the current-frame pointer included (on 3.13 read again here, after the
  * counter; on 3.11/3.12, for a nested cframe, with its `previous`, the word
  * after it).
@@ -84,11 +86,16 @@ static void uw_walk_queue(uw_unwinder *u, uint64_t ts, const uw_tstate_fields *f
     uw_iov *iov = u->walk_iov;
 
     w->n = 0;
-    w->i_epoch = w->i_chunk = w->i_next = SIZE_MAX;
+    w->i_epoch = w->i_gen = w->i_chunk = w->i_next = SIZE_MAX;
     if (counter != 0) {
         w->i_epoch = w->n;
         iov[w->n++] = (uw_iov){counter, &w->e0, sizeof w->e0, 0};
     }
+    if (u->gen_addr != 0) {
+        w->i_gen = w->n;
+        iov[w->n++] = (uw_iov){u->gen_addr, &u->gen_value, sizeof u->gen_value, 0};
+    }
+    w->first_group = w->n;
     w->i_cframe = w->n;
     w->cf[1] = 0;
     iov[w->n++] = (uw_iov){uw__tstate_current_frame_addr(l, u->tstate, ts), w->cf,
@@ -210,6 +217,29 @@ static int uw_first_failed(const uw_unwinder *u, const uw_thread_sample *th, siz
     }
 }
 
+/* A walk that took code objects as validated by the generation (3.14+)
+ * holds only if no code object was freed until its last read: the
+ * recheck read the counter again as its last piece; a walk that ended
+ * before the recheck reads it now.  Moved, or unreadable: the walk is
+ * incomplete, and its retry validates by reading (the value it starts
+ * from is not the entries'). */
+static int uw_walk_gen_confirm(uw_unwinder *u)
+{
+    size_t i;
+
+    if (u->gen_confirmed)
+        return 1;
+    if (uw_read(u->r, u->gen_addr, &u->gen_again, sizeof u->gen_again) == 0 &&
+        u->gen_again == u->gen_value)
+        return 1;
+    /* not validated in this sample after all, nor by that value */
+    for (i = 0; i < u->n_gen_taken; i++) {
+        u->gen_taken[i]->stamp = u->gen_taken_stamp[i];
+        u->gen_taken[i]->gen_interp = 0;
+    }
+    return 0;
+}
+
 /* One walk of the thread whose state is in u->tstate (read from ts). */
 static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thread_sample *th)
 {
@@ -222,6 +252,12 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     int rc;
 
     uw__tstate_decode(u->l, u->tstate, &f);
+    u->gen_trust = u->gen_used = u->gen_confirmed = 0;
+    u->n_gen_taken = 0;
+    u->gen_interp = th->interp;
+    u->gen_addr = u->l->interp_code_generation != UW_ABSENT && th->interp != 0
+                      ? th->interp + (uint64_t)u->l->interp_code_generation
+                      : 0;
     th->tstate_dict = f.dict;
     th->running_loop = f.running_loop;
     th->running_task = f.running_task;
@@ -237,13 +273,15 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     counter = uw_walk_bracket(u, ts, &tag);
     uw_walk_queue(u, ts, &f, pf, counter, &w);
     {
-        /* The bracket counter, when there is one, before everything else
-         * (the reader orders nothing within a group). */
-        const size_t end[2] = {w.i_epoch != SIZE_MAX ? w.i_epoch + 1 : 0, w.n};
+        /* The bracket counter and the generation, when there are any,
+         * before everything else (the reader orders nothing within a
+         * group). */
+        const size_t end[2] = {w.first_group, w.n};
         rc = uw_readv_groups(u->r, u->walk_iov, w.n, end, 2);
     }
     if (rc == UW_ERR_NO_PROCESS)
         return rc;
+    u->gen_trust = w.i_gen != SIZE_MAX && iov[w.i_gen].status == 0;
     u->tstate_next_ok = w.i_next != SIZE_MAX && iov[w.i_next].status == 0;
     uw__pf_settle(u, iov, w.i_pf);
     if (w.i_epoch != SIZE_MAX && iov[w.i_epoch].status != 0)
@@ -273,6 +311,9 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         uw__walk_recheck(u, ts, &from, counter, tag, w.e0, s, th);
     if (rc == 0 && th->truncated == 0 && from.first != 0 && !uw__walk_ended_at_root(u, ts))
         th->truncated = UW_ERR_INCOMPLETE;
+    if (rc == 0 && u->gen_used && !uw_walk_gen_confirm(u))
+        th->truncated = UW_ERR_INCOMPLETE;
+    u->gen_trust = u->gen_used = u->gen_confirmed = 0;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
     uw__pf_keep(u, pf);

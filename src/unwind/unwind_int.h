@@ -68,12 +68,12 @@
 
 /* Pieces of a thread's first vectored read: epoch, current-frame pointer,
  * chunk, next thread state, plus the prefetched chunks, frames and codes. */
-#define UW_WALK_IOV (5 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
+#define UW_WALK_IOV (6 + UW_LIMIT_CHUNKS + UW_PF_FRAMES + UW_PF_CODES)
 /* Pieces of the re-read: the current-frame pointer (two on 3.11/3.12),
  * every visited frame, the chunk, the pointer again, the epoch, the
  * outer eval loop's current frame and the nested cframe's two words
  * (3.11/3.12, a nested cframe). */
-#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 8)
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 9)
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
@@ -166,6 +166,21 @@ struct uw_unwinder {
     uint64_t queued_key[2 * UW_LIMIT_FRAMES];
     uint32_t queued_stamp[2 * UW_LIMIT_FRAMES];
     uint32_t queued_now;
+    /* thread.c, resolve.c, recheck.c (3.14+): the code-object generation
+     * of the walked thread's interpreter, read before anything else of the
+     * walk (gen_trust: that read succeeded, and uw__resolve may take an
+     * entry validated after the same value as validated now), and read
+     * again after the walk's last read (gen_confirmed: the same value).
+     * gen_used: an entry was so taken in this walk; unconfirmed, the walk
+     * is incomplete.  Off outside thread walks (the Task walk reads its
+     * code objects later, unbracketed). */
+    uint64_t gen_addr, gen_interp, gen_value, gen_again;
+    int gen_trust, gen_used, gen_confirmed;
+    /* the entries so taken in this walk, and the stamps they had: a walk
+     * not confirmed gives them back, so that its retry reads them */
+    uw_code_info *gen_taken[UW_LIMIT_FRAMES];
+    uint32_t gen_taken_stamp[UW_LIMIT_FRAMES];
+    size_t n_gen_taken;
 
     /* thread.c */
     uw_iov walk_iov[UW_WALK_IOV];

@@ -545,6 +545,155 @@ static void test_stale_code(void **state)
     walk_end(&w);
 }
 
+/* 3.14+: the interpreter counts code objects freed.  While the counter
+ * reads what it read when an entry was validated, the entry is taken
+ * without reading the code object: shown here by replacing the object's
+ * bytes without counting (no interpreter does that), which the walk does
+ * not see.  Counted, the next walk reads it again and reloads. */
+typedef struct gen_rig {
+    walk w;
+    uint64_t code, other, gen_addr;
+} gen_rig;
+
+static void gen_rig_open(gen_rig *g, int minor)
+{
+    uint64_t interp, f;
+
+    fp_init(&g->w.fp, minor);
+    interp = fp_runtime(&g->w.fp);
+    assert_int_not_equal(g->w.fp.l->interp_code_generation, UW_ABSENT);
+    g->gen_addr = interp + (uint64_t)g->w.fp.l->interp_code_generation;
+    g->code = fp_code(&g->w.fp, "before", "/a.py", 1, lines_abc, 4);
+    g->other = fp_code(&g->w.fp, "after", "/b.py", 20, lines_abc, 4);
+    f = fp_frame(&g->w.fp, g->code, 0, 0, 1);
+    fp_thread(&g->w.fp, interp, 1, f);
+}
+
+/* The code object at g->code becomes a copy of g->other. */
+static void gen_rig_reuse(gen_rig *g)
+{
+    const size_t cs = (size_t)g->w.fp.l->code_size;
+    memcpy(fp_ptr(&g->w.fp, g->code, cs), fp_ptr(&g->w.fp, g->other, cs), cs);
+}
+
+static void code_generation(int minor)
+{
+    gen_rig g;
+
+    gen_rig_open(&g, minor);
+    walk_start(&g.w);
+    assert_int_equal(uw_unwind_threads(g.w.u, &g.w.s), 0);
+    assert_string_equal(uw_frame_name(frame_of(&g.w, 0, 0)), "before");
+    gen_rig_reuse(&g);
+    /* not counted: the entry is taken as it is */
+    assert_int_equal(uw_unwind_threads(g.w.u, &g.w.s), 0);
+    assert_string_equal(uw_frame_name(frame_of(&g.w, 0, 0)), "before");
+    assert_int_equal(uw_unwinder_cache(g.w.u)->reloads, 0);
+    /* counted: read again */
+    fp_put64(&g.w.fp, g.gen_addr, 1);
+    assert_int_equal(uw_unwind_threads(g.w.u, &g.w.s), 0);
+    assert_string_equal(uw_frame_name(frame_of(&g.w, 0, 0)), "after");
+    assert_string_equal(uw_frame_file(frame_of(&g.w, 0, 0)), "/b.py");
+    assert_int_equal(uw_unwinder_cache(g.w.u)->reloads, 1);
+    assert_int_equal(g.w.s.threads[0].truncated, 0);
+    walk_end(&g.w);
+}
+
+static void test_code_generation_314(void **state)
+{
+    (void)state;
+    code_generation(14);
+}
+
+static void test_code_generation_315(void **state)
+{
+    (void)state;
+    code_generation(15);
+}
+
+/* A code object freed while the walk reads: the counter moves after the
+ * walk's first read (and the object is reused then).  The walk took the
+ * entry as validated, so it must not stand: the counter read after its
+ * last read differs, the walk is retried, and the retry reads the code
+ * object again. */
+typedef struct gen_hook {
+    uw_reader r;
+    gen_rig *g;
+    int armed;
+} gen_hook;
+
+static void gen_hook_fire(gen_hook *h, const uw_iov *iov, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n && h->armed; i++) {
+        if (iov[i].addr == h->g->gen_addr) {
+            h->armed = 0;
+            fp_put64(&h->g->w.fp, h->g->gen_addr, 7);
+            gen_rig_reuse(h->g);
+        }
+    }
+}
+
+static int gen_hook_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    gen_hook *h = ctx;
+    uw_iov one = {addr, dst, len, 0};
+    int rc = uw_read(&h->g->w.fp.reader, addr, dst, len);
+    gen_hook_fire(h, &one, 1);
+    return rc;
+}
+
+static int gen_hook_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                          uint64_t *calls)
+{
+    gen_hook *h = ctx;
+    int rc = uw_readv_groups(&h->g->w.fp.reader, iov, n, end, n_groups);
+    *calls = 1;
+    gen_hook_fire(h, iov, n);
+    return rc;
+}
+
+static const uw_reader_ops gen_hook_ops = {gen_hook_read, gen_hook_readv};
+
+static void code_generation_moves(int minor)
+{
+    gen_rig g;
+    gen_hook h;
+    uw_unwinder *u;
+    uw_sample s;
+
+    gen_rig_open(&g, minor);
+    h.g = &g;
+    h.armed = 0;
+    uw_reader_init(&h.r, &gen_hook_ops, &h);
+    assert_int_equal(uw_unwinder_new(&h.r, &g.w.fp.target, &u), 0);
+    uw_sample_init(&s);
+    assert_int_equal(uw_unwind_threads(u, &s), 0);
+    assert_string_equal(uw_frame_name(&s.frames[s.threads[0].first_frame]), "before");
+    h.armed = 1;
+    assert_int_equal(uw_unwind_threads(u, &s), 0);
+    assert_int_equal(h.armed, 0);
+    assert_int_equal(s.threads[0].truncated, 0);
+    assert_true(s.threads[0].retries >= 1);
+    assert_string_equal(uw_frame_name(&s.frames[s.threads[0].first_frame]), "after");
+    assert_int_equal(uw_unwinder_cache(u)->reloads, 1);
+    uw_sample_free(&s);
+    uw_unwinder_free(u);
+    fp_free(&g.w.fp);
+}
+
+static void test_code_generation_moves_314(void **state)
+{
+    (void)state;
+    code_generation_moves(14);
+}
+
+static void test_code_generation_moves_315(void **state)
+{
+    (void)state;
+    code_generation_moves(15);
+}
+
 static void string_bound(size_t n, int want_truncated)
 {
     walk w;
@@ -770,17 +919,32 @@ static void test_read_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_311),        cmocka_unit_test(test_basic_312),
-        cmocka_unit_test(test_basic_313),        cmocka_unit_test(test_limit_frames),
-        cmocka_unit_test(test_limit_threads),    cmocka_unit_test(test_limit_interpreters),
-        cmocka_unit_test(test_frame_cycles),     cmocka_unit_test(test_thread_cycle),
-        cmocka_unit_test(test_interp_cycle),     cmocka_unit_test(test_cframe_null),
-        cmocka_unit_test(test_garbage_previous), cmocka_unit_test(test_eval_prologue),
-        cmocka_unit_test(test_bad_frames),       cmocka_unit_test(test_hidden_frames),
-        cmocka_unit_test(test_stale_code),       cmocka_unit_test(test_limit_string),
-        cmocka_unit_test(test_limit_linetable),  cmocka_unit_test(test_limit_chunks),
-        cmocka_unit_test(test_max_depth),        cmocka_unit_test(test_runtime_unreadable),
-        cmocka_unit_test(test_read_budget),      cmocka_unit_test(test_layout_buffers),
+        cmocka_unit_test(test_basic_311),
+        cmocka_unit_test(test_basic_312),
+        cmocka_unit_test(test_basic_313),
+        cmocka_unit_test(test_limit_frames),
+        cmocka_unit_test(test_limit_threads),
+        cmocka_unit_test(test_limit_interpreters),
+        cmocka_unit_test(test_frame_cycles),
+        cmocka_unit_test(test_thread_cycle),
+        cmocka_unit_test(test_interp_cycle),
+        cmocka_unit_test(test_cframe_null),
+        cmocka_unit_test(test_garbage_previous),
+        cmocka_unit_test(test_eval_prologue),
+        cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test(test_hidden_frames),
+        cmocka_unit_test(test_stale_code),
+        cmocka_unit_test(test_code_generation_314),
+        cmocka_unit_test(test_code_generation_315),
+        cmocka_unit_test(test_code_generation_moves_314),
+        cmocka_unit_test(test_code_generation_moves_315),
+        cmocka_unit_test(test_limit_string),
+        cmocka_unit_test(test_limit_linetable),
+        cmocka_unit_test(test_limit_chunks),
+        cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_runtime_unreadable),
+        cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_layout_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,7 +42,12 @@ typedef struct uw_code_info {
     uint8_t *linetable;
     size_t linetable_len;
     uint32_t flags;
-    uint32_t stamp;  /* sample in which it was last validated */
+    uint32_t stamp; /* sample in which it was last validated */
+    /* 3.14+: validated by reading it after the code-object generation of
+     * interpreter gen_interp read gen (0: no such record): while that
+     * counter still reads gen, no code object was freed since, so this one
+     * is still at addr (resolve.c) */
+    uint64_t gen_interp, gen;
     uint64_t serial; /* unique per load in this process (0: not from a cache):
                       * an entry reloaded at the same place gets a new one */
     /* the last lines looked up (uw__code_line): a coroutine function of
