@@ -3,10 +3,12 @@
  * internal/reader_frozen.h for when it is right and its bounds).
  *
  * The table maps a page number to the page's slot in `data`, or to "cannot
- * be read".  Entries live while their stamp is the cache's: a reset is a
- * new stamp, not a clear of the table.  Open addressing, linear probing;
- * the table has twice as many entries as the cache may hold, so a probe
- * meets an empty entry.
+ * be read" (or, sealed, "not in the snapshot").  Entries live while their
+ * stamp is the cache's: a reset is a new stamp, not a clear of the table.
+ * Open addressing, linear probing; the table has twice as many entries as
+ * the cache may hold, so a probe meets an empty entry.  `live` lists this
+ * sample's entries in the order they came, so that the pages a sample used
+ * become the next one's prediction without a walk over the table.
  */
 #define _GNU_SOURCE
 #include "internal/reader_frozen.h"
@@ -28,37 +30,54 @@
 _Static_assert((UW_FROZEN_TABLE & (UW_FROZEN_TABLE - 1)) == 0,
                "UW_FROZEN_PAGES: a power of two (the table is hashed by masking)");
 
-enum { UW_FZ_BAD = -1, UW_FZ_PENDING = -2 };
+enum { UW_FZ_BAD = -1, UW_FZ_PENDING = -2, UW_FZ_MISSED = -3 };
 
 /* One entry: a lookup touches one cache line. */
 typedef struct uw_fz_entry {
-    uint64_t key;   /* page number */
-    uint32_t stamp; /* the entry is live when equal to now */
-    int32_t slot;   /* the page's slot in data, UW_FZ_BAD or UW_FZ_PENDING */
+    uint64_t key;     /* page number */
+    uint32_t stamp;   /* the entry is live when equal to now */
+    int32_t slot;     /* the page's slot in data, or UW_FZ_* */
+    uint32_t touched; /* a request of this sample used it */
 } uw_fz_entry;
 
 struct uw_frozen {
     uw_fz_entry *t;
     uint32_t now;
     int off;        /* out of memory in this sample: nothing more is served */
-    size_t entries; /* live entries, unreadable and pending pages included */
+    int sealed;     /* the process runs again: a page not held is not read */
+    size_t entries; /* live entries: held, unreadable, pending and missed pages */
+    size_t missed;  /* requests of this sample that met a page not held, sealed */
+    uint64_t *live; /* the live entries' pages, UW_FROZEN_PAGES */
     uint8_t *data;  /* held pages */
     size_t held, data_cap;
     uw_addr_key *miss; /* pages to read: 2 * UW_FROZEN_PAGES (keys, sort scratch) */
     size_t n_miss;
+    /* the pages each of the last UW_FROZEN_HISTORY samples used (ring),
+     * UW_FROZEN_PAGES each */
+    uint64_t *pred[UW_FROZEN_HISTORY];
+    size_t n_pred[UW_FROZEN_HISTORY], pred_next;
 };
 
 uw_frozen *uw__frozen_new(void)
 {
     uw_frozen *f = calloc(1, sizeof *f);
+    size_t i;
 
     if (f == NULL)
         return NULL;
     f->t = calloc(UW_FROZEN_TABLE, sizeof *f->t);
+    f->live = malloc((size_t)UW_FROZEN_PAGES * sizeof *f->live);
     f->miss = malloc(2 * (size_t)UW_FROZEN_PAGES * sizeof *f->miss);
-    if (f->t == NULL || f->miss == NULL) {
+    if (f->t == NULL || f->live == NULL || f->miss == NULL) {
         uw__frozen_free(f);
         return NULL;
+    }
+    for (i = 0; i < UW_FROZEN_HISTORY; i++) {
+        f->pred[i] = malloc((size_t)UW_FROZEN_PAGES * sizeof *f->pred[i]);
+        if (f->pred[i] == NULL) {
+            uw__frozen_free(f);
+            return NULL;
+        }
     }
     f->now = 1;
     return f;
@@ -68,7 +87,12 @@ void uw__frozen_free(uw_frozen *f)
 {
     if (f == NULL)
         return;
+    size_t i;
+
     free(f->t);
+    free(f->live);
+    for (i = 0; i < UW_FROZEN_HISTORY; i++)
+        free(f->pred[i]);
     free(f->miss);
     free(f->data);
     free(f);
@@ -82,8 +106,8 @@ void uw__frozen_reset(uw_frozen *f)
         memset(f->t, 0, UW_FROZEN_TABLE * sizeof *f->t);
         f->now = 1;
     }
-    f->entries = f->held = f->n_miss = 0;
-    f->off = 0;
+    f->entries = f->held = f->n_miss = f->missed = 0;
+    f->off = f->sealed = 0;
 }
 
 size_t uw__frozen_pages(const uw_frozen *f)
@@ -99,6 +123,17 @@ static uw_fz_entry *uw_fz_find(const uw_frozen *f, uint64_t pg)
     while (f->t[i].stamp == f->now && f->t[i].key != pg)
         i = (i + 1) & (UW_FROZEN_TABLE - 1);
     return &f->t[i];
+}
+
+/* Make e (empty) the live entry of page pg with slot s; the caller checked
+ * the bound. */
+static void uw_fz_add(uw_frozen *f, uw_fz_entry *e, uint64_t pg, int32_t s, int touched)
+{
+    UW_ASSERT(f->entries < UW_FROZEN_PAGES);
+    *e = (uw_fz_entry){pg, f->now, s, (uint32_t)touched};
+    f->live[f->entries++] = pg;
+    if (s == UW_FZ_PENDING)
+        f->miss[f->n_miss++] = (uw_addr_key){pg, 0};
 }
 
 /* Room for `more` pages in data (grown by doubling, up to the bound). */
@@ -190,7 +225,9 @@ static int uw_fz_fill(uw_frozen *f, pid_t pid, uint64_t *calls)
     return 0;
 }
 
-/* Copy piece v out of held pages: its status. */
+/* Copy piece v out of held pages: its status.  A page with no entry (the
+ * bound met while sealed) or not in the snapshot fails like an unreadable
+ * one. */
 static int uw_fz_serve(const uw_frozen *f, uw_iov *v)
 {
     uint64_t a = v->addr;
@@ -201,8 +238,8 @@ static int uw_fz_serve(const uw_frozen *f, uw_iov *v)
         size_t off = (size_t)(a % UW_FROZEN_PAGE), take = UW_FROZEN_PAGE - off;
         const uw_fz_entry *e = uw_fz_find(f, pg);
 
-        UW_ASSERT(e->stamp == f->now && e->slot != UW_FZ_PENDING);
-        if (e->slot < 0)
+        UW_ASSERT(e->stamp != f->now || e->slot != UW_FZ_PENDING);
+        if (e->stamp != f->now || e->slot < 0)
             return done == 0 ? UW_ERR_READ_FAULT : UW_ERR_READ_SHORT;
         if (take > v->len - done)
             take = v->len - done;
@@ -214,18 +251,19 @@ static int uw_fz_serve(const uw_frozen *f, uw_iov *v)
 }
 
 /* Two passes: note every page the pieces touch that is not held (a
- * pending entry, so each is read once), read them, then copy the pieces
- * out.  A piece whose bytes would wrap the address space fails alone. */
+ * pending entry, so each is read once; sealed, a missed one, never read),
+ * read them, then copy the pieces out.  A piece whose bytes would wrap the
+ * address space fails alone. */
 int uw__frozen_readv(uw_frozen *f, pid_t pid, uw_iov *iov, size_t n, uint64_t *calls)
 {
     size_t i;
-    int full = 0, rc;
+    int full = 0, rc, missed = 0;
 
     UW_ASSERT(f != NULL && calls != NULL);
     *calls = 0;
-    if (f->off)
+    if (f->off && !f->sealed)
         return 1;
-    for (i = 0; i < n && !full; i++) {
+    for (i = 0; i < n && !full && !f->off; i++) {
         uint64_t pg, last;
 
         if (iov[i].len == 0 || iov[i].addr + iov[i].len - 1 < iov[i].addr)
@@ -233,37 +271,103 @@ int uw__frozen_readv(uw_frozen *f, pid_t pid, uw_iov *iov, size_t n, uint64_t *c
         last = (iov[i].addr + iov[i].len - 1) / UW_FROZEN_PAGE;
         for (pg = iov[i].addr / UW_FROZEN_PAGE; pg <= last; pg++) {
             uw_fz_entry *e = uw_fz_find(f, pg);
-            if (e->stamp == f->now)
+            if (e->stamp == f->now) {
+                e->touched = 1;
+                missed |= e->slot == UW_FZ_MISSED;
                 continue;
+            }
+            missed |= f->sealed;
             if (f->entries == UW_FROZEN_PAGES) {
                 full = 1;
                 break;
             }
-            *e = (uw_fz_entry){pg, f->now, UW_FZ_PENDING};
-            f->entries++;
-            f->miss[f->n_miss++] = (uw_addr_key){pg, 0};
+            uw_fz_add(f, e, pg, f->sealed ? UW_FZ_MISSED : UW_FZ_PENDING, 1);
         }
     }
+    missed |= f->sealed && (full || f->off);
+    f->missed += (size_t)missed;
     rc = uw_fz_fill(f, pid, calls);
     if (rc == UW_ERR_NOMEM) {
         /* its pending pages hold no bytes: serve nothing more this sample */
         f->off = 1;
-        return 1;
-    }
-    if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
+        if (!f->sealed)
+            return 1;
+    } else if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
         for (i = 0; i < n; i++)
             iov[i].status = rc;
         return rc;
     }
-    if (full)
+    if (full && !f->sealed)
         return 1;
     for (i = 0; i < n; i++) {
         if (iov[i].len == 0)
             iov[i].status = 0;
-        else if (iov[i].addr + iov[i].len - 1 < iov[i].addr)
+        else if (iov[i].addr + iov[i].len - 1 < iov[i].addr || f->off)
             iov[i].status = UW_ERR_READ_FAULT;
         else
             iov[i].status = uw_fz_serve(f, &iov[i]);
     }
     return 0;
+}
+
+int uw__frozen_prefetch(uw_frozen *f, pid_t pid, uint64_t *calls)
+{
+    size_t i;
+    int rc;
+
+    UW_ASSERT(f != NULL && calls != NULL && !f->sealed);
+    *calls = 0;
+    size_t h;
+
+    for (h = 0; h < UW_FROZEN_HISTORY; h++) {
+        /* the newest first: near the bound, the oldest pages are left */
+        const size_t r = (f->pred_next + UW_FROZEN_HISTORY - 1 - h) % UW_FROZEN_HISTORY;
+        for (i = 0; i < f->n_pred[r]; i++) {
+            uint64_t pg = f->pred[r][i], q;
+            for (q = pg >= UW_FROZEN_NEAR ? pg - UW_FROZEN_NEAR : 0;
+                 q <= pg + UW_FROZEN_NEAR && f->entries < UW_FROZEN_PAGES; q++) {
+                uw_fz_entry *e = uw_fz_find(f, q);
+                if (e->stamp != f->now)
+                    uw_fz_add(f, e, q, UW_FZ_PENDING, 0);
+            }
+        }
+    }
+    rc = uw_fz_fill(f, pid, calls);
+    if (rc == UW_ERR_NOMEM) {
+        f->off = 1;
+        return 0;
+    }
+    return rc;
+}
+
+void uw__frozen_seal(uw_frozen *f)
+{
+    if (f != NULL)
+        f->sealed = 1;
+}
+
+size_t uw__frozen_missed(const uw_frozen *f)
+{
+    return f != NULL ? f->missed : 0;
+}
+
+void uw__frozen_predict(uw_frozen *f)
+{
+    size_t i;
+
+    if (f == NULL)
+        return;
+    uint64_t *out;
+    size_t *n;
+
+    out = f->pred[f->pred_next];
+    n = &f->n_pred[f->pred_next];
+    f->pred_next = (f->pred_next + 1) % UW_FROZEN_HISTORY;
+    *n = 0;
+    for (i = 0; i < f->entries; i++) {
+        const uw_fz_entry *e = uw_fz_find(f, f->live[i]);
+        UW_ASSERT(e->stamp == f->now);
+        if (e->touched && e->slot != UW_FZ_BAD) /* an unreadable page would cost a call */
+            out[(*n)++] = f->live[i];
+    }
 }

@@ -365,14 +365,40 @@ int uw_proc_freeze(uw_proc *p, int on)
 {
     if (p == NULL)
         return UW_ERR_INVALID_ARG;
-    p->is_frozen = 0;
-    if (!on)
+    if (!on) {
+        if (p->is_frozen)
+            uw__frozen_predict(p->frozen);
+        p->is_frozen = 0;
         return 0;
+    }
+    p->is_frozen = 0;
     if (p->frozen == NULL && (p->frozen = uw__frozen_new()) == NULL)
         return UW_ERR_NOMEM;
     uw__frozen_reset(p->frozen); /* what was read before the stop is stale */
     p->is_frozen = 1;
-    return 0;
+    {
+        uint64_t calls = 0;
+        int rc = uw__frozen_prefetch(p->frozen, p->pid, &calls);
+        if (p->reader != NULL)
+            p->reader->calls += calls;
+        return rc;
+    }
+}
+
+void uw_proc_seal(uw_proc *p)
+{
+    if (p != NULL && p->is_frozen)
+        uw__frozen_seal(p->frozen);
+}
+
+size_t uw_proc_frozen_pages(const uw_proc *p)
+{
+    return p != NULL && p->is_frozen ? uw__frozen_pages(p->frozen) : 0;
+}
+
+size_t uw_proc_missed(const uw_proc *p)
+{
+    return p != NULL && p->is_frozen ? uw__frozen_missed(p->frozen) : 0;
 }
 
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r)

@@ -54,7 +54,7 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
         sigaction(sigs[i], &sa, NULL);
     b->hold_ms = hold_ms;
     b->on_torn = on_torn;
-    b->samples = b->paused = b->restopped = 0;
+    b->samples = b->paused = b->restopped = b->snapshots_again = 0;
     rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
     if (rc != 0) {
         b->pause = NULL;
@@ -103,10 +103,11 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
                 b->samples ? 100.0 * (double)b->paused / (double)b->samples : 0.0,
                 (unsigned long long)b->restopped);
     fprintf(f,
-            "tornstack: blocking: target stopped %llu times (%llu again after a torn stop), "
-            "%.1f us mean, %.1f us max, %.3f ms per second of wall time; %llu signals passed "
-            "on, %llu threads attached, %llu exited\n",
+            "tornstack: blocking: target stopped %llu times (%llu again after a torn stop, "
+            "%llu again for a page a snapshot lacked), %.1f us mean, %.1f us max, %.3f ms per "
+            "second of wall time; %llu signals passed on, %llu threads attached, %llu exited\n",
             (unsigned long long)st.stops, (unsigned long long)b->restopped,
+            (unsigned long long)b->snapshots_again,
             st.stops ? (double)st.stopped_ns / 1e3 / (double)st.stops : 0.0,
             (double)st.stopped_max_ns / 1e3,
             wall_us > 0 ? (double)st.stopped_ns / 1e3 / (wall_us / 1e3) : 0.0,

@@ -19,7 +19,8 @@ typedef struct ts_blocking {
     int on_torn;      /* --pause-on-torn: stop only to redo a sample that skipped */
     uint64_t samples; /* --pause-on-torn: samples taken, redone stopped, */
     uint64_t paused;
-    uint64_t restopped; /* stops made again after a stopped sample tore (both modes) */
+    uint64_t restopped;       /* stops made again after a stopped sample tore (both modes) */
+    uint64_t snapshots_again; /* stops made again for a page a snapshot lacked */
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to

@@ -49,28 +49,67 @@ void ts_detach(ts_session *s)
     s->unwinder = NULL;
 }
 
-/* One sample, the target stopped around it when `stop`. */
-static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
-{
-    int rc = stop ? ts_blocking_begin(&ss->blk) : 0, rc2;
+/* Snapshots a stopped sample may take before it is taken with the target
+ * stopped throughout. */
+#define TS_SNAPSHOTS 3
 
-    if (rc != 0)
-        return rc;
-    /* every thread stopped: each page is read once (a failure to set the
-     * cache up only costs its savings) */
-    if (stop)
-        (void)uw_proc_freeze(&ss->proc, 1);
-    /* after the target stopped (--blocking): the predicted reads are of
-     * this sample */
-    if (ss->replay)
-        uw_proc_sample_begin(&ss->proc, &ss->reader);
-    rc = uw_unwind_threads(ss->unwinder, s);
+static int ts_unwind(ts_session *ss, uw_sample *s)
+{
+    int rc = uw_unwind_threads(ss->unwinder, s);
+
     if (rc == 0 && ss->tasks != NULL)
         rc = uw_unwind_tasks(ss->tasks, s);
-    if (stop)
+    return rc;
+}
+
+/* One sample, the target stopped for it when `stop`.  Stopped, every
+ * page is read once (reader_frozen.h), and the target is held only while
+ * the pages the last stopped sample used are read (and the replay's
+ * predicted requests, through them): then it runs on and the sample is
+ * taken from those pages, a snapshot of one instant.  A sample that needed
+ * a page the snapshot lacks is taken again from a new stop, that page
+ * included; the last of TS_SNAPSHOTS attempts holds the target for the
+ * whole sample.  Without the page cache (no memory) every attempt holds
+ * it. */
+static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
+{
+    int rc, rc2, k, snap;
+
+    if (!stop) {
+        if (ss->replay)
+            uw_proc_sample_begin(&ss->proc, &ss->reader);
+        return ts_unwind(ss, s);
+    }
+    for (k = 0;; k++) {
+        if ((rc = ts_blocking_begin(&ss->blk)) != 0)
+            return rc;
+        rc = uw_proc_freeze(&ss->proc, 1);
+        /* no pages predicted (the first stopped sample): held throughout */
+        snap = rc == 0 && k + 1 < TS_SNAPSHOTS && uw_proc_frozen_pages(&ss->proc) > 0;
+        if (rc == UW_ERR_NO_PROCESS) {
+            (void)ts_blocking_end(&ss->blk);
+            return rc;
+        }
+        /* after the target stopped: the predicted reads are of this
+         * sample */
+        if (ss->replay)
+            uw_proc_sample_begin(&ss->proc, &ss->reader);
+        rc2 = 0;
+        if (snap) {
+            uw_proc_seal(&ss->proc);
+            rc2 = ts_blocking_end(&ss->blk);
+        }
+        rc = ts_unwind(ss, s);
+        if (!snap)
+            rc2 = ts_blocking_end(&ss->blk);
+        if (snap && rc == 0 && rc2 == 0 && uw_proc_missed(&ss->proc) != 0) {
+            (void)uw_proc_freeze(&ss->proc, 0);
+            ss->blk.snapshots_again++;
+            continue;
+        }
         (void)uw_proc_freeze(&ss->proc, 0);
-    rc2 = stop ? ts_blocking_end(&ss->blk) : 0;
-    return rc != 0 ? rc : rc2;
+        return rc != 0 ? rc : rc2;
+    }
 }
 
 /* Is a Task's skip reason a bound its program meets (a stack, a chain or

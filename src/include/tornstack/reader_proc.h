@@ -42,11 +42,24 @@ void uw_proc_close(uw_proc *p);
  * same requests in the same order (src/internal/reader_replay.h).  The
  * calls made count in r->calls.  Without it every read is a call. */
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r);
-/* The caller has stopped every thread of the process (on = 1) or is about
- * to let them run (on = 0).  While stopped, each page is read once and
- * every later read of it is served from that copy: the process cannot
- * change it (src/internal/reader_frozen.h).  Returns 0, or UW_ERR_NOMEM
- * (then reads go to the process as before). */
+/* The caller has stopped every thread of the process (on = 1) or is done
+ * with the pages read while it stood (on = 0).  While frozen, each page is
+ * read once and every later read of it is served from that copy: the
+ * process cannot change it (src/internal/reader_frozen.h).  Freezing
+ * reads at once the pages the last frozen sample used.  Returns 0,
+ * UW_ERR_NOMEM (then reads go to the process as before), or the error
+ * of that first read (UW_ERR_NO_PROCESS, UW_ERR_PERMISSION). */
 int uw_proc_freeze(uw_proc *p, int on);
+/* Frozen, before the caller lets the process run again: from now on a
+ * read of a page not held fails and is counted, instead of reading a
+ * process that has moved (a snapshot). */
+void uw_proc_seal(uw_proc *p);
+/* Reads of this frozen sample that failed for a page not in the
+ * snapshot: when not 0, the sample is not the snapshot's and must be
+ * taken again. */
+size_t uw_proc_missed(const uw_proc *p);
+/* Pages held by the frozen reader (after uw_proc_freeze: those read at
+ * once, the last frozen sample's); 0 when not frozen. */
+size_t uw_proc_frozen_pages(const uw_proc *p);
 
 #endif /* TORNSTACK_READER_PROC_H */
