@@ -11,7 +11,11 @@
  * the check is known (nothing, or a Task) that is what it awaits then; if
  * not (a new gather or future), every Task of its loop could be awaited by
  * it unseen, so those with no known awaiter are skipped (awaiter_unknown)
- * rather than shown awaited by nobody.
+ * rather than shown awaited by nobody.  From 3.14 a Task whose awaited_by
+ * the check read empty (copies alike, the epoch unmoved) is not among
+ * them: whoever awaits it, or a gather of it, is recorded there before it
+ * suspends on it and removed only when it wakes, after the Task is done
+ * (awaited_by.c), so at the check's instant nothing awaited it.
  *
  * From 3.14 each Task also records its awaiters (awaited_by.c), which adds
  * the edges of gather, wait, shield, TaskGroup and the like, from Tasks the
@@ -114,7 +118,9 @@ void uw__awaiting_verdict(uw_tasks *t)
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited)
+        int none = t->al->fut_awaited_by >= 0 && w->ab_ok && w->ab_now == 0;
+        if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
+            !none)
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;
     }
 }
