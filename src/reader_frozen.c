@@ -156,13 +156,6 @@ static int uw_fz_room(uw_frozen *f, size_t more)
     return 0;
 }
 
-static int uw_fz_errno(int e)
-{
-    return e == ESRCH                  ? UW_ERR_NO_PROCESS
-           : e == EPERM || e == EACCES ? UW_ERR_PERMISSION
-                                       : UW_ERR_READ_FAULT;
-}
-
 /* Read the pending pages, in address order, neighbours as one span of up
  * to UW_FROZEN_RUN pages, UW_PROC_IOV_BATCH spans a call.  The kernel
  * stops at the first page it cannot read: the pages before it are held,
@@ -204,7 +197,7 @@ static int uw_fz_fill(uw_frozen *f, pid_t pid, uint64_t *calls)
         (*calls)++;
         got = process_vm_readv(pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
         if (got < 0) {
-            int e = uw_fz_errno(errno);
+            int e = uw__proc_errno(errno);
             if (e != UW_ERR_READ_FAULT) {
                 for (j = i; j < m; j++)
                     uw_fz_find(f, f->miss[j].addr)->slot = UW_FZ_BAD;

@@ -45,7 +45,7 @@
 /* Below this many pieces, coalescing is not worth sorting. */
 #define UW_PROC_COALESCE_MIN 8
 
-static int uw_proc_errno(int e)
+int uw__proc_errno(int e)
 {
     switch (e) {
     case ESRCH:
@@ -88,7 +88,7 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     }
     got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
     if (got < 0)
-        return uw_proc_errno(errno);
+        return uw__proc_errno(errno);
     if ((size_t)got != len)
         return UW_ERR_READ_SHORT;
     return 0;
@@ -125,7 +125,7 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
         (*calls)++;
         got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
         if (got < 0) {
-            int e = uw_proc_errno(errno);
+            int e = uw__proc_errno(errno);
             /* Nothing was copied: the first piece is the bad one unless the
              * whole process is gone or forbidden. */
             if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
@@ -331,7 +331,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         (*calls)++;
         got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
         if (got < 0) {
-            int e = uw_proc_errno(errno);
+            int e = uw__proc_errno(errno);
             if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
                 for (i = 0; i < n; i++)
                     iov[i].status = e;
@@ -450,7 +450,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
      * with EPERM/ESRCH when we may not: a cheap permission probe. */
     got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
     if (got < 0 && errno != EFAULT)
-        return uw_proc_errno(errno);
+        return uw__proc_errno(errno);
     memset(p, 0, sizeof *p);
     p->pid = pid;
     p->reader = r;

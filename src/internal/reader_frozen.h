@@ -68,6 +68,9 @@ void uw__frozen_reset(uw_frozen *f);
  * nothing was served (the caller reads the pieces itself); or
  * UW_ERR_NO_PROCESS / UW_ERR_PERMISSION (every piece failed with it). */
 int uw__frozen_readv(uw_frozen *f, pid_t pid, uw_iov *iov, size_t n, uint64_t *calls);
+/* reader_proc.c: process_vm_readv's errno as an error code (a fault of
+ * the piece, or of the whole process: gone, forbidden, out of memory). */
+int uw__proc_errno(int e);
 /* Pages held (tests, benchmarks). */
 size_t uw__frozen_pages(const uw_frozen *f);
 /* After a reset, while the process stands: read the pages the last
