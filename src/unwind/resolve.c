@@ -29,9 +29,6 @@
 #include "tornstack/error.h"
 #include "unwind_int.h"
 
-/* Validate the cache entry of one code object whose fixed part is in obj:
- * 0 when its entry holds, 1 when it must be loaded (its identity in *id),
- * or the error that makes it unusable. */
 /* An entry validated now: by a thread walk that read the generation
  * before, remember it with that value; otherwise, after a reload, forget
  * any value (the new object was read after no counter). */
@@ -45,6 +42,9 @@ static void uw_resolve_note_gen(uw_unwinder *u, uw_code_info *e, int reloaded)
     }
 }
 
+/* Validate the cache entry of one code object whose fixed part is in obj:
+ * 0 when its entry holds, 1 when it must be loaded (its identity in *id),
+ * or the error that makes it unusable. */
 static int uw_resolve_one(uw_unwinder *u, uint64_t addr, const uint8_t *obj, uw_code_ident *id)
 {
     uw_code_info *e;
@@ -125,7 +125,6 @@ static int uw_resolve_settled(uw_unwinder *u, uint64_t code)
         u->gen_taken_stamp[u->n_gen_taken++] = e->stamp;
         e->stamp = u->cache.stamp; /* no code object freed since it was read */
         u->cache.hits++;
-        u->gen_used = 1;
         return 1;
     }
     i = uw_queued_slot(u, code);

@@ -252,7 +252,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     int rc;
 
     uw__tstate_decode(u->l, u->tstate, &f);
-    u->gen_trust = u->gen_used = u->gen_confirmed = 0;
+    u->gen_trust = u->gen_confirmed = 0;
     u->n_gen_taken = 0;
     u->gen_interp = th->interp;
     u->gen_addr = u->l->interp_code_generation != UW_ABSENT && th->interp != 0
@@ -311,9 +311,9 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
         uw__walk_recheck(u, ts, &from, counter, tag, w.e0, s, th);
     if (rc == 0 && th->truncated == 0 && from.first != 0 && !uw__walk_ended_at_root(u, ts))
         th->truncated = UW_ERR_INCOMPLETE;
-    if (rc == 0 && u->gen_used && !uw_walk_gen_confirm(u))
+    if (rc == 0 && u->n_gen_taken > 0 && !uw_walk_gen_confirm(u))
         th->truncated = UW_ERR_INCOMPLETE;
-    u->gen_trust = u->gen_used = u->gen_confirmed = 0;
+    u->gen_trust = u->gen_confirmed = 0;
     /* Remember what this walk needed outside its chunk for next time. */
     u->pf_new.tstate = ts;
     uw__pf_keep(u, pf);

@@ -171,13 +171,13 @@ struct uw_unwinder {
      * walk (gen_trust: that read succeeded, and uw__resolve may take an
      * entry validated after the same value as validated now), and read
      * again after the walk's last read (gen_confirmed: the same value).
-     * gen_used: an entry was so taken in this walk; unconfirmed, the walk
-     * is incomplete.  Off outside thread walks (the Task walk reads its
-     * code objects later, unbracketed). */
+     * Off outside thread walks (the Task walk reads its code objects
+     * later, unbracketed). */
     uint64_t gen_addr, gen_interp, gen_value, gen_again;
-    int gen_trust, gen_used, gen_confirmed;
+    int gen_trust, gen_confirmed;
     /* the entries so taken in this walk, and the stamps they had: a walk
-     * not confirmed gives them back, so that its retry reads them */
+     * that took any and is not confirmed is incomplete, and gives them
+     * back, so that its retry reads them */
     uw_code_info *gen_taken[UW_LIMIT_FRAMES];
     uint32_t gen_taken_stamp[UW_LIMIT_FRAMES];
     size_t n_gen_taken;
