@@ -450,6 +450,115 @@ static void mm_describe_truth(const mm_oq *q, int32_t id, uint64_t t, char *out,
                  e.awaited_by, e.linked_to, e.created_by);
 }
 
+/* Does an entry state a relation (awaited_by, linked_to, created_by,
+ * parent, or an awaited Task) that never held, at any instant of the
+ * window, for any Task at its address?  The first such is described in
+ * `what`.  Bounds: the four links, the entry's awaiting list, MM_OE_IDS
+ * candidates. */
+static int mm_link_leak(mm_oq *q, const uw_task_sample *ts, const int32_t *ids, size_t n_ids,
+                        char *what, size_t cap)
+{
+    const uw_sample *s = q->s;
+    int64_t links[4] = {ts->awaited_by, ts->linked_to, ts->created_by, ts->parent};
+    static const char *lname[4] = {"awaited_by", "linked_to", "created_by", "parent"};
+    size_t a, j;
+    int l;
+
+    for (l = 0; l < 4; l++) {
+        uint64_t to = mm_idx_addr(s, links[l]);
+        int ever = 0;
+        if (to == 0)
+            continue;
+        for (a = 0; a < n_ids && !ever; a++)
+            ever = mm_link_ever(q, ids[a], to, 0);
+        if (!ever) {
+            snprintf(what, cap, "%s 0x%" PRIx64 " (%s)", lname[l], to, s->tasks[links[l]].name);
+            return 1;
+        }
+    }
+    for (j = 0; j < ts->n_awaiting; j++) {
+        int64_t ci = (int64_t)s->awaiting[ts->first_awaiting + j];
+        uint64_t to = mm_idx_addr(s, ci);
+        int ever = 0;
+        for (a = 0; a < n_ids && !ever; a++)
+            ever = mm_link_ever(q, ids[a], to, 1);
+        if (!ever) {
+            snprintf(what, cap, "awaiting 0x%" PRIx64 " (%s)", to, s->tasks[ci].name);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A skipped entry shows no frames, and whatever else it states must be
+ * true: its name and root coroutine those of one Task that held its
+ * address at one instant of the window (a name read from one Task shown
+ * with the coroutine of another that reused the address is a label leak,
+ * skipped or not), "running" only of a Task that ran or was marked
+ * executing then, and every link it states held at an instant (a skipped
+ * Task still awaits what the check read: its children hang under it).
+ * Bounds: the candidate Tasks at the address
+ * (MM_OE_IDS) and their instants. */
+static void mm_check_skipped_entry(mm_oq *q, const uw_task_sample *ts, const int32_t *ids,
+                                   size_t n_ids)
+{
+    const unsigned shown =
+        (ts->label_unknown ? 0u : MM_F_NAME) | (ts->coro_code != NULL ? MM_F_CORO : 0u);
+    size_t a, j;
+    int ok = shown == 0, pass;
+    mm_tentry e;
+
+    if (ts->n_frames != 0)
+        mm_violation(q, MM_V_BOGUS, "task 0x%" PRIx64 " (%s) skipped as %s shows %zu frames",
+                     ts->addr, ts->name, uw_errname(ts->skipped), ts->n_frames);
+    {
+        char what[320] = "";
+        if (mm_link_leak(q, ts, ids, n_ids, what, sizeof what))
+            mm_violation(q, MM_V_LINK_LEAK,
+                         "task 0x%" PRIx64 " (%s) skipped as %s: %s was never its awaiter, "
+                         "strong or creation parent (or awaited) in the window",
+                         ts->addr, ts->name, uw_errname(ts->skipped), what);
+    }
+    for (pass = 0; pass < 2 && !ok; pass++) {
+        for (a = 0; a < n_ids && !ok; a++) {
+            mm_inst_reset(q);
+            if (pass == 0)
+                mm_inst_add_task(q, ids[a]);
+            else
+                mm_inst_wide(q, ids[a]);
+            mm_inst_done(q);
+            for (j = 0; j < q->n_inst && !ok; j++)
+                if (mm_truth_entry(q, ids[a], q->inst[j], &e))
+                    ok = (mm_entry_diff(q, ts, &e) & shown) == 0;
+        }
+    }
+    if (!ok)
+        mm_violation(q, MM_V_LABEL_LEAK,
+                     "task 0x%" PRIx64 " skipped as %s is shown named '%s' with coroutine %s: "
+                     "no Task at that address had both at one instant of the window",
+                     ts->addr, uw_errname(ts->skipped), ts->label_unknown ? "(none)" : ts->name,
+                     ts->coro_code != NULL && ts->coro_code->qualname != NULL
+                         ? ts->coro_code->qualname
+                         : "(none)");
+    if (ts->running) {
+        int ran = 0;
+        for (a = 0; a < n_ids && !ran; a++) {
+            mm_inst_reset(q);
+            mm_inst_add_task(q, ids[a]);
+            mm_inst_done(q);
+            for (j = 0; j < q->n_inst && !ran; j++) {
+                const mm_ttask *k = mm_task_at(q->w, ids[a], q->inst[j]);
+                ran = k->alive && (k->running || k->executing);
+            }
+        }
+        if (!ran)
+            mm_violation(q, MM_V_MISMATCH,
+                         "task 0x%" PRIx64 " (%s) skipped as %s is shown running, and no Task at "
+                         "that address ran in the window",
+                         ts->addr, ts->name, uw_errname(ts->skipped));
+    }
+}
+
 void mm_check_entry(mm_oq *q, size_t i)
 {
     const uw_sample *s = q->s;
@@ -490,6 +599,7 @@ void mm_check_entry(mm_oq *q, size_t i)
                              "never running nor marked executing",
                              ts->addr, ts->name);
         }
+        mm_check_skipped_entry(q, ts, ids, n_ids);
         return;
     }
     q->v->emitted++;
@@ -538,34 +648,8 @@ void mm_check_entry(mm_oq *q, size_t i)
                      ts->addr, ts->name, fr, tr);
     /* links: every stated relation must have held at some instant */
     {
-        int64_t links[4] = {ts->awaited_by, ts->linked_to, ts->created_by, ts->parent};
-        static const char *lname[4] = {"awaited_by", "linked_to", "created_by", "parent"};
-        int leak = 0, l;
         char what[320] = "";
-        for (l = 0; l < 4 && !leak; l++) {
-            uint64_t to = mm_idx_addr(s, links[l]);
-            int ever = 0;
-            if (to == 0)
-                continue;
-            for (a = 0; a < n_ids && !ever; a++)
-                ever = mm_link_ever(q, ids[a], to, 0);
-            if (!ever) {
-                leak = 1;
-                snprintf(what, sizeof what, "%s 0x%" PRIx64 " (%s)", lname[l], to,
-                         s->tasks[links[l]].name);
-            }
-        }
-        for (j = 0; j < ts->n_awaiting && !leak; j++) {
-            int64_t ci = (int64_t)s->awaiting[ts->first_awaiting + j];
-            uint64_t to = mm_idx_addr(s, ci);
-            int ever = 0;
-            for (a = 0; a < n_ids && !ever; a++)
-                ever = mm_link_ever(q, ids[a], to, 1);
-            if (!ever) {
-                leak = 1;
-                snprintf(what, sizeof what, "awaiting 0x%" PRIx64 " (%s)", to, s->tasks[ci].name);
-            }
-        }
+        int leak = mm_link_leak(q, ts, ids, n_ids, what, sizeof what);
         if (leak)
             mm_violation(q, MM_V_LINK_LEAK,
                          "task 0x%" PRIx64 " (%s) frames [%s]: %s was never its awaiter, strong "

@@ -65,7 +65,8 @@ static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, uns
     if (seen[i] || depth > UW_LIMIT_LINK_CHAIN)
         return;
     seen[i] = 1;
-    fprintf(out, "%*s└── %s 0x%" PRIx64 " (%s)", 4 * depth + 2, "", ts->name, ts->addr,
+    fprintf(out, "%*s└── %s 0x%" PRIx64 " (%s)", 4 * depth + 2, "",
+            ts->label_unknown ? "?" : ts->name, ts->addr,
             ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname : "?");
     if (ts->running)
         fputs(" [running]", out);
@@ -209,7 +210,10 @@ static void uw_json_tasks(FILE *out, const uw_sample *s)
     for (i = 0; i < s->n_tasks; i++) {
         const uw_task_sample *ts = &s->tasks[i];
         fprintf(out, "%s\n  {\"id\": \"0x%" PRIx64 "\", \"name\": ", i ? "," : "", ts->addr);
-        uw_output_json_string(out, ts->name);
+        if (ts->label_unknown)
+            fputs("null", out);
+        else
+            uw_output_json_string(out, ts->name);
         fputs(", \"coro\": ", out);
         if (ts->coro_code != NULL && ts->coro_code->qualname != NULL)
             uw_output_json_string(out, ts->coro_code->qualname);

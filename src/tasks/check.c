@@ -765,6 +765,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
             w->links_ok = w->hook_ok = w->ab_ok = 0;
         if (moved || !uw_same_callback(t, s, w->thread))
             w->frames_now = 0; /* another callback: not the walk's Task step */
+        w->label_ok = w->skipped == 0 && w->chain_ok && !moved;
         if (w->skipped != 0) {
             w->frames_now = 0;
             continue;

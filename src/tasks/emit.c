@@ -86,6 +86,14 @@ int uw__emit_tasks(uw_tasks *t, uw_sample *s)
         ts->truncated = w->truncated;
         if (w->n_cf > 0 && ((const int *)(const void *)t->sc.cf_status.p)[w->first_cf] == 0)
             ts->coro_code = ((const uw_frame *)(const void *)t->sc.cf_frame.p)[w->first_cf].code;
+        if (w->skipped != 0 && !w->label_ok) {
+            /* Nothing vouches for its name and coroutine: they may have
+             * been read from two Tasks that held its address in turn. */
+            ts->label_unknown = 1;
+            ts->name[0] = '\0';
+            ts->coro_code = NULL;
+            ts->running = 0;
+        }
         ts->first_frame = s->n_frames;
         if (w->skipped == 0 && (w->on_stack || !w->root_finished)) {
             rc = w->on_stack && t->opt.task_depth != 0 ? uw_emit_placed(t, s, w, ts)

@@ -42,7 +42,8 @@ out of the frames):
 json, each Task entry that is not skipped:
   label     its name, its coroutine and its frames are not all of one
             family (and name and coroutine of one role): one Task's name
-            over another's frames;
+            over another's frames; a skipped entry that shows frames, or
+            a name and a coroutine not of one Task (it may show neither);
   link      awaited_by / linked_to / created_by / awaiting joins two Tasks
             (neither skipped) whose families are not parent and child, or
             whose names say the one did not create the other.
@@ -225,6 +226,7 @@ class Judge:
                 self.c["skipped"] += 1
                 self.c["skipped_" + label] += 1
                 self.c["skip " + x["skipped"]] += 1
+                self.skipped_entry(x)
                 continue
             kind = self.entry_kind(x)
             if kind is None:
@@ -244,6 +246,22 @@ class Judge:
                     self.link(by_id.get(x[key]), x, key)
             for a in x["awaiting"]:
                 self.link(x, by_id.get(a), "awaiting")
+
+    def skipped_entry(self, x):
+        """A skipped entry shows no frames; a name and coroutine it still
+        shows must be of one Task (family and role), or be null."""
+        self.c["skipped_named"] += x["name"] is not None
+        if x["frames"]:
+            self.note("label", 1, "skipped %s (%s) shows frames %s" % (
+                x["name"], x["id"], [f["name"] for f in x["frames"]]))
+            self.c["label_skipped"] += 1
+        if x["name"] is None or x["coro"] is None:
+            return
+        kind = self.entry_kind(x)
+        coro_root = self.root_of((x["coro"], APP if x["coro"] == "main" else ""))
+        if kind is None or coro_root != kind[0]:
+            self.note("label", 1, "skipped %s (%s) shows coro %s" % (x["name"], x["id"], x["coro"]))
+            self.c["label_skipped"] += 1
 
     def link(self, parent, child, key):
         if parent is None or child is None:
@@ -405,6 +423,12 @@ def self_test():
         "label family": [entry(2, "f1.c.9.5", "f1_c_task", ["f7_leaf", "f1_c_task"])],
         "label name": [entry(2, "?", "f1_c_task", ["f1_c_task"])],
         "label root": [entry(2, "f1.c.9.5", "f1_c_task", ["f1_leaf"])],
+        "ok skipped": [entry(2, "f1.c.9.5", "f1_c_task", [], skipped="task_changed_while_read")],
+        "ok skipped unknown": [entry(2, None, None, [], skipped="task_changed_while_read")],
+        "label skipped": [entry(2, "f169.g.9.5", "f78_c_task", [],
+                               skipped="task_changed_while_read")],
+        "label skipped frames": [entry(2, None, None, ["f1_c_task"],
+                                       skipped="task_changed_while_read")],
         "link creator": [w, entry(2, "f1.c.9.6", "f1_c_task", ["f1_c_task"], awaited_by="0x1")],
         "link family": [entry(1, "f1.w.5.0", "f1_w_task", ["f1_w_task"]),
                         entry(2, "f1.c.9.5", "f1_c_task", ["f1_c_task"], created_by="0x1")],
@@ -413,7 +437,8 @@ def self_test():
         j = Judge(truth)
         j.sample({"tasks": tasks, "tasks_error": None}, "warm")
         bad = sorted(k for k in ("label", "link_json") if j.c[k])
-        expect = [] if name == "ok" else ["label"] if name.startswith("label") else ["link_json"]
+        expect = ([] if name.startswith("ok") else ["label"] if name.startswith("label")
+                  else ["link_json"])
         if bad != expect:
             livelib.fail("judge self-test: sample %r found %s, expected %s" % (name, bad, expect))
     print("busy judge self-test: %d stacks and %d samples judged as expected" % (
@@ -488,10 +513,12 @@ def main():
               c["head split"], c["head idle"], c["head none"] - c["head between"],
               c["head between"]))
     print("folded: record skipped %s" % ", ".join("%s=%d" % kv for kv in sorted(rec_skips.items())))
-    print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames), "
+    print("json: %d samples (%d warm, %d fresh), %d Task readings, label leaks %d (%d frames, "
+          "%d on skipped entries; %d skipped entries still named), "
           "links %d checked (%d more to a skipped Task), link leaks %d" % (
               c["json_samples"], len(warm) - 1, c["json_samples"] - len(warm) + 1, c["readings"],
-              c["label"], c["label_frames"], c["links"], c["links_to_skipped"], c["link_json"]))
+              c["label"], c["label_frames"], c["label_skipped"], c["skipped_named"], c["links"],
+              c["links_to_skipped"], c["link_json"]))
     print("json: skipped %d of %d Task readings (%.1f%%): warm %.1f%%, fresh %.1f%%; %s" % (
         running_skipped, running_readings, 100.0 * running_skipped / max(running_readings, 1),
         100.0 * c["skipped_warm"] / max(c["readings_warm"], 1),

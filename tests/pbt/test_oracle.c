@@ -468,6 +468,39 @@ static void faults(int minor)
         judge(&wd, &s, &v);
         assert_true(v.viol[MM_V_MISMATCH] > 0);
 
+        /* a skipped entry is judged on what it still shows: its own name
+         * with no frames passes (the oracle counts the skip, no
+         * violation, beyond a skip while nothing moved) ... */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, suspended_with_frames);
+        assert_true(a >= 0);
+        s.tasks[a].skipped = UW_SKIP_TASK_CHANGED;
+        s.tasks[a].n_frames = 0;
+        judge(&wd, &s, &v);
+        assert_int_equal(v.viol[MM_V_LABEL_LEAK], 0);
+        assert_int_equal(v.viol[MM_V_LINK_LEAK], 0);
+        assert_int_equal(v.viol[MM_V_MISMATCH], 0);
+        /* ... another Task's name on it is a label leak ... */
+        b = a == 0 ? 1 : 0;
+        memcpy(s.tasks[a].name, s.tasks[b].name, sizeof s.tasks[a].name);
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_LABEL_LEAK] > 0);
+        /* ... an unknown label is no claim ... */
+        s.tasks[a].label_unknown = 1;
+        s.tasks[a].name[0] = '\0';
+        s.tasks[a].coro_code = NULL;
+        judge(&wd, &s, &v);
+        assert_int_equal(v.viol[MM_V_LABEL_LEAK], 0);
+        /* ... "running" of a Task that never ran is a mismatch ... */
+        s.tasks[a].running = 1;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_MISMATCH] > 0);
+        /* ... and so are frames */
+        s.tasks[a].running = 0;
+        s.tasks[a].n_frames = 1;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_BOGUS] > 0);
+
         /* markers misplaced or naming another Task or thread */
         perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
         marker_faults(&wd, &s);
