@@ -115,6 +115,21 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
             (unsigned long long)st.threads_exited);
 }
 
+/* Skips at or above this share of Task readings get the hint below. */
+#define TS_SKIP_HINT_PERCENT 10
+
+void ts_skip_hint(const ts_blocking *b, FILE *f, uint64_t skipped, uint64_t readings)
+{
+    if (b->pause != NULL || readings == 0 || 100 * skipped < TS_SKIP_HINT_PERCENT * readings)
+        return;
+    fprintf(f,
+            "tornstack: %llu of %llu Task readings skipped (%.1f%%): the program moved while "
+            "it was read; --pause-on-torn takes such samples again with the target stopped "
+            "briefly, --blocking takes every sample so (docs/pause.md)\n",
+            (unsigned long long)skipped, (unsigned long long)readings,
+            100.0 * (double)skipped / (double)readings);
+}
+
 void ts_blocking_close(ts_blocking *b)
 {
     int rc;

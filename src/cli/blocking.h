@@ -48,6 +48,11 @@ int ts_blocking_wait(ts_blocking *b, double us);
  * second of `wall_us` (nothing when not blocking). */
 void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us);
 
+/* One line on f when a run that did not stop the target skipped at least
+ * TS_SKIP_HINT_PERCENT % of its Task readings for a tear (`skipped`, bound
+ * reasons left out, of `readings`): the options that would have kept them. */
+void ts_skip_hint(const ts_blocking *b, FILE *f, uint64_t skipped, uint64_t readings);
+
 /* Detach (the target runs on) and say so if a stop signal ended the run. */
 void ts_blocking_close(ts_blocking *b);
 

@@ -98,6 +98,11 @@ void ts_detach(ts_session *s);
 /* One sample: threads, then Tasks (when the session has a Task walk); with
  * --blocking, between a stop and a restart of every thread of the target. */
 int ts_sample(ts_session *ss, uw_sample *s);
+/* Is a Task's skip reason a bound its program meets (a stack, a chain or
+ * a list that long), the same at every stop? */
+int ts_skip_is_bound(int reason);
+/* The Tasks of s skipped for other than a bound. */
+uint64_t ts_torn_skips(const uw_sample *s);
 /* A monotonic clock in microseconds. */
 double ts_now_us(void);
 

@@ -15,6 +15,7 @@ int ts_cmd_dump(const ts_args *a)
     ts_session ss;
     uw_sample s;
     double t0;
+    uint64_t skipped = 0, readings = 0;
     long n;
     int rc;
 
@@ -30,6 +31,10 @@ int ts_cmd_dump(const ts_args *a)
             rc = ts_blocking_wait(&ss.blk, 0); /* answer the target's own stops */
         if (rc == 0)
             rc = ts_sample(&ss, &s);
+        if (rc == 0) {
+            skipped += ts_torn_skips(&s);
+            readings += s.n_tasks;
+        }
         if (rc != 0) {
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
         } else if (strcmp(a->format, "json") == 0) {
@@ -39,8 +44,10 @@ int ts_cmd_dump(const ts_args *a)
         }
     }
     fflush(stdout);
-    if (rc == 0)
+    if (rc == 0) {
         ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
+        ts_skip_hint(&ss.blk, stderr, skipped, readings);
+    }
     uw_sample_free(&s);
     ts_detach(&ss);
     if (rc == 0 && ts_stop_signal)

@@ -21,7 +21,8 @@ typedef struct ts_recording {
     uw_profile prof;
     ts_out out;
     ts_thread_names *names;
-    uint64_t tasks; /* Task readings, for the summary */
+    uint64_t tasks;      /* Task readings, for the summary */
+    uint64_t torn_skips; /* ... of which skipped for a tear (not a bound) */
     /* samples whose Tasks could not be read, per reason (-code) */
     uint64_t tasks_errors[2 * UW_REASON_SLOTS];
     int rc; /* the last sample's result */
@@ -66,6 +67,7 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
             rec->prof.failed++;
         } else {
             rec->tasks += s.n_tasks;
+            rec->torn_skips += ts_torn_skips(&s);
             if (s.tasks_error < 0 && s.tasks_error > -2 * UW_REASON_SLOTS)
                 rec->tasks_errors[-s.tasks_error]++;
             if (uw_profile_add_sample(&rec->prof, &s, &a->compose, ts_thread_name, rec->names) != 0)
@@ -137,6 +139,7 @@ int ts_cmd_profile(const ts_args *a, int dump)
         code = ts_out_finish(&rec.out, &rec.prof, (uw_profile_format)a->profile_format);
         ts_recording_summary(&rec);
         ts_blocking_report(&ss.blk, stderr, rec.prof.duration_s * 1e6);
+        ts_skip_hint(&ss.blk, stderr, rec.torn_skips, rec.tasks);
         /* No sample at all: the target was gone, unless a signal ended
          * the recording first (a blocking record keeps what it has). */
         if (code == 0 && rec.prof.samples + rec.prof.failed == 0 && !ts_stop_signal)

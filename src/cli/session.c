@@ -116,7 +116,7 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
 /* Is a Task's skip reason a bound its program meets (a stack, a chain or
  * a list that long, more loops than epochs kept), the same at every stop?
  * Stopping again gives nothing for those. */
-static int ts_skip_is_bound(int reason)
+int ts_skip_is_bound(int reason)
 {
     switch (reason) {
     case UW_ERR_LIMIT_FRAMES:
@@ -132,6 +132,17 @@ static int ts_skip_is_bound(int reason)
     default:
         return 0;
     }
+}
+
+uint64_t ts_torn_skips(const uw_sample *s)
+{
+    uint64_t n = 0;
+    size_t i;
+
+    for (i = 1; i < UW_REASON_SLOTS; i++)
+        if (!ts_skip_is_bound(-(int)i))
+            n += s->skips[i];
+    return n;
 }
 
 /* Would stopping the target (again) have given more of this sample: a

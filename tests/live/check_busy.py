@@ -316,6 +316,29 @@ def record(tornstack, pid, seconds, path):
     return lines, int(m.group(1)), skips
 
 
+# Skip reasons that are bounds the program meets, not tears.
+BOUND_SKIPS = {"frame_limit", "depth", "task_limit", "await_limit", "link_limit", "gather_limit",
+               "stack_limit", "task_list_limit", "epoch_limit"}
+HINT = re.compile(r"tornstack: (\d+) of (\d+) Task readings skipped \(([\d.]+)%\): the program "
+                  r"moved while it was read; --pause-on-torn")
+
+
+def hint_checked(samples, stderr, what):
+    """dump says, at 10 % of Task readings skipped for a tear or more (and
+    only then, and never while stopping the target), which options keep
+    them, with the counts of its samples."""
+    torn = sum(n for s in samples for k, n in s["skips"].items() if k not in BOUND_SKIPS)
+    readings = sum(len(s["tasks"]) for s in samples)
+    m = HINT.search(stderr)
+    want = "pause-on-torn" not in what and readings > 0 and 100 * torn >= 10 * readings
+    if want != (m is not None):
+        livelib.fail("%s: %d of %d Task readings skipped for a tear, hint %s: %s" % (
+            what, torn, readings, "missing" if want else "given", stderr.strip()[-400:]))
+    if m is not None and (int(m.group(1)), int(m.group(2))) != (torn, readings):
+        livelib.fail("%s: hint counts %s/%s, samples %d/%d" % (
+            what, m.group(1), m.group(2), torn, readings))
+
+
 def dump_folded(tornstack, pid, count, extra=()):
     """`tornstack dump --format folded --count N`: {stack: count}."""
     lines = Counter()
@@ -464,6 +487,7 @@ def main():
             livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
                                                           livelib.crash_summary(r.stderr)))
         warm = samples_of(r.stdout)
+        hint_checked(warm, r.stderr, "dump --format json")
         fresh = []
         for _ in range(a.fresh):
             fresh.append(livelib.dump(a.tornstack, t.pid))
@@ -477,6 +501,7 @@ def main():
                 livelib.fail("tornstack dump --pause-on-torn exited %d: %s" % (
                     r.returncode, livelib.crash_summary(r.stderr)))
             paused = samples_of(r.stdout)
+            hint_checked(paused, r.stderr, "dump --pause-on-torn")
     finally:
         t.close()
     for stack, count in lines.items():
