@@ -511,6 +511,11 @@ static void mm_check_skipped_entry(mm_oq *q, const uw_task_sample *ts, const int
     if (ts->n_frames != 0)
         mm_violation(q, MM_V_BOGUS, "task 0x%" PRIx64 " (%s) skipped as %s shows %zu frames",
                      ts->addr, ts->name, uw_errname(ts->skipped), ts->n_frames);
+    if (ts->label_unknown && (ts->name[0] != '\0' || ts->coro_code != NULL || ts->truncated != 0))
+        mm_violation(q, MM_V_MISMATCH,
+                     "task 0x%" PRIx64 " skipped as %s, its label unknown, still shows '%s', "
+                     "a coroutine or a truncation (%s)",
+                     ts->addr, uw_errname(ts->skipped), ts->name, uw_errname(ts->truncated));
     {
         char what[320] = "";
         if (mm_link_leak(q, ts, ids, n_ids, what, sizeof what))

@@ -765,7 +765,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
             w->links_ok = w->hook_ok = w->ab_ok = 0;
         if (moved || !uw_same_callback(t, s, w->thread))
             w->frames_now = 0; /* another callback: not the walk's Task step */
-        w->label_ok = w->skipped == 0 && w->chain_ok && !moved;
+        w->label_ok = 0;
         if (w->skipped != 0) {
             w->frames_now = 0;
             continue;
@@ -784,6 +784,10 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         } else if (!w->links_ok) {
             w->skipped = UW_SKIP_TASK_CHANGED;
         }
+        /* Kept by the check: its name and root coroutine hold, even if a
+         * later rule skips it (a placed Task's chain is not among the
+         * copies: only a place that stands vouches for its coroutine). */
+        w->label_ok = w->skipped == 0 && w->chain_ok && !moved;
         if (w->skipped != 0)
             w->frames_now = 0;
     }

@@ -93,6 +93,7 @@ int uw__emit_tasks(uw_tasks *t, uw_sample *s)
             ts->name[0] = '\0';
             ts->coro_code = NULL;
             ts->running = 0;
+            ts->truncated = 0; /* nor why a chain of neither stops */
         }
         ts->first_frame = s->n_frames;
         if (w->skipped == 0 && (w->on_stack || !w->root_finished)) {

@@ -409,9 +409,10 @@ typedef struct uw_task_work {
     int check_cut;        /* its pieces did not fit */
     int span_ok;          /* state, coroutine, waiter, name pointer read twice alike */
     int chain_ok;         /* its chain and name are trusted */
-    int label_ok;         /* its name and root coroutine are vouched for: judged
-                             (not skipped before the check), chain_ok, its loop's
-                             epoch unmoved; a skipped Task shows them only then */
+    int label_ok;         /* its name and root coroutine are vouched for: the
+                             check kept it (chain_ok, its loop's epoch unmoved, a
+                             place that stands); a skipped Task shows them only
+                             then */
     int links_ok;         /* what it awaits is trusted */
     int hook_ok;          /* its hook records read the same */
     int hook_moved;       /* a hook record naming it as the child changed */

@@ -124,7 +124,8 @@ typedef struct uw_task_sample {
     int running;                       /* root coroutine executing */
     int skipped;                       /* 0, or the reason the Task's stack is not given */
     int label_unknown;                 /* skipped before its name and root coroutine could
-                                        * be vouched for: name "" and coro_code NULL, shown
+                                        * be vouched for: name "" and coro_code NULL (and
+                                        * truncated 0, running 0), shown
                                         * as unknown (a name read from one Task, the
                                         * coroutine from another at its address, is a
                                         * leak even on a skipped entry) */
