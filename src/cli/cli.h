@@ -98,6 +98,9 @@ void ts_detach(ts_session *s);
 /* One sample: threads, then Tasks (when the session has a Task walk); with
  * --blocking, between a stop and a restart of every thread of the target. */
 int ts_sample(ts_session *ss, uw_sample *s);
+/* One sample taken and dropped, the target running, so that a dump's
+ * first shown sample is warm (session.c). */
+void ts_warm_up(ts_session *ss);
 /* Is a Task's skip reason a bound its program meets (a stack, a chain or
  * a list that long), the same at every stop? */
 int ts_skip_is_bound(int reason);

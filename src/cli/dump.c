@@ -25,6 +25,8 @@ int ts_cmd_dump(const ts_args *a)
     if (rc != 0)
         return ts_exit_for(rc);
     uw_sample_init(&s);
+    if (a->count > 0)
+        ts_warm_up(&ss);
     t0 = ts_now_us();
     for (n = 0; n < a->count && rc == 0 && !ts_stop_signal; n++) {
         if (n > 0)

@@ -51,6 +51,8 @@ static void ts_recording_loop(ts_recording *rec, ts_session *ss, const ts_args *
     uw_sample s;
 
     uw_sample_init(&s);
+    if (dump && a->count > 0)
+        ts_warm_up(ss);
     start = next = ts_now_us();
     rec->rc = 0;
     while (!ts_stop_signal && (dump ? (long)(rec->prof.samples + rec->prof.failed) < a->count
