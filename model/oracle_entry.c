@@ -450,6 +450,38 @@ static void mm_describe_truth(const mm_oq *q, int32_t id, uint64_t t, char *out,
                  e.awaited_by, e.linked_to, e.created_by);
 }
 
+/* The instants to try for candidate id: at pass 0 those it changed at, at
+ * pass 1 also those its loop and the Tasks it was linked to changed at. */
+static void mm_inst_pass(mm_oq *q, int32_t id, int pass)
+{
+    mm_inst_reset(q);
+    if (pass == 0)
+        mm_inst_add_task(q, id);
+    else
+        mm_inst_wide(q, id);
+    mm_inst_done(q);
+}
+
+/* Did a Task that held the entry's address (ids) run, or read as
+ * executing, at an instant of the window it changed at?  Bounds: MM_OE_IDS
+ * candidates and their instants. */
+static int mm_ran_in_window(mm_oq *q, const int32_t *ids, size_t n_ids)
+{
+    size_t a, j;
+
+    for (a = 0; a < n_ids; a++) {
+        mm_inst_reset(q);
+        mm_inst_add_task(q, ids[a]);
+        mm_inst_done(q);
+        for (j = 0; j < q->n_inst; j++) {
+            const mm_ttask *k = mm_task_at(q->w, ids[a], q->inst[j]);
+            if (k->alive && (k->running || k->executing))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Does an entry state a relation (awaited_by, linked_to, created_by,
  * parent, or an awaited Task) that never held, at any instant of the
  * window, for any Task at its address?  The first such is described in
@@ -526,12 +558,7 @@ static void mm_check_skipped_entry(mm_oq *q, const uw_task_sample *ts, const int
     }
     for (pass = 0; pass < 2 && !ok; pass++) {
         for (a = 0; a < n_ids && !ok; a++) {
-            mm_inst_reset(q);
-            if (pass == 0)
-                mm_inst_add_task(q, ids[a]);
-            else
-                mm_inst_wide(q, ids[a]);
-            mm_inst_done(q);
+            mm_inst_pass(q, ids[a], pass);
             for (j = 0; j < q->n_inst && !ok; j++)
                 if (mm_truth_entry(q, ids[a], q->inst[j], &e))
                     ok = (mm_entry_diff(q, ts, &e) & shown) == 0;
@@ -546,17 +573,7 @@ static void mm_check_skipped_entry(mm_oq *q, const uw_task_sample *ts, const int
                          ? ts->coro_code->qualname
                          : "(none)");
     if (ts->running) {
-        int ran = 0;
-        for (a = 0; a < n_ids && !ran; a++) {
-            mm_inst_reset(q);
-            mm_inst_add_task(q, ids[a]);
-            mm_inst_done(q);
-            for (j = 0; j < q->n_inst && !ran; j++) {
-                const mm_ttask *k = mm_task_at(q->w, ids[a], q->inst[j]);
-                ran = k->alive && (k->running || k->executing);
-            }
-        }
-        if (!ran)
+        if (!mm_ran_in_window(q, ids, n_ids))
             mm_violation(q, MM_V_MISMATCH,
                          "task 0x%" PRIx64 " (%s) skipped as %s is shown running, and no Task at "
                          "that address ran in the window",
@@ -588,17 +605,7 @@ void mm_check_entry(mm_oq *q, size_t i)
                          "threads than UW_EPOCH_THREADS",
                          ts->addr, ts->name);
         if (ts->skipped == UW_SKIP_NOT_ON_STACK) {
-            int ok = 0;
-            for (a = 0; a < n_ids && !ok; a++) {
-                mm_inst_reset(q);
-                mm_inst_add_task(q, ids[a]);
-                mm_inst_done(q);
-                for (j = 0; j < q->n_inst && !ok; j++) {
-                    const mm_ttask *k = mm_task_at(q->w, ids[a], q->inst[j]);
-                    ok = k->alive && (k->running || k->executing);
-                }
-            }
-            if (!ok)
+            if (!mm_ran_in_window(q, ids, n_ids))
                 mm_violation(q, MM_V_BAD_SKIP,
                              "task 0x%" PRIx64 " (%s) skipped as running_task_not_on_stack, "
                              "never running nor marked executing",
@@ -616,12 +623,7 @@ void mm_check_entry(mm_oq *q, size_t i)
     /* pass 0: the instants each candidate changed; pass 1: wider */
     for (pass = 0; pass < 2 && best != 0; pass++) {
         for (a = 0; a < n_ids && best != 0; a++) {
-            mm_inst_reset(q);
-            if (pass == 0)
-                mm_inst_add_task(q, ids[a]);
-            else
-                mm_inst_wide(q, ids[a]);
-            mm_inst_done(q);
+            mm_inst_pass(q, ids[a], pass);
             for (j = 0; j < q->n_inst && best != 0; j++) {
                 if (!mm_truth_entry(q, ids[a], q->inst[j], &e))
                     continue;
