@@ -123,12 +123,11 @@ typedef struct uw_task_sample {
     int64_t parent;                    /* awaited_by, else linked_to, else created_by */
     int running;                       /* root coroutine executing */
     int skipped;                       /* 0, or the reason the Task's stack is not given */
-    int label_unknown;                 /* skipped before its name and root coroutine could
-                                        * be vouched for: name "" and coro_code NULL (and
-                                        * truncated 0, running 0), shown
-                                        * as unknown (a name read from one Task, the
-                                        * coroutine from another at its address, is a
-                                        * leak even on a skipped entry) */
+    int label_unknown;                 /* skipped, and nothing vouches for its name and
+                                        * root coroutine (a name read from one Task and the
+                                        * coroutine from another at its address would be a
+                                        * leak): name "", coro_code NULL, running 0,
+                                        * truncated 0, no links; shown as unknown */
     int truncated;                     /* 0, or why its frames stop early */
 } uw_task_sample;
 
