@@ -470,9 +470,7 @@ static int mm_ran_in_window(mm_oq *q, const int32_t *ids, size_t n_ids)
     size_t a, j;
 
     for (a = 0; a < n_ids; a++) {
-        mm_inst_reset(q);
-        mm_inst_add_task(q, ids[a]);
-        mm_inst_done(q);
+        mm_inst_pass(q, ids[a], 0);
         for (j = 0; j < q->n_inst; j++) {
             const mm_ttask *k = mm_task_at(q->w, ids[a], q->inst[j]);
             if (k->alive && (k->running || k->executing))
