@@ -55,6 +55,7 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
     b->hold_ms = hold_ms;
     b->on_torn = on_torn;
     b->samples = b->paused = b->restopped = b->snapshots_again = 0;
+    b->run_waits = b->run_gave_up = 0;
     rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
     if (rc != 0) {
         b->pause = NULL;
@@ -88,6 +89,66 @@ int ts_blocking_wait(ts_blocking *b, double us)
     return uw__pause_service(b->pause, us > 0 ? (int64_t)us : 0);
 }
 
+/* Threads ts_blocking_run_on watches at most (more are let run without
+ * being watched: the first ones are the sample's torn ones). */
+#define TS_RUN_ON_THREADS 16
+/* ... and how often it looks again once min_us has passed (microseconds) */
+#define TS_RUN_ON_STEP_US 250.0
+
+/* After a stop whose sample tore, before the next stop: a restarted
+ * thread is not scheduled at once, and on a loaded machine a stop
+ * min_us later can find it exactly where the last one did (three stops
+ * in the same eval-loop prologue were seen under a parallel test run).
+ * So the target runs min_us, and then on, a step at a time, until each
+ * named thread has run since this call (its run time grew) or sleeps in
+ * the kernel (it left the user code it stood in), at most max_us in all;
+ * a thread whose clock cannot be read counts as moved.  Meanwhile the
+ * target's own stops are answered (uw__pause_service).  Counts the waits
+ * past min_us, and those that gave up at max_us. */
+int ts_blocking_run_on(ts_blocking *b, const pid_t *tids, size_t n, double min_us, double max_us)
+{
+    uint64_t base[TS_RUN_ON_THREADS];
+    unsigned char moved[TS_RUN_ON_THREADS];
+    double waited = 0, step = min_us;
+    size_t i;
+    int rc, asleep, waiting = 0;
+
+    if (b->pause == NULL) {
+        ts_nap_us(min_us);
+        return 0;
+    }
+    if (n > TS_RUN_ON_THREADS)
+        n = TS_RUN_ON_THREADS;
+    for (i = 0; i < n; i++)
+        moved[i] = uw__pause_thread_clock(b->pause, tids[i], &base[i], &asleep) != 0 || asleep;
+    for (;;) {
+        int all = 1;
+        if ((rc = uw__pause_service(b->pause, step > 0 ? (int64_t)step : 0)) != 0)
+            return rc;
+        waited += step;
+        if (ts_stop_signal)
+            return 0;
+        for (i = 0; i < n; i++) {
+            uint64_t now;
+            if (!moved[i])
+                moved[i] = uw__pause_thread_clock(b->pause, tids[i], &now, &asleep) != 0 ||
+                           asleep || now > base[i];
+            all &= moved[i];
+        }
+        if (all)
+            return 0;
+        if (!waiting) {
+            waiting = 1;
+            b->run_waits++;
+        }
+        if (waited >= max_us) {
+            b->run_gave_up++;
+            return 0;
+        }
+        step = TS_RUN_ON_STEP_US;
+    }
+}
+
 void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
 {
     uw__pause_stats st;
@@ -105,14 +166,16 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
     fprintf(f,
             "tornstack: blocking: target stopped %llu times (%llu again after a torn stop, "
             "%llu again for a page a snapshot lacked), %.1f us mean, %.1f us max, %.3f ms per "
-            "second of wall time; %llu signals passed on, %llu threads attached, %llu exited\n",
+            "second of wall time; %llu signals passed on, %llu threads attached, %llu exited; "
+            "%llu restarts waited for a torn thread to run (%llu gave up)\n",
             (unsigned long long)st.stops, (unsigned long long)b->restopped,
             (unsigned long long)b->snapshots_again,
             st.stops ? (double)st.stopped_ns / 1e3 / (double)st.stops : 0.0,
             (double)st.stopped_max_ns / 1e3,
             wall_us > 0 ? (double)st.stopped_ns / 1e3 / (wall_us / 1e3) : 0.0,
             (unsigned long long)st.signals_passed, (unsigned long long)st.threads_seen,
-            (unsigned long long)st.threads_exited);
+            (unsigned long long)st.threads_exited, (unsigned long long)b->run_waits,
+            (unsigned long long)b->run_gave_up);
 }
 
 /* Skips at or above this share of Task readings get the hint below. */

@@ -21,6 +21,8 @@ typedef struct ts_blocking {
     uint64_t paused;
     uint64_t restopped;       /* stops made again after a stopped sample tore (both modes) */
     uint64_t snapshots_again; /* stops made again for a page a snapshot lacked */
+    uint64_t run_waits;       /* restarts that waited past their minimum for a torn thread */
+    uint64_t run_gave_up;     /* ... of them, those that stopped again without seeing it run */
 } ts_blocking;
 
 /* The signal (SIGINT, SIGTERM, SIGHUP) that asked a blocking command to
@@ -43,6 +45,12 @@ int ts_blocking_end(ts_blocking *b);
  * stops meanwhile (or just sleep when not blocking).  Returns early when
  * a stop signal arrived.  UW_ERR_NO_PROCESS when the target is gone. */
 int ts_blocking_wait(ts_blocking *b, double us);
+
+/* Between the stops of one sample that tore: let the target run at
+ * least min_us and, past that, until each of the n threads named (native
+ * ids) ran or sleeps, at most max_us (or just sleep min_us when not
+ * blocking).  UW_ERR_NO_PROCESS when the target is gone. */
+int ts_blocking_run_on(ts_blocking *b, const pid_t *tids, size_t n, double min_us, double max_us);
 
 /* One line on f: how long the target was held, per sample and per
  * second of `wall_us` (nothing when not blocking). */

@@ -3,6 +3,7 @@
  * the thread walk and the Task walk with the chosen policy (cli.h).
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -187,14 +188,41 @@ static int ts_sample_torn(const uw_sample *s)
     return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
 }
 
+/* The threads a torn sample names (native ids, at most cap): those whose
+ * walk tore or whose pure Python stack was not found, and, when Tasks
+ * were skipped or a Task list read torn, every loop thread (the Tasks'
+ * states move only while their loop runs). */
+static size_t ts_torn_threads(const uw_sample *s, pid_t *tids, size_t cap)
+{
+    int tasks_torn =
+        s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
+    size_t i, n = 0;
+
+    for (i = 1; i < UW_REASON_SLOTS && !tasks_torn; i++)
+        tasks_torn = s->skips[i] != 0 && !ts_skip_is_bound(-(int)i);
+    for (i = 0; i < s->n_threads && n < cap; i++) {
+        const uw_thread_sample *th = &s->threads[i];
+        int torn = uw__reason_is_tear(th->truncated) ||
+                   (th->running_loop != 0 &&
+                    (tasks_torn || (th->truncated == 0 && th->pure_start < 0 && !th->loop_in_c)));
+        if (torn && th->native_id > 0 && th->native_id <= INT32_MAX)
+            tids[n++] = (pid_t)th->native_id;
+    }
+    return n;
+}
+
 /* Stops of one sample at most.  A stop can land in the few instructions
  * of an interpreter state that no reader can take as one instant (3.11's
  * eval loop publishes its C-stack cframe before it stores that cframe's
  * current frame and `previous`: docs/pause.md); the next stop, a moment
  * later, lands elsewhere. */
 #define TS_PAUSE_STOPS 3
-/* ... each after the target ran this long (microseconds) */
+/* ... each after the target ran this long (microseconds), and longer, up
+ * to TS_PAUSE_RUN_MAX_US, until the sample's torn threads ran */
 #define TS_PAUSE_RUN_US 500
+#define TS_PAUSE_RUN_MAX_US 50000
+/* Torn threads of one sample waited for at most */
+#define TS_PAUSE_TORN_THREADS 16
 
 /* --blocking: every sample is taken stopped; one that tore is taken again
  * after a restart (TS_PAUSE_STOPS stops in all, the last one kept).
@@ -203,6 +231,7 @@ static int ts_sample_torn(const uw_sample *s)
  * the same way. */
 int ts_sample(ts_session *ss, uw_sample *s)
 {
+    pid_t torn[TS_PAUSE_TORN_THREADS];
     int rc, k;
 
     if (ss->blk.pause == NULL)
@@ -216,9 +245,11 @@ int ts_sample(ts_session *ss, uw_sample *s)
     }
     for (k = 0; k < TS_PAUSE_STOPS; k++) {
         if (k > 0) {
-            /* let the target run on first: restarted, a thread is not
-             * scheduled at once */
-            if ((rc = ts_blocking_wait(&ss->blk, TS_PAUSE_RUN_US)) != 0)
+            /* let the target run on first, until its torn threads ran:
+             * restarted, a thread is not scheduled at once */
+            if ((rc = ts_blocking_run_on(&ss->blk, torn,
+                                         ts_torn_threads(s, torn, TS_PAUSE_TORN_THREADS),
+                                         TS_PAUSE_RUN_US, TS_PAUSE_RUN_MAX_US)) != 0)
                 break;
             ss->blk.restopped++;
         }

@@ -102,6 +102,15 @@ int uw__pause_resume_thread(uw__pause *p, pid_t tid);
  * thread is left. */
 int uw__pause_service(uw__pause *p, int64_t timeout_us);
 
+/* How far attached thread tid has got while it runs: the CPU time it
+ * has run (nanoseconds) and whether it sleeps (in a system call or a
+ * page wait: state S or D) rather than runs or waits for a CPU.  A
+ * stopped thread's run time is exact; a running one's lags by up to a
+ * scheduler tick.  UW_ERR_NOT_FOUND if tid is not attached,
+ * UW_ERR_NO_PROCESS if it exited, UW_ERR_IO if the kernel keeps no run
+ * time (no schedstat). */
+int uw__pause_thread_clock(uw__pause *p, pid_t tid, uint64_t *run_ns, int *asleep);
+
 /* Threads currently attached (exited ones are not counted). */
 size_t uw__pause_threads(const uw__pause *p);
 

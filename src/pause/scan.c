@@ -97,3 +97,43 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
     fclose(f);
     return have == 3 ? 0 : UW_ERR_IO;
 }
+
+/* How far thread tid of pid has got: the CPU time it has run, in
+ * nanoseconds (the first field of /proc/PID/task/TID/schedstat: the
+ * scheduler's sum of its run time, brought up to date when it leaves a
+ * CPU, so a stopped thread's is exact), and its state letter (from
+ * /proc/PID/task/TID/stat, after the command name, which may itself hold
+ * parentheses and spaces: the last ')' ends it).  UW_ERR_NO_PROCESS if the
+ * thread is gone; UW_ERR_IO if the kernel keeps no such count. */
+int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
+{
+    char path[96], buf[512];
+    const char *c;
+    size_t got;
+    FILE *f;
+
+    *run_ns = 0;
+    *state = '?';
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_IO;
+    got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    c = strrchr(buf, ')');
+    if (c == NULL || c[1] != ' ' || c[2] == '\0')
+        return UW_ERR_IO;
+    *state = c[2];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_IO;
+    got = fread(buf, 1, 64, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (got == 0 || buf[0] < '0' || buf[0] > '9')
+        return UW_ERR_IO;
+    *run_ns = strtoull(buf, NULL, 10);
+    return 0;
+}

@@ -40,3 +40,25 @@ int uw__pause_service(uw__pause *p, int64_t timeout_us)
         }
     }
 }
+
+/* The run time and sleep of one attached thread, for a caller that
+ * wants a thread to have moved on before it stops it again (a stop that
+ * landed in a few instructions no reader can take as one instant is worth
+ * repeating only once the thread ran). */
+int uw__pause_thread_clock(uw__pause *p, pid_t tid, uint64_t *run_ns, int *asleep)
+{
+    const uw_pt *t;
+    char state;
+    int rc;
+
+    if (p == NULL || run_ns == NULL || asleep == NULL)
+        return UW_ERR_INVALID_ARG;
+    *run_ns = 0;
+    *asleep = 0;
+    t = uw_pt_find(p, tid);
+    if (t == NULL || t->state == UW_PT_GONE)
+        return UW_ERR_NOT_FOUND;
+    rc = uw_pt_runtime(p->pid, tid, run_ns, &state);
+    *asleep = state == 'S' || state == 'D';
+    return rc;
+}

@@ -748,6 +748,68 @@ static void test_misuse(void **state)
     reap(pid);
 }
 
+/* The thread clock: exact and still while a thread is held, grown once
+ * it ran, "asleep" for a thread parked in the kernel; a thread not
+ * attached is not found.  (The run time is what a restart after a torn
+ * stop waits on: a stop found where the last one was is no new instant.) */
+static void test_thread_clock(void **state)
+{
+    pid_t pid = spawn(1, 0, 1);
+    pid_t tid = sh->tid[1], parked_tid = 0;
+    pid_t tids[8];
+    uw__pause *p = NULL;
+    uint64_t c0, c1, c2;
+    int asleep = -1, i, k, n = 0;
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    (void)state;
+
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL && n < 8)
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+            tids[n++] = (pid_t)atoi(e->d_name);
+    closedir(d);
+    for (i = 0; i < n; i++)
+        if (tids[i] != sh->tid[0] && tids[i] != sh->tid[1])
+            parked_tid = tids[i];
+    assert_true(parked_tid > 0);
+
+    assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
+    assert_int_equal(uw__pause_stop_all(p), 0);
+    assert_int_equal(uw__pause_thread_clock(p, tid, &c0, &asleep), 0);
+    assert_int_equal(asleep, 0); /* held: a tracing stop, not a sleep */
+    nap_us(20000);
+    assert_int_equal(uw__pause_thread_clock(p, tid, &c1, &asleep), 0);
+    assert_true(c1 == c0);
+    assert_int_equal(uw__pause_resume_all(p), 0);
+    /* the worker counts and naps: its run time grows within seconds (it is
+     * brought up to date each time it leaves the CPU) */
+    for (k = 0; k < 2000; k++) {
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+        assert_int_equal(uw__pause_thread_clock(p, tid, &c2, &asleep), 0);
+        if (c2 > c1)
+            break;
+    }
+    assert_true(c2 > c1);
+    /* the parked thread sleeps in pause() */
+    for (k = 0; k < 2000; k++) {
+        assert_int_equal(uw__pause_thread_clock(p, parked_tid, &c2, &asleep), 0);
+        if (asleep)
+            break;
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    assert_int_equal(asleep, 1);
+    assert_int_equal(uw__pause_thread_clock(p, getpid(), &c2, &asleep), UW_ERR_NOT_FOUND);
+    assert_int_equal(uw__pause_thread_clock(p, tid, NULL, &asleep), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw__pause_thread_clock(NULL, tid, &c2, &asleep), UW_ERR_INVALID_ARG);
+    assert_int_equal(uw__pause_close(p), 0);
+    assert_free(pid, 1);
+    reap(pid);
+}
+
 /* The thread bound at -1, 0 and +1: UW_PAUSE_LIMIT_THREADS threads are
  * held, one more is refused with UW_ERR_LIMIT_THREADS and leaves nothing
  * attached. */
@@ -793,6 +855,7 @@ int main(void)
         cmocka_unit_test_teardown(test_refusals, teardown),
         cmocka_unit_test_teardown(test_misuse, teardown),
         cmocka_unit_test_teardown(test_thread_limit, teardown),
+        cmocka_unit_test_teardown(test_thread_clock, teardown),
     };
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)
