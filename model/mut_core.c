@@ -508,6 +508,7 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
         break;
     case EV_RUNTASK:
         mm_world_loop_edit(w, s->th)->running_task = mm_unpack_ref(s->x);
+        mm_world_loop_edit(w, s->th)->running_addr = s->value;
         break;
     default:
         break;

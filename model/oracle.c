@@ -18,9 +18,9 @@
 const char *mm_vkind_name(int kind)
 {
     static const char *names[MM_V_KINDS] = {
-        "leak",           "bogus",      "bogus_pure", "depth",    "read_bound",
-        "bad_skip",       "link_leak",  "label_leak", "unrooted", "bogus_stack",
-        "entry_mismatch", "still_skip", "crash",
+        "leak",           "bogus",      "bogus_pure",   "depth",    "read_bound",
+        "bad_skip",       "link_leak",  "label_leak",   "unrooted", "bogus_stack",
+        "entry_mismatch", "still_skip", "thread_field", "crash",
     };
     return kind >= 0 && kind < MM_V_KINDS ? names[kind] : "?";
 }
@@ -409,6 +409,7 @@ int mm_oracle_check(const uw_sample *s, const mm_oracle_ctx *c, mm_verdict *v)
     mm_ab_build(&q);
     for (i = 0; i < s->n_tasks; i++)
         mm_check_entry(&q, i);
+    mm_check_threads(&q);
     mm_check_pure(&q);
     mm_check_stacks(&q);
     if (c->still)

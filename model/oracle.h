@@ -35,6 +35,8 @@
  *   still_skip      a window in which no store became visible, and yet a
  *                   Task or thread was skipped, a Task was missing, or a
  *                   walk was cut: nothing moved, nothing may be skipped
+ *   thread_field    a thread entry's loop or running Task that its thread
+ *                   state did not hold at any instant of the window
  *   crash           the unwinder (or the model) died of a signal during a
  *                   sample: counted by the runner (verify), not here
  */
@@ -64,6 +66,7 @@ enum mm_vkind {
     MM_V_BOGUS_STACK,
     MM_V_MISMATCH,
     MM_V_STILL_SKIP,
+    MM_V_THREAD_FIELD,
     MM_V_CRASH,
     MM_V_KINDS
 };

@@ -104,6 +104,9 @@ void mm_ab_build(mm_oq *q);
 int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e);
 void mm_check_entry(mm_oq *q, size_t i);
 
+/* oracle_thread.c */
+void mm_check_threads(mm_oq *q);
+
 /* oracle_stack.c */
 void mm_check_stacks(mm_oq *q);
 void mm_check_pure(mm_oq *q);

@@ -90,7 +90,8 @@ typedef struct mm_tloop {
     uint64_t tstate;
     int32_t n; /* frames linked, f[0] the root */
     int32_t pad;
-    mm_ref running_task; /* 3.14+: the thread state's running Task */
+    mm_ref running_task;   /* 3.14+: the thread state's running Task */
+    uint64_t running_addr; /* ... the word itself: that Task's object, 0 none */
     mm_tframe f[MM_MAX_STACK];
 } mm_tloop;
 

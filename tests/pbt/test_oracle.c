@@ -7,17 +7,25 @@
  * coroutine, links (awaiter over strong link over creation link) and
  * awaited Tasks (from 3.14 also the Tasks whose task_awaited_by names it,
  * after those its fut_waiter leads to, in sample order; and its awaiter
- * is the one its task_awaited_by names when no fut_waiter leads to it).  The oracle must find
- * nothing wrong with it, in a still window and at the end of a moving one.  Then one field at a
- * time is made wrong, as a faulty unwinder would, and the oracle must report the kind of violation
- * that fault is: a stale pure-stack split (a pure frame from another instant) bogus_pure and
- * bogus_stack no pure Python stack            unrooted an unvalidated link             link_leak an
- * unvalidated name             label_leak a frame of another Task         leak a field from another
- * instant    entry_mismatch a skip while nothing moved      still_skip a Task left out of a still
- * sample  still_skip a Task marker naming another Task, or a thread marker another thread
- *                                   label_leak
- *   a Task marker out of its place, a thread marker missing
- *                                   bogus_stack
+ * is the one its task_awaited_by names when no fut_waiter leads to it).
+ * The oracle must find nothing wrong with it, in a still window and at
+ * the end of a moving one.  Then one field at a time is made wrong, as a
+ * faulty unwinder would, and the oracle must report that fault's kind:
+ *   - a stale pure-stack split (a pure frame from another instant):
+ *     bogus_pure and bogus_stack;
+ *   - no pure Python stack: unrooted;
+ *   - an unvalidated link: link_leak;
+ *   - an unvalidated name: label_leak;
+ *   - a frame of another Task: leak;
+ *   - a field from another instant: entry_mismatch;
+ *   - a skip while nothing moved, a Task left out of a still sample:
+ *     still_skip;
+ *   - a thread's loop another thread's or none, a running Task its
+ *     thread state never named: thread_field;
+ *   - a Task marker naming another Task, or a thread marker another
+ *     thread: label_leak;
+ *   - a Task marker out of its place, a thread marker missing:
+ *     bogus_stack.
  * Seeds: TORNSTACK_SEED as in test_model.c.
  */
 #include <setjmp.h>
@@ -116,6 +124,7 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
         int k, split = -1;
         assert_int_equal(uw_sample_add_thread(s, c->tstate[loop], im->interp, 0, &th), 0);
         th->running_loop = im->th[loop].loop;
+        th->running_task = L->running_addr;
         th->native_id = 4242 + (uint64_t)loop;
         for (k = L->n; k-- > 0;) {
             add_frame(s, &L->f[k]);
@@ -501,6 +510,22 @@ static void faults(int minor)
         judge(&wd, &s, &v);
         assert_true(v.viol[MM_V_BOGUS] > 0);
 
+        /* a thread's loop that is another thread's, or none; a running
+         * Task its thread state never named */
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        assert_true(s.n_threads >= 2 && s.threads[0].running_loop != s.threads[1].running_loop);
+        s.threads[0].running_loop = s.threads[1].running_loop;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_THREAD_FIELD] > 0);
+        s.threads[0].running_loop = 0;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_THREAD_FIELD] > 0);
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        assert_int_equal(s.threads[0].running_task, 0); /* none before 3.14 */
+        s.threads[0].running_task = s.tasks[0].addr;
+        judge(&wd, &s, &v);
+        assert_true(v.viol[MM_V_THREAD_FIELD] > 0);
+
         /* markers misplaced or naming another Task or thread */
         perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
         marker_faults(&wd, &s);
@@ -576,6 +601,17 @@ static void test_moving(void **st)
             if (judge(&wd, &s, &v) != 0)
                 fprintf(stderr, "perfect sample of the window's end judged wrong: %s\n", v.first);
             assert_int_equal(mm_verdict_violations(&v), 0);
+            if (minor >= 14) {
+                /* 3.14+: a running Task of the other loop, which this
+                 * thread state cannot have named */
+                size_t i;
+                for (i = 0; i < s.n_tasks && s.tasks[i].thread != 1; i++)
+                    ;
+                assert_true(i < s.n_tasks);
+                s.threads[0].running_task = s.tasks[i].addr;
+                judge(&wd, &s, &v);
+                assert_true(v.viol[MM_V_THREAD_FIELD] > 0);
+            }
             uw_sample_free(&s);
             world_free(&wd);
         }
@@ -602,7 +638,9 @@ static void test_precedence(void **st)
             still_window(&wd);
             uw_sample_init(&s);
             perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
-            assert_int_equal(judge(&wd, &s, &v), 0);
+            if (judge(&wd, &s, &v) != 0)
+                fprintf(stderr, "3.%d: perfect sample judged wrong: %s\n", minor, v.first);
+            assert_int_equal(mm_verdict_violations(&v), 0);
             for (i = 0; i < s.n_tasks; i++) {
                 uw_task_sample *ts = &s.tasks[i];
                 if (ts->awaited_by < 0 || ts->created_by < 0 || ts->awaited_by == ts->created_by)
