@@ -234,7 +234,10 @@ out:
  * order (its spans), or any (a random permutation), from a stream of its
  * own.  Under MM_RELAXED everything issued is visible once the call
  * returns.  A vectored read counts as one call, as one process_vm_readv
- * does. */
+ * does; except under MM_RELAXED, where each ordered group is a call of its
+ * own, as a live reader on a machine that may show another core's stores
+ * out of order must make it (reader.h): within one call, a group read
+ * after another may miss a store issued before one the earlier group saw. */
 static int mm_sched_read1(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     mm_sched *s = ctx;
@@ -280,13 +283,21 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, s
         s->order[i] = (uw_addr_key){iov[i].addr, i};
     for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)
         mm_order_group(s, g0, end[g], n, how);
-    for (i = 0; i < n; i++) {
+    *calls = 1;
+    for (i = 0, g = 0; i < n; i++) {
         uw_iov *v = &iov[s->order[i].i];
+        size_t g_was = g;
+        while (g < n_groups && i >= end[g])
+            g++;
+        /* a new call: what the last one saw issued is visible */
+        if (g != g_was && i > 0 && s->cfg.model == MM_RELAXED) {
+            mm_relaxed_drain(s);
+            (*calls)++;
+        }
         v->status = v->len == 0 ? 0 : mm_sched_read(ctx, v->addr, v->dst, v->len);
     }
     if (s->cfg.model == MM_RELAXED)
         mm_relaxed_drain(s);
-    *calls = 1;
     return 0;
 }
 

@@ -42,6 +42,16 @@
 #ifndef UW_PROC_SPAN_MAX
 #define UW_PROC_SPAN_MAX (64 * 1024)
 #endif
+/* Does this machine show a process's stores to another core in the
+ * order they were made (x86's total store order)?  Only then may the
+ * ordered groups of one read share a call (reader.h). */
+#ifndef UW_PROC_STORES_IN_ORDER
+#if defined(__x86_64__) || defined(__i386__)
+#define UW_PROC_STORES_IN_ORDER 1
+#else
+#define UW_PROC_STORES_IN_ORDER 0
+#endif
+#endif
 /* Below this many pieces, coalescing is not worth sorting. */
 #define UW_PROC_COALESCE_MIN 8
 
@@ -244,6 +254,26 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
 
     UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
+    if (p->split_groups && n_groups > 1 && !p->is_frozen) {
+        /* each group a call of its own: the kernel entry and exit between
+         * them let every store the earlier group could see reach this
+         * core before the later group is read */
+        for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++) {
+            const size_t one = end[g] - g0;
+            uint64_t c = 0;
+            int rc;
+            if (one == 0)
+                continue;
+            rc = uw_proc_readv(p, iov + g0, one, &one, 1, &c);
+            *calls += c;
+            if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
+                for (i = end[g]; i < n; i++)
+                    iov[i].status = rc;
+                return rc;
+            }
+        }
+        return 0;
+    }
     if (p->replay != NULL && uw__replay_serve(p->replay, iov, n, end, n_groups))
         return 0;
     if (p->is_frozen) { /* nothing moves: the groups' order holds any way */
@@ -403,7 +433,7 @@ size_t uw_proc_missed(const uw_proc *p)
 
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
 {
-    if (p == NULL || r == NULL)
+    if (p == NULL || r == NULL || p->split_groups)
         return;
     if (p->replay == NULL) {
         p->replay = malloc(sizeof *p->replay);
@@ -454,6 +484,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
     memset(p, 0, sizeof *p);
     p->pid = pid;
     p->reader = r;
+    p->split_groups = !UW_PROC_STORES_IN_ORDER;
     uw_reader_init(r, &uw_proc_ops, p);
     return 0;
 }

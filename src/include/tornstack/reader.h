@@ -21,7 +21,12 @@
  * them in request order, address order or a random one.  A caller whose
  * argument needs an order splits the read into groups (uw_readv_groups):
  * every piece of a group is read after every piece of the groups before
- * it.
+ * it, and sees every store of the target that a piece of those groups saw,
+ * or that was made before such a store.  x86 keeps a core's stores in
+ * order for every other core, so there one call may hold several groups;
+ * a machine that does not (ARM, POWER) needs a call per group, whose
+ * kernel entry and exit let those stores arrive (reader_proc.c, and the
+ * model's relaxed memory, docs/model.md).
  */
 #ifndef TORNSTACK_READER_H
 #define TORNSTACK_READER_H

@@ -27,6 +27,11 @@ typedef struct uw_proc {
     /* Pages of a stopped process (uw_proc_freeze); NULL until first frozen. */
     struct uw_frozen *frozen;
     int is_frozen;
+    /* 1 on a machine that may show another core's stores out of order
+     * (anything but x86): ordered groups are then read a call each, and
+     * no sample is predicted, since the prediction's one call would join
+     * them (reader.h).  Set by uw_proc_reader_open; tests may set it. */
+    int split_groups;
 } uw_proc;
 
 /* Bind r to process pid.  Checks that the process exists and that its
