@@ -357,6 +357,12 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     return rc == UW_ERR_CAPACITY ? 0 : rc;
 }
 
+/* A round for at most this many Tasks is tried even after a check that
+ * saw its loop start several callbacks: its read is a few of their
+ * objects and chains, microseconds long, so the loop that stepped during
+ * the long first read seldom steps during it. */
+#define UW_RECOVER_FEW 32
+
 /* Rounds while some Task is left to recover (opt.recover at most). */
 int uw__recover(uw_tasks *t, uw_sample *s)
 {
@@ -365,10 +371,10 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     uint32_t round;
     int rc = 0;
 
-    for (round = 0; round < t->opt.recover && rc == 0 && !t->ck_busy; round++) {
+    for (round = 0; round < t->opt.recover && rc == 0; round++) {
         for (i = 0, n_sv = 0; i < t->n_work; i++)
             n_sv += (size_t)uw_recoverable(t, &t->work[i]);
-        if (n_sv == 0)
+        if (n_sv == 0 || (t->ck_busy && n_sv > UW_RECOVER_FEW))
             break;
         rc = uw__view_reserve(&t->sc.saved, n_sv);
         if (rc != 0)
@@ -383,10 +389,11 @@ int uw__recover(uw_tasks *t, uw_sample *s)
             n_sv++;
         }
         rc = uw_recover_round(t, s, sv, n_sv, &kept);
-        /* a round that kept none, or whose check saw its loop start
-         * several callbacks, is not tried again: the next would be read
-         * over the same stretch of a loop as busy */
-        if (kept == 0 || t->ck_busy)
+        /* a round that kept none is not tried again, nor one whose check
+         * saw its loop start several callbacks, unless few Tasks are left
+         * (above): the next would be read over as long a stretch of a
+         * loop as busy */
+        if (kept == 0)
             break;
     }
     return rc;
