@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -96,6 +97,10 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
             return one.status;
         }
     }
+    if (len > 0 && addr < p->min_addr) {
+        p->reader->calls--; /* uw_read counted one: none is made */
+        return UW_ERR_READ_FAULT;
+    }
     got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
     if (got < 0)
         return uw__proc_errno(errno);
@@ -116,13 +121,14 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
         ssize_t got;
         size_t left;
 
-        /* Skip empty pieces: the kernel would treat them as done anyway. */
-        while (i < n && iov[i].len == 0) {
-            iov[i].status = 0;
+        /* Skip empty pieces: the kernel would treat them as done anyway;
+         * and pieces below any mapping: it would fail them. */
+        while (i < n && (iov[i].len == 0 || iov[i].addr < p->min_addr)) {
+            iov[i].status = iov[i].len == 0 ? 0 : UW_ERR_READ_FAULT;
             i++;
         }
         for (j = i; j < n && k < UW_PROC_IOV_BATCH; j++) {
-            if (iov[j].len == 0)
+            if (iov[j].len == 0 || iov[j].addr < p->min_addr)
                 break;
             local[k].iov_base = iov[j].dst;
             local[k].iov_len = iov[j].len;
@@ -193,36 +199,117 @@ static int uw_proc_spans_reserve(uw_proc *p, size_t n)
     return 0;
 }
 
+/* Pages found unreadable during one coalesced read, at most this many.
+ * process_vm_readv copies a span page by page and stops at the first page
+ * it cannot pin, so the bytes it did copy name that page.  A busy
+ * program frees allocator arenas under Tasks it has finished, and the
+ * chain check's two copies meet such a page once each: a piece on a page
+ * known bad fails without a call of its own. */
+#define UW_PROC_BAD_PAGES 16
+#define UW_PROC_PAGE 4096u
+
+typedef struct uw_proc_bad {
+    uint64_t page[UW_PROC_BAD_PAGES];
+    size_t n;
+} uw_proc_bad;
+
+static void uw_bad_add(uw_proc_bad *b, uint64_t addr)
+{
+    uint64_t pg = addr & ~(uint64_t)(UW_PROC_PAGE - 1);
+    size_t i;
+
+    for (i = 0; i < b->n; i++)
+        if (b->page[i] == pg)
+            return;
+    if (b->n < UW_PROC_BAD_PAGES)
+        b->page[b->n++] = pg;
+}
+
+/* Does [addr, addr + len) touch a page known bad? */
+static int uw_bad_touches(const uw_proc_bad *b, uint64_t addr, size_t len)
+{
+    uint64_t last = addr + len - 1;
+    size_t i;
+
+    for (i = 0; i < b->n; i++)
+        if (b->page[i] <= last && addr < b->page[i] + UW_PROC_PAGE)
+            return 1;
+    return 0;
+}
+
+/* Pieces of a stopped span read again together, at most (more are read
+ * one call each). */
+#define UW_PROC_AGAIN 64
+
+/* The pieces `rest` (n of them, pointers into the caller's pieces, in
+ * address order) read again in calls of their own: one call, and one more
+ * after each piece that fails (uw_proc_readv_plain); a piece that fails
+ * within one page marks that page bad. */
+static void uw_proc_again(const uw_proc *p, uw_iov **rest, size_t n, uw_proc_bad *bad,
+                          uint64_t *calls)
+{
+    uw_iov tmp[UW_PROC_AGAIN];
+    size_t j;
+    uint64_t c = 0;
+
+    for (j = 0; j < n; j++)
+        tmp[j] = *rest[j];
+    (void)uw_proc_readv_plain(p, tmp, n, &c);
+    *calls += c;
+    for (j = 0; j < n; j++) {
+        rest[j]->status = tmp[j].status;
+        if (tmp[j].status == UW_ERR_READ_FAULT &&
+            tmp[j].addr / UW_PROC_PAGE == (tmp[j].addr + tmp[j].len - 1) / UW_PROC_PAGE)
+            uw_bad_add(bad, tmp[j].addr);
+    }
+}
+
 /* Spans s0 .. s1 - 1 read, got bytes copied in all: serve the pieces of
- * the spans read whole, read the pieces of the span that stopped the call
- * one by one.  Returns the spans handled (those read whole and the one
- * that stopped the call, if any). */
+ * the spans read whole.  In the span that stopped the call, the pieces
+ * before the page that stopped it are served from what was copied, those
+ * on a page known bad fail, and the others are read again (uw_proc_again).
+ * Returns the spans handled (those read whole and the one that stopped the
+ * call, if any). */
 static size_t uw_proc_serve(uw_proc *p, uw_iov *iov, size_t s0, size_t s1, size_t got,
-                            uint64_t *calls)
+                            uw_proc_bad *bad, uint64_t *calls)
 {
     const struct uw_proc_span *sp = p->spans;
-    size_t done = s0, acc = 0, i, k;
+    size_t done = s0, acc = 0, i, k, n_rest = 0;
+    uw_iov *rest[UW_PROC_AGAIN];
+    uint64_t stop = 0;
 
     while (done < s1 && acc + (size_t)(sp[done].end - sp[done].start) <= got) {
         acc += (size_t)(sp[done].end - sp[done].start);
         done++;
     }
+    if (done < s1) {
+        stop = sp[done].start + (got - acc); /* the first byte not copied */
+        uw_bad_add(bad, stop);
+    }
     for (i = s0; i <= done && i < s1; i++) {
         for (k = sp[i].first; k < sp[i + 1].first; k++) {
             uw_iov *v = &iov[p->order[k].i];
-            if (v->len == 0)
+            /* an empty piece, or one below any mapping (sorted first in
+             * its group, so among the last group's spans): in no span */
+            if (v->len == 0 || v->addr < p->min_addr)
                 continue;
-            if (i < done) {
+            if (i < done || v->addr + v->len <= stop) {
                 if (!sp[i].direct)
                     memcpy(v->dst, p->scratch + sp[i].off + (v->addr - sp[i].start), v->len);
                 v->status = 0;
+            } else if (uw_bad_touches(bad, v->addr, v->len)) {
+                v->status = UW_ERR_READ_FAULT;
             } else {
-                uint64_t c = 0;
-                (void)uw_proc_readv_plain(p, v, 1, &c);
-                *calls += c;
+                if (n_rest == UW_PROC_AGAIN) {
+                    uw_proc_again(p, rest, n_rest, bad, calls);
+                    n_rest = 0;
+                }
+                rest[n_rest++] = v;
             }
         }
     }
+    if (n_rest > 0)
+        uw_proc_again(p, rest, n_rest, bad, calls);
     return done < s1 ? done + 1 - s0 : done - s0;
 }
 
@@ -250,10 +337,12 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     struct iovec local[UW_PROC_IOV_BATCH], remote[UW_PROC_IOV_BATCH];
     struct uw_proc_span *sp;
     size_t i, total = 0, nspan = 0, s0, g, g0, open_from = 0;
+    uw_proc_bad bad;
     ssize_t got;
 
     UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
+    bad.n = 0;
     if (p->split_groups && n_groups > 1 && !p->is_frozen) {
         /* each group a call of its own: the kernel entry and exit between
          * them let every store the earlier group could see reach this
@@ -314,6 +403,8 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
             iov[p->order[i].i].status = 0;
             continue;
         }
+        if (v->addr < p->min_addr)
+            continue; /* fails (its status says so) without a call */
         if (e < v->addr || v->len > UW_PROC_SPAN_MAX)
             return uw_proc_readv_plain(p, iov, n, calls); /* huge or wrapping piece */
         if (nspan > open_from && v->addr <= sp[nspan - 1].end + UW_PROC_GAP &&
@@ -349,7 +440,14 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
      * call starts after it.  So a bad span costs its pieces' calls and one
      * more, not a call for every piece after it. */
     for (s0 = 0; s0 < nspan;) {
-        size_t k = nspan - s0 < UW_PROC_IOV_BATCH ? nspan - s0 : UW_PROC_IOV_BATCH;
+        size_t k;
+        if (bad.n > 0 && uw_bad_touches(&bad, sp[s0].start, 1)) {
+            /* a call would stop at once: the span is served as one that
+             * stopped at its start (no call for what is known to fail) */
+            s0 += uw_proc_serve(p, iov, s0, s0 + 1, 0, &bad, calls);
+            continue;
+        }
+        k = nspan - s0 < UW_PROC_IOV_BATCH ? nspan - s0 : UW_PROC_IOV_BATCH;
         for (i = 0; i < k; i++) {
             const struct uw_proc_span *x = &sp[s0 + i];
             local[i].iov_base =
@@ -369,7 +467,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
             }
             got = 0;
         }
-        s0 += uw_proc_serve(p, iov, s0, s0 + k, (size_t)got, calls);
+        s0 += uw_proc_serve(p, iov, s0, s0 + k, (size_t)got, &bad, calls);
     }
     return 0;
 }
@@ -465,6 +563,25 @@ void uw_proc_close(uw_proc *p)
     p->scratch_cap = p->order_cap = p->spans_cap = 0;
 }
 
+/* The lowest address a mapping may start at: vm.mmap_min_addr, or one
+ * page when the machine does not say (page zero is never mapped for an
+ * ordinary process).  Bound: one short read of a sysctl file. */
+static uint64_t uw_proc_min_addr(void)
+{
+    char buf[32];
+    uint64_t v = 0;
+    size_t got, i;
+    FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+    if (f == NULL)
+        return UW_PROC_PAGE;
+    got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    for (i = 0; i < got && buf[i] >= '0' && buf[i] <= '9' && v < (1ull << 40); i++)
+        v = v * 10 + (uint64_t)(buf[i] - '0');
+    return i > 0 && v < (1ull << 40) ? v : UW_PROC_PAGE;
+}
+
 int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
 {
     uint8_t probe;
@@ -485,6 +602,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
     p->pid = pid;
     p->reader = r;
     p->split_groups = !UW_PROC_STORES_IN_ORDER;
+    p->min_addr = uw_proc_min_addr();
     uw_reader_init(r, &uw_proc_ops, p);
     return 0;
 }

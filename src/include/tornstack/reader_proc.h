@@ -32,6 +32,10 @@ typedef struct uw_proc {
      * no sample is predicted, since the prediction's one call would join
      * them (reader.h).  Set by uw_proc_reader_open; tests may set it. */
     int split_groups;
+    /* No mapping starts below this address (vm.mmap_min_addr, read at
+     * open): a piece there fails without a call (a torn pointer of 0x1
+     * or 0xa otherwise costs the call it stops, and one more). */
+    uint64_t min_addr;
 } uw_proc;
 
 /* Bind r to process pid.  Checks that the process exists and that its
