@@ -458,47 +458,123 @@ int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_l
     return *value != 0 ? 0 : UW_ERR_NOT_FOUND;
 }
 
+/* A set's header read into hdr: its table's address and slot count, or
+ * an error for what is no set of ours. */
+static int uw_set_header(const uw_pyctx *c, const uint8_t *hdr, uint64_t *tab, size_t *slots)
+{
+    const uw_layout *l = c->l;
+    int64_t mask;
+
+    if (c->types->set != 0 && uw__u64(hdr + l->object_type) != c->types->set)
+        return UW_ERR_BAD_OBJECT;
+    memcpy(&mask, hdr + l->set_mask, sizeof mask);
+    *tab = uw__u64(hdr + l->set_table);
+    if (mask < 0 || ((uint64_t)mask & ((uint64_t)mask + 1)) != 0)
+        return UW_ERR_BAD_OBJECT; /* mask + 1 is a power of two */
+    if ((uint64_t)mask + 1 > UW_LIMIT_SET_SLOTS)
+        return UW_ERR_LIMIT_SET;
+    *slots = (size_t)mask + 1;
+    return 0;
+}
+
+/* The keys of a table of `slots` entries (dummy slots skipped). */
+static int uw_set_table_keys(const uw_pyctx *c, const uint8_t *table, size_t slots, uint64_t *keys,
+                             size_t cap, size_t *n)
+{
+    const uw_layout *l = c->l;
+    size_t i, k = 0;
+
+    for (i = 0; i < slots; i++) {
+        uint64_t key = uw__u64(table + i * (size_t)l->setentry_size + l->setentry_key);
+        if (key == 0 || key == c->types->set_dummy)
+            continue;
+        if (k == cap) {
+            *n = k;
+            return UW_ERR_CAPACITY; /* more keys than the caller takes */
+        }
+        keys[k++] = key;
+    }
+    *n = k;
+    return 0;
+}
+
 int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n)
 {
     const uw_layout *l = c->l;
     uint8_t hdr[UW_PYOBJ_HEAD], *table;
-    int64_t mask;
     uint64_t tab;
-    size_t slots, i, k = 0;
+    size_t slots;
     int rc;
 
     *n = 0;
     rc = uw_read(c->r, set_addr, hdr, (size_t)l->set_table + 8);
     if (rc != 0)
         return rc;
-    if (c->types->set != 0 && uw__u64(hdr + l->object_type) != c->types->set)
-        return UW_ERR_BAD_OBJECT;
-    memcpy(&mask, hdr + l->set_mask, sizeof mask);
-    tab = uw__u64(hdr + l->set_table);
-    if (mask < 0 || ((uint64_t)mask & ((uint64_t)mask + 1)) != 0)
-        return UW_ERR_BAD_OBJECT; /* mask + 1 is a power of two */
-    if ((uint64_t)mask + 1 > UW_LIMIT_SET_SLOTS)
-        return UW_ERR_LIMIT_SET;
-    slots = (size_t)mask + 1;
+    if ((rc = uw_set_header(c, hdr, &tab, &slots)) != 0)
+        return rc;
     table = malloc(slots * (size_t)l->setentry_size);
     if (table == NULL)
         return UW_ERR_NOMEM;
     rc = uw_read(c->r, tab, table, slots * (size_t)l->setentry_size);
-    if (rc == 0) {
-        for (i = 0; i < slots; i++) {
-            uint64_t key = uw__u64(table + i * (size_t)l->setentry_size + l->setentry_key);
-            if (key == 0 || key == c->types->set_dummy)
-                continue;
-            if (k == cap) {
-                rc = UW_ERR_CAPACITY; /* more keys than the caller takes */
-                break;
-            }
-            keys[k++] = key;
-        }
-    }
+    if (rc == 0)
+        rc = uw_set_table_keys(c, table, slots, keys, cap, n);
     free(table);
-    *n = k;
     return rc;
+}
+
+/* As uw__set_keys, for a set read every sample (the asyncio registry):
+ * its table is read in the same call as its header, where the guess (the
+ * table's place and size as last read) says it is; only when the header
+ * names another table is the table read again, in a call of its own.  The
+ * two pieces of one call are read in no order: the table's copy is as
+ * good as one read after the header, since every key found is read and
+ * checked as a Task before it is used.  Bound: the table's size
+ * (UW_LIMIT_SET_SLOTS entries), kept in g->buf for the next sample. */
+int uw__set_keys_guessed(const uw_pyctx *c, uint64_t set_addr, uw_set_guess *g, uint64_t *keys,
+                         size_t cap, size_t *n)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[UW_PYOBJ_HEAD];
+    uw_iov v[2];
+    uint64_t tab;
+    size_t slots, bytes, nv = 1;
+    int rc, guessed;
+
+    *n = 0;
+    v[0] = (uw_iov){set_addr, hdr, (size_t)l->set_table + 8, 0};
+    guessed = g->set == set_addr && g->bytes > 0 && g->bytes <= g->cap;
+    if (guessed)
+        v[nv++] = (uw_iov){g->table, g->buf, g->bytes, 0};
+    (void)uw_readv(c->r, v, nv);
+    if (v[0].status != 0)
+        return v[0].status;
+    if ((rc = uw_set_header(c, hdr, &tab, &slots)) != 0)
+        return rc;
+    bytes = slots * (size_t)l->setentry_size;
+    if (!guessed || v[1].status != 0 || tab != g->table || bytes != g->bytes) {
+        g->bytes = 0; /* no guess until this read succeeds */
+        if (g->cap < bytes) {
+            uint8_t *b = realloc(g->buf, bytes);
+            if (b == NULL)
+                return UW_ERR_NOMEM;
+            g->buf = b;
+            g->cap = bytes;
+        }
+        if ((rc = uw_read(c->r, tab, g->buf, bytes)) != 0)
+            return rc;
+    }
+    g->set = set_addr;
+    g->table = tab;
+    g->bytes = bytes;
+    return uw_set_table_keys(c, g->buf, slots, keys, cap, n);
+}
+
+void uw__set_guess_free(uw_set_guess *g)
+{
+    if (g == NULL)
+        return;
+    free(g->buf);
+    memset(g, 0, sizeof *g);
 }
 
 int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n)

@@ -106,6 +106,21 @@ int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_l
  * returned). */
 int uw__set_keys(const uw_pyctx *c, uint64_t set_addr, uint64_t *keys, size_t cap, size_t *n);
 
+/* Where a set's table was, and its size, when last read (set 0: no
+ * guess), with a buffer for it (owned; uw__set_guess_free). */
+typedef struct uw_set_guess {
+    uint64_t set, table;
+    size_t bytes;
+    uint8_t *buf;
+    size_t cap;
+} uw_set_guess;
+
+/* As uw__set_keys for a set read again and again: its table in the same
+ * call as its header while the guess holds (pyobj.c). */
+int uw__set_keys_guessed(const uw_pyctx *c, uint64_t set_addr, uw_set_guess *g, uint64_t *keys,
+                         size_t cap, size_t *n);
+void uw__set_guess_free(uw_set_guess *g);
+
 /* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY when it
  * holds more (the first cap are returned). */
 int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n);

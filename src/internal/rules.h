@@ -102,6 +102,17 @@
 #define UW__RULE_skip_running_torn 1
 #endif
 
+/* RULE ab_other_parent: 3.14+, a Task of the sample named as its awaiter
+ * in either copy of the check by a Task whose awaited_by is not kept (it
+ * changed between the copies, or the object holds another Task by then: a
+ * child the sample cannot show) is skipped: awaiter_unknown
+ * (awaited_by.c). */
+#ifdef TORNSTACK_DROP_RULE_ab_other_parent
+#define UW__RULE_ab_other_parent 0
+#else
+#define UW__RULE_ab_other_parent 1
+#endif
+
 /* --- The chain check (src/tasks/check.c) --- */
 
 /* RULE check_copy_a: copy A must read as the walk saw every piece. */

@@ -22,6 +22,14 @@
  * would otherwise show fewer children than it had at any instant.  One
  * skipped for what it is (no sane coroutine, an unreadable object, a root
  * frame running other code) gives none: its word is no Task's record.
+ * One whose word is not kept (it changed between the copies, or the
+ * object holds another Task by the check: the one read was freed and
+ * another made at its address) gives no edge either.  But a Task of the
+ * sample that either copy names may have had that child at the check,
+ * which the sample does not show as its own, so its children are not
+ * known: it is skipped (awaiter_unknown) rather than shown with fewer (the
+ * model found it, 3.14: a TaskGroup child that named its parent in copy B
+ * only, the parent kept without it).
  *
  * A Task placed on the thread stack shows the walk's frames, read before
  * its children's words: it may have made children (or gathered Tasks)
@@ -102,6 +110,30 @@ static int uw_skipped_as_object(const uw_task_work *w)
            w->skipped == UW_SKIP_CODE_MISMATCH;
 }
 
+/* Task p (work index) had a child at the check that the sample cannot
+ * show as its own: what it awaits is not known. */
+static void uw_children_unknown(uw_tasks *t, int64_t p)
+{
+    if (p >= 0 && t->work[p].skipped == 0 && t->opt.skip && UW_RULE(ab_other_parent))
+        t->work[p].skipped = UW_SKIP_AWAITER_UNKNOWN;
+}
+
+/* The members of a set named by a word not kept (ab_seen): each member
+ * of the sample has children it cannot show. */
+static void uw_set_members_unknown(uw_tasks *t, uint64_t set)
+{
+    size_t k, nk = 0;
+    int rc;
+
+    if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
+        return;
+    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &nk);
+    if (rc != 0 && rc != UW_ERR_CAPACITY)
+        return;
+    for (k = 0; k < nk; k++)
+        uw_children_unknown(t, uw__task_find(t, UW__U64(&t->sc.children)[k]));
+}
+
 /* Every Task's awaiter(s) into edges, sorted by parent.  A single awaiter
  * costs nothing more (it is the Task's own word); a set costs its reads. */
 int uw__awaited_by_read(uw_tasks *t)
@@ -118,6 +150,18 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
+        if (!w->ab_ok && !uw_skipped_as_object(w)) {
+            int k;
+            for (k = 0; k < 2; k++) {
+                if (w->ab_seen[k] == 0)
+                    continue;
+                if (w->ab_seen_set[k])
+                    uw_set_members_unknown(t, w->ab_seen[k]);
+                else
+                    uw_children_unknown(t, uw__task_find(t, w->ab_seen[k]));
+            }
+            continue;
+        }
         if (!w->ab_ok || w->ab_now == 0 || uw_skipped_as_object(w))
             continue; /* none, not read alike in the check, or no sane Task */
         if (w->ab_now_is_set)

@@ -418,6 +418,16 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                 w->ab_now = UW_F64(x, al->fut_awaited_by);
                 w->ab_now_is_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
             }
+            /* 3.14+: the awaiter each copy names, kept or not: one not
+             * kept (changing, or read off another Task at this address)
+             * leaves the Tasks it names with children not known
+             * (awaited_by.c) */
+            if (al->fut_awaited_by >= 0) {
+                w->ab_seen[0] = ok_a ? UW_F64(x, al->fut_awaited_by) : 0;
+                w->ab_seen_set[0] = ok_a && x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+                w->ab_seen[1] = ok_b ? UW_F64(y, al->fut_awaited_by) : 0;
+                w->ab_seen_set[1] = ok_b && y[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+            }
 #undef UW_F64
             break;
         }
@@ -742,6 +752,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
             continue;
         }
         w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
+        w->ab_seen[0] = w->ab_seen[1] = 0;
         if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
             uw_judge_task(t, s, i, a, b, what, &p);
         else

@@ -89,15 +89,17 @@ int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
 }
 
 /* The keys of the set at `set` into the keys view, at most cap; a set
- * holding more gives its first cap keys and task_limit. */
-static int uw_registry_keys(uw_tasks *t, uint64_t set, size_t cap, size_t *nk)
+ * holding more gives its first cap keys and task_limit.  Which names the
+ * registry set (0: the scheduled one or the root, 1: the eager one), whose
+ * table is read with its header while it stays put. */
+static int uw_registry_keys(uw_tasks *t, uint64_t set, int which, size_t cap, size_t *nk)
 {
     int rc = uw__view_reserve(&t->sc.keys, UW_LIMIT_TASKS);
 
     *nk = 0;
     if (rc != 0)
         return rc;
-    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.keys), cap, nk);
+    rc = uw__set_keys_guessed(&t->pc, set, &t->reg_guess[which], UW__U64(&t->sc.keys), cap, nk);
     return rc == UW_ERR_CAPACITY ? UW_ERR_LIMIT_TASKS : rc;
 }
 
@@ -220,9 +222,9 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
         uw_first_problem(&rc, lerr);
     }
     if (t->root != 0)
-        rc2 = uw_registry_keys(t, t->root, UW_LIMIT_TASKS, &nk);
+        rc2 = uw_registry_keys(t, t->root, 0, UW_LIMIT_TASKS, &nk);
     else if (g != NULL && g->scheduled != 0)
-        rc2 = uw_registry_keys(t, g->scheduled, UW_LIMIT_TASKS, &nk);
+        rc2 = uw_registry_keys(t, g->scheduled, 0, UW_LIMIT_TASKS, &nk);
     else
         rc2 = 0;
     if (rc2 == UW_ERR_NOMEM)
@@ -234,7 +236,7 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
     if ((rc2 = uw_append_keys(t, nk, &n, &rc)) != 0)
         return rc2;
     if (t->root == 0 && g != NULL && g->eager != 0) {
-        rc2 = uw_registry_keys(t, g->eager, UW_LIMIT_TASKS - n, &nk);
+        rc2 = uw_registry_keys(t, g->eager, 1, UW_LIMIT_TASKS - n, &nk);
         if (rc2 == UW_ERR_NOMEM)
             return rc2;
         uw_first_problem(&rc, rc2);

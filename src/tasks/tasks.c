@@ -78,6 +78,8 @@ void uw_tasks_free(uw_tasks *t)
     free(t->hook);
     uw__scratch_free(&t->sc);
     uw__lists_free(&t->ls);
+    uw__set_guess_free(&t->reg_guess[0]);
+    uw__set_guess_free(&t->reg_guess[1]);
     uw_sample_free(&t->again);
     free(t);
 }

@@ -421,6 +421,9 @@ typedef struct uw_task_work {
     int ab_ok;            /* the same Task (coroutine, loop) with the same
                              awaited_by word and flag in both copies, its loop's
                              epoch unmoved: ab_now holds at the check */
+    uint64_t ab_seen[2];  /* 3.14+: its awaited_by word in copies A and B of
+                             the check (0: none, or not read) ... */
+    int ab_seen_set[2];   /* ... and whether each is a set */
     int frames_now;       /* placed (3.14+): its thread's current frame and its
                              own frames read in the check as the walk's, so what
                              names it in awaited_by then was so with them */
@@ -459,6 +462,8 @@ struct uw_tasks {
     uint64_t root;
     uw_type_verdict types[UW_TYPE_CACHE];
     size_t n_types;
+    /* the registry's sets (scheduled or the root, eager) as last read */
+    uw_set_guess reg_guess[2];
     uint64_t bad_types[UW_TYPE_BAD]; /* this sample's, a ring */
     size_t n_bad_types;
     uw_dict_slot loop_slot[UW_LOOP_SLOTS]; /* 3.11/3.12: where each thread

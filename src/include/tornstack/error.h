@@ -116,8 +116,8 @@
       "the loop started a callback between the thread walk and the check: what ran at the walk "   \
       "is not vouched for")                                                                        \
     X(UW_SKIP_AWAITER_UNKNOWN, -69, "awaiter_unknown",                                             \
-      "a Task of its loop began to await something not read: whether it awaits this Task is not "  \
-      "known")                                                                                     \
+      "a Task of its loop began to await something not read, or (3.14+) named it as its awaiter "  \
+      "in one copy of the check only: which Tasks await it, or which it awaits, is not known")     \
     X(UW_ERR_ENTERING_EVAL, -70, "thread_entering_eval",                                           \
       "the thread was entering or leaving the eval loop (3.11/3.12): its cframe was published "    \
       "without its current frame")                                                                 \
