@@ -88,28 +88,6 @@ static int uw_cmp_pair(const void *a, const void *b)
     return x->child < y->child ? -1 : x->child > y->child;
 }
 
-/* The members of Task `child`'s awaiter set, as edges. */
-static void uw_set_members(uw_tasks *t, size_t child, uint64_t set)
-{
-    size_t k, nk = 0;
-    int rc;
-
-    if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
-        return;
-    rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &nk);
-    if (rc != 0 && rc != UW_ERR_CAPACITY)
-        return;
-    for (k = 0; k < nk; k++)
-        uw_pair(t, uw__task_find(t, UW__U64(&t->sc.children)[k]), child);
-}
-
-/* Was Task w skipped for what it is, not for its frames or its place? */
-static int uw_skipped_as_object(const uw_task_work *w)
-{
-    return w->skipped == UW_SKIP_BAD_CORO || w->skipped == UW_SKIP_TASK_UNREADABLE ||
-           w->skipped == UW_SKIP_CODE_MISMATCH;
-}
-
 /* Task p (work index) had a child at the check that the sample cannot
  * show as its own: what it awaits is not known. */
 static void uw_children_unknown(uw_tasks *t, int64_t p)
@@ -118,9 +96,10 @@ static void uw_children_unknown(uw_tasks *t, int64_t p)
         t->work[p].skipped = UW_SKIP_AWAITER_UNKNOWN;
 }
 
-/* The members of a set named by a word not kept (ab_seen): each member
- * of the sample has children it cannot show. */
-static void uw_set_members_unknown(uw_tasks *t, uint64_t set)
+/* The members of Task `child`'s awaiter set, as edges (child < 0: a set
+ * named by a word not kept, whose members have children not known:
+ * uw_children_unknown). */
+static void uw_set_members(uw_tasks *t, int64_t child, uint64_t set)
 {
     size_t k, nk = 0;
     int rc;
@@ -130,8 +109,20 @@ static void uw_set_members_unknown(uw_tasks *t, uint64_t set)
     rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &nk);
     if (rc != 0 && rc != UW_ERR_CAPACITY)
         return;
-    for (k = 0; k < nk; k++)
-        uw_children_unknown(t, uw__task_find(t, UW__U64(&t->sc.children)[k]));
+    for (k = 0; k < nk; k++) {
+        int64_t member = uw__task_find(t, UW__U64(&t->sc.children)[k]);
+        if (child < 0)
+            uw_children_unknown(t, member);
+        else
+            uw_pair(t, member, (size_t)child);
+    }
+}
+
+/* Was Task w skipped for what it is, not for its frames or its place? */
+static int uw_skipped_as_object(const uw_task_work *w)
+{
+    return w->skipped == UW_SKIP_BAD_CORO || w->skipped == UW_SKIP_TASK_UNREADABLE ||
+           w->skipped == UW_SKIP_CODE_MISMATCH;
 }
 
 /* Every Task's awaiter(s) into edges, sorted by parent.  A single awaiter
@@ -156,7 +147,7 @@ int uw__awaited_by_read(uw_tasks *t)
                 if (w->ab_seen[k] == 0)
                     continue;
                 if (w->ab_seen_set[k])
-                    uw_set_members_unknown(t, w->ab_seen[k]);
+                    uw_set_members(t, -1, w->ab_seen[k]);
                 else
                     uw_children_unknown(t, uw__task_find(t, w->ab_seen[k]));
             }
@@ -165,7 +156,7 @@ int uw__awaited_by_read(uw_tasks *t)
         if (!w->ab_ok || w->ab_now == 0 || uw_skipped_as_object(w))
             continue; /* none, not read alike in the check, or no sane Task */
         if (w->ab_now_is_set)
-            uw_set_members(t, i, w->ab_now);
+            uw_set_members(t, (int64_t)i, w->ab_now);
         else
             uw_pair(t, uw__task_find(t, w->ab_now), i);
     }
