@@ -164,47 +164,51 @@ uint64_t ts_torn_skips(const uw_sample *s)
     return n;
 }
 
-/* Would stopping the target (again) have given more of this sample: a
- * Task skipped for other than a bound (on a stopped target none is), a
- * thread walk cut by a tear, a loop thread whose pure Python stack was not
- * found although its walk was whole (its Tasks' stacks are not composed:
- * the idle loop's stack moved under the check), a Task list read as torn?
- * A loop that calls its callbacks from C may know no split yet whatever
- * the stop, so it does not count. */
-static int ts_sample_torn(const uw_sample *s)
+/* Were Tasks skipped for other than a bound (on a stopped target none
+ * is), or a Task list read as torn? */
+static int ts_tasks_torn(const uw_sample *s)
 {
     size_t i;
 
     for (i = 1; i < UW_REASON_SLOTS; i++)
         if (s->skips[i] != 0 && !ts_skip_is_bound(-(int)i))
             return 1;
-    for (i = 0; i < s->n_threads; i++) {
-        const uw_thread_sample *th = &s->threads[i];
-        if (uw__reason_is_tear(th->truncated))
-            return 1;
-        if (th->running_loop != 0 && th->truncated == 0 && th->pure_start < 0 && !th->loop_in_c)
-            return 1;
-    }
     return s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
 }
 
-/* The threads a torn sample names (native ids, at most cap): those whose
- * walk tore or whose pure Python stack was not found, and, when Tasks
- * were skipped or a Task list read torn, every loop thread (the Tasks'
+/* Was thread th's walk cut by a tear, or did a loop thread whose walk was
+ * whole have no pure Python stack found (its Tasks' stacks are not
+ * composed: the idle loop's stack moved under the check)?  A loop that
+ * calls its callbacks from C may know no split yet whatever the stop, so
+ * it does not count. */
+static int ts_thread_torn(const uw_thread_sample *th)
+{
+    return uw__reason_is_tear(th->truncated) ||
+           (th->running_loop != 0 && th->truncated == 0 && th->pure_start < 0 && !th->loop_in_c);
+}
+
+/* Would stopping the target (again) have given more of this sample? */
+static int ts_sample_torn(const uw_sample *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_threads; i++)
+        if (ts_thread_torn(&s->threads[i]))
+            return 1;
+    return ts_tasks_torn(s);
+}
+
+/* The threads a torn sample names (native ids, at most cap): those torn
+ * themselves and, when its Tasks tore, every loop thread (the Tasks'
  * states move only while their loop runs). */
 static size_t ts_torn_threads(const uw_sample *s, pid_t *tids, size_t cap)
 {
-    int tasks_torn =
-        s->tasks_error == UW_ERR_TASK_LIST_TORN || s->tasks_error == UW_ERR_TASK_LIST_ROUNDS;
+    const int tasks_torn = ts_tasks_torn(s);
     size_t i, n = 0;
 
-    for (i = 1; i < UW_REASON_SLOTS && !tasks_torn; i++)
-        tasks_torn = s->skips[i] != 0 && !ts_skip_is_bound(-(int)i);
     for (i = 0; i < s->n_threads && n < cap; i++) {
         const uw_thread_sample *th = &s->threads[i];
-        int torn = uw__reason_is_tear(th->truncated) ||
-                   (th->running_loop != 0 &&
-                    (tasks_torn || (th->truncated == 0 && th->pure_start < 0 && !th->loop_in_c)));
+        int torn = ts_thread_torn(th) || (th->running_loop != 0 && tasks_torn);
         if (torn && th->native_id > 0 && th->native_id <= INT32_MAX)
             tids[n++] = (pid_t)th->native_id;
     }
