@@ -84,6 +84,7 @@ typedef struct mm_mtask {
     int holders;            /* references besides callbacks (a gather's list,
                              * an awaiting frame) */
     int callbacks;          /* done callbacks scheduled, not yet run */
+    int done_cbs;           /* done callbacks added while pending (mm_done_cb_add) */
     int hook_slot[3];       /* hook record slot by kind (1, 2), -1 */
     int32_t hook_parent[3]; /* the parent each record names (id, gen) */
     uint32_t hook_parent_gen[3];
@@ -332,6 +333,10 @@ void mm_tlist_remove(mm_mutator *m, int th, int32_t id);
  * obj_task its id, else -1) for the Task `waiter`. */
 void mm_awaited_add(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32_t waiter);
 void mm_awaited_discard(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32_t waiter);
+/* future_add_done_callback on pending Task id (mut_task.c), and
+ * future_schedule_callbacks's clearing of them as it finishes. */
+void mm_done_cb_add(mm_mutator *m, int th, int32_t id);
+void mm_done_cb_clear(mm_mutator *m, int th, int32_t id);
 /* enter_task (id >= 0) / leave_task (id -1) on thread th. */
 void mm_running_task(mm_mutator *m, int th, int32_t id);
 

@@ -257,6 +257,9 @@ void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int ki
     c->hook_parent[kind] = parent;
     c->hook_parent_gen[kind] = p->gen;
     p->hook_kids++;
+    mm_done_cb_add(m, th, child); /* child.add_done_callback(... _release) */
+    if (!p->hook_watched)         /* parent.add_done_callback(_parent_done) */
+        mm_done_cb_add(m, th, parent);
     p->hook_watched = 1;
     mm_q(m, th, mm_rec(m, slot), c->obj, 8);
     mm_q(m, th, mm_rec(m, slot) + 8, p->obj, 8);

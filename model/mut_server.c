@@ -220,6 +220,8 @@ static int32_t mm_gather_build(mm_mutator *m, int th, mm_mtask *t, int n, int ne
         tg.is_gather[i] = isg[i];
         /* 3.14+: future_add_to_awaited_by(fut, cur_task) */
         mm_awaited_add(m, th, obj[i], isg[i] ? -1 : item[i], t->id);
+        if (!isg[i]) /* fut.add_done_callback(_done_callback) */
+            mm_done_cb_add(m, th, item[i]);
     }
     gi = mm_gather_slot(m);
     g = &m->g[gi];
@@ -499,6 +501,7 @@ static void mm_finish(mm_mutator *m, int th, mm_mtask *t)
     s = mm_q(m, th, t->obj + (uint64_t)m->al->fut_state, 2, 4); /* future_set_result */
     s->ev = EV_DONE;
     s->task = t->id;
+    mm_done_cb_clear(m, th, t->id);    /* future_schedule_callbacks */
     m->v->task_finished(m, th, t->id); /* 3.14+: unlinked from its thread's list */
     t->wait = MM_WT_DONE;
     mm_ready_del(m, t->id);
@@ -687,6 +690,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         mm_ready_del(m, id);
         mm_suspend_all(m, th, t, 0);
         mm_awaited_add(m, th, ct->obj, c, id); /* 3.14+: the step's result */
+        mm_done_cb_add(m, th, c);              /* result.add_done_callback(task._wakeup) */
         mm_waiter(m, th, t, ct->obj, MM_W_TASK, (mm_ref){c, ct->gen});
         break;
     }
@@ -716,6 +720,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
             mm_t(m, c)->in_group = id;
             /* 3.14+: future_add_to_awaited_by(task, self._parent_task) */
             mm_awaited_add(m, th, mm_t(m, c)->obj, c, id);
+            mm_done_cb_add(m, th, c); /* task.add_done_callback(self._on_task_done) */
             if (m->prog.hook)
                 mm_hook_record(m, th, c, id, 1);
         }

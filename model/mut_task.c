@@ -165,6 +165,38 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
 
 /* task.get_name(): a default name kept as an int becomes the str
  * "Task-N" (the same text); the int is freed. */
+/* future_add_done_callback on a pending Task (Modules/_asynciomodule.c,
+ * 3.11-3.15 alike): the first callback goes in fut_callback0, the next
+ * ones in the list fut_callbacks, made for the second.  Awaiting a Task,
+ * gathering it, joining it to a TaskGroup and the hook's records each add
+ * one before anything else shows the link.  The unwinder reads only
+ * whether either word is set, so they hold the Task's own address as a
+ * stand-in for the callable and the list, which are never read. */
+void mm_done_cb_add(mm_mutator *m, int th, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+
+    if (t->wait == MM_WT_DONE)
+        return; /* done: the callback is scheduled at once, not kept */
+    if (t->done_cbs++ == 0)
+        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callback0, t->obj, 8);
+    else if (t->done_cbs == 2)
+        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callbacks, t->obj, 8);
+}
+
+/* future_schedule_callbacks as the Task finishes (after its state):
+ * fut_callback0 cleared, then fut_callbacks. */
+void mm_done_cb_clear(mm_mutator *m, int th, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+
+    if (t->done_cbs > 0)
+        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callback0, 0, 8);
+    if (t->done_cbs > 1)
+        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callbacks, 0, 8);
+    t->done_cbs = 0;
+}
+
 void mm_task_get_name(mm_mutator *m, int th, int32_t id)
 {
     mm_mtask *t = mm_t(m, id);

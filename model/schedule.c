@@ -312,6 +312,7 @@ int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *
     s->rng = seed ^ 0x5bd1e995u;
     s->order_rng = seed ^ 0x2545f4914f6cdd1dull;
     uw_reader_init(&s->reader, &mm_sched_ops, s);
+    s->reader.group_calls = cfg->model == MM_RELAXED;
     mm_mutator_defer_writes(m, cfg->model == MM_RELAXED);
     return 0;
 }

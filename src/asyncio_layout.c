@@ -40,6 +40,8 @@
 static const uw_asyncio_layout uw_asyncio_py311 = {
     .py_minor = 11,
     .fut_loop = 16,
+    .fut_callback0 = 24,
+    .fut_callbacks = 40,
     .fut_state = 88,
     .fut_size = 128,
     .task_fut_waiter = 128,
@@ -65,6 +67,8 @@ static const uw_asyncio_layout uw_asyncio_py311 = {
 static const uw_asyncio_layout uw_asyncio_py312 = {
     .py_minor = 12,
     .fut_loop = 16,
+    .fut_callback0 = 24,
+    .fut_callbacks = 40,
     .fut_state = 88,
     .fut_size = 128,
     .task_fut_waiter = 128,
@@ -90,6 +94,8 @@ static const uw_asyncio_layout uw_asyncio_py312 = {
 static const uw_asyncio_layout uw_asyncio_py313 = {
     .py_minor = 13,
     .fut_loop = 16,
+    .fut_callback0 = 24,
+    .fut_callbacks = 40,
     .fut_state = 96,
     .fut_size = 104,
     .task_fut_waiter = 112,
@@ -115,15 +121,15 @@ static const uw_asyncio_layout uw_asyncio_py313 = {
 /* 3.14 and 3.15 share the Future and Task layout (checked on live objects
  * of Debian's 3.14.8 and 3.15.0 and against their .AsyncioDebug blocks);
  * they differ in where a suspended coroutine keeps its awaitee. */
-#define UW_ASYNCIO_PY314_315(minor, depth)                                               \
-    {                                                                                    \
-        .py_minor = (minor), .fut_loop = 16, .fut_state = 104, .fut_size = 112,          \
-        .task_fut_waiter = 120, .task_coro = 128, .task_name = 136, .task_size = 168,    \
-        .state_pending = 0, .fut_awaited_by = 96, .fut_is_task = 108,                    \
-        .fut_awaited_by_is_set = 109, .task_node = 152, .debug_size = 104,               \
-        .awaitee_depth = (depth), .holder_loop = -1, .asend_gen = 16, .deque_state = 56, \
-        .loop_ready = "_ready", .scheduled_tasks = "_scheduled_tasks",                   \
-        .eager_tasks = "_eager_tasks", .running_loop_key = NULL,                         \
+#define UW_ASYNCIO_PY314_315(minor, depth)                                                     \
+    {                                                                                          \
+        .py_minor = (minor), .fut_loop = 16, .fut_callback0 = 24, .fut_callbacks = 40,         \
+        .fut_state = 104, .fut_size = 112, .task_fut_waiter = 120, .task_coro = 128,           \
+        .task_name = 136, .task_size = 168, .state_pending = 0, .fut_awaited_by = 96,          \
+        .fut_is_task = 108, .fut_awaited_by_is_set = 109, .task_node = 152, .debug_size = 104, \
+        .awaitee_depth = (depth), .holder_loop = -1, .asend_gen = 16, .deque_state = 56,       \
+        .loop_ready = "_ready", .scheduled_tasks = "_scheduled_tasks",                         \
+        .eager_tasks = "_eager_tasks", .running_loop_key = NULL,                               \
     }
 
 static const uw_asyncio_layout uw_asyncio_py314 = UW_ASYNCIO_PY314_315(14, 1);

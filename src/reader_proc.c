@@ -604,5 +604,6 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
     p->split_groups = !UW_PROC_STORES_IN_ORDER;
     p->min_addr = uw_proc_min_addr();
     uw_reader_init(r, &uw_proc_ops, p);
+    r->group_calls = p->split_groups;
     return 0;
 }

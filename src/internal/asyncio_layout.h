@@ -19,6 +19,11 @@
 typedef struct uw_asyncio_layout {
     int py_minor;
     int32_t fut_loop;
+    /* its done callbacks: the first one, and a list of the others (each
+     * NULL while none was added; a Future is awaited, gathered or joined
+     * to a TaskGroup only through one) */
+    int32_t fut_callback0;
+    int32_t fut_callbacks;
     int32_t fut_state; /* int: 0 pending, 1 cancelled, 2 finished */
     int32_t fut_size;  /* sizeof(FutureObj) */
     int32_t task_fut_waiter;

@@ -322,6 +322,19 @@
 #define UW__RULE_recover_frozen_links 1
 #endif
 
+/* RULE unawaited_no_callbacks: before 3.14, a Task is taken as awaited by
+ * nothing at the instant of its check only when both copies of its span
+ * read no done callback (awaiting a Task, gathering it or joining it to a
+ * TaskGroup adds one first, and they go only once it is done).  Such a
+ * Task is not skipped as awaiter_unknown (edges.c), and one read again in
+ * a windowed recovery round is kept whatever the other Tasks came to
+ * await after the first check (recover.c). */
+#ifdef TORNSTACK_DROP_RULE_unawaited_no_callbacks
+#define UW__RULE_unawaited_no_callbacks 0
+#else
+#define UW__RULE_unawaited_no_callbacks 1
+#endif
+
 /* --- Composition (src/compose.c) --- */
 
 /* RULE compose_pure_stack: a Task stack is composed only on a pure Python

@@ -379,7 +379,9 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     size_t n_own = 0;
     const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
 
-    for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN; (*p)++) {
+    for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN &&
+           what[*p].kind != UW_CK_PEER;
+         (*p)++) {
         const uw__ckpiece *pc = &what[*p];
         const uint8_t *x = a[*p].dst, *y = b[*p].dst;
         int ok_a = a[*p].status == 0, ok_b = b[*p].status == 0;
@@ -406,6 +408,12 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                                (x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) ==
                                    (w->awaited_by_is_set != 0)));
             w->waiter_now = UW_F64(x, al->task_fut_waiter);
+            /* nothing added a done callback: nothing awaits it */
+            UW_ASSERT((size_t)al->fut_callback0 >= sp.lo && (size_t)al->fut_callbacks + 8 <= sp.hi);
+            w->no_callbacks = ok_a && ok_b && UW_F64(x, al->fut_callback0) == 0 &&
+                              UW_F64(x, al->fut_callbacks) == 0 &&
+                              UW_F64(y, al->fut_callback0) == 0 &&
+                              UW_F64(y, al->fut_callbacks) == 0;
             /* 3.14+: who names it its awaiter now, even if it stepped
              * since it was read (awaited_by.c) */
             w->ab_ok = al->fut_awaited_by >= 0 && ok_a && ok_b &&
@@ -596,11 +604,12 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 /* Reserve the check's views for this sample. */
 static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
 {
-    size_t pieces = 3 * s->n_threads + 1 + 4 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
+    size_t pieces = 3 * s->n_threads + 1 + 5 * t->n_work + 2 * t->n_cf + t->n_dep, bytes = 0, i;
     int rc;
 
     for (i = 0; i < t->n_work; i++) {
-        bytes += uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16; /* the end */
+        /* its span (twice: a windowed round reads it once more), name, end */
+        bytes += 2 * uw__check_span_len(t->al) + (size_t)t->work[i].name_len + 16;
         if (uw_named_running(t, i)) {
             pieces += t->work[i].n_own;
             bytes += t->work[i].n_own * (size_t)t->l->frame_size;
@@ -724,6 +733,16 @@ static void uw_hook_parents(uw_tasks *t)
     }
 }
 
+/* Did the epoch e of Task w's loop move while w was read?  In a
+ * recovery round read in windows, only its window's readings count. */
+static int uw_task_moved(const uw_tasks *t, const uw_task_work *w, const uw_task_epoch *e)
+{
+    if (t->recovering && t->ck_nw > 0 && w->recheck)
+        return UW__U64(&t->sc.ck_ep)[(t->ck_nw + 2) * t->n_ep + w->ck_win * t->n_ep +
+                                     (size_t)(e - t->ep)] != 0;
+    return e->moved;
+}
+
 /* Judge every Task on its pieces (and each resuming Task's thread on
  * its own): the skip reasons it earns. */
 static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, const uw_iov *b)
@@ -744,7 +763,30 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         UW__SIZE(&t->sc.thread_ok)
         [th] = (size_t)uw_judge_thread(t, &s->threads[th], a, b, what, &p, th);
     }
-    for (i = 0; i < t->n_work; i++) {
+    if (t->recovering && t->ck_nw > 0) {
+        /* windows: the Tasks in window order, then every Task's span */
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            w->peer_ok = w->peer_same = w->peer_ab_set = 0;
+            w->peer_waiter = UW_WAITER_UNKNOWN;
+            w->peer_ab = 0;
+            if (w->recheck) {
+                w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = 0;
+                w->ab_ok = 0;
+                w->ab_seen[0] = w->ab_seen[1] = 0;
+            }
+        }
+        while (p < t->ck_n) {
+            size_t k = what[p].task;
+            if (what[p].kind == UW_CK_PEER)
+                uw_judge_peer(t, k, a, b, what, &p);
+            else if (what[p].kind == UW_CK_SPAN && t->work[k].recheck)
+                uw_judge_task(t, s, k, a, b, what, &p);
+            else
+                UW_ASSERT(0 && "a windowed check's pieces start with a span or a peer");
+        }
+    }
+    for (i = 0; i < t->n_work && !(t->recovering && t->ck_nw > 0); i++) {
         uw_task_work *w = &t->work[i];
         if (t->recovering && !w->recheck) {
             if (w->peer)
@@ -767,7 +809,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         const uw_task_epoch *e = uw_epoch_of(t, w->thread);
-        int moved = UW_RULE(check_epoch) && e != NULL && e->moved;
+        int moved = UW_RULE(check_epoch) && e != NULL && uw_task_moved(t, w, e);
         if (t->recovering && !w->recheck)
             continue;
         if (!w->span_ok)
@@ -832,6 +874,215 @@ static void uw_check_pure(uw_tasks *t, uw_sample *s)
     }
 }
 
+/* --- a recovery round's check, in windows ------------------------------------ */
+
+static size_t uw_grp_find(size_t *par, size_t i)
+{
+    while (par[i] != i) {
+        par[i] = par[par[i]];
+        i = par[i];
+    }
+    return i;
+}
+
+/* Join Task i's group with that of the Task at addr, if it is read again
+ * too. */
+static void uw_grp_join(uw_tasks *t, size_t *par, size_t i, uint64_t addr)
+{
+    int64_t o = addr != 0 ? uw__task_find(t, addr) : -1;
+    size_t a, b;
+
+    if (o < 0 || !t->work[o].recheck)
+        return;
+    a = uw_grp_find(par, i);
+    b = uw_grp_find(par, (size_t)o);
+    if (a != b)
+        par[a > b ? a : b] = a < b ? a : b;
+}
+
+/* Give each Task read again a window: Tasks a link joins (what one awaits,
+ * the awaiter it records, a link of the API table or of the hook) share
+ * one, since recovery keeps only what is shown at one instant with its
+ * links (recover.c); the groups so made fill the windows in Task order,
+ * about evenly, at most `most` windows.  *ord: the Tasks in window order.
+ * Returns the windows used. */
+static size_t uw_windows_assign(uw_tasks *t, size_t most, size_t *grp, size_t *ord, size_t *start)
+{
+    const size_t n = t->n_work;
+    size_t *par = grp, *size = grp + n, *win = grp + 2 * n;
+    size_t i, k, n_re = 0, per, cur = 0, fill = 0;
+
+    for (i = 0; i < n; i++) {
+        par[i] = i;
+        size[i] = 0;
+        win[i] = SIZE_MAX;
+    }
+    for (i = 0; i < n; i++) {
+        const uw_task_work *w = &t->work[i];
+        if (!w->recheck)
+            continue;
+        n_re++;
+        uw_grp_join(t, par, i, w->waiter);
+        for (k = 0; k < w->n_kid; k++)
+            uw_grp_join(t, par, i, t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].addr);
+        if (t->al->fut_awaited_by >= 0 && !w->awaited_by_is_set)
+            uw_grp_join(t, par, i, w->awaited_by);
+    }
+    for (k = 0; k < t->n_links; k++) {
+        int64_t c = uw__task_find(t, t->links[k].child);
+        if (c >= 0 && t->work[c].recheck)
+            uw_grp_join(t, par, (size_t)c, t->links[k].parent);
+    }
+    for (k = 0; k < t->n_hook; k++) {
+        int64_t c = uw__task_find(t, t->hook[k].child);
+        if (c >= 0 && t->work[c].recheck)
+            uw_grp_join(t, par, (size_t)c, t->hook[k].parent);
+    }
+    for (i = 0; i < n; i++)
+        if (t->work[i].recheck)
+            size[uw_grp_find(par, i)]++;
+    per = (n_re + most - 1) / most;
+    for (i = 0; i < n; i++) {
+        size_t r;
+        if (!t->work[i].recheck)
+            continue;
+        r = uw_grp_find(par, i);
+        if (win[r] == SIZE_MAX) {
+            if (fill > 0 && fill + size[r] > per && cur + 1 < most) {
+                cur++;
+                fill = 0;
+            }
+            win[r] = cur;
+            fill += size[r];
+        }
+        t->work[i].ck_win = win[r];
+    }
+    /* the Tasks by window (a counting sort): start[j] .. start[j + 1] */
+    for (k = 0; k <= cur + 1; k++)
+        start[k] = 0;
+    for (i = 0; i < n; i++)
+        if (t->work[i].recheck)
+            start[t->work[i].ck_win + 1]++;
+    for (k = 1; k <= cur + 1; k++)
+        start[k] += start[k - 1];
+    for (k = 0; k <= cur; k++)
+        size[k] = start[k]; /* size: reused as each window's next place */
+    for (i = 0; i < n; i++)
+        if (t->work[i].recheck)
+            ord[size[t->work[i].ck_win]++] = i;
+    return n_re > 0 ? cur + 1 : 0;
+}
+
+/* A recovery round's check (recover.c), read in windows.  Its first
+ * check's one read failed for many of these Tasks only because their
+ * loop started callbacks while it was read: a busy loop starts one every
+ * few microseconds, and a read of hundreds of Tasks lasts longer.  So the
+ * round reads them in windows: each window's copy A, its copy B, then
+ * every epoch, as ordered groups of one read ([epochs][A1][B1][epochs]
+ * [A2][B2][epochs] ...).  A Task is judged on its own window's epochs: the
+ * check's argument (docs/tasks.md) holds within a window as within the
+ * whole read, so a Task kept is true at an instant of its window.  The
+ * Tasks a link joins are read in one window (recover.c keeps a Task only
+ * with the linked Tasks of its own instant).  Last come the spans of every
+ * Task of the sample, twice, then the epochs: what each Task awaits after
+ * every window, which recover.c compares with what it awaited at the
+ * first check, before every window, to see that none started or stopped
+ * awaiting a kept Task unseen.  Bounds: UW_RECOVER_WINDOWS windows (the
+ * read's 3 x (windows + 1) + 1 groups stay within UW_READV_GROUPS_MAX),
+ * the check's views as for one read. */
+static int uw_check_windows(uw_tasks *t, uw_sample *s)
+{
+    const size_t ne = t->n_ep, n = t->n_work;
+    const uw_check_span sp = uw_task_span(t->al);
+    size_t ends[UW_READV_GROUPS_MAX], start[UW_RECOVER_WINDOWS + 2], lo[UW_RECOVER_WINDOWS + 1],
+        hi[UW_RECOVER_WINDOWS + 1];
+    size_t nw, i, j, k, r, g;
+    size_t *ord;
+    uint64_t *ep, *mv;
+    uw_iov *iov, *rd;
+    uw_ckq q;
+    int rc;
+
+    if ((rc = uw_check_reserve(t, s)) != 0 || (rc = uw__view_reserve(&t->sc.ck_grp, 4 * n)) != 0)
+        return rc;
+    ord = UW__SIZE(&t->sc.ck_grp) + 3 * n;
+    nw = uw_windows_assign(t, UW_RECOVER_WINDOWS, UW__SIZE(&t->sc.ck_grp), ord, start);
+    UW_ASSERT(3 * (nw + 1) + 1 <= UW_READV_GROUPS_MAX);
+    if ((rc = uw__view_reserve(&t->sc.ck_ep, (2 * nw + 3) * ne)) != 0)
+        return rc;
+    iov = UW__IOV(&t->sc.check_iov);
+    memset(&q, 0, sizeof q);
+    q.a = iov;
+    q.what = (uw__ckpiece *)(void *)t->sc.check_what.p;
+    q.room = t->sc.check_what.have;
+    if (q.room > t->sc.check_iov.have / 2)
+        q.room = t->sc.check_iov.have / 2;
+    for (j = 0; j < nw; j++) {
+        lo[j] = q.n;
+        for (k = start[j]; k < start[j + 1]; k++) {
+            t->work[ord[k]].check_cut = 0;
+            uw_ck_task(t, s, &q, ord[k]);
+        }
+        hi[j] = q.n;
+    }
+    lo[nw] = q.n;
+    for (i = 0; i < n; i++) {
+        uw_ck_put(t, &q, UW_CK_PEER, i, 0, t->work[i].addr + sp.lo, sp.hi - sp.lo);
+        q.full = 0; /* one not queued is judged not known */
+    }
+    hi[nw] = q.n;
+    t->ck_n = q.n;
+    for (i = 0; i < q.n; i++)
+        q.a[q.n + i] = (uw_iov){
+            q.a[i].addr, t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p), q.a[i].len, 0};
+    if ((rc = uw__view_reserve(&t->sc.ck_rd, (nw + 2) * ne + 2 * q.n)) != 0)
+        return rc;
+    rd = UW__IOV(&t->sc.ck_rd);
+    ep = UW__U64(&t->sc.ck_ep);
+    mv = ep + (nw + 2) * ne;
+    /* the read in its order: epochs, then per window A, B, epochs */
+    for (k = 0, r = 0, g = 0; k < ne; k++)
+        rd[r++] = (uw_iov){t->ep[k].counter, &ep[k], 8, 0};
+    ends[g++] = r;
+    for (j = 0; j <= nw; j++) {
+        for (i = lo[j]; i < hi[j]; i++)
+            rd[r++] = q.a[i];
+        ends[g++] = r;
+        for (i = lo[j]; i < hi[j]; i++)
+            rd[r++] = q.a[q.n + i];
+        ends[g++] = r;
+        for (k = 0; k < ne; k++)
+            rd[r++] = (uw_iov){t->ep[k].counter, &ep[(j + 1) * ne + k], 8, 0};
+        ends[g++] = r;
+    }
+    (void)uw_readv_groups(t->r, rd, r, ends, g);
+    /* the statuses back, in the same order */
+    for (j = 0, r = ne; j <= nw; j++) {
+        for (i = lo[j]; i < hi[j]; i++)
+            q.a[i].status = rd[r++].status;
+        for (i = lo[j]; i < hi[j]; i++)
+            q.a[q.n + i].status = rd[r++].status;
+        for (k = 0; k < ne; k++) /* an epoch not read reads as moved */
+            if (rd[r + k].status != 0)
+                ep[(j + 1) * ne + k] = ~ep[j * ne + k];
+        r += ne;
+    }
+    for (k = 0; k < ne; k++) {
+        if (rd[k].status != 0)
+            ep[k] = ~ep[ne + k];
+        t->ep[k].a = ep[k];
+        t->ep[k].b = ep[(nw + 1) * ne + k];
+        t->ep[k].moved = 0;
+        for (j = 0; j <= nw; j++) {
+            mv[j * ne + k] = ep[j * ne + k] != ep[(j + 1) * ne + k];
+            t->ep[k].moved |= mv[j * ne + k] != 0;
+        }
+    }
+    t->ck_busy = 0;
+    t->ck_nw = nw; /* till the round ends (recover.c) */
+    return uw_check_judge(t, s, q.a, q.a + q.n);
+}
+
 /* Queue copy A (every Task's span and links; the chains and names of those
  * not skipped yet; the current frames of threads with a resuming Task),
  * mirror it as copy B, bracket both with the epochs, read, then judge. */
@@ -843,8 +1094,11 @@ int uw__check(uw_tasks *t, uw_sample *s)
     size_t i, k, th_i;
     int rc;
 
-    if ((rc = uw_check_reserve(t, s)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.thread_ok, s->n_threads)) != 0)
+    if ((rc = uw__view_reserve(&t->sc.thread_ok, s->n_threads)) != 0)
+        return rc;
+    if (t->recovering && uw__recover_windows(t))
+        return uw_check_windows(t, s);
+    if ((rc = uw_check_reserve(t, s)) != 0)
         return rc;
     iov = UW__IOV(&t->sc.check_iov);
     memset(&q, 0, sizeof q);

@@ -118,7 +118,10 @@ void uw__awaiting_verdict(uw_tasks *t)
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        int none = t->al->fut_awaited_by >= 0 && w->ab_ok && w->ab_now == 0;
+        /* awaited by nothing at its check: no awaiter recorded (3.14+),
+         * or before 3.14 no done callback */
+        int none = t->al->fut_awaited_by >= 0 ? w->ab_ok && w->ab_now == 0
+                                              : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks;
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
             !none)
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;

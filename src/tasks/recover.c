@@ -177,17 +177,38 @@ static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size
     return sv[lo].keep ? &t->work[i] : &sv[lo].w;
 }
 
-/* Is Task p kept from this round (shown at the round's instant)? */
-static int uw_kept(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t p)
+/* Task i's entry as the first check left it (sv is sorted by Task). */
+static const uw_task_work *uw_first(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
 {
-    return uw_final(t, sv, n_sv, p) == &t->work[p] && t->work[p].recheck;
+    size_t lo = 0, hi = n_sv;
+
+    if (!t->work[i].recheck)
+        return &t->work[i];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sv[mid].task < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    UW_ASSERT(lo < n_sv && sv[lo].task == i);
+    return &sv[lo].w;
+}
+
+/* Is Task p kept from this round at the instant Task x is (the round's;
+ * in a check read in windows, x's window's)? */
+static int uw_kept(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t p, size_t x)
+{
+    return uw_final(t, sv, n_sv, p) == &t->work[p] && t->work[p].recheck &&
+           (t->ck_nw == 0 || t->work[p].ck_win == t->work[x].ck_win);
 }
 
 /* Does a link of the table name the Task at addr as child or parent of
  * another Task of the sample, one not kept from this round? */
 static int uw_linked(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const uw_link *tab,
-                     size_t n, uint64_t addr)
+                     size_t n, size_t xi)
 {
+    const uint64_t addr = t->work[xi].addr;
     size_t j;
 
     for (j = 0; j < n; j++) {
@@ -195,7 +216,7 @@ static int uw_linked(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const 
                          : tab[j].parent == addr ? tab[j].child
                                                  : 0;
         int64_t o = other != 0 && other != addr ? uw__task_find(t, other) : -1;
-        if (o >= 0 && !uw_kept(t, sv, n_sv, (size_t)o))
+        if (o >= 0 && !uw_kept(t, sv, n_sv, (size_t)o, xi))
             return 1;
     }
     return 0;
@@ -218,28 +239,51 @@ static int uw_linked(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const 
 static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t xi)
 {
     const uw_task_work *x = &t->work[xi];
+    const int windows = t->ck_nw > 0;
+    /* Before 3.14, a Task with no done callback in its window is awaited
+     * by nothing then: no Task awaits it, no gather or TaskGroup holds it
+     * (each adds its callback before its Task suspends, and the callbacks
+     * go only once it is done).  Its parents are then none at its
+     * instant, whatever the others did after the first check: only an
+     * edge the first check showed to it must not be (uw_linked still
+     * looks at the link tables). */
+    const int alone = windows && t->al->fut_awaited_by < 0 &&
+                      (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks);
     size_t i;
     int64_t one = uw__task_find(t, x->waiter_now);
 
-    /* it awaits a Task of the first instant */
+    /* it awaits a Task of another instant */
     for (i = 0; i < x->n_kid; i++)
-        if (!uw_kept(t, sv, n_sv, UW__SIZE(&t->sc.kids)[x->first_kid + i]))
+        if (!uw_kept(t, sv, n_sv, UW__SIZE(&t->sc.kids)[x->first_kid + i], xi))
             return 1;
-    if (one >= 0 && !uw_kept(t, sv, n_sv, (size_t)one))
+    if (one >= 0 && !uw_kept(t, sv, n_sv, (size_t)one, xi))
         return 1;
     if (x->ab_ok && x->ab_now_is_set)
         return 1; /* a set of awaiters: who they are is read later */
+    /* In windows, the others are compared as the first check read them,
+     * before every window, and as the spans read after every window: a
+     * Task whose fut_waiter reads the same in both did not resume while
+     * x was read, if x was still pending, the same Task, after them too
+     * (a Task awaiting it, or a gather of it, wakes only once it is
+     * done). */
+    if (windows && !alone && !(x->peer_ok && x->peer_same))
+        return 1;
     for (i = 0; i < t->n_work; i++) {
-        const uw_task_work *p0 = uw_final(t, sv, n_sv, i);
+        const uw_task_work *p0 = windows ? uw_first(t, sv, n_sv, i) : uw_final(t, sv, n_sv, i);
         const uw_task_work *p = &t->work[i];
         uint64_t w1, ab1;
         int ok, aw, ab1_set;
-        if (i == xi || uw_kept(t, sv, n_sv, i))
+        if (i == xi || uw_kept(t, sv, n_sv, i, xi))
             continue;
+        if (alone) {
+            if (uw__awaits_task(t, p0, xi) == 1)
+                return 1;
+            continue;
+        }
         /* 3.14+: it records x as its awaiter (x would be its parent) */
         if (p0->ab_ok && (p0->ab_now == x->addr || (p0->ab_now_is_set && p0->loop == x->loop)))
             return 1;
-        if (p->recheck) { /* read again, not kept: its span in the check */
+        if (p->recheck && !windows) { /* read again, not kept: its span in the check */
             ok = p->span_known;
             w1 = p->waiter_now;
             ab1 = p->ab_now;
@@ -269,12 +313,14 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * the Tasks whose edges already include x */
     if (x->ab_ok && x->ab_now != 0) {
         int64_t p = uw__task_find(t, x->ab_now);
-        if (p >= 0 && !uw_kept(t, sv, n_sv, (size_t)p) &&
-            uw__awaits_task(t, uw_final(t, sv, n_sv, (size_t)p), xi) != 1)
+        if (p >= 0 && !uw_kept(t, sv, n_sv, (size_t)p, xi) &&
+            uw__awaits_task(
+                t, windows ? uw_first(t, sv, n_sv, (size_t)p) : uw_final(t, sv, n_sv, (size_t)p),
+                xi) != 1)
             return 1;
     }
-    return uw_linked(t, sv, n_sv, t->links, t->n_links, x->addr) ||
-           uw_linked(t, sv, n_sv, t->hook, t->n_hook, x->addr);
+    return uw_linked(t, sv, n_sv, t->links, t->n_links, xi) ||
+           uw_linked(t, sv, n_sv, t->hook, t->n_hook, xi);
 }
 
 /* Mark as peers the Tasks not read again (their spans go in the round's
@@ -353,8 +399,21 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     }
     for (k = 0; k < t->n_work; k++)
         t->work[k].recheck = t->work[k].peer = 0;
+    t->ck_nw = 0;
     /* a bound of the views: the Tasks stay skipped, the sample goes on */
     return rc == UW_ERR_CAPACITY ? 0 : rc;
+}
+
+/* A recovery round's check is read in windows where the reader's
+ * ordered groups share a call (reader.h): elsewhere each window would
+ * cost calls of its own, and the round reads as one.  Before 3.14 only:
+ * from 3.14 a Task read again is kept only if no other Task records it
+ * as its awaiter at its instant (uw_crosses), which a read of the others
+ * after every window cannot tell for every window (one that recorded it
+ * may be gone by then). */
+int uw__recover_windows(const uw_tasks *t)
+{
+    return !t->r->group_calls && t->al->fut_awaited_by < 0;
 }
 
 /* A round for at most this many Tasks is tried even after a check that
@@ -374,7 +433,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     for (round = 0; round < t->opt.recover && rc == 0; round++) {
         for (i = 0, n_sv = 0; i < t->n_work; i++)
             n_sv += (size_t)uw_recoverable(t, &t->work[i]);
-        if (n_sv == 0 || (t->ck_busy && n_sv > UW_RECOVER_FEW))
+        if (n_sv == 0 || (t->ck_busy && n_sv > UW_RECOVER_FEW && !uw__recover_windows(t)))
             break;
         rc = uw__view_reserve(&t->sc.saved, n_sv);
         if (rc != 0)

@@ -142,6 +142,11 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->cf_frame, sizeof(uw_frame), frames);
     uw__view_init(&sc->cf_status, sizeof(int), frames);
     uw__view_init(&sc->saved, sizeof(uw__saved), tasks);
+    uw__view_init(&sc->ck_rd, sizeof(uw_iov),
+                  (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2) + 2 * UW_CHECK_PIECES_MAX);
+    uw__view_init(&sc->ck_ep, sizeof(uint64_t),
+                  2 * (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2));
+    uw__view_init(&sc->ck_grp, sizeof(size_t), 4 * tasks);
 }
 
 void uw__scratch_free(uw__scratch *sc)
@@ -153,7 +158,8 @@ void uw__scratch_free(uw__scratch *sc)
         &sc->gnode,     &sc->gitems,    &sc->gtypes,   &sc->dep,       &sc->dep_tmp,
         &sc->dep_count, &sc->dep_bytes, &sc->kids,     &sc->check_iov, &sc->check_what,
         &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,  &sc->cf_state,  &sc->cf_yf,
-        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status, &sc->saved};
+        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status, &sc->saved,
+        &sc->ck_rd,     &sc->ck_ep,     &sc->ck_grp};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -189,6 +189,15 @@ typedef struct uw__scratch {
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */
     uw__view saved;     /* uw__saved: the Tasks of a recovery round (UW_LIMIT_TASKS) */
+    /* a recovery round's check in windows (check.c): the read in its
+     * order (uw_iov: both copies, UW_CHECK_PIECES_MAX each, and the epochs),
+     * the epochs between the windows and which moved in each (u64, twice
+     * UW_TASK_EPOCHS x (UW_RECOVER_WINDOWS + 2)), and per Task its
+     * group, the group's size, its window and the Tasks in window order
+     * (size_t, four per Task: UW_LIMIT_TASKS) */
+    uw__view ck_rd;
+    uw__view ck_ep;
+    uw__view ck_grp;
 } uw__scratch;
 
 /* Set every view's element size and capacity (nothing is allocated). */
@@ -297,6 +306,11 @@ typedef struct uw__epochs {
  * step, and two copies read one after the other catch that. */
 #ifndef UW_TASK_EPOCHS
 #define UW_TASK_EPOCHS 64
+#endif
+/* A recovery round's check is read in at most this many windows (check.c;
+ * each costs three ordered groups of the read, UW_READV_GROUPS_MAX). */
+#ifndef UW_RECOVER_WINDOWS
+#define UW_RECOVER_WINDOWS 64
 #endif
 typedef struct uw_task_epoch {
     size_t thread;
@@ -440,6 +454,8 @@ typedef struct uw_task_work {
     uint64_t peer_waiter; /* ... with this fut_waiter then, and (3.14+) these awaiters */
     uint64_t peer_ab;
     int peer_ab_set;
+    size_t ck_win;    /* the window of a recovery round's check it is read in */
+    int no_callbacks; /* the check read no done callback in either copy */
 } uw_task_work;
 
 /* A Task's entry before a recovery round, put back when the round does
@@ -499,6 +515,7 @@ struct uw_tasks {
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
     int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
+    size_t ck_nw;   /* check.c: windows of the last recovery check (0: read as one) */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -607,6 +624,8 @@ size_t uw__ckpiece_size(void);
  * loop_stepped_while_read), read and checked again, up to opt.recover
  * rounds; those kept are counted in s->recovered.  0, or UW_ERR_NOMEM. */
 int uw__recover(uw_tasks *t, uw_sample *s);
+/* Is a recovery round's check read in windows (check.c)? */
+int uw__recover_windows(const uw_tasks *t);
 
 /* --- names.c -------------------------------------------------------------------- */
 

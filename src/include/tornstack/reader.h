@@ -65,6 +65,10 @@ typedef struct uw_reader {
      * fail with UW_ERR_READ_BUDGET. */
     uint64_t budget_calls;
     uint64_t budget_bytes;
+    /* Set by a backend whose ordered groups cost a call each (a machine
+     * that may show stores out of order, above): a caller that can split
+     * a read into many short ordered windows, or few, takes few. */
+    int group_calls;
 } uw_reader;
 
 void uw_reader_init(uw_reader *r, const uw_reader_ops *ops, void *ctx);
@@ -81,7 +85,7 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n);
  * (else UW_ERR_INVALID_ARG, nothing read, every status that error).  Every
  * piece of a group is read after every piece of the groups before it.
  * Returns as uw_readv. */
-#define UW_READV_GROUPS_MAX 16
+#define UW_READV_GROUPS_MAX 256
 int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size_t n_groups);
 
 /* Convenience: one little-endian 64-bit word. */
