@@ -140,7 +140,11 @@ static int uw_check_task(const uw_layout *l, const uw_asyncio_layout *al)
     return al->task_size > 0 && uw_in(l->object_type, 8, len) && uw_in(al->fut_state, 4, len) &&
            uw_in(al->fut_loop, 8, len) && uw_in(al->task_coro, 8, len) &&
            uw_in(al->task_fut_waiter, 8, len) && uw_in(al->task_name, 8, len) && al->fut_size > 0 &&
-           al->fut_size <= al->task_size;
+           al->fut_size <= al->task_size &&
+           /* the done callbacks, inside the span the chain check reads
+            * (fut_loop .. task_name) */
+           al->fut_callback0 > al->fut_loop && al->fut_callbacks > al->fut_loop &&
+           al->fut_callback0 + 8 <= al->task_name && al->fut_callbacks + 8 <= al->task_name;
 }
 
 /* The windows: a coroutine up to the end of its frame (type, state, and

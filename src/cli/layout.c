@@ -34,7 +34,8 @@ int ts_cmd_layout(int argc, char **argv)
            al->task_name, al->task_size, al->state_pending, al->holder_loop, al->asend_gen,
            al->deque_state, al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
            al->running_loop_key ? al->running_loop_key : "", al->loop_ready);
-    printf("awaitee_depth=%d\n", al->awaitee_depth);
+    printf("awaitee_depth=%d\nfut_callback0=%d\nfut_callbacks=%d\n", al->awaitee_depth,
+           al->fut_callback0, al->fut_callbacks);
     if (al->debug_size > 0) {
         /* 3.14+: the Task list and awaited-by fields, and the thread and
          * interpreter fields of the generated table that the .AsyncioDebug

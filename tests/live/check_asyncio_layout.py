@@ -57,6 +57,18 @@ async def main():
     check("fut_state(pending)", i32(a + off["fut_state"]), off["state_pending"])
     check("task_size", off["task_size"], type(task).__basicsize__)
     check("fut_size", off["fut_size"], type(fut).__basicsize__)
+    # Done callbacks: none on a Task nothing awaits; awaiting it adds one
+    # (fut_callback0), add_done_callback the next in the fut_callbacks list.
+    check("fut_callback0(none)", word(a + off["fut_callback0"]), 0)
+    check("fut_callbacks(none)", word(a + off["fut_callbacks"]), 0)
+    joiner = asyncio.create_task(ts_waiter(task))
+    await asyncio.sleep(0)
+    check("fut_callback0(awaited)", word(a + off["fut_callback0"]) != 0, True)
+    check("fut_callbacks(one)", word(a + off["fut_callbacks"]), 0)
+    def ts_done(_t):
+        pass
+    task.add_done_callback(ts_done)
+    check("fut_callbacks(two)", word(a + off["fut_callbacks"]) != 0, True)
     f2 = loop.create_future()
     f2.set_result(1)
     check("fut_state(finished)", i32(id(f2) + off["fut_state"]), 2)
@@ -95,6 +107,7 @@ async def main():
         check_314(loop, task, fut, f2)
     fut.set_result(None)
     await task
+    await joiner
 
 
 def check_314(loop, task, fut, done):

@@ -424,6 +424,16 @@ uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uin
     fp_put64(fp, t + (uint64_t)al->task_name, name);
     fp_put64(fp, t + (uint64_t)al->task_fut_waiter, waiter);
     fp_put32(fp, t + (uint64_t)al->fut_state, (uint32_t)al->state_pending);
+    {
+        /* awaiting a Task first adds a done callback to it (its wakeup):
+         * a Task of the same type as waiter gets one (a stand-in word) */
+        const uint8_t *wt = waiter != 0 ? fp_ptr(fp, waiter + 8, 8) : NULL;
+        uint64_t wtype = 0;
+        if (wt != NULL)
+            memcpy(&wtype, wt, 8);
+        if (wtype == type && fp_ptr(fp, waiter + (uint64_t)al->fut_callback0, 8) != NULL)
+            fp_put64(fp, waiter + (uint64_t)al->fut_callback0, t);
+    }
     return t;
 }
 
