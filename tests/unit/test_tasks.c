@@ -474,13 +474,13 @@ static void test_reads_fail_at(void **state)
  * the same word (an ABA through B's reuse).  Mode STEP: at the first
  * moment B steps (its outer coroutine now awaits the future itself, at
  * its next line), nothing else. */
-enum { REC_REBORN = 1, REC_STEP };
+enum { REC_REBORN = 1, REC_STEP, REC_ALONE, REC_ALONE_AWAITED };
 
 typedef struct rec_world {
     world w;
     const uw_reader_ops *real;
     int mode, first, second;
-    uint64_t name_b, reborn_code, main_code, outer_code, fut;
+    uint64_t name_b, reborn_code, main_code, outer_code, fut, orphan_code, fut2;
 } rec_world;
 
 static rec_world *rec_cur;
@@ -515,8 +515,14 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
         if (r->mode == REC_REBORN) {
             rec_frame(w, w->coro_b_outer, r->reborn_code, 1, r->fut);
             fp_put64(&w->fp, w->b + (uint64_t)al->task_name, fp_str(&w->fp, "reborn"));
-        } else {
+        } else if (r->mode == REC_STEP) {
             rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut);
+        } else {
+            /* C steps to its next await, a new Future; B's fut_waiter
+             * moves to that Future too */
+            rec_frame(w, w->coro_c, r->orphan_code, 2, r->fut2);
+            fp_put64(&w->fp, w->c + (uint64_t)al->task_fut_waiter, r->fut2);
+            fp_put64(&w->fp, w->b + (uint64_t)al->task_fut_waiter, r->fut2);
         }
     } else if (r->first && !r->second && addr == w->b && len == (size_t)al->task_size) {
         r->second = 1;
@@ -548,6 +554,11 @@ static void rec_run(rec_world *r, int mode)
     r->outer_code =
         rd64(&r->w, r->w.coro_b_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
     r->reborn_code = fp_code(&r->w.fp, "reborn", "/app/work.py", 10, lines, 4);
+    r->orphan_code = rd64(&r->w, r->w.coro_c + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+    r->fut2 = fp_alloc(&r->w.fp, 128);
+    fp_put64(&r->w.fp, r->fut2 + 8, FP_FUTURE_OBJ_TYPE);
+    if (mode == REC_ALONE_AWAITED) /* something outside the sample awaits C */
+        fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, r->fut2);
     world_start(&r->w);
     assert_int_equal(sample(&r->w), 0);
     rec_cur = r;
@@ -649,6 +660,40 @@ static void test_recover_reused_task(void **state)
     world_end(&r.w);
 }
 
+/* Recovery in windows (before 3.14), rule unawaited_no_callbacks: C and B
+ * step during the check, C to a new Future, B's fut_waiter to that
+ * Future.  C, read again, is kept: no done callback, so nothing awaits it
+ * at its window's instant, whatever B, which now awaits a Future that is
+ * no Task, came to await (a new gather could hold C, but a gather adds
+ * its callback to C first).  With a done callback on C (something awaits
+ * it, unseen) B's change is a possible new awaiter of C, and C stays
+ * skipped; without the rule it would be kept and shown as a root. */
+static void test_recover_alone(void **state)
+{
+    rec_world r;
+    const uw_task_sample *c;
+
+    (void)state;
+    rec_run(&r, REC_ALONE);
+    assert_true(r.second);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_true(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
+    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(c->awaited_by, -1);
+    world_end(&r.w);
+
+    rec_run(&r, REC_ALONE_AWAITED);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(c->n_frames, 0);
+    world_end(&r.w);
+}
+
 /* Reads of one warm sample of the world, to know how many k to try. */
 static size_t warm_sample_reads(void)
 {
@@ -732,7 +777,7 @@ int main(void)
         cmocka_unit_test(test_link_cycle),          cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),          cmocka_unit_test(test_epoch_table),
         cmocka_unit_test(test_layout_windows),      cmocka_unit_test(test_recover_step),
-        cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_reused_task), cmocka_unit_test(test_recover_alone),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
