@@ -45,11 +45,12 @@
 
 /* Was Task w skipped by the chain check for a change a re-read may see
  * past? */
-static int uw_recoverable(const uw_tasks *t, const uw_task_work *w)
+static int uw_recoverable(const uw_tasks *t, const uw_task_work *w, int only_unawaited)
 {
     return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
            !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
-           !(t->hook_len > 0 && t->hook_unknown);
+           !(t->hook_len > 0 && t->hook_unknown) &&
+           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks);
 }
 
 /* Does Task w read as resumed (executing, or its root's `previous` set)? */
@@ -431,16 +432,28 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     int rc = 0;
 
     for (round = 0; round < t->opt.recover && rc == 0; round++) {
+        int only = 0;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
-            n_sv += (size_t)uw_recoverable(t, &t->work[i]);
-        if (n_sv == 0 || (t->ck_busy && n_sv > UW_RECOVER_FEW && !uw__recover_windows(t)))
+            n_sv += (size_t)uw_recoverable(t, &t->work[i], 0);
+        if (n_sv > UW_RECOVER_FEW && t->ck_busy) {
+            /* A busy loop: read in windows, only a Task nothing awaited at
+             * the check can be kept, since most others of such a loop
+             * have moved since the first check (uw_crosses); the others
+             * would only cost the round its calls. */
+            if (!uw__recover_windows(t))
+                break;
+            only = 1;
+            for (i = 0, n_sv = 0; i < t->n_work; i++)
+                n_sv += (size_t)uw_recoverable(t, &t->work[i], 1);
+        }
+        if (n_sv == 0)
             break;
         rc = uw__view_reserve(&t->sc.saved, n_sv);
         if (rc != 0)
             return rc == UW_ERR_CAPACITY ? 0 : rc;
         sv = (uw__saved *)(void *)t->sc.saved.p;
         for (i = 0, n_sv = 0; i < t->n_work; i++) {
-            if (!uw_recoverable(t, &t->work[i]))
+            if (!uw_recoverable(t, &t->work[i], only))
                 continue;
             sv[n_sv].task = i;
             sv[n_sv].w = t->work[i];
