@@ -1039,7 +1039,7 @@ static int uw_check_windows(uw_tasks *t, uw_sample *s)
         return rc;
     rd = UW__IOV(&t->sc.ck_rd);
     ep = UW__U64(&t->sc.ck_ep);
-    mv = ep + (nw + 2) * ne;
+    mv = ne > 0 ? ep + (nw + 2) * ne : NULL; /* no epoch: nothing is read into either */
     /* the read in its order: epochs, then per window A, B, epochs */
     for (k = 0, r = 0, g = 0; k < ne; k++)
         rd[r++] = (uw_iov){t->ep[k].counter, &ep[k], 8, 0};

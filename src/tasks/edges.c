@@ -118,10 +118,13 @@ void uw__awaiting_verdict(uw_tasks *t)
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        /* awaited by nothing at its check: no awaiter recorded (3.14+),
-         * or before 3.14 no done callback */
-        int none = t->al->fut_awaited_by >= 0 ? w->ab_ok && w->ab_now == 0
-                                              : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks;
+        /* 3.14+: awaited by nothing at its check (no awaiter recorded).
+         * Before 3.14 a Task with no done callback is awaited by nothing
+         * too, but it is still skipped here: shown, such a Task's own
+         * awaiting read wrong in a small-limits property test (regress
+         * violation-pbt-tso-312-unawaited-gather-parent), a cause not
+         * found yet that this rule had kept hidden. */
+        int none = t->al->fut_awaited_by >= 0 && w->ab_ok && w->ab_now == 0;
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
             !none)
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;

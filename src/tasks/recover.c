@@ -159,14 +159,12 @@ static int uw_reread_labels_and_check(uw_tasks *t, uw_sample *s)
     return uw__check(t, s);
 }
 
-/* The entry Task i will have after the round: its saved one if it was
- * read again and is not kept (sv is sorted by Task). */
-static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
+/* The saved entry of Task i, read again in this round (sv is sorted by
+ * Task). */
+static const uw__saved *uw_saved_of(const uw__saved *sv, size_t n_sv, size_t i)
 {
     size_t lo = 0, hi = n_sv;
 
-    if (!t->work[i].recheck)
-        return &t->work[i];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (sv[mid].task < i)
@@ -175,25 +173,25 @@ static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size
             hi = mid;
     }
     UW_ASSERT(lo < n_sv && sv[lo].task == i);
-    return sv[lo].keep ? &t->work[i] : &sv[lo].w;
+    return &sv[lo];
 }
 
-/* Task i's entry as the first check left it (sv is sorted by Task). */
-static const uw_task_work *uw_first(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
+/* The entry Task i will have after the round: its saved one if it was
+ * read again and is not kept. */
+static const uw_task_work *uw_final(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
 {
-    size_t lo = 0, hi = n_sv;
+    const uw__saved *x;
 
     if (!t->work[i].recheck)
         return &t->work[i];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (sv[mid].task < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    UW_ASSERT(lo < n_sv && sv[lo].task == i);
-    return &sv[lo].w;
+    x = uw_saved_of(sv, n_sv, i);
+    return x->keep ? &t->work[i] : &x->w;
+}
+
+/* Task i's entry as the first check left it. */
+static const uw_task_work *uw_first(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t i)
+{
+    return t->work[i].recheck ? &uw_saved_of(sv, n_sv, i)->w : &t->work[i];
 }
 
 /* Is Task p kept from this round at the instant Task x is (the round's;
