@@ -322,13 +322,12 @@
 #define UW__RULE_recover_frozen_links 1
 #endif
 
-/* RULE unawaited_no_callbacks: before 3.14, a Task is taken as awaited by
- * nothing at the instant of its check only when both copies of its span
- * read no done callback (awaiting a Task, gathering it or joining it to a
- * TaskGroup adds one first, and they go only once it is done).  Such a
- * Task is not skipped as awaiter_unknown (edges.c), and one read again in
- * a windowed recovery round is kept whatever the other Tasks came to
- * await after the first check (recover.c). */
+/* RULE unawaited_no_callbacks: before 3.14, a Task read again in a
+ * windowed recovery round is kept whatever the other Tasks came to await
+ * after the first check only when both copies of its span read no done
+ * callback (awaiting a Task, gathering it or joining it to a TaskGroup
+ * adds one first, and they go only once it is done: nothing awaits it at
+ * its window's instant; recover.c). */
 #ifdef TORNSTACK_DROP_RULE_unawaited_no_callbacks
 #define UW__RULE_unawaited_no_callbacks 0
 #else
