@@ -200,6 +200,18 @@ static void uw_ck_put(uw_tasks *t, uw_ckq *q, int kind, size_t task, size_t ref,
     q->used += len;
 }
 
+/* Copy B: the pieces of copy A again, each into its place in copy_b
+ * (q->a[q->n ..]). */
+static void uw_ck_mirror(uw_tasks *t, uw_ckq *q)
+{
+    size_t i;
+
+    for (i = 0; i < q->n; i++)
+        q->a[q->n + i] =
+            (uw_iov){q->a[i].addr, t->sc.copy_b.p + ((uint8_t *)q->a[i].dst - t->sc.copy_a.p),
+                     q->a[i].len, 0};
+}
+
 /* 3.14+: is Task i placed on its thread stack (and kept so far) while
  * another Task's awaited_by, as discovery read it, may name it (its
  * address, or a set)?  Then its own frames and its thread's current frame
@@ -408,8 +420,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                                (x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0) ==
                                    (w->awaited_by_is_set != 0)));
             w->waiter_now = UW_F64(x, al->task_fut_waiter);
-            /* nothing added a done callback: nothing awaits it */
-            UW_ASSERT((size_t)al->fut_callback0 >= sp.lo && (size_t)al->fut_callbacks + 8 <= sp.hi);
+            /* nothing added a done callback: nothing awaits it (both
+             * words lie in the span: uw__layout_check_task_walk) */
             w->no_callbacks = ok_a && ok_b && UW_F64(x, al->fut_callback0) == 0 &&
                               UW_F64(x, al->fut_callbacks) == 0 &&
                               UW_F64(y, al->fut_callback0) == 0 &&
@@ -522,6 +534,22 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                     !w->check_cut && UW__SIZE(&t->sc.thread_ok)[w->thread];
 }
 
+/* A Task's verdicts of the check, before it is judged (not known). */
+static void uw_judge_clear(uw_task_work *w)
+{
+    w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
+    w->ab_seen[0] = w->ab_seen[1] = 0;
+}
+
+/* What a recovery round's check read of a peer's span, before it is
+ * judged (not known). */
+static void uw_peer_clear(uw_task_work *w)
+{
+    w->peer_ok = w->peer_same = w->peer_ab_set = 0;
+    w->peer_waiter = UW_WAITER_UNKNOWN;
+    w->peer_ab = 0;
+}
+
 /* A peer's span in a recovery round (the piece at *p, if queued): read
  * alike twice, its fut_waiter then, and whether it is still the Task it
  * was (pending, the same coroutine, loop and name object). */
@@ -533,9 +561,7 @@ static void uw_judge_peer(uw_tasks *t, size_t i, const uw_iov *a, const uw_iov *
     const uw_check_span sp = uw_task_span(al);
     const uint8_t *x;
 
-    w->peer_ok = w->peer_same = w->peer_ab_set = 0;
-    w->peer_waiter = UW_WAITER_UNKNOWN;
-    w->peer_ab = 0;
+    uw_peer_clear(w);
     if (*p >= t->ck_n || what[*p].task != i || what[*p].kind != UW_CK_PEER)
         return;
     x = a[*p].dst;
@@ -766,15 +792,9 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     if (t->recovering && t->ck_nw > 0) {
         /* windows: the Tasks in window order, then every Task's span */
         for (i = 0; i < t->n_work; i++) {
-            uw_task_work *w = &t->work[i];
-            w->peer_ok = w->peer_same = w->peer_ab_set = 0;
-            w->peer_waiter = UW_WAITER_UNKNOWN;
-            w->peer_ab = 0;
-            if (w->recheck) {
-                w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = 0;
-                w->ab_ok = 0;
-                w->ab_seen[0] = w->ab_seen[1] = 0;
-            }
+            uw_peer_clear(&t->work[i]);
+            if (t->work[i].recheck)
+                uw_judge_clear(&t->work[i]);
         }
         while (p < t->ck_n) {
             size_t k = what[p].task;
@@ -793,8 +813,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
                 uw_judge_peer(t, i, a, b, what, &p);
             continue;
         }
-        w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
-        w->ab_seen[0] = w->ab_seen[1] = 0;
+        uw_judge_clear(w);
         if (p < t->ck_n && what[p].task == i && what[p].kind == UW_CK_SPAN)
             uw_judge_task(t, s, i, a, b, what, &p);
         else
@@ -1032,9 +1051,7 @@ static int uw_check_windows(uw_tasks *t, uw_sample *s)
     }
     hi[nw] = q.n;
     t->ck_n = q.n;
-    for (i = 0; i < q.n; i++)
-        q.a[q.n + i] = (uw_iov){
-            q.a[i].addr, t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p), q.a[i].len, 0};
+    uw_ck_mirror(t, &q);
     if ((rc = uw__view_reserve(&t->sc.ck_rd, (nw + 2) * ne + 2 * q.n)) != 0)
         return rc;
     rd = UW__IOV(&t->sc.ck_rd);
@@ -1140,9 +1157,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     t->ck_n = q.n;
     for (k = 0; k < ne; k++)
         iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
-    for (i = 0; i < q.n; i++)
-        q.a[q.n + i] = (uw_iov){
-            q.a[i].addr, t->sc.copy_b.p + ((uint8_t *)q.a[i].dst - t->sc.copy_a.p), q.a[i].len, 0};
+    uw_ck_mirror(t, &q);
     for (k = 0; k < ne; k++)
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
     uw_check_read(t, iov, ne, q.n);

@@ -245,9 +245,9 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * go only once it is done).  Its parents are then none at its
      * instant, whatever the others did after the first check: only an
      * edge the first check showed to it must not be (uw_linked still
-     * looks at the link tables). */
-    const int alone = windows && t->al->fut_awaited_by < 0 &&
-                      (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks);
+     * looks at the link tables).  Windows are read before 3.14 only
+     * (uw__recover_windows). */
+    const int alone = windows && (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks);
     size_t i;
     int64_t one = uw__task_find(t, x->waiter_now);
 
