@@ -52,11 +52,18 @@ def doctor_asyncio():
 if mode == "asyncio":
     import asyncio
 
+    suspended = threading.Event()
+
     def loop_thread():
         async def idle():
+            # set only once the Task is suspended in its sleep, so a reader
+            # told "ready" finds the Task (a still process) and never races
+            # its creation
+            asyncio.get_running_loop().call_soon(suspended.set)
             await asyncio.sleep(3600)
         asyncio.run(idle())
     threading.Thread(target=loop_thread, daemon=True).start()
+    suspended.wait()
     threads = 2
 elif mode == "runtime_field":
     bump(rt + at)
