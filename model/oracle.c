@@ -229,7 +229,9 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
  * reader cannot tell such lists from ones without an end, and that bound
  * is met before the lists' ends, whatever the Task count), or the hook
  * module holding more records than UW_LIMIT_LINK_RECORDS (link_limit: the
- * links of the records past it are not read; the truth has none). */
+ * links of the records past it are not read; the truth has none), or a
+ * gather list longer or nested deeper than its bounds (gather_limit: its
+ * first items are linked, the Tasks all read). */
 static int mm_bound_explains(const mm_oq *q, size_t listed)
 {
     const mm_image *im = q->c->im;
@@ -238,6 +240,8 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
 
     if (q->s->tasks_error == UW_ERR_LIMIT_TASKS)
         return listed > UW_LIMIT_TASKS;
+    if (q->s->tasks_error == UW_ERR_LIMIT_GATHER) /* every Task read; a gather list cut */
+        return mm_gather_cut_any(q, q->t0);
     if (q->s->tasks_error == UW_ERR_LIMIT_LINKS) { /* the hook's records past the bound */
         uint64_t count = 0;
         return im->hook_buf != 0 && mm_space_read(im->space, im->hook_buf + 8, &count, 8) == 0 &&

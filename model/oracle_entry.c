@@ -48,22 +48,35 @@ static const mm_ttask *mm_link_at(const mm_oq *q, mm_ref r, uint64_t t)
 }
 
 /* The Tasks a fut_waiter target leads to at t (gathers flattened, list
- * order), alive then; with `present`, only those in the sample. */
+ * order), alive then; with `present`, only those in the sample.  With
+ * `cut` (an entry as the unwinder states it), each gather list counts its
+ * first UW_LIMIT_GATHER_CHILDREN items only, as documented (gather.c),
+ * and *cut is set when a list is longer or a gather nests past
+ * UW_LIMIT_GATHER_NESTING: the sample must then say gather_limit.
+ * Without `cut`, every item counts (who ever awaited a Task). */
 static void mm_await_list(const mm_oq *q, int kind, mm_ref r, uint64_t t, int present,
-                          uint64_t *out, int *n, int cap, int depth)
+                          uint64_t *out, int *n, int cap, int depth, int *cut)
 {
     if (kind == MM_W_TASK) {
         const mm_ttask *k = mm_ref_at(q->w, r, t);
         if (k != NULL && (!present || mm_present(q, k->addr)) && *n < cap)
             out[(*n)++] = k->addr;
-    } else if (kind == MM_W_GATHER && depth < UW_LIMIT_GATHER_NESTING) {
+    } else if (kind == MM_W_GATHER && depth >= UW_LIMIT_GATHER_NESTING) {
+        if (cut != NULL && mm_gather_get(q->w, r) != NULL)
+            *cut = 1;
+    } else if (kind == MM_W_GATHER) {
         const mm_tgather *g = mm_gather_get(q->w, r);
-        int i;
+        int i, items;
         if (g == NULL)
             return;
-        for (i = 0; i < g->n; i++)
+        items = g->n;
+        if (cut != NULL && items > UW_LIMIT_GATHER_CHILDREN) {
+            items = UW_LIMIT_GATHER_CHILDREN;
+            *cut = 1;
+        }
+        for (i = 0; i < items; i++)
             mm_await_list(q, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, present, out,
-                          n, cap, depth + 1);
+                          n, cap, depth + 1, cut);
     }
 }
 
@@ -174,7 +187,9 @@ int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
     e->tstate = q->c->tstate[k->loop];
     e->n_frames = mm_truth_frames(q->w, id, t, e->f, MM_MAX_STACK);
     e->n_await = 0;
-    mm_await_list(q, k->waiter_kind, k->waiter, t, 1, e->await, &e->n_await, MM_OE_AWAIT, 0);
+    e->gather_cut = 0;
+    mm_await_list(q, k->waiter_kind, k->waiter, t, 1, e->await, &e->n_await, MM_OE_AWAIT, 0,
+                  &e->gather_cut);
     mm_ab_children(q, id, t, e->await, &e->n_await, MM_OE_AWAIT);
     p = mm_link_at(q, k->awaiter, t);
     if (p == NULL) /* 3.14+: the awaiter task_awaited_by names */
@@ -191,6 +206,23 @@ int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e)
                    : e->created_by ? k->creator.id
                                    : -1;
     return 1;
+}
+
+int mm_gather_cut_any(const mm_oq *q, uint64_t t)
+{
+    size_t id;
+
+    for (id = 0; id < mm_world_tasks(q->w); id++) {
+        const mm_ttask *k = mm_task_at(q->w, (int32_t)id, t);
+        uint64_t aw[MM_OE_AWAIT];
+        int n = 0, cut = 0;
+        if (!k->alive)
+            continue;
+        mm_await_list(q, k->waiter_kind, k->waiter, t, 0, aw, &n, MM_OE_AWAIT, 0, &cut);
+        if (cut)
+            return 1;
+    }
+    return 0;
 }
 
 static uint64_t mm_idx_addr(const uw_sample *s, int64_t i)
@@ -239,7 +271,8 @@ static unsigned mm_entry_diff(const mm_oq *q, const uw_task_sample *ts, const mm
         d |= MM_F_THREAD;
     if (!mm_frames_eq(s, ts, e))
         d |= MM_F_FRAMES;
-    if (ts->n_awaiting != (size_t)e->n_await) {
+    /* a list the bound cut is shown cut only with the sample saying so */
+    if (ts->n_awaiting != (size_t)e->n_await || (e->gather_cut && s->tasks_error == 0)) {
         d |= MM_F_AWAITING;
     } else {
         for (k = 0; k < ts->n_awaiting; k++)
@@ -420,7 +453,7 @@ static int mm_link_ever(mm_oq *q, int32_t id, uint64_t addr, int kind)
         } else {
             uint64_t aw[MM_OE_AWAIT];
             int n = 0, j;
-            mm_await_list(q, k->waiter_kind, k->waiter, t, 0, aw, &n, MM_OE_AWAIT, 0);
+            mm_await_list(q, k->waiter_kind, k->waiter, t, 0, aw, &n, MM_OE_AWAIT, 0, NULL);
             mm_ab_children(q, id, t, aw, &n, MM_OE_AWAIT);
             for (j = 0; j < n; j++)
                 if (aw[j] == addr)

@@ -64,6 +64,7 @@ typedef struct mm_tentry {
     mm_tframe f[MM_MAX_STACK]; /* innermost first */
     int n_await;
     uint64_t await[MM_OE_AWAIT];
+    int gather_cut; /* a gather bound cut the list (gather_limit due) */
     uint64_t awaited_by, linked_to, created_by, parent; /* addresses, 0 none */
     int32_t parent_id;
 } mm_tentry;
@@ -102,6 +103,8 @@ size_t mm_frames_str(const uw_sample *s, size_t first, size_t n, char *out, size
  * the window, into q->ab (nothing before 3.14). */
 void mm_ab_build(mm_oq *q);
 int mm_truth_entry(const mm_oq *q, int32_t id, uint64_t t, mm_tentry *e);
+/* Does a Task alive at t await a gather list a bound cuts? */
+int mm_gather_cut_any(const mm_oq *q, uint64_t t);
 void mm_check_entry(mm_oq *q, size_t i);
 
 /* oracle_thread.c */

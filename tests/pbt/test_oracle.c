@@ -45,6 +45,8 @@
 #include "tornstack/limits.h"
 
 static uint64_t seed;
+/* perfect samples whose gather lists a bound cut (the cut fault judged) */
+static unsigned gather_cuts;
 
 /* Code infos the synthetic frames point at (the oracle compares code by
  * address only). */
@@ -95,18 +97,34 @@ static uint64_t ref_addr(const mm_world *w, mm_ref r, uint64_t t)
     return k != NULL ? k->addr : 0;
 }
 
+/* What a Task awaits, as a perfect reader within the documented gather
+ * bounds states it: the first UW_LIMIT_GATHER_CHILDREN items of each list,
+ * UW_LIMIT_GATHER_NESTING levels; *cut set when a bound cut something (the
+ * sample then says gather_limit). */
 static void awaited(const mm_world *w, int kind, mm_ref r, uint64_t t, uint64_t *out, int *n,
-                    int depth)
+                    int depth, int *cut)
 {
     if (kind == MM_W_TASK) {
         uint64_t a = ref_addr(w, r, t);
         if (a != 0)
             out[(*n)++] = a;
-    } else if (kind == MM_W_GATHER && depth < 8) {
+    } else if (kind == MM_W_GATHER) {
         const mm_tgather *g = mm_gather_get(w, r);
         int i;
-        for (i = 0; g != NULL && i < g->n; i++)
-            awaited(w, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, out, n, depth + 1);
+        if (g == NULL)
+            return;
+        if (depth >= UW_LIMIT_GATHER_NESTING) {
+            *cut = 1;
+            return;
+        }
+        for (i = 0; i < g->n; i++) {
+            if (i == UW_LIMIT_GATHER_CHILDREN) {
+                *cut = 1;
+                break;
+            }
+            awaited(w, g->is_gather[i] ? MM_W_GATHER : MM_W_TASK, g->item[i], t, out, n, depth + 1,
+                    cut);
+        }
     }
 }
 
@@ -165,7 +183,7 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
         const mm_ttask *k = NULL;
         uint64_t aw[64];
         int32_t kid = -1;
-        int n = 0, j, ci;
+        int n = 0, j, ci, cut = 0;
         for (id = 0; id < mm_world_tasks(w) && k == NULL; id++) {
             const mm_ttask *x = mm_task_at(w, (int32_t)id, t);
             if (x->alive && x->addr == ts->addr) {
@@ -174,7 +192,7 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
             }
         }
         assert_non_null(k);
-        awaited(w, k->waiter_kind, k->waiter, t, aw, &n, 0);
+        awaited(w, k->waiter_kind, k->waiter, t, aw, &n, 0, &cut);
         ts->first_awaiting = s->n_awaiting;
         for (j = 0; j < n; j++)
             if (index_of(s, aw[j]) >= 0)
@@ -196,6 +214,8 @@ static void perfect(const mm_world *w, const mm_oracle_ctx *c, const mm_image *i
                 assert_int_equal(uw_sample_add_awaiting(s, (size_t)ci), 0);
         }
         ts->n_awaiting = s->n_awaiting - ts->first_awaiting;
+        if (cut)
+            s->tasks_error = UW_ERR_LIMIT_GATHER;
         ts->awaited_by = index_of(s, ref_addr(w, k->awaiter, t));
         if (ts->awaited_by < 0)
             ts->awaited_by = index_of(s, ref_addr(w, k->amem, t));
@@ -425,6 +445,16 @@ static void faults(int minor)
             fprintf(stderr, "perfect sample judged wrong: %s\n", v.first);
         assert_int_equal(mm_verdict_violations(&v), 0);
         assert_true(v.stacks > 0 && v.emitted > 4);
+
+        /* a gather list cut at its bound (worlds of the small-limits
+         * build): shown cut without the sample saying gather_limit, it is
+         * an entry of no instant */
+        if (s.tasks_error == UW_ERR_LIMIT_GATHER) {
+            s.tasks_error = 0;
+            judge(&wd, &s, &v);
+            assert_true(v.viol[MM_V_MISMATCH] > 0);
+            gather_cuts++;
+        }
 
         /* a stale pure-stack split: a frame of the pure Python stack from
          * another instant (its line moved) */
@@ -660,13 +690,27 @@ static void test_precedence(void **st)
     assert_true(found > 0);
 }
 
+/* Where the bounds let a world's gather lists be cut (the small-limits
+ * build), the fault tests met such a list and judged its fault. */
+static void test_gather_cut_judged(void **st)
+{
+    (void)st;
+    if (UW_LIMIT_GATHER_CHILDREN >= MM_GATHER_MAX) {
+        printf("gather cut: no world's list passes UW_LIMIT_GATHER_CHILDREN (%d) in this build\n",
+               (int)UW_LIMIT_GATHER_CHILDREN);
+        return;
+    }
+    printf("gather cut: %u perfect samples with a cut list, each judged\n", gather_cuts);
+    assert_true(gather_cuts > 0);
+}
+
 int main(void)
 {
     const char *env = getenv("TORNSTACK_SEED");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_faults_311), cmocka_unit_test(test_faults_312),
         cmocka_unit_test(test_faults_313), cmocka_unit_test(test_moving),
-        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_precedence), cmocka_unit_test(test_gather_cut_judged),
     };
 
     seed = env != NULL ? strtoull(env, NULL, 0) : 20261125u;
