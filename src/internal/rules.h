@@ -284,6 +284,17 @@
 #define UW__RULE_skip_awaiter_unknown 1
 #endif
 
+/* RULE gather_cut_unsure: a Task whose gather list a bound cut (more
+ * children than UW_LIMIT_GATHER_CHILDREN, nesting past
+ * UW_LIMIT_GATHER_NESTING, gathers past UW_GATHER_NODES_MAX) may await
+ * Tasks past the cut: the Tasks of its loop with no known awaiter are
+ * skipped (awaiter_unknown) rather than shown awaited by nobody. */
+#ifdef TORNSTACK_DROP_RULE_gather_cut_unsure
+#define UW__RULE_gather_cut_unsure 0
+#else
+#define UW__RULE_gather_cut_unsure 1
+#endif
+
 /* RULE parent_awaiter_first: the parent is the awaiter before the strong
  * link. */
 #ifdef TORNSTACK_DROP_RULE_parent_awaiter_first
@@ -322,12 +333,13 @@
 #define UW__RULE_recover_frozen_links 1
 #endif
 
-/* RULE unawaited_no_callbacks: before 3.14, a Task read again in a
- * windowed recovery round is kept whatever the other Tasks came to await
- * after the first check only when both copies of its span read no done
+/* RULE unawaited_no_callbacks: before 3.14, a Task counts as awaited by
+ * nothing at its check only when both copies of its span read no done
  * callback (awaiting a Task, gathering it or joining it to a TaskGroup
- * adds one first, and they go only once it is done: nothing awaits it at
- * its window's instant; recover.c). */
+ * adds one first, and they go only once it is done): only then is it
+ * kept from awaiter_unknown (edges.c), and, read again in a windowed
+ * recovery round, kept whatever the other Tasks came to await after the
+ * first check (recover.c). */
 #ifdef TORNSTACK_DROP_RULE_unawaited_no_callbacks
 #define UW__RULE_unawaited_no_callbacks 0
 #else

@@ -11,7 +11,9 @@
  * the check is known (nothing, or a Task) that is what it awaits then; if
  * not (a new gather or future), every Task of its loop could be awaited by
  * it unseen, so those with no known awaiter are skipped (awaiter_unknown)
- * rather than shown awaited by nobody.  From 3.14 a Task whose awaited_by
+ * rather than shown awaited by nobody.  A Task whose gather list a bound
+ * cut (gather.c) shows the Tasks read before the cut, and counts as
+ * awaiting who-knows-what for the others of its loop.  From 3.14 a Task whose awaited_by
  * the check read empty (copies alike, the epoch unmoved) is not among
  * them: whoever awaits it, or a gather of it, is recorded there before it
  * suspends on it and removed only when it wakes, after the Task is done
@@ -56,10 +58,13 @@ int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
         return -1;
     if (one >= 0)
         return (size_t)one == x;
-    if (w->links_ok && !(w->on_stack && w->skipped == 0))
+    if (w->links_ok && !(w->on_stack && w->skipped == 0)) {
         for (k = 0; k < w->n_kid; k++)
             if (UW__SIZE(&t->sc.kids)[w->first_kid + k] == x)
                 return 1;
+        if (w->gather_cut)
+            return -1; /* x may be past the cut */
+    }
     return 0;
 }
 
@@ -109,22 +114,31 @@ void uw__awaiting_verdict(uw_tasks *t)
                 uw_mark_unsure(t, &w->thread, 1);
             continue;
         }
-        if (one >= 0)
+        if (one >= 0) {
             t->work[one].awaited = 1;
-        else if (w->links_ok && !(w->on_stack && w->skipped == 0))
+        } else if (w->links_ok && !(w->on_stack && w->skipped == 0)) {
             for (k = 0; k < w->n_kid; k++)
                 t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].awaited = 1;
+            /* a gather bound cut its list: the Tasks past the cut are
+             * awaited by it unseen, as by a Task awaiting who-knows-what */
+            if (UW_RULE(gather_cut_unsure) && w->gather_cut &&
+                !uw_thread_listed(unsure, n_unsure, w->thread)) {
+                if (n_unsure < UW_UNSURE_THREADS)
+                    unsure[n_unsure++] = w->thread;
+                else
+                    uw_mark_unsure(t, &w->thread, 1);
+            }
+        }
     }
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        /* 3.14+: awaited by nothing at its check (no awaiter recorded).
-         * Before 3.14 a Task with no done callback is awaited by nothing
-         * too, but it is still skipped here: shown, such a Task's own
-         * awaiting read wrong in a small-limits property test (regress
-         * violation-pbt-tso-312-unawaited-gather-parent), a cause not
-         * found yet that this rule had kept hidden. */
-        int none = t->al->fut_awaited_by >= 0 && w->ab_ok && w->ab_now == 0;
+        /* awaited by nothing at its check: 3.14+, no awaiter recorded;
+         * before, no done callback in either copy of its span (awaiting
+         * a Task, gathering it or joining it to a TaskGroup adds one
+         * first, removed only once it is done) */
+        int none = t->al->fut_awaited_by >= 0 ? w->ab_ok && w->ab_now == 0
+                                              : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks;
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
             !none)
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;

@@ -165,6 +165,7 @@ static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, in
     *node = -1;
     if (t->n_gnode == UW_GATHER_NODES_MAX) {
         t->gather_cut = 1;
+        t->work[task].gather_cut = 1;
         *node = -2;
         return 0;
     }
@@ -291,6 +292,7 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
         if (size > UW_LIMIT_GATHER_CHILDREN) { /* the first ones are read */
             size = UW_LIMIT_GATHER_CHILDREN;
             t->gather_cut = 1;
+            t->work[g->task].gather_cut = 1;
         }
         g->n = size;
         g->items = uw__u64(b[0] + (l->list_items - l->object_type));
@@ -341,6 +343,7 @@ static int uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
             continue;
         if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING) {
             t->gather_cut = 1;
+            t->work[g->task].gather_cut = 1;
             continue;
         }
         if ((rc = uw_node_new(t, g->task, item, type, g->depth + 1, &c)) != 0)
@@ -555,6 +558,7 @@ int uw__read_awaiting(uw_tasks *t)
         w->root_node = -1;
         w->waiter_task = -1;
         w->links_cut = 0;
+        w->gather_cut = 0;
     }
     if ((rc = uw_waiters(t)) != 0)
         return rc;

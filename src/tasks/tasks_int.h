@@ -415,6 +415,8 @@ typedef struct uw_task_work {
     /* links (gather.c, deps.c) */
     int links_todo;          /* its links are to be read */
     int links_cut;           /* a link could not be followed */
+    int gather_cut;          /* a gather bound cut what it awaits: Tasks past
+                                the cut may be awaited by it unseen */
     int64_t waiter_task;     /* its fut_waiter is this Task (work index) */
     int64_t root_node;       /* its fut_waiter is this gather node */
     size_t first_dep, n_dep; /* its dependencies (after uw__deps_index) */
