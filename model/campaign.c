@@ -31,6 +31,10 @@
  *      to byte 0 (so every scenario written before 3.14 keeps its own)
  *   39 p_init: b % 40 (3.13+: burst calls into a Python __init__ through
  *      the init shim; 0, and every scenario written before, makes none)
+ *   40 p_held: b % 101 (workers given a done callback when made that no
+ *      Task of the model awaits through: a main Task's gather of the
+ *      workers, a server's callback on each connection's Task; 0, and
+ *      every scenario written before, gives none)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -94,6 +98,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->idle = z[34] % 64;
     p->p_join = z[37] % 30;
     p->p_init = z[39] % 40;
+    p->p_held = z[40] % 101;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
@@ -207,12 +212,12 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
             out + n, cap - (size_t)n,
             "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
             "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% (init %d%%) switch %d%% "
-            "deep %d%% finish %d%% lazy %d%%, slots %d, %d families, hook %s, pause %d%%",
+            "deep %d%% finish %d%% lazy %d%% held %d%%, slots %d, %d families, hook %s, pause %d%%",
             scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle, sc->prog.max_depth,
             sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested, sc->prog.p_group,
             sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst, sc->prog.p_init,
-            sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.slots,
-            sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
+            sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.p_held,
+            sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,

@@ -124,6 +124,12 @@ static int32_t mm_spawn(mm_mutator *m, int th, int role, int family, int32_t cre
     t = mm_t(m, id);
     t->steps_left = 1 + (int)(mm_rand(m) % 3);
     mm_ready_add(m, id);
+    /* held: a done callback that is no awaiter, as a program's main Task
+     * gathering its workers gives each (or a server, each connection's
+     * Task): the unwinder may not take such a worker for one that nothing
+     * awaits */
+    if (role == MM_R_WORKER && m->prog.p_held > 0 && mm_pct(m, m->prog.p_held))
+        mm_done_cb_add(m, th, id);
     return id;
 }
 

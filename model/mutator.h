@@ -129,6 +129,9 @@ typedef struct mm_program {
     int slots;     /* value-stack slots under an awaitee, 0..31 */
     int p_init;    /* 3.13+: burst calls into a Python __init__ through the
                     * interpreter's init shim (a specialised call of a class) */
+    int p_held;    /* workers given a done callback when made that no Task
+                    * of the model awaits through (a main Task's gather of
+                    * the workers, a server's callback per connection) */
 } mm_program;
 
 typedef struct mm_mutator mm_mutator;
