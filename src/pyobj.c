@@ -433,11 +433,12 @@ int uw__attr_locate(const uw_pyctx *c, uint64_t obj, const char *name, uw_attr_l
         values = word != 0 ? word + 1 : 0;
         break;
     case 13:
+        loc->dict_only = l->tpflags_inline_values == UW_ABSENT ||
+                         !(flags & (uint64_t)l->tpflags_inline_values) || basicsize <= 0 ||
+                         basicsize >= (1 << 20);
         if (word != 0)
             return uw_locate_in_dict(c, word, name, loc, value);
-        if (l->tpflags_inline_values == UW_ABSENT ||
-            !(flags & (uint64_t)l->tpflags_inline_values) || basicsize <= 0 ||
-            basicsize >= (1 << 20))
+        if (loc->dict_only)
             return UW_ERR_NOT_FOUND;
         values = obj + (uint64_t)basicsize;
         break;

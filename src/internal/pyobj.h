@@ -89,6 +89,8 @@ typedef struct uw_keys_hit {
 enum { UW_ATTR_MANAGED = 1, UW_ATTR_DICT = 2, UW_ATTR_MANAGED_DICT = 3 };
 typedef struct uw_attr_loc {
     int mode;
+    int dict_only; /* 3.13+, managed dict without inline values: an
+                      instance with no dict holds no attribute at all */
     uint64_t type, cached_keys;
     size_t index;
     int64_t dictoffset, basicsize;

@@ -191,13 +191,14 @@ static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, in
 static int uw_node_relocate(uw_tasks *t, uw__gnode *g)
 {
     uint64_t unused;
-    int rc;
+    int rc = 0;
 
     if (g->relocated ||
         (rc = uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused)) != 0) {
         g->step = UW_G_FAIL;
         return g->relocated || rc != UW_ERR_NOMEM ? 0 : rc;
     }
+    uw__type_prefer_loc(t, g->loc.type, &g->loc);
     g->relocated = 1;
     g->step = UW_G_LOCATE;
     return 0;
@@ -228,6 +229,12 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
         }
         if (loc->mode == UW_ATTR_MANAGED_DICT) {
             g->d = w;
+            if (!is_dict && loc->dict_only) {
+                /* no dict and nowhere else to keep `_children`: a gather
+                 * being freed (its Task woke and dropped it) */
+                g->step = UW_G_FAIL;
+                break;
+            }
             if (!is_dict)
                 return uw_node_relocate(t, g); /* this one keeps its values */
             g->step = UW_G_DICT;
