@@ -229,9 +229,10 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
  * reader cannot tell such lists from ones without an end, and that bound
  * is met before the lists' ends, whatever the Task count), or the hook
  * module holding more records than UW_LIMIT_LINK_RECORDS (link_limit: the
- * links of the records past it are not read; the truth has none), or a
- * gather list longer or nested deeper than its bounds (gather_limit: its
- * first items are linked, the Tasks all read). */
+ * links of the records past it are not read; the truth has none).  A
+ * gather list longer or nested deeper than its bounds explains the
+ * gather_limit error only (its first items are linked): every Task is
+ * still read, so it explains no Task missing. */
 static int mm_bound_explains(const mm_oq *q, size_t listed)
 {
     const mm_image *im = q->c->im;
@@ -291,7 +292,8 @@ static void mm_check_complete(mm_oq *q)
     for (i = 0; i < (size_t)im->n_threads; i++)
         mm_list_tasks(q, im->th[i].tasks_head, &listed, &missing, &first_missing);
     mm_list_tasks(q, im->interp_tasks_head, &listed, &missing, &first_missing);
-    if (missing > 0 && !mm_bound_explains(q, listed))
+    /* a gather list cut explains the error, never a Task left out */
+    if (missing > 0 && (q->s->tasks_error == UW_ERR_LIMIT_GATHER || !mm_bound_explains(q, listed)))
         mm_violation(q, MM_V_STILL_SKIP,
                      "nothing moved, yet %zu of %zu registered Tasks are missing (first 0x%" PRIx64
                      "), tasks_error %s",

@@ -46,7 +46,7 @@
 
 static uint64_t seed;
 /* perfect samples whose gather lists a bound cut (the cut fault judged) */
-static unsigned gather_cuts;
+static unsigned gather_cuts, gather_cut_left_out;
 
 /* Code infos the synthetic frames point at (the oracle compares code by
  * address only). */
@@ -454,6 +454,17 @@ static void faults(int minor)
             judge(&wd, &s, &v);
             assert_true(v.viol[MM_V_MISMATCH] > 0);
             gather_cuts++;
+            /* ... and gather_limit explains no Task left out of a still
+             * sample (every Task is read whatever the gathers) */
+            perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+            a = find(&s, no_parent);
+            if (registry_within_bounds(&wd) && a >= 0 && uw_compose_is_leaf(&s, (size_t)a)) {
+                s.tasks[a].skipped = 0;
+                s.tasks[a].addr ^= 0x10; /* no longer the registered Task */
+                judge(&wd, &s, &v);
+                assert_true(v.viol[MM_V_STILL_SKIP] > 0);
+                gather_cut_left_out++;
+            }
         }
 
         /* a stale pure-stack split: a frame of the pure Python stack from
@@ -691,17 +702,50 @@ static void test_precedence(void **st)
 }
 
 /* Where the bounds let a world's gather lists be cut (the small-limits
- * build), the fault tests met such a list and judged its fault. */
+ * build), the fault tests met such a list and judged its fault; and, in
+ * the first still world (of up to 256) with a cut list and a registry read
+ * whole, a Task left out is a still_skip whatever gather_limit says
+ * (TORNSTACK_SEED=1 found the oracle taking the cut for an excuse). */
 static void test_gather_cut_judged(void **st)
 {
+    uint64_t x = seed ^ 0x6a7;
+    int tries, judged = 0;
+
     (void)st;
+    for (tries = 0; tries < 256 && judged < 1 && UW_LIMIT_GATHER_CHILDREN < MM_GATHER_MAX;
+         tries++) {
+        world wd;
+        uw_sample s;
+        mm_verdict v;
+        int64_t a;
+
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        world_new(&wd, 11 + tries % 3, x, 3000 + 100 * (size_t)(tries % 8), 0);
+        still_window(&wd);
+        uw_sample_init(&s);
+        perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
+        a = find(&s, no_parent);
+        if (s.tasks_error == UW_ERR_LIMIT_GATHER && registry_within_bounds(&wd) && a >= 0 &&
+            uw_compose_is_leaf(&s, (size_t)a)) {
+            s.tasks[a].skipped = 0;
+            s.tasks[a].addr ^= 0x10;
+            judge(&wd, &s, &v);
+            assert_true(v.viol[MM_V_STILL_SKIP] > 0);
+            judged++;
+        }
+        uw_sample_free(&s);
+        world_free(&wd);
+    }
     if (UW_LIMIT_GATHER_CHILDREN >= MM_GATHER_MAX) {
         printf("gather cut: no world's list passes UW_LIMIT_GATHER_CHILDREN (%d) in this build\n",
                (int)UW_LIMIT_GATHER_CHILDREN);
         return;
     }
-    printf("gather cut: %u perfect samples with a cut list, each judged\n", gather_cuts);
+    printf("gather cut: %u perfect samples with a cut list, each judged; a Task left out beside "
+           "a cut judged in %u of them and in %d of %d more worlds\n",
+           gather_cuts, gather_cut_left_out, judged, tries);
     assert_true(gather_cuts > 0);
+    assert_true(judged > 0);
 }
 
 int main(void)
