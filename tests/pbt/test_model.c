@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "campaign.h"
+#include "tornstack/error.h"
 
 /* Scenarios per test.  Under AddressSanitizer (the asan-ubsan preset, a
  * debug build many times slower) the first PBT_SCENARIOS_SANITIZED of the
@@ -69,7 +70,7 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
 {
     uw_task_options o;
     uint64_t x = pbt_seed ^ ((uint64_t)minor << 32) ^ ((uint64_t)model << 48) ^ (uint64_t)policy;
-    int n;
+    int n, rc;
 
     mm_policy(policy, &o);
     mm_verdict_init(total);
@@ -89,8 +90,8 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
         bytes[35] = MM_SCALE_SMALL; /* byte 21: classic or server */
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
         mm_verdict_init(&v);
-        assert_int_equal(mm_scenario_run(&sc, &o, &v), 0);
-        if (bad != NULL && bad(&v)) {
+        rc = mm_scenario_run(&sc, &o, &v);
+        if (rc != 0 || (bad != NULL && bad(&v))) {
             char path[128];
             FILE *f;
             snprintf(path, sizeof path, "pbt-%s-%llu-%d.scenario", name,
@@ -103,8 +104,10 @@ static void pbt_run(const char *name, int minor, int model, int policy, mm_verdi
             fprintf(stderr,
                     "pbt %s: TORNSTACK_SEED=%llu scenario %d: %s\n  reproducer: %s "
                     "(tornstack-verify --replay %s)\n",
-                    name, (unsigned long long)pbt_seed, n, v.first, path, path);
+                    name, (unsigned long long)pbt_seed, n, rc != 0 ? uw_strerror(rc) : v.first,
+                    path, path);
         }
+        assert_int_equal(rc, 0); /* the scenario ran (its reproducer is written) */
         mm_verdict_add(total, &v);
     }
     printf("pbt %s: seed %llu: %llu samples (%llu still), %llu task readings, %llu emitted, "
