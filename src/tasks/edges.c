@@ -94,6 +94,18 @@ static void uw_mark_unsure(uw_tasks *t, const size_t *list, size_t n)
             t->work[k].await_unsure = 1;
 }
 
+/* Thread `thread` may have Tasks awaited unseen: listed once in
+ * unsure[0..*n), or marked on its own once the list is full. */
+static void uw_unsure_add(uw_tasks *t, size_t *unsure, size_t *n, size_t thread)
+{
+    if (uw_thread_listed(unsure, *n, thread))
+        return;
+    if (*n < UW_UNSURE_THREADS)
+        unsure[(*n)++] = thread;
+    else
+        uw_mark_unsure(t, &thread, 1);
+}
+
 void uw__awaiting_verdict(uw_tasks *t)
 {
     size_t unsure[UW_UNSURE_THREADS], n_unsure = 0;
@@ -106,12 +118,7 @@ void uw__awaiting_verdict(uw_tasks *t)
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
         if (uw_awaits(t, w, &one) != 0) {
-            if (uw_thread_listed(unsure, n_unsure, w->thread))
-                continue;
-            if (n_unsure < UW_UNSURE_THREADS)
-                unsure[n_unsure++] = w->thread;
-            else
-                uw_mark_unsure(t, &w->thread, 1);
+            uw_unsure_add(t, unsure, &n_unsure, w->thread);
             continue;
         }
         if (one >= 0) {
@@ -121,13 +128,8 @@ void uw__awaiting_verdict(uw_tasks *t)
                 t->work[UW__SIZE(&t->sc.kids)[w->first_kid + k]].awaited = 1;
             /* a gather bound cut its list: the Tasks past the cut are
              * awaited by it unseen, as by a Task awaiting who-knows-what */
-            if (UW_RULE(gather_cut_unsure) && w->gather_cut &&
-                !uw_thread_listed(unsure, n_unsure, w->thread)) {
-                if (n_unsure < UW_UNSURE_THREADS)
-                    unsure[n_unsure++] = w->thread;
-                else
-                    uw_mark_unsure(t, &w->thread, 1);
-            }
+            if (UW_RULE(gather_cut_unsure) && w->gather_cut)
+                uw_unsure_add(t, unsure, &n_unsure, w->thread);
         }
     }
     uw_mark_unsure(t, unsure, n_unsure);

@@ -198,7 +198,6 @@ static int uw_node_relocate(uw_tasks *t, uw__gnode *g)
         g->step = UW_G_FAIL;
         return g->relocated || rc != UW_ERR_NOMEM ? 0 : rc;
     }
-    uw__type_prefer_loc(t, g->loc.type, &g->loc);
     g->relocated = 1;
     g->step = UW_G_LOCATE;
     return 0;

@@ -571,9 +571,6 @@ int uw__type_kind(uw_tasks *t, uint64_t type);
 int uw__type_gather_loc(uw_tasks *t, uint64_t type, uint64_t obj, uw_attr_loc *loc);
 /* Forget it (the type's shared keys moved). */
 void uw__type_forget_loc(uw_tasks *t, uint64_t type);
-/* Cache loc, found on one instance, if it is a shared-keys place and the
- * type's cached one is not (types.c). */
-void uw__type_prefer_loc(uw_tasks *t, uint64_t type, const uw_attr_loc *loc);
 
 /* --- registry.c ---------------------------------------------------------------- */
 

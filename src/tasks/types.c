@@ -109,22 +109,6 @@ int uw__type_gather_loc(uw_tasks *t, uint64_t type, uint64_t obj, uw_attr_loc *l
     return 0;
 }
 
-/* A place located on one instance that keeps its values with the type's
- * shared keys (UW_ATTR_MANAGED) replaces a cached place of an instance
- * whose values became a dict: most instances keep theirs, and each one
- * met through the other place is located again on its own (a few reads
- * each, every sample). */
-void uw__type_prefer_loc(uw_tasks *t, uint64_t type, const uw_attr_loc *loc)
-{
-    uw_type_verdict *v = uw_verdict(t, type);
-
-    if (v != NULL && loc->type == type && loc->mode == UW_ATTR_MANAGED &&
-        (!v->has_loc || v->loc.mode == UW_ATTR_MANAGED_DICT)) {
-        v->loc = *loc;
-        v->has_loc = 1;
-    }
-}
-
 void uw__type_forget_loc(uw_tasks *t, uint64_t type)
 {
     uw_type_verdict *v = uw_verdict(t, type);
