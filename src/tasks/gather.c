@@ -27,14 +27,18 @@
  *
  * Bounds (limits.h, docs/tasks.md): UW_LIMIT_GATHER_CHILDREN items per
  * gather (of a longer list the first ones are read and linked),
- * UW_LIMIT_GATHER_NESTING levels (a gather nested deeper is not read) and
- * UW_GATHER_NODES_MAX gathers per sample (gathers met past it are not
- * read).  Each cut leaves the links read before it and sets
- * t->gather_cut, which the walk reports as gather_limit in the sample's
- * tasks_error; the items read of a cut list stay dependencies like any
- * other, so the links shown are still checked.  The dependency views'
- * capacities are no bound a program reaches by itself: past them the
- * sample fails with UW_ERR_CAPACITY.  What cannot be read (a place not
+ * UW_LIMIT_GATHER_ITEMS items over all gathers of the sample (a list met
+ * past it is cut the same way), UW_LIMIT_GATHER_NESTING levels (a gather
+ * nested deeper is not read) and UW_GATHER_NODES_MAX gathers per sample
+ * (gathers met past it are not read).  Each cut leaves the links read
+ * before it and sets t->gather_cut, which the walk reports as
+ * gather_limit in the sample's tasks_error; the items read of a cut list
+ * stay dependencies like any other, so the links shown are still
+ * checked.  The dependency views are sized from these bounds, each
+ * node's pieces asserted within UW_G_NODE_PIECES; only their bytes can
+ * run out, with dicts far larger than a gather's (uw_nodes_cut): what the
+ * Tasks left await is cut there, the same way, and the sample goes on
+ * with UW_ERR_CAPACITY in tasks_error.  What cannot be read (a place not
  * found, a read error) leaves the Task's links not trusted (links_cut).
  * Children are listed in list order, nested gathers flattened in place,
  * as the Task's `awaiting`.
@@ -300,6 +304,13 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
             t->gather_cut = 1;
             t->work[g->task].gather_cut = 1;
         }
+        if ((uint64_t)size > (uint64_t)(UW_LIMIT_GATHER_ITEMS - t->n_gclaimed)) {
+            /* the sample's items are spent: the first ones of this list */
+            size = (int64_t)(UW_LIMIT_GATHER_ITEMS - t->n_gclaimed);
+            t->gather_cut = 1;
+            t->work[g->task].gather_cut = 1;
+        }
+        t->n_gclaimed += (size_t)size;
         g->n = size;
         g->items = uw__u64(b[0] + (l->list_items - l->object_type));
         g->step = size > 0 ? UW_G_ITEMS : UW_G_DONE;
@@ -369,6 +380,29 @@ static int uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
     return 0;
 }
 
+/* The links' scratch memory is sized for the bounds (tasks_int.h): only
+ * gathers whose dicts are far larger than a gather's own (garbage read
+ * as a dict, in practice) get here.  Every node not finished ends with
+ * the items it has (none), cut like a list past a bound: its Task shows
+ * the Tasks linked before the cut and counts as awaiting something
+ * unknown for the others (rule gather_cut_unsure), and the sample says
+ * why (UW_ERR_CAPACITY in tasks_error) and goes on. */
+static int uw_nodes_cut(uw_tasks *t)
+{
+    size_t gi;
+
+    for (gi = 0; gi < t->n_gnode; gi++) {
+        uw__gnode *g = uw_node(t, gi);
+        if (g->step >= UW_G_DONE)
+            continue;
+        g->step = UW_G_DONE;
+        g->n_items = 0;
+        t->work[g->task].gather_cut = 1;
+    }
+    t->gather_cut = t->deps_cut = 1;
+    return 0;
+}
+
 /* One round: every node not finished reads its step, all in one vectored
  * read, every piece a dependency of the node's Task.  Returns 0, or an
  * error of memory; *any says whether a node read. */
@@ -396,7 +430,7 @@ static int uw_gather_round(uw_tasks *t, int *any)
         return 0;
     if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + bytes)) != 0 ||
         (rc = uw__view_reserve(&t->sc.iov, n)) != 0)
-        return rc;
+        return rc == UW_ERR_CAPACITY ? uw_nodes_cut(t) : rc;
     /* pass 2: the pieces, as dependencies, read into the dependency bytes */
     for (gi = 0, n = 0; gi < t->n_gnode; gi++) {
         const uw__gnode *g = uw_node(t, gi);
@@ -418,6 +452,8 @@ static int uw_gather_round(uw_tasks *t, int *any)
             np = uw_step_pieces(t, g, p);
             for (j = 0; j < np; j++)
                 uw__dep_add(t, g->task, p[j].addr, p[j].len);
+            uw_node(t, gi)->pieces += np;
+            UW_ASSERT(uw_node(t, gi)->pieces <= UW_G_NODE_PIECES);
         }
         for (j = 0; j < np; j++)
             UW__IOV(&t->sc.iov)[n + j] = uw__dep_iov(t, t->n_dep - np + j);
@@ -514,8 +550,22 @@ static int uw_waiters(uw_tasks *t)
         n += w->links_todo && w->waiter != 0 && uw__task_find(t, w->waiter) < 0;
     }
     if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + 8 * n)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.iov, n)) != 0)
-        return rc;
+        (rc = uw__view_reserve(&t->sc.iov, n)) != 0) {
+        if (rc != UW_ERR_CAPACITY)
+            return rc;
+        /* no room (uw_nodes_cut): a waiter that is a Task of the sample
+         * needs no piece; what the others await is cut to nothing */
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            if (!w->links_todo || w->waiter == 0)
+                continue;
+            w->waiter_task = uw__task_find(t, w->waiter);
+            if (w->waiter_task < 0)
+                w->gather_cut = 1;
+        }
+        t->gather_cut = t->deps_cut = 1;
+        return 0;
+    }
     first = t->n_dep;
     for (i = 0, n = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];

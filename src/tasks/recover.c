@@ -429,7 +429,8 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     uint32_t round;
     int rc = 0;
 
-    for (round = 0; round < t->opt.recover && rc == 0; round++) {
+    /* never past the bound: the links' scratch is sized for it */
+    for (round = 0; round < t->opt.recover && round < UW_RECOVER_ROUNDS && rc == 0; round++) {
         int only = 0;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
             n_sv += (size_t)uw_recoverable(t, &t->work[i], 0);

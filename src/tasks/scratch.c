@@ -122,7 +122,7 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->hook, 1, 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
     uw__view_init(&sc->hook_now, 1, (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
     uw__view_init(&sc->gnode, sizeof(uw__gnode), UW_GATHER_NODES_MAX);
-    uw__view_init(&sc->gitems, sizeof(uint64_t), UW_DEP_PIECES_MAX);
+    uw__view_init(&sc->gitems, sizeof(uint64_t), UW_LIMIT_GATHER_ITEMS);
     uw__view_init(&sc->gtypes, sizeof(uint8_t *), UW_LIMIT_GATHER_CHILDREN);
     uw__view_init(&sc->dep, sizeof(uw__dep), UW_DEP_PIECES_MAX);
     uw__view_init(&sc->dep_tmp, sizeof(uw__dep), UW_DEP_PIECES_MAX);

@@ -72,9 +72,27 @@
 #define UW_HOOK_HEADER 64
 /* Gather futures followed per sample (gather.c). */
 #define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
-/* Dependencies of the Tasks' links per sample (deps.c): pieces, bytes. */
-#define UW_DEP_PIECES_MAX (8 * UW_LIMIT_TASKS)
-#define UW_DEP_BYTES_MAX ((size_t)512 * UW_LIMIT_TASKS)
+/* Pieces one gather node reads over its steps at most: locate (3), dict,
+ * keys (2), slot, list and items, twice when the node is located again
+ * (uw_node_relocate, once); its items' types count against
+ * UW_LIMIT_GATHER_ITEMS.  gather.c asserts it per node. */
+#define UW_G_NODE_PIECES 18
+/* Bytes of those steps per node on average: a gather's own dict is small
+ * (its keys object up to the `_children` entry is some 100 bytes, twice
+ * with a relocation); in a sample whose gathers need more, what the Tasks
+ * left await is cut (gather.c uw_nodes_cut; UW_ERR_CAPACITY in
+ * tasks_error). */
+#define UW_G_NODE_BYTES 1024
+/* Dependencies of the Tasks' links per sample (deps.c), over the first
+ * reading and every recovery round, which keep adding: each Task's
+ * waiter type once a reading, each gather node's steps, each item's type.
+ * Pieces: a program within the bounds never meets this capacity. */
+#define UW_DEP_PIECES_MAX                                       \
+    ((1 + (size_t)UW_RECOVER_ROUNDS) * (size_t)UW_LIMIT_TASKS + \
+     (size_t)UW_GATHER_NODES_MAX * UW_G_NODE_PIECES + (size_t)UW_LIMIT_GATHER_ITEMS)
+#define UW_DEP_BYTES_MAX                                            \
+    (8 * (1 + (size_t)UW_RECOVER_ROUNDS) * (size_t)UW_LIMIT_TASKS + \
+     (size_t)UW_GATHER_NODES_MAX * UW_G_NODE_BYTES + 16 * (size_t)UW_LIMIT_GATHER_ITEMS)
 /* Bytes of a name object a name is decoded from, at most: its header and
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
@@ -164,7 +182,7 @@ typedef struct uw__scratch {
     uw__view hook_now;
     /* gather.c: gather futures being read, their items, their items' types */
     uw__view gnode;  /* uw__gnode (UW_GATHER_NODES_MAX) */
-    uw__view gitems; /* u64 (UW_DEP_PIECES_MAX) */
+    uw__view gitems; /* u64 (UW_LIMIT_GATHER_ITEMS) */
     uw__view gtypes; /* uint8_t *: one round's type pieces of one node
                       * (UW_LIMIT_GATHER_CHILDREN) */
     /* deps.c: what links were read from, and the awaited Tasks */
@@ -272,6 +290,7 @@ typedef struct uw__gnode {
     uint64_t obj;
     uw_attr_loc loc;
     int step, relocated, depth;
+    size_t pieces; /* read over its steps, types aside (UW_G_NODE_PIECES) */
     uint64_t d, k, v, list, items;
     int64_t n;
     size_t first_item, n_items; /* in gitems */
@@ -512,7 +531,11 @@ struct uw_tasks {
     size_t n_ep;
     uw__lists ls;                     /* 3.14+ */
     size_t n_gnode, n_gitems;         /* gather.c */
+    size_t n_gclaimed;                /* items lists were cut to, read or not
+                                       * (UW_LIMIT_GATHER_ITEMS) */
     int gather_cut;                   /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
+    int deps_cut;                     /* a round's pieces found no room: links of
+                                       * Tasks left unread (UW_ERR_CAPACITY) */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */

@@ -121,12 +121,14 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
 
     if ((rc = uw__read_names(t, s)) != 0)
         return rc;
-    t->n_gnode = t->n_gitems = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
-    t->gather_cut = 0;
+    t->n_gnode = t->n_gitems = t->n_gclaimed = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
+    t->gather_cut = t->deps_cut = 0;
     for (i = 0; i < t->n_work; i++)
         t->work[i].links_todo = 1;
     if ((rc = uw__read_awaiting(t)) != 0)
         return rc;
+    if (t->deps_cut && s->tasks_error == 0)
+        s->tasks_error = UW_ERR_CAPACITY; /* a cut of room, not of a bound */
     if (t->gather_cut && s->tasks_error == 0)
         s->tasks_error = UW_ERR_LIMIT_GATHER;
     uw__deps_index(t);

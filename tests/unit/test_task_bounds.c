@@ -330,6 +330,158 @@ static void test_gather_nesting(void **state)
     gather_nesting(UW_LIMIT_GATHER_NESTING + 1);
 }
 
+/* --- UW_LIMIT_GATHER_ITEMS ------------------------------------------------------------ */
+
+/* n items in all over k gathers of UW_LIMIT_GATHER_CHILDREN items at most,
+ * Task P_i awaiting gather G_i: child Task A first in G_0, child Task B
+ * last in G_k-1, Futures between.  The P_i are made last (the highest
+ * addresses), so their gathers are read in that order and G_k-1 claims its
+ * items last.  Up to the bound P_k-1 awaits B; past it G_k-1 is cut where
+ * the sample's items ran out (B not linked), the sample says
+ * gather_limit, and B, which P_k-1 may await past the cut, is skipped as
+ * awaiter_unknown.  A is linked either way. */
+static void gather_items(size_t n)
+{
+    const size_t k = (n + UW_LIMIT_GATHER_CHILDREN - 1) / UW_LIMIT_GATHER_CHILDREN;
+    uint64_t *items = malloc(UW_LIMIT_GATHER_CHILDREN * sizeof *items);
+    uint64_t *tasks = malloc((k + 2) * sizeof *tasks);
+    size_t g, i, left = n;
+    world w;
+
+    assert_non_null(items);
+    assert_non_null(tasks);
+    world_init(&w);
+    tasks[0] = task(&w, 1, 0); /* A */
+    tasks[1] = task(&w, 1, 0); /* B */
+    for (g = 0; g < k; g++) {
+        size_t m = left < UW_LIMIT_GATHER_CHILDREN ? left : UW_LIMIT_GATHER_CHILDREN;
+        for (i = 0; i < m; i++)
+            items[i] = w.fut;
+        if (g == 0)
+            items[0] = tasks[0];
+        if (g + 1 == k)
+            items[m - 1] = tasks[1];
+        tasks[2 + g] = task(&w, 1, gather(&w, items, m));
+        left -= m;
+    }
+    sample(&w, tasks, k + 2);
+    assert_true(awaits(&w, tasks[2], tasks[0]));
+    if (n <= UW_LIMIT_GATHER_ITEMS) {
+        assert_true(awaits(&w, tasks[k + 1], tasks[1]));
+        assert_int_equal(task_at(&w, tasks[1])->skipped, 0);
+        assert_int_equal(w.s.tasks_error, 0);
+    } else {
+        assert_false(awaits(&w, tasks[k + 1], tasks[1]));
+        assert_int_equal(task_at(&w, tasks[1])->skipped, UW_SKIP_AWAITER_UNKNOWN);
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_GATHER);
+    }
+    assert_int_equal(task_at(&w, tasks[0])->skipped, 0);
+    world_end(&w);
+    free(tasks);
+    free(items);
+}
+
+static void test_gather_items(void **state)
+{
+    (void)state;
+    if ((uint64_t)UW_GATHER_NODES_MAX * UW_LIMIT_GATHER_CHILDREN < UW_LIMIT_GATHER_ITEMS ||
+        (UW_LIMIT_GATHER_ITEMS + UW_LIMIT_GATHER_CHILDREN) / UW_LIMIT_GATHER_CHILDREN + 2 >
+            UW_LIMIT_TASKS) {
+        /* this build's gather and Task bounds cut before the items run out */
+        print_message("UW_LIMIT_GATHER_ITEMS (%d) is out of reach of %d gathers of %d items "
+                      "and %d Tasks in this build\n",
+                      UW_LIMIT_GATHER_ITEMS, (int)UW_GATHER_NODES_MAX, UW_LIMIT_GATHER_CHILDREN,
+                      UW_LIMIT_TASKS);
+        return;
+    }
+    gather_items(UW_LIMIT_GATHER_ITEMS - 1);
+    gather_items(UW_LIMIT_GATHER_ITEMS);
+    gather_items(UW_LIMIT_GATHER_ITEMS + 1);
+}
+
+/* --- the links' dependency bytes (UW_DEP_BYTES_MAX) -------------------------------------- */
+
+/* m Tasks P_i, each awaiting its own gather whose dict is one shared dict
+ * of UW_LIMIT_DICT_ENTRIES keys with `_children` last (a list of child
+ * Task A): each gather's keys read spans the whole keys object, so enough
+ * of them fill the dependency bytes, which no bound of a real gather
+ * reaches.  Within the room every P_i awaits A; past it the sample still
+ * succeeds, says UW_ERR_CAPACITY, and what the P_i await is cut there (A
+ * not linked, and skipped as awaiter_unknown rather than shown awaited by
+ * nobody), none of them skipped. */
+static void dep_bytes(size_t m, size_t span_out[1])
+{
+    const size_t n = UW_LIMIT_DICT_ENTRIES;
+    const char **keys = malloc(n * sizeof *keys);
+    uint64_t *values = calloc(n, sizeof *values), *tasks = malloc((m + 1) * sizeof *tasks);
+    uint64_t type, dict;
+    size_t i;
+    world w;
+
+    assert_non_null(keys);
+    assert_non_null(values);
+    assert_non_null(tasks);
+    world_init(&w);
+    tasks[0] = task(&w, 1, 0); /* A */
+    for (i = 0; i < n; i++)
+        keys[i] = "x";
+    keys[n - 1] = "_children";
+    values[n - 1] = fp_list(&w.fp, tasks, 1);
+    dict = fp_dict(&w.fp, keys, values, n);
+    type = fp_type(&w.fp, "_GatheringFuture", w.future_type);
+    {
+        const uint8_t *k = fp_ptr(&w.fp, dict + (uint64_t)w.fp.l->dict_keys, 8);
+        uint64_t ka;
+        memcpy(&ka, k, 8);
+        span_out[0] =
+            (size_t)w.fp.l->dictkeys_indices +
+            ((size_t)1 << *fp_ptr(&w.fp, ka + (uint64_t)w.fp.l->dictkeys_log2_index_bytes, 1)) +
+            n * (size_t)w.fp.l->dictuentry_size;
+    }
+    for (i = 1; i <= m; i++) {
+        uint64_t g = fp_instance(&w.fp, type, dict);
+        if (i == 1) /* gather() gives each child a done callback */
+            fp_put64(&w.fp, tasks[0] + (uint64_t)uw__asyncio_layout_for_minor(13)->fut_callback0,
+                     g);
+        tasks[i] = task(&w, 1, g);
+    }
+    sample(&w, tasks, m + 1);
+    if (m * span_out[0] < UW_DEP_BYTES_MAX) {
+        for (i = 1; i <= m; i++)
+            assert_true(awaits(&w, tasks[i], tasks[0]));
+        assert_int_equal(w.s.tasks_error, 0);
+        assert_int_equal(task_at(&w, tasks[0])->skipped, 0);
+    } else {
+        for (i = 1; i <= m; i++) {
+            assert_false(awaits(&w, tasks[i], tasks[0]));
+            assert_int_equal(task_at(&w, tasks[i])->skipped, 0);
+        }
+        assert_int_equal(w.s.tasks_error, UW_ERR_CAPACITY);
+        assert_int_equal(task_at(&w, tasks[0])->skipped, UW_SKIP_AWAITER_UNKNOWN);
+    }
+    world_end(&w);
+    free(tasks);
+    free(values);
+    free(keys);
+}
+
+static void test_dep_bytes(void **state)
+{
+    size_t span, fit;
+
+    (void)state;
+    dep_bytes(1, &span);                        /* learn one gather's keys span */
+    fit = (UW_DEP_BYTES_MAX - 4096 * 4) / span; /* the other pieces: far less */
+    if (fit + 8 > UW_LIMIT_TASKS || fit + 8 > UW_GATHER_NODES_MAX) {
+        print_message("the dependency bytes (%zu) are out of reach of %d Tasks' gathers of "
+                      "%zu-byte keys in this build\n",
+                      (size_t)UW_DEP_BYTES_MAX, UW_LIMIT_TASKS, span);
+        return;
+    }
+    dep_bytes(fit / 2, &span);
+    dep_bytes(UW_DEP_BYTES_MAX / span + 1, &span);
+}
+
 /* --- UW_LIMIT_TYPE_BASES ------------------------------------------------------------ */
 
 /* A Task whose type is `depth` types from _asyncio.Task (1: the type
@@ -770,6 +922,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_await_chain),     cmocka_unit_test(test_frames_total),
         cmocka_unit_test(test_gather_children), cmocka_unit_test(test_gather_nesting),
+        cmocka_unit_test(test_gather_items),    cmocka_unit_test(test_dep_bytes),
         cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
         cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
         cmocka_unit_test(test_api_links),       cmocka_unit_test(test_set_slots),

@@ -135,13 +135,24 @@
 #endif
 
 /* Children read from one gather future (the first ones are linked), and
- * gather futures nested inside one another.  UW_ERR_LIMIT_GATHER, in the
+ * gather futures nested inside one another (see UW_LIMIT_GATHER_ITEMS for
+ * all gathers together).  UW_ERR_LIMIT_GATHER, in the
  * sample's tasks_error. */
 #ifndef UW_LIMIT_GATHER_CHILDREN
 #define UW_LIMIT_GATHER_CHILDREN 16384
 #endif
 #ifndef UW_LIMIT_GATHER_NESTING
 #define UW_LIMIT_GATHER_NESTING 32
+#endif
+
+/* Items read from gather lists in one sample, over every gather and every
+ * recovery round.  Each item that is not a Task of the sample costs a read
+ * of its type, so a few long lists of plain futures could otherwise fill
+ * the links' scratch memory (tasks_int.h sizes it from this bound).  A
+ * list met past it is cut like one longer than UW_LIMIT_GATHER_CHILDREN:
+ * its first items are linked, UW_ERR_LIMIT_GATHER in tasks_error. */
+#ifndef UW_LIMIT_GATHER_ITEMS
+#define UW_LIMIT_GATHER_ITEMS 65536
 #endif
 
 /* Items of one composed stack (frames of the loop, of every ancestor Task

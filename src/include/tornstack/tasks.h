@@ -39,7 +39,7 @@ typedef struct uw_task_options {
     int skip;            /* 1: skip Tasks whose stack cannot be trusted */
     uint32_t recover;    /* rounds in which the Tasks the chain check found moved are
                           * read and checked again before they are skipped (default
-                          * UW_RECOVER_ROUNDS; 0: skipped at once) */
+                          * and at most UW_RECOVER_ROUNDS; 0: skipped at once) */
 } uw_task_options;
 
 enum uw_link_kind {
