@@ -667,11 +667,16 @@ int uw__type_name(const uw_pyctx *c, uint64_t type, char *out, size_t cap)
     rc = uw_read_u64(c->r, type + (uint64_t)c->l->type_name, &p);
     if (rc != 0)
         return rc;
-    /* One read for the usual case; byte by byte near an unmapped page. */
-    if (uw_read(c->r, p, out, cap - 1) == 0) {
+    /* One read for the usual case; byte by byte near an unmapped page.  A
+     * fault means its first byte is unreadable (reader.h): no name, and
+     * no more reads (a freed type's garbage pointer, often). */
+    rc = uw_read(c->r, p, out, cap - 1);
+    if (rc == 0) {
         out[cap - 1] = '\0';
         return memchr(out, '\0', cap) != NULL ? 0 : UW_ERR_STRING;
     }
+    if (rc != UW_ERR_READ_SHORT)
+        return rc;
     for (i = 0; i + 1 < cap; i++) {
         rc = uw_read(c->r, p + i, &out[i], 1);
         if (rc != 0)

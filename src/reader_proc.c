@@ -298,7 +298,8 @@ static size_t uw_proc_serve(uw_proc *p, uw_iov *iov, size_t s0, size_t s1, size_
                     memcpy(v->dst, p->scratch + sp[i].off + (v->addr - sp[i].start), v->len);
                 v->status = 0;
             } else if (uw_bad_touches(bad, v->addr, v->len)) {
-                v->status = UW_ERR_READ_FAULT;
+                /* a fault only when its first byte is on the bad page */
+                v->status = uw_bad_touches(bad, v->addr, 1) ? UW_ERR_READ_FAULT : UW_ERR_READ_SHORT;
             } else {
                 if (n_rest == UW_PROC_AGAIN) {
                     uw_proc_again(p, rest, n_rest, bad, calls);

@@ -1,6 +1,7 @@
 /*
  * test_pystr.c — str objects to UTF-8: each kind, the length bound,
- * truncated objects (reads that come back short), malformed headers.
+ * truncated objects (reads that come back short), malformed headers; and
+ * a type's tp_name (a C string), read where a mapping ends or nowhere.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "fake_proc.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
+#include "internal/pyobj.h"
 #include "internal/pystr.h"
 
 static char out[UW_PYSTR_MAX_UTF8];
@@ -109,12 +111,47 @@ static void test_malformed(void **state)
     fp_free(&fp);
 }
 
+/* tp_name in one read after its pointer; at the end of a mapping the
+ * short read is followed byte by byte; a pointer to nothing mapped ends at
+ * the fault, with no byte-by-byte try (a fault says the first byte is
+ * unreadable: reader.h), so a freed type costs two reads, not three. */
+static void test_type_name(void **state)
+{
+    char name[64];
+    uw_pytypes types;
+    fake_proc fp;
+    uw_pyctx c;
+    uint64_t t, edge, reads;
+    (void)state;
+    fp_init(&fp, 13);
+    memset(&types, 0, sizeof types);
+    c = (uw_pyctx){&fp.reader, fp.l, &types};
+    t = fp_type(&fp, "_asyncio.Task", 0);
+    reads = fp.reads;
+    assert_int_equal(uw__type_name(&c, t, name, sizeof name), 0);
+    assert_string_equal(name, "_asyncio.Task");
+    assert_int_equal(fp.reads - reads, 2);
+
+    edge = fp_alloc(&fp, 4); /* "abc" and its NUL end the mapping */
+    memcpy(fp_ptr(&fp, edge, 4), "abc", 4);
+    fp_put64(&fp, t + (uint64_t)fp.l->type_name, edge);
+    assert_int_equal(uw__type_name(&c, t, name, sizeof name), 0);
+    assert_string_equal(name, "abc");
+
+    fp_put64(&fp, t + (uint64_t)fp.l->type_name, 0x10);
+    reads = fp.reads;
+    assert_int_equal(uw__type_name(&c, t, name, sizeof name), UW_ERR_READ_FAULT);
+    assert_int_equal(fp.reads - reads, 2);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_type_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -523,6 +523,22 @@ static void test_bad_page_in_span(void **state)
         if (!on_bad)
             assert_int_equal(out[i], 100 + i % 6);
     }
+    /* a piece that starts on a good page and runs into the bad one is
+     * short, not a fault (reader.h: a fault means its first byte is
+     * unreadable), in a span and alone */
+    {
+        uint8_t wide[16];
+        uw_iov x[3] = {{(uint64_t)(uintptr_t)(area + page - 64), &out[0], 8, 0},
+                       {(uint64_t)(uintptr_t)(area + page - 8), wide, 16, 0},
+                       {(uint64_t)(uintptr_t)(area + page + 8), &out[1], 8, 0}};
+        assert_int_not_equal(uw_readv(&g.r, x, 3), 0);
+        assert_int_equal(x[0].status, 0);
+        assert_int_equal(out[0], 100);
+        assert_int_equal(x[1].status, UW_ERR_READ_SHORT);
+        assert_int_equal(x[2].status, UW_ERR_READ_FAULT);
+        assert_int_equal(uw_read(&g.r, x[1].addr, wide, 16), UW_ERR_READ_SHORT);
+        assert_int_equal(uw_read(&g.r, x[2].addr, &out[1], 8), UW_ERR_READ_FAULT);
+    }
     uw_proc_close(&g.p);
     munmap(area, 3 * page);
 }

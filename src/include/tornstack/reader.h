@@ -13,7 +13,12 @@
  * Contract: a read either fills dst completely and returns 0, or returns a
  * negative code (UW_ERR_READ_FAULT, UW_ERR_READ_SHORT, UW_ERR_NO_PROCESS,
  * ...); dst is then unspecified.  Callers handle every failure; nothing
- * crashes on an unmapped or short target address.
+ * crashes on an unmapped or short target address.  UW_ERR_READ_FAULT says
+ * that not even the first byte could be read (at that address, or from
+ * the reader now); UW_ERR_READ_SHORT that a first part could, the rest
+ * not.  So a caller may stop at a fault without trying a shorter read
+ * from the same address (uw__type_name does); test_replay and
+ * test_frozen check it of the live readers, each backend keeps it.
  *
  * Order: the pieces of one vectored read are read in no particular order.
  * The live backend sorts them by address and merges close ones into spans
