@@ -330,6 +330,25 @@ static int registry_within_bounds(const world *wd)
     return mask + 1 <= UW_LIMIT_SET_SLOTS;
 }
 
+/* A perfect still sample s with one Task left out: a leaf with no parent
+ * whose address no longer names the registered Task.  Judged, that is a
+ * still_skip whatever the sample's tasks_error says (every Task is read
+ * whatever the gathers).  Returns 1 when judged; 0 when s has no such
+ * Task or the registry is past the unwinder's bounds (nothing to judge). */
+static int left_out_judged(world *wd, uw_sample *s)
+{
+    int64_t a = find(s, no_parent);
+    mm_verdict v;
+
+    if (!registry_within_bounds(wd) || a < 0 || !uw_compose_is_leaf(s, (size_t)a))
+        return 0;
+    s->tasks[a].skipped = 0;
+    s->tasks[a].addr ^= 0x10; /* no longer the registered Task */
+    judge(wd, s, &v);
+    assert_true(v.viol[MM_V_STILL_SKIP] > 0);
+    return 1;
+}
+
 /* A composer that makes one kind of mistake with the markers, as a faulty
  * uw_compose would: it composes with uw_compose and changes each stack
  * before the oracle sees it. */
@@ -457,14 +476,7 @@ static void faults(int minor)
             /* ... and gather_limit explains no Task left out of a still
              * sample (every Task is read whatever the gathers) */
             perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
-            a = find(&s, no_parent);
-            if (registry_within_bounds(&wd) && a >= 0 && uw_compose_is_leaf(&s, (size_t)a)) {
-                s.tasks[a].skipped = 0;
-                s.tasks[a].addr ^= 0x10; /* no longer the registered Task */
-                judge(&wd, &s, &v);
-                assert_true(v.viol[MM_V_STILL_SKIP] > 0);
-                gather_cut_left_out++;
-            }
+            gather_cut_left_out += (unsigned)left_out_judged(&wd, &s);
         }
 
         /* a stale pure-stack split: a frame of the pure Python stack from
@@ -580,17 +592,12 @@ static void faults(int minor)
         /* a Task left out while nothing moved (judged only of a registry
          * the unwinder can read whole) */
         perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
-        a = find(&s, no_parent);
         if (!registry_within_bounds(&wd))
             print_message("a Task left out: not judged, the registry is over UW_LIMIT_SET_SLOTS "
                           "(%d) in this build\n",
                           (int)UW_LIMIT_SET_SLOTS);
-        else if (a >= 0 && uw_compose_is_leaf(&s, (size_t)a)) {
-            s.tasks[a].skipped = 0;
-            s.tasks[a].addr ^= 0x10; /* no longer the registered Task */
-            judge(&wd, &s, &v);
-            assert_true(v.viol[MM_V_STILL_SKIP] > 0);
-        }
+        else
+            (void)left_out_judged(&wd, &s);
         uw_sample_free(&s);
         world_free(&wd);
     }
@@ -716,23 +723,14 @@ static void test_gather_cut_judged(void **st)
          tries++) {
         world wd;
         uw_sample s;
-        mm_verdict v;
-        int64_t a;
 
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         world_new(&wd, 11 + tries % 3, x, 3000 + 100 * (size_t)(tries % 8), 0);
         still_window(&wd);
         uw_sample_init(&s);
         perfect(wd.ctx.w, &wd.ctx, &wd.im, mm_world_t0(wd.ctx.w), &s);
-        a = find(&s, no_parent);
-        if (s.tasks_error == UW_ERR_LIMIT_GATHER && registry_within_bounds(&wd) && a >= 0 &&
-            uw_compose_is_leaf(&s, (size_t)a)) {
-            s.tasks[a].skipped = 0;
-            s.tasks[a].addr ^= 0x10;
-            judge(&wd, &s, &v);
-            assert_true(v.viol[MM_V_STILL_SKIP] > 0);
-            judged++;
-        }
+        if (s.tasks_error == UW_ERR_LIMIT_GATHER)
+            judged += left_out_judged(&wd, &s);
         uw_sample_free(&s);
         world_free(&wd);
     }
