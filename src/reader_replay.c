@@ -146,9 +146,17 @@ static int uw_same_plan(const uw_replay *rp, size_t want, size_t old_req, size_t
  * pieces of each of its groups in address order, merged while close (never
  * across groups); each piece's offset in data, its span in span_of.
  * Empty pieces take no span.  A span's dst holds its offset in data until
- * the data buffer is sized. */
+ * the data buffer is sized.
+ *
+ * One exception to a span per group: a group that is one piece, the same
+ * bytes as the group just before it, which was that one piece too (a
+ * thread walk reads the code-object counter last, the next walk reads it
+ * first), shares that group's span.  Nothing is read between the two, so
+ * one read is what two reads with no store between them would give: the
+ * order every group keeps still holds.  *single: the last span if a
+ * one-piece group made it, else SIZE_MAX. */
 static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_addr_key *keys,
-                            size_t *span_of, size_t *ns, size_t *used)
+                            size_t *span_of, size_t *ns, size_t *used, size_t *single)
 {
     const uw_replay_seq *s = &rp->pred;
     size_t k, g, g0, first_span = *ns;
@@ -170,6 +178,17 @@ static void uw_plan_request(uw_replay *rp, const uw_replay_req *r, uw_addr_key *
             span_of[pi] = SIZE_MAX;
             rp->off[pi] = 0;
             continue;
+        }
+        if (s->gend[r->group_first + g] - (g > 0 ? s->gend[r->group_first + g - 1] : 0) == 1) {
+            const uw_iov *last = *single != SIZE_MAX ? &rp->spans[*single] : NULL;
+            if (last != NULL && *single + 1 == *ns && last->addr == a && last->len == s->len[pi]) {
+                span_of[pi] = *single; /* the group before read just these bytes */
+                rp->off[pi] = (size_t)(uintptr_t)last->dst;
+                continue;
+            }
+            *single = *ns; /* the span made below */
+        } else {
+            *single = SIZE_MAX;
         }
         if (cur != NULL && end >= a && a >= cur->addr &&
             (a <= cur->addr + cur->len + UW_REPLAY_GAP ||
@@ -195,6 +214,7 @@ uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
 {
     uw_replay_seq tmp;
     size_t want, r, ns = 0, used = 0, *span_of, i, old_req, old_pieces, old_groups;
+    size_t single = SIZE_MAX;
     uw_addr_key *keys;
     uint64_t calls = 0;
 
@@ -238,7 +258,7 @@ uint64_t uw__replay_begin(uw_replay *rp, uw_replay_readv_fn readv, void *ctx)
         if (uw_replay_room(rp, rp->pred.n_pieces + 1) != 0)
             return 0;
         for (r = 0; r < want; r++)
-            uw_plan_request(rp, &rp->pred.req[r], keys, span_of, &ns, &used);
+            uw_plan_request(rp, &rp->pred.req[r], keys, span_of, &ns, &used, &single);
         if (uw_replay_data(rp, used + 1) != 0)
             return 0;
         for (i = 0; i < ns; i++)

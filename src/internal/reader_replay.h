@@ -11,7 +11,9 @@
  * UIO_MAXIOV spans), the pieces of each of a request's ordered groups
  * merged into spans (close together or on one page: a group's pieces have
  * no order among them), the groups and the requests one after the other,
- * in order.  Then each request of the new sample that
+ * in order; a one-piece group that reads what the one-piece group before
+ * it read shares its span (nothing is read between them).  Then each
+ * request of the new sample that
  * equals the next predicted one is served from that read.
  *
  * The first request that differs from the prediction ends the serving: it

@@ -428,6 +428,55 @@ static void test_replay_groups(void **state)
     uw_proc_close(&g.p);
 }
 
+/* A one-piece group reading the same bytes as the one-piece group just
+ * before it (a walk's last read of a counter and the next walk's first)
+ * shares its span: the same value served to both, one piece fewer in the
+ * call.  Groups with another read between them, or a group of two pieces
+ * before, keep spans of their own. */
+static void test_replay_shared_single(void **state)
+{
+    const size_t two[2] = {1, 2};
+    uint64_t x[4], calls;
+    rig g;
+    size_t s;
+    (void)state;
+    rig_open(&g);
+    mem_c[0] = 3, mem_d[0] = 4;
+    for (s = 0; s < 5; s++) {
+        uw_iov v[2] = {{addr_of(mem_c), &x[2], 8, 0}, {addr_of(mem_d), &x[3], 8, 0}};
+        if (s == 4) {
+            assert_int_equal(g.p.replay->plan_ns, 2); /* c (three groups), then d */
+            mem_c[0] = 13; /* after the batch read: every c is the batch's */
+            calls = g.r.calls;
+        }
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[1], 8), 0);
+        assert_int_equal(uw_readv_groups(&g.r, v, 2, two, 2), 0);
+        if (s == 4) {
+            assert_int_equal(g.r.calls, calls); /* all served */
+            assert_int_equal(x[0], 3);
+            assert_int_equal(x[1], 3);
+            assert_int_equal(x[2], 3);
+            assert_int_equal(x[3], 4);
+        }
+        uw_proc_sample_begin(&g.p, &g.r);
+    }
+    /* c, d, c: the second c follows d's read; {c, d} then c: a group of two
+     * before it */
+    mem_c[0] = 3;
+    for (s = 0; s < 5; s++) {
+        uw_iov v[2] = {{addr_of(mem_c), &x[2], 8, 0}, {addr_of(mem_d), &x[3], 8, 0}};
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
+        assert_int_equal(uw_read(&g.r, addr_of(mem_d), &x[1], 8), 0);
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
+        assert_int_equal(uw_readv(&g.r, v, 2), 0);
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
+        uw_proc_sample_begin(&g.p, &g.r);
+    }
+    assert_int_equal(g.p.replay->plan_ns, 5);
+    uw_proc_close(&g.p);
+}
+
 /* On a machine that may show stores out of order (split_groups, set
  * where the machine is not x86, forced here), a read of two ordered
  * groups is two calls, one group one call, and no sample is predicted:
@@ -586,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_groups_split_spans),
         cmocka_unit_test(test_spans_past_batch),
         cmocka_unit_test(test_replay_groups),
+        cmocka_unit_test(test_replay_shared_single),
         cmocka_unit_test(test_split_groups),
         cmocka_unit_test(test_bad_page_in_span),
         cmocka_unit_test(test_groups_invalid),
