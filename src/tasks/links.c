@@ -97,22 +97,66 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, 
     return count < *room ? count : *room;
 }
 
+/* Room for `count` links in t->hook and a slot table of at least twice
+ * as many entries (a power of two), emptied.  Returns the table's mask,
+ * or 0 without memory. */
+static size_t uw_hook_room(uw_tasks *t, size_t count)
+{
+    size_t want = 64;
+
+    while (want < 2 * count)
+        want *= 2;
+    if (t->cap_hook < count) {
+        uw_link *a = realloc(t->hook, count * sizeof *a);
+        if (a == NULL)
+            return 0;
+        t->hook = a;
+        t->cap_hook = count;
+    }
+    if (t->cap_hook_slot < want) {
+        size_t *s = realloc(t->hook_slot, want * sizeof *s);
+        if (s == NULL)
+            return 0;
+        t->hook_slot = s;
+        t->cap_hook_slot = want;
+    }
+    memset(t->hook_slot, 0, want * sizeof *t->hook_slot);
+    return want - 1;
+}
+
 /* The links of `count` records at p (read from start + 16) into t->hook:
  * records of a child that finished are zero; unknown kinds are skipped.
- * 0, or UW_ERR_NOMEM (the caller fails the sample or trusts no link
- * rather than lose some). */
+ * A (child, kind) met again takes that record's parent and place in the
+ * first one's entry (a slot zeroed and reused while the buffer was read),
+ * found through an open-addressing table: linear in the records, where a
+ * scan of the table for each was quadratic (65,536 records took seconds
+ * a sample; the hook holds up to 16,384, two per Task).  At most
+ * UW_LIMIT_LINK_RECORDS records (the caller's count).  0, or UW_ERR_NOMEM
+ * (the caller fails the sample or trusts no link rather than lose some). */
 int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start)
 {
-    size_t i;
+    size_t i, mask;
 
     t->n_hook = 0;
+    if (count == 0)
+        return 0;
+    if (count > UW_LIMIT_LINK_RECORDS || (mask = uw_hook_room(t, (size_t)count)) == 0)
+        return UW_ERR_NOMEM;
     for (i = 0; i < count; i++, p += UW_LINK_RECORD) {
-        uint64_t kind = uw__u64(p + 16);
-        if (uw__u64(p) == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
+        uint64_t kind = uw__u64(p + 16), child = uw__u64(p);
+        size_t h;
+        if (child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        if (uw_link_put(&t->hook, &t->n_hook, &t->cap_hook, uw__u64(p), uw__u64(p + 8), (int)kind,
-                        start + 16 + i * UW_LINK_RECORD) != 0)
-            return UW_ERR_NOMEM;
+        h = (size_t)(((child ^ (kind << 60)) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+        while (t->hook_slot[h] != 0 && (t->hook[t->hook_slot[h] - 1].child != child ||
+                                        t->hook[t->hook_slot[h] - 1].kind != (int)kind))
+            h = (h + 1) & mask;
+        if (t->hook_slot[h] == 0) {
+            t->hook[t->n_hook] = (uw_link){child, 0, (int)kind, 0};
+            t->hook_slot[h] = ++t->n_hook;
+        }
+        t->hook[t->hook_slot[h] - 1].parent = uw__u64(p + 8);
+        t->hook[t->hook_slot[h] - 1].addr = start + 16 + i * UW_LINK_RECORD;
     }
     return 0;
 }

@@ -76,6 +76,7 @@ void uw_tasks_free(uw_tasks *t)
     uw__unwinder_set_hooks(t->u, NULL);
     free(t->links);
     free(t->hook);
+    free(t->hook_slot);
     uw__scratch_free(&t->sc);
     uw__lists_free(&t->ls);
     uw__set_guess_free(&t->reg_guess[0]);

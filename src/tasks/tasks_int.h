@@ -512,6 +512,8 @@ struct uw_tasks {
     size_t n_links, cap_links;
     uw_link *hook; /* read from the target this sample */
     size_t n_hook, cap_hook;
+    size_t *hook_slot; /* uw__hook_parse's table of (child, kind): hook index + 1 */
+    size_t cap_hook_slot;
     uint64_t hook_area, hook_start; /* the count word and records, as read */
     size_t hook_len;                /* (sc.hook), 0 if none */
     int hook_unknown;               /* they changed during the check */

@@ -633,6 +633,54 @@ static void hook_records(size_t n)
     free(buf);
 }
 
+/* Records naming one child twice with one kind (a slot zeroed and reused
+ * while the buffer was read): the later record's parent holds, as the
+ * buffer's own order says; another kind is another link; zero records and
+ * unknown kinds are none. */
+static void test_hook_duplicates(void **state)
+{
+    static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
+    uint8_t buf[16 + 6 * UW_LINK_RECORD];
+    uint64_t tasks[3], count = 6, module, v;
+    size_t i;
+    world w;
+
+    (void)state;
+    if (UW_LIMIT_LINK_RECORDS < 6) {
+        print_message("six hook records are past UW_LIMIT_LINK_RECORDS (%d) in this build\n",
+                      (int)UW_LIMIT_LINK_RECORDS);
+        return;
+    }
+    world_init(&w);
+    tasks[0] = task(&w, 1, 0); /* P1 */
+    tasks[1] = task(&w, 1, 0); /* P2 */
+    tasks[2] = task(&w, 1, 0); /* C */
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, UW_LINKS_MAGIC, 8);
+    memcpy(buf + 8, &count, 8);
+    {
+        const uint64_t rec[6][3] = {{tasks[2], tasks[0], UW_LINK_CREATION},
+                                    {tasks[2], tasks[0], UW_LINK_STRONG},
+                                    {0, 0, 0},
+                                    {tasks[2], tasks[1], UW_LINK_CREATION},
+                                    {tasks[2], tasks[1], 7},
+                                    {tasks[1], tasks[0], UW_LINK_CREATION}};
+        for (i = 0; i < 6; i++)
+            memcpy(buf + 16 + i * UW_LINK_RECORD, rec[i], sizeof rec[i]);
+    }
+    v = fp_bytearray(&w.fp, buf, sizeof buf);
+    module = fp_alloc(&w.fp, 64);
+    fp_put64(&w.fp, module + (uint64_t)w.fp.l->module_dict, fp_dict(&w.fp, links_key, &v, 1));
+    fp_set_modules(&w.fp, w.interp, fp_dict(&w.fp, mod_key, &module, 1));
+    sample(&w, tasks, 3);
+    assert_int_equal(task_at(&w, tasks[2])->created_by, index_of(&w, tasks[1]));
+    assert_int_equal(task_at(&w, tasks[2])->linked_to, index_of(&w, tasks[0]));
+    assert_int_equal(task_at(&w, tasks[1])->created_by, index_of(&w, tasks[0]));
+    assert_int_equal(task_at(&w, tasks[1])->linked_to, -1);
+    assert_int_equal(w.s.tasks_error, 0);
+    world_end(&w);
+}
+
 static void test_hook_records(void **state)
 {
     (void)state;
@@ -925,9 +973,10 @@ int main(void)
         cmocka_unit_test(test_gather_items),    cmocka_unit_test(test_dep_bytes),
         cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
         cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
-        cmocka_unit_test(test_api_links),       cmocka_unit_test(test_set_slots),
-        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
-        cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_hook_duplicates), cmocka_unit_test(test_api_links),
+        cmocka_unit_test(test_set_slots),       cmocka_unit_test(test_dict_entries),
+        cmocka_unit_test(test_dict_slot),       cmocka_unit_test(test_modules_entries),
+        cmocka_unit_test(test_code_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
