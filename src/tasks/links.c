@@ -97,30 +97,20 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, 
     return count < *room ? count : *room;
 }
 
-/* Room for `count` links in t->hook and a slot table of at least twice
- * as many entries (a power of two), emptied.  Returns the table's mask,
- * or 0 without memory. */
+/* Room for `count` links (t->hook) and a slot table of at least twice as
+ * many entries (a power of two), emptied, in their views.  Returns the
+ * table's mask, or 0 when a view could not grow. */
 static size_t uw_hook_room(uw_tasks *t, size_t count)
 {
     size_t want = 64;
 
     while (want < 2 * count)
         want *= 2;
-    if (t->cap_hook < count) {
-        uw_link *a = realloc(t->hook, count * sizeof *a);
-        if (a == NULL)
-            return 0;
-        t->hook = a;
-        t->cap_hook = count;
-    }
-    if (t->cap_hook_slot < want) {
-        size_t *s = realloc(t->hook_slot, want * sizeof *s);
-        if (s == NULL)
-            return 0;
-        t->hook_slot = s;
-        t->cap_hook_slot = want;
-    }
-    memset(t->hook_slot, 0, want * sizeof *t->hook_slot);
+    if (uw__view_reserve(&t->sc.hook_links, count) != 0 ||
+        uw__view_reserve(&t->sc.hook_slot, want) != 0)
+        return 0;
+    t->hook = (uw_link *)(void *)t->sc.hook_links.p;
+    memset(t->sc.hook_slot.p, 0, want * sizeof(size_t));
     return want - 1;
 }
 
@@ -135,28 +125,29 @@ static size_t uw_hook_room(uw_tasks *t, size_t count)
  * (the caller fails the sample or trusts no link rather than lose some). */
 int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start)
 {
-    size_t i, mask;
+    size_t i, mask, *slot;
 
     t->n_hook = 0;
     if (count == 0)
         return 0;
     if (count > UW_LIMIT_LINK_RECORDS || (mask = uw_hook_room(t, (size_t)count)) == 0)
         return UW_ERR_NOMEM;
+    slot = UW__SIZE(&t->sc.hook_slot);
     for (i = 0; i < count; i++, p += UW_LINK_RECORD) {
         uint64_t kind = uw__u64(p + 16), child = uw__u64(p);
         size_t h;
         if (child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
         h = (size_t)(((child ^ (kind << 60)) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
-        while (t->hook_slot[h] != 0 && (t->hook[t->hook_slot[h] - 1].child != child ||
-                                        t->hook[t->hook_slot[h] - 1].kind != (int)kind))
+        while (slot[h] != 0 &&
+               (t->hook[slot[h] - 1].child != child || t->hook[slot[h] - 1].kind != (int)kind))
             h = (h + 1) & mask;
-        if (t->hook_slot[h] == 0) {
+        if (slot[h] == 0) {
             t->hook[t->n_hook] = (uw_link){child, 0, (int)kind, 0};
-            t->hook_slot[h] = ++t->n_hook;
+            slot[h] = ++t->n_hook;
         }
-        t->hook[t->hook_slot[h] - 1].parent = uw__u64(p + 8);
-        t->hook[t->hook_slot[h] - 1].addr = start + 16 + i * UW_LINK_RECORD;
+        t->hook[slot[h] - 1].parent = uw__u64(p + 8);
+        t->hook[slot[h] - 1].addr = start + 16 + i * UW_LINK_RECORD;
     }
     return 0;
 }

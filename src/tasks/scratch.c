@@ -121,6 +121,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->need, sizeof(size_t), tasks);
     uw__view_init(&sc->hook, 1, 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
     uw__view_init(&sc->hook_now, 1, (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD);
+    uw__view_init(&sc->hook_links, sizeof(uw_link), UW_LIMIT_LINK_RECORDS);
+    uw__view_init(&sc->hook_slot, sizeof(size_t), UW_HOOK_SLOTS);
     uw__view_init(&sc->gnode, sizeof(uw__gnode), UW_GATHER_NODES_MAX);
     uw__view_init(&sc->gitems, sizeof(uint64_t), UW_LIMIT_GATHER_ITEMS);
     uw__view_init(&sc->gtypes, sizeof(uint8_t *), UW_LIMIT_GATHER_CHILDREN);
@@ -152,14 +154,14 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
 void uw__scratch_free(uw__scratch *sc)
 {
     uw__view *all[] = {
-        &sc->keys,      &sc->cand,      &sc->work,     &sc->work_addr, &sc->iov,
-        &sc->idx,       &sc->bytes,     &sc->placed,   &sc->roots,     &sc->pending,
-        &sc->thread_ok, &sc->need,      &sc->hook,     &sc->hook_now,  &sc->children,
-        &sc->gnode,     &sc->gitems,    &sc->gtypes,   &sc->dep,       &sc->dep_tmp,
-        &sc->dep_count, &sc->dep_bytes, &sc->kids,     &sc->check_iov, &sc->check_what,
-        &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,  &sc->cf_state,  &sc->cf_yf,
-        &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame, &sc->cf_status, &sc->saved,
-        &sc->ck_rd,     &sc->ck_ep,     &sc->ck_grp};
+        &sc->keys,      &sc->cand,       &sc->work,      &sc->work_addr, &sc->iov,
+        &sc->idx,       &sc->bytes,      &sc->placed,    &sc->roots,     &sc->pending,
+        &sc->thread_ok, &sc->need,       &sc->hook,      &sc->hook_now,  &sc->hook_links,
+        &sc->hook_slot, &sc->children,   &sc->gnode,     &sc->gitems,    &sc->gtypes,
+        &sc->dep,       &sc->dep_tmp,    &sc->dep_count, &sc->dep_bytes, &sc->kids,
+        &sc->check_iov, &sc->check_what, &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,
+        &sc->cf_state,  &sc->cf_yf,      &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame,
+        &sc->cf_status, &sc->saved,      &sc->ck_rd,     &sc->ck_ep,     &sc->ck_grp};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -75,8 +75,6 @@ void uw_tasks_free(uw_tasks *t)
         return;
     uw__unwinder_set_hooks(t->u, NULL);
     free(t->links);
-    free(t->hook);
-    free(t->hook_slot);
     uw__scratch_free(&t->sc);
     uw__lists_free(&t->ls);
     uw__set_guess_free(&t->reg_guess[0]);

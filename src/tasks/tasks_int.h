@@ -70,6 +70,9 @@
 #define UW_WEAKREF_WINDOW 24
 /* Bytes of the hook module's bytearray header, then its buffer's head. */
 #define UW_HOOK_HEADER 64
+/* Entries of the hook links' table: a power of two at least twice the
+ * records (links.c), whose largest is below four times them. */
+#define UW_HOOK_SLOTS (4 * (size_t)UW_LIMIT_LINK_RECORDS + 64)
 /* Gather futures followed per sample (gather.c). */
 #define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
 /* Pieces one gather node reads over its steps at most: locate (3), dict,
@@ -180,6 +183,10 @@ typedef struct uw__scratch {
                          * (8 + UW_LIMIT_LINK_RECORDS records); hook_now: the
                          * records stable through the check */
     uw__view hook_now;
+    /* links.c: the hook's links, and a table of (child, kind) to find each
+     * (hook index + 1) */
+    uw__view hook_links; /* uw_link (UW_LIMIT_LINK_RECORDS) */
+    uw__view hook_slot;  /* size_t (UW_HOOK_SLOTS) */
     /* gather.c: gather futures being read, their items, their items' types */
     uw__view gnode;  /* uw__gnode (UW_GATHER_NODES_MAX) */
     uw__view gitems; /* u64 (UW_LIMIT_GATHER_ITEMS) */
@@ -510,10 +517,8 @@ struct uw_tasks {
     size_t n_reg;
     uw_link *links; /* the API table */
     size_t n_links, cap_links;
-    uw_link *hook; /* read from the target this sample */
-    size_t n_hook, cap_hook;
-    size_t *hook_slot; /* uw__hook_parse's table of (child, kind): hook index + 1 */
-    size_t cap_hook_slot;
+    uw_link *hook;                  /* read from the target this sample */
+    size_t n_hook;                  /* t->hook is sc.hook_links' storage */
     uint64_t hook_area, hook_start; /* the count word and records, as read */
     size_t hook_len;                /* (sc.hook), 0 if none */
     int hook_unknown;               /* they changed during the check */
