@@ -284,6 +284,16 @@
 #define UW__RULE_skip_awaiter_unknown 1
 #endif
 
+/* RULE plain_waiter_epoch: a waiter read after the check is called a Future
+ * that holds no Task only while its loop's epoch stands from the check's
+ * first reading to the type's read (src/tasks/plain.c): otherwise the
+ * object at that address may be another one since. */
+#ifdef TORNSTACK_DROP_RULE_plain_waiter_epoch
+#define UW__RULE_plain_waiter_epoch 0
+#else
+#define UW__RULE_plain_waiter_epoch 1
+#endif
+
 /* RULE gather_cut_unsure: a Task whose gather list a bound cut (more
  * children than UW_LIMIT_GATHER_CHILDREN, nesting past
  * UW_LIMIT_GATHER_NESTING, gathers past UW_GATHER_NODES_MAX) may await

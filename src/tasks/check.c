@@ -538,6 +538,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
 static void uw_judge_clear(uw_task_work *w)
 {
     w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
+    w->waiter_plain = 0;
     w->ab_seen[0] = w->ab_seen[1] = 0;
 }
 

@@ -43,8 +43,8 @@ static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
         return 0;
     if (w->waiter_now == UW_WAITER_UNKNOWN)
         return 1;
-    if (w->waiter_now == 0)
-        return 0;
+    if (w->waiter_now == 0 || w->waiter_plain)
+        return 0; /* nothing, or a Future that holds no Task (plain.c) */
     *one = uw__task_find(t, w->waiter_now);
     return *one < 0;
 }

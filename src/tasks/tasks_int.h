@@ -472,6 +472,7 @@ typedef struct uw_task_work {
     int span_known;       /* its span read alike in both copies */
     int pending_now;      /* ... and pending with its coroutine */
     uint64_t waiter_now;  /* fut_waiter in the check (UW_WAITER_UNKNOWN) */
+    int waiter_plain;     /* ... a Future that holds no Task (plain.c) */
     int awaited;          /* a Task of the sample awaits it (edges.c) */
     int await_unsure;     /* a Task of its loop awaits something unknown */
     int recheck;          /* read again in this recovery round (recover.c) */
@@ -596,6 +597,14 @@ void uw__split_c_loop(uw_tasks *t, uw_sample *s, size_t th_i);
 
 /* UW_KIND_* of a type (or a base, up to UW_LIMIT_TYPE_BASES), cached. */
 int uw__type_kind(uw_tasks *t, uint64_t type);
+
+/* --- plain.c ------------------------------------------------------------------- */
+
+/* After the first check: mark each Task whose links moved and whose
+ * fut_waiter at the check is a Future that holds no Task (waiter_plain),
+ * read in one call while its loop's epoch stands.  0, or a capacity
+ * error. */
+int uw__plain_waiters(uw_tasks *t);
 /* Where instances of gather type `type` keep `_children` (located on obj
  * the first time). */
 int uw__type_gather_loc(uw_tasks *t, uint64_t type, uint64_t obj, uw_attr_loc *loc);

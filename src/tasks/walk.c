@@ -144,8 +144,8 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
     int rc;
 
     if (t->opt.skip) {
-        if ((rc = uw__check(t, s)) != 0 || (rc = uw__recover(t, s)) != 0 ||
-            (rc = uw__awaited_by_read(t)) != 0)
+        if ((rc = uw__check(t, s)) != 0 || (rc = uw__plain_waiters(t)) != 0 ||
+            (rc = uw__recover(t, s)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
             return rc;
         uw__awaiting_verdict(t);
     } else {

@@ -694,6 +694,126 @@ static void test_recover_alone(void **state)
     world_end(&r.w);
 }
 
+/* --- a waiter that holds no Task (src/tasks/plain.c) ---------------------- */
+
+/* The world with a loop epoch (a counter the walk is told about, as it
+ * would find loop._ready's), recovery off, and C holding a done callback
+ * (something may await it unseen).  When the check reads the epoch, after
+ * the names were read, B steps: its outer coroutine now awaits a new
+ * Future, fut_waiter too, so B is skipped (task_changed_while_read) and
+ * what it awaits comes from the check alone.  PLAIN: that Future is an
+ * _asyncio.Future; GATHER: a _GatheringFuture; MOVED: an _asyncio.Future,
+ * but the loop starts a callback while its type is read. */
+enum { PW_PLAIN = 1, PW_GATHER, PW_MOVED };
+
+typedef struct pw_world {
+    world w;
+    const uw_reader_ops *real;
+    int mode, names_seen, stepped, typed;
+    uint64_t counter, name_b, outer_code, fut2;
+} pw_world;
+
+static pw_world *pw_cur;
+
+static int pw_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    pw_world *r = pw_cur;
+    world *w = &r->w;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+
+    if (addr == r->name_b && len == UW_NAME_WINDOW) {
+        r->names_seen = 1;
+    } else if (r->names_seen && !r->stepped && addr == r->counter) {
+        r->stepped = 1;
+        rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut2);
+        fp_put64(&w->fp, w->b + (uint64_t)al->task_fut_waiter, r->fut2);
+    } else if (r->stepped && addr == r->fut2 + (uint64_t)w->fp.l->object_type && len == 8) {
+        r->typed++;
+        if (r->mode == PW_MOVED)
+            fp_put64(&w->fp, r->counter, 9);
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops pw_ops = {pw_read, NULL};
+
+static void pw_run(pw_world *r, int mode)
+{
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    const uw_layout *l;
+    uw_task_options o;
+    uint64_t future_type;
+
+    memset(r, 0, sizeof *r);
+    world_build(&r->w);
+    l = r->w.fp.l;
+    r->name_b = rd64(&r->w, r->w.b + (uint64_t)al->task_name);
+    r->outer_code =
+        rd64(&r->w, r->w.coro_b_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+    r->counter = fp_alloc(&r->w.fp, 8);
+    fp_put64(&r->w.fp, r->counter, 5);
+    future_type = fp_type(&r->w.fp, "_asyncio.Future", 0);
+    r->fut2 = fp_alloc(&r->w.fp, 128);
+    fp_put64(&r->w.fp, r->fut2 + (uint64_t)l->object_type,
+             mode == PW_GATHER ? fp_type(&r->w.fp, "_GatheringFuture", future_type) : future_type);
+    fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, fp_alloc(&r->w.fp, 64));
+    world_start(&r->w);
+    uw_task_options_default(&o);
+    o.recover = 0;
+    uw_tasks_set_options(r->w.t, &o);
+    assert_int_equal(sample(&r->w), 0);
+    assert_int_equal(r->w.s.n_threads, 1);
+    assert_int_equal(
+        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
+    pw_cur = r;
+    r->real = r->w.fp.reader.ops;
+    r->w.fp.reader.ops = &pw_ops;
+    r->mode = mode;
+    assert_int_equal(sample(&r->w), 0);
+    r->w.fp.reader.ops = r->real;
+    assert_true(r->stepped);
+}
+
+/* B's new waiter is a plain Future, its type read while the loop stood:
+ * B awaits no Task at the check, so C, which nothing shown awaits, is
+ * shown (a root), not skipped as awaiter_unknown.  A gather there could
+ * hold C, and a callback started while the type was read leaves the
+ * object at that address unknown (rule plain_waiter_epoch): C is skipped
+ * in both. */
+static void test_plain_waiter(void **state)
+{
+    pw_world r;
+    const uw_task_sample *b, *c;
+
+    (void)state;
+    pw_run(&r, PW_PLAIN);
+    assert_int_equal(r.typed, 1);
+    b = task_at(&r.w, r.w.b);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->awaited_by, -1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
+    world_end(&r.w);
+
+    pw_run(&r, PW_GATHER);
+    assert_int_equal(r.typed, 1);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
+    world_end(&r.w);
+
+    pw_run(&r, PW_MOVED);
+    assert_int_equal(r.typed, 1);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
+    world_end(&r.w);
+}
+
 /* Reads of one warm sample of the world, to know how many k to try. */
 static size_t warm_sample_reads(void)
 {
@@ -772,12 +892,13 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),         cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry),    cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),          cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),          cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_layout_windows),      cmocka_unit_test(test_recover_step),
-        cmocka_unit_test(test_recover_reused_task), cmocka_unit_test(test_recover_alone),
+        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_plain_waiter),     cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_recover_step),     cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_alone),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
