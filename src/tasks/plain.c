@@ -92,8 +92,8 @@ int uw__plain_waiters(uw_tasks *t)
         if (!uw_waiter_open(t, &t->work[i]) || e == NULL || e->moved)
             continue;
         who[n] = i;
-        iov[ne + n] = (uw_iov){t->work[i].waiter_now + (uint64_t)t->l->object_type,
-                               types + 8 * n, 8, 0};
+        iov[ne + n] =
+            (uw_iov){t->work[i].waiter_now + (uint64_t)t->l->object_type, types + 8 * n, 8, 0};
         n++;
     }
     end[0] = ne;
@@ -103,8 +103,8 @@ int uw__plain_waiters(uw_tasks *t)
     for (i = 0; i < n; i++) {
         uw_task_work *w = &t->work[who[i]];
         const uw_task_epoch *e = uw_plain_epoch(t, w->thread, &k);
-        int still = iov[k].status == 0 && iov[ne + n + k].status == 0 && ea[k] == e->a &&
-                    eb[k] == e->a;
+        int still =
+            iov[k].status == 0 && iov[ne + n + k].status == 0 && ea[k] == e->a && eb[k] == e->a;
         if (iov[ne + i].status != 0 || (UW_RULE(plain_waiter_epoch) && !still))
             continue;
         w->waiter_plain = uw__type_kind(t, uw__u64(types + 8 * i)) == UW_KIND_FUTURE;
