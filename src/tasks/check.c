@@ -659,17 +659,6 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
     return 0;
 }
 
-/* The epoch entry of thread th_i, NULL if none. */
-static const uw_task_epoch *uw_epoch_of(const uw_tasks *t, size_t th_i)
-{
-    size_t k;
-
-    for (k = 0; k < t->n_ep; k++)
-        if (t->ep[k].thread == th_i)
-            return &t->ep[k];
-    return NULL;
-}
-
 /* Is the thread's loop epoch, in both readings of the check, the one its
  * walk was bracketed with (the same callback since the walk)?  A loop with
  * no epoch at all (no ready deque to count: not asyncio's own loop) cannot
@@ -677,7 +666,7 @@ static const uw_task_epoch *uw_epoch_of(const uw_tasks *t, size_t th_i)
 static int uw_same_callback(const uw_tasks *t, const uw_sample *s, size_t th_i)
 {
     const uw_thread_sample *th = &s->threads[th_i];
-    const uw_task_epoch *e = uw_epoch_of(t, th_i);
+    const uw_task_epoch *e = uw__epoch_of(t, th_i);
 
     if (!UW_RULE(check_epoch) || e == NULL)
         return 1;
@@ -828,7 +817,7 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        const uw_task_epoch *e = uw_epoch_of(t, w->thread);
+        const uw_task_epoch *e = uw__epoch_of(t, w->thread);
         int moved = UW_RULE(check_epoch) && e != NULL && uw_task_moved(t, w, e);
         if (t->recovering && !w->recheck)
             continue;

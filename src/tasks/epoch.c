@@ -180,6 +180,16 @@ int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *t
     return loops > UW_EPOCH_THREADS;
 }
 
+const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i)
+{
+    size_t k;
+
+    for (k = 0; k < t->n_ep; k++)
+        if (t->ep[k].thread == th_i)
+            return &t->ep[k];
+    return NULL;
+}
+
 /* At most UW_TASK_EPOCHS threads, in thread order; a thread whose
  * registered loop is not its running loop has none. */
 void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)

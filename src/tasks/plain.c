@@ -49,14 +49,6 @@ static int uw_waiter_open(const uw_tasks *t, const uw_task_work *w)
            uw__task_find(t, w->waiter_now) < 0;
 }
 
-static const uw_task_epoch *uw_plain_epoch(const uw_tasks *t, size_t thread, size_t *k)
-{
-    for (*k = 0; *k < t->n_ep; (*k)++)
-        if (t->ep[*k].thread == thread)
-            return &t->ep[*k];
-    return NULL;
-}
-
 int uw__plain_waiters(uw_tasks *t)
 {
     uint64_t ea[UW_TASK_EPOCHS], eb[UW_TASK_EPOCHS];
@@ -69,7 +61,7 @@ int uw__plain_waiters(uw_tasks *t)
 
     UW_ASSERT(!t->recovering && ne <= UW_TASK_EPOCHS);
     for (i = 0; i < t->n_work; i++) {
-        const uw_task_epoch *e = uw_plain_epoch(t, t->work[i].thread, &k);
+        const uw_task_epoch *e = uw__epoch_of(t, t->work[i].thread);
         t->work[i].waiter_plain = 0;
         if (uw_waiter_open(t, &t->work[i]) && e != NULL && !e->moved)
             n++;
@@ -88,7 +80,7 @@ int uw__plain_waiters(uw_tasks *t)
         iov[ne + n + k] = (uw_iov){t->ep[k].counter, &eb[k], 8, 0};
     }
     for (i = 0, n = 0; i < t->n_work; i++) {
-        const uw_task_epoch *e = uw_plain_epoch(t, t->work[i].thread, &k);
+        const uw_task_epoch *e = uw__epoch_of(t, t->work[i].thread);
         if (!uw_waiter_open(t, &t->work[i]) || e == NULL || e->moved)
             continue;
         who[n] = i;
@@ -102,9 +94,12 @@ int uw__plain_waiters(uw_tasks *t)
     (void)uw_readv_groups(t->r, iov, 2 * ne + n, end, 3);
     for (i = 0; i < n; i++) {
         uw_task_work *w = &t->work[who[i]];
-        const uw_task_epoch *e = uw_plain_epoch(t, w->thread, &k);
-        int still =
-            iov[k].status == 0 && iov[ne + n + k].status == 0 && ea[k] == e->a && eb[k] == e->a;
+        const uw_task_epoch *e = uw__epoch_of(t, w->thread);
+        int still;
+
+        UW_ASSERT(e != NULL);
+        k = (size_t)(e - t->ep);
+        still = iov[k].status == 0 && iov[ne + n + k].status == 0 && ea[k] == e->a && eb[k] == e->a;
         if (iov[ne + i].status != 0 || (UW_RULE(plain_waiter_epoch) && !still))
             continue;
         w->waiter_plain = uw__type_kind(t, uw__u64(types + 8 * i)) == UW_KIND_FUTURE;

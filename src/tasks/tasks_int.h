@@ -570,6 +570,8 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag);
 int uw__epochs_update(uw_tasks *t, uw_sample *s);
 /* The epochs the chain check reads (t->ep), from the registered ones. */
 void uw__epochs_for_check(uw_tasks *t, const uw_sample *s);
+/* The check's epoch entry of thread th_i (in t->ep), NULL if none. */
+const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i);
 /* Was thread th walked without its loop's epoch because of the bound:
  * more threads of the sample run a loop than UW_EPOCH_THREADS, so entries
  * are replaced in turn and some thread's walk goes without one?  Never
