@@ -247,6 +247,8 @@ def main():
     wrapper = (tornstack, "run", "--") if scenario.endswith("_preloaded") else ()
     t = livelib.Target("asyncio_scenarios.py", scenario, wrapper=wrapper)
     try:
+        if not t.truth.get("thread_frames") and not livelib.settle(t.pid):
+            livelib.fail("%s: the target's threads did not go to sleep" % scenario)
         ts = tornstack_json(tornstack, t.pid)
         u = _remote_debugging.RemoteUnwinder(t.pid, all_threads=True)
         rd_stack = u.get_stack_trace()

@@ -66,6 +66,28 @@ class Target:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def settle(pid, timeout=5.0):
+    """Wait until every thread of pid sleeps in the kernel (State S), seen
+    so twice 10 ms apart: a target prints "ready" from a callback and is
+    still returning to its loop's select() for a moment, longer on a loaded
+    machine (a read then finds it in the callback).  True once settled,
+    False if the timeout passed first (a target whose loop never sleeps)."""
+    deadline, calm = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        states = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                states.append("?")
+        calm = calm + 1 if states and all(x == "S" for x in states) else 0
+        if calm == 2:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def dump(tornstack, pid, fmt="json", extra=()):
     r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", fmt, *extra],
                        capture_output=True, text=True, timeout=60)
