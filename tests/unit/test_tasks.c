@@ -784,6 +784,7 @@ static void test_plain_waiter(void **state)
 {
     pw_world r;
     const uw_task_sample *b, *c;
+    int mode;
 
     (void)state;
     pw_run(&r, PW_PLAIN);
@@ -799,19 +800,14 @@ static void test_plain_waiter(void **state)
     assert_string_equal(fname(&r.w, c, 0), "orphan");
     world_end(&r.w);
 
-    pw_run(&r, PW_GATHER);
-    assert_int_equal(r.typed, 1);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
-    world_end(&r.w);
-
-    pw_run(&r, PW_MOVED);
-    assert_int_equal(r.typed, 1);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
-    world_end(&r.w);
+    for (mode = PW_GATHER; mode <= PW_MOVED; mode++) {
+        pw_run(&r, mode);
+        assert_int_equal(r.typed, 1);
+        c = task_at(&r.w, r.w.c);
+        assert_non_null(c);
+        assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
+        world_end(&r.w);
+    }
 }
 
 /* Reads of one warm sample of the world, to know how many k to try. */
