@@ -107,6 +107,16 @@ static int sample(world *w)
     return rc;
 }
 
+/* One sample through a reader that wraps the world's (ops; *real gets the
+ * world's own, which the wrapper calls and which is put back after). */
+static void sample_through(world *w, const uw_reader_ops *ops, const uw_reader_ops **real)
+{
+    *real = w->fp.reader.ops;
+    w->fp.reader.ops = ops;
+    assert_int_equal(sample(w), 0);
+    w->fp.reader.ops = *real;
+}
+
 static void test_clean_world(void **state)
 {
     world w;
@@ -562,11 +572,8 @@ static void rec_run(rec_world *r, int mode)
     world_start(&r->w);
     assert_int_equal(sample(&r->w), 0);
     rec_cur = r;
-    r->real = r->w.fp.reader.ops;
-    r->w.fp.reader.ops = &rec_ops;
     r->mode = mode;
-    assert_int_equal(sample(&r->w), 0);
-    r->w.fp.reader.ops = r->real;
+    sample_through(&r->w, &rec_ops, &r->real);
     assert_true(r->first);
 }
 
@@ -621,11 +628,8 @@ static void test_recover_step(void **state)
         uw_tasks_set_options(q.w.t, &o);
         assert_int_equal(sample(&q.w), 0);
         rec_cur = &q;
-        q.real = q.w.fp.reader.ops;
-        q.w.fp.reader.ops = &rec_ops;
         q.mode = REC_STEP;
-        assert_int_equal(sample(&q.w), 0);
-        q.w.fp.reader.ops = q.real;
+        sample_through(&q.w, &rec_ops, &q.real);
         b = task_at(&q.w, q.w.b);
         assert_non_null(b);
         assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
@@ -766,11 +770,8 @@ static void pw_run(pw_world *r, int mode)
     assert_int_equal(
         uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
     pw_cur = r;
-    r->real = r->w.fp.reader.ops;
-    r->w.fp.reader.ops = &pw_ops;
     r->mode = mode;
-    assert_int_equal(sample(&r->w), 0);
-    r->w.fp.reader.ops = r->real;
+    sample_through(&r->w, &pw_ops, &r->real);
     assert_true(r->stepped);
 }
 
