@@ -49,6 +49,11 @@ static int uw_waiter_open(const uw_tasks *t, const uw_task_work *w)
            uw__task_find(t, w->waiter_now) < 0;
 }
 
+/* Which Tasks' waiters are so read: those edges.c would call unknown,
+ * on a loop whose epoch stood through the check (otherwise the check gave
+ * no instant to speak of).  They are counted first, so the epochs of the
+ * second reading go after the types; an epoch or type that did not read
+ * leaves the Task as it was. */
 int uw__plain_waiters(uw_tasks *t)
 {
     uint64_t ea[UW_TASK_EPOCHS], eb[UW_TASK_EPOCHS];
