@@ -20,55 +20,130 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Set the parent of (child, kind) in a table, adding the link if new;
- * addr is where the record was read (0 for the API table). */
-static int uw_link_put(uw_link **arr, size_t *n, size_t *cap, uint64_t child, uint64_t parent,
-                       int kind, uint64_t addr)
+/* Where (child, kind) goes in a table of mask + 1 slots (a power of two):
+ * the API table's index and the hook's parse hash alike. */
+static size_t uw_link_hash(uint64_t child, uint64_t kind, size_t mask)
 {
-    size_t i;
+    return (size_t)(((child ^ (kind << 60)) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
 
-    for (i = 0; i < *n; i++) {
-        if ((*arr)[i].child == child && (*arr)[i].kind == kind) {
-            (*arr)[i].parent = parent;
-            (*arr)[i].addr = addr;
-            return 0;
-        }
+/* The API table's slot holding (child, kind), or the empty slot where it
+ * would go.  The index has more than twice the slots of the table's room,
+ * so the probe ends. */
+static size_t uw_api_slot(const uw_tasks *t, uint64_t child, int kind)
+{
+    size_t h = uw_link_hash(child, (uint64_t)kind, t->link_mask);
+
+    while (t->link_slot[h] != 0 && (t->links[t->link_slot[h] - 1].child != child ||
+                                    t->links[t->link_slot[h] - 1].kind != kind))
+        h = (h + 1) & t->link_mask;
+    return h;
+}
+
+/* Room for `cap` links and an index of at least twice as many slots (a
+ * power of two), rebuilt from the links held.  0, or UW_ERR_NOMEM with
+ * the table as it was. */
+static int uw_api_grow(uw_tasks *t, size_t cap)
+{
+    size_t want = 64, i, *slot;
+    uw_link *a;
+
+    while (want < 2 * cap + 1)
+        want *= 2;
+    slot = calloc(want, sizeof *slot);
+    if (slot == NULL)
+        return UW_ERR_NOMEM;
+    a = realloc(t->links, cap * sizeof *a);
+    if (a == NULL) {
+        free(slot);
+        return UW_ERR_NOMEM;
     }
-    if (*n == *cap) {
-        size_t nc = *cap ? 2 * *cap : 64;
-        uw_link *a;
-        if (nc > UW_LIMIT_LINK_RECORDS)
-            nc = UW_LIMIT_LINK_RECORDS;
-        if (*n == nc)
-            return UW_ERR_LIMIT_LINKS;
-        a = realloc(*arr, nc * sizeof *a);
-        if (a == NULL)
-            return UW_ERR_NOMEM;
-        *arr = a;
-        *cap = nc;
-    }
-    (*arr)[(*n)++] = (uw_link){child, parent, kind, addr};
+    t->links = a;
+    t->cap_links = cap;
+    free(t->link_slot);
+    t->link_slot = slot;
+    t->link_mask = want - 1;
+    for (i = 0; i < t->n_links; i++)
+        slot[uw_api_slot(t, t->links[i].child, t->links[i].kind)] = i + 1;
     return 0;
 }
 
-int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
+/* Empty slot i of the index, moving up the entries after it that their
+ * hash would no longer reach (linear probing has no tombstones). */
+static void uw_api_slot_clear(uw_tasks *t, size_t i)
 {
-    if (t == NULL || child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
-        return UW_ERR_INVALID_ARG;
-    return uw_link_put(&t->links, &t->n_links, &t->cap_links, child, parent, kind, 0);
+    size_t j = i;
+
+    t->link_slot[i] = 0;
+    for (;;) {
+        const uw_link *e;
+        size_t h;
+        j = (j + 1) & t->link_mask;
+        if (t->link_slot[j] == 0)
+            return;
+        e = &t->links[t->link_slot[j] - 1];
+        h = uw_link_hash(e->child, (uint64_t)e->kind, t->link_mask);
+        if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+            continue; /* still reached from its hash */
+        t->link_slot[i] = t->link_slot[j];
+        t->link_slot[j] = 0;
+        i = j;
+    }
 }
 
+/* Set the parent of (child, kind), adding the link if new: found through
+ * the index, so an embedding profiler that links every Task it sees
+ * created pays a constant time per call, not a scan of the table.  Bound:
+ * UW_LIMIT_LINK_RECORDS links. */
+int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
+{
+    size_t h;
+    int rc;
+
+    if (t == NULL || child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
+        return UW_ERR_INVALID_ARG;
+    if (t->link_slot != NULL) {
+        h = uw_api_slot(t, child, kind);
+        if (t->link_slot[h] != 0) {
+            t->links[t->link_slot[h] - 1].parent = parent;
+            return 0;
+        }
+    }
+    if (t->n_links == t->cap_links) {
+        size_t nc = t->cap_links ? 2 * t->cap_links : 64;
+        if (nc > UW_LIMIT_LINK_RECORDS)
+            nc = UW_LIMIT_LINK_RECORDS;
+        if (t->n_links == nc)
+            return UW_ERR_LIMIT_LINKS;
+        if ((rc = uw_api_grow(t, nc)) != 0)
+            return rc;
+    }
+    h = uw_api_slot(t, child, kind);
+    t->links[t->n_links] = (uw_link){child, parent, kind, 0};
+    t->link_slot[h] = ++t->n_links;
+    return 0;
+}
+
+/* Drop both links of child: each entry's slot is emptied, and the last
+ * link moves into its place (its slot follows). */
 void uw_tasks_unlink(uw_tasks *t, uint64_t child)
 {
-    size_t i = 0;
+    static const int kinds[2] = {UW_LINK_STRONG, UW_LINK_CREATION};
+    size_t k;
 
-    if (t == NULL)
+    if (t == NULL || t->link_slot == NULL)
         return;
-    while (i < t->n_links) {
-        if (t->links[i].child == child)
-            t->links[i] = t->links[--t->n_links];
-        else
-            i++;
+    for (k = 0; k < 2; k++) {
+        size_t h = uw_api_slot(t, child, kinds[k]), at, last;
+        if (t->link_slot[h] == 0)
+            continue;
+        at = t->link_slot[h] - 1;
+        uw_api_slot_clear(t, h);
+        last = --t->n_links;
+        if (at != last) {
+            t->links[at] = t->links[last];
+            t->link_slot[uw_api_slot(t, t->links[at].child, t->links[at].kind)] = at + 1;
+        }
     }
 }
 
@@ -138,7 +213,7 @@ int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start
         size_t h;
         if (child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        h = (size_t)(((child ^ (kind << 60)) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+        h = uw_link_hash(child, kind, mask);
         while (slot[h] != 0 &&
                (t->hook[slot[h] - 1].child != child || t->hook[slot[h] - 1].kind != (int)kind))
             h = (h + 1) & mask;

@@ -75,6 +75,7 @@ void uw_tasks_free(uw_tasks *t)
         return;
     uw__unwinder_set_hooks(t->u, NULL);
     free(t->links);
+    free(t->link_slot);
     uw__scratch_free(&t->sc);
     uw__lists_free(&t->ls);
     uw__set_guess_free(&t->reg_guess[0]);

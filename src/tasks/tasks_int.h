@@ -518,6 +518,8 @@ struct uw_tasks {
     size_t n_reg;
     uw_link *links; /* the API table */
     size_t n_links, cap_links;
+    size_t *link_slot; /* its index: (child, kind) -> link + 1 (links.c) */
+    size_t link_mask;
     uw_link *hook;                  /* read from the target this sample */
     size_t n_hook;                  /* t->hook is sc.hook_links' storage */
     uint64_t hook_area, hook_start; /* the count word and records, as read */

@@ -710,6 +710,96 @@ static void test_api_links(void **state)
     world_end(&w);
 }
 
+enum { CHURN_CHILDREN = 12000 };
+
+static uint64_t churn_child(size_t c)
+{
+    return 0x10000 + 16 * (uint64_t)c;
+}
+
+/* The API table holds exactly the links of want[][], each once (a pass
+ * over the table, independent of its index). */
+static void churn_same(const uw_tasks *t, uint64_t (*want)[2], size_t n_want, uint8_t (*seen)[2])
+{
+    size_t i;
+
+    memset(seen, 0, CHURN_CHILDREN * sizeof *seen);
+    assert_int_equal(t->n_links, n_want);
+    for (i = 0; i < t->n_links; i++) {
+        const uw_link *e = &t->links[i];
+        size_t c = (size_t)((e->child - 0x10000) / 16), k = e->kind == UW_LINK_CREATION;
+        assert_true(c < CHURN_CHILDREN && churn_child(c) == e->child);
+        assert_int_equal(seen[c][k], 0);
+        seen[c][k] = 1;
+        assert_int_equal(e->parent, want[c][k]);
+    }
+}
+
+/* The API table's index under churn, as an embedding profiler drives it:
+ * Tasks linked at creation (both kinds for some), relinked, unlinked when
+ * done, their addresses reused, in a fixed pseudo-random order (seed
+ * 12345); where the build's UW_LIMIT_LINK_RECORDS is below the 24,000
+ * links it could reach (small-limits), new links are refused there.  After
+ * every step the table's count is the reference's, and often the table
+ * holds exactly the reference's links, each once; at the end every link
+ * is found through the index (a relink replaces its parent, adds no
+ * entry). */
+static void test_api_links_churn(void **state)
+{
+    enum { STEPS = 120000 };
+    static uint64_t want[CHURN_CHILDREN][2];
+    static uint8_t seen[CHURN_CHILDREN][2];
+    world w;
+    uint64_t x = 12345;
+    size_t step, i, n_want = 0, refused = 0;
+
+    (void)state;
+    memset(want, 0, sizeof want);
+    world_init(&w);
+    assert_int_equal(uw_unwinder_new(&w.fp.reader, &w.fp.target, &w.u), 0);
+    assert_int_equal(uw_tasks_new(w.u, &w.t), 0);
+    for (step = 0; step < STEPS; step++) {
+        size_t c, k;
+        uint64_t parent;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        c = (size_t)(x >> 33) % CHURN_CHILDREN;
+        k = (size_t)(x >> 20) & 1u;
+        parent = 0x900000 + (x >> 40);
+        if (((x >> 12) & 7u) == 0) {
+            uw_tasks_unlink(w.t, churn_child(c));
+            n_want -= (size_t)(want[c][0] != 0) + (size_t)(want[c][1] != 0);
+            want[c][0] = want[c][1] = 0;
+        } else {
+            int rc =
+                uw_tasks_link(w.t, churn_child(c), parent, k ? UW_LINK_CREATION : UW_LINK_STRONG);
+            if (n_want == UW_LIMIT_LINK_RECORDS && want[c][k] == 0) {
+                assert_int_equal(rc, UW_ERR_LIMIT_LINKS);
+                refused++;
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            n_want += want[c][k] == 0;
+            want[c][k] = parent;
+        }
+        assert_int_equal(w.t->n_links, n_want);
+        if (step % 4999 == 0)
+            churn_same(w.t, want, n_want, seen);
+    }
+    churn_same(w.t, want, n_want, seen);
+    if (2 * CHURN_CHILDREN > UW_LIMIT_LINK_RECORDS)
+        assert_true(refused > 0); /* the bound was met */
+    for (i = 0; i < CHURN_CHILDREN; i++)
+        for (step = 0; step < 2; step++)
+            if (want[i][step] != 0) {
+                assert_int_equal(uw_tasks_link(w.t, churn_child(i), 0x77,
+                                               step ? UW_LINK_CREATION : UW_LINK_STRONG),
+                                 0);
+                want[i][step] = 0x77;
+            }
+    churn_same(w.t, want, n_want, seen);
+    world_end(&w);
+}
+
 /* --- UW_LIMIT_SET_SLOTS ---------------------------------------------------------------- */
 
 /* A registry set of `slots` slots (a power of two, as every set table):
@@ -974,9 +1064,9 @@ int main(void)
         cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
         cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
         cmocka_unit_test(test_hook_duplicates), cmocka_unit_test(test_api_links),
-        cmocka_unit_test(test_set_slots),       cmocka_unit_test(test_dict_entries),
-        cmocka_unit_test(test_dict_slot),       cmocka_unit_test(test_modules_entries),
-        cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_api_links_churn), cmocka_unit_test(test_set_slots),
+        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
+        cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
