@@ -153,6 +153,14 @@ static size_t uw_type_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
     return n;
 }
 
+/* A gather bound cut what Task `task` awaits: the Task shows what was read
+ * before the cut, and the sample says gather_limit. */
+static void uw_cut(uw_tasks *t, size_t task)
+{
+    t->gather_cut = 1;
+    t->work[task].gather_cut = 1;
+}
+
 /* A new node for gather future `obj` of type `type`, awaited by Task task
  * at nesting depth `depth`; its place from the type's cache (located on
  * obj when not known yet).  *node: its index; -2 past UW_GATHER_NODES_MAX
@@ -168,8 +176,7 @@ static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, in
 
     *node = -1;
     if (t->n_gnode == UW_GATHER_NODES_MAX) {
-        t->gather_cut = 1;
-        t->work[task].gather_cut = 1;
+        uw_cut(t, task);
         *node = -2;
         return 0;
     }
@@ -301,14 +308,12 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
         }
         if (size > UW_LIMIT_GATHER_CHILDREN) { /* the first ones are read */
             size = UW_LIMIT_GATHER_CHILDREN;
-            t->gather_cut = 1;
-            t->work[g->task].gather_cut = 1;
+            uw_cut(t, g->task);
         }
         if ((uint64_t)size > (uint64_t)(UW_LIMIT_GATHER_ITEMS - t->n_gclaimed)) {
             /* the sample's items are spent: the first ones of this list */
             size = (int64_t)(UW_LIMIT_GATHER_ITEMS - t->n_gclaimed);
-            t->gather_cut = 1;
-            t->work[g->task].gather_cut = 1;
+            uw_cut(t, g->task);
         }
         t->n_gclaimed += (size_t)size;
         g->n = size;
@@ -359,8 +364,7 @@ static int uw_types_done(uw_tasks *t, size_t gi, uint8_t *const *b)
         if (uw__type_kind(t, type) != UW_KIND_GATHER)
             continue;
         if (g->depth + 1 >= UW_LIMIT_GATHER_NESTING) {
-            t->gather_cut = 1;
-            t->work[g->task].gather_cut = 1;
+            uw_cut(t, g->task);
             continue;
         }
         if ((rc = uw_node_new(t, g->task, item, type, g->depth + 1, &c)) != 0)
