@@ -27,17 +27,34 @@ static size_t uw_link_hash(uint64_t child, uint64_t kind, size_t mask)
     return (size_t)(((child ^ (kind << 60)) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
-/* The API table's slot holding (child, kind), or the empty slot where it
- * would go.  The index has more than twice the slots of the table's room,
- * so the probe ends. */
+/* Slots of an index for `count` links: a power of two above twice them,
+ * so a probe always meets an empty slot. */
+static size_t uw_link_slots(size_t count)
+{
+    size_t want = 64;
+
+    while (want < 2 * count + 1)
+        want *= 2;
+    return want;
+}
+
+/* The slot of index `slot` (mask + 1 slots, each a link's place + 1)
+ * holding (child, kind), or the empty slot where it would go: linear
+ * probing from its hash.  The API table and the hook's parse share it. */
+static size_t uw_link_find(const uw_link *links, const size_t *slot, size_t mask, uint64_t child,
+                           int kind)
+{
+    size_t h = uw_link_hash(child, (uint64_t)kind, mask);
+
+    while (slot[h] != 0 && (links[slot[h] - 1].child != child || links[slot[h] - 1].kind != kind))
+        h = (h + 1) & mask;
+    return h;
+}
+
+/* The API table's slot holding (child, kind), or the empty one for it. */
 static size_t uw_api_slot(const uw_tasks *t, uint64_t child, int kind)
 {
-    size_t h = uw_link_hash(child, (uint64_t)kind, t->link_mask);
-
-    while (t->link_slot[h] != 0 && (t->links[t->link_slot[h] - 1].child != child ||
-                                    t->links[t->link_slot[h] - 1].kind != kind))
-        h = (h + 1) & t->link_mask;
-    return h;
+    return uw_link_find(t->links, t->link_slot, t->link_mask, child, kind);
 }
 
 /* Room for `cap` links and an index of at least twice as many slots (a
@@ -45,11 +62,9 @@ static size_t uw_api_slot(const uw_tasks *t, uint64_t child, int kind)
  * the table as it was. */
 static int uw_api_grow(uw_tasks *t, size_t cap)
 {
-    size_t want = 64, i, *slot;
+    size_t want = uw_link_slots(cap), i, *slot;
     uw_link *a;
 
-    while (want < 2 * cap + 1)
-        want *= 2;
     slot = calloc(want, sizeof *slot);
     if (slot == NULL)
         return UW_ERR_NOMEM;
@@ -177,10 +192,8 @@ static uint64_t uw_hook_count(uw_tasks *t, uint64_t bytearray, uint64_t *start, 
  * table's mask, or 0 when a view could not grow. */
 static size_t uw_hook_room(uw_tasks *t, size_t count)
 {
-    size_t want = 64;
+    const size_t want = uw_link_slots(count);
 
-    while (want < 2 * count)
-        want *= 2;
     if (uw__view_reserve(&t->sc.hook_links, count) != 0 ||
         uw__view_reserve(&t->sc.hook_slot, want) != 0)
         return 0;
@@ -213,10 +226,7 @@ int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start
         size_t h;
         if (child == 0 || (kind != UW_LINK_STRONG && kind != UW_LINK_CREATION))
             continue;
-        h = uw_link_hash(child, kind, mask);
-        while (slot[h] != 0 &&
-               (t->hook[slot[h] - 1].child != child || t->hook[slot[h] - 1].kind != (int)kind))
-            h = (h + 1) & mask;
+        h = uw_link_find(t->hook, slot, mask, child, (int)kind);
         if (slot[h] == 0) {
             t->hook[t->n_hook] = (uw_link){child, 0, (int)kind, 0};
             slot[h] = ++t->n_hook;

@@ -70,8 +70,8 @@
 #define UW_WEAKREF_WINDOW 24
 /* Bytes of the hook module's bytearray header, then its buffer's head. */
 #define UW_HOOK_HEADER 64
-/* Entries of the hook links' table: a power of two at least twice the
- * records (links.c), whose largest is below four times them. */
+/* Entries of the hook links' table: a power of two above twice the
+ * records (links.c), so at most four times them. */
 #define UW_HOOK_SLOTS (4 * (size_t)UW_LIMIT_LINK_RECORDS + 64)
 /* Gather futures followed per sample (gather.c). */
 #define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
