@@ -51,9 +51,9 @@ static int uw_waiter_open(const uw_tasks *t, const uw_task_work *w)
 
 /* Which Tasks' waiters are so read: those edges.c would call unknown,
  * on a loop whose epoch stood through the check (otherwise the check gave
- * no instant to speak of).  They are counted first, so the epochs of the
- * second reading go after the types; an epoch or type that did not read
- * leaves the Task as it was. */
+ * no instant to speak of).  They are listed first (`who`, with their
+ * epoch's place), so the second epoch reading goes after their types; an
+ * epoch or type that did not read leaves the Task as it was. */
 int uw__plain_waiters(uw_tasks *t)
 {
     uint64_t ea[UW_TASK_EPOCHS], eb[UW_TASK_EPOCHS];
@@ -65,49 +65,46 @@ int uw__plain_waiters(uw_tasks *t)
     int rc;
 
     UW_ASSERT(!t->recovering && ne <= UW_TASK_EPOCHS);
+    if ((rc = uw__view_reserve(&t->sc.idx, 2 * t->n_work)) != 0)
+        return rc;
+    who = UW__SIZE(&t->sc.idx);
     for (i = 0; i < t->n_work; i++) {
         const uw_task_epoch *e = uw__epoch_of(t, t->work[i].thread);
         t->work[i].waiter_plain = 0;
-        if (uw_waiter_open(t, &t->work[i]) && e != NULL && !e->moved)
+        if (uw_waiter_open(t, &t->work[i]) && e != NULL && !e->moved) {
+            who[2 * n] = i;
+            who[2 * n + 1] = (size_t)(e - t->ep);
             n++;
+        }
     }
     if (n == 0)
         return 0;
     if ((rc = uw__view_reserve(&t->sc.iov, n + 2 * ne)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.idx, n)) != 0 ||
         (rc = uw__view_reserve(&t->sc.bytes, 8 * n)) != 0)
         return rc;
     iov = UW__IOV(&t->sc.iov);
-    who = UW__SIZE(&t->sc.idx);
     types = (uint8_t *)t->sc.bytes.p;
     for (k = 0; k < ne; k++) {
         iov[k] = (uw_iov){t->ep[k].counter, &ea[k], 8, 0};
         iov[ne + n + k] = (uw_iov){t->ep[k].counter, &eb[k], 8, 0};
     }
-    for (i = 0, n = 0; i < t->n_work; i++) {
-        const uw_task_epoch *e = uw__epoch_of(t, t->work[i].thread);
-        if (!uw_waiter_open(t, &t->work[i]) || e == NULL || e->moved)
-            continue;
-        who[n] = i;
-        iov[ne + n] =
-            (uw_iov){t->work[i].waiter_now + (uint64_t)t->l->object_type, types + 8 * n, 8, 0};
-        n++;
-    }
+    for (i = 0; i < n; i++)
+        iov[ne + i] = (uw_iov){t->work[who[2 * i]].waiter_now + (uint64_t)t->l->object_type,
+                               types + 8 * i, 8, 0};
     end[0] = ne;
     end[1] = ne + n;
     end[2] = 2 * ne + n;
     (void)uw_readv_groups(t->r, iov, 2 * ne + n, end, 3);
     for (i = 0; i < n; i++) {
-        uw_task_work *w = &t->work[who[i]];
-        const uw_task_epoch *e = uw__epoch_of(t, w->thread);
+        const uw_task_epoch *e = &t->ep[who[2 * i + 1]];
         int still;
 
-        UW_ASSERT(e != NULL);
-        k = (size_t)(e - t->ep);
+        k = who[2 * i + 1];
         still = iov[k].status == 0 && iov[ne + n + k].status == 0 && ea[k] == e->a && eb[k] == e->a;
         if (iov[ne + i].status != 0 || (UW_RULE(plain_waiter_epoch) && !still))
             continue;
-        w->waiter_plain = uw__type_kind(t, uw__u64(types + 8 * i)) == UW_KIND_FUTURE;
+        t->work[who[2 * i]].waiter_plain =
+            uw__type_kind(t, uw__u64(types + 8 * i)) == UW_KIND_FUTURE;
     }
     return 0;
 }
