@@ -129,6 +129,19 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n)
     return uw_readv_groups(r, iov, n, &n, 1);
 }
 
+int uw_reader_clock(uw_reader *r, uint64_t tid, uint64_t *out)
+{
+    uint64_t calls = 0;
+    int rc;
+
+    UW_ASSERT(r != NULL && r->ops != NULL && out != NULL);
+    if (r->ops->clock == NULL)
+        return UW_ERR_NO_CLOCK;
+    rc = r->ops->clock(r->ctx, tid, out, &calls);
+    r->calls += calls;
+    return rc;
+}
+
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out)
 {
     uint8_t b[8];

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "internal/addr_sort.h"
+#include "internal/reader_clock.h"
 #include "internal/reader_frozen.h"
 #include "internal/reader_replay.h"
 #include "internal/uw_assert.h"
@@ -72,14 +73,29 @@ int uw__proc_errno(int e)
     }
 }
 
+static int uw_proc_replay_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls);
+
+/* The replay reads a sample's predicted bytes at the sample's first read,
+ * not when the sample begins, so that run clocks asked for before it are
+ * read before those bytes (reader.h). */
+static void uw_proc_replay_start(uw_proc *p)
+{
+    if (!p->replay_armed)
+        return;
+    p->replay_armed = 0;
+    p->replay_begun = 1;
+    p->reader->calls += uw__replay_begin(p->replay, uw_proc_replay_readv, p);
+}
+
 static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
-    const uw_proc *p = ctx;
+    uw_proc *p = ctx;
     struct iovec local = {dst, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
     ssize_t got;
 
     UW_ASSERT(p != NULL);
+    uw_proc_replay_start(p);
     if (p->replay != NULL) {
         uw_iov one = {addr, dst, len, 0};
         const size_t end = 1;
@@ -344,6 +360,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     UW_ASSERT(p != NULL && calls != NULL);
     *calls = 0;
     bad.n = 0;
+    uw_proc_replay_start(p);
     if (p->split_groups && n_groups > 1 && !p->is_frozen) {
         /* each group a call of its own: the kernel entry and exit between
          * them let every store the earlier group could see reach this
@@ -473,7 +490,20 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     return 0;
 }
 
-static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv};
+/* A thread's run clock (reader.h, reader_clock.h).  Late, once this
+ * sample's predicted bytes were read, or while frozen: the pages then
+ * served were read at the stop, before any reading now. */
+static int uw_proc_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls)
+{
+    uw_proc *p = ctx;
+
+    *calls = 0;
+    if (p->clocks == NULL && (p->clocks = uw__clocks_new(p->pid)) == NULL)
+        return UW_ERR_NO_CLOCK;
+    return uw__clocks_read(p->clocks, tid, p->replay_begun || p->is_frozen, out, calls);
+}
+
+static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv, uw_proc_clock};
 
 /* The replay's batch: pieces read in order, no coalescing (the replay
  * coalesced within each request already). */
@@ -532,7 +562,13 @@ size_t uw_proc_missed(const uw_proc *p)
 
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
 {
-    if (p == NULL || r == NULL || p->split_groups)
+    if (p == NULL || r == NULL)
+        return;
+    if (p->clocks == NULL)
+        p->clocks = uw__clocks_new(p->pid); /* NULL: no clocks, as if refused */
+    uw__clocks_begin(p->clocks);
+    p->replay_begun = 0;
+    if (p->split_groups)
         return;
     if (p->replay == NULL) {
         p->replay = malloc(sizeof *p->replay);
@@ -540,7 +576,7 @@ void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
             return;
         uw__replay_init(p->replay);
     }
-    r->calls += uw__replay_begin(p->replay, uw_proc_replay_readv, p);
+    p->replay_armed = 1; /* read at the sample's first read */
 }
 
 void uw_proc_close(uw_proc *p)
@@ -555,6 +591,8 @@ void uw_proc_close(uw_proc *p)
     free(p->scratch);
     free(p->order);
     free(p->spans);
+    uw__clocks_free(p->clocks);
+    p->clocks = NULL;
     uw__frozen_free(p->frozen);
     p->frozen = NULL;
     p->is_frozen = 0;

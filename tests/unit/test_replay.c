@@ -12,6 +12,11 @@
  * share a span, read directly or replayed; and the address sort both
  * paths use (internal/addr_sort.h) against a plain reference, and the
  * in-place address sort of the Task walk against qsort.
+ *
+ * And the run clocks of the live reader (reader.h, internal/reader_clock.h):
+ * read before the sample's predicted bytes, the same reading served for
+ * the rest of the sample, refused once those bytes were read, moving for
+ * a thread that runs and still for one that sleeps.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -20,7 +25,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -80,12 +88,17 @@ static void test_served_in_order(void **state)
     mem_a[0] = 1, mem_b[0] = 2, mem_c[0] = 3;
     warm_up(&g);
     uw_proc_sample_begin(&g.p, &g.r);
-    mem_a[0] = 11, mem_b[0] = 12, mem_c[0] = 13; /* after the batch read */
+    mem_a[0] = 11, mem_b[0] = 12; /* before the sample's first read: seen */
     calls = g.r.calls;
-    requests(&g, &a, &b, &c);
-    assert_int_equal(g.r.calls, calls); /* no call: both served */
-    assert_int_equal(a, 1);
-    assert_int_equal(b, 2);
+    {
+        uw_iov v[2] = {{addr_of(mem_a), &a, 8, 0}, {addr_of(mem_b), &b, 8, 0}};
+        assert_int_equal(uw_readv(&g.r, v, 2), 0);
+    }
+    mem_c[0] = 13; /* after the batch read, made at the first read */
+    assert_int_equal(uw_read(&g.r, addr_of(mem_c), &c, 8), 0);
+    assert_int_equal(g.r.calls, calls + 1); /* the batch only: both served */
+    assert_int_equal(a, 11);
+    assert_int_equal(b, 12);
     assert_int_equal(c, 3);
     uw_proc_close(&g.p);
 }
@@ -126,12 +139,12 @@ static void test_other_request_then_real(void **state)
     mem_a[0] = 1, mem_b[0] = 2, mem_c[0] = 3, mem_d[0] = 4;
     warm_up(&g);
     uw_proc_sample_begin(&g.p, &g.r);
-    mem_a[0] = 31, mem_b[0] = 32, mem_c[0] = 33, mem_d[0] = 34;
     v[0] = (uw_iov){addr_of(mem_a), &a, 8, 0};
     v[1] = (uw_iov){addr_of(mem_b), &b, 8, 0};
     assert_int_equal(uw_readv(&g.r, v, 2), 0); /* served */
     assert_int_equal(a, 1);
-    assert_int_equal(uw_read(&g.r, addr_of(mem_d), &d, 8), 0); /* not predicted */
+    mem_a[0] = 31, mem_b[0] = 32, mem_c[0] = 33, mem_d[0] = 34; /* after the batch */
+    assert_int_equal(uw_read(&g.r, addr_of(mem_d), &d, 8), 0);  /* not predicted */
     assert_int_equal(d, 34);
     assert_int_equal(uw_read(&g.r, addr_of(mem_c), &c, 8), 0); /* real from now on */
     assert_int_equal(c, 33);
@@ -159,9 +172,9 @@ static void test_failed_piece_cuts(void **state)
         assert_int_not_equal(v[1].status, 0);
     }
     uw_proc_sample_begin(&g.p, &g.r);
-    mem_a[0] = 41, mem_b[0] = 42;
     assert_int_equal(uw_read(&g.r, addr_of(mem_a), &a, 8), 0);
-    assert_int_equal(a, 1); /* served */
+    assert_int_equal(a, 1);       /* served */
+    mem_a[0] = 41, mem_b[0] = 42; /* after the batch */
     v[0] = (uw_iov){addr_of(mem_b), &b, 8, 0};
     v[1] = (uw_iov){0x10, &bad, 8, 0};
     assert_int_not_equal(uw_readv(&g.r, v, 2), 0);
@@ -184,11 +197,12 @@ static void test_prediction_grows(void **state)
         calls = g.r.calls;
         for (k = 0; k < 8; k++)
             assert_int_equal(uw_read(&g.r, addr_of(&mem_a[k % 4]), &x[k], 8), 0);
-        /* sample s serves min(8, 2^s - 1) requests; the rest are calls */
+        /* sample s serves min(8, 2^s - 1) requests; the rest are calls,
+         * and so is the batch when there is one */
         {
             size_t want = ((size_t)1 << s) - 1 < 8 ? ((size_t)1 << s) - 1 : 8;
             assert_int_equal(g.p.replay->served - served_before, want);
-            assert_int_equal(g.r.calls - calls, 8 - want);
+            assert_int_equal(g.r.calls - calls, 8 - want + (want > 0));
         }
     }
     uw_proc_close(&g.p);
@@ -415,10 +429,10 @@ static void test_replay_groups(void **state)
         assert_int_equal(uw_readv_groups(&g.r, v, 16, two, 2), 0);
     }
     uw_proc_sample_begin(&g.p, &g.r);
-    assert_int_equal(g.p.replay->plan_ns, 2);
     calls = g.r.calls;
     assert_int_equal(uw_readv_groups(&g.r, v, 16, two, 2), 0); /* served */
-    assert_int_equal(g.r.calls, calls);
+    assert_int_equal(g.p.replay->plan_ns, 2);
+    assert_int_equal(g.r.calls, calls + 1); /* the batch's */
     uw_proc_sample_begin(&g.p, &g.r);
     calls = g.r.calls;
     assert_int_equal(uw_readv_groups(&g.r, v, 16, one, 1), 0); /* other groups: real */
@@ -444,16 +458,17 @@ static void test_replay_shared_single(void **state)
     mem_c[0] = 3, mem_d[0] = 4;
     for (s = 0; s < 5; s++) {
         uw_iov v[2] = {{addr_of(mem_c), &x[2], 8, 0}, {addr_of(mem_d), &x[3], 8, 0}};
+        if (s == 4)
+            calls = g.r.calls;
+        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
         if (s == 4) {
             assert_int_equal(g.p.replay->plan_ns, 2); /* c (three groups), then d */
             mem_c[0] = 13; /* after the batch read: every c is the batch's */
-            calls = g.r.calls;
         }
-        assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[0], 8), 0);
         assert_int_equal(uw_read(&g.r, addr_of(mem_c), &x[1], 8), 0);
         assert_int_equal(uw_readv_groups(&g.r, v, 2, two, 2), 0);
         if (s == 4) {
-            assert_int_equal(g.r.calls, calls); /* all served */
+            assert_int_equal(g.r.calls, calls + 1); /* the batch only: all served */
             assert_int_equal(x[0], 3);
             assert_int_equal(x[1], 3);
             assert_int_equal(x[2], 3);
@@ -621,6 +636,84 @@ static void test_groups_invalid(void **state)
     uw_proc_close(&g.p);
 }
 
+static volatile int sleeper_stop;
+static volatile uint64_t sleeper_tid;
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    sleeper_tid = (uint64_t)syscall(SYS_gettid);
+    while (!sleeper_stop) {
+        struct timespec t = {0, 2000000};
+        nanosleep(&t, NULL);
+    }
+    return NULL;
+}
+
+/* Burn some CPU on this thread (its clock must move). */
+static void spin(void)
+{
+    volatile uint64_t x = 0;
+    uint64_t i;
+    for (i = 0; i < 2000000; i++)
+        x += i;
+}
+
+static void test_clock(void **state)
+{
+    rig g;
+    uint64_t me = (uint64_t)syscall(SYS_gettid), v1, v2, v3, w1, w2, a, b, c;
+    pthread_t t;
+    uw_iov v[2];
+    int k;
+    (void)state;
+    rig_open(&g);
+    for (k = 0; k < 4; k++) { /* a prediction to replay */
+        uw_proc_sample_begin(&g.p, &g.r);
+        requests(&g, &a, &b, &c);
+    }
+    assert_int_equal(pthread_create(&t, NULL, sleeper, NULL), 0);
+    while (sleeper_tid == 0)
+        spin();
+    uw_proc_sample_begin(&g.p, &g.r);
+    if (uw_reader_clock(&g.r, me, &v1) != 0) {
+        /* no perf events here (permission, seccomp): no thread has one */
+        assert_int_equal(uw_reader_clock(&g.r, sleeper_tid, &w1), UW_ERR_NO_CLOCK);
+        sleeper_stop = 1;
+        pthread_join(t, NULL);
+        uw_proc_close(&g.p);
+        skip();
+    }
+    assert_int_equal(uw_reader_clock(&g.r, sleeper_tid, &w1), 0);
+    spin();
+    assert_int_equal(uw_reader_clock(&g.r, me, &v2), 0);
+    assert_true(v2 == v1); /* the sample's reading, not a new one */
+    v[0] = (uw_iov){addr_of(mem_a), &a, 8, 0};
+    v[1] = (uw_iov){addr_of(mem_b), &b, 8, 0};
+    assert_int_equal(uw_readv(&g.r, v, 2), 0);           /* the predicted bytes read now */
+    assert_int_equal(uw_reader_clock(&g.r, me, &v2), 0); /* still the sample's */
+    assert_true(v2 == v1);
+    assert_int_equal(uw_reader_clock(&g.r, 1, &v3), UW_ERR_NO_CLOCK); /* none before: late */
+    uw_proc_sample_begin(&g.p, &g.r);
+    assert_int_equal(uw_reader_clock(&g.r, me, &v3), 0);
+    assert_true(v3 > v1); /* this thread ran */
+    /* a thread of another process has none (pid 1 is not ours) */
+    assert_int_equal(uw_reader_clock(&g.r, 1, &v2), UW_ERR_NO_CLOCK);
+    /* The sleeper wakes every 2 ms: over 50 ms its clock moves; it may
+     * stand between two readings close together, which is what makes a
+     * kept walk hold. */
+    {
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL);
+    }
+    uw_proc_sample_begin(&g.p, &g.r);
+    assert_int_equal(uw_reader_clock(&g.r, sleeper_tid, &w2), 0);
+    assert_true(w2 > w1);
+    sleeper_stop = 1;
+    assert_int_equal(pthread_join(t, NULL), 0);
+    uw_proc_close(&g.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_split_groups),
         cmocka_unit_test(test_bad_page_in_span),
         cmocka_unit_test(test_groups_invalid),
+        cmocka_unit_test(test_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

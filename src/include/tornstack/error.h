@@ -123,14 +123,17 @@
       "without its current frame")                                                                 \
     X(UW_SKIP_EPOCH_LIMIT, -71, "epoch_limit",                                                     \
       "more loop threads than UW_EPOCH_THREADS: the thread was walked without its loop's epoch, "  \
-      "so a Task resuming there cannot be vouched for")
+      "so a Task resuming there cannot be vouched for")                                            \
+    X(UW_ERR_NO_CLOCK, -72, "no_clock",                                                            \
+      "no run clock for the thread at this point of the sample (the reader has none, or has "      \
+      "read memory already)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -72
+        UW_ERR_MIN_ = -73
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -32,6 +32,16 @@
  * a machine that does not (ARM, POWER) needs a call per group, whose
  * kernel entry and exit let those stores arrive (reader_proc.c, and the
  * model's relaxed memory, docs/model.md).
+ *
+ * Run clocks: a backend may also tell, per thread of the target (by its
+ * native id, the kernel's thread id), a count that grows whenever that
+ * thread runs: a live process's on-CPU time (reader_clock.c), the model's
+ * count of that thread's stores.  Equal at two readings, the thread did
+ * not run in between, so it stored nothing there: its frames stood still.
+ * A reading is taken at an instant before every memory read the reader
+ * serves after the call; a backend that served a read of this sample from
+ * bytes read before (reader_replay.h) and has no reading of that thread
+ * from before them answers UW_ERR_NO_CLOCK.
  */
 #ifndef TORNSTACK_READER_H
 #define TORNSTACK_READER_H
@@ -57,6 +67,10 @@ typedef struct uw_reader_ops {
      * themselves.  NULL: uw_readv loops over read, in order. */
     int (*readv)(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
                  uint64_t *calls);
+    /* Optional. The run clock of thread `tid` (above), into *out; 0 or a
+     * negative code (UW_ERR_NO_CLOCK: none now).  *calls gets the backend
+     * requests made.  NULL: no thread has a clock. */
+    int (*clock)(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls);
 } uw_reader_ops;
 
 typedef struct uw_reader {
@@ -92,6 +106,11 @@ int uw_readv(uw_reader *r, uw_iov *iov, size_t n);
  * Returns as uw_readv. */
 #define UW_READV_GROUPS_MAX 256
 int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size_t n_groups);
+
+/* The run clock of thread tid (see the top of this file): 0 with *out
+ * set, or UW_ERR_NO_CLOCK (no clock op, or none for tid now).  Counted in
+ * r->calls as the backend's requests. */
+int uw_reader_clock(uw_reader *r, uint64_t tid, uint64_t *out);
 
 /* Convenience: one little-endian 64-bit word. */
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out);

@@ -15,6 +15,11 @@ typedef struct uw_proc {
     /* Reads of a sample predicted from the last one (reader_replay.h);
      * NULL until uw_proc_sample_begin is first called. */
     struct uw_replay *replay;
+    int replay_armed; /* begun, its predicted bytes not read yet */
+    int replay_begun; /* a byte of this sample was read (a run clock is late) */
+    /* Run clocks of the process's threads (reader_clock.h); NULL until
+     * first asked for. */
+    struct uw_clocks *clocks;
     uw_reader *reader; /* the reader bound to it (uw_proc_reader_open) */
     /* Scratch for coalesced vectored reads (see reader_proc.c). */
     uint8_t *scratch;
@@ -47,7 +52,7 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r);
 void uw_proc_close(uw_proc *p);
 
 /* A sample begins: its reads are recorded, and those of the last sample,
- * read now in one go, serve this sample's requests as long as they are the
+ * read in one go at the sample's first read, serve this sample's requests as long as they are the
  * same requests in the same order (src/internal/reader_replay.h).  The
  * calls made count in r->calls.  Without it every read is a call. */
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r);
