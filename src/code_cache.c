@@ -76,6 +76,7 @@ static void uw_code_cache_drop_overflow(uw_code_cache *c)
     while (c->overflow != NULL) {
         uw_code_info *n = c->overflow->next_overflow;
         uw_code_info_free(c->overflow);
+        c->frees++;
         c->overflow = n;
     }
 }
@@ -91,6 +92,7 @@ void uw__code_cache_clear(uw_code_cache *c)
         c->slots[i] = NULL;
     }
     c->count = 0;
+    c->frees++;
     uw_code_cache_drop_overflow(c);
 }
 
@@ -200,6 +202,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
              * of this sample points at it. */
             UW_ASSERT(o->stamp != c->stamp);
             uw_code_info_free(o);
+            c->frees++;
             c->slots[i] = e;
             c->keys[i] = e->addr;
             return;
@@ -220,6 +223,7 @@ static void uw_code_cache_put(uw_code_cache *c, uw_code_info *e)
     }
     if (victim != SIZE_MAX) {
         uw_code_info_free(c->slots[victim]);
+        c->frees++;
         c->slots[victim] = e;
         c->keys[victim] = e->addr;
         c->evictions++;

@@ -81,6 +81,29 @@ int uw_sample_add_frame(uw_sample *s, const uw_frame *f)
     return 0;
 }
 
+int uw_sample_add_frames(uw_sample *s, const uw_frame *f, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s->cap_frames - s->n_frames < n) {
+        size_t c = s->cap_frames ? s->cap_frames : 256;
+        uw_frame *a;
+        while (c - s->n_frames < n) {
+            if (c > SIZE_MAX / 2 / sizeof *a)
+                return UW_ERR_NOMEM;
+            c *= 2;
+        }
+        a = realloc(s->frames, c * sizeof *a);
+        if (a == NULL)
+            return UW_ERR_NOMEM;
+        s->frames = a;
+        s->cap_frames = c;
+    }
+    memcpy(&s->frames[s->n_frames], f, n * sizeof *f);
+    s->n_frames += n;
+    return 0;
+}
+
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out)
 {
     if (uw_grow((void **)&s->tasks, s->n_tasks, &s->cap_tasks, sizeof *s->tasks, 64) != 0)

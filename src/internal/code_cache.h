@@ -44,7 +44,10 @@ typedef struct uw_code_cache {
     uw_code_info *overflow;
     uint32_t stamp;
     uint64_t hits, misses, reloads, evictions; /* for benchmarks */
-    uw_code_classifier classify;               /* NULL: none */
+    /* Entries freed or replaced, ever: while it stands, every entry a
+     * sample pointed at is still in place (unwind/idle.c). */
+    uint64_t frees;
+    uw_code_classifier classify; /* NULL: none */
 } uw_code_cache;
 
 int uw__code_cache_init(uw_code_cache *c);

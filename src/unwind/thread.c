@@ -115,7 +115,7 @@ static void uw_walk_queue(uw_unwinder *u, uint64_t ts, const uw_tstate_fields *f
 }
 
 /* The bracket of thread ts from the hooks: its counter (0: none). */
-static uint64_t uw_walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag)
+uint64_t uw__walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag)
 {
     *tag = 0;
     if (!u->has_hooks || u->hooks.bracket == NULL)
@@ -124,7 +124,7 @@ static uint64_t uw_walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag)
 }
 
 /* The stable frame of the walked thread from the hooks, -1 if none. */
-static int64_t uw_walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th)
+int64_t uw__walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th)
 {
     if (!u->has_hooks || u->hooks.stable_from == NULL || th->n_frames == 0)
         return -1;
@@ -270,7 +270,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     u->n_visited = 0;
     u->walk_garbage = 0;
     pf = uw__pf_entry(u, ts);
-    counter = uw_walk_bracket(u, ts, &tag);
+    counter = uw__walk_bracket(u, ts, &tag);
     uw_walk_queue(u, ts, &f, pf, counter, &w);
     {
         /* The bracket counter and the generation, when there are any,
@@ -306,7 +306,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     rc = uw__walk_chain(u, from.first, u->max_depth, s, th);
     if (rc == 0 && from.outer_cframe != 0 && uw_first_failed(u, th, u->n_visited, from.first))
         u->walk_garbage = 1;
-    th->split = uw_walk_stable_from(u, s, th);
+    th->split = uw__walk_stable_from(u, s, th);
     if (rc == 0 && th->truncated == 0 && from.first != 0)
         uw__walk_recheck(u, ts, &from, counter, tag, w.e0, s, th);
     if (rc == 0 && th->truncated == 0 && from.first != 0 && !uw__walk_ended_at_root(u, ts))

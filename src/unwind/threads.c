@@ -100,7 +100,7 @@ static int uw_walk_threads_of(uw_unwinder *u, uw_sample *s, uint64_t interp, int
                 break;
             }
         }
-        rc = uw__walk_thread(u, ts, interp, id, s);
+        rc = uw__idle_walk(u, ts, interp, id, s);
         if (rc != 0)
             return rc;
         ts = uw__tstate_next(u->l, u->tstate);
@@ -169,12 +169,14 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
     uw__code_cache_begin(&u->cache);
     c0 = u->r->calls;
     b0 = u->r->bytes;
+    uw__idle_begin(u); /* run clocks first: before any read of the sample */
     rc = uw_read_roots(u, &interp, &w, &interp_known, &tstate_known);
     if (rc == 0) {
         u->last_interp = interp;
         u->last_tstate = 0;
         rc = uw_walk_interps(u, s, interp, &w, interp_known, tstate_known);
     }
+    uw__idle_end(u);
     s->calls = u->r->calls - c0;
     s->bytes = u->r->bytes - b0;
     return rc;

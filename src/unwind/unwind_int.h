@@ -20,6 +20,8 @@
  *   recheck.c   every visited frame read again at the end: the walk stands
  *               only if they read back equal (within the bracket of the
  *               Task walk's hooks, from the stable frame rootward);
+ *   idle.c      a thread that has not run since its last complete walk
+ *               (the reader's run clock) is shown as that walk, unread;
  *   unwinder.c  the object itself: creation, the buffers, the hooks.
  *
  * Frame fields are decoded only by src/internal/frame.h.
@@ -74,6 +76,28 @@
  * outer eval loop's current frame and the nested cframe's two words
  * (3.11/3.12, a nested cframe). */
 #define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 9)
+
+/* Threads whose last complete walk is kept (idle.c). */
+#ifndef UW_IDLE_THREADS
+#define UW_IDLE_THREADS 64
+#endif
+
+typedef struct uw_idle {
+    uint64_t ts;   /* thread state (0: free entry) */
+    uint64_t tid;  /* native id whose run clock is read (0: none yet) */
+    uint64_t now;  /* its run clock, read at the start of this sample */
+    int now_ok;    /* ... when that reading was had */
+    int kept;      /* a walk is kept: */
+    uint64_t base; /* the run clock read before its first read */
+    uint32_t met;  /* idle_sample in which the thread was last met */
+    uint32_t depth;
+    uint64_t code_frees; /* the code cache's `frees` when kept */
+    uw_thread_sample th;
+    uw_frame *frames;
+    uw_code_info **codes; /* each frame's cache entry (NULL: none) */
+    size_t n_frames, cap;
+    uint8_t tstate[UW_TSTATE_BUF]; /* the thread state it started from */
+} uw_idle;
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
@@ -192,6 +216,13 @@ struct uw_unwinder {
      * loop (a nested cframe's current frame not set yet); with
      * walk_outer, the next walk starts at the outer eval loop's frame. */
     int walk_garbage, walk_outer;
+
+    /* idle.c: kept walks; on while uw_unwind_threads walks its list */
+    uw_idle idle[UW_IDLE_THREADS];
+    size_t idle_hi; /* entries from here on are free */
+    uint32_t idle_sample;
+    int idle_on;
+    uint64_t idle_shown; /* threads shown from a kept walk (benchmarks) */
 };
 
 /* --- thread.c ----------------------------------------------------------------- */
@@ -199,6 +230,24 @@ struct uw_unwinder {
 /* Walk the thread whose state was just read into u->tstate (from address
  * ts), retrying a torn walk; the thread is appended to s. */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
+
+/* The hooks' bracket counter of thread ts (0: none), its tag in *tag. */
+uint64_t uw__walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag);
+/* The hooks' stable frame of th's frames in s, -1 if none. */
+int64_t uw__walk_stable_from(uw_unwinder *u, const uw_sample *s, const uw_thread_sample *th);
+
+/* --- idle.c ------------------------------------------------------------------- */
+
+/* A sample's walk of the thread list begins: the run clock of every kept
+ * thread is read now, before the sample's first memory read. */
+void uw__idle_begin(uw_unwinder *u);
+/* ... and ends: walks made later neither use nor keep a kept one. */
+void uw__idle_end(uw_unwinder *u);
+/* Thread ts (its state in u->tstate) into s: its kept walk when it has
+ * not run since, else a walk (uw__walk_thread), kept when complete. */
+int uw__idle_walk(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
+/* Free the kept walks' frames. */
+void uw__idle_free(uw_unwinder *u);
 
 /* --- chain.c ------------------------------------------------------------------ */
 

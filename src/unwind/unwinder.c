@@ -69,6 +69,7 @@ void uw_unwinder_free(uw_unwinder *u)
     if (u == NULL)
         return;
     uw__code_cache_free(&u->cache);
+    uw__idle_free(u);
     for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         free(u->chunks[i].buf);
     free(u->code_buf);

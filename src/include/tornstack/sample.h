@@ -162,6 +162,8 @@ void uw_sample_reset(uw_sample *s);
 int uw_sample_add_thread(uw_sample *s, uint64_t tstate, uint64_t interp, int64_t interp_id,
                          uw_thread_sample **out);
 int uw_sample_add_frame(uw_sample *s, const uw_frame *f);
+/* Append n frames at once. */
+int uw_sample_add_frames(uw_sample *s, const uw_frame *f, size_t n);
 int uw_sample_add_task(uw_sample *s, uw_task_sample **out);
 int uw_sample_add_awaiting(uw_sample *s, size_t task_index);
 /* Brent's cycle detection over a chain of addresses: feed each address
