@@ -356,7 +356,8 @@ int mm_fab_thread(mm_image *im)
         mm_space_put64(space, head + (uint64_t)l->tstate_prev, th->tstate);
     }
     mm_space_put64(space, th->tstate + (uint64_t)l->tstate_interp, im->interp);
-    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_native_thread_id, 4242 + (uint64_t)k);
+    mm_space_put64(space, th->tstate + (uint64_t)l->tstate_native_thread_id,
+                   MM_FAB_NATIVE_ID0 + (uint64_t)k);
     mm_space_put64(space, th->tstate + (uint64_t)l->tstate_thread_id,
                    (uint64_t)0x7f0000004242ull + (uint64_t)0x1000u * (uint64_t)k);
     if (l->tstate_cframe != UW_ABSENT) {

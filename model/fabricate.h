@@ -47,6 +47,8 @@
 #define MM_REGISTRY_SLOTS 64 /* set table of the registry (mask 63) */
 #define MM_CHUNK_BYTES (16 * 1024)
 #define MM_FAB_THREADS 4 /* threads of one process, each running a loop */
+/* The native id (the kernel's thread id) of thread k is this plus k. */
+#define MM_FAB_NATIVE_ID0 4242
 
 /* One thread running an asyncio loop. */
 typedef struct mm_fthread {

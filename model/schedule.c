@@ -57,6 +57,20 @@ static void mm_trace_add(mm_sched *s, const mm_trace_ev *e)
     t->ev[t->n++] = *e;
 }
 
+/* Thread th ran: it issued a store, or one of its stores became visible
+ * (a store of no one thread moves every clock). */
+static void mm_clock_tick(mm_sched *s, int th)
+{
+    size_t k;
+
+    if (th >= 0 && th < MM_FAB_THREADS) {
+        s->clock[th]++;
+        return;
+    }
+    for (k = 0; k < MM_FAB_THREADS; k++)
+        s->clock[k]++;
+}
+
 /* MM_RELAXED: write pending store i to memory and drop it from the list. */
 static void mm_relaxed_show(mm_sched *s, size_t i)
 {
@@ -64,6 +78,7 @@ static void mm_relaxed_show(mm_sched *s, size_t i)
 
     UW_ASSERT(i < s->n_pend);
     mm_store_write(s->sp, st);
+    mm_clock_tick(s, st->th);
     if (i > 0)
         s->reordered++;
     if (s->recording)
@@ -134,6 +149,7 @@ static void mm_sched_advance(mm_sched *s, uint64_t n)
         rc = mm_mutator_step(s->m);
         if (rc == 1)
             return;
+        mm_clock_tick(s, mm_mutator_last(s->m)->th);
         if (s->cfg.model == MM_RELAXED) {
             s->pend[s->n_pend] = *mm_mutator_last(s->m);
             s->pend_time[s->n_pend++] = mm_mutator_time(s->m);
@@ -301,7 +317,19 @@ static int mm_sched_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, s
     return 0;
 }
 
-static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv};
+/* The run clock of the thread with native id tid (schedule.h). */
+static int mm_sched_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls)
+{
+    mm_sched *s = ctx;
+
+    *calls = 1;
+    if (tid < MM_FAB_NATIVE_ID0 || tid - MM_FAB_NATIVE_ID0 >= MM_FAB_THREADS)
+        return UW_ERR_NO_CLOCK;
+    *out = s->clock[tid - MM_FAB_NATIVE_ID0];
+    return 0;
+}
+
+static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv, mm_sched_clock};
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed)
 {

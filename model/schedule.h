@@ -31,6 +31,11 @@
  *               reads (MM_REALISTIC_MILLI per thousand on average) and none
  *               during one.  The rate is calibrated so that the model's skip
  *               rate is within a factor of two of the live race test's.
+ * Run clocks (reader.h): thread k's clock (native id MM_FAB_NATIVE_ID0 + k)
+ * counts its stores as they are issued and as they become visible, so a
+ * clock that reads the same twice saw none of that thread's stores
+ * issued or landing in between; a store of no one thread moves them all.
+ * Reading a clock lets no store land (the next read does).
  * While a sample runs, the truth keeps its history (truth.h: what changed,
  * and when), and the scheduler counts the stores that became visible: a
  * sample during which none did saw a still process.
@@ -40,6 +45,7 @@
 
 #include <stdint.h>
 
+#include "fabricate.h"
 #include "mutator.h"
 #include "tornstack/reader.h"
 
@@ -97,6 +103,7 @@ typedef struct mm_sched {
     struct uw_addr_key *order;
     size_t order_cap;
     uint64_t order_rng;
+    uint64_t clock[MM_FAB_THREADS]; /* run clocks, by thread index */
 } mm_sched;
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed);
