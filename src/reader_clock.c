@@ -78,7 +78,8 @@ static uw_clock_entry *uw_clock_slot(uw_clocks *c)
             return e;
         }
         if ((uint32_t)(c->sample - e->asked) >= 2 &&
-            (best == NULL || (uint32_t)(c->sample - e->asked) > (uint32_t)(c->sample - best->asked)))
+            (best == NULL ||
+             (uint32_t)(c->sample - e->asked) > (uint32_t)(c->sample - best->asked)))
             best = e;
     }
     if (best != NULL)

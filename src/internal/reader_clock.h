@@ -33,11 +33,11 @@
 #define UW_CLOCK_OPENS 8
 
 typedef struct uw_clock_entry {
-    uint64_t tid;    /* 0: free */
-    int fd;          /* its perf event */
-    uint32_t asked;  /* the sample it was last asked for in */
-    uint32_t read;   /* the sample of `value` (0: none) */
-    uint64_t value;  /* its reading in sample `read` */
+    uint64_t tid;   /* 0: free */
+    int fd;         /* its perf event */
+    uint32_t asked; /* the sample it was last asked for in */
+    uint32_t read;  /* the sample of `value` (0: none) */
+    uint64_t value; /* its reading in sample `read` */
 } uw_clock_entry;
 
 typedef struct uw_clocks {

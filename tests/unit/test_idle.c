@@ -311,10 +311,10 @@ static void test_idle_cut_not_kept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idle_kept_311),       cmocka_unit_test(test_idle_kept_312),
-        cmocka_unit_test(test_idle_kept_313),       cmocka_unit_test(test_idle_tstate_changed),
-        cmocka_unit_test(test_idle_cache_freed),    cmocka_unit_test(test_idle_depth),
-        cmocka_unit_test(test_idle_bracketed),      cmocka_unit_test(test_idle_no_clock),
+        cmocka_unit_test(test_idle_kept_311),     cmocka_unit_test(test_idle_kept_312),
+        cmocka_unit_test(test_idle_kept_313),     cmocka_unit_test(test_idle_tstate_changed),
+        cmocka_unit_test(test_idle_cache_freed),  cmocka_unit_test(test_idle_depth),
+        cmocka_unit_test(test_idle_bracketed),    cmocka_unit_test(test_idle_no_clock),
         cmocka_unit_test(test_idle_cut_not_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
