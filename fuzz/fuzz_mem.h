@@ -36,6 +36,6 @@ static int fz_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
-static const uw_reader_ops fz_mem_ops = {fz_mem_read, NULL, NULL};
+static const uw_reader_ops fz_mem_ops = {fz_mem_read, NULL, NULL, NULL};
 
 #endif

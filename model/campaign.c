@@ -228,7 +228,7 @@ static int mm_direct_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return mm_space_read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops mm_direct_ops = {mm_direct_read, NULL, NULL};
+static const uw_reader_ops mm_direct_ops = {mm_direct_read, NULL, NULL, NULL};
 
 int mm_scenario_run(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v)
 {

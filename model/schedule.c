@@ -329,7 +329,24 @@ static int mm_sched_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *call
     return 0;
 }
 
-static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv, mm_sched_clock};
+/* Every thread of the process: the fabricated threads' native ids (ids
+ * of threads not made yet included: their clocks never move alone). */
+static int mm_sched_threads(void *ctx, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls)
+{
+    size_t k;
+
+    (void)ctx;
+    *calls = 1;
+    *n = 0;
+    if (cap < MM_FAB_THREADS)
+        return UW_ERR_CAPACITY;
+    for (k = 0; k < MM_FAB_THREADS; k++)
+        tids[(*n)++] = MM_FAB_NATIVE_ID0 + k;
+    return 0;
+}
+
+static const uw_reader_ops mm_sched_ops = {mm_sched_read1, mm_sched_readv, mm_sched_clock,
+                                           mm_sched_threads};
 
 int mm_sched_init(mm_sched *s, mm_mutator *m, mm_space *sp, const mm_sched_cfg *cfg, uint64_t seed)
 {

@@ -614,7 +614,7 @@ static int mm_still_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return mm_space_read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops mm_still_ops = {mm_still_read, NULL, NULL};
+static const uw_reader_ops mm_still_ops = {mm_still_read, NULL, NULL, NULL};
 
 /* Where the objects went is written into the description's Tasks
  * (mm_stask.coro, .obj); they are cleared first, so a description can be

@@ -142,6 +142,20 @@ int uw_reader_clock(uw_reader *r, uint64_t tid, uint64_t *out)
     return rc;
 }
 
+int uw_reader_threads(uw_reader *r, uint64_t *tids, size_t cap, size_t *n)
+{
+    uint64_t calls = 0;
+    int rc;
+
+    UW_ASSERT(r != NULL && r->ops != NULL && tids != NULL && n != NULL);
+    *n = 0;
+    if (r->ops->threads == NULL)
+        return UW_ERR_NO_CLOCK;
+    rc = r->ops->threads(r->ctx, tids, cap, n, &calls);
+    r->calls += calls;
+    return rc;
+}
+
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out)
 {
     uint8_t b[8];

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "internal/reader_clock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -157,4 +158,36 @@ int uw__clocks_read(uw_clocks *c, uint64_t tid, int late, uint64_t *out, uint64_
     e->read = c->sample;
     *out = v;
     return 0;
+}
+
+int uw__clocks_threads(pid_t pid, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls)
+{
+    char path[48];
+    struct dirent *d;
+    DIR *dir;
+    int rc = 0;
+
+    *n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    *calls = 3;
+    dir = opendir(path);
+    if (dir == NULL)
+        return UW_ERR_NO_PROCESS;
+    while ((d = readdir(dir)) != NULL) {
+        uint64_t v = 0;
+        const char *c = d->d_name;
+        if (*c < '0' || *c > '9')
+            continue; /* "." and ".." */
+        for (; *c >= '0' && *c <= '9' && v <= (uint64_t)INT32_MAX; c++)
+            v = v * 10 + (uint64_t)(*c - '0');
+        if (*c != '\0' || v == 0 || v > (uint64_t)INT32_MAX)
+            continue;
+        if (*n == cap) {
+            rc = UW_ERR_CAPACITY;
+            break;
+        }
+        tids[(*n)++] = v;
+    }
+    closedir(dir);
+    return rc;
 }

@@ -503,7 +503,16 @@ static int uw_proc_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls
     return uw__clocks_read(p->clocks, tid, p->replay_begun || p->is_frozen, out, calls);
 }
 
-static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv, uw_proc_clock};
+/* The process's threads: /proc/PID/task (reader.h). */
+static int uw_proc_threads(void *ctx, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls)
+{
+    uw_proc *p = ctx;
+
+    return uw__clocks_threads(p->pid, tids, cap, n, calls);
+}
+
+static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv, uw_proc_clock,
+                                          uw_proc_threads};
 
 /* The replay's batch: pieces read in order, no coalescing (the replay
  * coalesced within each request already). */

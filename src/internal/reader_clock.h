@@ -60,4 +60,10 @@ void uw__clocks_begin(uw_clocks *c);
  * *calls gets the system calls made.  0 or UW_ERR_NO_CLOCK. */
 int uw__clocks_read(uw_clocks *c, uint64_t tid, int late, uint64_t *out, uint64_t *calls);
 
+/* The thread ids of process pid, from /proc/PID/task, into tids[0..*n)
+ * (the listing is taken after the call began): 0, UW_ERR_CAPACITY (more
+ * than cap), UW_ERR_NO_PROCESS.  *calls gets the system calls made (an
+ * estimate: open, the directory reads, close). */
+int uw__clocks_threads(pid_t pid, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls);
+
 #endif /* TORNSTACK_READER_CLOCK_H */

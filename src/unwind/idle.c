@@ -106,32 +106,37 @@ void uw__idle_free(uw_unwinder *u)
     }
 }
 
+int uw__idle_usable(uw_unwinder *u, const uw_idle *e, uint64_t ts)
+{
+    uint64_t tag;
+
+    return e->ts == ts && e->kept && e->depth == u->max_depth && e->code_frees == u->cache.frees &&
+           uw__walk_bracket(u, ts, &tag) == 0;
+}
+
 /* May the kept walk of e stand for thread ts now (the file's comment)?
  * u->tstate holds the thread state as read in this sample. */
 static int uw_idle_still(uw_unwinder *u, const uw_idle *e, uint64_t ts)
 {
-    uint64_t tag;
-    size_t i;
+    return uw__idle_usable(u, e, ts) && e->now_ok && e->now == e->base &&
+           memcmp(e->tstate, u->tstate, u->tstate_len) == 0;
+}
 
-    if (!e->kept || !e->now_ok || e->now != e->base || e->depth != u->max_depth ||
-        e->code_frees != u->cache.frees || uw__walk_bracket(u, ts, &tag) != 0 ||
-        memcmp(e->tstate, u->tstate, u->tstate_len) != 0)
-        return 0;
-    /* The cache freed nothing since: each entry stands where the frames
-     * point; stamped, it stays there until the next sample. */
+int uw__idle_show(uw_unwinder *u, uw_idle *e, uint64_t ts, uint64_t interp, int64_t interp_id,
+                  uw_sample *s)
+{
+    uw_thread_sample *th;
+    size_t first, i;
+    int rc;
+
+    /* The cache freed nothing since (uw__idle_usable): each entry stands
+     * where the frames point; stamped, it stays there until the next
+     * sample.  Only now, the thread known not to have run: its frames
+     * hold their code objects, so the entries describe them still. */
     for (i = 0; i < e->n_frames; i++)
         if (e->codes[i] != NULL)
             e->codes[i]->stamp = u->cache.stamp;
-    return 1;
-}
-
-/* Show the kept walk of e as thread ts's entry of s. */
-static int uw_idle_show(uw_unwinder *u, const uw_idle *e, uint64_t ts, uint64_t interp,
-                        int64_t interp_id, uw_sample *s)
-{
-    uw_thread_sample *th;
-    size_t first;
-    int rc;
+    e->met = u->idle_sample;
 
     rc = uw_sample_add_thread(s, ts, interp, interp_id, &th);
     if (rc != 0)
@@ -202,10 +207,8 @@ int uw__idle_walk(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_i
     uw_idle *e = u->idle_on ? uw_idle_entry(u, ts) : NULL;
     int rc;
 
-    if (e != NULL && uw_idle_still(u, e, ts)) {
-        e->met = u->idle_sample;
-        return uw_idle_show(u, e, ts, interp, interp_id, s);
-    }
+    if (e != NULL && uw_idle_still(u, e, ts))
+        return uw__idle_show(u, e, ts, interp, interp_id, s);
     rc = uw__walk_thread(u, ts, interp, interp_id, s);
     if (e != NULL) {
         if (rc == 0)

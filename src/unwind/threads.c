@@ -170,11 +170,18 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
     c0 = u->r->calls;
     b0 = u->r->bytes;
     uw__idle_begin(u); /* run clocks first: before any read of the sample */
-    rc = uw_read_roots(u, &interp, &w, &interp_known, &tstate_known);
+    rc = uw__quiet_begin(u, s);
     if (rc == 0) {
-        u->last_interp = interp;
-        u->last_tstate = 0;
-        rc = uw_walk_interps(u, s, interp, &w, interp_known, tstate_known);
+        rc = uw_read_roots(u, &interp, &w, &interp_known, &tstate_known);
+        if (rc == 0) {
+            u->last_interp = interp;
+            u->last_tstate = 0;
+            rc = uw_walk_interps(u, s, interp, &w, interp_known, tstate_known);
+        }
+        if (rc == 0)
+            uw__quiet_end(u, s);
+    } else if (rc == 1) {
+        rc = 0; /* nothing ran: the base sample's threads */
     }
     uw__idle_end(u);
     s->calls = u->r->calls - c0;

@@ -22,6 +22,8 @@
  *               Task walk's hooks, from the stable frame rootward);
  *   idle.c      a thread that has not run since its last complete walk
  *               (the reader's run clock) is shown as that walk, unread;
+ *   quiet.c     a process none of whose threads ran since the last
+ *               sample began shows that sample's threads, nothing read;
  *   unwinder.c  the object itself: creation, the buffers, the hooks.
  *
  * Frame fields are decoded only by src/internal/frame.h.
@@ -98,6 +100,34 @@ typedef struct uw_idle {
     size_t n_frames, cap;
     uint8_t tstate[UW_TSTATE_BUF]; /* the thread state it started from */
 } uw_idle;
+
+/* Threads of the process whose run clocks quiet.c reads (Python's or
+ * not); a process with more is never taken as quiet. */
+#ifndef UW_QUIET_THREADS
+#define UW_QUIET_THREADS 64
+#endif
+
+/* Samples after a listing that gave no base before the next. */
+#define UW_QUIET_LIST_WAIT 8
+
+typedef struct uw_quiet {
+    uint64_t tid[UW_QUIET_THREADS]; /* every thread of the process, last listed */
+    uint64_t now[UW_QUIET_THREADS]; /* this sample's readings */
+    uint64_t prev[UW_QUIET_THREADS], base[UW_QUIET_THREADS];
+    uint8_t prev_ok[UW_QUIET_THREADS];
+    size_t n;
+    int off;       /* too many threads, or no listing: never quiet */
+    int candidate; /* this sample's readings may become the base */
+    int base_ok;
+    unsigned wait; /* samples before the next listing */
+    struct {
+        uint64_t ts, interp;
+        int64_t interp_id;
+    } saved[UW_IDLE_THREADS]; /* the base sample's threads, in order */
+    size_t n_saved;
+    int saved_truncated;
+    uint64_t shown; /* samples served so (benchmarks) */
+} uw_quiet;
 
 typedef struct uw_chunk_copy {
     uint64_t addr;
@@ -223,6 +253,8 @@ struct uw_unwinder {
     uint32_t idle_sample;
     int idle_on;
     uint64_t idle_shown; /* threads shown from a kept walk (benchmarks) */
+    /* quiet.c */
+    uw_quiet quiet;
 };
 
 /* --- thread.c ----------------------------------------------------------------- */
@@ -248,6 +280,23 @@ void uw__idle_end(uw_unwinder *u);
 int uw__idle_walk(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
 /* Free the kept walks' frames. */
 void uw__idle_free(uw_unwinder *u);
+/* May e's kept walk stand for thread ts when it did not run: kept, the
+ * same depth limit, no code-cache entry freed since, no bracket now. */
+int uw__idle_usable(uw_unwinder *u, const uw_idle *e, uint64_t ts);
+/* Show e's kept walk as thread ts's entry of s (its code entries marked
+ * validated in this sample): for a thread known not to have run. */
+int uw__idle_show(uw_unwinder *u, uw_idle *e, uint64_t ts, uint64_t interp, int64_t interp_id,
+                  uw_sample *s);
+
+/* --- quiet.c ------------------------------------------------------------------ */
+
+/* Before any read of the sample: when no thread of the process ran since
+ * the base's readings, s gets the base sample's threads again (1); else 0
+ * (the readings may make this sample the next base), or an error. */
+int uw__quiet_begin(uw_unwinder *u, uw_sample *s);
+/* After the sample's threads were walked: it becomes the base when its
+ * readings allowed one and every thread's walk is kept. */
+void uw__quiet_end(uw_unwinder *u, const uw_sample *s);
 
 /* --- chain.c ------------------------------------------------------------------ */
 

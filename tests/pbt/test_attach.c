@@ -36,7 +36,7 @@ static int rd(void *ctx, uint64_t addr, void *dst, size_t len)
     return mm_space_read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops plain = {rd, NULL, NULL};
+static const uw_reader_ops plain = {rd, NULL, NULL, NULL};
 
 typedef struct fab {
     mm_space *sp;

@@ -47,7 +47,7 @@ static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
-static const uw_reader_ops fp_ops = {fp_read, NULL, NULL};
+static const uw_reader_ops fp_ops = {fp_read, NULL, NULL, NULL};
 
 /* Every piece in order (which keeps every group's order), one call in all,
  * as process_vm_readv and the model count a vectored read. */
@@ -63,7 +63,7 @@ static int fp_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t 
     return 0;
 }
 
-static const uw_reader_ops fp_vec_ops = {fp_read, fp_readv, NULL};
+static const uw_reader_ops fp_vec_ops = {fp_read, fp_readv, NULL, NULL};
 
 void fp_use_vectored(fake_proc *fp)
 {

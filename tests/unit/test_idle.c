@@ -10,6 +10,12 @@
  * state changes, the code cache frees an entry, a bracket, another depth
  * limit, no clock, a cut walk), and the new stack must come back.  The
  * clocks must be asked before the sample's first memory read.
+ *
+ * The same for a process none of whose threads ran (src/unwind/quiet.c):
+ * the rig lists the process's threads (the Python thread and one other,
+ * with a clock each); once the process stood for a sample, a sample reads
+ * no memory at all and shows the base sample's threads, until any thread
+ * of the process runs (the other one included), or a thread appears.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,9 +40,13 @@ typedef struct rig {
     uw_reader r; /* fp's reader with a run clock */
     uw_unwinder *u;
     uw_sample s;
-    uint64_t clock;
+    uint64_t clock;  /* the Python thread's (4242) */
+    uint64_t clock2; /* the other thread's (5000) */
     int has_clock;
-    int first_op; /* of the current sample: OP_READ or OP_CLOCK */
+    int first_op;     /* of the current sample: OP_READ or OP_CLOCK */
+    size_t reads;     /* memory reads, ever */
+    uint64_t tids[4]; /* the process's threads, listed */
+    size_t n_tids;    /* 0: the rig cannot list them */
     uint64_t ts, f0, f1, f2, c_leaf, c_helper;
     size_t fs;
 } rig;
@@ -46,6 +56,7 @@ static int rig_read(void *ctx, uint64_t addr, void *dst, size_t len)
     rig *g = ctx;
     if (g->first_op == 0)
         g->first_op = OP_READ;
+    g->reads++;
     return uw_read(&g->fp.reader, addr, dst, len);
 }
 
@@ -55,6 +66,7 @@ static int rig_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t
     rig *g = ctx;
     if (g->first_op == 0)
         g->first_op = OP_READ;
+    g->reads++;
     *calls = 1;
     return uw_readv_groups(&g->fp.reader, iov, n, end, n_groups);
 }
@@ -65,13 +77,27 @@ static int rig_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls)
     *calls = 1;
     if (g->first_op == 0)
         g->first_op = OP_CLOCK;
-    if (!g->has_clock || tid != 4242)
+    if (!g->has_clock || (tid != 4242 && tid != 5000))
         return UW_ERR_NO_CLOCK;
-    *out = g->clock;
+    *out = tid == 4242 ? g->clock : g->clock2;
     return 0;
 }
 
-static const uw_reader_ops rig_ops = {rig_read, rig_readv, rig_clock};
+static int rig_threads(void *ctx, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls)
+{
+    rig *g = ctx;
+    *calls = 1;
+    *n = 0;
+    if (g->n_tids == 0)
+        return UW_ERR_NO_CLOCK;
+    if (g->n_tids > cap)
+        return UW_ERR_CAPACITY;
+    memcpy(tids, g->tids, g->n_tids * sizeof *tids);
+    *n = g->n_tids;
+    return 0;
+}
+
+static const uw_reader_ops rig_ops = {rig_read, rig_readv, rig_clock, rig_threads};
 
 static const int lines_abc[4] = {10, 11, 12, 14};
 
@@ -308,6 +334,102 @@ static void test_idle_cut_not_kept(void **state)
     rig_close(&g);
 }
 
+/* Sample until one reads no memory (the base is taken and used), at most
+ * `bound` samples; returns how many it took.  The stack shown is always
+ * the leaf at line `line`. */
+static int until_quiet(rig *g, int bound, int line)
+{
+    size_t reads;
+    int k;
+
+    for (k = 1; k <= bound; k++) {
+        reads = g->reads;
+        assert_int_equal(sample(g), line);
+        if (g->reads == reads)
+            return k;
+    }
+    fail_msg("no sample without a read in %d", bound);
+    return 0;
+}
+
+/* Samples of a process whose threads all stand: a base is taken, then no
+ * memory is read. */
+static void quiet_warm(rig *g)
+{
+    g->tids[0] = 4242;
+    g->tids[1] = 5000;
+    g->n_tids = 2;
+    (void)until_quiet(g, 8, 14);
+    assert_true(g->u->quiet.shown >= 1);
+}
+
+static void test_quiet(void **state)
+{
+    rig g;
+    size_t reads;
+    uint64_t shown;
+    (void)state;
+    rig_open(&g, 13);
+    quiet_warm(&g);
+    /* behind the clocks' back: the base is shown, nothing read */
+    leaf_steps(&g, 2);
+    reads = g.reads;
+    shown = g.u->quiet.shown;
+    assert_int_equal(sample(&g), 14);
+    assert_int_equal(g.reads, reads);
+    assert_int_equal(g.u->quiet.shown, shown + 1);
+    /* the other thread ran: the lists are read again (the Python thread's
+     * own walk is still kept: its clock stood) */
+    g.clock2++;
+    assert_int_equal(sample(&g), 14);
+    assert_true(g.reads > reads);
+    assert_int_equal(g.u->quiet.shown, shown + 1);
+    /* the Python thread ran: walked */
+    g.clock++;
+    assert_int_equal(sample(&g), 12);
+    rig_close(&g);
+}
+
+/* A thread that appears in the listing has no reading from before it:
+ * no base until it stood for a sample; one without a clock: never. */
+static void test_quiet_new_thread(void **state)
+{
+    rig g;
+    size_t reads;
+    int k;
+    (void)state;
+    rig_open(&g, 12);
+    quiet_warm(&g);
+    g.clock2++;       /* the other thread runs ... */
+    g.tids[2] = 6000; /* ... and starts a thread, which has no clock */
+    g.n_tids = 3;
+    for (k = 0; k < 3 * UW_QUIET_LIST_WAIT; k++) {
+        reads = g.reads;
+        assert_int_equal(sample(&g), 14);
+        assert_true(g.reads > reads);
+    }
+    g.n_tids = 2; /* it ended: once listed without it, quiet again */
+    assert_true(until_quiet(&g, 2 * UW_QUIET_LIST_WAIT + 4, 14) > 1);
+    rig_close(&g);
+}
+
+/* No listing (the rig cannot list), or too many threads: never quiet. */
+static void test_quiet_no_listing(void **state)
+{
+    rig g;
+    size_t reads;
+    int k;
+    (void)state;
+    rig_open(&g, 13);
+    for (k = 0; k < 8; k++) {
+        reads = g.reads;
+        assert_int_equal(sample(&g), 14);
+        assert_true(g.reads > reads);
+    }
+    assert_int_equal(g.u->quiet.shown, 0);
+    rig_close(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,7 +437,8 @@ int main(void)
         cmocka_unit_test(test_idle_kept_313),     cmocka_unit_test(test_idle_tstate_changed),
         cmocka_unit_test(test_idle_cache_freed),  cmocka_unit_test(test_idle_depth),
         cmocka_unit_test(test_idle_bracketed),    cmocka_unit_test(test_idle_no_clock),
-        cmocka_unit_test(test_idle_cut_not_kept),
+        cmocka_unit_test(test_idle_cut_not_kept), cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_quiet_new_thread),  cmocka_unit_test(test_quiet_no_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -433,7 +433,7 @@ static int mock_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return real_ops->read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops mock_ops = {mock_read, NULL, NULL};
+static const uw_reader_ops mock_ops = {mock_read, NULL, NULL, NULL};
 
 /* Fail every read from the k-th on (one cmocka test per k, so each gets a
  * fresh mock queue): whatever the Task walk still emits must be exactly the
@@ -547,7 +547,7 @@ static int rec_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return rec_cur->real->read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops rec_ops = {rec_read, NULL, NULL};
+static const uw_reader_ops rec_ops = {rec_read, NULL, NULL, NULL};
 
 /* The world warmed by one sample, then one sample through the reader. */
 static void rec_run(rec_world *r, int mode)
@@ -739,7 +739,7 @@ static int pw_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return r->real->read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops pw_ops = {pw_read, NULL, NULL};
+static const uw_reader_ops pw_ops = {pw_read, NULL, NULL, NULL};
 
 static void pw_run(pw_world *r, int mode)
 {

@@ -437,7 +437,7 @@ static void test_busy_tail(void **state)
     fp_list_append(&w.fp, thread_head(&w), node_of(&w, busy_tail));
     fp_use_vectored(&w.fp);
     busy_vec = w.fp.reader.ops;
-    busy_ops = (uw_reader_ops){busy_vec->read, busy_readv, NULL};
+    busy_ops = (uw_reader_ops){busy_vec->read, busy_readv, NULL, NULL};
     w.fp.reader.ops = &busy_ops;
     for (k = 0; k < 3; k++) {
         uint64_t before = busy_tail;
@@ -508,7 +508,7 @@ static int failing_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return real_ops->read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops failing_ops = {failing_read, NULL, NULL};
+static const uw_reader_ops failing_ops = {failing_read, NULL, NULL, NULL};
 
 static void test_reads_fail_at(void **state)
 {

@@ -653,7 +653,7 @@ static int gen_hook_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, s
     return rc;
 }
 
-static const uw_reader_ops gen_hook_ops = {gen_hook_read, gen_hook_readv, NULL};
+static const uw_reader_ops gen_hook_ops = {gen_hook_read, gen_hook_readv, NULL, NULL};
 
 static void code_generation_moves(int minor)
 {

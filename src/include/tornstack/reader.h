@@ -41,7 +41,10 @@
  * A reading is taken at an instant before every memory read the reader
  * serves after the call; a backend that served a read of this sample from
  * bytes read before (reader_replay.h) and has no reading of that thread
- * from before them answers UW_ERR_NO_CLOCK.
+ * from before them answers UW_ERR_NO_CLOCK.  A backend with clocks may
+ * also list every thread of the target (its kernel thread ids, Python's
+ * or not): a process none of whose threads ran since a reading stored
+ * nothing since.
  */
 #ifndef TORNSTACK_READER_H
 #define TORNSTACK_READER_H
@@ -71,6 +74,10 @@ typedef struct uw_reader_ops {
      * negative code (UW_ERR_NO_CLOCK: none now).  *calls gets the backend
      * requests made.  NULL: no thread has a clock. */
     int (*clock)(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls);
+    /* Optional. Every thread of the target at an instant after the call
+     * began, into tids[0..*n): 0, UW_ERR_CAPACITY (more than cap), or
+     * another negative code.  NULL: not known. */
+    int (*threads)(void *ctx, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls);
 } uw_reader_ops;
 
 typedef struct uw_reader {
@@ -111,6 +118,10 @@ int uw_readv_groups(uw_reader *r, uw_iov *iov, size_t n, const size_t *end, size
  * set, or UW_ERR_NO_CLOCK (no clock op, or none for tid now).  Counted in
  * r->calls as the backend's requests. */
 int uw_reader_clock(uw_reader *r, uint64_t tid, uint64_t *out);
+
+/* Every thread of the target (above): 0 with tids[0..*n) set,
+ * UW_ERR_NO_CLOCK (no such op), UW_ERR_CAPACITY or the backend's error. */
+int uw_reader_threads(uw_reader *r, uint64_t *tids, size_t cap, size_t *n);
 
 /* Convenience: one little-endian 64-bit word. */
 int uw_read_u64(uw_reader *r, uint64_t addr, uint64_t *out);
