@@ -35,6 +35,10 @@
  *      Task of the model awaits through: a main Task's gather of the
  *      workers, a server's callback on each connection's Task; 0, and
  *      every scenario written before, gives none)
+ *   41 plain thread: b & 1 (with fewer than MM_MAX_LOOPS loops, one more
+ *      thread that runs no loop), p_plain: 2 + (b >> 1) % 20 (percent of
+ *      operations that are its; 0, and every scenario written before,
+ *      makes none)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -46,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/unwinder.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 
@@ -99,6 +104,8 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->p_join = z[37] % 30;
     p->p_init = z[39] % 40;
     p->p_held = z[40] % 101;
+    p->plain = z[41] & 1; /* (with fewer loops than MM_MAX_LOOPS) */
+    p->p_plain = 2 + (z[41] >> 1) % 20;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
@@ -254,7 +261,7 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
     uw_tasks *t = NULL;
     uw_sample s;
     uint32_t k;
-    uint64_t rng = sc->seed * 0x2545f4914f6cdd1dull + 1;
+    uint64_t rng = sc->seed * 0x2545f4914f6cdd1dull + 1, kept0;
     mm_oracle_ctx ctx;
     int rc, l;
 
@@ -297,6 +304,7 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
                 mm_sched_run_to_pause(&sch, 256);
             mm_sched_begin_sample(&sch);
             sch.reader.budget_calls = sch.reader.calls + MM_READ_BUDGET;
+            kept0 = uw__unwinder_kept_shown(u);
             rc = uw_unwind_threads(u, &s);
             if (rc == 0)
                 rc = uw_unwind_tasks(t, &s);
@@ -308,6 +316,7 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
             {
                 mm_verdict one;
                 mm_verdict_init(&one);
+                one.kept = uw__unwinder_kept_shown(u) - kept0;
                 one.want_kind = kind; /* --explain KIND: the first of that kind */
                 if (mm_oracle_check(&s, &ctx, &one) != 0 && out != NULL && !explained &&
                     (kind < 0 || one.viol[kind] != 0)) {

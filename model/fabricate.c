@@ -335,7 +335,9 @@ static void mm_fab_thread_asyncio(mm_image *im, mm_fthread *th)
     }
 }
 
-int mm_fab_thread(mm_image *im)
+/* One more thread; with_loop: running a loop (mm_fab_thread), else a
+ * plain thread (mm_fab_plain_thread). */
+static int mm_fab_thread_ex(mm_image *im, int with_loop)
 {
     const uw_layout *l = im->l;
     mm_space *space = im->space;
@@ -375,7 +377,8 @@ int mm_fab_thread(mm_image *im)
     mm_space_put64(space, th->tstate + (uint64_t)l->tstate_datastack_chunk, th->chunk);
     mm_space_put64(space, th->tstate + (uint64_t)l->tstate_datastack_top,
                    th->chunk + (uint64_t)l->chunk_data + 8);
-    mm_fab_loop(im, th);
+    if (with_loop)
+        mm_fab_loop(im, th);
     mm_fab_thread_asyncio(im, th);
     if (k == 0) {
         im->tstate = th->tstate;
@@ -386,6 +389,16 @@ int mm_fab_thread(mm_image *im)
     }
     im->n_threads++;
     return k;
+}
+
+int mm_fab_thread(mm_image *im)
+{
+    return mm_fab_thread_ex(im, 1);
+}
+
+int mm_fab_plain_thread(mm_image *im)
+{
+    return mm_fab_thread_ex(im, 0);
 }
 
 uint64_t mm_fab_gather_type(mm_image *im)

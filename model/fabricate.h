@@ -108,6 +108,9 @@ uint64_t mm_fab_debug_word(const mm_image *im, const char *name);
  * ready deque and running-loop entry.  Returns its index, or a negative
  * error when MM_FAB_THREADS are made already. */
 int mm_fab_thread(mm_image *im);
+/* The same, for a thread that runs no loop (its loop, ready deque and
+ * running-loop entry are 0). */
+int mm_fab_plain_thread(mm_image *im);
 
 /* The code object of mm_fab_code whose RESUME instructions carry `oparg`
  * (3.11/3.12: >= 2 after an await, 1 after a bare yield). */

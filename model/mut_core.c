@@ -520,9 +520,32 @@ static void mm_apply_event(mm_mutator *m, const mm_store *s)
 /* The next operation: classic programs run one thread; server programs
  * give the GIL to a thread (a paused one resumes; an idle one returns
  * from select and runs its next callback). */
+/* The plain thread's operation: it calls its leaf function, or returns
+ * from it, or moves to another line of it; between operations it stands
+ * still (blocked in C). */
+static void mm_plain_op(mm_mutator *m)
+{
+    const int P = m->plain;
+    mm_mloop *L = &m->lp[P];
+
+    if (L->current == L->slot[3]) {
+        if (mm_rand(m) % 2 == 0)
+            (void)mm_line(m, P, L->slot[3], m->c_plain[3],
+                          mm_code_line(m, m->c_plain[3]) + 1 + (int)(mm_rand(m) % 4), -1);
+        else
+            mm_return(m, P, 3, L->slot[2]);
+    } else {
+        mm_call(m, P, 3, m->c_plain[3], mm_code_line(m, m->c_plain[3]) + 1, MM_LOOP);
+    }
+}
+
 static int mm_next_op(mm_mutator *m)
 {
-    if (m->prog.shape == MM_SHAPE_CLASSIC) {
+    if (m->plain >= 0 && mm_pct(m, m->prog.p_plain)) {
+        m->cur = m->plain;
+        m->ops++;
+        mm_plain_op(m);
+    } else if (m->prog.shape == MM_SHAPE_CLASSIC) {
         mm_classic_next_op(m);
     } else {
         /* the GIL goes to a thread that has something to run: a paused
@@ -656,7 +679,7 @@ uint64_t mm_mutator_handle_run(const mm_mutator *m)
 
 uint64_t mm_mutator_tstate(const mm_mutator *m, int loop)
 {
-    return loop >= 0 && loop < m->n_loops ? m->lp[loop].tstate : 0;
+    return loop >= 0 && (loop < m->n_loops || loop == m->plain) ? m->lp[loop].tstate : 0;
 }
 
 size_t mm_mutator_alive(const mm_mutator *m)
@@ -674,7 +697,7 @@ static void mm_settle(mm_mutator *m)
 {
     int th;
 
-    for (th = 0; th < m->n_loops; th++) {
+    for (th = 0; th < m->n_loops + (m->plain >= 0); th++) {
         m->cur = th;
         while (m->lp[th].q.len > 0)
             (void)mm_mutator_step(m);
@@ -715,7 +738,10 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
             m->n_loops = 1;
         if (m->n_loops > MM_MAX_LOOPS)
             m->n_loops = MM_MAX_LOOPS;
-        rc = mm_world_new(m->n_loops, &m->w);
+        m->plain = prog->shape == MM_SHAPE_SERVER && prog->plain && m->n_loops < MM_MAX_LOOPS
+                       ? m->n_loops
+                       : -1;
+        rc = mm_world_new(m->n_loops + (m->plain >= 0), &m->w);
     }
     m->pay = calloc(MM_PAYLOADS, sizeof *m->pay);
     if (rc != 0 || m->pay == NULL) {
@@ -727,10 +753,11 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
     m->c_select = mm_fab_code(im, "EpollSelector.select", "/py/selectors.py", 460, MM_LINES);
     m->c_handle_run = mm_fab_code(im, "Handle._run", "/py/asyncio/events.py", 80, MM_LINES);
     m->frame_bytes = ((size_t)m->l->frame_size + 4 * 8 + 15) & ~(size_t)15;
-    for (i = 0; i < m->n_loops; i++) {
+    for (i = 0; i < m->n_loops + (m->plain >= 0); i++) {
         mm_mloop *L = &m->lp[i];
         const mm_fthread *ft;
-        if (i >= im->n_threads && mm_fab_thread(im) < 0) {
+        if (i >= im->n_threads &&
+            (i == m->plain ? mm_fab_plain_thread(im) : mm_fab_thread(im)) < 0) {
             mm_mutator_free(m);
             return UW_ERR_INVALID_ARG;
         }
@@ -760,6 +787,16 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
                         mm_code_line(m, k == 0 && i > 0 ? m->c_thread_root : m->c_loop[k]) + 1,
                         MM_LOOP);
             mm_call(m, i, MM_SLOT_LOOP, m->c_select, 461, MM_LOOP);
+        }
+        if (m->plain >= 0) {
+            static const char *names[4] = {"Thread.run", "plain_worker", "plain_wait",
+                                           "plain_leaf"};
+            for (k = 0; k < 4; k++)
+                m->c_plain[k] = k == 0
+                                    ? m->c_thread_root
+                                    : mm_fab_code(im, names[k], "/app/plain.py", 100 * k, MM_LINES);
+            for (k = 0; k < 3; k++)
+                mm_call(m, m->plain, k, m->c_plain[k], mm_code_line(m, m->c_plain[k]) + 1, MM_LOOP);
         }
         mm_settle(m);
         mm_server_init(m);

@@ -197,8 +197,13 @@ struct mm_mutator {
     /* threads */
     mm_mloop lp[MM_MAX_LOOPS];
     int n_loops;
-    int cur;        /* thread holding the GIL */
-    int fence_next; /* the next store issued begins a GIL tenure */
+    /* a thread that runs no loop (prog.plain), lp[n_loops], or -1: it
+     * calls a leaf function and returns from it now and then, and stands
+     * still in between (a worker thread blocked in C) */
+    int plain;
+    uint64_t c_plain[4]; /* its root, worker, wait, leaf */
+    int cur;             /* thread holding the GIL */
+    int fence_next;      /* the next store issued begins a GIL tenure */
     int defer;
     /* Tasks (indexed by truth id, in blocks that never move) and gathers */
     mm_mtask **tblk;

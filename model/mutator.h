@@ -132,6 +132,10 @@ typedef struct mm_program {
     int p_held;    /* workers given a done callback when made that no Task
                     * of the model awaits through (a main Task's gather of
                     * the workers, a server's callback per connection) */
+    int plain;     /* one more thread, running no loop: it calls and returns
+                    * now and then (p_plain of the operations) and stands
+                    * still in between (n_loops < MM_MAX_LOOPS) */
+    int p_plain;
 } mm_program;
 
 typedef struct mm_mutator mm_mutator;
@@ -171,6 +175,8 @@ mm_world *mm_mutator_world(mm_mutator *m);
 /* What the oracle needs to know about the program: Handle._run's code
  * object, each loop's thread state, Tasks alive. */
 uint64_t mm_mutator_handle_run(const mm_mutator *m);
+/* The thread state of the world's thread `loop` (mm_world_loops: the
+ * loops, then the plain thread if prog.plain made one). */
 uint64_t mm_mutator_tstate(const mm_mutator *m, int loop);
 size_t mm_mutator_alive(const mm_mutator *m);
 

@@ -447,6 +447,7 @@ void mm_verdict_add(mm_verdict *into, const mm_verdict *v)
     into->recovered += v->recovered;
     into->stacks += v->stacks;
     into->still += v->still;
+    into->kept += v->kept;
     for (i = 0; i < UW_REASON_SLOTS; i++)
         into->skips[i] += v->skips[i];
     for (i = 0; i < MM_V_KINDS; i++)

@@ -79,6 +79,8 @@ typedef struct mm_verdict {
     uint64_t recovered; /* Task readings kept after a re-read and a re-check */
     uint64_t stacks;    /* composed stacks judged */
     uint64_t still;     /* samples of a still process */
+    uint64_t kept;      /* thread entries shown from a kept walk, unread
+                         * (src/unwind/idle.c) */
     uint64_t viol[MM_V_KINDS];
     uint64_t calls, bytes;
     uint64_t max_calls; /* most reads in one sample */

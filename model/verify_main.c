@@ -627,11 +627,12 @@ int main(int argc, char **argv)
     for (i = 0; i < MM_V_KINDS; i++)
         printf("%s %s %" PRIu64, i ? "," : "", mm_vkind_name(i), total.viol[i]);
     printf("\ntotal: %" PRIu64 " samples (%" PRIu64 " of a still process), %" PRIu64
-           " Task readings, %" PRIu64 " composed stacks, %.3f%% skipped, %.3f%% recovered, "
+           " Task readings, %" PRIu64 " composed stacks, %" PRIu64
+           " thread entries shown from a kept walk, %.3f%% skipped, %.3f%% recovered, "
            "at most %" PRIu64 " reads in a sample (bound %d), at most %" PRIu64
            " Tasks, %.1f s on %d jobs "
            "(%.0f samples/s)\n",
-           total.samples, total.still, total.tasks, total.stacks,
+           total.samples, total.still, total.tasks, total.stacks, total.kept,
            total.tasks ? 100.0 * (double)total.skipped / (double)total.tasks : 0.0,
            total.tasks ? 100.0 * (double)total.recovered / (double)total.tasks : 0.0,
            total.max_calls, MM_READ_BOUND, total.max_tasks, now_s() - t_all, jobs,

@@ -45,6 +45,9 @@ typedef struct uw__walk_hooks {
 void uw__unwinder_set_hooks(uw_unwinder *u, const uw__walk_hooks *h);
 
 uw_reader *uw__unwinder_reader(uw_unwinder *u);
+/* Thread entries shown from a kept walk so far (unwind/idle.c), for the
+ * model's report. */
+uint64_t uw__unwinder_kept_shown(const uw_unwinder *u);
 const uw_target *uw__unwinder_target(uw_unwinder *u);
 
 /* Walk one more thread (thread state at tstate, of interpreter interp)

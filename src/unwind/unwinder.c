@@ -116,3 +116,8 @@ const uw_target *uw__unwinder_target(uw_unwinder *u)
 {
     return u != NULL ? &u->t : NULL;
 }
+
+uint64_t uw__unwinder_kept_shown(const uw_unwinder *u)
+{
+    return u != NULL ? u->idle_shown : 0;
+}
