@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include "internal/reader_clock.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal/pause.h"
 #include "tornstack/error.h"
 
 uw_clocks *uw__clocks_new(pid_t pid)
@@ -162,32 +162,16 @@ int uw__clocks_read(uw_clocks *c, uint64_t tid, int late, uint64_t *out, uint64_
 
 int uw__clocks_threads(pid_t pid, uint64_t *tids, size_t cap, size_t *n, uint64_t *calls)
 {
-    char path[48];
-    struct dirent *d;
-    DIR *dir;
-    int rc = 0;
+    pid_t listed[UW_CLOCK_THREADS];
+    size_t i;
+    int rc;
 
     *n = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    *calls = 3;
-    dir = opendir(path);
-    if (dir == NULL)
-        return UW_ERR_NO_PROCESS;
-    while ((d = readdir(dir)) != NULL) {
-        uint64_t v = 0;
-        const char *c = d->d_name;
-        if (*c < '0' || *c > '9')
-            continue; /* "." and ".." */
-        for (; *c >= '0' && *c <= '9' && v <= (uint64_t)INT32_MAX; c++)
-            v = v * 10 + (uint64_t)(*c - '0');
-        if (*c != '\0' || v == 0 || v > (uint64_t)INT32_MAX)
-            continue;
-        if (*n == cap) {
-            rc = UW_ERR_CAPACITY;
-            break;
-        }
-        tids[(*n)++] = v;
-    }
-    closedir(dir);
-    return rc;
+    *calls = 3; /* open, the directory's reads, close */
+    if (cap > UW_CLOCK_THREADS)
+        cap = UW_CLOCK_THREADS;
+    rc = uw__proc_tasks(pid, listed, cap, n);
+    for (i = 0; i < *n; i++)
+        tids[i] = (uint64_t)listed[i];
+    return rc == UW_ERR_LIMIT_THREADS ? UW_ERR_CAPACITY : rc;
 }

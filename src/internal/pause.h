@@ -116,6 +116,11 @@ size_t uw__pause_threads(const uw__pause *p);
 
 void uw__pause_stats_get(const uw__pause *p, uw__pause_stats *out);
 
+/* The thread ids listed in /proc/PID/task, at most cap of them (more is
+ * UW_ERR_LIMIT_THREADS), UW_ERR_NO_PROCESS, UW_ERR_PERMISSION or UW_ERR_IO.
+ * (pause/scan.c; the live reader's run clocks list threads with it too.) */
+int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n);
+
 /* Detach from every thread and free p (NULL is fine).  Held signals are
  * delivered, job-control stops stay, every other thread runs on.  Returns
  * UW_ERR_STOP_TIMEOUT if a thread could not be brought to a stop to be

@@ -104,7 +104,7 @@ void uw_pt_release(pid_t tid)
 int uw_pt_scan(uw__pause *p, pid_t *tids, int hold, size_t *added, pid_t *refused)
 {
     size_t n = 0, i;
-    int rc = uw_pt_list_tasks(p->pid, tids, UW_PAUSE_LIMIT_THREADS, &n);
+    int rc = uw__proc_tasks(p->pid, tids, UW_PAUSE_LIMIT_THREADS, &n);
 
     *added = 0;
     if (rc != 0)

@@ -61,7 +61,6 @@ void uw_pt_compact(uw__pause *p);
 size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 
 /* scan.c */
-int uw_pt_list_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n);
 int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);
 

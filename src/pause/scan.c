@@ -39,7 +39,7 @@ static int uw_pt_parse_tid(const char *name, pid_t *out)
  * UW_ERR_LIMIT_THREADS).  A thread may exit while the directory is read;
  * the list is what the kernel showed, and callers treat each id as a
  * claim to check (an attach of an exited thread fails with ESRCH). */
-int uw_pt_list_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
+int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
 {
     char path[64];
     DIR *d;
