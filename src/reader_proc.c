@@ -585,7 +585,10 @@ void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
             return;
         uw__replay_init(p->replay);
     }
-    p->replay_armed = 1; /* read at the sample's first read */
+    p->replay_armed = 1; /* read at the sample's first read ... */
+    if (p->is_frozen)
+        uw_proc_replay_start(p); /* ... but now while the target is held (no
+                                  * clock is read of a frozen sample) */
 }
 
 void uw_proc_close(uw_proc *p)
