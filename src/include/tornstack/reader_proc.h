@@ -17,8 +17,8 @@ typedef struct uw_proc {
     struct uw_replay *replay;
     int replay_armed; /* begun, its predicted bytes not read yet */
     int replay_begun; /* a byte of this sample was read (a run clock is late) */
-    /* Run clocks of the process's threads (reader_clock.h); NULL until
-     * first asked for. */
+    /* Run clocks of the process's threads (reader_clock.h); NULL until a
+     * sample begins or one is asked for. */
     struct uw_clocks *clocks;
     uw_reader *reader; /* the reader bound to it (uw_proc_reader_open) */
     /* Scratch for coalesced vectored reads (see reader_proc.c). */
@@ -52,9 +52,11 @@ int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r);
 void uw_proc_close(uw_proc *p);
 
 /* A sample begins: its reads are recorded, and those of the last sample,
- * read in one go at the sample's first read, serve this sample's requests as long as they are the
- * same requests in the same order (src/internal/reader_replay.h).  The
- * calls made count in r->calls.  Without it every read is a call. */
+ * read in one go at the sample's first read (at once when frozen), serve
+ * this sample's requests as long as they are the same requests in the
+ * same order (src/internal/reader_replay.h).  Run clocks read from now
+ * until that first read vouch for the whole sample (reader_clock.h).
+ * The calls made count in r->calls.  Without it every read is a call. */
 void uw_proc_sample_begin(uw_proc *p, uw_reader *r);
 /* The caller has stopped every thread of the process (on = 1) or is done
  * with the pages read while it stood (on = 0).  While frozen, each page is
