@@ -8,7 +8,9 @@ at 2000 samples a second (`record -f folded`, frames with file and line).
 A thread that did not run since its last walk, and a process none of
 whose threads ran, are shown from what was read before
 (src/unwind/idle.c, quiet.c); such samples must still be exact: every
-stack of every thread is one the target recorded for it, frame for frame.
+stack of every thread is one the target recorded for it, frame for frame
+(lines too, but for the innermost frames the truth leaves free: the
+mover's, which moves while it runs, and main's).
 The mover must be seen in both of its stacks, each in at least a fifth of
 its samples (a kept walk shown after the thread moved on would show one
 stack for ever), and the sleeper and main in theirs only.

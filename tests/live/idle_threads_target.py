@@ -15,7 +15,9 @@ The truth, written once both of the mover's stacks were seen: each
 thread's native id and its possible stacks (qualname, file, line;
 innermost first), taken with sys._current_frames(): one for the sleeper
 and main, two for the mover (it_first, it_second) and the stack it has
-between the two (it_mover alone, for an instant).
+between the two (it_mover alone, for an instant).  A line of None is any
+line: main's innermost (it sleeps below the line that took the truth),
+and the mover's innermost, which moves while it runs.
 """
 import json
 import os
@@ -65,16 +67,19 @@ def it_main(mover, sleeper):
         time.sleep(period / 7)
     if len(seen) < 2:
         sys.exit("the mover's stacks were not both seen")
-    first = seen["it_first"]
-    between = first[1:]  # it_mover alone, at its loop's call line
-    between[0] = between[0][:2] + [None]  # the line moves between the calls
+    # While it runs (a few microseconds every PERIOD_MS) the mover stands
+    # at any line of it_first or it_second, and for an instant at any line
+    # of it_mover (between the calls): the innermost frame's line is free.
+    first, second = seen["it_first"], seen["it_second"]
+    first[0][2] = second[0][2] = None
+    between = first[1:]  # it_mover alone
+    between[0] = between[0][:2] + [None]
     main_stack = stack_of(sys._getframe())
     main_stack[0][2] = None  # at the sleep below, not this line
     truth = {
         "pid": os.getpid(), "version": sys.version.split()[0], "expected_threads": 3,
         "threads": {
-            str(mover.native_id): {"name": "mover",
-                                   "stacks": [first, seen["it_second"], between]},
+            str(mover.native_id): {"name": "mover", "stacks": [first, second, between]},
             str(sleeper.native_id): {"name": "sleeper",
                                      "stacks": [stack_of(sys._current_frames()[sleeper.ident])]},
             str(threading.main_thread().native_id): {"name": "main", "stacks": [main_stack]},
