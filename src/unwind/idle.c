@@ -41,35 +41,39 @@
 #include "tornstack/error.h"
 #include "unwind_int.h"
 
-/* The kept entry of thread state ts, a free one for it, or NULL. */
-static uw_idle *uw_idle_entry(uw_unwinder *u, uint64_t ts)
-{
-    uw_idle *free_one = NULL;
-    size_t i;
-
-    for (i = 0; i < u->idle_hi; i++) {
-        if (u->idle[i].ts == ts)
-            return &u->idle[i];
-        if (u->idle[i].ts == 0 && free_one == NULL)
-            free_one = &u->idle[i];
-    }
-    if (free_one == NULL && u->idle_hi < UW_IDLE_THREADS)
-        free_one = &u->idle[u->idle_hi++];
-    if (free_one != NULL) {
-        free_one->ts = ts;
-        free_one->tid = 0;
-        free_one->kept = 0;
-        free_one->now_ok = 0;
-    }
-    return free_one;
-}
-
 static void uw_idle_forget(uw_idle *e)
 {
     e->ts = 0;
     e->tid = 0;
     e->kept = 0;
     e->now_ok = 0;
+}
+
+uw_idle *uw__idle_find(uw_unwinder *u, uint64_t ts)
+{
+    size_t i;
+
+    for (i = 0; i < u->idle_hi; i++)
+        if (u->idle[i].ts == ts)
+            return &u->idle[i];
+    return NULL;
+}
+
+/* The kept entry of thread state ts, a free one for it, or NULL. */
+static uw_idle *uw_idle_entry(uw_unwinder *u, uint64_t ts)
+{
+    uw_idle *e = uw__idle_find(u, ts);
+
+    if (e != NULL)
+        return e;
+    e = uw__idle_find(u, 0);
+    if (e == NULL && u->idle_hi < UW_IDLE_THREADS)
+        e = &u->idle[u->idle_hi++];
+    if (e != NULL) {
+        uw_idle_forget(e);
+        e->ts = ts;
+    }
+    return e;
 }
 
 void uw__idle_begin(uw_unwinder *u)

@@ -45,14 +45,11 @@ static int uw_quiet_show(uw_unwinder *u, uw_sample *s)
 {
     uw_quiet *q = &u->quiet;
     uw_idle *e[UW_IDLE_THREADS];
-    size_t i, k;
+    size_t i;
     int rc;
 
     for (i = 0; i < q->n_saved; i++) {
-        e[i] = NULL;
-        for (k = 0; k < u->idle_hi && e[i] == NULL; k++)
-            if (u->idle[k].ts == q->saved[i].ts)
-                e[i] = &u->idle[k];
+        e[i] = uw__idle_find(u, q->saved[i].ts);
         if (e[i] == NULL || !uw__idle_usable(u, e[i], q->saved[i].ts))
             return 0;
     }
@@ -154,17 +151,14 @@ int uw__quiet_begin(uw_unwinder *u, uw_sample *s)
 void uw__quiet_end(uw_unwinder *u, const uw_sample *s)
 {
     uw_quiet *q = &u->quiet;
-    size_t i, k;
+    size_t i;
 
     if (!q->candidate || s->n_threads > UW_IDLE_THREADS)
         return;
     q->candidate = 0;
     for (i = 0; i < s->n_threads; i++) {
         const uw_thread_sample *th = &s->threads[i];
-        const uw_idle *e = NULL;
-        for (k = 0; k < u->idle_hi && e == NULL; k++)
-            if (u->idle[k].ts == th->tstate)
-                e = &u->idle[k];
+        const uw_idle *e = uw__idle_find(u, th->tstate);
         /* shown from a kept walk, or kept in this sample: either way the
          * entry holds this thread's stack of the sample */
         if (e == NULL || !e->kept || e->met != u->idle_sample)

@@ -280,6 +280,8 @@ void uw__idle_end(uw_unwinder *u);
 int uw__idle_walk(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
 /* Free the kept walks' frames. */
 void uw__idle_free(uw_unwinder *u);
+/* The entry of thread state ts (0: a free one), or NULL. */
+uw_idle *uw__idle_find(uw_unwinder *u, uint64_t ts);
 /* May e's kept walk stand for thread ts when it did not run: kept, the
  * same depth limit, no code-cache entry freed since, no bracket now. */
 int uw__idle_usable(uw_unwinder *u, const uw_idle *e, uint64_t ts);
