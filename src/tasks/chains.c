@@ -530,14 +530,16 @@ int uw__read_chains(uw_tasks *t)
             return rc;
         if (n == 0)
             break;
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
+        if ((rc = uw__aw_readv(t, 0, n)) != 0)
+            return rc;
         /* Decode each coroutine; queue the reads that find its awaitee. */
         for (i = 0; i < n; i++)
             if ((rc = uw_level_decode(t, level, n, i, &m, &j)) != 0)
                 return rc;
         if (m == 0)
             continue;
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + n, m);
+        if ((rc = uw__aw_readv(t, n, m)) != 0)
+            return rc;
         uw_level_awaitees(t, n, m);
     }
     return uw_chain_ends_exact(t);

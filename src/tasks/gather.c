@@ -23,7 +23,10 @@
  *           gathers among them start at `locate`, one level deeper.
  * An instance whose keys do not match the cached place is located on its
  * own once (a few reads) and read again.  The waiters' types come first,
- * in one read; a type is classified once (types.c).
+ * in one read; a type is classified once (types.c).  None of it depends
+ * on the await chains, so a sample's walk (walk.c) reads each step in the
+ * same vectored read as a level of the chains (uw__aw_readv), and only the
+ * steps left after the deepest chain on their own (uw__awaiting_end).
  *
  * Bounds (limits.h, docs/tasks.md): UW_LIMIT_GATHER_CHILDREN items per
  * gather (of a longer list the first ones are read and linked),
@@ -407,16 +410,19 @@ static int uw_nodes_cut(uw_tasks *t)
     return 0;
 }
 
-/* One round: every node not finished reads its step, all in one vectored
- * read, every piece a dependency of the node's Task.  Returns 0, or an
- * error of memory; *any says whether a node read. */
-static int uw_gather_round(uw_tasks *t, int *any)
+/* A round's reads: every node not finished queues its step at piece
+ * base of the iov view on, every piece a dependency of the node's Task.
+ * *n gets the pieces (0: no node has a step left, or the room ran out and
+ * every node was cut), *first_dep the first of their dependencies.
+ * Returns 0, or an error of memory. */
+static int uw_gather_plan(uw_tasks *t, size_t base, size_t *n_out, size_t *first_dep)
 {
-    size_t gi, n = 0, bytes = 0, j, first_dep = t->n_dep;
+    size_t gi, n = 0, bytes = 0, j;
     uw_gpiece p[UW_G_STEP_PIECES];
     int rc;
 
-    *any = 0;
+    *n_out = 0;
+    *first_dep = t->n_dep;
     /* pass 1: how much this round reads */
     for (gi = 0; gi < t->n_gnode; gi++) {
         const uw__gnode *g = uw_node(t, gi);
@@ -433,7 +439,7 @@ static int uw_gather_round(uw_tasks *t, int *any)
     if (n == 0)
         return 0;
     if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + bytes)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.iov, n)) != 0)
+        (rc = uw__view_reserve(&t->sc.iov, base + n)) != 0)
         return rc == UW_ERR_CAPACITY ? uw_nodes_cut(t) : rc;
     /* pass 2: the pieces, as dependencies, read into the dependency bytes */
     for (gi = 0, n = 0; gi < t->n_gnode; gi++) {
@@ -460,53 +466,61 @@ static int uw_gather_round(uw_tasks *t, int *any)
             UW_ASSERT(uw_node(t, gi)->pieces <= UW_G_NODE_PIECES);
         }
         for (j = 0; j < np; j++)
-            UW__IOV(&t->sc.iov)[n + j] = uw__dep_iov(t, t->n_dep - np + j);
+            UW__IOV(&t->sc.iov)[base + n + j] = uw__dep_iov(t, t->n_dep - np + j);
         n += np;
     }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
-    *any = 1;
-    /* each node moves on (new nodes made now start next round) */
-    {
-        const size_t end = t->n_gnode;
-        size_t d = first_dep;
-        for (gi = 0; gi < end; gi++) {
-            uw__gnode *g = uw_node(t, gi);
-            uint8_t *b[UW_G_STEP_PIECES];
-            int ok[UW_G_STEP_PIECES];
-            size_t np;
-            if (g->step >= UW_G_DONE)
-                continue;
-            if (g->step == UW_G_TYPES) {
-                size_t m = uw_type_pieces(t, g, NULL), k, bad = 0;
-                uint8_t **tb;
-                if ((rc = uw__view_reserve(&t->sc.gtypes, m)) != 0)
-                    return rc;
-                tb = (uint8_t **)(void *)t->sc.gtypes.p;
-                for (k = 0; k < m; k++, d++) {
-                    tb[k] = uw__dep_bytes(t, d);
-                    bad |= UW__IOV(&t->sc.iov)[d - first_dep].status != 0;
-                }
-                if (bad)
-                    g->step = UW_G_FAIL;
-                else if ((rc = uw_types_done(t, gi, tb)) != 0)
-                    return rc;
-                continue;
-            }
-            np = uw_step_pieces(t, g, p);
-            for (j = 0; j < np; j++, d++) {
-                b[j] = uw__dep_bytes(t, d);
-                ok[j] = UW__IOV(&t->sc.iov)[d - first_dep].status == 0;
-            }
-            if (g->step == UW_G_ITEMS) {
-                if (!ok[0])
-                    g->step = UW_G_FAIL;
-                else if ((rc = uw_items_done(t, g, b[0])) != 0)
-                    return rc;
-                continue;
-            }
-            if ((rc = uw_step_done(t, g, b, ok, np)) != 0)
+    *n_out = n;
+    return 0;
+}
+
+/* The round planned at piece base, read: each node moves on (new nodes
+ * made now start next round).  Returns 0, or an error of memory. */
+static int uw_gather_absorb(uw_tasks *t, size_t base, size_t first_dep)
+{
+    const size_t end = t->n_gnode;
+    const uw_iov *iov = UW__IOV(&t->sc.iov) + base;
+    size_t gi, d = first_dep, j;
+    uw_gpiece p[UW_G_STEP_PIECES];
+    int rc;
+
+    for (gi = 0; gi < end; gi++) {
+        uw__gnode *g = uw_node(t, gi);
+        uint8_t *b[UW_G_STEP_PIECES];
+        int ok[UW_G_STEP_PIECES];
+        size_t np;
+        if (g->step >= UW_G_DONE)
+            continue;
+        if (g->step == UW_G_TYPES) {
+            size_t m = uw_type_pieces(t, g, NULL), k, bad = 0;
+            uint8_t **tb;
+            if ((rc = uw__view_reserve(&t->sc.gtypes, m)) != 0)
                 return rc;
+            tb = (uint8_t **)(void *)t->sc.gtypes.p;
+            for (k = 0; k < m; k++, d++) {
+                tb[k] = uw__dep_bytes(t, d);
+                bad |= iov[d - first_dep].status != 0;
+            }
+            if (bad)
+                g->step = UW_G_FAIL;
+            else if ((rc = uw_types_done(t, gi, tb)) != 0)
+                return rc;
+            iov = UW__IOV(&t->sc.iov) + base; /* a type's classification may read */
+            continue;
         }
+        np = uw_step_pieces(t, g, p);
+        for (j = 0; j < np; j++, d++) {
+            b[j] = uw__dep_bytes(t, d);
+            ok[j] = iov[d - first_dep].status == 0;
+        }
+        if (g->step == UW_G_ITEMS) {
+            if (!ok[0])
+                g->step = UW_G_FAIL;
+            else if ((rc = uw_items_done(t, g, b[0])) != 0)
+                return rc;
+            continue;
+        }
+        if ((rc = uw_step_done(t, g, b, ok, np)) != 0)
+            return rc;
     }
     return 0;
 }
@@ -542,23 +556,27 @@ static int uw_flatten(uw_tasks *t, size_t i, size_t gi, int depth)
     return 0;
 }
 
-/* The waiter types of the Tasks `todo` marks, in one read (dependencies
- * of their Tasks): a Task waiter is a child at once, a gather a node. */
-static int uw_waiters(uw_tasks *t)
+/* The waiter types of the Tasks links_todo marks, as dependencies of
+ * their Tasks, queued at piece base of the iov view on: *n gets the
+ * pieces, *first the first dependency.  With no room (uw_nodes_cut) a
+ * waiter that is a Task of the sample needs no piece and what the others
+ * await is cut to nothing: then *absorb is 0 and nothing is to be read. */
+static int uw_waiters_plan(uw_tasks *t, size_t base, size_t *n_out, size_t *first, int *absorb)
 {
-    size_t i, n = 0, first;
+    size_t i, n = 0;
     int rc;
 
+    *n_out = 0;
+    *first = t->n_dep;
+    *absorb = 1;
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
         n += w->links_todo && w->waiter != 0 && uw__task_find(t, w->waiter) < 0;
     }
     if ((rc = uw__deps_reserve(t, t->n_dep + n, t->n_dep_bytes + 8 * n)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.iov, n)) != 0) {
+        (rc = uw__view_reserve(&t->sc.iov, base + n)) != 0) {
         if (rc != UW_ERR_CAPACITY)
             return rc;
-        /* no room (uw_nodes_cut): a waiter that is a Task of the sample
-         * needs no piece; what the others await is cut to nothing */
         for (i = 0; i < t->n_work; i++) {
             uw_task_work *w = &t->work[i];
             if (!w->links_todo || w->waiter == 0)
@@ -568,19 +586,29 @@ static int uw_waiters(uw_tasks *t)
                 w->gather_cut = 1;
         }
         t->gather_cut = t->deps_cut = 1;
+        *absorb = 0;
         return 0;
     }
-    first = t->n_dep;
+    *first = t->n_dep;
     for (i = 0, n = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
         if (!w->links_todo || w->waiter == 0 || uw__task_find(t, w->waiter) >= 0)
             continue;
         uw__dep_add(t, i, w->waiter + (uint64_t)t->l->object_type, 8);
-        UW__IOV(&t->sc.iov)[n++] = uw__dep_iov(t, t->n_dep - 1);
+        UW__IOV(&t->sc.iov)[base + n++] = uw__dep_iov(t, t->n_dep - 1);
     }
-    if (n > 0)
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n);
-    for (i = 0, n = 0; i < t->n_work; i++) {
+    *n_out = n;
+    return 0;
+}
+
+/* The waiter types planned at piece base, read: a Task waiter is a child
+ * at once, a gather a node (its rounds follow). */
+static int uw_waiters_absorb(uw_tasks *t, size_t base, size_t first)
+{
+    size_t i, n = 0;
+    int rc;
+
+    for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         int64_t k;
         if (!w->links_todo || w->waiter == 0)
@@ -590,7 +618,7 @@ static int uw_waiters(uw_tasks *t)
             w->waiter_task = k;
             continue;
         }
-        if (UW__IOV(&t->sc.iov)[n].status != 0) {
+        if (UW__IOV(&t->sc.iov)[base + n].status != 0) {
             w->links_cut = 1;
         } else {
             uint64_t type = uw__u64(uw__dep_bytes(t, first + n));
@@ -606,10 +634,20 @@ static int uw_waiters(uw_tasks *t)
     return 0;
 }
 
-int uw__read_awaiting(uw_tasks *t)
+/* A chain level's pieces (three per Task) and a step's (three per node,
+ * or an item type each) share the iov view in one read. */
+_Static_assert(3 * (size_t)UW_LIMIT_TASKS + 3 * (size_t)UW_GATHER_NODES_MAX +
+                       (size_t)UW_LIMIT_GATHER_ITEMS <=
+                   UW_DEP_PIECES_MAX,
+               "the iov view holds a chain level and a step of what Tasks await together");
+
+/* Rounds of one reading of what Tasks await: each nesting level takes at
+ * most 7 steps (and a relocation 7 more). */
+#define UW_G_ROUNDS_MAX (14 * (UW_LIMIT_GATHER_NESTING + 1))
+
+void uw__awaiting_begin(uw_tasks *t)
 {
     size_t i;
-    int rc, any = 1, rounds;
 
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
@@ -620,12 +658,75 @@ int uw__read_awaiting(uw_tasks *t)
         w->links_cut = 0;
         w->gather_cut = 0;
     }
-    if ((rc = uw_waiters(t)) != 0)
+    t->aw_stage = UW_AW_WAITERS;
+    t->aw_rounds = 0;
+}
+
+/* The next step of what Tasks await (the waiters' types, then a gather
+ * round), its pieces queued at piece base of the iov view on.  *n: its
+ * pieces; *mark and *absorb for uw_aw_absorb. */
+static int uw_aw_plan(uw_tasks *t, size_t base, size_t *n, size_t *mark, int *absorb)
+{
+    *n = 0;
+    *mark = 0;
+    *absorb = 0;
+    if (t->aw_stage == UW_AW_WAITERS)
+        return uw_waiters_plan(t, base, n, mark, absorb);
+    if (t->aw_stage == UW_AW_ROUNDS && t->aw_rounds < UW_G_ROUNDS_MAX) {
+        int rc = uw_gather_plan(t, base, n, mark);
+        *absorb = *n > 0;
         return rc;
-    /* each nesting level takes at most 7 steps (and a relocation 7 more) */
-    for (rounds = 0; any && rounds < 14 * (UW_LIMIT_GATHER_NESTING + 1); rounds++)
-        if ((rc = uw_gather_round(t, &any)) != 0)
+    }
+    return 0;
+}
+
+/* The step planned by uw_aw_plan, read: the stage moves on. */
+static int uw_aw_absorb(uw_tasks *t, size_t base, size_t mark, int absorb)
+{
+    if (t->aw_stage == UW_AW_WAITERS) {
+        t->aw_stage = UW_AW_ROUNDS;
+        return absorb ? uw_waiters_absorb(t, base, mark) : 0;
+    }
+    if (t->aw_stage == UW_AW_ROUNDS) {
+        if (!absorb) {
+            t->aw_stage = UW_AW_DONE; /* no node read: every one is done */
+            return 0;
+        }
+        t->aw_rounds++;
+        return uw_gather_absorb(t, base, mark);
+    }
+    return 0;
+}
+
+int uw__aw_readv(uw_tasks *t, size_t first, size_t n)
+{
+    size_t g, mark;
+    int absorb, rc;
+
+    if (t->aw_stage == UW_AW_DONE || t->aw_stage == UW_AW_OFF) {
+        if (n > 0)
+            (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + first, n);
+        return 0;
+    }
+    if ((rc = uw_aw_plan(t, first + n, &g, &mark, &absorb)) != 0)
+        return rc;
+    if (n + g > 0)
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov) + first, n + g);
+    return uw_aw_absorb(t, first + n, mark, absorb);
+}
+
+int uw__awaiting_end(uw_tasks *t)
+{
+    size_t i;
+    int rc = 0;
+
+    while (t->aw_stage == UW_AW_WAITERS || t->aw_stage == UW_AW_ROUNDS) {
+        if (t->aw_stage == UW_AW_ROUNDS && t->aw_rounds >= UW_G_ROUNDS_MAX)
+            break;
+        if ((rc = uw__aw_readv(t, 0, 0)) != 0)
             return rc;
+    }
+    t->aw_stage = UW_AW_OFF;
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         if (!w->links_todo)
@@ -641,4 +742,10 @@ int uw__read_awaiting(uw_tasks *t)
             return rc;
     }
     return 0;
+}
+
+int uw__read_awaiting(uw_tasks *t)
+{
+    uw__awaiting_begin(t);
+    return uw__awaiting_end(t);
 }

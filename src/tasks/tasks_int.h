@@ -547,6 +547,8 @@ struct uw_tasks {
     int deps_cut;                     /* a round's pieces found no room: links of
                                        * Tasks left unread (UW_ERR_CAPACITY) */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
+    int aw_stage;                     /* gather.c: what is read next of what Tasks await */
+    unsigned aw_rounds;               /* gather.c: gather rounds read so far */
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
     int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
@@ -685,6 +687,17 @@ int uw__name_decode(const uw_tasks *t, const uint8_t *o, size_t len, char *out, 
 
 /* What the Tasks marked links_todo await: their kids and dependencies. */
 int uw__read_awaiting(uw_tasks *t);
+/* The same in three calls, so that its reads can share another phase's
+ * (the chain levels'): begin marks the waiters' types as the next step;
+ * each uw__aw_readv reads iov view pieces [first, first + n) and, in the
+ * same vectored read, the next step (queued after them, the view grown as
+ * needed), and decodes that step; end reads the steps left on their own
+ * and lists each Task's kids.  Between begin and end, nothing else may use
+ * the dependencies or the gather nodes. */
+enum { UW_AW_OFF = 0, UW_AW_WAITERS, UW_AW_ROUNDS, UW_AW_DONE };
+void uw__awaiting_begin(uw_tasks *t);
+int uw__aw_readv(uw_tasks *t, size_t first, size_t n);
+int uw__awaiting_end(uw_tasks *t);
 
 /* --- deps.c --------------------------------------------------------------------- */
 

@@ -8,7 +8,8 @@
  *      fool, so the threads are walked again, now with it (epoch.c);
  *   2. the Tasks of every interpreter with a running loop (discover.c),
  *      sorted by address and given their entries in the sample;
- *   3. every Task's await chain (chains.c) and its frames resolved;
+ *   3. every Task's await chain (chains.c) and its frames resolved; the
+ *      reads of what each Task awaits (step 5) ride on its levels' reads;
  *   4. running Tasks placed on their thread stacks, the second round for
  *      those not found (place.c);
  *   5. names, and what each Task awaits and is linked to (names.c,
@@ -83,11 +84,22 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Step 3: the chains from the root, and their frames. */
+/* Step 3: the chains from the root, and their frames.  What every Task
+ * awaits (step 5's links) depends only on the Task objects discovery
+ * read, not on the chains, so its reads (the waiters' types, then a
+ * gather round per step) share the chain levels' vectored reads
+ * (uw__aw_readv): a sample pays for the deeper of the two, not their
+ * sum.  The steps the chains leave are read in step 5. */
 static int uw_chains(uw_tasks *t)
 {
+    size_t i;
     int rc;
 
+    t->n_gnode = t->n_gitems = t->n_gclaimed = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
+    t->gather_cut = t->deps_cut = 0;
+    for (i = 0; i < t->n_work; i++)
+        t->work[i].links_todo = 1;
+    uw__awaiting_begin(t);
     t->n_cf = 0;
     if ((rc = uw__cf_reserve(t, 1)) != 0)
         return rc;
@@ -116,16 +128,9 @@ static int uw_place_all(uw_tasks *t, uw_sample *s)
  * the sample's gather_limit. */
 static int uw_labels(uw_tasks *t, uw_sample *s)
 {
-    size_t i;
     int rc;
 
-    if ((rc = uw__read_names(t, s)) != 0)
-        return rc;
-    t->n_gnode = t->n_gitems = t->n_gclaimed = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
-    t->gather_cut = t->deps_cut = 0;
-    for (i = 0; i < t->n_work; i++)
-        t->work[i].links_todo = 1;
-    if ((rc = uw__read_awaiting(t)) != 0)
+    if ((rc = uw__read_names(t, s)) != 0 || (rc = uw__awaiting_end(t)) != 0)
         return rc;
     if (t->deps_cut && s->tasks_error == 0)
         s->tasks_error = UW_ERR_CAPACITY; /* a cut of room, not of a bound */
@@ -175,6 +180,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     t->hook_len = 0;
     t->hook_unknown = 0;
     t->n_bad_types = 0;
+    t->aw_stage = UW_AW_OFF;
     if ((rc = uw_loops_and_epochs(t, s)) != 0)
         return rc;
     for (i = 0; i < s->n_threads; i++)
