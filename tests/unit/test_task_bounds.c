@@ -330,6 +330,58 @@ static void test_gather_nesting(void **state)
     gather_nesting(UW_LIMIT_GATHER_NESTING + 1);
 }
 
+/* --- What Tasks await rides on the chain levels ------------------------------------ */
+
+/* The calls of a second sample of a world of Task P awaiting a gather (of child
+ * A and of a gather of child C) or, with gathered 0, the shared Future,
+ * and Task D whose chain is `depth` coroutines deep. */
+static uint64_t awaiting_calls(int gathered, size_t depth)
+{
+    uint64_t tasks[4], inner, items[2], calls;
+    world w;
+
+    world_init(&w);
+    fp_use_vectored(&w.fp);        /* a vectored read is one call */
+    tasks[1] = task(&w, 1, 0);     /* A */
+    tasks[2] = task(&w, 1, 0);     /* C */
+    tasks[3] = task(&w, depth, 0); /* D */
+    inner = gather(&w, &tasks[2], 1);
+    items[0] = tasks[1];
+    items[1] = inner;
+    tasks[0] = task(&w, 1, gathered ? gather(&w, items, 2) : 0); /* P */
+    sample(&w, tasks, 4); /* the types classified, the places found: cached */
+    sample(&w, tasks, 4);
+    assert_int_equal(awaits(&w, tasks[0], tasks[2]), gathered);
+    assert_int_equal(w.s.tasks_error, 0);
+    calls = w.s.calls;
+    print_message("gathered %d depth %zu: %llu calls\n", gathered, depth,
+                  (unsigned long long)calls);
+    world_end(&w);
+    return calls;
+}
+
+/* The gather's steps (a dozen dependent reads) share the vectored reads
+ * of the chain levels (uw__aw_readv): alone they cost a call each; beside
+ * a chain with at least as many levels' reads, no call of their own, and
+ * beside a shorter one fewer. */
+static void test_awaiting_rides(void **state)
+{
+    const size_t deep = UW_LIMIT_AWAIT_CHAIN;
+    const uint64_t alone = awaiting_calls(1, 1) - awaiting_calls(0, 1);
+    const uint64_t riding = awaiting_calls(1, deep) - awaiting_calls(0, deep);
+
+    (void)state;
+    print_message("gather steps: %llu calls beside a chain of 1, %llu beside one of %zu\n",
+                  (unsigned long long)alone, (unsigned long long)riding, deep);
+    assert_true(alone >= 8); /* locate, dict, keys, list, items, types, twice */
+    assert_true(riding < alone);
+    /* each level's two reads carry a step: 2 * deep of them, the first
+     * taken by the waiters' types (the small-limits build's chains are
+     * shorter than the steps: there only riding < alone holds) */
+    if (2 * deep >= alone + 1)
+        assert_int_equal(riding, 0);
+}
+
 /* --- UW_LIMIT_GATHER_ITEMS ------------------------------------------------------------ */
 
 /* n items in all over k gathers of UW_LIMIT_GATHER_CHILDREN items at most,
@@ -1060,13 +1112,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_await_chain),     cmocka_unit_test(test_frames_total),
         cmocka_unit_test(test_gather_children), cmocka_unit_test(test_gather_nesting),
-        cmocka_unit_test(test_gather_items),    cmocka_unit_test(test_dep_bytes),
-        cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
-        cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
-        cmocka_unit_test(test_hook_duplicates), cmocka_unit_test(test_api_links),
-        cmocka_unit_test(test_api_links_churn), cmocka_unit_test(test_set_slots),
-        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
-        cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_awaiting_rides),  cmocka_unit_test(test_gather_items),
+        cmocka_unit_test(test_dep_bytes),       cmocka_unit_test(test_type_bases),
+        cmocka_unit_test(test_type_cache),      cmocka_unit_test(test_registry_cache),
+        cmocka_unit_test(test_hook_records),    cmocka_unit_test(test_hook_duplicates),
+        cmocka_unit_test(test_api_links),       cmocka_unit_test(test_api_links_churn),
+        cmocka_unit_test(test_set_slots),       cmocka_unit_test(test_dict_entries),
+        cmocka_unit_test(test_dict_slot),       cmocka_unit_test(test_modules_entries),
+        cmocka_unit_test(test_code_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
