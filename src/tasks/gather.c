@@ -16,6 +16,9 @@
  *   dict    (a dict) its header: keys and values;
  *   keys    (a dict) the keys object up to the entry of `_children`, with
  *           the cached index, and its value in a split dict's values;
+ *           locate (but for a dict at tp_dictoffset) and keys also read
+ *           the Task's fut_waiter: a node whose place did not hold is
+ *           located again only for a Task still awaiting the same;
  *   slot    (values) the value slot;
  *   list    the list's type, size and item pointer;
  *   items   the item pointers;
@@ -71,7 +74,7 @@ typedef struct uw_gpiece {
     size_t len;
 } uw_gpiece;
 
-#define UW_G_STEP_PIECES 3
+#define UW_G_STEP_PIECES 4
 
 static uw__gnode *uw_node(uw_tasks *t, size_t i)
 {
@@ -87,6 +90,13 @@ static size_t uw_keys_span(const uw_layout *l, const uw_attr_loc *loc)
 
 /* The pieces of node g's current step (not types), at most
  * UW_G_STEP_PIECES; returns how many. */
+/* The fut_waiter of the Task whose waiter leads to node g, read with each
+ * step that may relocate the node (uw_node_relocate). */
+static uw_gpiece uw_waiter_piece(const uw_tasks *t, const uw__gnode *g)
+{
+    return (uw_gpiece){t->work[g->task].addr + (uint64_t)t->al->task_fut_waiter, 8};
+}
+
 static size_t uw_step_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p)
 {
     const uw_layout *l = t->l;
@@ -100,14 +110,15 @@ static size_t uw_step_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
             break;
         }
         p[n++] = (uw_gpiece){g->obj + (uint64_t)(int64_t)l->managed_dict, 8};
-        if (loc->mode == UW_ATTR_MANAGED_DICT)
-            break;
-        p[n++] = (uw_gpiece){loc->type + (uint64_t)l->heaptype_cached_keys, 8};
-        if (l->managed_dict_mode == 11)
-            p[n++] = (uw_gpiece){g->obj + (uint64_t)(int64_t)l->managed_values, 8};
-        else if (l->managed_dict_mode == 13)
-            p[n++] = (uw_gpiece){g->obj + (uint64_t)loc->basicsize,
-                                 (size_t)l->dictvalues_values + 8 * (loc->index + 1)};
+        if (loc->mode != UW_ATTR_MANAGED_DICT) {
+            p[n++] = (uw_gpiece){loc->type + (uint64_t)l->heaptype_cached_keys, 8};
+            if (l->managed_dict_mode == 11)
+                p[n++] = (uw_gpiece){g->obj + (uint64_t)(int64_t)l->managed_values, 8};
+            else if (l->managed_dict_mode == 13)
+                p[n++] = (uw_gpiece){g->obj + (uint64_t)loc->basicsize,
+                                     (size_t)l->dictvalues_values + 8 * (loc->index + 1)};
+        }
+        p[n++] = uw_waiter_piece(t, g); /* last, for uw_node_relocate */
         break;
     case UW_G_DICT:
         p[n++] = (uw_gpiece){g->d, (size_t)l->dict_values + 8};
@@ -116,6 +127,7 @@ static size_t uw_step_pieces(const uw_tasks *t, const uw__gnode *g, uw_gpiece *p
         p[n++] = (uw_gpiece){g->k, uw_keys_span(l, loc)};
         if (g->v != 0)
             p[n++] = (uw_gpiece){g->v + (uint64_t)l->dictvalues_values + 8 * loc->index, 8};
+        p[n++] = uw_waiter_piece(t, g); /* last, for uw_node_relocate */
         break;
     case UW_G_SLOT:
         p[n++] = (uw_gpiece){g->v + (uint64_t)l->dictvalues_values + 8 * loc->index, 8};
@@ -201,12 +213,22 @@ static int uw_node_new(uw_tasks *t, size_t task, uint64_t obj, uint64_t type, in
 
 /* The place cached for g's type did not hold for this instance: locate
  * `_children` on it alone, once, and read it again from the start.
+ * Unless its Task no longer awaits what it did at discovery (`waiter`,
+ * the word the step read at its fut_waiter): then its gathers may have
+ * been let go, their memory freed and reused, which a busy program's
+ * sample meets about once or twice; a relocation costs a few reads.  The
+ * check finds such a Task changed, and reads its links again if it
+ * recovers it, so the node ends here (its Task's links are cut).
  * Returns 0, or UW_ERR_NOMEM. */
-static int uw_node_relocate(uw_tasks *t, uw__gnode *g)
+static int uw_node_relocate(uw_tasks *t, uw__gnode *g, const uint8_t *waiter)
 {
     uint64_t unused;
     int rc = 0;
 
+    if (uw__u64(waiter) != t->work[g->task].waiter) {
+        g->step = UW_G_FAIL;
+        return 0;
+    }
     if (g->relocated ||
         (rc = uw__attr_locate(&t->pc, g->obj, "_children", &g->loc, &unused)) != 0) {
         g->step = UW_G_FAIL;
@@ -249,16 +271,16 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
                 break;
             }
             if (!is_dict)
-                return uw_node_relocate(t, g); /* this one keeps its values */
+                return uw_node_relocate(t, g, b[np - 1]); /* this one keeps its values */
             g->step = UW_G_DICT;
             break;
         }
         if (uw__u64(b[1]) != loc->cached_keys) {
             uw__type_forget_loc(t, loc->type); /* the type's keys moved */
-            return uw_node_relocate(t, g);
+            return uw_node_relocate(t, g, b[np - 1]);
         }
         if (is_dict) {
-            return uw_node_relocate(t, g); /* its values became a dict */
+            return uw_node_relocate(t, g, b[np - 1]); /* its values became a dict */
         }
         if (l->managed_dict_mode == 11) {
             g->v = uw__u64(b[2]);
@@ -292,7 +314,7 @@ static int uw_step_done(uw_tasks *t, uw__gnode *g, uint8_t *const *b, const int 
             k[l->dictkeys_kind] != loc->hit.kind || nentries < 0 ||
             (uint64_t)nentries <= (uint64_t)loc->index ||
             uw__u64(e + loc->hit.koff) != loc->hit.key) {
-            return uw_node_relocate(t, g); /* another place in this dict */
+            return uw_node_relocate(t, g, b[np - 1]); /* another place in this dict */
         }
         g->list = g->v != 0 ? uw__u64(b[1]) : uw__u64(e + loc->hit.voff);
         g->step = g->list != 0 ? UW_G_LIST : UW_G_FAIL;

@@ -75,11 +75,12 @@
 #define UW_HOOK_SLOTS (4 * (size_t)UW_LIMIT_LINK_RECORDS + 64)
 /* Gather futures followed per sample (gather.c). */
 #define UW_GATHER_NODES_MAX (2 * UW_LIMIT_TASKS)
-/* Pieces one gather node reads over its steps at most: locate (3), dict,
- * keys (2), slot, list and items, twice when the node is located again
+/* Pieces one gather node reads over its steps at most: locate (4), dict,
+ * keys (3), slot, list and items, twice when the node is located again
  * (uw_node_relocate, once); its items' types count against
- * UW_LIMIT_GATHER_ITEMS.  gather.c asserts it per node. */
-#define UW_G_NODE_PIECES 18
+ * UW_LIMIT_GATHER_ITEMS.  gather.c asserts it per node.  (Locate and keys
+ * read the Task's fut_waiter too, which decides a relocation.) */
+#define UW_G_NODE_PIECES 22
 /* Bytes of those steps per node on average: a gather's own dict is small
  * (its keys object up to the `_children` entry is some 100 bytes, twice
  * with a relocation); in a sample whose gathers need more, what the Tasks
