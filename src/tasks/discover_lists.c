@@ -12,7 +12,12 @@
  *
  * Following a list costs a read per node, so the nodes the interpreter's
  * lists held in the last sample are read first, with every head, in one
- * vectored read; each list is then followed through those copies, and a
+ * vectored read, and with them the pages those nodes lie on, whole: the
+ * Tasks made since sit mostly next to them (an allocator gives a new
+ * Task a block of the pools its size class already uses; on a busy 3.14
+ * program 96 % of the nodes a round had to read lay on such a page, a
+ * median 224 bytes from a remembered one).  Each list is then followed
+ * through those copies, and a
  * node not among them is read in a round together with the other lists'
  * next unknown nodes (one vectored read per round).  From a list's second
  * round on, the allocator pool around the node is read with it, and later
@@ -60,7 +65,8 @@
  * (task_list_limit), Brent's algorithm on each list (task_list_cycle), a
  * list per thread (UW_LIMIT_THREADS) plus the interpreter's; rounds end
  * when every list has ended, and each round takes a node of every list it
- * reads, so there are at most as many rounds as nodes.  Each thread
+ * reads, so there are at most as many rounds as nodes; the remembered
+ * nodes' pages read whole, UW_TASK_LIST_PAGES at most.  Each thread
  * state's running Task is a candidate too: it is on a list unless a tear
  * hid it.
  */
@@ -124,12 +130,16 @@ void uw__lists_init(uw__lists *ls)
 
     memset(ls, 0, sizeof *ls);
     uw__view_init(&ls->lists, sizeof(uw__tlist), (size_t)UW_LIMIT_THREADS + 1);
-    /* the first read: every head and the remembered nodes; a round: three
-     * pieces per list (its node and the two pieces of its window) */
+    /* the first read: every head, the remembered nodes and their pages; a
+     * round: three pieces per list (its node and the two pieces of its
+     * window) */
     uw__view_init(&ls->iov, sizeof(uw_iov),
-                  (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX > 3 * ((size_t)UW_LIMIT_THREADS + 1)
-                      ? (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX
+                  (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX + UW_TASK_LIST_PAGES >
+                          3 * ((size_t)UW_LIMIT_THREADS + 1)
+                      ? (size_t)UW_LIMIT_THREADS + 1 + UW_TL_MEMO_MAX + UW_TASK_LIST_PAGES
                       : 3 * ((size_t)UW_LIMIT_THREADS + 1));
+    uw__view_init(&ls->pages, 1, (size_t)UW_TASK_LIST_PAGES * UW_TASK_LIST_PAGE);
+    uw__view_init(&ls->page_at, sizeof(uint64_t), UW_TASK_LIST_PAGES);
     uw__view_init(&ls->words, 2 * sizeof(uint64_t), UW_TL_MEMO_MAX);
     uw__view_init(&ls->seen, sizeof(uint64_t), UW_LIMIT_TASK_LIST);
     for (i = 0; i < UW_LIST_MEMO; i++)
@@ -155,6 +165,8 @@ void uw__lists_free(uw__lists *ls)
     uw__view_free(&ls->mark);
     uw__view_free(&ls->win);
     uw__view_free(&ls->win_addr);
+    uw__view_free(&ls->pages);
+    uw__view_free(&ls->page_at);
 }
 
 /* The memo of interpreter interp, a recycled one if it has none. */
@@ -200,16 +212,47 @@ static int uw_lists_of(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t 
     return 0;
 }
 
-/* One vectored read of every head and every remembered node (m). */
+/* The pages the remembered nodes (m, ascending) lie on, a node's first
+ * byte deciding, at most UW_TASK_LIST_PAGES of them (the lowest): their
+ * addresses into ls->page_at.  Returns how many; 0 when no room could be
+ * had for them (the walk then goes by rounds alone, as it may). */
+static size_t uw_memo_pages(uw_tasks *t, const uw__list_memo *m)
+{
+    uw__lists *ls = &t->ls;
+    size_t i, n = 0, want = 0;
+    uint64_t last = 0;
+
+    for (i = 0; i < m->n && want < UW_TASK_LIST_PAGES; i++) {
+        uint64_t pg = UW__U64(&m->nodes)[i] & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+        if (pg != 0 && (want == 0 || pg != last))
+            want++;
+        last = pg;
+    }
+    if (want == 0 || uw__view_reserve(&ls->page_at, want) != 0 ||
+        uw__view_reserve(&ls->pages, want * (size_t)UW_TASK_LIST_PAGE) != 0)
+        return 0;
+    for (i = 0, last = 0; i < m->n && n < want; i++) {
+        uint64_t pg = UW__U64(&m->nodes)[i] & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+        if (pg != 0 && (n == 0 || pg != last))
+            UW__U64(&ls->page_at)[n++] = pg;
+        last = pg;
+    }
+    return n;
+}
+
+/* One vectored read of every head, every remembered node (m) and the
+ * pages they lie on (uw_memo_pages). */
 static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl)
 {
     uw__lists *ls = &t->ls;
     uw__tlist *L = (uw__tlist *)(void *)ls->lists.p;
     uw_iov *v;
-    size_t i;
+    size_t i, np;
     int rc;
 
-    if ((rc = uw__view_reserve(&ls->iov, nl + m->n)) != 0 ||
+    ls->n_pages = 0;
+    np = uw_memo_pages(t, m);
+    if ((rc = uw__view_reserve(&ls->iov, nl + m->n + np)) != 0 ||
         (rc = uw__view_reserve(&ls->words, m->n > 0 ? m->n : 1)) != 0)
         return rc;
     v = UW__IOV(&ls->iov);
@@ -217,12 +260,43 @@ static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl
         v[i] = (uw_iov){L[i].head, L[i].hw, 16, 0};
     for (i = 0; i < m->n; i++)
         v[nl + i] = (uw_iov){UW__U64(&m->nodes)[i], UW__U64(&ls->words) + 2 * i, 16, 0};
-    rc = uw_readv(t->r, UW__IOV(&ls->iov), nl + m->n);
+    for (i = 0; i < np; i++)
+        v[nl + m->n + i] =
+            (uw_iov){UW__U64(&ls->page_at)[i], ls->pages.p + i * (size_t)UW_TASK_LIST_PAGE,
+                     UW_TASK_LIST_PAGE, 0};
+    rc = uw_readv(t->r, UW__IOV(&ls->iov), nl + m->n + np);
     /* the rounds reuse the pieces: a node not read is marked in its words */
     for (i = 0; i < m->n; i++)
         if (v[nl + i].status != 0)
             UW__U64(&ls->words)[2 * i] = UW__U64(&ls->words)[2 * i + 1] = UW_TL_NOT_READ;
+    for (i = 0; i < np; i++)
+        if (v[nl + m->n + i].status != 0)
+            UW__U64(&ls->page_at)[i] |= 1;
+    ls->n_pages = np;
     return rc == UW_ERR_NO_PROCESS ? rc : 0;
+}
+
+/* The copy of `node` (next, prev) in a page read with the remembered
+ * nodes, or NULL (no such page, or a node that runs past its page). */
+static const uint64_t *uw_page_words(const uw_tasks *t, uint64_t node)
+{
+    const uw__lists *ls = &t->ls;
+    const uint64_t pg = node & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+    size_t lo = 0, hi = ls->n_pages;
+
+    if (node - pg > UW_TASK_LIST_PAGE - 16)
+        return NULL;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if ((UW__U64(&ls->page_at)[mid] & ~(uint64_t)1) < pg)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == ls->n_pages || UW__U64(&ls->page_at)[lo] != pg)
+        return NULL; /* not among them, or not read */
+    return (const uint64_t *)(const void *)(ls->pages.p + lo * (size_t)UW_TASK_LIST_PAGE +
+                                            (size_t)(node - pg));
 }
 
 /* The copy of remembered node `node` (next, prev), or NULL. */
@@ -282,7 +356,7 @@ static int uw_taken_before(const uw__tlist *L, size_t d, uint64_t node)
  * unlinked right now?  CPython unlinks a node by storing its
  * predecessor's `next` first, then its successor's `prev`: in between,
  * the list read forward is whole (the predecessor skips r), yet the
- * successor still names r.  So r's copy (remembered, or in a window:
+ * successor still names r.  So r's copy (remembered, in a window or a page:
  * never a read of its own) must still name the node being taken as its
  * `next` and a node L took lately as its `prev` (rule list_unlinking).  A
  * process stopped in that gap stays in it: without this every attempt
@@ -293,6 +367,8 @@ static int uw_unlinking(const uw_tasks *t, const uw__list_memo *m, const uw__tli
 
     if (rw == NULL)
         rw = uw_win_words(t, r);
+    if (rw == NULL)
+        rw = uw_page_words(t, r);
     return rw != NULL && rw[0] == L->cur && rw[1] != r && uw_taken_lately(L, rw[1]);
 }
 
@@ -409,6 +485,8 @@ static int uw_follow(uw_tasks *t, uw__tlist *L, const uw__list_memo *m, size_t *
         w = uw_memo_words(t, m, L->cur);
         if (w == NULL && (w = uw_win_words(t, L->cur)) != NULL)
             L->from_win++;
+        if (w == NULL)
+            w = uw_page_words(t, L->cur);
         if (w == NULL) {
             L->state = UW__TL_PENDING;
             break;

@@ -389,6 +389,13 @@ typedef struct uw__ab_pair {
     size_t parent, child;
 } uw__ab_pair;
 
+/* Pages of remembered list nodes read whole at the start of an attempt,
+ * at most (the lowest first; nodes past them are found by rounds):
+ * 4 MiB, room for 16,384 Tasks packed side by side (discover_lists.c). */
+#ifndef UW_TASK_LIST_PAGES
+#define UW_TASK_LIST_PAGES 1024
+#endif
+
 typedef struct uw__lists {
     uw__view lists; /* uw__tlist: the lists of one interpreter (threads + 1) */
     uw__view iov;   /* uw_iov: heads and remembered nodes; a round's nodes */
@@ -400,6 +407,9 @@ typedef struct uw__lists {
     uw__view win;      /* u8: windows read after unknown nodes, a ring */
     uw__view win_addr; /* u64 pairs: where each starts, how much was read */
     size_t n_win;      /* windows read this attempt */
+    uw__view pages;    /* u8: the remembered nodes' pages, read whole with them */
+    uw__view page_at;  /* u64: each page's address, ascending (| 1: not read) */
+    size_t n_pages;    /* pages read this attempt (UW_TASK_LIST_PAGES) */
     uw__view pairs;    /* uw__ab_pair: awaited-by edges (UW_LIMIT_AWAITED_BY) */
     uw__view mark;     /* u64 per Task: edges a parent has (UW_LIMIT_TASKS) */
     size_t n_pairs;

@@ -380,6 +380,121 @@ static void test_rounds_bound(void **state)
     world_end(&w);
 }
 
+/* --- UW_TASK_LIST_PAGES --------------------------------------------------------- */
+
+/* Calls of the vectored fake that read a node of mp_fresh[0..mp_n) on
+ * its own (a round's), not with the heads (the first read's). */
+static const uw_reader_ops *mp_vec;
+static const uint64_t *mp_fresh;
+static size_t mp_n, mp_rounds;
+static uint64_t mp_head;
+
+static int mp_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                    uint64_t *calls)
+{
+    size_t i, j;
+    int fresh = 0, head = 0;
+
+    for (i = 0; i < n; i++) {
+        head |= iov[i].addr == mp_head;
+        for (j = 0; j < mp_n; j++)
+            fresh |= iov[i].addr == mp_fresh[j] && iov[i].len == 16;
+    }
+    mp_rounds += fresh && !head;
+    return mp_vec->readv(ctx, iov, n, end, n_groups, calls);
+}
+
+static uw_reader_ops mp_ops; /* the vectored fake's, with mp_readv */
+
+/* The page of a node (its first byte). */
+static uint64_t page_of(uint64_t a)
+{
+    return a & ~(uint64_t)4095;
+}
+
+/* p nodes (of no Task) on the interpreter's list, one on each of p pages
+ * apart; once every node is remembered, a new node is put after each, on
+ * its page.  The remembered nodes' pages are read whole with them, the
+ * lowest UW_TASK_LIST_PAGES (A..D's come first): a new node on one of
+ * them is read in no round, one on a page past the bound in a round of
+ * its own, and once remembered in none. */
+static void memo_pages(size_t p)
+{
+    const size_t bound = UW_TASK_LIST_PAGES;
+    uint64_t *node = malloc(p * sizeof *node), *pages = malloc((p + 4) * sizeof *pages);
+    uint64_t *fresh = malloc(p * sizeof *fresh);
+    size_t i, k, n_pages = 0, expect = 0;
+    world w;
+
+    assert_non_null(node);
+    assert_non_null(pages);
+    assert_non_null(fresh);
+    world_build(&w, 15);
+    for (i = 0; i < p; i++) {
+        w.fp.brk = page_of(w.fp.brk + 4095); /* a page of its own, a hole after it */
+        node[i] = fp_alloc(&w.fp, 4096) + 64;
+        fp_list_append(&w.fp, interp_head(&w), node[i]);
+    }
+    fp_use_vectored(&w.fp);
+    world_start(&w);
+    for (k = 0; k < 8; k++) { /* rounds are bounded a sample: until all is remembered */
+        assert_int_equal(sample(&w), 0);
+        if (w.s.tasks_error == 0)
+            break;
+    }
+    /* which pages are read whole: the lowest `bound` of the nodes' */
+    pages[n_pages++] = page_of(node_of(&w, w.a));
+    pages[n_pages++] = page_of(node_of(&w, w.b));
+    pages[n_pages++] = page_of(node_of(&w, w.c));
+    pages[n_pages++] = page_of(node_of(&w, w.d));
+    for (i = 0; i < p; i++)
+        pages[n_pages++] = page_of(node[i]);
+    for (i = 0; i < p; i++) {
+        const uw_layout *l = w.fp.l;
+        uint64_t next = 0;
+        size_t rank = 0, j;
+        fresh[i] = page_of(node[i]) + 1024;
+        memcpy(&next, fp_ptr(&w.fp, node[i] + (uint64_t)l->llist_next, 8), 8);
+        fp_put64(&w.fp, fresh[i] + (uint64_t)l->llist_next, next);
+        fp_put64(&w.fp, fresh[i] + (uint64_t)l->llist_prev, node[i]);
+        fp_put64(&w.fp, node[i] + (uint64_t)l->llist_next, fresh[i]);
+        fp_put64(&w.fp, next + (uint64_t)l->llist_prev, fresh[i]);
+        for (j = 0; j < n_pages; j++)
+            rank += pages[j] < page_of(node[i]);
+        expect += rank >= bound;
+    }
+    mp_vec = w.fp.reader.ops;
+    mp_ops = (uw_reader_ops){mp_vec->read, mp_readv, NULL, NULL};
+    mp_fresh = fresh;
+    mp_n = p;
+    mp_head = interp_head(&w);
+    w.fp.reader.ops = &mp_ops;
+    for (k = 0; k < 2; k++) { /* the new nodes, then the new nodes remembered */
+        mp_rounds = 0;
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.tasks_error, 0);
+        print_message("%zu pages, bound %zu, sample %zu: %zu rounds for the new nodes\n", p, bound,
+                      k, mp_rounds);
+        assert_int_equal(mp_rounds, k == 0 ? expect : 0);
+    }
+    w.fp.reader.ops = mp_vec;
+    world_end(&w);
+    free(node);
+    free(pages);
+    free(fresh);
+}
+
+static void test_memo_pages(void **state)
+{
+    /* A..D's four pages come first: the bound is met by the others at
+     * bound - 4 (a build whose bound is smaller meets it with A..D's) */
+    const size_t pages = UW_TASK_LIST_PAGES, at = pages > 4 ? pages - 4 : 1;
+    (void)state;
+    memo_pages(at > 1 ? at - 1 : 1);
+    memo_pages(at);
+    memo_pages(at + 1);
+}
+
 /* A busy program's list: each attempt reads the heads, then the Task at
  * the tail ends (its node unlinked, its links cleared) and a new one is
  * appended, before the walk reaches the tail.  The copy of the node
@@ -550,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_task_bound),
         cmocka_unit_test(test_list_bound),
         cmocka_unit_test(test_rounds_bound),
+        cmocka_unit_test(test_memo_pages),
         cmocka_unit_test(test_busy_tail),
         cmocka_unit_test(test_frame_accessor),
         cmocka_unit_test(test_reads_fail_at),
