@@ -80,8 +80,12 @@ int uw__unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_samp
  * objects together (one vectored read per UW_LIMIT_FRAMES frames) and fill
  * out[i].  status[i] is 0 when out[i] is a shown frame, 1 when the frame is
  * hidden (entry frame, no code, incomplete), or a negative reason (bad code
- * object, bad owner, ...). */
+ * object, bad owner, ...).  interp: on 3.14+ the interpreter every copy
+ * belongs to, whose count of freed code objects, read once now, lets the
+ * code objects validated since it last read the same go unread; 0 when
+ * the copies span interpreters or none is known (every code object is
+ * then read). */
 int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
-                           uw_frame *out, int *status);
+                           uw_frame *out, int *status, uint64_t interp);
 
 #endif /* TORNSTACK_UNWINDER_H */

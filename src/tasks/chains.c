@@ -563,20 +563,27 @@ void uw__chain_again(uw_task_work *w)
  * frames resolved before sit at other places and all are resolved again
  * (a count that only grows: n_cf may now be below where the new ones
  * began).  The frames read are resolved even when the read failed, so
- * that a caller restoring what it had sees resolved frames. */
+ * that a caller restoring what it had sees resolved frames.  Frames read
+ * just now may take a code object validated before them on the strength
+ * of the interpreter's count of freed code objects (3.14+,
+ * uw__frames_from_copies); frames read before some thread walk of this
+ * sample (all of them, after a squeeze) are resolved by reading. */
 int uw__read_and_resolve_chains(uw_tasks *t)
 {
     const uint64_t compactions = t->cf_compactions;
     const size_t fs = t->sc.cf_bytes.elem;
     size_t first_cf = t->n_cf;
+    uint64_t interp = t->chains_interp;
     int rc = uw__read_chains(t), rc2;
 
-    if (t->cf_compactions != compactions)
+    if (t->cf_compactions != compactions) {
         first_cf = 0;
+        interp = 0;
+    }
     UW_ASSERT(first_cf <= t->n_cf);
     rc2 = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
                                  t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
                                  (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
-                                 (int *)(void *)t->sc.cf_status.p + first_cf);
+                                 (int *)(void *)t->sc.cf_status.p + first_cf, interp);
     return rc != 0 ? rc : rc2;
 }

@@ -376,7 +376,7 @@ static int uw_frame_again(const uw_tasks *t, uint64_t addr, const uint8_t *copy,
     int st = -1;
 
     memset(&f, 0, sizeof f);
-    return uw__frames_from_copies(t->u, &addr, copy, 1, &f, &st) == 0 && st == 0 &&
+    return uw__frames_from_copies(t->u, &addr, copy, 1, &f, &st, 0) == 0 && st == 0 &&
            f.code != NULL && f.code->addr == was->code->addr && f.line == was->line;
 }
 

@@ -562,8 +562,9 @@ struct uw_tasks {
     unsigned aw_rounds;               /* gather.c: gather rounds read so far */
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
-    int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
-    size_t ck_nw;   /* check.c: windows of the last recovery check (0: read as one) */
+    int recovering;         /* recover.c: names and the check take only the Tasks marked recheck */
+    size_t ck_nw;           /* check.c: windows of the last recovery check (0: read as one) */
+    uint64_t chains_interp; /* walk.c: the one interpreter of the sample's loops, 0 if not one */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */

@@ -187,6 +187,19 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
         s->threads[i].pure_start = 0;
     if ((rc = uw__discover(t, s)) != 0 || t->n_work == 0)
         return rc;
+    /* the chains' code objects are resolved against this interpreter's
+     * count of freed code objects (3.14+), if all loops run in one */
+    t->chains_interp = 0;
+    for (i = 0; i < s->n_threads; i++) {
+        if (s->threads[i].running_loop == 0)
+            continue;
+        if (t->chains_interp == 0)
+            t->chains_interp = s->threads[i].interp;
+        else if (t->chains_interp != s->threads[i].interp) {
+            t->chains_interp = 0;
+            break;
+        }
+    }
     if ((rc = uw_task_entries(t, s)) != 0 || (rc = uw_chains(t)) != 0 ||
         (rc = uw_place_all(t, s)) != 0 || (rc = uw_labels(t, s)) != 0 ||
         (rc = uw_trust(t, s)) != 0 || (rc = uw__emit_tasks(t, s)) != 0)

@@ -220,22 +220,48 @@ static size_t uw_copies_collect(uw_unwinder *u, const uint64_t *addrs, const uin
     return i;
 }
 
+/* 3.14+: the code-object generation of interpreter `interp` (0: none),
+ * read now, after every copy was read.  An entry validated after the
+ * counter read the same value still names the object it was read from
+ * (no code object was freed in between, so none was made at its
+ * address), at every instant up to now, and so when each copy was read:
+ * it is taken without reading it (resolve.c), as a thread walk takes it
+ * (whose reads come after its counter, and is confirmed by a second
+ * reading); entries read now are noted with the value.  Costs one read,
+ * and saves the reading of every code object that stood since.  This
+ * holds for an entry validated before the copies were read, which the
+ * caller sees to: the Task walk resolves its chains right after reading
+ * them, and the thread walks it makes in between come before. */
+static void uw_copies_gen(uw_unwinder *u, uint64_t interp)
+{
+    u->gen_trust = u->gen_confirmed = 0;
+    u->n_gen_taken = 0;
+    if (interp == 0 || u->l->interp_code_generation == UW_ABSENT)
+        return;
+    u->gen_interp = interp;
+    u->gen_addr = interp + (uint64_t)u->l->interp_code_generation;
+    u->gen_trust = uw_read(u->r, u->gen_addr, &u->gen_value, sizeof u->gen_value) == 0;
+}
+
 /* In batches of UW_LIMIT_FRAMES frames: collect from the copies, resolve
  * the batch's code objects in one read, then turn each record into its
  * frame. */
 int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
-                           uw_frame *out, int *status)
+                           uw_frame *out, int *status, uint64_t interp)
 {
     size_t done = 0;
 
     if (u == NULL || (n != 0 && (addrs == NULL || bytes == NULL || out == NULL || status == NULL)))
         return UW_ERR_INVALID_ARG;
     uw__walk_reset(u);
+    if (n > 0)
+        uw_copies_gen(u, interp);
     while (done < n) {
         size_t idx[UW_LIMIT_FRAMES];
         size_t m, i, bad_at;
 
         done = uw_copies_collect(u, addrs, bytes, done, n, status, idx, &m);
+        u->n_gen_taken = 0; /* nothing to give back: no confirmation is due */
         (void)uw__resolve(u, m, &bad_at);
         for (i = 0; i < m; i++) {
             if (u->recs[i].err != 0) {
@@ -245,5 +271,7 @@ int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t 
             status[idx[i]] = uw_rec_frame(u, &u->recs[i], &out[idx[i]]);
         }
     }
+    u->gen_trust = u->gen_confirmed = 0;
+    u->n_gen_taken = 0;
     return 0;
 }

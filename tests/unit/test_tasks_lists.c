@@ -191,6 +191,60 @@ static void test_clean(void **state)
     }
 }
 
+/* Reads of target memory within [cg_lo, cg_hi), through the fake's reader. */
+static const uw_reader_ops *cg_real;
+static uint64_t cg_lo, cg_hi;
+static int cg_reads;
+
+static int cg_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    if (addr < cg_hi && addr + len > cg_lo)
+        cg_reads++;
+    return cg_real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops cg_ops = {cg_read, NULL, NULL, NULL};
+
+/* The code objects of the chains' frames are resolved against the
+ * interpreter's count of freed code objects, read after the chains: while
+ * it stands, a code object validated before is not read again; once a code
+ * object was freed (the count moved), the next sample reads A's main
+ * again, and the one after does not. */
+static void test_code_generation(void **state)
+{
+    int m, k;
+    (void)state;
+    for (m = 14; m <= 15; m++) {
+        world w;
+        uint64_t code_a, gen;
+        const uint8_t *f;
+        world_build(&w, m);
+        f = fp_ptr(&w.fp, w.coro_a + (uint64_t)w.fp.l->gen_iframe, (size_t)w.fp.l->frame_size);
+        assert_non_null(f);
+        code_a = uw__frame_code(w.fp.l, f);
+        gen = w.interp + (uint64_t)w.fp.l->interp_code_generation;
+        world_start(&w);
+        assert_int_equal(sample(&w), 0); /* loads it */
+        cg_real = w.fp.reader.ops;
+        cg_lo = code_a;
+        cg_hi = code_a + (uint64_t)w.fp.l->code_size;
+        w.fp.reader.ops = &cg_ops;
+        for (k = 0; k < 3; k++) {
+            cg_reads = 0;
+            if (k == 1)
+                fp_put64(&w.fp, gen, 1); /* a code object was freed */
+            assert_int_equal(sample(&w), 0);
+            assert_int_equal(w.s.tasks[index_of(&w, w.a)].n_frames, 2);
+            if (k == 1)
+                assert_true(cg_reads > 0);
+            else
+                assert_int_equal(cg_reads, 0);
+        }
+        w.fp.reader.ops = cg_real;
+        world_end(&w);
+    }
+}
+
 /* The chain check reads awaited_by again: a Task whose awaiter changed
  * after it was read is not trusted.  Here, between two samples, it only
  * must follow the change. */
@@ -666,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_list_bound),
         cmocka_unit_test(test_rounds_bound),
         cmocka_unit_test(test_memo_pages),
+        cmocka_unit_test(test_code_generation),
         cmocka_unit_test(test_busy_tail),
         cmocka_unit_test(test_frame_accessor),
         cmocka_unit_test(test_reads_fail_at),
