@@ -526,7 +526,6 @@ static int uw_gather_absorb(uw_tasks *t, size_t base, size_t first_dep)
                 g->step = UW_G_FAIL;
             else if ((rc = uw_types_done(t, gi, tb)) != 0)
                 return rc;
-            iov = UW__IOV(&t->sc.iov) + base; /* a type's classification may read */
             continue;
         }
         np = uw_step_pieces(t, g, p);
@@ -656,9 +655,9 @@ static int uw_waiters_absorb(uw_tasks *t, size_t base, size_t first)
     return 0;
 }
 
-/* A chain level's pieces (three per Task) and a step's (three per node,
- * or an item type each) share the iov view in one read. */
-_Static_assert(3 * (size_t)UW_LIMIT_TASKS + 3 * (size_t)UW_GATHER_NODES_MAX +
+/* A chain level's pieces (three per Task) and a step's (UW_G_STEP_PIECES
+ * per node, or an item type each) share the iov view in one read. */
+_Static_assert(3 * (size_t)UW_LIMIT_TASKS + UW_G_STEP_PIECES * (size_t)UW_GATHER_NODES_MAX +
                        (size_t)UW_LIMIT_GATHER_ITEMS <=
                    UW_DEP_PIECES_MAX,
                "the iov view holds a chain level and a step of what Tasks await together");
