@@ -212,32 +212,31 @@ static int uw_lists_of(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t 
     return 0;
 }
 
+/* The first byte of the page address a lies on. */
+static uint64_t uw_page_base(uint64_t a)
+{
+    return a & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+}
+
 /* The pages the remembered nodes (m, ascending) lie on, a node's first
  * byte deciding, at most UW_TASK_LIST_PAGES of them (the lowest): their
- * addresses into ls->page_at.  Returns how many; 0 when no room could be
- * had for them (the walk then goes by rounds alone, as it may). */
+ * addresses into ls->page_at, room for their bytes in ls->pages.  Returns
+ * how many; 0 when no room could be had for them (the walk then goes by
+ * rounds alone, as it may). */
 static size_t uw_memo_pages(uw_tasks *t, const uw__list_memo *m)
 {
     uw__lists *ls = &t->ls;
-    size_t i, n = 0, want = 0;
-    uint64_t last = 0;
+    const size_t most = m->n < UW_TASK_LIST_PAGES ? m->n : UW_TASK_LIST_PAGES;
+    size_t i, n = 0;
 
-    for (i = 0; i < m->n && want < UW_TASK_LIST_PAGES; i++) {
-        uint64_t pg = UW__U64(&m->nodes)[i] & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
-        if (pg != 0 && (want == 0 || pg != last))
-            want++;
-        last = pg;
-    }
-    if (want == 0 || uw__view_reserve(&ls->page_at, want) != 0 ||
-        uw__view_reserve(&ls->pages, want * (size_t)UW_TASK_LIST_PAGE) != 0)
+    if (most == 0 || uw__view_reserve(&ls->page_at, most) != 0)
         return 0;
-    for (i = 0, last = 0; i < m->n && n < want; i++) {
-        uint64_t pg = UW__U64(&m->nodes)[i] & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
-        if (pg != 0 && (n == 0 || pg != last))
+    for (i = 0; i < m->n && n < most; i++) {
+        uint64_t pg = uw_page_base(UW__U64(&m->nodes)[i]);
+        if (pg != 0 && (n == 0 || pg != UW__U64(&ls->page_at)[n - 1]))
             UW__U64(&ls->page_at)[n++] = pg;
-        last = pg;
     }
-    return n;
+    return n > 0 && uw__view_reserve(&ls->pages, n * (size_t)UW_TASK_LIST_PAGE) == 0 ? n : 0;
 }
 
 /* One vectored read of every head, every remembered node (m) and the
@@ -281,7 +280,7 @@ static int uw_read_heads_and_memo(uw_tasks *t, const uw__list_memo *m, size_t nl
 static const uint64_t *uw_page_words(const uw_tasks *t, uint64_t node)
 {
     const uw__lists *ls = &t->ls;
-    const uint64_t pg = node & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+    const uint64_t pg = uw_page_base(node);
     size_t lo = 0, hi = ls->n_pages;
 
     if (node - pg > UW_TASK_LIST_PAGE - 16)
@@ -541,7 +540,7 @@ static size_t uw_round_queue(uw_tasks *t, uw__tlist *L, size_t nl, size_t round)
         if (L[i].win_down) {
             /* [base, edge) before the node's page, [edge, node + 16) on it */
             base = node + 16 - len;
-            edge = node & ~(uint64_t)(UW_TASK_LIST_PAGE - 1);
+            edge = uw_page_base(node);
             if (edge < base)
                 edge = base;
             UW__U64(&ls->win_addr)[2 * k] = base;
