@@ -47,7 +47,74 @@ static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
+/* Paged (fp_use_pages): the bytes of every page a region touches read, as
+ * the region's where it lies and 0 between regions, as a real process maps
+ * whole pages; a page no region touches faults.  Bound: the regions that
+ * touch the pages read. */
+#define FP_PAGE 4096u
+
+/* The first region ending above addr (regions are in address order). */
+static size_t fp_first_ending_above(const fake_proc *fp, uint64_t addr)
+{
+    size_t lo = 0, hi = fp->n_regions;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fp->regions[mid].addr + fp->regions[mid].len <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int fp_read_paged(fake_proc *fp, uint64_t addr, uint8_t *dst, size_t len)
+{
+    uint64_t at = addr, end = addr + len;
+
+    while (at < end) {
+        const uint64_t page = at & ~(uint64_t)(FP_PAGE - 1);
+        const uint64_t stop = page + FP_PAGE < end ? page + FP_PAGE : end;
+        size_t k = fp_first_ending_above(fp, page);
+        if (k == fp->n_regions || fp->regions[k].addr >= page + FP_PAGE)
+            return at == addr ? UW_ERR_READ_FAULT : UW_ERR_READ_SHORT; /* not mapped */
+        memset(dst + (at - addr), 0, (size_t)(stop - at));
+        for (k = fp_first_ending_above(fp, at); k < fp->n_regions && fp->regions[k].addr < stop;
+             k++) {
+            const fp_region *r = &fp->regions[k];
+            uint64_t lo = r->addr > at ? r->addr : at;
+            uint64_t hi = r->addr + r->len < stop ? r->addr + r->len : stop;
+            memcpy(dst + (lo - addr), r->mem + (lo - r->addr), (size_t)(hi - lo));
+        }
+        at = stop;
+    }
+    return 0;
+}
+
+static int fp_read_pages(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    fake_proc *fp = ctx;
+
+    fp->reads++;
+    return fp_read_paged(fp, addr, dst, len);
+}
+
+static int fp_readv_pages(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                          uint64_t *calls)
+{
+    size_t i;
+
+    (void)end;
+    (void)n_groups;
+    for (i = 0; i < n; i++)
+        iov[i].status =
+            iov[i].len == 0 ? 0 : fp_read_pages(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+    *calls = 1;
+    return 0;
+}
+
 static const uw_reader_ops fp_ops = {fp_read, NULL, NULL, NULL};
+static const uw_reader_ops fp_pages_ops = {fp_read_pages, fp_readv_pages, NULL, NULL};
 
 /* Every piece in order (which keeps every group's order), one call in all,
  * as process_vm_readv and the model count a vectored read. */
@@ -68,6 +135,11 @@ static const uw_reader_ops fp_vec_ops = {fp_read, fp_readv, NULL, NULL};
 void fp_use_vectored(fake_proc *fp)
 {
     fp->reader.ops = &fp_vec_ops;
+}
+
+void fp_use_pages(fake_proc *fp)
+{
+    fp->reader.ops = &fp_pages_ops;
 }
 
 void fp_init(fake_proc *fp, int py_minor)

@@ -48,6 +48,11 @@ void fp_init(fake_proc *fp, int py_minor);
 void fp_free(fake_proc *fp);
 /* Count a vectored read as one call (default: one call per piece). */
 void fp_use_vectored(fake_proc *fp);
+/* As fp_use_vectored, and memory mapped a page at a time, as a process's
+ * is: every byte of a page some region touches reads (0 between regions),
+ * so only a page no region touches faults (by default every byte outside
+ * a region does). */
+void fp_use_pages(fake_proc *fp);
 
 /* Allocate zeroed memory (16-byte aligned), in its own region. */
 uint64_t fp_alloc(fake_proc *fp, size_t len);
