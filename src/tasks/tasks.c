@@ -81,6 +81,7 @@ void uw_tasks_free(uw_tasks *t)
     uw__set_guess_free(&t->reg_guess[0]);
     uw__set_guess_free(&t->reg_guess[1]);
     uw_sample_free(&t->again);
+    uw__snap_free(t);
     free(t);
 }
 

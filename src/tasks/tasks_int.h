@@ -127,6 +127,12 @@
  * selectors.py (split.c, the pure stack of an idle loop). */
 #define UW__CODE_LOOP_OWN 0x200u
 
+/* Pages the first chain read of a sample reads at once, from the last
+ * sample's (snapshot.c): a power of two. */
+#ifndef UW_SNAP_PAGES
+#define UW_SNAP_PAGES 2048
+#endif
+
 /* --- scratch.c ---------------------------------------------------------------- */
 
 /* A view: an array whose capacity is stated (`cap`, its worst case in
@@ -507,9 +513,12 @@ typedef struct uw__saved {
     char name[UW_TASK_NAME_MAX + 1];
 } uw__saved;
 
+typedef struct uw__snap uw__snap;
+
 struct uw_tasks {
     uw_unwinder *u;
-    uw_reader *r;
+    uw_reader *r;   /* the sample's reader (the snapshot's during the first chain read) */
+    uw__snap *snap; /* snapshot.c, made at its first use */
     const uw_target *t;
     const uw_layout *l;
     const uw_asyncio_layout *al;
@@ -659,6 +668,24 @@ int uw__read_and_resolve_chains(uw_tasks *t);
 int uw__cf_reserve(uw_tasks *t, size_t n);
 /* Address of a Task's root coroutine frame, 0 when none was read. */
 uint64_t uw__root_frame(const uw_tasks *t, const uw_task_work *w);
+
+/* --- snapshot.c ----------------------------------------------------------------- */
+
+/* Serve the chain levels of this sample from one read of the pages the
+ * last sample's levels read: t->r reads through the snapshot until
+ * uw__snap_end.  0, or UW_ERR_NOMEM (nothing changed: read for real). */
+int uw__snap_begin(uw_tasks *t);
+void uw__snap_end(uw_tasks *t);
+void uw__snap_free(uw_tasks *t);
+
+/* What the last snapshot did (tests, benchmarks): the pages noted by the
+ * sample before (at most UW_SNAP_PAGES) and read, the pieces served from
+ * them and the pieces read for real. */
+typedef struct uw__snap_stats {
+    size_t pages, pages_read;
+    uint64_t served, missed;
+} uw__snap_stats;
+void uw__snap_stats_of(const uw_tasks *t, uw__snap_stats *out);
 
 /* --- place.c -------------------------------------------------------------------- */
 

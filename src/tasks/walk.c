@@ -93,7 +93,7 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
 static int uw_chains(uw_tasks *t)
 {
     size_t i;
-    int rc;
+    int rc, snap;
 
     t->n_gnode = t->n_gitems = t->n_gclaimed = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
     t->gather_cut = t->deps_cut = 0;
@@ -103,7 +103,13 @@ static int uw_chains(uw_tasks *t)
     t->n_cf = 0;
     if ((rc = uw__cf_reserve(t, 1)) != 0)
         return rc;
-    return uw__read_and_resolve_chains(t);
+    /* the levels from one read of the last sample's pages (snapshot.c);
+     * without its memory, read for real */
+    snap = uw__snap_begin(t) == 0;
+    rc = uw__read_and_resolve_chains(t);
+    if (snap)
+        uw__snap_end(t);
+    return rc;
 }
 
 /* Step 4: placement; with the skip rules, the second round and placement

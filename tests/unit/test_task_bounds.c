@@ -380,6 +380,119 @@ static void test_awaiting_rides(void **state)
         assert_int_equal(riding, 0);
 }
 
+/* --- UW_SNAP_PAGES: the chain levels from one read of the last sample's pages ----- */
+
+/* Three Tasks whose chains are `depth` coroutines deep, in a world mapped
+ * a page at a time (fp_use_pages): the warm sample's calls, every chain
+ * whole. */
+static uint64_t warm_calls(size_t depth)
+{
+    uint64_t tasks[3], calls;
+    uw__snap_stats st;
+    size_t i;
+    world w;
+
+    world_init(&w);
+    fp_use_pages(&w.fp);
+    for (i = 0; i < 3; i++)
+        tasks[i] = task(&w, depth, 0);
+    sample(&w, tasks, 3);
+    sample(&w, tasks, 3);
+    assert_int_equal(w.s.tasks_error, 0);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(task_at(&w, tasks[i])->skipped, 0);
+        assert_int_equal(task_at(&w, tasks[i])->n_frames, depth);
+    }
+    uw__snap_stats_of(w.t, &st);
+    calls = w.s.calls;
+    world_end(&w);
+    print_message("chains of %zu: %llu calls a warm sample; snapshot %zu pages, %llu pieces "
+                  "served, %llu read\n",
+                  depth, (unsigned long long)calls, st.pages, (unsigned long long)st.served,
+                  (unsigned long long)st.missed);
+    return calls;
+}
+
+/* Warm, the levels are served from the snapshot: a sample's calls do not
+ * grow with the chains' depth (each level cost two calls before; the
+ * small-limits build's snapshot holds too few pages for three chains of
+ * UW_LIMIT_AWAIT_CHAIN, so there deeper chains cost more, as before). */
+static void test_snapshot_depth(void **state)
+{
+    const uint64_t one = warm_calls(1), deep = warm_calls(UW_LIMIT_AWAIT_CHAIN);
+
+    (void)state;
+    if (3 * (size_t)UW_LIMIT_AWAIT_CHAIN + 4 <= UW_SNAP_PAGES)
+        assert_int_equal(deep, one);
+    else
+        assert_true(deep > one);
+}
+
+/* Before each Task, the allocator's break moved to a page boundary: each
+ * Task's coroutine (one page) on a page of its own. */
+static uint64_t task_own_page(world *w)
+{
+    if (w->fp.brk % 4096 != 0)
+        (void)fp_alloc(&w->fp, 4096 - (size_t)(w->fp.brk % 4096));
+    return task(w, 1, 0);
+}
+
+/* n Tasks, each coroutine on a page of its own, sampled twice: the warm
+ * snapshot's numbers. */
+static uw__snap_stats snapshot_pages(size_t n)
+{
+    uint64_t *tasks = malloc(n * sizeof *tasks);
+    uw__snap_stats st;
+    size_t i;
+    world w;
+
+    assert_non_null(tasks);
+    world_init(&w);
+    fp_use_pages(&w.fp);
+    for (i = 0; i < n; i++)
+        tasks[i] = task_own_page(&w);
+    sample(&w, tasks, n);
+    sample(&w, tasks, n);
+    assert_int_equal(w.s.tasks_error, 0);
+    assert_int_equal(w.s.n_tasks, n);
+    for (i = 0; i < n; i++) { /* served or read for real, every chain alike */
+        assert_int_equal(w.s.tasks[i].skipped, 0);
+        assert_int_equal(w.s.tasks[i].n_frames, 1);
+    }
+    uw__snap_stats_of(w.t, &st);
+    world_end(&w);
+    free(tasks);
+    return st;
+}
+
+/* The pages a sample notes for the next, at UW_SNAP_PAGES - 1, the bound
+ * and one past: up to the bound every piece of the levels is served; past
+ * it the bound's worth of pages is read and the pieces on the page left
+ * out are read for real (and the Tasks are as whole). */
+static void test_snapshot_pages(void **state)
+{
+    const uw__snap_stats one = snapshot_pages(1);
+    const size_t shared = one.pages - 1; /* pages every Task's levels read */
+    int d;
+
+    (void)state;
+    assert_int_equal(one.missed, 0);
+    assert_true(shared + 2 <= UW_SNAP_PAGES && UW_SNAP_PAGES + 1 - shared <= UW_LIMIT_TASKS);
+    for (d = -1; d <= 1; d++) {
+        const size_t noted = (size_t)((long)UW_SNAP_PAGES + d);
+        const uw__snap_stats st = snapshot_pages(noted - shared);
+        print_message("%zu pages noted: %zu read, %llu pieces served, %llu read\n", noted, st.pages,
+                      (unsigned long long)st.served, (unsigned long long)st.missed);
+        assert_int_equal(st.pages, d <= 0 ? noted : (size_t)UW_SNAP_PAGES);
+        assert_int_equal(st.pages_read, st.pages);
+        assert_true(st.served > 0);
+        if (d <= 0)
+            assert_int_equal(st.missed, 0);
+        else
+            assert_true(st.missed > 0);
+    }
+}
+
 /* --- A gather located again only for a Task that still awaits it ----------------- */
 
 static uint64_t rd64(world *w, uint64_t addr)
@@ -1211,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_api_links_churn), cmocka_unit_test(test_set_slots),
         cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
         cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_snapshot_depth),  cmocka_unit_test(test_snapshot_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

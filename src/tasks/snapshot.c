@@ -1,0 +1,303 @@
+/*
+ * snapshot.c — the chain levels of a sample served from one read of the
+ * pages the last sample's levels read.
+ *
+ * The levels read every Task's next coroutine, level after level, each
+ * level a vectored read, and each piece costs the kernel a walk of its
+ * pages: a page holding coroutines of three levels is walked three times,
+ * and the awaitees' slots on it once more.  On a busy program of 500
+ * Tasks the levels walked some 1,900 pages a warm sample, of only about
+ * 400 distinct ones.  Coroutines are allocated from the pools the program
+ * already uses, so the pages the last sample's levels read hold nearly
+ * every coroutine this sample's will (on that program 99 % of the pieces,
+ * a new coroutine most often beside an old one).
+ *
+ * So the first chain read of a sample goes through a reader of its own:
+ * at its start, the pages the levels of the last sample read are read in
+ * one vectored read (runs of neighbouring pages as one piece each), and
+ * every piece of the levels that lies on pages so read is served from
+ * those bytes; the others are read for real, through the sample's reader,
+ * and their pages noted for the next sample.
+ *
+ * Why the chains may be read so (docs/tasks.md, "Reading the chains from
+ * one read"): the chain read is never trusted for an instant.  The check
+ * reads every piece a Task depends on again, twice, between two readings
+ * of the loop's epoch, after the chains; a Task is kept only when both
+ * copies equal what the chains saw.  All the chains need of their read's
+ * time is that it comes after the thread walks (a Task that reads as
+ * running is looked for on the stack they walked) and before the check:
+ * the snapshot is read when the chains begin, after the walks.  Within
+ * the levels nothing depends on which piece was read first: a level's
+ * pieces were read in any order already (reader.h), and a piece served
+ * from the snapshot may now predate one of an earlier level read for
+ * real; the chain so read may be no chain that ever was, and the check
+ * finds it changed, as it finds a chain read over several levels while
+ * the Task stepped.  The snapshot serves no other read: the thread walks,
+ * the code objects, the names, the check and recovery read for real.
+ *
+ * Bounds: UW_SNAP_PAGES pages noted and read a sample (the first noted;
+ * pieces on others are read for real), in as many pieces at most (runs of
+ * up to UW_SNAP_RUN neighbours); a piece served is copied from
+ * the pages it lies on, wholly inside them (a piece of more than
+ * UW_SNAP_PIECE_MAX bytes is read for real).  The snapshot is dropped
+ * (every piece read for real) when its memory cannot be had.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/addr_sort.h"
+#include "internal/uw_assert.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+#define UW_SNAP_PAGE 4096u
+#define UW_SNAP_RUN 16u /* pages read as one piece at most */
+/* Hash slots of the page sets: a power of two, four per page. */
+#define UW_SNAP_SLOTS (4 * (size_t)UW_SNAP_PAGES)
+/* A piece larger than this is not served (a coroutine's is some 500
+ * bytes). */
+#define UW_SNAP_PIECE_MAX (4 * UW_SNAP_PAGE)
+
+_Static_assert(UW_SNAP_PAGES >= 1 && (UW_SNAP_PAGES & (UW_SNAP_PAGES - 1)) == 0,
+               "UW_SNAP_PAGES: a power of two (the page sets are hashed by masking)");
+
+struct uw__snap {
+    uw_reader self; /* what the levels read through */
+    uw_reader *base;
+    /* the snapshot: pages[0, n) in address order, their bytes in data,
+     * page -> index in the table (slots stamped `now`) */
+    uint64_t pages[UW_SNAP_PAGES];
+    size_t n;
+    uint8_t *data;
+    uint64_t key[UW_SNAP_SLOTS];
+    uint32_t idx[UW_SNAP_SLOTS];
+    uint32_t stamp[UW_SNAP_SLOTS], now;
+    /* pages noted for the next sample, distinct (stamped note_now) */
+    uint64_t noted[UW_SNAP_PAGES];
+    size_t n_noted;
+    uint64_t note_key[UW_SNAP_SLOTS];
+    uint32_t note_stamp[UW_SNAP_SLOTS], note_now;
+    uw_iov runs[UW_SNAP_PAGES]; /* a run per page at most */
+    uw_iov *miss; /* the pieces read for real, and where they came from */
+    size_t *miss_at, miss_cap;
+    uw__snap_stats stats; /* this sample's */
+};
+
+static size_t uw_snap_hash(uint64_t page)
+{
+    return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 40) & (UW_SNAP_SLOTS - 1);
+}
+
+/* The snapshot's index of page, or -1. */
+static long uw_snap_find(const uw__snap *sn, uint64_t page)
+{
+    size_t h = uw_snap_hash(page);
+
+    while (sn->stamp[h] == sn->now) {
+        if (sn->key[h] == page)
+            return (long)sn->idx[h];
+        h = (h + 1) & (UW_SNAP_SLOTS - 1);
+    }
+    return -1;
+}
+
+/* Note the pages of [addr, addr + len) for the next sample (until
+ * UW_SNAP_PAGES are noted).  At most UW_SNAP_PIECE_MAX bytes, so a few
+ * pages a piece. */
+static void uw_snap_note(uw__snap *sn, uint64_t addr, size_t len)
+{
+    uint64_t p, last;
+
+    if (len == 0 || len > UW_SNAP_PIECE_MAX || addr + len < addr)
+        return; /* never served */
+    last = (addr + len - 1) / UW_SNAP_PAGE;
+    for (p = addr / UW_SNAP_PAGE; p <= last && sn->n_noted < UW_SNAP_PAGES; p++) {
+        size_t h = uw_snap_hash(p);
+        while (sn->note_stamp[h] == sn->note_now && sn->note_key[h] != p)
+            h = (h + 1) & (UW_SNAP_SLOTS - 1);
+        if (sn->note_stamp[h] == sn->note_now)
+            continue;
+        sn->note_stamp[h] = sn->note_now;
+        sn->note_key[h] = p;
+        sn->noted[sn->n_noted++] = p;
+    }
+}
+
+/* Serve piece v from the snapshot when every page it lies on was read:
+ * 1 (v filled), else 0. */
+static int uw_snap_serve(const uw__snap *sn, uw_iov *v)
+{
+    uint64_t first, last, p;
+    long i0;
+
+    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+        return 0;
+    first = v->addr / UW_SNAP_PAGE;
+    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
+    if ((i0 = uw_snap_find(sn, first)) < 0)
+        return 0;
+    for (p = first + 1; p <= last; p++)
+        if (uw_snap_find(sn, p) != i0 + (long)(p - first))
+            return 0;
+    memcpy(v->dst, sn->data + (size_t)i0 * UW_SNAP_PAGE + (size_t)(v->addr % UW_SNAP_PAGE), v->len);
+    v->status = 0;
+    return 1;
+}
+
+/* The reader the levels use: pieces on the snapshot's pages are served,
+ * the others read through the sample's reader in one request (its
+ * groups' order kept: a piece served was read before every piece read
+ * now).  The sample's reader counts the calls and bytes really read (the
+ * snapshot's and these), so *calls is 0. */
+static int uw_snap_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                         uint64_t *calls)
+{
+    uw__snap *sn = ctx;
+    size_t i, m = 0, g = 0, me[UW_READV_GROUPS_MAX], k;
+    int rc;
+
+    UW_ASSERT(n_groups >= 1 && n_groups <= UW_READV_GROUPS_MAX);
+    *calls = 0;
+    if (sn->miss_cap < n) {
+        uw_iov *mi = realloc(sn->miss, n * sizeof *mi);
+        size_t *at;
+        if (mi != NULL)
+            sn->miss = mi;
+        at = mi != NULL ? realloc(sn->miss_at, n * sizeof *at) : NULL;
+        if (at == NULL) /* no room to tell served from not: all for real */
+            return uw_readv_groups(sn->base, iov, n, end, n_groups);
+        sn->miss_at = at;
+        sn->miss_cap = n;
+    }
+    for (i = 0; i < n; i++) {
+        while (g < n_groups && i >= end[g])
+            me[g++] = m;
+        uw_snap_note(sn, iov[i].addr, iov[i].len);
+        if (uw_snap_serve(sn, &iov[i])) {
+            sn->stats.served++;
+            continue;
+        }
+        sn->stats.missed++;
+        sn->miss_at[m] = i;
+        sn->miss[m++] = iov[i];
+    }
+    while (g < n_groups)
+        me[g++] = m;
+    if (m == 0)
+        return 0;
+    rc = uw_readv_groups(sn->base, sn->miss, m, me, n_groups);
+    for (k = 0; k < m; k++)
+        iov[sn->miss_at[k]].status = sn->miss[k].status;
+    return rc;
+}
+
+static int uw_snap_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    uw_iov one = {addr, dst, len, 0};
+    const size_t end = 1;
+    uint64_t calls = 0;
+    int rc = uw_snap_readv(ctx, &one, 1, &end, 1, &calls);
+
+    return rc != 0 ? rc : one.status;
+}
+
+static const uw_reader_ops uw_snap_ops = {uw_snap_read, uw_snap_readv, NULL, NULL};
+
+/* Read the pages noted by the last sample (address order, runs of
+ * neighbours as one piece), index those read, and start noting anew. */
+static void uw_snap_take(uw__snap *sn)
+{
+    size_t i, k = 0, nr = 0;
+
+    memset(&sn->stats, 0, sizeof sn->stats);
+    sn->n = sn->stats.pages = sn->n_noted;
+    memcpy(sn->pages, sn->noted, sn->n * sizeof *sn->pages);
+    sn->n_noted = 0;
+    if (++sn->note_now == 0) {
+        memset(sn->note_stamp, 0, sizeof sn->note_stamp);
+        sn->note_now = 1;
+    }
+    if (++sn->now == 0) {
+        memset(sn->stamp, 0, sizeof sn->stamp);
+        sn->now = 1;
+    }
+    uw__u64_sort(sn->pages, sn->n);
+    for (i = 0; i < sn->n; i++) {
+        if (nr > 0 && sn->pages[i] == sn->pages[i - 1] + 1 &&
+            sn->runs[nr - 1].len < UW_SNAP_RUN * UW_SNAP_PAGE) {
+            sn->runs[nr - 1].len += UW_SNAP_PAGE;
+            continue;
+        }
+        UW_ASSERT(nr < sizeof sn->runs / sizeof sn->runs[0]);
+        sn->runs[nr++] =
+            (uw_iov){sn->pages[i] * UW_SNAP_PAGE, sn->data + i * UW_SNAP_PAGE, UW_SNAP_PAGE, 0};
+    }
+    if (nr > 0)
+        (void)uw_readv(sn->base, sn->runs, nr);
+    for (i = 0; i < sn->n; i++) {
+        uint64_t a = sn->pages[i] * UW_SNAP_PAGE;
+        size_t h;
+        while (!(sn->runs[k].addr <= a && a - sn->runs[k].addr < sn->runs[k].len))
+            k++;
+        if (sn->runs[k].status != 0)
+            continue; /* not served: its pieces are read for real */
+        h = uw_snap_hash(sn->pages[i]);
+        while (sn->stamp[h] == sn->now)
+            h = (h + 1) & (UW_SNAP_SLOTS - 1);
+        sn->stamp[h] = sn->now;
+        sn->key[h] = sn->pages[i];
+        sn->idx[h] = (uint32_t)i;
+        sn->stats.pages_read++;
+    }
+}
+
+int uw__snap_begin(uw_tasks *t)
+{
+    uw__snap *sn = t->snap;
+
+    UW_ASSERT(t->r != NULL && (sn == NULL || t->r != &sn->self));
+    if (sn == NULL) {
+        sn = calloc(1, sizeof *sn);
+        if (sn == NULL)
+            return UW_ERR_NOMEM;
+        sn->data = malloc((size_t)UW_SNAP_PAGES * UW_SNAP_PAGE);
+        if (sn->data == NULL) {
+            free(sn);
+            return UW_ERR_NOMEM;
+        }
+        sn->now = sn->note_now = 1;
+        t->snap = sn;
+    }
+    sn->base = t->r;
+    uw_reader_init(&sn->self, &uw_snap_ops, sn);
+    uw_snap_take(sn);
+    t->r = &sn->self;
+    return 0;
+}
+
+void uw__snap_end(uw_tasks *t)
+{
+    uw__snap *sn = t->snap;
+
+    if (sn != NULL && t->r == &sn->self)
+        t->r = sn->base;
+}
+
+void uw__snap_stats_of(const uw_tasks *t, uw__snap_stats *out)
+{
+    if (t->snap == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = t->snap->stats;
+}
+
+void uw__snap_free(uw_tasks *t)
+{
+    if (t->snap == NULL)
+        return;
+    free(t->snap->data);
+    free(t->snap->miss);
+    free(t->snap->miss_at);
+    free(t->snap);
+    t->snap = NULL;
+}
