@@ -78,7 +78,7 @@ struct uw__snap {
     uint64_t note_key[UW_SNAP_SLOTS];
     uint32_t note_stamp[UW_SNAP_SLOTS], note_now;
     uw_iov runs[UW_SNAP_PAGES]; /* a run per page at most */
-    uw_iov *miss; /* the pieces read for real, and where they came from */
+    uw_iov *miss;               /* the pieces read for real, and where they came from */
     size_t *miss_at, miss_cap;
     uw__snap_stats stats; /* this sample's */
 };
