@@ -21,7 +21,8 @@
  * Task step) sits on top of the awaitee: for such a root the slot below a
  * None top is the awaitee.  A coroutine never awaits None.
  *
- * All Tasks are read level by level: one vectored read of the next object
+ * All Tasks are read level by level (the first time in a sample through
+ * snapshot.c's reader): one vectored read of the next object
  * of every active chain, then one of the awaitees found (two pieces per
  * Task on 3.11/3.12: the slot(s) and the next instruction).  The frames go
  * to the coroutine-frame views, each chain contiguous, root first, with
