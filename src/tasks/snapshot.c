@@ -61,44 +61,70 @@
 _Static_assert(UW_SNAP_PAGES >= 1 && (UW_SNAP_PAGES & (UW_SNAP_PAGES - 1)) == 0,
                "UW_SNAP_PAGES: a power of two (the page sets are hashed by masking)");
 
+/* A set of pages, each with a value: open addressing, the slots in use
+ * stamped `now` (emptied by moving `now` on), at most UW_SNAP_PAGES
+ * pages, so a probe ends. */
+typedef struct uw_snap_set {
+    uint64_t key[UW_SNAP_SLOTS];
+    uint32_t val[UW_SNAP_SLOTS];
+    uint32_t stamp[UW_SNAP_SLOTS], now;
+} uw_snap_set;
+
 struct uw__snap {
     uw_reader self; /* what the levels read through */
     uw_reader *base;
     /* the snapshot: pages[0, n) in address order, their bytes in data,
-     * page -> index in the table (slots stamped `now`) */
+     * each page read to its index in `read` */
     uint64_t pages[UW_SNAP_PAGES];
     size_t n;
     uint8_t *data;
-    uint64_t key[UW_SNAP_SLOTS];
-    uint32_t idx[UW_SNAP_SLOTS];
-    uint32_t stamp[UW_SNAP_SLOTS], now;
-    /* pages noted for the next sample, distinct (stamped note_now) */
+    uw_snap_set read;
+    /* pages noted for the next sample, distinct (each in `seen`) */
     uint64_t noted[UW_SNAP_PAGES];
     size_t n_noted;
-    uint64_t note_key[UW_SNAP_SLOTS];
-    uint32_t note_stamp[UW_SNAP_SLOTS], note_now;
+    uw_snap_set seen;
     uw_iov runs[UW_SNAP_PAGES]; /* a run per page at most */
     uw_iov *miss;               /* the pieces read for real, and where they came from */
     size_t *miss_at, miss_cap;
     uw__snap_stats stats; /* this sample's */
 };
 
-static size_t uw_snap_hash(uint64_t page)
+/* The slot holding page in set s, or the empty slot where it goes. */
+static size_t uw_set_slot(const uw_snap_set *s, uint64_t page)
 {
-    return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 40) & (UW_SNAP_SLOTS - 1);
+    size_t h = (size_t)((page * 0x9e3779b97f4a7c15ull) >> 40) & (UW_SNAP_SLOTS - 1);
+
+    while (s->stamp[h] == s->now && s->key[h] != page)
+        h = (h + 1) & (UW_SNAP_SLOTS - 1);
+    return h;
 }
 
-/* The snapshot's index of page, or -1. */
+static int uw_set_used(const uw_snap_set *s, size_t h)
+{
+    return s->stamp[h] == s->now;
+}
+
+static void uw_set_put(uw_snap_set *s, size_t h, uint64_t page, uint32_t val)
+{
+    s->stamp[h] = s->now;
+    s->key[h] = page;
+    s->val[h] = val;
+}
+
+static void uw_set_empty(uw_snap_set *s)
+{
+    if (++s->now == 0) {
+        memset(s->stamp, 0, sizeof s->stamp);
+        s->now = 1;
+    }
+}
+
+/* The snapshot's index of page, or -1 (not noted, or not read). */
 static long uw_snap_find(const uw__snap *sn, uint64_t page)
 {
-    size_t h = uw_snap_hash(page);
+    const size_t h = uw_set_slot(&sn->read, page);
 
-    while (sn->stamp[h] == sn->now) {
-        if (sn->key[h] == page)
-            return (long)sn->idx[h];
-        h = (h + 1) & (UW_SNAP_SLOTS - 1);
-    }
-    return -1;
+    return uw_set_used(&sn->read, h) ? (long)sn->read.val[h] : -1;
 }
 
 /* Note the pages of [addr, addr + len) for the next sample (until
@@ -112,13 +138,10 @@ static void uw_snap_note(uw__snap *sn, uint64_t addr, size_t len)
         return; /* never served */
     last = (addr + len - 1) / UW_SNAP_PAGE;
     for (p = addr / UW_SNAP_PAGE; p <= last && sn->n_noted < UW_SNAP_PAGES; p++) {
-        size_t h = uw_snap_hash(p);
-        while (sn->note_stamp[h] == sn->note_now && sn->note_key[h] != p)
-            h = (h + 1) & (UW_SNAP_SLOTS - 1);
-        if (sn->note_stamp[h] == sn->note_now)
+        const size_t h = uw_set_slot(&sn->seen, p);
+        if (uw_set_used(&sn->seen, h))
             continue;
-        sn->note_stamp[h] = sn->note_now;
-        sn->note_key[h] = p;
+        uw_set_put(&sn->seen, h, p, 0);
         sn->noted[sn->n_noted++] = p;
     }
 }
@@ -213,14 +236,8 @@ static void uw_snap_take(uw__snap *sn)
     sn->n = sn->stats.pages = sn->n_noted;
     memcpy(sn->pages, sn->noted, sn->n * sizeof *sn->pages);
     sn->n_noted = 0;
-    if (++sn->note_now == 0) {
-        memset(sn->note_stamp, 0, sizeof sn->note_stamp);
-        sn->note_now = 1;
-    }
-    if (++sn->now == 0) {
-        memset(sn->stamp, 0, sizeof sn->stamp);
-        sn->now = 1;
-    }
+    uw_set_empty(&sn->seen);
+    uw_set_empty(&sn->read);
     uw__u64_sort(sn->pages, sn->n);
     for (i = 0; i < sn->n; i++) {
         if (nr > 0 && sn->pages[i] == sn->pages[i - 1] + 1 &&
@@ -236,17 +253,11 @@ static void uw_snap_take(uw__snap *sn)
         (void)uw_readv(sn->base, sn->runs, nr);
     for (i = 0; i < sn->n; i++) {
         uint64_t a = sn->pages[i] * UW_SNAP_PAGE;
-        size_t h;
         while (!(sn->runs[k].addr <= a && a - sn->runs[k].addr < sn->runs[k].len))
             k++;
         if (sn->runs[k].status != 0)
             continue; /* not served: its pieces are read for real */
-        h = uw_snap_hash(sn->pages[i]);
-        while (sn->stamp[h] == sn->now)
-            h = (h + 1) & (UW_SNAP_SLOTS - 1);
-        sn->stamp[h] = sn->now;
-        sn->key[h] = sn->pages[i];
-        sn->idx[h] = (uint32_t)i;
+        uw_set_put(&sn->read, uw_set_slot(&sn->read, sn->pages[i]), sn->pages[i], (uint32_t)i);
         sn->stats.pages_read++;
     }
 }
@@ -265,7 +276,7 @@ int uw__snap_begin(uw_tasks *t)
             free(sn);
             return UW_ERR_NOMEM;
         }
-        sn->now = sn->note_now = 1;
+        sn->read.now = sn->seen.now = 1;
         t->snap = sn;
     }
     sn->base = t->r;
