@@ -10,50 +10,10 @@
 #include "internal/asyncio_layout.h"
 #include "tornstack/error.h"
 
-/* Regions are kept in address order (fp_alloc appends at a growing brk,
- * fp_unmap keeps the order), so a lookup is a binary search: worlds of
- * thousands of Tasks stay fast to read. */
-static fp_region *fp_find(fake_proc *fp, uint64_t addr)
-{
-    size_t lo = 0, hi = fp->n_regions;
-    fp_region *r;
-
-    while (lo < hi) { /* the first region starting above addr */
-        size_t mid = lo + (hi - lo) / 2;
-        if (fp->regions[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return NULL;
-    r = &fp->regions[lo - 1];
-    return addr - r->addr < r->len ? r : NULL;
-}
-
-static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
-{
-    fake_proc *fp = ctx;
-    fp_region *r = fp_find(fp, addr);
-    fp->reads++;
-    if (r == NULL)
-        return UW_ERR_READ_FAULT;
-    if (len > r->len - (addr - r->addr)) {
-        /* like process_vm_readv: the mapped prefix is copied, then short */
-        memcpy(dst, r->mem + (addr - r->addr), r->len - (addr - r->addr));
-        return UW_ERR_READ_SHORT;
-    }
-    memcpy(dst, r->mem + (addr - r->addr), len);
-    return 0;
-}
-
-/* Paged (fp_use_pages): the bytes of every page a region touches read, as
- * the region's where it lies and 0 between regions, as a real process maps
- * whole pages; a page no region touches faults.  Bound: the regions that
- * touch the pages read. */
-#define FP_PAGE 4096u
-
-/* The first region ending above addr (regions are in address order). */
+/* Regions are kept in address order, apart from each other (fp_alloc
+ * appends at a growing brk, fp_unmap keeps the order), so a lookup is a
+ * binary search: worlds of thousands of Tasks stay fast to read.  The
+ * first region ending above addr: */
 static size_t fp_first_ending_above(const fake_proc *fp, uint64_t addr)
 {
     size_t lo = 0, hi = fp->n_regions;
@@ -67,6 +27,20 @@ static size_t fp_first_ending_above(const fake_proc *fp, uint64_t addr)
     }
     return lo;
 }
+
+/* The region holding addr, or NULL. */
+static fp_region *fp_find(fake_proc *fp, uint64_t addr)
+{
+    size_t k = fp_first_ending_above(fp, addr);
+
+    return k < fp->n_regions && fp->regions[k].addr <= addr ? &fp->regions[k] : NULL;
+}
+
+/* Paged (fp_use_pages): the bytes of every page a region touches read, as
+ * the region's where it lies and 0 between regions, as a real process maps
+ * whole pages; a page no region touches faults.  Bound: the regions that
+ * touch the pages read. */
+#define FP_PAGE 4096u
 
 static int fp_read_paged(fake_proc *fp, uint64_t addr, uint8_t *dst, size_t len)
 {
@@ -91,30 +65,26 @@ static int fp_read_paged(fake_proc *fp, uint64_t addr, uint8_t *dst, size_t len)
     return 0;
 }
 
-static int fp_read_pages(void *ctx, uint64_t addr, void *dst, size_t len)
+static int fp_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
     fake_proc *fp = ctx;
-
+    fp_region *r;
     fp->reads++;
-    return fp_read_paged(fp, addr, dst, len);
-}
-
-static int fp_readv_pages(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
-                          uint64_t *calls)
-{
-    size_t i;
-
-    (void)end;
-    (void)n_groups;
-    for (i = 0; i < n; i++)
-        iov[i].status =
-            iov[i].len == 0 ? 0 : fp_read_pages(ctx, iov[i].addr, iov[i].dst, iov[i].len);
-    *calls = 1;
+    if (fp->paged)
+        return fp_read_paged(fp, addr, dst, len);
+    r = fp_find(fp, addr);
+    if (r == NULL)
+        return UW_ERR_READ_FAULT;
+    if (len > r->len - (addr - r->addr)) {
+        /* like process_vm_readv: the mapped prefix is copied, then short */
+        memcpy(dst, r->mem + (addr - r->addr), r->len - (addr - r->addr));
+        return UW_ERR_READ_SHORT;
+    }
+    memcpy(dst, r->mem + (addr - r->addr), len);
     return 0;
 }
 
 static const uw_reader_ops fp_ops = {fp_read, NULL, NULL, NULL};
-static const uw_reader_ops fp_pages_ops = {fp_read_pages, fp_readv_pages, NULL, NULL};
 
 /* Every piece in order (which keeps every group's order), one call in all,
  * as process_vm_readv and the model count a vectored read. */
@@ -139,7 +109,8 @@ void fp_use_vectored(fake_proc *fp)
 
 void fp_use_pages(fake_proc *fp)
 {
-    fp->reader.ops = &fp_pages_ops;
+    fp->reader.ops = &fp_vec_ops;
+    fp->paged = 1;
 }
 
 void fp_init(fake_proc *fp, int py_minor)

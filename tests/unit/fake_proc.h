@@ -42,6 +42,7 @@ typedef struct fake_proc {
     uw_target target;
     uint64_t runtime, interp;
     uint64_t reads; /* backend reads served */
+    int paged;      /* fp_use_pages */
 } fake_proc;
 
 void fp_init(fake_proc *fp, int py_minor);
