@@ -95,6 +95,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->p_nested = z[31] & 2 ? 50 : 0;
     p->slots = slots[(z[31] >> 2) & 7];
     p->families = z[31] & 0x20 ? 20 : 4;
+    p->fifo = (z[31] & 0x40) != 0;
     p->p_deep = z[32] % 100;
     p->p_finish = (z[32] >> 4) % 16;
     p->p_lazy = z[33] % 101;

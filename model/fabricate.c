@@ -263,6 +263,7 @@ static void mm_fab_loop(mm_image *im, mm_fthread *th)
     (void)mm_space_write(space, loop_type + (uint64_t)l->type_basicsize, &basicsize, 8);
     mm_space_put64(space, deque + (uint64_t)l->object_type, deque_type);
     th->ready_state = deque + (uint64_t)im->al->deque_state;
+    th->ready_len = deque + (uint64_t)im->al->deque_len;
     th->loop = mm_alloc(space, 64);
     mm_space_put64(space, th->loop + (uint64_t)l->object_type, loop_type);
     mm_space_put64(space, th->loop + (uint64_t)dictoffset,

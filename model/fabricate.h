@@ -57,6 +57,7 @@ typedef struct mm_fthread {
     uint64_t chunk;        /* its root data-stack chunk */
     uint64_t loop;
     uint64_t ready_state; /* its loop's ready deque's mutation count */
+    uint64_t ready_len;   /* ... and its length (ob_size) */
     /* 3.14+: the frame below the thread's first Python frame (its entry
      * frame), the head of its list of native Tasks, on 3.15 the base
      * frame embedded in its thread state, and where on its C stack the

@@ -334,6 +334,8 @@ mm_mtask *mm_task_slot(mm_mutator *m)
     t->hook_slot[0] = t->hook_slot[1] = t->hook_slot[2] = -1;
     t->set_slot = -1;
     t->ready_at = -1;
+    t->sleep_at = -1;
+    t->queued = 0;
     t->ln_prev = t->ln_next = MM_LIST_OUT;
     t->ln_th = -1;
     t->ab = -1;
@@ -358,12 +360,101 @@ void mm_ready_add(mm_mutator *m, int32_t id)
     L->rdy[L->n_rdy++] = id;
 }
 
+void mm_ready_append(mm_mutator *m, int th, int loop, int32_t task, const mm_callback *cb)
+{
+    mm_mloop *L = &m->lp[loop];
+
+    if (L->fifo) {
+        mm_handle h;
+        if (L->hq_n == L->hq_cap) {
+            size_t nc = L->hq_cap ? 2 * L->hq_cap : 64, i;
+            mm_handle *q = malloc(nc * sizeof *q);
+            mm_must(q);
+            for (i = 0; i < L->hq_n; i++)
+                q[i] = L->hq[(L->hq_head + i) % L->hq_cap];
+            free(L->hq);
+            L->hq = q;
+            L->hq_head = 0;
+            L->hq_cap = nc;
+        }
+        memset(&h, 0, sizeof h);
+        h.task = cb != NULL ? -1 : task;
+        if (cb != NULL)
+            h.cb = *cb;
+        if (cb == NULL) {
+            UW_ASSERT(!mm_t(m, task)->queued); /* one pending step a Task */
+            mm_t(m, task)->queued = 1;
+        }
+        L->hq[(L->hq_head + L->hq_n++) % L->hq_cap] = h;
+        mm_q(m, th, L->ready_len, ++L->qlen, 8); /* Py_SET_SIZE, before state++ */
+    }
+    mm_q(m, th, L->ready_state, ++L->ready, 8);
+}
+
+mm_handle mm_ready_popleft(mm_mutator *m, int th)
+{
+    mm_mloop *L = &m->lp[th];
+    mm_handle h;
+
+    UW_ASSERT(L->fifo && L->hq_n > 0);
+    h = L->hq[L->hq_head];
+    L->hq_head = (L->hq_head + 1) % L->hq_cap;
+    L->hq_n--;
+    if (h.task >= 0)
+        mm_t(m, h.task)->queued = 0;
+    mm_q(m, th, L->ready_len, --L->qlen, 8);
+    mm_q(m, th, L->ready_state, ++L->ready, 8);
+    return h;
+}
+
+void mm_sleeper_add(mm_mutator *m, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+    mm_mloop *L = &m->lp[t->loop];
+
+    UW_ASSERT(L->fifo && t->sleep_at < 0 && !t->queued);
+    if (L->n_slp == L->cap_slp) {
+        size_t nc = L->cap_slp ? 2 * L->cap_slp : 64;
+        int32_t *r = realloc(L->slp, nc * sizeof *r);
+        mm_must(r);
+        L->slp = r;
+        L->cap_slp = nc;
+    }
+    t->sleep_at = (int)L->n_slp;
+    L->slp[L->n_slp++] = id;
+}
+
+/* The timer's handle and the Future's done callback are one operation
+ * here: the sleeper's wakeup is queued when its timer comes due. */
+void mm_sleeper_fire(mm_mutator *m, int th, int32_t id)
+{
+    mm_mtask *t = mm_t(m, id);
+    mm_mloop *L = &m->lp[t->loop];
+    int32_t last;
+
+    UW_ASSERT(t->sleep_at >= 0);
+    last = L->slp[--L->n_slp];
+    L->slp[t->sleep_at] = last;
+    mm_t(m, last)->sleep_at = t->sleep_at;
+    t->sleep_at = -1;
+    mm_ready_append(m, th, t->loop, id, NULL);
+}
+
 void mm_ready_del(mm_mutator *m, int32_t id)
 {
     mm_mtask *t = mm_t(m, id);
     mm_mloop *L = &m->lp[t->loop];
     int32_t last;
 
+    if (L->fifo && t->queued) {
+        /* setup only (an idle Task built as its first step leaves it):
+         * the step it was just given is taken back off the deque's tail */
+        UW_ASSERT(L->hq_n > 0 && L->hq[(L->hq_head + L->hq_n - 1) % L->hq_cap].task == id);
+        L->hq_n--;
+        t->queued = 0;
+        mm_q(m, t->loop, L->ready_len, --L->qlen, 8);
+        mm_q(m, t->loop, L->ready_state, ++L->ready, 8);
+    }
     if (t->ready_at < 0)
         return;
     last = L->rdy[--L->n_rdy];
@@ -768,6 +859,8 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
         L->chunk = ft->chunk;
         L->loop_obj = ft->loop;
         L->ready_state = ft->ready_state;
+        L->ready_len = ft->ready_len;
+        L->fifo = prog->fifo && prog->shape != MM_SHAPE_CLASSIC;
         L->stepping = -1;
         L->tl_first = L->tl_last = MM_LIST_HEAD;
         L->running = -1;
@@ -817,6 +910,8 @@ void mm_mutator_free(mm_mutator *m)
         free(m->lp[i].pf);
         free(m->lp[i].rdy);
         free(m->lp[i].cb);
+        free(m->lp[i].hq);
+        free(m->lp[i].slp);
     }
     for (i = 0; i < (int)m->n_tblk; i++)
         free(m->tblk[i]);

@@ -92,6 +92,8 @@ typedef struct mm_mtask {
     int hook_watched; /* the hook added its parent done callback */
     int set_slot;     /* its weakref's slot in the registry table */
     int ready_at;     /* index in its loop's ready list, -1 */
+    int sleep_at;     /* fifo: index in its loop's sleepers, -1 */
+    int queued;       /* fifo: a step handle of it is on the ready deque */
     int classic_slot; /* classic: family / registry slot */
     /* 3.14+ (issued state): its neighbours on its thread's list of native
      * Tasks (Task ids; MM_LIST_HEAD: the list head; MM_LIST_OUT: not on
@@ -130,6 +132,13 @@ typedef struct mm_callback {
                      * (the item done), -1 */
 } mm_callback;
 
+/* fifo: a handle on the ready deque: a Task's step (task >= 0, cb.kind
+ * 0) or a done callback. */
+typedef struct mm_handle {
+    int32_t task;
+    mm_callback cb;
+} mm_handle;
+
 typedef struct mm_pfree {
     uint64_t addr;
     size_t size;
@@ -139,10 +148,17 @@ typedef struct mm_mloop {
     int idx;
     uint64_t tstate, current_slot, chunk, loop_obj, ready_state;
     uint64_t slot[MM_SLOTS];
-    uint64_t c_root;  /* the thread's root frame code */
-    uint64_t entry;   /* 3.14+: its C-stack entry frame above Handle._run, 0 */
-    uint64_t current; /* issued current frame */
-    uint64_t ready;   /* issued ready-deque mutation count */
+    uint64_t c_root;    /* the thread's root frame code */
+    uint64_t entry;     /* 3.14+: its C-stack entry frame above Handle._run, 0 */
+    uint64_t current;   /* issued current frame */
+    uint64_t ready;     /* issued ready-deque mutation count */
+    uint64_t ready_len; /* fifo: the deque's length field, and its issued value */
+    uint64_t qlen;
+    int fifo;
+    mm_handle *hq; /* fifo: the ready deque, FIFO */
+    size_t hq_head, hq_n, hq_cap;
+    int32_t *slp; /* fifo: Tasks asleep on a timer (asyncio.sleep) */
+    size_t n_slp, cap_slp;
     mm_queue q;
     mm_pfree *pf; /* frees of this thread not yet issued */
     size_t n_pf, cap_pf;
@@ -297,6 +313,16 @@ mm_store *mm_line_await(mm_mutator *m, int th, uint64_t frame, uint64_t code, in
 mm_mtask *mm_task_slot(mm_mutator *m);
 void mm_ready_add(mm_mutator *m, int32_t id);
 void mm_ready_del(mm_mutator *m, int32_t id);
+/* call_soon on loop `loop` from thread th (deque_append): in a fifo loop
+ * the length, then the count, and the handle is queued (a step of `task`,
+ * or the callback cb); otherwise the count only. */
+void mm_ready_append(mm_mutator *m, int th, int loop, int32_t task, const mm_callback *cb);
+/* fifo: the handle at the deque's head, popped (popleft: the length, then
+ * the count). */
+mm_handle mm_ready_popleft(mm_mutator *m, int th);
+/* fifo: a Task asleep on a timer, and its timer firing (its wakeup queued). */
+void mm_sleeper_add(mm_mutator *m, int32_t id);
+void mm_sleeper_fire(mm_mutator *m, int th, int32_t id);
 
 /* --- classic shape (mut_classic.c) --------------------------------------- */
 

@@ -317,6 +317,13 @@ static void mm_schedule_cb_item(mm_mutator *m, int th, int kind, int32_t task, i
 {
     mm_mloop *L = &m->lp[th];
 
+    if (L->fifo) {
+        const mm_callback cb = {kind, task, target, inner};
+        mm_ready_append(m, th, th, -1, &cb); /* call_soon */
+        if (task >= 0)
+            mm_t(m, task)->callbacks++;
+        return;
+    }
     if (L->n_cb == L->cap_cb) {
         size_t nc = L->cap_cb ? 2 * L->cap_cb : 64, i;
         mm_callback *cb = malloc(nc * sizeof *cb);
@@ -339,7 +346,10 @@ static void mm_schedule_cb_item(mm_mutator *m, int th, int kind, int32_t task, i
 /* A waiting Task's awaited thing is done: its wakeup is scheduled. */
 static void mm_wake(mm_mutator *m, int th, int32_t id)
 {
-    mm_q(m, th, m->lp[th].ready_state, ++m->lp[th].ready, 8);
+    if (m->lp[th].fifo)
+        mm_ready_append(m, th, th, id, NULL);
+    else
+        mm_q(m, th, m->lp[th].ready_state, ++m->lp[th].ready, 8);
     mm_ready_add(m, id);
 }
 
@@ -353,17 +363,14 @@ static void mm_dying(mm_mutator *m, int th, int32_t id)
         L->dying[L->n_dying++] = id;
 }
 
-static void mm_callback_op(mm_mutator *m, int th)
+static void mm_callback_run(mm_mutator *m, int th, mm_callback cb)
 {
     mm_mloop *L = &m->lp[th];
-    mm_callback cb = L->cb[L->cb_head];
     uint64_t code = cb.kind == MM_CB_GATHER    ? m->c_done_cb
                     : cb.kind == MM_CB_GROUP   ? m->c_group_done
                     : cb.kind == MM_CB_DISCARD ? m->c_discard
                                                : m->c_release;
 
-    L->cb_head = (L->cb_head + 1) % L->cap_cb;
-    L->n_cb--;
     /* Handle._run -> Context.run (C) -> the callback: from C */
     mm_call_from_c(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
     if (cb.kind == MM_CB_GATHER) {
@@ -406,6 +413,17 @@ static void mm_callback_op(mm_mutator *m, int th)
         mm_t(m, cb.task)->callbacks--;
         mm_dying(m, th, cb.task);
     }
+}
+
+/* The done callback at the head of the callbacks (not fifo). */
+static void mm_callback_op(mm_mutator *m, int th)
+{
+    mm_mloop *L = &m->lp[th];
+    mm_callback cb = L->cb[L->cb_head];
+
+    L->cb_head = (L->cb_head + 1) % L->cap_cb;
+    L->n_cb--;
+    mm_callback_run(m, th, cb);
 }
 
 /* --- a Task step -------------------------------------------------------------- */
@@ -671,6 +689,8 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         mm_suspend_all(m, th, t, 0);
         mm_awaited_add(m, th, fut, -1, id); /* 3.14+: the step's result */
         mm_waiter(m, th, t, fut, MM_W_FUTURE, MM_NOREF);
+        if (L->fifo)
+            mm_sleeper_add(m, id); /* its timer (call_later) */
         break;
     }
     case MM_AW_SLEEP0:
@@ -678,6 +698,8 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
         mm_push_coro(m, th, t, m->c_sleep0, 1);
         t->wait = MM_WT_SLEEP0;
         mm_suspend_all(m, th, t, 1);
+        if (L->fifo)
+            mm_ready_append(m, th, th, id, NULL); /* bare yield: call_soon(step) */
         break;
     case MM_AW_JOIN: /* await a Task created elsewhere */
     case MM_AW_CHILD: {
@@ -751,7 +773,9 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
 
 int mm_server_has_work(const mm_mutator *m, int th)
 {
-    return m->lp[th].n_cb > 0 || m->lp[th].n_rdy > 0;
+    const mm_mloop *L = &m->lp[th];
+
+    return L->fifo ? L->hq_n > 0 || L->n_slp > 0 : L->n_cb > 0 || L->n_rdy > 0;
 }
 
 void mm_server_next_op(mm_mutator *m, int th)
@@ -764,12 +788,28 @@ void mm_server_next_op(mm_mutator *m, int th)
     L->gil_emitted = 0;
     L->n_dying = 0;
     mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* select returns */
-    mm_q(m, th, L->ready_state, ++L->ready, 8); /* a handle is popped */
-    mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
-    if (L->n_cb > 0 && (L->n_rdy == 0 || mm_rand(m) % 3 == 0))
-        mm_callback_op(m, th);
-    else
-        mm_step(m, th, L->rdy[mm_rand(m) % L->n_rdy]);
+    if (L->fifo) {
+        mm_handle h;
+        /* timers come due (all of them when nothing else is ready): each
+         * sleeper's wakeup is queued behind what is there */
+        while (L->n_slp > 0 && (L->hq_n == 0 || mm_rand(m) % 4 == 0))
+            mm_sleeper_fire(m, th, L->slp[mm_rand(m) % L->n_slp]);
+        h = mm_ready_popleft(m, th); /* the oldest handle */
+        mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2,
+                MM_LOOP);
+        if (h.task >= 0)
+            mm_step(m, th, h.task);
+        else
+            mm_callback_run(m, th, h.cb);
+    } else {
+        mm_q(m, th, L->ready_state, ++L->ready, 8); /* a handle is popped */
+        mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2,
+                MM_LOOP);
+        if (L->n_cb > 0 && (L->n_rdy == 0 || mm_rand(m) % 3 == 0))
+            mm_callback_op(m, th);
+        else
+            mm_step(m, th, L->rdy[mm_rand(m) % L->n_rdy]);
+    }
     mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* Handle._run returns */
     for (i = 0; i < L->n_dying; i++)            /* handle = None */
         mm_task_maybe_free(m, th, L->dying[i]);

@@ -148,7 +148,7 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
     if (creator >= 0)
         mm_call(m, th, MM_SLOT_SYNC + 1, m->c_call_soon, mm_code_line(m, m->c_call_soon) + 2,
                 creator);
-    mm_q(m, th, m->lp[loop].ready_state, ++m->lp[loop].ready, 8); /* call_soon(step) */
+    mm_ready_append(m, th, loop, id, NULL); /* call_soon(step) */
     if (creator >= 0)
         mm_return(m, th, MM_SLOT_SYNC + 1, m->lp[th].slot[MM_SLOT_SYNC]);
     m->v->task_register(m, th, id);

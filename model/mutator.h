@@ -132,6 +132,13 @@ typedef struct mm_program {
     int p_held;    /* workers given a done callback when made that no Task
                     * of the model awaits through (a main Task's gather of
                     * the workers, a server's callback per connection) */
+    int fifo;      /* server: each loop runs its handles in the order they
+                    * were queued, as asyncio's ready deque does, and keeps
+                    * the deque's length (ob_size) as well as its count;
+                    * a sleeping Task's timer firing queues its wakeup.
+                    * Otherwise a ready Task is picked at random and the
+                    * length stays 0 (a superset of asyncio's orders, in
+                    * which the length vouches for nothing: check.c) */
     int plain;     /* one more thread, running no loop: it calls and returns
                     * now and then (p_plain of the operations) and stands
                     * still in between (n_loops < MM_MAX_LOOPS) */
