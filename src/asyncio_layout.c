@@ -58,6 +58,7 @@ static const uw_asyncio_layout uw_asyncio_py311 = {
     .holder_loop = 16,
     .asend_gen = 16,
     .deque_state = 56,
+    .deque_len = 16,
     .loop_ready = "_ready",
     .scheduled_tasks = "_all_tasks",
     .eager_tasks = NULL,
@@ -85,6 +86,7 @@ static const uw_asyncio_layout uw_asyncio_py312 = {
     .holder_loop = -1,
     .asend_gen = 16,
     .deque_state = 56,
+    .deque_len = 16,
     .loop_ready = "_ready",
     .scheduled_tasks = "_scheduled_tasks",
     .eager_tasks = "_eager_tasks",
@@ -112,6 +114,7 @@ static const uw_asyncio_layout uw_asyncio_py313 = {
     .holder_loop = -1,
     .asend_gen = 16,
     .deque_state = 56,
+    .deque_len = 16,
     .loop_ready = "_ready",
     .scheduled_tasks = "_scheduled_tasks",
     .eager_tasks = "_eager_tasks",
@@ -128,7 +131,7 @@ static const uw_asyncio_layout uw_asyncio_py313 = {
         .task_name = 136, .task_size = 168, .state_pending = 0, .fut_awaited_by = 96,          \
         .fut_is_task = 108, .fut_awaited_by_is_set = 109, .task_node = 152, .debug_size = 104, \
         .awaitee_depth = (depth), .holder_loop = -1, .asend_gen = 16, .deque_state = 56,       \
-        .loop_ready = "_ready", .scheduled_tasks = "_scheduled_tasks",                         \
+        .deque_len = 16, .loop_ready = "_ready", .scheduled_tasks = "_scheduled_tasks",        \
         .eager_tasks = "_eager_tasks", .running_loop_key = NULL,                               \
     }
 

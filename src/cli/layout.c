@@ -28,12 +28,13 @@ int ts_cmd_layout(int argc, char **argv)
     }
     printf("fut_loop=%d\nfut_state=%d\nfut_size=%d\ntask_fut_waiter=%d\ntask_coro=%d\n"
            "task_name=%d\ntask_size=%d\nstate_pending=%d\nholder_loop=%d\nasend_gen=%d\n"
-           "deque_state=%d\nscheduled_tasks=%s\neager_tasks=%s\nrunning_loop_key=%s\n"
+           "deque_state=%d\ndeque_len=%d\nscheduled_tasks=%s\neager_tasks=%s\nrunning_loop_key=%s\n"
            "loop_ready=%s\n",
            al->fut_loop, al->fut_state, al->fut_size, al->task_fut_waiter, al->task_coro,
            al->task_name, al->task_size, al->state_pending, al->holder_loop, al->asend_gen,
-           al->deque_state, al->scheduled_tasks, al->eager_tasks ? al->eager_tasks : "",
-           al->running_loop_key ? al->running_loop_key : "", al->loop_ready);
+           al->deque_state, al->deque_len, al->scheduled_tasks,
+           al->eager_tasks ? al->eager_tasks : "", al->running_loop_key ? al->running_loop_key : "",
+           al->loop_ready);
     printf("awaitee_depth=%d\nfut_callback0=%d\nfut_callbacks=%d\n", al->awaitee_depth,
            al->fut_callback0, al->fut_callbacks);
     if (al->debug_size > 0) {

@@ -59,6 +59,11 @@ typedef struct uw_asyncio_layout {
      * deque (attribute loop_ready) pops every callback before running it,
      * so its count is the loop's epoch (src/tasks/epoch.c). */
     int32_t deque_state;
+    /* dequeobject's ob_size (PyObject_VAR_HEAD): its length, one more on
+     * every append, one less on every pop, stored before the state; same
+     * in 3.11-3.15.  With the count, it tells how many handles a stretch
+     * popped against how many were queued when it began (check.c). */
+    int32_t deque_len;
     const char *loop_ready;
     /* Names in asyncio.tasks' globals */
     const char *scheduled_tasks; /* WeakSet of Tasks */

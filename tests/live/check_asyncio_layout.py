@@ -77,8 +77,11 @@ async def main():
     ready = getattr(loop, table["loop_ready"])
     check("loop_ready", type(ready).__name__, "deque")
     before = word(id(ready) + off["deque_state"])
+    length = word(id(ready) + off["deque_len"])
+    check("deque_len", length, len(ready))
     loop.call_soon(lambda: None)
     check("deque_state(append)", word(id(ready) + off["deque_state"]) - before, 1)
+    check("deque_len(append)", word(id(ready) + off["deque_len"]), length + 1)
     await asyncio.sleep(0)
     check("deque_state(run)", word(id(ready) + off["deque_state"]) - before >= 3, True)
     # Registries in asyncio.tasks
