@@ -148,6 +148,17 @@
 #define UW__RULE_check_epoch 1
 #endif
 
+/* RULE check_one_step_bound: a check during which the loop's epoch moved
+ * still vouches for its Tasks only if the ready deque's length and count,
+ * read around it, show it popped no more handles than were queued when
+ * it began: every handle it ran was queued before it, so no Task stepped
+ * twice (check.c, uw_one_step). */
+#ifdef TORNSTACK_DROP_RULE_check_one_step_bound
+#define UW__RULE_check_one_step_bound 0
+#else
+#define UW__RULE_check_one_step_bound 1
+#endif
+
 /* RULE check_pending: the Task must still be pending. */
 #ifdef TORNSTACK_DROP_RULE_check_pending
 #define UW__RULE_check_pending 0

@@ -596,29 +596,77 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
     return ok;
 }
 
+/* Bound on a ready deque's length as read: more handles than this queued
+ * at once is taken for a misread, not for a queue (the loop's deque holds
+ * what one iteration of _run_once will run). */
+#define UW_READY_LEN_MAX ((uint64_t)1 << 32)
+
+/* Did the check of loop epoch e run, at most, handles that were queued
+ * when it began?  The deque is appended on the right (call_soon) and
+ * popped on the left (_run_once), and each append and pop moves its
+ * length by one and its count (state) by one, the length stored first.
+ * Read in this order: count (a), length (la), copy A, copy B, length
+ * (lb), count (b).  Let P be the pops whose length store came between the
+ * two length readings, A the appends: lb - la = A - P, and the count
+ * moved between its readings by every one of those and by at most one
+ * more whose length was stored before la and its count after a (one
+ * operation runs at a time, and a TSO machine shows a thread's stores in
+ * the order made): b - a >= A + P - 1.  So P <= (b - a + 1 - (lb - la))
+ * / 2, and P <= la means every handle popped during the copies was on the
+ * deque when they began: none was queued by a callback they saw run.  A
+ * Task has one pending step at most (its wakeup is queued only when what
+ * it awaits is done, a bare yield queues the next step), so then no Task
+ * stepped twice during the copies, and each Task's pieces, read alike in
+ * both, are as they stood between copy A and copy B, but for the one Task
+ * (if any) whose step ran across that instant, which shows the state it
+ * had just before or just after that step: while it ran, nothing else
+ * moved (docs/tasks.md, "More than one callback: the queue's length").
+ * Only where the groups share a call (x86, reader.h): a machine that may
+ * show a store before an earlier one bounds nothing here. */
+static int uw_one_step(const uw_tasks *t, const uw_task_epoch *e)
+{
+    uint64_t ds;
+    int64_t dl;
+
+    if (t->r->group_calls || t->recovering)
+        return 0;
+    if (!UW_RULE(check_one_step_bound))
+        return 1;
+    if (e->la > UW_READY_LEN_MAX || e->lb > UW_READY_LEN_MAX || e->b < e->a ||
+        e->b - e->a > UW_READY_LEN_MAX)
+        return 0;
+    ds = e->b - e->a;
+    dl = (int64_t)e->lb - (int64_t)e->la;
+    return (int64_t)ds + 1 - dl <= 2 * (int64_t)e->la;
+}
+
 /* The one read, retried while an epoch moved, by no more than
- * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most):
- * [epochs a][copy A][copy B][epochs b], four ordered groups (the reader
- * reads a group's pieces in any order, and merges two pieces of one
- * address into one read: copy B must be read after all of copy A, and the
- * epochs around both). */
+ * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most), unless
+ * every loop that moved ran only handles queued before (uw_one_step):
+ * [counts a][lengths a][copy A][copy B][lengths b][counts b], six ordered
+ * groups (the reader reads a group's pieces in any order, and merges two
+ * pieces of one address into one read: copy B must be read after all of
+ * copy A, and the epochs around both). */
 static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
-    const uw_iov *b_epochs = iov + ne + 2 * n;
-    const size_t end[4] = {ne, ne + n, ne + 2 * n, 2 * ne + 2 * n};
+    const uw_iov *b_lens = iov + 2 * ne + 2 * n, *b_epochs = b_lens + ne;
+    const size_t end[6] = {ne, 2 * ne, 2 * ne + n, 2 * ne + 2 * n, 3 * ne + 2 * n, 4 * ne + 2 * n};
     unsigned attempt;
     size_t k;
 
     for (attempt = 0;; attempt++) {
         int stepped = 0, busy = 0;
         if (UW_RULE(check_ordered_read))
-            (void)uw_readv_groups(t->r, iov, 2 * ne + 2 * n, end, 4);
+            (void)uw_readv_groups(t->r, iov, 4 * ne + 2 * n, end, 6);
         else
-            (void)uw_readv(t->r, iov, 2 * ne + 2 * n); /* one group, any order */
+            (void)uw_readv(t->r, iov, 4 * ne + 2 * n); /* one group, any order */
         for (k = 0; k < ne; k++) {
             t->ep[k].moved =
                 iov[k].status != 0 || b_epochs[k].status != 0 || t->ep[k].a != t->ep[k].b;
-            stepped |= t->ep[k].moved;
+            t->ep[k].one_step =
+                !t->ep[k].moved ||
+                (iov[ne + k].status == 0 && b_lens[k].status == 0 && uw_one_step(t, &t->ep[k]));
+            stepped |= !t->ep[k].one_step;
             busy |= t->ep[k].moved && (iov[k].status != 0 || b_epochs[k].status != 0 ||
                                        t->ep[k].b - t->ep[k].a > UW_VALIDATE_RETRY_MOVES);
         }
@@ -648,7 +696,7 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
         pieces = UW_CHECK_PIECES_MAX;
     if (bytes > UW_CHECK_BYTES_MAX)
         bytes = UW_CHECK_BYTES_MAX;
-    if ((rc = uw__view_reserve(&t->sc.check_iov, 2 * (t->n_ep + pieces))) != 0 ||
+    if ((rc = uw__view_reserve(&t->sc.check_iov, 2 * (2 * t->n_ep + pieces))) != 0 ||
         (rc = uw__view_reserve(&t->sc.check_what, pieces)) != 0 ||
         (rc = uw__view_reserve(&t->sc.copy_a, bytes)) != 0 ||
         (rc = uw__view_reserve(&t->sc.copy_b, bytes)) != 0)
@@ -756,7 +804,7 @@ static int uw_task_moved(const uw_tasks *t, const uw_task_work *w, const uw_task
     if (t->recovering && t->ck_nw > 0 && w->recheck)
         return UW__U64(&t->sc.ck_ep)[(t->ck_nw + 2) * t->n_ep + w->ck_win * t->n_ep +
                                      (size_t)(e - t->ep)] != 0;
-    return e->moved;
+    return e->moved && !e->one_step;
 }
 
 /* Judge every Task on its pieces (and each resuming Task's thread on
@@ -1080,6 +1128,7 @@ static int uw_check_windows(uw_tasks *t, uw_sample *s)
         t->ep[k].a = ep[k];
         t->ep[k].b = ep[(nw + 1) * ne + k];
         t->ep[k].moved = 0;
+        t->ep[k].one_step = 0;
         for (j = 0; j <= nw; j++) {
             mv[j * ne + k] = ep[j * ne + k] != ep[(j + 1) * ne + k];
             t->ep[k].moved |= mv[j * ne + k] != 0;
@@ -1109,12 +1158,12 @@ int uw__check(uw_tasks *t, uw_sample *s)
         return rc;
     iov = UW__IOV(&t->sc.check_iov);
     memset(&q, 0, sizeof q);
-    q.a = iov + ne;
+    q.a = iov + 2 * ne;
     q.what = (uw__ckpiece *)(void *)t->sc.check_what.p;
     /* pieces of one copy: what both views hold (each may have grown more) */
     q.room = t->sc.check_what.have;
-    if (q.room > (t->sc.check_iov.have - 2 * ne) / 2)
-        q.room = (t->sc.check_iov.have - 2 * ne) / 2;
+    if (q.room > (t->sc.check_iov.have - 4 * ne) / 2)
+        q.room = (t->sc.check_iov.have - 4 * ne) / 2;
     for (th_i = 0; th_i < s->n_threads && !t->recovering; th_i++) {
         int any = uw_idle_walk(&s->threads[th_i]);
         for (i = 0; i < t->n_work && !any; i++)
@@ -1145,11 +1194,15 @@ int uw__check(uw_tasks *t, uw_sample *s)
         uw_ck_task(t, s, &q, i);
     }
     t->ck_n = q.n;
-    for (k = 0; k < ne; k++)
+    for (k = 0; k < ne; k++) {
         iov[k] = (uw_iov){t->ep[k].counter, &t->ep[k].a, 8, 0};
+        iov[ne + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].la, 8, 0};
+    }
     uw_ck_mirror(t, &q);
-    for (k = 0; k < ne; k++)
-        q.a[2 * q.n + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
+    for (k = 0; k < ne; k++) {
+        q.a[2 * q.n + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].lb, 8, 0};
+        q.a[2 * q.n + ne + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
+    }
     uw_check_read(t, iov, ne, q.n);
     if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
         return rc;

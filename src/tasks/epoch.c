@@ -205,6 +205,8 @@ void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)
             memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
             t->ep[t->n_ep].thread = i;
             t->ep[t->n_ep].counter = counter;
+            t->ep[t->n_ep].len_addr =
+                counter - (uint64_t)t->al->deque_state + (uint64_t)t->al->deque_len;
             t->n_ep++;
         }
     }

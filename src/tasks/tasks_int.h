@@ -345,10 +345,18 @@ typedef struct uw__epochs {
 #ifndef UW_RECOVER_WINDOWS
 #define UW_RECOVER_WINDOWS 64
 #endif
+/* With the count (counter, read as a and b) the first check reads the
+ * deque's length (len_addr) in ordered groups of their own: the count,
+ * then the length, before both copies; the length, then the count, after
+ * them (check.c, uw_one_step). */
 typedef struct uw_task_epoch {
     size_t thread;
     uint64_t counter, a, b;
-    int moved; /* unreadable, or a != b */
+    uint64_t len_addr, la, lb;
+    int moved;    /* unreadable, or a != b */
+    int one_step; /* unmoved, or every handle popped during the first
+                   * check was queued before it began: no Task stepped
+                   * twice (0 in recovery rounds) */
 } uw_task_epoch;
 
 /* --- discover_lists.c, awaited_by.c (3.14+) ----------------------------------- */
