@@ -342,22 +342,41 @@ mm_mtask *mm_task_slot(mm_mutator *m)
     return t;
 }
 
+/* A set of Task ids kept as an array, each Task holding its index (*at):
+ * added at the end, removed by moving the last one into its place. */
+static void mm_ids_add(int32_t **a, size_t *n, size_t *cap, int32_t id, int *at)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        int32_t *r = realloc(*a, nc * sizeof *r);
+        mm_must(r);
+        *a = r;
+        *cap = nc;
+    }
+    *at = (int)*n;
+    (*a)[(*n)++] = id;
+}
+
+static void mm_ids_del(mm_mutator *m, int32_t *a, size_t *n, int *at, int is_sleep)
+{
+    int32_t last = a[--*n];
+    mm_mtask *lt = mm_t(m, last);
+
+    a[*at] = last;
+    if (is_sleep)
+        lt->sleep_at = *at;
+    else
+        lt->ready_at = *at;
+    *at = -1;
+}
+
 void mm_ready_add(mm_mutator *m, int32_t id)
 {
     mm_mtask *t = mm_t(m, id);
     mm_mloop *L = &m->lp[t->loop];
 
-    if (t->ready_at >= 0)
-        return;
-    if (L->n_rdy == L->cap_rdy) {
-        size_t nc = L->cap_rdy ? 2 * L->cap_rdy : 64;
-        int32_t *r = realloc(L->rdy, nc * sizeof *r);
-        mm_must(r);
-        L->rdy = r;
-        L->cap_rdy = nc;
-    }
-    t->ready_at = (int)L->n_rdy;
-    L->rdy[L->n_rdy++] = id;
+    if (t->ready_at < 0)
+        mm_ids_add(&L->rdy, &L->n_rdy, &L->cap_rdy, id, &t->ready_at);
 }
 
 void mm_ready_append(mm_mutator *m, int th, int loop, int32_t task, const mm_callback *cb)
@@ -413,15 +432,7 @@ void mm_sleeper_add(mm_mutator *m, int32_t id)
     mm_mloop *L = &m->lp[t->loop];
 
     UW_ASSERT(L->fifo && t->sleep_at < 0 && !t->queued);
-    if (L->n_slp == L->cap_slp) {
-        size_t nc = L->cap_slp ? 2 * L->cap_slp : 64;
-        int32_t *r = realloc(L->slp, nc * sizeof *r);
-        mm_must(r);
-        L->slp = r;
-        L->cap_slp = nc;
-    }
-    t->sleep_at = (int)L->n_slp;
-    L->slp[L->n_slp++] = id;
+    mm_ids_add(&L->slp, &L->n_slp, &L->cap_slp, id, &t->sleep_at);
 }
 
 /* The timer's handle and the Future's done callback are one operation
@@ -430,13 +441,9 @@ void mm_sleeper_fire(mm_mutator *m, int th, int32_t id)
 {
     mm_mtask *t = mm_t(m, id);
     mm_mloop *L = &m->lp[t->loop];
-    int32_t last;
 
     UW_ASSERT(t->sleep_at >= 0);
-    last = L->slp[--L->n_slp];
-    L->slp[t->sleep_at] = last;
-    mm_t(m, last)->sleep_at = t->sleep_at;
-    t->sleep_at = -1;
+    mm_ids_del(m, L->slp, &L->n_slp, &t->sleep_at, 1);
     mm_ready_append(m, th, t->loop, id, NULL);
 }
 
@@ -444,7 +451,6 @@ void mm_ready_del(mm_mutator *m, int32_t id)
 {
     mm_mtask *t = mm_t(m, id);
     mm_mloop *L = &m->lp[t->loop];
-    int32_t last;
 
     if (L->fifo && t->queued) {
         /* setup only (an idle Task built as its first step leaves it):
@@ -455,12 +461,8 @@ void mm_ready_del(mm_mutator *m, int32_t id)
         mm_q(m, t->loop, L->ready_len, --L->qlen, 8);
         mm_q(m, t->loop, L->ready_state, ++L->ready, 8);
     }
-    if (t->ready_at < 0)
-        return;
-    last = L->rdy[--L->n_rdy];
-    L->rdy[t->ready_at] = last;
-    mm_t(m, last)->ready_at = t->ready_at;
-    t->ready_at = -1;
+    if (t->ready_at >= 0)
+        mm_ids_del(m, L->rdy, &L->n_rdy, &t->ready_at, 0);
 }
 
 /* --- truth events --------------------------------------------------------- */
