@@ -790,8 +790,8 @@ void mm_server_next_op(mm_mutator *m, int th)
     mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* select returns */
     if (L->fifo) {
         mm_handle h;
-        /* timers come due (all of them when nothing else is ready): each
-         * sleeper's wakeup is queued behind what is there */
+        /* timers come due (at least one when nothing else is ready):
+         * each sleeper's wakeup is queued behind what is there */
         while (L->n_slp > 0 && (L->hq_n == 0 || mm_rand(m) % 4 == 0))
             mm_sleeper_fire(m, th, L->slp[mm_rand(m) % L->n_slp]);
         h = mm_ready_popleft(m, th); /* the oldest handle */

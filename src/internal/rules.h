@@ -129,8 +129,10 @@
 #define UW__RULE_check_copy_b 1
 #endif
 
-/* RULE check_ordered_read: the check's read is four ordered groups (the
- * epochs, copy A, copy B, the epochs again): within one group the reader
+/* RULE check_ordered_read: the check's read is ordered groups (the epochs,
+ * copy A, copy B, the epochs again; the first check also reads the ready
+ * deques' lengths in groups of their own, inside the epochs): within one
+ * group the reader
  * reads in address order and merges two pieces of one address, which
  * would make copy B copy A's bytes and read the epochs amid the copies. */
 #ifdef TORNSTACK_DROP_RULE_check_ordered_read
