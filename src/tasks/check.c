@@ -517,8 +517,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         }
         case UW_CK_DEP: {
             int same = ok_a && ok_b &&
-                       (!copy_a || memcmp(x, uw__dep_bytes(t, pc->ref), a[*p].len) == 0) &&
-                       (!copy_b || memcmp(y, x, a[*p].len) == 0);
+                       (!copy_a || uw__dep_same(t, pc->ref, x, uw__dep_bytes(t, pc->ref))) &&
+                       (!copy_b || uw__dep_same(t, pc->ref, y, x));
             links = links && (!UW_RULE(check_links) || same);
             break;
         }

@@ -8,7 +8,8 @@
  * dependency of the Task it links: its address, its length and the bytes as read. The chain check
  * reads every dependency again, twice, with the Task's chain, and the Task's links are shown only
  * if all read the same (check.c).  No piece holds a reference count or a lazily filled field, so a
- * piece that reads back different changed.
+ * piece that reads back different changed, but one: a dict keys object's prefix starts with both,
+ * and they are left out of the comparison (uw__dep_same).
  *
  * Pieces are appended in the order the rounds read them, Tasks
  * interleaved; uw__deps_index sorts them by Task, so each Task's are one
@@ -40,8 +41,43 @@ int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes)
 void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len)
 {
     UW_ASSERT(t->n_dep < t->sc.dep.have && t->n_dep_bytes + len <= t->sc.dep_bytes.have);
-    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes};
+    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes, 0};
     t->n_dep_bytes += len;
+}
+
+void uw__dep_add_keys(uw_tasks *t, size_t task, uint64_t addr, size_t len)
+{
+    uw__dep_add(t, task, addr, len);
+    uw_deps(t)[t->n_dep - 1].keys = 1;
+}
+
+/* A dict keys object starts with its reference count, which moves with
+ * every dict that shares the keys (a `_GatheringFuture`'s dict, made and
+ * freed with each gather, on 3.12 and 3.13), then its geometry (sizes,
+ * kind), a version tag filled in lazily and cleared on a change, and its
+ * usable and used entry counts.  The count and the tag are left out: the
+ * geometry, the counts, the indices and the entries say where an
+ * attribute lives, and the keys object a type caches is itself a piece of
+ * the same link (its pointer in the type), so keys replaced by others are
+ * seen there.  Bounds: the layout check puts the header words inside
+ * UW_PYOBJ_HEAD (layout_check.c), and a keys piece is at least up to its
+ * indices (gather.c). */
+int uw__dep_same(const uw_tasks *t, size_t d, const uint8_t *x, const uint8_t *was)
+{
+    const uw__dep *p = uw__dep_get(t, d);
+    const uw_layout *l = t->l;
+    size_t geo, geo_end, counts;
+
+    if (!p->keys)
+        return memcmp(x, was, p->len) == 0;
+    geo = (size_t)l->dictkeys_log2_size;
+    geo_end = (size_t)l->dictkeys_kind + 1;
+    counts = (size_t)l->dictkeys_nentries - 8; /* dk_usable, then dk_nentries */
+    UW_ASSERT(geo >= 8 && geo <= geo_end && geo_end <= counts && counts < p->len);
+    if (!(geo >= 8 && geo <= geo_end && geo_end <= counts && counts < p->len))
+        return memcmp(x, was, p->len) == 0;
+    return memcmp(x + geo, was + geo, geo_end - geo) == 0 &&
+           memcmp(x + counts, was + counts, p->len - counts) == 0;
 }
 
 uw_iov uw__dep_iov(uw_tasks *t, size_t d)

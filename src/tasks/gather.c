@@ -482,8 +482,12 @@ static int uw_gather_plan(uw_tasks *t, size_t base, size_t *n_out, size_t *first
             UW_ASSERT(np == m);
         } else {
             np = uw_step_pieces(t, g, p);
-            for (j = 0; j < np; j++)
-                uw__dep_add(t, g->task, p[j].addr, p[j].len);
+            for (j = 0; j < np; j++) {
+                if (g->step == UW_G_KEYS && j == 0) /* the keys object, first */
+                    uw__dep_add_keys(t, g->task, p[j].addr, p[j].len);
+                else
+                    uw__dep_add(t, g->task, p[j].addr, p[j].len);
+            }
             uw_node(t, gi)->pieces += np;
             UW_ASSERT(uw_node(t, gi)->pieces <= UW_G_NODE_PIECES);
         }

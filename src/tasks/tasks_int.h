@@ -296,6 +296,7 @@ typedef struct uw__dep {
     uint64_t addr;
     size_t len;
     size_t off; /* its bytes, as read, in dep_bytes */
+    int keys;   /* a dict keys object: its reference count and version tag are not compared */
 } uw__dep;
 
 /* A gather future being read (gather.c). */
@@ -752,6 +753,13 @@ int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes);
 /* Append a dependency of Task `task` (room reserved): its bytes are read
  * into the dependency bytes (uw__dep_iov). */
 void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len);
+/* The same for a dict keys object's prefix (uw__dep_same). */
+void uw__dep_add_keys(uw_tasks *t, size_t task, uint64_t addr, size_t len);
+/* Do bytes x (as long as dependency d) read as d did, but for what moves
+ * in place without changing what a link was decided from (a keys
+ * object's reference count and version tag)?  `was` is what x is
+ * compared with: d's bytes as read, or another copy. */
+int uw__dep_same(const uw_tasks *t, size_t d, const uint8_t *x, const uint8_t *was);
 uw_iov uw__dep_iov(uw_tasks *t, size_t d);
 uint8_t *uw__dep_bytes(uw_tasks *t, size_t d);
 const uw__dep *uw__dep_get(const uw_tasks *t, size_t d);

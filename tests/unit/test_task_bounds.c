@@ -586,6 +586,79 @@ static void test_relocate_awaited(void **state)
     world_end(&r.w);
 }
 
+/* --- a gather's dict keys, shared with other dicts --------------------------- */
+
+/* Task P awaits a gather of child Task A.  The gather's `_children` is
+ * found through its dict's keys object, whose first words hold a
+ * reference count and a version tag: shared keys (a `_GatheringFuture`'s,
+ * on 3.12 and 3.13) count every dict made and freed with each gather of
+ * the program, and the tag is filled in and cleared as code specialises.
+ * Here each read of the keys object finds both moved on, as on a busy
+ * loop: where `_children` lives did not change, so P still awaits A and
+ * neither is skipped.  Before the check left those words out, every Task
+ * awaiting a gather of a busy 3.13 program was skipped
+ * (task_changed_while_read: 98 % of Task readings, 49 % after). */
+typedef struct kr_world {
+    world w;
+    const uw_reader_ops *real;
+    uint64_t keys;
+    int bumps;
+} kr_world;
+
+static kr_world *kr_cur;
+
+static int kr_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    kr_world *r = kr_cur;
+    const uw_layout *l = r->w.fp.l;
+
+    if (addr <= r->keys && r->keys < addr + len) {
+        /* dk_version: the 4 bytes before dk_usable, which precedes
+         * dk_nentries */
+        uint8_t *version = fp_ptr(&r->w.fp, r->keys + (uint64_t)l->dictkeys_nentries - 12, 4);
+        uint32_t v;
+        fp_put64(&r->w.fp, r->keys, rd64(&r->w, r->keys) + 1); /* another dict shares them */
+        memcpy(&v, version, 4);
+        v++;
+        memcpy(version, &v, 4);
+        r->bumps++;
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops kr_ops = {kr_read, NULL, NULL, NULL};
+
+static void test_gather_keys_refcount(void **state)
+{
+    static const char *const key[1] = {"_children"};
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    uint64_t tasks[2], type, list, dict, g;
+    kr_world r;
+
+    (void)state;
+    memset(&r, 0, sizeof r);
+    world_init(&r.w);
+    tasks[1] = task(&r.w, 1, 0); /* A */
+    type = fp_type(&r.w.fp, "_GatheringFuture", r.w.future_type);
+    list = fp_list(&r.w.fp, &tasks[1], 1);
+    dict = fp_dict(&r.w.fp, key, &list, 1);
+    g = fp_instance(&r.w.fp, type, dict);
+    fp_put64(&r.w.fp, tasks[1] + (uint64_t)al->fut_callback0, g);
+    r.keys = rd64(&r.w, dict + (uint64_t)r.w.fp.l->dict_keys);
+    tasks[0] = task(&r.w, 1, g); /* P */
+    kr_cur = &r;
+    r.real = r.w.fp.reader.ops;
+    r.w.fp.reader.ops = &kr_ops;
+    sample(&r.w, tasks, 2);
+    r.w.fp.reader.ops = r.real;
+    assert_true(r.bumps >= 3); /* the link's read, copy A, copy B */
+    assert_int_equal(task_at(&r.w, tasks[0])->skipped, 0);
+    assert_int_equal(task_at(&r.w, tasks[1])->skipped, 0);
+    assert_true(awaits(&r.w, tasks[0], tasks[1]));
+    assert_int_equal(task_at(&r.w, tasks[1])->awaited_by, index_of(&r.w, tasks[0]));
+    world_end(&r.w);
+}
+
 /* --- UW_LIMIT_GATHER_ITEMS ------------------------------------------------------------ */
 
 /* n items in all over k gathers of UW_LIMIT_GATHER_CHILDREN items at most,
@@ -1314,17 +1387,29 @@ static void test_code_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_await_chain),     cmocka_unit_test(test_frames_total),
-        cmocka_unit_test(test_gather_children), cmocka_unit_test(test_gather_nesting),
-        cmocka_unit_test(test_awaiting_rides),  cmocka_unit_test(test_relocate_awaited),
-        cmocka_unit_test(test_gather_items),    cmocka_unit_test(test_dep_bytes),
-        cmocka_unit_test(test_type_bases),      cmocka_unit_test(test_type_cache),
-        cmocka_unit_test(test_registry_cache),  cmocka_unit_test(test_hook_records),
-        cmocka_unit_test(test_hook_duplicates), cmocka_unit_test(test_api_links),
-        cmocka_unit_test(test_api_links_churn), cmocka_unit_test(test_set_slots),
-        cmocka_unit_test(test_dict_entries),    cmocka_unit_test(test_dict_slot),
-        cmocka_unit_test(test_modules_entries), cmocka_unit_test(test_code_cache),
-        cmocka_unit_test(test_snapshot_depth),  cmocka_unit_test(test_snapshot_pages),
+        cmocka_unit_test(test_await_chain),
+        cmocka_unit_test(test_frames_total),
+        cmocka_unit_test(test_gather_children),
+        cmocka_unit_test(test_gather_nesting),
+        cmocka_unit_test(test_awaiting_rides),
+        cmocka_unit_test(test_relocate_awaited),
+        cmocka_unit_test(test_gather_keys_refcount),
+        cmocka_unit_test(test_gather_items),
+        cmocka_unit_test(test_dep_bytes),
+        cmocka_unit_test(test_type_bases),
+        cmocka_unit_test(test_type_cache),
+        cmocka_unit_test(test_registry_cache),
+        cmocka_unit_test(test_hook_records),
+        cmocka_unit_test(test_hook_duplicates),
+        cmocka_unit_test(test_api_links),
+        cmocka_unit_test(test_api_links_churn),
+        cmocka_unit_test(test_set_slots),
+        cmocka_unit_test(test_dict_entries),
+        cmocka_unit_test(test_dict_slot),
+        cmocka_unit_test(test_modules_entries),
+        cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_snapshot_depth),
+        cmocka_unit_test(test_snapshot_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
