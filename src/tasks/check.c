@@ -621,6 +621,10 @@ static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const 
  * (if any) whose step ran across that instant, which shows the state it
  * had just before or just after that step: while it ran, nothing else
  * moved (docs/tasks.md, "More than one callback: the queue's length").
+ * A recovery round's check, read at once, holds the same way: its copies
+ * give the re-read Tasks' pieces and the others' spans of one such
+ * instant, which is all recover.c asks of it; a round read in windows
+ * judges each window on its own epoch, strictly (uw_check_windows).
  * Only where the groups share a call (x86, reader.h): a machine that may
  * show a store before an earlier one bounds nothing here. */
 static int uw_one_step(const uw_tasks *t, const uw_task_epoch *e)
@@ -628,7 +632,7 @@ static int uw_one_step(const uw_tasks *t, const uw_task_epoch *e)
     uint64_t ds;
     int64_t dl;
 
-    if (t->r->group_calls || t->recovering)
+    if (t->r->group_calls)
         return 0;
     if (!UW_RULE(check_one_step_bound))
         return 1;
