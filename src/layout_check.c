@@ -101,6 +101,18 @@ static int uw_check_str(const uw_layout *l)
            uw_in(l->unicode_length, 8, len) && uw_in(l->unicode_state, 4, len);
 }
 
+/* A keys object's header in the order tasks/deps.c compares it by: the
+ * reference count (a word) first, the geometry bytes (log2 size, log2
+ * index bytes, kind) after it, then, each a word, dk_usable and
+ * dk_nentries right before the indices. */
+static int uw_keys_header_ordered(const uw_layout *l)
+{
+    return l->dictkeys_log2_size >= 8 && l->dictkeys_log2_size <= l->dictkeys_log2_index_bytes &&
+           l->dictkeys_log2_index_bytes <= l->dictkeys_kind &&
+           l->dictkeys_kind + 1 <= l->dictkeys_nentries - 8 &&
+           l->dictkeys_nentries + 8 <= l->dictkeys_indices;
+}
+
 /* dicts, dict keys, sets, lists and ints: a prefix of each into
  * UW_PYOBJ_HEAD bytes (pyobj.c), fields out of that prefix. */
 static int uw_check_containers(const uw_layout *l)
@@ -111,13 +123,13 @@ static int uw_check_containers(const uw_layout *l)
 
     return uw_fits(l->dictkeys_indices, UW_PYOBJ_HEAD) && uw_in(l->dictkeys_log2_size, 1, keys) &&
            uw_in(l->dictkeys_log2_index_bytes, 1, keys) && uw_in(l->dictkeys_kind, 1, keys) &&
-           uw_in(l->dictkeys_nentries, 8, keys) && uw_in(l->dict_values, 8, UW_PYOBJ_HEAD) &&
-           uw_in(l->object_type, 8, dict) && uw_in(l->dict_keys, 8, dict) &&
-           uw_in(l->set_table, 8, UW_PYOBJ_HEAD) && uw_in(l->object_type, 8, set) &&
-           uw_in(l->set_mask, 8, set) && uw_in(l->list_items, 8, UW_PYOBJ_HEAD) &&
-           uw_in(l->object_type, 8, list) && uw_in(l->list_size, 8, list) &&
-           uw_in(l->long_digits, 8, UW_PYOBJ_HEAD) && uw_in(l->object_type, 8, lng) &&
-           uw_in(l->long_tag, 8, lng);
+           uw_in(l->dictkeys_nentries, 8, keys) && uw_keys_header_ordered(l) &&
+           uw_in(l->dict_values, 8, UW_PYOBJ_HEAD) && uw_in(l->object_type, 8, dict) &&
+           uw_in(l->dict_keys, 8, dict) && uw_in(l->set_table, 8, UW_PYOBJ_HEAD) &&
+           uw_in(l->object_type, 8, set) && uw_in(l->set_mask, 8, set) &&
+           uw_in(l->list_items, 8, UW_PYOBJ_HEAD) && uw_in(l->object_type, 8, list) &&
+           uw_in(l->list_size, 8, list) && uw_in(l->long_digits, 8, UW_PYOBJ_HEAD) &&
+           uw_in(l->object_type, 8, lng) && uw_in(l->long_tag, 8, lng);
 }
 
 int uw__layout_check_objects(const uw_layout *l)

@@ -38,17 +38,11 @@ int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes)
     return rc != 0 ? rc : uw__view_reserve(&t->sc.dep_bytes, bytes);
 }
 
-void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len)
+void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len, int keys)
 {
     UW_ASSERT(t->n_dep < t->sc.dep.have && t->n_dep_bytes + len <= t->sc.dep_bytes.have);
-    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes, 0};
+    uw_deps(t)[t->n_dep++] = (uw__dep){task, addr, len, t->n_dep_bytes, keys};
     t->n_dep_bytes += len;
-}
-
-void uw__dep_add_keys(uw_tasks *t, size_t task, uint64_t addr, size_t len)
-{
-    uw__dep_add(t, task, addr, len);
-    uw_deps(t)[t->n_dep - 1].keys = 1;
 }
 
 /* A dict keys object starts with its reference count, which moves with
@@ -59,22 +53,17 @@ void uw__dep_add_keys(uw_tasks *t, size_t task, uint64_t addr, size_t len)
  * geometry, the counts, the indices and the entries say where an
  * attribute lives, and the keys object a type caches is itself a piece of
  * the same link (its pointer in the type), so keys replaced by others are
- * seen there.  Bounds: the layout check puts the header words inside
- * UW_PYOBJ_HEAD (layout_check.c), and a keys piece is at least up to its
- * indices (gather.c). */
+ * seen there.  Bounds: the layout check orders the header's fields
+ * within the bytes before the indices (layout_check.c); a piece too short
+ * to hold them all is compared whole. */
 int uw__dep_same(const uw_tasks *t, size_t d, const uint8_t *x, const uint8_t *was)
 {
     const uw__dep *p = uw__dep_get(t, d);
     const uw_layout *l = t->l;
-    size_t geo, geo_end, counts;
+    const size_t geo = (size_t)l->dictkeys_log2_size, geo_end = (size_t)l->dictkeys_kind + 1;
+    const size_t counts = (size_t)l->dictkeys_nentries - 8; /* dk_usable, then dk_nentries */
 
-    if (!p->keys)
-        return memcmp(x, was, p->len) == 0;
-    geo = (size_t)l->dictkeys_log2_size;
-    geo_end = (size_t)l->dictkeys_kind + 1;
-    counts = (size_t)l->dictkeys_nentries - 8; /* dk_usable, then dk_nentries */
-    UW_ASSERT(geo >= 8 && geo <= geo_end && geo_end <= counts && counts < p->len);
-    if (!(geo >= 8 && geo <= geo_end && geo_end <= counts && counts < p->len))
+    if (!p->keys || p->len <= counts) /* a keys piece reaches past its indices */
         return memcmp(x, was, p->len) == 0;
     return memcmp(x + geo, was + geo, geo_end - geo) == 0 &&
            memcmp(x + counts, was + counts, p->len - counts) == 0;

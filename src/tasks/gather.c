@@ -476,18 +476,14 @@ static int uw_gather_plan(uw_tasks *t, size_t base, size_t *n_out, size_t *first
                     continue;
                 uw__dep_add(t, g->task,
                             UW__U64(&t->sc.gitems)[g->first_item + k] + (uint64_t)t->l->object_type,
-                            8);
+                            8, 0);
                 np++;
             }
             UW_ASSERT(np == m);
         } else {
             np = uw_step_pieces(t, g, p);
-            for (j = 0; j < np; j++) {
-                if (g->step == UW_G_KEYS && j == 0) /* the keys object, first */
-                    uw__dep_add_keys(t, g->task, p[j].addr, p[j].len);
-                else
-                    uw__dep_add(t, g->task, p[j].addr, p[j].len);
-            }
+            for (j = 0; j < np; j++) /* the keys step's first piece: its keys object */
+                uw__dep_add(t, g->task, p[j].addr, p[j].len, g->step == UW_G_KEYS && j == 0);
             uw_node(t, gi)->pieces += np;
             UW_ASSERT(uw_node(t, gi)->pieces <= UW_G_NODE_PIECES);
         }
@@ -619,7 +615,7 @@ static int uw_waiters_plan(uw_tasks *t, size_t base, size_t *n_out, size_t *firs
         const uw_task_work *w = &t->work[i];
         if (!w->links_todo || w->waiter == 0 || uw__task_find(t, w->waiter) >= 0)
             continue;
-        uw__dep_add(t, i, w->waiter + (uint64_t)t->l->object_type, 8);
+        uw__dep_add(t, i, w->waiter + (uint64_t)t->l->object_type, 8, 0);
         UW__IOV(&t->sc.iov)[base + n++] = uw__dep_iov(t, t->n_dep - 1);
     }
     *n_out = n;

@@ -346,8 +346,9 @@ typedef struct uw__epochs {
 #ifndef UW_RECOVER_WINDOWS
 #define UW_RECOVER_WINDOWS 64
 #endif
-/* With the count (counter, read as a and b) the first check reads the
- * deque's length (len_addr) in ordered groups of their own: the count,
+/* With the count (counter, read as a and b) a check read at once (the
+ * first, or a recovery round's) reads the deque's length (len_addr) in
+ * ordered groups of their own: the count,
  * then the length, before both copies; the length, then the count, after
  * them (check.c, uw_one_step). */
 typedef struct uw_task_epoch {
@@ -355,9 +356,9 @@ typedef struct uw_task_epoch {
     uint64_t counter, a, b;
     uint64_t len_addr, la, lb;
     int moved;    /* unreadable, or a != b */
-    int one_step; /* unmoved, or every handle popped during the first
-                   * check was queued before it began: no Task stepped
-                   * twice (0 in recovery rounds) */
+    int one_step; /* unmoved, or every handle popped during the check's
+                   * read was queued before it began: no Task stepped
+                   * twice (0 in a round read in windows) */
 } uw_task_epoch;
 
 /* --- discover_lists.c, awaited_by.c (3.14+) ----------------------------------- */
@@ -751,10 +752,9 @@ int uw__awaiting_end(uw_tasks *t);
 
 int uw__deps_reserve(uw_tasks *t, size_t pieces, size_t bytes);
 /* Append a dependency of Task `task` (room reserved): its bytes are read
- * into the dependency bytes (uw__dep_iov). */
-void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len);
-/* The same for a dict keys object's prefix (uw__dep_same). */
-void uw__dep_add_keys(uw_tasks *t, size_t task, uint64_t addr, size_t len);
+ * into the dependency bytes (uw__dep_iov); `keys`: they are a dict keys
+ * object's prefix (uw__dep_same). */
+void uw__dep_add(uw_tasks *t, size_t task, uint64_t addr, size_t len, int keys);
 /* Do bytes x (as long as dependency d) read as d did, but for what moves
  * in place without changing what a link was decided from (a keys
  * object's reference count and version tag)?  `was` is what x is
