@@ -41,6 +41,24 @@ static void mm_must(const void *p)
         abort();
 }
 
+void *mm_ring_room(void *ring, size_t size, size_t *head, size_t n, size_t *cap)
+{
+    size_t nc, i;
+    uint8_t *q;
+
+    if (n < *cap)
+        return ring;
+    nc = *cap ? 2 * *cap : 64;
+    q = malloc(nc * size);
+    mm_must(q);
+    for (i = 0; i < n; i++)
+        memcpy(q + i * size, (const uint8_t *)ring + ((*head + i) % *cap) * size, size);
+    free(ring);
+    *head = 0;
+    *cap = nc;
+    return q;
+}
+
 static mm_store *mm_qpush(mm_mutator *m, int th)
 {
     mm_queue *q = &m->lp[th].q;
@@ -385,22 +403,12 @@ void mm_ready_append(mm_mutator *m, int th, int loop, int32_t task, const mm_cal
 
     if (L->fifo) {
         mm_handle h;
-        if (L->hq_n == L->hq_cap) {
-            size_t nc = L->hq_cap ? 2 * L->hq_cap : 64, i;
-            mm_handle *q = malloc(nc * sizeof *q);
-            mm_must(q);
-            for (i = 0; i < L->hq_n; i++)
-                q[i] = L->hq[(L->hq_head + i) % L->hq_cap];
-            free(L->hq);
-            L->hq = q;
-            L->hq_head = 0;
-            L->hq_cap = nc;
-        }
+        L->hq = mm_ring_room(L->hq, sizeof *L->hq, &L->hq_head, L->hq_n, &L->hq_cap);
         memset(&h, 0, sizeof h);
         h.task = cb != NULL ? -1 : task;
-        if (cb != NULL)
+        if (cb != NULL) {
             h.cb = *cb;
-        if (cb == NULL) {
+        } else {
             UW_ASSERT(!mm_t(m, task)->queued); /* one pending step a Task */
             mm_t(m, task)->queued = 1;
         }

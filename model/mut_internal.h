@@ -310,6 +310,10 @@ mm_store *mm_line_await(mm_mutator *m, int th, uint64_t frame, uint64_t code, in
                         int32_t task);
 
 /* A new Task id in the truth, and the mutator's record for it. */
+/* Room for one more in a ring of n elements of `size` bytes starting at
+ * index *head of *cap: a full ring is copied, in order, to the front of
+ * one twice as big (64 at first), which is returned; else `ring` is. */
+void *mm_ring_room(void *ring, size_t size, size_t *head, size_t n, size_t *cap);
 mm_mtask *mm_task_slot(mm_mutator *m);
 void mm_ready_add(mm_mutator *m, int32_t id);
 void mm_ready_del(mm_mutator *m, int32_t id);

@@ -324,19 +324,7 @@ static void mm_schedule_cb_item(mm_mutator *m, int th, int kind, int32_t task, i
             mm_t(m, task)->callbacks++;
         return;
     }
-    if (L->n_cb == L->cap_cb) {
-        size_t nc = L->cap_cb ? 2 * L->cap_cb : 64, i;
-        mm_callback *cb = malloc(nc * sizeof *cb);
-        UW_ASSERT(cb != NULL);
-        if (cb == NULL)
-            abort();
-        for (i = 0; i < L->n_cb; i++)
-            cb[i] = L->cb[(L->cb_head + i) % L->cap_cb];
-        free(L->cb);
-        L->cb = cb;
-        L->cb_head = 0;
-        L->cap_cb = nc;
-    }
+    L->cb = mm_ring_room(L->cb, sizeof *L->cb, &L->cb_head, L->n_cb, &L->cap_cb);
     L->cb[(L->cb_head + L->n_cb++) % L->cap_cb] = (mm_callback){kind, task, target, inner};
     mm_q(m, th, L->ready_state, ++L->ready, 8); /* call_soon */
     if (task >= 0)
