@@ -162,7 +162,9 @@ static int uw_check_task(const uw_layout *l, const uw_asyncio_layout *al)
 /* The windows: a coroutine up to the end of its frame (type, state, and
  * an async_generator_asend's generator); a name object's header (str or
  * int); a registry entry (weakref or Task header); the hook buffer's
- * bytearray header (size and start), then its magic and count. */
+ * bytearray header (size and start), then its magic and count; a done
+ * callback from its type word to its func_code (a function) or m_self (a
+ * builtin method), both past the type. */
 static int uw_check_windows(const uw_layout *l, const uw_asyncio_layout *al,
                             const uw__task_windows *w)
 {
@@ -174,7 +176,10 @@ static int uw_check_windows(const uw_layout *l, const uw_asyncio_layout *al,
            uw_in(l->object_type, 8, w->name) && uw_in(l->long_digits, 8, w->name) &&
            uw_fits(l->unicode_ascii_data, w->name) && uw_in(l->object_type, 8, w->weakref) &&
            uw_in(l->weakref_object, 8, w->weakref) && hook <= w->hook &&
-           uw_in(l->bytearray_size, 8, hook) && w->hook >= 16;
+           uw_in(l->bytearray_size, 8, hook) && w->hook >= 16 && l->func_code > l->object_type &&
+           l->cfunc_self > l->object_type &&
+           uw_in(l->func_code, 8, (size_t)l->object_type + w->callable) &&
+           uw_in(l->cfunc_self, 8, (size_t)l->object_type + w->callable);
 }
 
 int uw__layout_check_task_walk(const uw_layout *l, const uw_asyncio_layout *al,

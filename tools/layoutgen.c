@@ -452,6 +452,8 @@ int main(void)
     OFF("dictuentry_value", PyDictUnicodeEntry, me_value);
     OFF("dictvalues_values", PyDictValues, values);
     OFF("module_dict", PyModuleObject, md_dict);
+    OFF("func_code", PyFunctionObject, func_code);
+    OFF("cfunc_self", PyCFunctionObject, m_self);
     OFF("set_fill", PySetObject, fill);
     OFF("set_used", PySetObject, used);
     OFF("set_mask", PySetObject, mask);

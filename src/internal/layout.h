@@ -177,6 +177,8 @@ typedef struct uw_layout {
     int32_t dictuentry_value;
     int32_t dictvalues_values; /* offset of values[] in PyDictValues */
     int32_t module_dict;
+    int32_t func_code;  /* PyFunctionObject.func_code */
+    int32_t cfunc_self; /* PyCFunctionObject.m_self (a builtin method's object) */
     int32_t set_fill;
     int32_t set_used;
     int32_t set_mask;

@@ -32,10 +32,11 @@ int uw__layout_check_objects(const uw_layout *l);
 
 /* The local windows the Task walk reads objects into. */
 typedef struct uw__task_windows {
-    size_t coro;    /* a coroutine up to the end of its frame's fixed part */
-    size_t name;    /* a Task's name object (str or int) */
-    size_t weakref; /* a registry entry: weakref or Task header */
-    size_t hook;    /* the hook module's bytearray header */
+    size_t coro;     /* a coroutine up to the end of its frame's fixed part */
+    size_t name;     /* a Task's name object (str or int) */
+    size_t weakref;  /* a registry entry: weakref or Task header */
+    size_t hook;     /* the hook module's bytearray header */
+    size_t callable; /* a done callback from its type to func_code or m_self */
 } uw__task_windows;
 
 /* The Task walk (uw_tasks_new): the object readers, the asyncio Task and

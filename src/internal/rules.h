@@ -369,6 +369,18 @@
 #define UW__RULE_unawaited_no_callbacks 1
 #endif
 
+/* RULE callback_checked: before 3.14, a Task whose one done callback was
+ * found to be one no awaiter adds (run_until_complete's, a set's discard:
+ * callbacks.c) counts as awaited by nothing only when both copies of the
+ * check hold that callback alone, and read the callable (and its set's
+ * type) as it was decided: one freed and another made at its address is
+ * not taken for it. */
+#ifdef TORNSTACK_DROP_RULE_callback_checked
+#define UW__RULE_callback_checked 0
+#else
+#define UW__RULE_callback_checked 1
+#endif
+
 /* --- Composition (src/compose.c) --- */
 
 /* RULE compose_pure_stack: a Task stack is composed only on a pure Python

@@ -18,6 +18,9 @@
  *            returned when read and is another one now continues it;
  *   name     the bytes its name was decoded from;
  *   deps     the bytes each link was decided from (deps.c);
+ *   callback before 3.14, its one done callback when callbacks.c found
+ *            it to be one that no awaiter adds: the callable's type up to
+ *            the word telling what it is, and a method's set's type;
  *   own      3.14+, a Task placed on the thread stack that another Task's
  *            awaited_by may name: each of its own frames, which must
  *            resolve to the walk's code and line (with its thread's
@@ -98,7 +101,8 @@ enum {
     UW_CK_NAME,
     UW_CK_DEP,
     UW_CK_OWN,
-    UW_CK_PEER
+    UW_CK_PEER,
+    UW_CK_CALLBACK
 };
 
 /* A coroutine's piece reaches on to its awaitee's slot when the slot lies
@@ -276,6 +280,11 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
         for (k = 0; k < w->n_own; k++)
             uw_ck_put(t, q, UW_CK_OWN, i, k, s->frames[w->own_first + k].addr,
                       (size_t)t->l->frame_size);
+    if (w->cb_kind != UW_CB_NONE) { /* its one callback (callbacks.c) */
+        uw_ck_put(t, q, UW_CK_CALLBACK, i, 0, w->cb0 + (uint64_t)t->l->object_type, w->cb_len);
+        if (w->cb_kind == UW_CB_SET_METHOD)
+            uw_ck_put(t, q, UW_CK_CALLBACK, i, 1, w->cb_word + (uint64_t)t->l->object_type, 8);
+    }
     if (q->full) {
         q->n = n0;
         q->used = used0;
@@ -387,8 +396,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     uw_task_work *w = &t->work[i];
     const uw_asyncio_layout *al = t->al;
     const uw_check_span sp = uw_task_span(al);
-    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1, own = 1;
-    size_t n_own = 0;
+    int chain = 1, links = 1, span_a = 0, span_b = 0, name = 1, own = 1, cb = 1, cb_span = 0;
+    size_t n_own = 0, n_cb = 0;
     const int copy_a = UW_RULE(check_copy_a), copy_b = UW_RULE(check_copy_b);
 
     for (; *p < t->ck_n && what[*p].task == i && what[*p].kind >= UW_CK_SPAN &&
@@ -426,6 +435,12 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                               UW_F64(x, al->fut_callbacks) == 0 &&
                               UW_F64(y, al->fut_callback0) == 0 &&
                               UW_F64(y, al->fut_callbacks) == 0;
+            /* its one callback, the one callbacks.c decided on */
+            cb_span =
+                ok_a && ok_b &&
+                (!UW_RULE(callback_checked) ||
+                 (UW_F64(x, al->fut_callback0) == w->cb0 && UW_F64(x, al->fut_callbacks) == 0 &&
+                  UW_F64(y, al->fut_callback0) == w->cb0 && UW_F64(y, al->fut_callbacks) == 0));
             /* 3.14+: who names it its awaiter now, even if it stepped
              * since it was read (awaited_by.c) */
             w->ab_ok = al->fut_awaited_by >= 0 && ok_a && ok_b &&
@@ -515,6 +530,18 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
             n_own++;
             break;
         }
+        case UW_CK_CALLBACK: {
+            /* the callable: its type, and its code (a function) or its
+             * object (a method), as decided; a method's set: its type */
+            const size_t at = pc->ref == 0 ? w->cb_len - 8 : 0;
+            const uint64_t type = pc->ref == 0 ? w->cb_type : w->cb_set_type;
+            const uint64_t word = pc->ref == 0 ? w->cb_word : w->cb_set_type;
+            cb = cb && ok_a && ok_b && a[*p].len >= at + 8 &&
+                 (!UW_RULE(callback_checked) || (uw__u64(x) == type && uw__u64(x + at) == word &&
+                                                 uw__u64(y) == type && uw__u64(y + at) == word));
+            n_cb++;
+            break;
+        }
         case UW_CK_DEP: {
             int same = ok_a && ok_b &&
                        (!copy_a || uw__dep_same(t, pc->ref, x, uw__dep_bytes(t, pc->ref))) &&
@@ -532,13 +559,15 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
     w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
     w->frames_now = w->on_stack && n_own > 0 && n_own == w->n_own && own && w->span_ok &&
                     !w->check_cut && UW__SIZE(&t->sc.thread_ok)[w->thread];
+    w->cb_harmless = w->cb_kind != UW_CB_NONE && w->span_ok && !w->check_cut && cb_span && cb &&
+                     n_cb == (w->cb_kind == UW_CB_SET_METHOD ? 2u : 1u);
 }
 
 /* A Task's verdicts of the check, before it is judged (not known). */
 static void uw_judge_clear(uw_task_work *w)
 {
     w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
-    w->waiter_plain = 0;
+    w->waiter_plain = w->cb_harmless = 0;
     w->ab_seen[0] = w->ab_seen[1] = 0;
 }
 
@@ -692,6 +721,10 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
         if (uw_named_running(t, i)) {
             pieces += t->work[i].n_own;
             bytes += t->work[i].n_own * (size_t)t->l->frame_size;
+        }
+        if (t->work[i].cb_kind != UW_CB_NONE) { /* the callable, a set's type */
+            pieces += 2;
+            bytes += t->work[i].cb_len + 8;
         }
     }
     bytes += t->n_cf * (uw__gen_window(t->l) + 8 + UW_CHECK_SLOT_REACH) + t->n_dep_bytes +

@@ -309,6 +309,8 @@ static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_ca
         w->coro = uw__u64(o + al->task_coro);
         w->waiter = uw__u64(o + al->task_fut_waiter);
         w->name_obj = uw__u64(o + al->task_name);
+        w->cb0 = uw__u64(o + al->fut_callback0);
+        w->cbs = uw__u64(o + al->fut_callbacks);
         if (al->fut_awaited_by >= 0) {
             w->awaited_by = uw__u64(o + al->fut_awaited_by);
             w->awaited_by_is_set = o[al->fut_awaited_by_is_set] != 0;

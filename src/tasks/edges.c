@@ -138,9 +138,11 @@ void uw__awaiting_verdict(uw_tasks *t)
         /* awaited by nothing at its check: 3.14+, no awaiter recorded;
          * before, no done callback in either copy of its span (awaiting
          * a Task, gathering it or joining it to a TaskGroup adds one
-         * first, removed only once it is done) */
-        int none = t->al->fut_awaited_by >= 0 ? w->ab_ok && w->ab_now == 0
-                                              : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks;
+         * first, removed only once it is done), or only one that no
+         * awaiter adds (callbacks.c) */
+        int none = t->al->fut_awaited_by >= 0
+                       ? w->ab_ok && w->ab_now == 0
+                       : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks || w->cb_harmless;
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
             !none)
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;

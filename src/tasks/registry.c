@@ -5,10 +5,12 @@
  * _all_tasks, 3.12/3.13's _scheduled_tasks (a WeakSet whose `data`
  * attribute is a set of weakrefs), plus 3.12+'s _eager_tasks (a plain
  * set).  The optional hook module's link buffer is found the same way
- * (sys.modules["tornstack_hook"]._LINKS).  Addresses are cached per
- * interpreter (UW_REGISTRY_CACHE interpreters); a registry not found is
- * looked for again after UW_REGISTRY_RETRY samples, and one that stops
- * reading as a set is looked for again at once (discover.c).
+ * (sys.modules["tornstack_hook"]._LINKS), and before 3.14 the main Task's
+ * done callback, asyncio.base_events._run_until_complete_cb (callbacks.c).
+ * Addresses are cached per interpreter (UW_REGISTRY_CACHE interpreters); a
+ * registry not found is looked for again after UW_REGISTRY_RETRY samples,
+ * and one that stops reading as a set is looked for again at once
+ * (discover.c).
  */
 #include <string.h>
 
@@ -59,6 +61,11 @@ static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
             uw_lookup(t, g, mdict, t->al->eager_tasks, &obj, &nomem) == 0)
             g->eager = obj;
     }
+    /* before 3.14: the main Task's done callback (callbacks.c) */
+    if (t->al->fut_awaited_by < 0 &&
+        uw_lookup(t, g, modules, "asyncio.base_events", &mod, &nomem) == 0 &&
+        uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0)
+        nomem |= uw__callbacks_find_ruc(t, g, mdict) == UW_ERR_NOMEM;
     if (!nomem)
         return 0;
     memset(g, 0, sizeof *g);

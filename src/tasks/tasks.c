@@ -30,7 +30,7 @@ void uw_task_options_default(uw_task_options *o)
 int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
 {
     const uw__task_windows windows = {UW_CORO_WINDOW, UW_NAME_WINDOW, UW_WEAKREF_WINDOW,
-                                      UW_HOOK_HEADER};
+                                      UW_HOOK_HEADER, UW_CALLABLE_PIECE};
     const uw_asyncio_layout *al;
     const uw_target *tg;
     uw__walk_hooks hooks;

@@ -101,15 +101,16 @@
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
 /* The chain check's pieces and bytes per copy: a span, a name, the end of
- * the chain and the dependencies of every Task, each coroutine frame (on
- * to its awaitee slot when near) and its awaitee slot, three words of
- * every thread, the hook module's records. */
+ * the chain, the dependencies and the one done callback (two pieces) of
+ * every Task, each coroutine frame (on to its awaitee slot when near) and
+ * its awaitee slot, three words of every thread, the hook module's
+ * records. */
 #define UW_CHECK_PIECES_MAX                                                                       \
-    (3 * (size_t)UW_LIMIT_THREADS + 4 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX + \
+    (3 * (size_t)UW_LIMIT_THREADS + 6 * (size_t)UW_LIMIT_TASKS + 2 * (size_t)UW_TASK_FRAMES_MAX + \
      (size_t)UW_DEP_PIECES_MAX)
-#define UW_CHECK_BYTES_MAX                                                        \
-    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16) +                    \
-     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX + \
+#define UW_CHECK_BYTES_MAX                                                             \
+    ((size_t)UW_LIMIT_TASKS * (160 + UW_NAME_BYTES_MAX + 16 + UW_CALLABLE_PIECE + 8) + \
+     (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX +      \
      24 * (size_t)UW_LIMIT_THREADS + 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD)
 /* Walks of a thread in the second round while the walk's frames above the
  * split keep moving under its re-read (place.c). */
@@ -239,8 +240,19 @@ void uw__scratch_free(uw__scratch *sc);
 /* --- types.c ------------------------------------------------------------------- */
 
 /* UW_KIND_CLOOP: an event loop that calls its callbacks from C (uvloop's
- * uvloop.loop.Loop): no Handle._run frame splits its thread's stack. */
-enum { UW_KIND_OTHER = 0, UW_KIND_TASK, UW_KIND_FUTURE, UW_KIND_GATHER, UW_KIND_CLOOP };
+ * uvloop.loop.Loop): no Handle._run frame splits its thread's stack.
+ * UW_KIND_FUNCTION, UW_KIND_CFUNC, UW_KIND_SET: a Python function, a
+ * builtin method and a set, the done callbacks callbacks.c knows. */
+enum {
+    UW_KIND_OTHER = 0,
+    UW_KIND_TASK,
+    UW_KIND_FUTURE,
+    UW_KIND_GATHER,
+    UW_KIND_CLOOP,
+    UW_KIND_FUNCTION,
+    UW_KIND_CFUNC,
+    UW_KIND_SET
+};
 
 #ifndef UW_TYPE_CACHE
 #define UW_TYPE_CACHE 64
@@ -270,9 +282,12 @@ typedef struct uw_type_verdict {
 typedef struct uw_registry {
     uint64_t interp;
     uint64_t scheduled, eager, hook; /* set, set, bytearray; 0 if absent */
-    int found;                       /* asyncio.tasks was found */
-    int bound;                       /* not found for a bound (dict_limit), or 0 */
-    uint32_t retry;                  /* samples until the next search */
+    /* before 3.14: asyncio.base_events._run_until_complete_cb, its type
+     * and code as found (callbacks.c); 0 if absent */
+    uint64_t ruc_fn, ruc_type, ruc_code;
+    int found;      /* asyncio.tasks was found */
+    int bound;      /* not found for a bound (dict_limit), or 0 */
+    uint32_t retry; /* samples until the next search */
 } uw_registry;
 
 /* --- links.c ------------------------------------------------------------------- */
@@ -512,6 +527,16 @@ typedef struct uw_task_work {
     int peer_ab_set;
     size_t ck_win;    /* the window of a recovery round's check it is read in */
     int no_callbacks; /* the check read no done callback in either copy */
+    /* before 3.14, its done callbacks as discovery read them, and one
+     * that no awaiter adds (callbacks.c) */
+    uint64_t cb0, cbs;    /* fut_callback0, fut_callbacks */
+    int cb_kind;          /* UW_CB_*: what cb0 was found to be, or 0 */
+    size_t cb_len;        /* bytes of the callable's piece, from its type */
+    uint64_t cb_type;     /* the callable's type ... */
+    uint64_t cb_word;     /* ... and its code (a function) or its object */
+    uint64_t cb_set_type; /* a method's object's type (a set) */
+    int cb_harmless;      /* the check read it so, in both copies, as the
+                             Task's only callback */
 } uw_task_work;
 
 /* A Task's entry before a recovery round, put back when the round does
@@ -634,6 +659,23 @@ void uw__split_c_loop(uw_tasks *t, uw_sample *s, size_t th_i);
 
 /* UW_KIND_* of a type (or a base, up to UW_LIMIT_TYPE_BASES), cached. */
 int uw__type_kind(uw_tasks *t, uint64_t type);
+
+/* --- callbacks.c ---------------------------------------------------------------- */
+
+/* What a Task's only done callback was found to be (uw_task_work.cb_kind). */
+enum { UW_CB_NONE = 0, UW_CB_RUN_UNTIL_COMPLETE, UW_CB_SET_METHOD };
+/* A callable's piece: its type word up to the word that tells what it is
+ * (func_code, m_self), at most this many bytes (uw__layout_check_task_walk). */
+#define UW_CALLABLE_PIECE 64
+
+/* Before 3.14, before the check: mark each Task whose only done callback is
+ * one no awaiter adds (cb_kind), for the check to read again.  0, or a
+ * capacity error. */
+int uw__callbacks_read(uw_tasks *t, const uw_sample *s);
+/* The registry's _run_until_complete_cb (registry.c): found under that name
+ * in mdict (asyncio.base_events'), a function; its type and code kept.  0,
+ * or UW_ERR_NOMEM. */
+int uw__callbacks_find_ruc(uw_tasks *t, uw_registry *g, uint64_t mdict);
 
 /* --- plain.c ------------------------------------------------------------------- */
 

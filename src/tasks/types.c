@@ -1,6 +1,8 @@
 /*
  * types.c — what kind of object a type makes: a Task, a gather future, a
- * Future, or something else.
+ * Future, or something else; and the three kinds of object a done
+ * callback that no awaiter adds is made of (callbacks.c): a Python
+ * function, a builtin method, a set (or a subclass).
  *
  * A Task is trusted only when its type, or a base type, has tp_name
  * "_asyncio.Task"; a gather future is asyncio's _GatheringFuture, a Python
@@ -58,6 +60,18 @@ int uw__type_kind(uw_tasks *t, uint64_t type)
         }
         if (first && strcmp(name, "_GatheringFuture") == 0)
             is_gather = 1;
+        if (first && strcmp(name, "function") == 0) {
+            kind = UW_KIND_FUNCTION;
+            break;
+        }
+        if (first && strcmp(name, "builtin_function_or_method") == 0) {
+            kind = UW_KIND_CFUNC;
+            break;
+        }
+        if (strcmp(name, "set") == 0) {
+            kind = UW_KIND_SET;
+            break;
+        }
         if (strcmp(name, "_asyncio.Future") == 0) {
             kind = is_gather ? UW_KIND_GATHER : UW_KIND_FUTURE;
             break;

@@ -127,8 +127,9 @@ static int uw_place_all(uw_tasks *t, uw_sample *s)
     return uw__place(t, s);
 }
 
-/* Step 5: names, and what every Task awaits and is linked to, each piece
- * kept for the check (a Task placed on its thread stack shows none of it
+/* Step 5: names, what every Task awaits and is linked to, and (before
+ * 3.14) a done callback that tells nothing awaits it, each piece kept for
+ * the check (a Task placed on its thread stack shows none of it
  * unless the check finds its loop moved on: then what it awaits then
  * matters to the others).  A gather bound hit on the way (gather.c) is
  * the sample's gather_limit. */
@@ -136,7 +137,8 @@ static int uw_labels(uw_tasks *t, uw_sample *s)
 {
     int rc;
 
-    if ((rc = uw__read_names(t, s)) != 0 || (rc = uw__awaiting_end(t)) != 0)
+    if ((rc = uw__read_names(t, s)) != 0 || (rc = uw__awaiting_end(t)) != 0 ||
+        (t->opt.skip && (rc = uw__callbacks_read(t, s)) != 0))
         return rc;
     if (t->deps_cut && s->tasks_error == 0)
         s->tasks_error = UW_ERR_CAPACITY; /* a cut of room, not of a bound */

@@ -24,7 +24,7 @@ static const int lines[4] = {10, 11, 12, 13};
 
 typedef struct world {
     fake_proc fp;
-    uint64_t loop, task_type, set;
+    uint64_t interp, loop, task_type, set;
     uint64_t a, b, c; /* Tasks: A awaits B; C created by A */
     uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
     uw_unwinder *u;
@@ -42,7 +42,7 @@ static void world_build(world *w)
     memset(w, 0, sizeof *w);
     fp_init(&w->fp, 13);
     l = w->fp.l;
-    interp = fp_runtime(&w->fp);
+    interp = w->interp = fp_runtime(&w->fp);
     sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
     f = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
     ts = fp_thread(&w->fp, interp, 77, f);
@@ -710,11 +710,18 @@ static void test_recover_alone(void **state)
  * but the loop starts a callback while its type is read. */
 enum { PW_PLAIN = 1, PW_GATHER, PW_MOVED };
 
+/* C's one done callback (PW_GATHER; callbacks.c): an object of no kind
+ * known; run_until_complete's function; a set's discard; a wakeup (a
+ * builtin method bound to B); a function of other code; a discard whose
+ * object becomes B when the check begins (freed, a wakeup made there); a
+ * discard with a second callback listed. */
+enum { CB_BLOB = 0, CB_RUC, CB_DISCARD, CB_WAKEUP, CB_OTHER_FN, CB_SWAP, CB_TWO };
+
 typedef struct pw_world {
     world w;
     const uw_reader_ops *real;
-    int mode, names_seen, stepped, typed;
-    uint64_t counter, name_b, outer_code, fut2;
+    int mode, cb, names_seen, stepped, typed;
+    uint64_t counter, name_b, outer_code, fut2, method;
 } pw_world;
 
 static pw_world *pw_cur;
@@ -731,6 +738,8 @@ static int pw_read(void *ctx, uint64_t addr, void *dst, size_t len)
         r->stepped = 1;
         rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut2);
         fp_put64(&w->fp, w->b + (uint64_t)al->task_fut_waiter, r->fut2);
+        if (r->cb == CB_SWAP)
+            fp_put64(&w->fp, r->method + (uint64_t)w->fp.l->cfunc_self, w->b);
     } else if (r->stepped && addr == r->fut2 + (uint64_t)w->fp.l->object_type && len == 8) {
         r->typed++;
         if (r->mode == PW_MOVED)
@@ -741,7 +750,61 @@ static int pw_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops pw_ops = {pw_read, NULL, NULL, NULL};
 
-static void pw_run(pw_world *r, int mode)
+/* A function object of `code`, or a builtin method bound to `self`. */
+static uint64_t pw_function(world *w, uint64_t code)
+{
+    uint64_t fn = fp_alloc(&w->fp, 128);
+
+    fp_put64(&w->fp, fn + (uint64_t)w->fp.l->object_type, fp_type(&w->fp, "function", 0));
+    fp_put64(&w->fp, fn + (uint64_t)w->fp.l->func_code, code);
+    return fn;
+}
+
+static uint64_t pw_method(world *w, uint64_t self)
+{
+    uint64_t m = fp_alloc(&w->fp, 64);
+
+    fp_put64(&w->fp, m + (uint64_t)w->fp.l->object_type,
+             fp_type(&w->fp, "builtin_function_or_method", 0));
+    fp_put64(&w->fp, m + 16, fp_alloc(&w->fp, 32)); /* m_ml */
+    fp_put64(&w->fp, m + (uint64_t)w->fp.l->cfunc_self, self);
+    return m;
+}
+
+/* C's callback as r->cb says; sys.modules["asyncio.base_events"] holds
+ * _run_until_complete_cb in every mode. */
+static uint64_t pw_callback(pw_world *r)
+{
+    world *w = &r->w;
+    const uw_layout *l = w->fp.l;
+    const char *name = "_run_until_complete_cb", *mod_name = "asyncio.base_events";
+    uint64_t ruc =
+        pw_function(w, fp_code(&w->fp, "_run_until_complete_cb",
+                               "/usr/lib/python3.13/asyncio/base_events.py", 180, lines, 4));
+    uint64_t mod = fp_alloc(&w->fp, 64), set;
+
+    fp_put64(&w->fp, mod + (uint64_t)l->module_dict, fp_dict(&w->fp, &name, &ruc, 1));
+    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, &mod_name, &mod, 1));
+    set = fp_set(&w->fp, NULL, 0);
+    fp_put64(&w->fp, set + (uint64_t)l->object_type, fp_type(&w->fp, "set", 0));
+    switch (r->cb) {
+    case CB_RUC:
+        return ruc;
+    case CB_DISCARD:
+    case CB_SWAP:
+    case CB_TWO:
+        return r->method = pw_method(w, set);
+    case CB_WAKEUP:
+        return pw_method(w, w->b);
+    case CB_OTHER_FN:
+        return pw_function(w, fp_code(&w->fp, "gather.<locals>._done_callback",
+                                      "/usr/lib/python3.13/asyncio/tasks.py", 760, lines, 4));
+    default:
+        return fp_alloc(&w->fp, 64);
+    }
+}
+
+static void pw_run_cb(pw_world *r, int mode, int cb)
 {
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
     const uw_layout *l;
@@ -760,7 +823,10 @@ static void pw_run(pw_world *r, int mode)
     r->fut2 = fp_alloc(&r->w.fp, 128);
     fp_put64(&r->w.fp, r->fut2 + (uint64_t)l->object_type,
              mode == PW_GATHER ? fp_type(&r->w.fp, "_GatheringFuture", future_type) : future_type);
-    fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, fp_alloc(&r->w.fp, 64));
+    r->cb = cb;
+    fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_callback(r));
+    if (cb == CB_TWO)
+        fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callbacks, fp_list(&r->w.fp, NULL, 0));
     world_start(&r->w);
     uw_task_options_default(&o);
     o.recover = 0;
@@ -773,6 +839,11 @@ static void pw_run(pw_world *r, int mode)
     r->mode = mode;
     sample_through(&r->w, &pw_ops, &r->real);
     assert_true(r->stepped);
+}
+
+static void pw_run(pw_world *r, int mode)
+{
+    pw_run_cb(r, mode, CB_BLOB);
 }
 
 /* B's new waiter is a plain Future, its type read while the loop stood:
@@ -807,6 +878,50 @@ static void test_plain_waiter(void **state)
         c = task_at(&r.w, r.w.c);
         assert_non_null(c);
         assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
+        world_end(&r.w);
+    }
+}
+
+/* B now awaits a gather, and C has one done callback (callbacks.c).  One
+ * that no awaiter adds, run_until_complete's function or a set's discard,
+ * tells nothing awaits C: it is shown, a root.  Any other object, an
+ * awaiter's wakeup, a gather's callback, a second callback listed, or a
+ * discard whose method object was freed and made again as B's wakeup
+ * between its read and the check (rule callback_checked) leaves C's
+ * awaiter unknown: skipped. */
+static void test_harmless_callback(void **state)
+{
+    static const struct {
+        int cb, kept;
+        const char *what;
+    } cases[] = {
+        {CB_BLOB, 0, "an object of no kind known"},
+        {CB_RUC, 1, "run_until_complete's callback"},
+        {CB_DISCARD, 1, "a set's discard"},
+        {CB_WAKEUP, 0, "B's wakeup"},
+        {CB_OTHER_FN, 0, "a gather's callback"},
+        {CB_SWAP, 0, "a discard made B's wakeup before the check"},
+        {CB_TWO, 0, "a discard and a second callback"},
+    };
+    pw_world r;
+    const uw_task_sample *c;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pw_run_cb(&r, PW_GATHER, cases[i].cb);
+        c = task_at(&r.w, r.w.c);
+        assert_non_null(c);
+        if (cases[i].kept != (c->skipped == 0))
+            fail_msg("C with %s: skipped %d, want %s", cases[i].what, c->skipped,
+                     cases[i].kept ? "shown" : "awaiter_unknown");
+        if (cases[i].kept) {
+            assert_int_equal(c->awaited_by, -1);
+            assert_int_equal(c->n_frames, 1);
+            assert_string_equal(fname(&r.w, c, 0), "orphan");
+        } else {
+            assert_int_equal(c->skipped, UW_SKIP_AWAITER_UNKNOWN);
+        }
         world_end(&r.w);
     }
 }
@@ -1032,13 +1147,21 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_plain_waiter),     cmocka_unit_test(test_layout_windows),
-        cmocka_unit_test(test_recover_step),     cmocka_unit_test(test_recover_reused_task),
-        cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_clean_world),
+        cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry),
+        cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),
+        cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),
+        cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_plain_waiter),
+        cmocka_unit_test(test_harmless_callback),
+        cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_alone),
+        cmocka_unit_test(test_one_step),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

@@ -1,0 +1,173 @@
+/*
+ * callbacks.c — done callbacks that no awaiter adds.
+ *
+ * Before 3.14 nothing in a Task names who awaits it; what does is a done
+ * callback: awaiting a Task adds the awaiter's wakeup, gathering it the
+ * gather's `_done_callback`, joining it to a TaskGroup the group's
+ * `_on_task_done`, each before the awaiter suspends, and none goes before
+ * the Task is done.  So a Task with no callback is awaited by nothing
+ * (edges.c, rule unawaited_no_callbacks), and one with a callback, while
+ * another Task of its loop awaits something not read, is skipped
+ * (awaiter_unknown): it could be what that Task awaits.
+ *
+ * Two callbacks are common on Tasks nothing awaits, and no awaiter adds
+ * either:
+ *   - asyncio.run's main Task holds run_until_complete's
+ *     `_run_until_complete_cb`, a function of asyncio/base_events.py.
+ *     Without this file, as soon as one Task of a busy loop read torn,
+ *     the main Task was skipped, and with it every stack under it: on the
+ *     busy program (3.13.0, 300 samples of some 530 Tasks) `record` wrote
+ *     one stack in three seconds;
+ *   - a fire-and-forget Task kept alive in a set holds that set's
+ *     `discard` (the pattern asyncio's documentation gives): a builtin
+ *     method whose object is a set.  An awaiter's wakeup is a builtin
+ *     method too (3.12+), but its object is the awaiting Task.
+ * A Task whose only callback (fut_callback0 set, fut_callbacks NULL) is
+ * one of these counts as one with none.
+ *
+ * How it is known, from fut_callback0 as discovery read it:
+ *   - the function: it is the object sys.modules["asyncio.base_events"]
+ *     held under that name when the registry was searched (registry.c),
+ *     of type `function` then; that type and its code pointer are kept;
+ *   - the method: one read of every other candidate's type up to m_self,
+ *     then one of each m_self's type: a `builtin_function_or_method`
+ *     whose object is a `set` (or a subclass; types.c).
+ * The check reads it all again, twice, with the Task's span (check.c,
+ * pieces UW_CK_CALLBACK): the callback counts only when both copies of
+ * the span hold it as fut_callback0 with fut_callbacks NULL, and both
+ * copies of the callable (and of its set's type) read as decided (rule
+ * callback_checked).  A callable removed and freed, another made at its
+ * address (an awaiter's wakeup, a gather's callback), reads otherwise.
+ * Nothing else is asked of the epoch: as for unawaited_no_callbacks, an
+ * awaiter adds its callback before it suspends and it stays until the
+ * Task is done, so a list still NULL in copy B was NULL at copy A.
+ *
+ * Bounds: one piece per Task of the sample in each of the two reads
+ * (UW_LIMIT_TASKS); the types' verdicts are cached (types.c).
+ */
+#include <string.h>
+
+#include "internal/pyobj.h"
+#include "internal/rules.h"
+#include "tasks_int.h"
+#include "tornstack/error.h"
+
+/* The function's type and code, read where it was found: kept only when
+ * the type makes a function. */
+int uw__callbacks_find_ruc(uw_tasks *t, uw_registry *g, uint64_t mdict)
+{
+    const uw_layout *l = t->l;
+    uint64_t fn, type, code;
+    int rc = uw__dict_get_str(&t->pc, mdict, "_run_until_complete_cb", &fn);
+
+    if (rc != 0)
+        return rc == UW_ERR_NOMEM ? rc : 0;
+    if (uw_read_u64(t->r, fn + (uint64_t)l->object_type, &type) != 0 ||
+        uw_read_u64(t->r, fn + (uint64_t)l->func_code, &code) != 0 || code == 0 ||
+        uw__type_kind(t, type) != UW_KIND_FUNCTION)
+        return 0;
+    g->ruc_fn = fn;
+    g->ruc_type = type;
+    g->ruc_code = code;
+    return 0;
+}
+
+/* The registry of Task w's interpreter, if searched (no search here). */
+static const uw_registry *uw_registry_of(const uw_tasks *t, const uw_sample *s,
+                                         const uw_task_work *w)
+{
+    size_t i;
+
+    for (i = 0; i < t->n_reg; i++)
+        if (t->reg[i].interp == s->threads[w->thread].interp)
+            return &t->reg[i];
+    return NULL;
+}
+
+/* Is w a candidate: one callback, a pointer, and no verdict on it yet? */
+static int uw_one_callback(const uw_task_work *w)
+{
+    return w->skipped == 0 && w->cb0 != 0 && w->cbs == 0;
+}
+
+/* The builtin-method candidates: the callable's type up to m_self (one
+ * read), then each one bound to a set has its set's type read (one more
+ * read). */
+static int uw_methods(uw_tasks *t, size_t *who, size_t n)
+{
+    const uw_layout *l = t->l;
+    const size_t len = (size_t)(l->cfunc_self - l->object_type) + 8;
+    uw_iov *iov;
+    size_t i, m = 0;
+    int rc;
+
+    if ((rc = uw__view_reserve(&t->sc.iov, n)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, n * len)) != 0)
+        return rc;
+    iov = UW__IOV(&t->sc.iov);
+    for (i = 0; i < n; i++)
+        iov[i] = (uw_iov){t->work[who[i]].cb0 + (uint64_t)l->object_type, t->sc.bytes.p + i * len,
+                          len, 0};
+    (void)uw_readv(t->r, iov, n);
+    for (i = 0; i < n; i++) {
+        const uint8_t *p = t->sc.bytes.p + i * len;
+        uw_task_work *w = &t->work[who[i]];
+        if (iov[i].status != 0 || uw__type_kind(t, uw__u64(p)) != UW_KIND_CFUNC ||
+            uw__u64(p + len - 8) == 0)
+            continue;
+        w->cb_type = uw__u64(p);
+        w->cb_word = uw__u64(p + len - 8);
+        w->cb_len = len;
+        who[m++] = who[i];
+    }
+    if (m == 0)
+        return 0;
+    for (i = 0; i < m; i++)
+        iov[i] = (uw_iov){t->work[who[i]].cb_word + (uint64_t)l->object_type, t->sc.bytes.p + 8 * i,
+                          8, 0};
+    (void)uw_readv(t->r, iov, m);
+    for (i = 0; i < m; i++) {
+        uw_task_work *w = &t->work[who[i]];
+        if (iov[i].status != 0 || uw__type_kind(t, uw__u64(t->sc.bytes.p + 8 * i)) != UW_KIND_SET)
+            continue;
+        w->cb_set_type = uw__u64(t->sc.bytes.p + 8 * i);
+        w->cb_kind = UW_CB_SET_METHOD;
+    }
+    return 0;
+}
+
+/* Every Task's cb_kind, before the check.  A callback that is the
+ * registry's _run_until_complete_cb needs no read here: what the registry
+ * found is what the check reads again. */
+int uw__callbacks_read(uw_tasks *t, const uw_sample *s)
+{
+    const uw_layout *l = t->l;
+    size_t i, n = 0, *who;
+    int rc;
+
+    for (i = 0; i < t->n_work; i++) {
+        t->work[i].cb_kind = UW_CB_NONE;
+        t->work[i].cb_harmless = 0;
+    }
+    if (t->al->fut_awaited_by >= 0)
+        return 0; /* 3.14+: awaited_by names the awaiters (awaited_by.c) */
+    if ((rc = uw__view_reserve(&t->sc.idx, t->n_work)) != 0)
+        return rc;
+    who = UW__SIZE(&t->sc.idx);
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        const uw_registry *g;
+        if (!uw_one_callback(w))
+            continue;
+        g = uw_registry_of(t, s, w);
+        if (g != NULL && g->ruc_fn != 0 && w->cb0 == g->ruc_fn) {
+            w->cb_kind = UW_CB_RUN_UNTIL_COMPLETE;
+            w->cb_type = g->ruc_type;
+            w->cb_word = g->ruc_code;
+            w->cb_len = (size_t)(l->func_code - l->object_type) + 8;
+        } else {
+            who[n++] = i;
+        }
+    }
+    return n > 0 ? uw_methods(t, who, n) : 0;
+}
