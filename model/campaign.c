@@ -39,6 +39,10 @@
  *      thread that runs no loop), p_plain: 2 + (b >> 1) % 20 (percent of
  *      operations that are its; 0, and every scenario written before,
  *      makes none)
+ *   42 p_known: b % 101 (workers given run_until_complete's callback,
+ *      fire-and-forget Tasks a set's discard: done callbacks the unwinder
+ *      knows no awaiter adds; 0, and every scenario written before, gives
+ *      none)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -107,6 +111,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->p_held = z[40] % 101;
     p->plain = z[41] & 1; /* (with fewer loops than MM_MAX_LOOPS) */
     p->p_plain = 2 + (z[41] >> 1) % 20;
+    p->p_known = z[42] % 101;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
@@ -220,12 +225,14 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
             out + n, cap - (size_t)n,
             "server %s: %d loops x %d workers, %d idle, depth %d, child %d%% gather %d%% "
             "(nested %d%%) group %d%% join %d%% orphan %d%% burst %d%% (init %d%%) switch %d%% "
-            "deep %d%% finish %d%% lazy %d%% held %d%%, slots %d, %d families, hook %s, pause %d%%",
+            "deep %d%% finish %d%% lazy %d%% held %d%% known %d%%, slots %d, %d families, hook %s, "
+            "pause %d%%",
             scale[sc->scale], sc->prog.n_loops, sc->prog.workers, sc->prog.idle, sc->prog.max_depth,
             sc->prog.p_child, sc->prog.p_gather, sc->prog.p_nested, sc->prog.p_group,
             sc->prog.p_join, sc->prog.p_orphan, sc->prog.p_burst, sc->prog.p_init,
             sc->prog.p_switch, sc->prog.p_deep, sc->prog.p_finish, sc->prog.p_lazy, sc->prog.p_held,
-            sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off", sc->pause);
+            sc->prog.p_known, sc->prog.slots, sc->prog.families, sc->prog.hook ? "on" : "off",
+            sc->pause);
 }
 
 static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, mm_verdict *v,

@@ -5,6 +5,7 @@
  */
 #include "fabricate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,41 @@ static uint64_t mm_fab_set(mm_image *im, size_t slots, uint64_t *table)
     return s;
 }
 
+/* Two done callbacks that no awaiter adds (the unwinder's callbacks.c):
+ * asyncio.base_events._run_until_complete_cb, a function of that module
+ * (asyncio.run's main Task holds it), and the type of a builtin method,
+ * whose object (m_self) the mutator makes a set's discard of, with the
+ * set that keeps the fire-and-forget Tasks. */
+static void mm_fab_callbacks(mm_image *im)
+{
+    const uw_layout *l = im->l;
+    char file[64];
+    uint64_t code, table;
+
+    snprintf(file, sizeof file, "/usr/lib/python3.%d/asyncio/base_events.py", l->py_minor);
+    code = mm_fab_code(im, "_run_until_complete_cb", file, 180, 2);
+    im->ruc_fn = mm_alloc(im->space, 160);
+    mm_space_put64(im->space, im->ruc_fn + (uint64_t)l->object_type,
+                   mm_fab_type(im, "function", 0));
+    mm_space_put64(im->space, im->ruc_fn + (uint64_t)l->func_code, code);
+    im->base_events_module = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, im->base_events_module + (uint64_t)l->module_dict,
+                   mm_fab_dict1(im, "_run_until_complete_cb", im->ruc_fn));
+    im->cfunc_type = mm_fab_type(im, "builtin_function_or_method", 0);
+    im->background = mm_fab_set(im, 8, &table);
+}
+
+/* The interpreter's sys.modules: asyncio.tasks, asyncio.base_events, and
+ * the hook module when there is one (hook, else 0). */
+static void mm_fab_modules_dict(mm_image *im, uint64_t hook)
+{
+    const char *names[3] = {"asyncio.tasks", "asyncio.base_events", "tornstack_hook"};
+    const uint64_t mods[3] = {im->tasks_module, im->base_events_module, hook};
+
+    mm_space_put64(im->space, im->interp + (uint64_t)im->l->interp_modules,
+                   mm_fab_dictn(im, names, mods, hook != 0 ? 3 : 2));
+}
+
 /* sys.modules["asyncio.tasks"], whose globals hold the registry: a WeakSet
  * (a Python class instance; its `data` attribute, the set of weakrefs to
  * Tasks, in a dict reached through the managed-dict pointer before the
@@ -213,17 +249,16 @@ static void mm_fab_modules(mm_image *im)
     module = mm_alloc(im->space, 64);
     mm_space_put64(im->space, module + (uint64_t)l->module_dict,
                    mm_fab_dictn(im, names, values, n));
-    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
-                   mm_fab_dict1(im, "asyncio.tasks", module));
     im->tasks_module = module;
+    mm_fab_callbacks(im);
+    mm_fab_modules_dict(im, 0);
 }
 
 void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, const int *kind,
                  size_t n)
 {
     const uw_layout *l = im->l;
-    const char *names[2] = {"asyncio.tasks", "tornstack_hook"};
-    uint64_t mods[2], ba = mm_alloc(im->space, 64), buf = mm_alloc(im->space, 16 + 24 * n + 8);
+    uint64_t hook, ba = mm_alloc(im->space, 64), buf = mm_alloc(im->space, 16 + 24 * n + 8);
     uint64_t count = n, size = 16 + 24 * (uint64_t)n;
     size_t i;
 
@@ -239,11 +274,9 @@ void mm_fab_hook(mm_image *im, const uint64_t *child, const uint64_t *parent, co
     mm_space_put64(im->space, ba + (uint64_t)l->object_type, mm_fab_type(im, "bytearray", 0));
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_size, size);
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);
-    mods[0] = im->tasks_module;
-    mods[1] = mm_alloc(im->space, 64);
-    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
-    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
-                   mm_fab_dictn(im, names, mods, 2));
+    hook = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, hook + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
+    mm_fab_modules_dict(im, hook);
 }
 
 /* The loop running on thread k: an instance whose dict (at the type's
@@ -420,8 +453,7 @@ size_t mm_fab_gather_size(const mm_image *im)
 uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap)
 {
     const uw_layout *l = im->l;
-    const char *names[2] = {"asyncio.tasks", "tornstack_hook"};
-    uint64_t mods[2], ba = mm_alloc(im->space, 64), size = 16 + 24 * (uint64_t)cap;
+    uint64_t hook, ba = mm_alloc(im->space, 64), size = 16 + 24 * (uint64_t)cap;
     uint64_t buf = mm_alloc(im->space, (size_t)size + 8);
 
     (void)mm_space_write(im->space, buf, "TSLINKS1", 8);
@@ -430,11 +462,9 @@ uint64_t mm_fab_hook_buffer(mm_image *im, size_t cap)
     mm_space_put64(im->space, ba + (uint64_t)l->object_type, mm_fab_type(im, "bytearray", 0));
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_size, size);
     mm_space_put64(im->space, ba + (uint64_t)l->bytearray_start, buf);
-    mods[0] = im->tasks_module;
-    mods[1] = mm_alloc(im->space, 64);
-    mm_space_put64(im->space, mods[1] + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
-    mm_space_put64(im->space, im->interp + (uint64_t)l->interp_modules,
-                   mm_fab_dictn(im, names, mods, 2));
+    hook = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, hook + (uint64_t)l->module_dict, mm_fab_dict1(im, "_LINKS", ba));
+    mm_fab_modules_dict(im, hook);
     return buf;
 }
 

@@ -75,8 +75,12 @@ typedef struct mm_image {
     uint64_t current_slot; /* where the current-frame pointer lives */
     uint64_t chunk;        /* root data-stack chunk */
     uint64_t task_type, future_type, loop, registry, registry_table, set_dummy;
-    uint64_t ready_state;          /* the loop's ready deque's mutation count */
-    uint64_t tasks_module;         /* sys.modules["asyncio.tasks"] */
+    uint64_t ready_state;  /* the loop's ready deque's mutation count */
+    uint64_t tasks_module; /* sys.modules["asyncio.tasks"] */
+    /* sys.modules["asyncio.base_events"], its _run_until_complete_cb (a
+     * function), the type of builtin methods, and a set that keeps
+     * fire-and-forget Tasks (whose discard is their done callback) */
+    uint64_t base_events_module, ruc_fn, cfunc_type, background;
     mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
     int n_threads;
     /* 3.14+: the interpreter's Task list head (Tasks of exited threads),

@@ -25,6 +25,7 @@
 #define MM_SLOTS 16       /* data-stack frame slots per thread */
 #define MM_SLOT_LOOP 6    /* select / Handle._run */
 #define MM_SLOT_SYNC 7    /* first slot of calls made by a callback */
+#define MM_CFUNC_SIZE 56  /* a builtin method object (PyCFunctionObject) */
 #define MM_PAYLOADS 16384 /* EV_NEW / EV_CHAIN payloads outstanding, at most */
 #define MM_MAX_FAMILIES 32
 
@@ -85,6 +86,7 @@ typedef struct mm_mtask {
                              * an awaiting frame) */
     int callbacks;          /* done callbacks scheduled, not yet run */
     int done_cbs;           /* done callbacks added while pending (mm_done_cb_add) */
+    uint64_t cb_method;     /* a set's discard it holds as a callback, 0 */
     int hook_slot[3];       /* hook record slot by kind (1, 2), -1 */
     int32_t hook_parent[3]; /* the parent each record names (id, gen) */
     uint32_t hook_parent_gen[3];
@@ -371,6 +373,8 @@ void mm_awaited_discard(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, i
 /* future_add_done_callback on pending Task id (mut_task.c), and
  * future_schedule_callbacks's clearing of them as it finishes. */
 void mm_done_cb_add(mm_mutator *m, int th, int32_t id);
+/* ... one that no awaiter adds: the callable `obj` itself. */
+void mm_done_cb_add_obj(mm_mutator *m, int th, int32_t id, uint64_t obj);
 void mm_done_cb_clear(mm_mutator *m, int th, int32_t id);
 /* enter_task (id >= 0) / leave_task (id -1) on thread th. */
 void mm_running_task(mm_mutator *m, int th, int32_t id);

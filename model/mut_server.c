@@ -124,6 +124,21 @@ static int32_t mm_spawn(mm_mutator *m, int th, int role, int family, int32_t cre
     t = mm_t(m, id);
     t->steps_left = 1 + (int)(mm_rand(m) % 3);
     mm_ready_add(m, id);
+    /* known: callbacks the unwinder can tell no awaiter adds, first when
+     * there are more: a worker as asyncio.run's main Task
+     * (run_until_complete's function), a fire-and-forget Task kept in a
+     * set (its discard: a builtin method made for it, whose object is the
+     * set) */
+    if (m->prog.p_known > 0 && role == MM_R_WORKER && mm_pct(m, m->prog.p_known))
+        mm_done_cb_add_obj(m, th, id, m->im->ruc_fn);
+    if (m->prog.p_known > 0 && role == MM_R_ORPHAN && mm_pct(m, m->prog.p_known)) {
+        uint64_t meth = mm_m_alloc(m, th, MM_CFUNC_SIZE, 0);
+        mm_q(m, th, meth + (uint64_t)m->l->object_type, m->im->cfunc_type, 8);
+        mm_q(m, th, meth + 16, m->im->cfunc_type, 8); /* m_ml: a stand-in, never read */
+        mm_q(m, th, meth + (uint64_t)m->l->cfunc_self, m->im->background, 8);
+        t->cb_method = meth;
+        mm_done_cb_add_obj(m, th, id, meth);
+    }
     /* held: a done callback that is no awaiter, as a program's main Task
      * gathering its workers gives each (or a server, each connection's
      * Task): the unwinder may not take such a worker for one that nothing

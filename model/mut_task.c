@@ -171,17 +171,24 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
  * gathering it, joining it to a TaskGroup and the hook's records each add
  * one before anything else shows the link.  The unwinder reads only
  * whether either word is set, so they hold the Task's own address as a
- * stand-in for the callable and the list, which are never read. */
-void mm_done_cb_add(mm_mutator *m, int th, int32_t id)
+ * stand-in for the callable and the list, which are never read; except a
+ * first callback that no awaiter adds (mm_done_cb_add_obj), which the
+ * unwinder reads to tell it from one an awaiter adds (callbacks.c). */
+void mm_done_cb_add_obj(mm_mutator *m, int th, int32_t id, uint64_t obj)
 {
     mm_mtask *t = mm_t(m, id);
 
     if (t->wait == MM_WT_DONE)
         return; /* done: the callback is scheduled at once, not kept */
     if (t->done_cbs++ == 0)
-        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callback0, t->obj, 8);
+        mm_q(m, th, t->obj + (uint64_t)m->al->fut_callback0, obj, 8);
     else if (t->done_cbs == 2)
         mm_q(m, th, t->obj + (uint64_t)m->al->fut_callbacks, t->obj, 8);
+}
+
+void mm_done_cb_add(mm_mutator *m, int th, int32_t id)
+{
+    mm_done_cb_add_obj(m, th, id, mm_t(m, id)->obj);
 }
 
 /* future_schedule_callbacks as the Task finishes (after its state):
@@ -195,6 +202,10 @@ void mm_done_cb_clear(mm_mutator *m, int th, int32_t id)
     if (t->done_cbs > 1)
         mm_q(m, th, t->obj + (uint64_t)m->al->fut_callbacks, 0, 8);
     t->done_cbs = 0;
+    if (t->cb_method != 0) { /* the discard ran and went: its block reused */
+        mm_m_free(m, th, t->cb_method, MM_CFUNC_SIZE);
+        t->cb_method = 0;
+    }
 }
 
 void mm_task_get_name(mm_mutator *m, int th, int32_t id)

@@ -132,6 +132,10 @@ typedef struct mm_program {
     int p_held;    /* workers given a done callback when made that no Task
                     * of the model awaits through (a main Task's gather of
                     * the workers, a server's callback per connection) */
+    int p_known;   /* workers given run_until_complete's callback when made
+                    * (the main Task of asyncio.run), fire-and-forget Tasks a
+                    * set's discard (kept in a set): callbacks the unwinder
+                    * knows no awaiter adds */
     int fifo;      /* server: each loop runs its handles in the order they
                     * were queued, as asyncio's ready deque does, and keeps
                     * the deque's length (ob_size) as well as its count;

@@ -226,8 +226,10 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
                 bytes[34] = 0;                      /* UW_LIMIT_TASKS idle Tasks */
             bytes[18] = r->kind == VF_BUSY ? 9 : 1; /* 40 or 8 samples a program */
             bytes[20] &= (uint8_t)~MM_SWARM_ONE_TASK;
-            if (r->kind == VF_BUSY)
+            if (r->kind == VF_BUSY) {
                 bytes[40] = 100; /* as the live busy program: main gathers every worker */
+                bytes[42] = 100; /* ... and keeps its fire-and-forget Tasks in a set */
+            }
         }
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
         memcpy(slot->bytes, bytes, sizeof bytes);
