@@ -38,6 +38,18 @@
 #define UW__RULE_recheck_pointer_first 1
 #endif
 
+/* RULE recheck_drop_top_linked: with the bracket unmoved, the frames above
+ * the split are dropped (and the split rootward kept) only when the
+ * current-frame pointer read on the walk's first frame before and after
+ * the re-read: the callback may end without a new one starting (the epoch
+ * moves when the next handle is popped), and then _run_once moves on to
+ * its next call under a Handle._run frame that still reads as it did. */
+#ifdef TORNSTACK_DROP_RULE_recheck_drop_top_linked
+#define UW__RULE_recheck_drop_top_linked 0
+#else
+#define UW__RULE_recheck_drop_top_linked 1
+#endif
+
 /* RULE recheck_outer_frame: on 3.11/3.12, a walk from a nested eval loop's
  * cframe must pass the outer eval loop's current frame (a walk that does
  * not started at a pointer the loop's prologue had not set yet: a stale

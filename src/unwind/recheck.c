@@ -227,6 +227,56 @@ static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i
     }
 }
 
+/* The split's caller: the visited frame after the split's (rootward), its
+ * copy from the walk in *bytes; SIZE_MAX when the walk has none. */
+static size_t uw_split_caller(const uw_unwinder *u, size_t k_split)
+{
+    return k_split != SIZE_MAX && k_split + 1 < u->n_visited ? k_split + 1 : SIZE_MAX;
+}
+
+/* Remember where the split's caller stood in a walk whose whole stack was
+ * one instant's (the pointer on its first frame before and after the
+ * re-read, every frame the same, the bracket unmoved): at the call that
+ * made the split frame.  The newest first; a frame seen again moves up. */
+static void uw_split_site_learn(uw_unwinder *u, size_t k)
+{
+    const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
+    const uint64_t frame = u->visited[k], code = uw__frame_code(u->l, b);
+    const uint64_t ip = uw__frame_instr(u->l, b);
+    size_t i, n = u->n_split_sites;
+
+    for (i = 0; i < n; i++)
+        if (u->split_site[i].frame == frame)
+            break;
+    if (i == n && n < UW_SPLIT_SITES)
+        u->n_split_sites = ++n;
+    if (i == n) /* full: the oldest goes */
+        i = n - 1;
+    memmove(&u->split_site[1], &u->split_site[0], i * sizeof u->split_site[0]);
+    u->split_site[0].frame = frame;
+    u->split_site[0].code = code;
+    u->split_site[0].ip = ip;
+}
+
+/* Does the split's caller (visited frame k, read alike twice) stand at a
+ * call site where a walk proven one instant's found the split frame
+ * linked?  With the bracket unmoved it stood there throughout: it leaves
+ * that site at its next call (a handle's popleft, select), and comes back
+ * only to call the next handle, after a popleft that moves the epoch. */
+static int uw_split_site_known(const uw_unwinder *u, size_t k)
+{
+    const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
+    const uint64_t frame = u->visited[k], code = uw__frame_code(u->l, b);
+    const uint64_t ip = uw__frame_instr(u->l, b);
+    size_t i;
+
+    for (i = 0; i < u->n_split_sites; i++)
+        if (u->split_site[i].frame == frame && u->split_site[i].code == code &&
+            u->split_site[i].ip == ip)
+            return 1;
+    return 0;
+}
+
 /* Drop the frames inward of th->split: they changed during the callback
  * that the bracket proved was the only one. */
 static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
@@ -261,9 +311,9 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     const uw_layout *l = u->l;
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
     uint64_t cf[2], ptr[5], e1 = 0, first = from->first;
-    size_t nr, i_re, k_split;
+    size_t nr, i_re, k_split, k_caller;
     uw_recheck_groups gr;
-    int read_ok, top_same, bottom_same;
+    int read_ok, ptrs_same, top_same, bottom_same;
 
     UW_ASSERT(th->truncated == 0 && first != 0);
     UW_ASSERT(th->first_frame + th->n_frames == s->n_frames);
@@ -283,10 +333,11 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
         u->walk_garbage = 1;
         return;
     }
-    top_same = read_ok && ptr[0] == first && ptr[1] == first && ptr[3] == from->pin[0] &&
-               ptr[4] == from->pin[1] &&
-               (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
-                                              cf[1] == uw__tstate_cframe(l, u->tstate)));
+    ptrs_same = read_ok && ptr[0] == first && ptr[1] == first && ptr[3] == from->pin[0] &&
+                ptr[4] == from->pin[1] &&
+                (!uw__tstate_has_cframe(l) || (cf[0] == uw__tstate_cframe(l, u->tstate) &&
+                                               cf[1] == uw__tstate_cframe(l, u->tstate)));
+    top_same = ptrs_same;
     bottom_same = read_ok;
     if (read_ok)
         uw_recheck_compare(u, c0, i_re, k_split, &top_same, &bottom_same);
@@ -297,9 +348,14 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     }
     th->epoch_loop = tag;
     th->epoch = e0;
+    k_caller = th->split >= 0 ? uw_split_caller(u, k_split) : SIZE_MAX;
+    if (read_ok && e1 == e0 && bottom_same && top_same && k_caller != SIZE_MAX)
+        uw_split_site_learn(u, k_caller);
     if (!read_ok || e1 != e0 || !bottom_same)
         th->truncated = UW_ERR_INCOMPLETE;
-    else if (!top_same && (k_split == SIZE_MAX || th->split < 0))
+    else if (!top_same && (k_split == SIZE_MAX || th->split < 0 ||
+                           (UW_RULE(recheck_drop_top_linked) && !ptrs_same &&
+                            (k_caller == SIZE_MAX || !uw_split_site_known(u, k_caller)))))
         th->truncated = UW_ERR_INCOMPLETE;
     else if (!top_same)
         uw_drop_top(s, th);

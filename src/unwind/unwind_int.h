@@ -47,6 +47,8 @@
  * do not fit (layout_check.c). */
 #define UW_TSTATE_BUF 1536
 #define UW_FRAME_BUF 128
+/* Split callers remembered (recheck.c): a loop thread's _run_once each. */
+#define UW_SPLIT_SITES 16
 
 /* Speculative prefetch: what a thread's walk read outside its current
  * chunk last time (C-stack entry frames, generator frames, older chunks,
@@ -200,6 +202,14 @@ struct uw_unwinder {
     uint64_t visited[UW_LIMIT_FRAMES];
     uint8_t *visited_bytes, *recheck_bytes; /* UW_LIMIT_FRAMES x UW_FRAME_BUF */
     size_t n_visited;
+    /* The split's caller (asyncio's _run_once) at the call that made the
+     * split frame, as walks that proved the whole stack one instant's
+     * read it: its frame, code and instruction (recheck.c), the newest
+     * first, at most UW_SPLIT_SITES. */
+    struct {
+        uint64_t frame, code, ip;
+    } split_site[UW_SPLIT_SITES];
+    size_t n_split_sites;
     uint8_t *recheck_chunk; /* the current chunk, read again */
     size_t recheck_cap;
     uw_iov recheck_iov[UW_RECHECK_IOV];
