@@ -54,8 +54,10 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     mm_store *s;
     uint64_t run_once = m->lp[0].slot[5];
 
-    mm_return(m, 0, MM_SLOT_LOOP, run_once);               /* select returns */
+    mm_return(m, 0, MM_SLOT_LOOP, run_once); /* select returns */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_POPLEFT);
     mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* the handle is popped left */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_HANDLE);
     mm_call(m, 0, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
 
     t->role = MM_R_CLASSIC;
@@ -145,6 +147,7 @@ static void mm_classic_create(mm_mutator *m, int i, int depth)
     t->wait = MM_WT_FUTURE;
     m->alive++;
     mm_return(m, 0, MM_SLOT_LOOP, run_once); /* Handle._run returns */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_SELECT);
     mm_call(m, 0, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
 
@@ -158,8 +161,10 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     int k;
 
     UW_ASSERT(t->used && t->wait != MM_WT_DONE);
-    mm_return(m, 0, MM_SLOT_LOOP, run_once);               /* select returns */
+    mm_return(m, 0, MM_SLOT_LOOP, run_once); /* select returns */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_POPLEFT);
     mm_q(m, 0, m->lp[0].ready_state, ++m->lp[0].ready, 8); /* the handle is popped left */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_HANDLE);
     mm_call(m, 0, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2, MM_LOOP);
     mm_running_task(m, 0, id);   /* 3.14+: enter_task */
     for (k = 0; k < t->n; k++) { /* resume, root first */
@@ -249,6 +254,7 @@ static void mm_classic_step(mm_mutator *m, int i, int complete)
     }
     mm_running_task(m, 0, -1);               /* 3.14+: leave_task */
     mm_return(m, 0, MM_SLOT_LOOP, run_once); /* Handle._run returns */
+    mm_run_once_at(m, 0, MM_RUN_ONCE_SELECT);
     mm_call(m, 0, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
 

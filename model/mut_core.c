@@ -321,6 +321,19 @@ mm_store *mm_line(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line
                       task);
 }
 
+/* _run_once's frame moves to the call it makes next: select (the line it
+ * was made at), the ready deque's popleft, a handle's _run.  CPython saves
+ * a frame's instruction pointer at each call, so a reader finds _run_once
+ * at the popleft of the next handle once a callback has returned, under a
+ * Handle._run frame that still holds what it held (a popped frame is not
+ * cleared). */
+void mm_run_once_at(mm_mutator *m, int th, int line)
+{
+    const uint64_t code = m->c_loop[5];
+
+    mm_line(m, th, m->lp[th].slot[5], code, mm_code_line(m, code) + line, -1);
+}
+
 mm_store *mm_line_await(mm_mutator *m, int th, uint64_t frame, uint64_t code, int line,
                         int32_t task)
 {

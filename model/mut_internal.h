@@ -21,11 +21,16 @@
 #include "mutator.h"
 #include "version.h"
 
-#define MM_LINES 8        /* code units (lines) per code object */
-#define MM_SLOTS 16       /* data-stack frame slots per thread */
-#define MM_SLOT_LOOP 6    /* select / Handle._run */
-#define MM_SLOT_SYNC 7    /* first slot of calls made by a callback */
-#define MM_CFUNC_SIZE 56  /* a builtin method object (PyCFunctionObject) */
+#define MM_LINES 8       /* code units (lines) per code object */
+#define MM_SLOTS 16      /* data-stack frame slots per thread */
+#define MM_SLOT_LOOP 6   /* select / Handle._run */
+#define MM_SLOT_SYNC 7   /* first slot of calls made by a callback */
+#define MM_CFUNC_SIZE 56 /* a builtin method object (PyCFunctionObject) */
+/* _run_once's lines (from its first line): the calls it makes; its frame
+ * is moved to one (mm_run_once_at) before it makes it */
+#define MM_RUN_ONCE_SELECT 1
+#define MM_RUN_ONCE_POPLEFT 2
+#define MM_RUN_ONCE_HANDLE 3
 #define MM_PAYLOADS 16384 /* EV_NEW / EV_CHAIN payloads outstanding, at most */
 #define MM_MAX_FAMILIES 32
 
@@ -372,6 +377,7 @@ void mm_awaited_add(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32
 void mm_awaited_discard(mm_mutator *m, int th, uint64_t obj, int32_t obj_task, int32_t waiter);
 /* future_add_done_callback on pending Task id (mut_task.c), and
  * future_schedule_callbacks's clearing of them as it finishes. */
+void mm_run_once_at(mm_mutator *m, int th, int line);
 void mm_done_cb_add(mm_mutator *m, int th, int32_t id);
 /* ... one that no awaiter adds: the callable `obj` itself. */
 void mm_done_cb_add_obj(mm_mutator *m, int th, int32_t id, uint64_t obj);

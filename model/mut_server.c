@@ -797,7 +797,9 @@ void mm_server_next_op(mm_mutator *m, int th)
          * each sleeper's wakeup is queued behind what is there */
         while (L->n_slp > 0 && (L->hq_n == 0 || mm_rand(m) % 4 == 0))
             mm_sleeper_fire(m, th, L->slp[mm_rand(m) % L->n_slp]);
-        h = mm_ready_popleft(m, th); /* the oldest handle */
+        mm_run_once_at(m, th, MM_RUN_ONCE_POPLEFT); /* self._ready.popleft() */
+        h = mm_ready_popleft(m, th);                /* the oldest handle */
+        mm_run_once_at(m, th, MM_RUN_ONCE_HANDLE);  /* handle._run() */
         mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2,
                 MM_LOOP);
         if (h.task >= 0)
@@ -805,7 +807,9 @@ void mm_server_next_op(mm_mutator *m, int th)
         else
             mm_callback_run(m, th, h.cb);
     } else {
+        mm_run_once_at(m, th, MM_RUN_ONCE_POPLEFT);
         mm_q(m, th, L->ready_state, ++L->ready, 8); /* a handle is popped */
+        mm_run_once_at(m, th, MM_RUN_ONCE_HANDLE);
         mm_call(m, th, MM_SLOT_LOOP, m->c_handle_run, mm_code_line(m, m->c_handle_run) + 2,
                 MM_LOOP);
         if (L->n_cb > 0 && (L->n_rdy == 0 || mm_rand(m) % 3 == 0))
@@ -816,6 +820,7 @@ void mm_server_next_op(mm_mutator *m, int th)
     mm_return(m, th, MM_SLOT_LOOP, L->slot[5]); /* Handle._run returns */
     for (i = 0; i < L->n_dying; i++)            /* handle = None */
         mm_task_maybe_free(m, th, L->dying[i]);
+    mm_run_once_at(m, th, MM_RUN_ONCE_SELECT); /* self._selector.select(timeout) */
     mm_call(m, th, MM_SLOT_LOOP, m->c_select, mm_code_line(m, m->c_select) + 1, MM_LOOP);
 }
 
