@@ -50,6 +50,17 @@
 #define UW__RULE_recheck_drop_top_linked 1
 #endif
 
+/* RULE anchor_split_site: a walk the loop's epoch moved under keeps the
+ * frames from the split rootward only when the split's caller read, both
+ * times, at the call site where a walk proven one instant's found it
+ * calling the split frame (else _run_once may have moved on to select or
+ * to the next handle's popleft under a Handle._run frame left as it was). */
+#ifdef TORNSTACK_DROP_RULE_anchor_split_site
+#define UW__RULE_anchor_split_site 0
+#else
+#define UW__RULE_anchor_split_site 1
+#endif
+
 /* RULE recheck_outer_frame: on 3.11/3.12, a walk from a nested eval loop's
  * cframe must pass the outer eval loop's current frame (a walk that does
  * not started at a pointer the loop's prologue had not set yet: a stale

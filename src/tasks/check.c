@@ -756,7 +756,7 @@ static int uw_same_callback(const uw_tasks *t, const uw_sample *s, size_t th_i)
     if (!UW_RULE(check_epoch) || e == NULL)
         return 1;
     return !e->moved && th->epoch_loop != 0 && th->epoch_loop == th->running_loop &&
-           e->a == th->epoch;
+           e->a == th->epoch && !th->anchored;
 }
 
 /* Mark the Task named as the child by a hook record as changed. */

@@ -37,7 +37,10 @@
  * Handle._run throughout, or none.  The Task walk's stable_from hook named
  * the frame below which nothing can have changed during one callback
  * (th->split).  Then:
- *   - e0 != e1: incomplete (the walk may span two callbacks);
+ *   - e0 != e1: incomplete (the walk may span two callbacks), unless the
+ *     frames from th->split rootward read alike and the split's caller
+ *     stood at its remembered call site: then those frames are kept and
+ *     the ones above dropped (th->anchored; uw_anchor);
  *   - the frames from th->split rootward changed: incomplete;
  *   - only frames inward of it changed: they belong to the callback (the
  *     running Task) and are dropped from the sample (th->top_dropped); the
@@ -291,6 +294,27 @@ static void uw_drop_top(uw_sample *s, uw_thread_sample *th)
     th->top_dropped = 1;
 }
 
+/* The loop's epoch moved under the walk, yet the frames from the split
+ * rootward read alike twice and the split's caller stood, both times, at
+ * the call site where a walk proven one instant's found it calling the
+ * split frame: those frames are the loop's pure Python stack in a
+ * callback, which is the same in every callback, and a callback ran
+ * during the walk (below); the frames above belong to callbacks the walk
+ * spanned and are dropped.  Why a callback ran: the walk began at the
+ * current frame, a callee of the split frame's slot as it read.  At that
+ * instant either a callback ran, or the slot held another frame (select,
+ * a finalizer run as _run_once let a handle go: whatever _run_once calls
+ * next is built in that slot), and then the split's code read in it later
+ * was written by a new Handle._run: a callback.  A Task checked later
+ * held its checked state at that instant, or took it in a step of its
+ * own, which ends inside its callback: either way with this pure stack
+ * (docs/tasks.md, "A walk the epoch moved under"). */
+static void uw_anchor(uw_sample *s, uw_thread_sample *th)
+{
+    uw_drop_top(s, th);
+    th->anchored = 1;
+}
+
 /* The verdict, as the file's comment says: without a bracket any change
  * marks the walk incomplete; with one, a moved counter or a change from
  * the stable frame rootward does, and a change only inward of it drops
@@ -351,7 +375,10 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     k_caller = th->split >= 0 ? uw_split_caller(u, k_split) : SIZE_MAX;
     if (read_ok && e1 == e0 && bottom_same && top_same && k_caller != SIZE_MAX)
         uw_split_site_learn(u, k_caller);
-    if (!read_ok || e1 != e0 || !bottom_same)
+    if (read_ok && e1 != e0 && bottom_same && k_caller != SIZE_MAX &&
+        (!UW_RULE(anchor_split_site) || uw_split_site_known(u, k_caller)))
+        uw_anchor(s, th);
+    else if (!read_ok || e1 != e0 || !bottom_same)
         th->truncated = UW_ERR_INCOMPLETE;
     else if (!top_same && (k_split == SIZE_MAX || th->split < 0 ||
                            (UW_RULE(recheck_drop_top_linked) && !ptrs_same &&

@@ -96,6 +96,12 @@ typedef struct uw_thread_sample {
                              * the entry frame a returning frame left current
                              * for an instant; 0 if none */
     uint64_t cframe;        /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
+    int anchored;           /* the loop's epoch moved under the walk: its frames
+                             * above the split were dropped and the split
+                             * rootward kept, the split's caller (asyncio's
+                             * _run_once) read at the call that makes the split
+                             * frame (src/unwind/recheck.c); no frame the walk
+                             * shows belongs to a callback running now */
     int loop_in_c;          /* the running loop calls its callbacks from C (uvloop):
                              * 1, the Task walk placed the split itself (th->split,
                              * or none known: pure_start -1); 2, no callback ran
