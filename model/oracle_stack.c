@@ -20,7 +20,8 @@
  * label_leak; a marker out of place makes the stack one that never was.
  * Instants tried: the window's start and every instant at which the loop,
  * or a Task that held the address of the leaf or of one of its stated
- * ancestors, changed.
+ * ancestors, or a Task such a Task's links named, changed (a creation
+ * parent that finishes leaves its child a root).
  *
  * The pure Python stack of every thread running a loop is judged on its
  * own too (`bogus_pure`), as before composition existed.
@@ -95,6 +96,27 @@ static int mm_true_stack(const mm_oq *q, uint64_t leaf, int loop, uint64_t t, mm
         out[n - 1 - i] = x;
     }
     return n;
+}
+
+/* The instants at which a Task that id's links name (awaiter, strong,
+ * creator, the awaiter memory names; at the window's start and end)
+ * changed: its true parent is one of them, and ends being so when that
+ * Task goes (a creator that finishes leaves its children with no
+ * creation parent), so the stack a perfect reader composes for id
+ * changes then too. */
+static void mm_inst_add_links(mm_oq *q, int32_t id)
+{
+    const uint64_t ends[2] = {q->t0, q->t1};
+    int e;
+
+    for (e = 0; e < 2; e++) {
+        const mm_ttask *k = mm_task_at(q->w, id, ends[e]);
+        const mm_ref r[4] = {k->awaiter, k->strong, k->creator, k->amem};
+        int j;
+        for (j = 0; j < 4; j++)
+            if (r[j].id >= 0)
+                mm_inst_add_task(q, r[j].id);
+    }
 }
 
 /* A thread's own true stack at t, root first, with its thread marker. */
@@ -199,8 +221,10 @@ static int mm_stack_cb(void *ctx, const uw_stack *st)
         for (hops = 0; i >= 0 && (size_t)i < s->n_tasks && hops < MM_OE_CHAIN; hops++) {
             int32_t ids[MM_OE_IDS];
             size_t n_ids = mm_world_ids_at_addr(q->w, s->tasks[i].addr, ids, MM_OE_IDS), a;
-            for (a = 0; a < n_ids; a++)
+            for (a = 0; a < n_ids; a++) {
                 mm_inst_add_task(q, ids[a]);
+                mm_inst_add_links(q, ids[a]);
+            }
             i = s->tasks[i].parent;
         }
     }
