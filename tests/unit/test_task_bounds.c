@@ -333,8 +333,10 @@ static void test_gather_nesting(void **state)
 /* --- What Tasks await rides on the chain levels ------------------------------------ */
 
 /* The calls of a second sample of a world of Task P awaiting a gather (of child
- * A and of a gather of child C) or, with gathered 0, the shared Future,
- * and Task D whose chain is `depth` coroutines deep. */
+ * A and of a gather of child C) or, with gathered 0, the shared Future (and
+ * no gather at all: a gather gives its children a done callback, which
+ * costs a read of its own on a Task nothing awaits, callbacks.c), and Task
+ * D whose chain is `depth` coroutines deep. */
 static uint64_t awaiting_calls(int gathered, size_t depth)
 {
     uint64_t tasks[4], inner, items[2], calls;
@@ -345,7 +347,7 @@ static uint64_t awaiting_calls(int gathered, size_t depth)
     tasks[1] = task(&w, 1, 0);     /* A */
     tasks[2] = task(&w, 1, 0);     /* C */
     tasks[3] = task(&w, depth, 0); /* D */
-    inner = gather(&w, &tasks[2], 1);
+    inner = gathered ? gather(&w, &tasks[2], 1) : 0;
     items[0] = tasks[1];
     items[1] = inner;
     tasks[0] = task(&w, 1, gathered ? gather(&w, items, 2) : 0); /* P */
