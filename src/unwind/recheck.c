@@ -230,11 +230,24 @@ static void uw_recheck_compare(uw_unwinder *u, const uw_chunk_copy *c0, size_t i
     }
 }
 
-/* The split's caller: the visited frame after the split's (rootward), its
- * copy from the walk in *bytes; SIZE_MAX when the walk has none. */
+/* The split's caller: the visited frame after the split's (rootward);
+ * SIZE_MAX when the walk has none. */
 static size_t uw_split_caller(const uw_unwinder *u, size_t k_split)
 {
     return k_split != SIZE_MAX && k_split + 1 < u->n_visited ? k_split + 1 : SIZE_MAX;
+}
+
+typedef struct uw_split_at {
+    uint64_t frame, code, ip;
+} uw_split_at;
+
+/* Where visited frame k stood, as the walk read it: its address, code and
+ * instruction. */
+static uw_split_at uw_split_at_of(const uw_unwinder *u, size_t k)
+{
+    const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
+
+    return (uw_split_at){u->visited[k], uw__frame_code(u->l, b), uw__frame_instr(u->l, b)};
 }
 
 /* Remember where the split's caller stood in a walk whose whole stack was
@@ -243,22 +256,20 @@ static size_t uw_split_caller(const uw_unwinder *u, size_t k_split)
  * made the split frame.  The newest first; a frame seen again moves up. */
 static void uw_split_site_learn(uw_unwinder *u, size_t k)
 {
-    const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
-    const uint64_t frame = u->visited[k], code = uw__frame_code(u->l, b);
-    const uint64_t ip = uw__frame_instr(u->l, b);
+    const uw_split_at at = uw_split_at_of(u, k);
     size_t i, n = u->n_split_sites;
 
     for (i = 0; i < n; i++)
-        if (u->split_site[i].frame == frame)
+        if (u->split_site[i].frame == at.frame)
             break;
     if (i == n && n < UW_SPLIT_SITES)
         u->n_split_sites = ++n;
     if (i == n) /* full: the oldest goes */
         i = n - 1;
     memmove(&u->split_site[1], &u->split_site[0], i * sizeof u->split_site[0]);
-    u->split_site[0].frame = frame;
-    u->split_site[0].code = code;
-    u->split_site[0].ip = ip;
+    u->split_site[0].frame = at.frame;
+    u->split_site[0].code = at.code;
+    u->split_site[0].ip = at.ip;
 }
 
 /* Does the split's caller (visited frame k, read alike twice) stand at a
@@ -268,14 +279,12 @@ static void uw_split_site_learn(uw_unwinder *u, size_t k)
  * only to call the next handle, after a popleft that moves the epoch. */
 static int uw_split_site_known(const uw_unwinder *u, size_t k)
 {
-    const uint8_t *b = u->visited_bytes + k * UW_FRAME_BUF;
-    const uint64_t frame = u->visited[k], code = uw__frame_code(u->l, b);
-    const uint64_t ip = uw__frame_instr(u->l, b);
+    const uw_split_at at = uw_split_at_of(u, k);
     size_t i;
 
     for (i = 0; i < u->n_split_sites; i++)
-        if (u->split_site[i].frame == frame && u->split_site[i].code == code &&
-            u->split_site[i].ip == ip)
+        if (u->split_site[i].frame == at.frame && u->split_site[i].code == at.code &&
+            u->split_site[i].ip == at.ip)
             return 1;
     return 0;
 }
