@@ -128,7 +128,17 @@ int uw__layout_check_table(const uw_layout *l)
         !uw_layout_in(l->code_linetable, 8, l->code_size) ||
         !uw_layout_in(l->code_firstlineno, 4, l->code_size) ||
         !uw_layout_in(l->code_firsttraceable, 4, l->code_size) ||
-        !uw_layout_in(l->code_adaptive, 2, l->code_size + 2))
+        !uw_layout_in(l->code_adaptive, 2, l->code_size + 2) ||
+        !uw_layout_in(l->code_names, 8, l->code_size))
+        return UW_ERR_BAD_LAYOUT;
+    /* call_site.c steps back over these, and looks opcodes up in the table */
+    if (l->opcode_deopt == NULL || l->opcode_call < 0 || l->opcode_call > 255 ||
+        l->opcode_method < 0 || l->opcode_method > 255 || l->opcode_extended_arg < 0 ||
+        l->opcode_extended_arg > 255 || l->caches_call < 0 || l->caches_call > 16 ||
+        l->caches_method < 0 || l->caches_method > 16 || l->method_name_shift < 0 ||
+        l->method_name_shift > 1 ||
+        (l->opcode_precall != UW_ABSENT && (l->opcode_precall < 0 || l->opcode_precall > 255 ||
+                                            l->caches_precall < 0 || l->caches_precall > 16)))
         return UW_ERR_BAD_LAYOUT;
     if (l->unicode_ascii_data <= l->unicode_state ||
         l->unicode_compact_data < l->unicode_ascii_data || l->unicode_kind_mask == 0)

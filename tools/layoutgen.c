@@ -24,12 +24,21 @@
  * ABI), so pyenv 3.11.7 and Debian's 3.11.2 must produce the same text.
  */
 #define Py_BUILD_CORE 1
+/* The opcode tables (_PyOpcode_Caches, _PyOpcode_Deopt) are defined, not
+ * only declared, by the headers when these are set. */
+#define NEED_OPCODE_TABLES 1
+#define NEED_OPCODE_METADATA 1
 #include <Python.h>
 #include "internal/pycore_code.h"
 #include "internal/pycore_dict.h"
 #include "internal/pycore_moduleobject.h"
 #include "internal/pycore_object.h"
 #include "opcode.h"
+#if PY_VERSION_HEX >= 0x030d0000
+#include "internal/pycore_opcode_metadata.h"
+#else
+#include "internal/pycore_opcode.h"
+#endif
 #include "internal/pycore_frame.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
@@ -103,6 +112,18 @@ static long stackref_borrow_mask(void)
     return (long)cleared;
 }
 #endif
+
+/* The base instruction of every opcode (specialized forms fold to the
+ * instruction they specialize), as the interpreter's own table says. */
+static void deopt_table(void)
+{
+    int i;
+
+    printf("static const uint8_t uw_opcode_deopt_py3%d[256] = {", MINOR);
+    for (i = 0; i < 256; i++)
+        printf("%s%d,", i % 16 == 0 ? "\n    " : " ", (int)_PyOpcode_Deopt[i]);
+    printf("\n};\n\n");
+}
 
 #if MINOR >= 13
 static int dbg_bad;
@@ -257,6 +278,7 @@ int main(void)
 #if MINOR >= 13
     debug_fields();
 #endif
+    deopt_table();
     printf("static const uw_layout uw_layout_py3%d = {\n", MINOR);
     field("py_minor", MINOR);
     field("release_level", PY_RELEASE_LEVEL);
@@ -371,6 +393,7 @@ int main(void)
     OFF("code_linetable", PyCodeObject, co_linetable);
     OFF("code_firsttraceable", PyCodeObject, _co_firsttraceable);
     OFF("code_adaptive", PyCodeObject, co_code_adaptive);
+    OFF("code_names", PyCodeObject, co_names);
 
     OFF("unicode_length", PyASCIIObject, length);
     OFF("unicode_state", PyASCIIObject, state);
@@ -512,6 +535,26 @@ int main(void)
 #else
     field("opcode_resume_alt", INSTRUMENTED_RESUME);
 #endif
+    /* A method call without arguments, `x.name()`: the attribute load
+     * (LOAD_METHOD on 3.11, LOAD_ATTR with its method bit after), PRECALL
+     * on 3.11, CALL; each followed by its inline cache entries. */
+    field("opcode_call", CALL);
+    field("caches_call", _PyOpcode_Caches[CALL]);
+#if MINOR == 11
+    field("opcode_method", LOAD_METHOD);
+    field("caches_method", _PyOpcode_Caches[LOAD_METHOD]);
+    field("method_name_shift", 0);
+    field("opcode_precall", PRECALL);
+    field("caches_precall", _PyOpcode_Caches[PRECALL]);
+#else
+    field("opcode_method", LOAD_ATTR);
+    field("caches_method", _PyOpcode_Caches[LOAD_ATTR]);
+    field("method_name_shift", 1);
+    ABSENT("opcode_precall");
+    ABSENT("caches_precall");
+#endif
+    field("opcode_extended_arg", EXTENDED_ARG);
+    printf("    .opcode_deopt = uw_opcode_deopt_py3%d,\n", MINOR);
 
 #if MINOR >= 13
     SIZE("debug_offsets_size", _Py_DebugOffsets);

@@ -119,6 +119,7 @@ typedef struct uw_layout {
     int32_t code_linetable;
     int32_t code_firsttraceable;
     int32_t code_adaptive;
+    int32_t code_names; /* co_names: the tuple of names attribute loads use */
 
     /* Unicode and bytes */
     int32_t unicode_length;
@@ -213,6 +214,21 @@ typedef struct uw_layout {
     int32_t llist_prev;
     int32_t opcode_resume;
     int32_t opcode_resume_alt; /* RESUME_QUICK (3.11), INSTRUMENTED_RESUME (3.12+) */
+    /* A method call without arguments, `x.name()` (call_site.c): the
+     * attribute load (LOAD_METHOD 3.11, LOAD_ATTR after, whose oparg is the
+     * name's index shifted left by method_name_shift, its low bit the
+     * method flag), PRECALL (3.11 only), CALL; the inline cache entries
+     * after each; the prefix that widens an oparg; and the interpreter's
+     * table folding every specialized opcode to its base instruction. */
+    int32_t opcode_call;
+    int32_t caches_call;
+    int32_t opcode_method;
+    int32_t caches_method;
+    int32_t method_name_shift;
+    int32_t opcode_precall;
+    int32_t caches_precall;
+    int32_t opcode_extended_arg;
+    const uint8_t *opcode_deopt; /* 256 entries */
 
     /* _Py_DebugOffsets (3.13+): size of the block, where its version and
      * free_threaded words sit (the cookie is at 0), what it must hold */
