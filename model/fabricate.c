@@ -91,6 +91,100 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
     return a;
 }
 
+/* Code units of one line of a call code object: the method's attribute
+ * load, PRECALL (3.11), CALL, each with its inline caches. */
+static int mm_call_stride(const uw_layout *l)
+{
+    return 1 + l->caches_method + (l->opcode_precall != UW_ABSENT ? 1 + l->caches_precall : 0) + 1 +
+           l->caches_call;
+}
+
+static int mm_is_call_code(const mm_image *im, uint64_t code)
+{
+    int i;
+
+    for (i = 0; i < im->n_call_codes; i++)
+        if (im->call_codes[i] == code)
+            return 1;
+    return 0;
+}
+
+uint64_t mm_fab_code_calls(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                           int n, const char *const *names, const uint8_t *nargs, int n_named)
+{
+    const uw_layout *l = im->l;
+    const int stride = mm_call_stride(l), per_line = (stride + 7) / 8;
+    const int n_names = n_named + 1; /* names[i] at i + 1; index 0 the filler */
+    const int shift = l->method_name_shift;
+    uint8_t *tab = malloc((size_t)(n * per_line) * 2), *code;
+    size_t nt = 0;
+    uint64_t a, q, tuple;
+    int i, j, u;
+
+    UW_ASSERT(tab != NULL && n_named <= n && n_names <= (shift ? 127 : 255));
+    UW_ASSERT(im->n_call_codes < MM_CALL_CODES);
+    code = calloc((size_t)(n * stride) * 2 + 2, 1);
+    UW_ASSERT(code != NULL);
+    /* Line i: `x.names[i](<nargs[i] arguments>)`, lines past n_named a call
+     * of the filler name without arguments; every line one table entry of
+     * at most 8 units, the next ones of the line with line delta 0. */
+    for (i = 0; i < n; i++) {
+        const int index = i < n_named ? i + 1 : 0;
+        const uint8_t args = i < n_named ? nargs[i] : 0;
+        uint8_t *w = code + 2 * (size_t)(i * stride);
+        int left = stride;
+        for (j = 0; left > 0; j++) {
+            const int len = left < 8 ? left : 8;
+            tab[nt++] = (uint8_t)(0x80 | (13 << 3) | (len - 1));
+            tab[nt++] = (uint8_t)(i > 0 && j == 0 ? 2 : 0);
+            left -= len;
+        }
+        u = 0;
+        w[2 * u] = (uint8_t)l->opcode_method;
+        w[2 * u + 1] = (uint8_t)((index << shift) | (shift ? 1 : 0));
+        u += 1 + l->caches_method;
+        if (l->opcode_precall != UW_ABSENT) {
+            w[2 * u] = (uint8_t)l->opcode_precall;
+            w[2 * u + 1] = args;
+            u += 1 + l->caches_precall;
+        }
+        w[2 * u] = (uint8_t)l->opcode_call;
+        w[2 * u + 1] = args;
+    }
+    a = mm_alloc(im->space, (size_t)l->code_size + 2 * (size_t)(n * stride) + 2);
+    tuple = mm_alloc(im->space, (size_t)l->tuple_items + 8 * (size_t)n_names);
+    mm_space_put64(im->space, tuple + (uint64_t)l->tuple_size, (uint64_t)n_names);
+    mm_space_put64(im->space, tuple + (uint64_t)l->tuple_items, mm_fab_str(im, "_line"));
+    for (i = 0; i < n_named; i++)
+        mm_space_put64(im->space, tuple + (uint64_t)l->tuple_items + 8 * (uint64_t)(i + 1),
+                       mm_fab_str(im, names[i]));
+    q = mm_fab_str(im, qualname);
+    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
+    mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
+    mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, nt));
+    mm_space_put64(im->space, a + (uint64_t)l->code_names, tuple);
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
+    mm_space_put64(im->space, a + (uint64_t)l->code_units, (uint64_t)(n * stride));
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code,
+                         2 * (size_t)(n * stride) + 2);
+    im->call_codes[im->n_call_codes++] = a;
+    free(tab);
+    free(code);
+    return a;
+}
+
+int mm_fab_line_of(const mm_image *im, uint64_t code, uint64_t ip)
+{
+    const uint64_t base = code + (uint64_t)im->l->code_adaptive;
+    const uint64_t per_line = mm_is_call_code(im, code) ? 2u * (uint64_t)mm_call_stride(im->l) : 4u;
+    int32_t first = 0;
+
+    (void)mm_space_read(im->space, code + (uint64_t)im->l->code_firstlineno, &first, 4);
+    return ip < base ? first : first + (int)((ip - base) / per_line);
+}
+
 /* 3.11/3.12 keep the instruction being run (prev_instr): a frame running
  * line i is at its RESUME unit (the next unit is an instruction), one
  * suspended there at its instruction (the next unit is the RESUME).  3.13
@@ -104,6 +198,14 @@ static int mm_unit(const mm_image *im, int index, int suspended)
 
 uint64_t mm_fab_ip(const mm_image *im, uint64_t code, int index)
 {
+    if (mm_is_call_code(im, code)) {
+        /* making the line's call: at the CALL (3.13+), or at its last
+         * cache entry, the last unit the interpreter stepped over */
+        const int stride = mm_call_stride(im->l);
+        const int unit =
+            index * stride + stride - 1 - (im->l->instr_is_prev ? 0 : im->l->caches_call);
+        return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)unit;
+    }
     return code + (uint64_t)im->l->code_adaptive + 2u * (uint64_t)(int64_t)mm_unit(im, index, 0);
 }
 

@@ -66,6 +66,8 @@ typedef struct mm_fthread {
     uint64_t bottom, tasks_head, base_frame, cstack;
 } mm_fthread;
 
+#define MM_CALL_CODES 8
+
 typedef struct mm_image {
     mm_space *space;
     const uw_layout *l;
@@ -88,6 +90,10 @@ typedef struct mm_image {
      * point at; 0 before. */
     uint64_t interp_tasks_head, asyncio_debug, trampoline;
     uint64_t hook_buf; /* the hook module's records (count at +8), 0 if none */
+    /* code objects made by mm_fab_code_calls (mm_fab_ip places their
+     * frames at a line's call) */
+    uint64_t call_codes[MM_CALL_CODES];
+    int n_call_codes;
 } mm_image;
 
 /* A process of CPython 3.<minor> with an idle thread and a running loop. */
@@ -152,6 +158,20 @@ uint64_t mm_fab_str(mm_image *im, const char *s);
 /* A code object of n lines from firstlineno: each line an instruction
  * then a RESUME with oparg 3 (an await point). */
 uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno, int n);
+
+/* A code object of n lines from firstlineno whose every line is one
+ * method call, as CPython compiles `x.name(args)`: the attribute load
+ * (LOAD_METHOD, or LOAD_ATTR with its method bit), PRECALL on 3.11, CALL,
+ * each with its inline caches; line i < n_named calls names[i] with
+ * nargs[i] arguments, the others a filler name without.  co_names holds
+ * the names.  mm_fab_ip places a frame of it making its line's call (for
+ * asyncio's _run_once, whose handle call recheck.c reads from its code). */
+uint64_t mm_fab_code_calls(mm_image *im, const char *qualname, const char *file, int firstlineno,
+                           int n, const char *const *names, const uint8_t *nargs, int n_named);
+
+/* The line of a frame of a fabricated code object at ip (before the
+ * first unit: the first line). */
+int mm_fab_line_of(const mm_image *im, uint64_t code, uint64_t ip);
 
 /* Instruction pointers on line firstlineno + index of a code object: of a
  * frame running there (mm_fab_ip), of one suspended there in an await

@@ -833,6 +833,11 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
                                         "/py/asyncio/base_events.py",
                                         "/py/asyncio/base_events.py",
                                         "/py/asyncio/base_events.py"};
+    /* _run_once's lines: its first, then its calls (MM_RUN_ONCE_*):
+     * self._selector.select(timeout), self._ready.popleft(), handle._run() */
+    static const char *const run_once_calls[MM_RUN_ONCE_HANDLE + 1] = {"_line", "select", "popleft",
+                                                                       "_run"};
+    static const uint8_t run_once_args[MM_RUN_ONCE_HANDLE + 1] = {0, 1, 0, 0};
     mm_mutator *m = calloc(1, sizeof *m);
     int i, k, rc;
 
@@ -862,8 +867,10 @@ int mm_mutator_new(mm_image *im, const mm_program *prog, uint64_t seed, mm_mutat
         mm_mutator_free(m);
         return rc != 0 ? rc : UW_ERR_NOMEM;
     }
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < 5; i++)
         m->c_loop[i] = mm_fab_code(im, loop_names[i], loop_files[i], 10 + 100 * i, MM_LINES);
+    m->c_loop[5] = mm_fab_code_calls(im, loop_names[5], loop_files[5], 10 + 100 * 5, MM_LINES,
+                                     run_once_calls, run_once_args, MM_RUN_ONCE_HANDLE + 1);
     m->c_select = mm_fab_code(im, "EpollSelector.select", "/py/selectors.py", 460, MM_LINES);
     m->c_handle_run = mm_fab_code(im, "Handle._run", "/py/asyncio/events.py", 80, MM_LINES);
     m->frame_bytes = ((size_t)m->l->frame_size + 4 * 8 + 15) & ~(size_t)15;

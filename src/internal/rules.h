@@ -53,12 +53,22 @@
 /* RULE anchor_split_site: a walk the loop's epoch moved under keeps the
  * frames from the split rootward only when the split's caller read, both
  * times, at the call site where a walk proven one instant's found it
- * calling the split frame (else _run_once may have moved on to select or
- * to the next handle's popleft under a Handle._run frame left as it was). */
+ * calling the split frame, or at a call its code shows to be `x._run()`
+ * (else _run_once may have moved on to select or to the next handle's
+ * popleft under a Handle._run frame left as it was). */
 #ifdef TORNSTACK_DROP_RULE_anchor_split_site
 #define UW__RULE_anchor_split_site 0
 #else
 #define UW__RULE_anchor_split_site 1
+#endif
+
+/* RULE split_site_run_call: a call site read from the split caller's code
+ * counts only when the method it calls is named `_run` (call_site.c): the
+ * popleft of the next handle is a method call without arguments too. */
+#ifdef TORNSTACK_DROP_RULE_split_site_run_call
+#define UW__RULE_split_site_run_call 0
+#else
+#define UW__RULE_split_site_run_call 1
 #endif
 
 /* RULE recheck_outer_frame: on 3.11/3.12, a walk from a nested eval loop's

@@ -49,6 +49,9 @@
 #define UW_FRAME_BUF 128
 /* Split callers remembered (recheck.c): a loop thread's _run_once each. */
 #define UW_SPLIT_SITES 16
+/* Verdicts kept on where the split's caller stood (call_site.c): its
+ * handle calls, popleft and select, per loop thread. */
+#define UW_CALL_SITES 32
 
 /* Speculative prefetch: what a thread's walk read outside its current
  * chunk last time (C-stack entry frames, generator frames, older chunks,
@@ -210,6 +213,13 @@ struct uw_unwinder {
         uint64_t frame, code, ip;
     } split_site[UW_SPLIT_SITES];
     size_t n_split_sites;
+    /* call_site.c: verdicts on instructions of the split's caller, by code
+     * cache load (serial) and instruction, at most UW_CALL_SITES. */
+    struct {
+        uint64_t serial, ip;
+        int is_site;
+    } call_site[UW_CALL_SITES];
+    size_t n_call_sites, next_call_site;
     uint8_t *recheck_chunk; /* the current chunk, read again */
     size_t recheck_cap;
     uw_iov recheck_iov[UW_RECHECK_IOV];
@@ -364,6 +374,13 @@ void uw__pf_note_code(uw_unwinder *u, uint64_t addr);
 int uw__resolve(uw_unwinder *u, size_t n, size_t *bad_at);
 /* The validated entry of a code object, NULL if none. */
 uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code);
+
+/* --- call_site.c -------------------------------------------------------------- */
+
+/* Does the split's caller, at ip in code, stand at the call `x._run()`
+ * (read from its bytecode, the verdict kept)?  1 or 0; a read error or a
+ * code object without an entry of this sample is 0. */
+int uw__split_call_site(uw_unwinder *u, uint64_t code, uint64_t ip);
 
 /* --- recheck.c ---------------------------------------------------------------- */
 

@@ -78,10 +78,7 @@ static int owner_of(const mm_image *im, uint64_t f)
  * is at its first line, as CPython says. */
 static int line_of(const mm_image *im, uint64_t code, uint64_t ip)
 {
-    int32_t first = 0;
-    uint64_t base = code + (uint64_t)im->l->code_adaptive;
-    (void)mm_space_read(im->space, code + (uint64_t)im->l->code_firstlineno, &first, 4);
-    return ip < base ? first : first + (int)((ip - base) / 4); /* two units a line */
+    return mm_fab_line_of(im, code, ip);
 }
 
 /* Does str object s read as the ASCII string want? */

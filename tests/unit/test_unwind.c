@@ -545,6 +545,107 @@ static void test_stale_code(void **state)
     walk_end(&w);
 }
 
+/* call_site.c: the split caller's instruction judged from its code.  A
+ * code object of one line whose units are a unit before (pad), then
+ * `x.<name>(<args>)` as the version compiles it: the method load, PRECALL
+ * (3.11), CALL, each with its caches.  Specialized forms (spec) use an
+ * opcode the interpreter's table folds to the base one. */
+typedef struct call_case {
+    const char *name; /* co_names[1] (co_names[0] is "other") */
+    int args, method, spec, pad_ext, off;
+    int want;
+} call_case;
+
+/* An opcode other than op that folds to op, else op itself. */
+static uint8_t specialized(const uw_layout *l, int32_t op)
+{
+    for (int i = 0; i < 256; i++)
+        if (i != op && l->opcode_deopt[i] == (uint8_t)op)
+            return (uint8_t)i;
+    return (uint8_t)op;
+}
+
+static void call_site_case(int minor, const call_case *c)
+{
+    int one_line[64];
+    walk w;
+    const uw_layout *l;
+    uint64_t interp, code, names, f, ip, calls;
+    int u = 0, k_call, n_units;
+    uint8_t *p;
+
+    for (u = 0; u < 64; u++)
+        one_line[u] = 10;
+    fp_init(&w.fp, minor);
+    l = w.fp.l;
+    interp = fp_runtime(&w.fp);
+    n_units = 1 + (1 + l->caches_method) +
+              (l->opcode_precall != UW_ABSENT ? 1 + l->caches_precall : 0) + 1 + l->caches_call;
+    assert_true(n_units + 1 <= 64);
+    code = fp_code(&w.fp, "BaseEventLoop._run_once", "/py/asyncio/base_events.py", 10, one_line,
+                   (size_t)n_units + 1);
+    names = fp_alloc(&w.fp, (size_t)l->tuple_items + 16);
+    fp_put64(&w.fp, names + (uint64_t)l->tuple_size, 2);
+    fp_put64(&w.fp, names + (uint64_t)l->tuple_items, fp_str(&w.fp, "other"));
+    fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8, fp_str(&w.fp, c->name));
+    fp_put64(&w.fp, code + (uint64_t)l->code_names, names);
+    p = fp_ptr(&w.fp, code + (uint64_t)l->code_adaptive, 2 * (size_t)n_units);
+    memset(p, 0, 2 * (size_t)n_units);
+    p[0] = (uint8_t)(c->pad_ext ? l->opcode_extended_arg : l->opcode_resume);
+    u = 1;
+    p[2 * u] = c->spec ? specialized(l, l->opcode_method) : (uint8_t)l->opcode_method;
+    p[2 * u + 1] = (uint8_t)((1 << l->method_name_shift) | (l->method_name_shift ? c->method : 0));
+    u += 1 + l->caches_method;
+    if (l->opcode_precall != UW_ABSENT) {
+        p[2 * u] = c->spec ? specialized(l, l->opcode_precall) : (uint8_t)l->opcode_precall;
+        p[2 * u + 1] = (uint8_t)c->args;
+        u += 1 + l->caches_precall;
+    }
+    k_call = u;
+    p[2 * u] = c->spec ? specialized(l, l->opcode_call) : (uint8_t)l->opcode_call;
+    p[2 * u + 1] = (uint8_t)c->args;
+    /* where a frame making the call stands, moved by c->off units */
+    ip = code + (uint64_t)l->code_adaptive +
+         2 * (uint64_t)(k_call + (l->instr_is_prev ? l->caches_call : 0) + c->off);
+    f = fp_frame(&w.fp, code, 0, 0, 0);
+    fp_put64(&w.fp, f + (uint64_t)l->frame_instr, ip);
+    fp_thread(&w.fp, interp, 1, f);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    if (uw__split_call_site(w.u, code, ip) != c->want)
+        fail_msg("3.%d: %s(%d args) method %d spec %d pad_ext %d off %d: want %d", minor, c->name,
+                 c->args, c->method, c->spec, c->pad_ext, c->off, c->want);
+    /* the verdict is kept: asked again, nothing is read */
+    calls = w.fp.reader.calls;
+    assert_int_equal(uw__split_call_site(w.u, code, ip), c->want);
+    assert_int_equal(w.fp.reader.calls, calls);
+    walk_end(&w);
+}
+
+static void test_split_call_site(void **state)
+{
+    static const call_case cases[] = {
+        {"_run", 0, 1, 0, 0, 0, 1},                                /* handle._run() */
+        {"_run", 0, 1, 1, 0, 0, 1},                                /* specialized */
+        {"popleft", 0, 1, 0, 0, 0, 0},                             /* self._ready.popleft() */
+        {"popleft", 0, 1, 1, 0, 0, 0}, {"_run", 1, 1, 0, 0, 0, 0}, /* an argument */
+        {"select", 1, 1, 0, 0, 0, 0}, /* self._selector.select(timeout) */
+        {"_run", 0, 1, 0, 1, 0, 0},   /* the name's index widened */
+        {"_run", 0, 1, 0, 0, -1, 0},  /* a unit before the call's place */
+        {"_run", 0, 1, 0, 0, 1, 0},   /* a unit after it */
+        {"_runx", 0, 1, 0, 0, 0, 0},
+    };
+    (void)state;
+    for (int minor = 11; minor <= 15; minor++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            call_site_case(minor, &cases[i]);
+        if (minor >= 12) { /* an attribute load, not a method's */
+            const call_case attr = {"_run", 0, 0, 0, 0, 0, 0};
+            call_site_case(minor, &attr);
+        }
+    }
+}
+
 /* 3.14+: the interpreter counts code objects freed.  While the counter
  * reads what it read when an entry was validated, the entry is taken
  * without reading the code object: shown here by replacing the object's
@@ -945,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_runtime_unreadable),
         cmocka_unit_test(test_read_budget),
         cmocka_unit_test(test_layout_buffers),
+        cmocka_unit_test(test_split_call_site),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
