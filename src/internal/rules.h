@@ -319,6 +319,17 @@
 #define UW__RULE_pure_idle_still 1
 #endif
 
+/* RULE pure_idle_still_instr: and the instruction of the idle loop's
+ * innermost frame reads back as the walk's in both copies: a callback
+ * popped before the walk can run and return before the check, leaving
+ * _run_once current again (the same pointer, the same epoch) but past the
+ * call it stood at. */
+#ifdef TORNSTACK_DROP_RULE_pure_idle_still_instr
+#define UW__RULE_pure_idle_still_instr 0
+#else
+#define UW__RULE_pure_idle_still_instr 1
+#endif
+
 /* --- Links and parents (src/tasks/edges.c) --- */
 
 /* RULE skip_awaiter_unknown: when a Task of a loop began to await something

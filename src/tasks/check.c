@@ -93,6 +93,7 @@
 enum {
     UW_CK_THREAD_CF = 1,
     UW_CK_THREAD_CUR,
+    UW_CK_THREAD_IP,
     UW_CK_HOOK,
     UW_CK_SPAN,
     UW_CK_CORO,
@@ -315,6 +316,10 @@ static void uw_ck_thread(uw_tasks *t, uw_ckq *q, const uw_thread_sample *th, siz
         uw_ck_put(t, q, UW_CK_THREAD_CUR, th_i, 0, th->tstate + (uint64_t)l->tstate_current_frame,
                   8);
     }
+    /* an idle loop: where its innermost frame stood (rule pure_idle_still) */
+    if (uw_idle_walk(th) && UW_RULE(pure_idle_still_instr))
+        uw_ck_put(t, q, UW_CK_THREAD_IP, th_i, 0,
+                  th->shown_top != 0 ? th->shown_top + (uint64_t)l->frame_instr : 0, 8);
 }
 
 /* --- judging ----------------------------------------------------------------- */
@@ -611,14 +616,18 @@ static void uw_judge_peer(uw_tasks *t, size_t i, const uw_iov *a, const uw_iov *
 }
 
 /* The thread pieces of a thread: its current frame reads as the walk's, in
- * both copies. */
+ * both copies, and for an idle loop its innermost frame's instruction. */
 static int uw_judge_thread(const uw_tasks *t, const uw_thread_sample *th, const uw_iov *a,
                            const uw_iov *b, const uw__ckpiece *what, size_t *p, size_t th_i)
 {
     int ok = 1;
 
     for (; *p < t->ck_n && what[*p].task == th_i && what[*p].kind < UW_CK_HOOK; (*p)++) {
-        uint64_t want = what[*p].kind == UW_CK_THREAD_CF ? th->cframe : th->current_frame;
+        uint64_t want = what[*p].kind == UW_CK_THREAD_CF    ? th->cframe
+                        : what[*p].kind == UW_CK_THREAD_CUR ? th->current_frame
+                                                            : th->shown_top_instr;
+        if (what[*p].kind == UW_CK_THREAD_IP && th->shown_top == 0)
+            ok = 0;
         ok = ok && a[*p].status == 0 && b[*p].status == 0 && uw__u64(a[*p].dst) == want &&
              uw__u64(b[*p].dst) == want;
     }
@@ -950,7 +959,13 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
  * the idle loop with the new epoch, and a Task that steps in that
  * callback is checked after its step under the same epoch.  So the
  * thread's current frame is read in both copies too, and must still be
- * the walk's (rule pure_idle_still).  Otherwise the thread has no pure
+ * the walk's (rule pure_idle_still), and so must the instruction of its
+ * innermost frame (rule pure_idle_still_instr): the callback returns
+ * within the epoch, leaving _run_once current again, but no longer at
+ * the call it stood at before it made the handle's call.  A pointer and
+ * instruction that read as the walk's show the loop's stack as the walk
+ * read it at the copies' instants (the frames under _run_once do not move
+ * while it runs), with every Task in the state checked then.  Otherwise the thread has no pure
  * stack to compose on.  (The frames from Handle._run rootward are the
  * same in every callback: a chain checked now was true with them at the
  * end of its Task's last step, when its callback still ran.) */

@@ -254,6 +254,7 @@ static int uw_adopt_walk(uw_tasks *t, uw_sample *s, size_t th_i, const uw_thread
     th->epoch = th2->epoch;
     th->current_frame = th2->current_frame;
     th->shown_top = th2->shown_top;
+    th->shown_top_instr = th2->shown_top_instr;
     th->cframe = th2->cframe;
     th->anchored = th2->anchored;
     th->retries += th2->retries + 1;

@@ -29,9 +29,10 @@
  * depth limit the walk stops once that many generator frames (never
  * hidden) were recorded, or the limit plus UW_DEPTH_SLACK records of any
  * kind.  Every frame visited is remembered for the re-read (recheck.c).
- * *top gets the first frame read that is not an entry frame (0 if none). */
+ * *top gets the first frame read that is not an entry frame (0 if none),
+ * *top_instr its instruction pointer as read. */
 static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t *n_out,
-                      uint64_t *top)
+                      uint64_t *top, uint64_t *top_instr)
 {
     const uw_layout *l = u->l;
     uint8_t fb[UW_FRAME_BUF];
@@ -41,6 +42,7 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
     int rc = 0;
 
     *top = 0;
+    *top_instr = 0;
     uw_brent_init(&br, first);
     while (addr != 0) {
         uw__owner owner;
@@ -72,8 +74,10 @@ static int uw_collect(uw_unwinder *u, uint64_t first, uint32_t max_depth, size_t
         code = uw__frame_code(l, fb);
         if (owner == UW__OWNER_THREAD)
             u->last_plain = addr;
-        if (*top == 0 && owner != UW__OWNER_CSTACK)
+        if (*top == 0 && owner != UW__OWNER_CSTACK) {
             *top = addr;
+            *top_instr = uw__frame_instr(l, fb);
+        }
         if (owner == UW__OWNER_CSTACK) {
             /* entry/trampoline frame on the C stack: never shown */
         } else if (owner == UW__OWNER_BAD) {
@@ -168,7 +172,7 @@ int uw__walk_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_sample
     size_t n = 0, bad_at;
     int trunc, rc, trunc_resolve;
 
-    trunc = uw_collect(u, first, max_depth, &n, &th->shown_top);
+    trunc = uw_collect(u, first, max_depth, &n, &th->shown_top, &th->shown_top_instr);
     trunc_resolve = uw__resolve(u, n, &bad_at);
     if (trunc_resolve != 0) {
         n = bad_at;

@@ -348,6 +348,7 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
     th->top_dropped = 0;
     th->anchored = 0;
     th->shown_top = 0;
+    th->shown_top_instr = 0;
     th->epoch_loop = 0;
     th->epoch = 0;
     th->retries++;

@@ -80,32 +80,34 @@ typedef struct uw_thread_sample {
     uint64_t thread_id;
     uint64_t native_id;
     int64_t interp_id;
-    size_t first_frame;     /* index into uw_sample.frames */
-    size_t n_frames;        /* innermost first */
-    int truncated;          /* 0, or the code that cut the walk short */
-    uint32_t retries;       /* walks retried after a torn read */
-    uint64_t epoch_loop;    /* loop whose epoch bracketed the walk, 0 if none */
-    int top_dropped;        /* frames above the split changed during the walk and
-                             * were dropped; the pure Python stack is kept */
-    uint64_t epoch;         /* the bracket counter's value through the walk
-                             * (when epoch_loop != 0) */
-    uint64_t current_frame; /* the current-frame pointer the walk started from */
-    uint64_t shown_top;     /* the first frame the walk met that is not an entry
-                             * frame (owned by the C stack or the interpreter,
-                             * never shown): current_frame, or the frame below
-                             * the entry frame a returning frame left current
-                             * for an instant; 0 if none */
-    uint64_t cframe;        /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
-    int anchored;           /* the loop's epoch moved under the walk: its frames
-                             * above the split were dropped and the split
-                             * rootward kept, the split's caller (asyncio's
-                             * _run_once) read at the call that makes the split
-                             * frame (src/unwind/recheck.c); no frame the walk
-                             * shows belongs to a callback running now */
-    int loop_in_c;          /* the running loop calls its callbacks from C (uvloop):
-                             * 1, the Task walk placed the split itself (th->split,
-                             * or none known: pure_start -1); 2, no callback ran
-                             * (the whole stack is the loop's); 0 otherwise */
+    size_t first_frame;       /* index into uw_sample.frames */
+    size_t n_frames;          /* innermost first */
+    int truncated;            /* 0, or the code that cut the walk short */
+    uint32_t retries;         /* walks retried after a torn read */
+    uint64_t epoch_loop;      /* loop whose epoch bracketed the walk, 0 if none */
+    int top_dropped;          /* frames above the split changed during the walk and
+                               * were dropped; the pure Python stack is kept */
+    uint64_t epoch;           /* the bracket counter's value through the walk
+                               * (when epoch_loop != 0) */
+    uint64_t current_frame;   /* the current-frame pointer the walk started from */
+    uint64_t shown_top;       /* the first frame the walk met that is not an entry
+                               * frame (owned by the C stack or the interpreter,
+                               * never shown): current_frame, or the frame below
+                               * the entry frame a returning frame left current
+                               * for an instant; 0 if none */
+    uint64_t shown_top_instr; /* that frame's instruction pointer, as the walk
+                               * read it */
+    uint64_t cframe;          /* 3.11/3.12: the _PyCFrame it was read through, else 0 */
+    int anchored;             /* the loop's epoch moved under the walk: its frames
+                               * above the split were dropped and the split
+                               * rootward kept, the split's caller (asyncio's
+                               * _run_once) read at the call that makes the split
+                               * frame (src/unwind/recheck.c); no frame the walk
+                               * shows belongs to a callback running now */
+    int loop_in_c;            /* the running loop calls its callbacks from C (uvloop):
+                               * 1, the Task walk placed the split itself (th->split,
+                               * or none known: pure_start -1); 2, no callback ran
+                               * (the whole stack is the loop's); 0 otherwise */
 } uw_thread_sample;
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */
