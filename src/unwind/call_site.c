@@ -104,7 +104,8 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
     k_call -= k_first;
     k_pre -= k_first;
     k_meth -= k_first;
-    if (!uw_unit_is(l, buf, (size_t)k_call, l->opcode_call) || uw_unit_arg(buf, (size_t)k_call) != 0)
+    if (!uw_unit_is(l, buf, (size_t)k_call, l->opcode_call) ||
+        uw_unit_arg(buf, (size_t)k_call) != 0)
         return 0;
     if (l->opcode_precall != UW_ABSENT && (!uw_unit_is(l, buf, (size_t)k_pre, l->opcode_precall) ||
                                            uw_unit_arg(buf, (size_t)k_pre) != 0))

@@ -252,8 +252,9 @@ static uw_split_at uw_split_at_of(const uw_unwinder *u, size_t k)
 
 /* Remember where the split's caller stood in a walk whose whole stack was
  * one instant's (the pointer on its first frame before and after the
- * re-read, every frame the same, the bracket unmoved): at the call that
- * made the split frame.  The newest first; a frame seen again moves up. */
+ * re-read, every frame the same, the bracket unmoved), or at a call its
+ * code shows to be the handle's (call_site.c): at the call that made the
+ * split frame.  The newest first; a frame seen again moves up. */
 static void uw_split_site_learn(uw_unwinder *u, size_t k)
 {
     const uw_split_at at = uw_split_at_of(u, k);
@@ -286,7 +287,21 @@ static int uw_split_site_known(uw_unwinder *u, size_t k)
         if (u->split_site[i].frame == at.frame && u->split_site[i].code == at.code &&
             u->split_site[i].ip == at.ip)
             return 1;
-    return uw__split_call_site(u, at.code, at.ip);
+    if (!uw__split_call_site(u, at.code, at.ip))
+        return 0;
+    uw_split_site_learn(u, k); /* its code says so: remembered as if seen */
+    return 1;
+}
+
+/* Is frame the split caller's of a walk before (a remembered site's)? */
+static int uw_split_caller_frame(const uw_unwinder *u, uint64_t frame)
+{
+    size_t i;
+
+    for (i = 0; frame != 0 && i < u->n_split_sites; i++)
+        if (u->split_site[i].frame == frame)
+            return 1;
+    return 0;
 }
 
 /* Drop the frames inward of th->split: they changed during the callback
@@ -395,4 +410,6 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
         th->truncated = UW_ERR_INCOMPLETE;
     else if (!top_same)
         uw_drop_top(s, th);
+    u->walk_between =
+        th->truncated == 0 && th->split < 0 && uw_split_caller_frame(u, th->shown_top);
 }

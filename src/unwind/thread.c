@@ -269,6 +269,7 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     u->cur_ts = ts;
     u->n_visited = 0;
     u->walk_garbage = 0;
+    u->walk_between = 0;
     pf = uw__pf_entry(u, ts);
     counter = uw__walk_bracket(u, ts, &tag);
     uw_walk_queue(u, ts, &f, pf, counter, &w);
@@ -355,12 +356,18 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
 }
 
 /* Retries start from a fresh read of the thread state; when it cannot be
- * read, the cut walk is kept.  Bound: 1 + UW_THREAD_RETRIES walks, and one
- * more from the outer eval loop's frame (see the file's comment). */
+ * read, the cut walk is kept.  A complete walk that met asyncio's
+ * _run_once between two callbacks is also taken again, up to
+ * UW_BETWEEN_RETRIES times: the Task walk's check finds such an idle
+ * stack moved on (rule pure_idle_still_instr) on a busy loop, while a
+ * walk in a callback gives it a pure stack.  Which walk is kept changes
+ * no rule: each is judged as any walk.  Bound: 1 + UW_THREAD_RETRIES
+ * walks in all, and one more from the outer eval loop's frame (see the
+ * file's comment). */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s)
 {
     uw_thread_sample *th;
-    unsigned attempt;
+    unsigned attempt, between = 0;
     uint64_t first = 0;
     int rc, garbage = 0;
 
@@ -376,9 +383,16 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
         } else if (rc == 0) {
             garbage = garbage && u->walk_garbage && th->current_frame == first;
         }
-        if (rc != 0 || !uw__reason_is_tear(th->truncated) || u->walk_outer)
+        if (rc != 0 || u->walk_outer)
             break;
-        if (attempt >= UW_THREAD_RETRIES) {
+        if (!uw__reason_is_tear(th->truncated)) {
+            /* complete: kept, unless it met _run_once between two
+             * callbacks (u->walk_between), when another walk may meet a
+             * callback and give the Tasks a pure stack that holds */
+            if (!u->walk_between || between == UW_BETWEEN_RETRIES || attempt >= UW_THREAD_RETRIES)
+                break;
+            between++;
+        } else if (attempt >= UW_THREAD_RETRIES) {
             /* Every attempt met the same pointer that is no frame: one
              * more walk, from the outer eval loop's frame. */
             if (!garbage)

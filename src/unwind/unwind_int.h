@@ -52,6 +52,9 @@
 /* Verdicts kept on where the split's caller stood (call_site.c): its
  * handle calls, popleft and select, per loop thread. */
 #define UW_CALL_SITES 32
+/* Walks taken again because the last one met _run_once between two
+ * callbacks (thread.c), within UW_THREAD_RETRIES. */
+#define UW_BETWEEN_RETRIES 2
 
 /* Speculative prefetch: what a thread's walk read outside its current
  * chunk last time (C-stack entry frames, generator frames, older chunks,
@@ -266,6 +269,11 @@ struct uw_unwinder {
      * loop (a nested cframe's current frame not set yet); with
      * walk_outer, the next walk starts at the outer eval loop's frame. */
     int walk_garbage, walk_outer;
+    /* The last walk was complete, met no split, and its top frame is a
+     * split caller's (recheck.c): asyncio's _run_once between two
+     * callbacks, whose stack will have moved on by the Task walk's check;
+     * another walk may meet a callback (at most UW_BETWEEN_RETRIES). */
+    int walk_between;
 
     /* idle.c: kept walks; on while uw_unwind_threads walks its list */
     uw_idle idle[UW_IDLE_THREADS];
