@@ -289,11 +289,41 @@ static uint64_t mm_fab_set(mm_image *im, size_t slots, uint64_t *table)
     return s;
 }
 
-/* Two done callbacks that no awaiter adds (the unwinder's callbacks.c):
+/* asyncio.streams: StreamReaderProtocol (a class; its own dict holds
+ * connection_made), whose code's constants are None, a str and the code
+ * of the closure `callback` it makes for each connection's Task. */
+static void mm_fab_streams(mm_image *im)
+{
+    const uw_layout *l = im->l;
+    char file[64];
+    uint64_t made, consts, fn, cls;
+
+    snprintf(file, sizeof file, "/usr/lib/python3.%d/asyncio/streams.py", l->py_minor);
+    im->stream_cb_code = mm_fab_code(im, "callback", file, 250, 2);
+    made = mm_fab_code(im, "StreamReaderProtocol.connection_made", file, 230, 2);
+    consts = mm_alloc(im->space, (size_t)l->tuple_items + 24);
+    mm_space_put64(im->space, consts + (uint64_t)l->tuple_size, 3);
+    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items, 0);
+    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items + 8, mm_fab_str(im, "callback"));
+    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items + 16, im->stream_cb_code);
+    mm_space_put64(im->space, made + (uint64_t)l->code_consts, consts);
+    fn = mm_alloc(im->space, 160);
+    mm_space_put64(im->space, fn + (uint64_t)l->object_type, im->func_type);
+    mm_space_put64(im->space, fn + (uint64_t)l->func_code, made);
+    cls = mm_fab_type(im, "StreamReaderProtocol", 0);
+    mm_space_put64(im->space, cls + (uint64_t)l->type_dict,
+                   mm_fab_dict1(im, "connection_made", fn));
+    im->streams_module = mm_alloc(im->space, 64);
+    mm_space_put64(im->space, im->streams_module + (uint64_t)l->module_dict,
+                   mm_fab_dict1(im, "StreamReaderProtocol", cls));
+}
+
+/* Three done callbacks that no awaiter adds (the unwinder's callbacks.c):
  * asyncio.base_events._run_until_complete_cb, a function of that module
  * (asyncio.run's main Task holds it), and the type of a builtin method,
  * whose object (m_self) the mutator makes a set's discard of, with the
- * set that keeps the fire-and-forget Tasks. */
+ * set that keeps the fire-and-forget Tasks; and asyncio.streams, the code
+ * of whose per-connection closure the mutator makes functions of. */
 static void mm_fab_callbacks(mm_image *im)
 {
     const uw_layout *l = im->l;
@@ -302,26 +332,28 @@ static void mm_fab_callbacks(mm_image *im)
 
     snprintf(file, sizeof file, "/usr/lib/python3.%d/asyncio/base_events.py", l->py_minor);
     code = mm_fab_code(im, "_run_until_complete_cb", file, 180, 2);
+    im->func_type = mm_fab_type(im, "function", 0);
     im->ruc_fn = mm_alloc(im->space, 160);
-    mm_space_put64(im->space, im->ruc_fn + (uint64_t)l->object_type,
-                   mm_fab_type(im, "function", 0));
+    mm_space_put64(im->space, im->ruc_fn + (uint64_t)l->object_type, im->func_type);
     mm_space_put64(im->space, im->ruc_fn + (uint64_t)l->func_code, code);
     im->base_events_module = mm_alloc(im->space, 64);
     mm_space_put64(im->space, im->base_events_module + (uint64_t)l->module_dict,
                    mm_fab_dict1(im, "_run_until_complete_cb", im->ruc_fn));
     im->cfunc_type = mm_fab_type(im, "builtin_function_or_method", 0);
     im->background = mm_fab_set(im, 8, &table);
+    mm_fab_streams(im);
 }
 
-/* The interpreter's sys.modules: asyncio.tasks, asyncio.base_events, and
- * the hook module when there is one (hook, else 0). */
+/* The interpreter's sys.modules: asyncio.tasks, asyncio.base_events,
+ * asyncio.streams, and the hook module when there is one (hook, else 0). */
 static void mm_fab_modules_dict(mm_image *im, uint64_t hook)
 {
-    const char *names[3] = {"asyncio.tasks", "asyncio.base_events", "tornstack_hook"};
-    const uint64_t mods[3] = {im->tasks_module, im->base_events_module, hook};
+    const char *names[4] = {"asyncio.tasks", "asyncio.base_events", "asyncio.streams",
+                            "tornstack_hook"};
+    const uint64_t mods[4] = {im->tasks_module, im->base_events_module, im->streams_module, hook};
 
     mm_space_put64(im->space, im->interp + (uint64_t)im->l->interp_modules,
-                   mm_fab_dictn(im, names, mods, hook != 0 ? 3 : 2));
+                   mm_fab_dictn(im, names, mods, hook != 0 ? 4 : 3));
 }
 
 /* sys.modules["asyncio.tasks"], whose globals hold the registry: a WeakSet

@@ -83,6 +83,11 @@ typedef struct mm_image {
      * function), the type of builtin methods, and a set that keeps
      * fire-and-forget Tasks (whose discard is their done callback) */
     uint64_t base_events_module, ruc_fn, cfunc_type, background;
+    /* sys.modules["asyncio.streams"], whose StreamReaderProtocol's
+     * connection_made holds, among its code's constants, the code of the
+     * closure a stream server gives each connection's Task as its done
+     * callback (stream_cb_code); the type of functions */
+    uint64_t streams_module, stream_cb_code, func_type;
     mm_fthread th[MM_FAB_THREADS]; /* th[0] is the thread above */
     int n_threads;
     /* 3.14+: the interpreter's Task list head (Tasks of exited threads),

@@ -128,14 +128,20 @@ static int32_t mm_spawn(mm_mutator *m, int th, int role, int family, int32_t cre
      * there are more: a worker as asyncio.run's main Task
      * (run_until_complete's function), a fire-and-forget Task kept in a
      * set (its discard: a builtin method made for it, whose object is the
-     * set) */
+     * set) or a stream server's connection (a closure made for it, of
+     * asyncio.streams' callback code), one or the other at random */
     if (m->prog.p_known > 0 && role == MM_R_WORKER && mm_pct(m, m->prog.p_known))
         mm_done_cb_add_obj(m, th, id, m->im->ruc_fn);
     if (m->prog.p_known > 0 && role == MM_R_ORPHAN && mm_pct(m, m->prog.p_known)) {
         uint64_t meth = mm_m_alloc(m, th, MM_CFUNC_SIZE, 0);
-        mm_q(m, th, meth + (uint64_t)m->l->object_type, m->im->cfunc_type, 8);
-        mm_q(m, th, meth + 16, m->im->cfunc_type, 8); /* m_ml: a stand-in, never read */
-        mm_q(m, th, meth + (uint64_t)m->l->cfunc_self, m->im->background, 8);
+        if (mm_rand(m) % 2 == 0) {
+            mm_q(m, th, meth + (uint64_t)m->l->object_type, m->im->cfunc_type, 8);
+            mm_q(m, th, meth + 16, m->im->cfunc_type, 8); /* m_ml: a stand-in, never read */
+            mm_q(m, th, meth + (uint64_t)m->l->cfunc_self, m->im->background, 8);
+        } else { /* a stream server's connection: its closure */
+            mm_q(m, th, meth + (uint64_t)m->l->object_type, m->im->func_type, 8);
+            mm_q(m, th, meth + (uint64_t)m->l->func_code, m->im->stream_cb_code, 8);
+        }
         t->cb_method = meth;
         mm_done_cb_add_obj(m, th, id, meth);
     }

@@ -129,7 +129,8 @@ int uw__layout_check_table(const uw_layout *l)
         !uw_layout_in(l->code_firstlineno, 4, l->code_size) ||
         !uw_layout_in(l->code_firsttraceable, 4, l->code_size) ||
         !uw_layout_in(l->code_adaptive, 2, l->code_size + 2) ||
-        !uw_layout_in(l->code_names, 8, l->code_size))
+        !uw_layout_in(l->code_names, 8, l->code_size) ||
+        !uw_layout_in(l->code_consts, 8, l->code_size))
         return UW_ERR_BAD_LAYOUT;
     /* call_site.c steps back over these, and looks opcodes up in the table */
     if (l->opcode_deopt == NULL || l->opcode_call < 0 || l->opcode_call > 255 ||

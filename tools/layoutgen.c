@@ -394,6 +394,7 @@ int main(void)
     OFF("code_firsttraceable", PyCodeObject, _co_firsttraceable);
     OFF("code_adaptive", PyCodeObject, co_code_adaptive);
     OFF("code_names", PyCodeObject, co_names);
+    OFF("code_consts", PyCodeObject, co_consts);
 
     OFF("unicode_length", PyASCIIObject, length);
     OFF("unicode_state", PyASCIIObject, state);
@@ -437,6 +438,7 @@ int main(void)
 
     OFF("type_basicsize", PyTypeObject, tp_basicsize);
     OFF("type_dictoffset", PyTypeObject, tp_dictoffset);
+    OFF("type_dict", PyTypeObject, tp_dict);
     OFF("type_base", PyTypeObject, tp_base);
     OFF("heaptype_cached_keys", PyHeapTypeObject, ht_cached_keys);
     field("tpflags_managed_dict", Py_TPFLAGS_MANAGED_DICT);

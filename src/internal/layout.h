@@ -119,7 +119,8 @@ typedef struct uw_layout {
     int32_t code_linetable;
     int32_t code_firsttraceable;
     int32_t code_adaptive;
-    int32_t code_names; /* co_names: the tuple of names attribute loads use */
+    int32_t code_names;  /* co_names: the tuple of names attribute loads use */
+    int32_t code_consts; /* co_consts: its constants, nested functions' code among them */
 
     /* Unicode and bytes */
     int32_t unicode_length;
@@ -148,6 +149,7 @@ typedef struct uw_layout {
     /* Objects the Task walk reads (asyncio registries, links) */
     int32_t type_basicsize;
     int32_t type_dictoffset;
+    int32_t type_dict; /* tp_dict: a class's own attributes (heap types) */
     int32_t type_base;
     int32_t heaptype_cached_keys; /* PyHeapTypeObject.ht_cached_keys */
     int32_t tpflags_managed_dict;

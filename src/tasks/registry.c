@@ -66,6 +66,11 @@ static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
         uw_lookup(t, g, modules, "asyncio.base_events", &mod, &nomem) == 0 &&
         uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0)
         nomem |= uw__callbacks_find_ruc(t, g, mdict) == UW_ERR_NOMEM;
+    /* before 3.14: the stream server's per-connection callback (callbacks.c) */
+    if (t->al->fut_awaited_by < 0 &&
+        uw_lookup(t, g, modules, "asyncio.streams", &mod, &nomem) == 0 &&
+        uw_read_u64(t->r, mod + (uint64_t)t->l->module_dict, &mdict) == 0)
+        nomem |= uw__callbacks_find_stream(t, g, mdict) == UW_ERR_NOMEM;
     if (!nomem)
         return 0;
     memset(g, 0, sizeof *g);

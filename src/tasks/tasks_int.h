@@ -285,6 +285,10 @@ typedef struct uw_registry {
     /* before 3.14: asyncio.base_events._run_until_complete_cb, its type
      * and code as found (callbacks.c); 0 if absent */
     uint64_t ruc_fn, ruc_type, ruc_code;
+    /* before 3.14: the code of the done callback asyncio's stream server
+     * gives each connection's Task (a closure made per connection:
+     * StreamReaderProtocol.connection_made's `callback`); 0 if absent */
+    uint64_t stream_cb_code;
     int found;      /* asyncio.tasks was found */
     int bound;      /* not found for a bound (dict_limit), or 0 */
     uint32_t retry; /* samples until the next search */
@@ -663,7 +667,7 @@ int uw__type_kind(uw_tasks *t, uint64_t type);
 /* --- callbacks.c ---------------------------------------------------------------- */
 
 /* What a Task's only done callback was found to be (uw_task_work.cb_kind). */
-enum { UW_CB_NONE = 0, UW_CB_RUN_UNTIL_COMPLETE, UW_CB_SET_METHOD };
+enum { UW_CB_NONE = 0, UW_CB_RUN_UNTIL_COMPLETE, UW_CB_SET_METHOD, UW_CB_STREAM_CLOSE };
 /* A callable's piece: its type word up to the word that tells what it is
  * (func_code, m_self), at most this many bytes (uw__layout_check_task_walk). */
 #define UW_CALLABLE_PIECE 64
@@ -676,6 +680,10 @@ int uw__callbacks_read(uw_tasks *t, const uw_sample *s);
  * in mdict (asyncio.base_events'), a function; its type and code kept.  0,
  * or UW_ERR_NOMEM. */
 int uw__callbacks_find_ruc(uw_tasks *t, uw_registry *g, uint64_t mdict);
+/* The code of the stream server's per-connection callback (registry.c):
+ * in mdict (asyncio.streams'), StreamReaderProtocol.connection_made's
+ * constant code object named `callback`.  0, or UW_ERR_NOMEM. */
+int uw__callbacks_find_stream(uw_tasks *t, uw_registry *g, uint64_t mdict);
 
 /* --- plain.c ------------------------------------------------------------------- */
 

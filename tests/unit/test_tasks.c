@@ -25,7 +25,7 @@ static const int lines[4] = {10, 11, 12, 13};
 typedef struct world {
     fake_proc fp;
     uint64_t interp, loop, task_type, set;
-    uint64_t a, b, c; /* Tasks: A awaits B; C created by A */
+    uint64_t a, b, c;       /* Tasks: A awaits B; C created by A */
     uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
     uw_unwinder *u;
     uw_tasks *t;
@@ -714,8 +714,20 @@ enum { PW_PLAIN = 1, PW_GATHER, PW_MOVED };
  * known; run_until_complete's function; a set's discard; a wakeup (a
  * builtin method bound to B); a function of other code; a discard whose
  * object becomes B when the check begins (freed, a wakeup made there); a
- * discard with a second callback listed. */
-enum { CB_BLOB = 0, CB_RUC, CB_DISCARD, CB_WAKEUP, CB_OTHER_FN, CB_SWAP, CB_TWO };
+ * discard with a second callback listed; the stream server's per-connection
+ * closure (a function of the code connection_made holds as a constant);
+ * a function of another code of the same name. */
+enum {
+    CB_BLOB = 0,
+    CB_RUC,
+    CB_DISCARD,
+    CB_WAKEUP,
+    CB_OTHER_FN,
+    CB_SWAP,
+    CB_TWO,
+    CB_STREAM,
+    CB_STREAM_NAMED
+};
 
 typedef struct pw_world {
     world w;
@@ -771,20 +783,48 @@ static uint64_t pw_method(world *w, uint64_t self)
     return m;
 }
 
+/* asyncio.streams as the registry finds it: StreamReaderProtocol, a class
+ * whose connection_made's code holds, among its constants, the code of
+ * the closure it gives each connection's Task; that code into *cb_code. */
+static uint64_t pw_streams(world *w, uint64_t *cb_code)
+{
+    const uw_layout *l = w->fp.l;
+    const char *cls_name = "StreamReaderProtocol", *meth = "connection_made";
+    const char *file = "/usr/lib/python3.13/asyncio/streams.py";
+    uint64_t mod = fp_alloc(&w->fp, 64), cls = fp_type(&w->fp, "StreamReaderProtocol", 0);
+    uint64_t made = fp_code(&w->fp, "StreamReaderProtocol.connection_made", file, 230, lines, 4);
+    uint64_t consts = fp_alloc(&w->fp, (size_t)l->tuple_items + 24), fn;
+
+    *cb_code = fp_code(&w->fp, "callback", file, 250, lines, 4);
+    fp_put64(&w->fp, consts + (uint64_t)l->tuple_size, 3);
+    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items, 0);
+    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items + 8, fp_str(&w->fp, "callback"));
+    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items + 16, *cb_code);
+    fp_put64(&w->fp, made + (uint64_t)l->code_consts, consts);
+    fn = pw_function(w, made);
+    fp_put64(&w->fp, cls + (uint64_t)l->type_dict, fp_dict(&w->fp, &meth, &fn, 1));
+    fp_put64(&w->fp, mod + (uint64_t)l->module_dict, fp_dict(&w->fp, &cls_name, &cls, 1));
+    return mod;
+}
+
 /* C's callback as r->cb says; sys.modules["asyncio.base_events"] holds
- * _run_until_complete_cb in every mode. */
+ * _run_until_complete_cb, and asyncio.streams its closure's code, in
+ * every mode. */
 static uint64_t pw_callback(pw_world *r)
 {
     world *w = &r->w;
     const uw_layout *l = w->fp.l;
-    const char *name = "_run_until_complete_cb", *mod_name = "asyncio.base_events";
+    const char *name = "_run_until_complete_cb";
+    const char *mod_names[2] = {"asyncio.base_events", "asyncio.streams"};
     uint64_t ruc =
         pw_function(w, fp_code(&w->fp, "_run_until_complete_cb",
                                "/usr/lib/python3.13/asyncio/base_events.py", 180, lines, 4));
-    uint64_t mod = fp_alloc(&w->fp, 64), set;
+    uint64_t mods[2], set, stream_code;
 
-    fp_put64(&w->fp, mod + (uint64_t)l->module_dict, fp_dict(&w->fp, &name, &ruc, 1));
-    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, &mod_name, &mod, 1));
+    mods[0] = fp_alloc(&w->fp, 64);
+    mods[1] = pw_streams(w, &stream_code);
+    fp_put64(&w->fp, mods[0] + (uint64_t)l->module_dict, fp_dict(&w->fp, &name, &ruc, 1));
+    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_names, mods, 2));
     set = fp_set(&w->fp, NULL, 0);
     fp_put64(&w->fp, set + (uint64_t)l->object_type, fp_type(&w->fp, "set", 0));
     switch (r->cb) {
@@ -799,6 +839,11 @@ static uint64_t pw_callback(pw_world *r)
     case CB_OTHER_FN:
         return pw_function(w, fp_code(&w->fp, "gather.<locals>._done_callback",
                                       "/usr/lib/python3.13/asyncio/tasks.py", 760, lines, 4));
+    case CB_STREAM:
+        return pw_function(w, stream_code);
+    case CB_STREAM_NAMED:
+        return pw_function(w, fp_code(&w->fp, "callback", "/usr/lib/python3.13/asyncio/streams.py",
+                                      250, lines, 4));
     default:
         return fp_alloc(&w->fp, 64);
     }
@@ -883,9 +928,11 @@ static void test_plain_waiter(void **state)
 }
 
 /* B now awaits a gather, and C has one done callback (callbacks.c).  One
- * that no awaiter adds, run_until_complete's function or a set's discard,
- * tells nothing awaits C: it is shown, a root.  Any other object, an
- * awaiter's wakeup, a gather's callback, a second callback listed, or a
+ * that no awaiter adds, run_until_complete's function, a set's discard or
+ * the stream server's closure, tells nothing awaits C: it is shown, a
+ * root.  Any other object, an awaiter's wakeup, a gather's callback, a
+ * function of another code (even one named callback), a second callback
+ * listed, or a
  * discard whose method object was freed and made again as B's wakeup
  * between its read and the check (rule callback_checked) leaves C's
  * awaiter unknown: skipped. */
@@ -902,6 +949,8 @@ static void test_harmless_callback(void **state)
         {CB_OTHER_FN, 0, "a gather's callback"},
         {CB_SWAP, 0, "a discard made B's wakeup before the check"},
         {CB_TWO, 0, "a discard and a second callback"},
+        {CB_STREAM, 1, "the stream server's closure"},
+        {CB_STREAM_NAMED, 0, "a function of another code named callback"},
     };
     pw_world r;
     const uw_task_sample *c;
@@ -1147,21 +1196,14 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),
-        cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry),
-        cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),
-        cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),
-        cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_plain_waiter),
-        cmocka_unit_test(test_harmless_callback),
-        cmocka_unit_test(test_layout_windows),
-        cmocka_unit_test(test_recover_step),
-        cmocka_unit_test(test_recover_reused_task),
-        cmocka_unit_test(test_recover_alone),
-        cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_plain_waiter),     cmocka_unit_test(test_harmless_callback),
+        cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_recover_not_idle), cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_one_step),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
