@@ -330,6 +330,16 @@
 #define UW__RULE_pure_idle_still_instr 1
 #endif
 
+/* RULE recover_not_idle: a Task of a thread whose walk met the loop idle is
+ * not read again by recovery (recover.c): the idle loop's stack holds only
+ * while no callback runs, which the first check proved for its own
+ * instants, not for a later round's. */
+#ifdef TORNSTACK_DROP_RULE_recover_not_idle
+#define UW__RULE_recover_not_idle 0
+#else
+#define UW__RULE_recover_not_idle 1
+#endif
+
 /* --- Links and parents (src/tasks/edges.c) --- */
 
 /* RULE skip_awaiter_unknown: when a Task of a loop began to await something

@@ -294,9 +294,7 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
     }
 }
 
-/* Did thread th's walk meet its loop idle (no Handle._run), with a pure
- * stack to compose on? */
-static int uw_idle_walk(const uw_thread_sample *th)
+int uw__loop_idle_walk(const uw_thread_sample *th)
 {
     return th->running_loop != 0 && th->split < 0 && th->pure_start >= 0;
 }
@@ -317,7 +315,7 @@ static void uw_ck_thread(uw_tasks *t, uw_ckq *q, const uw_thread_sample *th, siz
                   8);
     }
     /* an idle loop: where its innermost frame stood (rule pure_idle_still) */
-    if (uw_idle_walk(th) && UW_RULE(pure_idle_still_instr))
+    if (uw__loop_idle_walk(th) && UW_RULE(pure_idle_still_instr))
         uw_ck_put(t, q, UW_CK_THREAD_IP, th_i, 0,
                   th->shown_top != 0 ? th->shown_top + (uint64_t)l->frame_instr : 0, 8);
 }
@@ -975,7 +973,7 @@ static void uw_check_pure(uw_tasks *t, uw_sample *s)
 
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
-        if (!uw_idle_walk(th))
+        if (!uw__loop_idle_walk(th))
             continue;
         if ((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
             (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i]))
@@ -1217,7 +1215,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     if (q.room > (t->sc.check_iov.have - 4 * ne) / 2)
         q.room = (t->sc.check_iov.have - 4 * ne) / 2;
     for (th_i = 0; th_i < s->n_threads && !t->recovering; th_i++) {
-        int any = uw_idle_walk(&s->threads[th_i]);
+        int any = uw__loop_idle_walk(&s->threads[th_i]);
         for (i = 0; i < t->n_work && !any; i++)
             any = t->work[i].thread == th_i &&
                   ((t->work[i].resuming && t->work[i].skipped == 0) || uw_named_running(t, i));

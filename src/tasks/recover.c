@@ -44,13 +44,20 @@
 #include "tornstack/error.h"
 
 /* Was Task w skipped by the chain check for a change a re-read may see
- * past? */
-static int uw_recoverable(const uw_tasks *t, const uw_task_work *w, int only_unawaited)
+ * past?  Not when its thread's walk met the loop idle (rule
+ * recover_not_idle): that stack is the loop's only while no callback
+ * runs, and the first check proved it for the Tasks it kept, at its own
+ * instants; a Task read again after the loop stepped would be shown in a
+ * state taken in a callback, on the idle loop's stack. */
+static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_work *w,
+                          int only_unawaited)
 {
     return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
            !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
            !(t->hook_len > 0 && t->hook_unknown) &&
-           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks);
+           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks) &&
+           !(UW_RULE(recover_not_idle) && w->thread < s->n_threads &&
+             uw__loop_idle_walk(&s->threads[w->thread]));
 }
 
 /* Does Task w read as resumed (executing, or its root's `previous` set)? */
@@ -433,7 +440,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     for (round = 0; round < t->opt.recover && round < UW_RECOVER_ROUNDS && rc == 0; round++) {
         int only = 0;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
-            n_sv += (size_t)uw_recoverable(t, &t->work[i], 0);
+            n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 0);
         if (n_sv > UW_RECOVER_FEW && t->ck_busy) {
             /* A busy loop: read in windows, only a Task nothing awaited at
              * the check can be kept, since most others of such a loop
@@ -443,7 +450,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
                 break;
             only = 1;
             for (i = 0, n_sv = 0; i < t->n_work; i++)
-                n_sv += (size_t)uw_recoverable(t, &t->work[i], 1);
+                n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 1);
         }
         if (n_sv == 0)
             break;
@@ -452,7 +459,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
             return rc == UW_ERR_CAPACITY ? 0 : rc;
         sv = (uw__saved *)(void *)t->sc.saved.p;
         for (i = 0, n_sv = 0; i < t->n_work; i++) {
-            if (!uw_recoverable(t, &t->work[i], only))
+            if (!uw_recoverable(t, s, &t->work[i], only))
                 continue;
             sv[n_sv].task = i;
             sv[n_sv].w = t->work[i];

@@ -763,6 +763,9 @@ int uw__check(uw_tasks *t, uw_sample *s);
  * descriptor (for scratch.c). */
 size_t uw__check_span_len(const uw_asyncio_layout *al);
 size_t uw__ckpiece_size(void);
+/* Did thread th's walk meet its loop idle (no Handle._run), with a pure
+ * stack to compose on? */
+int uw__loop_idle_walk(const uw_thread_sample *th);
 
 /* --- recover.c ------------------------------------------------------------------ */
 

@@ -25,6 +25,7 @@ static const int lines[4] = {10, 11, 12, 13};
 typedef struct world {
     fake_proc fp;
     uint64_t interp, loop, task_type, set;
+    uint64_t ts, sel_frame; /* the loop's thread and its select() frame */
     uint64_t a, b, c;       /* Tasks: A awaits B; C created by A */
     uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
     uw_unwinder *u;
@@ -46,6 +47,8 @@ static void world_build(world *w)
     sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
     f = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
     ts = fp_thread(&w->fp, interp, 77, f);
+    w->ts = ts;
+    w->sel_frame = f;
     w->loop = fp_alloc(&w->fp, 64);
     fp_put64(&w->fp, ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
     w->task_type = fp_type(&w->fp, "_asyncio.Task", fp_type(&w->fp, "_asyncio.Future", 0));
@@ -484,7 +487,7 @@ static void test_reads_fail_at(void **state)
  * the same word (an ABA through B's reuse).  Mode STEP: at the first
  * moment B steps (its outer coroutine now awaits the future itself, at
  * its next line), nothing else. */
-enum { REC_REBORN = 1, REC_STEP, REC_ALONE, REC_ALONE_AWAITED };
+enum { REC_REBORN = 1, REC_STEP, REC_ALONE, REC_ALONE_AWAITED, REC_IDLE };
 
 typedef struct rec_world {
     world w;
@@ -549,7 +552,22 @@ static int rec_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops rec_ops = {rec_read, NULL, NULL, NULL};
 
-/* The world warmed by one sample, then one sample through the reader. */
+/* The loop's thread in a callback: Handle._run, as the split finds it,
+ * current above the select() frame (standing for _run_once); no Task
+ * runs.  Recovery reads Tasks again on such a walk only: an idle loop's
+ * stack holds only while no callback runs (rule recover_not_idle). */
+static void world_in_callback(world *w)
+{
+    const uw_layout *l = w->fp.l;
+    uint64_t run =
+        fp_code(&w->fp, "Handle._run", "/usr/lib/python3.13/asyncio/events.py", 80, lines, 4);
+    uint64_t f = fp_frame(&w->fp, run, w->sel_frame, l->owner_thread, 1);
+
+    fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_current_frame, f);
+}
+
+/* The world warmed by one sample, then one sample through the reader.
+ * Mode IDLE: REC_STEP with the thread's walk meeting the loop idle. */
 static void rec_run(rec_world *r, int mode)
 {
     const uw_layout *l;
@@ -557,6 +575,10 @@ static void rec_run(rec_world *r, int mode)
 
     memset(r, 0, sizeof *r);
     world_build(&r->w);
+    if (mode != REC_IDLE)
+        world_in_callback(&r->w);
+    else
+        mode = REC_STEP;
     l = r->w.fp.l;
     r->name_b = rd64(&r->w, r->w.b + (uint64_t)al->task_name);
     r->fut = rd64(&r->w, r->w.b + (uint64_t)al->task_fut_waiter);
@@ -618,6 +640,7 @@ static void test_recover_step(void **state)
         const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
         memset(&q, 0, sizeof q);
         world_build(&q.w);
+        world_in_callback(&q.w);
         l = q.w.fp.l;
         q.name_b = rd64(&q.w, q.w.b + (uint64_t)al->task_name);
         q.fut = rd64(&q.w, q.w.b + (uint64_t)al->task_fut_waiter);
@@ -636,6 +659,26 @@ static void test_recover_step(void **state)
         assert_int_equal(rec_total(&q.w.s), 0);
         world_end(&q.w);
     }
+}
+
+/* The same step with the loop's thread idle in select() at the walk
+ * (rule recover_not_idle): B is not read again and stays skipped.  The
+ * idle loop's stack is a pure stack only while no callback runs; B
+ * stepped, so one ran after the first check's instants, and B read again
+ * would be shown in a state of that callback on a stack of no callback. */
+static void test_recover_not_idle(void **state)
+{
+    rec_world r;
+    const uw_task_sample *b;
+
+    (void)state;
+    rec_run(&r, REC_IDLE);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(r.w.s.threads[0].split, -1);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
 }
 
 /* B freed and made again at its address (rule recover_same_task): the
