@@ -559,8 +559,8 @@ static const uw_reader_ops rec_ops = {rec_read, NULL, NULL, NULL};
 static void world_in_callback(world *w)
 {
     const uw_layout *l = w->fp.l;
-    uint64_t run =
-        fp_code(&w->fp, "Handle._run", "/usr/lib/python3.13/asyncio/events.py", 80, lines, 4);
+    /* a short path: the small-limits build cuts strings at 32 characters */
+    uint64_t run = fp_code(&w->fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
     uint64_t f = fp_frame(&w->fp, run, w->sel_frame, l->owner_thread, 1);
 
     fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_current_frame, f);
@@ -573,9 +573,11 @@ static void rec_run(rec_world *r, int mode)
     const uw_layout *l;
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
 
+    const int idle = mode == REC_IDLE;
+
     memset(r, 0, sizeof *r);
     world_build(&r->w);
-    if (mode != REC_IDLE)
+    if (!idle)
         world_in_callback(&r->w);
     else
         mode = REC_STEP;
@@ -597,6 +599,8 @@ static void rec_run(rec_world *r, int mode)
     r->mode = mode;
     sample_through(&r->w, &rec_ops, &r->real);
     assert_true(r->first);
+    /* the walk found Handle._run (the split), or met the loop idle */
+    assert_int_equal(r->w.s.threads[0].split, idle ? -1 : 0);
 }
 
 static uint32_t rec_total(const uw_sample *s)
