@@ -73,7 +73,7 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
     const uw_layout *l = u->l;
     const uint64_t base = code + (uint64_t)l->code_adaptive;
     uint8_t buf[2 * UW_CALL_SITE_UNITS];
-    uint8_t tuple[256 + 64];
+    uint8_t tuple[64 + 8 * 256]; /* the header and items up to index 255 */
     uint64_t names = 0, name = 0;
     int64_t s, k_call, k_pre, k_meth, k_first, size;
     size_t n_units, want;

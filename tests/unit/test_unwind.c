@@ -551,9 +551,10 @@ static void test_stale_code(void **state)
  * (3.11), CALL, each with its caches.  Specialized forms (spec) use an
  * opcode the interpreter's table folds to the base one. */
 typedef struct call_case {
-    const char *name; /* co_names[1] (co_names[0] is "other") */
+    const char *name; /* co_names[index] (0: 1), every other name "other" */
     int args, method, spec, pad_ext, off;
     int want;
+    int index;
 } call_case;
 
 /* An opcode other than op that folds to op, else op itself. */
@@ -571,7 +572,7 @@ static void call_site_case(int minor, const call_case *c)
     walk w;
     const uw_layout *l;
     uint64_t interp, code, names, f, ip, calls;
-    int u = 0, k_call, n_units;
+    int u = 0, k_call, n_units, index;
     uint8_t *p;
 
     for (u = 0; u < 64; u++)
@@ -584,17 +585,20 @@ static void call_site_case(int minor, const call_case *c)
     assert_true(n_units + 1 <= 64);
     code = fp_code(&w.fp, "BaseEventLoop._run_once", "/py/asyncio/base_events.py", 10, one_line,
                    (size_t)n_units + 1);
-    names = fp_alloc(&w.fp, (size_t)l->tuple_items + 16);
-    fp_put64(&w.fp, names + (uint64_t)l->tuple_size, 2);
-    fp_put64(&w.fp, names + (uint64_t)l->tuple_items, fp_str(&w.fp, "other"));
-    fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8, fp_str(&w.fp, c->name));
+    index = c->index != 0 ? c->index : 1;
+    names = fp_alloc(&w.fp, (size_t)l->tuple_items + 8 * ((size_t)index + 1));
+    fp_put64(&w.fp, names + (uint64_t)l->tuple_size, (uint64_t)index + 1);
+    for (u = 0; u < index; u++)
+        fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8 * (uint64_t)u, fp_str(&w.fp, "other"));
+    fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8 * (uint64_t)index, fp_str(&w.fp, c->name));
     fp_put64(&w.fp, code + (uint64_t)l->code_names, names);
     p = fp_ptr(&w.fp, code + (uint64_t)l->code_adaptive, 2 * (size_t)n_units);
     memset(p, 0, 2 * (size_t)n_units);
     p[0] = (uint8_t)(c->pad_ext ? l->opcode_extended_arg : l->opcode_resume);
     u = 1;
     p[2 * u] = c->spec ? specialized(l, l->opcode_method) : (uint8_t)l->opcode_method;
-    p[2 * u + 1] = (uint8_t)((1 << l->method_name_shift) | (l->method_name_shift ? c->method : 0));
+    p[2 * u + 1] =
+        (uint8_t)((index << l->method_name_shift) | (l->method_name_shift ? c->method : 0));
     u += 1 + l->caches_method;
     if (l->opcode_precall != UW_ABSENT) {
         p[2 * u] = c->spec ? specialized(l, l->opcode_precall) : (uint8_t)l->opcode_precall;
@@ -625,22 +629,24 @@ static void call_site_case(int minor, const call_case *c)
 static void test_split_call_site(void **state)
 {
     static const call_case cases[] = {
-        {"_run", 0, 1, 0, 0, 0, 1},                                /* handle._run() */
-        {"_run", 0, 1, 1, 0, 0, 1},                                /* specialized */
-        {"popleft", 0, 1, 0, 0, 0, 0},                             /* self._ready.popleft() */
-        {"popleft", 0, 1, 1, 0, 0, 0}, {"_run", 1, 1, 0, 0, 0, 0}, /* an argument */
-        {"select", 1, 1, 0, 0, 0, 0}, /* self._selector.select(timeout) */
-        {"_run", 0, 1, 0, 1, 0, 0},   /* the name's index widened */
-        {"_run", 0, 1, 0, 0, -1, 0},  /* a unit before the call's place */
-        {"_run", 0, 1, 0, 0, 1, 0},   /* a unit after it */
-        {"_runx", 0, 1, 0, 0, 0, 0},
+        {"_run", 0, 1, 0, 0, 0, 1, 0},    /* handle._run() */
+        {"_run", 0, 1, 1, 0, 0, 1, 0},    /* specialized */
+        {"popleft", 0, 1, 0, 0, 0, 0, 0}, /* self._ready.popleft() */
+        {"popleft", 0, 1, 1, 0, 0, 0, 0}, /* specialized */
+        {"_run", 1, 1, 0, 0, 0, 0, 0},    /* an argument */
+        {"select", 1, 1, 0, 0, 0, 0, 0},  /* self._selector.select(timeout) */
+        {"_run", 0, 1, 0, 1, 0, 0, 0},    /* the name's index widened */
+        {"_run", 0, 1, 0, 0, -1, 0, 0},   /* a unit before the call's place */
+        {"_run", 0, 1, 0, 0, 1, 0, 0},    /* a unit after it */
+        {"_runx", 0, 1, 0, 0, 0, 0, 0},   /* another name */
+        {"_run", 0, 1, 0, 0, 0, 1, 100},  /* a name far in co_names */
     };
     (void)state;
     for (int minor = 11; minor <= 15; minor++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             call_site_case(minor, &cases[i]);
         if (minor >= 12) { /* an attribute load, not a method's */
-            const call_case attr = {"_run", 0, 0, 0, 0, 0, 0};
+            const call_case attr = {"_run", 0, 0, 0, 0, 0, 0, 0};
             call_site_case(minor, &attr);
         }
     }
