@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "internal/pyobj.h"
 #include "tornstack/error.h"
 
 #include "layouts/layout_py311.inc"
@@ -131,6 +132,10 @@ int uw__layout_check_table(const uw_layout *l)
         !uw_layout_in(l->code_adaptive, 2, l->code_size + 2) ||
         !uw_layout_in(l->code_names, 8, l->code_size) ||
         !uw_layout_in(l->code_consts, 8, l->code_size))
+        return UW_ERR_BAD_LAYOUT;
+    /* a tuple's header into a UW_PYOBJ_HEAD prefix (pyobj.c uw__tuple_items,
+     * which call_site.c reads co_names with) */
+    if (!uw_layout_in(l->tuple_size, 8, l->tuple_items) || l->tuple_items > UW_PYOBJ_HEAD)
         return UW_ERR_BAD_LAYOUT;
     /* call_site.c steps back over these, and looks opcodes up in the table */
     if (l->opcode_deopt == NULL || l->opcode_call < 0 || l->opcode_call > 255 ||

@@ -606,6 +606,29 @@ int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_
     return rc;
 }
 
+int uw__tuple_items(const uw_pyctx *c, uint64_t tuple_addr, uint64_t *items, size_t cap, size_t *n)
+{
+    const uw_layout *l = c->l;
+    uint8_t hdr[UW_PYOBJ_HEAD];
+    int64_t size;
+    size_t take;
+    int rc;
+
+    *n = 0;
+    rc = uw_read(c->r, tuple_addr, hdr, (size_t)l->tuple_items);
+    if (rc != 0)
+        return rc;
+    memcpy(&size, hdr + l->tuple_size, sizeof size);
+    if (size < 0)
+        return UW_ERR_BAD_OBJECT;
+    take = (uint64_t)size > cap ? cap : (size_t)size; /* the first cap items, and the bound */
+    rc = uw_read(c->r, tuple_addr + (uint64_t)l->tuple_items, items, take * 8);
+    if (rc != 0)
+        return rc;
+    *n = take;
+    return take < (size_t)size ? UW_ERR_CAPACITY : 0;
+}
+
 int uw__long_parse(const uw_layout *l, const uint8_t *obj, size_t len, int64_t *v)
 {
     int64_t tag;

@@ -126,6 +126,9 @@ void uw__set_guess_free(uw_set_guess *g);
 /* Items of the list at list_addr, at most cap; UW_ERR_CAPACITY when it
  * holds more (the first cap are returned). */
 int uw__list_items(const uw_pyctx *c, uint64_t list_addr, uint64_t *items, size_t cap, size_t *n);
+/* Items of the tuple at tuple_addr (stored in it), at most cap, the same
+ * way: UW_ERR_CAPACITY when it holds more (the first cap are returned). */
+int uw__tuple_items(const uw_pyctx *c, uint64_t tuple_addr, uint64_t *items, size_t cap, size_t *n);
 
 /* Value of the int at addr if it fits in int64. */
 int uw__long_value(const uw_pyctx *c, uint64_t addr, int64_t *v);

@@ -22,7 +22,7 @@
  *     `discard` (the pattern asyncio's documentation gives): a builtin
  *     method whose object is a set.  An awaiter's wakeup is a builtin
  *     method too (3.12+), but its object is the awaiting Task.
-   - a connection's Task of asyncio's stream server (start_server) holds
+ *   - a connection's Task of asyncio's stream server (start_server) holds
  *     a closure StreamReaderProtocol.connection_made makes for it, which
  *     closes the transport when the Task failed: a function whose code is
  *     that method's constant code object named `callback`.  Without it,
@@ -87,11 +87,9 @@ int uw__callbacks_find_ruc(uw_tasks *t, uw_registry *g, uint64_t mdict)
 int uw__callbacks_find_stream(uw_tasks *t, uw_registry *g, uint64_t mdict)
 {
     const uw_layout *l = t->l;
-    uint8_t tuple[64 + 8 * UW_STREAM_CONSTS_MAX];
-    uint64_t cls, tdict, fn, type, code, code_type, consts, item, item_type;
-    int64_t n;
+    uint64_t cls, tdict, fn, type, code, code_type, consts, items[UW_STREAM_CONSTS_MAX], item_type;
     int rc = uw__dict_get_str(&t->pc, mdict, "StreamReaderProtocol", &cls);
-    size_t i;
+    size_t i, n;
 
     if (rc == 0 && (rc = uw_read_u64(t->r, cls + (uint64_t)l->type_dict, &tdict)) == 0)
         rc = uw__dict_get_str(&t->pc, tdict, "connection_made", &fn);
@@ -101,20 +99,14 @@ int uw__callbacks_find_stream(uw_tasks *t, uw_registry *g, uint64_t mdict)
         uw__type_kind(t, type) != UW_KIND_FUNCTION ||
         uw_read_u64(t->r, fn + (uint64_t)l->func_code, &code) != 0 || code == 0 ||
         uw_read_u64(t->r, code + (uint64_t)l->object_type, &code_type) != 0 ||
-        uw_read_u64(t->r, code + (uint64_t)l->code_consts, &consts) != 0 || consts == 0 ||
-        (size_t)l->tuple_items + 8 * UW_STREAM_CONSTS_MAX > sizeof tuple ||
-        uw_read(t->r, consts, tuple, (size_t)l->tuple_items) != 0)
+        uw_read_u64(t->r, code + (uint64_t)l->code_consts, &consts) != 0 || consts == 0)
         return 0;
-    memcpy(&n, tuple + l->tuple_size, 8);
-    if (n <= 0)
+    rc = uw__tuple_items(&t->pc, consts, items, UW_STREAM_CONSTS_MAX, &n);
+    if (rc != 0 && rc != UW_ERR_CAPACITY) /* past the bound: the first ones */
         return 0;
-    if (n > UW_STREAM_CONSTS_MAX)
-        n = UW_STREAM_CONSTS_MAX;
-    if (uw_read(t->r, consts + (uint64_t)l->tuple_items, tuple, 8 * (size_t)n) != 0)
-        return 0;
-    for (i = 0; i < (size_t)n; i++) {
+    for (i = 0; i < n; i++) {
+        const uint64_t item = items[i];
         uint64_t name;
-        memcpy(&item, tuple + 8 * i, 8);
         if (item == 0 || uw_read_u64(t->r, item + (uint64_t)l->object_type, &item_type) != 0 ||
             item_type != code_type || uw_read_u64(t->r, item + (uint64_t)l->code_name, &name) != 0)
             continue;

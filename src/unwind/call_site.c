@@ -32,15 +32,15 @@
  * object freed and reloaded at the same address changes) and instruction:
  * UW_CALL_SITES of them, the oldest replaced.
  *
- * Reads: one vectored read of the units and the co_names pointer, one of
- * the tuple's header and items up to the name's index (at most 256: no
- * EXTENDED_ARG), one of the name; only for a verdict not kept.
+ * Reads: one vectored read of the units and the co_names pointer, two of
+ * the tuple (its header, its items up to the name's index: at most 256,
+ * no EXTENDED_ARG; pyobj.c uw__tuple_items), two of the name (header,
+ * text: uw__str_equals); only for a verdict not kept.
  */
-#include <string.h>
-
-#include "internal/pystr.h"
+#include "internal/pyobj.h"
 #include "internal/rules.h"
 #include "internal/uw_assert.h"
+#include "tornstack/error.h"
 #include "unwind_int.h"
 
 /* Units from the attribute load to the CALL's last cache, at most: three
@@ -72,15 +72,14 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
 {
     const uw_layout *l = u->l;
     const uint64_t base = code + (uint64_t)l->code_adaptive;
+    const uw_pyctx pc = {u->r, l, &u->t.types};
     uint8_t buf[2 * UW_CALL_SITE_UNITS];
-    uint8_t tuple[64 + 8 * 256]; /* the header and items up to index 255 */
-    uint64_t names = 0, name = 0;
-    int64_t s, k_call, k_pre, k_meth, k_first, size;
-    size_t n_units, want;
+    uint64_t names = 0, items[256]; /* up to index 255: no EXTENDED_ARG */
+    int64_t s, k_call, k_pre, k_meth, k_first;
+    size_t n_units, n_items;
     unsigned index;
     uw_iov iov[2];
-    char text[UW_PYSTR_MAX_UTF8];
-    int rc, truncated = 0;
+    int rc;
 
     *is_site = 0;
     if (ip < base || ((ip - base) & 1) != 0)
@@ -123,22 +122,15 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
     }
     if (names == 0)
         return 0;
-    want = (size_t)l->tuple_items + 8 * ((size_t)index + 1);
-    if (want > sizeof tuple)
+    rc = uw__tuple_items(&pc, names, items, (size_t)index + 1, &n_items);
+    if (rc != 0 && rc != UW_ERR_CAPACITY)
+        return rc == UW_ERR_BAD_OBJECT ? 0 : rc;
+    if (n_items <= index || items[index] == 0)
         return 0;
-    rc = uw_read(u->r, names, tuple, want);
-    if (rc != 0)
+    rc = uw__str_equals(&pc, items[index], "_run");
+    if (rc < 0)
         return rc;
-    memcpy(&size, tuple + l->tuple_size, 8);
-    if (size <= (int64_t)index)
-        return 0;
-    memcpy(&name, tuple + l->tuple_items + 8 * (size_t)index, 8);
-    if (name == 0)
-        return 0;
-    rc = uw__pystr_read(u->r, l, name, text, sizeof text, &truncated);
-    if (rc != 0)
-        return rc;
-    *is_site = !truncated && strcmp(text, "_run") == 0;
+    *is_site = rc;
     return 0;
 }
 

@@ -535,6 +535,16 @@ uint64_t fp_list(fake_proc *fp, const uint64_t *items, size_t n)
     return a;
 }
 
+uint64_t fp_tuple(fake_proc *fp, const uint64_t *items, size_t n)
+{
+    uint64_t a = fp_alloc(fp, (size_t)fp->l->tuple_items + 8 * n + 8);
+
+    fp_put64(fp, a + (uint64_t)fp->l->tuple_size, n);
+    if (n > 0)
+        memcpy(fp_ptr(fp, a + (uint64_t)fp->l->tuple_items, 8 * n), items, 8 * n);
+    return a;
+}
+
 uint64_t fp_instance(fake_proc *fp, uint64_t type, uint64_t dict)
 {
     uint64_t o = fp_alloc(fp, 64);

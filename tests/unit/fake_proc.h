@@ -107,6 +107,8 @@ uint64_t fp_task(fake_proc *fp, uint64_t type, uint64_t loop, uint64_t coro, uin
 uint64_t fp_dict(fake_proc *fp, const char *const *keys, const uint64_t *values, size_t n);
 /* A list of items[0..n). */
 uint64_t fp_list(fake_proc *fp, const uint64_t *items, size_t n);
+/* A tuple of the n items (stored in it). */
+uint64_t fp_tuple(fake_proc *fp, const uint64_t *items, size_t n);
 /* An instance of `type` (made by fp_type) whose attributes are the dict
  * `dict`, found through the type's tp_dictoffset (any version). */
 uint64_t fp_instance(fake_proc *fp, uint64_t type, uint64_t dict);

@@ -840,14 +840,13 @@ static uint64_t pw_streams(world *w, uint64_t *cb_code)
     const char *file = "/usr/lib/python3.13/asyncio/streams.py";
     uint64_t mod = fp_alloc(&w->fp, 64), cls = fp_type(&w->fp, "StreamReaderProtocol", 0);
     uint64_t made = fp_code(&w->fp, "StreamReaderProtocol.connection_made", file, 230, lines, 4);
-    uint64_t consts = fp_alloc(&w->fp, (size_t)l->tuple_items + 24), fn;
+    uint64_t consts[3], fn;
 
     *cb_code = fp_code(&w->fp, "callback", file, 250, lines, 4);
-    fp_put64(&w->fp, consts + (uint64_t)l->tuple_size, 3);
-    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items, 0);
-    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items + 8, fp_str(&w->fp, "callback"));
-    fp_put64(&w->fp, consts + (uint64_t)l->tuple_items + 16, *cb_code);
-    fp_put64(&w->fp, made + (uint64_t)l->code_consts, consts);
+    consts[0] = 0; /* None */
+    consts[1] = fp_str(&w->fp, "callback");
+    consts[2] = *cb_code;
+    fp_put64(&w->fp, made + (uint64_t)l->code_consts, fp_tuple(&w->fp, consts, 3));
     fn = pw_function(w, made);
     fp_put64(&w->fp, cls + (uint64_t)l->type_dict, fp_dict(&w->fp, &meth, &fn, 1));
     fp_put64(&w->fp, mod + (uint64_t)l->module_dict, fp_dict(&w->fp, &cls_name, &cls, 1));

@@ -572,6 +572,7 @@ static void call_site_case(int minor, const call_case *c)
     walk w;
     const uw_layout *l;
     uint64_t interp, code, names, f, ip, calls;
+    uint64_t name_items[256 + 4];
     int u = 0, k_call, n_units, index;
     uint8_t *p;
 
@@ -585,12 +586,11 @@ static void call_site_case(int minor, const call_case *c)
     assert_true(n_units + 1 <= 64);
     code = fp_code(&w.fp, "BaseEventLoop._run_once", "/py/asyncio/base_events.py", 10, one_line,
                    (size_t)n_units + 1);
+    /* co_names: "other" but at index, and three more after it */
     index = c->index != 0 ? c->index : 1;
-    names = fp_alloc(&w.fp, (size_t)l->tuple_items + 8 * ((size_t)index + 1));
-    fp_put64(&w.fp, names + (uint64_t)l->tuple_size, (uint64_t)index + 1);
-    for (u = 0; u < index; u++)
-        fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8 * (uint64_t)u, fp_str(&w.fp, "other"));
-    fp_put64(&w.fp, names + (uint64_t)l->tuple_items + 8 * (uint64_t)index, fp_str(&w.fp, c->name));
+    for (u = 0; u < index + 4; u++)
+        name_items[u] = fp_str(&w.fp, u == index ? c->name : "other");
+    names = fp_tuple(&w.fp, name_items, (size_t)index + 4);
     fp_put64(&w.fp, code + (uint64_t)l->code_names, names);
     p = fp_ptr(&w.fp, code + (uint64_t)l->code_adaptive, 2 * (size_t)n_units);
     memset(p, 0, 2 * (size_t)n_units);
