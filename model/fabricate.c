@@ -49,6 +49,47 @@ static uint64_t mm_fab_bytes(mm_image *im, const uint8_t *b, size_t n)
     return a;
 }
 
+/* A tuple of n items (stored in it), filled by mm_fab_tuple_put. */
+static uint64_t mm_fab_tuple_alloc(mm_image *im, int n)
+{
+    uint64_t t = mm_alloc(im->space, (size_t)im->l->tuple_items + 8 * (size_t)n);
+
+    mm_space_put64(im->space, t + (uint64_t)im->l->tuple_size, (uint64_t)n);
+    return t;
+}
+
+static void mm_fab_tuple_put(mm_image *im, uint64_t t, int i, uint64_t item)
+{
+    mm_space_put64(im->space, t + (uint64_t)im->l->tuple_items + 8 * (uint64_t)i, item);
+}
+
+/* Room for a code object of units code units of bytecode (and one more),
+ * filled by mm_fab_code_fill: the model allocates what a code object
+ * holds after the object itself. */
+static uint64_t mm_fab_code_alloc(mm_image *im, size_t units)
+{
+    return mm_alloc(im->space, (size_t)im->l->code_size + 2 * units + 2);
+}
+
+/* The code object at a: its names, first line, location table tab[0..nt)
+ * and bytecode code[0..units], one unit more than it counts. */
+static void mm_fab_code_fill(mm_image *im, uint64_t a, const char *qualname, const char *file,
+                             int firstlineno, const uint8_t *tab, size_t nt, const uint8_t *code,
+                             size_t units)
+{
+    const uw_layout *l = im->l;
+    uint64_t q = mm_fab_str(im, qualname);
+
+    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
+    mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
+    mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
+    mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, nt));
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
+    mm_space_put64(im->space, a + (uint64_t)l->code_units, (uint64_t)units);
+    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 2 * units + 2);
+}
+
 uint64_t mm_fab_code(mm_image *im, const char *qualname, const char *file, int firstlineno, int n)
 {
     return mm_fab_code_ex(im, qualname, file, firstlineno, n, 3);
@@ -60,7 +101,7 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
     const uw_layout *l = im->l;
     const uint8_t plain = (uint8_t)(l->opcode_resume == 1 || l->opcode_resume_alt == 1 ? 2 : 1);
     uint8_t *tab = malloc((size_t)n * 2 + 2), *code = calloc((size_t)n * 4 + 4, 1);
-    uint64_t a, q;
+    uint64_t a;
     int i;
 
     /* Line i has two units: an instruction, then a RESUME (the point a
@@ -75,17 +116,8 @@ uint64_t mm_fab_code_ex(mm_image *im, const char *qualname, const char *file, in
         code[4 * i + 3] = (uint8_t)resume_oparg;
     }
     code[4 * n] = plain;
-    a = mm_alloc(im->space, (size_t)l->code_size + 4 * (size_t)n + 4);
-    q = mm_fab_str(im, qualname);
-    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
-    mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
-    mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
-    mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
-    mm_space_put64(im->space, a + (uint64_t)l->code_linetable,
-                   mm_fab_bytes(im, tab, 2 * (size_t)n));
-    (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
-    mm_space_put64(im->space, a + (uint64_t)l->code_units, 2 * (uint64_t)n);
-    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code, 4 * (size_t)n + 2);
+    a = mm_fab_code_alloc(im, 2 * (size_t)n);
+    mm_fab_code_fill(im, a, qualname, file, firstlineno, tab, 2 * (size_t)n, code, 2 * (size_t)n);
     free(tab);
     free(code);
     return a;
@@ -118,7 +150,7 @@ uint64_t mm_fab_code_calls(mm_image *im, const char *qualname, const char *file,
     const int shift = l->method_name_shift;
     uint8_t *tab = malloc((size_t)(n * per_line) * 2), *code;
     size_t nt = 0;
-    uint64_t a, q, tuple;
+    uint64_t a, tuple;
     int i, j, u;
 
     UW_ASSERT(tab != NULL && n_named <= n && n_names <= (shift ? 127 : 255));
@@ -151,24 +183,13 @@ uint64_t mm_fab_code_calls(mm_image *im, const char *qualname, const char *file,
         w[2 * u] = (uint8_t)l->opcode_call;
         w[2 * u + 1] = args;
     }
-    a = mm_alloc(im->space, (size_t)l->code_size + 2 * (size_t)(n * stride) + 2);
-    tuple = mm_alloc(im->space, (size_t)l->tuple_items + 8 * (size_t)n_names);
-    mm_space_put64(im->space, tuple + (uint64_t)l->tuple_size, (uint64_t)n_names);
-    mm_space_put64(im->space, tuple + (uint64_t)l->tuple_items, mm_fab_str(im, "_line"));
+    a = mm_fab_code_alloc(im, (size_t)(n * stride));
+    tuple = mm_fab_tuple_alloc(im, n_names);
+    mm_fab_tuple_put(im, tuple, 0, mm_fab_str(im, "_line"));
     for (i = 0; i < n_named; i++)
-        mm_space_put64(im->space, tuple + (uint64_t)l->tuple_items + 8 * (uint64_t)(i + 1),
-                       mm_fab_str(im, names[i]));
-    q = mm_fab_str(im, qualname);
-    mm_space_put64(im->space, a + (uint64_t)l->object_type, im->target.code_type);
-    mm_space_put64(im->space, a + (uint64_t)l->code_qualname, q);
-    mm_space_put64(im->space, a + (uint64_t)l->code_name, q);
-    mm_space_put64(im->space, a + (uint64_t)l->code_filename, mm_fab_str(im, file));
-    mm_space_put64(im->space, a + (uint64_t)l->code_linetable, mm_fab_bytes(im, tab, nt));
+        mm_fab_tuple_put(im, tuple, i + 1, mm_fab_str(im, names[i]));
+    mm_fab_code_fill(im, a, qualname, file, firstlineno, tab, nt, code, (size_t)(n * stride));
     mm_space_put64(im->space, a + (uint64_t)l->code_names, tuple);
-    (void)mm_space_write(im->space, a + (uint64_t)l->code_firstlineno, &firstlineno, 4);
-    mm_space_put64(im->space, a + (uint64_t)l->code_units, (uint64_t)(n * stride));
-    (void)mm_space_write(im->space, a + (uint64_t)l->code_adaptive, code,
-                         2 * (size_t)(n * stride) + 2);
     im->call_codes[im->n_call_codes++] = a;
     free(tab);
     free(code);
@@ -301,11 +322,10 @@ static void mm_fab_streams(mm_image *im)
     snprintf(file, sizeof file, "/usr/lib/python3.%d/asyncio/streams.py", l->py_minor);
     im->stream_cb_code = mm_fab_code(im, "callback", file, 250, 2);
     made = mm_fab_code(im, "StreamReaderProtocol.connection_made", file, 230, 2);
-    consts = mm_alloc(im->space, (size_t)l->tuple_items + 24);
-    mm_space_put64(im->space, consts + (uint64_t)l->tuple_size, 3);
-    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items, 0);
-    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items + 8, mm_fab_str(im, "callback"));
-    mm_space_put64(im->space, consts + (uint64_t)l->tuple_items + 16, im->stream_cb_code);
+    consts = mm_fab_tuple_alloc(im, 3);
+    mm_fab_tuple_put(im, consts, 0, 0); /* None */
+    mm_fab_tuple_put(im, consts, 1, mm_fab_str(im, "callback"));
+    mm_fab_tuple_put(im, consts, 2, im->stream_cb_code);
     mm_space_put64(im->space, made + (uint64_t)l->code_consts, consts);
     fn = mm_alloc(im->space, 160);
     mm_space_put64(im->space, fn + (uint64_t)l->object_type, im->func_type);
