@@ -963,10 +963,11 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
  * the call it stood at before it made the handle's call.  A pointer and
  * instruction that read as the walk's show the loop's stack as the walk
  * read it at the copies' instants (the frames under _run_once do not move
- * while it runs), with every Task in the state checked then.  Otherwise the thread has no pure
- * stack to compose on.  (The frames from Handle._run rootward are the
- * same in every callback: a chain checked now was true with them at the
- * end of its Task's last step, when its callback still ran.) */
+ * while it runs), with every Task in the state checked then.  Otherwise
+ * the thread has no pure stack to compose on.  (The frames from
+ * Handle._run rootward are the same in every callback: a chain checked
+ * now was true with them at the end of its Task's last step, when its
+ * callback still ran.) */
 static void uw_check_pure(uw_tasks *t, uw_sample *s)
 {
     size_t th_i;

@@ -275,9 +275,10 @@ static void uw_split_site_learn(uw_unwinder *u, size_t k)
 
 /* Does the split's caller (visited frame k, read alike twice) stand at a
  * call site where a walk proven one instant's found the split frame
- * linked, or at one its code shows to be `x._run()` (call_site.c)?  With the bracket unmoved it
- * stood there throughout: it leaves that site at its next call (a handle's popleft, select), and
- * comes back only to call the next handle, after a popleft that moves the epoch. */
+ * linked, or at one its code shows to be `x._run()` (call_site.c)?  With
+ * the bracket unmoved it stood there throughout: it leaves that site at
+ * its next call (a handle's popleft, select), and comes back only to call
+ * the next handle, after a popleft that moves the epoch. */
 static int uw_split_site_known(uw_unwinder *u, size_t k)
 {
     const uw_split_at at = uw_split_at_of(u, k);
