@@ -255,6 +255,18 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * looks at the link tables).  Windows are read before 3.14 only
      * (uw__recover_windows). */
     const int alone = windows && (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks);
+    /* From 3.14, a Task whose awaiters the round's check read empty
+     * (both copies alike, its epoch unmoved) is awaited by nothing at its
+     * instant, and by nothing since the first check either: an awaiter,
+     * or a gather or TaskGroup holding it, is recorded there before it
+     * suspends on it and removed only once the Task is done (edges.c),
+     * and the round found the same pending Task.  What the others'
+     * fut_waiters did in between cannot give it a parent unseen then:
+     * only an edge the first check showed to it, and a Task recording it
+     * as its own awaiter at either instant (its child), still must not
+     * be. */
+    const int unawaited =
+        !windows && t->al->fut_awaited_by >= 0 && x->ab_ok && x->ab_now == 0 && !x->ab_now_is_set;
     size_t i;
     int64_t one = uw__task_find(t, x->waiter_now);
 
@@ -300,13 +312,18 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
             ab1 = p->peer_ab;
             ab1_set = p->peer_ab_set;
         }
-        if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
+        if (!ok || (!unawaited && p0->waiter_now == UW_WAITER_UNKNOWN))
             return 1;
         /* 3.14+: it records x as its awaiter now (an edge from x not
          * shown: its word as the first check read it is another) */
         if (t->al->fut_awaited_by >= 0 && (ab1 == x->addr || (ab1_set && ab1 != 0)) &&
             !(p0->ab_ok && p0->ab_now == ab1 && p0->ab_now_is_set == ab1_set))
             return 1;
+        if (unawaited) {
+            if (uw__awaits_task(t, p0, xi) == 1)
+                return 1;
+            continue;
+        }
         aw = uw__awaits_task(t, p0, xi);
         if (aw < 0)
             return 1;
