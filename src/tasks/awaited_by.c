@@ -21,15 +21,18 @@
  * was read alike in both copies at the check's instant, and a parent
  * would otherwise show fewer children than it had at any instant.  One
  * skipped for what it is (no sane coroutine, an unreadable object, a root
- * frame running other code) gives none: its word is no Task's record.
- * One whose word is not kept (it changed between the copies, or the
- * object holds another Task by the check: the one read was freed and
- * another made at its address) gives no edge either.  But a Task of the
- * sample that either copy names may have had that child at the check,
- * which the sample does not show as its own, so its children are not
- * known: it is skipped (awaiter_unknown) rather than shown with fewer (the
- * model found it, 3.14: a TaskGroup child that named its parent in copy B
- * only, the parent kept without it).
+ * frame running other code) gives no edge: the sample shows no Task at
+ * that address to hang under a parent.  Nor does one whose word is not
+ * kept (it changed between the copies, or the object holds another Task
+ * by the check: the one read was freed and another made at its address).
+ * But a Task of the sample that a copy of either names may have had that
+ * child at the check, which the sample does not show as its own, so its
+ * children are not known: it is skipped (awaiter_unknown) rather than
+ * shown with fewer.  The model found both, on 3.14: a TaskGroup child
+ * that named its parent in copy B only, the parent kept without it; and
+ * a TaskGroup child made at the address of a Task the sample had read
+ * before it was freed, skipped for its coroutine, that named its parent
+ * in both copies (corpus/race/regress, INDEX).
  *
  * A Task placed on the thread stack shows the walk's frames, read before
  * its children's words: it may have made children (or gathered Tasks)
@@ -141,7 +144,7 @@ int uw__awaited_by_read(uw_tasks *t)
     memset(ls->mark.p, 0, t->n_work * sizeof(uint64_t));
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
-        if (!w->ab_ok && !uw_skipped_as_object(w)) {
+        if (!w->ab_ok || uw_skipped_as_object(w)) {
             int k;
             for (k = 0; k < 2; k++) {
                 if (w->ab_seen[k] == 0)
@@ -153,8 +156,8 @@ int uw__awaited_by_read(uw_tasks *t)
             }
             continue;
         }
-        if (!w->ab_ok || w->ab_now == 0 || uw_skipped_as_object(w))
-            continue; /* none, not read alike in the check, or no sane Task */
+        if (w->ab_now == 0)
+            continue; /* no awaiter at the check */
         if (w->ab_now_is_set)
             uw_set_members(t, (int64_t)i, w->ab_now);
         else
