@@ -465,6 +465,8 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                 w->ab_seen_set[0] = ok_a && x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
                 w->ab_seen[1] = ok_b ? UW_F64(y, al->fut_awaited_by) : 0;
                 w->ab_seen_set[1] = ok_b && y[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+                w->ab_alike = ok_a && ok_b && w->ab_seen[0] == w->ab_seen[1] &&
+                              w->ab_seen_set[0] == w->ab_seen_set[1];
             }
 #undef UW_F64
             break;
@@ -572,13 +574,14 @@ static void uw_judge_clear(uw_task_work *w)
     w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
     w->waiter_plain = w->cb_harmless = 0;
     w->ab_seen[0] = w->ab_seen[1] = 0;
+    w->ab_seen_set[0] = w->ab_seen_set[1] = w->ab_alike = 0;
 }
 
 /* What a recovery round's check read of a peer's span, before it is
  * judged (not known). */
 static void uw_peer_clear(uw_task_work *w)
 {
-    w->peer_ok = w->peer_same = w->peer_ab_set = 0;
+    w->peer_ok = w->peer_same = w->peer_ab_set = w->peer_ab_alike = 0;
     w->peer_waiter = UW_WAITER_UNKNOWN;
     w->peer_ab = 0;
 }
@@ -592,19 +595,22 @@ static void uw_judge_peer(uw_tasks *t, size_t i, const uw_iov *a, const uw_iov *
     uw_task_work *w = &t->work[i];
     const uw_asyncio_layout *al = t->al;
     const uw_check_span sp = uw_task_span(al);
-    const uint8_t *x;
+    const uint8_t *x, *y;
 
     uw_peer_clear(w);
     if (*p >= t->ck_n || what[*p].task != i || what[*p].kind != UW_CK_PEER)
         return;
     x = a[*p].dst;
-    if (a[*p].status == 0 && b[*p].status == 0 && uw_span_same(al, &sp, x, b[*p].dst)) {
+    y = b[*p].dst;
+    if (a[*p].status == 0 && b[*p].status == 0 && al->fut_awaited_by >= 0) {
+        w->peer_ab = uw__u64(x + ((size_t)al->fut_awaited_by - sp.lo));
+        w->peer_ab_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
+        w->peer_ab_alike = w->peer_ab == uw__u64(y + ((size_t)al->fut_awaited_by - sp.lo)) &&
+                           w->peer_ab_set == (y[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0);
+    }
+    if (a[*p].status == 0 && b[*p].status == 0 && uw_span_same(al, &sp, x, y)) {
         w->peer_ok = 1;
         w->peer_waiter = uw__u64(x + ((size_t)al->task_fut_waiter - sp.lo));
-        if (al->fut_awaited_by >= 0) {
-            w->peer_ab = uw__u64(x + ((size_t)al->fut_awaited_by - sp.lo));
-            w->peer_ab_set = x[(size_t)al->fut_awaited_by_is_set - sp.lo] != 0;
-        }
         w->peer_same = uw__i32(x + ((size_t)al->fut_state - sp.lo)) == al->state_pending &&
                        uw__u64(x + ((size_t)al->task_coro - sp.lo)) == w->coro &&
                        uw__u64(x + ((size_t)al->fut_loop - sp.lo)) == w->loop &&

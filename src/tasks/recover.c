@@ -301,6 +301,23 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
         /* 3.14+: it records x as its awaiter (x would be its parent) */
         if (p0->ab_ok && (p0->ab_now == x->addr || (p0->ab_now_is_set && p0->loop == x->loop)))
             return 1;
+        if (unawaited) {
+            /* Only who records x as its awaiter at x's instant matters:
+             * its word, read alike in both copies of the round's check,
+             * whatever else of it moved.  A word comes to name x only in
+             * a step of x, which the check found standing, and leaves it
+             * only in a callback after that Task is done, which its loop's
+             * unmoved epoch rules out; so the word the copies agree on is
+             * the one at x's instant. */
+            const int alike = p->recheck ? p->ab_alike : p->peer_ab_alike;
+            ab1 = p->recheck ? p->ab_seen[0] : p->peer_ab;
+            ab1_set = p->recheck ? p->ab_seen_set[0] : p->peer_ab_set;
+            if (!alike || ab1 == x->addr || (ab1_set && ab1 != 0))
+                return 1;
+            if (uw__awaits_task(t, p0, xi) == 1)
+                return 1;
+            continue;
+        }
         if (p->recheck && !windows) { /* read again, not kept: its span in the check */
             ok = p->span_known;
             w1 = p->waiter_now;
@@ -312,18 +329,13 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
             ab1 = p->peer_ab;
             ab1_set = p->peer_ab_set;
         }
-        if (!ok || (!unawaited && p0->waiter_now == UW_WAITER_UNKNOWN))
+        if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
             return 1;
         /* 3.14+: it records x as its awaiter now (an edge from x not
          * shown: its word as the first check read it is another) */
         if (t->al->fut_awaited_by >= 0 && (ab1 == x->addr || (ab1_set && ab1 != 0)) &&
             !(p0->ab_ok && p0->ab_now == ab1 && p0->ab_now_is_set == ab1_set))
             return 1;
-        if (unawaited) {
-            if (uw__awaits_task(t, p0, xi) == 1)
-                return 1;
-            continue;
-        }
         aw = uw__awaits_task(t, p0, xi);
         if (aw < 0)
             return 1;

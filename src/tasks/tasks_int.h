@@ -512,6 +512,8 @@ typedef struct uw_task_work {
     uint64_t ab_seen[2];  /* 3.14+: its awaited_by word in copies A and B of
                              the check (0: none, or not read) ... */
     int ab_seen_set[2];   /* ... and whether each is a set */
+    int ab_alike;         /* ... both read, and alike (whatever the rest of
+                             the span, and whoever the object is now) */
     int frames_now;       /* placed (3.14+): its thread's current frame and its
                              own frames read in the check as the walk's, so what
                              names it in awaited_by then was so with them */
@@ -529,8 +531,11 @@ typedef struct uw_task_work {
     uint64_t peer_waiter; /* ... with this fut_waiter then, and (3.14+) these awaiters */
     uint64_t peer_ab;
     int peer_ab_set;
-    size_t ck_win;    /* the window of a recovery round's check it is read in */
-    int no_callbacks; /* the check read no done callback in either copy */
+    int peer_ab_alike; /* 3.14+: its awaited_by word and flag read alike in both
+                          copies (peer_ab, peer_ab_set: copy A's), whatever the
+                          rest of its span */
+    size_t ck_win;     /* the window of a recovery round's check it is read in */
+    int no_callbacks;  /* the check read no done callback in either copy */
     /* before 3.14, its done callbacks as discovery read them, and one
      * that no awaiter adds (callbacks.c) */
     uint64_t cb0, cbs;    /* fut_callback0, fut_callbacks */
