@@ -55,7 +55,8 @@ static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_w
     return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
            !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
            !(t->hook_len > 0 && t->hook_unknown) &&
-           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks) &&
+           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks ||
+            w->cb_harmless) &&
            !(UW_RULE(recover_not_idle) && w->thread < s->n_threads &&
              uw__loop_idle_walk(&s->threads[w->thread]));
 }
@@ -246,15 +247,18 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
 {
     const uw_task_work *x = &t->work[xi];
     const int windows = t->ck_nw > 0;
-    /* Before 3.14, a Task with no done callback in its window is awaited
-     * by nothing then: no Task awaits it, no gather or TaskGroup holds it
-     * (each adds its callback before its Task suspends, and the callbacks
-     * go only once it is done).  Its parents are then none at its
-     * instant, whatever the others did after the first check: only an
-     * edge the first check showed to it must not be (uw_linked still
-     * looks at the link tables).  Windows are read before 3.14 only
-     * (uw__recover_windows). */
-    const int alone = windows && (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks);
+    /* Before 3.14, a Task with no done callback at its instant (its
+     * window's, or the round's), or only one that no awaiter adds
+     * (callbacks.c), is awaited by nothing then: no Task awaits it, no
+     * gather or TaskGroup holds it (each adds its callback before its
+     * Task suspends, and the callbacks go only once it is done).  Its
+     * parents are then none at its instant, whatever the others did
+     * after the first check: only an edge the first check showed to it
+     * must not be (uw_linked still looks at the link tables).  From 3.14
+     * the others' awaited_by words name its children, so it is not alone
+     * (below).  Windows are read before 3.14 only (uw__recover_windows). */
+    const int alone = t->al->fut_awaited_by < 0 &&
+                      (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks || x->cb_harmless);
     /* From 3.14, a Task whose awaiters the round's check read empty
      * (both copies alike, its epoch unmoved) is awaited by nothing at its
      * instant, and by nothing since the first check either: an awaiter,

@@ -487,7 +487,7 @@ static void test_reads_fail_at(void **state)
  * the same word (an ABA through B's reuse).  Mode STEP: at the first
  * moment B steps (its outer coroutine now awaits the future itself, at
  * its next line), nothing else. */
-enum { REC_REBORN = 1, REC_STEP, REC_ALONE, REC_ALONE_AWAITED, REC_IDLE };
+enum { REC_REBORN = 1, REC_STEP, REC_ALONE, REC_ALONE_AWAITED, REC_ALONE_HARMLESS, REC_IDLE };
 
 typedef struct rec_world {
     world w;
@@ -566,6 +566,8 @@ static void world_in_callback(world *w)
     fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_current_frame, f);
 }
 
+static uint64_t pw_method(world *w, uint64_t self);
+
 /* The world warmed by one sample, then one sample through the reader.
  * Mode IDLE: REC_STEP with the thread's walk meeting the loop idle. */
 static void rec_run(rec_world *r, int mode)
@@ -593,6 +595,11 @@ static void rec_run(rec_world *r, int mode)
     fp_put64(&r->w.fp, r->fut2 + 8, FP_FUTURE_OBJ_TYPE);
     if (mode == REC_ALONE_AWAITED) /* something outside the sample awaits C */
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, r->fut2);
+    if (mode == REC_ALONE_HARMLESS) { /* C kept alive in a set: its discard */
+        uint64_t set = fp_set(&r->w.fp, NULL, 0);
+        fp_put64(&r->w.fp, set + (uint64_t)l->object_type, fp_type(&r->w.fp, "set", 0));
+        fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_method(&r->w, set));
+    }
     world_start(&r->w);
     assert_int_equal(sample(&r->w), 0);
     rec_cur = r;
@@ -716,9 +723,11 @@ static void test_recover_reused_task(void **state)
  * Future.  C, read again, is kept: no done callback, so nothing awaits it
  * at its window's instant, whatever B, which now awaits a Future that is
  * no Task, came to await (a new gather could hold C, but a gather adds
- * its callback to C first).  With a done callback on C (something awaits
- * it, unseen) B's change is a possible new awaiter of C, and C stays
- * skipped; without the rule it would be kept and shown as a root. */
+ * its callback to C first).  So is C whose one callback is the discard of
+ * a set that keeps it alive (callbacks.c: no awaiter adds it).  With a
+ * done callback on C (something awaits it, unseen) B's change is a
+ * possible new awaiter of C, and C stays skipped; without the rule it
+ * would be kept and shown as a root. */
 static void test_recover_alone(void **state)
 {
     rec_world r;
@@ -734,6 +743,17 @@ static void test_recover_alone(void **state)
     assert_int_equal(c->n_frames, 1);
     assert_string_equal(fname(&r.w, c, 0), "orphan");
     assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(c->awaited_by, -1);
+    world_end(&r.w);
+
+    rec_run(&r, REC_ALONE_HARMLESS);
+    assert_true(r.second);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_true(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
     assert_int_equal(c->awaited_by, -1);
     world_end(&r.w);
 
