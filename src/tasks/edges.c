@@ -49,6 +49,18 @@ static int uw_awaits(const uw_tasks *t, const uw_task_work *w, int64_t *one)
     return *one < 0;
 }
 
+/* Awaited by nothing at its (last) check, as its own span read there:
+ * from 3.14, no awaiter recorded (the word read alike in both copies, the
+ * same Task); before, no done callback in either copy (awaiting a Task,
+ * gathering it or joining it to a TaskGroup adds one first, removed only
+ * once it is done), or only one that no awaiter adds (callbacks.c). */
+int uw__awaited_by_none(const uw_tasks *t, const uw_task_work *w)
+{
+    if (t->al->fut_awaited_by >= 0)
+        return w->ab_ok && w->ab_now == 0;
+    return !UW_RULE(unawaited_no_callbacks) || w->no_callbacks || w->cb_harmless;
+}
+
 int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
 {
     int64_t one;
@@ -135,16 +147,8 @@ void uw__awaiting_verdict(uw_tasks *t)
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        /* awaited by nothing at its check: 3.14+, no awaiter recorded;
-         * before, no done callback in either copy of its span (awaiting
-         * a Task, gathering it or joining it to a TaskGroup adds one
-         * first, removed only once it is done), or only one that no
-         * awaiter adds (callbacks.c) */
-        int none = t->al->fut_awaited_by >= 0
-                       ? w->ab_ok && w->ab_now == 0
-                       : !UW_RULE(unawaited_no_callbacks) || w->no_callbacks || w->cb_harmless;
         if (UW_RULE(skip_awaiter_unknown) && w->skipped == 0 && w->await_unsure && !w->awaited &&
-            !none)
+            !uw__awaited_by_none(t, w))
             w->skipped = UW_SKIP_AWAITER_UNKNOWN;
     }
 }

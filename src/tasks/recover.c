@@ -55,8 +55,7 @@ static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_w
     return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
            !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
            !(t->hook_len > 0 && t->hook_unknown) &&
-           (!only_unawaited || !UW_RULE(unawaited_no_callbacks) || w->no_callbacks ||
-            w->cb_harmless) &&
+           (!only_unawaited || uw__awaited_by_none(t, w)) &&
            !(UW_RULE(recover_not_idle) && w->thread < s->n_threads &&
              uw__loop_idle_walk(&s->threads[w->thread]));
 }
@@ -257,8 +256,7 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * must not be (uw_linked still looks at the link tables).  From 3.14
      * the others' awaited_by words name its children, so it is not alone
      * (below).  Windows are read before 3.14 only (uw__recover_windows). */
-    const int alone = t->al->fut_awaited_by < 0 &&
-                      (!UW_RULE(unawaited_no_callbacks) || x->no_callbacks || x->cb_harmless);
+    const int alone = t->al->fut_awaited_by < 0 && uw__awaited_by_none(t, x);
     /* From 3.14, a Task whose awaiters the round's check read empty
      * (both copies alike, its epoch unmoved) is awaited by nothing at its
      * instant, and by nothing since the first check either: an awaiter,
@@ -270,7 +268,7 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * as its own awaiter at either instant (its child), still must not
      * be. */
     const int unawaited =
-        !windows && t->al->fut_awaited_by >= 0 && x->ab_ok && x->ab_now == 0 && !x->ab_now_is_set;
+        !windows && t->al->fut_awaited_by >= 0 && uw__awaited_by_none(t, x) && !x->ab_now_is_set;
     size_t i;
     int64_t one = uw__task_find(t, x->waiter_now);
 

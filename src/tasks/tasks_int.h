@@ -834,6 +834,9 @@ int uw__kid_add(uw_tasks *t, size_t task, size_t kid);
  * Task x (work index)?  1 yes, 0 no, -1 not known (its fut_waiter at the
  * check is not). */
 int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x);
+/* Is Task w awaited by nothing at its check, by what its own span read
+ * (edges.c)?  Trusted for skips and for recovery alike. */
+int uw__awaited_by_none(const uw_tasks *t, const uw_task_work *w);
 
 /* --- emit.c --------------------------------------------------------------------- */
 
