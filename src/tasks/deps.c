@@ -86,13 +86,20 @@ const uw__dep *uw__dep_get(const uw_tasks *t, size_t d)
     return &((const uw__dep *)(const void *)t->sc.dep.p)[d];
 }
 
+/* Only the Task's own range is marked: the pieces were indexed since the
+ * last was added (a round drops them between its index and its next
+ * reads of links), so none of its pieces lies outside it.  The next index
+ * sorts the dropped ones last and cuts them off. */
 void uw__deps_drop(uw_tasks *t, size_t task)
 {
+    const uw_task_work *w = &t->work[task];
     size_t d;
 
-    for (d = 0; d < t->n_dep; d++)
-        if (uw_deps(t)[d].task == task)
-            uw_deps(t)[d].task = SIZE_MAX;
+    UW_ASSERT(t->n_dep == t->n_dep_indexed);
+    for (d = w->first_dep; d < w->first_dep + w->n_dep; d++) {
+        UW_ASSERT(uw_deps(t)[d].task == task);
+        uw_deps(t)[d].task = SIZE_MAX;
+    }
 }
 
 static int uw_cmp_dep(const void *a, const void *b)
@@ -152,6 +159,7 @@ void uw__deps_index(uw_tasks *t)
             w->first_dep = d;
         w->n_dep++;
     }
+    t->n_dep_indexed = t->n_dep;
 }
 
 int uw__kid_add(uw_tasks *t, size_t task, size_t kid)

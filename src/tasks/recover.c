@@ -73,8 +73,13 @@ static int uw_resumed(const uw_tasks *t, const uw_task_work *w)
 static void uw_restore(uw_tasks *t, uw_sample *s, const uw__saved *sv)
 {
     uw_task_work *w = &t->work[sv->task];
+    const size_t first_dep = w->first_dep, n_dep = w->n_dep;
 
     *w = sv->w;
+    /* its pieces as the round's index left them (the saved range may
+     * point at other Tasks' since), for a later round to drop */
+    w->first_dep = first_dep;
+    w->n_dep = n_dep;
     w->n_cf = 0;
     w->active = 0;
     w->recheck = 0;

@@ -611,6 +611,7 @@ struct uw_tasks {
     int deps_cut;                     /* a round's pieces found no room: links of
                                        * Tasks left unread (UW_ERR_CAPACITY) */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */
+    size_t n_dep_indexed;             /* n_dep when last indexed (deps.c) */
     int aw_stage;                     /* gather.c: what is read next of what Tasks await */
     unsigned aw_rounds;               /* gather.c: gather rounds read so far */
     size_t ck_n;                      /* check.c: pieces of one copy */

@@ -96,6 +96,7 @@ static int uw_chains(uw_tasks *t)
     int rc, snap;
 
     t->n_gnode = t->n_gitems = t->n_gclaimed = t->n_dep = t->n_dep_bytes = t->n_kid = 0;
+    t->n_dep_indexed = SIZE_MAX; /* not indexed yet */
     t->gather_cut = t->deps_cut = 0;
     for (i = 0; i < t->n_work; i++)
         t->work[i].links_todo = 1;
