@@ -125,10 +125,15 @@ static int uw_reread_objects(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_
 }
 
 /* The chains of the Tasks still marked, from the root, and their frames
- * resolved (all frames again when the chains were squeezed). */
-static int uw_reread_chains(uw_tasks *t)
+ * resolved (all frames again when the chains were squeezed).  The levels
+ * are served from the round's snapshot where they can be (snapshot.c:
+ * pages of the chains as last read, read when these chains begin); first:
+ * the sample's first round. */
+static int uw_reread_chains(uw_tasks *t, int first)
 {
+    const int snap = uw__snap_round_begin(t, first) == 0;
     size_t i;
+    int rc;
 
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
@@ -137,7 +142,10 @@ static int uw_reread_chains(uw_tasks *t)
         uw__chain_again(w);
         w->skipped = 0;
     }
-    return uw__read_and_resolve_chains(t);
+    rc = uw__read_and_resolve_chains(t);
+    if (snap)
+        uw__snap_end(t);
+    return rc;
 }
 
 /* Names and links of the Tasks still marked, then the check of them
@@ -405,7 +413,8 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
 
 /* One round over the Tasks the check skipped for a change: returns 0
  * (some may be kept), or an error of the sample (UW_ERR_NOMEM). */
-static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv, size_t *kept)
+static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_sv, int first,
+                            size_t *kept)
 {
     size_t k;
     int rc;
@@ -418,7 +427,7 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     t->recovering = 1;
     rc = uw_reread_objects(t, s, sv, n_sv);
     if (rc == 0)
-        rc = uw_reread_chains(t);
+        rc = uw_reread_chains(t, first);
     for (k = 0; rc == 0 && k < n_sv; k++) {
         const uw_task_work *w = &t->work[sv[k].task];
         if (w->recheck && (w->skipped != 0 || uw_resumed(t, w)))
@@ -508,7 +517,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
             memcpy(sv[n_sv].name, s->tasks[t->work[i].out].name, sizeof sv[n_sv].name);
             n_sv++;
         }
-        rc = uw_recover_round(t, s, sv, n_sv, &kept);
+        rc = uw_recover_round(t, s, sv, n_sv, round == 0, &kept);
         /* a round that kept none is not tried again, nor one whose check
          * saw its loop start several callbacks, unless few Tasks are left
          * (above): the next would be read over as long a stretch of a

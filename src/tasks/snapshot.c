@@ -262,36 +262,103 @@ static void uw_snap_take(uw__snap *sn)
     }
 }
 
-int uw__snap_begin(uw_tasks *t)
+/* The snapshot in *slot, made at its first use: NULL when its memory
+ * cannot be had. */
+static uw__snap *uw_snap_get(uw_tasks *t, uw__snap **slot)
 {
-    uw__snap *sn = t->snap;
+    uw__snap *sn = *slot;
 
     UW_ASSERT(t->r != NULL && (sn == NULL || t->r != &sn->self));
     if (sn == NULL) {
         sn = calloc(1, sizeof *sn);
         if (sn == NULL)
-            return UW_ERR_NOMEM;
+            return NULL;
         sn->data = malloc((size_t)UW_SNAP_PAGES * UW_SNAP_PAGE);
         if (sn->data == NULL) {
             free(sn);
-            return UW_ERR_NOMEM;
+            return NULL;
         }
         sn->read.now = sn->seen.now = 1;
-        t->snap = sn;
+        *slot = sn;
     }
+    return sn;
+}
+
+/* Read sn's noted pages and let t->r read through it. */
+static void uw_snap_start(uw_tasks *t, uw__snap *sn)
+{
     sn->base = t->r;
     uw_reader_init(&sn->self, &uw_snap_ops, sn);
     uw_snap_take(sn);
     t->r = &sn->self;
+}
+
+int uw__snap_begin(uw_tasks *t)
+{
+    uw__snap *sn = uw_snap_get(t, &t->snap);
+
+    if (sn == NULL)
+        return UW_ERR_NOMEM;
+    uw_snap_start(t, sn);
+    return 0;
+}
+
+/* A recovery round's own snapshot (recover.c reads the chains of the
+ * Tasks it rechecks again, from their roots, a vectored read for each
+ * coroutine level and one for the awaitees found: on the busy program,
+ * some 15 calls a round, for a few kilobytes).  The pages it reads are,
+ * for the sample's first round, those of the chains the Tasks marked
+ * recheck were last read with (each coroutine's window, its awaitee's
+ * slot, the instruction its await is told by, the chain's end), and for
+ * a later round those the last round's levels asked for: a Task that
+ * stepped keeps its outer coroutines, and a new inner one most often
+ * comes from the pool, and the page, of the one it replaced.  It is a
+ * snapshot of its own, so the sample's notes for the next sample stay as
+ * they are.  Why a round's chains may be read so is the argument above:
+ * nothing trusts the chain read for an instant; the round's check reads
+ * every piece again, twice, after it.  The pages are read when the round's
+ * chains begin, after its read of the Tasks' objects, as those levels
+ * were.  Bounds: UW_SNAP_PAGES pages noted, as above (the first noted are
+ * read, the rest read for real); a Task's chain is its range of the
+ * chain frames. */
+int uw__snap_round_begin(uw_tasks *t, int first)
+{
+    const size_t win = uw__gen_window(t->l), fs = t->sc.cf_bytes.elem;
+    uw__snap *sn = uw_snap_get(t, &t->snap_round);
+    size_t i, k;
+
+    if (sn == NULL)
+        return UW_ERR_NOMEM;
+    if (first) {
+        sn->n_noted = 0;
+        uw_set_empty(&sn->seen);
+        for (i = 0; i < t->n_work; i++) {
+            const uw_task_work *w = &t->work[i];
+            if (!w->recheck)
+                continue;
+            UW_ASSERT(w->n_cf == 0 || w->first_cf + w->n_cf <= t->n_cf);
+            for (k = 0; k < w->n_cf; k++) {
+                const size_t c = w->first_cf + k;
+                const uint64_t slot = UW__U64(&t->sc.cf_slot)[c];
+                uw_snap_note(sn, uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]), win);
+                if (slot != 0)
+                    uw_snap_note(sn, slot - 8, 24); /* the slot and the one below */
+                uw_snap_note(sn, uw__frame_instr(t->l, t->sc.cf_bytes.p + c * fs), 2);
+            }
+            if (w->end_obj != 0)
+                uw_snap_note(sn, w->end_obj, 8 + (size_t)t->l->object_type);
+        }
+    }
+    uw_snap_start(t, sn);
     return 0;
 }
 
 void uw__snap_end(uw_tasks *t)
 {
-    uw__snap *sn = t->snap;
-
-    if (sn != NULL && t->r == &sn->self)
-        t->r = sn->base;
+    if (t->snap != NULL && t->r == &t->snap->self)
+        t->r = t->snap->base;
+    else if (t->snap_round != NULL && t->r == &t->snap_round->self)
+        t->r = t->snap_round->base;
 }
 
 void uw__snap_stats_of(const uw_tasks *t, uw__snap_stats *out)
@@ -302,13 +369,19 @@ void uw__snap_stats_of(const uw_tasks *t, uw__snap_stats *out)
         *out = t->snap->stats;
 }
 
+static void uw_snap_free_one(uw__snap **slot)
+{
+    if (*slot == NULL)
+        return;
+    free((*slot)->data);
+    free((*slot)->miss);
+    free((*slot)->miss_at);
+    free(*slot);
+    *slot = NULL;
+}
+
 void uw__snap_free(uw_tasks *t)
 {
-    if (t->snap == NULL)
-        return;
-    free(t->snap->data);
-    free(t->snap->miss);
-    free(t->snap->miss_at);
-    free(t->snap);
-    t->snap = NULL;
+    uw_snap_free_one(&t->snap);
+    uw_snap_free_one(&t->snap_round);
 }

@@ -563,6 +563,7 @@ struct uw_tasks {
     uw_unwinder *u;
     uw_reader *r;   /* the sample's reader (the snapshot's during the first chain read) */
     uw__snap *snap; /* snapshot.c, made at its first use */
+    uw__snap *snap_round; /* snapshot.c: recovery rounds' (uw__snap_round_begin) */
     const uw_target *t;
     const uw_layout *l;
     const uw_asyncio_layout *al;
@@ -741,6 +742,10 @@ uint64_t uw__root_frame(const uw_tasks *t, const uw_task_work *w);
  * last sample's levels read: t->r reads through the snapshot until
  * uw__snap_end.  0, or UW_ERR_NOMEM (nothing changed: read for real). */
 int uw__snap_begin(uw_tasks *t);
+/* The same for a recovery round's chains, from the pages of the chains
+ * its Tasks were last read with (first: the sample's first round) or of
+ * those the last round's levels read.  0, or UW_ERR_NOMEM. */
+int uw__snap_round_begin(uw_tasks *t, int first);
 void uw__snap_end(uw_tasks *t);
 void uw__snap_free(uw_tasks *t);
 
