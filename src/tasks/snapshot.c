@@ -57,6 +57,13 @@
 /* A piece larger than this is not served (a coroutine's is some 500
  * bytes). */
 #define UW_SNAP_PIECE_MAX (4 * UW_SNAP_PAGE)
+/* A page's value in `read` while its read is pending (uw_snap_grow), and
+ * once it failed (never served, never grown again this sample). */
+#define UW_SNAP_PENDING 0x80000000u
+#define UW_SNAP_FAILED 0xffffffffu
+/* The status a piece to be served after the request's read holds
+ * meanwhile (no error code of the project's is positive). */
+#define UW_SNAP_LATER 1
 
 _Static_assert(UW_SNAP_PAGES >= 1 && (UW_SNAP_PAGES & (UW_SNAP_PAGES - 1)) == 0,
                "UW_SNAP_PAGES: a power of two (the page sets are hashed by masking)");
@@ -87,6 +94,7 @@ struct uw__snap {
     uw_iov *miss;               /* the pieces read for real, and where they came from */
     size_t *miss_at, miss_cap;
     uw__snap_stats stats; /* this sample's */
+    int no_grow;          /* a page added could not be read: add none till the next take */
 };
 
 /* The slot holding page in set s, or the empty slot where it goes. */
@@ -119,12 +127,39 @@ static void uw_set_empty(uw_snap_set *s)
     }
 }
 
-/* The snapshot's index of page, or -1 (not noted, or not read). */
+/* The snapshot's index of page, or -1 (not noted, not read, or pending
+ * in the request being read). */
 static long uw_snap_find(const uw__snap *sn, uint64_t page)
 {
     const size_t h = uw_set_slot(&sn->read, page);
 
-    return uw_set_used(&sn->read, h) ? (long)sn->read.val[h] : -1;
+    if (!uw_set_used(&sn->read, h) || (sn->read.val[h] & UW_SNAP_PENDING) != 0)
+        return -1;
+    return (long)sn->read.val[h];
+}
+
+/* Does piece v lie on pages all pending in this request (uw_snap_grow),
+ * in a row?  Then it is served once they are read. */
+static int uw_snap_pending(const uw__snap *sn, const uw_iov *v)
+{
+    uint64_t first, last, p;
+    uint32_t i0 = 0;
+
+    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+        return 0;
+    first = v->addr / UW_SNAP_PAGE;
+    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
+    for (p = first; p <= last; p++) {
+        const size_t h = uw_set_slot(&sn->read, p);
+        const uint32_t val = sn->read.val[h];
+        if (!uw_set_used(&sn->read, h) || val == UW_SNAP_FAILED || (val & UW_SNAP_PENDING) == 0)
+            return 0;
+        if (p == first)
+            i0 = val;
+        else if (val != i0 + (uint32_t)(p - first))
+            return 0;
+    }
+    return 1;
 }
 
 /* Note the pages of [addr, addr + len) for the next sample (until
@@ -167,30 +202,69 @@ static int uw_snap_serve(const uw__snap *sn, uw_iov *v)
     return 1;
 }
 
+/* Can piece v be read as whole pages, added to the snapshot (its pages
+ * all new to it, and room for them)?  Then its pages are queued for the
+ * read at miss[*m] on, marked pending in `read` (an index with the top
+ * bit set: not served until read), and 1 is returned. */
+static int uw_snap_grow(uw__snap *sn, const uw_iov *v, size_t *m)
+{
+    uint64_t first, last, p;
+
+    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+        return 0;
+    first = v->addr / UW_SNAP_PAGE;
+    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
+    if (sn->n + (size_t)(last - first + 1) > UW_SNAP_PAGES)
+        return 0;
+    for (p = first; p <= last; p++)
+        if (uw_set_used(&sn->read, uw_set_slot(&sn->read, p)))
+            return 0;
+    for (p = first; p <= last; p++) {
+        uw_set_put(&sn->read, uw_set_slot(&sn->read, p), p, (uint32_t)sn->n | UW_SNAP_PENDING);
+        sn->pages[sn->n] = p;
+        sn->miss_at[*m] = SIZE_MAX; /* a page, not a piece */
+        sn->miss[(*m)++] =
+            (uw_iov){p * UW_SNAP_PAGE, sn->data + sn->n * UW_SNAP_PAGE, UW_SNAP_PAGE, 0};
+        sn->n++;
+    }
+    return 1;
+}
+
 /* The reader the levels use: pieces on the snapshot's pages are served,
  * the others read through the sample's reader in one request (its
  * groups' order kept: a piece served was read before every piece read
- * now).  The sample's reader counts the calls and bytes really read (the
- * snapshot's and these), so *calls is 0. */
+ * now).  A request of one group reads a missed piece as its whole pages
+ * instead, added to the snapshot (uw_snap_grow): a new coroutine most
+ * often has its awaitee, made in the same step, on its page, and the next
+ * level then costs no call.  That is the snapshot's own argument: a piece
+ * served was read at some moment after the thread walks and before the
+ * check, in no order the chains rely on.  Pieces on pages pending in this
+ * request are served once it is read.  The sample's reader counts the
+ * calls and bytes really read (the snapshot's and these), so *calls is 0.
+ * A page that cannot be read (a piece on it may be: the unit tests'
+ * fabricated processes map regions, not pages) stops the adding
+ * until the next snapshot, and its pieces are read as themselves.
+ * Bounds: the snapshot's UW_SNAP_PAGES pages in all; a piece that does
+ * not fit is read as itself. */
 static int uw_snap_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
                          uint64_t *calls)
 {
     uw__snap *sn = ctx;
-    size_t i, m = 0, g = 0, me[UW_READV_GROUPS_MAX], k;
-    int rc;
+    const size_t cap = n + UW_SNAP_PIECE_MAX / UW_SNAP_PAGE * n;
+    size_t i, m = 0, g = 0, me[UW_READV_GROUPS_MAX], k, later = 0;
 
     UW_ASSERT(n_groups >= 1 && n_groups <= UW_READV_GROUPS_MAX);
     *calls = 0;
-    if (sn->miss_cap < n) {
-        uw_iov *mi = realloc(sn->miss, n * sizeof *mi);
+    if (sn->miss_cap < cap) {
+        uw_iov *mi = realloc(sn->miss, cap * sizeof *mi);
         size_t *at;
         if (mi != NULL)
             sn->miss = mi;
-        at = mi != NULL ? realloc(sn->miss_at, n * sizeof *at) : NULL;
+        at = mi != NULL ? realloc(sn->miss_at, cap * sizeof *at) : NULL;
         if (at == NULL) /* no room to tell served from not: all for real */
             return uw_readv_groups(sn->base, iov, n, end, n_groups);
         sn->miss_at = at;
-        sn->miss_cap = n;
+        sn->miss_cap = cap;
     }
     for (i = 0; i < n; i++) {
         while (g < n_groups && i >= end[g])
@@ -201,6 +275,12 @@ static int uw_snap_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
             continue;
         }
         sn->stats.missed++;
+        if (n_groups == 1 && !sn->no_grow &&
+            (uw_snap_pending(sn, &iov[i]) || uw_snap_grow(sn, &iov[i], &m))) {
+            iov[i].status = UW_SNAP_LATER;
+            later++;
+            continue;
+        }
         sn->miss_at[m] = i;
         sn->miss[m++] = iov[i];
     }
@@ -208,10 +288,51 @@ static int uw_snap_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         me[g++] = m;
     if (m == 0)
         return 0;
-    rc = uw_readv_groups(sn->base, sn->miss, m, me, n_groups);
+    (void)uw_readv_groups(sn->base, sn->miss, m, me, n_groups);
+    for (k = 0; k < m; k++) {
+        if (sn->miss_at[k] != SIZE_MAX) {
+            iov[sn->miss_at[k]].status = sn->miss[k].status;
+            continue;
+        }
+        /* a page: served from now on if read, else left out of the set */
+        {
+            const uint64_t p = sn->miss[k].addr / UW_SNAP_PAGE;
+            const size_t h = uw_set_slot(&sn->read, p);
+            const uint32_t at = (uint32_t)((uint8_t *)sn->miss[k].dst - sn->data) / UW_SNAP_PAGE;
+            UW_ASSERT(uw_set_used(&sn->read, h) && sn->read.val[h] == (at | UW_SNAP_PENDING));
+            if (sn->miss[k].status == 0) {
+                sn->read.val[h] = at;
+                sn->stats.pages_grown++;
+            } else {
+                sn->read.val[h] = UW_SNAP_FAILED;
+                sn->no_grow = 1;
+            }
+        }
+    }
+    /* Serve what waited for the pages; a piece a page of which could not
+     * be read is read as itself, all such in one more request (a page may
+     * fail where a piece on it does not, in a process mapped by regions). */
+    m = 0;
+    for (i = 0; i < n && later > 0; i++) {
+        if (iov[i].status != UW_SNAP_LATER)
+            continue;
+        later--;
+        if (uw_snap_serve(sn, &iov[i]))
+            continue;
+        sn->miss_at[m] = i;
+        sn->miss[m++] = iov[i];
+    }
+    if (m > 0) {
+        me[0] = m;
+        (void)uw_readv_groups(sn->base, sn->miss, m, me, 1);
+    }
     for (k = 0; k < m; k++)
         iov[sn->miss_at[k]].status = sn->miss[k].status;
-    return rc;
+    /* as a reader answers: its pieces' first error (a page's is none) */
+    for (i = 0; i < n; i++)
+        if (iov[i].status != 0)
+            return iov[i].status;
+    return 0;
 }
 
 static int uw_snap_read(void *ctx, uint64_t addr, void *dst, size_t len)
@@ -233,6 +354,7 @@ static void uw_snap_take(uw__snap *sn)
     size_t i, k = 0, nr = 0;
 
     memset(&sn->stats, 0, sizeof sn->stats);
+    sn->no_grow = 0;
     sn->n = sn->stats.pages = sn->n_noted;
     memcpy(sn->pages, sn->noted, sn->n * sizeof *sn->pages);
     sn->n_noted = 0;

@@ -561,8 +561,8 @@ typedef struct uw__snap uw__snap;
 
 struct uw_tasks {
     uw_unwinder *u;
-    uw_reader *r;   /* the sample's reader (the snapshot's during the first chain read) */
-    uw__snap *snap; /* snapshot.c, made at its first use */
+    uw_reader *r;         /* the sample's reader (the snapshot's during the first chain read) */
+    uw__snap *snap;       /* snapshot.c, made at its first use */
     uw__snap *snap_round; /* snapshot.c: recovery rounds' (uw__snap_round_begin) */
     const uw_target *t;
     const uw_layout *l;
@@ -750,10 +750,11 @@ void uw__snap_end(uw_tasks *t);
 void uw__snap_free(uw_tasks *t);
 
 /* What the last snapshot did (tests, benchmarks): the pages noted by the
- * sample before (at most UW_SNAP_PAGES) and read, the pieces served from
- * them and the pieces read for real. */
+ * sample before (at most UW_SNAP_PAGES) and read, the pages of missed
+ * pieces read and added, the pieces served from them and the pieces
+ * missed (read for real, or as pages added). */
 typedef struct uw__snap_stats {
-    size_t pages, pages_read;
+    size_t pages, pages_read, pages_grown;
     uint64_t served, missed;
 } uw__snap_stats;
 void uw__snap_stats_of(const uw_tasks *t, uw__snap_stats *out);

@@ -430,6 +430,54 @@ static void test_snapshot_depth(void **state)
         assert_true(deep > one);
 }
 
+/* The first sample notes nothing before it, so its levels miss: each
+ * missed piece is read as its whole pages, added to the snapshot, and the
+ * later pieces on them are served (snapshot.c, uw_snap_grow).  Here each
+ * coroutine lies on a page of its own (with its code and frame), so what
+ * is served is each level's awaitee slot, read with its coroutine's page:
+ * a level costs one call, not two.  Returns the cold sample's calls. */
+static uint64_t cold_calls(size_t depth, uw__snap_stats *st)
+{
+    uint64_t tasks[3], calls;
+    size_t i;
+    world w;
+
+    world_init(&w);
+    fp_use_pages(&w.fp);
+    for (i = 0; i < 3; i++)
+        tasks[i] = task(&w, depth, 0);
+    sample(&w, tasks, 3);
+    assert_int_equal(w.s.tasks_error, 0);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(task_at(&w, tasks[i])->skipped, 0);
+        assert_int_equal(task_at(&w, tasks[i])->n_frames, depth);
+    }
+    uw__snap_stats_of(w.t, st);
+    calls = w.s.calls;
+    world_end(&w);
+    print_message("chains of %zu: %llu calls a cold sample; %zu pages added, %llu pieces "
+                  "served, %llu missed\n",
+                  depth, (unsigned long long)calls, st->pages_grown, (unsigned long long)st->served,
+                  (unsigned long long)st->missed);
+    return calls;
+}
+
+static void test_snapshot_grow(void **state)
+{
+    uw__snap_stats one, deep;
+    const size_t d = UW_LIMIT_AWAIT_CHAIN;
+    const uint64_t c1 = cold_calls(1, &one), cd = cold_calls(d, &deep);
+
+    (void)state;
+    assert_int_equal(one.pages, 0); /* nothing noted before the first sample */
+    assert_int_equal(deep.pages, 0);
+    assert_true(deep.pages_grown > 0);
+    assert_true(deep.served > 0); /* pieces of later levels, from pages added */
+    /* two calls a level before (the coroutines, then their awaitees'
+     * slots): the deep chains' extra levels now cost one call each */
+    assert_true(cd - c1 <= d - 1);
+}
+
 /* Before each Task, the allocator's break moved to a page boundary: each
  * Task's coroutine (one page) on a page of its own. */
 static uint64_t task_own_page(world *w)
@@ -1411,6 +1459,7 @@ int main(void)
         cmocka_unit_test(test_modules_entries),
         cmocka_unit_test(test_code_cache),
         cmocka_unit_test(test_snapshot_depth),
+        cmocka_unit_test(test_snapshot_grow),
         cmocka_unit_test(test_snapshot_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
