@@ -36,6 +36,8 @@ void uw__walk_reset(uw_unwinder *u)
 
     u->n_chunks = 0;
     u->next_chunk = 0;
+    u->wp_n = 0;
+    u->wp_off = 0;
     for (i = 0; i < UW_LIMIT_CHUNKS; i++)
         u->chunks[i].pf_ok = 0;
     uw__pf_reset(u);
@@ -140,10 +142,55 @@ int uw__frame_in_tstate(const uw_unwinder *u, uint64_t addr)
            (size_t)l->tstate_embedded_base_frame + (size_t)l->frame_size <= u->tstate_len;
 }
 
+/* The frame at addr from the pages this walk read whole: 1 when served
+ * (copied to out).  A frame on no such page has its pages read now (one
+ * or two, while UW_WALK_PAGES hold them), so the frames the walk meets
+ * next on them (a coroutine chain's frames, made one after the other,
+ * share pages) cost no read of their own.  What is served was read during
+ * this walk, before its re-read, as the chunk copies were (recheck.c: the
+ * walk's reads only need to come before the re-read's).  A page that
+ * cannot be read (a process mapped by regions, as the unit tests' are, or
+ * a frame at a mapping's end) stops the page reads for the walk, and the
+ * frame is read as itself. */
+static int uw_walk_page_frame(uw_unwinder *u, uint64_t addr, uint8_t *out)
+{
+    const size_t fs = (size_t)u->l->frame_size;
+    const uint64_t first = addr / UW_WALK_PAGE, last = (addr + fs - 1) / UW_WALK_PAGE;
+    size_t i, k;
+
+    if (addr + fs < addr || last - first > 1)
+        return 0;
+    for (i = 0; i < u->wp_n; i++) {
+        if (u->wp_page[i] != first)
+            continue;
+        if (last == first) {
+            memcpy(out, u->wp_buf[i] + addr % UW_WALK_PAGE, fs);
+            return 1;
+        }
+        if (i + 1 < u->wp_n && u->wp_page[i + 1] == last) { /* read as a pair */
+            memcpy(out, u->wp_buf[i] + addr % UW_WALK_PAGE, fs);
+            return 1;
+        }
+    }
+    k = (size_t)(last - first) + 1;
+    if (u->wp_off || u->wp_n + k > UW_WALK_PAGES)
+        return 0;
+    if (uw_read(u->r, first * UW_WALK_PAGE, u->wp_buf[u->wp_n], k * UW_WALK_PAGE) != 0) {
+        u->wp_off = 1;
+        return 0;
+    }
+    for (i = 0; i < k; i++)
+        u->wp_page[u->wp_n + i] = first + i;
+    memcpy(out, u->wp_buf[u->wp_n] + addr % UW_WALK_PAGE, fs);
+    u->wp_n += k;
+    return 1;
+}
+
 /* A frame is looked for in the thread state's copy (3.15's base frame),
  * the prefetched frames, then in the chunk copies (copying older chunks as
- * needed), then read directly.  What was not in a chunk is remembered for
- * the next walk's prefetch. */
+ * needed), then on the pages this walk read whole (reading its own when
+ * there is room), then read directly.  What was not in a chunk is
+ * remembered for the next walk's prefetch. */
 int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
 {
     const size_t fs = (size_t)u->l->frame_size;
@@ -166,6 +213,10 @@ int uw__frame_get(uw_unwinder *u, uint64_t addr, uint8_t *out)
         }
         if (uw_chunk_pull(u) != 0)
             break;
+    }
+    if (uw_walk_page_frame(u, addr, out)) {
+        uw__pf_note_frame(u, addr);
+        return 0;
     }
     rc = uw_read(u->r, addr, out, fs);
     if (rc != 0)

@@ -66,6 +66,13 @@
 #ifndef UW_PF_THREADS
 #define UW_PF_THREADS 64
 #endif
+/* Pages a walk reads whole when a frame is found nowhere else (chunks.c):
+ * the frames of one coroutine chain share pages. */
+#ifndef UW_WALK_PAGES
+#define UW_WALK_PAGES 8
+#endif
+#define UW_WALK_PAGE 4096u
+
 #ifndef UW_PF_FRAMES
 #define UW_PF_FRAMES 32
 #endif
@@ -181,6 +188,11 @@ struct uw_unwinder {
     uint64_t last_frame; /* last frame the walk read (3.15: the base frame) */
     uint64_t cur_ts;     /* the thread state being walked (its copy: tstate) */
     uint64_t next_chunk; /* older chunk not yet copied, 0 if none */
+    /* pages read whole by this walk (chunks.c), and whether one failed */
+    uint64_t wp_page[UW_WALK_PAGES];
+    uint8_t wp_buf[UW_WALK_PAGES][UW_WALK_PAGE];
+    size_t wp_n;
+    int wp_off;
 
     /* prefetch.c: prefetch memory per thread, and this walk's prefetched
      * pieces. */

@@ -1004,6 +1004,68 @@ static void test_runtime_unreadable(void **state)
     walk_end(&w);
 }
 
+/* A cold walk of n frames that live outside any data-stack chunk (as
+ * coroutine frames do), in a process mapped by regions or a page at a
+ * time: its calls, every frame checked. */
+static uint64_t walk_pages_calls(size_t n, int paged, size_t stride)
+{
+    walk w;
+    uint64_t interp, code, calls, blk, prev;
+    size_t i;
+
+    fp_init(&w.fp, 13);
+    if (paged)
+        fp_use_pages(&w.fp);
+    else
+        fp_use_vectored(&w.fp);
+    interp = fp_runtime(&w.fp);
+    code = fp_code(&w.fp, "f", "/f.py", 1, lines_abc, 4);
+    /* one block, a frame every `stride` bytes (fp_frame leaves a hole
+     * after each) */
+    if (stride == 0)
+        stride = (size_t)w.fp.l->frame_size + 64;
+    blk = fp_alloc(&w.fp, n * stride);
+    for (i = 0, prev = 0; i < n; i++) {
+        fp_frame_at(&w.fp, blk + i * stride, code, prev, w.fp.l->owner_thread, 1);
+        prev = blk + i * stride;
+    }
+    fp_thread(&w.fp, interp, 1, prev);
+    walk_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.threads[0].truncated, 0);
+    assert_int_equal(w.s.threads[0].n_frames, n);
+    for (i = 0; i < n; i++)
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, i)), "f");
+    calls = w.fp.reader.calls;
+    walk_end(&w);
+    return calls;
+}
+
+/* A frame found in no chunk copy nor prefetch is read with its whole page
+ * (chunks.c, uw_walk_page_frame), and the frames after it on that page
+ * are served: 24 frames made one after the other lie on a few pages, so
+ * the walk reads those pages, not 24 frames.  Mapped by regions, a
+ * page cannot be read: one failed page read, then a read a frame. */
+static void test_walk_pages(void **state)
+{
+    const size_t n = UW_LIMIT_FRAMES < 24 ? UW_LIMIT_FRAMES : 24;
+    const size_t far = UW_LIMIT_FRAMES < UW_WALK_PAGES + 4 ? UW_LIMIT_FRAMES : UW_WALK_PAGES + 4;
+    const uint64_t paged = walk_pages_calls(n, 1, 0), regions = walk_pages_calls(n, 0, 0);
+    uint64_t far_paged, far_regions;
+
+    (void)state;
+    print_message("walk of %zu frames outside chunks: %llu calls paged, %llu by regions\n", n,
+                  (unsigned long long)paged, (unsigned long long)regions);
+    assert_true(paged + n - UW_WALK_PAGES <= regions);
+    /* a frame a page: past UW_WALK_PAGES pages the frames are read as
+     * themselves, and the walk is as whole */
+    far_paged = walk_pages_calls(far, 1, 4096);
+    far_regions = walk_pages_calls(far, 0, 4096);
+    print_message("walk of %zu frames a page apart: %llu calls paged, %llu by regions\n", far,
+                  (unsigned long long)far_paged, (unsigned long long)far_regions);
+    assert_true(far_paged <= far_regions);
+}
+
 /* A read budget stops a sample of garbage from reading without end. */
 static void test_read_budget(void **state)
 {
@@ -1050,6 +1112,7 @@ int main(void)
         cmocka_unit_test(test_limit_chunks),
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_runtime_unreadable),
+        cmocka_unit_test(test_walk_pages),
         cmocka_unit_test(test_read_budget),
         cmocka_unit_test(test_layout_buffers),
         cmocka_unit_test(test_split_call_site),
