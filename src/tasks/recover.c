@@ -18,12 +18,18 @@
  * A Task kept so is shown as it was at the second check's instant, which
  * lies within the sample; its chain, name and links are that instant's.
  *
- * Only a Task that is suspended both times is read again: one placed on
+ * Only a Task that is suspended when read again is kept: one placed on
  * its thread's stack, or resuming, leans on the thread walk, which is not
  * read again here; one that reads as resumed now started running after
- * the walk and cannot be placed.  A Task whose hook records moved during
- * the first check (or with the hook's count unknown) keeps its skip: the
- * records are not read again.  A Task whose object now holds another
+ * the walk and cannot be placed.  A Task the walk found running whose
+ * frames the sample could not keep (its loop stepped since the walk,
+ * loop_stepped_since_walk, or its frames moved under two walks,
+ * running_task_frames_changed) is read again as any other, from its
+ * root: if its step ended, it is a suspended Task at the round's instant,
+ * composed on the walk's pure Python stack as every Task read again is
+ * (uw_as_suspended); if it still runs, it keeps its skip.  A Task whose
+ * hook records moved during the first check (or with the hook's count
+ * unknown) keeps its skip.  A Task whose object now holds another
  * coroutine or loop, or is no longer pending, is another Task or none: it
  * keeps its skip too.
  *
@@ -49,12 +55,18 @@
  * runs, and the first check proved it for the Tasks it kept, at its own
  * instants; a Task read again after the loop stepped would be shown in a
  * state taken in a callback, on the idle loop's stack. */
+static int uw_was_running(const uw_task_work *w)
+{
+    return w->skipped == UW_SKIP_STALE_PLACE || w->skipped == UW_SKIP_RUNNING_TORN;
+}
+
 static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_work *w,
                           int only_unawaited)
 {
-    return (w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
-           !w->on_stack && !w->resuming && !w->check_cut && !w->hook_moved &&
-           !(t->hook_len > 0 && t->hook_unknown) &&
+    return (((w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
+             !w->on_stack && !w->resuming) ||
+            uw_was_running(w)) &&
+           !w->check_cut && !w->hook_moved && !(t->hook_len > 0 && t->hook_unknown) &&
            (!only_unawaited || uw__awaited_by_none(t, w)) &&
            !(UW_RULE(recover_not_idle) && w->thread < s->n_threads &&
              uw__loop_idle_walk(&s->threads[w->thread]));
@@ -66,6 +78,21 @@ static int uw_resumed(const uw_tasks *t, const uw_task_work *w)
     return uw__gen_executing(t->l, w->state) ||
            (w->n_cf > 0 && w->root_prev != 0 && !uw__gen_created(t->l, w->state) &&
             !w->root_finished);
+}
+
+/* A Task the walk found running, read again from its root as one that is
+ * suspended: no place on the thread stack, no own frames, not resuming.
+ * Its chain is then read as any Task's, and one that reads as resumed
+ * (still running, or running again) is restored; one that reads as
+ * suspended is checked as any: the chain both copies agree on, in a
+ * window its loop's epoch did not move in, is the Task at that instant,
+ * whatever it ran before.  Restoring gives the placement back. */
+static void uw_as_suspended(uw_task_work *w)
+{
+    w->on_stack = 0;
+    w->resuming = 0;
+    w->n_own = 0;
+    w->frames_now = 0;
 }
 
 /* Put back what Task saved->task was before the round: its chain's frames
@@ -423,6 +450,8 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     for (k = 0; k < n_sv; k++) {
         t->work[sv[k].task].recheck = 1;
         sv[k].keep = 0;
+        if (uw_was_running(&t->work[sv[k].task]))
+            uw_as_suspended(&t->work[sv[k].task]);
     }
     t->recovering = 1;
     rc = uw_reread_objects(t, s, sv, n_sv);

@@ -765,6 +765,129 @@ static void test_recover_alone(void **state)
     world_end(&r.w);
 }
 
+/* --- recovery of the Task the walk found running --------------------------- */
+
+/* C runs in a callback at the walk: its coroutine's frame linked above
+ * Handle._run, marked executing, no waiter; the loop has an epoch (a
+ * counter the walk is told about).  When its name is first read (after
+ * the walk and its placement, before the check) the loop moves on: the
+ * counter moves, and in mode RUN_SUSPENDED C's step ends (its frame
+ * unlinked and suspended at its next line on a new Future, its
+ * fut_waiter that Future, the thread back in select()); in mode
+ * RUN_STILL C keeps running.  The check finds C's place stale
+ * (loop_stepped_since_walk). */
+enum { RUN_SUSPENDED = 1, RUN_STILL };
+
+typedef struct run_world {
+    world w;
+    const uw_reader_ops *real;
+    int mode, fired;
+    uint64_t counter, name_c, fut2, orphan_code;
+} run_world;
+
+static run_world *run_cur;
+
+static int run_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    run_world *r = run_cur;
+
+    if (r->mode != 0 && !r->fired && addr == r->name_c) {
+        world *w = &r->w;
+        const uw_layout *l = w->fp.l;
+        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+        r->fired = 1;
+        fp_put64(&w->fp, r->counter, rd64(w, r->counter) + 1);
+        if (r->mode == RUN_SUSPENDED) {
+            fp_put8(&w->fp, w->coro_c + (uint64_t)l->gen_frame_state,
+                    (uint8_t)(int8_t)l->state_suspended_yield_from);
+            rec_frame(w, w->coro_c, r->orphan_code, 2, r->fut2); /* previous cleared */
+            fp_put64(&w->fp, w->c + (uint64_t)al->task_fut_waiter, r->fut2);
+            fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_current_frame, w->sel_frame);
+        }
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops run_ops = {run_read, NULL, NULL, NULL};
+
+static void run_sample(run_world *r, int mode)
+{
+    const uw_layout *l;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    uint64_t run, f, cf;
+
+    memset(r, 0, sizeof *r);
+    world_build(&r->w);
+    l = r->w.fp.l;
+    r->orphan_code = rd64(&r->w, r->w.coro_c + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
+    r->name_c = fp_str(&r->w.fp, "conn");
+    fp_put64(&r->w.fp, r->w.c + (uint64_t)al->task_name, r->name_c);
+    fp_put64(&r->w.fp, r->w.c + (uint64_t)al->task_fut_waiter, 0);
+    /* the thread in Handle._run, C's coroutine running on it */
+    run = fp_code(&r->w.fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
+    f = fp_frame(&r->w.fp, run, r->w.sel_frame, l->owner_thread, 1);
+    cf = r->w.coro_c + (uint64_t)l->gen_iframe;
+    fp_put8(&r->w.fp, r->w.coro_c + (uint64_t)l->gen_frame_state,
+            (uint8_t)(int8_t)l->state_executing);
+    fp_put64(&r->w.fp, cf + (uint64_t)l->frame_previous, f);
+    fp_put64(&r->w.fp, r->w.ts + (uint64_t)l->tstate_current_frame, cf);
+    r->fut2 = fp_alloc(&r->w.fp, 128);
+    fp_put64(&r->w.fp, r->fut2 + 8, FP_FUTURE_OBJ_TYPE);
+    r->counter = fp_alloc(&r->w.fp, 8);
+    fp_put64(&r->w.fp, r->counter, 5);
+    world_start(&r->w);
+    assert_int_equal(sample(&r->w), 0); /* warm: C placed, no epoch yet */
+    assert_int_equal(r->w.s.n_threads, 1);
+    assert_int_equal(task_at(&r->w, r->w.c)->running, 1);
+    assert_int_equal(
+        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
+    assert_int_equal(sample(&r->w), 0); /* the epoch's first sample */
+    assert_int_equal(task_at(&r->w, r->w.c)->running, 1);
+    assert_int_equal(task_at(&r->w, r->w.c)->skipped, 0);
+    run_cur = r;
+    r->mode = mode;
+    sample_through(&r->w, &run_ops, &r->real);
+    assert_true(r->fired);
+}
+
+/* RUN_SUSPENDED: read again from its root, C is suspended and its round's
+ * check holds, so it is kept (counted as recovered from
+ * loop_stepped_since_walk): no longer running, its frame at its next line,
+ * awaited by nothing, a stack of its own on the pure Python stack.
+ * RUN_STILL: still running when read again, it keeps its skip (the skip
+ * the first case recovered from). */
+static void test_recover_running(void **state)
+{
+    run_world r;
+    const uw_task_sample *c;
+    uw_stack_item stack[64];
+    size_t n;
+
+    (void)state;
+    run_sample(&r, RUN_SUSPENDED);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->running, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_STALE_PLACE)], 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
+    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(c->awaited_by, -1);
+    assert_int_equal(task_at(&r.w, r.w.a)->skipped, 0);
+    assert_int_equal(task_at(&r.w, r.w.b)->skipped, 0);
+    assert_int_equal(uw_compose_task(&r.w.s, (size_t)(c - r.w.s.tasks), NULL, stack, 64, &n), 0);
+    assert_true(n >= 3); /* the thread, the pure Python stack, C and its frame */
+    world_end(&r.w);
+
+    run_sample(&r, RUN_STILL);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_STALE_PLACE);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
+}
+
 /* --- a waiter that holds no Task (src/tasks/plain.c) ---------------------- */
 
 /* The world with a loop epoch (a counter the walk is told about, as it
@@ -1269,7 +1392,8 @@ int main(void)
         cmocka_unit_test(test_plain_waiter),     cmocka_unit_test(test_harmless_callback),
         cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
         cmocka_unit_test(test_recover_not_idle), cmocka_unit_test(test_recover_reused_task),
-        cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_recover_running),
+        cmocka_unit_test(test_one_step),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
