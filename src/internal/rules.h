@@ -400,6 +400,16 @@
 #define UW__RULE_recover_same_task 1
 #endif
 
+/* RULE recover_hook_same: a round keeps no Task unless the hook module's
+ * records read, in both copies of its check, as the links shown were
+ * decided from (a record added or gone since would give a Task read again
+ * the links of another instant than its frames). */
+#ifdef TORNSTACK_DROP_RULE_recover_hook_same
+#define UW__RULE_recover_hook_same 0
+#else
+#define UW__RULE_recover_hook_same 1
+#endif
+
 /* RULE recover_frozen_links: a Task read again is kept only when every
  * Task it is linked to is of the same instant, or a parent frozen since
  * the first check (its fut_waiter read the same then and now), and no

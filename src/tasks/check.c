@@ -742,6 +742,10 @@ static int uw_check_reserve(uw_tasks *t, const uw_sample *s)
     }
     bytes += t->n_cf * (uw__gen_window(t->l) + 8 + UW_CHECK_SLOT_REACH) + t->n_dep_bytes +
              24 * s->n_threads + t->hook_len;
+    if (t->recovering && t->hook_len > 0) { /* a windowed round: the hook in every window */
+        pieces += UW_RECOVER_WINDOWS;
+        bytes += (size_t)UW_RECOVER_WINDOWS * t->hook_len;
+    }
     if (pieces > UW_CHECK_PIECES_MAX)
         pieces = UW_CHECK_PIECES_MAX;
     if (bytes > UW_CHECK_BYTES_MAX)
@@ -827,6 +831,57 @@ static int uw_judge_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b, size_t *
     return uw__hook_parse(t, t->sc.hook_now.p, n, t->hook_start);
 }
 
+/* A round's hook record rec differs from the one decided: the Task it
+ * names as the child, if read again in this window (any, unwindowed),
+ * cannot keep the links it was shown with. */
+static void uw_round_hook_moved(uw_tasks *t, const uint8_t *rec, size_t win)
+{
+    int64_t c = uw__task_find(t, uw__u64(rec));
+
+    if (c >= 0 && t->work[c].recheck && (t->ck_nw == 0 || t->work[c].ck_win == win))
+        t->work[c].round_hook = 1;
+}
+
+/* A recovery round's read of the hook module's records (the piece at
+ * *p, one per window of a windowed round, its window in `ref`): the links
+ * a Task read again is shown with were decided from the records before
+ * the first check, and hold at its instant only if the records naming it
+ * are then what was decided.  Record by record (those read, the count's
+ * and UW_HOOK_MARGIN free slots past it: links.c), both copies of its
+ * window (or of the round) must read as decided; a record that differs
+ * marks the Task it named, or names, as the child (round_hook), and a
+ * count past the records read, or a piece not read, the whole window
+ * (round_hook_moved: a record past those read may name any Task; past
+ * UW_LIMIT_LINK_RECORDS only the first records count, as decided).  Such Tasks are not kept
+ * (recover.c).  Why two copies suffice: the epoch unmoved, one callback
+ * ran at most, and a callback either adds records (a Task's step) or
+ * removes them (a done callback), never both, so a record equal before
+ * and after was so throughout. */
+static void uw_judge_round_hook(uw_tasks *t, const uw_iov *a, const uw_iov *b,
+                                const uw__ckpiece *what, size_t *p)
+{
+    const uint8_t *r = t->sc.hook.p, *x = a[*p].dst, *y = b[*p].dst;
+    const size_t nrec = (t->hook_len - 8) / UW_LINK_RECORD, win = what[*p].ref;
+    size_t i;
+
+    UW_ASSERT(win < 64);
+    (*p)++;
+    if (a[*p - 1].status != 0 || b[*p - 1].status != 0 ||
+        (!t->hook_cut && (uw__u64(x) > nrec || uw__u64(y) > nrec))) {
+        t->round_hook_moved |= (uint64_t)1 << win;
+        return;
+    }
+    for (i = 0; i < nrec; i++) {
+        const size_t off = 8 + i * UW_LINK_RECORD;
+        if (memcmp(r + off, x + off, UW_LINK_RECORD) == 0 &&
+            memcmp(r + off, y + off, UW_LINK_RECORD) == 0)
+            continue;
+        uw_round_hook_moved(t, r + off, win);
+        uw_round_hook_moved(t, x + off, win);
+        uw_round_hook_moved(t, y + off, win);
+    }
+}
+
 /* A hook record names its parent by address: the link holds at the check
  * only if that Task was still alive then (pending with the same coroutine:
  * the record goes only in a callback after the parent finished).  A
@@ -868,6 +923,10 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         UW__SIZE(&t->sc.thread_ok)[th_i] = 0; /* not shown unlinked */
     while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
         size_t th = what[p].task;
+        if (what[p].kind == UW_CK_HOOK && t->recovering) {
+            uw_judge_round_hook(t, a, b, what, &p);
+            continue;
+        }
         if (what[p].kind == UW_CK_HOOK) {
             int rc = uw_judge_hook(t, a, b, &p);
             if (rc != 0)
@@ -888,10 +947,12 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
             size_t k = what[p].task;
             if (what[p].kind == UW_CK_PEER)
                 uw_judge_peer(t, k, a, b, what, &p);
+            else if (what[p].kind == UW_CK_HOOK)
+                uw_judge_round_hook(t, a, b, what, &p);
             else if (what[p].kind == UW_CK_SPAN && t->work[k].recheck)
                 uw_judge_task(t, s, k, a, b, what, &p);
             else
-                UW_ASSERT(0 && "a windowed check's pieces start with a span or a peer");
+                UW_ASSERT(0 && "a windowed check's pieces start with a span, a peer or the hook");
         }
     }
     for (i = 0; i < t->n_work && !(t->recovering && t->ck_nw > 0); i++) {
@@ -1133,6 +1194,12 @@ static int uw_check_windows(uw_tasks *t, uw_sample *s)
         q.room = t->sc.check_iov.have / 2;
     for (j = 0; j < nw; j++) {
         lo[j] = q.n;
+        if (t->hook_len > 0) { /* the hook's records, for this window's instant */
+            uw_ck_put(t, &q, UW_CK_HOOK, 0, j, t->hook_area, t->hook_len);
+            if (q.full)
+                t->round_hook_moved |= (uint64_t)1 << j; /* not read: not known the same */
+            q.full = 0;
+        }
         for (k = start[j]; k < start[j + 1]; k++) {
             t->work[ord[k]].check_cut = 0;
             uw_ck_task(t, s, &q, ord[k]);
@@ -1232,9 +1299,12 @@ int uw__check(uw_tasks *t, uw_sample *s)
     if (q.full)
         q.n = q.used = 0; /* no thread piece: no resuming Task is trusted */
     q.full = 0;
-    if (t->hook_len > 0 && !t->recovering) { /* the hook module's records, all of them */
+    if (t->hook_len > 0) { /* the hook module's records, all of them */
         uw_ck_put(t, &q, UW_CK_HOOK, 0, 0, t->hook_area, t->hook_len);
-        t->hook_unknown = q.full;
+        if (t->recovering)
+            t->round_hook_moved |= (uint64_t)q.full; /* not read: not known the same */
+        else
+            t->hook_unknown = q.full;
         q.full = 0;
     }
     for (i = 0; i < t->n_work; i++) {

@@ -411,6 +411,17 @@ static void uw_mark_peers(uw_tasks *t)
         t->work[i].peer = !t->work[i].recheck;
 }
 
+/* Did the hook's records read otherwise than decided at Task w's
+ * instant: in its window, or anywhere in a round read in one piece? */
+static int uw_hook_moved_for(const uw_tasks *t, const uw_task_work *w)
+{
+    if (w->round_hook)
+        return 1;
+    if (t->ck_nw > 0)
+        return w->ck_win >= 64 || ((t->round_hook_moved >> w->ck_win) & 1) != 0;
+    return t->round_hook_moved != 0;
+}
+
 /* Which Tasks that passed the round's check are kept: the same Task
  * (its name as first shown), and no link to a Task of another instant
  * (uw_crosses), until no more is dropped (dropping one makes it a Task
@@ -423,7 +434,8 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
     for (k = 0; k < n_sv; k++) {
         const uw_task_work *w = &t->work[sv[k].task];
         sv[k].keep =
-            rc == 0 && w->recheck && w->skipped == 0 &&
+            rc == 0 && !(UW_RULE(recover_hook_same) && uw_hook_moved_for(t, w)) && w->recheck &&
+            w->skipped == 0 &&
             (!UW_RULE(recover_same_task) || strcmp(s->tasks[w->out].name, sv[k].name) == 0);
     }
     if (!UW_RULE(recover_frozen_links))
@@ -449,11 +461,13 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     *kept = 0;
     for (k = 0; k < n_sv; k++) {
         t->work[sv[k].task].recheck = 1;
+        t->work[sv[k].task].round_hook = 0;
         sv[k].keep = 0;
         if (uw_was_running(&t->work[sv[k].task]))
             uw_as_suspended(&t->work[sv[k].task]);
     }
     t->recovering = 1;
+    t->round_hook_moved = 0;
     rc = uw_reread_objects(t, s, sv, n_sv);
     if (rc == 0)
         rc = uw_reread_chains(t, first);
@@ -490,10 +504,17 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
  * from 3.14 a Task read again is kept only if no other Task records it
  * as its awaiter at its instant (uw_crosses), which a read of the others
  * after every window cannot tell for every window (one that recorded it
- * may be gone by then). */
+ * may be gone by then).  The hook module's records are read in both
+ * copies of every window, to see they are still, at each window's
+ * instant, what the links shown were decided from (check.c,
+ * uw_judge_round_hook): past UW_RECOVER_HOOK_WINDOWED bytes of them the
+ * round is read in one piece instead. */
+#define UW_RECOVER_HOOK_WINDOWED 4096
+_Static_assert(UW_RECOVER_WINDOWS <= 64, "a round's windows: a bit each in round_hook_moved");
 int uw__recover_windows(const uw_tasks *t)
 {
-    return !t->r->group_calls && t->al->fut_awaited_by < 0;
+    return !t->r->group_calls && t->al->fut_awaited_by < 0 &&
+           t->hook_len <= UW_RECOVER_HOOK_WINDOWED;
 }
 
 /* A round for at most this many Tasks is tried even after a check that

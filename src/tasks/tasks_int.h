@@ -504,6 +504,7 @@ typedef struct uw_task_work {
     int links_ok;         /* what it awaits is trusted */
     int hook_ok;          /* its hook records read the same */
     int hook_moved;       /* a hook record naming it as the child changed */
+    int round_hook;       /* in a recovery round's check, likewise (check.c) */
     uint64_t ab_now;      /* 3.14+: its awaited_by in the check (ab_ok) ... */
     int ab_now_is_set;    /* ... and whether a set */
     int ab_ok;            /* the same Task (coroutine, loop) with the same
@@ -617,9 +618,12 @@ struct uw_tasks {
     unsigned aw_rounds;               /* gather.c: gather rounds read so far */
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
-    int recovering;         /* recover.c: names and the check take only the Tasks marked recheck */
-    size_t ck_nw;           /* check.c: windows of the last recovery check (0: read as one) */
-    uint64_t chains_interp; /* walk.c: the one interpreter of the sample's loops, 0 if not one */
+    int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
+    uint64_t round_hook_moved; /* check.c: a round could not compare the hook records
+                                * with those decided (count moved, not read), in window
+                                * j (bit j; bit 0 unwindowed) */
+    size_t ck_nw;              /* check.c: windows of the last recovery check (0: read as one) */
+    uint64_t chains_interp;    /* walk.c: the one interpreter of the sample's loops, 0 if not one */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
