@@ -385,34 +385,42 @@ static void test_awaiting_rides(void **state)
 /* --- UW_SNAP_PAGES: the chain levels from one read of the last sample's pages ----- */
 
 /* Three Tasks whose chains are `depth` coroutines deep, in a world mapped
- * a page at a time (fp_use_pages): the warm sample's calls, every chain
- * whole. */
-static uint64_t warm_calls(size_t depth)
+ * a page at a time (fp_use_pages), sampled `n` times: the last sample's
+ * calls and snapshot numbers (*st), every chain whole. */
+static uint64_t chains_calls(size_t depth, int n, uw__snap_stats *st)
 {
     uint64_t tasks[3], calls;
-    uw__snap_stats st;
     size_t i;
+    int k;
     world w;
 
     world_init(&w);
     fp_use_pages(&w.fp);
     for (i = 0; i < 3; i++)
         tasks[i] = task(&w, depth, 0);
-    sample(&w, tasks, 3);
-    sample(&w, tasks, 3);
+    for (k = 0; k < n; k++)
+        sample(&w, tasks, 3);
     assert_int_equal(w.s.tasks_error, 0);
     for (i = 0; i < 3; i++) {
         assert_int_equal(task_at(&w, tasks[i])->skipped, 0);
         assert_int_equal(task_at(&w, tasks[i])->n_frames, depth);
     }
-    uw__snap_stats_of(w.t, &st);
+    uw__snap_stats_of(w.t, st);
     calls = w.s.calls;
     world_end(&w);
-    print_message("chains of %zu: %llu calls a warm sample; snapshot %zu pages, %llu pieces "
-                  "served, %llu read\n",
-                  depth, (unsigned long long)calls, st.pages, (unsigned long long)st.served,
-                  (unsigned long long)st.missed);
+    print_message("chains of %zu, sample %d: %llu calls; snapshot %zu pages noted, %zu added, "
+                  "%llu pieces served, %llu missed\n",
+                  depth, n, (unsigned long long)calls, st->pages, st->pages_grown,
+                  (unsigned long long)st->served, (unsigned long long)st->missed);
     return calls;
+}
+
+/* The warm sample's calls (the second). */
+static uint64_t warm_calls(size_t depth)
+{
+    uw__snap_stats st;
+
+    return chains_calls(depth, 2, &st);
 }
 
 /* Warm, the levels are served from the snapshot: a sample's calls do not
@@ -438,28 +446,7 @@ static void test_snapshot_depth(void **state)
  * a level costs one call, not two.  Returns the cold sample's calls. */
 static uint64_t cold_calls(size_t depth, uw__snap_stats *st)
 {
-    uint64_t tasks[3], calls;
-    size_t i;
-    world w;
-
-    world_init(&w);
-    fp_use_pages(&w.fp);
-    for (i = 0; i < 3; i++)
-        tasks[i] = task(&w, depth, 0);
-    sample(&w, tasks, 3);
-    assert_int_equal(w.s.tasks_error, 0);
-    for (i = 0; i < 3; i++) {
-        assert_int_equal(task_at(&w, tasks[i])->skipped, 0);
-        assert_int_equal(task_at(&w, tasks[i])->n_frames, depth);
-    }
-    uw__snap_stats_of(w.t, st);
-    calls = w.s.calls;
-    world_end(&w);
-    print_message("chains of %zu: %llu calls a cold sample; %zu pages added, %llu pieces "
-                  "served, %llu missed\n",
-                  depth, (unsigned long long)calls, st->pages_grown, (unsigned long long)st->served,
-                  (unsigned long long)st->missed);
-    return calls;
+    return chains_calls(depth, 1, st);
 }
 
 static void test_snapshot_grow(void **state)
