@@ -852,8 +852,8 @@ static void uw_round_hook_moved(uw_tasks *t, const uint8_t *rec, size_t win)
  * marks the Task it named, or names, as the child (round_hook), and a
  * count past the records read, or a piece not read, the whole window
  * (round_hook_moved: a record past those read may name any Task; past
- * UW_LIMIT_LINK_RECORDS only the first records count, as decided).  Such Tasks are not kept
- * (recover.c).  Why two copies suffice: the epoch unmoved, one callback
+ * UW_LIMIT_LINK_RECORDS only the first records count, as decided).  Such
+ * Tasks are not kept (recover.c).  Why two copies suffice: the epoch unmoved, one callback
  * ran at most, and a callback either adds records (a Task's step) or
  * removes them (a done callback), never both, so a record equal before
  * and after was so throughout. */
@@ -923,12 +923,12 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
         UW__SIZE(&t->sc.thread_ok)[th_i] = 0; /* not shown unlinked */
     while (p < t->ck_n && what[p].kind < UW_CK_SPAN) {
         size_t th = what[p].task;
-        if (what[p].kind == UW_CK_HOOK && t->recovering) {
-            uw_judge_round_hook(t, a, b, what, &p);
-            continue;
-        }
         if (what[p].kind == UW_CK_HOOK) {
-            int rc = uw_judge_hook(t, a, b, &p);
+            int rc = 0;
+            if (t->recovering)
+                uw_judge_round_hook(t, a, b, what, &p);
+            else
+                rc = uw_judge_hook(t, a, b, &p);
             if (rc != 0)
                 return rc;
             continue;

@@ -127,6 +127,18 @@ static void uw_set_empty(uw_snap_set *s)
     }
 }
 
+/* The pages [*first, *last] a piece of len bytes at addr lies on: 1, or 0
+ * for a piece the snapshot never serves (empty, wrapping, or more than
+ * UW_SNAP_PIECE_MAX bytes). */
+static int uw_snap_pages_of(uint64_t addr, size_t len, uint64_t *first, uint64_t *last)
+{
+    if (len == 0 || len > UW_SNAP_PIECE_MAX || addr + len < addr)
+        return 0;
+    *first = addr / UW_SNAP_PAGE;
+    *last = (addr + len - 1) / UW_SNAP_PAGE;
+    return 1;
+}
+
 /* The snapshot's index of page, or -1 (not noted, not read, or pending
  * in the request being read). */
 static long uw_snap_find(const uw__snap *sn, uint64_t page)
@@ -145,10 +157,8 @@ static int uw_snap_pending(const uw__snap *sn, const uw_iov *v)
     uint64_t first, last, p;
     uint32_t i0 = 0;
 
-    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+    if (!uw_snap_pages_of(v->addr, v->len, &first, &last))
         return 0;
-    first = v->addr / UW_SNAP_PAGE;
-    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
     for (p = first; p <= last; p++) {
         const size_t h = uw_set_slot(&sn->read, p);
         const uint32_t val = sn->read.val[h];
@@ -167,12 +177,11 @@ static int uw_snap_pending(const uw__snap *sn, const uw_iov *v)
  * pages a piece. */
 static void uw_snap_note(uw__snap *sn, uint64_t addr, size_t len)
 {
-    uint64_t p, last;
+    uint64_t p, first, last;
 
-    if (len == 0 || len > UW_SNAP_PIECE_MAX || addr + len < addr)
+    if (!uw_snap_pages_of(addr, len, &first, &last))
         return; /* never served */
-    last = (addr + len - 1) / UW_SNAP_PAGE;
-    for (p = addr / UW_SNAP_PAGE; p <= last && sn->n_noted < UW_SNAP_PAGES; p++) {
+    for (p = first; p <= last && sn->n_noted < UW_SNAP_PAGES; p++) {
         const size_t h = uw_set_slot(&sn->seen, p);
         if (uw_set_used(&sn->seen, h))
             continue;
@@ -188,10 +197,8 @@ static int uw_snap_serve(const uw__snap *sn, uw_iov *v)
     uint64_t first, last, p;
     long i0;
 
-    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+    if (!uw_snap_pages_of(v->addr, v->len, &first, &last))
         return 0;
-    first = v->addr / UW_SNAP_PAGE;
-    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
     if ((i0 = uw_snap_find(sn, first)) < 0)
         return 0;
     for (p = first + 1; p <= last; p++)
@@ -210,10 +217,8 @@ static int uw_snap_grow(uw__snap *sn, const uw_iov *v, size_t *m)
 {
     uint64_t first, last, p;
 
-    if (v->len == 0 || v->len > UW_SNAP_PIECE_MAX || v->addr + v->len < v->addr)
+    if (!uw_snap_pages_of(v->addr, v->len, &first, &last))
         return 0;
-    first = v->addr / UW_SNAP_PAGE;
-    last = (v->addr + v->len - 1) / UW_SNAP_PAGE;
     if (sn->n + (size_t)(last - first + 1) > UW_SNAP_PAGES)
         return 0;
     for (p = first; p <= last; p++)

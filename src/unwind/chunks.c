@@ -161,13 +161,9 @@ static int uw_walk_page_frame(uw_unwinder *u, uint64_t addr, uint8_t *out)
     if (addr + fs < addr || last - first > 1)
         return 0;
     for (i = 0; i < u->wp_n; i++) {
-        if (u->wp_page[i] != first)
-            continue;
-        if (last == first) {
-            memcpy(out, u->wp_buf[i] + addr % UW_WALK_PAGE, fs);
-            return 1;
-        }
-        if (i + 1 < u->wp_n && u->wp_page[i + 1] == last) { /* read as a pair */
+        /* on one page, or on two read as a pair (neighbours in wp_buf) */
+        if (u->wp_page[i] == first &&
+            (last == first || (i + 1 < u->wp_n && u->wp_page[i + 1] == last))) {
             memcpy(out, u->wp_buf[i] + addr % UW_WALK_PAGE, fs);
             return 1;
         }
