@@ -20,6 +20,10 @@ and of P against A beside the noise floor TVD(B, A), at line level and at
 function level (tornstack compare --functions).  "recov%" is the share of
 the non-blocking recording's Task readings that the chain check found
 moved and that were kept after they were read and checked again.
+"lost% nb" counts every stack the non-blocking recording did not write
+(a skipped Task's, and a kept Task's that had no pure Python stack to
+stand on, pure_stack_not_found) against its Task readings: skip% counts
+only the first kind, lost% is what the profile misses.
 """
 import json
 import os
@@ -65,11 +69,12 @@ def record(pid, out, mode):
     m = re.search(r"tornstack: (\d+) samples \((\d+) failed\), ([0-9.]+) tasks/sample", err)
     samples, failed, per = int(m.group(1)), int(m.group(2)), float(m.group(3))
     skipped = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: (\d+) tasks", err))
+    lost = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: \d+ tasks, (\d+) stacks", err))
     stopped = re.search(r"([0-9.]+) ms per second of wall time", err)
     paused = re.search(r"pause-on-torn: (\d+) of (\d+) samples redone", err)
     recovered = sum(int(x) for x in re.findall(r"tornstack: recovered \S+: (\d+) tasks", err))
     return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
-            "skipped": skipped, "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
+            "skipped": skipped, "lost": lost, "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
             "paused": pct(int(paused.group(1)), int(paused.group(2))) if paused else None,
             "reasons": [("%s" % name, "%s tasks/%s stacks" % (tasks, stacks)) for name, tasks, stacks in
                         re.findall(r"tornstack: skipped (\S+): (\d+) tasks, (\d+) stacks", err)]}
@@ -127,7 +132,7 @@ def measure(python, workload, work):
             "workload": workload, "python": truth["version"],
             "sps_nb": n["samples"] / duration, "sps_blk": a["samples"] / duration,
             "tasks": n["readings"] / max(n["samples"] - n["failed"], 1),
-            "skip_nb": pct(n["skipped"], n["readings"]),
+            "skip_nb": pct(n["skipped"], n["readings"]), "lost_nb": pct(n["lost"], n["readings"]),
             "skip_blk": pct(a["skipped"] + b["skipped"], a["readings"] + b["readings"]),
             "skip_pot": pct(pp["skipped"], pp["readings"]), "paused": pp["paused"],
             "recov_nb": pct(n["recovered"], n["readings"]),
@@ -147,10 +152,10 @@ def measure(python, workload, work):
 
 
 def main():
-    cols = ("workload", "python", "tasks", "samp/s nb", "samp/s blk", "skip% nb", "skip% blk",
+    cols = ("workload", "python", "tasks", "samp/s nb", "samp/s blk", "skip% nb", "lost% nb", "skip% blk",
             "skip% pot", "recov%", "paused%", "stop ms/s", "pot ms/s", "tvd nb", "tvd pot", "floor",
             "tvd-f nb", "floor-f")
-    fmt = "%-8s %-7s %6s %9s %10s %8s %9s %9s %6s %7s %9s %8s %7s %7s %7s %8s %7s"
+    fmt = "%-8s %-7s %6s %9s %10s %8s %8s %9s %9s %6s %7s %9s %8s %7s %7s %7s %8s %7s"
     print("bias: %.1f s per recording at %s Hz; echo load: %d connections; "
           "tvd = TVD(non-blocking or --pause-on-torn, blocking A), "
           "floor = TVD(blocking B, blocking A), "
@@ -171,7 +176,8 @@ def main():
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             print(fmt % (r["workload"], r["python"], "%.0f" % r["tasks"], "%.1f" % r["sps_nb"],
-                         "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["skip_blk"],
+                         "%.1f" % r["sps_blk"], "%.2f" % r["skip_nb"], "%.2f" % r["lost_nb"],
+                         "%.2f" % r["skip_blk"],
                          "%.2f" % r["skip_pot"], "%.2f" % r["recov_nb"], ("n/a" if r["paused"] is None else "%.1f" % r["paused"]),
                          "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], num(r["tvd"]),
                          num(r["tvd_pot"]), num(r["floor"]), num(r["tvd_fn"]), num(r["floor_fn"])),
