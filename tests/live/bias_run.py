@@ -68,16 +68,15 @@ def record(pid, out, mode):
     err = r.stderr
     m = re.search(r"tornstack: (\d+) samples \((\d+) failed\), ([0-9.]+) tasks/sample", err)
     samples, failed, per = int(m.group(1)), int(m.group(2)), float(m.group(3))
-    skipped = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: (\d+) tasks", err))
-    lost = sum(int(x) for x in re.findall(r"tornstack: skipped \S+: \d+ tasks, (\d+) stacks", err))
+    skips = re.findall(r"tornstack: skipped (\S+): (\d+) tasks, (\d+) stacks", err)
     stopped = re.search(r"([0-9.]+) ms per second of wall time", err)
     paused = re.search(r"pause-on-torn: (\d+) of (\d+) samples redone", err)
     recovered = sum(int(x) for x in re.findall(r"tornstack: recovered \S+: (\d+) tasks", err))
     return {"samples": samples, "failed": failed, "readings": per * (samples - failed),
-            "skipped": skipped, "lost": lost, "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
+            "skipped": sum(int(tasks) for _, tasks, _ in skips),
+            "lost": sum(int(stacks) for _, _, stacks in skips), "recovered": recovered, "stopped_ms_s": float(stopped.group(1)) if stopped else 0.0,
             "paused": pct(int(paused.group(1)), int(paused.group(2))) if paused else None,
-            "reasons": [("%s" % name, "%s tasks/%s stacks" % (tasks, stacks)) for name, tasks, stacks in
-                        re.findall(r"tornstack: skipped (\S+): (\d+) tasks, (\d+) stacks", err)]}
+            "reasons": [(name, "%s tasks/%s stacks" % (tasks, stacks)) for name, tasks, stacks in skips]}
 
 
 def has_stacks(path):
