@@ -330,6 +330,44 @@
 #define UW__RULE_pure_idle_still_instr 1
 #endif
 
+/* RULE pure_check_epoch: the loop's stack read between the check's copies
+ * (src/tasks/check.c, uw_pure_mid_judge) is taken only when the loop's
+ * epoch read just before it and just after it is the same: no handle was
+ * popped or queued in between, so the loop stood in one callback, or in
+ * none, while its frames were read twice. */
+#ifdef TORNSTACK_DROP_RULE_pure_check_epoch
+#define UW__RULE_pure_check_epoch 0
+#else
+#define UW__RULE_pure_check_epoch 1
+#endif
+
+/* RULE pure_check_links: ... and every frame from _run_once rootward names
+ * the skeleton's next frame as its caller (a frame that merely runs the
+ * same code at the same address may be a copy the stack left behind). */
+#ifdef TORNSTACK_DROP_RULE_pure_check_links
+#define UW__RULE_pure_check_links 0
+#else
+#define UW__RULE_pure_check_links 1
+#endif
+
+/* RULE pure_check_site: ... a callback is taken only from a _run_once
+ * standing at a call that makes Handle._run and not the thread's current
+ * frame (with nothing above it, the frame in its callee's slot is one
+ * that returned, or one not yet made), */
+#ifdef TORNSTACK_DROP_RULE_pure_check_site
+#define UW__RULE_pure_check_site 0
+#else
+#define UW__RULE_pure_check_site 1
+#endif
+
+/* RULE pure_check_slot: ... and whose callee's slot holds a frame that
+ * names it as its caller and runs Handle._run. */
+#ifdef TORNSTACK_DROP_RULE_pure_check_slot
+#define UW__RULE_pure_check_slot 0
+#else
+#define UW__RULE_pure_check_slot 1
+#endif
+
 /* RULE recover_not_idle: a Task of a thread whose walk met the loop idle is
  * not read again by recovery (recover.c): the idle loop's stack holds only
  * while no callback runs, which the first check proved for its own

@@ -88,4 +88,10 @@ int uw__unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_samp
 int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
                            uw_frame *out, int *status, uint64_t interp);
 
+/* Does a frame at `frame` running `code` at instruction `ip` stand where
+ * asyncio's _run_once calls a handle (`x._run()`): a site where a walk
+ * proven one instant's found Handle._run called, or one the bytecode
+ * shows to be that call (src/unwind/call_site.c)?  1 or 0. */
+int uw__split_site_at(uw_unwinder *u, uint64_t frame, uint64_t code, uint64_t ip);
+
 #endif /* TORNSTACK_UNWINDER_H */

@@ -94,6 +94,7 @@ enum {
     UW_CK_THREAD_CF = 1,
     UW_CK_THREAD_CUR,
     UW_CK_THREAD_IP,
+    UW_CK_THREAD_FRAME, /* the middle group's only (uw_pure_queue) */
     UW_CK_HOOK,
     UW_CK_SPAN,
     UW_CK_CORO,
@@ -686,13 +687,54 @@ static int uw_one_step(const uw_tasks *t, const uw_task_epoch *e)
     return (int64_t)ds + 1 - dl <= 2 * (int64_t)e->la;
 }
 
+/* The first check's read with its middle group (uw_pure_queue): [counts
+ * a][lengths a][copy A][epochs m1][middle, first copy][middle, second
+ * copy][epochs m2][copy B][lengths b][counts b], ten ordered groups, read
+ * through ck_rd and put back where each piece belongs. */
+static void uw_check_read_mid(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
+{
+    uw__pure_mid *m = &t->mid;
+    const size_t nt = m->n_th, nm = m->n, head = 2 * ne + n, tail = n + 2 * ne;
+    const size_t all = head + 2 * nt + 2 * nm + tail;
+    const size_t end[10] = {ne,
+                            2 * ne,
+                            head,
+                            head + nt,
+                            head + nt + nm,
+                            head + nt + 2 * nm,
+                            head + 2 * nt + 2 * nm,
+                            head + 2 * nt + 2 * nm + n,
+                            head + 2 * nt + 2 * nm + n + ne,
+                            all};
+    uw_iov *rd = UW__IOV(&t->sc.ck_rd);
+    size_t at = 0;
+
+    UW_ASSERT(t->sc.ck_rd.have >= all); /* reserved by uw_pure_queue */
+    memcpy(rd + at, iov, head * sizeof *rd), at += head;
+    memcpy(rd + at, m->ma, nt * sizeof *rd), at += nt;
+    memcpy(rd + at, m->a, nm * sizeof *rd), at += nm;
+    memcpy(rd + at, m->b, nm * sizeof *rd), at += nm;
+    memcpy(rd + at, m->mb, nt * sizeof *rd), at += nt;
+    memcpy(rd + at, iov + head, tail * sizeof *rd), at += tail;
+    UW_ASSERT(at == all);
+    (void)uw_readv_groups(t->r, rd, all, end, 10);
+    at = 0;
+    memcpy(iov, rd + at, head * sizeof *rd), at += head;
+    memcpy(m->ma, rd + at, nt * sizeof *rd), at += nt;
+    memcpy(m->a, rd + at, nm * sizeof *rd), at += nm;
+    memcpy(m->b, rd + at, nm * sizeof *rd), at += nm;
+    memcpy(m->mb, rd + at, nt * sizeof *rd), at += nt;
+    memcpy(iov + head, rd + at, tail * sizeof *rd);
+}
+
 /* The one read, retried while an epoch moved, by no more than
  * UW_VALIDATE_RETRY_MOVES (UW_VALIDATE_RETRIES more times at most), unless
  * every loop that moved ran only handles queued before (uw_one_step):
  * [counts a][lengths a][copy A][copy B][lengths b][counts b], six ordered
  * groups (the reader reads a group's pieces in any order, and merges two
  * pieces of one address into one read: copy B must be read after all of
- * copy A, and the epochs around both). */
+ * copy A, and the epochs around both); the first check's middle group
+ * goes between the copies (uw_check_read_mid). */
 static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
     const uw_iov *b_lens = iov + 2 * ne + 2 * n, *b_epochs = b_lens + ne;
@@ -702,10 +744,14 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 
     for (attempt = 0;; attempt++) {
         int stepped = 0, busy = 0;
-        if (UW_RULE(check_ordered_read))
+        if (UW_RULE(check_ordered_read) && !t->recovering && t->mid.n_th > 0)
+            uw_check_read_mid(t, iov, ne, n);
+        else if (UW_RULE(check_ordered_read))
             (void)uw_readv_groups(t->r, iov, 4 * ne + 2 * n, end, 6);
         else
             (void)uw_readv(t->r, iov, 4 * ne + 2 * n); /* one group, any order */
+        if (!UW_RULE(check_ordered_read))
+            t->mid.n_th = 0; /* not read: nothing to judge */
         for (k = 0; k < ne; k++) {
             t->ep[k].moved =
                 iov[k].status != 0 || b_epochs[k].status != 0 || t->ep[k].a != t->ep[k].b;
@@ -1015,6 +1061,280 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     return 0;
 }
 
+/* --- the loop's stack between the copies ------------------------------------ */
+
+/* A walk reads the loop's stack at one instant and the check reads the
+ * Tasks at another; on a loop whose callbacks are shorter than a walk the
+ * two rarely meet: the walk is cut, or its idle stack no longer stands at
+ * the check, and every Task of the thread is left without a pure stack
+ * (pure_stack_not_found), the idle loop's roots first of all
+ * (docs/tasks.md, "What the race program's profile misses").  So the
+ * first check reads the loop's own frames as well, in a middle group
+ * between copy A and copy B, where the instant its argument gives the
+ * Tasks lies: the loop's epoch, the thread's current frame (and on
+ * 3.11/3.12 its cframe), the slot above _run_once and the frames from
+ * _run_once rootward (the thread's skeleton), the same again, the epoch.
+ * Both epoch readings alike (rule pure_check_epoch): no handle was popped
+ * or queued between them, so the loop stood in one callback, or between
+ * callbacks, throughout; every Task the check kept held its checked state
+ * at every instant between its copies (the Task that ran across such an
+ * instant shows its state from just before or just after that step,
+ * while its callback ran), so at an instant of the middle group the
+ * loop's stack is the one its two copies agree on, and it roots them.
+ * uw_pure_mid_judge tells the shape. */
+
+/* Remember each loop thread's skeleton from this sample's walk: one that
+ * reached its root through a Handle._run (whole, or anchored: from the
+ * split rootward read alike twice) gives the split's caller and every
+ * frame rootward, and the slot (the Handle._run frame); on 3.11/3.12 a
+ * walk that started at that caller or in its slot gives the cframe of the
+ * eval loop running them (a cframe whose current frame is _run_once or
+ * its callee is that eval loop's: callbacks run in eval loops of their
+ * own, above it).  Bound: UW_PURE_CHECK_FRAMES frames. */
+static void uw_pure_learn(uw_tasks *t, const uw_sample *s)
+{
+    size_t th_i, i;
+
+    for (th_i = 0; th_i < s->n_threads; th_i++) {
+        const uw_thread_sample *th = &s->threads[th_i];
+        const uw_frame *f = s->frames + th->first_frame;
+        uw__epoch_ent *e = uw__epoch_find(&t->epochs, th->tstate, th->running_loop);
+        uw__pure_skel *k;
+        size_t r, n;
+
+        if (e == NULL)
+            continue;
+        k = &e->skel;
+        if (k->n > 0 && th->cframe != 0 &&
+            (th->current_frame == k->addr[0] || th->current_frame == k->slot))
+            k->cframe = th->cframe;
+        if (th->truncated != 0 || th->split < 0 || (size_t)th->split + 1 >= th->n_frames)
+            continue;
+        r = (size_t)th->split + 1;
+        n = th->n_frames - r;
+        for (i = 0; i < n && n <= UW_PURE_CHECK_FRAMES; i++)
+            if (f[r + i].code == NULL)
+                break;
+        if (n > UW_PURE_CHECK_FRAMES || i < n)
+            continue;
+        if (k->n != n || k->addr[0] != f[r].addr)
+            k->cframe = 0;
+        k->n = n;
+        k->slot = f[r - 1].addr;
+        for (i = 0; i < n; i++) {
+            k->addr[i] = f[r + i].addr;
+            k->code[i] = f[r + i].code->addr;
+        }
+    }
+}
+
+/* The skeleton a thread's middle group is read from: a loop thread whose
+ * walk gives its Tasks no pure stack for certain (cut short), or an idle
+ * one that may not stand at the check, with an epoch in the check and a
+ * skeleton (and on 3.11/3.12 its cframe); else NULL.  An anchored walk
+ * keeps its own (a callback's): the middle group's would make the thread
+ * idle as often as the loop is, and recovery reads no Task again on an
+ * idle loop's stack (rule recover_not_idle). */
+static const uw__pure_skel *uw_pure_skel_of(uw_tasks *t, const uw_sample *s, size_t th_i)
+{
+    const uw_thread_sample *th = &s->threads[th_i];
+    const uw__epoch_ent *e;
+
+    if (th->running_loop == 0 || uw__epoch_of(t, th_i) == NULL ||
+        !(uw__loop_idle_walk(th) || (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)))
+        return NULL;
+    e = uw__epoch_find(&t->epochs, th->tstate, th->running_loop);
+    if (e == NULL || e->skel.n == 0 || (t->l->tstate_cframe != UW_ABSENT && e->skel.cframe == 0))
+        return NULL;
+    return &e->skel;
+}
+
+static void uw_pure_put(uw__pure_mid *m, int kind, size_t owner, size_t ref, uint64_t addr,
+                        size_t len)
+{
+    UW_ASSERT(m->n < UW_PURE_PIECES && len <= UW_PURE_FRAME_BYTES);
+    m->kind[m->n] = (uint8_t)kind;
+    m->owner[m->n] = owner;
+    m->ref[m->n] = ref;
+    m->a[m->n] = (uw_iov){addr, m->bytes_a + m->n * UW_PURE_FRAME_BYTES, len, 0};
+    m->b[m->n] = (uw_iov){addr, m->bytes_b + m->n * UW_PURE_FRAME_BYTES, len, 0};
+    m->n++;
+}
+
+/* The middle group of this check: UW_PURE_THREADS threads at most, in
+ * thread order, each with its epoch's counter around both copies. */
+static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
+{
+    uw__pure_mid *m = &t->mid;
+    const uw_layout *l = t->l;
+    size_t th_i, i;
+
+    m->n_th = m->n = 0;
+    for (th_i = 0; th_i < s->n_threads && m->n_th < UW_PURE_THREADS; th_i++) {
+        const uw_thread_sample *th = &s->threads[th_i];
+        const uw__pure_skel *k = uw_pure_skel_of(t, s, th_i);
+        const uw_task_epoch *e = uw__epoch_of(t, th_i);
+        const size_t j = m->n_th;
+
+        if (k == NULL)
+            continue;
+        m->th[j] = th_i;
+        m->ma[j] = (uw_iov){e->counter, &m->m1[j], 8, 0};
+        m->mb[j] = (uw_iov){e->counter, &m->m2[j], 8, 0};
+        if (l->tstate_cframe != UW_ABSENT) {
+            uw_pure_put(m, UW_CK_THREAD_CF, j, 0, th->tstate + (uint64_t)l->tstate_cframe, 8);
+            uw_pure_put(m, UW_CK_THREAD_CUR, j, 0, k->cframe + (uint64_t)l->cframe_current_frame,
+                        8);
+        } else {
+            uw_pure_put(m, UW_CK_THREAD_CUR, j, 0, th->tstate + (uint64_t)l->tstate_current_frame,
+                        8);
+        }
+        for (i = 0; i <= k->n; i++)
+            uw_pure_put(m, UW_CK_THREAD_FRAME, j, i, i == 0 ? k->slot : k->addr[i - 1],
+                        (size_t)l->frame_size);
+        m->n_th++;
+    }
+    if (m->n_th > 0 && uw__view_reserve(&t->sc.ck_rd, 4 * ne + 2 * n + 2 * m->n_th + 2 * m->n) != 0)
+        m->n_th = m->n = 0; /* no room: read as before */
+}
+
+/* A frame of the middle group as both copies read it. */
+typedef struct uw_pure_frame {
+    const uint8_t *a, *b;
+    uint64_t code, prev, ip;
+} uw_pure_frame;
+
+/* Frames from..n of the group (0 the slot, 1.. _run_once rootward)
+ * resolved from the first copy (code, line at that instant) into out,
+ * each resolving alike from the second. */
+static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_frame *pf,
+                           size_t from, uw_frame *out)
+{
+    size_t i;
+
+    for (i = from; i <= k->n; i++) {
+        uint64_t addr = i == 0 ? k->slot : k->addr[i - 1];
+        uw_frame fa, fb;
+        int sa = -1, sb = -1;
+
+        memset(&fa, 0, sizeof fa);
+        memset(&fb, 0, sizeof fb);
+        if (uw__frames_from_copies(t->u, &addr, pf[i].a, 1, &fa, &sa, 0) != 0 || sa != 0 ||
+            uw__frames_from_copies(t->u, &addr, pf[i].b, 1, &fb, &sb, 0) != 0 || sb != 0 ||
+            fa.code == NULL || fb.code != fa.code || fb.line != fa.line)
+            return 0;
+        out[i - from] = fa;
+    }
+    return 1;
+}
+
+/* Thread mid.th[j]'s stack at the middle group's instant, when its two
+ * copies agree (the same current frame and cframe, each frame the same
+ * code, caller, owner and instruction) and the skeleton stands in them
+ * (each frame from _run_once rootward running the remembered code and,
+ * rule pure_check_links, naming the next as its caller).  Shapes:
+ *   - idle at _run_once: it is the current frame (and on 3.11/3.12 the
+ *     thread's cframe is the skeleton's: no eval loop entered above it);
+ *   - in a callback: _run_once stands at a call that makes Handle._run
+ *     and is not the current frame (rule pure_check_site): its callee
+ *     runs, and is in the slot, which names it and runs Handle._run (rule
+ *     pure_check_slot).  The callback's own frames above are not read:
+ *     the thread is shown dropped above Handle._run, as an anchored walk
+ *     is, and recovery may read its Tasks again on that stack as on an
+ *     anchored walk's;
+ *   - idle in the slot: the current frame is the slot's, which names
+ *     _run_once as its caller and runs the loop's own code (the selector,
+ *     the clock, the timer heap; not Handle._run).
+ * The thread's frames become that stack (appended to the sample's).  1
+ * when taken. */
+static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
+{
+    const uw__pure_mid *m = &t->mid;
+    const uw_layout *l = t->l;
+    const size_t th_i = m->th[j];
+    uw_thread_sample *th = &s->threads[th_i];
+    const uw__pure_skel *k = uw_pure_skel_of(t, s, th_i);
+    uw_pure_frame pf[UW_PURE_CHECK_FRAMES + 1];
+    uw_frame now[UW_PURE_CHECK_FRAMES + 1];
+    uint64_t cur = 0;
+    size_t p, i, seen = 0, from;
+    int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0;
+
+    if (k == NULL || m->ma[j].status != 0 || m->mb[j].status != 0 ||
+        (UW_RULE(pure_check_epoch) && m->m1[j] != m->m2[j]))
+        return 0;
+    for (p = 0; p < m->n; p++) {
+        const uint8_t *x = m->a[p].dst, *y = m->b[p].dst;
+        if (m->owner[p] != j)
+            continue;
+        if (m->a[p].status != 0 || m->b[p].status != 0)
+            return 0;
+        if (m->kind[p] == UW_CK_THREAD_CF) {
+            cf_same = uw__u64(x) == k->cframe && uw__u64(y) == k->cframe;
+        } else if (m->kind[p] == UW_CK_THREAD_CUR) {
+            if (uw__u64(x) != uw__u64(y))
+                return 0;
+            cur = uw__u64(x);
+            have_cur = 1;
+        } else {
+            i = m->ref[p];
+            UW_ASSERT(i <= k->n && m->a[p].len == (size_t)l->frame_size);
+            if (!uw__frame_same_link(l, x, y) || uw__frame_instr(l, x) != uw__frame_instr(l, y))
+                return 0;
+            pf[i] = (uw_pure_frame){x, y, uw__frame_code(l, x), uw__frame_previous(l, x),
+                                    uw__frame_instr(l, x)};
+            seen++;
+        }
+    }
+    if (!have_cur || seen != k->n + 1)
+        return 0;
+    for (i = 1; i <= k->n; i++)
+        if (pf[i].code != k->code[i - 1] ||
+            (UW_RULE(pure_check_links) && i < k->n && pf[i].prev != k->addr[i]))
+            return 0;
+    if (cur == k->addr[0] && cf_same) {
+        from = 1;
+    } else if ((!UW_RULE(pure_check_site) ||
+                (cur != k->addr[0] && uw__split_site_at(t->u, k->addr[0], pf[1].code, pf[1].ip))) &&
+               (!UW_RULE(pure_check_slot) || pf[0].prev == k->addr[0])) {
+        from = 0;
+        callback = 1;
+    } else if (cur == k->slot && cf_same && pf[0].prev == k->addr[0]) {
+        from = 0;
+    } else {
+        return 0;
+    }
+    if (!uw_pure_resolve(t, k, pf, from, now))
+        return 0;
+    if (callback && UW_RULE(pure_check_slot) && !(now[0].code->flags & UW__CODE_HANDLE_RUN))
+        return 0;
+    if (!callback && from == 0 &&
+        (!(now[0].code->flags & UW__CODE_LOOP_OWN) || (now[0].code->flags & UW__CODE_HANDLE_RUN)))
+        return 0;
+    p = s->n_frames;
+    if (uw_sample_add_frames(s, now, k->n + 1 - from) != 0)
+        return 0; /* the walk's frames stay, with no pure stack */
+    th->first_frame = p;
+    th->n_frames = k->n + 1 - from;
+    th->truncated = 0;
+    th->anchored = callback;
+    th->top_dropped = callback;
+    th->split = callback ? 0 : -1;
+    th->pure_start = callback ? 0 : uw__split_pure_start(t, s, th);
+    return 1;
+}
+
+/* Did the middle group give thread th_i its stack at the check? */
+static int uw_pure_mid(uw_tasks *t, uw_sample *s, size_t th_i)
+{
+    size_t j;
+
+    for (j = 0; j < t->mid.n_th; j++)
+        if (t->mid.th[j] == th_i)
+            return uw_pure_mid_judge(t, s, j);
+    return 0;
+}
+
 /* The pure Python stack of a thread whose walk met no Handle._run is the
  * whole idle loop (the selector, _run_once between callbacks): it is the
  * loop's only while no callback runs, so the Tasks' chains checked now
@@ -1041,12 +1361,17 @@ static void uw_check_pure(uw_tasks *t, uw_sample *s)
 
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
-        if (!uw__loop_idle_walk(th))
+        if (!uw__loop_idle_walk(th)) {
+            if (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)
+                (void)uw_pure_mid(t, s, th_i); /* a cut walk: else no pure stack */
             continue;
-        if ((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
-            (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i]))
+        }
+        if (((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
+             (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i])) &&
+            !uw_pure_mid(t, s, th_i))
             th->pure_start = -1;
     }
+    t->mid.n_th = t->mid.n = 0;
 }
 
 /* --- a recovery round's check, in windows ------------------------------------ */
@@ -1276,6 +1601,9 @@ int uw__check(uw_tasks *t, uw_sample *s)
 
     if ((rc = uw__view_reserve(&t->sc.thread_ok, s->n_threads)) != 0)
         return rc;
+    t->mid.n_th = t->mid.n = 0;
+    if (!t->recovering)
+        uw_pure_learn(t, s);
     if (t->recovering && uw__recover_windows(t))
         return uw_check_windows(t, s);
     if ((rc = uw_check_reserve(t, s)) != 0)
@@ -1326,6 +1654,8 @@ int uw__check(uw_tasks *t, uw_sample *s)
         iov[ne + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].la, 8, 0};
     }
     uw_ck_mirror(t, &q);
+    if (!t->recovering)
+        uw_pure_queue(t, s, ne, q.n);
     for (k = 0; k < ne; k++) {
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].lb, 8, 0};
         q.a[2 * q.n + ne + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};

@@ -68,6 +68,16 @@ uw__epoch_ent *uw__epoch_cloop(uw__epochs *t, uint64_t tstate, uint64_t loop)
     return NULL;
 }
 
+uw__epoch_ent *uw__epoch_find(uw__epochs *t, uint64_t tstate, uint64_t loop)
+{
+    size_t i;
+
+    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < UW_EPOCH_THREADS; i++)
+        if (t->e[i].tstate == tstate)
+            return t->e[i].loop == loop && !t->e[i].cloop ? &t->e[i] : NULL;
+    return NULL;
+}
+
 uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate)
 {
     size_t i;

@@ -145,7 +145,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->cf_status, sizeof(int), frames);
     uw__view_init(&sc->saved, sizeof(uw__saved), tasks);
     uw__view_init(&sc->ck_rd, sizeof(uw_iov),
-                  (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2) + 2 * UW_CHECK_PIECES_MAX);
+                  (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2) + 2 * UW_CHECK_PIECES_MAX +
+                      2 * (UW_PURE_THREADS + UW_PURE_PIECES));
     uw__view_init(&sc->ck_ep, sizeof(uint64_t),
                   2 * (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2));
     uw__view_init(&sc->ck_grp, sizeof(size_t), 4 * tasks);

@@ -100,6 +100,21 @@
 /* Bytes of a name object a name is decoded from, at most: its header and
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
+/* The loop's stack at the check's instant (check.c, "The loop's stack
+ * between the copies"): a thread's skeleton holds the loop's frames from
+ * asyncio's _run_once rootward, UW_PURE_CHECK_FRAMES at most (a deeper
+ * loop gets none); at most UW_PURE_THREADS threads a sample are read so,
+ * each with its current-frame pointer, its cframe (3.11/3.12) and the
+ * slot above _run_once: UW_PURE_PIECES pieces of at most
+ * UW_PURE_FRAME_BYTES bytes (the layout check bounds frame_size so). */
+#ifndef UW_PURE_CHECK_FRAMES
+#define UW_PURE_CHECK_FRAMES 32
+#endif
+#ifndef UW_PURE_THREADS
+#define UW_PURE_THREADS 8
+#endif
+#define UW_PURE_FRAME_BYTES 128
+#define UW_PURE_PIECES ((size_t)UW_PURE_THREADS * (UW_PURE_CHECK_FRAMES + 3))
 /* The chain check's pieces and bytes per copy: a span, a name, the end of
  * the chain, the dependencies and the one done callback (two pieces) of
  * every Task, each coroutine frame (on to its awaitee slot when near) and
@@ -340,12 +355,26 @@ typedef struct uw__gnode {
  * keeps the split last found from its running Task (split.c): the frame
  * below that Task's root, by address, code, line and depth from the root
  * (lsplit_addr 0: none yet). */
+/* A loop thread's skeleton (check.c, uw_pure_learn): where asyncio's
+ * _run_once and every frame rootward were in the last walk that reached
+ * its root through Handle._run, by address and code, and the slot above
+ * _run_once (that walk's Handle._run frame); on 3.11/3.12 also the cframe
+ * of the eval loop running them, as a walk that started at _run_once or
+ * in its slot read it (0: not known).  n 0: none.  Only where to look:
+ * every frame is proven again where it is used. */
+typedef struct uw__pure_skel {
+    size_t n;
+    uint64_t slot, cframe;
+    uint64_t addr[UW_PURE_CHECK_FRAMES], code[UW_PURE_CHECK_FRAMES];
+} uw__pure_skel;
+
 typedef struct uw__epoch_ent {
     uint64_t tstate, loop, counter;
     int cloop;
     uint64_t lsplit_addr, lsplit_code;
     int32_t lsplit_line;
     size_t lsplit_depth;
+    uw__pure_skel skel;
 } uw__epoch_ent;
 
 typedef struct uw__epochs {
@@ -558,6 +587,22 @@ typedef struct uw__saved {
     char name[UW_TASK_NAME_MAX + 1];
 } uw__saved;
 
+/* The middle group of the first check's read (check.c, "The loop's stack
+ * between the copies"): the threads read so (their sample index), their
+ * pieces in a first and a second copy, and each one's loop epoch read
+ * before and after them. */
+typedef struct uw__pure_mid {
+    size_t n_th, n; /* threads, pieces of one copy */
+    size_t th[UW_PURE_THREADS];
+    uint64_t m1[UW_PURE_THREADS], m2[UW_PURE_THREADS];
+    uw_iov ma[UW_PURE_THREADS], mb[UW_PURE_THREADS];
+    uint8_t kind[UW_PURE_PIECES];
+    size_t owner[UW_PURE_PIECES], ref[UW_PURE_PIECES];
+    uw_iov a[UW_PURE_PIECES], b[UW_PURE_PIECES];
+    uint8_t bytes_a[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
+    uint8_t bytes_b[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
+} uw__pure_mid;
+
 typedef struct uw__snap uw__snap;
 
 struct uw_tasks {
@@ -605,6 +650,7 @@ struct uw_tasks {
     int second_round;
     uw_task_epoch ep[UW_TASK_EPOCHS];
     size_t n_ep;
+    uw__pure_mid mid;                 /* check.c: the loop's stack between the copies */
     uw__lists ls;                     /* 3.14+ */
     size_t n_gnode, n_gitems;         /* gather.c */
     size_t n_gclaimed;                /* items lists were cut to, read or not
@@ -634,6 +680,9 @@ int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counte
 /* tstate's entry if it names `loop` as a loop that calls its callbacks
  * from C, else NULL. */
 uw__epoch_ent *uw__epoch_cloop(uw__epochs *t, uint64_t tstate, uint64_t loop);
+/* The entry of thread tstate while its loop is `loop` and has a counter
+ * (not a C loop), else NULL. */
+uw__epoch_ent *uw__epoch_find(uw__epochs *t, uint64_t tstate, uint64_t loop);
 /* The loop registered for tstate, 0 if none. */
 uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate);
 /* The loop and counter registered for tstate, or UW_ERR_NOT_FOUND. */

@@ -294,6 +294,19 @@ static int uw_split_site_known(uw_unwinder *u, size_t k)
     return 1;
 }
 
+int uw__split_site_at(uw_unwinder *u, uint64_t frame, uint64_t code, uint64_t ip)
+{
+    size_t i;
+
+    if (u == NULL || frame == 0 || code == 0)
+        return 0;
+    for (i = 0; i < u->n_split_sites; i++)
+        if (u->split_site[i].frame == frame && u->split_site[i].code == code &&
+            u->split_site[i].ip == ip)
+            return 1;
+    return uw__split_call_site(u, code, ip);
+}
+
 /* Is frame the split caller's of a walk before (a remembered site's)? */
 static int uw_split_caller_frame(const uw_unwinder *u, uint64_t frame)
 {

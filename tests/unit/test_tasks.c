@@ -1212,6 +1212,182 @@ static void test_harmless_callback(void **state)
     }
 }
 
+/* --- the loop's stack between the copies (check.c, uw_pure_mid_judge) ----- */
+
+/* The world with a loop epoch and a <module> frame under select()
+ * (select() stands for _run_once), warmed by two samples in a callback
+ * (Handle._run above select()), which give the thread its skeleton:
+ * select() and <module>, Handle._run's slot, select()'s call as a split
+ * site.  Then one sample whose walk meets the loop idle in select(), and
+ * whose reader, once the Task walk reads B's name, pops a handle (the
+ * epoch moves: the idle stack no longer stands at the check) and moves
+ * the loop as the mode says. */
+enum { PM_CALLBACK = 1, PM_IDLE, PM_OTHER_CALL, PM_SLOT_STALE, PM_ROOT_MOVED };
+
+typedef struct pm_world {
+    world w;
+    const uw_reader_ops *real;
+    int mode, moved;
+    uint64_t counter, name_b, run, sel_code, run_code, root, root_code;
+} pm_world;
+
+static pm_world *pm_cur;
+
+static void pm_move(pm_world *r)
+{
+    world *w = &r->w;
+    const uw_layout *l = w->fp.l;
+    const uint64_t cur = w->ts + (uint64_t)l->tstate_current_frame;
+
+    fp_put64(&w->fp, r->counter, rd64(w, r->counter) + 1);
+    if (r->mode == PM_CALLBACK) { /* in the callback it popped */
+        fp_put64(&w->fp, cur, r->run);
+    } else if (r->mode == PM_OTHER_CALL) {
+        /* select() at another call, whose callee was built elsewhere;
+         * the slot still holds the Handle._run frame that returned */
+        fp_frame_at(&w->fp, w->sel_frame, r->sel_code, r->root, l->owner_thread, 2);
+        fp_put64(&w->fp, cur, fp_frame(&w->fp, r->run_code, w->sel_frame, l->owner_thread, 1));
+    } else if (r->mode == PM_SLOT_STALE) {
+        /* in a callback whose Handle._run was built elsewhere; the slot
+         * holds a select() frame that returned */
+        fp_frame_at(&w->fp, r->run, r->sel_code, w->sel_frame, l->owner_thread, 2);
+        fp_put64(&w->fp, cur, fp_frame(&w->fp, r->run_code, w->sel_frame, l->owner_thread, 3));
+    } else if (r->mode == PM_ROOT_MOVED) {
+        /* in the callback, select() now called from a <module> frame
+         * elsewhere, at another line; the old one left in memory */
+        fp_frame_at(&w->fp, w->sel_frame, r->sel_code,
+                    fp_frame(&w->fp, r->root_code, 0, l->owner_thread, 3), l->owner_thread, 1);
+        fp_put64(&w->fp, cur, r->run);
+    } /* PM_IDLE: the callback ran and returned, select() again */
+}
+
+static int pm_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    pm_world *r = pm_cur;
+
+    if (!r->moved && addr == r->name_b && len != UW_NAME_WINDOW) {
+        r->moved = 1;
+        pm_move(r);
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops pm_ops = {pm_read, NULL, NULL, NULL};
+
+static void pm_run(pm_world *r, int mode)
+{
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    const uw_layout *l;
+    uint64_t deque;
+    uw_task_options o;
+
+    memset(r, 0, sizeof *r);
+    world_build(&r->w);
+    l = r->w.fp.l;
+    r->sel_code = rd64(&r->w, r->w.sel_frame + (uint64_t)l->frame_code);
+    r->root_code = fp_code(&r->w.fp, "<module>", "/app/main.py", 10, lines, 4);
+    r->root = fp_frame(&r->w.fp, r->root_code, 0, l->owner_thread, 2);
+    fp_frame_at(&r->w.fp, r->w.sel_frame, r->sel_code, r->root, l->owner_thread, 1);
+    world_in_callback(&r->w);
+    r->run = rd64(&r->w, r->w.ts + (uint64_t)l->tstate_current_frame);
+    r->run_code = rd64(&r->w, r->run + (uint64_t)l->frame_code);
+    r->name_b = rd64(&r->w, r->w.b + (uint64_t)al->task_name);
+    deque = fp_alloc(&r->w.fp, 64);
+    r->counter = deque + (uint64_t)al->deque_state;
+    fp_put64(&r->w.fp, r->counter, 100);
+    fp_put64(&r->w.fp, deque + (uint64_t)al->deque_len, 1);
+    world_start(&r->w);
+    uw_task_options_default(&o);
+    o.recover = 0;
+    uw_tasks_set_options(r->w.t, &o);
+    assert_int_equal(sample(&r->w), 0);
+    assert_int_equal(
+        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
+    assert_int_equal(sample(&r->w), 0); /* bracketed: the split site, the skeleton */
+    assert_int_equal(r->w.s.threads[0].split, 0);
+    fp_put64(&r->w.fp, r->w.ts + (uint64_t)l->tstate_current_frame, r->w.sel_frame);
+    pm_cur = r;
+    r->mode = mode;
+    sample_through(&r->w, &pm_ops, &r->real);
+    assert_true(r->moved);
+}
+
+/* Compose Task addr's stack: 0 and its root frame's name, or the error. */
+static int pm_compose(pm_world *r, uint64_t addr, const char **root)
+{
+    const uw_task_sample *t = task_at(&r->w, addr);
+    const uw_compose_options bare = {0, 0};
+    uw_stack_item stack[64];
+    size_t n = 0;
+    int rc;
+
+    assert_non_null(t);
+    assert_int_equal(t->skipped, 0);
+    rc = uw_compose_task(&r->w.s, (size_t)(t - r->w.s.tasks), &bare, stack, 64, &n);
+    *root = rc == 0 && n > 0 ? uw_frame_name(stack[0].frame) : NULL;
+    return rc;
+}
+
+static void test_pure_between_copies(void **state)
+{
+    pm_world r;
+    const uw_thread_sample *th;
+    const char *root;
+
+    (void)state;
+    /* in a callback at the check: the Tasks on [<module>, select,
+     * Handle._run], the thread shown dropped above Handle._run (before,
+     * with no stack that stood, every Task was pure_stack_not_found) */
+    pm_run(&r, PM_CALLBACK);
+    th = &r.w.s.threads[0];
+    assert_int_equal(th->truncated, 0);
+    assert_int_equal(th->split, 0);
+    assert_true(th->top_dropped);
+    assert_int_equal(th->n_frames, 3);
+    assert_string_equal(uw_frame_name(&r.w.s.frames[th->first_frame]), "Handle._run");
+    assert_string_equal(uw_frame_name(&r.w.s.frames[th->first_frame + 1]), "EpollSelector.select");
+    assert_int_equal(pm_compose(&r, r.w.b, &root), 0);
+    assert_string_equal(root, "<module>");
+    world_end(&r.w);
+
+    /* idle again at the check: the Tasks on [<module>, select] */
+    pm_run(&r, PM_IDLE);
+    th = &r.w.s.threads[0];
+    assert_int_equal(th->split, -1);
+    assert_int_equal(th->n_frames, 2);
+    assert_int_equal(th->pure_start, 0);
+    assert_int_equal(pm_compose(&r, r.w.a, &root), 0);
+    assert_string_equal(root, "<module>");
+    world_end(&r.w);
+
+    /* Rule pure_check_site: select() at another call, the slot holding a
+     * Handle._run that returned: no pure stack (without the rule the
+     * Tasks stand on that returned frame) */
+    pm_run(&r, PM_OTHER_CALL);
+    if (r.w.s.threads[0].split == 0)
+        fail_msg("Tasks rooted on a Handle._run frame that had returned");
+    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
+    world_end(&r.w);
+
+    /* Rule pure_check_slot: the callee built elsewhere, a select() frame
+     * that returned in the slot: no pure stack (without the rule the
+     * Tasks stand on that select() as if it were Handle._run) */
+    pm_run(&r, PM_SLOT_STALE);
+    if (r.w.s.threads[0].split == 0)
+        fail_msg("Tasks rooted on a returned select() frame taken for Handle._run");
+    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
+    world_end(&r.w);
+
+    /* Rule pure_check_links: select() called from another <module> frame:
+     * the skeleton does not stand, no pure stack (without the rule the
+     * Tasks stand on the old <module> frame, at a line it left) */
+    pm_run(&r, PM_ROOT_MOVED);
+    if (r.w.s.threads[0].split == 0)
+        fail_msg("Tasks rooted on a <module> frame the stack had left");
+    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
+    world_end(&r.w);
+}
+
 /* --- more than one callback during the check (check.c, uw_one_step) ------- */
 
 /* The world with a loop epoch whose ready deque has a length too, and a
@@ -1441,7 +1617,7 @@ int main(void)
         cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
         cmocka_unit_test(test_recover_not_idle), cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_recover_running),
-        cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_one_step),         cmocka_unit_test(test_pure_between_copies),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];
