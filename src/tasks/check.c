@@ -1129,19 +1129,20 @@ static void uw_pure_learn(uw_tasks *t, const uw_sample *s)
 }
 
 /* The skeleton a thread's middle group is read from: a loop thread whose
- * walk gives its Tasks no pure stack for certain (cut short), or an idle
- * one that may not stand at the check, with an epoch in the check and a
- * skeleton (and on 3.11/3.12 its cframe); else NULL.  An anchored walk
- * keeps its own (a callback's): the middle group's would make the thread
- * idle as often as the loop is, and recovery reads no Task again on an
- * idle loop's stack (rule recover_not_idle). */
+ * walk gives its Tasks no pure stack for certain (cut short), an idle one
+ * that may not stand at the check, or an anchored one (whose stack, a
+ * callback's, was taken where the walk could prove one: the middle
+ * group's is the loop's whatever it was doing), with an epoch in the
+ * check and a skeleton (and on 3.11/3.12 its cframe); else NULL.  A whole
+ * walk in a callback keeps its own: the running Task stands on it. */
 static const uw__pure_skel *uw_pure_skel_of(uw_tasks *t, const uw_sample *s, size_t th_i)
 {
     const uw_thread_sample *th = &s->threads[th_i];
     const uw__epoch_ent *e;
 
     if (th->running_loop == 0 || uw__epoch_of(t, th_i) == NULL ||
-        !(uw__loop_idle_walk(th) || (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)))
+        !(uw__loop_idle_walk(th) || th->anchored ||
+          (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)))
         return NULL;
     e = uw__epoch_find(&t->epochs, th->tstate, th->running_loop);
     if (e == NULL || e->skel.n == 0 || (t->l->tstate_cframe != UW_ABSENT && e->skel.cframe == 0))
@@ -1229,8 +1230,9 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
 }
 
 /* Thread mid.th[j]'s stack at the middle group's instant, when its two
- * copies agree (the same current frame and cframe, each frame the same
- * code, caller, owner and instruction) and the skeleton stands in them
+ * copies agree (each frame the same code, caller, owner and instruction;
+ * the current frame as each shape asks, in both: a callback's moves on)
+ * and the skeleton stands in them
  * (each frame from _run_once rootward running the remembered code and,
  * rule pure_check_links, naming the next as its caller).  Shapes:
  *   - idle at _run_once: it is the current frame (and on 3.11/3.12 the
@@ -1256,7 +1258,7 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
     const uw__pure_skel *k = uw_pure_skel_of(t, s, th_i);
     uw_pure_frame pf[UW_PURE_CHECK_FRAMES + 1];
     uw_frame now[UW_PURE_CHECK_FRAMES + 1];
-    uint64_t cur = 0;
+    uint64_t cur[2] = {0, 0};
     size_t p, i, seen = 0, from;
     int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0;
 
@@ -1272,9 +1274,8 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
         if (m->kind[p] == UW_CK_THREAD_CF) {
             cf_same = uw__u64(x) == k->cframe && uw__u64(y) == k->cframe;
         } else if (m->kind[p] == UW_CK_THREAD_CUR) {
-            if (uw__u64(x) != uw__u64(y))
-                return 0;
-            cur = uw__u64(x);
+            cur[0] = uw__u64(x); /* a callback's moves on: compared below */
+            cur[1] = uw__u64(y);
             have_cur = 1;
         } else {
             i = m->ref[p];
@@ -1292,14 +1293,15 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
         if (pf[i].code != k->code[i - 1] ||
             (UW_RULE(pure_check_links) && i < k->n && pf[i].prev != k->addr[i]))
             return 0;
-    if (cur == k->addr[0] && cf_same) {
+    if (cur[0] == k->addr[0] && cur[1] == k->addr[0] && cf_same) {
         from = 1;
     } else if ((!UW_RULE(pure_check_site) ||
-                (cur != k->addr[0] && uw__split_site_at(t->u, k->addr[0], pf[1].code, pf[1].ip))) &&
+                (cur[0] != k->addr[0] && cur[1] != k->addr[0] &&
+                 uw__split_site_at(t->u, k->addr[0], pf[1].code, pf[1].ip))) &&
                (!UW_RULE(pure_check_slot) || pf[0].prev == k->addr[0])) {
         from = 0;
         callback = 1;
-    } else if (cur == k->slot && cf_same && pf[0].prev == k->addr[0]) {
+    } else if (cur[0] == k->slot && cur[1] == k->slot && cf_same && pf[0].prev == k->addr[0]) {
         from = 0;
     } else {
         return 0;
@@ -1362,8 +1364,8 @@ static void uw_check_pure(uw_tasks *t, uw_sample *s)
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
         if (!uw__loop_idle_walk(th)) {
-            if (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)
-                (void)uw_pure_mid(t, s, th_i); /* a cut walk: else no pure stack */
+            if (th->anchored || (th->truncated != 0 && th->truncated != UW_ERR_DEPTH))
+                (void)uw_pure_mid(t, s, th_i); /* else the callback's, or none */
             continue;
         }
         if (((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
