@@ -1328,6 +1328,20 @@ static int pm_compose(pm_world *r, uint64_t addr, const char **root)
     return rc;
 }
 
+/* In mode `mode` the middle group gives no stack: B, kept by the check,
+ * has no pure stack to stand on; `why` is what a stack given would be. */
+static void pm_refused(int mode, const char *why)
+{
+    pm_world r;
+    const char *root;
+
+    pm_run(&r, mode);
+    if (r.w.s.threads[0].split == 0)
+        fail_msg("%s", why);
+    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
+    world_end(&r.w);
+}
+
 static void test_pure_between_copies(void **state)
 {
     pm_world r;
@@ -1361,31 +1375,17 @@ static void test_pure_between_copies(void **state)
     world_end(&r.w);
 
     /* Rule pure_check_site: select() at another call, the slot holding a
-     * Handle._run that returned: no pure stack (without the rule the
-     * Tasks stand on that returned frame) */
-    pm_run(&r, PM_OTHER_CALL);
-    if (r.w.s.threads[0].split == 0)
-        fail_msg("Tasks rooted on a Handle._run frame that had returned");
-    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
-    world_end(&r.w);
-
+     * Handle._run that returned (without the rule the Tasks stand on that
+     * returned frame) */
+    pm_refused(PM_OTHER_CALL, "Tasks rooted on a Handle._run frame that had returned");
     /* Rule pure_check_slot: the callee built elsewhere, a select() frame
-     * that returned in the slot: no pure stack (without the rule the
-     * Tasks stand on that select() as if it were Handle._run) */
-    pm_run(&r, PM_SLOT_STALE);
-    if (r.w.s.threads[0].split == 0)
-        fail_msg("Tasks rooted on a returned select() frame taken for Handle._run");
-    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
-    world_end(&r.w);
-
+     * that returned in the slot (without the rule the Tasks stand on that
+     * select() as if it were Handle._run) */
+    pm_refused(PM_SLOT_STALE, "Tasks rooted on a returned select() frame taken for Handle._run");
     /* Rule pure_check_links: select() called from another <module> frame:
-     * the skeleton does not stand, no pure stack (without the rule the
-     * Tasks stand on the old <module> frame, at a line it left) */
-    pm_run(&r, PM_ROOT_MOVED);
-    if (r.w.s.threads[0].split == 0)
-        fail_msg("Tasks rooted on a <module> frame the stack had left");
-    assert_int_equal(pm_compose(&r, r.w.b, &root), UW_SKIP_NO_PURE_STACK);
-    world_end(&r.w);
+     * the skeleton does not stand (without the rule the Tasks stand on the
+     * old <module> frame, at a line it left) */
+    pm_refused(PM_ROOT_MOVED, "Tasks rooted on a <module> frame the stack had left");
 }
 
 /* --- more than one callback during the check (check.c, uw_one_step) ------- */
