@@ -150,7 +150,7 @@ ts_check_closure() {
 }
 
 ts_fetch() {
-    local mirror pkgs missing=() p
+    local mirror pkgs missing=() p pass
     command -v apt-get >/dev/null || die "apt-get is needed (Debian or Ubuntu)"
     command -v dpkg >/dev/null || die "dpkg is needed (Debian or Ubuntu)"
     [ -r "$keyring" ] || die "$keyring is missing: apt-get install debian-archive-keyring"
@@ -158,13 +158,28 @@ ts_fetch() {
     mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/debs"
     echo "deb [signed-by=$keyring] $mirror $suite main" >"$cache/apt/sources.list"
     say "package lists of Debian $suite from $mirror (private apt state in $cache/apt)"
-    ts_apt apt-get -qq update || die "apt-get update of $suite from $mirror failed"
-    # apt-get update only warns when an index cannot be fetched.
-    compgen -G "$cache/apt/lists/*_dists_${suite}_main_binary-amd64_Packages*" >/dev/null ||
-        die "could not download the package lists of Debian $suite from $mirror (see apt's messages above)"
     read -r -a pkgs <<<"$(ts_debs | tr '\n' ' ')"
-    for p in "${pkgs[@]}"; do
-        ts_apt apt-cache show "$p" >/dev/null 2>&1 || missing+=("$p")
+    # A mirror in the middle of its sync (testing moves several times a
+    # day) can serve lists that lack packages the next pass has: the lists
+    # are fetched again, up to three passes, before a package is missing.
+    for pass in 1 2 3; do
+        missing=()
+        ts_apt apt-get -qq update || die "apt-get update of $suite from $mirror failed"
+        # apt-get update only warns when an index cannot be fetched.
+        compgen -G "$cache/apt/lists/*_dists_${suite}_main_binary-amd64_Packages*" >/dev/null ||
+            die "could not download the package lists of Debian $suite from $mirror (see apt's messages above)"
+        for p in "${pkgs[@]}"; do
+            ts_apt apt-cache show "$p" >/dev/null 2>&1 || missing+=("$p")
+        done
+        if [ "${#missing[@]}" -eq 0 ]; then
+            break
+        fi
+        if [ "$pass" -lt 3 ]; then
+            say "pass $pass: Debian $suite lists lack ${missing[*]}; fetching them again"
+            rm -rf "$cache/apt/lists"
+            mkdir -p "$cache/apt/lists/partial"
+            sleep 15
+        fi
     done
     [ "${#missing[@]}" -eq 0 ] || die "Debian $suite has no package ${missing[*]}"
     say "downloading ${#pkgs[@]} packages into $cache/debs"
