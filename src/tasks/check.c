@@ -1129,7 +1129,9 @@ static void uw_pure_learn(uw_tasks *t, const uw_sample *s)
 }
 
 /* The skeleton a thread's middle group is read from: a loop thread whose
- * walk gives its Tasks no pure stack for certain (cut short), an idle one
+ * walk gives its Tasks no pure stack for certain (cut short by a torn
+ * read: not by a bound or a want of memory, which the thread keeps as its
+ * reason), an idle one
  * that may not stand at the check, or an anchored one (whose stack, a
  * callback's, was taken where the walk could prove one: the middle
  * group's is the loop's whatever it was doing), with an epoch in the
@@ -1141,8 +1143,7 @@ static const uw__pure_skel *uw_pure_skel_of(uw_tasks *t, const uw_sample *s, siz
     const uw__epoch_ent *e;
 
     if (th->running_loop == 0 || uw__epoch_of(t, th_i) == NULL ||
-        !(uw__loop_idle_walk(th) || th->anchored ||
-          (th->truncated != 0 && th->truncated != UW_ERR_DEPTH)))
+        !(uw__loop_idle_walk(th) || th->anchored || uw__reason_is_tear(th->truncated)))
         return NULL;
     e = uw__epoch_find(&t->epochs, th->tstate, th->running_loop);
     if (e == NULL || e->skel.n == 0 || (t->l->tstate_cframe != UW_ABSENT && e->skel.cframe == 0))
@@ -1207,7 +1208,9 @@ typedef struct uw_pure_frame {
 
 /* Frames from..n of the group (0 the slot, 1.. _run_once rootward)
  * resolved from the first copy (code, line at that instant) into out,
- * each resolving alike from the second. */
+ * each resolving alike from the second: 1; 0 when one does not;
+ * UW_ERR_NOMEM when a code object could not be loaded for want of
+ * memory. */
 static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_frame *pf,
                            size_t from, uw_frame *out)
 {
@@ -1216,14 +1219,18 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
     for (i = from; i <= k->n; i++) {
         uint64_t addr = i == 0 ? k->slot : k->addr[i - 1];
         uw_frame fa, fb;
-        int sa = -1, sb = -1;
+        int sa = -1, sb = -1, rc;
 
         memset(&fa, 0, sizeof fa);
         memset(&fb, 0, sizeof fb);
-        if (uw__frames_from_copies(t->u, &addr, pf[i].a, 1, &fa, &sa, 0) != 0 || sa != 0 ||
-            uw__frames_from_copies(t->u, &addr, pf[i].b, 1, &fb, &sb, 0) != 0 || sb != 0 ||
-            fa.code == NULL || fb.code != fa.code || fb.line != fa.line)
-            return 0;
+        rc = uw__frames_from_copies(t->u, &addr, pf[i].a, 1, &fa, &sa, 0);
+        if (rc == 0 && sa == 0)
+            rc = uw__frames_from_copies(t->u, &addr, pf[i].b, 1, &fb, &sb, 0);
+        if (rc == UW_ERR_NOMEM || sa == UW_ERR_NOMEM || sb == UW_ERR_NOMEM)
+            return UW_ERR_NOMEM;
+        if (rc != 0 || sa != 0 || sb != 0 || fa.code == NULL || fb.code == NULL ||
+            fb.code->addr != fa.code->addr || fb.line != fa.line)
+            return 0; /* (a cache too small for the sample loads an entry twice) */
         out[i - from] = fa;
     }
     return 1;
@@ -1247,9 +1254,9 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
  *   - idle in the slot: the current frame is the slot's, which names
  *     _run_once as its caller and runs the loop's own code (the selector,
  *     the clock, the timer heap; not Handle._run).
- * The thread's frames become that stack (appended to the sample's).  1
- * when taken. */
-static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
+ * The thread's frames become that stack (appended to the sample's): *got
+ * 1.  Returns 0, or UW_ERR_NOMEM when there was no room for them. */
+static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
 {
     const uw__pure_mid *m = &t->mid;
     const uw_layout *l = t->l;
@@ -1260,7 +1267,7 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
     uw_frame now[UW_PURE_CHECK_FRAMES + 1];
     uint64_t cur[2] = {0, 0};
     size_t p, i, seen = 0, from;
-    int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0;
+    int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0, rr;
 
     if (k == NULL || m->ma[j].status != 0 || m->mb[j].status != 0 ||
         (UW_RULE(pure_check_epoch) && m->m1[j] != m->m2[j]))
@@ -1306,8 +1313,8 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
     } else {
         return 0;
     }
-    if (!uw_pure_resolve(t, k, pf, from, now))
-        return 0;
+    if ((rr = uw_pure_resolve(t, k, pf, from, now)) != 1)
+        return rr; /* 0: not taken, or UW_ERR_NOMEM */
     if (callback && UW_RULE(pure_check_slot) && !(now[0].code->flags & UW__CODE_HANDLE_RUN))
         return 0;
     if (!callback && from == 0 &&
@@ -1315,7 +1322,7 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
         return 0;
     p = s->n_frames;
     if (uw_sample_add_frames(s, now, k->n + 1 - from) != 0)
-        return 0; /* the walk's frames stay, with no pure stack */
+        return UW_ERR_NOMEM;
     th->first_frame = p;
     th->n_frames = k->n + 1 - from;
     th->truncated = 0;
@@ -1323,17 +1330,20 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j)
     th->top_dropped = callback;
     th->split = callback ? 0 : -1;
     th->pure_start = callback ? 0 : uw__split_pure_start(t, s, th);
-    return 1;
+    *got = 1;
+    return 0;
 }
 
-/* Did the middle group give thread th_i its stack at the check? */
-static int uw_pure_mid(uw_tasks *t, uw_sample *s, size_t th_i)
+/* Did the middle group give thread th_i its stack at the check (*got)?
+ * 0, or UW_ERR_NOMEM: the sample fails rather than lose a stack it has. */
+static int uw_pure_mid(uw_tasks *t, uw_sample *s, size_t th_i, int *got)
 {
     size_t j;
 
+    *got = 0;
     for (j = 0; j < t->mid.n_th; j++)
         if (t->mid.th[j] == th_i)
-            return uw_pure_mid_judge(t, s, j);
+            return uw_pure_mid_judge(t, s, j, got);
     return 0;
 }
 
@@ -1357,23 +1367,28 @@ static int uw_pure_mid(uw_tasks *t, uw_sample *s, size_t th_i)
  * Handle._run rootward are the same in every callback: a chain checked
  * now was true with them at the end of its Task's last step, when its
  * callback still ran.) */
-static void uw_check_pure(uw_tasks *t, uw_sample *s)
+static int uw_check_pure(uw_tasks *t, uw_sample *s)
 {
     size_t th_i;
+    int rc = 0, got;
 
-    for (th_i = 0; th_i < s->n_threads; th_i++) {
+    for (th_i = 0; th_i < s->n_threads && rc == 0; th_i++) {
         uw_thread_sample *th = &s->threads[th_i];
         if (!uw__loop_idle_walk(th)) {
-            if (th->anchored || (th->truncated != 0 && th->truncated != UW_ERR_DEPTH))
-                (void)uw_pure_mid(t, s, th_i); /* else the callback's, or none */
+            /* else the callback's, or none */
+            if (th->anchored || uw__reason_is_tear(th->truncated))
+                rc = uw_pure_mid(t, s, th_i, &got);
             continue;
         }
-        if (((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
-             (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i])) &&
-            !uw_pure_mid(t, s, th_i))
-            th->pure_start = -1;
+        if ((UW_RULE(pure_idle_same_callback) && !uw_same_callback(t, s, th_i)) ||
+            (UW_RULE(pure_idle_still) && !UW__SIZE(&t->sc.thread_ok)[th_i])) {
+            rc = uw_pure_mid(t, s, th_i, &got);
+            if (!got)
+                th->pure_start = -1;
+        }
     }
     t->mid.n_th = t->mid.n = 0;
+    return rc;
 }
 
 /* --- a recovery round's check, in windows ------------------------------------ */
@@ -1665,7 +1680,5 @@ int uw__check(uw_tasks *t, uw_sample *s)
     uw_check_read(t, iov, ne, q.n);
     if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
         return rc;
-    if (!t->recovering)
-        uw_check_pure(t, s);
-    return 0;
+    return t->recovering ? 0 : uw_check_pure(t, s);
 }
