@@ -1112,10 +1112,11 @@ static void uw_pure_learn(uw_tasks *t, const uw_sample *s)
             continue;
         r = (size_t)th->split + 1;
         n = th->n_frames - r;
-        for (i = 0; i < n && n <= UW_PURE_CHECK_FRAMES; i++)
-            if (f[r + i].code == NULL)
-                break;
-        if (n > UW_PURE_CHECK_FRAMES || i < n)
+        if (n > UW_PURE_CHECK_FRAMES)
+            continue;
+        for (i = 0; i < n && f[r + i].code != NULL; i++)
+            ;
+        if (i < n)
             continue;
         if (k->n != n || k->addr[0] != f[r].addr)
             k->cframe = 0;

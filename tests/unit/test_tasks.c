@@ -110,6 +110,21 @@ static int sample(world *w)
     return rc;
 }
 
+/* Start the world with recovery off, take one sample (the loop found),
+ * and register the loop's epoch at `counter`, as the Task walk does once
+ * it finds loop._ready (epoch.c). */
+static void world_start_epoch(world *w, uint64_t counter)
+{
+    uw_task_options o;
+
+    world_start(w);
+    uw_task_options_default(&o);
+    o.recover = 0;
+    uw_tasks_set_options(w->t, &o);
+    assert_int_equal(sample(w), 0);
+    assert_int_equal(uw__epoch_set(&w->t->epochs, w->s.threads[0].tstate, w->loop, counter), 0);
+}
+
 /* One sample through a reader that wraps the world's (ops; *real gets the
  * world's own, which the wrapper calls and which is put back after). */
 static void sample_through(world *w, const uw_reader_ops *ops, const uw_reader_ops **real)
@@ -1090,7 +1105,6 @@ static void pw_run_cb(pw_world *r, int mode, int cb)
 {
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
     const uw_layout *l;
-    uw_task_options o;
     uint64_t future_type;
 
     memset(r, 0, sizeof *r);
@@ -1109,14 +1123,8 @@ static void pw_run_cb(pw_world *r, int mode, int cb)
     fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_callback(r));
     if (cb == CB_TWO)
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callbacks, fp_list(&r->w.fp, NULL, 0));
-    world_start(&r->w);
-    uw_task_options_default(&o);
-    o.recover = 0;
-    uw_tasks_set_options(r->w.t, &o);
-    assert_int_equal(sample(&r->w), 0);
+    world_start_epoch(&r->w, r->counter);
     assert_int_equal(r->w.s.n_threads, 1);
-    assert_int_equal(
-        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
     pw_cur = r;
     r->mode = mode;
     sample_through(&r->w, &pw_ops, &r->real);
@@ -1279,7 +1287,6 @@ static void pm_run(pm_world *r, int mode)
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
     const uw_layout *l;
     uint64_t deque;
-    uw_task_options o;
 
     memset(r, 0, sizeof *r);
     world_build(&r->w);
@@ -1296,13 +1303,7 @@ static void pm_run(pm_world *r, int mode)
     r->counter = deque + (uint64_t)al->deque_state;
     fp_put64(&r->w.fp, r->counter, 100);
     fp_put64(&r->w.fp, deque + (uint64_t)al->deque_len, 1);
-    world_start(&r->w);
-    uw_task_options_default(&o);
-    o.recover = 0;
-    uw_tasks_set_options(r->w.t, &o);
-    assert_int_equal(sample(&r->w), 0);
-    assert_int_equal(
-        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
+    world_start_epoch(&r->w, r->counter);
     assert_int_equal(sample(&r->w), 0); /* bracketed: the split site, the skeleton */
     assert_int_equal(r->w.s.threads[0].split, 0);
     fp_put64(&r->w.fp, r->w.ts + (uint64_t)l->tstate_current_frame, r->w.sel_frame);
@@ -1455,7 +1456,6 @@ static void os_run(os_world *r, int mode, int group_calls)
 {
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
     const uw_layout *l;
-    uw_task_options o;
 
     memset(r, 0, sizeof *r);
     world_build(&r->w);
@@ -1470,13 +1470,7 @@ static void os_run(os_world *r, int mode, int group_calls)
     r->counter = r->deque + (uint64_t)al->deque_state;
     fp_put64(&r->w.fp, r->counter, 100);
     fp_put64(&r->w.fp, r->deque + (uint64_t)al->deque_len, mode == OS_MIX ? 1 : 50);
-    world_start(&r->w);
-    uw_task_options_default(&o);
-    o.recover = 0;
-    uw_tasks_set_options(r->w.t, &o);
-    assert_int_equal(sample(&r->w), 0);
-    assert_int_equal(
-        uw__epoch_set(&r->w.t->epochs, r->w.s.threads[0].tstate, r->w.loop, r->counter), 0);
+    world_start_epoch(&r->w, r->counter);
     assert_int_equal(sample(&r->w), 0); /* the epoch's first sample */
     os_cur = r;
     r->mode = mode;
