@@ -1220,8 +1220,10 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
     for (i = from; i <= k->n; i++) {
         uint64_t addr = i == 0 ? k->slot : k->addr[i - 1];
         uw_frame fa, fb;
-        int sa = -1, sb = -1, rc;
+        int sa = 0, sb = 0, rc;
 
+        /* A status starts at 0, not at a negative code: UW_ERR_NOMEM is -1,
+         * and a second copy left unread is no failed allocation. */
         memset(&fa, 0, sizeof fa);
         memset(&fb, 0, sizeof fb);
         rc = uw__frames_from_copies(t->u, &addr, pf[i].a, 1, &fa, &sa, 0);
