@@ -5,7 +5,8 @@
  * the Task registry at FZ_BASE + 512.  The last byte picks the version
  * (fuzz_data.h); the bytes before it are the memory.  The unwinder must
  * not crash, hang, or read more than its budget allows: reads past the
- * budget fail, and the sample must come back anyway.
+ * budget fail, and the sample must come back anyway, never failed for
+ * want of memory (no allocation fails here, and every one is bounded).
  */
 #include "fuzz.h"
 #include "fuzz_data.h"
@@ -65,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = uw_unwind_tasks(tk, &s);
         FZ_ASSERT_MSG(r.calls <= r.budget_calls, "sample %zu made %llu reads, over its budget", i,
                       (unsigned long long)(r.calls - (r.budget_calls - FZ_READ_BUDGET)));
+        /* Every allocation is bounded by a limit, and none fails here: a
+         * sample that says it ran out of memory took a status for one. */
+        FZ_ASSERT_MSG(rc != UW_ERR_NOMEM, "sample %zu failed for want of memory on %zu bytes", i,
+                      d.size);
         fz_h = fz_mix(fz_h, (uint64_t)(int64_t)rc);
         fz_h = fz_mix(fz_h, s.n_threads);
         fz_h = fz_mix(fz_h, s.n_frames);
