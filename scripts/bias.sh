@@ -6,7 +6,10 @@
 # --blocking recordings (their TVD is the noise floor), one non-blocking
 # and one --pause-on-torn recording; prints TVD against the blocking
 # reference, noise floor, skip %, the share of samples redone stopped,
-# stopped time per second and samples/s (tests/live/bias_run.py).  Builds
+# stopped time per second and samples/s (tests/live/bias_run.py).  Then
+# where a stop lands: a target that times itself, its share of wall time
+# in a system call's function beside each recording's share of samples
+# there (tests/live/bench_stop_site.py; docs/pause.md).  Builds
 # the default preset first (see scripts/setup.sh).
 #
 #   scripts/bias.sh [SECONDS_PER_RECORDING [RATE_HZ [CONNECTIONS]]]
@@ -27,3 +30,5 @@ pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.tx
           cut -d'|' -f3)
 # shellcheck disable=SC2086
 python3 tests/live/bias_run.py build/default/tornstack "$seconds" "$rate" "$connections" $pythons
+# shellcheck disable=SC2086
+python3 tests/live/bench_stop_site.py build/default/tornstack "$seconds" "$rate" $pythons

@@ -1,0 +1,97 @@
+"""Where a stop lands: the blocking reference's own bias (a benchmark).
+
+    python3 bench_stop_site.py TORNSTACK SECONDS RATE PYTHON...
+
+For each PYTHON, runs stop_site_app.py (a CPU burst, then a call that
+makes one system call, over and over; it measures the share of wall time
+spent in that call itself) and records it for SECONDS at RATE Hz with
+--blocking, without stopping, and with --pause-on-torn.  Prints, per
+recording, the share of its samples inside ss_syscall beside that truth,
+and the samples it kept.  --blocking stops a thread with PTRACE_INTERRUPT,
+which takes effect when the thread next enters the kernel; where the
+kick that should make it enter at once is slow (a virtual CPU's
+interrupt), the next system call comes first, and the blocking
+reference over-counts the code just before system calls
+(docs/pause.md, "Where a stop lands").  Asserts nothing.
+"""
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+tornstack, seconds, rate = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+pythons = sys.argv[4:]
+MODES = (("blocking", ["--blocking"]), ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
+
+
+def share(path):
+    """Share of the recording's samples with ss_syscall on the stack."""
+    total = inside = 0
+    with open(path) as f:
+        for line in f:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            total += int(n)
+            inside += int(n) if "ss_syscall" in stack else 0
+    return inside, total
+
+
+def measure(python, work):
+    truth = os.path.join(work, "truth.json")
+    runtime = 3 * seconds + 3
+    p = subprocess.Popen([python, os.path.join(HERE, "stop_site_app.py"), truth, str(runtime)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 60)
+        if not ready or p.stdout.readline().strip() != "ready":
+            raise RuntimeError("stop_site_app.py under %s did not start: %s" %
+                               (python, p.stderr.read()))
+        with open(truth) as f:
+            pid = json.load(f)["pid"]
+        rows = []
+        for name, flags in MODES:
+            out = os.path.join(work, name + ".folded")
+            r = subprocess.run([tornstack, "record", "--pid", str(pid), "--rate", rate,
+                                "--duration", str(seconds), "-o", out] + flags,
+                               capture_output=True, text=True, timeout=seconds * 4 + 60)
+            if r.returncode == 6:
+                return None  # a version tornstack does not walk
+            if r.returncode != 0:
+                raise RuntimeError("record %s: exit %d: %s" % (name, r.returncode, r.stderr))
+            m = re.search(r"tornstack: (\d+) samples", r.stderr)
+            rows.append((name, share(out), int(m.group(1)) if m else 0))
+        p.wait(timeout=runtime + 60)
+        with open(truth) as f:
+            t = json.load(f)
+        return t["version"], t["syscall_share"], rows
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def main():
+    print("stop-site: %.1f s per recording at %s Hz; share = samples inside ss_syscall, "
+          "truth = wall time inside it as the target timed it" % (seconds, rate))
+    print("%-8s %7s  %-14s %7s %8s %8s" % ("python", "truth", "recording", "share", "samples",
+                                         "kept"))
+    for python in pythons:
+        with tempfile.TemporaryDirectory(prefix="tornstack-stop-site-") as work:
+            got = measure(python, work)
+        if got is None:
+            print("%-8s (not walked by this build)" % os.path.basename(python))
+            continue
+        version, truth, rows = got
+        for name, (inside, total), samples in rows:
+            print("%-8s %7.3f  %-14s %7.3f %8d %8d" % (version, truth, name,
+                                                    inside / total if total else 0.0,
+                                                    samples, total))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
