@@ -211,7 +211,15 @@ static int teardown(void **state)
         int st;
         kill(pid, SIGCONT);
         kill(pid, SIGKILL);
-        (void)waitpid(pid, &st, __WALL);
+        /* The leader's exit is reported only once its other threads are
+         * reaped, and those still traced by the open session are ours to
+         * reap: take every report until the leader's (a wait on it alone
+         * would never return). */
+        for (;;) {
+            pid_t w = waitpid(-1, &st, __WALL);
+            if (w == pid || (w < 0 && errno != EINTR))
+                break;
+        }
     }
     return 0;
 }
