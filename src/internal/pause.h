@@ -9,8 +9,12 @@
  * as they are born), or one thread only (the loop thread of an adaptive
  * pause, by native id).  Then, as often as needed:
  *
- *   uw__pause_stop_all()   PTRACE_INTERRUPT every attached thread and wait
- *                         for every one to report its stop; in the
+ *   uw__pause_stop_all()   stop every attached thread and wait for every
+ *                         one to report its stop (a running thread by its
+ *                         own CPU-time clock where perf events allow, so
+ *                         that it stops where it stands, pause/clock.c;
+ *                         else, and a sleeping one, by PTRACE_INTERRUPT);
+ *                         in the
  *                         all-threads mode /proc/PID/task is read again
  *                         while they are stopped, and a thread found there
  *                         that is not held yet is attached and stopped too.
@@ -70,6 +74,11 @@ typedef struct uw__pause_stats {
     uint64_t threads_seen;   /* threads ever attached, newborns included */
     uint64_t threads_exited; /* threads that exited while attached */
     uint64_t late_attached;  /* threads found by a re-scan, not by a clone event */
+    uint64_t clock_stops;    /* threads stopped by their own clock (pause/clock.c) */
+    uint64_t clock_late;     /* clocks armed that did not stop their thread in time:
+                              * interrupted instead */
+    int clock_refused;       /* 0, or the errno that turned the clocks off (every
+                              * thread is then interrupted) */
 } uw__pause_stats;
 
 /* Attach to process `pid`.  tid == 0: every thread, and every thread it
@@ -93,6 +102,11 @@ int uw__pause_resume_all(uw__pause *p);
 /* Stop / restart one attached thread, by native id.  UW_ERR_NOT_FOUND if
  * tid is not attached, UW_ERR_NO_PROCESS if it exited. */
 int uw__pause_stop_thread(uw__pause *p, pid_t tid);
+
+/* Stop running threads by their own clocks (on: the default, where perf
+ * events allow) or by PTRACE_INTERRUPT alone (off), from the next stop
+ * on.  Turning them on again after they were refused does nothing. */
+void uw__pause_set_clock(uw__pause *p, int on);
 int uw__pause_resume_thread(uw__pause *p, pid_t tid);
 
 /* Answer the threads' own stops until `timeout_us` microseconds have

@@ -40,7 +40,7 @@ int uw__pause_close(uw__pause *p)
         return 0;
     if (uw__pause_threads(p) > 0) {
         uint64_t deadline = uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u;
-        rc = uw_pt_stop_everything(p, deadline, p->scan != NULL, &refused);
+        rc = uw_pt_stop_everything(p, deadline, p->scan != NULL, 0, &refused);
         /* A thread we never held (another tracer's), or a process gone
          * while we looked: nothing of ours to detach there. */
         if (rc == UW_ERR_PTRACE || rc == UW_ERR_NO_PROCESS)
@@ -49,6 +49,9 @@ int uw__pause_close(uw__pause *p)
     for (i = 0; i < p->n; i++) {
         uw_pt *t = &p->threads[i];
         int sig = t->kind == UW_PK_SIGNAL ? t->sig : 0;
+        /* no clock of ours signals after this; one signalled already is
+         * held in this stop (dropped) or, if queued, ignored */
+        uw_pt_clock_close(t);
         if (t->state != UW_PT_STOPPED)
             continue;
         if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(uintptr_t)sig) == 0) {

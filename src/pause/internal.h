@@ -34,8 +34,13 @@ typedef struct uw_pt {
     pid_t tid;
     uint8_t state; /* uw_pt_state */
     uint8_t kind;  /* uw_pt_kind, when UW_PT_STOPPED */
+    uint8_t armed; /* its clock is armed: its stop is due by it (clock.c) */
     int sig;       /* signal to deliver on restart (UW_PK_SIGNAL) */
+    int pfd;       /* its task-clock perf event, -1 if none (clock.c) */
 } uw_pt;
+
+/* The signal our clocks send (clock.c): ignored by default. */
+#define UW_PT_CLOCK_SIGNAL SIGURG
 
 /* What a report handler should do with a thread that reports a stop. */
 typedef enum uw_pt_mode {
@@ -51,6 +56,9 @@ struct uw__pause {
     pid_t *scan;            /* room for one /proc/PID/task listing */
     sigset_t old_mask;      /* the caller's mask, restored by close */
     uint64_t stop_start_ns; /* 0 when nothing is held */
+    int clock_on;           /* running threads are stopped by their clocks */
+    int clock_user_only;    /* their clocks count user time only (clock.c) */
+    uint64_t rng;           /* the clocks' random periods (never 0) */
     uw__pause_stats stats;
 };
 
@@ -62,6 +70,7 @@ size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 
 /* scan.c */
 int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
+int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);
 
 /* report.c */
@@ -75,7 +84,15 @@ int uw_pt_sleep(uint64_t deadline_ns, int *interrupted);
 int uw_pt_wait_stopped(uw__pause *p, uint64_t deadline_ns);
 
 /* stop.c */
-int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, pid_t *refused);
+int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, int by_clock,
+                          pid_t *refused);
+
+/* clock.c */
+void uw_pt_clock_open(uw__pause *p, uw_pt *t);
+void uw_pt_clock_close(uw_pt *t);
+int uw_pt_clock_arm(uw__pause *p, uw_pt *t);
+void uw_pt_clock_disarm(uw_pt *t);
+int uw_pt_clock_signal(const uw_pt *t, int sig);
 
 /* attach.c */
 int uw_pt_seize(uw__pause *p, pid_t tid, uw_pt **out);

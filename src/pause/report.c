@@ -19,7 +19,9 @@
  *   status>>16 == 0
  *       signal-delivery-stop: the thread was about to receive WSTOPSIG.
  *       Restarted with PTRACE_CONT and that very signal, so the target
- *       receives every signal it was sent (a zero here would discard it).
+ *       receives every signal it was sent (a zero here would discard it);
+ *       but for the signal of our own clock (clock.c), told apart by its
+ *       siginfo, which is the stop asked for and is dropped.
  *
  * Any ptrace-stop also satisfies a pending PTRACE_INTERRUPT (the kernel
  * clears the pending trap when a thread enters any trap), so a thread
@@ -71,6 +73,11 @@ int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode)
         t->kind = UW_PK_EVENT;
         if (event == PTRACE_EVENT_CLONE && ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
             child = (pid_t)msg;
+    } else if (uw_pt_clock_signal(t, sig)) {
+        t->kind = UW_PK_TRAP; /* our clock's: never passed on */
+        if (t->armed)
+            p->stats.clock_stops++;
+        t->armed = 0;
     } else {
         t->kind = UW_PK_SIGNAL;
         t->sig = sig;

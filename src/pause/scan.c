@@ -98,21 +98,16 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
     return have == 3 ? 0 : UW_ERR_IO;
 }
 
-/* How far thread tid of pid has got: the CPU time it has run, in
- * nanoseconds (the first field of /proc/PID/task/TID/schedstat: the
- * scheduler's sum of its run time, brought up to date when it leaves a
- * CPU, so a stopped thread's is exact), and its state letter (from
- * /proc/PID/task/TID/stat, after the command name, which may itself hold
- * parentheses and spaces: the last ')' ends it).  UW_ERR_NO_PROCESS if the
- * thread is gone; UW_ERR_IO if the kernel keeps no such count. */
-int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
+/* The state letter of thread tid of pid, from /proc/PID/task/TID/stat,
+ * after the command name, which may itself hold parentheses and spaces:
+ * the last ')' ends it.  UW_ERR_NO_PROCESS if the thread is gone. */
+int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
 {
     char path[96], buf[512];
     const char *c;
     size_t got;
     FILE *f;
 
-    *run_ns = 0;
     *state = '?';
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
     f = fopen(path, "re");
@@ -125,6 +120,25 @@ int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
     if (c == NULL || c[1] != ' ' || c[2] == '\0')
         return UW_ERR_IO;
     *state = c[2];
+    return 0;
+}
+
+/* How far thread tid of pid has got: the CPU time it has run, in
+ * nanoseconds (the first field of /proc/PID/task/TID/schedstat: the
+ * scheduler's sum of its run time, brought up to date when it leaves a
+ * CPU, so a stopped thread's is exact), and its state letter
+ * (uw_pt_sched_state).  UW_ERR_NO_PROCESS if the thread is gone; UW_ERR_IO if
+ * the kernel keeps no such count. */
+int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
+{
+    char path[96], buf[72];
+    size_t got;
+    FILE *f;
+    int rc;
+
+    *run_ns = 0;
+    if ((rc = uw_pt_sched_state(pid, tid, state)) != 0)
+        return rc;
     snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
     f = fopen(path, "re");
     if (f == NULL)

@@ -28,22 +28,69 @@ static int uw_pt_collect_pending(uw__pause *p)
     return rc < 0 ? rc : 0;
 }
 
-/* Bring every thread to a stop and hold it: interrupt those running and
- * wait for each report (or exit).  With `rescan` (the all-threads mode),
+/* With `by_clock`, stop each running thread that has a clock (clock.c)
+ * by it, and wait for those: a thread that the kernel shows running or
+ * runnable, whose clock runs with it.  A clock that has not stopped its
+ * thread within UW_PAUSE_CLOCK_WAIT_MS (the thread slept since, and its
+ * clock stood) is left to PTRACE_INTERRUPT, which stops the rest after
+ * this.  The threads asleep are interrupted only then, so none of them is
+ * held while the clocks run.  Every clock is disarmed on the way out. */
+static int uw_pt_stop_by_clock(uw__pause *p, uint64_t deadline_ns)
+{
+    uint64_t soon;
+    size_t i, armed = 0;
+    int rc;
+
+    for (i = 0; i < p->n; i++) {
+        uw_pt *t = &p->threads[i];
+        char state;
+        if (t->state == UW_PT_RUNNING && t->pfd >= 0 &&
+            uw_pt_sched_state(p->pid, t->tid, &state) == 0 && state == 'R' &&
+            uw_pt_clock_arm(p, t) == 0)
+            armed++;
+    }
+    if (armed == 0)
+        return 0;
+    /* one thread stops alone: the window opens with its stop (the caller
+     * opens it next); with several, the first may be held while the
+     * others run on, so it opens now, counting the wait as held */
+    if (armed > 1 && p->stop_start_ns == 0)
+        p->stop_start_ns = uw_pt_now_ns();
+    soon = uw_pt_now_ns() + (uint64_t)UW_PAUSE_CLOCK_WAIT_MS * 1000000u;
+    rc = uw_pt_wait_stopped(p, soon < deadline_ns ? soon : deadline_ns);
+    for (i = 0; i < p->n; i++) {
+        uw_pt *t = &p->threads[i];
+        if (t->state == UW_PT_STOPPING && t->armed) {
+            p->stats.clock_late++;
+            t->state = UW_PT_RUNNING; /* its report is still due: interrupted next */
+        }
+        uw_pt_clock_disarm(t);
+    }
+    return rc == UW_ERR_STOP_TIMEOUT ? 0 : rc;
+}
+
+/* Bring every thread to a stop and hold it: stop those running (by their
+ * clocks with `by_clock`, the rest by PTRACE_INTERRUPT) and wait for each
+ * report (or exit).  With `rescan` (the all-threads mode),
  * /proc/PID/task is then read while everything is stopped: a stopped
  * thread cannot create one, so a thread listed there and not held yet
  * escaped the clone events (a race of the first attach); it is attached,
  * interrupted and waited for, and the listing read again, at most
  * UW_PAUSE_SCAN_PASSES times.  On return with 0, every thread the kernel
  * lists is held or has exited. */
-int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, pid_t *refused)
+int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, int by_clock,
+                          pid_t *refused)
 {
     unsigned pass;
     size_t i;
     int rc = uw_pt_collect_pending(p);
 
+    if (rc == 0 && by_clock && p->clock_on)
+        rc = uw_pt_stop_by_clock(p, deadline_ns);
     if (rc != 0)
         return rc;
+    /* the window opens when the first thread is held: the clocks' wait
+     * let the target run */
     if (p->stop_start_ns == 0)
         p->stop_start_ns = uw_pt_now_ns();
     for (i = 0; i < p->n; i++) {
@@ -107,7 +154,7 @@ int uw__pause_stop_all(uw__pause *p)
     if (p->stop_start_ns == 0)
         uw_pt_compact(p);
     rc = uw_pt_stop_everything(p, uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u, 1,
-                               &refused);
+                               1, &refused);
     if (rc == 0 && uw__pause_threads(p) == 0)
         rc = UW_ERR_NO_PROCESS;
     if (rc != 0) {
@@ -173,4 +220,10 @@ int uw__pause_resume_thread(uw__pause *p, pid_t tid)
     if (uw_pt_count(p, UW_PT_STOPPED) == 0)
         uw_pt_window_end(p);
     return rc;
+}
+
+void uw__pause_set_clock(uw__pause *p, int on)
+{
+    if (p != NULL)
+        p->clock_on = on && p->stats.clock_refused == 0;
 }

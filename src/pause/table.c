@@ -54,6 +54,7 @@ int uw_pt_add(uw__pause *p, pid_t tid, uw_pt_state state, uw_pt **out)
     t->state = (uint8_t)state;
     t->kind = UW_PK_TRAP;
     t->sig = 0;
+    uw_pt_clock_open(p, t);
     p->stats.threads_seen++;
     if (out != NULL)
         *out = t;
@@ -66,9 +67,12 @@ void uw_pt_compact(uw__pause *p)
 {
     size_t i, k = 0;
 
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < p->n; i++) {
         if (p->threads[i].state != UW_PT_GONE)
             p->threads[k++] = p->threads[i];
+        else
+            uw_pt_clock_close(&p->threads[i]);
+    }
     p->n = k;
 }
 

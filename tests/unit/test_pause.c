@@ -44,6 +44,8 @@ typedef struct shared {
     uint64_t usr1;   /* SIGUSR1 deliveries */
     uint64_t born;   /* short-lived threads started */
     uint64_t parked; /* idle threads started (bound tests) */
+    uint64_t spin;   /* the spinning thread's count (clock test) */
+    uint64_t urg;    /* SIGURG deliveries */
     int ready;
 } shared;
 
@@ -72,6 +74,24 @@ static void on_usr1(int sig)
     (void)sig;
     __atomic_fetch_add(&sh->usr1, 1, __ATOMIC_SEQ_CST);
 }
+
+static void on_urg(int sig)
+{
+    (void)sig;
+    __atomic_fetch_add(&sh->urg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Counts without a system call: always running, never in the kernel. */
+static void *spinner(void *arg)
+{
+    (void)arg;
+    for (;;)
+        __atomic_fetch_add(&sh->spin, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* The next spawn's target also runs a spinner (the clock test). */
+static int spawn_spinner;
 
 static void *worker(void *arg)
 {
@@ -140,7 +160,11 @@ static void target_main(int workers, int churn, int n_parked)
     sa.sa_handler = on_usr1;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_urg;
+    sigaction(SIGURG, &sa, NULL);
     sh->tid[0] = gettid();
+    if (spawn_spinner)
+        start_thread(spinner, NULL);
     for (i = 1; i <= workers; i++)
         start_thread(worker, (void *)(uintptr_t)i);
     for (i = 0; i < n_parked; i++)
@@ -826,6 +850,68 @@ static void test_thread_clock(void **state)
     reap(pid);
 }
 
+/* A running thread is stopped by its own clock (pause/clock.c): a
+ * spinner, always running and never in the kernel, is stopped by it in
+ * most samples, and the clock's SIGURG never reaches the target's
+ * handler; a SIGURG sent by someone else does.  With the clocks off,
+ * every stop is an interrupt.  Skipped where perf events are refused. */
+static void test_stop_by_clock(void **state)
+{
+    pid_t pid;
+    uw__pause *p = NULL;
+    uw__pause_stats st;
+    uint64_t before;
+    int round, i;
+    (void)state;
+
+    spawn_spinner = 1;
+    pid = spawn(1, 0, 0);
+    spawn_spinner = 0;
+    assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
+    for (round = 0; round < 40; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        before = ld(&sh->spin);
+        nap_us(2000);
+        assert_true(ld(&sh->spin) == before); /* held */
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    uw__pause_stats_get(p, &st);
+    if (st.clock_refused != 0) {
+        print_message("perf events refused (%s): the clock stop is not tested\n",
+                      strerror(st.clock_refused));
+        assert_int_equal(st.clock_stops, 0);
+        assert_int_equal(uw__pause_close(p), 0);
+        reap(pid);
+        skip();
+    }
+    /* the spinner by its clock in most rounds; a round it was not shown
+     * running in is interrupted (a preempted spinner is still R) */
+    assert_true(st.clock_stops >= 30);
+    assert_true(ld(&sh->urg) == 0);
+    assert_true(st.signals_passed == 0);
+    /* someone else's SIGURG is the target's */
+    kill(pid, SIGURG);
+    for (i = 0; i < 200 && ld(&sh->urg) < 1; i++)
+        assert_int_equal(uw__pause_service(p, 10000), 0);
+    assert_true(ld(&sh->urg) == 1);
+    /* clocks off: interrupts only */
+    uw__pause_set_clock(p, 0);
+    for (round = 0; round < 10; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        assert_int_equal(uw__pause_resume_all(p), 0);
+    }
+    before = st.clock_stops;
+    uw__pause_stats_get(p, &st);
+    assert_true(st.clock_stops == before);
+    assert_int_equal(st.signals_passed, 1);
+    assert_int_equal(uw__pause_close(p), 0);
+    nap_us(20000);
+    assert_true(ld(&sh->urg) == 1); /* none of ours after the close */
+    assert_free(pid, 1);
+    reap(pid);
+}
+
 /* The thread bound at -1, 0 and +1: UW_PAUSE_LIMIT_THREADS threads are
  * held, one more is refused with UW_ERR_LIMIT_THREADS and leaves nothing
  * attached. */
@@ -872,6 +958,7 @@ int main(void)
         cmocka_unit_test_teardown(test_misuse, teardown),
         cmocka_unit_test_teardown(test_thread_limit, teardown),
         cmocka_unit_test_teardown(test_thread_clock, teardown),
+        cmocka_unit_test_teardown(test_stop_by_clock, teardown),
     };
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)

@@ -230,6 +230,22 @@
 #define UW_PAUSE_STOP_TIMEOUT_MS 2000
 #endif
 
+/* A running thread of a blocking session is stopped by its own CPU-time
+ * clock (src/pause/clock.c): after UW_PAUSE_CLOCK_MIN_NS (the least a
+ * task-clock timer takes) plus a random part below
+ * UW_PAUSE_CLOCK_SPREAD_NS of its CPU time, wide enough to cover many
+ * passes of a busy loop; one not stopped so within UW_PAUSE_CLOCK_WAIT_MS
+ * (it slept meanwhile) is interrupted instead. */
+#ifndef UW_PAUSE_CLOCK_MIN_NS
+#define UW_PAUSE_CLOCK_MIN_NS 10000
+#endif
+#ifndef UW_PAUSE_CLOCK_SPREAD_NS
+#define UW_PAUSE_CLOCK_SPREAD_NS 1000000
+#endif
+#ifndef UW_PAUSE_CLOCK_WAIT_MS
+#define UW_PAUSE_CLOCK_WAIT_MS 10
+#endif
+
 /* Threads whose loop epoch (the Task walk's proof that no callback ran
  * during a walk) is known; when full, entries are replaced in turn
  * (threads that exited keep theirs), so with more loop threads some
