@@ -99,6 +99,20 @@ static int ts_opt_hold(ts_args *a, const char *opt, const char *val)
     return 0;
 }
 
+/* --stop-by clock|interrupt: how a running thread is stopped
+ * (src/pause/clock.c). */
+static int ts_opt_stop_by(ts_args *a, const char *opt, const char *val)
+{
+    (void)opt;
+    if (strcmp(val, "clock") == 0 || strcmp(val, "interrupt") == 0) {
+        a->stop_by_interrupt = strcmp(val, "interrupt") == 0;
+        a->stop_by_set = 1;
+        return 0;
+    }
+    fprintf(stderr, "tornstack: invalid --stop-by '%s' (clock or interrupt)\n", val);
+    return -1;
+}
+
 static int ts_opt_task_depth(ts_args *a, const char *opt, const char *val)
 {
     long v;
@@ -171,6 +185,7 @@ static const struct ts_opt {
     {"--blocking", NULL, 0, ts_opt_flag},
     {"--pause-on-torn", NULL, 0, ts_opt_flag},
     {"--hold-ms", NULL, 1, ts_opt_hold},
+    {"--stop-by", NULL, 1, ts_opt_stop_by},
     {"--no-task-frames", NULL, 0, ts_opt_flag},
     {"--no-thread-frames", NULL, 0, ts_opt_flag},
     {"--no-replay", NULL, 0, ts_opt_flag},
@@ -202,6 +217,8 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->blocking = 0;
     a->pause_on_torn = 0;
     a->hold_ms = 0;
+    a->stop_by_interrupt = 0;
+    a->stop_by_set = 0;
     a->no_replay = 0;
     /* dump prints text unless told; record writes a folded profile */
     a->profile_format = strcmp(cmd, "dump") == 0 ? -1 : (int)UW_FORMAT_FOLDED;
@@ -241,6 +258,10 @@ int ts_parse(int argc, char **argv, ts_args *a)
     }
     if (a->hold_ms > 0 && !a->blocking && !a->pause_on_torn) {
         fprintf(stderr, "tornstack: --hold-ms needs --blocking or --pause-on-torn\n");
+        return -1;
+    }
+    if (a->stop_by_set && !a->blocking && !a->pause_on_torn) {
+        fprintf(stderr, "tornstack: --stop-by needs --blocking or --pause-on-torn\n");
         return -1;
     }
     return 0;

@@ -38,7 +38,7 @@ static void ts_nap_us(double us)
     (void)nanosleep(&ts, NULL); /* a stop signal ends it early */
 }
 
-int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
+int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by_clock)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
@@ -54,9 +54,12 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn)
         sigaction(sigs[i], &sa, NULL);
     b->hold_ms = hold_ms;
     b->on_torn = on_torn;
+    b->by_clock = by_clock;
     b->samples = b->paused = b->restopped = b->snapshots_again = 0;
     b->run_waits = b->run_gave_up = 0;
     rc = uw__pause_open((pid_t)pid, 0, &b->pause, why, sizeof why);
+    if (rc == 0)
+        uw__pause_set_clock(b->pause, by_clock);
     if (rc != 0) {
         b->pause = NULL;
         fprintf(stderr, "tornstack: pid %ld: %s: %s%s%s\n", pid,
@@ -176,6 +179,18 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
             (unsigned long long)st.signals_passed, (unsigned long long)st.threads_seen,
             (unsigned long long)st.threads_exited, (unsigned long long)b->run_waits,
             (unsigned long long)b->run_gave_up);
+    if (st.clock_refused != 0)
+        fprintf(f,
+                "tornstack: blocking: the threads' own clocks were refused (%s): every running "
+                "thread was stopped by PTRACE_INTERRUPT, at its next entry to the kernel, which "
+                "over-counts the code before system calls (docs/pause.md)\n",
+                strerror(st.clock_refused));
+    else
+        fprintf(f,
+                "tornstack: blocking: %llu thread stops by the thread's own clock, %llu of its "
+                "clocks late (the thread slept: interrupted instead)%s\n",
+                (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
+                b->by_clock ? "" : "; --stop-by interrupt: every running thread interrupted");
 }
 
 /* Skips at or above this share of Task readings get the hint below. */

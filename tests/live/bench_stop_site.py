@@ -5,14 +5,15 @@
 For each PYTHON, runs stop_site_app.py (a CPU burst, then a call that
 makes one system call, over and over; it measures the share of wall time
 spent in that call itself) and records it for SECONDS at RATE Hz with
---blocking, without stopping, and with --pause-on-torn.  Prints, per
-recording, the share of its samples inside ss_syscall beside that truth,
-and the samples it kept.  --blocking stops a thread with PTRACE_INTERRUPT,
-which takes effect when the thread next enters the kernel; where the
-kick that should make it enter at once is slow (a virtual CPU's
-interrupt), the next system call comes first, and the blocking
-reference over-counts the code just before system calls
-(docs/pause.md, "Where a stop lands").  Asserts nothing.
+--blocking (a running thread stopped by its own clock), with --blocking
+--stop-by interrupt (by PTRACE_INTERRUPT alone), without stopping, and
+with --pause-on-torn.  Prints, per recording, the share of its samples
+inside ss_syscall beside that truth, and the samples it kept.
+PTRACE_INTERRUPT takes effect when the thread next enters the kernel;
+where the kick that should make it enter at once is slow (a virtual
+CPU's interrupt), the next system call comes first, and such a
+reference over-counts the code just before system calls (docs/pause.md,
+"Where a stop lands").  Asserts nothing.
 """
 import json
 import os
@@ -26,7 +27,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 tornstack, seconds, rate = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 pythons = sys.argv[4:]
-MODES = (("blocking", ["--blocking"]), ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
+MODES = (("blocking", ["--blocking"]), ("blk interrupt", ["--blocking", "--stop-by", "interrupt"]),
+         ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
 
 
 def share(path):
@@ -42,7 +44,7 @@ def share(path):
 
 def measure(python, work):
     truth = os.path.join(work, "truth.json")
-    runtime = 3 * seconds + 3
+    runtime = len(MODES) * seconds + 3
     p = subprocess.Popen([python, os.path.join(HERE, "stop_site_app.py"), truth, str(runtime)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

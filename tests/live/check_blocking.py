@@ -19,7 +19,12 @@ that refuses ptrace).  CASE:
   commands     dump and bench with --blocking report the time stopped;
                dump --pause-on-torn leaves no skip, says how many samples
                it redid stopped, and ends by SIGINT or SIGKILL mid-hold
-               with the target free.
+               with the target free;
+  stop_site    a stop lands where the thread stands: a target that times
+               its own system-call function (stop_site_app.py) has within
+               0.15 of that share of its blocking samples there, most
+               stops made by the thread's own clock (exit 77, a skip,
+               where perf events are refused).
 After each run, every thread of the target is checked through
 /proc/PID/task/TID/status (State neither t nor T, TracerPid 0) and the
 target must make progress (a counter it writes to a file).
@@ -468,9 +473,51 @@ def case_commands():
         t.close()
 
 
+def case_stop_site():
+    truth = os.path.join(work, "stop_site.json")
+    app = subprocess.Popen([sys.executable, os.path.join(livelib.HERE, "stop_site_app.py"), truth,
+                            "6"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs.append(app)
+    ready, _, _ = select.select([app.stdout], [], [], 60)
+    if not ready or app.stdout.readline().strip() != "ready":
+        livelib.fail("stop_site: the target did not start: %s" % app.stderr.read())
+    with open(truth) as f:
+        pid = json.load(f)["pid"]
+    folded = os.path.join(work, "stop_site.folded")
+    r = run(["record", "--pid", str(pid), "--blocking", "--rate", "100", "--duration", "3",
+             "-o", folded])
+    if r.returncode != 0:
+        livelib.fail("stop_site: exit %d: %s" % (r.returncode, r.stderr))
+    if "clocks were refused" in r.stderr:
+        print("stop_site: SKIP: %s" % r.stderr.strip().splitlines()[-1])
+        sys.exit(77)
+    m = re.search(r"(\d+) thread stops by the thread's own clock, (\d+) of its clocks late",
+                  r.stderr)
+    total = inside = 0
+    with open(folded) as f:
+        for line in f:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            total += int(n)
+            inside += int(n) if "ss_syscall" in stack else 0
+    if app.wait(timeout=60) != 0:
+        livelib.fail("stop_site: the target failed: %s" % app.stderr.read())
+    with open(truth) as f:
+        want = json.load(f)["syscall_share"]
+    got = inside / total if total else 0.0
+    print("stop_site: %d samples, %.3f in ss_syscall, truth %.3f; %s" % (
+        total, got, want, m.group(0) if m else "no clock line"))
+    if m is None or total < 200 or int(m.group(1)) < total // 2:
+        livelib.fail("stop_site: most stops were not made by the thread's clock: %s" % r.stderr)
+    if abs(got - want) > 0.15:
+        livelib.fail("stop_site: %.3f of the samples in ss_syscall, %.3f of the time there"
+                     % (got, want))
+    ran.append("stops where the thread stands")
+
+
 try:
     {"teardown": case_teardown, "target_exit": case_target_exit, "threads": case_threads,
-     "signals": case_signals, "refusal": case_refusal, "commands": case_commands}[case]()
+     "signals": case_signals, "refusal": case_refusal, "commands": case_commands,
+     "stop_site": case_stop_site}[case]()
 finally:
     for p in procs:
         if p.poll() is None:
