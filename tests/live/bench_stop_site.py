@@ -22,24 +22,14 @@ import select
 import subprocess
 import sys
 import tempfile
-import time
+
+import livelib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 tornstack, seconds, rate = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 pythons = sys.argv[4:]
 MODES = (("blocking", ["--blocking"]), ("blk interrupt", ["--blocking", "--stop-by", "interrupt"]),
          ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
-
-
-def share(path):
-    """Share of the recording's samples with ss_syscall on the stack."""
-    total = inside = 0
-    with open(path) as f:
-        for line in f:
-            stack, _, n = line.rstrip("\n").rpartition(" ")
-            total += int(n)
-            inside += int(n) if "ss_syscall" in stack else 0
-    return inside, total
 
 
 def measure(python, work):
@@ -65,7 +55,7 @@ def measure(python, work):
             if r.returncode != 0:
                 raise RuntimeError("record %s: exit %d: %s" % (name, r.returncode, r.stderr))
             m = re.search(r"tornstack: (\d+) samples", r.stderr)
-            rows.append((name, share(out), int(m.group(1)) if m else 0))
+            rows.append((name, livelib.folded_share(out, "ss_syscall"), int(m.group(1)) if m else 0))
         p.wait(timeout=runtime + 60)
         with open(truth) as f:
             t = json.load(f)

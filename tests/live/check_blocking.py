@@ -493,12 +493,7 @@ def case_stop_site():
         sys.exit(77)
     m = re.search(r"(\d+) thread stops by the thread's own clock, (\d+) of its clocks late",
                   r.stderr)
-    total = inside = 0
-    with open(folded) as f:
-        for line in f:
-            stack, _, n = line.rstrip("\n").rpartition(" ")
-            total += int(n)
-            inside += int(n) if "ss_syscall" in stack else 0
+    inside, total = livelib.folded_share(folded, "ss_syscall")
     if app.wait(timeout=60) != 0:
         livelib.fail("stop_site: the target failed: %s" % app.stderr.read())
     with open(truth) as f:

@@ -115,3 +115,15 @@ def frames_of(thread):
 def fail(msg):
     print("FAIL: " + msg, flush=True)
     sys.exit(1)
+
+
+def folded_share(path, function):
+    """(samples with `function` on the stack, all samples) of a folded
+    profile."""
+    total = inside = 0
+    with open(path) as f:
+        for line in f:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            total += int(n)
+            inside += int(n) if function in stack else 0
+    return inside, total
