@@ -368,6 +368,18 @@
 #define UW__RULE_pure_check_slot 1
 #endif
 
+/* RULE pure_check_still_below: ... and only the current frame of an idle
+ * loop (_run_once, or the loop's own code in its callee's slot) may read
+ * at another instruction in the second copy than in the first; every
+ * frame below it must read the same in both (one that moved returned and
+ * was entered again, or made a call: the stack from the first copy may
+ * not have stood). */
+#ifdef TORNSTACK_DROP_RULE_pure_check_still_below
+#define UW__RULE_pure_check_still_below 0
+#else
+#define UW__RULE_pure_check_still_below 1
+#endif
+
 /* RULE recover_not_idle: a Task of a thread whose walk met the loop idle is
  * not read again by recovery (recover.c): the idle loop's stack holds only
  * while no callback runs, which the first check proved for its own

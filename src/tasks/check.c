@@ -1205,11 +1205,13 @@ static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
 typedef struct uw_pure_frame {
     const uint8_t *a, *b;
     uint64_t code, prev, ip;
+    int ip_moved; /* its instruction differs between the copies */
 } uw_pure_frame;
 
 /* Frames from..n of the group (0 the slot, 1.. _run_once rootward)
  * resolved from the first copy (code, line at that instant) into out,
- * each resolving alike from the second: 1; 0 when one does not;
+ * each resolving alike from the second (the current frame, whose
+ * instruction may have moved, to the same code): 1; 0 when one does not;
  * UW_ERR_NOMEM when a code object could not be loaded for want of
  * memory. */
 static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_frame *pf,
@@ -1232,7 +1234,7 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
         if (rc == UW_ERR_NOMEM || sa == UW_ERR_NOMEM || sb == UW_ERR_NOMEM)
             return UW_ERR_NOMEM;
         if (rc != 0 || sa != 0 || sb != 0 || fa.code == NULL || fb.code == NULL ||
-            fb.code->addr != fa.code->addr || fb.line != fa.line)
+            fb.code->addr != fa.code->addr || (!pf[i].ip_moved && fb.line != fa.line))
             return 0; /* (a cache too small for the sample loads an entry twice) */
         out[i - from] = fa;
     }
@@ -1269,7 +1271,7 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
     uw_pure_frame pf[UW_PURE_CHECK_FRAMES + 1];
     uw_frame now[UW_PURE_CHECK_FRAMES + 1];
     uint64_t cur[2] = {0, 0};
-    size_t p, i, seen = 0, from;
+    size_t p, i, seen = 0, moved = 0, from;
     int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0, rr;
 
     if (k == NULL || m->ma[j].status != 0 || m->mb[j].status != 0 ||
@@ -1290,10 +1292,15 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
         } else {
             i = m->ref[p];
             UW_ASSERT(i <= k->n && m->a[p].len == (size_t)l->frame_size);
-            if (!uw__frame_same_link(l, x, y) || uw__frame_instr(l, x) != uw__frame_instr(l, y))
+            if (!uw__frame_same_link(l, x, y))
                 return 0;
-            pf[i] = (uw_pure_frame){x, y, uw__frame_code(l, x), uw__frame_previous(l, x),
-                                    uw__frame_instr(l, x)};
+            pf[i] = (uw_pure_frame){x,
+                                    y,
+                                    uw__frame_code(l, x),
+                                    uw__frame_previous(l, x),
+                                    uw__frame_instr(l, x),
+                                    uw__frame_instr(l, x) != uw__frame_instr(l, y)};
+            moved += pf[i].ip_moved != 0;
             seen++;
         }
     }
@@ -1305,7 +1312,8 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
             return 0;
     if (cur[0] == k->addr[0] && cur[1] == k->addr[0] && cf_same) {
         from = 1;
-    } else if ((!UW_RULE(pure_check_site) ||
+    } else if (moved == 0 &&
+               (!UW_RULE(pure_check_site) ||
                 (cur[0] != k->addr[0] && cur[1] != k->addr[0] &&
                  uw__split_site_at(t->u, k->addr[0], pf[1].code, pf[1].ip))) &&
                (!UW_RULE(pure_check_slot) || pf[0].prev == k->addr[0])) {
@@ -1316,6 +1324,15 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
     } else {
         return 0;
     }
+    /* Only the current frame (idle: _run_once, or the loop's own code in
+     * the slot) may have moved on between the copies: it ran bytecode and
+     * made calls that returned, with no handle popped (the epoch), so the
+     * stack with it at the first copy's line stood then (rule
+     * pure_check_still_below).  A callback's frames below it stand still
+     * in both copies, at the split site. */
+    for (i = from + 1; i <= k->n; i++)
+        if (pf[i].ip_moved && UW_RULE(pure_check_still_below))
+            return 0;
     if ((rr = uw_pure_resolve(t, k, pf, from, now)) != 1)
         return rr; /* 0: not taken, or UW_ERR_NOMEM */
     if (callback && UW_RULE(pure_check_slot) && !(now[0].code->flags & UW__CODE_HANDLE_RUN))

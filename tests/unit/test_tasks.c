@@ -1230,12 +1230,21 @@ static void test_harmless_callback(void **state)
  * whose reader, once the Task walk reads B's name, pops a handle (the
  * epoch moves: the idle stack no longer stands at the check) and moves
  * the loop as the mode says. */
-enum { PM_CALLBACK = 1, PM_IDLE, PM_OTHER_CALL, PM_SLOT_STALE, PM_ROOT_MOVED, PM_SLOT_NO_CODE };
+enum {
+    PM_CALLBACK = 1,
+    PM_IDLE,
+    PM_OTHER_CALL,
+    PM_SLOT_STALE,
+    PM_ROOT_MOVED,
+    PM_SLOT_NO_CODE,
+    PM_IDLE_RAN, /* idle, and select() moves on between the group's copies */
+    PM_ROOT_RAN, /* idle, and <module> moves on between them */
+};
 
 typedef struct pm_world {
     world w;
     const uw_reader_ops *real;
-    int mode, moved;
+    int mode, moved, slot_reads;
     uint64_t counter, name_b, run, sel_code, run_code, root, root_code;
 } pm_world;
 
@@ -1281,6 +1290,16 @@ static int pm_read(void *ctx, uint64_t addr, void *dst, size_t len)
     if (!r->moved && addr == r->name_b && len != UW_NAME_WINDOW) {
         r->moved = 1;
         pm_move(r);
+    }
+    /* The slot is read only by the middle group, once per copy: its
+     * second read falls between the copies of select() and <module> */
+    if (r->moved && addr == r->run && len == (size_t)r->w.fp.l->frame_size &&
+        ++r->slot_reads == 2) {
+        const uw_layout *l = r->w.fp.l;
+        if (r->mode == PM_IDLE_RAN) /* select() ran on to its next line */
+            fp_frame_at(&r->w.fp, r->w.sel_frame, r->sel_code, r->root, l->owner_thread, 2);
+        else if (r->mode == PM_ROOT_RAN) /* <module> ran on: returned, entered again */
+            fp_frame_at(&r->w.fp, r->root, r->root_code, 0, l->owner_thread, 3);
     }
     return r->real->read(ctx, addr, dst, len);
 }
@@ -1353,6 +1372,7 @@ static void test_pure_between_copies(void **state)
     pm_world r;
     const uw_thread_sample *th;
     const char *root;
+    int32_t idle_line;
 
     (void)state;
     /* in a callback at the check: the Tasks on [<module>, select,
@@ -1378,6 +1398,22 @@ static void test_pure_between_copies(void **state)
     assert_int_equal(th->pure_start, 0);
     assert_int_equal(pm_compose(&r, r.w.a, &root), 0);
     assert_string_equal(root, "<module>");
+    idle_line = r.w.s.frames[th->first_frame].line;
+    assert_int_equal(r.slot_reads, 2); /* the slot read once per copy */
+    world_end(&r.w);
+
+    /* ... and select(), the current frame, ran on between the copies (it
+     * ran bytecode and made calls that returned; no handle was popped):
+     * the same stack, select() at the first copy's line (before, the
+     * Tasks had none) */
+    pm_run(&r, PM_IDLE_RAN);
+    th = &r.w.s.threads[0];
+    assert_int_equal(th->split, -1);
+    assert_int_equal(th->n_frames, 2);
+    assert_string_equal(uw_frame_name(&r.w.s.frames[th->first_frame]), "EpollSelector.select");
+    assert_int_equal(r.w.s.frames[th->first_frame].line, idle_line);
+    assert_int_equal(pm_compose(&r, r.w.a, &root), 0);
+    assert_string_equal(root, "<module>");
     world_end(&r.w);
 
     /* Rule pure_check_site: select() at another call, the slot holding a
@@ -1392,6 +1428,10 @@ static void test_pure_between_copies(void **state)
      * the skeleton does not stand (without the rule the Tasks stand on the
      * old <module> frame, at a line it left) */
     pm_refused(PM_ROOT_MOVED, "Tasks rooted on a <module> frame the stack had left");
+    /* Rule pure_check_still_below: idle, <module> at another line in the
+     * second copy (without the rule the Tasks stand on a <module> frame
+     * whose line may not have stood with that select()) */
+    pm_refused(PM_ROOT_RAN, "Tasks rooted on a <module> frame that moved between the copies");
     /* A slot frame that resolves to no code in the first copy is not
      * taken, and is no failure of the sample: the second copy's status,
      * left unread, once started at -1, which is UW_ERR_NOMEM, and the
