@@ -474,30 +474,25 @@ def case_commands():
 
 
 def case_stop_site():
-    truth = os.path.join(work, "stop_site.json")
-    app = subprocess.Popen([sys.executable, os.path.join(livelib.HERE, "stop_site_app.py"), truth,
-                            "6"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    procs.append(app)
-    ready, _, _ = select.select([app.stdout], [], [], 60)
-    if not ready or app.stdout.readline().strip() != "ready":
-        livelib.fail("stop_site: the target did not start: %s" % app.stderr.read())
-    with open(truth) as f:
-        pid = json.load(f)["pid"]
-    folded = os.path.join(work, "stop_site.folded")
-    r = run(["record", "--pid", str(pid), "--blocking", "--rate", "100", "--duration", "3",
-             "-o", folded])
-    if r.returncode != 0:
-        livelib.fail("stop_site: exit %d: %s" % (r.returncode, r.stderr))
-    if "clocks were refused" in r.stderr:
-        print("stop_site: SKIP: %s" % r.stderr.strip().splitlines()[-1])
-        sys.exit(77)
-    m = re.search(r"(\d+) thread stops by the thread's own clock, (\d+) of its clocks late",
-                  r.stderr)
-    inside, total = livelib.folded_share(folded, "ss_syscall")
-    if app.wait(timeout=60) != 0:
-        livelib.fail("stop_site: the target failed: %s" % app.stderr.read())
-    with open(truth) as f:
-        want = json.load(f)["syscall_share"]
+    t = livelib.Target("stop_site_app.py", 6)
+    try:
+        folded = os.path.join(work, "stop_site.folded")
+        r = run(["record", "--pid", str(t.pid), "--blocking", "--stop-by", "clock", "--rate",
+                 "100", "--duration", "3", "-o", folded])
+        if r.returncode != 0:
+            livelib.fail("stop_site: exit %d: %s" % (r.returncode, r.stderr))
+        if "clocks were refused" in r.stderr:
+            print("stop_site: SKIP: %s" % r.stderr.strip().splitlines()[-1])
+            sys.exit(77)
+        m = re.search(r"(\d+) thread stops by the thread's own clock, (\d+) of its clocks late",
+                      r.stderr)
+        inside, total = livelib.folded_share(folded, "ss_syscall")
+        if t.proc.wait(timeout=60) != 0:
+            livelib.fail("stop_site: the target failed: %s" % t.proc.stderr.read())
+        with open(t.truth_path) as f:
+            want = json.load(f)["syscall_share"]
+    finally:
+        t.close()
     got = inside / total if total else 0.0
     print("stop_site: %d samples, %.3f in ss_syscall, truth %.3f; %s" % (
         total, got, want, m.group(0) if m else "no clock line"))
