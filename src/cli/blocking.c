@@ -190,7 +190,8 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
                 "tornstack: blocking: %llu thread stops by the thread's own clock, %llu of its "
                 "clocks late (the thread slept: interrupted instead)%s\n",
                 (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
-                b->by_clock ? "" : "; --stop-by interrupt: every running thread interrupted");
+                b->by_clock ? ""
+                            : "; every running thread interrupted (--stop-by clock to change)");
 }
 
 /* Skips at or above this share of Task readings get the hint below. */

@@ -10,10 +10,10 @@
  * pause, by native id).  Then, as often as needed:
  *
  *   uw__pause_stop_all()   stop every attached thread and wait for every
- *                         one to report its stop (a running thread by its
- *                         own CPU-time clock where perf events allow, so
- *                         that it stops where it stands, pause/clock.c;
- *                         else, and a sleeping one, by PTRACE_INTERRUPT);
+ *                         one to report its stop (by PTRACE_INTERRUPT; with
+ *                         uw__pause_set_clock, a running thread by its own
+ *                         CPU-time clock, so that it stops where it stands,
+ *                         pause/clock.c);
  *                         in the
  *                         all-threads mode /proc/PID/task is read again
  *                         while they are stopped, and a thread found there
@@ -103,9 +103,13 @@ int uw__pause_resume_all(uw__pause *p);
  * tid is not attached, UW_ERR_NO_PROCESS if it exited. */
 int uw__pause_stop_thread(uw__pause *p, pid_t tid);
 
-/* Stop running threads by their own clocks (on: the default, where perf
- * events allow) or by PTRACE_INTERRUPT alone (off), from the next stop
- * on.  Turning them on again after they were refused does nothing. */
+/* Stop running threads by their own clocks where perf events allow (on)
+ * or by PTRACE_INTERRUPT alone (off: the default; their events are
+ * closed), from the next stop on.  Turning them on after the kernel
+ * refused them does nothing.  Not the default: a clock that fires just as
+ * it is disarmed can leave its signal pending, and the thread then stops
+ * once more after it is restarted, or the target's own SIGURG handler
+ * (if any) runs after the session ends (docs/pause.md). */
 void uw__pause_set_clock(uw__pause *p, int on);
 int uw__pause_resume_thread(uw__pause *p, pid_t tid);
 

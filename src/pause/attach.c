@@ -168,7 +168,7 @@ int uw__pause_open(pid_t pid, pid_t tid, uw__pause **out, char *why, size_t len)
         return UW_ERR_NOMEM;
     p->pid = pid;
     p->only = tid;
-    p->clock_on = 1;
+    p->clock_on = 0; /* uw__pause_set_clock */
     p->rng = (uw_pt_now_ns() ^ ((uint64_t)pid << 32)) | 1u;
     if (tid == 0) {
         p->scan = malloc(UW_PAUSE_LIMIT_THREADS * sizeof *p->scan);

@@ -222,8 +222,21 @@ int uw__pause_resume_thread(uw__pause *p, pid_t tid)
     return rc;
 }
 
+/* On opens an event for each thread without one (unless the kernel
+ * refused them before); off closes every one (none is needed, and each is
+ * a file descriptor). */
 void uw__pause_set_clock(uw__pause *p, int on)
 {
-    if (p != NULL)
-        p->clock_on = on && p->stats.clock_refused == 0;
+    size_t i;
+
+    if (p == NULL)
+        return;
+    p->clock_on = on && p->stats.clock_refused == 0;
+    for (i = 0; i < p->n; i++) {
+        uw_pt *t = &p->threads[i];
+        if (!p->clock_on)
+            uw_pt_clock_close(t);
+        else if (t->pfd < 0 && t->state != UW_PT_GONE)
+            uw_pt_clock_open(p, t);
+    }
 }

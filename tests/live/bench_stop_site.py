@@ -28,7 +28,8 @@ import livelib
 HERE = os.path.dirname(os.path.abspath(__file__))
 tornstack, seconds, rate = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 pythons = sys.argv[4:]
-MODES = (("blocking", ["--blocking"]), ("blk interrupt", ["--blocking", "--stop-by", "interrupt"]),
+MODES = (("blocking", ["--blocking", "--stop-by", "clock"]),
+         ("blk interrupt", ["--blocking", "--stop-by", "interrupt"]),
          ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
 
 

@@ -59,7 +59,8 @@ class Unsupported(Exception):
 
 def record(pid, out, mode):
     args = [tornstack, "record", "--pid", str(pid), "--rate", rate, "--duration", str(duration),
-            "-o", out] + {"blocking": ["--blocking"], "pause": ["--pause-on-torn"], "none": []}[mode]
+            "-o", out] + {"blocking": ["--blocking", "--stop-by", "clock"],
+               "pause": ["--pause-on-torn", "--stop-by", "clock"], "none": []}[mode]
     r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60)
     if r.returncode == 6:
         raise Unsupported(r.stderr.strip())

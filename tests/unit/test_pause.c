@@ -854,7 +854,8 @@ static void test_thread_clock(void **state)
  * spinner, always running and never in the kernel, is stopped by it in
  * most samples, and the clock's SIGURG never reaches the target's
  * handler; a SIGURG sent by someone else does.  With the clocks off,
- * every stop is an interrupt.  Skipped where perf events are refused. */
+ * every stop is an interrupt; on again, the clocks stop it again.
+ * Skipped where perf events are refused. */
 static void test_stop_by_clock(void **state)
 {
     pid_t pid;
@@ -868,6 +869,7 @@ static void test_stop_by_clock(void **state)
     pid = spawn(1, 0, 0);
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
+    uw__pause_set_clock(p, 1); /* off by default */
     for (round = 0; round < 40; round++) {
         assert_int_equal(uw__pause_stop_all(p), 0);
         before = ld(&sh->spin);
@@ -905,6 +907,16 @@ static void test_stop_by_clock(void **state)
     uw__pause_stats_get(p, &st);
     assert_true(st.clock_stops == before);
     assert_int_equal(st.signals_passed, 1);
+    /* on again: the events closed when off are opened anew */
+    uw__pause_set_clock(p, 1);
+    for (round = 0; round < 10; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    uw__pause_stats_get(p, &st);
+    assert_true(st.clock_stops >= before + 5);
+    assert_true(ld(&sh->urg) == 1);
     assert_int_equal(uw__pause_close(p), 0);
     nap_us(20000);
     assert_true(ld(&sh->urg) == 1); /* none of ours after the close */
