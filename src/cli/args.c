@@ -99,18 +99,25 @@ static int ts_opt_hold(ts_args *a, const char *opt, const char *val)
     return 0;
 }
 
-/* --stop-by clock|interrupt: how a running thread is stopped
- * (src/pause/clock.c). */
+/* --stop-by interrupt|clock|kernel-clock: how a running thread is stopped
+ * (src/pause/clock.c; kernel-clock: by clocks that count its kernel time
+ * too where the kernel allows it, to compare). */
 static int ts_opt_stop_by(ts_args *a, const char *opt, const char *val)
 {
     (void)opt;
-    if (strcmp(val, "clock") == 0 || strcmp(val, "interrupt") == 0) {
-        a->stop_by_interrupt = strcmp(val, "interrupt") == 0;
-        a->stop_by_set = 1;
-        return 0;
+    if (strcmp(val, "interrupt") == 0)
+        a->stop_by = UW_PAUSE_CLOCK_OFF;
+    else if (strcmp(val, "clock") == 0)
+        a->stop_by = UW_PAUSE_CLOCK_ON;
+    else if (strcmp(val, "kernel-clock") == 0)
+        a->stop_by = UW_PAUSE_CLOCK_KERNEL;
+    else {
+        fprintf(stderr, "tornstack: invalid --stop-by '%s' (interrupt, clock or kernel-clock)\n",
+                val);
+        return -1;
     }
-    fprintf(stderr, "tornstack: invalid --stop-by '%s' (clock or interrupt)\n", val);
-    return -1;
+    a->stop_by_set = 1;
+    return 0;
 }
 
 static int ts_opt_task_depth(ts_args *a, const char *opt, const char *val)
@@ -217,7 +224,7 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->blocking = 0;
     a->pause_on_torn = 0;
     a->hold_ms = 0;
-    a->stop_by_interrupt = 0;
+    a->stop_by = UW_PAUSE_CLOCK_OFF;
     a->stop_by_set = 0;
     a->no_replay = 0;
     /* dump prints text unless told; record writes a folded profile */

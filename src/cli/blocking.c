@@ -179,6 +179,17 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
             (unsigned long long)st.signals_passed, (unsigned long long)st.threads_seen,
             (unsigned long long)st.threads_exited, (unsigned long long)b->run_waits,
             (unsigned long long)b->run_gave_up);
+    if (st.clock_refused == 0 && st.clock_user_only)
+        fprintf(
+            f,
+            "tornstack: blocking: the threads' clocks count user time only%s: %llu running "
+            "threads were interrupted in the place of their kernel time (%llu of them, stopped "
+            "off a system call, ran on to their next one; %llu kept off one)\n",
+            b->by_clock == UW_PAUSE_CLOCK_KERNEL ? " (the kernel refused to count its own)" : "",
+            (unsigned long long)st.clock_kernel_turns, (unsigned long long)st.clock_turn_retries,
+            (unsigned long long)st.clock_turns_off_call);
+    else if (st.clock_refused == 0 && b->by_clock == UW_PAUSE_CLOCK_KERNEL)
+        fprintf(f, "tornstack: blocking: the threads' clocks count kernel time too\n");
     if (st.clock_refused != 0)
         fprintf(f,
                 "tornstack: blocking: the threads' own clocks were refused (%s): every running "

@@ -17,7 +17,9 @@ typedef struct ts_blocking {
     uw__pause *pause; /* NULL: not blocking */
     long hold_ms;     /* extra time each sample keeps the target stopped (tests) */
     int on_torn;      /* --pause-on-torn: stop only to redo a sample that skipped */
-    int by_clock;     /* running threads stopped by their own clocks (pause/clock.c) */
+    int by_clock;     /* how running threads are stopped: UW_PAUSE_CLOCK_OFF
+                       * (interrupted), _ON or _KERNEL (by their own clocks,
+                       * pause/clock.c) */
     uint64_t samples; /* --pause-on-torn: samples taken, redone stopped, */
     uint64_t paused;
     uint64_t restopped;       /* stops made again after a stopped sample tore (both modes) */
@@ -32,9 +34,9 @@ extern volatile sig_atomic_t ts_stop_signal;
 
 /* Attach to every thread of pid and install the stop handlers; with
  * on_torn, samples are taken running and only redone stopped when they
- * skipped (session.c); with by_clock, a running thread is stopped by its
- * own CPU-time clock where perf events allow (src/pause/clock.c), else by
- * PTRACE_INTERRUPT.  On failure prints the one-line error and returns
+ * skipped (session.c); with by_clock (a UW_PAUSE_CLOCK_ mode), a running
+ * thread is stopped by its own CPU-time clock where perf events allow
+ * (src/pause/clock.c), else by PTRACE_INTERRUPT.  On failure prints the one-line error and returns
  * the code (UW_ERR_PTRACE, UW_ERR_NO_PROCESS, ...); nothing stays
  * attached. */
 int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by_clock);

@@ -39,7 +39,8 @@ void ts_usage(FILE *f)
         "       tornstack layout  MINOR\n"
         "       tornstack --help | --version | COMMAND --help\n"
         "PROFILE: folded|speedscope|pprof|html   [--no-task-frames] [--no-thread-frames]\n"
-        "BLOCKING: [--blocking | --pause-on-torn] [--stop-by clock|interrupt] [--hold-ms MS]\n"
+        "BLOCKING: [--blocking | --pause-on-torn] [--stop-by interrupt|clock|kernel-clock] "
+        "[--hold-ms MS]\n"
         "POLICY: [--task-depth N] [--no-split] [--no-skip] [--no-recover] [--tasks-root ADDR]\n",
         f);
 }

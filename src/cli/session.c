@@ -277,8 +277,7 @@ int ts_attach(ts_session *s, const ts_args *a)
     s->replay = !a->no_replay;
     /* --blocking attaches first, so that a ptrace refusal is named as such. */
     if ((a->blocking || a->pause_on_torn) &&
-        (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms, a->pause_on_torn,
-                               a->stop_by_set && !a->stop_by_interrupt)) != 0)
+        (rc = ts_blocking_open(&s->blk, a->pid, a->hold_ms, a->pause_on_torn, a->stop_by)) != 0)
         return rc;
     rc = uw_proc_reader_open(&s->proc, pid, &s->reader);
     if (rc != 0) {

@@ -66,19 +66,28 @@ typedef struct uw__pause uw__pause;
  * stop_thread with its resume; its time runs from the first interrupt to
  * the last restart. */
 typedef struct uw__pause_stats {
-    uint64_t stops;          /* stops completed (stop then resume) */
-    uint64_t stopped_ns;     /* total time the target was held stopped */
-    uint64_t stopped_max_ns; /* longest single stop */
-    uint64_t signals_passed; /* signals held in a stop and delivered on restart */
-    uint64_t group_stops;    /* group-stops (job control) left in force */
-    uint64_t threads_seen;   /* threads ever attached, newborns included */
-    uint64_t threads_exited; /* threads that exited while attached */
-    uint64_t late_attached;  /* threads found by a re-scan, not by a clone event */
-    uint64_t clock_stops;    /* threads stopped by their own clock (pause/clock.c) */
-    uint64_t clock_late;     /* clocks armed that did not stop their thread in time:
-                              * interrupted instead */
-    int clock_refused;       /* 0, or the errno that turned the clocks off (every
-                              * thread is then interrupted) */
+    uint64_t stops;                /* stops completed (stop then resume) */
+    uint64_t stopped_ns;           /* total time the target was held stopped */
+    uint64_t stopped_max_ns;       /* longest single stop */
+    uint64_t signals_passed;       /* signals held in a stop and delivered on restart */
+    uint64_t group_stops;          /* group-stops (job control) left in force */
+    uint64_t threads_seen;         /* threads ever attached, newborns included */
+    uint64_t threads_exited;       /* threads that exited while attached */
+    uint64_t late_attached;        /* threads found by a re-scan, not by a clone event */
+    uint64_t clock_stops;          /* threads stopped by their own clock (pause/clock.c) */
+    uint64_t clock_late;           /* clocks armed that did not stop their thread in time:
+                                    * interrupted instead */
+    int clock_refused;             /* 0, or the errno that turned the clocks off (every
+                                    * thread is then interrupted) */
+    int clock_user_only;           /* the clocks count user time only (not
+                                    * UW_PAUSE_CLOCK_KERNEL, or the kernel refused it) */
+    uint64_t clock_kernel_turns;   /* with clocks of user time only: running threads
+                                    * interrupted in the place of their kernel
+                                    * time (pause/clock.c) */
+    uint64_t clock_turn_retries;   /* ... whose stop came off a system call:
+                                    * restarted to their next one */
+    uint64_t clock_turns_off_call; /* ... kept off a system call (none came in
+                                    * time) */
 } uw__pause_stats;
 
 /* Attach to process `pid`.  tid == 0: every thread, and every thread it
@@ -103,14 +112,23 @@ int uw__pause_resume_all(uw__pause *p);
  * tid is not attached, UW_ERR_NO_PROCESS if it exited. */
 int uw__pause_stop_thread(uw__pause *p, pid_t tid);
 
-/* Stop running threads by their own clocks where perf events allow (on)
- * or by PTRACE_INTERRUPT alone (off: the default; their events are
- * closed), from the next stop on.  Turning them on after the kernel
- * refused them does nothing.  Not the default: a clock that fires just as
- * it is disarmed can leave its signal pending, and the thread then stops
- * once more after it is restarted, or the target's own SIGURG handler
- * (if any) runs after the session ends (docs/pause.md). */
-void uw__pause_set_clock(uw__pause *p, int on);
+/* How running threads are stopped (uw__pause_set_clock): by
+ * PTRACE_INTERRUPT alone (OFF, the default: their events are closed); by
+ * their own clocks where perf events allow, clocks that count user time
+ * only, with the kernel's share of a thread's time given back by
+ * interrupting it in that proportion (ON: the same with or without
+ * privilege; pause/clock.c); or by clocks that count kernel time too
+ * where the kernel allows it (KERNEL; else as ON; docs/pause.md measures
+ * both).  Takes effect from the next stop; a clock mode after the kernel
+ * refused the events does nothing.  Clocks are not the
+ * default: a clock that fires just as it is disarmed can leave its signal
+ * pending, and the thread then stops once more after it is restarted, or
+ * the target's own SIGURG handler (if any) runs after the session ends
+ * (docs/pause.md). */
+#define UW_PAUSE_CLOCK_OFF 0
+#define UW_PAUSE_CLOCK_ON 1
+#define UW_PAUSE_CLOCK_KERNEL 2
+void uw__pause_set_clock(uw__pause *p, int mode);
 int uw__pause_resume_thread(uw__pause *p, pid_t tid);
 
 /* Answer the threads' own stops until `timeout_us` microseconds have

@@ -29,7 +29,9 @@
  * UW_ERR_NO_PROCESS (the thread is gone), UW_ERR_PTRACE (refused). */
 int uw_pt_seize(uw__pause *p, pid_t tid, uw_pt **out)
 {
-    unsigned long opts = p->only ? 0 : PTRACE_O_TRACECLONE;
+    /* TRACESYSGOOD: a system-call stop (asked for only by a kernel turn,
+     * clock.c) is told from a SIGTRAP by its 0x80 */
+    unsigned long opts = PTRACE_O_TRACESYSGOOD | (p->only ? 0 : PTRACE_O_TRACECLONE);
     int rc;
 
     if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts) != 0) {

@@ -31,6 +31,12 @@
  * not come from our event); only a signal of ours that outlives the
  * session would reach its handler.
  *
+ * The clocks count user time only (counting kernel time too needs
+ * privilege: CAP_PERFMON, or a perf_event_paranoid below 2, and measured
+ * worse; UW_PAUSE_CLOCK_KERNEL asks for it), and the kernel's part of a
+ * thread's time is given back by interrupting it in that proportion
+ * (uw_pt_clock_kernel_turn): the same stops with or without privilege.
+ *
  * Everything here is optional: a kernel or a policy that refuses perf
  * events (perf_event_paranoid, seccomp, no perf at all) leaves every
  * thread stopped by PTRACE_INTERRUPT, as the statistics say.
@@ -44,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <unistd.h>
 
 #include "pause/internal.h"
@@ -54,6 +61,7 @@ void uw_pt_clock_open(uw__pause *p, uw_pt *t)
 {
     struct perf_event_attr a;
     struct f_owner_ex owner;
+    char state;
     long fd;
 
     t->pfd = -1;
@@ -68,16 +76,21 @@ void uw_pt_clock_open(uw__pause *p, uw_pt *t)
     a.exclude_hv = 1;
     a.wakeup_events = 1; /* every overflow signals */
     a.sample_period = UW_PAUSE_CLOCK_MIN_NS;
-    /* Kernel time counts: an overflow inside a system call stops the
-     * thread as the call returns, still in the function that made it.
-     * With kernel time excluded (all a paranoid level of 2 allows the
-     * unprivileged) such an overflow is dropped and the period starts
-     * again, which under-counts the code that makes system calls; that is
-     * the fallback, and the statistics say so. */
+    /* User time only, unless UW_PAUSE_CLOCK_KERNEL asked for kernel time
+     * too.  With kernel time excluded (all a paranoid level of 2 allows
+     * the unprivileged) an overflow inside a system call is dropped and
+     * the period starts again, so the kernel's part of the thread's time
+     * is given back by interrupts instead (uw_pt_clock_kernel_turn).
+     * Counting kernel time, such an overflow stops the thread as the call
+     * returns, still in the function that made it; on the machines this
+     * is tested on that still under-counted the code that makes system
+     * calls, by more than the interrupts' turns do (docs/pause.md), so it
+     * is the option, not the rule. */
     a.exclude_kernel = p->clock_user_only ? 1u : 0u;
     fd = syscall(SYS_perf_event_open, &a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0 && (errno == EACCES || errno == EPERM) && !a.exclude_kernel) {
         p->clock_user_only = 1;
+        p->clock_kernel_refused = 1;
         a.exclude_kernel = 1;
         fd = syscall(SYS_perf_event_open, &a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
     }
@@ -100,6 +113,7 @@ void uw_pt_clock_open(uw__pause *p, uw_pt *t)
         return;
     }
     t->pfd = (int)fd;
+    t->times_known = uw_pt_sched_times(p->pid, t->tid, &state, t->times0) == 0;
 }
 
 void uw_pt_clock_close(uw_pt *t)
@@ -137,6 +151,97 @@ int uw_pt_clock_arm(uw__pause *p, uw_pt *t)
     t->armed = 1;
     t->state = UW_PT_STOPPING;
     return 0;
+}
+
+/* With clocks that count user time only, a stop by the clock never lands
+ * in the kernel's part of a thread's time: an overflow that comes due
+ * there is dropped and the period starts again, so the code that makes
+ * system calls would be under-counted by all the time the calls take.
+ * That part is given back by chance: a running thread whose kernel share
+ * of CPU time is k is not armed with probability k (1: this turn stands
+ * for its kernel time) and is interrupted instead, which stops it as its
+ * system call returns, or at its next one (the interrupt's usual landing
+ * place, docs/pause.md), in the code that made the call.  k is its
+ * ratio of kernel to all CPU time in clock ticks (times: now, from
+ * /proc/PID/task/TID/stat) since its event opened, or over its whole
+ * life until UW_PAUSE_CLOCK_TICKS_MIN ticks have passed since.  With
+ * clocks that count kernel time too, always 0. */
+int uw_pt_clock_kernel_turn(uw__pause *p, uw_pt *t, const uint64_t times[2])
+{
+    uint64_t user = times[0], kernel = times[1];
+
+    if (!p->clock_user_only)
+        return 0;
+    if (t->times_known && times[0] >= t->times0[0] && times[1] >= t->times0[1] &&
+        (times[0] - t->times0[0]) + (times[1] - t->times0[1]) >= UW_PAUSE_CLOCK_TICKS_MIN) {
+        user = times[0] - t->times0[0];
+        kernel = times[1] - t->times0[1];
+    }
+    if (kernel == 0)
+        return 0;
+    return uw_pt_clock_rand(p) % (user + kernel) < kernel;
+}
+
+/* A kernel turn's stop (uw_pt_clock_kernel_turn) should stand in a system
+ * call.  An interrupt lands there when the thread is on a CPU (it takes
+ * effect at the next entry to the kernel, and on the machines measured
+ * that is its next system call), but a thread that waits for a CPU,
+ * preempted at a tick in its own code, stops right there: under load that
+ * moved a share of the turns into user code.  So a turn's stop that did
+ * not come through a system call (x86-64: orig_rax, the call's number, is
+ * -1 after an interrupt or a fault) is restarted with PTRACE_SYSCALL, and
+ * the thread stops as it enters its next call (report.c), unless
+ * turn_until_ns passes first: then it is interrupted where it runs
+ * (uw_pt_clock_turns_due) and kept there, counted.  Once only: a turn
+ * never restarts a thread twice.  Elsewhere than x86-64 every landing is
+ * kept.  Called for its PTRACE_EVENT_STOP while held: 0, or UW_ERR_IO. */
+int uw_pt_clock_turn_again(uw__pause *p, uw_pt *t)
+{
+    int at_call = 1;
+#if defined(__x86_64__)
+    struct user_regs_struct regs;
+
+    if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) == 0)
+        at_call = (long long)regs.orig_rax >= 0;
+#endif
+    if (at_call || t->turn_tries > 0) {
+        if (!at_call)
+            p->stats.clock_turns_off_call++;
+        t->turn = 0;
+        return 0;
+    }
+    t->turn_tries++;
+    p->stats.clock_turn_retries++;
+    if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) != 0) {
+        if (errno != ESRCH)
+            return UW_ERR_IO;
+        t->turn = 0; /* going: its exit is still to come */
+    }
+    t->state = UW_PT_STOPPING;
+    return 0;
+}
+
+/* Interrupt each turn restarted to its next system call whose
+ * turn_until_ns has passed (it made none); return the earliest such time
+ * still to come, or UINT64_MAX. */
+uint64_t uw_pt_clock_turns_due(uw__pause *p)
+{
+    uint64_t now = uw_pt_now_ns(), next = UINT64_MAX;
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        uw_pt *t = &p->threads[i];
+        if (!t->turn || t->turn_tries == 0 || t->state != UW_PT_STOPPING)
+            continue;
+        if (now < t->turn_until_ns) {
+            if (t->turn_until_ns < next)
+                next = t->turn_until_ns;
+        } else if (t->turn_tries == 1) {
+            t->turn_tries = 2; /* interrupted once */
+            (void)ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+        }
+    }
+    return next;
 }
 
 /* Disarm t's clock (a stop came, by the clock or otherwise).  An overflow

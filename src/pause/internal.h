@@ -37,6 +37,16 @@ typedef struct uw_pt {
     uint8_t armed; /* its clock is armed: its stop is due by it (clock.c) */
     int sig;       /* signal to deliver on restart (UW_PK_SIGNAL) */
     int pfd;       /* its task-clock perf event, -1 if none (clock.c) */
+    /* its user and kernel CPU time in clock ticks when its event opened,
+     * times_known 0 if unread (clock.c: the kernel's share, when the
+     * clocks count user time only) */
+    uint8_t times_known;
+    uint64_t times0[2];
+    /* this stop stands for its kernel time (clock.c): interrupted, and
+     * if that lands off a system call restarted to its next one
+     * (turn_tries 1), interrupted after turn_until_ns (2) */
+    uint8_t turn, turn_tries;
+    uint64_t turn_until_ns;
 } uw_pt;
 
 /* The signal our clocks send (clock.c): ignored by default. */
@@ -53,12 +63,14 @@ struct uw__pause {
     pid_t only;     /* 0: every thread and clones; else this one thread */
     uw_pt *threads; /* at most UW_PAUSE_LIMIT_THREADS live records */
     size_t n, cap;
-    pid_t *scan;            /* room for one /proc/PID/task listing */
-    sigset_t old_mask;      /* the caller's mask, restored by close */
-    uint64_t stop_start_ns; /* 0 when nothing is held */
-    int clock_on;           /* running threads are stopped by their clocks */
-    int clock_user_only;    /* their clocks count user time only (clock.c) */
-    uint64_t rng;           /* the clocks' random periods (never 0) */
+    pid_t *scan;              /* room for one /proc/PID/task listing */
+    sigset_t old_mask;        /* the caller's mask, restored by close */
+    uint64_t stop_start_ns;   /* 0 when nothing is held */
+    int clock_on;             /* running threads are stopped by their clocks */
+    int clock_user_only;      /* their clocks count user time only (clock.c):
+                               * all but UW_PAUSE_CLOCK_KERNEL */
+    int clock_kernel_refused; /* ... and kernel time may not be counted */
+    uint64_t rng;             /* the clocks' random periods (never 0) */
     uw__pause_stats stats;
 };
 
@@ -71,6 +83,7 @@ size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 /* scan.c */
 int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
 int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
+int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2]);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);
 
 /* report.c */
@@ -91,8 +104,11 @@ int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, int by
 void uw_pt_clock_open(uw__pause *p, uw_pt *t);
 void uw_pt_clock_close(uw_pt *t);
 int uw_pt_clock_arm(uw__pause *p, uw_pt *t);
+int uw_pt_clock_kernel_turn(uw__pause *p, uw_pt *t, const uint64_t times[2]);
 void uw_pt_clock_disarm(uw_pt *t);
 int uw_pt_clock_signal(const uw_pt *t, int sig);
+int uw_pt_clock_turn_again(uw__pause *p, uw_pt *t);
+uint64_t uw_pt_clock_turns_due(uw__pause *p);
 
 /* attach.c */
 int uw_pt_seize(uw__pause *p, pid_t tid, uw_pt **out);

@@ -16,6 +16,11 @@
  *   status>>16 == another PTRACE_EVENT_*
  *       an event we asked for (PTRACE_EVENT_CLONE: a new thread, whose id
  *       PTRACE_GETEVENTMSG gives).  PTRACE_CONT, no signal.
+ *   status>>16 == 0, WSTOPSIG SIGTRAP | 0x80
+ *       a system-call stop, which only a kernel turn asks for (clock.c:
+ *       restarted with PTRACE_SYSCALL, the thread stops as it enters its
+ *       next system call; PTRACE_O_TRACESYSGOOD sets the 0x80).
+ *       PTRACE_CONT, no signal: the call then runs.
  *   status>>16 == 0
  *       signal-delivery-stop: the thread was about to receive WSTOPSIG.
  *       Restarted with PTRACE_CONT and that very signal, so the target
@@ -66,8 +71,16 @@ int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode)
     event = (unsigned)status >> 16;
     t->state = UW_PT_STOPPED;
     t->sig = 0;
+    if (!(event == PTRACE_EVENT_STOP && mode == UW_PT_HOLD))
+        t->turn = 0; /* any other stop ends a turn where it landed */
     if (event == PTRACE_EVENT_STOP) {
         t->kind = uw_pt_is_stop_signal(sig) ? UW_PK_GROUP : UW_PK_TRAP;
+        /* a kernel turn's interrupt that landed off a system call runs on
+         * to its next one (clock.c) */
+        if (t->turn && mode == UW_PT_HOLD && t->kind == UW_PK_TRAP)
+            return uw_pt_clock_turn_again(p, t);
+    } else if (event == 0 && sig == (SIGTRAP | 0x80)) {
+        t->kind = UW_PK_TRAP; /* a kernel turn's system-call stop */
     } else if (event != 0) {
         unsigned long msg = 0;
         t->kind = UW_PK_EVENT;
@@ -123,5 +136,6 @@ int uw_pt_restart(uw__pause *p, uw_pt *t)
         return UW_ERR_IO;
     t->state = UW_PT_RUNNING;
     t->sig = 0;
+    t->turn = 0;
     return 0;
 }

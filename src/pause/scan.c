@@ -100,13 +100,19 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
 
 /* The state letter of thread tid of pid, from /proc/PID/task/TID/stat,
  * after the command name, which may itself hold parentheses and spaces:
- * the last ')' ends it.  UW_ERR_NO_PROCESS if the thread is gone. */
-int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
+ * the last ')' ends it; and, when `times` is not NULL, the CPU time it
+ * has run in user and in kernel mode, in clock ticks (fields 14 and 15:
+ * times[0] and times[1]; the kernel samples the mode at its ticks, so
+ * their ratio is an estimate, good over many ticks).
+ * UW_ERR_NO_PROCESS if the thread is gone. */
+int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2])
 {
     char path[96], buf[512];
     const char *c;
+    char *end;
     size_t got;
     FILE *f;
+    int field;
 
     *state = '?';
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
@@ -120,7 +126,27 @@ int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
     if (c == NULL || c[1] != ' ' || c[2] == '\0')
         return UW_ERR_IO;
     *state = c[2];
+    if (times == NULL)
+        return 0;
+    /* c + 2 is field 3; skip to field 14 (ten more separators) */
+    c += 2;
+    for (field = 3; field < 14 && c != NULL; field++) {
+        c = strchr(c, ' ');
+        if (c != NULL)
+            c++;
+    }
+    if (c == NULL || *c < '0' || *c > '9')
+        return UW_ERR_IO;
+    times[0] = strtoull(c, &end, 10);
+    if (*end != ' ' || end[1] < '0' || end[1] > '9')
+        return UW_ERR_IO;
+    times[1] = strtoull(end + 1, NULL, 10);
     return 0;
+}
+
+int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
+{
+    return uw_pt_sched_times(pid, tid, state, NULL);
 }
 
 /* How far thread tid of pid has got: the CPU time it has run, in

@@ -43,10 +43,19 @@ static int uw_pt_stop_by_clock(uw__pause *p, uint64_t deadline_ns)
 
     for (i = 0; i < p->n; i++) {
         uw_pt *t = &p->threads[i];
+        uint64_t times[2];
         char state;
-        if (t->state == UW_PT_RUNNING && t->pfd >= 0 &&
-            uw_pt_sched_state(p->pid, t->tid, &state) == 0 && state == 'R' &&
-            uw_pt_clock_arm(p, t) == 0)
+        if (t->state != UW_PT_RUNNING || t->pfd < 0 ||
+            uw_pt_sched_times(p->pid, t->tid, &state, times) != 0 || state != 'R')
+            continue;
+        if (uw_pt_clock_kernel_turn(p, t, times)) {
+            p->stats.clock_kernel_turns++; /* interrupted with the rest */
+            t->turn = 1;
+            t->turn_tries = 0;
+            t->turn_until_ns = uw_pt_now_ns() + (uint64_t)UW_PAUSE_CLOCK_WAIT_MS * 1000000u;
+            continue;
+        }
+        if (uw_pt_clock_arm(p, t) == 0)
             armed++;
     }
     if (armed == 0)
@@ -224,19 +233,26 @@ int uw__pause_resume_thread(uw__pause *p, pid_t tid)
 
 /* On opens an event for each thread without one (unless the kernel
  * refused them before); off closes every one (none is needed, and each is
- * a file descriptor). */
-void uw__pause_set_clock(uw__pause *p, int on)
+ * a file descriptor).  A change between counting kernel time and not
+ * opens every event again. */
+void uw__pause_set_clock(uw__pause *p, int mode)
 {
+    int user_only;
     size_t i;
 
     if (p == NULL)
         return;
-    p->clock_on = on && p->stats.clock_refused == 0;
+    user_only = mode != UW_PAUSE_CLOCK_KERNEL || p->clock_kernel_refused;
+    p->clock_on = mode != UW_PAUSE_CLOCK_OFF && p->stats.clock_refused == 0;
     for (i = 0; i < p->n; i++) {
         uw_pt *t = &p->threads[i];
-        if (!p->clock_on)
+        if (!p->clock_on || user_only != p->clock_user_only)
             uw_pt_clock_close(t);
-        else if (t->pfd < 0 && t->state != UW_PT_GONE)
+    }
+    p->clock_user_only = user_only;
+    for (i = 0; i < p->n && p->clock_on; i++) {
+        uw_pt *t = &p->threads[i];
+        if (t->pfd < 0 && t->state != UW_PT_GONE)
             uw_pt_clock_open(p, t);
     }
 }

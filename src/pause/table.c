@@ -105,4 +105,5 @@ void uw__pause_stats_get(const uw__pause *p, uw__pause_stats *out)
         return;
     }
     *out = p->stats;
+    out->clock_user_only = p->clock_on && p->clock_user_only;
 }

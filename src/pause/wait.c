@@ -146,12 +146,21 @@ int uw_pt_sleep(uint64_t deadline_ns, int *interrupted)
  * restarted or detached.  UW_ERR_STOP_TIMEOUT at the deadline. */
 int uw_pt_wait_stopped(uw__pause *p, uint64_t deadline_ns)
 {
+    uint64_t turn;
+
     for (;;) {
         int rc = uw_pt_poll(p, UW_PT_HOLD);
         if (rc < 0)
             return rc;
         if (uw_pt_count(p, UW_PT_STOPPING) == 0)
             return 0;
+        /* a kernel turn running to its next system call is interrupted
+         * when its time is up (clock.c) */
+        turn = uw_pt_clock_turns_due(p);
+        if (turn < deadline_ns) {
+            (void)uw_pt_sleep(turn, NULL);
+            continue;
+        }
         if (uw_pt_sleep(deadline_ns, NULL))
             return uw_pt_poll(p, UW_PT_HOLD) >= 0 && uw_pt_count(p, UW_PT_STOPPING) == 0
                        ? 0

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ typedef struct shared {
     uint64_t parked; /* idle threads started (bound tests) */
     uint64_t spin;   /* the spinning thread's count (clock test) */
     uint64_t urg;    /* SIGURG deliveries */
+    pid_t spin_tid;  /* the spinning thread (clock tests) */
     int ready;
 } shared;
 
@@ -90,7 +92,22 @@ static void *spinner(void *arg)
     return NULL;
 }
 
-/* The next spawn's target also runs a spinner (the clock test). */
+/* Counts between system calls that do nothing (getppid through
+ * syscall(2), which no C library caches): always running, mostly in the
+ * kernel. */
+static void *syscaller(void *arg)
+{
+    (void)arg;
+    __atomic_store_n(&sh->spin_tid, gettid(), __ATOMIC_SEQ_CST);
+    for (;;) {
+        (void)syscall(SYS_getppid);
+        __atomic_fetch_add(&sh->spin, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+/* The next spawn's target also runs a spinner (1) or a syscaller (2)
+ * (the clock tests). */
 static int spawn_spinner;
 
 static void *worker(void *arg)
@@ -164,7 +181,7 @@ static void target_main(int workers, int churn, int n_parked)
     sigaction(SIGURG, &sa, NULL);
     sh->tid[0] = gettid();
     if (spawn_spinner)
-        start_thread(spinner, NULL);
+        start_thread(spawn_spinner == 2 ? syscaller : spinner, NULL);
     for (i = 1; i <= workers; i++)
         start_thread(worker, (void *)(uintptr_t)i);
     for (i = 0; i < n_parked; i++)
@@ -869,7 +886,7 @@ static void test_stop_by_clock(void **state)
     pid = spawn(1, 0, 0);
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
-    uw__pause_set_clock(p, 1); /* off by default */
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON); /* off by default */
     for (round = 0; round < 40; round++) {
         assert_int_equal(uw__pause_stop_all(p), 0);
         before = ld(&sh->spin);
@@ -898,7 +915,7 @@ static void test_stop_by_clock(void **state)
         assert_int_equal(uw__pause_service(p, 10000), 0);
     assert_true(ld(&sh->urg) == 1);
     /* clocks off: interrupts only */
-    uw__pause_set_clock(p, 0);
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_OFF);
     for (round = 0; round < 10; round++) {
         assert_int_equal(uw__pause_stop_all(p), 0);
         assert_int_equal(uw__pause_resume_all(p), 0);
@@ -908,7 +925,7 @@ static void test_stop_by_clock(void **state)
     assert_true(st.clock_stops == before);
     assert_int_equal(st.signals_passed, 1);
     /* on again: the events closed when off are opened anew */
-    uw__pause_set_clock(p, 1);
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
     for (round = 0; round < 10; round++) {
         assert_int_equal(uw__pause_stop_all(p), 0);
         assert_int_equal(uw__pause_resume_all(p), 0);
@@ -921,6 +938,79 @@ static void test_stop_by_clock(void **state)
     nap_us(20000);
     assert_true(ld(&sh->urg) == 1); /* none of ours after the close */
     assert_free(pid, 1);
+    reap(pid);
+}
+
+/* The clocks count user time only, and a thread's kernel share of its
+ * time is given back by interrupting it in that proportion (clock.c,
+ * uw_pt_clock_kernel_turn): a thread that spends most of its time in
+ * system calls is interrupted in some rounds and stopped by its clock in
+ * others; the spinner of test_stop_by_clock, never in the kernel, is
+ * interrupted in none (asserted there through its clock stops).  Asked to
+ * count kernel time where the kernel allows it, no round is an
+ * interrupt's turn.  Skipped where perf events are refused. */
+static void test_clock_kernel_turns(void **state)
+{
+    pid_t pid;
+    uw__pause *p = NULL;
+    uw__pause_stats st;
+    uint64_t before, turns;
+    int round;
+    (void)state;
+
+    spawn_spinner = 2;
+    pid = spawn(0, 0, 0);
+    spawn_spinner = 0;
+    while (__atomic_load_n(&sh->spin_tid, __ATOMIC_SEQ_CST) == 0)
+        nap_us(1000);
+    /* that thread alone: each round is one turn, one clock or neither */
+    assert_int_equal(uw__pause_open(pid, sh->spin_tid, &p, NULL, 0), 0);
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
+    nap_us(300000); /* some clock ticks of its time, kernel and user */
+    for (round = 0; round < 80; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        before = ld(&sh->spin);
+        nap_us(500);
+        assert_true(ld(&sh->spin) == before); /* held */
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    uw__pause_stats_get(p, &st);
+    if (st.clock_refused != 0) {
+        print_message("perf events refused (%s): the kernel turns are not tested\n",
+                      strerror(st.clock_refused));
+        assert_int_equal(st.clock_kernel_turns, 0);
+        assert_int_equal(uw__pause_close(p), 0);
+        reap(pid);
+        skip();
+    }
+    print_message("syscaller: %llu clock stops, %llu kernel turns, %llu clocks late of 80 "
+                  "rounds\n",
+                  (unsigned long long)st.clock_stops, (unsigned long long)st.clock_kernel_turns,
+                  (unsigned long long)st.clock_late);
+    assert_int_equal(st.clock_user_only, 1);
+    assert_true(st.clock_kernel_turns >= 5);
+    assert_true(st.clock_stops >= 5);
+    assert_true(st.clock_kernel_turns + st.clock_stops + st.clock_late <= 80);
+    assert_true(ld(&sh->urg) == 0);
+    /* kernel time counted: the turns stop, unless the kernel refuses */
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_KERNEL);
+    turns = st.clock_kernel_turns;
+    before = st.clock_stops;
+    for (round = 0; round < 20; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    uw__pause_stats_get(p, &st);
+    if (st.clock_user_only)
+        print_message("the kernel refused to count kernel time: turns went on\n");
+    else {
+        assert_true(st.clock_kernel_turns == turns);
+        assert_true(st.clock_stops >= before + 10);
+    }
+    assert_int_equal(uw__pause_close(p), 0);
+    assert_free(pid, 0);
     reap(pid);
 }
 
@@ -971,6 +1061,7 @@ int main(void)
         cmocka_unit_test_teardown(test_thread_limit, teardown),
         cmocka_unit_test_teardown(test_thread_clock, teardown),
         cmocka_unit_test_teardown(test_stop_by_clock, teardown),
+        cmocka_unit_test_teardown(test_clock_kernel_turns, teardown),
     };
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)

@@ -245,6 +245,12 @@
 #ifndef UW_PAUSE_CLOCK_WAIT_MS
 #define UW_PAUSE_CLOCK_WAIT_MS 10
 #endif
+/* With clocks that count user time only, a thread's kernel share is taken
+ * since its clock opened once this many clock ticks of CPU time have
+ * passed since, over its whole life before that (src/pause/clock.c) */
+#ifndef UW_PAUSE_CLOCK_TICKS_MIN
+#define UW_PAUSE_CLOCK_TICKS_MIN 16
+#endif
 
 /* Threads whose loop epoch (the Task walk's proof that no callback ran
  * during a walk) is known; when full, entries are replaced in turn
