@@ -3,11 +3,13 @@
     python3 bench_stop_site.py TORNSTACK SECONDS RATE PYTHON...
 
 For each PYTHON, runs stop_site_app.py (a CPU burst, then a call that
-makes one system call, over and over; it measures the share of wall time
-spent in that call itself) and records it for SECONDS at RATE Hz with
---blocking (a running thread stopped by its own clock), with --blocking
---stop-by interrupt (by PTRACE_INTERRUPT alone), without stopping, and
-with --pause-on-torn.  Prints, per recording, the share of its samples
+makes one system call, over and over; it measures the share of its
+running time spent in that call itself) and records it for SECONDS at
+RATE Hz with --blocking (a running thread stopped by its own clock of
+user time, or interrupted in the proportion of its kernel time), with
+--stop-by kernel-clock (a clock that counts kernel time too, where the
+kernel allows it), with --stop-by interrupt (by PTRACE_INTERRUPT alone),
+without stopping, and with --pause-on-torn.  Prints, per recording, the share of its samples
 inside ss_syscall beside that truth, and the samples it kept.
 PTRACE_INTERRUPT takes effect when the thread next enters the kernel;
 where the kick that should make it enter at once is slow (a virtual
@@ -29,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 tornstack, seconds, rate = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 pythons = sys.argv[4:]
 MODES = (("blocking", ["--blocking", "--stop-by", "clock"]),
+         ("blk kernel-clk", ["--blocking", "--stop-by", "kernel-clock"]),
          ("blk interrupt", ["--blocking", "--stop-by", "interrupt"]),
          ("non-blocking", []), ("pause-on-torn", ["--pause-on-torn"]))
 
@@ -60,7 +63,7 @@ def measure(python, work):
         p.wait(timeout=runtime + 60)
         with open(truth) as f:
             t = json.load(f)
-        return t["version"], t["syscall_share"], rows
+        return t["version"], t["syscall_share"], t["wall_share"], rows
     finally:
         if p.poll() is None:
             p.kill()
@@ -69,20 +72,21 @@ def measure(python, work):
 
 def main():
     print("stop-site: %.1f s per recording at %s Hz; share = samples inside ss_syscall, "
-          "truth = wall time inside it as the target timed it" % (seconds, rate))
-    print("%-8s %7s  %-14s %7s %8s %8s" % ("python", "truth", "recording", "share", "samples",
-                                         "kept"))
+          "truth = running time inside it as the target timed it (wall: waits for a CPU "
+          "included)" % (seconds, rate))
+    print("%-8s %7s %7s  %-14s %7s %8s %8s" % ("python", "truth", "wall", "recording", "share",
+                                               "samples", "kept"))
     for python in pythons:
         with tempfile.TemporaryDirectory(prefix="tornstack-stop-site-") as work:
             got = measure(python, work)
         if got is None:
             print("%-8s (not walked by this build)" % os.path.basename(python))
             continue
-        version, truth, rows = got
+        version, truth, wall, rows = got
         for name, (inside, total), samples in rows:
-            print("%-8s %7.3f  %-14s %7.3f %8d %8d" % (version, truth, name,
-                                                    inside / total if total else 0.0,
-                                                    samples, total))
+            print("%-8s %7.3f %7.3f  %-14s %7.3f %8d %8d" % (version, truth, wall, name,
+                                                           inside / total if total else 0.0,
+                                                           samples, total))
     return 0
 
 
