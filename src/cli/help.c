@@ -24,16 +24,27 @@ static const char ts_marker_help[] =
     "  --no-task-frames     leave out the <task NAME> frames at each Task boundary\n"
     "  --no-thread-frames   leave out the <thread NATIVE_ID NAME> frame at each root\n";
 
+static const char ts_blocking_help[] =
+    "Blocking options (docs/cli.md, docs/pause.md):\n"
+    "  --blocking           stop the target's threads (ptrace) for each sample: a\n"
+    "                       reference with nothing skipped; never left stopped\n"
+    "  --pause-on-torn      sample running; redo stopped only a sample that tore\n"
+    "  --stop-by M          how a running thread is stopped: interrupt (default),\n"
+    "                       clock (a timer of its own user CPU time, and an interrupt\n"
+    "                       in the share of its kernel time) or kernel-clock\n"
+    "  --hold-ms MS         keep the target stopped MS longer per sample (tests)\n";
+
 typedef struct ts_cmd_help {
     const char *name;
     const char *text;
-    int policy;  /* show the policy options */
-    int markers; /* show the marker options */
+    int policy;   /* show the policy options */
+    int markers;  /* show the marker options */
+    int blocking; /* show the blocking options */
 } ts_cmd_help;
 
 static const ts_cmd_help ts_helps[] = {
     {"dump",
-     "usage: tornstack dump --pid PID [--format F] [--count N] [-o FILE] [POLICY]\n"
+     "usage: tornstack dump --pid PID [--format F] [--count N] [-o FILE] [BLOCKING] [POLICY]\n"
      "\n"
      "Attach to a running CPython 3.11-3.15 process, take one sample of every thread and\n"
      "asyncio Task, print it and detach.\n"
@@ -44,10 +55,10 @@ static const ts_cmd_help ts_helps[] = {
      "  --count N            take N samples with one attach (text and json: N documents;\n"
      "                       profile formats: one profile of the N samples)\n"
      "  -o FILE              write a profile format to FILE instead of stdout\n",
-     1, 1},
+     1, 1, 1},
     {"record",
      "usage: tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [--format F]\n"
-     "                        [POLICY]\n"
+     "                        [BLOCKING] [POLICY]\n"
      "\n"
      "Sample a running process at a fixed rate and write a profile: every stack seen,\n"
      "root first, with <thread ...> and <task ...> frames, and how often it was seen.\n"
@@ -62,7 +73,7 @@ static const ts_cmd_help ts_helps[] = {
      "It prints on stderr what it wrote and how to open it, the sample count and\n"
      "the skip counts by reason.  Example:\n"
      "  tornstack record --pid 1234 --duration 10 --format html -o profile.html\n",
-     1, 1},
+     1, 1, 1},
     {"convert",
      "usage: tornstack convert IN [-o OUT] [--format F] [--title T]\n"
      "\n"
@@ -75,9 +86,19 @@ static const ts_cmd_help ts_helps[] = {
      "  --title T            the profile's title (default: IN)\n"
      "Example:\n"
      "  tornstack convert app.folded -o app.html\n",
-     0, 1},
+     0, 1, 0},
+    {"compare",
+     "usage: tornstack compare A B [--functions] [--top N]\n"
+     "\n"
+     "Read two folded profiles and print each total, the total variation distance\n"
+     "between their stack distributions (0: the same, 1: disjoint), as a decimal and\n"
+     "as an exact fraction, and the stacks that contribute most.\n"
+     "\n"
+     "  --functions          compare by function: lines within a function are one\n"
+     "  --top N              stacks listed (default 10; 0: none)\n",
+     0, 0, 0},
     {"bench",
-     "usage: tornstack bench --pid PID [--samples N] [--tasks] [POLICY]\n"
+     "usage: tornstack bench --pid PID [--samples N] [--tasks] [BLOCKING] [POLICY]\n"
      "\n"
      "Attach and sample repeatedly; print one line for N/10 samples with the code-object\n"
      "cache emptied before each (cold) and one for N samples with it kept (warm): threads,\n"
@@ -86,7 +107,7 @@ static const ts_cmd_help ts_helps[] = {
      "  --pid PID, -p PID    the process to read\n"
      "  --samples N, -n N    warm samples (default 10000)\n"
      "  --tasks              include the asyncio Task walk\n",
-     1, 0},
+     1, 0, 1},
     {"run",
      "usage: tornstack run [--] COMMAND [ARGS...]\n"
      "\n"
@@ -94,7 +115,7 @@ static const ts_cmd_help ts_helps[] = {
      "that which Task created, gathered or shields which can be read (docs/tasks.md).\n"
      "Example:\n"
      "  tornstack run -- python3 app.py &  tornstack record --pid $! -o app.html -f html\n",
-     0, 0},
+     0, 0, 0},
     {"verify",
      "usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
      "                        [--model tso|bounded|relaxed|realistic|all]\n"
@@ -104,19 +125,19 @@ static const ts_cmd_help ts_helps[] = {
      "The main job: the unwinder against the synthetic memory model, every sample\n"
      "judged against ground truth (docs/model.md).  One row per version x model x\n"
      "policy; exits 1 on any violation, 2 on bad usage.\n",
-     0, 0},
+     0, 0, 0},
     {"replay",
      "usage: tornstack replay FILE [--svg OUT] [--policy P]\n"
      "\n"
      "Run one scenario (a reproducer from verify, a property test or the race fuzzer)\n"
      "and explain its first violation, or its last sample: stores and reads on a\n"
      "timeline, the truth, the sample and the verdict.  --svg OUT draws the timeline.\n",
-     0, 0},
+     0, 0, 0},
     {"layout",
      "usage: tornstack layout MINOR\n"
      "\n"
      "Print the asyncio Task/Future layout table tornstack uses for CPython 3.MINOR.\n",
-     0, 0},
+     0, 0, 0},
 };
 
 int ts_help(const char *cmd)
@@ -130,6 +151,10 @@ int ts_help(const char *cmd)
         if (ts_helps[i].markers) {
             fputs("\nFrames (on by default):\n", stdout);
             fputs(ts_marker_help, stdout);
+        }
+        if (ts_helps[i].blocking) {
+            fputc('\n', stdout);
+            fputs(ts_blocking_help, stdout);
         }
         if (ts_helps[i].policy) {
             fputc('\n', stdout);

@@ -141,14 +141,16 @@ expect("record unwritable output", ["record", "--pid", str(os.getpid()), "-o",
        ["cannot write /nonexistent-dir/x.html"])
 
 # Every command explains itself with --help (exit 0, usage on stdout).
-for cmd in ("dump", "record", "convert", "bench", "run", "verify", "replay", "layout"):
+for cmd in ("dump", "record", "convert", "compare", "bench", "run", "verify", "replay",
+            "layout"):
     for flag in ("--help", "-h"):
         h = run([cmd, flag])
         if h.returncode != 0 or not h.stdout.startswith("usage: tornstack " + cmd) or h.stderr:
             livelib.fail("%s %s: exit %d, stdout %r, stderr %r" % (cmd, flag, h.returncode,
                                                                  h.stdout[:120], h.stderr))
 h = run(["record", "--pid", "1", "--help"])
-if h.returncode != 0 or "--no-task-frames" not in h.stdout or "--format" not in h.stdout:
+if (h.returncode != 0 or "--no-task-frames" not in h.stdout or "--format" not in h.stdout
+        or "--stop-by" not in h.stdout):
     livelib.fail("record --help lacks its options: %r" % h.stdout)
 ran.append("--help of every command")
 
