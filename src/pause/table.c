@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <string.h>
 
 #include "pause/internal.h"
 #include "tornstack/error.h"
@@ -50,6 +51,7 @@ int uw_pt_add(uw__pause *p, pid_t tid, uw_pt_state state, uw_pt **out)
         p->cap = cap;
     }
     t = &p->threads[p->n++];
+    memset(t, 0, sizeof *t);
     t->tid = tid;
     t->state = (uint8_t)state;
     t->kind = UW_PK_TRAP;
