@@ -199,8 +199,10 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
     else
         fprintf(f,
                 "tornstack: blocking: %llu thread stops by the thread's own clock, %llu of its "
-                "clocks late (the thread slept: interrupted instead)%s\n",
+                "clocks late (the thread slept: interrupted instead), %llu signalled as they "
+                "were disarmed (taken on restart, %llu not in time)%s\n",
                 (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
+                (unsigned long long)st.clock_strays, (unsigned long long)st.clock_strays_unsettled,
                 b->by_clock ? ""
                             : "; every running thread interrupted (--stop-by clock to change)");
 }

@@ -66,28 +66,31 @@ typedef struct uw__pause uw__pause;
  * stop_thread with its resume; its time runs from the first interrupt to
  * the last restart. */
 typedef struct uw__pause_stats {
-    uint64_t stops;                /* stops completed (stop then resume) */
-    uint64_t stopped_ns;           /* total time the target was held stopped */
-    uint64_t stopped_max_ns;       /* longest single stop */
-    uint64_t signals_passed;       /* signals held in a stop and delivered on restart */
-    uint64_t group_stops;          /* group-stops (job control) left in force */
-    uint64_t threads_seen;         /* threads ever attached, newborns included */
-    uint64_t threads_exited;       /* threads that exited while attached */
-    uint64_t late_attached;        /* threads found by a re-scan, not by a clone event */
-    uint64_t clock_stops;          /* threads stopped by their own clock (pause/clock.c) */
-    uint64_t clock_late;           /* clocks armed that did not stop their thread in time:
-                                    * interrupted instead */
-    int clock_refused;             /* 0, or the errno that turned the clocks off (every
-                                    * thread is then interrupted) */
-    int clock_user_only;           /* the clocks count user time only (not
-                                    * UW_PAUSE_CLOCK_KERNEL, or the kernel refused it) */
-    uint64_t clock_kernel_turns;   /* with clocks of user time only: running threads
-                                    * interrupted in the place of their kernel
-                                    * time (pause/clock.c) */
-    uint64_t clock_turn_retries;   /* ... whose stop came off a system call:
-                                    * restarted to their next one */
-    uint64_t clock_turns_off_call; /* ... kept off a system call (none came in
-                                    * time) */
+    uint64_t stops;                  /* stops completed (stop then resume) */
+    uint64_t stopped_ns;             /* total time the target was held stopped */
+    uint64_t stopped_max_ns;         /* longest single stop */
+    uint64_t signals_passed;         /* signals held in a stop and delivered on restart */
+    uint64_t group_stops;            /* group-stops (job control) left in force */
+    uint64_t threads_seen;           /* threads ever attached, newborns included */
+    uint64_t threads_exited;         /* threads that exited while attached */
+    uint64_t late_attached;          /* threads found by a re-scan, not by a clone event */
+    uint64_t clock_stops;            /* threads stopped by their own clock (pause/clock.c) */
+    uint64_t clock_late;             /* clocks armed that did not stop their thread in time:
+                                      * interrupted instead */
+    int clock_refused;               /* 0, or the errno that turned the clocks off (every
+                                      * thread is then interrupted) */
+    int clock_user_only;             /* the clocks count user time only (not
+                                      * UW_PAUSE_CLOCK_KERNEL, or the kernel refused it) */
+    uint64_t clock_kernel_turns;     /* with clocks of user time only: running threads
+                                      * interrupted in the place of their kernel
+                                      * time (pause/clock.c) */
+    uint64_t clock_turn_retries;     /* ... whose stop came off a system call:
+                                      * restarted to their next one */
+    uint64_t clock_turns_off_call;   /* ... kept off a system call (none came in
+                                      * time) */
+    uint64_t clock_strays;           /* clocks whose signal came as they were
+                                      * disarmed, taken on restart (clock.c) */
+    uint64_t clock_strays_unsettled; /* ... not taken within the stop timeout */
 } uw__pause_stats;
 
 /* Attach to process `pid`.  tid == 0: every thread, and every thread it

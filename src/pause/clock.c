@@ -244,6 +244,89 @@ uint64_t uw_pt_clock_turns_due(uw__pause *p)
     return next;
 }
 
+/* A clock that overflows just as it is disarmed (late, or its thread
+ * stopped for another reason first) has its signal queued all the same,
+ * behind the stop: the thread takes it once restarted, in a
+ * signal-delivery-stop that nobody waits for until the next service, and
+ * after a detach the target itself would get it.  So once every thread is
+ * held, each thread whose clock was disarmed unfired this stop
+ * (check_stray) is looked at: SIGURG pending for it (SigPnd) marks it
+ * stray.  The overflow's signal is sent on the thread's own CPU before it
+ * returns to user mode, so before it can report the stop that holds it:
+ * the look comes late enough.  A SIGURG someone else sent is marked the
+ * same way; settling passes it on as always (report.c). */
+void uw_pt_clock_find_strays(uw__pause *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        uw_pt *t = &p->threads[i];
+        if (!t->check_stray)
+            continue;
+        t->check_stray = 0;
+        if (t->state == UW_PT_STOPPED && uw_pt_sig_pending(p->pid, t->tid, UW_PT_CLOCK_SIGNAL)) {
+            t->stray = 1;
+            p->stats.clock_strays++;
+        }
+    }
+}
+
+/* Take the pending signal of every stray thread (uw_pt_clock_find_strays)
+ * that runs: wait, up to UW_PAUSE_STOP_TIMEOUT_MS, for its
+ * signal-delivery-stop and answer it in `mode` (UW_PT_RESTART: restarted
+ * with no signal if it is ours, with it if not; UW_PT_HOLD: held, for a
+ * detach).  A stray not settled by then is counted and left to the next
+ * service.  0, or an error of the poll. */
+int uw_pt_clock_settle_strays(uw__pause *p, uw_pt_mode mode)
+{
+    uint64_t deadline = 0;
+    size_t i, left;
+    int rc;
+
+    for (;;) {
+        for (i = 0, left = 0; i < p->n; i++)
+            if (p->threads[i].stray && p->threads[i].state != UW_PT_GONE)
+                left++;
+        if (left == 0)
+            return 0;
+        if (deadline == 0)
+            deadline = uw_pt_now_ns() + (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u;
+        else if (uw_pt_now_ns() >= deadline) {
+            for (i = 0; i < p->n; i++) {
+                uw_pt *t = &p->threads[i];
+                if (!t->stray)
+                    continue;
+                t->stray = 0;
+                p->stats.clock_strays_unsettled++;
+                /* restarted here and not stopped since: held again */
+                if (mode == UW_PT_HOLD && t->state == UW_PT_STOPPING)
+                    (void)ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+            }
+            return mode == UW_PT_HOLD
+                       ? uw_pt_wait_stopped(p, uw_pt_now_ns() +
+                                                   (uint64_t)UW_PAUSE_STOP_TIMEOUT_MS * 1000000u)
+                       : 0;
+        }
+        if ((rc = uw_pt_poll(p, mode)) < 0)
+            return rc;
+        for (i = 0; i < p->n; i++) {
+            uw_pt *t = &p->threads[i];
+            /* held by another stop: in HOLD mode, let it take the signal */
+            if (t->stray && t->state == UW_PT_STOPPED && mode == UW_PT_HOLD) {
+                int sig = t->kind == UW_PK_SIGNAL ? t->sig : 0;
+                if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)(uintptr_t)sig) != 0 &&
+                    errno != ESRCH)
+                    return UW_ERR_IO;
+                if (sig != 0)
+                    p->stats.signals_passed++;
+                t->state = UW_PT_STOPPING;
+                t->sig = 0;
+            }
+        }
+        (void)uw_pt_sleep(deadline, NULL);
+    }
+}
+
 /* Disarm t's clock (a stop came, by the clock or otherwise).  An overflow
  * already signalled is dropped when its stop is reported. */
 void uw_pt_clock_disarm(uw_pt *t)

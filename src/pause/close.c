@@ -45,12 +45,16 @@ int uw__pause_close(uw__pause *p)
          * while we looked: nothing of ours to detach there. */
         if (rc == UW_ERR_PTRACE || rc == UW_ERR_NO_PROCESS)
             rc = 0;
+        /* a clock's signal still pending is taken here, held, so the
+         * detach cannot hand it to the target (clock.c) */
+        if (rc == 0)
+            rc = uw_pt_clock_settle_strays(p, UW_PT_HOLD);
     }
     for (i = 0; i < p->n; i++) {
         uw_pt *t = &p->threads[i];
         int sig = t->kind == UW_PK_SIGNAL ? t->sig : 0;
-        /* no clock of ours signals after this; one signalled already is
-         * held in this stop (dropped) or, if queued, ignored */
+        /* no clock of ours signals after this; one signalled already was
+         * taken above, or is held in this stop (dropped) */
         uw_pt_clock_close(t);
         if (t->state != UW_PT_STOPPED)
             continue;

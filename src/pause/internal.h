@@ -47,6 +47,10 @@ typedef struct uw_pt {
      * (turn_tries 1), interrupted after turn_until_ns (2) */
     uint8_t turn, turn_tries;
     uint64_t turn_until_ns;
+    /* its clock was disarmed unfired this stop (clock.c): once every
+     * thread is held, is its signal pending all the same?  (stray: yes,
+     * and it is taken when the thread is restarted) */
+    uint8_t check_stray, stray;
 } uw_pt;
 
 /* The signal our clocks send (clock.c): ignored by default. */
@@ -84,6 +88,7 @@ size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
 int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
 int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2]);
+int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);
 
 /* report.c */
@@ -109,6 +114,8 @@ void uw_pt_clock_disarm(uw_pt *t);
 int uw_pt_clock_signal(const uw_pt *t, int sig);
 int uw_pt_clock_turn_again(uw__pause *p, uw_pt *t);
 uint64_t uw_pt_clock_turns_due(uw__pause *p);
+void uw_pt_clock_find_strays(uw__pause *p);
+int uw_pt_clock_settle_strays(uw__pause *p, uw_pt_mode mode);
 
 /* attach.c */
 int uw_pt_seize(uw__pause *p, pid_t tid, uw_pt **out);

@@ -86,14 +86,17 @@ int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode)
         t->kind = UW_PK_EVENT;
         if (event == PTRACE_EVENT_CLONE && ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
             child = (pid_t)msg;
-    } else if (uw_pt_clock_signal(t, sig)) {
+    } else if (sig == UW_PT_CLOCK_SIGNAL && uw_pt_clock_signal(t, sig)) {
         t->kind = UW_PK_TRAP; /* our clock's: never passed on */
+        t->stray = 0;
         if (t->armed)
             p->stats.clock_stops++;
         t->armed = 0;
     } else {
         t->kind = UW_PK_SIGNAL;
         t->sig = sig;
+        if (sig == UW_PT_CLOCK_SIGNAL)
+            t->stray = 0; /* someone else's, pending with it: passed on */
     }
     if (mode == UW_PT_RESTART)
         rc = uw_pt_restart(p, t);

@@ -67,6 +67,30 @@ int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
     return rc;
 }
 
+/* Is signal sig pending for thread tid of pid itself (SigPnd in
+ * /proc/PID/task/TID/status: the signals sent to that thread, as our
+ * clocks' are)?  1 or 0; 0 also when it cannot be read. */
+int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig)
+{
+    char path[96], line[256];
+    FILE *f;
+    int lines = 0, pending = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    while (lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "SigPnd:", 7) == 0) {
+            unsigned long long mask = strtoull(line + 7, NULL, 16);
+            pending = sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1u) != 0;
+            break;
+        }
+    }
+    fclose(f);
+    return pending;
+}
+
 /* State letter ('R', 'S', 't', 'T', 'Z', ...) and TracerPid of one thread
  * of pid, from /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS if the
  * thread is gone. */

@@ -73,6 +73,8 @@ static int uw_pt_stop_by_clock(uw__pause *p, uint64_t deadline_ns)
             p->stats.clock_late++;
             t->state = UW_PT_RUNNING; /* its report is still due: interrupted next */
         }
+        if (t->armed)
+            t->check_stray = 1; /* it may have fired as it was disarmed */
         uw_pt_clock_disarm(t);
     }
     return rc == UW_ERR_STOP_TIMEOUT ? 0 : rc;
@@ -108,6 +110,8 @@ int uw_pt_stop_everything(uw__pause *p, uint64_t deadline_ns, int rescan, int by
             return rc;
     }
     rc = uw_pt_wait_stopped(p, deadline_ns);
+    if (rc == 0)
+        uw_pt_clock_find_strays(p);
     if (rc != 0 || !rescan || p->only != 0)
         return rc;
     for (pass = 0; pass < UW_PAUSE_SCAN_PASSES; pass++) {
@@ -181,6 +185,10 @@ int uw__pause_resume_all(uw__pause *p)
         return UW_ERR_INVALID_ARG;
     rc = uw_pt_restart_all(p);
     uw_pt_window_end(p);
+    /* a clock's signal left pending behind this stop is taken now, not
+     * at the next service (clock.c) */
+    if (rc == 0)
+        rc = uw_pt_clock_settle_strays(p, UW_PT_RESTART);
     return rc;
 }
 
