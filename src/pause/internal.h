@@ -48,10 +48,18 @@ typedef struct uw_pt {
     uint8_t turn, turn_tries;
     uint64_t turn_until_ns;
     /* its clock was disarmed unfired this stop (clock.c): once every
-     * thread is held, is its signal pending all the same?  (stray: yes,
-     * and it is taken when the thread is restarted) */
+     * thread is held, is its signal pending all the same?  stray: a stop
+     * of its own is still due after its restart, and is taken then:
+     * UW_PT_STRAY_SIGNAL, that signal; UW_PT_STRAY_TRAP, an interrupt
+     * sent to a kernel turn as it stopped at a system call */
     uint8_t check_stray, stray;
+    /* its event still holds the one overflow a refresh allowed: armed and
+     * disarmed unfired (clock.c) */
+    uint8_t limit_left;
 } uw_pt;
+
+#define UW_PT_STRAY_SIGNAL 1u
+#define UW_PT_STRAY_TRAP 2u
 
 /* The signal our clocks send (clock.c): ignored by default. */
 #define UW_PT_CLOCK_SIGNAL SIGURG

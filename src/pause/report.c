@@ -75,12 +75,18 @@ int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode)
         t->turn = 0; /* any other stop ends a turn where it landed */
     if (event == PTRACE_EVENT_STOP) {
         t->kind = uw_pt_is_stop_signal(sig) ? UW_PK_GROUP : UW_PK_TRAP;
+        if (t->kind == UW_PK_TRAP)
+            t->stray &= (uint8_t)~UW_PT_STRAY_TRAP;
         /* a kernel turn's interrupt that landed off a system call runs on
          * to its next one (clock.c) */
         if (t->turn && mode == UW_PT_HOLD && t->kind == UW_PK_TRAP)
             return uw_pt_clock_turn_again(p, t);
     } else if (event == 0 && sig == (SIGTRAP | 0x80)) {
         t->kind = UW_PK_TRAP; /* a kernel turn's system-call stop */
+        /* interrupted as it stopped here: that interrupt stops it again
+         * once restarted (clock.c) */
+        if (t->turn_tries == 2)
+            t->stray |= UW_PT_STRAY_TRAP;
     } else if (event != 0) {
         unsigned long msg = 0;
         t->kind = UW_PK_EVENT;
@@ -88,15 +94,16 @@ int uw_pt_report(uw__pause *p, uw_pt *t, int status, uw_pt_mode mode)
             child = (pid_t)msg;
     } else if (sig == UW_PT_CLOCK_SIGNAL && uw_pt_clock_signal(t, sig)) {
         t->kind = UW_PK_TRAP; /* our clock's: never passed on */
-        t->stray = 0;
+        t->stray &= (uint8_t)~UW_PT_STRAY_SIGNAL;
+        t->limit_left = 0; /* its one overflow taken: the kernel disabled it */
         if (t->armed)
             p->stats.clock_stops++;
         t->armed = 0;
     } else {
         t->kind = UW_PK_SIGNAL;
         t->sig = sig;
-        if (sig == UW_PT_CLOCK_SIGNAL)
-            t->stray = 0; /* someone else's, pending with it: passed on */
+        if (sig == UW_PT_CLOCK_SIGNAL) /* someone else's, pending with it: passed on */
+            t->stray &= (uint8_t)~UW_PT_STRAY_SIGNAL;
     }
     if (mode == UW_PT_RESTART)
         rc = uw_pt_restart(p, t);
@@ -140,5 +147,6 @@ int uw_pt_restart(uw__pause *p, uw_pt *t)
     t->state = UW_PT_RUNNING;
     t->sig = 0;
     t->turn = 0;
+    t->turn_tries = 0;
     return 0;
 }
