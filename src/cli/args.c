@@ -106,7 +106,7 @@ static int ts_opt_stop_by(ts_args *a, const char *opt, const char *val)
 {
     (void)opt;
     if (strcmp(val, "interrupt") == 0)
-        a->stop_by = UW_PAUSE_CLOCK_OFF;
+        a->stop_by = UW_PAUSE_CLOCK_ON;
     else if (strcmp(val, "clock") == 0)
         a->stop_by = UW_PAUSE_CLOCK_ON;
     else if (strcmp(val, "kernel-clock") == 0)

@@ -203,8 +203,7 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
                 "were disarmed (taken on restart, %llu not in time)%s\n",
                 (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
                 (unsigned long long)st.clock_strays, (unsigned long long)st.clock_strays_unsettled,
-                b->by_clock ? ""
-                            : "; every running thread interrupted (--stop-by clock to change)");
+                b->by_clock ? "" : "; every running thread interrupted (--stop-by interrupt)");
 }
 
 /* Skips at or above this share of Task readings get the hint below. */

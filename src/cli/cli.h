@@ -63,8 +63,9 @@ typedef struct ts_args {
     int blocking;               /* stop the target's threads for each sample */
     int pause_on_torn;          /* stop them only to redo a sample that skipped */
     long hold_ms;               /* --blocking: keep them stopped this much longer (tests) */
-    int stop_by;                /* --stop-by: UW_PAUSE_CLOCK_OFF (interrupt, the
-                                 * default), _ON (clock) or _KERNEL (kernel-clock) */
+    int stop_by;                /* --stop-by: UW_PAUSE_CLOCK_OFF (interrupt),
+                                 * _ON (clock, the default) or _KERNEL
+                                 * (kernel-clock) */
     int stop_by_set;            /* --stop-by given */
     int profile_format;         /* a uw_profile_format, or -1 for text and json */
     uw_compose_options compose; /* Task and thread frames */

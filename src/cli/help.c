@@ -29,9 +29,9 @@ static const char ts_blocking_help[] =
     "  --blocking           stop the target's threads (ptrace) for each sample: a\n"
     "                       reference with nothing skipped; never left stopped\n"
     "  --pause-on-torn      sample running; redo stopped only a sample that tore\n"
-    "  --stop-by M          how a running thread is stopped: interrupt (default),\n"
-    "                       clock (a timer of its own user CPU time, and an interrupt\n"
-    "                       in the share of its kernel time) or kernel-clock\n"
+    "  --stop-by M          how a running thread is stopped: clock (default: a timer\n"
+    "                       of its own user CPU time, and an interrupt in the share\n"
+    "                       of its kernel time), interrupt or kernel-clock\n"
     "  --hold-ms MS         keep the target stopped MS longer per sample (tests)\n";
 
 typedef struct ts_cmd_help {

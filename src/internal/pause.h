@@ -116,18 +116,14 @@ int uw__pause_resume_all(uw__pause *p);
 int uw__pause_stop_thread(uw__pause *p, pid_t tid);
 
 /* How running threads are stopped (uw__pause_set_clock): by
- * PTRACE_INTERRUPT alone (OFF, the default: their events are closed); by
- * their own clocks where perf events allow, clocks that count user time
- * only, with the kernel's share of a thread's time given back by
- * interrupting it in that proportion (ON: the same with or without
- * privilege; pause/clock.c); or by clocks that count kernel time too
- * where the kernel allows it (KERNEL; else as ON; docs/pause.md measures
- * both).  Takes effect from the next stop; a clock mode after the kernel
- * refused the events does nothing.  Clocks are not the
- * default: a clock that fires just as it is disarmed can leave its signal
- * pending, and the thread then stops once more after it is restarted, or
- * the target's own SIGURG handler (if any) runs after the session ends
- * (docs/pause.md). */
+ * PTRACE_INTERRUPT alone (OFF, a session's initial mode: no event is
+ * opened); by their own clocks where perf events allow, clocks that count
+ * user time only, with the kernel's share of a thread's time given back
+ * by interrupting it in that proportion (ON: the same with or without
+ * privilege; pause/clock.c; the CLI's default); or by clocks that count
+ * kernel time too where the kernel allows it (KERNEL; else as ON;
+ * docs/pause.md measures both).  Takes effect from the next stop; a clock
+ * mode after the kernel refused the events does nothing. */
 #define UW_PAUSE_CLOCK_OFF 0
 #define UW_PAUSE_CLOCK_ON 1
 #define UW_PAUSE_CLOCK_KERNEL 2
