@@ -93,7 +93,7 @@ void uw_pt_compact(uw__pause *p);
 size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 
 /* scan.c */
-int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer);
+int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pending);
 int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
 int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2]);
 int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig);

@@ -67,46 +67,27 @@ int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
     return rc;
 }
 
-/* Is signal sig pending for thread tid of pid itself (SigPnd in
- * /proc/PID/task/TID/status: the signals sent to that thread, as our
- * clocks' are)?  1 or 0; 0 also when it cannot be read. */
-int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig)
-{
-    char path[96], line[256];
-    FILE *f;
-    int lines = 0, pending = 0;
-
-    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    while (lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "SigPnd:", 7) == 0) {
-            unsigned long long mask = strtoull(line + 7, NULL, 16);
-            pending = sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1u) != 0;
-            break;
-        }
-    }
-    fclose(f);
-    return pending;
-}
-
-/* State letter ('R', 'S', 't', 'T', 'Z', ...) and TracerPid of one thread
- * of pid, from /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS if the
- * thread is gone. */
-int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
+/* State letter ('R', 'S', 't', 'T', 'Z', ...), TracerPid and, when
+ * `pending` is not NULL, the signals pending for that thread itself
+ * (SigPnd: those sent to it alone, as our clocks' are; bit sig - 1) of
+ * one thread of pid, from /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS
+ * if the thread is gone. */
+int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pending)
 {
     char path[96], line[256];
     FILE *f;
     int lines = 0, have = 0;
+    const int want = pending != NULL ? 7 : 3;
 
     *state = '?';
     *tracer = 0;
+    if (pending != NULL)
+        *pending = 0;
     snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
     f = fopen(path, "re");
     if (f == NULL)
         return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_IO;
-    while (have != 3 && lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL) {
+    while (have != want && lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL) {
         if (strncmp(line, "State:", 6) == 0) {
             const char *c = line + 6;
             while (*c == ' ' || *c == '\t')
@@ -116,10 +97,26 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer)
         } else if (strncmp(line, "TracerPid:", 10) == 0) {
             *tracer = (pid_t)strtol(line + 10, NULL, 10);
             have |= 2;
+        } else if (pending != NULL && strncmp(line, "SigPnd:", 7) == 0) {
+            *pending = (uint64_t)strtoull(line + 7, NULL, 16);
+            have |= 4;
         }
     }
     fclose(f);
-    return have == 3 ? 0 : UW_ERR_IO;
+    return have == want ? 0 : UW_ERR_IO;
+}
+
+/* Is signal sig pending for thread tid of pid itself?  1 or 0; 0 also
+ * when that cannot be read. */
+int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig)
+{
+    uint64_t pending;
+    pid_t tracer;
+    char state;
+
+    if (sig < 1 || sig > 64 || uw_pt_status(pid, tid, &state, &tracer, &pending) != 0)
+        return 0;
+    return ((pending >> (sig - 1)) & 1u) != 0;
 }
 
 /* The state letter of thread tid of pid, from /proc/PID/task/TID/stat,
