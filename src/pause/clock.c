@@ -322,16 +322,13 @@ int uw_pt_clock_settle_strays(uw__pause *p, uw_pt_mode mode)
             return rc;
         for (i = 0; i < p->n; i++) {
             uw_pt *t = &p->threads[i];
-            /* held by another stop: in HOLD mode, let it take the signal */
+            /* held by another stop: in HOLD mode, restart it the way that
+             * stop requires (report.c), and wait for it to take the signal */
             if (t->stray && t->state == UW_PT_STOPPED && mode == UW_PT_HOLD) {
-                int sig = t->kind == UW_PK_SIGNAL ? t->sig : 0;
-                if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)(uintptr_t)sig) != 0 &&
-                    errno != ESRCH)
-                    return UW_ERR_IO;
-                if (sig != 0)
-                    p->stats.signals_passed++;
-                t->state = UW_PT_STOPPING;
-                t->sig = 0;
+                if ((rc = uw_pt_restart(p, t)) != 0)
+                    return rc;
+                if (t->state == UW_PT_RUNNING)
+                    t->state = UW_PT_STOPPING;
             }
         }
         (void)uw_pt_sleep(deadline, NULL);
