@@ -118,6 +118,11 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
         int total = 50 + (int)z[23] * 450 / 255;
         p->workers = (total + p->n_loops - 1) / p->n_loops;
         p->families = 20;
+        /* as the live busy program (tests/live/busy_app.py): a Task that
+         * awaits neither a child nor a gather yields (asyncio.sleep(0)),
+         * so the runnable Tasks stand queued on the ready deque; it sets
+         * no timers */
+        p->p_sleep0 = 100;
     } else if (out->scale == MM_SCALE_IDLE) {
         p->workers = 0;
         p->idle = UW_LIMIT_TASKS >> (z[34] % 4); /* verify's rows: byte 34 = 0 */

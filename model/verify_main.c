@@ -229,6 +229,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
             if (r->kind == VF_BUSY) {
                 bytes[40] = 100; /* as the live busy program: main gathers every worker */
                 bytes[42] = 100; /* ... and keeps its fire-and-forget Tasks in a set */
+                bytes[31] |= 0x40; /* ... and its loop runs handles in order: a deque */
             }
         }
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
