@@ -44,6 +44,7 @@
 
 #include "campaign.h"
 #include "internal/uw_assert.h"
+#include "live_rates.h"
 #include "still.h"
 #include "tornstack/error.h"
 
@@ -227,8 +228,8 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
             bytes[18] = r->kind == VF_BUSY ? 9 : 1; /* 40 or 8 samples a program */
             bytes[20] &= (uint8_t)~MM_SWARM_ONE_TASK;
             if (r->kind == VF_BUSY) {
-                bytes[40] = 100; /* as the live busy program: main gathers every worker */
-                bytes[42] = 100; /* ... and keeps its fire-and-forget Tasks in a set */
+                bytes[40] = 100;   /* as the live busy program: main gathers every worker */
+                bytes[42] = 100;   /* ... and keeps its fire-and-forget Tasks in a set */
                 bytes[31] |= 0x40; /* ... and its loop runs handles in order: a deque */
             }
         }
@@ -390,7 +391,7 @@ static int usage(void)
           "                        [--rows mixed|busy|idle|all] [--samples N]\n"
           "                        [--busy-samples N] [--idle-samples N] [--seed S] [--jobs J]\n"
           "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
-          "                        [--out-dir DIR]\n"
+          "                        [--out-dir DIR] [--live-rates FILE]\n"
           "       tornstack verify --replay FILE [--policy P] [--explain yes|KIND] [--svg OUT]\n"
           "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
           stderr);
@@ -422,6 +423,8 @@ int main(int argc, char **argv)
     double t_all = now_s();
     const char *replay_file = NULL, *svg = NULL, *fabricate = NULL;
     const char *out_dir = "tornstack-verify-out";
+    const char *live_file = NULL;
+    static mm_live_rates live;
     int explain = 0, explain_kind = -1;
 
     uw__require_assertions("tornstack verify");
@@ -490,6 +493,8 @@ int main(int argc, char **argv)
             if (v[0] == '\0')
                 return usage();
             out_dir = v;
+        } else if (strcmp(argv[i], "--live-rates") == 0) {
+            live_file = v;
         } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(v, NULL, 0);
         } else if (strcmp(argv[i], "--policy") == 0) {
@@ -526,6 +531,18 @@ int main(int argc, char **argv)
     }
     if (replay_file != NULL)
         return replay(replay_file, pol_lo, explain, svg, explain_kind);
+    if (live_file != NULL) {
+        size_t bad = 0;
+        int rc = mm_live_rates_read(live_file, &live, &bad);
+        if (rc != 0) {
+            if (bad != 0)
+                fprintf(stderr, "verify: %s:%zu: not 'workload<TAB>3.X.Y<TAB>skip%%<TAB>recov%%'\n",
+                        live_file, bad);
+            else
+                fprintf(stderr, "verify: cannot read %s: %s\n", live_file, uw_strerror(rc));
+            return 2;
+        }
+    }
     show = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
     for (p = 0; p < MM_POLICIES; p++)
         mm_verdict_init(&per_policy[p]);
@@ -552,6 +569,9 @@ int main(int argc, char **argv)
                seed, vf_default_mixed[MM_TSO], vf_default_mixed[MM_BOUNDED],
                vf_default_mixed[MM_RELAXED], vf_default_mixed[MM_REALISTIC], per_kind[VF_BUSY],
                per_kind[VF_IDLE], out_dir);
+    if (live.n > 0)
+        printf("live rates (beside the realistic rows): %s\n",
+               live.source[0] ? live.source : live_file);
     n_rows = 0;
     /* the slow rows first, so that the jobs finish together */
     for (kd = kind_hi; kd >= kind_lo; kd--)
@@ -605,6 +625,12 @@ int main(int argc, char **argv)
         for (k = 1; k < UW_REASON_SLOTS; k++)
             if (v->skips[k] != 0)
                 printf("        skipped %s: %" PRIu64 "\n", uw_errname(-k), v->skips[k]);
+        /* the realistic model beside the live program it is calibrated
+         * against: mixed rows and the race test, busy rows and the busy
+         * program (docs/model.md, "Realistic") */
+        if (r->model == MM_REALISTIC && r->kind != VF_IDLE)
+            (void)mm_live_rates_print(stdout, &live, r->kind == VF_BUSY ? "busy" : "race",
+                                      r->minor);
         mm_verdict_add(&per_policy[r->policy], v);
         mm_verdict_add(&per_row_kind[r->kind], v);
         kind_seconds[r->kind] += r->seconds;

@@ -9,7 +9,10 @@
 # stopped time per second and samples/s (tests/live/bias_run.py).  Then
 # where a stop lands: a target that times itself, its share of wall time
 # in a system call's function beside each recording's share of samples
-# there (tests/live/bench_stop_site.py; docs/pause.md).  Builds
+# there (tests/live/bench_stop_site.py; docs/pause.md).  The skip and
+# recovery rates go to build/default/live-rates.tsv as well, the form
+# `tornstack verify --live-rates` prints beside the realistic model (copy
+# it over docs/live-rates.tsv to re-calibrate).  Builds
 # the default preset first (see scripts/setup.sh).
 #
 #   scripts/bias.sh [SECONDS_PER_RECORDING [RATE_HZ [CONNECTIONS]]]
@@ -29,6 +32,6 @@ fi
 pythons=$(sed -n 's/^TORNSTACK_PY_LIST:INTERNAL=//p' build/default/CMakeCache.txt | tr ';' '\n' |
           cut -d'|' -f3)
 # shellcheck disable=SC2086
-python3 tests/live/bias_run.py build/default/tornstack "$seconds" "$rate" "$connections" $pythons
+python3 tests/live/bias_run.py --rates build/default/live-rates.tsv build/default/tornstack "$seconds" "$rate" "$connections" $pythons
 # shellcheck disable=SC2086
 python3 tests/live/bench_stop_site.py build/default/tornstack "$seconds" "$rate" $pythons

@@ -17,4 +17,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ts_install_packages
 ts_build verify
-exec "$ts_root/build/verify/tornstack" verify "$@"
+# the realistic model's rates beside the live programs' (docs/model.md)
+exec "$ts_root/build/verify/tornstack" verify --live-rates "$ts_root/docs/live-rates.tsv" "$@"

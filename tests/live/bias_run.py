@@ -1,6 +1,6 @@
 """The bias of non-blocking sampling, as a number (driven by scripts/bias.sh).
 
-    python3 bias_run.py TORNSTACK DURATION RATE CONNECTIONS PYTHON...
+    python3 bias_run.py [--rates FILE] TORNSTACK DURATION RATE CONNECTIONS PYTHON...
 
 For each interpreter and workload (the 12-Task race program, a busy program
 of about 400 Tasks, an asyncio TCP echo server under load from a separate
@@ -24,6 +24,11 @@ moved and that were kept after they were read and checked again.
 (a skipped Task's, and a kept Task's that had no pure Python stack to
 stand on, pure_stack_not_found) against its Task readings: skip% counts
 only the first kind, lost% is what the profile misses.
+With --rates FILE, the non-blocking skip% and recov% of every row are also
+written to FILE (workload, python, skip%, recov%, tab-separated), the form
+`tornstack verify --live-rates` prints beside the realistic model's rows
+(docs/live-rates.tsv is such a file, kept with the measurement it came
+from).
 """
 import json
 import os
@@ -36,8 +41,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-tornstack, duration, rate, connections = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-pythons = sys.argv[5:]
+args = sys.argv[1:]
+rates_file = None
+if args[:1] == ["--rates"]:
+    rates_file, args = args[1], args[2:]
+tornstack, duration, rate, connections = args[0], float(args[1]), args[2], int(args[3])
+pythons = args[4:]
 WARMUP = 0.5
 
 
@@ -162,6 +171,7 @@ def main():
           "-f = function level" % (duration, rate, connections))
     print(fmt % cols)
     notes = []
+    rates = []
     for python in pythons:
         for workload in ("race", "busy", "echo"):
             work = tempfile.mkdtemp(prefix="tornstack-bias-")
@@ -182,6 +192,7 @@ def main():
                          "%.2f" % r["stopped"], "%.2f" % r["stopped_pot"], num(r["tvd"]),
                          num(r["tvd_pot"]), num(r["floor"]), num(r["tvd_fn"]), num(r["floor_fn"])),
                   flush=True)
+            rates.append("%s\t%s\t%.2f\t%.2f" % (r["workload"], r["python"], r["skip_nb"], r["recov_nb"]))
             for k, name in (("tvd", "non-blocking"), ("tvd_pot", "--pause-on-torn"),
                             ("floor", "second blocking")):
                 if r[k] is None:
@@ -195,6 +206,14 @@ def main():
                     r["workload"], r["python"], ", ".join("%s=%s" % kv for kv in r["reasons_blk"])))
     for n in notes:
         print("bias: " + n)
+    if rates_file is not None:
+        with open(rates_file, "w") as f:
+            f.write("# scripts/bias.sh %g %s %d on %s (non-blocking recordings)\n" % (
+                duration, rate, connections, time.strftime("%Y-%m-%d")))
+            f.write("# workload\tpython\tskip%\trecov%\n")
+            for ln in rates:
+                f.write(ln + "\n")
+        print("bias: live rates written to %s (tornstack verify --live-rates)" % rates_file)
 
 
 main()
