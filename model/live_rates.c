@@ -108,8 +108,8 @@ size_t mm_live_rates_print(FILE *out, const mm_live_rates *lr, const char *workl
         const mm_live_rate *r = &lr->r[i];
         if (r->minor != minor || strcmp(r->workload, workload) != 0)
             continue;
-        fprintf(out, "        live %-5s %-8s skip %6.2f%%  recov %6.2f%%\n", r->workload,
-                r->python, r->skip, r->recov);
+        fprintf(out, "        live %-5s %-8s skip %6.2f%%  recov %6.2f%%\n", r->workload, r->python,
+                r->skip, r->recov);
         k++;
     }
     return k;

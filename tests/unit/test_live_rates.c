@@ -79,13 +79,13 @@ static void test_good(void **state)
 static void test_bad_lines(void **state)
 {
     static const char *const bad_text[] = {
-        "busy\t3.12.1\t0.5\n",                 /* three fields */
-        "busy\t3.12.1\t0.5\t0.1\t9\n",         /* five */
-        "busy\t2.7.18\t0.5\t0.1\n",            /* not 3.x */
-        "busy\t3.12.1\tfast\t0.1\n",           /* not a number */
-        "busy\t3.12.1\t100.5\t0.1\n",          /* past 100 % */
-        "busy\t3.12.1\t-1\t0.1\n",             /* below 0 */
-        "busy 3.12.1 0.5 0.1\n",               /* spaces, not tabs */
+        "busy\t3.12.1\t0.5\n",         /* three fields */
+        "busy\t3.12.1\t0.5\t0.1\t9\n", /* five */
+        "busy\t2.7.18\t0.5\t0.1\n",    /* not 3.x */
+        "busy\t3.12.1\tfast\t0.1\n",   /* not a number */
+        "busy\t3.12.1\t100.5\t0.1\n",  /* past 100 % */
+        "busy\t3.12.1\t-1\t0.1\n",     /* below 0 */
+        "busy 3.12.1 0.5 0.1\n",       /* spaces, not tabs */
         "a-workload-name-too-long\t3.12.1\t0.5\t0.1\n",
     };
     static mm_live_rates lr;
@@ -132,8 +132,7 @@ static void test_missing(void **state)
     size_t bad = 7;
 
     (void)state;
-    assert_int_equal(mm_live_rates_read("/nonexistent/tornstack/rates.tsv", &lr, &bad),
-                     UW_ERR_IO);
+    assert_int_equal(mm_live_rates_read("/nonexistent/tornstack/rates.tsv", &lr, &bad), UW_ERR_IO);
     assert_int_equal(bad, 0);
 }
 
