@@ -43,6 +43,12 @@
  *      fire-and-forget Tasks a set's discard: done callbacks the unwinder
  *      knows no awaiter adds; 0, and every scenario written before, gives
  *      none)
+ *   43 live calibration (0, and every scenario written before, keeps the
+ *      model as it was): bit 0, the realistic model's pace calibrated
+ *      against the live busy program (MM_REALISTIC_CAL_MILLI, schedule.h);
+ *      bit 1, Tasks yield as the live busy program's do (server shape:
+ *      an await of neither a child nor a gather nor a TaskGroup is
+ *      asyncio.sleep(0), never a timer)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -112,17 +118,18 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->plain = z[41] & 1; /* (with fewer loops than MM_MAX_LOOPS) */
     p->p_plain = 2 + (z[41] >> 1) % 20;
     p->p_known = z[42] % 101;
+    /* as the live busy program (tests/live/busy_app.py): a Task that
+     * awaits no child, gather or TaskGroup yields (asyncio.sleep(0)), so
+     * the runnable Tasks stand queued on a FIFO loop's ready deque; it
+     * sets no timers */
+    if (z[43] & 2)
+        p->p_sleep0 = 100;
     out->scale = z[35] % MM_SCALES;
     out->pause = z[36] % 101;
     if (out->scale == MM_SCALE_BUSY) {
         int total = 50 + (int)z[23] * 450 / 255;
         p->workers = (total + p->n_loops - 1) / p->n_loops;
         p->families = 20;
-        /* as the live busy program (tests/live/busy_app.py): a Task that
-         * awaits neither a child nor a gather yields (asyncio.sleep(0)),
-         * so the runnable Tasks stand queued on the ready deque; it sets
-         * no timers */
-        p->p_sleep0 = 100;
     } else if (out->scale == MM_SCALE_IDLE) {
         p->workers = 0;
         p->idle = UW_LIMIT_TASKS >> (z[34] % 4); /* verify's rows: byte 34 = 0 */
@@ -161,6 +168,7 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     out->sched.rate = z[7] % 6;
     out->sched.tear_pct = z[8] % 50;
     out->sched.bound = 1 + z[9] % 3;
+    out->sched.pace_milli = z[43] & 1 ? MM_REALISTIC_CAL_MILLI : MM_REALISTIC_MILLI;
     if (out->sched.model == MM_REALISTIC)
         out->sched.tear_pct = 0; /* a copy is far shorter than a store sequence */
     for (i = 0; i < 8; i++)
@@ -214,11 +222,12 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
 {
     static const char *scale[MM_SCALES] = {"small", "busy", "idle"};
     int n = snprintf(out, cap,
-                     "python 3.%d, model %s (rate %d, tear %d%%, bound %d), swarm 0x%02x, "
+                     "python 3.%d, model %s (rate %d, tear %d%%, bound %d, pace %d/1000), "
+                     "swarm 0x%02x, "
                      "seed %llu, %u samples (gap %u), ",
                      sc->minor, mm_model_name(sc->sched.model), sc->sched.rate, sc->sched.tear_pct,
-                     sc->sched.bound, (unsigned)sc->swarm, (unsigned long long)sc->seed,
-                     sc->samples, sc->gap);
+                     sc->sched.bound, sc->sched.pace_milli, (unsigned)sc->swarm,
+                     (unsigned long long)sc->seed, sc->samples, sc->gap);
     if (n < 0 || (size_t)n >= cap)
         return;
     if (sc->prog.shape == MM_SHAPE_CLASSIC)

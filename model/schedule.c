@@ -186,8 +186,9 @@ static int mm_sched_read(void *ctx, uint64_t addr, void *dst, size_t len)
     int torn = 0;
 
     if (s->cfg.model == MM_REALISTIC)
-        mm_sched_advance(s, MM_REALISTIC_MILLI / 1000 +
-                                (mm_sched_rand(s) % 1000 < MM_REALISTIC_MILLI % 1000 ? 1 : 0));
+        mm_sched_advance(
+            s, (uint64_t)(s->cfg.pace_milli / 1000) +
+                   (mm_sched_rand(s) % 1000 < (uint64_t)(s->cfg.pace_milli % 1000) ? 1 : 0));
     else
         mm_sched_advance(s, mm_sched_rand(s) % (uint64_t)(2 * s->cfg.rate + 1));
     t0 = mm_mutator_time(s->m);

@@ -218,6 +218,9 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
         mm_scenario_set_minor(bytes, r->minor); /* replays as is */
         bytes[1] = (uint8_t)r->model;
         bytes[20] &= 0x3f; /* swarm: each class off in half the runs */
+        /* the realistic model at the pace calibrated against the live
+         * busy program (the other models do not read this bit) */
+        bytes[43] = (uint8_t)((bytes[43] & ~1u) | (r->model == MM_REALISTIC ? 1u : 0u));
         if (r->kind == VF_MIXED) {
             bytes[35] = MM_SCALE_SMALL; /* byte 21 picks classic or server */
         } else {
@@ -231,6 +234,7 @@ static void vf_run_row(vf_row *r, vf_slot *slot)
                 bytes[40] = 100;   /* as the live busy program: main gathers every worker */
                 bytes[42] = 100;   /* ... and keeps its fire-and-forget Tasks in a set */
                 bytes[31] |= 0x40; /* ... and its loop runs handles in order: a deque */
+                bytes[43] |= 2;    /* ... and its Tasks yield, as its do */
             }
         }
         mm_scenario_decode(bytes, sizeof bytes, -1, -1, &sc);
