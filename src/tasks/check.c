@@ -1043,9 +1043,17 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
             if (UW_RULE(skip_stale_place) && !uw_same_callback(t, s, w->thread))
                 w->skipped = UW_SKIP_STALE_PLACE;
         } else if (w->resuming) {
+            /* Its root frame read linked, off the walked stack, with the
+             * split on top: being resumed, or just suspended (a frame's
+             * `previous` is cleared only after it left the stack).  With
+             * the loop gone on since the walk (another callback, or the
+             * thread's current frame moved), which of the two is not
+             * known: it is skipped as a place gone stale, not as a Task
+             * that ran (it may not have run in the sample at all), and
+             * recovery reads it again from its root (recover.c). */
             if (UW_RULE(resuming_proof) &&
                 (!uw_same_callback(t, s, w->thread) || !UW__SIZE(&t->sc.thread_ok)[w->thread]))
-                w->skipped = UW_SKIP_NOT_ON_STACK;
+                w->skipped = UW_SKIP_STALE_PLACE;
         } else if (moved) {
             w->skipped = UW_SKIP_LOOP_STEPPED;
         } else if (!w->links_ok) {
