@@ -58,10 +58,11 @@ enum { MM_TSO = 0, MM_BOUNDED = 1, MM_RELAXED = 2, MM_REALISTIC = 3, MM_MODELS =
  * 43, and those whose byte 43 bit 0 is clear) ... */
 #define MM_REALISTIC_MILLI 500
 /* ... and the pace calibrated against the live busy program (byte 43 bit
- * 0; verify's realistic rows): its skip rates, 800 samples a row, came
- * within 0.4-3x of the live program's on 3.14 and 3.15 and 3-11x above
- * them on 3.11-3.13 (docs/model.md, "Realistic").  A build may set
- * another to try one. */
+ * 0; verify's realistic rows): of 10 to 200 tried, the nearest to its
+ * skip rates over five versions; the busy rows (800 samples a row) still
+ * skip 2-19 times what it does, the programs drawn moving them more than
+ * the pace (docs/model.md, "Realistic").  A build may set another to try
+ * one. */
 #ifndef MM_REALISTIC_CAL_MILLI
 #define MM_REALISTIC_CAL_MILLI 15
 #endif
