@@ -1105,7 +1105,7 @@ static void uw_pure_learn(uw_tasks *t, const uw_sample *s)
 
     for (th_i = 0; th_i < s->n_threads; th_i++) {
         const uw_thread_sample *th = &s->threads[th_i];
-        const uw_frame *f = s->frames + th->first_frame;
+        const uw_frame *f = uw__thread_frames(s, th);
         uw__epoch_ent *e = uw__epoch_find(&t->epochs, th->tstate, th->running_loop);
         uw__pure_skel *k;
         size_t r, n;

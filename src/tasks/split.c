@@ -115,7 +115,7 @@ int64_t uw__split_pure_start(const uw_tasks *t, const uw_sample *s, const uw_thr
         return 0;
     if (th->split >= 0)
         return th->split;
-    return th->loop_in_c ? 0 : uw_idle_pure_start(s->frames + th->first_frame, th->n_frames);
+    return th->loop_in_c ? 0 : uw_idle_pure_start(uw__thread_frames(s, th), th->n_frames);
 }
 
 /* The outermost frame a Task of thread th_i was placed on, -1 if none. */
@@ -146,7 +146,7 @@ static int uw_is_learnt(const uw__epoch_ent *e, const uw_frame *f, size_t n, siz
 void uw__split_c_loop(uw_tasks *t, uw_sample *s, size_t th_i)
 {
     uw_thread_sample *th = &s->threads[th_i];
-    const uw_frame *f = s->frames + th->first_frame;
+    const uw_frame *f = uw__thread_frames(s, th);
     uw__epoch_ent *e = uw__epoch_cloop(&t->epochs, th->tstate, th->running_loop);
     int64_t k;
     size_t n = th->n_frames;

@@ -708,6 +708,13 @@ int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *t
 uint32_t uw__split_classify(const char *qualname, const char *filename);
 /* The stable_from hook: the outermost Handle._run frame, -1 if none. */
 int64_t uw__split_stable_from(void *ctx, const uw_frame *f, size_t n);
+/* Thread th's frames in s (innermost first), or NULL when the sample
+ * holds none: no pointer arithmetic on a NULL frame array. */
+static inline const uw_frame *uw__thread_frames(const uw_sample *s, const uw_thread_sample *th)
+{
+    return s->frames != NULL ? s->frames + th->first_frame : NULL;
+}
+
 /* The frames a thread's loop runs now, f[0..top): above the outermost
  * Handle._run with the split, the whole stack without it. */
 int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th);
