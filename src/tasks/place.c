@@ -67,7 +67,7 @@ static int uw_place_one(const uw_tasks *t, uw_task_work *w, const uw_sample *s,
 
     if (root == 0 || top <= 0)
         return 0;
-    f = s->frames + th->first_frame;
+    f = uw__thread_frames(s, th);
     for (k = 0; k < top; k++)
         if (f[k].addr == root)
             break;
