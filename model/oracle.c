@@ -223,9 +223,42 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
     }
 }
 
+/* Is UW_LIMIT_TASK_CANDIDATES passed in this still image: more entries in
+ * the registry set than the bound (its keys are read up to it, dead
+ * weakrefs and all), or, once dead weakrefs are dropped, more live entries
+ * and 3.14+ list nodes together than the bound (the candidates are
+ * collected up to it)?  Counting stops just past the bound. */
+static int mm_candidates_past(const mm_image *im)
+{
+    const uw_layout *l = im->l;
+    uint64_t mask = 0, table = 0;
+    size_t i, entries = 0, live = 0, nodes = 0;
+    int k;
+
+    if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) == 0 &&
+        mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) == 0 &&
+        mask + 1 <= UW_LIMIT_SET_SLOTS)
+        for (i = 0; i <= mask; i++) {
+            uint64_t key = 0, obj = 0;
+            if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
+                key == 0 || key == im->set_dummy)
+                continue;
+            entries++;
+            if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) == 0 &&
+                obj != 0 && obj != im->target.types.none)
+                live++;
+        }
+    for (k = 0; k < im->n_threads; k++)
+        mm_list_nodes(im, im->th[k].tasks_head, &nodes);
+    mm_list_nodes(im, im->interp_tasks_head, &nodes);
+    return entries > (size_t)UW_LIMIT_TASK_CANDIDATES ||
+           live + nodes > (size_t)UW_LIMIT_TASK_CANDIDATES;
+}
+
 /* A bound that explains Tasks missing from a still sample: more pending
- * Tasks than UW_LIMIT_TASKS (task_limit), or, 3.14+, lists longer than
- * UW_LIMIT_TASK_LIST nodes over the interpreter (task_list_limit: the
+ * Tasks than UW_LIMIT_TASKS (task_limit), more registry entries or list
+ * nodes than UW_LIMIT_TASK_CANDIDATES (candidate_limit), or, 3.14+, lists
+ * longer than UW_LIMIT_TASK_LIST nodes over the interpreter (task_list_limit: the
  * reader cannot tell such lists from ones without an end, and that bound
  * is met before the lists' ends, whatever the Task count), or the hook
  * module holding more records than UW_LIMIT_LINK_RECORDS (link_limit: the
@@ -241,6 +274,8 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
 
     if (q->s->tasks_error == UW_ERR_LIMIT_TASKS)
         return listed > UW_LIMIT_TASKS;
+    if (q->s->tasks_error == UW_ERR_LIMIT_CANDIDATES)
+        return mm_candidates_past(im);
     if (q->s->tasks_error == UW_ERR_LIMIT_GATHER) /* every Task read; a gather list cut */
         return mm_gather_cut_any(q, q->t0);
     if (q->s->tasks_error == UW_ERR_LIMIT_LINKS) { /* the hook's records past the bound */

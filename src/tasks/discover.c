@@ -14,8 +14,12 @@
  * From 3.14 the native Tasks come from the lists of discover_lists.c,
  * first, and the registry's WeakSet adds only what has a Task's type.
  *
- * Bounds: UW_LIMIT_TASKS keys per set and Tasks per sample, over all
- * interpreters; more are cut, with task_limit in s->tasks_error.  The
+ * Bounds: UW_LIMIT_TASK_CANDIDATES entries per registry set and
+ * candidates per interpreter (candidate_limit: those past it are not
+ * read); UW_LIMIT_TASKS Tasks kept per sample, over all interpreters,
+ * counted among the candidates that are pending Tasks of a running loop
+ * (task_limit: the rest are not kept).  Candidates are read at most
+ * UW_DISCOVER_BATCH to a vectored read.  The
  * Tasks of interpreters past the registry cache (UW_REGISTRY_CACHE) are
  * not read (interpreter_limit), nor those of a registry hidden by a bound
  * (its registry.c bound, e.g. dict_limit), nor hook records past
@@ -88,19 +92,26 @@ int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
+/* Candidates read (as weakrefs, type words or Task objects) per vectored
+ * read: the scratch views hold one Task's share for UW_LIMIT_TASKS, and a
+ * sample with more candidates (dead weakrefs, done Tasks) reads them in
+ * turn. */
+#define UW_DISCOVER_BATCH ((size_t)UW_LIMIT_TASKS)
+
 /* The keys of the set at `set` into the keys view, at most cap; a set
- * holding more gives its first cap keys and task_limit.  Which names the
+ * holding more gives its first cap keys and candidate_limit.  Which names the
  * registry set (0: the scheduled one or the root, 1: the eager one), whose
  * table is read with its header while it stays put. */
 static int uw_registry_keys(uw_tasks *t, uint64_t set, int which, size_t cap, size_t *nk)
 {
-    int rc = uw__view_reserve(&t->sc.keys, UW_LIMIT_TASKS);
+    int rc = uw__view_reserve(&t->sc.keys, UW_LIMIT_TASK_CANDIDATES);
 
     *nk = 0;
     if (rc != 0)
         return rc;
+    UW_ASSERT(cap <= UW_LIMIT_TASK_CANDIDATES);
     rc = uw__set_keys_guessed(&t->pc, set, &t->reg_guess[which], UW__U64(&t->sc.keys), cap, nk);
-    return rc == UW_ERR_CAPACITY ? UW_ERR_LIMIT_TASKS : rc;
+    return rc == UW_ERR_CAPACITY ? UW_ERR_LIMIT_CANDIDATES : rc;
 }
 
 /* Registry entries are weakrefs to Tasks (or Tasks, for an explicit root
@@ -109,33 +120,37 @@ static int uw_registry_keys(uw_tasks *t, uint64_t set, int which, size_t cap, si
 static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *nt)
 {
     uint64_t *keys = UW__U64(&t->sc.keys);
-    size_t i;
+    size_t b, i, m;
     int rc;
 
     *nt = 0;
-    if ((rc = uw__view_reserve(&t->sc.iov, nk)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, nk * UW_WEAKREF_WINDOW)) != 0)
-        return rc;
-    for (i = 0; i < nk; i++) {
-        uint8_t *dst = uw__bytes(&t->sc.bytes, i * UW_WEAKREF_WINDOW, UW_WEAKREF_WINDOW);
-        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){keys[i], dst, UW_WEAKREF_WINDOW, 0})
-                         : UW_ERR_CAPACITY;
-        if (rc != 0)
+    for (b = 0; b < nk; b += m) {
+        m = nk - b < UW_DISCOVER_BATCH ? nk - b : UW_DISCOVER_BATCH;
+        if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
+            (rc = uw__view_reserve(&t->sc.bytes, m * UW_WEAKREF_WINDOW)) != 0)
             return rc;
-    }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), nk);
-    for (i = 0; i < nk; i++) {
-        const uint8_t *w = t->sc.bytes.p + i * UW_WEAKREF_WINDOW;
-        uint64_t type, obj = keys[i];
-        if (UW__IOV(&t->sc.iov)[i].status != 0)
-            continue;
-        type = uw__u64(w + t->l->object_type);
-        if (type == t->t->types.weakref && t->t->types.weakref != 0) {
-            obj = uw__u64(w + t->l->weakref_object);
-            if (obj == 0 || obj == t->t->types.none)
-                continue; /* dead weakref */
+        for (i = 0; i < m; i++) {
+            uint8_t *dst = uw__bytes(&t->sc.bytes, i * UW_WEAKREF_WINDOW, UW_WEAKREF_WINDOW);
+            rc = dst != NULL
+                     ? uw__put_iov(&t->sc.iov, i, (uw_iov){keys[b + i], dst, UW_WEAKREF_WINDOW, 0})
+                     : UW_ERR_CAPACITY;
+            if (rc != 0)
+                return rc;
         }
-        keys[(*nt)++] = obj; /* checked as a Task later */
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
+        for (i = 0; i < m; i++) {
+            const uint8_t *w = t->sc.bytes.p + i * UW_WEAKREF_WINDOW;
+            uint64_t type, obj = keys[b + i];
+            if (UW__IOV(&t->sc.iov)[i].status != 0)
+                continue;
+            type = uw__u64(w + t->l->object_type);
+            if (type == t->t->types.weakref && t->t->types.weakref != 0) {
+                obj = uw__u64(w + t->l->weakref_object);
+                if (obj == 0 || obj == t->t->types.none)
+                    continue; /* dead weakref */
+            }
+            keys[(*nt)++] = obj; /* checked as a Task later; *nt <= b + i */
+        }
     }
     return 0;
 }
@@ -148,27 +163,29 @@ static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *nt)
 static int uw_only_task_types(uw_tasks *t, size_t *nt)
 {
     uint64_t *keys = UW__U64(&t->sc.keys);
-    size_t i, k = 0;
+    size_t b, i, m, k = 0;
     int rc;
 
-    if (*nt == 0)
-        return 0;
-    if ((rc = uw__view_reserve(&t->sc.iov, *nt)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, *nt * 8)) != 0)
-        return rc;
-    for (i = 0; i < *nt; i++) {
-        uint8_t *dst = uw__bytes(&t->sc.bytes, i * 8, 8);
-        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i,
-                                       (uw_iov){keys[i] + (uint64_t)t->l->object_type, dst, 8, 0})
-                         : UW_ERR_CAPACITY;
-        if (rc != 0)
+    for (b = 0; b < *nt; b += m) {
+        m = *nt - b < UW_DISCOVER_BATCH ? *nt - b : UW_DISCOVER_BATCH;
+        if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
+            (rc = uw__view_reserve(&t->sc.bytes, m * 8)) != 0)
             return rc;
+        for (i = 0; i < m; i++) {
+            uint8_t *dst = uw__bytes(&t->sc.bytes, i * 8, 8);
+            rc = dst != NULL
+                     ? uw__put_iov(&t->sc.iov, i,
+                                   (uw_iov){keys[b + i] + (uint64_t)t->l->object_type, dst, 8, 0})
+                     : UW_ERR_CAPACITY;
+            if (rc != 0)
+                return rc;
+        }
+        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
+        for (i = 0; i < m; i++)
+            if (UW__IOV(&t->sc.iov)[i].status == 0 &&
+                uw__type_kind(t, uw__u64(t->sc.bytes.p + i * 8)) == UW_KIND_TASK)
+                keys[k++] = keys[b + i]; /* k <= b + i */
     }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), *nt);
-    for (i = 0; i < *nt; i++)
-        if (UW__IOV(&t->sc.iov)[i].status == 0 &&
-            uw__type_kind(t, uw__u64(t->sc.bytes.p + i * 8)) == UW_KIND_TASK)
-            keys[k++] = keys[i];
     *nt = k;
     return 0;
 }
@@ -180,8 +197,9 @@ static void uw_first_problem(int *rc, int rc2)
         *rc = rc2;
 }
 
-/* Append keys[0..nk) to the candidates from *n on; past UW_LIMIT_TASKS
- * candidates the rest is cut, task_limit kept as a problem in *problem.
+/* Append keys[0..nk) to the candidates from *n on; past
+ * UW_LIMIT_TASK_CANDIDATES candidates the rest is cut, candidate_limit
+ * kept as a problem in *problem.
  * Returns only an error that ends the sample. */
 static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n, int *problem)
 {
@@ -190,8 +208,8 @@ static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n, int *problem)
     int rc;
 
     for (i = 0; i < nk; i++) {
-        if (*n == UW_LIMIT_TASKS) {
-            uw_first_problem(problem, UW_ERR_LIMIT_TASKS);
+        if (*n == UW_LIMIT_TASK_CANDIDATES) {
+            uw_first_problem(problem, UW_ERR_LIMIT_CANDIDATES);
             return 0;
         }
         if ((rc = uw__put_u64(&t->sc.cand, (*n)++, keys[i])) != 0)
@@ -202,8 +220,8 @@ static int uw_append_keys(uw_tasks *t, size_t nk, size_t *n, int *problem)
 
 /* Registry keys of one interpreter (3.14+: and, first, its lists of native
  * Tasks, discover_lists.c) -> sorted, distinct candidate Task addresses.
- * Returns the first problem (task_limit, a set that is not a set, a read
- * error, a torn list), the candidates read so far kept. */
+ * Returns the first problem (candidate_limit, a set that is not a set, a
+ * read error, a torn list), the candidates read so far kept. */
 static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp,
                                  const uw_registry *g, size_t *n_cand)
 {
@@ -213,7 +231,7 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
     const int lists = t->l->tstate_asyncio_tasks_head != UW_ABSENT;
 
     *n_cand = 0;
-    if ((rc = uw__view_reserve(&t->sc.cand, UW_LIMIT_TASKS)) != 0)
+    if ((rc = uw__view_reserve(&t->sc.cand, UW_LIMIT_TASK_CANDIDATES)) != 0)
         return rc;
     if (lists) {
         int lerr = 0;
@@ -222,9 +240,9 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
         uw_first_problem(&rc, lerr);
     }
     if (t->root != 0)
-        rc2 = uw_registry_keys(t, t->root, 0, UW_LIMIT_TASKS, &nk);
+        rc2 = uw_registry_keys(t, t->root, 0, UW_LIMIT_TASK_CANDIDATES, &nk);
     else if (g != NULL && g->scheduled != 0)
-        rc2 = uw_registry_keys(t, g->scheduled, 0, UW_LIMIT_TASKS, &nk);
+        rc2 = uw_registry_keys(t, g->scheduled, 0, UW_LIMIT_TASK_CANDIDATES, &nk);
     else
         rc2 = 0;
     if (rc2 == UW_ERR_NOMEM)
@@ -235,8 +253,8 @@ static int uw_collect_candidates(uw_tasks *t, const uw_sample *s, uint64_t inter
         return rc2;
     if ((rc2 = uw_append_keys(t, nk, &n, &rc)) != 0)
         return rc2;
-    if (t->root == 0 && g != NULL && g->eager != 0) {
-        rc2 = uw_registry_keys(t, g->eager, 1, UW_LIMIT_TASKS - n, &nk);
+    if (t->root == 0 && g != NULL && g->eager != 0 && n < UW_LIMIT_TASK_CANDIDATES) {
+        rc2 = uw_registry_keys(t, g->eager, 1, UW_LIMIT_TASK_CANDIDATES - n, &nk);
         if (rc2 == UW_ERR_NOMEM)
             return rc2;
         uw_first_problem(&rc, rc2);
@@ -264,30 +282,29 @@ static size_t uw_loop_thread(const uw_sample *s, uint64_t interp, uint64_t loop)
     return j;
 }
 
-/* Read the candidates as Task objects (one read); keep pending Tasks on a
- * running loop of this interpreter's threads. */
-static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_cand)
+/* Read candidates [b, b + m) as Task objects (one read); keep pending
+ * Tasks on a running loop of this interpreter's threads, up to
+ * UW_LIMIT_TASKS over the sample (*full set when one more was met). */
+static int uw_read_batch(uw_tasks *t, uw_sample *s, uint64_t interp, size_t b, size_t m, int *full)
 {
     const uw_asyncio_layout *al = t->al;
     const size_t ts = (size_t)al->task_size;
-    const uint64_t *cand = UW__U64(&t->sc.cand);
+    const uint64_t *cand = UW__U64(&t->sc.cand) + b;
     size_t i, j;
     int rc;
 
-    if ((rc = uw__view_reserve(&t->sc.iov, n_cand)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, n_cand * ts)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.work, t->n_work + n_cand)) != 0)
+    if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, m * ts)) != 0)
         return rc;
-    t->work = (uw_task_work *)(void *)t->sc.work.p;
-    for (i = 0; i < n_cand; i++) {
+    for (i = 0; i < m; i++) {
         uint8_t *dst = uw__bytes(&t->sc.bytes, i * ts, ts);
         rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){cand[i], dst, ts, 0})
                          : UW_ERR_CAPACITY;
         if (rc != 0)
             return rc;
     }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), n_cand);
-    for (i = 0; i < n_cand; i++) {
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
+    for (i = 0; i < m; i++) {
         const uint8_t *o = t->sc.bytes.p + i * ts;
         uw_task_work *w;
 
@@ -300,6 +317,10 @@ static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_ca
         j = uw_loop_thread(s, interp, uw__u64(o + al->fut_loop));
         if (j == s->n_threads)
             continue;
+        if (t->n_work == UW_LIMIT_TASKS) {
+            *full = 1; /* a Task past the bound: not kept */
+            return 0;
+        }
         if (t->n_work >= t->sc.work.have)
             return UW_ERR_CAPACITY;
         w = &t->work[t->n_work++];
@@ -320,6 +341,29 @@ static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_ca
         w->active = 1;
         w->state = INT32_MIN;
     }
+    return 0;
+}
+
+/* Read the candidates as Task objects, UW_DISCOVER_BATCH to a read, and
+ * keep what uw_read_batch keeps; past UW_LIMIT_TASKS kept Tasks over the
+ * sample, task_limit goes to s->tasks_error (unless a problem came
+ * first) and no more candidates are read. */
+static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_cand)
+{
+    size_t b, m, room = (size_t)UW_LIMIT_TASKS - t->n_work;
+    int rc, full = 0;
+
+    UW_ASSERT(t->n_work <= UW_LIMIT_TASKS);
+    if ((rc = uw__view_reserve(&t->sc.work, t->n_work + (n_cand < room ? n_cand : room))) != 0)
+        return rc;
+    t->work = (uw_task_work *)(void *)t->sc.work.p;
+    for (b = 0; b < n_cand && !full; b += m) {
+        m = n_cand - b < UW_DISCOVER_BATCH ? n_cand - b : UW_DISCOVER_BATCH;
+        if ((rc = uw_read_batch(t, s, interp, b, m, &full)) != 0)
+            return rc;
+    }
+    if (full && s->tasks_error == 0)
+        s->tasks_error = UW_ERR_LIMIT_TASKS;
     return 0;
 }
 
@@ -348,8 +392,6 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
         if (s->tasks_error == 0)
             s->tasks_error = rc; /* the first records are read */
     }
-    if (t->n_work + n_cand > UW_LIMIT_TASKS)
-        n_cand = UW_LIMIT_TASKS - t->n_work;
     return uw_read_tasks(t, s, interp, n_cand);
 }
 

@@ -59,8 +59,9 @@
  * (one read); the last attempt keeps the Tasks found before the tear and
  * reports task_list_torn.
  *
- * Bounds: UW_LIMIT_TASKS candidates (task_limit: the lists are still
- * followed to their ends, to tell that from a list without one), at most
+ * Bounds: UW_LIMIT_TASK_CANDIDATES candidates (candidate_limit: the
+ * lists are still followed to their ends, to tell that from a list
+ * without one), at most
  * UW_LIMIT_TASK_LIST nodes over all lists of the interpreter
  * (task_list_limit), Brent's algorithm on each list (task_list_cycle), a
  * list per thread (UW_LIMIT_THREADS) plus the interpreter's; rounds end
@@ -373,8 +374,8 @@ static int uw_unlinking(const uw_tasks *t, const uw__list_memo *m, const uw__tli
 
 /* Take node L->cur, whose copy is w (next, prev): its `prev` must be the
  * node taken before it.  Its Task becomes a candidate, unless
- * UW_LIMIT_TASKS candidates are held (then ls->full is set: the lists are
- * still followed to their ends).  No node is taken past
+ * UW_LIMIT_TASK_CANDIDATES candidates are held (then ls->full is set: the
+ * lists are still followed to their ends).  No node is taken past
  * UW_LIMIT_TASK_LIST over all lists (the list ends with task_list_limit):
  * after a round, every list that was pending takes its node here, so the
  * check before the round (uw_follow) is not enough. */
@@ -447,7 +448,7 @@ static int uw_take(uw_tasks *t, const uw__list_memo *m, uw__tlist *L, const uint
     if ((rc = uw__put_u64(&ls->seen, *taken, L->cur)) != 0)
         return rc;
     (*taken)++;
-    if (*n == UW_LIMIT_TASKS)
+    if (*n == UW_LIMIT_TASK_CANDIDATES)
         ls->full = 1;
     else if ((rc = uw__put_u64(&t->sc.cand, (*n)++, L->cur - (uint64_t)t->al->task_node)) != 0)
         return rc;
@@ -742,7 +743,7 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
             *lerr = st;
     }
     if (*lerr == 0 && ls->full)
-        *lerr = UW_ERR_LIMIT_TASKS;
+        *lerr = UW_ERR_LIMIT_CANDIDATES;
     /* the running Tasks the thread states name: on their lists, unless a
      * tear hid them (or they are not native: then the Task check drops
      * them) */
@@ -756,9 +757,9 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
             ;
         if (j < *n)
             continue; /* on its list, as it should be: no second candidate */
-        if (*n == UW_LIMIT_TASKS) {
+        if (*n == UW_LIMIT_TASK_CANDIDATES) {
             if (*lerr == 0)
-                *lerr = UW_ERR_LIMIT_TASKS;
+                *lerr = UW_ERR_LIMIT_CANDIDATES;
             break;
         }
         if ((rc = uw__put_u64(&t->sc.cand, (*n)++, rt)) != 0)

@@ -107,8 +107,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     const size_t tasks = UW_LIMIT_TASKS, frames = UW_TASK_FRAMES_MAX;
     const size_t threads = (size_t)UW_LIMIT_INTERPRETERS * (size_t)UW_LIMIT_THREADS;
 
-    uw__view_init(&sc->keys, sizeof(uint64_t), tasks);
-    uw__view_init(&sc->cand, sizeof(uint64_t), tasks);
+    uw__view_init(&sc->keys, sizeof(uint64_t), UW_LIMIT_TASK_CANDIDATES);
+    uw__view_init(&sc->cand, sizeof(uint64_t), UW_LIMIT_TASK_CANDIDATES);
     uw__view_init(&sc->work, sizeof(uw_task_work), tasks);
     uw__view_init(&sc->work_addr, sizeof(uint64_t), tasks);
     uw__view_init(&sc->iov, sizeof(uw_iov), UW_DEP_PIECES_MAX);

@@ -184,8 +184,8 @@ uint8_t *uw__bytes(uw__view *v, size_t off, size_t len);
  * phases' of the same shape), with its worst case for UW_LIMIT_TASKS
  * Tasks and UW_TASK_FRAMES_MAX coroutine frames: */
 typedef struct uw__scratch {
-    uw__view keys;      /* u64: one registry set's keys (UW_LIMIT_TASKS) */
-    uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASKS) */
+    uw__view keys;      /* u64: one registry set's keys (UW_LIMIT_TASK_CANDIDATES) */
+    uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASK_CANDIDATES) */
     uw__view work;      /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
     uw__view work_addr; /* u64: their addresses, in the same order (uw__task_find) */
     uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level

@@ -962,6 +962,79 @@ static void test_registry_cache(void **state)
     registry_cache(UW_REGISTRY_CACHE + 1);
 }
 
+/* --- UW_LIMIT_TASKS among other candidates, UW_LIMIT_TASK_CANDIDATES ----------- */
+
+/* A registry of `others` Tasks that do not count (every other one done,
+ * the rest on a loop no thread runs), made first, then n pending Tasks of
+ * the running loop.  The Task bound counts the pending ones only: up to
+ * UW_LIMIT_TASKS every one is listed whatever the others; one more gives
+ * task_limit and the bound's worth.  The candidates' bound counts every
+ * registry entry: up to UW_LIMIT_TASK_CANDIDATES every pending Task is
+ * listed with no reason; one entry more gives candidate_limit (which
+ * entries are cut is the set's order, so only a bound on what is listed
+ * holds then).  The small-limits build once listed 7 of 8 pending Tasks
+ * behind dead entries here (corpus/race/regress, INDEX). */
+static void tasks_among(size_t n, size_t others)
+{
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    const size_t total = n + others;
+    uint64_t *tasks = malloc(total * sizeof *tasks), idle_loop;
+    size_t i;
+    world w;
+
+    assert_non_null(tasks);
+    world_init(&w);
+    idle_loop = fp_alloc(&w.fp, 64);
+    for (i = 0; i < others; i++) {
+        tasks[i] = task_on(&w, i % 2 ? idle_loop : w.loop, 1, 0);
+        if (i % 2 == 0)
+            fp_put32(&w.fp, tasks[i] + (uint64_t)al->fut_state, (uint32_t)al->state_pending + 1);
+    }
+    for (i = others; i < total; i++)
+        tasks[i] = task(&w, 1, 0);
+    sample(&w, tasks, total);
+    if (total > UW_LIMIT_TASK_CANDIDATES) {
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_CANDIDATES);
+        assert_true(w.s.n_tasks <= n);
+    } else if (n > UW_LIMIT_TASKS) {
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_TASKS);
+        assert_int_equal(w.s.n_tasks, UW_LIMIT_TASKS);
+    } else {
+        assert_int_equal(w.s.tasks_error, 0);
+        assert_int_equal(w.s.n_tasks, n);
+        for (i = others; i < total; i++)
+            assert_int_equal(task_at(&w, tasks[i])->n_frames, 1);
+    }
+    for (i = 0; i < w.s.n_tasks; i++) {
+        const uw_task_sample *ts = &w.s.tasks[i];
+        size_t k;
+        for (k = others; k < total && tasks[k] != ts->addr; k++)
+            ;
+        assert_true(k < total); /* never a done Task, nor one of the idle loop */
+        assert_int_equal(ts->skipped, 0);
+    }
+    world_end(&w);
+    free(tasks);
+}
+
+static void test_tasks_among_others(void **state)
+{
+    const size_t m = UW_LIMIT_TASK_CANDIDATES - UW_LIMIT_TASKS;
+    (void)state;
+    _Static_assert(UW_LIMIT_TASK_CANDIDATES > UW_LIMIT_TASKS, "room for entries that do not count");
+    tasks_among(UW_LIMIT_TASKS - 1, m);
+    tasks_among(UW_LIMIT_TASKS, m);
+    tasks_among(UW_LIMIT_TASKS + 1, m - 1);
+}
+
+static void test_task_candidates(void **state)
+{
+    (void)state;
+    tasks_among(1, UW_LIMIT_TASK_CANDIDATES - 2);
+    tasks_among(1, UW_LIMIT_TASK_CANDIDATES - 1);
+    tasks_among(1, UW_LIMIT_TASK_CANDIDATES);
+}
+
 /* --- UW_LIMIT_LINK_RECORDS ---------------------------------------------------------- */
 
 /* The hook module's buffer with n creation records: n - 1 of children not
@@ -1442,6 +1515,8 @@ int main(void)
         cmocka_unit_test(test_type_bases),
         cmocka_unit_test(test_type_cache),
         cmocka_unit_test(test_registry_cache),
+        cmocka_unit_test(test_tasks_among_others),
+        cmocka_unit_test(test_task_candidates),
         cmocka_unit_test(test_hook_records),
         cmocka_unit_test(test_hook_duplicates),
         cmocka_unit_test(test_api_links),

@@ -126,14 +126,17 @@
       "so a Task resuming there cannot be vouched for")                                            \
     X(UW_ERR_NO_CLOCK, -72, "no_clock",                                                            \
       "no run clock for the thread at this point of the sample (the reader has none, or has "      \
-      "read memory already)")
+      "read memory already)")                                                                      \
+    X(UW_ERR_LIMIT_CANDIDATES, -73, "candidate_limit",                                             \
+      "more registry entries or Task-list nodes than UW_LIMIT_TASK_CANDIDATES: those past it "     \
+      "are not read")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -73
+        UW_ERR_MIN_ = -74
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

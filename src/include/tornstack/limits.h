@@ -101,6 +101,18 @@
 #define UW_LIMIT_TASKS 16384
 #endif
 
+/* Candidate Task addresses per interpreter and sample: the registry sets'
+ * entries once dead weakrefs are dropped, and from 3.14 the nodes of the
+ * lists of native Tasks.  Candidates are not all Tasks that count: a done
+ * Task still referenced, a dead weakref the WeakSet has not dropped yet, a
+ * Task of a loop no thread runs.  So the live-Task bound (UW_LIMIT_TASKS,
+ * task_limit) is applied to the Tasks kept, and the candidates have a
+ * bound of their own above it; past it the rest are not read
+ * (UW_ERR_LIMIT_CANDIDATES). */
+#ifndef UW_LIMIT_TASK_CANDIDATES
+#define UW_LIMIT_TASK_CANDIDATES (2 * UW_LIMIT_TASKS)
+#endif
+
 /* Nodes followed over the lists of native Tasks of one interpreter (3.14+:
  * each thread's, and the interpreter's list of Tasks of exited threads).
  * Past UW_LIMIT_TASKS Tasks the lists are still followed, without keeping
