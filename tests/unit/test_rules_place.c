@@ -10,6 +10,7 @@
  * a Future throughout; Task C is the Task each test is about.
  *
  *   test_code_mismatch_not_placed   kills skip_code_mismatch
+ *   test_one_frame_two_tasks        kills skip_claimed_twice
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +118,13 @@ static void rp_end(rp_world *w)
     fp_free(&w->fp);
 }
 
+static int sample(rp_world *w)
+{
+    int rc = uw_unwind_threads(w->u, &w->s);
+
+    return rc != 0 ? rc : uw_unwind_tasks(w->t, &w->s);
+}
+
 static const uw_task_sample *task_at(const rp_world *w, uint64_t addr)
 {
     size_t i;
@@ -207,10 +215,71 @@ static void test_code_mismatch_not_placed(void **state)
     rp_end(&w);
 }
 
+/* --- skip_claimed_twice (place.c, uw_claimed_twice) ------------------------- */
+
+/* C runs on the thread: its root coroutine frame linked above Handle._run,
+ * marked executing, no waiter.  With `twin`, a second Task object D reads
+ * as holding C's very coroutine (a Task read across its address's reuse,
+ * or a torn object): both find their root frame at the same address
+ * running the same code, so placement alone cannot tell which one the
+ * walk saw.  The control (no twin) places C there, running `orphan`. */
+static void run_c(rp_world *w, int twin, uint64_t *d)
+{
+    const int executing = uw__layout_for_minor(13)->state_executing;
+
+    rp_build(w);
+    coro_set(w, w->coro_c, w->orphan_code, w->run_frame, 1, 0, executing);
+    fp_put64(&w->fp, w->c + (uint64_t)w->al->task_fut_waiter, 0);
+    set_current(w, c_frame(w));
+    *d = twin ? fp_task(&w->fp, w->task_type, w->loop, w->coro_c, fp_str(&w->fp, "twin"), 0) : 0;
+    rp_start(w, *d);
+    assert_int_equal(sample(w), 0);
+    assert_int_equal(w->s.tasks_error, 0);
+}
+
+/* With the twin both are skipped as frame_claimed_twice: neither is shown
+ * running, neither gets the thread's `orphan` frame.  Without the rule
+ * both are placed on the one frame and each is shown running it: one of
+ * them with the other's frames. */
+static void test_one_frame_two_tasks(void **state)
+{
+    rp_world w;
+    const uw_task_sample *c, *d;
+    uint64_t twin;
+
+    (void)state;
+    run_c(&w, 0, &twin);
+    c = task_at(&w, w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->running, 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&w, c, 0), "orphan");
+    assert_bystander(&w);
+    rp_end(&w);
+
+    run_c(&w, 1, &twin);
+    c = task_at(&w, w.c);
+    d = task_at(&w, twin);
+    assert_non_null(c);
+    assert_non_null(d);
+    if (c->running && d->running)
+        fail_msg("C and its twin both shown running frame %s", fname(&w, d, 0));
+    assert_int_equal(c->skipped, UW_SKIP_CLAIMED_TWICE);
+    assert_int_equal(d->skipped, UW_SKIP_CLAIMED_TWICE);
+    assert_int_equal(c->running + d->running, 0);
+    assert_int_equal(c->n_frames + d->n_frames, 0);
+    assert_int_equal(w.s.skips[uw_reason_slot(UW_SKIP_CLAIMED_TWICE)], 2);
+    assert_int_equal(task_frames_named(&w, "orphan"), 0);
+    assert_bystander(&w);
+    rp_end(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_mismatch_not_placed),
+        cmocka_unit_test(test_one_frame_two_tasks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
