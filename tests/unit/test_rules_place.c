@@ -11,6 +11,8 @@
  *
  *   test_code_mismatch_not_placed   kills skip_code_mismatch
  *   test_one_frame_two_tasks        kills skip_claimed_twice
+ *   test_resuming_frame_moved       kills resuming_proof
+ *   test_resuming_new_callback      kills resuming_proof
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,9 +36,10 @@ typedef struct rp_world {
     const uw_asyncio_layout *al;
     uint64_t ts, loop, task_type, fut;
     uint64_t sel_frame, run_frame; /* _run_once's stand-in, Handle._run above it */
-    uint64_t main_code, orphan_code, stranger_code;
-    uint64_t a, coro_a; /* the bystander */
-    uint64_t c, coro_c; /* the Task under test */
+    uint64_t main_code, orphan_code, stranger_code, compute_code;
+    uint64_t a, coro_a;         /* the bystander */
+    uint64_t c, coro_c, name_c; /* the Task under test */
+    uint64_t counter;           /* the loop's epoch, once registered */
     uw_unwinder *u;
     uw_tasks *t;
     uw_sample s;
@@ -67,6 +70,14 @@ static void set_current(rp_world *w, uint64_t frame)
     fp_put64(&w->fp, w->ts + (uint64_t)w->l->tstate_current_frame, frame);
 }
 
+static uint64_t rd64(rp_world *w, uint64_t addr)
+{
+    uint64_t v;
+
+    memcpy(&v, fp_ptr(&w->fp, addr, 8), 8);
+    return v;
+}
+
 /* The thread in Handle._run (nothing above it), A and C suspended on one
  * Future, C named "conn".  Nothing is started. */
 static void rp_build(rp_world *w)
@@ -90,12 +101,14 @@ static void rp_build(rp_world *w)
     w->main_code = fp_code(&w->fp, "main", "/app/main.py", 10, lines, 4);
     w->orphan_code = fp_code(&w->fp, "orphan", "/app/work.py", 10, lines, 4);
     w->stranger_code = fp_code(&w->fp, "stranger", "/app/other.py", 10, lines, 4);
+    w->compute_code = fp_code(&w->fp, "compute", "/app/work.py", 10, lines, 4);
     w->fut = fp_alloc(&w->fp, 128);
     fp_put64(&w->fp, w->fut + 8, FP_FUTURE_OBJ_TYPE);
     w->coro_a = fp_coro(&w->fp, w->main_code, suspended, 1, w->fut);
     w->a = fp_task(&w->fp, w->task_type, w->loop, w->coro_a, fp_str(&w->fp, "bystander"), w->fut);
     w->coro_c = fp_coro(&w->fp, w->orphan_code, suspended, 1, w->fut);
-    w->c = fp_task(&w->fp, w->task_type, w->loop, w->coro_c, fp_str(&w->fp, "conn"), w->fut);
+    w->name_c = fp_str(&w->fp, "conn");
+    w->c = fp_task(&w->fp, w->task_type, w->loop, w->coro_c, w->name_c, w->fut);
 }
 
 /* The registry holds A, C and `extra` (0: none); the unwinder and the
@@ -275,11 +288,152 @@ static void test_one_frame_two_tasks(void **state)
     rp_end(&w);
 }
 
+/* --- resuming_proof (check.c, uw_check_judge) ------------------------------- */
+
+/* C is being resumed: its root marked executing and linked to Handle._run
+ * (`previous` set) while the thread's current frame is still Handle._run,
+ * the walk's innermost frame (the eval loop's prologue).  C is on neither
+ * walk, so it is resuming: its chain is its stack only while nothing is
+ * linked above Handle._run, in the walk's callback.  The loop has an
+ * epoch (a counter the walk is told about).  When C's name is first read
+ * (after both walks and placement, before the check) the reader moves the
+ * process as `mode` says: RS_FRAME, C's frame is made current and C calls
+ * `compute` (a plain function, current above it), in the same callback;
+ * RS_CALLBACK, the loop pops the next handle (the counter moves) and
+ * stands in a new Handle._run built in the same slot. */
+enum { RS_NONE, RS_FRAME, RS_CALLBACK };
+
+typedef struct rs_world {
+    rp_world w;
+    const uw_reader_ops *real;
+    int mode, fired;
+    uint64_t compute_frame;
+} rs_world;
+
+static rs_world *rs_cur;
+
+static int rs_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    rs_world *r = rs_cur;
+
+    if (r->mode != RS_NONE && !r->fired && addr == r->w.name_c) {
+        rp_world *w = &r->w;
+        r->fired = 1;
+        if (r->mode == RS_FRAME) {
+            r->compute_frame = fp_frame(&w->fp, w->compute_code, c_frame(w), w->l->owner_thread, 2);
+            set_current(w, r->compute_frame);
+        } else {
+            fp_put64(&w->fp, w->counter, rd64(w, w->counter) + 1);
+        }
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops rs_ops = {rs_read, NULL, NULL, NULL};
+
+/* Build the resuming world, warm it, register the epoch, then take one
+ * sample through the reader in `mode`. */
+static void rs_run(rs_world *r, int mode)
+{
+    const int executing = uw__layout_for_minor(13)->state_executing;
+    rp_world *w = &r->w;
+
+    memset(r, 0, sizeof *r);
+    rp_build(w);
+    coro_set(w, w->coro_c, w->orphan_code, w->run_frame, 1, w->fut, executing);
+    fp_put64(&w->fp, w->c + (uint64_t)w->al->task_fut_waiter, 0);
+    w->counter = fp_alloc(&w->fp, 8);
+    fp_put64(&w->fp, w->counter, 40);
+    rp_start(w, 0);
+    assert_int_equal(sample(w), 0); /* warm: the loop found */
+    assert_int_equal(uw__epoch_set(&w->t->epochs, w->s.threads[0].tstate, w->loop, w->counter), 0);
+    rs_cur = r;
+    r->mode = mode;
+    r->real = w->fp.reader.ops;
+    w->fp.reader.ops = &rs_ops;
+    assert_int_equal(sample(w), 0);
+    w->fp.reader.ops = r->real;
+    assert_int_equal(r->fired, mode != RS_NONE);
+    assert_true(w->s.threads[0].retries >= 1); /* C unplaced: the thread walked again */
+    assert_int_equal(w->s.tasks_error, 0);
+    /* the walk the sample keeps: Handle._run innermost, with the epoch */
+    assert_int_equal(w->s.threads[0].split, 0);
+    assert_int_not_equal(w->s.threads[0].epoch_loop, 0);
+    assert_string_equal(uw_frame_name(&w->s.frames[w->s.threads[0].first_frame]), "Handle._run");
+}
+
+/* C's entry once the proof failed: skipped as loop_stepped_since_walk
+ * (a place gone stale), no frame, not running, not recovered (read again,
+ * it still reads as resumed). */
+static void assert_resuming_skipped(rs_world *r)
+{
+    const uw_task_sample *c = task_at(&r->w, r->w.c);
+
+    assert_non_null(c);
+    if (c->skipped == 0)
+        fail_msg("resuming C kept with %zu frame(s) (innermost %s) after the loop went on",
+                 c->n_frames, c->n_frames > 0 ? fname(&r->w, c, 0) : "none");
+    assert_int_equal(c->skipped, UW_SKIP_STALE_PLACE);
+    assert_int_equal(c->running, 0);
+    assert_int_equal(c->n_frames, 0);
+    assert_int_equal(r->w.s.recovered[uw_reason_slot(UW_SKIP_STALE_PLACE)], 0);
+    assert_int_equal(task_frames_named(&r->w, "orphan"), 0);
+    assert_bystander(&r->w);
+}
+
+/* The control first: the thread unmoved, C is kept as resuming, not
+ * running, its chain (`orphan`) its stack.  Then RS_FRAME: at the check
+ * the thread's current frame is `compute`, not the walk's Handle._run, so
+ * C's chain is no longer its stack (C runs `compute` above it).  C is
+ * skipped.  Without the rule it is kept with `orphan` alone, a stack
+ * missing the frame it runs. */
+static void test_resuming_frame_moved(void **state)
+{
+    rs_world r;
+    const uw_task_sample *c;
+
+    (void)state;
+    rs_run(&r, RS_NONE);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->running, 0);
+    assert_true(c->n_frames >= 1);
+    assert_string_equal(fname(&r.w, c, c->n_frames - 1), "orphan");
+    assert_bystander(&r.w);
+    rp_end(&r.w);
+
+    rs_run(&r, RS_FRAME);
+    assert_int_equal(rd64(&r.w, r.w.ts + (uint64_t)r.w.l->tstate_current_frame), r.compute_frame);
+    assert_int_equal(rd64(&r.w, r.w.counter), r.w.s.threads[0].epoch); /* the same callback */
+    assert_resuming_skipped(&r);
+    rp_end(&r.w);
+}
+
+/* RS_CALLBACK: the thread's current frame reads as the walk's (a new
+ * Handle._run in the same slot), but the loop's epoch moved since the
+ * walk: another callback, in which C may have run, suspended and been
+ * resumed again.  The walk no longer vouches that nothing is linked above
+ * the split for C: it is skipped.  Without the rule it is kept. */
+static void test_resuming_new_callback(void **state)
+{
+    rs_world r;
+
+    (void)state;
+    rs_run(&r, RS_CALLBACK);
+    assert_int_equal(rd64(&r.w, r.w.ts + (uint64_t)r.w.l->tstate_current_frame), r.w.run_frame);
+    assert_int_not_equal(rd64(&r.w, r.w.counter), r.w.s.threads[0].epoch);
+    assert_resuming_skipped(&r);
+    rp_end(&r.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_mismatch_not_placed),
         cmocka_unit_test(test_one_frame_two_tasks),
+        cmocka_unit_test(test_resuming_frame_moved),
+        cmocka_unit_test(test_resuming_new_callback),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
