@@ -9,7 +9,8 @@
 #
 # Checks, each with a time limit:
 #   unit      the Task walk's, compose's and the thread walk's unit tests
-#             (test_tasks, test_task_bounds, test_compose, test_unwind);
+#             (test_tasks, test_task_bounds, test_compose, test_unwind) and
+#             the tests written to kill one rule each (test_rules_*);
 #   regress   every reproducer of corpus/race/regress replayed;
 #   pbt       the property tests of the model (pbt_model: bounded, TSO and
 #             relaxed, every version);
@@ -31,16 +32,22 @@ else
                          src/internal/rules.h)
 fi
 
+# the unit tests: the suites of the walks, and every test_rules_*.c
+unit_tests=(test_tasks test_task_bounds test_compose test_unwind)
+for f in tests/unit/test_rules_*.c; do
+  [ -e "$f" ] && unit_tests+=("$(basename "$f" .c)")
+done
+
 build() { # $1: rule to drop ("" for none)
   cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTORNSTACK_WERROR=ON \
         -DTORNSTACK_DROP_RULE="$1" >"$bdir.cfg.log" 2>&1 &&
-  cmake --build "$bdir" -j "$jobs" --target tornstack-verify test_model test_tasks test_task_bounds \
-        test_compose test_unwind >"$bdir.build.log" 2>&1
+  cmake --build "$bdir" -j "$jobs" --target tornstack-verify test_model "${unit_tests[@]}" \
+        >"$bdir.build.log" 2>&1
 }
 
 check_unit() {
   local t
-  for t in test_tasks test_task_bounds test_compose test_unwind; do
+  for t in "${unit_tests[@]}"; do
     timeout 300 "$bdir/tests/$t" >/dev/null 2>&1 || return 1
   done
 }

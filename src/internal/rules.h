@@ -291,8 +291,8 @@
 #endif
 
 /* RULE resuming_proof: a resuming Task needs its thread's current frame
- * still the walk's, in the callback of its walk; else
- * running_task_not_on_stack. */
+ * still the walk's, in the callback of its walk; else its place is stale:
+ * loop_stepped_since_walk (it may not have run in the sample at all). */
 #ifdef TORNSTACK_DROP_RULE_resuming_proof
 #define UW__RULE_resuming_proof 0
 #else
