@@ -2,8 +2,9 @@
  * test_compose.c — the stacks users see (uw_compose) on samples built by
  * hand: where the Task and thread markers go, that removing them gives the
  * stack composed without them, skips by reason, and the item bound (of a
- * thread's stack, with and without markers, and of a Task's) and the link
- * chain bound at -1/0/+1.
+ * thread's stack, with and without markers, and of a Task's), the link
+ * chain bound at -1/0/+1, and that a chain cut at a bound or a cycle gives
+ * no stack (rule compose_whole_task).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -335,6 +336,60 @@ static void test_task_cap(void **state)
     hs_free(&h);
 }
 
+/* Rule compose_whole_task.  A Task whose own chain was cut, at the await
+ * bound or at a cycle, holds only the frames read before the cut: stacked
+ * on its parent's they would make a stack that never stood.  So neither it
+ * nor any Task under it gives a stack: uw_compose_task returns the cut's
+ * code (nothing composed), and uw_compose counts the leaf's stack under
+ * that reason and gives the other leaves theirs.  `at` is the cut Task
+ * (0 Task-1, 1 batch-a, 2 fetch), `cut` its reason. */
+static void cut_chain(size_t at, int cut)
+{
+    hand_sample h;
+    collected c;
+    uw_stack_item items[16];
+    uint32_t skipped[UW_REASON_SLOTS] = {0};
+    size_t n = 99;
+    int rc;
+
+    build_world(&h);
+    h.s.tasks[at].truncated = cut;
+    /* fetch (2) is under every one of them */
+    rc = uw_compose_task(&h.s, 2, NULL, items, 16, &n);
+    if (rc == 0)
+        fail_msg("fetch composed (%zu items) through Task %zu, cut with %d", n, at, cut);
+    assert_int_equal(rc, cut);
+    assert_int_equal(n, 0);
+    compose_all(&h.s, 1, 1, &c, skipped);
+    if (at == 0) {
+        /* both leaves are under Task-1: the thread's own stack instead */
+        assert_int_equal(skipped[uw_reason_slot(cut)], 2);
+        assert_int_equal(c.n, 2);
+        assert_string_equal(c.lines[0], "H:100|<module>|run|select");
+        assert_int_equal(c.task[0], -1);
+    } else {
+        /* idle hangs from Task-1 alone: its stack stands */
+        assert_int_equal(skipped[uw_reason_slot(cut)], 1);
+        assert_int_equal(c.n, 2);
+        assert_string_equal(c.lines[0], "H:100|<module>|run|select|T:Task-1|main|T:idle");
+        assert_int_equal(c.task[0], 3);
+    }
+    assert_string_equal(c.lines[1], "H:101|_bootstrap|work|spin");
+    collected_free(&c);
+    hs_free(&h);
+}
+
+static void test_cut_chain_no_stack(void **state)
+{
+    size_t at;
+
+    (void)state;
+    for (at = 0; at < 3; at++) {
+        cut_chain(at, UW_ERR_LIMIT_AWAIT);
+        cut_chain(at, UW_ERR_AWAIT_CYCLE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_task_cap),
         cmocka_unit_test(test_link_chain_bound),
         cmocka_unit_test(test_task_item_bound),
+        cmocka_unit_test(test_cut_chain_no_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
