@@ -14,7 +14,11 @@
  *                          (check.c, uw_check_pure);
  *   pure_idle_still_instr  nor does one whose current frame is the walk's
  *                          but at another instruction (a callback ran and
- *                          returned between the walk and the check).
+ *                          returned between the walk and the check);
+ *   compose_whole_task     a Task whose await chain the walk cut at a
+ *                          cycle gives no stack, nor does a Task under it
+ *                          (compose.c; test_compose.c shows it on hand
+ *                          samples, for the await bound too).
  *
  * The world: one thread running an asyncio loop, idle in select() (which
  * stands for _run_once) called from <module>; a leaf Task and three other
@@ -397,13 +401,72 @@ static void test_pure_idle_still_instr(void **state)
     lw_end(&r.w);
 }
 
+/* --- a chain cut at a cycle (compose.c) --------------------------------------- */
+
+/* Task `task`'s root coroutine (which awaits something) made to await a
+ * new coroutine "relay", which awaits the root again: a cycle the walk
+ * meets at the root's second visit. */
+static void lw_await_back(lw *w, uint64_t task)
+{
+    const uw_layout *l = w->fp.l;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
+    uint64_t root, relay;
+
+    memcpy(&root, fp_ptr(&w->fp, task + (uint64_t)al->task_coro, 8), 8);
+    relay =
+        fp_coro(&w->fp, fp_code(&w->fp, "relay", "/app/work.py", 10, lines, 4), suspended, 2, root);
+    fp_put64(&w->fp, root + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus, relay);
+}
+
+/* Rule compose_whole_task, on a sample the walk took.  The leaf's own
+ * chain cycles (fetch awaits relay, which awaits fetch): the walk keeps
+ * the Task, cut with await_cycle, and its stack is refused with that code.
+ * Then the same with the awaiter's chain cycling instead: the leaf's own
+ * chain is whole, but its parent's is not, and the leaf's stack would
+ * stand on frames that never made a stack: refused too, while the Tasks
+ * with no cut in their chain (the other two) keep theirs.  Without the
+ * rule both are composed from the frames read before the cut. */
+static void test_compose_whole_task(void **state)
+{
+    char stack[256];
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < 2; k++) { /* the cycle: in the leaf's chain, the awaiter's */
+        lw w;
+        const uw_task_sample *cut;
+        uint64_t at;
+        int rc;
+
+        lw_build(&w, 1);
+        at = k == 0 ? w.leaf : w.awaiter;
+        lw_await_back(&w, at);
+        lw_start(&w);
+        assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+        assert_int_equal(uw_unwind_tasks(w.t, &w.s), 0);
+        assert_int_equal(w.s.n_tasks, 4);
+        cut = lw_at(&w, at);
+        assert_int_equal(cut->skipped, 0);
+        assert_int_equal(cut->truncated, UW_ERR_AWAIT_CYCLE);
+        assert_int_equal(lw_at(&w, w.leaf)->skipped, 0);
+        assert_int_equal(lw_at(&w, w.leaf)->parent, lw_index(&w, w.awaiter));
+        rc = lw_compose(&w, w.leaf, stack, sizeof stack);
+        if (rc == 0)
+            fail_msg("leaf composed through %s's cut chain: %s", cut->name, stack);
+        assert_int_equal(rc, UW_ERR_AWAIT_CYCLE);
+        assert_int_equal(lw_compose(&w, w.strong, stack, sizeof stack), 0);
+        assert_string_equal(stack, "<module>|EpollSelector.select|gatherer");
+        lw_end(&w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parent_awaiter_first),
-        cmocka_unit_test(test_parent_strong_first),
-        cmocka_unit_test(test_pure_idle_still),
-        cmocka_unit_test(test_pure_idle_still_instr),
+        cmocka_unit_test(test_parent_awaiter_first), cmocka_unit_test(test_parent_strong_first),
+        cmocka_unit_test(test_pure_idle_still),      cmocka_unit_test(test_pure_idle_still_instr),
+        cmocka_unit_test(test_compose_whole_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
