@@ -167,18 +167,50 @@ static int lw_compose(const lw *w, uint64_t addr, char *out, size_t cap)
 
 /* --- the parent's precedence (edges.c) -------------------------------------- */
 
+/* Where the links come from: the API table (an embedding profiler that saw
+ * the gather and the create_task calls them), or the target's
+ * tornstack_hook module (its records, as python/tornstack_hook.py writes
+ * them). */
+enum { FROM_API = 0, FROM_HOOK };
+
+/* The hook module in sys.modules, its _LINKS buffer holding the leaf's
+ * strong link to "gatherer" and its creation link to "spawner", and four
+ * free slots. */
+static void lw_hook(lw *w)
+{
+    static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
+    const uint64_t recs[2][3] = {{w->leaf, w->strong, UW_LINK_STRONG},
+                                 {w->leaf, w->creator, UW_LINK_CREATION}};
+    const uint64_t count = 2;
+    uint8_t buf[16 + 6 * UW_LINK_RECORD];
+    uint64_t links, module;
+
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, UW_LINKS_MAGIC, 8);
+    memcpy(buf + 8, &count, 8);
+    memcpy(buf + 16, recs, sizeof recs);
+    links = fp_bytearray(&w->fp, buf, sizeof buf);
+    module = fp_alloc(&w->fp, 64);
+    fp_put64(&w->fp, module + (uint64_t)w->fp.l->module_dict,
+             fp_dict(&w->fp, links_key, &links, 1));
+    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_key, &module, 1));
+}
+
 /* One sample of the world with the leaf strongly linked to "gatherer" and
- * created by "spawner" (the API table, as an embedding profiler that saw
- * the gather and the create_task records them), awaited by "waiter" or
- * not; every Task kept. */
-static void links_sample(lw *w, int awaited)
+ * created by "spawner" (links `from` either source), awaited by "waiter"
+ * or not; every Task kept. */
+static void links_sample(lw *w, int awaited, int from)
 {
     size_t i;
 
     lw_build(w, awaited);
+    if (from == FROM_HOOK)
+        lw_hook(w);
     lw_start(w);
-    assert_int_equal(uw_tasks_link(w->t, w->leaf, w->strong, UW_LINK_STRONG), 0);
-    assert_int_equal(uw_tasks_link(w->t, w->leaf, w->creator, UW_LINK_CREATION), 0);
+    if (from == FROM_API) {
+        assert_int_equal(uw_tasks_link(w->t, w->leaf, w->strong, UW_LINK_STRONG), 0);
+        assert_int_equal(uw_tasks_link(w->t, w->leaf, w->creator, UW_LINK_CREATION), 0);
+    }
     assert_int_equal(uw_unwind_threads(w->u, &w->s), 0);
     assert_int_equal(uw_unwind_tasks(w->t, &w->s), 0);
     assert_int_equal(w->s.tasks_error, 0);
@@ -193,20 +225,20 @@ static void links_sample(lw *w, int awaited)
  * goes through the awaiter's frames.  Without the rule the strong link
  * comes first and the leaf's stack is composed under "gatherer", a Task
  * that is not waiting on it. */
-static void test_parent_awaiter_first(void **state)
+static void parent_awaiter_first(int from)
 {
     lw w;
     const uw_task_sample *leaf;
     char stack[256];
 
-    (void)state;
-    links_sample(&w, 1);
+    links_sample(&w, 1, from);
     leaf = lw_at(&w, w.leaf);
     assert_int_equal(leaf->awaited_by, lw_index(&w, w.awaiter));
     assert_int_equal(leaf->linked_to, lw_index(&w, w.strong));
     assert_int_equal(leaf->created_by, lw_index(&w, w.creator));
     if (leaf->parent != lw_index(&w, w.awaiter))
-        fail_msg("leaf's parent is Task %lld (%s), want its awaiter %lld", (long long)leaf->parent,
+        fail_msg("links from %s: leaf's parent is Task %lld (%s), want its awaiter %lld",
+                 from == FROM_HOOK ? "the hook" : "the API", (long long)leaf->parent,
                  leaf->parent >= 0 ? w.s.tasks[leaf->parent].name : "none",
                  (long long)lw_index(&w, w.awaiter));
     assert_int_equal(lw_compose(&w, w.leaf, stack, sizeof stack), 0);
@@ -222,26 +254,42 @@ static void test_parent_awaiter_first(void **state)
  * link ("gatherer", whose gather holds it), not its creator.  Without the
  * rule the creation link comes first and the stack is composed under
  * "spawner". */
-static void test_parent_strong_first(void **state)
+static void parent_strong_first(int from)
 {
     lw w;
     const uw_task_sample *leaf;
     char stack[256];
 
-    (void)state;
-    links_sample(&w, 0);
+    links_sample(&w, 0, from);
     leaf = lw_at(&w, w.leaf);
     assert_int_equal(leaf->awaited_by, -1);
     assert_int_equal(leaf->linked_to, lw_index(&w, w.strong));
     assert_int_equal(leaf->created_by, lw_index(&w, w.creator));
     if (leaf->parent != lw_index(&w, w.strong))
-        fail_msg("leaf's parent is Task %lld (%s), want its strong link %lld",
-                 (long long)leaf->parent, leaf->parent >= 0 ? w.s.tasks[leaf->parent].name : "none",
+        fail_msg("links from %s: leaf's parent is Task %lld (%s), want its strong link %lld",
+                 from == FROM_HOOK ? "the hook" : "the API", (long long)leaf->parent,
+                 leaf->parent >= 0 ? w.s.tasks[leaf->parent].name : "none",
                  (long long)lw_index(&w, w.strong));
     assert_int_equal(lw_compose(&w, w.leaf, stack, sizeof stack), 0);
     assert_string_equal(stack, "<module>|EpollSelector.select|gatherer|fetch");
     assert_true(uw_compose_is_leaf(&w.s, (size_t)lw_index(&w, w.creator)));
     lw_end(&w);
+}
+
+/* Each rule with the links from each source: the precedence is the same
+ * whichever table a link came from. */
+static void test_parent_awaiter_first(void **state)
+{
+    (void)state;
+    parent_awaiter_first(FROM_API);
+    parent_awaiter_first(FROM_HOOK);
+}
+
+static void test_parent_strong_first(void **state)
+{
+    (void)state;
+    parent_strong_first(FROM_API);
+    parent_strong_first(FROM_HOOK);
 }
 
 /* --- the idle loop's stack at the check (check.c, uw_check_pure) ------------- */
