@@ -7,6 +7,9 @@
  * - check_code: a coroutine freed and made again at its address, running
  *   code that lies where the old code lay, reads at the same instruction
  *   pointer, state, depth and awaitee; only its code object tells.
+ * - check_depth: a chain read while its inner coroutine was suspending
+ *   (state stored, stack pointer not yet) ends there; at the check that
+ *   coroutine awaits one more, and only its depth tells.
  *
  * Each world changes memory at one chosen read of one sample (a reader
  * that wraps the process's), and the change stays: the Task read again
@@ -184,7 +187,7 @@ typedef struct tear {
     int nth, seen, fired;
     void (*before)(struct tear *);
     void (*after)(struct tear *);
-    uint64_t code_x, code_y; /* the scenario's objects */
+    uint64_t code_x, code_y, leaf; /* the scenario's objects */
     size_t y_len;
 } tear;
 
@@ -309,10 +312,90 @@ static void test_check_code(void **state)
     world_end(&r.w);
 }
 
+/* --- check_depth ----------------------------------------------------------- */
+
+/* B stepped while its chain was read: outer was read before the step; the
+ * level after it read inner while inner was suspending again at the await
+ * it had stood at (a loop): YIELD_VALUE had stored its state and had not
+ * yet stored its stack pointer, which an executing 3.11-3.13 frame keeps
+ * at -1 (_PyFrame_GetStackPointer), nor unlinked it.  With no value stack
+ * the chain ends at inner. */
+static void depth_before(tear *r)
+{
+    world *w = &r->w;
+    const uw_layout *l = w->fp.l;
+    const uint64_t f = w->coro_b_inner + (uint64_t)l->gen_iframe;
+
+    coro_frame(w, w->coro_b_inner, w->code_inner, 3, r->leaf);
+    fp_put32(&w->fp, f + (uint64_t)l->frame_stacktop, (uint32_t)-1);
+    fp_put64(&w->fp, f + (uint64_t)l->frame_previous, w->coro_b_outer + (uint64_t)l->gen_iframe);
+}
+
+/* ... then the step ended: inner's stack pointer stored (its awaitee, the
+ * new coroutine `leaf`, on top), inner unlinked, outer suspended again at
+ * its own await of inner, as before.  leaf awaits a new Future made at the
+ * old one's address, which B's fut_waiter names again. */
+static void depth_after(tear *r)
+{
+    coro_frame(&r->w, r->w.coro_b_inner, r->w.code_inner, 3, r->leaf);
+}
+
+/* Rule check_depth.  The chain read gave B [inner, outer]; at the check
+ * inner reads as then in state, instruction, code and `previous`, and the
+ * chain read took no awaitee from it to compare: only its depth (-1 then,
+ * 1 now) differs.  Without the depth compared, the first check keeps B
+ * cut short as [inner, outer], a stack B never had (inner awaited the
+ * Future before the step, leaf after it).  With it, B is skipped as
+ * changed, read again by recovery and shown as at the round's instant:
+ * [leaf, inner, outer]. */
+static void test_check_depth(void **state)
+{
+    tear r;
+    const uw_task_sample *b;
+    const uw_layout *l;
+    uint64_t leaf_code;
+
+    (void)state;
+    memset(&r, 0, sizeof r);
+    world_build(&r.w);
+    l = r.w.fp.l;
+    leaf_code = fp_code(&r.w.fp, "leaf", "/app/work.py", 10, lines, 4);
+    r.leaf = fp_coro(&r.w.fp, leaf_code, l->state_suspended_yield_from, 2, r.w.fut);
+    world_start(&r.w);
+    assert_int_equal(sample(&r.w), 0);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(b->n_frames, 2);
+
+    r.at = r.w.coro_b_inner;
+    r.nth = 1; /* the chain level's read */
+    r.before = depth_before;
+    r.after = depth_after;
+    tear_sample(&r);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    if (b->skipped == 0 && b->n_frames == 2)
+        fail_msg("B shown as [%s line %d, %s line %d]: inner awaited leaf at the check",
+                 fname(&r.w, b, 0), fline(&r.w, b, 0), fname(&r.w, b, 1), fline(&r.w, b, 1));
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
+    assert_int_equal(recovered(&r.w.s), 1);
+    assert_int_equal(b->n_frames, 3);
+    assert_string_equal(fname(&r.w, b, 0), "leaf");
+    assert_int_equal(fline(&r.w, b, 0), lines[2]);
+    assert_string_equal(fname(&r.w, b, 1), "inner");
+    assert_int_equal(fline(&r.w, b, 1), lines[3]);
+    assert_string_equal(fname(&r.w, b, 2), "outer");
+    assert_int_equal(fline(&r.w, b, 2), lines[2]);
+    world_end(&r.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_code),
+        cmocka_unit_test(test_check_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
