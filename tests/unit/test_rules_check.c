@@ -1,5 +1,5 @@
 /*
- * test_rules_check.c — comparisons of the chain check (check.c,
+ * test_rules_check.c — three comparisons of the chain check (check.c,
  * uw_fields_eq and uw_unlinked) proven necessary on a fabricated 3.13
  * process: each test passes on the normal build and fails on the mutant
  * built without its rule (CMake -DTORNSTACK_DROP_RULE=name).
@@ -10,6 +10,9 @@
  * - check_depth: a chain read while its inner coroutine was suspending
  *   (state stored, stack pointer not yet) ends there; at the check that
  *   coroutine awaits one more, and only its depth tells.
+ * - check_previous: a Task's root that stored its suspended state and its
+ *   stack pointer but is still the thread's current frame reads as the
+ *   chain read saw it; only its `previous` tells that it is still linked.
  *
  * Each world changes memory at one chosen read of one sample (a reader
  * that wraps the process's), and the change stays: the Task read again
@@ -40,9 +43,9 @@ typedef struct world {
     fake_proc fp;
     uint64_t interp, loop, task_type, set, fut;
     uint64_t ts, sel_frame, run; /* the loop's thread, select(), Handle._run */
-    uint64_t a, b, c;            /* Tasks: A awaits B; C alone */
-    uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c;
-    uint64_t code_outer, code_inner;
+    uint64_t a, b, c, spin;      /* Tasks: A awaits B; C alone; spin yields */
+    uint64_t coro_a, coro_b_outer, coro_b_inner, coro_c, coro_spin, coro_yield;
+    uint64_t code_outer, code_inner, code_spin, code_yield;
     uw_unwinder *u;
     uw_tasks *t;
     uw_sample s;
@@ -50,9 +53,11 @@ typedef struct world {
 
 /* The loop's thread in a callback (Handle._run current above select(),
  * which stands for _run_once: recovery reads Tasks again on such a walk
- * only, rule recover_not_idle) and three Tasks on its loop: A awaits B;
- * B's outer coroutine awaits its inner one, which awaits a Future; C
- * awaits the Future.  Every name is an int (fp_long) but B's. */
+ * only, rule recover_not_idle) and four Tasks on its loop: A awaits B; B's
+ * outer coroutine awaits its inner one, which awaits a Future; C awaits
+ * the Future; the spinning Task's root awaits a coroutine suspended in a
+ * plain yield (asyncio.sleep(0)'s), so that Task awaits no Future and its
+ * fut_waiter is NULL.  Every name is an int (fp_long) but B's. */
 static void world_build(world *w)
 {
     const uw_layout *l;
@@ -76,6 +81,8 @@ static void world_build(world *w)
     w->code_outer = fp_code(&w->fp, "outer", "/app/work.py", 10, lines, 4);
     w->code_inner = fp_code(&w->fp, "inner", "/app/work.py", 10, lines, 4);
     orphan_code = fp_code(&w->fp, "orphan", "/app/work.py", 10, lines, 4);
+    w->code_spin = fp_code(&w->fp, "spin", "/app/work.py", 10, lines, 4);
+    w->code_yield = fp_code(&w->fp, "__sleep0", "/py/asyncio/tasks.py", 10, lines, 4);
     w->fut = fp_alloc(&w->fp, 128);
     fp_put64(&w->fp, w->fut + 8, FP_FUTURE_OBJ_TYPE);
     w->coro_b_inner = fp_coro(&w->fp, w->code_inner, syf, 3, w->fut);
@@ -86,9 +93,12 @@ static void world_build(world *w)
     w->a = fp_task(&w->fp, w->task_type, w->loop, w->coro_a, fp_long(&w->fp, 1), w->b);
     w->coro_c = fp_coro(&w->fp, orphan_code, syf, 1, w->fut);
     w->c = fp_task(&w->fp, w->task_type, w->loop, w->coro_c, fp_long(&w->fp, 3), w->fut);
+    w->coro_yield = fp_coro(&w->fp, w->code_yield, l->state_suspended, 1, 0);
+    w->coro_spin = fp_coro(&w->fp, w->code_spin, syf, 2, w->coro_yield);
+    w->spin = fp_task(&w->fp, w->task_type, w->loop, w->coro_spin, fp_long(&w->fp, 4), 0);
     {
-        const uint64_t keys[3] = {w->a, w->b, w->c};
-        w->set = fp_set(&w->fp, keys, 3);
+        const uint64_t keys[4] = {w->a, w->b, w->c, w->spin};
+        w->set = fp_set(&w->fp, keys, 4);
     }
 }
 
@@ -391,11 +401,75 @@ static void test_check_depth(void **state)
     world_end(&r.w);
 }
 
+/* --- check_previous -------------------------------------------------------- */
+
+/* The spinning Task stepped after its chain was read (the walk had met
+ * its handle before the step reached Python): its root was sent to, ran,
+ * let sleep(0)'s coroutine finish, made a new one at its address (the same
+ * code, suspended at the same yield) and awaits it at the same await; it
+ * has stored its suspended state and its stack pointer, and is still the
+ * thread's current frame, linked above Handle._run (YIELD_VALUE unlinks
+ * it and clears `previous` next).  Its fut_waiter, cleared as the step
+ * began and set only when the step returns, is NULL as it was. */
+static void previous_before(tear *r)
+{
+    world *w = &r->w;
+    const uw_layout *l = w->fp.l;
+    const uint64_t f = w->coro_spin + (uint64_t)l->gen_iframe;
+
+    fp_put64(&w->fp, f + (uint64_t)l->frame_previous, w->run);
+    fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_current_frame, f);
+}
+
+/* Rule check_previous.  The chain read saw the root unlinked; at the check
+ * it reads as then in state, instruction, code, depth and awaitee, with
+ * `previous` set: the Task still runs, its chain is not yet its stack.
+ * Without the rule the first check keeps it, shown suspended with that
+ * chain while it is the thread's running frame.  With it, it is skipped as
+ * task_changed_while_read, and stays so: recovery reads its root as
+ * resumed (it runs now) and gives it back its skip. */
+static void test_check_previous(void **state)
+{
+    tear r;
+    const uw_task_sample *p;
+
+    (void)state;
+    memset(&r, 0, sizeof r);
+    world_build(&r.w);
+    world_start(&r.w);
+    assert_int_equal(sample(&r.w), 0);
+    p = task_at(&r.w, r.w.spin);
+    assert_non_null(p);
+    assert_int_equal(p->skipped, 0);
+    assert_int_equal(p->n_frames, 2);
+    assert_string_equal(fname(&r.w, p, 0), "__sleep0");
+    assert_string_equal(fname(&r.w, p, 1), "spin");
+
+    r.at = r.w.coro_spin;
+    r.nth = 2; /* the check's copy A */
+    r.before = previous_before;
+    tear_sample(&r);
+    p = task_at(&r.w, r.w.spin);
+    assert_non_null(p);
+    if (p->skipped == 0)
+        fail_msg("the spinning Task kept as suspended (%zu frames) while its root "
+                 "was the thread's current frame",
+                 p->n_frames);
+    assert_int_equal(p->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(p->n_frames, 0);
+    assert_int_equal(recovered(&r.w.s), 0);
+    /* the others stood still and are kept */
+    assert_int_equal(task_at(&r.w, r.w.b)->skipped, 0);
+    assert_int_equal(task_at(&r.w, r.w.c)->skipped, 0);
+    world_end(&r.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_code),
         cmocka_unit_test(test_check_depth),
+        cmocka_unit_test(test_check_previous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
