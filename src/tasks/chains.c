@@ -18,8 +18,12 @@
  * suspending root is unlinked before its `previous` is cleared; in those
  * instants the chain is still the Task's stack (place.c decides, and the
  * check proves, that it is not linked).  The pushed value (None for a
- * Task step) sits on top of the awaitee: for such a root the slot below a
- * None top is the awaitee.  A coroutine never awaits None.
+ * Task step) sits on top of the awaitee.  It is pushed before anything
+ * else of the step, while the root still reads suspended with `previous`
+ * clear (3.12+), so every root is read so: when its top slot holds None
+ * (a coroutine never awaits None, and on 3.15 the slot above an awaitee
+ * holds a NULL reference), the value was sent and the awaitee lies where
+ * it lay before the push.
  *
  * All Tasks are read level by level (the first time in a sample through
  * snapshot.c's reader): one vectored read of the next object
@@ -36,9 +40,14 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Bytes a level keeps per awaitee after the coroutine windows: the slot
- * below the top, the top slot, the next instruction. */
-#define UW_AWAITEE_BYTES 24
+/* Where a level keeps each awaitee's bytes (UW_AWAITEE_BYTES, after the
+ * coroutine windows): a root's slots from its awaitee before a value was
+ * sent up to its top (at most UW_AWAITEE_SLOTS), the next instruction,
+ * two flags. */
+#define UW_AW_RESUME (8 * UW_AWAITEE_SLOTS) /* [+0, +2) the RESUME */
+#define UW_AW_READ (UW_AW_RESUME + 4)       /* the RESUME was read */
+#define UW_AW_FRESH (UW_AW_RESUME + 5)      /* never started: no await */
+#define UW_AW_SLOTS (UW_AW_RESUME + 6)      /* slots read: 1, or a root's */
 
 _Static_assert(UW_TASK_FRAMES_MAX >= UW_LIMIT_TASKS,
                "UW_TASK_FRAMES_MAX: room for the root coroutine of every Task of a sample");
@@ -281,42 +290,46 @@ static int uw_root_resumed(const uw_layout *l, int state, uint64_t previous)
 
 /* Queue the read of w's awaitee (frame at `frame`, copy f, value-stack
  * depth `depth`) at piece *m on: its awaitee slot (the top, or on 3.15
- * the one below it: uw__frame_awaitee_slot) and, for a resumed root, the
- * one below that (its awaitee slot may hold the value sent), and the RESUME where
- * it stopped when the state cannot tell an await from a plain yield (3.11,
- * 3.12, a resumed root on 3.13).  Area j of the level (UW_AWAITEE_BYTES
- * each, after the coroutine windows) receives them: [0, 8) the slot below,
- * [8, 16) the top, [16, 18) the RESUME, [20] whether it was read, [21]
- * whether the frame never started (no await). */
+ * the one below it: uw__frame_awaitee_slot) and, for a root, every slot
+ * from its awaitee slot as it was before a value was sent (one slot
+ * lower) up to its top, and the RESUME where it stopped when the state
+ * cannot tell an await from a plain yield (3.11, 3.12, a resumed root on
+ * 3.13).  Area j of the level (UW_AWAITEE_BYTES each, after the coroutine
+ * windows) receives them: the slots from its start, the RESUME and the
+ * flags at UW_AW_*. */
 static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_t j, uint64_t frame,
-                            const uint8_t *f, int32_t depth, int resumed)
+                            const uint8_t *f, int32_t depth, int root, int resumed)
 {
     uint8_t *area =
         uw__bytes(&t->sc.bytes, n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES, UW_AWAITEE_BYTES);
     const int32_t at = uw__frame_awaitee_slot(depth, t->al->awaitee_depth);
-    const int two = resumed && at >= 1;
+    const int32_t below = root ? uw__frame_awaitee_slot(depth - 1, t->al->awaitee_depth) : -1;
+    const int32_t slots = below >= 0 ? depth - below : 1;
     uw_iov piece;
     uint64_t resume;
     int rc;
 
     if (area == NULL)
         return UW_ERR_CAPACITY;
+    UW_ASSERT(slots >= 1 && slots <= UW_AWAITEE_SLOTS);
     memset(area, 0, UW_AWAITEE_BYTES);
-    piece = two ? (uw_iov){uw__frame_slot_addr(t->l, frame, at - 1), area, 16, 0}
-                : (uw_iov){uw__frame_slot_addr(t->l, frame, at), area + 8, 8, 0};
+    area[UW_AW_SLOTS] = (uint8_t)slots;
+    piece = slots > 1
+                ? (uw_iov){uw__frame_slot_addr(t->l, frame, below), area, 8 * (size_t)slots, 0}
+                : (uw_iov){uw__frame_slot_addr(t->l, frame, at), area, 8, 0};
     if ((rc = uw__put_iov(&t->sc.iov, n + *m, piece)) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
         return rc;
     (*m)++;
     if (!uw__gen_await_needs_resume(t->l, resumed))
         return 0;
-    area[20] = 1;
+    area[UW_AW_READ] = 1;
     resume = uw__frame_resume_unit(t->l, f);
     if (resume == 0) { /* never started: read nothing, no await */
-        area[21] = 1;
+        area[UW_AW_FRESH] = 1;
         resume = uw__frame_instr(t->l, f);
     }
-    if ((rc = uw__put_iov(&t->sc.iov, n + *m, (uw_iov){resume, area + 16, 2, 0})) != 0 ||
+    if ((rc = uw__put_iov(&t->sc.iov, n + *m, (uw_iov){resume, area + UW_AW_RESUME, 2, 0})) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
         return rc;
     (*m)++;
@@ -425,16 +438,17 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         w->active = 0;
         return 0;
     }
-    rc = uw_awaitee_queue(t, n, UW__SIZE(&t->sc.idx)[i], m, *j, frame, f, depth, resumed);
+    rc = uw_awaitee_queue(t, n, UW__SIZE(&t->sc.idx)[i], m, *j, frame, f, depth, level == 0,
+                          resumed);
     (*j)++;
     return rc;
 }
 
 /* The awaitees read (pieces n.. n+m): each continues its chain, or ends
  * it when unreadable, no object (3.14+: NULL or a tagged int), or
- * (3.11/3.12) not an await by its RESUME.  For a resumed root a None in
- * its awaitee slot is the value sent: its awaitee is below.  The word is
- * kept as read (the check compares it); the chain follows the object it
+ * (3.11/3.12) not an await by its RESUME.  For a root a None on top is
+ * the value sent: its awaitee is the lowest slot read.  The word is kept
+ * as read (the check compares it); the chain follows the object it
  * refers to. */
 static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
 {
@@ -445,17 +459,21 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
         uw_task_work *w = &t->work[UW__SIZE(&t->sc.idx)[n + i]];
         const uint8_t *p = t->sc.bytes.p + n * UW_CORO_WINDOW + j * UW_AWAITEE_BYTES;
         const uw_iov *slot = &iov[n + i];
-        uint64_t yf = uw__u64(p + 8), at = slot->addr + (slot->len == 16 ? 8 : 0);
+        const size_t k = p[UW_AW_SLOTS];
+        /* the awaitee slot with nothing sent: the top, or one below on 3.15 */
+        const size_t a = k > 1 ? k - (size_t)t->al->awaitee_depth : 0;
+        uint64_t yf = uw__u64(p + 8 * a), at = slot->addr + 8 * a;
         int ok = slot->status == 0;
-        if (p[20]) {
-            ok = ok && !p[21] && iov[n + i + 1].status == 0 &&
-                 uw__gen_await_at_resume(t->l, p[16], p[17]);
+        if (p[UW_AW_READ]) {
+            ok = ok && !p[UW_AW_FRESH] && iov[n + i + 1].status == 0 &&
+                 uw__gen_await_at_resume(t->l, p[UW_AW_RESUME], p[UW_AW_RESUME + 1]);
             i += 2;
         } else {
             i += 1;
         }
-        if (ok && slot->len == 16 && uw__stackref_object(t->l, yf) == t->t->types.none && yf != 0) {
-            yf = uw__u64(p); /* the value sent to a resumed root */
+        if (ok && k > 1 && uw__u64(p + 8 * (k - 1)) != 0 &&
+            uw__stackref_object(t->l, uw__u64(p + 8 * (k - 1))) == t->t->types.none) {
+            yf = uw__u64(p); /* a value sent to the root sits on top */
             at = slot->addr;
         }
         if (!ok || uw__stackref_object(t->l, yf) == 0) {

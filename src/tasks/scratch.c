@@ -83,10 +83,11 @@ uint8_t *uw__bytes(uw__view *v, size_t off, size_t len)
 
 /* The largest share of the read buffer one Task takes in any phase: its
  * Task object, a registry entry, a coroutine window with its awaitee slots
- * and next instruction (24 bytes), or its name (UW_NAME_BYTES_MAX). */
+ * and next instruction (UW_AWAITEE_BYTES), or its name
+ * (UW_NAME_BYTES_MAX). */
 static size_t uw_bytes_per_task(const uw_asyncio_layout *al)
 {
-    size_t n = UW_CORO_WINDOW + 24;
+    size_t n = UW_CORO_WINDOW + UW_AWAITEE_BYTES;
 
     if ((size_t)al->task_size > n)
         n = (size_t)al->task_size;

@@ -64,6 +64,11 @@
  * coroutine up to the end of its frame's fixed part (the largest is 3.11:
  * 80 + 80); the layout check proves the layout fits. */
 #define UW_CORO_WINDOW 192
+/* What a chain level reads besides each coroutine's window (chains.c): a
+ * root's value-stack slots from its awaitee (as before a value was sent to
+ * it) up to its top, at most UW_AWAITEE_SLOTS, and its next instruction. */
+#define UW_AWAITEE_SLOTS 4
+#define UW_AWAITEE_BYTES (8 * UW_AWAITEE_SLOTS + 8)
 /* Bytes of a Task's name object read at once (short names fit). */
 #define UW_NAME_WINDOW 128
 /* Bytes of a registry entry read to tell a weakref from a Task. */

@@ -439,6 +439,24 @@ uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_
     return c;
 }
 
+void fp_coro_send_none(fake_proc *fp, uint64_t coro)
+{
+    const uw_layout *l = fp->l;
+    const uint64_t f = coro + (uint64_t)l->gen_iframe;
+
+    if (!l->frame_tagged) {
+        uint32_t top;
+        memcpy(&top, fp_ptr(fp, f + (uint64_t)l->frame_stacktop, 4), 4);
+        fp_put64(fp, f + (uint64_t)l->frame_localsplus + 8u * top, FP_NONE);
+        fp_put32(fp, f + (uint64_t)l->frame_stacktop, top + 1);
+    } else {
+        uint64_t sp;
+        memcpy(&sp, fp_ptr(fp, f + (uint64_t)l->frame_stackpointer, 8), 8);
+        fp_put64(fp, sp, FP_NONE | 1); /* a reference to an immortal: tagged */
+        fp_put64(fp, f + (uint64_t)l->frame_stackpointer, sp + 8);
+    }
+}
+
 void fp_list_append(fake_proc *fp, uint64_t head, uint64_t node)
 {
     const uw_layout *l = fp->l;

@@ -94,6 +94,10 @@ uint64_t fp_long(fake_proc *fp, int64_t v);
 /* A coroutine whose embedded frame runs `code` at instruction `index` in
  * frame state `state`; a non-zero awaitee is put on its value stack. */
 uint64_t fp_coro(fake_proc *fp, uint64_t code, int state, int64_t index, uint64_t awaitee);
+/* gen_send_ex2's first store of a Task step: the value sent (None) pushed
+ * on coroutine `coro`'s value stack, its state and `previous` not touched
+ * yet (the root still reads suspended and unlinked). */
+void fp_coro_send_none(fake_proc *fp, uint64_t coro);
 /* 3.14+: append `node` (a Task's task_node, or any llist_node) to the
  * circular list whose head is at `head` (an all-zero head is made empty
  * first), as CPython's llist_insert_tail does. */

@@ -199,6 +199,37 @@ static void test_clean_world(void **state)
     world_end(&w);
 }
 
+/* A Task step begins, in gen_send_ex2, by pushing the value sent (None)
+ * on the root's value stack; only then is the root marked executing and
+ * linked.  A process stopped in between (a blocking sample, a debugger)
+ * holds that instant: B's root reads suspended in its await, unlinked,
+ * with None on top of its awaitee.  B's stack is still outer -> inner:
+ * nothing of it ran yet.  Read as the awaitee, the None would end the
+ * chain at outer, a stack B never had. */
+static void test_value_sent_to_root(void **state)
+{
+    world w;
+    const uw_task_sample *b;
+    int k;
+
+    (void)state;
+    world_build(&w);
+    fp_coro_send_none(&w.fp, w.coro_b_outer);
+    world_start(&w);
+    for (k = 0; k < 2; k++) { /* the first sample, and one from its memory */
+        assert_int_equal(sample(&w), 0);
+        b = task_at(&w, w.b);
+        assert_non_null(b);
+        assert_int_equal(b->skipped, 0);
+        assert_int_equal(b->n_frames, 2);
+        assert_string_equal(fname(&w, b, 0), "inner");
+        assert_string_equal(fname(&w, b, 1), "outer");
+    }
+    for (k = 0; k < (int)w.s.n_tasks; k++)
+        assert_int_equal(w.s.tasks[k].skipped, 0);
+    world_end(&w);
+}
+
 /* An int name object ends where its digits end, which may be the end of a
  * mapping: a Task-N name of one digit (28 bytes on 64-bit) and of two,
  * each alone in a region of exactly its size, are read all the same. */
@@ -1653,15 +1684,16 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),      cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry), cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),       cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),       cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_plain_waiter),     cmocka_unit_test(test_harmless_callback),
-        cmocka_unit_test(test_layout_windows),   cmocka_unit_test(test_recover_step),
-        cmocka_unit_test(test_recover_not_idle), cmocka_unit_test(test_recover_reused_task),
-        cmocka_unit_test(test_recover_alone),    cmocka_unit_test(test_recover_running),
-        cmocka_unit_test(test_one_step),         cmocka_unit_test(test_pure_between_copies),
+        cmocka_unit_test(test_clean_world),         cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry),    cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),          cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),          cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_plain_waiter),        cmocka_unit_test(test_harmless_callback),
+        cmocka_unit_test(test_layout_windows),      cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_recover_not_idle),    cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_alone),       cmocka_unit_test(test_recover_running),
+        cmocka_unit_test(test_value_sent_to_root),  cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_pure_between_copies),
     };
     size_t n = warm_sample_reads(), i;
     const size_t nf = sizeof fixed / sizeof fixed[0];

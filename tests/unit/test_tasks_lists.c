@@ -191,6 +191,37 @@ static void test_clean(void **state)
     }
 }
 
+/* gen_send_ex2 pushes the value sent to A's root before it marks the root
+ * executing: a process stopped there shows A's root suspended in its
+ * await, unlinked, with None on top (on 3.15 above the NULL reference
+ * that stands over the awaitee).  A's stack is still main -> inner; the
+ * None is not what main awaits, and neither is 3.15's NULL below it. */
+static void test_value_sent_to_root(void **state)
+{
+    int m, k;
+    (void)state;
+    for (m = 14; m <= 15; m++) {
+        world w;
+        world_build(&w, m);
+        fp_coro_send_none(&w.fp, w.coro_a);
+        world_start(&w);
+        for (k = 0; k < 2; k++) {
+            const uw_task_sample *ta;
+            size_t i;
+            assert_int_equal(sample(&w), 0);
+            assert_true(index_of(&w, w.a) >= 0);
+            ta = &w.s.tasks[index_of(&w, w.a)];
+            assert_int_equal(ta->skipped, 0);
+            assert_int_equal(ta->n_frames, 2);
+            assert_string_equal(uw_frame_name(&w.s.frames[ta->first_frame]), "inner");
+            assert_string_equal(uw_frame_name(&w.s.frames[ta->first_frame + 1]), "main");
+            for (i = 0; i < w.s.n_tasks; i++)
+                assert_int_equal(w.s.tasks[i].skipped, 0);
+        }
+        world_end(&w);
+    }
+}
+
 /* Reads of target memory within [cg_lo, cg_hi), through the fake's reader. */
 static const uw_reader_ops *cg_real;
 static uint64_t cg_lo, cg_hi;
@@ -711,6 +742,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_value_sent_to_root),
         cmocka_unit_test(test_awaiter_changes),
         cmocka_unit_test(test_skipped_child_no_edge),
         cmocka_unit_test(test_cycle),
