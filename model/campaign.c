@@ -49,6 +49,10 @@
  *      bit 1, Tasks yield as the live busy program's do (server shape:
  *      an await of neither a child nor a gather nor a TaskGroup is
  *      asyncio.sleep(0), never a timer)
+ *   44 bit 0: a Task step pushes the value sent on its root's value stack
+ *      before it marks the root executing, as gen_send_ex2 does, and the
+ *      root's SEND pops it (server shape; 0, and every scenario written
+ *      before, pushes nothing)
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -118,6 +122,7 @@ static void mm_decode_server(const uint8_t *z, mm_scenario *out)
     p->plain = z[41] & 1; /* (with fewer loops than MM_MAX_LOOPS) */
     p->p_plain = 2 + (z[41] >> 1) % 20;
     p->p_known = z[42] % 101;
+    p->sent_push = z[44] & 1;
     /* as the live busy program (tests/live/busy_app.py): a Task that
      * awaits no child, gather or TaskGroup yields (asyncio.sleep(0)), so
      * the runnable Tasks stand queued on a FIFO loop's ready deque; it

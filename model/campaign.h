@@ -41,7 +41,7 @@ enum {
 };
 
 /* Bytes of a scenario that mean something (more are ignored). */
-#define MM_SCENARIO_BYTES 44
+#define MM_SCENARIO_BYTES 45
 
 /* Make scenario bytes b (MM_SCENARIO_BYTES of them) decode to CPython
  * 3.<minor> (11 to 15): bytes 0 and 38 (campaign.c). */

@@ -14,14 +14,18 @@
  *             stored as it enters the callee (SEND / DISPATCH_INLINED).
  * A frame's stack pointer is `stacktop`, a count of slots, up to 3.13 and
  * `stackpointer`, the address one past the top slot, from 3.14 (mm_sp).
- *   resumed   gen_send_ex2 / SEND_GEN (version.h): 3.11 stores `previous`
+ *   resumed   gen_send_ex2 / SEND_GEN (version.h): for the root (sent to
+ *             from C), when the program says so (mm_prog sent_push), the
+ *             value sent (None) pushed on its value stack above its
+ *             awaitee first, while it still reads suspended; 3.11 stores `previous`
  *             then marks it executing, 3.12+ marks it first; then the
  *             thread's current frame points at it.  The root is sent to
  *             from C: on 3.14+ the entry frame of that call to the
  *             interpreter is filled (previous: Handle._run) and the root's
  *             `previous` is it; suspending or returning, the root unlinks
  *             itself to the entry frame, then INTERPRETER_EXIT puts the
- *             current frame back to Handle._run.
+ *             current frame back to Handle._run.  Linked, the root's SEND
+ *             pops the value sent (its stack back to its await depth).
  *   suspended YIELD_VALUE, innermost first: the instruction pointer, the
  *             stack pointer (the innermost), the suspended state (3.13: in
  *             an await or at a bare yield), the thread's current frame back
@@ -38,8 +42,10 @@
 
 static size_t mm_coro_bytes(const mm_mutator *m, int slots)
 {
+    /* a slot more where a value may be sent on top of an awaitee */
     size_t b = (size_t)m->l->gen_iframe + (size_t)m->l->frame_localsplus +
-               8u * (size_t)((slots < 1 ? 1 : slots) + m->v->awaitee_depth - 1);
+               8u * (size_t)((slots < 1 ? 1 : slots) + m->v->awaitee_depth - 1 +
+                             (m->prog.sent_push ? 1 : 0));
     return (b + 15) & ~(size_t)15;
 }
 
@@ -108,7 +114,16 @@ void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
     const uw_layout *l = m->l;
     mm_mcoro *c = &t->c[k];
     uint64_t f = c->obj + (uint64_t)l->gen_iframe;
+    const int depth = mm_await_depth(m, c->slots);
+    /* a root suspended in its await (a new Task's root never ran) */
+    const int sent = k == 0 && m->prog.sent_push && t->wait != MM_WT_NEW;
     mm_store *st;
+
+    if (sent) {
+        mm_q(m, th, f + (uint64_t)l->frame_localsplus + 8u * (uint64_t)depth,
+             m->v->stack_ref(m->im->target.types.none), 8);
+        mm_sp(m, th, f, depth + 1);
+    }
 
     if (m->v->previous_first) {
         mm_q(m, th, f + (uint64_t)l->frame_previous, m->lp[th].current, 8);
@@ -129,6 +144,8 @@ void mm_coro_resume(mm_mutator *m, int th, mm_mtask *t, int k)
         st->index = 1;
     }
     mm_link(m, th, f, c->code, c->line, t->id, k == 0);
+    if (sent)
+        mm_sp(m, th, f, depth); /* SEND takes the value sent */
 }
 
 void mm_coro_suspend(mm_mutator *m, int th, mm_mtask *t, int k, uint64_t prev, int await)

@@ -132,6 +132,8 @@ typedef struct mm_program {
     int p_held;    /* workers given a done callback when made that no Task
                     * of the model awaits through (a main Task's gather of
                     * the workers, a server's callback per connection) */
+    int sent_push; /* a step pushes the value sent on its root's stack first
+                    * (gen_send_ex2), and the root's SEND pops it */
     int p_known;   /* workers given run_until_complete's callback when made
                     * (the main Task of asyncio.run), fire-and-forget Tasks a
                     * set's discard (kept in a set): callbacks the unwinder

@@ -15,7 +15,8 @@
  *   - for a Task not running (marked executing or not: a root resumed but
  *     not linked yet, or unlinked and not cleared yet, shows its chain
  *     too), its chain as the awaitee pointers link it (state, RESUME
- *     oparg or 3.13's yield-from state, the value stack's top; a cleared
+ *     oparg or 3.13's yield-from state, the value stack's top, below the
+ *     None a step sends to the root when it is there; a cleared
  *     coroutine ends it) equal to the truth's chain, frame by frame;
  *   - fut_waiter: none, a Future, the awaited Task, or the gather future
  *     whose _children are the truth's;
@@ -320,6 +321,11 @@ static void check_chain(const mm_image *im, const mm_ttask *k, int32_t id, uint6
                 disagree("a created coroutine inside the chain", t, id);
             break;
         }
+        if (i == 0 && top > depth &&
+            ref(im, rd64(im->space, f + (uint64_t)l->frame_localsplus +
+                                        8u * (uint64_t)(top - 1))) == im->target.types.none)
+            top--; /* the value a step sends to the root, pushed first: the
+                    * awaitee lies below it, where it lay before */
         if (!awaits(im, c, state, ip, i == 0) || top < depth) {
             if (i != k->n_chain - 1)
                 disagree("the chain ends early", t, id);
