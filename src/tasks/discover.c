@@ -98,6 +98,35 @@ int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
  * turn. */
 #define UW_DISCOVER_BATCH ((size_t)UW_LIMIT_TASKS)
 
+/* Candidates in the batch from b on, of n. */
+static size_t uw_batch_len(size_t n, size_t b)
+{
+    return n - b < UW_DISCOVER_BATCH ? n - b : UW_DISCOVER_BATCH;
+}
+
+/* One vectored read of `len` bytes at addr[i] + off for each i < m (m at
+ * most UW_DISCOVER_BATCH): piece i lands at sc.bytes + i * len, its status
+ * in sc.iov[i]. */
+static int uw_read_windows(uw_tasks *t, const uint64_t *addr, size_t m, uint64_t off, size_t len)
+{
+    size_t i;
+    int rc;
+
+    UW_ASSERT(m <= UW_DISCOVER_BATCH);
+    if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
+        (rc = uw__view_reserve(&t->sc.bytes, m * len)) != 0)
+        return rc;
+    for (i = 0; i < m; i++) {
+        uint8_t *dst = uw__bytes(&t->sc.bytes, i * len, len);
+        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){addr[i] + off, dst, len, 0})
+                         : UW_ERR_CAPACITY;
+        if (rc != 0)
+            return rc;
+    }
+    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
+    return 0;
+}
+
 /* The keys of the set at `set` into the keys view, at most cap; a set
  * holding more gives its first cap keys and candidate_limit.  Which names the
  * registry set (0: the scheduled one or the root, 1: the eager one), whose
@@ -125,19 +154,9 @@ static int uw_weakref_targets(uw_tasks *t, size_t nk, size_t *nt)
 
     *nt = 0;
     for (b = 0; b < nk; b += m) {
-        m = nk - b < UW_DISCOVER_BATCH ? nk - b : UW_DISCOVER_BATCH;
-        if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
-            (rc = uw__view_reserve(&t->sc.bytes, m * UW_WEAKREF_WINDOW)) != 0)
+        m = uw_batch_len(nk, b);
+        if ((rc = uw_read_windows(t, keys + b, m, 0, UW_WEAKREF_WINDOW)) != 0)
             return rc;
-        for (i = 0; i < m; i++) {
-            uint8_t *dst = uw__bytes(&t->sc.bytes, i * UW_WEAKREF_WINDOW, UW_WEAKREF_WINDOW);
-            rc = dst != NULL
-                     ? uw__put_iov(&t->sc.iov, i, (uw_iov){keys[b + i], dst, UW_WEAKREF_WINDOW, 0})
-                     : UW_ERR_CAPACITY;
-            if (rc != 0)
-                return rc;
-        }
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
         for (i = 0; i < m; i++) {
             const uint8_t *w = t->sc.bytes.p + i * UW_WEAKREF_WINDOW;
             uint64_t type, obj = keys[b + i];
@@ -167,20 +186,9 @@ static int uw_only_task_types(uw_tasks *t, size_t *nt)
     int rc;
 
     for (b = 0; b < *nt; b += m) {
-        m = *nt - b < UW_DISCOVER_BATCH ? *nt - b : UW_DISCOVER_BATCH;
-        if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
-            (rc = uw__view_reserve(&t->sc.bytes, m * 8)) != 0)
+        m = uw_batch_len(*nt, b);
+        if ((rc = uw_read_windows(t, keys + b, m, (uint64_t)t->l->object_type, 8)) != 0)
             return rc;
-        for (i = 0; i < m; i++) {
-            uint8_t *dst = uw__bytes(&t->sc.bytes, i * 8, 8);
-            rc = dst != NULL
-                     ? uw__put_iov(&t->sc.iov, i,
-                                   (uw_iov){keys[b + i] + (uint64_t)t->l->object_type, dst, 8, 0})
-                     : UW_ERR_CAPACITY;
-            if (rc != 0)
-                return rc;
-        }
-        (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
         for (i = 0; i < m; i++)
             if (UW__IOV(&t->sc.iov)[i].status == 0 &&
                 uw__type_kind(t, uw__u64(t->sc.bytes.p + i * 8)) == UW_KIND_TASK)
@@ -293,17 +301,8 @@ static int uw_read_batch(uw_tasks *t, uw_sample *s, uint64_t interp, size_t b, s
     size_t i, j;
     int rc;
 
-    if ((rc = uw__view_reserve(&t->sc.iov, m)) != 0 ||
-        (rc = uw__view_reserve(&t->sc.bytes, m * ts)) != 0)
+    if ((rc = uw_read_windows(t, cand, m, 0, ts)) != 0)
         return rc;
-    for (i = 0; i < m; i++) {
-        uint8_t *dst = uw__bytes(&t->sc.bytes, i * ts, ts);
-        rc = dst != NULL ? uw__put_iov(&t->sc.iov, i, (uw_iov){cand[i], dst, ts, 0})
-                         : UW_ERR_CAPACITY;
-        if (rc != 0)
-            return rc;
-    }
-    (void)uw_readv(t->r, UW__IOV(&t->sc.iov), m);
     for (i = 0; i < m; i++) {
         const uint8_t *o = t->sc.bytes.p + i * ts;
         uw_task_work *w;
@@ -358,7 +357,7 @@ static int uw_read_tasks(uw_tasks *t, uw_sample *s, uint64_t interp, size_t n_ca
         return rc;
     t->work = (uw_task_work *)(void *)t->sc.work.p;
     for (b = 0; b < n_cand && !full; b += m) {
-        m = n_cand - b < UW_DISCOVER_BATCH ? n_cand - b : UW_DISCOVER_BATCH;
+        m = uw_batch_len(n_cand, b);
         if ((rc = uw_read_batch(t, s, interp, b, m, &full)) != 0)
             return rc;
     }
