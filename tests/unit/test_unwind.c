@@ -1085,6 +1085,106 @@ static void test_read_budget(void **state)
     walk_end(&w);
 }
 
+/* --- the walk's retries (UW_THREAD_RETRIES) at -1/0/+1 ------------------- */
+
+/* A thread whose current-frame pointer moves between the reads of one
+ * walk, for its first `torn` walks: each walk begins with a read of the
+ * whole thread state (at its address), and while that count is at most
+ * `torn` every later read of the pointer flips it between two complete
+ * chains, so the walk's re-read finds another pointer (a frame pushed
+ * while it was copied) and the walk is torn. */
+typedef struct tear_world {
+    walk w;
+    uw_reader r;
+    uint64_t ts, field, x, y;
+    unsigned starts, torn, flips;
+} tear_world;
+
+static void tear_after(tear_world *t, uint64_t addr, size_t len)
+{
+    if (addr == t->ts) {
+        t->starts++;
+    } else if (t->starts <= t->torn && addr <= t->field && t->field + 8 <= addr + len) {
+        uint64_t now = 0;
+        assert_int_equal(uw_read(&t->w.fp.reader, t->field, &now, 8), 0);
+        fp_put64(&t->w.fp, t->field, now == t->x ? t->y : t->x);
+        t->flips++;
+    }
+}
+
+static int tear_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    tear_world *t = ctx;
+    int rc = uw_read(&t->w.fp.reader, addr, dst, len);
+    tear_after(t, addr, len);
+    return rc;
+}
+
+static int tear_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                      uint64_t *calls)
+{
+    tear_world *t = ctx;
+    int rc = uw_readv_groups(&t->w.fp.reader, iov, n, end, n_groups);
+    size_t i;
+
+    *calls = 1;
+    for (i = 0; i < n; i++)
+        tear_after(t, iov[i].addr, iov[i].len);
+    return rc;
+}
+
+static const uw_reader_ops tear_ops = {tear_read, tear_readv, NULL, NULL};
+
+/* A walk torn `torn` times: kept whole, from its last walk, while `torn`
+ * is at most UW_THREAD_RETRIES (that many retries made); one more and
+ * the walk is reported cut (incomplete) after exactly UW_THREAD_RETRIES
+ * retries, never more. */
+static void retries_bound(unsigned torn, int want_trunc)
+{
+    tear_world t;
+    uw_unwinder *u;
+    uint64_t interp, code_x, code_y;
+
+    memset(&t, 0, sizeof t);
+    fp_init(&t.w.fp, 13);
+    interp = fp_runtime(&t.w.fp);
+    code_x = fp_code(&t.w.fp, "x", "/x.py", 1, lines_abc, 4);
+    code_y = fp_code(&t.w.fp, "y", "/y.py", 1, lines_abc, 4);
+    t.x = chain(&t.w, 3, code_x);
+    t.y = chain(&t.w, 3, code_y);
+    t.ts = fp_thread(&t.w.fp, interp, 1, t.x);
+    t.field = t.ts + (uint64_t)t.w.fp.l->tstate_current_frame;
+    t.torn = torn;
+    uw_reader_init(&t.r, &tear_ops, &t);
+    assert_int_equal(uw_unwinder_new(&t.r, &t.w.fp.target, &u), 0);
+    uw_sample_init(&t.w.s);
+    assert_int_equal(uw_unwind_threads(u, &t.w.s), 0);
+    assert_int_equal(t.w.s.n_threads, 1);
+    assert_int_equal(t.w.s.threads[0].truncated, want_trunc);
+    assert_true(t.flips >= (torn < UW_THREAD_RETRIES + 1 ? torn : UW_THREAD_RETRIES + 1));
+    if (want_trunc == 0) {
+        assert_int_equal(t.w.s.threads[0].retries, torn);
+        assert_int_equal(t.w.s.threads[0].n_frames, 3);
+        assert_int_equal(t.starts, torn + 1);
+    } else {
+        assert_int_equal(t.w.s.threads[0].retries, UW_THREAD_RETRIES);
+        assert_int_equal(t.starts, UW_THREAD_RETRIES + 1);
+    }
+    uw_sample_free(&t.w.s);
+    uw_unwinder_free(u);
+    fp_free(&t.w.fp);
+}
+
+static void test_limit_retries(void **state)
+{
+    (void)state;
+    retries_bound(0, 0);
+    retries_bound(UW_THREAD_RETRIES - 1, 0);
+    retries_bound(UW_THREAD_RETRIES, 0);
+    retries_bound(UW_THREAD_RETRIES + 1, UW_ERR_INCOMPLETE);
+    retries_bound(UW_THREAD_RETRIES + 5, UW_ERR_INCOMPLETE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1114,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_runtime_unreadable),
         cmocka_unit_test(test_walk_pages),
         cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_limit_retries),
         cmocka_unit_test(test_layout_buffers),
         cmocka_unit_test(test_split_call_site),
     };
