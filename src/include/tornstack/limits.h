@@ -28,9 +28,12 @@
 
 /* Extra walks of one thread in one sample after a torn read (a frame
  * pushed or popped while it was copied).  After the last one the walk is
- * reported cut, with its reason. */
+ * reported cut, with its reason.  A loop that switches Tasks every few
+ * microseconds tears about every other walk: with 3 retries a tenth of
+ * the samples of such a program lost every Task stack with the walk
+ * (docs/tasks.md, "A thread walk cut short"). */
 #ifndef UW_THREAD_RETRIES
-#define UW_THREAD_RETRIES 3
+#define UW_THREAD_RETRIES 8
 #endif
 
 /* Rounds of recovery in one sample: the Tasks the chain check found moved
