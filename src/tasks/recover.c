@@ -21,7 +21,13 @@
  * Only a Task that is suspended when read again is kept: one placed on
  * its thread's stack, or resuming, leans on the thread walk, which is not
  * read again here; one that reads as resumed now started running after
- * the walk and cannot be placed.  A Task the walk found running whose
+ * the walk and cannot be placed.  A Task that read as resumed but was on
+ * neither walk of its thread (running_task_not_on_stack: its step began
+ * after the walk) is read again too: its step most often ended since, and
+ * it is then a suspended Task at the round's instant like any other; a
+ * Task of a loop so busy steps for some microseconds, and skipping it
+ * dropped, on a program of twelve Tasks switching that fast, the Task
+ * that ran next in half the samples.  A Task the walk found running whose
  * frames the sample could not keep (its loop stepped since the walk,
  * loop_stepped_since_walk, or its frames moved under two walks,
  * running_task_frames_changed) is read again as any other, from its
@@ -63,7 +69,8 @@ static int uw_was_running(const uw_task_work *w)
 static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_work *w,
                           int only_unawaited)
 {
-    return (((w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED) &&
+    return (((w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED ||
+              w->skipped == UW_SKIP_NOT_ON_STACK) &&
              !w->on_stack && !w->resuming) ||
             uw_was_running(w)) &&
            !w->check_cut && !w->hook_moved && !(t->hook_len > 0 && t->hook_unknown) &&

@@ -869,8 +869,13 @@ static void test_recover_alone(void **state)
  * unlinked and suspended at its next line on a new Future, its
  * fut_waiter that Future, the thread back in select()); in mode
  * RUN_STILL C keeps running.  The check finds C's place stale
- * (loop_stepped_since_walk). */
-enum { RUN_SUSPENDED = 1, RUN_STILL };
+ * (loop_stepped_since_walk).  In modes RUN_LATE and RUN_LATE_STILL the
+ * walk finds the loop in a plain callback instead (a frame of its own
+ * above Handle._run), while C reads as executing: its step began after
+ * the walk, so it is on neither walk (running_task_not_on_stack); at its
+ * name's read the loop moves on, and in RUN_LATE C's step ends as in
+ * RUN_SUSPENDED. */
+enum { RUN_SUSPENDED = 1, RUN_STILL, RUN_LATE, RUN_LATE_STILL };
 
 typedef struct run_world {
     world w;
@@ -891,7 +896,7 @@ static int run_read(void *ctx, uint64_t addr, void *dst, size_t len)
         const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
         r->fired = 1;
         fp_put64(&w->fp, r->counter, rd64(w, r->counter) + 1);
-        if (r->mode == RUN_SUSPENDED) {
+        if (r->mode == RUN_SUSPENDED || r->mode == RUN_LATE) {
             fp_put8(&w->fp, w->coro_c + (uint64_t)l->gen_frame_state,
                     (uint8_t)(int8_t)l->state_suspended_yield_from);
             rec_frame(w, w->coro_c, r->orphan_code, 2, r->fut2); /* previous cleared */
@@ -938,6 +943,13 @@ static void run_sample(run_world *r, int mode)
     assert_int_equal(sample(&r->w), 0); /* the epoch's first sample */
     assert_int_equal(task_at(&r->w, r->w.c)->running, 1);
     assert_int_equal(task_at(&r->w, r->w.c)->skipped, 0);
+    if (mode == RUN_LATE || mode == RUN_LATE_STILL) {
+        /* the thread in a plain callback when walked; C's frame, still
+         * executing, linked to Handle._run but not on the thread's chain */
+        uint64_t cb = fp_code(&r->w.fp, "plain_callback", "/app/cb.py", 5, lines, 4);
+        fp_put64(&r->w.fp, r->w.ts + (uint64_t)l->tstate_current_frame,
+                 fp_frame(&r->w.fp, cb, f, l->owner_thread, 1));
+    }
     run_cur = r;
     r->mode = mode;
     sample_through(&r->w, &run_ops, &r->real);
@@ -978,6 +990,48 @@ static void test_recover_running(void **state)
     c = task_at(&r.w, r.w.c);
     assert_non_null(c);
     assert_int_equal(c->skipped, UW_SKIP_STALE_PLACE);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
+}
+
+/* RUN_LATE: C's step began after the walk and had ended when it was read
+ * again, so recovery keeps it as the suspended Task it then was (counted
+ * as recovered from running_task_not_on_stack): its frame at its next
+ * line, a stack of its own on the pure Python stack, the plain callback's
+ * frame in no Task.  RUN_LATE_STILL: still running when read again, it
+ * keeps its skip. */
+static void test_recover_started_after_walk(void **state)
+{
+    run_world r;
+    const uw_task_sample *c;
+    uw_stack_item stack[64];
+    size_t n, k;
+
+    (void)state;
+    run_sample(&r, RUN_LATE);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->running, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_NOT_ON_STACK)], 1);
+    assert_int_equal(rec_total(&r.w.s), 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
+    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(task_at(&r.w, r.w.a)->skipped, 0);
+    assert_int_equal(task_at(&r.w, r.w.b)->skipped, 0);
+    assert_int_equal(uw_compose_task(&r.w.s, (size_t)(c - r.w.s.tasks), NULL, stack, 64, &n), 0);
+    assert_true(n >= 3); /* the thread, the pure Python stack, C and its frame */
+    for (k = 0; k < n; k++)
+        if (stack[k].kind == UW_ITEM_FRAME)
+            assert_string_not_equal(stack[k].frame->code->qualname, "plain_callback");
+    world_end(&r.w);
+
+    run_sample(&r, RUN_LATE_STILL);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_NOT_ON_STACK);
+    assert_int_equal(c->n_frames, 0);
     assert_int_equal(rec_total(&r.w.s), 0);
     world_end(&r.w);
 }
@@ -1684,15 +1738,25 @@ static void test_layout_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_clean_world),         cmocka_unit_test(test_int_names_at_mapping_end),
-        cmocka_unit_test(test_corrupt_registry),    cmocka_unit_test(test_corrupt_objects),
-        cmocka_unit_test(test_link_cycle),          cmocka_unit_test(test_odd_worlds),
-        cmocka_unit_test(test_chain_ends),          cmocka_unit_test(test_epoch_table),
-        cmocka_unit_test(test_plain_waiter),        cmocka_unit_test(test_harmless_callback),
-        cmocka_unit_test(test_layout_windows),      cmocka_unit_test(test_recover_step),
-        cmocka_unit_test(test_recover_not_idle),    cmocka_unit_test(test_recover_reused_task),
-        cmocka_unit_test(test_recover_alone),       cmocka_unit_test(test_recover_running),
-        cmocka_unit_test(test_value_sent_to_root),  cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_clean_world),
+        cmocka_unit_test(test_int_names_at_mapping_end),
+        cmocka_unit_test(test_corrupt_registry),
+        cmocka_unit_test(test_corrupt_objects),
+        cmocka_unit_test(test_link_cycle),
+        cmocka_unit_test(test_odd_worlds),
+        cmocka_unit_test(test_chain_ends),
+        cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_plain_waiter),
+        cmocka_unit_test(test_harmless_callback),
+        cmocka_unit_test(test_layout_windows),
+        cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_recover_not_idle),
+        cmocka_unit_test(test_recover_reused_task),
+        cmocka_unit_test(test_recover_alone),
+        cmocka_unit_test(test_recover_running),
+        cmocka_unit_test(test_recover_started_after_walk),
+        cmocka_unit_test(test_value_sent_to_root),
+        cmocka_unit_test(test_one_step),
         cmocka_unit_test(test_pure_between_copies),
     };
     size_t n = warm_sample_reads(), i;
