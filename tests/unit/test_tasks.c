@@ -4,6 +4,7 @@
  * read failures injected at every read through a cmocka-mocked reader.
  */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -749,6 +750,117 @@ static void test_recover_step(void **state)
         assert_int_equal(rec_total(&q.w.s), 0);
         world_end(&q.w);
     }
+}
+
+/* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
+
+/* Tasks T0..T(R+1) of their own (R = UW_RECOVER_ROUNDS), each suspended
+ * on a Future of its own, nothing linking them.  Tj steps between its
+ * chain read and its check in the first j readings of it (the sample's
+ * and its first j-1 recovery rounds'): each time its name is read after
+ * its object was read again (a reading's names come after its chains),
+ * its one coroutine moves to the other of two instructions.  So round j
+ * keeps Tj, each round keeps one (recovery goes on only after a round
+ * that kept some), and T(R+1) is still moving when the rounds run out. */
+#define RB_TASKS (UW_RECOVER_ROUNDS + 2)
+_Static_assert(RB_TASKS <= UW_LIMIT_TASKS, "the rounds' test: a Task for each round, and two");
+
+typedef struct rb_world {
+    world w;
+    const uw_reader_ops *real;
+    int armed;
+    uint64_t task[RB_TASKS], coro[RB_TASKS], name[RB_TASKS], fut[RB_TASKS], code;
+    unsigned obj_reads[RB_TASKS], changed_at[RB_TASKS], changes[RB_TASKS];
+} rb_world;
+
+static rb_world *rb_cur;
+
+static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    rb_world *r = rb_cur;
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    unsigned j;
+
+    for (j = 0; r->armed && j < RB_TASKS; j++) {
+        if (addr == r->task[j] && len == (size_t)al->task_size)
+            r->obj_reads[j]++;
+        if (addr == r->name[j] && len != UW_NAME_WINDOW && r->changes[j] < j &&
+            r->changed_at[j] != r->obj_reads[j] + 1) {
+            r->changed_at[j] = r->obj_reads[j] + 1;
+            r->changes[j]++;
+            rec_frame(&r->w, r->coro[j], r->code, 1 + (int64_t)(r->changes[j] & 1), r->fut[j]);
+        }
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops rb_ops = {rb_read, NULL, NULL, NULL};
+
+/* One sample of the world with the option recover = `rounds`: Tj is kept
+ * (recovered in round j) for j up to the rounds made, min(rounds,
+ * UW_RECOVER_ROUNDS), and skipped as task_changed_while_read beyond. */
+static void rounds_bound(uint32_t rounds)
+{
+    rb_world r;
+    uw_task_options o;
+    const uw_layout *l;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
+    const uint32_t made = rounds < UW_RECOVER_ROUNDS ? rounds : UW_RECOVER_ROUNDS;
+    unsigned j;
+
+    memset(&r, 0, sizeof r);
+    world_build(&r.w);
+    world_in_callback(&r.w);
+    l = r.w.fp.l;
+    r.code = fp_code(&r.w.fp, "stepper", "/app/step.py", 10, lines, 4);
+    for (j = 0; j < RB_TASKS; j++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "t%u", j);
+        r.fut[j] = fp_alloc(&r.w.fp, 128);
+        fp_put64(&r.w.fp, r.fut[j] + 8, FP_FUTURE_OBJ_TYPE);
+        r.coro[j] = fp_coro(&r.w.fp, r.code, suspended, 1, r.fut[j]);
+        r.name[j] = fp_str(&r.w.fp, nm);
+        r.task[j] = fp_task(&r.w.fp, r.w.task_type, r.w.loop, r.coro[j], r.name[j], r.fut[j]);
+    }
+    r.w.set = fp_set(&r.w.fp, r.task, RB_TASKS);
+    world_start(&r.w);
+    uw_task_options_default(&o);
+    o.recover = rounds;
+    uw_tasks_set_options(r.w.t, &o);
+    assert_int_equal(sample(&r.w), 0);
+    rb_cur = &r;
+    r.armed = 1;
+    sample_through(&r.w, &rb_ops, &r.real);
+    r.armed = 0;
+    assert_int_equal(r.w.s.n_tasks, RB_TASKS);
+    for (j = 0; j < RB_TASKS; j++) {
+        const uw_task_sample *t = task_at(&r.w, r.task[j]);
+        assert_non_null(t);
+        if (j <= made) {
+            if (t->skipped != 0)
+                fail_msg("rounds %u: t%u skipped (%s), want it kept by round %u", rounds, j,
+                         uw_errname(t->skipped), j);
+            assert_int_equal(t->n_frames, 1);
+            assert_int_equal(r.w.s.frames[t->first_frame].line, lines[1 + (r.changes[j] & 1)]);
+        } else {
+            if (t->skipped != UW_SKIP_TASK_CHANGED)
+                fail_msg("rounds %u: t%u %s, want it skipped past round %u", rounds, j,
+                         t->skipped ? uw_errname(t->skipped) : "kept", made);
+        }
+        assert_int_equal(r.changes[j], j <= made ? j : made + 1);
+    }
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], made);
+    (void)l;
+    world_end(&r.w);
+}
+
+static void test_recover_rounds_bound(void **state)
+{
+    (void)state;
+    rounds_bound(0);
+    rounds_bound(UW_RECOVER_ROUNDS - 1);
+    rounds_bound(UW_RECOVER_ROUNDS);
+    rounds_bound(UW_RECOVER_ROUNDS + 1);
 }
 
 /* The same step with the loop's thread idle in select() at the walk
@@ -1755,6 +1867,7 @@ int main(void)
         cmocka_unit_test(test_recover_alone),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
+        cmocka_unit_test(test_recover_rounds_bound),
         cmocka_unit_test(test_value_sent_to_root),
         cmocka_unit_test(test_one_step),
         cmocka_unit_test(test_pure_between_copies),
