@@ -39,9 +39,12 @@
 /* Rounds of recovery in one sample: the Tasks the chain check found moved
  * (task_changed_while_read, loop_stepped_while_read) are read again from
  * their objects and checked again, on their own, this many times at most
- * before they are skipped (src/tasks/recover.c). */
+ * before they are skipped (src/tasks/recover.c).  A round that keeps none
+ * ends them.  3, not 2: on the race program a third round kept a quarter
+ * of the Tasks still skipped after two; a fourth kept few more and cost
+ * the model's main job a fifth of its time (docs/tasks.md). */
 #ifndef UW_RECOVER_ROUNDS
-#define UW_RECOVER_ROUNDS 2
+#define UW_RECOVER_ROUNDS 3
 #endif
 
 /* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
