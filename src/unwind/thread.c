@@ -361,8 +361,9 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
  * UW_BETWEEN_RETRIES times: the Task walk's check finds such an idle
  * stack moved on (rule pure_idle_still_instr) on a busy loop, while a
  * walk in a callback gives it a pure stack.  Which walk is kept changes
- * no rule: each is judged as any walk.  Bound: 1 + UW_THREAD_RETRIES
- * walks in all, and one more from the outer eval loop's frame (see the
+ * no rule: each is judged as any walk.  Bound: 1 + u->walk_retries
+ * walks in all (UW_THREAD_RETRIES, or UW_AGAIN_RETRIES for a thread
+ * walked again), and one more from the outer eval loop's frame (see the
  * file's comment). */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s)
 {
@@ -389,10 +390,10 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
             /* complete: kept, unless it met _run_once between two
              * callbacks (u->walk_between), when another walk may meet a
              * callback and give the Tasks a pure stack that holds */
-            if (!u->walk_between || between == UW_BETWEEN_RETRIES || attempt >= UW_THREAD_RETRIES)
+            if (!u->walk_between || between == UW_BETWEEN_RETRIES || attempt >= u->walk_retries)
                 break;
             between++;
-        } else if (attempt >= UW_THREAD_RETRIES) {
+        } else if (attempt >= u->walk_retries) {
             /* Every attempt met the same pointer that is no frame: one
              * more walk, from the outer eval loop's frame. */
             if (!garbage)
@@ -407,6 +408,13 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
     return rc;
 }
 
+/* A thread walked again later in the sample, to find one Task's place
+ * (the Task walk's second round): fewer retries than the sample's own walk
+ * (UW_AGAIN_RETRIES).  A cut sample walk costs every Task of its thread
+ * its stack, so it is worth many tries; a cut walk here costs one Task its
+ * place, and on a busy loop these walks tear as often as the first, so
+ * UW_THREAD_RETRIES of them cost the 500-Task busy program some 16 calls
+ * a sample. */
 int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
                           uw_sample *s)
 {
@@ -417,5 +425,8 @@ int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int6
     rc = uw_read(u->r, tstate, u->tstate, u->tstate_len);
     if (rc != 0)
         return rc;
-    return uw__walk_thread(u, tstate, interp, interp_id, s);
+    u->walk_retries = UW_AGAIN_RETRIES;
+    rc = uw__walk_thread(u, tstate, interp, interp_id, s);
+    u->walk_retries = UW_THREAD_RETRIES;
+    return rc;
 }

@@ -286,6 +286,10 @@ struct uw_unwinder {
      * callbacks, whose stack will have moved on by the Task walk's check;
      * another walk may meet a callback (at most UW_BETWEEN_RETRIES). */
     int walk_between;
+    /* Retries the current walk may make after a torn read:
+     * UW_THREAD_RETRIES for a sample's walk, UW_AGAIN_RETRIES for a
+     * thread walked again later in the sample (uw__unwind_one_thread). */
+    unsigned walk_retries;
 
     /* idle.c: kept walks; on while uw_unwind_threads walks its list */
     uw_idle idle[UW_IDLE_THREADS];

@@ -1136,11 +1136,15 @@ static int tear_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_
 static const uw_reader_ops tear_ops = {tear_read, tear_readv, NULL, NULL};
 
 /* A walk torn `torn` times: kept whole, from its last walk, while `torn`
- * is at most UW_THREAD_RETRIES (that many retries made); one more and
- * the walk is reported cut (incomplete) after exactly UW_THREAD_RETRIES
- * retries, never more. */
-static void retries_bound(unsigned torn, int want_trunc)
+ * is at most its bound of retries (that many made); one more and the
+ * walk is reported cut (incomplete) after exactly that many retries,
+ * never more.  The bound is UW_THREAD_RETRIES for the sample's walk
+ * (uw_unwind_threads) and UW_AGAIN_RETRIES for a thread walked again
+ * later in the sample (`again`: uw__unwind_one_thread), after which the
+ * sample's walks have their own bound again. */
+static void retries_bound(unsigned torn, int want_trunc, int again)
 {
+    const unsigned bound = again ? UW_AGAIN_RETRIES : UW_THREAD_RETRIES;
     tear_world t;
     uw_unwinder *u;
     uint64_t interp, code_x, code_y;
@@ -1158,17 +1162,28 @@ static void retries_bound(unsigned torn, int want_trunc)
     uw_reader_init(&t.r, &tear_ops, &t);
     assert_int_equal(uw_unwinder_new(&t.r, &t.w.fp.target, &u), 0);
     uw_sample_init(&t.w.s);
-    assert_int_equal(uw_unwind_threads(u, &t.w.s), 0);
+    if (again)
+        assert_int_equal(uw__unwind_one_thread(u, t.ts, interp, 0, &t.w.s), 0);
+    else
+        assert_int_equal(uw_unwind_threads(u, &t.w.s), 0);
     assert_int_equal(t.w.s.n_threads, 1);
     assert_int_equal(t.w.s.threads[0].truncated, want_trunc);
-    assert_true(t.flips >= (torn < UW_THREAD_RETRIES + 1 ? torn : UW_THREAD_RETRIES + 1));
+    assert_true(t.flips >= (torn < bound + 1 ? torn : bound + 1));
     if (want_trunc == 0) {
         assert_int_equal(t.w.s.threads[0].retries, torn);
         assert_int_equal(t.w.s.threads[0].n_frames, 3);
         assert_int_equal(t.starts, torn + 1);
     } else {
+        assert_int_equal(t.w.s.threads[0].retries, bound);
+        assert_int_equal(t.starts, bound + 1);
+    }
+    if (again) { /* the sample's next walk has its own bound back */
+        uw_sample_reset(&t.w.s);
+        t.starts = 0;
+        t.torn = UW_THREAD_RETRIES;
+        assert_int_equal(uw_unwind_threads(u, &t.w.s), 0);
+        assert_int_equal(t.w.s.threads[0].truncated, 0);
         assert_int_equal(t.w.s.threads[0].retries, UW_THREAD_RETRIES);
-        assert_int_equal(t.starts, UW_THREAD_RETRIES + 1);
     }
     uw_sample_free(&t.w.s);
     uw_unwinder_free(u);
@@ -1178,11 +1193,15 @@ static void retries_bound(unsigned torn, int want_trunc)
 static void test_limit_retries(void **state)
 {
     (void)state;
-    retries_bound(0, 0);
-    retries_bound(UW_THREAD_RETRIES - 1, 0);
-    retries_bound(UW_THREAD_RETRIES, 0);
-    retries_bound(UW_THREAD_RETRIES + 1, UW_ERR_INCOMPLETE);
-    retries_bound(UW_THREAD_RETRIES + 5, UW_ERR_INCOMPLETE);
+    retries_bound(0, 0, 0);
+    retries_bound(UW_THREAD_RETRIES - 1, 0, 0);
+    retries_bound(UW_THREAD_RETRIES, 0, 0);
+    retries_bound(UW_THREAD_RETRIES + 1, UW_ERR_INCOMPLETE, 0);
+    retries_bound(UW_THREAD_RETRIES + 5, UW_ERR_INCOMPLETE, 0);
+    retries_bound(0, 0, 1);
+    retries_bound(UW_AGAIN_RETRIES - 1, 0, 1);
+    retries_bound(UW_AGAIN_RETRIES, 0, 1);
+    retries_bound(UW_AGAIN_RETRIES + 1, UW_ERR_INCOMPLETE, 1);
 }
 
 int main(void)

@@ -36,6 +36,13 @@
 #define UW_THREAD_RETRIES 8
 #endif
 
+/* The same, for a thread walked again later in the sample to find one
+ * running Task's place (src/tasks/place.c, the second round): a walk cut
+ * there costs that Task its place, not every Task its stack. */
+#ifndef UW_AGAIN_RETRIES
+#define UW_AGAIN_RETRIES 3
+#endif
+
 /* Rounds of recovery in one sample: the Tasks the chain check found moved
  * (task_changed_while_read, loop_stepped_while_read) are read again from
  * their objects and checked again, on their own, this many times at most
