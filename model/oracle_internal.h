@@ -13,7 +13,11 @@
 #include "tornstack/compose.h"
 
 #define MM_OE_AWAIT 64   /* Tasks one truth entry awaits, at most */
-#define MM_OE_IDS 16     /* Tasks that held one address in a window, at most */
+/* Tasks that held one address in a window, at most (mm_world_ids_at_addr
+ * asserts it): a busy server model reused one Task address 35 times in a
+ * long bounded-model window, past the 16 this was, and the entry of the
+ * last of them was judged against the first 16 (a false leak). */
+#define MM_OE_IDS 1024
 #define MM_OE_CHAIN 250  /* ancestors of one composed stack (UW_LIMIT_LINK_CHAIN) */
 #define MM_OE_STACK 4096 /* frames of one composed stack, at most */
 

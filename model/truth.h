@@ -159,7 +159,9 @@ const uint64_t *mm_loop_times(const mm_world *w, int loop, size_t *n);
 int mm_world_moved(const mm_world *w);
 
 /* Task ids that held the Task object at addr at some instant of the
- * window, into ids (at most cap); returns how many. */
+ * window, into ids; returns how many.  More than cap is an assertion
+ * failure: a caller judging with some of them left out would judge
+ * wrong. */
 size_t mm_world_ids_at_addr(const mm_world *w, uint64_t addr, int32_t *ids, size_t cap);
 
 /* Every state a Task had during the window (for searches over the whole
