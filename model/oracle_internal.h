@@ -12,7 +12,7 @@
 #include "oracle.h"
 #include "tornstack/compose.h"
 
-#define MM_OE_AWAIT 64   /* Tasks one truth entry awaits, at most */
+#define MM_OE_AWAIT 64 /* Tasks one truth entry awaits, at most */
 /* Tasks that held one address in a window, at most (mm_world_ids_at_addr
  * asserts it): a busy server model reused one Task address 35 times in a
  * long bounded-model window, past the 16 this was, and the entry of the
