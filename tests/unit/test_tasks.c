@@ -1096,84 +1096,83 @@ static void run_sample(run_world *r, int mode)
     assert_true(r->fired);
 }
 
+/* One sample in `mode` in which C, skipped for `from`, is read again and
+ * kept as the suspended Task it then was: no longer running, its frame at
+ * its next line, the only Task recovered, A and B kept as they were, a
+ * stack of its own on the pure Python stack (into stack, *n items). */
+static const uw_task_sample *run_kept_suspended(run_world *r, int mode, int from,
+                                                uw_stack_item *stack, size_t cap, size_t *n)
+{
+    const uw_task_sample *c;
+
+    run_sample(r, mode);
+    c = task_at(&r->w, r->w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_int_equal(c->running, 0);
+    assert_int_equal(r->w.s.recovered[uw_reason_slot(from)], 1);
+    assert_int_equal(rec_total(&r->w.s), 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r->w, c, 0), "orphan");
+    assert_int_equal(r->w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(task_at(&r->w, r->w.a)->skipped, 0);
+    assert_int_equal(task_at(&r->w, r->w.b)->skipped, 0);
+    assert_int_equal(uw_compose_task(&r->w.s, (size_t)(c - r->w.s.tasks), NULL, stack, cap, n), 0);
+    assert_true(*n >= 3); /* the thread, the pure Python stack, C and its frame */
+    return c;
+}
+
+/* One sample in `mode` in which C, still running when read again, keeps
+ * its skip `why` and shows no frames; nothing is recovered. */
+static void run_kept_skip(run_world *r, int mode, int why)
+{
+    const uw_task_sample *c;
+
+    run_sample(r, mode);
+    c = task_at(&r->w, r->w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, why);
+    assert_int_equal(c->n_frames, 0);
+    assert_int_equal(rec_total(&r->w.s), 0);
+    world_end(&r->w);
+}
+
 /* RUN_SUSPENDED: read again from its root, C is suspended and its round's
  * check holds, so it is kept (counted as recovered from
- * loop_stepped_since_walk): no longer running, its frame at its next line,
- * awaited by nothing, a stack of its own on the pure Python stack.
- * RUN_STILL: still running when read again, it keeps its skip (the skip
- * the first case recovered from). */
+ * loop_stepped_since_walk), awaited by nothing.  RUN_STILL: still running
+ * when read again, it keeps its skip (the skip the first case recovered
+ * from). */
 static void test_recover_running(void **state)
 {
     run_world r;
-    const uw_task_sample *c;
     uw_stack_item stack[64];
     size_t n;
 
     (void)state;
-    run_sample(&r, RUN_SUSPENDED);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, 0);
-    assert_int_equal(c->running, 0);
-    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_STALE_PLACE)], 1);
-    assert_int_equal(c->n_frames, 1);
-    assert_string_equal(fname(&r.w, c, 0), "orphan");
-    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
-    assert_int_equal(c->awaited_by, -1);
-    assert_int_equal(task_at(&r.w, r.w.a)->skipped, 0);
-    assert_int_equal(task_at(&r.w, r.w.b)->skipped, 0);
-    assert_int_equal(uw_compose_task(&r.w.s, (size_t)(c - r.w.s.tasks), NULL, stack, 64, &n), 0);
-    assert_true(n >= 3); /* the thread, the pure Python stack, C and its frame */
+    assert_int_equal(
+        run_kept_suspended(&r, RUN_SUSPENDED, UW_SKIP_STALE_PLACE, stack, 64, &n)->awaited_by, -1);
     world_end(&r.w);
-
-    run_sample(&r, RUN_STILL);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_STALE_PLACE);
-    assert_int_equal(rec_total(&r.w.s), 0);
-    world_end(&r.w);
+    run_kept_skip(&r, RUN_STILL, UW_SKIP_STALE_PLACE);
 }
 
 /* RUN_LATE: C's step began after the walk and had ended when it was read
  * again, so recovery keeps it as the suspended Task it then was (counted
- * as recovered from running_task_not_on_stack): its frame at its next
- * line, a stack of its own on the pure Python stack, the plain callback's
- * frame in no Task.  RUN_LATE_STILL: still running when read again, it
- * keeps its skip. */
+ * as recovered from running_task_not_on_stack), the plain callback's
+ * frame in no Task's stack.  RUN_LATE_STILL: still running when read
+ * again, it keeps its skip. */
 static void test_recover_started_after_walk(void **state)
 {
     run_world r;
-    const uw_task_sample *c;
     uw_stack_item stack[64];
     size_t n, k;
 
     (void)state;
-    run_sample(&r, RUN_LATE);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, 0);
-    assert_int_equal(c->running, 0);
-    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_NOT_ON_STACK)], 1);
-    assert_int_equal(rec_total(&r.w.s), 1);
-    assert_int_equal(c->n_frames, 1);
-    assert_string_equal(fname(&r.w, c, 0), "orphan");
-    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
-    assert_int_equal(task_at(&r.w, r.w.a)->skipped, 0);
-    assert_int_equal(task_at(&r.w, r.w.b)->skipped, 0);
-    assert_int_equal(uw_compose_task(&r.w.s, (size_t)(c - r.w.s.tasks), NULL, stack, 64, &n), 0);
-    assert_true(n >= 3); /* the thread, the pure Python stack, C and its frame */
+    (void)run_kept_suspended(&r, RUN_LATE, UW_SKIP_NOT_ON_STACK, stack, 64, &n);
     for (k = 0; k < n; k++)
         if (stack[k].kind == UW_ITEM_FRAME)
             assert_string_not_equal(stack[k].frame->code->qualname, "plain_callback");
     world_end(&r.w);
-
-    run_sample(&r, RUN_LATE_STILL);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_NOT_ON_STACK);
-    assert_int_equal(c->n_frames, 0);
-    assert_int_equal(rec_total(&r.w.s), 0);
-    world_end(&r.w);
+    run_kept_skip(&r, RUN_LATE_STILL, UW_SKIP_NOT_ON_STACK);
 }
 
 /* --- a waiter that holds no Task (src/tasks/plain.c) ---------------------- */
