@@ -27,7 +27,7 @@
  * it is then a suspended Task at the round's instant like any other; a
  * Task of a loop so busy steps for some microseconds, and skipping it
  * dropped, on a program of twelve Tasks switching that fast, the Task
- * that ran next in half the samples.  A Task the walk found running whose
+ * that ran next in more than a quarter of the samples.  A Task the walk found running whose
  * frames the sample could not keep (its loop stepped since the walk,
  * loop_stepped_since_walk, or its frames moved under two walks,
  * running_task_frames_changed) is read again as any other, from its
