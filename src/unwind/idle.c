@@ -213,7 +213,7 @@ int uw__idle_walk(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_i
 
     if (e != NULL && uw_idle_still(u, e, ts))
         return uw__idle_show(u, e, ts, interp, interp_id, s);
-    rc = uw__walk_thread(u, ts, interp, interp_id, s);
+    rc = uw__walk_thread(u, ts, interp, interp_id, s, UW_THREAD_RETRIES);
     if (e != NULL) {
         if (rc == 0)
             uw_idle_keep(u, e, s);

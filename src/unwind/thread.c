@@ -361,11 +361,12 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
  * UW_BETWEEN_RETRIES times: the Task walk's check finds such an idle
  * stack moved on (rule pure_idle_still_instr) on a busy loop, while a
  * walk in a callback gives it a pure stack.  Which walk is kept changes
- * no rule: each is judged as any walk.  Bound: 1 + u->walk_retries
- * walks in all (UW_THREAD_RETRIES, or UW_AGAIN_RETRIES for a thread
- * walked again), and one more from the outer eval loop's frame (see the
+ * no rule: each is judged as any walk.  Bound: 1 + `retries` walks in
+ * all (UW_THREAD_RETRIES for a sample's walk, UW_AGAIN_RETRIES for a
+ * thread walked again), and one more from the outer eval loop's frame (see the
  * file's comment). */
-int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s)
+int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s,
+                    unsigned retries)
 {
     uw_thread_sample *th;
     unsigned attempt, between = 0;
@@ -390,10 +391,10 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
             /* complete: kept, unless it met _run_once between two
              * callbacks (u->walk_between), when another walk may meet a
              * callback and give the Tasks a pure stack that holds */
-            if (!u->walk_between || between == UW_BETWEEN_RETRIES || attempt >= u->walk_retries)
+            if (!u->walk_between || between == UW_BETWEEN_RETRIES || attempt >= retries)
                 break;
             between++;
-        } else if (attempt >= u->walk_retries) {
+        } else if (attempt >= retries) {
             /* Every attempt met the same pointer that is no frame: one
              * more walk, from the outer eval loop's frame. */
             if (!garbage)
@@ -425,8 +426,5 @@ int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int6
     rc = uw_read(u->r, tstate, u->tstate, u->tstate_len);
     if (rc != 0)
         return rc;
-    u->walk_retries = UW_AGAIN_RETRIES;
-    rc = uw__walk_thread(u, tstate, interp, interp_id, s);
-    u->walk_retries = UW_THREAD_RETRIES;
-    return rc;
+    return uw__walk_thread(u, tstate, interp, interp_id, s, UW_AGAIN_RETRIES);
 }

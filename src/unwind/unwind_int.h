@@ -286,10 +286,6 @@ struct uw_unwinder {
      * callbacks, whose stack will have moved on by the Task walk's check;
      * another walk may meet a callback (at most UW_BETWEEN_RETRIES). */
     int walk_between;
-    /* Retries the current walk may make after a torn read:
-     * UW_THREAD_RETRIES for a sample's walk, UW_AGAIN_RETRIES for a
-     * thread walked again later in the sample (uw__unwind_one_thread). */
-    unsigned walk_retries;
 
     /* idle.c: kept walks; on while uw_unwind_threads walks its list */
     uw_idle idle[UW_IDLE_THREADS];
@@ -304,8 +300,10 @@ struct uw_unwinder {
 /* --- thread.c ----------------------------------------------------------------- */
 
 /* Walk the thread whose state was just read into u->tstate (from address
- * ts), retrying a torn walk; the thread is appended to s. */
-int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s);
+ * ts), retrying a torn walk up to `retries` times; the thread is
+ * appended to s. */
+int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s,
+                    unsigned retries);
 
 /* The hooks' bracket counter of thread ts (0: none), its tag in *tag. */
 uint64_t uw__walk_bracket(uw_unwinder *u, uint64_t ts, uint64_t *tag);
