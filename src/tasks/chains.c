@@ -476,12 +476,20 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
             yf = uw__u64(p); /* a value sent to the root sits on top */
             at = slot->addr;
         }
-        if (!ok || uw__stackref_object(t->l, yf) == 0) {
+        if (!ok) {
             w->active = 0;
             continue;
         }
+        /* the slot is the check's to read again even when it ends the
+         * chain: a slot read before its coroutine pushed the awaitee (a
+         * stale or cleared word) would otherwise cut the chain unchecked,
+         * and show a Task that suspended since as it was mid-step */
         UW__U64(&t->sc.cf_yf)[w->first_cf + w->n_cf - 1] = yf;
         UW__U64(&t->sc.cf_slot)[w->first_cf + w->n_cf - 1] = at;
+        if (uw__stackref_object(t->l, yf) == 0) {
+            w->active = 0;
+            continue;
+        }
         w->cur = uw__stackref_object(t->l, yf);
     }
 }

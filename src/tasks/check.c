@@ -258,12 +258,11 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
             uint64_t slot = UW__U64(&t->sc.cf_slot)[c];
             uint64_t gen = uw__frame_gen_addr(t->l, UW__U64(&t->sc.cf_addr)[c]);
             size_t len = uw__gen_window(t->l);
-            int inline_slot =
-                UW__U64(&t->sc.cf_yf)[c] != 0 && slot >= gen && slot - gen <= UW_CHECK_SLOT_REACH;
+            int inline_slot = slot != 0 && slot >= gen && slot - gen <= UW_CHECK_SLOT_REACH;
             if (inline_slot && slot - gen + 8 > len)
                 len = (size_t)(slot - gen) + 8;
             uw_ck_put(t, q, UW_CK_CORO, i, c, gen, len);
-            if (UW__U64(&t->sc.cf_yf)[c] != 0 && !inline_slot)
+            if (slot != 0 && !inline_slot)
                 uw_ck_put(t, q, UW_CK_SLOT, i, c, slot, 8);
         }
         if (w->end_obj != 0) /* its type, up to a coroutine's state */
@@ -482,7 +481,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                 chain = 0;
                 break;
             }
-            if (yf != 0 && slot >= gen && slot - gen + 8 <= a[*p].len && UW_RULE(check_awaitee)) {
+            if (slot != 0 && slot >= gen && slot - gen + 8 <= a[*p].len && UW_RULE(check_awaitee)) {
                 /* the awaitee's slot, read with its coroutine */
                 size_t at = (size_t)(slot - gen);
                 chain = chain && (!copy_a || uw__u64(x + at) == yf) &&

@@ -236,8 +236,9 @@ typedef struct uw__scratch {
     uw__view cf_addr;   /* u64: frame address */
     uw__view cf_state;  /* int8: generator state when read */
     uw__view cf_yf;     /* u64: awaitee word as read from its value stack (3.14+: a
-                         * tagged reference), 0 if none */
-    uw__view cf_slot;   /* u64: the value-stack slot it was read from */
+                         * tagged reference), kept also when it is no object
+                         * and so ended the chain; read only where cf_slot is */
+    uw__view cf_slot;   /* u64: the value-stack slot it was read from, 0 if none */
     uw__view cf_bytes;  /* u8: the frame, frame_size bytes each */
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */

@@ -542,7 +542,8 @@ enum {
     REC_ALONE_HARMLESS,
     REC_ALONE_HOOK,
     REC_ALONE_HOOK_NEW,
-    REC_IDLE
+    REC_IDLE,
+    REC_SLOT
 };
 
 typedef struct rec_world {
@@ -551,7 +552,11 @@ typedef struct rec_world {
     int mode, first, second;
     uint64_t name_b, reborn_code, main_code, outer_code, fut, orphan_code, fut2;
     uint64_t hook; /* the hook module's records (REC_ALONE_HOOK*): its buffer */
+    uint64_t leaf; /* REC_SLOT: the coroutine B's inner one comes to await */
 } rec_world;
+
+/* rec_run's recovery option: -1 leaves the default. */
+static int rec_recover = -1;
 
 static rec_world *rec_cur;
 
@@ -587,6 +592,12 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
             fp_put64(&w->fp, w->b + (uint64_t)al->task_name, fp_str(&w->fp, "reborn"));
         } else if (r->mode == REC_STEP) {
             rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut);
+        } else if (r->mode == REC_SLOT) {
+            /* the awaitee slot, read empty by the chains, now holds the
+             * coroutine B's inner one awaits */
+            const uint64_t slot = w->coro_b_inner + (uint64_t)w->fp.l->gen_iframe +
+                                  (uint64_t)w->fp.l->frame_localsplus;
+            fp_put64(&w->fp, slot, r->leaf);
         } else {
             /* C steps to its next await, a new Future; B's fut_waiter
              * moves to that Future too */
@@ -680,8 +691,20 @@ static void rec_run(rec_world *r, int mode)
         fp_put64(&r->w.fp, set + (uint64_t)l->object_type, fp_type(&r->w.fp, "set", 0));
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_method(&r->w, set));
     }
+    if (mode == REC_SLOT)
+        r->leaf = fp_coro(&r->w.fp, fp_code(&r->w.fp, "leaf", "/app/work.py", 10, lines, 4),
+                          l->state_suspended_yield_from, 1, r->fut);
     world_start(&r->w);
+    if (rec_recover >= 0) {
+        uw_task_options o;
+        uw_task_options_default(&o);
+        o.recover = (uint32_t)rec_recover;
+        uw_tasks_set_options(r->w.t, &o);
+    }
     assert_int_equal(sample(&r->w), 0);
+    if (mode == REC_SLOT) /* B's inner coroutine's awaitee slot, not yet written */
+        fp_put64(&r->w.fp,
+                 r->w.coro_b_inner + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus, 0);
     rec_cur = r;
     r->mode = mode;
     sample_through(&r->w, &rec_ops, &r->real);
@@ -750,6 +773,42 @@ static void test_recover_step(void **state)
         assert_int_equal(rec_total(&q.w.s), 0);
         world_end(&q.w);
     }
+}
+
+/* A chain that ended at an awaitee slot holding no object (read before
+ * its coroutine wrote it, or, on a torn read, before the coroutine was
+ * made at its address) is kept only if the check reads that slot empty
+ * too: the check reads every slot a chain read, the one that ended it
+ * included.  B's inner coroutine is suspended in an await whose slot the
+ * chain read finds empty; by the check the slot holds a leaf coroutine.
+ * The build before the fix read no slot for such an end and showed B as
+ * [inner, outer], a chain the check never saw.  Recovery reads B again
+ * and shows [leaf, inner, outer]; without recovery B is skipped. */
+static void test_check_empty_awaitee_slot(void **state)
+{
+    rec_world r;
+    const uw_task_sample *b;
+
+    (void)state;
+    rec_run(&r, REC_SLOT);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
+    assert_int_equal(b->n_frames, 3);
+    assert_string_equal(fname(&r.w, b, 0), "leaf");
+    assert_string_equal(fname(&r.w, b, 1), "inner");
+    assert_string_equal(fname(&r.w, b, 2), "outer");
+    world_end(&r.w);
+
+    rec_recover = 0;
+    rec_run(&r, REC_SLOT);
+    rec_recover = -1;
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
 }
 
 /* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
@@ -1861,6 +1920,7 @@ int main(void)
         cmocka_unit_test(test_harmless_callback),
         cmocka_unit_test(test_layout_windows),
         cmocka_unit_test(test_recover_step),
+        cmocka_unit_test(test_check_empty_awaitee_slot),
         cmocka_unit_test(test_recover_not_idle),
         cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),
