@@ -400,6 +400,9 @@ typedef struct uw__epochs {
 #ifndef UW_RECOVER_WINDOWS
 #define UW_RECOVER_WINDOWS 64
 #endif
+/* A recovery round is followed by another only if it kept at least one in
+ * this many of the Tasks it read again (recover.c, uw__recover). */
+#define UW_RECOVER_YIELD 4
 /* With the count (counter, read as a and b) a check read at once (the
  * first, or a recovery round's) reads the deque's length (len_addr) in
  * ordered groups of their own: the count,

@@ -822,14 +822,21 @@ static void test_check_empty_awaitee_slot(void **state)
  * keeps Tj, each round keeps one (recovery goes on only after a round
  * that kept some), and T(R+1) is still moving when the rounds run out. */
 #define RB_TASKS (UW_RECOVER_ROUNDS + 2)
-_Static_assert(RB_TASKS <= UW_LIMIT_TASKS, "the rounds' test: a Task for each round, and two");
+/* ... and, for the yield rule, Tasks that step at every reading (movers):
+ * enough to make the first round keep its one Task in UW_RECOVER_YIELD,
+ * and one more */
+#define RB_MOVERS_MAX \
+    (UW_RECOVER_YIELD > UW_RECOVER_ROUNDS + 1 ? UW_RECOVER_YIELD - UW_RECOVER_ROUNDS : 1)
+#define RB_ALL (RB_TASKS + RB_MOVERS_MAX)
+_Static_assert(RB_ALL <= UW_LIMIT_TASKS, "the rounds' test: a Task for each round, two, movers");
 
 typedef struct rb_world {
     world w;
     const uw_reader_ops *real;
     int armed;
-    uint64_t task[RB_TASKS], coro[RB_TASKS], name[RB_TASKS], fut[RB_TASKS], code;
-    unsigned obj_reads[RB_TASKS], changed_at[RB_TASKS], changes[RB_TASKS];
+    unsigned n; /* Tasks in the world: RB_TASKS, then the movers */
+    uint64_t task[RB_ALL], coro[RB_ALL], name[RB_ALL], fut[RB_ALL], code;
+    unsigned obj_reads[RB_ALL], changed_at[RB_ALL], changes[RB_ALL];
 } rb_world;
 
 static rb_world *rb_cur;
@@ -840,10 +847,10 @@ static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
     const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
     unsigned j;
 
-    for (j = 0; r->armed && j < RB_TASKS; j++) {
+    for (j = 0; r->armed && j < r->n; j++) {
         if (addr == r->task[j] && len == (size_t)al->task_size)
             r->obj_reads[j]++;
-        if (addr == r->name[j] && len != UW_NAME_WINDOW && r->changes[j] < j &&
+        if (addr == r->name[j] && len != UW_NAME_WINDOW && (j >= RB_TASKS || r->changes[j] < j) &&
             r->changed_at[j] != r->obj_reads[j] + 1) {
             r->changed_at[j] = r->obj_reads[j] + 1;
             r->changes[j]++;
@@ -855,24 +862,33 @@ static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops rb_ops = {rb_read, NULL, NULL, NULL};
 
-/* One sample of the world with the option recover = `rounds`: Tj is kept
- * (recovered in round j) for j up to the rounds made, min(rounds,
- * UW_RECOVER_ROUNDS), and skipped as task_changed_while_read beyond. */
-static void rounds_bound(uint32_t rounds)
+/* One sample of the world with the option recover = `rounds` and
+ * `movers` Tasks that step at every reading: Tj is kept (recovered in
+ * round j) for j up to the rounds made, and skipped as
+ * task_changed_while_read beyond, as is every mover.  The rounds made are
+ * min(rounds, UW_RECOVER_ROUNDS), or 1 when the first round, keeping T1
+ * alone, kept fewer than one in UW_RECOVER_YIELD of its Tasks (the later
+ * rounds keep one of fewer). */
+static void rounds_bound(uint32_t rounds, unsigned movers)
 {
     rb_world r;
     uw_task_options o;
     const uw_layout *l;
     const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
-    const uint32_t made = rounds < UW_RECOVER_ROUNDS ? rounds : UW_RECOVER_ROUNDS;
+    const unsigned first = UW_RECOVER_ROUNDS + 1 + movers; /* the first round's Tasks */
+    uint32_t made = rounds < UW_RECOVER_ROUNDS ? rounds : UW_RECOVER_ROUNDS;
     unsigned j;
 
+    assert_true(movers <= RB_MOVERS_MAX);
+    if (made > 1 && first > UW_RECOVER_YIELD)
+        made = 1;
     memset(&r, 0, sizeof r);
+    r.n = RB_TASKS + movers;
     world_build(&r.w);
     world_in_callback(&r.w);
     l = r.w.fp.l;
     r.code = fp_code(&r.w.fp, "stepper", "/app/step.py", 10, lines, 4);
-    for (j = 0; j < RB_TASKS; j++) {
+    for (j = 0; j < r.n; j++) {
         char nm[16];
         snprintf(nm, sizeof nm, "t%u", j);
         r.fut[j] = fp_alloc(&r.w.fp, 128);
@@ -881,7 +897,7 @@ static void rounds_bound(uint32_t rounds)
         r.name[j] = fp_str(&r.w.fp, nm);
         r.task[j] = fp_task(&r.w.fp, r.w.task_type, r.w.loop, r.coro[j], r.name[j], r.fut[j]);
     }
-    r.w.set = fp_set(&r.w.fp, r.task, RB_TASKS);
+    r.w.set = fp_set(&r.w.fp, r.task, r.n);
     world_start(&r.w);
     uw_task_options_default(&o);
     o.recover = rounds;
@@ -891,11 +907,11 @@ static void rounds_bound(uint32_t rounds)
     r.armed = 1;
     sample_through(&r.w, &rb_ops, &r.real);
     r.armed = 0;
-    assert_int_equal(r.w.s.n_tasks, RB_TASKS);
-    for (j = 0; j < RB_TASKS; j++) {
+    assert_int_equal(r.w.s.n_tasks, r.n);
+    for (j = 0; j < r.n; j++) {
         const uw_task_sample *t = task_at(&r.w, r.task[j]);
         assert_non_null(t);
-        if (j <= made) {
+        if (j <= made && j < RB_TASKS) {
             if (t->skipped != 0)
                 fail_msg("rounds %u: t%u skipped (%s), want it kept by round %u", rounds, j,
                          uw_errname(t->skipped), j);
@@ -906,7 +922,10 @@ static void rounds_bound(uint32_t rounds)
                 fail_msg("rounds %u: t%u %s, want it skipped past round %u", rounds, j,
                          t->skipped ? uw_errname(t->skipped) : "kept", made);
         }
-        assert_int_equal(r.changes[j], j <= made ? j : made + 1);
+        if (j < RB_TASKS)
+            assert_int_equal(r.changes[j], j <= made ? j : made + 1);
+        else
+            assert_int_equal(r.changes[j], made + 1);
     }
     assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], made);
     (void)l;
@@ -915,11 +934,20 @@ static void rounds_bound(uint32_t rounds)
 
 static void test_recover_rounds_bound(void **state)
 {
+    const unsigned at_yield =
+        UW_RECOVER_YIELD > UW_RECOVER_ROUNDS + 1 ? UW_RECOVER_YIELD - UW_RECOVER_ROUNDS - 1 : 0;
+
     (void)state;
-    rounds_bound(0);
-    rounds_bound(UW_RECOVER_ROUNDS - 1);
-    rounds_bound(UW_RECOVER_ROUNDS);
-    rounds_bound(UW_RECOVER_ROUNDS + 1);
+    rounds_bound(0, 0);
+    rounds_bound(UW_RECOVER_ROUNDS - 1, 0);
+    rounds_bound(UW_RECOVER_ROUNDS, 0);
+    rounds_bound(UW_RECOVER_ROUNDS + 1, 0);
+    /* the yield rule: a first round that kept exactly one in
+     * UW_RECOVER_YIELD goes on (when the world allows so few movers), one
+     * that kept fewer ends recovery */
+    if (UW_RECOVER_YIELD >= UW_RECOVER_ROUNDS + 1)
+        rounds_bound(UW_RECOVER_ROUNDS, at_yield);
+    rounds_bound(UW_RECOVER_ROUNDS, at_yield + 1);
 }
 
 /* The same step with the loop's thread idle in select() at the walk
