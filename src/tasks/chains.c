@@ -462,7 +462,7 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
         const size_t k = p[UW_AW_SLOTS];
         /* the awaitee slot with nothing sent: the top, or one below on 3.15 */
         const size_t a = k > 1 ? k - (size_t)t->al->awaitee_depth : 0;
-        uint64_t yf = uw__u64(p + 8 * a), at = slot->addr + 8 * a;
+        uint64_t yf = uw__u64(p + 8 * a), at = slot->addr + 8 * a, next;
         int ok = slot->status == 0;
         if (p[UW_AW_READ]) {
             ok = ok && !p[UW_AW_FRESH] && iov[n + i + 1].status == 0 &&
@@ -486,11 +486,11 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
          * and show a Task that suspended since as it was mid-step */
         UW__U64(&t->sc.cf_yf)[w->first_cf + w->n_cf - 1] = yf;
         UW__U64(&t->sc.cf_slot)[w->first_cf + w->n_cf - 1] = at;
-        if (uw__stackref_object(t->l, yf) == 0) {
+        if ((next = uw__stackref_object(t->l, yf)) == 0) {
             w->active = 0;
             continue;
         }
-        w->cur = uw__stackref_object(t->l, yf);
+        w->cur = next;
     }
 }
 
