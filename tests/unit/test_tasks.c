@@ -551,8 +551,9 @@ typedef struct rec_world {
     const uw_reader_ops *real;
     int mode, first, second;
     uint64_t name_b, reborn_code, main_code, outer_code, fut, orphan_code, fut2;
-    uint64_t hook; /* the hook module's records (REC_ALONE_HOOK*): its buffer */
-    uint64_t leaf; /* REC_SLOT: the coroutine B's inner one comes to await */
+    uint64_t hook;       /* the hook module's records (REC_ALONE_HOOK*): its buffer */
+    uint64_t leaf, slot; /* REC_SLOT: the coroutine B's inner one comes to
+                          * await, and the awaitee slot it goes in */
 } rec_world;
 
 /* rec_run's recovery option: -1 leaves the default. */
@@ -595,9 +596,7 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
         } else if (r->mode == REC_SLOT) {
             /* the awaitee slot, read empty by the chains, now holds the
              * coroutine B's inner one awaits */
-            const uint64_t slot = w->coro_b_inner + (uint64_t)w->fp.l->gen_iframe +
-                                  (uint64_t)w->fp.l->frame_localsplus;
-            fp_put64(&w->fp, slot, r->leaf);
+            fp_put64(&w->fp, r->slot, r->leaf);
         } else {
             /* C steps to its next await, a new Future; B's fut_waiter
              * moves to that Future too */
@@ -691,9 +690,11 @@ static void rec_run(rec_world *r, int mode)
         fp_put64(&r->w.fp, set + (uint64_t)l->object_type, fp_type(&r->w.fp, "set", 0));
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_method(&r->w, set));
     }
-    if (mode == REC_SLOT)
+    if (mode == REC_SLOT) {
         r->leaf = fp_coro(&r->w.fp, fp_code(&r->w.fp, "leaf", "/app/work.py", 10, lines, 4),
                           l->state_suspended_yield_from, 1, r->fut);
+        r->slot = r->w.coro_b_inner + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus;
+    }
     world_start(&r->w);
     if (rec_recover >= 0) {
         uw_task_options o;
@@ -703,8 +704,7 @@ static void rec_run(rec_world *r, int mode)
     }
     assert_int_equal(sample(&r->w), 0);
     if (mode == REC_SLOT) /* B's inner coroutine's awaitee slot, not yet written */
-        fp_put64(&r->w.fp,
-                 r->w.coro_b_inner + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus, 0);
+        fp_put64(&r->w.fp, r->slot, 0);
     rec_cur = r;
     r->mode = mode;
     sample_through(&r->w, &rec_ops, &r->real);
@@ -748,31 +748,14 @@ static void test_recover_step(void **state)
 
     uw_task_options_default(&o);
     assert_int_equal(o.recover, UW_RECOVER_ROUNDS);
-    {
-        rec_world q;
-        const uw_layout *l;
-        const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
-        memset(&q, 0, sizeof q);
-        world_build(&q.w);
-        world_in_callback(&q.w);
-        l = q.w.fp.l;
-        q.name_b = rd64(&q.w, q.w.b + (uint64_t)al->task_name);
-        q.fut = rd64(&q.w, q.w.b + (uint64_t)al->task_fut_waiter);
-        q.outer_code =
-            rd64(&q.w, q.w.coro_b_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
-        world_start(&q.w);
-        o.recover = 0;
-        uw_tasks_set_options(q.w.t, &o);
-        assert_int_equal(sample(&q.w), 0);
-        rec_cur = &q;
-        q.mode = REC_STEP;
-        sample_through(&q.w, &rec_ops, &q.real);
-        b = task_at(&q.w, q.w.b);
-        assert_non_null(b);
-        assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
-        assert_int_equal(rec_total(&q.w.s), 0);
-        world_end(&q.w);
-    }
+    rec_recover = 0;
+    rec_run(&r, REC_STEP);
+    rec_recover = -1;
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
 }
 
 /* A chain that ended at an awaitee slot holding no object (read before
