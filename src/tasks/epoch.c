@@ -15,9 +15,17 @@
  * to read; its thread gets an entry with no counter, marked cloop, which
  * also keeps the split learnt from its running Task (split.c).
  *
- * Bound: UW_EPOCH_THREADS threads; when the table is full, entries are
- * replaced in turn (a live thread that loses its entry is walked once more
- * without an epoch, then registered again).
+ * Bound: UW_EPOCH_THREADS threads.  A full table gives a newcomer the
+ * entry of a thread that no longer runs that entry's loop in the sample
+ * (it exited, or its loop stopped), and else none: the threads that hold
+ * entries keep them.  Entries once replaced in turn, so with one loop
+ * thread more than the bound every sample registered a fresh epoch, and a
+ * fresh epoch has every thread walked again (walk.c): the walks' reads
+ * doubled each sample, the bound's own cost, while a thread was still
+ * walked without its epoch in every sample (the one whose entry had just
+ * gone).  Now the same number of threads go without (those past the
+ * bound, skipping as UW_SKIP_EPOCH_LIMIT where that matters) and no
+ * sample walks twice for it.
  */
 #include <string.h>
 
@@ -25,8 +33,9 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* The thread's own entry, else the first free one, else the next one in
- * turn; counter 0 frees the thread's entry. */
+/* The thread's own entry, else the first free one; UW_ERR_CAPACITY when
+ * the table is full (uw_epoch_room frees a stale one first).  Counter and
+ * loop 0 free the thread's entry. */
 int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counter)
 {
     size_t i, free_i = SIZE_MAX;
@@ -46,10 +55,8 @@ int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counte
             memset(&t->e[free_i], 0, sizeof t->e[free_i]);
         return 0;
     }
-    if (free_i == SIZE_MAX) {
-        free_i = t->next;
-        t->next = (t->next + 1) % UW_EPOCH_THREADS;
-    }
+    if (free_i == SIZE_MAX)
+        return UW_ERR_CAPACITY;
     memset(&t->e[free_i], 0, sizeof t->e[free_i]);
     t->e[free_i].tstate = tstate;
     t->e[free_i].loop = loop;
@@ -150,9 +157,38 @@ static int uw_loop_in_c(uw_tasks *t, uint64_t loop)
            uw__type_kind(t, type) == UW_KIND_CLOOP;
 }
 
+/* Is there an entry for thread tstate: its own, a free one, or one held
+ * for a thread that does not run that entry's loop in this sample (it
+ * exited, or its loop stopped or changed), which is freed for it?  That
+ * thread's walk was not bracketed with the entry (a walk of this sample
+ * checked against another loop's counter is already distrusted), so
+ * freeing it invalidates no walk.  Bound: UW_EPOCH_THREADS entries, each
+ * looked up among the sample's threads. */
+static int uw_epoch_room(uw__epochs *t, const uw_sample *s, uint64_t tstate)
+{
+    size_t i, j;
+
+    for (i = 0; i < UW_EPOCH_THREADS; i++)
+        if (t->e[i].tstate == tstate || t->e[i].tstate == 0)
+            return 1;
+    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+        for (j = 0; j < s->n_threads; j++)
+            if (s->threads[j].tstate == t->e[i].tstate &&
+                s->threads[j].running_loop == t->e[i].loop)
+                break;
+        if (j == s->n_threads) {
+            memset(&t->e[i], 0, sizeof t->e[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A walk checked against another loop's counter is distrusted: that loop
  * has stopped, and its deque may be freed and reused.  A thread whose loop
- * changed gets its new loop's counter (or none). */
+ * changed gets its new loop's counter (or none).  A thread that finds no
+ * room (uw_epoch_room) stays without one, and nothing of its loop is read
+ * for it. */
 int uw__epochs_update(uw_tasks *t, uw_sample *s)
 {
     size_t i;
@@ -165,6 +201,8 @@ int uw__epochs_update(uw_tasks *t, uw_sample *s)
         if (th->epoch_loop != 0 && th->epoch_loop != th->running_loop && th->truncated == 0)
             th->truncated = UW_ERR_INCOMPLETE;
         if (have == th->running_loop)
+            continue;
+        if (th->running_loop != 0 && !uw_epoch_room(&t->epochs, s, th->tstate))
             continue;
         if (uw_loop_counter(t, th->running_loop, &counter) &&
             uw__epoch_set(&t->epochs, th->tstate, th->running_loop, counter) == 0)

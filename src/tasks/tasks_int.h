@@ -385,7 +385,6 @@ typedef struct uw__epoch_ent {
 
 typedef struct uw__epochs {
     uw__epoch_ent e[UW_EPOCH_THREADS];
-    size_t next; /* next entry to replace when the table is full */
 } uw__epochs;
 
 /* A loop thread's epoch counter, read first (a) and last (b) in the
@@ -706,8 +705,8 @@ void uw__epochs_for_check(uw_tasks *t, const uw_sample *s);
 /* The check's epoch entry of thread th_i (in t->ep), NULL if none. */
 const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i);
 /* Was thread th walked without its loop's epoch because of the bound:
- * more threads of the sample run a loop than UW_EPOCH_THREADS, so entries
- * are replaced in turn and some thread's walk goes without one?  Never
+ * more threads of the sample run a loop than UW_EPOCH_THREADS, so the
+ * threads past it have no entry and their walks go without one?  Never
  * for a loop that calls its callbacks from C (it has no epoch at all). */
 int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *th);
 

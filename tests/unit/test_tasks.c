@@ -1860,8 +1860,9 @@ static size_t warm_sample_reads(void)
     return n;
 }
 
-/* The loop-epoch table: set, found, forgotten; when full, entries are
- * replaced in turn rather than refused. */
+/* The loop-epoch table: set, found, forgotten; when full, a newcomer is
+ * refused and every entry kept (uw__epochs_update frees a stale one
+ * first). */
 static void test_epoch_table(void **state)
 {
     uw__epochs e;
@@ -1876,10 +1877,18 @@ static void test_epoch_table(void **state)
     assert_int_equal(counter, 0x3000);
     assert_int_equal(uw__epoch_set(&e, 0x1000, 0, 0), 0); /* forget */
     assert_int_equal(uw__epoch_get(&e, 0x1000, &loop, &counter), UW_ERR_NOT_FOUND);
-    for (ts = 1; ts <= 100; ts++)
+    for (ts = 1; ts <= UW_EPOCH_THREADS; ts++)
         assert_int_equal(uw__epoch_set(&e, ts << 12, ts << 20, ts << 24), 0);
-    assert_int_equal(uw__epoch_loop(&e, 100ull << 12), 100ull << 20);
-    assert_int_equal(uw__epoch_loop(&e, 1ull << 12), 0); /* replaced */
+    assert_int_equal(uw__epoch_set(&e, (ts + 1) << 12, ts << 20, ts << 24), UW_ERR_CAPACITY);
+    assert_int_equal(uw__epoch_loop(&e, (ts + 1) << 12), 0);
+    for (ts = 1; ts <= UW_EPOCH_THREADS; ts++)
+        assert_int_equal(uw__epoch_loop(&e, ts << 12), ts << 20); /* all kept */
+    /* a thread's own entry is still its to change, and to free */
+    assert_int_equal(uw__epoch_set(&e, 1ull << 12, 7ull << 40, 8ull << 40), 0);
+    assert_int_equal(uw__epoch_loop(&e, 1ull << 12), 7ull << 40);
+    assert_int_equal(uw__epoch_set(&e, 1ull << 12, 0, 0), 0);
+    assert_int_equal(uw__epoch_set(&e, 0x1000ull << 20, 1, 2), 0);
+    assert_int_equal(uw__epoch_loop(&e, 0x1000ull << 20), 1);
 }
 
 /* The Task walk refuses, with an error, a layout whose objects would not

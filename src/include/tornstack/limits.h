@@ -278,10 +278,10 @@
 #endif
 
 /* Threads whose loop epoch (the Task walk's proof that no callback ran
- * during a walk) is known; when full, entries are replaced in turn
- * (threads that exited keep theirs), so with more loop threads some
- * thread is walked without one in every sample, and a Task resuming there
- * is skipped as UW_SKIP_EPOCH_LIMIT. */
+ * during a walk) is known; when full, a thread that has none gets the
+ * entry of one that no longer runs that loop, else none: with more loop
+ * threads the ones past the bound are walked without one, and a Task
+ * resuming there is skipped as UW_SKIP_EPOCH_LIMIT. */
 #ifndef UW_EPOCH_THREADS
 #define UW_EPOCH_THREADS 64
 #endif
