@@ -1891,6 +1891,86 @@ static void test_epoch_table(void **state)
     assert_int_equal(uw__epoch_loop(&e, 0x1000ull << 20), 1);
 }
 
+/* Make the world's loop an object whose `_ready` is a deque, as the
+ * Task walk reads it to register the loop's epoch (epoch.c); returns the
+ * counter's address. */
+static uint64_t give_ready_deque(world *w, uint64_t loop)
+{
+    const uw_layout *l = w->fp.l;
+    const char *key[1] = {"_ready"};
+    uint64_t deque = fp_alloc(&w->fp, 64), loop_type = fp_type(&w->fp, "_UnixSelectorEventLoop", 0);
+
+    fp_put64(&w->fp, deque + (uint64_t)l->object_type, fp_type(&w->fp, "collections.deque", 0));
+    fp_put64(&w->fp, loop_type + (uint64_t)l->type_dictoffset, 32);
+    fp_put64(&w->fp, loop + (uint64_t)l->object_type, loop_type);
+    fp_put64(&w->fp, loop + 32, fp_dict(&w->fp, key, &deque, 1));
+    return deque + (uint64_t)uw__asyncio_layout_for_minor(13)->deque_state;
+}
+
+/* One loop thread more than UW_EPOCH_THREADS, each with a loop of its own
+ * (the world's thread and its loop among them).  The first sample gives
+ * UW_EPOCH_THREADS of them an entry (walking them again with it); the
+ * next samples keep exactly those entries, and walk each of those threads
+ * with its epoch and the one left over without.  Entries once replaced
+ * in turn: every sample then gave the one left over the entry of a
+ * thread that had just been walked with it, and walked every thread
+ * again (the small-limits regress reproducer
+ * pbt-small-limits-3.15-relaxed-read-bound, past MM_READ_BOUND). */
+static void test_epoch_table_full(void **state)
+{
+    world w;
+    const uw_layout *l;
+    uint64_t sel, held[UW_EPOCH_THREADS], counter[UW_EPOCH_THREADS + 1];
+    uint64_t tstate[UW_EPOCH_THREADS + 1], loop[UW_EPOCH_THREADS + 1];
+    size_t i, k, round;
+
+    (void)state;
+    world_build(&w);
+    l = w.fp.l;
+    sel = fp_code(&w.fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    tstate[0] = w.ts;
+    loop[0] = w.loop;
+    counter[0] = give_ready_deque(&w, w.loop);
+    for (i = 1; i <= UW_EPOCH_THREADS; i++) {
+        tstate[i] =
+            fp_thread(&w.fp, w.interp, 100 + i, fp_frame(&w.fp, sel, 0, l->owner_thread, 1));
+        loop[i] = fp_alloc(&w.fp, 64);
+        counter[i] = give_ready_deque(&w, loop[i]);
+        fp_put64(&w.fp, tstate[i] + (uint64_t)l->tstate_asyncio_running_loop, loop[i]);
+    }
+    world_start(&w);
+    for (round = 0; round < 3; round++) {
+        size_t without = 0;
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.n_threads, UW_EPOCH_THREADS + 1);
+        for (k = 0; k < UW_EPOCH_THREADS; k++) {
+            assert_int_not_equal(w.t->epochs.e[k].tstate, 0);
+            if (round == 0)
+                held[k] = w.t->epochs.e[k].tstate;
+            else
+                assert_int_equal(w.t->epochs.e[k].tstate, held[k]); /* kept */
+        }
+        for (i = 0; i < w.s.n_threads; i++) {
+            const uw_thread_sample *th = &w.s.threads[i];
+            uint64_t lp = 0, c = 0;
+            for (k = 0; k <= UW_EPOCH_THREADS && tstate[k] != th->tstate; k++)
+                ;
+            assert_true(k <= UW_EPOCH_THREADS);
+            assert_int_equal(th->running_loop, loop[k]);
+            if (uw__epoch_get(&w.t->epochs, th->tstate, &lp, &c) != 0) {
+                without++;
+                assert_int_equal(th->epoch_loop, 0); /* walked without */
+                continue;
+            }
+            assert_int_equal(lp, loop[k]);
+            assert_int_equal(c, counter[k]);
+            assert_int_equal(th->epoch_loop, loop[k]); /* walked with it */
+        }
+        assert_int_equal(without, 1);
+    }
+    world_end(&w);
+}
+
 /* The Task walk refuses, with an error, a layout whose objects would not
  * fit the buffers it reads them into: dict keys past UW_PYOBJ_HEAD, a
  * coroutine's frame past UW_CORO_WINDOW, a str header past its window. */
@@ -1936,6 +2016,7 @@ int main(void)
         cmocka_unit_test(test_odd_worlds),
         cmocka_unit_test(test_chain_ends),
         cmocka_unit_test(test_epoch_table),
+        cmocka_unit_test(test_epoch_table_full),
         cmocka_unit_test(test_plain_waiter),
         cmocka_unit_test(test_harmless_callback),
         cmocka_unit_test(test_layout_windows),
