@@ -223,6 +223,47 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
     }
 }
 
+/* Each entry of the registry set in this still image (a key neither
+ * empty nor the dummy), with the object its weakref holds (0 when that
+ * word cannot be read), passed to fn.  0 when the set itself cannot be
+ * read or has more than UW_LIMIT_SET_SLOTS slots (then fn is not
+ * called), else 1. */
+static int mm_registry_each(const mm_image *im, void (*fn)(void *ctx, uint64_t obj), void *ctx)
+{
+    const uw_layout *l = im->l;
+    uint64_t mask = 0, table = 0;
+    size_t i;
+
+    if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) != 0 ||
+        mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) != 0 ||
+        mask + 1 > UW_LIMIT_SET_SLOTS)
+        return 0;
+    for (i = 0; i <= mask; i++) {
+        uint64_t key = 0, obj = 0;
+        if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
+            key == 0 || key == im->set_dummy)
+            continue;
+        if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0)
+            obj = 0;
+        fn(ctx, obj);
+    }
+    return 1;
+}
+
+typedef struct mm_set_count {
+    const mm_image *im;
+    size_t entries, live;
+} mm_set_count;
+
+static void mm_count_entry(void *ctx, uint64_t obj)
+{
+    mm_set_count *c = ctx;
+
+    c->entries++;
+    if (obj != 0 && obj != c->im->target.types.none)
+        c->live++;
+}
+
 /* Is UW_LIMIT_TASK_CANDIDATES passed in this still image: more entries in
  * the registry set than the bound (its keys are read up to it, dead
  * weakrefs and all), or, once dead weakrefs are dropped, more live entries
@@ -230,29 +271,16 @@ static void mm_list_nodes(const mm_image *im, uint64_t head, size_t *nodes)
  * collected up to it)?  Counting stops just past the bound. */
 static int mm_candidates_past(const mm_image *im)
 {
-    const uw_layout *l = im->l;
-    uint64_t mask = 0, table = 0;
-    size_t i, entries = 0, live = 0, nodes = 0;
+    mm_set_count c = {im, 0, 0};
+    size_t nodes = 0;
     int k;
 
-    if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) == 0 &&
-        mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) == 0 &&
-        mask + 1 <= UW_LIMIT_SET_SLOTS)
-        for (i = 0; i <= mask; i++) {
-            uint64_t key = 0, obj = 0;
-            if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
-                key == 0 || key == im->set_dummy)
-                continue;
-            entries++;
-            if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) == 0 &&
-                obj != 0 && obj != im->target.types.none)
-                live++;
-        }
+    (void)mm_registry_each(im, mm_count_entry, &c);
     for (k = 0; k < im->n_threads; k++)
         mm_list_nodes(im, im->th[k].tasks_head, &nodes);
     mm_list_nodes(im, im->interp_tasks_head, &nodes);
-    return entries > (size_t)UW_LIMIT_TASK_CANDIDATES ||
-           live + nodes > (size_t)UW_LIMIT_TASK_CANDIDATES;
+    return c.entries > (size_t)UW_LIMIT_TASK_CANDIDATES ||
+           c.live + nodes > (size_t)UW_LIMIT_TASK_CANDIDATES;
 }
 
 /* A bound that explains Tasks missing from a still sample: more pending
@@ -291,6 +319,26 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
     return nodes > (size_t)UW_LIMIT_TASK_LIST;
 }
 
+typedef struct mm_set_seen {
+    mm_oq *q;
+    size_t listed, missing;
+    uint64_t first_missing;
+} mm_set_seen;
+
+/* A registry entry's object: one of the Tasks the sample must show if it
+ * is a pending Task of the model's loops. */
+static void mm_seen_entry(void *ctx, uint64_t obj)
+{
+    mm_set_seen *c = ctx;
+    const mm_image *im = c->q->c->im;
+
+    if (obj == 0 || obj == im->target.types.none || !mm_pending_ours(im, obj))
+        return;
+    c->listed++;
+    if (!mm_present(c->q, obj) && c->missing++ == 0)
+        c->first_missing = obj;
+}
+
 /* The Tasks a perfect reader finds in the registry now (the process is
  * still: memory is the one instant of the window): pending Tasks of the
  * model's loops, reached through the set's live weakrefs, and from 3.14
@@ -298,42 +346,22 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
 static void mm_check_complete(mm_oq *q)
 {
     const mm_image *im = q->c->im;
-    const uw_layout *l;
-    uint64_t mask = 0, table = 0;
-    size_t i, listed = 0, missing = 0;
-    uint64_t first_missing = 0;
+    mm_set_seen c = {q, 0, 0, 0};
+    size_t i;
 
-    if (im == NULL)
+    if (im == NULL || !mm_registry_each(im, mm_seen_entry, &c))
         return;
-    l = im->l;
-    if (mm_space_read(im->space, im->registry + (uint64_t)l->set_mask, &mask, 8) != 0 ||
-        mm_space_read(im->space, im->registry + (uint64_t)l->set_table, &table, 8) != 0 ||
-        mask + 1 > UW_LIMIT_SET_SLOTS)
-        return;
-    for (i = 0; i <= mask; i++) {
-        uint64_t key = 0, obj = 0;
-        if (mm_space_read(im->space, table + i * (uint64_t)l->setentry_size, &key, 8) != 0 ||
-            key == 0 || key == im->set_dummy)
-            continue;
-        if (mm_space_read(im->space, key + (uint64_t)l->weakref_object, &obj, 8) != 0 || obj == 0 ||
-            obj == im->target.types.none || !mm_pending_ours(im, obj))
-            continue;
-        listed++;
-        if (!mm_present(q, obj)) {
-            if (missing++ == 0)
-                first_missing = obj;
-        }
-    }
     for (i = 0; i < (size_t)im->n_threads; i++)
-        mm_list_tasks(q, im->th[i].tasks_head, &listed, &missing, &first_missing);
-    mm_list_tasks(q, im->interp_tasks_head, &listed, &missing, &first_missing);
+        mm_list_tasks(q, im->th[i].tasks_head, &c.listed, &c.missing, &c.first_missing);
+    mm_list_tasks(q, im->interp_tasks_head, &c.listed, &c.missing, &c.first_missing);
     /* a gather list cut explains the error, never a Task left out */
-    if (missing > 0 && (q->s->tasks_error == UW_ERR_LIMIT_GATHER || !mm_bound_explains(q, listed)))
+    if (c.missing > 0 &&
+        (q->s->tasks_error == UW_ERR_LIMIT_GATHER || !mm_bound_explains(q, c.listed)))
         mm_violation(q, MM_V_STILL_SKIP,
                      "nothing moved, yet %zu of %zu registered Tasks are missing (first 0x%" PRIx64
                      "), tasks_error %s",
-                     missing, listed, first_missing, uw_errname(q->s->tasks_error));
-    else if (q->s->tasks_error != 0 && !mm_bound_explains(q, listed))
+                     c.missing, c.listed, c.first_missing, uw_errname(q->s->tasks_error));
+    else if (q->s->tasks_error != 0 && !mm_bound_explains(q, c.listed))
         mm_violation(q, MM_V_STILL_SKIP, "nothing moved, yet the Tasks were not all read: %s",
                      uw_errname(q->s->tasks_error));
 }
