@@ -1911,7 +1911,8 @@ static uint64_t give_ready_deque(world *w, uint64_t loop)
  * (the world's thread and its loop among them).  The first sample gives
  * UW_EPOCH_THREADS of them an entry (walking them again with it); the
  * next samples keep exactly those entries, and walk each of those threads
- * with its epoch and the one left over without.  Entries once replaced
+ * with its epoch and the one left over without, until a thread that has
+ * one exits.  Entries once replaced
  * in turn: every sample then gave the one left over the entry of a
  * thread that had just been walked with it, and walked every thread
  * again (the small-limits regress reproducer
@@ -1920,7 +1921,7 @@ static void test_epoch_table_full(void **state)
 {
     world w;
     const uw_layout *l;
-    uint64_t sel, held[UW_EPOCH_THREADS], counter[UW_EPOCH_THREADS + 1];
+    uint64_t sel, next = 0, held[UW_EPOCH_THREADS], counter[UW_EPOCH_THREADS + 1];
     uint64_t tstate[UW_EPOCH_THREADS + 1], loop[UW_EPOCH_THREADS + 1];
     size_t i, k, round;
 
@@ -1968,6 +1969,31 @@ static void test_epoch_table_full(void **state)
         }
         assert_int_equal(without, 1);
     }
+    /* One registered thread exits (unlinked from the interpreter's list;
+     * each fp_thread put itself first): its entry, held for a thread the
+     * sample no longer has, is the one the thread left over gets. */
+    for (k = 0; k <= UW_EPOCH_THREADS && tstate[k] != held[0]; k++)
+        ;
+    assert_true(k <= UW_EPOCH_THREADS);
+    memcpy(&next, fp_ptr(&w.fp, tstate[k] + (uint64_t)l->tstate_next, 8), 8);
+    fp_put64(&w.fp,
+             k == UW_EPOCH_THREADS ? w.interp + (uint64_t)l->interp_threads_head
+                                   : tstate[k + 1] + (uint64_t)l->tstate_next,
+             next);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.n_threads, UW_EPOCH_THREADS);
+    for (i = 0; i <= UW_EPOCH_THREADS; i++) {
+        uint64_t lp = 0, c = 0;
+        if (i == k) {
+            assert_int_equal(uw__epoch_get(&w.t->epochs, tstate[i], &lp, &c), UW_ERR_NOT_FOUND);
+            continue;
+        }
+        assert_int_equal(uw__epoch_get(&w.t->epochs, tstate[i], &lp, &c), 0);
+        assert_int_equal(lp, loop[i]);
+        assert_int_equal(c, counter[i]);
+    }
+    for (i = 0; i < w.s.n_threads; i++)
+        assert_int_not_equal(w.s.threads[i].epoch_loop, 0); /* every one walked with it */
     world_end(&w);
 }
 
