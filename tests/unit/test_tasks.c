@@ -723,6 +723,24 @@ static uint32_t rec_total(const uw_sample *s)
     return n;
 }
 
+/* The scenario of `mode` again with recovery off: B, whose chain the
+ * check found moved, is skipped as task_changed_while_read and nothing is
+ * recovered. */
+static void rec_assert_skipped_unrecovered(int mode)
+{
+    rec_world r;
+    const uw_task_sample *b;
+
+    rec_recover = 0;
+    rec_run(&r, mode);
+    rec_recover = -1;
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(rec_total(&r.w.s), 0);
+    world_end(&r.w);
+}
+
 /* A Task that stepped between its chain read and the check, then held
  * still, is read again and kept: counted once as recovered, shown with
  * the frames it has now, still awaited by A (whose fut_waiter is B all
@@ -748,14 +766,7 @@ static void test_recover_step(void **state)
 
     uw_task_options_default(&o);
     assert_int_equal(o.recover, UW_RECOVER_ROUNDS);
-    rec_recover = 0;
-    rec_run(&r, REC_STEP);
-    rec_recover = -1;
-    b = task_at(&r.w, r.w.b);
-    assert_non_null(b);
-    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(rec_total(&r.w.s), 0);
-    world_end(&r.w);
+    rec_assert_skipped_unrecovered(REC_STEP);
 }
 
 /* A chain that ended at an awaitee slot holding no object (read before
@@ -783,15 +794,7 @@ static void test_check_empty_awaitee_slot(void **state)
     assert_string_equal(fname(&r.w, b, 1), "inner");
     assert_string_equal(fname(&r.w, b, 2), "outer");
     world_end(&r.w);
-
-    rec_recover = 0;
-    rec_run(&r, REC_SLOT);
-    rec_recover = -1;
-    b = task_at(&r.w, r.w.b);
-    assert_non_null(b);
-    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(rec_total(&r.w.s), 0);
-    world_end(&r.w);
+    rec_assert_skipped_unrecovered(REC_SLOT);
 }
 
 /* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
