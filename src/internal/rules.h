@@ -380,14 +380,16 @@
 #define UW__RULE_pure_check_still_below 1
 #endif
 
-/* RULE recover_not_idle: a Task of a thread whose walk met the loop idle is
- * not read again by recovery (recover.c): the idle loop's stack holds only
- * while no callback runs, which the first check proved for its own
- * instants, not for a later round's. */
-#ifdef TORNSTACK_DROP_RULE_recover_not_idle
-#define UW__RULE_recover_not_idle 0
+/* RULE recover_idle_stands: a Task of a thread shown on an idle loop's
+ * stack is kept from a recovery round only if the round's check read that
+ * very stack standing between its copies (recover.c, check.c
+ * uw_pure_round_judge): the idle loop's stack holds only while no callback
+ * runs, which the first check proved for its own instants, not for a
+ * later round's. */
+#ifdef TORNSTACK_DROP_RULE_recover_idle_stands
+#define UW__RULE_recover_idle_stands 0
 #else
-#define UW__RULE_recover_not_idle 1
+#define UW__RULE_recover_idle_stands 1
 #endif
 
 /* --- Links and parents (src/tasks/edges.c) --- */

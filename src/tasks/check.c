@@ -743,7 +743,7 @@ static void uw_check_read(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 
     for (attempt = 0;; attempt++) {
         int stepped = 0, busy = 0;
-        if (UW_RULE(check_ordered_read) && !t->recovering && t->mid.n_th > 0)
+        if (UW_RULE(check_ordered_read) && t->mid.n_th > 0)
             uw_check_read_mid(t, iov, ne, n);
         else if (UW_RULE(check_ordered_read))
             (void)uw_readv_groups(t->r, iov, 4 * ne + 2 * n, end, 6);
@@ -1171,8 +1171,21 @@ static void uw_pure_put(uw__pure_mid *m, int kind, size_t owner, size_t ref, uin
     m->n++;
 }
 
+/* Does a recovery round read a Task of thread th_i again? */
+static int uw_round_reads_thread(const uw_tasks *t, size_t th_i)
+{
+    size_t i;
+
+    for (i = 0; i < t->n_work; i++)
+        if (t->work[i].recheck && t->work[i].thread == th_i)
+            return 1;
+    return 0;
+}
+
 /* The middle group of this check: UW_PURE_THREADS threads at most, in
- * thread order, each with its epoch's counter around both copies. */
+ * thread order, each with its epoch's counter around both copies.  In a
+ * recovery round, only the threads shown on an idle loop's stack that
+ * have a Task read again (uw__round_idle_stands). */
 static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
 {
     uw__pure_mid *m = &t->mid;
@@ -1186,8 +1199,10 @@ static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
         const uw_task_epoch *e = uw__epoch_of(t, th_i);
         const size_t j = m->n_th;
 
-        if (k == NULL)
+        if (k == NULL ||
+            (t->recovering && !(uw__loop_idle_walk(th) && uw_round_reads_thread(t, th_i))))
             continue;
+        m->stands[j] = 0;
         m->th[j] = th_i;
         m->ma[j] = (uw_iov){e->counter, &m->m1[j], 8, 0};
         m->mb[j] = (uw_iov){e->counter, &m->m2[j], 8, 0};
@@ -1266,17 +1281,17 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
  *   - idle in the slot: the current frame is the slot's, which names
  *     _run_once as its caller and runs the loop's own code (the selector,
  *     the clock, the timer heap; not Handle._run).
- * The thread's frames become that stack (appended to the sample's): *got
- * 1.  Returns 0, or UW_ERR_NOMEM when there was no room for them. */
-static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
+ * The stack goes into now (*n_now frames, innermost first; *in_callback
+ * for the callback's shape): 1; 0 when the group gives none; UW_ERR_NOMEM
+ * when a code object could not be loaded for want of memory. */
+static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, uw_frame *now,
+                             size_t *n_now, int *in_callback)
 {
     const uw__pure_mid *m = &t->mid;
     const uw_layout *l = t->l;
     const size_t th_i = m->th[j];
-    uw_thread_sample *th = &s->threads[th_i];
     const uw__pure_skel *k = uw_pure_skel_of(t, s, th_i);
     uw_pure_frame pf[UW_PURE_CHECK_FRAMES + 1];
-    uw_frame now[UW_PURE_CHECK_FRAMES + 1];
     uint64_t cur[2] = {0, 0};
     size_t p, i, seen = 0, moved = 0, from;
     int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0, rr;
@@ -1347,11 +1362,28 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
     if (!callback && from == 0 &&
         (!(now[0].code->flags & UW__CODE_LOOP_OWN) || (now[0].code->flags & UW__CODE_HANDLE_RUN)))
         return 0;
+    *n_now = k->n + 1 - from;
+    *in_callback = callback;
+    return 1;
+}
+
+/* The first check: thread mid.th[j]'s frames become the stack the middle
+ * group gives (appended to the sample's), *got 1.  Returns 0, or
+ * UW_ERR_NOMEM when there was no room for them. */
+static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
+{
+    uw_thread_sample *th = &s->threads[t->mid.th[j]];
+    uw_frame now[UW_PURE_CHECK_FRAMES + 1];
+    size_t n = 0, p;
+    int callback = 0, rr;
+
+    if ((rr = uw_pure_mid_stack(t, s, j, now, &n, &callback)) != 1)
+        return rr; /* 0: not taken, or UW_ERR_NOMEM */
     p = s->n_frames;
-    if (uw_sample_add_frames(s, now, k->n + 1 - from) != 0)
+    if (uw_sample_add_frames(s, now, n) != 0)
         return UW_ERR_NOMEM;
     th->first_frame = p;
-    th->n_frames = k->n + 1 - from;
+    th->n_frames = n;
     th->truncated = 0;
     th->anchored = callback;
     th->top_dropped = callback;
@@ -1359,6 +1391,58 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
     th->pure_start = callback ? 0 : uw__split_pure_start(t, s, th);
     *got = 1;
     return 0;
+}
+
+/* A recovery round keeps a Task shown on an idle loop's stack (rule
+ * recover_idle_stands) only if, at an instant of the round's middle
+ * group, the loop stood idle in that very stack: every frame the thread
+ * shows, the same frame at the same code and line, and no callback (the
+ * shapes of uw_pure_mid_stack).  The stack is the loop's only while no
+ * callback runs; the first check proved it at its own instants, and a
+ * Task read again is shown at the round's, after the loop stepped.  With
+ * the round's epoch unmoved through its middle group, every Task the
+ * round's check keeps held its checked state there (the argument of the
+ * first check's middle group), on that stack.  Returns 0, or UW_ERR_NOMEM
+ * (a code object not loaded for want of memory). */
+static int uw_pure_round_judge(uw_tasks *t, const uw_sample *s)
+{
+    uw__pure_mid *m = &t->mid;
+    size_t j, i;
+
+    for (j = 0; j < m->n_th; j++) {
+        const uw_thread_sample *th = &s->threads[m->th[j]];
+        const uw_frame *f = uw__thread_frames(s, th);
+        uw_frame now[UW_PURE_CHECK_FRAMES + 1];
+        size_t n = 0;
+        int callback = 0, rr;
+
+        m->stands[j] = 0;
+        if ((rr = uw_pure_mid_stack(t, s, j, now, &n, &callback)) < 0)
+            return rr;
+        if (rr != 1 || callback || n != th->n_frames)
+            continue;
+        for (i = 0; i < n; i++)
+            if (now[i].addr != f[i].addr || f[i].code == NULL ||
+                now[i].code->addr != f[i].code->addr || now[i].line != f[i].line)
+                break;
+        m->stands[j] = i == n;
+    }
+    return 0;
+}
+
+int uw__round_idle_stands(const uw_tasks *t, size_t th_i)
+{
+    size_t j;
+
+    for (j = 0; j < t->mid.n_th; j++)
+        if (t->mid.th[j] == th_i)
+            return t->mid.stands[j];
+    return 0;
+}
+
+int uw__idle_provable(uw_tasks *t, const uw_sample *s, size_t th_i)
+{
+    return uw_pure_skel_of(t, s, th_i) != NULL;
 }
 
 /* Did the middle group give thread th_i its stack at the check (*got)?
@@ -1648,7 +1732,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
     t->mid.n_th = t->mid.n = 0;
     if (!t->recovering)
         uw_pure_learn(t, s);
-    if (t->recovering && uw__recover_windows(t))
+    if (t->recovering && uw__recover_windows(t) && !t->round_idle)
         return uw_check_windows(t, s);
     if ((rc = uw_check_reserve(t, s)) != 0)
         return rc;
@@ -1698,8 +1782,7 @@ int uw__check(uw_tasks *t, uw_sample *s)
         iov[ne + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].la, 8, 0};
     }
     uw_ck_mirror(t, &q);
-    if (!t->recovering)
-        uw_pure_queue(t, s, ne, q.n);
+    uw_pure_queue(t, s, ne, q.n);
     for (k = 0; k < ne; k++) {
         q.a[2 * q.n + k] = (uw_iov){t->ep[k].len_addr, &t->ep[k].lb, 8, 0};
         q.a[2 * q.n + ne + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
@@ -1707,5 +1790,5 @@ int uw__check(uw_tasks *t, uw_sample *s)
     uw_check_read(t, iov, ne, q.n);
     if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
         return rc;
-    return t->recovering ? 0 : uw_check_pure(t, s);
+    return t->recovering ? uw_pure_round_judge(t, s) : uw_check_pure(t, s);
 }

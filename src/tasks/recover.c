@@ -55,28 +55,47 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Was Task w skipped by the chain check for a change a re-read may see
- * past?  Not when its thread's walk met the loop idle (rule
- * recover_not_idle): that stack is the loop's only while no callback
- * runs, and the first check proved it for the Tasks it kept, at its own
- * instants; a Task read again after the loop stepped would be shown in a
- * state taken in a callback, on the idle loop's stack. */
+/* Was Task w found running by the walk, and skipped for it? */
 static int uw_was_running(const uw_task_work *w)
 {
     return w->skipped == UW_SKIP_STALE_PLACE || w->skipped == UW_SKIP_RUNNING_TORN;
 }
 
-static int uw_recoverable(const uw_tasks *t, const uw_sample *s, const uw_task_work *w,
-                          int only_unawaited)
+/* Was Task w skipped by the chain check for a change a re-read may see
+ * past?  On a thread whose stack is an idle loop's, only where a round
+ * can read that stack again (uw_idle_stood).  busy: a check of this
+ * sample saw a loop start several callbacks. */
+static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w,
+                          int only_unawaited, int busy)
 {
+    const int idle = w->thread < s->n_threads && uw__loop_idle_walk(&s->threads[w->thread]);
+
     return (((w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED ||
               w->skipped == UW_SKIP_NOT_ON_STACK) &&
              !w->on_stack && !w->resuming) ||
             uw_was_running(w)) &&
            !w->check_cut && !w->hook_moved && !(t->hook_len > 0 && t->hook_unknown) &&
            (!only_unawaited || uw__awaited_by_none(t, w)) &&
-           !(UW_RULE(recover_not_idle) && w->thread < s->n_threads &&
-             uw__loop_idle_walk(&s->threads[w->thread]));
+           /* an idle stack is read again only with a skeleton to read it
+            * from (uw_idle_stood), and not after a check that saw a loop
+            * start several callbacks: such a loop seldom stands idle
+            * through a round, and its idle Tasks would only crowd out the
+            * others (below, UW_RECOVER_FEW) */
+           !(idle && (busy || !uw__idle_provable(t, s, w->thread)));
+}
+
+/* Is Task w, if its thread shows an idle loop's stack, shown on a stack
+ * that stood at its round's instant (rule recover_idle_stands)?  An idle
+ * loop's stack is the loop's only while no callback runs: the first check
+ * proved it for its own instants, and a Task read again is shown at the
+ * round's, after the loop stepped (it did: the Task changed).  So the
+ * round's check reads the loop's stack again between its copies
+ * (check.c, uw_pure_round_judge), and the Task is kept only where that is
+ * the very stack the thread shows. */
+static int uw_idle_stood(const uw_tasks *t, const uw_sample *s, const uw_task_work *w)
+{
+    return !UW_RULE(recover_idle_stands) || w->thread >= s->n_threads ||
+           !uw__loop_idle_walk(&s->threads[w->thread]) || uw__round_idle_stands(t, w->thread);
 }
 
 /* Does Task w read as resumed (executing, or its root's `previous` set)? */
@@ -442,7 +461,7 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
         const uw_task_work *w = &t->work[sv[k].task];
         sv[k].keep =
             rc == 0 && !(UW_RULE(recover_hook_same) && uw_hook_moved_for(t, w)) && w->recheck &&
-            w->skipped == 0 &&
+            w->skipped == 0 && uw_idle_stood(t, s, w) &&
             (!UW_RULE(recover_same_task) || strcmp(s->tasks[w->out].name, sv[k].name) == 0);
     }
     if (!UW_RULE(recover_frozen_links))
@@ -466,7 +485,10 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     int rc;
 
     *kept = 0;
+    t->round_idle = 0;
     for (k = 0; k < n_sv; k++) {
+        const size_t th_i = t->work[sv[k].task].thread;
+        t->round_idle |= th_i < s->n_threads && uw__loop_idle_walk(&s->threads[th_i]);
         t->work[sv[k].task].recheck = 1;
         t->work[sv[k].task].round_hook = 0;
         sv[k].keep = 0;
@@ -487,6 +509,7 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     if (rc == 0)
         rc = uw_reread_labels_and_check(t, s);
     t->recovering = 0;
+    t->round_idle = 0;
     uw_choose(t, s, sv, n_sv, rc);
     for (k = 0; k < n_sv; k++) {
         uw_task_work *w = &t->work[sv[k].task];
@@ -541,9 +564,9 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     /* never past the bound: the links' scratch is sized for it */
     for (round = 0; round < t->opt.recover && round < UW_RECOVER_ROUNDS && rc == 0; round++) {
         int only = 0;
-        for (i = 0, n_sv = 0; i < t->n_work; i++)
-            n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 0);
         busy |= t->ck_busy;
+        for (i = 0, n_sv = 0; i < t->n_work; i++)
+            n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 0, busy);
         if (n_sv > UW_RECOVER_FEW && busy) {
             /* A busy loop: read in windows, only a Task nothing awaited at
              * the check can be kept, since most others of such a loop
@@ -558,7 +581,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
                 break;
             only = 1;
             for (i = 0, n_sv = 0; i < t->n_work; i++)
-                n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 1);
+                n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 1, busy);
         }
         if (n_sv == 0)
             break;
@@ -567,7 +590,7 @@ int uw__recover(uw_tasks *t, uw_sample *s)
             return rc == UW_ERR_CAPACITY ? 0 : rc;
         sv = (uw__saved *)(void *)t->sc.saved.p;
         for (i = 0, n_sv = 0; i < t->n_work; i++) {
-            if (!uw_recoverable(t, s, &t->work[i], only))
+            if (!uw_recoverable(t, s, &t->work[i], only, busy))
                 continue;
             sv[n_sv].task = i;
             sv[n_sv].w = t->work[i];

@@ -607,6 +607,7 @@ typedef struct uw__pure_mid {
     uint8_t kind[UW_PURE_PIECES];
     size_t owner[UW_PURE_PIECES], ref[UW_PURE_PIECES];
     uw_iov a[UW_PURE_PIECES], b[UW_PURE_PIECES];
+    uint8_t stands[UW_PURE_THREADS]; /* a recovery round's: the idle stack stood */
     uint8_t bytes_a[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
     uint8_t bytes_b[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
 } uw__pure_mid;
@@ -673,6 +674,8 @@ struct uw_tasks {
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
     int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
+    int round_idle; /* recover.c: the round reads a Task shown on an idle loop's stack
+                     * again, so its check is one read with the middle group */
     uint64_t round_hook_moved; /* check.c: a round could not compare the hook records
                                 * with those decided (count moved, not read), in window
                                 * j (bit j; bit 0 unwindowed) */
@@ -846,6 +849,11 @@ size_t uw__ckpiece_size(void);
 /* Did thread th's walk meet its loop idle (no Handle._run), with a pure
  * stack to compose on? */
 int uw__loop_idle_walk(const uw_thread_sample *th);
+/* Can a recovery round's check read thread th_i's idle stack again (a
+ * loop thread with a skeleton)?  Did the last round's find it standing,
+ * the very stack the thread shows (rule recover_idle_stands)? */
+int uw__idle_provable(uw_tasks *t, const uw_sample *s, size_t th_i);
+int uw__round_idle_stands(const uw_tasks *t, size_t th_i);
 
 /* --- recover.c ------------------------------------------------------------------ */
 

@@ -53,7 +53,8 @@ typedef struct world {
 
 /* The loop's thread in a callback (Handle._run current above select(),
  * which stands for _run_once: recovery reads Tasks again on such a walk
- * only, rule recover_not_idle) and four Tasks on its loop: A awaits B; B's
+ * without reading the loop's stack again, rule recover_idle_stands) and
+ * four Tasks on its loop: A awaits B; B's
  * outer coroutine awaits its inner one, which awaits a Future; C awaits
  * the Future; the spinning Task's root awaits a coroutine suspended in a
  * plain yield (asyncio.sleep(0)'s), so that Task awaits no Future and its
