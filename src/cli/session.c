@@ -118,17 +118,30 @@ static int ts_sample_once(ts_session *ss, uw_sample *s, int stop)
  * object is read and validated, and nothing is predicted, so it reads for
  * several times as long as the next one (7-21 ms against 2.6-8 ms on the
  * busy program) and a busy program moves under all of it (a fresh JSON
- * dump skipped every one of its 500 Tasks).  So a dump first takes one
- * sample it does not show, with the target running, whatever the mode:
- * its caches and the replay's prediction make the shown sample warm (and,
- * with --blocking, its stop short).  Its outcome is dropped: a target gone
- * meanwhile fails the shown sample with the usual message. */
+ * dump skipped every one of its 500 Tasks).  So a dump first takes samples
+ * it does not show, with the target running, whatever the mode: their
+ * caches and the replay's prediction make the shown sample warm (and,
+ * with --blocking, its stop short).  One is enough where nothing moved
+ * (its reads are all the next one needs); on a program that moves, the
+ * prediction and the snapshot of the chains' pages are each made from the
+ * sample before, itself read slowly, and settle over several samples: on
+ * the busy program (3.12.1 and 3.14.8) the warm-up samples skipped some
+ * 100, 70-100, 55-100, 55, 50 and 45 % of their Tasks in turn, and the
+ * dump shown after one of them 88 %, after four 60 %, after six 58 %,
+ * after ten 56 %.  So warm-up samples are taken until one skips no Task
+ * for a torn read, TS_WARM_UPS at most (on that program about 70 ms more
+ * for a dump).  Their outcome is dropped: a target gone meanwhile fails
+ * the shown sample with the usual message. */
+#define TS_WARM_UPS 6
 void ts_warm_up(ts_session *ss)
 {
     uw_sample s;
+    int k;
 
     uw_sample_init(&s);
-    (void)ts_sample_once(ss, &s, 0);
+    for (k = 0; k < TS_WARM_UPS && !ts_stop_signal; k++)
+        if (ts_sample_once(ss, &s, 0) != 0 || ts_torn_skips(&s) == 0)
+            break;
     uw_sample_free(&s);
 }
 
