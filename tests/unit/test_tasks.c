@@ -1781,7 +1781,7 @@ static void test_recover_idle_stands(void **state)
     (void)state;
     pm_run(&r, PM_STEP_STANDS);
     th = &r.w.s.threads[0];
-    assert_true(r.round);
+    assert_true(r.round); /* recovery read B's object again */
     assert_int_equal(th->split, -1);
     assert_int_equal(th->n_frames, 2);
     b = task_at(&r.w, r.w.b);
