@@ -55,6 +55,12 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
+/* Does Task w's thread show an idle loop's stack? */
+static int uw_on_idle_stack(const uw_sample *s, const uw_task_work *w)
+{
+    return w->thread < s->n_threads && uw__loop_idle_walk(&s->threads[w->thread]);
+}
+
 /* Was Task w found running by the walk, and skipped for it? */
 static int uw_was_running(const uw_task_work *w)
 {
@@ -68,8 +74,6 @@ static int uw_was_running(const uw_task_work *w)
 static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w,
                           int only_unawaited, int busy)
 {
-    const int idle = w->thread < s->n_threads && uw__loop_idle_walk(&s->threads[w->thread]);
-
     return (((w->skipped == UW_SKIP_TASK_CHANGED || w->skipped == UW_SKIP_LOOP_STEPPED ||
               w->skipped == UW_SKIP_NOT_ON_STACK) &&
              !w->on_stack && !w->resuming) ||
@@ -81,7 +85,7 @@ static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w
             * start several callbacks: such a loop seldom stands idle
             * through a round, and its idle Tasks would only crowd out the
             * others (below, UW_RECOVER_FEW) */
-           !(idle && (busy || !uw__idle_provable(t, s, w->thread)));
+           !(uw_on_idle_stack(s, w) && (busy || !uw__idle_provable(t, s, w->thread)));
 }
 
 /* Is Task w, if its thread shows an idle loop's stack, shown on a stack
@@ -94,8 +98,8 @@ static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w
  * the very stack the thread shows. */
 static int uw_idle_stood(const uw_tasks *t, const uw_sample *s, const uw_task_work *w)
 {
-    return !UW_RULE(recover_idle_stands) || w->thread >= s->n_threads ||
-           !uw__loop_idle_walk(&s->threads[w->thread]) || uw__round_idle_stands(t, w->thread);
+    return !UW_RULE(recover_idle_stands) || !uw_on_idle_stack(s, w) ||
+           uw__round_idle_stands(t, w->thread);
 }
 
 /* Does Task w read as resumed (executing, or its root's `previous` set)? */
@@ -487,8 +491,7 @@ static int uw_recover_round(uw_tasks *t, uw_sample *s, uw__saved *sv, size_t n_s
     *kept = 0;
     t->round_idle = 0;
     for (k = 0; k < n_sv; k++) {
-        const size_t th_i = t->work[sv[k].task].thread;
-        t->round_idle |= th_i < s->n_threads && uw__loop_idle_walk(&s->threads[th_i]);
+        t->round_idle |= uw_on_idle_stack(s, &t->work[sv[k].task]);
         t->work[sv[k].task].recheck = 1;
         t->work[sv[k].task].round_hook = 0;
         sv[k].keep = 0;
