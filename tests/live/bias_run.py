@@ -1,6 +1,7 @@
 """The bias of non-blocking sampling, as a number (driven by scripts/bias.sh).
 
-    python3 bias_run.py [--rates FILE] TORNSTACK DURATION RATE CONNECTIONS PYTHON...
+    python3 bias_run.py [--rates FILE] [--placement apart|shared|free]
+                        TORNSTACK DURATION RATE CONNECTIONS PYTHON...
 
 For each interpreter and workload (the 12-Task race program, a busy program
 of about 400 Tasks, an asyncio TCP echo server under load from a separate
@@ -24,6 +25,19 @@ moved and that were kept after they were read and checked again.
 (a skipped Task's, and a kept Task's that had no pure Python stack to
 stand on, pure_stack_not_found) against its Task readings: skip% counts
 only the first kind, lost% is what the profile misses.
+Placement (--placement, default apart): where the target and tornstack
+run decides the rates.  Left to the scheduler on a small machine, the two
+land on one CPU in some recordings and on two in others: on one CPU the
+target stands still while a sample is read and almost nothing is skipped,
+on two it runs on, as it does beside a profiler on a server.  The same
+busy program and build on two CPUs, recordings of 5 s at 100 Hz (3.12.1):
+seven left to the scheduler skipped 0.0 to 3.7 % of their Task readings,
+four apart 3.0 to 3.5 %, two on one CPU 0.05 and 0.34 %.  "apart" pins the target (and the echo client) to the first CPU
+this process may use and tornstack to the second (the echo client to a
+third where there is one), so that every row measures the target running
+while it is read; "shared" pins all to the first; "free" pins nothing
+(the rows of earlier notes).  With one CPU, "apart" cannot be had and
+every row says so.
 With --rates FILE, the non-blocking skip% and recov% of every row are also
 written to FILE (workload, python, skip%, recov%, tab-separated), the form
 `tornstack verify --live-rates` prints beside the realistic model's rows
@@ -43,17 +57,51 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 args = sys.argv[1:]
 rates_file = None
-if args[:1] == ["--rates"]:
-    rates_file, args = args[1], args[2:]
+placement = "apart"
+while args[:1] in (["--rates"], ["--placement"]):
+    if args[0] == "--rates":
+        rates_file = args[1]
+    else:
+        placement = args[1]
+    args = args[2:]
+if placement not in ("apart", "shared", "free"):
+    sys.exit("bias_run: --placement must be apart, shared or free")
 tornstack, duration, rate, connections = args[0], float(args[1]), args[2], int(args[3])
 pythons = args[4:]
 WARMUP = 0.5
 
 
+def cpus_for(placement):
+    """CPUs for (target, tornstack, echo client), or Nones to leave them
+    to the scheduler; and a word for the header."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if placement == "free":
+        return (None, None, None), "left to the scheduler"
+    if placement == "shared" or len(cpus) < 2:
+        word = "all on CPU %d" % cpus[0]
+        if placement == "apart":
+            word += " (apart asked, but only one CPU is available)"
+        return ({cpus[0]}, {cpus[0]}, {cpus[0]}), word
+    client = cpus[2] if len(cpus) > 2 else cpus[0]
+    return ({cpus[0]}, {cpus[1]}, {client}), "target on CPU %d, tornstack on CPU %d, echo client on CPU %d" % (
+        cpus[0], cpus[1], client)
+
+
+(CPU_TARGET, CPU_TORNSTACK, CPU_CLIENT), PLACED = cpus_for(placement)
+
+
+def pinned(cpus):
+    """A preexec_fn pinning the child to cpus (None: no pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def start_target(python, script, work, *args):
     truth = os.path.join(work, "truth.json")
     p = subprocess.Popen([python, os.path.join(HERE, script), truth, *map(str, args)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=pinned(CPU_TARGET))
     ready, _, _ = select.select([p.stdout], [], [], 60)
     if not ready or p.stdout.readline().strip() != "ready":
         p.kill()
@@ -70,7 +118,8 @@ def record(pid, out, mode):
     args = [tornstack, "record", "--pid", str(pid), "--rate", rate, "--duration", str(duration),
             "-o", out] + {"blocking": ["--blocking", "--stop-by", "clock"],
                "pause": ["--pause-on-torn", "--stop-by", "clock"], "none": []}[mode]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60,
+                       preexec_fn=pinned(CPU_TORNSTACK))
     if r.returncode == 6:
         raise Unsupported(r.stderr.strip())
     if r.returncode != 0:
@@ -127,7 +176,8 @@ def measure(python, workload, work):
         client = subprocess.Popen(
             [python, os.path.join(HERE, "bias_echo_client.py"), str(truth["port"]),
              str(connections), str(3 * duration + WARMUP + 30)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=pinned(CPU_CLIENT))
     try:
         time.sleep(WARMUP)
         files = {k: os.path.join(work, "%s-%s.folded" % (workload, k)) for k in "ANPB"}
@@ -169,6 +219,7 @@ def main():
           "tvd = TVD(non-blocking or --pause-on-torn, blocking A), "
           "floor = TVD(blocking B, blocking A), "
           "-f = function level" % (duration, rate, connections))
+    print("bias: placement %s: %s" % (placement, PLACED))
     print(fmt % cols)
     notes = []
     rates = []
@@ -208,8 +259,8 @@ def main():
         print("bias: " + n)
     if rates_file is not None:
         with open(rates_file, "w") as f:
-            f.write("# scripts/bias.sh %g %s %d on %s (non-blocking recordings)\n" % (
-                duration, rate, connections, time.strftime("%Y-%m-%d")))
+            f.write("# scripts/bias.sh %g %s %d %s on %s (non-blocking recordings; %s)\n" % (
+                duration, rate, connections, placement, time.strftime("%Y-%m-%d"), PLACED))
             f.write("# workload\tpython\tskip%\trecov%\n")
             for ln in rates:
                 f.write(ln + "\n")
