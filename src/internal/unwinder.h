@@ -14,8 +14,8 @@
  *     objects resolved against the code cache (uw__frames_from_copies);
  *   - the reader, the target and the code cache it works with.
  *
- * The Task walk also calls the public uw_unwind_threads, to walk every
- * thread again once it has registered new epochs.
+ * The Task walk also walks every thread again once it has registered new
+ * epochs (uw__unwind_threads_again).
  */
 #ifndef TORNSTACK_UNWINDER_H
 #define TORNSTACK_UNWINDER_H
@@ -50,11 +50,21 @@ uw_reader *uw__unwinder_reader(uw_unwinder *u);
 uint64_t uw__unwinder_kept_shown(const uw_unwinder *u);
 const uw_target *uw__unwinder_target(uw_unwinder *u);
 
+/* Walk every thread again into s, as uw_unwind_threads does, in the same
+ * sample: the walks' extra tries are what the sample's first walks left
+ * of UW_SAMPLE_RETRIES. */
+int uw__unwind_threads_again(uw_unwinder *u, uw_sample *s);
+
 /* Walk one more thread (thread state at tstate, of interpreter interp)
  * into s, as uw_unwind_threads does for each thread: used to look at a
- * thread again later in the same sample. */
+ * thread again later in the same sample.  Its retries draw on the
+ * sample's UW_SAMPLE_RETRIES too. */
 int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
                           uw_sample *s);
+
+/* Take one of the sample's extra walks (UW_SAMPLE_RETRIES) for a walk
+ * the caller would make again: 1 taken, 0 none left. */
+int uw__walk_budget_take(uw_unwinder *u);
 
 /* Is `reason` (a thread's `truncated`) the mark of a torn read: a frame
  * pushed or popped under the reader, or a stop that landed inside such a

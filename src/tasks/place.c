@@ -286,7 +286,8 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
             continue;
         /* a walk whose top moved under its re-read (a Task spinning in a
          * loop saves its instruction pointer now and then) is walked
-         * again, up to UW_SECOND_ROUND_WALKS walks in all */
+         * again, up to UW_SECOND_ROUND_WALKS walks in all, each one of the
+         * sample's extra walks (UW_SAMPLE_RETRIES) */
         for (walks = 1, th2 = NULL;; walks++) {
             if (uw__unwind_one_thread(t->u, th->tstate, th->interp, th->interp_id, &t->again) !=
                 0) {
@@ -294,7 +295,7 @@ int uw__second_round(uw_tasks *t, uw_sample *s)
                 break;
             }
             th2 = &t->again.threads[t->again.n_threads - 1];
-            if (!th2->top_dropped || walks == UW_SECOND_ROUND_WALKS)
+            if (!th2->top_dropped || walks == UW_SECOND_ROUND_WALKS || !uw__walk_budget_take(t->u))
                 break;
         }
         if (th2 == NULL)

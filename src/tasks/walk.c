@@ -40,7 +40,7 @@ static int uw_loops_and_epochs(uw_tasks *t, uw_sample *s)
     if ((rc = uw__running_loops(t, s)) != 0)
         return rc;
     if (uw__epochs_update(t, s) > 0) {
-        rc = uw_unwind_threads(t->u, s);
+        rc = uw__unwind_threads_again(t->u, s);
         if (rc == 0)
             rc = uw__running_loops(t, s);
         if (rc != 0)

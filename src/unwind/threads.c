@@ -154,17 +154,15 @@ static int uw_walk_interps(uw_unwinder *u, uw_sample *s, uint64_t interp, uw_int
     return 0;
 }
 
-/* A new sample: the code cache's stamp moves on (every entry must be
- * validated again), the roots are read, then every interpreter's threads
- * are walked.  The sample's read counts are this walk's. */
-int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
+/* The roots are read, then every interpreter's threads are walked: the
+ * code cache's stamp moves on (every entry must be validated again).  The
+ * sample's read counts are this walk's. */
+static int uw_unwind_threads_now(uw_unwinder *u, uw_sample *s)
 {
     uint64_t interp = 0, c0, b0;
     uw_interp_words w = {0, 0, 0};
     int rc, interp_known = 0, tstate_known = 0;
 
-    if (u == NULL || s == NULL)
-        return UW_ERR_INVALID_ARG;
     uw_sample_reset(s);
     uw__code_cache_begin(&u->cache);
     c0 = u->r->calls;
@@ -187,4 +185,20 @@ int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
     s->calls = u->r->calls - c0;
     s->bytes = u->r->bytes - b0;
     return rc;
+}
+
+/* A new sample, with its extra walks (UW_SAMPLE_RETRIES) to spend. */
+int uw_unwind_threads(uw_unwinder *u, uw_sample *s)
+{
+    if (u == NULL || s == NULL)
+        return UW_ERR_INVALID_ARG;
+    u->walks_left = UW_SAMPLE_RETRIES;
+    return uw_unwind_threads_now(u, s);
+}
+
+int uw__unwind_threads_again(uw_unwinder *u, uw_sample *s)
+{
+    if (u == NULL || s == NULL)
+        return UW_ERR_INVALID_ARG;
+    return uw_unwind_threads_now(u, s);
 }

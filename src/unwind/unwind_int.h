@@ -286,6 +286,9 @@ struct uw_unwinder {
      * callbacks, whose stack will have moved on by the Task walk's check;
      * another walk may meet a callback (at most UW_BETWEEN_RETRIES). */
     int walk_between;
+    /* Extra walks the sample's thread walks may still make (threads.c:
+     * UW_SAMPLE_RETRIES at each sample's start). */
+    unsigned walks_left;
 
     /* idle.c: kept walks; on while uw_unwind_threads walks its list */
     uw_idle idle[UW_IDLE_THREADS];
@@ -300,8 +303,8 @@ struct uw_unwinder {
 /* --- thread.c ----------------------------------------------------------------- */
 
 /* Walk the thread whose state was just read into u->tstate (from address
- * ts), retrying a torn walk up to `retries` times; the thread is
- * appended to s. */
+ * ts), retrying a torn walk up to `retries` times, each retry also one of
+ * the sample's u->walks_left; the thread is appended to s. */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s,
                     unsigned retries);
 

@@ -47,6 +47,7 @@ int uw_unwinder_new(uw_reader *r, const uw_target *t, uw_unwinder **out)
     u->t = *t;
     u->l = t->layout;
     u->tstate_len = uw_tstate_len(u->l);
+    u->walks_left = UW_SAMPLE_RETRIES; /* a walk asked before any sample's */
     u->code_buf = malloc((size_t)(UW_PF_CODES + UW_LIMIT_FRAMES) * (size_t)u->l->code_size);
     u->visited_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);
     u->recheck_bytes = malloc((size_t)UW_LIMIT_FRAMES * UW_FRAME_BUF);

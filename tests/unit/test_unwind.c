@@ -1204,6 +1204,140 @@ static void test_limit_retries(void **state)
     retries_bound(UW_AGAIN_RETRIES + 1, UW_ERR_INCOMPLETE, 1);
 }
 
+/* --- the sample's extra walks (UW_SAMPLE_RETRIES) at -1/0/+1 ------------- */
+
+/* Threads enough to ask for more extra walks than the sample has, each
+ * at most its own UW_THREAD_RETRIES, and one more that never tears. */
+#define SB_THREADS (UW_SAMPLE_RETRIES / UW_THREAD_RETRIES + 2)
+
+/* Threads whose walks tear a set number of times each: a read of a
+ * thread's whole state (a walk's start, or the walk before prefetching
+ * it) arms it while it has tears left, and the next read of its
+ * current-frame pointer on its own then flips the pointer between two
+ * complete chains, so the walk's re-read finds another one. */
+typedef struct budget_world {
+    walk w;
+    uw_reader r;
+    uint64_t ts[SB_THREADS], field[SB_THREADS], x[SB_THREADS], y[SB_THREADS];
+    unsigned tears[SB_THREADS];
+    int armed[SB_THREADS];
+} budget_world;
+
+static void budget_after(budget_world *b, uint64_t addr, size_t len)
+{
+    size_t k;
+
+    for (k = 0; k < SB_THREADS; k++) {
+        uint64_t now = 0;
+        if (addr == b->ts[k]) {
+            b->armed[k] = b->tears[k] > 0;
+            continue;
+        }
+        if (!b->armed[k] || addr > b->field[k] || b->field[k] + 8 > addr + len)
+            continue;
+        assert_int_equal(uw_read(&b->w.fp.reader, b->field[k], &now, 8), 0);
+        fp_put64(&b->w.fp, b->field[k], now == b->x[k] ? b->y[k] : b->x[k]);
+        b->armed[k] = 0;
+        b->tears[k]--;
+    }
+}
+
+static int budget_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    budget_world *b = ctx;
+    int rc = uw_read(&b->w.fp.reader, addr, dst, len);
+    budget_after(b, addr, len);
+    return rc;
+}
+
+static int budget_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                        uint64_t *calls)
+{
+    budget_world *b = ctx;
+    int rc = uw_readv_groups(&b->w.fp.reader, iov, n, end, n_groups);
+    size_t i;
+
+    *calls = 1;
+    for (i = 0; i < n; i++)
+        budget_after(b, iov[i].addr, iov[i].len);
+    return rc;
+}
+
+static const uw_reader_ops budget_ops = {budget_read, budget_readv, NULL, NULL};
+
+/* One sample of SB_THREADS threads whose walks tear `tears` times in all,
+ * the first threads walked taking as many as they may (UW_THREAD_RETRIES
+ * each): every tear is retried while the sample has extra walks left, and
+ * no more.  With `tears` at most UW_SAMPLE_RETRIES every walk ends whole;
+ * one more and the thread that meets it keeps its walk cut (incomplete),
+ * having made only the retries left to it.  Either way the threads' retries
+ * add up to min(tears, UW_SAMPLE_RETRIES), and the next sample has its
+ * extra walks back. */
+static void sample_retries_bound(unsigned tears)
+{
+    budget_world b;
+    uw_unwinder *u;
+    uint64_t interp, code_x, code_y;
+    unsigned want[SB_THREADS], left = tears, budget = UW_SAMPLE_RETRIES, sum = 0;
+    size_t k, j;
+
+    memset(&b, 0, sizeof b);
+    fp_init(&b.w.fp, 13);
+    interp = fp_runtime(&b.w.fp);
+    code_x = fp_code(&b.w.fp, "x", "/x.py", 1, lines_abc, 4);
+    code_y = fp_code(&b.w.fp, "y", "/y.py", 1, lines_abc, 4);
+    for (k = 0; k < SB_THREADS; k++) {
+        b.x[k] = chain(&b.w, 3, code_x);
+        b.y[k] = chain(&b.w, 3, code_y);
+        b.ts[k] = fp_thread(&b.w.fp, interp, k + 1, b.x[k]);
+        b.field[k] = b.ts[k] + (uint64_t)b.w.fp.l->tstate_current_frame;
+    }
+    uw_reader_init(&b.r, &budget_ops, &b);
+    assert_int_equal(uw_unwinder_new(&b.r, &b.w.fp.target, &u), 0);
+    uw_sample_init(&b.w.s);
+    /* the threads are walked newest first: give the tears in that order */
+    for (j = 0; j < SB_THREADS; j++) {
+        k = SB_THREADS - 1 - j;
+        want[j] = left < UW_THREAD_RETRIES ? left : UW_THREAD_RETRIES;
+        left -= want[j];
+        b.tears[k] = want[j];
+    }
+    assert_int_equal(left, 0);
+    assert_int_equal(uw_unwind_threads(u, &b.w.s), 0);
+    assert_int_equal(b.w.s.n_threads, SB_THREADS);
+    for (j = 0; j < SB_THREADS; j++) {
+        const uw_thread_sample *th = &b.w.s.threads[j];
+        unsigned may = want[j] < budget ? want[j] : budget;
+        assert_int_equal(th->tstate, b.ts[SB_THREADS - 1 - j]);
+        assert_int_equal(th->retries, may);
+        assert_int_equal(th->truncated, may < want[j] ? UW_ERR_INCOMPLETE : 0);
+        budget -= may;
+        sum += th->retries;
+    }
+    assert_int_equal(sum, tears < UW_SAMPLE_RETRIES ? tears : UW_SAMPLE_RETRIES);
+    assert_int_equal(b.w.s.threads[SB_THREADS - 1].retries, 0); /* it never tore */
+    /* the next sample: its own extra walks, for every tear left */
+    uw_sample_reset(&b.w.s);
+    for (j = 0; j < SB_THREADS; j++)
+        b.tears[j] = 0;
+    b.tears[SB_THREADS - 1] = 1u << 20; /* the first thread walked: torn every time */
+    assert_int_equal(uw_unwind_threads(u, &b.w.s), 0);
+    assert_int_equal(b.w.s.threads[0].retries, UW_THREAD_RETRIES);
+    assert_int_equal(b.w.s.threads[0].truncated, UW_ERR_INCOMPLETE);
+    uw_sample_free(&b.w.s);
+    uw_unwinder_free(u);
+    fp_free(&b.w.fp);
+}
+
+static void test_limit_sample_retries(void **state)
+{
+    (void)state;
+    sample_retries_bound(0);
+    sample_retries_bound(UW_SAMPLE_RETRIES - 1);
+    sample_retries_bound(UW_SAMPLE_RETRIES);
+    sample_retries_bound(UW_SAMPLE_RETRIES + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1346,7 @@ int main(void)
         cmocka_unit_test(test_basic_313),
         cmocka_unit_test(test_limit_frames),
         cmocka_unit_test(test_limit_threads),
+        cmocka_unit_test(test_limit_sample_retries),
         cmocka_unit_test(test_limit_interpreters),
         cmocka_unit_test(test_frame_cycles),
         cmocka_unit_test(test_thread_cycle),

@@ -36,6 +36,23 @@
 #define UW_THREAD_RETRIES 8
 #endif
 
+/* Extra walks of all the threads of one sample together: every walk of a
+ * thread after its first in a phase (its retries after a torn read, its
+ * walks again past _run_once, the second round's walks again and their
+ * retries).  Each thread still has its own UW_THREAD_RETRIES (or
+ * UW_AGAIN_RETRIES), and the sample has this many in all.  The walks of a
+ * loop seen for the first time, made again once its epoch is known
+ * (src/tasks/walk.c), draw on what is left.  Without it a sample's walks
+ * grew as threads x retries, and more in a new loop's first sample,
+ * walked twice before its second round: the race fuzzer's first sample of
+ * four loops torn on most walks (relaxed memory, where each ordered group
+ * of a read is a call) made 33 walks, some 300 of its 527 reads, against
+ * the model's bound of 512 reads
+ * (corpus/race/regress/violation-local-11d84e07-four-loops-walk-reads). */
+#ifndef UW_SAMPLE_RETRIES
+#define UW_SAMPLE_RETRIES 16
+#endif
+
 /* The same, for a thread walked again later in the sample to find one
  * running Task's place (src/tasks/place.c, the second round): a walk cut
  * there costs that Task its place, not every Task its stack. */
