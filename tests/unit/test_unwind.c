@@ -1087,6 +1087,37 @@ static void test_read_budget(void **state)
 
 /* --- the walk's retries (UW_THREAD_RETRIES) at -1/0/+1 ------------------- */
 
+/* A reader of the fake process that calls `after` on every piece once it
+ * has been read: the tests below change the process between reads. */
+typedef struct hooked_reader {
+    fake_proc *fp;
+    void (*after)(void *ctx, uint64_t addr, size_t len);
+    void *ctx;
+} hooked_reader;
+
+static int hooked_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    hooked_reader *h = ctx;
+    int rc = uw_read(&h->fp->reader, addr, dst, len);
+    h->after(h->ctx, addr, len);
+    return rc;
+}
+
+static int hooked_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                        uint64_t *calls)
+{
+    hooked_reader *h = ctx;
+    int rc = uw_readv_groups(&h->fp->reader, iov, n, end, n_groups);
+    size_t i;
+
+    *calls = 1;
+    for (i = 0; i < n; i++)
+        h->after(h->ctx, iov[i].addr, iov[i].len);
+    return rc;
+}
+
+static const uw_reader_ops hooked_ops = {hooked_read, hooked_readv, NULL, NULL};
+
 /* A thread whose current-frame pointer moves between the reads of one
  * walk, for its first `torn` walks: each walk begins with a read of the
  * whole thread state (at its address), and while that count is at most
@@ -1096,6 +1127,7 @@ static void test_read_budget(void **state)
 typedef struct tear_world {
     walk w;
     uw_reader r;
+    hooked_reader h;
     uint64_t ts, field, x, y;
     unsigned starts, torn, flips;
 } tear_world;
@@ -1112,28 +1144,10 @@ static void tear_after(tear_world *t, uint64_t addr, size_t len)
     }
 }
 
-static int tear_read(void *ctx, uint64_t addr, void *dst, size_t len)
+static void tear_after_cb(void *ctx, uint64_t addr, size_t len)
 {
-    tear_world *t = ctx;
-    int rc = uw_read(&t->w.fp.reader, addr, dst, len);
-    tear_after(t, addr, len);
-    return rc;
+    tear_after(ctx, addr, len);
 }
-
-static int tear_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
-                      uint64_t *calls)
-{
-    tear_world *t = ctx;
-    int rc = uw_readv_groups(&t->w.fp.reader, iov, n, end, n_groups);
-    size_t i;
-
-    *calls = 1;
-    for (i = 0; i < n; i++)
-        tear_after(t, iov[i].addr, iov[i].len);
-    return rc;
-}
-
-static const uw_reader_ops tear_ops = {tear_read, tear_readv, NULL, NULL};
 
 /* A walk torn `torn` times: kept whole, from its last walk, while `torn`
  * is at most its bound of retries (that many made); one more and the
@@ -1159,7 +1173,8 @@ static void retries_bound(unsigned torn, int want_trunc, int again)
     t.ts = fp_thread(&t.w.fp, interp, 1, t.x);
     t.field = t.ts + (uint64_t)t.w.fp.l->tstate_current_frame;
     t.torn = torn;
-    uw_reader_init(&t.r, &tear_ops, &t);
+    t.h = (hooked_reader){&t.w.fp, tear_after_cb, &t};
+    uw_reader_init(&t.r, &hooked_ops, &t.h);
     assert_int_equal(uw_unwinder_new(&t.r, &t.w.fp.target, &u), 0);
     uw_sample_init(&t.w.s);
     if (again)
@@ -1218,6 +1233,7 @@ static void test_limit_retries(void **state)
 typedef struct budget_world {
     walk w;
     uw_reader r;
+    hooked_reader h;
     uint64_t ts[SB_THREADS], field[SB_THREADS], x[SB_THREADS], y[SB_THREADS];
     unsigned tears[SB_THREADS];
     int armed[SB_THREADS];
@@ -1242,28 +1258,10 @@ static void budget_after(budget_world *b, uint64_t addr, size_t len)
     }
 }
 
-static int budget_read(void *ctx, uint64_t addr, void *dst, size_t len)
+static void budget_after_cb(void *ctx, uint64_t addr, size_t len)
 {
-    budget_world *b = ctx;
-    int rc = uw_read(&b->w.fp.reader, addr, dst, len);
-    budget_after(b, addr, len);
-    return rc;
+    budget_after(ctx, addr, len);
 }
-
-static int budget_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
-                        uint64_t *calls)
-{
-    budget_world *b = ctx;
-    int rc = uw_readv_groups(&b->w.fp.reader, iov, n, end, n_groups);
-    size_t i;
-
-    *calls = 1;
-    for (i = 0; i < n; i++)
-        budget_after(b, iov[i].addr, iov[i].len);
-    return rc;
-}
-
-static const uw_reader_ops budget_ops = {budget_read, budget_readv, NULL, NULL};
 
 /* One sample of SB_THREADS threads whose walks tear `tears` times in all,
  * the first threads walked taking as many as they may (UW_THREAD_RETRIES
@@ -1292,7 +1290,8 @@ static void sample_retries_bound(unsigned tears)
         b.ts[k] = fp_thread(&b.w.fp, interp, k + 1, b.x[k]);
         b.field[k] = b.ts[k] + (uint64_t)b.w.fp.l->tstate_current_frame;
     }
-    uw_reader_init(&b.r, &budget_ops, &b);
+    b.h = (hooked_reader){&b.w.fp, budget_after_cb, &b};
+    uw_reader_init(&b.r, &hooked_ops, &b.h);
     assert_int_equal(uw_unwinder_new(&b.r, &b.w.fp.target, &u), 0);
     uw_sample_init(&b.w.s);
     /* the threads are walked newest first: give the tears in that order */
