@@ -364,9 +364,10 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
  * no rule: each is judged as any walk.  Bound: 1 + `retries` walks in
  * all (UW_THREAD_RETRIES for a sample's walk, UW_AGAIN_RETRIES for a
  * thread walked again), and one more from the outer eval loop's frame (see the
- * file's comment).  Every walk after the first but that one is also one
- * of the sample's extra walks (UW_SAMPLE_RETRIES): with none left the walk
- * it has is kept, cut with its reason as when its own retries run out. */
+ * file's comment).  Every walk after the first, that one from the outer
+ * frame aside, also takes one of the sample's extra walks
+ * (UW_SAMPLE_RETRIES): with none left the walk it has is kept, cut with
+ * its reason, as when its own retries run out. */
 int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp_id, uw_sample *s,
                     unsigned retries)
 {
@@ -415,9 +416,10 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
 
 /* A thread walked again later in the sample, to find one Task's place
  * (the Task walk's second round): fewer retries than the sample's own walk
- * (UW_AGAIN_RETRIES), each also one of the sample's (UW_SAMPLE_RETRIES).  A cut sample walk costs
- * every Task of its thread its stack, so it is worth many tries; a cut walk here costs one Task its
- * place, and on a busy loop these walks tear as often as the first, so
+ * (UW_AGAIN_RETRIES), each also one of the sample's (UW_SAMPLE_RETRIES).
+ * A cut sample walk costs every Task of its thread its stack, so it is
+ * worth many tries; a cut walk here costs one Task its place, and on a
+ * busy loop these walks tear as often as the first, so
  * UW_THREAD_RETRIES of them cost the 500-Task busy program some 16 calls
  * a sample. */
 int uw__unwind_one_thread(uw_unwinder *u, uint64_t tstate, uint64_t interp, int64_t interp_id,
