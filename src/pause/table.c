@@ -28,10 +28,11 @@ uw_pt *uw_pt_find(uw__pause *p, pid_t tid)
  * found (a clone event, a re-scan, the first scan).  The bound counts
  * live records: a process whose threads come and go reaches it only when
  * that many run at once, counting those that exited but whose exit is not
- * reported yet (a new thread's clone can be reported before them).  Records of gone threads are
- * dropped only at safe points (uw_pt_compact), never here, so callers may walk the table by index
- * while reports add newborns; the array holds at most twice the bound.  *out is valid until the
- * next add. */
+ * reported yet (a new thread's clone can be reported before them).
+ * Records of gone threads are dropped only at safe points
+ * (uw_pt_compact), never here, so callers may walk the table by index
+ * while reports add newborns; the array holds at most twice the bound.
+ * *out is valid until the next add. */
 int uw_pt_add(uw__pause *p, pid_t tid, uw_pt_state state, uw_pt **out)
 {
     uw_pt *t;
