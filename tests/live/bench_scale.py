@@ -15,7 +15,6 @@ a third more calls (3.12.1, one process, the two placements alternated
 twice: 6.6 and 6.7 ms, 72 calls, on one CPU; 4.3 and 4.6 ms, 54 calls,
 on two), as the two take turns on the CPU while the sample is read.
 """
-import os
 import re
 import subprocess
 import sys
@@ -26,16 +25,15 @@ LINE = re.compile(r"^(cold|warm)\s+samples=(\d+) .*tasks/sample=([\d.]+) .*reads
                   r".*bytes/sample=([\d.]+) us/sample=([\d.]+)")
 
 
-CPUS = sorted(os.sched_getaffinity(0))
+(CPU_TARGET, CPU_TORNSTACK, _), PLACED = livelib.placement("apart")
 
 
 def bench(tornstack, script, args, samples):
-    apart = len(CPUS) >= 2
-    t = livelib.Target(script, *args, wrapper=("taskset", "-c", str(CPUS[0])) if apart else ())
+    t = livelib.Target(script, *args, cpus=CPU_TARGET)
     try:
         r = subprocess.run([tornstack, "bench", "--pid", str(t.pid), "--samples", str(samples),
                             "--tasks"], capture_output=True, text=True, timeout=600,
-                           preexec_fn=(lambda: os.sched_setaffinity(0, {CPUS[1]})) if apart else None)
+                           preexec_fn=livelib.pinned(CPU_TORNSTACK))
     finally:
         t.close()
     if r.returncode != 0:
@@ -59,8 +57,7 @@ def main():
     still = bench(tornstack, "bench_tasks_target.py", (100,), 4 * samples)
     busy = bench(tornstack, "busy_app.py", (200,), samples)
     print("scale: python %s, tornstack bench --tasks (default policy), per sample; %s" % (
-        busy["python"], "target on CPU %d, tornstack on CPU %d" % (CPUS[0], CPUS[1])
-        if len(CPUS) >= 2 else "one CPU: target and tornstack share it"))
+        busy["python"], PLACED))
     print("  %-22s %8s %10s %12s %10s" % ("", "tasks", "syscalls", "bytes", "us"))
     for name, res in (("still 100 Tasks", still), ("busy 200 workers", busy)):
         for kind in ("cold", "warm"):

@@ -54,6 +54,8 @@ import sys
 import tempfile
 import time
 
+import livelib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 args = sys.argv[1:]
 rates_file = None
@@ -71,37 +73,14 @@ pythons = args[4:]
 WARMUP = 0.5
 
 
-def cpus_for(placement):
-    """CPUs for (target, tornstack, echo client), or Nones to leave them
-    to the scheduler; and a word for the header."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if placement == "free":
-        return (None, None, None), "left to the scheduler"
-    if placement == "shared" or len(cpus) < 2:
-        word = "all on CPU %d" % cpus[0]
-        if placement == "apart":
-            word += " (apart asked, but only one CPU is available)"
-        return ({cpus[0]}, {cpus[0]}, {cpus[0]}), word
-    client = cpus[2] if len(cpus) > 2 else cpus[0]
-    return ({cpus[0]}, {cpus[1]}, {client}), "target on CPU %d, tornstack on CPU %d, echo client on CPU %d" % (
-        cpus[0], cpus[1], client)
-
-
-(CPU_TARGET, CPU_TORNSTACK, CPU_CLIENT), PLACED = cpus_for(placement)
-
-
-def pinned(cpus):
-    """A preexec_fn pinning the child to cpus (None: no pinning)."""
-    if cpus is None:
-        return None
-    return lambda: os.sched_setaffinity(0, cpus)
+(CPU_TARGET, CPU_TORNSTACK, CPU_CLIENT), PLACED = livelib.placement(placement, "echo client")
 
 
 def start_target(python, script, work, *args):
     truth = os.path.join(work, "truth.json")
     p = subprocess.Popen([python, os.path.join(HERE, script), truth, *map(str, args)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=pinned(CPU_TARGET))
+                         preexec_fn=livelib.pinned(CPU_TARGET))
     ready, _, _ = select.select([p.stdout], [], [], 60)
     if not ready or p.stdout.readline().strip() != "ready":
         p.kill()
@@ -119,7 +98,7 @@ def record(pid, out, mode):
             "-o", out] + {"blocking": ["--blocking", "--stop-by", "clock"],
                "pause": ["--pause-on-torn", "--stop-by", "clock"], "none": []}[mode]
     r = subprocess.run(args, capture_output=True, text=True, timeout=duration * 4 + 60,
-                       preexec_fn=pinned(CPU_TORNSTACK))
+                       preexec_fn=livelib.pinned(CPU_TORNSTACK))
     if r.returncode == 6:
         raise Unsupported(r.stderr.strip())
     if r.returncode != 0:
@@ -177,7 +156,7 @@ def measure(python, workload, work):
             [python, os.path.join(HERE, "bias_echo_client.py"), str(truth["port"]),
              str(connections), str(3 * duration + WARMUP + 30)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=pinned(CPU_CLIENT))
+            preexec_fn=livelib.pinned(CPU_CLIENT))
     try:
         time.sleep(WARMUP)
         files = {k: os.path.join(work, "%s-%s.folded" % (workload, k)) for k in "ANPB"}

@@ -11,19 +11,50 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def placement(kind, helper=None):
+    """CPUs for (target, tornstack, helper process) under placement kind:
+    "apart" puts the target on the first CPU this process may use,
+    tornstack on the second and the helper (a load client) on a third, or
+    with the target when there is none; "shared" all on the first; "free"
+    none (Nones: left to the scheduler).  With one CPU, "apart" is
+    "shared".  Returns the three sets and a phrase saying where each runs
+    (the helper named `helper` in it, or left out when None)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if kind == "free":
+        return (None, None, None), "left to the scheduler"
+    if kind == "shared" or len(cpus) < 2:
+        word = "all on CPU %d" % cpus[0]
+        if kind == "apart":
+            word += " (apart asked, but only one CPU is available)"
+        return ({cpus[0]}, {cpus[0]}, {cpus[0]}), word
+    third = cpus[2] if len(cpus) > 2 else cpus[0]
+    word = "target on CPU %d, tornstack on CPU %d" % (cpus[0], cpus[1])
+    if helper is not None:
+        word += ", %s on CPU %d" % (helper, third)
+    return ({cpus[0]}, {cpus[1]}, {third}), word
+
+
+def pinned(cpus):
+    """A preexec_fn pinning the child to cpus (None: no pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 class Target:
     """A target script run by this interpreter, which prints "ready".
 
     It writes its truth into a temporary directory of its own, which close()
-    removes (the caller closes every Target it made, in a finally)."""
+    removes (the caller closes every Target it made, in a finally).  cpus:
+    the CPUs it is pinned to (placement()), None for no pinning."""
 
-    def __init__(self, script, *args, timeout=60, wrapper=()):
+    def __init__(self, script, *args, timeout=60, wrapper=(), cpus=None):
         self.dir = tempfile.mkdtemp(prefix="tornstack-live-")
         self.truth_path = os.path.join(self.dir, "truth.json")
         self.proc = subprocess.Popen(
             [*wrapper, sys.executable, os.path.join(HERE, script), self.truth_path,
              *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=pinned(cpus))
         deadline = time.monotonic() + timeout
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if ready else "(no answer in %ds)" % timeout
