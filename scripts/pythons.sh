@@ -149,6 +149,49 @@ ts_check_closure() {
     fi
 }
 
+# The .deb of package $1 in $cache/debs, if one is there whole (dpkg-deb
+# can read its control part); nothing otherwise.
+ts_deb_of() {
+    local f
+    for f in "$cache/debs/${1}_"*.deb; do
+        if [ -e "$f" ] && dpkg-deb --field "$f" Package >/dev/null 2>&1; then
+            echo "$f"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Download packages $2... from mirror $1 into $cache/debs.  A fetch once
+# ended with one .deb of thirty absent although apt-get had returned: every
+# package is checked to be there and readable afterwards, and what is not
+# is downloaded again, up to three passes, before the fetch fails naming it.
+ts_download() {
+    local mirror="$1" pass p want=()
+    shift
+    want=("$@")
+    for pass in 1 2 3; do
+        (cd "$cache/debs" && ts_apt apt-get -qq download "${want[@]}") ||
+            say "pass $pass: apt-get download from $mirror $suite failed"
+        local missing=()
+        for p in "${want[@]}"; do
+            ts_deb_of "$p" >/dev/null || missing+=("$p")
+        done
+        if [ "${#missing[@]}" -eq 0 ]; then
+            return 0
+        fi
+        for p in "${missing[@]}"; do
+            rm -f "$cache/debs/${p}_"*.deb
+        done
+        want=("${missing[@]}")
+        if [ "$pass" -lt 3 ]; then
+            say "pass $pass: ${want[*]} did not arrive whole; downloading again"
+            sleep 10
+        fi
+    done
+    die "apt-get download from $mirror $suite did not deliver ${want[*]}"
+}
+
 ts_fetch() {
     local mirror pkgs missing=() p pass
     command -v apt-get >/dev/null || die "apt-get is needed (Debian or Ubuntu)"
@@ -184,8 +227,7 @@ ts_fetch() {
     [ "${#missing[@]}" -eq 0 ] || die "Debian $suite has no package ${missing[*]}"
     say "downloading ${#pkgs[@]} packages into $cache/debs"
     rm -f "$cache"/debs/*.deb
-    (cd "$cache/debs" && ts_apt apt-get -qq download "${pkgs[@]}") ||
-        die "apt-get download from $mirror $suite failed"
+    ts_download "$mirror" "${pkgs[@]}"
     say "unpacking into $cache/root"
     rm -rf "$cache/root" "$cache/bin"
     mkdir -p "$cache/root"
