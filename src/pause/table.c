@@ -31,7 +31,8 @@ uw_pt *uw_pt_find(uw__pause *p, pid_t tid)
  * reported yet (a new thread's clone can be reported before them).
  * Records of gone threads are dropped only at safe points
  * (uw_pt_compact), never here, so callers may walk the table by index
- * while reports add newborns; the array holds at most twice the bound.
+ * while reports add newborns; the array holds at most twice the bound
+ * (the service drops gone records before each poll, service.c).
  * *out is valid until the next add. */
 int uw_pt_add(uw__pause *p, pid_t tid, uw_pt_state state, uw_pt **out)
 {
