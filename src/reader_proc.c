@@ -330,6 +330,34 @@ static size_t uw_proc_serve(uw_proc *p, uw_iov *iov, size_t s0, size_t s1, size_
     return done < s1 ? done + 1 - s0 : done - s0;
 }
 
+/* Does group g (pieces [end[g-1], end[g])) ask for the very addresses
+ * of group g-1, in the same order?  The chain check reads its two copies
+ * so (check.c); one scan, and the second copy's sort is saved. */
+static int uw_proc_same_addrs(const uw_iov *iov, const size_t *end, size_t g)
+{
+    const size_t a0 = g >= 2 ? end[g - 2] : 0, b0 = end[g - 1], len = end[g] - b0;
+    size_t i;
+
+    if (end[g - 1] - a0 != len || len < UW_PROC_COALESCE_MIN)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (iov[a0 + i].addr != iov[b0 + i].addr)
+            return 0;
+    return 1;
+}
+
+/* Group g's order from group g-1's, which asked for the same addresses
+ * (uw_proc_same_addrs): the sorted keys repeated, each naming the piece
+ * at the same place in group g.  What a stable sort of group g would give. */
+static void uw_proc_order_as_before(uw_addr_key *order, const size_t *end, size_t g)
+{
+    const size_t a0 = g >= 2 ? end[g - 2] : 0, b0 = end[g - 1], len = end[g] - b0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        order[b0 + i] = (uw_addr_key){order[a0 + i].addr, order[a0 + i].i - a0 + b0};
+}
+
 /* Vectored read with coalescing.  The kernel pins every page of every
  * remote piece, so a hundred small objects sharing a few allocator pages
  * cost far more as a hundred pieces than as a few spans.  Each group's
@@ -406,8 +434,14 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
         p->order[i] = (uw_addr_key){iov[i].addr, i};
         iov[i].status = UW_ERR_READ_FAULT;
     }
-    for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++)
-        uw__addr_sort(p->order + g0, p->order + n, end[g] - g0);
+    p->last_reused = 0;
+    for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++) {
+        if (g > 0 && uw_proc_same_addrs(iov, end, g)) {
+            uw_proc_order_as_before(p->order, end, g);
+            p->last_reused++;
+        } else
+            uw__addr_sort(p->order + g0, p->order + n, end[g] - g0);
+    }
     /* Build spans over the sorted pieces (empty pieces succeed at once);
      * a group's first piece opens a new span.  At most one span a piece. */
     for (i = 0, g = 0; i < n; i++) {

@@ -350,6 +350,41 @@ static void test_groups_split_spans(void **state)
     uw_proc_close(&g.p);
 }
 
+/* Three groups of 64 words scattered over four pages in a scrambled
+ * order, the second asking for the first's addresses in the same order
+ * (the chain check's two copies): it takes the first's order instead of
+ * a sort of its own; the third, of the same length but one address
+ * other, is sorted.  Every piece gets its own word, in each group. */
+static void test_repeated_group_order(void **state)
+{
+    enum { N = 64 };
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), three[3] = {N, 2 * N, 3 * N};
+    uint64_t *area = aligned_alloc(page, 4 * page), out[3 * N];
+    uw_iov v[3 * N];
+    size_t i, words = 4 * page / 8;
+    rig g;
+    (void)state;
+    assert_non_null(area);
+    for (i = 0; i < words; i++)
+        area[i] = 0x5000 + i;
+    rig_open(&g);
+    for (i = 0; i < 3 * N; i++) {
+        size_t w = ((i % N) * 37 + 11) % N * (words / N); /* scrambled, a few per page */
+        if (i == 2 * N + 5)
+            w++; /* the third group differs here */
+        v[i] = (uw_iov){(uint64_t)(uintptr_t)&area[w], &out[i], 8, 0};
+        out[i] = 0;
+    }
+    assert_int_equal(uw_readv_groups(&g.r, v, 3 * N, three, 3), 0);
+    assert_int_equal(g.p.last_reused, 1);
+    for (i = 0; i < 3 * N; i++) {
+        assert_int_equal(v[i].status, 0);
+        assert_int_equal(out[i], *(const uint64_t *)(uintptr_t)v[i].addr);
+    }
+    uw_proc_close(&g.p);
+    free(area);
+}
+
 /* More spans than one call takes (UW_PROC_IOV_BATCH, the kernel's bound):
  * 2,500 words a page apart, each its own span, with one unmapped page
  * among them.  Every mapped piece is filled, the unmapped one fails alone,
@@ -731,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_u64_sort),
         cmocka_unit_test(test_groups_split_spans),
         cmocka_unit_test(test_spans_past_batch),
+        cmocka_unit_test(test_repeated_group_order),
         cmocka_unit_test(test_replay_groups),
         cmocka_unit_test(test_replay_shared_single),
         cmocka_unit_test(test_split_groups),
