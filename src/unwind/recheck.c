@@ -46,9 +46,6 @@
  *     running Task) and are dropped from the sample (th->top_dropped); the
  *     frames from th->split rootward are kept;
  *   - no stable frame (th->split < 0) and anything changed: incomplete.
- * The read ends with one more group, judged apart: the thread state, for
- * a retry of the walk to start from (thread.c), read after everything the
- * walk is judged on, as a read of its own just after would be.
  * Bound: UW_LIMIT_FRAMES visited frames, one read of UW_RECHECK_IOV pieces.
  */
 #include <stdlib.h>
@@ -177,10 +174,6 @@ static size_t uw_recheck_queue(uw_unwinder *u, uint64_t ts, const uw_walk_from *
         rv[nr++] = (uw_iov){from->pin_addr, &ptr[3], 16, 0};
     if (u->gen_trust) /* after every frame: code objects taken as validated */
         rv[nr++] = (uw_iov){u->gen_addr, &u->gen_again, 8, 0};
-    uw_group_close(gr, nr);
-    /* Last, and judged apart: the thread state, which a retry of this
-     * walk starts from (thread.c) as from a read of its own made now. */
-    rv[nr++] = (uw_iov){ts, u->tstate_after, u->tstate_len, 0};
     uw_group_close(gr, nr);
     UW_ASSERT(nr <= UW_RECHECK_IOV);
     return nr;
@@ -380,7 +373,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     const uw_layout *l = u->l;
     const uw_chunk_copy *c0 = u->n_chunks > 0 ? &u->chunks[0] : NULL;
     uint64_t cf[2], ptr[5], e1 = 0, first = from->first;
-    size_t nr, i_re, k_split, k_caller, i;
+    size_t nr, i_re, k_split, k_caller;
     uw_recheck_groups gr;
     int read_ok, ptrs_same, top_same, bottom_same;
 
@@ -394,12 +387,7 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     ptr[4] = from->pin[1];
     k_split = uw_visited_split(u, s, th);
     nr = uw_recheck_queue(u, ts, from, c0, counter, cf, ptr, &e1, &i_re, &gr);
-    (void)uw_readv_groups(u->r, u->recheck_iov, nr, gr.end, gr.n);
-    /* every piece but the last (the thread state for a retry) */
-    read_ok = 1;
-    for (i = 0; i + 1 < nr; i++)
-        read_ok = read_ok && u->recheck_iov[i].status == 0;
-    u->tstate_after_ok = u->recheck_iov[nr - 1].status == 0;
+    read_ok = uw_readv_groups(u->r, u->recheck_iov, nr, gr.end, gr.n) == 0;
     u->gen_confirmed = u->gen_trust && read_ok && u->gen_again == u->gen_value;
     if (read_ok && UW_RULE(recheck_outer_frame) && from->outer_cframe != 0 && ptr[2] != 0 &&
         uw_visited_index(u, ptr[2]) == SIZE_MAX) {

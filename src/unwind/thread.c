@@ -10,8 +10,7 @@
  *      (prefetch.c).
  *   2. The frame chain from the current frame (chain.c), into the sample.
  *   3. The stable frame, asked of the hooks (th->split).
- *   4. The re-read of every visited frame (recheck.c), and after them
- *      the thread state, which a retry starts from.
+ *   4. The re-read of every visited frame (recheck.c).
  *   5. A complete walk ends at its root chunk's first frame (chunks.c);
  *      ending anywhere else means a frame was unlinked (its `previous`
  *      cleared) between reading the current-frame pointer and reading the
@@ -31,7 +30,6 @@
  * like any other (the outer frame re-read through its own pointer).
  */
 #include <stdint.h>
-#include <string.h>
 
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
@@ -269,7 +267,6 @@ static int uw_walk_thread_once(uw_unwinder *u, uint64_t ts, uw_sample *s, uw_thr
     u->last_plain = 0;
     u->last_frame = 0;
     u->cur_ts = ts;
-    u->tstate_after_ok = 0;
     u->n_visited = 0;
     u->walk_garbage = 0;
     u->walk_between = 0;
@@ -358,12 +355,8 @@ static void uw_walk_reset_thread(uw_sample *s, uw_thread_sample *th)
     th->retries++;
 }
 
-/* Retries start from a fresh read of the thread state: the one the last
- * walk's re-read made after everything else, or, for a walk cut before
- * its re-read, a read of its own; when it cannot be read, the cut walk is
- * kept.  (A read of its own cost a busy loop's thread a call a retry:
- * 3-5 retries a sample on the 500-Task busy program, its first walk and
- * its second round together.)  A complete walk that met asyncio's
+/* Retries start from a fresh read of the thread state; when it cannot be
+ * read, the cut walk is kept.  A complete walk that met asyncio's
  * _run_once between two callbacks is also taken again, up to
  * UW_BETWEEN_RETRIES times: the Task walk's check finds such an idle
  * stack moved on (rule pure_idle_still_instr) on a busy loop, while a
@@ -412,10 +405,8 @@ int uw__walk_thread(uw_unwinder *u, uint64_t ts, uint64_t interp, int64_t interp
             u->walk_outer = 1;
         }
         if (!u->walk_outer && !uw__walk_budget_take(u))
-            break;              /* the sample's extra walks are spent */
-        if (u->tstate_after_ok) /* read last by the walk's re-read */
-            memcpy(u->tstate, u->tstate_after, u->tstate_len);
-        else if (uw_read(u->r, ts, u->tstate, u->tstate_len) != 0)
+            break; /* the sample's extra walks are spent */
+        if (uw_read(u->r, ts, u->tstate, u->tstate_len) != 0)
             break;
         uw_walk_reset_thread(s, th);
     }

@@ -91,9 +91,8 @@
 /* Pieces of the re-read: the current-frame pointer (two on 3.11/3.12),
  * every visited frame, the chunk, the pointer again, the epoch, the
  * outer eval loop's current frame and the nested cframe's two words
- * (3.11/3.12, a nested cframe), the generation, and the thread state
- * for a retry (recheck.c). */
-#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 10)
+ * (3.11/3.12, a nested cframe). */
+#define UW_RECHECK_IOV (UW_LIMIT_FRAMES + 9)
 
 /* Threads whose last complete walk is kept (idle.c). */
 #ifndef UW_IDLE_THREADS
@@ -278,10 +277,6 @@ struct uw_unwinder {
     uint8_t tstate[UW_TSTATE_BUF];
     uint8_t tstate_next[UW_TSTATE_BUF];
     int tstate_next_ok;
-    /* The walked thread's state as read last in the walk's re-read: a
-     * retry starts from it rather than from a read of its own. */
-    uint8_t tstate_after[UW_TSTATE_BUF];
-    int tstate_after_ok;
     /* The last walk started at a pointer that was no frame of its eval
      * loop (a nested cframe's current frame not set yet); with
      * walk_outer, the next walk starts at the outer eval loop's frame. */
