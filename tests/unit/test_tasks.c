@@ -543,7 +543,8 @@ enum {
     REC_ALONE_HOOK,
     REC_ALONE_HOOK_NEW,
     REC_IDLE,
-    REC_SLOT
+    REC_SLOT,
+    REC_UNMADE
 };
 
 typedef struct rec_world {
@@ -554,6 +555,7 @@ typedef struct rec_world {
     uint64_t hook;       /* the hook module's records (REC_ALONE_HOOK*): its buffer */
     uint64_t leaf, slot; /* REC_SLOT: the coroutine B's inner one comes to
                           * await, and the awaitee slot it goes in */
+    uint64_t leaf_type;  /* REC_UNMADE: the leaf's type word once made */
 } rec_world;
 
 /* rec_run's recovery option: -1 leaves the default. */
@@ -586,6 +588,16 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
 
     if (r->mode == 0)
         return;
+    if (r->mode == REC_UNMADE) {
+        /* the leaf is made (its type word written) just before its type
+         * word is read alone: by the re-read of an end whose window the
+         * levels could not read, or by the check's copy A of the end */
+        if (!r->first && addr == r->leaf + (uint64_t)w->fp.l->object_type && len == 8) {
+            r->first = 1;
+            fp_put64(&w->fp, r->leaf + (uint64_t)w->fp.l->object_type, r->leaf_type);
+        }
+        return;
+    }
     if (!r->first && addr == r->name_b && len != UW_NAME_WINDOW) {
         r->first = 1;
         if (r->mode == REC_REBORN) {
@@ -691,10 +703,11 @@ static void rec_run(rec_world *r, int mode)
         fp_put64(&r->w.fp, set + (uint64_t)l->object_type, fp_type(&r->w.fp, "set", 0));
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, pw_method(&r->w, set));
     }
-    if (mode == REC_SLOT) {
+    if (mode == REC_SLOT || mode == REC_UNMADE) {
         r->leaf = fp_coro(&r->w.fp, fp_code(&r->w.fp, "leaf", "/app/work.py", 10, lines, 4),
                           l->state_suspended_yield_from, 1, r->fut);
         r->slot = r->w.coro_b_inner + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus;
+        r->leaf_type = rd64(&r->w, r->leaf + (uint64_t)l->object_type);
     }
     world_start(&r->w);
     if (rec_recover >= 0) {
@@ -706,6 +719,10 @@ static void rec_run(rec_world *r, int mode)
     assert_int_equal(sample(&r->w), 0);
     if (mode == REC_SLOT) /* B's inner coroutine's awaitee slot, not yet written */
         fp_put64(&r->w.fp, r->slot, 0);
+    if (mode == REC_UNMADE) { /* the slot names the leaf, not made yet */
+        fp_put64(&r->w.fp, r->slot, r->leaf);
+        fp_put64(&r->w.fp, r->leaf + (uint64_t)l->object_type, 0);
+    }
     rec_cur = r;
     r->mode = mode;
     sample_through(&r->w, &rec_ops, &r->real);
@@ -796,6 +813,35 @@ static void test_check_empty_awaitee_slot(void **state)
     assert_string_equal(fname(&r.w, b, 2), "outer");
     world_end(&r.w);
     rec_assert_skipped_unrecovered(REC_SLOT);
+}
+
+/* A chain that stopped at an awaitee whose window it read whole with a
+ * type word of 0 (a torn copy that caught the coroutine before it was
+ * made) keeps that end as read, which no check takes for an end: B is
+ * found changed, read again by recovery and shown as [leaf, inner,
+ * outer]; without recovery it is skipped.  The build before the fix
+ * took type 0 for a window it could not read, read the type and state
+ * again after the levels (the leaf made by then, suspended), and the
+ * check's copies agreed with that end: B shown as [inner, outer], the
+ * chain it had only before the leaf was made (race regress
+ * violation-local-d0139e9b-315-chain-ends-at-sleep). */
+static void test_check_unmade_awaitee(void **state)
+{
+    rec_world r;
+    const uw_task_sample *b;
+
+    (void)state;
+    rec_run(&r, REC_UNMADE);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
+    assert_int_equal(b->n_frames, 3);
+    assert_string_equal(fname(&r.w, b, 0), "leaf");
+    assert_string_equal(fname(&r.w, b, 1), "inner");
+    assert_string_equal(fname(&r.w, b, 2), "outer");
+    world_end(&r.w);
+    rec_assert_skipped_unrecovered(REC_UNMADE);
 }
 
 /* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
@@ -2198,6 +2244,7 @@ int main(void)
         cmocka_unit_test(test_layout_windows),
         cmocka_unit_test(test_recover_step),
         cmocka_unit_test(test_check_empty_awaitee_slot),
+        cmocka_unit_test(test_check_unmade_awaitee),
         cmocka_unit_test(test_recover_idle_unprovable),
         cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),
