@@ -503,7 +503,8 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
  * takes for an end; read again here it could name the coroutine the
  * chain should have gone on to, and the check would have held that end
  * (a 3.15 Task shown suspended as [sleep, f3_main], its __sleep0 caught
- * unmade by the snapshot: race/regress
+ * unmade by the snapshot: unit_tasks test_check_unmade_awaitee; the
+ * fuzzer's scenario, corpus/race/open/
  * violation-local-d0139e9b-315-chain-ends-at-sleep).  For the same
  * reason an end read here that is a coroutine going on (neither created
  * nor finished) keeps type 0: the chain should have continued through it,
