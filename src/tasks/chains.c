@@ -222,6 +222,13 @@ static void uw_chain_end(uw_task_work *w, size_t level, int reason)
         w->truncated = reason;
 }
 
+/* Is `type` one of the generator types whose object has a frame and a
+ * state (coroutine, async generator, generator)?  0 is none of them. */
+static int uw_gen_type(const uw_pytypes *ty, uint64_t type)
+{
+    return type != 0 && (type == ty->coro || type == ty->asyncgen || type == ty->gen);
+}
+
 /* w's chain stops at its last coroutine's awaitee, the object at w->cur,
  * read into c (NULL: unreadable): what stopped it (its type, and a
  * coroutine's state) is kept for the check, which must find it so again
@@ -240,8 +247,7 @@ static void uw_chain_stop(const uw_tasks *t, uw_task_work *w, const uint8_t *c)
         return;
     }
     w->end_type = uw__u64(c + t->l->object_type);
-    if (w->end_type != 0 &&
-        (w->end_type == ty->coro || w->end_type == ty->asyncgen || w->end_type == ty->gen))
+    if (uw_gen_type(ty, w->end_type))
         w->end_state = uw__gen_state(t->l, c);
 }
 
@@ -363,7 +369,7 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
         w->cur = uw__u64(c + t->al->asend_gen); /* async_generator_asend: its generator */
         return 0;
     }
-    if (type == 0 || (type != ty->coro && type != ty->asyncgen && type != ty->gen)) {
+    if (!uw_gen_type(ty, type)) {
         w->active = 0; /* a Future, FutureIter, ...: the chain ends */
         if (level == 0)
             w->skipped = UW_SKIP_BAD_CORO;
@@ -542,7 +548,7 @@ static int uw_chain_ends_exact(uw_tasks *t)
         if (p[0].status != 0)
             continue; /* unreadable: the check finds it changed */
         type = uw__u64(t->sc.bytes.p + 16 * i);
-        if (type != 0 && (type == ty->coro || type == ty->asyncgen || type == ty->gen)) {
+        if (uw_gen_type(ty, type)) {
             int8_t st = (int8_t)t->sc.bytes.p[16 * i + 8];
             if (p[1].status != 0 || (!uw__gen_created(t->l, st) && !uw__gen_finished(t->l, st)))
                 continue; /* a coroutine going on: no end (type 0) */

@@ -787,6 +787,28 @@ static void test_recover_step(void **state)
     rec_assert_skipped_unrecovered(REC_STEP);
 }
 
+/* The scenario of `mode`, in which the check finds B's chain moved past
+ * an end its coroutine's awaitee did not hold: B is read again by
+ * recovery (counted once) and shown as [leaf, inner, outer]; with
+ * recovery off it is skipped (rec_assert_skipped_unrecovered). */
+static void rec_assert_leaf_recovered(int mode)
+{
+    rec_world r;
+    const uw_task_sample *b;
+
+    rec_run(&r, mode);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, 0);
+    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
+    assert_int_equal(b->n_frames, 3);
+    assert_string_equal(fname(&r.w, b, 0), "leaf");
+    assert_string_equal(fname(&r.w, b, 1), "inner");
+    assert_string_equal(fname(&r.w, b, 2), "outer");
+    world_end(&r.w);
+    rec_assert_skipped_unrecovered(mode);
+}
+
 /* A chain that ended at an awaitee slot holding no object (read before
  * its coroutine wrote it, or, on a torn read, before the coroutine was
  * made at its address) is kept only if the check reads that slot empty
@@ -798,21 +820,8 @@ static void test_recover_step(void **state)
  * and shows [leaf, inner, outer]; without recovery B is skipped. */
 static void test_check_empty_awaitee_slot(void **state)
 {
-    rec_world r;
-    const uw_task_sample *b;
-
     (void)state;
-    rec_run(&r, REC_SLOT);
-    b = task_at(&r.w, r.w.b);
-    assert_non_null(b);
-    assert_int_equal(b->skipped, 0);
-    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
-    assert_int_equal(b->n_frames, 3);
-    assert_string_equal(fname(&r.w, b, 0), "leaf");
-    assert_string_equal(fname(&r.w, b, 1), "inner");
-    assert_string_equal(fname(&r.w, b, 2), "outer");
-    world_end(&r.w);
-    rec_assert_skipped_unrecovered(REC_SLOT);
+    rec_assert_leaf_recovered(REC_SLOT);
 }
 
 /* A chain that stopped at an awaitee whose window it read whole with a
@@ -823,25 +832,12 @@ static void test_check_empty_awaitee_slot(void **state)
  * took type 0 for a window it could not read, read the type and state
  * again after the levels (the leaf made by then, suspended), and the
  * check's copies agreed with that end: B shown as [inner, outer], the
- * chain it had only before the leaf was made (race regress
- * violation-local-d0139e9b-315-chain-ends-at-sleep). */
+ * chain it had only before the leaf was made (the fuzzer's scenario,
+ * corpus/race/open/violation-local-d0139e9b-315-chain-ends-at-sleep). */
 static void test_check_unmade_awaitee(void **state)
 {
-    rec_world r;
-    const uw_task_sample *b;
-
     (void)state;
-    rec_run(&r, REC_UNMADE);
-    b = task_at(&r.w, r.w.b);
-    assert_non_null(b);
-    assert_int_equal(b->skipped, 0);
-    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], 1);
-    assert_int_equal(b->n_frames, 3);
-    assert_string_equal(fname(&r.w, b, 0), "leaf");
-    assert_string_equal(fname(&r.w, b, 1), "inner");
-    assert_string_equal(fname(&r.w, b, 2), "outer");
-    world_end(&r.w);
-    rec_assert_skipped_unrecovered(REC_UNMADE);
+    rec_assert_leaf_recovered(REC_UNMADE);
 }
 
 /* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
