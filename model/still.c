@@ -298,6 +298,21 @@ void mm_still_free(mm_still *d)
 
 /* --- fabricate --------------------------------------------------------------- */
 
+/* The code object of loop frame k (f[0] innermost): the frame under a
+ * Handle._run frame makes the call `handle._run()` at its line, as
+ * asyncio's _run_once does while a callback runs (a walk without the
+ * loop's epoch keeps the split only then: rule
+ * recheck_unbracketed_split_site); any other, a code object of two lines. */
+static uint64_t mm_still_loop_code(mm_image *im, const mm_sframe *f, int k)
+{
+    static const char *const run_call[1] = {"_run"};
+    static const uint8_t no_args[1] = {0};
+
+    if (k > 0 && strcmp(f[k - 1].qualname, "Handle._run") == 0)
+        return mm_fab_code_calls(im, f[k].qualname, f[k].file, f[k].line, 1, run_call, no_args, 1);
+    return mm_fab_code(im, f[k].qualname, f[k].file, f[k].line, 2);
+}
+
 /* Push frames of the loop thread (root first): into its data-stack chunk,
  * except the root coroutine frame of a running Task, which lives in that
  * Task's coroutine object, marked executing and linked like the others. */
@@ -310,7 +325,7 @@ static uint64_t mm_still_loop(mm_image *im, const mm_sframe *f, int n, mm_stask 
     int k, i;
 
     for (k = n - 1; k >= 0; k--) {
-        uint64_t code = mm_fab_code(im, f[k].qualname, f[k].file, f[k].line, 2), at = 0;
+        uint64_t code = mm_still_loop_code(im, f, k), at = 0;
         for (i = 0; i < n_tasks && at == 0; i++) {
             if (tasks[i].root == k) {
                 uint64_t c = mm_alloc(im->space, mm_fab_coro_size(im));

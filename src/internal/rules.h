@@ -62,6 +62,22 @@
 #define UW__RULE_anchor_split_site 1
 #endif
 
+/* RULE recheck_unbracketed_split_site: a walk without a bracket (a loop
+ * thread past UW_EPOCH_THREADS, or a thread whose epoch could not be read)
+ * that found the split keeps it only when the split's caller stands at the
+ * call that makes a Handle._run frame (a site remembered from a walk proven
+ * one instant's, or one its code shows to be `x._run()`).  Two reads that
+ * agree prove nothing when the slot above _run_once went from Handle._run
+ * to select and back in between (a return and a new call in the same slot,
+ * the current-frame pointer back where it was): two copies torn alike show
+ * a popped Handle._run over _run_once at its select, a stack that never
+ * was. */
+#ifdef TORNSTACK_DROP_RULE_recheck_unbracketed_split_site
+#define UW__RULE_recheck_unbracketed_split_site 0
+#else
+#define UW__RULE_recheck_unbracketed_split_site 1
+#endif
+
 /* RULE split_site_run_call: a call site read from the split caller's code
  * counts only when the method it calls is named `_run` (call_site.c): the
  * popleft of the next handle is a method call without arguments too. */

@@ -31,6 +31,13 @@
  * Without a bracket, any change marks the walk incomplete (retried).  A
  * change that reverted in between (ABA) escapes this check: a Task step
  * that ended and a next one that began in the same slot look the same.
+ * On a loop thread it also lets through a stack that never was: the
+ * Handle._run frame popped, _run_once moved to its select, the select
+ * frame built in the same slot and the pointer back on it, each copy torn
+ * so that it shows the popped Handle._run over _run_once at the select.
+ * So a walk without a bracket that found the split keeps it only with the
+ * split's caller at the call that makes a Handle._run frame (rule
+ * recheck_unbracketed_split_site); else it is incomplete.
  *
  * With a bracket (the Task walk's loop epoch: e0 read before the walk, e1
  * now), the loop started no callback in between, so it ran one
@@ -403,14 +410,17 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
     bottom_same = read_ok;
     if (read_ok)
         uw_recheck_compare(u, c0, i_re, k_split, &top_same, &bottom_same);
+    k_caller = th->split >= 0 ? uw_split_caller(u, k_split) : SIZE_MAX;
     if (counter == 0) {
         if (!top_same || !bottom_same)
+            th->truncated = UW_ERR_INCOMPLETE;
+        else if (UW_RULE(recheck_unbracketed_split_site) && th->split >= 0 &&
+                 (k_caller == SIZE_MAX || !uw_split_site_known(u, k_caller)))
             th->truncated = UW_ERR_INCOMPLETE;
         return;
     }
     th->epoch_loop = tag;
     th->epoch = e0;
-    k_caller = th->split >= 0 ? uw_split_caller(u, k_split) : SIZE_MAX;
     if (read_ok && e1 == e0 && bottom_same && top_same && k_caller != SIZE_MAX)
         uw_split_site_learn(u, k_caller);
     if (read_ok && e1 != e0 && bottom_same && k_caller != SIZE_MAX &&

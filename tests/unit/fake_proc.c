@@ -294,6 +294,78 @@ uint64_t fp_frame(fake_proc *fp, uint64_t code, uint64_t previous, int owner, in
     return a;
 }
 
+const fp_call fp_run_call = {"_run", 0, 1, 0, 0, 0};
+
+/* An opcode other than op that folds to op, else op itself. */
+static uint8_t fp_specialized(const uw_layout *l, int32_t op)
+{
+    for (int i = 0; i < 256; i++)
+        if (i != op && l->opcode_deopt[i] == (uint8_t)op)
+            return (uint8_t)i;
+    return (uint8_t)op;
+}
+
+/* Units from the method load to the CALL's last cache, and the unit
+ * before, at most (call_site.c has the same bound). */
+#define FP_CALL_UNITS 64
+
+uint64_t fp_code_call(fake_proc *fp, const char *qualname, const char *file, int firstlineno,
+                      const fp_call *c, int64_t *index)
+{
+    const uw_layout *l = fp->l;
+    int one_line[FP_CALL_UNITS];
+    uint64_t name_items[256 + 4];
+    uint64_t code, names;
+    int u, k_call, n_units, at;
+    uint8_t *p;
+
+    for (u = 0; u < FP_CALL_UNITS; u++)
+        one_line[u] = firstlineno;
+    n_units = 1 + (1 + l->caches_method) +
+              (l->opcode_precall != UW_ABSENT ? 1 + l->caches_precall : 0) + 1 + l->caches_call;
+    assert(n_units + 1 <= FP_CALL_UNITS);
+    code = fp_code(fp, qualname, file, firstlineno, one_line, (size_t)n_units + 1);
+    at = c->index != 0 ? c->index : 1;
+    assert(at < 256);
+    for (u = 0; u < at + 4; u++)
+        name_items[u] = fp_str(fp, u == at ? c->method : "other");
+    names = fp_tuple(fp, name_items, (size_t)at + 4);
+    fp_put64(fp, code + (uint64_t)l->code_names, names);
+    p = fp_ptr(fp, code + (uint64_t)l->code_adaptive, 2 * (size_t)n_units);
+    memset(p, 0, 2 * (size_t)n_units);
+    p[0] = (uint8_t)(c->pad_ext ? l->opcode_extended_arg : l->opcode_resume);
+    u = 1;
+    p[2 * u] = c->spec ? fp_specialized(l, l->opcode_method) : (uint8_t)l->opcode_method;
+    p[2 * u + 1] =
+        (uint8_t)((at << l->method_name_shift) | (l->method_name_shift ? c->method_bit : 0));
+    u += 1 + l->caches_method;
+    if (l->opcode_precall != UW_ABSENT) {
+        p[2 * u] = c->spec ? fp_specialized(l, l->opcode_precall) : (uint8_t)l->opcode_precall;
+        p[2 * u + 1] = (uint8_t)c->args;
+        u += 1 + l->caches_precall;
+    }
+    k_call = u;
+    p[2 * u] = c->spec ? fp_specialized(l, l->opcode_call) : (uint8_t)l->opcode_call;
+    p[2 * u + 1] = (uint8_t)c->args;
+    /* 3.13+ keep the instruction being run, 3.11/3.12 the last unit
+     * stepped over: the CALL's last cache */
+    *index = k_call + (l->instr_is_prev ? l->caches_call : 0);
+    return code;
+}
+
+void fp_stand_at_run_call(fake_proc *fp, uint64_t addr, const char *qualname, int line)
+{
+    const uw_layout *l = fp->l;
+    uint64_t previous, code;
+    uint8_t owner;
+    int64_t at;
+
+    memcpy(&previous, fp_ptr(fp, addr + (uint64_t)l->frame_previous, 8), 8);
+    owner = *fp_ptr(fp, addr + (uint64_t)l->frame_owner, 1);
+    code = fp_code_call(fp, qualname, "/py/asyncio/base_events.py", line, &fp_run_call, &at);
+    fp_frame_at(fp, addr, code, previous, owner, at);
+}
+
 uint64_t fp_runtime(fake_proc *fp)
 {
     fp->runtime = fp_alloc(fp, (size_t)fp->l->runtime_size);

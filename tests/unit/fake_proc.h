@@ -78,6 +78,30 @@ void fp_frame_at(fake_proc *fp, uint64_t addr, uint64_t code, uint64_t previous,
 /* A frame in its own allocation. */
 uint64_t fp_frame(fake_proc *fp, uint64_t code, uint64_t previous, int owner, int64_t index);
 
+/* The call `x.<method>(<args>)` as the version compiles it: the method
+ * load, PRECALL (3.11), CALL, each with its inline caches, after one unit
+ * (RESUME, or EXTENDED_ARG with pad_ext).  spec: specialized opcodes that
+ * the interpreter's table folds to the base ones; method: LOAD_ATTR's
+ * method bit (3.12+); index: the name's place in co_names (0: 1), every
+ * other name being "other". */
+typedef struct fp_call {
+    const char *method;
+    int args, method_bit, spec, pad_ext, index;
+} fp_call;
+/* handle._run(), the call that makes a Handle._run frame. */
+extern const fp_call fp_run_call;
+/* A code object of one line (firstlineno) making the call c; *index is
+ * the instruction index (fp_frame_at) at which a frame making that call
+ * stands. */
+uint64_t fp_code_call(fake_proc *fp, const char *qualname, const char *file, int firstlineno,
+                      const fp_call *c, int64_t *index);
+/* Rewrite the frame at addr (its previous and owner kept) as a frame of a
+ * new code object of one line named qualname that stands at its
+ * handle._run() call: asyncio's _run_once with a Handle._run frame above
+ * it, as a walk without the loop's epoch needs to see it (rule
+ * recheck_unbracketed_split_site). */
+void fp_stand_at_run_call(fake_proc *fp, uint64_t addr, const char *qualname, int line);
+
 /* Runtime with one interpreter and no threads; returns the interpreter. */
 uint64_t fp_runtime(fake_proc *fp);
 /* New interpreter appended after `after` (0: the runtime's first). */

@@ -5,8 +5,8 @@
  * compiled out (CMake -DTORNSTACK_DROP_RULE=name), where the unwinder
  * gives a Task frames that are not its own.
  *
- * The loop's thread stands in a callback: Handle._run, called by a frame
- * standing for _run_once (select).  Task A, a bystander, is suspended on
+ * The loop's thread stands in a callback: Handle._run, called by
+ * _run_once at its handle._run() call.  Task A, a bystander, is suspended on
  * a Future throughout; Task C is the Task each test is about.
  *
  *   test_code_mismatch_not_placed   kills skip_code_mismatch
@@ -93,6 +93,9 @@ static void rp_build(rp_world *w)
     sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
     run = fp_code(&w->fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
     w->sel_frame = fp_frame(&w->fp, sel, 0, w->l->owner_thread, 1);
+    /* under Handle._run it stands at _run_once's handle._run() call, as a
+     * walk without the loop's epoch must see it */
+    fp_stand_at_run_call(&w->fp, w->sel_frame, "BaseEventLoop._run_once", 11);
     w->run_frame = fp_frame(&w->fp, run, w->sel_frame, w->l->owner_thread, 1);
     w->ts = fp_thread(&w->fp, interp, 77, w->run_frame);
     w->loop = fp_alloc(&w->fp, 64);

@@ -1163,7 +1163,10 @@ static void run_sample(run_world *r, int mode)
     r->name_c = fp_str(&r->w.fp, "conn");
     fp_put64(&r->w.fp, r->w.c + (uint64_t)al->task_name, r->name_c);
     fp_put64(&r->w.fp, r->w.c + (uint64_t)al->task_fut_waiter, 0);
-    /* the thread in Handle._run, C's coroutine running on it */
+    /* the thread in Handle._run, C's coroutine running on it; the frame
+     * under it (until now select()) stands at _run_once's handle._run()
+     * call, as a walk without the epoch (the first sample) must see it */
+    fp_stand_at_run_call(&r->w.fp, r->w.sel_frame, "BaseEventLoop._run_once", 11);
     run = fp_code(&r->w.fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
     f = fp_frame(&r->w.fp, run, r->w.sel_frame, l->owner_thread, 1);
     cf = r->w.coro_c + (uint64_t)l->gen_iframe;

@@ -547,78 +547,44 @@ static void test_stale_code(void **state)
 
 /* call_site.c: the split caller's instruction judged from its code.  A
  * code object of one line whose units are a unit before (pad), then
- * `x.<name>(<args>)` as the version compiles it: the method load, PRECALL
- * (3.11), CALL, each with its caches.  Specialized forms (spec) use an
- * opcode the interpreter's table folds to the base one. */
+ * `x.<name>(<args>)` as the version compiles it (fp_code_call), a frame
+ * standing at the call moved by off units. */
 typedef struct call_case {
-    const char *name; /* co_names[index] (0: 1), every other name "other" */
-    int args, method, spec, pad_ext, off;
+    fp_call call;
+    int off;
     int want;
-    int index;
 } call_case;
 
-/* An opcode other than op that folds to op, else op itself. */
-static uint8_t specialized(const uw_layout *l, int32_t op)
+/* Build, in w (initialised for its version), _run_once's code making the
+ * call of c; *ip is where a frame making that call stands, moved by
+ * c->off units. */
+static uint64_t call_site_code(walk *w, const call_case *c, uint64_t *ip)
 {
-    for (int i = 0; i < 256; i++)
-        if (i != op && l->opcode_deopt[i] == (uint8_t)op)
-            return (uint8_t)i;
-    return (uint8_t)op;
+    int64_t at;
+    uint64_t code = fp_code_call(&w->fp, "BaseEventLoop._run_once", "/py/asyncio/base_events.py",
+                                 10, &c->call, &at);
+
+    *ip = code + (uint64_t)w->fp.l->code_adaptive + 2 * (uint64_t)(at + c->off);
+    return code;
 }
 
 static void call_site_case(int minor, const call_case *c)
 {
-    int one_line[64];
     walk w;
-    const uw_layout *l;
-    uint64_t interp, code, names, f, ip, calls;
-    uint64_t name_items[256 + 4];
-    int u = 0, k_call, n_units, index;
-    uint8_t *p;
+    uint64_t interp, code, f, ip, calls;
 
-    for (u = 0; u < 64; u++)
-        one_line[u] = 10;
     fp_init(&w.fp, minor);
-    l = w.fp.l;
     interp = fp_runtime(&w.fp);
-    n_units = 1 + (1 + l->caches_method) +
-              (l->opcode_precall != UW_ABSENT ? 1 + l->caches_precall : 0) + 1 + l->caches_call;
-    assert_true(n_units + 1 <= 64);
-    code = fp_code(&w.fp, "BaseEventLoop._run_once", "/py/asyncio/base_events.py", 10, one_line,
-                   (size_t)n_units + 1);
-    /* co_names: "other" but at index, and three more after it */
-    index = c->index != 0 ? c->index : 1;
-    for (u = 0; u < index + 4; u++)
-        name_items[u] = fp_str(&w.fp, u == index ? c->name : "other");
-    names = fp_tuple(&w.fp, name_items, (size_t)index + 4);
-    fp_put64(&w.fp, code + (uint64_t)l->code_names, names);
-    p = fp_ptr(&w.fp, code + (uint64_t)l->code_adaptive, 2 * (size_t)n_units);
-    memset(p, 0, 2 * (size_t)n_units);
-    p[0] = (uint8_t)(c->pad_ext ? l->opcode_extended_arg : l->opcode_resume);
-    u = 1;
-    p[2 * u] = c->spec ? specialized(l, l->opcode_method) : (uint8_t)l->opcode_method;
-    p[2 * u + 1] =
-        (uint8_t)((index << l->method_name_shift) | (l->method_name_shift ? c->method : 0));
-    u += 1 + l->caches_method;
-    if (l->opcode_precall != UW_ABSENT) {
-        p[2 * u] = c->spec ? specialized(l, l->opcode_precall) : (uint8_t)l->opcode_precall;
-        p[2 * u + 1] = (uint8_t)c->args;
-        u += 1 + l->caches_precall;
-    }
-    k_call = u;
-    p[2 * u] = c->spec ? specialized(l, l->opcode_call) : (uint8_t)l->opcode_call;
-    p[2 * u + 1] = (uint8_t)c->args;
-    /* where a frame making the call stands, moved by c->off units */
-    ip = code + (uint64_t)l->code_adaptive +
-         2 * (uint64_t)(k_call + (l->instr_is_prev ? l->caches_call : 0) + c->off);
+    code = call_site_code(&w, c, &ip);
     f = fp_frame(&w.fp, code, 0, 0, 0);
-    fp_put64(&w.fp, f + (uint64_t)l->frame_instr, ip);
+    fp_put64(&w.fp, f + (uint64_t)w.fp.l->frame_instr, ip);
     fp_thread(&w.fp, interp, 1, f);
     walk_start(&w);
     assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
     if (uw__split_call_site(w.u, code, ip) != c->want)
-        fail_msg("3.%d: %s(%d args) method %d spec %d pad_ext %d off %d: want %d", minor, c->name,
-                 c->args, c->method, c->spec, c->pad_ext, c->off, c->want);
+        fail_msg("3.%d: %s(%d args) method %d spec %d pad_ext %d off %d: want %d", minor,
+                 c->call.method, c->call.args, c->call.method_bit, c->call.spec, c->call.pad_ext,
+                 c->off, c->want);
     /* the verdict is kept: asked again, nothing is read */
     calls = w.fp.reader.calls;
     assert_int_equal(uw__split_call_site(w.u, code, ip), c->want);
@@ -629,26 +595,96 @@ static void call_site_case(int minor, const call_case *c)
 static void test_split_call_site(void **state)
 {
     static const call_case cases[] = {
-        {"_run", 0, 1, 0, 0, 0, 1, 0},    /* handle._run() */
-        {"_run", 0, 1, 1, 0, 0, 1, 0},    /* specialized */
-        {"popleft", 0, 1, 0, 0, 0, 0, 0}, /* self._ready.popleft() */
-        {"popleft", 0, 1, 1, 0, 0, 0, 0}, /* specialized */
-        {"_run", 1, 1, 0, 0, 0, 0, 0},    /* an argument */
-        {"select", 1, 1, 0, 0, 0, 0, 0},  /* self._selector.select(timeout) */
-        {"_run", 0, 1, 0, 1, 0, 0, 0},    /* the name's index widened */
-        {"_run", 0, 1, 0, 0, -1, 0, 0},   /* a unit before the call's place */
-        {"_run", 0, 1, 0, 0, 1, 0, 0},    /* a unit after it */
-        {"_runx", 0, 1, 0, 0, 0, 0, 0},   /* another name */
-        {"_run", 0, 1, 0, 0, 0, 1, 100},  /* a name far in co_names */
+        {{"_run", 0, 1, 0, 0, 0}, 0, 1},    /* handle._run() */
+        {{"_run", 0, 1, 1, 0, 0}, 0, 1},    /* specialized */
+        {{"popleft", 0, 1, 0, 0, 0}, 0, 0}, /* self._ready.popleft() */
+        {{"popleft", 0, 1, 1, 0, 0}, 0, 0}, /* specialized */
+        {{"_run", 1, 1, 0, 0, 0}, 0, 0},    /* an argument */
+        {{"select", 1, 1, 0, 0, 0}, 0, 0},  /* self._selector.select(timeout) */
+        {{"_run", 0, 1, 0, 1, 0}, 0, 0},    /* the name's index widened */
+        {{"_run", 0, 1, 0, 0, 0}, -1, 0},   /* a unit before the call's place */
+        {{"_run", 0, 1, 0, 0, 0}, 1, 0},    /* a unit after it */
+        {{"_runx", 0, 1, 0, 0, 0}, 0, 0},   /* another name */
+        {{"_run", 0, 1, 0, 0, 100}, 0, 1},  /* a name far in co_names */
     };
     (void)state;
     for (int minor = 11; minor <= 15; minor++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             call_site_case(minor, &cases[i]);
         if (minor >= 12) { /* an attribute load, not a method's */
-            const call_case attr = {"_run", 0, 0, 0, 0, 0, 0, 0};
+            const call_case attr = {{"_run", 0, 0, 0, 0, 0}, 0, 0};
             call_site_case(minor, &attr);
         }
+    }
+}
+
+/* The Task walk's hooks as a loop thread past UW_EPOCH_THREADS has
+ * them: no bracket, the split at the Handle._run frame. */
+static uint64_t no_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
+{
+    (void)ctx;
+    (void)tstate;
+    *tag = 0;
+    return 0;
+}
+
+static int64_t split_at_handle(void *ctx, const uw_frame *f, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(uw_frame_name(&f[i]), "Handle._run") == 0)
+            return (int64_t)i;
+    return -1;
+}
+
+/* A walk without a bracket that finds the split keeps it only with the
+ * split's caller at the call that makes a Handle._run frame (recheck.c,
+ * rule recheck_unbracketed_split_site).  Handle._run over _run_once at its
+ * select call is what two copies torn alike show once the handle returned
+ * and the select frame took its slot: the memory here holds that stack
+ * for good, and both reads agree on it, yet it never was one instant's.
+ * At the `_run()` call the same stack is kept with its split. */
+static void unbracketed_split(int minor, const char *callee, int want_cut)
+{
+    const call_case c = {{callee, callee[0] == 's' ? 1 : 0, 1, 0, 0, 0}, 0, 0};
+    const uw__walk_hooks hooks = {NULL, no_bracket, split_at_handle};
+    walk w;
+    const int lines[4] = {80, 81, 82, 83};
+    uint64_t interp, run_once, handle, caller, top, ip;
+    const uw_thread_sample *th;
+
+    fp_init(&w.fp, minor);
+    interp = fp_runtime(&w.fp);
+    run_once = call_site_code(&w, &c, &ip);
+    handle = fp_code(&w.fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
+    caller = fp_frame(&w.fp, run_once, 0, w.fp.l->owner_thread, 0);
+    fp_put64(&w.fp, caller + (uint64_t)w.fp.l->frame_instr, ip);
+    top = fp_frame(&w.fp, handle, caller, w.fp.l->owner_thread, 2);
+    fp_thread(&w.fp, interp, 1, top);
+    walk_start(&w);
+    uw__unwinder_set_hooks(w.u, &hooks);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    assert_int_equal(w.s.n_threads, 1);
+    th = &w.s.threads[0];
+    if (want_cut) {
+        if (th->truncated != UW_ERR_INCOMPLETE)
+            fail_msg("3.%d: Handle._run over _run_once at %s() kept (truncated %d)", minor, callee,
+                     th->truncated);
+    } else {
+        assert_int_equal(th->truncated, 0);
+        assert_int_equal(th->n_frames, 2);
+        assert_int_equal(th->split, 0);
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "Handle._run");
+    }
+    walk_end(&w);
+}
+
+static void test_unbracketed_split_site(void **state)
+{
+    (void)state;
+    for (int minor = 11; minor <= 15; minor++) {
+        unbracketed_split(minor, "select", 1);
+        unbracketed_split(minor, "_run", 0);
     }
 }
 
@@ -1370,6 +1406,7 @@ int main(void)
         cmocka_unit_test(test_limit_retries),
         cmocka_unit_test(test_layout_buffers),
         cmocka_unit_test(test_split_call_site),
+        cmocka_unit_test(test_unbracketed_split_site),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
