@@ -133,9 +133,10 @@
      (size_t)UW_TASK_FRAMES_MAX * (UW_CORO_WINDOW + 8 + 512) + UW_DEP_BYTES_MAX +      \
      24 * (size_t)UW_LIMIT_THREADS + 8 + (size_t)UW_LIMIT_LINK_RECORDS * UW_LINK_RECORD)
 /* Walks of a thread in the second round while the walk's frames above the
- * split keep moving under its re-read (place.c). */
+ * split keep moving under its re-read (place.c).  One: on a busy loop the
+ * frames that moved under one walk move under the next (docs/tasks.md). */
 #ifndef UW_SECOND_ROUND_WALKS
-#define UW_SECOND_ROUND_WALKS 3
+#define UW_SECOND_ROUND_WALKS 1
 #endif
 /* The chain's end is no coroutine (chains.c, check.c). */
 #define UW_END_NO_STATE (-1000)
