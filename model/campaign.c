@@ -53,6 +53,11 @@
  *      before it marks the root executing, as gen_send_ex2 does, and the
  *      root's SEND pops it (server shape; 0, and every scenario written
  *      before, pushes nothing)
+ *   45 epochs: b % 16 of 1, 2 or 3 lets the unwinder keep the loop epochs
+ *      of 0, 1 or 2 threads only (uw__tasks_limit_epochs), as a build
+ *      whose UW_EPOCH_THREADS is that small: the threads past it are
+ *      walked without a bracket; any other value, and every scenario
+ *      written before, keeps the bound
  * Swarm bits apply to the server shape too (no tears, no bursts, no
  * finishing, no creations, one worker, shallow chains).  Its tear percent
  * is 1 + byte 8 % 12 (0 stays 0).
@@ -64,6 +69,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/tasks.h"
 #include "internal/unwinder.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
@@ -181,6 +187,7 @@ void mm_scenario_decode(const uint8_t *b, size_t n, int minor, int model, mm_sce
     out->samples = 4u * (1u + z[18]);
     out->gap = 1 + z[19] % 64;
     out->swarm = z[20];
+    out->epochs = z[45] % 16 >= 1 && z[45] % 16 <= 3 ? z[45] % 16 - 1 : -1;
     if (out->swarm & MM_SWARM_NO_TEARS)
         out->sched.tear_pct = 0;
     if (out->swarm & MM_SWARM_NO_SYNC)
@@ -235,6 +242,12 @@ void mm_scenario_describe(const mm_scenario *sc, char *out, size_t cap)
                      (unsigned long long)sc->seed, sc->samples, sc->gap);
     if (n < 0 || (size_t)n >= cap)
         return;
+    if (sc->epochs >= 0) {
+        int k = snprintf(out + n, cap - (size_t)n, "epochs kept %d, ", sc->epochs);
+        if (k < 0 || (size_t)k >= cap - (size_t)n)
+            return;
+        n += k;
+    }
     if (sc->prog.shape == MM_SHAPE_CLASSIC)
         snprintf(out + n, cap - (size_t)n,
                  "classic: %d tasks (p_sync %d, p_complete %d, p_create %d)", sc->prog.n_tasks,
@@ -320,6 +333,11 @@ static int mm_scenario_do(const mm_scenario *sc, const uw_task_options *policy, 
             ctx.tstate[l] = mm_mutator_tstate(m, l);
         ctx.im = &im;
         uw_tasks_set_options(t, policy);
+        if (sc->epochs >= 0) {
+            uw__tasks_limit_epochs(t, (size_t)sc->epochs);
+            ctx.epochs_limited = 1;
+            ctx.epochs_kept = sc->epochs;
+        }
         if (out != NULL)
             sch.trace = &trace;
         for (k = 0; k < sc->samples && rc == 0; k++) {

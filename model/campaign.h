@@ -30,6 +30,9 @@ typedef struct mm_scenario {
     int scale;        /* MM_SCALE_*: the program's size class */
     int pause;        /* percent of gaps that run on to a thread
                        * stopped at a GIL release point */
+    int epochs;       /* loop epochs the unwinder may keep: -1 as many as
+                       * its bound, else 0 to 2 (the others' threads are
+                       * walked without a bracket) */
 } mm_scenario;
 
 /* Size classes of a server program (scenario byte 35). */
@@ -41,7 +44,7 @@ enum {
 };
 
 /* Bytes of a scenario that mean something (more are ignored). */
-#define MM_SCENARIO_BYTES 45
+#define MM_SCENARIO_BYTES 46
 
 /* Make scenario bytes b (MM_SCENARIO_BYTES of them) decode to CPython
  * 3.<minor> (11 to 15): bytes 0 and 38 (campaign.c). */

@@ -404,7 +404,9 @@ int mm_loops_past_epochs(const mm_oq *q)
         return 0;
     for (k = 0; k < im->n_threads; k++)
         loops += im->th[k].loop != 0;
-    return loops > UW_EPOCH_THREADS;
+    return loops > (q->c->epochs_limited && q->c->epochs_kept < UW_EPOCH_THREADS
+                        ? q->c->epochs_kept
+                        : UW_EPOCH_THREADS);
 }
 
 static void mm_check_still(mm_oq *q)

@@ -98,7 +98,10 @@ typedef struct mm_oracle_ctx {
     uint64_t handle_run;           /* Handle._run's code object */
     uint64_t tstate[MM_MAX_LOOPS]; /* each loop's thread state */
     int n_loops;
-    int still;          /* no store became visible */
+    int still; /* no store became visible */
+    /* the unwinder keeps the loop epochs of epochs_kept threads only
+     * (uw__tasks_limit_epochs) when epochs_limited; else UW_EPOCH_THREADS */
+    int epochs_limited, epochs_kept;
     const mm_image *im; /* still windows: the registry, read
                          * from memory as a perfect reader */
     /* what composes the stacks judged: NULL for uw_compose, what users

@@ -71,7 +71,9 @@
  * to select and back in between (a return and a new call in the same slot,
  * the current-frame pointer back where it was): two copies torn alike show
  * a popped Handle._run over _run_once at its select, a stack that never
- * was. */
+ * was.  Nor may a frame of the loop's own code stand at that call under a
+ * frame that is no Handle._run (a select frame left in the slot over
+ * _run_once back at its _run() call). */
 #ifdef TORNSTACK_DROP_RULE_recheck_unbracketed_split_site
 #define UW__RULE_recheck_unbracketed_split_site 0
 #else
@@ -124,6 +126,19 @@
 #define UW__RULE_skip_thread_truncated 0
 #else
 #define UW__RULE_skip_thread_truncated 1
+#endif
+
+/* RULE skip_past_epochs: every Task of a loop thread past the epoch bound
+ * (asyncio's own loop, its epoch not kept: more loop threads than
+ * UW_EPOCH_THREADS) is skipped as epoch_limit.  Without the epoch the
+ * chain check's two copies prove nothing across steps: a chain that
+ * stepped twice reads the same in both (ABA), and a running Task that
+ * finished is replaced by one whose coroutine has the same address and
+ * code, so a Task was shown with a chain it never had. */
+#ifdef TORNSTACK_DROP_RULE_skip_past_epochs
+#define UW__RULE_skip_past_epochs 0
+#else
+#define UW__RULE_skip_past_epochs 1
 #endif
 
 /* RULE skip_not_on_stack: a Task that reads as resumed and is on neither

@@ -38,7 +38,14 @@ typedef struct uw__walk_hooks {
      * (th->top_dropped); -1 when every frame must read back equal.  The
      * walk keeps it in th->split. */
     int64_t (*stable_from)(void *ctx, const uw_frame *f, size_t n);
+    /* What a code object is to the loop: UW__ROLE_SPLIT for the stable
+     * frame's code (asyncio's Handle._run), UW__ROLE_LOOP for the loop's
+     * own code (whose `x._run()` call makes such a frame), 0 for any
+     * other.  NULL: none known. */
+    int (*code_role)(void *ctx, const uw_code_info *code);
 } uw__walk_hooks;
+
+enum { UW__ROLE_LOOP = 1, UW__ROLE_SPLIT = 2 };
 
 /* Install hooks (copied), or remove them with NULL.  Without hooks no
  * bracket is read and th->split is -1. */

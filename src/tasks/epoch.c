@@ -30,8 +30,25 @@
 #include <string.h>
 
 #include "internal/pyobj.h"
+#include "internal/tasks.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
+
+/* Entries in use: UW_EPOCH_THREADS, or fewer as the model asks
+ * (uw__tasks_limit_epochs). */
+static size_t uw_ecap(const uw__epochs *t)
+{
+    return t->limited && t->limit < UW_EPOCH_THREADS ? t->limit : UW_EPOCH_THREADS;
+}
+
+void uw__tasks_limit_epochs(uw_tasks *t, size_t n)
+{
+    if (t == NULL)
+        return;
+    memset(&t->epochs, 0, sizeof t->epochs);
+    t->epochs.limited = 1;
+    t->epochs.limit = n;
+}
 
 /* The thread's own entry, else the first free one; UW_ERR_CAPACITY when
  * the table is full (uw_epoch_room frees a stale one first).  Counter and
@@ -42,7 +59,7 @@ int uw__epoch_set(uw__epochs *t, uint64_t tstate, uint64_t loop, uint64_t counte
 
     if (t == NULL || tstate == 0)
         return UW_ERR_INVALID_ARG;
-    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+    for (i = 0; i < uw_ecap(t); i++) {
         if (t->e[i].tstate == tstate) {
             free_i = i;
             break;
@@ -69,7 +86,7 @@ uw__epoch_ent *uw__epoch_cloop(uw__epochs *t, uint64_t tstate, uint64_t loop)
 {
     size_t i;
 
-    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < UW_EPOCH_THREADS; i++)
+    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < uw_ecap(t); i++)
         if (t->e[i].tstate == tstate)
             return t->e[i].cloop && t->e[i].loop == loop ? &t->e[i] : NULL;
     return NULL;
@@ -79,7 +96,7 @@ uw__epoch_ent *uw__epoch_find(uw__epochs *t, uint64_t tstate, uint64_t loop)
 {
     size_t i;
 
-    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < UW_EPOCH_THREADS; i++)
+    for (i = 0; t != NULL && tstate != 0 && loop != 0 && i < uw_ecap(t); i++)
         if (t->e[i].tstate == tstate)
             return t->e[i].loop == loop && !t->e[i].cloop ? &t->e[i] : NULL;
     return NULL;
@@ -91,7 +108,7 @@ uint64_t uw__epoch_loop(const uw__epochs *t, uint64_t tstate)
 
     if (t == NULL || tstate == 0)
         return 0;
-    for (i = 0; i < UW_EPOCH_THREADS; i++)
+    for (i = 0; i < uw_ecap(t); i++)
         if (t->e[i].tstate == tstate)
             return t->e[i].loop;
     return 0;
@@ -103,7 +120,7 @@ int uw__epoch_get(const uw__epochs *t, uint64_t tstate, uint64_t *loop, uint64_t
 
     if (t == NULL || loop == NULL || counter == NULL)
         return UW_ERR_INVALID_ARG;
-    for (i = 0; tstate != 0 && i < UW_EPOCH_THREADS; i++) {
+    for (i = 0; tstate != 0 && i < uw_ecap(t); i++) {
         if (t->e[i].tstate == tstate) {
             *loop = t->e[i].loop;
             *counter = t->e[i].counter;
@@ -120,7 +137,7 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
     size_t i;
 
     *tag = 0;
-    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+    for (i = 0; i < uw_ecap(&t->epochs); i++) {
         if (t->epochs.e[i].tstate == tstate && t->epochs.e[i].counter != 0) {
             *tag = t->epochs.e[i].loop;
             counter = t->epochs.e[i].counter;
@@ -168,10 +185,10 @@ static int uw_epoch_room(uw__epochs *t, const uw_sample *s, uint64_t tstate)
 {
     size_t i, j;
 
-    for (i = 0; i < UW_EPOCH_THREADS; i++)
+    for (i = 0; i < uw_ecap(t); i++)
         if (t->e[i].tstate == tstate || t->e[i].tstate == 0)
             return 1;
-    for (i = 0; i < UW_EPOCH_THREADS; i++) {
+    for (i = 0; i < uw_ecap(t); i++) {
         for (j = 0; j < s->n_threads; j++)
             if (s->threads[j].tstate == t->e[i].tstate &&
                 s->threads[j].running_loop == t->e[i].loop)
@@ -225,7 +242,7 @@ int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *t
         return 0;
     for (i = 0; i < s->n_threads; i++)
         loops += s->threads[i].running_loop != 0;
-    return loops > UW_EPOCH_THREADS;
+    return loops > uw_ecap(&t->epochs);
 }
 
 const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i)

@@ -160,6 +160,12 @@ static int uw_place_thread(uw_tasks *t, uw_sample *s, size_t th_i)
         uw_skip_truncated(t, s, th_i);
         return 0;
     }
+    if (t->opt.skip && UW_RULE(skip_past_epochs) && uw__epoch_crowded(t, s, th)) {
+        for (i = 0; i < t->n_work; i++) /* nothing proves their chains */
+            if (t->work[i].thread == th_i && t->work[i].skipped == 0)
+                t->work[i].skipped = UW_SKIP_EPOCH_LIMIT;
+        return 0;
+    }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
         int rc;

@@ -95,6 +95,16 @@ int64_t uw__split_stable_from(void *ctx, const uw_frame *f, size_t n)
     return -1;
 }
 
+int uw__split_code_role(void *ctx, const uw_code_info *code)
+{
+    (void)ctx;
+    if (code == NULL)
+        return 0;
+    if (code->flags & UW__CODE_HANDLE_RUN)
+        return UW__ROLE_SPLIT;
+    return code->flags & UW__CODE_LOOP_OWN ? UW__ROLE_LOOP : 0;
+}
+
 int64_t uw__split_top(const uw_tasks *t, const uw_thread_sample *th)
 {
     if (!t->opt.split || (th->loop_in_c && th->split < 0))

@@ -60,7 +60,7 @@ int uw_tasks_new(uw_unwinder *u, uw_tasks **out)
     uw__scratch_init(&t->sc, t->l, al);
     uw__lists_init(&t->ls);
     uw_sample_init(&t->again);
-    hooks = (uw__walk_hooks){t, uw__epoch_bracket, uw__split_stable_from};
+    hooks = (uw__walk_hooks){t, uw__epoch_bracket, uw__split_stable_from, uw__split_code_role};
     uw__unwinder_set_hooks(u, &hooks);
     uw__code_cache_set_classifier(uw_unwinder_cache(u), uw__split_classify);
     *out = t;

@@ -386,6 +386,10 @@ typedef struct uw__epoch_ent {
 
 typedef struct uw__epochs {
     uw__epoch_ent e[UW_EPOCH_THREADS];
+    /* limited: only the first `limit` entries are used (the model's knob,
+     * uw__tasks_limit_epochs), as a build with UW_EPOCH_THREADS = limit */
+    int limited;
+    size_t limit;
 } uw__epochs;
 
 /* A loop thread's epoch counter, read first (a) and last (b) in the
@@ -722,6 +726,9 @@ int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *t
 uint32_t uw__split_classify(const char *qualname, const char *filename);
 /* The stable_from hook: the outermost Handle._run frame, -1 if none. */
 int64_t uw__split_stable_from(void *ctx, const uw_frame *f, size_t n);
+/* The code_role hook: Handle._run is the split's, asyncio's and
+ * selectors' code the loop's own. */
+int uw__split_code_role(void *ctx, const uw_code_info *code);
 /* Thread th's frames in s (innermost first), or NULL when the sample
  * holds none: no pointer arithmetic on a NULL frame array. */
 static inline const uw_frame *uw__thread_frames(const uw_sample *s, const uw_thread_sample *th)

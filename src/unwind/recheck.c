@@ -36,8 +36,11 @@
  * frame built in the same slot and the pointer back on it, each copy torn
  * so that it shows the popped Handle._run over _run_once at the select.
  * So a walk without a bracket that found the split keeps it only with the
- * split's caller at the call that makes a Handle._run frame (rule
- * recheck_unbracketed_split_site); else it is incomplete.
+ * split's caller at the call that makes a Handle._run frame, and no frame
+ * of the loop's own code (the hooks' code_role) stands at that call under
+ * a frame that is no Handle._run (the select frame left in the slot over
+ * _run_once back at its _run() call: the same tear the other way round);
+ * else it is incomplete (rule recheck_unbracketed_split_site).
  *
  * With a bracket (the Task walk's loop epoch: e0 read before the walk, e1
  * now), the loop started no callback in between, so it ran one
@@ -314,6 +317,36 @@ int uw__split_site_at(uw_unwinder *u, uint64_t frame, uint64_t code, uint64_t ip
     return uw__split_call_site(u, code, ip);
 }
 
+/* The role the hooks give code object `code` (0 without the hook, or
+ * without a validated entry). */
+static int uw_code_role(uw_unwinder *u, uint64_t code)
+{
+    const uw_code_info *e;
+
+    if (!u->has_hooks || u->hooks.code_role == NULL || code == 0)
+        return 0;
+    e = uw__code_for(u, code);
+    return e != NULL ? u->hooks.code_role(u->hooks.ctx, e) : 0;
+}
+
+/* Does a frame of the loop's own code stand at a call its code shows to
+ * be `x._run()` (call_site.c) under a frame that is not the split's?
+ * While _run_once makes that call, the frame above it is a Handle._run;
+ * any other there is a frame left in the slot. */
+static int uw_handle_call_broken(uw_unwinder *u)
+{
+    size_t k;
+
+    for (k = 1; k < u->n_visited; k++) {
+        const uw_split_at at = uw_split_at_of(u, k);
+        if (uw_code_role(u, at.code) != UW__ROLE_LOOP || !uw__split_call_site(u, at.code, at.ip))
+            continue;
+        if (uw_code_role(u, uw_split_at_of(u, k - 1).code) != UW__ROLE_SPLIT)
+            return 1;
+    }
+    return 0;
+}
+
 /* Is frame the split caller's of a walk before (a remembered site's)? */
 static int uw_split_caller_frame(const uw_unwinder *u, uint64_t frame)
 {
@@ -417,6 +450,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
         else if (UW_RULE(recheck_unbracketed_split_site) && th->split >= 0 &&
                  (k_caller == SIZE_MAX || !uw_split_site_known(u, k_caller)))
             th->truncated = UW_ERR_INCOMPLETE;
+        else if (UW_RULE(recheck_unbracketed_split_site) && uw_handle_call_broken(u))
+            th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over _run_once's _run() */
         return;
     }
     th->epoch_loop = tag;

@@ -278,7 +278,7 @@ static uint64_t some_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
 static void test_idle_bracketed(void **state)
 {
     rig g;
-    uw__walk_hooks h = {NULL, some_bracket, NULL};
+    uw__walk_hooks h = {NULL, some_bracket, NULL, NULL};
     (void)state;
     rig_open(&g, 12);
     warm(&g);

@@ -619,13 +619,22 @@ static void test_split_call_site(void **state)
 }
 
 /* The Task walk's hooks as a loop thread past UW_EPOCH_THREADS has
- * them: no bracket, the split at the Handle._run frame. */
+ * them: no bracket, the split at the Handle._run frame, the roles of
+ * Handle._run and _run_once by name. */
 static uint64_t no_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
 {
     (void)ctx;
     (void)tstate;
     *tag = 0;
     return 0;
+}
+
+static int code_role_by_name(void *ctx, const uw_code_info *code)
+{
+    (void)ctx;
+    if (strcmp(code->qualname, "Handle._run") == 0)
+        return UW__ROLE_SPLIT;
+    return strcmp(code->qualname, "BaseEventLoop._run_once") == 0 ? UW__ROLE_LOOP : 0;
 }
 
 static int64_t split_at_handle(void *ctx, const uw_frame *f, size_t n)
@@ -637,29 +646,34 @@ static int64_t split_at_handle(void *ctx, const uw_frame *f, size_t n)
     return -1;
 }
 
-/* A walk without a bracket that finds the split keeps it only with the
- * split's caller at the call that makes a Handle._run frame (recheck.c,
- * rule recheck_unbracketed_split_site).  Handle._run over _run_once at its
- * select call is what two copies torn alike show once the handle returned
- * and the select frame took its slot: the memory here holds that stack
- * for good, and both reads agree on it, yet it never was one instant's.
- * At the `_run()` call the same stack is kept with its split. */
-static void unbracketed_split(int minor, const char *callee, int want_cut)
+/* A walk without a bracket (recheck.c, rule
+ * recheck_unbracketed_split_site): _run_once, the loop's own code, making
+ * the call `callee` (`select` or `_run`), under a frame of code `top`
+ * (Handle._run, or a select frame).  Handle._run over _run_once at its
+ * select call, and a select frame over _run_once at its _run() call, are
+ * what two copies torn alike show once the handle returned and the
+ * select frame took its slot (or the other way round): the memory here
+ * holds that stack for good, and both reads agree on it, yet it never was
+ * one instant's.  Handle._run over _run_once at its _run() call is kept,
+ * with its split; a select frame over _run_once at its select call too. */
+static void unbracketed_split(int minor, const char *callee, const char *top_name, int want_cut)
 {
     const call_case c = {{callee, callee[0] == 's' ? 1 : 0, 1, 0, 0, 0}, 0, 0};
-    const uw__walk_hooks hooks = {NULL, no_bracket, split_at_handle};
+    const uw__walk_hooks hooks = {NULL, no_bracket, split_at_handle, code_role_by_name};
+    const int is_handle = strcmp(top_name, "Handle._run") == 0;
     walk w;
     const int lines[4] = {80, 81, 82, 83};
-    uint64_t interp, run_once, handle, caller, top, ip;
+    uint64_t interp, run_once, top_code, caller, top, ip;
     const uw_thread_sample *th;
 
     fp_init(&w.fp, minor);
     interp = fp_runtime(&w.fp);
     run_once = call_site_code(&w, &c, &ip);
-    handle = fp_code(&w.fp, "Handle._run", "/py/asyncio/events.py", 80, lines, 4);
+    top_code = fp_code(&w.fp, top_name, is_handle ? "/py/asyncio/events.py" : "/py/selectors.py",
+                       80, lines, 4);
     caller = fp_frame(&w.fp, run_once, 0, w.fp.l->owner_thread, 0);
     fp_put64(&w.fp, caller + (uint64_t)w.fp.l->frame_instr, ip);
-    top = fp_frame(&w.fp, handle, caller, w.fp.l->owner_thread, 2);
+    top = fp_frame(&w.fp, top_code, caller, w.fp.l->owner_thread, 2);
     fp_thread(&w.fp, interp, 1, top);
     walk_start(&w);
     uw__unwinder_set_hooks(w.u, &hooks);
@@ -668,13 +682,13 @@ static void unbracketed_split(int minor, const char *callee, int want_cut)
     th = &w.s.threads[0];
     if (want_cut) {
         if (th->truncated != UW_ERR_INCOMPLETE)
-            fail_msg("3.%d: Handle._run over _run_once at %s() kept (truncated %d)", minor, callee,
+            fail_msg("3.%d: %s over _run_once at %s() kept (truncated %d)", minor, top_name, callee,
                      th->truncated);
     } else {
         assert_int_equal(th->truncated, 0);
         assert_int_equal(th->n_frames, 2);
-        assert_int_equal(th->split, 0);
-        assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), "Handle._run");
+        assert_int_equal(th->split, is_handle ? 0 : -1);
+        assert_string_equal(uw_frame_name(frame_of(&w, 0, 0)), top_name);
     }
     walk_end(&w);
 }
@@ -683,8 +697,10 @@ static void test_unbracketed_split_site(void **state)
 {
     (void)state;
     for (int minor = 11; minor <= 15; minor++) {
-        unbracketed_split(minor, "select", 1);
-        unbracketed_split(minor, "_run", 0);
+        unbracketed_split(minor, "select", "Handle._run", 1);
+        unbracketed_split(minor, "_run", "EpollSelector.select", 1);
+        unbracketed_split(minor, "_run", "Handle._run", 0);
+        unbracketed_split(minor, "select", "EpollSelector.select", 0);
     }
 }
 

@@ -123,7 +123,7 @@
       "without its current frame")                                                                 \
     X(UW_SKIP_EPOCH_LIMIT, -71, "epoch_limit",                                                     \
       "more loop threads than UW_EPOCH_THREADS: the thread was walked without its loop's epoch, "  \
-      "so a Task resuming there cannot be vouched for")                                            \
+      "so nothing vouches for the chains of that loop's Tasks")                                    \
     X(UW_ERR_NO_CLOCK, -72, "no_clock",                                                            \
       "no run clock for the thread at this point of the sample (the reader has none, or has "      \
       "read memory already)")                                                                      \

@@ -300,8 +300,9 @@
 /* Threads whose loop epoch (the Task walk's proof that no callback ran
  * during a walk) is known; when full, a thread that has none gets the
  * entry of one that no longer runs that loop, else none: with more loop
- * threads the ones past the bound are walked without one, and a Task
- * resuming there is skipped as UW_SKIP_EPOCH_LIMIT. */
+ * threads the ones past the bound are walked without one, and every Task
+ * of their loops is skipped as UW_SKIP_EPOCH_LIMIT (rule skip_past_epochs:
+ * without the epoch the chain check proves nothing across steps). */
 #ifndef UW_EPOCH_THREADS
 #define UW_EPOCH_THREADS 64
 #endif
