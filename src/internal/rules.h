@@ -80,6 +80,17 @@
 #define UW__RULE_recheck_unbracketed_split_site 1
 #endif
 
+/* RULE recheck_unbracketed_callee: in a walk without a bracket, a frame of
+ * the loop's own code standing at a method call without arguments, `x.M()`,
+ * with a frame above it, must be under a frame of code named M.  The same
+ * tear as above at another call: the select frame left in its slot over
+ * _run_once moved on to its popleft, both copies torn alike. */
+#ifdef TORNSTACK_DROP_RULE_recheck_unbracketed_callee
+#define UW__RULE_recheck_unbracketed_callee 0
+#else
+#define UW__RULE_recheck_unbracketed_callee 1
+#endif
+
 /* RULE split_site_run_call: a call site read from the split caller's code
  * counts only when the method it calls is named `_run` (call_site.c): the
  * popleft of the next handle is a method call without arguments too. */

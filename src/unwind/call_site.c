@@ -32,12 +32,23 @@
  * object freed and reloaded at the same address changes) and instruction:
  * UW_CALL_SITES of them, the oldest replaced.
  *
+ * The verdict keeps the method's name (up to UW_CALL_NAME bytes; a longer
+ * one, or one not read, is kept as unknown), for a second question asked
+ * of every frame of the loop's own code in a walk without a bracket
+ * (recheck.c, rule recheck_unbracketed_callee): a frame at `x.M()` with a
+ * frame above it is under M's frame, whatever M is; a frame of another
+ * name there was left in the slot (a select frame over _run_once at its
+ * popleft).
+ *
  * Reads: one vectored read of the units and the co_names pointer, two of
  * the tuple (its header, its items up to the name's index: at most 256,
  * no EXTENDED_ARG; pyobj.c uw__tuple_items), two of the name (header,
- * text: uw__str_equals); only for a verdict not kept.
+ * text: pystr.c uw__pystr_read); only for a verdict not kept.
  */
+#include <string.h>
+
 #include "internal/pyobj.h"
+#include "internal/pystr.h"
 #include "internal/rules.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
@@ -64,11 +75,12 @@ static int uw_unit_is(const uw_layout *l, const uint8_t *units, size_t i, int32_
     return l->opcode_deopt[uw_unit_op(units, i)] == (uint8_t)op;
 }
 
-/* Read and judge: *is_site 1 when instruction ip of the code object at
- * code (units code units long) is the CALL of `x._run()`.  0, or a read
- * error (nothing judged). */
-static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint64_t ip,
-                             int *is_site)
+/* Read and judge: *method 1 when instruction ip of the code object at
+ * code (units code units long) is the CALL of a method without
+ * arguments, `x.M()`, with M in name ("" when longer than UW_CALL_NAME
+ * bytes or not readable as a str).  0, or a read error (nothing judged). */
+static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint64_t ip, int *method,
+                             char name[UW_CALL_NAME + 1])
 {
     const uw_layout *l = u->l;
     const uint64_t base = code + (uint64_t)l->code_adaptive;
@@ -79,9 +91,12 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
     size_t n_units, n_items;
     unsigned index;
     uw_iov iov[2];
-    int rc;
+    char text[UW_PYSTR_MAX_UTF8];
+    size_t len;
+    int rc, truncated = 0;
 
-    *is_site = 0;
+    *method = 0;
+    name[0] = '\0';
     if (ip < base || ((ip - base) & 1) != 0)
         return 0;
     s = (int64_t)((ip - base) / 2);
@@ -116,10 +131,7 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
     if (l->method_name_shift > 0 && (uw_unit_arg(buf, (size_t)k_meth) & 1u) == 0)
         return 0; /* an attribute load, not a method's */
     index = uw_unit_arg(buf, (size_t)k_meth) >> l->method_name_shift;
-    if (!UW_RULE(split_site_run_call)) {
-        *is_site = 1;
-        return 0;
-    }
+    *method = 1;
     if (names == 0)
         return 0;
     rc = uw__tuple_items(&pc, names, items, (size_t)index + 1, &n_items);
@@ -127,33 +139,66 @@ static int uw_call_site_read(uw_unwinder *u, uint64_t code, int64_t units, uint6
         return rc == UW_ERR_BAD_OBJECT ? 0 : rc;
     if (n_items <= index || items[index] == 0)
         return 0;
-    rc = uw__str_equals(&pc, items[index], "_run");
-    if (rc < 0)
+    if (u->t.types.str != 0) {
+        uint64_t type = 0;
+        rc = uw__obj_type(&pc, items[index], &type);
+        if (rc != 0 || type != u->t.types.str)
+            return rc;
+    }
+    rc = uw__pystr_read(u->r, l, items[index], text, sizeof text, &truncated);
+    if (rc == UW_ERR_STRING)
+        return 0;
+    if (rc != 0)
         return rc;
-    *is_site = rc;
+    len = strlen(text);
+    if (!truncated && len <= UW_CALL_NAME)
+        memcpy(name, text, len + 1);
     return 0;
 }
 
-/* Is the split's caller, standing at ip in code (an entry of this
- * sample's code cache), at the call that makes a Handle._run frame?  A
- * read error or a code object without an entry is no. */
-int uw__split_call_site(uw_unwinder *u, uint64_t code, uint64_t ip)
+/* The verdict on instruction ip of code (an entry of this sample's code
+ * cache), read once per load of the code object and kept; NULL on a read
+ * error or for a code object without an entry. */
+static const uw__call_verdict *uw_call_verdict(uw_unwinder *u, uint64_t code, uint64_t ip)
 {
     uw_code_info *e = code != 0 ? uw__code_for(u, code) : NULL;
+    uw__call_verdict *v;
+    char name[UW_CALL_NAME + 1];
     size_t i;
-    int is_site;
+    int method;
 
     if (e == NULL || e->serial == 0)
-        return 0;
+        return NULL;
     for (i = 0; i < u->n_call_sites; i++)
         if (u->call_site[i].serial == e->serial && u->call_site[i].ip == ip)
-            return u->call_site[i].is_site;
-    if (uw_call_site_read(u, code, e->id.units, ip, &is_site) != 0)
-        return 0;
+            return &u->call_site[i];
+    if (uw_call_site_read(u, code, e->id.units, ip, &method, name) != 0)
+        return NULL;
     i = u->n_call_sites < UW_CALL_SITES ? u->n_call_sites++ : u->next_call_site;
     u->next_call_site = (i + 1) % UW_CALL_SITES;
-    u->call_site[i].serial = e->serial;
-    u->call_site[i].ip = ip;
-    u->call_site[i].is_site = is_site;
-    return is_site;
+    v = &u->call_site[i];
+    v->serial = e->serial;
+    v->ip = ip;
+    v->method = method;
+    memcpy(v->name, name, sizeof v->name);
+    return v;
+}
+
+/* Is the split's caller, standing at ip in code, at the call that makes a
+ * Handle._run frame: a method call without arguments named `_run` (rule
+ * split_site_run_call; without it, any such call)? */
+int uw__split_call_site(uw_unwinder *u, uint64_t code, uint64_t ip)
+{
+    const uw__call_verdict *v = uw_call_verdict(u, code, ip);
+
+    if (v == NULL || !v->method)
+        return 0;
+    return !UW_RULE(split_site_run_call) || strcmp(v->name, "_run") == 0;
+}
+
+const char *uw__method_call_name(uw_unwinder *u, uint64_t code, uint64_t ip)
+{
+    const uw__call_verdict *v = uw_call_verdict(u, code, ip);
+
+    return v != NULL && v->method && v->name[0] != '\0' ? v->name : NULL;
 }

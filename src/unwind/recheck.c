@@ -40,7 +40,11 @@
  * of the loop's own code (the hooks' code_role) stands at that call under
  * a frame that is no Handle._run (the select frame left in the slot over
  * _run_once back at its _run() call: the same tear the other way round);
- * else it is incomplete (rule recheck_unbracketed_split_site).
+ * else it is incomplete (rule recheck_unbracketed_split_site).  The select
+ * frame can be left over _run_once at any of its calls: a frame of the
+ * loop's own code standing at a method call without arguments, `x.M()`,
+ * under a frame whose code is not named M, marks it incomplete too (rule
+ * recheck_unbracketed_callee; the popleft of the next handle).
  *
  * With a bracket (the Task walk's loop epoch: e0 read before the walk, e1
  * now), the loop started no callback in between, so it ran one
@@ -347,6 +351,40 @@ static int uw_handle_call_broken(uw_unwinder *u)
     return 0;
 }
 
+/* The name a code object's qualname ends with: its co_name. */
+static const char *uw_code_short_name(const char *qualname)
+{
+    const char *dot = strrchr(qualname, '.');
+
+    return dot != NULL ? dot + 1 : qualname;
+}
+
+/* Does a frame of the loop's own code stand at a method call without
+ * arguments, `x.M()` (call_site.c), under a frame whose code is not named
+ * M?  While it makes that call, the frame above it is M's (a C method
+ * such as popleft makes none); any other there is a frame left in the
+ * slot.  A name the verdict does not know, or a frame without a validated
+ * entry, says nothing.  Bound: the walk's visited frames. */
+static int uw_method_callee_broken(uw_unwinder *u)
+{
+    size_t k;
+
+    for (k = 1; k < u->n_visited; k++) {
+        const uw_split_at at = uw_split_at_of(u, k);
+        const uw_code_info *callee;
+        const char *name;
+
+        if (uw_code_role(u, at.code) != UW__ROLE_LOOP)
+            continue;
+        name = uw__method_call_name(u, at.code, at.ip);
+        callee = name != NULL ? uw__code_for(u, uw_split_at_of(u, k - 1).code) : NULL;
+        if (callee != NULL && callee->qualname != NULL &&
+            strcmp(uw_code_short_name(callee->qualname), name) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Is frame the split caller's of a walk before (a remembered site's)? */
 static int uw_split_caller_frame(const uw_unwinder *u, uint64_t frame)
 {
@@ -452,6 +490,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
             th->truncated = UW_ERR_INCOMPLETE;
         else if (UW_RULE(recheck_unbracketed_split_site) && uw_handle_call_broken(u))
             th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over _run_once's _run() */
+        else if (UW_RULE(recheck_unbracketed_callee) && uw_method_callee_broken(u))
+            th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over another x.M() */
         return;
     }
     th->epoch_loop = tag;

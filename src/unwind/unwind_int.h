@@ -52,6 +52,9 @@
 /* Verdicts kept on where the split's caller stood (call_site.c): its
  * handle calls, popleft and select, per loop thread. */
 #define UW_CALL_SITES 32
+/* Bytes of a method's name a call-site verdict keeps (call_site.c); a
+ * longer name is kept as unknown.  asyncio's longest is 26. */
+#define UW_CALL_NAME 39
 /* Walks taken again because the last one met _run_once between two
  * callbacks (thread.c), within UW_THREAD_RETRIES. */
 #define UW_BETWEEN_RETRIES 2
@@ -171,6 +174,14 @@ typedef struct uw_prefetch {
     uint64_t chunk_len[UW_LIMIT_CHUNKS];
 } uw_prefetch;
 
+/* call_site.c: what instruction ip of one load (serial) of a code object
+ * is: a method call without arguments (method), named name ("": unknown). */
+typedef struct uw__call_verdict {
+    uint64_t serial, ip;
+    int method;
+    char name[UW_CALL_NAME + 1];
+} uw__call_verdict;
+
 struct uw_unwinder {
     uw_reader *r;
     uw_target t;
@@ -230,10 +241,7 @@ struct uw_unwinder {
     size_t n_split_sites;
     /* call_site.c: verdicts on instructions of the split's caller, by code
      * cache load (serial) and instruction, at most UW_CALL_SITES. */
-    struct {
-        uint64_t serial, ip;
-        int is_site;
-    } call_site[UW_CALL_SITES];
+    uw__call_verdict call_site[UW_CALL_SITES];
     size_t n_call_sites, next_call_site;
     uint8_t *recheck_chunk; /* the current chunk, read again */
     size_t recheck_cap;
@@ -406,6 +414,11 @@ uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code);
  * (read from its bytecode, the verdict kept)?  1 or 0; a read error or a
  * code object without an entry of this sample is 0. */
 int uw__split_call_site(uw_unwinder *u, uint64_t code, uint64_t ip);
+
+/* The name M when the frame at ip in code stands at a method call without
+ * arguments, `x.M()` (the verdict kept); NULL otherwise, on a read error,
+ * or when the name is unknown (longer than UW_CALL_NAME bytes). */
+const char *uw__method_call_name(uw_unwinder *u, uint64_t code, uint64_t ip);
 
 /* --- recheck.c ---------------------------------------------------------------- */
 
