@@ -241,7 +241,10 @@ int uw__hook_parse(uw_tasks *t, const uint8_t *p, uint64_t count, uint64_t start
  * t->hook_area, t->hook_len), with UW_HOOK_MARGIN records past the count
  * (free slots, zero until used): the chain check reads them again, twice,
  * with everything else, and a record written meanwhile in a new slot is
- * seen there too. */
+ * seen there too.  An empty table is read the same way: a Task created
+ * between this read and the check has its creation record there, and a
+ * table not read again would show it created by nobody while the check
+ * finds it awaited (regress violation-local-47243de7). */
 int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
 {
     uint64_t start = 0, count, room = 0, n;
@@ -253,8 +256,8 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
     if (bytearray == 0)
         return 0;
     count = uw_hook_count(t, bytearray, &start, &room, &cut);
-    if (count == 0)
-        return 0;
+    if (room == 0)
+        return 0; /* no records, nor room for one: nothing to read again */
     n = count + UW_HOOK_MARGIN < room ? count + UW_HOOK_MARGIN : room;
     rc = uw__view_reserve(&t->sc.hook, 8 + (size_t)n * UW_LINK_RECORD);
     if (rc != 0)

@@ -97,6 +97,14 @@ static const uw_task_sample *task_at(const world *w, uint64_t addr)
     return NULL;
 }
 
+/* The index in the sample of the Task at addr, -1 if none. */
+static int64_t task_index(const world *w, uint64_t addr)
+{
+    const uw_task_sample *ts = task_at(w, addr);
+
+    return ts != NULL ? (int64_t)(ts - w->s.tasks) : -1;
+}
+
 static const char *fname(const world *w, const uw_task_sample *t, size_t i)
 {
     assert_true(i < t->n_frames);
@@ -542,6 +550,7 @@ enum {
     REC_ALONE_HARMLESS,
     REC_ALONE_HOOK,
     REC_ALONE_HOOK_NEW,
+    REC_HOOK_FIRST,
     REC_IDLE,
     REC_SLOT,
     REC_UNMADE
@@ -605,6 +614,12 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
             fp_put64(&w->fp, w->b + (uint64_t)al->task_name, fp_str(&w->fp, "reborn"));
         } else if (r->mode == REC_STEP) {
             rec_frame(w, w->coro_b_outer, r->outer_code, 2, r->fut);
+        } else if (r->mode == REC_HOOK_FIRST) {
+            /* the hook's first record, C created by A, written in its
+             * first free slot, then the count covers it */
+            const uint64_t rec[3] = {w->c, w->a, UW_LINK_CREATION}, one = 1;
+            memcpy(fp_ptr(&w->fp, r->hook + 16, UW_LINK_RECORD), rec, sizeof rec);
+            memcpy(fp_ptr(&w->fp, r->hook + 8, 8), &one, 8);
         } else if (r->mode == REC_SLOT) {
             /* the awaitee slot, read empty by the chains, now holds the
              * coroutine B's inner one awaits */
@@ -682,16 +697,19 @@ static void rec_run(rec_world *r, int mode)
     fp_put64(&r->w.fp, r->fut2 + 8, FP_FUTURE_OBJ_TYPE);
     if (mode == REC_ALONE_AWAITED) /* something outside the sample awaits C */
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, r->fut2);
-    if (mode == REC_ALONE_HOOK || mode == REC_ALONE_HOOK_NEW) {
-        /* the hook module's records: B created by A, three free slots */
+    if (mode == REC_ALONE_HOOK || mode == REC_ALONE_HOOK_NEW || mode == REC_HOOK_FIRST) {
+        /* the hook module's records: B created by A, three free slots
+         * (REC_HOOK_FIRST: none yet, four free slots) */
         static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
         uint8_t buf[16 + 4 * UW_LINK_RECORD];
-        const uint64_t count = 1, rec[3] = {r->w.b, r->w.a, UW_LINK_CREATION};
+        const uint64_t count = mode == REC_HOOK_FIRST ? 0 : 1,
+                       rec[3] = {r->w.b, r->w.a, UW_LINK_CREATION};
         uint64_t v, module;
         memset(buf, 0, sizeof buf);
         memcpy(buf, UW_LINKS_MAGIC, 8);
         memcpy(buf + 8, &count, 8);
-        memcpy(buf + 16, rec, sizeof rec);
+        if (count > 0)
+            memcpy(buf + 16, rec, sizeof rec);
         v = fp_bytearray(&r->w.fp, buf, sizeof buf);
         r->hook = rd64(&r->w, v + (uint64_t)l->bytearray_start);
         module = fp_alloc(&r->w.fp, 64);
@@ -1081,6 +1099,20 @@ static void test_recover_alone(void **state)
     assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
     assert_int_equal(c->n_frames, 0);
     assert_true(r.w.t->hook_len > 0); /* the records were read */
+    world_end(&r.w);
+
+    /* The hook held no record when its records were read, and C's
+     * creation record came before the check (regress
+     * violation-local-47243de7: a Task shown created by nobody while the
+     * check found it awaited).  The empty table is read again with the
+     * rest: C's record moved, and C is not shown without its creator. */
+    rec_run(&r, REC_HOOK_FIRST);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    if (c->skipped == 0 && c->created_by != task_index(&r.w, r.w.a))
+        fail_msg("C kept (skipped %d) with created_by %lld: its record came before the check",
+                 (int)c->skipped, (long long)c->created_by);
+    assert_true(r.w.t->hook_len > 0); /* the empty table was read */
     world_end(&r.w);
 
     rec_run(&r, REC_ALONE_AWAITED);
