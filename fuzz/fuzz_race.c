@@ -41,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mm_scenario_decode(data, size, -1, -1, &sc);
     /* Keep one input fast: the fuzzer explores breadth.  The first
      * FZ_RACE_SAMPLES samples of a scenario are the same however many it
-     * has, so `tornstack replay` (all of them) reproduces whatever this
-     * finds. */
+     * has, but a server scenario of the busy or idle class becomes another
+     * program here (the small class): `tornstack-verify --replay FILE
+     * --clamp 8` runs a finding as this does. */
     mm_scenario_clamp(&sc, FZ_RACE_SAMPLES);
     mm_verdict_init(&v);
     FZ_ASSERT_MSG(mm_scenario_run(&sc, &o, &v) == 0, "the scenario could not run");

@@ -71,8 +71,11 @@ static void print_kinds(FILE *out, const char *indent, const mm_verdict *v)
 }
 
 /* Replay one scenario file: its bytes decode to version, model, program
- * and schedule exactly as when it was written. */
-static int replay(const char *path, int pol, int explain, const char *svg, int kind)
+ * and schedule exactly as when it was written.  clamp > 0 runs it as the
+ * race fuzz target does (mm_scenario_clamp: the small size class, at most
+ * clamp samples): a server scenario of the busy or idle class found by the
+ * fuzzer is another program unclamped, and replays clean. */
+static int replay(const char *path, int pol, int explain, const char *svg, int kind, uint32_t clamp)
 {
     uint8_t bytes[MM_SCENARIO_BYTES];
     char desc[512];
@@ -94,6 +97,8 @@ static int replay(const char *path, int pol, int explain, const char *svg, int k
         return 2;
     }
     mm_scenario_decode(bytes, n, -1, -1, &sc);
+    if (clamp > 0)
+        mm_scenario_clamp(&sc, clamp);
     mm_policy(pol, &o);
     mm_verdict_init(&v);
     mm_scenario_describe(&sc, desc, sizeof desc);
@@ -400,15 +405,17 @@ static int vf_default_jobs(void)
 
 static int usage(void)
 {
-    fputs("usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
-          "                        [--model tso|bounded|relaxed|realistic|all]\n"
-          "                        [--rows mixed|busy|idle|all] [--samples N]\n"
-          "                        [--busy-samples N] [--idle-samples N] [--seed S] [--jobs J]\n"
-          "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
-          "                        [--out-dir DIR] [--live-rates FILE]\n"
-          "       tornstack verify --replay FILE [--policy P] [--explain yes|KIND] [--svg OUT]\n"
-          "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
-          stderr);
+    fputs(
+        "usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
+        "                        [--model tso|bounded|relaxed|realistic|all]\n"
+        "                        [--rows mixed|busy|idle|all] [--samples N]\n"
+        "                        [--busy-samples N] [--idle-samples N] [--seed S] [--jobs J]\n"
+        "                        [--policy default|full-task-unwind|no-split|no-skip|all]\n"
+        "                        [--out-dir DIR] [--live-rates FILE]\n"
+        "       tornstack verify --replay FILE [--policy P] [--explain yes|KIND] [--svg OUT]\n"
+        "                        [--clamp N]   (as the race fuzz target: small class, N samples)\n"
+        "       tornstack verify --fabricate DESCRIPTION --python 3.X   (fidelity dump)\n",
+        stderr);
     return 2;
 }
 
@@ -440,6 +447,7 @@ int main(int argc, char **argv)
     const char *live_file = NULL;
     static mm_live_rates live;
     int explain = 0, explain_kind = -1;
+    uint64_t clamp = 0;
 
     uw__require_assertions("tornstack verify");
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
@@ -500,6 +508,9 @@ int main(int argc, char **argv)
                     explain = 1;
                     explain_kind = kd;
                 }
+        } else if (strcmp(argv[i], "--clamp") == 0) {
+            if (!parse_count(v, &clamp) || clamp == 0 || clamp > UINT32_MAX)
+                return usage();
         } else if (strcmp(argv[i], "--svg") == 0) {
             svg = v;
             explain = 1;
@@ -543,8 +554,10 @@ int main(int argc, char **argv)
                     why[0] ? ": " : "", why);
         return vf_fabricate_exit(rc);
     }
+    if (clamp > 0 && replay_file == NULL)
+        return usage();
     if (replay_file != NULL)
-        return replay(replay_file, pol_lo, explain, svg, explain_kind);
+        return replay(replay_file, pol_lo, explain, svg, explain_kind, (uint32_t)clamp);
     if (live_file != NULL) {
         size_t bad = 0;
         int rc = mm_live_rates_read(live_file, &live, &bad);

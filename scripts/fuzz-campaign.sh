@@ -55,6 +55,10 @@ for crash in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artif
     [ -f "$work/candidates/$kind-local-$id-SLUG" ] || cp "$crash" "$work/candidates/$kind-local-$id-SLUG"
     why=$(grep -m1 -E "^violation|SUMMARY|ERROR" "$crash" "$work/jobs.log" 2>/dev/null | head -1 | cut -c1-160)
     echo "$kind-local-$id-SLUG  ${why:-cause to describe} -- FIX TO DESCRIBE" >> "$work/candidates/INDEX.draft"
+    if [ "$target" = race ]; then # the fuzz target clamps its scenarios; verify replays them as is
+        echo "  (explain: build/verify/tornstack-verify --replay $work/candidates/$kind-local-$id-SLUG --clamp 8 --explain yes)" \
+            >> "$work/candidates/INDEX.draft"
+    fi
     n=$((n + 1))
 done
 # (A run that stops before printing a count must still get its summary:
