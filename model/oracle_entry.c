@@ -19,7 +19,7 @@
  *
  * An entry that matches no instant is classified by what went wrong:
  *   label_leak  its frames and coroutine are the Task's at an instant
- *               whose name differs;
+ *               whose name differs, and at none with the name shown;
  *   link_leak   a link names a Task that never was, at any instant of the
  *               window, the relation stated (an awaited_by, linked_to,
  *               created_by or parent that was never an awaiter, strong or
@@ -621,7 +621,7 @@ void mm_check_entry(mm_oq *q, size_t i)
     unsigned best = ~0u, d;
     int32_t best_id = -1;
     uint64_t best_t = q->t0;
-    int pass, label = 0, frames_ever = 0;
+    int pass, label = 0, named = 0, frames_ever = 0;
     mm_tentry e;
     char fr[256], tr[300], fl[96];
 
@@ -661,6 +661,8 @@ void mm_check_entry(mm_oq *q, size_t i)
                 d = mm_entry_diff(q, ts, &e);
                 if (!(d & (MM_F_FRAMES | MM_F_CORO)) && (d & MM_F_NAME))
                     label = 1;
+                if (!(d & (MM_F_FRAMES | MM_F_CORO | MM_F_NAME)))
+                    named = 1;
                 if (!(d & MM_F_FRAMES))
                     frames_ever = 1;
                 if (__builtin_popcount(d) < __builtin_popcount(best)) {
@@ -679,6 +681,12 @@ void mm_check_entry(mm_oq *q, size_t i)
     else
         snprintf(tr, sizeof tr, "no Task held that address during the window");
     mm_fields_str(best, fl, sizeof fl);
+    /* A name that never went with these frames at one instant is
+     * another Task's; one that did, and differed only before the Task
+     * was named (a lazy name) or after, is no label leak: whatever else
+     * is wrong is said below. */
+    if (named)
+        label = 0;
     if (label)
         mm_violation(q, MM_V_LABEL_LEAK,
                      "task 0x%" PRIx64 " named '%s' shows the frames [%s] of a Task named "
