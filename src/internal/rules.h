@@ -225,6 +225,19 @@
 #define UW__RULE_check_epoch 1
 #endif
 
+/* RULE check_cloop_epoch: a loop that calls its callbacks from C (uvloop)
+ * has no `_ready` attribute, but its ready deque (the one
+ * `collections.deque` among the loop object's first fields) moves before
+ * every Task step as asyncio's does: the chain check reads it around its
+ * copies, and a Task of such a loop whose deque moved past one step is not
+ * kept (loop_stepped_while_read).  Without it a chain that stepped twice
+ * between the copies and reads the same (ABA) is kept. */
+#ifdef TORNSTACK_DROP_RULE_check_cloop_epoch
+#define UW__RULE_check_cloop_epoch 0
+#else
+#define UW__RULE_check_cloop_epoch 1
+#endif
+
 /* RULE check_one_step_bound: a check during which the loop's epoch moved
  * still vouches for its Tasks only if the ready deque's length and count,
  * read around it, show it popped no more handles than were queued when

@@ -1021,7 +1021,8 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
     }
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
-        const uw_task_epoch *e = uw__epoch_of(t, w->thread);
+        /* a C loop's count too: it says whether a Task of it stepped */
+        const uw_task_epoch *e = uw__epoch_of_check(t, w->thread);
         int moved = UW_RULE(check_epoch) && e != NULL && uw_task_moved(t, w, e);
         if (t->recovering && !w->recheck)
             continue;

@@ -13,7 +13,15 @@
  *
  * A loop that calls its callbacks from C (uvloop) has no `_ready` attribute
  * to read; its thread gets an entry with no counter, marked cloop, which
- * also keeps the split learnt from its running Task (split.c).
+ * also keeps the split learnt from its running Task (split.c).  Its ready
+ * deque is a C field of the loop object (uvloop 0.17: offset 96, the only
+ * deque among its first fields), found by the types of the objects its
+ * first UW_CLOOP_SCAN_WORDS words point to: exactly one must be a
+ * `collections.deque`.  Every Task step is queued on it and popped from
+ * it, as with asyncio, but plain timer and I/O callbacks run without
+ * touching it, so its count (ccounter) brackets no thread walk: it only
+ * tells the chain check whether a Task of the loop stepped during its
+ * copies (rule check_cloop_epoch; uw__epoch_of_check).
  *
  * Bound: UW_EPOCH_THREADS threads.  A full table gives a newcomer the
  * entry of a thread that no longer runs that entry's loop in the sample
@@ -30,6 +38,7 @@
 #include <string.h>
 
 #include "internal/pyobj.h"
+#include "internal/rules.h"
 #include "internal/tasks.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
@@ -164,6 +173,63 @@ static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
     return 0;
 }
 
+/* Words of a C loop object searched for its ready deque, and distinct
+ * types among the objects they point to whose names are read. */
+#define UW_CLOOP_SCAN_WORDS 64
+#define UW_CLOOP_SCAN_TYPES 16
+
+/* The count of C loop `loop`'s ready deque into *counter: 1 when exactly
+ * one of the objects its first UW_CLOOP_SCAN_WORDS words (past the object
+ * header) point to is a `collections.deque`, 0 otherwise (nothing read, no
+ * deque, or two: which one is the ready queue is then not known).  Reads:
+ * the words, one vectored read of the pointed-to objects' types, and the
+ * names of at most UW_CLOOP_SCAN_TYPES distinct types. */
+static int uw_cloop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
+{
+    uint64_t words[UW_CLOOP_SCAN_WORDS], types[UW_CLOOP_SCAN_WORDS];
+    uint64_t named[UW_CLOOP_SCAN_TYPES], deque = 0;
+    int is_deque[UW_CLOOP_SCAN_TYPES];
+    uw_iov iov[UW_CLOOP_SCAN_WORDS];
+    size_t at[UW_CLOOP_SCAN_WORDS], i, j, n = 0, n_named = 0, found = 0;
+    const size_t head = (size_t)t->l->object_type + 8;
+    char name[32];
+
+    if (uw_read(t->r, loop, words, sizeof words) != 0)
+        return 0;
+    for (i = head / 8; i < UW_CLOOP_SCAN_WORDS; i++) {
+        if (words[i] == 0 || (words[i] & 7) != 0 || words[i] == loop ||
+            words[i] > UINT64_MAX - (uint64_t)t->l->object_type - 8)
+            continue;
+        iov[n] = (uw_iov){words[i] + (uint64_t)t->l->object_type, &types[n], 8, 0};
+        at[n++] = i;
+    }
+    if (n == 0)
+        return 0;
+    (void)uw_readv(t->r, iov, n);
+    for (i = 0; i < n; i++) {
+        if (iov[i].status != 0 || types[i] == 0)
+            continue;
+        for (j = 0; j < n_named && named[j] != types[i]; j++)
+            ;
+        if (j == n_named) {
+            if (n_named == UW_CLOOP_SCAN_TYPES)
+                return 0; /* too many kinds of field to tell */
+            named[j] = types[i];
+            is_deque[j] = uw__type_name(&t->pc, types[i], name, sizeof name) == 0 &&
+                          strcmp(name, "collections.deque") == 0;
+            n_named++;
+        }
+        if (is_deque[j]) {
+            found++;
+            deque = words[at[i]];
+        }
+    }
+    if (found != 1)
+        return 0;
+    *counter = deque + (uint64_t)t->al->deque_state;
+    return 1;
+}
+
 /* Does `loop` call its callbacks from C (its type or a base is uvloop's
  * loop)? */
 static int uw_loop_in_c(uw_tasks *t, uint64_t loop)
@@ -224,9 +290,13 @@ int uw__epochs_update(uw_tasks *t, uw_sample *s)
         if (uw_loop_counter(t, th->running_loop, &counter) &&
             uw__epoch_set(&t->epochs, th->tstate, th->running_loop, counter) == 0)
             fresh++;
-        else if (uw_loop_in_c(t, th->running_loop))
-            (void)uw__epoch_set(&t->epochs, th->tstate, th->running_loop, 0);
-        else
+        else if (uw_loop_in_c(t, th->running_loop) &&
+                 uw__epoch_set(&t->epochs, th->tstate, th->running_loop, 0) == 0) {
+            uw__epoch_ent *e = uw__epoch_cloop(&t->epochs, th->tstate, th->running_loop);
+            if (e != NULL && UW_RULE(check_cloop_epoch) &&
+                uw_cloop_counter(t, th->running_loop, &counter))
+                e->ccounter = counter;
+        } else
             (void)uw__epoch_set(&t->epochs, th->tstate, 0, 0);
     }
     return fresh;
@@ -245,7 +315,7 @@ int uw__epoch_crowded(uw_tasks *t, const uw_sample *s, const uw_thread_sample *t
     return loops > uw_ecap(&t->epochs);
 }
 
-const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i)
+const uw_task_epoch *uw__epoch_of_check(const uw_tasks *t, size_t th_i)
 {
     size_t k;
 
@@ -253,6 +323,13 @@ const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i)
         if (t->ep[k].thread == th_i)
             return &t->ep[k];
     return NULL;
+}
+
+const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i)
+{
+    const uw_task_epoch *e = uw__epoch_of_check(t, th_i);
+
+    return e != NULL && !e->cloop ? e : NULL;
 }
 
 /* At most UW_TASK_EPOCHS threads, in thread order; a thread whose
@@ -264,11 +341,22 @@ void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)
     t->n_ep = 0;
     for (i = 0; i < s->n_threads && t->n_ep < UW_TASK_EPOCHS; i++) {
         uint64_t loop = 0, counter = 0;
+        const uw__epoch_ent *c;
+        int cloop = 0;
         if (s->threads[i].running_loop != 0 &&
-            uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) == 0 &&
-            loop == s->threads[i].running_loop && counter != 0) {
+            (c = uw__epoch_cloop(&t->epochs, s->threads[i].tstate, s->threads[i].running_loop)) !=
+                NULL &&
+            c->ccounter != 0) {
+            loop = c->loop; /* a C loop's: the check's only */
+            counter = c->ccounter;
+            cloop = 1;
+        }
+        if (s->threads[i].running_loop != 0 &&
+            (cloop || (uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) == 0 &&
+                       loop == s->threads[i].running_loop && counter != 0))) {
             memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
             t->ep[t->n_ep].thread = i;
+            t->ep[t->n_ep].cloop = cloop;
             t->ep[t->n_ep].counter = counter;
             t->ep[t->n_ep].len_addr =
                 counter - (uint64_t)t->al->deque_state + (uint64_t)t->al->deque_len;

@@ -378,6 +378,9 @@ typedef struct uw__pure_skel {
 typedef struct uw__epoch_ent {
     uint64_t tstate, loop, counter;
     int cloop;
+    /* a C loop's ready deque count (its `dequeobject.state`), for the
+     * chain check only (epoch.c): 0 when not found */
+    uint64_t ccounter;
     uint64_t lsplit_addr, lsplit_code;
     int32_t lsplit_line;
     size_t lsplit_depth;
@@ -416,6 +419,7 @@ typedef struct uw_task_epoch {
     size_t thread;
     uint64_t counter, a, b;
     uint64_t len_addr, la, lb;
+    int cloop;    /* a C loop's (uvloop): judges the check only (epoch.c) */
     int moved;    /* unreadable, or a != b */
     int one_step; /* unmoved, or every handle popped during the check's
                    * read was queued before it began: no Task stepped
@@ -712,8 +716,14 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag);
 int uw__epochs_update(uw_tasks *t, uw_sample *s);
 /* The epochs the chain check reads (t->ep), from the registered ones. */
 void uw__epochs_for_check(uw_tasks *t, const uw_sample *s);
-/* The check's epoch entry of thread th_i (in t->ep), NULL if none. */
+/* The check's epoch entry of thread th_i (in t->ep), NULL if none or if
+ * it is a C loop's: such a count proves no callback started (plain
+ * callbacks leave it), only that no Task stepped, so nothing but the
+ * chain check's own verdict may lean on it (uw__epoch_of_check). */
 const uw_task_epoch *uw__epoch_of(const uw_tasks *t, size_t th_i);
+/* The check's epoch entry of thread th_i, a C loop's included: whether a
+ * Task of that loop stepped during the check. */
+const uw_task_epoch *uw__epoch_of_check(const uw_tasks *t, size_t th_i);
 /* Was thread th walked without its loop's epoch because of the bound:
  * more threads of the sample run a loop than UW_EPOCH_THREADS, so the
  * threads past it have no entry and their walks go without one?  Never

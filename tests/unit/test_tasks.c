@@ -50,7 +50,7 @@ static void world_build(world *w)
     ts = fp_thread(&w->fp, interp, 77, f);
     w->ts = ts;
     w->sel_frame = f;
-    w->loop = fp_alloc(&w->fp, 64);
+    w->loop = fp_alloc(&w->fp, 512); /* a C loop's fields are searched (cloop_world) */
     fp_put64(&w->fp, ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
     w->task_type = fp_type(&w->fp, "_asyncio.Task", fp_type(&w->fp, "_asyncio.Future", 0));
     c_main = fp_code(&w->fp, "main", "/app/main.py", 10, lines, 4);
@@ -1120,6 +1120,114 @@ static void test_recover_alone(void **state)
     assert_non_null(c);
     assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
     assert_int_equal(c->n_frames, 0);
+    world_end(&r.w);
+}
+
+/* --- a C loop's ready deque (uvloop) --------------------------------------- */
+
+/* The world's loop made a uvloop one: its type named uvloop.loop.Loop,
+ * its ready deque a C field (offset 96, as in uvloop 0.17) among fields
+ * pointing to other objects (a set, a dict-like blob, the loop itself),
+ * the deque's count at 5 and its length 0.  Reads of the count go
+ * through cl_read, which moves it by `step` each time (a loop running
+ * Task steps throughout the check), once `stepping` is set. */
+typedef struct cloop_world {
+    world w;
+    const uw_reader_ops *real;
+    uint64_t deque, counter;
+    int stepping;
+    uint64_t step, reads;
+} cloop_world;
+
+static cloop_world *cl_cur;
+
+static int cl_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    if (cl_cur->stepping && addr == cl_cur->counter && len == 8) {
+        fp_put64(&cl_cur->w.fp, cl_cur->counter, rd64(&cl_cur->w, cl_cur->counter) + cl_cur->step);
+        cl_cur->reads++;
+    }
+    return cl_cur->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops cl_ops = {cl_read, NULL, NULL, NULL};
+
+static void cloop_build(cloop_world *r, int two_deques)
+{
+    const uw_asyncio_layout *al = uw__asyncio_layout_for_minor(13);
+    uint64_t deque_type, other;
+
+    memset(r, 0, sizeof *r);
+    world_build(&r->w);
+    fp_put64(&r->w.fp, r->w.loop + (uint64_t)r->w.fp.l->object_type,
+             fp_type(&r->w.fp, "uvloop.loop.Loop", 0));
+    deque_type = fp_type(&r->w.fp, "collections.deque", 0);
+    r->deque = fp_alloc(&r->w.fp, 64);
+    fp_put64(&r->w.fp, r->deque + (uint64_t)r->w.fp.l->object_type, deque_type);
+    r->counter = r->deque + (uint64_t)al->deque_state;
+    fp_put64(&r->w.fp, r->counter, 5);
+    fp_put64(&r->w.fp, r->deque + (uint64_t)al->deque_len, 0);
+    fp_put64(&r->w.fp, r->w.loop + 96, r->deque);
+    fp_put64(&r->w.fp, r->w.loop + 104, r->w.set);
+    fp_put64(&r->w.fp, r->w.loop + 112, r->w.loop);
+    other = fp_alloc(&r->w.fp, 64); /* a field of no readable type */
+    fp_put64(&r->w.fp, r->w.loop + 120, other);
+    if (two_deques) { /* which one is the ready queue is not known */
+        uint64_t d2 = fp_alloc(&r->w.fp, 64);
+        fp_put64(&r->w.fp, d2 + (uint64_t)r->w.fp.l->object_type, deque_type);
+        fp_put64(&r->w.fp, r->w.loop + 200, d2);
+    }
+    world_start(&r->w);
+    assert_int_equal(sample(&r->w), 0); /* the loop found, its deque with it */
+}
+
+/* A still uvloop program: the ready deque is found and read around the
+ * check, and nothing is skipped.  A loop running Task steps through every
+ * check (its deque's count moving by three each read, its length 0: more
+ * handles popped than were queued) has its Tasks skipped as
+ * loop_stepped_while_read, read again by recovery and skipped again (rule
+ * check_cloop_epoch: a chain that stepped twice between the copies can
+ * read the same); without the rule they were kept on two copies alike.
+ * A loop with two deques among its fields gets no count: nothing to
+ * bracket with, kept as before. */
+static void test_cloop_epoch(void **state)
+{
+    cloop_world r;
+    size_t i;
+
+    (void)state;
+    cloop_build(&r, 0);
+    assert_int_equal(sample(&r.w), 0);
+    assert_int_equal(r.w.t->n_ep, 1);
+    assert_true(r.w.t->ep[0].cloop);
+    assert_int_equal(r.w.t->ep[0].counter, r.counter);
+    assert_int_equal(r.w.s.n_tasks, 3);
+    for (i = 0; i < r.w.s.n_tasks; i++)
+        assert_int_equal(r.w.s.tasks[i].skipped, 0);
+    cl_cur = &r;
+    r.stepping = 1;
+    r.step = 3;
+    sample_through(&r.w, &cl_ops, &r.real);
+    assert_true(r.reads >= 2);
+    for (i = 0; i < r.w.s.n_tasks; i++)
+        if (r.w.s.tasks[i].skipped != UW_SKIP_LOOP_STEPPED)
+            fail_msg("Task %zu kept (skipped %d) while its C loop stepped through every check", i,
+                     (int)r.w.s.tasks[i].skipped);
+    /* one step at most (the count moved by one between the check's two
+     * readings, one handle queued before it): no Task stepped twice, and
+     * these, read alike, are kept */
+    r.step = 1;
+    fp_put64(&r.w.fp, r.deque + (uint64_t)uw__asyncio_layout_for_minor(13)->deque_len, 1);
+    sample_through(&r.w, &cl_ops, &r.real);
+    for (i = 0; i < r.w.s.n_tasks; i++)
+        if (r.w.s.tasks[i].skipped != 0)
+            fail_msg("Task %zu skipped (%d) after one step of its C loop", i,
+                     (int)r.w.s.tasks[i].skipped);
+    world_end(&r.w);
+
+    cloop_build(&r, 1);
+    assert_int_equal(sample(&r.w), 0);
+    assert_int_equal(r.w.t->n_ep, 0);
     world_end(&r.w);
 }
 
@@ -2279,6 +2387,7 @@ int main(void)
         cmocka_unit_test(test_recover_idle_unprovable),
         cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),
+        cmocka_unit_test(test_cloop_epoch),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
         cmocka_unit_test(test_recover_running_with_callback),
