@@ -173,6 +173,11 @@ static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
     return 0;
 }
 
+/* Every registered entry, a C loop's included, gets its place among the
+ * check's epochs (uw__epochs_for_check). */
+_Static_assert(UW_TASK_EPOCHS >= UW_EPOCH_THREADS,
+               "UW_TASK_EPOCHS: room for every thread with a registered epoch");
+
 /* Words of a C loop object searched for its ready deque, and distinct
  * types among the objects they point to whose names are read. */
 #define UW_CLOOP_SCAN_WORDS 64
