@@ -333,24 +333,6 @@ static int uw_code_role(uw_unwinder *u, uint64_t code)
     return e != NULL ? u->hooks.code_role(u->hooks.ctx, e) : 0;
 }
 
-/* Does a frame of the loop's own code stand at a call its code shows to
- * be `x._run()` (call_site.c) under a frame that is not the split's?
- * While _run_once makes that call, the frame above it is a Handle._run;
- * any other there is a frame left in the slot. */
-static int uw_handle_call_broken(uw_unwinder *u)
-{
-    size_t k;
-
-    for (k = 1; k < u->n_visited; k++) {
-        const uw_split_at at = uw_split_at_of(u, k);
-        if (uw_code_role(u, at.code) != UW__ROLE_LOOP || !uw__split_call_site(u, at.code, at.ip))
-            continue;
-        if (uw_code_role(u, uw_split_at_of(u, k - 1).code) != UW__ROLE_SPLIT)
-            return 1;
-    }
-    return 0;
-}
-
 /* The name a code object's qualname ends with: its co_name. */
 static const char *uw_code_short_name(const char *qualname)
 {
@@ -359,27 +341,37 @@ static const char *uw_code_short_name(const char *qualname)
     return dot != NULL ? dot + 1 : qualname;
 }
 
-/* Does a frame of the loop's own code stand at a method call without
- * arguments, `x.M()` (call_site.c), under a frame whose code is not named
- * M?  While it makes that call, the frame above it is M's (a C method
- * such as popleft makes none); any other there is a frame left in the
- * slot.  A name the verdict does not know, or a frame without a validated
- * entry, says nothing.  Bound: the walk's visited frames. */
-static int uw_method_callee_broken(uw_unwinder *u)
+/* Does a frame of the loop's own code stand at a call its code names
+ * (call_site.c) under a frame that call cannot have made?  Two questions
+ * of one pass, each under its rule:
+ *   - at `x._run()` the frame above is a Handle._run (the split's code;
+ *     rule recheck_unbracketed_split_site);
+ *   - at any method call without arguments, `x.M()`, the frame above is
+ *     M's (a C method such as popleft makes none; rule
+ *     recheck_unbracketed_callee).
+ * Any other frame there was left in the slot.  A name the verdict does
+ * not know, or a frame without a validated entry, says nothing.  Bound:
+ * the walk's visited frames. */
+static int uw_loop_call_broken(uw_unwinder *u)
 {
+    const int site = UW_RULE(recheck_unbracketed_split_site);
+    const int callee = UW_RULE(recheck_unbracketed_callee);
     size_t k;
 
-    for (k = 1; k < u->n_visited; k++) {
+    for (k = 1; (site || callee) && k < u->n_visited; k++) {
         const uw_split_at at = uw_split_at_of(u, k);
-        const uw_code_info *callee;
+        const uint64_t above = uw_split_at_of(u, k - 1).code;
+        const uw_code_info *e;
         const char *name;
 
         if (uw_code_role(u, at.code) != UW__ROLE_LOOP)
             continue;
-        name = uw__method_call_name(u, at.code, at.ip);
-        callee = name != NULL ? uw__code_for(u, uw_split_at_of(u, k - 1).code) : NULL;
-        if (callee != NULL && callee->qualname != NULL &&
-            strcmp(uw_code_short_name(callee->qualname), name) != 0)
+        if (site && uw__split_call_site(u, at.code, at.ip) &&
+            uw_code_role(u, above) != UW__ROLE_SPLIT)
+            return 1;
+        name = callee ? uw__method_call_name(u, at.code, at.ip) : NULL;
+        e = name != NULL ? uw__code_for(u, above) : NULL;
+        if (e != NULL && e->qualname != NULL && strcmp(uw_code_short_name(e->qualname), name) != 0)
             return 1;
     }
     return 0;
@@ -488,10 +480,8 @@ void uw__walk_recheck(uw_unwinder *u, uint64_t ts, const uw_walk_from *from, uin
         else if (UW_RULE(recheck_unbracketed_split_site) && th->split >= 0 &&
                  (k_caller == SIZE_MAX || !uw_split_site_known(u, k_caller)))
             th->truncated = UW_ERR_INCOMPLETE;
-        else if (UW_RULE(recheck_unbracketed_split_site) && uw_handle_call_broken(u))
-            th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over _run_once's _run() */
-        else if (UW_RULE(recheck_unbracketed_callee) && uw_method_callee_broken(u))
-            th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over another x.M() */
+        else if (uw_loop_call_broken(u))
+            th->truncated = UW_ERR_INCOMPLETE; /* a stale frame over a call of the loop's */
         return;
     }
     th->epoch_loop = tag;
