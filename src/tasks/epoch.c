@@ -155,18 +155,24 @@ uint64_t uw__epoch_bracket(void *ctx, uint64_t tstate, uint64_t *tag)
     return counter;
 }
 
+/* Is `type` collections.deque (its name read)? */
+static int uw_is_deque_type(uw_tasks *t, uint64_t type)
+{
+    char name[32];
+
+    return uw__type_name(&t->pc, type, name, sizeof name) == 0 &&
+           strcmp(name, "collections.deque") == 0;
+}
+
 /* The counter of `loop`'s ready deque into *counter: 1 when found, 0 when
  * the attribute, its type, or a type other than collections.deque says
  * otherwise. */
 static int uw_loop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
 {
     uint64_t ready = 0, type = 0;
-    char name[32];
 
     if (loop != 0 && uw__obj_getattr(&t->pc, loop, t->al->loop_ready, &ready) == 0 &&
-        uw__obj_type(&t->pc, ready, &type) == 0 &&
-        uw__type_name(&t->pc, type, name, sizeof name) == 0 &&
-        strcmp(name, "collections.deque") == 0) {
+        uw__obj_type(&t->pc, ready, &type) == 0 && uw_is_deque_type(t, type)) {
         *counter = ready + (uint64_t)t->al->deque_state;
         return 1;
     }
@@ -197,7 +203,6 @@ static int uw_cloop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
     uw_iov iov[UW_CLOOP_SCAN_WORDS];
     size_t at[UW_CLOOP_SCAN_WORDS], i, j, n = 0, n_named = 0, found = 0;
     const size_t head = (size_t)t->l->object_type + 8;
-    char name[32];
 
     if (uw_read(t->r, loop, words, sizeof words) != 0)
         return 0;
@@ -220,8 +225,7 @@ static int uw_cloop_counter(uw_tasks *t, uint64_t loop, uint64_t *counter)
             if (n_named == UW_CLOOP_SCAN_TYPES)
                 return 0; /* too many kinds of field to tell */
             named[j] = types[i];
-            is_deque[j] = uw__type_name(&t->pc, types[i], name, sizeof name) == 0 &&
-                          strcmp(name, "collections.deque") == 0;
+            is_deque[j] = uw_is_deque_type(t, types[i]);
             n_named++;
         }
         if (is_deque[j]) {
@@ -345,27 +349,27 @@ void uw__epochs_for_check(uw_tasks *t, const uw_sample *s)
 
     t->n_ep = 0;
     for (i = 0; i < s->n_threads && t->n_ep < UW_TASK_EPOCHS; i++) {
+        const uint64_t running = s->threads[i].running_loop;
         uint64_t loop = 0, counter = 0;
         const uw__epoch_ent *c;
         int cloop = 0;
-        if (s->threads[i].running_loop != 0 &&
-            (c = uw__epoch_cloop(&t->epochs, s->threads[i].tstate, s->threads[i].running_loop)) !=
-                NULL &&
-            c->ccounter != 0) {
-            loop = c->loop; /* a C loop's: the check's only */
+        if (running == 0)
+            continue;
+        if (uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) != 0 ||
+            loop != running || counter == 0) {
+            /* a C loop's ready deque: the check's only */
+            c = uw__epoch_cloop(&t->epochs, s->threads[i].tstate, running);
+            if (c == NULL || c->ccounter == 0)
+                continue;
             counter = c->ccounter;
             cloop = 1;
         }
-        if (s->threads[i].running_loop != 0 &&
-            (cloop || (uw__epoch_get(&t->epochs, s->threads[i].tstate, &loop, &counter) == 0 &&
-                       loop == s->threads[i].running_loop && counter != 0))) {
-            memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
-            t->ep[t->n_ep].thread = i;
-            t->ep[t->n_ep].cloop = cloop;
-            t->ep[t->n_ep].counter = counter;
-            t->ep[t->n_ep].len_addr =
-                counter - (uint64_t)t->al->deque_state + (uint64_t)t->al->deque_len;
-            t->n_ep++;
-        }
+        memset(&t->ep[t->n_ep], 0, sizeof t->ep[0]);
+        t->ep[t->n_ep].thread = i;
+        t->ep[t->n_ep].cloop = cloop;
+        t->ep[t->n_ep].counter = counter;
+        t->ep[t->n_ep].len_addr =
+            counter - (uint64_t)t->al->deque_state + (uint64_t)t->al->deque_len;
+        t->n_ep++;
     }
 }
