@@ -330,28 +330,40 @@ static size_t uw_proc_serve(uw_proc *p, uw_iov *iov, size_t s0, size_t s1, size_
     return done < s1 ? done + 1 - s0 : done - s0;
 }
 
-/* Does group g (pieces [end[g-1], end[g])) ask for the very addresses
- * of group g-1, in the same order?  The chain check reads its two copies
- * so (check.c); one scan, and the second copy's sort is saved. */
-static int uw_proc_same_addrs(const uw_iov *iov, const size_t *end, size_t g)
+/* An earlier group asking for the very addresses of group g (pieces
+ * [end[g-1], end[g])), in the same order: its index, or g if none.  The
+ * chain check reads its two copies so (check.c), with the middle group's
+ * copies and the epochs' readings between them when it has a middle
+ * (uw_check_read_mid): the nearest earlier group of the same length is
+ * compared first, and each comparison stops at the first address that
+ * differs, so a search costs little more than one scan of group g; a
+ * match saves group g's sort.  At most n_groups - 1 groups are looked at
+ * (UW_READV_GROUPS_MAX). */
+static size_t uw_proc_same_addrs(const uw_iov *iov, const size_t *end, size_t g)
 {
-    const size_t a0 = g >= 2 ? end[g - 2] : 0, b0 = end[g - 1], len = end[g] - b0;
-    size_t i;
+    const size_t b0 = end[g - 1], len = end[g] - b0;
+    size_t h, i;
 
-    if (end[g - 1] - a0 != len || len < UW_PROC_COALESCE_MIN)
-        return 0;
-    for (i = 0; i < len; i++)
-        if (iov[a0 + i].addr != iov[b0 + i].addr)
-            return 0;
-    return 1;
+    if (len < UW_PROC_COALESCE_MIN)
+        return g;
+    for (h = g; h-- > 0;) {
+        const size_t a0 = h > 0 ? end[h - 1] : 0;
+        if (end[h] - a0 != len)
+            continue;
+        for (i = 0; i < len && iov[a0 + i].addr == iov[b0 + i].addr; i++)
+            ;
+        if (i == len)
+            return h;
+    }
+    return g;
 }
 
-/* Group g's order from group g-1's, which asked for the same addresses
+/* Group g's order from group h's, which asked for the same addresses
  * (uw_proc_same_addrs): the sorted keys repeated, each naming the piece
  * at the same place in group g.  What a stable sort of group g would give. */
-static void uw_proc_order_as_before(uw_addr_key *order, const size_t *end, size_t g)
+static void uw_proc_order_as_before(uw_addr_key *order, const size_t *end, size_t h, size_t g)
 {
-    const size_t a0 = g >= 2 ? end[g - 2] : 0, b0 = end[g - 1], len = end[g] - b0;
+    const size_t a0 = h > 0 ? end[h - 1] : 0, b0 = end[g - 1], len = end[g] - b0;
     size_t i;
 
     for (i = 0; i < len; i++)
@@ -436,8 +448,9 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
     }
     p->last_reused = 0;
     for (g = 0, g0 = 0; g < n_groups; g0 = end[g], g++) {
-        if (g > 0 && uw_proc_same_addrs(iov, end, g)) {
-            uw_proc_order_as_before(p->order, end, g);
+        const size_t h = g > 0 ? uw_proc_same_addrs(iov, end, g) : g;
+        if (h < g) {
+            uw_proc_order_as_before(p->order, end, h, g);
             p->last_reused++;
         } else
             uw__addr_sort(p->order + g0, p->order + n, end[g] - g0);

@@ -385,6 +385,49 @@ static void test_repeated_group_order(void **state)
     free(area);
 }
 
+/* The chain check's copies with its middle group between them
+ * (check.c, uw_check_read_mid): five groups, A, a middle M of another
+ * length, M again, a group D of A's length with one address other, then
+ * A again.  The last takes A's order (not D's, the nearest of its
+ * length, nor a sort), the third M's; D is sorted.  Every piece gets its
+ * own word, in each group. */
+static void test_repeated_group_apart(void **state)
+{
+    enum { N = 64, M = 40, ALL = 3 * N + 2 * M };
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t five[5] = {N, N + M, N + 2 * M, 2 * N + 2 * M, ALL};
+    uint64_t *area = aligned_alloc(page, 4 * page), out[ALL];
+    uw_iov v[ALL];
+    size_t i, words = 4 * page / 8;
+    rig g;
+    (void)state;
+    assert_non_null(area);
+    for (i = 0; i < words; i++)
+        area[i] = 0x9000 + i;
+    rig_open(&g);
+    for (i = 0; i < ALL; i++) {
+        size_t w;
+        if (i < N) /* A */
+            w = (i * 37 + 11) % N * (words / N);
+        else if (i >= 2 * N + 2 * M) /* A again */
+            w = ((i - 2 * N - 2 * M) * 37 + 11) % N * (words / N);
+        else if (i < N + 2 * M) /* M twice */
+            w = (((i - N) % M) * 13 + 5) % M * (words / M) + 1;
+        else /* D: A's addresses but one */
+            w = ((i - N - 2 * M) * 37 + 11) % N * (words / N) + (i == N + 2 * M + 9);
+        v[i] = (uw_iov){(uint64_t)(uintptr_t)&area[w], &out[i], 8, 0};
+        out[i] = 0;
+    }
+    assert_int_equal(uw_readv_groups(&g.r, v, ALL, five, 5), 0);
+    assert_int_equal(g.p.last_reused, 2);
+    for (i = 0; i < ALL; i++) {
+        assert_int_equal(v[i].status, 0);
+        assert_int_equal(out[i], *(const uint64_t *)(uintptr_t)v[i].addr);
+    }
+    uw_proc_close(&g.p);
+    free(area);
+}
+
 /* More spans than one call takes (UW_PROC_IOV_BATCH, the kernel's bound):
  * 2,500 words a page apart, each its own span, with one unmapped page
  * among them.  Every mapped piece is filled, the unmapped one fails alone,
@@ -767,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_groups_split_spans),
         cmocka_unit_test(test_spans_past_batch),
         cmocka_unit_test(test_repeated_group_order),
+        cmocka_unit_test(test_repeated_group_apart),
         cmocka_unit_test(test_replay_groups),
         cmocka_unit_test(test_replay_shared_single),
         cmocka_unit_test(test_split_groups),

@@ -29,7 +29,7 @@ typedef struct uw_proc {
     struct uw_proc_span *spans; /* the spans of a coalesced read */
     size_t spans_cap;
     size_t last_spans;  /* spans of the last coalesced vectored read (tests) */
-    size_t last_reused; /* its groups ordered as the group before (tests) */
+    size_t last_reused; /* its groups ordered as an earlier group (tests) */
     /* Pages of a stopped process (uw_proc_freeze); NULL until first frozen. */
     struct uw_frozen *frozen;
     int is_frozen;
