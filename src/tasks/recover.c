@@ -563,9 +563,11 @@ int uw__recover(uw_tasks *t, uw_sample *s)
     size_t n_sv, i, kept;
     uint32_t round;
     int rc = 0, busy = 0;
+    /* never past the bound: the links' scratch is sized for it; fewer
+     * where each ordered group is a call */
+    const uint32_t bound = t->r->group_calls ? UW_RECOVER_ROUNDS_SPLIT : UW_RECOVER_ROUNDS;
 
-    /* never past the bound: the links' scratch is sized for it */
-    for (round = 0; round < t->opt.recover && round < UW_RECOVER_ROUNDS && rc == 0; round++) {
+    for (round = 0; round < t->opt.recover && round < bound && rc == 0; round++) {
         int only = 0;
         busy |= t->ck_busy;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
@@ -609,8 +611,12 @@ int uw__recover(uw_tasks *t, uw_sample *s)
          * some 540 Tasks) rounds of some nine Tasks kept one in thirty,
          * and the second and third rounds cost a warm sample 7 of its 70
          * calls, 0.8 of its 6.1 MB and a tenth of its time for no Task
-         * kept that the skips could tell (race program: no change) */
-        if (kept == 0 || kept * UW_RECOVER_YIELD < n_sv)
+         * kept that the skips could tell (race program: no change).
+         * But a round of at most UW_RECOVER_AGAIN Tasks is followed by
+         * another whatever it kept: it costs a few calls, and a Task of a
+         * loop that switches every few microseconds, caught stepping by
+         * one round, most often stands through the next */
+        if ((kept == 0 || kept * UW_RECOVER_YIELD < n_sv) && n_sv > UW_RECOVER_AGAIN)
             break;
     }
     return rc;

@@ -408,8 +408,19 @@ typedef struct uw__epochs {
 #define UW_RECOVER_WINDOWS 64
 #endif
 /* A recovery round is followed by another only if it kept at least one in
- * this many of the Tasks it read again (recover.c, uw__recover). */
+ * this many of the Tasks it read again (recover.c, uw__recover) ... */
 #define UW_RECOVER_YIELD 4
+/* ... or if it read again at most this many: such a round is a few calls,
+ * microseconds long, whatever it kept. */
+#define UW_RECOVER_AGAIN 4
+/* Rounds at most where every ordered group of a read is a call of its own
+ * (reader.h, a machine that may show stores out of order; the model's
+ * relaxed memory): a round is then some ten calls or more, and five of
+ * them took a small-limits model sample of three loops to 584 reads,
+ * past the model's bound of 512 (the race fuzzer's corpus, and
+ * corpus/race/regress/pbt-small-limits-3.15-relaxed-read-bound). */
+#define UW_RECOVER_ROUNDS_SPLIT 3
+_Static_assert(UW_RECOVER_ROUNDS_SPLIT <= UW_RECOVER_ROUNDS, "a bound within the bound");
 /* With the count (counter, read as a and b) a check read at once (the
  * first, or a recovery round's) reads the deque's length (len_addr) in
  * ordered groups of their own: the count,

@@ -4,6 +4,7 @@
  * read failures injected at every read through a cmocka-mocked reader.
  */
 #include <setjmp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -858,32 +859,40 @@ static void test_check_unmade_awaitee(void **state)
     rec_assert_leaf_recovered(REC_UNMADE);
 }
 
-/* --- the recovery rounds' bound (UW_RECOVER_ROUNDS) at -1/0/+1 ---------- */
+/* --- the recovery rounds' bounds at -1/0/+1 ------------------------------ */
 
-/* Tasks T0..T(R+1) of their own (R = UW_RECOVER_ROUNDS), each suspended
- * on a Future of its own, nothing linking them.  Tj steps between its
- * chain read and its check in the first j readings of it (the sample's
- * and its first j-1 recovery rounds'): each time its name is read after
- * its object was read again (a reading's names come after its chains),
- * its one coroutine moves to the other of two instructions.  So round j
- * keeps Tj, each round keeps one (recovery goes on only after a round
- * that kept some), and T(R+1) is still moving when the rounds run out. */
+/* Worlds of Tasks of their own, each suspended on a Future of its own,
+ * nothing linking them.  Task j steps between its chain read and its check
+ * in the first limit[j] readings of it (the sample's, then its recovery
+ * rounds'): each time its name is read after its object was read again (a
+ * reading's names come after its chains), its one coroutine moves to the
+ * other of two instructions.  So a Task of limit k is kept by round k if
+ * recovery gets so far, and a Task of limit UINT_MAX (a mover) never.
+ * The rounds' test (rounds_bound) has Tasks T0..T(R+1), Tj of limit j
+ * (R = UW_RECOVER_ROUNDS), and movers ... */
 #define RB_TASKS (UW_RECOVER_ROUNDS + 2)
-/* ... and, for the yield rule, Tasks that step at every reading (movers):
- * enough to make the first round keep its one Task in UW_RECOVER_YIELD,
- * and one more */
+/* ... enough to make the first round keep its one Task in
+ * UW_RECOVER_YIELD, and one more */
 #define RB_MOVERS_MAX \
     (UW_RECOVER_YIELD > UW_RECOVER_ROUNDS + 1 ? UW_RECOVER_YIELD - UW_RECOVER_ROUNDS : 1)
-#define RB_ALL (RB_TASKS + RB_MOVERS_MAX)
-_Static_assert(RB_ALL <= UW_LIMIT_TASKS, "the rounds' test: a Task for each round, two, movers");
+/* The yield test has 2 * UW_RECOVER_YIELD Tasks, the few-again test
+ * UW_RECOVER_AGAIN + 1. */
+#define RB_MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define RB_ALL \
+    RB_MAX2(RB_MAX2(RB_TASKS + RB_MOVERS_MAX, 2 * UW_RECOVER_YIELD), UW_RECOVER_AGAIN + 1)
+_Static_assert(RB_ALL <= UW_LIMIT_TASKS, "the rounds' tests: their Tasks");
+_Static_assert(2 * UW_RECOVER_YIELD > UW_RECOVER_AGAIN,
+               "the yield test: a first round of more Tasks than a few");
 
 typedef struct rb_world {
     world w;
     const uw_reader_ops *real;
     int armed;
-    unsigned n; /* Tasks in the world: RB_TASKS, then the movers */
+    unsigned n; /* Tasks in the world */
     uint64_t task[RB_ALL], coro[RB_ALL], name[RB_ALL], fut[RB_ALL], code;
     unsigned obj_reads[RB_ALL], changed_at[RB_ALL], changes[RB_ALL];
+    unsigned limit[RB_ALL]; /* readings Tj steps in, at most (UINT_MAX: all) */
+    int group_calls;        /* the reader's: each ordered group a call */
 } rb_world;
 
 static rb_world *rb_cur;
@@ -897,7 +906,7 @@ static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
     for (j = 0; r->armed && j < r->n; j++) {
         if (addr == r->task[j] && len == (size_t)al->task_size)
             r->obj_reads[j]++;
-        if (addr == r->name[j] && len != UW_NAME_WINDOW && (j >= RB_TASKS || r->changes[j] < j) &&
+        if (addr == r->name[j] && len != UW_NAME_WINDOW && r->changes[j] < r->limit[j] &&
             r->changed_at[j] != r->obj_reads[j] + 1) {
             r->changed_at[j] = r->obj_reads[j] + 1;
             r->changes[j]++;
@@ -909,80 +918,147 @@ static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
 
 static const uw_reader_ops rb_ops = {rb_read, NULL, NULL, NULL};
 
-/* One sample of the world with the option recover = `rounds` and
- * `movers` Tasks that step at every reading: Tj is kept (recovered in
- * round j) for j up to the rounds made, and skipped as
- * task_changed_while_read beyond, as is every mover.  The rounds made are
- * min(rounds, UW_RECOVER_ROUNDS), or 1 when the first round, keeping T1
- * alone, kept fewer than one in UW_RECOVER_YIELD of its Tasks (the later
- * rounds keep one of fewer). */
-static void rounds_bound(uint32_t rounds, unsigned movers)
+/* Make r's world of r->n Tasks, each suspended on a Future of its own
+ * and stepping in the first r->limit[j] readings of it, and take one
+ * sample with the option recover = `rounds`, through rb_read. */
+static void rb_sample(rb_world *r, uint32_t rounds)
 {
-    rb_world r;
     uw_task_options o;
-    const uw_layout *l;
     const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
-    const unsigned first = UW_RECOVER_ROUNDS + 1 + movers; /* the first round's Tasks */
-    uint32_t made = rounds < UW_RECOVER_ROUNDS ? rounds : UW_RECOVER_ROUNDS;
     unsigned j;
 
-    assert_true(movers <= RB_MOVERS_MAX);
-    if (made > 1 && first > UW_RECOVER_YIELD)
-        made = 1;
-    memset(&r, 0, sizeof r);
-    r.n = RB_TASKS + movers;
-    world_build(&r.w);
-    world_in_callback(&r.w);
-    l = r.w.fp.l;
-    r.code = fp_code(&r.w.fp, "stepper", "/app/step.py", 10, lines, 4);
-    for (j = 0; j < r.n; j++) {
+    assert_true(r->n <= RB_ALL);
+    world_build(&r->w);
+    world_in_callback(&r->w);
+    r->code = fp_code(&r->w.fp, "stepper", "/app/step.py", 10, lines, 4);
+    for (j = 0; j < r->n; j++) {
         char nm[16];
         snprintf(nm, sizeof nm, "t%u", j);
-        r.fut[j] = fp_alloc(&r.w.fp, 128);
-        fp_put64(&r.w.fp, r.fut[j] + 8, FP_FUTURE_OBJ_TYPE);
-        r.coro[j] = fp_coro(&r.w.fp, r.code, suspended, 1, r.fut[j]);
-        r.name[j] = fp_str(&r.w.fp, nm);
-        r.task[j] = fp_task(&r.w.fp, r.w.task_type, r.w.loop, r.coro[j], r.name[j], r.fut[j]);
+        r->fut[j] = fp_alloc(&r->w.fp, 128);
+        fp_put64(&r->w.fp, r->fut[j] + 8, FP_FUTURE_OBJ_TYPE);
+        r->coro[j] = fp_coro(&r->w.fp, r->code, suspended, 1, r->fut[j]);
+        r->name[j] = fp_str(&r->w.fp, nm);
+        r->task[j] =
+            fp_task(&r->w.fp, r->w.task_type, r->w.loop, r->coro[j], r->name[j], r->fut[j]);
     }
-    r.w.set = fp_set(&r.w.fp, r.task, r.n);
-    world_start(&r.w);
+    r->w.set = fp_set(&r->w.fp, r->task, r->n);
+    world_start(&r->w);
     uw_task_options_default(&o);
     o.recover = rounds;
-    uw_tasks_set_options(r.w.t, &o);
-    assert_int_equal(sample(&r.w), 0);
-    rb_cur = &r;
-    r.armed = 1;
-    sample_through(&r.w, &rb_ops, &r.real);
-    r.armed = 0;
-    assert_int_equal(r.w.s.n_tasks, r.n);
-    for (j = 0; j < r.n; j++) {
-        const uw_task_sample *t = task_at(&r.w, r.task[j]);
-        assert_non_null(t);
-        if (j <= made && j < RB_TASKS) {
-            if (t->skipped != 0)
-                fail_msg("rounds %u: t%u skipped (%s), want it kept by round %u", rounds, j,
-                         uw_errname(t->skipped), j);
-            assert_int_equal(t->n_frames, 1);
-            assert_int_equal(r.w.s.frames[t->first_frame].line, lines[1 + (r.changes[j] & 1)]);
-        } else {
-            if (t->skipped != UW_SKIP_TASK_CHANGED)
-                fail_msg("rounds %u: t%u %s, want it skipped past round %u", rounds, j,
-                         t->skipped ? uw_errname(t->skipped) : "kept", made);
-        }
-        if (j < RB_TASKS)
-            assert_int_equal(r.changes[j], j <= made ? j : made + 1);
-        else
-            assert_int_equal(r.changes[j], made + 1);
+    uw_tasks_set_options(r->w.t, &o);
+    r->w.fp.reader.group_calls = r->group_calls;
+    assert_int_equal(sample(&r->w), 0);
+    rb_cur = r;
+    r->armed = 1;
+    sample_through(&r->w, &rb_ops, &r->real);
+    r->armed = 0;
+    assert_int_equal(r->w.s.n_tasks, r->n);
+}
+
+/* What one sample of r's world must show, with the option recover =
+ * `rounds`, by the rule recover.c states: rounds while Tasks are left,
+ * min(rounds, UW_RECOVER_ROUNDS) at most (UW_RECOVER_ROUNDS_SPLIT where
+ * each ordered group is a call), each followed by another only
+ * if it kept at least one in UW_RECOVER_YIELD of the Tasks it read again
+ * or read again at most UW_RECOVER_AGAIN.  Every Task is kept or skipped
+ * as task_changed_while_read accordingly, stepped in every reading of it
+ * up to its limit, and shows the instruction its last step left; the
+ * sample counts those kept by a round as recovered. */
+static void rb_expect(rb_world *r, uint32_t rounds, const char *what)
+{
+    const uint32_t most = r->group_calls ? UW_RECOVER_ROUNDS_SPLIT : UW_RECOVER_ROUNDS;
+    const uint32_t bound = rounds < most ? rounds : most;
+    unsigned readings[RB_ALL], kept_in[RB_ALL]; /* kept_in: 0 not kept, else reading */
+    unsigned j, left = 0, recovered = 0;
+    uint32_t k;
+
+    for (j = 0; j < r->n; j++) {
+        readings[j] = 1;
+        kept_in[j] = r->limit[j] == 0 ? 1 : 0;
+        left += r->limit[j] != 0;
     }
-    assert_int_equal(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], made);
-    (void)l;
+    for (k = 1; k <= bound && left > 0; k++) {
+        unsigned n = left, kept = 0;
+        for (j = 0; j < r->n; j++) {
+            if (kept_in[j] != 0)
+                continue;
+            readings[j]++;
+            if (r->limit[j] == k) {
+                kept_in[j] = k + 1;
+                kept++;
+            }
+        }
+        left -= kept;
+        recovered += kept;
+        if ((kept == 0 || kept * UW_RECOVER_YIELD < n) && n > UW_RECOVER_AGAIN)
+            break;
+    }
+    for (j = 0; j < r->n; j++) {
+        const uw_task_sample *t = task_at(&r->w, r->task[j]);
+        const unsigned stepped = r->limit[j] < readings[j] ? r->limit[j] : readings[j];
+        assert_non_null(t);
+        if (kept_in[j] != 0) {
+            if (t->skipped != 0)
+                fail_msg("%s, rounds %u: t%u skipped (%s), want it kept by reading %u", what,
+                         rounds, j, uw_errname(t->skipped), kept_in[j]);
+            assert_int_equal(t->n_frames, 1);
+            assert_int_equal(r->w.s.frames[t->first_frame].line, lines[1 + (r->changes[j] & 1)]);
+        } else if (t->skipped != UW_SKIP_TASK_CHANGED) {
+            fail_msg("%s, rounds %u: t%u %s, want it skipped after %u readings", what, rounds, j,
+                     t->skipped ? uw_errname(t->skipped) : "kept", readings[j]);
+        }
+        if (r->changes[j] != stepped)
+            fail_msg("%s, rounds %u: t%u stepped %u times, want %u", what, rounds, j, r->changes[j],
+                     stepped);
+    }
+    assert_int_equal(r->w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)], recovered);
+}
+
+/* A world of n Tasks of the given limits, sampled with recover = rounds
+ * (each ordered group of a read a call of its own if group_calls) and
+ * judged by rb_expect. */
+static void rb_run_on(const unsigned *limit, unsigned n, uint32_t rounds, int group_calls,
+                      const char *what)
+{
+    rb_world r;
+
+    memset(&r, 0, sizeof r);
+    assert_true(n <= RB_ALL);
+    r.n = n;
+    r.group_calls = group_calls;
+    memcpy(r.limit, limit, n * sizeof *limit);
+    rb_sample(&r, rounds);
+    rb_expect(&r, rounds, what);
     world_end(&r.w);
+}
+
+static void rb_run(const unsigned *limit, unsigned n, uint32_t rounds, const char *what)
+{
+    rb_run_on(limit, n, rounds, 0, what);
+}
+
+/* T0..T(R+1), Tj of limit j, and `movers`: round j keeps Tj while the
+ * rounds go on; with few movers every round keeps one in at most
+ * UW_RECOVER_YIELD or reads few Tasks again, and T(R+1) is still moving
+ * when the rounds run out. */
+static void rounds_bound(uint32_t rounds, unsigned movers)
+{
+    unsigned limit[RB_ALL], j;
+
+    assert_true(movers <= RB_MOVERS_MAX);
+    for (j = 0; j < RB_TASKS + movers; j++)
+        limit[j] = j < RB_TASKS ? j : UINT_MAX;
+    rb_run(limit, RB_TASKS + movers, rounds, "T0..T(R+1)");
 }
 
 static void test_recover_rounds_bound(void **state)
 {
-    const unsigned at_yield =
-        UW_RECOVER_YIELD > UW_RECOVER_ROUNDS + 1 ? UW_RECOVER_YIELD - UW_RECOVER_ROUNDS - 1 : 0;
+    const unsigned at_yield = UW_RECOVER_YIELD > UW_RECOVER_ROUNDS + 1
+                                  ? (unsigned)(UW_RECOVER_YIELD - UW_RECOVER_ROUNDS - 1)
+                                  : 0u;
+    /* two Tasks, kept by round R and by none: every round before R keeps
+     * none and reads few again */
+    const unsigned last[2] = {UW_RECOVER_ROUNDS, UW_RECOVER_ROUNDS + 1};
 
     (void)state;
     rounds_bound(0, 0);
@@ -991,10 +1067,63 @@ static void test_recover_rounds_bound(void **state)
     rounds_bound(UW_RECOVER_ROUNDS + 1, 0);
     /* the yield rule: a first round that kept exactly one in
      * UW_RECOVER_YIELD goes on (when the world allows so few movers), one
-     * that kept fewer ends recovery */
+     * that kept fewer ends recovery, unless it read few again */
     if (UW_RECOVER_YIELD >= UW_RECOVER_ROUNDS + 1)
         rounds_bound(UW_RECOVER_ROUNDS, at_yield);
     rounds_bound(UW_RECOVER_ROUNDS, at_yield + 1);
+    rb_run(last, 2, UW_RECOVER_ROUNDS - 1, "kept by round R");
+    rb_run(last, 2, UW_RECOVER_ROUNDS, "kept by round R");
+    rb_run(last, 2, UW_RECOVER_ROUNDS + 1, "kept by round R");
+}
+
+/* UW_RECOVER_ROUNDS_SPLIT at -1/0/+1, where each ordered group of a read
+ * is a call of its own: two Tasks kept by round k and by none, k each of
+ * the split bound's neighbours; the one of k = UW_RECOVER_ROUNDS_SPLIT + 1
+ * is skipped there, though the option and UW_RECOVER_ROUNDS allow its
+ * round. */
+static void test_recover_rounds_split(void **state)
+{
+    unsigned k;
+
+    (void)state;
+    for (k = UW_RECOVER_ROUNDS_SPLIT - 1; k <= UW_RECOVER_ROUNDS_SPLIT + 1; k++) {
+        const unsigned two[2] = {k, UINT_MAX};
+        rb_run_on(two, 2, UW_RECOVER_ROUNDS, 1, "split groups");
+    }
+}
+
+/* UW_RECOVER_AGAIN at -1/0/+1: m Tasks that step in the sample's reading
+ * and the first round's.  The first round keeps none; the second, made
+ * only when the first read at most UW_RECOVER_AGAIN Tasks again, keeps
+ * every one. */
+static void test_recover_few_again(void **state)
+{
+    unsigned limit[RB_ALL], m, j;
+
+    (void)state;
+    for (m = UW_RECOVER_AGAIN - 1; m <= UW_RECOVER_AGAIN + 1; m++) {
+        for (j = 0; j < m; j++)
+            limit[j] = 2;
+        rb_run(limit, m, UW_RECOVER_ROUNDS, m <= UW_RECOVER_AGAIN ? "few again" : "many again");
+    }
+}
+
+/* UW_RECOVER_YIELD at its threshold, with more Tasks than a few: of
+ * 2 * UW_RECOVER_YIELD Tasks, k step in the sample's reading only (kept
+ * by the first round), the others in the first round's too (kept by the
+ * second).  Two kept is one in UW_RECOVER_YIELD: the second round is made
+ * and keeps the rest; one kept ends recovery with them skipped. */
+static void test_recover_yield(void **state)
+{
+    unsigned limit[RB_ALL], k, j;
+
+    (void)state;
+    for (k = 1; k <= 2; k++) {
+        for (j = 0; j < 2 * UW_RECOVER_YIELD; j++)
+            limit[j] = j < k ? 1 : 2;
+        rb_run(limit, 2 * UW_RECOVER_YIELD, UW_RECOVER_ROUNDS,
+               k == 2 ? "yield met" : "yield missed");
+    }
 }
 
 /* The same step with the loop's thread idle in select() at the walk, and
@@ -2392,6 +2521,9 @@ int main(void)
         cmocka_unit_test(test_recover_started_after_walk),
         cmocka_unit_test(test_recover_running_with_callback),
         cmocka_unit_test(test_recover_rounds_bound),
+        cmocka_unit_test(test_recover_rounds_split),
+        cmocka_unit_test(test_recover_few_again),
+        cmocka_unit_test(test_recover_yield),
         cmocka_unit_test(test_value_sent_to_root),
         cmocka_unit_test(test_one_step),
         cmocka_unit_test(test_pure_between_copies),

@@ -66,12 +66,18 @@
 /* Rounds of recovery in one sample: the Tasks the chain check found moved
  * (task_changed_while_read, loop_stepped_while_read) are read again from
  * their objects and checked again, on their own, this many times at most
- * before they are skipped (src/tasks/recover.c).  A round that keeps none
- * ends them.  3, not 2: on the race program a third round kept a quarter
- * of the Tasks still skipped after two; a fourth kept few more and cost
- * the model's main job a fifth of its time (docs/tasks.md). */
+ * before they are skipped (src/tasks/recover.c).  A round that keeps few
+ * of many ends them.  3 at first, not 2: on the race program a third
+ * round kept a quarter of the Tasks still skipped after two; a fourth
+ * kept few more and cost the model's main job a fifth of its time.  5
+ * since a round of a few Tasks goes on whatever it kept
+ * (UW_RECOVER_AGAIN): on the race program (3.11.7, record at 100 Hz, 6 s,
+ * three runs alternated) 109-118 Task readings of 7,800 were left skipped
+ * with 3 rounds, 18-119 (median 24) with 5, and the model's main job took
+ * as long.  Where every ordered group of a read is a call of its own, 3
+ * still (UW_RECOVER_ROUNDS_SPLIT, docs/tasks.md). */
 #ifndef UW_RECOVER_ROUNDS
-#define UW_RECOVER_ROUNDS 3
+#define UW_RECOVER_ROUNDS 5
 #endif
 
 /* Thread states per interpreter.  UW_ERR_LIMIT_THREADS. */
