@@ -350,6 +350,31 @@ static void test_groups_split_spans(void **state)
     uw_proc_close(&g.p);
 }
 
+/* Four pages of words, each word base + its index (*words of them). */
+static uint64_t *words_area(size_t *words, uint64_t base)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint64_t *area = aligned_alloc(page, 4 * page);
+    size_t i;
+
+    assert_non_null(area);
+    *words = 4 * page / 8;
+    for (i = 0; i < *words; i++)
+        area[i] = base + i;
+    return area;
+}
+
+/* Every piece read, each its own word. */
+static void assert_each_word(const uw_iov *v, const uint64_t *out, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        assert_int_equal(v[i].status, 0);
+        assert_int_equal(out[i], *(const uint64_t *)(uintptr_t)v[i].addr);
+    }
+}
+
 /* Three groups of 64 words scattered over four pages in a scrambled
  * order, the second asking for the first's addresses in the same order
  * (the chain check's two copies): it takes the first's order instead of
@@ -358,15 +383,12 @@ static void test_groups_split_spans(void **state)
 static void test_repeated_group_order(void **state)
 {
     enum { N = 64 };
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE), three[3] = {N, 2 * N, 3 * N};
-    uint64_t *area = aligned_alloc(page, 4 * page), out[3 * N];
+    const size_t three[3] = {N, 2 * N, 3 * N};
+    size_t i, words;
+    uint64_t *area = words_area(&words, 0x5000), out[3 * N];
     uw_iov v[3 * N];
-    size_t i, words = 4 * page / 8;
     rig g;
     (void)state;
-    assert_non_null(area);
-    for (i = 0; i < words; i++)
-        area[i] = 0x5000 + i;
     rig_open(&g);
     for (i = 0; i < 3 * N; i++) {
         size_t w = ((i % N) * 37 + 11) % N * (words / N); /* scrambled, a few per page */
@@ -377,10 +399,7 @@ static void test_repeated_group_order(void **state)
     }
     assert_int_equal(uw_readv_groups(&g.r, v, 3 * N, three, 3), 0);
     assert_int_equal(g.p.last_reused, 1);
-    for (i = 0; i < 3 * N; i++) {
-        assert_int_equal(v[i].status, 0);
-        assert_int_equal(out[i], *(const uint64_t *)(uintptr_t)v[i].addr);
-    }
+    assert_each_word(v, out, 3 * N);
     uw_proc_close(&g.p);
     free(area);
 }
@@ -394,16 +413,12 @@ static void test_repeated_group_order(void **state)
 static void test_repeated_group_apart(void **state)
 {
     enum { N = 64, M = 40, ALL = 3 * N + 2 * M };
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
     const size_t five[5] = {N, N + M, N + 2 * M, 2 * N + 2 * M, ALL};
-    uint64_t *area = aligned_alloc(page, 4 * page), out[ALL];
+    size_t i, words;
+    uint64_t *area = words_area(&words, 0x9000), out[ALL];
     uw_iov v[ALL];
-    size_t i, words = 4 * page / 8;
     rig g;
     (void)state;
-    assert_non_null(area);
-    for (i = 0; i < words; i++)
-        area[i] = 0x9000 + i;
     rig_open(&g);
     for (i = 0; i < ALL; i++) {
         size_t w;
@@ -420,10 +435,7 @@ static void test_repeated_group_apart(void **state)
     }
     assert_int_equal(uw_readv_groups(&g.r, v, ALL, five, 5), 0);
     assert_int_equal(g.p.last_reused, 2);
-    for (i = 0; i < ALL; i++) {
-        assert_int_equal(v[i].status, 0);
-        assert_int_equal(out[i], *(const uint64_t *)(uintptr_t)v[i].addr);
-    }
+    assert_each_word(v, out, ALL);
     uw_proc_close(&g.p);
     free(area);
 }
