@@ -1038,9 +1038,11 @@ static void rb_run(const unsigned *limit, unsigned n, uint32_t rounds, const cha
 }
 
 /* T0..T(R+1), Tj of limit j, and `movers`: round j keeps Tj while the
- * rounds go on; with few movers every round keeps one in at most
- * UW_RECOVER_YIELD or reads few Tasks again, and T(R+1) is still moving
- * when the rounds run out. */
+ * rounds go on, and T(R+1) is still moving when they end.  Whether they
+ * go on past the first is the yield rule's to say: with R + 1 Tasks read
+ * again and one kept, only where R + 1 <= UW_RECOVER_YIELD (with
+ * UW_RECOVER_ROUNDS 5 they end after the first, and the two-Task worlds
+ * of test_recover_rounds_bound hold the bound itself). */
 static void rounds_bound(uint32_t rounds, unsigned movers)
 {
     unsigned limit[RB_ALL], j;
