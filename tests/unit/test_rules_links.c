@@ -20,6 +20,10 @@
  *                          (compose.c; test_compose.c shows it on hand
  *                          samples, for the await bound too).
  *
+ * And the hook module's count moving between the check's copies
+ * (test_hook_count_moves): only the Tasks the records it uncovers name
+ * lose their links, not every Task (check.c, uw_judge_hook).
+ *
  * The world: one thread running an asyncio loop, idle in select() (which
  * stands for _run_once) called from <module>; a leaf Task and three other
  * Tasks on the loop, all suspended.
@@ -194,6 +198,33 @@ static void lw_hook(lw *w)
     fp_put64(&w->fp, module + (uint64_t)w->fp.l->module_dict,
              fp_dict(&w->fp, links_key, &links, 1));
     fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_key, &module, 1));
+}
+
+/* The hook module's buffer as lw_hook makes it, with a third record
+ * {child, parent, kind} in slot 2 past the count when child is not 0 (a
+ * record written whole, its count not yet moved over it): the address
+ * of the buffer's bytes. */
+static uint64_t lw_hook_third(lw *w, uint64_t child, uint64_t parent, uint64_t kind)
+{
+    static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
+    const uint64_t recs[3][3] = {{w->leaf, w->strong, UW_LINK_STRONG},
+                                 {w->leaf, w->creator, UW_LINK_CREATION},
+                                 {child, parent, kind}};
+    const uint64_t count = 2;
+    uint8_t buf[16 + 6 * UW_LINK_RECORD];
+    uint64_t links, module, data;
+
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, UW_LINKS_MAGIC, 8);
+    memcpy(buf + 8, &count, 8);
+    memcpy(buf + 16, recs, child != 0 ? sizeof recs : 2 * UW_LINK_RECORD);
+    links = fp_bytearray(&w->fp, buf, sizeof buf);
+    module = fp_alloc(&w->fp, 64);
+    fp_put64(&w->fp, module + (uint64_t)w->fp.l->module_dict,
+             fp_dict(&w->fp, links_key, &links, 1));
+    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_key, &module, 1));
+    memcpy(&data, fp_ptr(&w->fp, links + (uint64_t)w->fp.l->bytearray_start, 8), 8);
+    return data;
 }
 
 /* One sample of the world with the leaf strongly linked to "gatherer" and
@@ -449,6 +480,132 @@ static void test_pure_idle_still_instr(void **state)
     lw_end(&r.w);
 }
 
+/* --- the hook's count between the check's copies (check.c) ------------------ */
+
+/* What the target does just before the check's second copy reads the
+ * hook's records (the third read of the count and its six slots: the
+ * records' own read, then copy A, then copy B):
+ *   COVER    the count moves over slot 2, whose record was written before
+ *            the records were read (a record is written whole, then the
+ *            count covers it);
+ *   WRITE    a new record is written in slot 2, empty until then, and
+ *            the count covers it;
+ *   PAST     the count moves past the slots read (the module wrote
+ *            records no copy saw);
+ *   BACK     the count moves back (no module does that: memory that is
+ *            not what it says). */
+enum { HC_COVER = 0, HC_WRITE, HC_PAST, HC_BACK };
+
+typedef struct hc_world {
+    lw w;
+    const uw_reader_ops *real;
+    uint64_t data; /* the buffer's bytes: magic, count, records */
+    int mode, reads;
+} hc_world;
+
+static hc_world *hc_cur;
+
+static int hc_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    hc_world *r = hc_cur;
+
+    if (addr == r->data + 8 && len == 8 + 6 * UW_LINK_RECORD && ++r->reads == 3) {
+        const uint64_t rec[3] = {r->w.awaiter, r->w.creator, UW_LINK_CREATION};
+        const uint64_t count = r->mode == HC_PAST ? 7 : r->mode == HC_BACK ? 1 : 3;
+        if (r->mode == HC_WRITE)
+            memcpy(fp_ptr(&r->w.fp, r->data + 16 + 2 * UW_LINK_RECORD, sizeof rec), rec,
+                   sizeof rec);
+        fp_put64(&r->w.fp, r->data + 8, count);
+    }
+    return r->real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops hc_ops = {hc_read, NULL, NULL, NULL};
+
+/* The world with the hook's records (the leaf strongly linked to
+ * "gatherer", created by "spawner"; "waiter" awaits the Future), slot 2
+ * holding "waiter"'s creation by "spawner" past the count (COVER) or
+ * empty (the others), warmed; then one sample in which the target does
+ * what `mode` says between the check's copies.  Nothing else moves: the
+ * loop's epoch reads 100 throughout. */
+static void hc_run(hc_world *r, int mode)
+{
+    memset(r, 0, sizeof *r);
+    lw_build(&r->w, 0);
+    r->data =
+        lw_hook_third(&r->w, mode == HC_COVER ? r->w.awaiter : 0, r->w.creator, UW_LINK_CREATION);
+    lw_start(&r->w);
+    r->mode = mode;
+    hc_cur = r;
+    r->real = r->w.fp.reader.ops;
+    r->w.fp.reader.ops = &hc_ops;
+    assert_int_equal(uw_unwind_threads(r->w.u, &r->w.s), 0);
+    assert_int_equal(uw_unwind_tasks(r->w.t, &r->w.s), 0);
+    r->w.fp.reader.ops = r->real;
+    assert_int_equal(r->reads, 3); /* the records' read, then each copy */
+    assert_int_equal(r->w.s.tasks_error, 0);
+    assert_int_equal(r->w.s.n_tasks, 4);
+}
+
+/* The hook's count moved while the check read its copies: copy A saw two
+ * records, copy B three.  The links of a Task are shown as the records
+ * read in every read and covered by the count in both copies give them,
+ * which holds at the first copy's instant and, the count only growing,
+ * until the second's.  A record the count covers in one copy only names
+ * a Task whose links changed in between; every other Task's did not.
+ *   COVER: slot 2 read alike three times, covered in copy B only: at copy
+ *          A's instant "waiter" had no creation link, and so it is shown
+ *          (kept, created by nobody); the leaf keeps both its links.
+ *   WRITE: slot 2 written between the copies: "waiter"'s links changed
+ *          under the check (skipped, task_changed_while_read); the three
+ *          other Tasks are kept with their links.
+ * Before, a count that moved left every Task's links unknown, and the
+ * check skipped all four (on the model's busy programs with the hook,
+ * most of their skips).  Past the slots read, or moving back, the count
+ * still leaves every Task's links unknown: records no copy read could
+ * name any of them. */
+static void test_hook_count_moves(void **state)
+{
+    hc_world r;
+    const uw_task_sample *leaf, *waiter;
+    int mode;
+
+    (void)state;
+    hc_run(&r, HC_COVER);
+    leaf = lw_at(&r.w, r.w.leaf);
+    waiter = lw_at(&r.w, r.w.awaiter);
+    assert_int_equal(leaf->skipped, 0);
+    assert_int_equal(leaf->linked_to, lw_index(&r.w, r.w.strong));
+    assert_int_equal(leaf->created_by, lw_index(&r.w, r.w.creator));
+    assert_int_equal(waiter->skipped, 0);
+    assert_int_equal(waiter->created_by, -1);
+    assert_int_equal(waiter->parent, -1);
+    assert_int_equal(lw_at(&r.w, r.w.strong)->skipped, 0);
+    assert_int_equal(lw_at(&r.w, r.w.creator)->skipped, 0);
+    lw_end(&r.w);
+
+    hc_run(&r, HC_WRITE);
+    leaf = lw_at(&r.w, r.w.leaf);
+    assert_int_equal(leaf->skipped, 0);
+    assert_int_equal(leaf->linked_to, lw_index(&r.w, r.w.strong));
+    assert_int_equal(leaf->created_by, lw_index(&r.w, r.w.creator));
+    assert_int_equal(lw_at(&r.w, r.w.awaiter)->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(lw_at(&r.w, r.w.strong)->skipped, 0);
+    assert_int_equal(lw_at(&r.w, r.w.creator)->skipped, 0);
+    lw_end(&r.w);
+
+    for (mode = HC_PAST; mode <= HC_BACK; mode++) {
+        size_t i;
+        hc_run(&r, mode);
+        for (i = 0; i < r.w.s.n_tasks; i++)
+            if (r.w.s.tasks[i].skipped != UW_SKIP_TASK_CHANGED)
+                fail_msg("count %s: Task %s kept (skipped %d) with records unread",
+                         mode == HC_PAST ? "past the slots read" : "moved back",
+                         r.w.s.tasks[i].name, r.w.s.tasks[i].skipped);
+        lw_end(&r.w);
+    }
+}
+
 /* --- a chain cut at a cycle (compose.c) --------------------------------------- */
 
 /* Task `task`'s root coroutine (which awaits something) made to await a
@@ -514,7 +671,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parent_awaiter_first), cmocka_unit_test(test_parent_strong_first),
         cmocka_unit_test(test_pure_idle_still),      cmocka_unit_test(test_pure_idle_still_instr),
-        cmocka_unit_test(test_compose_whole_task),
+        cmocka_unit_test(test_compose_whole_task),   cmocka_unit_test(test_hook_count_moves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
