@@ -96,7 +96,7 @@ typedef struct mm_mtask {
     int32_t hook_parent[3]; /* the parent each record names (id, gen) */
     uint32_t hook_parent_gen[3];
     int hook_kids;    /* records naming it as the parent */
-    int hook_watched; /* the hook added its parent done callback */
+    int hook_watched; /* the hook holds a weak reference to it as a parent */
     int set_slot;     /* its weakref's slot in the registry table */
     int ready_at;     /* index in its loop's ready list, -1 */
     int sleep_at;     /* fifo: index in its loop's sleepers, -1 */
@@ -128,13 +128,12 @@ typedef struct mm_mgather {
     int32_t cur;   /* the Task that called gather() (current_task()) */
 } mm_mgather;
 
-enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_HOOK, MM_CB_DISCARD, MM_CB_HOOK_PARENT };
+enum { MM_CB_GATHER = 1, MM_CB_GROUP, MM_CB_DISCARD };
 
 typedef struct mm_callback {
     int kind;
     int32_t task;   /* the finished Task the handle holds */
-    int32_t target; /* MM_CB_GATHER: gather index; MM_CB_GROUP: parent id;
-                     * MM_CB_HOOK: record kind; MM_CB_HOOK_PARENT: unused */
+    int32_t target; /* MM_CB_GATHER: gather index; MM_CB_GROUP: parent id */
     int32_t inner;  /* MM_CB_GATHER for a finished nested gather: its index
                      * (the item done), -1 */
 } mm_callback;
@@ -214,7 +213,7 @@ struct mm_mutator {
     uint64_t fam_init[MM_MAX_FAMILIES];
     uint64_t c_init_shim;
     uint64_t c_sleep, c_sleep0, c_aexit, c_create_task, c_call_soon, c_gather, c_done_cb,
-        c_group_done, c_release, c_get_name, c_discard;
+        c_group_done, c_get_name, c_discard;
     int n_fam;
     size_t frame_bytes;
     /* threads */

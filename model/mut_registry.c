@@ -257,9 +257,10 @@ void mm_hook_record(mm_mutator *m, int th, int32_t child, int32_t parent, int ki
     c->hook_parent[kind] = parent;
     c->hook_parent_gen[kind] = p->gen;
     p->hook_kids++;
-    mm_done_cb_add(m, th, child); /* child.add_done_callback(... _release) */
-    if (!p->hook_watched)         /* parent.add_done_callback(_parent_done) */
-        mm_done_cb_add(m, th, parent);
+    /* _watch(child), _watch(parent): a weak reference each, whose
+     * callback releases the records as the Task is deallocated
+     * (mm_task_die); no done callback, so nothing here tells the
+     * unwinder the Task is awaited */
     p->hook_watched = 1;
     mm_q(m, th, mm_rec(m, slot), c->obj, 8);
     mm_q(m, th, mm_rec(m, slot) + 8, p->obj, 8);

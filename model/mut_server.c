@@ -29,9 +29,10 @@
  * Done callbacks run as their own operations: a gather's _done_callback
  * (the last one finishes the gather and wakes its awaiter, or the outer
  * gather's callback), TaskGroup._on_task_done (the last one wakes the
- * parent), the hook module's _release (its record is zeroed).  A finished
- * Task is deallocated when nothing holds it: no callback pending, no
- * gather list and no awaiting frame referring to it.
+ * parent).  A finished Task is deallocated when nothing holds it: no
+ * callback pending, no gather list and no awaiting frame referring to
+ * it; the hook module's records naming it go then (mm_task_die: its weak
+ * references' callbacks; their frame is not modelled).
  */
 #include "mut_internal.h"
 #include "internal/uw_assert.h"
@@ -375,10 +376,9 @@ static void mm_dying(mm_mutator *m, int th, int32_t id)
 static void mm_callback_run(mm_mutator *m, int th, mm_callback cb)
 {
     mm_mloop *L = &m->lp[th];
-    uint64_t code = cb.kind == MM_CB_GATHER    ? m->c_done_cb
-                    : cb.kind == MM_CB_GROUP   ? m->c_group_done
-                    : cb.kind == MM_CB_DISCARD ? m->c_discard
-                                               : m->c_release;
+    uint64_t code = cb.kind == MM_CB_GATHER  ? m->c_done_cb
+                    : cb.kind == MM_CB_GROUP ? m->c_group_done
+                                             : m->c_discard;
 
     /* Handle._run -> Context.run (C) -> the callback: from C */
     mm_call_from_c(m, th, MM_SLOT_SYNC, code, mm_rand_line(m, code), MM_LOOP);
@@ -404,18 +404,15 @@ static void mm_callback_run(mm_mutator *m, int th, mm_callback cb)
     } else if (cb.kind == MM_CB_DISCARD) {
         /* functools.partial(_discard_awaited_by, children, cur_task):
          * nothing left to discard */
-    } else if (cb.kind == MM_CB_GROUP) {
+    } else {
         mm_mtask *p = mm_t(m, cb.target);
+        UW_ASSERT(cb.kind == MM_CB_GROUP);
         /* 3.14+: future_discard_from_awaited_by(task, self._parent_task) */
         mm_awaited_discard(m, th, mm_t(m, cb.task)->obj, cb.task, cb.target);
         if (--p->group_left == 0) { /* self._on_completed_fut.set_result(True) */
             mm_q(m, th, p->fut + (uint64_t)m->al->fut_state, 2, 4);
             mm_wake(m, th, p->id);
         }
-    } else if (cb.kind == MM_CB_HOOK) {
-        mm_hook_release(m, th, cb.task, cb.target);
-    } else {
-        mm_hook_release_parent(m, th, cb.task);
     }
     mm_return_to_c(m, th, MM_SLOT_SYNC, L->slot[MM_SLOT_LOOP]);
     if (cb.task >= 0) {
@@ -548,11 +545,6 @@ static void mm_finish(mm_mutator *m, int th, mm_mtask *t)
         mm_schedule_cb(m, th, MM_CB_GATHER, t->id, t->in_gather);
     if (t->in_group >= 0)
         mm_schedule_cb(m, th, MM_CB_GROUP, t->id, t->in_group);
-    for (k = 1; k <= 2; k++)
-        if (t->hook_slot[k] >= 0)
-            mm_schedule_cb(m, th, MM_CB_HOOK, t->id, k);
-    if (t->hook_watched)
-        mm_schedule_cb(m, th, MM_CB_HOOK_PARENT, t->id, 0);
     mm_dying(m, th, t->id);
 }
 
@@ -675,8 +667,7 @@ static void mm_step(mm_mutator *m, int th, int32_t id)
     }
     /* GIL release points only when nothing shared (registry, hook records)
      * is touched after them in this operation */
-    gil_ok = finishing ? (t->hook_slot[1] >= 0 || t->hook_slot[2] >= 0 || t->holders > 0 ||
-                          t->in_gather >= 0 || t->in_group >= 0 ||
+    gil_ok = finishing ? (t->holders > 0 || t->in_gather >= 0 || t->in_group >= 0 ||
                           (t->parent >= 0 && mm_t(m, t->parent)->wait == MM_WT_CHILD))
                        : (aw == MM_AW_FUTURE || aw == MM_AW_SLEEP0 || aw == MM_AW_JOIN);
     if (mm_pct(m, m->prog.p_burst))
@@ -912,8 +903,6 @@ static void mm_server_codes(mm_mutator *m)
         mm_fab_code(im, "gather.<locals>._done_callback", "/py/asyncio/tasks.py", 760, MM_LINES);
     m->c_group_done =
         mm_fab_code(im, "TaskGroup._on_task_done", "/py/asyncio/taskgroups.py", 200, MM_LINES);
-    m->c_release =
-        mm_fab_code(im, "record.<locals>.<lambda>", "/py/tornstack_hook.py", 60, MM_LINES);
     m->c_discard = m->v->awaited_by ? mm_fab_code(im, "_discard_awaited_by", "/py/asyncio/tasks.py",
                                                   778, MM_LINES)
                                     : 0;

@@ -168,8 +168,9 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
 /* future_add_done_callback on a pending Task (Modules/_asynciomodule.c,
  * 3.11-3.15 alike): the first callback goes in fut_callback0, the next
  * ones in the list fut_callbacks, made for the second.  Awaiting a Task,
- * gathering it, joining it to a TaskGroup and the hook's records each add
- * one before anything else shows the link.  The unwinder reads only
+ * gathering it and joining it to a TaskGroup each add
+ * one before anything else shows the link (the hook's records add none:
+ * mm_hook_record).  The unwinder reads only
  * whether either word is set, so they hold the Task's own address as a
  * stand-in for the callable and the list, which are never read; except a
  * first callback that no awaiter adds (mm_done_cb_add_obj), which the
@@ -230,6 +231,15 @@ void mm_task_die(mm_mutator *m, int th, int32_t id)
     int k;
 
     UW_ASSERT(t->used && t->wait == MM_WT_DONE);
+    /* the hook module's weak references call back first, as the Task is
+     * deallocated and before its memory can hold another Task: the
+     * records naming it, as child or as parent, are zeroed (_gone) */
+    if (m->prog.hook) {
+        mm_hook_release(m, th, id, 1);
+        mm_hook_release(m, th, id, 2);
+        if (t->hook_watched)
+            mm_hook_release_parent(m, th, id);
+    }
     m->v->task_unregister(m, th, id);
     mm_q(m, th, t->obj + (uint64_t)al->fut_loop, 0, 8);
     if (m->v->awaited_by) { /* 3.14+ FutureObj_clear: Py_CLEAR(awaited_by), not a set */

@@ -12,18 +12,23 @@ _LINKS, that tornstack reads from outside the process:
     (little-endian u64 each; kind 1 = strong link, 2 = creation link;
     a record of zeros is free)
 
-A record is written whole before the count covers it.  When a child
-Task finishes, or its parent does, the record is zeroed and its slot
-reused: a done callback of the child, and one of the parent (added with
-the parent's first record), so that a record never outlives either Task.
-The memory of a finished Task may be reused by a new one at the same
-address; a record naming it would then name the new Task.  links()
+A record is written whole before the count covers it.  When its child
+Task or its parent is freed, the record is zeroed and its slot reused:
+a weak reference to each Task a record names calls back as the Task is
+deallocated, before its memory can hold a new Task (a record naming it
+would then name the new one).  A finished Task that is still referenced
+keeps its records, which name no pending Task: tornstack uses only
+records whose child and parent are both Tasks of its sample.  Done
+callbacks are not used for this: tornstack tells a Task that nothing
+awaits by its done callbacks (an awaiter always adds one), and a callback
+on every linked Task hid that from it.  links()
 returns the same table as a dict, which is useful for tests.
 """
 import asyncio
 import asyncio.base_events
 import asyncio.tasks
 import struct
+import weakref
 
 STRONG = 1
 CREATION = 2
@@ -38,6 +43,7 @@ _parents = {}  # (id(child), kind) -> id(parent)
 _kids = {}  # id(parent) -> {(id(child), kind), ...} naming it
 _free = []
 _count = 0
+_refs = {}  # id(task) -> a weak reference to it, whose callback releases its records
 
 
 def _release(key):
@@ -52,10 +58,20 @@ def _release(key):
         _free.append(slot)
 
 
-def _parent_done(parent):
-    for key in list(_kids.pop(id(parent), ())):
-        if _parents.get(key) == id(parent):
+def _gone(tid):
+    """Task tid is being deallocated: zero every record that names it."""
+    _refs.pop(tid, None)
+    _release((tid, STRONG))
+    _release((tid, CREATION))
+    for key in list(_kids.pop(tid, ())):
+        if _parents.get(key) == tid:
             _release(key)
+
+
+def _watch(task):
+    tid = id(task)
+    if tid not in _refs:
+        _refs[tid] = weakref.ref(task, lambda _ref, tid=tid: _gone(tid))
 
 
 def record(child, parent, kind):
@@ -75,7 +91,7 @@ def record(child, parent, kind):
         else:
             return  # full: the link is lost, never a wrong one
         _slots[key] = slot
-        child.add_done_callback(lambda _t, key=key: _release(key))
+        _watch(child)
     old = _parents.get(key)
     if old is not None and old != id(parent) and old in _kids:
         _kids[old].discard(key)
@@ -83,7 +99,7 @@ def record(child, parent, kind):
     kids = _kids.get(id(parent))
     if kids is None:
         kids = _kids[id(parent)] = set()
-        parent.add_done_callback(_parent_done)
+        _watch(parent)
     kids.add(key)
     struct.pack_into("<QQQ", _LINKS, _HDR + slot * _REC, id(child), id(parent), kind)
     if slot >= _count:
