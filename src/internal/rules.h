@@ -314,6 +314,15 @@
 #define UW__RULE_check_chain_end 1
 #endif
 
+/* RULE check_end_owner: what a chain stopped at as a coroutine with no
+ * frame of its own (its frame's owner not the generator) still has none:
+ * the owner compared too. */
+#ifdef TORNSTACK_DROP_RULE_check_end_owner
+#define UW__RULE_check_end_owner 0
+#else
+#define UW__RULE_check_end_owner 1
+#endif
+
 /* RULE check_name: the Task's name pointer and name object compared
  * (decoded). */
 #ifdef TORNSTACK_DROP_RULE_check_name

@@ -231,24 +231,28 @@ static int uw_gen_type(const uw_pytypes *ty, uint64_t type)
 
 /* w's chain stops at its last coroutine's awaitee, the object at w->cur,
  * read into c (NULL: unreadable): what stopped it (its type, and a
- * coroutine's state) is kept for the check, which must find it so again
- * (a finished coroutine whose memory became a live one, a Future whose
- * memory became a coroutine, continue the chain). */
+ * coroutine's state and its frame's owner) is kept for the check, which
+ * must find it so again (a finished coroutine whose memory became a live
+ * one, a Future whose memory became a coroutine, a coroutine read with no
+ * frame of its own, from a copy older than the coroutine made at its
+ * address since, continue the chain). */
 static void uw_chain_stop(const uw_tasks *t, uw_task_work *w, const uint8_t *c)
 {
     const uw_pytypes *ty = &t->t->types;
 
     w->active = 0;
     w->end_obj = w->cur;
-    w->end_state = UW_END_NO_STATE;
+    w->end_state = w->end_owner = UW_END_NO_STATE;
     w->end_unread = c == NULL;
     if (c == NULL) {
         w->end_type = 0;
         return;
     }
     w->end_type = uw__u64(c + t->l->object_type);
-    if (uw_gen_type(ty, w->end_type))
+    if (uw_gen_type(ty, w->end_type)) {
         w->end_state = uw__gen_state(t->l, c);
+        w->end_owner = uw__gen_frame(t->l, c)[t->l->frame_owner];
+    }
 }
 
 /* Queue the next object of every active chain (a coroutine window each).

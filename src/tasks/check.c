@@ -242,6 +242,19 @@ static int uw_judged(const uw_task_work *w)
     return w->skipped == 0;
 }
 
+/* The bytes of a chain's end the check reads, from its type word: the
+ * type alone, or for a coroutine up to its state and its frame's owner
+ * (both lie in the window a level reads of it: uw_level_decode). */
+static size_t uw_end_len(const uw_layout *l, const uw_task_work *w)
+{
+    size_t st = (size_t)(l->gen_frame_state - l->object_type) + 1;
+    size_t ow = (size_t)(l->gen_iframe + l->frame_owner - l->object_type) + 1;
+
+    if (w->end_state == UW_END_NO_STATE)
+        return 8;
+    return w->end_owner != UW_END_NO_STATE && ow > st ? ow : st;
+}
+
 /* Copy A's pieces of Task i (rolled back, and the Task not trusted, when
  * they do not fit). */
 static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
@@ -265,11 +278,9 @@ static void uw_ck_task(uw_tasks *t, const uw_sample *s, uw_ckq *q, size_t i)
             if (slot != 0 && !inline_slot)
                 uw_ck_put(t, q, UW_CK_SLOT, i, c, slot, 8);
         }
-        if (w->end_obj != 0) /* its type, up to a coroutine's state */
+        if (w->end_obj != 0) /* its type, up to a coroutine's state and owner */
             uw_ck_put(t, q, UW_CK_END, i, 0, w->end_obj + (uint64_t)t->l->object_type,
-                      w->end_state != UW_END_NO_STATE
-                          ? (size_t)(t->l->gen_frame_state - t->l->object_type) + 1
-                          : 8);
+                      uw_end_len(t->l, w));
     }
     if (uw_judged(w) && w->name_len > 0)
         uw_ck_put(t, q, UW_CK_NAME, i, 0, w->name_obj, (size_t)w->name_len);
@@ -505,12 +516,16 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         }
         case UW_CK_END: {
             /* what the chain stopped at is still no coroutine going on: its
-             * type, and a coroutine's state */
+             * type, and a coroutine's state and frame owner */
             size_t st = (size_t)(t->l->gen_frame_state - t->l->object_type);
+            size_t ow = (size_t)(t->l->gen_iframe + t->l->frame_owner - t->l->object_type);
             int same = ok_a && ok_b && w->end_type != 0 && (!copy_a || uw__u64(x) == w->end_type) &&
                        (!copy_b || uw__u64(y) == uw__u64(x));
             if (same && a[*p].len > st)
                 same = (!copy_a || (int8_t)x[st] == w->end_state) && (!copy_b || y[st] == x[st]);
+            if (same && w->end_owner != UW_END_NO_STATE && a[*p].len > ow &&
+                UW_RULE(check_end_owner))
+                same = (!copy_a || x[ow] == (uint8_t)w->end_owner) && (!copy_b || y[ow] == x[ow]);
             chain = chain && (!UW_RULE(check_chain_end) || same);
             break;
         }

@@ -537,6 +537,8 @@ typedef struct uw_task_work {
     uint64_t end_obj;   /* the awaitee its chain stopped at (chains.c), 0 */
     uint64_t end_type;  /* its type when read (0: unreadable, or read as 0) */
     int end_state;      /* a coroutine's state then, else UW_END_NO_STATE */
+    int end_owner;      /* its frame's owner byte then (a coroutine read in its
+                           window), else UW_END_NO_STATE */
     int end_unread;     /* its window could not be read: type and state read
                            alone after the levels (uw_chain_ends_exact) */
     int resuming;       /* root marked running (or `previous` set) but not
