@@ -633,7 +633,8 @@ static int uw_attempt(uw_tasks *t, const uw__list_memo *m, size_t nl, size_t *n,
         }
         if (np == 0)
             return 0;
-        if (*rounds == UW_LIMIT_TASK_LIST_ROUNDS) {
+        if (*rounds == UW_LIMIT_TASK_LIST_ROUNDS ||
+            uw__sample_reads(t) >= UW_LIMIT_TASK_LIST_READS) {
             for (i = 0; i < nl; i++)
                 if (L[i].state == UW__TL_PENDING)
                     L[i].state = UW_ERR_TASK_LIST_ROUNDS;
@@ -724,7 +725,8 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
             return rc;
         for (i = 0, torn = 0; i < nl; i++)
             torn |= ((uw__tlist *)(void *)ls->lists.p)[i].state == UW_ERR_TASK_LIST_TORN;
-        if (!torn || attempt == UW_TASK_LIST_RETRIES)
+        if (!torn || attempt == UW_TASK_LIST_RETRIES ||
+            uw__sample_reads(t) >= UW_LIMIT_TASK_LIST_READS)
             break;
         /* read again: now the nodes of this attempt are remembered too,
          * and each node a tear was named by (uw_unlinking may need it) */

@@ -705,6 +705,8 @@ struct uw_tasks {
                                 * j (bit j; bit 0 unwindowed) */
     size_t ck_nw;              /* check.c: windows of the last recovery check (0: read as one) */
     uint64_t chains_interp;    /* walk.c: the one interpreter of the sample's loops, 0 if not one */
+    uint64_t walk_calls;       /* walk.c: the sample's reads when the Task walk began ... */
+    uint64_t calls0;           /* ... and the reader's count of calls then (uw__sample_reads) */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -835,6 +837,8 @@ int uw__read_chains(uw_tasks *t);
 void uw__chain_again(uw_task_work *w);
 /* Read the active chains and resolve their frames. */
 int uw__read_and_resolve_chains(uw_tasks *t);
+/* Reads the sample made so far: its thread walks', then the Task walk's. */
+uint64_t uw__sample_reads(const uw_tasks *t);
 /* Reserve the coroutine-frame views for n frames. */
 int uw__cf_reserve(uw_tasks *t, size_t n);
 /* Address of a Task's root coroutine frame, 0 when none was read. */

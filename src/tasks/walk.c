@@ -216,6 +216,11 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     return uw__edges(t, s);
 }
 
+uint64_t uw__sample_reads(const uw_tasks *t)
+{
+    return t->walk_calls + (t->r->calls - t->calls0);
+}
+
 /* The sample's read counts cover the whole sample: the thread walk that
  * came first (already in s->calls), then everything read here, a second
  * walk of the threads included (which resets the counts to its own). */
@@ -230,6 +235,8 @@ int uw_unwind_tasks(uw_tasks *t, uw_sample *s)
     bytes = s->bytes;
     c0 = t->r->calls;
     b0 = t->r->bytes;
+    t->walk_calls = calls;
+    t->calls0 = c0;
     rc = uw_unwind_tasks_now(t, s);
     s->calls = calls + (t->r->calls - c0);
     s->bytes = bytes + (t->r->bytes - b0);

@@ -465,6 +465,59 @@ static void test_rounds_bound(void **state)
     world_end(&w);
 }
 
+/* The Tasks a first sample of the world finds (A..D, each behind a round
+ * of its list's when nothing is remembered), when its thread walks are
+ * taken to have made `walks` reads more than they did; *err its
+ * tasks_error. */
+static size_t reads_bound_found(size_t walks, int *err)
+{
+    world w;
+    size_t n;
+
+    world_build(&w, 14);
+    fp_use_vectored(&w.fp); /* a vectored read counts one call */
+    world_start(&w);
+    assert_int_equal(uw_unwind_threads(w.u, &w.s), 0);
+    w.s.calls += walks;
+    assert_int_equal(uw_unwind_tasks(w.t, &w.s), 0);
+    *err = w.s.tasks_error;
+    n = w.s.n_tasks;
+    world_end(&w);
+    return n;
+}
+
+/* UW_LIMIT_TASK_LIST_READS: no round of the lists is read once the
+ * sample has made that many reads, its thread walks' included.  Walks
+ * that made more reads cost the sample its last rounds: below some count
+ * every Task is found; at that count (0) the last round is not read, a
+ * Task is missing and the sample says task_list_rounds, as one more (+1)
+ * does; one less (-1) finds all.  That count lies within a few dozen
+ * reads below the bound (the reads before the last round), never above
+ * it, and with the walks at the bound no round is read at all. */
+static void test_reads_bound(void **state)
+{
+    const size_t lo = UW_LIMIT_TASK_LIST_READS - 64;
+    size_t x, all;
+    int err;
+
+    (void)state;
+    all = reads_bound_found(0, &err);
+    assert_int_equal(all, 4);
+    assert_int_equal(err, 0);
+    for (x = lo; x <= UW_LIMIT_TASK_LIST_READS && reads_bound_found(x, &err) == all; x++)
+        assert_int_equal(err, 0);
+    if (x == lo || x > UW_LIMIT_TASK_LIST_READS)
+        fail_msg("the last round stopped at %zu walk reads, want within [%zu, %d]", x, lo + 1,
+                 UW_LIMIT_TASK_LIST_READS);
+    assert_true(reads_bound_found(x - 1, &err) == all && err == 0);
+    assert_true(reads_bound_found(x, &err) < all);
+    assert_int_equal(err, UW_ERR_TASK_LIST_ROUNDS);
+    assert_true(reads_bound_found(x + 1, &err) < all);
+    assert_int_equal(err, UW_ERR_TASK_LIST_ROUNDS);
+    assert_int_equal(reads_bound_found(UW_LIMIT_TASK_LIST_READS, &err), 0);
+    assert_int_equal(err, UW_ERR_TASK_LIST_ROUNDS);
+}
+
 /* --- UW_TASK_LIST_PAGES --------------------------------------------------------- */
 
 /* Calls of the vectored fake that read a node of mp_fresh[0..mp_n) on
@@ -630,6 +683,7 @@ static void test_busy_tail(void **state)
     world_build(&w, 14);
     world_start(&w);
     assert_int_equal(sample(&w), 0); /* A..D remembered */
+    print_message("warm-up: calls %llu\n", (unsigned long long)w.s.calls);
     assert_int_equal(w.s.tasks_error, 0);
     busy_w = &w;
     busy_serial = 0;
@@ -751,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_task_bound),
         cmocka_unit_test(test_list_bound),
         cmocka_unit_test(test_rounds_bound),
+        cmocka_unit_test(test_reads_bound),
         cmocka_unit_test(test_memo_pages),
         cmocka_unit_test(test_code_generation),
         cmocka_unit_test(test_busy_tail),

@@ -109,7 +109,7 @@
       "a list of native Tasks (3.14+) changed while it was followed, every time it was tried")     \
     X(UW_ERR_TASK_LIST_ROUNDS, -66, "task_list_rounds",                                            \
       "lists of native Tasks (3.14+) not followed to their ends within UW_LIMIT_TASK_LIST_ROUNDS " \
-      "reads (the next sample goes on)")                                                           \
+      "reads, or the sample's UW_LIMIT_TASK_LIST_READS (the next sample goes on)")                 \
     X(UW_SKIP_NO_PURE_STACK, -67, "pure_stack_not_found",                                          \
       "the thread walk was cut short: no pure Python stack roots the Task's stack")                \
     X(UW_SKIP_STALE_PLACE, -68, "loop_stepped_since_walk",                                         \

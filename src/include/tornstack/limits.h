@@ -169,6 +169,14 @@
  * a few hundred however the first sample meets the lists. */
 #define UW_LIMIT_TASK_LIST_ROUNDS 320
 
+/* ... and the sample's reads (its thread walks', discovery's so far)
+ * past which no more rounds or attempts are read: the same
+ * UW_ERR_TASK_LIST_ROUNDS.  A torn world (four loop threads, stores seen
+ * out of order) can spend a hundred and more reads on its walks, and the
+ * rounds then took the sample past 512 reads; on a live program the walks
+ * take a few dozen and the rounds bound is met first. */
+#define UW_LIMIT_TASK_LIST_READS 384
+
 /* Awaiting links read from Tasks' awaited_by (3.14+: one awaiter, or a set
  * of them) per sample; links beyond are not made. */
 #define UW_LIMIT_AWAITED_BY 65536
