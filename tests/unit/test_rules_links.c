@@ -179,31 +179,9 @@ enum { FROM_API = 0, FROM_HOOK };
 
 /* The hook module in sys.modules, its _LINKS buffer holding the leaf's
  * strong link to "gatherer" and its creation link to "spawner", and four
- * free slots. */
-static void lw_hook(lw *w)
-{
-    static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
-    const uint64_t recs[2][3] = {{w->leaf, w->strong, UW_LINK_STRONG},
-                                 {w->leaf, w->creator, UW_LINK_CREATION}};
-    const uint64_t count = 2;
-    uint8_t buf[16 + 6 * UW_LINK_RECORD];
-    uint64_t links, module;
-
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, UW_LINKS_MAGIC, 8);
-    memcpy(buf + 8, &count, 8);
-    memcpy(buf + 16, recs, sizeof recs);
-    links = fp_bytearray(&w->fp, buf, sizeof buf);
-    module = fp_alloc(&w->fp, 64);
-    fp_put64(&w->fp, module + (uint64_t)w->fp.l->module_dict,
-             fp_dict(&w->fp, links_key, &links, 1));
-    fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_key, &module, 1));
-}
-
-/* The hook module's buffer as lw_hook makes it, with a third record
- * {child, parent, kind} in slot 2 past the count when child is not 0 (a
- * record written whole, its count not yet moved over it): the address
- * of the buffer's bytes. */
+ * free slots; with a third record {child, parent, kind} in slot 2, past
+ * the count, when child is not 0 (a record written whole, its count not
+ * yet moved over it): the address of the buffer's bytes. */
 static uint64_t lw_hook_third(lw *w, uint64_t child, uint64_t parent, uint64_t kind)
 {
     static const char *const mod_key[1] = {"tornstack_hook"}, *const links_key[1] = {"_LINKS"};
@@ -225,6 +203,12 @@ static uint64_t lw_hook_third(lw *w, uint64_t child, uint64_t parent, uint64_t k
     fp_set_modules(&w->fp, w->interp, fp_dict(&w->fp, mod_key, &module, 1));
     memcpy(&data, fp_ptr(&w->fp, links + (uint64_t)w->fp.l->bytearray_start, 8), 8);
     return data;
+}
+
+/* The same, with no third record. */
+static void lw_hook(lw *w)
+{
+    (void)lw_hook_third(w, 0, 0, 0);
 }
 
 /* One sample of the world with the leaf strongly linked to "gatherer" and
