@@ -144,6 +144,16 @@ void uw__awaiting_verdict(uw_tasks *t)
                 uw_unsure_add(t, unsure, &n_unsure, w->thread);
         }
     }
+    /* 3.14+: a Task whose awaited_by names one Task of the sample, read
+     * alike in both copies of its check, has that awaiter and no other (a
+     * second would have made the word a set, and every awaiter, gather
+     * and TaskGroup records itself there before it suspends): nothing
+     * unseen holds it, whatever a gather bound cut from a list */
+    for (i = 0; i < t->n_work && t->al->fut_awaited_by >= 0; i++) {
+        uw_task_work *w = &t->work[i];
+        if (w->ab_ok && !w->ab_now_is_set && w->ab_now != 0 && uw__task_find(t, w->ab_now) >= 0)
+            w->awaited = 1;
+    }
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];
