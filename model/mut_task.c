@@ -168,13 +168,13 @@ int32_t mm_task_create(mm_mutator *m, int th, int loop, int role, int family, in
 /* future_add_done_callback on a pending Task (Modules/_asynciomodule.c,
  * 3.11-3.15 alike): the first callback goes in fut_callback0, the next
  * ones in the list fut_callbacks, made for the second.  Awaiting a Task,
- * gathering it and joining it to a TaskGroup each add
- * one before anything else shows the link (the hook's records add none:
- * mm_hook_record).  The unwinder reads only
- * whether either word is set, so they hold the Task's own address as a
- * stand-in for the callable and the list, which are never read; except a
- * first callback that no awaiter adds (mm_done_cb_add_obj), which the
- * unwinder reads to tell it from one an awaiter adds (callbacks.c). */
+ * gathering it and joining it to a TaskGroup each add one before anything
+ * else shows the link (the hook's records add none: mm_hook_record).  The
+ * unwinder reads only whether either word is set, so they hold the Task's
+ * own address as a stand-in for the callable and the list, which are
+ * never read; except a first callback that no awaiter adds
+ * (mm_done_cb_add_obj), which the unwinder reads to tell it from one an
+ * awaiter adds (callbacks.c). */
 void mm_done_cb_add_obj(mm_mutator *m, int th, int32_t id, uint64_t obj)
 {
     mm_mtask *t = mm_t(m, id);
