@@ -536,6 +536,19 @@
 #define UW__RULE_recover_frozen_links 1
 #endif
 
+/* RULE recover_one_awaiter: a Task read again whose awaiter is a Task
+ * frozen since the first check (or kept from the round) is kept, whatever
+ * another Task's waiter unknown or moved, only when it has that one
+ * awaiter at its instant: before 3.14 both copies of its round's check
+ * read exactly one done callback (each awaiter relation adds one), from
+ * 3.14 its awaited_by names that one Task, not a set (recover.c,
+ * uw_held_by). */
+#ifdef TORNSTACK_DROP_RULE_recover_one_awaiter
+#define UW__RULE_recover_one_awaiter 0
+#else
+#define UW__RULE_recover_one_awaiter 1
+#endif
+
 /* RULE unawaited_no_callbacks: before 3.14, a Task counts as awaited by
  * nothing at its check only when both copies of its span read no done
  * callback (awaiting a Task, gathering it or joining it to a TaskGroup

@@ -449,6 +449,12 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
                               UW_F64(x, al->fut_callbacks) == 0 &&
                               UW_F64(y, al->fut_callback0) == 0 &&
                               UW_F64(y, al->fut_callbacks) == 0;
+            /* exactly one callback, whatever it is: one awaiter at
+             * most (recover.c, uw_held_by) */
+            w->one_callback = w->pending_now && UW_F64(x, al->fut_callback0) != 0 &&
+                              UW_F64(x, al->fut_callbacks) == 0 &&
+                              UW_F64(y, al->fut_callback0) == UW_F64(x, al->fut_callback0) &&
+                              UW_F64(y, al->fut_callbacks) == 0;
             /* its one callback, the one callbacks.c decided on */
             cb_span =
                 ok_a && ok_b &&
@@ -587,7 +593,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
 static void uw_judge_clear(uw_task_work *w)
 {
     w->span_ok = w->chain_ok = w->links_ok = w->hook_ok = w->frames_now = w->ab_ok = 0;
-    w->waiter_plain = w->cb_harmless = 0;
+    w->waiter_plain = w->cb_harmless = w->one_callback = 0;
     w->ab_seen[0] = w->ab_seen[1] = 0;
     w->ab_seen_set[0] = w->ab_seen_set[1] = w->ab_alike = 0;
 }

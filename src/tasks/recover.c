@@ -298,6 +298,114 @@ static int uw_linked(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const 
     return 0;
 }
 
+/* What a Task not kept from the round awaited as the round's check read
+ * it (its span if it was read again, else its peer span): 0 when that is
+ * not known (the two copies differ, or it was not read). */
+static int uw_round_waiter(const uw_task_work *p, int windows, uint64_t *w1, uint64_t *ab1,
+                           int *ab1_set)
+{
+    if (p->recheck && !windows) { /* read again, not kept: its span in the check */
+        *w1 = p->waiter_now;
+        *ab1 = p->ab_now;
+        *ab1_set = p->ab_now_is_set;
+        return p->span_known;
+    }
+    *w1 = p->peer_waiter;
+    *ab1 = p->peer_ab;
+    *ab1_set = p->peer_ab_set;
+    return p->peer_ok;
+}
+
+/* Does Task q hold Task x at x's instant: kept from the round (the same
+ * instant) with an edge to x, or frozen since the first check (its waiter
+ * read the same then and in the round) with an edge to x then, which it
+ * still has (it wakes only once x is done)?  Its waiter at x's instant in
+ * *w1: x itself, or the gather holding x. */
+static int uw_holds(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t q, size_t xi,
+                    uint64_t *w1)
+{
+    const int windows = t->ck_nw > 0;
+    const uw_task_work *q0 = windows ? uw_first(t, sv, n_sv, q) : uw_final(t, sv, n_sv, q);
+    uint64_t ab1;
+    int ab1_set;
+
+    if (q == xi)
+        return 0;
+    if (uw_kept(t, sv, n_sv, q, xi)) {
+        *w1 = t->work[q].waiter_now;
+        return uw__awaits_task(t, &t->work[q], xi) == 1;
+    }
+    return uw_round_waiter(&t->work[q], windows, w1, &ab1, &ab1_set) &&
+           q0->waiter_now != UW_WAITER_UNKNOWN && *w1 == q0->waiter_now &&
+           uw__awaits_task(t, q0, xi) == 1;
+}
+
+/* The object through which the one Task that awaits Task x (kept from the
+ * round) holds it at x's instant, and that Task in *qi; 0 when there is
+ * no such Task to vouch for x's awaiters (rule recover_one_awaiter).
+ *
+ * Before 3.14, each awaiter relation adds one done callback to the Task
+ * before its awaiter suspends on it, removed only once the Task is done:
+ * a Task awaiting it directly its wakeup, a gather holding it the
+ * gather's callback.  So a Task whose round's check read exactly one
+ * callback, alike in both copies, has one relation at that instant; a
+ * Task q that holds x then (uw_holds) holds it through that relation,
+ * and its waiter is the relation's object: x itself, or the gather.  No
+ * other Task awaits x at its instant, but one that awaits that very
+ * object (a second awaiter of the gather), whatever it read as before or
+ * after.  Where the round is read in windows, the others' waiters are
+ * read after every window, not at x's: only a direct awaiter vouches
+ * there (a second awaiter of x would add a second callback; one of a
+ * gather would not).  From 3.14 the Task names its awaiter itself: one
+ * Task, not a set, in both copies of its round's check, that holds it as
+ * above, is its only awaiter.  Bounds: one pass over the sample's Tasks. */
+static uint64_t uw_held_by(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t xi,
+                           size_t *qi)
+{
+    const uw_task_work *x = &t->work[xi];
+    const int windows = t->ck_nw > 0;
+    size_t i;
+    uint64_t w1;
+
+    if (t->al->fut_awaited_by >= 0) {
+        const int64_t q = uw__task_find(t, x->ab_now);
+        if ((UW_RULE(recover_one_awaiter) && (!x->ab_ok || x->ab_now_is_set)) || q < 0 ||
+            !uw_holds(t, sv, n_sv, (size_t)q, xi, &w1))
+            return 0;
+        *qi = (size_t)q;
+        return x->addr; /* its only awaiter: no other can be */
+    }
+    if (UW_RULE(recover_one_awaiter) && !x->one_callback)
+        return 0;
+    for (i = 0; i < t->n_work; i++) {
+        if (!uw_holds(t, sv, n_sv, i, xi, &w1))
+            continue;
+        if (w1 == 0 || (windows && w1 != x->addr))
+            return 0;
+        *qi = i;
+        return w1;
+    }
+    return 0;
+}
+
+/* With x held through `held` (uw_held_by), is Task p (not kept, p0 as
+ * shown) surely not x's parent at x's instant?  Held directly, no other
+ * Task can be; held by a gather, p must be read in the round awaiting
+ * another object, and have awaited another one at the first check.  An
+ * edge p0 showed to x still goes through the checks below (x's entry
+ * would lose it). */
+static int uw_held_elsewhere(const uw_tasks *t, const uw_task_work *p0, int ok, uint64_t w1,
+                             uint64_t held, size_t xi)
+{
+    const uint64_t x = t->work[xi].addr;
+
+    if (uw__awaits_task(t, p0, xi) == 1 || p0->waiter_now == x || (ok && w1 == x))
+        return 0;
+    if (held == x)
+        return 1;
+    return ok && w1 != held && p0->waiter_now != UW_WAITER_UNKNOWN && p0->waiter_now != held;
+}
+
 /* Would Task x (kept, shown at the round's instant) meet, through a
  * link, a Task shown at the first check's instant whose frames may have
  * moved in between?  The stacks compose a Task's frames with its
@@ -339,8 +447,9 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * be. */
     const int unawaited =
         !windows && t->al->fut_awaited_by >= 0 && uw__awaited_by_none(t, x) && !x->ab_now_is_set;
-    size_t i;
+    size_t i, held_i = SIZE_MAX;
     int64_t one = uw__task_find(t, x->waiter_now);
+    const uint64_t held = alone || unawaited ? 0 : uw_held_by(t, sv, n_sv, xi, &held_i);
 
     /* it awaits a Task of another instant */
     for (i = 0; i < x->n_kid; i++)
@@ -390,17 +499,9 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
                 return 1;
             continue;
         }
-        if (p->recheck && !windows) { /* read again, not kept: its span in the check */
-            ok = p->span_known;
-            w1 = p->waiter_now;
-            ab1 = p->ab_now;
-            ab1_set = p->ab_now_is_set;
-        } else {
-            ok = p->peer_ok;
-            w1 = p->peer_waiter;
-            ab1 = p->peer_ab;
-            ab1_set = p->peer_ab_set;
-        }
+        ok = uw_round_waiter(p, windows, &w1, &ab1, &ab1_set);
+        if (held != 0 && i != held_i && uw_held_elsewhere(t, p0, ok, w1, held, xi))
+            continue; /* not x's parent at x's instant: x has one, held */
         if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
             return 1;
         /* 3.14+: it records x as its awaiter now (an edge from x not

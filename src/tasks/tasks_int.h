@@ -598,6 +598,8 @@ typedef struct uw_task_work {
                           rest of its span */
     size_t ck_win;     /* the window of a recovery round's check it is read in */
     int no_callbacks;  /* the check read no done callback in either copy */
+    int one_callback;  /* ... exactly one, the same word in both copies (fut_callback0 set,
+                        * fut_callbacks NULL), the same pending Task */
     /* before 3.14, its done callbacks as discovery read them, and one
      * that no awaiter adds (callbacks.c) */
     uint64_t cb0, cbs;    /* fut_callback0, fut_callbacks */

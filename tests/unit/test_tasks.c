@@ -555,7 +555,9 @@ enum {
     REC_IDLE,
     REC_SLOT,
     REC_UNMADE,
-    REC_FRAMELESS
+    REC_FRAMELESS,
+    REC_HELD,
+    REC_HELD_TWO
 };
 
 typedef struct rec_world {
@@ -568,6 +570,7 @@ typedef struct rec_world {
                           * await, and the awaitee slot it goes in */
     uint64_t leaf_type;  /* REC_UNMADE: the leaf's type word once made */
     uint8_t leaf_owner;  /* REC_FRAMELESS: its frame's owner once made */
+    uint64_t d;          /* REC_HELD*: a fourth Task, awaiting C */
 } rec_world;
 
 /* rec_run's recovery option: -1 leaves the default. */
@@ -650,6 +653,8 @@ static void rec_change(rec_world *r, uint64_t addr, size_t len)
         r->second = 1;
         if (r->mode == REC_REBORN)
             rec_frame(w, w->coro_a, r->main_code, 2, w->b);
+        if (r->mode == REC_HELD || r->mode == REC_HELD_TWO) /* B is another Task now */
+            fp_put64(&w->fp, w->b + (uint64_t)al->task_name, fp_str(&w->fp, "renamed"));
         if (r->mode == REC_ALONE_HOOK_NEW) {
             /* the round begins: C's creation record is written in a free
              * slot, then the count covers it (as the hook module does) */
@@ -710,8 +715,25 @@ static void rec_run(rec_world *r, int mode)
     r->orphan_code = rd64(&r->w, r->w.coro_c + (uint64_t)l->gen_iframe + (uint64_t)l->frame_code);
     r->fut2 = fp_alloc(&r->w.fp, 128);
     fp_put64(&r->w.fp, r->fut2 + 8, FP_FUTURE_OBJ_TYPE);
+    if (mode == REC_ALONE_AWAITED || mode == REC_HELD || mode == REC_HELD_TWO) {
+        /* B has a callback besides A's wakeup: nothing vouches for who
+         * awaits B, and B stays skipped (recover.c, uw_held_by) */
+        uint64_t list = fp_alloc(&r->w.fp, 64);
+        fp_put64(&r->w.fp, r->w.b + (uint64_t)al->fut_callbacks, list);
+        if (mode == REC_HELD_TWO) /* and so has C, besides D's */
+            fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callbacks, list);
+    }
     if (mode == REC_ALONE_AWAITED) /* something outside the sample awaits C */
         fp_put64(&r->w.fp, r->w.c + (uint64_t)al->fut_callback0, r->fut2);
+    if (mode == REC_HELD || mode == REC_HELD_TWO) {
+        /* D awaits C: its wakeup is C's callback (fp_task) */
+        const uint64_t code = fp_code(&r->w.fp, "waiter", "/app/work.py", 10, lines, 4);
+        const uint64_t coro = fp_coro(&r->w.fp, code, l->state_suspended_yield_from, 1, r->w.c);
+        uint64_t keys[4] = {r->w.a, r->w.b, r->w.c, 0};
+        r->d = keys[3] =
+            fp_task(&r->w.fp, r->w.task_type, r->w.loop, coro, fp_long(&r->w.fp, 4), r->w.c);
+        r->w.set = fp_set(&r->w.fp, keys, 4);
+    }
     if (mode == REC_ALONE_HOOK || mode == REC_ALONE_HOOK_NEW || mode == REC_HOOK_FIRST) {
         /* the hook module's records: B created by A, three free slots
          * (REC_HOOK_FIRST: none yet, four free slots) */
@@ -1225,7 +1247,10 @@ static void test_recover_reused_task(void **state)
  * a set that keeps it alive (callbacks.c: no awaiter adds it).  With a
  * done callback on C (something awaits it, unseen) B's change is a
  * possible new awaiter of C, and C stays skipped; without the rule it
- * would be kept and shown as a root. */
+ * would be kept and shown as a root.  B has a second callback there
+ * besides A's wakeup: with A's alone, A would vouch that nothing else
+ * awaits B (rule recover_one_awaiter), B would be kept from the round
+ * too, its new Future read at C's instant, and C then rightly kept. */
 /* C, read again in mode `mode`, is kept: recovered, shown with its new
  * frame (orphan, at its next line) and awaited by nothing. */
 static void rec_alone_kept(int mode)
@@ -1285,6 +1310,45 @@ static void test_recover_alone(void **state)
     world_end(&r.w);
 
     rec_run(&r, REC_ALONE_AWAITED);
+    c = task_at(&r.w, r.w.c);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(c->n_frames, 0);
+    world_end(&r.w);
+}
+
+/* Rule recover_one_awaiter, before 3.14: C steps during the check (to a
+ * new Future, B's fut_waiter with it), and D awaits C throughout.  B's
+ * object holds another name object when read again (another Task: it
+ * stays skipped), and it now awaits a Future that is no Task, not what
+ * it awaited at the first check (a new gather could hold C).  C, read again, has exactly one done
+ * callback, D's wakeup: its one awaiter relation, D's, frozen since the first check, so B cannot
+ * await C, and C is kept, awaited by D.  With a second callback on C
+ * (REC_HELD_TWO) B's move may be a new awaiter of C, and C stays
+ * skipped; without the rule it would be kept, awaited by D alone. */
+static void test_recover_held(void **state)
+{
+    rec_world r;
+    const uw_task_sample *c, *b;
+
+    (void)state;
+    rec_run(&r, REC_HELD);
+    assert_true(r.second);
+    c = task_at(&r.w, r.w.c);
+    b = task_at(&r.w, r.w.b);
+    assert_non_null(c);
+    assert_non_null(b);
+    assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(c->skipped, 0);
+    assert_true(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r.w, c, 0), "orphan");
+    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(c->awaited_by, task_index(&r.w, r.d));
+    world_end(&r.w);
+
+    rec_run(&r, REC_HELD_TWO);
+    assert_true(r.second);
     c = task_at(&r.w, r.w.c);
     assert_non_null(c);
     assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
@@ -2557,6 +2621,7 @@ int main(void)
         cmocka_unit_test(test_recover_idle_unprovable),
         cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),
+        cmocka_unit_test(test_recover_held),
         cmocka_unit_test(test_cloop_epoch),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
