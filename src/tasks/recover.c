@@ -67,10 +67,21 @@ static int uw_was_running(const uw_task_work *w)
     return w->skipped == UW_SKIP_STALE_PLACE || w->skipped == UW_SKIP_RUNNING_TORN;
 }
 
+/* From 3.14: does Task w's awaited_by (both copies of its check) name
+ * one Task of the sample, not a set?  That Task may vouch for it in a
+ * round (uw_held_by). */
+static int uw_one_named_awaiter(const uw_tasks *t, const uw_task_work *w)
+{
+    return t->al->fut_awaited_by >= 0 && w->ab_ok && !w->ab_now_is_set && w->ab_now != 0 &&
+           uw__task_find(t, w->ab_now) >= 0;
+}
+
 /* Was Task w skipped by the chain check for a change a re-read may see
  * past?  On a thread whose stack is an idle loop's, only where a round
  * can read that stack again (uw_idle_stood).  busy: a check of this
- * sample saw a loop start several callbacks. */
+ * sample saw a loop start several callbacks.  only_unawaited: a round of
+ * a busy loop, which keeps only Tasks nothing else's moves can reach:
+ * awaited by nothing, or (3.14+) by one Task named in their own word. */
 static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w,
                           int only_unawaited, int busy)
 {
@@ -79,7 +90,7 @@ static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w
              !w->on_stack && !w->resuming) ||
             uw_was_running(w)) &&
            !w->check_cut && !w->hook_moved && !(t->hook_len > 0 && t->hook_unknown) &&
-           (!only_unawaited || uw__awaited_by_none(t, w)) &&
+           (!only_unawaited || uw__awaited_by_none(t, w) || uw_one_named_awaiter(t, w)) &&
            /* an idle stack is read again only with a skeleton to read it
             * from (uw_idle_stood), and not after a check that saw a loop
             * start several callbacks: such a loop seldom stands idle
@@ -657,6 +668,18 @@ int uw__recover_windows(const uw_tasks *t)
  * the long first read seldom steps during it. */
 #define UW_RECOVER_FEW 32
 
+int uw__busy_round_may(uint64_t reads)
+{
+    return reads < UW_RECOVER_BUSY_READS;
+}
+
+int uw__busy_picked(size_t ord, size_t total, size_t turn)
+{
+    UW_ASSERT(ord < total);
+    return total <= UW_RECOVER_BUSY_TASKS ||
+           (ord + total - turn % total) % total < UW_RECOVER_BUSY_TASKS;
+}
+
 /* Rounds while some Task is left to recover (opt.recover at most). */
 int uw__recover(uw_tasks *t, uw_sample *s)
 {
@@ -670,24 +693,37 @@ int uw__recover(uw_tasks *t, uw_sample *s)
 
     for (round = 0; round < t->opt.recover && round < bound && rc == 0; round++) {
         int only = 0;
+        int capped = 0;
+        size_t total, ord;
         busy |= t->ck_busy;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
             n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 0, busy);
         if (n_sv > UW_RECOVER_FEW && busy) {
-            /* A busy loop: read in windows, only a Task nothing awaited at
-             * the check can be kept, since most others of such a loop
-             * have moved since the first check (uw_crosses); the others
-             * would only cost the round its calls.  The loop stays busy
+            /* A busy loop: read in windows (before 3.14), only a Task
+             * nothing awaited at the check can be kept, or (3.14+) one
+             * whose one awaiter its own word names (uw_held_by), since
+             * most others of such a loop have moved since the first check
+             * (uw_crosses); the others would only cost the round its
+             * calls.  The loop stays busy
              * for the sample's later rounds: a windowed round's check
              * cannot say so (it clears ck_busy), and a round of every
              * Task left after it, read in one piece on such a loop, kept
              * none of some 290 a sample on the busy program (3.13) for
              * most of the sample's reads. */
-            if (!uw__recover_windows(t))
+            const int windowed = uw__recover_windows(t);
+            if (!windowed &&
+                (t->al->fut_awaited_by < 0 || !uw__busy_round_may(uw__sample_reads(t))))
                 break;
             only = 1;
             for (i = 0, n_sv = 0; i < t->n_work; i++)
                 n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 1, busy);
+            /* From 3.14 such a round is read in one piece; on the busy
+             * bias program it kept about half the Tasks it read again,
+             * and the skips went from 5.8-6.9 to 2.3-3.9 % (3.14.8) and
+             * from 5.0-5.5 to 2.5-2.9 % (3.15.0; docs/tasks.md).  Its
+             * Tasks are the candidates from busy_turn on, round the
+             * list. */
+            capped = !windowed;
         }
         if (n_sv == 0)
             break;
@@ -695,14 +731,19 @@ int uw__recover(uw_tasks *t, uw_sample *s)
         if (rc != 0)
             return rc == UW_ERR_CAPACITY ? 0 : rc;
         sv = (uw__saved *)(void *)t->sc.saved.p;
-        for (i = 0, n_sv = 0; i < t->n_work; i++) {
+        total = n_sv;
+        for (i = 0, n_sv = 0, ord = 0; i < t->n_work; i++) {
             if (!uw_recoverable(t, s, &t->work[i], only, busy))
+                continue;
+            if (capped && !uw__busy_picked(ord++, total, t->busy_turn))
                 continue;
             sv[n_sv].task = i;
             sv[n_sv].w = t->work[i];
             memcpy(sv[n_sv].name, s->tasks[t->work[i].out].name, sizeof sv[n_sv].name);
             n_sv++;
         }
+        if (capped && total > UW_RECOVER_BUSY_TASKS)
+            t->busy_turn += UW_RECOVER_BUSY_TASKS;
         rc = uw_recover_round(t, s, sv, n_sv, round == 0, &kept);
         /* a round that kept none is not tried again, nor one whose check
          * saw its loop start several callbacks, unless few Tasks are left

@@ -421,6 +421,22 @@ typedef struct uw__epochs {
  * corpus/race/regress/pbt-small-limits-3.15-relaxed-read-bound). */
 #define UW_RECOVER_ROUNDS_SPLIT 3
 _Static_assert(UW_RECOVER_ROUNDS_SPLIT <= UW_RECOVER_ROUNDS, "a bound within the bound");
+/* From 3.14, where no round is read in windows, a round on a loop the
+ * check saw busy reads again only Tasks awaited by nothing or by one Task
+ * that can vouch for them (recover.c, uw_held_by), in one piece, and at
+ * most this many of them: the others wait for a later sample's turn
+ * (busy_turn), so that no Task is always left out ... */
+#ifndef UW_RECOVER_BUSY_TASKS
+#define UW_RECOVER_BUSY_TASKS 64
+#endif
+/* ... and no such round is begun once the sample has made this many
+ * reads (uw__sample_reads): on the busy program of 500 Tasks (3.14.8) a
+ * warm sample made some 37 reads before its rounds, and rounds of its
+ * hundreds of movers took it to 131, past the 64 the cost target of a
+ * sample allows; with this bound 58. */
+#ifndef UW_RECOVER_BUSY_READS
+#define UW_RECOVER_BUSY_READS 48
+#endif
 /* With the count (counter, read as a and b) a check read at once (the
  * first, or a recovery round's) reads the deque's length (len_addr) in
  * ordered groups of their own: the count,
@@ -699,9 +715,11 @@ struct uw_tasks {
     unsigned aw_rounds;               /* gather.c: gather rounds read so far */
     size_t ck_n;                      /* check.c: pieces of one copy */
     int ck_busy; /* check.c: an epoch moved by more than UW_VALIDATE_RETRY_MOVES in its last read */
-    int recovering; /* recover.c: names and the check take only the Tasks marked recheck */
-    int round_idle; /* recover.c: the round reads a Task shown on an idle loop's stack
-                     * again, so its check is one read with the middle group */
+    int recovering;   /* recover.c: names and the check take only the Tasks marked recheck */
+    int round_idle;   /* recover.c: the round reads a Task shown on an idle loop's stack
+                       * again, so its check is one read with the middle group */
+    size_t busy_turn; /* recover.c: where the next capped round of a busy loop
+                       * starts among its candidates (UW_RECOVER_BUSY_TASKS) */
     uint64_t round_hook_moved; /* check.c: a round could not compare the hook records
                                 * with those decided (count moved, not read), in window
                                 * j (bit j; bit 0 unwindowed) */
@@ -841,6 +859,12 @@ void uw__chain_again(uw_task_work *w);
 int uw__read_and_resolve_chains(uw_tasks *t);
 /* Reads the sample made so far: its thread walks', then the Task walk's. */
 uint64_t uw__sample_reads(const uw_tasks *t);
+/* recover.c: may a round of a busy loop read in one piece be begun once
+ * the sample has made `reads` reads (UW_RECOVER_BUSY_READS)?  Is its
+ * candidate ord of total read in the round that starts at turn (the
+ * UW_RECOVER_BUSY_TASKS from turn on, round the list)? */
+int uw__busy_round_may(uint64_t reads);
+int uw__busy_picked(size_t ord, size_t total, size_t turn);
 /* Reserve the coroutine-frame views for n frames. */
 int uw__cf_reserve(uw_tasks *t, size_t n);
 /* Address of a Task's root coroutine frame, 0 when none was read. */

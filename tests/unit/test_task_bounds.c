@@ -1500,6 +1500,55 @@ static void test_code_cache(void **state)
         code_cache(2 * UW_CODE_CACHE_SLOTS);
 }
 
+/* UW_RECOVER_BUSY_TASKS at -1/0/+1 candidates: a round of a busy loop
+ * read in one piece (3.14+, recover.c) reads every candidate up to the
+ * bound; past it, exactly the bound, the ones from the round's turn on,
+ * round the list, and successive turns (the turn moved on by the bound
+ * each time, as uw__recover moves it) reach every candidate, none left
+ * out for good.  Then UW_RECOVER_BUSY_READS: such a round may begin
+ * below that many reads of the sample, not at it or past it. */
+static void test_recover_busy_bounds(void **state)
+{
+    const size_t cap = UW_RECOVER_BUSY_TASKS;
+    size_t total, turn, ord;
+
+    (void)state;
+    for (total = cap - 1; total <= cap + 1; total++) {
+        unsigned char *seen = calloc(total, 1);
+        size_t k, n_seen = 0;
+        assert_non_null(seen);
+        for (k = 0, turn = 0; k < total; k++, turn += cap) {
+            size_t n = 0;
+            for (ord = 0; ord < total; ord++) {
+                const int in = uw__busy_picked(ord, total, turn);
+                /* the cap from turn on, round the list */
+                const int want = total <= cap || (ord + total - turn % total) % total < cap;
+                assert_int_equal(in, want);
+                if (in) {
+                    n++;
+                    n_seen += !seen[ord];
+                    seen[ord] = 1;
+                }
+            }
+            assert_int_equal(n, total <= cap ? total : cap);
+            if (total <= cap)
+                break; /* one round reads them all */
+        }
+        assert_int_equal(n_seen, total);
+        free(seen);
+    }
+    /* past the bound, two turns read disjoint candidates */
+    total = cap + 1;
+    assert_true(uw__busy_picked(0, total, 0));
+    assert_false(uw__busy_picked(cap, total, 0));
+    assert_true(uw__busy_picked(cap, total, cap));
+    assert_false(uw__busy_picked(cap - 1, total, cap));
+
+    assert_true(uw__busy_round_may(UW_RECOVER_BUSY_READS - 1));
+    assert_false(uw__busy_round_may(UW_RECOVER_BUSY_READS));
+    assert_false(uw__busy_round_may(UW_RECOVER_BUSY_READS + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1526,6 +1575,7 @@ int main(void)
         cmocka_unit_test(test_dict_slot),
         cmocka_unit_test(test_modules_entries),
         cmocka_unit_test(test_code_cache),
+        cmocka_unit_test(test_recover_busy_bounds),
         cmocka_unit_test(test_snapshot_depth),
         cmocka_unit_test(test_snapshot_grow),
         cmocka_unit_test(test_snapshot_pages),
