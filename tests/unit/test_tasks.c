@@ -1251,23 +1251,41 @@ static void test_recover_reused_task(void **state)
  * besides A's wakeup: with A's alone, A would vouch that nothing else
  * awaits B (rule recover_one_awaiter), B would be kept from the round
  * too, its new Future read at C's instant, and C then rightly kept. */
-/* C, read again in mode `mode`, is kept: recovered, shown with its new
- * frame (orphan, at its next line) and awaited by nothing. */
+/* C, read again, is kept: recovered, shown with its new frame (orphan,
+ * at its next line) and awaited by the Task of sample index awaited_by
+ * (-1: nothing). */
+static void rec_c_kept(const rec_world *r, int64_t awaited_by)
+{
+    const uw_task_sample *c = task_at(&r->w, r->w.c);
+
+    assert_true(r->second);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, 0);
+    assert_true(r->w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
+    assert_int_equal(c->n_frames, 1);
+    assert_string_equal(fname(&r->w, c, 0), "orphan");
+    assert_int_equal(r->w.s.frames[c->first_frame].line, lines[2]);
+    assert_int_equal(c->awaited_by, awaited_by);
+}
+
+/* C, read again, is not kept: skipped as first checked, no frames. */
+static void rec_c_skipped(const rec_world *r)
+{
+    const uw_task_sample *c = task_at(&r->w, r->w.c);
+
+    assert_true(r->second);
+    assert_non_null(c);
+    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
+    assert_int_equal(c->n_frames, 0);
+}
+
+/* C, read again in mode `mode`, is kept, awaited by nothing. */
 static void rec_alone_kept(int mode)
 {
     rec_world r;
-    const uw_task_sample *c;
 
     rec_run(&r, mode);
-    assert_true(r.second);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, 0);
-    assert_true(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
-    assert_int_equal(c->n_frames, 1);
-    assert_string_equal(fname(&r.w, c, 0), "orphan");
-    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
-    assert_int_equal(c->awaited_by, -1);
+    rec_c_kept(&r, -1);
     world_end(&r.w);
 }
 
@@ -1287,11 +1305,7 @@ static void test_recover_alone(void **state)
      * with no creator, frames of one instant and links of another.  It
      * stays skipped (with the records unchanged, above, it is kept). */
     rec_run(&r, REC_ALONE_HOOK_NEW);
-    assert_true(r.second);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(c->n_frames, 0);
+    rec_c_skipped(&r);
     assert_true(r.w.t->hook_len > 0); /* the records were read */
     world_end(&r.w);
 
@@ -1310,10 +1324,7 @@ static void test_recover_alone(void **state)
     world_end(&r.w);
 
     rec_run(&r, REC_ALONE_AWAITED);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(c->n_frames, 0);
+    rec_c_skipped(&r);
     world_end(&r.w);
 }
 
@@ -1329,30 +1340,18 @@ static void test_recover_alone(void **state)
 static void test_recover_held(void **state)
 {
     rec_world r;
-    const uw_task_sample *c, *b;
+    const uw_task_sample *b;
 
     (void)state;
     rec_run(&r, REC_HELD);
-    assert_true(r.second);
-    c = task_at(&r.w, r.w.c);
     b = task_at(&r.w, r.w.b);
-    assert_non_null(c);
     assert_non_null(b);
     assert_int_equal(b->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(c->skipped, 0);
-    assert_true(r.w.s.recovered[uw_reason_slot(UW_SKIP_TASK_CHANGED)] >= 1);
-    assert_int_equal(c->n_frames, 1);
-    assert_string_equal(fname(&r.w, c, 0), "orphan");
-    assert_int_equal(r.w.s.frames[c->first_frame].line, lines[2]);
-    assert_int_equal(c->awaited_by, task_index(&r.w, r.d));
+    rec_c_kept(&r, task_index(&r.w, r.d));
     world_end(&r.w);
 
     rec_run(&r, REC_HELD_TWO);
-    assert_true(r.second);
-    c = task_at(&r.w, r.w.c);
-    assert_non_null(c);
-    assert_int_equal(c->skipped, UW_SKIP_TASK_CHANGED);
-    assert_int_equal(c->n_frames, 0);
+    rec_c_skipped(&r);
     world_end(&r.w);
 }
 
