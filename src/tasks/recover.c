@@ -704,12 +704,11 @@ int uw__recover(uw_tasks *t, uw_sample *s)
              * whose one awaiter its own word names (uw_held_by), since
              * most others of such a loop have moved since the first check
              * (uw_crosses); the others would only cost the round its
-             * calls.  The loop stays busy
-             * for the sample's later rounds: a windowed round's check
-             * cannot say so (it clears ck_busy), and a round of every
-             * Task left after it, read in one piece on such a loop, kept
-             * none of some 290 a sample on the busy program (3.13) for
-             * most of the sample's reads. */
+             * calls.  The loop stays busy for the sample's later rounds:
+             * a windowed round's check cannot say so (it clears ck_busy),
+             * and a round of every Task left after it, read in one piece
+             * on such a loop, kept none of some 290 a sample on the busy
+             * program (3.13) for most of the sample's reads. */
             const int windowed = uw__recover_windows(t);
             if (!windowed &&
                 (t->al->fut_awaited_by < 0 || !uw__busy_round_may(uw__sample_reads(t))))
