@@ -61,6 +61,12 @@ int uw__awaited_by_none(const uw_tasks *t, const uw_task_work *w)
     return !UW_RULE(unawaited_no_callbacks) || w->no_callbacks || w->cb_harmless;
 }
 
+int uw__one_named_awaiter(const uw_tasks *t, const uw_task_work *w)
+{
+    return t->al->fut_awaited_by >= 0 && w->ab_ok && !w->ab_now_is_set && w->ab_now != 0 &&
+           uw__task_find(t, w->ab_now) >= 0;
+}
+
 int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
 {
     int64_t one;
@@ -149,11 +155,9 @@ void uw__awaiting_verdict(uw_tasks *t)
      * second would have made the word a set, and every awaiter, gather
      * and TaskGroup records itself there before it suspends): nothing
      * unseen holds it, whatever a gather bound cut from a list */
-    for (i = 0; i < t->n_work && t->al->fut_awaited_by >= 0; i++) {
-        uw_task_work *w = &t->work[i];
-        if (w->ab_ok && !w->ab_now_is_set && w->ab_now != 0 && uw__task_find(t, w->ab_now) >= 0)
-            w->awaited = 1;
-    }
+    for (i = 0; i < t->n_work && t->al->fut_awaited_by >= 0; i++)
+        if (uw__one_named_awaiter(t, &t->work[i]))
+            t->work[i].awaited = 1;
     uw_mark_unsure(t, unsure, n_unsure);
     for (i = 0; i < t->n_work; i++) {
         uw_task_work *w = &t->work[i];

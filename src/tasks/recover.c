@@ -67,15 +67,6 @@ static int uw_was_running(const uw_task_work *w)
     return w->skipped == UW_SKIP_STALE_PLACE || w->skipped == UW_SKIP_RUNNING_TORN;
 }
 
-/* From 3.14: does Task w's awaited_by (both copies of its check) name
- * one Task of the sample, not a set?  That Task may vouch for it in a
- * round (uw_held_by). */
-static int uw_one_named_awaiter(const uw_tasks *t, const uw_task_work *w)
-{
-    return t->al->fut_awaited_by >= 0 && w->ab_ok && !w->ab_now_is_set && w->ab_now != 0 &&
-           uw__task_find(t, w->ab_now) >= 0;
-}
-
 /* Was Task w skipped by the chain check for a change a re-read may see
  * past?  On a thread whose stack is an idle loop's, only where a round
  * can read that stack again (uw_idle_stood).  busy: a check of this
@@ -90,7 +81,7 @@ static int uw_recoverable(uw_tasks *t, const uw_sample *s, const uw_task_work *w
              !w->on_stack && !w->resuming) ||
             uw_was_running(w)) &&
            !w->check_cut && !w->hook_moved && !(t->hook_len > 0 && t->hook_unknown) &&
-           (!only_unawaited || uw__awaited_by_none(t, w) || uw_one_named_awaiter(t, w)) &&
+           (!only_unawaited || uw__awaited_by_none(t, w) || uw__one_named_awaiter(t, w)) &&
            /* an idle stack is read again only with a skeleton to read it
             * from (uw_idle_stood), and not after a check that saw a loop
             * start several callbacks: such a loop seldom stands idle
@@ -336,7 +327,7 @@ static int uw_holds(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t 
                     uint64_t *w1)
 {
     const int windows = t->ck_nw > 0;
-    const uw_task_work *q0 = windows ? uw_first(t, sv, n_sv, q) : uw_final(t, sv, n_sv, q);
+    const uw_task_work *q0;
     uint64_t ab1;
     int ab1_set;
 
@@ -346,6 +337,7 @@ static int uw_holds(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t 
         *w1 = t->work[q].waiter_now;
         return uw__awaits_task(t, &t->work[q], xi) == 1;
     }
+    q0 = windows ? uw_first(t, sv, n_sv, q) : uw_final(t, sv, n_sv, q);
     return uw_round_waiter(&t->work[q], windows, w1, &ab1, &ab1_set) &&
            q0->waiter_now != UW_WAITER_UNKNOWN && *w1 == q0->waiter_now &&
            uw__awaits_task(t, q0, xi) == 1;
@@ -380,7 +372,7 @@ static uint64_t uw_held_by(const uw_tasks *t, const uw__saved *sv, size_t n_sv, 
 
     if (t->al->fut_awaited_by >= 0) {
         const int64_t q = uw__task_find(t, x->ab_now);
-        if ((UW_RULE(recover_one_awaiter) && (!x->ab_ok || x->ab_now_is_set)) || q < 0 ||
+        if ((UW_RULE(recover_one_awaiter) && !uw__one_named_awaiter(t, x)) || q < 0 ||
             !uw_holds(t, sv, n_sv, (size_t)q, xi, &w1))
             return 0;
         *qi = (size_t)q;
@@ -460,7 +452,7 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
         !windows && t->al->fut_awaited_by >= 0 && uw__awaited_by_none(t, x) && !x->ab_now_is_set;
     size_t i, held_i = SIZE_MAX;
     int64_t one = uw__task_find(t, x->waiter_now);
-    const uint64_t held = alone || unawaited ? 0 : uw_held_by(t, sv, n_sv, xi, &held_i);
+    uint64_t held;
 
     /* it awaits a Task of another instant */
     for (i = 0; i < x->n_kid; i++)
@@ -478,6 +470,9 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
      * done). */
     if (windows && !alone && !(x->peer_ok && x->peer_same))
         return 1;
+    /* its one awaiter, if one vouches for it (a pass over the Tasks,
+     * made only for a Task the checks above kept) */
+    held = alone || unawaited ? 0 : uw_held_by(t, sv, n_sv, xi, &held_i);
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *p0 = windows ? uw_first(t, sv, n_sv, i) : uw_final(t, sv, n_sv, i);
         const uw_task_work *p = &t->work[i];

@@ -983,6 +983,10 @@ int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x);
 /* Is Task w awaited by nothing at its check, by what its own span read
  * (edges.c)?  Trusted for skips and for recovery alike. */
 int uw__awaited_by_none(const uw_tasks *t, const uw_task_work *w);
+/* From 3.14: does Task w's awaited_by, read alike in both copies of its
+ * check, name one Task of the sample, not a set (edges.c)?  Then that
+ * Task is its only awaiter. */
+int uw__one_named_awaiter(const uw_tasks *t, const uw_task_work *w);
 
 /* --- emit.c --------------------------------------------------------------------- */
 
