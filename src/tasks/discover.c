@@ -80,15 +80,66 @@ int uw__running_loops(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* A binary search over the addresses alone (sc.work_addr, made with the
- * entries): the work list's entries are a few hundred bytes apart, and a
- * busy sample looks up thousands of links. */
+/* The slot of sc.work_slot where a lookup of addr begins. */
+static size_t uw_task_slot(const uw_tasks *t, uint64_t addr)
+{
+    return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull >> 32) & t->work_mask;
+}
+
+/* The index of the sample's Tasks by address, made once their entries
+ * are (sc.work_addr): a busy sample looks up thousands of links, awaiters
+ * and gather children, each a binary search over the work list before (a
+ * few percent of a busy sample).  Open addressing over the least power of
+ * two of slots at least twice the Tasks (at most UW_TASK_SLOTS_MAX), so at
+ * most half are used and every probe ends at an empty slot.  Task
+ * addresses are distinct (discovery keeps one of each); should garbage
+ * memory give one twice, the index is not used (work_mask 0) and lookups
+ * search the list as before, finding the same entry they always did. */
+int uw__task_index(uw_tasks *t)
+{
+    const uint64_t *addr = UW__U64(&t->sc.work_addr);
+    size_t slots = 2, i;
+    uint32_t *slot;
+    int rc;
+
+    t->work_mask = 0;
+    while (slots < 2 * t->n_work_addr)
+        slots *= 2;
+    if ((rc = uw__view_reserve(&t->sc.work_slot, slots)) != 0)
+        return rc;
+    slot = (uint32_t *)(void *)t->sc.work_slot.p;
+    memset(slot, 0, slots * sizeof *slot);
+    t->work_mask = slots - 1;
+    for (i = 0; i < t->n_work_addr; i++) {
+        size_t h = uw_task_slot(t, addr[i]);
+        while (slot[h] != 0) {
+            if (addr[slot[h] - 1] == addr[i]) {
+                t->work_mask = 0; /* the same address twice */
+                return 0;
+            }
+            h = (h + 1) & t->work_mask;
+        }
+        slot[h] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+/* The entry of the Task at addr, or -1: through the index (uw__task_index)
+ * when it was made, else a binary search over the addresses alone. */
 int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
 {
+    const uint64_t *a = UW__U64(&t->sc.work_addr);
     size_t i;
 
     UW_ASSERT(t->n_work_addr == t->n_work);
-    i = uw__u64_find(UW__U64(&t->sc.work_addr), t->n_work_addr, addr);
+    if (t->work_mask != 0) {
+        const uint32_t *slot = (const uint32_t *)(const void *)t->sc.work_slot.p;
+        for (i = uw_task_slot(t, addr); slot[i] != 0; i = (i + 1) & t->work_mask)
+            if (a[slot[i] - 1] == addr)
+                return (int64_t)slot[i] - 1;
+        return -1;
+    }
+    i = uw__u64_find(a, t->n_work_addr, addr);
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 

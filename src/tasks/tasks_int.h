@@ -102,6 +102,11 @@
 #define UW_DEP_BYTES_MAX                                            \
     (8 * (1 + (size_t)UW_RECOVER_ROUNDS) * (size_t)UW_LIMIT_TASKS + \
      (size_t)UW_GATHER_NODES_MAX * UW_G_NODE_BYTES + 16 * (size_t)UW_LIMIT_GATHER_ITEMS)
+/* Slots of the index of the sample's Tasks by address (uw__task_find):
+ * the least power of two at least twice the Tasks, so the index is at most
+ * half used and every probe ends at an empty slot; for UW_LIMIT_TASKS
+ * Tasks that is less than four times as many. */
+#define UW_TASK_SLOTS_MAX (4 * (size_t)UW_LIMIT_TASKS)
 /* Bytes of a name object a name is decoded from, at most: its header and
  * UW_TASK_NAME_MAX characters of 4 bytes. */
 #define UW_NAME_BYTES_MAX (128 + 4 * UW_TASK_NAME_MAX)
@@ -194,6 +199,8 @@ typedef struct uw__scratch {
     uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASK_CANDIDATES) */
     uw__view work;      /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
     uw__view work_addr; /* u64: their addresses, in the same order (uw__task_find) */
+    uw__view work_slot; /* u32: open-addressing index of work_addr, 1 + entry or 0 for
+                         * empty (UW_TASK_SLOTS_MAX, at most half used) */
     uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level
                          * (a coroutine and up to two awaitee pieces per Task),
                          * names, or a round of the gathers (UW_DEP_PIECES_MAX) */
@@ -693,6 +700,7 @@ struct uw_tasks {
     uw_task_work *work; /* sc.work's storage, sorted by address */
     size_t n_work;
     size_t n_work_addr;      /* entries of sc.work_addr: n_work once they are made */
+    size_t work_mask;        /* slots of sc.work_slot in use, less one (a power of two) */
     size_t n_cf;             /* coroutine frames of all chains ... */
     size_t n_cf_live;        /* ... less those moved chains left behind */
     uint64_t cf_compactions; /* times the chains were squeezed (every
@@ -847,6 +855,9 @@ int uw__running_loops(uw_tasks *t, uw_sample *s);
 int uw__discover(uw_tasks *t, uw_sample *s);
 /* Index of the working Task at addr (t->work is sorted), or -1. */
 int64_t uw__task_find(const uw_tasks *t, uint64_t addr);
+/* The index uw__task_find looks up, made once sc.work_addr is filled:
+ * 0, or an error of the index's view. */
+int uw__task_index(uw_tasks *t);
 
 /* --- chains.c ------------------------------------------------------------------- */
 

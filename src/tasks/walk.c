@@ -70,6 +70,8 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
     for (i = 0; i < t->n_work; i++)
         UW__U64(&t->sc.work_addr)[i] = t->work[i].addr;
     t->n_work_addr = t->n_work;
+    if ((rc = uw__task_index(t)) != 0)
+        return rc;
     for (i = 0; i < t->n_work; i++) {
         uw_task_sample *ts;
         rc = uw_sample_add_task(s, &ts);
@@ -185,6 +187,7 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
     s->n_awaiting = 0;
     t->n_work = 0;
     t->n_work_addr = 0;
+    t->work_mask = 0;
     t->n_hook = 0;
     t->hook_len = 0;
     t->hook_unknown = 0;

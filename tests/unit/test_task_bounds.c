@@ -1549,6 +1549,68 @@ static void test_recover_busy_bounds(void **state)
     assert_false(uw__busy_round_may(UW_RECOVER_BUSY_READS + 1));
 }
 
+/* The index of the sample's Tasks by address (uw__task_index), at 0, 1,
+ * 63, 64 and 65 Tasks (those within the bound), UW_LIMIT_TASKS - 1 and
+ * UW_LIMIT_TASKS, their addresses apart by an object's size, by a page or
+ * by a megabyte (the hash's low bits alike): every Task is found at its
+ * entry, an address beside one or before all of them is not, and the
+ * index uses at most half its slots (so every probe ends).  One address
+ * twice leaves the index unused and the lookups to the binary search,
+ * which finds that address at an entry holding it.  Past UW_LIMIT_TASKS
+ * the addresses' own view refuses, so the index never holds more. */
+static void test_task_index(void **state)
+{
+    const size_t counts[] = {0, 1, 63, 64, 65, UW_LIMIT_TASKS - 1, UW_LIMIT_TASKS};
+    const uint64_t strides[] = {0x1c0, 0x1000, 0x100000};
+    world w;
+    size_t c, s, k;
+
+    (void)state;
+    world_init(&w);
+    sample(&w, NULL, 0);
+    for (c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        for (s = 0; s < sizeof strides / sizeof strides[0]; s++) {
+            const size_t n = counts[c];
+            uint64_t *a;
+            if (n > UW_LIMIT_TASKS)
+                continue; /* the small-limits build's bound is below */
+            assert_int_equal(uw__view_reserve(&w.t->sc.work_addr, n), 0);
+            a = UW__U64(&w.t->sc.work_addr);
+            for (k = 0; k < n; k++)
+                a[k] = 0x7f0000000000ull + strides[s] * (k + 1);
+            w.t->n_work = w.t->n_work_addr = n;
+            assert_int_equal(uw__task_index(w.t), 0);
+            assert_true(w.t->work_mask != 0);
+            assert_true(w.t->work_mask + 1 >= 2 * n);
+            assert_true(w.t->work_mask + 1 <= UW_TASK_SLOTS_MAX);
+            for (k = 0; k < n; k++) {
+                assert_int_equal(uw__task_find(w.t, a[k]), (int64_t)k);
+                assert_int_equal(uw__task_find(w.t, a[k] + 8), -1);
+            }
+            assert_int_equal(uw__task_find(w.t, 0x7f0000000000ull), -1);
+            assert_int_equal(uw__task_find(w.t, 0), -1);
+        }
+    }
+    /* one address twice: the binary search, as before the index */
+    {
+        uint64_t *a = UW__U64(&w.t->sc.work_addr);
+        for (k = 0; k < 5; k++)
+            a[k] = 0x7f0000001000ull + 0x40 * k;
+        a[3] = a[2];
+        w.t->n_work = w.t->n_work_addr = 5;
+        assert_int_equal(uw__task_index(w.t), 0);
+        assert_int_equal(w.t->work_mask, 0);
+        assert_int_equal(uw__task_find(w.t, a[0]), 0);
+        assert_int_equal(uw__task_find(w.t, a[4]), 4);
+        assert_int_equal(a[uw__task_find(w.t, a[2])], a[2]);
+        assert_int_equal(uw__task_find(w.t, a[0] + 8), -1);
+    }
+    assert_int_equal(uw__view_reserve(&w.t->sc.work_addr, (size_t)UW_LIMIT_TASKS + 1),
+                     UW_ERR_CAPACITY);
+    w.t->n_work = w.t->n_work_addr = 0;
+    world_end(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1576,6 +1638,7 @@ int main(void)
         cmocka_unit_test(test_modules_entries),
         cmocka_unit_test(test_code_cache),
         cmocka_unit_test(test_recover_busy_bounds),
+        cmocka_unit_test(test_task_index),
         cmocka_unit_test(test_snapshot_depth),
         cmocka_unit_test(test_snapshot_grow),
         cmocka_unit_test(test_snapshot_pages),
