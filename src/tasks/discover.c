@@ -134,10 +134,17 @@ int64_t uw__task_find(const uw_tasks *t, uint64_t addr)
     UW_ASSERT(t->n_work_addr == t->n_work);
     if (t->work_mask != 0) {
         const uint32_t *slot = (const uint32_t *)(const void *)t->sc.work_slot.p;
+        int64_t found = -1;
         for (i = uw_task_slot(t, addr); slot[i] != 0; i = (i + 1) & t->work_mask)
-            if (a[slot[i] - 1] == addr)
-                return (int64_t)slot[i] - 1;
-        return -1;
+            if (a[slot[i] - 1] == addr) {
+                found = (int64_t)slot[i] - 1;
+                break;
+            }
+#ifdef TORNSTACK_CHECK_INDEXES
+        i = uw__u64_find(a, t->n_work_addr, addr);
+        UW_ASSERT(found == (i == SIZE_MAX ? -1 : (int64_t)i));
+#endif
+        return found;
     }
     i = uw__u64_find(a, t->n_work_addr, addr);
     return i == SIZE_MAX ? -1 : (int64_t)i;

@@ -86,6 +86,20 @@ int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
     return 0;
 }
 
+int uw__awaits_named(const uw_tasks *t, const uw_task_work *w, int64_t *one, int *kids)
+{
+    *kids = 0;
+    if (uw_awaits(t, w, one) != 0)
+        return 1;
+    if (*one >= 0)
+        return 0;
+    if (w->links_ok && !(w->on_stack && w->skipped == 0)) {
+        *kids = 1;
+        return w->gather_cut; /* past the cut: -1 */
+    }
+    return 0;
+}
+
 /* Threads whose Tasks may be awaited unseen, gathered in one pass before
  * the Tasks are marked: a busy loop has hundreds of Tasks that step while
  * read, and marking every Task of the thread for each of them was

@@ -409,6 +409,78 @@ static int uw_held_elsewhere(const uw_tasks *t, const uw_task_work *p0, int ok, 
     return ok && w1 != held && p0->waiter_now != UW_WAITER_UNKNOWN && p0->waiter_now != held;
 }
 
+/* What uw_crosses asks of each other Task i about Task x: the round's
+ * view of x (its kind of instant, and the one awaiter holding it). */
+typedef struct uw_cross_x {
+    const uw_task_work *x;
+    size_t xi, held_i;
+    uint64_t held;
+    int windows, alone, unawaited;
+} uw_cross_x;
+
+/* Does Task i make Task x cross (uw_crosses): 1, or 0 when it is no
+ * link of x to another instant? */
+static int uw_cross_one(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const uw_cross_x *c,
+                        size_t i)
+{
+    const uw_task_work *x = c->x;
+    const size_t xi = c->xi;
+    const uw_task_work *p0 = c->windows ? uw_first(t, sv, n_sv, i) : uw_final(t, sv, n_sv, i);
+    const uw_task_work *p = &t->work[i];
+    uint64_t w1, ab1;
+    int ok, aw, ab1_set;
+
+    if (i == xi || uw_kept(t, sv, n_sv, i, xi))
+        return 0;
+    if (c->alone)
+        return uw__awaits_task(t, p0, xi) == 1;
+    /* 3.14+: it records x as its awaiter (x would be its parent) */
+    if (p0->ab_ok && (p0->ab_now == x->addr || (p0->ab_now_is_set && p0->loop == x->loop)))
+        return 1;
+    if (c->unawaited) {
+        /* Only who records x as its awaiter at x's instant matters:
+         * its word, read alike in both copies of the round's check,
+         * whatever else of it moved.  A word comes to name x only in
+         * a step of x, which the check found standing, and leaves it
+         * only in a callback after that Task is done, which its loop's
+         * unmoved epoch rules out; so the word the copies agree on is
+         * the one at x's instant. */
+        const int alike = p->recheck ? p->ab_alike : p->peer_ab_alike;
+        ab1 = p->recheck ? p->ab_seen[0] : p->peer_ab;
+        ab1_set = p->recheck ? p->ab_seen_set[0] : p->peer_ab_set;
+        if (!alike || ab1 == x->addr || (ab1_set && ab1 != 0))
+            return 1;
+        return uw__awaits_task(t, p0, xi) == 1;
+    }
+    ok = uw_round_waiter(p, c->windows, &w1, &ab1, &ab1_set);
+    if (c->held != 0 && i != c->held_i && uw_held_elsewhere(t, p0, ok, w1, c->held, xi))
+        return 0; /* not x's parent at x's instant: x has one, held */
+    if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
+        return 1;
+    /* 3.14+: it records x as its awaiter now (an edge from x not
+     * shown: its word as the first check read it is another) */
+    if (t->al->fut_awaited_by >= 0 && (ab1 == x->addr || (ab1_set && ab1 != 0)) &&
+        !(p0->ab_ok && p0->ab_now == ab1 && p0->ab_now_is_set == ab1_set))
+        return 1;
+    aw = uw__awaits_task(t, p0, xi);
+    if (aw < 0)
+        return 1;
+    if (w1 == p0->waiter_now)
+        return 0; /* frozen: awaits what it awaited (x, or not) */
+    return aw == 1 || w1 == x->addr || (w1 != 0 && uw__task_find(t, w1) < 0);
+}
+
+/* The Tasks uw_cross_one must be asked about, for every x of a round at
+ * once (uw_cross_index): made when a round keeps many Tasks, since each
+ * is asked about every Task of the sample, and a busy 3.14 loop's rounds
+ * of 64 Tasks asked some 32,000 questions a round (a tenth of its warm
+ * sample).  `all` lists the Tasks asked about every x; rel[first[r] ..
+ * first[r + 1]) those asked about Task r only. */
+typedef struct uw_cross_ix {
+    const size_t *all, *first, *rel;
+    size_t n_all;
+} uw_cross_ix;
+
 /* Would Task x (kept, shown at the round's instant) meet, through a
  * link, a Task shown at the first check's instant whose frames may have
  * moved in between?  The stacks compose a Task's frames with its
@@ -422,8 +494,10 @@ static int uw_held_elsewhere(const uw_tasks *t, const uw_task_work *p0, int ok, 
  * object that is not a Task (a new gather could hold it); none may record
  * it as its awaiter now (3.14+).  Every Task of the sample is looked at,
  * of every loop: the address of a Task that finished on one loop may hold
- * a new Task of another. */
-static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t xi)
+ * a new Task of another.  With the round's index (ix, not NULL) only the
+ * Tasks it lists for x are asked: every other would answer 0. */
+static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_t xi,
+                      const uw_cross_ix *ix)
 {
     const uw_task_work *x = &t->work[xi];
     const int windows = t->ck_nw > 0;
@@ -473,55 +547,29 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
     /* its one awaiter, if one vouches for it (a pass over the Tasks,
      * made only for a Task the checks above kept) */
     held = alone || unawaited ? 0 : uw_held_by(t, sv, n_sv, xi, &held_i);
-    for (i = 0; i < t->n_work; i++) {
-        const uw_task_work *p0 = windows ? uw_first(t, sv, n_sv, i) : uw_final(t, sv, n_sv, i);
-        const uw_task_work *p = &t->work[i];
-        uint64_t w1, ab1;
-        int ok, aw, ab1_set;
-        if (i == xi || uw_kept(t, sv, n_sv, i, xi))
-            continue;
-        if (alone) {
-            if (uw__awaits_task(t, p0, xi) == 1)
+    {
+        const uw_cross_x c = {x, xi, held_i, held, windows, alone, unawaited};
+        if (ix == NULL) {
+            for (i = 0; i < t->n_work; i++)
+                if (uw_cross_one(t, sv, n_sv, &c, i))
+                    return 1;
+        } else {
+            int crosses = 0;
+            for (i = 0; i < ix->n_all && !crosses; i++)
+                crosses = uw_cross_one(t, sv, n_sv, &c, ix->all[i]);
+            for (i = ix->first[xi]; i < ix->first[xi + 1] && !crosses; i++)
+                crosses = uw_cross_one(t, sv, n_sv, &c, ix->rel[i]);
+#ifdef TORNSTACK_CHECK_INDEXES
+            {
+                int scan = 0;
+                for (i = 0; i < t->n_work && !scan; i++)
+                    scan = uw_cross_one(t, sv, n_sv, &c, i);
+                UW_ASSERT(crosses == scan);
+            }
+#endif
+            if (crosses)
                 return 1;
-            continue;
         }
-        /* 3.14+: it records x as its awaiter (x would be its parent) */
-        if (p0->ab_ok && (p0->ab_now == x->addr || (p0->ab_now_is_set && p0->loop == x->loop)))
-            return 1;
-        if (unawaited) {
-            /* Only who records x as its awaiter at x's instant matters:
-             * its word, read alike in both copies of the round's check,
-             * whatever else of it moved.  A word comes to name x only in
-             * a step of x, which the check found standing, and leaves it
-             * only in a callback after that Task is done, which its loop's
-             * unmoved epoch rules out; so the word the copies agree on is
-             * the one at x's instant. */
-            const int alike = p->recheck ? p->ab_alike : p->peer_ab_alike;
-            ab1 = p->recheck ? p->ab_seen[0] : p->peer_ab;
-            ab1_set = p->recheck ? p->ab_seen_set[0] : p->peer_ab_set;
-            if (!alike || ab1 == x->addr || (ab1_set && ab1 != 0))
-                return 1;
-            if (uw__awaits_task(t, p0, xi) == 1)
-                return 1;
-            continue;
-        }
-        ok = uw_round_waiter(p, windows, &w1, &ab1, &ab1_set);
-        if (held != 0 && i != held_i && uw_held_elsewhere(t, p0, ok, w1, held, xi))
-            continue; /* not x's parent at x's instant: x has one, held */
-        if (!ok || p0->waiter_now == UW_WAITER_UNKNOWN)
-            return 1;
-        /* 3.14+: it records x as its awaiter now (an edge from x not
-         * shown: its word as the first check read it is another) */
-        if (t->al->fut_awaited_by >= 0 && (ab1 == x->addr || (ab1_set && ab1 != 0)) &&
-            !(p0->ab_ok && p0->ab_now == ab1 && p0->ab_now_is_set == ab1_set))
-            return 1;
-        aw = uw__awaits_task(t, p0, xi);
-        if (aw < 0)
-            return 1;
-        if (w1 == p0->waiter_now)
-            continue; /* frozen: awaits what it awaited (x, or not) */
-        if (aw == 1 || w1 == x->addr || (w1 != 0 && uw__task_find(t, w1) < 0))
-            return 1;
     }
     /* 3.14+: the awaiter x records must be frozen as above, so one of
      * the Tasks whose edges already include x */
@@ -559,13 +607,127 @@ static int uw_hook_moved_for(const uw_tasks *t, const uw_task_work *w)
     return t->round_hook_moved != 0;
 }
 
+/* The Tasks Task p (not read again in the round: as the first check
+ * left it, throughout the round) names, each a Task x for which
+ * uw_cross_one may answer 1 through p's own words: what it awaits (its
+ * one Task, its kids), its awaiter word, its waiter, and its round's
+ * waiter and awaiter words.  Into r[] (at most UW_CROSS_NAMED, with the
+ * kids: *kids set, their range p->first_kid .. + n_kid); returns the
+ * count, or SIZE_MAX when p may answer 1 for a Task it does not name
+ * (asked about every x): its awaits not known for some Task (an unknown
+ * waiter, a gather list cut), a set of awaiters (a loop's every Task), a
+ * round's awaiter word not alike in both copies, or naming a set, or
+ * (read in the round) unknown, unknown as first read, a set not its own,
+ * or a waiter now that is no Task of the sample.  Each of those is a
+ * condition of uw_cross_one that answers 1 whatever x is; every other
+ * answer 1 compares a word of p with x. */
+#define UW_CROSS_NAMED 5
+static size_t uw_cross_named(const uw_tasks *t, const uw_task_work *p, int64_t *r, int *kids)
+{
+    const int windows = t->ck_nw > 0, aby = t->al->fut_awaited_by >= 0;
+    uint64_t w1, ab1, named[4];
+    int64_t one;
+    int ok, ab1_set;
+    size_t n = 0, k;
+
+    UW_ASSERT(!p->recheck);
+    if (uw__awaits_named(t, p, &one, kids) || (p->ab_ok && p->ab_now_is_set))
+        return SIZE_MAX;
+    ok = uw_round_waiter(p, windows, &w1, &ab1, &ab1_set);
+    if (aby && !windows && (!p->peer_ab_alike || (ab1_set && ab1 != 0)))
+        return SIZE_MAX; /* the unawaited question */
+    if (!ok || p->waiter_now == UW_WAITER_UNKNOWN ||
+        (aby && ab1_set && ab1 != 0 &&
+         !(p->ab_ok && p->ab_now == ab1 && p->ab_now_is_set == ab1_set)) ||
+        (w1 != p->waiter_now && w1 != 0 && uw__task_find(t, w1) < 0))
+        return SIZE_MAX;
+    if (one >= 0)
+        r[n++] = one;
+    named[0] = p->ab_ok ? p->ab_now : 0;
+    named[1] = p->waiter_now;
+    named[2] = w1;
+    named[3] = ab1;
+    for (k = 0; k < 4; k++) {
+        const int64_t q = named[k] != 0 ? uw__task_find(t, named[k]) : -1;
+        if (q >= 0)
+            r[n++] = q;
+    }
+    UW_ASSERT(n <= UW_CROSS_NAMED);
+    return n;
+}
+
+/* The round's index for uw_crosses (uw_cross_ix), in the views cross_*:
+ * every Task read again in the round is asked about every x (its entry
+ * may change as others are dropped), and so is every other Task that may
+ * answer 1 for a Task it does not name (uw_cross_named); each other Task
+ * is listed under each Task it names.  1 when made; 0 when not (addresses
+ * met twice, which the lookups by address cannot tell apart, or a view
+ * refused): uw_crosses then asks every Task, with the same answers.
+ * Bounds: two passes over the sample's Tasks; UW_CROSS_NAMED names and
+ * the kids a Task (UW_CROSS_REL_MAX in all). */
+static int uw_cross_index(uw_tasks *t, uw_cross_ix *ix)
+{
+    size_t i, k, n_all = 0, n_rel = 0, *all, *first, *rel;
+    int64_t r[UW_CROSS_NAMED];
+    int kids;
+
+    if (t->work_mask == 0 || uw__view_reserve(&t->sc.cross_all, t->n_work) != 0 ||
+        uw__view_reserve(&t->sc.cross_at, t->n_work + 1) != 0)
+        return 0;
+    all = UW__SIZE(&t->sc.cross_all);
+    first = UW__SIZE(&t->sc.cross_at);
+    memset(first, 0, (t->n_work + 1) * sizeof *first);
+    /* first[q + 1]: how many Tasks name q */
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *p = &t->work[i];
+        size_t n = p->recheck ? SIZE_MAX : uw_cross_named(t, p, r, &kids);
+        if (n == SIZE_MAX) {
+            all[n_all++] = i;
+            continue;
+        }
+        for (k = 0; k < n; k++)
+            first[r[k] + 1]++;
+        for (k = 0; kids && k < p->n_kid; k++)
+            first[UW__SIZE(&t->sc.kids)[p->first_kid + k] + 1]++;
+    }
+    for (i = 0; i < t->n_work; i++)
+        first[i + 1] += first[i];
+    n_rel = first[t->n_work];
+    if (uw__view_reserve(&t->sc.cross_rel, n_rel) != 0)
+        return 0;
+    rel = UW__SIZE(&t->sc.cross_rel);
+    /* fill each list from its start, first[q] moving on to its end ... */
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *p = &t->work[i];
+        size_t n;
+        if (p->recheck || (n = uw_cross_named(t, p, r, &kids)) == SIZE_MAX)
+            continue;
+        for (k = 0; k < n; k++)
+            rel[first[r[k]]++] = i;
+        for (k = 0; kids && k < p->n_kid; k++)
+            rel[first[UW__SIZE(&t->sc.kids)[p->first_kid + k]]++] = i;
+    }
+    /* ... and back: first[q] is now where list q + 1 begins */
+    for (i = t->n_work; i > 0; i--)
+        first[i] = first[i - 1];
+    first[0] = 0;
+    *ix = (uw_cross_ix){all, first, rel, n_all};
+    return 1;
+}
+
+/* A round keeping at least this many Tasks gets its index (uw_cross_index):
+ * below, asking every Task costs less than making it. */
+#define UW_CROSS_INDEX_MIN 8
+
 /* Which Tasks that passed the round's check are kept: the same Task
  * (its name as first shown), and no link to a Task of another instant
  * (uw_crosses), until no more is dropped (dropping one makes it a Task
  * of the first instant for the others). */
 static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_sv, int rc)
 {
-    size_t k;
+    uw_cross_ix ix;
+    const uw_cross_ix *use = NULL;
+    size_t k, n_keep;
     int dropped;
 
     for (k = 0; k < n_sv; k++) {
@@ -577,10 +739,14 @@ static void uw_choose(uw_tasks *t, const uw_sample *s, uw__saved *sv, size_t n_s
     }
     if (!UW_RULE(recover_frozen_links))
         return;
+    for (k = 0, n_keep = 0; k < n_sv; k++)
+        n_keep += (size_t)sv[k].keep;
+    if (n_keep >= UW_CROSS_INDEX_MIN && uw_cross_index(t, &ix))
+        use = &ix;
     do {
         dropped = 0;
         for (k = 0; k < n_sv; k++)
-            if (sv[k].keep && uw_crosses(t, sv, n_sv, sv[k].task)) {
+            if (sv[k].keep && uw_crosses(t, sv, n_sv, sv[k].task, use)) {
                 sv[k].keep = 0;
                 dropped = 1;
             }

@@ -102,6 +102,9 @@
 #define UW_DEP_BYTES_MAX                                            \
     (8 * (1 + (size_t)UW_RECOVER_ROUNDS) * (size_t)UW_LIMIT_TASKS + \
      (size_t)UW_GATHER_NODES_MAX * UW_G_NODE_BYTES + 16 * (size_t)UW_LIMIT_GATHER_ITEMS)
+/* A recovery round's index of the Tasks naming each Task (recover.c,
+ * uw_cross_index): each Task's kids, and at most five more it names. */
+#define UW_CROSS_REL_MAX ((size_t)UW_DEP_PIECES_MAX + 5 * (size_t)UW_LIMIT_TASKS)
 /* Slots of the index of the sample's Tasks by address (uw__task_find):
  * the least power of two at least twice the Tasks, so the index is at most
  * half used and every probe ends at an empty slot; for UW_LIMIT_TASKS
@@ -199,6 +202,11 @@ typedef struct uw__scratch {
     uw__view cand;      /* u64: candidate Task addresses (UW_LIMIT_TASK_CANDIDATES) */
     uw__view work;      /* uw_task_work: the sample's Tasks (UW_LIMIT_TASKS) */
     uw__view work_addr; /* u64: their addresses, in the same order (uw__task_find) */
+    uw__view cross_all; /* size_t: a recovery round's Tasks asked about every Task
+                         * (recover.c, uw_cross_index; UW_LIMIT_TASKS) */
+    uw__view cross_at;  /* size_t: where each Task's list in cross_rel begins
+                         * (UW_LIMIT_TASKS + 1) */
+    uw__view cross_rel; /* size_t: the Tasks asked about it only (UW_CROSS_REL_MAX) */
     uw__view work_slot; /* u32: open-addressing index of work_addr, 1 + entry or 0 for
                          * empty (UW_TASK_SLOTS_MAX, at most half used) */
     uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level
@@ -991,6 +999,11 @@ int uw__kid_add(uw_tasks *t, size_t task, size_t kid);
  * Task x (work index)?  1 yes, 0 no, -1 not known (its fut_waiter at the
  * check is not). */
 int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x);
+/* uw__awaits_task for every x at once: 1 when it answers -1 (not known)
+ * for some x outside the Tasks it names; else 0, and the Tasks for which
+ * it answers 1 are *one (a work index, or -1) and, when *kids is set, its
+ * kids; for every other x it answers 0. */
+int uw__awaits_named(const uw_tasks *t, const uw_task_work *w, int64_t *one, int *kids);
 /* Is Task w awaited by nothing at its check, by what its own span read
  * (edges.c)?  Trusted for skips and for recovery alike. */
 int uw__awaited_by_none(const uw_tasks *t, const uw_task_work *w);
