@@ -121,6 +121,19 @@
 #define UW__RULE_list_unlinking 1
 #endif
 
+/* --- The chains' remembered RESUMEs (src/tasks/resume.c, 3.11/3.12) --- */
+
+/* RULE resume_memo_same_code: a chain that took a remembered RESUME for
+ * an await is trusted only if the code object's cache entry it was
+ * remembered with is the one the sample's resolve validated (not another
+ * code object made at that address since, whose instruction there may be
+ * a plain yield). */
+#ifdef TORNSTACK_DROP_RULE_resume_memo_same_code
+#define UW__RULE_resume_memo_same_code 0
+#else
+#define UW__RULE_resume_memo_same_code 1
+#endif
+
 /* --- Placement and the skip rules (src/tasks/place.c) --- */
 
 /* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs

@@ -105,6 +105,11 @@ int uw__unwind_chain(uw_unwinder *u, uint64_t first, uint32_t max_depth, uw_samp
 int uw__frames_from_copies(uw_unwinder *u, const uint64_t *addrs, const uint8_t *bytes, size_t n,
                            uw_frame *out, int *status, uint64_t interp);
 
+/* The serial (uw_code_info.serial) of the code cache's entry for `code`:
+ * that of the entry validated in this sample (`now` set), or of whatever
+ * entry the cache holds for it (`now` clear); 0 when there is none. */
+uint64_t uw__code_serial(uw_unwinder *u, uint64_t code, int now);
+
 /* Does a frame at `frame` running `code` at instruction `ip` stand where
  * asyncio's _run_once calls a handle (`x._run()`): a site where a walk
  * proven one instant's found Handle._run called, or one the bytecode

@@ -339,6 +339,9 @@ static int uw_awaitee_queue(uw_tasks *t, size_t n, size_t task, size_t *m, size_
     if (resume == 0) { /* never started: read nothing, no await */
         area[UW_AW_FRESH] = 1;
         resume = uw__frame_instr(t->l, f);
+    } else if (uw__resume_recall(t, task, uw__frame_code(t->l, f), resume, area + UW_AW_RESUME)) {
+        area[UW_AW_READ] = 2; /* remembered (resume.c): no piece */
+        return 0;
     }
     if ((rc = uw__put_iov(&t->sc.iov, n + *m, (uw_iov){resume, area + UW_AW_RESUME, 2, 0})) != 0 ||
         (rc = uw__put_size(&t->sc.idx, n + *m, task)) != 0)
@@ -455,6 +458,13 @@ static int uw_level_decode(uw_tasks *t, size_t level, size_t n, size_t i, size_t
     return rc;
 }
 
+/* The bytes of Task w's innermost coroutine frame read so far. */
+static const uint8_t *uw_last_frame(const uw_tasks *t, const uw_task_work *w)
+{
+    UW_ASSERT(w->n_cf > 0);
+    return t->sc.cf_bytes.p + (w->first_cf + w->n_cf - 1) * t->sc.cf_bytes.elem;
+}
+
 /* The awaitees read (pieces n.. n+m): each continues its chain, or ends
  * it when unreadable, no object (3.14+: NULL or a tagged int), or
  * (3.11/3.12) not an await by its RESUME.  For a root a None on top is
@@ -475,10 +485,16 @@ static void uw_level_awaitees(uw_tasks *t, size_t n, size_t m)
         const size_t a = k > 1 ? k - (size_t)t->al->awaitee_depth : 0;
         uint64_t yf = uw__u64(p + 8 * a), at = slot->addr + 8 * a, next;
         int ok = slot->status == 0;
-        if (p[UW_AW_READ]) {
-            ok = ok && !p[UW_AW_FRESH] && iov[n + i + 1].status == 0 &&
-                 uw__gen_await_at_resume(t->l, p[UW_AW_RESUME], p[UW_AW_RESUME + 1]);
+        if (p[UW_AW_READ] == 1) {
+            const int read = !p[UW_AW_FRESH] && iov[n + i + 1].status == 0;
+            ok = ok && read && uw__gen_await_at_resume(t->l, p[UW_AW_RESUME], p[UW_AW_RESUME + 1]);
+            if (read) /* remembered once its code object is validated */
+                uw__resume_read(t, uw__frame_code(t->l, uw_last_frame(t, w)), iov[n + i + 1].addr,
+                                p + UW_AW_RESUME);
             i += 2;
+        } else if (p[UW_AW_READ] == 2) {
+            ok = ok && uw__gen_await_at_resume(t->l, p[UW_AW_RESUME], p[UW_AW_RESUME + 1]);
+            i += 1;
         } else {
             i += 1;
         }
@@ -610,6 +626,7 @@ void uw__chain_again(uw_task_work *w)
     w->root_finished = 0;
     w->end_obj = 0;
     w->truncated = 0;
+    w->resume_stale = 0;
 }
 
 /* The chains of the active Tasks (all of them at first, then those marked
@@ -629,7 +646,10 @@ int uw__read_and_resolve_chains(uw_tasks *t)
     const size_t fs = t->sc.cf_bytes.elem;
     size_t first_cf = t->n_cf;
     uint64_t interp = t->chains_interp;
-    int rc = uw__read_chains(t), rc2;
+    int rc, rc2;
+
+    uw__resume_begin(t);
+    rc = uw__read_chains(t);
 
     if (t->cf_compactions != compactions) {
         first_cf = 0;
@@ -640,5 +660,6 @@ int uw__read_and_resolve_chains(uw_tasks *t)
                                  t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
                                  (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
                                  (int *)(void *)t->sc.cf_status.p + first_cf, interp);
+    uw__resume_settle(t); /* the code objects are validated now */
     return rc != 0 ? rc : rc2;
 }

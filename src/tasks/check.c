@@ -580,7 +580,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         }
     }
     w->span_ok = span_a && span_b;
-    w->chain_ok = w->span_ok && chain && name && !w->check_cut;
+    w->chain_ok = w->span_ok && chain && name && !w->check_cut && !w->resume_stale;
     w->links_ok = w->span_ok && links && !w->check_cut && !w->links_cut;
     w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
     w->frames_now = w->on_stack && n_own > 0 && n_own == w->n_own && own && w->span_ok &&

@@ -116,6 +116,8 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->cross_all, sizeof(size_t), tasks);
     uw__view_init(&sc->cross_at, sizeof(size_t), tasks + 1);
     uw__view_init(&sc->cross_rel, sizeof(size_t), UW_CROSS_REL_MAX);
+    uw__view_init(&sc->rs_used, sizeof(uw__resume_use), frames);
+    uw__view_init(&sc->rs_read, sizeof(size_t), frames);
     uw__view_init(&sc->iov, sizeof(uw_iov), UW_DEP_PIECES_MAX);
     uw__view_init(&sc->idx, sizeof(size_t), 3 * tasks);
     uw__view_init(&sc->bytes, 1, tasks * uw_bytes_per_task(al));
@@ -160,15 +162,16 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
 void uw__scratch_free(uw__scratch *sc)
 {
     uw__view *all[] = {
-        &sc->keys,       &sc->cand,      &sc->work,      &sc->work_addr,  &sc->work_slot,
-        &sc->cross_all,  &sc->cross_at,  &sc->cross_rel, &sc->iov,        &sc->idx,
-        &sc->bytes,      &sc->placed,    &sc->roots,     &sc->pending,    &sc->thread_ok,
-        &sc->need,       &sc->hook,      &sc->hook_now,  &sc->hook_links, &sc->hook_slot,
-        &sc->children,   &sc->gnode,     &sc->gitems,    &sc->gtypes,     &sc->dep,
-        &sc->dep_tmp,    &sc->dep_count, &sc->dep_bytes, &sc->kids,       &sc->check_iov,
-        &sc->check_what, &sc->copy_a,    &sc->copy_b,    &sc->cf_addr,    &sc->cf_state,
-        &sc->cf_yf,      &sc->cf_slot,   &sc->cf_bytes,  &sc->cf_frame,   &sc->cf_status,
-        &sc->saved,      &sc->ck_rd,     &sc->ck_ep,     &sc->ck_grp};
+        &sc->keys,       &sc->cand,      &sc->work,       &sc->work_addr, &sc->work_slot,
+        &sc->cross_all,  &sc->cross_at,  &sc->cross_rel,  &sc->rs_used,   &sc->rs_read,
+        &sc->iov,        &sc->idx,       &sc->bytes,      &sc->placed,    &sc->roots,
+        &sc->pending,    &sc->thread_ok, &sc->need,       &sc->hook,      &sc->hook_now,
+        &sc->hook_links, &sc->hook_slot, &sc->children,   &sc->gnode,     &sc->gitems,
+        &sc->gtypes,     &sc->dep,       &sc->dep_tmp,    &sc->dep_count, &sc->dep_bytes,
+        &sc->kids,       &sc->check_iov, &sc->check_what, &sc->copy_a,    &sc->copy_b,
+        &sc->cf_addr,    &sc->cf_state,  &sc->cf_yf,      &sc->cf_slot,   &sc->cf_bytes,
+        &sc->cf_frame,   &sc->cf_status, &sc->saved,      &sc->ck_rd,     &sc->ck_ep,
+        &sc->ck_grp};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -82,6 +82,7 @@ void uw_tasks_free(uw_tasks *t)
     uw__set_guess_free(&t->reg_guess[1]);
     uw_sample_free(&t->again);
     uw__snap_free(t);
+    uw__resume_free(t);
     free(t);
 }
 

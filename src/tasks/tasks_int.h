@@ -207,6 +207,9 @@ typedef struct uw__scratch {
     uw__view cross_at;  /* size_t: where each Task's list in cross_rel begins
                          * (UW_LIMIT_TASKS + 1) */
     uw__view cross_rel; /* size_t: the Tasks asked about it only (UW_CROSS_REL_MAX) */
+    uw__view rs_used;   /* uw__resume_use: remembered RESUMEs a chain read used
+                         * (resume.c; UW_TASK_FRAMES_MAX) */
+    uw__view rs_read;   /* size_t: slots of the RESUMEs it read (UW_TASK_FRAMES_MAX) */
     uw__view work_slot; /* u32: open-addressing index of work_addr, 1 + entry or 0 for
                          * empty (UW_TASK_SLOTS_MAX, at most half used) */
     uw__view iov;       /* uw_iov: one read of registry entries, Tasks, a chain level
@@ -544,6 +547,33 @@ typedef struct uw__lists {
 void uw__lists_init(uw__lists *ls);
 void uw__lists_free(uw__lists *ls);
 
+/* --- resume.c (types) -------------------------------------------------------------- */
+
+/* RESUMEs remembered (a power of two), and the slots a lookup looks at. */
+#ifndef UW_RESUME_SLOTS
+#define UW_RESUME_SLOTS 16384
+#endif
+#define UW_RESUME_PROBE 8
+_Static_assert((UW_RESUME_SLOTS & (UW_RESUME_SLOTS - 1)) == 0 && UW_RESUME_SLOTS >= UW_RESUME_PROBE,
+               "UW_RESUME_SLOTS: a power of two, at least a probe's slots");
+
+enum { UW_RESUME_EMPTY, UW_RESUME_READ, UW_RESUME_KNOWN };
+
+/* A RESUME's two bytes at `at`, in code object `code` whose cache entry
+ * had `serial` when they were read; READ until the sample's resolve
+ * validated that entry (KNOWN), or not (EMPTY). */
+typedef struct uw__resume_slot {
+    uint64_t at, code, serial;
+    uint8_t op, arg, state;
+} uw__resume_slot;
+
+/* A remembered RESUME used by Task `task` (work index), to be checked
+ * after resolve: its code object's entry must have `serial` then. */
+typedef struct uw__resume_use {
+    size_t task;
+    uint64_t code, serial;
+} uw__resume_use;
+
 /* --- the object ------------------------------------------------------------------ */
 
 /* Working state of one Task during a sample. */
@@ -587,6 +617,7 @@ typedef struct uw_task_work {
     size_t first_kid, n_kid; /* the Tasks it awaits */
     /* the check's verdicts (check.c) */
     int check_cut;        /* its pieces did not fit */
+    int resume_stale;     /* a remembered RESUME of its chain may be another code's (resume.c) */
     int span_ok;          /* state, coroutine, waiter, name pointer read twice alike */
     int chain_ok;         /* its chain and name are trusted */
     int label_ok;         /* its name and root coroutine are vouched for: the
@@ -673,9 +704,12 @@ typedef struct uw__snap uw__snap;
 
 struct uw_tasks {
     uw_unwinder *u;
-    uw_reader *r;         /* the sample's reader (the snapshot's during the first chain read) */
-    uw__snap *snap;       /* snapshot.c, made at its first use */
-    uw__snap *snap_round; /* snapshot.c: recovery rounds' (uw__snap_round_begin) */
+    uw_reader *r;            /* the sample's reader (the snapshot's during the first chain read) */
+    uw__snap *snap;          /* snapshot.c, made at its first use */
+    uw__snap *snap_round;    /* snapshot.c: recovery rounds' (uw__snap_round_begin) */
+    uw__resume_slot *resume; /* resume.c: UW_RESUME_SLOTS, made at first use */
+    size_t n_resume_used, n_resume_read; /* resume.c: in sc.rs_used, sc.rs_read */
+    uint64_t resume_recalled;            /* resume.c: RESUMEs taken remembered, ever (tests) */
     const uw_target *t;
     const uw_layout *l;
     const uw_asyncio_layout *al;
@@ -888,6 +922,23 @@ int uw__busy_picked(size_t ord, size_t total, size_t turn);
 int uw__cf_reserve(uw_tasks *t, size_t n);
 /* Address of a Task's root coroutine frame, 0 when none was read. */
 uint64_t uw__root_frame(const uw_tasks *t, const uw_task_work *w);
+
+/* --- resume.c ------------------------------------------------------------------- */
+
+/* A chain read begins: no use or read noted. */
+void uw__resume_begin(uw_tasks *t);
+/* The RESUME at `at` in code object `code`, for Task `task`'s chain: 1
+ * and its two bytes in out when remembered for the entry the code cache
+ * holds for `code` now (the use noted), else 0 (read it). */
+int uw__resume_recall(uw_tasks *t, size_t task, uint64_t code, uint64_t at, uint8_t out[2]);
+/* The RESUME at `at` in `code` was read for real as b: remembered, once
+ * the sample's resolve validated its code object (uw__resume_settle). */
+void uw__resume_read(uw_tasks *t, uint64_t code, uint64_t at, const uint8_t b[2]);
+/* After the chain read's resolve: each use whose code object's entry did
+ * not stay leaves its Task untrusted (resume_stale); each read is
+ * remembered or dropped. */
+void uw__resume_settle(uw_tasks *t);
+void uw__resume_free(uw_tasks *t);
 
 /* --- snapshot.c ----------------------------------------------------------------- */
 

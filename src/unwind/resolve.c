@@ -213,3 +213,10 @@ uw_code_info *uw__code_for(uw_unwinder *u, uint64_t code)
         ;
     return e;
 }
+
+uint64_t uw__code_serial(uw_unwinder *u, uint64_t code, int now)
+{
+    const uw_code_info *e = now ? uw__code_for(u, code) : uw__code_cache_find(&u->cache, code);
+
+    return e != NULL ? e->serial : 0;
+}

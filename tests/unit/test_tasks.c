@@ -2598,6 +2598,107 @@ static void test_layout_windows(void **state)
     fp_free(&fp);
 }
 
+/* A 3.12 code object with a RESUME after its YIELD_VALUE at instruction
+ * `index` (3.11/3.12 keep the unit stepped over): location bits `where`
+ * (3: after an await, 1: after a plain yield). */
+static void resume_at(fake_proc *fp, uint64_t code, int64_t index, int where)
+{
+    const uw_layout *l = fp->l;
+    const uint64_t at = code + (uint64_t)l->code_adaptive + 2 * (uint64_t)(index + 1);
+
+    fp_put8(fp, at, (uint8_t)l->opcode_resume);
+    fp_put8(fp, at + 1, (uint8_t)where);
+}
+
+/* 3.12 (the state cannot tell an await from a plain yield there: each
+ * chain level reads the RESUME its coroutine goes on at): Task T's chain
+ * outer -> inner -> deep -> a Future, each coroutine at an await.  Three
+ * samples of the still process show T with its three frames, the third
+ * taking the three RESUMEs remembered (resume.c) rather than read.  Then
+ * inner's code object is another one at the same address (another name,
+ * and a plain yield where the await was): T must never be shown with deep
+ * under it, the remembered await (rule resume_memo_same_code: the chain
+ * is not trusted once resolve finds the code object's entry reloaded);
+ * read again it is [inner_new, outer], or skipped in that sample. */
+static void test_resume_remembered(void **state)
+{
+    const uw_layout *l12 = uw__layout_for_minor(12);
+    const char *key[1] = {"__asyncio_running_event_loop__"};
+    fake_proc fp;
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+    uint64_t interp, sel, ts, loop, type, fut, c_out, c_in, c_deep, deep, in, out, task, set;
+    const uw_task_sample *ts_t = NULL;
+    size_t i, round;
+
+    (void)state;
+    fp_init(&fp, 12);
+    interp = fp_runtime(&fp);
+    sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    ts = fp_thread(&fp, interp, 77, fp_frame(&fp, sel, 0, l12->owner_thread, 1));
+    loop = fp_alloc(&fp, 512);
+    fp_put64(&fp, ts + (uint64_t)l12->tstate_dict, fp_dict(&fp, key, &loop, 1));
+    type = fp_type(&fp, "_asyncio.Task", fp_type(&fp, "_asyncio.Future", 0));
+    fut = fp_alloc(&fp, 128);
+    fp_put64(&fp, fut + 8, FP_FUTURE_OBJ_TYPE);
+    c_out = fp_code(&fp, "outer", "/app/w.py", 10, lines, 4);
+    c_in = fp_code(&fp, "inner", "/app/w.py", 10, lines, 4);
+    c_deep = fp_code(&fp, "deep", "/app/w.py", 10, lines, 4);
+    resume_at(&fp, c_out, 1, 3);
+    resume_at(&fp, c_in, 1, 3);
+    resume_at(&fp, c_deep, 1, 3);
+    deep = fp_coro(&fp, c_deep, l12->state_suspended, 1, fut);
+    in = fp_coro(&fp, c_in, l12->state_suspended, 1, deep);
+    out = fp_coro(&fp, c_out, l12->state_suspended, 1, in);
+    task = fp_task(&fp, type, loop, out, fp_str(&fp, "T"), fut);
+    set = fp_set(&fp, &task, 1);
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_set_root(t, set);
+    uw_sample_init(&s);
+    for (round = 0; round < 4; round++) {
+        if (round == 3) {
+            /* another code object at inner's address: its own name, and a
+             * plain yield where inner awaited */
+            const uint64_t q = fp_str(&fp, "inner_new");
+            fp_put64(&fp, c_in + (uint64_t)l12->code_qualname, q);
+            fp_put64(&fp, c_in + (uint64_t)l12->code_name, q);
+            resume_at(&fp, c_in, 1, 1);
+        }
+        assert_int_equal(uw_unwind_threads(u, &s), 0);
+        assert_int_equal(uw_unwind_tasks(t, &s), 0);
+        for (i = 0, ts_t = NULL; i < s.n_tasks; i++)
+            if (s.tasks[i].addr == task)
+                ts_t = &s.tasks[i];
+        assert_non_null(ts_t);
+        if (round < 3) { /* still: shown whole, never skipped */
+            assert_int_equal(ts_t->skipped, 0);
+            assert_int_equal(ts_t->n_frames, 3);
+            assert_string_equal(uw_frame_name(&s.frames[ts_t->first_frame]), "deep");
+            assert_string_equal(uw_frame_name(&s.frames[ts_t->first_frame + 2]), "outer");
+            /* the first sample reads the RESUMEs of code objects new to the
+             * cache (not remembered: no entry vouched for them when read),
+             * the second reads them again and remembers them, the third
+             * recalls the three */
+            assert_int_equal(t->resume_recalled, round < 2 ? 0 : 3);
+            continue;
+        }
+        for (i = 0; i < ts_t->n_frames; i++)
+            if (strcmp(uw_frame_name(&s.frames[ts_t->first_frame + i]), "deep") == 0)
+                fail_msg("T shown with deep under inner_new's plain yield (frame %zu of %zu)", i,
+                         (size_t)ts_t->n_frames);
+        if (ts_t->skipped == 0) {
+            assert_int_equal(ts_t->n_frames, 2);
+            assert_string_equal(uw_frame_name(&s.frames[ts_t->first_frame]), "inner_new");
+        }
+    }
+    uw_sample_free(&s);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -2621,6 +2722,7 @@ int main(void)
         cmocka_unit_test(test_recover_reused_task),
         cmocka_unit_test(test_recover_alone),
         cmocka_unit_test(test_recover_held),
+        cmocka_unit_test(test_resume_remembered),
         cmocka_unit_test(test_cloop_epoch),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
