@@ -1,24 +1,42 @@
 /*
  * bench.c — `tornstack bench`: samples per second, reads and bytes per
  * sample, with a cold code cache (a tenth of the samples, the cache
- * emptied before each) and warm.  The Task walk is included with --tasks.
- * Numbers go to stdout; nothing here is a test.
+ * emptied before each) and warm, and how much of a sample's time is this
+ * process's own work and how much the kernel's (its reads of the target:
+ * getrusage, so the wait between samples of --blocking is not in it).
+ * The Task walk is included with --tasks.  Numbers go to stdout; nothing
+ * here is a test.
  */
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "tornstack/error.h"
+
+/* This process's user and system CPU time so far, in microseconds. */
+static void ts_cpu_us(double *user, double *sys)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        *user = *sys = 0;
+        return;
+    }
+    *user = (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec;
+    *sys = (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec;
+}
 
 /* Sample n times; cold = empty the code cache before each sample. */
 static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const char *label)
 {
     uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0;
     uw__pause_stats p0 = {0}, p1 = {0};
-    double t0, t1;
+    double t0, t1, u0, u1, k0, k1;
     long i;
     int rc;
 
     uw__pause_stats_get(ss->blk.pause, &p0);
+    ts_cpu_us(&u0, &k0);
     t0 = ts_now_us();
     for (i = 0; i < n && !ts_stop_signal; i++) {
         uint64_t c0, b0;
@@ -42,6 +60,7 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
         tasks += s->n_tasks;
     }
     t1 = ts_now_us();
+    ts_cpu_us(&u1, &k1);
     n = i > 0 ? i : 1;
     printf("%-5s samples=%ld threads/sample=%.1f tasks/sample=%.1f frames/sample=%.1f "
            "reads/sample=%.2f reads/thread=%.2f bytes/sample=%.0f us/sample=%.2f",
@@ -49,6 +68,7 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
            (double)frames / (double)n, (double)calls / (double)n,
            threads ? (double)calls / (double)threads : 0.0, (double)bytes / (double)n,
            (t1 - t0) / (double)n);
+    printf(" user_us/sample=%.2f sys_us/sample=%.2f", (u1 - u0) / (double)n, (k1 - k0) / (double)n);
     uw__pause_stats_get(ss->blk.pause, &p1);
     if (ss->blk.pause != NULL && p1.stops > p0.stops)
         printf(" stopped_us/sample=%.2f stopped_max_us=%.1f",

@@ -116,8 +116,8 @@ void uw__resume_settle(uw_tasks *t)
         uw__resume_slot *m = &t->resume[UW__SIZE(&t->sc.rs_read)[k]];
         if (m->state != UW_RESUME_READ)
             continue; /* replaced since, or settled already */
-        m->state = uw__code_serial(t->u, m->code, 1) == m->serial ? UW_RESUME_KNOWN
-                                                                  : UW_RESUME_EMPTY;
+        m->state =
+            uw__code_serial(t->u, m->code, 1) == m->serial ? UW_RESUME_KNOWN : UW_RESUME_EMPTY;
     }
     t->n_resume_used = 0;
     t->n_resume_read = 0;
