@@ -607,21 +607,23 @@ static int uw_hook_moved_for(const uw_tasks *t, const uw_task_work *w)
     return t->round_hook_moved != 0;
 }
 
-/* The Tasks Task p (not read again in the round: as the first check
- * left it, throughout the round) names, each a Task x for which
- * uw_cross_one may answer 1 through p's own words: what it awaits (its
- * one Task, its kids), its awaiter word, its waiter, and its round's
- * waiter and awaiter words.  Into r[] (at most UW_CROSS_NAMED, with the
- * kids: *kids set, their range p->first_kid .. + n_kid); returns the
- * count, or SIZE_MAX when p may answer 1 for a Task it does not name
- * (asked about every x): its awaits not known for some Task (an unknown
- * waiter, a gather list cut), a set of awaiters (a loop's every Task), a
- * round's awaiter word not alike in both copies, or naming a set, or
- * (read in the round) unknown, unknown as first read, a set not its own,
- * or a waiter now that is no Task of the sample.  Each of those is a
- * condition of uw_cross_one that answers 1 whatever x is; every other
- * answer 1 compares a word of p with x. */
+/* Tasks one Task names beside its kids (uw_cross_named). */
 #define UW_CROSS_NAMED 5
+
+/* The Tasks Task p (not read again in the round: it stands as the first
+ * check left it, throughout the round) names, each a Task x for which
+ * uw_cross_one may answer 1 through a word of p: the one Task it awaits,
+ * its awaiter word, its waiter, and its waiter and awaiter words as the
+ * round read them; into r[] (at most UW_CROSS_NAMED), and its kids too
+ * when *kids is set (p->first_kid, n_kid).  Returns their count, or
+ * SIZE_MAX when p may answer 1 for a Task it does not name, so that it
+ * is asked about every x: what it awaits not known for some Task (its
+ * waiter unknown, a gather list cut), an awaiter word naming a set (a
+ * loop's every Task), a round's awaiter word read otherwise in its two
+ * copies or naming a set not its own before, its round's waiter not
+ * known or unknown before, or a round's waiter that is no Task of the
+ * sample.  Each is a condition under which uw_cross_one answers 1
+ * whatever x is; its every other answer 1 compares a word of p with x. */
 static size_t uw_cross_named(const uw_tasks *t, const uw_task_work *p, int64_t *r, int *kids)
 {
     const int windows = t->ck_nw > 0, aby = t->al->fut_awaited_by >= 0;
