@@ -648,7 +648,7 @@ int uw__read_and_resolve_chains(uw_tasks *t)
     uint64_t interp = t->chains_interp;
     int rc, rc2;
 
-    uw__resume_begin(t);
+    UW_ASSERT(t->n_resume_used == 0 && t->n_resume_read == 0); /* settled below, always */
     rc = uw__read_chains(t);
 
     if (t->cf_compactions != compactions) {

@@ -67,25 +67,6 @@ int uw__one_named_awaiter(const uw_tasks *t, const uw_task_work *w)
            uw__task_find(t, w->ab_now) >= 0;
 }
 
-int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
-{
-    int64_t one;
-    size_t k;
-
-    if (uw_awaits(t, w, &one) != 0)
-        return -1;
-    if (one >= 0)
-        return (size_t)one == x;
-    if (w->links_ok && !(w->on_stack && w->skipped == 0)) {
-        for (k = 0; k < w->n_kid; k++)
-            if (UW__SIZE(&t->sc.kids)[w->first_kid + k] == x)
-                return 1;
-        if (w->gather_cut)
-            return -1; /* x may be past the cut */
-    }
-    return 0;
-}
-
 int uw__awaits_named(const uw_tasks *t, const uw_task_work *w, int64_t *one, int *kids)
 {
     *kids = 0;
@@ -98,6 +79,24 @@ int uw__awaits_named(const uw_tasks *t, const uw_task_work *w, int64_t *one, int
         return w->gather_cut; /* past the cut: -1 */
     }
     return 0;
+}
+
+/* uw__awaits_named's answer for one x. */
+int uw__awaits_task(const uw_tasks *t, const uw_task_work *w, size_t x)
+{
+    int64_t one;
+    size_t k;
+    int kids;
+    const int unknown = uw__awaits_named(t, w, &one, &kids);
+
+    if (unknown && !kids)
+        return -1;
+    if (one >= 0)
+        return (size_t)one == x;
+    for (k = 0; kids && k < w->n_kid; k++)
+        if (UW__SIZE(&t->sc.kids)[w->first_kid + k] == x)
+            return 1;
+    return unknown ? -1 : 0; /* x may be past the cut */
 }
 
 /* Threads whose Tasks may be awaited unseen, gathered in one pass before

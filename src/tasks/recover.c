@@ -481,6 +481,36 @@ typedef struct uw_cross_ix {
     size_t n_all;
 } uw_cross_ix;
 
+/* Does any Task asked about x answer 1 (uw_cross_one): every Task of the
+ * sample, or with the round's index only those it lists for x (every
+ * other would answer 0; with TORNSTACK_CHECK_INDEXES every Task is asked
+ * too, and the answers must agree). */
+static int uw_cross_any(const uw_tasks *t, const uw__saved *sv, size_t n_sv, const uw_cross_x *c,
+                        const uw_cross_ix *ix)
+{
+    int crosses = 0;
+    size_t i;
+
+    if (ix == NULL) {
+        for (i = 0; i < t->n_work && !crosses; i++)
+            crosses = uw_cross_one(t, sv, n_sv, c, i);
+        return crosses;
+    }
+    for (i = 0; i < ix->n_all && !crosses; i++)
+        crosses = uw_cross_one(t, sv, n_sv, c, ix->all[i]);
+    for (i = ix->first[c->xi]; i < ix->first[c->xi + 1] && !crosses; i++)
+        crosses = uw_cross_one(t, sv, n_sv, c, ix->rel[i]);
+#ifdef TORNSTACK_CHECK_INDEXES
+    {
+        int scan = 0;
+        for (i = 0; i < t->n_work && !scan; i++)
+            scan = uw_cross_one(t, sv, n_sv, c, i);
+        UW_ASSERT(crosses == scan);
+    }
+#endif
+    return crosses;
+}
+
 /* Would Task x (kept, shown at the round's instant) meet, through a
  * link, a Task shown at the first check's instant whose frames may have
  * moved in between?  The stacks compose a Task's frames with its
@@ -527,6 +557,7 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
     size_t i, held_i = SIZE_MAX;
     int64_t one = uw__task_find(t, x->waiter_now);
     uint64_t held;
+    uw_cross_x c;
 
     /* it awaits a Task of another instant */
     for (i = 0; i < x->n_kid; i++)
@@ -547,30 +578,9 @@ static int uw_crosses(const uw_tasks *t, const uw__saved *sv, size_t n_sv, size_
     /* its one awaiter, if one vouches for it (a pass over the Tasks,
      * made only for a Task the checks above kept) */
     held = alone || unawaited ? 0 : uw_held_by(t, sv, n_sv, xi, &held_i);
-    {
-        const uw_cross_x c = {x, xi, held_i, held, windows, alone, unawaited};
-        if (ix == NULL) {
-            for (i = 0; i < t->n_work; i++)
-                if (uw_cross_one(t, sv, n_sv, &c, i))
-                    return 1;
-        } else {
-            int crosses = 0;
-            for (i = 0; i < ix->n_all && !crosses; i++)
-                crosses = uw_cross_one(t, sv, n_sv, &c, ix->all[i]);
-            for (i = ix->first[xi]; i < ix->first[xi + 1] && !crosses; i++)
-                crosses = uw_cross_one(t, sv, n_sv, &c, ix->rel[i]);
-#ifdef TORNSTACK_CHECK_INDEXES
-            {
-                int scan = 0;
-                for (i = 0; i < t->n_work && !scan; i++)
-                    scan = uw_cross_one(t, sv, n_sv, &c, i);
-                UW_ASSERT(crosses == scan);
-            }
-#endif
-            if (crosses)
-                return 1;
-        }
-    }
+    c = (uw_cross_x){x, xi, held_i, held, windows, alone, unawaited};
+    if (uw_cross_any(t, sv, n_sv, &c, ix))
+        return 1;
     /* 3.14+: the awaiter x records must be frozen as above, so one of
      * the Tasks whose edges already include x */
     if (x->ab_ok && x->ab_now != 0) {

@@ -53,12 +53,6 @@ static size_t uw_resume_find(const uw__resume_slot *m, uint64_t at)
     return SIZE_MAX;
 }
 
-void uw__resume_begin(uw_tasks *t)
-{
-    t->n_resume_used = 0;
-    t->n_resume_read = 0;
-}
-
 int uw__resume_recall(uw_tasks *t, size_t task, uint64_t code, uint64_t at, uint8_t out[2])
 {
     uw__resume_use *use;

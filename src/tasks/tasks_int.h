@@ -925,8 +925,6 @@ uint64_t uw__root_frame(const uw_tasks *t, const uw_task_work *w);
 
 /* --- resume.c ------------------------------------------------------------------- */
 
-/* A chain read begins: no use or read noted. */
-void uw__resume_begin(uw_tasks *t);
 /* The RESUME at `at` in code object `code`, for Task `task`'s chain: 1
  * and its two bytes in out when remembered for the entry the code cache
  * holds for `code` now (the use noted), else 0 (read it). */
@@ -936,7 +934,7 @@ int uw__resume_recall(uw_tasks *t, size_t task, uint64_t code, uint64_t at, uint
 void uw__resume_read(uw_tasks *t, uint64_t code, uint64_t at, const uint8_t b[2]);
 /* After the chain read's resolve: each use whose code object's entry did
  * not stay leaves its Task untrusted (resume_stale); each read is
- * remembered or dropped. */
+ * remembered or dropped; none is noted after it. */
 void uw__resume_settle(uw_tasks *t);
 void uw__resume_free(uw_tasks *t);
 
