@@ -29,10 +29,11 @@ static void ts_cpu_us(double *user, double *sys)
 /* Sample n times; cold = empty the code cache before each sample. */
 static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const char *label)
 {
-    uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0;
+    uint64_t calls = 0, bytes = 0, frames = 0, threads = 0, tasks = 0, skipped = 0, kept = 0;
     uw__pause_stats p0 = {0}, p1 = {0};
     double t0, t1, u0, u1, k0, k1;
     long i;
+    size_t j;
     int rc;
 
     uw__pause_stats_get(ss->blk.pause, &p0);
@@ -58,6 +59,10 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
         frames += s->n_frames;
         threads += s->n_threads;
         tasks += s->n_tasks;
+        for (j = 0; j < UW_REASON_SLOTS; j++) {
+            skipped += s->skips[j];
+            kept += s->recovered[j];
+        }
     }
     t1 = ts_now_us();
     ts_cpu_us(&u1, &k1);
@@ -69,6 +74,9 @@ static int ts_bench_run(ts_session *ss, uw_sample *s, long n, int cold, const ch
            threads ? (double)calls / (double)threads : 0.0, (double)bytes / (double)n,
            (t1 - t0) / (double)n);
     printf(" user_us/sample=%.2f sys_us/sample=%.2f", (u1 - u0) / (double)n, (k1 - k0) / (double)n);
+    if (tasks > 0)
+        printf(" skipped%%=%.2f recovered%%=%.2f", 100.0 * (double)skipped / (double)tasks,
+               100.0 * (double)kept / (double)tasks);
     uw__pause_stats_get(ss->blk.pause, &p1);
     if (ss->blk.pause != NULL && p1.stops > p0.stops)
         printf(" stopped_us/sample=%.2f stopped_max_us=%.1f",
