@@ -23,7 +23,7 @@ import livelib
 
 LINE = re.compile(r"^(cold|warm)\s+samples=(\d+) .*tasks/sample=([\d.]+) .*reads/sample=([\d.]+) "
                   r".*bytes/sample=([\d.]+) us/sample=([\d.]+) user_us/sample=([\d.]+) "
-                  r"sys_us/sample=([\d.]+)")
+                  r"sys_us/sample=([\d.]+)(?: skipped%=([\d.]+))?")
 
 
 (CPU_TARGET, CPU_TORNSTACK, _), PLACED = livelib.placement("apart")
@@ -47,7 +47,7 @@ def bench(tornstack, script, args, samples):
             out[m.group(1)] = dict(n=int(m.group(2)), tasks=float(m.group(3)),
                                    reads=float(m.group(4)), bytes=float(m.group(5)),
                                    us=float(m.group(6)), user=float(m.group(7)),
-                                   sys=float(m.group(8)))
+                                   sys=float(m.group(8)), skip=float(m.group(9) or 0))
         elif ln.startswith("bench "):
             out["python"] = ln.split("python=")[1]
     return out
@@ -60,14 +60,14 @@ def main():
     busy = bench(tornstack, "busy_app.py", (200,), samples)
     print("scale: python %s, tornstack bench --tasks (default policy), per sample; %s" % (
         busy["python"], PLACED))
-    print("  %-22s %8s %10s %12s %10s %10s %10s" % ("", "tasks", "syscalls", "bytes", "us",
-                                                    "user us", "kernel us"))
+    print("  %-22s %8s %10s %12s %10s %10s %10s %8s" % ("", "tasks", "syscalls", "bytes", "us",
+                                                        "user us", "kernel us", "skip %"))
     for name, res in (("still 100 Tasks", still), ("busy 200 workers", busy)):
         for kind in ("cold", "warm"):
             x = res[kind]
-            print("  %-22s %8.0f %10.1f %12.0f %10.1f %10.1f %10.1f" % (
+            print("  %-22s %8.0f %10.1f %12.0f %10.1f %10.1f %10.1f %8.2f" % (
                 "%s %s" % (name, kind), x["tasks"], x["reads"], x["bytes"], x["us"], x["user"],
-                x["sys"]))
+                x["sys"], x["skip"]))
     s, b = still["warm"], busy["warm"]
     print("  busy / still, warm: %.1fx the Tasks, %.1fx the syscalls, %.1fx the bytes, %.1fx the time"
           % (b["tasks"] / s["tasks"], b["reads"] / s["reads"], b["bytes"] / s["bytes"],
