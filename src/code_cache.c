@@ -38,6 +38,11 @@ _Static_assert(UW_CODE_CACHE_SLOTS >= 2 && (UW_CODE_CACHE_SLOTS & (UW_CODE_CACHE
  * frame memo) tells a reload at the same address by its new serial. */
 static uint64_t uw_code_serial;
 
+uint64_t uw__code_serial_last(void)
+{
+    return __atomic_load_n(&uw_code_serial, __ATOMIC_RELAXED);
+}
+
 static size_t uw_code_hash(uint64_t addr)
 {
     return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ull >> 40) & (UW_CODE_TABLE - 1);

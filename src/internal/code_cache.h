@@ -83,4 +83,8 @@ int uw__code_cache_load_many(uw_code_cache *c, uw_reader *r, const uw_layout *l,
 /* Line for code unit index (memoised per entry); -1 when unknown. */
 int uw__code_line(uw_code_info *info, int64_t index, int *line);
 
+/* The serial the last entry loaded in this process took: an entry whose
+ * serial is above a value read earlier was loaded (or reloaded) since. */
+uint64_t uw__code_serial_last(void);
+
 #endif /* TORNSTACK_CODE_CACHE_H */

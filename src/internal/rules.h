@@ -134,6 +134,17 @@
 #define UW__RULE_resume_memo_same_code 1
 #endif
 
+/* RULE code_loaded_after_check: a Task whose chain's frames were
+ * resolved after the check (src/tasks/chains.c) is trusted only if no
+ * code object of them was loaded or reloaded after its chain was read:
+ * the check vouches for the code objects its chain held only up to its
+ * read, and one freed since may have another at its address. */
+#ifdef TORNSTACK_DROP_RULE_code_loaded_after_check
+#define UW__RULE_code_loaded_after_check 0
+#else
+#define UW__RULE_code_loaded_after_check 1
+#endif
+
 /* --- Placement and the skip rules (src/tasks/place.c) --- */
 
 /* RULE skip_code_mismatch: a frame at a Task's root-frame address that runs

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/rules.h"
 #include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
@@ -627,39 +628,212 @@ void uw__chain_again(uw_task_work *w)
     w->end_obj = 0;
     w->truncated = 0;
     w->resume_stale = 0;
+    w->code_late = 0;
 }
 
 /* The chains of the active Tasks (all of them at first, then those marked
- * by uw__chain_again) are appended to the coroutine frames from t->n_cf on, and only those frames
- * are resolved, unless room ran short and every chain was squeezed down (uw_level_queue): then the
- * frames resolved before sit at other places and all are resolved again
- * (a count that only grows: n_cf may now be below where the new ones
- * began).  The frames read are resolved even when the read failed, so
- * that a caller restoring what it had sees resolved frames.  Frames read
- * just now may take a code object validated before them on the strength
- * of the interpreter's count of freed code objects (3.14+,
- * uw__frames_from_copies); frames read before some thread walk of this
- * sample (all of them, after a squeeze) are resolved by reading. */
+ * by uw__chain_again) are appended to the coroutine frames from t->n_cf
+ * on, and only those frames are resolved, unless room ran short and every
+ * chain was squeezed down (uw_level_queue): then the frames resolved
+ * before sit at other places and all are resolved again (a count that
+ * only grows: n_cf may now be below where the new ones began).  Frames
+ * left unresolved by an earlier read are resolved first, so that a
+ * read's RESUMEs are settled before the next read takes any (resume.c).
+ * What is left for uw__chains_resolve: the first of the new frames, the
+ * squeeze count, and the interpreter (0 once squeezed: frames read before
+ * some thread walk of this sample are resolved by reading). */
+int uw__read_chains_unresolved(uw_tasks *t)
+{
+    int rc;
+
+    if ((rc = uw__chains_resolve(t)) != 0)
+        return rc;
+    UW_ASSERT(t->n_resume_used == 0 && t->n_resume_read == 0); /* settled, always */
+    t->unresolved.on = 1;
+    t->unresolved.first = t->n_cf;
+    t->unresolved.compactions = t->cf_compactions;
+    t->unresolved.interp = t->chains_interp;
+    t->unresolved.serial = uw__code_serial_last();
+    t->unresolved.late = 0;
+    rc = uw__read_chains(t);
+    if (rc != 0) {
+        /* the frames read are resolved even when the read failed, so that
+         * a caller restoring what it had sees resolved frames */
+        (void)uw__chains_resolve(t);
+    }
+    return rc;
+}
+
+/* The first of the frames left unresolved (all of them once the chains
+ * were squeezed since). */
+static size_t uw_unresolved_first(const uw_tasks *t)
+{
+    return t->cf_compactions != t->unresolved.compactions ? 0 : t->unresolved.first;
+}
+
+/* Lay the live frames of the chains out again from 0: first the chains
+ * of the Tasks marked in `early`, then the others, each chain contiguous
+ * and in order; the frames moved chains left behind are dropped.  Only
+ * for frames that are all of one read (the sample's first chains), none
+ * resolved yet.  *n_early: the frames of the marked Tasks.  0 or
+ * UW_ERR_NOMEM (nothing moved). */
+static int uw_cf_split(uw_tasks *t, const uint8_t *early, size_t *n_early)
+{
+    uw__scratch *sc = &t->sc;
+    const size_t fs = sc->cf_bytes.elem, live = t->n_cf_live;
+    uint8_t *keep = malloc(live * UW_CF_KEEP(fs) + 1);
+    size_t i, k, dst = 0;
+    int pass;
+
+    if (keep == NULL)
+        return UW_ERR_NOMEM;
+    for (pass = 1; pass >= 0; pass--) {
+        for (i = 0; i < t->n_work; i++) {
+            uw_task_work *w = &t->work[i];
+            if (w->n_cf == 0 || early[i] != pass)
+                continue;
+            for (k = 0; k < w->n_cf; k++, dst++) {
+                uint8_t *e = keep + dst * UW_CF_KEEP(fs);
+                const size_t from = w->first_cf + k;
+                memcpy(e, &UW__U64(&sc->cf_addr)[from], 8);
+                e[8] = (uint8_t)((int8_t *)(void *)sc->cf_state.p)[from];
+                memcpy(e + 9, &UW__U64(&sc->cf_yf)[from], 8);
+                memcpy(e + 17, &UW__U64(&sc->cf_slot)[from], 8);
+                memcpy(e + 25, sc->cf_bytes.p + from * fs, fs);
+            }
+            w->first_cf = dst - w->n_cf;
+        }
+        if (pass == 1)
+            *n_early = dst;
+    }
+    UW_ASSERT(dst == live);
+    for (k = 0; k < live; k++) {
+        const uint8_t *e = keep + k * UW_CF_KEEP(fs);
+        memcpy(&UW__U64(&sc->cf_addr)[k], e, 8);
+        ((int8_t *)(void *)sc->cf_state.p)[k] = (int8_t)e[8];
+        memcpy(&UW__U64(&sc->cf_yf)[k], e + 9, 8);
+        memcpy(&UW__U64(&sc->cf_slot)[k], e + 17, 8);
+        memcpy(sc->cf_bytes.p + k * fs, e + 25, fs);
+    }
+    t->n_cf = live;
+    free(keep);
+    return 0;
+}
+
+/* The sample's first chains are resolved after the check's read (check.c),
+ * so that the time between a Task's chain read and its check, in which a
+ * Task that steps is lost to the skips, is not spent on code objects.
+ * The check vouches for a chain's frames, and so for the code objects
+ * they held, only up to its read; what is validated after it says what
+ * stands at each address then.  An entry validated then that was in the
+ * cache before the chains were read (by reading it again, or, 3.14+, by
+ * the interpreter's count of freed code objects) names the code object
+ * the frame held: the only way to be wrong is another code object made
+ * at its address since with the very identity of the old (the cache's
+ * own premise, code_cache.h).  One loaded after the chains were read
+ * may be another's; so a Task whose frames name one is not trusted
+ * (code_late; rule code_loaded_after_check: recovery may read it again).
+ * Hence the chains of Tasks whose frames name a code object the cache has
+ * no entry for now are resolved at once, as before (all of them on a
+ * cold cache: the busy program makes new code objects now and then, and
+ * a quarter of its warm samples met one), and only the others wait:
+ * their frames are laid out after those (uw_cf_split), which also drops
+ * the frames moved chains left behind (on the busy program five in six
+ * of those the levels wrote).  Without recovery, or when the split has no
+ * memory, nothing waits.  Bounds: one cache look-up per frame, one flag
+ * per Task. */
+int uw__chains_resolve_late(uw_tasks *t)
+{
+    const size_t fs = t->sc.cf_bytes.elem;
+    size_t i, k, n_early = 0, any = 0;
+    uint8_t *early;
+    int rc;
+
+    if (!t->unresolved.on)
+        return 0;
+    if (t->opt.recover == 0 || uw_unresolved_first(t) != 0 ||
+        (early = calloc(t->n_work + 1, 1)) == NULL)
+        return uw__chains_resolve(t);
+    for (i = 0; i < t->n_work; i++) {
+        const uw_task_work *w = &t->work[i];
+        for (k = w->first_cf; k < w->first_cf + w->n_cf && !early[i]; k++)
+            early[i] =
+                uw__code_serial(t->u, uw__frame_code(t->l, t->sc.cf_bytes.p + k * fs), 0) == 0;
+        any += early[i];
+    }
+    if (2 * any > t->n_work || uw_cf_split(t, early, &n_early) != 0) {
+        free(early);
+        return uw__chains_resolve(t);
+    }
+    free(early);
+    /* the early chains now, the rest after the check */
+    t->unresolved.first = n_early;
+    rc = n_early == 0
+             ? 0
+             : uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr), t->sc.cf_bytes.p, n_early,
+                                      (uw_frame *)(void *)t->sc.cf_frame.p,
+                                      (int *)(void *)t->sc.cf_status.p, t->unresolved.interp);
+    t->unresolved.late = 1;
+    return rc;
+}
+
+/* A Task whose frames, resolved late, name a code object loaded after
+ * its chain was read (uw__chains_resolve_late). */
+static void uw_mark_late(uw_tasks *t, size_t first)
+{
+    const uw_frame *fr = (const uw_frame *)(const void *)t->sc.cf_frame.p;
+    const int *st = (const int *)(const void *)t->sc.cf_status.p;
+    size_t i, k;
+
+    for (i = 0; i < t->n_work; i++) {
+        uw_task_work *w = &t->work[i];
+        if (w->n_cf == 0 || w->first_cf + w->n_cf <= first)
+            continue;
+        for (k = w->first_cf; k < w->first_cf + w->n_cf && !w->code_late; k++)
+            w->code_late = (st[k] == 0 || st[k] == 1) && fr[k].code != NULL &&
+                           fr[k].code->serial > t->unresolved.serial;
+    }
+}
+
+/* The frames left by uw__read_chains_unresolved, resolved in this sample
+ * after their frames were read: each code object by reading it or
+ * (3.14+) on the strength of the interpreter's count of freed code
+ * objects, read now (uw__frames_from_copies): for frames resolved late,
+ * an entry the second round's thread walk validated (before the check's
+ * read) names the object its frame held, since the check vouches that
+ * the frame still held it at its read.  The check's own frame
+ * resolutions in between read no count and note none.  Frames resolved late mark their Tasks
+ * (uw_mark_late).  Then the RESUMEs the chains took are settled against
+ * the validated code objects (resume.c), before anything judges a Task on
+ * them. */
+int uw__chains_resolve(uw_tasks *t)
+{
+    const size_t fs = t->sc.cf_bytes.elem, first_cf = uw_unresolved_first(t);
+    /* squeezed: frames read before some thread walk of this sample too */
+    const uint64_t interp =
+        t->cf_compactions != t->unresolved.compactions ? 0 : t->unresolved.interp;
+    int rc;
+
+    if (!t->unresolved.on)
+        return 0;
+    t->unresolved.on = 0;
+    UW_ASSERT(first_cf <= t->n_cf);
+    rc = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
+                                t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
+                                (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
+                                (int *)(void *)t->sc.cf_status.p + first_cf, interp);
+    if (t->unresolved.late && UW_RULE(code_loaded_after_check))
+        uw_mark_late(t, first_cf);
+    t->unresolved.late = 0;
+    uw__resume_settle(t); /* the code objects are validated now */
+    return rc;
+}
+
+/* The active chains read and their frames resolved at once (recovery's
+ * rounds, the second round of placement). */
 int uw__read_and_resolve_chains(uw_tasks *t)
 {
-    const uint64_t compactions = t->cf_compactions;
-    const size_t fs = t->sc.cf_bytes.elem;
-    size_t first_cf = t->n_cf;
-    uint64_t interp = t->chains_interp;
-    int rc, rc2;
+    int rc = uw__read_chains_unresolved(t), rc2 = uw__chains_resolve(t);
 
-    UW_ASSERT(t->n_resume_used == 0 && t->n_resume_read == 0); /* settled below, always */
-    rc = uw__read_chains(t);
-
-    if (t->cf_compactions != compactions) {
-        first_cf = 0;
-        interp = 0;
-    }
-    UW_ASSERT(first_cf <= t->n_cf);
-    rc2 = uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr) + first_cf,
-                                 t->sc.cf_bytes.p + first_cf * fs, t->n_cf - first_cf,
-                                 (uw_frame *)(void *)t->sc.cf_frame.p + first_cf,
-                                 (int *)(void *)t->sc.cf_status.p + first_cf, interp);
-    uw__resume_settle(t); /* the code objects are validated now */
     return rc != 0 ? rc : rc2;
 }

@@ -580,7 +580,7 @@ static void uw_judge_task(uw_tasks *t, const uw_sample *s, size_t i, const uw_io
         }
     }
     w->span_ok = span_a && span_b;
-    w->chain_ok = w->span_ok && chain && name && !w->check_cut && !w->resume_stale;
+    w->chain_ok = w->span_ok && chain && name && !w->check_cut && !w->resume_stale && !w->code_late;
     w->links_ok = w->span_ok && links && !w->check_cut && !w->links_cut;
     w->hook_ok = w->span_ok && !w->check_cut && !t->hook_unknown && !w->hook_moved;
     w->frames_now = w->on_stack && n_own > 0 && n_own == w->n_own && own && w->span_ok &&
@@ -1820,7 +1820,9 @@ int uw__check(uw_tasks *t, uw_sample *s)
         q.a[2 * q.n + ne + k] = (uw_iov){t->ep[k].counter, &t->ep[k].b, 8, 0};
     }
     uw_check_read(t, iov, ne, q.n);
-    if ((rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
+    /* the sample's first chains' frames, now that the Tasks are read
+     * (chains.c): their RESUMEs settled before any Task is judged */
+    if ((rc = uw__chains_resolve(t)) != 0 || (rc = uw_check_judge(t, s, q.a, q.a + q.n)) != 0)
         return rc;
     return t->recovering ? uw_pure_round_judge(t, s) : uw_check_pure(t, s);
 }

@@ -618,6 +618,8 @@ typedef struct uw_task_work {
     /* the check's verdicts (check.c) */
     int check_cut;        /* its pieces did not fit */
     int resume_stale;     /* a remembered RESUME of its chain may be another code's (resume.c) */
+    int code_late;        /* a code object of its chain was loaded after the chain was read,
+                           * its frames resolved after the check (chains.c) */
     int span_ok;          /* state, coroutine, waiter, name pointer read twice alike */
     int chain_ok;         /* its chain and name are trusted */
     int label_ok;         /* its name and root coroutine are vouched for: the
@@ -775,8 +777,16 @@ struct uw_tasks {
                                 * j (bit j; bit 0 unwindowed) */
     size_t ck_nw;              /* check.c: windows of the last recovery check (0: read as one) */
     uint64_t chains_interp;    /* walk.c: the one interpreter of the sample's loops, 0 if not one */
-    uint64_t walk_calls;       /* walk.c: the sample's reads when the Task walk began ... */
-    uint64_t calls0;           /* ... and the reader's count of calls then (uw__sample_reads) */
+    struct {                   /* chains.c: chains read, their frames not resolved yet */
+        int on;                /* frames from `first` on wait for uw__chains_resolve */
+        size_t first;          /* the first of them (all, if the chains were squeezed since) */
+        uint64_t compactions;  /* cf_compactions when they were read */
+        uint64_t interp;       /* the interpreter they are resolved against (0: by reading) */
+        uint64_t serial;       /* uw__code_serial_last() before they were read */
+        int late;              /* resolved after the check: code loaded since marks (code_late) */
+    } unresolved;
+    uint64_t walk_calls; /* walk.c: the sample's reads when the Task walk began ... */
+    uint64_t calls0;     /* ... and the reader's count of calls then (uw__sample_reads) */
 };
 
 /* --- epoch.c ------------------------------------------------------------------- */
@@ -910,6 +920,16 @@ int uw__read_chains(uw_tasks *t);
 void uw__chain_again(uw_task_work *w);
 /* Read the active chains and resolve their frames. */
 int uw__read_and_resolve_chains(uw_tasks *t);
+/* Read the active chains and leave their frames for uw__chains_resolve
+ * (the sample's first chains: walk.c, resolved by the check after its
+ * read, check.c); resolved at once when the read failed. */
+int uw__read_chains_unresolved(uw_tasks *t);
+/* Resolve the frames uw__read_chains_unresolved left, if any, and settle
+ * the RESUMEs their chains took (uw__resume_settle). */
+int uw__chains_resolve(uw_tasks *t);
+/* The frames just left unresolved wait for the check (late) if every code
+ * object they name has a cache entry; else they are resolved now. */
+int uw__chains_resolve_late(uw_tasks *t);
 /* Reads the sample made so far: its thread walks', then the Task walk's. */
 uint64_t uw__sample_reads(const uw_tasks *t);
 /* recover.c: may a round of a busy loop read in one piece be begun once

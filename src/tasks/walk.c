@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 
+#include "internal/uw_assert.h"
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
@@ -86,7 +87,11 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Step 3: the chains from the root, and their frames.  What every Task
+/* Step 3: the chains from the root; their frames are resolved later
+ * (with the skip rules and a warm code cache, by the check right after
+ * its read; else at once): a Task that steps between its chain read and its check is skipped
+ * or read again, so the code objects of the chains are validated outside
+ * that time (chains.c, uw__chains_resolve_late).  What every Task
  * awaits (step 5's links) depends only on the Task objects discovery
  * read, not on the chains, so its reads (the waiters' types, then a
  * gather round per step) share the chain levels' vectored reads
@@ -109,7 +114,9 @@ static int uw_chains(uw_tasks *t)
     /* the levels from one read of the last sample's pages (snapshot.c);
      * without its memory, read for real */
     snap = uw__snap_begin(t) == 0;
-    rc = uw__read_and_resolve_chains(t);
+    rc = uw__read_chains_unresolved(t);
+    if (rc == 0)
+        rc = t->opt.skip ? uw__chains_resolve_late(t) : uw__chains_resolve(t);
     if (snap)
         uw__snap_end(t);
     return rc;
@@ -212,9 +219,18 @@ static int uw_unwind_tasks_now(uw_tasks *t, uw_sample *s)
             break;
         }
     }
-    if ((rc = uw_task_entries(t, s)) != 0 || (rc = uw_chains(t)) != 0 ||
-        (rc = uw_place_all(t, s)) != 0 || (rc = uw_labels(t, s)) != 0 ||
-        (rc = uw_trust(t, s)) != 0 || (rc = uw__emit_tasks(t, s)) != 0)
+    rc = uw_task_entries(t, s);
+    if (rc == 0 && (rc = uw_chains(t)) == 0 && (rc = uw_place_all(t, s)) == 0 &&
+        (rc = uw_labels(t, s)) == 0)
+        rc = uw_trust(t, s);
+    if (rc != 0) {
+        /* a sample ended early leaves no frames unresolved, and no RESUME
+         * unsettled, for the next */
+        (void)uw__chains_resolve(t);
+        return rc;
+    }
+    UW_ASSERT(!t->unresolved.on);
+    if ((rc = uw__emit_tasks(t, s)) != 0)
         return rc;
     return uw__edges(t, s);
 }

@@ -233,9 +233,14 @@ static size_t uw_copies_collect(uw_unwinder *u, const uint64_t *addrs, const uin
  * (whose reads come after its counter, and is confirmed by a second
  * reading); entries read now are noted with the value.  Costs one read,
  * and saves the reading of every code object that stood since.  This
- * holds for an entry validated before the copies were read, which the
- * caller sees to: the Task walk resolves its chains right after reading
- * them, and the thread walks it makes in between come before. */
+ * holds for an entry validated before the copies were read, and for one
+ * validated before a later instant at which the caller knows each frame
+ * copied still held the code object it names (an entry takes a value only
+ * from a thread walk, which reads the counter first, or from this
+ * function): the Task walk resolves its first chains after its check,
+ * which vouches for them at the instant of its read, and the only thread
+ * walks in between, its second round's, come before that read
+ * (tasks/chains.c). */
 static void uw_copies_gen(uw_unwinder *u, uint64_t interp)
 {
     u->gen_trust = u->gen_confirmed = 0;

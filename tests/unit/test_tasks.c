@@ -2620,7 +2620,8 @@ static void resume_at(fake_proc *fp, uint64_t code, int64_t index, int where)
  * under it, the remembered await (rule resume_memo_same_code: the chain
  * is not trusted once resolve finds the code object's entry reloaded);
  * read again it is [inner_new, outer], or skipped in that sample. */
-static void test_resume_remembered(void **state)
+/* recover: the options' recover (-1: as by default). */
+static void resume_remembered(int recover)
 {
     const uw_layout *l12 = uw__layout_for_minor(12);
     const char *key[1] = {"__asyncio_running_event_loop__"};
@@ -2631,8 +2632,8 @@ static void test_resume_remembered(void **state)
     uint64_t interp, sel, ts, loop, type, fut, c_out, c_in, c_deep, deep, in, out, task, set;
     const uw_task_sample *ts_t = NULL;
     size_t i, round;
+    uw_task_options o;
 
-    (void)state;
     fp_init(&fp, 12);
     interp = fp_runtime(&fp);
     sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
@@ -2656,6 +2657,10 @@ static void test_resume_remembered(void **state)
     assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
     assert_int_equal(uw_tasks_new(u, &t), 0);
     uw_tasks_set_root(t, set);
+    uw_task_options_default(&o);
+    if (recover >= 0)
+        o.recover = (uint32_t)recover;
+    uw_tasks_set_options(t, &o);
     uw_sample_init(&s);
     for (round = 0; round < 4; round++) {
         if (round == 3) {
@@ -2699,6 +2704,125 @@ static void test_resume_remembered(void **state)
     fp_free(&fp);
 }
 
+/* With recovery (the default) the chains' frames are resolved after the
+ * check, where a code object reloaded since the chain read also leaves the
+ * Task untrusted (code_late); without it they are resolved before the
+ * check, where only the remembered RESUME's serial tells. */
+static void test_resume_remembered(void **state)
+{
+    (void)state;
+    resume_remembered(-1); /* the default options */
+    resume_remembered(0);
+}
+
+/* The sample's first chains are resolved after the check's read
+ * (chains.c), so the check no longer vouches for the code objects their
+ * frames name: here, between the check and that resolution, Task T's
+ * inner coroutine finishes (outer awaits the Future itself) and another
+ * code object, "other", is made at inner's address.  The resolution reads
+ * it as a new code object; T must not be shown as [other, outer], a stack
+ * it never had (rule code_loaded_after_check: a code object loaded after
+ * the chain read leaves the Task to recovery, which reads [outer]).  The
+ * code objects lie pages away from the Task's objects, so only their own
+ * validation reads them (3.13: no remembered RESUMEs, no count of freed
+ * code objects to stand in for the reading). */
+static uint64_t late_code, late_outer, late_fut, late_other;
+static size_t late_code_size;
+static int late_armed, late_done;
+static const uw_reader_ops *late_real;
+
+static int late_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+    fake_proc *fp = (fake_proc *)ctx;
+    const uw_layout *l = fp->l;
+
+    if (late_armed && !late_done && addr == late_code && len == late_code_size) {
+        /* inner finished; another code object at its address */
+        fp_put64(fp, late_outer + (uint64_t)l->gen_iframe + (uint64_t)l->frame_localsplus,
+                 late_fut);
+        fp_put64(fp, late_code + (uint64_t)l->code_qualname, late_other);
+        fp_put64(fp, late_code + (uint64_t)l->code_name, late_other);
+        late_done = 1;
+    }
+    return late_real->read(ctx, addr, dst, len);
+}
+
+static const uw_reader_ops late_ops = {late_read, NULL, NULL, NULL};
+
+static void test_code_loaded_after_check(void **state)
+{
+    const uw_layout *l13 = uw__layout_for_minor(13);
+    const int suspended = l13->state_suspended_yield_from;
+    fake_proc fp;
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+    uint64_t interp, sel, ts, loop, type, c_out, c_in, in, task, set;
+    size_t round, i, k;
+
+    (void)state;
+    fp_init(&fp, 13);
+    interp = fp_runtime(&fp);
+    sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    ts = fp_thread(&fp, interp, 77, fp_frame(&fp, sel, 0, l13->owner_thread, 1));
+    loop = fp_alloc(&fp, 512);
+    fp_put64(&fp, ts + (uint64_t)l13->tstate_asyncio_running_loop, loop);
+    type = fp_type(&fp, "_asyncio.Task", fp_type(&fp, "_asyncio.Future", 0));
+    c_out = fp_code(&fp, "outer", "/app/w.py", 10, lines, 4);
+    c_in = fp_code(&fp, "inner", "/app/w.py", 10, lines, 4);
+    late_other = fp_str(&fp, "other");
+    (void)fp_alloc(&fp, 4 * 4096); /* the code objects on pages of their own */
+    late_fut = fp_alloc(&fp, 128);
+    fp_put64(&fp, late_fut + 8, FP_FUTURE_OBJ_TYPE);
+    in = fp_coro(&fp, c_in, suspended, 1, late_fut);
+    late_outer = fp_coro(&fp, c_out, suspended, 1, in);
+    task = fp_task(&fp, type, loop, late_outer, fp_str(&fp, "T"), late_fut);
+    set = fp_set(&fp, &task, 1);
+    late_code = c_in;
+    late_code_size = (size_t)l13->code_size;
+    late_armed = late_done = 0;
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_set_root(t, set);
+    uw_sample_init(&s);
+    late_real = fp.reader.ops;
+    fp.reader.ops = &late_ops;
+    for (round = 0; round < 4; round++) {
+        const uw_task_sample *tt = NULL;
+        late_armed = round == 2; /* the first two fill the code cache */
+        assert_int_equal(uw_unwind_threads(u, &s), 0);
+        assert_int_equal(uw_unwind_tasks(t, &s), 0);
+        for (i = 0; i < s.n_tasks; i++)
+            if (s.tasks[i].addr == task)
+                tt = &s.tasks[i];
+        assert_non_null(tt);
+        for (k = 0; k < tt->n_frames; k++)
+            if (strcmp(uw_frame_name(&s.frames[tt->first_frame + k]), "other") == 0)
+                fail_msg("round %zu: T shown with 'other', made after the check, as frame "
+                         "%zu of %zu",
+                         round, k, (size_t)tt->n_frames);
+        if (round < 2) {
+            assert_int_equal(tt->skipped, 0);
+            assert_int_equal(tt->n_frames, 2);
+            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "inner");
+        } else if (round == 2) {
+            /* the code object was read after the check, as the late
+             * resolution does (not before its chain read) */
+            assert_true(late_done);
+        }
+        if (round == 3) { /* still since: [outer] alone */
+            assert_int_equal(tt->skipped, 0);
+            assert_int_equal(tt->n_frames, 1);
+            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "outer");
+        }
+    }
+    fp.reader.ops = late_real;
+    uw_sample_free(&s);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -2723,6 +2847,7 @@ int main(void)
         cmocka_unit_test(test_recover_alone),
         cmocka_unit_test(test_recover_held),
         cmocka_unit_test(test_resume_remembered),
+        cmocka_unit_test(test_code_loaded_after_check),
         cmocka_unit_test(test_cloop_epoch),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
