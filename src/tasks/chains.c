@@ -781,7 +781,7 @@ int uw__chains_resolve_late(uw_tasks *t)
  * its chain was read (uw__chains_resolve_late). */
 static void uw_mark_late(uw_tasks *t, size_t first)
 {
-    const uw_frame *fr = (const uw_frame *)(const void *)t->sc.cf_frame.p;
+    const size_t fs = t->sc.cf_bytes.elem;
     const int *st = (const int *)(const void *)t->sc.cf_status.p;
     size_t i, k;
 
@@ -789,9 +789,14 @@ static void uw_mark_late(uw_tasks *t, size_t first)
         uw_task_work *w = &t->work[i];
         if (w->n_cf == 0 || w->first_cf + w->n_cf <= first)
             continue;
-        for (k = w->first_cf; k < w->first_cf + w->n_cf && !w->code_late; k++)
-            w->code_late = (st[k] == 0 || st[k] == 1) && fr[k].code != NULL &&
-                           fr[k].code->serial > t->unresolved.serial;
+        /* by the code address in the frame's copy and the entry validated
+         * now: a frame the resolution hid without a code object (a C
+         * stack's, or none) has no uw_frame written, only its status */
+        for (k = w->first_cf; k < w->first_cf + w->n_cf && !w->code_late; k++) {
+            const uint64_t code = uw__frame_code(t->l, t->sc.cf_bytes.p + k * fs);
+            w->code_late =
+                st[k] >= 0 && code != 0 && uw__code_serial(t->u, code, 1) > t->unresolved.serial;
+        }
     }
 }
 
