@@ -927,8 +927,10 @@ int uw__read_chains_unresolved(uw_tasks *t);
 /* Resolve the frames uw__read_chains_unresolved left, if any, and settle
  * the RESUMEs their chains took (uw__resume_settle). */
 int uw__chains_resolve(uw_tasks *t);
-/* The frames just left unresolved wait for the check (late) if every code
- * object they name has a cache entry; else they are resolved now. */
+/* Of the frames just left unresolved (the sample's first chains), those
+ * of Tasks whose frames name a code object the cache has no entry for
+ * are resolved now, the others wait for the check (late); all are
+ * resolved now on a cold cache, without recovery or without memory. */
 int uw__chains_resolve_late(uw_tasks *t);
 /* Reads the sample made so far: its thread walks', then the Task walk's. */
 uint64_t uw__sample_reads(const uw_tasks *t);

@@ -87,11 +87,12 @@ static int uw_task_entries(uw_tasks *t, uw_sample *s)
     return 0;
 }
 
-/* Step 3: the chains from the root; their frames are resolved later
- * (with the skip rules and a warm code cache, by the check right after
- * its read; else at once): a Task that steps between its chain read and its check is skipped
- * or read again, so the code objects of the chains are validated outside
- * that time (chains.c, uw__chains_resolve_late).  What every Task
+/* Step 3: the chains from the root; most of their frames are resolved
+ * later, by the check right after its read (with the skip rules, and
+ * for the Tasks whose code the cache knows; the others at once): a Task
+ * that steps between its chain read and its check is skipped or read
+ * again, so the code objects of the chains are validated outside that
+ * time where that is sound (chains.c, uw__chains_resolve_late).  What every Task
  * awaits (step 5's links) depends only on the Task objects discovery
  * read, not on the chains, so its reads (the waiters' types, then a
  * gather round per step) share the chain levels' vectored reads
