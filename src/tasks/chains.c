@@ -739,20 +739,25 @@ static int uw_cf_split(uw_tasks *t, const uint8_t *early, size_t *n_early)
  * a quarter of its warm samples met one), and only the others wait:
  * their frames are laid out after those (uw_cf_split), which also drops
  * the frames moved chains left behind (on the busy program five in six
- * of those the levels wrote).  Without recovery, or when the split has no
- * memory, nothing waits.  Bounds: one cache look-up per frame, one flag
- * per Task. */
+ * of those the levels wrote).  Nothing waits without recovery, when the
+ * split has no memory, or when the cache is full (or the early ones'
+ * loads evicted entries): an entry evicted before the late resolution is
+ * loaded again, and its Tasks lost to code_late, on a program with more
+ * code objects than the cache holds (unit_task_bounds test_code_cache).
+ * Bounds: one cache look-up per frame, one flag per Task. */
 int uw__chains_resolve_late(uw_tasks *t)
 {
     const size_t fs = t->sc.cf_bytes.elem;
+    const uw_code_cache *c = uw_unwinder_cache(t->u);
+    const uint64_t evictions = c->evictions;
     size_t i, k, n_early = 0, any = 0;
     uint8_t *early;
     int rc;
 
     if (!t->unresolved.on)
         return 0;
-    if (t->opt.recover == 0 || uw_unresolved_first(t) != 0 ||
-        (early = calloc(t->n_work + 1, 1)) == NULL)
+    if (t->opt.recover == 0 || uw_unresolved_first(t) != 0 || c->overflow != NULL ||
+        c->count >= UW_CODE_CACHE_SLOTS || (early = calloc(t->n_work + 1, 1)) == NULL)
         return uw__chains_resolve(t);
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
@@ -773,6 +778,8 @@ int uw__chains_resolve_late(uw_tasks *t)
              : uw__frames_from_copies(t->u, UW__U64(&t->sc.cf_addr), t->sc.cf_bytes.p, n_early,
                                       (uw_frame *)(void *)t->sc.cf_frame.p,
                                       (int *)(void *)t->sc.cf_status.p, t->unresolved.interp);
+    if (c->evictions != evictions || c->overflow != NULL)
+        return rc != 0 ? rc : uw__chains_resolve(t); /* the late ones' entries may be gone */
     t->unresolved.late = 1;
     return rc;
 }
