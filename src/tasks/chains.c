@@ -104,6 +104,30 @@ static int uw_cf_place_cmp(const void *a, const void *b)
  * uw_cf_copy moves them. */
 #define UW_CF_KEEP(fs) (8 + 1 + 8 + 8 + (fs))
 
+/* Coroutine frame `from`, set aside at e (UW_CF_KEEP bytes). */
+static void uw_cf_keep_put(const uw__scratch *sc, uint8_t *e, size_t from)
+{
+    const size_t fs = sc->cf_bytes.elem;
+
+    memcpy(e, &UW__U64(&sc->cf_addr)[from], 8);
+    e[8] = (uint8_t)((const int8_t *)(const void *)sc->cf_state.p)[from];
+    memcpy(e + 9, &UW__U64(&sc->cf_yf)[from], 8);
+    memcpy(e + 17, &UW__U64(&sc->cf_slot)[from], 8);
+    memcpy(e + 25, sc->cf_bytes.p + from * fs, fs);
+}
+
+/* Coroutine frame `to` := the one set aside at e. */
+static void uw_cf_keep_get(uw__scratch *sc, const uint8_t *e, size_t to)
+{
+    const size_t fs = sc->cf_bytes.elem;
+
+    memcpy(&UW__U64(&sc->cf_addr)[to], e, 8);
+    ((int8_t *)(void *)sc->cf_state.p)[to] = (int8_t)e[8];
+    memcpy(&UW__U64(&sc->cf_yf)[to], e + 9, 8);
+    memcpy(&UW__U64(&sc->cf_slot)[to], e + 17, 8);
+    memcpy(sc->cf_bytes.p + to * fs, e + 25, fs);
+}
+
 /* Squeeze out the frames left behind by chains moved to the end (see
  * uw_cf_append): every chain keeps its frames, contiguous and in order,
  * from 0 on, and w's chain comes last, so that it can grow in place.
@@ -121,14 +145,8 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
 
     if (order == NULL || keep == NULL)
         goto out;
-    for (k = 0; k < c; k++) { /* w's chain, aside */
-        uint8_t *e = keep + k * UW_CF_KEEP(fs);
-        memcpy(e, &UW__U64(&sc->cf_addr)[w->first_cf + k], 8);
-        e[8] = (uint8_t)((int8_t *)(void *)sc->cf_state.p)[w->first_cf + k];
-        memcpy(e + 9, &UW__U64(&sc->cf_yf)[w->first_cf + k], 8);
-        memcpy(e + 17, &UW__U64(&sc->cf_slot)[w->first_cf + k], 8);
-        memcpy(e + 25, sc->cf_bytes.p + (w->first_cf + k) * fs, fs);
-    }
+    for (k = 0; k < c; k++) /* w's chain, aside */
+        uw_cf_keep_put(sc, keep + k * UW_CF_KEEP(fs), w->first_cf + k);
     for (i = 0; i < t->n_work; i++)
         if (t->work[i].n_cf > 0 && &t->work[i] != w)
             order[n++] = (uw_cf_place){t->work[i].first_cf, i};
@@ -141,14 +159,8 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
         o->first_cf = dst;
         dst += o->n_cf;
     }
-    for (k = 0; k < c; k++) {
-        const uint8_t *e = keep + k * UW_CF_KEEP(fs);
-        memcpy(&UW__U64(&sc->cf_addr)[dst + k], e, 8);
-        ((int8_t *)(void *)sc->cf_state.p)[dst + k] = (int8_t)e[8];
-        memcpy(&UW__U64(&sc->cf_yf)[dst + k], e + 9, 8);
-        memcpy(&UW__U64(&sc->cf_slot)[dst + k], e + 17, 8);
-        memcpy(sc->cf_bytes.p + (dst + k) * fs, e + 25, fs);
-    }
+    for (k = 0; k < c; k++)
+        uw_cf_keep_get(sc, keep + k * UW_CF_KEEP(fs), dst + k);
     w->first_cf = dst;
     t->n_cf = dst + c;
     t->cf_compactions++;
@@ -692,29 +704,16 @@ static int uw_cf_split(uw_tasks *t, const uint8_t *early, size_t *n_early)
             uw_task_work *w = &t->work[i];
             if (w->n_cf == 0 || early[i] != pass)
                 continue;
-            for (k = 0; k < w->n_cf; k++, dst++) {
-                uint8_t *e = keep + dst * UW_CF_KEEP(fs);
-                const size_t from = w->first_cf + k;
-                memcpy(e, &UW__U64(&sc->cf_addr)[from], 8);
-                e[8] = (uint8_t)((int8_t *)(void *)sc->cf_state.p)[from];
-                memcpy(e + 9, &UW__U64(&sc->cf_yf)[from], 8);
-                memcpy(e + 17, &UW__U64(&sc->cf_slot)[from], 8);
-                memcpy(e + 25, sc->cf_bytes.p + from * fs, fs);
-            }
+            for (k = 0; k < w->n_cf; k++, dst++)
+                uw_cf_keep_put(sc, keep + dst * UW_CF_KEEP(fs), w->first_cf + k);
             w->first_cf = dst - w->n_cf;
         }
         if (pass == 1)
             *n_early = dst;
     }
     UW_ASSERT(dst == live);
-    for (k = 0; k < live; k++) {
-        const uint8_t *e = keep + k * UW_CF_KEEP(fs);
-        memcpy(&UW__U64(&sc->cf_addr)[k], e, 8);
-        ((int8_t *)(void *)sc->cf_state.p)[k] = (int8_t)e[8];
-        memcpy(&UW__U64(&sc->cf_yf)[k], e + 9, 8);
-        memcpy(&UW__U64(&sc->cf_slot)[k], e + 17, 8);
-        memcpy(sc->cf_bytes.p + k * fs, e + 25, fs);
-    }
+    for (k = 0; k < live; k++)
+        uw_cf_keep_get(sc, keep + k * UW_CF_KEEP(fs), k);
     t->n_cf = live;
     free(keep);
     return 0;
@@ -814,8 +813,8 @@ static void uw_mark_late(uw_tasks *t, size_t first)
  * an entry the second round's thread walk validated (before the check's
  * read) names the object its frame held, since the check vouches that
  * the frame still held it at its read.  The check's own frame
- * resolutions in between read no count and note none.  Frames resolved late mark their Tasks
- * (uw_mark_late).  Then the RESUMEs the chains took are settled against
+ * resolutions in between read no count and note none.  Frames resolved
+ * late mark their Tasks (uw_mark_late).  Then the RESUMEs the chains took are settled against
  * the validated code objects (resume.c), before anything judges a Task on
  * them. */
 int uw__chains_resolve(uw_tasks *t)
