@@ -5,8 +5,10 @@
 Runs `tornstack bench --tasks` (default policy; cache cold, then warm) on
 bench_tasks_target.py (100 Tasks, each three coroutines deep, still) and
 on busy_app.py (200 workers, about 500 Tasks switching every few
-microseconds), and prints syscalls (reads), bytes and microseconds per
-sample of each, and their ratios.  Numbers only: nothing is asserted.
+microseconds), running and then stopped (SIGSTOP a second after it is
+ready, SIGCONT before it is closed: its size without its movement), and
+prints syscalls (reads), bytes and microseconds per sample of each, and
+their ratios.  Numbers only: nothing is asserted.
 
 Each target runs on one CPU and tornstack on another, where the machine
 has two: left to the scheduler, the two share a CPU in some runs, and the
