@@ -88,23 +88,13 @@ static void uw_cf_copy(uw_tasks *t, size_t to, size_t from)
     memcpy(sc->cf_bytes.p + to * fs, sc->cf_bytes.p + from * fs, fs);
 }
 
-/* A chain's place, to lay the chains out again in order. */
-typedef struct uw_cf_place {
-    size_t first, task;
-} uw_cf_place;
-
 static int uw_cf_place_cmp(const void *a, const void *b)
 {
-    size_t x = ((const uw_cf_place *)a)->first, y = ((const uw_cf_place *)b)->first;
+    size_t x = ((const uw__cf_place *)a)->first, y = ((const uw__cf_place *)b)->first;
     return x < y ? -1 : x > y;
 }
 
-/* Bytes one coroutine frame takes while set aside: every per-frame view
- * (address, state, awaitee word, awaitee slot, the frame's bytes), as
- * uw_cf_copy moves them. */
-#define UW_CF_KEEP(fs) (8 + 1 + 8 + 8 + (fs))
-
-/* Coroutine frame `from`, set aside at e (UW_CF_KEEP bytes). */
+/* Coroutine frame `from`, set aside at e (UW__CF_KEEP bytes). */
 static void uw_cf_keep_put(const uw__scratch *sc, uint8_t *e, size_t from)
 {
     const size_t fs = sc->cf_bytes.elem;
@@ -132,25 +122,29 @@ static void uw_cf_keep_get(uw__scratch *sc, const uint8_t *e, size_t to)
  * uw_cf_append): every chain keeps its frames, contiguous and in order,
  * from 0 on, and w's chain comes last, so that it can grow in place.
  * Bounds: one place per Task (UW_LIMIT_TASKS) and w's chain
- * (UW_LIMIT_AWAIT_CHAIN frames) are kept aside meanwhile.  0 or
- * UW_ERR_NOMEM. */
+ * (UW_LIMIT_AWAIT_CHAIN frames) are kept aside meanwhile, in the scratch
+ * views cf_order and cf_keep.  0, or the views' error (UW_ERR_NOMEM). */
 static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
 {
     uw__scratch *sc = &t->sc;
     const size_t fs = sc->cf_bytes.elem, c = w->n_cf;
-    uw_cf_place *order = malloc((t->n_work + 1) * sizeof *order);
-    uint8_t *keep = malloc(c * UW_CF_KEEP(fs) + 1);
+    uw__cf_place *order;
+    uint8_t *keep;
     size_t i, n = 0, dst = 0, k;
-    int rc = UW_ERR_NOMEM;
+    int rc;
 
-    if (order == NULL || keep == NULL)
-        goto out;
+    if ((rc = uw__view_reserve(&sc->cf_order, t->n_work)) != 0 ||
+        (rc = uw__view_reserve(&sc->cf_keep, c)) != 0)
+        return rc;
+    order = (uw__cf_place *)(void *)sc->cf_order.p;
+    keep = sc->cf_keep.p;
     for (k = 0; k < c; k++) /* w's chain, aside */
-        uw_cf_keep_put(sc, keep + k * UW_CF_KEEP(fs), w->first_cf + k);
+        uw_cf_keep_put(sc, keep + k * UW__CF_KEEP(fs), w->first_cf + k);
     for (i = 0; i < t->n_work; i++)
         if (t->work[i].n_cf > 0 && &t->work[i] != w)
-            order[n++] = (uw_cf_place){t->work[i].first_cf, i};
-    qsort(order, n, sizeof *order, uw_cf_place_cmp);
+            order[n++] = (uw__cf_place){t->work[i].first_cf, i};
+    if (n > 1)
+        qsort(order, n, sizeof *order, uw_cf_place_cmp);
     for (i = 0; i < n; i++) { /* down, in order: a frame never lands on one not yet moved */
         uw_task_work *o = &t->work[order[i].task];
         if (o->first_cf != dst)
@@ -160,15 +154,11 @@ static int uw_cf_compact(uw_tasks *t, uw_task_work *w)
         dst += o->n_cf;
     }
     for (k = 0; k < c; k++)
-        uw_cf_keep_get(sc, keep + k * UW_CF_KEEP(fs), dst + k);
+        uw_cf_keep_get(sc, keep + k * UW__CF_KEEP(fs), dst + k);
     w->first_cf = dst;
     t->n_cf = dst + c;
     t->cf_compactions++;
-    rc = 0;
-out:
-    free(order);
-    free(keep);
-    return rc;
+    return 0;
 }
 
 /* Append coroutine frame `frame` (copy f, state) to Task w's chain.  The
@@ -687,25 +677,27 @@ static size_t uw_unresolved_first(const uw_tasks *t)
  * of the Tasks marked in `early`, then the others, each chain contiguous
  * and in order; the frames moved chains left behind are dropped.  Only
  * for frames that are all of one read (the sample's first chains), none
- * resolved yet.  *n_early: the frames of the marked Tasks.  0 or
- * UW_ERR_NOMEM (nothing moved). */
+ * resolved yet.  *n_early: the frames of the marked Tasks.  The live
+ * frames (at most UW_TASK_FRAMES_MAX) are set aside in the view cf_keep
+ * meanwhile.  0, or the view's error (UW_ERR_NOMEM; nothing moved). */
 static int uw_cf_split(uw_tasks *t, const uint8_t *early, size_t *n_early)
 {
     uw__scratch *sc = &t->sc;
     const size_t fs = sc->cf_bytes.elem, live = t->n_cf_live;
-    uint8_t *keep = malloc(live * UW_CF_KEEP(fs) + 1);
+    uint8_t *keep;
     size_t i, k, dst = 0;
-    int pass;
+    int pass, rc;
 
-    if (keep == NULL)
-        return UW_ERR_NOMEM;
+    if ((rc = uw__view_reserve(&sc->cf_keep, live)) != 0)
+        return rc;
+    keep = sc->cf_keep.p;
     for (pass = 1; pass >= 0; pass--) {
         for (i = 0; i < t->n_work; i++) {
             uw_task_work *w = &t->work[i];
             if (w->n_cf == 0 || early[i] != pass)
                 continue;
             for (k = 0; k < w->n_cf; k++, dst++)
-                uw_cf_keep_put(sc, keep + dst * UW_CF_KEEP(fs), w->first_cf + k);
+                uw_cf_keep_put(sc, keep + dst * UW__CF_KEEP(fs), w->first_cf + k);
             w->first_cf = dst - w->n_cf;
         }
         if (pass == 1)
@@ -713,9 +705,8 @@ static int uw_cf_split(uw_tasks *t, const uint8_t *early, size_t *n_early)
     }
     UW_ASSERT(dst == live);
     for (k = 0; k < live; k++)
-        uw_cf_keep_get(sc, keep + k * UW_CF_KEEP(fs), k);
+        uw_cf_keep_get(sc, keep + k * UW__CF_KEEP(fs), k);
     t->n_cf = live;
-    free(keep);
     return 0;
 }
 
@@ -756,8 +747,10 @@ int uw__chains_resolve_late(uw_tasks *t)
     if (!t->unresolved.on)
         return 0;
     if (t->opt.recover == 0 || uw_unresolved_first(t) != 0 || c->overflow != NULL ||
-        c->count >= UW_CODE_CACHE_SLOTS || (early = calloc(t->n_work + 1, 1)) == NULL)
+        c->count >= UW_CODE_CACHE_SLOTS || uw__view_reserve(&t->sc.cf_early, t->n_work + 1) != 0)
         return uw__chains_resolve(t);
+    early = t->sc.cf_early.p;
+    memset(early, 0, t->n_work);
     for (i = 0; i < t->n_work; i++) {
         const uw_task_work *w = &t->work[i];
         for (k = w->first_cf; k < w->first_cf + w->n_cf && !early[i]; k++)
@@ -765,11 +758,8 @@ int uw__chains_resolve_late(uw_tasks *t)
                 uw__code_serial(t->u, uw__frame_code(t->l, t->sc.cf_bytes.p + k * fs), 0) == 0;
         any += early[i];
     }
-    if (2 * any > t->n_work || uw_cf_split(t, early, &n_early) != 0) {
-        free(early);
+    if (2 * any > t->n_work || uw_cf_split(t, early, &n_early) != 0)
         return uw__chains_resolve(t);
-    }
-    free(early);
     /* the early chains now, the rest after the check */
     t->unresolved.first = n_early;
     rc = n_early == 0

@@ -150,6 +150,9 @@ void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layo
     uw__view_init(&sc->cf_bytes, (size_t)l->frame_size, frames);
     uw__view_init(&sc->cf_frame, sizeof(uw_frame), frames);
     uw__view_init(&sc->cf_status, sizeof(int), frames);
+    uw__view_init(&sc->cf_keep, UW__CF_KEEP((size_t)l->frame_size), frames);
+    uw__view_init(&sc->cf_order, sizeof(uw__cf_place), tasks);
+    uw__view_init(&sc->cf_early, 1, tasks + 1);
     uw__view_init(&sc->saved, sizeof(uw__saved), tasks);
     uw__view_init(&sc->ck_rd, sizeof(uw_iov),
                   (size_t)UW_TASK_EPOCHS * (UW_RECOVER_WINDOWS + 2) + 2 * UW_CHECK_PIECES_MAX +
@@ -170,8 +173,8 @@ void uw__scratch_free(uw__scratch *sc)
         &sc->gtypes,     &sc->dep,       &sc->dep_tmp,    &sc->dep_count, &sc->dep_bytes,
         &sc->kids,       &sc->check_iov, &sc->check_what, &sc->copy_a,    &sc->copy_b,
         &sc->cf_addr,    &sc->cf_state,  &sc->cf_yf,      &sc->cf_slot,   &sc->cf_bytes,
-        &sc->cf_frame,   &sc->cf_status, &sc->saved,      &sc->ck_rd,     &sc->ck_ep,
-        &sc->ck_grp};
+        &sc->cf_frame,   &sc->cf_status, &sc->cf_keep,    &sc->cf_order,  &sc->cf_early,
+        &sc->saved,      &sc->ck_rd,     &sc->ck_ep,      &sc->ck_grp};
     size_t i;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -261,7 +261,14 @@ typedef struct uw__scratch {
     uw__view cf_bytes;  /* u8: the frame, frame_size bytes each */
     uw__view cf_frame;  /* uw_frame: the frame resolved */
     uw__view cf_status; /* int: 0 shown, 1 hidden, or a reason */
-    uw__view saved;     /* uw__saved: the Tasks of a recovery round (UW_LIMIT_TASKS) */
+    /* chains.c: frames set aside while the chains are laid out again
+     * (UW__CF_KEEP bytes each, UW_TASK_FRAMES_MAX), the chains' places in
+     * that order (uw__cf_place, UW_LIMIT_TASKS), and which Tasks' frames
+     * are resolved before the check (u8, UW_LIMIT_TASKS + 1) */
+    uw__view cf_keep;
+    uw__view cf_order;
+    uw__view cf_early;
+    uw__view saved; /* uw__saved: the Tasks of a recovery round (UW_LIMIT_TASKS) */
     /* a recovery round's check in windows (check.c): the read in its
      * order (uw_iov: both copies, UW_CHECK_PIECES_MAX each, and the epochs),
      * the epochs between the windows and which moved in each (u64, twice
@@ -272,6 +279,15 @@ typedef struct uw__scratch {
     uw__view ck_ep;
     uw__view ck_grp;
 } uw__scratch;
+
+/* Bytes one coroutine frame takes while set aside: every per-frame view
+ * (address, state, awaitee word, awaitee slot, the frame's fs bytes). */
+#define UW__CF_KEEP(fs) (8 + 1 + 8 + 8 + (fs))
+
+/* A chain's place, to lay the chains out again in order. */
+typedef struct uw__cf_place {
+    size_t first, task;
+} uw__cf_place;
 
 /* Set every view's element size and capacity (nothing is allocated). */
 void uw__scratch_init(uw__scratch *sc, const uw_layout *l, const uw_asyncio_layout *al);
