@@ -16,6 +16,7 @@
 
 #include "fake_proc.h"
 #include "internal/asyncio_layout.h"
+#include "internal/code_cache.h"
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
 #include "tornstack/compose.h"
@@ -2823,6 +2824,92 @@ static void test_code_loaded_after_check(void **state)
     fp_free(&fp);
 }
 
+/* A frame the late resolution hides without a code object gets a status
+ * and no uw_frame: its slot of cf_frame keeps what an earlier sample
+ * wrote there, an entry the code cache may have freed since.  The late
+ * marking (uw_mark_late) once read the code entry from that slot, and
+ * verify's mixed 3.11 TSO row lost a worker to SIGSEGV so (93c3813).
+ * Here Task T's root coroutine runs "alpha" in the first two samples, so
+ * its slot names alpha's entry; then alpha's code object is replaced
+ * (another name at its address) and a second thread runs it, so that
+ * thread's walk reloads it and the cache frees the old entry; and T's
+ * root, now finished, names "beta" (known from Task U) with its frame's
+ * owner byte torn to the C stack's, which hides it.  The marking must take
+ * the code object from the frame's copy (the asan-ubsan preset reports
+ * the freed entry read otherwise), and T, its code known since the first
+ * sample, is not left untrusted for a code object loaded late. */
+static void test_late_hidden_frame(void **state)
+{
+    const uw_layout *l13 = uw__layout_for_minor(13);
+    const int suspended = l13->state_suspended_yield_from;
+    fake_proc fp;
+    uw_unwinder *u;
+    uw_tasks *t;
+    uw_sample s;
+    uint64_t interp, sel, ts, loop, type, c_a, c_b, other, fut, fut_u, g, task, task_u, set2[2];
+    uint64_t reloads0 = 0;
+    size_t round, i;
+
+    (void)state;
+    fp_init(&fp, 13);
+    interp = fp_runtime(&fp);
+    sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    ts = fp_thread(&fp, interp, 77, fp_frame(&fp, sel, 0, l13->owner_thread, 1));
+    loop = fp_alloc(&fp, 512);
+    fp_put64(&fp, ts + (uint64_t)l13->tstate_asyncio_running_loop, loop);
+    type = fp_type(&fp, "_asyncio.Task", fp_type(&fp, "_asyncio.Future", 0));
+    c_a = fp_code(&fp, "alpha", "/app/w.py", 10, lines, 4);
+    c_b = fp_code(&fp, "beta", "/app/w.py", 10, lines, 4);
+    other = fp_str(&fp, "other");
+    fut = fp_alloc(&fp, 128);
+    fp_put64(&fp, fut + 8, FP_FUTURE_OBJ_TYPE);
+    fut_u = fp_alloc(&fp, 128);
+    fp_put64(&fp, fut_u + 8, FP_FUTURE_OBJ_TYPE);
+    g = fp_coro(&fp, c_a, suspended, 1, fut);
+    task = fp_task(&fp, type, loop, g, fp_str(&fp, "T"), fut);
+    task_u =
+        fp_task(&fp, type, loop, fp_coro(&fp, c_b, suspended, 1, fut_u), fp_str(&fp, "U"), fut_u);
+    set2[0] = task;
+    set2[1] = task_u;
+    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
+    assert_int_equal(uw_tasks_new(u, &t), 0);
+    uw_tasks_set_root(t, fp_set(&fp, set2, 2));
+    uw_sample_init(&s);
+    for (round = 0; round < 3; round++) {
+        const uw_task_sample *tt = NULL;
+        if (round == 2) {
+            const uint64_t f = g + (uint64_t)l13->gen_iframe;
+            reloads0 = uw_unwinder_cache(u)->reloads;
+            fp_put64(&fp, c_a + (uint64_t)l13->code_qualname, other);
+            fp_put64(&fp, c_a + (uint64_t)l13->code_name, other);
+            (void)fp_thread(&fp, interp, 78, fp_frame(&fp, c_a, 0, l13->owner_thread, 1));
+            fp_frame_at(&fp, f, c_b, 0, l13->owner_cstack, 1);
+            fp_put8(&fp, g + (uint64_t)l13->gen_frame_state, (uint8_t)l13->state_completed);
+        }
+        assert_int_equal(uw_unwind_threads(u, &s), 0);
+        assert_int_equal(uw_unwind_tasks(t, &s), 0);
+        for (i = 0; i < s.n_tasks; i++)
+            if (s.tasks[i].addr == task)
+                tt = &s.tasks[i];
+        assert_non_null(tt);
+        if (round < 2) {
+            assert_int_equal(tt->skipped, 0);
+            assert_int_equal(tt->n_frames, 1);
+            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "alpha");
+            continue;
+        }
+        /* the scenario's premise: alpha's old entry was freed (reloaded
+         * by the second thread's walk) in this sample */
+        assert_true(uw_unwinder_cache(u)->reloads > reloads0);
+        assert_int_equal(tt->skipped, 0);
+        assert_int_equal(tt->n_frames, 0); /* its one frame hidden */
+    }
+    uw_sample_free(&s);
+    uw_tasks_free(t);
+    uw_unwinder_free(u);
+    fp_free(&fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -2848,6 +2935,7 @@ int main(void)
         cmocka_unit_test(test_recover_held),
         cmocka_unit_test(test_resume_remembered),
         cmocka_unit_test(test_code_loaded_after_check),
+        cmocka_unit_test(test_late_hidden_frame),
         cmocka_unit_test(test_cloop_epoch),
         cmocka_unit_test(test_recover_running),
         cmocka_unit_test(test_recover_started_after_walk),
