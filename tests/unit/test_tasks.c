@@ -2716,6 +2716,22 @@ static void test_resume_remembered(void **state)
     resume_remembered(0);
 }
 
+/* A 3.13 fake process whose one thread idles in select() on a loop: its
+ * runtime (*interp), that loop and the Task type, for a test's own Tasks. */
+static void idle_loop_313(fake_proc *fp, uint64_t *interp, uint64_t *loop, uint64_t *type)
+{
+    const uw_layout *l = uw__layout_for_minor(13);
+    uint64_t sel, ts;
+
+    fp_init(fp, 13);
+    *interp = fp_runtime(fp);
+    sel = fp_code(fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
+    ts = fp_thread(fp, *interp, 77, fp_frame(fp, sel, 0, l->owner_thread, 1));
+    *loop = fp_alloc(fp, 512);
+    fp_put64(fp, ts + (uint64_t)l->tstate_asyncio_running_loop, *loop);
+    *type = fp_type(fp, "_asyncio.Task", fp_type(fp, "_asyncio.Future", 0));
+}
+
 /* The sample's first chains are resolved after the check's read
  * (chains.c), so the check no longer vouches for the code objects their
  * frames name: here, between the check and that resolution, Task T's
@@ -2758,17 +2774,11 @@ static void test_code_loaded_after_check(void **state)
     uw_unwinder *u;
     uw_tasks *t;
     uw_sample s;
-    uint64_t interp, sel, ts, loop, type, c_out, c_in, in, task, set;
+    uint64_t interp, loop, type, c_out, c_in, in, task, set;
     size_t round, i, k;
 
     (void)state;
-    fp_init(&fp, 13);
-    interp = fp_runtime(&fp);
-    sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
-    ts = fp_thread(&fp, interp, 77, fp_frame(&fp, sel, 0, l13->owner_thread, 1));
-    loop = fp_alloc(&fp, 512);
-    fp_put64(&fp, ts + (uint64_t)l13->tstate_asyncio_running_loop, loop);
-    type = fp_type(&fp, "_asyncio.Task", fp_type(&fp, "_asyncio.Future", 0));
+    idle_loop_313(&fp, &interp, &loop, &type);
     c_out = fp_code(&fp, "outer", "/app/w.py", 10, lines, 4);
     c_in = fp_code(&fp, "inner", "/app/w.py", 10, lines, 4);
     late_other = fp_str(&fp, "other");
@@ -2846,18 +2856,12 @@ static void test_late_hidden_frame(void **state)
     uw_unwinder *u;
     uw_tasks *t;
     uw_sample s;
-    uint64_t interp, sel, ts, loop, type, c_a, c_b, other, fut, fut_u, g, task, task_u, set2[2];
+    uint64_t interp, loop, type, c_a, c_b, other, fut, fut_u, g, task, task_u, set2[2];
     uint64_t reloads0 = 0;
     size_t round, i;
 
     (void)state;
-    fp_init(&fp, 13);
-    interp = fp_runtime(&fp);
-    sel = fp_code(&fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
-    ts = fp_thread(&fp, interp, 77, fp_frame(&fp, sel, 0, l13->owner_thread, 1));
-    loop = fp_alloc(&fp, 512);
-    fp_put64(&fp, ts + (uint64_t)l13->tstate_asyncio_running_loop, loop);
-    type = fp_type(&fp, "_asyncio.Task", fp_type(&fp, "_asyncio.Future", 0));
+    idle_loop_313(&fp, &interp, &loop, &type);
     c_a = fp_code(&fp, "alpha", "/app/w.py", 10, lines, 4);
     c_b = fp_code(&fp, "beta", "/app/w.py", 10, lines, 4);
     other = fp_str(&fp, "other");
