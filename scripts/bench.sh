@@ -3,7 +3,8 @@
 # cache cold and warm: cost of one sample of a live process with a 50-frame
 # stack, of one with 100 still Tasks (one frame per coroutine vs full
 # unwind), and of the busy program (200 workers, about 500 Tasks switching
-# every few microseconds) beside the still 100-Task sample, with ratios.
+# every few microseconds; then stopped, its size without its movement)
+# beside the still 100-Task sample, with ratios.
 # Then, on CPython 3.15, tornstack record beside CPython's own sampling
 # profiler (Tachyon) on the same processes, alternated twice in one run:
 # thread stacks per second of a 50-frame stack and a second thread, and
