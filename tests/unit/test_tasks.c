@@ -36,25 +36,32 @@ typedef struct world {
     uw_sample s;
 } world;
 
-/* Loop thread idle in select(); three Tasks on its loop. */
-static void world_build(world *w)
+/* A 3.13 process whose loop thread idles in select(), with no Task yet:
+ * the runtime, the thread and its frame, the loop and the Task type. */
+static void world_base(world *w)
 {
     const uw_layout *l;
-    uint64_t interp, ts, f, sel, c_main, c_outer, c_inner, c_orphan, fut;
-    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
+    uint64_t sel;
 
     memset(w, 0, sizeof *w);
     fp_init(&w->fp, 13);
     l = w->fp.l;
-    interp = w->interp = fp_runtime(&w->fp);
+    w->interp = fp_runtime(&w->fp);
     sel = fp_code(&w->fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
-    f = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
-    ts = fp_thread(&w->fp, interp, 77, f);
-    w->ts = ts;
-    w->sel_frame = f;
+    w->sel_frame = fp_frame(&w->fp, sel, 0, l->owner_thread, 1);
+    w->ts = fp_thread(&w->fp, w->interp, 77, w->sel_frame);
     w->loop = fp_alloc(&w->fp, 512); /* a C loop's fields are searched (cloop_world) */
-    fp_put64(&w->fp, ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
+    fp_put64(&w->fp, w->ts + (uint64_t)l->tstate_asyncio_running_loop, w->loop);
     w->task_type = fp_type(&w->fp, "_asyncio.Task", fp_type(&w->fp, "_asyncio.Future", 0));
+}
+
+/* Loop thread idle in select(); three Tasks on its loop. */
+static void world_build(world *w)
+{
+    uint64_t c_main, c_outer, c_inner, c_orphan, fut;
+    const int suspended = uw__layout_for_minor(13)->state_suspended_yield_from;
+
+    world_base(w);
     c_main = fp_code(&w->fp, "main", "/app/main.py", 10, lines, 4);
     c_outer = fp_code(&w->fp, "outer", "/app/work.py", 10, lines, 4);
     c_inner = fp_code(&w->fp, "inner", "/app/work.py", 10, lines, 4);
@@ -2716,22 +2723,6 @@ static void test_resume_remembered(void **state)
     resume_remembered(0);
 }
 
-/* A 3.13 fake process whose one thread idles in select() on a loop: its
- * runtime (*interp), that loop and the Task type, for a test's own Tasks. */
-static void idle_loop_313(fake_proc *fp, uint64_t *interp, uint64_t *loop, uint64_t *type)
-{
-    const uw_layout *l = uw__layout_for_minor(13);
-    uint64_t sel, ts;
-
-    fp_init(fp, 13);
-    *interp = fp_runtime(fp);
-    sel = fp_code(fp, "EpollSelector.select", "/lib/selectors.py", 10, lines, 4);
-    ts = fp_thread(fp, *interp, 77, fp_frame(fp, sel, 0, l->owner_thread, 1));
-    *loop = fp_alloc(fp, 512);
-    fp_put64(fp, ts + (uint64_t)l->tstate_asyncio_running_loop, *loop);
-    *type = fp_type(fp, "_asyncio.Task", fp_type(fp, "_asyncio.Future", 0));
-}
-
 /* The sample's first chains are resolved after the check's read
  * (chains.c), so the check no longer vouches for the code objects their
  * frames name: here, between the check and that resolution, Task T's
@@ -2770,52 +2761,41 @@ static void test_code_loaded_after_check(void **state)
 {
     const uw_layout *l13 = uw__layout_for_minor(13);
     const int suspended = l13->state_suspended_yield_from;
-    fake_proc fp;
-    uw_unwinder *u;
-    uw_tasks *t;
-    uw_sample s;
-    uint64_t interp, loop, type, c_out, c_in, in, task, set;
-    size_t round, i, k;
+    world w;
+    uint64_t c_out, c_in, in, task;
+    size_t round, k;
 
     (void)state;
-    idle_loop_313(&fp, &interp, &loop, &type);
-    c_out = fp_code(&fp, "outer", "/app/w.py", 10, lines, 4);
-    c_in = fp_code(&fp, "inner", "/app/w.py", 10, lines, 4);
-    late_other = fp_str(&fp, "other");
-    (void)fp_alloc(&fp, 4 * 4096); /* the code objects on pages of their own */
-    late_fut = fp_alloc(&fp, 128);
-    fp_put64(&fp, late_fut + 8, FP_FUTURE_OBJ_TYPE);
-    in = fp_coro(&fp, c_in, suspended, 1, late_fut);
-    late_outer = fp_coro(&fp, c_out, suspended, 1, in);
-    task = fp_task(&fp, type, loop, late_outer, fp_str(&fp, "T"), late_fut);
-    set = fp_set(&fp, &task, 1);
+    world_base(&w);
+    c_out = fp_code(&w.fp, "outer", "/app/w.py", 10, lines, 4);
+    c_in = fp_code(&w.fp, "inner", "/app/w.py", 10, lines, 4);
+    late_other = fp_str(&w.fp, "other");
+    (void)fp_alloc(&w.fp, 4 * 4096); /* the code objects on pages of their own */
+    late_fut = fp_alloc(&w.fp, 128);
+    fp_put64(&w.fp, late_fut + 8, FP_FUTURE_OBJ_TYPE);
+    in = fp_coro(&w.fp, c_in, suspended, 1, late_fut);
+    late_outer = fp_coro(&w.fp, c_out, suspended, 1, in);
+    task = fp_task(&w.fp, w.task_type, w.loop, late_outer, fp_str(&w.fp, "T"), late_fut);
+    w.set = fp_set(&w.fp, &task, 1);
     late_code = c_in;
     late_code_size = (size_t)l13->code_size;
     late_armed = late_done = 0;
-    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
-    assert_int_equal(uw_tasks_new(u, &t), 0);
-    uw_tasks_set_root(t, set);
-    uw_sample_init(&s);
-    late_real = fp.reader.ops;
-    fp.reader.ops = &late_ops;
+    world_start(&w);
     for (round = 0; round < 4; round++) {
-        const uw_task_sample *tt = NULL;
+        const uw_task_sample *tt;
         late_armed = round == 2; /* the first two fill the code cache */
-        assert_int_equal(uw_unwind_threads(u, &s), 0);
-        assert_int_equal(uw_unwind_tasks(t, &s), 0);
-        for (i = 0; i < s.n_tasks; i++)
-            if (s.tasks[i].addr == task)
-                tt = &s.tasks[i];
+        sample_through(&w, &late_ops, &late_real);
+        tt = task_at(&w, task);
         assert_non_null(tt);
         for (k = 0; k < tt->n_frames; k++)
-            if (strcmp(uw_frame_name(&s.frames[tt->first_frame + k]), "other") == 0)
+            if (strcmp(fname(&w, tt, k), "other") == 0)
                 fail_msg("round %zu: T shown with 'other', made after the check, as frame "
                          "%zu of %zu",
                          round, k, (size_t)tt->n_frames);
         if (round < 2) {
             assert_int_equal(tt->skipped, 0);
             assert_int_equal(tt->n_frames, 2);
-            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "inner");
+            assert_string_equal(fname(&w, tt, 0), "inner");
         } else if (round == 2) {
             /* the code object was read after the check, as the late
              * resolution does (not before its chain read) */
@@ -2824,14 +2804,10 @@ static void test_code_loaded_after_check(void **state)
         if (round == 3) { /* still since: [outer] alone */
             assert_int_equal(tt->skipped, 0);
             assert_int_equal(tt->n_frames, 1);
-            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "outer");
+            assert_string_equal(fname(&w, tt, 0), "outer");
         }
     }
-    fp.reader.ops = late_real;
-    uw_sample_free(&s);
-    uw_tasks_free(t);
-    uw_unwinder_free(u);
-    fp_free(&fp);
+    world_end(&w);
 }
 
 /* A frame the late resolution hides without a code object gets a status
@@ -2852,66 +2828,54 @@ static void test_late_hidden_frame(void **state)
 {
     const uw_layout *l13 = uw__layout_for_minor(13);
     const int suspended = l13->state_suspended_yield_from;
-    fake_proc fp;
-    uw_unwinder *u;
-    uw_tasks *t;
-    uw_sample s;
-    uint64_t interp, loop, type, c_a, c_b, other, fut, fut_u, g, task, task_u, set2[2];
+    world w;
+    uint64_t c_a, c_b, other, fut, fut_u, g, task, tasks[2];
     uint64_t reloads0 = 0;
-    size_t round, i;
+    size_t round;
 
     (void)state;
-    idle_loop_313(&fp, &interp, &loop, &type);
-    c_a = fp_code(&fp, "alpha", "/app/w.py", 10, lines, 4);
-    c_b = fp_code(&fp, "beta", "/app/w.py", 10, lines, 4);
-    other = fp_str(&fp, "other");
-    fut = fp_alloc(&fp, 128);
-    fp_put64(&fp, fut + 8, FP_FUTURE_OBJ_TYPE);
-    fut_u = fp_alloc(&fp, 128);
-    fp_put64(&fp, fut_u + 8, FP_FUTURE_OBJ_TYPE);
-    g = fp_coro(&fp, c_a, suspended, 1, fut);
-    task = fp_task(&fp, type, loop, g, fp_str(&fp, "T"), fut);
-    task_u =
-        fp_task(&fp, type, loop, fp_coro(&fp, c_b, suspended, 1, fut_u), fp_str(&fp, "U"), fut_u);
-    set2[0] = task;
-    set2[1] = task_u;
-    assert_int_equal(uw_unwinder_new(&fp.reader, &fp.target, &u), 0);
-    assert_int_equal(uw_tasks_new(u, &t), 0);
-    uw_tasks_set_root(t, fp_set(&fp, set2, 2));
-    uw_sample_init(&s);
+    world_base(&w);
+    c_a = fp_code(&w.fp, "alpha", "/app/w.py", 10, lines, 4);
+    c_b = fp_code(&w.fp, "beta", "/app/w.py", 10, lines, 4);
+    other = fp_str(&w.fp, "other");
+    fut = fp_alloc(&w.fp, 128);
+    fp_put64(&w.fp, fut + 8, FP_FUTURE_OBJ_TYPE);
+    fut_u = fp_alloc(&w.fp, 128);
+    fp_put64(&w.fp, fut_u + 8, FP_FUTURE_OBJ_TYPE);
+    g = fp_coro(&w.fp, c_a, suspended, 1, fut);
+    task = fp_task(&w.fp, w.task_type, w.loop, g, fp_str(&w.fp, "T"), fut);
+    tasks[0] = task;
+    tasks[1] = fp_task(&w.fp, w.task_type, w.loop, fp_coro(&w.fp, c_b, suspended, 1, fut_u),
+                       fp_str(&w.fp, "U"), fut_u);
+    w.set = fp_set(&w.fp, tasks, 2);
+    world_start(&w);
     for (round = 0; round < 3; round++) {
-        const uw_task_sample *tt = NULL;
+        const uw_task_sample *tt;
         if (round == 2) {
             const uint64_t f = g + (uint64_t)l13->gen_iframe;
-            reloads0 = uw_unwinder_cache(u)->reloads;
-            fp_put64(&fp, c_a + (uint64_t)l13->code_qualname, other);
-            fp_put64(&fp, c_a + (uint64_t)l13->code_name, other);
-            (void)fp_thread(&fp, interp, 78, fp_frame(&fp, c_a, 0, l13->owner_thread, 1));
-            fp_frame_at(&fp, f, c_b, 0, l13->owner_cstack, 1);
-            fp_put8(&fp, g + (uint64_t)l13->gen_frame_state, (uint8_t)l13->state_completed);
+            reloads0 = uw_unwinder_cache(w.u)->reloads;
+            fp_put64(&w.fp, c_a + (uint64_t)l13->code_qualname, other);
+            fp_put64(&w.fp, c_a + (uint64_t)l13->code_name, other);
+            (void)fp_thread(&w.fp, w.interp, 78, fp_frame(&w.fp, c_a, 0, l13->owner_thread, 1));
+            fp_frame_at(&w.fp, f, c_b, 0, l13->owner_cstack, 1);
+            fp_put8(&w.fp, g + (uint64_t)l13->gen_frame_state, (uint8_t)l13->state_completed);
         }
-        assert_int_equal(uw_unwind_threads(u, &s), 0);
-        assert_int_equal(uw_unwind_tasks(t, &s), 0);
-        for (i = 0; i < s.n_tasks; i++)
-            if (s.tasks[i].addr == task)
-                tt = &s.tasks[i];
+        assert_int_equal(sample(&w), 0);
+        tt = task_at(&w, task);
         assert_non_null(tt);
         if (round < 2) {
             assert_int_equal(tt->skipped, 0);
             assert_int_equal(tt->n_frames, 1);
-            assert_string_equal(uw_frame_name(&s.frames[tt->first_frame]), "alpha");
+            assert_string_equal(fname(&w, tt, 0), "alpha");
             continue;
         }
         /* the scenario's premise: alpha's old entry was freed (reloaded
          * by the second thread's walk) in this sample */
-        assert_true(uw_unwinder_cache(u)->reloads > reloads0);
+        assert_true(uw_unwinder_cache(w.u)->reloads > reloads0);
         assert_int_equal(tt->skipped, 0);
         assert_int_equal(tt->n_frames, 0); /* its one frame hidden */
     }
-    uw_sample_free(&s);
-    uw_tasks_free(t);
-    uw_unwinder_free(u);
-    fp_free(&fp);
+    world_end(&w);
 }
 
 int main(void)
