@@ -804,9 +804,9 @@ static void uw_mark_late(uw_tasks *t, size_t first)
  * read) names the object its frame held, since the check vouches that
  * the frame still held it at its read.  The check's own frame
  * resolutions in between read no count and note none.  Frames resolved
- * late mark their Tasks (uw_mark_late).  Then the RESUMEs the chains took are settled against
- * the validated code objects (resume.c), before anything judges a Task on
- * them. */
+ * late mark their Tasks (uw_mark_late).  Then the RESUMEs the chains took
+ * are settled against the validated code objects (resume.c), before
+ * anything judges a Task on them. */
 int uw__chains_resolve(uw_tasks *t)
 {
     const size_t fs = t->sc.cf_bytes.elem, first_cf = uw_unresolved_first(t);

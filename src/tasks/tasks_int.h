@@ -946,7 +946,8 @@ int uw__chains_resolve(uw_tasks *t);
 /* Of the frames just left unresolved (the sample's first chains), those
  * of Tasks whose frames name a code object the cache has no entry for
  * are resolved now, the others wait for the check (late); all are
- * resolved now on a cold cache, without recovery or without memory. */
+ * resolved now on a cold or full cache, without recovery or without
+ * memory. */
 int uw__chains_resolve_late(uw_tasks *t);
 /* Reads the sample made so far: its thread walks', then the Task walk's. */
 uint64_t uw__sample_reads(const uw_tasks *t);
