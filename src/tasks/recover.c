@@ -44,7 +44,8 @@
  * not keep.  Bounds: UW_RECOVER_ROUNDS rounds (the sample's option
  * `recover`), each one read of the objects, the chain levels
  * (UW_LIMIT_AWAIT_CHAIN), four name reads, the gather rounds and one
- * check read (with its UW_VALIDATE_RETRIES); a bound of the scratch views
+ * check read (with its UW_VALIDATE_RETRIES), and none begun once the
+ * sample has made UW_RECOVER_READS reads; a bound of the scratch views
  * met on the way ends recovery with the Tasks left skipped, never the
  * sample.
  */
@@ -846,6 +847,11 @@ int uw__busy_round_may(uint64_t reads)
     return reads < UW_RECOVER_BUSY_READS;
 }
 
+int uw__round_may(uint64_t reads)
+{
+    return reads < UW_RECOVER_READS;
+}
+
 int uw__busy_picked(size_t ord, size_t total, size_t turn)
 {
     UW_ASSERT(ord < total);
@@ -868,6 +874,8 @@ int uw__recover(uw_tasks *t, uw_sample *s)
         int only = 0;
         int capped = 0;
         size_t total, ord;
+        if (!uw__round_may(uw__sample_reads(t)))
+            break; /* the sample's reads leave no room for a round */
         busy |= t->ck_busy;
         for (i = 0, n_sv = 0; i < t->n_work; i++)
             n_sv += (size_t)uw_recoverable(t, s, &t->work[i], 0, busy);

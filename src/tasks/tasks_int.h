@@ -454,6 +454,17 @@ typedef struct uw__epochs {
  * past the model's bound of 512 (the race fuzzer's corpus, and
  * corpus/race/regress/pbt-small-limits-3.15-relaxed-read-bound). */
 #define UW_RECOVER_ROUNDS_SPLIT 3
+/* No round at all is begun once the sample has made this many reads
+ * (uw__sample_reads): the rounds are the one part of a sample that may be
+ * left out, and a round of the relaxed model's four loops, every ordered
+ * group a call, took some 30.  Its first sample, each thread walked up to
+ * three times a phase and discovery reading cold dicts, had made some 440
+ * reads by the end of its first check, and three rounds more took it to
+ * 533, past the model's bound of 512
+ * (corpus/race/regress/violation-local-4540a3ff-four-loops-recovery-reads). */
+#ifndef UW_RECOVER_READS
+#define UW_RECOVER_READS 416
+#endif
 _Static_assert(UW_RECOVER_ROUNDS_SPLIT <= UW_RECOVER_ROUNDS, "a bound within the bound");
 /* From 3.14, where no round is read in windows, a round on a loop the
  * check saw busy reads again only Tasks awaited by nothing or by one Task
@@ -956,6 +967,9 @@ uint64_t uw__sample_reads(const uw_tasks *t);
  * candidate ord of total read in the round that starts at turn (the
  * UW_RECOVER_BUSY_TASKS from turn on, round the list)? */
 int uw__busy_round_may(uint64_t reads);
+/* recover.c: may any round be begun once the sample has made `reads`
+ * reads (UW_RECOVER_READS)? */
+int uw__round_may(uint64_t reads);
 int uw__busy_picked(size_t ord, size_t total, size_t turn);
 /* Reserve the coroutine-frame views for n frames. */
 int uw__cf_reserve(uw_tasks *t, size_t n);

@@ -1506,7 +1506,8 @@ static void test_code_cache(void **state)
  * round the list, and successive turns (the turn moved on by the bound
  * each time, as uw__recover moves it) reach every candidate, none left
  * out for good.  Then UW_RECOVER_BUSY_READS: such a round may begin
- * below that many reads of the sample, not at it or past it. */
+ * below that many reads of the sample, not at it or past it; and
+ * UW_RECOVER_READS the same for any round. */
 static void test_recover_busy_bounds(void **state)
 {
     const size_t cap = UW_RECOVER_BUSY_TASKS;
@@ -1547,6 +1548,10 @@ static void test_recover_busy_bounds(void **state)
     assert_true(uw__busy_round_may(UW_RECOVER_BUSY_READS - 1));
     assert_false(uw__busy_round_may(UW_RECOVER_BUSY_READS));
     assert_false(uw__busy_round_may(UW_RECOVER_BUSY_READS + 1));
+
+    assert_true(uw__round_may(UW_RECOVER_READS - 1));
+    assert_false(uw__round_may(UW_RECOVER_READS));
+    assert_false(uw__round_may(UW_RECOVER_READS + 1));
 }
 
 /* The index of the sample's Tasks by address (uw__task_index), at 0, 1,

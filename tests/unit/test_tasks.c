@@ -984,7 +984,27 @@ static int rb_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return r->real->read(ctx, addr, dst, len);
 }
 
-static const uw_reader_ops rb_ops = {rb_read, NULL, NULL, NULL};
+/* The pieces in order through rb_read, counted as a vectored reader
+ * counts its calls (one, or one per ordered group where each group is a
+ * call): the sample's reads decide whether a round may begin
+ * (UW_RECOVER_READS), and a piece is not a call on any real reader. */
+static int rb_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t n_groups,
+                    uint64_t *calls)
+{
+    size_t i;
+    int first = 0;
+
+    (void)end;
+    for (i = 0; i < n; i++) {
+        iov[i].status = iov[i].len == 0 ? 0 : rb_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
+        if (iov[i].status != 0 && first == 0)
+            first = iov[i].status;
+    }
+    *calls = rb_cur->group_calls ? n_groups : 1;
+    return first;
+}
+
+static const uw_reader_ops rb_ops = {rb_read, rb_readv, NULL, NULL};
 
 /* Make r's world of r->n Tasks, each suspended on a Future of its own
  * and stepping in the first r->limit[j] readings of it, and take one
