@@ -961,6 +961,8 @@ typedef struct rb_world {
     unsigned obj_reads[RB_ALL], changed_at[RB_ALL], changes[RB_ALL];
     unsigned limit[RB_ALL]; /* readings Tj steps in, at most (UINT_MAX: all) */
     int group_calls;        /* the reader's: each ordered group a call */
+    uint64_t charge;        /* calls added to the armed sample's first read */
+    int charged;
 } rb_world;
 
 static rb_world *rb_cur;
@@ -1001,6 +1003,10 @@ static int rb_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t 
             first = iov[i].status;
     }
     *calls = rb_cur->group_calls ? n_groups : 1;
+    if (rb_cur->armed && !rb_cur->charged) {
+        *calls += rb_cur->charge;
+        rb_cur->charged = 1;
+    }
     return first;
 }
 
@@ -1196,6 +1202,56 @@ static void test_recover_few_again(void **state)
             limit[j] = 2;
         rb_run(limit, m, UW_RECOVER_ROUNDS, m <= UW_RECOVER_AGAIN ? "few again" : "many again");
     }
+}
+
+/* One sample of two Tasks stepping in the sample's reading only, its
+ * first read charged `charge` calls more: is T0 kept (by the first round,
+ * the only way it can be)? */
+static int rb_kept_with_charge(uint64_t charge)
+{
+    const unsigned limit[2] = {1, 1};
+    rb_world r;
+    const uw_task_sample *t0;
+    int kept;
+
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.charge = charge;
+    memcpy(r.limit, limit, sizeof limit);
+    rb_sample(&r, UW_RECOVER_ROUNDS);
+    t0 = task_at(&r.w, r.task[0]);
+    assert_non_null(t0);
+    kept = t0->skipped == 0;
+    if (!kept) {
+        assert_int_equal(t0->skipped, UW_SKIP_TASK_CHANGED);
+        assert_int_equal(rec_total(&r.w.s), 0);
+    } else {
+        assert_int_equal(rec_total(&r.w.s), 2);
+    }
+    assert_true(r.w.s.calls >= charge);
+    world_end(&r.w);
+    return kept;
+}
+
+/* UW_RECOVER_READS as the sample meets it: the reads charged before the
+ * first round are raised one at a time until no round is begun.  That
+ * happens within UW_RECOVER_READS calls of charge (the sample made some
+ * of its own), never at no charge; one charge below it the round keeps
+ * both Tasks, and at it and one past it both stay skipped as their first
+ * check left them, none recovered. */
+static void test_recover_reads_bound(void **state)
+{
+    uint64_t e;
+
+    (void)state;
+    assert_true(rb_kept_with_charge(0));
+    for (e = 1; e <= UW_RECOVER_READS && rb_kept_with_charge(e); e++)
+        ;
+    if (e > UW_RECOVER_READS)
+        fail_msg("a round was still begun with %d calls charged", UW_RECOVER_READS);
+    assert_true(rb_kept_with_charge(e - 1));
+    assert_false(rb_kept_with_charge(e));
+    assert_false(rb_kept_with_charge(e + 1));
 }
 
 /* UW_RECOVER_YIELD at its threshold, with more Tasks than a few: of
@@ -2932,6 +2988,7 @@ int main(void)
         cmocka_unit_test(test_recover_rounds_split),
         cmocka_unit_test(test_recover_few_again),
         cmocka_unit_test(test_recover_yield),
+        cmocka_unit_test(test_recover_reads_bound),
         cmocka_unit_test(test_value_sent_to_root),
         cmocka_unit_test(test_one_step),
         cmocka_unit_test(test_pure_between_copies),
