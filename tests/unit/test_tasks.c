@@ -994,20 +994,16 @@ static int rb_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, size_t 
                     uint64_t *calls)
 {
     size_t i;
-    int first = 0;
 
     (void)end;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) /* the reader takes the failures from the statuses */
         iov[i].status = iov[i].len == 0 ? 0 : rb_read(ctx, iov[i].addr, iov[i].dst, iov[i].len);
-        if (iov[i].status != 0 && first == 0)
-            first = iov[i].status;
-    }
     *calls = rb_cur->group_calls ? n_groups : 1;
     if (rb_cur->armed && !rb_cur->charged) {
         *calls += rb_cur->charge;
         rb_cur->charged = 1;
     }
-    return first;
+    return 0;
 }
 
 static const uw_reader_ops rb_ops = {rb_read, rb_readv, NULL, NULL};
@@ -1234,23 +1230,23 @@ static int rb_kept_with_charge(uint64_t charge)
 }
 
 /* UW_RECOVER_READS as the sample meets it: the reads charged before the
- * first round are raised one at a time until no round is begun.  That
- * happens within UW_RECOVER_READS calls of charge (the sample made some
- * of its own), never at no charge; one charge below it the round keeps
- * both Tasks, and at it and one past it both stay skipped as their first
- * check left them, none recovered. */
+ * first round are raised one at a time from none until no round is
+ * begun.  That happens within UW_RECOVER_READS calls of charge (the
+ * sample made some of its own), never at no charge; the scan itself
+ * shows the round keeping both Tasks one charge below it and both left
+ * skipped as their first check left them, none recovered, at it
+ * (rb_kept_with_charge asserts each); one past it they stay so. */
 static void test_recover_reads_bound(void **state)
 {
     uint64_t e;
 
     (void)state;
-    assert_true(rb_kept_with_charge(0));
-    for (e = 1; e <= UW_RECOVER_READS && rb_kept_with_charge(e); e++)
+    for (e = 0; e <= UW_RECOVER_READS && rb_kept_with_charge(e); e++)
         ;
     if (e > UW_RECOVER_READS)
         fail_msg("a round was still begun with %d calls charged", UW_RECOVER_READS);
-    assert_true(rb_kept_with_charge(e - 1));
-    assert_false(rb_kept_with_charge(e));
+    if (e == 0)
+        fail_msg("no round was begun with no calls charged");
     assert_false(rb_kept_with_charge(e + 1));
 }
 
