@@ -9,7 +9,8 @@
 #
 # Checks, each with a time limit:
 #   unit      the Task walk's, compose's and the thread walk's unit tests
-#             (test_tasks, test_task_bounds, test_compose, test_unwind) and
+#             (test_tasks, test_task_bounds, test_tasks_lists, test_compose,
+#             test_unwind) and
 #             the tests written to kill one rule each (test_rules_*);
 #   regress   every reproducer of corpus/race/regress replayed;
 #   pbt       the property tests of the model (pbt_model: bounded, TSO and
@@ -36,7 +37,7 @@ else
 fi
 
 # the unit tests: the suites of the walks, and every test_rules_*.c
-unit_tests=(test_tasks test_task_bounds test_compose test_unwind)
+unit_tests=(test_tasks test_task_bounds test_tasks_lists test_compose test_unwind)
 for f in tests/unit/test_rules_*.c; do
   [ -e "$f" ] && unit_tests+=("$(basename "$f" .c)")
 done

@@ -212,6 +212,18 @@
 #define UW__RULE_ab_other_parent 1
 #endif
 
+/* RULE ab_unread_unknown: 3.14+, a Task whose awaiters were not all read
+ * (its awaiter set could not be read, or was cut at
+ * UW_LIMIT_GATHER_CHILDREN members, or an edge of it came past
+ * UW_LIMIT_AWAITED_BY) is skipped: awaiter_unknown, not shown awaited by
+ * fewer Tasks or by none; so is a Task whose edge to a child was not
+ * made, its children not all known (awaited_by.c). */
+#ifdef TORNSTACK_DROP_RULE_ab_unread_unknown
+#define UW__RULE_ab_unread_unknown 0
+#else
+#define UW__RULE_ab_unread_unknown 1
+#endif
+
 /* --- The chain check (src/tasks/check.c) --- */
 
 /* RULE check_copy_a: copy A must read as the walk saw every piece. */

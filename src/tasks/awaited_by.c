@@ -49,8 +49,16 @@
  * with those frames and those children.  A set's members are read once
  * (set object, then its table), and only members that are Tasks of this
  * sample make edges.  Bounds: UW_LIMIT_AWAITED_BY edges per sample, at
- * most UW_LIMIT_GATHER_CHILDREN members per set; edges beyond are not
- * made.
+ * most UW_LIMIT_GATHER_CHILDREN members per set.  An edge beyond either
+ * is not made, and nothing is shown as if it had not been there: the
+ * child, whose awaiters are then not all known, is skipped
+ * (awaiter_unknown) rather than shown awaited by fewer Tasks or, with its
+ * only awaiter lost, as a root of its own; the parent whose edge was
+ * dropped, its children not all known, is skipped too; and the sample
+ * says awaited_by_limit (rule ab_unread_unknown).  A set whose members
+ * cannot be read (torn, not a set, unreadable) skips its child the same
+ * way; running out of memory fails the sample, as the gathers' reading
+ * does, rather than lose edges silently.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,26 +68,44 @@
 #include "tasks_int.h"
 #include "tornstack/error.h"
 
-/* Record edge parent -> child (work indices), unless UW_LIMIT_AWAITED_BY
- * edges are made (or memory is short).  A parent that ran at the walk's
- * instant whose frames the check did not read again as the walk's is
- * skipped (running_task_frames_changed): no instant has its frames with
- * its children.  The edge is made all the same: it holds at the check,
- * the child's instant. */
-static void uw_pair(uw_tasks *t, int64_t parent, size_t child)
+/* Task w's awaiters, or (as a parent) its children, are not all known:
+ * some were past a bound or could not be read. */
+static void uw_ab_unread(uw_tasks *t, int64_t w)
+{
+    if (w >= 0 && t->work[w].skipped == 0 && t->opt.skip && UW_RULE(ab_unread_unknown))
+        t->work[w].skipped = UW_SKIP_AWAITER_UNKNOWN;
+}
+
+/* Record edge parent -> child (work indices).  A parent that ran at the
+ * walk's instant whose frames the check did not read again as the walk's
+ * is skipped (running_task_frames_changed): no instant has its frames
+ * with its children.  The edge is made all the same: it holds at the
+ * check, the child's instant.  Past UW_LIMIT_AWAITED_BY edges it is not
+ * made: both Tasks are skipped and the sample says awaited_by_limit.
+ * Returns 0, or UW_ERR_NOMEM. */
+static int uw_pair(uw_tasks *t, int64_t parent, size_t child)
 {
     uw__lists *ls = &t->ls;
     uw_task_work *p;
+    int rc;
 
     if (parent < 0 || (size_t)parent == child)
-        return;
+        return 0;
     p = &t->work[parent];
     if (p->on_stack && !p->frames_now && p->skipped == 0 && t->opt.skip &&
         UW_RULE(skip_running_torn))
         p->skipped = UW_SKIP_RUNNING_TORN;
-    if (uw__view_reserve(&ls->pairs, ls->n_pairs + 1) != 0)
-        return;
+    rc = uw__view_reserve(&ls->pairs, ls->n_pairs + 1);
+    if (rc == UW_ERR_CAPACITY) {
+        t->ab_cut = 1;
+        uw_ab_unread(t, parent);
+        uw_ab_unread(t, (int64_t)child);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
     ((uw__ab_pair *)(void *)ls->pairs.p)[ls->n_pairs++] = (uw__ab_pair){(size_t)parent, child};
+    return 0;
 }
 
 static int uw_cmp_pair(const void *a, const void *b)
@@ -101,24 +127,35 @@ static void uw_children_unknown(uw_tasks *t, int64_t p)
 
 /* The members of Task `child`'s awaiter set, as edges (child < 0: a set
  * named by a word not kept, whose members have children not known:
- * uw_children_unknown). */
-static void uw_set_members(uw_tasks *t, int64_t child, uint64_t set)
+ * uw_children_unknown).  A set cut at UW_LIMIT_GATHER_CHILDREN members
+ * gives the edges of those read, and its child is skipped (the sample
+ * says awaited_by_limit); one that cannot be read gives none, and its
+ * child is skipped.  Returns 0, or UW_ERR_NOMEM. */
+static int uw_set_members(uw_tasks *t, int64_t child, uint64_t set)
 {
     size_t k, nk = 0;
     int rc;
 
-    if (uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN) != 0)
-        return;
+    if ((rc = uw__view_reserve(&t->sc.children, UW_LIMIT_GATHER_CHILDREN)) != 0)
+        return rc;
     rc = uw__set_keys(&t->pc, set, UW__U64(&t->sc.children), UW_LIMIT_GATHER_CHILDREN, &nk);
-    if (rc != 0 && rc != UW_ERR_CAPACITY)
-        return;
+    if (rc == UW_ERR_NOMEM)
+        return rc;
+    if (rc == UW_ERR_CAPACITY)
+        t->ab_cut = 1;
+    if (rc != 0) {
+        uw_ab_unread(t, child);
+        if (rc != UW_ERR_CAPACITY)
+            return 0;
+    }
     for (k = 0; k < nk; k++) {
         int64_t member = uw__task_find(t, UW__U64(&t->sc.children)[k]);
         if (child < 0)
             uw_children_unknown(t, member);
-        else
-            uw_pair(t, member, (size_t)child);
+        else if ((rc = uw_pair(t, member, (size_t)child)) != 0)
+            return rc;
     }
+    return 0;
 }
 
 /* Was Task w skipped for what it is, not for its frames or its place? */
@@ -137,6 +174,7 @@ int uw__awaited_by_read(uw_tasks *t)
     int rc;
 
     ls->n_pairs = 0;
+    t->ab_cut = 0;
     if (t->al->fut_awaited_by < 0)
         return 0;
     if ((rc = uw__view_reserve(&ls->mark, t->n_work)) != 0)
@@ -149,9 +187,10 @@ int uw__awaited_by_read(uw_tasks *t)
             for (k = 0; k < 2; k++) {
                 if (w->ab_seen[k] == 0)
                     continue;
-                if (w->ab_seen_set[k])
-                    uw_set_members(t, -1, w->ab_seen[k]);
-                else
+                if (w->ab_seen_set[k]) {
+                    if ((rc = uw_set_members(t, -1, w->ab_seen[k])) != 0)
+                        return rc;
+                } else
                     uw_children_unknown(t, uw__task_find(t, w->ab_seen[k]));
             }
             continue;
@@ -159,9 +198,11 @@ int uw__awaited_by_read(uw_tasks *t)
         if (w->ab_now == 0)
             continue; /* no awaiter at the check */
         if (w->ab_now_is_set)
-            uw_set_members(t, (int64_t)i, w->ab_now);
+            rc = uw_set_members(t, (int64_t)i, w->ab_now);
         else
-            uw_pair(t, uw__task_find(t, w->ab_now), i);
+            rc = uw_pair(t, uw__task_find(t, w->ab_now), i);
+        if (rc != 0)
+            return rc;
     }
     if (ls->n_pairs > 1)
         qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);

@@ -786,6 +786,8 @@ struct uw_tasks {
     size_t n_gclaimed;                /* items lists were cut to, read or not
                                        * (UW_LIMIT_GATHER_ITEMS) */
     int gather_cut;                   /* a gather bound was hit: UW_ERR_LIMIT_GATHER */
+    int ab_cut;                       /* 3.14+: awaiters past a bound were not read
+                                         (awaited_by.c): UW_ERR_LIMIT_AWAITED_BY */
     int deps_cut;                     /* a round's pieces found no room: links of
                                        * Tasks left unread (UW_ERR_CAPACITY) */
     size_t n_dep, n_dep_bytes, n_kid; /* deps.c */

@@ -32,6 +32,7 @@ typedef struct world {
     uint64_t interp, ts, loop, task_type, fut;
     uint64_t a, b, c, d;      /* A awaits B (B records A); C records {A, D}; D exited */
     uint64_t coro_a, coro_a2; /* A's coroutine awaits coroutine A2 */
+    uint64_t cset;            /* C's awaiter set {A, D} */
     uw_unwinder *u;
     uw_tasks *t;
     uw_sample s;
@@ -99,6 +100,7 @@ static void world_build(world *w, int minor)
         uint64_t keys[2] = {w->a, w->d};
         set = fp_set(&w->fp, keys, 2);
     }
+    w->cset = set;
     fp_put64(&w->fp, w->c + (uint64_t)w->al->fut_awaited_by, set);
     fp_put8(&w->fp, w->c + (uint64_t)w->al->fut_awaited_by_is_set, 1);
 }
@@ -309,6 +311,127 @@ static void test_skipped_child_no_edge(void **state)
     assert_false(awaits(&w, w.a, w.b));
     assert_true(awaits(&w, w.a, w.c));
     world_end(&w);
+}
+
+/* C's awaiter set {A, D} cannot be read (its table is at no mapped
+ * address): C is skipped as awaiter_unknown, not shown as a root Task
+ * that nothing awaits; B, whose one awaiter is its word, keeps A.  Rule
+ * ab_unread_unknown. */
+static void test_awaiter_set_unreadable(void **state)
+{
+    int m;
+    (void)state;
+    for (m = 14; m <= 15; m++) {
+        world w;
+        int64_t c;
+        world_build(&w, m);
+        fp_put64(&w.fp, w.cset + (uint64_t)w.fp.l->set_table, 0x4242424240);
+        world_start(&w);
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.tasks_error, 0);
+        c = index_of(&w, w.c);
+        assert_true(c >= 0);
+        assert_int_equal(w.s.tasks[c].skipped, UW_SKIP_AWAITER_UNKNOWN);
+        assert_true(awaits(&w, w.a, w.b));
+        assert_int_equal(w.s.tasks[index_of(&w, w.b)].skipped, 0);
+        world_end(&w);
+    }
+}
+
+/* UW_LIMIT_AWAITED_BY edges in a sample: the world's three (A -> B, A and
+ * D -> C) and 256 children more, each awaited by a set of the same 256
+ * parents but the last, whose set holds the first `last` of them, so that
+ * the edges come to the bound - 1, the bound and the bound + 1.  Up to
+ * the bound every edge is shown and nothing skipped; past it the sample
+ * says awaited_by_limit and the edge not made is shown by no Task: its
+ * parent and its child are skipped (awaiter_unknown), every Task kept
+ * shows all its edges to the others kept.  Rule ab_unread_unknown. */
+#define AB_PARENTS 256
+#define AB_CHILDREN 256
+
+static void awaited_by_edges(int64_t total)
+{
+    const int64_t own = 3; /* the world's own edges */
+    const int64_t last = total - own - (int64_t)(AB_CHILDREN - 1) * AB_PARENTS;
+    const size_t stride = 192; /* Task objects side by side, as run_many's */
+    uint64_t parents[AB_PARENTS], children[AB_CHILDREN], base, coro_p, coro_c, set_all, set_last;
+    int susp, skipped = 0;
+    size_t i, k;
+    world w;
+
+    assert_true(last > 0 && last <= AB_PARENTS);
+    world_build(&w, 14);
+    susp = w.fp.l->state_suspended_yield_from;
+    coro_p =
+        fp_coro(&w.fp, fp_code(&w.fp, "parent_body", "/app/ab.py", 10, lines, 4), susp, 2, w.fut);
+    coro_c =
+        fp_coro(&w.fp, fp_code(&w.fp, "child_body", "/app/ab.py", 20, lines, 4), susp, 2, w.fut);
+    base = fp_alloc(&w.fp, (AB_PARENTS + AB_CHILDREN) * stride);
+    for (i = 0; i < AB_PARENTS + AB_CHILDREN; i++) {
+        uint64_t t = base + i * stride;
+        fp_put64(&w.fp, t + 8, w.task_type);
+        fp_put64(&w.fp, t + (uint64_t)w.al->fut_loop, w.loop);
+        fp_put64(&w.fp, t + (uint64_t)w.al->task_coro, i < AB_PARENTS ? coro_p : coro_c);
+        fp_put64(&w.fp, t + (uint64_t)w.al->task_name, FP_NONE);
+        fp_list_append(&w.fp, thread_head(&w), node_of(&w, t));
+        if (i < AB_PARENTS)
+            parents[i] = t;
+        else
+            children[i - AB_PARENTS] = t;
+    }
+    set_all = fp_set(&w.fp, parents, AB_PARENTS);
+    set_last = fp_set(&w.fp, parents, (size_t)last);
+    for (k = 0; k < AB_CHILDREN; k++) {
+        fp_put64(&w.fp, children[k] + (uint64_t)w.al->fut_awaited_by,
+                 k + 1 < AB_CHILDREN ? set_all : set_last);
+        fp_put8(&w.fp, children[k] + (uint64_t)w.al->fut_awaited_by_is_set, 1);
+    }
+    world_start(&w);
+    assert_int_equal(sample(&w), 0);
+    assert_int_equal(w.s.n_tasks, 4 + AB_PARENTS + AB_CHILDREN);
+    for (i = 0; i < w.s.n_tasks; i++)
+        skipped += w.s.tasks[i].skipped != 0;
+    print_message("%lld awaited-by edges (bound %d): tasks_error %s, %d Tasks skipped\n",
+                  (long long)total, UW_LIMIT_AWAITED_BY, uw_errname(w.s.tasks_error), skipped);
+    if (total <= UW_LIMIT_AWAITED_BY) {
+        assert_int_equal(w.s.tasks_error, 0);
+        assert_int_equal(skipped, 0);
+    } else {
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_AWAITED_BY);
+        assert_true(skipped >= 2);
+        for (i = 0; i < w.s.n_tasks; i++)
+            if (w.s.tasks[i].skipped != 0)
+                assert_int_equal(w.s.tasks[i].skipped, UW_SKIP_AWAITER_UNKNOWN);
+    }
+    /* every edge between two Tasks kept is shown */
+    for (k = 0; k < AB_CHILDREN; k++) {
+        int64_t c = index_of(&w, children[k]);
+        const size_t n = k + 1 < AB_CHILDREN ? AB_PARENTS : (size_t)last;
+        assert_true(c >= 0);
+        if (w.s.tasks[c].skipped != 0)
+            continue;
+        assert_true(w.s.tasks[c].awaited_by >= 0);
+        for (i = 0; i < n; i++) {
+            int64_t p = index_of(&w, parents[i]);
+            assert_true(p >= 0);
+            if (w.s.tasks[p].skipped == 0 && !awaits(&w, parents[i], children[k]))
+                fail_msg("parent %zu and child %zu both kept, the edge not shown", i, k);
+        }
+    }
+    world_end(&w);
+}
+
+static void test_awaited_by_bound(void **state)
+{
+    (void)state;
+    if (UW_LIMIT_TASKS < 4 + AB_PARENTS + AB_CHILDREN || UW_LIMIT_GATHER_CHILDREN < AB_PARENTS) {
+        print_message("%d parents' sets of %d Tasks are past this build's bounds\n", AB_PARENTS,
+                      AB_CHILDREN);
+        skip();
+    }
+    awaited_by_edges(UW_LIMIT_AWAITED_BY - 1);
+    awaited_by_edges(UW_LIMIT_AWAITED_BY);
+    awaited_by_edges(UW_LIMIT_AWAITED_BY + 1);
 }
 
 /* A list that loops elsewhere than through its head: task_list_cycle,
@@ -799,6 +922,8 @@ int main(void)
         cmocka_unit_test(test_value_sent_to_root),
         cmocka_unit_test(test_awaiter_changes),
         cmocka_unit_test(test_skipped_child_no_edge),
+        cmocka_unit_test(test_awaiter_set_unreadable),
+        cmocka_unit_test(test_awaited_by_bound),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_torn),
         cmocka_unit_test(test_prev_unlinked_meanwhile),

@@ -129,14 +129,17 @@
       "read memory already)")                                                                      \
     X(UW_ERR_LIMIT_CANDIDATES, -73, "candidate_limit",                                             \
       "more registry entries or Task-list nodes than UW_LIMIT_TASK_CANDIDATES: those past it "     \
-      "are not read")
+      "are not read")                                                                              \
+    X(UW_ERR_LIMIT_AWAITED_BY, -74, "awaited_by_limit",                                            \
+      "3.14+: more awaiting links than UW_LIMIT_AWAITED_BY, or a Task awaited by more than "       \
+      "UW_LIMIT_GATHER_CHILDREN Tasks: the Tasks on either side of a link not read are skipped")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -74
+        UW_ERR_MIN_ = -75
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */
