@@ -408,8 +408,14 @@ def case_refusal():
         sleeper.wait()
 
 
+# blocking_app.py's Tasks: its four blk-K Tasks and the main Task.
+APP_TASKS = 5
+
+
 def unskipped_docs(what, text):
-    """The JSON documents of a dump, each checked to skip no Task."""
+    """The JSON documents of a dump, each checked to list every Task of the
+    program and to skip none (a document of no Task would pass "no skip"
+    having read nothing)."""
     dec, pos, docs = json.JSONDecoder(), 0, 0
     while pos < len(text.rstrip()):
         doc, pos = dec.raw_decode(text, pos)
@@ -418,6 +424,10 @@ def unskipped_docs(what, text):
         docs += 1
         if doc["skips"]:
             livelib.fail("%s skipped Tasks: %r" % (what, doc["skips"]))
+        names = sorted(t["name"] for t in doc["tasks"] if t["skipped"] is None)
+        if doc["tasks_error"] is not None or len(names) != APP_TASKS:
+            livelib.fail("%s: document %d lists %d unskipped Tasks %r (tasks_error %r), want %d" % (
+                what, docs, len(names), names, doc["tasks_error"], APP_TASKS))
     return docs
 
 

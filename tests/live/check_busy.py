@@ -344,20 +344,24 @@ def hint_checked(samples, stderr, what):
 
 
 def dump_folded(tornstack, pid, count, extra=()):
-    """`tornstack dump --format folded --count N`: {stack: count}."""
+    """`tornstack dump --format folded --count N`: {stack: count}, and the
+    samples it says it took."""
     lines = Counter()
     if count <= 0:
-        return lines
+        return lines, 0
     r = subprocess.run([tornstack, "dump", "--pid", str(pid), "--format", "folded",
                         "--count", str(count), *extra], capture_output=True, text=True,
                        timeout=600)
     if r.returncode != 0:
         livelib.fail("tornstack dump exited %d: %s" % (r.returncode,
                                                       livelib.crash_summary(r.stderr)))
+    m = re.search(r"tornstack: (\d+) samples \((\d+) failed\)", r.stderr)
+    if m is None:
+        livelib.fail("no sample count from dump --format folded: %s" % r.stderr.strip())
     for ln in r.stdout.splitlines():
         stack, _, n = ln.rpartition(" ")
         lines[stack] += int(n)
-    return lines
+    return lines, int(m.group(1))
 
 
 def self_test():
@@ -484,8 +488,9 @@ def main():
     try:
         lines, n_record, rec_skips = record(a.tornstack, t.pid, a.record_seconds, folded_path)
         rec_lines = Counter(lines)
-        lines.update(dump_folded(a.tornstack, t.pid, a.folded - n_record))
-        n_folded = max(n_record, a.folded)
+        dumped, n_dumped = dump_folded(a.tornstack, t.pid, a.folded - n_record)
+        lines.update(dumped)
+        n_folded = n_record + n_dumped
         r = subprocess.run([a.tornstack, "dump", "--pid", str(t.pid), "--format", "json",
                             "--count", str(a.json)], capture_output=True, text=True, timeout=600)
         if r.returncode != 0:
@@ -498,7 +503,7 @@ def main():
             fresh.append(livelib.dump(a.tornstack, t.pid))
         paused_lines, paused = Counter(), []
         if a.paused > 0:
-            paused_lines = dump_folded(a.tornstack, t.pid, a.paused, ("--pause-on-torn",))
+            paused_lines, _ = dump_folded(a.tornstack, t.pid, a.paused, ("--pause-on-torn",))
             r = subprocess.run([a.tornstack, "dump", "--pid", str(t.pid), "--format", "json",
                                 "--count", str(a.paused), "--pause-on-torn"],
                                capture_output=True, text=True, timeout=600)
@@ -578,6 +583,9 @@ def main():
             n_folded, len(warm), a.folded, a.json))
     if c["task_stacks"] == 0 or c["readings"] == c["skipped"]:
         livelib.fail("no Task stack to judge")
+    if n_record == 0 or rec_task_stacks == 0:
+        livelib.fail("record took %d samples and wrote %d Task stacks: nothing of it judged" % (
+            n_record, rec_task_stacks))
     # What record writes, beside what it reads: a stack is refused although
     # its own Task was kept when a Task it stands under was skipped, or its
     # loop's stack was not known.  With the hook module's done callbacks on

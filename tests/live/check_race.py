@@ -32,6 +32,7 @@ LOOP = {"Handle._run", "BaseEventLoop._run_once", "BaseEventLoop.run_forever",
         "BaseEventLoop.run_until_complete", "Runner.run", "run"}
 
 t = livelib.Target("race_app.py")
+want_tasks = t.truth["tasks"]  # its family Tasks and the main Task, alive throughout
 try:
     r = subprocess.run([tornstack, "dump", "--pid", str(t.pid), "--format", "json",
                         "--count", str(samples)] + policy,
@@ -47,6 +48,7 @@ n_samples = n_tasks = n_stacks = leaks = running = 0
 skips = Counter()
 recovered = Counter()
 first_leak = None
+short = []  # (sample, Tasks listed, tasks_error) of samples that did not list every Task
 skipped_tasks = []  # (sample, name, coro, reason, running, frames) of the first skips
 thread_cuts = []  # (sample, truncated, frames) of the threads of the first skips
 while pos < len(text):
@@ -57,6 +59,8 @@ while pos < len(text):
     sample, pos = dec.raw_decode(text, pos)
     n_samples += 1
     recovered.update(sample.get("recovered", {}))
+    if len(sample["tasks"]) != want_tasks or sample["tasks_error"] is not None:
+        short.append((n_samples, len(sample["tasks"]), sample["tasks_error"]))
     for task in sample["tasks"]:
         n_tasks += 1
         if task["skipped"] is not None:
@@ -94,6 +98,15 @@ if n_samples != samples:
     livelib.fail("got %d samples, asked for %d" % (n_samples, samples))
 if leaks:
     livelib.fail("leak: task %s shows %s: %s" % first_leak)
+# Every Task lives as long as the program: a sample that lists fewer (or
+# says why it could not read them) lost Tasks, and a run that judged no
+# family Task's stack judged nothing.
+if short:
+    livelib.fail("%d samples did not list the program's %d Tasks; first: sample %d listed %d, "
+                 "tasks_error %r" % ((len(short), want_tasks) + short[0]))
+if n_stacks <= n_samples:
+    livelib.fail("%d Task stacks judged in %d samples: nearly every Task skipped" % (
+        n_stacks, n_samples))
 stopping = "--blocking" in policy or "--pause-on-torn" in policy
 if running == 0 and not stopping:
     livelib.fail("no running Task was ever seen: the test did not race")

@@ -47,7 +47,7 @@ async def main():
     await asyncio.sleep(0.05)
     with open(truth_file, "w") as f:
         json.dump({"pid": os.getpid(), "version": sys.version.split()[0],
-                   "expected_threads": 1}, f)
+                   "expected_threads": 1, "tasks": len(tasks) + 1}, f)
     print("ready", flush=True)
     await asyncio.gather(*tasks)
 
