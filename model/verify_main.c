@@ -554,8 +554,12 @@ int main(int argc, char **argv)
                     why[0] ? ": " : "", why);
         return vf_fabricate_exit(rc);
     }
-    if (clamp > 0 && replay_file == NULL)
+    if (clamp > 0 && replay_file == NULL) {
+        fputs("tornstack verify: --clamp N replays a scenario as the race fuzz target does; "
+              "it needs --replay FILE\n",
+              stderr);
         return usage();
+    }
     if (replay_file != NULL)
         return replay(replay_file, pol_lo, explain, svg, explain_kind, (uint32_t)clamp);
     if (live_file != NULL) {

@@ -1,7 +1,15 @@
 # tornstack replay FILE --svg OUT must explain the scenario and draw it.
+# FILE is a seed the unwinder passes: replay exits 0 and says so.
 file(REMOVE "${SVG}")
 execute_process(COMMAND "${BIN}" replay "${FILE}" --svg "${SVG}"
                 OUTPUT_VARIABLE _out RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "replay exited ${_rc}:\n${_out}")
+endif()
+string(FIND "${_out}" "no violation" _clean)
+if(_clean LESS 0)
+  message(FATAL_ERROR "replay of a passing seed found a violation:\n${_out}")
+endif()
 foreach(_want "== timeline" "== truth" "== sample ==" "== verdict ==" "scenario ")
   string(FIND "${_out}" "${_want}" _at)
   if(_at LESS 0)
