@@ -483,32 +483,52 @@ static int uw_section_rank(const char *path)
     return 2;
 }
 
-/* Every object mapped at file offset 0 (one per start address), bounded by
- * cap, in uw_section_rank order.  *n: how many; the objects past the bound
- * are not searched (a process maps a few hundred at most). */
-static int uw_target_mapped_objects(int pid, uw_candidate *c, size_t cap, size_t *n)
+/* Every object mapped at file offset 0 (one per start address), at most
+ * cap of them, in uw_section_rank order.  Past cap, an object of a better
+ * rank takes the place of the last one kept of the worst: a program that
+ * maps hundreds of files of its own after importing asyncio has them at
+ * lower addresses, listed first, and they must not crowd the interpreter
+ * or an _asyncio module out of the search.  *n: how many are kept; *more:
+ * set when objects were left out, or maps was read only to
+ * UW_TARGET_MAPS_LINES lines. */
+static int uw_target_mapped_objects(int pid, uw_candidate *c, size_t cap, size_t *n, int *more)
 {
     char path[64], line[UW_TARGET_PATH_MAX + 128];
     FILE *f;
     size_t lines = 0, i, j;
 
     *n = 0;
+    *more = 0;
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     f = fopen(path, "re");
     if (f == NULL)
         return errno == ENOENT || errno == ESRCH ? UW_ERR_NO_PROCESS : UW_ERR_PERMISSION;
-    while (fgets(line, sizeof line, f) != NULL && lines++ < UW_TARGET_MAPS_LINES && *n < cap) {
+    while (fgets(line, sizeof line, f) != NULL) {
         uw_mapping m;
         int dup = 0;
+        if (lines++ == UW_TARGET_MAPS_LINES) {
+            *more = 1;
+            break;
+        }
         if (uw_maps_parse_line(line, &m) != 0 || m.offset != 0 || m.path[0] != '/')
             continue;
         for (i = 0; i < *n && !dup; i++)
             dup = c[i].start == m.start;
         if (dup)
             continue;
-        c[*n].start = m.start;
-        memcpy(c[*n].path, m.path, sizeof m.path);
-        (*n)++;
+        if (*n < cap) {
+            i = (*n)++;
+        } else {
+            *more = 1;
+            if (uw_section_rank(m.path) == 2)
+                continue;
+            for (i = *n; i > 0 && uw_section_rank(c[i - 1].path) < 2; i--)
+                ;
+            if (i-- == 0)
+                continue; /* cap objects of the better ranks already */
+        }
+        c[i].start = m.start;
+        memcpy(c[i].path, m.path, sizeof m.path);
     }
     fclose(f);
     /* Stable insertion sort by rank (n is at most cap). */
@@ -535,7 +555,7 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
     const uw_asyncio_layout *al;
     char dummy[8];
     size_t n = 0, i;
-    int rc;
+    int rc, more = 0;
 
     if (why == NULL || whylen == 0) {
         why = dummy;
@@ -558,7 +578,7 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
     objs = calloc(UW_TARGET_SECTION_OBJECTS, sizeof *objs);
     if (objs == NULL)
         return UW_ERR_NOMEM;
-    rc = uw_target_mapped_objects(t->pid, objs, UW_TARGET_SECTION_OBJECTS, &n);
+    rc = uw_target_mapped_objects(t->pid, objs, UW_TARGET_SECTION_OBJECTS, &n, &more);
     if (rc != 0) {
         snprintf(why, whylen, "cannot read /proc/%d/maps", t->pid);
         free(objs);
@@ -588,9 +608,12 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
         return rc;
     }
     snprintf(why, whylen,
-             "no .AsyncioDebug section in the %zu mapped objects (asyncio not "
+             "no .AsyncioDebug section in the %zu mapped objects searched%s (asyncio not "
              "imported yet?)",
-             n);
+             n,
+             more ? ", of more mapped (UW_TARGET_SECTION_OBJECTS, the interpreter and _asyncio "
+                    "modules first)"
+                  : "");
     free(objs);
     return UW_ERR_NOT_FOUND;
 }
