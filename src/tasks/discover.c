@@ -20,8 +20,9 @@
  * counted among the candidates that are pending Tasks of a running loop
  * (task_limit: the rest are not kept).  Candidates are read at most
  * UW_DISCOVER_BATCH to a vectored read.  The
- * Tasks of interpreters past the registry cache (UW_REGISTRY_CACHE) are
- * not read (interpreter_limit), nor those of a registry hidden by a bound
+ * Tasks of interpreters past the registry cache (UW_REGISTRY_CACHE
+ * interpreters with a running loop in one sample) are not read
+ * (registry_limit), nor those of a registry hidden by a bound
  * (its registry.c bound, e.g. dict_limit), nor hook records past
  * UW_LIMIT_LINK_RECORDS (link_limit).
  */
@@ -460,6 +461,7 @@ int uw__discover(uw_tasks *t, uw_sample *s)
     size_t i, j;
     int rc, gated = 0;
 
+    t->reg_clock++;
     for (i = 0; i < s->n_threads; i++) {
         uint64_t interp = s->threads[i].interp;
         uw_registry *g;
@@ -484,7 +486,7 @@ int uw__discover(uw_tasks *t, uw_sample *s)
         if ((g == NULL || (t->root == 0 && !g->found && g->bound != 0 &&
                            t->l->tstate_asyncio_tasks_head == UW_ABSENT)) &&
             s->tasks_error == 0)
-            s->tasks_error = g == NULL ? UW_ERR_LIMIT_INTERPRETERS : g->bound;
+            s->tasks_error = g == NULL ? UW_ERR_LIMIT_REGISTRIES : g->bound;
         if (g == NULL ||
             (t->root == 0 && !g->found && t->l->tstate_asyncio_tasks_head == UW_ABSENT))
             continue;

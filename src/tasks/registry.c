@@ -7,7 +7,8 @@
  * set).  The optional hook module's link buffer is found the same way
  * (sys.modules["tornstack_hook"]._LINKS), and before 3.14 the main Task's
  * done callback, asyncio.base_events._run_until_complete_cb (callbacks.c).
- * Addresses are cached per interpreter (UW_REGISTRY_CACHE interpreters); a
+ * Addresses are cached per interpreter (UW_REGISTRY_CACHE interpreters, the
+ * least recently used giving way to a new one); a
  * registry not found is looked for again after UW_REGISTRY_RETRY samples,
  * and one that stops reading as a set is looked for again at once
  * (discover.c).
@@ -78,9 +79,13 @@ static int uw_registry_search(uw_tasks *t, uw_registry *g, uint64_t interp)
     return UW_ERR_NOMEM;
 }
 
-/* A new interpreter is searched at once (when the cache has room); a
- * known one only when forced or, if not found, every UW_REGISTRY_RETRY
- * samples. */
+/* A new interpreter is searched at once; a known one only when forced
+ * or, if not found, every UW_REGISTRY_RETRY samples.  When the cache is
+ * full, a new interpreter takes the place of the one least recently asked
+ * for among those this sample has not asked for (interpreters come and
+ * go: a program that makes and ends one per job would otherwise have its
+ * Tasks unread from the ninth on); NULL when this very sample asks for
+ * more than UW_REGISTRY_CACHE (the caller says registry_limit). */
 uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force, int *rc)
 {
     uw_registry *g = NULL;
@@ -91,15 +96,23 @@ uw_registry *uw__registry_for(uw_tasks *t, uint64_t interp, int force, int *rc)
         if (t->reg[i].interp == interp)
             g = &t->reg[i];
     if (g == NULL) {
-        if (t->n_reg == UW_REGISTRY_CACHE)
-            return NULL;
-        g = &t->reg[t->n_reg++];
+        if (t->n_reg < UW_REGISTRY_CACHE) {
+            g = &t->reg[t->n_reg++];
+        } else {
+            for (i = 0; i < t->n_reg; i++)
+                if (t->reg[i].used != t->reg_clock && (g == NULL || t->reg[i].used < g->used))
+                    g = &t->reg[i];
+            if (g == NULL)
+                return NULL;
+        }
         memset(g, 0, sizeof *g);
         g->interp = interp;
         force = 1;
     }
+    g->used = t->reg_clock;
     if (!force && (g->found || g->retry-- > 0))
         return g;
     *rc = uw_registry_search(t, g, interp);
+    g->used = t->reg_clock; /* the search starts the entry afresh */
     return *rc == 0 ? g : NULL;
 }

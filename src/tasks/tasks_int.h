@@ -348,6 +348,7 @@ typedef struct uw_registry {
     int found;      /* asyncio.tasks was found */
     int bound;      /* not found for a bound (dict_limit), or 0 */
     uint32_t retry; /* samples until the next search */
+    uint64_t used;  /* the discovery (reg_clock) that last asked for it */
 } uw_registry;
 
 /* --- links.c ------------------------------------------------------------------- */
@@ -756,7 +757,8 @@ struct uw_tasks {
     size_t loop_slot_next;
     uw_registry reg[UW_REGISTRY_CACHE];
     size_t n_reg;
-    uw_link *links; /* the API table */
+    uint64_t reg_clock; /* discoveries so far: which entries this sample uses */
+    uw_link *links;     /* the API table */
     size_t n_links, cap_links;
     size_t *link_slot; /* its index: (child, kind) -> link + 1 (links.c) */
     size_t link_mask;

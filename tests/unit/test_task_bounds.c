@@ -926,9 +926,9 @@ static void test_type_cache(void **state)
 
 /* --- UW_REGISTRY_CACHE ---------------------------------------------------------- */
 
-/* n interpreters, each with a loop thread and one Task: up to the bound
- * every interpreter's Task is read; past it the others are not, and the
- * sample says interpreter_limit. */
+/* n interpreters, each with a loop thread and one Task, in one sample: up
+ * to the bound every interpreter's Task is read; past it the others are
+ * not, and the sample says registry_limit. */
 static void registry_cache(size_t n)
 {
     uint64_t *tasks = malloc(n * sizeof *tasks), interp = 0;
@@ -949,7 +949,7 @@ static void registry_cache(size_t n)
     }
     sample(&w, tasks, n);
     assert_int_equal(w.s.n_tasks, want);
-    assert_int_equal(w.s.tasks_error, n > UW_REGISTRY_CACHE ? UW_ERR_LIMIT_INTERPRETERS : 0);
+    assert_int_equal(w.s.tasks_error, n > UW_REGISTRY_CACHE ? UW_ERR_LIMIT_REGISTRIES : 0);
     world_end(&w);
     free(tasks);
 }

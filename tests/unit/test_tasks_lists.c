@@ -434,6 +434,41 @@ static void test_awaited_by_bound(void **state)
     awaited_by_edges(UW_LIMIT_AWAITED_BY + 1);
 }
 
+/* Interpreters come and go: for UW_REGISTRY_CACHE + 2 samples the loop
+ * thread belongs to a new interpreter each time (the one before unlinked
+ * from the runtime, as an ended one is).  Every sample reads A, B and C:
+ * a new interpreter takes the registry cache's place of one this sample
+ * does not ask for.  Before, the cache kept its first eight forever and
+ * the ninth sample said interpreter_limit with no Task. */
+static void test_interpreters_come_and_go(void **state)
+{
+    world w;
+    int k;
+    (void)state;
+    world_build(&w, 14);
+    world_start(&w);
+    for (k = 0; k < UW_REGISTRY_CACHE + 2; k++) {
+        if (k > 0) {
+            const uw_layout *l = w.fp.l;
+            uint64_t in = fp_interp(&w.fp, 0, k); /* the runtime's only interpreter now */
+            fp_put64(&w.fp, in + (uint64_t)l->interp_threads_head, w.ts);
+            fp_put64(&w.fp, w.ts + (uint64_t)l->tstate_interp, in);
+            fp_put64(&w.fp, in + (uint64_t)l->interp_asyncio_tasks_head + (uint64_t)l->llist_next,
+                     in + (uint64_t)l->interp_asyncio_tasks_head);
+            fp_put64(&w.fp, in + (uint64_t)l->interp_asyncio_tasks_head + (uint64_t)l->llist_prev,
+                     in + (uint64_t)l->interp_asyncio_tasks_head);
+        }
+        assert_int_equal(sample(&w), 0);
+        assert_int_equal(w.s.n_threads, 1);
+        if (w.s.tasks_error != 0)
+            fail_msg("sample %d (interpreter %d): tasks_error %s", k, k,
+                     uw_errname(w.s.tasks_error));
+        assert_true(index_of(&w, w.a) >= 0 && index_of(&w, w.b) >= 0 && index_of(&w, w.c) >= 0);
+        assert_true(awaits(&w, w.a, w.b));
+    }
+    world_end(&w);
+}
+
 /* A list that loops elsewhere than through its head: task_list_cycle,
  * the Tasks met kept. */
 static void test_cycle(void **state)
@@ -924,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_skipped_child_no_edge),
         cmocka_unit_test(test_awaiter_set_unreadable),
         cmocka_unit_test(test_awaited_by_bound),
+        cmocka_unit_test(test_interpreters_come_and_go),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_torn),
         cmocka_unit_test(test_prev_unlinked_meanwhile),

@@ -132,14 +132,17 @@
       "are not read")                                                                              \
     X(UW_ERR_LIMIT_AWAITED_BY, -74, "awaited_by_limit",                                            \
       "3.14+: more awaiting links than UW_LIMIT_AWAITED_BY, or a Task awaited by more than "       \
-      "UW_LIMIT_GATHER_CHILDREN Tasks: the Tasks on either side of a link not read are skipped")
+      "UW_LIMIT_GATHER_CHILDREN Tasks: the Tasks on either side of a link not read are skipped")   \
+    X(UW_ERR_LIMIT_REGISTRIES, -75, "registry_limit",                                              \
+      "more interpreters with a running asyncio loop in one sample than UW_REGISTRY_CACHE: the "   \
+      "Tasks of those past it are not read")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -75
+        UW_ERR_MIN_ = -76
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

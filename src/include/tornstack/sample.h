@@ -151,9 +151,9 @@ typedef struct uw_sample {
     int truncated;                          /* 0, or why not every thread was visited */
     int tasks_error;                        /* 0, or why Tasks could not be enumerated, or the first
                                              * bound that cut what was read of them (task_limit,
-                                             * gather_limit, link_limit, interpreter_limit: more
-                                             * interpreters with loops than the registry cache,
-                                             * dict_limit) */
+                                             * gather_limit, link_limit, awaited_by_limit,
+                                             * registry_limit: more interpreters with loops in
+                                             * one sample than the registry cache, dict_limit) */
     uint32_t skips[UW_REASON_SLOTS];        /* skipped Tasks per reason (-code) */
     uint32_t thread_skips[UW_REASON_SLOTS]; /* threads whose Tasks were all skipped */
     uint32_t recovered[UW_REASON_SLOTS];    /* Tasks the chain check found moved, kept after
