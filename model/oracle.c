@@ -306,7 +306,7 @@ static int mm_bound_explains(const mm_oq *q, size_t listed)
         return mm_candidates_past(im);
     if (q->s->tasks_error == UW_ERR_LIMIT_GATHER) /* every Task read; a gather list cut */
         return mm_gather_cut_any(q, q->t0);
-    if (q->s->tasks_error == UW_ERR_LIMIT_LINKS) { /* the hook's records past the bound */
+    if (q->s->tasks_error == UW_ERR_LIMIT_LINK_RECORDS) { /* the hook's records past the bound */
         uint64_t count = 0;
         return im->hook_buf != 0 && mm_space_read(im->space, im->hook_buf + 8, &count, 8) == 0 &&
                count > (uint64_t)UW_LIMIT_LINK_RECORDS;

@@ -445,7 +445,7 @@ static int uw_discover_interp(uw_tasks *t, uw_sample *s, uint64_t interp, uw_reg
     if (rc != 0 && s->tasks_error == 0)
         s->tasks_error = rc;
     if (g != NULL && g->hook != 0 && (rc = uw__read_hook_links(t, g->hook)) != 0) {
-        if (rc != UW_ERR_LIMIT_LINKS)
+        if (rc != UW_ERR_LIMIT_LINK_RECORDS)
             return rc;
         if (s->tasks_error == 0)
             s->tasks_error = rc; /* the first records are read */

@@ -10,7 +10,7 @@
  * the count covers it and zeroed when its child or its parent finishes
  * (python/tornstack_hook.py).  Each record used is checked with the
  * child's chain (uw__hook_deps).  Bounds:
- * UW_LIMIT_LINK_RECORDS links per table (UW_ERR_LIMIT_LINKS) and records
+ * UW_LIMIT_LINK_RECORDS links per table (UW_ERR_LIMIT_LINK_RECORDS) and records
  * read.
  */
 #include <stdlib.h>
@@ -129,7 +129,7 @@ int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind)
         if (nc > UW_LIMIT_LINK_RECORDS)
             nc = UW_LIMIT_LINK_RECORDS;
         if (t->n_links == nc)
-            return UW_ERR_LIMIT_LINKS;
+            return UW_ERR_LIMIT_LINK_RECORDS;
         if ((rc = uw_api_grow(t, nc)) != 0)
             return rc;
     }
@@ -276,5 +276,5 @@ int uw__read_hook_links(uw_tasks *t, uint64_t bytearray)
     t->hook_start = start;
     if ((rc = uw__hook_parse(t, t->sc.hook.p + 8, count, start)) != 0)
         return rc;
-    return cut ? UW_ERR_LIMIT_LINKS : 0; /* the first records are read */
+    return cut ? UW_ERR_LIMIT_LINK_RECORDS : 0; /* the first records are read */
 }

@@ -1072,7 +1072,7 @@ static void hook_records(size_t n)
         assert_int_equal(w.s.tasks_error, 0);
     } else {
         assert_int_equal(task_at(&w, tasks[1])->created_by, -1);
-        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_LINKS);
+        assert_int_equal(w.s.tasks_error, UW_ERR_LIMIT_LINK_RECORDS);
     }
     world_end(&w);
     free(buf);
@@ -1148,7 +1148,7 @@ static void test_api_links(void **state)
     for (i = 0; i < UW_LIMIT_LINK_RECORDS; i++)
         assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION), 0);
     assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION),
-                     UW_ERR_LIMIT_LINKS);
+                     UW_ERR_LIMIT_LINK_RECORDS);
     assert_int_equal(uw_tasks_link(w.t, 0x5000, 0x200, UW_LINK_CREATION), 0);
     uw_tasks_unlink(w.t, 0x5000);
     assert_int_equal(uw_tasks_link(w.t, 0x5000 + 16 * i, 0x100, UW_LINK_CREATION), 0);
@@ -1218,7 +1218,7 @@ static void test_api_links_churn(void **state)
             int rc =
                 uw_tasks_link(w.t, churn_child(c), parent, k ? UW_LINK_CREATION : UW_LINK_STRONG);
             if (n_want == UW_LIMIT_LINK_RECORDS && want[c][k] == 0) {
-                assert_int_equal(rc, UW_ERR_LIMIT_LINKS);
+                assert_int_equal(rc, UW_ERR_LIMIT_LINK_RECORDS);
                 refused++;
                 continue;
             }

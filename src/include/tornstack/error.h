@@ -135,14 +135,17 @@
       "UW_LIMIT_GATHER_CHILDREN Tasks: the Tasks on either side of a link not read are skipped")   \
     X(UW_ERR_LIMIT_REGISTRIES, -75, "registry_limit",                                              \
       "more interpreters with a running asyncio loop in one sample than UW_REGISTRY_CACHE: the "   \
-      "Tasks of those past it are not read")
+      "Tasks of those past it are not read")                                                       \
+    X(UW_ERR_LIMIT_LINK_RECORDS, -76, "link_record_limit",                                         \
+      "more links than UW_LIMIT_LINK_RECORDS: the embedder's table is full, or the hook module's " \
+      "buffer holds more records (the first are read)")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -76
+        UW_ERR_MIN_ = -77
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

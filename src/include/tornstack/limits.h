@@ -228,8 +228,8 @@
 #endif
 
 /* Links in the API's table, and records read from the hook module's links
- * buffer (the first ones).  UW_ERR_LIMIT_LINKS (from uw_tasks_link; in the
- * sample's tasks_error for the buffer). */
+ * buffer (the first ones).  UW_ERR_LIMIT_LINK_RECORDS (from uw_tasks_link;
+ * in the sample's tasks_error for the buffer). */
 #ifndef UW_LIMIT_LINK_RECORDS
 #define UW_LIMIT_LINK_RECORDS 65536
 #endif

@@ -61,7 +61,8 @@ void uw_tasks_set_root(uw_tasks *t, uint64_t registry_set);
 
 /* Links known to an embedding profiler (which sees gather/wait/TaskGroup
  * calls and task creation).  A later call for the same child and kind
- * replaces the parent.  UW_ERR_LIMIT_LINKS when the table is full. */
+ * replaces the parent.  UW_ERR_LIMIT_LINK_RECORDS when the table is full
+ * (UW_LIMIT_LINK_RECORDS links). */
 int uw_tasks_link(uw_tasks *t, uint64_t child, uint64_t parent, int kind);
 void uw_tasks_unlink(uw_tasks *t, uint64_t child);
 
