@@ -71,6 +71,10 @@ static int uw_fread_thread(uw_fread *r, char *s, size_t len, uw_pframe *f)
     }
     if (digits == 0 || (s[i] != ' ' && i != len - 1))
         return uw_fread_fail(r, UW_ERR_FORMAT, "bad <thread NATIVE_ID NAME> label");
+    /* kept as the frame's int64 line: a larger id would be written back
+     * negative, which this reader refuses */
+    if (id > (uint64_t)INT64_MAX)
+        return uw_fread_fail(r, UW_ERR_FORMAT, "<thread NATIVE_ID> past 2^63 - 1");
     f->kind = UW_PFRAME_THREAD;
     f->line = (int64_t)id;
     if (i == len - 1) {

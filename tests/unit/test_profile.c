@@ -461,6 +461,9 @@ static void test_folded_reader(void **state)
     expect_read(S("a;;b 1\n"), UW_ERR_FORMAT, 1, "empty frame label");
     expect_read(S(" 1\n"), UW_ERR_FORMAT, 1, "empty frame label");
     expect_read(S("<thread x>;a 1\n"), UW_ERR_FORMAT, 1, "<thread");
+    /* the largest thread id kept whole (it is written back as read), one past it refused */
+    expect_read(S("<thread 9223372036854775807>;a 1\n"), 0, 0, "");
+    expect_read(S("<thread 9223372036854775808>;a 1\n"), UW_ERR_FORMAT, 1, "2^63");
     /* a NUL in a label, raw or escaped: names are C strings */
     expect_read(S("a 1\nb\0c 1\n"), UW_ERR_FORMAT, 2, "NUL");
     expect_read(S("a%00b (/x.py:1) 1\n"), UW_ERR_FORMAT, 1, "NUL");
