@@ -5,7 +5,8 @@
 Cases: usage errors (2), no such process (3), permission denied (4, by
 running tornstack as an unprivileged user against this root-owned process),
 not a Python process (5), unsupported Python version (6, an older CPython
-when one is installed), mismatched debug offsets (7, a 3.13 process that
+when one is installed, and always this interpreter posing as 3.10 and as
+3.16 by rewriting its own Py_Version), mismatched debug offsets (7, a 3.13 process that
 rewrites one field of its own _Py_DebugOffsets block).
 """
 import glob
@@ -93,7 +94,18 @@ if older:
         old.kill()
         old.wait()
 else:
-    print("no CPython older than 3.11 installed; unsupported-version case not run")
+    print("no CPython older than 3.11 installed; the installed-interpreter case not run")
+
+# Unsupported version, whatever is installed: this interpreter posing as
+# 3.10 (no layout table, older) and as 3.16.0a1 (none yet, newer) by
+# rewriting its own Py_Version.
+for hexv, shown in (("0x030a0cf0", "Python 3.10.12"), ("0x031000a1", "Python 3.16.0a1")):
+    t = livelib.Target("patched_version_target.py", hexv)
+    try:
+        expect("unsupported version %s" % shown, ["dump", "--pid", str(t.pid)], 6,
+               ["unsupported Python version", shown])
+    finally:
+        t.close()
 
 # Mismatched debug offsets: only meaningful under 3.13.
 if sys.version_info[:2] == (3, 13):
