@@ -83,6 +83,11 @@ int ts_blocking_end(ts_blocking *b)
     return uw__pause_resume_all(b->pause);
 }
 
+int ts_blocking_active(const ts_blocking *b)
+{
+    return b->pause != NULL;
+}
+
 int ts_blocking_wait(ts_blocking *b, double us)
 {
     if (b->pause == NULL) {

@@ -46,6 +46,10 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by
 int ts_blocking_begin(ts_blocking *b);
 int ts_blocking_end(ts_blocking *b);
 
+/* Whether the target is attached (a stopping mode is open): its own stops
+ * then wait for tornstack to answer them. */
+int ts_blocking_active(const ts_blocking *b);
+
 /* Between samples: wait `us` microseconds, answering the target's own
  * stops meanwhile (or just sleep when not blocking).  Returns early when
  * a stop signal arrived.  UW_ERR_NO_PROCESS when the target is gone. */

@@ -2,13 +2,91 @@
  * dump.c — `tornstack dump`: --count samples (default one), each printed
  * as text or JSON, or aggregated in a profile format (record.c;
  * docs/output.md).
+ *
+ * While a stopping mode (--blocking, --pause-on-torn) has the target
+ * attached, the target's own stops (a signal it receives, a thread it
+ * makes) wait for tornstack to answer them.  So a sample's text is made in
+ * memory and written while those stops are answered: a reader that stalls
+ * (a pager, a pipe nobody drains) holds tornstack, never the target.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tornstack/error.h"
 #include "tornstack/output.h"
+
+/* A write to a pipe of at most this many bytes, once poll says it takes
+ * some, does not block. */
+#define TS_DUMP_WRITE_STEP 4096
+/* How long a wait for the reader lasts before the target is answered. */
+#define TS_DUMP_POLL_MS 10
+
+/* Write buf[0, len) to stdout, answering the target's stops whenever
+ * stdout takes nothing.  Returns 0, UW_ERR_IO (the write failed: the
+ * reader is gone, the disk is full), or the error of an answer; a stop
+ * signal to tornstack ends it with 0, the rest unwritten. */
+static int ts_write_serviced(ts_session *ss, const char *buf, size_t len)
+{
+    const int fd = fileno(stdout);
+
+    while (len > 0 && !ts_stop_signal) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        ssize_t w;
+        int r = poll(&p, 1, TS_DUMP_POLL_MS);
+
+        if (r < 0 && errno != EINTR)
+            return UW_ERR_IO;
+        if (r <= 0) {
+            int rc = ts_blocking_wait(&ss->blk, 0);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        w = write(fd, buf, len < TS_DUMP_WRITE_STEP ? len : TS_DUMP_WRITE_STEP);
+        if (w < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (w <= 0)
+            return UW_ERR_IO;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Sample s as text or JSON: straight to stdout, or, while the target is
+ * attached, made in memory and written by ts_write_serviced.  *out_failed
+ * is set when the output, not the sample, failed. */
+static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, int *out_failed)
+{
+    int json = strcmp(a->format, "json") == 0, rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m;
+
+    if (!ts_blocking_active(&ss->blk)) {
+        rc = json ? uw_output_json(stdout, &ss->target, s) : uw_output_text(stdout, &ss->target, s);
+        *out_failed = rc != 0 && rc != UW_ERR_NOMEM;
+        return rc;
+    }
+    m = open_memstream(&buf, &len);
+    if (m == NULL)
+        return UW_ERR_NOMEM;
+    rc = json ? uw_output_json(m, &ss->target, s) : uw_output_text(m, &ss->target, s);
+    if (fclose(m) != 0 && rc == 0)
+        rc = UW_ERR_NOMEM;
+    if (rc == 0) {
+        rc = ts_write_serviced(ss, buf, len);
+        *out_failed = rc == UW_ERR_IO;
+    }
+    free(buf);
+    return rc;
+}
 
 int ts_cmd_dump(const ts_args *a)
 {
@@ -17,7 +95,7 @@ int ts_cmd_dump(const ts_args *a)
     double t0;
     uint64_t skipped = 0, readings = 0;
     long n;
-    int rc;
+    int rc, out_failed = 0;
 
     if (a->profile_format >= 0)
         return ts_cmd_profile(a, 1);
@@ -37,21 +115,26 @@ int ts_cmd_dump(const ts_args *a)
             skipped += ts_torn_skips(&s);
             readings += s.n_tasks;
         }
-        if (rc != 0) {
+        if (rc != 0)
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
-        } else if (strcmp(a->format, "json") == 0) {
-            rc = uw_output_json(stdout, &ss.target, &s);
-        } else {
-            rc = uw_output_text(stdout, &ss.target, &s);
-        }
+        else
+            rc = ts_dump_one(&ss, a, &s, &out_failed);
     }
-    fflush(stdout);
+    if ((fflush(stdout) != 0 || ferror(stdout)) && !out_failed) {
+        out_failed = 1;
+        if (rc == 0)
+            rc = UW_ERR_IO;
+    }
+    if (out_failed)
+        fprintf(stderr, "tornstack: writing stdout failed: %s\n", uw_strerror(rc));
     if (rc == 0) {
         ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
         ts_skip_hint(&ss.blk, stderr, skipped, readings);
     }
     uw_sample_free(&s);
     ts_detach(&ss);
+    if (out_failed)
+        return TS_EXIT_USAGE; /* as record's output: docs/cli.md */
     if (rc == 0 && ts_stop_signal)
         return 128 + ts_stop_signal;
     return ts_exit_for(rc);

@@ -138,10 +138,15 @@ int ts_cmd_profile(const ts_args *a, int dump)
         ts_out_abort(&rec.out);
         code = ts_exit_for(rec.rc);
     } else {
-        code = ts_out_finish(&rec.out, &rec.prof, (uw_profile_format)a->profile_format);
-        ts_recording_summary(&rec);
+        /* The target goes free before the profile is written: a reader
+         * that stalls (a pager on stdout) must not keep its signals and
+         * new threads waiting on a tracer stuck in write(). */
         ts_blocking_report(&ss.blk, stderr, rec.prof.duration_s * 1e6);
         ts_skip_hint(&ss.blk, stderr, rec.torn_skips, rec.tasks);
+        ts_blocking_close(&ss.blk);
+        code = ts_out_finish(&rec.out, &rec.prof, (uw_profile_format)a->profile_format);
+        if (code == 0) /* a failure is its one line */
+            ts_recording_summary(&rec);
         /* No sample at all: the target was gone, unless a signal ended
          * the recording first (a blocking record keeps what it has). */
         if (code == 0 && rec.prof.samples + rec.prof.failed == 0 && !ts_stop_signal)

@@ -26,11 +26,15 @@ that refuses ptrace).  CASE:
                samples there, most stops made by the thread's own clock
                (which counts user time only) and some by an interrupt
                standing for its kernel time (exit 77, a skip, where perf
-               events are refused).
+               events are refused);
+  stalled_reader  a blocking dump and record write to a pipe nobody reads:
+               the target's signals are still delivered while the pipe is
+               full.
 After each run, every thread of the target is checked through
 /proc/PID/task/TID/status (State neither t nor T, TracerPid 0) and the
 target must make progress (a counter it writes to a file).
 """
+import fcntl
 import json
 import os
 import re
@@ -350,6 +354,56 @@ def case_signals():
         t.close()
 
 
+def case_stalled_reader():
+    """A reader that stops reading (a pager left open, a pipe nobody
+    drains): the output fills the pipe while the target is attached.  Its
+    own signals must still be delivered, not wait in their stops for a
+    tornstack stuck in write(): a blocking dump writes each sample while it
+    answers them, and record lets the target go before writing its
+    profile (HTML, larger than a pipe holds)."""
+    t = livelib.Target("blocking_app.py", "plain")
+    try:
+        runs = (("dump", ["dump", "--pid", str(t.pid), "--blocking", "--format", "json",
+                          "--count", "1000000"], 130),
+                ("record", record_args(t, "--rate", 50, "--duration", 1, "--format", "html"), 0))
+        for name, args, code in runs:
+            # a pipe of one page, so that record's profile fills it too
+            r_end, w_end = os.pipe()
+            fcntl.fcntl(w_end, fcntl.F_SETPIPE_SZ, 4096)
+            p = subprocess.Popen([tornstack] + args, stdout=w_end, stderr=subprocess.PIPE,
+                                 text=True)
+            procs.append(p)
+            os.close(w_end)
+            try:
+                time.sleep(2.5)  # the pipe is full: the dump's samples, or record's HTML
+                if p.poll() is not None:
+                    livelib.fail("stalled reader, %s: ended before its output filled the pipe: "
+                                 "%r" % (name, p.communicate()[1]))
+                base = progress(t)[1]
+                for i in range(1, 4):
+                    os.kill(t.pid, signal.SIGUSR1)
+                    wait_until(lambda: progress(t)[1] >= base + i, 3,
+                               "stalled reader, %s: SIGUSR1 #%d delivered" % (name, i))
+                if code != 0:
+                    p.send_signal(signal.SIGINT)
+                out = b""
+                while True:  # the reader comes back
+                    chunk = os.read(r_end, 65536)
+                    if not chunk:
+                        break
+                    out += chunk
+            finally:
+                os.close(r_end)
+            rc, _, err = finish(p)
+            if rc != code or not out:
+                livelib.fail("stalled reader, %s: exit %d (want %d), %d bytes out, stderr %r" % (
+                    name, rc, code, len(out), err))
+            assert_free("stalled reader, %s" % name, t)
+            ran.append("%s to a stalled reader" % name)
+    finally:
+        t.close()
+
+
 def one_line(name, r, code, words):
     lines = r.stderr.strip().splitlines()
     if r.returncode != code or (code != 2 and len(lines) != 1):
@@ -527,7 +581,7 @@ def case_stop_site():
 try:
     {"teardown": case_teardown, "target_exit": case_target_exit, "threads": case_threads,
      "signals": case_signals, "refusal": case_refusal, "commands": case_commands,
-     "stop_site": case_stop_site}[case]()
+     "stop_site": case_stop_site, "stalled_reader": case_stalled_reader}[case]()
 finally:
     for p in procs:
         if p.poll() is None:

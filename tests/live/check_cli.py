@@ -151,6 +151,16 @@ expect("record text format", ["record", "--pid", "1", "--format", "text"], 2, ["
 expect("record unwritable output", ["record", "--pid", str(os.getpid()), "-o",
                                     "/nonexistent-dir/x.html", "--format", "html"], 2,
        ["cannot write /nonexistent-dir/x.html"])
+# Output that cannot be written (a full disk): one line and exit 2, for
+# text, JSON and folded dumps alike, never exit 0 with the output lost.
+for fmt in ("text", "json", "folded"):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([tornstack, "dump", "--pid", str(os.getpid()), "--format", fmt],
+                           stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    if r.returncode != 2 or len(r.stderr.strip().splitlines()) != 1 or "writing" not in r.stderr:
+        livelib.fail("dump --format %s to a full disk: exit %d, stderr %r" % (
+            fmt, r.returncode, r.stderr))
+    ran.append("dump --format %s to a full disk" % fmt)
 
 # Every command explains itself with --help (exit 0, usage on stdout).
 for cmd in ("dump", "record", "convert", "compare", "bench", "run", "verify", "replay",
