@@ -7,7 +7,10 @@
  * it exits.  The handler stays installed through the detach, so a second
  * signal cannot cut it short.  If tornstack is killed outright (SIGKILL),
  * the kernel detaches it; since no stop of ours is a job-control stop,
- * every thread runs on (docs/pause.md).
+ * every thread runs on (docs/pause.md).  The job-control stops of
+ * tornstack itself (Ctrl-Z, a background write to a terminal with
+ * tostop) are ignored while the mode is open: stopped in the middle of a
+ * sample, tornstack would keep the target stopped with it.
  */
 #define _GNU_SOURCE
 #include "blocking.h"
@@ -38,10 +41,15 @@ static void ts_nap_us(double us)
     (void)nanosleep(&ts, NULL); /* a stop signal ends it early */
 }
 
+/* tornstack's own job-control signals, and their actions before the mode
+ * was opened (one session a process: the CLI's). */
+static const int ts_job_sigs[3] = {SIGTSTP, SIGTTIN, SIGTTOU};
+static struct sigaction ts_job_old[3];
+
 int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by_clock)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
+    struct sigaction sa, ign;
     char why[768];
     size_t i;
     int rc;
@@ -52,6 +60,11 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by
     sigemptyset(&sa.sa_mask);
     for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    for (i = 0; i < 3; i++)
+        sigaction(ts_job_sigs[i], &ign, &ts_job_old[i]);
     b->hold_ms = hold_ms;
     b->on_torn = on_torn;
     b->by_clock = by_clock;
@@ -62,6 +75,8 @@ int ts_blocking_open(ts_blocking *b, long pid, long hold_ms, int on_torn, int by
         uw__pause_set_clock(b->pause, by_clock);
     if (rc != 0) {
         b->pause = NULL;
+        for (i = 0; i < 3; i++)
+            sigaction(ts_job_sigs[i], &ts_job_old[i], NULL);
         fprintf(stderr, "tornstack: pid %ld: %s: %s%s%s\n", pid,
                 on_torn ? "--pause-on-torn" : "--blocking", uw_strerror(rc), why[0] ? ": " : "",
                 why);
@@ -228,12 +243,15 @@ void ts_skip_hint(const ts_blocking *b, FILE *f, uint64_t skipped, uint64_t read
 
 void ts_blocking_close(ts_blocking *b)
 {
+    size_t i;
     int rc;
 
     if (b->pause == NULL)
         return;
     rc = uw__pause_close(b->pause);
     b->pause = NULL;
+    for (i = 0; i < 3; i++)
+        sigaction(ts_job_sigs[i], &ts_job_old[i], NULL);
     if (rc != 0)
         fprintf(stderr,
                 "tornstack: --blocking: detach: %s (the kernel detaches when tornstack "

@@ -29,7 +29,9 @@ that refuses ptrace).  CASE:
                events are refused);
   stalled_reader  a blocking dump and record write to a pipe nobody reads:
                the target's signals are still delivered while the pipe is
-               full.
+               full;
+  job_control  SIGTSTP, SIGTTIN, SIGTTOU to tornstack while it holds the
+               target do not stop it.
 After each run, every thread of the target is checked through
 /proc/PID/task/TID/status (State neither t nor T, TracerPid 0) and the
 target must make progress (a counter it writes to a file).
@@ -404,6 +406,37 @@ def case_stalled_reader():
         t.close()
 
 
+def case_job_control():
+    """Ctrl-Z (SIGTSTP), SIGTTIN or SIGTTOU to tornstack while it holds the
+    target: tornstack is not stopped (it would keep the target stopped with
+    it); the target's hold ends and it makes progress; SIGINT then ends the
+    recording as usual.  Once detached, SIGTSTP stops tornstack again (its
+    disposition is given back)."""
+    t = livelib.Target("blocking_app.py", "plain")
+    try:
+        for sig in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+            p = start(record_args(t, "--hold-ms", 200, "--rate", 4, "--duration", 60))
+            wait_until(lambda: in_hold(p.pid), 20, "tornstack to hold the target")
+            os.kill(p.pid, sig)
+            time.sleep(0.5)
+            if main_state(p.pid) == "T":
+                os.kill(p.pid, signal.SIGCONT)
+                livelib.fail("job control: %s stopped tornstack while it held the target" %
+                             signal.Signals(sig).name)
+            if not advances(t, 0, 3.0):
+                livelib.fail("job control: the target made no progress after %s to tornstack" %
+                             signal.Signals(sig).name)
+            p.send_signal(signal.SIGINT)
+            rc, out, err = finish(p)
+            if rc != 0 or not out:
+                livelib.fail("job control, %s: exit %d, stderr %r" % (
+                    signal.Signals(sig).name, rc, err))
+            assert_free("job control, %s" % signal.Signals(sig).name, t)
+            ran.append("%s to tornstack while held" % signal.Signals(sig).name)
+    finally:
+        t.close()
+
+
 def one_line(name, r, code, words):
     lines = r.stderr.strip().splitlines()
     if r.returncode != code or (code != 2 and len(lines) != 1):
@@ -581,7 +614,8 @@ def case_stop_site():
 try:
     {"teardown": case_teardown, "target_exit": case_target_exit, "threads": case_threads,
      "signals": case_signals, "refusal": case_refusal, "commands": case_commands,
-     "stop_site": case_stop_site, "stalled_reader": case_stalled_reader}[case]()
+     "stop_site": case_stop_site, "stalled_reader": case_stalled_reader,
+     "job_control": case_job_control}[case]()
 finally:
     for p in procs:
         if p.poll() is None:
