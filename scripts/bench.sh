@@ -8,8 +8,9 @@
 # Then, on CPython 3.15, tornstack record beside CPython's own sampling
 # profiler (Tachyon) on the same processes, alternated twice in one run:
 # thread stacks per second of a 50-frame stack and a second thread, and
-# stacks per second of 100 Tasks async-aware, and the ratios
-# (tests/live/bench_tachyon.py).  Only a ratio measured in one run counts:
+# stacks per second of 100 Tasks async-aware, samples per second of the
+# busy program async-aware (with what each could not show), and the
+# ratios (tests/live/bench_tachyon.py).  Only a ratio measured in one run counts:
 # run it on a quiet machine (the load average is printed).
 # Builds the default preset first (see scripts/setup.sh).
 #

@@ -24,8 +24,15 @@ Tasks: bench_tasks_target.py with N_TASKS (100) Tasks, three coroutines
 deep, with Tachyon's `--async-aware --async-mode all` (one thread: Tachyon
 refuses -a there) against tornstack record's default Task walk, alternated
 twice; the rate is stacks per second (one per Task per sample in both).
+
+Busy: busy_app.py (200 workers, some 530 Tasks switching every few
+microseconds), async-aware, alternated twice; the rate is samples per
+second as each tool counts them, printed with the CPU time a sample and
+what each could not show (Tachyon's error rate, tornstack's skipped Task
+readings).
 """
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -98,6 +105,80 @@ def pairs(tornstack, target, args, seconds, tachyon_extra, label):
         ta / len(rows), to / len(rows), to / max(ta, 1)))
 
 
+def busy_pairs(tornstack, seconds):
+    """The busy program (busy_app.py, 200 workers, some 530 Tasks switching
+    every few microseconds), async-aware, alternated twice: samples per
+    second each tool says it took (Tachyon's "Captured N samples", record's
+    "N samples"), CPU time per sample, and what each could not show:
+    Tachyon's error rate, tornstack's Task readings skipped."""
+    t = livelib.Target("busy_app.py", 200)
+    out = os.path.join(t.dir, "out")
+    rows, crashes = [], [0]
+    try:
+        for rnd in (1, 2):
+            row = {}
+            for tool in ("tachyon", "tornstack"):
+                if tool == "tachyon":
+                    cmd = [sys.executable, "-m", "profiling.sampling", "attach", "--async-aware",
+                           "--async-mode", "all", "-r", "1000khz", "-d", str(seconds),
+                           "--collapsed", "-o", out, str(t.pid)]
+                else:
+                    cmd = [tornstack, "record", "--rate", "1000000", "--duration", str(seconds),
+                           "-o", out, "--pid", str(t.pid)]
+                u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+                u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
+                text = r.stdout + r.stderr
+                if tool == "tachyon" and r.returncode < 0:
+                    # a peer's crash is a result to print, not the bench's failure
+                    row.update({tool: 0.0, tool + "_cpu_us": 0.0,
+                                tool + "_lost": "crashed, signal %d" % -r.returncode})
+                    crashes[0] += 1
+                    continue
+                if r.returncode != 0:
+                    sys.stderr.write(r.stdout + r.stderr)
+                    livelib.fail("%s exited %d on the busy program" % (tool, r.returncode))
+                if tool == "tachyon":
+                    m = re.search(r"Captured (\d+) samples", text)
+                    e = re.search(r"Error rate: ([\d.]+)", text)
+                    lost = "error rate %s%%" % (e.group(1) if e else "?")
+                else:
+                    m = re.search(r"tornstack: (\d+) samples", text)
+                    tasks = re.search(r"([\d.]+) tasks/sample", text)
+                    skipped = sum(int(x) for x in re.findall(r"skipped \w+: (\d+) tasks", text))
+                    read = float(tasks.group(1)) * int(m.group(1)) if m and tasks else 0
+                    lost = "%.1f%% of Task readings skipped" % (100.0 * skipped / max(read, 1))
+                if m is None:
+                    livelib.fail("%s said no sample count: %r" % (tool, text[-400:]))
+                n = int(m.group(1))
+                row[tool] = n / seconds
+                row[tool + "_cpu_us"] = 1e6 * cpu / max(n, 1)
+                row[tool + "_lost"] = lost
+                if os.path.exists(out):
+                    os.unlink(out)
+            rows.append(row)
+    finally:
+        t.close()
+    print("busy program: 200 workers, ~530 Tasks, async-aware, samples per second (load %s):" %
+          load())
+    for i, row in enumerate(rows, 1):
+        if row["tachyon"] > 0:
+            peer = "Tachyon %7.0f samples/s (%s, CPU %.0f us a sample)" % (
+                row["tachyon"], row["tachyon_lost"], row["tachyon_cpu_us"])
+            ratio = "ratio %.2f" % (row["tornstack"] / row["tachyon"])
+        else:
+            peer, ratio = "Tachyon %s" % row["tachyon_lost"], "ratio -"
+        print("  round %d: %s  tornstack %7.0f samples/s (%s, CPU %.0f us a sample)  %s" % (
+            i, peer, row["tornstack"], row["tornstack_lost"], row["tornstack_cpu_us"], ratio))
+    ta = sum(r["tachyon"] for r in rows)
+    to = sum(r["tornstack"] for r in rows)
+    print("  both rounds: Tachyon %.0f, tornstack %.0f samples/s: tornstack / Tachyon = %.2f%s" % (
+        ta / len(rows), to / len(rows), to / max(ta, 1e-9),
+        " (Tachyon crashed in %d of %d runs, counted as 0)" % (crashes[0], len(rows))
+        if crashes[0] else ""))
+
+
 def main():
     tornstack = sys.argv[1]
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -111,6 +192,7 @@ def main():
     pairs(tornstack, "bench_tasks_target.py", (n_tasks,), seconds,
           ["--async-aware", "--async-mode", "all"],
           "tasks: %d Tasks three coroutines deep, async-aware, stacks per second" % n_tasks)
+    busy_pairs(tornstack, seconds)
 
 
 if __name__ == "__main__":
