@@ -307,6 +307,8 @@ def echo(tornstack, args):
         livelib.fail("findings: %s" % dict(findings))
     if not fam_frames.get("conn") or not busy:
         livelib.fail("no connection Task, or no Task seen running: the load did not reach the server")
+    if not samples or readings == sum(skips.values()):
+        livelib.fail("%d JSON samples, no Task entry judged: every reading skipped" % len(samples))
 
 
 def main():
