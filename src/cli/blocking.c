@@ -220,9 +220,11 @@ void ts_blocking_report(const ts_blocking *b, FILE *f, double wall_us)
         fprintf(f,
                 "tornstack: blocking: %llu thread stops by the thread's own clock, %llu of its "
                 "clocks late (the thread slept: interrupted instead), %llu signalled as they "
-                "were disarmed (taken on restart, %llu not in time)%s\n",
+                "were disarmed (taken on restart, %llu not in time), %llu threads blocking the "
+                "clocks' signal (interrupted instead)%s\n",
                 (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
                 (unsigned long long)st.clock_strays, (unsigned long long)st.clock_strays_unsettled,
+                (unsigned long long)st.clock_blocked,
                 b->by_clock ? "" : "; every running thread interrupted (--stop-by interrupt)");
 }
 

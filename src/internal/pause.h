@@ -91,6 +91,8 @@ typedef struct uw__pause_stats {
     uint64_t clock_strays;           /* clocks whose signal came as they were
                                       * disarmed, taken on restart (clock.c) */
     uint64_t clock_strays_unsettled; /* ... not taken within the stop timeout */
+    uint64_t clock_blocked;          /* threads found blocking the clocks' signal:
+                                      * interrupted from then on (clock.c) */
 } uw__pause_stats;
 
 /* Attach to process `pid`.  tid == 0: every thread, and every thread it

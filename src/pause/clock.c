@@ -144,7 +144,7 @@ int uw_pt_clock_arm(uw__pause *p, uw_pt *t)
 {
     uint64_t period = UW_PAUSE_CLOCK_MIN_NS + uw_pt_clock_rand(p) % UW_PAUSE_CLOCK_SPREAD_NS;
 
-    if (t->pfd < 0 || t->state != UW_PT_RUNNING)
+    if (t->pfd < 0 || t->state != UW_PT_RUNNING || t->clock_blocked)
         return -1;
     /* A refresh adds one to the overflows the event may take before the
      * kernel disables it; a clock disarmed unfired still holds its one,
@@ -264,7 +264,12 @@ uint64_t uw_pt_clock_turns_due(uw__pause *p)
  * stray.  The overflow's signal is sent on the thread's own CPU before it
  * returns to user mode, so before it can report the stop that holds it:
  * the look comes late enough.  A SIGURG someone else sent is marked the
- * same way; settling passes it on as always (report.c). */
+ * same way; settling passes it on as always (report.c).  A thread that
+ * blocks the signal cannot take it: waiting for its stop would cost the
+ * whole stop timeout in every sample.  It is marked clock_blocked instead
+ * and interrupted from then on (the signal stays pending for it, and
+ * after the detach reaches the program only if it unblocks SIGURG and
+ * handles it). */
 void uw_pt_clock_find_strays(uw__pause *p)
 {
     size_t i;
@@ -275,8 +280,15 @@ void uw_pt_clock_find_strays(uw__pause *p)
             continue;
         t->check_stray = 0;
         if (t->state == UW_PT_STOPPED && uw_pt_sig_pending(p->pid, t->tid, UW_PT_CLOCK_SIGNAL)) {
-            t->stray |= UW_PT_STRAY_SIGNAL;
             t->limit_left = 0; /* it did fire: the kernel disabled it */
+            if (uw_pt_sig_blocked(p->pid, t->tid, UW_PT_CLOCK_SIGNAL)) {
+                /* blocked, it will not be taken on restart: no stop to
+                 * wait for, and no clock can stop this thread */
+                t->clock_blocked = 1;
+                p->stats.clock_blocked++;
+                continue;
+            }
+            t->stray |= UW_PT_STRAY_SIGNAL;
             p->stats.clock_strays++;
         }
     }

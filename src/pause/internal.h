@@ -56,6 +56,9 @@ typedef struct uw_pt {
     /* its event still holds the one overflow a refresh allowed: armed and
      * disarmed unfired (clock.c) */
     uint8_t limit_left;
+    /* it blocks the clock's signal: its clock fired and could not stop
+     * it; it is interrupted from then on, never armed (clock.c) */
+    uint8_t clock_blocked;
 } uw_pt;
 
 #define UW_PT_STRAY_SIGNAL 1u
@@ -97,6 +100,7 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pen
 int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
 int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2]);
 int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig);
+int uw_pt_sig_blocked(pid_t pid, pid_t tid, int sig);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);
 
 /* report.c */

@@ -119,6 +119,31 @@ int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig)
     return ((pending >> (sig - 1)) & 1u) != 0;
 }
 
+/* Is sig in thread tid's blocked mask (SigBlk of its status)?  0 when
+ * not, or when the status cannot be read (the thread is gone).  Bound:
+ * UW_PT_STATUS_LINES lines. */
+int uw_pt_sig_blocked(pid_t pid, pid_t tid, int sig)
+{
+    char path[96], line[256];
+    uint64_t mask = 0;
+    int lines = 0, found = 0;
+    FILE *f;
+
+    if (sig < 1 || sig > 64)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    while (!found && lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "SigBlk:", 7) == 0) {
+            mask = (uint64_t)strtoull(line + 7, NULL, 16);
+            found = 1;
+        }
+    fclose(f);
+    return ((mask >> (sig - 1)) & 1u) != 0;
+}
+
 /* The state letter of thread tid of pid, from /proc/PID/task/TID/stat,
  * after the command name, which may itself hold parentheses and spaces:
  * the last ')' ends it; and, when `times` is not NULL, the CPU time it

@@ -92,6 +92,16 @@ static void *spinner(void *arg)
     return NULL;
 }
 
+/* The spinner, with every signal blocked (a C library's worker thread). */
+static void *blocked_spinner(void *arg)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    return spinner(arg);
+}
+
 /* Counts between system calls that do nothing (getppid through
  * syscall(2), which no C library caches): always running, mostly in the
  * kernel. */
@@ -106,8 +116,8 @@ static void *syscaller(void *arg)
     return NULL;
 }
 
-/* The next spawn's target also runs a spinner (1) or a syscaller (2)
- * (the clock tests). */
+/* The next spawn's target also runs a spinner (1), a syscaller (2) or a
+ * spinner that blocks every signal (3) (the clock tests). */
 static int spawn_spinner;
 
 static void *worker(void *arg)
@@ -181,7 +191,10 @@ static void target_main(int workers, int churn, int n_parked)
     sigaction(SIGURG, &sa, NULL);
     sh->tid[0] = gettid();
     if (spawn_spinner)
-        start_thread(spawn_spinner == 2 ? syscaller : spinner, NULL);
+        start_thread(spawn_spinner == 2   ? syscaller
+                     : spawn_spinner == 3 ? blocked_spinner
+                                          : spinner,
+                     NULL);
     for (i = 1; i <= workers; i++)
         start_thread(worker, (void *)(uintptr_t)i);
     for (i = 0; i < n_parked; i++)
@@ -941,6 +954,56 @@ static void test_stop_by_clock(void **state)
     reap(pid);
 }
 
+/* A running thread that blocks every signal cannot be stopped by its
+ * clock: the clock's SIGURG stays pending.  Once found so (its first
+ * clock late, the signal pending and blocked), it is interrupted from then
+ * on, and no stop waits the stop timeout for a signal it cannot take:
+ * before, every later round waited UW_PAUSE_STOP_TIMEOUT_MS and counted
+ * the stray as not settled.  Skipped where perf events are refused. */
+static void test_clock_blocked(void **state)
+{
+    pid_t pid;
+    uw__pause *p = NULL;
+    uw__pause_stats st;
+    uint64_t before;
+    int round;
+    (void)state;
+
+    spawn_spinner = 3;
+    pid = spawn(1, 0, 0);
+    spawn_spinner = 0;
+    assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
+    uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
+    for (round = 0; round < 10; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        before = ld(&sh->spin);
+        nap_us(2000);
+        assert_true(ld(&sh->spin) == before); /* held */
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+    uw__pause_stats_get(p, &st);
+    if (st.clock_refused != 0) {
+        print_message("perf events refused (%s): the clock stop is not tested\n",
+                      strerror(st.clock_refused));
+        assert_int_equal(uw__pause_close(p), 0);
+        reap(pid);
+        skip();
+    }
+    print_message("blocked spinner: %llu clock stops, %llu late, %llu strays (%llu unsettled), "
+                  "%llu threads blocking\n",
+                  (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
+                  (unsigned long long)st.clock_strays,
+                  (unsigned long long)st.clock_strays_unsettled,
+                  (unsigned long long)st.clock_blocked);
+    assert_int_equal(st.clock_blocked, 1); /* found once, then never armed */
+    assert_int_equal(st.clock_strays_unsettled, 0);
+    assert_true(ld(&sh->urg) == 0);
+    assert_int_equal(uw__pause_close(p), 0);
+    assert_free(pid, 1);
+    reap(pid);
+}
+
 /* The clocks count user time only, and a thread's kernel share of its
  * time is given back by interrupting it in that proportion (clock.c,
  * uw_pt_clock_kernel_turn): a thread that spends most of its time in
@@ -1061,6 +1124,7 @@ int main(void)
         cmocka_unit_test_teardown(test_thread_limit, teardown),
         cmocka_unit_test_teardown(test_thread_clock, teardown),
         cmocka_unit_test_teardown(test_stop_by_clock, teardown),
+        cmocka_unit_test_teardown(test_clock_blocked, teardown),
         cmocka_unit_test_teardown(test_clock_kernel_turns, teardown),
     };
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
