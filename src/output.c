@@ -4,7 +4,9 @@
  *
  * Names and file names come from target memory; they were converted to
  * valid UTF-8 when read (pystr.c), and JSON escaping here handles quotes,
- * backslashes and control characters.  A truncated walk or name is always
+ * backslashes and control characters; the text writer shows control
+ * characters escaped too (uw_text_string), so a name cannot forge a line
+ * or drive the terminal.  A truncated walk or name is always
  * visible: "truncated": "<reason>" per thread, "name_truncated": true per
  * frame, and "[truncated: reason]" / a trailing "..." in text.
  */
@@ -45,10 +47,37 @@ void uw_output_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* A string from target memory on a text line: control characters (a
+ * newline that would forge a line, an escape sequence for the terminal)
+ * and DEL as \n, \r, \t or \xHH, a backslash doubled; the rest as is
+ * (valid UTF-8, pystr.c). */
+static void uw_text_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p != '\0'; p++) {
+        if (*p == '\\')
+            fputs("\\\\", out);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\r')
+            fputs("\\r", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+}
+
 static void uw_text_frame(FILE *out, const uw_frame *f, int indent)
 {
-    fprintf(out, "%*s%s%s (%s:", indent, "", uw_frame_name(f),
-            (f->flags & UW_FRAME_NAME_TRUNCATED) ? "..." : "", uw_frame_file(f));
+    fprintf(out, "%*s", indent, "");
+    uw_text_string(out, uw_frame_name(f));
+    fprintf(out, "%s (", (f->flags & UW_FRAME_NAME_TRUNCATED) ? "..." : "");
+    uw_text_string(out, uw_frame_file(f));
+    fputc(':', out);
     if (f->line >= 0)
         fprintf(out, "%d)\n", f->line);
     else
@@ -65,9 +94,12 @@ static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, uns
     if (seen[i] || depth > UW_LIMIT_LINK_CHAIN)
         return;
     seen[i] = 1;
-    fprintf(out, "%*s└── %s 0x%" PRIx64 " (%s)", 4 * depth + 2, "",
-            ts->label_unknown ? "?" : ts->name, ts->addr,
-            ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname : "?");
+    fprintf(out, "%*s└── ", 4 * depth + 2, "");
+    uw_text_string(out, ts->label_unknown ? "?" : ts->name);
+    fprintf(out, " 0x%" PRIx64 " (", ts->addr);
+    uw_text_string(out, ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname
+                                                                         : "?");
+    fputc(')', out);
     if (ts->running)
         fputs(" [running]", out);
     if (ts->parent >= 0 && ts->parent == ts->linked_to && ts->awaited_by < 0)
