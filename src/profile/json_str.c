@@ -8,6 +8,7 @@
  */
 #include "json_str.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
@@ -69,4 +70,40 @@ void uw_json_str(FILE *out, const char *str, int html)
         left--;
     }
     fputc('"', out);
+}
+
+char *uw_utf8_repaired(const char *str, int *nomem)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = strlen(str), left = len, k, o = 0;
+    char *out;
+
+    *nomem = 0;
+    while (left > 0 && (k = uw_utf8_seq(s, left)) != 0) {
+        s += k;
+        left -= k;
+    }
+    if (left == 0)
+        return NULL;           /* valid: nothing to copy */
+    out = malloc(3 * len + 1); /* each byte at most U+FFFD's three */
+    if (out == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    s = (const unsigned char *)str;
+    left = len;
+    while (left > 0) {
+        if ((k = uw_utf8_seq(s, left)) == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            k = 1;
+        } else {
+            memcpy(out + o, s, k);
+            o += k;
+        }
+        s += k;
+        left -= k;
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_str.h"
 #include "tornstack/error.h"
 #include "tornstack/profile_io.h"
 
@@ -48,6 +49,7 @@ typedef struct uw_pp {
     const uw_profile *p;
     char **strings; /* the profile's strings, then the extra ones (owned) */
     size_t n_strings, cap_strings;
+    unsigned char *repaired; /* the profile's strings replaced by a repaired (owned) copy */
     uw_hindex fn_index;
     pb_function *functions, **function_ptrs;
     size_t n_functions;
@@ -65,6 +67,7 @@ typedef struct uw_pp {
 static int64_t uw_pp_string(uw_pp *pp, const char *s)
 {
     char *copy;
+    int nomem;
 
     if (pp->n_strings == pp->cap_strings) {
         size_t cap = pp->cap_strings ? 2 * pp->cap_strings : 64;
@@ -74,7 +77,9 @@ static int64_t uw_pp_string(uw_pp *pp, const char *s)
         pp->strings = a;
         pp->cap_strings = cap;
     }
-    copy = strdup(s);
+    copy = uw_utf8_repaired(s, &nomem); /* a title cut mid-character, say */
+    if (copy == NULL && !nomem)
+        copy = strdup(s);
     if (copy == NULL)
         return -1;
     pp->strings[pp->n_strings] = copy;
@@ -291,6 +296,10 @@ static void uw_pp_free(uw_pp *pp)
 
     for (i = pp->p->n_strings; i < pp->n_strings; i++)
         free(pp->strings[i]);
+    for (i = 0; pp->repaired != NULL && i < pp->p->n_strings; i++)
+        if (pp->repaired[i])
+            free(pp->strings[i]);
+    free(pp->repaired);
     free(pp->strings);
     uw_hindex_free(&pp->fn_index);
     free(pp->functions);
@@ -332,9 +341,25 @@ int uw_write_pprof(FILE *out, const uw_profile *p)
         rc = UW_ERR_NOMEM;
         goto out;
     }
-    for (i = 0; i < p->n_strings; i++)
-        pp.strings[i] = p->strings[i]; /* borrowed: not freed by uw_pp_free */
     pp.n_strings = p->n_strings;
+    pp.repaired = calloc((size_t)p->n_strings + 1, 1);
+    if (pp.repaired == NULL) {
+        rc = UW_ERR_NOMEM;
+        goto out;
+    }
+    /* borrowed, not freed by uw_pp_free; but proto3 strings must be
+     * UTF-8, and a folded file read back may hold any bytes (or a thread
+     * name cut mid-character): those get a repaired copy of their own */
+    for (i = 0; i < p->n_strings; i++) {
+        int nomem;
+        char *fixed = uw_utf8_repaired(p->strings[i], &nomem);
+        if (nomem) {
+            rc = UW_ERR_NOMEM;
+            goto out;
+        }
+        pp.strings[i] = fixed != NULL ? fixed : p->strings[i];
+        pp.repaired[i] = fixed != NULL;
+    }
     pp.cap_strings = (size_t)p->n_strings + 64;
     k_samples = uw_pp_string(&pp, "samples");
     k_count = uw_pp_string(&pp, "count");

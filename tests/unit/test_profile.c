@@ -574,6 +574,40 @@ static void test_html_and_speedscope(void **state)
 }
 
 #ifdef TORNSTACK_HAVE_PPROF
+/* Is s valid UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF)?  Written apart from the writers' own check. */
+static int valid_utf8(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+
+    while (*s != 0) {
+        unsigned cp;
+        int n, i;
+        if (*s < 0x80) {
+            s++;
+            continue;
+        }
+        if ((*s & 0xe0) == 0xc0)
+            n = 2, cp = *s & 0x1fu;
+        else if ((*s & 0xf0) == 0xe0)
+            n = 3, cp = *s & 0x0fu;
+        else if ((*s & 0xf8) == 0xf0)
+            n = 4, cp = *s & 0x07u;
+        else
+            return 0;
+        for (i = 1; i < n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i] & 0x3fu);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        s += n;
+    }
+    return 1;
+}
+
 static void test_pprof(void **state)
 {
     uw_profile p;
@@ -626,6 +660,12 @@ static void test_pprof(void **state)
         found +=
             strcmp(msg->string_table[msg->function[i]->name], "<task </script><img src=x>>") == 0;
     assert_int_equal(found, 2);
+    /* proto3 strings are UTF-8: the file name's invalid byte is U+FFFD */
+    for (i = 0, found = 0; i < msg->n_string_table; i++) {
+        assert_true(valid_utf8(msg->string_table[i]));
+        found += strcmp(msg->string_table[i], "/a\xef\xbf\xbd.py") == 0;
+    }
+    assert_int_equal(found, 1);
     perftools__profiles__profile__free_unpacked(msg, NULL);
     free(m.buf);
     free(raw);
