@@ -17,19 +17,21 @@ _Static_assert(UW_LIMIT_FOLDED_LABEL >= 2 * 3 * 4 * UW_LIMIT_STRING_CHARS + 32 &
                    UW_LIMIT_FOLDED_LABEL >= 3 * UW_TASK_NAME_MAX + 8,
                "UW_LIMIT_FOLDED_LABEL is too small for the labels the writers make");
 
-static int uw_label_needs_escape(unsigned char c)
+/* paren: also '(' (a Python frame's name: the reader splits its label at
+ * the first " (", so a name holding one must not show it). */
+static int uw_label_needs_escape(unsigned char c, int paren)
 {
-    return c == '%' || c == ';' || c < 0x20 || c == 0x7f;
+    return c == '%' || c == ';' || c < 0x20 || c == 0x7f || (paren && c == '(');
 }
 
-size_t uw_label_escape(char *dst, size_t cap, const char *s, size_t len)
+static size_t uw_label_escape_as(char *dst, size_t cap, const char *s, size_t len, int paren)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t need = 0, w = 0, i; /* w: bytes written, a prefix of whole escapes */
 
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        size_t k = uw_label_needs_escape(c) ? 3 : 1;
+        size_t k = uw_label_needs_escape(c, paren) ? 3 : 1;
         if (w == need && need + k < cap) {
             if (k == 3) {
                 dst[w] = '%';
@@ -45,6 +47,11 @@ size_t uw_label_escape(char *dst, size_t cap, const char *s, size_t len)
     if (cap > 0)
         dst[w] = '\0';
     return need;
+}
+
+size_t uw_label_escape(char *dst, size_t cap, const char *s, size_t len)
+{
+    return uw_label_escape_as(dst, cap, s, len, 0);
 }
 
 static int uw_hexval(char c)
@@ -122,11 +129,13 @@ size_t uw_profile_frame_folded(const uw_profile *p, uint32_t id, char *dst, size
             snprintf(dst + n, cap - n, "%s", lit); \
         n += k;                                    \
     } while (0)
-#define UW_PUT_ESC(str)                                                                        \
-    do {                                                                                       \
-        const char *s_ = (str);                                                                \
-        n += uw_label_escape(n < cap ? dst + n : NULL, n < cap ? cap - n : 0, s_, strlen(s_)); \
+#define UW_PUT_ESC_AS(str, paren)                                                                \
+    do {                                                                                         \
+        const char *s_ = (str);                                                                  \
+        n += uw_label_escape_as(n < cap ? dst + n : NULL, n < cap ? cap - n : 0, s_, strlen(s_), \
+                                (paren));                                                        \
     } while (0)
+#define UW_PUT_ESC(str) UW_PUT_ESC_AS(str, 0)
     switch (f->kind) {
     case UW_PFRAME_TASK:
         UW_PUT_LIT("<task ");
@@ -142,7 +151,7 @@ size_t uw_profile_frame_folded(const uw_profile *p, uint32_t id, char *dst, size
         }
         break;
     default:
-        UW_PUT_ESC(name);
+        UW_PUT_ESC_AS(name, 1);
         UW_PUT_LIT(" (");
         UW_PUT_ESC(uw_profile_str(p, f->file));
         snprintf(num, sizeof num, ":%" PRId64 ")", f->line);
@@ -151,5 +160,6 @@ size_t uw_profile_frame_folded(const uw_profile *p, uint32_t id, char *dst, size
     }
 #undef UW_PUT_LIT
 #undef UW_PUT_ESC
+#undef UW_PUT_ESC_AS
     return n;
 }

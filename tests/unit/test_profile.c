@@ -405,6 +405,10 @@ static void test_folded_roundtrip(void **state)
     (void)state;
     build_world(&h);
     strcpy(h.s.tasks[1].name, "b%25 ;<task x>\r\t\x01 \xc3\xa9");
+    /* a qualname holding " (", which the reader splits a label at */
+    free(h.codes[2]->qualname);
+    h.codes[2]->qualname = strdup("odd (name) (x");
+    assert_non_null(h.codes[2]->qualname);
     assert_int_equal(uw_profile_init(&p), 0);
     assert_int_equal(uw_profile_add_sample(&p, &h.s, NULL, thread_name, NULL), 0);
     assert_int_equal(uw_profile_add_sample(&p, &h.s, NULL, thread_name, NULL), 0);
@@ -415,6 +419,14 @@ static void test_folded_roundtrip(void **state)
     assert_string_equal(a, b);
     assert_int_equal(q.n_stacks, p.n_stacks);
     assert_int_equal(q.total, p.total);
+    /* every frame read back with its own name and file */
+    assert_int_equal(q.n_frames, p.n_frames);
+    for (i = 0; i < p.n_frames; i++) {
+        assert_string_equal(uw_profile_str(&q, q.frames[i].name),
+                            uw_profile_str(&p, p.frames[i].name));
+        assert_string_equal(uw_profile_str(&q, q.frames[i].file),
+                            uw_profile_str(&p, p.frames[i].file));
+    }
     for (i = 0; i < p.n_stacks; i++) {
         assert_int_equal(q.stacks[i].labels.thread_id, p.stacks[i].labels.thread_id);
         assert_string_equal(uw_profile_str(&q, q.stacks[i].labels.thread_name),
