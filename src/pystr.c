@@ -86,6 +86,8 @@ int uw__pystr_to_utf8(const uint8_t *data, size_t n, uint32_t kind, int ascii, c
         }
         if (cp >= 0xd800 && cp <= 0xdfff)
             cp = 0xfffd; /* lone surrogate: not encodable in UTF-8 */
+        else if (cp == 0)
+            cp = 0xfffd; /* U+0000 would end the C string: the rest of the name, silently */
         if (cap - o < 5)
             return UW_ERR_INVALID_ARG;
         o += uw_utf8_put(out + o, cp);

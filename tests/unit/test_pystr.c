@@ -29,6 +29,7 @@ static void test_kinds(void **state)
     static const uint8_t latin1[] = {'c', 0xe9, 'l', 0xe8, 'b', 'r', 'e'};
     static const uint16_t ucs2[] = {0x0444, 0x0443, 0x043d, 0xd800};
     static const uint32_t ucs4[] = {0x1f600, 'x', 0x10ffff};
+    static const uint8_t nul_in[] = {'j', 'o', 'b', 0, '-', '1'};
     int minor, trunc;
     (void)state;
     for (minor = 11; minor <= 13; minor++) {
@@ -47,6 +48,11 @@ static void test_kinds(void **state)
         assert_string_equal(out, "\xd1\x84\xd1\x83\xd0\xbd\xef\xbf\xbd");
         assert_int_equal(rd(&fp, fp_str_kind(&fp, ucs4, 3, 4), &trunc), 0);
         assert_string_equal(out, "\xf0\x9f\x98\x80x\xf4\x8f\xbf\xbf");
+        /* U+0000 (a Task named "job\0-1") becomes U+FFFD, not the end of
+         * the name: two such Tasks stay apart */
+        assert_int_equal(rd(&fp, fp_str_kind(&fp, nul_in, sizeof nul_in, 1), &trunc), 0);
+        assert_string_equal(out, "job\xef\xbf\xbd-1");
+        assert_int_equal(trunc, 0);
         fp_free(&fp);
     }
 }
