@@ -886,6 +886,23 @@ static void test_thread_clock(void **state)
  * handler; a SIGURG sent by someone else does.  With the clocks off,
  * every stop is an interrupt; on again, the clocks stop it again.
  * Skipped where perf events are refused. */
+/* `rounds` stops of the spinner's target, each checked to hold it, with
+ * the target's own stops answered between them. */
+static void spinner_rounds(uw__pause *p, int rounds)
+{
+    uint64_t before;
+    int round;
+
+    for (round = 0; round < rounds; round++) {
+        assert_int_equal(uw__pause_stop_all(p), 0);
+        before = ld(&sh->spin);
+        nap_us(2000);
+        assert_true(ld(&sh->spin) == before); /* held */
+        assert_int_equal(uw__pause_resume_all(p), 0);
+        assert_int_equal(uw__pause_service(p, 1000), 0);
+    }
+}
+
 static void test_stop_by_clock(void **state)
 {
     pid_t pid;
@@ -900,14 +917,7 @@ static void test_stop_by_clock(void **state)
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON); /* off by default */
-    for (round = 0; round < 40; round++) {
-        assert_int_equal(uw__pause_stop_all(p), 0);
-        before = ld(&sh->spin);
-        nap_us(2000);
-        assert_true(ld(&sh->spin) == before); /* held */
-        assert_int_equal(uw__pause_resume_all(p), 0);
-        assert_int_equal(uw__pause_service(p, 1000), 0);
-    }
+    spinner_rounds(p, 40);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
         print_message("perf events refused (%s): the clock stop is not tested\n",
@@ -965,8 +975,6 @@ static void test_clock_blocked(void **state)
     pid_t pid;
     uw__pause *p = NULL;
     uw__pause_stats st;
-    uint64_t before;
-    int round;
     (void)state;
 
     spawn_spinner = 3;
@@ -974,14 +982,7 @@ static void test_clock_blocked(void **state)
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
-    for (round = 0; round < 10; round++) {
-        assert_int_equal(uw__pause_stop_all(p), 0);
-        before = ld(&sh->spin);
-        nap_us(2000);
-        assert_true(ld(&sh->spin) == before); /* held */
-        assert_int_equal(uw__pause_resume_all(p), 0);
-        assert_int_equal(uw__pause_service(p, 1000), 0);
-    }
+    spinner_rounds(p, 10);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
         print_message("perf events refused (%s): the clock stop is not tested\n",
