@@ -276,12 +276,14 @@ void uw_pt_clock_find_strays(uw__pause *p)
 
     for (i = 0; i < p->n; i++) {
         uw_pt *t = &p->threads[i];
+        int blocked;
         if (!t->check_stray)
             continue;
         t->check_stray = 0;
-        if (t->state == UW_PT_STOPPED && uw_pt_sig_pending(p->pid, t->tid, UW_PT_CLOCK_SIGNAL)) {
+        if (t->state == UW_PT_STOPPED &&
+            uw_pt_sig_pending(p->pid, t->tid, UW_PT_CLOCK_SIGNAL, &blocked)) {
             t->limit_left = 0; /* it did fire: the kernel disabled it */
-            if (uw_pt_sig_blocked(p->pid, t->tid, UW_PT_CLOCK_SIGNAL)) {
+            if (blocked) {
                 /* blocked, it will not be taken on restart: no stop to
                  * wait for, and no clock can stop this thread */
                 t->clock_blocked = 1;

@@ -68,21 +68,21 @@ int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n)
 }
 
 /* State letter ('R', 'S', 't', 'T', 'Z', ...), TracerPid and, when
- * `pending` is not NULL, the signals pending for that thread itself
- * (SigPnd: those sent to it alone, as our clocks' are; bit sig - 1) of
- * one thread of pid, from /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS
- * if the thread is gone. */
-int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pending)
+ * `sigs` is not NULL, the signals pending for that thread itself (sigs[0],
+ * SigPnd: those sent to it alone, as our clocks' are) and those it blocks
+ * (sigs[1], SigBlk), bit sig - 1, of one thread of pid, from
+ * /proc/PID/task/TID/status.  UW_ERR_NO_PROCESS if the thread is gone. */
+int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t sigs[2])
 {
     char path[96], line[256];
     FILE *f;
     int lines = 0, have = 0;
-    const int want = pending != NULL ? 7 : 3;
+    const int want = sigs != NULL ? 15 : 3;
 
     *state = '?';
     *tracer = 0;
-    if (pending != NULL)
-        *pending = 0;
+    if (sigs != NULL)
+        sigs[0] = sigs[1] = 0;
     snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
     f = fopen(path, "re");
     if (f == NULL)
@@ -97,9 +97,12 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pen
         } else if (strncmp(line, "TracerPid:", 10) == 0) {
             *tracer = (pid_t)strtol(line + 10, NULL, 10);
             have |= 2;
-        } else if (pending != NULL && strncmp(line, "SigPnd:", 7) == 0) {
-            *pending = (uint64_t)strtoull(line + 7, NULL, 16);
+        } else if (sigs != NULL && strncmp(line, "SigPnd:", 7) == 0) {
+            sigs[0] = (uint64_t)strtoull(line + 7, NULL, 16);
             have |= 4;
+        } else if (sigs != NULL && strncmp(line, "SigBlk:", 7) == 0) {
+            sigs[1] = (uint64_t)strtoull(line + 7, NULL, 16);
+            have |= 8;
         }
     }
     fclose(f);
@@ -107,41 +110,19 @@ int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t *pen
 }
 
 /* Is signal sig pending for thread tid of pid itself?  1 or 0; 0 also
- * when that cannot be read. */
-int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig)
+ * when that cannot be read.  *blocked: whether the thread blocks it, from
+ * the same reading. */
+int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig, int *blocked)
 {
-    uint64_t pending;
+    uint64_t sigs[2];
     pid_t tracer;
     char state;
 
-    if (sig < 1 || sig > 64 || uw_pt_status(pid, tid, &state, &tracer, &pending) != 0)
+    *blocked = 0;
+    if (sig < 1 || sig > 64 || uw_pt_status(pid, tid, &state, &tracer, sigs) != 0)
         return 0;
-    return ((pending >> (sig - 1)) & 1u) != 0;
-}
-
-/* Is sig in thread tid's blocked mask (SigBlk of its status)?  0 when
- * not, or when the status cannot be read (the thread is gone).  Bound:
- * UW_PT_STATUS_LINES lines. */
-int uw_pt_sig_blocked(pid_t pid, pid_t tid, int sig)
-{
-    char path[96], line[256];
-    uint64_t mask = 0;
-    int lines = 0, found = 0;
-    FILE *f;
-
-    if (sig < 1 || sig > 64)
-        return 0;
-    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    while (!found && lines++ < UW_PT_STATUS_LINES && fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "SigBlk:", 7) == 0) {
-            mask = (uint64_t)strtoull(line + 7, NULL, 16);
-            found = 1;
-        }
-    fclose(f);
-    return ((mask >> (sig - 1)) & 1u) != 0;
+    *blocked = ((sigs[1] >> (sig - 1)) & 1u) != 0;
+    return ((sigs[0] >> (sig - 1)) & 1u) != 0;
 }
 
 /* The state letter of thread tid of pid, from /proc/PID/task/TID/stat,
