@@ -166,8 +166,9 @@ static int uw_skipped_as_object(const uw_task_work *w)
 }
 
 /* Every Task's awaiter(s) into edges, sorted by parent.  A single awaiter
- * costs nothing more (it is the Task's own word); a set costs its reads. */
-int uw__awaited_by_read(uw_tasks *t)
+ * costs nothing more (it is the Task's own word); a set costs its reads.
+ * A bound met on the way is the sample's awaited_by_limit. */
+int uw__awaited_by_read(uw_tasks *t, uw_sample *s)
 {
     uw__lists *ls = &t->ls;
     size_t i;
@@ -206,6 +207,8 @@ int uw__awaited_by_read(uw_tasks *t)
     }
     if (ls->n_pairs > 1)
         qsort(ls->pairs.p, ls->n_pairs, sizeof(uw__ab_pair), uw_cmp_pair);
+    if (t->ab_cut && s->tasks_error == 0)
+        s->tasks_error = UW_ERR_LIMIT_AWAITED_BY;
     return 0;
 }
 

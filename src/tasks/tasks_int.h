@@ -1159,8 +1159,8 @@ int uw__list_candidates(uw_tasks *t, const uw_sample *s, uint64_t interp, size_t
 /* --- awaited_by.c --------------------------------------------------------------- */
 
 /* Read every Task's awaiters (one, or a set) into awaiting edges between
- * Tasks of the sample. */
-int uw__awaited_by_read(uw_tasks *t);
+ * Tasks of the sample; a bound met is s's awaited_by_limit. */
+int uw__awaited_by_read(uw_tasks *t, uw_sample *s);
 /* Append to s->awaiting the Tasks that record Task i as their awaiter and
  * are not among its edges from `first` on yet. */
 int uw__awaited_by_edges(uw_tasks *t, uw_sample *s, size_t i, size_t first);

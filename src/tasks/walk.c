@@ -169,10 +169,8 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
 
     if (t->opt.skip) {
         if ((rc = uw__check(t, s)) != 0 || (rc = uw__plain_waiters(t)) != 0 ||
-            (rc = uw__recover(t, s)) != 0 || (rc = uw__awaited_by_read(t)) != 0)
+            (rc = uw__recover(t, s)) != 0 || (rc = uw__awaited_by_read(t, s)) != 0)
             return rc;
-        if (t->ab_cut && s->tasks_error == 0)
-            s->tasks_error = UW_ERR_LIMIT_AWAITED_BY;
         uw__awaiting_verdict(t);
     } else {
         size_t i;
@@ -183,10 +181,7 @@ static int uw_trust(uw_tasks *t, uw_sample *s)
             t->work[i].ab_now = t->work[i].awaited_by;
             t->work[i].ab_now_is_set = t->work[i].awaited_by_is_set;
         }
-        rc = uw__awaited_by_read(t);
-        if (rc == 0 && t->ab_cut && s->tasks_error == 0)
-            s->tasks_error = UW_ERR_LIMIT_AWAITED_BY;
-        return rc;
+        return uw__awaited_by_read(t, s);
     }
     return 0;
 }
