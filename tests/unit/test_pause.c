@@ -886,6 +886,17 @@ static void test_thread_clock(void **state)
  * handler; a SIGURG sent by someone else does.  With the clocks off,
  * every stop is an interrupt; on again, the clocks stop it again.
  * Skipped where perf events are refused. */
+/* Where perf events are refused (st->clock_refused), a clock test says
+ * what it could not test, lets the target go and is skipped. */
+static void skip_refused(uw__pause *p, pid_t pid, const uw__pause_stats *st, const char *what)
+{
+    print_message("perf events refused (%s): %s is not tested\n", strerror(st->clock_refused),
+                  what);
+    assert_int_equal(uw__pause_close(p), 0);
+    reap(pid);
+    skip();
+}
+
 /* `rounds` stops of the spinner's target, each checked to hold it, with
  * the target's own stops answered between them. */
 static void spinner_rounds(uw__pause *p, int rounds)
@@ -920,12 +931,8 @@ static void test_stop_by_clock(void **state)
     spinner_rounds(p, 40);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
-        print_message("perf events refused (%s): the clock stop is not tested\n",
-                      strerror(st.clock_refused));
         assert_int_equal(st.clock_stops, 0);
-        assert_int_equal(uw__pause_close(p), 0);
-        reap(pid);
-        skip();
+        skip_refused(p, pid, &st, "the clock stop");
     }
     /* the spinner by its clock in most rounds; a round it was not shown
      * running in is interrupted (a preempted spinner is still R) */
@@ -984,13 +991,8 @@ static void test_clock_blocked(void **state)
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
     spinner_rounds(p, 10);
     uw__pause_stats_get(p, &st);
-    if (st.clock_refused != 0) {
-        print_message("perf events refused (%s): the clock stop is not tested\n",
-                      strerror(st.clock_refused));
-        assert_int_equal(uw__pause_close(p), 0);
-        reap(pid);
-        skip();
-    }
+    if (st.clock_refused != 0)
+        skip_refused(p, pid, &st, "the clock stop");
     print_message("blocked spinner: %llu clock stops, %llu late, %llu strays (%llu unsettled), "
                   "%llu threads blocking\n",
                   (unsigned long long)st.clock_stops, (unsigned long long)st.clock_late,
@@ -1041,12 +1043,8 @@ static void test_clock_kernel_turns(void **state)
     }
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
-        print_message("perf events refused (%s): the kernel turns are not tested\n",
-                      strerror(st.clock_refused));
         assert_int_equal(st.clock_kernel_turns, 0);
-        assert_int_equal(uw__pause_close(p), 0);
-        reap(pid);
-        skip();
+        skip_refused(p, pid, &st, "the kernel turns");
     }
     print_message("syscaller: %llu clock stops, %llu kernel turns, %llu clocks late of 80 "
                   "rounds\n",
