@@ -57,17 +57,29 @@ def stacks_in(path):
     return total
 
 
-def run(cmd, name):
-    """Wall and CPU seconds (user + system) of one run of cmd."""
+def run(cmd, name, crash_ok=False):
+    """Wall and CPU seconds (user + system) of one run of cmd, and its
+    result.  A run killed by a signal is returned when crash_ok (a peer's
+    crash is a result to print); any other failure ends the bench."""
     u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     wall = time.monotonic() - t0
     u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode != 0:
+    if r.returncode != 0 and not (crash_ok and r.returncode < 0):
         sys.stderr.write(r.stdout + r.stderr)
         livelib.fail("%s exited %d" % (name, r.returncode))
-    return wall, (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
+    return wall, (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime), r
+
+
+def command(tool, tornstack, pid, seconds, out, tachyon_extra):
+    """Tachyon's or tornstack's recording of pid for `seconds` at the
+    highest rate each takes, written to out."""
+    if tool == "tachyon":
+        return [sys.executable, "-m", "profiling.sampling", "attach", *tachyon_extra, "-r",
+                "1000khz", "-d", str(seconds), "--collapsed", "-o", out, str(pid)]
+    return [tornstack, "record", "--rate", "1000000", "--duration", str(seconds), "-o", out,
+            "--pid", str(pid)]
 
 
 def pairs(tornstack, target, args, seconds, tachyon_extra, label):
@@ -78,14 +90,8 @@ def pairs(tornstack, target, args, seconds, tachyon_extra, label):
         for rnd in (1, 2):
             row = {}
             for tool in ("tachyon", "tornstack"):
-                if tool == "tachyon":
-                    cmd = [sys.executable, "-m", "profiling.sampling", "attach", *tachyon_extra,
-                           "-r", "1000khz", "-d", str(seconds), "--collapsed", "-o", out,
-                           str(t.pid)]
-                else:
-                    cmd = [tornstack, "record", "--rate", "1000000", "--duration", str(seconds),
-                           "-o", out, "--pid", str(t.pid)]
-                wall, cpu = run(cmd, tool)
+                cmd = command(tool, tornstack, t.pid, seconds, out, tachyon_extra)
+                wall, cpu, _ = run(cmd, tool)
                 n = stacks_in(out)
                 row[tool] = n / seconds
                 row[tool + "_cpu_us"] = 1e6 * cpu / max(n, 1)
@@ -118,27 +124,15 @@ def busy_pairs(tornstack, seconds):
         for rnd in (1, 2):
             row = {}
             for tool in ("tachyon", "tornstack"):
-                if tool == "tachyon":
-                    cmd = [sys.executable, "-m", "profiling.sampling", "attach", "--async-aware",
-                           "--async-mode", "all", "-r", "1000khz", "-d", str(seconds),
-                           "--collapsed", "-o", out, str(t.pid)]
-                else:
-                    cmd = [tornstack, "record", "--rate", "1000000", "--duration", str(seconds),
-                           "-o", out, "--pid", str(t.pid)]
-                u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-                u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
+                cmd = command(tool, tornstack, t.pid, seconds, out,
+                              ["--async-aware", "--async-mode", "all"])
+                _, cpu, r = run(cmd, tool + " on the busy program", crash_ok=tool == "tachyon")
                 text = r.stdout + r.stderr
-                if tool == "tachyon" and r.returncode < 0:
-                    # a peer's crash is a result to print, not the bench's failure
+                if r.returncode < 0:
                     row.update({tool: 0.0, tool + "_cpu_us": 0.0,
                                 tool + "_lost": "crashed, signal %d" % -r.returncode})
                     crashes[0] += 1
                     continue
-                if r.returncode != 0:
-                    sys.stderr.write(r.stdout + r.stderr)
-                    livelib.fail("%s exited %d on the busy program" % (tool, r.returncode))
                 if tool == "tachyon":
                     m = re.search(r"Captured (\d+) samples", text)
                     e = re.search(r"Error rate: ([\d.]+)", text)
