@@ -708,42 +708,52 @@ static int uw_one_step(const uw_tasks *t, const uw_task_epoch *e)
 }
 
 /* The first check's read with its middle group (uw_pure_queue): [counts
- * a][lengths a][copy A][epochs m1][middle, first copy][middle, second
- * copy][epochs m2][copy B][lengths b][counts b], ten ordered groups, read
- * through ck_rd and put back where each piece belongs. */
+ * a][lengths a][copy A], then for each window [epochs][middle, first
+ * copy][middle, second copy], then [epochs][copy B][lengths b][counts b]:
+ * 3 * UW_PURE_WINDOWS + 7 ordered groups, read through ck_rd and put back
+ * where each piece belongs. */
+#define UW_MID_GROUPS (3 * UW_PURE_WINDOWS + 7)
 static void uw_check_read_mid(uw_tasks *t, uw_iov *iov, size_t ne, size_t n)
 {
     uw__pure_mid *m = &t->mid;
     const size_t nt = m->n_th, nm = m->n, head = 2 * ne + n, tail = n + 2 * ne;
-    const size_t all = head + 2 * nt + 2 * nm + tail;
-    const size_t end[10] = {ne,
-                            2 * ne,
-                            head,
-                            head + nt,
-                            head + nt + nm,
-                            head + nt + 2 * nm,
-                            head + 2 * nt + 2 * nm,
-                            head + 2 * nt + 2 * nm + n,
-                            head + 2 * nt + 2 * nm + n + ne,
-                            all};
+    const size_t all = head + (UW_PURE_WINDOWS + 1) * nt + 2 * UW_PURE_WINDOWS * nm + tail;
+    size_t end[UW_MID_GROUPS], g = 0, w;
     uw_iov *rd = UW__IOV(&t->sc.ck_rd);
     size_t at = 0;
 
+    UW_ASSERT(UW_MID_GROUPS <= UW_READV_GROUPS_MAX);
     UW_ASSERT(t->sc.ck_rd.have >= all); /* reserved by uw_pure_queue */
+    end[g++] = ne;
+    end[g++] = 2 * ne;
     memcpy(rd + at, iov, head * sizeof *rd), at += head;
-    memcpy(rd + at, m->ma, nt * sizeof *rd), at += nt;
-    memcpy(rd + at, m->a, nm * sizeof *rd), at += nm;
-    memcpy(rd + at, m->b, nm * sizeof *rd), at += nm;
-    memcpy(rd + at, m->mb, nt * sizeof *rd), at += nt;
-    memcpy(rd + at, iov + head, tail * sizeof *rd), at += tail;
-    UW_ASSERT(at == all);
-    (void)uw_readv_groups(t->r, rd, all, end, 10);
+    end[g++] = at;
+    for (w = 0; w < UW_PURE_WINDOWS; w++) {
+        memcpy(rd + at, m->ec[w], nt * sizeof *rd), at += nt;
+        end[g++] = at;
+        memcpy(rd + at, m->a[w], nm * sizeof *rd), at += nm;
+        end[g++] = at;
+        memcpy(rd + at, m->b[w], nm * sizeof *rd), at += nm;
+        end[g++] = at;
+    }
+    memcpy(rd + at, m->ec[UW_PURE_WINDOWS], nt * sizeof *rd), at += nt;
+    end[g++] = at;
+    memcpy(rd + at, iov + head, tail * sizeof *rd), at += n;
+    end[g++] = at;
+    at += ne;
+    end[g++] = at;
+    at += ne;
+    end[g++] = at;
+    UW_ASSERT(at == all && g == UW_MID_GROUPS);
+    (void)uw_readv_groups(t->r, rd, all, end, g);
     at = 0;
     memcpy(iov, rd + at, head * sizeof *rd), at += head;
-    memcpy(m->ma, rd + at, nt * sizeof *rd), at += nt;
-    memcpy(m->a, rd + at, nm * sizeof *rd), at += nm;
-    memcpy(m->b, rd + at, nm * sizeof *rd), at += nm;
-    memcpy(m->mb, rd + at, nt * sizeof *rd), at += nt;
+    for (w = 0; w < UW_PURE_WINDOWS; w++) {
+        memcpy(m->ec[w], rd + at, nt * sizeof *rd), at += nt;
+        memcpy(m->a[w], rd + at, nm * sizeof *rd), at += nm;
+        memcpy(m->b[w], rd + at, nm * sizeof *rd), at += nm;
+    }
+    memcpy(m->ec[UW_PURE_WINDOWS], rd + at, nt * sizeof *rd), at += nt;
     memcpy(iov + head, rd + at, tail * sizeof *rd);
 }
 
@@ -1120,7 +1130,14 @@ static int uw_check_judge(uw_tasks *t, const uw_sample *s, const uw_iov *a, cons
  * instant shows its state from just before or just after that step,
  * while its callback ran), so at an instant of the middle group the
  * loop's stack is the one its two copies agree on, and it roots them.
- * uw_pure_mid_judge tells the shape. */
+ * uw_pure_mid_judge tells the shape.  The group is read in
+ * UW_PURE_WINDOWS windows in a row, each bracketed by its own epoch
+ * readings (the reading after one is the one before the next): a busy
+ * loop pops a handle within one window in three to one in two, and every
+ * window lies between the copies, so the first whose epoch held serves.
+ * Before, with one window, a slow or shared CPU left up to a tenth of the
+ * busy program's Task stacks with no pure stack in `record` (live_busy,
+ * 3.15). */
 
 /* Remember each loop thread's skeleton from this sample's walk: one that
  * reached its root through a Handle._run (whole, or anchored: from the
@@ -1194,12 +1211,16 @@ static const uw__pure_skel *uw_pure_skel_of(uw_tasks *t, const uw_sample *s, siz
 static void uw_pure_put(uw__pure_mid *m, int kind, size_t owner, size_t ref, uint64_t addr,
                         size_t len)
 {
+    size_t w;
+
     UW_ASSERT(m->n < UW_PURE_PIECES && len <= UW_PURE_FRAME_BYTES);
     m->kind[m->n] = (uint8_t)kind;
     m->owner[m->n] = owner;
     m->ref[m->n] = ref;
-    m->a[m->n] = (uw_iov){addr, m->bytes_a + m->n * UW_PURE_FRAME_BYTES, len, 0};
-    m->b[m->n] = (uw_iov){addr, m->bytes_b + m->n * UW_PURE_FRAME_BYTES, len, 0};
+    for (w = 0; w < UW_PURE_WINDOWS; w++) {
+        m->a[w][m->n] = (uw_iov){addr, m->bytes_a[w] + m->n * UW_PURE_FRAME_BYTES, len, 0};
+        m->b[w][m->n] = (uw_iov){addr, m->bytes_b[w] + m->n * UW_PURE_FRAME_BYTES, len, 0};
+    }
     m->n++;
 }
 
@@ -1215,14 +1236,15 @@ static int uw_round_reads_thread(const uw_tasks *t, size_t th_i)
 }
 
 /* The middle group of this check: UW_PURE_THREADS threads at most, in
- * thread order, each with its epoch's counter around both copies.  In a
+ * thread order, each with its epoch's counter around both copies of each
+ * of the UW_PURE_WINDOWS windows.  In a
  * recovery round, only the threads shown on an idle loop's stack that
  * have a Task read again (uw__round_idle_stands). */
 static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
 {
     uw__pure_mid *m = &t->mid;
     const uw_layout *l = t->l;
-    size_t th_i, i;
+    size_t th_i, i, w;
 
     m->n_th = m->n = 0;
     for (th_i = 0; th_i < s->n_threads && m->n_th < UW_PURE_THREADS; th_i++) {
@@ -1236,8 +1258,8 @@ static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
             continue;
         m->stands[j] = 0;
         m->th[j] = th_i;
-        m->ma[j] = (uw_iov){e->counter, &m->m1[j], 8, 0};
-        m->mb[j] = (uw_iov){e->counter, &m->m2[j], 8, 0};
+        for (w = 0; w <= UW_PURE_WINDOWS; w++)
+            m->ec[w][j] = (uw_iov){e->counter, &m->ev[w][j], 8, 0};
         if (l->tstate_cframe != UW_ABSENT) {
             uw_pure_put(m, UW_CK_THREAD_CF, j, 0, th->tstate + (uint64_t)l->tstate_cframe, 8);
             uw_pure_put(m, UW_CK_THREAD_CUR, j, 0, k->cframe + (uint64_t)l->cframe_current_frame,
@@ -1251,7 +1273,9 @@ static void uw_pure_queue(uw_tasks *t, const uw_sample *s, size_t ne, size_t n)
                         (size_t)l->frame_size);
         m->n_th++;
     }
-    if (m->n_th > 0 && uw__view_reserve(&t->sc.ck_rd, 4 * ne + 2 * n + 2 * m->n_th + 2 * m->n) != 0)
+    if (m->n_th > 0 &&
+        uw__view_reserve(&t->sc.ck_rd, 4 * ne + 2 * n + (UW_PURE_WINDOWS + 1) * m->n_th +
+                                           2 * UW_PURE_WINDOWS * m->n) != 0)
         m->n_th = m->n = 0; /* no room: read as before */
 }
 
@@ -1295,7 +1319,8 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
     return 1;
 }
 
-/* Thread mid.th[j]'s stack at the middle group's instant, when its two
+/* Thread mid.th[j]'s stack at an instant of the middle group's window w,
+ * when the epoch read before and after the window is one and its two
  * copies agree (each frame the same code, caller, owner and instruction;
  * the current frame as each shape asks, in both: a callback's moves on)
  * and the skeleton stands in them
@@ -1316,7 +1341,7 @@ static int uw_pure_resolve(uw_tasks *t, const uw__pure_skel *k, const uw_pure_fr
  * The stack goes into now (*n_now frames, innermost first; *in_callback
  * for the callback's shape): 1; 0 when the group gives none; UW_ERR_NOMEM
  * when a code object could not be loaded for want of memory. */
-static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, uw_frame *now,
+static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, size_t w, uw_frame *now,
                              size_t *n_now, int *in_callback)
 {
     const uw__pure_mid *m = &t->mid;
@@ -1328,14 +1353,15 @@ static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, uw_frame
     size_t p, i, seen = 0, moved = 0, from;
     int have_cur = 0, cf_same = l->tstate_cframe == UW_ABSENT, callback = 0, rr;
 
-    if (k == NULL || m->ma[j].status != 0 || m->mb[j].status != 0 ||
-        (UW_RULE(pure_check_epoch) && m->m1[j] != m->m2[j]))
+    UW_ASSERT(w < UW_PURE_WINDOWS);
+    if (k == NULL || m->ec[w][j].status != 0 || m->ec[w + 1][j].status != 0 ||
+        (UW_RULE(pure_check_epoch) && m->ev[w][j] != m->ev[w + 1][j]))
         return 0;
     for (p = 0; p < m->n; p++) {
-        const uint8_t *x = m->a[p].dst, *y = m->b[p].dst;
+        const uint8_t *x = m->a[w][p].dst, *y = m->b[w][p].dst;
         if (m->owner[p] != j)
             continue;
-        if (m->a[p].status != 0 || m->b[p].status != 0)
+        if (m->a[w][p].status != 0 || m->b[w][p].status != 0)
             return 0;
         if (m->kind[p] == UW_CK_THREAD_CF) {
             cf_same = uw__u64(x) == k->cframe && uw__u64(y) == k->cframe;
@@ -1345,7 +1371,7 @@ static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, uw_frame
             have_cur = 1;
         } else {
             i = m->ref[p];
-            UW_ASSERT(i <= k->n && m->a[p].len == (size_t)l->frame_size);
+            UW_ASSERT(i <= k->n && m->a[w][p].len == (size_t)l->frame_size);
             if (!uw__frame_same_link(l, x, y))
                 return 0;
             pf[i] = (uw_pure_frame){x,
@@ -1400,16 +1426,20 @@ static int uw_pure_mid_stack(uw_tasks *t, const uw_sample *s, size_t j, uw_frame
 }
 
 /* The first check: thread mid.th[j]'s frames become the stack the middle
- * group gives (appended to the sample's), *got 1.  Returns 0, or
+ * group gives (appended to the sample's), *got 1: the first window's that
+ * gives one (every window lies between the copies, so any of them is an
+ * instant the kept Tasks held their checked state at).  Returns 0, or
  * UW_ERR_NOMEM when there was no room for them. */
 static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
 {
     uw_thread_sample *th = &s->threads[t->mid.th[j]];
     uw_frame now[UW_PURE_CHECK_FRAMES + 1];
-    size_t n = 0, p;
-    int callback = 0, rr;
+    size_t n = 0, p, w;
+    int callback = 0, rr = 0;
 
-    if ((rr = uw_pure_mid_stack(t, s, j, now, &n, &callback)) != 1)
+    for (w = 0; w < UW_PURE_WINDOWS && rr == 0; w++)
+        rr = uw_pure_mid_stack(t, s, j, w, now, &n, &callback);
+    if (rr != 1)
         return rr; /* 0: not taken, or UW_ERR_NOMEM */
     p = s->n_frames;
     if (uw_sample_add_frames(s, now, n) != 0)
@@ -1432,32 +1462,36 @@ static int uw_pure_mid_judge(uw_tasks *t, uw_sample *s, size_t j, int *got)
  * shapes of uw_pure_mid_stack).  The stack is the loop's only while no
  * callback runs; the first check proved it at its own instants, and a
  * Task read again is shown at the round's, after the loop stepped.  With
- * the round's epoch unmoved through its middle group, every Task the
- * round's check keeps held its checked state there (the argument of the
- * first check's middle group), on that stack.  Returns 0, or UW_ERR_NOMEM
- * (a code object not loaded for want of memory). */
+ * the round's epoch unmoved through a window of its middle group, every
+ * Task the round's check keeps held its checked state there (the argument
+ * of the first check's middle group), on that stack; any window that shows
+ * it will do.  Returns 0, or UW_ERR_NOMEM (a code object not loaded for
+ * want of memory). */
 static int uw_pure_round_judge(uw_tasks *t, const uw_sample *s)
 {
     uw__pure_mid *m = &t->mid;
-    size_t j, i;
+    size_t j, i, w;
 
     for (j = 0; j < m->n_th; j++) {
         const uw_thread_sample *th = &s->threads[m->th[j]];
         const uw_frame *f = uw__thread_frames(s, th);
-        uw_frame now[UW_PURE_CHECK_FRAMES + 1];
-        size_t n = 0;
-        int callback = 0, rr;
 
         m->stands[j] = 0;
-        if ((rr = uw_pure_mid_stack(t, s, j, now, &n, &callback)) < 0)
-            return rr;
-        if (rr != 1 || callback || n != th->n_frames)
-            continue;
-        for (i = 0; i < n; i++)
-            if (now[i].addr != f[i].addr || f[i].code == NULL ||
-                now[i].code->addr != f[i].code->addr || now[i].line != f[i].line)
-                break;
-        m->stands[j] = i == n;
+        for (w = 0; w < UW_PURE_WINDOWS && !m->stands[j]; w++) {
+            uw_frame now[UW_PURE_CHECK_FRAMES + 1];
+            size_t n = 0;
+            int callback = 0, rr;
+
+            if ((rr = uw_pure_mid_stack(t, s, j, w, now, &n, &callback)) < 0)
+                return rr;
+            if (rr != 1 || callback || n != th->n_frames)
+                continue;
+            for (i = 0; i < n; i++)
+                if (now[i].addr != f[i].addr || f[i].code == NULL ||
+                    now[i].code->addr != f[i].code->addr || now[i].line != f[i].line)
+                    break;
+            m->stands[j] = i == n;
+        }
     }
     return 0;
 }

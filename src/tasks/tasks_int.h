@@ -128,6 +128,14 @@
 #endif
 #define UW_PURE_FRAME_BYTES 128
 #define UW_PURE_PIECES ((size_t)UW_PURE_THREADS * (UW_PURE_CHECK_FRAMES + 3))
+/* The middle group is read in UW_PURE_WINDOWS windows one after the other,
+ * each its two copies between two readings of the epoch; the first whose
+ * epoch held gives the stack.  A window takes some microseconds (a few
+ * pages pinned twice), about as long as a busy loop's callback: on the
+ * busy program one window in three to one in two saw its epoch move. */
+#ifndef UW_PURE_WINDOWS
+#define UW_PURE_WINDOWS 3
+#endif
 /* The chain check's pieces and bytes per copy: a span, a name, the end of
  * the chain, the dependencies and the one done callback (two pieces) of
  * every Task, each coroutine frame (on to its awaitee slot when near) and
@@ -715,19 +723,20 @@ typedef struct uw__saved {
 
 /* The middle group of the first check's read (check.c, "The loop's stack
  * between the copies"): the threads read so (their sample index), their
- * pieces in a first and a second copy, and each one's loop epoch read
- * before and after them. */
+ * pieces in a first and a second copy of each window, and each one's loop
+ * epoch read before the first window and after each (window w lies
+ * between epoch readings w and w + 1). */
 typedef struct uw__pure_mid {
     size_t n_th, n; /* threads, pieces of one copy */
     size_t th[UW_PURE_THREADS];
-    uint64_t m1[UW_PURE_THREADS], m2[UW_PURE_THREADS];
-    uw_iov ma[UW_PURE_THREADS], mb[UW_PURE_THREADS];
+    uint64_t ev[UW_PURE_WINDOWS + 1][UW_PURE_THREADS];
+    uw_iov ec[UW_PURE_WINDOWS + 1][UW_PURE_THREADS];
     uint8_t kind[UW_PURE_PIECES];
     size_t owner[UW_PURE_PIECES], ref[UW_PURE_PIECES];
-    uw_iov a[UW_PURE_PIECES], b[UW_PURE_PIECES];
+    uw_iov a[UW_PURE_WINDOWS][UW_PURE_PIECES], b[UW_PURE_WINDOWS][UW_PURE_PIECES];
     uint8_t stands[UW_PURE_THREADS]; /* a recovery round's: the idle stack stood */
-    uint8_t bytes_a[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
-    uint8_t bytes_b[UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
+    uint8_t bytes_a[UW_PURE_WINDOWS][UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
+    uint8_t bytes_b[UW_PURE_WINDOWS][UW_PURE_PIECES * UW_PURE_FRAME_BYTES];
 } uw__pure_mid;
 
 typedef struct uw__snap uw__snap;

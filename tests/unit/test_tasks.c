@@ -2054,8 +2054,10 @@ enum {
     PM_SLOT_STALE,
     PM_ROOT_MOVED,
     PM_SLOT_NO_CODE,
-    PM_IDLE_RAN, /* idle, and select() moves on between the group's copies */
-    PM_ROOT_RAN, /* idle, and <module> moves on between them */
+    PM_IDLE_RAN,    /* idle, and select() moves on between the group's copies */
+    PM_ROOT_RAN,    /* idle, and <module> moves on between them, in every window */
+    PM_EPOCH_FIRST, /* idle, and a handle popped (and done) in the first window */
+    PM_EPOCH_ROOT,  /* PM_EPOCH_FIRST, and <module> moves on in every later window */
     /* B steps too (test_recover_idle_stands); the loop, idle again, then
      * through recovery's round: */
     PM_STEP_STANDS,   /* stays idle in select() */
@@ -2067,6 +2069,7 @@ typedef struct pm_world {
     world w;
     const uw_reader_ops *real;
     int mode, moved, slot_reads, round;
+    int root_line; /* <module>'s line: 2, then 3 and 2 in turn as it moves on */
     uint64_t counter, name_b, run, sel_code, run_code, root, root_code;
     uint64_t outer_code, fut; /* PM_STEP_*: B's outer coroutine's code, its Future */
 } pm_world;
@@ -2137,15 +2140,23 @@ static int pm_read(void *ctx, uint64_t addr, void *dst, size_t len)
         r->round = 1;
         pm_round(r);
     }
-    /* The slot is read only by the middle group, once per copy: its
-     * second read falls between the copies of select() and <module> */
-    if (r->moved && addr == r->run && len == (size_t)r->w.fp.l->frame_size &&
-        ++r->slot_reads == 2) {
+    /* The slot is read only by the middle group, once per copy of each
+     * window: its second read falls between the first window's copies of
+     * select() and <module>, its fourth between the second window's */
+    if (r->moved && addr == r->run && len == (size_t)r->w.fp.l->frame_size) {
         const uw_layout *l = r->w.fp.l;
-        if (r->mode == PM_IDLE_RAN) /* select() ran on to its next line */
+        ++r->slot_reads;
+        if (r->mode == PM_IDLE_RAN && r->slot_reads == 2) /* select() ran on to its next line */
             fp_frame_at(&r->w.fp, r->w.sel_frame, r->sel_code, r->root, l->owner_thread, 2);
-        else if (r->mode == PM_ROOT_RAN) /* <module> ran on: returned, entered again */
-            fp_frame_at(&r->w.fp, r->root, r->root_code, 0, l->owner_thread, 3);
+        else if ((r->mode == PM_ROOT_RAN || (r->mode == PM_EPOCH_ROOT && r->slot_reads > 2)) &&
+                 r->slot_reads % 2 == 0)
+            /* <module> ran on: returned, entered again (at one line, then
+             * at the other, so no window's copies agree) */
+            fp_frame_at(&r->w.fp, r->root, r->root_code, 0, l->owner_thread,
+                        r->root_line = 5 - r->root_line);
+        else if ((r->mode == PM_EPOCH_FIRST || r->mode == PM_EPOCH_ROOT) && r->slot_reads == 2)
+            /* a handle popped and its callback done: select() again */
+            fp_put64(&r->w.fp, r->counter, rd64(&r->w, r->counter) + 1);
     }
     return r->real->read(ctx, addr, dst, len);
 }
@@ -2163,7 +2174,8 @@ static void pm_run(pm_world *r, int mode)
     l = r->w.fp.l;
     r->sel_code = rd64(&r->w, r->w.sel_frame + (uint64_t)l->frame_code);
     r->root_code = fp_code(&r->w.fp, "<module>", "/app/main.py", 10, lines, 4);
-    r->root = fp_frame(&r->w.fp, r->root_code, 0, l->owner_thread, 2);
+    r->root_line = 2;
+    r->root = fp_frame(&r->w.fp, r->root_code, 0, l->owner_thread, r->root_line);
     fp_frame_at(&r->w.fp, r->w.sel_frame, r->sel_code, r->root, l->owner_thread, 1);
     world_in_callback(&r->w);
     r->run = rd64(&r->w, r->w.ts + (uint64_t)l->tstate_current_frame);
@@ -2253,7 +2265,7 @@ static void test_pure_between_copies(void **state)
     assert_int_equal(pm_compose(&r, r.w.a, &root), 0);
     assert_string_equal(root, "<module>");
     idle_line = r.w.s.frames[th->first_frame].line;
-    assert_int_equal(r.slot_reads, 2); /* the slot read once per copy */
+    assert_int_equal(r.slot_reads, 2 * UW_PURE_WINDOWS); /* once per copy of each window */
     world_end(&r.w);
 
     /* ... and select(), the current frame, ran on between the copies (it
@@ -2270,6 +2282,28 @@ static void test_pure_between_copies(void **state)
     assert_string_equal(root, "<module>");
     world_end(&r.w);
 
+    /* the loop popped a handle in the first window (its epoch moved
+     * between the window's readings): the next window, whose epoch held,
+     * gives the idle stack (before, with one window, the Tasks had none,
+     * and `record` refused up to a tenth of the busy program's stacks as
+     * pure_stack_not_found on 3.15) */
+    pm_run(&r, PM_EPOCH_FIRST);
+    th = &r.w.s.threads[0];
+    assert_int_equal(r.slot_reads, 2 * UW_PURE_WINDOWS);
+    assert_int_equal(th->split, -1);
+    assert_int_equal(th->n_frames, 2);
+    assert_string_equal(uw_frame_name(&r.w.s.frames[th->first_frame]), "EpollSelector.select");
+    assert_int_equal(pm_compose(&r, r.w.a, &root), 0);
+    assert_string_equal(root, "<module>");
+    world_end(&r.w);
+
+    /* Rule pure_check_epoch: the first window's copies agree, but a handle
+     * was popped between them; every later window sees <module> move on
+     * between its copies (without the rule the Tasks stand on the first
+     * window's frames, read in two idle periods: with one window the
+     * property tests found such a stack that never was, reproducer
+     * corpus/race/regress/violation-local-3.11-pure-mid-epoch-moved) */
+    pm_refused(PM_EPOCH_ROOT, "Tasks rooted on frames read across a popped handle");
     /* Rule pure_check_site: select() at another call, the slot holding a
      * Handle._run that returned (without the rule the Tasks stand on that
      * returned frame) */
