@@ -7,6 +7,7 @@
  * a line, as a folded file has no labels.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,42 @@ int uw_folded_line_count(const uw_profile *p, size_t *n)
     return rc;
 }
 
+/* Would every line read back?  The folded reader (folded_read.c) holds a
+ * label, and the last label of a line with its space and count, in
+ * UW_LIMIT_FOLDED_LABEL bytes.  Labels made from a target fit (label.c's
+ * static assertion), but one read from a folded file at that bound can
+ * grow when written back (a name with no file gains " (:-1)", a bare '%'
+ * becomes "%25"): such a profile is refused (label_limit) before a byte
+ * is written, rather than written as a file tornstack refuses to read.
+ * Each frame's label is measured once; bound: the profile's own. */
+static int uw_fold_fits(const uw_profile *p, const uw_fold_lines *l)
+{
+    size_t *len;
+    uint32_t i, j;
+    int rc = 0;
+
+    if (p->n_frames == 0)
+        return 0;
+    len = malloc((size_t)p->n_frames * sizeof *len);
+    if (len == NULL)
+        return UW_ERR_NOMEM;
+    for (i = 0; i < p->n_frames; i++)
+        len[i] = uw_profile_frame_folded(p, i, NULL, 0);
+    for (i = 0; rc == 0 && i < l->n; i++) {
+        const uw_pstack *st = &p->stacks[l->first[i]];
+        char count[24];
+        for (j = 0; rc == 0 && j < st->n; j++) {
+            size_t n = len[p->items[st->first + j]];
+            if (j + 1 == st->n)
+                n += (size_t)snprintf(count, sizeof count, " %" PRIu64, l->count[i]);
+            if (n > UW_LIMIT_FOLDED_LABEL)
+                rc = UW_ERR_LIMIT_LABEL;
+        }
+    }
+    free(len);
+    return rc;
+}
+
 int uw_write_folded(FILE *out, const uw_profile *p)
 {
     uw_fold_lines l;
@@ -91,6 +128,8 @@ int uw_write_folded(FILE *out, const uw_profile *p)
     if (label == NULL)
         return UW_ERR_NOMEM;
     rc = uw_fold_group(p, &l);
+    if (rc == 0)
+        rc = uw_fold_fits(p, &l);
     for (i = 0; rc == 0 && i < l.n; i++) {
         const uw_pstack *st = &p->stacks[l.first[i]];
         if (st->n == 0)

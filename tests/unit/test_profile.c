@@ -458,6 +458,73 @@ static void expect_read(const char *text, size_t len, int rc, size_t line, const
     uw_profile_free(&p);
 }
 
+/* Write p as folded text and read it back into a fresh profile: the
+ * writer's status; on 0 the text read back must give the same lines. */
+static int write_and_read_back(const uw_profile *p)
+{
+    uw_profile back;
+    uw_folded_error err;
+    memout m;
+    char *again;
+    int rc;
+
+    mem_open(&m);
+    rc = uw_write_folded(m.f, p);
+    mem_close(&m);
+    if (rc != 0) {
+        assert_int_equal(m.len, 0); /* refused before a byte was written */
+        free(m.buf);
+        return rc;
+    }
+    assert_int_equal(uw_profile_init(&back), 0);
+    assert_int_equal(read_text(&back, m.buf, m.len, NULL, &err), 0);
+    again = folded_text(&back);
+    assert_string_equal(again, m.buf);
+    free(again);
+    free(m.buf);
+    uw_profile_free(&back);
+    return 0;
+}
+
+/* A label read at the reader's bound grows when written back (a name
+ * with no file gains " (:-1)"; the last label of a line holds its count
+ * too): at -1/0/+1 of the bound on the written side, the profile is
+ * written and read back whole, or refused with label_limit before a byte
+ * is written.  Before, it was written, and the reader refused the file. */
+static void test_folded_write_bound(void **state)
+{
+    uw_profile p;
+    uw_folded_error err;
+    char *text;
+    size_t i, n;
+
+    (void)state;
+    text = malloc(UW_LIMIT_FOLDED_LABEL + 32);
+    assert_non_null(text);
+    for (i = 0; i < 3; i++) {
+        /* "x..x;y 1" written "x..x (:-1);y (:-1) 1": the first label
+         * LIMIT-1, LIMIT, LIMIT+1 bytes */
+        n = UW_LIMIT_FOLDED_LABEL - 7 + i;
+        memset(text, 'x', n);
+        memcpy(text + n, ";y 1\n", 5);
+        assert_int_equal(uw_profile_init(&p), 0);
+        assert_int_equal(read_text(&p, text, n + 5, NULL, &err), 0);
+        assert_int_equal(write_and_read_back(&p), i < 2 ? 0 : UW_ERR_LIMIT_LABEL);
+        uw_profile_free(&p);
+        /* "y;x..x 1" written "y (:-1);x..x (:-1) 1": the last label with
+         * " 1", LIMIT-1, LIMIT, LIMIT+1 bytes */
+        n = UW_LIMIT_FOLDED_LABEL - 9 + i;
+        memcpy(text, "y;", 2);
+        memset(text + 2, 'x', n);
+        memcpy(text + 2 + n, " 1\n", 3);
+        assert_int_equal(uw_profile_init(&p), 0);
+        assert_int_equal(read_text(&p, text, n + 5, NULL, &err), 0);
+        assert_int_equal(write_and_read_back(&p), i < 2 ? 0 : UW_ERR_LIMIT_LABEL);
+        uw_profile_free(&p);
+    }
+    free(text);
+}
+
 static void test_folded_reader(void **state)
 {
     uw_profile p;
@@ -707,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_add_sample_bare),
         cmocka_unit_test(test_folded_roundtrip),
         cmocka_unit_test(test_folded_reader),
+        cmocka_unit_test(test_folded_write_bound),
         cmocka_unit_test(test_html_and_speedscope),
         cmocka_unit_test(test_pprof),
     };
