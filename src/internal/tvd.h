@@ -47,11 +47,13 @@ void uw__tvd_free(uw__tvd *t);
 /* One folded line (without its newline; a trailing '\r' is dropped) into
  * side 0 (A) or 1 (B).  A blank line is accepted and adds nothing.
  * UW_ERR_FORMAT: no count after the last space, a count that is not a
- * decimal integer, or an empty stack.  UW_ERR_LIMIT_PROFILE: a bound. */
+ * decimal integer, or an empty stack.  A bound: UW_ERR_LIMIT_TVD_LINE (the
+ * line), UW_ERR_LIMIT_TVD_TOTAL (its count, or the side's counts together),
+ * UW_ERR_LIMIT_TVD_STACKS (a new stack past the table's). */
 int uw__tvd_add_line(uw__tvd *t, int side, const char *line, size_t len);
 
 /* Every line of f into `side`, at most max_lines of them (the CLI passes
- * UW_TVD_LIMIT_LINES; more is UW_ERR_LIMIT_PROFILE).  On an error,
+ * UW_TVD_LIMIT_LINES; more is UW_ERR_LIMIT_TVD_LINES).  On an error,
  * *line_no is the 1-based number of the line at fault (0 for a read
  * error, UW_ERR_IO). */
 int uw__tvd_read(uw__tvd *t, int side, FILE *f, uint64_t max_lines, uint64_t *line_no);

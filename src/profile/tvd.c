@@ -104,7 +104,7 @@ static int uw__tvd_add(uw__tvd *t, int side, const char *s, size_t n, uint64_t c
     size_t j;
 
     if (t->total[side] + count > UW_TVD_LIMIT_TOTAL)
-        return UW_ERR_LIMIT_PROFILE;
+        return UW_ERR_LIMIT_TVD_TOTAL;
     for (j = h & (t->cap - 1); t->slots[j].stack != NULL; j = (j + 1) & (t->cap - 1)) {
         if (t->slots[j].hash == h && strncmp(t->slots[j].stack, s, n) == 0 &&
             t->slots[j].stack[n] == '\0') {
@@ -114,7 +114,7 @@ static int uw__tvd_add(uw__tvd *t, int side, const char *s, size_t n, uint64_t c
         }
     }
     if (t->used >= UW_TVD_LIMIT_STACKS)
-        return UW_ERR_LIMIT_PROFILE;
+        return UW_ERR_LIMIT_TVD_STACKS;
     if (2 * (t->used + 1) > t->cap) {
         int rc = uw__tvd_grow(t);
         if (rc != 0)
@@ -186,7 +186,7 @@ int uw__tvd_add_line(uw__tvd *t, int side, const char *line, size_t len)
     if (t == NULL || line == NULL || (side != 0 && side != 1))
         return UW_ERR_INVALID_ARG;
     if (len > UW_TVD_LIMIT_LINE_BYTES)
-        return UW_ERR_LIMIT_PROFILE;
+        return UW_ERR_LIMIT_TVD_LINE;
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
         len--;
     for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
@@ -201,14 +201,14 @@ int uw__tvd_add_line(uw__tvd *t, int side, const char *line, size_t len)
     if (slen == 0)
         return UW_ERR_FORMAT; /* empty stack */
     if ((size_t)(line + len - sp) > 19)
-        return UW_ERR_LIMIT_PROFILE; /* more digits than any bounded count */
+        return UW_ERR_LIMIT_TVD_TOTAL; /* more digits than any bounded count */
     for (i = 0; sp + i < line + len; i++) {
         if (sp[i] < '0' || sp[i] > '9')
             return UW_ERR_FORMAT;
         count = count * 10 + (uint64_t)(sp[i] - '0');
     }
     if (count > UW_TVD_LIMIT_TOTAL)
-        return UW_ERR_LIMIT_PROFILE;
+        return UW_ERR_LIMIT_TVD_TOTAL;
     if (count == 0)
         return 0;
     if (t->flags & UW_TVD_FUNCTIONS) {
@@ -236,7 +236,7 @@ typedef struct uw__tvd_lines {
 } uw__tvd_lines;
 
 /* Next line (without its newline) in *line / *len: 1, or 0 at the end of
- * the file, or an error (UW_ERR_LIMIT_PROFILE for an overlong line). */
+ * the file, or an error (UW_ERR_LIMIT_TVD_LINE for an overlong line). */
 static int uw__tvd_next_line(uw__tvd_lines *r, const char **line, size_t *len)
 {
     for (;;) {
@@ -246,10 +246,10 @@ static int uw__tvd_next_line(uw__tvd_lines *r, const char **line, size_t *len)
             *line = r->buf + r->start;
             *len = (size_t)(nl - *line);
             r->start += *len + 1;
-            return *len > UW_TVD_LIMIT_LINE_BYTES ? UW_ERR_LIMIT_PROFILE : 1;
+            return *len > UW_TVD_LIMIT_LINE_BYTES ? UW_ERR_LIMIT_TVD_LINE : 1;
         }
         if (r->end - r->start > UW_TVD_LIMIT_LINE_BYTES)
-            return UW_ERR_LIMIT_PROFILE;
+            return UW_ERR_LIMIT_TVD_LINE;
         if (r->eof) {
             if (r->end == r->start)
                 return 0;
@@ -306,7 +306,7 @@ int uw__tvd_read(uw__tvd *t, int side, FILE *f, uint64_t max_lines, uint64_t *li
             break;
         }
         if (no > max_lines) {
-            rc = UW_ERR_LIMIT_PROFILE;
+            rc = UW_ERR_LIMIT_TVD_LINES;
             break;
         }
         if (memchr(line, '\0', len) != NULL) {

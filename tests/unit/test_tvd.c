@@ -194,12 +194,12 @@ static void test_bounds(void **state)
     /* one count, and the total of one side: at most 2^62 */
     assert_int_equal(uw__tvd_new(0, &t), 0);
     snprintf(line, sizeof line, "a %llu", (unsigned long long)UW_TVD_LIMIT_TOTAL + 1);
-    assert_int_equal(add(t, 0, line), UW_ERR_LIMIT_PROFILE);
+    assert_int_equal(add(t, 0, line), UW_ERR_LIMIT_TVD_TOTAL);
     snprintf(line, sizeof line, "a %llu", (unsigned long long)UW_TVD_LIMIT_TOTAL - 1);
     assert_int_equal(add(t, 0, line), 0);
     assert_int_equal(add(t, 0, "b 1"), 0); /* total = 2^62 */
-    assert_int_equal(add(t, 0, "b 1"), UW_ERR_LIMIT_PROFILE);
-    assert_int_equal(add(t, 0, "c 12345678901234567890"), UW_ERR_LIMIT_PROFILE);
+    assert_int_equal(add(t, 0, "b 1"), UW_ERR_LIMIT_TVD_TOTAL);
+    assert_int_equal(add(t, 0, "c 12345678901234567890"), UW_ERR_LIMIT_TVD_TOTAL);
     uw__tvd_free(t);
 
     /* one line: at most UW_TVD_LIMIT_LINE_BYTES bytes, through both entry
@@ -215,11 +215,11 @@ static void test_bounds(void **state)
         big[len - 1] = '1';
         big[len] = '\n';
         assert_int_equal(uw__tvd_new(0, &t), 0);
-        assert_int_equal(uw__tvd_add_line(t, 0, big, len), d <= 0 ? 0 : UW_ERR_LIMIT_PROFILE);
+        assert_int_equal(uw__tvd_add_line(t, 0, big, len), d <= 0 ? 0 : UW_ERR_LIMIT_TVD_LINE);
         f = fmemopen(big, len + 1, "r");
         assert_non_null(f);
         assert_int_equal(uw__tvd_read(t, 1, f, UW_TVD_LIMIT_LINES, &no),
-                         d <= 0 ? 0 : UW_ERR_LIMIT_PROFILE);
+                         d <= 0 ? 0 : UW_ERR_LIMIT_TVD_LINE);
         assert_int_equal(no, d <= 0 ? 0 : 1);
         fclose(f);
         uw__tvd_free(t);
@@ -233,7 +233,7 @@ static void test_bounds(void **state)
         uint64_t no = 0;
         assert_int_equal(uw__tvd_new(0, &t), 0);
         assert_int_equal(uw__tvd_read(t, 0, f, (uint64_t)(3 + d), &no),
-                         d < 0 ? UW_ERR_LIMIT_PROFILE : 0);
+                         d < 0 ? UW_ERR_LIMIT_TVD_LINES : 0);
         assert_int_equal(no, d < 0 ? 3 : 0);
         fclose(f);
         uw__tvd_free(t);
@@ -247,7 +247,7 @@ static void test_bounds(void **state)
     }
     assert_int_equal(add(t, 1, "last 1"), 0); /* the bound itself */
     assert_int_equal(add(t, 0, "s0 5"), 0);   /* a known stack still counts */
-    assert_int_equal(add(t, 0, "one more 1"), UW_ERR_LIMIT_PROFILE);
+    assert_int_equal(add(t, 0, "one more 1"), UW_ERR_LIMIT_TVD_STACKS);
     {
         uw__tvd_result r;
         assert_int_equal(uw__tvd_compute(t, &r), 0);

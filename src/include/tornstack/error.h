@@ -99,8 +99,8 @@
       "the target's threads cannot be stopped (ptrace refused)")                                   \
     X(UW_ERR_STOP_TIMEOUT, -61, "stop_timeout",                                                    \
       "a thread of the target did not stop within UW_PAUSE_STOP_TIMEOUT_MS")                       \
-    X(UW_ERR_LIMIT_PROFILE, -62, "profile_limit",                                                  \
-      "folded profile beyond a UW_TVD_LIMIT_* bound (line, stacks or counts)")                     \
+    X(UW_ERR_LIMIT_TVD_TOTAL, -62, "compare_count_limit",                                          \
+      "a count, or one compared profile's counts together, past UW_TVD_LIMIT_TOTAL")               \
     X(UW_ERR_TASK_LIST_CYCLE, -63, "task_list_cycle",                                              \
       "a list of native Tasks (3.14+) loops without coming back to its head")                      \
     X(UW_ERR_LIMIT_TASK_LIST, -64, "task_list_limit",                                              \
@@ -138,14 +138,20 @@
       "Tasks of those past it are not read")                                                       \
     X(UW_ERR_LIMIT_LINK_RECORDS, -76, "link_record_limit",                                         \
       "more links than UW_LIMIT_LINK_RECORDS: the embedder's table is full, or the hook module's " \
-      "buffer holds more records (the first are read)")
+      "buffer holds more records (the first are read)")                                            \
+    X(UW_ERR_LIMIT_TVD_LINE, -77, "compare_line_limit",                                            \
+      "a line of a compared profile longer than UW_TVD_LIMIT_LINE_BYTES")                          \
+    X(UW_ERR_LIMIT_TVD_LINES, -78, "compare_lines_limit",                                          \
+      "a compared profile of more lines than UW_TVD_LIMIT_LINES")                                  \
+    X(UW_ERR_LIMIT_TVD_STACKS, -79, "compare_stack_limit",                                         \
+      "more distinct stacks in the compared profiles than UW_TVD_LIMIT_STACKS")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -77
+        UW_ERR_MIN_ = -80
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -324,7 +324,7 @@
 /* Folded profiles read by `tornstack compare` (src/profile/tvd.c): bytes
  * of one line, lines of one file, distinct stacks of both files, and the
  * sum of one file's counts (2^62 keeps the exact TVD arithmetic within
- * 128 bits).  UW_ERR_LIMIT_PROFILE. */
+ * 128 bits): UW_ERR_LIMIT_TVD_LINE, _LINES, _STACKS and _TOTAL. */
 #ifndef UW_TVD_LIMIT_LINE_BYTES
 #define UW_TVD_LIMIT_LINE_BYTES (16 * 1024 * 1024)
 #endif
