@@ -2,6 +2,10 @@
  * error.c — sentences and short names for the codes of error.h.
  */
 #include "tornstack/error.h"
+#include "tornstack/sample.h"
+
+_Static_assert(UW_ERR_MIN_ > -UW_REASON_SLOTS,
+               "a reason code past UW_REASON_SLOTS would be counted in slot 0");
 
 const char *uw_strerror(int code)
 {

@@ -109,7 +109,9 @@ static int uw_pstr_eq(const void *ctx, uint32_t id, const void *key)
 
 /* Strings are added for new frames (name and file) and for stack labels
  * (a thread and a Task name), so 2 * max_frames + 2 * max_stacks + 1
- * bounds them; past it the profile is as full as its frame bound says. */
+ * bounds them (profile_string_limit past it: strings are interned before
+ * their frame or stack is refused, so this is met only after those
+ * bounds, by frames and labels that were never added). */
 int uw_profile_intern(uw_profile *p, const char *s, size_t len, uint32_t *id)
 {
     uw_pstr_key key = {s, len};
@@ -121,7 +123,7 @@ int uw_profile_intern(uw_profile *p, const char *s, size_t len, uint32_t *id)
     if (uw_hindex_find(&p->string_index, h, uw_pstr_eq, p, &key, id))
         return 0;
     if (p->n_strings >= max || len > UINT32_MAX - 1)
-        return UW_ERR_LIMIT_PROFILE_FRAMES;
+        return UW_ERR_LIMIT_PROFILE_STRINGS;
     if (p->n_strings == p->cap_strings) {
         uint32_t cap = p->cap_strings;
         rc = uw_pgrow32((void **)&p->strings, p->n_strings, &cap, sizeof *p->strings, 256);

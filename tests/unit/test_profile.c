@@ -234,6 +234,18 @@ static void test_bounds(void **state)
     assert_int_equal(uw_profile_intern(&p, "e", 1, &pf.name), 0);
     assert_int_equal(uw_profile_frame(&p, &pf, &id), UW_ERR_LIMIT_PROFILE_FRAMES); /* + 1 */
     assert_int_equal(p.n_frames, 4);
+    /* strings: interned before a frame or stack is refused, so past those
+     * bounds they still grow, up to 2 * max_frames + 2 * max_stacks + 1
+     * (15 here); past it a reason of their own, not the frames' */
+    while (p.n_strings < 15) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "s%u", (unsigned)p.n_strings);
+        assert_int_equal(uw_profile_intern(&p, nm, strlen(nm), &id), 0); /* to the bound */
+    }
+    assert_int_equal(uw_profile_intern(&p, "one more", 8, &id), UW_ERR_LIMIT_PROFILE_STRINGS);
+    assert_int_equal(uw_profile_intern(&p, "e", 1, &id), 0); /* one held is still found */
+    assert_int_equal(id, pf.name);
+    assert_int_equal(p.n_strings, 15);
     assert_int_equal(uw_profile_add(&p, &f[0], 1, &l, 1), 0);
     assert_int_equal(uw_profile_add(&p, &f[1], 1, &l, 1), 0); /* stacks: bound - 1 */
     assert_int_equal(uw_profile_add(&p, &f[2], 2, &l, 1), 0); /* at the bound */

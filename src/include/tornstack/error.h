@@ -144,14 +144,17 @@
     X(UW_ERR_LIMIT_TVD_LINES, -78, "compare_lines_limit",                                          \
       "a compared profile of more lines than UW_TVD_LIMIT_LINES")                                  \
     X(UW_ERR_LIMIT_TVD_STACKS, -79, "compare_stack_limit",                                         \
-      "more distinct stacks in the compared profiles than UW_TVD_LIMIT_STACKS")
+      "more distinct stacks in the compared profiles than UW_TVD_LIMIT_STACKS")                    \
+    X(UW_ERR_LIMIT_PROFILE_STRINGS, -80, "profile_string_limit",                                   \
+      "more distinct names in a profile than its frame and stack bounds allow "                    \
+      "(2 x UW_LIMIT_PROFILE_FRAMES + 2 x UW_LIMIT_PROFILE_STACKS + 1), or one of 4 GiB")
 
 enum uw_error {
     UW_OK = 0,
 #define UW_ERR_ENUM(name, value, tag, text) name = value,
     UW_ERRORS(UW_ERR_ENUM)
 #undef UW_ERR_ENUM
-        UW_ERR_MIN_ = -80
+        UW_ERR_MIN_ = -81
 };
 
 /* A sentence describing code (0 gives "success"). Never NULL. */

@@ -113,7 +113,7 @@ int uw_profile_init(uw_profile *p);
 void uw_profile_free(uw_profile *p);
 
 /* The id of string s[0..len) (added if new).  Returns 0, UW_ERR_NOMEM or
- * UW_ERR_LIMIT_PROFILE_FRAMES (strings are bounded with frames). */
+ * UW_ERR_LIMIT_PROFILE_STRINGS (2 * max_frames + 2 * max_stacks + 1). */
 int uw_profile_intern(uw_profile *p, const char *s, size_t len, uint32_t *id);
 static inline const char *uw_profile_str(const uw_profile *p, uint32_t id)
 {

@@ -112,8 +112,9 @@ typedef struct uw_thread_sample {
 
 /* Task names are cut at this many bytes (CPython's own reader: 255). */
 #define UW_TASK_NAME_MAX 255
-/* Reason codes are small negative numbers; skip counts are indexed by -code. */
-#define UW_REASON_SLOTS 80
+/* Reason codes are small negative numbers; skip counts are indexed by -code
+ * (error.c asserts that every code has its slot). */
+#define UW_REASON_SLOTS 96
 
 typedef struct uw_task_sample {
     uint64_t addr; /* the Task object (JSON "id") */
