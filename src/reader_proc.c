@@ -21,11 +21,13 @@
 #include <sys/uio.h>
 
 #include "internal/addr_sort.h"
+#include "internal/pause.h"
 #include "internal/reader_clock.h"
 #include "internal/reader_frozen.h"
 #include "internal/reader_replay.h"
 #include "internal/uw_assert.h"
 #include "tornstack/error.h"
+#include "tornstack/limits.h"
 
 /* Pieces per process_vm_readv call: the kernel's IOV_MAX (UIO_MAXIOV). */
 #ifndef UW_PROC_IOV_BATCH
@@ -75,6 +77,24 @@ int uw__proc_errno(int e)
 
 static int uw_proc_replay_readv(void *ctx, uw_iov *iov, size_t n, uint64_t *calls);
 
+/* process_vm_readv through the thread read through.  When the process's
+ * leader has exited (p->pid is another thread, uw_proc_read_id) and that
+ * thread exits too, its id is refused (ESRCH) though the process lives:
+ * the read is made again, once, through a thread that lives. */
+static ssize_t uw_proc_vm_read(uw_proc *p, const struct iovec *local, unsigned long n_local,
+                               const struct iovec *remote, unsigned long n_remote)
+{
+    ssize_t got = process_vm_readv(p->pid, local, n_local, remote, n_remote, 0);
+    pid_t id;
+
+    if (got < 0 && errno == ESRCH && p->pid != p->process &&
+        uw_proc_read_id(p->process, &id) == 0 && id != p->pid) {
+        p->pid = id;
+        got = process_vm_readv(p->pid, local, n_local, remote, n_remote, 0);
+    }
+    return got;
+}
+
 /* The replay reads a sample's predicted bytes at the sample's first read,
  * not when the sample begins, so that run clocks asked for before it are
  * read before those bytes (reader.h). */
@@ -117,7 +137,7 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
         p->reader->calls--; /* uw_read counted one: none is made */
         return UW_ERR_READ_FAULT;
     }
-    got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+    got = uw_proc_vm_read(p, &local, 1, &remote, 1);
     if (got < 0)
         return uw__proc_errno(errno);
     if ((size_t)got != len)
@@ -125,7 +145,7 @@ static int uw_proc_read(void *ctx, uint64_t addr, void *dst, size_t len)
     return 0;
 }
 
-static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t *calls)
+static int uw_proc_readv_plain(uw_proc *p, uw_iov *iov, size_t n, uint64_t *calls)
 {
     struct iovec local[UW_PROC_IOV_BATCH];
     struct iovec remote[UW_PROC_IOV_BATCH];
@@ -155,7 +175,7 @@ static int uw_proc_readv_plain(const uw_proc *p, uw_iov *iov, size_t n, uint64_t
         if (k == 0)
             continue;
         (*calls)++;
-        got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+        got = uw_proc_vm_read(p, local, (unsigned long)k, remote, (unsigned long)k);
         if (got < 0) {
             int e = uw__proc_errno(errno);
             /* Nothing was copied: the first piece is the bad one unless the
@@ -261,8 +281,7 @@ static int uw_bad_touches(const uw_proc_bad *b, uint64_t addr, size_t len)
  * address order) read again in calls of their own: one call, and one more
  * after each piece that fails (uw_proc_readv_plain); a piece that fails
  * within one page marks that page bad. */
-static void uw_proc_again(const uw_proc *p, uw_iov **rest, size_t n, uw_proc_bad *bad,
-                          uint64_t *calls)
+static void uw_proc_again(uw_proc *p, uw_iov **rest, size_t n, uw_proc_bad *bad, uint64_t *calls)
 {
     uw_iov tmp[UW_PROC_AGAIN];
     size_t j;
@@ -522,7 +541,7 @@ static int uw_proc_readv(void *ctx, uw_iov *iov, size_t n, const size_t *end, si
             remote[i].iov_len = local[i].iov_len;
         }
         (*calls)++;
-        got = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+        got = uw_proc_vm_read(p, local, (unsigned long)k, remote, (unsigned long)k);
         if (got < 0) {
             int e = uw__proc_errno(errno);
             if (e == UW_ERR_NO_PROCESS || e == UW_ERR_PERMISSION) {
@@ -545,7 +564,7 @@ static int uw_proc_clock(void *ctx, uint64_t tid, uint64_t *out, uint64_t *calls
     uw_proc *p = ctx;
 
     *calls = 0;
-    if (p->clocks == NULL && (p->clocks = uw__clocks_new(p->pid)) == NULL)
+    if (p->clocks == NULL && (p->clocks = uw__clocks_new(p->process)) == NULL)
         return UW_ERR_NO_CLOCK;
     return uw__clocks_read(p->clocks, tid, p->replay_begun || p->is_frozen, out, calls);
 }
@@ -555,7 +574,7 @@ static int uw_proc_threads(void *ctx, uint64_t *tids, size_t cap, size_t *n, uin
 {
     uw_proc *p = ctx;
 
-    return uw__clocks_threads(p->pid, tids, cap, n, calls);
+    return uw__clocks_threads(p->process, tids, cap, n, calls);
 }
 
 static const uw_reader_ops uw_proc_ops = {uw_proc_read, uw_proc_readv, uw_proc_clock,
@@ -621,7 +640,7 @@ void uw_proc_sample_begin(uw_proc *p, uw_reader *r)
     if (p == NULL || r == NULL)
         return;
     if (p->clocks == NULL)
-        p->clocks = uw__clocks_new(p->pid); /* NULL: no clocks, as if refused */
+        p->clocks = uw__clocks_new(p->process); /* NULL: no clocks, as if refused */
     uw__clocks_begin(p->clocks);
     p->replay_begun = 0;
     if (p->split_groups)
@@ -680,24 +699,87 @@ static uint64_t uw_proc_min_addr(void)
     return i > 0 && v < (1ull << 40) ? v : UW_PROC_PAGE;
 }
 
+/* The state letter of thread tid of pid ('R', 'S', 'Z', ...), from the
+ * field after the command's closing parenthesis in its stat file (the
+ * command may hold one itself: the last is taken; the line is read whole,
+ * the command being at most 64 bytes); '?' when it cannot be read. */
+static char uw_proc_state(pid_t pid, pid_t tid)
+{
+    char path[64], line[512];
+    const char *c;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return '?';
+    c = fgets(line, sizeof line, f) != NULL ? strrchr(line, ')') : NULL;
+    fclose(f);
+    return c != NULL && c[1] == ' ' && c[2] != '\0' ? c[2] : '?';
+}
+
+/* A thread that has exited (and whose id is not reaped yet, as a leader's
+ * is not while its group lives) shows as a zombie, or dead. */
+static int uw_proc_state_gone(char s)
+{
+    return s == 'Z' || s == 'X' || s == 'x';
+}
+
+/* See reader_proc.h.  Bound: UW_LIMIT_THREADS threads listed. */
+int uw_proc_read_id(pid_t pid, pid_t *id)
+{
+    pid_t *tids;
+    size_t n = 0, i;
+    int rc;
+
+    if (pid <= 0 || id == NULL)
+        return UW_ERR_INVALID_ARG;
+    *id = pid;
+    if (!uw_proc_state_gone(uw_proc_state(pid, pid)))
+        return 0; /* its leader lives (or its state is unknown: tried as is) */
+    tids = malloc(UW_LIMIT_THREADS * sizeof *tids);
+    if (tids == NULL)
+        return UW_ERR_NOMEM;
+    rc = uw__proc_tasks(pid, tids, UW_LIMIT_THREADS, &n);
+    if (rc == 0 || rc == UW_ERR_LIMIT_THREADS) {
+        for (i = 0; i < n; i++) {
+            if (tids[i] != pid && !uw_proc_state_gone(uw_proc_state(pid, tids[i]))) {
+                *id = tids[i];
+                break;
+            }
+        }
+        if (i == n)
+            rc = rc == 0 ? UW_ERR_NO_PROCESS : rc;
+        else
+            rc = 0;
+    }
+    free(tids);
+    return rc;
+}
+
 int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r)
 {
     uint8_t probe;
     struct iovec local = {&probe, 1};
     struct iovec remote = {NULL, 1};
     ssize_t got;
+    pid_t id;
+    int rc;
 
     if (p == NULL || r == NULL || pid <= 0)
         return UW_ERR_INVALID_ARG;
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return UW_ERR_NO_PROCESS;
+    if ((rc = uw_proc_read_id(pid, &id)) != 0)
+        return rc;
     /* A read of address 0 fails with EFAULT when we may read the process and
      * with EPERM/ESRCH when we may not: a cheap permission probe. */
-    got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    got = process_vm_readv(id, &local, 1, &remote, 1, 0);
     if (got < 0 && errno != EFAULT)
         return uw__proc_errno(errno);
     memset(p, 0, sizeof *p);
-    p->pid = pid;
+    p->pid = id;
+    p->process = pid;
     p->reader = r;
     p->split_groups = !UW_PROC_STORES_IN_ORDER;
     p->min_addr = uw_proc_min_addr();

@@ -44,6 +44,7 @@
 #include "internal/debug_offsets.h"
 #include "internal/elf.h"
 #include "tornstack/error.h"
+#include "tornstack/reader_proc.h"
 
 /* Candidate objects examined per process. */
 #ifndef UW_TARGET_OBJECTS
@@ -555,6 +556,7 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
     const uw_asyncio_layout *al;
     char dummy[8];
     size_t n = 0, i;
+    pid_t id = 0;
     int rc, more = 0;
 
     if (why == NULL || whylen == 0) {
@@ -578,9 +580,11 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
     objs = calloc(UW_TARGET_SECTION_OBJECTS, sizeof *objs);
     if (objs == NULL)
         return UW_ERR_NOMEM;
-    rc = uw_target_mapped_objects(t->pid, objs, UW_TARGET_SECTION_OBJECTS, &n, &more);
+    rc = uw_proc_read_id(t->pid, &id);
+    if (rc == 0)
+        rc = uw_target_mapped_objects(id, objs, UW_TARGET_SECTION_OBJECTS, &n, &more);
     if (rc != 0) {
-        snprintf(why, whylen, "cannot read /proc/%d/maps", t->pid);
+        snprintf(why, whylen, "cannot read /proc/%d/maps", (int)id);
         free(objs);
         return rc;
     }
@@ -588,7 +592,7 @@ int uw_target_find_asyncio(uw_reader *r, uw_target *t, char *why, size_t whylen)
         uw_mapped_file mf = {NULL, 0};
         uw_elf elf;
         uint64_t vaddr, foff, addr, size;
-        if (uw_map_file(t->pid, objs[i].path, &mf) != 0)
+        if (uw_map_file(id, objs[i].path, &mf) != 0)
             continue;
         rc = uw__elf_open(&elf, mf.buf, mf.len);
         if (rc == 0)
@@ -647,6 +651,7 @@ int uw_target_find(uw_reader *r, int pid, uw_target *out, char *why, size_t whyl
     uw_candidate cand[UW_TARGET_OBJECTS];
     char dummy[8];
     size_t n = 0, i;
+    pid_t id;
     int rc, worst = UW_ERR_NOT_PYTHON;
 
     if (why == NULL || whylen == 0) {
@@ -656,7 +661,14 @@ int uw_target_find(uw_reader *r, int pid, uw_target *out, char *why, size_t whyl
     why[0] = '\0';
     if (r == NULL || out == NULL || pid <= 0)
         return UW_ERR_INVALID_ARG;
-    rc = uw_target_candidates(pid, cand, UW_TARGET_OBJECTS, &n, why, whylen);
+    /* /proc/PID of a process whose first thread has exited maps nothing:
+     * its files are read through a thread that lives (reader_proc.h) */
+    rc = uw_proc_read_id(pid, &id);
+    if (rc != 0) {
+        snprintf(why, whylen, "no thread of pid %d can be read", pid);
+        return rc;
+    }
+    rc = uw_target_candidates(id, cand, UW_TARGET_OBJECTS, &n, why, whylen);
     if (rc != 0)
         return rc;
     if (n == 0) {
@@ -667,9 +679,11 @@ int uw_target_find(uw_reader *r, int pid, uw_target *out, char *why, size_t whyl
      * debug-offset refusal says more than "no _PyRuntime here". */
     for (i = 0; i < n; i++) {
         char w[512];
-        rc = uw_target_try(r, pid, &cand[i], out, w, sizeof w);
-        if (rc == 0)
+        rc = uw_target_try(r, id, &cand[i], out, w, sizeof w);
+        if (rc == 0) {
+            out->pid = pid;
             return uw_target_accept(r, out, why, whylen);
+        }
         if (rc == UW_ERR_NO_PROCESS || rc == UW_ERR_PERMISSION) {
             snprintf(why, whylen, "%s", w);
             return rc;

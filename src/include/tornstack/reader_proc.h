@@ -11,7 +11,8 @@
 #include "tornstack/reader.h"
 
 typedef struct uw_proc {
-    pid_t pid;
+    pid_t pid;     /* the thread read through (uw_proc_read_id) */
+    pid_t process; /* the process, as given */
     /* Reads of a sample predicted from the last one (reader_replay.h);
      * NULL until uw_proc_sample_begin is first called. */
     struct uw_replay *replay;
@@ -44,9 +45,20 @@ typedef struct uw_proc {
     uint64_t min_addr;
 } uw_proc;
 
-/* Bind r to process pid.  Checks that the process exists and that its
- * memory can be read (UW_ERR_NO_PROCESS, UW_ERR_PERMISSION).  p must outlive
- * r. */
+/* The id through which process pid is read and its /proc files opened:
+ * pid itself, or, when its first thread has exited while others run (a
+ * zombie leader, as `pthread_exit` in main leaves: its maps read empty and
+ * process_vm_readv refuses its id), the id of a thread of it that lives
+ * (any one reads the same memory).  0, UW_ERR_NO_PROCESS (no thread
+ * lives), UW_ERR_PERMISSION, UW_ERR_IO, or UW_ERR_LIMIT_THREADS when
+ * UW_LIMIT_THREADS threads were looked at and none lives. */
+int uw_proc_read_id(pid_t pid, pid_t *id);
+
+/* Bind r to process pid (through uw_proc_read_id; a read refused because
+ * the thread read through has exited since is made again through one that
+ * lives).  Checks
+ * that the process exists and that its memory can be read
+ * (UW_ERR_NO_PROCESS, UW_ERR_PERMISSION).  p must outlive r. */
 int uw_proc_reader_open(uw_proc *p, pid_t pid, uw_reader *r);
 
 /* Free the scratch buffers (the reader must not be used afterwards). */
