@@ -606,6 +606,14 @@ int uw_proc_freeze(uw_proc *p, int on)
         return 0;
     }
     p->is_frozen = 0;
+    /* Read through a thread of the process (its leader has exited): one
+     * that has exited since is replaced before the stop's reads, which go
+     * through the frozen pages' own calls, not uw_proc_vm_read. */
+    if (p->pid != p->process) {
+        pid_t id;
+        if (uw_proc_read_id(p->process, &id) == 0)
+            p->pid = id;
+    }
     if (p->frozen == NULL && (p->frozen = uw__frozen_new()) == NULL)
         return UW_ERR_NOMEM;
     uw__frozen_reset(p->frozen); /* what was read before the stop is stale */

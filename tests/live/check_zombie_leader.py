@@ -10,7 +10,8 @@ the worker thread listed with its frames, and the worker's three Tasks
 the process through its pid, which then names the zombie: "no such
 process".  Then, on a second target, `record --duration 3` while the
 thread it reads through (the first listed that lives) exits a second in:
-it must record to the end, not stop as if the process had exited.
+it must record to the end, not stop as if the process had exited; and
+the same with --blocking, whose stopped samples read otherwise.
 """
 import os
 import subprocess
@@ -57,17 +58,18 @@ def main():
                                                len(names)))
     finally:
         t.close()
-    handover(tornstack)
+    handover(tornstack, ())
+    handover(tornstack, ("--blocking",))
 
 
-def handover(tornstack):
+def handover(tornstack, extra):
     t = livelib.Target("zombie_leader_target.py", 1.0)
     out = os.path.join(t.dir, "out.folded")
     try:
         t0 = time.monotonic()
         r = subprocess.run([tornstack, "record", "--pid", str(t.pid), "--rate", "100",
-                            "--duration", "3", "-o", out], capture_output=True, text=True,
-                           timeout=60)
+                            "--duration", "3", "-o", out, *extra], capture_output=True,
+                           text=True, timeout=60)
         took = time.monotonic() - t0
         first = t.truth["first"]
         if r.returncode != 0:
@@ -82,8 +84,8 @@ def handover(tornstack):
             waits = sum(int(ln.rsplit(" ", 1)[1]) for ln in f if "ts_zl_wait" in ln)
         if waits == 0:
             livelib.fail("no Task stack recorded")
-        print("live zombie leader handover: thread %d exited during a %.1f s record; %d "
-              "ts_zl_wait stacks" % (first, took, waits))
+        print("live zombie leader handover%s: thread %d exited during a %.1f s record; %d "
+              "ts_zl_wait stacks" % (" " + extra[0] if extra else "", first, took, waits))
     finally:
         t.close()
 
