@@ -707,43 +707,19 @@ static uint64_t uw_proc_min_addr(void)
     return i > 0 && v < (1ull << 40) ? v : UW_PROC_PAGE;
 }
 
-/* The state letter of thread tid of pid ('R', 'S', 'Z', ...), from the
- * field after the command's closing parenthesis in its stat file (the
- * command may hold one itself: the last is taken; the line is read whole,
- * the command being at most 64 bytes); '?' when it cannot be read. */
-static char uw_proc_state(pid_t pid, pid_t tid)
-{
-    char path[64], line[512];
-    const char *c;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return '?';
-    c = fgets(line, sizeof line, f) != NULL ? strrchr(line, ')') : NULL;
-    fclose(f);
-    return c != NULL && c[1] == ' ' && c[2] != '\0' ? c[2] : '?';
-}
-
-/* A thread that has exited (and whose id is not reaped yet, as a leader's
- * is not while its group lives) shows as a zombie, or dead. */
-static int uw_proc_state_gone(char s)
-{
-    return s == 'Z' || s == 'X' || s == 'x';
-}
-
 /* See reader_proc.h.  Bound: UW_LIMIT_THREADS threads listed. */
 int uw_proc_read_id(pid_t pid, pid_t *id)
 {
     pid_t *tids;
     size_t n = 0, i;
+    char state;
     int rc;
 
     if (pid <= 0 || id == NULL)
         return UW_ERR_INVALID_ARG;
     *id = pid;
-    if (!uw_proc_state_gone(uw_proc_state(pid, pid)))
+    (void)uw__proc_thread_state(pid, pid, &state);
+    if (!uw__proc_state_gone(state))
         return 0; /* its leader lives (or its state is unknown: tried as is) */
     tids = malloc(UW_LIMIT_THREADS * sizeof *tids);
     if (tids == NULL)
@@ -751,7 +727,10 @@ int uw_proc_read_id(pid_t pid, pid_t *id)
     rc = uw__proc_tasks(pid, tids, UW_LIMIT_THREADS, &n);
     if (rc == 0 || rc == UW_ERR_LIMIT_THREADS) {
         for (i = 0; i < n; i++) {
-            if (tids[i] != pid && !uw_proc_state_gone(uw_proc_state(pid, tids[i]))) {
+            if (tids[i] == pid)
+                continue;
+            (void)uw__proc_thread_state(pid, tids[i], &state); /* '?' when unread */
+            if (!uw__proc_state_gone(state)) {
                 *id = tids[i];
                 break;
             }

@@ -158,6 +158,19 @@ void uw__pause_stats_get(const uw__pause *p, uw__pause_stats *out);
  * (pause/scan.c; the live reader's run clocks list threads with it too.) */
 int uw__proc_tasks(pid_t pid, pid_t *tids, size_t cap, size_t *n);
 
+/* The state letter of thread tid of pid ('R', 'S', 'Z', ...) in *state
+ * ('?' when it cannot be read), from /proc/PID/task/TID/stat: 0,
+ * UW_ERR_NO_PROCESS if the thread is gone, UW_ERR_IO.  (pause/scan.c; the
+ * live reader asks it of a process whose leader may have exited.) */
+int uw__proc_thread_state(pid_t pid, pid_t tid, char *state);
+
+/* Has a thread in this state exited?  A zombie, not reaped yet (a
+ * leader is not while its group lives), or dead. */
+static inline int uw__proc_state_gone(char state)
+{
+    return state == 'Z' || state == 'X' || state == 'x';
+}
+
 /* Detach from every thread and free p (NULL is fine).  Held signals are
  * delivered, job-control stops stay, every other thread runs on.  Returns
  * UW_ERR_STOP_TIMEOUT if a thread could not be brought to a stop to be

@@ -121,8 +121,8 @@ int uw_pt_scan(uw__pause *p, pid_t *tids, int hold, size_t *added, pid_t *refuse
         if (rc == UW_ERR_PTRACE) {
             char state;
             pid_t tracer;
-            if (uw_pt_status(p->pid, tids[i], &state, &tracer, NULL) != 0 || state == 'Z' ||
-                state == 'X')
+            if (uw_pt_status(p->pid, tids[i], &state, &tracer, NULL) != 0 ||
+                uw__proc_state_gone(state))
                 continue; /* gone meanwhile */
             if (tracer == getpid()) {
                 rc = uw_pt_add(p, tids[i], UW_PT_STOPPING, NULL);

@@ -97,7 +97,6 @@ size_t uw_pt_count(const uw__pause *p, uw_pt_state state);
 
 /* scan.c */
 int uw_pt_status(pid_t pid, pid_t tid, char *state, pid_t *tracer, uint64_t sigs[2]);
-int uw_pt_sched_state(pid_t pid, pid_t tid, char *state);
 int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2]);
 int uw_pt_sig_pending(pid_t pid, pid_t tid, int sig, int *blocked);
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state);

@@ -171,7 +171,7 @@ int uw_pt_sched_times(pid_t pid, pid_t tid, char *state, uint64_t times[2])
     return 0;
 }
 
-int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
+int uw__proc_thread_state(pid_t pid, pid_t tid, char *state)
 {
     return uw_pt_sched_times(pid, tid, state, NULL);
 }
@@ -180,7 +180,7 @@ int uw_pt_sched_state(pid_t pid, pid_t tid, char *state)
  * nanoseconds (the first field of /proc/PID/task/TID/schedstat: the
  * scheduler's sum of its run time, brought up to date when it leaves a
  * CPU, so a stopped thread's is exact), and its state letter
- * (uw_pt_sched_state).  UW_ERR_NO_PROCESS if the thread is gone; UW_ERR_IO if
+ * (uw__proc_thread_state).  UW_ERR_NO_PROCESS if the thread is gone; UW_ERR_IO if
  * the kernel keeps no such count. */
 int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
 {
@@ -190,7 +190,7 @@ int uw_pt_runtime(pid_t pid, pid_t tid, uint64_t *run_ns, char *state)
     int rc;
 
     *run_ns = 0;
-    if ((rc = uw_pt_sched_state(pid, tid, state)) != 0)
+    if ((rc = uw__proc_thread_state(pid, tid, state)) != 0)
         return rc;
     snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
     f = fopen(path, "re");
