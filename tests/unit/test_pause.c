@@ -897,9 +897,9 @@ static void skip_refused(uw__pause *p, pid_t pid, const uw__pause_stats *st, con
     skip();
 }
 
-/* `rounds` stops of the spinner's target, each checked to hold it, with
- * the target's own stops answered between them. */
-static void spinner_rounds(uw__pause *p, int rounds)
+/* `rounds` stops of the spinner's target, each checked to hold it for
+ * hold_us, with the target's own stops answered between them. */
+static void spinner_rounds(uw__pause *p, int rounds, long hold_us)
 {
     uint64_t before;
     int round;
@@ -907,7 +907,7 @@ static void spinner_rounds(uw__pause *p, int rounds)
     for (round = 0; round < rounds; round++) {
         assert_int_equal(uw__pause_stop_all(p), 0);
         before = ld(&sh->spin);
-        nap_us(2000);
+        nap_us(hold_us);
         assert_true(ld(&sh->spin) == before); /* held */
         assert_int_equal(uw__pause_resume_all(p), 0);
         assert_int_equal(uw__pause_service(p, 1000), 0);
@@ -928,7 +928,7 @@ static void test_stop_by_clock(void **state)
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON); /* off by default */
-    spinner_rounds(p, 40);
+    spinner_rounds(p, 40, 2000);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
         assert_int_equal(st.clock_stops, 0);
@@ -989,7 +989,7 @@ static void test_clock_blocked(void **state)
     spawn_spinner = 0;
     assert_int_equal(uw__pause_open(pid, 0, &p, NULL, 0), 0);
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
-    spinner_rounds(p, 10);
+    spinner_rounds(p, 10, 2000);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0)
         skip_refused(p, pid, &st, "the clock stop");
@@ -1033,14 +1033,7 @@ static void test_clock_kernel_turns(void **state)
     assert_int_equal(uw__pause_open(pid, sh->spin_tid, &p, NULL, 0), 0);
     uw__pause_set_clock(p, UW_PAUSE_CLOCK_ON);
     nap_us(300000); /* some clock ticks of its time, kernel and user */
-    for (round = 0; round < 80; round++) {
-        assert_int_equal(uw__pause_stop_all(p), 0);
-        before = ld(&sh->spin);
-        nap_us(500);
-        assert_true(ld(&sh->spin) == before); /* held */
-        assert_int_equal(uw__pause_resume_all(p), 0);
-        assert_int_equal(uw__pause_service(p, 1000), 0);
-    }
+    spinner_rounds(p, 80, 500);
     uw__pause_stats_get(p, &st);
     if (st.clock_refused != 0) {
         assert_int_equal(st.clock_kernel_turns, 0);
