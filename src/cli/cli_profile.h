@@ -15,19 +15,26 @@
 int ts_format_arg(const char *cmd, const char *val, int *f);
 
 /* Where a profile goes: a file opened before recording starts (so a bad
- * path fails at once), or stdout. */
+ * path fails at once), or stdout.  A regular file (or one a path's symlink
+ * leads to) is written as a new file beside it, renamed onto it only once
+ * the whole profile is written: a profile that fails half-way (a full
+ * disk, a target gone before `dump` had a sample) leaves what was there. */
 typedef struct ts_out {
     FILE *f;
-    const char *path; /* NULL: stdout */
+    const char *path; /* NULL: stdout; as given, for messages */
+    char *tmp;        /* the file written, or NULL: path written directly */
+    char *dest;       /* what tmp replaces at the end (path, or its symlink's file) */
+    int had;          /* dest existed before: a failure leaves it so */
 } ts_out;
 
 /* Open path (NULL: stdout) for format f.  Returns 0, or prints why not and
  * returns an exit code (2: cannot write, pprof to a terminal or not built). */
 int ts_out_open(ts_out *o, const char *path, uw_profile_format f);
-/* Write p, close, and say on stderr what was written and how to open it.
- * Returns an exit code. */
+/* Write p, close (the new file renamed onto the old), and say on stderr
+ * what was written and how to open it.  Returns an exit code. */
 int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f);
-/* Close without writing (an error before any sample). */
+/* Close without writing (an error before any sample): the new file is
+ * removed, the old one left as it was. */
 void ts_out_abort(ts_out *o);
 
 /* tornstack convert IN [-o OUT] [--format F] ... */

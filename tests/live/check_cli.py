@@ -11,6 +11,8 @@ rewrites one field of its own _Py_DebugOffsets block).
 """
 import glob
 import os
+import resource
+import signal
 import shutil
 import subprocess
 import sys
@@ -200,6 +202,69 @@ try:
     if c.returncode != 0 or c.stdout != "<thread 5 main>;a (/x.py:1);<task t%3B1>;b (/x.py:2) 3\n":
         livelib.fail("convert folded to folded changed it: %r %r" % (c.stdout, c.stderr))
     ran.append("convert")
+
+    # A profile that cannot be written whole (a file size limit stands for
+    # a full disk) leaves the file it was to replace as it was, and no new
+    # file beside it; one written whole replaces the old in place, keeping
+    # its mode, and through a symlink replaces the file the link leads to.
+    big = os.path.join(tmp, "big.folded")
+    with open(big, "w") as f:
+        for i in range(3000):
+            f.write("f%d (/x.py:%d);g (/x.py:2) 3\n" % (i, i))
+    old = os.path.join(tmp, "old.html")
+    with open(old, "w") as f:
+        f.write("precious\n")
+    os.chmod(old, 0o640)
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    c = subprocess.run([tornstack, "convert", big, "-o", old], capture_output=True, text=True,
+                       timeout=60, preexec_fn=small_files)
+    with open(old) as f:
+        kept = f.read()
+    left = sorted(n for n in os.listdir(tmp) if n.startswith(".old.html.tornstack-"))
+    if (c.returncode != 2 or len(c.stderr.strip().splitlines()) != 1 or
+            "writing %s failed" % old not in c.stderr or "left as it was" not in c.stderr or
+            kept != "precious\n" or left):
+        livelib.fail("convert failing half-way: exit %d, stderr %r, old file now %r, left %r"
+                     % (c.returncode, c.stderr, kept[:40], left))
+    ran.append("a failed write leaves the old file")
+    c = run(["convert", big, "-o", old])
+    st = os.stat(old)
+    if (c.returncode != 0 or os.path.getsize(old) < 100000 or st.st_mode & 0o7777 != 0o640 or
+            os.listdir(tmp).count("old.html") != 1 or
+            any(n.startswith(".") for n in os.listdir(tmp))):
+        livelib.fail("convert over an old file: exit %d, %d bytes, mode %o, files %r (%r)" % (
+            c.returncode, os.path.getsize(old), st.st_mode & 0o7777, os.listdir(tmp), c.stderr))
+    link = os.path.join(tmp, "link.html")
+    os.symlink("old.html", link)
+    c = run(["convert", good, "-o", link])
+    if (c.returncode != 0 or not os.path.islink(link) or os.path.getsize(old) > 100000 or
+            "wrote 3 stacks" not in c.stderr):
+        livelib.fail("convert through a symlink: exit %d, link kept %s, %d bytes (%r)" % (
+            c.returncode, os.path.islink(link), os.path.getsize(old), c.stderr))
+    twin = os.path.join(tmp, "twin.html")
+    os.link(old, twin)
+    c = run(["convert", big, "-o", old])
+    if c.returncode != 0 or not os.path.samefile(old, twin) or os.path.getsize(twin) < 100000:
+        livelib.fail("convert over a file of two names: exit %d, same file %s (%r)" % (
+            c.returncode, os.path.samefile(old, twin), c.stderr))
+    os.unlink(twin)
+    ran.append("a whole write replaces the old file, its mode, symlinks and hard links kept")
+    # A file the user may not write is not replaced, though its directory
+    # would let a new file be renamed onto it.
+    nobody = 65534
+    os.chmod(tmp, 0o777)
+    os.chmod(old, 0o444)
+    with open(old) as f:
+        before = f.read()
+    expect("convert onto a read-only file", ["convert", good, "-o", old], 2,
+           ["cannot write %s" % old, "ermission denied"], user=nobody)
+    with open(old) as f:
+        if f.read() != before or any(n.startswith(".") for n in os.listdir(tmp)):
+            livelib.fail("convert onto a read-only file changed it: %r" % os.listdir(tmp))
 finally:
     shutil.rmtree(tmp)
 expect("run without command", ["run"], 2, ["needs a command"])
