@@ -95,7 +95,7 @@ int ts_cmd_dump(const ts_args *a)
     double t0;
     uint64_t skipped = 0, readings = 0;
     long n;
-    int rc, out_failed = 0;
+    int rc, out_failed = 0, flushed, why;
 
     if (a->profile_format >= 0)
         return ts_cmd_profile(a, 1);
@@ -120,13 +120,16 @@ int ts_cmd_dump(const ts_args *a)
         else
             rc = ts_dump_one(&ss, a, &s, &out_failed);
     }
-    if ((fflush(stdout) != 0 || ferror(stdout)) && !out_failed) {
+    flushed = fflush(stdout);
+    why = flushed != 0 ? errno : 0; /* the last write's: a full disk, a closed pipe */
+    if ((flushed != 0 || ferror(stdout)) && !out_failed) {
         out_failed = 1;
         if (rc == 0)
             rc = UW_ERR_IO;
     }
     if (out_failed)
-        fprintf(stderr, "tornstack: writing stdout failed: %s\n", uw_strerror(rc));
+        fprintf(stderr, "tornstack: writing stdout failed: %s\n",
+                rc == UW_ERR_IO && why != 0 ? strerror(why) : uw_strerror(rc));
     if (rc == 0) {
         ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
         ts_skip_hint(&ss.blk, stderr, skipped, readings);

@@ -191,13 +191,15 @@ int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
 {
     char total[40], distinct[40];
     const char *where = o->path != NULL ? o->path : "stdout";
-    int rc, closed = 0;
+    int rc, closed = 0, why = 0;
 
     rc = uw_write_profile(o->f, p, f);
     if (o->f != stdout)
         closed = fclose(o->f);
     else
         closed = fflush(o->f);
+    if (closed != 0)
+        why = errno; /* the last write's: a full disk, a file size limit */
     o->f = NULL;
     if (rc == 0 && closed != 0)
         rc = UW_ERR_IO;
@@ -208,7 +210,8 @@ int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
         return 2;
     }
     if (rc != 0) {
-        fprintf(stderr, "tornstack: writing %s failed: %s%s\n", where, uw_strerror(rc),
+        fprintf(stderr, "tornstack: writing %s failed: %s%s\n", where,
+                rc == UW_ERR_IO && why != 0 ? strerror(why) : uw_strerror(rc),
                 o->tmp != NULL && o->had ? "; it was left as it was" : "");
         ts_out_drop(o);
         return rc == UW_ERR_NOMEM ? 1 : 2;
