@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tornstack/error.h"
 #include "tornstack/limits.h"
@@ -84,70 +85,184 @@ static void uw_text_frame(FILE *out, const uw_frame *f, int indent)
         fputs("?)\n", out);
 }
 
-/* One Task line and its frames, then its children, depth first.  `seen`
- * guards against link cycles. */
-static void uw_text_task(FILE *out, const uw_sample *s, size_t i, int depth, unsigned char *seen)
+/* The Task tree as `tree` draws one: each Task under its parent, a Task
+ * with siblings still to come marked "├── ", the last "└── ", and a "│"
+ * kept in the column of every Task whose siblings are still to come,
+ * through its frames and its children's lines.  Children are found
+ * through lists made once, so the tree is written in time linear in the
+ * Tasks (a scan of every Task for each Task's children took some 10^8
+ * steps at UW_LIMIT_TASKS).  Bounds: a Task is written once (`seen`, so a
+ * cycle of links ends), and no deeper than UW_LIMIT_LINK_CHAIN below a
+ * root: a Task past it is written again as a root of its own, as is one
+ * reachable only through a cycle. */
+typedef struct uw_text_tree {
+    size_t *first_child, *next_sibling; /* by Task index; SIZE_MAX: none */
+    size_t *first_of_thread, *next_in_thread;
+    unsigned char *seen;
+    unsigned char more[UW_LIMIT_LINK_CHAIN + 1]; /* column d: siblings to come */
+} uw_text_tree;
+
+#define UW_TEXT_NONE SIZE_MAX
+
+/* Does Task i's child list hold a Task still to write at `depth`? */
+static int uw_text_child_next(const uw_text_tree *tr, size_t j, int depth)
+{
+    if (depth > UW_LIMIT_LINK_CHAIN)
+        return 0;
+    for (; j != UW_TEXT_NONE; j = tr->next_sibling[j])
+        if (!tr->seen[j])
+            return 1;
+    return 0;
+}
+
+/* The guides of columns 0 .. depth - 1 (2 spaces, then 4 a column). */
+static void uw_text_guides(FILE *out, const uw_text_tree *tr, int depth)
+{
+    int k;
+
+    fputs("  ", out);
+    for (k = 0; k < depth; k++)
+        fputs(tr->more[k] ? "│   " : "    ", out);
+}
+
+/* One Task line and its frames, then its children, depth first; `last`:
+ * no sibling follows it.  out NULL: only mark what would be written. */
+static void uw_text_task(FILE *out, const uw_sample *s, uw_text_tree *tr, size_t i, int depth,
+                         int last)
 {
     const uw_task_sample *ts = &s->tasks[i];
     size_t j;
+    int kids;
 
-    if (seen[i] || depth > UW_LIMIT_LINK_CHAIN)
+    if (tr->seen[i] || depth > UW_LIMIT_LINK_CHAIN)
         return;
-    seen[i] = 1;
-    fprintf(out, "%*s└── ", 4 * depth + 2, "");
-    uw_text_string(out, ts->label_unknown ? "?" : ts->name);
-    fprintf(out, " 0x%" PRIx64 " (", ts->addr);
-    uw_text_string(out, ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname
-                                                                         : "?");
-    fputc(')', out);
-    if (ts->running)
-        fputs(" [running]", out);
-    if (ts->parent >= 0 && ts->parent == ts->linked_to && ts->awaited_by < 0)
-        fputs(" [linked]", out);
-    if (ts->parent >= 0 && ts->parent == ts->created_by && ts->awaited_by < 0 && ts->linked_to < 0)
-        fputs(" [created]", out);
-    if (ts->skipped != 0)
-        fprintf(out, " [skipped: %s]", uw_errname(ts->skipped));
-    if (ts->truncated != 0)
-        fprintf(out, " [truncated: %s]", uw_errname(ts->truncated));
-    fputc('\n', out);
-    for (j = 0; j < ts->n_frames; j++)
-        uw_text_frame(out, &s->frames[ts->first_frame + j], 4 * depth + 10);
-    for (j = 0; j < s->n_tasks; j++)
-        if (s->tasks[j].parent == (int64_t)i && j != i)
-            uw_text_task(out, s, j, depth + 1, seen);
+    tr->seen[i] = 1;
+    tr->more[depth] = !last;
+    kids = uw_text_child_next(tr, tr->first_child[i], depth + 1);
+    if (out != NULL) {
+        uw_text_guides(out, tr, depth);
+        fputs(last ? "└── " : "├── ", out);
+        uw_text_string(out, ts->label_unknown ? "?" : ts->name);
+        fprintf(out, " 0x%" PRIx64 " (", ts->addr);
+        uw_text_string(
+            out, ts->coro_code != NULL && ts->coro_code->qualname ? ts->coro_code->qualname : "?");
+        fputc(')', out);
+        if (ts->running)
+            fputs(" [running]", out);
+        if (ts->parent >= 0 && ts->parent == ts->linked_to && ts->awaited_by < 0)
+            fputs(" [linked]", out);
+        if (ts->parent >= 0 && ts->parent == ts->created_by && ts->awaited_by < 0 &&
+            ts->linked_to < 0)
+            fputs(" [created]", out);
+        if (ts->skipped != 0)
+            fprintf(out, " [skipped: %s]", uw_errname(ts->skipped));
+        if (ts->truncated != 0)
+            fprintf(out, " [truncated: %s]", uw_errname(ts->truncated));
+        fputc('\n', out);
+        for (j = 0; j < ts->n_frames; j++) {
+            uw_text_guides(out, tr, depth + 1);
+            fputs(kids ? "│   " : "    ", out);
+            uw_text_frame(out, &s->frames[ts->first_frame + j], 0);
+        }
+    }
+    for (j = tr->first_child[i]; j != UW_TEXT_NONE; j = tr->next_sibling[j]) {
+        if (tr->seen[j])
+            continue;
+        uw_text_task(out, s, tr, j, depth + 1, !uw_text_child_next(tr, tr->next_sibling[j], 1));
+    }
+}
+
+/* The roots of thread th's tree in the order they are written: Tasks with
+ * no parent, then those no root reached (through a cycle, or past the
+ * depth bound).  Marks what they reach in tr->seen; tops[0 .. return). */
+static size_t uw_text_tops(const uw_sample *s, uw_text_tree *tr, size_t th, size_t *tops)
+{
+    size_t i, n = 0;
+
+    for (i = tr->first_of_thread[th]; i != UW_TEXT_NONE; i = tr->next_in_thread[i])
+        if (s->tasks[i].parent < 0 && !tr->seen[i]) {
+            tops[n++] = i;
+            uw_text_task(NULL, s, tr, i, 0, 1);
+        }
+    for (i = tr->first_of_thread[th]; i != UW_TEXT_NONE; i = tr->next_in_thread[i])
+        if (!tr->seen[i]) {
+            tops[n++] = i;
+            uw_text_task(NULL, s, tr, i, 0, 1);
+        }
+    return n;
+}
+
+/* The child and thread lists of tr, built in one pass over the Tasks
+ * (backwards, so each list is in Task order). */
+static void uw_text_lists(const uw_sample *s, uw_text_tree *tr)
+{
+    size_t i, j;
+
+    for (i = 0; i < s->n_tasks; i++)
+        tr->first_child[i] = UW_TEXT_NONE;
+    for (i = 0; i < s->n_threads; i++)
+        tr->first_of_thread[i] = UW_TEXT_NONE;
+    for (j = s->n_tasks; j-- > 0;) {
+        const int64_t p = s->tasks[j].parent;
+        tr->next_sibling[j] = UW_TEXT_NONE;
+        tr->next_in_thread[j] = UW_TEXT_NONE;
+        if (p >= 0 && (uint64_t)p < s->n_tasks && (size_t)p != j) {
+            tr->next_sibling[j] = tr->first_child[p];
+            tr->first_child[p] = j;
+        }
+        if (s->tasks[j].thread < s->n_threads) {
+            tr->next_in_thread[j] = tr->first_of_thread[s->tasks[j].thread];
+            tr->first_of_thread[s->tasks[j].thread] = j;
+        }
+    }
 }
 
 /* The Task tree of each thread running a loop, roots first.  0, or
  * UW_ERR_NOMEM (nothing of the tree written). */
 static int uw_output_text_tasks(FILE *out, const uw_sample *s)
 {
-    unsigned char *seen;
-    size_t th, i, r;
+    uw_text_tree tr;
+    size_t *mem, *tops, th, i, r, n, k;
+    unsigned char *was;
+    const size_t nt = s->n_tasks;
 
-    if (s->n_tasks == 0) {
+    if (nt == 0) {
         if (s->tasks_error != 0)
             fprintf(out, "\n[tasks: %s]\n", uw_errname(s->tasks_error));
         return 0;
     }
-    seen = calloc(s->n_tasks, 1);
-    if (seen == NULL)
+    if (nt > (SIZE_MAX / sizeof *mem - s->n_threads) / 4)
         return UW_ERR_NOMEM;
+    mem = malloc((4 * nt + s->n_threads) * sizeof *mem);
+    tr.seen = calloc(2, nt);
+    if (mem == NULL || tr.seen == NULL) {
+        free(mem);
+        free(tr.seen);
+        return UW_ERR_NOMEM;
+    }
+    was = tr.seen + nt;
+    tr.first_child = mem;
+    tr.next_sibling = mem + nt;
+    tr.next_in_thread = mem + 2 * nt;
+    tops = mem + 3 * nt;
+    tr.first_of_thread = mem + 4 * nt;
+    uw_text_lists(s, &tr);
     for (th = 0; th < s->n_threads; th++) {
-        size_t n = 0;
-        for (i = 0; i < s->n_tasks; i++)
-            n += s->tasks[i].thread == th;
+        for (n = 0, i = tr.first_of_thread[th]; i != UW_TEXT_NONE; i = tr.next_in_thread[i])
+            n++;
         if (n == 0)
             continue;
         fprintf(out, "\nTasks of thread %" PRIu64 " (loop 0x%" PRIx64 "): %zu\n",
                 s->threads[th].native_id, s->threads[th].running_loop, n);
-        for (i = 0; i < s->n_tasks; i++)
-            if (s->tasks[i].thread == th && s->tasks[i].parent < 0)
-                uw_text_task(out, s, i, 0, seen);
-        /* Tasks only reachable through a cycle of links */
-        for (i = 0; i < s->n_tasks; i++)
-            if (s->tasks[i].thread == th && !seen[i])
-                uw_text_task(out, s, i, 0, seen);
+        /* Which Tasks are roots, and so which root is the last, is known
+         * only once each has marked its tree: a pass that marks, then the
+         * same pass written from the marks of before (a Task written under
+         * another thread's Task is not written again). */
+        memcpy(was, tr.seen, nt);
+        n = uw_text_tops(s, &tr, th, tops);
+        memcpy(tr.seen, was, nt);
+        for (k = 0; k < n; k++)
+            uw_text_task(out, s, &tr, tops[k], 0, k + 1 == n);
     }
     for (r = 1, i = 0; r < UW_REASON_SLOTS; r++)
         i += s->skips[r];
@@ -167,7 +282,8 @@ static int uw_output_text_tasks(FILE *out, const uw_sample *s)
                 fprintf(out, " %s=%u", uw_errname(-(int)r), s->recovered[r]);
         fputc('\n', out);
     }
-    free(seen);
+    free(mem);
+    free(tr.seen);
     return 0;
 }
 
