@@ -43,6 +43,7 @@ static int ts_opt_format(ts_args *a, const char *opt, const char *val)
     if (ts_format_arg(a->cmd, val, &a->profile_format) != 0)
         return -1;
     a->format = val;
+    a->format_set = 1;
     return 0;
 }
 
@@ -229,6 +230,7 @@ static void ts_args_default(ts_args *a, const char *cmd)
     a->no_replay = 0;
     /* dump prints text unless told; record writes a folded profile */
     a->profile_format = strcmp(cmd, "dump") == 0 ? -1 : (int)UW_FORMAT_FOLDED;
+    a->format_set = 0;
     uw_compose_options_default(&a->compose);
     uw_task_options_default(&a->opt);
 }
@@ -259,6 +261,12 @@ int ts_parse(int argc, char **argv, ts_args *a)
         fprintf(stderr, "tornstack: --pid is required\n");
         return -1;
     }
+    /* -o app.html asks for HTML as --format html does (as convert reads
+     * it), unless --format says otherwise */
+    if (!a->format_set && (strcmp(a->cmd, "record") == 0 || strcmp(a->cmd, "dump") == 0) &&
+        ts_format_from_name(a->cmd, a->output) != NULL &&
+        ts_opt_format(a, "--format", ts_format_from_name(a->cmd, a->output)) != 0)
+        return -1;
     if (a->blocking && a->pause_on_torn) {
         fprintf(stderr, "tornstack: --blocking and --pause-on-torn exclude each other\n");
         return -1;

@@ -68,6 +68,7 @@ typedef struct ts_args {
                                  * (kernel-clock) */
     int stop_by_set;            /* --stop-by given */
     int profile_format;         /* a uw_profile_format, or -1 for text and json */
+    int format_set;             /* --format given (else -o's name may choose it) */
     uw_compose_options compose; /* Task and thread frames */
     uw_task_options opt;
     unsigned long long tasks_root;

@@ -27,12 +27,24 @@ typedef struct ts_out {
     int had;          /* dest existed before: a failure leaves it so */
 } ts_out;
 
-/* Open path (NULL: stdout) for format f.  Returns 0, or prints why not and
- * returns an exit code (2: cannot write, pprof to a terminal or not built). */
-int ts_out_open(ts_out *o, const char *path, uw_profile_format f);
-/* Write p, close (the new file renamed onto the old), and say on stderr
- * what was written and how to open it.  Returns an exit code. */
+/* Open path (NULL or "-": stdout) for profile format f (a
+ * uw_profile_format), or -1 for dump's text and JSON.  Returns 0, or
+ * prints why not and returns an exit code (2: cannot write, pprof to a
+ * terminal). */
+int ts_out_open(ts_out *o, const char *path, int f);
+/* Close o after a writer returned rc (0 or a UW_ERR_ code): when all was
+ * written, the new file replaces the old; otherwise it is removed and
+ * one line on stderr says why.  Returns an exit code (0, 1 out of memory,
+ * 2 not written). */
+int ts_out_commit(ts_out *o, int rc);
+/* Write p, commit, and say on stderr what was written and how to open it.
+ * Returns an exit code. */
 int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f);
+/* The --format word an output name asks for when --format is not given
+ * (record and convert: .html, .json or .speedscope.json, .pb.gz or
+ * .pprof, .folded or .txt; dump takes .json as its JSON document and .txt
+ * as its text), or NULL for a name that says nothing. */
+const char *ts_format_from_name(const char *cmd, const char *out);
 /* Close without writing (an error before any sample): the new file is
  * removed, the old one left as it was. */
 void ts_out_abort(ts_out *o);

@@ -13,28 +13,6 @@
 #include "cli_profile.h"
 #include "tornstack/error.h"
 
-static int ts_ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* The format OUT's name suggests, or -1. */
-static int ts_format_from_name(const char *out)
-{
-    if (out == NULL)
-        return -1;
-    if (ts_ends_with(out, ".html") || ts_ends_with(out, ".htm"))
-        return UW_FORMAT_HTML;
-    if (ts_ends_with(out, ".speedscope.json") || ts_ends_with(out, ".json"))
-        return UW_FORMAT_SPEEDSCOPE;
-    if (ts_ends_with(out, ".pb.gz") || ts_ends_with(out, ".pprof"))
-        return UW_FORMAT_PPROF;
-    if (ts_ends_with(out, ".folded") || ts_ends_with(out, ".txt"))
-        return UW_FORMAT_FOLDED;
-    return -1;
-}
-
 int ts_cmd_convert(int argc, char **argv)
 {
     const char *in_path = NULL, *out_path = NULL, *title = NULL;
@@ -79,8 +57,11 @@ int ts_cmd_convert(int argc, char **argv)
         fprintf(stderr, "tornstack: convert needs an input file (a folded file; - for stdin)\n");
         return 2;
     }
-    if (fmt < 0)
-        fmt = ts_format_from_name(out_path);
+    if (fmt < 0 && ts_format_from_name("convert", out_path) != NULL) {
+        uw_profile_format named;
+        if (uw_profile_format_parse(ts_format_from_name("convert", out_path), &named) == 0)
+            fmt = (int)named;
+    }
     if (fmt < 0) {
         fprintf(stderr, "tornstack: convert needs --format folded|speedscope|pprof|html "
                         "(or an output name ending in .html, .json, .pb.gz or .folded)\n");
@@ -110,7 +91,7 @@ int ts_cmd_convert(int argc, char **argv)
         uw_profile_free(&p);
         return rc == UW_ERR_NOMEM ? 1 : 2;
     }
-    rc = ts_out_open(&out, out_path, (uw_profile_format)fmt);
+    rc = ts_out_open(&out, out_path, fmt);
     if (rc == 0)
         rc = ts_out_finish(&out, &p, (uw_profile_format)fmt);
     uw_profile_free(&p);

@@ -27,13 +27,16 @@
 /* How long a wait for the reader lasts before the target is answered. */
 #define TS_DUMP_POLL_MS 10
 
-/* Write buf[0, len) to stdout, answering the target's stops whenever
- * stdout takes nothing.  Returns 0, UW_ERR_IO (the write failed: the
+/* Write buf[0, len) to dst (stdout or -o's file), answering the target's
+ * stops whenever it takes nothing.  Returns 0, UW_ERR_IO (the write failed: the
  * reader is gone, the disk is full), or the error of an answer; a stop
  * signal to tornstack ends it with 0, the rest unwritten. */
-static int ts_write_serviced(ts_session *ss, const char *buf, size_t len)
+static int ts_write_serviced(ts_session *ss, FILE *dst, const char *buf, size_t len)
 {
-    const int fd = fileno(stdout);
+    const int fd = fileno(dst);
+
+    if (fflush(dst) != 0)
+        return UW_ERR_IO; /* what stdio holds goes first */
 
     while (len > 0 && !ts_stop_signal) {
         struct pollfd p = {fd, POLLOUT, 0};
@@ -62,7 +65,8 @@ static int ts_write_serviced(ts_session *ss, const char *buf, size_t len)
 /* Sample s as text or JSON: straight to stdout, or, while the target is
  * attached, made in memory and written by ts_write_serviced.  *out_failed
  * is set when the output, not the sample, failed. */
-static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, int *out_failed)
+static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, FILE *dst,
+                       int *out_failed)
 {
     int json = strcmp(a->format, "json") == 0, rc;
     char *buf = NULL;
@@ -70,7 +74,7 @@ static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, int
     FILE *m;
 
     if (!ts_blocking_active(&ss->blk)) {
-        rc = json ? uw_output_json(stdout, &ss->target, s) : uw_output_text(stdout, &ss->target, s);
+        rc = json ? uw_output_json(dst, &ss->target, s) : uw_output_text(dst, &ss->target, s);
         *out_failed = rc != 0 && rc != UW_ERR_NOMEM;
         return rc;
     }
@@ -81,7 +85,7 @@ static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, int
     if (fclose(m) != 0 && rc == 0)
         rc = UW_ERR_NOMEM;
     if (rc == 0) {
-        rc = ts_write_serviced(ss, buf, len);
+        rc = ts_write_serviced(ss, dst, buf, len);
         *out_failed = rc == UW_ERR_IO;
     }
     free(buf);
@@ -94,14 +98,25 @@ int ts_cmd_dump(const ts_args *a)
     uw_sample s;
     double t0;
     uint64_t skipped = 0, readings = 0;
-    long n;
-    int rc, out_failed = 0, flushed, why;
+    long n, written = 0;
+    int rc, out_failed = 0, flushed, why, code;
+    ts_out out;
+    FILE *dst = stdout;
+    const int to_file = a->output != NULL && strcmp(a->output, "-") != 0;
 
     if (a->profile_format >= 0)
         return ts_cmd_profile(a, 1);
     rc = ts_attach(&ss, a);
     if (rc != 0)
         return ts_exit_for(rc);
+    if (to_file) { /* opened once attached: a bad pid leaves the file alone */
+        code = ts_out_open(&out, a->output, -1);
+        if (code != 0) {
+            ts_detach(&ss);
+            return code;
+        }
+        dst = out.f;
+    }
     uw_sample_init(&s);
     if (a->count > 0)
         ts_warm_up(&ss);
@@ -117,19 +132,31 @@ int ts_cmd_dump(const ts_args *a)
         }
         if (rc != 0)
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
-        else
-            rc = ts_dump_one(&ss, a, &s, &out_failed);
+        else if ((rc = ts_dump_one(&ss, a, &s, dst, &out_failed)) == 0)
+            written++;
     }
-    flushed = fflush(stdout);
-    why = flushed != 0 ? errno : 0; /* the last write's: a full disk, a closed pipe */
-    if ((flushed != 0 || ferror(stdout)) && !out_failed) {
-        out_failed = 1;
-        if (rc == 0)
-            rc = UW_ERR_IO;
+    if (to_file) {
+        /* The documents written replace the file (a failure to sample
+         * after some keeps those, as on stdout); none, and it stays as it
+         * was.  A failed write says so in ts_out_commit's line. */
+        if (written > 0 || out_failed) {
+            if (ts_out_commit(&out, out_failed || ferror(dst) ? UW_ERR_IO : 0) != 0)
+                out_failed = 1;
+        } else {
+            ts_out_abort(&out);
+        }
+    } else {
+        flushed = fflush(stdout);
+        why = flushed != 0 ? errno : 0; /* the last write's: a full disk, a closed pipe */
+        if ((flushed != 0 || ferror(stdout)) && !out_failed) {
+            out_failed = 1;
+            if (rc == 0)
+                rc = UW_ERR_IO;
+        }
+        if (out_failed)
+            fprintf(stderr, "tornstack: writing stdout failed: %s\n",
+                    rc == UW_ERR_IO && why != 0 ? strerror(why) : uw_strerror(rc));
     }
-    if (out_failed)
-        fprintf(stderr, "tornstack: writing stdout failed: %s\n",
-                rc == UW_ERR_IO && why != 0 ? strerror(why) : uw_strerror(rc));
     if (rc == 0) {
         ts_blocking_report(&ss.blk, stderr, ts_now_us() - t0);
         ts_skip_hint(&ss.blk, stderr, skipped, readings);

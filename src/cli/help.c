@@ -51,10 +51,13 @@ static const ts_cmd_help ts_helps[] = {
      "\n"
      "  --pid PID, -p PID    the process to read (same user, root or CAP_SYS_PTRACE)\n"
      "  --format F, -f F     text (default), json, or a profile format: folded,\n"
-     "                       speedscope, pprof, html (docs/output.md)\n"
+     "                       speedscope, pprof, html (docs/output.md); without it, -o's\n"
+     "                       name may choose: .txt, .json, .folded, .speedscope.json,\n"
+     "                       .pb.gz or .pprof, .html\n"
      "  --count N            take N samples with one attach (text and json: N documents;\n"
      "                       profile formats: one profile of the N samples)\n"
-     "  -o FILE              write a profile format to FILE instead of stdout\n",
+     "  -o FILE, --output    write to FILE instead of stdout (replaced only once\n"
+     "                       written whole)\n",
      1, 1, 1},
     {"record",
      "usage: tornstack record --pid PID [--rate HZ] [--duration S] [-o FILE] [--format F]\n"
@@ -67,12 +70,14 @@ static const ts_cmd_help ts_helps[] = {
      "  --pid PID, -p PID    the process to read\n"
      "  --rate HZ            samples per second (default 100)\n"
      "  --duration S         seconds to record (default 5)\n"
-     "  -o FILE, --output    where to write (default: stdout)\n"
-     "  --format F, -f F     folded (default), speedscope, pprof or html\n"
+     "  -o FILE, --output    where to write (default: stdout); an existing FILE is\n"
+     "                       replaced only once the profile is written whole\n"
+     "  --format F, -f F     folded (default), speedscope, pprof or html; without it,\n"
+     "                       -o's name may choose: .html, .json, .pb.gz or .pprof\n"
      "\n"
      "It prints on stderr what it wrote and how to open it, the sample count and\n"
      "the skip counts by reason.  Example:\n"
-     "  tornstack record --pid 1234 --duration 10 --format html -o profile.html\n",
+     "  tornstack record --pid 1234 --duration 10 -o profile.html\n",
      1, 1, 1},
     {"convert",
      "usage: tornstack convert IN [-o OUT] [--format F] [--title T]\n"

@@ -40,6 +40,33 @@ int ts_format_arg(const char *cmd, const char *val, int *f)
     return 0;
 }
 
+static int ts_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+const char *ts_format_from_name(const char *cmd, const char *out)
+{
+    const int dump = strcmp(cmd, "dump") == 0;
+
+    if (out == NULL)
+        return NULL;
+    if (ts_ends_with(out, ".html") || ts_ends_with(out, ".htm"))
+        return "html";
+    if (ts_ends_with(out, ".speedscope.json"))
+        return "speedscope";
+    if (ts_ends_with(out, ".json"))
+        return dump ? "json" : "speedscope";
+    if (ts_ends_with(out, ".pb.gz") || ts_ends_with(out, ".pprof"))
+        return "pprof";
+    if (ts_ends_with(out, ".folded"))
+        return "folded";
+    if (ts_ends_with(out, ".txt"))
+        return dump ? "text" : "folded";
+    return NULL;
+}
+
 /* Tries for a free name beside the file to replace, at most. */
 #define TS_OUT_TMP_TRIES 16
 
@@ -120,9 +147,9 @@ static int ts_out_open_tmp(ts_out *o, const char *mode)
     return 0;
 }
 
-int ts_out_open(ts_out *o, const char *path, uw_profile_format f)
+int ts_out_open(ts_out *o, const char *path, int f)
 {
-    const char *mode = f == UW_FORMAT_PPROF ? "wb" : "w";
+    const char *mode = f == (int)UW_FORMAT_PPROF ? "wb" : "w";
     int rc;
 
     o->path = path;
@@ -131,7 +158,7 @@ int ts_out_open(ts_out *o, const char *path, uw_profile_format f)
     o->had = 0;
     if (path == NULL || strcmp(path, "-") == 0) {
         o->path = NULL;
-        if (f == UW_FORMAT_PPROF && isatty(STDOUT_FILENO)) {
+        if (f == (int)UW_FORMAT_PPROF && isatty(STDOUT_FILENO)) {
             fprintf(stderr, "tornstack: pprof output is binary (gzip); give -o FILE\n");
             return 2;
         }
@@ -187,13 +214,11 @@ static const char *ts_grouped(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
+int ts_out_commit(ts_out *o, int rc)
 {
-    char total[40], distinct[40];
     const char *where = o->path != NULL ? o->path : "stdout";
-    int rc, closed = 0, why = 0;
+    int closed = 0, why = 0;
 
-    rc = uw_write_profile(o->f, p, f);
     if (o->f != stdout)
         closed = fclose(o->f);
     else
@@ -219,6 +244,17 @@ int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
     free(o->tmp);
     free(o->dest);
     o->tmp = o->dest = NULL;
+    return 0;
+}
+
+int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
+{
+    char total[40], distinct[40];
+    const char *where = o->path != NULL ? o->path : "stdout";
+    int rc = ts_out_commit(o, uw_write_profile(o->f, p, f));
+
+    if (rc != 0)
+        return rc;
     ts_grouped(p->total, total, sizeof total);
     ts_grouped(p->n_stacks, distinct, sizeof distinct);
     fprintf(stderr, "tornstack: wrote %s stacks (%s distinct) as %s to %s", total, distinct,

@@ -121,7 +121,7 @@ int ts_cmd_profile(const ts_args *a, int dump)
     if (rc != 0)
         return ts_exit_for(rc);
     memset(&rec, 0, sizeof rec);
-    code = ts_out_open(&rec.out, a->output, (uw_profile_format)a->profile_format);
+    code = ts_out_open(&rec.out, a->output, a->profile_format);
     rec.names = ts_thread_names_new((int)a->pid);
     if (code == 0 && (rec.names == NULL || uw_profile_init(&rec.prof) != 0))
         code = TS_EXIT_INTERNAL;

@@ -10,6 +10,7 @@ when one is installed, and always this interpreter posing as 3.10 and as
 rewrites one field of its own _Py_DebugOffsets block).
 """
 import glob
+import json
 import os
 import resource
 import signal
@@ -255,6 +256,48 @@ try:
             c.returncode, os.path.samefile(old, twin), c.stderr))
     os.unlink(twin)
     ran.append("a whole write replaces the old file, its mode, symlinks and hard links kept")
+
+    # -o's name chooses the format when --format does not (as for convert),
+    # and dump writes its text and JSON documents to -o too (they went to
+    # stdout, and the file was never made).
+    me = str(os.getpid())
+    for args, name, head in (
+            (["record", "--duration", "0.2"], "r.html", "<!DOCTYPE html"),
+            (["record", "--duration", "0.2"], "r.json", '{"$schema"'),
+            (["record", "--duration", "0.2", "--format", "folded"], "r2.html", "<thread "),
+            (["dump"], "d.json", '{"pid": %s' % me),
+            (["dump"], "d.txt", "Process %s, Python" % me),
+            (["dump"], "d.out", "Process %s, Python" % me),
+            (["dump", "--format", "json"], "d2.txt", '{"pid": %s' % me),
+            (["dump"], "d.folded", "<thread ")):
+        path = os.path.join(tmp, name)
+        c = run(args + ["--pid", me, "-o", path])
+        with open(path, errors="replace") if os.path.exists(path) else open(os.devnull) as f:
+            got = f.read()
+        if c.returncode != 0 or not got.startswith(head) or c.stdout != "":
+            livelib.fail("%s -o %s: exit %d, file starts %r (want %r), stdout %r, stderr %r" % (
+                " ".join(args), name, c.returncode, got[:40], head, c.stdout[:80], c.stderr))
+    with open(os.path.join(tmp, "d.json")) as f:
+        if not json.load(f)["threads"]:
+            livelib.fail("dump -o d.json: no threads")
+    ran.append("-o's name chooses the format; dump writes text and JSON to -o")
+    kept = os.path.join(tmp, "kept.json")
+    with open(kept, "w") as f:
+        f.write("precious\n")
+
+    def tiny_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    c = subprocess.run([tornstack, "dump", "--pid", me, "-o", kept], capture_output=True,
+                       text=True, timeout=60, preexec_fn=tiny_files)
+    with open(kept) as f:
+        got = f.read()
+    if (c.returncode != 2 or got != "precious\n" or "File too large; it was left" not in c.stderr
+            or any(n.startswith(".kept.json") for n in os.listdir(tmp))):
+        livelib.fail("dump -o past a file size limit: exit %d, file %r, stderr %r" % (
+            c.returncode, got[:40], c.stderr))
+    ran.append("dump's JSON written half-way leaves the old file")
     # A file the user may not write is not replaced, though its directory
     # would let a new file be renamed onto it.
     nobody = 65534
