@@ -87,7 +87,7 @@ static int replay(const char *path, int pol, int explain, const char *svg, int k
     int i;
 
     if (f == NULL) {
-        fprintf(stderr, "tornstack verify: cannot read %s\n", path);
+        fprintf(stderr, "tornstack verify: cannot read %s: %s\n", path, strerror(errno));
         return 2;
     }
     n = fread(bytes, 1, sizeof bytes, f);
@@ -424,7 +424,14 @@ static int parse_count(const char *v, uint64_t *out)
     char *end;
     errno = 0;
     *out = strtoull(v, &end, 10);
-    return errno == 0 && *end == '\0' && v[0] != '-';
+    return errno == 0 && *end == '\0' && v[0] != '-' && v[0] != '\0';
+}
+
+/* A value verify cannot take: one line naming it, then the usage. */
+static int bad_value(const char *opt, const char *v)
+{
+    fprintf(stderr, "tornstack verify: invalid value '%s' for %s\n", v, opt);
+    return usage();
 }
 
 int main(int argc, char **argv)
@@ -452,13 +459,17 @@ int main(int argc, char **argv)
     uw__require_assertions("tornstack verify");
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (v == NULL)
+        if (v == NULL) {
+            fprintf(stderr, "tornstack verify: %s needs a value\n", argv[i]);
             return usage();
+        }
         if (strcmp(argv[i], "--python") == 0) {
             if (strcmp(v, "all") != 0) {
-                if (strncmp(v, "3.", 2) != 0 || atoi(v + 2) < 11 || atoi(v + 2) > 15)
-                    return usage();
-                minors[0] = atoi(v + 2);
+                uint64_t minor;
+                if (strncmp(v, "3.", 2) != 0 || !parse_count(v + 2, &minor) || minor < 11 ||
+                    minor > 15)
+                    return bad_value(argv[i], v);
+                minors[0] = (int)minor;
                 n_minor = 1;
             }
         } else if (strcmp(argv[i], "--model") == 0) {
@@ -471,7 +482,7 @@ int main(int argc, char **argv)
                 }
             }
             if (!found)
-                return usage();
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--rows") == 0) {
             if (strcmp(v, "all") == 0) {
                 kind_lo = 0;
@@ -480,22 +491,23 @@ int main(int argc, char **argv)
                 for (kd = 0; kd < VF_KINDS && strcmp(v, vf_kind_name(kd)) != 0; kd++)
                     ;
                 if (kd == VF_KINDS)
-                    return usage();
+                    return bad_value(argv[i], v);
                 kind_lo = kind_hi = kd;
             }
         } else if (strcmp(argv[i], "--samples") == 0) {
             if (!parse_count(v, &per_kind[VF_MIXED]) || per_kind[VF_MIXED] == 0)
-                return usage();
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--busy-samples") == 0) {
             if (!parse_count(v, &per_kind[VF_BUSY]) || per_kind[VF_BUSY] == 0)
-                return usage();
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--idle-samples") == 0) {
             if (!parse_count(v, &per_kind[VF_IDLE]) || per_kind[VF_IDLE] == 0)
-                return usage();
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--jobs") == 0) {
-            jobs = atoi(v);
-            if (jobs < 1 || jobs > 256)
-                return usage();
+            uint64_t j;
+            if (!parse_count(v, &j) || j < 1 || j > 256)
+                return bad_value(argv[i], v);
+            jobs = (int)j;
         } else if (strcmp(argv[i], "--fabricate") == 0) {
             fabricate = v;
         } else if (strcmp(argv[i], "--replay") == 0) {
@@ -508,20 +520,26 @@ int main(int argc, char **argv)
                     explain = 1;
                     explain_kind = kd;
                 }
+            if (!explain)
+                return bad_value(argv[i], v); /* a kind misspelt explained nothing */
         } else if (strcmp(argv[i], "--clamp") == 0) {
             if (!parse_count(v, &clamp) || clamp == 0 || clamp > UINT32_MAX)
-                return usage();
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--svg") == 0) {
             svg = v;
             explain = 1;
         } else if (strcmp(argv[i], "--out-dir") == 0) {
             if (v[0] == '\0')
-                return usage();
+                return bad_value(argv[i], v);
             out_dir = v;
         } else if (strcmp(argv[i], "--live-rates") == 0) {
             live_file = v;
         } else if (strcmp(argv[i], "--seed") == 0) {
-            seed = strtoull(v, NULL, 0);
+            char *end;
+            errno = 0;
+            seed = strtoull(v, &end, 0); /* decimal, or 0x... as reproducers name it */
+            if (errno != 0 || *end != '\0' || v[0] == '\0' || v[0] == '-')
+                return bad_value(argv[i], v);
         } else if (strcmp(argv[i], "--policy") == 0) {
             for (p = 0; p < MM_POLICIES && strcmp(v, mm_policy_name(p)) != 0; p++)
                 ;
@@ -529,11 +547,12 @@ int main(int argc, char **argv)
                 pol_lo = 0;
                 pol_hi = MM_POLICIES - 1;
             } else if (p == MM_POLICIES) {
-                return usage();
+                return bad_value(argv[i], v);
             } else {
                 pol_lo = pol_hi = p;
             }
         } else {
+            fprintf(stderr, "tornstack verify: unknown option '%s'\n", argv[i]);
             return usage();
         }
     }

@@ -142,7 +142,8 @@ static const ts_cmd_help ts_helps[] = {
     {"layout",
      "usage: tornstack layout MINOR\n"
      "\n"
-     "Print the asyncio Task/Future layout table tornstack uses for CPython 3.MINOR.\n",
+     "Print the asyncio Task/Future layout table tornstack uses for CPython 3.MINOR\n"
+     "(MINOR as 13 or 3.13).\n",
      0, 0, 0},
 };
 

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "internal/asyncio_layout.h"
@@ -15,15 +16,23 @@ int ts_cmd_layout(int argc, char **argv)
     const uw_asyncio_layout *al;
     long minor;
     char *end = NULL;
+    const char *arg;
 
     if (argc != 3) {
         fprintf(stderr, "tornstack: usage: tornstack layout MINOR\n");
         return TS_EXIT_USAGE;
     }
-    minor = strtol(argv[2], &end, 10);
-    al = (end != argv[2] && *end == '\0') ? uw__asyncio_layout_for_minor((int)minor) : NULL;
+    /* MINOR, or the whole version as users write it: 13 or 3.13 */
+    arg = strncmp(argv[2], "3.", 2) == 0 ? argv[2] + 2 : argv[2];
+    minor = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || minor < 0) {
+        fprintf(stderr, "tornstack: layout takes a CPython minor version (13 or 3.13), not '%s'\n",
+                argv[2]);
+        return TS_EXIT_USAGE;
+    }
+    al = uw__asyncio_layout_for_minor((int)minor);
     if (al == NULL) {
-        fprintf(stderr, "tornstack: no asyncio layout for 3.%s\n", argv[2]);
+        fprintf(stderr, "tornstack: no asyncio layout for 3.%ld\n", minor);
         return TS_EXIT_UNSUPPORTED;
     }
     printf("fut_loop=%d\nfut_state=%d\nfut_size=%d\ntask_fut_waiter=%d\ntask_coro=%d\n"

@@ -26,8 +26,8 @@
 void ts_usage(FILE *f)
 {
     fputs(
-        "usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [BLOCKING]\n"
-        "                         [POLICY]\n"
+        "usage: tornstack dump    --pid PID [--format text|json|PROFILE] [--count N] [-o FILE]\n"
+        "                         [BLOCKING] [POLICY]\n"
         "       tornstack record  --pid PID [--rate HZ] [--duration S] [-o FILE]\n"
         "                         [--format PROFILE] [BLOCKING] [POLICY]\n"
         "       tornstack convert IN [-o OUT] [--format PROFILE]\n"
@@ -50,8 +50,8 @@ static int ts_sampling_command(int argc, char **argv)
 {
     ts_args a;
 
-    if (ts_parse(argc, argv, &a) != 0) {
-        ts_usage(stderr);
+    if (ts_parse(argc, argv, &a) != 0) { /* the line above said what */
+        fprintf(stderr, "tornstack: see tornstack %s --help\n", argv[1]);
         return TS_EXIT_USAGE;
     }
     if (strcmp(argv[1], "dump") == 0)

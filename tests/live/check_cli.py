@@ -313,5 +313,25 @@ try:
 finally:
     shutil.rmtree(tmp)
 expect("run without command", ["run"], 2, ["needs a command"])
+# verify and replay: a value they cannot take is named, never read as
+# another (a seed 'x' ran the whole main job as seed 0; an --explain kind
+# misspelt explained nothing)
+expect("verify bad seed", ["verify", "--seed", "x"], 2, ["invalid value 'x' for --seed"])
+expect("verify bad jobs", ["verify", "--jobs", "2x"], 2, ["invalid value '2x' for --jobs"])
+expect("verify bad python", ["verify", "--python", "3.1x"], 2,
+       ["invalid value '3.1x' for --python"])
+expect("verify bad explain", ["verify", "--replay", "/nonexistent", "--explain", "nosuch"], 2,
+       ["invalid value 'nosuch' for --explain"])
+expect("verify unknown option", ["verify", "--frob", "1"], 2, ["unknown option '--frob'"])
+expect("verify missing value", ["verify", "--seed"], 2, ["--seed needs a value"])
+expect("layout bad minor", ["layout", "x"], 2, ["takes a CPython minor version", "'x'"])
+expect("layout unknown minor", ["layout", "3.10"], 6, ["no asyncio layout for 3.10"])
+for v in ("13", "3.13"):
+    lay = run(["layout", v])
+    if lay.returncode != 0 or not lay.stdout.startswith("fut_loop="):
+        livelib.fail("layout %s: exit %d, %r" % (v, lay.returncode, lay.stderr))
+ran.append("layout 13 and 3.13")
+expect("replay missing file", ["replay", "/nonexistent/x.scenario"], 2,
+       ["cannot read /nonexistent/x.scenario: No such file or directory"])
 
 print("cli: %d cases passed: %s" % (len(ran), ", ".join(ran)))
