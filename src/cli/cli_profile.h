@@ -32,11 +32,12 @@ typedef struct ts_out {
  * prints why not and returns an exit code (2: cannot write, pprof to a
  * terminal). */
 int ts_out_open(ts_out *o, const char *path, int f);
-/* Close o after a writer returned rc (0 or a UW_ERR_ code): when all was
- * written, the new file replaces the old; otherwise it is removed and
- * one line on stderr says why.  Returns an exit code (0, 1 out of memory,
- * 2 not written). */
-int ts_out_commit(ts_out *o, int rc);
+/* Close o after a writer returned rc (0 or a UW_ERR_ code; why: the errno
+ * of a write known to have failed, or 0): when all was written, the new
+ * file replaces the old; otherwise it is removed and one line on stderr
+ * says why (a failed close's errno, else why).  Returns an exit code (0,
+ * 1 out of memory, 2 not written). */
+int ts_out_commit(ts_out *o, int rc, int why);
 /* Write p, commit, and say on stderr what was written and how to open it.
  * Returns an exit code. */
 int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f);

@@ -29,22 +29,26 @@
 
 /* Write buf[0, len) to dst (stdout or -o's file), answering the target's
  * stops whenever it takes nothing.  Returns 0, UW_ERR_IO (the write failed: the
- * reader is gone, the disk is full), or the error of an answer; a stop
- * signal to tornstack ends it with 0, the rest unwritten. */
-static int ts_write_serviced(ts_session *ss, FILE *dst, const char *buf, size_t len)
+ * reader is gone, the disk is full; *why its errno), or the error of an
+ * answer; a stop signal to tornstack ends it with 0, the rest unwritten. */
+static int ts_write_serviced(ts_session *ss, FILE *dst, const char *buf, size_t len, int *why)
 {
     const int fd = fileno(dst);
 
-    if (fflush(dst) != 0)
-        return UW_ERR_IO; /* what stdio holds goes first */
+    if (fflush(dst) != 0) { /* what stdio holds goes first */
+        *why = errno;
+        return UW_ERR_IO;
+    }
 
     while (len > 0 && !ts_stop_signal) {
         struct pollfd p = {fd, POLLOUT, 0};
         ssize_t w;
         int r = poll(&p, 1, TS_DUMP_POLL_MS);
 
-        if (r < 0 && errno != EINTR)
+        if (r < 0 && errno != EINTR) {
+            *why = errno;
             return UW_ERR_IO;
+        }
         if (r <= 0) {
             int rc = ts_blocking_wait(&ss->blk, 0);
             if (rc != 0)
@@ -54,8 +58,10 @@ static int ts_write_serviced(ts_session *ss, FILE *dst, const char *buf, size_t 
         w = write(fd, buf, len < TS_DUMP_WRITE_STEP ? len : TS_DUMP_WRITE_STEP);
         if (w < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            *why = w < 0 ? errno : ENOSPC; /* a write of nothing: no room */
             return UW_ERR_IO;
+        }
         buf += w;
         len -= (size_t)w;
     }
@@ -64,9 +70,10 @@ static int ts_write_serviced(ts_session *ss, FILE *dst, const char *buf, size_t 
 
 /* Sample s as text or JSON: straight to stdout, or, while the target is
  * attached, made in memory and written by ts_write_serviced.  *out_failed
- * is set when the output, not the sample, failed. */
+ * is set when the output, not the sample, failed (*why: the errno of the
+ * failed write, when known). */
 static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, FILE *dst,
-                       int *out_failed)
+                       int *out_failed, int *why)
 {
     int json = strcmp(a->format, "json") == 0, rc;
     char *buf = NULL;
@@ -85,7 +92,7 @@ static int ts_dump_one(ts_session *ss, const ts_args *a, const uw_sample *s, FIL
     if (fclose(m) != 0 && rc == 0)
         rc = UW_ERR_NOMEM;
     if (rc == 0) {
-        rc = ts_write_serviced(ss, dst, buf, len);
+        rc = ts_write_serviced(ss, dst, buf, len, why);
         *out_failed = rc == UW_ERR_IO;
     }
     free(buf);
@@ -99,7 +106,7 @@ int ts_cmd_dump(const ts_args *a)
     double t0;
     uint64_t skipped = 0, readings = 0;
     long n, written = 0;
-    int rc, out_failed = 0, flushed, why, code;
+    int rc, out_failed = 0, flushed, why = 0, code;
     ts_out out;
     FILE *dst = stdout;
     const int to_file = a->output != NULL && strcmp(a->output, "-") != 0;
@@ -132,7 +139,7 @@ int ts_cmd_dump(const ts_args *a)
         }
         if (rc != 0)
             fprintf(stderr, "tornstack: pid %ld: sampling failed: %s\n", a->pid, uw_strerror(rc));
-        else if ((rc = ts_dump_one(&ss, a, &s, dst, &out_failed)) == 0)
+        else if ((rc = ts_dump_one(&ss, a, &s, dst, &out_failed, &why)) == 0)
             written++;
     }
     if (to_file) {
@@ -140,14 +147,15 @@ int ts_cmd_dump(const ts_args *a)
          * after some keeps those, as on stdout); none, and it stays as it
          * was.  A failed write says so in ts_out_commit's line. */
         if (written > 0 || out_failed) {
-            if (ts_out_commit(&out, out_failed || ferror(dst) ? UW_ERR_IO : 0) != 0)
+            if (ts_out_commit(&out, out_failed || ferror(dst) ? UW_ERR_IO : 0, why) != 0)
                 out_failed = 1;
         } else {
             ts_out_abort(&out);
         }
     } else {
         flushed = fflush(stdout);
-        why = flushed != 0 ? errno : 0; /* the last write's: a full disk, a closed pipe */
+        if (flushed != 0)
+            why = errno; /* the last write's: a full disk, a closed pipe */
         if ((flushed != 0 || ferror(stdout)) && !out_failed) {
             out_failed = 1;
             if (rc == 0)

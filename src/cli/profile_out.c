@@ -214,10 +214,10 @@ static const char *ts_grouped(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-int ts_out_commit(ts_out *o, int rc)
+int ts_out_commit(ts_out *o, int rc, int why)
 {
     const char *where = o->path != NULL ? o->path : "stdout";
-    int closed = 0, why = 0;
+    int closed = 0;
 
     if (o->f != stdout)
         closed = fclose(o->f);
@@ -251,7 +251,7 @@ int ts_out_finish(ts_out *o, const uw_profile *p, uw_profile_format f)
 {
     char total[40], distinct[40];
     const char *where = o->path != NULL ? o->path : "stdout";
-    int rc = ts_out_commit(o, uw_write_profile(o->f, p, f));
+    int rc = ts_out_commit(o, uw_write_profile(o->f, p, f), 0);
 
     if (rc != 0)
         return rc;

@@ -298,6 +298,29 @@ try:
         livelib.fail("dump -o past a file size limit: exit %d, file %r, stderr %r" % (
             c.returncode, got[:40], c.stderr))
     ran.append("dump's JSON written half-way leaves the old file")
+    # --blocking writes each document with a write() loop of its own
+    # (answering the target's stops meanwhile): the same reasons, named
+    child = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.01)"])
+    try:
+        time.sleep(0.3)
+        with open("/dev/full", "w") as full:
+            c = subprocess.run([tornstack, "dump", "--blocking", "--pid", str(child.pid)],
+                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        if c.returncode != 2 or "writing stdout failed: No space left on device" not in c.stderr:
+            livelib.fail("dump --blocking to a full disk: exit %d, stderr %r" % (c.returncode,
+                                                                              c.stderr))
+        c = subprocess.run([tornstack, "dump", "--blocking", "--pid", str(child.pid), "-o", kept],
+                           capture_output=True, text=True, timeout=60, preexec_fn=tiny_files)
+        with open(kept) as f:
+            got = f.read()
+        if (c.returncode != 2 or got != "precious\n" or
+                "File too large; it was left as it was" not in c.stderr):
+            livelib.fail("dump --blocking -o past a file size limit: exit %d, file %r, stderr %r"
+                         % (c.returncode, got[:40], c.stderr))
+    finally:
+        child.kill()
+        child.wait()
+    ran.append("dump --blocking names a failed write's cause")
     # A file the user may not write is not replaced, though its directory
     # would let a new file be renamed onto it.
     nobody = 65534
