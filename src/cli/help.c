@@ -120,7 +120,7 @@ static const ts_cmd_help ts_helps[] = {
      "Run COMMAND with tornstack's link hook preloaded (python/tornstack_hook.py), so\n"
      "that which Task created, gathered or shields which can be read (docs/tasks.md).\n"
      "Example:\n"
-     "  tornstack run -- python3 app.py &  tornstack record --pid $! -o app.html -f html\n",
+     "  tornstack run -- python3 app.py &  tornstack record --pid $! -o app.html\n",
      0, 0, 0},
     {"verify",
      "usage: tornstack verify [--python 3.11|3.12|3.13|3.14|3.15|all]\n"
