@@ -263,10 +263,11 @@ int ts_parse(int argc, char **argv, ts_args *a)
     }
     /* -o app.html asks for HTML as --format html does (as convert reads
      * it), unless --format says otherwise */
-    if (!a->format_set && (strcmp(a->cmd, "record") == 0 || strcmp(a->cmd, "dump") == 0) &&
-        ts_format_from_name(a->cmd, a->output) != NULL &&
-        ts_opt_format(a, "--format", ts_format_from_name(a->cmd, a->output)) != 0)
-        return -1;
+    if (!a->format_set && (strcmp(a->cmd, "record") == 0 || strcmp(a->cmd, "dump") == 0)) {
+        const char *word = ts_format_from_name(a->cmd, a->output);
+        if (word != NULL && ts_opt_format(a, "--format", word) != 0)
+            return -1;
+    }
     if (a->blocking && a->pause_on_torn) {
         fprintf(stderr, "tornstack: --blocking and --pause-on-torn exclude each other\n");
         return -1;

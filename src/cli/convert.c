@@ -57,9 +57,10 @@ int ts_cmd_convert(int argc, char **argv)
         fprintf(stderr, "tornstack: convert needs an input file (a folded file; - for stdin)\n");
         return 2;
     }
-    if (fmt < 0 && ts_format_from_name("convert", out_path) != NULL) {
+    if (fmt < 0) {
+        const char *word = ts_format_from_name("convert", out_path);
         uw_profile_format named;
-        if (uw_profile_format_parse(ts_format_from_name("convert", out_path), &named) == 0)
+        if (word != NULL && uw_profile_format_parse(word, &named) == 0)
             fmt = (int)named;
     }
     if (fmt < 0) {
